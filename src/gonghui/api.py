@@ -1,0 +1,83 @@
+"""The JSON API under /api/v1: one router per app, domain errors mapped to JSON once here."""
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.orgs.models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer gh_...`` for machine clients; only the token's hash is stored."""
+
+    def authenticate(self, request, token):
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        request.user = row.user
+        return row.user
+
+
+api = NinjaAPI(
+    title="工会平台 API",
+    version="1",
+    description="劳模工匠与会员服务平台的数据接口。权限与数据范围与网页相同。",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    body = {"code": exc.code, "message": exc.message}
+    if isinstance(exc, ValidationFailed):
+        body["fields"] = exc.fields
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    fields = {}
+    for error in exc.errors:
+        loc = [
+            str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")
+        ]
+        fields[".".join(loc) or "body"] = error.get("msg", "无效")
+    return api.create_response(
+        request, {"code": "validation", "message": "提交的数据有误", "fields": fields}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(
+        request, {"code": "unauthorized", "message": "请先登录或提供有效令牌"}, status=401
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(
+        request, {"code": "not_found", "message": "记录不存在或无权访问"}, status=404
+    )
+
+
+def _register_routers():
+    from gonghui.audit.api import router as audit_router
+    from gonghui.orgs.api import router as orgs_router
+    from gonghui.people.api import router as people_router
+
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/people", people_router)
+    api.add_router("/audit", audit_router)
+
+
+_register_routers()

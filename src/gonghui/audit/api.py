@@ -1,0 +1,49 @@
+from datetime import date, datetime
+
+from django.core.paginator import Paginator
+from ninja import Query, Router, Schema
+
+from gonghui.audit import selectors
+from gonghui.common.errors import NotFound
+from gonghui.orgs import access
+
+router = Router(tags=["审计"])
+
+
+class EventOut(Schema):
+    stream: str
+    seq: int
+    created_at: datetime
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    org_unit_id: int | None
+    ip: str | None
+    hash: str
+
+
+class EventFilters(Schema):
+    actor_name: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+
+class EventPage(Schema):
+    count: int
+    page: int
+    items: list[EventOut]
+
+
+@router.get("/events", response=EventPage, summary="审计事件（审计员）")
+def event_list(request, filters: Query[EventFilters]):
+    if not access.can(request.user, "audit.view"):
+        raise NotFound()
+    params = filters.dict(exclude={"page"})
+    qs = selectors.event_list(actor=request.user, **params)
+    page = Paginator(qs, 50).get_page(filters.page)
+    return {"count": page.paginator.count, "page": page.number, "items": list(page)}

@@ -1,0 +1,15 @@
+from gonghui.audit.context import current_ip
+
+
+class RequestContextMiddleware:
+    """Remembers the client's IP for audit events of this request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip.set(request.META.get("REMOTE_ADDR"))
+        try:
+            return self.get_response(request)
+        finally:
+            current_ip.reset(token)

@@ -1,0 +1,43 @@
+"""Reads of the audit log for auditors, limited to the events of their scope."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+
+from gonghui.audit.models import AuditEvent
+from gonghui.common.formats import SHANGHAI
+from gonghui.orgs import access
+from gonghui.orgs.models import SEGMENT
+
+
+def event_list(
+    *,
+    actor,
+    actor_name: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    # Events about a unit in scope; city-level auditors (scope at the root) also see the
+    # events that belong to no unit (logins, exports).
+    scope = access.scope_q(actor, "audit.view")
+    if any(len(g.path) == SEGMENT for g in access.grants(actor) if "audit.view" in g.permissions):
+        scope |= Q(org_unit__isnull=True)
+    qs = AuditEvent.objects.filter(scope)
+    if actor_name:
+        qs = qs.filter(actor_name=actor_name)
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    if since:
+        qs = qs.filter(created_at__gte=datetime.combine(since, time.min, SHANGHAI))
+    if until:
+        qs = qs.filter(
+            created_at__lt=datetime.combine(until + timedelta(days=1), time.min, SHANGHAI)
+        )
+    return qs.order_by("-created_at", "-seq")

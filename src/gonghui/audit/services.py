@@ -1,0 +1,293 @@
+"""Writing, sealing, verifying and exporting audit streams.
+
+``record()`` is called by every service inside its own transaction, so an event exists
+exactly when the change it describes does. Appends to one stream are serialised (a
+PostgreSQL advisory lock held to commit; SQLite's IMMEDIATE transactions already queue
+writers), and the database's unique (stream, prev_hash) would refuse a fork anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.db import connection, transaction
+
+from gonghui.audit.context import current_ip
+from gonghui.audit.models import AuditCheckpoint, AuditEvent
+from gonghui.audit.verifier import (
+    GENESIS,
+    canonical,
+    check_stream,
+    checkpoint_message,
+    link_hash,
+)
+
+PLATFORM = "platform"
+CHECKPOINT_EVERY = 1000  # a milestone checkpoint every this many events of a stream
+
+
+def _stamp(moment: datetime) -> str:
+    """The event time as hashed: UTC, microseconds — exactly the precision both databases
+    store, so the hash can be recomputed from the stored row."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _lock_stream(stream: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"audit:{stream}"])
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    org_unit_id: int | None = None,
+    changes: dict | None = None,
+    post_id: int | None = None,
+    stream: str = PLATFORM,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one event. ``changes`` maps field -> [before, after], already masked where
+    the values are personal data (see ``diff``)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        if org_unit_id is None:
+            org_unit_id = getattr(obj, "org_unit_id", None)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    actor_id = actor.pk if is_user else None
+    actor_name = actor.get_username() if is_user else ""
+    ip = ip or current_ip.get()
+    with transaction.atomic():
+        _lock_stream(stream)
+        last = AuditEvent.objects.filter(stream=stream).order_by("-seq").values("seq", "hash")
+        head = last.first() or {"seq": 0, "hash": GENESIS}
+        now = datetime.now(UTC)
+        seq = head["seq"] + 1
+        body = canonical(
+            {
+                "stream": stream,
+                "seq": seq,
+                "time": _stamp(now),
+                "actor": {"id": actor_id, "name": actor_name, "post": post_id},
+                "action": action,
+                "object": {"type": object_type, "id": object_id, "org_unit": org_unit_id},
+                "changes": changes or {},
+                "ip": ip,
+            }
+        )
+        event = AuditEvent.objects.create(
+            stream=stream,
+            seq=seq,
+            prev_hash=head["hash"],
+            hash=link_hash(head["hash"], body),
+            body=body,
+            created_at=now,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            post_id=post_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            org_unit_id=org_unit_id,
+            ip=ip,
+        )
+        if seq % CHECKPOINT_EVERY == 0:
+            checkpoint_sign(stream=stream)
+    return event
+
+
+def diff(before: dict, after: dict, *, masked: dict | None = None) -> dict:
+    """Changed fields as {field: [before, after]}; ``masked`` maps personal-data fields to a
+    masking function, applied to both sides (never a plain or unkeyed hash of them)."""
+    masked = masked or {}
+    changes = {}
+    for field in sorted(set(before) | set(after)):
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            if field in masked:
+                old, new = masked[field](old), masked[field](new)
+            changes[field] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value):
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# --- Checkpoints --------------------------------------------------------------------------
+
+
+def _signing_key() -> tuple[str, Ed25519PrivateKey]:
+    kid, seed = settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].current
+    return kid, Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_keys() -> dict[str, str]:
+    """Every audit key id -> its Ed25519 public key (hex), older keys included."""
+    return {
+        kid: Ed25519PrivateKey.from_private_bytes(seed)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        .hex()
+        for kid, seed in settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].keys
+    }
+
+
+def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
+    """Sign the stream's current head (on a schedule and at milestones)."""
+    with transaction.atomic():
+        head = AuditEvent.objects.filter(stream=stream).order_by("-seq").first()
+        if head is None:
+            return None
+        existing = AuditCheckpoint.objects.filter(stream=stream, seq=head.seq).first()
+        if existing:
+            return existing
+        kid, key = _signing_key()
+        time = _stamp(datetime.now(UTC))
+        signature = key.sign(checkpoint_message(stream, head.seq, head.hash, time)).hex()
+        return AuditCheckpoint.objects.create(
+            stream=stream, seq=head.seq, head=head.hash, time=time, key_id=kid, signature=signature
+        )
+
+
+def checkpoint_all() -> int:
+    streams = AuditEvent.objects.values_list("stream", flat=True).distinct()
+    return sum(1 for s in streams if checkpoint_sign(stream=s))
+
+
+# --- Verification and export ---------------------------------------------------------------
+
+_COLUMNS_IN_BODY = {
+    "action": ("action",),
+    "actor_id": ("actor", "id"),
+    "post_id": ("actor", "post"),
+    "object_type": ("object", "type"),
+    "object_id": ("object", "id"),
+    "org_unit_id": ("object", "org_unit"),
+    "ip": ("ip",),
+}
+
+
+def _dig(body: dict, keys: tuple[str, ...]):
+    for key in keys:
+        body = body[key]
+    return body
+
+
+def _stored_events(stream: str):
+    """Events as the verifier reads them, plus a check that each row's filter columns
+    say what its hashed body says (an edit to a column alone is caught too)."""
+    rows = AuditEvent.objects.filter(stream=stream).order_by("seq")
+    for row in rows.iterator(chunk_size=2000):
+        body = json.loads(row.body)
+        mismatch = [
+            col for col, keys in _COLUMNS_IN_BODY.items() if getattr(row, col) != _dig(body, keys)
+        ]
+        if _stamp(row.created_at) != body["time"]:
+            mismatch.append("created_at")
+        yield {
+            "seq": row.seq,
+            "prev_hash": row.prev_hash,
+            "hash": row.hash,
+            "body": row.body,
+            "mismatch": mismatch,
+        }
+
+
+@dataclass
+class VerifyReport:
+    stream: str
+    events: int
+    checkpoints: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_stream(stream: str = PLATFORM) -> VerifyReport:
+    events = []
+    for event in _stored_events(stream):
+        if event["mismatch"]:
+            problem = (
+                f"第 {event['seq']} 条事件的字段 {', '.join(event['mismatch'])} 与已哈希内容不符"
+            )
+            return VerifyReport(stream, len(events), 0, [problem])
+        events.append(event)
+    checkpoints = list(
+        AuditCheckpoint.objects.filter(stream=stream)
+        .order_by("seq")
+        .values("stream", "seq", "head", "time", "key_id", "signature")
+    )
+    problems = check_stream(stream, events, checkpoints, public_keys())
+    return VerifyReport(stream, len(events), len(checkpoints), problems)
+
+
+def streams() -> list[str]:
+    names = set(AuditEvent.objects.values_list("stream", flat=True).distinct())
+    names |= set(AuditCheckpoint.objects.values_list("stream", flat=True).distinct())
+    return sorted(names)
+
+
+def export_bundle(*, stream: str, out, actor=None) -> int:
+    """Write the stream's bundle (a zip) to the binary file ``out``; returns event count.
+
+    The bundle holds only what the stream holds: bodies already mask personal data."""
+    checkpoint_sign(stream=stream)
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        with bundle.open("events.jsonl", "w") as fh:
+            text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+            for event in _stored_events(stream):
+                event.pop("mismatch")
+                text.write(canonical(event) + "\n")
+                count += 1
+            text.flush()
+            text.detach()
+        cps = AuditCheckpoint.objects.filter(stream=stream).order_by("seq")
+        bundle.writestr(
+            "checkpoints.jsonl",
+            "".join(
+                canonical(
+                    {
+                        f: getattr(c, f)
+                        for f in ("stream", "seq", "head", "time", "key_id", "signature")
+                    }
+                )
+                + "\n"
+                for c in cps
+            ),
+        )
+        bundle.writestr("public_keys.json", canonical(public_keys()))
+        bundle.writestr(
+            "manifest.json",
+            canonical(
+                {"stream": stream, "events": count, "exported_at": _stamp(datetime.now(UTC))}
+            ),
+        )
+        bundle.writestr("verifier.py", _verifier_source())
+    if actor is not None:
+        record(actor=actor, action="audit.export", object_type="audit.stream", object_id=stream)
+    return count
+
+
+def _verifier_source() -> str:
+    from gonghui.audit import verifier
+
+    with open(verifier.__file__, encoding="utf-8") as fh:
+        return fh.read()

@@ -1,0 +1,94 @@
+"""Personal data kinds (resident ID, phone, bank account): normalise, validate, mask.
+
+One place for the rules, so every model, form, import and API treats them alike.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum import exceptions as stdnum_exc
+from stdnum.cn import ric
+from stdnum.luhn import is_valid as luhn_is_valid
+
+from gonghui.common.errors import ValidationFailed
+
+
+def _fold(raw: str) -> str:
+    """Full-width digits and letters to ASCII (NFKC), upper-case, no spaces or dashes."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(raw))).upper()
+
+
+def normalize_id_number(raw: str, *, field: str = "id_number") -> str:
+    """A valid 18-character resident ID (GB 11643), converting 15-digit numbers.
+
+    Raises ``ValidationFailed`` naming the reason: format, birth date, region or check digit.
+    """
+    value = _fold(raw)
+    if re.fullmatch(r"\d{15}", value):
+        body = value[:6] + "19" + value[6:]
+        value = body + ric.calc_check_digit(body)
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise ValidationFailed({field: "身份证号应为18位（末位可为X）或15位数字"})
+    try:
+        birth = ric.get_birth_date(value)
+    except stdnum_exc.ValidationError:
+        raise ValidationFailed({field: f"身份证号中的出生日期 {value[6:14]} 不存在"}) from None
+    if birth > date.today() or birth.year < 1880:
+        raise ValidationFailed({field: f"身份证号中的出生日期 {birth.isoformat()} 不合理"})
+    if ric.calc_check_digit(value[:17]) != value[17]:
+        raise ValidationFailed({field: "身份证号校验位错误"})
+    try:
+        ric.validate(value)
+    except stdnum_exc.InvalidComponent:
+        raise ValidationFailed({field: f"身份证号地区码 {value[:6]} 不存在"}) from None
+    except stdnum_exc.ValidationError as exc:
+        raise ValidationFailed({field: f"身份证号无效：{exc.message}"}) from None
+    return value
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """Mainland mobile (11 digits, 1[3-9]…) or a fixed line with area code (e.g. 010-…)."""
+    value = _fold(raw).removeprefix("+86")
+    if re.fullmatch(r"1[3-9]\d{9}", value) or re.fullmatch(r"0\d{9,11}", value):
+        return value
+    raise ValidationFailed({field: "手机号应为11位（1开头），固话应带区号"})
+
+
+def normalize_bank_account(raw: str, *, field: str = "bank_account") -> str:
+    value = _fold(raw)
+    if not re.fullmatch(r"\d{12,19}", value):
+        raise ValidationFailed({field: "银行账号应为12至19位数字"})
+    if len(value) in (16, 19) and not luhn_is_valid(value):
+        raise ValidationFailed({field: "银行卡号校验位错误"})
+    return value
+
+
+@dataclass(frozen=True)
+class Kind:
+    normalize: object
+    keep_head: int
+    keep_tail: int
+    label: str
+
+
+KINDS = {
+    # At most the first 2 and last 2 of an ID number: region, birth date and sequence
+    # stay hidden, so the birth date shown elsewhere cannot rebuild the number.
+    "id_number": Kind(normalize_id_number, 2, 2, "身份证号"),
+    "phone": Kind(normalize_phone, 3, 2, "联系电话"),
+    "bank_account": Kind(normalize_bank_account, 0, 4, "银行账号"),
+}
+
+
+def normalize(kind: str, raw: str, *, field: str | None = None) -> str:
+    return KINDS[kind].normalize(raw, field=field or kind)
+
+
+def mask(kind: str, value: str | None) -> str:
+    if not value:
+        return ""
+    spec = KINDS[kind]
+    hidden = len(value) - spec.keep_head - spec.keep_tail
+    return value[: spec.keep_head] + "*" * max(hidden, 0) + value[len(value) - spec.keep_tail :]

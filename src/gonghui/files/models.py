@@ -1,0 +1,39 @@
+"""Attachments (附件): documents and photos that belong to a record, stored through one
+storage layer (local files by default, S3-compatible when configured)."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+def _upload_to(instance, filename):
+    # A random name: the stored path reveals neither the person nor the original name.
+    return f"attachments/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file attached to any record; readable by whoever's scope covers ``org_unit``."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64)
+    owner = GenericForeignKey("content_type", "object_id")
+    org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=_upload_to, max_length=200)
+    name = models.CharField("文件名", max_length=200)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "附件"
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,99 @@
+"""Storing and serving attachments: type sniffed from content, size capped, scope checked."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gonghui.audit.services import record
+from gonghui.common.errors import ValidationFailed
+from gonghui.files.models import Attachment
+from gonghui.orgs import access
+
+# Accepted kinds by their first bytes (never by the name or the browser's claim).
+SIGNATURES = [
+    (b"%PDF-", "application/pdf", (".pdf",)),
+    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
+    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
+    (b"PK\x03\x04", "application/zip", (".docx", ".xlsx", ".zip")),
+]
+OFFICE_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def sniff(name: str, head: bytes) -> str:
+    lower = name.lower()
+    for magic, mime, suffixes in SIGNATURES:
+        if head.startswith(magic):
+            if not lower.endswith(suffixes):
+                raise ValidationFailed({"file": "文件内容与扩展名不符"})
+            return OFFICE_TYPES.get(lower[lower.rfind(".") :], mime)
+    raise ValidationFailed({"file": "只接受 PDF、PNG、JPEG、Word (.docx)、Excel (.xlsx) 文件"})
+
+
+@transaction.atomic
+def attachment_add(*, actor, owner, org_unit, upload) -> Attachment:
+    """Attach ``upload`` (a Django UploadedFile) to ``owner``, a record at ``org_unit``."""
+    grant = access.require_at(actor, "files.change", org_unit, view_perm="files.view")
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationFailed(
+            {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
+        )
+    if upload.size == 0:
+        raise ValidationFailed({"file": "文件是空的"})
+    head = upload.read(16)
+    upload.seek(0)
+    mime = sniff(upload.name, head)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        owner=owner,
+        org_unit=org_unit,
+        name=upload.name[-200:],
+        mime_type=mime,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+        created_at=timezone.now(),
+    )
+    attachment.file.save("upload", upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)  # no row, no orphan file
+        raise
+    record(
+        actor=actor,
+        action="files.add",
+        obj=attachment,
+        post_id=grant.post_id,
+        changes={
+            "name": [None, attachment.name],
+            "sha256": [None, attachment.sha256],
+            "owner": [None, f"{owner._meta.label_lower}:{owner.pk}"],
+        },
+    )
+    return attachment
+
+
+def attachment_get(*, actor, pk) -> Attachment:
+    return access.get_or_404(
+        Attachment.objects.select_related("org_unit"), actor, "files.view", pk=pk
+    )
+
+
+def attachment_list(*, actor, owner):
+    from django.contrib.contenttypes.models import ContentType
+
+    return access.restrict(
+        Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(owner), object_id=str(owner.pk)
+        ),
+        actor,
+        "files.view",
+    ).order_by("-created_at")

@@ -1,0 +1,43 @@
+"""Long jobs started from the web (imports, exports, book generation, payout files).
+
+The work itself runs on django-tasks' database-backed worker (``gonghui worker``); this row
+is what the page shows: progress, outcome, the error report, scoped like any record."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Job(models.Model):
+    """One long job's progress and outcome, as the operator sees it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=40)
+    title = models.CharField("任务", max_length=200)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField("结果说明", blank=True)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    input_file = models.FileField(upload_to="jobs/", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "后台任务"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else 0

@@ -1,0 +1,148 @@
+"""THE data-scope check (数据权限). Every page, fragment, API operation, export, download
+and write path asks here, and nowhere else, what an actor may see or touch.
+
+A user's posts each grant a role's permissions over a scope: a node and its subtree (the
+default), the node only, or the user's own person record only. What a user may do with a
+permission is the union over their posts; a user with no post may do nothing. A subtree is
+one range on the materialised path — ``path >= p AND path < p_next`` — which both SQLite
+and PostgreSQL answer from the B-tree index (``startswith`` would become ``LIKE`` and scan).
+
+Records outside scope are reported as absent (``NotFound``), never as "forbidden", so that
+nobody learns what exists outside their scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from gonghui.common.errors import Forbidden, NotFound
+from gonghui.orgs.models import OrgUnit, Post, path_next
+
+NOTHING = Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One post, flattened: its permissions and where they apply."""
+
+    post_id: int
+    unit_id: int
+    path: str
+    scope: str
+    permissions: frozenset[str]
+
+    def covers(self, unit: OrgUnit) -> bool:
+        if self.scope == Post.Scope.SUBTREE:
+            return self.path <= unit.path < path_next(self.path)
+        if self.scope == Post.Scope.NODE:
+            return unit.pk == self.unit_id
+        return False
+
+
+def grants(actor) -> list[Grant]:
+    """The actor's active posts, read once per request (cached on the user object)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    cached = getattr(actor, "_gonghui_grants", None)
+    if cached is None:
+        cached = [
+            Grant(p.pk, p.org_unit_id, p.org_unit.path, p.scope, frozenset(p.role.permissions))
+            for p in Post.objects.filter(user=actor, is_active=True, org_unit__is_active=True)
+            .select_related("org_unit", "role")
+            .order_by("org_unit__path")
+        ]
+        actor._gonghui_grants = cached
+    return cached
+
+
+def forget(actor) -> None:
+    """Drop the cached grants (after the actor's posts change)."""
+    actor.__dict__.pop("_gonghui_grants", None)
+
+
+def can(actor, perm: str) -> bool:
+    """Whether any post of the actor holds ``perm`` (anywhere): for menus and buttons."""
+    return any(perm in g.permissions for g in grants(actor))
+
+
+def grant_at(actor, perm: str, unit: OrgUnit) -> Grant | None:
+    """The first post that grants ``perm`` at ``unit`` (recorded as the acting post)."""
+    return next((g for g in grants(actor) if perm in g.permissions and g.covers(unit)), None)
+
+
+def can_at(actor, perm: str, unit: OrgUnit) -> bool:
+    return grant_at(actor, perm, unit) is not None
+
+
+def scope_q(actor, perm: str, *, via: str = "org_unit", self_via: str | None = None) -> Q:
+    """A filter for rows the actor may ``perm``.
+
+    ``via`` is the lookup from the queried model to its ``OrgUnit`` ("" when querying
+    OrgUnit itself); ``self_via`` the lookup to the owning user, for "self only" posts.
+    """
+    prefix = f"{via}__" if via else ""
+    q = NOTHING
+    for g in grants(actor):
+        if perm not in g.permissions:
+            continue
+        if g.scope == Post.Scope.SUBTREE:
+            q |= Q(**{f"{prefix}path__gte": g.path, f"{prefix}path__lt": path_next(g.path)})
+        elif g.scope == Post.Scope.NODE:
+            q |= Q(**{f"{prefix}pk" if not via else f"{via}_id": g.unit_id})
+        elif self_via:
+            q |= Q(**{self_via: actor.pk})
+    return q
+
+
+def restrict(qs: QuerySet, actor, perm: str, **kwargs) -> QuerySet:
+    """``qs`` limited to what ``actor`` may ``perm`` (see ``scope_q``)."""
+    return qs.filter(scope_q(actor, perm, **kwargs))
+
+
+def get_or_404(
+    qs: QuerySet, actor, perm: str, *, via: str = "org_unit", self_via: str | None = None, **lookup
+):
+    """One record in scope, or ``NotFound`` for absent and forbidden alike."""
+    try:
+        return restrict(qs, actor, perm, via=via, self_via=self_via).get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def require_at(actor, perm: str, unit: OrgUnit, *, view_perm: str | None = None) -> Grant:
+    """The post that allows ``perm`` at ``unit``; else ``NotFound`` if the actor cannot
+    even see it there, ``Forbidden`` if they can see it but not ``perm`` it."""
+    grant = grant_at(actor, perm, unit)
+    if grant is not None:
+        return grant
+    if view_perm and can_at(actor, view_perm, unit):
+        raise Forbidden()
+    raise NotFound()
+
+
+def require_move(actor, perm: str, old: OrgUnit, new: OrgUnit) -> None:
+    """A move needs ``perm`` at both ends: nobody moves a record out of their own scope,
+    nor into someone else's."""
+    require_at(actor, perm, old)
+    if not can_at(actor, perm, new):
+        raise Forbidden("目标组织不在您的管理范围内，不能移入或移出")
+
+
+def visible_units(actor, perm: str = "orgs.view") -> QuerySet:
+    return restrict(OrgUnit.objects.all(), actor, perm, via="")
+
+
+# --- The anonymous audience (public pages: honour wall, public notices) -----------------
+
+
+def public_q(*, consent_field: str = "is_public") -> Q:
+    """Rows shown to the public: only those whose person consented."""
+    return Q(**{consent_field: True})
+
+
+def public_fields(record, allowed: tuple[str, ...]) -> dict:
+    """The fields of ``record`` its owner allowed the public to see, among ``allowed``."""
+    consented = set(getattr(record, "public_fields", None) or [])
+    return {f: getattr(record, f) for f in allowed if f in consented}

@@ -1,0 +1,103 @@
+from django.core.paginator import Paginator
+from ninja import File, Query, Router, Schema, UploadedFile
+
+from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.jobs.services import job_get, job_start
+from gonghui.orgs import access, selectors, services
+from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.schemas import JobOut, MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
+from gonghui.orgs.tasks import tree_import_task
+
+router = Router(tags=["组织"])
+PAGE_SIZE = 50
+
+
+class OrgFilters(Schema):
+    root: int | None = None
+    q: str = ""
+    level: str = ""
+    sort: str = "path"
+    page: int = 1
+
+
+@router.get("/me", response=MeOut, summary="当前用户及其岗位")
+def me(request):
+    return {
+        "username": request.user.username,
+        "posts": [
+            {
+                "post_id": g.post_id,
+                "org_unit_id": g.unit_id,
+                "scope": g.scope,
+                "permissions": sorted(g.permissions),
+            }
+            for g in access.grants(request.user)
+        ],
+    }
+
+
+@router.get("/", response=OrgPage, summary="组织列表（本人数据范围内）")
+def org_list(request, filters: Query[OrgFilters]):
+    root = selectors.unit_get(actor=request.user, pk=filters.root) if filters.root else None
+    qs = selectors.unit_list(
+        actor=request.user, root=root, query=filters.q, level=filters.level, sort=filters.sort
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
+    return {"count": page.paginator.count, "page": page.number, "items": list(page)}
+
+
+@router.get("/{int:pk}", response=OrgUnitOut, summary="组织详情")
+def org_get(request, pk: int):
+    return selectors.unit_get(actor=request.user, pk=pk)
+
+
+@router.post("/", response={201: OrgUnitOut}, summary="新增组织")
+def org_create(request, payload: OrgUnitIn):
+    parent = selectors.unit_get(actor=request.user, pk=payload.parent_id)
+    unit = services.orgunit_create(
+        actor=request.user, parent=parent, code=payload.code, name=payload.name, level=payload.level
+    )
+    return 201, unit
+
+
+@router.patch("/{int:pk}", response=OrgUnitOut, summary="修改组织")
+def org_update(request, pk: int, payload: OrgUnitPatch):
+    unit = selectors.unit_get(actor=request.user, pk=pk)
+    return services.orgunit_update(
+        actor=request.user, unit=unit, name=payload.name, is_active=payload.is_active
+    )
+
+
+@router.post("/{int:pk}/move", response=OrgUnitOut, summary="移动组织（连同下级）")
+def org_move(request, pk: int, payload: MoveIn):
+    unit = selectors.unit_get(actor=request.user, pk=pk)
+    try:
+        target = selectors.unit_get(actor=request.user, pk=payload.parent_id)
+    except NotFound:
+        raise ValidationFailed({"parent_id": "目标组织不存在或不在您的管理范围内"}) from None
+    return services.orgunit_move(actor=request.user, unit=unit, new_parent=target)
+
+
+@router.post("/import", response={202: JobOut}, summary="批量导入组织树（后台任务）")
+def org_import(request, file: File[UploadedFile]):
+    home = next((g for g in access.grants(request.user) if "orgs.import" in g.permissions), None)
+    if home is None:
+        raise NotFound()
+    if not (file.name or "").lower().endswith((".xlsx", ".csv")):
+        raise ValidationFailed({"file": "只接受 .xlsx 或 .csv 文件"})
+    job = job_start(
+        actor=request.user,
+        kind="orgs.import",
+        title=f"导入组织树：{file.name}",
+        org_unit=OrgUnit.objects.get(pk=home.unit_id),
+        data=file.read(),
+        filename=file.name,
+        task=tree_import_task,
+    )
+    job.refresh_from_db()
+    return 202, job
+
+
+@router.get("/jobs/{int:pk}", response=JobOut, summary="后台任务进度")
+def job_status(request, pk: int):
+    return job_get(actor=request.user, pk=pk)

@@ -1,0 +1,155 @@
+"""The union organisation tree, roles and posts (who may do what, where)."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from gonghui.orgs.permissions import PERMISSIONS
+
+# Paths are fixed-width decimal segments: digits compare the same under every collation
+# (PostgreSQL's en_US as well as SQLite's BINARY), so a subtree is the range
+# [path, path_next) on a plain B-tree index.
+SEGMENT = 6
+
+
+def path_next(path: str) -> str:
+    """The smallest path after every descendant of ``path`` (segments never hold 999999)."""
+    return str(int(path) + 1).zfill(len(path))
+
+
+def segment(n: int) -> str:
+    if not 0 < n < 10**SEGMENT - 1:
+        raise ValueError(f"child number {n} out of range")
+    return str(n).zfill(SEGMENT)
+
+
+class OrgUnit(models.Model):
+    """A union in the tree (工会组织): city federation, district/industry, street, grassroots."""
+
+    class Level(models.TextChoices):
+        CITY = "city", "市总工会"
+        DISTRICT = "district", "区总工会"
+        INDUSTRY = "industry", "产业工会"
+        STREET = "street", "街乡镇总工会"
+        GRASSROOTS = "grassroots", "基层工会"
+
+    code = models.CharField("组织编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=120)
+    level = models.CharField("级别", max_length=12, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级组织",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField("路径", max_length=SEGMENT * 12, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(editable=False)
+    child_count = models.PositiveIntegerField(default=0, editable=False)  # next segment number
+    is_active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工会组织"
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(parent__isnull=True) | ~models.Q(level="city"),
+                name="orgunit_city_is_root",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def path_end(self) -> str:
+        return path_next(self.path)
+
+
+class Role(models.Model):
+    """A named set of permissions (角色). Built-in roles are seeded; staff may add more."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=60)
+    permissions = models.JSONField("权限", default=list)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "角色"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        unknown = [p for p in self.permissions if p not in PERMISSIONS]
+        if unknown:
+            raise ValidationError({"permissions": f"未知权限：{', '.join(unknown)}"})
+
+
+class Post(models.Model):
+    """A user's post (岗位): a role at a node, with its data scope (数据权限)."""
+
+    class Scope(models.TextChoices):
+        SUBTREE = "subtree", "本级及下级"
+        NODE = "node", "仅本级"
+        SELF = "self", "仅本人"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="所在组织", on_delete=models.PROTECT, related_name="posts"
+    )
+    role = models.ForeignKey(Role, verbose_name="角色", on_delete=models.PROTECT)
+    scope = models.CharField(
+        "数据范围", max_length=10, choices=Scope.choices, default=Scope.SUBTREE
+    )
+    title = models.CharField("职务", max_length=60, blank=True)
+    is_active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "岗位"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "org_unit", "role"], name="post_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit.name} · {self.role.name}"
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A machine client's bearer token. Only its SHA-256 is stored (the token is random,
+    256 bits, so an unkeyed hash is safe here); the raw token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField("用途", max_length=60)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "接口令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_raw() -> str:
+        return "gh_" + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return _hash_token(raw)

@@ -1,0 +1,68 @@
+"""The platform's permissions: each a code and its Chinese name. Roles are sets of these.
+
+New modules add their codes here, so that the role pages and the access checks speak of
+one catalogue.
+"""
+
+PERMISSIONS: dict[str, str] = {
+    "orgs.view": "查看工会组织",
+    "orgs.change": "新增、修改、移动工会组织",
+    "orgs.import": "批量导入组织树",
+    "accounts.manage": "管理账号与岗位",
+    "people.view": "查看人员与会籍",
+    "people.change": "新增、修改人员与会籍",
+    "people.view_pii": "查看完整身份证号、电话等个人信息（每次查看均记录）",
+    "audit.view": "查看审计日志",
+    "audit.export": "导出审计数据包",
+    "files.view": "下载附件",
+    "files.change": "上传附件",
+    "self.view": "查看本人信息",
+}
+
+# Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
+BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
+    ("city_admin", "市总工会管理员", list(PERMISSIONS)),
+    (
+        "dept_staff",
+        "市总部门工作人员",
+        [
+            "orgs.view",
+            "people.view",
+            "people.change",
+            "people.view_pii",
+            "files.view",
+            "files.change",
+        ],
+    ),
+    (
+        "district_staff",
+        "区（产业）工会工作人员",
+        [
+            "orgs.view",
+            "orgs.change",
+            "orgs.import",
+            "people.view",
+            "people.change",
+            "people.view_pii",
+            "files.view",
+            "files.change",
+        ],
+    ),
+    (
+        "street_staff",
+        "街乡镇工会工作人员",
+        ["orgs.view", "orgs.change", "people.view", "people.change", "files.view", "files.change"],
+    ),
+    (
+        "grassroots_staff",
+        "基层工会工作人员",
+        ["orgs.view", "people.view", "people.change", "files.view", "files.change"],
+    ),
+    (
+        "auditor",
+        "审计员（只读）",
+        ["orgs.view", "people.view", "audit.view", "audit.export", "files.view"],
+    ),
+    ("judge", "评委", ["self.view"]),
+    ("member", "职工会员", ["self.view"]),
+]

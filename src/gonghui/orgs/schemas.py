@@ -1,0 +1,61 @@
+from ninja import Schema
+from pydantic import Field
+
+
+class OrgUnitOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: str
+    level_label: str
+    parent_id: int | None
+    depth: int
+    is_active: bool
+
+    @staticmethod
+    def resolve_level_label(obj):
+        return obj.get_level_display()
+
+
+class OrgUnitIn(Schema):
+    parent_id: int
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=120)
+    level: str
+
+
+class OrgUnitPatch(Schema):
+    name: str = Field(max_length=120)
+    is_active: bool | None = None
+
+
+class MoveIn(Schema):
+    parent_id: int
+
+
+class OrgPage(Schema):
+    count: int
+    page: int
+    items: list[OrgUnitOut]
+
+
+class MeOut(Schema):
+    username: str
+    posts: list[dict]
+
+
+class JobOut(Schema):
+    id: int
+    status: str
+    done: int
+    total: int
+    percent: int
+    message: str
+    errors: list
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    value: str
+    reason: str

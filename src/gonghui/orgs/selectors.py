@@ -1,0 +1,45 @@
+"""Reads of the union tree, already limited to the actor's scope."""
+
+from django.db.models import QuerySet
+
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit, path_next
+
+UNIT_SORTS = {
+    "path": "path",
+    "code": "code",
+    "-code": "-code",
+    "name": "name",
+    "-name": "-name",
+    "level": "level",
+    "-level": "-level",
+}
+
+
+def unit_list(
+    *, actor, root: OrgUnit | None = None, query: str = "", level: str = "", sort: str = "path"
+) -> QuerySet[OrgUnit]:
+    """Units the actor may see; ``root`` limits to its subtree (one path range)."""
+    qs = access.visible_units(actor).select_related("parent")
+    if root is not None:
+        qs = qs.filter(path__gte=root.path, path__lt=path_next(root.path))
+    if query:
+        query = query.strip()[:60]
+        qs = qs.filter(name__contains=query) | qs.filter(code=query)
+    if level:
+        qs = qs.filter(level=level)
+    return qs.order_by(UNIT_SORTS.get(sort, "path"), "pk")
+
+
+def unit_get(*, actor, pk) -> OrgUnit:
+    return access.get_or_404(
+        OrgUnit.objects.select_related("parent"), actor, "orgs.view", via="", pk=pk
+    )
+
+
+def unit_ancestors(unit: OrgUnit, *, actor) -> list[OrgUnit]:
+    """The breadcrumb: visible ancestors from the top down (prefixes of the path)."""
+    from gonghui.orgs.models import SEGMENT
+
+    prefixes = [unit.path[:i] for i in range(SEGMENT, len(unit.path), SEGMENT)]
+    return list(access.visible_units(actor).filter(path__in=prefixes).order_by("path"))

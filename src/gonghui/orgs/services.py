@@ -1,0 +1,246 @@
+"""Every write to the union tree, posts and tokens: one transaction, one audit event each."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+
+from gonghui.audit.services import diff, record
+from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.orgs import access
+from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, path_next, segment
+
+# Which level may sit under which: the tree's shape, as data.
+ALLOWED_CHILDREN = {
+    OrgUnit.Level.CITY: {OrgUnit.Level.DISTRICT, OrgUnit.Level.INDUSTRY, OrgUnit.Level.GRASSROOTS},
+    OrgUnit.Level.DISTRICT: {
+        OrgUnit.Level.STREET,
+        OrgUnit.Level.INDUSTRY,
+        OrgUnit.Level.GRASSROOTS,
+    },
+    OrgUnit.Level.INDUSTRY: {OrgUnit.Level.INDUSTRY, OrgUnit.Level.GRASSROOTS},
+    OrgUnit.Level.STREET: {OrgUnit.Level.GRASSROOTS},
+    OrgUnit.Level.GRASSROOTS: {OrgUnit.Level.GRASSROOTS},  # e.g. branch unions (分会)
+}
+
+
+def check_placement(level: str, parent_level: str | None, *, field: str = "parent") -> None:
+    if parent_level is None:
+        if level != OrgUnit.Level.CITY:
+            raise ValidationFailed({field: "只有市总工会可以没有上级组织"})
+        return
+    if level not in ALLOWED_CHILDREN[parent_level]:
+        raise ValidationFailed(
+            {field: f"{OrgUnit.Level(parent_level).label}下不能设{OrgUnit.Level(level).label}"}
+        )
+
+
+def check_code_name(code: str, name: str) -> tuple[str, str]:
+    code, name = (code or "").strip(), (name or "").strip()
+    errors = {}
+    if not code:
+        errors["code"] = "组织编码不能为空"
+    elif len(code) > 32 or not code.replace("-", "").isalnum():
+        errors["code"] = "组织编码只能包含字母、数字和短横线，最长32位"
+    if not name:
+        errors["name"] = "名称不能为空"
+    elif len(name) > 120:
+        errors["name"] = "名称最长120字"
+    if errors:
+        raise ValidationFailed(errors)
+    return code, name
+
+
+def _claim_segments(parent: OrgUnit, count: int) -> int:
+    """Reserve ``count`` child numbers under ``parent``; returns the first. A conditional
+    update on the parent row, so concurrent inserts never share a number."""
+    OrgUnit.objects.filter(pk=parent.pk).update(child_count=F("child_count") + count)
+    parent.refresh_from_db(fields=["child_count"])
+    return parent.child_count - count + 1
+
+
+def _snapshot(unit: OrgUnit) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent": unit.parent_id,
+        "is_active": unit.is_active,
+    }
+
+
+@transaction.atomic
+def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) -> OrgUnit:
+    grant = access.require_at(actor, "orgs.change", parent, view_perm="orgs.view")
+    code, name = check_code_name(code, name)
+    if level not in OrgUnit.Level.values:
+        raise ValidationFailed({"level": f"未知级别：{level}"})
+    check_placement(level, parent.level)
+    if OrgUnit.objects.filter(code=code).exists():
+        raise ValidationFailed({"code": f"组织编码 {code} 已存在"})
+    parent = OrgUnit.objects.get(pk=parent.pk)
+    n = _claim_segments(parent, 1)
+    try:
+        with transaction.atomic():
+            unit = OrgUnit.objects.create(
+                code=code,
+                name=name,
+                level=level,
+                parent=parent,
+                path=parent.path + segment(n),
+                depth=parent.depth + 1,
+            )
+    except IntegrityError:
+        raise ValidationFailed({"code": f"组织编码 {code} 已存在"}) from None
+    record(
+        actor=actor,
+        action="orgs.create",
+        obj=unit,
+        post_id=grant.post_id,
+        changes=diff({}, _snapshot(unit)),
+    )
+    return unit
+
+
+@transaction.atomic
+def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = None) -> OrgUnit:
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    grant = access.require_at(actor, "orgs.change", unit, view_perm="orgs.view")
+    _, name = check_code_name(unit.code, name)
+    before = _snapshot(unit)
+    unit.name = name
+    if is_active is not None:
+        if unit.parent_id is None and not is_active:
+            raise ValidationFailed({"is_active": "不能停用市总工会"})
+        unit.is_active = is_active
+    unit.save(update_fields=["name", "is_active"])
+    record(
+        actor=actor,
+        action="orgs.update",
+        obj=unit,
+        post_id=grant.post_id,
+        changes=diff(before, _snapshot(unit)),
+    )
+    return unit
+
+
+@transaction.atomic
+def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
+    """Move a node with its whole subtree. Both the old and new place must be in the
+    actor's scope (re-checked on the locked rows, inside the transaction)."""
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    new_parent = OrgUnit.objects.select_for_update().get(pk=new_parent.pk)
+    if unit.parent_id is None:
+        raise ValidationFailed({"parent": "市总工会不能移动"})
+    grant = access.require_at(actor, "orgs.change", unit, view_perm="orgs.view")
+    access.require_move(actor, "orgs.change", unit, new_parent)
+    if unit.path <= new_parent.path < unit.path_end:
+        raise ValidationFailed({"parent": "不能移到自身或其下级组织之下"})
+    check_placement(unit.level, new_parent.level)
+    before = _snapshot(unit)
+    old_path, depth_delta = unit.path, new_parent.depth + 1 - unit.depth
+    new_path = new_parent.path + segment(_claim_segments(new_parent, 1))
+    # One UPDATE re-roots the subtree: new prefix + the old path's tail.
+    OrgUnit.objects.filter(path__gte=old_path, path__lt=path_next(old_path)).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_delta,
+    )
+    OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    unit.refresh_from_db()
+    record(
+        actor=actor,
+        action="orgs.move",
+        obj=unit,
+        post_id=grant.post_id,
+        changes=diff(before, _snapshot(unit)),
+    )
+    return unit
+
+
+# --- Accounts and posts --------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(*, actor, username: str, password: str, full_name: str = ""):
+    if not access.can(actor, "accounts.manage"):
+        raise Forbidden()
+    User = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed({"username": "用户名不能为空"})
+    if User.objects.filter(username=username).exists():
+        raise ValidationFailed({"username": f"用户名 {username} 已存在"})
+    user = User(username=username, first_name=full_name[:150])
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed({"password": "；".join(exc.messages)}) from None
+    user.set_password(password)
+    user.save()
+    record(
+        actor=actor, action="accounts.user_create", obj=user, changes={"username": [None, username]}
+    )
+    return user
+
+
+@transaction.atomic
+def post_assign(
+    *, actor, user, org_unit: OrgUnit, role: Role, scope: str = Post.Scope.SUBTREE, title: str = ""
+) -> Post:
+    grant = access.require_at(actor, "accounts.manage", org_unit, view_perm="orgs.view")
+    if scope not in Post.Scope.values:
+        raise ValidationFailed({"scope": f"未知数据范围：{scope}"})
+    post, created = Post.objects.get_or_create(
+        user=user,
+        org_unit=org_unit,
+        role=role,
+        defaults={"scope": scope, "title": title},
+    )
+    if not created:
+        raise Conflict(f"{user.username} 已在 {org_unit.name} 担任 {role.name}")
+    record(
+        actor=actor,
+        action="accounts.post_assign",
+        obj=post,
+        org_unit_id=org_unit.pk,
+        post_id=grant.post_id,
+        changes={"user": [None, user.username], "role": [None, role.code], "scope": [None, scope]},
+    )
+    access.forget(user)
+    return post
+
+
+@transaction.atomic
+def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
+    """A token for the actor's own machine client; the raw value is returned once."""
+    if not access.grants(actor):
+        raise NotFound()
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "请填写令牌用途"})
+    raw = ApiToken.new_raw()
+    token = ApiToken.objects.create(
+        user=actor, name=name[:60], token_hash=ApiToken.hash(raw), prefix=raw[:8]
+    )
+    record(actor=actor, action="accounts.token_create", obj=token, changes={"name": [None, name]})
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, actor, token_id: int) -> None:
+    updated = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not updated:
+        raise NotFound()
+    record(
+        actor=actor,
+        action="accounts.token_revoke",
+        object_type="orgs.apitoken",
+        object_id=str(token_id),
+    )

@@ -1,0 +1,210 @@
+"""Django settings, all driven by GONGHUI_* environment variables (see common/config.py)."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from gonghui.common.config import load_keys, read_env
+
+ENV = read_env()
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(ENV["GONGHUI_VAR_DIR"] or PROJECT_DIR / "var")
+DEBUG = ENV["GONGHUI_DEBUG"]
+
+KEYS = load_keys(ENV, Path(ENV["GONGHUI_KEYS_DIR"] or VAR_DIR / "keys"), debug=DEBUG)
+SECRET_KEY = KEYS["GONGHUI_SECRET_KEY"].current[1].hex()
+SECRET_KEY_FALLBACKS = [key.hex() for _, key in KEYS["GONGHUI_SECRET_KEY"].keys[1:]]
+
+ALLOWED_HOSTS = ENV["GONGHUI_ALLOWED_HOSTS"]
+CSRF_TRUSTED_ORIGINS = ENV["GONGHUI_CSRF_TRUSTED_ORIGINS"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "gonghui.common",
+    "gonghui.orgs",
+    "gonghui.audit",
+    "gonghui.people",
+    "gonghui.files",
+    "gonghui.jobs",
+    "gonghui.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "gonghui.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "gonghui.urls"
+WSGI_APPLICATION = "gonghui.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "gonghui.web.context.navigation",
+            ],
+            "builtins": ["django.templatetags.static", "gonghui.web.templatetags.gonghui"],
+        },
+    }
+]
+
+# Databases: SQLite (WAL, IMMEDIATE transactions so writers queue instead of failing) by
+# default; PostgreSQL through GONGHUI_DATABASE_URL in production.
+_sqlite_path = VAR_DIR / "data" / "gonghui.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        ENV["GONGHUI_DATABASE_URL"] or f"sqlite:///{_sqlite_path}", conn_max_age=600
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
+        ),
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "data" / "test.sqlite3")}
+else:
+    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = ENV["GONGHUI_REDIS_URL"]
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "gonghui_cache",
+        }
+    }
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "gonghui.common.passwords.MixedCharacterValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGIN_MAX_FAILURES = ENV["GONGHUI_LOGIN_MAX_FAILURES"]
+LOGIN_LOCK_SECONDS = ENV["GONGHUI_LOGIN_LOCK_MINUTES"] * 60
+
+SESSION_COOKIE_AGE = ENV["GONGHUI_SESSION_MINUTES"] * 60
+SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+_secure = ENV["GONGHUI_SECURE_COOKIES"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = (not DEBUG) if _secure is None else _secure
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# django-csp 4: a strict policy; everything (htmx, echarts, css) is served from our static.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+if DEBUG:
+    # Development shows the policy's violations without breaking Django's debug pages.
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+UPLOAD_MAX_BYTES = ENV["GONGHUI_UPLOAD_MAX_MB"] * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+if ENV["GONGHUI_STORAGE"] == "s3":
+    # S3-compatible storage through django-storages (optional extra: pip install gonghui[s3]).
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ENV["GONGHUI_S3_BUCKET"],
+            "endpoint_url": ENV["GONGHUI_S3_ENDPOINT_URL"],
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+AUDIT_CHECKPOINT_SECONDS = ENV["GONGHUI_CHECKPOINT_MINUTES"] * 60
+SERVE_BIND = ENV["GONGHUI_BIND"]
+SERVE_WORKERS = ENV["GONGHUI_WORKERS"]
+
+# Structured logs; personal data never reaches them (no query strings, no request bodies).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "gonghui.common.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": ENV["GONGHUI_LOG_LEVEL"]},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}

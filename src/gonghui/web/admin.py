@@ -1,0 +1,75 @@
+"""Django admin, read-only, for city administrators only: it must never become a way around
+data scope or the audit log, so nothing here can add, change or delete."""
+
+from django.contrib import admin
+
+from gonghui.audit.models import AuditCheckpoint, AuditEvent
+from gonghui.orgs import access
+from gonghui.orgs.models import SEGMENT, OrgUnit, Post, Role
+from gonghui.people.models import Membership, Person
+
+
+def _city_admin(request) -> bool:
+    user = request.user
+    return user.is_active and any(
+        len(g.path) == SEGMENT and "accounts.manage" in g.permissions for g in access.grants(user)
+    )
+
+
+admin.site.has_permission = _city_admin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return _city_admin(request)
+
+    def has_module_permission(self, request):
+        return _city_admin(request)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name", "level", "depth", "is_active")
+    search_fields = ("code", "name")
+    list_filter = ("level",)
+
+
+@admin.register(Role)
+class RoleAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name")
+
+
+@admin.register(Post)
+class PostAdmin(ReadOnlyAdmin):
+    list_display = ("user", "org_unit", "role", "scope", "is_active")
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    list_display = ("name", "gender", "org_unit")
+    exclude = ("id_number", "phone", "id_number_index", "phone_index")  # never unmasked here
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("person", "org_unit", "status", "joined_on")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("stream", "seq", "created_at", "actor_name", "action", "object_type")
+    list_filter = ("stream", "action")
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("stream", "seq", "time", "key_id")

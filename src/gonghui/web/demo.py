@@ -1,0 +1,258 @@
+"""A realistic, reproducible demo: the tree, staff at every level, people with memberships.
+
+Fixed seeds (Faker zh_CN and ``random``), so two runs on fresh databases build the same
+data. The small demo goes through the services (so it is audited like real work); the
+large data sets for benchmarks (``--people 1000000``) use bulk inserts and one audit event.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from faker import Faker
+from stdnum.cn import ric
+
+from gonghui.audit.services import record
+from gonghui.orgs.models import OrgUnit, Post, Role, segment
+from gonghui.people.models import Membership, Person
+
+DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 — documented in README, demo only
+SEED = 20261122
+
+# Street/township names per district (a few real ones each; the rest are generated).
+STREETS = {
+    "110101": ["东华门街道", "景山街道", "交道口街道", "安定门街道"],
+    "110102": ["西长安街街道", "新街口街道", "月坛街道", "展览路街道"],
+    "110105": ["建外街道", "朝外街道", "呼家楼街道", "三里屯街道", "望京街道", "酒仙桥街道"],
+    "110106": ["右安门街道", "太平桥街道", "西罗园街道", "卢沟桥街道"],
+    "110107": ["八宝山街道", "老山街道", "八角街道", "古城街道"],
+    "110108": ["中关村街道", "学院路街道", "海淀街道", "上地街道", "清河街道"],
+    "110109": ["大峪街道", "城子街道", "龙泉镇"],
+    "110111": ["城关街道", "良乡镇", "长阳镇"],
+    "110112": ["中仓街道", "新华街道", "永顺镇", "宋庄镇"],
+    "110113": ["胜利街道", "光明街道", "后沙峪镇"],
+    "110114": ["城北街道", "回龙观街道", "天通苑北街道"],
+    "110115": ["兴丰街道", "清源街道", "亦庄镇"],
+    "110116": ["泉河街道", "龙山街道", "雁栖镇"],
+    "110117": ["滨河街道", "兴谷街道", "马坊镇"],
+    "110118": ["鼓楼街道", "果园街道", "溪翁庄镇"],
+    "110119": ["百泉街道", "香水园街道", "康庄镇"],
+    "JKQ": ["荣华街道", "博兴街道"],
+}
+INDUSTRIES = [
+    ("CY-JZ", "北京市建设工会"),
+    ("CY-JT", "北京市交通运输工会"),
+    ("CY-JY", "北京市教育工会"),
+    ("CY-WS", "北京市卫生健康工会"),
+]
+DISTRICT_USERS = {
+    "110105": "chaoyang",
+    "110108": "haidian",
+    "110101": "dongcheng",
+    "JKQ": "yizhuang",
+}
+BEIJING_REGIONS = [
+    "110101",
+    "110102",
+    "110105",
+    "110106",
+    "110107",
+    "110108",
+    "110111",
+    "110112",
+    "110114",
+    "110115",
+    "110103",
+    "110104",
+]
+
+
+@dataclass
+class Login:
+    username: str
+    role: str
+    unit: str
+
+
+def _unit(code: str) -> OrgUnit:
+    return OrgUnit.objects.get(code=code)
+
+
+def _add_children(parent: OrgUnit, rows: list[tuple[str, str, str]]) -> list[OrgUnit]:
+    """Bulk-add children (code, name, level) under ``parent`` with their paths."""
+    start = parent.child_count
+    units = [
+        OrgUnit(
+            code=code,
+            name=name,
+            level=level,
+            parent=parent,
+            path=parent.path + segment(start + i),
+            depth=parent.depth + 1,
+        )
+        for i, (code, name, level) in enumerate(rows, start=1)
+    ]
+    OrgUnit.objects.filter(pk=parent.pk).update(child_count=start + len(rows))
+    parent.child_count = start + len(rows)
+    return OrgUnit.objects.bulk_create(units)
+
+
+def build_tree(fake: Faker, rng: random.Random, grassroots_per_street: int = 6) -> list[OrgUnit]:
+    """Streets under each district, grassroots unions under each street and industry union."""
+    grassroots: list[OrgUnit] = []
+    city = OrgUnit.objects.get(parent__isnull=True)
+    industries = _add_children(city, [(c, n, OrgUnit.Level.INDUSTRY) for c, n in INDUSTRIES])
+    for district_code, streets in STREETS.items():
+        district = _unit(district_code)
+        street_units = _add_children(
+            district,
+            [
+                (f"{district_code}-{i:03d}", f"{name}总工会", OrgUnit.Level.STREET)
+                for i, name in enumerate(streets, start=1)
+            ],
+        )
+        for street in street_units:
+            grassroots += _add_children(
+                street,
+                [
+                    (
+                        f"{street.code}-{j:03d}",
+                        f"{fake.company()}工会委员会",
+                        OrgUnit.Level.GRASSROOTS,
+                    )
+                    for j in range(1, grassroots_per_street + 1)
+                ],
+            )
+    for industry in industries:
+        grassroots += _add_children(
+            industry,
+            [
+                (f"{industry.code}-{j:03d}", f"{fake.company()}工会", OrgUnit.Level.GRASSROOTS)
+                for j in range(1, 11)
+            ],
+        )
+    rng.shuffle(grassroots)
+    return grassroots
+
+
+def _user(username: str, full_name: str):
+    User = get_user_model()
+    user = User(username=username, first_name=full_name)
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    return user
+
+
+def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
+    roles = {r.code: r for r in Role.objects.all()}
+    logins: list[Login] = []
+
+    def post(username, full_name, role, unit, scope=Post.Scope.SUBTREE):
+        user = _user(username, full_name)
+        Post.objects.create(user=user, org_unit=unit, role=roles[role], scope=scope)
+        logins.append(Login(username, roles[role].name, unit.name))
+        return user
+
+    city = OrgUnit.objects.get(parent__isnull=True)
+    post("admin", "市总管理员", "city_admin", city)
+    post("laomo", "劳模工作部", "dept_staff", city)
+    post("auditor", "审计员", "auditor", city)
+    for code, username in DISTRICT_USERS.items():
+        district = _unit(code)
+        post(username, f"{district.name}干事", "district_staff", district)
+        street = district.children.order_by("path").first()
+        post(f"{username}_street", f"{street.name}干事", "street_staff", street)
+        grassroot = street.children.order_by("path").first()
+        post(f"{username}_jc", f"{grassroot.name}干事", "grassroots_staff", grassroot)
+    return logins
+
+
+@dataclass
+class PeopleGenerator:
+    """Fast, reproducible people: names from Faker pools, valid resident ID numbers."""
+
+    rng: random.Random
+    fake: Faker
+
+    def __post_init__(self):
+        self.surnames = [self.fake.last_name() for _ in range(400)]
+        self.given = [self.fake.first_name() for _ in range(3000)]
+        self.seen: set[str] = set()
+
+    def id_number(self, birth: date, male: bool) -> str:
+        while True:
+            seq = self.rng.randrange(0, 500) * 2 + (1 if male else 0)
+            body = f"{self.rng.choice(BEIJING_REGIONS)}{birth:%Y%m%d}{seq:03d}"
+            number = body + ric.calc_check_digit(body)
+            if number not in self.seen:
+                self.seen.add(number)
+                return number
+
+    def person(self, unit: OrgUnit) -> Person:
+        male = self.rng.random() < 0.55
+        birth = date(1955, 1, 1) + timedelta(days=self.rng.randrange(0, 365 * 50))
+        return Person(
+            name=self.rng.choice(self.surnames)
+            + self.rng.choice(self.given)[-self.rng.choice((1, 2)) :],
+            gender=Person.Gender.MALE if male else Person.Gender.FEMALE,
+            birth_date=birth,
+            id_number=self.id_number(birth, male),
+            phone=f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}",
+            org_unit=unit,
+        )
+
+
+def build_people(
+    gen: PeopleGenerator, grassroots: list[OrgUnit], count: int, *, batch: int = 5000, progress=None
+) -> int:
+    """Bulk-insert ``count`` people, each with an active membership of their grassroots union."""
+    made = 0
+    while made < count:
+        n = min(batch, count - made)
+        units = [grassroots[(made + i) % len(grassroots)] for i in range(n)]
+        with transaction.atomic():
+            people = Person.objects.bulk_create([gen.person(u) for u in units])
+            Membership.objects.bulk_create(
+                [
+                    Membership(
+                        person=p,
+                        org_unit=p.org_unit,
+                        joined_on=date(2000, 1, 1) + timedelta(days=gen.rng.randrange(9000)),
+                    )
+                    for p in people
+                ]
+            )
+        made += n
+        if progress:
+            progress(n)
+    return made
+
+
+def run(*, people: int, progress=None) -> list[Login]:
+    fake = Faker("zh_CN")
+    fake.seed_instance(SEED)
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        grassroots = build_tree(fake, rng)
+        logins = build_staff(grassroots)
+        record(
+            actor=None,
+            action="demo.build",
+            object_type="demo",
+            object_id="tree",
+            changes={"grassroots": [None, len(grassroots)], "staff": [None, len(logins)]},
+        )
+    gen = PeopleGenerator(rng, fake)
+    made = build_people(gen, grassroots, people, progress=progress)
+    record(
+        actor=None,
+        action="demo.people",
+        object_type="demo",
+        object_id="people",
+        changes={"people": [None, made]},
+    )
+    return logins

@@ -1,0 +1,154 @@
+"""Page forms: they parse and show errors next to fields; services do the writing."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+
+from gonghui.common import ratelimit
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Person
+from gonghui.people.services import PUBLIC_CHOICES
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login, plus a temporary lock-out after too many failures for the account or
+    the address (counted in the shared cache, so every process sees the same count)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "用户名或密码错误。",
+        "locked": "登录失败次数过多，请 %(minutes)d 分钟后再试。",
+    }
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        keys = [f"login:user:{username}", f"login:ip:{ip}"]
+        window = settings.LOGIN_LOCK_SECONDS
+        if any(ratelimit.count(k) >= settings.LOGIN_MAX_FAILURES for k in keys):
+            raise forms.ValidationError(
+                self.error_messages["locked"], code="locked", params={"minutes": window // 60}
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            for key in keys:
+                ratelimit.hit(key, window=window)
+            raise
+        ratelimit.clear(keys[0])
+        return cleaned
+
+
+class OrgFilterForm(forms.Form):
+    q = forms.CharField(label="名称或编码", required=False, max_length=60)
+    level = forms.ChoiceField(
+        label="级别", required=False, choices=[("", "全部级别"), *OrgUnit.Level.choices]
+    )
+    root = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class OrgUnitForm(forms.Form):
+    code = forms.CharField(label="组织编码", max_length=32)
+    name = forms.CharField(label="名称", max_length=120)
+    level = forms.ChoiceField(label="级别", choices=OrgUnit.Level.choices)
+
+
+class OrgEditForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=120)
+    is_active = forms.BooleanField(label="启用", required=False)
+
+
+class OrgMoveForm(forms.Form):
+    parent = forms.IntegerField(label="新的上级组织ID", min_value=1)
+
+
+class TreeImportForm(forms.Form):
+    file = forms.FileField(label="组织树文件（.xlsx 或 .csv）")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError("文件过大")
+        return upload
+
+
+class IdLookupForm(forms.Form):
+    id_number = forms.CharField(
+        label="按身份证号精确查找",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=60)
+    gender = forms.ChoiceField(
+        label="性别", required=False, choices=[("", "（按身份证号）"), *Person.Gender.choices]
+    )
+    birth_date = forms.DateField(
+        label="出生日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    id_number = forms.CharField(
+        label="身份证号",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="修改时留空表示不变",
+    )
+    no_id_reason = forms.CharField(label="无身份证号原因", required=False, max_length=200)
+    phone = forms.CharField(
+        label="联系电话", required=False, max_length=20, help_text="修改时留空表示不变"
+    )
+    org_unit = forms.ModelChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
+    is_public = forms.BooleanField(label="本人同意在公开页面展示", required=False)
+    public_fields = forms.MultipleChoiceField(
+        label="可公开字段",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=list(zip(PUBLIC_CHOICES, ["姓名", "性别", "出生年份", "所属工会"], strict=True)),
+    )
+
+    def __init__(self, *args, actor, person=None, **kwargs):
+        if person is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": person.name,
+                    "gender": person.gender,
+                    "birth_date": person.birth_date,
+                    "no_id_reason": person.no_id_reason,
+                    "org_unit": person.org_unit_id,
+                    "is_public": person.is_public,
+                    "public_fields": person.public_fields,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["org_unit"].queryset = access.visible_units(actor, "people.change").order_by(
+            "path"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.person is not None:
+            # Protected values are never sent to the browser: blank means "unchanged".
+            for field in ("id_number", "phone"):
+                if not cleaned.get(field):
+                    cleaned.pop(field, None)
+        return cleaned
+
+
+class AuditFilterForm(forms.Form):
+    actor_name = forms.CharField(label="操作人", required=False, max_length=150)
+    action = forms.CharField(label="操作", required=False, max_length=64)
+    object_type = forms.CharField(label="对象类型", required=False, max_length=64)
+    object_id = forms.CharField(label="对象ID", required=False, max_length=64)
+    since = forms.DateField(
+        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

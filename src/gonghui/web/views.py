@@ -1,0 +1,394 @@
+"""Pages. Each view parses, calls one service or selector, renders — nothing more."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from gonghui.audit import selectors as audit_selectors
+from gonghui.audit.services import verify_stream
+from gonghui.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from gonghui.files.services import attachment_get, attachment_list
+from gonghui.jobs.services import job_get, job_start
+from gonghui.orgs import access
+from gonghui.orgs import selectors as org_selectors
+from gonghui.orgs import services as org_services
+from gonghui.orgs.models import OrgUnit, Post
+from gonghui.orgs.tasks import tree_import_task
+from gonghui.people import selectors as people_selectors
+from gonghui.people import services as people_services
+from gonghui.web import forms
+
+PAGE_SIZE = 50
+
+
+def _page(request, qs):
+    paginator = Paginator(qs, PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _apply_errors(form, exc: DomainError) -> None:
+    """Put a service's complaint next to the field it names (or on top of the form)."""
+    if isinstance(exc, ValidationFailed):
+        for field, message in exc.fields.items():
+            form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, exc.message)
+
+
+def domain_errors(view):
+    """NotFound (absent or out of scope) is a 404 page; Forbidden a 403 page."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404("记录不存在或无权访问") from None
+        except Forbidden as exc:
+            return render(request, "web/error.html", {"message": exc.message}, status=403)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    form_class = forms.LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    grants = access.grants(request.user)
+    units = {g.unit_id for g in grants}
+    return render(
+        request,
+        "web/home.html",
+        {
+            "posts": Post.objects.filter(pk__in=[g.post_id for g in grants]).select_related(
+                "org_unit", "role"
+            ),
+            "unit_count": access.visible_units(request.user).count() if units else 0,
+            "can_people": access.can(request.user, "people.view"),
+            "can_audit": access.can(request.user, "audit.view"),
+        },
+    )
+
+
+# --- Org tree -------------------------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def org_list(request):
+    filters = forms.OrgFilterForm(request.GET)
+    filters.is_valid()
+    data = filters.cleaned_data
+    root = org_selectors.unit_get(actor=request.user, pk=data["root"]) if data.get("root") else None
+    qs = org_selectors.unit_list(
+        actor=request.user,
+        root=root,
+        query=data.get("q") or "",
+        level=data.get("level") or "",
+        sort=request.GET.get("sort", ""),
+    )
+    return render(
+        request, "orgs/list.html", {"page": _page(request, qs), "filters": filters, "root": root}
+    )
+
+
+@login_required
+@domain_errors
+def org_detail(request, pk):
+    unit = org_selectors.unit_get(actor=request.user, pk=pk)
+    children = org_selectors.unit_list(actor=request.user).filter(parent=unit)
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "unit": unit,
+            "ancestors": org_selectors.unit_ancestors(unit, actor=request.user),
+            "page": _page(request, children),
+            "can_change": access.can_at(request.user, "orgs.change", unit),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def org_create(request, pk):
+    parent = org_selectors.unit_get(actor=request.user, pk=pk)
+    form = forms.OrgUnitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = org_services.orgunit_create(
+                actor=request.user, parent=parent, **form.cleaned_data
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已新增 {unit.name}")
+            return redirect("web:org_detail", pk=unit.pk)
+    return render(
+        request, "orgs/form.html", {"form": form, "parent": parent, "title": "新增下级组织"}
+    )
+
+
+@login_required
+@domain_errors
+def org_edit(request, pk):
+    unit = org_selectors.unit_get(actor=request.user, pk=pk)
+    form = forms.OrgEditForm(
+        request.POST or None, initial={"name": unit.name, "is_active": unit.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            org_services.orgunit_update(actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "已保存")
+            return redirect("web:org_detail", pk=unit.pk)
+    return render(request, "orgs/form.html", {"form": form, "unit": unit, "title": "修改组织"})
+
+
+@login_required
+@domain_errors
+def org_move(request, pk):
+    unit = org_selectors.unit_get(actor=request.user, pk=pk)
+    form = forms.OrgMoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = org_selectors.unit_get(actor=request.user, pk=form.cleaned_data["parent"])
+            org_services.orgunit_move(actor=request.user, unit=unit, new_parent=target)
+        except NotFound:
+            form.add_error("parent", "目标组织不存在或不在您的管理范围内")
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已将 {unit.name} 移至 {target.name}")
+            return redirect("web:org_detail", pk=unit.pk)
+    return render(request, "orgs/form.html", {"form": form, "unit": unit, "title": "移动组织"})
+
+
+@login_required
+@domain_errors
+def org_import(request):
+    if not access.can(request.user, "orgs.import"):
+        raise NotFound()
+    form = forms.TreeImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        home_unit = next(g for g in access.grants(request.user) if "orgs.import" in g.permissions)
+        job = job_start(
+            actor=request.user,
+            kind="orgs.import",
+            title=f"导入组织树：{upload.name}",
+            org_unit=OrgUnit.objects.get(pk=home_unit.unit_id),
+            data=upload.read(),
+            filename=upload.name,
+            task=tree_import_task,
+        )
+        return redirect("web:job_detail", pk=job.pk)
+    return render(request, "orgs/import.html", {"form": form})
+
+
+@login_required
+@domain_errors
+def job_detail(request, pk):
+    job = job_get(actor=request.user, pk=pk)
+    template = "jobs/_progress.html" if request.htmx else "jobs/detail.html"
+    return render(request, template, {"job": job})
+
+
+# --- People ---------------------------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def person_list(request):
+    if not access.can(request.user, "people.view"):
+        raise NotFound()
+    q = request.GET.get("q", "")
+    qs = people_selectors.person_list(actor=request.user, query=q, sort=request.GET.get("sort", ""))
+    return render(
+        request,
+        "people/list.html",
+        {"page": _page(request, qs), "q": q, "lookup": forms.IdLookupForm()},
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def person_lookup(request):
+    """Find a person by full resident ID number: POSTed, so the number stays out of logs."""
+    form = forms.IdLookupForm(request.POST)
+    person = None
+    if form.is_valid():
+        try:
+            person = people_services.person_find_by_id_number(
+                actor=request.user, raw=form.cleaned_data["id_number"]
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            if person:
+                return redirect("web:person_detail", pk=person.pk)
+            form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
+    qs = people_selectors.person_list(actor=request.user)
+    return render(
+        request,
+        "people/list.html",
+        {"page": _page(request, qs), "q": "", "lookup": form},
+        status=200 if person else 422,
+    )
+
+
+@login_required
+@domain_errors
+def person_detail(request, pk):
+    person = people_selectors.person_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "memberships": people_selectors.membership_list(actor=request.user, person=person),
+            "attachments": attachment_list(actor=request.user, owner=person),
+            "can_change": access.can_at(request.user, "people.change", person.org_unit),
+            "can_reveal": access.can_at(request.user, "people.view_pii", person.org_unit),
+        },
+    )
+
+
+def _person_form_page(request, form, title, person=None):
+    return render(request, "people/form.html", {"form": form, "title": title, "person": person})
+
+
+@login_required
+@domain_errors
+def person_create(request):
+    if not access.can(request.user, "people.change"):
+        raise NotFound()
+    form = forms.PersonForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit = data.pop("org_unit")
+        try:
+            person = people_services.person_create(actor=request.user, org_unit=unit, data=data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已登记 {person.name}")
+            return redirect("web:person_detail", pk=person.pk)
+    return _person_form_page(request, form, "登记人员")
+
+
+@login_required
+@domain_errors
+def person_edit(request, pk):
+    person = people_selectors.person_get(actor=request.user, pk=pk)
+    form = forms.PersonForm(request.POST or None, actor=request.user, person=person)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit = data.pop("org_unit")
+        try:
+            people_services.person_update(
+                actor=request.user, person=person, data=data, org_unit=unit
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "已保存")
+            return redirect("web:person_detail", pk=person.pk)
+    return _person_form_page(request, form, f"修改：{person.name}", person)
+
+
+@login_required
+@domain_errors
+@require_POST
+def person_reveal(request, pk, field):
+    """An HTMX fragment with the unmasked value (audited); never a GET, never cached."""
+    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        value = people_services.person_reveal(actor=request.user, person=person, field=field)
+    except ValidationFailed:
+        raise Http404() from None
+    response = render(request, "people/_revealed.html", {"value": value})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Audit, files, health -------------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def audit_list(request):
+    if not access.can(request.user, "audit.view"):
+        raise NotFound()
+    filters = forms.AuditFilterForm(request.GET)
+    filters.is_valid()
+    qs = audit_selectors.event_list(
+        actor=request.user, **{k: v for k, v in filters.cleaned_data.items() if v not in (None, "")}
+    )
+    return render(request, "audit/list.html", {"page": _page(request, qs), "filters": filters})
+
+
+@login_required
+@domain_errors
+@require_POST
+def audit_verify(request):
+    if not access.can(request.user, "audit.export"):
+        raise NotFound()
+    report = verify_stream()
+    return render(request, "audit/_verify.html", {"report": report})
+
+
+@login_required
+@domain_errors
+def file_download(request, pk):
+    attachment = attachment_get(actor=request.user, pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.mime_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+_migrations_ok = False
+
+
+@require_GET
+def healthz(request):
+    """For load balancers: 200 when the database answers and every migration is applied."""
+    global _migrations_ok
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not _migrations_ok:
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            if plan:
+                return JsonResponse(
+                    {"status": "migrations pending", "pending": len(plan)}, status=503
+                )
+            _migrations_ok = True
+    except Exception as exc:  # the balancer only needs to know we are not ready
+        return JsonResponse(
+            {"status": "database unavailable", "error": type(exc).__name__}, status=503
+        )
+    return JsonResponse({"status": "ok", "debug": settings.DEBUG})
