@@ -1,5 +1,6 @@
 """Django settings, all driven by GONGHUI_* environment variables (see common/config.py)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -95,10 +96,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "data" / "test.sqlite3")}
+    # One test database per test run, so that runs side by side never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "data" / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = ENV["GONGHUI_REDIS_URL"]
@@ -168,6 +171,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even in debug
 MEDIA_ROOT = VAR_DIR / "media"
 UPLOAD_MAX_BYTES = ENV["GONGHUI_UPLOAD_MAX_MB"] * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES

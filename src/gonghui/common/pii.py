@@ -20,6 +20,11 @@ def _fold(raw: str) -> str:
     return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(raw))).upper()
 
 
+def id_check_digit(body: str) -> str:
+    """The GB 11643 check digit of a 17-digit body (stdnum wants a full-length number)."""
+    return ric.calc_check_digit(body + "0")
+
+
 def normalize_id_number(raw: str, *, field: str = "id_number") -> str:
     """A valid 18-character resident ID (GB 11643), converting 15-digit numbers.
 
@@ -28,7 +33,7 @@ def normalize_id_number(raw: str, *, field: str = "id_number") -> str:
     value = _fold(raw)
     if re.fullmatch(r"\d{15}", value):
         body = value[:6] + "19" + value[6:]
-        value = body + ric.calc_check_digit(body)
+        value = body + id_check_digit(body)
     if not re.fullmatch(r"\d{17}[\dX]", value):
         raise ValidationFailed({field: "身份证号应为18位（末位可为X）或15位数字"})
     try:
@@ -37,7 +42,7 @@ def normalize_id_number(raw: str, *, field: str = "id_number") -> str:
         raise ValidationFailed({field: f"身份证号中的出生日期 {value[6:14]} 不存在"}) from None
     if birth > date.today() or birth.year < 1880:
         raise ValidationFailed({field: f"身份证号中的出生日期 {birth.isoformat()} 不合理"})
-    if ric.calc_check_digit(value[:17]) != value[17]:
+    if id_check_digit(value[:17]) != value[17]:
         raise ValidationFailed({field: "身份证号校验位错误"})
     try:
         ric.validate(value)

@@ -1,5 +1,5 @@
 from django.core.paginator import Paginator
-from ninja import File, Query, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.jobs.services import job_get, job_start
@@ -57,7 +57,7 @@ def org_create(request, payload: OrgUnitIn):
     unit = services.orgunit_create(
         actor=request.user, parent=parent, code=payload.code, name=payload.name, level=payload.level
     )
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.patch("/{int:pk}", response=OrgUnitOut, summary="修改组织")
@@ -95,7 +95,7 @@ def org_import(request, file: File[UploadedFile]):
         task=tree_import_task,
     )
     job.refresh_from_db()
-    return 202, job
+    return Status(202, job)
 
 
 @router.get("/jobs/{int:pk}", response=JobOut, summary="后台任务进度")

@@ -1,5 +1,5 @@
 from django.core.paginator import Paginator
-from ninja import Router
+from ninja import Router, Status
 
 from gonghui.common.errors import NotFound
 from gonghui.orgs import selectors as org_selectors
@@ -34,7 +34,7 @@ def person_get(request, pk: int):
 def person_create(request, payload: PersonIn):
     unit = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
     data = payload.dict(exclude={"org_unit_id"})
-    return 201, services.person_create(actor=request.user, org_unit=unit, data=data)
+    return Status(201, services.person_create(actor=request.user, org_unit=unit, data=data))
 
 
 @router.patch("/{int:pk}", response=PersonOut, summary="修改人员（可移动所属工会）")

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
-from stdnum.cn import ric
 
 from gonghui.audit.services import record
+from gonghui.common.pii import id_check_digit
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people.models import Membership, Person
 
@@ -187,7 +187,7 @@ class PeopleGenerator:
         while True:
             seq = self.rng.randrange(0, 500) * 2 + (1 if male else 0)
             body = f"{self.rng.choice(BEIJING_REGIONS)}{birth:%Y%m%d}{seq:03d}"
-            number = body + ric.calc_check_digit(body)
+            number = body + id_check_digit(body)
             if number not in self.seen:
                 self.seen.add(number)
                 return number

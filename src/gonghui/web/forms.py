@@ -75,11 +75,18 @@ class TreeImportForm(forms.Form):
         return upload
 
 
+class NoEchoInput(forms.TextInput):
+    """A text box that never writes its value back into the page (for look-up numbers)."""
+
+    def format_value(self, value):
+        return None
+
+
 class IdLookupForm(forms.Form):
     id_number = forms.CharField(
         label="按身份证号精确查找",
         max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=NoEchoInput(attrs={"autocomplete": "off"}),
     )
 
 

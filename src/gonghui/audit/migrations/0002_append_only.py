@@ -17,7 +17,8 @@ TABLES = ["audit_auditevent", "audit_auditcheckpoint"]
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(SQL)
+    # params=None: the function body's '%' placeholders are PL/pgSQL's, not the driver's.
+    schema_editor.execute(SQL, params=None)
     for table in TABLES:
         schema_editor.execute(
             f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "

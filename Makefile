@@ -1,0 +1,50 @@
+# The two commands of README's Quick start: `make run` and `make test`.
+# Each sets itself up on a fresh machine (virtual environment, pinned dependencies, browser).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+PG_URL ?= postgres://postgres@127.0.0.1:5432/gonghui
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test test-postgres test-redis lint bench setup browser clean
+
+$(BIN)/gonghui: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/gonghui
+
+browser: var/.browser-ready
+var/.browser-ready: scripts/install-browser.sh
+	bash scripts/install-browser.sh
+	mkdir -p var && touch $@
+
+## Run the platform on SQLite with demo data at http://127.0.0.1:8000 (with the task worker).
+run: setup
+	GONGHUI_DEBUG=true $(BIN)/gonghui migrate --no-input -v0
+	GONGHUI_DEBUG=true $(BIN)/gonghui createcachetable
+	GONGHUI_DEBUG=true $(BIN)/gonghui demo
+	GONGHUI_DEBUG=true $(BIN)/gonghui worker & trap 'kill %1' EXIT; \
+	GONGHUI_DEBUG=true $(BIN)/gonghui serve
+
+## The whole test suite on SQLite (services' own legs: test-postgres, test-redis).
+test: setup browser
+	GONGHUI_DEBUG=true $(BIN)/pytest -m "not postgres and not redis"
+
+test-postgres: setup browser
+	GONGHUI_DEBUG=true GONGHUI_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser and not redis"
+
+test-redis: setup
+	GONGHUI_DEBUG=true GONGHUI_REDIS_URL=$(REDIS_URL) $(BIN)/pytest -m "not browser and not postgres"
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	GONGHUI_DEBUG=true $(BIN)/python bench/run.py foundation --scale small
+
+clean:
+	rm -rf $(VENV) var

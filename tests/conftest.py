@@ -1,0 +1,110 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import make_unit, make_user
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need_service(name: str, reachable: bool, why: str = "") -> None:
+    """A test that needs a service fails in CI when it is missing; locally it skips."""
+    if reachable:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres(db):
+    """The test runs only on the PostgreSQL leg (GONGHUI_DATABASE_URL=postgres://...)."""
+    need_service(
+        "PostgreSQL",
+        connection.vendor == "postgresql",
+        "run `make test-postgres` (GONGHUI_DATABASE_URL)",
+    )
+
+
+@pytest.fixture
+def redis_client():
+    import redis
+
+    url = settings.REDIS_URL
+    need_service("Redis", bool(url), "run `make test-redis` (GONGHUI_REDIS_URL)")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        need_service("Redis", False, str(exc))
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Lock-out counters live in the shared cache: each test starts with none. (The
+    database cache is rolled back with each test; Redis must be emptied.)"""
+    if settings.REDIS_URL:
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture
+def tree(db):
+    """Two districts with a street and a grassroots union each, from the seeded tree."""
+    from gonghui.orgs.models import OrgUnit
+
+    city = OrgUnit.objects.get(parent__isnull=True)
+    chaoyang = OrgUnit.objects.get(code="110105")
+    haidian = OrgUnit.objects.get(code="110108")
+    cy_street = make_unit(chaoyang, "street", "CY-S1", "建外街道总工会")
+    cy_grass = make_unit(cy_street, "grassroots", "CY-G1", "朝阳某公司工会")
+    hd_street = make_unit(haidian, "street", "HD-S1", "中关村街道总工会")
+    hd_grass = make_unit(hd_street, "grassroots", "HD-G1", "海淀某公司工会")
+    return type(
+        "Tree",
+        (),
+        {
+            "city": city,
+            "chaoyang": chaoyang,
+            "haidian": haidian,
+            "cy_street": cy_street,
+            "cy_grass": cy_grass,
+            "hd_street": hd_street,
+            "hd_grass": hd_grass,
+        },
+    )
+
+
+@pytest.fixture
+def users(tree):
+    """Staff at each level, an auditor, and a user with no post."""
+    return type(
+        "Users",
+        (),
+        {
+            "admin": make_user("admin_t", tree.city, "city_admin"),
+            "cy": make_user("cy_staff", tree.chaoyang, "district_staff"),
+            "hd": make_user("hd_staff", tree.haidian, "district_staff"),
+            "cy_street": make_user("cy_street", tree.cy_street, "street_staff"),
+            "cy_grass": make_user("cy_grass", tree.cy_grass, "grassroots_staff"),
+            "auditor": make_user("auditor_t", tree.city, "auditor"),
+            "nopost": make_user("nopost", None, None),
+        },
+    )
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    """Background tasks run in-process in tests, so their effects can be asserted."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s a user; the hasher itself is Django's business, not ours."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

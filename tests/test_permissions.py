@@ -1,0 +1,308 @@
+"""Data scope through every route: Chaoyang's staff cannot read, list, export, change or
+move Haidian's records through any page or API operation. The last test enumerates every
+URL route and API operation and fails when one has no deny case here."""
+
+import json
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from gonghui.api import api
+from gonghui.files.models import Attachment
+from gonghui.jobs.models import Job
+from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Membership
+from tests.factories import PASSWORD, make_person
+
+
+@pytest.fixture
+def world(tree, users):
+    """Haidian's records, which Chaoyang's staff must never reach."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    hd_person = make_person(tree.hd_grass, "钱学", id_number="110108198001010015")
+    Membership.objects.create(person=hd_person, org_unit=tree.hd_grass, joined_on=date(2010, 1, 1))
+    attachment = Attachment(
+        owner=hd_person,
+        org_unit=tree.hd_grass,
+        name="a.pdf",
+        mime_type="application/pdf",
+        size=9,
+        sha256="0" * 64,
+        created_at=timezone.now(),
+    )
+    attachment.file.save("x", ContentFile(b"%PDF-1.4\n"), save=False)
+    attachment.save()
+    job = Job.objects.create(
+        kind="orgs.import", title="海淀导入", created_by=users.hd, org_unit=tree.haidian
+    )
+    return type(
+        "World",
+        (),
+        {"tree": tree, "users": users, "person": hd_person, "attachment": attachment, "job": job},
+    )
+
+
+# route -> (method, url builder, body or None, expected statuses for Chaoyang's staff)
+NOT_FOUND = (404,)
+WEB_DENY = {
+    "web:org_detail": ("get", lambda w: f"/orgs/{w.tree.haidian.pk}/", None, NOT_FOUND),
+    "web:org_create": (
+        "post",
+        lambda w: f"/orgs/{w.tree.haidian.pk}/new/",
+        {"code": "X1", "name": "越权", "level": "street"},
+        NOT_FOUND,
+    ),
+    "web:org_edit": (
+        "post",
+        lambda w: f"/orgs/{w.tree.hd_street.pk}/edit/",
+        {"name": "改名", "is_active": "on"},
+        NOT_FOUND,
+    ),
+    "web:org_move": (
+        "post",
+        lambda w: f"/orgs/{w.tree.hd_street.pk}/move/",
+        {"parent": "{cy}"},
+        NOT_FOUND,
+    ),
+    "web:job_detail": ("get", lambda w: f"/jobs/{w.job.pk}/", None, NOT_FOUND),
+    "web:person_detail": ("get", lambda w: f"/people/{w.person.pk}/", None, NOT_FOUND),
+    "web:person_edit": (
+        "post",
+        lambda w: f"/people/{w.person.pk}/edit/",
+        {"name": "改"},
+        NOT_FOUND,
+    ),
+    "web:person_reveal": (
+        "post",
+        lambda w: f"/people/{w.person.pk}/reveal/id_number/",
+        None,
+        NOT_FOUND,
+    ),
+    "web:person_lookup": (
+        "post",
+        lambda w: "/people/lookup/",
+        {"id_number": "110108198001010015"},
+        (422,),
+    ),
+    "web:file_download": ("get", lambda w: f"/files/{w.attachment.pk}/", None, NOT_FOUND),
+    "web:audit_list": ("get", lambda w: "/audit/", None, NOT_FOUND),
+    "web:audit_verify": ("post", lambda w: "/audit/verify/", None, NOT_FOUND),
+    # Lists: reachable, but Haidian's rows are absent (checked by content below).
+    "web:org_list": ("get", lambda w: "/orgs/?q=海淀", None, (200,)),
+    "web:person_list": ("get", lambda w: "/people/?q=钱", None, (200,)),
+    "web:home": ("get", lambda w: "/", None, (200,)),
+    "web:org_import": ("get", lambda w: "/orgs/import/", None, (200,)),
+    "web:person_create": (
+        "post",
+        lambda w: "/people/new/",
+        {"name": "越权", "id_number": "110105200001010016", "org_unit": "{hd_grass}"},
+        (200,),
+    ),
+}
+# Routes open to everybody by design (and what protects them).
+PUBLIC_ROUTES = {
+    "web:login": "the login form itself",
+    "web:logout": "ends one's own session",
+    "healthz": "load balancer probe; says nothing about records",
+}
+
+API_DENY = {
+    ("GET", "/api/v1/orgs/me"): (lambda w: "/api/v1/orgs/me", None, (200,)),
+    ("GET", "/api/v1/orgs/"): (lambda w: "/api/v1/orgs/?q=海淀", None, (200,)),
+    ("GET", "/api/v1/orgs/{pk}"): (lambda w: f"/api/v1/orgs/{w.tree.haidian.pk}", None, NOT_FOUND),
+    ("POST", "/api/v1/orgs/"): (
+        lambda w: "/api/v1/orgs/",
+        {"parent_id": "{haidian}", "code": "X2", "name": "越权", "level": "street"},
+        NOT_FOUND,
+    ),
+    ("PATCH", "/api/v1/orgs/{pk}"): (
+        lambda w: f"/api/v1/orgs/{w.tree.hd_street.pk}",
+        {"name": "改名"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/orgs/{pk}/move"): (
+        lambda w: f"/api/v1/orgs/{w.tree.hd_street.pk}/move",
+        {"parent_id": "{cy}"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/orgs/import"): (lambda w: "/api/v1/orgs/import", "file", (202,)),
+    ("GET", "/api/v1/orgs/jobs/{pk}"): (lambda w: f"/api/v1/orgs/jobs/{w.job.pk}", None, NOT_FOUND),
+    ("GET", "/api/v1/people/"): (lambda w: "/api/v1/people/?q=钱", None, (200,)),
+    ("GET", "/api/v1/people/{pk}"): (lambda w: f"/api/v1/people/{w.person.pk}", None, NOT_FOUND),
+    ("POST", "/api/v1/people/"): (
+        lambda w: "/api/v1/people/",
+        {"org_unit_id": "{hd_grass}", "name": "越权", "id_number": "110105200001010016"},
+        NOT_FOUND,
+    ),
+    ("PATCH", "/api/v1/people/{pk}"): (
+        lambda w: f"/api/v1/people/{w.person.pk}",
+        {"name": "改"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/people/lookup"): (
+        lambda w: "/api/v1/people/lookup",
+        {"id_number": "110108198001010015"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/people/{pk}/reveal"): (
+        lambda w: f"/api/v1/people/{w.person.pk}/reveal",
+        {"field": "id_number"},
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/audit/events"): (lambda w: "/api/v1/audit/events", None, NOT_FOUND),
+}
+
+
+def _fill(value, w):
+    """Put the world's ids into a request body template."""
+    ids = {
+        "{cy}": w.tree.chaoyang.pk,
+        "{haidian}": w.tree.haidian.pk,
+        "{hd_grass}": w.tree.hd_grass.pk,
+    }
+    if isinstance(value, dict):
+        return {k: _fill(v, w) for k, v in value.items()}
+    return ids.get(value, value)
+
+
+def _haidian_untouched(w):
+    w.tree.hd_street.refresh_from_db()
+    w.person.refresh_from_db()
+    assert w.tree.hd_street.name == "中关村街道总工会"
+    assert w.tree.hd_street.parent_id == w.tree.haidian.pk
+    assert w.person.name == "钱学"
+    assert not OrgUnit.objects.filter(code__in=["X1", "X2"]).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(WEB_DENY))
+def test_web_route_denies_other_district(client, world, route):
+    method, url, body, statuses = WEB_DENY[route]
+    client.login(username="cy_staff", password=PASSWORD)
+    response = getattr(client, method)(url(world), _fill(body, world) if body else None)
+    assert response.status_code in statuses, (route, response.status_code)
+    text = response.content.decode()
+    assert "钱学" not in text and "110108198001010015" not in text
+    assert "中关村街道" not in text
+    _haidian_untouched(world)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("operation", sorted(API_DENY))
+def test_api_operation_denies_other_district(
+    client, world, operation, django_capture_on_commit_callbacks
+):
+    method, _ = operation
+    url, body, statuses = API_DENY[operation]
+    client.login(username="cy_staff", password=PASSWORD)
+    if body == "file":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        data = f"组织编码,组织名称,级别,上级编码\nX3,越权,街乡镇总工会,{world.tree.haidian.code}\n"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url(world), {"file": SimpleUploadedFile("t.csv", data.encode())})
+        assert response.status_code in statuses
+        # The job runs (immediately in tests) and rejects the row: Haidian is out of scope.
+        job = Job.objects.get(pk=response.json()["id"])
+        assert job.status == Job.Status.FAILED
+        assert "不在您的管理范围内" in json.dumps(job.errors, ensure_ascii=False)
+        assert not OrgUnit.objects.filter(code="X3").exists()
+        return
+    payload = json.dumps(_fill(body, world)) if body else None
+    response = client.generic(method, url(world), payload or "", content_type="application/json")
+    assert response.status_code in statuses, (operation, response.status_code, response.content)
+    text = response.content.decode()
+    assert "钱学" not in text and "中关村街道" not in text and "110108198001010015" not in text
+    _haidian_untouched(world)
+
+
+@pytest.mark.django_db
+def test_user_without_post_sees_nothing(client, world):
+    client.login(username="nopost", password=PASSWORD)
+    assert client.get("/orgs/").context["page"].paginator.count == 0
+    assert client.get(f"/orgs/{world.tree.city.pk}/").status_code == 404
+    assert client.get("/people/").status_code == 404
+    assert client.get("/api/v1/orgs/").json()["count"] == 0
+    assert client.get("/api/v1/people/").json()["count"] == 0
+    assert client.get(f"/api/v1/people/{world.person.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login_or_refused(client, world):
+    assert client.get("/orgs/")["Location"].startswith("/login/")
+    assert client.get(f"/people/{world.person.pk}/")["Location"].startswith("/login/")
+    assert client.get("/api/v1/orgs/").status_code == 401
+    assert client.get("/api/v1/orgs/").json()["code"] == "unauthorized"
+
+
+@pytest.mark.django_db
+def test_several_posts_give_the_union_of_scopes(client, world):
+    from gonghui.orgs.models import Post, Role
+
+    Post.objects.create(
+        user=world.users.cy,
+        org_unit=world.tree.hd_street,
+        role=Role.objects.get(code="street_staff"),
+    )
+    client.login(username="cy_staff", password=PASSWORD)
+    assert client.get(f"/people/{world.person.pk}/").status_code == 200
+    assert client.get(f"/orgs/{world.tree.cy_grass.pk}/").status_code == 200
+    assert client.get(f"/orgs/{world.tree.haidian.pk}/").status_code == 404  # above the post
+
+
+@pytest.mark.django_db
+def test_own_district_is_reachable(client, world):
+    """The pass side: the same routes work inside one's own subtree."""
+    client.login(username="hd_staff", password=PASSWORD)
+    assert client.get(f"/people/{world.person.pk}/").status_code == 200
+    assert client.get(f"/files/{world.attachment.pk}/").status_code == 200
+    assert client.get(f"/jobs/{world.job.pk}/").status_code == 200
+    assert client.get(f"/api/v1/orgs/{world.tree.haidian.pk}").status_code == 200
+    response = client.post(f"/orgs/{world.tree.hd_street.pk}/edit/", {"name": "中关村街道工会"})
+    assert response.status_code == 302
+    world.tree.hd_street.refresh_from_db()
+    assert world.tree.hd_street.name == "中关村街道工会"
+
+
+@pytest.mark.django_db
+def test_admin_is_read_only_and_city_admins_only(client, world):
+    client.login(username="cy_staff", password=PASSWORD)
+    assert client.get("/admin/").status_code == 302  # to the admin login: not allowed
+    client.login(username="admin_t", password=PASSWORD)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/orgs/orgunit/").status_code == 200
+    change = client.post(f"/admin/orgs/orgunit/{world.tree.haidian.pk}/change/", {"name": "改"})
+    assert change.status_code == 403
+    assert client.get("/admin/orgs/orgunit/add/").status_code == 403
+
+
+def _web_routes(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in ("admin", "api") or "api" in str(entry.pattern):
+                continue
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _web_routes(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_route_and_operation_has_a_deny_test():
+    """A new page or API operation without a deny case here fails the suite."""
+    routes = set(_web_routes())
+    missing_web = routes - set(WEB_DENY) - set(PUBLIC_ROUTES)
+    assert not missing_web, f"web routes without a deny test: {sorted(missing_web)}"
+    schema = api.get_openapi_schema()
+    operations = {
+        (method.upper(), "/api/v1" + path.removeprefix("/api/v1"))
+        for path, item in schema["paths"].items()
+        for method in item
+    }
+    missing_api = operations - set(API_DENY)
+    assert not missing_api, f"API operations without a deny test: {sorted(missing_api)}"
+    assert not set(API_DENY) - operations, "deny cases for operations that no longer exist"
