@@ -1,0 +1,60 @@
+import pytest
+
+from gonghui.common import pii
+from gonghui.common.errors import ValidationFailed
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("11010519491231002X", "11010519491231002X"),
+        ("11010519491231002x", "11010519491231002X"),  # lower-case x
+        ("１１０１０５１９４９１２３１００２Ｘ", "11010519491231002X"),  # full-width
+        (" 110105 19491231 002X ", "11010519491231002X"),  # spaces
+        ("110105491231002", "11010519491231002X"),  # 15 digits -> 18
+        ("110103194912310027", "110103194912310027"),  # old Chongwen district code
+    ],
+)
+def test_id_numbers_are_normalised(raw, expected):
+    assert pii.normalize_id_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("110105194912310021", "校验位错误"),
+        ("110105194902300026", "出生日期 19490230 不存在"),
+        ("11010519491231002", "18位"),
+        ("abc", "18位"),
+        ("990105194912310023", "地区码"),
+    ],
+)
+def test_bad_id_numbers_say_why(raw, reason):
+    with pytest.raises(ValidationFailed) as err:
+        pii.normalize_id_number(raw)
+    assert reason in err.value.fields["id_number"]
+
+
+def test_future_birth_date_is_refused():
+    body = "11010520991231001"
+    with pytest.raises(ValidationFailed) as err:
+        pii.normalize_id_number(body + pii.id_check_digit(body))
+    assert "不合理" in err.value.fields["id_number"]
+
+
+def test_masks_hide_all_but_the_ends():
+    assert pii.mask("id_number", "11010519491231002X") == "11**************2X"
+    assert pii.mask("phone", "13800138000") == "138******00"
+    assert pii.mask("bank_account", "6222020200112233445") == "***************3445"
+    assert pii.mask("id_number", None) == ""
+
+
+def test_phones_and_bank_accounts():
+    assert pii.normalize_phone("+86 138-0013-8000") == "13800138000"
+    assert pii.normalize_phone("010-65123456") == "01065123456"
+    with pytest.raises(ValidationFailed):
+        pii.normalize_phone("12345")
+    with pytest.raises(ValidationFailed) as err:
+        pii.normalize_bank_account("6222020200112233445")  # Luhn fails
+    assert "校验位" in err.value.fields["bank_account"]
+    assert pii.normalize_bank_account("6222 0202 0011 2233 446") == "6222020200112233446"
