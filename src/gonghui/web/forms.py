@@ -5,10 +5,11 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from gonghui.common import ratelimit
+from gonghui.common.errors import ValidationFailed
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
-from gonghui.people.services import PUBLIC_CHOICES
+from gonghui.people.services import EDITABLE, PUBLIC_CHOICES, clean_person
 
 
 class LoginForm(AuthenticationForm):
@@ -145,6 +146,15 @@ class PersonForm(forms.Form):
             for field in ("id_number", "phone"):
                 if not cleaned.get(field):
                     cleaned.pop(field, None)
+        # The domain's own checks (check digit, birth date...), shown next to each field
+        # together with the form's, so the user sees every problem at once.
+        current = {f: getattr(self.person, f) for f in EDITABLE} if self.person else {}
+        try:
+            clean_person({**current, **cleaned, "name": cleaned.get("name") or "-"})
+        except ValidationFailed as exc:
+            for field, message in exc.fields.items():
+                if field in self.fields and field not in self.errors:
+                    self.add_error(field, message)
         return cleaned
 
 

@@ -1,0 +1,188 @@
+import sqlite3
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from gonghui.audit.models import AuditEvent
+from gonghui.common.errors import ValidationFailed
+from gonghui.files import services as files
+from tests.factories import PASSWORD, make_person
+
+
+@pytest.mark.django_db
+def test_login_page_and_home_speak_chinese(client, users):
+    page = client.get("/login/").content.decode()
+    assert "平台登录" in page and 'lang="zh-CN"' in page
+    response = client.post("/login/", {"username": "cy_staff", "password": PASSWORD})
+    assert response.status_code == 302
+    home = client.get("/").content.decode()
+    assert "我的岗位" in home and "朝阳区总工会" in home and "区（产业）工会工作人员" in home
+    assert "审计日志" not in home  # no audit menu for district staff
+    assert AuditEvent.objects.filter(action="auth.login", actor_name="cy_staff").exists()
+
+
+@pytest.mark.django_db
+def test_lockout_after_five_failures_per_account(client, users, settings):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        response = client.post("/login/", {"username": "cy_staff", "password": "wrong"})
+        assert "用户名或密码错误" in response.content.decode()
+    # Now even the right password is refused, and the message says for how long.
+    response = client.post("/login/", {"username": "cy_staff", "password": PASSWORD})
+    assert response.status_code == 200 and "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another account from another address is not affected.
+    other = client.post(
+        "/login/", {"username": "hd_staff", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert other.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+
+
+@pytest.mark.django_db
+def test_lockout_per_address(client, users, settings):
+    for i in range(settings.LOGIN_MAX_FAILURES):
+        client.post("/login/", {"username": f"guess{i}", "password": "x"}, REMOTE_ADDR="10.1.1.1")
+    blocked = client.post(
+        "/login/", {"username": "hd_staff", "password": PASSWORD}, REMOTE_ADDR="10.1.1.1"
+    )
+    assert "登录失败次数过多" in blocked.content.decode()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_lockout_counts_live_in_redis(client, users, settings, redis_client):
+    assert "Redis" in settings.CACHES["default"]["BACKEND"]
+    client.post("/login/", {"username": "cy_staff", "password": "wrong"})
+    keys = [k.decode() for k in redis_client.keys("*rl:login:user:cy_staff*")]
+    assert keys, "the failure counter must be in Redis, shared by every process"
+
+
+@pytest.mark.django_db
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_security_headers_outside_debug(client, users, settings):
+    settings.DEBUG = False
+    policy = {"DIRECTIVES": {"default-src": ["'self'"], "script-src": ["'self'"]}}
+    with override_settings(
+        CONTENT_SECURITY_POLICY=policy, CONTENT_SECURITY_POLICY_REPORT_ONLY=None
+    ):
+        response = client.get("/login/")
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_session_times_out(settings, client, users):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    client.login(username="cy_staff", password=PASSWORD)
+    session = client.session
+    session.set_expiry(-1)
+    session.save()
+    assert client.get("/")["Location"].startswith("/login/")
+
+
+def _upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+@pytest.mark.django_db
+def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    person = make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
+    with pytest.raises(ValidationFailed, match="只接受"):
+        files.attachment_add(
+            actor=users.cy,
+            owner=person,
+            org_unit=tree.cy_grass,
+            upload=_upload("x.pdf", b"MZ\x90\x00 not a pdf"),
+        )
+    with pytest.raises(ValidationFailed, match="不符"):
+        files.attachment_add(
+            actor=users.cy,
+            owner=person,
+            org_unit=tree.cy_grass,
+            upload=_upload("x.png", b"%PDF-1.4 pretending"),
+        )
+    settings.UPLOAD_MAX_BYTES = 10
+    with pytest.raises(ValidationFailed, match="过大"):
+        files.attachment_add(
+            actor=users.cy,
+            owner=person,
+            org_unit=tree.cy_grass,
+            upload=_upload("x.pdf", b"%PDF-1.4" + b"0" * 20),
+        )
+    settings.UPLOAD_MAX_BYTES = 1024
+    ok = files.attachment_add(
+        actor=users.cy,
+        owner=person,
+        org_unit=tree.cy_grass,
+        upload=_upload("证明.pdf", b"%PDF-1.4 ok"),
+    )
+    assert ok.mime_type == "application/pdf" and "证明" not in ok.file.name
+    client.login(username="cy_grass", password=PASSWORD)
+    response = client.get(f"/files/{ok.pk}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 ok"
+    client.login(username="hd_staff", password=PASSWORD)
+    assert client.get(f"/files/{ok.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_tree_import_page_runs_a_job_with_progress(
+    client, tree, users, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.login(username="cy_staff", password=PASSWORD)
+    data = "组织编码,组织名称,级别,上级编码\nCY-S5,来广营街道总工会,街乡镇总工会,110105\n,,,\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/orgs/import/", {"file": SimpleUploadedFile("t.csv", data.encode())}
+        )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "已完成" in page and "已导入 1 个组织" in page
+    bad = "组织编码,组织名称,级别,上级编码\nCY-S6,,街乡镇总工会,110105\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/orgs/import/", {"file": SimpleUploadedFile("bad.csv", bad.encode())}
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "失败" in page and "名称不能为空" in page and "<td>2</td>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_and_restore_sqlite(tmp_path, settings, users):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite backup; PostgreSQL uses pg_dump (docs/operations.md)")
+    out = tmp_path / "backup.sqlite3"
+    call_command("backup", str(out))
+    with sqlite3.connect(out) as db:
+        assert db.execute(
+            "SELECT count(*) FROM auth_user WHERE username='cy_staff'"
+        ).fetchone() == (1,)
+    with pytest.raises(Exception, match="--yes"):
+        call_command("restore", str(out))
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not a database")
+    with pytest.raises(Exception, match="不是有效的平台备份"):
+        call_command("restore", str(broken), "--yes")
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="cy_staff").delete()
+    call_command("restore", str(out), "--yes")
+    assert get_user_model().objects.filter(username="cy_staff").exists()
+    # Keys are never inside a backup of the data.
+    backup = out.read_bytes()
+    for _, ring in settings.KEYS.items():
+        for _, key in ring.keys:
+            assert key not in backup and key.hex().encode() not in backup
