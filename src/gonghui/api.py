@@ -3,7 +3,7 @@
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from gonghui.common.errors import DomainError, ValidationFailed
@@ -56,11 +56,19 @@ def on_validation_error(request, exc: ValidationError):
     )
 
 
-@api.exception_handler(AuthenticationError)
-def on_auth_error(request, exc):
-    return api.create_response(
-        request, {"code": "unauthorized", "message": "请先登录或提供有效令牌"}, status=401
-    )
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求内容无法解析（应为有效的 JSON）"),
+    401: ("unauthorized", "请先登录或提供有效令牌"),
+    403: ("forbidden", "没有执行此操作的权限"),
+    405: ("method_not_allowed", "不支持此请求方法"),
+    429: ("throttled", "请求过于频繁，请稍后再试"),
+}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("error", str(exc)))
+    return api.create_response(request, {"code": code, "message": message}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
