@@ -88,6 +88,7 @@ WEB_DENY = {
         {"id_number": "110108198001010015"},
         (422,),
     ),
+    "web:person_attach": ("post", lambda w: f"/people/{w.person.pk}/attach/", None, NOT_FOUND),
     "web:file_download": ("get", lambda w: f"/files/{w.attachment.pk}/", None, NOT_FOUND),
     "web:audit_list": ("get", lambda w: "/audit/", None, NOT_FOUND),
     "web:audit_verify": ("post", lambda w: "/audit/verify/", None, NOT_FOUND),

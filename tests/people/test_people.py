@@ -184,3 +184,39 @@ def test_api_errors_are_json_with_field_names(client, tree, users):
     )
     assert ok.status_code == 201 and ok.json()["id_number_masked"] == "11**************38"
     assert ID not in ok.content.decode()
+
+
+@pytest.mark.django_db
+def test_public_audience_sees_only_consented_people_and_fields(tree, users):
+    from gonghui.orgs import access
+
+    shown = services.person_create(
+        actor=users.cy,
+        org_unit=tree.cy_grass,
+        data={
+            "name": "公开者",
+            "id_number": ID,
+            "is_public": True,
+            "public_fields": ["name", "gender"],
+        },
+    )
+    services.person_create(
+        actor=users.cy, org_unit=tree.cy_grass, data={"name": "不公开", "no_id_reason": "历史档案"}
+    )
+    public = Person.objects.filter(access.public_q())
+    assert list(public) == [shown]
+    assert access.public_fields(shown, ("name", "gender", "birth_year", "org_unit")) == {
+        "name": "公开者",
+        "gender": "M",
+    }
+    with pytest.raises(ValidationFailed):
+        services.person_create(
+            actor=users.cy,
+            org_unit=tree.cy_grass,
+            data={
+                "name": "乙",
+                "no_id_reason": "历史",
+                "is_public": True,
+                "public_fields": ["id_number"],
+            },
+        )

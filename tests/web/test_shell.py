@@ -186,3 +186,31 @@ def test_backup_and_restore_sqlite(tmp_path, settings, users):
     for _, ring in settings.KEYS.items():
         for _, key in ring.keys:
             assert key not in backup and key.hex().encode() not in backup
+
+
+@pytest.mark.django_db
+def test_attachment_upload_page(client, tree, users, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    person = make_person(tree.cy_grass, "上传人", id_number="110101199003070038")
+    client.login(username="cy_grass", password=PASSWORD)
+    response = client.post(
+        f"/people/{person.pk}/attach/",
+        {"file": SimpleUploadedFile("事迹.pdf", b"%PDF-1.4 deeds")},
+        follow=True,
+    )
+    assert "附件已上传" in response.content.decode() and "事迹.pdf" in response.content.decode()
+    response = client.post(
+        f"/people/{person.pk}/attach/",
+        {"file": SimpleUploadedFile("virus.exe", b"MZ\x90")},
+        follow=True,
+    )
+    assert "只接受" in response.content.decode()
+    assert person_attachments(person) == 1
+
+
+def person_attachments(person) -> int:
+    from gonghui.files.models import Attachment
+
+    return Attachment.objects.filter(object_id=str(person.pk)).count()

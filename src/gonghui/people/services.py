@@ -14,6 +14,7 @@ from gonghui.common.fields import blind_index_for
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
+from gonghui.people.selectors import person_list
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
 MASKS = {field: (lambda v, k=kind: pii.mask(k, v)) for field, kind in PROTECTED.items()}
@@ -156,8 +157,6 @@ def person_reveal(*, actor, person: Person, field: str) -> str:
 
 def person_find_by_id_number(*, actor, raw: str):
     """Exact look-up by resident ID through the blind index, within scope."""
-    from gonghui.people.selectors import person_list
-
     index = blind_index_for("id_number", raw)
     return person_list(actor=actor).filter(id_number_index=index).first()
 

@@ -83,6 +83,10 @@ class NoEchoInput(forms.TextInput):
         return None
 
 
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="上传附件（PDF、图片、Word、Excel）")
+
+
 class IdLookupForm(forms.Form):
     id_number = forms.CharField(
         label="按身份证号精确查找",

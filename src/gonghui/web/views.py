@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.services import verify_stream
 from gonghui.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from gonghui.files.services import attachment_get, attachment_list
+from gonghui.files.services import attachment_add, attachment_get, attachment_list
 from gonghui.jobs.services import job_get, job_start
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
@@ -267,8 +267,34 @@ def person_detail(request, pk):
             "attachments": attachment_list(actor=request.user, owner=person),
             "can_change": access.can_at(request.user, "people.change", person.org_unit),
             "can_reveal": access.can_at(request.user, "people.view_pii", person.org_unit),
+            "can_attach": access.can_at(request.user, "files.change", person.org_unit),
+            "attach_form": forms.AttachmentForm(),
         },
     )
+
+
+@login_required
+@domain_errors
+@require_POST
+def person_attach(request, pk):
+    """Upload a document or photo to a person's record (scope, type and size checked)."""
+    person = people_selectors.person_get(actor=request.user, pk=pk)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment_add(
+                actor=request.user,
+                owner=person,
+                org_unit=person.org_unit,
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationFailed as exc:
+            messages.error(request, exc.fields.get("file", exc.message))
+        else:
+            messages.success(request, "附件已上传")
+    else:
+        messages.error(request, "请选择要上传的文件")
+    return redirect("web:person_detail", pk=person.pk)
 
 
 def _person_form_page(request, form, title, person=None):
