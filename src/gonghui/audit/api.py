@@ -1,10 +1,10 @@
 from datetime import date, datetime
 
-from django.core.paginator import Paginator
 from ninja import Query, Router, Schema
 
 from gonghui.audit import selectors
 from gonghui.common.errors import NotFound
+from gonghui.common.pagination import page_dict
 from gonghui.orgs import access
 
 router = Router(tags=["审计"])
@@ -45,5 +45,4 @@ def event_list(request, filters: Query[EventFilters]):
         raise NotFound()
     params = filters.dict(exclude={"page"})
     qs = selectors.event_list(actor=request.user, **params)
-    page = Paginator(qs, 50).get_page(filters.page)
-    return {"count": page.paginator.count, "page": page.number, "items": list(page)}
+    return page_dict(qs, filters.page)

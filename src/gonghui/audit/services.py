@@ -9,6 +9,7 @@ writers), and the database's unique (stream, prev_hash) would refuse a fork anyw
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import zipfile
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils.ipv6 import clean_ipv6_address
 
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
@@ -37,6 +40,20 @@ def _stamp(moment: datetime) -> str:
     """The event time as hashed: UTC, microseconds — exactly the precision both databases
     store, so the hash can be recomputed from the stored row."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _client_ip(value: str | None) -> str | None:
+    """The address as its column will hold it, so that the hashed body and the row agree:
+    IPv6 in Django's normal form (the column normalises it on save: "2001:DB8:0::1" would
+    otherwise be hashed one way and stored another), and None for what is no address
+    (gunicorn on a unix socket gives REMOTE_ADDR "", which the column stores as NULL;
+    PostgreSQL's inet would refuse "-" and fail the whole write)."""
+    if not value:
+        return None
+    try:
+        return clean_ipv6_address(value) if ":" in value else str(ipaddress.IPv4Address(value))
+    except (ValueError, ValidationError):
+        return None
 
 
 def _lock_stream(stream: str) -> None:
@@ -68,7 +85,7 @@ def record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     actor_id = actor.pk if is_user else None
     actor_name = actor.get_username() if is_user else ""
-    ip = ip or current_ip.get()
+    ip = _client_ip(ip or current_ip.get())
     with transaction.atomic():
         _lock_stream(stream)
         last = AuditEvent.objects.filter(stream=stream).order_by("-seq").values("seq", "hash")
@@ -150,6 +167,9 @@ def public_keys() -> dict[str, str]:
 def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
     """Sign the stream's current head (on a schedule and at milestones)."""
     with transaction.atomic():
+        # Queued behind the appends (and other signers) of this stream, so two signers never
+        # race to insert the same (stream, seq) and one of them fail on the unique constraint.
+        _lock_stream(stream)
         head = AuditEvent.objects.filter(stream=stream).order_by("-seq").first()
         if head is None:
             return None
@@ -174,6 +194,7 @@ def checkpoint_all() -> int:
 _COLUMNS_IN_BODY = {
     "action": ("action",),
     "actor_id": ("actor", "id"),
+    "actor_name": ("actor", "name"),
     "post_id": ("actor", "post"),
     "object_type": ("object", "type"),
     "object_id": ("object", "id"),
@@ -220,7 +241,20 @@ class VerifyReport:
         return not self.problems
 
 
+def _checkpoints(stream: str) -> list[dict]:
+    """Read BEFORE the events: the events are append-only, so every checkpoint read first
+    is covered by the events read after. Read the other way round, a checkpoint signed in
+    between (a milestone, the schedule) lies beyond the events read and looks like a chain
+    cut short."""
+    return list(
+        AuditCheckpoint.objects.filter(stream=stream)
+        .order_by("seq")
+        .values("stream", "seq", "head", "time", "key_id", "signature")
+    )
+
+
 def verify_stream(stream: str = PLATFORM) -> VerifyReport:
+    checkpoints = _checkpoints(stream)
     events = []
     for event in _stored_events(stream):
         if event["mismatch"]:
@@ -229,11 +263,6 @@ def verify_stream(stream: str = PLATFORM) -> VerifyReport:
             )
             return VerifyReport(stream, len(events), 0, [problem])
         events.append(event)
-    checkpoints = list(
-        AuditCheckpoint.objects.filter(stream=stream)
-        .order_by("seq")
-        .values("stream", "seq", "head", "time", "key_id", "signature")
-    )
     problems = check_stream(stream, events, checkpoints, public_keys())
     return VerifyReport(stream, len(events), len(checkpoints), problems)
 
@@ -249,6 +278,7 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
 
     The bundle holds only what the stream holds: bodies already mask personal data."""
     checkpoint_sign(stream=stream)
+    checkpoints = _checkpoints(stream)
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         with bundle.open("events.jsonl", "w") as fh:
@@ -259,20 +289,7 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
                 count += 1
             text.flush()
             text.detach()
-        cps = AuditCheckpoint.objects.filter(stream=stream).order_by("seq")
-        bundle.writestr(
-            "checkpoints.jsonl",
-            "".join(
-                canonical(
-                    {
-                        f: getattr(c, f)
-                        for f in ("stream", "seq", "head", "time", "key_id", "signature")
-                    }
-                )
-                + "\n"
-                for c in cps
-            ),
-        )
+        bundle.writestr("checkpoints.jsonl", "".join(canonical(c) + "\n" for c in checkpoints))
         bundle.writestr("public_keys.json", canonical(public_keys()))
         bundle.writestr(
             "manifest.json",

@@ -1,15 +1,12 @@
-from django.core.paginator import Paginator
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from gonghui.common.errors import NotFound, ValidationFailed
-from gonghui.jobs.services import job_get, job_start
+from gonghui.common.pagination import page_dict
+from gonghui.jobs.services import job_get
 from gonghui.orgs import access, selectors, services
-from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.schemas import JobOut, MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
-from gonghui.orgs.tasks import tree_import_task
 
 router = Router(tags=["组织"])
-PAGE_SIZE = 50
 
 
 class OrgFilters(Schema):
@@ -42,8 +39,7 @@ def org_list(request, filters: Query[OrgFilters]):
     qs = selectors.unit_list(
         actor=request.user, root=root, query=filters.q, level=filters.level, sort=filters.sort
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(filters.page)
-    return {"count": page.paginator.count, "page": page.number, "items": list(page)}
+    return page_dict(qs, filters.page)
 
 
 @router.get("/{int:pk}", response=OrgUnitOut, summary="组织详情")
@@ -80,20 +76,7 @@ def org_move(request, pk: int, payload: MoveIn):
 
 @router.post("/import", response={202: JobOut}, summary="批量导入组织树（后台任务）")
 def org_import(request, file: File[UploadedFile]):
-    home = next((g for g in access.grants(request.user) if "orgs.import" in g.permissions), None)
-    if home is None:
-        raise NotFound()
-    if not (file.name or "").lower().endswith((".xlsx", ".csv")):
-        raise ValidationFailed({"file": "只接受 .xlsx 或 .csv 文件"})
-    job = job_start(
-        actor=request.user,
-        kind="orgs.import",
-        title=f"导入组织树：{file.name}",
-        org_unit=OrgUnit.objects.get(pk=home.unit_id),
-        data=file.read(),
-        filename=file.name,
-        task=tree_import_task,
-    )
+    job = services.tree_import_start(actor=request.user, data=file.read(), filename=file.name or "")
     job.refresh_from_db()
     return Status(202, job)
 

@@ -1,7 +1,7 @@
-from django.core.paginator import Paginator
 from ninja import Router, Status
 
 from gonghui.common.errors import NotFound
+from gonghui.common.pagination import page_dict
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors, services
 from gonghui.people.schemas import (
@@ -15,14 +15,12 @@ from gonghui.people.schemas import (
 )
 
 router = Router(tags=["人员"])
-PAGE_SIZE = 50
 
 
 @router.get("/", response=PersonPage, summary="人员列表（本人数据范围内）")
 def person_list(request, q: str = "", sort: str = "id", page: int = 1):
     qs = selectors.person_list(actor=request.user, query=q, sort=sort)
-    current = Paginator(qs, PAGE_SIZE).get_page(page)
-    return {"count": current.paginator.count, "page": current.number, "items": list(current)}
+    return page_dict(qs, page)
 
 
 @router.get("/{int:pk}", response=PersonOut, summary="人员详情（个人信息已脱敏）")

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import FileResponse, Http404, JsonResponse
@@ -16,23 +15,20 @@ from django.views.decorators.http import require_GET, require_POST
 from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.services import verify_stream
 from gonghui.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from gonghui.common.pagination import page_of
 from gonghui.files.services import attachment_add, attachment_get, attachment_list
-from gonghui.jobs.services import job_get, job_start
+from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
-from gonghui.orgs.models import OrgUnit, Post
-from gonghui.orgs.tasks import tree_import_task
+from gonghui.orgs.models import Post
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.web import forms
 
-PAGE_SIZE = 50
-
 
 def _page(request, qs):
-    paginator = Paginator(qs, PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
+    return page_of(qs, request.GET.get("page"))
 
 
 def _apply_errors(form, exc: DomainError) -> None:
@@ -188,15 +184,8 @@ def org_import(request):
     form = forms.TreeImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        home_unit = next(g for g in access.grants(request.user) if "orgs.import" in g.permissions)
-        job = job_start(
-            actor=request.user,
-            kind="orgs.import",
-            title=f"导入组织树：{upload.name}",
-            org_unit=OrgUnit.objects.get(pk=home_unit.unit_id),
-            data=upload.read(),
-            filename=upload.name,
-            task=tree_import_task,
+        job = org_services.tree_import_start(
+            actor=request.user, data=upload.read(), filename=upload.name
         )
         return redirect("web:job_detail", pk=job.pk)
     return render(request, "orgs/import.html", {"form": form})
