@@ -2,6 +2,7 @@ import os
 import sys
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -13,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=settings.SERVE_WORKERS)
 
     def handle(self, *args, bind, workers, **options):
+        if not settings.DEBUG:
+            # Hashed, compressed copies for whitenoise (cached forever by browsers).
+            call_command("collectstatic", interactive=False, verbosity=0)
         # The access log records the path only (%(U)s): query strings never reach logs.
         argv = [
             sys.executable,
