@@ -43,6 +43,34 @@ def redis_client():
     return client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _committing_tests_clean_up(django_db_setup, django_db_blocker):
+    """Tests that really commit (``django_db(transaction=True, serialized_rollback=True)``)
+    end with a flush of every table: TRUNCATE on PostgreSQL, which the audit tables'
+    append-only triggers refuse. Around that flush the triggers are switched off (as the
+    tables' owner may), and afterwards the migrated data (seeded tree, roles) is put back
+    for the tests that follow."""
+    from django.test import TransactionTestCase
+
+    from tests.audit.conftest import set_append_only
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        set_append_only(False)
+        try:
+            original(self)
+            snapshot = getattr(connection, "_test_serialized_contents", None)
+            if self.serialized_rollback and snapshot:
+                connection.creation.deserialize_db_from_string(snapshot)
+        finally:
+            set_append_only(True)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Lock-out counters live in the shared cache: each test starts with none. (The

@@ -158,7 +158,7 @@ def test_tree_import_page_runs_a_job_with_progress(
     assert "失败" in page and "名称不能为空" in page and "<td>2</td>" in page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_and_restore_sqlite(tmp_path, settings, users):
     from django.db import connection
 

@@ -178,7 +178,12 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[0])
         print("usage: python verifier.py BUNDLE.zip")
         return 2
-    stream, count, problems = verify_bundle(argv[1])
+    try:
+        stream, count, problems = verify_bundle(argv[1])
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        # A damaged or doctored bundle (missing member, bad JSON or hex) fails like any other.
+        print(f"FAILED {argv[1]}: 数据包无法读取或格式错误（{type(exc).__name__}: {exc}）")
+        return 1
     if problems:
         print(f"FAILED {stream}: {problems[0]}")
         return 1

@@ -101,6 +101,7 @@ def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) 
         actor=actor,
         action="orgs.create",
         obj=unit,
+        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
         post_id=grant.post_id,
         changes=diff({}, _snapshot(unit)),
     )
@@ -123,6 +124,7 @@ def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = 
         actor=actor,
         action="orgs.update",
         obj=unit,
+        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
         post_id=grant.post_id,
         changes=diff(before, _snapshot(unit)),
     )
@@ -156,6 +158,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         actor=actor,
         action="orgs.move",
         obj=unit,
+        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
         post_id=grant.post_id,
         changes=diff(before, _snapshot(unit)),
     )

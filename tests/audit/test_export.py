@@ -1,0 +1,233 @@
+"""The export bundle, checked by the stand-alone verifier in a separate, isolated Python."""
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from gonghui.audit import services, verifier
+from gonghui.audit.models import AuditEvent
+from gonghui.audit.verifier import canonical, link_hash
+from gonghui.people import services as people_services
+from tests.factories import VALID_IDS
+
+pytestmark = pytest.mark.django_db
+
+ID_NUMBER = VALID_IDS[2]
+PHONE = "13912345678"
+
+
+@pytest.fixture
+def activity(users, tree):
+    """Some of everything: a person with personal data created, changed and revealed."""
+    person = people_services.person_create(
+        actor=users.cy,
+        org_unit=tree.cy_grass,
+        data={"name": "孙立", "id_number": ID_NUMBER, "phone": PHONE},
+    )
+    people_services.person_update(actor=users.cy, person=person, data={"phone": "13700000001"})
+    people_services.person_reveal(actor=users.cy, person=person, field="id_number")
+    people_services.person_reveal(actor=users.cy, person=person, field="phone")
+    services.record(actor=None, action="auth.login_failed", object_id="nobody", ip="10.1.2.3")
+    return person
+
+
+def run_verifier(bundle: Path, script: Path = Path(verifier.__file__)):
+    """``python -I -S verifier.py bundle``: isolated (-I: no PYTHON* variables, no script or
+    user directory on the path) and without site-packages (-S), where the platform, Django
+    and cryptography are installed, so only the standard library can be imported."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(script), str(bundle)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=bundle.parent,
+    )
+
+
+def rewrite_bundle(source: Path, target: Path, edit) -> None:
+    """Copy a bundle, passing events.jsonl (as a list of dicts) through ``edit``."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "events.jsonl":
+                events = [json.loads(line) for line in data.decode().splitlines()]
+                data = "".join(canonical(e) + "\n" for e in edit(events)).encode()
+            new.writestr(item, data)
+
+
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "bundle.zip"
+    call_command("audit", "export", "--stream", "platform", "--out", str(path))
+    return path
+
+
+def test_the_isolated_interpreter_cannot_import_the_platform(tmp_path):
+    probe = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", "import gonghui"], capture_output=True, text=True
+    )
+    assert probe.returncode == 1 and "ModuleNotFoundError" in probe.stderr
+    probe = subprocess.run([sys.executable, "-c", "import gonghui"], capture_output=True)
+    assert probe.returncode == 0  # ... which the venv's python otherwise can
+
+
+def test_an_exported_bundle_verifies_on_its_own(activity, tmp_path, capsys):
+    path = export(tmp_path)
+    assert "5 条事件" in capsys.readouterr().out
+
+    result = run_verifier(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK platform: 5 events")
+
+
+def test_the_verifier_inside_the_bundle_is_the_platform_one(activity, tmp_path):
+    path = export(tmp_path)
+    with zipfile.ZipFile(path) as bundle:
+        assert sorted(bundle.namelist()) == [
+            "checkpoints.jsonl",
+            "events.jsonl",
+            "manifest.json",
+            "public_keys.json",
+            "verifier.py",
+        ]
+        assert bundle.read("verifier.py") == Path(verifier.__file__).read_bytes()
+        (tmp_path / "own").mkdir()
+        script = tmp_path / "own" / "verifier.py"
+        script.write_bytes(bundle.read("verifier.py"))
+        manifest = json.loads(bundle.read("manifest.json"))
+        checkpoints = bundle.read("checkpoints.jsonl").decode().splitlines()
+
+    assert (manifest["stream"], manifest["events"]) == ("platform", 5)
+    assert json.loads(checkpoints[-1])["seq"] == 5  # the export signed the head
+    result = run_verifier(path, script)
+    assert (result.returncode, result.stdout[:2]) == (0, "OK")
+
+
+def test_the_bundle_holds_no_personal_data(activity, tmp_path):
+    path = export(tmp_path)
+    activity.refresh_from_db()
+    secrets = [ID_NUMBER, PHONE, "13700000001", activity.id_number_index, activity.phone_index]
+    secrets += [hashlib.sha256(v.encode()).hexdigest() for v in (ID_NUMBER, PHONE)]
+
+    with zipfile.ZipFile(path) as bundle:
+        for name in bundle.namelist():
+            text = bundle.read(name).decode()
+            for secret in secrets:
+                assert secret not in text, (name, secret)
+        events = bundle.read("events.jsonl").decode()
+    assert "11**************15" in events  # the masked form is what the log keeps
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        pytest.param(
+            lambda events: [
+                e | {"body": e["body"].replace("10.1.2.3", "10.9.9.9")} if e["seq"] == 5 else e
+                for e in events
+            ],
+            "第 5 条事件内容与其哈希不符（内容被修改）",
+            id="edited-body",
+        ),
+        pytest.param(
+            lambda events: [e for e in events if e["seq"] != 3],
+            "第 3 条事件缺失或顺序错乱（实际为第 4 条）",
+            id="deleted-event",
+        ),
+        pytest.param(
+            lambda events: events[:4],
+            "链条被截短：签名检查点记录到第 5 条，现仅有 4 条",
+            id="cut-short",
+        ),
+    ],
+)
+def test_a_tampered_bundle_fails(activity, tmp_path, tamper, problem):
+    path = export(tmp_path)
+    forged = tmp_path / "forged.zip"
+    rewrite_bundle(path, forged, tamper)
+
+    result = run_verifier(forged)
+    assert result.returncode == 1
+    assert result.stdout.strip() == f"FAILED platform: {problem}"
+
+
+def test_a_bundle_rewritten_and_rehashed_fails_on_its_checkpoint(activity, tmp_path):
+    def rehash(events):
+        prev = "0" * 64
+        for e in events:
+            body = json.loads(e["body"])
+            if e["seq"] == 3:
+                body["changes"] = {}
+            e["body"] = canonical(body)
+            e["prev_hash"], e["hash"] = prev, link_hash(prev, e["body"])
+            prev = e["hash"]
+        return events
+
+    path = export(tmp_path)
+    forged = tmp_path / "forged.zip"
+    rewrite_bundle(path, forged, rehash)
+
+    result = run_verifier(forged)
+    assert result.returncode == 1
+    assert "第 5 条与签名检查点不符" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("member", "replace"),
+    [
+        ("checkpoints.jsonl", lambda data: data.replace(b'"signature":"', b'"signature":"zz')),
+        ("events.jsonl", lambda data: b"{not json\n" + data),
+        ("public_keys.json", None),  # left out
+    ],
+    ids=["bad-hex", "bad-json", "missing-keys"],
+)
+def test_a_damaged_bundle_fails_cleanly(activity, tmp_path, member, replace):
+    path = export(tmp_path)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(damaged, "w") as new:
+        for item in old.infolist():
+            if item.filename != member:
+                new.writestr(item, old.read(item))
+            elif replace is not None:
+                new.writestr(item, replace(old.read(item)))
+
+    result = run_verifier(damaged)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.startswith("FAILED")
+
+
+def test_not_a_bundle_fails_cleanly(tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+
+    for path in (junk, tmp_path / "absent.zip"):
+        result = run_verifier(path)
+        assert (result.returncode, result.stdout[:6], result.stderr) == (1, "FAILED", "")
+
+
+def test_export_bundle_service_records_who_exported(activity, users):
+    out = BytesIO()
+    count = services.export_bundle(stream="platform", out=out, actor=users.auditor)
+
+    assert count == 5
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert (last.action, last.actor_name, last.object_id) == (
+        "audit.export",
+        "auditor_t",
+        "platform",
+    )
+    out.seek(0)
+    assert verifier.verify_bundle(out) == ("platform", 5, [])
+    with zipfile.ZipFile(out) as bundle:
+        assert json.loads(bundle.read("public_keys.json")) == services.public_keys()
+
+
+def test_export_of_an_unknown_stream_is_refused(db, tmp_path):
+    with pytest.raises(CommandError, match="没有名为 nope 的审计流"):
+        call_command("audit", "export", "--stream", "nope", "--out", str(tmp_path / "x.zip"))

@@ -1,0 +1,207 @@
+"""What reaches the log from the web (sign-in, sign-out, unmasked views), and who reads it."""
+
+import json
+
+import pytest
+
+from gonghui.audit import services
+from gonghui.audit.models import AuditEvent
+from gonghui.orgs.models import Post
+from tests.factories import PASSWORD, VALID_IDS, make_person, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+
+
+# --- Sign-in, sign-out ------------------------------------------------------------------------
+
+
+def test_login_and_logout_are_recorded(client, users):
+    response = client.post("/login/", {"username": "cy_staff", "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.post("/logout/")
+    assert response.status_code == 302
+
+    login, logout = AuditEvent.objects.order_by("seq")
+    for event, action in ((login, "auth.login"), (logout, "auth.logout")):
+        assert event.action == action
+        assert (event.actor_id, event.actor_name) == (users.cy.pk, "cy_staff")
+        assert (event.object_type, event.object_id) == ("auth.user", str(users.cy.pk))
+        assert event.ip == "127.0.0.1"
+    assert services.verify_stream().ok
+
+
+def test_test_client_login_is_recorded_too(client, users):
+    assert client.login(username="auditor_t", password=PASSWORD)
+    client.logout()
+
+    assert actions() == ["auth.login", "auth.logout"]
+
+
+def test_a_failed_login_is_recorded_without_the_password(client, users):
+    wrong = "Wrong-passw0rd-xyz"
+    response = client.post(
+        "/login/", {"username": "cy_staff", "password": wrong}, REMOTE_ADDR="10.2.3.4"
+    )
+    assert response.status_code == 200  # the form again, with its error
+
+    event = AuditEvent.objects.get()
+    assert event.action == "auth.login_failed"
+    assert (event.actor_id, event.actor_name) == (None, "")
+    assert (event.object_type, event.object_id, event.ip) == ("auth.user", "cy_staff", "10.2.3.4")
+    assert wrong not in event.body
+    assert json.loads(event.body)["ip"] == "10.2.3.4"
+
+
+def test_a_failed_login_for_an_unknown_name_is_recorded(client, db):
+    client.post("/login/", {"username": "ghost", "password": "whatever-1A"})
+
+    assert AuditEvent.objects.get().object_id == "ghost"
+
+
+# --- Unmasked personal data -------------------------------------------------------------------
+
+
+@pytest.fixture
+def person(tree):
+    return make_person(tree.cy_grass, name="钱红", id_number=VALID_IDS[3], phone="13611112222")
+
+
+def test_revealing_an_id_number_is_recorded(client, users, tree, person):
+    client.force_login(users.cy)  # district staff: people.view_pii in Chaoyang
+    response = client.post(f"/people/{person.pk}/reveal/id_number/", REMOTE_ADDR="10.0.0.7")
+
+    assert response.status_code == 200
+    assert VALID_IDS[3] in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action="pii.reveal")
+    assert (event.actor_id, event.actor_name) == (users.cy.pk, "cy_staff")
+    assert event.post_id == Post.objects.get(user=users.cy).pk
+    assert (event.object_type, event.object_id) == ("people.person", str(person.pk))
+    assert (event.org_unit_id, event.ip) == (tree.cy_grass.pk, "10.0.0.7")
+    assert json.loads(event.body)["changes"] == {"field": [None, "id_number"]}
+    assert VALID_IDS[3] not in event.body
+
+
+def test_revealing_through_the_api_is_recorded(client, users, person):
+    client.force_login(users.cy)
+    response = client.post(
+        f"/api/v1/people/{person.pk}/reveal",
+        {"field": "phone"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert "13611112222" in response.content.decode()
+    event = AuditEvent.objects.get(action="pii.reveal")
+    assert json.loads(event.body)["changes"] == {"field": [None, "phone"]}
+
+
+def test_a_refused_reveal_records_nothing(client, users, person):
+    client.force_login(users.cy_street)  # street staff: no people.view_pii
+    assert client.post(f"/people/{person.pk}/reveal/id_number/").status_code == 403
+    client.force_login(users.hd)  # Haidian: cannot even see a Chaoyang person
+    assert client.post(f"/people/{person.pk}/reveal/id_number/").status_code == 404
+    client.force_login(users.cy)
+    assert client.get(f"/people/{person.pk}/reveal/id_number/").status_code == 405
+
+    assert "pii.reveal" not in actions()
+
+
+# --- Reading the log ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def log(users, tree):
+    """Events in Chaoyang, in Haidian and in no unit, by several actors."""
+    services.record(actor=users.cy, action="people.create", org_unit_id=tree.cy_grass.pk)
+    services.record(
+        actor=users.cy,
+        action="people.update",
+        object_type="people.person",
+        object_id="17",
+        org_unit_id=tree.cy_grass.pk,
+    )
+    services.record(
+        actor=users.hd, action="orgs.update", obj=tree.hd_street, org_unit_id=tree.hd_street.pk
+    )
+    services.record(actor=None, action="auth.login_failed", object_type="auth.user", object_id="x")
+    services.record(
+        actor=users.admin, action="pii.reveal", obj=tree.chaoyang, org_unit_id=tree.chaoyang.pk
+    )
+
+
+def page_seqs(client, query: str = "") -> list[int]:
+    response = client.get(f"/audit/{query}")
+    assert response.status_code == 200
+    return [event.seq for event in response.context["page"]]
+
+
+def api_seqs(client, query: str = "") -> list[int]:
+    response = client.get(f"/api/v1/audit/events{query}")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["count"] == len(data["items"])
+    return [item["seq"] for item in data["items"]]
+
+
+@pytest.mark.parametrize("read", [page_seqs, api_seqs], ids=["page", "api"])
+def test_the_auditor_reads_and_filters_the_log(client, users, log, read):
+    client.force_login(users.auditor)  # recorded too: seq 6
+
+    assert read(client) == [6, 5, 4, 3, 2, 1]
+    assert read(client, "?actor_name=auditor_t&action=auth.") == [6]
+    assert read(client, "?actor_name=cy_staff") == [2, 1]
+    assert read(client, "?action=people.") == [2, 1]  # a prefix: a whole family of actions
+    assert read(client, "?action=pii.reveal") == [5]
+    assert read(client, "?object_type=people.person&object_id=17") == [2]
+    assert read(client, "?object_type=orgs.orgunit") == [5, 3]
+    assert read(client, "?actor_name=nobody") == []
+
+
+def test_the_page_shows_the_events(client, users, log):
+    client.force_login(users.auditor)
+    page = client.get("/audit/?actor_name=hd_staff").content.decode()
+
+    assert "orgs.update" in page and "hd_staff" in page
+    assert "people.create" not in page
+
+
+def test_the_api_gives_each_event_with_its_hash(client, users, tree, log):
+    client.force_login(users.auditor)
+    [item] = client.get("/api/v1/audit/events?action=orgs.update").json()["items"]
+
+    assert item["hash"] == AuditEvent.objects.get(seq=3).hash
+    assert item["stream"] == "platform"
+    assert (item["actor_name"], item["action"]) == ("hd_staff", "orgs.update")
+    assert (item["object_type"], item["object_id"]) == ("orgs.orgunit", str(tree.hd_street.pk))
+    assert item["org_unit_id"] == tree.hd_street.pk
+
+
+def test_a_district_auditor_reads_only_the_district(client, tree, log):
+    make_user("cy_auditor", tree.chaoyang, "auditor")
+    client.login(username="cy_auditor", password=PASSWORD)  # itself recorded (seq 6)
+
+    expected = [5, 2, 1]  # Chaoyang's events; not Haidian's, nor those of no unit
+    assert page_seqs(client) == expected
+    assert api_seqs(client) == expected
+
+
+@pytest.mark.parametrize("who", ["cy", "cy_street", "nopost"])
+def test_staff_without_audit_view_get_not_found(client, users, log, who):
+    client.force_login(getattr(users, who))
+
+    assert client.get("/audit/").status_code == 404
+    response = client.get("/api/v1/audit/events")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, log):
+    response = client.get("/audit/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert client.get("/api/v1/audit/events").status_code == 401
