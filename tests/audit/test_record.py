@@ -253,3 +253,20 @@ def test_a_milestone_signs_a_checkpoint(monkeypatch):
     }
     report = services.verify_stream()
     assert (report.ok, report.events, report.checkpoints) == (True, 7, 2)
+
+
+def test_high_volume_records_are_sealed_in_batches(db):
+    """Claims or votes: one event per batch carries count, range and digest; an outsider
+    recomputes the digest from the rows, and any change to a row shows."""
+    from gonghui.audit.verifier import batch_digest
+
+    rows = [{"id": n, "person": 1000 + n, "item": "玫瑰情园门票"} for n in range(1, 501)]
+    event = services.seal(stream="giveaway:1", kind="perks.claim", rows=rows)
+    assert AuditEvent.objects.filter(stream="giveaway:1").count() == 1
+    changes = json.loads(event.body)["changes"]
+    assert changes["count"][1] == 500 and event.object_id == "1-500"
+    assert changes["sha256"][1] == batch_digest(rows)[1]
+    rows[250]["person"] = 9999
+    assert batch_digest(rows)[1] != changes["sha256"][1]
+    assert services.seal(stream="giveaway:1", kind="perks.claim", rows=[]) is None
+    assert services.verify_stream("giveaway:1").ok

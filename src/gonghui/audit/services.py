@@ -26,6 +26,7 @@ from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.audit.verifier import (
     GENESIS,
+    batch_digest,
     canonical,
     check_stream,
     checkpoint_message,
@@ -143,6 +144,31 @@ def _plain(value):
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def seal(*, stream: str, kind: str, rows: list[dict], actor=None) -> AuditEvent | None:
+    """Seal a batch of high-volume records (giveaway claims, votes) into their stream.
+
+    Such records live in their own tables and are not pushed one by one through the
+    chain head; instead one event carries the batch's count, id range and digest
+    (``verifier.batch_digest``), so an outsider holding the rows can check them."""
+    if not rows:
+        return None
+    count, digest = batch_digest(rows)
+    first, last = rows[0]["id"], rows[-1]["id"]
+    return record(
+        actor=actor,
+        action=f"{kind}.seal",
+        stream=stream,
+        object_type=kind,
+        object_id=f"{first}-{last}",
+        changes={
+            "count": [None, count],
+            "sha256": [None, digest],
+            "first": [None, first],
+            "last": [None, last],
+        },
+    )
 
 
 # --- Checkpoints --------------------------------------------------------------------------

@@ -38,6 +38,16 @@ def link_hash(prev_hash: str, body: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+def batch_digest(rows) -> tuple[int, str]:
+    """(count, SHA-256) over high-volume records sealed as one event: each row's canonical
+    JSON followed by a newline, in the order sealed (e.g. by id)."""
+    digest, count = hashlib.sha256(), 0
+    for row in rows:
+        digest.update(canonical(row).encode() + b"\n")
+        count += 1
+    return count, digest.hexdigest()
+
+
 def checkpoint_message(stream: str, seq: int, head: str, time: str) -> bytes:
     return canonical({"stream": stream, "seq": seq, "head": head, "time": time}).encode()
 
