@@ -38,7 +38,7 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["stream", "prev_hash"], name="audit_no_fork"),
         ]
         indexes = [
-            models.Index(fields=["actor_id", "created_at"]),
+            models.Index(fields=["actor_name"]),  # the auditors' filter
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["created_at"]),
         ]

@@ -83,9 +83,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "审计事件",
                 "verbose_name_plural": "审计事件",
                 "indexes": [
-                    models.Index(
-                        fields=["actor_id", "created_at"], name="audit_audit_actor_i_58da28_idx"
-                    ),
+                    models.Index(fields=["actor_name"], name="audit_audit_actor_n_bd7aa4_idx"),
                     models.Index(
                         fields=["object_type", "object_id"], name="audit_audit_object__0e78a5_idx"
                     ),

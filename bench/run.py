@@ -1,0 +1,76 @@
+"""Benchmarks: ``python bench/run.py AREA [--scale small|full] [--db sqlite|postgres|both]``.
+
+Each run builds its own data in its own database — ``var/bench/AREA.sqlite3`` or the
+PostgreSQL database ``gonghui_bench``, both recreated and migrated — and prints one line per
+figure on stdout, e.g. ``foundation.subtree_page_p95 3.1 ms ratio_to_pk 2.4 target<=5 ok``;
+progress and the other side of each ratio go to stderr. ``--scale small`` takes about a
+minute; ``full`` is the scale the issue names.
+"""
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BENCH_VAR_DIR = PROJECT_DIR / "var" / "bench"
+AREAS = ("foundation",)
+PG_DATABASE = "gonghui_bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("area", choices=AREAS)
+    parser.add_argument("--scale", choices=("small", "full"), default="small")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument(
+        "--pg-server",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL, without a database name (default: %(default)s)",
+    )
+    args = parser.parse_args()
+    if args.db == "both":
+        for db in ("sqlite", "postgres"):
+            command = [sys.executable, __file__, args.area, "--scale", args.scale, "--db", db]
+            subprocess.run([*command, "--pg-server", args.pg_server], check=True)
+        return
+
+    os.environ["GONGHUI_VAR_DIR"] = str(BENCH_VAR_DIR)
+    os.environ["GONGHUI_DATABASE_URL"] = fresh_database(args.db, args.area, args.pg_server)
+    os.environ.setdefault("GONGHUI_DEBUG", "true")  # throwaway keys under var/bench/keys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "gonghui.settings"
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    django.setup()
+    # Measure as production runs: DEBUG would also log every query (connection.queries).
+    settings.DEBUG = False
+    print(f"# {args.area} --scale {args.scale} --db {args.db}", file=sys.stderr, flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    area = importlib.import_module(args.area)
+    for line in area.run(args.scale):
+        print(line, flush=True)
+
+
+def fresh_database(db: str, area: str, pg_server: str) -> str:
+    """Create an empty database for this run; returns its GONGHUI_DATABASE_URL."""
+    if db == "sqlite":
+        path = BENCH_VAR_DIR / f"{area}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+    return f"{pg_server}/{PG_DATABASE}"
+
+
+if __name__ == "__main__":
+    main()
