@@ -1,0 +1,180 @@
+"""A real browser (Debian's chromium through Playwright) against the live server.
+
+A district's staff logs in, sees the Chinese home page, walks the org tree down to their own
+district and is shown the Chinese not-found page for a neighbouring district; then the home
+page once more at a phone's width. The Content-Security-Policy is enforced for the run and
+any console error (a CSP violation, a script error) fails the test. Screenshots land in
+var/screenshots/ for a person to look at.
+
+Setup: `make browser` (scripts/install-browser.sh: chromium + a CJK font). Playwright's own
+browser download is never used.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.conftest import need_service
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def enforced_csp(settings):
+    """Debug settings only report CSP violations; enforce the same policy here."""
+    policy = settings.CONTENT_SECURITY_POLICY or settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
+    assert policy, "no Content-Security-Policy configured"
+    settings.CONTENT_SECURITY_POLICY = policy
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+    return policy
+
+
+@pytest.fixture
+def browser():
+    need_service("Debian's chromium", CHROMIUM.exists(), "run `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots() -> Path:
+    path = Path(django_settings.VAR_DIR) / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Console:
+    """Console errors and uncaught exceptions of every page opened in a context."""
+
+    def __init__(self, context):
+        self.errors: list[str] = []
+        self.expected: set[str] = set()  # URLs whose failed load is the point of the step
+        context.on("page", self._watch)
+
+    def _watch(self, page):
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def _console(self, msg):
+        if msg.type != "error":
+            return
+        url = msg.location.get("url", "")
+        if msg.text.startswith("Failed to load resource") and url in self.expected:
+            return
+        self.errors.append(f"{msg.text} ({url})")
+
+
+def no_horizontal_scroll(page) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.url}"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_district_staff_in_a_browser(live_server, enforced_csp, users, tree, browser, shots):
+    # Everything the database is needed for is read before the browser starts: Playwright's
+    # sync API runs an event loop in this thread, where Django refuses ORM calls.
+    base = live_server.url
+    chaoyang_pk, haidian_pk = tree.chaoyang.pk, tree.haidian.pk
+    username = users.cy.username
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    console = Console(context)
+    page = context.new_page()
+
+    # Login page, then the home page it redirects to.
+    response = page.goto(f"{base}/login/")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers.get("content-security-policy", "")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.screenshot(path=shots / "login.png", full_page=True)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+    body = page.locator("body")
+    assert page.get_by_role("heading", name="我的岗位").is_visible()
+    assert "朝阳区总工会" in body.inner_text()
+    assert "海淀区总工会" not in body.inner_text()
+    assert page.title().startswith("首页")
+    page.screenshot(path=shots / "home.png", full_page=True)
+
+    # The org list (from the navigation), then the district's own page.
+    page.get_by_role("navigation").get_by_role("link", name="组织机构").click()
+    page.wait_for_url(f"{base}/orgs/")
+    table = page.locator("table.data")
+    assert table.get_by_role("link", name="朝阳区总工会").is_visible()
+    assert table.get_by_role("link", name="建外街道总工会").is_visible()
+    assert "海淀" not in table.inner_text()
+    page.screenshot(path=shots / "orgs.png", full_page=True)
+    table.get_by_role("link", name="朝阳区总工会").click()
+    page.wait_for_url(f"{base}/orgs/{chaoyang_pk}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "朝阳区总工会"
+    assert page.locator("dl.props").get_by_text("110105").is_visible()
+    page.screenshot(path=shots / "org_chaoyang.png", full_page=True)
+
+    # Another district's page: the same Chinese 404 as a record that does not exist.
+    haidian_url = f"{base}/orgs/{haidian_pk}/"
+    console.expected.add(haidian_url)
+    response = page.goto(haidian_url)
+    assert response.status == 404
+    assert page.get_by_role("heading", name="记录不存在或无权访问").is_visible()
+    assert "海淀区总工会" not in page.locator("body").inner_text()
+    assert page.title().startswith("未找到")
+    page.screenshot(path=shots / "not_found.png", full_page=True)
+    console.expected.clear()
+
+    # The same user on a phone (the session carried over).
+    phone = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        storage_state=context.storage_state(),
+    )
+    phone.set_default_timeout(TIMEOUT_MS)
+    phone_console = Console(phone)
+    mobile = phone.new_page()
+    response = mobile.goto(f"{base}/")
+    assert response.status == 200
+    assert re.match(rf"{re.escape(base)}/?$", mobile.url), "the phone was sent to the login"
+    assert mobile.get_by_role("heading", name="我的岗位").is_visible()
+    assert "朝阳区总工会" in mobile.locator("body").inner_text()
+    assert mobile.get_by_role("button", name="退出").is_visible()
+    no_horizontal_scroll(mobile)
+    mobile.screenshot(path=shots / "home_phone.png", full_page=True)
+    mobile.goto(f"{base}/orgs/")
+    no_horizontal_scroll(mobile)
+    mobile.screenshot(path=shots / "orgs_phone.png", full_page=True)
+
+    phone.close()
+    context.close()
+    errors = console.errors + phone_console.errors
+    assert not errors, "browser console errors:\n" + "\n".join(errors)
