@@ -108,6 +108,7 @@ WEB_DENY = {
 PUBLIC_ROUTES = {
     "web:login": "the login form itself",
     "web:logout": "ends one's own session",
+    "web:password_change": "changes one's own password (needs the old one)",
     "healthz": "load balancer probe; says nothing about records",
 }
 

@@ -214,3 +214,25 @@ def person_attachments(person) -> int:
     from gonghui.files.models import Attachment
 
     return Attachment.objects.filter(object_id=str(person.pk)).count()
+
+
+@pytest.mark.django_db
+def test_password_change(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    weak = client.post(
+        "/password/", {"old_password": PASSWORD, "new_password": "12345678", "confirm": "12345678"}
+    )
+    assert "太短" in weak.content.decode() and weak.status_code == 200
+    wrong = client.post(
+        "/password/",
+        {"old_password": "nope", "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
+    )
+    assert "原密码不正确" in wrong.content.decode()
+    ok = client.post(
+        "/password/",
+        {"old_password": PASSWORD, "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
+    )
+    assert ok.status_code == 302 and client.get("/").status_code == 200  # still signed in
+    users.cy.refresh_from_db()
+    assert users.cy.check_password("Zhao-yu-2026x")
+    assert AuditEvent.objects.filter(action="accounts.password_change").count() == 1

@@ -7,7 +7,6 @@ from django.db.models import Q, QuerySet
 from gonghui.audit.models import AuditEvent
 from gonghui.common.formats import SHANGHAI
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT
 
 
 def event_list(
@@ -23,7 +22,7 @@ def event_list(
     # Events about a unit in scope; city-level auditors (scope at the root) also see the
     # events that belong to no unit (logins, exports).
     scope = access.scope_q(actor, "audit.view")
-    if any(len(g.path) == SEGMENT for g in access.grants(actor) if "audit.view" in g.permissions):
+    if access.can_citywide(actor, "audit.view"):
         scope |= Q(org_unit__isnull=True)
     qs = AuditEvent.objects.filter(scope)
     if actor_name:

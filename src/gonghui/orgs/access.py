@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from gonghui.common.errors import Forbidden, NotFound
-from gonghui.orgs.models import OrgUnit, Post, path_next
+from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_next
 
 NOTHING = Q(pk__in=[])
 
@@ -65,6 +65,15 @@ def forget(actor) -> None:
 def can(actor, perm: str) -> bool:
     """Whether any post of the actor holds ``perm`` (anywhere): for menus and buttons."""
     return any(perm in g.permissions for g in grants(actor))
+
+
+def can_citywide(actor, perm: str) -> bool:
+    """Whether the actor holds ``perm`` over the whole tree (a subtree post at the root):
+    for what belongs to no unit (logins, exports) and the city-only admin site."""
+    return any(
+        perm in g.permissions and g.scope == Post.Scope.SUBTREE and len(g.path) == SEGMENT
+        for g in grants(actor)
+    )
 
 
 def grant_at(actor, perm: str, unit: OrgUnit) -> Grant | None:

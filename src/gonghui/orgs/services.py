@@ -192,6 +192,20 @@ def user_create(*, actor, username: str, password: str, full_name: str = ""):
 
 
 @transaction.atomic
+def password_change(*, actor, old_password: str, new_password: str) -> None:
+    """A user changes their own password (Django's validators: length, common, mixed)."""
+    if not actor.check_password(old_password):
+        raise ValidationFailed({"old_password": "原密码不正确"})
+    try:
+        validate_password(new_password, actor)
+    except DjangoValidationError as exc:
+        raise ValidationFailed({"new_password": "；".join(exc.messages)}) from None
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    record(actor=actor, action="accounts.password_change", obj=actor)
+
+
+@transaction.atomic
 def post_assign(
     *, actor, user, org_unit: OrgUnit, role: Role, scope: str = Post.Scope.SUBTREE, title: str = ""
 ) -> Post:

@@ -5,15 +5,12 @@ from django.contrib import admin
 
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT, OrgUnit, Post, Role
+from gonghui.orgs.models import OrgUnit, Post, Role
 from gonghui.people.models import Membership, Person
 
 
 def _city_admin(request) -> bool:
-    user = request.user
-    return user.is_active and any(
-        len(g.path) == SEGMENT and "accounts.manage" in g.permissions for g in access.grants(user)
-    )
+    return request.user.is_active and access.can_citywide(request.user, "accounts.manage")
 
 
 admin.site.has_permission = _city_admin

@@ -41,6 +41,22 @@ class LoginForm(AuthenticationForm):
         return cleaned
 
 
+class PasswordForm(forms.Form):
+    old_password = forms.CharField(label="原密码", widget=forms.PasswordInput)
+    new_password = forms.CharField(
+        label="新密码",
+        widget=forms.PasswordInput,
+        help_text="至少10位，须同时包含字母和数字，不能过于常见",
+    )
+    confirm = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password") != cleaned.get("confirm"):
+            self.add_error("confirm", "两次输入的新密码不一致")
+        return cleaned
+
+
 class OrgFilterForm(forms.Form):
     q = forms.CharField(label="名称或编码", required=False, max_length=60)
     level = forms.ChoiceField(

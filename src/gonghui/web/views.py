@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -78,6 +79,25 @@ def home(request):
             "can_audit": access.can(request.user, "audit.view"),
         },
     )
+
+
+@login_required
+def password_change(request):
+    form = forms.PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org_services.password_change(
+                actor=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # stay signed in
+            messages.success(request, "密码已修改")
+            return redirect("web:home")
+    return render(request, "web/password.html", {"form": form})
 
 
 # --- Org tree -------------------------------------------------------------------------------
