@@ -33,6 +33,6 @@ class Command(BaseCommand):
         )
         thread.start()
         try:
-            call_command("db_worker")
+            call_command("db_worker", reload=False)  # the checkpoint thread runs once
         finally:
             stop.set()
