@@ -236,3 +236,24 @@ def test_password_change(client, users):
     users.cy.refresh_from_db()
     assert users.cy.check_password("Zhao-yu-2026x")
     assert AuditEvent.objects.filter(action="accounts.password_change").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_signs_checkpoints_on_a_schedule():
+    import threading
+    import time
+
+    from gonghui.audit.models import AuditCheckpoint
+    from gonghui.audit.services import record
+    from gonghui.web.management.commands.worker import _checkpoints
+
+    record(actor=None, action="test.scheduled")
+    stop = threading.Event()
+    thread = threading.Thread(target=_checkpoints, args=(stop, 0.05))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not AuditCheckpoint.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=10)
+    assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
