@@ -74,6 +74,18 @@ def _snapshot(unit: OrgUnit) -> dict:
     }
 
 
+def _record_unit(actor, action: str, unit: OrgUnit, grant, before: dict) -> None:
+    # A unit's own events belong to it, so that its auditors see them.
+    record(
+        actor=actor,
+        action=action,
+        obj=unit,
+        org_unit_id=unit.pk,
+        post_id=grant.post_id,
+        changes=diff(before, _snapshot(unit)),
+    )
+
+
 @transaction.atomic
 def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) -> OrgUnit:
     grant = access.require_at(actor, "orgs.change", parent, view_perm="orgs.view")
@@ -97,14 +109,7 @@ def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) 
             )
     except IntegrityError:
         raise ValidationFailed({"code": f"组织编码 {code} 已存在"}) from None
-    record(
-        actor=actor,
-        action="orgs.create",
-        obj=unit,
-        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
-        post_id=grant.post_id,
-        changes=diff({}, _snapshot(unit)),
-    )
+    _record_unit(actor, "orgs.create", unit, grant, {})
     return unit
 
 
@@ -120,14 +125,7 @@ def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = 
             raise ValidationFailed({"is_active": "不能停用市总工会"})
         unit.is_active = is_active
     unit.save(update_fields=["name", "is_active"])
-    record(
-        actor=actor,
-        action="orgs.update",
-        obj=unit,
-        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
-        post_id=grant.post_id,
-        changes=diff(before, _snapshot(unit)),
-    )
+    _record_unit(actor, "orgs.update", unit, grant, before)
     return unit
 
 
@@ -154,14 +152,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
-    record(
-        actor=actor,
-        action="orgs.move",
-        obj=unit,
-        org_unit_id=unit.pk,  # a unit's own events belong to it, for its auditors
-        post_id=grant.post_id,
-        changes=diff(before, _snapshot(unit)),
-    )
+    _record_unit(actor, "orgs.move", unit, grant, before)
     return unit
 
 
