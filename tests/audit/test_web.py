@@ -205,3 +205,24 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, log):
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
     assert client.get("/api/v1/audit/events").status_code == 401
+
+
+def test_the_audit_page_names_actions_in_chinese(client, users, log):
+    client.force_login(users.auditor)
+    page = client.get("/audit/").content.decode()
+    assert "查看完整个人信息" in page and 'title="pii.reveal"' in page
+
+
+def test_every_recorded_action_has_a_chinese_name():
+    import re
+    from pathlib import Path
+
+    from gonghui.audit.actions import ACTION_LABELS
+
+    src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
+    pattern = re.compile(r'(?:action=|_record_unit\(actor, )"([a-z_]+\.[a-z_]+)"')
+    recorded = {
+        code for path in src.rglob("*.py") for code in pattern.findall(path.read_text("utf-8"))
+    }
+    assert {"orgs.create", "pii.reveal", "auth.login"} <= recorded
+    assert not recorded - set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.http import urlencode
 
+from gonghui.audit import actions
 from gonghui.common import formats, pii
 
 register = template.Library()
@@ -26,6 +27,11 @@ def cn_datetime(value):
 @register.filter
 def yuan(fen):
     return formats.yuan(fen)
+
+
+@register.filter
+def action_label(code):
+    return actions.action_label(code)
 
 
 @register.simple_tag(takes_context=True)
