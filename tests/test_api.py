@@ -74,3 +74,19 @@ def test_openapi_schema_is_served(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["info"]["title"] == "工会平台 API"
     assert "/api/v1/people/lookup" in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_operators_create_tokens_from_the_command_line(client, users):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("token", "cy_staff", "--name", "对接", stdout=out)
+    raw = out.getvalue().split()[0]
+    assert client.get("/api/v1/orgs/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    with pytest.raises(CommandError, match="没有岗位"):
+        call_command("token", "nopost", "--name", "x")
+    with pytest.raises(CommandError, match="没有名为"):
+        call_command("token", "ghost", "--name", "x")
