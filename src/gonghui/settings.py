@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.audit",
     "gonghui.people",
+    "gonghui.registry",
     "gonghui.files",
     "gonghui.jobs",
     "gonghui.web",

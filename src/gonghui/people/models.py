@@ -10,12 +10,94 @@ from django.db import models
 from gonghui.common.fields import BlindIndexField, ProtectedField
 
 
+class Trade(models.Model):
+    """A trade (工种) from the maintained catalogue, e.g. 钳工, 数控机床操作工."""
+
+    code = models.CharField("代码", max_length=20, unique=True)
+    name = models.CharField("工种", max_length=60, unique=True)
+    category = models.CharField("类别", max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工种"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """A unit (单位/集体): an employer, a team (班组) or a department — the holder of a
+    collective honour such as 工人先锋号 and the employer of people."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", "企业/单位"
+        TEAM = "team", "班组/团队"
+        DEPARTMENT = "department", "部门"
+
+    name = models.CharField("名称", max_length=120)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.ENTERPRISE)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="units"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位/集体"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="unit_credit_code_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["org_unit", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Person(models.Model):
     """A person known to the platform: a member, a model worker, a craftsman, a payee."""
 
     class Gender(models.TextChoices):
         MALE = "M", "男"
         FEMALE = "F", "女"
+
+    class Rank(models.TextChoices):
+        """Post/rank, as the selection rules use it (front-line first; heads and officials
+        limited or excluded)."""
+
+        WORKER = "worker", "一线工人"
+        TECHNICIAN = "technician", "专业技术人员"
+        MANAGER = "manager", "管理人员"
+        ENTERPRISE_HEAD = "enterprise_head", "企业负责人"
+        OFFICIAL = "official", "处级及以下干部"
+        SENIOR_OFFICIAL = "senior_official", "局级及以上干部"
+        OTHER = "other", "其他"
+
+    class SkillLevel(models.TextChoices):
+        APPRENTICE = "apprentice", "学徒工"
+        LEVEL5 = "5", "五级/初级工"
+        LEVEL4 = "4", "四级/中级工"
+        LEVEL3 = "3", "三级/高级工"
+        LEVEL2 = "2", "二级/技师"
+        LEVEL1 = "1", "一级/高级技师"
+        SPECIAL = "special", "特级技师"
+        CHIEF = "chief", "首席技师"
+
+    class Status(models.TextChoices):
+        IN_POST = "in_post", "在职"
+        RETIRED = "retired", "退休"
+        DECEASED = "deceased", "已故"
 
     name = models.CharField("姓名", max_length=60)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
@@ -35,6 +117,37 @@ class Person(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="person",
+    )
+    employer = models.ForeignKey(
+        Unit,
+        verbose_name="工作单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="employees",
+    )
+    post_title = models.CharField("职务/岗位", max_length=60, blank=True)
+    rank = models.CharField("岗位类别", max_length=20, choices=Rank.choices, blank=True)
+    is_front_line = models.BooleanField("一线职工", default=False)
+    trade = models.ForeignKey(
+        Trade,
+        verbose_name="工种",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+    )
+    skill_level = models.CharField(
+        "技能等级", max_length=12, choices=SkillLevel.choices, blank=True
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.IN_POST)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="已合并到",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
     )
     is_public = models.BooleanField("同意公开", default=False)
     public_fields = models.JSONField("可公开字段", default=list, blank=True)

@@ -1,0 +1,172 @@
+"""The registry of honoured people and collectives (劳模工匠档案): the honour catalogue,
+awards, categories and search keys. People and units are the foundation's (people app)."""
+
+from django.db import models
+
+
+class Honour(models.Model):
+    """An honour of the catalogue (荣誉目录), e.g. 北京市劳动模范 or 全国工人先锋号.
+
+    ``conferring_unit`` is the union node at the conferring level: the city federation for
+    national and city honours, a district for its own titles. Only posts at that level may
+    create, change or revoke its awards."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", "全国"
+        CITY = "city", "市级"
+        DISTRICT = "district", "区级"
+
+    class Subject(models.TextChoices):
+        INDIVIDUAL = "individual", "个人"
+        COLLECTIVE = "collective", "集体"
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("荣誉名称", max_length=60, unique=True)
+    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    subject = models.CharField("授予对象", max_length=12, choices=Subject.choices)
+    conferred_by = models.CharField("授予机关", max_length=120)
+    conferring_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="管理层级", on_delete=models.PROTECT, related_name="+"
+    )
+    first_year = models.PositiveSmallIntegerField("首次授予年份")
+    cycle = models.CharField("评选周期", max_length=40, blank=True)
+    prerequisites = models.ManyToManyField(
+        "self", verbose_name="前置荣誉", symmetrical=False, blank=True, related_name="required_by"
+    )
+    is_title = models.BooleanField("工匠称号", default=False)
+    sort = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "荣誉"
+        ordering = ["sort", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """A category tag of an award (科技创新人员, 一线职工, 农民工, ...)."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("类别", max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员类别"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Award(models.Model):
+    """An award (授予记录): an honour given to a person or a collective in a year."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        REVOKED = "revoked", "已撤销"
+
+    honour = models.ForeignKey(
+        Honour, verbose_name="荣誉", on_delete=models.PROTECT, related_name="awards"
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name="获得者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    unit = models.ForeignKey(
+        "people.Unit",
+        verbose_name="获得集体",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("年份")
+    batch = models.CharField("批次", max_length=40, blank=True)
+    categories = models.ManyToManyField(Category, verbose_name="类别", blank=True)
+    deeds = models.TextField("事迹", blank=True, max_length=5000)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    revoked_on = models.DateField("撤销日期", null=True, blank=True)
+    revoked_reason = models.CharField("撤销原因", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "授予记录"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(person__isnull=False, unit__isnull=True)
+                    | models.Q(person__isnull=True, unit__isnull=False)
+                ),
+                name="award_one_holder",
+            ),
+            models.UniqueConstraint(
+                fields=["honour", "person", "year"],
+                condition=models.Q(person__isnull=False),
+                name="award_person_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["honour", "unit", "year"],
+                condition=models.Q(unit__isnull=False),
+                name="award_unit_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(year__gte=1949), name="award_year_sane"),
+        ]
+        indexes = [models.Index(fields=["honour", "year"]), models.Index(fields=["org_unit"])]
+
+    def __str__(self) -> str:
+        return f"{self.holder} · {self.year} {self.honour}"
+
+    @property
+    def holder(self):
+        return self.person if self.person_id else self.unit
+
+
+class SearchKey(models.Model):
+    """One search key of a person (each character, each adjacent pair of the name, the full
+    pinyin and initials of every reading, employer-name characters and pairs): found by
+    exact key or key prefix on a B-tree index, identically on SQLite and PostgreSQL.
+    ``public`` keys are built from consented fields only, for the honour wall."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="search_keys"
+    )
+    key = models.CharField(max_length=40)
+    public = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检索键"
+        indexes = [
+            models.Index(fields=["key", "person"]),
+            models.Index(fields=["public", "key", "person"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key", "public"], name="searchkey_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Merge(models.Model):
+    """A merge of duplicate people (一人一档): what moved from the loser to the survivor,
+    so an administrator can reverse it."""
+
+    survivor = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    loser = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    moved = models.JSONField("迁移记录", default=dict)
+    merged_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(auto_now_add=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员合并"
+
+    def __str__(self) -> str:
+        return f"{self.loser_id} → {self.survivor_id}"
