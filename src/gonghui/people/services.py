@@ -13,7 +13,7 @@ from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.fields import blind_index_for
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.people.models import Membership, Person
+from gonghui.people.models import Membership, Person, Trade, Unit
 from gonghui.people.selectors import person_list
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
@@ -27,8 +27,34 @@ EDITABLE = (
     "phone",
     "is_public",
     "public_fields",
+    "employer",
+    "post_title",
+    "rank",
+    "is_front_line",
+    "trade",
+    "skill_level",
+    "status",
 )
-PUBLIC_CHOICES = ("name", "gender", "birth_year", "org_unit")
+PUBLIC_CHOICES_LABELS = {
+    "name": "姓名",
+    "gender": "性别",
+    "birth_year": "出生年份",
+    "org_unit": "所属工会",
+    "employer": "工作单位",
+    "trade": "工种",
+    "deeds": "事迹",
+    "portrait": "照片与视频",
+}
+PUBLIC_CHOICES = (
+    "name",
+    "gender",
+    "birth_year",
+    "org_unit",
+    "employer",
+    "trade",
+    "deeds",
+    "portrait",
+)
 
 
 def clean_person(data: dict) -> dict:
@@ -76,13 +102,52 @@ def clean_person(data: dict) -> dict:
     if bad:
         errors["public_fields"] = f"不能公开的字段：{', '.join(bad)}"
     out["public_fields"] = fields if out["is_public"] else []
+    _clean_work(data, out, errors)
     if errors:
         raise ValidationFailed(errors)
     return out
 
 
+def _choice(value, choices, field: str, label: str, errors: dict) -> str:
+    value = value or ""
+    if value and value not in choices.values:
+        # Accept the Chinese label too (imports and offices write labels).
+        by_label = {lbl: val for val, lbl in choices.choices}
+        if value in by_label:
+            return by_label[value]
+        errors[field] = f"{label}应为：" + "、".join(choices.labels)
+    return value
+
+
+def _clean_work(data: dict, out: dict, errors: dict) -> None:
+    """Employer, post and skills: what the registry and selection rules use."""
+    out["post_title"] = (data.get("post_title") or "").strip()[:60]
+    out["rank"] = _choice(data.get("rank"), Person.Rank, "rank", "岗位类别", errors)
+    out["is_front_line"] = bool(data.get("is_front_line"))
+    out["skill_level"] = _choice(
+        data.get("skill_level"), Person.SkillLevel, "skill_level", "技能等级", errors
+    )
+    out["status"] = _choice(
+        data.get("status") or Person.Status.IN_POST, Person.Status, "status", "状态", errors
+    )
+    for field, model, label in (("employer", Unit, "工作单位"), ("trade", Trade, "工种")):
+        value = data.get(field)
+        if value in (None, ""):
+            out[field] = None
+        elif isinstance(value, model):
+            out[field] = value
+        else:
+            out[field] = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+            if out[field] is None:
+                errors[field] = f"未知的{label}：{value}"
+
+
+FOREIGN = ("employer", "trade")
+
+
 def _snapshot(person: Person) -> dict:
-    return {f: getattr(person, f) for f in EDITABLE} | {"org_unit": person.org_unit_id}
+    values = {f: getattr(person, f"{f}_id" if f in FOREIGN else f) for f in EDITABLE}
+    return values | {"org_unit": person.org_unit_id}
 
 
 def _duplicate_check(person: Person) -> None:

@@ -8,8 +8,8 @@ from gonghui.common import ratelimit
 from gonghui.common.errors import ValidationFailed
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.people.models import Person
-from gonghui.people.services import EDITABLE, PUBLIC_CHOICES, clean_person
+from gonghui.people.models import Person, Trade, Unit
+from gonghui.people.services import EDITABLE, PUBLIC_CHOICES_LABELS, clean_person
 
 
 class LoginForm(AuthenticationForm):
@@ -131,12 +131,27 @@ class PersonForm(forms.Form):
         label="联系电话", required=False, max_length=20, help_text="修改时留空表示不变"
     )
     org_unit = forms.ModelChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
+    employer = forms.ModelChoiceField(
+        label="工作单位", required=False, queryset=Unit.objects.none()
+    )
+    post_title = forms.CharField(label="职务/岗位", required=False, max_length=60)
+    rank = forms.ChoiceField(
+        label="岗位类别", required=False, choices=[("", "—"), *Person.Rank.choices]
+    )
+    is_front_line = forms.BooleanField(label="一线职工", required=False)
+    trade = forms.ModelChoiceField(label="工种", required=False, queryset=Trade.objects.all())
+    skill_level = forms.ChoiceField(
+        label="技能等级", required=False, choices=[("", "—"), *Person.SkillLevel.choices]
+    )
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=Person.Status.choices, initial=Person.Status.IN_POST
+    )
     is_public = forms.BooleanField(label="本人同意在公开页面展示", required=False)
     public_fields = forms.MultipleChoiceField(
         label="可公开字段",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=list(zip(PUBLIC_CHOICES, ["姓名", "性别", "出生年份", "所属工会"], strict=True)),
+        choices=list(PUBLIC_CHOICES_LABELS.items()),
     )
 
     def __init__(self, *args, actor, person=None, **kwargs):
@@ -151,6 +166,13 @@ class PersonForm(forms.Form):
                     "org_unit": person.org_unit_id,
                     "is_public": person.is_public,
                     "public_fields": person.public_fields,
+                    "employer": person.employer_id,
+                    "post_title": person.post_title,
+                    "rank": person.rank,
+                    "is_front_line": person.is_front_line,
+                    "trade": person.trade_id,
+                    "skill_level": person.skill_level,
+                    "status": person.status,
                 },
             )
         super().__init__(*args, **kwargs)
@@ -158,6 +180,9 @@ class PersonForm(forms.Form):
         self.fields["org_unit"].queryset = access.visible_units(actor, "people.change").order_by(
             "path"
         )
+        self.fields["employer"].queryset = access.restrict(
+            Unit.objects.all(), actor, "people.view"
+        ).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
