@@ -69,3 +69,29 @@ class BlindIndexField(models.CharField):
         index = crypto.blind_index(value, context=source.kind) if value else None
         setattr(model_instance, self.attname, index)
         return index
+
+
+class SortKeyField(models.CharField):
+    """The pinyin sort key of the sibling ``source`` name (common.pinyin.sort_key), computed
+    on save and in bulk inserts alike, so lists sort by pinyin the same on every database."""
+
+    def __init__(self, *args, source: str, **kwargs):
+        self.source = source
+        kwargs.setdefault("max_length", 120)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for key in ("max_length", "editable", "default"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        from gonghui.common.pinyin import sort_key
+
+        value = sort_key(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, str] = {
 }
 
 # Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
+_FILES = ["files.view", "files.change"]
+_REGISTRY_STAFF = ["registry.view", "registry.change", "registry.award", "registry.export"]
 BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("city_admin", "市总工会管理员", list(PERMISSIONS)),
     (
@@ -35,8 +37,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "people.view",
             "people.change",
             "people.view_pii",
-            "files.view",
-            "files.change",
+            *_FILES,
+            *_REGISTRY_STAFF,
+            "registry.catalogue",
         ],
     ),
     (
@@ -49,24 +52,33 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "people.view",
             "people.change",
             "people.view_pii",
-            "files.view",
-            "files.change",
+            *_FILES,
+            *_REGISTRY_STAFF,
+            "registry.catalogue",
         ],
     ),
     (
         "street_staff",
         "街乡镇工会工作人员",
-        ["orgs.view", "orgs.change", "people.view", "people.change", "files.view", "files.change"],
+        [
+            "orgs.view",
+            "orgs.change",
+            "people.view",
+            "people.change",
+            *_FILES,
+            "registry.view",
+            "registry.change",
+        ],
     ),
     (
         "grassroots_staff",
         "基层工会工作人员",
-        ["orgs.view", "people.view", "people.change", "files.view", "files.change"],
+        ["orgs.view", "people.view", "people.change", *_FILES, "registry.view"],
     ),
     (
         "auditor",
         "审计员（只读）",
-        ["orgs.view", "people.view", "audit.view", "audit.export", "files.view"],
+        ["orgs.view", "people.view", "audit.view", "audit.export", "files.view", "registry.view"],
     ),
     ("judge", "评委", ["self.view"]),
     ("member", "职工会员", ["self.view"]),

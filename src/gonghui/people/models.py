@@ -7,7 +7,7 @@ Every module — registry, nominations, contests, funds, giveaways, training —
 from django.conf import settings
 from django.db import models
 
-from gonghui.common.fields import BlindIndexField, ProtectedField
+from gonghui.common.fields import BlindIndexField, ProtectedField, SortKeyField
 
 
 class Trade(models.Model):
@@ -100,6 +100,7 @@ class Person(models.Model):
         DECEASED = "deceased", "已故"
 
     name = models.CharField("姓名", max_length=60)
+    name_sort = SortKeyField("拼音排序", source="name")
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     id_number = ProtectedField("身份证号", kind="id_number", null=True, blank=True)
@@ -169,7 +170,10 @@ class Person(models.Model):
                 condition=models.Q(id_number_index__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["org_unit", "name"])]
+        indexes = [
+            models.Index(fields=["org_unit", "name"]),
+            models.Index(fields=["name_sort", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -211,3 +215,29 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.org_unit}"
+
+
+class SearchKey(models.Model):
+    """One search key of a person (each character, each adjacent pair of the name, the full
+    pinyin and initials of every reading, employer-name characters and pairs): found by
+    exact key or key prefix on a B-tree index, identically on SQLite and PostgreSQL.
+    ``public`` keys are built from consented fields only, for the honour wall."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="search_keys"
+    )
+    key = models.CharField(max_length=40)
+    public = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检索键"
+        indexes = [
+            models.Index(fields=["key", "person"]),
+            models.Index(fields=["public", "key", "person"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key", "public"], name="searchkey_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

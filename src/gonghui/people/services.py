@@ -13,6 +13,7 @@ from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.fields import blind_index_for
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.people import search
 from gonghui.people.models import Membership, Person, Trade, Unit
 from gonghui.people.selectors import person_list
 
@@ -171,6 +172,7 @@ def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
             person.save()
     except IntegrityError:
         raise Conflict("该身份证号已登记（一人一档），请勿重复录入") from None
+    search.index_person(person)
     record(
         actor=actor,
         action="people.create",
@@ -194,6 +196,7 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
         setattr(person, field, value)
     _duplicate_check(person)
     person.save()
+    search.index_person(person)
     record(
         actor=actor,
         action="people.update",

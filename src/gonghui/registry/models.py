@@ -128,32 +128,6 @@ class Award(models.Model):
         return self.person if self.person_id else self.unit
 
 
-class SearchKey(models.Model):
-    """One search key of a person (each character, each adjacent pair of the name, the full
-    pinyin and initials of every reading, employer-name characters and pairs): found by
-    exact key or key prefix on a B-tree index, identically on SQLite and PostgreSQL.
-    ``public`` keys are built from consented fields only, for the honour wall."""
-
-    person = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="search_keys"
-    )
-    key = models.CharField(max_length=40)
-    public = models.BooleanField(default=False)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "检索键"
-        indexes = [
-            models.Index(fields=["key", "person"]),
-            models.Index(fields=["public", "key", "person"]),
-        ]
-        constraints = [
-            models.UniqueConstraint(fields=["person", "key", "public"], name="searchkey_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class Merge(models.Model):
     """A merge of duplicate people (一人一档): what moved from the loser to the survivor,
     so an administrator can reverse it."""

@@ -18,6 +18,7 @@ from faker import Faker
 from gonghui.audit.services import record
 from gonghui.common.pii import id_check_digit
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
+from gonghui.people import search
 from gonghui.people.models import Membership, Person
 
 DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 — documented in README, demo only
@@ -216,6 +217,7 @@ def build_people(
         units = [grassroots[(made + i) % len(grassroots)] for i in range(n)]
         with transaction.atomic():
             people = Person.objects.bulk_create([gen.person(u) for u in units])
+            search.index_people(people)
             Membership.objects.bulk_create(
                 [
                     Membership(

@@ -1,0 +1,86 @@
+"""Pinyin of Chinese names: the surname's reading from a table (pypinyin's default reading
+is wrong for 单 shan, 曾 zeng, 解 xie ...), every reading combination for search keys, and
+a sort key that orders names as a dictionary does."""
+
+from itertools import islice, product
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+# Polyphonic characters read differently as surnames. Two-character surnames first.
+SURNAMES = {
+    "万俟": ["mo", "qi"],
+    "尉迟": ["yu", "chi"],
+    "长孙": ["zhang", "sun"],
+    "单于": ["chan", "yu"],
+    "单": ["shan"],
+    "曾": ["zeng"],
+    "解": ["xie"],
+    "仇": ["qiu"],
+    "区": ["ou"],
+    "朴": ["piao"],
+    "查": ["zha"],
+    "盖": ["ge"],
+    "缪": ["miao"],
+    "乐": ["yue"],
+    "覃": ["qin"],
+    "翟": ["zhai"],
+    "繁": ["po"],
+    "折": ["she"],
+    "员": ["yun"],
+    "召": ["shao"],
+    "种": ["chong"],
+    "秘": ["bi"],
+    "华": ["hua"],
+    "任": ["ren"],
+    "纪": ["ji"],
+    "燕": ["yan"],
+    "宁": ["ning"],
+    "那": ["na"],
+    "葛": ["ge"],
+    "薄": ["bo"],
+    "沈": ["shen"],
+    "谌": ["chen"],
+    "句": ["gou"],
+    "宿": ["su"],
+    "柏": ["bai"],
+    "冼": ["xian"],
+    "黑": ["he"],
+    "隗": ["wei"],
+    "禚": ["zhuo"],
+    "过": ["guo"],
+    "尉": ["yu"],
+    "阚": ["kan"],
+    "令狐": ["ling", "hu"],
+    "重": ["chong"],
+    "都": ["du"],
+    "藏": ["zang"],
+    "卜": ["bu"],
+}
+MAX_READINGS = 16  # reading combinations kept per name (for search keys)
+
+
+def _split_surname(name: str) -> tuple[str, list[str] | None]:
+    for length in (2, 1):
+        reading = SURNAMES.get(name[:length])
+        if reading:
+            return name[:length], reading
+    return "", None
+
+
+def name_readings(name: str) -> list[list[str]]:
+    """Every plausible reading of ``name`` as a list of syllables (surname table first,
+    then pypinyin's heteronyms), at most ``MAX_READINGS``."""
+    surname, fixed = _split_surname(name)
+    rest = name[len(surname) :]
+    options = [[syllable] for syllable in (fixed or [])]
+    options += [
+        sorted(set(r)) for r in pinyin(rest, style=Style.NORMAL, heteronym=True, errors="ignore")
+    ]
+    return [list(combo) for combo in islice(product(*options), MAX_READINGS)] if options else []
+
+
+def sort_key(name: str) -> str:
+    """Dictionary order: the name's usual reading (surname table first), then the name."""
+    surname, fixed = _split_surname(name)
+    syllables = (fixed or []) + lazy_pinyin(name[len(surname) :], errors="ignore")
+    return " ".join(syllables)[:120]

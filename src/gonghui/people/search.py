@@ -1,0 +1,130 @@
+"""Search over the registry by Chinese name fragments, pinyin, initials and employer.
+
+Neither FTS nor trigram indexes serve 2-character Chinese names on both databases (see
+DESIGN.md), so every person has keys in ``SearchKey``, each found by exact match on a B-tree
+index, identically on SQLite and PostgreSQL:
+
+* ``n:`` each character and each adjacent pair of the name;
+* ``p:`` the full pinyin of every reading, and its prefixes at syllable boundaries
+  (``p:zhao``, ``p:zhaoyu``);
+* ``i:`` the initials of every reading and their prefixes of two letters or more (``i:wr``,
+  ``i:wrz``);
+* ``e:`` each character and adjacent pair of the employer's name.
+
+A query must match all its keys: a Chinese query of n characters needs its n-1 pairs (or
+its one character), in the name or in the employer. Staff keys and public keys are kept
+apart: public keys (for the honour wall) come only from fields the person consented to show,
+so a search cannot reveal an employer a person hid.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+
+from gonghui.common.pinyin import name_readings
+from gonghui.people.models import Person, SearchKey
+
+MAX_QUERY = 40
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _grams(text: str) -> set[str]:
+    chars = [c for c in text if _CJK.match(c)]
+    grams = set(chars)
+    grams.update(a + b for a, b in zip(chars, chars[1:], strict=False))
+    return grams
+
+
+def person_keys(person: Person, *, public: bool) -> set[str]:
+    """The keys of ``person``; ``public`` ones only from consented fields."""
+    shown = set(person.public_fields or []) if public else None
+    keys: set[str] = set()
+    if shown is None or "name" in shown:
+        keys |= {f"n:{g}" for g in _grams(person.name)}
+        for reading in name_readings(person.name):
+            full = ""
+            for syllable in reading:
+                full += syllable
+                keys.add(f"p:{full}"[:40])
+            initials = "".join(s[0] for s in reading if s)
+            keys |= {f"i:{initials[:n]}" for n in range(2, len(initials) + 1)}
+    if person.employer_id and (shown is None or "employer" in shown):
+        keys |= {f"e:{g}" for g in _grams(person.employer.name)}
+    return keys
+
+
+def index_people(people: list[Person]) -> int:
+    """(Re)build the keys of ``people`` in bulk (merged records keep none); returns rows."""
+    SearchKey.objects.filter(person__in=[p.pk for p in people]).delete()
+    rows = []
+    for person in people:
+        if person.merged_into_id:
+            continue
+        rows += [SearchKey(person=person, key=k) for k in person_keys(person, public=False)]
+        if person.is_public:
+            rows += [
+                SearchKey(person=person, key=k, public=True)
+                for k in person_keys(person, public=True)
+            ]
+    SearchKey.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def index_person(person: Person) -> None:
+    index_people([person])
+
+
+def drop_person(person: Person) -> None:
+    SearchKey.objects.filter(person=person).delete()
+
+
+def query_keys(query: str) -> list[list[str]]:
+    """Alternatives, each a list of keys that must all match: e.g. a Chinese fragment in
+    the name OR in the employer; pinyin as full spelling OR initials."""
+    text = unicodedata.normalize("NFKC", query or "").strip().lower()[:MAX_QUERY]
+    cjk = "".join(c for c in text if _CJK.match(c))
+    if cjk:
+        grams = [cjk] if len(cjk) == 1 else [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
+        return [[f"n:{g}" for g in sorted(set(grams))], [f"e:{g}" for g in sorted(set(grams))]]
+    letters = re.sub(r"[^a-z]", "", text)
+    if not letters:
+        return []
+    options = [[f"p:{letters}"]]
+    if len(letters) >= 2:
+        options.append([f"i:{letters}"])
+    return options
+
+
+def matching(query: str, *, public: bool = False) -> Q | None:
+    """A filter on Person for ``query``, or None when the query has nothing to search by."""
+    alternatives = query_keys(query)
+    if not alternatives:
+        return None
+    q = Q(pk__in=[])
+    for keys in alternatives:
+        hits = SearchKey.objects.filter(key__in=keys, public=public)
+        if len(keys) > 1:
+            hits = hits.values("person").annotate(n=Count("key", distinct=True)).filter(n=len(keys))
+        q |= Q(pk__in=hits.values("person"))
+    return q
+
+
+def search_people(qs: QuerySet[Person], query: str, *, public: bool = False) -> QuerySet[Person]:
+    """``qs`` (already scoped) narrowed to ``query``, exact names first, then by pinyin and id
+    — the same order on both databases. Any query string is safe: it becomes keys only."""
+    condition = matching(query, public=public)
+    if condition is None:
+        return qs.none() if (query or "").strip() else qs.order_by("name_sort", "pk")
+    exact = unicodedata.normalize("NFKC", query).strip()[:60]
+    return (
+        qs.filter(condition)
+        .annotate(
+            exact=Case(
+                When(name=exact, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("exact", "name_sort", "pk")
+    )

@@ -1,0 +1,108 @@
+"""Reads of the registry, limited to the actor's scope (or to the public's consent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit, path_next
+from gonghui.people import search
+from gonghui.people.models import Person, Unit
+from gonghui.registry.models import Award, Honour
+
+
+@dataclass
+class PersonFilters:
+    """The registry search's filters; all optional, all combinable."""
+
+    query: str = ""
+    honour: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    org_unit: int | None = None
+    trade: int | None = None
+    category: int | None = None
+    status: str = ""
+
+
+def _award_filter(f: PersonFilters):
+    awards = Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE)
+    if f.honour:
+        awards = awards.filter(honour_id=f.honour)
+    if f.year_from:
+        awards = awards.filter(year__gte=f.year_from)
+    if f.year_to:
+        awards = awards.filter(year__lte=f.year_to)
+    if f.category:
+        awards = awards.filter(categories__id=f.category)
+    return Exists(awards)
+
+
+def _filtered(qs: QuerySet[Person], f: PersonFilters, *, public: bool) -> QuerySet[Person]:
+    qs = qs.filter(merged_into__isnull=True)
+    if f.honour or f.year_from or f.year_to or f.category:
+        qs = qs.filter(_award_filter(f))
+    if f.org_unit:
+        unit = OrgUnit.objects.filter(pk=f.org_unit).first()
+        if unit is None:
+            return qs.none()
+        qs = qs.filter(org_unit__path__gte=unit.path, org_unit__path__lt=path_next(unit.path))
+    if f.trade:
+        qs = qs.filter(trade_id=f.trade)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    return search.search_people(qs, f.query, public=public)
+
+
+def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
+    """Staff search: only people in the actor's scope."""
+    qs = access.restrict(
+        Person.objects.select_related("org_unit", "employer", "trade"),
+        actor,
+        "registry.view",
+        self_via="user",
+    )
+    return _filtered(qs, filters, public=False)
+
+
+def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
+    """The honour wall's search: consenting people with an active award, public keys only."""
+    qs = Person.objects.filter(access.public_q()).filter(
+        Exists(Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE))
+    )
+    return _filtered(qs.select_related("org_unit", "employer"), filters, public=True)
+
+
+def person_get(*, actor, pk) -> Person:
+    return access.get_or_404(
+        Person.objects.select_related("org_unit", "employer", "trade"),
+        actor,
+        "registry.view",
+        self_via="user",
+        pk=pk,
+    )
+
+
+def awards_of(person: Person) -> QuerySet[Award]:
+    return (
+        Award.objects.filter(person=person)
+        .select_related("honour")
+        .prefetch_related("categories")
+        .order_by("year", "honour__sort")
+    )
+
+
+def award_list(*, actor) -> QuerySet[Award]:
+    return access.restrict(
+        Award.objects.select_related("honour", "person", "unit"), actor, "registry.view"
+    )
+
+
+def unit_list(*, actor) -> QuerySet[Unit]:
+    return access.restrict(Unit.objects.all(), actor, "registry.view").order_by("name", "pk")
+
+
+def honour_list() -> QuerySet[Honour]:
+    return Honour.objects.select_related("conferring_unit").order_by("sort", "pk")

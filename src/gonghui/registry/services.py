@@ -1,0 +1,387 @@
+"""Every write to the registry: units, honours, awards, merges. One transaction and one
+audit event each; the rules of the catalogue are checked here and in the database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from stdnum import exceptions as stdnum_exc
+from stdnum.cn import uscc
+
+from gonghui.audit.services import diff, record
+from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
+from gonghui.common.fields import blind_index_for
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.people import search
+from gonghui.people.models import Person, Unit
+from gonghui.registry.models import Award, Category, Honour, Merge
+
+# --- Units (collectives, employers) -----------------------------------------------------------
+
+
+def clean_credit_code(raw: str, *, field: str = "credit_code") -> str:
+    """A unified social credit code (GB 32100), upper-cased, or '' when none is given."""
+    value = (raw or "").strip().upper().replace(" ", "")
+    if not value:
+        return ""
+    try:
+        return uscc.validate(value)
+    except stdnum_exc.InvalidChecksum:
+        raise ValidationFailed({field: "统一社会信用代码校验位错误"}) from None
+    except stdnum_exc.ValidationError:
+        raise ValidationFailed({field: "统一社会信用代码应为18位（数字与大写字母）"}) from None
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    actor,
+    org_unit: OrgUnit,
+    name: str,
+    credit_code: str = "",
+    kind: str = Unit.Kind.ENTERPRISE,
+    parent: Unit | None = None,
+) -> Unit:
+    grant = access.require_at(actor, "registry.change", org_unit, view_perm="registry.view")
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "单位名称不能为空"
+    if kind not in Unit.Kind.values:
+        errors["kind"] = "类型应为：" + "、".join(Unit.Kind.labels)
+    try:
+        credit_code = clean_credit_code(credit_code)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    if credit_code and Unit.objects.filter(credit_code=credit_code).exists():
+        raise Conflict(f"统一社会信用代码 {credit_code} 已登记")
+    unit = Unit.objects.create(
+        name=name[:120], credit_code=credit_code, kind=kind, parent=parent, org_unit=org_unit
+    )
+    record(
+        actor=actor,
+        action="registry.unit_create",
+        obj=unit,
+        post_id=grant.post_id,
+        changes={"name": [None, unit.name], "credit_code": [None, credit_code]},
+    )
+    return unit
+
+
+# --- The honour catalogue ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def honour_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    level: str,
+    subject: str,
+    conferred_by: str,
+    conferring_unit: OrgUnit,
+    first_year: int,
+    cycle: str = "",
+    is_title: bool = False,
+) -> Honour:
+    """Staff add honours (e.g. a new district title) at their own level."""
+    grant = access.require_at(
+        actor, "registry.catalogue", conferring_unit, view_perm="registry.view"
+    )
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = "荣誉名称不能为空"
+    elif Honour.objects.filter(name=name.strip()).exists():
+        errors["name"] = f"荣誉“{name}”已在目录中"
+    if level not in Honour.Level.values:
+        errors["level"] = "级别应为：全国、市级、区级"
+    if subject not in Honour.Subject.values:
+        errors["subject"] = "授予对象应为：个人、集体"
+    if not 1949 <= int(first_year or 0) <= date.today().year:
+        errors["first_year"] = f"首次授予年份应在 1949 至 {date.today().year} 之间"
+    if errors:
+        raise ValidationFailed(errors)
+    honour = Honour.objects.create(
+        code=code,
+        name=name.strip(),
+        level=level,
+        subject=subject,
+        conferred_by=conferred_by,
+        conferring_unit=conferring_unit,
+        first_year=first_year,
+        cycle=cycle,
+        is_title=is_title,
+    )
+    record(
+        actor=actor,
+        action="registry.honour_create",
+        obj=honour,
+        org_unit_id=conferring_unit.pk,
+        post_id=grant.post_id,
+        changes={"name": [None, honour.name], "level": [None, level]},
+    )
+    return honour
+
+
+# --- Awards ---------------------------------------------------------------------------------
+
+
+def _award_snapshot(award: Award) -> dict:
+    return {
+        "honour": award.honour_id,
+        "person": award.person_id,
+        "unit": award.unit_id,
+        "year": award.year,
+        "batch": award.batch,
+        "status": award.status,
+        "categories": sorted(c.code for c in award.categories.all()) if award.pk else [],
+        "deeds_chars": len(award.deeds),
+    }
+
+
+def check_award(
+    *,
+    honour: Honour,
+    person: Person | None,
+    unit: Unit | None,
+    year: int,
+    exclude_pk: int | None = None,
+) -> None:
+    """The catalogue's rules for one award; each broken rule named by its field."""
+    errors = {}
+    if (person is None) == (unit is None):
+        errors["holder"] = "授予对象须为一名人员或一个集体"
+    elif honour.subject == Honour.Subject.COLLECTIVE and person is not None:
+        errors["holder"] = f"“{honour.name}”授予集体，不能授予个人"
+    elif honour.subject == Honour.Subject.INDIVIDUAL and unit is not None:
+        errors["holder"] = f"“{honour.name}”授予个人，不能授予集体"
+    if not isinstance(year, int) or year < honour.first_year:
+        errors["year"] = f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
+    elif year > date.today().year:
+        errors["year"] = "年份不能晚于今年"
+    if errors:
+        raise ValidationFailed(errors)
+    same = Award.objects.filter(honour=honour, year=year, person=person, unit=unit)
+    if exclude_pk:
+        same = same.exclude(pk=exclude_pk)
+    if same.exists():
+        raise ValidationFailed({"year": f"该对象已于 {year} 年获得“{honour.name}”（重复授予）"})
+    required = list(honour.prerequisites.all())
+    if required and person is not None:
+        held = Award.objects.filter(
+            person=person, honour__in=required, year__lte=year, status=Award.Status.ACTIVE
+        )
+        if not held.exists():
+            names = "、".join(h.name for h in required)
+            raise ValidationFailed({"honour": f"获得“{honour.name}”须先获得以下荣誉之一：{names}"})
+
+
+def _holder_unit(person: Person | None, unit: Unit | None) -> OrgUnit:
+    return (person or unit).org_unit
+
+
+@transaction.atomic
+def award_create(
+    *,
+    actor,
+    honour: Honour,
+    person: Person | None = None,
+    unit: Unit | None = None,
+    year: int,
+    batch: str = "",
+    categories: list[Category] | None = None,
+    deeds: str = "",
+) -> Award:
+    """Give ``honour`` to a person or a collective. Only posts at the honour's conferring
+    level may (district staff cannot give a city honour); the holder must be in scope."""
+    grant = access.require_at(
+        actor, "registry.award", honour.conferring_unit, view_perm="registry.view"
+    )
+    holder_unit = _holder_unit(person, unit) if (person or unit) else None
+    if holder_unit is not None:
+        access.require_at(actor, "registry.view", holder_unit)
+    if person is not None and person.merged_into_id:
+        raise ValidationFailed({"holder": "该人员档案已合并，请在保留的档案上授予"})
+    check_award(honour=honour, person=person, unit=unit, year=year)
+    if len(deeds or "") > 5000:
+        raise ValidationFailed({"deeds": "事迹最长 5000 字"})
+    try:
+        with transaction.atomic():
+            award = Award.objects.create(
+                honour=honour,
+                person=person,
+                unit=unit,
+                org_unit=holder_unit,
+                year=year,
+                batch=(batch or "").strip()[:40],
+                deeds=deeds or "",
+            )
+    except IntegrityError:
+        raise ValidationFailed(
+            {"year": f"该对象已于 {year} 年获得“{honour.name}”（重复授予）"}
+        ) from None
+    if categories:
+        award.categories.set(categories)
+    if person is not None:
+        search.index_person(person)
+    record(
+        actor=actor,
+        action="registry.award_create",
+        obj=award,
+        post_id=grant.post_id,
+        changes=diff({}, _award_snapshot(award)),
+    )
+    return award
+
+
+@transaction.atomic
+def award_update(
+    *,
+    actor,
+    award: Award,
+    year: int | None = None,
+    batch: str | None = None,
+    categories: list[Category] | None = None,
+    deeds: str | None = None,
+) -> Award:
+    award = Award.objects.select_for_update().select_related("honour").get(pk=award.pk)
+    grant = access.require_at(
+        actor, "registry.award", award.honour.conferring_unit, view_perm="registry.view"
+    )
+    before = _award_snapshot(award)
+    if year is not None and year != award.year:
+        check_award(
+            honour=award.honour,
+            person=award.person,
+            unit=award.unit,
+            year=year,
+            exclude_pk=award.pk,
+        )
+        award.year = year
+    if batch is not None:
+        award.batch = batch.strip()[:40]
+    if deeds is not None:
+        if len(deeds) > 5000:
+            raise ValidationFailed({"deeds": "事迹最长 5000 字"})
+        award.deeds = deeds
+    award.save()
+    if categories is not None:
+        award.categories.set(categories)
+    record(
+        actor=actor,
+        action="registry.award_update",
+        obj=award,
+        post_id=grant.post_id,
+        changes=diff(before, _award_snapshot(award)),
+    )
+    return award
+
+
+@transaction.atomic
+def award_revoke(*, actor, award: Award, reason: str, on: date | None = None) -> Award:
+    award = Award.objects.select_for_update().select_related("honour").get(pk=award.pk)
+    grant = access.require_at(
+        actor, "registry.award", award.honour.conferring_unit, view_perm="registry.view"
+    )
+    if award.status == Award.Status.REVOKED:
+        raise Conflict("该授予记录已撤销")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "撤销须写明原因"})
+    award.status, award.revoked_reason = Award.Status.REVOKED, reason[:200]
+    award.revoked_on = on or timezone.localdate()
+    award.save(update_fields=["status", "revoked_reason", "revoked_on"])
+    record(
+        actor=actor,
+        action="registry.award_revoke",
+        obj=award,
+        post_id=grant.post_id,
+        changes={"status": ["active", "revoked"], "reason": [None, award.revoked_reason]},
+    )
+    return award
+
+
+# --- One person, one record -----------------------------------------------------------------
+
+
+def duplicates_of(person: Person):
+    """Records that look like the same person: the same ID number (blind index), or the
+    same name, birth date and employer."""
+    q = Q(pk__in=[])
+    if person.id_number:
+        q |= Q(id_number_index=blind_index_for("id_number", person.id_number))
+    if person.birth_date and person.employer_id:
+        q |= Q(name=person.name, birth_date=person.birth_date, employer_id=person.employer_id)
+    return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
+
+
+@transaction.atomic
+def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
+    """Move every award and membership of ``loser`` to ``survivor``; the loser stays as a
+    redirect. Reversible by ``merge_reverse``."""
+    survivor = Person.objects.select_for_update().get(pk=survivor.pk)
+    loser = Person.objects.select_for_update().get(pk=loser.pk)
+    grant = access.require_at(
+        actor, "registry.change", survivor.org_unit, view_perm="registry.view"
+    )
+    access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
+    if survivor.pk == loser.pk or loser.merged_into_id or survivor.merged_into_id:
+        raise Conflict("只能合并两份不同且未被合并的档案")
+    held = set(Award.objects.filter(person=survivor).values_list("honour_id", "year"))
+    if any(k in held for k in Award.objects.filter(person=loser).values_list("honour_id", "year")):
+        raise Conflict("两份档案有同年同一荣誉的授予记录，请先核对并撤销其中一条")
+    moved = {
+        "awards": list(Award.objects.filter(person=loser).values_list("pk", flat=True)),
+        "memberships": list(loser.memberships.values_list("pk", flat=True)),
+    }
+    Award.objects.filter(pk__in=moved["awards"]).update(person=survivor)
+    loser.memberships.filter(pk__in=moved["memberships"]).update(person=survivor)
+    Person.objects.filter(pk=loser.pk).update(merged_into=survivor)
+    merge = Merge.objects.create(survivor=survivor, loser=loser, moved=moved, merged_by=actor)
+    search.index_person(survivor)
+    search.drop_person(loser)
+    record(
+        actor=actor,
+        action="registry.merge",
+        obj=survivor,
+        post_id=grant.post_id,
+        changes={
+            "loser": [None, loser.pk],
+            "awards": [None, len(moved["awards"])],
+            "memberships": [None, len(moved["memberships"])],
+        },
+    )
+    return merge
+
+
+@transaction.atomic
+def merge_reverse(*, actor, merge: Merge) -> Merge:
+    """Undo a merge (city administrators): what moved goes back, the loser stands again."""
+    if not access.can_citywide(actor, "accounts.manage"):
+        raise Forbidden("只有市总工会管理员可以撤销合并")
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.reversed_at:
+        raise Conflict("该合并已撤销")
+    Award.objects.filter(pk__in=merge.moved.get("awards", [])).update(person=merge.loser)
+    merge.survivor.memberships.filter(pk__in=merge.moved.get("memberships", [])).update(
+        person=merge.loser
+    )
+    Person.objects.filter(pk=merge.loser_id).update(merged_into=None)
+    merge.reversed_at = timezone.now()
+    merge.save(update_fields=["reversed_at"])
+    search.index_person(merge.survivor)
+    search.index_person(Person.objects.get(pk=merge.loser_id))
+    record(
+        actor=actor,
+        action="registry.merge_reverse",
+        obj=merge.survivor,
+        changes={"loser": [merge.loser_id, None]},
+    )
+    return merge

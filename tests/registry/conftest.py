@@ -1,0 +1,50 @@
+import pytest
+
+from gonghui.people import services as people
+from gonghui.registry import services
+from gonghui.registry.models import Honour
+
+IDS = [
+    "11010519491231002X",
+    "110101199003070038",
+    "110108198001010015",
+    "110105200001010016",
+    "110102197506150029",
+]
+
+
+@pytest.fixture
+def honours(db):
+    return {h.code: h for h in Honour.objects.all()}
+
+
+@pytest.fixture
+def registry(tree, users, honours):
+    """A unit and people in Chaoyang, one in Haidian, made through the services."""
+    unit = services.unit_create(
+        actor=users.cy,
+        org_unit=tree.cy_grass,
+        name="北京地铁运营公司",
+        credit_code="91110000600037341L",
+    )
+    people_ = {
+        name: people.person_create(
+            actor=users.admin,
+            org_unit=org,
+            data={
+                "name": name,
+                "id_number": id_number,
+                "employer": unit if org == tree.cy_grass else None,
+                "is_public": public,
+                "public_fields": fields,
+            },
+        )
+        for name, id_number, org, public, fields in [
+            ("赵郁", IDS[0], tree.cy_grass, True, ["name", "gender"]),
+            ("武润泽", IDS[1], tree.cy_grass, True, ["name", "employer"]),
+            ("单田芳", IDS[2], tree.cy_grass, False, []),
+            ("曾志伟", IDS[3], tree.cy_grass, True, ["name"]),
+            ("钱学", IDS[4], tree.hd_grass, True, ["name"]),
+        ]
+    }
+    return type("Registry", (), {"unit": unit, "people": people_})

@@ -1,0 +1,164 @@
+import pytest
+
+from gonghui.audit.models import AuditEvent
+from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.people.models import Membership, Person
+from gonghui.registry import selectors, services
+from gonghui.registry.models import Award, Category
+from gonghui.registry.selectors import PersonFilters
+
+
+def test_catalogue_is_seeded(honours):
+    assert {"全国劳动模范", "北京市工人先锋号", "北京大工匠提名奖", "亦城工匠"} <= {
+        h.name for h in honours.values()
+    }
+    assert honours["national-pioneer-team"].subject == "collective"
+    assert honours["chaoyang-craftsman"].conferring_unit.code == "110105"
+    assert "北京市劳动模范" in {
+        h.name for h in honours["national-model-worker"].prerequisites.all()
+    }
+
+
+def test_awards_follow_the_catalogue_rules(registry, users, honours):
+    zhao = registry.people["赵郁"]
+    award = services.award_create(
+        actor=users.admin,
+        honour=honours["beijing-model-worker"],
+        person=zhao,
+        year=2015,
+        batch="第13批",
+        categories=[Category.objects.get(code="tech-innovation")],
+        deeds="三十年扎根一线，带出徒弟百余名。",
+    )
+    assert award.org_unit == zhao.org_unit
+    cases = [
+        (
+            dict(honour=honours["beijing-pioneer-team"], person=zhao, year=2015),
+            "holder",
+            "授予集体",
+        ),
+        (
+            dict(honour=honours["capital-labour-award"], unit=None, person=None, year=2015),
+            "holder",
+            "须为",
+        ),
+        (dict(honour=honours["beijing-master-craftsman"], person=zhao, year=2016), "year", "2018"),
+        (dict(honour=honours["beijing-model-worker"], person=zhao, year=2015), "year", "重复授予"),
+        (
+            dict(
+                honour=honours["national-model-worker"], person=registry.people["武润泽"], year=2020
+            ),
+            "honour",
+            "须先获得",
+        ),
+    ]
+    for kwargs, field, words in cases:
+        with pytest.raises(ValidationFailed) as err:
+            services.award_create(actor=users.admin, **kwargs)
+        assert words in err.value.fields[field], (kwargs, err.value.fields)
+    # With the city honour in hand, the national one may follow.
+    services.award_create(
+        actor=users.admin, honour=honours["national-model-worker"], person=zhao, year=2020
+    )
+    collective = services.award_create(
+        actor=users.admin, honour=honours["beijing-pioneer-team"], unit=registry.unit, year=2019
+    )
+    assert collective.holder == registry.unit
+    assert Award.objects.count() == 3
+    assert AuditEvent.objects.filter(action="registry.award_create").count() == 3
+
+
+def test_only_the_conferring_level_may_award(registry, users, honours):
+    zhao = registry.people["赵郁"]
+    with pytest.raises((NotFound, Forbidden)):  # a district cannot give a city honour
+        services.award_create(
+            actor=users.cy, honour=honours["beijing-model-worker"], person=zhao, year=2015
+        )
+    services.award_create(
+        actor=users.cy, honour=honours["chaoyang-craftsman"], person=zhao, year=2020
+    )
+    with pytest.raises(NotFound):  # Haidian's staff cannot give Chaoyang's title
+        services.award_create(
+            actor=users.hd,
+            honour=honours["chaoyang-craftsman"],
+            person=registry.people["钱学"],
+            year=2020,
+        )
+    with pytest.raises(NotFound):  # nor Chaoyang's staff to a Haidian person
+        services.award_create(
+            actor=users.cy,
+            honour=honours["chaoyang-craftsman"],
+            person=registry.people["钱学"],
+            year=2021,
+        )
+
+
+def test_revoke_keeps_the_record_with_its_reason(registry, users, honours):
+    award = services.award_create(
+        actor=users.admin,
+        honour=honours["capital-labour-medal"],
+        person=registry.people["赵郁"],
+        year=2010,
+    )
+    with pytest.raises(ValidationFailed):
+        services.award_revoke(actor=users.admin, award=award, reason="  ")
+    with pytest.raises((NotFound, Forbidden)):
+        services.award_revoke(actor=users.cy, award=award, reason="越级")
+    services.award_revoke(actor=users.admin, award=award, reason="经查实存在弄虚作假")
+    award.refresh_from_db()
+    assert award.status == "revoked" and award.revoked_on is not None
+    with pytest.raises(Conflict):
+        services.award_revoke(actor=users.admin, award=award, reason="again")
+
+
+def test_units_validate_credit_codes(tree, users):
+    with pytest.raises(ValidationFailed) as err:
+        services.unit_create(
+            actor=users.cy, org_unit=tree.cy_grass, name="某厂", credit_code="91110000600037341X"
+        )
+    assert "校验位" in err.value.fields["credit_code"]
+    with pytest.raises(ValidationFailed):
+        services.unit_create(actor=users.cy, org_unit=tree.cy_grass, name="", credit_code="123")
+    services.unit_create(
+        actor=users.cy, org_unit=tree.cy_grass, name="某厂", credit_code="91110000600037341l"
+    )
+    with pytest.raises(Conflict):
+        services.unit_create(
+            actor=users.cy, org_unit=tree.cy_grass, name="另一厂", credit_code="91110000600037341L"
+        )
+    with pytest.raises(NotFound):
+        services.unit_create(actor=users.cy, org_unit=tree.hd_grass, name="越权")
+
+
+def test_duplicates_are_found_and_merged_reversibly(registry, users, honours, tree):
+    from datetime import date
+
+    zhao = registry.people["赵郁"]
+    twin = Person.objects.create(
+        name="赵郁",
+        birth_date=zhao.birth_date,
+        employer=registry.unit,
+        org_unit=tree.cy_grass,
+        no_id_reason="旧档案",
+    )
+    assert list(services.duplicates_of(twin)) == [zhao]
+    Membership.objects.create(person=twin, org_unit=tree.cy_grass, joined_on=date(2001, 1, 1))
+    services.award_create(
+        actor=users.admin, honour=honours["capital-labour-medal"], person=twin, year=2001
+    )
+    merge = services.person_merge(actor=users.cy, survivor=zhao, loser=twin)
+    assert Award.objects.get(honour__code="capital-labour-medal").person == zhao
+    twin.refresh_from_db()
+    assert twin.merged_into == zhao
+    assert list(selectors.person_search(actor=users.cy, filters=PersonFilters(query="赵郁"))) == [
+        zhao
+    ]
+    with pytest.raises(Forbidden):
+        services.merge_reverse(actor=users.cy, merge=merge)
+    services.merge_reverse(actor=users.admin, merge=merge)
+    assert Award.objects.get(honour__code="capital-labour-medal").person == twin
+    assert twin.memberships.count() == 1
+    assert set(selectors.person_search(actor=users.cy, filters=PersonFilters(query="赵郁"))) == {
+        zhao,
+        twin,
+    }
