@@ -12,6 +12,8 @@ from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership
+from gonghui.registry import services as registry
+from gonghui.registry.models import Honour
 from tests.factories import PASSWORD, make_person
 
 
@@ -39,10 +41,22 @@ def world(tree, users):
     job = Job.objects.create(
         kind="orgs.import", title="海淀导入", created_by=users.hd, org_unit=tree.haidian
     )
+    medal = Honour.objects.get(code="capital-labour-medal")
+    award = registry.award_create(actor=users.admin, honour=medal, person=hd_person, year=2018)
+    twin = make_person(tree.hd_grass, "钱学", id_number=None)
+    merge = registry.person_merge(actor=users.admin, survivor=hd_person, loser=twin)
     return type(
         "World",
         (),
-        {"tree": tree, "users": users, "person": hd_person, "attachment": attachment, "job": job},
+        {
+            "tree": tree,
+            "users": users,
+            "person": hd_person,
+            "attachment": attachment,
+            "job": job,
+            "award": award,
+            "merge": merge,
+        },
     )
 
 
@@ -92,6 +106,33 @@ WEB_DENY = {
     "web:file_download": ("get", lambda w: f"/files/{w.attachment.pk}/", None, NOT_FOUND),
     "web:audit_list": ("get", lambda w: "/audit/", None, NOT_FOUND),
     "web:audit_verify": ("post", lambda w: "/audit/verify/", None, NOT_FOUND),
+    "registry:person": ("get", lambda w: f"/registry/people/{w.person.pk}/", None, NOT_FOUND),
+    "registry:award_create": (
+        "post",
+        lambda w: f"/registry/people/{w.person.pk}/awards/new/",
+        {"honour": "1", "year": "2020"},
+        NOT_FOUND,
+    ),
+    "registry:merge": (
+        "post",
+        lambda w: f"/registry/people/{w.person.pk}/merge/",
+        {"loser": "1"},
+        NOT_FOUND,
+    ),
+    "registry:award_revoke": (
+        "post",
+        lambda w: f"/registry/awards/{w.award.pk}/revoke/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "registry:merge_reverse": (
+        "post",
+        lambda w: f"/registry/merges/{w.merge.pk}/reverse/",
+        None,
+        NOT_FOUND,
+    ),
+    "registry:search": ("get", lambda w: "/registry/?q=钱", None, (200,)),
+    "registry:honours": ("get", lambda w: "/registry/honours/", None, (200,)),
     # Lists: reachable, but Haidian's rows are absent (checked by content below).
     "web:org_list": ("get", lambda w: "/orgs/?q=海淀", None, (200,)),
     "web:person_list": ("get", lambda w: "/people/?q=钱", None, (200,)),
@@ -110,6 +151,8 @@ PUBLIC_ROUTES = {
     "web:logout": "ends one's own session",
     "web:password_change": "changes one's own password (needs the old one)",
     "healthz": "load balancer probe; says nothing about records",
+    "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
+    "registry:wall_person": "consent-aware public profile (test_registry_web.py)",
 }
 
 API_DENY = {
@@ -178,6 +221,10 @@ def _haidian_untouched(w):
     assert w.tree.hd_street.parent_id == w.tree.haidian.pk
     assert w.person.name == "钱学"
     assert not OrgUnit.objects.filter(code__in=["X1", "X2"]).exists()
+    w.award.refresh_from_db()
+    w.merge.refresh_from_db()
+    assert w.award.status == "active" and w.merge.reversed_at is None
+    assert w.person.awards.count() == 1
 
 
 @pytest.mark.django_db

@@ -2,11 +2,13 @@
 
 from gonghui.orgs import access
 
+# (url name, label, permission needed, view-name prefix that marks the item active)
 MENU = [
-    ("web:home", "首页", None),
-    ("web:org_list", "组织机构", "orgs.view"),
-    ("web:person_list", "人员会籍", "people.view"),
-    ("web:audit_list", "审计日志", "audit.view"),
+    ("web:home", "首页", None, "web:home"),
+    ("web:org_list", "组织机构", "orgs.view", "web:org"),
+    ("web:person_list", "人员会籍", "people.view", "web:person"),
+    ("registry:search", "劳模工匠档案", "registry.view", "registry:"),
+    ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 
 
@@ -16,8 +18,8 @@ def navigation(request):
         return {"nav": []}
     current = request.resolver_match.view_name if request.resolver_match else ""
     items = [
-        {"url": name, "label": label, "active": current.startswith(name.rsplit("_", 1)[0])}
-        for name, label, perm in MENU
+        {"url": name, "label": label, "active": current.startswith(prefix)}
+        for name, label, perm, prefix in MENU
         if perm is None or access.can(user, perm)
     ]
     return {"nav": items, "grants": access.grants(user)}

@@ -1,0 +1,78 @@
+"""Registry forms: parse and show errors next to fields; services do the writing."""
+
+from datetime import date
+
+from django import forms
+
+from gonghui.orgs import access
+from gonghui.people.models import Person, Trade
+from gonghui.registry.models import Category, Honour
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="姓名、拼音、首字母或单位", required=False, max_length=200)
+    honour = forms.ModelChoiceField(
+        label="荣誉", required=False, queryset=Honour.objects.all(), empty_label="全部荣誉"
+    )
+    year_from = forms.IntegerField(label="年份自", required=False, min_value=1949, max_value=2100)
+    year_to = forms.IntegerField(label="至", required=False, min_value=1949, max_value=2100)
+    trade = forms.ModelChoiceField(
+        label="工种", required=False, queryset=Trade.objects.all(), empty_label="全部工种"
+    )
+    category = forms.ModelChoiceField(
+        label="类别", required=False, queryset=Category.objects.all(), empty_label="全部类别"
+    )
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部状态"), *Person.Status.choices]
+    )
+    org_unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def filters(self):
+        from gonghui.registry.selectors import PersonFilters
+
+        data = self.cleaned_data if self.is_valid() else {}
+        return PersonFilters(
+            query=data.get("q") or "",
+            honour=data["honour"].pk if data.get("honour") else None,
+            year_from=data.get("year_from"),
+            year_to=data.get("year_to"),
+            org_unit=data.get("org_unit"),
+            trade=data["trade"].pk if data.get("trade") else None,
+            category=data["category"].pk if data.get("category") else None,
+            status=data.get("status") or "",
+        )
+
+
+class AwardForm(forms.Form):
+    honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.none())
+    year = forms.IntegerField(label="年份", min_value=1949, max_value=2100)
+    batch = forms.CharField(
+        label="批次", required=False, max_length=40, help_text="如“第13批”，可不填"
+    )
+    categories = forms.ModelMultipleChoiceField(
+        label="类别",
+        required=False,
+        queryset=Category.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deeds = forms.CharField(
+        label="事迹", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+    def __init__(self, *args, actor, subject: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = [
+            h.pk
+            for h in Honour.objects.select_related("conferring_unit")
+            if h.subject == subject and access.can_at(actor, "registry.award", h.conferring_unit)
+        ]
+        self.fields["honour"].queryset = Honour.objects.filter(pk__in=allowed)
+        self.fields["year"].initial = date.today().year
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label="撤销原因", max_length=200)
+
+
+class MergeForm(forms.Form):
+    loser = forms.IntegerField(label="被合并的档案")

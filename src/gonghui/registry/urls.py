@@ -1,0 +1,16 @@
+from django.urls import path
+
+from gonghui.registry import views
+
+app_name = "registry"
+urlpatterns = [
+    path("registry/", views.search, name="search"),
+    path("registry/honours/", views.honours, name="honours"),
+    path("registry/people/<int:pk>/", views.person, name="person"),
+    path("registry/people/<int:pk>/awards/new/", views.award_create, name="award_create"),
+    path("registry/people/<int:pk>/merge/", views.merge, name="merge"),
+    path("registry/awards/<int:pk>/revoke/", views.award_revoke, name="award_revoke"),
+    path("registry/merges/<int:pk>/reverse/", views.merge_reverse, name="merge_reverse"),
+    path("wall/", views.wall, name="wall"),
+    path("wall/<int:pk>/", views.wall_person, name="wall_person"),
+]

@@ -1,0 +1,197 @@
+"""Registry pages for staff, and the public honour wall (劳模墙)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.pagination import page_of
+from gonghui.orgs import access
+from gonghui.people.services import PUBLIC_CHOICES_LABELS
+from gonghui.registry import forms, selectors, services
+from gonghui.registry.models import Award, Honour, Merge
+from gonghui.registry.selectors import PersonFilters
+from gonghui.web.views import _apply_errors, domain_errors
+
+
+@login_required
+@domain_errors
+def search(request):
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    form = forms.SearchForm(request.GET or None)
+    filters = form.filters() if request.GET else PersonFilters()
+    people = selectors.person_search(actor=request.user, filters=filters)
+    page = page_of(people.prefetch_related("awards__honour"), request.GET.get("page"))
+    return render(request, "registry/search.html", {"form": form, "page": page})
+
+
+@login_required
+@domain_errors
+def person(request, pk):
+    person = selectors.person_get(actor=request.user, pk=pk)
+    if person.merged_into_id:
+        messages.info(request, "该档案已合并到保留的档案")
+        return redirect("registry:person", pk=person.merged_into_id)
+    subject = Honour.Subject.INDIVIDUAL
+    return render(
+        request,
+        "registry/person.html",
+        {
+            "person": person,
+            "awards": selectors.awards_of(person),
+            "duplicates": services.duplicates_of(person),
+            "award_form": forms.AwardForm(actor=request.user, subject=subject),
+            "can_change": access.can_at(request.user, "registry.change", person.org_unit),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def award_create(request, pk):
+    person = selectors.person_get(actor=request.user, pk=pk)
+    form = forms.AwardForm(
+        request.POST or None, actor=request.user, subject=Honour.Subject.INDIVIDUAL
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.award_create(
+                actor=request.user,
+                honour=data["honour"],
+                person=person,
+                year=data["year"],
+                batch=data["batch"],
+                categories=list(data["categories"]),
+                deeds=data["deeds"],
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已记录：{data['year']}年 {data['honour'].name}")
+            return redirect("registry:person", pk=person.pk)
+    return render(request, "registry/award_form.html", {"form": form, "person": person})
+
+
+@login_required
+@domain_errors
+@require_POST
+def award_revoke(request, pk):
+    award = _award(request, pk)
+    form = forms.RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤销须写明原因")
+    else:
+        try:
+            services.award_revoke(
+                actor=request.user, award=award, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已撤销该授予记录")
+    return redirect("registry:person", pk=award.person_id)
+
+
+def _award(request, pk) -> Award:
+    award = selectors.award_list(actor=request.user).filter(pk=pk, person__isnull=False).first()
+    if award is None:
+        raise NotFound()
+    return award
+
+
+@login_required
+@domain_errors
+@require_POST
+def merge(request, pk):
+    survivor = selectors.person_get(actor=request.user, pk=pk)
+    form = forms.MergeForm(request.POST)
+    if form.is_valid():
+        loser = selectors.person_get(actor=request.user, pk=form.cleaned_data["loser"])
+        try:
+            services.person_merge(actor=request.user, survivor=survivor, loser=loser)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已将档案 {loser.pk} 合并到本档案（可由市总管理员撤销）")
+    return redirect("registry:person", pk=survivor.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def merge_reverse(request, pk):
+    merge = Merge.objects.filter(pk=pk).select_related("survivor").first()
+    if merge is None or not access.can_citywide(request.user, "accounts.manage"):
+        raise NotFound()
+    try:
+        services.merge_reverse(actor=request.user, merge=merge)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已撤销合并")
+    return redirect("registry:person", pk=merge.survivor_id)
+
+
+@login_required
+@domain_errors
+def honours(request):
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    return render(request, "registry/honours.html", {"honours": selectors.honour_list()})
+
+
+# --- The public honour wall (no login) -------------------------------------------------------
+
+
+def wall(request):
+    form = forms.SearchForm(request.GET or None)
+    filters = form.filters() if request.GET else PersonFilters()
+    people = selectors.public_search(filters=filters)
+    page = page_of(people, request.GET.get("page"))
+    cards = [{"pk": p.pk, **access.public_fields(p, ("name", "gender"))} for p in page]
+    return render(
+        request,
+        "registry/wall.html",
+        {"form": form, "page": page, "cards": cards, "honours": selectors.honour_list()},
+    )
+
+
+def wall_person(request, pk):
+    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
+    if person is None:
+        raise Http404("记录不存在或未公开")
+    shown = set(person.public_fields or [])
+    profile = {
+        label: value
+        for key, label in PUBLIC_CHOICES_LABELS.items()
+        if key in shown and (value := _public_value(person, key))
+    }
+    awards = selectors.awards_of(person).filter(status=Award.Status.ACTIVE)
+    return render(
+        request,
+        "registry/wall_person.html",
+        {
+            "name": person.name if "name" in shown else "（姓名未公开）",
+            "profile": profile,
+            "awards": awards,
+            "show_deeds": "deeds" in shown,
+        },
+    )
+
+
+def _public_value(person, key: str) -> str:
+    if key == "gender":
+        return person.get_gender_display()
+    if key == "birth_year":
+        return f"{person.birth_date.year}年" if person.birth_date else ""
+    if key == "org_unit":
+        return person.org_unit.name
+    if key == "employer":
+        return person.employer.name if person.employer_id else ""
+    if key == "trade":
+        return person.trade.name if person.trade_id else ""
+    return ""

@@ -1,0 +1,76 @@
+import pytest
+
+from gonghui.registry import services
+from gonghui.registry.models import Award
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def awarded(registry, users, honours):
+    for name in ("赵郁", "武润泽", "单田芳", "钱学"):
+        services.award_create(
+            actor=users.admin,
+            honour=honours["capital-labour-medal"],
+            person=registry.people[name],
+            year=2018,
+            deeds=f"{name}的事迹：扎根一线二十年。",
+        )
+    return registry
+
+
+def test_staff_search_and_profile_pages(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/registry/?q=wrz").content.decode()
+    assert "武润泽" in page and "2018 首都劳动奖章" in page and "赵郁" not in page
+    page = client.get("/registry/?q=%25_%22%27").content.decode()
+    assert "没有符合条件的人员" in page
+    zhao = awarded.people["赵郁"]
+    profile = client.get(f"/registry/people/{zhao.pk}/").content.decode()
+    assert "首都劳动奖章" in profile and "扎根一线二十年" in profile
+    assert "11**************2X" in profile and "11010519491231002X" not in profile
+
+
+def test_award_form_shows_rule_errors_next_to_fields(client, awarded, users, honours):
+    client.login(username="cy_staff", password=PASSWORD)
+    zhao = awarded.people["赵郁"]
+    craftsman = honours["chaoyang-craftsman"]
+    page = client.post(
+        f"/registry/people/{zhao.pk}/awards/new/", {"honour": craftsman.pk, "year": 2010}
+    ).content.decode()
+    assert "自 2017 年起授予" in page
+    city = honours["beijing-model-worker"]
+    page = client.post(
+        f"/registry/people/{zhao.pk}/awards/new/", {"honour": city.pk, "year": 2015}
+    ).content.decode()
+    assert "选择一个有效的选项" in page  # a city honour is not offered to district staff
+    response = client.post(
+        f"/registry/people/{zhao.pk}/awards/new/",
+        {"honour": craftsman.pk, "year": 2020, "batch": "2020年度"},
+    )
+    assert response.status_code == 302
+    assert Award.objects.filter(person=zhao, honour=craftsman, year=2020).exists()
+
+
+def test_revoke_from_the_page(client, awarded, users):
+    award = Award.objects.get(person=awarded.people["赵郁"])
+    client.login(username="admin_t", password=PASSWORD)
+    client.post(f"/registry/awards/{award.pk}/revoke/", {"reason": "核查不实"})
+    award.refresh_from_db()
+    assert award.status == "revoked" and award.revoked_reason == "核查不实"
+
+
+def test_honour_wall_shows_only_consented_people_and_fields(client, awarded):
+    wall = client.get("/wall/").content.decode()
+    assert "赵郁" in wall and "武润泽" in wall and "钱学" in wall
+    assert "单田芳" not in wall  # no consent
+    hidden = awarded.people["单田芳"]
+    assert client.get(f"/wall/{hidden.pk}/").status_code == 404
+    zhao = client.get(f"/wall/{awarded.people['赵郁'].pk}/").content.decode()
+    assert "首都劳动奖章" in zhao and "北京地铁" not in zhao  # employer not consented
+    assert "扎根一线" not in zhao  # deeds not consented
+    wu = client.get(f"/wall/{awarded.people['武润泽'].pk}/").content.decode()
+    assert "北京地铁运营公司" in wu
+    # Searching the wall by a hidden employer finds only those who showed it.
+    found = client.get("/wall/?q=地铁").content.decode()
+    assert "武润泽" in found and "赵郁" not in found
+    assert "11010519491231002X" not in wall + zhao + wu
