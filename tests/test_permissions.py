@@ -198,6 +198,24 @@ API_DENY = {
         {"field": "id_number"},
         NOT_FOUND,
     ),
+    ("GET", "/api/v1/registry/honours"): (lambda w: "/api/v1/registry/honours", None, (200,)),
+    ("GET", "/api/v1/registry/people"): (lambda w: "/api/v1/registry/people?q=钱", None, (200,)),
+    ("GET", "/api/v1/registry/people/{pk}"): (
+        lambda w: f"/api/v1/registry/people/{w.person.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/registry/awards"): (
+        lambda w: "/api/v1/registry/awards",
+        {"person_id": "{person}", "honour_id": "{craftsman}", "year": 2020},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/registry/awards/{pk}/revoke"): (
+        lambda w: f"/api/v1/registry/awards/{w.award.pk}/revoke",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/wall/people"): (lambda w: "/api/v1/wall/people?q=钱", None, (200,)),
     ("GET", "/api/v1/audit/events"): (lambda w: "/api/v1/audit/events", None, NOT_FOUND),
 }
 
@@ -205,6 +223,8 @@ API_DENY = {
 def _fill(value, w):
     """Put the world's ids into a request body template."""
     ids = {
+        "{person}": w.person.pk,
+        "{craftsman}": Honour.objects.get(code="chaoyang-craftsman").pk,
         "{cy}": w.tree.chaoyang.pk,
         "{haidian}": w.tree.haidian.pk,
         "{hd_grass}": w.tree.hd_grass.pk,

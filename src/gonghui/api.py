@@ -82,10 +82,14 @@ def _register_routers():
     from gonghui.audit.api import router as audit_router
     from gonghui.orgs.api import router as orgs_router
     from gonghui.people.api import router as people_router
+    from gonghui.registry.api import public_router as wall_router
+    from gonghui.registry.api import router as registry_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/registry", registry_router)
+    api.add_router("/wall", wall_router)
 
 
 _register_routers()

@@ -74,3 +74,43 @@ def test_honour_wall_shows_only_consented_people_and_fields(client, awarded):
     found = client.get("/wall/?q=地铁").content.decode()
     assert "武润泽" in found and "赵郁" not in found
     assert "11010519491231002X" not in wall + zhao + wu
+
+
+def test_registry_api(client, awarded, users, honours):
+    import json
+
+    client.login(username="cy_staff", password=PASSWORD)
+    found = client.get("/api/v1/registry/people?q=zy").json()
+    assert [p["name"] for p in found["items"]] == ["赵郁"]
+    zhao = found["items"][0]
+    assert zhao["id_number_masked"] == "11**************2X"
+    assert zhao["awards"][0]["honour"] == "首都劳动奖章"
+    craftsman = honours["chaoyang-craftsman"].pk
+    bad = client.post(
+        "/api/v1/registry/awards",
+        json.dumps({"person_id": zhao["id"], "honour_id": craftsman, "year": 2001}),
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and "2017" in bad.json()["fields"]["year"]
+    ok = client.post(
+        "/api/v1/registry/awards",
+        json.dumps(
+            {
+                "person_id": zhao["id"],
+                "honour_id": craftsman,
+                "year": 2021,
+                "categories": ["front-line"],
+            }
+        ),
+        content_type="application/json",
+    )
+    assert ok.status_code == 201 and ok.json()["categories"] == ["一线职工"]
+    revoked = client.post(
+        f"/api/v1/registry/awards/{ok.json()['id']}/revoke",
+        json.dumps({"reason": "录入错误"}),
+        content_type="application/json",
+    )
+    assert revoked.json()["status"] == "revoked"
+    client.logout()
+    wall = client.get("/api/v1/wall/people?q=地铁").json()
+    assert wall == [{"id": awarded.people["武润泽"].pk, "name": "武润泽", "gender": None}]

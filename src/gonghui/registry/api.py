@@ -1,0 +1,186 @@
+"""The registry's JSON API: the same services, selectors and scope as the pages."""
+
+from datetime import date
+
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from gonghui.common import pii
+from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.pagination import page_dict
+from gonghui.orgs import access
+from gonghui.registry import selectors, services
+from gonghui.registry.models import Category, Honour
+from gonghui.registry.selectors import PersonFilters
+
+router = Router(tags=["劳模工匠档案"])
+public_router = Router(tags=["劳模墙（公开）"])
+
+
+class HonourOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: str
+    subject: str
+    conferred_by: str
+    first_year: int
+    cycle: str
+
+
+class AwardOut(Schema):
+    id: int
+    honour: str
+    year: int
+    batch: str
+    status: str
+    categories: list[str]
+
+    @staticmethod
+    def resolve_honour(obj):
+        return obj.honour.name
+
+    @staticmethod
+    def resolve_categories(obj):
+        return [c.name for c in obj.categories.all()]
+
+
+class RegistryPersonOut(Schema):
+    id: int
+    name: str
+    gender: str
+    birth_year: int | None
+    id_number_masked: str
+    employer: str
+    org_unit: str
+    awards: list[AwardOut]
+
+    @staticmethod
+    def resolve_birth_year(obj):
+        return obj.birth_date.year if obj.birth_date else None
+
+    @staticmethod
+    def resolve_id_number_masked(obj):
+        return pii.mask("id_number", obj.id_number)
+
+    @staticmethod
+    def resolve_employer(obj):
+        return obj.employer.name if obj.employer_id else ""
+
+    @staticmethod
+    def resolve_org_unit(obj):
+        return obj.org_unit.name
+
+    @staticmethod
+    def resolve_awards(obj):
+        return list(selectors.awards_of(obj))
+
+
+class SearchParams(Schema):
+    q: str = Field("", max_length=10_000)
+    honour: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    org_unit: int | None = None
+    trade: int | None = None
+    category: int | None = None
+    status: str = ""
+    page: int = 1
+
+    def filters(self) -> PersonFilters:
+        return PersonFilters(
+            query=self.q,
+            honour=self.honour,
+            year_from=self.year_from,
+            year_to=self.year_to,
+            org_unit=self.org_unit,
+            trade=self.trade,
+            category=self.category,
+            status=self.status,
+        )
+
+
+class PersonPage(Schema):
+    count: int
+    page: int
+    items: list[RegistryPersonOut]
+
+
+class AwardIn(Schema):
+    person_id: int
+    honour_id: int
+    year: int
+    batch: str = Field("", max_length=40)
+    categories: list[str] = []
+    deeds: str = Field("", max_length=5000)
+
+
+class RevokeIn(Schema):
+    reason: str = Field(max_length=200)
+    on: date | None = None
+
+
+@router.get("/honours", response=list[HonourOut], summary="荣誉目录")
+def honour_list(request):
+    return list(selectors.honour_list())
+
+
+@router.get(
+    "/people", response=PersonPage, summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）"
+)
+def person_search(request, params: Query[SearchParams]):
+    qs = selectors.person_search(actor=request.user, filters=params.filters())
+    return page_dict(qs.prefetch_related("awards__honour", "awards__categories"), params.page)
+
+
+@router.get("/people/{int:pk}", response=RegistryPersonOut, summary="人员档案")
+def person_get(request, pk: int):
+    return selectors.person_get(actor=request.user, pk=pk)
+
+
+@router.post("/awards", response={201: AwardOut}, summary="记录授予（仅限本级管理的荣誉）")
+def award_create(request, payload: AwardIn):
+    person = selectors.person_get(actor=request.user, pk=payload.person_id)
+    honour = Honour.objects.filter(pk=payload.honour_id).first()
+    if honour is None:
+        raise ValidationFailed({"honour_id": "未知的荣誉"})
+    categories = list(Category.objects.filter(code__in=payload.categories))
+    if len(categories) != len(set(payload.categories)):
+        raise ValidationFailed({"categories": "含有未知的类别"})
+    award = services.award_create(
+        actor=request.user,
+        honour=honour,
+        person=person,
+        year=payload.year,
+        batch=payload.batch,
+        categories=categories,
+        deeds=payload.deeds,
+    )
+    return Status(201, award)
+
+
+@router.post("/awards/{int:pk}/revoke", response=AwardOut, summary="撤销授予（写明原因）")
+def award_revoke(request, pk: int, payload: RevokeIn):
+    award = selectors.award_list(actor=request.user).filter(pk=pk).first()
+    if award is None:
+        raise NotFound()
+    return services.award_revoke(
+        actor=request.user, award=award, reason=payload.reason, on=payload.on
+    )
+
+
+class WallCardOut(Schema):
+    id: int
+    name: str | None = None
+    gender: str | None = None
+
+
+@public_router.get(
+    "/people", response=list[WallCardOut], auth=None, summary="劳模墙检索（仅本人同意公开的信息）"
+)
+def wall_search(request, q: str = "", honour: int | None = None, page: int = 1):
+    qs = selectors.public_search(filters=PersonFilters(query=q, honour=honour))
+    return [
+        {"id": p.pk, **access.public_fields(p, ("name", "gender"))}
+        for p in page_dict(qs, page)["items"]
+    ]
