@@ -162,3 +162,14 @@ def test_duplicates_are_found_and_merged_reversibly(registry, users, honours, tr
         zhao,
         twin,
     }
+
+
+def test_district_titles_stay_in_their_district(registry, users, honours):
+    with pytest.raises(ValidationFailed) as err:
+        services.award_create(
+            actor=users.admin,
+            honour=honours["chaoyang-craftsman"],
+            person=registry.people["钱学"],
+            year=2020,
+        )
+    assert "只能授予本区" in err.value.fields["holder"]

@@ -15,7 +15,7 @@ from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.common.fields import blind_index_for
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.models import OrgUnit, path_next
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Award, Category, Honour, Merge
@@ -166,6 +166,15 @@ def check_award(
         errors["year"] = f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
     elif year > date.today().year:
         errors["year"] = "年份不能晚于今年"
+    holder = person or unit
+    if (
+        honour.level == Honour.Level.DISTRICT
+        and "holder" not in errors
+        and not _within(holder.org_unit, honour.conferring_unit)
+    ):
+        errors["holder"] = (
+            f"“{honour.name}”是{honour.conferring_unit.name}的称号，只能授予本区人员或集体"
+        )
     if errors:
         raise ValidationFailed(errors)
     same = Award.objects.filter(honour=honour, year=year, person=person, unit=unit)
@@ -181,6 +190,10 @@ def check_award(
         if not held.exists():
             names = "、".join(h.name for h in required)
             raise ValidationFailed({"honour": f"获得“{honour.name}”须先获得以下荣誉之一：{names}"})
+
+
+def _within(unit: OrgUnit, root: OrgUnit) -> bool:
+    return root.path <= unit.path < path_next(root.path)
 
 
 def _holder_unit(person: Person | None, unit: Unit | None) -> OrgUnit:

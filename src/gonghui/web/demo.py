@@ -19,7 +19,7 @@ from gonghui.audit.services import record
 from gonghui.common.pii import id_check_digit
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
-from gonghui.people.models import Membership, Person
+from gonghui.people.models import Membership, Person, Unit
 
 DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 — documented in README, demo only
 SEED = 20261122
@@ -234,6 +234,80 @@ def build_people(
     return made
 
 
+def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -> int:
+    """Employers for the grassroots unions, honours across the whole catalogue (through the
+    services, so audited), collectives with collective honours, deeds and consent."""
+    from stdnum.cn import uscc
+
+    from gonghui.registry import services as registry
+    from gonghui.registry.models import Category, Honour
+
+    admin = get_user_model().objects.get(username="admin")
+    units = []
+    for n, union in enumerate(grassroots):
+        body = f"91110{n:012d}"[:17]
+        name = union.name.removesuffix("工会委员会").removesuffix("工会")
+        units.append(
+            Unit(name=name, credit_code=body + uscc.calc_check_digit(body), org_unit=union)
+        )
+    units = Unit.objects.bulk_create(units)
+    by_union = {u.org_unit_id: u for u in units}
+    step = max(1, Person.objects.count() // 300)
+    honoured = list(Person.objects.select_related("org_unit").order_by("pk")[::step])
+    for person in honoured:
+        person.employer = by_union.get(person.org_unit_id)
+        person.is_public = rng.random() < 0.7
+        person.public_fields = ["name", "gender", "employer", "deeds"] if person.is_public else []
+    Person.objects.bulk_update(honoured, ["employer", "is_public", "public_fields"])
+    search.index_people(
+        list(Person.objects.filter(pk__in=[p.pk for p in honoured]).select_related("employer"))
+    )
+    individual = list(Honour.objects.filter(subject="individual"))
+    collective = list(Honour.objects.filter(subject="collective"))
+    categories = list(Category.objects.all())
+    national = Honour.objects.get(code="national-model-worker")
+    made = 0
+    for honour in individual:
+        if honour.prerequisites.exists():
+            continue  # national titles follow a city one: given below to holders of it
+        root = honour.conferring_unit.path
+        candidates = [
+            p for p in honoured if honour.level != "district" or p.org_unit.path.startswith(root)
+        ]
+        for person in rng.sample(candidates, min(20, len(candidates))):
+            year = rng.randrange(max(honour.first_year, 1990), 2026)
+            batch = f"第{(year - 1952) // 5 + 1}批" if honour.cycle == "每五年" else ""
+            registry.award_create(
+                actor=admin,
+                honour=honour,
+                person=person,
+                year=year,
+                batch=batch,
+                categories=rng.sample(categories, rng.randrange(3)),
+                deeds=fake.paragraph(nb_sentences=8),
+            )
+            made += 1
+            if honour.code == "beijing-model-worker" and year < 2020 and rng.random() < 0.5:
+                registry.award_create(
+                    actor=admin,
+                    honour=national,
+                    person=person,
+                    year=2020,
+                    deeds=fake.paragraph(nb_sentences=8),
+                )
+                made += 1
+    for j, unit in enumerate(rng.sample(units, min(40, len(units)))):
+        honour = collective[j % len(collective)]
+        registry.award_create(
+            actor=admin,
+            honour=honour,
+            unit=unit,
+            year=rng.randrange(max(honour.first_year, 2008), 2026),
+        )
+        made += 1
+    return made
+
+
 def run(*, people: int, progress=None) -> list[Login]:
     fake = Faker("zh_CN")
     fake.seed_instance(SEED)
@@ -250,6 +324,8 @@ def run(*, people: int, progress=None) -> list[Login]:
         )
     gen = PeopleGenerator(rng, fake)
     made = build_people(gen, grassroots, people, progress=progress)
+    with transaction.atomic():
+        build_registry(fake, rng, grassroots)
     record(
         actor=None,
         action="demo.people",
