@@ -96,6 +96,8 @@ def no_horizontal_scroll(page) -> None:
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.url}"
 
 
+# live_server needs committed rows; serialized_rollback lets tests/conftest.py put the seeded
+# tree and roles back after the flush that ends a committing test.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_district_staff_in_a_browser(live_server, enforced_csp, users, tree, browser, shots):
     # Everything the database is needed for is read before the browser starts: Playwright's

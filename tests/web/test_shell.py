@@ -257,3 +257,14 @@ def test_worker_signs_checkpoints_on_a_schedule():
     stop.set()
     thread.join(timeout=10)
     assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
+
+
+@pytest.mark.django_db
+def test_buttons_follow_permissions(client, tree, users):
+    client.login(username="cy_street", password=PASSWORD)
+    assert "批量导入组织树" not in client.get("/orgs/").content.decode()
+    client.login(username="cy_staff", password=PASSWORD)
+    assert "批量导入组织树" in client.get("/orgs/").content.decode()
+    own_top = client.get(f"/orgs/{tree.chaoyang.pk}/").content.decode()
+    assert "新增下级组织" in own_top and ">移动<" not in own_top  # its parent is above
+    assert ">移动<" in client.get(f"/orgs/{tree.cy_street.pk}/").content.decode()

@@ -118,7 +118,14 @@ def org_list(request):
         sort=request.GET.get("sort", ""),
     )
     return render(
-        request, "orgs/list.html", {"page": _page(request, qs), "filters": filters, "root": root}
+        request,
+        "orgs/list.html",
+        {
+            "page": _page(request, qs),
+            "filters": filters,
+            "root": root,
+            "can_import": access.can(request.user, "orgs.import"),
+        },
     )
 
 
@@ -135,6 +142,10 @@ def org_detail(request, pk):
             "ancestors": org_selectors.unit_ancestors(unit, actor=request.user),
             "page": _page(request, children),
             "can_change": access.can_at(request.user, "orgs.change", unit),
+            # Moving needs the right at the parent's level too (a unit's new parent must be
+            # in scope, and nothing below the unit itself can be).
+            "can_move": unit.parent is not None
+            and access.can_at(request.user, "orgs.change", unit.parent),
         },
     )
 
