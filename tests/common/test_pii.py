@@ -58,3 +58,11 @@ def test_phones_and_bank_accounts():
         pii.normalize_bank_account("6222020200112233445")  # Luhn fails
     assert "校验位" in err.value.fields["bank_account"]
     assert pii.normalize_bank_account("6222 0202 0011 2233 446") == "6222020200112233446"
+
+
+def test_pinyin_sort_key_orders_as_a_dictionary_under_any_collation():
+    from gonghui.common.pinyin import sort_key
+
+    names = ["连华", "李志", "单田芳", "曾志伟", "赵郁", "解缙"]
+    assert sorted(names, key=sort_key) == ["李志", "连华", "单田芳", "解缙", "曾志伟", "赵郁"]
+    assert sort_key("李志") == "li0zhi" and " " not in sort_key("单田芳")

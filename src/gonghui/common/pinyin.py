@@ -80,7 +80,10 @@ def name_readings(name: str) -> list[list[str]]:
 
 
 def sort_key(name: str) -> str:
-    """Dictionary order: the name's usual reading (surname table first), then the name."""
+    """Dictionary order: the name's usual reading (surname table first), syllable by
+    syllable ("li0zhi" before "lian0hua"). Syllables are joined by "0", not a space: every
+    collation (SQLite's BINARY, PostgreSQL's C or en_US) orders digits before letters, while
+    en_US would ignore a space and put lianhua before lizhi."""
     surname, fixed = _split_surname(name)
     syllables = (fixed or []) + lazy_pinyin(name[len(surname) :], errors="ignore")
-    return " ".join(syllables)[:120]
+    return "0".join(syllables)[:120]
