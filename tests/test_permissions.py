@@ -133,6 +133,13 @@ WEB_DENY = {
     ),
     "registry:search": ("get", lambda w: "/registry/?q=钱", None, (200,)),
     "registry:honours": ("get", lambda w: "/registry/honours/", None, (200,)),
+    "registry:statistics": ("get", lambda w: "/registry/statistics/", None, (200,)),
+    "registry:dictionary": (
+        "get",
+        lambda w: f"/registry/dictionary/?honour={w.award.honour_id}",
+        None,
+        (200,),
+    ),
     # Lists: reachable, but Haidian's rows are absent (checked by content below).
     "web:org_list": ("get", lambda w: "/orgs/?q=海淀", None, (200,)),
     "web:person_list": ("get", lambda w: "/people/?q=钱", None, (200,)),

@@ -114,3 +114,35 @@ def test_registry_api(client, awarded, users, honours):
     client.logout()
     wall = client.get("/api/v1/wall/people?q=地铁").json()
     assert wall == [{"id": awarded.people["武润泽"].pk, "name": "武润泽", "gender": None}]
+
+
+def test_statistics_page_and_workbook(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/registry/statistics/").content.decode()
+    assert "按荣誉" in page and "首都劳动奖章" in page and 'data-option-id="chart-honour"' in page
+    # Chaoyang's staff count Chaoyang's three medals, not Haidian's.
+    assert '<td>首都劳动奖章</td><td class="count">3</td>' in page.replace("\n", "")
+    response = client.get("/registry/statistics/?format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert "按荣誉" in book.sheetnames
+
+
+def test_dictionary_downloads(client, awarded, users, honours):
+    client.login(username="cy_staff", password=PASSWORD)
+    medal = honours["capital-labour-medal"].pk
+    html = client.get(f"/registry/dictionary/?honour={medal}&format=html").content.decode()
+    assert html.index("单田芳") < html.index("武润泽") < html.index("赵郁")
+    assert "钱学" not in html  # Haidian's medallist is outside the scope
+    docx = client.get(f"/registry/dictionary/?honour={medal}&format=docx")
+    assert docx["Content-Disposition"].startswith("attachment")
+    import io
+
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    assert text.index("单田芳") < text.index("赵郁") and "钱学" not in text

@@ -76,3 +76,20 @@ class RevokeForm(forms.Form):
 
 class MergeForm(forms.Form):
     loser = forms.IntegerField(label="被合并的档案")
+
+
+class ShareForm(forms.Form):
+    """Which campaign's category share to show (e.g. 科技创新人员 in 2020's 北京市劳动模范)."""
+
+    honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.all())
+    year = forms.IntegerField(label="年份", min_value=1949, max_value=2100)
+    category = forms.ModelChoiceField(label="类别", queryset=Category.objects.all())
+
+
+class DictionaryForm(forms.Form):
+    honour = forms.ModelChoiceField(
+        label="荣誉", queryset=Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL)
+    )
+    format = forms.ChoiceField(
+        label="格式", choices=[("html", "打印版网页"), ("docx", "Word 文档")]
+    )

@@ -1,8 +1,10 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,7 +12,8 @@ from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.pagination import page_of
 from gonghui.orgs import access
 from gonghui.people.services import PUBLIC_CHOICES_LABELS
-from gonghui.registry import forms, selectors, services
+from gonghui.registry import dictionary as dictionary_book
+from gonghui.registry import forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
 from gonghui.web.views import _apply_errors, domain_errors
@@ -142,6 +145,75 @@ def honours(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
     return render(request, "registry/honours.html", {"honours": selectors.honour_list()})
+
+
+@login_required
+@domain_errors
+def statistics(request):
+    """Counts by honour, year, batch, district and category over the actor's scope, as
+    tables and charts; ``?format=xlsx`` downloads them; the category share of a campaign
+    year with its change since the previous campaign."""
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    awards = selectors.award_list(actor=request.user)
+    tables = stats.breakdowns(awards_qs=awards)
+    form = forms.ShareForm(request.GET or None)
+    share = None
+    if form.is_valid():
+        share = stats.category_share(awards_qs=awards, **form.cleaned_data)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            stats.stats_workbook(tables=tables, shares=[share] if share else ()), content_type=XLSX
+        )
+        response["Content-Disposition"] = content_disposition("荣誉统计.xlsx")
+        return response
+    charts = [
+        {
+            "id": f"chart-{t.code}",
+            "title": t.title,
+            "table": t.table(),
+            "option": stats.echarts_option(t),
+        }
+        for t in tables
+    ]
+    return render(
+        request, "registry/statistics.html", {"charts": charts, "form": form, "share": share}
+    )
+
+
+@login_required
+@domain_errors
+def dictionary(request):
+    """The model-worker dictionary of one honour over the actor's scope: printable HTML,
+    or Word with ``?format=docx``."""
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    form = forms.DictionaryForm(request.GET or None)
+    if not form.is_valid():
+        return render(request, "registry/dictionary_form.html", {"form": form})
+    honour = form.cleaned_data["honour"]
+    entries = dictionary_book.entries_for(
+        honour=honour, awards_qs=selectors.award_list(actor=request.user)
+    )
+    if form.cleaned_data["format"] == "docx":
+        out = io.BytesIO()
+        dictionary_book.write_docx(honour=honour, out=out, entries=entries)
+        response = HttpResponse(out.getvalue(), content_type=DOCX)
+        response["Content-Disposition"] = content_disposition(
+            f"{dictionary_book.title_of(honour)}.docx"
+        )
+        return response
+    return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
+
+
+def content_disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 # --- The public honour wall (no login) -------------------------------------------------------
