@@ -25,7 +25,6 @@ var/.browser-ready: scripts/install-browser.sh
 ## Run the platform on SQLite with demo data at http://127.0.0.1:8000 (with the task worker).
 run: setup
 	GONGHUI_DEBUG=true $(BIN)/gonghui migrate --no-input -v0
-	GONGHUI_DEBUG=true $(BIN)/gonghui createcachetable
 	GONGHUI_DEBUG=true $(BIN)/gonghui demo
 	GONGHUI_DEBUG=true $(BIN)/gonghui worker & trap 'kill %1' EXIT; \
 	GONGHUI_DEBUG=true $(BIN)/gonghui serve
