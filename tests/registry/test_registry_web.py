@@ -61,7 +61,7 @@ def test_revoke_from_the_page(client, awarded, users):
 
 def test_honour_wall_shows_only_consented_people_and_fields(client, awarded):
     wall = client.get("/wall/").content.decode()
-    assert "赵郁" in wall and "武润泽" in wall and "钱学" in wall
+    assert "赵郁" in wall and "武润泽" in wall and "钱学" in wall and "2018年 首都劳动奖章" in wall
     assert "单田芳" not in wall  # no consent
     hidden = awarded.people["单田芳"]
     assert client.get(f"/wall/{hidden.pk}/").status_code == 404

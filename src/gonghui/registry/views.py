@@ -223,8 +223,20 @@ def wall(request):
     form = forms.SearchForm(request.GET or None)
     filters = form.filters() if request.GET else PersonFilters()
     people = selectors.public_search(filters=filters)
-    page = page_of(people, request.GET.get("page"))
-    cards = [{"pk": p.pk, **access.public_fields(p, ("name", "gender"))} for p in page]
+    page = page_of(people.prefetch_related("awards__honour"), request.GET.get("page"))
+    cards = [
+        {
+            "pk": p.pk,
+            "name": p.name if "name" in (p.public_fields or []) else "",
+            "gender": _public_value(p, "gender") if "gender" in (p.public_fields or []) else "",
+            "honours": "；".join(
+                f"{a.year}年 {a.honour.name}"
+                for a in p.awards.all()
+                if a.status == Award.Status.ACTIVE
+            ),
+        }
+        for p in page
+    ]
     return render(
         request,
         "registry/wall.html",
