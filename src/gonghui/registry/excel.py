@@ -1,0 +1,1238 @@
+"""The registry in Excel, the format union offices use: a template with drop-down lists, the
+import of people and their awards from one sheet, and a streaming export that re-imports.
+
+One sheet, one row per award (a person with several honours has several rows; a row with
+no honour registers the person only). The import is all or nothing, like the tree import
+(``orgs.treeimport``): every row is checked — through ``people.services.clean_person``, the
+catalogue's award rules and ``orgs.access`` — before anything is written, and a file with
+any bad cell is refused with each problem's row, column, value and reason.
+
+Re-importing creates nothing twice: a row is the record named by its 记录ID (exports carry
+it), else the person with the same resident ID (blind index), else the one person in scope
+with the same name, birth date and employer; an award is the holder's award of the same
+honour in the same year. On a known record, a filled cell replaces the stored value, an empty
+or masked cell (``11**************2X``) keeps it: an import never erases by omission.
+
+Cells are written as text, so an 18-digit ID stays an ID and ``=1+1`` stays a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+import openpyxl
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from gonghui.audit.services import record
+from gonghui.common import crypto, pii
+from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.treeimport import ImportRejected, RowError, read_rows
+from gonghui.people import search
+from gonghui.people.models import Person, SearchKey, Trade, Unit
+from gonghui.people.services import clean_person, person_update
+from gonghui.registry.models import Award, Category, Honour
+from gonghui.registry.selectors import PersonFilters, person_search
+from gonghui.registry.services import award_update, clean_credit_code
+
+__all__ = [
+    "COLUMNS",
+    "ImportRejected",
+    "ImportResult",
+    "RowError",
+    "error_report",
+    "registry_export",
+    "registry_import",
+    "template_workbook",
+]
+
+SHEET = "人员与荣誉"
+COLUMNS = {
+    "record_id": "记录ID",
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number": "身份证号",
+    "no_id_reason": "无身份证号原因",
+    "phone": "联系电话",
+    "org_unit": "所属工会编码",
+    "employer": "工作单位",
+    "credit_code": "统一社会信用代码",
+    "post_title": "职务",
+    "rank": "岗位类别",
+    "is_front_line": "一线职工",
+    "trade": "工种",
+    "skill_level": "技能等级",
+    "status": "状态",
+    "honour": "荣誉",
+    "year": "年份",
+    "batch": "批次",
+    "categories": "类别",
+    "deeds": "事迹",
+}
+REQUIRED = ("name", "org_unit")
+PERSON_KEYS = tuple(COLUMNS)[: tuple(COLUMNS).index("honour")]
+AWARD_KEYS = ("honour", "year", "batch", "categories", "deeds")
+TEXT_KEYS = ("record_id", "id_number", "phone", "org_unit", "credit_code")  # '@' in Excel
+YES, NO = "是", "否"
+GENDERS = {label: value for value, label in Person.Gender.choices}
+EXCEL_NUMBER = "{label}被 Excel 转成了数字，请将该列设为文本"
+MASK = "*"
+CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
+TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
+
+
+# --- Writing cells: always text -------------------------------------------------------------
+
+
+def _safe(ws, value) -> str | WriteOnlyCell | None:
+    """``value`` as a text cell. openpyxl turns a string starting with '=' into a formula and
+    '#N/A' into an error; such values get a cell forced to text (and Excel's quote prefix, so
+    editing the cell in Excel keeps it text). Characters XML cannot hold are dropped."""
+    if value is None or value == "":
+        return None
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if text[:1] not in ("=", "+", "-", "@") and text not in ERROR_CODES:
+        return text
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def _write_only_book(title: str, headers: Iterable[str], widths: dict[int, int] | None = None):
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet(title)
+    for index, width in (widths or {}).items():
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.append([_safe(ws, h) for h in headers])
+    return book, ws
+
+
+def _to_bytes(book) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- The template ---------------------------------------------------------------------------
+
+
+def _choice_lists() -> dict[str, list[str]]:
+    """The catalogue columns' drop-down values: what the import accepts."""
+    return {
+        "gender": list(GENDERS),
+        "rank": list(Person.Rank.labels),
+        "is_front_line": [YES, NO],
+        "trade": list(Trade.objects.order_by("code").values_list("name", flat=True)),
+        "skill_level": list(Person.SkillLevel.labels),
+        "status": list(Person.Status.labels),
+        "honour": list(
+            Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL)
+            .order_by("sort", "pk")
+            .values_list("name", flat=True)
+        ),
+        "categories": list(Category.objects.order_by("pk").values_list("name", flat=True)),
+    }
+
+
+NOTES = {
+    "record_id": "导出文件自带，勿改；新登记的人员留空",
+    "name": "必填",
+    "birth_date": "如 1980-01-01；填了身份证号可不填",
+    "id_number": "文本格式；15位旧号自动转为18位；没有时填写“无身份证号原因”",
+    "no_id_reason": "无身份证号时必填，如“历史档案无记录”",
+    "org_unit": "必填：人员所属工会的组织编码，须在您的管理范围内",
+    "employer": "单位名称；同名单位较多时请同时填写统一社会信用代码",
+    "honour": "从下拉列表选择；不填则只登记人员。一人多项荣誉写多行",
+    "year": "授予年份，如 2015",
+    "batch": "如 第13批",
+    "categories": "可多项，用“、”分隔",
+    "deeds": "事迹简介，最长5000字",
+}
+
+
+def template_workbook() -> bytes:
+    """The import template: the header, drop-down lists for catalogue columns (values on a
+    hidden sheet, so long catalogues fit), ID and code columns formatted as text."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = SHEET
+    keys = list(COLUMNS)
+    ws.append(list(COLUMNS.values()))
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
+    for index, key in enumerate(keys, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.font = bold
+        if key in REQUIRED:
+            cell.fill = fill
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = {"id_number": 22, "deeds": 40}.get(key, 14)
+        if key in TEXT_KEYS:
+            ws.column_dimensions[letter].number_format = "@"
+        elif key == "birth_date":
+            ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "C2"
+    options = book.create_sheet("选项")
+    options.sheet_state = "hidden"
+    for index, (key, values) in enumerate(_choice_lists().items(), start=1):
+        letter = get_column_letter(index)
+        options.cell(row=1, column=index, value=COLUMNS[key])
+        for row, value in enumerate(values, start=2):
+            options.cell(row=row, column=index, value=value).data_type = "s"
+        target = get_column_letter(keys.index(key) + 1)
+        validation = DataValidation(
+            type="list",
+            formula1=f"'选项'!${letter}$2:${letter}${max(len(values), 1) + 1}",
+            allow_blank=True,
+            showErrorMessage=key != "categories",  # several categories need free text
+            errorTitle=COLUMNS[key],
+            error="请从下拉列表中选择",
+        )
+        validation.add(f"{target}2:{target}{TEMPLATE_ROWS}")
+        ws.add_data_validation(validation)
+    year = keys.index("year") + 1
+    years = DataValidation(
+        type="whole", operator="between", formula1="1949", formula2="2100", allow_blank=True
+    )
+    years.error, years.showErrorMessage = "年份应为四位数字，如 2015", True
+    years.add(f"{get_column_letter(year)}2:{get_column_letter(year)}{TEMPLATE_ROWS}")
+    ws.add_data_validation(years)
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "说明"])
+    for key, label in COLUMNS.items():
+        notes.append([label, NOTES.get(key, "")])
+    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
+    return _to_bytes(book)
+
+
+# --- The error report -----------------------------------------------------------------------
+
+
+def error_report(errors: list[RowError]) -> bytes:
+    """The downloadable report of a refused import: 行号, 列, 内容, 原因 (all text)."""
+    book, ws = _write_only_book("错误报告", ["行号", "列", "内容", "原因"], {3: 30, 4: 60})
+    for e in errors:
+        ws.append([_safe(ws, v) for v in (str(e.row), e.column, e.value, e.reason)])
+    return _to_bytes(book)
+
+
+# --- Reading cells defensively --------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
+
+
+def _protected_text(value, label: str) -> tuple[str, str | None]:
+    """A resident ID or phone cell as text, or the reason it cannot be trusted. A number
+    above 2**53 has lost digits to floating point (Excel keeps 15 significant digits), so
+    an 18-digit ID stored as a number is never guessed at; a 15-digit one is exact."""
+    if isinstance(value, bool):
+        return str(value), f"{label}格式不对"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return _text(value), EXCEL_NUMBER.format(label=label)
+        if abs(value) >= 2**53:
+            return f"{value:.15g}", EXCEL_NUMBER.format(label=label)
+        return str(int(value)), None
+    text = _text(value)
+    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
+        return text, EXCEL_NUMBER.format(label=label)
+    return text, None
+
+
+def _id_form(text: str) -> str:
+    """A resident ID in the form its blind index is taken of, to tell who a row is; the
+    full check (check digit, birth date, region) is ``clean_person``'s, once per person."""
+    folded = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text)).upper()
+    if re.fullmatch(r"\d{15}", folded):
+        try:
+            return pii.normalize("id_number", folded)  # the old 15-digit form, converted
+        except ValidationFailed:
+            pass
+    return folded
+
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _parse_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 10_000_000 <= value <= 99_999_999 and float(value).is_integer():
+            value = str(int(value))  # 19800101 typed as a number
+        elif 1 <= value < 100_000:
+            return from_excel(value).date()  # an Excel date serial without a date format
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _DATE.fullmatch(text)
+    parts = match.groups() if match else None
+    if parts is None and re.fullmatch(r"\d{8}", text):
+        parts = (text[:4], text[4:6], text[6:])
+    if parts is None:
+        raise ValueError("出生日期应写作 1980-01-01")
+    try:
+        return date(*map(int, parts))
+    except ValueError:
+        raise ValueError(f"日期不存在：{text}") from None
+
+
+def _parse_year(value) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        year = int(value)
+    else:
+        text = unicodedata.normalize("NFKC", _text(value)).removesuffix("年").strip()
+        if not re.fullmatch(r"\d{4}", text):
+            raise ValueError("年份应为四位数字，如 2015")
+        year = int(text)
+    if not 1000 <= year <= 9999:
+        raise ValueError("年份应为四位数字，如 2015")
+    return year
+
+
+def _split_names(text: str) -> list[str]:
+    return [part for part in re.split(r"[、,，;；/\s]+", text) if part]
+
+
+# --- The import -----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an accepted import did."""
+
+    rows: int = 0
+    people_created: int = 0
+    people_updated: int = 0
+    people_unchanged: int = 0
+    awards_created: int = 0
+    awards_updated: int = 0
+    awards_unchanged: int = 0
+    units_created: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"共 {self.rows} 行：新增人员 {self.people_created}，更新 {self.people_updated}，"
+            f"未变 {self.people_unchanged}；新增授予记录 {self.awards_created}，"
+            f"更新 {self.awards_updated}，未变 {self.awards_unchanged}；"
+            f"新增单位 {self.units_created}"
+        )
+
+
+@dataclass
+class _Row:
+    number: int
+    raw: dict  # key -> the cell's value as openpyxl read it
+    text: dict  # key -> the cell as trimmed text
+    bad: bool = False
+
+
+@dataclass
+class _Group:
+    """One person of the file: the rows that name them, and what to do with the record."""
+
+    rows: list[_Row]
+    person: Person | None = None  # the existing record, if any
+    cells: dict = field(default_factory=dict)  # key -> (text, row) of the first filled cell
+    node: OrgUnit | None = None
+    new: Person | None = None  # to insert
+    changes: dict | None = None  # to update through the service
+    move_to: OrgUnit | None = None
+
+
+@dataclass
+class _AwardRow:
+    row: _Row
+    group: _Group
+    honour: Honour
+    year: int
+    batch: str | None
+    categories: list[Category] | None
+    deeds: str | None
+    existing: Award | None = None
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _header(values: tuple) -> dict[str, int]:
+    names = [_text(v) for v in values]
+    known = {label: key for key, label in COLUMNS.items()}
+    columns = {known[name]: i for i, name in enumerate(names) if name in known}
+    missing = [COLUMNS[k] for k in REQUIRED if k not in columns]
+    if missing:
+        raise ImportRejected([RowError(1, m, "", "表头缺少此列") for m in missing])
+    return columns
+
+
+def _read(data: bytes, filename: str) -> list[_Row]:
+    rows: list[_Row] = []
+    columns = None
+    try:
+        for number, values in read_rows(data, filename):
+            if columns is None:
+                columns = _header(values)
+                continue
+            raw = {k: values[i] if i < len(values) else None for k, i in columns.items()}
+            text = {k: _text(v) for k, v in raw.items()}
+            if any(text.values()):
+                rows.append(_Row(number, raw, text))
+    except ImportRejected:
+        raise
+    except Exception:  # a damaged or foreign file: openpyxl, zipfile and csv all raise
+        raise ImportRejected(
+            [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
+        ) from None
+    if columns is None:
+        raise ImportRejected([RowError(1, "表头", "", "文件是空的")])
+    return rows
+
+
+FIELD_COLUMNS = {k: COLUMNS[k] for k in PERSON_KEYS} | {"holder": COLUMNS["honour"]}
+
+
+class _Importer:
+    """Checks a whole file, then writes it; see ``registry_import``."""
+
+    def __init__(self, actor, rows: list[_Row]):
+        self.actor = actor
+        self.rows = rows
+        self.errors: list[RowError] = []
+        self.groups: list[_Group] = []
+        self.awards: list[_AwardRow] = []
+        self.orphans: list[_Row] = []  # rows whose person could not be told
+        self.known: dict[int, Person] = {}  # existing records the file names
+        self.new_units: dict[tuple, Unit] = {}
+        self.today = date.today()
+
+    def error(self, row: _Row, key: str, reason: str, value: str | None = None) -> None:
+        row.bad = True
+        label = FIELD_COLUMNS.get(key) or COLUMNS.get(key, key)
+        shown = row.text.get(key, "") if value is None else value
+        self.errors.append(RowError(row.number, label, str(shown)[:200], reason))
+
+    # -- look-ups, each one query per chunk of the file's values --
+
+    def _load(self) -> None:
+        texts = {k: {r.text[k] for r in self.rows if r.text.get(k)} for k in COLUMNS}
+        self.nodes = {
+            u.code: u
+            for chunk in _chunks(sorted(texts["org_unit"]))
+            for u in OrgUnit.objects.filter(code__in=chunk, is_active=True)
+        }
+        self.honours = {h.name: h for h in Honour.objects.select_related("conferring_unit")}
+        self.trades = {t.name: t for t in Trade.objects.all()} | {
+            t.code: t for t in Trade.objects.all()
+        }
+        self.categories = {c.name: c for c in Category.objects.all()}
+        self.units_by_code = {
+            u.credit_code: u
+            for chunk in _chunks(sorted({c.upper() for c in texts["credit_code"]}))
+            for u in Unit.objects.filter(credit_code__in=chunk)
+        }
+        self.units_by_name: dict[str, list[Unit]] = {}
+        visible = access.restrict(Unit.objects.all(), self.actor, "registry.view")
+        for chunk in _chunks(sorted(texts["employer"])):
+            for u in visible.filter(name__in=chunk).order_by("pk"):
+                self.units_by_name.setdefault(u.name, []).append(u)
+
+    def _people(self, **lookup) -> Iterator[Person]:
+        return Person.objects.select_related("org_unit", "employer", "trade").filter(**lookup)
+
+    # -- the checks --
+
+    def check(self, progress: Callable[[int], None]) -> None:
+        self._load()
+        self._identify()
+        progress(len(self.rows) // 3)
+        for group in self.groups:
+            self._check_person(group)
+        progress(2 * len(self.rows) // 3)
+        self._check_awards()
+        progress(len(self.rows))
+
+    def _identify(self) -> None:
+        """Which person each row is: the record its 记录ID names, the record with its
+        resident ID, the one record with its name, birth date and employer, or a new one."""
+        parsed = []
+        for row in self.rows:
+            record_id, index = None, None
+            if row.text.get("record_id"):
+                text = unicodedata.normalize("NFKC", row.text["record_id"])
+                if text.isdigit():
+                    record_id = int(text)
+                else:
+                    self.error(row, "record_id", "记录ID应为数字（导出文件自带，请勿修改）")
+            for key in ("id_number", "phone"):
+                if key not in row.raw:
+                    continue
+                text, problem = _protected_text(row.raw[key], COLUMNS[key])
+                row.text[key] = text
+                if problem:
+                    self.error(row, key, problem)
+                    row.text[key] = ""
+                elif MASK in text and record_id is None:
+                    self.error(row, key, f"{COLUMNS[key]}已遮盖（含 *），不能用于新登记的人员")
+                    row.text[key] = ""
+            idn = row.text.get("id_number", "")
+            if idn and MASK not in idn:
+                row.text["id_number"] = idn = _id_form(idn)
+                index = crypto.blind_index(idn, context="id_number")
+            parsed.append((row, record_id, index))
+
+        by_pk = self._resolve_merged(
+            {
+                p.pk: p
+                for chunk in _chunks(sorted({r for _, r, _ in parsed if r}))
+                for p in self._people(pk__in=chunk)
+            }
+        )
+        by_index = {
+            p.id_number_index: p
+            for chunk in _chunks(sorted({i for _, _, i in parsed if i}))
+            for p in self._people(id_number_index__in=chunk)
+        }
+        by_index = self._resolve_merged(by_index)
+        nameless = [row for row, r, i in parsed if not r and not i and not row.bad]
+        by_name: dict[str, list[Person]] = {}
+        for chunk in _chunks(sorted({r.text["name"] for r in nameless if r.text.get("name")})):
+            for p in self._people(name__in=chunk, merged_into__isnull=True):
+                by_name.setdefault(p.name, []).append(p)
+
+        for person in [*by_pk.values(), *by_index.values()]:
+            self.known[person.pk] = person
+        for same in by_name.values():
+            self.known.update((p.pk, p) for p in same)
+        groups: dict[tuple, _Group] = {}
+        claimed: dict[str, tuple[tuple, int]] = {}  # resident ID -> (person, first row)
+        for row, record_id, index in parsed:
+            key = None if row.bad else self._key(row, record_id, index, by_pk, by_index, by_name)
+            if key is None:
+                self.orphans.append(row)
+                continue
+            if index:
+                first = claimed.setdefault(index, (key, row.number))
+                if first[0] != key:
+                    self.error(row, "id_number", f"与第 {first[1]} 行另一人的身份证号相同")
+                    self.orphans.append(row)
+                    continue
+            group = groups.get(key)
+            if group is None:
+                person = self.known[key[1]] if key[0] == "db" else None
+                group = groups[key] = _Group(rows=[], person=person)
+            group.rows.append(row)
+        self.groups = list(groups.values())
+
+    def _key(self, row: _Row, record_id, index, by_pk, by_index, by_name) -> tuple | None:
+        if record_id is not None:
+            person = by_pk.get(record_id)
+            if person is None or not self._may_change(person.org_unit):
+                self.error(row, "record_id", "档案不存在或不在您的管理范围内")
+                return None
+            other = by_index.get(index) if index else None
+            if other is not None and other.pk != person.pk:
+                self.error(row, "id_number", "该身份证号已登记在另一份档案中（一人一档）")
+                return None
+            return ("db", person.pk)
+        if index:
+            person = by_index.get(index)
+            if person is None:
+                return ("new", index)
+            if not self._may_change(person.org_unit):
+                self.error(row, "id_number", "该身份证号已登记，档案不在您的管理范围内（一人一档）")
+                return None
+            return ("db", person.pk)
+        return self._match_by_name(row, by_name)
+
+    def _resolve_merged(self, found: dict) -> dict:
+        """A merged record stands for its survivor (the loser is kept as a redirect)."""
+        targets = {p.merged_into_id for p in found.values() if p.merged_into_id}
+        survivors = {p.pk: p for p in self._people(pk__in=targets)} if targets else {}
+        return {k: survivors.get(p.merged_into_id, p) for k, p in found.items()}
+
+    def _match_by_name(self, row: _Row, by_name: dict) -> tuple | None:
+        """A row without 记录ID or resident ID (a historical record): the one record in
+        scope with the same name, birth date and employer, or a new person."""
+        name = row.text.get("name", "")
+        birth = None
+        if row.text.get("birth_date"):
+            try:
+                birth = _parse_date(row.raw["birth_date"])
+            except ValueError:  # reported with the person's other cells
+                return ("name", name, row.text["birth_date"], row.text.get("employer", ""))
+        employer = row.text.get("employer", "")
+        same = [
+            p
+            for p in by_name.get(name, [])
+            if p.birth_date == birth
+            and (p.employer.name if p.employer_id else "") == employer
+            and self._may_change(p.org_unit)
+        ]
+        if len(same) > 1:
+            self.error(row, "name", "有多份同名、同出生日期、同单位的档案，请填写记录ID")
+            return None
+        if same:
+            return ("db", same[0].pk)
+        return ("name", name, birth, employer, row.text.get("credit_code", "").upper())
+
+    def _may_change(self, node: OrgUnit) -> bool:
+        return access.can_at(self.actor, "people.change", node)
+
+    def _check_person(self, group: _Group) -> None:
+        """Merge the group's rows (a later row may leave person cells empty, but may not
+        contradict an earlier one), then validate once through ``clean_person``."""
+        for row in group.rows:
+            for key in PERSON_KEYS:
+                text = row.text.get(key, "")
+                if not text or key == "record_id":
+                    continue
+                if key not in group.cells:
+                    group.cells[key] = (text, row)
+                elif group.cells[key][0] != text:
+                    first = group.cells[key][1].number
+                    self.error(row, key, f"与第 {first} 行（同一人）的{COLUMNS[key]}不一致")
+        if any(r.bad for r in group.rows):
+            return
+        first = group.rows[0]
+
+        def cell(key):
+            return group.cells.get(key, ("", first))
+
+        data, errors = {}, 0
+        for key in ("name", "no_id_reason", "post_title", "rank", "skill_level", "status"):
+            if cell(key)[0]:
+                data[key] = cell(key)[0]
+        text, row = cell("gender")
+        if text:
+            data["gender"] = GENDERS.get(text, text)
+        text, row = cell("birth_date")
+        if text:
+            try:
+                data["birth_date"] = _parse_date(row.raw["birth_date"])
+            except ValueError as exc:
+                self.error(row, "birth_date", str(exc))
+                errors += 1
+        for key in ("id_number", "phone"):
+            text, row = cell(key)
+            if text and MASK not in text:  # a masked cell keeps the stored value
+                data[key] = text
+        text, row = cell("is_front_line")
+        if text:
+            if text not in (YES, NO):
+                self.error(row, "is_front_line", "一线职工应填 是 或 否")
+                errors += 1
+            data["is_front_line"] = text == YES
+        text, row = cell("trade")
+        if text:
+            if text in self.trades:
+                data["trade"] = self.trades[text]
+            else:
+                self.error(row, "trade", f"工种目录中没有“{text}”")
+                errors += 1
+        text, row = cell("org_unit")
+        if text:
+            node = self.nodes.get(text)
+            if node is None or not self._may_change(node):
+                self.error(row, "org_unit", "组织编码不存在或不在您的管理范围内")
+                errors += 1
+            elif group.person is not None and node.pk != group.person.org_unit_id:
+                group.move_to = node
+            group.node = node
+        elif group.person is None:
+            self.error(first, "org_unit", "所属工会编码不能为空")
+            errors += 1
+        if group.person is not None and group.node is None:
+            group.node = group.person.org_unit
+        employer = self._employer(group) if group.node is not None else None
+        if employer is False:
+            errors += 1
+        elif employer is not None:
+            data["employer"] = employer
+        # Cleaned even after an error above, so that every bad cell of the file is named.
+        self._clean(group, data, failed=errors > 0)
+
+    def _clean(self, group: _Group, data: dict, *, failed: bool = False) -> None:
+        person = group.person
+        before = _snapshot(person) if person is not None else {}
+        try:
+            cleaned = clean_person({**before, **data})
+        except ValidationFailed as exc:
+            for key, reason in exc.fields.items():
+                row = group.cells.get(key, ("", group.rows[0]))[1]
+                self.error(row, key, reason)
+            return
+        if failed:
+            return
+        if person is None:
+            group.new = Person(org_unit=group.node, **cleaned)
+            return
+        changed = {k: v for k, v in cleaned.items() if k in data and v != before.get(k)}
+        if changed or group.move_to is not None:
+            group.changes = changed
+
+    def _employer(self, group: _Group) -> Unit | None | bool:
+        """The employer the cells name: by credit code, else by name among the units in
+        scope (preferring the person's current employer); a unit not yet registered is
+        created under the person's node. ``False`` when the cells cannot be resolved."""
+        name, name_row = group.cells.get("employer", ("", group.rows[0]))
+        code, code_row = group.cells.get("credit_code", ("", group.rows[0]))
+        if not name and not code:
+            return None
+        if code:
+            try:
+                code = clean_credit_code(code)
+            except ValidationFailed as exc:
+                self.error(code_row, "credit_code", exc.fields["credit_code"])
+                return False
+            found = self.units_by_code.get(code) or self.new_units.get(("code", code))
+            if found is not None:
+                return found
+            if not name:
+                self.error(code_row, "employer", "该统一社会信用代码未登记，请同时填写单位名称")
+                return False
+            return self._new_unit(group, name_row, ("code", code), name, code)
+        current = group.person.employer if group.person is not None else None
+        if current is not None and current.name == name:
+            return current
+        same = self.units_by_name.get(name, [])
+        if len(same) > 1:
+            near = [u for u in same if u.org_unit_id == group.node.pk]
+            if len(near) != 1:
+                self.error(name_row, "employer", "有多个同名单位，请同时填写统一社会信用代码")
+                return False
+            return near[0]
+        if same:
+            return same[0]
+        return self.new_units.get(("name", name)) or self._new_unit(
+            group, name_row, ("name", name), name, ""
+        )
+
+    def _new_unit(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
+        if len(name) > 120:
+            self.error(row, "employer", "单位名称最长120字")
+            return False
+        if not access.can_at(self.actor, "registry.change", group.node):
+            self.error(row, "employer", "该单位尚未登记，您无权新增单位，请先登记该单位")
+            return False
+        unit = Unit(name=name, credit_code=code, kind=Unit.Kind.ENTERPRISE, org_unit=group.node)
+        self.new_units[key] = unit
+        return unit
+
+    def _check_awards(self) -> None:
+        existing: dict[tuple, Award] = {}
+        held: dict[object, set[tuple[int, int]]] = {}  # holder -> {(honour, year)}, active
+        known = [g.person.pk for g in self.groups if g.person is not None]
+        for chunk in _chunks(known):
+            for award in Award.objects.filter(person__in=chunk).prefetch_related("categories"):
+                existing[(award.person_id, award.honour_id, award.year)] = award
+                if award.status == Award.Status.ACTIVE:
+                    held.setdefault(award.person_id, set()).add((award.honour_id, award.year))
+        seen: dict[tuple, int] = {}
+        for group in self.groups:
+            holder = _holder(group)
+            for row in group.rows:
+                award = self._award_row(row, group)
+                if award is None:
+                    continue
+                key = (holder, award.honour.pk, award.year)
+                if key in seen:
+                    self.error(
+                        row,
+                        "year",
+                        f"与第 {seen[key]} 行重复：同一人同一年份的“{award.honour.name}”",
+                    )
+                    continue
+                seen[key] = row.number
+                if group.person is not None:
+                    award.existing = existing.get((group.person.pk, award.honour.pk, award.year))
+                if award.existing is not None and award.existing.status != Award.Status.ACTIVE:
+                    self.error(
+                        row,
+                        "year",
+                        f"此人 {award.year} 年的“{award.honour.name}”已撤销"
+                        f"（{award.existing.revoked_reason}），不能通过导入重复授予",
+                    )
+                    continue
+                if (award.existing is None or _award_changes(award)) and not self._may_award(
+                    row, group, award
+                ):
+                    continue
+                self.awards.append(award)
+                held.setdefault(holder, set()).add((award.honour.pk, award.year))
+        for row in self.orphans:  # rows whose person could not be told: report their awards too
+            self._award_row(row, None)
+        self._check_prerequisites(held)
+
+    def _award_row(self, row: _Row, group: _Group | None) -> _AwardRow | None:
+        text = row.text
+        name = text.get("honour", "")
+        if not name:
+            filled = [k for k in AWARD_KEYS if text.get(k)]
+            if filled:
+                self.error(row, "honour", f"填写了{COLUMNS[filled[0]]}，但未填写荣誉")
+            return None
+        honour = self.honours.get(name)
+        if honour is None:
+            self.error(row, "honour", f"荣誉目录中没有“{name}”")
+            return None
+        problems = 0
+        if honour.subject == Honour.Subject.COLLECTIVE:
+            self.error(row, "honour", f"“{honour.name}”授予集体，不能授予个人")
+            problems += 1
+        try:
+            year = _parse_year(row.raw.get("year")) if text.get("year") else None
+        except ValueError as exc:
+            self.error(row, "year", str(exc))
+            return None
+        if year is None:
+            self.error(row, "year", "授予年份不能为空")
+            return None
+        if year < honour.first_year:
+            self.error(
+                row, "year", f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
+            )
+            problems += 1
+        elif year > self.today.year:
+            self.error(row, "year", "年份不能晚于今年")
+            problems += 1
+        batch = text.get("batch", "")
+        if len(batch) > 40:
+            self.error(row, "batch", "批次最长40字")
+            problems += 1
+        deeds = text.get("deeds", "")
+        if len(deeds) > 5000:
+            self.error(row, "deeds", f"事迹最长 5000 字（此处 {len(deeds)} 字）", deeds[:50])
+            problems += 1
+        categories = None
+        if text.get("categories"):
+            names = _split_names(text["categories"])
+            unknown = [n for n in names if n not in self.categories]
+            if unknown:
+                self.error(row, "categories", "类别目录中没有：" + "、".join(unknown))
+                problems += 1
+            categories = [self.categories[n] for n in names if n in self.categories]
+        if problems or group is None or group.node is None:
+            return None
+        return _AwardRow(
+            row=row,
+            group=group,
+            honour=honour,
+            year=year,
+            batch=batch or None,
+            categories=categories,
+            deeds=deeds or None,
+        )
+
+    def _may_award(self, row: _Row, group: _Group, award: _AwardRow) -> bool:
+        honour = award.honour
+        if not access.can_at(self.actor, "registry.award", honour.conferring_unit):
+            self.error(
+                row,
+                "honour",
+                f"“{honour.name}”由{honour.conferring_unit.name}一级授予和修改，您无权授予",
+            )
+            return False
+        if not access.can_at(self.actor, "registry.view", group.node):
+            self.error(row, "org_unit", "组织编码不存在或不在您的管理范围内")
+            return False
+        return True
+
+    def _check_prerequisites(self, held: dict) -> None:
+        """An honour with prerequisites needs one of them, held in the platform or given in
+        this file, in the same year or before (the rule of ``check_award``)."""
+        needs: dict[int, set[int]] = {}
+        for honour_id, required_id in Honour.prerequisites.through.objects.values_list(
+            "from_honour_id", "to_honour_id"
+        ):
+            needs.setdefault(honour_id, set()).add(required_id)
+        names = {h.pk: h.name for h in self.honours.values()}
+        for award in self.awards:
+            required = needs.get(award.honour.pk)
+            if not required or award.existing is not None:
+                continue
+            have = held.get(_holder(award.group), set())
+            if not any(h in required and y <= award.year for h, y in have):
+                self.error(
+                    award.row,
+                    "honour",
+                    f"获得“{award.honour.name}”须先获得以下荣誉之一："
+                    + "、".join(names[h] for h in sorted(required)),
+                )
+
+    # -- the write --
+
+    def write(self, progress: Callable[[int], None], result: ImportResult) -> list:
+        units = list(self.new_units.values())
+        Unit.objects.bulk_create(units, batch_size=CHUNK)
+        result.units_created = len(units)
+        new_people = [g.new for g in self.groups if g.new is not None]
+        done = 0
+        for chunk in _chunks(new_people):
+            Person.objects.bulk_create(chunk)
+            _insert_keys(chunk)
+            done += len(chunk)
+            progress(done * len(self.rows) // max(len(new_people), 1) // 2)
+        result.people_created = len(new_people)
+        for group in self.groups:
+            if group.person is None:
+                continue
+            if group.changes is None:
+                result.people_unchanged += 1
+                continue
+            self._service(
+                group.rows[0],
+                person_update,
+                actor=self.actor,
+                person=group.person,
+                data=group.changes,
+                org_unit=group.move_to,
+            )
+            result.people_updated += 1
+        new_awards, links = [], []
+        Link = Award.categories.through
+        for a in self.awards:
+            if a.existing is not None:
+                continue
+            person = a.group.person or a.group.new
+            new_awards.append(
+                Award(
+                    honour=a.honour,
+                    person=person,
+                    org_unit=a.group.move_to or person.org_unit,
+                    year=a.year,
+                    batch=a.batch or "",
+                    deeds=a.deeds or "",
+                )
+            )
+        for chunk in _chunks(new_awards):
+            Award.objects.bulk_create(chunk)
+        created = iter(new_awards)
+        for a in self.awards:
+            if a.existing is None:
+                award = next(created)
+                links += [Link(award_id=award.pk, category_id=c.pk) for c in a.categories or []]
+        Link.objects.bulk_create(links, batch_size=CHUNK)
+        result.awards_created = len(new_awards)
+        progress(len(self.rows) * 3 // 4)
+        for a in self.awards:
+            if a.existing is None:
+                continue
+            changes = _award_changes(a)
+            if not changes:
+                result.awards_unchanged += 1
+                continue
+            self._service(a.row, award_update, actor=self.actor, award=a.existing, **changes)
+            result.awards_updated += 1
+        return _ranges(p.pk for p in new_people)
+
+    def _service(self, row: _Row, service, **kwargs) -> None:
+        """A service call inside the import: a refusal (a record changed since the check)
+        refuses the whole file, naming the row."""
+        try:
+            service(**kwargs)
+        except ValidationFailed as exc:
+            raise ImportRejected(
+                [
+                    RowError(row.number, FIELD_COLUMNS.get(k, k), "", v)
+                    for k, v in exc.fields.items()
+                ]
+            ) from None
+        except (DomainError, IntegrityError) as exc:
+            raise ImportRejected([RowError(row.number, "", "", str(exc))]) from None
+
+
+def _insert_keys(people: list[Person]) -> None:
+    """The search keys of newly inserted people (``search.person_keys``), written as one
+    multi-row INSERT per batch (COPY on PostgreSQL): ``search.index_people``'s ORM
+    bulk_create spent more time building model instances than the database spent
+    inserting them (~30 keys a person)."""
+    rows = []
+    for person in people:
+        rows += [(person.pk, key, False) for key in search.person_keys(person, public=False)]
+        if person.is_public:
+            rows += [(person.pk, key, True) for key in search.person_keys(person, public=True)]
+    table = SearchKey._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: psycopg binds arrays or VALUES lists of this size slower than the server
+            # inserts them.
+            with cursor.cursor.copy(f"COPY {table} (person_id, key, public) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for batch in _chunks(rows, 3000):  # 9,000 parameters
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (person_id, key, public) VALUES {values}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
+
+
+def _holder(group: _Group):
+    """The key of a group's holder: the record's id, or the group itself for a new person."""
+    return group.person.pk if group.person is not None else id(group)
+
+
+def _snapshot(person: Person) -> dict:
+    """A person's editable fields as ``clean_person`` takes them (related rows as objects,
+    so that cleaning needs no query)."""
+    return {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_number": person.id_number,
+        "no_id_reason": person.no_id_reason,
+        "phone": person.phone,
+        "is_public": person.is_public,
+        "public_fields": person.public_fields,
+        "employer": person.employer,
+        "post_title": person.post_title,
+        "rank": person.rank,
+        "is_front_line": person.is_front_line,
+        "trade": person.trade,
+        "skill_level": person.skill_level,
+        "status": person.status,
+    }
+
+
+def _award_changes(award: _AwardRow) -> dict:
+    old = award.existing
+    if old is None:
+        return {}
+    changes = {}
+    if award.batch is not None and award.batch != old.batch:
+        changes["batch"] = award.batch
+    if award.deeds is not None and award.deeds != old.deeds:
+        changes["deeds"] = award.deeds
+    if award.categories is not None and {c.pk for c in award.categories} != {
+        c.pk for c in old.categories.all()
+    }:
+        changes["categories"] = award.categories
+    return changes
+
+
+def _ranges(pks: Iterable[int]) -> list[list[int]]:
+    """[[first, last], ...] runs of ids: what a bulk insert created, in a few numbers."""
+    runs: list[list[int]] = []
+    for pk in sorted(pks):
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
+def registry_import(
+    *,
+    actor,
+    data: bytes,
+    filename: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import people and their awards from one sheet; all rows or none.
+
+    Raises ``ImportRejected`` listing every bad cell (``error_report`` makes the file to
+    download). ``progress(done, total)`` is called as the check and the write advance;
+    ``total`` is twice the number of rows (each row is checked, then written).
+
+    New people, their search keys, new units and new awards are inserted in bulk (a service
+    call per row took ~100x longer); changed records go through ``person_update`` and
+    ``award_update``, which check and audit each change. The import itself is one audit
+    event with the file's hash, the counts and the ids it created.
+    """
+    if not (access.can(actor, "people.change") and access.can(actor, "registry.view")):
+        raise Forbidden("没有导入档案的权限")
+    rows = _read(data, filename)
+    total = 2 * len(rows)
+
+    def report(done: int) -> None:
+        if progress:
+            progress(min(done, total), total)
+
+    importer = _Importer(actor, rows)
+    importer.check(report)
+    if importer.errors:
+        raise ImportRejected(sorted(set(importer.errors), key=_error_order))
+    result = ImportResult(rows=len(rows))
+    home = next((g for g in access.grants(actor) if "people.change" in g.permissions), None)
+    with transaction.atomic():
+        created = importer.write(lambda done: report(len(rows) + done), result)
+        record(
+            actor=actor,
+            action="registry.import",
+            object_type="people.person",
+            object_id=hashlib.sha256(data).hexdigest()[:16],
+            post_id=home.post_id if home else None,
+            changes={
+                "file": [None, filename[-100:]],
+                "result": [None, asdict(result)],
+                "created_people": [None, created],
+            },
+        )
+    report(total)
+    return result
+
+
+_COLUMN_ORDER = {label: i for i, label in enumerate(COLUMNS.values())}
+
+
+def _error_order(e: RowError):
+    return (e.row, _COLUMN_ORDER.get(e.column, len(_COLUMN_ORDER)), e.reason)
+
+
+# --- The export -----------------------------------------------------------------------------
+
+EXPORT_CHUNK = 1000
+WIDTHS = {i: {"id_number": 22, "deeds": 40}.get(k, 14) for i, k in enumerate(COLUMNS, start=1)}
+
+
+def _award_scope(filters: PersonFilters):
+    awards = Award.objects.filter(status=Award.Status.ACTIVE)
+    if filters.honour:
+        awards = awards.filter(honour_id=filters.honour)
+    if filters.year_from:
+        awards = awards.filter(year__gte=filters.year_from)
+    if filters.year_to:
+        awards = awards.filter(year__lte=filters.year_to)
+    if filters.category:
+        awards = awards.filter(categories__id=filters.category)
+    return (
+        awards.select_related("honour")
+        .prefetch_related("categories")
+        .order_by("year", "honour__sort", "pk")
+    )
+
+
+def _person_cells(person: Person, reveal: bool) -> list[str]:
+    def protected(kind: str, value: str | None) -> str:
+        return (value or "") if reveal else pii.mask(kind, value)
+
+    return [
+        str(person.pk),
+        person.name,
+        person.get_gender_display() if person.gender else "",
+        person.birth_date.isoformat() if person.birth_date else "",
+        protected("id_number", person.id_number),
+        person.no_id_reason,
+        protected("phone", person.phone),
+        person.org_unit.code,
+        person.employer.name if person.employer_id else "",
+        person.employer.credit_code if person.employer_id else "",
+        person.post_title,
+        person.get_rank_display() if person.rank else "",
+        YES if person.is_front_line else NO,
+        person.trade.name if person.trade_id else "",
+        person.get_skill_level_display() if person.skill_level else "",
+        person.get_status_display(),
+    ]
+
+
+def _award_cells(award: Award | None) -> list[str]:
+    if award is None:
+        return [""] * len(AWARD_KEYS)
+    return [
+        award.honour.name,
+        str(award.year),
+        award.batch,
+        "、".join(c.name for c in award.categories.all()),
+        award.deeds,
+    ]
+
+
+def registry_export(*, actor, out, filters: PersonFilters, reveal: bool = False) -> int:
+    """Write the people the actor's search finds (current filters, data scope, and the
+    export permission's scope) to ``out`` (a binary file) as .xlsx, one row per award;
+    returns the number of rows. Streams: a write-only workbook fed by a chunked iterator,
+    so memory does not grow with the rows.
+
+    Resident IDs and phones are masked unless ``reveal`` and the actor may see them in the
+    person's node (``people.view_pii``); each person so revealed is recorded as a
+    ``pii.reveal`` event, and the export as one ``registry.export`` event."""
+    if not access.can(actor, "registry.export"):
+        raise Forbidden("没有导出档案的权限")
+    reveal = reveal and access.can(actor, "people.view_pii")
+    people = (
+        person_search(actor=actor, filters=filters)
+        .filter(access.scope_q(actor, "registry.export"))
+        .prefetch_related(Prefetch("awards", _award_scope(filters), to_attr="exported_awards"))
+    )
+    book, ws = _write_only_book(SHEET, COLUMNS.values(), WIDTHS)
+    rows, count, shown = 0, 0, []
+    for person in people.iterator(chunk_size=EXPORT_CHUNK):
+        show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
+        cells = _person_cells(person, show)
+        for award in person.exported_awards or [None]:
+            ws.append([_safe(ws, v) for v in cells + _award_cells(award)])
+            rows += 1
+        count += 1
+        if show and (person.id_number or person.phone):
+            shown.append(person)
+            if len(shown) >= EXPORT_CHUNK:
+                _record_reveals(actor, shown)
+                shown = []
+    _record_reveals(actor, shown)
+    book.save(out)
+    home = next((g for g in access.grants(actor) if "registry.export" in g.permissions), None)
+    record(
+        actor=actor,
+        action="registry.export",
+        object_type="people.person",
+        post_id=home.post_id if home else None,
+        changes={
+            "filters": [None, {k: v for k, v in asdict(filters).items() if v}],
+            "rows": [None, rows],
+            "people": [None, count],
+            "reveal": [None, reveal],
+        },
+    )
+    return rows
+
+
+def _record_reveals(actor, people: list[Person]) -> None:
+    """One ``pii.reveal`` event per person whose full ID or phone went into the file (as
+    ``person_reveal`` records a view on the page), a chunk per transaction."""
+    if not people:
+        return
+    with transaction.atomic():
+        for person in people:
+            grant = access.grant_at(actor, "people.view_pii", person.org_unit)
+            fields = [f for f in ("id_number", "phone") if getattr(person, f)]
+            record(
+                actor=actor,
+                action="pii.reveal",
+                obj=person,
+                post_id=grant.post_id if grant else None,
+                changes={"field": [None, ",".join(fields)], "via": [None, "registry.export"]},
+            )
