@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from gonghui.common.pinyin import name_readings
@@ -57,19 +58,33 @@ def person_keys(person: Person, *, public: bool) -> set[str]:
 
 
 def index_people(people: list[Person]) -> int:
-    """(Re)build the keys of ``people`` in bulk (merged records keep none); returns rows."""
+    """(Re)build the keys of ``people`` in bulk (merged records keep none); returns rows.
+
+    Written as multi-row INSERTs (COPY on PostgreSQL): the ORM's bulk_create spent more
+    time building model instances than the database spent inserting them."""
     SearchKey.objects.filter(person__in=[p.pk for p in people]).delete()
     rows = []
     for person in people:
         if person.merged_into_id:
             continue
-        rows += [SearchKey(person=person, key=k) for k in person_keys(person, public=False)]
+        rows += [(person.pk, key, False) for key in person_keys(person, public=False)]
         if person.is_public:
-            rows += [
-                SearchKey(person=person, key=k, public=True)
-                for k in person_keys(person, public=True)
-            ]
-    SearchKey.objects.bulk_create(rows, batch_size=5000)
+            rows += [(person.pk, key, True) for key in person_keys(person, public=True)]
+    table = SearchKey._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # psycopg binds VALUES lists of this size slower than the server inserts them.
+            with cursor.cursor.copy(f"COPY {table} (person_id, key, public) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for start in range(0, len(rows), 3000):  # 9,000 parameters a statement
+                batch = rows[start : start + 3000]
+                values = ", ".join(["(%s, %s, %s)"] * len(batch))
+                cursor.execute(
+                    f"INSERT INTO {table} (person_id, key, public) VALUES {values}",  # noqa: S608
+                    [value for row in batch for value in row],
+                )
     return len(rows)
 
 

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import openpyxl
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
@@ -43,7 +43,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.treeimport import ImportRejected, RowError, read_rows
 from gonghui.people import search
-from gonghui.people.models import Person, SearchKey, Trade, Unit
+from gonghui.people.models import Person, Trade, Unit
 from gonghui.people.services import clean_person, person_update
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.selectors import PersonFilters, person_search
@@ -901,7 +901,7 @@ class _Importer:
         done = 0
         for chunk in _chunks(new_people):
             Person.objects.bulk_create(chunk)
-            _insert_keys(chunk)
+            search.index_people(chunk)
             done += len(chunk)
             progress(done * len(self.rows) // max(len(new_people), 1) // 2)
         result.people_created = len(new_people)
@@ -971,33 +971,6 @@ class _Importer:
             ) from None
         except (DomainError, IntegrityError) as exc:
             raise ImportRejected([RowError(row.number, "", "", str(exc))]) from None
-
-
-def _insert_keys(people: list[Person]) -> None:
-    """The search keys of newly inserted people (``search.person_keys``), written as one
-    multi-row INSERT per batch (COPY on PostgreSQL): ``search.index_people``'s ORM
-    bulk_create spent more time building model instances than the database spent
-    inserting them (~30 keys a person)."""
-    rows = []
-    for person in people:
-        rows += [(person.pk, key, False) for key in search.person_keys(person, public=False)]
-        if person.is_public:
-            rows += [(person.pk, key, True) for key in search.person_keys(person, public=True)]
-    table = SearchKey._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: psycopg binds arrays or VALUES lists of this size slower than the server
-            # inserts them.
-            with cursor.cursor.copy(f"COPY {table} (person_id, key, public) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        for batch in _chunks(rows, 3000):  # 9,000 parameters
-            values = ", ".join(["(%s, %s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} (person_id, key, public) VALUES {values}",  # noqa: S608
-                [value for row in batch for value in row],
-            )
 
 
 def _holder(group: _Group):
