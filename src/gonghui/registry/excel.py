@@ -47,7 +47,7 @@ from gonghui.people.models import Person, Trade, Unit
 from gonghui.people.services import clean_person, person_update
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.selectors import PersonFilters, person_search
-from gonghui.registry.services import award_update, clean_credit_code
+from gonghui.registry.services import award_rule_errors, award_update, clean_credit_code
 
 __all__ = [
     "COLUMNS",
@@ -808,9 +808,6 @@ class _Importer:
             self.error(row, "honour", f"荣誉目录中没有“{name}”")
             return None
         problems = 0
-        if honour.subject == Honour.Subject.COLLECTIVE:
-            self.error(row, "honour", f"“{honour.name}”授予集体，不能授予个人")
-            problems += 1
         try:
             year = _parse_year(row.raw.get("year")) if text.get("year") else None
         except ValueError as exc:
@@ -819,13 +816,8 @@ class _Importer:
         if year is None:
             self.error(row, "year", "授予年份不能为空")
             return None
-        if year < honour.first_year:
-            self.error(
-                row, "year", f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
-            )
-            problems += 1
-        elif year > self.today.year:
-            self.error(row, "year", "年份不能晚于今年")
+        for name, reason in award_rule_errors(honour, to_person=True, year=year).items():
+            self.error(row, "honour" if name == "holder" else name, reason)
             problems += 1
         batch = text.get("batch", "")
         if len(batch) > 40:

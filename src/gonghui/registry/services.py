@@ -146,6 +146,21 @@ def _award_snapshot(award: Award) -> dict:
     }
 
 
+def award_rule_errors(honour: Honour, *, to_person: bool, year) -> dict[str, str]:
+    """The rules of one award that need no database: who the honour is for, and a year
+    between its first conferral and this year. Field -> reason."""
+    errors = {}
+    if honour.subject == Honour.Subject.COLLECTIVE and to_person:
+        errors["holder"] = f"“{honour.name}”授予集体，不能授予个人"
+    elif honour.subject == Honour.Subject.INDIVIDUAL and not to_person:
+        errors["holder"] = f"“{honour.name}”授予个人，不能授予集体"
+    if not isinstance(year, int) or year < honour.first_year:
+        errors["year"] = f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
+    elif year > date.today().year:
+        errors["year"] = "年份不能晚于今年"
+    return errors
+
+
 def check_award(
     *,
     honour: Honour,
@@ -155,17 +170,9 @@ def check_award(
     exclude_pk: int | None = None,
 ) -> None:
     """The catalogue's rules for one award; each broken rule named by its field."""
-    errors = {}
     if (person is None) == (unit is None):
-        errors["holder"] = "授予对象须为一名人员或一个集体"
-    elif honour.subject == Honour.Subject.COLLECTIVE and person is not None:
-        errors["holder"] = f"“{honour.name}”授予集体，不能授予个人"
-    elif honour.subject == Honour.Subject.INDIVIDUAL and unit is not None:
-        errors["holder"] = f"“{honour.name}”授予个人，不能授予集体"
-    if not isinstance(year, int) or year < honour.first_year:
-        errors["year"] = f"“{honour.name}”自 {honour.first_year} 年起授予，年份不能早于此"
-    elif year > date.today().year:
-        errors["year"] = "年份不能晚于今年"
+        raise ValidationFailed({"holder": "授予对象须为一名人员或一个集体"})
+    errors = award_rule_errors(honour, to_person=person is not None, year=year)
     holder = person or unit
     if (
         honour.level == Honour.Level.DISTRICT
