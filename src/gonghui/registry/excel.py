@@ -816,8 +816,8 @@ class _Importer:
         if year is None:
             self.error(row, "year", "授予年份不能为空")
             return None
-        for name, reason in award_rule_errors(honour, to_person=True, year=year).items():
-            self.error(row, "honour" if name == "holder" else name, reason)
+        for rule_field, reason in award_rule_errors(honour, to_person=True, year=year).items():
+            self.error(row, "honour" if rule_field == "holder" else rule_field, reason)
             problems += 1
         batch = text.get("batch", "")
         if len(batch) > 40:
