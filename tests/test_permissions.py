@@ -134,6 +134,15 @@ WEB_DENY = {
     "registry:search": ("get", lambda w: "/registry/?q=钱", None, (200,)),
     "registry:honours": ("get", lambda w: "/registry/honours/", None, (200,)),
     "registry:statistics": ("get", lambda w: "/registry/statistics/", None, (200,)),
+    "registry:import": ("get", lambda w: "/registry/import/", None, (200,)),
+    "registry:template": ("get", lambda w: "/registry/import/template.xlsx", None, (200,)),
+    "registry:error_report": (
+        "get",
+        lambda w: f"/registry/import/{w.job.pk}/errors.xlsx",
+        None,
+        NOT_FOUND,
+    ),
+    "registry:export": ("get", lambda w: "/registry/export.xlsx", None, (200,)),
     "registry:dictionary": (
         "get",
         lambda w: f"/registry/dictionary/?honour={w.award.honour_id}",
@@ -241,6 +250,19 @@ def _fill(value, w):
     return ids.get(value, value)
 
 
+def _text(response) -> str:
+    """What a response shows: the page, or every cell of a downloaded workbook."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        return " ".join(str(v) for ws in book.worksheets for row in ws.values for v in row)
+    return content.decode()
+
+
 def _haidian_untouched(w):
     w.tree.hd_street.refresh_from_db()
     w.person.refresh_from_db()
@@ -261,7 +283,7 @@ def test_web_route_denies_other_district(client, world, route):
     client.login(username="cy_staff", password=PASSWORD)
     response = getattr(client, method)(url(world), _fill(body, world) if body else None)
     assert response.status_code in statuses, (route, response.status_code)
-    text = response.content.decode()
+    text = _text(response)
     assert "钱学" not in text and "110108198001010015" not in text
     assert "中关村街道" not in text
     _haidian_untouched(world)
@@ -291,7 +313,7 @@ def test_api_operation_denies_other_district(
     payload = json.dumps(_fill(body, world)) if body else None
     response = client.generic(method, url(world), payload or "", content_type="application/json")
     assert response.status_code in statuses, (operation, response.status_code, response.content)
-    text = response.content.decode()
+    text = _text(response)
     assert "钱学" not in text and "中关村街道" not in text and "110108198001010015" not in text
     _haidian_untouched(world)
 

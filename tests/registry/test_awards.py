@@ -173,3 +173,16 @@ def test_district_titles_stay_in_their_district(registry, users, honours):
             year=2020,
         )
     assert "只能授予本区" in err.value.fields["holder"]
+
+
+def test_awards_follow_their_holder_when_the_person_moves(registry, users, honours, tree):
+    from gonghui.people import services as people
+
+    zhao = registry.people["赵郁"]
+    services.award_create(
+        actor=users.admin, honour=honours["capital-labour-medal"], person=zhao, year=2018
+    )
+    assert selectors.award_list(actor=users.cy).filter(person=zhao).exists()
+    people.person_update(actor=users.admin, person=zhao, data={}, org_unit=tree.hd_grass)
+    assert not selectors.award_list(actor=users.cy).filter(person=zhao).exists()
+    assert selectors.award_list(actor=users.hd).filter(person=zhao).exists()

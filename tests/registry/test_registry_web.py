@@ -146,3 +146,57 @@ def test_dictionary_downloads(client, awarded, users, honours):
 
     text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
     assert text.index("单田芳") < text.index("赵郁") and "钱学" not in text
+
+
+def test_import_page_runs_a_job_with_an_error_report(
+    client, registry, users, django_capture_on_commit_callbacks
+):
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.login(username="cy_staff", password=PASSWORD)
+    template = client.get("/registry/import/template.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    row = {
+        "姓名": "韩梅",
+        "身份证号": "110101199003070039",
+        "所属工会编码": "CY-G1",
+        "荣誉": "朝阳工匠",
+        "年份": "2021",
+    }
+    sheet.append([row.get(h) for h in headers])
+    out = io.BytesIO()
+    book.save(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/registry/import/", {"file": SimpleUploadedFile("a.xlsx", out.getvalue())}
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "失败" in page and "校验位" in page and "下载错误报告" in page
+    job_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    report = client.get(f"/registry/import/{job_id}/errors.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(report.content)).worksheets[0].values)
+    assert rows[1][0] == "2" and "校验位" in rows[1][3]  # row 2, written as text
+    # Fixed, it goes in.
+    sheet.cell(row=2, column=headers.index("身份证号") + 1, value="110101199003070038")
+    out = io.BytesIO()
+    book.save(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/registry/import/", {"file": SimpleUploadedFile("a.xlsx", out.getvalue())}
+        )
+    assert "已完成" in client.get(response["Location"]).content.decode()
+    found = client.get("/registry/?q=hm").content.decode()
+    assert "韩梅" in found and "2021 朝阳工匠" in found
+    exported = client.get("/registry/export.xlsx?q=hm")
+    values = [
+        list(r)
+        for r in openpyxl.load_workbook(io.BytesIO(b"".join(exported.streaming_content)))
+        .worksheets[0]
+        .values
+    ]
+    assert any("韩梅" in (v or "") for v in values[1]) and "110101199003070038" not in str(values)

@@ -93,3 +93,7 @@ class DictionaryForm(forms.Form):
     format = forms.ChoiceField(
         label="格式", choices=[("html", "打印版网页"), ("docx", "Word 文档")]
     )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="档案文件（.xlsx，按模板填写）")

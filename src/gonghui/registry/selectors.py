@@ -95,9 +95,12 @@ def awards_of(person: Person) -> QuerySet[Award]:
 
 
 def award_list(*, actor) -> QuerySet[Award]:
-    return access.restrict(
-        Award.objects.select_related("honour", "person", "unit"), actor, "registry.view"
+    """Awards whose holder (person or collective) is in scope now: an award follows its
+    holder when the person moves to another union."""
+    scope = access.scope_q(actor, "registry.view", via="person__org_unit") | access.scope_q(
+        actor, "registry.view", via="unit__org_unit"
     )
+    return Award.objects.filter(scope).select_related("honour", "person", "unit")
 
 
 def unit_list(*, actor) -> QuerySet[Unit]:

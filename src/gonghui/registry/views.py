@@ -1,19 +1,22 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
 import io
+import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.pagination import page_of
+from gonghui.jobs.services import job_get
 from gonghui.orgs import access
+from gonghui.orgs.treeimport import RowError
 from gonghui.people.services import PUBLIC_CHOICES_LABELS
 from gonghui.registry import dictionary as dictionary_book
-from gonghui.registry import forms, selectors, services, stats
+from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
 from gonghui.web.views import _apply_errors, domain_errors
@@ -204,6 +207,67 @@ def dictionary(request):
         )
         return response
     return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
+
+
+@login_required
+@domain_errors
+def import_page(request):
+    """Upload a workbook (template below); it is checked whole in the background and the
+    job page lists every bad cell, with a downloadable error report."""
+    if not access.can(request.user, "registry.change"):
+        raise NotFound()
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.registry_import_start(
+                actor=request.user, data=upload.read(), filename=upload.name
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("web:job_detail", pk=job.pk)
+    return render(request, "registry/import.html", {"form": form})
+
+
+@login_required
+@domain_errors
+def template_download(request):
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    return _download(excel.template_workbook(), XLSX, "劳模工匠档案导入模板.xlsx")
+
+
+@login_required
+@domain_errors
+def error_report(request, pk):
+    job = job_get(actor=request.user, pk=pk)
+    if not job.errors:
+        raise NotFound()
+    rows = [RowError(**e) for e in job.errors]
+    return _download(excel.error_report(rows), XLSX, "导入错误报告.xlsx")
+
+
+@login_required
+@domain_errors
+def export(request):
+    """The current search (filters and scope) as a workbook, streamed; masked always here
+    (full values need the command line and the right to see them, audited)."""
+    if not access.can(request.user, "registry.export"):
+        raise NotFound()
+    form = forms.SearchForm(request.GET or None)
+    filters = form.filters() if request.GET else PersonFilters()
+    # On disk, not in memory, however many rows; FileResponse closes it when sent.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    excel.registry_export(actor=request.user, out=out, filters=filters)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx", content_type=XLSX)
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(filename)
+    return response
 
 
 def content_disposition(filename: str) -> str:
