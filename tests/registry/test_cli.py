@@ -107,3 +107,48 @@ def test_search_prints_one_person_a_line(registry, users, honours):
     output = gonghui("search", "地铁", "--limit", "2", "--user", users.cy.username)
     assert len(output.splitlines()) == 2
     assert gonghui("search", "钱学", "--user", users.cy.username) == ""  # Haidian's
+
+
+@pytest.mark.django_db
+def test_dictionary_command(registry, users, honours, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    from docx import Document
+
+    from gonghui.registry import services
+
+    for name in ("赵郁", "单田芳"):
+        services.award_create(
+            actor=users.admin,
+            honour=honours["beijing-model-worker"],
+            person=registry.people[name],
+            year=2015,
+            deeds=f"{name}的事迹",
+        )
+    out = StringIO()
+    call_command(
+        "registry",
+        "dictionary",
+        "--honour",
+        "北京市劳动模范",
+        "--out",
+        str(tmp_path / "book.docx"),
+        "--user",
+        "admin_t",
+        stdout=out,
+    )
+    assert "收录 2 人" in out.getvalue()
+    text = "\n".join(p.text for p in Document(tmp_path / "book.docx").paragraphs)
+    assert text.index("单田芳") < text.index("赵郁")
+    with pytest.raises(CommandError, match="没有“不存在的荣誉”"):
+        call_command(
+            "registry",
+            "dictionary",
+            "--honour",
+            "不存在的荣誉",
+            "--out",
+            str(tmp_path / "x.docx"),
+            "--user",
+            "admin_t",
+        )

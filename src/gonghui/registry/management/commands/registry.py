@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
 from gonghui.common.errors import DomainError
+from gonghui.registry import dictionary
 from gonghui.registry.excel import ImportRejected, error_report, registry_export, registry_import
 from gonghui.registry.models import Award, Honour
-from gonghui.registry.selectors import PersonFilters, person_search
+from gonghui.registry.selectors import PersonFilters, award_list, person_search
 
 
 def _user_argument(parser, required: bool = True) -> None:
@@ -53,16 +54,23 @@ def _search_arguments(parser) -> None:
     _user_argument(parser)
 
 
+def _dictionary_arguments(parser) -> None:
+    parser.add_argument("--honour", required=True, help="荣誉名称，如 全国劳动模范")
+    parser.add_argument("--out", required=True, help="输出文件：.docx（Word）或 .html（打印版）")
+    _user_argument(parser)
+
+
 # name -> (help, add_arguments, handler method name)
 SUBCOMMANDS = {
     "import": ("导入人员与荣誉（全部成功或全部不导入）", _import_arguments, "do_import"),
     "export": ("按筛选条件导出为 Excel（可再导入）", _export_arguments, "do_export"),
     "search": ("检索：每行一人（姓名、单位、荣誉）", _search_arguments, "do_search"),
+    "dictionary": ("生成劳模大辞典（按拼音排序）", _dictionary_arguments, "do_dictionary"),
 }
 
 
 class Command(BaseCommand):
-    help = "劳模工匠档案：import 导入 Excel；export 导出 Excel；search 检索"
+    help = "劳模工匠档案：import 导入 Excel；export 导出 Excel；search 检索；dictionary 劳模大辞典"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -141,3 +149,19 @@ class Command(BaseCommand):
             honours = list(dict.fromkeys(a.honour.name for a in person.active_awards))
             employer = person.employer.name if person.employer_id else ""
             self.stdout.write(f"{person.name}\t{employer}\t{'、'.join(honours)}")
+
+    def do_dictionary(self, *, honour, out, user, **options):
+        actor = self._actor(user)
+        chosen = Honour.objects.filter(name=honour).first()
+        if chosen is None:
+            raise CommandError(f"荣誉目录中没有“{honour}”")
+        entries = dictionary.entries_for(honour=chosen, awards_qs=award_list(actor=actor))
+        if out.lower().endswith(".html"):
+            Path(out).write_text(
+                dictionary.render_html(honour=chosen, entries=entries), encoding="utf-8"
+            )
+        elif out.lower().endswith(".docx"):
+            dictionary.write_docx(honour=chosen, out=out, entries=entries)
+        else:
+            raise CommandError("--out 应为 .docx 或 .html 文件")
+        self.stdout.write(f"{out}：{dictionary.title_of(chosen)}，收录 {len(entries)} 人")
