@@ -231,6 +231,15 @@ API_DENY = {
         {"reason": "越权"},
         NOT_FOUND,
     ),
+    ("GET", "/api/v1/registry/statistics"): (lambda w: "/api/v1/registry/statistics", None, (200,)),
+    ("GET", "/api/v1/registry/statistics/share"): (
+        lambda w: (
+            f"/api/v1/registry/statistics/share?honour={w.award.honour_id}&year=2018"
+            "&category=front-line"
+        ),
+        None,
+        (200,),
+    ),
     ("GET", "/api/v1/wall/people"): (lambda w: "/api/v1/wall/people?q=钱", None, (200,)),
     ("GET", "/api/v1/audit/events"): (lambda w: "/api/v1/audit/events", None, NOT_FOUND),
 }

@@ -200,3 +200,16 @@ def test_import_page_runs_a_job_with_an_error_report(
         .values
     ]
     assert any("韩梅" in (v or "") for v in values[1]) and "110101199003070038" not in str(values)
+
+
+def test_statistics_api(client, awarded, users, honours):
+    client.login(username="cy_staff", password=PASSWORD)
+    tables = {t["code"]: t for t in client.get("/api/v1/registry/statistics").json()}
+    assert tables["honour"]["rows"][0][:2] == ["首都劳动奖章", 3]  # Chaoyang's only
+    medal = honours["capital-labour-medal"].pk
+    share = client.get(
+        f"/api/v1/registry/statistics/share?honour={medal}&year=2018&category=front-line"
+    ).json()
+    assert share["total"] == 3 and share["count"] == 0
+    bad = client.get(f"/api/v1/registry/statistics/share?honour={medal}&year=2018&category=x")
+    assert bad.status_code == 422 and "category" in bad.json()["fields"]

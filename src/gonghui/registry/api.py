@@ -9,7 +9,7 @@ from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.orgs import access
-from gonghui.registry import selectors, services
+from gonghui.registry import selectors, services, stats
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
 
@@ -167,6 +167,48 @@ def award_revoke(request, pk: int, payload: RevokeIn):
     return services.award_revoke(
         actor=request.user, award=award, reason=payload.reason, on=payload.on
     )
+
+
+class BreakdownOut(Schema):
+    code: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+    total: int
+
+
+@router.get(
+    "/statistics",
+    response=list[BreakdownOut],
+    summary="统计：按荣誉、年份、批次、区、类别（本人数据范围内）",
+)
+def statistics(request):
+    return [
+        {"code": b.code, "title": b.title, "total": b.total, **b.table()}
+        for b in stats.breakdowns(awards_qs=selectors.award_list(actor=request.user))
+    ]
+
+
+class ShareOut(Schema):
+    summary: str
+    count: int
+    total: int
+
+
+@router.get("/statistics/share", response=ShareOut, summary="某年某荣誉中某类别的占比及同比变化")
+def statistics_share(request, honour: int, year: int, category: str):
+    chosen = Honour.objects.filter(pk=honour).first()
+    if chosen is None:
+        raise ValidationFailed({"honour": "未知的荣誉"})
+    if not Category.objects.filter(code=category).exists():
+        raise ValidationFailed({"category": "未知的类别"})
+    share = stats.category_share(
+        awards_qs=selectors.award_list(actor=request.user),
+        category=category,
+        year=year,
+        honour=chosen,
+    )
+    return {"summary": share.summary, "count": share.count, "total": share.total}
 
 
 class WallCardOut(Schema):
