@@ -133,6 +133,12 @@ WEB_DENY = {
     ),
     "registry:search": ("get", lambda w: "/registry/?q=钱", None, (200,)),
     "registry:honours": ("get", lambda w: "/registry/honours/", None, (200,)),
+    "registry:media": (
+        "post",
+        lambda w: f"/registry/people/{w.person.pk}/media/",
+        {"video_url": "https://example.org/v"},
+        NOT_FOUND,
+    ),
     "registry:statistics": ("get", lambda w: "/registry/statistics/", None, (200,)),
     "registry:import": ("get", lambda w: "/registry/import/", None, (200,)),
     "registry:template": ("get", lambda w: "/registry/import/template.xlsx", None, (200,)),
@@ -169,6 +175,7 @@ PUBLIC_ROUTES = {
     "healthz": "load balancer probe; says nothing about records",
     "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
     "registry:wall_person": "consent-aware public profile (test_registry_web.py)",
+    "registry:wall_portrait": "a consenting person's photo only (test_registry_web.py)",
 }
 
 API_DENY = {

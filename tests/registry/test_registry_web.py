@@ -213,3 +213,46 @@ def test_statistics_api(client, awarded, users, honours):
     assert share["total"] == 3 and share["count"] == 0
     bad = client.get(f"/api/v1/registry/statistics/share?honour={medal}&year=2018&category=x")
     assert bad.status_code == 422 and "category" in bad.json()["fields"]
+
+
+def test_portrait_and_video_only_with_consent(client, awarded, users, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.people import services as people
+
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 40
+    zhao = awarded.people["赵郁"]
+    client.login(username="cy_staff", password=PASSWORD)
+    bad = client.post(
+        f"/registry/people/{zhao.pk}/media/",
+        {"portrait": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")},
+        follow=True,
+    )
+    assert "照片须为 PNG 或 JPEG 图片" in bad.content.decode()
+    client.post(
+        f"/registry/people/{zhao.pk}/media/",
+        {
+            "portrait": SimpleUploadedFile("zhao.png", png),
+            "video_url": "https://video.example.org/zhaoyu",
+        },
+    )
+    client.logout()
+    page = client.get(f"/wall/{zhao.pk}/").content.decode()
+    assert "portrait" not in page and "video.example.org" not in page  # not consented yet
+    assert client.get(f"/wall/{zhao.pk}/portrait").status_code == 404
+    people.person_update(
+        actor=users.admin,
+        person=zhao,
+        data={"public_fields": ["name", "portrait"], "is_public": True},
+    )
+    page = client.get(f"/wall/{zhao.pk}/").content.decode()
+    assert f"/wall/{zhao.pk}/portrait" in page and "https://video.example.org/zhaoyu" in page
+    photo = client.get(f"/wall/{zhao.pk}/portrait")
+    assert b"".join(photo.streaming_content) == png and photo["Content-Type"] == "image/png"
+
+
+def test_person_page_offers_the_media_form(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/registry/people/{awarded.people['赵郁'].pk}/").content.decode()
+    assert 'name="portrait"' in page and 'name="video_url"' in page

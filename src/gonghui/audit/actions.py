@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "registry.award_create": "授予荣誉",
     "registry.award_update": "修改授予记录",
     "registry.award_revoke": "撤销授予",
+    "registry.media_set": "设置照片与微视频",
     "registry.merge": "合并重复档案",
     "registry.merge_reverse": "撤销档案合并",
     "registry.import": "导入档案",

@@ -97,3 +97,10 @@ class DictionaryForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="档案文件（.xlsx，按模板填写）")
+
+
+class MediaForm(forms.Form):
+    portrait = forms.FileField(label="照片（PNG/JPEG）", required=False)
+    video_url = forms.URLField(
+        label="微视频链接（https://）", required=False, max_length=200, assume_scheme="https"
+    )

@@ -14,6 +14,7 @@ from stdnum.cn import uscc
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.common.fields import blind_index_for
+from gonghui.files.services import attachment_add, sniff
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, path_next
 from gonghui.people import search
@@ -326,6 +327,43 @@ def award_revoke(*, actor, award: Award, reason: str, on: date | None = None) ->
         changes={"status": ["active", "revoked"], "reason": [None, award.revoked_reason]},
     )
     return award
+
+
+# --- Portrait and micro-video (shown on the honour wall only with consent) ----------------
+
+
+@transaction.atomic
+def person_media_set(*, actor, person: Person, portrait=None, video_url: str | None = None):
+    """Set a person's portrait (an uploaded PNG/JPEG, through the attachment layer) and/or
+    micro-video link (https only)."""
+    person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
+    grant = access.require_at(actor, "registry.change", person.org_unit, view_perm="registry.view")
+    changes = {}
+    if portrait is not None:
+        head = portrait.read(16)
+        portrait.seek(0)
+        try:
+            is_image = sniff(portrait.name, head).startswith("image/")
+        except ValidationFailed:
+            is_image = False
+        if not is_image:  # checked before anything is stored
+            raise ValidationFailed({"portrait": "照片须为 PNG 或 JPEG 图片"})
+        attachment = attachment_add(
+            actor=actor, owner=person, org_unit=person.org_unit, upload=portrait
+        )
+        changes["portrait"] = [person.portrait_id, attachment.pk]
+        person.portrait = attachment
+    if video_url is not None:
+        video_url = video_url.strip()
+        if video_url and not video_url.startswith("https://"):
+            raise ValidationFailed({"video_url": "视频链接须以 https:// 开头"})
+        changes["video_url"] = [person.video_url, video_url]
+        person.video_url = video_url[:200]
+    person.save(update_fields=["portrait", "video_url"])
+    record(
+        actor=actor, action="registry.media_set", obj=person, post_id=grant.post_id, changes=changes
+    )
+    return person
 
 
 # --- One person, one record -----------------------------------------------------------------

@@ -15,8 +15,10 @@ urlpatterns = [
     path("registry/people/<int:pk>/", views.person, name="person"),
     path("registry/people/<int:pk>/awards/new/", views.award_create, name="award_create"),
     path("registry/people/<int:pk>/merge/", views.merge, name="merge"),
+    path("registry/people/<int:pk>/media/", views.media, name="media"),
     path("registry/awards/<int:pk>/revoke/", views.award_revoke, name="award_revoke"),
     path("registry/merges/<int:pk>/reverse/", views.merge_reverse, name="merge_reverse"),
     path("wall/", views.wall, name="wall"),
     path("wall/<int:pk>/", views.wall_person, name="wall_person"),
+    path("wall/<int:pk>/portrait", views.wall_portrait, name="wall_portrait"),
 ]

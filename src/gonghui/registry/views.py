@@ -51,6 +51,7 @@ def person(request, pk):
             "duplicates": services.duplicates_of(person),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
+            "media_form": forms.MediaForm(initial={"video_url": person.video_url}),
         },
     )
 
@@ -140,6 +141,29 @@ def merge_reverse(request, pk):
     else:
         messages.success(request, "已撤销合并")
     return redirect("registry:person", pk=merge.survivor_id)
+
+
+@login_required
+@domain_errors
+@require_POST
+def media(request, pk):
+    person = selectors.person_get(actor=request.user, pk=pk)
+    form = forms.MediaForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+    else:
+        try:
+            services.person_media_set(
+                actor=request.user,
+                person=person,
+                portrait=form.cleaned_data["portrait"],
+                video_url=form.cleaned_data["video_url"],
+            )
+        except DomainError as exc:
+            messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+        else:
+            messages.success(request, "已保存照片与视频链接")
+    return redirect("registry:person", pk=person.pk)
 
 
 @login_required
@@ -323,12 +347,24 @@ def wall_person(request, pk):
         request,
         "registry/wall_person.html",
         {
+            "pk": person.pk,
+            "portrait": "portrait" in shown and person.portrait_id is not None,
+            "video_url": person.video_url if "portrait" in shown else "",
             "name": person.name if "name" in shown else "（姓名未公开）",
             "profile": profile,
             "awards": awards,
             "show_deeds": "deeds" in shown,
         },
     )
+
+
+def wall_portrait(request, pk):
+    """A consenting person's portrait, for the public page (nothing else is served here)."""
+    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
+    if person is None or "portrait" not in (person.public_fields or []) or not person.portrait_id:
+        raise Http404()
+    photo = person.portrait
+    return FileResponse(photo.file.open("rb"), content_type=photo.mime_type)
 
 
 def _public_value(person, key: str) -> str:
