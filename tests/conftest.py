@@ -6,6 +6,8 @@ from django.db import connection
 
 from tests.factories import make_unit, make_user
 
+pytest_plugins = ["tests.browser"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
