@@ -150,8 +150,14 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="merged_from",
     )
-    portrait = models.ForeignKey("files.Attachment", verbose_name="照片", null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")
+    portrait = models.ForeignKey(
+        "files.Attachment",
+        verbose_name="照片",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     video_url = models.URLField("微视频链接", blank=True)
     is_public = models.BooleanField("同意公开", default=False)
     public_fields = models.JSONField("可公开字段", default=list, blank=True)

@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('files', '0001_initial'),
-        ('people', '0004_search_keys'),
+        ("files", "0001_initial"),
+        ("people", "0004_search_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='person',
-            name='portrait',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='files.attachment', verbose_name='照片'),
+            model_name="person",
+            name="portrait",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="files.attachment",
+                verbose_name="照片",
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='video_url',
-            field=models.URLField(blank=True, verbose_name='微视频链接'),
+            model_name="person",
+            name="video_url",
+            field=models.URLField(blank=True, verbose_name="微视频链接"),
         ),
     ]
