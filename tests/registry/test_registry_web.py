@@ -256,3 +256,21 @@ def test_person_page_offers_the_media_form(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get(f"/registry/people/{awarded.people['赵郁'].pk}/").content.decode()
     assert 'name="portrait"' in page and 'name="video_url"' in page
+
+
+def test_entry_of_a_look_alike_offers_the_merge(client, registry, users, tree):
+    zhao = registry.people["赵郁"]
+    client.login(username="cy_staff", password=PASSWORD)
+    response = client.post(
+        "/people/new/",
+        {
+            "name": "赵郁",
+            "no_id_reason": "旧档案",
+            "birth_date": zhao.birth_date.isoformat(),
+            "employer": registry.unit.pk,
+            "org_unit": tree.cy_grass.pk,
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "疑似重复档案" in page and "合并到本档案" in page

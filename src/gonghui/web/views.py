@@ -25,6 +25,7 @@ from gonghui.orgs import services as org_services
 from gonghui.orgs.models import Post
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
+from gonghui.registry.services import duplicates_of
 from gonghui.web import forms
 
 
@@ -336,6 +337,12 @@ def person_create(request):
             _apply_errors(form, exc)
         else:
             messages.success(request, f"已登记 {person.name}")
+            if duplicates_of(person).exists():
+                # One person, one record: show the look-alikes, with the merge offered.
+                messages.warning(
+                    request, "发现疑似重复档案（姓名、出生日期、工作单位均相同），请核对并合并"
+                )
+                return redirect("registry:person", pk=person.pk)
             return redirect("web:person_detail", pk=person.pk)
     return _person_form_page(request, form, "登记人员")
 
