@@ -11,7 +11,7 @@ from gonghui.api import api
 from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.orgs.models import OrgUnit
-from gonghui.people.models import Membership
+from gonghui.people.models import Membership, Unit
 from gonghui.registry import services as registry
 from gonghui.registry.models import Honour
 from tests.factories import PASSWORD, make_person
@@ -139,6 +139,12 @@ WEB_DENY = {
         {"video_url": "https://example.org/v"},
         NOT_FOUND,
     ),
+    "registry:units": (
+        "post",
+        lambda w: "/registry/units/",
+        {"name": "越权单位", "kind": "enterprise", "org_unit": "{hd_grass}"},
+        (200,),
+    ),
     "registry:statistics": ("get", lambda w: "/registry/statistics/", None, (200,)),
     "registry:import": ("get", lambda w: "/registry/import/", None, (200,)),
     "registry:template": ("get", lambda w: "/registry/import/template.xlsx", None, (200,)),
@@ -238,6 +244,12 @@ API_DENY = {
         {"reason": "越权"},
         NOT_FOUND,
     ),
+    ("GET", "/api/v1/registry/units"): (lambda w: "/api/v1/registry/units", None, (200,)),
+    ("POST", "/api/v1/registry/units"): (
+        lambda w: "/api/v1/registry/units",
+        {"name": "越权单位", "org_unit_id": "{hd_grass}"},
+        NOT_FOUND,
+    ),
     ("GET", "/api/v1/registry/statistics"): (lambda w: "/api/v1/registry/statistics", None, (200,)),
     ("GET", "/api/v1/registry/statistics/share"): (
         lambda w: (
@@ -286,6 +298,7 @@ def _haidian_untouched(w):
     assert w.tree.hd_street.parent_id == w.tree.haidian.pk
     assert w.person.name == "钱学"
     assert not OrgUnit.objects.filter(code__in=["X1", "X2"]).exists()
+    assert not Unit.objects.filter(name="越权单位").exists()
     w.award.refresh_from_db()
     w.merge.refresh_from_db()
     assert w.award.status == "active" and w.merge.reversed_at is None

@@ -274,3 +274,50 @@ def test_entry_of_a_look_alike_offers_the_merge(client, registry, users, tree):
     )
     page = response.content.decode()
     assert "疑似重复档案" in page and "合并到本档案" in page
+
+
+def test_units_and_honours_pages(client, registry, users, tree):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/registry/units/").content.decode()
+    assert "北京地铁运营公司" in page
+    response = client.post(
+        "/registry/units/",
+        {
+            "name": "朝阳机械厂钳工班",
+            "kind": "team",
+            "org_unit": tree.cy_grass.pk,
+            "credit_code": "123",
+        },
+    )
+    assert "统一社会信用代码应为18位" in response.content.decode()
+    response = client.post(
+        "/registry/units/",
+        {"name": "朝阳机械厂钳工班", "kind": "team", "org_unit": tree.cy_grass.pk},
+    )
+    assert response.status_code == 302
+    bad = client.post(
+        "/registry/honours/",
+        {
+            "code": "cy-star",
+            "name": "朝阳之星",
+            "level": "city",
+            "subject": "individual",
+            "conferred_by": "朝阳区总工会",
+            "conferring_unit": tree.chaoyang.pk,
+            "first_year": 2024,
+        },
+    )
+    assert "全国和市级荣誉由市总工会管理" in bad.content.decode()
+    ok = client.post(
+        "/registry/honours/",
+        {
+            "code": "cy-star",
+            "name": "朝阳之星",
+            "level": "district",
+            "subject": "individual",
+            "conferred_by": "朝阳区总工会",
+            "conferring_unit": tree.chaoyang.pk,
+            "first_year": 2024,
+        },
+    )
+    assert ok.status_code == 302 and "朝阳之星" in client.get("/registry/honours/").content.decode()

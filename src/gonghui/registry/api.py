@@ -9,6 +9,7 @@ from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.orgs import access
+from gonghui.orgs import selectors as org_selectors
 from gonghui.registry import selectors, services, stats
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
@@ -167,6 +168,48 @@ def award_revoke(request, pk: int, payload: RevokeIn):
     return services.award_revoke(
         actor=request.user, award=award, reason=payload.reason, on=payload.on
     )
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    kind: str
+    org_unit_id: int
+
+
+class UnitIn(Schema):
+    name: str = Field(max_length=120)
+    credit_code: str = Field("", max_length=30)
+    kind: str = "enterprise"
+    org_unit_id: int
+
+
+class UnitPage(Schema):
+    count: int
+    page: int
+    items: list[UnitOut]
+
+
+@router.get("/units", response=UnitPage, summary="单位与集体（本人数据范围内）")
+def unit_list(request, q: str = "", page: int = 1):
+    qs = selectors.unit_list(actor=request.user)
+    if q.strip():
+        qs = qs.filter(name__contains=q.strip()[:60])
+    return page_dict(qs, page)
+
+
+@router.post("/units", response={201: UnitOut}, summary="登记单位或集体")
+def unit_create(request, payload: UnitIn):
+    org_unit = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+    unit = services.unit_create(
+        actor=request.user,
+        org_unit=org_unit,
+        name=payload.name,
+        credit_code=payload.credit_code,
+        kind=payload.kind,
+    )
+    return Status(201, unit)
 
 
 class BreakdownOut(Schema):

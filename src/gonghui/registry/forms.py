@@ -5,7 +5,8 @@ from datetime import date
 from django import forms
 
 from gonghui.orgs import access
-from gonghui.people.models import Person, Trade
+from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Person, Trade, Unit
 from gonghui.registry.models import Category, Honour
 
 
@@ -104,3 +105,34 @@ class MediaForm(forms.Form):
     video_url = forms.URLField(
         label="微视频链接（https://）", required=False, max_length=200, assume_scheme="https"
     )
+
+
+class UnitForm(forms.Form):
+    name = forms.CharField(label="单位/集体名称", max_length=120)
+    credit_code = forms.CharField(
+        label="统一社会信用代码", required=False, max_length=30, help_text="18位；班组、部门可不填"
+    )
+    kind = forms.ChoiceField(label="类型", choices=Unit.Kind.choices)
+    org_unit = forms.ModelChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = access.visible_units(actor, "registry.change")
+
+
+class HonourForm(forms.Form):
+    code = forms.SlugField(label="代码（英文）", max_length=40)
+    name = forms.CharField(label="荣誉名称", max_length=60)
+    level = forms.ChoiceField(label="级别", choices=Honour.Level.choices)
+    subject = forms.ChoiceField(label="授予对象", choices=Honour.Subject.choices)
+    conferred_by = forms.CharField(label="授予机关", max_length=120)
+    conferring_unit = forms.ModelChoiceField(label="管理层级", queryset=OrgUnit.objects.none())
+    first_year = forms.IntegerField(label="首次授予年份", min_value=1949, max_value=2100)
+    cycle = forms.CharField(label="评选周期", required=False, max_length=40)
+    is_title = forms.BooleanField(label="工匠称号", required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conferring_unit"].queryset = access.visible_units(
+            actor, "registry.catalogue"
+        ).filter(level__in=["city", "district", "industry"])

@@ -105,6 +105,12 @@ def honour_create(
         errors["level"] = "级别应为：全国、市级、区级"
     if subject not in Honour.Subject.values:
         errors["subject"] = "授予对象应为：个人、集体"
+    if Honour.objects.filter(code=code).exists():
+        errors["code"] = f"代码 {code} 已被使用"
+    if level == Honour.Level.DISTRICT and conferring_unit.depth != 1:
+        errors["conferring_unit"] = "区级荣誉由区（产业）工会管理"
+    elif level in (Honour.Level.NATIONAL, Honour.Level.CITY) and conferring_unit.parent_id:
+        errors["conferring_unit"] = "全国和市级荣誉由市总工会管理"
     if not 1949 <= int(first_year or 0) <= date.today().year:
         errors["first_year"] = f"首次授予年份应在 1949 至 {date.today().year} 之间"
     if errors:

@@ -6,6 +6,7 @@ app_name = "registry"
 urlpatterns = [
     path("registry/", views.search, name="search"),
     path("registry/honours/", views.honours, name="honours"),
+    path("registry/units/", views.units, name="units"),
     path("registry/statistics/", views.statistics, name="statistics"),
     path("registry/dictionary/", views.dictionary, name="dictionary"),
     path("registry/import/", views.import_page, name="import"),

@@ -169,9 +169,55 @@ def media(request, pk):
 @login_required
 @domain_errors
 def honours(request):
+    """The catalogue; staff holding ``registry.catalogue`` add honours of their level."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    return render(request, "registry/honours.html", {"honours": selectors.honour_list()})
+    can_add = access.can(request.user, "registry.catalogue")
+    form = forms.HonourForm(request.POST or None, actor=request.user) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            raise NotFound()
+        if form.is_valid():
+            try:
+                honour = services.honour_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"已将“{honour.name}”加入荣誉目录")
+                return redirect("registry:honours")
+    return render(
+        request, "registry/honours.html", {"honours": selectors.honour_list(), "form": form}
+    )
+
+
+@login_required
+@domain_errors
+def units(request):
+    """Units and collectives (employers, teams) in scope, with a form to register one."""
+    if not access.can(request.user, "registry.view"):
+        raise NotFound()
+    can_add = access.can(request.user, "registry.change")
+    form = forms.UnitForm(request.POST or None, actor=request.user) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            raise NotFound()
+        if form.is_valid():
+            try:
+                unit = services.unit_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"已登记 {unit.name}")
+                return redirect("registry:units")
+    query = request.GET.get("q", "").strip()[:60]
+    qs = selectors.unit_list(actor=request.user).select_related("org_unit")
+    if query:
+        qs = qs.filter(name__contains=query)
+    return render(
+        request,
+        "registry/units.html",
+        {"page": page_of(qs, request.GET.get("page")), "form": form, "q": query},
+    )
 
 
 @login_required
