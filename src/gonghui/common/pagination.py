@@ -6,8 +6,17 @@ PAGE_SIZE = 50
 
 
 def page_of(qs, number) -> Page:
-    """The requested page (out-of-range or malformed numbers give the nearest valid one)."""
-    return Paginator(qs, PAGE_SIZE).get_page(number)
+    """The requested page (out-of-range or malformed numbers give the nearest valid one).
+
+    The first page — what most lists show — reads its rows first: when they are fewer than a
+    page, they are the whole count, and no COUNT query runs."""
+    paginator = Paginator(qs, PAGE_SIZE)
+    if str(number or "1").strip() == "1":
+        rows = list(qs[:PAGE_SIZE])
+        if len(rows) < PAGE_SIZE:
+            paginator.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
+        return Page(rows, 1, paginator)
+    return paginator.get_page(number)
 
 
 def page_dict(qs, number) -> dict:

@@ -23,7 +23,7 @@ import re
 import unicodedata
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from gonghui.common.pinyin import name_readings
 from gonghui.people.models import Person, SearchKey
@@ -103,7 +103,10 @@ def query_keys(query: str) -> list[list[str]]:
     cjk = "".join(c for c in text if _CJK.match(c))
     if cjk:
         grams = [cjk] if len(cjk) == 1 else [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
-        return [[f"n:{g}" for g in sorted(set(grams))], [f"e:{g}" for g in sorted(set(grams))]]
+        grams = list(
+            dict.fromkeys(grams)
+        )  # in order: the surname's pair, the most selective, first
+        return [[f"n:{g}" for g in grams], [f"e:{g}" for g in grams]]
     letters = re.sub(r"[^a-z]", "", text)
     if not letters:
         return []
@@ -114,17 +117,24 @@ def query_keys(query: str) -> list[list[str]]:
 
 
 def matching(query: str, *, public: bool = False) -> Q | None:
-    """A filter on Person for ``query``, or None when the query has nothing to search by."""
+    """A filter on Person for ``query``, or None when the query has nothing to search by.
+
+    One subquery over the keys: each alternative starts from its first key's rows (an index
+    range) and checks its further keys with EXISTS on the (person, key, public) index. (An
+    OR of one subquery per alternative made PostgreSQL scan the whole person table, and
+    grouping every row of a common pair such as 秀英 to count matches was slow on both.)"""
     alternatives = query_keys(query)
     if not alternatives:
         return None
-    q = Q(pk__in=[])
-    for keys in alternatives:
-        hits = SearchKey.objects.filter(key__in=keys, public=public)
-        if len(keys) > 1:
-            hits = hits.values("person").annotate(n=Count("key", distinct=True)).filter(n=len(keys))
-        q |= Q(pk__in=hits.values("person"))
-    return q
+    condition = Q(pk__in=[])
+    for first, *rest in alternatives:
+        branch = Q(key=first)
+        for key in rest:
+            branch &= Q(
+                Exists(SearchKey.objects.filter(person=OuterRef("person"), key=key, public=public))
+            )
+        condition |= branch
+    return Q(pk__in=SearchKey.objects.filter(condition, public=public).values("person"))
 
 
 def search_people(qs: QuerySet[Person], query: str, *, public: bool = False) -> QuerySet[Person]:

@@ -1,0 +1,790 @@
+"""Registry figures: search by name, pinyin, initials and employer against a primary-key
+fetch of the same page and against ``icontains``; the Excel import against reading its file;
+the export's peak memory at ten times the rows.
+
+The data: the demo tree (streets and grassroots unions under every district), people built
+in bulk by the demo's ``build_people`` (with memberships and search keys), names drawn from
+realistic frequencies (surnames and given names by rank, thousands of 王伟 and 张伟, rare
+names, 2- and 3-character names), a share of people with employers (``people.Unit``, set
+before indexing so ``e:`` keys exist), and awards of the seeded catalogue bulk-created for
+random holders. Searches run as district staff of 朝阳 (~1/11 of the people) and as city
+staff (everyone); query samples are drawn from the district's people, so common names come
+up as often as they are common.
+"""
+
+import gc
+import io
+import random
+import re
+import tempfile
+import time
+import tracemalloc
+from array import array
+from bisect import bisect
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import accumulate
+from pathlib import Path
+
+import openpyxl
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from faker import Faker
+from measure import figure, interleaved, note, p95
+
+from gonghui.common.pagination import PAGE_SIZE, page_of
+from gonghui.common.pinyin import sort_key
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit, Post, Role, path_next
+from gonghui.people import search
+from gonghui.people.models import Membership, Person, SearchKey, Unit
+from gonghui.registry.models import Award, Category, Honour
+from gonghui.registry.selectors import PersonFilters, person_search
+from gonghui.web import demo
+
+
+@dataclass(frozen=True)
+class Scale:
+    people: int
+    awards: int
+    employers_per_union: int  # people.Unit rows per grassroots union
+    reps: int  # timed searches per class and side (page, rows, pk)
+    icontains_reps: int  # timed searches per class against icontains (a full scan each)
+    city_reps: int  # timed searches per class as city staff
+    import_rows: int  # rows of the imported workbook
+    import_reps: int
+
+
+SCALES = {
+    "small": Scale(
+        people=50_000,
+        awards=15_000,
+        employers_per_union=2,
+        reps=200,
+        icontains_reps=30,
+        city_reps=100,
+        import_rows=10_000,
+        import_reps=2,
+    ),
+    "full": Scale(
+        people=1_000_000,
+        awards=300_000,
+        employers_per_union=8,
+        reps=400,
+        icontains_reps=40,
+        city_reps=200,
+        import_rows=100_000,
+        import_reps=3,
+    ),
+}
+SEED = 20260611
+QUERIED_DISTRICT = "110105"  # 朝阳区: 6 of the demo's 62 streets
+GRASSROOTS_PER_STREET = 6
+EMPLOYED = 0.4  # share of people with an employer
+SAMPLES = 120  # query draws per class (cycled through by the timed reps)
+SEARCH_TARGET = 10  # p95 of a page within 10x a primary-key fetch of the same page
+ICONTAINS_TARGET = 0.01  # at least 100x faster than icontains
+IMPORT_TARGET = 4
+EXPORT_TARGET = 1.2
+
+
+def run(scale_name: str) -> Iterator[str]:
+    scale = SCALES[scale_name]
+    note(f"database: {connection.vendor}; {scale}")
+    rng = random.Random(SEED)
+    fake = Faker("zh_CN")
+    fake.seed_instance(SEED)
+    city = OrgUnit.objects.get(parent__isnull=True)
+    district = OrgUnit.objects.get(code=QUERIED_DISTRICT)
+    admin = make_user("bench-city-admin", city, "city_admin")
+    city_staff = make_user("bench-city-staff", city, "dept_staff")
+    staff = make_user("bench-district-staff", district, "district_staff")
+
+    names = build(scale, rng, fake)
+    yield from searches(scale, rng, names, staff, city_staff, district)
+    yield from excel(scale, rng, admin, district)
+
+
+def make_user(username: str, unit: OrgUnit, role: str):
+    user = get_user_model().objects.create_user(username)
+    Post.objects.create(user=user, org_unit=unit, role=Role.objects.get(code=role))
+    return user
+
+
+# --- The data ---------------------------------------------------------------------------------
+
+# Surnames by rank (王 李 张 ~7% each, then a long tail); polyphonic and compound ones rare.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
+)
+SURNAME_WEIGHTS = [7.1, 7.0, 6.7, 5.4, 4.5, 3.1, 2.2, 2.0, 2.0, 1.9]  # the top ten, in percent
+RARE_SURNAMES = [
+    *"单解仇区朴查盖缪乐折员召种秘燕那薄谌句宿冼隗禚阚卜",
+    *("欧阳", "司马", "上官", "诸葛", "令狐", "尉迟", "长孙", "万俟", "端木", "皇甫"),
+]
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳颖婷雪琳"
+    "晶丹玲萍红燕梅莉兰凤洁玉英慧巍毅峰亮成东雷阳晨博文彬建国志海春秀桂金荣德庆永福新利生海"
+    "子涵梓轩一诺嘉怡思雨晓云天翔振兴立华玉珍淑贤秋月"
+)
+DOUBLE_GIVEN = [
+    "秀英",
+    "桂英",
+    "秀兰",
+    "玉兰",
+    "桂兰",
+    "秀珍",
+    "凤英",
+    "玉梅",
+    "建华",
+    "建国",
+    "建军",
+    "志强",
+    "志明",
+    "海燕",
+    "丽娟",
+    "俊杰",
+    "子涵",
+    "浩然",
+    "欣怡",
+    "梓涵",
+    "一诺",
+    "宇轩",
+    "晓东",
+    "国强",
+    "红梅",
+    "春梅",
+    "丽华",
+    "文杰",
+    "志刚",
+    "永刚",
+    "立新",
+    "海涛",
+    "金凤",
+    "淑珍",
+    "明辉",
+    "晓燕",
+]
+RARE_GIVEN = "彧翀昶赟玥琰瑀頔淼燚犇骉晔煜暄翊珺婕璐曦熠珩琮璟翾曌甯玹瑨昳旻赜蕤綦"
+# Employer names: 北京 + a name + a trade + a kind.
+EMPLOYER_TRADES = [
+    "建工",
+    "机械",
+    "电力",
+    "燃气",
+    "地铁",
+    "公交",
+    "医药",
+    "汽车",
+    "电子",
+    "精密",
+    "制造",
+    "物流",
+    "环境",
+    "能源",
+    "水务",
+    "热力",
+    "食品",
+    "纺织",
+    "印刷",
+    "化工",
+    "钢铁",
+    "通信",
+    "软件",
+    "建材",
+    "铁路",
+    "航空",
+    "仪表",
+    "照明",
+    "服装",
+    "粮油",
+]
+EMPLOYER_KINDS = ("有限公司", "集团有限公司", "股份有限公司", "厂", "研究院", "有限责任公司")
+COMMON_NAMES = ("王伟", "张伟")
+COMMON_SHARE = 0.0025  # of people named each of COMMON_NAMES on purpose (more come naturally)
+RARE_SHARE = 0.02
+
+
+def zipf(count: int, s: float = 1.0, head: list[float] | None = None) -> list[float]:
+    """Cumulative weights for ``count`` items by rank (``head`` fixes the first ones)."""
+    weights = [1 / (rank + 1) ** s for rank in range(count)]
+    if head:
+        tail = sum(weights[len(head) :])
+        scale = (100 - sum(head)) / tail
+        weights = list(head) + [w * scale for w in weights[len(head) :]]
+    return list(accumulate(weights))
+
+
+class Names:
+    """Chinese names drawn by realistic frequency, counted as they are made."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.surnames = list(SURNAMES)
+        self.surname_cum = zipf(len(self.surnames), 1.1, SURNAME_WEIGHTS)
+        self.given = list(dict.fromkeys(GIVEN))
+        self.given_cum = zipf(len(self.given), 1.0)
+        self.double_cum = zipf(len(DOUBLE_GIVEN), 1.0)
+        self.counts: Counter[str] = Counter()
+
+    def pick(self, items: list[str], cum: list[float]) -> str:
+        return items[bisect(cum, self.rng.random() * cum[-1])]
+
+    def draw(self) -> str:
+        r = self.rng.random()
+        if r < COMMON_SHARE * len(COMMON_NAMES):
+            name = COMMON_NAMES[int(r / COMMON_SHARE)]
+        elif r < COMMON_SHARE * len(COMMON_NAMES) + RARE_SHARE:
+            given = "".join(self.rng.choice(RARE_GIVEN) for _ in range(self.rng.choice((1, 2))))
+            name = self.rng.choice(RARE_SURNAMES) + given
+        else:
+            surname = self.pick(self.surnames, self.surname_cum)
+            kind = self.rng.random()
+            if kind < 0.3:
+                given = self.pick(self.given, self.given_cum)
+            elif kind < 0.7:
+                given = self.pick(DOUBLE_GIVEN, self.double_cum)
+            else:
+                given = self.pick(self.given, self.given_cum) + self.pick(
+                    self.given, self.given_cum
+                )
+            name = surname + given
+        self.counts[name] += 1
+        return name
+
+
+@dataclass
+class BenchPeople(demo.PeopleGenerator):
+    """The demo's generator with realistic names and, for a share of people, an employer of
+    their grassroots union (set before ``build_people`` indexes them, so ``e:`` keys exist)."""
+
+    names: Names = None
+    employers: dict[int, list[Unit]] = field(default_factory=dict)
+
+    def person(self, unit: OrgUnit) -> Person:
+        person = super().person(unit)
+        person.name = self.names.draw()
+        if self.rng.random() < EMPLOYED:
+            person.employer = self.rng.choice(self.employers[unit.pk])
+        return person
+
+
+def employer_names(rng: random.Random, fake: Faker, count: int) -> list[str]:
+    names: set[str] = set()
+    while len(names) < count:
+        prefix = fake.company_prefix()[-rng.choice((2, 2, 3)) :]
+        kind = rng.choice(EMPLOYER_KINDS)
+        names.add(f"北京{prefix}{rng.choice(EMPLOYER_TRADES)}{kind}")
+    out = sorted(names)
+    rng.shuffle(out)
+    return out
+
+
+def build(scale: Scale, rng: random.Random, fake: Faker) -> Names:
+    start = time.perf_counter()
+    with transaction.atomic():
+        grassroots = demo.build_tree(fake, rng, GRASSROOTS_PER_STREET)
+    per = scale.employers_per_union
+    titles = employer_names(rng, fake, per * len(grassroots))
+    units = Unit.objects.bulk_create(
+        Unit(name=titles[i * per + j], org_unit=union)
+        for i, union in enumerate(grassroots)
+        for j in range(per)
+    )
+    employers: dict[int, list[Unit]] = {}
+    for unit in units:
+        employers.setdefault(unit.org_unit_id, []).append(unit)
+    tree_s = time.perf_counter() - start
+    note(f"tree: {len(grassroots)} grassroots unions, {len(units)} employers in {tree_s:.1f} s")
+
+    names = Names(rng)
+    gen = BenchPeople(rng, fake, names=names, employers=employers)
+    start = time.perf_counter()
+    made = build_people(gen, grassroots, scale.people)
+    people_s = time.perf_counter() - start
+    keys = SearchKey.objects.count()
+    note(
+        f"people: {made} with memberships and {keys} search keys ({keys / made:.1f} a person) "
+        f"in {people_s:.1f} s; {sum(n for n in names.counts.values() if n == 1)} unique names, "
+        + ", ".join(f"{n} x{names.counts[n]}" for n in COMMON_NAMES)
+    )
+
+    start = time.perf_counter()
+    awards = build_awards(scale, rng, fake, units)
+    awards_s = time.perf_counter() - start
+    note(f"awards: {awards} in {awards_s:.1f} s")
+    start = time.perf_counter()
+    analyze()
+    note(f"analyze: {time.perf_counter() - start:.1f} s")
+    note(f"build: {tree_s + people_s + awards_s:.1f} s in all")
+    return names
+
+
+def build_people(gen: BenchPeople, grassroots: list[OrgUnit], count: int, batch: int = 5000) -> int:
+    """``demo.build_people``, with the search keys of ``search.person_keys`` inserted by one
+    ``executemany`` a batch instead of ``index_people``'s ``bulk_create`` of model instances:
+    at 1,000,000 people (~19 keys each) building SearchKey objects and compiling their INSERTs
+    took ~70% of the build and SQLite ran under 1,000 people/s."""
+    table = SearchKey._meta.db_table
+    columns = ", ".join(SearchKey._meta.get_field(f).column for f in ("person", "key", "public"))
+    insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"
+    spent = Counter()
+    made, last = 0, time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        spent[stage] += now - last
+        last = now
+
+    while made < count:
+        n = min(batch, count - made)
+        units = [grassroots[(made + i) % len(grassroots)] for i in range(n)]
+        with transaction.atomic():
+            lap("other")
+            people = [gen.person(u) for u in units]
+            lap("generate")
+            people = Person.objects.bulk_create(people)
+            lap("people insert (sort key, encryption, blind index)")
+            rows = [
+                (p.pk, key, False)
+                for p in people
+                for key in sorted(search.person_keys(p, public=False))
+            ]
+            lap("keys (pypinyin)")
+            with connection.cursor() as cursor:
+                cursor.executemany(insert, rows)
+            lap("keys insert")
+            Membership.objects.bulk_create(
+                Membership(
+                    person=p,
+                    org_unit=p.org_unit,
+                    joined_on=date(2000, 1, 1) + timedelta(days=gen.rng.randrange(9000)),
+                )
+                for p in people
+            )
+            lap("memberships insert")
+        made += n
+        if made % max(count // 10, batch) < n:
+            total = sum(spent.values())
+            note(
+                f"  people: {made} ({made / total:.0f}/s); "
+                + ", ".join(f"{k} {v:.0f} s" for k, v in spent.items())
+            )
+    return made
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as a database that has lived a while would have."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def build_awards(scale: Scale, rng: random.Random, fake: Faker, units: list[Unit]) -> int:
+    """``scale.awards`` awards: 98% to random people (district titles only within their
+    district), the rest collective honours to random units; a third with category tags, most
+    with deeds."""
+    paths = dict(OrgUnit.objects.values_list("pk", "path"))
+    person_pks, person_units = array("q"), array("q")
+    for pk, unit_id in Person.objects.values_list("pk", "org_unit_id").iterator(chunk_size=20000):
+        person_pks.append(pk)
+        person_units.append(unit_id)
+    honours = list(Honour.objects.select_related("conferring_unit"))
+    individual = [h for h in honours if h.subject == Honour.Subject.INDIVIDUAL]
+    collective = [h for h in honours if h.subject == Honour.Subject.COLLECTIVE]
+    general = [h for h in individual if h.level != Honour.Level.DISTRICT]
+    local = [h for h in individual if h.level == Honour.Level.DISTRICT]
+    categories = list(Category.objects.values_list("pk", flat=True))
+    deeds = [fake.paragraph(nb_sentences=6) for _ in range(200)]
+    seen: set[tuple] = set()
+    made = 0
+
+    def award(honour: Honour, org_unit_id: int, **holder) -> Award | None:
+        year = rng.randrange(max(honour.first_year, 1980), 2026)
+        key = (honour.pk, year, *holder.values())
+        if key in seen:
+            return None
+        seen.add(key)
+        batch = f"第{(year - 1952) // 5 + 1}批" if honour.cycle == "每五年" else ""
+        return Award(
+            honour=honour,
+            org_unit_id=org_unit_id,
+            year=year,
+            batch=batch,
+            deeds=rng.choice(deeds) if rng.random() < 0.8 else "",
+            **holder,
+        )
+
+    while made < scale.awards:
+        batch: list[Award] = []
+        while len(batch) < min(5000, scale.awards - made):
+            if rng.random() < 0.02:
+                unit = rng.choice(units)
+                item = award(rng.choice(collective), unit.org_unit_id, unit_id=unit.pk)
+            else:
+                i = rng.randrange(len(person_pks))
+                path = paths[person_units[i]]
+                mine = [h for h in local if path.startswith(h.conferring_unit.path)]
+                honour = rng.choice(general + mine * 4)
+                item = award(honour, person_units[i], person_id=person_pks[i])
+            if item is not None:
+                batch.append(item)
+        with transaction.atomic():
+            created = Award.objects.bulk_create(batch)
+            Award.categories.through.objects.bulk_create(
+                Award.categories.through(award_id=a.pk, category_id=c)
+                for a in created
+                if rng.random() < 0.33
+                for c in rng.sample(categories, rng.randrange(1, 3))
+            )
+        made += len(batch)
+    return made
+
+
+# --- 1. Search ---------------------------------------------------------------------------------
+
+CLASSES = {
+    "rare": "rare name (one person of that name)",
+    "common": "common name (王伟/张伟)",
+    "2char": "2-character name",
+    "3char": "3-character name",
+    "pinyin": "full pinyin",
+    "initials": "initials",
+    "employer": "employer fragment",
+}
+ICONTAINS_COLUMN = {
+    "rare": "name",
+    "common": "name",
+    "2char": "name",
+    "3char": "name",
+    "employer": "employer__name",
+}  # pinyin and initials: no column holds them, so there is nothing to icontains
+
+
+def query_samples(rng: random.Random, names: Names, district: OrgUnit) -> dict[str, list[str]]:
+    """SAMPLES queries of each class, drawn from the district's people (so by frequency)."""
+    in_scope = Person.objects.filter(
+        org_unit__path__gte=district.path, org_unit__path__lt=path_next(district.path)
+    )
+    pks = list(in_scope.values_list("pk", flat=True))
+    drawn = rng.sample(pks, min(len(pks), 20_000))
+    people = [
+        row
+        for start in range(0, len(drawn), 2000)
+        for row in Person.objects.filter(pk__in=drawn[start : start + 2000]).values_list(
+            "name", "employer__name"
+        )
+    ]
+    rng.shuffle(people)
+    by_length = [n for n, _ in people]
+    pools = {
+        "rare": [n for n in by_length if names.counts[n] == 1],
+        "common": [n for n in by_length if n in COMMON_NAMES],
+        "2char": [n for n in by_length if len(n) == 2],
+        "3char": [n for n in by_length if len(n) == 3],
+        "pinyin": ["".join(syllables(n)) for n in by_length],
+        "initials": [initials(n) for n in by_length if len(n) >= 2],
+        "employer": [fragment(rng, e) for _, e in people if e],
+    }
+    samples = {}
+    for name, pool in pools.items():
+        if not pool:
+            raise RuntimeError(f"no {name} queries among the district's people")
+        samples[name] = [pool[i % len(pool)] for i in range(SAMPLES)]
+    return samples
+
+
+def syllables(name: str) -> list[str]:
+    """The usual reading of ``name`` (the surname table's, then pypinyin's), as typed."""
+    return re.split(r"[0 ]", sort_key(name))
+
+
+def initials(name: str) -> str:
+    return "".join(s[0] for s in syllables(name))
+
+
+def fragment(rng: random.Random, employer: str) -> str:
+    """What a user types of an employer: 2-4 characters of its distinctive part."""
+    body = employer.removeprefix("北京")
+    for kind in EMPLOYER_KINDS:
+        body = body.removesuffix(kind)
+    length = min(len(body), rng.choice((2, 2, 3, 4)))
+    start = rng.randrange(len(body) - length + 1)
+    return body[start : start + length]
+
+
+def searches(
+    scale: Scale,
+    rng: random.Random,
+    names: Names,
+    staff,
+    city_staff,
+    district: OrgUnit,
+) -> Iterator[str]:
+    samples = query_samples(rng, names, district)
+    for name, queries in samples.items():
+        yield from search_class(scale, name, queries, staff, city_staff)
+
+
+class Cycle:
+    """The query of the current rep: the first side of each rep moves on to the next."""
+
+    def __init__(self, queries: list[str]):
+        self.queries = queries
+        self.i = -1
+
+    def next(self) -> str:
+        self.i += 1
+        return self.current
+
+    @property
+    def current(self) -> str:
+        return self.queries[self.i % len(self.queries)]
+
+
+def search_class(scale: Scale, name: str, queries: list[str], staff, city_staff) -> Iterator[str]:
+    def search(actor, query: str):
+        access.forget(actor)  # a request reads the actor's posts afresh
+        return person_search(actor=actor, filters=PersonFilters(query=query))
+
+    def first_page(actor, query: str) -> tuple[list[int], int]:
+        page = page_of(search(actor, query), 1)  # as the staff page and the API do
+        return [p.pk for p in page], page.paginator.count
+
+    # Untimed: each query's first page (for the pk side) and its count.
+    found = {q: first_page(staff, q) for q in dict.fromkeys(queries)}
+    empty = sorted(q for q, (ids, _) in found.items() if not ids)
+    if empty:
+        note(f"BUG? {name}: no result for queries drawn from the district's people: {empty}")
+    counts = sorted(count for _, count in found.values())
+    note(
+        f"{CLASSES[name]}: {len(found)} distinct of {len(queries)} drawn, e.g. "
+        f"{', '.join(list(found)[:6])}; in-scope hits median {counts[len(counts) // 2]}, "
+        f"max {counts[-1]}"
+    )
+
+    cycle = Cycle(queries)
+
+    def page() -> None:
+        first_page(staff, cycle.next())
+
+    def rows() -> None:
+        list(search(staff, cycle.current)[:PAGE_SIZE])
+
+    def by_pk() -> None:
+        list(Person.objects.filter(pk__in=found[cycle.current][0]))
+
+    times = interleaved({"page": page, "rows": rows, "pk": by_pk}, scale.reps, warmup=10)
+    page_p95, rows_p95, pk_p95 = (p95(times[s]) for s in ("page", "rows", "pk"))
+    note(
+        f"  district staff, p95 of {scale.reps}: page with count {page_p95 * 1000:.2f} ms, "
+        f"rows only {rows_p95 * 1000:.2f} ms, same page by pk {pk_p95 * 1000:.2f} ms"
+    )
+    yield figure(
+        f"registry.search_{name}_p95",
+        page_p95 * 1000,
+        "ms",
+        "ratio_to_pk",
+        page_p95 / pk_p95,
+        SEARCH_TARGET,
+    )
+    yield figure(
+        f"registry.search_{name}_rows_p95",
+        rows_p95 * 1000,
+        "ms",
+        "ratio_to_pk",
+        rows_p95 / pk_p95,
+        SEARCH_TARGET,
+    )
+
+    # City staff: the same queries over everyone.
+    city_found = {q: first_page(city_staff, q)[0] for q in found}
+
+    def city_page() -> None:
+        first_page(city_staff, cycle.next())
+
+    def city_pk() -> None:
+        list(Person.objects.filter(pk__in=city_found[cycle.current]))
+
+    times = interleaved({"page": city_page, "pk": city_pk}, scale.city_reps, warmup=5)
+    page_p95, pk_p95 = p95(times["page"]), p95(times["pk"])
+    note(
+        f"  city staff, p95 of {scale.city_reps}: page with count {page_p95 * 1000:.2f} ms, "
+        f"same page by pk {pk_p95 * 1000:.2f} ms"
+    )
+    yield figure(
+        f"registry.search_{name}_city_p95",
+        page_p95 * 1000,
+        "ms",
+        "ratio_to_pk",
+        page_p95 / pk_p95,
+        SEARCH_TARGET,
+    )
+
+    column = ICONTAINS_COLUMN.get(name)
+    if column is None:
+        note(f"  {name}: no column holds it, so no icontains to compare with")
+        return
+
+    def scan(query: str):
+        access.forget(staff)
+        qs = access.restrict(
+            Person.objects.select_related("org_unit", "employer", "trade"),
+            staff,
+            "registry.view",
+            self_via="user",
+        )
+        qs = qs.filter(merged_into__isnull=True, **{f"{column}__icontains": query})
+        return qs.order_by("name_sort", "pk")[:PAGE_SIZE]
+
+    def searched() -> None:
+        list(search(staff, cycle.next())[:PAGE_SIZE])
+
+    def scanned() -> None:
+        list(scan(cycle.current))
+
+    check_superset(name, found, scan, search, staff)
+    times = interleaved({"search": searched, "icontains": scanned}, scale.icontains_reps, warmup=2)
+    search_p95, scan_p95 = p95(times["search"]), p95(times["icontains"])
+    note(
+        f"  rows only, p95 of {scale.icontains_reps}: search {search_p95 * 1000:.2f} ms, "
+        f"{column}__icontains (same scope, order and page) {scan_p95 * 1000:.1f} ms"
+    )
+    yield figure(
+        f"registry.search_{name}_icontains_p95",
+        scan_p95 * 1000,
+        "ms",
+        "ratio_search_to_icontains",
+        search_p95 / scan_p95,
+        ICONTAINS_TARGET,
+    )
+
+
+def check_superset(name: str, found: dict, scan: Callable, search: Callable, staff) -> None:
+    """Search finds everything icontains finds (it also matches the employer for Chinese)."""
+    for query in list(found)[:5]:
+        scanned = {p.pk for p in scan(query)}
+        ids = set(search(staff, query).filter(pk__in=scanned).values_list("pk", flat=True))
+        if scanned - ids:
+            note(f"BUG? {name} {query!r}: icontains finds {sorted(scanned - ids)[:5]}, search not")
+
+
+# --- 2. Excel ----------------------------------------------------------------------------------
+
+
+def excel(scale: Scale, rng: random.Random, admin, district: OrgUnit) -> Iterator[str]:
+    path = Path(__file__).resolve().parent.parent / "src/gonghui/registry/excel.py"
+    if not path.exists():
+        note("registry.excel does not exist yet: no import or export figures")
+        return
+    yield from excel_import(scale, rng, admin)
+    yield from excel_export(admin, district)
+
+
+def workbook(rng: random.Random, rows: int, run: int) -> bytes:
+    from gonghui.common.pii import id_check_digit
+    from gonghui.registry.excel import COLUMNS
+
+    units = list(OrgUnit.objects.filter(level=OrgUnit.Level.GRASSROOTS).values_list("code"))
+    honours = list(
+        Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL)
+        .exclude(level=Honour.Level.DISTRICT)
+        .filter(prerequisites__isnull=True)
+        .values_list("name", "first_year")
+    )
+    names = Names(rng)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("人员与荣誉")
+    sheet.append(list(COLUMNS.values()))
+    for n in range(rows):
+        birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)  # 840 dates in turn
+        body = f"12010{run % 6 + 1}{birth:%Y%m%d}{n // 840:03d}"  # (date, sequence) unique
+        honour, first = rng.choice(honours)
+        values = {
+            "name": names.draw(),
+            "gender": "男" if n // 840 % 2 else "女",  # the sequence's parity
+            "birth_date": birth.isoformat(),
+            "id_number": body + id_check_digit(body),
+            "phone": f"13{n:09d}",
+            "org_unit": rng.choice(units)[0],
+            "honour": honour,
+            "year": str(rng.randrange(max(first, 1990), 2026)),
+            "deeds": "长期扎根一线，攻克多项技术难题。",
+        }
+        sheet.append([values.get(key, "") for key in COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def excel_import(scale: Scale, rng: random.Random, admin) -> Iterator[str]:
+    from gonghui.registry.excel import registry_import
+
+    start = time.perf_counter()
+    files = [workbook(rng, scale.import_rows, run) for run in range(scale.import_reps)]
+    note(
+        f"import: {scale.import_reps} workbooks of {scale.import_rows} new people with an "
+        f"award each, {len(files[0]) / 1e6:.1f} MB, made in {time.perf_counter() - start:.1f} s"
+    )
+    turn = Cycle(list(range(len(files))))
+
+    def read() -> None:
+        data = files[turn.next()]
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        list(book.worksheets[0].iter_rows(values_only=True))
+        book.close()
+
+    def imported() -> None:
+        result = registry_import(actor=admin, data=files[turn.current], filename="bench.xlsx")
+        if result.people_created != scale.import_rows:
+            raise RuntimeError(f"import: {result.summary()}")
+
+    times = interleaved({"read": read, "import": imported}, scale.import_reps, reset=gc.collect)
+    read_s, import_s = min(times["read"]), min(times["import"])  # each file once: the best
+    note(
+        f"import: best of {scale.import_reps}: import {import_s:.1f} s "
+        f"({scale.import_rows / import_s:.0f} rows/s), openpyxl read alone {read_s:.2f} s; "
+        f"all: import {[round(t, 1) for t in times['import']]}, "
+        f"read {[round(t, 2) for t in times['read']]}"
+    )
+    yield figure(
+        "registry.import", import_s, "s", "ratio_to_read", import_s / read_s, IMPORT_TARGET
+    )
+
+
+def excel_export(admin, district: OrgUnit) -> Iterator[str]:
+    from gonghui.registry.excel import registry_export
+
+    def peak(filters: PersonFilters) -> tuple[int, float, int]:
+        gc.collect()
+        with tempfile.TemporaryFile() as out:
+            tracemalloc.start()
+            start = time.perf_counter()
+            rows = registry_export(actor=admin, out=out, filters=filters)
+            elapsed = time.perf_counter() - start
+            _, top = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        return rows, elapsed, top
+
+    sides = {"district": PersonFilters(org_unit=district.pk), "city": PersonFilters()}
+    result = {}
+    for side in ("district", "city"):
+        rows, elapsed, top = peak(sides[side])
+        note(
+            f"export {side}: {rows} rows in {elapsed:.1f} s (under tracemalloc), "
+            f"peak {top / 1e6:.1f} MB"
+        )
+        result[side] = (rows, top)
+    (small_rows, small), (large_rows, large) = result["district"], result["city"]
+    yield figure(
+        "registry.export_peak",
+        large / 1e6,
+        "MB",
+        f"ratio_{large_rows}_to_{small_rows}_rows",
+        large / small,
+        EXPORT_TARGET,
+    )
