@@ -1,10 +1,16 @@
 """Starting jobs and reporting their progress."""
 
+from dataclasses import asdict
+
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.imports import ImportRejected
 from gonghui.jobs.models import Job
 from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
 
 
 def job_start(*, actor, kind: str, title: str, org_unit, data: bytes, filename: str, task) -> Job:
@@ -14,6 +20,54 @@ def job_start(*, actor, kind: str, title: str, org_unit, data: bytes, filename: 
     job.save()
     transaction.on_commit(lambda: task.enqueue(job.pk, filename))
     return job
+
+
+def import_start(
+    *,
+    actor,
+    perm: str,
+    kind: str,
+    title: str,
+    data: bytes,
+    filename: str,
+    suffixes: tuple[str, ...],
+    task,
+) -> Job:
+    """Queue a file import as a job at the importer's first post holding ``perm``."""
+    home = next((g for g in access.grants(actor) if perm in g.permissions), None)
+    if home is None:
+        raise NotFound()
+    if not filename.lower().endswith(suffixes):
+        raise ValidationFailed({"file": "只接受 " + "、".join(suffixes) + " 文件"})
+    return job_start(
+        actor=actor,
+        kind=kind,
+        title=title,
+        org_unit=OrgUnit.objects.get(pk=home.unit_id),
+        data=data,
+        filename=filename,
+        task=task,
+    )
+
+
+def run_import(job_id: int, filename: str, importer) -> None:
+    """A task's body: ``importer(actor=, data=, filename=, progress=)`` on the job's file,
+    returning the summary to show; a rejected file ends the job failed, with every bad cell."""
+    job = Job.objects.get(pk=job_id)
+    actor = get_user_model().objects.get(pk=job.created_by_id)
+    with job.input_file.open("rb") as fh:
+        data = fh.read()
+    try:
+        summary = importer(
+            actor=actor,
+            data=data,
+            filename=filename,
+            progress=lambda done, total: job_progress(job_id, done, total),
+        )
+    except ImportRejected as exc:
+        job_finish(job_id, ok=False, message=str(exc), errors=[asdict(e) for e in exc.errors])
+        return
+    job_finish(job_id, ok=True, message=summary)
 
 
 def job_progress(job_id: int, done: int, total: int) -> None:

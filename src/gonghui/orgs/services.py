@@ -256,20 +256,16 @@ def token_revoke(*, actor, token_id: int) -> None:
 
 def tree_import_start(*, actor, data: bytes, filename: str):
     """Queue a tree import as a background job; the job belongs to the importer's post."""
-    from gonghui.jobs.services import job_start
+    from gonghui.jobs.services import import_start
     from gonghui.orgs.tasks import tree_import_task
 
-    home = next((g for g in access.grants(actor) if "orgs.import" in g.permissions), None)
-    if home is None:
-        raise NotFound()
-    if not filename.lower().endswith((".xlsx", ".csv")):
-        raise ValidationFailed({"file": "只接受 .xlsx 或 .csv 文件"})
-    return job_start(
+    return import_start(
         actor=actor,
+        perm="orgs.import",
         kind="orgs.import",
         title=f"导入组织树：{filename}",
-        org_unit=OrgUnit.objects.get(pk=home.unit_id),
         data=data,
         filename=filename,
+        suffixes=(".xlsx", ".csv"),
         task=tree_import_task,
     )

@@ -1,30 +1,15 @@
 """Background work of the org tree, run by ``gonghui worker`` (django-tasks, database queue)."""
 
-from dataclasses import asdict
-
-from django.contrib.auth import get_user_model
 from django_tasks import task
 
-from gonghui.jobs.models import Job
-from gonghui.jobs.services import job_finish, job_progress
-from gonghui.orgs.treeimport import ImportRejected, tree_import
+from gonghui.jobs.services import run_import
+from gonghui.orgs.treeimport import tree_import
+
+
+def _import(**kwargs) -> str:
+    return f"已导入 {tree_import(**kwargs)} 个组织"
 
 
 @task()
-def tree_import_task(job_id: int, filename: str) -> int:
-    job = Job.objects.get(pk=job_id)
-    actor = get_user_model().objects.get(pk=job.created_by_id)
-    with job.input_file.open("rb") as fh:
-        data = fh.read()
-    try:
-        created = tree_import(
-            actor=actor,
-            data=data,
-            filename=filename,
-            progress=lambda done, total: job_progress(job_id, done, total),
-        )
-    except ImportRejected as exc:
-        job_finish(job_id, ok=False, message=str(exc), errors=[asdict(e) for e in exc.errors])
-        return 0
-    job_finish(job_id, ok=True, message=f"已导入 {created} 个组织")
-    return created
+def tree_import_task(job_id: int, filename: str) -> None:
+    run_import(job_id, filename, _import)

@@ -8,19 +8,17 @@ the file, or already in the platform (then within the importer's scope).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import openpyxl
 from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import record
 from gonghui.common.errors import ValidationFailed
+from gonghui.common.imports import ImportRejected, RowError, read_rows
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
@@ -30,35 +28,6 @@ LEVEL_BY_LABEL = {label: value for value, label in OrgUnit.Level.choices} | {
     value: value for value in OrgUnit.Level.values
 }
 BATCH = 3000  # rows per INSERT: 27,000 parameters, under SQLite's default 32,766
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    value: str
-    reason: str
-
-
-class ImportRejected(Exception):
-    """The file was refused as a whole; ``errors`` lists every bad cell."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} 处错误，文件未导入")
-        self.errors = errors
-
-
-def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, tuple]]:
-    """(row number as the office sees it, cell values) for each data row after the header."""
-    if filename.lower().endswith(".xlsx"):
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-    elif filename.lower().endswith(".csv"):
-        text = data.decode("utf-8-sig") if not data.startswith(b"\xff\xfe") else data.decode()
-        rows = csv.reader(io.StringIO(text))
-    else:
-        raise ImportRejected([RowError(0, "文件", filename, "只接受 .xlsx 或 .csv 文件")])
-    yield from enumerate(rows, start=1)
 
 
 def _cell(value) -> str:

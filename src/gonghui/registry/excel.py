@@ -39,9 +39,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from gonghui.audit.services import record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
+from gonghui.common.imports import ImportRejected, RowError, read_rows
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.treeimport import ImportRejected, RowError, read_rows
 from gonghui.people import search
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.people.services import clean_person, person_update

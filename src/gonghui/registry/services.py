@@ -12,7 +12,7 @@ from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc
 
 from gonghui.audit.services import diff, record
-from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.common.fields import blind_index_for
 from gonghui.files.services import attachment_add, sniff
 from gonghui.orgs import access
@@ -453,20 +453,16 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
 
 def registry_import_start(*, actor, data: bytes, filename: str):
     """Queue a registry workbook import as a background job at the importer's post."""
-    from gonghui.jobs.services import job_start
+    from gonghui.jobs.services import import_start
     from gonghui.registry.tasks import registry_import_task
 
-    home = next((g for g in access.grants(actor) if "registry.change" in g.permissions), None)
-    if home is None:
-        raise NotFound()
-    if not filename.lower().endswith(".xlsx"):
-        raise ValidationFailed({"file": "只接受 Excel（.xlsx）文件，请使用下载的模板"})
-    return job_start(
+    return import_start(
         actor=actor,
+        perm="registry.change",
         kind="registry.import",
         title=f"导入档案：{filename}",
-        org_unit=OrgUnit.objects.get(pk=home.unit_id),
         data=data,
         filename=filename,
+        suffixes=(".xlsx",),
         task=registry_import_task,
     )

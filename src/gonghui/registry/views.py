@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
-from gonghui.orgs.treeimport import RowError
 from gonghui.people.services import PUBLIC_CHOICES_LABELS
 from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
