@@ -44,12 +44,10 @@ def normalize_id_number(raw: str, *, field: str = "id_number") -> str:
         raise ValidationFailed({field: f"身份证号中的出生日期 {birth.isoformat()} 不合理"})
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationFailed({field: "身份证号校验位错误"})
-    try:
-        ric.validate(value)
-    except stdnum_exc.InvalidComponent:
+    try:  # format, birth date and check digit are checked above; the region remains
+        ric.get_birth_place(value)
+    except stdnum_exc.ValidationError:
         raise ValidationFailed({field: f"身份证号地区码 {value[:6]} 不存在"}) from None
-    except stdnum_exc.ValidationError as exc:
-        raise ValidationFailed({field: f"身份证号无效：{exc.message}"}) from None
     return value
 
 
