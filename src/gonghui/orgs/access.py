@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from gonghui.common.errors import Forbidden, NotFound
-from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_next
+from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_contains, path_next
 
 NOTHING = Q(pk__in=[])
 
@@ -35,7 +35,7 @@ class Grant:
 
     def covers(self, unit: OrgUnit) -> bool:
         if self.scope == Post.Scope.SUBTREE:
-            return self.path <= unit.path < path_next(self.path)
+            return path_contains(self.path, unit.path)
         if self.scope == Post.Scope.NODE:
             return unit.pk == self.unit_id
         return False
@@ -97,12 +97,21 @@ def scope_q(actor, perm: str, *, via: str = "org_unit", self_via: str | None = N
         if perm not in g.permissions:
             continue
         if g.scope == Post.Scope.SUBTREE:
-            q |= Q(**{f"{prefix}path__gte": g.path, f"{prefix}path__lt": path_next(g.path)})
+            q |= _range(g.path, prefix)
         elif g.scope == Post.Scope.NODE:
             q |= Q(**{f"{prefix}pk" if not via else f"{via}_id": g.unit_id})
         elif self_via:
             q |= Q(**{self_via: actor.pk})
     return q
+
+
+def _range(path: str, prefix: str) -> Q:
+    return Q(**{f"{prefix}path__gte": path, f"{prefix}path__lt": path_next(path)})
+
+
+def subtree_q(root: OrgUnit, *, via: str = "") -> Q:
+    """Rows at ``root`` or below it (a filter, not a permission): one index range."""
+    return _range(root.path, f"{via}__" if via else "")
 
 
 def restrict(qs: QuerySet, actor, perm: str, **kwargs) -> QuerySet:

@@ -19,6 +19,11 @@ def path_next(path: str) -> str:
     return str(int(path) + 1).zfill(len(path))
 
 
+def path_contains(root: str, path: str) -> bool:
+    """Whether ``path`` is ``root`` or below it."""
+    return root <= path < path_next(root)
+
+
 def segment(n: int) -> str:
     if not 0 < n < 10**SEGMENT - 1:
         raise ValueError(f"child number {n} out of range")
@@ -65,9 +70,9 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def path_end(self) -> str:
-        return path_next(self.path)
+    def contains(self, unit: "OrgUnit") -> bool:
+        """Whether ``unit`` is this node or one of its descendants."""
+        return path_contains(self.path, unit.path)
 
 
 class Role(models.Model):

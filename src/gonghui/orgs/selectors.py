@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT, OrgUnit, path_next
+from gonghui.orgs.models import SEGMENT, OrgUnit
 
 UNIT_SORTS = {
     "path": "path",
@@ -22,7 +22,7 @@ def unit_list(
     """Units the actor may see; ``root`` limits to its subtree (one path range)."""
     qs = access.visible_units(actor).select_related("parent")
     if root is not None:
-        qs = qs.filter(path__gte=root.path, path__lt=path_next(root.path))
+        qs = qs.filter(access.subtree_q(root))
     if query:
         query = query.strip()[:60]
         qs = qs.filter(name__contains=query) | qs.filter(code=query)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.orgs import access
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, path_next, segment
+from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, segment
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -139,14 +139,14 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         raise ValidationFailed({"parent": "市总工会不能移动"})
     grant = access.require_at(actor, "orgs.change", unit, view_perm="orgs.view")
     access.require_move(actor, "orgs.change", unit, new_parent)
-    if unit.path <= new_parent.path < unit.path_end:
+    if unit.contains(new_parent):
         raise ValidationFailed({"parent": "不能移到自身或其下级组织之下"})
     check_placement(unit.level, new_parent.level)
     before = _snapshot(unit)
     old_path, depth_delta = unit.path, new_parent.depth + 1 - unit.depth
     new_path = new_parent.path + segment(_claim_segments(new_parent, 1))
     # One UPDATE re-roots the subtree: new prefix + the old path's tail.
-    OrgUnit.objects.filter(path__gte=old_path, path__lt=path_next(old_path)).update(
+    OrgUnit.objects.filter(access.subtree_q(unit)).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_delta,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, path_next
+from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Award, Honour
@@ -48,7 +48,7 @@ def _filtered(qs: QuerySet[Person], f: PersonFilters, *, public: bool) -> QueryS
         unit = OrgUnit.objects.filter(pk=f.org_unit).first()
         if unit is None:
             return qs.none()
-        qs = qs.filter(org_unit__path__gte=unit.path, org_unit__path__lt=path_next(unit.path))
+        qs = qs.filter(access.subtree_q(unit, via="org_unit"))
     if f.trade:
         qs = qs.filter(trade_id=f.trade)
     if f.status:

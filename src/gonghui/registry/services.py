@@ -16,7 +16,7 @@ from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.common.fields import blind_index_for
 from gonghui.files.services import attachment_add, sniff
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, path_next
+from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Award, Category, Honour, Merge
@@ -184,7 +184,7 @@ def check_award(
     if (
         honour.level == Honour.Level.DISTRICT
         and "holder" not in errors
-        and not _within(holder.org_unit, honour.conferring_unit)
+        and not honour.conferring_unit.contains(holder.org_unit)
     ):
         errors["holder"] = (
             f"“{honour.name}”是{honour.conferring_unit.name}的称号，只能授予本区人员或集体"
@@ -204,10 +204,6 @@ def check_award(
         if not held.exists():
             names = "、".join(h.name for h in required)
             raise ValidationFailed({"honour": f"获得“{honour.name}”须先获得以下荣誉之一：{names}"})
-
-
-def _within(unit: OrgUnit, root: OrgUnit) -> bool:
-    return root.path <= unit.path < path_next(root.path)
 
 
 def _holder_unit(person: Person | None, unit: Unit | None) -> OrgUnit:

@@ -270,9 +270,10 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
     for honour in individual:
         if honour.prerequisites.exists():
             continue  # national titles follow a city one: given below to holders of it
-        root = honour.conferring_unit.path
         candidates = [
-            p for p in honoured if honour.level != "district" or p.org_unit.path.startswith(root)
+            p
+            for p in honoured
+            if honour.level != "district" or honour.conferring_unit.contains(p.org_unit)
         ]
         for person in rng.sample(candidates, min(20, len(candidates))):
             year = rng.randrange(max(honour.first_year, 1990), 2026)
