@@ -46,7 +46,7 @@ from gonghui.people import search
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.people.services import clean_person, person_update
 from gonghui.registry.models import Award, Category, Honour
-from gonghui.registry.selectors import PersonFilters, person_search
+from gonghui.registry.selectors import PersonFilters, matching_awards, person_search
 from gonghui.registry.services import award_rule_errors, award_update, clean_credit_code
 
 __all__ = [
@@ -1084,15 +1084,7 @@ WIDTHS = {i: {"id_number": 22, "deeds": 40}.get(k, 14) for i, k in enumerate(COL
 
 
 def _award_scope(filters: PersonFilters):
-    awards = Award.objects.filter(status=Award.Status.ACTIVE)
-    if filters.honour:
-        awards = awards.filter(honour_id=filters.honour)
-    if filters.year_from:
-        awards = awards.filter(year__gte=filters.year_from)
-    if filters.year_to:
-        awards = awards.filter(year__lte=filters.year_to)
-    if filters.category:
-        awards = awards.filter(categories__id=filters.category)
+    awards = matching_awards(filters)
     return (
         awards.select_related("honour")
         .prefetch_related("categories")

@@ -27,8 +27,9 @@ class PersonFilters:
     status: str = ""
 
 
-def _award_filter(f: PersonFilters):
-    awards = Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE)
+def matching_awards(f: PersonFilters) -> QuerySet[Award]:
+    """Active awards meeting the filters' honour, year range and category."""
+    awards = Award.objects.filter(status=Award.Status.ACTIVE)
     if f.honour:
         awards = awards.filter(honour_id=f.honour)
     if f.year_from:
@@ -37,13 +38,13 @@ def _award_filter(f: PersonFilters):
         awards = awards.filter(year__lte=f.year_to)
     if f.category:
         awards = awards.filter(categories__id=f.category)
-    return Exists(awards)
+    return awards
 
 
 def _filtered(qs: QuerySet[Person], f: PersonFilters, *, public: bool) -> QuerySet[Person]:
     qs = qs.filter(merged_into__isnull=True)
     if f.honour or f.year_from or f.year_to or f.category:
-        qs = qs.filter(_award_filter(f))
+        qs = qs.filter(Exists(matching_awards(f).filter(person=OuterRef("pk"))))
     if f.org_unit:
         unit = OrgUnit.objects.filter(pk=f.org_unit).first()
         if unit is None:
