@@ -1,12 +1,14 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
 import io
+import mimetypes
 import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -235,11 +237,8 @@ def statistics(request):
     if form.is_valid():
         share = stats.category_share(awards_qs=awards, **form.cleaned_data)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            stats.stats_workbook(tables=tables, shares=[share] if share else ()), content_type=XLSX
-        )
-        response["Content-Disposition"] = content_disposition("荣誉统计.xlsx")
-        return response
+        workbook = stats.stats_workbook(tables=tables, shares=[share] if share else ())
+        return _download(workbook, "荣誉统计.xlsx")
     charts = [
         {
             "id": f"chart-{t.code}",
@@ -271,11 +270,7 @@ def dictionary(request):
     if form.cleaned_data["format"] == "docx":
         out = io.BytesIO()
         dictionary_book.write_docx(honour=honour, out=out, entries=entries)
-        response = HttpResponse(out.getvalue(), content_type=DOCX)
-        response["Content-Disposition"] = content_disposition(
-            f"{dictionary_book.title_of(honour)}.docx"
-        )
-        return response
+        return _download(out.getvalue(), f"{dictionary_book.title_of(honour)}.docx")
     return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
 
 
@@ -305,7 +300,7 @@ def import_page(request):
 def template_download(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    return _download(excel.template_workbook(), XLSX, "劳模工匠档案导入模板.xlsx")
+    return _download(excel.template_workbook(), "劳模工匠档案导入模板.xlsx")
 
 
 @login_required
@@ -315,7 +310,7 @@ def error_report(request, pk):
     if not job.errors:
         raise NotFound()
     rows = [RowError(**e) for e in job.errors]
-    return _download(excel.error_report(rows), XLSX, "导入错误报告.xlsx")
+    return _download(excel.error_report(rows), "导入错误报告.xlsx")
 
 
 @login_required
@@ -331,23 +326,14 @@ def export(request):
     out = tempfile.TemporaryFile()  # noqa: SIM115
     excel.registry_export(actor=request.user, out=out, filters=filters)
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx", content_type=XLSX)
+    return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx")
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(filename)
+def _download(content: bytes, filename: str) -> HttpResponse:
+    """A generated file as an attachment (Django encodes the Chinese name)."""
+    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def content_disposition(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 # --- The public honour wall (no login) -------------------------------------------------------
