@@ -193,10 +193,7 @@ class UnitPage(Schema):
 
 @router.get("/units", response=UnitPage, summary="单位与集体（本人数据范围内）")
 def unit_list(request, q: str = "", page: int = 1):
-    qs = selectors.unit_list(actor=request.user)
-    if q.strip():
-        qs = qs.filter(name__contains=q.strip()[:60])
-    return page_dict(qs, page)
+    return page_dict(selectors.unit_list(actor=request.user, query=q), page)
 
 
 @router.post("/units", response={201: UnitOut}, summary="登记单位或集体")

@@ -104,8 +104,11 @@ def award_list(*, actor) -> QuerySet[Award]:
     return Award.objects.filter(scope).select_related("honour", "person", "unit")
 
 
-def unit_list(*, actor) -> QuerySet[Unit]:
-    return access.restrict(Unit.objects.all(), actor, "registry.view").order_by("name", "pk")
+def unit_list(*, actor, query: str = "") -> QuerySet[Unit]:
+    qs = access.restrict(Unit.objects.select_related("org_unit"), actor, "registry.view")
+    if query.strip():
+        qs = qs.filter(name__contains=query.strip()[:60])
+    return qs.order_by("name", "pk")
 
 
 def honour_list() -> QuerySet[Honour]:

@@ -174,20 +174,14 @@ def honours(request):
     """The catalogue; staff holding ``registry.catalogue`` add honours of their level."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    can_add = access.can(request.user, "registry.catalogue")
-    form = forms.HonourForm(request.POST or None, actor=request.user) if can_add else None
-    if request.method == "POST":
-        if form is None:
-            raise NotFound()
-        if form.is_valid():
-            try:
-                honour = services.honour_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, f"已将“{honour.name}”加入荣誉目录")
-                return redirect("registry:honours")
-    return render(
+    form, done = _add_form(
+        request,
+        "registry.catalogue",
+        forms.HonourForm,
+        services.honour_create,
+        "已将“{}”加入荣誉目录",
+    )
+    return done or render(
         request, "registry/honours.html", {"honours": selectors.honour_list(), "form": form}
     )
 
@@ -198,28 +192,35 @@ def units(request):
     """Units and collectives (employers, teams) in scope, with a form to register one."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    can_add = access.can(request.user, "registry.change")
-    form = forms.UnitForm(request.POST or None, actor=request.user) if can_add else None
-    if request.method == "POST":
-        if form is None:
-            raise NotFound()
-        if form.is_valid():
-            try:
-                unit = services.unit_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, f"已登记 {unit.name}")
-                return redirect("registry:units")
-    query = request.GET.get("q", "").strip()[:60]
-    qs = selectors.unit_list(actor=request.user).select_related("org_unit")
-    if query:
-        qs = qs.filter(name__contains=query)
-    return render(
-        request,
-        "registry/units.html",
-        {"page": page_of(qs, request.GET.get("page")), "form": form, "q": query},
+    form, done = _add_form(
+        request, "registry.change", forms.UnitForm, services.unit_create, "已登记 {}"
     )
+    query = request.GET.get("q", "").strip()[:60]
+    page = page_of(selectors.unit_list(actor=request.user, query=query), request.GET.get("page"))
+    return done or render(request, "registry/units.html", {"page": page, "form": form, "q": query})
+
+
+def _add_form(request, perm: str, form_class, create, message: str):
+    """A list page's "add" form, offered to holders of ``perm``: (form, redirect when the
+    record was created). Errors go next to the fields."""
+    form = (
+        form_class(request.POST or None, actor=request.user)
+        if access.can(request.user, perm)
+        else None
+    )
+    if request.method != "POST":
+        return form, None
+    if form is None:
+        raise NotFound()
+    if form.is_valid():
+        try:
+            created = create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, message.format(created.name))
+            return form, redirect(request.path)
+    return form, None
 
 
 @login_required
