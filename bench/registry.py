@@ -24,7 +24,7 @@ from bisect import bisect
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import accumulate
 from pathlib import Path
 
@@ -37,9 +37,8 @@ from measure import figure, interleaved, note, p95
 from gonghui.common.pagination import PAGE_SIZE, page_of
 from gonghui.common.pinyin import sort_key
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, Post, Role, path_next
-from gonghui.people import search
-from gonghui.people.models import Membership, Person, SearchKey, Unit
+from gonghui.orgs.models import OrgUnit, Post, Role
+from gonghui.people.models import Person, SearchKey, Unit
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.selectors import PersonFilters, person_search
 from gonghui.web import demo
@@ -324,58 +323,17 @@ def build(scale: Scale, rng: random.Random, fake: Faker) -> Names:
     return names
 
 
-def build_people(gen: BenchPeople, grassroots: list[OrgUnit], count: int, batch: int = 5000) -> int:
-    """``demo.build_people``, with the search keys of ``search.person_keys`` inserted by one
-    ``executemany`` a batch instead of ``index_people``'s ``bulk_create`` of model instances:
-    at 1,000,000 people (~19 keys each) building SearchKey objects and compiling their INSERTs
-    took ~70% of the build and SQLite ran under 1,000 people/s."""
-    table = SearchKey._meta.db_table
-    columns = ", ".join(SearchKey._meta.get_field(f).column for f in ("person", "key", "public"))
-    insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"
-    spent = Counter()
-    made, last = 0, time.perf_counter()
+def build_people(gen: BenchPeople, grassroots: list[OrgUnit], count: int) -> int:
+    """The demo's bulk path (people, memberships and search keys), with a rate on stderr."""
+    start, reported = time.perf_counter(), [0]
 
-    def lap(stage: str) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        spent[stage] += now - last
-        last = now
+    def progress(n: int) -> None:
+        reported[0] += n
+        if reported[0] % max(count // 10, 5000) < n:
+            rate = reported[0] / (time.perf_counter() - start)
+            note(f"  people: {reported[0]} ({rate:.0f}/s)")
 
-    while made < count:
-        n = min(batch, count - made)
-        units = [grassroots[(made + i) % len(grassroots)] for i in range(n)]
-        with transaction.atomic():
-            lap("other")
-            people = [gen.person(u) for u in units]
-            lap("generate")
-            people = Person.objects.bulk_create(people)
-            lap("people insert (sort key, encryption, blind index)")
-            rows = [
-                (p.pk, key, False)
-                for p in people
-                for key in sorted(search.person_keys(p, public=False))
-            ]
-            lap("keys (pypinyin)")
-            with connection.cursor() as cursor:
-                cursor.executemany(insert, rows)
-            lap("keys insert")
-            Membership.objects.bulk_create(
-                Membership(
-                    person=p,
-                    org_unit=p.org_unit,
-                    joined_on=date(2000, 1, 1) + timedelta(days=gen.rng.randrange(9000)),
-                )
-                for p in people
-            )
-            lap("memberships insert")
-        made += n
-        if made % max(count // 10, batch) < n:
-            total = sum(spent.values())
-            note(
-                f"  people: {made} ({made / total:.0f}/s); "
-                + ", ".join(f"{k} {v:.0f} s" for k, v in spent.items())
-            )
-    return made
+    return demo.build_people(gen, grassroots, count, progress=progress)
 
 
 def analyze() -> None:
@@ -467,9 +425,7 @@ ICONTAINS_COLUMN = {
 
 def query_samples(rng: random.Random, names: Names, district: OrgUnit) -> dict[str, list[str]]:
     """SAMPLES queries of each class, drawn from the district's people (so by frequency)."""
-    in_scope = Person.objects.filter(
-        org_unit__path__gte=district.path, org_unit__path__lt=path_next(district.path)
-    )
+    in_scope = Person.objects.filter(access.subtree_q(district, via="org_unit"))
     pks = list(in_scope.values_list("pk", flat=True))
     drawn = rng.sample(pks, min(len(pks), 20_000))
     people = [
