@@ -160,7 +160,7 @@ def public_q(*, consent_field: str = "is_public") -> Q:
     return Q(**{consent_field: True})
 
 
-def public_fields(record, allowed: tuple[str, ...]) -> dict:
-    """The fields of ``record`` its owner allowed the public to see, among ``allowed``."""
-    consented = set(getattr(record, "public_fields", None) or [])
-    return {f: getattr(record, f) for f in allowed if f in consented}
+def consented(record, allowed) -> list[str]:
+    """Which of ``allowed`` the record's owner agreed to show the public, in that order."""
+    given = set(getattr(record, "public_fields", None) or [])
+    return [f for f in allowed if f in given]

@@ -9,6 +9,18 @@ from django.db import models
 
 from gonghui.common.fields import BlindIndexField, ProtectedField, SortKeyField
 
+# What a person may consent to show the public (field code -> how the form names it).
+PUBLIC_FIELDS = {
+    "name": "姓名",
+    "gender": "性别",
+    "birth_year": "出生年份",
+    "org_unit": "所属工会",
+    "employer": "工作单位",
+    "trade": "工种",
+    "deeds": "事迹",
+    "portrait": "照片与视频",
+}
+
 
 class Trade(models.Model):
     """A trade (工种) from the maintained catalogue, e.g. 钳工, 数控机床操作工."""

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.people.models import Membership, Person
+from gonghui.people.models import PUBLIC_FIELDS, Membership, Person
 
 PERSON_SORTS = {
     "name": "name",
@@ -34,3 +34,20 @@ def membership_list(*, actor, person: Person) -> QuerySet[Membership]:
     return access.restrict(
         Membership.objects.filter(person=person).select_related("org_unit"), actor, "people.view"
     ).order_by("-joined_on")
+
+
+def public_profile(person: Person) -> dict[str, str]:
+    """What the public may see of ``person``, as displayed: only the fields the person
+    consented to show (``access.public_fields``), each rendered as text ("" when empty)."""
+    shown = access.consented(person, PUBLIC_FIELDS)
+    display = {
+        "name": lambda: person.name,
+        "gender": person.get_gender_display,
+        "birth_year": lambda: f"{person.birth_date.year}年" if person.birth_date else "",
+        "org_unit": lambda: person.org_unit.name,
+        "employer": lambda: person.employer.name if person.employer_id else "",
+        "trade": lambda: person.trade.name if person.trade_id else "",
+        "deeds": lambda: "yes",
+        "portrait": lambda: "yes" if person.portrait_id or person.video_url else "",
+    }
+    return {key: display[key]() for key in shown}

@@ -14,7 +14,7 @@ from gonghui.common.fields import blind_index_for
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
-from gonghui.people.models import Membership, Person, Trade, Unit
+from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, Trade, Unit
 from gonghui.people.selectors import person_list
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
@@ -35,26 +35,6 @@ EDITABLE = (
     "trade",
     "skill_level",
     "status",
-)
-PUBLIC_CHOICES_LABELS = {
-    "name": "姓名",
-    "gender": "性别",
-    "birth_year": "出生年份",
-    "org_unit": "所属工会",
-    "employer": "工作单位",
-    "trade": "工种",
-    "deeds": "事迹",
-    "portrait": "照片与视频",
-}
-PUBLIC_CHOICES = (
-    "name",
-    "gender",
-    "birth_year",
-    "org_unit",
-    "employer",
-    "trade",
-    "deeds",
-    "portrait",
 )
 
 
@@ -99,7 +79,7 @@ def clean_person(data: dict) -> dict:
         errors["birth_date"] = "出生日期不能晚于今天"
     out["is_public"] = bool(data.get("is_public"))
     fields = list(data.get("public_fields") or [])
-    bad = [f for f in fields if f not in PUBLIC_CHOICES]
+    bad = [f for f in fields if f not in PUBLIC_FIELDS]
     if bad:
         errors["public_fields"] = f"不能公开的字段：{', '.join(bad)}"
     out["public_fields"] = fields if out["is_public"] else []

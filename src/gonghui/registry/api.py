@@ -8,8 +8,8 @@ from pydantic import Field
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
+from gonghui.people import selectors as people_selectors
 from gonghui.registry import selectors, services, stats
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
@@ -263,6 +263,5 @@ class WallCardOut(Schema):
 def wall_search(request, q: str = "", honour: int | None = None, page: int = 1):
     qs = selectors.public_search(filters=PersonFilters(query=q, honour=honour))
     return [
-        {"id": p.pk, **access.public_fields(p, ("name", "gender"))}
-        for p in page_dict(qs, page)["items"]
+        {"id": p.pk, **people_selectors.public_profile(p)} for p in page_dict(qs, page)["items"]
     ]

@@ -16,7 +16,8 @@ from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
-from gonghui.people.services import PUBLIC_CHOICES_LABELS
+from gonghui.people import selectors as people_selectors
+from gonghui.people.models import PUBLIC_FIELDS
 from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
@@ -345,19 +346,18 @@ def wall(request):
     filters = form.filters() if request.GET else PersonFilters()
     people = selectors.public_search(filters=filters)
     page = page_of(people.prefetch_related("awards__honour"), request.GET.get("page"))
-    cards = [
-        {
-            "pk": p.pk,
-            "name": p.name if "name" in (p.public_fields or []) else "",
-            "gender": _public_value(p, "gender") if "gender" in (p.public_fields or []) else "",
-            "honours": "；".join(
-                f"{a.year}年 {a.honour.name}"
-                for a in p.awards.all()
-                if a.status == Award.Status.ACTIVE
-            ),
-        }
-        for p in page
-    ]
+    cards = []
+    for p in page:
+        profile = people_selectors.public_profile(p)
+        honours = [a for a in p.awards.all() if a.status == Award.Status.ACTIVE]
+        cards.append(
+            {
+                "pk": p.pk,
+                "name": profile.get("name", ""),
+                "gender": profile.get("gender", ""),
+                "honours": "；".join(f"{a.year}年 {a.honour.name}" for a in honours),
+            }
+        )
     return render(
         request,
         "registry/wall.html",
@@ -369,11 +369,11 @@ def wall_person(request, pk):
     person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
     if person is None:
         raise Http404("记录不存在或未公开")
-    shown = set(person.public_fields or [])
-    profile = {
-        label: value
-        for key, label in PUBLIC_CHOICES_LABELS.items()
-        if key in shown and (value := _public_value(person, key))
+    profile = people_selectors.public_profile(person)
+    facts = {
+        PUBLIC_FIELDS[k]: v
+        for k, v in profile.items()
+        if k not in ("name", "deeds", "portrait") and v
     }
     awards = selectors.awards_of(person).filter(status=Award.Status.ACTIVE)
     return render(
@@ -381,12 +381,12 @@ def wall_person(request, pk):
         "registry/wall_person.html",
         {
             "pk": person.pk,
-            "portrait": "portrait" in shown and person.portrait_id is not None,
-            "video_url": person.video_url if "portrait" in shown else "",
-            "name": person.name if "name" in shown else "（姓名未公开）",
-            "profile": profile,
+            "portrait": "portrait" in profile and person.portrait_id is not None,
+            "video_url": person.video_url if "portrait" in profile else "",
+            "name": profile.get("name") or "（姓名未公开）",
+            "profile": facts,
             "awards": awards,
-            "show_deeds": "deeds" in shown,
+            "show_deeds": "deeds" in profile,
         },
     )
 
@@ -394,21 +394,11 @@ def wall_person(request, pk):
 def wall_portrait(request, pk):
     """A consenting person's portrait, for the public page (nothing else is served here)."""
     person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
-    if person is None or "portrait" not in (person.public_fields or []) or not person.portrait_id:
+    if (
+        person is None
+        or not person.portrait_id
+        or "portrait" not in (people_selectors.public_profile(person))
+    ):
         raise Http404()
     photo = person.portrait
     return FileResponse(photo.file.open("rb"), content_type=photo.mime_type)
-
-
-def _public_value(person, key: str) -> str:
-    if key == "gender":
-        return person.get_gender_display()
-    if key == "birth_year":
-        return f"{person.birth_date.year}年" if person.birth_date else ""
-    if key == "org_unit":
-        return person.org_unit.name
-    if key == "employer":
-        return person.employer.name if person.employer_id else ""
-    if key == "trade":
-        return person.trade.name if person.trade_id else ""
-    return ""

@@ -8,8 +8,8 @@ from gonghui.common import ratelimit
 from gonghui.common.errors import ValidationFailed
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.people.models import Person, Trade, Unit
-from gonghui.people.services import EDITABLE, PUBLIC_CHOICES_LABELS, clean_person
+from gonghui.people.models import PUBLIC_FIELDS, Person, Trade, Unit
+from gonghui.people.services import EDITABLE, clean_person
 
 
 class LoginForm(AuthenticationForm):
@@ -151,7 +151,7 @@ class PersonForm(forms.Form):
         label="可公开字段",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=list(PUBLIC_CHOICES_LABELS.items()),
+        choices=list(PUBLIC_FIELDS.items()),
     )
 
     def __init__(self, *args, actor, person=None, **kwargs):
