@@ -2,6 +2,7 @@ import pytest
 
 from gonghui.registry import selectors, services
 from gonghui.registry.selectors import PersonFilters
+from tests.factories import PASSWORD
 
 
 def names(qs):
@@ -83,3 +84,52 @@ def test_public_search_uses_consented_fields_only(awarded):
     assert names(public(filters=PersonFilters(query="单田芳"))) == []  # did not consent
     # 武润泽 showed the employer; 赵郁 and 曾志伟 did not: the employer finds only him.
     assert names(public(filters=PersonFilters(query="地铁"))) == ["武润泽"]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        # The exact name first even where another name containing it sorts earlier.
+        ("武润泽", ["武润泽", "艾武润泽"]),
+        ("欧阳明华", ["欧阳明华", "艾欧阳明华"]),  # 4+ characters: every triple must match
+        ("阳明华", ["艾欧阳明华", "欧阳明华"]),
+        ("欧阳明华强", []),
+    ],
+)
+def test_exact_name_first_for_longer_names(awarded, users, tree, query, expected):
+    from gonghui.people import services as people
+
+    for name in ("艾武润泽", "欧阳明华", "艾欧阳明华"):
+        people.person_create(
+            actor=users.admin, org_unit=tree.cy_grass, data={"name": name, "no_id_reason": "历史"}
+        )
+    found = selectors.person_search(actor=users.admin, filters=PersonFilters(query=query))
+    assert names(found) == expected
+
+
+def test_keys_follow_a_moved_union(awarded, users, tree):
+    """Each key row carries its person's node path for the scope: moving a union moves
+    its people's keys into the new district's searches."""
+    from gonghui.orgs import services as orgs
+
+    orgs.orgunit_move(actor=users.admin, unit=tree.cy_grass, new_parent=tree.haidian)
+    for actor in (users.cy, users.hd):
+        actor.__dict__.pop("_gonghui_grants", None)
+    assert names(selectors.person_search(actor=users.cy, filters=PersonFilters(query="zy"))) == []
+    assert names(selectors.person_search(actor=users.hd, filters=PersonFilters(query="zy"))) == [
+        "赵郁"
+    ]
+
+
+def test_a_search_count_stops_at_the_cap(client, awarded, users, monkeypatch):
+    from gonghui.people import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    client.login(username="cy_staff", password=PASSWORD)
+    body = client.get("/api/v1/registry/people?q=地铁&page=2").json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    body = client.get("/api/v1/registry/people?q=赵郁&page=2").json()
+    assert (body["count"], body["count_capped"]) == (1, False)
+    monkeypatch.setattr("gonghui.common.pagination.PAGE_SIZE", 2)
+    page = client.get("/registry/?q=地铁&page=2").content.decode()
+    assert "超过 3 条" in page

@@ -2,6 +2,7 @@
 is wrong for 单 shan, 曾 zeng, 解 xie ...), every reading combination for search keys, and
 a sort key that orders names as a dictionary does."""
 
+from functools import lru_cache
 from itertools import islice, product
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -67,18 +68,21 @@ def _split_surname(name: str) -> tuple[str, list[str] | None]:
     return "", None
 
 
-def name_readings(name: str) -> list[list[str]]:
-    """Every plausible reading of ``name`` as a list of syllables (surname table first,
-    then pypinyin's heteronyms), at most ``MAX_READINGS``."""
+@lru_cache(maxsize=65536)
+def name_readings(name: str) -> tuple[tuple[str, ...], ...]:
+    """Every plausible reading of ``name`` as syllables (surname table first, then
+    pypinyin's heteronyms), at most ``MAX_READINGS``. Cached: names repeat, in bulk above
+    all."""
     surname, fixed = _split_surname(name)
     rest = name[len(surname) :]
     options = [[syllable] for syllable in (fixed or [])]
     options += [
         sorted(set(r)) for r in pinyin(rest, style=Style.NORMAL, heteronym=True, errors="ignore")
     ]
-    return [list(combo) for combo in islice(product(*options), MAX_READINGS)] if options else []
+    return tuple(islice(product(*options), MAX_READINGS)) if options else ()
 
 
+@lru_cache(maxsize=65536)
 def sort_key(name: str) -> str:
     """Dictionary order: the name's usual reading (surname table first), syllable by
     syllable ("li0zhi" before "lian0hua"). Syllables are joined by "0", not a space: every

@@ -88,7 +88,8 @@ def can_at(actor, perm: str, unit: OrgUnit) -> bool:
 def scope_q(actor, perm: str, *, via: str = "org_unit", self_via: str | None = None) -> Q:
     """A filter for rows the actor may ``perm``.
 
-    ``via`` is the lookup from the queried model to its ``OrgUnit`` ("" when querying
+    ``via`` is the lookup from the queried model to what carries the union node's ``path``:
+    its ``OrgUnit``, or a copy of the path such as the search keys' ("" when querying
     OrgUnit itself); ``self_via`` the lookup to the owning user, for "self only" posts.
     """
     prefix = f"{via}__" if via else ""
@@ -99,7 +100,7 @@ def scope_q(actor, perm: str, *, via: str = "org_unit", self_via: str | None = N
         if g.scope == Post.Scope.SUBTREE:
             q |= _range(g.path, prefix)
         elif g.scope == Post.Scope.NODE:
-            q |= Q(**{f"{prefix}pk" if not via else f"{via}_id": g.unit_id})
+            q |= Q(**{f"{prefix}path": g.path})
         elif self_via:
             q |= Q(**{self_via: actor.pk})
     return q

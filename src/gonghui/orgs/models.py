@@ -5,6 +5,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 
 from gonghui.orgs.permissions import PERMISSIONS
 
@@ -22,6 +24,12 @@ def path_next(path: str) -> str:
 def path_contains(root: str, path: str) -> bool:
     """Whether ``path`` is ``root`` or below it."""
     return root <= path < path_next(root)
+
+
+def rerooted(old_path: str, new_path: str, field: str = "path"):
+    """A database expression for ``field`` (a path under ``old_path``) moved under
+    ``new_path``: the new prefix and the old path's tail, for one UPDATE of a subtree."""
+    return Concat(Value(new_path), Substr(field, len(old_path) + 1))
 
 
 def segment(n: int) -> str:

@@ -6,14 +6,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import F
 from django.utils import timezone
 
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.orgs import access
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, segment
+from gonghui.orgs import access, signals
+from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, rerooted, segment
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -145,12 +144,11 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     before = _snapshot(unit)
     old_path, depth_delta = unit.path, new_parent.depth + 1 - unit.depth
     new_path = new_parent.path + segment(_claim_segments(new_parent, 1))
-    # One UPDATE re-roots the subtree: new prefix + the old path's tail.
     OrgUnit.objects.filter(access.subtree_q(unit)).update(
-        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
-        depth=F("depth") + depth_delta,
+        path=rerooted(old_path, new_path), depth=F("depth") + depth_delta
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    signals.subtree_moved.send(OrgUnit, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
     _record_unit(actor, "orgs.move", unit, grant, before)
     return unit

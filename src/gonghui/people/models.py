@@ -239,25 +239,30 @@ class Membership(models.Model):
 
 
 class SearchKey(models.Model):
-    """One search key of a person (each character, each adjacent pair of the name, the full
-    pinyin and initials of every reading, employer-name characters and pairs): found by
-    exact key or key prefix on a B-tree index, identically on SQLite and PostgreSQL.
-    ``public`` keys are built from consented fields only, for the honour wall."""
+    """One search key of a person (see people.search): found by exact key on a B-tree index,
+    identically on SQLite and PostgreSQL. ``public`` keys are built from consented fields
+    only, for the honour wall, and start with ``+`` (``+c:赵郁``).
+
+    Each row also carries what a search page needs, so that the page and its count are read
+    from one index without visiting the people: ``path`` (the person's union node, for the
+    data scope) and ``sort`` (0 for a key that is the whole name, its whole pinyin or its
+    whole initials, else 1; then the name's pinyin sort key: exact matches first, then by
+    pinyin)."""
 
     person = models.ForeignKey(
         "people.Person", on_delete=models.CASCADE, related_name="search_keys"
     )
     key = models.CharField(max_length=40)
-    public = models.BooleanField(default=False)
+    path = models.CharField(max_length=72, default="")
+    sort = models.CharField(max_length=121, default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "检索键"
         indexes = [
-            models.Index(fields=["key", "person"]),
-            models.Index(fields=["public", "key", "person"]),
+            models.Index(fields=["key", "sort", "person", "path"], name="searchkey_page"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["person", "key", "public"], name="searchkey_unique")
+            models.UniqueConstraint(fields=["person", "key"], name="searchkey_person_key")
         ]
 
     def __str__(self) -> str:

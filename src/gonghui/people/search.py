@@ -4,56 +4,77 @@ Neither FTS nor trigram indexes serve 2-character Chinese names on both database
 DESIGN.md), so every person has keys in ``SearchKey``, each found by exact match on a B-tree
 index, identically on SQLite and PostgreSQL:
 
-* ``n:`` each character and each adjacent pair of the name;
-* ``p:`` the full pinyin of every reading, and its prefixes at syllable boundaries
-  (``p:zhao``, ``p:zhaoyu``);
-* ``i:`` the initials of every reading and their prefixes of two letters or more (``i:wr``,
-  ``i:wrz``);
-* ``e:`` each character and adjacent pair of the employer's name.
+* ``c:`` each character, adjacent pair and adjacent triple of the name and of the
+  employer's name (a fragment in either finds the person);
+* ``l:`` the full pinyin of every reading and its prefixes at syllable boundaries
+  (``l:zhao``, ``l:zhaoyu``), and the initials of every reading and their prefixes of two
+  letters or more (``l:wr``, ``l:wrz``).
 
-A query must match all its keys: a Chinese query of n characters needs its n-1 pairs (or
-its one character), in the name or in the employer. Staff keys and public keys are kept
-apart: public keys (for the honour wall) come only from fields the person consented to show,
-so a search cannot reveal an employer a person hid.
+A query of up to three characters, or of letters, is one key. Its page is one range of the
+``(key, sort, person, path)`` index read in order — the scope checked on ``path`` in
+the index, the exact match first through ``sort`` — until the page is full, so a page costs
+about the same for 王伟 as for a rare name; the count stops at ``COUNT_CAP``. A longer
+Chinese query must match all its triples (the first drives, the others are checked per
+person); it finds few people, who are sorted exact name first.
+
+Staff keys and public keys are kept apart: public keys (for the honour wall) come only from
+fields the person consented to show, so a search cannot reveal an employer a person hid;
+they start with ``PUBLIC`` (the audience is part of the key, so each search reads one range).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from gonghui.common.pinyin import name_readings
+from gonghui.orgs.models import OrgUnit, path_next, rerooted
 from gonghui.people.models import Person, SearchKey
 
 MAX_QUERY = 40
+KEY_LENGTH = SearchKey._meta.get_field("key").max_length
+COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"), then asks for filters
+EXACT, PARTIAL = 0, 1
+PUBLIC = "+"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+def _cjk(text: str) -> str:
+    return "".join(c for c in text if _CJK.match(c))
+
+
 def _grams(text: str) -> set[str]:
-    chars = [c for c in text if _CJK.match(c)]
-    grams = set(chars)
-    grams.update(a + b for a, b in zip(chars, chars[1:], strict=False))
-    return grams
+    chars = _cjk(text)
+    return {chars[i : i + n] for n in (1, 2, 3) for i in range(len(chars) - n + 1)}
 
 
-def person_keys(person: Person, *, public: bool) -> set[str]:
-    """The keys of ``person``; ``public`` ones only from consented fields."""
+def person_keys(person: Person, *, public: bool) -> dict[str, int]:
+    """The keys of ``person`` with their rank (``EXACT`` for the whole name, its whole pinyin
+    or whole initials); ``public`` ones only from consented fields."""
     shown = set(person.public_fields or []) if public else None
-    keys: set[str] = set()
+    keys: dict[str, int] = {}
+
+    def add(key: str, rank: int) -> None:
+        key = (PUBLIC + key if public else key)[:KEY_LENGTH]
+        keys[key] = min(rank, keys.get(key, PARTIAL))
+
     if shown is None or "name" in shown:
-        keys |= {f"n:{g}" for g in _grams(person.name)}
+        whole = _cjk(person.name)
+        for gram in _grams(person.name):
+            add(f"c:{gram}", EXACT if gram == whole else PARTIAL)
         for reading in name_readings(person.name):
-            full = ""
-            for syllable in reading:
-                full += syllable
-                keys.add(f"p:{full}"[:40])
             initials = "".join(s[0] for s in reading if s)
-            keys |= {f"i:{initials[:n]}" for n in range(2, len(initials) + 1)}
+            for n in range(1, len(reading) + 1):
+                add(f"l:{''.join(reading[:n])}", EXACT if n == len(reading) else PARTIAL)
+            for n in range(2, len(initials) + 1):
+                add(f"l:{initials[:n]}", EXACT if n == len(initials) else PARTIAL)
     if person.employer_id and (shown is None or "employer" in shown):
-        keys |= {f"e:{g}" for g in _grams(person.employer.name)}
+        for gram in _grams(person.employer.name):
+            add(f"c:{gram}", PARTIAL)
     return keys
 
 
@@ -63,26 +84,32 @@ def index_people(people: list[Person]) -> int:
     Written as multi-row INSERTs (COPY on PostgreSQL): the ORM's bulk_create spent more
     time building model instances than the database spent inserting them."""
     SearchKey.objects.filter(person__in=[p.pk for p in people]).delete()
+    paths = dict(
+        OrgUnit.objects.filter(pk__in={p.org_unit_id for p in people}).values_list("pk", "path")
+    )
     rows = []
     for person in people:
         if person.merged_into_id:
             continue
-        rows += [(person.pk, key, False) for key in person_keys(person, public=False)]
-        if person.is_public:
-            rows += [(person.pk, key, True) for key in person_keys(person, public=True)]
-    table = SearchKey._meta.db_table
+        path, name_sort = paths[person.org_unit_id], person.name_sort
+        for public in (False, True) if person.is_public else (False,):
+            rows += [
+                (person.pk, key, path, f"{rank}{name_sort}")
+                for key, rank in person_keys(person, public=public).items()
+            ]
+    table, columns = SearchKey._meta.db_table, "person_id, key, path, sort"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # psycopg binds VALUES lists of this size slower than the server inserts them.
-            with cursor.cursor.copy(f"COPY {table} (person_id, key, public) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            for start in range(0, len(rows), 3000):  # 9,000 parameters a statement
-                batch = rows[start : start + 3000]
-                values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            for start in range(0, len(rows), 8000):  # 32,000 parameters a statement
+                batch = rows[start : start + 8000]
+                values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
                 cursor.execute(
-                    f"INSERT INTO {table} (person_id, key, public) VALUES {values}",  # noqa: S608
+                    f"INSERT INTO {table} ({columns}) VALUES {values}",  # noqa: S608
                     [value for row in batch for value in row],
                 )
     return len(rows)
@@ -96,60 +123,53 @@ def drop_person(person: Person) -> None:
     SearchKey.objects.filter(person=person).delete()
 
 
-def query_keys(query: str) -> list[list[str]]:
-    """Alternatives, each a list of keys that must all match: e.g. a Chinese fragment in
-    the name OR in the employer; pinyin as full spelling OR initials."""
-    text = unicodedata.normalize("NFKC", query or "").strip().lower()[:MAX_QUERY]
-    cjk = "".join(c for c in text if _CJK.match(c))
-    if cjk:
-        grams = [cjk] if len(cjk) == 1 else [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
-        grams = list(
-            dict.fromkeys(grams)
-        )  # in order: the surname's pair, the most selective, first
-        return [[f"n:{g}" for g in grams], [f"e:{g}" for g in grams]]
-    letters = re.sub(r"[^a-z]", "", text)
-    if not letters:
-        return []
-    options = [[f"p:{letters}"]]
-    if len(letters) >= 2:
-        options.append([f"i:{letters}"])
-    return options
-
-
-def matching(query: str, *, public: bool = False) -> Q | None:
-    """A filter on Person for ``query``, or None when the query has nothing to search by.
-
-    One subquery over the keys: each alternative starts from its first key's rows (an index
-    range) and checks its further keys with EXISTS on the (person, key, public) index. (An
-    OR of one subquery per alternative made PostgreSQL scan the whole person table, and
-    grouping every row of a common pair such as 秀英 to count matches was slow on both.)"""
-    alternatives = query_keys(query)
-    if not alternatives:
-        return None
-    condition = Q(pk__in=[])
-    for first, *rest in alternatives:
-        branch = Q(key=first)
-        for key in rest:
-            branch &= Q(
-                Exists(SearchKey.objects.filter(person=OuterRef("person"), key=key, public=public))
-            )
-        condition |= branch
-    return Q(pk__in=SearchKey.objects.filter(condition, public=public).values("person"))
-
-
-def search_people(qs: QuerySet[Person], query: str, *, public: bool = False) -> QuerySet[Person]:
-    """``qs`` (already scoped) narrowed to ``query``, exact names first, then by pinyin and id
-    — the same order on both databases. Any query string is safe: it becomes keys only."""
-    condition = matching(query, public=public)
-    if condition is None:
-        return qs.none() if (query or "").strip() else qs.order_by("name_sort", "pk")
-    exact = unicodedata.normalize("NFKC", query).strip()[:60]
-    return (
-        qs.filter(condition)
-        .annotate(
-            exact=Case(
-                When(name=exact, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("exact", "name_sort", "pk")
+def move_subtree(old_path: str, new_path: str) -> None:
+    """Keep the keys' ``path`` in step when a union node and its subtree move."""
+    SearchKey.objects.filter(path__gte=old_path, path__lt=path_next(old_path)).update(
+        path=rerooted(old_path, new_path)
     )
+
+
+def query_keys(query: str, *, public: bool = False) -> list[str]:
+    """The keys a query must all match: its characters (up to three) or its triples, or its
+    letters as pinyin or initials (the public's keys if ``public``). Empty when it has
+    nothing to search by."""
+    audience = PUBLIC if public else ""
+    text = unicodedata.normalize("NFKC", query or "").strip().lower()[:MAX_QUERY]
+    cjk = _cjk(text)
+    if cjk:
+        if len(cjk) <= 3:
+            return [f"{audience}c:{cjk}"]
+        return list(dict.fromkeys(f"{audience}c:{cjk[i : i + 3]}" for i in range(len(cjk) - 2)))
+    letters = re.sub(r"[^a-z]", "", text)
+    return [f"{audience}l:{letters}"[:KEY_LENGTH]] if letters else []
+
+
+def search_people(
+    qs: QuerySet[Person],
+    query: str,
+    *,
+    public: bool = False,
+    scope: Callable[[str], Q] | None = None,
+) -> QuerySet[Person]:
+    """``qs`` narrowed to ``query`` and to ``scope`` (a data-scope filter given the lookup
+    to the rows carrying ``path``), exact names first, then by pinyin and id — the same
+    order on both databases. Any query string is safe: it becomes keys only."""
+    keys = query_keys(query, public=public)
+    if not keys:
+        if (query or "").strip():
+            return qs.none()
+        return qs.filter(scope("org_unit") if scope else Q()).order_by("name_sort", "pk")
+    first, *rest = keys
+    # One filter() call: the scope applies to the same key row (one join, its index).
+    qs = qs.filter(Q(search_keys__key=first) & (scope("search_keys") if scope else Q()))
+    for key in rest:
+        qs = qs.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
+    if not rest:
+        return qs.order_by("search_keys__sort", "search_keys__person_id")
+    exact = unicodedata.normalize("NFKC", query).strip()[:60]
+    return qs.annotate(
+        exact=Case(
+            When(name=exact, then=Value(EXACT)), default=Value(PARTIAL), output_field=IntegerField()
+        )
+    ).order_by("exact", "search_keys__sort", "pk")

@@ -103,6 +103,7 @@ class SearchParams(Schema):
 
 class PersonPage(Schema):
     count: int
+    count_capped: bool = Field(False, description="count 只数到上限：实际至少有这么多")
     page: int
     items: list[RegistryPersonOut]
 
@@ -130,8 +131,13 @@ def honour_list(request):
     "/people", response=PersonPage, summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）"
 )
 def person_search(request, params: Query[SearchParams]):
-    qs = selectors.person_search(actor=request.user, filters=params.filters())
-    return page_dict(qs.prefetch_related("awards__honour", "awards__categories"), params.page)
+    filters = params.filters()
+    qs = selectors.person_search(actor=request.user, filters=filters)
+    return page_dict(
+        qs.prefetch_related("awards__honour", "awards__categories"),
+        params.page,
+        count_cap=selectors.count_cap(filters),
+    )
 
 
 @router.get("/people/{int:pk}", response=RegistryPersonOut, summary="人员档案")
@@ -261,7 +267,7 @@ class WallCardOut(Schema):
     "/people", response=list[WallCardOut], auth=None, summary="劳模墙检索（仅本人同意公开的信息）"
 )
 def wall_search(request, q: str = "", honour: int | None = None, page: int = 1):
-    qs = selectors.public_search(filters=PersonFilters(query=q, honour=honour))
-    return [
-        {"id": p.pk, **people_selectors.public_profile(p)} for p in page_dict(qs, page)["items"]
-    ]
+    filters = PersonFilters(query=q, honour=honour)
+    qs = selectors.public_search(filters=filters)
+    items = page_dict(qs, page, count_cap=selectors.count_cap(filters))["items"]
+    return [{"id": p.pk, **people_selectors.public_profile(p)} for p in items]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -41,7 +42,9 @@ def matching_awards(f: PersonFilters) -> QuerySet[Award]:
     return awards
 
 
-def _filtered(qs: QuerySet[Person], f: PersonFilters, *, public: bool) -> QuerySet[Person]:
+def _filtered(
+    qs: QuerySet[Person], f: PersonFilters, *, public: bool, scope: Callable[[str], Q] | None
+) -> QuerySet[Person]:
     qs = qs.filter(merged_into__isnull=True)
     if f.honour or f.year_from or f.year_to or f.category:
         qs = qs.filter(Exists(matching_awards(f).filter(person=OuterRef("pk"))))
@@ -54,18 +57,22 @@ def _filtered(qs: QuerySet[Person], f: PersonFilters, *, public: bool) -> QueryS
         qs = qs.filter(trade_id=f.trade)
     if f.status:
         qs = qs.filter(status=f.status)
-    return search.search_people(qs, f.query, public=public)
+    return search.search_people(qs, f.query, public=public, scope=scope)
 
 
 def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
     """Staff search: only people in the actor's scope."""
-    qs = access.restrict(
+    return _filtered(
         Person.objects.select_related("org_unit", "employer", "trade"),
-        actor,
-        "registry.view",
-        self_via="user",
+        filters,
+        public=False,
+        scope=lambda via: access.scope_q(actor, "registry.view", via=via, self_via="user"),
     )
-    return _filtered(qs, filters, public=False)
+
+
+def count_cap(filters: PersonFilters) -> int | None:
+    """How far a search page counts its matches (a query's count stops at the cap)."""
+    return search.COUNT_CAP if filters.query.strip() else None
 
 
 def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
@@ -73,7 +80,7 @@ def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
     qs = Person.objects.filter(access.public_q()).filter(
         Exists(Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE))
     )
-    return _filtered(qs.select_related("org_unit", "employer"), filters, public=True)
+    return _filtered(qs.select_related("org_unit", "employer"), filters, public=True, scope=None)
 
 
 def person_get(*, actor, pk) -> Person:

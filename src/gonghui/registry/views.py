@@ -33,7 +33,11 @@ def search(request):
     form = forms.SearchForm(request.GET or None)
     filters = form.filters() if request.GET else PersonFilters()
     people = selectors.person_search(actor=request.user, filters=filters)
-    page = page_of(people.prefetch_related("awards__honour"), request.GET.get("page"))
+    page = page_of(
+        people.prefetch_related("awards__honour"),
+        request.GET.get("page"),
+        count_cap=selectors.count_cap(filters),
+    )
     return render(request, "registry/search.html", {"form": form, "page": page})
 
 
@@ -345,7 +349,11 @@ def wall(request):
     form = forms.SearchForm(request.GET or None)
     filters = form.filters() if request.GET else PersonFilters()
     people = selectors.public_search(filters=filters)
-    page = page_of(people.prefetch_related("awards__honour"), request.GET.get("page"))
+    page = page_of(
+        people.prefetch_related("awards__honour"),
+        request.GET.get("page"),
+        count_cap=selectors.count_cap(filters),
+    )
     cards = []
     for p in page:
         profile = people_selectors.public_profile(p)
