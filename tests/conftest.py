@@ -111,6 +111,14 @@ def tree(db):
 
 
 @pytest.fixture
+def honours(db):
+    """The seeded honour catalogue by code."""
+    from gonghui.registry.models import Honour
+
+    return {h.code: h for h in Honour.objects.all()}
+
+
+@pytest.fixture
 def users(tree):
     """Staff at each level, an auditor, and a user with no post."""
     return type(

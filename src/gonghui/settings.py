@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "gonghui.audit",
     "gonghui.people",
     "gonghui.registry",
+    "gonghui.nominations",
     "gonghui.files",
     "gonghui.jobs",
     "gonghui.web",

@@ -218,11 +218,13 @@ def test_every_recorded_action_has_a_chinese_name():
     from pathlib import Path
 
     from gonghui.audit.actions import ACTION_LABELS
+    from gonghui.nominations.workflow import TRANSITIONS
 
     src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
     pattern = re.compile(r'(?:action=|_record_unit\(actor, )"([a-z_]+\.[a-z_]+)"')
     recorded = {
         code for path in src.rglob("*.py") for code in pattern.findall(path.read_text("utf-8"))
     }
+    recorded |= {f"nominations.{action}" for action in TRANSITIONS}  # recorded by name
     assert {"orgs.create", "pii.reveal", "auth.login"} <= recorded
     assert not recorded - set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))

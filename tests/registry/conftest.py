@@ -2,7 +2,6 @@ import pytest
 
 from gonghui.people import services as people
 from gonghui.registry import services
-from gonghui.registry.models import Honour
 
 IDS = [
     "11010519491231002X",
@@ -11,11 +10,6 @@ IDS = [
     "110105200001010016",
     "110102197506150029",
 ]
-
-
-@pytest.fixture
-def honours(db):
-    return {h.code: h for h in Honour.objects.all()}
 
 
 @pytest.fixture

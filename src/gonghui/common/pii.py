@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import ric
 from stdnum.luhn import is_valid as luhn_is_valid
@@ -69,6 +71,18 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     raise ValidationFailed({field: "手机号应为11位（1开头），固话应带区号"})
 
 
+def normalize_contact(raw: str, *, field: str = "contact") -> str:
+    """How to reach someone: a phone number, or an e-mail address."""
+    value = unicodedata.normalize("NFKC", str(raw)).strip()
+    if "@" in value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValidationFailed({field: "电子邮箱格式不正确"}) from None
+        return value.lower()
+    return normalize_phone(value, field=field)
+
+
 def normalize_bank_account(raw: str, *, field: str = "bank_account") -> str:
     value = _fold(raw)
     if not re.fullmatch(r"\d{12,19}", value):
@@ -92,6 +106,7 @@ KINDS = {
     "id_number": Kind(normalize_id_number, 2, 2, "身份证号"),
     "phone": Kind(normalize_phone, 3, 2, "联系电话"),
     "bank_account": Kind(normalize_bank_account, 0, 4, "银行账号"),
+    "contact": Kind(normalize_contact, 2, 2, "联系方式"),
 }
 
 

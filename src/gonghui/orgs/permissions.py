@@ -17,6 +17,12 @@ PERMISSIONS: dict[str, str] = {
     "registry.award": "在本级授予、修改、撤销荣誉（仅限本级管理的荣誉）",
     "registry.catalogue": "维护荣誉目录",
     "registry.export": "导出档案",
+    "nominations.view": "查看评选活动与被推荐人",
+    "nominations.nominate": "推荐上报、基层公示、撤回或替换本单位的被推荐人",
+    "nominations.review": "初审本区（产业）的被推荐人、核查异议、报送推荐名单",
+    "nominations.approve": "复审、市级公示与拟表彰公示、批准表彰",
+    "nominations.manage": "设立评选活动、分配名额、设定结构比例",
+    "calendar.manage": "录入法定节假日与调休安排",
     "audit.view": "查看审计日志",
     "audit.export": "导出审计数据包",
     "files.view": "下载附件",
@@ -40,6 +46,10 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_FILES,
             *_REGISTRY_STAFF,
             "registry.catalogue",
+            "nominations.view",
+            "nominations.approve",
+            "nominations.manage",
+            "nominations.review",
         ],
     ),
     (
@@ -55,6 +65,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_FILES,
             *_REGISTRY_STAFF,
             "registry.catalogue",
+            "nominations.view",
+            "nominations.review",
+            "nominations.manage",
         ],
     ),
     (
@@ -73,7 +86,15 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     (
         "grassroots_staff",
         "基层工会工作人员",
-        ["orgs.view", "people.view", "people.change", *_FILES, "registry.view"],
+        [
+            "orgs.view",
+            "people.view",
+            "people.change",
+            *_FILES,
+            "registry.view",
+            "nominations.view",
+            "nominations.nominate",
+        ],
     ),
     (
         "auditor",
@@ -83,3 +104,14 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("judge", "评委", ["self.view"]),
     ("member", "职工会员", ["self.view"]),
 ]
+
+
+def sync_builtin_roles(apps) -> None:
+    """For data migrations: give the built-in roles the permissions listed above that they
+    lack (roles seeded before a module's permissions existed). Staff-made roles are left."""
+    Role = apps.get_model("orgs", "Role")
+    for code, _name, perms in BUILTIN_ROLES:
+        role = Role.objects.filter(code=code).first()
+        if role is not None:
+            role.permissions = sorted(set(role.permissions) | set(perms))
+            role.save(update_fields=["permissions"])

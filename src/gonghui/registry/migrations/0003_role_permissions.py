@@ -2,16 +2,11 @@
 
 from django.db import migrations
 
-from gonghui.orgs.permissions import BUILTIN_ROLES
+from gonghui.orgs.permissions import sync_builtin_roles
 
 
 def sync(apps, schema_editor):
-    Role = apps.get_model("orgs", "Role")
-    for code, _name, perms in BUILTIN_ROLES:
-        role = Role.objects.filter(code=code).first()
-        if role is not None:
-            role.permissions = sorted(set(role.permissions) | set(perms))
-            role.save(update_fields=["permissions"])
+    sync_builtin_roles(apps)
 
 
 class Migration(migrations.Migration):

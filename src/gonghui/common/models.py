@@ -1,0 +1,41 @@
+"""The official calendar of working days, as data (see common.workdays)."""
+
+from django.db import models
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule of public holidays and make-up workdays (国务院办公厅
+    关于部分节假日安排的通知) is known. Working-day arithmetic refuses to run into a year
+    without one: a notice period is never counted on a guess."""
+
+    class Source(models.TextChoices):
+        LIBRARY = "chinese-calendar", "chinese-calendar 数据"
+        STAFF = "staff", "工作人员录入"
+
+    year = models.PositiveSmallIntegerField("年份", primary_key=True)
+    source = models.CharField("来源", max_length=20, choices=Source.choices)
+    basis = models.CharField("依据（通知名称、文号）", max_length=200, blank=True)
+    entered_at = models.DateTimeField("录入时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日安排年度"
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day off the Monday-to-Friday rule: a public holiday (``is_workday`` false) or a
+    make-up workday on a weekend (调休, ``is_workday`` true)."""
+
+    date = models.DateField("日期", primary_key=True)
+    is_workday = models.BooleanField("上班")
+    name = models.CharField("节日", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.name}"

@@ -1,0 +1,130 @@
+"""Structure rules (结构比例) evaluated: which nominations a rule counts, the limits of the
+at-most rules, and the state of every rule for the quota page, in one grouped query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from gonghui.nominations.workflow import ENDED, State
+from gonghui.people.models import Person
+
+MANAGER_RANKS = frozenset(
+    {
+        Person.Rank.MANAGER,
+        Person.Rank.ENTERPRISE_HEAD,
+        Person.Rank.OFFICIAL,
+        Person.Rank.SENIOR_OFFICIAL,
+    }
+)
+
+
+def label(rule) -> str:
+    what = rule.get_attribute_display()
+    if rule.attribute == rule.Attribute.RANK:
+        what = Person.Rank(rule.value).label if rule.value in Person.Rank.values else rule.value
+    elif rule.attribute == rule.Attribute.CATEGORY:
+        what = rule.value
+    where = "各推荐单位" if rule.per_node else "全部名单"
+    if rule.kind == rule.Kind.EXCLUDED:
+        return f"{what}不得推荐"
+    return f"{where}中{what}{rule.get_kind_display()} {rule.percent}%"
+
+
+def condition(rule, prefix: str = "") -> Q:
+    """The nominations a rule counts, as a filter."""
+    if rule.attribute == rule.Attribute.FRONT_LINE:
+        return Q(**{f"{prefix}is_front_line": True})
+    if rule.attribute == rule.Attribute.RANK:
+        return Q(**{f"{prefix}rank": rule.value})
+    return Q(**{f"{prefix}categories__contains": f"|{rule.value}|"})
+
+
+def matches(rule, nomination) -> bool:
+    if rule.attribute == rule.Attribute.FRONT_LINE:
+        return nomination.is_front_line
+    if rule.attribute == rule.Attribute.RANK:
+        return nomination.rank == rule.value
+    return rule.value in nomination.category_list
+
+
+def limit(rule, base: int) -> int:
+    """How many an at-most rule allows out of ``base`` places (rounded down)."""
+    return base * rule.percent // 100
+
+
+# Nominations that count: put forward and not ended.
+COUNTED = ~Q(state__in=[State.DRAFT, *ENDED])
+
+
+@dataclass
+class RuleStatus:
+    rule: object
+    count: int
+    total: int
+    ok: bool
+
+    @property
+    def share(self) -> float:
+        return self.count / self.total if self.total else 0.0
+
+
+@dataclass
+class NodeStatus:
+    quota: object
+    total: int
+    rules: list[RuleStatus]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rules)
+
+
+def rule_ok(rule, count: int, total: int, allowed: int) -> bool:
+    if rule.kind == rule.Kind.EXCLUDED:
+        return count == 0
+    if rule.kind == rule.Kind.AT_MOST:
+        return count <= limit(rule, allowed)
+    return total == 0 or count * 100 >= rule.percent * total
+
+
+def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
+    """Used / allowed and every rule's state per quota node and overall: one query grouped
+    by quota, one conditional count per rule."""
+    rules = list(campaign.rules.all())
+    quotas = {
+        q.pk: q for q in campaign.quotas.select_related("org_unit").order_by("org_unit__path")
+    }
+    counts = {f"r{r.pk}": Count("pk", filter=condition(r)) for r in rules}
+    rows = {
+        row["quota"]: row
+        for row in campaign.nominations.filter(COUNTED)
+        .values("quota")
+        .annotate(total=Count("pk"), **counts)
+        .order_by()
+    }
+    nodes = []
+    for pk, quota in quotas.items():
+        row = rows.get(pk, {})
+        total = row.get("total", 0)
+        statuses = [
+            RuleStatus(
+                r,
+                row.get(f"r{r.pk}", 0),
+                total,
+                rule_ok(r, row.get(f"r{r.pk}", 0), total, quota.allowed),
+            )
+            for r in rules
+            if r.per_node
+        ]
+        nodes.append(NodeStatus(quota, total, statuses))
+    total = sum(n.total for n in nodes)
+    allowed = sum(q.allowed for q in quotas.values())
+    overall = []
+    for r in rules:
+        if r.per_node:
+            continue
+        count = sum(row.get(f"r{r.pk}", 0) for row in rows.values())
+        overall.append(RuleStatus(r, count, total, rule_ok(r, count, total, allowed)))
+    return nodes, overall

@@ -1,0 +1,105 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from gonghui.files.services import attachment_add
+from gonghui.nominations import services
+from gonghui.nominations.models import Rule
+from gonghui.people.models import Person
+from tests.factories import make_person
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def clock():
+    """Beijing time, starting on Monday 2025-09-22 at 10:00; ``clock.move_to(at(...))``."""
+    with time_machine.travel(at(2025, 9, 22, 10), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def campaign(clock, tree, users, honours):
+    """2025 首都劳动奖章: Chaoyang 4 places, Haidian 2; front-line at least 50% of each
+    node's list; enterprise heads at most 20% of the whole list (6 places: 1)."""
+    campaign = services.campaign_create(
+        actor=users.admin,
+        honour=honours["capital-labour-medal"],
+        year=2025,
+        nominate_from=date(2025, 9, 1),
+        nominate_until=date(2025, 10, 31),
+        objection_contact="电话 010-12345678",
+    )
+    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=4)
+    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=2)
+    services.rule_add(
+        actor=users.admin,
+        campaign=campaign,
+        kind=Rule.Kind.AT_LEAST,
+        attribute=Rule.Attribute.FRONT_LINE,
+        percent=50,
+        per_node=True,
+    )
+    services.rule_add(
+        actor=users.admin,
+        campaign=campaign,
+        kind=Rule.Kind.AT_MOST,
+        attribute=Rule.Attribute.RANK,
+        value=Person.Rank.ENTERPRISE_HEAD,
+        percent=20,
+    )
+    services.campaign_open(actor=users.admin, campaign=campaign)
+    return campaign
+
+
+MATERIALS = {
+    "brief": "扎根一线二十年，带领班组攻克多项技术难题。",
+    "deeds": "详细事迹" * 100,
+    "meeting_on": date(2025, 9, 20),
+    "meeting_attendance": 56,
+    "meeting_result": "民主评议赞成票 52 票",
+}
+
+
+def nominate(users, tree, campaign, name, *, submit=True, unit=None, **person):
+    """A person of the Chaoyang grassroots union, nominated with complete materials."""
+    unit = unit or tree.cy_grass
+    person.setdefault("is_front_line", True)
+    someone = make_person(unit, name, **person)
+    actor = users.cy_grass if unit == tree.cy_grass else users.hd_grass
+    nomination = services.nomination_create(
+        actor=actor, campaign=campaign, person=someone, org_unit=unit, **MATERIALS
+    )
+    attachment_add(
+        actor=actor,
+        owner=nomination,
+        org_unit=unit,
+        upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+    )
+    if submit:
+        services.nomination_submit(actor=actor, nomination=nomination)
+    return nomination
+
+
+@pytest.fixture
+def hd_grass_user(tree):
+    from tests.factories import make_user
+
+    return make_user("hd_grass", tree.hd_grass, "grassroots_staff")
+
+
+@pytest.fixture
+def nominees(campaign, users, tree, hd_grass_user):
+    users.hd_grass = hd_grass_user
+    return {
+        "赵郁": nominate(users, tree, campaign, "赵郁"),
+        "武润泽": nominate(users, tree, campaign, "武润泽", is_front_line=False),
+        "钱学": nominate(users, tree, campaign, "钱学", unit=tree.hd_grass),
+    }

@@ -1,0 +1,131 @@
+import pytest
+
+from gonghui.common.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from gonghui.nominations import services
+from gonghui.nominations.models import Nomination, Objection, Quota
+from gonghui.nominations.workflow import State
+from tests.nominations.conftest import at
+
+TEXT = "该同志所报技术成果系他人完成，有项目验收材料为证。"
+
+
+@pytest.fixture
+def notice(campaign, nominees, users):
+    return services.notice_publish(
+        actor=users.cy_grass,
+        campaign=campaign,
+        stage="first",
+        nominations=[nominees["赵郁"], nominees["武润泽"]],
+    )
+
+
+def file(notice, nomination, **kwargs):
+    kwargs.setdefault("text", TEXT)
+    kwargs.setdefault("source", "203.0.113.9")
+    return services.objection_file(notice=notice, nomination=nomination, **kwargs)
+
+
+def test_named_objection_needs_a_contact_anonymous_is_flagged(notice, nominees):
+    zhao = nominees["赵郁"]
+    with pytest.raises(ValidationFailed) as caught:
+        file(notice, zhao, name="张三")
+    assert set(caught.value.fields) == {"contact"}
+    with pytest.raises(ValidationFailed, match="具体问题和事实"):
+        file(notice, zhao, anonymous=True, text="不同意")
+    named = file(notice, zhao, name="张三", contact="13800001111")
+    anonymous = file(notice, zhao, anonymous=True, name="不该存下", contact="")
+    assert (named.anonymous, anonymous.anonymous, anonymous.name) == (False, True, "")
+    assert len(named.reference) == 16 and named.reference != anonymous.reference
+    assert Objection.objects.get(pk=named.pk).contact == "13800001111"  # decrypted
+
+
+def test_objections_only_during_the_period(clock, notice, nominees, campaign, tree):
+    clock.move_to(at(2025, 9, 27, 0, 0))  # the notice ended on Friday 09-26
+    with pytest.raises(ValidationFailed, match="公示期为 2025-09-22 至 2025-09-26"):
+        file(notice, nominees["赵郁"], anonymous=True)
+    with pytest.raises(ValidationFailed, match="不在本次公示名单"):
+        clock.move_to(at(2025, 9, 23))
+        file(notice, nominees["钱学"], anonymous=True)
+
+
+def test_filing_is_rate_limited_per_source(notice, nominees):
+    for _ in range(services.OBJECTION_LIMIT):
+        file(notice, nominees["赵郁"], anonymous=True)
+    with pytest.raises(DomainError, match="过于频繁"):
+        file(notice, nominees["赵郁"], anonymous=True)
+    file(notice, nominees["赵郁"], anonymous=True, source="198.51.100.7")  # another source
+
+
+def test_an_open_objection_blocks_then_upheld_removes(clock, notice, nominees, users, tree):
+    zhao, wu = nominees["赵郁"], nominees["武润泽"]
+    objection = file(notice, zhao, name="张三", contact="zhang@example.com")
+    inadmissible = file(notice, wu, anonymous=True)
+    clock.move_to(at(2025, 9, 29))
+    with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
+        services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
+    # Only the reviewing level (the district) handles it; the nominating unit cannot.
+    assert not services.may_see_objector(users.cy_grass, objection)
+    assert services.may_see_objector(users.cy, objection)
+    with pytest.raises(Forbidden):
+        services.objection_triage(actor=users.cy_grass, objection=objection, admissible=True)
+    with pytest.raises(ValidationFailed, match="不予受理须说明理由"):
+        services.objection_triage(actor=users.cy, objection=inadmissible, admissible=False)
+    services.objection_triage(
+        actor=users.cy, objection=inadmissible, admissible=False, reason="未反映具体事实"
+    )
+    services.nominations_advance(actor=users.cy, nominations=[wu], action="first_pass")
+    services.objection_triage(actor=users.cy, objection=objection, admissible=True)
+    with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
+        services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
+    with pytest.raises(ValidationFailed, match="核查情况"):
+        services.objection_resolve(
+            actor=users.cy, objection=objection, verification="", finding=Objection.Finding.UPHELD
+        )
+    services.objection_resolve(
+        actor=users.cy,
+        objection=objection,
+        verification="经调阅验收材料，成果第一完成人为他人",
+        finding=Objection.Finding.UPHELD,
+        note="取消推荐资格",
+    )
+    zhao = Nomination.objects.get(pk=zhao.pk)
+    assert zhao.state == State.REMOVED and "取消推荐资格" in zhao.reason
+    assert Quota.objects.get(campaign=zhao.campaign, org_unit=tree.chaoyang).used == 1
+    assert [s.action for s in zhao.steps.all()][-2:] == ["objection", "remove"]
+
+
+def test_not_upheld_lets_the_nominee_go_on(clock, notice, nominees, users):
+    zhao = nominees["赵郁"]
+    objection = file(notice, zhao, anonymous=True)
+    services.objection_triage(actor=users.cy, objection=objection, admissible=True)
+    services.objection_resolve(
+        actor=users.cy,
+        objection=objection,
+        verification="核实成果为本人主持完成",
+        finding=Objection.Finding.NOT_UPHELD,
+    )
+    clock.move_to(at(2025, 9, 29))
+    services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
+    assert Nomination.objects.get(pk=zhao.pk).state == State.FIRST_PASSED
+
+
+def test_staff_enter_objections_received_by_phone(notice, nominees, users):
+    taken = services.objection_file(
+        notice=notice,
+        nomination=nominees["赵郁"],
+        text=TEXT,
+        name="李四",
+        contact="010-66001234",
+        channel=Objection.Channel.PHONE,
+        actor=users.cy,
+    )
+    assert taken.entered_by == users.cy and taken.channel == "phone"
+    with pytest.raises(Forbidden):
+        services.objection_file(
+            notice=notice,
+            nomination=nominees["赵郁"],
+            text=TEXT,
+            anonymous=True,
+            channel=Objection.Channel.LETTER,
+            actor=users.cy_grass,
+        )

@@ -1,0 +1,128 @@
+"""Quotas and structure rules: maximums refused at submission (also when submissions race),
+minimums checked when a node reports its list, exclusions refused outright."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from gonghui.common.errors import ValidationFailed
+from gonghui.nominations import rules, services
+from gonghui.nominations.models import Nomination, Quota, Rule, RuleCounter
+from gonghui.people.models import Person
+from tests.factories import make_person
+from tests.nominations.conftest import at, nominate
+
+
+def test_quota_page_counts_every_rule_per_node_and_overall(campaign, nominees, tree):
+    nodes, overall = rules.quota_status(campaign)
+    by_node = {n.quota.org_unit.name: n for n in nodes}
+    chaoyang = by_node[tree.chaoyang.name]
+    assert (chaoyang.total, chaoyang.quota.allowed) == (2, 4)
+    (front_line,) = chaoyang.rules
+    assert (front_line.count, front_line.ok) == (1, True)  # 1 of 2 front-line: 50%
+    assert [(s.count, s.total, s.ok) for s in overall] == [(0, 3, True)]
+
+
+def test_a_full_quota_refuses_the_next_submission(campaign, users, tree):
+    for name in ("甲一", "甲二", "甲三", "甲四"):
+        nominate(users, tree, campaign, name)
+    fifth = nominate(users, tree, campaign, "甲五", submit=False)
+    with pytest.raises(ValidationFailed, match=r"朝阳区总工会的名额已用完（4/4）"):
+        services.nomination_submit(actor=users.cy_grass, nomination=fifth)
+    assert Nomination.objects.get(pk=fifth.pk).state == "draft"
+
+
+def test_at_most_rule_refuses_at_submission(campaign, users, tree):
+    nominate(users, tree, campaign, "总经理甲", rank=Person.Rank.ENTERPRISE_HEAD)
+    second = nominate(
+        users, tree, campaign, "总经理乙", rank=Person.Rank.ENTERPRISE_HEAD, submit=False
+    )
+    with pytest.raises(ValidationFailed, match="全部名单中企业负责人不高于 20%（最多 1 人）"):
+        services.nomination_submit(actor=users.cy_grass, nomination=second)
+    # The quota place taken before the rule refused is given back with the transaction.
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 1
+
+
+def test_minimum_share_is_checked_when_the_node_reports(clock, campaign, users, tree):
+    a = nominate(users, tree, campaign, "乙一", is_front_line=False)
+    b = nominate(users, tree, campaign, "乙二", is_front_line=False)
+    c = nominate(users, tree, campaign, "乙三", is_front_line=True)
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[a, b, c]
+    )
+    clock.move_to(at(2025, 10, 1))
+    services.nominations_advance(actor=users.cy, nominations=[a, b], action="first_pass")
+    with pytest.raises(ValidationFailed, match="尚有未完成初审的被推荐人：乙三"):
+        services.node_list_submit(actor=users.cy, campaign=campaign, org_unit=tree.chaoyang)
+    services.nominations_advance(
+        actor=users.cy, nominations=[c], action="first_reject", opinion="材料不实"
+    )
+    with pytest.raises(ValidationFailed, match="一线职工不低于 50%”（现 0/2）"):
+        services.node_list_submit(actor=users.cy, campaign=campaign, org_unit=tree.chaoyang)
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).submitted_at is None
+
+
+def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
+    services.rule_add(
+        actor=users.admin,
+        campaign=campaign,
+        kind=Rule.Kind.EXCLUDED,
+        attribute=Rule.Attribute.RANK,
+        value=Person.Rank.SENIOR_OFFICIAL,
+    )
+    official = make_person(tree.cy_grass, "局长", rank=Person.Rank.SENIOR_OFFICIAL)
+    with pytest.raises(ValidationFailed, match="局级及以上干部不得推荐"):
+        services.nomination_create(
+            actor=users.cy_grass, campaign=campaign, person=official, org_unit=tree.cy_grass
+        )
+
+
+def test_quota_cannot_drop_below_use(campaign, nominees, users, tree):
+    with pytest.raises(ValidationFailed, match="已推荐 2 人"):
+        services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=1)
+    with pytest.raises(Exception):  # noqa: B017 - district staff do not set quotas
+        services.quota_set(actor=users.cy, campaign=campaign, org_unit=tree.chaoyang, allowed=9)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_submissions_never_pass_a_limit(campaign, users, tree, hd_grass_user):
+    """Haidian has 2 places; six drafts are submitted at once, each on its own connection:
+    exactly two pass. Three enterprise heads race for the campaign's one head place."""
+    users.hd_grass = hd_grass_user
+    drafts = [
+        nominate(users, tree, campaign, f"丙{i}", unit=tree.hd_grass, submit=False)
+        for i in range(6)
+    ]
+    heads = [
+        nominate(users, tree, campaign, f"丁{i}", rank=Person.Rank.ENTERPRISE_HEAD, submit=False)
+        for i in range(3)
+    ]
+    start = threading.Barrier(len(drafts) + len(heads))
+    passed, refused, failed = [], [], []
+
+    def submit(nomination, actor):
+        try:
+            start.wait()
+            services.nomination_submit(actor=actor, nomination=nomination)
+            passed.append(nomination.pk)
+        except ValidationFailed:
+            refused.append(nomination.pk)
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(d, users.hd_grass)) for d in drafts] + [
+        threading.Thread(target=submit, args=(h, users.cy_grass)) for h in heads
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert failed == []
+    assert len(set(passed) & {d.pk for d in drafts}) == 2
+    assert len(set(passed) & {h.pk for h in heads}) == 1
+    assert len(refused) == 6
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.haidian).used == 2
+    assert RuleCounter.objects.get(rule__campaign=campaign).used == 1
