@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from gonghui.api import api
+from gonghui.common.models import CalendarYear
 from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.orgs.models import OrgUnit
@@ -45,6 +46,7 @@ def world(tree, users):
     award = registry.award_create(actor=users.admin, honour=medal, person=hd_person, year=2018)
     twin = make_person(tree.hd_grass, "钱学", id_number=None)
     merge = registry.person_merge(actor=users.admin, survivor=hd_person, loser=twin)
+    nominated = _haidian_nomination(tree, users, hd_person, medal)
     return type(
         "World",
         (),
@@ -56,8 +58,72 @@ def world(tree, users):
             "job": job,
             "award": award,
             "merge": merge,
+            **nominated,
         },
     )
+
+
+def _haidian_nomination(tree, users, person, honour) -> dict:
+    """A 2025 campaign in which Haidian nominated 钱学, with a first notice and an
+    objection (made in September 2025, when they were current)."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.files.services import attachment_add
+    from gonghui.nominations import services as nominations
+    from tests.factories import make_user
+
+    with time_machine.travel(datetime(2025, 9, 22, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        campaign = nominations.campaign_create(
+            actor=users.admin,
+            honour=honour,
+            year=2025,
+            nominate_from=date(2025, 9, 1),
+            nominate_until=date(2025, 10, 31),
+        )
+        quota = nominations.quota_set(
+            actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=3
+        )
+        nominations.campaign_open(actor=users.admin, campaign=campaign)
+        hd_grass = make_user("hd_grass_w", tree.hd_grass, "grassroots_staff")
+        nomination = nominations.nomination_create(
+            actor=hd_grass,
+            campaign=campaign,
+            person=person,
+            org_unit=tree.hd_grass,
+            brief="海淀的简要事迹",
+            deeds="海淀的详细事迹",
+            meeting_on=date(2025, 9, 20),
+            meeting_attendance=30,
+            meeting_result="全票通过",
+        )
+        attachment_add(
+            actor=hd_grass,
+            owner=nomination,
+            org_unit=tree.hd_grass,
+            upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n"),
+        )
+        nominations.nomination_submit(actor=hd_grass, nomination=nomination)
+        notice = nominations.notice_publish(
+            actor=hd_grass, campaign=campaign, stage="first", nominations=[nomination]
+        )
+        objection = nominations.objection_file(
+            notice=notice,
+            nomination=nomination,
+            text="反映海淀被推荐人的具体问题和事实",
+            anonymous=True,
+            source="192.0.2.1",
+        )
+    return {
+        "campaign": campaign,
+        "quota": quota,
+        "nomination": nomination,
+        "notice": notice,
+        "objection": objection,
+    }
 
 
 # route -> (method, url builder, body or None, expected statuses for Chaoyang's staff)
@@ -155,6 +221,86 @@ WEB_DENY = {
         NOT_FOUND,
     ),
     "registry:export": ("get", lambda w: "/registry/export.xlsx", None, (200,)),
+    "nominations:campaigns": ("get", lambda w: "/nominations/", None, (200,)),
+    "nominations:campaign": ("get", lambda w: f"/nominations/{w.campaign.pk}/", None, NOT_FOUND),
+    "nominations:nominate": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/nominate/",
+        {"person": "{person}", "brief": "越权"},
+        NOT_FOUND,
+    ),
+    "nominations:advance": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/advance/",
+        {"ids": "{nomination}", "action": "first_pass"},
+        NOT_FOUND,
+    ),
+    "nominations:notice_publish": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/notices/new/",
+        {"ids": "{nomination}", "stage": "first", "starts_on": "2030-01-02"},
+        NOT_FOUND,
+    ),
+    "nominations:list_submit": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/quotas/{w.quota.pk}/submit/",
+        None,
+        NOT_FOUND,
+    ),
+    "nominations:final_xlsx": (
+        "get",
+        lambda w: f"/nominations/{w.campaign.pk}/final.xlsx",
+        None,
+        NOT_FOUND,
+    ),
+    "nominations:nomination": (
+        "get",
+        lambda w: f"/nominations/n/{w.nomination.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "nominations:form_docx": (
+        "get",
+        lambda w: f"/nominations/n/{w.nomination.pk}/form.docx",
+        None,
+        NOT_FOUND,
+    ),
+    "nominations:withdraw": (
+        "post",
+        lambda w: f"/nominations/n/{w.nomination.pk}/withdraw/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "nominations:clearance": (
+        "post",
+        lambda w: f"/nominations/n/{w.nomination.pk}/clearance/",
+        {"department": "税务", "opinion": "越权"},
+        NOT_FOUND,
+    ),
+    "nominations:objection_enter": (
+        "post",
+        lambda w: f"/nominations/n/{w.nomination.pk}/objections/new/",
+        {"text": "越权登记的异议内容", "anonymous": "on", "channel": "phone"},
+        NOT_FOUND,
+    ),
+    "nominations:objection_triage": (
+        "post",
+        lambda w: f"/nominations/objections/{w.objection.pk}/triage/",
+        {"admissible": "0", "reason": "越权"},
+        NOT_FOUND,
+    ),
+    "nominations:objection_resolve": (
+        "post",
+        lambda w: f"/nominations/objections/{w.objection.pk}/resolve/",
+        {"verification": "越权", "finding": "upheld"},
+        NOT_FOUND,
+    ),
+    "nominations:calendar": (
+        "post",
+        lambda w: "/calendar/",
+        {"year": "2030", "basis": "越权", "holidays": "元旦 2030-01-01"},
+        NOT_FOUND,
+    ),
     "registry:dictionary": (
         "get",
         lambda w: f"/registry/dictionary/?honour={w.award.honour_id}",
@@ -182,6 +328,10 @@ PUBLIC_ROUTES = {
     "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
     "registry:wall_person": "consent-aware public profile (test_registry_web.py)",
     "registry:wall_portrait": "a consenting person's photo only (test_registry_web.py)",
+    "nominations:notices": "published notices (公示) are public by law (test_web.py)",
+    "nominations:notice": "a published notice and its objection form (test_web.py)",
+    "nominations:notice_download": "a published notice's list (test_exports.py)",
+    "nominations:objection_lookup": "an objection by its unguessable reference (test_web.py)",
 }
 
 API_DENY = {
@@ -272,6 +422,7 @@ def _fill(value, w):
         "{cy}": w.tree.chaoyang.pk,
         "{haidian}": w.tree.haidian.pk,
         "{hd_grass}": w.tree.hd_grass.pk,
+        "{nomination}": w.nomination.pk,
     }
     if isinstance(value, dict):
         return {k: _fill(v, w) for k, v in value.items()}
@@ -303,6 +454,11 @@ def _haidian_untouched(w):
     w.merge.refresh_from_db()
     assert w.award.status == "active" and w.merge.reversed_at is None
     assert w.person.awards.count() == 1
+    w.nomination.refresh_from_db()
+    w.objection.refresh_from_db()
+    assert (w.nomination.state, w.nomination.clearances) == ("first_notice", {})
+    assert (w.objection.status, w.nomination.objections.count()) == ("received", 1)
+    assert not CalendarYear.objects.filter(year=2030).exists()
 
 
 @pytest.mark.django_db

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("gonghui.registry.urls")),
+    path("", include("gonghui.nominations.urls")),
     path("", include("gonghui.web.urls")),
 ]

@@ -41,7 +41,7 @@ def test_named_objection_needs_a_contact_anonymous_is_flagged(notice, nominees):
 
 def test_objections_only_during_the_period(clock, notice, nominees, campaign, tree):
     clock.move_to(at(2025, 9, 27, 0, 0))  # the notice ended on Friday 09-26
-    with pytest.raises(ValidationFailed, match="公示期为 2025-09-22 至 2025-09-26"):
+    with pytest.raises(ValidationFailed, match="公示期为 2025年9月22日 至 2025年9月26日"):
         file(notice, nominees["赵郁"], anonymous=True)
     with pytest.raises(ValidationFailed, match="不在本次公示名单"):
         clock.move_to(at(2025, 9, 23))

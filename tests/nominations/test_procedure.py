@@ -241,3 +241,18 @@ def test_notice_into_a_year_without_a_schedule_is_refused(clock, campaign, nomin
         )
     assert Notice.objects.count() == 0
     assert reload(nominees["赵郁"]).state == State.NOMINATED
+
+
+def test_a_nominee_listed_twice_in_a_batch_counts_once(clock, campaign, nominees, users, tree):
+    wu = nominees["武润泽"]
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[wu]
+    )
+    clock.move_to(at(2025, 10, 1))
+    done = services.nominations_advance(
+        actor=users.cy, nominations=[wu, wu], action="first_reject", opinion="事迹不实"
+    )
+    assert len(done) == 1 and reload(wu).steps.filter(action="first_reject").count() == 1
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 1
+    with pytest.raises(Conflict, match="初审前征求"):
+        services.clearance_record(actor=users.cy, nomination=wu, department="税务", opinion="无")

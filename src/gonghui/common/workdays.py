@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from gonghui.common.errors import DomainError
 from gonghui.common.models import CalendarDay, CalendarYear
 
@@ -63,6 +65,11 @@ def add_workdays(start: date, n: int) -> date:
 
 def is_workday(day: date) -> bool:
     return _Calendar().is_workday(day)
+
+
+def today() -> date:
+    """Today in Beijing (the server clock, whatever its own zone)."""
+    return timezone.now().astimezone(SHANGHAI).date()
 
 
 def end_of_day(day: date) -> datetime:

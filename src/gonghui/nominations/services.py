@@ -18,8 +18,9 @@ from django.utils import timezone
 from gonghui.audit.services import record
 from gonghui.common import pii, ratelimit
 from gonghui.common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarDay, CalendarYear
-from gonghui.common.workdays import SHANGHAI, add_workdays, end_of_day
+from gonghui.common.workdays import add_workdays, end_of_day, today
 from gonghui.files.models import Attachment
 from gonghui.nominations import rules as rulebook
 from gonghui.nominations.models import (
@@ -56,10 +57,6 @@ OBJECTION_LIMIT = 5  # filings per source per hour
 STREAM = "nominations"
 
 
-def today() -> date:
-    return timezone.now().astimezone(SHANGHAI).date()
-
-
 # --- Campaigns, quotas, rules ------------------------------------------------------------------
 
 
@@ -81,7 +78,7 @@ def campaign_create(
 ) -> Campaign:
     org_unit = org_unit or honour.conferring_unit
     grant = access.require_at(actor, "nominations.manage", org_unit)
-    fields = list(notice_fields or DEFAULT_NOTICE_FIELDS)
+    fields = list(dict.fromkeys(notice_fields or DEFAULT_NOTICE_FIELDS))
     errors = {}
     if nominate_until < nominate_from:
         errors["nominate_until"] = "推荐截止日期不能早于开始日期"
@@ -325,7 +322,9 @@ def nomination_create(
     day = today()
     if not campaign.nominate_from <= day <= campaign.nominate_until:
         raise ValidationFailed(
-            {"campaign": f"推荐时间为 {campaign.nominate_from} 至 {campaign.nominate_until}"}
+            {
+                "campaign": f"推荐时间为 {cn_date(campaign.nominate_from)} 至 {cn_date(campaign.nominate_until)}"
+            }
         )
     quota = _quota_for(campaign, org_unit)
     errors = _eligibility_errors(campaign, person)
@@ -465,7 +464,7 @@ def _counters_of(nomination: Nomination) -> list[RuleCounter]:
 
 
 def _locked(nominations) -> list[Nomination]:
-    pks = [n.pk for n in nominations]
+    pks = list(dict.fromkeys(n.pk for n in nominations))  # each nominee once
     rows = {
         n.pk: n
         for n in Nomination.objects.select_for_update()
@@ -647,7 +646,7 @@ def _notice_closed(nomination: Nomination, stage: str) -> None:
         raise Conflict(f"{nomination.person.name}尚未经过{Notice.Stage(stage).label}")
     if timezone.now() < notice.closes_at:
         raise Conflict(
-            f"{nomination.person.name}的{Notice.Stage(stage).label}期至 {notice.ends_on} "
+            f"{nomination.person.name}的{Notice.Stage(stage).label}期至 {cn_date(notice.ends_on)} "
             "（当日24时）结束，公示期满后才能办理下一步"
         )
 
@@ -660,6 +659,8 @@ def clearance_record(*, actor, nomination: Nomination, department: str, opinion:
     """A department's clearance opinion on a nominee who manages others (e.g. 纪检监察)."""
     (nomination,) = _locked([nomination])
     grant = _acting_grant(actor, nomination, "first_pass")
+    if nomination.state not in (State.NOMINATED, State.FIRST_NOTICE):
+        raise Conflict("部门意见在初审前征求；当前状态下不能再记录")
     if department not in nomination.campaign.clearance_departments:
         raise ValidationFailed(
             {
@@ -730,7 +731,7 @@ def nominations_advance(
                 person=n.person,
                 year=n.campaign.year,
                 categories=list(Category.objects.filter(name__in=n.category_list)),
-                deeds=n.brief,
+                deeds=n.deeds or n.brief,
             )
         _move(n, action, actor, grant, opinion)
     return rows
@@ -745,7 +746,7 @@ def node_list_submit(*, actor, campaign: Campaign, org_unit: OrgUnit) -> Quota:
         raise ValidationFailed({"org_unit": "该单位没有本次评选的名额"})
     grant = access.require_at(actor, "nominations.review", org_unit, view_perm="nominations.view")
     if quota.submitted_at:
-        raise Conflict(f"{org_unit.name}已于 {quota.submitted_at:%Y-%m-%d} 报送名单")
+        raise Conflict(f"{org_unit.name}已于 {cn_date(quota.submitted_at)} 报送名单")
     pending = quota.nominations.filter(
         state__in=[State.DRAFT, State.NOMINATED, State.FIRST_NOTICE]
     ).select_related("person")
@@ -824,7 +825,7 @@ def objection_file(
     if not notice_open(notice):
         raise ValidationFailed(
             {
-                "notice": f"公示期为 {notice.starts_on} 至 {notice.ends_on}（当日24时），"
+                "notice": f"公示期为 {cn_date(notice.starts_on)} 至 {cn_date(notice.ends_on)}（当日24时），"
                 "不在公示期内不能提出异议"
             }
         )

@@ -8,6 +8,7 @@ MENU = [
     ("web:org_list", "组织机构", "orgs.view", "web:org"),
     ("web:person_list", "人员会籍", "people.view", "web:person"),
     ("registry:search", "劳模工匠档案", "registry.view", "registry:"),
+    ("nominations:campaigns", "推荐评选", "nominations.view", "nominations:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 

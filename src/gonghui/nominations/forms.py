@@ -1,0 +1,176 @@
+"""Nomination forms: parse and show errors next to fields; services do the writing."""
+
+import re
+from datetime import date
+
+from django import forms
+
+from gonghui.nominations.models import Objection
+from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
+from gonghui.orgs import access
+from gonghui.people.models import Person
+from gonghui.registry.models import Category
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class NominationForm(forms.Form):
+    person = forms.ModelChoiceField(label="被推荐人", queryset=Person.objects.none())
+    categories = forms.ModelMultipleChoiceField(
+        label="类别",
+        required=False,
+        queryset=Category.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="name",
+    )
+    brief = forms.CharField(
+        label="简要事迹",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
+        help_text="不超过500字，用于公示",
+    )
+    deeds = forms.CharField(
+        label="详细事迹",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="2000字左右",
+    )
+    meeting_on = forms.DateField(label="事迹报告会日期", widget=DATE)
+    meeting_attendance = forms.IntegerField(label="参会人数", min_value=1)
+    meeting_result = forms.CharField(
+        label="民主评议结果", max_length=200, help_text="如：赞成52票、反对0票、弃权4票"
+    )
+    form_file = forms.FileField(label="推荐表（PDF、Word 或图片）")
+
+    def __init__(self, *args, unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.filter(
+            access.subtree_q(unit, via="org_unit"), merged_into__isnull=True
+        ).order_by("name_sort", "pk")
+
+
+class AdvanceForm(forms.Form):
+    """A review step for the nominees ticked in the list (or one nominee)."""
+
+    action = forms.ChoiceField(
+        label="办理", choices=[(a, TRANSITIONS[a].label) for a in AFTER_NOTICE]
+    )
+    opinion = forms.CharField(
+        label="意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoticeForm(forms.Form):
+    starts_on = forms.DateField(label="公示开始日期", widget=DATE, initial=date.today)
+    title = forms.CharField(label="标题", required=False, max_length=200)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=500)
+
+
+class ClearanceForm(forms.Form):
+    department = forms.ChoiceField(label="部门")
+    opinion = forms.CharField(label="意见", max_length=500)
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [(d, d) for d in departments]
+
+
+class ObjectionForm(forms.Form):
+    """A visitor's objection on the public notice page."""
+
+    nomination = forms.TypedChoiceField(label="反映对象", coerce=int)
+    anonymous = forms.BooleanField(label="匿名反映（不留姓名和联系方式）", required=False)
+    name = forms.CharField(label="姓名", required=False, max_length=60)
+    contact = forms.CharField(
+        label="联系电话或电子邮箱", required=False, max_length=100, help_text="实名反映须填写"
+    )
+    text = forms.CharField(
+        label="反映的问题和事实",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="请写明具体事实和线索，便于核查",
+    )
+
+    def __init__(self, *args, nominees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nomination"].choices = [(n.pk, n.person.name) for n in nominees]
+
+
+class StaffObjectionForm(ObjectionForm):
+    channel = forms.ChoiceField(
+        label="渠道", choices=[c for c in Objection.Channel.choices if c[0] != "online"]
+    )
+
+
+class TriageForm(forms.Form):
+    admissible = forms.TypedChoiceField(
+        label="受理",
+        choices=[("1", "受理，开始核查"), ("0", "不予受理")],
+        coerce=lambda v: v == "1",
+    )
+    reason = forms.CharField(label="说明", required=False, max_length=500)
+
+
+class ResolveForm(forms.Form):
+    verification = forms.CharField(
+        label="核查情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    finding = forms.ChoiceField(label="结论", choices=Objection.Finding.choices)
+    note = forms.CharField(
+        label="结论说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CalendarForm(forms.Form):
+    """A year's schedule as the State Council publishes it, one line per holiday."""
+
+    year = forms.IntegerField(label="年份", min_value=2004, max_value=2100)
+    basis = forms.CharField(label="依据", max_length=200, help_text="通知名称及文号")
+    holidays = forms.CharField(
+        label="放假安排",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="每行一个：节日名称 开始日期 至 结束日期，如“春节 2027-02-06 至 2027-02-14”",
+    )
+    workdays = forms.CharField(
+        label="调休上班日",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一个：名称 日期，如“春节调休 2027-02-20”",
+    )
+
+    def clean_holidays(self):
+        rows = []
+        for n, line in enumerate(_lines(self.cleaned_data["holidays"]), start=1):
+            match = re.fullmatch(
+                r"(\S+)\s+(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:至|~|-{2})\s*(\S+))?", line
+            )
+            if not match:
+                raise forms.ValidationError(f"第 {n} 行格式应为“节日名称 开始日期 至 结束日期”")
+            first = _date(match.group(2), n)
+            rows.append(
+                (first, _date(match.group(3), n) if match.group(3) else first, match.group(1))
+            )
+        return rows
+
+    def clean_workdays(self):
+        rows = []
+        for n, line in enumerate(_lines(self.cleaned_data["workdays"]), start=1):
+            match = re.fullmatch(r"(\S+)\s+(\d{4}-\d{1,2}-\d{1,2})", line)
+            if not match:
+                raise forms.ValidationError(f"第 {n} 行格式应为“名称 日期”")
+            rows.append((_date(match.group(2), n), match.group(1)))
+        return rows
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _date(text: str, n: int) -> date:
+    try:
+        return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+    except ValueError:
+        raise forms.ValidationError(f"第 {n} 行的日期 {text} 不存在") from None

@@ -1,0 +1,487 @@
+"""Nomination pages for staff, the public notices (公示) with their objection form, and the
+working-day calendar. Thin: parse, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.formats import cn_date
+from gonghui.common.models import CalendarYear
+from gonghui.common.pagination import page_of
+from gonghui.common.workdays import today
+from gonghui.files.services import attachment_add, attachment_list
+from gonghui.nominations import exports, forms, selectors, services
+from gonghui.nominations.models import Nomination, Notice, Objection
+from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.web.views import _apply_errors, domain_errors
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _failed(request, exc: DomainError) -> None:
+    messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def campaigns(request):
+    if not access.can(request.user, "nominations.view"):
+        raise NotFound()
+    page = page_of(selectors.campaign_list(actor=request.user), request.GET.get("page"))
+    return render(request, "nominations/campaigns.html", {"page": page})
+
+
+@login_required
+@domain_errors
+def campaign(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    state = request.GET.get("state", "")
+    nominees = selectors.nomination_list(actor=request.user, campaign=campaign, state=state)
+    nodes, overall = selectors.quota_lines(actor=request.user, campaign=campaign)
+    can_city = access.can_at(request.user, "nominations.approve", campaign.org_unit)
+    return render(
+        request,
+        "nominations/campaign.html",
+        {
+            "campaign": campaign,
+            "page": page_of(nominees, request.GET.get("page")),
+            "state": state,
+            "states": State.choices,
+            "nodes": nodes,
+            "overall": overall,
+            "advance_form": forms.AdvanceForm(),
+            "notice_form": forms.NoticeForm(),
+            "notice_stages": [
+                (s, Notice.Stage(s).label)
+                for a, s in NOTICE_OF.items()
+                if _may(request.user, campaign, TRANSITIONS[a])
+            ],
+            "may_nominate": access.can(request.user, "nominations.nominate"),
+            "may_review": access.can(request.user, "nominations.review") or can_city,
+            "notices": campaign.notices.order_by("-published_at")[:20],
+            "objections": selectors.objection_list(actor=request.user, campaign=campaign),
+        },
+    )
+
+
+def _may(actor, campaign, transition) -> bool:
+    if transition.level == "city":
+        return access.can_at(actor, transition.permission, campaign.org_unit)
+    return access.can(actor, transition.permission)
+
+
+@login_required
+@domain_errors
+def nominate(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    grant = next(
+        (g for g in access.grants(request.user) if "nominations.nominate" in g.permissions), None
+    )
+    if grant is None:
+        raise NotFound()
+    unit = OrgUnit.objects.get(pk=grant.unit_id)
+    form = forms.NominationForm(request.POST or None, request.FILES or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                nomination = services.nomination_create(
+                    actor=request.user,
+                    campaign=campaign,
+                    person=data["person"],
+                    org_unit=unit,
+                    brief=data["brief"],
+                    deeds=data["deeds"],
+                    categories=[c.name for c in data["categories"]],
+                    meeting_on=data["meeting_on"],
+                    meeting_attendance=data["meeting_attendance"],
+                    meeting_result=data["meeting_result"],
+                )
+                attachment_add(
+                    actor=request.user, owner=nomination, org_unit=unit, upload=data["form_file"]
+                )
+                if "submit" in request.POST:
+                    services.nomination_submit(actor=request.user, nomination=nomination)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            done = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
+            messages.success(request, f"{data['person'].name}：{done}")
+            return redirect("nominations:nomination", pk=nomination.pk)
+    return render(
+        request, "nominations/nominate.html", {"campaign": campaign, "form": form, "unit": unit}
+    )
+
+
+def _chosen(request, campaign) -> list[Nomination]:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    found = list(
+        selectors.nomination_list(actor=request.user, campaign=campaign).filter(pk__in=ids)
+    )
+    if len(found) != len(set(ids)):
+        raise NotFound()
+    return found
+
+
+@login_required
+@domain_errors
+@require_POST
+def advance(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    chosen = _chosen(request, campaign)
+    form = forms.AdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择办理事项")
+    else:
+        try:
+            done = services.nominations_advance(
+                actor=request.user,
+                nominations=chosen,
+                action=form.cleaned_data["action"],
+                opinion=form.cleaned_data["opinion"],
+            )
+        except DomainError as exc:
+            _failed(request, exc)
+        else:
+            label = TRANSITIONS[form.cleaned_data["action"]].label
+            messages.success(request, f"已办理“{label}”：{len(done)} 人")
+    return redirect(request.POST.get("next") or f"/nominations/{campaign.pk}/")
+
+
+@login_required
+@domain_errors
+@require_POST
+def notice_publish(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    chosen = _chosen(request, campaign)
+    form = forms.NoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写公示开始日期")
+    else:
+        try:
+            notice = services.notice_publish(
+                actor=request.user,
+                campaign=campaign,
+                stage=request.POST.get("stage", ""),
+                nominations=chosen,
+                starts_on=form.cleaned_data["starts_on"],
+                title=form.cleaned_data["title"],
+            )
+        except DomainError as exc:
+            _failed(request, exc)
+        else:
+            messages.success(
+                request,
+                f"已发布公示，公示期 {cn_date(notice.starts_on)} 至 {cn_date(notice.ends_on)}",
+            )
+    return redirect("nominations:campaign", pk=campaign.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def list_submit(request, pk, quota_pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    quota = campaign.quotas.select_related("org_unit").filter(pk=quota_pk).first()
+    if quota is None or not access.can_at(request.user, "nominations.view", quota.org_unit):
+        raise NotFound()
+    try:
+        services.node_list_submit(actor=request.user, campaign=campaign, org_unit=quota.org_unit)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, f"{quota.org_unit.name}的推荐名单已报送")
+    return redirect("nominations:campaign", pk=campaign.pk)
+
+
+@login_required
+@domain_errors
+def nomination(request, pk):
+    nomination = selectors.nomination_get(actor=request.user, pk=pk)
+    user = request.user
+    return render(
+        request,
+        "nominations/nomination.html",
+        {
+            "n": nomination,
+            "campaign": nomination.campaign,
+            "timeline": selectors.timeline(actor=user, nomination=nomination),
+            "attachments": attachment_list(actor=user, owner=nomination),
+            "may_withdraw": nomination.state in TRANSITIONS["withdraw"].sources
+            and access.can_at(user, "nominations.nominate", nomination.org_unit),
+            "may_review": access.can_at(user, "nominations.review", nomination.quota.org_unit),
+            "reason_form": forms.ReasonForm(),
+            "clearance_form": forms.ClearanceForm(
+                departments=nomination.campaign.clearance_departments
+            ),
+            "advance_form": forms.AdvanceForm(),
+            "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
+            "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
+            "objections": [
+                o
+                for o in nomination.objections.select_related(
+                    "notice", "nomination__quota__org_unit"
+                )
+                if services.may_see_objector(user, o)
+            ],
+            "triage_form": forms.TriageForm(),
+            "resolve_form": forms.ResolveForm(),
+        },
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def withdraw(request, pk):
+    nomination = selectors.nomination_get(actor=request.user, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({"reason": "请填写撤回原因"})
+        services.nomination_withdraw(
+            actor=request.user, nomination=nomination, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, "已撤回推荐，名额已释放")
+    return redirect("nominations:nomination", pk=nomination.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def clearance(request, pk):
+    nomination = selectors.nomination_get(actor=request.user, pk=pk)
+    form = forms.ClearanceForm(request.POST, departments=nomination.campaign.clearance_departments)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({"opinion": "请选择部门并填写意见"})
+        services.clearance_record(actor=request.user, nomination=nomination, **form.cleaned_data)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, f"已记录{form.cleaned_data['department']}的意见")
+    return redirect("nominations:nomination", pk=nomination.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def objection_enter(request, pk):
+    """Staff enter an objection received by phone, letter, e-mail or in person."""
+    nomination = selectors.nomination_get(actor=request.user, pk=pk)
+    form = forms.StaffObjectionForm(request.POST, nominees=[nomination])
+    notice = next((n for n in nomination.notices.all() if services.notice_open(n)), None)
+    try:
+        if notice is None:
+            raise ValidationFailed({"notice": "该人员当前不在公示期内"})
+        if not form.is_valid():
+            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+        data = form.cleaned_data
+        services.objection_file(
+            notice=notice,
+            nomination=nomination,
+            text=data["text"],
+            anonymous=data["anonymous"],
+            name=data["name"],
+            contact=data["contact"],
+            channel=data["channel"],
+            actor=request.user,
+        )
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, "已登记异议")
+    return redirect("nominations:nomination", pk=nomination.pk)
+
+
+def _objection(request, pk) -> Objection:
+    objection = (
+        Objection.objects.select_related("notice__campaign", "nomination__quota__org_unit")
+        .filter(pk=pk)
+        .first()
+    )
+    if objection is None or not services.may_see_objector(request.user, objection):
+        raise NotFound()
+    return objection
+
+
+@login_required
+@domain_errors
+@require_POST
+def objection_triage(request, pk):
+    objection = _objection(request, pk)
+    form = forms.TriageForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({"admissible": "请选择是否受理"})
+        services.objection_triage(actor=request.user, objection=objection, **form.cleaned_data)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, "已处理")
+    return redirect("nominations:nomination", pk=objection.nomination_id)
+
+
+@login_required
+@domain_errors
+@require_POST
+def objection_resolve(request, pk):
+    objection = _objection(request, pk)
+    form = forms.ResolveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+        services.objection_resolve(actor=request.user, objection=objection, **form.cleaned_data)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, "异议已办结")
+    return redirect("nominations:nomination", pk=objection.nomination_id)
+
+
+@login_required
+@domain_errors
+def form_docx(request, pk):
+    nomination = selectors.nomination_get(actor=request.user, pk=pk)
+    name = f"{nomination.campaign.name}推荐表-{nomination.person.name}.docx"
+    return _download(exports.nomination_form_docx(nomination), name, DOCX)
+
+
+@login_required
+@domain_errors
+def final_xlsx(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    if not access.can_at(request.user, "nominations.approve", campaign.org_unit):
+        raise NotFound()
+    return _download(exports.final_list_xlsx(campaign), f"{campaign.name}表彰名单.xlsx", XLSX)
+
+
+@login_required
+@domain_errors
+def calendar(request):
+    """The working-day calendar: the years known, and a form for a new year's schedule."""
+    if not access.can(request.user, "nominations.view") and not access.can(
+        request.user, "calendar.manage"
+    ):
+        raise NotFound()
+    may_edit = access.can_citywide(request.user, "calendar.manage")
+    form = forms.CalendarForm(request.POST or None) if may_edit else None
+    if request.method == "POST":
+        if form is None:
+            raise NotFound()
+        if form.is_valid():
+            try:
+                services.calendar_year_set(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"已录入 {form.cleaned_data['year']} 年节假日安排")
+                return redirect("nominations:calendar")
+    years = CalendarYear.objects.all()
+    return render(
+        request,
+        "nominations/calendar.html",
+        {"years": years, "form": form, "next_year": today().year + 1},
+    )
+
+
+# --- Public (no login) ------------------------------------------------------------------------
+
+
+def notices(request):
+    page = page_of(selectors.public_notices(), request.GET.get("page"))
+    return render(
+        request,
+        "nominations/notices.html",
+        {"page": page, "open": {n.pk for n in page if services.notice_open(n)}},
+    )
+
+
+def notice(request, pk):
+    try:
+        notice = selectors.public_notice(pk)
+    except NotFound:
+        return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
+    nominees = list(exports.notice_nominations(notice))
+    is_open = services.notice_open(notice)
+    form = forms.ObjectionForm(request.POST or None, nominees=nominees) if is_open else None
+    filed = None
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = form.cleaned_data
+        chosen = next(n for n in nominees if n.pk == data["nomination"])
+        try:
+            filed = services.objection_file(
+                notice=notice,
+                nomination=chosen,
+                text=data["text"],
+                anonymous=data["anonymous"],
+                name=data["name"],
+                contact=data["contact"],
+                source=request.META.get("REMOTE_ADDR", ""),
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            form = forms.ObjectionForm(nominees=nominees)
+    headers = exports.notice_headers(notice.fields)
+    rows = [exports.notice_row(n, notice.fields) for n in nominees]
+    return render(
+        request,
+        "nominations/notice.html",
+        {
+            "notice": notice,
+            "headers": headers,
+            "rows": rows,
+            "is_open": is_open,
+            "form": form,
+            "filed": filed,
+        },
+        status=422 if request.method == "POST" and filed is None else 200,
+    )
+
+
+def notice_download(request, pk, fmt):
+    try:
+        notice = selectors.public_notice(pk)
+    except NotFound:
+        return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
+    if fmt == "docx":
+        return _download(exports.notice_list_docx(notice), f"{notice.title}.docx", DOCX)
+    if fmt == "xlsx":
+        return _download(exports.notice_list_xlsx(notice), f"{notice.title}.xlsx", XLSX)
+    return render(request, "web/error.html", {"message": "只提供 Word 与 Excel 格式"}, status=404)
+
+
+def objection_lookup(request):
+    reference = request.GET.get("ref", "")
+    found, missing = None, False
+    if reference.strip():
+        try:
+            found = selectors.objection_by_reference(reference)
+        except NotFound:
+            missing = True
+    return render(
+        request,
+        "nominations/lookup.html",
+        {"objection": found, "missing": missing, "ref": reference[:24]},
+    )

@@ -1,0 +1,117 @@
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from gonghui.nominations import services
+from gonghui.nominations.models import Nomination, Objection
+from gonghui.nominations.workflow import State
+from tests.factories import PASSWORD, make_person
+from tests.nominations.conftest import MATERIALS, at
+
+
+def form_data(person, **extra):
+    data = {
+        "person": person.pk,
+        "brief": MATERIALS["brief"],
+        "deeds": MATERIALS["deeds"],
+        "meeting_on": "2025-09-20",
+        "meeting_attendance": "56",
+        "meeting_result": MATERIALS["meeting_result"],
+        "categories": ["一线职工"],
+        "form_file": SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%x\n"),
+        "submit": "1",
+    }
+    return {**data, **extra}
+
+
+def test_grassroots_nominates_through_the_page(client, campaign, users, tree):
+    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    page = client.get(f"/nominations/{campaign.pk}/nominate/")
+    assert page.status_code == 200 and "孙明" in page.content.decode()
+    bad = client.post(f"/nominations/{campaign.pk}/nominate/", form_data(person, brief="字" * 501))
+    assert bad.status_code == 200
+    assert "至多 500" in bad.content.decode() or "不超过" in bad.content.decode()
+    assert not Nomination.objects.exists()
+    done = client.post(f"/nominations/{campaign.pk}/nominate/", form_data(person))
+    nomination = Nomination.objects.get(person=person)
+    assert done.status_code == 302 and nomination.state == State.NOMINATED
+    assert nomination.category_list == ["一线职工"]
+    detail = client.get(f"/nominations/n/{nomination.pk}/").content.decode()
+    assert "推荐表.pdf" in detail and "推荐上报" in detail
+
+
+def test_campaign_page_shows_quota_and_batch_review(client, clock, campaign, nominees, users):
+    client.login(username="cy_grass", password=PASSWORD)
+    ids = [nominees["赵郁"].pk, nominees["武润泽"].pk]
+    response = client.post(
+        f"/nominations/{campaign.pk}/notices/new/",
+        {"ids": ids, "stage": "first", "starts_on": "2025-09-22"},
+    )
+    assert response.status_code == 302
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/nominations/{campaign.pk}/").content.decode()
+    assert "各推荐单位中一线职工不低于 50%" in page and "2 / 4" in page
+    assert "钱学" not in page  # Haidian's nominee is not Chaoyang's business
+    clock.move_to(at(2025, 9, 29))
+    client.login(username="cy_staff", password=PASSWORD)  # a week later: a new session
+    done = client.post(f"/nominations/{campaign.pk}/advance/", {"ids": ids, "action": "first_pass"})
+    assert done.status_code == 302
+    assert set(Nomination.objects.filter(pk__in=ids).values_list("state", flat=True)) == {
+        State.FIRST_PASSED
+    }
+
+
+def test_visitor_objects_on_the_public_notice(client, clock, campaign, nominees, users):
+    notice = services.notice_publish(
+        actor=users.cy_grass,
+        campaign=campaign,
+        stage="first",
+        nominations=[nominees["赵郁"]],
+    )
+    page = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert "赵郁" in page and "工作单位及职务" in page and "电话 010-12345678" in page
+    assert "2025年9月22日 至 2025年9月26日" in page
+    refused = client.post(
+        f"/notices/{notice.pk}/", {"nomination": nominees["赵郁"].pk, "text": "反映材料造假问题"}
+    )
+    assert refused.status_code == 422 and "实名反映须" in refused.content.decode()
+    filed = client.post(
+        f"/notices/{notice.pk}/",
+        {
+            "nomination": nominees["赵郁"].pk,
+            "anonymous": "on",
+            "text": "反映其成果系他人完成的问题",
+        },
+    )
+    objection = Objection.objects.get()
+    assert objection.reference in filed.content.decode() and objection.anonymous
+    lookup = client.get(f"/notices/lookup/?ref={objection.reference.lower()}").content.decode()
+    assert "待受理" in lookup
+    clock.move_to(at(2025, 9, 27))
+    closed = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert "公示期已结束" in closed
+    assert client.get(f"/notices/{notice.pk}/list.docx").status_code == 200
+    assert client.get(f"/notices/{notice.pk}/list.xlsx").status_code == 200
+    assert client.get(f"/notices/{notice.pk}/list.pdf").status_code == 404
+
+
+def test_calendar_page(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    assert client.get("/calendar/").status_code == 200
+    assert client.post("/calendar/", {"year": "2027"}).status_code == 404
+    client.login(username="admin_t", password=PASSWORD)
+    bad = client.post(
+        "/calendar/",
+        {"year": "2027", "basis": "通知", "holidays": "春节 2027-02-06 至 2027-02-31"},
+    )
+    assert "日期 2027-02-31 不存在" in bad.content.decode()
+    done = client.post(
+        "/calendar/",
+        {
+            "year": "2027",
+            "basis": "国务院办公厅通知",
+            "holidays": "元旦 2027-01-01\n春节 2027-02-06 至 2027-02-14",
+            "workdays": "春节调休 2027-02-20",
+        },
+    )
+    assert done.status_code == 302
+    assert "2027" in client.get("/calendar/").content.decode()
