@@ -80,6 +80,8 @@ def on_not_found(request, exc):
 
 def _register_routers():
     from gonghui.audit.api import router as audit_router
+    from gonghui.nominations.api import public_router as notices_router
+    from gonghui.nominations.api import router as nominations_router
     from gonghui.orgs.api import router as orgs_router
     from gonghui.people.api import router as people_router
     from gonghui.registry.api import public_router as wall_router
@@ -90,6 +92,8 @@ def _register_routers():
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
     api.add_router("/wall", wall_router)
+    api.add_router("/nominations", nominations_router)
+    api.add_router("/notices", notices_router)
 
 
 _register_routers()

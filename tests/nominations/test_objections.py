@@ -129,3 +129,18 @@ def test_staff_enter_objections_received_by_phone(notice, nominees, users):
             channel=Objection.Channel.LETTER,
             actor=users.cy_grass,
         )
+
+
+def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.files.services import attachment_list
+
+    objection = file(
+        notice,
+        nominees["赵郁"],
+        anonymous=True,
+        evidence=SimpleUploadedFile("验收报告.pdf", b"%PDF-1.4\n%evidence\n"),
+    )
+    assert [a.name for a in attachment_list(actor=users.cy, owner=objection)] == ["验收报告.pdf"]
+    assert list(attachment_list(actor=users.cy_grass, owner=objection)) == []

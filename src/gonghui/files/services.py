@@ -38,6 +38,15 @@ def sniff(name: str, head: bytes) -> str:
 def attachment_add(*, actor, owner, org_unit, upload) -> Attachment:
     """Attach ``upload`` (a Django UploadedFile) to ``owner``, a record at ``org_unit``."""
     grant = access.require_at(actor, "files.change", org_unit, view_perm="files.view")
+    return attachment_store(
+        actor=actor, owner=owner, org_unit=org_unit, upload=upload, post_id=grant.post_id
+    )
+
+
+def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> Attachment:
+    """Store ``upload`` for ``owner`` after the caller's own check: staff through
+    ``attachment_add``; the public's files with what they submit (e.g. an objection's
+    evidence, filed without an account). Sniffed, capped and audited alike."""
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationFailed(
             {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
@@ -71,7 +80,7 @@ def attachment_add(*, actor, owner, org_unit, upload) -> Attachment:
         actor=actor,
         action="files.add",
         obj=attachment,
-        post_id=grant.post_id,
+        post_id=post_id,
         changes={
             "name": [None, attachment.name],
             "sha256": [None, attachment.sha256],

@@ -93,6 +93,9 @@ class ObjectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="请写明具体事实和线索，便于核查",
     )
+    evidence = forms.FileField(
+        label="证明材料（可选）", required=False, help_text="PDF、Word 或图片，不超过上传上限"
+    )
 
     def __init__(self, *args, nominees, **kwargs):
         super().__init__(*args, **kwargs)

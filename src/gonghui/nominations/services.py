@@ -22,6 +22,7 @@ from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.common.workdays import add_workdays, end_of_day, today
 from gonghui.files.models import Attachment
+from gonghui.files.services import attachment_store
 from gonghui.nominations import rules as rulebook
 from gonghui.nominations.models import (
     CLEARANCE_DEPARTMENTS,
@@ -811,9 +812,11 @@ def objection_file(
     channel: str = Objection.Channel.ONLINE,
     actor=None,
     source: str = "",
+    evidence=None,
 ) -> Objection:
     """File an objection during the notice: by anyone online (``source`` identifies them for
-    the rate limit), or by reviewing staff (``actor``) from a call, letter or e-mail."""
+    the rate limit), or by reviewing staff (``actor``) from a call, letter or e-mail; with an
+    optional file of ``evidence``, kept at the reviewing level (it may name the objector)."""
     if actor is not None:
         staff = Objection(notice=notice, nomination=nomination)
         if not may_see_objector(actor, staff):
@@ -864,6 +867,10 @@ def objection_file(
         entered_by=actor,
         filed_at=timezone.now(),
     )
+    if evidence is not None:
+        attachment_store(
+            owner=objection, org_unit=_reviewing_unit(objection), upload=evidence, actor=actor
+        )
     _step(nomination, "objection", actor or notice.published_by, "收到异议")
     record(
         actor=actor,

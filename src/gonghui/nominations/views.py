@@ -235,7 +235,7 @@ def nomination(request, pk):
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
             "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
             "objections": [
-                o
+                (o, attachment_list(actor=user, owner=o))
                 for o in nomination.objections.select_related(
                     "notice", "nomination__quota__org_unit"
                 )
@@ -289,7 +289,7 @@ def clearance(request, pk):
 def objection_enter(request, pk):
     """Staff enter an objection received by phone, letter, e-mail or in person."""
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
-    form = forms.StaffObjectionForm(request.POST, nominees=[nomination])
+    form = forms.StaffObjectionForm(request.POST, request.FILES, nominees=[nomination])
     notice = next((n for n in nomination.notices.all() if services.notice_open(n)), None)
     try:
         if notice is None:
@@ -306,6 +306,7 @@ def objection_enter(request, pk):
             contact=data["contact"],
             channel=data["channel"],
             actor=request.user,
+            evidence=data["evidence"],
         )
     except DomainError as exc:
         _failed(request, exc)
@@ -424,7 +425,11 @@ def notice(request, pk):
         return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
     nominees = list(exports.notice_nominations(notice))
     is_open = services.notice_open(notice)
-    form = forms.ObjectionForm(request.POST or None, nominees=nominees) if is_open else None
+    form = (
+        forms.ObjectionForm(request.POST or None, request.FILES or None, nominees=nominees)
+        if is_open
+        else None
+    )
     filed = None
     if request.method == "POST" and form is not None and form.is_valid():
         data = form.cleaned_data
@@ -438,6 +443,7 @@ def notice(request, pk):
                 name=data["name"],
                 contact=data["contact"],
                 source=request.META.get("REMOTE_ADDR", ""),
+                evidence=data["evidence"],
             )
         except DomainError as exc:
             _apply_errors(form, exc)
