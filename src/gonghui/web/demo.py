@@ -17,6 +17,7 @@ from faker import Faker
 
 from gonghui.audit.services import record
 from gonghui.common.pii import id_check_digit
+from gonghui.nominations import demo as nominations_demo
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
 from gonghui.people.models import Membership, Person, Unit
@@ -265,7 +266,14 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
     individual = list(Honour.objects.filter(subject="individual"))
     collective = list(Honour.objects.filter(subject="collective"))
     categories = list(Category.objects.all())
-    national = Honour.objects.get(code="national-model-worker")
+    # City titles held before 2020 lead to the national ones of 2020 for half their holders.
+    national = {
+        city: Honour.objects.get(code=code)
+        for city, code in (
+            ("beijing-model-worker", "national-model-worker"),
+            ("beijing-advanced-worker", "national-advanced-worker"),
+        )
+    }
     made = 0
     for honour in individual:
         if honour.prerequisites.exists():
@@ -288,10 +296,10 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
                 deeds=fake.paragraph(nb_sentences=8),
             )
             made += 1
-            if honour.code == "beijing-model-worker" and year < 2020 and rng.random() < 0.5:
+            if honour.code in national and year < 2020 and rng.random() < 0.5:
                 registry.award_create(
                     actor=admin,
-                    honour=national,
+                    honour=national[honour.code],
                     person=person,
                     year=2020,
                     deeds=fake.paragraph(nb_sentences=8),
@@ -327,6 +335,7 @@ def run(*, people: int, progress=None) -> list[Login]:
     made = build_people(gen, grassroots, people, progress=progress)
     with transaction.atomic():
         build_registry(fake, rng, grassroots)
+    nominations_demo.build(fake, rng)
     record(
         actor=None,
         action="demo.people",
