@@ -5,13 +5,14 @@ from datetime import date
 
 from django import forms
 
+from gonghui.common.workdays import today
 from gonghui.nominations.models import Objection
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
 from gonghui.orgs import access
 from gonghui.people.models import Person
 from gonghui.registry.models import Category
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # what <input type=date> reads
 
 
 class NominationForm(forms.Form):
@@ -61,7 +62,7 @@ class AdvanceForm(forms.Form):
 
 
 class NoticeForm(forms.Form):
-    starts_on = forms.DateField(label="公示开始日期", widget=DATE, initial=date.today)
+    starts_on = forms.DateField(label="公示开始日期", widget=DATE, initial=today)
     title = forms.CharField(label="标题", required=False, max_length=200)
 
 
