@@ -16,7 +16,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_VAR_DIR = PROJECT_DIR / "var" / "bench"
-AREAS = ("foundation", "registry")
+AREAS = ("foundation", "registry", "nominations")
 PG_DATABASE = "gonghui_bench"
 
 

@@ -22,6 +22,9 @@ def test_demo_builds_registry_and_campaigns(db):
     assert running.status == Campaign.Status.OPEN
     assert running.nominations.filter(state=State.FIRST_NOTICE).count() == 6
     assert all(notice_open(n) for n in running.notices.all())
-    assert Objection.objects.filter(
-        nomination__campaign=running, status=Objection.Status.RECEIVED
-    ).count() == 2
+    assert (
+        Objection.objects.filter(
+            nomination__campaign=running, status=Objection.Status.RECEIVED
+        ).count()
+        == 2
+    )
