@@ -130,6 +130,11 @@ def test_a_search_count_stops_at_the_cap(client, awarded, users, monkeypatch):
     assert (body["count"], body["count_capped"]) == (3, True)
     body = client.get("/api/v1/registry/people?q=赵郁&page=2").json()
     assert (body["count"], body["count_capped"]) == (1, False)
+    # The count comes from the key rows alone, within the scope of the searcher.
+    client.login(username="hd_staff", password=PASSWORD)
+    body = client.get("/api/v1/registry/people?q=地铁&page=2").json()
+    assert (body["count"], body["items"]) == (0, [])
+    client.login(username="cy_staff", password=PASSWORD)
     monkeypatch.setattr("gonghui.common.pagination.PAGE_SIZE", 2)
     page = client.get("/registry/?q=地铁&page=2").content.decode()
     assert "超过 3 条" in page

@@ -19,7 +19,8 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         if self.cap is None:
             return super().count
-        return self.object_list[: self.cap].count()
+        count_upto = getattr(self.object_list, "count_upto", None)  # a search's cheap count
+        return count_upto(self.cap) if count_upto else self.object_list[: self.cap].count()
 
     @property
     def capped(self) -> bool:

@@ -70,9 +70,27 @@ class RuleStatus:
         return self.count / self.total if self.total else 0.0
 
 
+@dataclass(frozen=True)
+class UnitRef:
+    pk: int
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class QuotaLine:
+    """A quota as the quota page shows it (read as plain values: no model instances)."""
+
+    pk: int
+    allowed: int
+    used: int
+    submitted_at: object
+    org_unit: UnitRef
+
+
 @dataclass
 class NodeStatus:
-    quota: object
+    quota: QuotaLine
     total: int
     rules: list[RuleStatus]
 
@@ -94,7 +112,18 @@ def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
     by quota, one conditional count per rule."""
     rules = list(campaign.rules.all())
     quotas = {
-        q.pk: q for q in campaign.quotas.select_related("org_unit").order_by("org_unit__path")
+        pk: QuotaLine(pk, allowed, used, submitted_at, UnitRef(unit_pk, name, path))
+        for pk, allowed, used, submitted_at, unit_pk, name, path in campaign.quotas.order_by(
+            "org_unit__path"
+        ).values_list(
+            "pk",
+            "allowed",
+            "used",
+            "submitted_at",
+            "org_unit_id",
+            "org_unit__name",
+            "org_unit__path",
+        )
     }
     counts = {f"r{r.pk}": Count("pk", filter=condition(r)) for r in rules}
     rows = {

@@ -4,6 +4,8 @@ Every module — registry, nominations, contests, funds, giveaways, training —
 ``Person``; none keeps a second table of people.
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 
@@ -75,6 +77,34 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PersonQuerySet(models.QuerySet):
+    """People; a search result (people.search) also knows the key rows it was read from, so
+    that its count is taken from the search index alone, without visiting the people."""
+
+    _search_keys = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._search_keys = self._search_keys
+        return clone
+
+    def _filter_or_exclude(self, negate, args, kwargs):
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        clone._search_keys = None  # a further filter: the keys alone no longer tell the count
+        return clone
+
+    def found_by(self, keys) -> PersonQuerySet:
+        clone = self._chain()
+        clone._search_keys = keys
+        return clone
+
+    def count_upto(self, cap: int) -> int:
+        """min(count, cap), cheaply for a search result."""
+        if self._search_keys is not None and not self.query.is_sliced:
+            return self._search_keys[:cap].count()
+        return self[:cap].count()
 
 
 class Person(models.Model):
@@ -175,6 +205,8 @@ class Person(models.Model):
     public_fields = models.JSONField("可公开字段", default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "人员"

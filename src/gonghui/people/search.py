@@ -150,23 +150,32 @@ def search_people(
     query: str,
     *,
     public: bool = False,
-    scope: Callable[[str], Q] | None = None,
+    scope: Callable[[str, str], Q] | None = None,
+    narrowed: bool = True,
 ) -> QuerySet[Person]:
-    """``qs`` narrowed to ``query`` and to ``scope`` (a data-scope filter given the lookup
-    to the rows carrying ``path``), exact names first, then by pinyin and id — the same
-    order on both databases. Any query string is safe: it becomes keys only."""
+    """``qs`` narrowed to ``query`` and to ``scope`` (a data-scope filter given the lookups
+    to the rows carrying ``path`` and to the owning user), exact names first, then by pinyin
+    and id — the same order on both databases. Any query string is safe: it becomes keys
+    only. Unless ``narrowed`` (``qs`` filters people beyond what having keys implies), the
+    count is read from the key rows alone."""
     keys = query_keys(query, public=public)
     if not keys:
         if (query or "").strip():
             return qs.none()
-        return qs.filter(scope("org_unit") if scope else Q()).order_by("name_sort", "pk")
+        return qs.filter(scope("org_unit", "user") if scope else Q()).order_by("name_sort", "pk")
     first, *rest = keys
     # One filter() call: the scope applies to the same key row (one join, its index).
-    qs = qs.filter(Q(search_keys__key=first) & (scope("search_keys") if scope else Q()))
+    qs = qs.filter(Q(search_keys__key=first) & (scope("search_keys", "user") if scope else Q()))
     for key in rest:
         qs = qs.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
     if not rest:
-        return qs.order_by("search_keys__sort", "search_keys__person_id")
+        found = qs.order_by("search_keys__sort", "search_keys__person_id")
+        if narrowed:
+            return found
+        keys = SearchKey.objects.filter(
+            Q(key=first) & (scope("", "person__user") if scope else Q())
+        )
+        return found.found_by(keys)
     exact = unicodedata.normalize("NFKC", query).strip()[:60]
     return qs.annotate(
         exact=Case(

@@ -43,7 +43,7 @@ def matching_awards(f: PersonFilters) -> QuerySet[Award]:
 
 
 def _filtered(
-    qs: QuerySet[Person], f: PersonFilters, *, public: bool, scope: Callable[[str], Q] | None
+    qs: QuerySet[Person], f: PersonFilters, *, public: bool, scope: Callable[[str, str], Q] | None
 ) -> QuerySet[Person]:
     qs = qs.filter(merged_into__isnull=True)
     if f.honour or f.year_from or f.year_to or f.category:
@@ -57,7 +57,10 @@ def _filtered(
         qs = qs.filter(trade_id=f.trade)
     if f.status:
         qs = qs.filter(status=f.status)
-    return search.search_people(qs, f.query, public=public, scope=scope)
+    narrowed = public or any(
+        (f.honour, f.year_from, f.year_to, f.category, f.org_unit, f.trade, f.status)
+    )
+    return search.search_people(qs, f.query, public=public, scope=scope, narrowed=narrowed)
 
 
 def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
@@ -66,7 +69,9 @@ def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
         Person.objects.select_related("org_unit", "employer", "trade"),
         filters,
         public=False,
-        scope=lambda via: access.scope_q(actor, "registry.view", via=via, self_via="user"),
+        scope=lambda via, self_via: access.scope_q(
+            actor, "registry.view", via=via, self_via=self_via
+        ),
     )
 
 
