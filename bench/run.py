@@ -1,7 +1,7 @@
 """Benchmarks: ``python bench/run.py AREA [--scale small|full] [--db sqlite|postgres|both]``.
 
 Each run builds its own data in its own database — ``var/bench/AREA.sqlite3`` or the
-PostgreSQL database ``gonghui_bench``, both recreated and migrated — and prints one line per
+PostgreSQL database ``gonghui_bench_AREA``, both recreated and migrated — and prints one line per
 figure on stdout, e.g. ``foundation.subtree_page_p95 3.1 ms ratio_to_pk 2.4 target<=5 ok``;
 progress and the other side of each ratio go to stderr. ``--scale small`` takes about a
 minute; ``full`` is the scale the issue names.
@@ -17,7 +17,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_VAR_DIR = PROJECT_DIR / "var" / "bench"
 AREAS = ("foundation", "registry", "nominations")
-PG_DATABASE = "gonghui_bench"
+PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 
 
 def main() -> None:
@@ -67,9 +67,10 @@ def fresh_database(db: str, area: str, pg_server: str) -> str:
     import psycopg
 
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"{pg_server}/{PG_DATABASE}"
+        name = PG_DATABASE.format(area=area)
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{pg_server}/{name}"
 
 
 if __name__ == "__main__":
