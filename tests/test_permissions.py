@@ -331,6 +331,7 @@ PUBLIC_ROUTES = {
     "nominations:notices": "published notices (公示) are public by law (test_web.py)",
     "nominations:notice": "a published notice and its objection form (test_web.py)",
     "nominations:notice_download": "a published notice's list (test_exports.py)",
+    "nominations:notice_nominee": "a listed nominee's notices and outcome only (test_web.py)",
     "nominations:objection_lookup": "an objection by its unguessable reference (test_web.py)",
 }
 

@@ -66,6 +66,12 @@ def test_the_whole_procedure_writes_the_awards(clock, campaign, nominees, users,
     awards = Award.objects.filter(honour=campaign.honour, year=2025)
     assert sorted(a.person.name for a in awards) == ["赵郁", "钱学"]
     assert reload(wu).state == State.REJECTED and reload(wu).reason == "事迹不够突出"
+    # The public follows a nominee through the notices that listed them, to the outcome.
+    from gonghui.nominations import selectors
+
+    _, listed, outcome = selectors.public_nominee(final, zhao.pk)
+    assert (len(listed), outcome) == (3, "已批准表彰")
+    assert selectors.public_nominee(second, wu.pk)[2] == "未通过"
     assert [s.action for s in reload(zhao).steps.all()] == [
         "create",
         "nominate",

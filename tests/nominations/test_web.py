@@ -86,6 +86,9 @@ def test_visitor_objects_on_the_public_notice(client, clock, campaign, nominees,
     assert objection.reference in filed.content.decode() and objection.anonymous
     lookup = client.get(f"/notices/lookup/?ref={objection.reference.lower()}").content.decode()
     assert "待受理" in lookup
+    public = client.get(f"/notices/{notice.pk}/{nominees['赵郁'].pk}/").content.decode()
+    assert "评选中" in public and notice.title in public
+    assert client.get(f"/notices/{notice.pk}/{nominees['钱学'].pk}/").status_code == 404
     clock.move_to(at(2025, 9, 27))
     closed = client.get(f"/notices/{notice.pk}/").content.decode()
     assert "公示期已结束" in closed

@@ -13,6 +13,7 @@ from gonghui.common.formats import cn_date
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.nominations.services import may_see_objector
+from gonghui.nominations.workflow import ENDED, State
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT
 
@@ -162,6 +163,20 @@ def public_notice(pk) -> Notice:
         return public_notices().get(pk=pk)
     except (Notice.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+OUTCOMES = ENDED | {State.APPROVED}
+
+
+def public_nominee(notice: Notice, pk) -> tuple[Nomination, list[Notice], str]:
+    """A nominee as the public may follow them: only through a notice that listed them;
+    the notices they appeared in and the outcome once there is one."""
+    nomination = notice.nominations.select_related("person").filter(pk=pk).first()
+    if nomination is None:
+        raise NotFound()
+    notices = list(nomination.notices.order_by("starts_on", "pk"))
+    outcome = nomination.get_state_display() if nomination.state in OUTCOMES else "评选中"
+    return nomination, notices, outcome
 
 
 def objection_by_reference(reference: str) -> Objection:

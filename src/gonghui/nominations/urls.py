@@ -30,5 +30,6 @@ urlpatterns = [
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),
     path("notices/<int:pk>/list.<str:fmt>", views.notice_download, name="notice_download"),
+    path("notices/<int:pk>/<int:nomination_pk>/", views.notice_nominee, name="notice_nominee"),
     path("notices/lookup/", views.objection_lookup, name="objection_lookup"),
 ]

@@ -450,7 +450,7 @@ def notice(request, pk):
         else:
             form = forms.ObjectionForm(nominees=nominees)
     headers = exports.notice_headers(notice.fields)
-    rows = [exports.notice_row(n, notice.fields) for n in nominees]
+    rows = [(n.pk, exports.notice_row(n, notice.fields)) for n in nominees]
     return render(
         request,
         "nominations/notice.html",
@@ -463,6 +463,30 @@ def notice(request, pk):
             "filed": filed,
         },
         status=422 if request.method == "POST" and filed is None else 200,
+    )
+
+
+def notice_nominee(request, pk, nomination_pk):
+    """A nominee's public record: the notices that listed them and the outcome."""
+    try:
+        notice = selectors.public_notice(pk)
+        nomination, notices, outcome = selectors.public_nominee(notice, nomination_pk)
+    except NotFound:
+        return render(request, "web/error.html", {"message": "公示中没有这个人员"}, status=404)
+    return render(
+        request,
+        "nominations/notice_nominee.html",
+        {
+            "notice": notice,
+            "name": nomination.person.name,
+            "fields": zip(
+                exports.notice_headers(notice.fields),
+                exports.notice_row(nomination, notice.fields),
+                strict=True,
+            ),
+            "notices": notices,
+            "outcome": outcome,
+        },
     )
 
 
