@@ -295,6 +295,24 @@ WEB_DENY = {
         {"verification": "越权", "finding": "upheld"},
         NOT_FOUND,
     ),
+    "nominations:quota_set": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/quotas/",
+        {"org_unit": "{cy}", "allowed": "9"},
+        NOT_FOUND,
+    ),
+    "nominations:rule_add": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/rules/",
+        {"kind": "max", "attribute": "front_line", "percent": "1"},
+        NOT_FOUND,
+    ),
+    "nominations:campaign_open": (
+        "post",
+        lambda w: f"/nominations/{w.campaign.pk}/open/",
+        None,
+        NOT_FOUND,
+    ),
     "nominations:calendar": (
         "post",
         lambda w: "/calendar/",

@@ -118,3 +118,54 @@ def test_calendar_page(client, users):
     )
     assert done.status_code == 302
     assert "2027" in client.get("/calendar/").content.decode()
+
+
+def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, honours):
+    from gonghui.nominations.models import Campaign
+
+    client.login(username="admin_t", password=PASSWORD)
+    bad = client.post(
+        "/nominations/",
+        {
+            "honour": honours["capital-labour-medal"].pk,
+            "year": "2025",
+            "nominate_from": "2025-10-01",
+            "nominate_until": "2025-09-01",
+            "notice_days": "5",
+            "notice_fields": ["name", "brief"],
+        },
+    )
+    assert "推荐截止日期不能早于开始日期" in bad.content.decode()
+    client.post(
+        "/nominations/",
+        {
+            "honour": honours["capital-labour-medal"].pk,
+            "year": "2025",
+            "nominate_from": "2025-09-01",
+            "nominate_until": "2025-10-31",
+            "notice_days": "7",
+            "notice_calendar_days": "on",
+            "notice_fields": ["name", "brief"],
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert (campaign.notice_days, campaign.notice_calendar_days) == (7, True)
+    assert campaign.notice_fields == ["name", "brief"]
+    client.post(
+        f"/nominations/{campaign.pk}/quotas/", {"org_unit": tree.chaoyang.pk, "allowed": "5"}
+    )
+    client.post(
+        f"/nominations/{campaign.pk}/rules/",
+        {"kind": "max", "attribute": "rank", "value": "企业负责人", "percent": "10"},
+    )
+    client.post(f"/nominations/{campaign.pk}/open/")
+    campaign.refresh_from_db()
+    assert campaign.status == "open" and campaign.quotas.get().allowed == 5
+    assert campaign.rules.get().label == "全部名单中企业负责人不高于 10%"
+    client.login(username="cy_staff", password=PASSWORD)  # districts do not set quotas
+    assert (
+        client.post(
+            f"/nominations/{campaign.pk}/quotas/", {"org_unit": tree.chaoyang.pk, "allowed": "9"}
+        ).status_code
+        == 404
+    )

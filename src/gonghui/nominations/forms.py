@@ -6,11 +6,12 @@ from datetime import date
 from django import forms
 
 from gonghui.common.workdays import today
-from gonghui.nominations.models import Objection
+from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
 from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
-from gonghui.registry.models import Category
+from gonghui.registry.models import Category, Honour
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # what <input type=date> reads
 
@@ -48,6 +49,62 @@ class NominationForm(forms.Form):
         self.fields["person"].queryset = Person.objects.filter(
             access.subtree_q(unit, via="org_unit"), merged_into__isnull=True
         ).order_by("name_sort", "pk")
+
+
+class CampaignForm(forms.Form):
+    honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.none())
+    year = forms.IntegerField(label="年度", min_value=1949, max_value=2100)
+    name = forms.CharField(
+        label="名称", required=False, max_length=120, help_text="不填则为“某年某荣誉评选”"
+    )
+    nominate_from = forms.DateField(label="推荐开始", widget=DATE)
+    nominate_until = forms.DateField(label="推荐截止", widget=DATE)
+    notice_days = forms.IntegerField(label="公示期（天）", min_value=1, max_value=30, initial=5)
+    notice_calendar_days = forms.BooleanField(
+        label="公示期按自然日计算（默认按工作日，扣除法定节假日并计入调休上班日）", required=False
+    )
+    notice_fields = forms.MultipleChoiceField(
+        label="公示内容",
+        choices=list(NOTICE_FIELDS.items()),
+        initial=DEFAULT_NOTICE_FIELDS,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    objection_contact = forms.CharField(
+        label="异议受理方式", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["honour"].queryset = Honour.objects.filter(
+            access.scope_q(actor, "nominations.manage", via="conferring_unit")
+        ).order_by("sort", "pk")
+
+
+class QuotaForm(forms.Form):
+    org_unit = forms.ModelChoiceField(label="推荐单位", queryset=OrgUnit.objects.none())
+    allowed = forms.IntegerField(label="名额", min_value=0)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = (
+            OrgUnit.objects.filter(
+                access.subtree_q(campaign.org_unit),
+                is_active=True,
+                depth__lte=campaign.org_unit.depth + 2,
+            )
+            .exclude(pk=campaign.org_unit_id)
+            .order_by("path")
+        )
+
+
+class RuleForm(forms.Form):
+    kind = forms.ChoiceField(label="规则", choices=Rule.Kind.choices)
+    attribute = forms.ChoiceField(label="条件", choices=Rule.Attribute.choices)
+    value = forms.CharField(
+        label="取值", required=False, max_length=40, help_text="岗位类别或类别名称；一线职工不填"
+    )
+    percent = forms.IntegerField(label="比例（%）", required=False, min_value=0, max_value=100)
+    per_node = forms.BooleanField(label="按各推荐单位分别计算", required=False)
 
 
 class AdvanceForm(forms.Form):

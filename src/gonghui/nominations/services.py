@@ -167,6 +167,8 @@ def rule_add(
 ) -> Rule:
     grant = _manage(actor, campaign)
     errors = {}
+    if attribute == Rule.Attribute.RANK:  # the Chinese label is accepted too
+        value = {str(label): code for code, label in Person.Rank.choices}.get(value, value)
     if kind not in Rule.Kind.values:
         errors["kind"] = "规则应为：" + "、".join(Rule.Kind.labels)
     if attribute not in Rule.Attribute.values:

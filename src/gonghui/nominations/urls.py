@@ -7,6 +7,9 @@ urlpatterns = [
     path("nominations/", views.campaigns, name="campaigns"),
     path("nominations/<int:pk>/", views.campaign, name="campaign"),
     path("nominations/<int:pk>/nominate/", views.nominate, name="nominate"),
+    path("nominations/<int:pk>/quotas/", views.quota_set, name="quota_set"),
+    path("nominations/<int:pk>/rules/", views.rule_add, name="rule_add"),
+    path("nominations/<int:pk>/open/", views.campaign_open, name="campaign_open"),
     path("nominations/<int:pk>/advance/", views.advance, name="advance"),
     path("nominations/<int:pk>/notices/new/", views.notice_publish, name="notice_publish"),
     path(

@@ -42,10 +42,85 @@ def _failed(request, exc: DomainError) -> None:
 @login_required
 @domain_errors
 def campaigns(request):
+    """The campaigns the actor takes part in; holders of ``nominations.manage`` set up more."""
     if not access.can(request.user, "nominations.view"):
         raise NotFound()
+    form = None
+    if access.can(request.user, "nominations.manage"):
+        form = forms.CampaignForm(request.POST or None, actor=request.user)
+    if request.method == "POST":
+        if form is None:
+            raise NotFound()
+        if form.is_valid():
+            try:
+                created = services.campaign_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐"
+                )
+                return redirect("nominations:campaign", pk=created.pk)
     page = page_of(selectors.campaign_list(actor=request.user), request.GET.get("page"))
-    return render(request, "nominations/campaigns.html", {"page": page})
+    return render(request, "nominations/campaigns.html", {"page": page, "form": form})
+
+
+def _managed(request, pk):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    if not access.can_at(request.user, "nominations.manage", campaign.org_unit):
+        raise NotFound()
+    return campaign
+
+
+@login_required
+@domain_errors
+@require_POST
+def quota_set(request, pk):
+    campaign = _managed(request, pk)
+    form = forms.QuotaForm(request.POST, campaign=campaign)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+        quota = services.quota_set(actor=request.user, campaign=campaign, **form.cleaned_data)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, f"{quota.org_unit.name}：名额 {quota.allowed}")
+    return redirect("nominations:campaign", pk=campaign.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def rule_add(request, pk):
+    campaign = _managed(request, pk)
+    form = forms.RuleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+        data = form.cleaned_data
+        rule = services.rule_add(
+            actor=request.user, campaign=campaign, **{**data, "percent": data["percent"] or 0}
+        )
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, f"已设定：{rule.label}")
+    return redirect("nominations:campaign", pk=campaign.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def campaign_open(request, pk):
+    campaign = _managed(request, pk)
+    try:
+        services.campaign_open(actor=request.user, campaign=campaign)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, "已开始推荐")
+    return redirect("nominations:campaign", pk=campaign.pk)
 
 
 @login_required
@@ -74,6 +149,9 @@ def campaign(request, pk):
                 if _may(request.user, campaign, TRANSITIONS[a])
             ],
             "may_nominate": access.can(request.user, "nominations.nominate"),
+            "may_manage": access.can_at(request.user, "nominations.manage", campaign.org_unit),
+            "quota_form": forms.QuotaForm(campaign=campaign),
+            "rule_form": forms.RuleForm(),
             "may_review": access.can(request.user, "nominations.review") or can_city,
             "notices": campaign.notices.order_by("-published_at")[:20],
             "objections": selectors.objection_list(actor=request.user, campaign=campaign),
