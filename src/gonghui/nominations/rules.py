@@ -126,34 +126,30 @@ def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
         )
     }
     counts = {f"r{r.pk}": Count("pk", filter=condition(r)) for r in rules}
+    # quota -> (total, count of each rule in ``rules`` order), as plain tuples
     rows = {
-        row["quota"]: row
-        for row in campaign.nominations.filter(COUNTED)
+        quota: counted
+        for quota, *counted in campaign.nominations.filter(COUNTED)
         .values("quota")
         .annotate(total=Count("pk"), **counts)
         .order_by()
+        .values_list("quota", "total", *counts)
     }
+    none = (0,) * (len(rules) + 1)
     nodes = []
     for pk, quota in quotas.items():
-        row = rows.get(pk, {})
-        total = row.get("total", 0)
+        total, *per_rule = rows.get(pk, none)
         statuses = [
-            RuleStatus(
-                r,
-                row.get(f"r{r.pk}", 0),
-                total,
-                rule_ok(r, row.get(f"r{r.pk}", 0), total, quota.allowed),
-            )
-            for r in rules
+            RuleStatus(r, n, total, rule_ok(r, n, total, quota.allowed))
+            for r, n in zip(rules, per_rule, strict=True)
             if r.per_node
         ]
         nodes.append(NodeStatus(quota, total, statuses))
     total = sum(n.total for n in nodes)
     allowed = sum(q.allowed for q in quotas.values())
     overall = []
-    for r in rules:
-        if r.per_node:
-            continue
-        count = sum(row.get(f"r{r.pk}", 0) for row in rows.values())
-        overall.append(RuleStatus(r, count, total, rule_ok(r, count, total, allowed)))
+    for i, r in enumerate(rules, start=1):
+        if not r.per_node:
+            count = sum(row[i] for row in rows.values())
+            overall.append(RuleStatus(r, count, total, rule_ok(r, count, total, allowed)))
     return nodes, overall
