@@ -8,7 +8,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination, Notice, Quota
-from gonghui.nominations.workflow import State
+from gonghui.nominations.workflow import TRANSITIONS, State, refusal
 from gonghui.people.models import Person
 from gonghui.registry.models import Award
 from tests.factories import make_person
@@ -262,3 +262,14 @@ def test_a_nominee_listed_twice_in_a_batch_counts_once(clock, campaign, nominees
     assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 1
     with pytest.raises(Conflict, match="初审前征求"):
         services.clearance_record(actor=users.cy, nomination=wu, department="税务", opinion="无")
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_every_illegal_transition_is_refused_by_name(action):
+    transition = TRANSITIONS[action]
+    for state in State:
+        message = refusal(action, state)
+        if state in transition.sources:
+            assert message is None
+        else:
+            assert f"“{state.label}”状态下不能{transition.label}" in message

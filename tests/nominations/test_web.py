@@ -169,3 +169,17 @@ def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, h
         ).status_code
         == 404
     )
+
+
+def test_unit_replaces_a_nominee_through_the_page(client, campaign, nominees, users, tree):
+    wu = nominees["武润泽"]
+    person = make_person(tree.cy_grass, "郑丽", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    url = f"/nominations/{campaign.pk}/nominate/?replaces={wu.pk}"
+    assert "替换被推荐人 武润泽" in client.get(url).content.decode()
+    missing = client.post(url, form_data(person))
+    assert "替换原因" in missing.content.decode() and missing.status_code == 200
+    client.post(url, form_data(person, reason="本人因病申请退出"))
+    new = Nomination.objects.get(person=person)
+    assert (new.replaces_id, new.state) == (wu.pk, State.NOMINATED)
+    assert Nomination.objects.get(pk=wu.pk).reason == "本人因病申请退出"

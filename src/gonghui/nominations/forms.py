@@ -44,8 +44,10 @@ class NominationForm(forms.Form):
     )
     form_file = forms.FileField(label="推荐表（PDF、Word 或图片）")
 
-    def __init__(self, *args, unit, **kwargs):
+    def __init__(self, *args, unit, replacing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if replacing:
+            self.fields["reason"] = forms.CharField(label="替换原因", max_length=500)
         self.fields["person"].queryset = Person.objects.filter(
             access.subtree_q(unit, via="org_unit"), merged_into__isnull=True
         ).order_by("name_sort", "pk")

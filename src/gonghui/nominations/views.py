@@ -1,6 +1,8 @@
 """Nomination pages for staff, the public notices (公示) with their objection form, and the
 working-day calendar. Thin: parse, call one service or selector, render."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -175,16 +177,24 @@ def nominate(request, pk):
     if grant is None:
         raise NotFound()
     unit = OrgUnit.objects.get(pk=grant.unit_id)
-    form = forms.NominationForm(request.POST or None, request.FILES or None, unit=unit)
+    # Replacing a nominee (until the first review): the old one is withdrawn with a reason.
+    replaced = request.GET.get("replaces", "")
+    old = selectors.nomination_get(actor=request.user, pk=replaced) if replaced.isdigit() else None
+    form = forms.NominationForm(
+        request.POST or None, request.FILES or None, unit=unit, replacing=old is not None
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                nomination = services.nomination_create(
+                create = (
+                    partial(services.nomination_replace, nomination=old, reason=data["reason"])
+                    if old
+                    else partial(services.nomination_create, campaign=campaign, org_unit=unit)
+                )
+                nomination = create(
                     actor=request.user,
-                    campaign=campaign,
                     person=data["person"],
-                    org_unit=unit,
                     brief=data["brief"],
                     deeds=data["deeds"],
                     categories=[c.name for c in data["categories"]],
@@ -204,7 +214,9 @@ def nominate(request, pk):
             messages.success(request, f"{data['person'].name}：{done}")
             return redirect("nominations:nomination", pk=nomination.pk)
     return render(
-        request, "nominations/nominate.html", {"campaign": campaign, "form": form, "unit": unit}
+        request,
+        "nominations/nominate.html",
+        {"campaign": campaign, "form": form, "unit": unit, "replaced": old},
     )
 
 
