@@ -93,3 +93,14 @@ class Writers:
             raise
         finally:
             connection.close()
+
+
+def make_user(username: str, unit, role: str):
+    """A user with one post (``role`` at ``unit``, over its subtree)."""
+    from django.contrib.auth import get_user_model
+
+    from gonghui.orgs.models import Post, Role
+
+    user = get_user_model().objects.create_user(username)
+    Post.objects.create(user=user, org_unit=unit, role=Role.objects.get(code=role))
+    return user

@@ -25,14 +25,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from faker import Faker
-from measure import figure, interleaved, note, p95
+from measure import figure, interleaved, make_user, note, p95
 
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
@@ -41,7 +40,7 @@ from gonghui.nominations import rules, services
 from gonghui.nominations.models import Campaign, Nomination, Notice, Quota, Rule, RuleCounter, Step
 from gonghui.nominations.workflow import State
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, Post, Role
+from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 from gonghui.registry.models import Honour
 from gonghui.web import demo
@@ -103,12 +102,6 @@ def run(scale_name: str) -> Iterator[str]:
     campaign, batch_quota = build(scale, rng, fake, admin, district)
     yield from quota_page(scale, campaign, city_staff)
     yield from batch_advance(scale, batch_quota, staff)
-
-
-def make_user(username: str, unit: OrgUnit, role: str):
-    user = get_user_model().objects.create_user(username)
-    Post.objects.create(user=user, org_unit=unit, role=Role.objects.get(code=role))
-    return user
 
 
 # --- The data ---------------------------------------------------------------------------------

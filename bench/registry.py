@@ -29,15 +29,14 @@ from itertools import accumulate
 from pathlib import Path
 
 import openpyxl
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from faker import Faker
-from measure import figure, interleaved, note, p95
+from measure import figure, interleaved, make_user, note, p95
 
 from gonghui.common.pagination import PAGE_SIZE, page_of
 from gonghui.common.pinyin import sort_key
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, Post, Role
+from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, SearchKey, Unit
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.selectors import PersonFilters, person_search
@@ -104,12 +103,6 @@ def run(scale_name: str) -> Iterator[str]:
     names = build(scale, rng, fake)
     yield from searches(scale, rng, names, staff, city_staff, district)
     yield from excel(scale, rng, admin, district)
-
-
-def make_user(username: str, unit: OrgUnit, role: str):
-    user = get_user_model().objects.create_user(username)
-    Post.objects.create(user=user, org_unit=unit, role=Role.objects.get(code=role))
-    return user
 
 
 # --- The data ---------------------------------------------------------------------------------

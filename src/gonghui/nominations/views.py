@@ -34,6 +34,10 @@ def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
+def _field_errors(form) -> dict[str, str]:
+    return {field: "；".join(errors) for field, errors in form.errors.items()}
+
+
 def _failed(request, exc: DomainError) -> None:
     messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
 
@@ -82,7 +86,7 @@ def quota_set(request, pk):
     form = forms.QuotaForm(request.POST, campaign=campaign)
     try:
         if not form.is_valid():
-            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+            raise ValidationFailed(_field_errors(form))
         quota = services.quota_set(actor=request.user, campaign=campaign, **form.cleaned_data)
     except DomainError as exc:
         _failed(request, exc)
@@ -99,7 +103,7 @@ def rule_add(request, pk):
     form = forms.RuleForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+            raise ValidationFailed(_field_errors(form))
         data = form.cleaned_data
         rule = services.rule_add(
             actor=request.user, campaign=campaign, **{**data, "percent": data["percent"] or 0}
@@ -385,7 +389,7 @@ def objection_enter(request, pk):
         if notice is None:
             raise ValidationFailed({"notice": "该人员当前不在公示期内"})
         if not form.is_valid():
-            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+            raise ValidationFailed(_field_errors(form))
         data = form.cleaned_data
         services.objection_file(
             notice=notice,
@@ -441,7 +445,7 @@ def objection_resolve(request, pk):
     form = forms.ResolveForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
+            raise ValidationFailed(_field_errors(form))
         services.objection_resolve(actor=request.user, objection=objection, **form.cleaned_data)
     except DomainError as exc:
         _failed(request, exc)
