@@ -70,3 +70,11 @@ def test_public_notice_and_objection_api(client, campaign, nominees, users):
     status = client.get(f"/api/v1/notices/objections/{reference}").json()
     assert (status["nominee"], status["status"]) == ("赵郁", "待受理")
     assert client.get("/api/v1/notices/objections/NOSUCHREFERENCE1").status_code == 404
+
+
+def test_reference_look_ups_are_limited_per_source(db, client, monkeypatch):
+    monkeypatch.setattr(services, "LOOKUP_LIMIT", 2)
+    for _ in range(2):
+        assert client.get("/api/v1/notices/objections/NOSUCHREFERENCE1").status_code == 404
+    assert "过于频繁" in client.get("/api/v1/notices/objections/NOSUCHREFERENCE1").json()["message"]
+    assert "过于频繁" in client.get("/notices/lookup/?ref=ABC").content.decode()

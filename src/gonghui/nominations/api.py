@@ -277,6 +277,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
     "/objections/{reference}", response=ObjectionStatus, auth=None, summary="异议办理结果"
 )
 def objection_status(request, reference: str):
+    services.lookup_allowed(request.META.get("REMOTE_ADDR", ""))
     o = selectors.objection_by_reference(reference)
     return {
         "reference": o.reference,

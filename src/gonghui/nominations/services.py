@@ -55,6 +55,7 @@ from gonghui.registry.services import award_create
 
 BRIEF_MAX, DEEDS_MAX = 500, 5000
 OBJECTION_LIMIT = 5  # filings per source per hour
+LOOKUP_LIMIT = 60  # reference look-ups per source per hour
 STREAM = "nominations"
 
 
@@ -883,6 +884,12 @@ def objection_file(
         stream=STREAM,
     )
     return objection
+
+
+def lookup_allowed(source: str) -> None:
+    """Look-ups by reference are counted per source, so references cannot be guessed."""
+    if ratelimit.hit(f"objection-lookup:{source}", window=3600) > LOOKUP_LIMIT:
+        raise DomainError("查询过于频繁，请一小时后再试", code="rate_limited")
 
 
 def _reference() -> str:

@@ -601,9 +601,12 @@ def objection_lookup(request):
     found, missing = None, False
     if reference.strip():
         try:
+            services.lookup_allowed(request.META.get("REMOTE_ADDR", ""))
             found = selectors.objection_by_reference(reference)
         except NotFound:
             missing = True
+        except DomainError as exc:
+            messages.error(request, exc.message)
     return render(
         request,
         "nominations/lookup.html",
