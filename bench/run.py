@@ -26,6 +26,11 @@ def main() -> None:
     parser.add_argument("--scale", choices=("small", "full"), default="small")
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the data of an earlier run (areas that support it: registry)",
+    )
+    parser.add_argument(
         "--pg-server",
         default="postgresql://postgres@127.0.0.1:5432",
         help="PostgreSQL server URL, without a database name (default: %(default)s)",
@@ -34,11 +39,16 @@ def main() -> None:
     if args.db == "both":
         for db in ("sqlite", "postgres"):
             command = [sys.executable, __file__, args.area, "--scale", args.scale, "--db", db]
+            command += ["--reuse"] if args.reuse else []
             subprocess.run([*command, "--pg-server", args.pg_server], check=True)
         return
 
     os.environ["GONGHUI_VAR_DIR"] = str(BENCH_VAR_DIR)
-    os.environ["GONGHUI_DATABASE_URL"] = fresh_database(args.db, args.area, args.pg_server)
+    os.environ["GONGHUI_DATABASE_URL"] = (
+        database_url(args.db, args.area, args.pg_server)
+        if args.reuse
+        else fresh_database(args.db, args.area, args.pg_server)
+    )
     os.environ.setdefault("GONGHUI_DEBUG", "true")  # throwaway keys under var/bench/keys
     os.environ["DJANGO_SETTINGS_MODULE"] = "gonghui.settings"
 
@@ -52,25 +62,32 @@ def main() -> None:
     print(f"# {args.area} --scale {args.scale} --db {args.db}", file=sys.stderr, flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     area = importlib.import_module(args.area)
-    for line in area.run(args.scale):
+    for line in area.run(args.scale, **({"reuse": True} if args.reuse else {})):
         print(line, flush=True)
+
+
+def database_url(db: str, area: str, pg_server: str) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{BENCH_VAR_DIR / f'{area}.sqlite3'}"
+    return f"{pg_server}/{PG_DATABASE.format(area=area)}"
 
 
 def fresh_database(db: str, area: str, pg_server: str) -> str:
     """Create an empty database for this run; returns its GONGHUI_DATABASE_URL."""
+    url = database_url(db, area, pg_server)
     if db == "sqlite":
         path = BENCH_VAR_DIR / f"{area}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
+        return url
     import psycopg
 
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as admin:
         name = PG_DATABASE.format(area=area)
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name}")
-    return f"{pg_server}/{name}"
+    return url
 
 
 if __name__ == "__main__":

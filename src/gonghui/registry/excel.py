@@ -93,6 +93,7 @@ GENDERS = {label: value for value, label in Person.Gender.choices}
 EXCEL_NUMBER = "{label}被 Excel 转成了数字，请将该列设为文本"
 MASK = "*"
 CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
+INDEX_CHUNK = 10_000  # people whose search keys are written together, sorted (see index_people)
 TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
 
 
@@ -891,8 +892,8 @@ class _Importer:
         result.units_created = len(units)
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
-        for chunk in _chunks(new_people):
-            Person.objects.bulk_create(chunk)
+        for chunk in _chunks(new_people, INDEX_CHUNK):
+            Person.objects.bulk_create(chunk, batch_size=CHUNK)
             search.index_people(chunk)
             done += len(chunk)
             progress(done * len(self.rows) // max(len(new_people), 1) // 2)
