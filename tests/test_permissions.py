@@ -191,6 +191,12 @@ WEB_DENY = {
         {"reason": "越权"},
         NOT_FOUND,
     ),
+    "registry:award_document": (
+        "post",
+        lambda w: f"/registry/awards/{w.award.pk}/documents/",
+        None,
+        NOT_FOUND,
+    ),
     "registry:merge_reverse": (
         "post",
         lambda w: f"/registry/merges/{w.merge.pk}/reverse/",

@@ -321,3 +321,29 @@ def test_units_and_honours_pages(client, registry, users, tree):
         },
     )
     assert ok.status_code == 302 and "朝阳之星" in client.get("/registry/honours/").content.decode()
+
+
+def test_award_documents(client, awarded, users, honours):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.files.models import Attachment
+
+    zhao = awarded.people["赵郁"]
+    client.login(username="admin_t", password=PASSWORD)
+    response = client.post(
+        f"/registry/people/{zhao.pk}/awards/new/",
+        {
+            "honour": honours["beijing-model-worker"].pk,
+            "year": "2015",
+            "document": SimpleUploadedFile("表彰决定.pdf", b"%PDF-1.4\n%award\n"),
+        },
+    )
+    assert response.status_code == 302
+    award = Award.objects.get(person=zhao, year=2015)
+    assert [a.name for a in Attachment.objects.filter(object_id=str(award.pk))] == ["表彰决定.pdf"]
+    client.post(
+        f"/registry/awards/{award.pk}/documents/",
+        {"document": SimpleUploadedFile("证书.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20)},
+    )
+    page = client.get(f"/registry/people/{zhao.pk}/").content.decode()
+    assert "表彰决定.pdf" in page and "证书.png" in page

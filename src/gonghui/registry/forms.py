@@ -56,6 +56,9 @@ class AwardForm(forms.Form):
         queryset=Category.objects.all(),
         widget=forms.CheckboxSelectMultiple,
     )
+    document = forms.FileField(
+        label="证书或表彰文件", required=False, help_text="PDF、Word 或图片，可稍后补传"
+    )
     deeds = forms.CharField(
         label="事迹", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
     )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("registry/people/<int:pk>/merge/", views.merge, name="merge"),
     path("registry/people/<int:pk>/media/", views.media, name="media"),
     path("registry/awards/<int:pk>/revoke/", views.award_revoke, name="award_revoke"),
+    path("registry/awards/<int:pk>/documents/", views.award_document, name="award_document"),
     path("registry/merges/<int:pk>/reverse/", views.merge_reverse, name="merge_reverse"),
     path("wall/", views.wall, name="wall"),
     path("wall/<int:pk>/", views.wall_person, name="wall_person"),

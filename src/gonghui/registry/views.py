@@ -6,6 +6,7 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
+from gonghui.files.services import attachment_add, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
@@ -54,7 +56,10 @@ def person(request, pk):
         "registry/person.html",
         {
             "person": person,
-            "awards": selectors.awards_of(person),
+            "awards": [
+                (a, attachment_list(actor=request.user, owner=a))
+                for a in selectors.awards_of(person)
+            ],
             "duplicates": services.duplicates_of(person),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
@@ -68,20 +73,31 @@ def person(request, pk):
 def award_create(request, pk):
     person = selectors.person_get(actor=request.user, pk=pk)
     form = forms.AwardForm(
-        request.POST or None, actor=request.user, subject=Honour.Subject.INDIVIDUAL
+        request.POST or None,
+        request.FILES or None,
+        actor=request.user,
+        subject=Honour.Subject.INDIVIDUAL,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.award_create(
-                actor=request.user,
-                honour=data["honour"],
-                person=person,
-                year=data["year"],
-                batch=data["batch"],
-                categories=list(data["categories"]),
-                deeds=data["deeds"],
-            )
+            with transaction.atomic():
+                award = services.award_create(
+                    actor=request.user,
+                    honour=data["honour"],
+                    person=person,
+                    year=data["year"],
+                    batch=data["batch"],
+                    categories=list(data["categories"]),
+                    deeds=data["deeds"],
+                )
+                if data["document"]:
+                    attachment_add(
+                        actor=request.user,
+                        owner=award,
+                        org_unit=award.org_unit,
+                        upload=data["document"],
+                    )
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -107,6 +123,24 @@ def award_revoke(request, pk):
             messages.error(request, exc.message)
         else:
             messages.success(request, "已撤销该授予记录")
+    return redirect("registry:person", pk=award.person_id)
+
+
+@login_required
+@domain_errors
+@require_POST
+def award_document(request, pk):
+    """Attach a document (证书、表彰文件) to an award."""
+    award = _award(request, pk)
+    upload = request.FILES.get("document")
+    try:
+        if upload is None:
+            raise ValidationFailed({"document": "请选择文件"})
+        attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=upload)
+    except DomainError as exc:
+        messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+    else:
+        messages.success(request, f"已上传：{upload.name}")
     return redirect("registry:person", pk=award.person_id)
 
 
