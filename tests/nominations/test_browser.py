@@ -126,6 +126,7 @@ def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, 
     page.locator("select[name=finding]").select_option(label="反映问题不属实")
     page.get_by_role("button", name="办结").click()
     page.get_by_text("异议已办结").wait_for()
+    page.screenshot(path=shots / "nominations_nominee.png", full_page=True)
 
     # ... and once the notice period is over, passes the first review.
     def notice_period_ends():
@@ -141,7 +142,7 @@ def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, 
     page.screenshot(path=shots / "nominations_campaign.png", full_page=True)
     page.goto(f"{base}/nominations/n/{nomination_pk}/")
     timeline = page.locator("table.data").inner_text()
-    assert "初审通过" in timeline and "收到异议" in timeline
+    assert "初审通过" in timeline and "异议（已办结）" in timeline
     district.close()
     assert in_thread(lambda: Nomination.objects.get(pk=nomination_pk).state) == "first_passed"
     assert not unit_console.errors + phone_console.errors + district_console.errors

@@ -13,7 +13,7 @@ from gonghui.common.formats import cn_date
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.nominations.services import may_see_objector
-from gonghui.nominations.workflow import ENDED, State
+from gonghui.nominations.workflow import ENDED, NOTICE_OF, State
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT
 
@@ -109,6 +109,8 @@ def timeline(*, actor, nomination: Nomination) -> list[Entry]:
     steps = [
         Entry(s.at, "step", labels.get(s.action, s.action), s.opinion, _who(s.actor))
         for s in nomination.steps.select_related("actor")
+        # Notices and objections are listed from their own records, with their details.
+        if s.action not in NOTICE_OF and s.action != "objection"
     ]
     notices = [
         Entry(
