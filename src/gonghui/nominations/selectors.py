@@ -105,7 +105,7 @@ def timeline(*, actor, nomination: Nomination) -> list[Entry]:
     from gonghui.nominations.workflow import TRANSITIONS
 
     labels = {a: t.label for a, t in TRANSITIONS.items()}
-    labels |= {"create": "登记", "clearance": "部门意见", "objection": "收到异议"}
+    labels |= {"create": "登记", "clearance": "部门意见"}
     steps = [
         Entry(s.at, "step", labels.get(s.action, s.action), s.opinion, _who(s.actor))
         for s in nomination.steps.select_related("actor")
