@@ -125,4 +125,35 @@ def test_simultaneous_submissions_never_pass_a_limit(campaign, users, tree, hd_g
     assert len(set(passed) & {h.pk for h in heads}) == 1
     assert len(refused) == 6
     assert Quota.objects.get(campaign=campaign, org_unit=tree.haidian).used == 2
-    assert RuleCounter.objects.get(rule__campaign=campaign).used == 1
+    assert RuleCounter.objects.get(rule__campaign=campaign, rule__kind=Rule.Kind.AT_MOST).used == 1
+
+
+def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tree):
+    """The quota page reads the counters the submissions keep; after nominating,
+    withdrawing, rejecting and an upheld objection they equal a count of the rows."""
+    from gonghui.nominations.models import Objection
+
+    def numbers(status):
+        nodes, overall = status
+        return [(n.total, [s.count for s in n.rules]) for n in nodes], [s.count for s in overall]
+
+    zhao, wu = nominees["赵郁"], nominees["武润泽"]
+    head = nominate(users, tree, campaign, "总经理丙", rank=Person.Rank.ENTERPRISE_HEAD)
+    notice = services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao, head]
+    )
+    services.nomination_withdraw(actor=users.cy_grass, nomination=wu, reason="本人放弃")
+    objection = services.objection_file(
+        notice=notice, nomination=head, text="反映其企业存在欠薪问题的具体事实", anonymous=True
+    )
+    services.objection_triage(actor=users.cy, objection=objection, admissible=True)
+    services.objection_resolve(
+        actor=users.cy,
+        objection=objection,
+        verification="经查属实",
+        finding=Objection.Finding.UPHELD,
+    )
+    assert numbers(rules.quota_status(campaign)) == numbers(rules.quota_recount(campaign))
+    nodes, overall = rules.quota_status(campaign)
+    assert [n.total for n in nodes] == [1, 1]  # 赵郁 in Chaoyang, 钱学 in Haidian
+    assert [s.count for s in overall] == [0]  # the head was removed

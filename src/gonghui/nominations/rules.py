@@ -108,10 +108,47 @@ def rule_ok(rule, count: int, total: int, allowed: int) -> bool:
 
 
 def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
-    """Used / allowed and every rule's state per quota node and overall: one query grouped
-    by quota, one conditional count per rule."""
+    """Used / allowed and every rule's state per quota node and overall, from the counters
+    the submissions keep (the same numbers the database's limits guard): no nominee is
+    read. ``quota_recount`` is the same from the nominations themselves."""
+    from gonghui.nominations.models import RuleCounter
+
     rules = list(campaign.rules.all())
-    quotas = {
+    quotas = _quota_lines(campaign)
+    counters = {
+        (rule_id, unit_id): used
+        for rule_id, unit_id, used in RuleCounter.objects.filter(
+            rule__campaign=campaign
+        ).values_list("rule_id", "org_unit_id", "used")
+    }
+    nodes = [
+        NodeStatus(
+            quota,
+            quota.used,
+            [
+                _status(r, counters.get((r.pk, quota.org_unit.pk), 0), quota.used, quota.allowed)
+                for r in rules
+                if r.per_node
+            ],
+        )
+        for quota in quotas.values()
+    ]
+    total = sum(q.used for q in quotas.values())
+    allowed = sum(q.allowed for q in quotas.values())
+    overall = [
+        _status(r, counters.get((r.pk, campaign.org_unit_id), 0), total, allowed)
+        for r in rules
+        if not r.per_node
+    ]
+    return nodes, overall
+
+
+def _status(rule, count: int, total: int, allowed: int) -> RuleStatus:
+    return RuleStatus(rule, count, total, rule_ok(rule, count, total, allowed))
+
+
+def _quota_lines(campaign) -> dict[int, QuotaLine]:
+    return {
         pk: QuotaLine(pk, allowed, used, submitted_at, UnitRef(unit_pk, name, path))
         for pk, allowed, used, submitted_at, unit_pk, name, path in campaign.quotas.order_by(
             "org_unit__path"
@@ -125,6 +162,13 @@ def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
             "org_unit__path",
         )
     }
+
+
+def quota_recount(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
+    """``quota_status`` counted from the nominations: one query grouped by quota, one
+    conditional count per rule (rebuilds the counters; checks them in tests)."""
+    rules = list(campaign.rules.all())
+    quotas = _quota_lines(campaign)
     counts = {f"r{r.pk}": Count("pk", filter=condition(r)) for r in rules}
     # quota -> (total, count of each rule in ``rules`` order), as plain tuples
     rows = {
@@ -140,7 +184,7 @@ def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
     for pk, quota in quotas.items():
         total, *per_rule = rows.get(pk, none)
         statuses = [
-            RuleStatus(r, n, total, rule_ok(r, n, total, quota.allowed))
+            _status(r, n, total, quota.allowed)
             for r, n in zip(rules, per_rule, strict=True)
             if r.per_node
         ]
@@ -151,5 +195,5 @@ def quota_status(campaign) -> tuple[list[NodeStatus], list[RuleStatus]]:
     for i, r in enumerate(rules, start=1):
         if not r.per_node:
             count = sum(row[i] for row in rows.values())
-            overall.append(RuleStatus(r, count, total, rule_ok(r, count, total, allowed)))
+            overall.append(_status(r, count, total, allowed))
     return nodes, overall

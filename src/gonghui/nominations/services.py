@@ -54,6 +54,7 @@ from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.services import award_create
 
 BRIEF_MAX, DEEDS_MAX = 500, 5000
+UNLIMITED = 2**31 - 1  # an at-least rule's counter counts without a ceiling
 OBJECTION_LIMIT = 5  # filings per source per hour
 LOOKUP_LIMIT = 60  # reference look-ups per source per hour
 STREAM = "nominations"
@@ -142,7 +143,7 @@ def quota_set(*, actor, campaign: Campaign, org_unit: OrgUnit, allowed: int) -> 
     before = quota.allowed
     quota.allowed = allowed
     quota.save(update_fields=["allowed"])
-    _sync_counters(campaign)
+    counters_rebuild(campaign)
     record(
         actor=actor,
         action="nominations.quota_set",
@@ -190,7 +191,7 @@ def rule_add(
         percent=percent if kind != Rule.Kind.EXCLUDED else 0,
         per_node=per_node,
     )
-    _sync_counters(campaign)
+    counters_rebuild(campaign)
     live = campaign.nominations.filter(rulebook.COUNTED)
     if kind == Rule.Kind.EXCLUDED and live.filter(rulebook.condition(rule)).exists():
         raise ValidationFailed({"kind": f"已有被推荐人属于“{rule.label}”，不能增加此规则"})
@@ -206,26 +207,28 @@ def rule_add(
     return rule
 
 
-def _sync_counters(campaign: Campaign) -> None:
-    """Counters of the at-most rules: one per quota node (per-node rules) or one for the
-    campaign; their limits follow the quotas. Counted nominations are recounted here."""
-    quotas = list(campaign.quotas.all())
-    total = sum(q.allowed for q in quotas)
-    counted = campaign.nominations.filter(rulebook.COUNTED)
-    for rule in campaign.rules.filter(kind=Rule.Kind.AT_MOST):
-        if rule.per_node:
-            places = [(q.org_unit_id, q.allowed, counted.filter(quota=q)) for q in quotas]
-        else:
-            places = [(campaign.org_unit_id, total, counted)]
-        for node_id, allowed, rows in places:
-            used = rows.filter(rulebook.condition(rule)).count()
-            cap = rulebook.limit(rule, allowed)
-            if used > cap:
+def counters_rebuild(campaign: Campaign) -> None:
+    """Recount every counter from the nominations: each quota's places in use, and for each
+    rule (at least / at most) one counter per quota node (per-node rules) or one for the
+    campaign, the at-most ones with their limits following the quotas. Submissions keep
+    them in step afterwards (``_counters_take`` / ``_counters_release``)."""
+    nodes, overall = rulebook.quota_recount(campaign)
+    Quota.objects.bulk_update([Quota(pk=n.quota.pk, used=n.total) for n in nodes], ["used"])
+    total = sum(n.quota.allowed for n in nodes)
+    places = [(n.quota.org_unit.pk, n.quota.allowed, n.rules) for n in nodes]
+    places.append((campaign.org_unit_id, total, overall))
+    for node_id, allowed, statuses in places:
+        for status in statuses:
+            rule = status.rule
+            if rule.kind == Rule.Kind.EXCLUDED:
+                continue
+            cap = rulebook.limit(rule, allowed) if rule.kind == Rule.Kind.AT_MOST else UNLIMITED
+            if status.count > cap:
                 raise ValidationFailed(
-                    {"allowed": f"“{rule.label}”已有 {used} 人，名额调整后只允许 {cap} 人"}
+                    {"allowed": f"“{rule.label}”已有 {status.count} 人，名额调整后只允许 {cap} 人"}
                 )
             RuleCounter.objects.update_or_create(
-                rule=rule, org_unit_id=node_id, defaults={"allowed": cap, "used": used}
+                rule=rule, org_unit_id=node_id, defaults={"allowed": cap, "used": status.count}
             )
 
 
