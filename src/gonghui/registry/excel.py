@@ -93,7 +93,7 @@ GENDERS = {label: value for value, label in Person.Gender.choices}
 EXCEL_NUMBER = "{label}被 Excel 转成了数字，请将该列设为文本"
 MASK = "*"
 CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
-INDEX_CHUNK = 10_000  # people whose search keys are written together, sorted (see index_people)
+INDEX_CHUNK = 25_000  # people whose search keys are written together, sorted (~100 MB)
 TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
 
 
