@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -36,6 +37,29 @@ def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
 
 def _field_errors(form) -> dict[str, str]:
     return {field: "；".join(errors) for field, errors in form.errors.items()}
+
+
+def _act(request, form, call, done, back: str):
+    """A POSTed action: ``call(form data)`` (a service); the form's or the service's
+    complaint as an error message, else ``done(result)`` as the success message; then back
+    to ``back``."""
+    try:
+        if form is not None and not form.is_valid():
+            raise ValidationFailed(_field_errors(form))
+        result = call(form.cleaned_data if form is not None else None)
+    except DomainError as exc:
+        _failed(request, exc)
+    else:
+        messages.success(request, done(result))
+    return redirect(back)
+
+
+def _campaign_url(campaign) -> str:
+    return reverse("nominations:campaign", args=[campaign.pk])
+
+
+def _nomination_url(pk) -> str:
+    return reverse("nominations:nomination", args=[pk])
 
 
 def _failed(request, exc: DomainError) -> None:
@@ -83,16 +107,13 @@ def _managed(request, pk):
 @require_POST
 def quota_set(request, pk):
     campaign = _managed(request, pk)
-    form = forms.QuotaForm(request.POST, campaign=campaign)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed(_field_errors(form))
-        quota = services.quota_set(actor=request.user, campaign=campaign, **form.cleaned_data)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, f"{quota.org_unit.name}：名额 {quota.allowed}")
-    return redirect("nominations:campaign", pk=campaign.pk)
+    return _act(
+        request,
+        forms.QuotaForm(request.POST, campaign=campaign),
+        lambda data: services.quota_set(actor=request.user, campaign=campaign, **data),
+        lambda quota: f"{quota.org_unit.name}：名额 {quota.allowed}",
+        _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -100,19 +121,15 @@ def quota_set(request, pk):
 @require_POST
 def rule_add(request, pk):
     campaign = _managed(request, pk)
-    form = forms.RuleForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed(_field_errors(form))
-        data = form.cleaned_data
-        rule = services.rule_add(
+    return _act(
+        request,
+        forms.RuleForm(request.POST),
+        lambda data: services.rule_add(
             actor=request.user, campaign=campaign, **{**data, "percent": data["percent"] or 0}
-        )
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, f"已设定：{rule.label}")
-    return redirect("nominations:campaign", pk=campaign.pk)
+        ),
+        lambda rule: f"已设定：{rule.label}",
+        _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -120,13 +137,13 @@ def rule_add(request, pk):
 @require_POST
 def campaign_open(request, pk):
     campaign = _managed(request, pk)
-    try:
-        services.campaign_open(actor=request.user, campaign=campaign)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, "已开始推荐")
-    return redirect("nominations:campaign", pk=campaign.pk)
+    return _act(
+        request,
+        None,
+        lambda _: services.campaign_open(actor=request.user, campaign=campaign),
+        lambda _: "已开始推荐",
+        _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -241,22 +258,13 @@ def advance(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     chosen = _chosen(request, campaign)
     form = forms.AdvanceForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请选择办理事项")
-    else:
-        try:
-            done = services.nominations_advance(
-                actor=request.user,
-                nominations=chosen,
-                action=form.cleaned_data["action"],
-                opinion=form.cleaned_data["opinion"],
-            )
-        except DomainError as exc:
-            _failed(request, exc)
-        else:
-            label = TRANSITIONS[form.cleaned_data["action"]].label
-            messages.success(request, f"已办理“{label}”：{len(done)} 人")
-    return redirect(request.POST.get("next") or f"/nominations/{campaign.pk}/")
+    return _act(
+        request,
+        form,
+        lambda data: services.nominations_advance(actor=request.user, nominations=chosen, **data),
+        lambda done: f"已办理“{TRANSITIONS[form.cleaned_data['action']].label}”：{len(done)} 人",
+        request.POST.get("next") or _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -265,27 +273,21 @@ def advance(request, pk):
 def notice_publish(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     chosen = _chosen(request, campaign)
-    form = forms.NoticeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请填写公示开始日期")
-    else:
-        try:
-            notice = services.notice_publish(
-                actor=request.user,
-                campaign=campaign,
-                stage=request.POST.get("stage", ""),
-                nominations=chosen,
-                starts_on=form.cleaned_data["starts_on"],
-                title=form.cleaned_data["title"],
-            )
-        except DomainError as exc:
-            _failed(request, exc)
-        else:
-            messages.success(
-                request,
-                f"已发布公示，公示期 {cn_date(notice.starts_on)} 至 {cn_date(notice.ends_on)}",
-            )
-    return redirect("nominations:campaign", pk=campaign.pk)
+    return _act(
+        request,
+        forms.NoticeForm(request.POST),
+        lambda data: services.notice_publish(
+            actor=request.user,
+            campaign=campaign,
+            stage=request.POST.get("stage", ""),
+            nominations=chosen,
+            **data,
+        ),
+        lambda notice: (
+            f"已发布公示，公示期 {cn_date(notice.starts_on)} 至 {cn_date(notice.ends_on)}"
+        ),
+        _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -296,13 +298,15 @@ def list_submit(request, pk, quota_pk):
     quota = campaign.quotas.select_related("org_unit").filter(pk=quota_pk).first()
     if quota is None or not access.can_at(request.user, "nominations.view", quota.org_unit):
         raise NotFound()
-    try:
-        services.node_list_submit(actor=request.user, campaign=campaign, org_unit=quota.org_unit)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, f"{quota.org_unit.name}的推荐名单已报送")
-    return redirect("nominations:campaign", pk=campaign.pk)
+    return _act(
+        request,
+        None,
+        lambda _: services.node_list_submit(
+            actor=request.user, campaign=campaign, org_unit=quota.org_unit
+        ),
+        lambda _: f"{quota.org_unit.name}的推荐名单已报送",
+        _campaign_url(campaign),
+    )
 
 
 @login_required
@@ -346,18 +350,15 @@ def nomination(request, pk):
 @require_POST
 def withdraw(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
-    form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed({"reason": "请填写撤回原因"})
-        services.nomination_withdraw(
-            actor=request.user, nomination=nomination, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, "已撤回推荐，名额已释放")
-    return redirect("nominations:nomination", pk=nomination.pk)
+    return _act(
+        request,
+        forms.ReasonForm(request.POST),
+        lambda data: services.nomination_withdraw(
+            actor=request.user, nomination=nomination, **data
+        ),
+        lambda _: "已撤回推荐，名额已释放",
+        _nomination_url(nomination.pk),
+    )
 
 
 @login_required
@@ -366,15 +367,13 @@ def withdraw(request, pk):
 def clearance(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     form = forms.ClearanceForm(request.POST, departments=nomination.campaign.clearance_departments)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed({"opinion": "请选择部门并填写意见"})
-        services.clearance_record(actor=request.user, nomination=nomination, **form.cleaned_data)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, f"已记录{form.cleaned_data['department']}的意见")
-    return redirect("nominations:nomination", pk=nomination.pk)
+    return _act(
+        request,
+        form,
+        lambda data: services.clearance_record(actor=request.user, nomination=nomination, **data),
+        lambda _: f"已记录{form.cleaned_data['department']}的意见",
+        _nomination_url(nomination.pk),
+    )
 
 
 @login_required
@@ -425,16 +424,13 @@ def _objection(request, pk) -> Objection:
 @require_POST
 def objection_triage(request, pk):
     objection = _objection(request, pk)
-    form = forms.TriageForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed({"admissible": "请选择是否受理"})
-        services.objection_triage(actor=request.user, objection=objection, **form.cleaned_data)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, "已处理")
-    return redirect("nominations:nomination", pk=objection.nomination_id)
+    return _act(
+        request,
+        forms.TriageForm(request.POST),
+        lambda data: services.objection_triage(actor=request.user, objection=objection, **data),
+        lambda _: "已处理",
+        _nomination_url(objection.nomination_id),
+    )
 
 
 @login_required
@@ -442,16 +438,13 @@ def objection_triage(request, pk):
 @require_POST
 def objection_resolve(request, pk):
     objection = _objection(request, pk)
-    form = forms.ResolveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed(_field_errors(form))
-        services.objection_resolve(actor=request.user, objection=objection, **form.cleaned_data)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, "异议已办结")
-    return redirect("nominations:nomination", pk=objection.nomination_id)
+    return _act(
+        request,
+        forms.ResolveForm(request.POST),
+        lambda data: services.objection_resolve(actor=request.user, objection=objection, **data),
+        lambda _: "异议已办结",
+        _nomination_url(objection.nomination_id),
+    )
 
 
 @login_required
