@@ -41,7 +41,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, SearchKey, Unit
 from gonghui.registry.models import Award, Category, Honour
-from gonghui.registry.selectors import PersonFilters, person_search
+from gonghui.registry.selectors import PersonFilters, count_cap, person_search
 from gonghui.web import demo
 
 
@@ -542,7 +542,8 @@ def search_class(scale: Scale, name: str, queries: list[str], staff, city_staff)
         return person_search(actor=actor, filters=PersonFilters(query=query))
 
     def first_page(actor, query: str) -> tuple[list[int], int]:
-        page = page_of(search(actor, query), 1)  # as the staff page and the API do
+        # As the staff page and the API do: the count stops at the search's cap.
+        page = page_of(search(actor, query), 1, count_cap=count_cap(PersonFilters(query=query)))
         return [p.pk for p in page], page.paginator.count
 
     # Untimed: each query's first page (for the pk side) and its count.
