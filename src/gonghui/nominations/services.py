@@ -460,13 +460,16 @@ def _counters_release(nomination: Nomination) -> None:
 
 
 def _counters_of(nomination: Nomination) -> list[RuleCounter]:
-    campaign = nomination.campaign
+    """The rule counters that count ``nomination``: its node's (per-node rules) and the
+    campaign's, for the rules it meets."""
+    campaign, node = nomination.campaign, nomination.quota.org_unit_id
     return [
         counter
-        for counter in RuleCounter.objects.filter(rule__campaign=campaign).select_related("rule")
+        for counter in RuleCounter.objects.filter(
+            rule__campaign=campaign, org_unit_id__in={node, campaign.org_unit_id}
+        ).select_related("rule")
         if rulebook.matches(counter.rule, nomination)
-        and counter.org_unit_id
-        == (nomination.quota.org_unit_id if counter.rule.per_node else campaign.org_unit_id)
+        and counter.org_unit_id == (node if counter.rule.per_node else campaign.org_unit_id)
     ]
 
 
