@@ -226,6 +226,8 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["org_unit", "name"]),
             models.Index(fields=["name_sort", "id"]),
+            # Look-ups by resident ID use the partial unique index above; by phone this one.
+            models.Index(fields=["phone_index"], name="person_phone_index"),
         ]
 
     def __str__(self) -> str:
