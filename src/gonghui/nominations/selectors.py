@@ -15,16 +15,6 @@ from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.nominations.services import may_see_objector
 from gonghui.nominations.workflow import ENDED, NOTICE_OF, State
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT
-
-
-def _ancestor_paths(actor, perm: str) -> set[str]:
-    return {
-        g.path[:n]
-        for g in access.grants(actor)
-        if perm in g.permissions
-        for n in range(SEGMENT, len(g.path) + 1, SEGMENT)
-    }
 
 
 def campaign_list(*, actor) -> QuerySet[Campaign]:
@@ -33,7 +23,7 @@ def campaign_list(*, actor) -> QuerySet[Campaign]:
     if not access.can(actor, "nominations.view"):
         return Campaign.objects.none()
     scope = access.scope_q(actor, "nominations.view")
-    above = Q(quotas__org_unit__path__in=_ancestor_paths(actor, "nominations.view"))
+    above = Q(quotas__org_unit__path__in=access.post_ancestors(actor, "nominations.view"))
     quota_scope = access.scope_q(actor, "nominations.view", via="quotas__org_unit")
     ids = Campaign.objects.filter(scope | above | quota_scope).values("pk")
     return (
@@ -47,7 +37,7 @@ def quota_lines(*, actor, campaign: Campaign):
     """The quota page's lines the actor may see (every node for the city; a district its
     own; a grassroots union its district's), and the campaign-wide rules."""
     nodes, overall = rules.quota_status(campaign)
-    above = _ancestor_paths(actor, "nominations.view")
+    above = access.post_ancestors(actor, "nominations.view")
     shown = [
         n
         for n in nodes

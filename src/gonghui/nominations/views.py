@@ -23,7 +23,7 @@ from gonghui.nominations.models import Nomination, Notice, Objection
 from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.web.views import _apply_errors, domain_errors
+from gonghui.web.views import _apply_errors, domain_errors, error_message
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +63,7 @@ def _nomination_url(pk) -> str:
 
 
 def _failed(request, exc: DomainError) -> None:
-    messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+    messages.error(request, error_message(exc))
 
 
 # --- Staff ----------------------------------------------------------------------------------

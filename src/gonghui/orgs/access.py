@@ -67,6 +67,17 @@ def can(actor, perm: str) -> bool:
     return any(perm in g.permissions for g in grants(actor))
 
 
+def post_ancestors(actor, perm: str) -> set[str]:
+    """The paths of the nodes at and above each post holding ``perm``: what a post sits
+    under (a grassroots union takes part in its district's campaign), not what it may see."""
+    return {
+        g.path[:n]
+        for g in grants(actor)
+        if perm in g.permissions
+        for n in range(SEGMENT, len(g.path) + 1, SEGMENT)
+    }
+
+
 def can_citywide(actor, perm: str) -> bool:
     """Whether the actor holds ``perm`` over the whole tree (a subtree post at the root):
     for what belongs to no unit (logins, exports) and the city-only admin site."""

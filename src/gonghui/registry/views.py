@@ -24,7 +24,7 @@ from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
-from gonghui.web.views import _apply_errors, domain_errors
+from gonghui.web.views import _apply_errors, domain_errors, error_message
 
 
 @login_required
@@ -138,7 +138,7 @@ def award_document(request, pk):
             raise ValidationFailed({"document": "请选择文件"})
         attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=upload)
     except DomainError as exc:
-        messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, f"已上传：{upload.name}")
     return redirect("registry:person", pk=award.person_id)
@@ -201,7 +201,7 @@ def media(request, pk):
                 video_url=form.cleaned_data["video_url"],
             )
         except DomainError as exc:
-            messages.error(request, "；".join(getattr(exc, "fields", {}).values()) or exc.message)
+            messages.error(request, error_message(exc))
         else:
             messages.success(request, "已保存照片与视频链接")
     return redirect("registry:person", pk=person.pk)

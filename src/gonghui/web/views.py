@@ -33,6 +33,11 @@ def _page(request, qs):
     return page_of(qs, request.GET.get("page"))
 
 
+def error_message(exc: DomainError) -> str:
+    """A service's complaint as one line (the fields' reasons, or its message)."""
+    return "；".join(getattr(exc, "fields", {}).values()) or exc.message
+
+
 def _apply_errors(form, exc: DomainError) -> None:
     """Put a service's complaint next to the field it names (or on top of the form)."""
     if isinstance(exc, ValidationFailed):
