@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "gonghui.people",
     "gonghui.registry",
     "gonghui.nominations",
+    "gonghui.perks",
     "gonghui.files",
     "gonghui.jobs",
     "gonghui.web",

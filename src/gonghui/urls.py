@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("gonghui.registry.urls")),
     path("", include("gonghui.nominations.urls")),
+    path("", include("gonghui.perks.urls")),
     path("", include("gonghui.web.urls")),
 ]

@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, str] = {
     "nominations.approve": "复审、市级公示与拟表彰公示、批准表彰",
     "nominations.manage": "设立评选活动、分配名额、设定结构比例",
     "calendar.manage": "录入法定节假日与调休安排",
+    "perks.view": "查看会员服务：服务卡、合作商户、普惠活动及其统计",
+    "perks.cards": "办理会员服务卡：发卡、批量发卡、暂停、注销、挂失补卡",
+    "perks.manage": "管理合作商户与优惠、设立与管理普惠活动（发布、摇号、释放逾期名额）",
     "audit.view": "查看审计日志",
     "audit.export": "导出审计数据包",
     "files.view": "下载附件",
@@ -50,6 +53,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "nominations.approve",
             "nominations.manage",
             "nominations.review",
+            "perks.view",
+            "perks.manage",
         ],
     ),
     (
@@ -68,6 +73,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "nominations.view",
             "nominations.review",
             "nominations.manage",
+            "perks.view",
+            "perks.cards",
+            "perks.manage",
         ],
     ),
     (
@@ -81,6 +89,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_FILES,
             "registry.view",
             "registry.change",
+            "perks.view",
+            "perks.cards",
         ],
     ),
     (
@@ -94,6 +104,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "registry.view",
             "nominations.view",
             "nominations.nominate",
+            "perks.view",
+            "perks.cards",
         ],
     ),
     (

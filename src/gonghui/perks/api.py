@@ -1,0 +1,222 @@
+"""Giveaways over JSON.
+
+Members' phones claim with their pass (header ``X-Member-Pass``, see ``passes``), not their
+session: checking a signature costs microseconds, a session a database round trip (and a
+write per request). ``/perks/ping`` (no authentication) and ``/perks/me`` (the pass only)
+are the baselines the claim benchmark is measured against. Staff use their session or
+token as everywhere else; the published draw is public, limited per address."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader, django_auth
+from pydantic import Field
+
+from gonghui.api import TokenAuth
+from gonghui.common import ratelimit
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.perks import claims, passes, selectors, services
+from gonghui.perks.claims import Answer
+
+router = Router(tags=["会员服务·普惠活动"])
+PUBLIC_LIMIT = 60  # anonymous requests per address per minute
+
+
+class MemberPass(APIKeyHeader):
+    param_name = passes.HEADER
+
+    def authenticate(self, request, key):
+        return passes.person_of(key) if key else None
+
+
+member = MemberPass()
+staff = [TokenAuth(), django_auth]
+
+
+def _json(status: int, body: dict) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
+    )
+
+
+def _answer(answer: Answer) -> HttpResponse:
+    body = {"code": answer.code, "message": answer.message}
+    if answer.claim is not None:
+        body["claim"] = answer.claim
+    return _json(answer.status, body)
+
+
+@router.get("/ping", auth=None, summary="连通性检查（无需登录）")
+def ping(request):
+    return _json(200, {"ok": True})
+
+
+@router.get("/me", auth=member, summary="当前会员（会员通行证）")
+def me(request):
+    return _json(200, {"person": request.auth})
+
+
+class PassOut(Schema):
+    token: str = Field(serialization_alias="pass")
+    header: str
+    expires_in: int
+
+
+@router.get("/pass", auth=staff, response=PassOut, by_alias=True, summary="领取会员通行证")
+def member_pass(request):
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise NotFound("当前账号未关联会员")
+    return {"token": passes.issue(person.pk), "header": passes.HEADER, "expires_in": passes.MAX_AGE}
+
+
+class ClaimIn(Schema):
+    key: str = Field(description="幂等键：同一次点击的重试使用同一个键（8–64 位）")
+    quantity: int = 1
+
+
+@router.post("/giveaways/{int:pk}/claim", auth=member, summary="抢票 / 登记摇号")
+def claim(request, pk: int, payload: ClaimIn):
+    return _answer(
+        claims.claim(
+            person_id=request.auth, giveaway_id=pk, key=payload.key, quantity=payload.quantity
+        )
+    )
+
+
+class KeyIn(Schema):
+    key: str
+
+
+@router.post("/giveaways/{int:pk}/waitlist", auth=member, summary="加入候补名单")
+def waitlist(request, pk: int, payload: KeyIn):
+    return _answer(claims.claim(person_id=request.auth, giveaway_id=pk, key=payload.key, waitlist=True))
+
+
+class ClaimOut(Schema):
+    id: int
+    giveaway: int
+    title: str
+    status: str
+    status_label: str
+    quantity: int
+    receipt: str | None
+    rank: int | None
+    code: str | None
+    pickup_from: datetime
+    pickup_until: datetime
+    pickup_place: str
+
+    @staticmethod
+    def resolve_giveaway(obj):
+        return obj.giveaway_id
+
+    @staticmethod
+    def resolve_title(obj):
+        return obj.giveaway.title
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_pickup_from(obj):
+        return obj.giveaway.pickup_from
+
+    @staticmethod
+    def resolve_pickup_until(obj):
+        return obj.giveaway.pickup_until
+
+    @staticmethod
+    def resolve_pickup_place(obj):
+        location = obj.giveaway.pickup_location
+        return f"{location}（{location.address}）"
+
+
+@router.get("/claims", auth=member, response=list[ClaimOut], summary="我的领取")
+def my_claims(request):
+    return list(selectors.member_claims(request.auth))
+
+
+@router.post("/claims/{int:pk}/cancel", auth=member, response=ClaimOut, summary="取消领取")
+def cancel(request, pk: int):
+    services.claim_cancel(person_id=request.auth, claim_id=pk)
+    return selectors.member_claim(request.auth, pk)
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+class GiveawayOut(Schema):
+    id: int
+    title: str
+    item: str
+    mode: str
+    status: str
+    org_unit: str
+    stock: int
+    per_member: int
+    opens_at: datetime
+    closes_at: datetime
+    pickup_from: datetime
+    pickup_until: datetime
+    commitment: str
+
+    @staticmethod
+    def resolve_org_unit(obj):
+        return obj.org_unit.name
+
+
+class Counts(Schema):
+    stock: int
+    claimed: int
+    picked_up: int
+    cancelled: int
+    released: int
+    remaining: int
+    waiting: int
+    registered: int
+
+
+@router.get("/giveaways", auth=staff, response=list[GiveawayOut], summary="普惠活动列表")
+def giveaways(request, status: str = ""):
+    return list(selectors.giveaway_list(actor=request.user, status=status)[:200])
+
+
+@router.get("/giveaways/{int:pk}/counts", auth=staff, response=Counts, summary="实时统计")
+def counts(request, pk: int):
+    return selectors.giveaway_counts(selectors.giveaway_get(actor=request.user, pk=pk))
+
+
+class CodeIn(Schema):
+    code: str
+
+
+class PickupOut(Schema):
+    claim: int
+    title: str
+    quantity: int
+    picked_up_at: datetime
+
+
+@router.post("/pickups", auth=staff, response=PickupOut, summary="核销领取码")
+def pickup(request, payload: CodeIn):
+    done = services.pickup_accept(actor=request.user, code=payload.code)
+    return {
+        "claim": done.pk,
+        "title": done.giveaway.title,
+        "quantity": done.quantity,
+        "picked_up_at": done.picked_up_at,
+    }
+
+
+@router.get("/giveaways/{int:pk}/draw", auth=None, summary="摇号公示数据（公开）")
+def draw_document(request, pk: int):
+    if ratelimit.hit(f"draw:{request.META.get('REMOTE_ADDR', '')}", window=60) > PUBLIC_LIMIT:
+        raise DomainError("请求过于频繁，请稍后再试", code="throttled", status=429)
+    giveaway = selectors.published_giveaway(pk)
+    return _json(200, services.draw_document(giveaway))

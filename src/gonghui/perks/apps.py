@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PerksConfig(AppConfig):
+    name = "gonghui.perks"
+    verbose_name = "会员服务"

@@ -1,0 +1,338 @@
+"""The claim hot path (抢票): what one member's press of the button does.
+
+One short write transaction (``BEGIN IMMEDIATE`` on SQLite, Django's transaction mode here):
+the per-member rate limit (an upsert; in Redis when configured), the claim row (INSERT …
+SELECT from the member's active card inside the giveaway's subtree, so eligibility is part
+of the write; UNIQUE(giveaway, person) refuses a second one) and, for first-come-first-served,
+the conditional ``UPDATE … SET taken = taken + q WHERE taken + q <= stock`` (and the
+opening window, by the server's clock). Nothing is checked first and written later.
+
+Hand-written SQL because this is the hottest path of the platform: the same statements
+through the ORM cost several times the database work (DESIGN.md, measured in bench/perks.py).
+Refusals are diagnosed only after the write said no, so the success path pays nothing for
+them; an answer that created a claim is replayed to a retry with the same idempotency key,
+refusals are recomputed (they wrote nothing).
+
+With Redis (``GONGHUI_REDIS_URL``) the rate limit and a short-lived "sold out" hint are
+answered there first; Redis only repeats what the database has said, so losing it loses
+nothing (``hints``)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gonghui.orgs.models import path_next
+from gonghui.perks import hints
+from gonghui.perks.draw import ALPHABET, new_receipt
+from gonghui.perks.hints import LIMIT_PER_MINUTE
+from gonghui.perks.models import Card, Claim, Giveaway
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CODE_LENGTH = 10  # pickup code: 10 of 32 characters, 50 bits
+
+
+@dataclass
+class Answer:
+    """The answer to one claim request: HTTP status, a code for programs, a message for
+    people and, when the member holds a claim, its details."""
+
+    status: int
+    code: str
+    message: str
+    claim: dict | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+
+def pickup_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def request_hash(giveaway_id: int, quantity: int) -> str:
+    """What the idempotency key is bound to: a retry must ask for the same thing."""
+    return hashlib.sha256(f"{giveaway_id}:{quantity}".encode()).hexdigest()
+
+
+# --- Giveaways as the hot path needs them (their rules are fixed once published) ---------
+
+
+@dataclass(frozen=True)
+class Rules:
+    id: int
+    mode: str
+    status: str
+    path: str
+    path_next: str
+    opens_at: datetime
+    closes_at: datetime
+    per_member: int
+    expires: float
+
+
+_RULES: dict[int, Rules] = {}
+RULES_SECONDS = 5.0  # status changes (freeze, cancel) are re-checked by the write itself
+
+
+def rules(giveaway_id: int) -> Rules | None:
+    cached = _RULES.get(giveaway_id)
+    if cached is not None and cached.expires > time.monotonic():
+        return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.mode, g.status, u.path, g.opens_at, g.closes_at, g.per_member "
+            "FROM perks_giveaway g JOIN orgs_orgunit u ON u.id = g.org_unit_id WHERE g.id = %s",
+            [giveaway_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _RULES.pop(giveaway_id, None)
+        return None
+    mode, status, path, opens_at, closes_at, per_member = row
+    opens_at, closes_at = (_aware(v) for v in (opens_at, closes_at))
+    found = Rules(
+        giveaway_id,
+        mode,
+        status,
+        path,
+        path_next(path),
+        opens_at,
+        closes_at,
+        per_member,
+        time.monotonic() + RULES_SECONDS,
+    )
+    _RULES[giveaway_id] = found
+    return found
+
+
+def forget(giveaway_id: int) -> None:
+    _RULES.pop(giveaway_id, None)
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):  # SQLite through a raw cursor
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def _db_time(moment: datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+# --- The claim ---------------------------------------------------------------------------
+
+_HIT = (
+    "INSERT INTO perks_hit (person_id, minute, hits) VALUES (%s, %s, 1) "
+    "ON CONFLICT (person_id, minute) DO UPDATE SET hits = perks_hit.hits + 1 RETURNING hits"
+)
+_INSERT = (
+    "INSERT INTO perks_claim (giveaway_id, person_id, card_id, status, quantity, receipt, code,"
+    " idem_key, request_hash, created_at, won_at) "
+    "SELECT %s, c.person_id, c.id, %s, %s, %s, %s, %s, %s, %s, %s "
+    "FROM perks_card c JOIN orgs_orgunit u ON u.id = c.org_unit_id "
+    "WHERE c.person_id = %s AND c.status = 'active' AND u.path >= %s AND u.path < %s "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_OPEN = (
+    "SELECT 1 FROM perks_giveaway WHERE id = %s AND status = 'published'"
+    " AND opens_at <= %s AND closes_at > %s"
+)
+_SOLD_OUT = _OPEN + " AND taken + %s > stock"
+TAKE_ANYTIME = "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND taken + %s <= stock"
+_TAKE = (
+    "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND status = 'published'"
+    " AND opens_at <= %s AND closes_at > %s AND taken + %s <= stock"
+)
+
+
+def claim(
+    *,
+    person_id: int,
+    giveaway_id: int,
+    key: str,
+    quantity: int = 1,
+    waitlist: bool = False,
+    now: datetime | None = None,
+) -> Answer:
+    """One member's claim (first come, first served) or registration (lottery); with
+    ``waitlist`` a place on a sold-out giveaway's waitlist."""
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        return Answer(400, "bad_key", "请求缺少有效的幂等键（8–64 位字母、数字、- 或 _）")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        return Answer(422, "bad_quantity", "领取数量应为正整数")
+    found = rules(giveaway_id)
+    if found is None or found.status == Giveaway.Status.DRAFT:
+        return Answer(404, "not_found", "活动不存在")
+    now = now or timezone.now()
+    if now < found.opens_at:  # the server's clock decides; the write checks it again
+        return _not_open(found)
+    if quantity > found.per_member:
+        return Answer(422, "over_limit", f"每人限领 {found.per_member} 份")
+    lottery = found.mode == Giveaway.Mode.LOTTERY
+    if lottery and quantity != 1:
+        return Answer(422, "over_limit", "摇号活动每人登记 1 份")
+    if lottery and waitlist:
+        return Answer(409, "no_waitlist", "摇号活动的候补名单由摇号产生")
+    digest = request_hash(giveaway_id, quantity)
+    redis_said = hints.before_claim(
+        person_id, giveaway_id, sold_out_matters=not (lottery or waitlist)
+    )
+    if redis_said == hints.THROTTLED:
+        return _throttled()
+    if redis_said == hints.SOLD_OUT:
+        return _existing(person_id, giveaway_id, key, digest) or _sold_out()
+
+    stamp = _db_time(now)
+    if lottery:
+        status, receipt, code, won_at = Claim.Status.REGISTERED, new_receipt(), None, None
+    elif waitlist:
+        status, receipt, code, won_at = Claim.Status.WAITING, None, None, None
+    else:
+        status, receipt, code, won_at = Claim.Status.WON, None, pickup_code(), stamp
+    params = [giveaway_id, status, quantity, receipt, code, key, digest, stamp, won_at]
+    params += [person_id, found.path, found.path_next]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if redis_said is None:
+                # No Redis: the limit is counted here, and kept even when the claim is
+                # refused (the claim's statements run in a savepoint).
+                cursor.execute(_HIT, [person_id, int(now.timestamp()) // 60])
+                if cursor.fetchone()[0] > LIMIT_PER_MINUTE:
+                    return _throttled()
+                inserted = _in_savepoint(cursor, params, status, quantity, giveaway_id, stamp)
+            else:
+                inserted = _write(cursor, params, status, quantity, giveaway_id, stamp)
+    except _Refused:
+        inserted = None
+    if inserted is None:
+        return _diagnose(person_id, giveaway_id, key, digest, quantity, now, waitlist)
+    details = {"id": inserted[0], "status": status, "quantity": quantity}
+    details |= {"receipt": receipt} if lottery else {"code": code}
+    if lottery:
+        return Answer(201, "registered", f"登记成功，回执号 {receipt}，请留意摇号结果", details)
+    if waitlist:
+        return Answer(201, "waiting", "已加入候补名单，有名额释放时将在应用内通知您", details)
+    return Answer(201, "claimed", "领取成功，请凭领取码按时领取", details)
+
+
+class _Refused(Exception):
+    """The write said no: roll back, then find out why."""
+
+
+def _write(cursor, params: list, status: str, quantity: int, giveaway_id: int, stamp):
+    """The claim row, then (first come, first served) the item: both or neither. A code or
+    receipt collision (50+ random bits) also refuses, and is answered "press again".
+
+    A registration first checks the window under a share lock of the giveaway's row on
+    PostgreSQL, so the freeze (an update of that row) waits for registrations in flight and
+    every registration is either in the frozen list or refused (SQLite's writers queue). A
+    place on the waitlist is taken only while the giveaway is sold out."""
+    if status != Claim.Status.WON:
+        lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+        if status == Claim.Status.WAITING:
+            cursor.execute(_SOLD_OUT + lock, [giveaway_id, stamp, stamp, quantity])
+        else:
+            cursor.execute(_OPEN + lock, [giveaway_id, stamp, stamp])
+        if cursor.fetchone() is None:
+            raise _Refused
+    cursor.execute(_INSERT, params)
+    inserted = cursor.fetchone()
+    if inserted is None:
+        raise _Refused
+    if status == Claim.Status.WON:
+        cursor.execute(_TAKE, [quantity, giveaway_id, stamp, stamp, quantity])
+        if cursor.rowcount != 1:
+            raise _Refused
+    return inserted
+
+
+def _in_savepoint(cursor, *args):
+    try:
+        with transaction.atomic():
+            return _write(cursor, *args)
+    except _Refused:
+        return None
+
+
+def _throttled() -> Answer:
+    return Answer(429, "throttled", "操作过于频繁，请稍后再试")
+
+
+def _sold_out() -> Answer:
+    return Answer(409, "sold_out", "已抢完，可加入候补名单")
+
+
+def _not_open(found: Rules) -> Answer:
+    opens = timezone.localtime(found.opens_at).strftime("%Y年%m月%d日 %H:%M:%S")
+    return Answer(409, "not_open", f"活动尚未开始，开始时间为 {opens}")
+
+
+def _existing(person_id: int, giveaway_id: int, key: str, digest: str) -> Answer | None:
+    """The member's claim, answered as the same answer (same key and request), a reuse
+    (same key, another request) or "already claimed" (another key)."""
+    row = (
+        Claim.objects.filter(giveaway_id=giveaway_id, person_id=person_id)
+        .values("id", "status", "quantity", "receipt", "code", "idem_key", "request_hash")
+        .first()
+    )
+    if row is None:
+        return None
+    details = {k: row[k] for k in ("id", "status", "quantity")}
+    details |= {"receipt": row["receipt"]} if row["receipt"] else {"code": row["code"]}
+    if row["idem_key"] == key:
+        if row["request_hash"] != digest:
+            return Answer(422, "key_reused", "该幂等键已用于另一请求，请刷新页面后重试")
+        label = "登记成功" if row["receipt"] else "领取成功"
+        return Answer(200, "replayed", f"{label}（重复提交，结果相同）", details)
+    status = Claim.Status(row["status"])
+    return Answer(409, "already_claimed", f"您已参加本活动（{status.label}），每人限一次", details)
+
+
+def _diagnose(
+    person_id: int,
+    giveaway_id: int,
+    key: str,
+    digest: str,
+    quantity: int,
+    now: datetime,
+    waitlist: bool,
+) -> Answer:
+    existing = _existing(person_id, giveaway_id, key, digest)
+    if existing is not None:
+        return existing
+    giveaway = Giveaway.objects.select_related("org_unit").get(pk=giveaway_id)
+    forget(giveaway_id)
+    if giveaway.status == Giveaway.Status.CANCELLED:
+        return Answer(409, "cancelled", "活动已取消")
+    if giveaway.status != Giveaway.Status.PUBLISHED or now >= giveaway.closes_at:
+        return Answer(409, "closed", "活动已截止")
+    card = (
+        Card.objects.filter(person_id=person_id)
+        .select_related("org_unit")
+        .order_by("-issued_at")
+        .first()
+    )
+    if card is None or card.status in ("cancelled", "lost"):
+        return Answer(403, "no_card", "您没有有效的会员服务卡，请联系所在基层工会办理")
+    if card.status == "suspended":
+        return Answer(403, "card_suspended", "您的会员服务卡已暂停使用，请联系所在基层工会")
+    if not giveaway.org_unit.contains(card.org_unit):
+        return Answer(403, "out_of_scope", f"本活动仅限{giveaway.org_unit.name}所属会员参加")
+    if now < giveaway.opens_at:
+        return _not_open(rules(giveaway_id))
+    if waitlist and giveaway.taken + quantity <= giveaway.stock:
+        return Answer(409, "not_sold_out", "尚有余量，请直接领取")
+    if giveaway.taken + quantity > giveaway.stock:
+        if giveaway.mode == Giveaway.Mode.FCFS and giveaway.taken >= giveaway.stock:
+            hints.mark_sold_out(giveaway_id)
+        return _sold_out()
+    return Answer(409, "conflict", "请求未能完成，请重试")  # a race the next press resolves

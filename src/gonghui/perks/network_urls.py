@@ -1,0 +1,3 @@
+"""Pages of the card network (cards, merchants, offers, the counter)."""
+
+urlpatterns = []

@@ -1,0 +1,166 @@
+"""Reads of giveaways: staff lists in scope, live counts, reports; a member's own view."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncMinute
+from django.utils import timezone
+
+from gonghui.common.errors import NotFound
+from gonghui.orgs import access
+from gonghui.orgs.models import SEGMENT, OrgUnit
+from gonghui.perks.models import Card, Claim, Giveaway, Message
+
+
+def giveaway_list(*, actor, status: str = "", q: str = "") -> QuerySet[Giveaway]:
+    qs = access.restrict(
+        Giveaway.objects.select_related("org_unit", "pickup_location__merchant"),
+        actor,
+        "perks.view",
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(item__icontains=q))
+    return qs
+
+
+def giveaway_get(*, actor, pk: int) -> Giveaway:
+    return access.get_or_404(
+        Giveaway.objects.select_related("org_unit", "pickup_location__merchant"),
+        actor,
+        "perks.view",
+        pk=pk,
+    )
+
+
+def giveaway_counts(giveaway: Giveaway) -> dict:
+    """Live counts for the staff page (items, not claims: a claim may hold several)."""
+    by_status = {
+        row["status"]: (row["n"], row["items"] or 0)
+        for row in giveaway.claims.values("status").annotate(n=Count("id"), items=Sum("quantity"))
+    }
+
+    def items(*statuses):
+        return sum(by_status.get(s, (0, 0))[1] for s in statuses)
+
+    def people(*statuses):
+        return sum(by_status.get(s, (0, 0))[0] for s in statuses)
+
+    giveaway.refresh_from_db(fields=["taken", "status"])
+    return {
+        "stock": giveaway.stock,
+        "claimed": items(Claim.Status.WON, Claim.Status.PICKED_UP),
+        "picked_up": items(Claim.Status.PICKED_UP),
+        "cancelled": items(Claim.Status.CANCELLED),
+        "released": items(Claim.Status.RELEASED),
+        "remaining": giveaway.stock - giveaway.taken,
+        "waiting": people(Claim.Status.WAITING),
+        "registered": people(Claim.Status.REGISTERED),
+        "at": timezone.localtime().strftime("%H:%M:%S"),
+    }
+
+
+def claims_over_time(giveaway: Giveaway) -> list[tuple[str, int]]:
+    """Claims (and registrations) per minute since the opening, for the chart."""
+    rows = (
+        giveaway.claims.annotate(minute=TruncMinute("created_at"))
+        .values("minute")
+        .annotate(n=Count("id"))
+        .order_by("minute")
+    )
+    return [(timezone.localtime(r["minute"]).strftime("%m-%d %H:%M"), r["n"]) for r in rows]
+
+
+def uptake_by_district(giveaway: Giveaway) -> list[dict]:
+    """Per district (the second level of the tree): claims held, picked up, pickup rate."""
+    prefix = Substr("card__org_unit__path", 1, 2 * SEGMENT)
+    rows = (
+        giveaway.claims.filter(status__in=[*HOLDERS, Claim.Status.RELEASED])
+        .annotate(district=prefix)
+        .values("district")
+        .annotate(
+            held=Count("id"),
+            picked=Count("id", filter=Q(status=Claim.Status.PICKED_UP)),
+        )
+        .order_by("district")
+    )
+    names = dict(
+        OrgUnit.objects.filter(path__in=[r["district"] for r in rows]).values_list("path", "name")
+    )
+    return [
+        {
+            "district": names.get(r["district"], "（其他）"),
+            "held": r["held"],
+            "picked": r["picked"],
+            "rate": round(100 * r["picked"] / r["held"], 1) if r["held"] else 0.0,
+        }
+        for r in rows
+    ]
+
+
+HOLDERS = (Claim.Status.WON, Claim.Status.PICKED_UP)
+
+
+def winners(giveaway: Giveaway) -> QuerySet[Claim]:
+    """The venue's list: who holds items, with their codes."""
+    return (
+        giveaway.claims.filter(status__in=HOLDERS)
+        .select_related("person", "card", "card__org_unit")
+        .order_by(Q(rank=None), "rank", "id")
+    )
+
+
+# --- A member's own view -------------------------------------------------------------------
+
+
+def live_card(person_id: int) -> Card | None:
+    return (
+        Card.objects.filter(person_id=person_id, status__in=["active", "suspended"])
+        .select_related("org_unit")
+        .first()
+    )
+
+
+def giveaways_for_member(person_id: int) -> list[Giveaway]:
+    """Published giveaways the member's card can take part in (open, coming, drawn)."""
+    card = live_card(person_id)
+    if card is None:
+        return []
+    ancestors = [card.org_unit.path[:end] for end in range(SEGMENT, len(card.org_unit.path) + 1, SEGMENT)]
+    return list(
+        Giveaway.objects.filter(org_unit__path__in=ancestors)
+        .exclude(status__in=[Giveaway.Status.DRAFT])
+        .filter(closes_at__gte=timezone.now() - timedelta(days=30))
+        .select_related("pickup_location__merchant", "org_unit")
+        .order_by("opens_at")
+    )
+
+
+def member_claims(person_id: int) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(person_id=person_id)
+        .select_related("giveaway__pickup_location__merchant")
+        .order_by("-created_at")
+    )
+
+
+def member_claim(person_id: int, pk: int) -> Claim:
+    claim = member_claims(person_id).filter(pk=pk).first()
+    if claim is None:
+        raise NotFound()
+    return claim
+
+
+def member_messages(person_id: int, limit: int = 20) -> list[Message]:
+    return list(Message.objects.filter(person_id=person_id).order_by("-created_at")[:limit])
+
+
+def published_giveaway(pk: int) -> Giveaway:
+    """A giveaway the public may see (published or later), for the draw's publication."""
+    giveaway = Giveaway.objects.exclude(status=Giveaway.Status.DRAFT).filter(pk=pk).first()
+    if giveaway is None:
+        raise NotFound()
+    return giveaway

@@ -1,0 +1,547 @@
+"""Every write of a giveaway but the claim itself (``claims.py``): set-up, the lottery's
+commit / freeze / draw, cancellation and the waitlist, pickups at the venue, releasing
+no-shows, and sealing the claims into the giveaway's audit stream.
+
+Each runs in one transaction with its audit events in the giveaway's own stream
+(``giveaway:<id>``); a pickup is accepted by one conditional update, so two scanners can
+never both accept the same code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from gonghui.audit.services import record, seal
+from gonghui.common import crypto
+from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.perks import claims as hot
+from gonghui.perks import draw, hints
+from gonghui.perks.models import Claim, Giveaway, Location, Message
+
+SEAL_BATCH = 1000
+SEED_CONTEXT = "perks.giveaway.seed"
+HELD = (Claim.Status.WON, Claim.Status.PICKED_UP)
+
+
+def _stamp(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y年%m月%d日 %H:%M")
+
+
+def _manage(actor, giveaway: Giveaway):
+    return access.require_at(actor, "perks.manage", giveaway.org_unit, view_perm="perks.view")
+
+
+def _event(actor, giveaway: Giveaway, action: str, changes: dict | None = None, obj=None):
+    record(
+        actor=actor,
+        action=action,
+        obj=obj or giveaway,
+        org_unit_id=giveaway.org_unit_id,
+        changes=changes,
+        stream=giveaway.stream,
+    )
+
+
+# --- Set-up ------------------------------------------------------------------------------
+
+
+def giveaway_create(
+    *,
+    actor,
+    org_unit: OrgUnit,
+    title: str,
+    item: str,
+    mode: str,
+    stock: int,
+    opens_at: datetime,
+    closes_at: datetime,
+    pickup_from: datetime,
+    pickup_until: datetime,
+    pickup_location: Location,
+    per_member: int = 1,
+    description: str = "",
+    pickup_note: str = "",
+    public_value_source: str = "",
+) -> Giveaway:
+    access.require_at(actor, "perks.manage", org_unit, view_perm="perks.view")
+    errors = {}
+    if not title.strip():
+        errors["title"] = "请填写活动名称"
+    if not item.strip():
+        errors["item"] = "请填写物品"
+    if mode not in Giveaway.Mode.values:
+        errors["mode"] = "请选择先到先得或登记摇号"
+    if not isinstance(stock, int) or stock < 1:
+        errors["stock"] = "数量应为正整数"
+    if not isinstance(per_member, int) or not 1 <= per_member <= 10:
+        errors["per_member"] = "每人限领 1–10 份"
+    elif mode == Giveaway.Mode.LOTTERY and per_member != 1:
+        errors["per_member"] = "摇号活动每人登记 1 份"
+    if closes_at <= opens_at:
+        errors["closes_at"] = "截止时间应晚于开始时间"
+    if pickup_until <= pickup_from:
+        errors["pickup_until"] = "领取截止应晚于领取开始"
+    elif mode == Giveaway.Mode.LOTTERY and pickup_from < closes_at:
+        errors["pickup_from"] = "摇号活动的领取应在登记截止之后"
+    elif pickup_from < opens_at:
+        errors["pickup_from"] = "领取开始应不早于活动开始"
+    if public_value_source and mode != Giveaway.Mode.LOTTERY:
+        errors["public_value_source"] = "只有摇号活动使用公开随机数"
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        giveaway = Giveaway.objects.create(
+            org_unit=org_unit,
+            title=title.strip(),
+            item=item.strip(),
+            description=description.strip(),
+            mode=mode,
+            stock=stock,
+            per_member=per_member,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            pickup_from=pickup_from,
+            pickup_until=pickup_until,
+            pickup_location=pickup_location,
+            pickup_note=pickup_note.strip(),
+            public_value_source=public_value_source.strip(),
+            created_by=actor,
+        )
+        _event(
+            actor,
+            giveaway,
+            "perks.giveaway_create",
+            {"title": [None, giveaway.title], "mode": [None, mode], "stock": [None, stock]},
+        )
+    return giveaway
+
+
+def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
+    """Draft → published. A lottery's seed is drawn now and only its SHA-256 published: it
+    must be committed before registration opens, or nobody could trust the draw."""
+    _manage(actor, giveaway)
+    now = timezone.now()
+    if giveaway.status != Giveaway.Status.DRAFT:
+        raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能发布")
+    if giveaway.mode == Giveaway.Mode.LOTTERY and now >= giveaway.opens_at:
+        raise Conflict("摇号活动须在登记开始前发布（种子承诺须先于登记公布），请调整时间")
+    with transaction.atomic():
+        changes = {"status": ["draft", "published"]}
+        if giveaway.mode == Giveaway.Mode.LOTTERY:
+            seed = draw.new_seed()
+            giveaway.seed_sealed = crypto.encrypt(seed, context=SEED_CONTEXT)
+            giveaway.commitment = draw.commitment(seed)
+            changes["commitment"] = [None, giveaway.commitment]
+        giveaway.status = Giveaway.Status.PUBLISHED
+        giveaway.save(update_fields=["status", "seed_sealed", "commitment"])
+        _event(actor, giveaway, "perks.giveaway_publish", changes)
+    hot.forget(giveaway.pk)
+    return giveaway
+
+
+def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
+    _manage(actor, giveaway)
+    if not reason.strip():
+        raise ValidationFailed({"reason": "请说明取消原因"})
+    if giveaway.status in (Giveaway.Status.CANCELLED, Giveaway.Status.DRAWN):
+        raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能取消")
+    with transaction.atomic():
+        before = giveaway.status
+        Giveaway.objects.filter(pk=giveaway.pk).update(status=Giveaway.Status.CANCELLED)
+        giveaway.status = Giveaway.Status.CANCELLED
+        people = list(giveaway.claims.values_list("person_id", flat=True))
+        _notify(people, f"“{giveaway.title}”已取消：{reason.strip()}")
+        _event(
+            actor,
+            giveaway,
+            "perks.giveaway_cancel",
+            {"status": [before, "cancelled"], "reason": [None, reason.strip()]},
+        )
+    hot.forget(giveaway.pk)
+    return giveaway
+
+
+# --- The lottery ---------------------------------------------------------------------------
+
+
+def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
+    """Registration closed: the list of receipts is frozen and its hash published."""
+    _manage(actor, giveaway)
+    if giveaway.mode != Giveaway.Mode.LOTTERY or giveaway.status != Giveaway.Status.PUBLISHED:
+        raise Conflict("只有已发布的摇号活动可以冻结登记名单")
+    now = timezone.now()
+    if now < giveaway.closes_at:
+        raise Conflict(f"登记尚未截止（{_stamp(giveaway.closes_at)}截止）")
+    with transaction.atomic():
+        # The status change first: on PostgreSQL it waits for registrations holding the
+        # row's share lock, and later ones see "frozen" and are refused.
+        Giveaway.objects.filter(pk=giveaway.pk).update(status=Giveaway.Status.FROZEN)
+        receipts = giveaway.claims.filter(status=Claim.Status.REGISTERED).values_list(
+            "receipt", flat=True
+        )
+        giveaway.receipts_hash = draw.list_hash(receipts)
+        giveaway.frozen_at = now
+        giveaway.status = Giveaway.Status.FROZEN
+        giveaway.save(update_fields=["receipts_hash", "frozen_at", "status"])
+        _event(
+            actor,
+            giveaway,
+            "perks.giveaway_freeze",
+            {"status": ["published", "frozen"], "receipts_hash": [None, giveaway.receipts_hash]},
+        )
+        claims_seal(giveaway=giveaway)
+    hot.forget(giveaway.pk)
+    return giveaway
+
+
+def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.Draw:
+    """Reveal the seed and rank every registration: the first ``stock`` win (each gets a
+    pickup code), the rest form the waitlist in order. Anyone can recompute it from the
+    published document (``draw_document``) with ``draw.py``."""
+    _manage(actor, giveaway)
+    if giveaway.status != Giveaway.Status.FROZEN:
+        raise Conflict("登记名单冻结后才能摇号")
+    public_value = public_value.strip()
+    if giveaway.public_value_source and not public_value:
+        raise ValidationFailed(
+            {"public_value": f"请填写公开随机数（{giveaway.public_value_source}）"}
+        )
+    seed = crypto.decrypt(giveaway.seed_sealed, context=SEED_CONTEXT)
+    with transaction.atomic():
+        rows = dict(
+            giveaway.claims.filter(status=Claim.Status.REGISTERED).values_list("receipt", "id")
+        )
+        result = draw.draw(seed, rows, giveaway.stock, public_value)
+        if result.list_hash != giveaway.receipts_hash:
+            raise Conflict("登记名单与冻结时不一致，已停止摇号，请联系系统管理员")
+        now = timezone.now()
+        _rank(result, rows, now)
+        giveaway.seed, giveaway.public_value, giveaway.drawn_at = seed, public_value, now
+        giveaway.taken = len(result.winners)
+        giveaway.status = Giveaway.Status.DRAWN
+        giveaway.save(update_fields=["seed", "public_value", "drawn_at", "taken", "status"])
+        _notify_winners(giveaway, result.winners, rows)
+        _event(
+            actor,
+            giveaway,
+            "perks.giveaway_draw",
+            {
+                "status": ["frozen", "drawn"],
+                "seed": [None, seed],
+                "public_value": [None, public_value],
+                "combined": [None, result.combined],
+                "winners": [None, len(result.winners)],
+                "waitlist": [None, len(result.waitlist)],
+            },
+        )
+    hot.forget(giveaway.pk)
+    return result
+
+
+def _rank(result: draw.Draw, ids: dict[str, int], now: datetime) -> None:
+    """Write every registration's place in one statement per row, batched (executemany):
+    a million rows in seconds, where the ORM's bulk_update builds a CASE per batch."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    winners = [
+        ("won", place, hot.pickup_code(), stamp, ids[receipt])
+        for place, receipt in enumerate(result.winners, start=1)
+    ]
+    offset = len(result.winners)
+    waiting = [
+        ("waiting", offset + place, None, None, ids[receipt])
+        for place, receipt in enumerate(result.waitlist, start=1)
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE perks_claim SET status = %s, rank = %s, code = %s, won_at = %s WHERE id = %s",
+            winners + waiting,
+        )
+
+
+def _notify(person_ids, text: str) -> None:
+    Message.objects.bulk_create([Message(person_id=p, text=text) for p in person_ids], 2000)
+
+
+def _notify_winners(giveaway: Giveaway, winners: list[str], ids: dict[str, int]) -> None:
+    people = Claim.objects.filter(pk__in=[ids[r] for r in winners]).values_list(
+        "person_id", flat=True
+    )
+    _notify(people.iterator(), f"恭喜中签：“{giveaway.title}”，请在“我的领取”查看领取码并按时领取")
+
+
+def draw_document(giveaway: Giveaway) -> dict:
+    """What is published, step by step: the commitment at publication, the receipts and
+    their hash at the freeze, the seed and the order at the draw. Receipt numbers only,
+    never a member's identity (the shape ``draw.verify`` checks)."""
+    document = {
+        "giveaway": giveaway.pk,
+        "title": giveaway.title,
+        "winners_count": giveaway.stock,
+        "commitment": giveaway.commitment,
+        "public_value_source": giveaway.public_value_source,
+    }
+    if giveaway.frozen_at:
+        receipts = giveaway.claims.exclude(receipt=None).order_by("receipt")
+        document["receipts_hash"] = giveaway.receipts_hash
+        document["receipts"] = list(receipts.values_list("receipt", flat=True))
+    if giveaway.drawn_at:
+        ranked = giveaway.claims.exclude(rank=None).order_by("rank")
+        order = list(ranked.values_list("receipt", flat=True))
+        winners = min(giveaway.stock, len(order))
+        document |= {
+            "seed": giveaway.seed,
+            "public_value": giveaway.public_value,
+            "winners": order[:winners],
+            "waitlist": order[winners:],
+        }
+    return document
+
+
+# --- Members: cancel, waitlist -------------------------------------------------------------
+
+
+def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
+    """The member gives their claim back (before the pickup window) or leaves the waitlist
+    or withdraws a registration (before the freeze); a returned item goes to the first on
+    the waitlist, who is told in the app."""
+    now = timezone.now()
+    with transaction.atomic():
+        claim = (
+            Claim.objects.select_for_update()
+            .select_related("giveaway")
+            .filter(pk=claim_id, person_id=person_id)
+            .first()
+        )
+        if claim is None:
+            raise NotFound()
+        giveaway = claim.giveaway
+        if claim.status == Claim.Status.WON:
+            if now >= giveaway.pickup_from:
+                raise Conflict("领取已开始，不能再取消")
+        elif claim.status == Claim.Status.REGISTERED:
+            if giveaway.status != Giveaway.Status.PUBLISHED:
+                raise Conflict("登记名单已冻结，不能撤回")
+        elif claim.status != Claim.Status.WAITING:
+            raise Conflict(f"当前状态为“{claim.get_status_display()}”，不能取消")
+        held = claim.status == Claim.Status.WON
+        before = claim.status
+        Claim.objects.filter(pk=claim.pk).update(
+            status=Claim.Status.CANCELLED, closed_at=now, code=None
+        )
+        claim.status = Claim.Status.CANCELLED
+        record(
+            actor=None,
+            action="perks.claim_cancel",
+            obj=claim,
+            org_unit_id=giveaway.org_unit_id,
+            changes={"status": [before, "cancelled"]},
+            stream=giveaway.stream,
+        )
+        if held:
+            Giveaway.objects.filter(pk=giveaway.pk).update(taken=F("taken") - claim.quantity)
+            _promote(giveaway, now)
+    if held:
+        hints.items_returned(giveaway.pk)
+    return claim
+
+
+def _promote(giveaway: Giveaway, now: datetime) -> int:
+    """Give free items to the first on the waitlist, while stock allows; returns how many."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    promoted = 0
+    waiting = giveaway.claims.filter(status=Claim.Status.WAITING).order_by(
+        F("rank").asc(nulls_last=True), "id"
+    )
+    for claim in waiting.iterator():
+        with connection.cursor() as cursor:
+            cursor.execute(hot.TAKE_ANYTIME, [claim.quantity, giveaway.pk, claim.quantity])
+            if cursor.rowcount != 1:
+                break
+        Claim.objects.filter(pk=claim.pk).update(
+            status=Claim.Status.WON, code=hot.pickup_code(), won_at=stamp
+        )
+        Message.objects.create(
+            person_id=claim.person_id,
+            text=f"候补成功：“{giveaway.title}”已为您保留，请在“我的领取”查看领取码，"
+            f"{_stamp(giveaway.pickup_until)}前领取",
+        )
+        record(
+            actor=None,
+            action="perks.claim_promote",
+            obj=claim,
+            org_unit_id=giveaway.org_unit_id,
+            changes={"status": ["waiting", "won"]},
+            stream=giveaway.stream,
+        )
+        promoted += 1
+    return promoted
+
+
+# --- The venue -----------------------------------------------------------------------------
+
+
+def pickup_accept(*, actor, code: str) -> Claim:
+    """Accept a pickup code at the venue, once: one conditional update decides, so two
+    scanners cannot both accept it; a refused code says why (used when and where, wrong
+    venue, outside the pickup window, not a holder)."""
+    code = draw.normalize_receipt(code or "")
+    if len(code) != hot.CODE_LENGTH:
+        raise ValidationFailed({"code": f"领取码应为 {hot.CODE_LENGTH} 位字母或数字"})
+    venue = _venue_of(actor)
+    claim = (
+        Claim.objects.select_related("giveaway__pickup_location__merchant", "giveaway__org_unit")
+        .filter(code=code)
+        .first()
+    )
+    if claim is None:
+        raise NotFound("领取码不存在，请核对")
+    giveaway = claim.giveaway
+    location = giveaway.pickup_location
+    if not _may_accept_at(actor, venue, giveaway):
+        raise Forbidden(f"此领取码应在“{location}”领取（{location.address}）")
+    now = timezone.now()
+    with transaction.atomic():
+        accepted = Claim.objects.filter(
+            pk=claim.pk,
+            status=Claim.Status.WON,
+            giveaway__pickup_from__lte=now,
+            giveaway__pickup_until__gt=now,
+        ).update(
+            status=Claim.Status.PICKED_UP,
+            picked_up_at=now,
+            picked_up_by=actor,
+            picked_up_location=location,
+        )
+        if accepted:
+            record(
+                actor=actor,
+                action="perks.pickup",
+                obj=claim,
+                org_unit_id=giveaway.org_unit_id,
+                changes={"status": ["won", "picked_up"], "location": [None, str(location)]},
+                stream=giveaway.stream,
+            )
+    if accepted:
+        claim.refresh_from_db()
+        return claim
+    claim.refresh_from_db()
+    if claim.status == Claim.Status.PICKED_UP:
+        where = claim.picked_up_location or location
+        raise Conflict(
+            f"该领取码已于 {_stamp_seconds(claim.picked_up_at)} 在“{where}”核销，不能重复领取"
+        )
+    if claim.status != Claim.Status.WON:
+        raise Conflict(f"该领取码无效：{claim.get_status_display()}")
+    if now < giveaway.pickup_from:
+        raise Conflict(f"尚未到领取时间（{_stamp(giveaway.pickup_from)}开始）")
+    raise Conflict(f"领取已截止（{_stamp(giveaway.pickup_until)}）")
+
+
+def _stamp_seconds(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y年%m月%d日 %H:%M:%S")
+
+
+def _venue_of(actor):
+    staff = getattr(actor, "merchant_staff", None)
+    if staff is None and not access.can(actor, "perks.manage"):
+        raise Forbidden("只有领取点工作人员可以核销领取码")
+    return staff
+
+
+def _may_accept_at(actor, staff, giveaway: Giveaway) -> bool:
+    location = giveaway.pickup_location
+    if staff is not None:
+        return staff.merchant_id == location.merchant_id and staff.location_id in (
+            None,
+            location.pk,
+        )
+    return access.can_at(actor, "perks.manage", giveaway.org_unit)
+
+
+def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> int:
+    """After the pickup window: items not picked up go to the waitlist, who get until
+    ``pickup_until`` to pick them up. Returns how many were promoted."""
+    _manage(actor, giveaway)
+    now = timezone.now()
+    if now < giveaway.pickup_until:
+        raise Conflict(f"领取截止（{_stamp(giveaway.pickup_until)}）后才能释放逾期未领的名额")
+    if pickup_until <= now:
+        raise ValidationFailed({"pickup_until": "新的领取截止时间应晚于现在"})
+    with transaction.atomic():
+        no_shows = giveaway.claims.filter(status=Claim.Status.WON)
+        returned = sum(no_shows.values_list("quantity", flat=True))
+        released = no_shows.update(status=Claim.Status.RELEASED, closed_at=now, code=None)
+        Giveaway.objects.filter(pk=giveaway.pk).update(
+            taken=F("taken") - returned, pickup_until=pickup_until
+        )
+        giveaway.refresh_from_db()
+        promoted = _promote(giveaway, now)
+        _event(
+            actor,
+            giveaway,
+            "perks.no_shows_release",
+            {
+                "released": [None, released],
+                "promoted": [None, promoted],
+                "pickup_until": [None, pickup_until.isoformat()],
+            },
+        )
+    hints.items_returned(giveaway.pk)
+    return promoted
+
+
+# --- Sealing claims into the giveaway's stream ---------------------------------------------
+
+
+def seal_rows(claims) -> list[dict]:
+    """What a claim's seal covers: who (the person's id), what, when, with which receipt or
+    pickup code's hash — the facts fixed at the claim's creation."""
+    return [
+        {
+            "id": c["id"],
+            "person": c["person_id"],
+            "quantity": c["quantity"],
+            "receipt": c["receipt"],
+            "created_at": c["created_at"].isoformat(),
+        }
+        for c in claims
+    ]
+
+
+def claims_seal(*, giveaway: Giveaway) -> int:
+    """Seal the claims made since the last seal, in batches of ``SEAL_BATCH``: one event per
+    batch in the giveaway's stream (count, id range, digest), never one per claim."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            through = (
+                Giveaway.objects.select_for_update()
+                .values_list("sealed_through", flat=True)
+                .get(pk=giveaway.pk)
+            )
+            batch = list(
+                giveaway.claims.filter(pk__gt=through)
+                .order_by("id")
+                .values("id", "person_id", "quantity", "receipt", "created_at")[:SEAL_BATCH]
+            )
+            if not batch:
+                return sealed
+            seal(stream=giveaway.stream, kind="perks.claim", rows=seal_rows(batch))
+            Giveaway.objects.filter(pk=giveaway.pk).update(sealed_through=batch[-1]["id"])
+            sealed += len(batch)
+
+
+def claims_seal_all() -> int:
+    """For the worker's schedule: every giveaway with claims not yet sealed."""
+    pending = Giveaway.objects.filter(Q(claims__id__gt=F("sealed_through"))).distinct()
+    return sum(claims_seal(giveaway=g) for g in pending)
+
+
+def waitlist_join(*, person_id: int, giveaway_id: int, key: str) -> hot.Answer:
+    """A sold-out first-come giveaway's waitlist (the claim path, without an item)."""
+    return hot.claim(person_id=person_id, giveaway_id=giveaway_id, key=key, waitlist=True)

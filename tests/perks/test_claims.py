@@ -1,0 +1,166 @@
+"""The claim: one per person, never more than stock, the server's clock, idempotency keys,
+rate limits and every refusal with its status and message (nothing written)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from gonghui.perks import claims, passes
+from gonghui.perks.hints import LIMIT_PER_MINUTE
+from gonghui.perks.models import Claim, Giveaway, Hit
+from tests.perks.conftest import OPENING, giveaway_for
+
+pytestmark = pytest.mark.django_db
+AT_OPENING = OPENING + timedelta(seconds=1)
+
+
+def press(person_id, giveaway, key="k-00000001", quantity=1, at=AT_OPENING, **extra):
+    return claims.claim(
+        person_id=person_id, giveaway_id=giveaway.pk, key=key, quantity=quantity, now=at, **extra
+    )
+
+
+def test_first_come_first_served_until_sold_out(members, fcfs):
+    answers = [press(p, fcfs, key=f"key-{p:08d}") for p in members.cy[:4]]
+    assert [a.code for a in answers] == ["claimed", "claimed", "claimed", "sold_out"]
+    assert answers[3].status == 409 and "已抢完" in answers[3].message
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 3 == Claim.objects.filter(giveaway=fcfs, status="won").count()
+    codes = {a.claim["code"] for a in answers[:3]}
+    assert len(codes) == 3 and all(len(c) == 10 for c in codes)
+
+
+def test_one_claim_per_person_and_idempotent_retries(members, fcfs):
+    first = press(members.cy[0], fcfs, key="tap-one-aaaa")
+    retry = press(members.cy[0], fcfs, key="tap-one-aaaa")
+    assert (first.status, retry.status, retry.code) == (201, 200, "replayed")
+    assert retry.claim == first.claim
+    double_tap = press(members.cy[0], fcfs, key="tap-two-bbbb")
+    assert double_tap.status == 409 and double_tap.code == "already_claimed"
+    assert double_tap.claim["code"] == first.claim["code"]
+    assert Claim.objects.filter(giveaway=fcfs).count() == 1
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 1
+
+
+def test_a_reused_key_with_another_request_is_refused(members, users, venue, tree):
+    two_each = giveaway_for(users, venue, tree.chaoyang, per_member=2, stock=10)
+    press(members.cy[0], two_each, key="same-key-123", quantity=1)
+    reused = press(members.cy[0], two_each, key="same-key-123", quantity=2)
+    assert reused.status == 422 and reused.code == "key_reused"
+    assert Claim.objects.get(giveaway=two_each).quantity == 1
+
+
+def test_another_members_key_is_theirs_alone(members, fcfs):
+    press(members.cy[0], fcfs, key="shared-key-1")
+    other = press(members.cy[1], fcfs, key="shared-key-1")
+    assert other.code == "claimed"  # a key is scoped to (member, giveaway): no replay
+
+
+def test_the_opening_second_is_the_servers(members, fcfs):
+    early = press(members.cy[0], fcfs, at=OPENING - timedelta(milliseconds=1))
+    assert early.status == 409 and early.code == "not_open" and "10:00:00" in early.message
+    assert press(members.cy[0], fcfs, at=OPENING).code == "claimed"
+
+
+def test_refusals_say_why_and_write_nothing(members, fcfs, tree, users, venue):
+    after_close = fcfs.closes_at + timedelta(seconds=1)
+    cases = [
+        (dict(person_id=members.cy[0], at=after_close), 409, "closed"),
+        (dict(person_id=members.suspended), 403, "card_suspended"),
+        (dict(person_id=members.hd[0]), 403, "out_of_scope"),
+        (dict(person_id=members.cy[0], quantity=2), 422, "over_limit"),
+        (dict(person_id=members.cy[0], quantity=0), 422, "bad_quantity"),
+        (dict(person_id=members.cy[0], key="short"), 400, "bad_key"),
+        (dict(person_id=members.cy[0], key="有中文的键值abc"), 400, "bad_key"),
+    ]
+    for kwargs, status, code in cases:
+        person_id = kwargs.pop("person_id")
+        answer = press(person_id, fcfs, **kwargs)
+        assert (answer.status, answer.code) == (status, code), kwargs
+        assert answer.message
+    assert not Claim.objects.exists()
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 0
+    missing = claims.claim(person_id=members.cy[0], giveaway_id=999999, key="k-00000001")
+    assert (missing.status, missing.code) == (404, "not_found")
+    fcfs.status = Giveaway.Status.DRAFT
+    fcfs.save()
+    claims.forget(fcfs.pk)
+    assert press(members.cy[1], fcfs).status == 404
+
+
+def test_suspended_cards_cannot_claim_and_scope_is_the_subtree(members, users, venue, tree):
+    city_wide = giveaway_for(users, venue, tree.city, stock=10)
+    assert press(members.hd[0], city_wide).code == "claimed"
+    assert press(members.cy[0], city_wide, key="k-00000002").code == "claimed"
+
+
+def test_per_member_rate_limit_in_the_database(members, fcfs):
+    person = members.cy[0]
+    for n in range(LIMIT_PER_MINUTE):
+        press(person, fcfs, key=f"spam-{n:06d}")
+    limited = press(person, fcfs, key="spam-over-1")
+    assert (limited.status, limited.code) == (429, "throttled")
+    assert Hit.objects.get(person_id=person).hits == LIMIT_PER_MINUTE + 1
+    # refusals count too (they run in a savepoint, the hit is kept)
+    other = members.cy[1]
+    fcfs.taken = fcfs.stock
+    fcfs.save()
+    for n in range(3):
+        assert press(other, fcfs, key=f"soldout-{n:04d}").code == "sold_out"
+    assert Hit.objects.get(person_id=other).hits == 3
+
+
+def test_waitlist_only_when_sold_out(members, fcfs):
+    early = press(members.cy[0], fcfs, key="wait-000001", waitlist=True)
+    assert (early.status, early.code) == (409, "not_sold_out")
+    for p in members.cy[:3]:
+        press(p, fcfs, key=f"claim-{p:06d}")
+    joined = press(members.cy[3], fcfs, key="wait-000002", waitlist=True)
+    assert (joined.status, joined.code) == (201, "waiting")
+    assert Claim.objects.get(person_id=members.cy[3]).status == "waiting"
+
+
+# --- Over HTTP: the pass, JSON errors ----------------------------------------------------
+
+
+def post(client, path, body, person_id=None, raw=None):
+    headers = {passes.HEADER: passes.issue(person_id)} if person_id else {}
+    data = raw if raw is not None else json.dumps(body)
+    return client.post(path, data, content_type="application/json", headers=headers)
+
+
+def test_claim_over_http(client, members, fcfs):
+    url = f"/api/v1/perks/giveaways/{fcfs.pk}/claim"
+    with time_machine.travel(AT_OPENING):
+        ok = post(client, url, {"key": "http-key-0001"}, members.cy[0])
+        assert ok.status_code == 201 and ok.json()["claim"]["code"]
+        again = post(client, url, {"key": "http-key-0001"}, members.cy[0])
+        assert again.status_code == 200 and again.json()["claim"] == ok.json()["claim"]
+        assert post(client, url, {"key": "http-key-0002"}).status_code == 401
+        forged = {passes.HEADER: passes.issue(members.cy[1])[:-2] + "xx"}
+        assert (
+            client.post(url, "{}", content_type="application/json", headers=forged).status_code
+            == 401
+        )
+        bad_json = post(client, url, None, members.cy[1], raw="{not json")
+        assert bad_json.status_code in (400, 422) and bad_json.json()["message"]
+        missing = post(
+            client, "/api/v1/perks/giveaways/424242/claim", {"key": "k-12345678"}, members.cy[1]
+        )
+        assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert Claim.objects.count() == 1
+
+
+def test_pass_expires(client, members, fcfs):
+    token = passes.issue(members.cy[0])
+    with time_machine.travel(timedelta(seconds=passes.MAX_AGE + 5)):
+        assert passes.person_of(token) is None
+        response = client.get("/api/v1/perks/me", headers={passes.HEADER: token})
+        assert response.status_code == 401
+    assert client.get("/api/v1/perks/me", headers={passes.HEADER: token}).json() == {
+        "person": members.cy[0]
+    }
