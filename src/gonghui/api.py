@@ -83,8 +83,8 @@ def _register_routers():
     from gonghui.nominations.api import public_router as notices_router
     from gonghui.nominations.api import router as nominations_router
     from gonghui.orgs.api import router as orgs_router
-    from gonghui.perks.api import router as perks_router
     from gonghui.people.api import router as people_router
+    from gonghui.perks.api import router as perks_router
     from gonghui.registry.api import public_router as wall_router
     from gonghui.registry.api import router as registry_router
 
