@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from gonghui.perks import claims, passes
+from gonghui.perks import claims, hints, passes
 from gonghui.perks.hints import LIMIT_PER_MINUTE
 from gonghui.perks.models import Claim, Giveaway, Hit
 from tests.perks.conftest import OPENING, giveaway_for
@@ -98,7 +98,15 @@ def test_suspended_cards_cannot_claim_and_scope_is_the_subtree(members, users, v
     assert press(members.cy[0], city_wide, key="k-00000002").code == "claimed"
 
 
-def test_per_member_rate_limit_in_the_database(members, fcfs):
+@pytest.fixture
+def no_redis(settings):
+    settings.REDIS_URL = None
+    hints._client = None
+    yield
+    hints._client = None
+
+
+def test_per_member_rate_limit_in_the_database(members, fcfs, no_redis):
     person = members.cy[0]
     for n in range(LIMIT_PER_MINUTE):
         press(person, fcfs, key=f"spam-{n:06d}")
@@ -164,3 +172,46 @@ def test_pass_expires(client, members, fcfs):
     assert client.get("/api/v1/perks/me", headers={passes.HEADER: token}).json() == {
         "person": members.cy[0]
     }
+
+
+# --- With Redis: the limit and the sold-out hint; a restart loses nothing -----------------
+
+
+@pytest.mark.redis
+def test_redis_answers_the_cheap_cases_and_a_restart_loses_nothing(
+    members, fcfs, redis_client, django_assert_max_num_queries
+):
+    hints._client = None
+    for p in members.cy[:3]:
+        assert press(p, fcfs, key=f"claim-{p:06d}").code == "claimed"
+    assert press(members.cy[3], fcfs, key="late-000001").code == "sold_out"
+    assert redis_client.exists(f"gonghui:perks:soldout:{fcfs.pk}")
+    with django_assert_max_num_queries(1):  # the hint answers; one read of the member's claim
+        assert press(members.cy[4], fcfs, key="late-000002").code == "sold_out"
+    assert not Hit.objects.exists()  # the limit was counted in Redis
+    redis_client.flushdb()  # Redis restarts mid-giveaway
+    again = press(members.cy[0], fcfs, key=f"claim-{members.cy[0]:06d}")
+    assert again.code == "replayed"  # the database answers, the same answer
+    assert press(members.cy[5], fcfs, key="late-000003").code == "sold_out"
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 3 == Claim.objects.filter(giveaway=fcfs).count()
+
+
+@pytest.mark.redis
+def test_redis_rate_limit(members, fcfs, redis_client):
+    hints._client = None
+    person = members.cy[0]
+    for n in range(LIMIT_PER_MINUTE):
+        press(person, fcfs, key=f"spam-{n:06d}")
+    assert press(person, fcfs, key="spam-over-1").code == "throttled"
+    assert not Hit.objects.exists()
+
+
+def test_unreachable_redis_falls_back_to_the_database(members, fcfs, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    hints._client = None
+    try:
+        assert press(members.cy[0], fcfs).code == "claimed"
+    finally:
+        hints._client = None
+    assert Hit.objects.get(person_id=members.cy[0]).hits == 1

@@ -94,7 +94,9 @@ class KeyIn(Schema):
 
 @router.post("/giveaways/{int:pk}/waitlist", auth=member, summary="加入候补名单")
 def waitlist(request, pk: int, payload: KeyIn):
-    return _answer(claims.claim(person_id=request.auth, giveaway_id=pk, key=payload.key, waitlist=True))
+    return _answer(
+        claims.claim(person_id=request.auth, giveaway_id=pk, key=payload.key, waitlist=True)
+    )
 
 
 class ClaimOut(Schema):

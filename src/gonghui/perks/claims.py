@@ -310,10 +310,12 @@ def _diagnose(
     if existing is not None:
         return existing
     giveaway = Giveaway.objects.select_related("org_unit").get(pk=giveaway_id)
-    forget(giveaway_id)
-    if giveaway.status == Giveaway.Status.CANCELLED:
-        return Answer(409, "cancelled", "活动已取消")
-    if giveaway.status != Giveaway.Status.PUBLISHED or now >= giveaway.closes_at:
+    if giveaway.status != Giveaway.Status.PUBLISHED:
+        forget(giveaway_id)  # the cached rules are out of date
+        if giveaway.status == Giveaway.Status.CANCELLED:
+            return Answer(409, "cancelled", "活动已取消")
+        return Answer(409, "closed", "活动已截止")
+    if now >= giveaway.closes_at:
         return Answer(409, "closed", "活动已截止")
     card = (
         Card.objects.filter(person_id=person_id)

@@ -26,8 +26,10 @@ if n > tonumber(ARGV[1]) then return 2 end
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
 return 0
 """
+RETRY_SECONDS = 5  # after a failure, the database answers alone for this long
 _client: redis.Redis | None = None
 _script = None
+_down_until = 0.0
 
 
 def client() -> redis.Redis | None:
@@ -46,7 +48,8 @@ def _soldout_key(giveaway_id: int) -> str:
 
 def before_claim(person_id: int, giveaway_id: int, *, sold_out_matters: bool) -> str | None:
     """OK, SOLD_OUT or THROTTLED; None when there is no Redis to ask (the database counts)."""
-    if client() is None:
+    global _down_until
+    if client() is None or time.monotonic() < _down_until:
         return None
     minute = int(time.time()) // 60
     try:
@@ -56,6 +59,7 @@ def before_claim(person_id: int, giveaway_id: int, *, sold_out_matters: bool) ->
         )
     except redis.RedisError as exc:
         log.warning("redis unavailable for claims, the database answers: %s", exc)
+        _down_until = time.monotonic() + RETRY_SECONDS
         return None
     return (OK, SOLD_OUT, THROTTLED)[int(said)]
 

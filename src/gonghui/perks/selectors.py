@@ -129,7 +129,9 @@ def giveaways_for_member(person_id: int) -> list[Giveaway]:
     card = live_card(person_id)
     if card is None:
         return []
-    ancestors = [card.org_unit.path[:end] for end in range(SEGMENT, len(card.org_unit.path) + 1, SEGMENT)]
+    ancestors = [
+        card.org_unit.path[:end] for end in range(SEGMENT, len(card.org_unit.path) + 1, SEGMENT)
+    ]
     return list(
         Giveaway.objects.filter(org_unit__path__in=ancestors)
         .exclude(status__in=[Giveaway.Status.DRAFT])
