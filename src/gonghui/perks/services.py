@@ -330,9 +330,7 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
             raise Conflict(f"当前状态为“{claim.get_status_display()}”，不能取消")
         held = claim.status == Claim.Status.WON
         before = claim.status
-        Claim.objects.filter(pk=claim.pk).update(
-            status=Claim.Status.CANCELLED, closed_at=now, code=None
-        )
+        Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.CANCELLED, closed_at=now)
         claim.status = Claim.Status.CANCELLED
         record(
             actor=None,
@@ -352,7 +350,6 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
 
 def _promote(giveaway: Giveaway, now: datetime) -> int:
     """Give free items to the first on the waitlist, while stock allows; returns how many."""
-    stamp = connection.ops.adapt_datetimefield_value(now)
     promoted = 0
     waiting = giveaway.claims.filter(status=Claim.Status.WAITING).order_by(
         F("rank").asc(nulls_last=True), "id"
@@ -363,7 +360,7 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
             if cursor.rowcount != 1:
                 break
         Claim.objects.filter(pk=claim.pk).update(
-            status=Claim.Status.WON, code=hot.pickup_code(), won_at=stamp
+            status=Claim.Status.WON, code=hot.pickup_code(), won_at=now
         )
         Message.objects.create(
             person_id=claim.person_id,
@@ -475,7 +472,7 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
     with transaction.atomic():
         no_shows = giveaway.claims.filter(status=Claim.Status.WON)
         returned = sum(no_shows.values_list("quantity", flat=True))
-        released = no_shows.update(status=Claim.Status.RELEASED, closed_at=now, code=None)
+        released = no_shows.update(status=Claim.Status.RELEASED, closed_at=now)
         Giveaway.objects.filter(pk=giveaway.pk).update(
             taken=F("taken") - returned, pickup_until=pickup_until
         )

@@ -1,0 +1,338 @@
+"""Giveaway set-up, the lottery from commitment to draw (re-checked by the stand-alone
+verifier), cancel and the waitlist, pickups at the venue, releasing no-shows, sealing."""
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import connection
+
+from gonghui.audit.models import AuditEvent
+from gonghui.audit.services import verify_stream
+from gonghui.audit.verifier import batch_digest
+from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.perks import claims, draw, services
+from gonghui.perks.models import Claim, Giveaway, Location, Merchant, MerchantStaff, Message
+from tests.factories import make_user
+from tests.perks.conftest import OPENING
+
+pytestmark = pytest.mark.django_db
+DRAW_PY = Path(draw.__file__)
+
+
+def press(person_id, giveaway, key=None, **extra):
+    return claims.claim(
+        person_id=person_id, giveaway_id=giveaway.pk, key=key or f"press-{person_id:08d}", **extra
+    )
+
+
+def create(actor, venue, unit, **extra):
+    fields = {
+        "org_unit": unit,
+        "title": "重阳节孝亲枕",
+        "item": "孝亲枕",
+        "mode": "fcfs",
+        "stock": 2,
+        "opens_at": OPENING,
+        "closes_at": OPENING + timedelta(days=1),
+        "pickup_from": OPENING + timedelta(days=2),
+        "pickup_until": OPENING + timedelta(days=4),
+        "pickup_location": venue,
+    }
+    return services.giveaway_create(actor=actor, **(fields | extra))
+
+
+# --- Set-up ---------------------------------------------------------------------------------
+
+
+def test_create_checks_fields_and_scope(users, venue, tree):
+    with pytest.raises(ValidationFailed) as bad:
+        create(users.cy, venue, tree.chaoyang, stock=0, closes_at=OPENING, per_member=11)
+    assert set(bad.value.fields) >= {"stock", "closes_at", "per_member"}
+    with pytest.raises(ValidationFailed) as early_pickup:
+        create(users.cy, venue, tree.chaoyang, mode="lottery", pickup_from=OPENING)
+    assert "pickup_from" in early_pickup.value.fields
+    with pytest.raises(NotFound):  # Haidian staff cannot organise in Chaoyang
+        create(users.hd, venue, tree.chaoyang)
+    with pytest.raises((NotFound, Forbidden)):  # grassroots staff may view, not manage
+        create(users.cy_grass, venue, tree.cy_grass)
+    assert not Giveaway.objects.exists()
+    giveaway = create(users.cy, venue, tree.chaoyang)
+    assert giveaway.status == "draft"
+    assert AuditEvent.objects.filter(stream=giveaway.stream, action="perks.giveaway_create")
+
+
+def test_publish_commits_a_lottery_seed_before_registration(users, venue, tree):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+    lottery.refresh_from_db()
+    assert lottery.status == "published" and len(lottery.commitment) == 64
+    assert lottery.seed == ""  # not revealed: kept encrypted until the draw
+    assert lottery.commitment not in lottery.seed_sealed
+    event = AuditEvent.objects.get(stream=lottery.stream, action="perks.giveaway_publish")
+    assert lottery.commitment in event.body
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        late = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        with pytest.raises(Conflict, match="登记开始前发布"):
+            services.giveaway_publish(actor=users.cy, giveaway=late)
+
+
+# --- The lottery ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drawn(users, venue, tree, members):
+    """A lottery of 3 items, six Chaoyang members registered, frozen and drawn."""
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(
+            users.cy,
+            venue,
+            tree.chaoyang,
+            mode="lottery",
+            stock=3,
+            public_value_source="2026年5月1日福彩3D开奖号码",
+        )
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+    with time_machine.travel(OPENING + timedelta(hours=1)):
+        receipts = [press(p, lottery).claim["receipt"] for p in members.cy]
+        with pytest.raises(Conflict, match="登记尚未截止"):
+            services.giveaway_freeze(actor=users.cy, giveaway=lottery)
+    with time_machine.travel(lottery.closes_at + timedelta(minutes=1)):
+        assert press(members.hd[0], lottery).code in ("closed", "out_of_scope")
+        services.giveaway_freeze(actor=users.cy, giveaway=lottery)
+        with pytest.raises(ValidationFailed):
+            services.giveaway_draw(actor=users.cy, giveaway=lottery)
+        result = services.giveaway_draw(actor=users.cy, giveaway=lottery, public_value="581")
+    lottery.refresh_from_db()
+    return lottery, receipts, result
+
+
+def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
+    lottery, receipts, result = drawn
+    assert lottery.status == "drawn" and lottery.taken == 3
+    assert draw.commitment(lottery.seed) == lottery.commitment
+    assert lottery.receipts_hash == draw.list_hash(receipts)
+    expected = draw.draw(lottery.seed, receipts, 3, "581")
+    assert (result.winners, result.waitlist) == (expected.winners, expected.waitlist)
+    won = Claim.objects.filter(giveaway=lottery, status="won").order_by("rank")
+    assert [c.receipt for c in won] == expected.winners
+    assert all(c.code and len(c.code) == 10 for c in won)
+    waiting = Claim.objects.filter(giveaway=lottery, status="waiting").order_by("rank")
+    assert [c.receipt for c in waiting] == expected.waitlist
+    assert Message.objects.filter(text__contains="恭喜中签").count() == 3
+    # The published document: receipts only, and the stand-alone verifier re-checks it.
+    document = services.draw_document(lottery)
+    text = json.dumps(document, ensure_ascii=False)
+    assert all(str(p) not in document.get("receipts", []) for p in members.cy)
+    assert "朝阳会员" not in text
+    published = tmp_path / "公示.json"
+    published.write_text(text, encoding="utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-I", "-S", str(DRAW_PY), str(published)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "OK" in checked.stdout
+    # ... and catches a swapped winner.
+    document["winners"][0], document["waitlist"][0] = (
+        document["waitlist"][0],
+        document["winners"][0],
+    )
+    published.write_text(json.dumps(document), encoding="utf-8")
+    tampered = subprocess.run(
+        [sys.executable, "-I", "-S", str(DRAW_PY), str(published)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tampered.returncode == 1
+
+
+def test_the_public_draw_document_over_http(client, drawn):
+    lottery, receipts, result = drawn
+    response = client.get(f"/api/v1/perks/giveaways/{lottery.pk}/draw")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["winners"] == result.winners and body["seed"] == lottery.seed
+    assert draw.verify(body) == []
+
+
+def test_registration_after_the_freeze_is_refused(users, venue, tree, members):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+    with time_machine.travel(lottery.closes_at + timedelta(seconds=1)):
+        services.giveaway_freeze(actor=users.cy, giveaway=lottery)
+        claims.forget(lottery.pk)
+        assert press(members.cy[0], lottery).code == "closed"
+    assert not Claim.objects.filter(giveaway=lottery).exists()
+
+
+# --- Cancel and the waitlist ----------------------------------------------------------------
+
+
+def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, members, fcfs):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        held = [press(p, fcfs).claim for p in members.cy[:3]]
+        assert press(members.cy[3], fcfs).code == "sold_out"
+        for p in members.cy[3:5]:
+            assert press(p, fcfs, key=f"wait-{p:08d}", waitlist=True).code == "waiting"
+        with pytest.raises(NotFound):  # someone else's claim
+            services.claim_cancel(person_id=members.cy[1], claim_id=held[0]["id"])
+        services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
+    promoted = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
+    assert promoted.status == "won" and promoted.code
+    assert Claim.objects.get(person_id=members.cy[4], giveaway=fcfs).status == "waiting"
+    assert Message.objects.filter(person_id=members.cy[3], text__contains="候补成功").exists()
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 3
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(seconds=1)),
+        pytest.raises(Conflict, match="领取已开始"),
+    ):
+        services.claim_cancel(person_id=members.cy[1], claim_id=held[1]["id"])
+
+
+# --- The venue ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counter(venue):
+    user = make_user("rose_gate", None, None)
+    MerchantStaff.objects.create(user=user, merchant=venue.merchant, location=venue)
+    return user
+
+
+def test_a_pickup_code_is_accepted_once(users, venue, tree, members, fcfs, counter):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        code = press(members.cy[0], fcfs).claim["code"]
+        with pytest.raises(Conflict, match="尚未到领取时间"):
+            services.pickup_accept(actor=counter, code=code)
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        done = services.pickup_accept(actor=counter, code=code.lower())
+        assert done.status == "picked_up" and done.picked_up_by == counter
+        with pytest.raises(Conflict, match="已于 .* 在“玫瑰情园·南门售票处”核销"):
+            services.pickup_accept(actor=counter, code=code)
+        with pytest.raises(NotFound):
+            services.pickup_accept(actor=counter, code="ZZZZZZZZZZ")
+        with pytest.raises(ValidationFailed):
+            services.pickup_accept(actor=counter, code="12")
+    assert AuditEvent.objects.filter(stream=fcfs.stream, action="perks.pickup").count() == 1
+
+
+def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, members, fcfs):
+    other = Merchant.objects.create(
+        name="另一家商户",
+        category="food",
+        discount="九折",
+        valid_from=venue.merchant.valid_from,
+        valid_until=venue.merchant.valid_until,
+        org_unit=tree.chaoyang,
+    )
+    elsewhere = make_user("elsewhere", None, None)
+    MerchantStaff.objects.create(user=elsewhere, merchant=other)
+    other_gate = make_user("north_gate", None, None)
+    north = Location.objects.create(
+        merchant=venue.merchant, name="北门", address="北门", district=tree.chaoyang
+    )
+    MerchantStaff.objects.create(user=other_gate, merchant=venue.merchant, location=north)
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        code = press(members.cy[0], fcfs).claim["code"]
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        for wrong in (elsewhere, other_gate):
+            with pytest.raises(Forbidden, match="此领取码应在“玫瑰情园·南门售票处”领取"):
+                services.pickup_accept(actor=wrong, code=code)
+        with pytest.raises(Forbidden):
+            services.pickup_accept(actor=users.nopost, code=code)
+        with pytest.raises(Forbidden):  # Haidian's union staff: not their giveaway
+            services.pickup_accept(actor=users.hd, code=code)
+        assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_scanners_cannot_both_accept(users, venue, tree, members, fcfs, counter):
+    second = make_user("rose_gate_2", None, None)
+    MerchantStaff.objects.create(user=second, merchant=venue.merchant)
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        code = press(members.cy[0], fcfs).claim["code"]
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def scan(user):
+        try:
+            barrier.wait()
+            services.pickup_accept(actor=user, code=code)
+            outcomes.append("accepted")
+        except Conflict as refused:
+            outcomes.append(refused.message)
+        finally:
+            connection.close()
+
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1), tick=True):
+        threads = [threading.Thread(target=scan, args=(u,)) for u in (counter, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(o == "accepted" for o in outcomes) == [False, True], outcomes
+    assert "已于" in next(o for o in outcomes if o != "accepted")
+
+
+def test_no_shows_are_released_to_the_waitlist(users, venue, tree, members, fcfs, counter):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        codes = [press(p, fcfs).claim["code"] for p in members.cy[:3]]
+        press(members.cy[3], fcfs, key="wait-00000001", waitlist=True)
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        services.pickup_accept(actor=counter, code=codes[0])
+        with pytest.raises(Conflict, match="领取截止"):
+            services.no_shows_release(
+                actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
+            )
+    with time_machine.travel(fcfs.pickup_until + timedelta(hours=1)):
+        with pytest.raises(NotFound):
+            services.no_shows_release(
+                actor=users.hd, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
+            )
+        promoted = services.no_shows_release(
+            actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
+        )
+        assert promoted == 1
+        with pytest.raises(Conflict):  # a released code is dead
+            services.pickup_accept(actor=counter, code=codes[1])
+        late = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
+        assert late.status == "won"
+        assert services.pickup_accept(actor=counter, code=late.code).status == "picked_up"
+    statuses = sorted(Claim.objects.filter(giveaway=fcfs).values_list("status", flat=True))
+    assert statuses == ["picked_up", "picked_up", "released", "released"]
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 2
+
+
+# --- Sealing --------------------------------------------------------------------------------
+
+
+def test_claims_are_sealed_in_batches_and_the_stream_verifies(members, fcfs, monkeypatch):
+    monkeypatch.setattr(services, "SEAL_BATCH", 2)
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        for p in members.cy[:3]:
+            press(p, fcfs)
+    assert services.claims_seal_all() == 3
+    assert services.claims_seal(giveaway=fcfs) == 0  # nothing twice
+    seals = AuditEvent.objects.filter(stream=fcfs.stream, action="perks.claim.seal").order_by("seq")
+    assert [s.object_id.count("-") for s in seals] == [1, 1]
+    rows = services.seal_rows(
+        Claim.objects.filter(giveaway=fcfs)
+        .order_by("id")
+        .values("id", "person_id", "quantity", "receipt", "created_at")
+    )
+    count, digest = batch_digest(rows[:2])
+    assert digest in seals[0].body and count == 2
+    assert verify_stream(fcfs.stream).ok
