@@ -14,10 +14,24 @@ def note(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
-def figure(name: str, value: float, unit: str, ratio_name: str, ratio: float, target: float) -> str:
-    """One figure line: ``name value unit ratio_name ratio target<=T ok|SHORT``."""
-    verdict = "ok" if ratio <= target else "SHORT"
-    return f"{name} {num(value)} {unit} {ratio_name} {num(ratio)} target<={num(target)} {verdict}"
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    ratio_name: str,
+    ratio: float,
+    target: float,
+    *,
+    at_least: bool = False,
+) -> str:
+    """One figure line: ``name value unit ratio_name ratio target<=T ok|SHORT`` (``>=`` for a
+    ratio that must reach its target, such as a throughput against a baseline's)."""
+    reached = ratio >= target if at_least else ratio <= target
+    sign = ">=" if at_least else "<="
+    verdict = "ok" if reached else "SHORT"
+    return (
+        f"{name} {num(value)} {unit} {ratio_name} {num(ratio)} target{sign}{num(target)} {verdict}"
+    )
 
 
 def num(value: float) -> str:

@@ -213,5 +213,7 @@ LOGGING = {
     "formatters": {"json": {"()": "gonghui.common.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": ENV["GONGHUI_LOG_LEVEL"]},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # 4xx answers are the access log's business (a claim storm answers thousands of 409s);
+    # django.request logs 5xx as errors.
+    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }

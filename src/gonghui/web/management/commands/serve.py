@@ -37,6 +37,9 @@ class Command(BaseCommand):
             "5000",
             "--max-requests-jitter",
             "500",
+            # The application is loaded once in the master and forked: a worker restarted
+            # after --max-requests serves its first request at once (see wsgi.py).
+            "--preload",
         ]
         self.stdout.write(f"gonghui: serving on http://{bind} with {workers} workers")
         sys.stdout.flush()
