@@ -6,10 +6,8 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -23,35 +21,14 @@ from gonghui.nominations.models import Nomination, Notice, Objection
 from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.web.views import _apply_errors, domain_errors, error_message
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
-def _field_errors(form) -> dict[str, str]:
-    return {field: "；".join(errors) for field, errors in form.errors.items()}
-
-
-def _act(request, form, call, done, back: str):
-    """A POSTed action: ``call(form data)`` (a service); the form's or the service's
-    complaint as an error message, else ``done(result)`` as the success message; then back
-    to ``back``."""
-    try:
-        if form is not None and not form.is_valid():
-            raise ValidationFailed(_field_errors(form))
-        result = call(form.cleaned_data if form is not None else None)
-    except DomainError as exc:
-        _failed(request, exc)
-    else:
-        messages.success(request, done(result))
-    return redirect(back)
+from gonghui.web.views import (
+    _apply_errors,
+    domain_errors,
+    download,
+    error_message,
+    field_errors,
+    post_action,
+)
 
 
 def _campaign_url(campaign) -> str:
@@ -60,10 +37,6 @@ def _campaign_url(campaign) -> str:
 
 def _nomination_url(pk) -> str:
     return reverse("nominations:nomination", args=[pk])
-
-
-def _failed(request, exc: DomainError) -> None:
-    messages.error(request, error_message(exc))
 
 
 # --- Staff ----------------------------------------------------------------------------------
@@ -107,7 +80,7 @@ def _managed(request, pk):
 @require_POST
 def quota_set(request, pk):
     campaign = _managed(request, pk)
-    return _act(
+    return post_action(
         request,
         forms.QuotaForm(request.POST, campaign=campaign),
         lambda data: services.quota_set(actor=request.user, campaign=campaign, **data),
@@ -121,7 +94,7 @@ def quota_set(request, pk):
 @require_POST
 def rule_add(request, pk):
     campaign = _managed(request, pk)
-    return _act(
+    return post_action(
         request,
         forms.RuleForm(request.POST),
         lambda data: services.rule_add(
@@ -137,7 +110,7 @@ def rule_add(request, pk):
 @require_POST
 def campaign_open(request, pk):
     campaign = _managed(request, pk)
-    return _act(
+    return post_action(
         request,
         None,
         lambda _: services.campaign_open(actor=request.user, campaign=campaign),
@@ -258,7 +231,7 @@ def advance(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     chosen = _chosen(request, campaign)
     form = forms.AdvanceForm(request.POST)
-    return _act(
+    return post_action(
         request,
         form,
         lambda data: services.nominations_advance(actor=request.user, nominations=chosen, **data),
@@ -273,7 +246,7 @@ def advance(request, pk):
 def notice_publish(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     chosen = _chosen(request, campaign)
-    return _act(
+    return post_action(
         request,
         forms.NoticeForm(request.POST),
         lambda data: services.notice_publish(
@@ -298,7 +271,7 @@ def list_submit(request, pk, quota_pk):
     quota = campaign.quotas.select_related("org_unit").filter(pk=quota_pk).first()
     if quota is None or not access.can_at(request.user, "nominations.view", quota.org_unit):
         raise NotFound()
-    return _act(
+    return post_action(
         request,
         None,
         lambda _: services.node_list_submit(
@@ -350,7 +323,7 @@ def nomination(request, pk):
 @require_POST
 def withdraw(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
-    return _act(
+    return post_action(
         request,
         forms.ReasonForm(request.POST),
         lambda data: services.nomination_withdraw(
@@ -367,7 +340,7 @@ def withdraw(request, pk):
 def clearance(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     form = forms.ClearanceForm(request.POST, departments=nomination.campaign.clearance_departments)
-    return _act(
+    return post_action(
         request,
         form,
         lambda data: services.clearance_record(actor=request.user, nomination=nomination, **data),
@@ -388,7 +361,7 @@ def objection_enter(request, pk):
         if notice is None:
             raise ValidationFailed({"notice": "该人员当前不在公示期内"})
         if not form.is_valid():
-            raise ValidationFailed(_field_errors(form))
+            raise ValidationFailed(field_errors(form))
         data = form.cleaned_data
         services.objection_file(
             notice=notice,
@@ -402,7 +375,7 @@ def objection_enter(request, pk):
             evidence=data["evidence"],
         )
     except DomainError as exc:
-        _failed(request, exc)
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, "已登记异议")
     return redirect("nominations:nomination", pk=nomination.pk)
@@ -424,7 +397,7 @@ def _objection(request, pk) -> Objection:
 @require_POST
 def objection_triage(request, pk):
     objection = _objection(request, pk)
-    return _act(
+    return post_action(
         request,
         forms.TriageForm(request.POST),
         lambda data: services.objection_triage(actor=request.user, objection=objection, **data),
@@ -438,7 +411,7 @@ def objection_triage(request, pk):
 @require_POST
 def objection_resolve(request, pk):
     objection = _objection(request, pk)
-    return _act(
+    return post_action(
         request,
         forms.ResolveForm(request.POST),
         lambda data: services.objection_resolve(actor=request.user, objection=objection, **data),
@@ -452,7 +425,7 @@ def objection_resolve(request, pk):
 def form_docx(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     name = f"{nomination.campaign.name}推荐表-{nomination.person.name}.docx"
-    return _download(exports.nomination_form_docx(nomination), name, DOCX)
+    return download(exports.nomination_form_docx(nomination), name)
 
 
 @login_required
@@ -461,7 +434,7 @@ def final_xlsx(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     if not access.can_at(request.user, "nominations.approve", campaign.org_unit):
         raise NotFound()
-    return _download(exports.final_list_xlsx(campaign), f"{campaign.name}表彰名单.xlsx", XLSX)
+    return download(exports.final_list_xlsx(campaign), f"{campaign.name}表彰名单.xlsx")
 
 
 @login_required
@@ -583,9 +556,9 @@ def notice_download(request, pk, fmt):
     except NotFound:
         return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
     if fmt == "docx":
-        return _download(exports.notice_list_docx(notice), f"{notice.title}.docx", DOCX)
+        return download(exports.notice_list_docx(notice), f"{notice.title}.docx")
     if fmt == "xlsx":
-        return _download(exports.notice_list_xlsx(notice), f"{notice.title}.xlsx", XLSX)
+        return download(exports.notice_list_xlsx(notice), f"{notice.title}.xlsx")
     return render(request, "web/error.html", {"message": "只提供 Word 与 Excel 格式"}, status=404)
 
 

@@ -1,7 +1,6 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
 import io
-import mimetypes
 import tempfile
 
 from django.contrib import messages
@@ -9,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -24,7 +22,7 @@ from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
-from gonghui.web.views import _apply_errors, domain_errors, error_message
+from gonghui.web.views import _apply_errors, domain_errors, download, error_message
 
 
 @login_required
@@ -278,7 +276,7 @@ def statistics(request):
         share = stats.category_share(awards_qs=awards, **form.cleaned_data)
     if request.GET.get("format") == "xlsx":
         workbook = stats.stats_workbook(tables=tables, shares=[share] if share else ())
-        return _download(workbook, "荣誉统计.xlsx")
+        return download(workbook, "荣誉统计.xlsx")
     charts = [
         {
             "id": f"chart-{t.code}",
@@ -310,7 +308,7 @@ def dictionary(request):
     if form.cleaned_data["format"] == "docx":
         out = io.BytesIO()
         dictionary_book.write_docx(honour=honour, out=out, entries=entries)
-        return _download(out.getvalue(), f"{dictionary_book.title_of(honour)}.docx")
+        return download(out.getvalue(), f"{dictionary_book.title_of(honour)}.docx")
     return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
 
 
@@ -340,7 +338,7 @@ def import_page(request):
 def template_download(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    return _download(excel.template_workbook(), "劳模工匠档案导入模板.xlsx")
+    return download(excel.template_workbook(), "劳模工匠档案导入模板.xlsx")
 
 
 @login_required
@@ -350,7 +348,7 @@ def error_report(request, pk):
     if not job.errors:
         raise NotFound()
     rows = [RowError(**e) for e in job.errors]
-    return _download(excel.error_report(rows), "导入错误报告.xlsx")
+    return download(excel.error_report(rows), "导入错误报告.xlsx")
 
 
 @login_required
@@ -367,13 +365,6 @@ def export(request):
     excel.registry_export(actor=request.user, out=out, filters=filters)
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx")
-
-
-def _download(content: bytes, filename: str) -> HttpResponse:
-    """A generated file as an attachment (Django encodes the Chinese name)."""
-    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 # --- The public honour wall (no login) -------------------------------------------------------

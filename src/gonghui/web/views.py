@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -9,8 +11,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.audit import selectors as audit_selectors
@@ -45,6 +48,32 @@ def _apply_errors(form, exc: DomainError) -> None:
             form.add_error(field if field in form.fields else None, message)
     else:
         form.add_error(None, exc.message)
+
+
+def download(content: bytes, filename: str) -> HttpResponse:
+    """A generated file as an attachment (Django encodes the Chinese name)."""
+    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def field_errors(form) -> dict[str, str]:
+    return {field: "；".join(errors) for field, errors in form.errors.items()}
+
+
+def post_action(request, form, call, done, back: str):
+    """A POSTed action: ``call(form data)`` (a service); the form's or the service's
+    complaint as an error message, else ``done(result)`` as the success message; then back
+    to ``back``."""
+    try:
+        if form is not None and not form.is_valid():
+            raise ValidationFailed(field_errors(form))
+        result = call(form.cleaned_data if form is not None else None)
+    except DomainError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, done(result))
+    return redirect(back)
 
 
 def domain_errors(view):
