@@ -13,6 +13,7 @@ from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Unit
+from gonghui.perks.passes import card_token
 from gonghui.registry import services as registry
 from gonghui.registry.models import Honour
 from tests.factories import PASSWORD, make_person
@@ -47,6 +48,7 @@ def world(tree, users):
     twin = make_person(tree.hd_grass, "钱学", id_number=None)
     merge = registry.person_merge(actor=users.admin, survivor=hd_person, loser=twin)
     nominated = _haidian_nomination(tree, users, hd_person, medal)
+    perks = _haidian_perks(tree, users, hd_person)
     return type(
         "World",
         (),
@@ -59,8 +61,74 @@ def world(tree, users):
             "award": award,
             "merge": merge,
             **nominated,
+            **perks,
         },
     )
+
+
+def _haidian_perks(tree, users, person) -> dict:
+    """Haidian's member services: 钱学's card, a merchant with a shop and an offer, a
+    giveaway 钱学 claimed (first come, first served, open since 2025)."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from gonghui.perks import claims, network
+    from gonghui.perks import services as perks
+
+    card = network.card_issue(actor=users.hd, person=person)
+    merchant = network.merchant_create(
+        actor=users.hd,
+        org_unit=tree.haidian,
+        name="中关村洗车行",
+        category="car",
+        discount="持卡洗车八折",
+        valid_from=date(2025, 1, 1),
+        valid_until=date(2035, 12, 31),
+    )
+    location = network.location_add(
+        actor=users.hd,
+        merchant=merchant,
+        name="中关村店",
+        address="海淀区中关村大街1号",
+        district=tree.haidian,
+    )
+    offer = network.offer_save(
+        actor=users.hd,
+        merchant=merchant,
+        title="精洗套餐",
+        discount="七折",
+        valid_from=date(2025, 1, 1),
+        valid_until=date(2035, 12, 31),
+    )
+    opening = datetime(2025, 9, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(opening - timedelta(days=1)):
+        giveaway = perks.giveaway_create(
+            actor=users.hd,
+            org_unit=tree.haidian,
+            title="海淀重阳孝亲枕",
+            item="孝亲枕",
+            mode="fcfs",
+            stock=5,
+            opens_at=opening,
+            closes_at=opening + timedelta(days=3650),
+            pickup_from=opening + timedelta(days=1),
+            pickup_until=opening + timedelta(days=3650),
+            pickup_location=location,
+        )
+        perks.giveaway_publish(actor=users.hd, giveaway=giveaway)
+    answer = claims.claim(
+        person_id=person.pk, giveaway_id=giveaway.pk, key="haidian-key-1", now=opening
+    )
+    return {
+        "card": card,
+        "merchant": merchant,
+        "location": location,
+        "offer": offer,
+        "giveaway": giveaway,
+        "claim": answer.claim,
+    }
 
 
 def _haidian_nomination(tree, users, person, honour) -> dict:
@@ -331,6 +399,70 @@ WEB_DENY = {
         None,
         (200,),
     ),
+    # Member services: Haidian's cards, merchants and giveaways.
+    **{
+        f"perks:{name}": ("get", url, None, NOT_FOUND)
+        for name, url in {
+            "card_detail": lambda w: f"/cards/{w.card.pk}/",
+            "merchant_detail": lambda w: f"/merchants/{w.merchant.pk}/",
+            "merchant_edit": lambda w: f"/merchants/{w.merchant.pk}/edit/",
+            "offer_edit": lambda w: f"/merchants/{w.merchant.pk}/offers/{w.offer.pk}/edit/",
+            "giveaway": lambda w: f"/giveaways/{w.giveaway.pk}/",
+            "giveaway_counts": lambda w: f"/giveaways/{w.giveaway.pk}/counts/",
+            "giveaway_report": lambda w: f"/giveaways/{w.giveaway.pk}/report/",
+            "giveaway_winners": lambda w: f"/giveaways/{w.giveaway.pk}/winners.xlsx",
+            "cards_errors": lambda w: "/cards/import/errors.xlsx",
+            "counter": lambda w: "/counter/",
+            # Chaoyang's staff is no member: no member pages, and never 钱学's claim.
+            "member_home": lambda w: "/m/",
+            "member_giveaway": lambda w: f"/m/giveaways/{w.giveaway.pk}/",
+            "member_claim": lambda w: f"/m/claims/{w.claim['id']}/",
+        }.items()
+    },
+    **{
+        f"perks:{name}": ("post", url, body, NOT_FOUND)
+        for name, url, body in [
+            (f"card_{a}", lambda w, a=a: f"/cards/{w.card.pk}/{a}/", {"reason": "越权"})
+            for a in ("suspend", "resume", "cancel", "reissue")
+        ]
+        + [
+            ("location_add", lambda w: f"/merchants/{w.merchant.pk}/locations/new/", {}),
+            ("offer_add", lambda w: f"/merchants/{w.merchant.pk}/offers/new/", {}),
+            ("merchant_staff_add", lambda w: f"/merchants/{w.merchant.pk}/staff/new/", {}),
+            ("counter_pickup", lambda w: "/counter/pickup/", {"code": "ABCDEFGHJK"}),
+            ("member_claim_cancel", lambda w: f"/m/claims/{w.claim['id']}/cancel/", None),
+        ]
+        + [
+            (f"giveaway_{a}", lambda w, a=a: f"/giveaways/{w.giveaway.pk}/{a}/", body)
+            for a, body in [
+                ("publish", None),
+                ("freeze", None),
+                ("draw", {"public_value": "1"}),
+                ("release", {"pickup_until": "2035-01-01T10:00"}),
+                ("cancel", {"reason": "越权"}),
+            ]
+        ]
+    },
+    "perks:card_list": ("get", lambda w: "/cards/?q=钱", None, (200,)),
+    "perks:card_issue": ("post", lambda w: "/cards/issue/", {"person": "{person}"}, (200,)),
+    "perks:cards_import": ("get", lambda w: "/cards/import/", None, (200,)),
+    "perks:cards_template": ("get", lambda w: "/cards/import/template.xlsx", None, (200,)),
+    "perks:merchant_list": ("get", lambda w: "/merchants/", None, (200,)),
+    "perks:merchant_create": (
+        "post",
+        lambda w: "/merchants/new/",
+        {"name": "越权商户", "org_unit": "{haidian}", "category": "car"},
+        (200,),
+    ),
+    "perks:member_card": ("get", lambda w: "/m/card/", None, (200,)),
+    "perks:member_card_qr": ("get", lambda w: "/m/card/qr/", None, (200,)),
+    "perks:giveaways": ("get", lambda w: "/giveaways/?q=海淀", None, (200,)),
+    "perks:giveaway_create": (
+        "post",
+        lambda w: "/giveaways/new/",
+        {"title": "越权活动", "org_unit": "{haidian}", "mode": "fcfs"},
+        (200,),
+    ),
     # Lists: reachable, but Haidian's rows are absent (checked by content below).
     "web:org_list": ("get", lambda w: "/orgs/?q=海淀", None, (200,)),
     "web:person_list": ("get", lambda w: "/people/?q=钱", None, (200,)),
@@ -357,6 +489,10 @@ PUBLIC_ROUTES = {
     "nominations:notice_download": "a published notice's list (test_exports.py)",
     "nominations:notice_nominee": "a listed nominee's notices and outcome only (test_web.py)",
     "nominations:objection_lookup": "an objection by its unguessable reference (test_web.py)",
+    "perks:member_offers": "partner merchants' offers, for every member (test_network.py)",
+    "perks:draw": "a lottery's public draw: receipt numbers only (test_web.py in perks)",
+    "perks:draw_json": "the same, as the document the verifier checks",
+    "perks:draw_verifier": "the stand-alone verifier's source",
 }
 
 # API operations open to everybody by design.
@@ -365,6 +501,9 @@ PUBLIC_API = {
     ("GET", "/api/v1/notices/{pk}"): "a published notice's list (test_api.py)",
     ("POST", "/api/v1/notices/{pk}/objections"): "anyone may object during a notice",
     ("GET", "/api/v1/notices/objections/{reference}"): "by unguessable reference",
+    ("GET", "/api/v1/perks/ping"): "the claim benchmark's bare baseline: says nothing",
+    ("GET", "/api/v1/perks/giveaways/{pk}/draw"): "a lottery's public draw (receipts only)",
+    ("GET", "/api/v1/merchants/offers"): "partner merchants' offers, for every member",
 }
 
 API_DENY = {
@@ -479,6 +618,62 @@ API_DENY = {
         NOT_FOUND,
     ),
     ("GET", "/api/v1/audit/events"): (lambda w: "/api/v1/audit/events", None, NOT_FOUND),
+    # Member services. A member's own operations take the member pass, not a session.
+    **{
+        op: (url, body, (401,))
+        for op, url, body in [
+            (("GET", "/api/v1/perks/me"), lambda w: "/api/v1/perks/me", None),
+            (("GET", "/api/v1/perks/claims"), lambda w: "/api/v1/perks/claims", None),
+            (
+                ("POST", "/api/v1/perks/giveaways/{pk}/claim"),
+                lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/claim",
+                {"key": "haidian-key-1"},
+            ),
+            (
+                ("POST", "/api/v1/perks/giveaways/{pk}/waitlist"),
+                lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/waitlist",
+                {"key": "haidian-key-2"},
+            ),
+            (
+                ("POST", "/api/v1/perks/claims/{pk}/cancel"),
+                lambda w: f"/api/v1/perks/claims/{w.claim['id']}/cancel",
+                None,
+            ),
+        ]
+    },
+    ("GET", "/api/v1/perks/pass"): (lambda w: "/api/v1/perks/pass", None, NOT_FOUND),
+    ("GET", "/api/v1/perks/giveaways"): (lambda w: "/api/v1/perks/giveaways", None, (200,)),
+    ("GET", "/api/v1/perks/giveaways/{pk}/counts"): (
+        lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/counts",
+        None,
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/perks/pickups"): (
+        lambda w: "/api/v1/perks/pickups",
+        {"code": "{claim_code}"},
+        NOT_FOUND + (403,),
+    ),
+    ("GET", "/api/v1/cards"): (lambda w: "/api/v1/cards?q=钱", None, (200,)),
+    ("GET", "/api/v1/cards/{pk}"): (lambda w: f"/api/v1/cards/{w.card.pk}", None, NOT_FOUND),
+    ("POST", "/api/v1/cards"): (
+        lambda w: "/api/v1/cards",
+        {"person_id": "{person}"},
+        NOT_FOUND,
+    ),
+    **{
+        ("POST", f"/api/v1/cards/{{pk}}/{a}"): (
+            lambda w, a=a: f"/api/v1/cards/{w.card.pk}/{a}",
+            {"reason": "越权"},
+            NOT_FOUND,
+        )
+        for a in ("suspend", "resume", "cancel", "reissue")
+    },
+    ("POST", "/api/v1/counter/verify"): (
+        lambda w: "/api/v1/counter/verify",
+        {"token": "{card_token}"},
+        (403,),
+    ),
+    ("GET", "/api/v1/merchants"): (lambda w: "/api/v1/merchants", None, (200,)),
 }
 
 
@@ -491,6 +686,8 @@ def _fill(value, w):
         "{haidian}": w.tree.haidian.pk,
         "{hd_grass}": w.tree.hd_grass.pk,
         "{nomination}": w.nomination.pk,
+        "{claim_code}": w.claim["code"],
+        "{card_token}": card_token(w.card.pk),
     }
     if isinstance(value, dict):
         return {k: _fill(v, w) for k, v in value.items()}
@@ -529,6 +726,12 @@ def _haidian_untouched(w):
     assert (w.nomination.state, w.nomination.clearances) == ("first_notice", {})
     assert (w.objection.status, w.nomination.objections.count()) == ("received", 1)
     assert not CalendarYear.objects.filter(year=2030).exists()
+    w.card.refresh_from_db()
+    w.giveaway.refresh_from_db()
+    assert (w.card.status, w.giveaway.status, w.giveaway.taken) == ("active", "published", 1)
+    assert w.giveaway.claims.get().status == "won"
+    assert not w.merchant.locations.exclude(pk=w.location.pk).exists()
+    assert not w.merchant.staff.exists() and w.merchant.offers.count() == 1
 
 
 @pytest.mark.django_db

@@ -85,6 +85,7 @@ def _register_routers():
     from gonghui.orgs.api import router as orgs_router
     from gonghui.people.api import router as people_router
     from gonghui.perks.api import router as perks_router
+    from gonghui.perks.network_api import cards_router, counter_router, merchants_router
     from gonghui.registry.api import public_router as wall_router
     from gonghui.registry.api import router as registry_router
 
@@ -96,6 +97,9 @@ def _register_routers():
     api.add_router("/nominations", nominations_router)
     api.add_router("/notices", notices_router)
     api.add_router("/perks", perks_router)
+    api.add_router("/cards", cards_router)
+    api.add_router("/counter", counter_router)
+    api.add_router("/merchants", merchants_router)
 
 
 _register_routers()

@@ -48,3 +48,12 @@ class Conflict(DomainError):
 
     def __init__(self, message: str):
         super().__init__(message, code="conflict")
+
+
+class Throttled(DomainError):
+    """Too many requests from one account or address in a short time."""
+
+    status = 429
+
+    def __init__(self, message: str = "操作过于频繁，请稍后再试"):
+        super().__init__(message, code="throttled")

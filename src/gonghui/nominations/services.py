@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from gonghui.audit.services import record
 from gonghui.common import pii, ratelimit
-from gonghui.common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from gonghui.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Throttled,
+    ValidationFailed,
+)
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.common.workdays import add_workdays, end_of_day, today
@@ -863,7 +869,7 @@ def objection_file(
     if errors:
         raise ValidationFailed(errors)
     if actor is None and ratelimit.hit(f"objection:{source}", window=3600) > OBJECTION_LIMIT:
-        raise DomainError("提交过于频繁，请一小时后再试", code="rate_limited")
+        raise Throttled("提交过于频繁，请一小时后再试")
     objection = Objection.objects.create(
         notice=notice,
         nomination=nomination,
@@ -895,7 +901,7 @@ def objection_file(
 def lookup_allowed(source: str) -> None:
     """Look-ups by reference are counted per source, so references cannot be guessed."""
     if ratelimit.hit(f"objection-lookup:{source}", window=3600) > LOOKUP_LIMIT:
-        raise DomainError("查询过于频繁，请一小时后再试", code="rate_limited")
+        raise Throttled("查询过于频繁，请一小时后再试")
 
 
 def _reference() -> str:

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from gonghui.api import TokenAuth
 from gonghui.common import ratelimit
-from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.errors import NotFound, Throttled
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
 
@@ -219,6 +219,6 @@ def pickup(request, payload: CodeIn):
 @router.get("/giveaways/{int:pk}/draw", auth=None, summary="摇号公示数据（公开）")
 def draw_document(request, pk: int):
     if ratelimit.hit(f"draw:{request.META.get('REMOTE_ADDR', '')}", window=60) > PUBLIC_LIMIT:
-        raise DomainError("请求过于频繁，请稍后再试", code="throttled", status=429)
+        raise Throttled("请求过于频繁，请稍后再试")
     giveaway = selectors.published_giveaway(pk)
     return _json(200, services.draw_document(giveaway))

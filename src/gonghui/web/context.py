@@ -9,6 +9,7 @@ MENU = [
     ("web:person_list", "人员会籍", "people.view", "web:person"),
     ("registry:search", "劳模工匠档案", "registry.view", "registry:"),
     ("nominations:campaigns", "推荐评选", "nominations.view", "nominations:"),
+    ("perks:giveaways", "会员服务", "perks.view", "perks:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 
@@ -23,4 +24,17 @@ def navigation(request):
         for name, label, perm, prefix in MENU
         if perm is None or access.can(user, perm)
     ]
+    # Not permissions but who the user is: a member, a merchant's counter account.
+    if getattr(user, "person", None) is not None:
+        items.append(
+            {
+                "url": "perks:member_home",
+                "label": "我的服务",
+                "active": current.startswith("perks:m"),
+            }
+        )
+    if hasattr(user, "merchant_staff"):
+        items.append(
+            {"url": "perks:counter", "label": "商户核验", "active": current == "perks:counter"}
+        )
     return {"nav": items, "grants": access.grants(user)}

@@ -100,7 +100,14 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
+    """Staff see their posts; a member without a post lands on their member services, a
+    merchant's counter account on its counter."""
     grants = access.grants(request.user)
+    if not grants:
+        if hasattr(request.user, "merchant_staff"):
+            return redirect("perks:counter")
+        if getattr(request.user, "person", None) is not None:
+            return redirect("perks:member_home")
     return render(
         request,
         "web/home.html",

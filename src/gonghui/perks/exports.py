@@ -1,0 +1,87 @@
+"""A giveaway's report (claims over time, uptake by district, pickup rate) for the page and
+as Excel, and the venue's list of winners. Every cell is written as text
+(``registry.excel._safe``): a name starting with "=" stays a name."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from gonghui.perks import selectors
+from gonghui.perks.models import Giveaway
+from gonghui.registry.excel import _safe, _to_bytes, _write_only_book
+
+
+def report_data(giveaway: Giveaway) -> dict:
+    counts = selectors.giveaway_counts(giveaway)
+    over_time = selectors.claims_over_time(giveaway)
+    districts = selectors.uptake_by_district(giveaway)
+    held = counts["claimed"] + counts["released"]
+    rate = round(100 * counts["picked_up"] / held, 1) if held else 0.0
+    chart = {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+        "xAxis": {"type": "category", "data": [label for label, _ in over_time]},
+        "yAxis": {"type": "value", "name": "人次"},
+        "series": [
+            {"name": "领取/登记", "type": "bar", "data": [n for _, n in over_time]},
+        ],
+    }
+    return {
+        "counts": counts,
+        "over_time": over_time,
+        "districts": districts,
+        "pickup_rate": rate,
+        "chart": chart,
+    }
+
+
+def report_xlsx(giveaway: Giveaway, report: dict) -> bytes:
+    book, ws = _write_only_book("概况", ["项目", "数值"], {1: 20, 2: 16})
+    counts = report["counts"]
+    for label, value in (
+        ("活动", giveaway.title),
+        ("物品", giveaway.item),
+        ("数量", counts["stock"]),
+        ("已领出（含已领取）", counts["claimed"]),
+        ("已领取", counts["picked_up"]),
+        ("已取消", counts["cancelled"]),
+        ("逾期释放", counts["released"]),
+        ("剩余", counts["remaining"]),
+        ("候补人数", counts["waiting"]),
+        ("领取率（%）", report["pickup_rate"]),
+    ):
+        ws.append([_safe(ws, label), _safe(ws, value)])
+    times = book.create_sheet("按时间")
+    times.append(["时间（分钟）", "人次"])
+    for label, n in report["over_time"]:
+        times.append([_safe(times, label), n])
+    districts = book.create_sheet("按区")
+    districts.append(["区（产业）", "获得", "已领取", "领取率（%）"])
+    for row in report["districts"]:
+        districts.append(
+            [_safe(districts, row["district"]), row["held"], row["picked"], row["rate"]]
+        )
+    return _to_bytes(book)
+
+
+def winners_xlsx(giveaway: Giveaway) -> bytes:
+    headers = ["序号", "姓名", "所属工会", "数量", "领取码", "状态", "领取时间"]
+    book, ws = _write_only_book("领取名单", headers, {2: 12, 3: 28, 5: 14, 7: 20})
+    for n, claim in enumerate(selectors.winners(giveaway).iterator(), start=1):
+        picked = (
+            timezone.localtime(claim.picked_up_at).strftime("%Y-%m-%d %H:%M")
+            if claim.picked_up_at
+            else ""
+        )
+        ws.append(
+            [
+                n,
+                _safe(ws, claim.person.name),
+                _safe(ws, claim.card.org_unit.name),
+                claim.quantity,
+                _safe(ws, claim.code),
+                _safe(ws, claim.get_status_display()),
+                _safe(ws, picked),
+            ]
+        )
+    return _to_bytes(book)

@@ -1,0 +1,193 @@
+"""Forms of the card network's pages: parse and show errors next to fields; the services in
+``network.py`` do the checking that matters and the writing."""
+
+from django import forms
+
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.perks.models import Card, Location, Merchant
+from gonghui.web.forms import NoEchoInput
+
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+def districts():
+    return OrgUnit.objects.filter(level=OrgUnit.Level.DISTRICT, is_active=True).order_by("path")
+
+
+# --- Cards -----------------------------------------------------------------------------------
+
+
+class CardFilterForm(forms.Form):
+    q = forms.CharField(label="卡号或姓名", required=False, max_length=60)
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部"), *Card.Status.choices]
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="原因", required=False, max_length=200, widget=forms.TextInput(attrs={"size": 30})
+    )
+
+
+class IdNumberForm(forms.Form):
+    """Find a member by full resident ID: POSTed, so the number stays out of logs and URLs."""
+
+    id_number = forms.CharField(
+        label="身份证号",
+        max_length=40,
+        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+
+class CardImportForm(forms.Form):
+    file = forms.FileField(label="发卡名单（.xlsx 或 .csv）")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
+        if upload.size > 10 * 1024 * 1024:
+            raise forms.ValidationError("文件不能超过 10 MB")
+        return upload
+
+
+# --- Merchants -------------------------------------------------------------------------------
+
+
+class MerchantFilterForm(forms.Form):
+    q = forms.CharField(label="商户名称", required=False, max_length=60)
+    category = forms.ChoiceField(
+        label="类别", required=False, choices=[("", "全部"), *Merchant.Category.choices]
+    )
+    plan = forms.ChoiceField(
+        label="合作类型", required=False, choices=[("", "全部"), *Merchant.Plan.choices]
+    )
+    district = forms.ModelChoiceField(
+        label="门店所在区", required=False, queryset=OrgUnit.objects.none(), empty_label="全部"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = districts()
+
+
+class MerchantForm(forms.Form):
+    name = forms.CharField(label="商户名称", max_length=120)
+    category = forms.ChoiceField(label="类别", choices=Merchant.Category.choices)
+    plan = forms.ChoiceField(label="合作类型", choices=Merchant.Plan.choices)
+    discount = forms.CharField(
+        label="优惠内容", max_length=200, help_text="如：凭服务卡洗车 8 折，每月限 2 次"
+    )
+    description = forms.CharField(
+        label="商户介绍", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    phone = forms.CharField(label="服务电话", required=False, max_length=40)
+    valid_from = forms.DateField(label="合作开始", widget=DATE)
+    valid_until = forms.DateField(label="合作截止", widget=DATE)
+    is_active = forms.BooleanField(label="启用（会员可见、可核验）", required=False, initial=True)
+
+    def __init__(self, *args, actor=None, creating: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if creating:
+            # Merchants are signed by a district, street or the city, not by a grassroots
+            # union (thousands of them would make the list unusable, and none signs).
+            self.fields = {
+                "org_unit": forms.ModelChoiceField(
+                    label="签约工会",
+                    queryset=access.visible_units(actor, "perks.manage")
+                    .filter(is_active=True)
+                    .exclude(level=OrgUnit.Level.GRASSROOTS)
+                    .order_by("path"),
+                ),
+                **self.fields,
+            }
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", "合作截止日期不能早于开始日期")
+        return data
+
+
+class LocationForm(forms.Form):
+    name = forms.CharField(label="门店名称", max_length=120)
+    address = forms.CharField(label="地址", max_length=200)
+    district = forms.ModelChoiceField(label="所在区", queryset=OrgUnit.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = districts()
+
+
+class OfferForm(forms.Form):
+    title = forms.CharField(label="优惠名称", max_length=120)
+    discount = forms.CharField(label="优惠力度", max_length=60, help_text="如：8折、满100减20")
+    terms = forms.CharField(
+        label="使用说明", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    valid_from = forms.DateField(label="开始日期", widget=DATE)
+    valid_until = forms.DateField(label="截止日期", widget=DATE)
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(label="核验账号用户名", max_length=150)
+    password = forms.CharField(
+        label="初始密码",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少10位，含字母和数字；请当面告知商户并提醒修改",
+    )
+    location = forms.ModelChoiceField(
+        label="门店", required=False, queryset=Location.objects.none(), empty_label="该商户所有门店"
+    )
+
+    def __init__(self, *args, merchant: Merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = merchant.locations.order_by("pk")
+
+
+# --- Members and the counter -------------------------------------------------------------------
+
+
+class OfferFilterForm(forms.Form):
+    q = forms.CharField(label="搜索商户或优惠", required=False, max_length=40)
+    category = forms.ChoiceField(
+        label="类别", required=False, choices=[("", "全部类别"), *Merchant.Category.choices]
+    )
+    district = forms.ModelChoiceField(
+        label="区", required=False, queryset=OrgUnit.objects.none(), empty_label="全部区"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = districts()
+
+
+class VerifyForm(forms.Form):
+    """What a USB or Bluetooth scanner types (it ends with Enter, which submits)."""
+
+    token = forms.CharField(
+        label="会员服务卡二维码",
+        max_length=200,
+        widget=NoEchoInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "placeholder": "扫描会员出示的二维码",
+            }
+        ),
+    )
+
+
+class PickupForm(forms.Form):
+    code = forms.CharField(
+        label="领取码",
+        max_length=20,
+        widget=NoEchoInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )

@@ -1,0 +1,348 @@
+"""Giveaway pages: staff set-up, live counts and reports; the member's phone pages (the claim
+itself goes to the JSON API with the member pass, see ``static/perks/claim.js``); the
+public draw with its verifier. Thin: parse, call one service or selector, render."""
+
+import json
+from pathlib import Path
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from gonghui.common import ratelimit
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.pagination import page_of
+from gonghui.orgs import access
+from gonghui.perks import draw, exports, forms, passes, selectors, services
+from gonghui.perks.models import Claim, Giveaway
+from gonghui.web.views import (
+    _apply_errors,
+    domain_errors,
+    download,
+    post_action,
+)
+
+SORTS = {
+    "opens": "opens_at",
+    "-opens": "-opens_at",
+    "title": "title",
+    "-title": "-title",
+    "stock": "stock",
+    "-stock": "-stock",
+}
+RECEIPT_CHECKS = 30  # anonymous receipt look-ups per address per minute
+
+
+def _giveaway_url(giveaway) -> str:
+    return reverse("perks:giveaway", args=[giveaway.pk])
+
+
+def qr_svg(text: str) -> str:
+    """A QR code as inline SVG (segno), dark on light, crisp at any size."""
+    return segno.make(text, error="m").svg_inline(scale=6, border=2)
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def giveaways(request):
+    if not access.can(request.user, "perks.view"):
+        raise NotFound()
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()
+    qs = selectors.giveaway_list(actor=request.user, status=status, q=q)
+    qs = qs.order_by(SORTS.get(request.GET.get("sort", ""), "-opens_at"), "-pk")
+    return render(
+        request,
+        "perks/giveaways.html",
+        {
+            "page": page_of(qs, request.GET.get("page")),
+            "status": status,
+            "q": q,
+            "statuses": Giveaway.Status.choices,
+            "may_manage": access.can(request.user, "perks.manage"),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def giveaway_create(request):
+    if not access.can(request.user, "perks.manage"):
+        raise NotFound()
+    form = forms.GiveawayForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            giveaway = services.giveaway_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(_giveaway_url(giveaway))
+    return render(request, "perks/giveaway_form.html", {"form": form})
+
+
+@login_required
+@domain_errors
+def giveaway(request, pk):
+    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "perks/giveaway.html",
+        {
+            "g": giveaway,
+            "counts": selectors.giveaway_counts(giveaway),
+            "may_manage": access.can_at(request.user, "perks.manage", giveaway.org_unit),
+            "draw_form": forms.DrawForm(),
+            "release_form": forms.ReleaseForm(),
+            "cancel_form": forms.ReasonForm(),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def giveaway_counts(request, pk):
+    """The live counts fragment, swapped in place every few seconds (htmx)."""
+    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "perks/_counts.html",
+        {"g": giveaway, "counts": selectors.giveaway_counts(giveaway)},
+    )
+
+
+def _staff_action(request, pk, form_class, call, done):
+    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    form = form_class(request.POST) if form_class else None
+    return post_action(
+        request,
+        form,
+        lambda data: call(giveaway, data or {}),
+        done,
+        _giveaway_url(giveaway),
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def giveaway_publish(request, pk):
+    return _staff_action(
+        request,
+        pk,
+        None,
+        lambda g, _: services.giveaway_publish(actor=request.user, giveaway=g),
+        lambda g: (
+            "已发布"
+            + (f"，摇号种子承诺值（SHA-256）已公布：{g.commitment}" if g.commitment else "")
+        ),
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def giveaway_freeze(request, pk):
+    return _staff_action(
+        request,
+        pk,
+        None,
+        lambda g, _: services.giveaway_freeze(actor=request.user, giveaway=g),
+        lambda g: f"登记名单已冻结，名单哈希：{g.receipts_hash}",
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def giveaway_draw(request, pk):
+    return _staff_action(
+        request,
+        pk,
+        forms.DrawForm,
+        lambda g, data: services.giveaway_draw(
+            actor=request.user, giveaway=g, public_value=data.get("public_value", "")
+        ),
+        lambda result: f"摇号完成：{len(result.winners)} 人中签，{len(result.waitlist)} 人候补",
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def giveaway_release(request, pk):
+    return _staff_action(
+        request,
+        pk,
+        forms.ReleaseForm,
+        lambda g, data: services.no_shows_release(
+            actor=request.user, giveaway=g, pickup_until=data["pickup_until"]
+        ),
+        lambda promoted: f"逾期未领的名额已释放，{promoted} 名候补会员获得名额并已通知",
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def giveaway_cancel(request, pk):
+    return _staff_action(
+        request,
+        pk,
+        forms.ReasonForm,
+        lambda g, data: services.giveaway_cancel(
+            actor=request.user, giveaway=g, reason=data["reason"]
+        ),
+        lambda g: "活动已取消，参与会员已收到通知",
+    )
+
+
+@login_required
+@domain_errors
+def giveaway_report(request, pk):
+    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    report = exports.report_data(giveaway)
+    if request.GET.get("format") == "xlsx":
+        return download(exports.report_xlsx(giveaway, report), f"{giveaway.title}统计.xlsx")
+    return render(request, "perks/report.html", {"g": giveaway, "r": report})
+
+
+@login_required
+@domain_errors
+def giveaway_winners(request, pk):
+    """The venue's list (names, pickup codes, quantities) as Excel."""
+    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    if not access.can_at(request.user, "perks.manage", giveaway.org_unit):
+        raise NotFound()
+    return download(exports.winners_xlsx(giveaway), f"{giveaway.title}领取名单.xlsx")
+
+
+# --- The public draw ----------------------------------------------------------------------
+
+
+def giveaway_draw_public(request, pk):
+    """What anyone may check: the commitment, the frozen list's hash, the seed and the order;
+    receipt numbers only. A member (or anyone) looks up a receipt's place."""
+    try:
+        giveaway = selectors.published_giveaway(pk)
+    except NotFound:
+        return render(request, "web/error.html", {"message": "活动不存在"}, status=404)
+    document = services.draw_document(giveaway)
+    form = forms.ReceiptForm(request.GET or None)
+    place = None
+    if form.is_valid() and giveaway.drawn_at:
+        source = request.META.get("REMOTE_ADDR", "")
+        if not request.user.is_authenticated and (
+            ratelimit.hit(f"receipt:{source}", window=60) > RECEIPT_CHECKS
+        ):
+            form.add_error("receipt", "查询过于频繁，请稍后再试")
+        else:
+            place = draw.position(document, form.cleaned_data["receipt"]) or ("absent", 0)
+    return render(
+        request,
+        "perks/draw.html",
+        {
+            "g": giveaway,
+            "doc": document,
+            "winners": document.get("winners", []),
+            "waitlist_head": document.get("waitlist", [])[:100],
+            "waitlist_count": len(document.get("waitlist", [])),
+            "receipt_count": len(document.get("receipts", [])),
+            "form": form,
+            "place": place,
+        },
+    )
+
+
+def giveaway_draw_json(request, pk):
+    try:
+        giveaway = selectors.published_giveaway(pk)
+    except NotFound:
+        return HttpResponse(status=404)
+    body = json.dumps(services.draw_document(giveaway), ensure_ascii=False, indent=1)
+    return download(body.encode(), f"摇号公示-{giveaway.pk}.json")
+
+
+def draw_verifier(request):
+    """The stand-alone verifier (standard library only): the very module the draw runs."""
+    return download(Path(draw.__file__).read_bytes(), "draw.py")
+
+
+# --- The member's phone ---------------------------------------------------------------------
+
+
+def _member(request) -> int:
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise NotFound("当前账号未关联会员信息")
+    return person.pk
+
+
+@login_required
+@domain_errors
+def member_home(request):
+    person_id = _member(request)
+    return render(
+        request,
+        "perks/member_home.html",
+        {
+            "card": selectors.live_card(person_id),
+            "giveaways": selectors.giveaways_for_member(person_id),
+            "claims": list(selectors.member_claims(person_id)[:20]),
+            "messages_": selectors.member_messages(person_id),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def member_giveaway(request, pk):
+    person_id = _member(request)
+    giveaway = next((g for g in selectors.giveaways_for_member(person_id) if g.pk == pk), None)
+    if giveaway is None:
+        raise NotFound()
+    mine = Claim.objects.filter(giveaway=giveaway, person_id=person_id).first()
+    return render(
+        request,
+        "perks/member_giveaway.html",
+        {
+            "g": giveaway,
+            "mine": mine,
+            "pass": passes.issue(person_id),
+            "pass_header": passes.HEADER,
+            "claim_api": f"/api/v1/perks/giveaways/{giveaway.pk}/claim",
+            "waitlist_api": f"/api/v1/perks/giveaways/{giveaway.pk}/waitlist",
+        },
+    )
+
+
+@login_required
+@domain_errors
+def member_claim(request, pk):
+    person_id = _member(request)
+    claim = selectors.member_claim(person_id, pk)
+    holds = claim.status == Claim.Status.WON and claim.code
+    return render(
+        request,
+        "perks/member_claim.html",
+        {"c": claim, "g": claim.giveaway, "qr": qr_svg(claim.code) if holds else ""},
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def member_claim_cancel(request, pk):
+    person_id = _member(request)
+    return post_action(
+        request,
+        None,
+        lambda _: services.claim_cancel(person_id=person_id, claim_id=pk),
+        lambda claim: "已取消" + ("，名额已退回" if claim.code else ""),
+        reverse("perks:member_claim", args=[pk]),
+    )
