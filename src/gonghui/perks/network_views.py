@@ -7,7 +7,6 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import asdict
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -20,10 +19,12 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError
 from gonghui.common.pagination import page_of
+from gonghui.common.qr import qr_svg
 from gonghui.orgs import access
 from gonghui.perks import network, passes
 from gonghui.perks import network_forms as forms
 from gonghui.perks.models import Card, MerchantStaff
+from gonghui.perks.services import pickup_accept
 from gonghui.web.views import _apply_errors, domain_errors, error_message
 
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
@@ -401,10 +402,7 @@ def _qr_context(card: Card | None) -> dict:
     if card is None or card.status != Card.Status.ACTIVE:
         return {"token": None}
     token = passes.card_token(card.pk)
-    svg = segno.make(token, error="m").svg_inline(
-        scale=4, border=4, omitsize=True, svgclass="qr-code", dark="#1f2329"
-    )
-    return {"token": token, "svg": svg, "issued_at": timezone.now()}
+    return {"token": token, "svg": qr_svg(token), "issued_at": timezone.now()}
 
 
 @never_cache
@@ -499,8 +497,6 @@ def counter(request):
 @require_POST
 def counter_pickup(request):
     """Accept a giveaway's pickup code (领取码核销) at this counter."""
-    from gonghui.perks.services import pickup_accept
-
     staff = _counter_staff(request)
     form = forms.PickupForm(request.POST)
     claim, pickup_error = None, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMinute
 from django.utils import timezone
 
@@ -109,7 +109,7 @@ def winners(giveaway: Giveaway) -> QuerySet[Claim]:
     return (
         giveaway.claims.filter(status__in=HOLDERS)
         .select_related("person", "card", "card__org_unit")
-        .order_by(Q(rank=None), "rank", "id")
+        .order_by(F("rank").asc(nulls_last=True), "id")
     )
 
 

@@ -5,7 +5,6 @@ public draw with its verifier. Thin: parse, call one service or selector, render
 import json
 from pathlib import Path
 
-import segno
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common import ratelimit
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.pagination import page_of
+from gonghui.common.qr import qr_svg
 from gonghui.orgs import access
 from gonghui.perks import draw, exports, forms, passes, selectors, services
 from gonghui.perks.models import Claim, Giveaway
@@ -38,11 +38,6 @@ RECEIPT_CHECKS = 30  # anonymous receipt look-ups per address per minute
 
 def _giveaway_url(giveaway) -> str:
     return reverse("perks:giveaway", args=[giveaway.pk])
-
-
-def qr_svg(text: str) -> str:
-    """A QR code as inline SVG (segno), dark on light, crisp at any size."""
-    return segno.make(text, error="m").svg_inline(scale=6, border=2)
 
 
 # --- Staff ----------------------------------------------------------------------------------

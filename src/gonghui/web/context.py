@@ -35,6 +35,10 @@ def navigation(request):
         )
     if hasattr(user, "merchant_staff"):
         items.append(
-            {"url": "perks:counter", "label": "商户核验", "active": current == "perks:counter"}
+            {
+                "url": "perks:counter",
+                "label": "商户核验",
+                "active": current.startswith("perks:counter"),
+            }
         )
     return {"nav": items, "grants": access.grants(user)}

@@ -1,0 +1,201 @@
+"""Giveaway pages: staff set-up with errors next to fields, the lottery steps, live counts,
+the report and the venue's list; the member's pages; the public draw and its checks."""
+
+import io
+import json
+from datetime import timedelta
+
+import openpyxl
+import pytest
+import time_machine
+
+from gonghui.people.models import Person
+from gonghui.perks import draw, passes
+from gonghui.perks.models import Claim, Giveaway
+from tests.factories import PASSWORD, make_user
+from tests.perks.conftest import OPENING, giveaway_for
+
+pytestmark = pytest.mark.django_db
+
+
+def as_member(client, person_id, username):
+    user = make_user(username, None, None)
+    Person.objects.filter(pk=person_id).update(user=user)
+    client.login(username=username, password=PASSWORD)
+    return user
+
+
+def moment(value):
+    return value.astimezone(OPENING.tzinfo).strftime("%Y-%m-%dT%H:%M")
+
+
+def giveaway_form(venue, tree, **extra):
+    data = {
+        "title": "新春大礼包",
+        "item": "新春大礼包",
+        "org_unit": tree.chaoyang.pk,
+        "mode": "lottery",
+        "stock": "2",
+        "per_member": "1",
+        "opens_at": moment(OPENING),
+        "closes_at": moment(OPENING + timedelta(days=1)),
+        "pickup_from": moment(OPENING + timedelta(days=2)),
+        "pickup_until": moment(OPENING + timedelta(days=4)),
+        "pickup_location": venue.pk,
+        "public_value_source": "2026年5月1日福彩3D开奖号码",
+    }
+    return data | extra
+
+
+def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, members):
+    client.login(username="cy_staff", password=PASSWORD)
+    with time_machine.travel(OPENING - timedelta(days=3)):
+        bad = client.post("/giveaways/new/", giveaway_form(venue, tree, stock="0", closes_at=""))
+        assert bad.status_code == 200 and not Giveaway.objects.exists()
+        page = bad.content.decode()
+        assert "确保该值大于或等于1" in page or "请确保" in page or "大于或等于" in page
+        assert "这个字段是必填项" in page or "必填" in page
+        ok = client.post("/giveaways/new/", giveaway_form(venue, tree))
+        lottery = Giveaway.objects.get()
+        assert ok.status_code == 302 and ok["Location"] == f"/giveaways/{lottery.pk}/"
+        client.post(f"/giveaways/{lottery.pk}/publish/")
+        lottery.refresh_from_db()
+        assert lottery.status == "published"
+        detail = client.get(f"/giveaways/{lottery.pk}/").content.decode()
+        assert lottery.commitment in detail and "冻结登记名单" in detail
+        public = client.get(f"/draws/{lottery.pk}/").content.decode()
+        assert lottery.commitment in public and "摇号时公布" in public
+    from gonghui.perks import claims
+
+    with time_machine.travel(OPENING + timedelta(hours=1)):
+        receipts = [
+            claims.claim(person_id=p, giveaway_id=lottery.pk, key=f"web-{p:08d}").claim["receipt"]
+            for p in members.cy[:4]
+        ]
+        client.force_login(users.cy)  # sessions end after a while: days have passed
+        early = client.post(f"/giveaways/{lottery.pk}/freeze/", follow=True)
+        assert "登记尚未截止" in early.content.decode()
+    with time_machine.travel(lottery.closes_at + timedelta(minutes=5)):
+        client.force_login(users.cy)
+        client.post(f"/giveaways/{lottery.pk}/freeze/")
+        missing = client.post(f"/giveaways/{lottery.pk}/draw/", {"public_value": ""}, follow=True)
+        assert "请填写公开随机数" in missing.content.decode()
+        done = client.post(f"/giveaways/{lottery.pk}/draw/", {"public_value": "581"}, follow=True)
+        assert "摇号完成：2 人中签，2 人候补" in done.content.decode()
+    lottery.refresh_from_db()
+    expected = draw.draw(lottery.seed, receipts, 2, "581")
+    public = client.get(f"/draws/{lottery.pk}/").content.decode()
+    assert all(r in public for r in expected.winners)
+    first = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.winners[0].lower()})
+    assert "中签" in first.content.decode() and "第 1 位" in first.content.decode()
+    second = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.waitlist[1]})
+    assert "候补第 2 位" in second.content.decode()
+    absent = client.get(f"/draws/{lottery.pk}/", {"receipt": "0000-0000-0000"})
+    assert "没有此回执号" in absent.content.decode()
+    document = json.loads(b"".join([client.get(f"/draws/{lottery.pk}/draw.json").content]))
+    assert draw.verify(document) == []
+    assert "朝阳会员" not in json.dumps(document, ensure_ascii=False)
+    verifier = client.get("/draws/draw.py")
+    assert verifier.content == open(draw.__file__, "rb").read()  # noqa: SIM115
+
+
+def test_anonymous_receipt_checks_are_limited(client, users, venue, tree, settings):
+    from gonghui.perks import views
+
+    settings_limit = views.RECEIPT_CHECKS
+    lottery = giveaway_for(users, venue, tree.chaoyang, mode="lottery", status="drawn")
+    Giveaway.objects.filter(pk=lottery.pk).update(drawn_at=OPENING, seed="0" * 64)
+    for _ in range(settings_limit):
+        assert (
+            "查询过于频繁" not in client.get(f"/draws/{lottery.pk}/?receipt=AAAA").content.decode()
+        )
+    assert "查询过于频繁" in client.get(f"/draws/{lottery.pk}/?receipt=AAAA").content.decode()
+
+
+def test_counts_report_and_the_venues_list(client, users, venue, tree, members, fcfs):
+    from gonghui.perks import claims
+
+    fcfs.title = "=HYPERLINK(1)"
+    fcfs.save()
+    with time_machine.travel(OPENING + timedelta(seconds=3)):
+        for p in members.cy[:3]:
+            claims.claim(person_id=p, giveaway_id=fcfs.pk, key=f"report-{p:06d}")
+    client.login(username="cy_staff", password=PASSWORD)
+    counts = client.get(f"/giveaways/{fcfs.pk}/counts/").content.decode()
+    assert 'hx-trigger="every 3s"' in counts and ">3<" in counts.replace(" ", "")
+    report = client.get(f"/giveaways/{fcfs.pk}/report/")
+    assert "朝阳区总工会" in report.content.decode() and "100.0%" not in report.content.decode()
+    chart = report.context["r"]["chart"]
+    assert sum(chart["series"][0]["data"]) == 3
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/giveaways/{fcfs.pk}/report/?format=xlsx").content)
+    )
+    title = book["概况"]["B2"]
+    assert title.value == "=HYPERLINK(1)" and title.data_type == "s"
+    winners = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/giveaways/{fcfs.pk}/winners.xlsx").content)
+    ).active
+    rows = list(winners.values)
+    assert len(rows) == 4 and {r[4] for r in rows[1:]} == set(
+        Claim.objects.filter(giveaway=fcfs).values_list("code", flat=True)
+    )
+    # A viewer at the district (perks.view, not perks.manage) sees it, not the venue's list.
+    make_user("cy_viewer", tree.chaoyang, "street_staff")
+    client.login(username="cy_viewer", password=PASSWORD)
+    assert client.get(f"/giveaways/{fcfs.pk}/").status_code == 200
+    assert client.get(f"/giveaways/{fcfs.pk}/winners.xlsx").status_code == 404
+    assert "取消活动" not in client.get(f"/giveaways/{fcfs.pk}/").content.decode()
+    # Below the organiser, or in another district: not found.
+    for outsider in ("cy_grass", "hd_staff"):
+        client.login(username=outsider, password=PASSWORD)
+        assert client.get(f"/giveaways/{fcfs.pk}/").status_code == 404
+
+
+def test_the_member_claims_on_the_phone_pages(client, users, venue, tree, members, fcfs):
+    person = members.cy[0]
+    as_member(client, person, "member_zhao")
+    with time_machine.travel(OPENING - timedelta(hours=1)):
+        home = client.get("/").url
+        assert home == "/m/"
+        page = client.get("/m/").content.decode()
+        assert "五一游园" in page and "出示二维码" in page
+        giveaway_page = client.get(f"/m/giveaways/{fcfs.pk}/")
+        token = giveaway_page.context["pass"]
+        assert passes.person_of(token) == person and "立即领取" in giveaway_page.content.decode()
+        assert client.get(f"/m/giveaways/{fcfs.pk + 999}/").status_code == 404
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        client.force_login(Person.objects.get(pk=person).user)
+        answer = client.post(
+            f"/api/v1/perks/giveaways/{fcfs.pk}/claim",
+            json.dumps({"key": "phone-key-001"}),
+            content_type="application/json",
+            headers={passes.HEADER: token},
+        ).json()
+        claim_id = answer["claim"]["id"]
+        mine = client.get(f"/m/claims/{claim_id}/").content.decode()
+        assert answer["claim"]["code"] in mine and "<svg" in mine
+        assert "查看领取码" in client.get(f"/m/giveaways/{fcfs.pk}/").content.decode()
+        cancelled = client.post(f"/m/claims/{claim_id}/cancel/", follow=True).content.decode()
+        assert "已取消，名额已退回" in cancelled
+    assert Claim.objects.get(pk=claim_id).status == "cancelled"
+    client.force_login(Person.objects.get(pk=person).user)
+    # Another member's claim is nobody else's business.
+    other = Claim.objects.create(
+        giveaway=fcfs,
+        person_id=members.cy[1],
+        card_id=Claim.objects.get(pk=claim_id).card_id,
+        status="won",
+        idem_key="x" * 8,
+        request_hash="h",
+        created_at=OPENING,
+    )
+    assert client.get(f"/m/claims/{other.pk}/").status_code == 404
+    client.post(f"/m/claims/{other.pk}/cancel/")
+    other.refresh_from_db()
+    assert other.status == "won"
+
+
+def test_a_staff_user_without_a_person_has_no_member_pages(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    assert client.get("/m/").status_code == 404
+    assert client.get("/api/v1/perks/pass").status_code == 404
