@@ -336,3 +336,15 @@ def test_claims_are_sealed_in_batches_and_the_stream_verifies(members, fcfs, mon
     count, digest = batch_digest(rows[:2])
     assert digest in seals[0].body and count == 2
     assert verify_stream(fcfs.stream).ok
+
+
+def test_housekeeping_seals_claims_and_drops_old_counts(members, fcfs):
+    from gonghui.perks.models import Hit
+
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        press(members.cy[0], fcfs)
+    Hit.objects.create(person_id=members.cy[1], minute=1, hits=3)  # 1970: long gone
+    assert services.claims_housekeeping() == 1
+    fcfs.refresh_from_db()
+    assert fcfs.sealed_through == Claim.objects.get(giveaway=fcfs).pk
+    assert list(Hit.objects.values_list("person_id", flat=True)) == [members.cy[0]]

@@ -245,11 +245,12 @@ def test_worker_signs_checkpoints_on_a_schedule():
 
     from gonghui.audit.models import AuditCheckpoint
     from gonghui.audit.services import record
-    from gonghui.web.management.commands.worker import _checkpoints
+    from gonghui.audit.services import checkpoint_all
+    from gonghui.web.management.commands.worker import _every
 
     record(actor=None, action="test.scheduled")
     stop = threading.Event()
-    thread = threading.Thread(target=_checkpoints, args=(stop, 0.05))
+    thread = threading.Thread(target=_every, args=(stop, 0.05, checkpoint_all, "checkpoints"))
     thread.start()
     deadline = time.monotonic() + 10
     while not AuditCheckpoint.objects.exists() and time.monotonic() < deadline:

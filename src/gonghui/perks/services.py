@@ -21,7 +21,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
 from gonghui.perks import draw, hints
-from gonghui.perks.models import Claim, Giveaway, Location, Message
+from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
 SEED_CONTEXT = "perks.giveaway.seed"
@@ -542,3 +542,14 @@ def claims_seal_all() -> int:
 def waitlist_join(*, person_id: int, giveaway_id: int, key: str) -> hot.Answer:
     """A sold-out first-come giveaway's waitlist (the claim path, without an item)."""
     return hot.claim(person_id=person_id, giveaway_id=giveaway_id, key=key, waitlist=True)
+
+
+HIT_MINUTES = 60  # rate-limit rows older than this are of no use
+
+
+def claims_housekeeping() -> int:
+    """The worker's minute: seal new claims, drop old rate-limit counts. Returns how many
+    claims were sealed."""
+    sealed = claims_seal_all()
+    Hit.objects.filter(minute__lt=int(timezone.now().timestamp()) // 60 - HIT_MINUTES).delete()
+    return sealed

@@ -7,32 +7,35 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from gonghui.audit.services import checkpoint_all
+from gonghui.perks.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
+SEAL_SECONDS = 60
 
 
-def _checkpoints(stop: threading.Event, every: int) -> None:
-    """Sign every audit stream's head on a schedule, beside the task worker."""
-    while not stop.wait(every):
+def _every(stop: threading.Event, seconds: int, job, label: str) -> None:
+    """Run ``job`` on a schedule, beside the task worker, until ``stop``."""
+    while not stop.wait(seconds):
         try:
-            count = checkpoint_all()
-            log.info("audit checkpoints signed: %d", count)
+            log.info("%s: %s", label, job())
         except Exception:
-            log.exception("audit checkpoint failed")
+            log.exception("%s failed", label)
         finally:
             close_old_connections()
 
 
 class Command(BaseCommand):
-    help = "后台任务进程（django-tasks 数据库队列），并定时为审计流签名检查点"
+    help = "后台任务进程（django-tasks 数据库队列），并定时为审计流签名检查点、封存普惠活动领取记录"
 
     def handle(self, *args, **options):
         stop = threading.Event()
-        thread = threading.Thread(
-            target=_checkpoints, args=(stop, settings.AUDIT_CHECKPOINT_SECONDS), daemon=True
-        )
-        thread.start()
+        schedules = [
+            (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
+            (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+        ]
+        for seconds, job, label in schedules:
+            threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
         try:
-            call_command("db_worker", reload=False)  # the checkpoint thread runs once
+            call_command("db_worker", reload=False)  # the schedules run once, in this process
         finally:
             stop.set()
