@@ -244,8 +244,7 @@ def test_worker_signs_checkpoints_on_a_schedule():
     import time
 
     from gonghui.audit.models import AuditCheckpoint
-    from gonghui.audit.services import record
-    from gonghui.audit.services import checkpoint_all
+    from gonghui.audit.services import checkpoint_all, record
     from gonghui.web.management.commands.worker import _every
 
     record(actor=None, action="test.scheduled")
