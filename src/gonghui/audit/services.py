@@ -192,6 +192,17 @@ def diff(before: dict, after: dict, *, masked: dict | None = None) -> dict:
     return changes
 
 
+def id_ranges(pks) -> list[list[int]]:
+    """[[first, last], ...] runs of ids: what a bulk write touched, in a few numbers."""
+    runs: list[list[int]] = []
+    for pk in sorted(pks):
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
 def _plain(value):
     if value is None or isinstance(value, str | int | float | bool):
         return value

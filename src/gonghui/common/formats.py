@@ -14,11 +14,11 @@ def cn_date(value: date | datetime | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def cn_datetime(value: datetime | None) -> str:
+def cn_datetime(value: datetime | None, *, seconds: bool = False) -> str:
     if value is None:
         return ""
     local = value.astimezone(SHANGHAI)
-    return f"{cn_date(local)} {local:%H:%M}"
+    return f"{cn_date(local)} {local:%H:%M:%S}" if seconds else f"{cn_date(local)} {local:%H:%M}"
 
 
 def yuan(fen: int | None) -> str:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gonghui.common.formats import cn_datetime
 from gonghui.orgs.models import path_next
 from gonghui.perks import hints
 from gonghui.perks.draw import ALPHABET, new_receipt
@@ -291,7 +292,7 @@ def _sold_out() -> Answer:
 
 
 def _not_open(found: Rules) -> Answer:
-    opens = timezone.localtime(found.opens_at).strftime("%Y年%m月%d日 %H:%M:%S")
+    opens = cn_datetime(found.opens_at, seconds=True)
     return Answer(409, "not_open", f"活动尚未开始，开始时间为 {opens}")
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 from openpyxl.styles import Font, PatternFill
 from stdnum import luhn
 
-from gonghui.audit.services import diff, record
+from gonghui.audit.services import diff, id_ranges, record
 from gonghui.common import crypto, pii, ratelimit
 from gonghui.common.errors import (
     Conflict,
@@ -519,21 +519,10 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
                 "rows": [None, result.rows],
                 "issued": [None, result.issued],
                 "already": [None, result.already],
-                "cards": [None, _ranges(result.cards)],
+                "cards": [None, id_ranges(result.cards)],
             },
         )
     return result
-
-
-def _ranges(pks: list[int]) -> list[list[int]]:
-    """[[first, last], ...] runs of ids: the cards an import issued, in a few numbers."""
-    runs: list[list[int]] = []
-    for pk in sorted(pks):
-        if runs and pk == runs[-1][1] + 1:
-            runs[-1][1] = pk
-        else:
-            runs.append([pk, pk])
-    return runs
 
 
 def cards_template() -> bytes:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from gonghui.audit.services import record, seal
 from gonghui.common import crypto
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.common.formats import cn_datetime
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
@@ -26,10 +27,6 @@ from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 SEAL_BATCH = 1000
 SEED_CONTEXT = "perks.giveaway.seed"
 HELD = (Claim.Status.WON, Claim.Status.PICKED_UP)
-
-
-def _stamp(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y年%m月%d日 %H:%M")
 
 
 def _manage(actor, giveaway: Giveaway):
@@ -176,7 +173,7 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
         raise Conflict("只有已发布的摇号活动可以冻结登记名单")
     now = timezone.now()
     if now < giveaway.closes_at:
-        raise Conflict(f"登记尚未截止（{_stamp(giveaway.closes_at)}截止）")
+        raise Conflict(f"登记尚未截止（{cn_datetime(giveaway.closes_at)}截止）")
     with transaction.atomic():
         # The status change first: on PostgreSQL it waits for registrations holding the
         # row's share lock, and later ones see "frozen" and are refused.
@@ -365,7 +362,7 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
         Message.objects.create(
             person_id=claim.person_id,
             text=f"候补成功：“{giveaway.title}”已为您保留，请在“我的领取”查看领取码，"
-            f"{_stamp(giveaway.pickup_until)}前领取",
+            f"{cn_datetime(giveaway.pickup_until)}前领取",
         )
         record(
             actor=None,
@@ -430,17 +427,13 @@ def pickup_accept(*, actor, code: str) -> Claim:
     if claim.status == Claim.Status.PICKED_UP:
         where = claim.picked_up_location or location
         raise Conflict(
-            f"该领取码已于 {_stamp_seconds(claim.picked_up_at)} 在“{where}”核销，不能重复领取"
+            f"该领取码已于 {cn_datetime(claim.picked_up_at, seconds=True)} 在“{where}”核销，不能重复领取"
         )
     if claim.status != Claim.Status.WON:
         raise Conflict(f"该领取码无效：{claim.get_status_display()}")
     if now < giveaway.pickup_from:
-        raise Conflict(f"尚未到领取时间（{_stamp(giveaway.pickup_from)}开始）")
-    raise Conflict(f"领取已截止（{_stamp(giveaway.pickup_until)}）")
-
-
-def _stamp_seconds(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y年%m月%d日 %H:%M:%S")
+        raise Conflict(f"尚未到领取时间（{cn_datetime(giveaway.pickup_from)}开始）")
+    raise Conflict(f"领取已截止（{cn_datetime(giveaway.pickup_until)}）")
 
 
 def _venue_of(actor):
@@ -466,7 +459,7 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
     _manage(actor, giveaway)
     now = timezone.now()
     if now < giveaway.pickup_until:
-        raise Conflict(f"领取截止（{_stamp(giveaway.pickup_until)}）后才能释放逾期未领的名额")
+        raise Conflict(f"领取截止（{cn_datetime(giveaway.pickup_until)}）后才能释放逾期未领的名额")
     if pickup_until <= now:
         raise ValidationFailed({"pickup_until": "新的领取截止时间应晚于现在"})
     with transaction.atomic():

@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gonghui.audit.services import record
+from gonghui.audit.services import id_ranges, record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, read_rows
@@ -948,7 +948,7 @@ class _Importer:
                 continue
             self._service(a.row, award_update, actor=self.actor, award=a.existing, **changes)
             result.awards_updated += 1
-        return _ranges(p.pk for p in new_people)
+        return id_ranges(p.pk for p in new_people)
 
     def _service(self, row: _Row, service, **kwargs) -> None:
         """A service call inside the import: a refusal (a record changed since the check)
@@ -1007,17 +1007,6 @@ def _award_changes(award: _AwardRow) -> dict:
     }:
         changes["categories"] = award.categories
     return changes
-
-
-def _ranges(pks: Iterable[int]) -> list[list[int]]:
-    """[[first, last], ...] runs of ids: what a bulk insert created, in a few numbers."""
-    runs: list[list[int]] = []
-    for pk in sorted(pks):
-        if runs and pk == runs[-1][1] + 1:
-            runs[-1][1] = pk
-        else:
-            runs.append([pk, pk])
-    return runs
 
 
 def registry_import(
