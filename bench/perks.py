@@ -96,6 +96,7 @@ def run(scale_name: str) -> Iterator[str]:
             yield from storm(name, server, admin, district, venue, people, tokens, scale)
             yield from success_path(name, server, admin, district, venue, people, tokens, scale)
     yield from lottery(scale)
+    yield from lottery_service(admin, district, venue, unit, scale)
 
 
 # --- Data ----------------------------------------------------------------------------------
@@ -378,6 +379,113 @@ def lottery(scale: Scale) -> Iterator[str]:
         "s",
         "same_winners",
         1.0 if same else 0.0,
+        1,
+        at_least=True,
+    )
+
+
+def lottery_service(admin, district, venue, unit, scale: Scale) -> Iterator[str]:
+    """The platform's own freeze and draw (``services.giveaway_freeze``/``giveaway_draw``)
+    over ``receipts`` registrations in the database: every row ranked, the winners given
+    pickup codes, the published document re-checked by the verifier."""
+    from gonghui.perks import services
+
+    count = scale.receipts
+    started = time.perf_counter()
+    people_before = Person.objects.count()
+    for start in range(0, count, 20_000):
+        size = min(20_000, count - start)
+        Person.objects.bulk_create(
+            [Person(name="摇号会员", org_unit=unit, no_id_reason="压测数据") for _ in range(size)],
+            batch_size=5_000,
+        )
+    people = list(
+        Person.objects.filter(org_unit=unit, name="摇号会员")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )[-count:]
+    for start in range(0, count, 20_000):
+        Card.objects.bulk_create(
+            [
+                Card(number=f"8620{p:012d}", person_id=p, org_unit=unit)
+                for p in people[start : start + 20_000]
+            ],
+            batch_size=5_000,
+        )
+    cards = dict(Card.objects.filter(number__startswith="8620").values_list("person_id", "id"))
+    now = timezone.now()
+    giveaway = services.giveaway_create(
+        actor=admin,
+        org_unit=district,
+        title="五一玫瑰情园摇号",
+        item="玫瑰情园套票（一票三人）",
+        mode="lottery",
+        stock=1000,
+        opens_at=now + timedelta(minutes=1),
+        closes_at=now + timedelta(minutes=2),
+        pickup_from=now + timedelta(days=1),
+        pickup_until=now + timedelta(days=3),
+        pickup_location=venue,
+        public_value_source="2026年5月1日福彩3D开奖号码",
+    )
+    services.giveaway_publish(actor=admin, giveaway=giveaway)
+    receipts = set()
+    while len(receipts) < count:
+        receipts.add(draw.new_receipt())
+    rows = []
+    for person_id, receipt in zip(people, receipts, strict=True):
+        rows.append(
+            Claim(
+                giveaway=giveaway,
+                person_id=person_id,
+                card_id=cards[person_id],
+                status="registered",
+                receipt=receipt,
+                idem_key=f"bench-{person_id:010d}",
+                request_hash="bench",
+                created_at=now,
+            )
+        )
+    for start in range(0, count, 20_000):
+        Claim.objects.bulk_create(rows[start : start + 20_000], batch_size=5_000)
+    Giveaway.objects.filter(pk=giveaway.pk).update(
+        opens_at=now - timedelta(hours=2), closes_at=now - timedelta(hours=1)
+    )
+    giveaway.refresh_from_db()
+    note(
+        f"lottery service: {count} registrations ({Person.objects.count() - people_before} "
+        f"people, cards, claims) built in {time.perf_counter() - started:.0f} s"
+    )
+    start = time.perf_counter()
+    services.giveaway_freeze(actor=admin, giveaway=giveaway)
+    freeze_s = time.perf_counter() - start
+    start = time.perf_counter()
+    services.giveaway_draw(actor=admin, giveaway=giveaway, public_value="581")
+    draw_s = time.perf_counter() - start
+    giveaway.refresh_from_db()
+    document = services.draw_document(giveaway)
+    problems = draw.verify(document)
+    won = Claim.objects.filter(giveaway=giveaway, status="won").exclude(code=None).count()
+    note(
+        f"lottery service: freeze {freeze_s:.1f} s, draw {draw_s:.1f} s, {won} winners with codes, verify: {problems or 'OK'}"
+    )
+    yield (
+        figure(
+            f"perks.lottery_service_draw_{count}",
+            draw_s,
+            "s",
+            "ratio_to_10s",
+            draw_s / 10,
+            1,
+        )
+        + f"  (freeze {freeze_s:.1f} s)"
+    )
+    yield figure(
+        f"perks.lottery_service_verified_{count}",
+        len(problems),
+        "problems",
+        "winners_with_codes",
+        won / giveaway.stock,
         1,
         at_least=True,
     )

@@ -241,23 +241,39 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
 
 
 def _rank(result: draw.Draw, ids: dict[str, int], now: datetime) -> None:
-    """Write every registration's place in one statement per row, batched (executemany):
-    a million rows in seconds, where the ORM's bulk_update builds a CASE per batch."""
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    winners = [
-        ("won", place, hot.pickup_code(), stamp, ids[receipt])
+    """Write every registration's place: the winners with their pickup codes, the rest in
+    waitlist order. A million rows take seconds: on PostgreSQL copied into a temporary table
+    and applied by one UPDATE … FROM; on SQLite one prepared UPDATE per row (executemany,
+    in process). The ORM's bulk_update would build a CASE per batch."""
+    rows = [
+        (ids[receipt], "won", place, hot.pickup_code(), now)
         for place, receipt in enumerate(result.winners, start=1)
     ]
     offset = len(result.winners)
-    waiting = [
-        ("waiting", offset + place, None, None, ids[receipt])
+    rows += [
+        (ids[receipt], "waiting", offset + place, None, None)
         for place, receipt in enumerate(result.waitlist, start=1)
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE perks_claim SET status = %s, rank = %s, code = %s, won_at = %s WHERE id = %s",
-            winners + waiting,
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMPORARY TABLE perks_rank (id bigint, status varchar(10), rank integer,"
+                " code varchar(10), won_at timestamptz) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy("COPY perks_rank FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "UPDATE perks_claim c SET status = r.status, rank = r.rank, code = r.code,"
+                " won_at = r.won_at FROM perks_rank r WHERE c.id = r.id"
+            )
+        else:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                "UPDATE perks_claim SET status = %s, rank = %s, code = %s, won_at = %s"
+                " WHERE id = %s",
+                [(st, rank, code, stamp if won else None, pk) for pk, st, rank, code, won in rows],
+            )
 
 
 def _notify(person_ids, text: str) -> None:
