@@ -102,6 +102,9 @@ def drawn(users, venue, tree, members):
         services.giveaway_publish(actor=users.cy, giveaway=lottery)
     with time_machine.travel(OPENING + timedelta(hours=1)):
         receipts = [press(p, lottery).claim["receipt"] for p in members.cy]
+        # One withdraws before the freeze: not in the frozen list, nor in the draw.
+        withdrawn = Claim.objects.get(giveaway=lottery, receipt=receipts.pop())
+        services.claim_cancel(person_id=withdrawn.person_id, claim_id=withdrawn.pk)
         with pytest.raises(Conflict, match="登记尚未截止"):
             services.giveaway_freeze(actor=users.cy, giveaway=lottery)
     with time_machine.travel(lottery.closes_at + timedelta(minutes=1)):

@@ -299,7 +299,12 @@ def draw_document(giveaway: Giveaway) -> dict:
         "public_value_source": giveaway.public_value_source,
     }
     if giveaway.frozen_at:
-        receipts = giveaway.claims.exclude(receipt=None).order_by("receipt")
+        # The frozen list: registrations withdrawn before the freeze are not in it.
+        receipts = (
+            giveaway.claims.exclude(receipt=None)
+            .exclude(status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at)
+            .order_by("receipt")
+        )
         document["receipts_hash"] = giveaway.receipts_hash
         document["receipts"] = list(receipts.values_list("receipt", flat=True))
     if giveaway.drawn_at:

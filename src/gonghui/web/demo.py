@@ -21,6 +21,7 @@ from gonghui.nominations import demo as nominations_demo
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
 from gonghui.people.models import Membership, Person, Unit
+from gonghui.perks import demo as perks_demo
 
 DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 — documented in README, demo only
 SEED = 20261122
@@ -336,6 +337,7 @@ def run(*, people: int, progress=None) -> list[Login]:
     with transaction.atomic():
         build_registry(fake, rng, grassroots)
     nominations_demo.build(fake, rng)
+    logins += perks_demo.build(fake, rng)
     record(
         actor=None,
         action="demo.people",
