@@ -142,27 +142,31 @@ def _db_time(moment: datetime):
 # --- The claim ---------------------------------------------------------------------------
 
 _HIT = (
-    "INSERT INTO perks_hit (person_id, minute, hits) VALUES (%s, %s, 1) "
+    "INSERT INTO perks_hit (person_id, minute, hits) VALUES (%(person)s, %(minute)s, 1) "
     "ON CONFLICT (person_id, minute) DO UPDATE SET hits = perks_hit.hits + 1 RETURNING hits"
 )
 _INSERT = (
     "INSERT INTO perks_claim (giveaway_id, person_id, card_id, status, quantity, receipt, code,"
     " idem_key, request_hash, created_at, won_at) "
-    "SELECT %s, c.person_id, c.id, %s, %s, %s, %s, %s, %s, %s, %s "
+    "SELECT %(giveaway)s, c.person_id, c.id, %(status)s, %(quantity)s, %(receipt)s, %(code)s,"
+    " %(key)s, %(digest)s, %(now)s, %(won_at)s "
     "FROM perks_card c JOIN orgs_orgunit u ON u.id = c.org_unit_id "
-    "WHERE c.person_id = %s AND c.status = 'active' AND u.path >= %s AND u.path < %s "
+    "WHERE c.person_id = %(person)s AND c.status = 'active'"
+    " AND u.path >= %(path)s AND u.path < %(path_next)s "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
 _OPEN = (
-    "SELECT 1 FROM perks_giveaway WHERE id = %s AND status = 'published'"
-    " AND opens_at <= %s AND closes_at > %s"
+    "SELECT 1 FROM perks_giveaway WHERE id = %(giveaway)s AND status = 'published'"
+    " AND opens_at <= %(now)s AND closes_at > %(now)s"
 )
-_SOLD_OUT = _OPEN + " AND taken + %s > stock"
-TAKE_ANYTIME = "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND taken + %s <= stock"
+_SOLD_OUT = _OPEN + " AND taken + %(quantity)s > stock"
 _TAKE = (
-    "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND status = 'published'"
-    " AND opens_at <= %s AND closes_at > %s AND taken + %s <= stock"
+    "UPDATE perks_giveaway SET taken = taken + %(quantity)s WHERE id = %(giveaway)s"
+    " AND status = 'published' AND opens_at <= %(now)s AND closes_at > %(now)s"
+    " AND taken + %(quantity)s <= stock"
 )
+TAKE_ANYTIME = "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND taken + %s <= stock"
+_GIVE_BACK = "UPDATE perks_giveaway SET taken = taken - %(quantity)s WHERE id = %(giveaway)s"
 
 
 def claim(
@@ -209,15 +213,29 @@ def claim(
         status, receipt, code, won_at = Claim.Status.WAITING, None, None, None
     else:
         status, receipt, code, won_at = Claim.Status.WON, None, pickup_code(), stamp
-    params = [giveaway_id, status, quantity, receipt, code, key, digest, stamp, won_at]
-    params += [person_id, found.path, found.path_next]
-    with _writers_queue(), transaction.atomic(), connection.cursor() as cursor:
-        if redis_said is None:
-            # No Redis: the limit is counted here, and kept when the claim is refused.
-            cursor.execute(_HIT, [person_id, int(now.timestamp()) // 60])
-            if cursor.fetchone()[0] > LIMIT_PER_MINUTE:
-                return _throttled()
-        claim_id = _write(cursor, params, status, quantity, giveaway_id, stamp)
+    row = {
+        "giveaway": giveaway_id,
+        "person": person_id,
+        "status": status,
+        "quantity": quantity,
+        "receipt": receipt,
+        "code": code,
+        "key": key,
+        "digest": digest,
+        "now": stamp,
+        "won_at": won_at,
+        "path": found.path,
+        "path_next": found.path_next,
+        "minute": int(now.timestamp()) // 60,
+        "limit": LIMIT_PER_MINUTE,
+    }
+    count_hit = redis_said is None  # no Redis: the database counts the member's requests
+    if status == Claim.Status.WON and connection.vendor == "postgresql":
+        claim_id = _claim_in_one_statement(row, count_hit)
+    else:
+        claim_id = _claim_in_a_transaction(row, count_hit)
+    if claim_id == THROTTLED:
+        return _throttled()
     if claim_id is None:
         return _diagnose(person_id, giveaway_id, key, digest, quantity, now, waitlist)
     details = {"id": claim_id, "status": status, "quantity": quantity}
@@ -227,6 +245,70 @@ def claim(
     if waitlist:
         return Answer(201, "waiting", "已加入候补名单，有名额释放时将在应用内通知您", details)
     return Answer(201, "claimed", "领取成功，请凭领取码按时领取", details)
+
+
+THROTTLED = -1  # what the writes below return when the member's limit is reached
+
+
+def _claim_in_a_transaction(row: dict, count_hit: bool) -> int | None:
+    with _writers_queue(), transaction.atomic(), connection.cursor() as cursor:
+        if count_hit:  # counted, and kept when the claim is refused
+            cursor.execute(_HIT, row)
+            if cursor.fetchone()[0] > LIMIT_PER_MINUTE:
+                return THROTTLED
+        return _write(cursor, row)
+
+
+# PostgreSQL: the first-come claim as ONE statement in its own implicit transaction (no
+# BEGIN/COMMIT round trips): count the member's request, take the item if the member has
+# no claim yet and holds an eligible card, then insert the claim only if the item was taken.
+# All parts see one snapshot, so two presses of one member at the same instant can both
+# take an item while only one claim row goes in (UNIQUE(giveaway, person)): the statement
+# then reports the item taken without a claim and it is given back at once
+# (``_GIVE_BACK``): never oversold, never two claims; a neighbour may see "sold out" for
+# those few milliseconds.
+_ONE_STATEMENT = """
+WITH {hit}card AS (
+  SELECT c.id, c.person_id FROM perks_card c JOIN orgs_orgunit u ON u.id = c.org_unit_id
+  WHERE c.person_id = %(person)s AND c.status = 'active'
+    AND u.path >= %(path)s AND u.path < %(path_next)s
+), take AS (
+  UPDATE perks_giveaway SET taken = taken + %(quantity)s
+  WHERE id = %(giveaway)s AND status = 'published' AND opens_at <= %(now)s
+    AND closes_at > %(now)s AND taken + %(quantity)s <= stock
+    AND EXISTS (SELECT 1 FROM card){hit_ok}
+    AND NOT EXISTS (
+      SELECT 1 FROM perks_claim WHERE giveaway_id = %(giveaway)s AND person_id = %(person)s)
+  RETURNING id
+), made AS (
+  INSERT INTO perks_claim (giveaway_id, person_id, card_id, status, quantity, receipt, code,
+    idem_key, request_hash, created_at, won_at)
+  SELECT %(giveaway)s, card.person_id, card.id, 'won', %(quantity)s, NULL, %(code)s,
+    %(key)s, %(digest)s, %(now)s, %(now)s
+  FROM card WHERE EXISTS (SELECT 1 FROM take)
+  ON CONFLICT DO NOTHING RETURNING id
+)
+SELECT {hits}, EXISTS (SELECT 1 FROM take), (SELECT id FROM made)
+"""
+_HIT_CTE = """hit AS (
+  INSERT INTO perks_hit (person_id, minute, hits) VALUES (%(person)s, %(minute)s, 1)
+  ON CONFLICT (person_id, minute) DO UPDATE SET hits = perks_hit.hits + 1 RETURNING hits
+), """
+_ONE_WITH_HIT = _ONE_STATEMENT.format(
+    hit=_HIT_CTE, hit_ok=" AND (SELECT hits FROM hit) <= %(limit)s", hits="(SELECT hits FROM hit)"
+)
+_ONE_WITHOUT_HIT = _ONE_STATEMENT.format(hit="", hit_ok="", hits="0")
+
+
+def _claim_in_one_statement(row: dict, count_hit: bool) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_ONE_WITH_HIT if count_hit else _ONE_WITHOUT_HIT, row)
+        hits, taken, claim_id = cursor.fetchone()
+        if taken and claim_id is None:
+            cursor.execute(_GIVE_BACK, row)
+    if count_hit and hits > LIMIT_PER_MINUTE:
+        return THROTTLED
+    return claim_id
 
 
 _local = threading.local()
@@ -252,7 +334,7 @@ def _writers_queue():
         fcntl.flock(_local.file, fcntl.LOCK_UN)
 
 
-def _write(cursor, params: list, status: str, quantity: int, giveaway_id: int, stamp) -> int | None:
+def _write(cursor, row: dict) -> int | None:
     """The claim row, then (first come, first served) the item: both or neither. Returns the
     claim's id, or None when refused, leaving nothing of the claim (its row is deleted in
     the same transaction when the item was not there: cheaper than a savepoint on the
@@ -263,20 +345,18 @@ def _write(cursor, params: list, status: str, quantity: int, giveaway_id: int, s
     PostgreSQL, so the freeze (an update of that row) waits for registrations in flight and
     every registration is either in the frozen list or refused (SQLite's writers queue). A
     place on the waitlist is taken only while the giveaway is sold out."""
-    if status != Claim.Status.WON:
+    if row["status"] != Claim.Status.WON:
         lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
-        if status == Claim.Status.WAITING:
-            cursor.execute(_SOLD_OUT + lock, [giveaway_id, stamp, stamp, quantity])
-        else:
-            cursor.execute(_OPEN + lock, [giveaway_id, stamp, stamp])
+        check = _SOLD_OUT if row["status"] == Claim.Status.WAITING else _OPEN
+        cursor.execute(check + lock, row)
         if cursor.fetchone() is None:
             return None
-    cursor.execute(_INSERT, params)
+    cursor.execute(_INSERT, row)
     inserted = cursor.fetchone()
     if inserted is None:
         return None
-    if status == Claim.Status.WON:
-        cursor.execute(_TAKE, [quantity, giveaway_id, stamp, stamp, quantity])
+    if row["status"] == Claim.Status.WON:
+        cursor.execute(_TAKE, row)
         if cursor.rowcount != 1:
             cursor.execute("DELETE FROM perks_claim WHERE id = %s", [inserted[0]])
             return None

@@ -420,13 +420,13 @@ def pickup_accept(*, actor, code: str) -> Claim:
     if not _may_accept_at(actor, venue, giveaway):
         raise Forbidden(f"此领取码应在“{location}”领取（{location.address}）")
     now = timezone.now()
+    in_window = giveaway.pickup_from <= now < giveaway.pickup_until
     with transaction.atomic():
-        accepted = Claim.objects.filter(
-            pk=claim.pk,
-            status=Claim.Status.WON,
-            giveaway__pickup_from__lte=now,
-            giveaway__pickup_until__gt=now,
-        ).update(
+        # The condition is on the claim's own row only: on PostgreSQL a second scanner's
+        # update waits for the first and re-checks the status on the row it then sees (a
+        # condition through a join would be re-checked against the old snapshot, and two
+        # scanners could both accept).
+        accepted = in_window and Claim.objects.filter(pk=claim.pk, status=Claim.Status.WON).update(
             status=Claim.Status.PICKED_UP,
             picked_up_at=now,
             picked_up_by=actor,
