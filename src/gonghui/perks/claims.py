@@ -1,17 +1,22 @@
 """The claim hot path (抢票): what one member's press of the button does.
 
-One short write transaction (``BEGIN IMMEDIATE`` on SQLite, Django's transaction mode here):
-the per-member rate limit (an upsert; in Redis when configured), the claim row (INSERT …
-SELECT from the member's active card inside the giveaway's subtree, so eligibility is part
-of the write; UNIQUE(giveaway, person) refuses a second one) and, for first-come-first-served,
-the conditional ``UPDATE … SET taken = taken + q WHERE taken + q <= stock`` (and the
-opening window, by the server's clock). Nothing is checked first and written later.
+Nothing is checked first and written later: the write itself decides. It holds the
+per-member rate limit (an upsert; in Redis when configured), the claim row (INSERT … SELECT
+from the member's active card inside the giveaway's subtree, so eligibility is part of the
+write; UNIQUE(giveaway, person) refuses a second one) and, first come first served, the
+conditional ``UPDATE … SET taken = taken + q WHERE taken + q <= stock`` with the opening
+window by the server's clock.
 
-Hand-written SQL because this is the hottest path of the platform: the same statements
-through the ORM cost several times the database work (DESIGN.md, measured in bench/perks.py).
-Refusals are diagnosed only after the write said no, so the success path pays nothing for
-them; an answer that created a claim is replayed to a retry with the same idempotency key,
-refusals are recomputed (they wrote nothing).
+- SQLite: one short ``BEGIN IMMEDIATE`` transaction (Django's transaction mode here), the
+  writers of all processes queued on a file lock (``_writers_queue``).
+- PostgreSQL: a first-come claim is a single statement (data-modifying CTEs) in its own
+  implicit transaction: no BEGIN/COMMIT round trips while the giveaway's row is locked.
+
+Hand-written SQL because this is the hottest path of the platform: through the ORM the same
+claim cost ten times as much in process (DESIGN.md: 946 µs against 94 µs). Refusals are
+diagnosed only after the write said no, so the success path pays nothing for them; an
+answer that created a claim is replayed to a retry with the same idempotency key, refusals
+are recomputed (they wrote nothing).
 
 With Redis (``GONGHUI_REDIS_URL``) the rate limit and a short-lived "sold out" hint are
 answered there first; Redis only repeats what the database has said, so losing it loses
@@ -54,10 +59,6 @@ class Answer:
     code: str
     message: str
     claim: dict | None = field(default=None)
-
-    @property
-    def ok(self) -> bool:
-        return self.status < 300
 
 
 _TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
