@@ -491,8 +491,11 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
     for person_id in waitlist:
         at += timedelta(seconds=rng.uniform(5, 60))
         with _as_of(at):
-            answer = services.waitlist_join(
-                person_id=person_id, giveaway_id=giveaway.pk, key=_key(giveaway, person_id, "w")
+            answer = claims.claim(
+                person_id=person_id,
+                giveaway_id=giveaway.pk,
+                key=_key(giveaway, person_id, "w"),
+                waitlist=True,
             )
         if answer.code != "waiting":
             raise RuntimeError(f"demo waitlist {giveaway.title}/{person_id}: {answer.message}")

@@ -334,7 +334,11 @@ class Claim(models.Model):
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="claim_quantity"),
         ]
-        indexes = [models.Index(fields=["giveaway", "status", "rank", "id"])]
+        indexes = [
+            models.Index(fields=["giveaway", "status", "rank", "id"]),
+            # Sealing reads a giveaway's claims in id order from where it stopped.
+            models.Index(fields=["giveaway", "id"], name="claim_giveaway_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.giveaway_id}/{self.person_id}"

@@ -9,9 +9,10 @@ never both accept the same code."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from gonghui.audit.services import record, seal
@@ -525,37 +526,38 @@ def seal_rows(claims) -> list[dict]:
 
 
 def claims_seal(*, giveaway: Giveaway) -> int:
-    """Seal the claims made since the last seal, in batches of ``SEAL_BATCH``: one event per
-    batch in the giveaway's stream (count, id range, digest), never one per claim."""
-    sealed = 0
-    while True:
-        with transaction.atomic():
-            through = (
-                Giveaway.objects.select_for_update()
-                .values_list("sealed_through", flat=True)
-                .get(pk=giveaway.pk)
-            )
-            batch = list(
-                giveaway.claims.filter(pk__gt=through)
-                .order_by("id")
-                .values("id", "person_id", "quantity", "receipt", "created_at")[:SEAL_BATCH]
-            )
-            if not batch:
-                return sealed
+    """Seal the claims made since the last seal: one event per ``SEAL_BATCH`` claims in the
+    giveaway's stream (count, id range, digest), never one per claim. The claims are read
+    once, in id order, on the (giveaway, id) index; the giveaway's row is locked meanwhile,
+    so two sealers never seal the same claims twice."""
+    with transaction.atomic():
+        through = (
+            Giveaway.objects.select_for_update()
+            .values_list("sealed_through", flat=True)
+            .get(pk=giveaway.pk)
+        )
+        rows = (
+            giveaway.claims.filter(pk__gt=through)
+            .order_by("id")
+            .values("id", "person_id", "quantity", "receipt", "created_at")
+            .iterator(chunk_size=SEAL_BATCH)
+        )
+        sealed = 0
+        while batch := list(islice(rows, SEAL_BATCH)):
             seal(stream=giveaway.stream, kind="perks.claim", rows=seal_rows(batch))
-            Giveaway.objects.filter(pk=giveaway.pk).update(sealed_through=batch[-1]["id"])
             sealed += len(batch)
+            through = batch[-1]["id"]
+        if sealed:
+            Giveaway.objects.filter(pk=giveaway.pk).update(sealed_through=through)
+    return sealed
 
 
 def claims_seal_all() -> int:
-    """For the worker's schedule: every giveaway with claims not yet sealed."""
-    pending = Giveaway.objects.filter(Q(claims__id__gt=F("sealed_through"))).distinct()
+    """For the worker's schedule: every giveaway with claims not yet sealed (one probe of
+    the (giveaway, id) index per giveaway)."""
+    newer = Claim.objects.filter(giveaway=OuterRef("pk"), pk__gt=OuterRef("sealed_through"))
+    pending = Giveaway.objects.filter(Exists(newer))
     return sum(claims_seal(giveaway=g) for g in pending)
-
-
-def waitlist_join(*, person_id: int, giveaway_id: int, key: str) -> hot.Answer:
-    """A sold-out first-come giveaway's waitlist (the claim path, without an item)."""
-    return hot.claim(person_id=person_id, giveaway_id=giveaway_id, key=key, waitlist=True)
 
 
 HIT_MINUTES = 60  # rate-limit rows older than this are of no use
