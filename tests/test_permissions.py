@@ -114,7 +114,7 @@ def _haidian_perks(tree, users, person) -> dict:
             opens_at=opening,
             closes_at=opening + timedelta(days=3650),
             pickup_from=opening + timedelta(days=1),
-            pickup_until=opening + timedelta(days=3650),
+            pickup_until=opening + timedelta(days=3651),
             pickup_location=location,
         )
         perks.giveaway_publish(actor=users.hd, giveaway=giveaway)
@@ -623,7 +623,6 @@ API_DENY = {
         op: (url, body, (401,))
         for op, url, body in [
             (("GET", "/api/v1/perks/me"), lambda w: "/api/v1/perks/me", None),
-            (("GET", "/api/v1/perks/claims"), lambda w: "/api/v1/perks/claims", None),
             (
                 ("POST", "/api/v1/perks/giveaways/{pk}/claim"),
                 lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/claim",
@@ -634,13 +633,15 @@ API_DENY = {
                 lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/waitlist",
                 {"key": "haidian-key-2"},
             ),
-            (
-                ("POST", "/api/v1/perks/claims/{pk}/cancel"),
-                lambda w: f"/api/v1/perks/claims/{w.claim['id']}/cancel",
-                None,
-            ),
         ]
     },
+    # ... and their claims their login: Chaoyang's staff is no member.
+    ("GET", "/api/v1/perks/claims"): (lambda w: "/api/v1/perks/claims", None, NOT_FOUND),
+    ("POST", "/api/v1/perks/claims/{pk}/cancel"): (
+        lambda w: f"/api/v1/perks/claims/{w.claim['id']}/cancel",
+        None,
+        NOT_FOUND,
+    ),
     ("GET", "/api/v1/perks/pass"): (lambda w: "/api/v1/perks/pass", None, NOT_FOUND),
     ("GET", "/api/v1/perks/giveaways"): (lambda w: "/api/v1/perks/giveaways", None, (200,)),
     ("GET", "/api/v1/perks/giveaways/{pk}/counts"): (

@@ -204,7 +204,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 AUDIT_CHECKPOINT_SECONDS = ENV["GONGHUI_CHECKPOINT_MINUTES"] * 60
 SERVE_BIND = ENV["GONGHUI_BIND"]
-SERVE_WORKERS = ENV["GONGHUI_WORKERS"]
+# Workers wait on the database (a commit's flush) as much as they compute: gunicorn's
+# 2 × cores + 1 keeps the cores busy (measured in bench/perks.py).
+SERVE_WORKERS = ENV["GONGHUI_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
 
 # Structured logs; personal data never reaches them (no query strings, no request bodies).
 LOGGING = {

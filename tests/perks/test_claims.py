@@ -215,3 +215,26 @@ def test_unreachable_redis_falls_back_to_the_database(members, fcfs, settings):
     finally:
         hints._client = None
     assert Hit.objects.get(person_id=members.cy[0]).hits == 1
+
+
+def test_a_key_is_bound_to_its_operation(members, fcfs):
+    for p in members.cy[:3]:
+        press(p, fcfs, key=f"claim-{p:06d}")
+    joined = press(members.cy[3], fcfs, key="one-key-0001", waitlist=True)
+    assert joined.code == "waiting"
+    again = press(members.cy[3], fcfs, key="one-key-0001", waitlist=True)
+    assert again.code == "replayed" and "候补" in again.message
+    assert press(members.cy[3], fcfs, key="one-key-0001").code == "key_reused"
+
+
+def test_ids_beyond_64_bits_name_nothing(members):
+    answer = claims.claim(person_id=members.cy[0], giveaway_id=2**70, key="k-00000001")
+    assert (answer.status, answer.code) == (404, "not_found")
+
+
+def test_asking_for_more_than_is_left_says_how_many(members, users, venue, tree):
+    two_each = giveaway_for(users, venue, tree.chaoyang, per_member=2, stock=3)
+    assert press(members.cy[0], two_each, quantity=2).code == "claimed"
+    short = press(members.cy[1], two_each, quantity=2)
+    assert (short.status, short.code) == (409, "not_enough") and "仅剩 1 份" in short.message
+    assert press(members.cy[1], two_each, key="k-00000002", quantity=1).code == "claimed"

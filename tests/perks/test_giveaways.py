@@ -17,7 +17,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
 from gonghui.audit.verifier import batch_digest
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.perks import claims, draw, services
+from gonghui.perks import claims, draw, selectors, services
 from gonghui.perks.models import Claim, Giveaway, Location, Merchant, MerchantStaff, Message
 from tests.factories import make_user
 from tests.perks.conftest import OPENING
@@ -194,7 +194,9 @@ def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, member
         services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
     promoted = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
     assert promoted.status == "won" and promoted.code
-    assert Claim.objects.get(person_id=members.cy[4], giveaway=fcfs).status == "waiting"
+    still_waiting = Claim.objects.get(person_id=members.cy[4], giveaway=fcfs)
+    assert still_waiting.status == "waiting"
+    assert selectors.waitlist_position(still_waiting) == 1  # moved up: now next in line
     assert Message.objects.filter(person_id=members.cy[3], text__contains="候补成功").exists()
     fcfs.refresh_from_db()
     assert fcfs.taken == 3
@@ -256,7 +258,7 @@ def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, me
                 services.pickup_accept(actor=wrong, code=code)
         with pytest.raises(Forbidden):
             services.pickup_accept(actor=users.nopost, code=code)
-        with pytest.raises(Forbidden):  # Haidian's union staff: not their giveaway
+        with pytest.raises(NotFound):  # Haidian's union staff: not their giveaway
             services.pickup_accept(actor=users.hd, code=code)
         assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
 
@@ -354,3 +356,107 @@ def test_housekeeping_seals_claims_and_drops_old_counts(members, fcfs):
     assert fcfs.sealed_through == Claim.objects.get(giveaway=fcfs).pk
     # The claim's count (made at the opening, months ago) is gone; this minute's is kept.
     assert list(Hit.objects.values_list("person_id", flat=True)) == [members.cy[1]]
+
+
+# --- Transitions decide on the locked row (review findings) ----------------------------------
+
+
+def test_transitions_cannot_run_twice(users, venue, tree, members):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        stale = Giveaway.objects.get(pk=lottery.pk)  # a second browser tab
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+        with pytest.raises(Conflict, match="不能发布"):
+            services.giveaway_publish(actor=users.cy, giveaway=stale)
+    assert AuditEvent.objects.filter(action="perks.giveaway_publish").count() == 1
+    with time_machine.travel(OPENING + timedelta(hours=1)):
+        press(members.cy[0], lottery)
+    with time_machine.travel(lottery.closes_at + timedelta(minutes=1)):
+        services.giveaway_freeze(actor=users.cy, giveaway=lottery)
+        services.giveaway_draw(actor=users.cy, giveaway=stale)
+        code = Claim.objects.get(giveaway=lottery).code
+        with pytest.raises(Conflict, match="冻结后才能摇号"):
+            services.giveaway_draw(actor=users.cy, giveaway=stale)
+        with pytest.raises(Conflict, match="不能取消"):
+            services.giveaway_cancel(actor=users.cy, giveaway=stale, reason="重复")
+    assert Claim.objects.get(giveaway=lottery).code == code  # the winner's code stands
+
+
+def test_a_public_value_needs_a_source_announced_in_advance(users, venue, tree, members):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+    with time_machine.travel(lottery.closes_at + timedelta(minutes=1)):
+        services.giveaway_freeze(actor=users.cy, giveaway=lottery)
+        with pytest.raises(ValidationFailed, match="未公布公开随机数来源"):
+            services.giveaway_draw(actor=users.cy, giveaway=lottery, public_value="123")
+
+
+def test_a_cancelled_giveaway_stops_everything(users, venue, tree, members, fcfs, counter):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        code = press(members.cy[0], fcfs).claim["code"]
+        for p in members.cy[1:3]:
+            press(p, fcfs)
+        press(members.cy[3], fcfs, key="wait-00000009", waitlist=True)
+        services.giveaway_cancel(actor=users.cy, giveaway=fcfs, reason="场地临时关闭")
+        assert press(members.cy[4], fcfs, key="late-0000001").code == "cancelled"
+    assert set(Claim.objects.filter(giveaway=fcfs).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    assert Message.objects.filter(text__contains="场地临时关闭").count() == 4
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
+        pytest.raises(Conflict, match="已取消"),
+    ):
+        services.pickup_accept(actor=counter, code=code)
+
+
+def test_releasing_twice_gives_nothing_twice(users, venue, tree, members, fcfs, counter):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        for p in members.cy[:3]:
+            press(p, fcfs)
+        for p in members.cy[3:5]:
+            press(p, fcfs, key=f"wait-{p:08d}", waitlist=True)
+    stale = Giveaway.objects.get(pk=fcfs.pk)
+    with time_machine.travel(fcfs.pickup_until + timedelta(hours=1)):
+        later = fcfs.pickup_until + timedelta(days=3)
+        assert services.no_shows_release(actor=users.cy, giveaway=fcfs, pickup_until=later) == 2
+        with pytest.raises(Conflict, match="领取截止"):  # the new window is open now
+            services.no_shows_release(actor=users.cy, giveaway=stale, pickup_until=later)
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 2 == Claim.objects.filter(giveaway=fcfs, status="won").count()
+
+
+def test_pickup_places_are_the_organisers_merchants(users, venue, tree):
+    from gonghui.perks.forms import pickup_locations
+
+    haidian_shop = Location.objects.create(
+        merchant=Merchant.objects.create(
+            name="海淀书店",
+            category="culture",
+            discount="九折",
+            valid_from=venue.merchant.valid_from,
+            valid_until=venue.merchant.valid_until,
+            org_unit=tree.haidian,
+        ),
+        name="中关村店",
+        address="海淀区",
+        district=tree.haidian,
+    )
+    assert list(pickup_locations(users.cy)) == [venue]
+    with pytest.raises(ValidationFailed) as refused:
+        create(users.cy, haidian_shop, tree.chaoyang)
+    assert "pickup_location" in refused.value.fields
+
+
+def test_registrations_cannot_be_withdrawn_after_the_close(users, venue, tree, members):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
+    with time_machine.travel(OPENING + timedelta(hours=1)):
+        claim_id = press(members.cy[0], lottery).claim["id"]
+    with (
+        time_machine.travel(lottery.closes_at + timedelta(seconds=1)),
+        pytest.raises(Conflict, match="登记已截止"),
+    ):
+        services.claim_cancel(person_id=members.cy[0], claim_id=claim_id)

@@ -68,10 +68,11 @@ class PassOut(Schema):
 
 @router.get("/pass", auth=staff, response=PassOut, by_alias=True, summary="领取会员通行证")
 def member_pass(request):
-    person = getattr(request.user, "person", None)
-    if person is None:
-        raise NotFound("当前账号未关联会员")
-    return {"token": passes.issue(person.pk), "header": passes.HEADER, "expires_in": passes.MAX_AGE}
+    return {
+        "token": passes.issue(_person_id(request)),
+        "header": passes.HEADER,
+        "expires_in": passes.MAX_AGE,
+    }
 
 
 class ClaimIn(Schema):
@@ -139,15 +140,25 @@ class ClaimOut(Schema):
         return f"{location}（{location.address}）"
 
 
-@router.get("/claims", auth=member, response=list[ClaimOut], summary="我的领取")
+def _person_id(request) -> int:
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise NotFound("当前账号未关联会员")
+    return person.pk
+
+
+# A member's claims (their pickup codes) and giving one back take the member's login, not
+# the pass: a pass cannot be revoked before it expires, a session ends at logout.
+@router.get("/claims", auth=staff, response=list[ClaimOut], summary="我的领取")
 def my_claims(request):
-    return list(selectors.member_claims(request.auth))
+    return list(selectors.member_claims(_person_id(request)))
 
 
-@router.post("/claims/{int:pk}/cancel", auth=member, response=ClaimOut, summary="取消领取")
+@router.post("/claims/{int:pk}/cancel", auth=staff, response=ClaimOut, summary="取消领取")
 def cancel(request, pk: int):
-    services.claim_cancel(person_id=request.auth, claim_id=pk)
-    return selectors.member_claim(request.auth, pk)
+    person_id = _person_id(request)
+    services.claim_cancel(person_id=person_id, claim_id=pk)
+    return selectors.member_claim(person_id, pk)
 
 
 # --- Staff ---------------------------------------------------------------------------------

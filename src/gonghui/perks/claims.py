@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -48,6 +49,7 @@ from gonghui.perks.models import Card, Claim, Giveaway
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODE_LENGTH = 10  # pickup code: 10 of 32 characters, 50 bits
+MAX_ID = 2**63 - 1  # ids beyond a 64-bit integer name nothing (SQLite would refuse them)
 
 
 @dataclass
@@ -70,9 +72,11 @@ def pickup_code() -> str:
     return base64.b32encode(secrets.token_bytes(7)).translate(_TO_CROCKFORD)[:CODE_LENGTH].decode()
 
 
-def request_hash(giveaway_id: int, quantity: int) -> str:
-    """What the idempotency key is bound to: a retry must ask for the same thing."""
-    return hashlib.sha256(f"{giveaway_id}:{quantity}".encode()).hexdigest()
+def request_hash(giveaway_id: int, quantity: int, waitlist: bool) -> str:
+    """What the idempotency key is bound to: a retry must ask for the same thing (the same
+    giveaway, quantity and operation)."""
+    operation = "waitlist" if waitlist else "claim"
+    return hashlib.sha256(f"{operation}:{giveaway_id}:{quantity}".encode()).hexdigest()
 
 
 # --- Giveaways as the hot path needs them (their rules are fixed once published) ---------
@@ -122,7 +126,8 @@ def rules(giveaway_id: int) -> Rules | None:
         per_member,
         time.monotonic() + RULES_SECONDS,
     )
-    _RULES[giveaway_id] = found
+    if status != Giveaway.Status.DRAFT:  # a draft may be published any moment
+        _RULES[giveaway_id] = found
     return found
 
 
@@ -185,7 +190,7 @@ def claim(
         return Answer(400, "bad_key", "请求缺少有效的幂等键（8–64 位字母、数字、- 或 _）")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         return Answer(422, "bad_quantity", "领取数量应为正整数")
-    found = rules(giveaway_id)
+    found = rules(giveaway_id) if 0 < giveaway_id <= MAX_ID else None
     if found is None or found.status == Giveaway.Status.DRAFT:
         return Answer(404, "not_found", "活动不存在")
     now = now or timezone.now()
@@ -198,7 +203,7 @@ def claim(
         return Answer(422, "over_limit", "摇号活动每人登记 1 份")
     if lottery and waitlist:
         return Answer(409, "no_waitlist", "摇号活动的候补名单由摇号产生")
-    digest = request_hash(giveaway_id, quantity)
+    digest = request_hash(giveaway_id, quantity, waitlist)
     redis_said = hints.before_claim(
         person_id, giveaway_id, sold_out_matters=not (lottery or waitlist)
     )
@@ -302,7 +307,11 @@ _ONE_WITHOUT_HIT = _ONE_STATEMENT.format(hit="", hit_ok="", hits="0")
 
 
 def _claim_in_one_statement(row: dict, count_hit: bool) -> int | None:
-    with connection.cursor() as cursor:
+    """On a server-side binding cursor: psycopg prepares the statement on the server after
+    a few uses, so PostgreSQL stops parsing and planning it for every claim (Django's
+    cursors bind on the client and send a new text each time)."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_ONE_WITH_HIT if count_hit else _ONE_WITHOUT_HIT, row)
         hits, taken, claim_id = cursor.fetchone()
         if taken and claim_id is None:
@@ -392,10 +401,10 @@ def _existing(person_id: int, giveaway_id: int, key: str, digest: str) -> Answer
     if row["idem_key"] == key:
         if row["request_hash"] != digest:
             return Answer(422, "key_reused", "该幂等键已用于另一请求，请刷新页面后重试")
-        label = "登记成功" if row["receipt"] else "领取成功"
-        return Answer(200, "replayed", f"{label}（重复提交，结果相同）", details)
-    status = Claim.Status(row["status"])
-    return Answer(409, "already_claimed", f"您已参加本活动（{status.label}），每人限一次", details)
+        label = Claim.Status(row["status"]).label
+        return Answer(200, "replayed", f"重复提交，结果相同：{label}", details)
+    label = Claim.Status(row["status"]).label
+    return Answer(409, "already_claimed", f"您已参加本活动（{label}），每人限一次", details)
 
 
 def _diagnose(
@@ -435,7 +444,10 @@ def _diagnose(
     if waitlist and giveaway.taken + quantity <= giveaway.stock:
         return Answer(409, "not_sold_out", "尚有余量，请直接领取")
     if giveaway.taken + quantity > giveaway.stock:
-        if giveaway.mode == Giveaway.Mode.FCFS and giveaway.taken >= giveaway.stock:
+        left = giveaway.stock - giveaway.taken
+        if left > 0:
+            return Answer(409, "not_enough", f"仅剩 {left} 份，请减少数量后重试")
+        if giveaway.mode == Giveaway.Mode.FCFS:
             hints.mark_sold_out(giveaway_id)
         return _sold_out()
     return Answer(409, "conflict", "请求未能完成，请重试")  # a race the next press resolves

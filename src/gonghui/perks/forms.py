@@ -14,6 +14,13 @@ def moment(label: str, **kwargs) -> forms.DateTimeField:
     return forms.DateTimeField(label=label, widget=MOMENT, input_formats=MOMENT_FORMATS, **kwargs)
 
 
+def pickup_locations(actor):
+    """Shops and venues of the merchants the actor's unions signed (and their subtrees')."""
+    return access.restrict(
+        Location.objects.select_related("merchant"), actor, "perks.manage", via="merchant__org_unit"
+    )
+
+
 class GiveawayForm(forms.Form):
     title = forms.CharField(label="活动名称", max_length=120)
     item = forms.CharField(
@@ -52,6 +59,7 @@ class GiveawayForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["pickup_location"].queryset = pickup_locations(actor)
         self.fields["org_unit"].queryset = access.restrict(
             OrgUnit.objects.filter(level__in=["city", "district", "industry", "street"]),
             actor,

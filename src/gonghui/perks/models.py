@@ -296,11 +296,15 @@ class Claim(models.Model):
         PICKED_UP = "picked_up", "已领取"
         CANCELLED = "cancelled", "已取消"
         RELEASED = "released", "逾期未领（已释放）"
-        NOT_DRAWN = "not_drawn", "未中签"
 
-    giveaway = models.ForeignKey(Giveaway, on_delete=models.PROTECT, related_name="claims")
+    # Every index costs each claim's insert: the giveaway is the first column of the
+    # constraint and indexes below, and cards, pickup staff and places are never looked up
+    # from here (their rows are never deleted), so those keys carry no index of their own.
+    giveaway = models.ForeignKey(
+        Giveaway, on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="+")
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField("状态", max_length=10, choices=Status.choices)
     quantity = models.PositiveSmallIntegerField("数量", default=1)
     # NULL, not "", where absent: the partial unique constraints below skip them.
@@ -313,10 +317,20 @@ class Claim(models.Model):
     won_at = models.DateTimeField("获得时间", null=True, blank=True)
     picked_up_at = models.DateTimeField("领取时间", null=True, blank=True)
     picked_up_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     picked_up_location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     closed_at = models.DateTimeField("取消/释放时间", null=True, blank=True)
 

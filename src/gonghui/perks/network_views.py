@@ -4,18 +4,16 @@ selector (``network.py``), render."""
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from gonghui.common import pii
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError
 from gonghui.common.pagination import page_of
@@ -25,16 +23,10 @@ from gonghui.perks import network, passes
 from gonghui.perks import network_forms as forms
 from gonghui.perks.models import Card, MerchantStaff
 from gonghui.perks.services import pickup_accept
-from gonghui.web.views import _apply_errors, domain_errors, error_message
+from gonghui.web.views import _apply_errors, domain_errors, download, error_message
 
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
 REPORT_MAX = 5000
-
-
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 def _need(request, perm: str) -> None:
@@ -175,7 +167,13 @@ def cards_import(request):
             )
         except ImportRejected as exc:
             errors = exc.errors
-            request.session[IMPORT_ERRORS] = [asdict(e) for e in errors[:REPORT_MAX]]
+            # Kept in the session for the report: resident ID numbers masked there.
+            request.session[IMPORT_ERRORS] = [
+                asdict(e) | {"value": pii.mask("id_number", e.value)}
+                if e.column == "身份证号"
+                else asdict(e)
+                for e in errors[:REPORT_MAX]
+            ]
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -192,7 +190,7 @@ def cards_import(request):
 @domain_errors
 def cards_template(request):
     _need(request, "perks.cards")
-    return _download(network.cards_template(), "服务卡批量发卡模板.xlsx")
+    return download(network.cards_template(), "服务卡批量发卡模板.xlsx")
 
 
 @login_required
@@ -202,7 +200,7 @@ def cards_errors(request):
     rows = request.session.get(IMPORT_ERRORS)
     if not rows:
         raise NotFound()
-    return _download(
+    return download(
         network.cards_error_report([RowError(**r) for r in rows]), "发卡导入错误报告.xlsx"
     )
 

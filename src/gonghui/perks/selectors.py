@@ -166,3 +166,51 @@ def published_giveaway(pk: int) -> Giveaway:
     if giveaway is None:
         raise NotFound()
     return giveaway
+
+
+def draw_summary(giveaway: Giveaway, *, head: int = 100) -> dict:
+    """The public draw page's figures without reading every registration: the commitments,
+    how many registered, the winners and the head of the waitlist (the full document is the
+    download, ``services.draw_document``)."""
+    ranked = giveaway.claims.exclude(rank=None).order_by("rank")
+    winners = list(ranked.filter(rank__lte=giveaway.stock).values_list("receipt", flat=True))
+    waitlist = ranked.filter(rank__gt=giveaway.stock)
+    frozen = giveaway.claims.exclude(receipt=None).exclude(
+        status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at or giveaway.closes_at
+    )
+    return {
+        "commitment": giveaway.commitment,
+        "receipts_hash": giveaway.receipts_hash,
+        "receipt_count": frozen.count() if giveaway.frozen_at else None,
+        "seed": giveaway.seed,
+        "public_value": giveaway.public_value,
+        "winners": winners,
+        "waitlist_head": list(waitlist.values_list("receipt", flat=True)[:head]),
+        "waitlist_count": waitlist.count(),
+    }
+
+
+def receipt_place(giveaway: Giveaway, receipt: str) -> tuple[str, int] | None:
+    """A receipt's place in the draw as drawn: ("winner", n) or ("waitlist", n); None if
+    the receipt is not in it."""
+    rank = (
+        giveaway.claims.filter(receipt=receipt)
+        .exclude(rank=None)
+        .values_list("rank", flat=True)
+        .first()
+    )
+    if rank is None:
+        return None
+    return ("winner", rank) if rank <= giveaway.stock else ("waitlist", rank - giveaway.stock)
+
+
+def waitlist_position(claim: Claim) -> int | None:
+    """Where a waiting member stands now (1 = next to be given a returned item)."""
+    if claim.status != Claim.Status.WAITING:
+        return None
+    ahead = claim.giveaway.claims.filter(status=Claim.Status.WAITING)
+    if claim.rank is not None:
+        ahead = ahead.filter(Q(rank__lt=claim.rank))
+    else:
+        ahead = ahead.filter(rank=None, pk__lt=claim.pk)
+    return ahead.count() + 1

@@ -28,10 +28,19 @@ from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 SEAL_BATCH = 1000
 SEED_CONTEXT = "perks.giveaway.seed"
 HELD = (Claim.Status.WON, Claim.Status.PICKED_UP)
+OPEN = (Claim.Status.WON, Claim.Status.WAITING, Claim.Status.REGISTERED)
 
 
 def _manage(actor, giveaway: Giveaway):
     return access.require_at(actor, "perks.manage", giveaway.org_unit, view_perm="perks.view")
+
+
+def _locked(giveaway: Giveaway) -> Giveaway:
+    """The giveaway's row, locked for this transaction and read afresh: every transition
+    decides on the status it locked, so a double click or two staff at once cannot publish
+    twice (two seeds), draw twice (new codes) or cancel a drawn giveaway. (Claims wait on
+    this lock only for the few milliseconds a transition takes.)"""
+    return Giveaway.objects.select_for_update().select_related("org_unit").get(pk=giveaway.pk)
 
 
 def _event(actor, giveaway: Giveaway, action: str, changes: dict | None = None, obj=None):
@@ -88,8 +97,12 @@ def giveaway_create(
         errors["pickup_from"] = "摇号活动的领取应在登记截止之后"
     elif pickup_from < opens_at:
         errors["pickup_from"] = "领取开始应不早于活动开始"
+    elif mode == Giveaway.Mode.FCFS and pickup_until <= closes_at:
+        errors["pickup_until"] = "领取截止应晚于活动截止"
     if public_value_source and mode != Giveaway.Mode.LOTTERY:
         errors["public_value_source"] = "只有摇号活动使用公开随机数"
+    if not access.can_at(actor, "perks.manage", pickup_location.merchant.org_unit):
+        errors["pickup_location"] = "领取地点须为本级或下级工会签约商户的门店"
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -123,12 +136,12 @@ def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
     """Draft → published. A lottery's seed is drawn now and only its SHA-256 published: it
     must be committed before registration opens, or nobody could trust the draw."""
     _manage(actor, giveaway)
-    now = timezone.now()
-    if giveaway.status != Giveaway.Status.DRAFT:
-        raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能发布")
-    if giveaway.mode == Giveaway.Mode.LOTTERY and now >= giveaway.opens_at:
-        raise Conflict("摇号活动须在登记开始前发布（种子承诺须先于登记公布），请调整时间")
     with transaction.atomic():
+        giveaway = _locked(giveaway)
+        if giveaway.status != Giveaway.Status.DRAFT:
+            raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能发布")
+        if giveaway.mode == Giveaway.Mode.LOTTERY and timezone.now() >= giveaway.opens_at:
+            raise Conflict("摇号活动须在登记开始前发布（种子承诺须先于登记公布），请调整时间")
         changes = {"status": ["draft", "published"]}
         if giveaway.mode == Giveaway.Mode.LOTTERY:
             seed = draw.new_seed()
@@ -143,22 +156,32 @@ def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
 
 
 def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
+    """Call a giveaway off: every open claim (held, waiting, registered) is cancelled, so no
+    code is accepted at the venue and nobody is promoted; items already picked up stay."""
     _manage(actor, giveaway)
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationFailed({"reason": "请说明取消原因"})
-    if giveaway.status in (Giveaway.Status.CANCELLED, Giveaway.Status.DRAWN):
-        raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能取消")
     with transaction.atomic():
+        giveaway = _locked(giveaway)
+        if giveaway.status in (Giveaway.Status.CANCELLED, Giveaway.Status.DRAWN):
+            raise Conflict(f"活动当前为“{giveaway.get_status_display()}”，不能取消")
         before = giveaway.status
-        Giveaway.objects.filter(pk=giveaway.pk).update(status=Giveaway.Status.CANCELLED)
+        open_claims = giveaway.claims.filter(status__in=OPEN)
+        people = list(open_claims.values_list("person_id", flat=True))
+        closed = open_claims.update(status=Claim.Status.CANCELLED, closed_at=timezone.now())
         giveaway.status = Giveaway.Status.CANCELLED
-        people = list(giveaway.claims.values_list("person_id", flat=True))
-        _notify(people, f"“{giveaway.title}”已取消：{reason.strip()}")
+        giveaway.save(update_fields=["status"])
+        _notify(people, f"“{giveaway.title}”已取消：{reason}")
         _event(
             actor,
             giveaway,
             "perks.giveaway_cancel",
-            {"status": [before, "cancelled"], "reason": [None, reason.strip()]},
+            {
+                "status": [before, "cancelled"],
+                "reason": [None, reason],
+                "claims_cancelled": [None, closed],
+            },
         )
     hot.forget(giveaway.pk)
     return giveaway
@@ -170,15 +193,15 @@ def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
 def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
     """Registration closed: the list of receipts is frozen and its hash published."""
     _manage(actor, giveaway)
-    if giveaway.mode != Giveaway.Mode.LOTTERY or giveaway.status != Giveaway.Status.PUBLISHED:
-        raise Conflict("只有已发布的摇号活动可以冻结登记名单")
-    now = timezone.now()
-    if now < giveaway.closes_at:
-        raise Conflict(f"登记尚未截止（{cn_datetime(giveaway.closes_at)}截止）")
     with transaction.atomic():
-        # The status change first: on PostgreSQL it waits for registrations holding the
-        # row's share lock, and later ones see "frozen" and are refused.
-        Giveaway.objects.filter(pk=giveaway.pk).update(status=Giveaway.Status.FROZEN)
+        # The row lock first: on PostgreSQL it waits for registrations holding the row's
+        # share lock, and later ones see "frozen" and are refused.
+        giveaway = _locked(giveaway)
+        if giveaway.mode != Giveaway.Mode.LOTTERY or giveaway.status != Giveaway.Status.PUBLISHED:
+            raise Conflict("只有已发布的摇号活动可以冻结登记名单")
+        now = timezone.now()
+        if now < giveaway.closes_at:
+            raise Conflict(f"登记尚未截止（{cn_datetime(giveaway.closes_at)}截止）")
         receipts = giveaway.claims.filter(status=Claim.Status.REGISTERED).values_list(
             "receipt", flat=True
         )
@@ -202,15 +225,20 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
     pickup code), the rest form the waitlist in order. Anyone can recompute it from the
     published document (``draw_document``) with ``draw.py``."""
     _manage(actor, giveaway)
-    if giveaway.status != Giveaway.Status.FROZEN:
-        raise Conflict("登记名单冻结后才能摇号")
     public_value = public_value.strip()
-    if giveaway.public_value_source and not public_value:
-        raise ValidationFailed(
-            {"public_value": f"请填写公开随机数（{giveaway.public_value_source}）"}
-        )
-    seed = crypto.decrypt(giveaway.seed_sealed, context=SEED_CONTEXT)
     with transaction.atomic():
+        giveaway = _locked(giveaway)
+        if giveaway.status != Giveaway.Status.FROZEN:
+            raise Conflict("登记名单冻结后才能摇号")
+        if giveaway.public_value_source and not public_value:
+            raise ValidationFailed(
+                {"public_value": f"请填写公开随机数（{giveaway.public_value_source}）"}
+            )
+        if public_value and not giveaway.public_value_source:
+            raise ValidationFailed(
+                {"public_value": "设立活动时未公布公开随机数来源，摇号不能使用公开随机数"}
+            )
+        seed = crypto.decrypt(giveaway.seed_sealed, context=SEED_CONTEXT)
         rows = dict(
             giveaway.claims.filter(status=Claim.Status.REGISTERED).values_list("receipt", "id")
         )
@@ -326,25 +354,26 @@ def draw_document(giveaway: Giveaway) -> dict:
 
 def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
     """The member gives their claim back (before the pickup window) or leaves the waitlist
-    or withdraws a registration (before the freeze); a returned item goes to the first on
-    the waitlist, who is told in the app."""
-    now = timezone.now()
+    or withdraws a registration (before registration closes); a returned item goes to the
+    first on the waitlist, who is told in the app. The giveaway's row is locked first, then
+    the claim's (the order every writer here takes, so two cancels cannot deadlock)."""
+    found = Claim.objects.filter(pk=claim_id, person_id=person_id).values_list(
+        "giveaway_id", flat=True
+    )
+    if not found:
+        raise NotFound()
     with transaction.atomic():
-        claim = (
-            Claim.objects.select_for_update()
-            .select_related("giveaway")
-            .filter(pk=claim_id, person_id=person_id)
-            .first()
-        )
-        if claim is None:
-            raise NotFound()
-        giveaway = claim.giveaway
+        giveaway = _locked(Giveaway(pk=found[0]))
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        now = timezone.now()
+        if giveaway.status == Giveaway.Status.CANCELLED:
+            raise Conflict("活动已取消")
         if claim.status == Claim.Status.WON:
             if now >= giveaway.pickup_from:
                 raise Conflict("领取已开始，不能再取消")
         elif claim.status == Claim.Status.REGISTERED:
-            if giveaway.status != Giveaway.Status.PUBLISHED:
-                raise Conflict("登记名单已冻结，不能撤回")
+            if giveaway.status != Giveaway.Status.PUBLISHED or now >= giveaway.closes_at:
+                raise Conflict("登记已截止，不能撤回")
         elif claim.status != Claim.Status.WAITING:
             raise Conflict(f"当前状态为“{claim.get_status_display()}”，不能取消")
         held = claim.status == Claim.Status.WON
@@ -378,9 +407,11 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
             cursor.execute(hot.TAKE_ANYTIME, [claim.quantity, giveaway.pk, claim.quantity])
             if cursor.rowcount != 1:
                 break
-        Claim.objects.filter(pk=claim.pk).update(
+        if not Claim.objects.filter(pk=claim.pk, status=Claim.Status.WAITING).update(
             status=Claim.Status.WON, code=hot.pickup_code(), won_at=now
-        )
+        ):  # left the waitlist meanwhile: the item stays free
+            Giveaway.objects.filter(pk=giveaway.pk).update(taken=F("taken") - claim.quantity)
+            continue
         Message.objects.create(
             person_id=claim.person_id,
             text=f"候补成功：“{giveaway.title}”已为您保留，请在“我的领取”查看领取码，"
@@ -418,7 +449,10 @@ def pickup_accept(*, actor, code: str) -> Claim:
         raise NotFound("领取码不存在，请核对")
     giveaway = claim.giveaway
     location = giveaway.pickup_location
-    if not _may_accept_at(actor, venue, giveaway):
+    if venue is None:  # union staff at their own giveaway's desk
+        if not access.can_at(actor, "perks.manage", giveaway.org_unit):
+            raise NotFound("领取码不存在，请核对")  # another union's giveaway
+    elif venue.merchant_id != location.merchant_id or venue.location_id not in (None, location.pk):
         raise Forbidden(f"此领取码应在“{location}”领取（{location.address}）")
     now = timezone.now()
     in_window = giveaway.pickup_from <= now < giveaway.pickup_until
@@ -465,40 +499,41 @@ def _venue_of(actor):
     return staff
 
 
-def _may_accept_at(actor, staff, giveaway: Giveaway) -> bool:
-    location = giveaway.pickup_location
-    if staff is not None:
-        return staff.merchant_id == location.merchant_id and staff.location_id in (
-            None,
-            location.pk,
-        )
-    return access.can_at(actor, "perks.manage", giveaway.org_unit)
-
-
 def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> int:
     """After the pickup window: items not picked up go to the waitlist, who get until
     ``pickup_until`` to pick them up. Returns how many were promoted."""
     _manage(actor, giveaway)
-    now = timezone.now()
-    if now < giveaway.pickup_until:
-        raise Conflict(f"领取截止（{cn_datetime(giveaway.pickup_until)}）后才能释放逾期未领的名额")
-    if pickup_until <= now:
-        raise ValidationFailed({"pickup_until": "新的领取截止时间应晚于现在"})
     with transaction.atomic():
-        no_shows = giveaway.claims.filter(status=Claim.Status.WON)
-        returned = sum(no_shows.values_list("quantity", flat=True))
-        released = no_shows.update(status=Claim.Status.RELEASED, closed_at=now)
-        Giveaway.objects.filter(pk=giveaway.pk).update(
-            taken=F("taken") - returned, pickup_until=pickup_until
+        giveaway = _locked(giveaway)
+        now = timezone.now()
+        if giveaway.status == Giveaway.Status.CANCELLED:
+            raise Conflict("活动已取消")
+        if now < giveaway.pickup_until:
+            raise Conflict(
+                f"领取截止（{cn_datetime(giveaway.pickup_until)}）后才能释放逾期未领的名额"
+            )
+        if pickup_until <= now:
+            raise ValidationFailed({"pickup_until": "新的领取截止时间应晚于现在"})
+        # The held claims, locked: what is released is exactly what is given back (a pickup
+        # at this moment either happened before, or finds its claim released).
+        no_shows = dict(
+            giveaway.claims.select_for_update()
+            .filter(status=Claim.Status.WON)
+            .values_list("pk", "quantity")
         )
-        giveaway.refresh_from_db()
+        Claim.objects.filter(pk__in=list(no_shows)).update(
+            status=Claim.Status.RELEASED, closed_at=now
+        )
+        giveaway.taken -= sum(no_shows.values())
+        giveaway.pickup_until = pickup_until
+        giveaway.save(update_fields=["taken", "pickup_until"])
         promoted = _promote(giveaway, now)
         _event(
             actor,
             giveaway,
             "perks.no_shows_release",
             {
-                "released": [None, released],
+                "released": [None, len(no_shows)],
                 "promoted": [None, promoted],
                 "pickup_until": [None, pickup_until.isoformat()],
             },
@@ -511,8 +546,8 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
 
 
 def seal_rows(claims) -> list[dict]:
-    """What a claim's seal covers: who (the person's id), what, when, with which receipt or
-    pickup code's hash — the facts fixed at the claim's creation."""
+    """What a claim's seal covers: who (the person's id), how many, when, and the lottery
+    receipt — the facts fixed at the claim's creation."""
     return [
         {
             "id": c["id"],

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.common import ratelimit
@@ -34,6 +35,7 @@ SORTS = {
     "-stock": "-stock",
 }
 RECEIPT_CHECKS = 30  # anonymous receipt look-ups per address per minute
+DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document per address per minute
 
 
 def _giveaway_url(giveaway) -> str:
@@ -220,6 +222,14 @@ def giveaway_winners(request, pk):
 # --- The public draw ----------------------------------------------------------------------
 
 
+def _anonymous_limit(request, kind: str, limit: int) -> bool:
+    """Per-address limits apply to anonymous visitors only (members behind one carrier's
+    address share it). True when this request is over the limit."""
+    if request.user.is_authenticated:
+        return False
+    return ratelimit.hit(f"{kind}:{request.META.get('REMOTE_ADDR', '')}", window=60) > limit
+
+
 def giveaway_draw_public(request, pk):
     """What anyone may check: the commitment, the frozen list's hash, the seed and the order;
     receipt numbers only. A member (or anyone) looks up a receipt's place."""
@@ -227,39 +237,33 @@ def giveaway_draw_public(request, pk):
         giveaway = selectors.published_giveaway(pk)
     except NotFound:
         return render(request, "web/error.html", {"message": "活动不存在"}, status=404)
-    document = services.draw_document(giveaway)
     form = forms.ReceiptForm(request.GET or None)
     place = None
     if form.is_valid() and giveaway.drawn_at:
-        source = request.META.get("REMOTE_ADDR", "")
-        if not request.user.is_authenticated and (
-            ratelimit.hit(f"receipt:{source}", window=60) > RECEIPT_CHECKS
-        ):
+        if _anonymous_limit(request, "receipt", RECEIPT_CHECKS):
             form.add_error("receipt", "查询过于频繁，请稍后再试")
         else:
-            place = draw.position(document, form.cleaned_data["receipt"]) or ("absent", 0)
+            receipt = draw.normalize_receipt(form.cleaned_data["receipt"])
+            place = selectors.receipt_place(giveaway, receipt) or ("absent", 0)
     return render(
         request,
         "perks/draw.html",
-        {
-            "g": giveaway,
-            "doc": document,
-            "winners": document.get("winners", []),
-            "waitlist_head": document.get("waitlist", [])[:100],
-            "waitlist_count": len(document.get("waitlist", [])),
-            "receipt_count": len(document.get("receipts", [])),
-            "form": form,
-            "place": place,
-        },
+        {"g": giveaway, "doc": selectors.draw_summary(giveaway), "form": form, "place": place},
     )
 
 
 def giveaway_draw_json(request, pk):
+    """The whole published document (a million receipts make tens of megabytes: limited
+    per address for anonymous visitors)."""
     try:
         giveaway = selectors.published_giveaway(pk)
     except NotFound:
         return HttpResponse(status=404)
-    body = json.dumps(services.draw_document(giveaway), ensure_ascii=False, indent=1)
+    if _anonymous_limit(request, "draw-json", DOCUMENT_DOWNLOADS):
+        return render(
+            request, "web/error.html", {"message": "下载过于频繁，请稍后再试"}, status=429
+        )
+    body = json.dumps(services.draw_document(giveaway), ensure_ascii=False)
     return download(body.encode(), f"摇号公示-{giveaway.pk}.json")
 
 
@@ -308,6 +312,9 @@ def member_giveaway(request, pk):
         {
             "g": giveaway,
             "mine": mine,
+            "may_press": giveaway.status == Giveaway.Status.PUBLISHED
+            and timezone.now() < giveaway.closes_at,
+            "quantities": range(1, giveaway.per_member + 1),
             "pass": passes.issue(person_id),
             "pass_header": passes.HEADER,
             "claim_api": f"/api/v1/perks/giveaways/{giveaway.pk}/claim",
@@ -325,7 +332,12 @@ def member_claim(request, pk):
     return render(
         request,
         "perks/member_claim.html",
-        {"c": claim, "g": claim.giveaway, "qr": qr_svg(claim.code) if holds else ""},
+        {
+            "c": claim,
+            "g": claim.giveaway,
+            "qr": qr_svg(claim.code) if holds else "",
+            "position": selectors.waitlist_position(claim),
+        },
     )
 
 

@@ -45,7 +45,8 @@
     function send(url, key, attempt) {
       var headers = { "Content-Type": "application/json" };
       headers[box.dataset.passHeader] = box.dataset.pass;
-      var body = JSON.stringify({ key: key, quantity: Number(box.dataset.quantity || 1) });
+      var chosen = box.querySelector('select[name="quantity"]');
+      var body = JSON.stringify({ key: key, quantity: Number(chosen ? chosen.value : 1) });
       return fetch(url, { method: "POST", headers: headers, body: body, credentials: "omit" })
         .then(function (response) {
           if (response.status >= 500 && attempt < RETRIES) {
@@ -88,7 +89,7 @@
             if (body.code === "sold_out" && waitlist) {
               waitlist.classList.remove("hidden");
               waitlist.disabled = false;
-            } else if (["not_open", "throttled", "conflict"].indexOf(body.code) >= 0) {
+            } else if (["not_open", "throttled", "conflict", "not_enough"].indexOf(body.code) >= 0) {
               enable(true);
             }
           })
