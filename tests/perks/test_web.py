@@ -88,6 +88,13 @@ def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, me
     assert all(r in public for r in expected.winners)
     first = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.winners[0].lower()})
     assert "中签" in first.content.decode() and "第 1 位" in first.content.decode()
+    # The waitlist's places are written by a task right after the draw (not run here yet).
+    second = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.waitlist[1]})
+    assert "候补名次正在生成" in second.content.decode()
+    from gonghui.perks import services
+
+    assert services.waitlist_rank(giveaway=lottery) == 2
+    assert services.waitlist_rank(giveaway=lottery) == 0  # once
     second = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.waitlist[1]})
     assert "候补第 2 位" in second.content.decode()
     absent = client.get(f"/draws/{lottery.pk}/", {"receipt": "0000-0000-0000"})

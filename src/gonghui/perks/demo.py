@@ -546,6 +546,7 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
     with _as_of(_at(day - timedelta(days=4), 10)):
         lottery = f"{rng.randrange(10)} {rng.randrange(10)} {rng.randrange(10)}"
         services.giveaway_draw(actor=admin, giveaway=giveaway, public_value=lottery)
+        services.waitlist_rank(giveaway=giveaway)  # the task after a draw, run here at once
     won = giveaway.claims.filter(status=Claim.Status.WON).exclude(person_id=member_id)
     waiting = giveaway.claims.filter(status=Claim.Status.WAITING).exists()
     if waiting and won.exists():

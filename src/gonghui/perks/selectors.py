@@ -171,36 +171,42 @@ def published_giveaway(pk: int) -> Giveaway:
 def draw_summary(giveaway: Giveaway, *, head: int = 100) -> dict:
     """The public draw page's figures without reading every registration: the commitments,
     how many registered, the winners and the head of the waitlist (the full document is the
-    download, ``services.draw_document``)."""
+    download, ``services.draw_document``). ``ranking`` says the waitlist's places are still
+    being written (a task right after the draw)."""
     ranked = giveaway.claims.exclude(rank=None).order_by("rank")
     winners = list(ranked.filter(rank__lte=giveaway.stock).values_list("receipt", flat=True))
     waitlist = ranked.filter(rank__gt=giveaway.stock)
-    frozen = giveaway.claims.exclude(receipt=None).exclude(
-        status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at or giveaway.closes_at
-    )
+    count = None
+    if giveaway.frozen_at:
+        count = (
+            giveaway.claims.exclude(receipt=None)
+            .exclude(status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at)
+            .count()
+        )
+    waitlist_count = max((count or 0) - len(winners), 0) if giveaway.drawn_at else 0
     return {
         "commitment": giveaway.commitment,
         "receipts_hash": giveaway.receipts_hash,
-        "receipt_count": frozen.count() if giveaway.frozen_at else None,
+        "receipt_count": count,
         "seed": giveaway.seed,
         "public_value": giveaway.public_value,
         "winners": winners,
         "waitlist_head": list(waitlist.values_list("receipt", flat=True)[:head]),
-        "waitlist_count": waitlist.count(),
+        "waitlist_count": waitlist_count,
+        "ranking": bool(giveaway.drawn_at)
+        and giveaway.claims.filter(status=Claim.Status.REGISTERED).exists(),
     }
 
 
 def receipt_place(giveaway: Giveaway, receipt: str) -> tuple[str, int] | None:
-    """A receipt's place in the draw as drawn: ("winner", n) or ("waitlist", n); None if
-    the receipt is not in it."""
-    rank = (
-        giveaway.claims.filter(receipt=receipt)
-        .exclude(rank=None)
-        .values_list("rank", flat=True)
-        .first()
-    )
-    if rank is None:
+    """A receipt's place in the draw as drawn: ("winner", n) or ("waitlist", n), ("ranking",
+    0) while the waitlist's places are being written; None if the receipt is not in it."""
+    row = giveaway.claims.filter(receipt=receipt).values_list("rank", "status").first()
+    if row is None:
         return None
+    rank, status = row
+    if rank is None:
+        return ("ranking", 0) if status == Claim.Status.REGISTERED else None
     return ("winner", rank) if rank <= giveaway.stock else ("waitlist", rank - giveaway.stock)
 
 

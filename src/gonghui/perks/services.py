@@ -22,7 +22,7 @@ from gonghui.common.formats import cn_datetime
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
-from gonghui.perks import draw, hints
+from gonghui.perks import draw, hints, tasks
 from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
@@ -215,7 +215,6 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
             "perks.giveaway_freeze",
             {"status": ["published", "frozen"], "receipts_hash": [None, giveaway.receipts_hash]},
         )
-        claims_seal(giveaway=giveaway)
     hot.forget(giveaway.pk)
     return giveaway
 
@@ -246,7 +245,12 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
         if result.list_hash != giveaway.receipts_hash:
             raise Conflict("登记名单与冻结时不一致，已停止摇号，请联系系统管理员")
         now = timezone.now()
-        _rank(result, rows, now)
+        _write_places(
+            [
+                (rows[receipt], "won", place, hot.pickup_code(), now)
+                for place, receipt in enumerate(result.winners, start=1)
+            ]
+        )
         giveaway.seed, giveaway.public_value, giveaway.drawn_at = seed, public_value, now
         giveaway.taken = len(result.winners)
         giveaway.status = Giveaway.Status.DRAWN
@@ -265,24 +269,53 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
                 "waitlist": [None, len(result.waitlist)],
             },
         )
+        pk = giveaway.pk
+        transaction.on_commit(lambda: tasks.waitlist_rank_task.enqueue(pk))
     hot.forget(giveaway.pk)
     return result
 
 
-def _rank(result: draw.Draw, ids: dict[str, int], now: datetime) -> None:
-    """Write every registration's place: the winners with their pickup codes, the rest in
-    waitlist order. A million rows take seconds: on PostgreSQL copied into a temporary table
-    and applied by one UPDATE … FROM; on SQLite one prepared UPDATE per row (executemany,
-    in process). The ORM's bulk_update would build a CASE per batch."""
-    rows = [
-        (ids[receipt], "won", place, hot.pickup_code(), now)
-        for place, receipt in enumerate(result.winners, start=1)
-    ]
-    offset = len(result.winners)
-    rows += [
-        (ids[receipt], "waiting", offset + place, None, None)
-        for place, receipt in enumerate(result.waitlist, start=1)
-    ]
+def _frozen_receipts(giveaway: Giveaway):
+    """The frozen list: every receipt but those withdrawn before the freeze."""
+    return giveaway.claims.exclude(receipt=None).exclude(
+        status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at
+    )
+
+
+def _drawn(giveaway: Giveaway) -> draw.Draw:
+    """The draw, recomputed from what was published (it is deterministic)."""
+    receipts = _frozen_receipts(giveaway).values_list("receipt", flat=True)
+    return draw.draw(giveaway.seed, receipts, giveaway.stock, giveaway.public_value)
+
+
+def waitlist_rank(*, giveaway: Giveaway) -> int:
+    """After a draw, the rest of the order: every registration that did not win is put on
+    the waitlist with its place. The draw itself writes only the winners (a million
+    registrations rewritten took a minute on PostgreSQL here); this follow-up runs as a
+    task right after, and before any promotion. Idempotent (under the giveaway's row lock):
+    returns how many it placed."""
+    with transaction.atomic():
+        giveaway = _locked(giveaway)
+        waiting = dict(
+            giveaway.claims.filter(status=Claim.Status.REGISTERED).values_list("receipt", "id")
+        )
+        if not waiting or giveaway.drawn_at is None:
+            return 0
+        offset = giveaway.stock
+        _write_places(
+            [
+                (waiting[receipt], "waiting", offset + place, None, None)
+                for place, receipt in enumerate(_drawn(giveaway).waitlist, start=1)
+                if receipt in waiting
+            ]
+        )
+    return len(waiting)
+
+
+def _write_places(rows: list[tuple]) -> None:
+    """(claim id, status, rank, pickup code, won at) for many claims at once: on PostgreSQL
+    copied into a temporary table and applied by one UPDATE … FROM; on SQLite one prepared
+    UPDATE per row (executemany, in process). The ORM's bulk_update builds a CASE per batch."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -296,12 +329,15 @@ def _rank(result: draw.Draw, ids: dict[str, int], now: datetime) -> None:
                 "UPDATE perks_claim c SET status = r.status, rank = r.rank, code = r.code,"
                 " won_at = r.won_at FROM perks_rank r WHERE c.id = r.id"
             )
+            cursor.execute("DROP TABLE perks_rank")
         else:
-            stamp = connection.ops.adapt_datetimefield_value(now)
             cursor.executemany(
                 "UPDATE perks_claim SET status = %s, rank = %s, code = %s, won_at = %s"
                 " WHERE id = %s",
-                [(st, rank, code, stamp if won else None, pk) for pk, st, rank, code, won in rows],
+                [
+                    (status, rank, code, connection.ops.adapt_datetimefield_value(won), pk)
+                    for pk, status, rank, code, won in rows
+                ],
             )
 
 
@@ -328,23 +364,18 @@ def draw_document(giveaway: Giveaway) -> dict:
         "public_value_source": giveaway.public_value_source,
     }
     if giveaway.frozen_at:
-        # The frozen list: registrations withdrawn before the freeze are not in it.
-        receipts = (
-            giveaway.claims.exclude(receipt=None)
-            .exclude(status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at)
-            .order_by("receipt")
-        )
+        receipts = _frozen_receipts(giveaway).order_by("receipt")
         document["receipts_hash"] = giveaway.receipts_hash
         document["receipts"] = list(receipts.values_list("receipt", flat=True))
     if giveaway.drawn_at:
-        ranked = giveaway.claims.exclude(rank=None).order_by("rank")
-        order = list(ranked.values_list("receipt", flat=True))
-        winners = min(giveaway.stock, len(order))
+        result = draw.draw(
+            giveaway.seed, document["receipts"], giveaway.stock, giveaway.public_value
+        )
         document |= {
             "seed": giveaway.seed,
             "public_value": giveaway.public_value,
-            "winners": order[:winners],
-            "waitlist": order[winners:],
+            "winners": result.winners,
+            "waitlist": result.waitlist,
         }
     return document
 
@@ -398,6 +429,7 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
 
 def _promote(giveaway: Giveaway, now: datetime) -> int:
     """Give free items to the first on the waitlist, while stock allows; returns how many."""
+    waitlist_rank(giveaway=giveaway)  # a lottery's order, if its task has not run yet
     promoted = 0
     waiting = giveaway.claims.filter(status=Claim.Status.WAITING).order_by(
         F("rank").asc(nulls_last=True), "id"
