@@ -463,11 +463,16 @@ def lottery_service(admin, district, venue, unit, scale: Scale) -> Iterator[str]
     services.giveaway_draw(actor=admin, giveaway=giveaway, public_value="581")
     draw_s = time.perf_counter() - start
     giveaway.refresh_from_db()
+    start = time.perf_counter()
+    placed = services.waitlist_rank(giveaway=giveaway)  # the task queued by the draw
+    rank_s = time.perf_counter() - start
     document = services.draw_document(giveaway)
     problems = draw.verify(document)
     won = Claim.objects.filter(giveaway=giveaway, status="won").exclude(code=None).count()
     note(
-        f"lottery service: freeze {freeze_s:.1f} s, draw {draw_s:.1f} s, {won} winners with codes, verify: {problems or 'OK'}"
+        f"lottery service: freeze {freeze_s:.1f} s, draw {draw_s:.1f} s (winners and codes),"
+        f" waitlist places {rank_s:.1f} s ({placed} rows, the task after the draw),"
+        f" {won} winners with codes, verify: {problems or 'OK'}"
     )
     yield (
         figure(
@@ -478,7 +483,7 @@ def lottery_service(admin, district, venue, unit, scale: Scale) -> Iterator[str]
             draw_s / 10,
             1,
         )
-        + f"  (freeze {freeze_s:.1f} s)"
+        + f"  (freeze {freeze_s:.1f} s; waitlist places, the task after the draw: {rank_s:.1f} s)"
     )
     yield figure(
         f"perks.lottery_service_verified_{count}",
