@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "audit.export": "导出审计数据包",
     "demo.build": "生成演示数据",
     "demo.people": "生成演示人员",
+    "demo.member_login": "生成演示会员账号",
 }
 
 
