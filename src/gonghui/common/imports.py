@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import openpyxl
@@ -38,3 +39,17 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, tuple]]:
     else:
         raise ImportRejected([RowError(0, "文件", filename, "只接受 .xlsx 或 .csv 文件")])
     yield from enumerate(rows, start=1)
+
+
+@contextmanager
+def refusing_unreadable(filename: str):
+    """Inside: reading the file. A damaged or foreign file (openpyxl, zipfile and csv each
+    raise their own errors) is refused as a whole, in one line the office understands."""
+    try:
+        yield
+    except ImportRejected:
+        raise
+    except Exception:
+        raise ImportRejected(
+            [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
+        ) from None

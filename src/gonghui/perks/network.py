@@ -43,7 +43,7 @@ from gonghui.common.errors import (
     ValidationFailed,
 )
 from gonghui.common.fields import blind_index_for
-from gonghui.common.imports import ImportRejected, RowError, read_rows
+from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
 from gonghui.common.workdays import today
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -330,7 +330,7 @@ def _cell_text(value) -> str:
 def _read_lines(data: bytes, filename: str) -> list[_Line]:
     lines: list[_Line] = []
     columns: dict[str, int] | None = None
-    try:
+    with refusing_unreadable(filename):
         for number, values in read_rows(data, filename):
             if columns is None:
                 heads = [re.sub(r"\s", "", _cell_text(v)) for v in values]
@@ -351,12 +351,6 @@ def _read_lines(data: bytes, filename: str) -> list[_Line]:
                 raise ImportRejected(
                     [RowError(number, "", "", f"一次最多导入 {IMPORT_MAX_ROWS} 人，请分批导入")]
                 )
-    except ImportRejected:
-        raise
-    except Exception:  # a damaged or foreign file: openpyxl, zipfile and csv all raise
-        raise ImportRejected(
-            [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
-        ) from None
     if columns is None:
         raise ImportRejected([RowError(1, "表头", "", "文件是空的")])
     return lines

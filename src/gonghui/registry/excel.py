@@ -39,7 +39,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from gonghui.audit.services import id_ranges, record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError, read_rows
+from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -401,7 +401,7 @@ def _header(values: tuple) -> dict[str, int]:
 def _read(data: bytes, filename: str) -> list[_Row]:
     rows: list[_Row] = []
     columns = None
-    try:
+    with refusing_unreadable(filename):
         for number, values in read_rows(data, filename):
             if columns is None:
                 columns = _header(values)
@@ -410,12 +410,6 @@ def _read(data: bytes, filename: str) -> list[_Row]:
             text = {k: _text(v) for k, v in raw.items()}
             if any(text.values()):
                 rows.append(_Row(number, raw, text))
-    except ImportRejected:
-        raise
-    except Exception:  # a damaged or foreign file: openpyxl, zipfile and csv all raise
-        raise ImportRejected(
-            [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
-        ) from None
     if columns is None:
         raise ImportRejected([RowError(1, "表头", "", "文件是空的")])
     return rows
