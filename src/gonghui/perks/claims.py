@@ -316,6 +316,7 @@ def _claim_in_one_statement(row: dict, count_hit: bool) -> int | None:
         hits, taken, claim_id = cursor.fetchone()
         if taken and claim_id is None:
             cursor.execute(_GIVE_BACK, row)
+            hints.items_returned(row["giveaway"])  # a "sold out" hint set meanwhile is wrong
     if count_hit and hits > LIMIT_PER_MINUTE:
         return THROTTLED
     return claim_id
