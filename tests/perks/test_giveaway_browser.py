@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser import no_horizontal_scroll
+from tests.browser import DESKTOP, TIMEOUT_MS, Console, no_horizontal_scroll
 from tests.factories import PASSWORD, VALID_IDS, make_person
 from tests.perks.test_network_browser import in_thread, login, phone_context
 
@@ -116,4 +116,24 @@ def test_member_claims_on_a_phone_and_the_gate_accepts_once(
     gate.close()
 
     assert in_thread(lambda: list(Claim.objects.values_list("status", flat=True))) == ["picked_up"]
-    assert not member_console.errors + gate_console.errors
+
+    # The district's staff watch the counts update in place and read the report.
+    office = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    office.set_default_timeout(TIMEOUT_MS)
+    office_console = Console(office)
+    desk = login(office, base, "cy_staff")
+    desk.goto(f"{base}/giveaways/{scene.pk}/")
+    counts = desk.locator("#counts")
+    assert "已核销领取" in counts.inner_text()
+    stamp = counts.locator("p.muted").inner_text()
+    desk.wait_for_function(  # htmx swaps the fragment in place every 3 s
+        "old => document.querySelector('#counts p.muted').innerText !== old", arg=stamp
+    )
+    desk.screenshot(path=shots / "perks_giveaway_staff.png", full_page=True)
+    desk.goto(f"{base}/giveaways/{scene.pk}/report/")
+    desk.locator("div.chart canvas").wait_for()
+    desk.wait_for_timeout(1200)  # the chart's drawing animation
+    assert "朝阳区总工会" in desk.locator("body").inner_text()
+    desk.screenshot(path=shots / "perks_giveaway_report.png", full_page=True)
+    office.close()
+    assert not member_console.errors + gate_console.errors + office_console.errors

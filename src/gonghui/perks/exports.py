@@ -19,11 +19,16 @@ def report_data(giveaway: Giveaway) -> dict:
     rate = round(100 * counts["picked_up"] / held, 1) if held else 0.0
     chart = {
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+        "grid": {"left": 48, "right": 16, "top": 40, "bottom": 48},
         "xAxis": {"type": "category", "data": [label for label, _ in over_time]},
-        "yAxis": {"type": "value", "name": "人次"},
+        "yAxis": {"type": "value", "name": "人次", "minInterval": 1},
         "series": [
-            {"name": "领取/登记", "type": "bar", "data": [n for _, n in over_time]},
+            {
+                "name": "抢到/登记",
+                "type": "bar",
+                "barMaxWidth": 48,
+                "data": [n for _, n in over_time],
+            },
         ],
     }
     return {
