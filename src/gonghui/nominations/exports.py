@@ -5,7 +5,7 @@ Nothing here checks permissions: the caller (a view, a command) decides who may 
 paper. Nothing here prints the resident ID number or the phone. Word documents follow the
 model-worker dictionary's conventions (``registry.dictionary``: 宋体/黑体 as the East Asian
 fonts, Times New Roman for Latin text, A4 with 25 mm margins); Excel cells are all text
-(``registry.excel._safe``), so a brief starting with "=" stays words, never a formula.
+(``common.sheets.text_cell``), so a brief starting with "=" stays words, never a formula.
 
 A notice shows the fields its campaign chose (``Notice.fields``, keys of ``NOTICE_FIELDS``, in
 the order chosen); ``notice_headers`` and ``notice_row`` turn them into a header and a row,
@@ -28,11 +28,11 @@ from docx.shared import Mm, Pt
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from gonghui.common.formats import cn_date
+from gonghui.common.sheets import book_bytes, text_cell, write_only_book
 from gonghui.nominations.models import NOTICE_FIELDS, Campaign, Nomination, Notice
 from gonghui.nominations.workflow import State
 from gonghui.people.models import Person
 from gonghui.registry.dictionary import BODY_FONT, HEADING_FONT, LATIN_FONT, _set_fonts
-from gonghui.registry.excel import _safe, _to_bytes, _write_only_book
 
 __all__ = [
     "FINAL_HEADERS",
@@ -317,10 +317,10 @@ def notice_list_xlsx(notice: Notice) -> bytes:
     order; every cell text."""
     fields = _notice_fields(notice)
     widths = {i: NOTICE_COLUMN_WIDTHS[f] for i, f in enumerate(fields, start=1)}
-    book, ws = _write_only_book("公示名单", notice_headers(fields), widths)
+    book, ws = write_only_book("公示名单", notice_headers(fields), widths)
     for nomination in notice_nominations(notice):
-        ws.append([_safe(ws, v) for v in notice_row(nomination, fields)])
-    return _to_bytes(book)
+        ws.append([text_cell(ws, v) for v in notice_row(nomination, fields)])
+    return book_bytes(book)
 
 
 FINAL_HEADERS = [
@@ -343,7 +343,7 @@ def final_list_xlsx(campaign: Campaign) -> bytes:
         .order_by("quota__org_unit__path", "person__name_sort", "person_id")
     )
     widths = {1: 6, 2: 12, 3: 6, 4: 40, 5: 28, 6: 24, 7: 24}
-    book, ws = _write_only_book("表彰名单", FINAL_HEADERS, widths)
+    book, ws = write_only_book("表彰名单", FINAL_HEADERS, widths)
     for number, n in enumerate(approved, start=1):
         values = [
             str(number),
@@ -354,5 +354,5 @@ def final_list_xlsx(campaign: Campaign) -> bytes:
             n.quota.org_unit.name,
             "、".join(n.category_list),
         ]
-        ws.append([_safe(ws, _clean(v)) for v in values])
-    return _to_bytes(book)
+        ws.append([text_cell(ws, _clean(v)) for v in values])
+    return book_bytes(book)

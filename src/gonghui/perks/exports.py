@@ -1,14 +1,14 @@
 """A giveaway's report (claims over time, uptake by district, pickup rate) for the page and
 as Excel, and the venue's list of winners. Every cell is written as text
-(``registry.excel._safe``): a name starting with "=" stays a name."""
+(``common.sheets.text_cell``): a name starting with "=" stays a name."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from gonghui.common.sheets import book_bytes, text_cell, write_only_book
 from gonghui.perks import selectors
 from gonghui.perks.models import Giveaway
-from gonghui.registry.excel import _safe, _to_bytes, _write_only_book
 
 
 def report_data(giveaway: Giveaway) -> dict:
@@ -41,7 +41,7 @@ def report_data(giveaway: Giveaway) -> dict:
 
 
 def report_xlsx(giveaway: Giveaway, report: dict) -> bytes:
-    book, ws = _write_only_book("概况", ["项目", "数值"], {1: 20, 2: 16})
+    book, ws = write_only_book("概况", ["项目", "数值"], {1: 20, 2: 16})
     counts = report["counts"]
     for label, value in (
         ("活动", giveaway.title),
@@ -55,23 +55,23 @@ def report_xlsx(giveaway: Giveaway, report: dict) -> bytes:
         ("候补人数", counts["waiting"]),
         ("领取率（%）", report["pickup_rate"]),
     ):
-        ws.append([_safe(ws, label), _safe(ws, value)])
+        ws.append([text_cell(ws, label), text_cell(ws, value)])
     times = book.create_sheet("按时间")
     times.append(["时间（分钟）", "人次"])
     for label, n in report["over_time"]:
-        times.append([_safe(times, label), n])
+        times.append([text_cell(times, label), n])
     districts = book.create_sheet("按区")
     districts.append(["区（产业）", "获得", "已领取", "领取率（%）"])
     for row in report["districts"]:
         districts.append(
-            [_safe(districts, row["district"]), row["held"], row["picked"], row["rate"]]
+            [text_cell(districts, row["district"]), row["held"], row["picked"], row["rate"]]
         )
-    return _to_bytes(book)
+    return book_bytes(book)
 
 
 def winners_xlsx(giveaway: Giveaway) -> bytes:
     headers = ["序号", "姓名", "所属工会", "数量", "领取码", "状态", "领取时间"]
-    book, ws = _write_only_book("领取名单", headers, {2: 12, 3: 28, 5: 14, 7: 20})
+    book, ws = write_only_book("领取名单", headers, {2: 12, 3: 28, 5: 14, 7: 20})
     for n, claim in enumerate(selectors.winners(giveaway).iterator(), start=1):
         picked = (
             timezone.localtime(claim.picked_up_at).strftime("%Y-%m-%d %H:%M")
@@ -81,12 +81,12 @@ def winners_xlsx(giveaway: Giveaway) -> bytes:
         ws.append(
             [
                 n,
-                _safe(ws, claim.person.name),
-                _safe(ws, claim.card.org_unit.name),
+                text_cell(ws, claim.person.name),
+                text_cell(ws, claim.card.org_unit.name),
                 claim.quantity,
-                _safe(ws, claim.code),
-                _safe(ws, claim.get_status_display()),
-                _safe(ws, picked),
+                text_cell(ws, claim.code),
+                text_cell(ws, claim.get_status_display()),
+                text_cell(ws, picked),
             ]
         )
-    return _to_bytes(book)
+    return book_bytes(book)

@@ -19,18 +19,15 @@ Cells are written as text, so an 18-digit ID stays an ID and ``=1+1`` stays a na
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import openpyxl
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -40,6 +37,7 @@ from gonghui.audit.services import id_ranges, record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
+from gonghui.common.sheets import book_bytes, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -95,39 +93,6 @@ MASK = "*"
 CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
 INDEX_CHUNK = 25_000  # people whose search keys are written together, sorted (~100 MB)
 TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
-
-
-# --- Writing cells: always text -------------------------------------------------------------
-
-
-def _safe(ws, value) -> str | WriteOnlyCell | None:
-    """``value`` as a text cell. openpyxl turns a string starting with '=' into a formula and
-    '#N/A' into an error; such values get a cell forced to text (and Excel's quote prefix, so
-    editing the cell in Excel keeps it text). Characters XML cannot hold are dropped."""
-    if value is None or value == "":
-        return None
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    if text[:1] not in ("=", "+", "-", "@") and text not in ERROR_CODES:
-        return text
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
-
-
-def _write_only_book(title: str, headers: Iterable[str], widths: dict[int, int] | None = None):
-    book = openpyxl.Workbook(write_only=True)
-    ws = book.create_sheet(title)
-    for index, width in (widths or {}).items():
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.append([_safe(ws, h) for h in headers])
-    return book, ws
-
-
-def _to_bytes(book) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 # --- The template ---------------------------------------------------------------------------
@@ -218,7 +183,7 @@ def template_workbook() -> bytes:
     for key, label in COLUMNS.items():
         notes.append([label, NOTES.get(key, "")])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
-    return _to_bytes(book)
+    return book_bytes(book)
 
 
 # --- The error report -----------------------------------------------------------------------
@@ -226,10 +191,10 @@ def template_workbook() -> bytes:
 
 def error_report(errors: list[RowError]) -> bytes:
     """The downloadable report of a refused import: 行号, 列, 内容, 原因 (all text)."""
-    book, ws = _write_only_book("错误报告", ["行号", "列", "内容", "原因"], {3: 30, 4: 60})
+    book, ws = write_only_book("错误报告", ["行号", "列", "内容", "原因"], {3: 30, 4: 60})
     for e in errors:
-        ws.append([_safe(ws, v) for v in (str(e.row), e.column, e.value, e.reason)])
-    return _to_bytes(book)
+        ws.append([text_cell(ws, v) for v in (str(e.row), e.column, e.value, e.reason)])
+    return book_bytes(book)
 
 
 # --- Reading cells defensively --------------------------------------------------------------
@@ -1129,13 +1094,13 @@ def registry_export(*, actor, out, filters: PersonFilters, reveal: bool = False)
         .filter(access.scope_q(actor, "registry.export"))
         .prefetch_related(Prefetch("awards", _award_scope(filters), to_attr="exported_awards"))
     )
-    book, ws = _write_only_book(SHEET, COLUMNS.values(), WIDTHS)
+    book, ws = write_only_book(SHEET, COLUMNS.values(), WIDTHS)
     rows, count, shown = 0, 0, []
     for person in people.iterator(chunk_size=EXPORT_CHUNK):
         show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
         cells = _person_cells(person, show)
         for award in person.exported_awards or [None]:
-            ws.append([_safe(ws, v) for v in cells + _award_cells(award)])
+            ws.append([text_cell(ws, v) for v in cells + _award_cells(award)])
             rows += 1
         count += 1
         if show and (person.id_number or person.phone):
