@@ -14,6 +14,14 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarYear
 from gonghui.common.pagination import page_of
+from gonghui.common.views import (
+    apply_errors,
+    domain_errors,
+    download,
+    error_message,
+    field_errors,
+    post_action,
+)
 from gonghui.common.workdays import today
 from gonghui.files.services import attachment_add, attachment_list
 from gonghui.nominations import exports, forms, selectors, services
@@ -21,14 +29,6 @@ from gonghui.nominations.models import Nomination, Notice, Objection
 from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.web.views import (
-    _apply_errors,
-    domain_errors,
-    download,
-    error_message,
-    field_errors,
-    post_action,
-)
 
 
 def _campaign_url(campaign) -> str:
@@ -58,7 +58,7 @@ def campaigns(request):
             try:
                 created = services.campaign_create(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(
                     request, f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐"
@@ -202,7 +202,7 @@ def nominate(request, pk):
                 if "submit" in request.POST:
                     services.nomination_submit(actor=request.user, nomination=nomination)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             done = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
             messages.success(request, f"{data['person'].name}：{done}")
@@ -454,7 +454,7 @@ def calendar(request):
             try:
                 services.calendar_year_set(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"已录入 {form.cleaned_data['year']} 年节假日安排")
                 return redirect("nominations:calendar")
@@ -506,7 +506,7 @@ def notice(request, pk):
                 evidence=data["evidence"],
             )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             form = forms.ObjectionForm(nominees=nominees)
     headers = exports.notice_headers(notice.fields)

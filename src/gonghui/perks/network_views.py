@@ -18,12 +18,12 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError
 from gonghui.common.pagination import page_of
 from gonghui.common.qr import qr_svg
+from gonghui.common.views import apply_errors, domain_errors, download, error_message
 from gonghui.orgs import access
 from gonghui.perks import network, passes
 from gonghui.perks import network_forms as forms
 from gonghui.perks.models import Card, MerchantStaff
 from gonghui.perks.services import pickup_accept
-from gonghui.web.views import _apply_errors, domain_errors, download, error_message
 
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
 REPORT_MAX = 5000
@@ -131,7 +131,7 @@ def card_issue(request):
                 actor=request.user, id_number=lookup.cleaned_data["id_number"]
             )
         except ValidationFailed as exc:
-            _apply_errors(lookup, exc)
+            apply_errors(lookup, exc)
         except NotFound as exc:
             lookup.add_error("id_number", exc.message)
         else:
@@ -175,7 +175,7 @@ def cards_import(request):
                 for e in errors[:REPORT_MAX]
             ]
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             request.session.pop(IMPORT_ERRORS, None)
     return render(
@@ -242,7 +242,7 @@ def merchant_create(request):
         try:
             merchant = network.merchant_create(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已签约商户“{merchant.name}”，请添加门店、优惠和核验账号")
             return redirect("perks:merchant_detail", pk=merchant.pk)
@@ -268,7 +268,7 @@ def merchant_edit(request, pk):
         try:
             network.merchant_change(actor=request.user, merchant=merchant, **form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("perks:merchant_detail", pk=merchant.pk)
@@ -311,7 +311,7 @@ def _add(request, merchant, form, key: str, call, done):
         try:
             created = call(form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, done(created))
             return redirect("perks:merchant_detail", pk=merchant.pk)
@@ -363,7 +363,7 @@ def offer_edit(request, pk, offer_pk):
                 actor=request.user, merchant=merchant, offer=offer, **form.cleaned_data
             )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已保存优惠“{offer.title}”")
             return redirect("perks:merchant_detail", pk=merchant.pk)

@@ -16,15 +16,15 @@ from gonghui.common import ratelimit
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.pagination import page_of
 from gonghui.common.qr import qr_svg
-from gonghui.orgs import access
-from gonghui.perks import draw, exports, forms, passes, selectors, services
-from gonghui.perks.models import Claim, Giveaway
-from gonghui.web.views import (
-    _apply_errors,
+from gonghui.common.views import (
+    apply_errors,
     domain_errors,
     download,
     post_action,
 )
+from gonghui.orgs import access
+from gonghui.perks import draw, exports, forms, passes, selectors, services
+from gonghui.perks.models import Claim, Giveaway
 
 SORTS = {
     "opens": "opens_at",
@@ -77,7 +77,7 @@ def giveaway_create(request):
         try:
             giveaway = services.giveaway_create(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return redirect(_giveaway_url(giveaway))
     return render(request, "perks/giveaway_form.html", {"form": form})

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
+from gonghui.common.views import apply_errors, domain_errors, download, error_message
 from gonghui.files.services import attachment_add, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
@@ -22,7 +23,6 @@ from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
-from gonghui.web.views import _apply_errors, domain_errors, download, error_message
 
 
 @login_required
@@ -97,7 +97,7 @@ def award_create(request, pk):
                         upload=data["document"],
                     )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已记录：{data['year']}年 {data['honour'].name}")
             return redirect("registry:person", pk=person.pk)
@@ -253,7 +253,7 @@ def _add_form(request, perm: str, form_class, create, message: str):
         try:
             created = create(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, message.format(created.name))
             return form, redirect(request.path)
@@ -327,7 +327,7 @@ def import_page(request):
                 actor=request.user, data=upload.read(), filename=upload.name
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return redirect("web:job_detail", pk=job.pk)
     return render(request, "registry/import.html", {"form": form})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -11,15 +9,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.services import verify_stream
-from gonghui.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.pagination import page_of
+from gonghui.common.views import (
+    apply_errors,
+    domain_errors,
+)
 from gonghui.files.services import attachment_add, attachment_get, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
@@ -34,62 +35,6 @@ from gonghui.web import forms
 
 def _page(request, qs):
     return page_of(qs, request.GET.get("page"))
-
-
-def error_message(exc: DomainError) -> str:
-    """A service's complaint as one line (the fields' reasons, or its message)."""
-    return "；".join(getattr(exc, "fields", {}).values()) or exc.message
-
-
-def _apply_errors(form, exc: DomainError) -> None:
-    """Put a service's complaint next to the field it names (or on top of the form)."""
-    if isinstance(exc, ValidationFailed):
-        for field, message in exc.fields.items():
-            form.add_error(field if field in form.fields else None, message)
-    else:
-        form.add_error(None, exc.message)
-
-
-def download(content: bytes, filename: str) -> HttpResponse:
-    """A generated file as an attachment (Django encodes the Chinese name)."""
-    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
-def field_errors(form) -> dict[str, str]:
-    return {field: "；".join(errors) for field, errors in form.errors.items()}
-
-
-def post_action(request, form, call, done, back: str):
-    """A POSTed action: ``call(form data)`` (a service); the form's or the service's
-    complaint as an error message, else ``done(result)`` as the success message; then back
-    to ``back``."""
-    try:
-        if form is not None and not form.is_valid():
-            raise ValidationFailed(field_errors(form))
-        result = call(form.cleaned_data if form is not None else None)
-    except DomainError as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(request, done(result))
-    return redirect(back)
-
-
-def domain_errors(view):
-    """NotFound (absent or out of scope) is a 404 page; Forbidden a 403 page."""
-
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404("记录不存在或无权访问") from None
-        except Forbidden as exc:
-            return render(request, "web/error.html", {"message": exc.message}, status=403)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 class LoginView(auth_views.LoginView):
@@ -133,7 +78,7 @@ def password_change(request):
                 new_password=form.cleaned_data["new_password"],
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             update_session_auth_hash(request, request.user)  # stay signed in
             messages.success(request, "密码已修改")
@@ -202,7 +147,7 @@ def org_create(request, pk):
                 actor=request.user, parent=parent, **form.cleaned_data
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已新增 {unit.name}")
             return redirect("web:org_detail", pk=unit.pk)
@@ -222,7 +167,7 @@ def org_edit(request, pk):
         try:
             org_services.orgunit_update(actor=request.user, unit=unit, **form.cleaned_data)
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("web:org_detail", pk=unit.pk)
@@ -241,7 +186,7 @@ def org_move(request, pk):
         except NotFound:
             form.add_error("parent", "目标组织不存在或不在您的管理范围内")
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已将 {unit.name} 移至 {target.name}")
             return redirect("web:org_detail", pk=unit.pk)
@@ -301,7 +246,7 @@ def person_lookup(request):
                 actor=request.user, raw=form.cleaned_data["id_number"]
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if person:
                 return redirect("web:person_detail", pk=person.pk)
@@ -374,7 +319,7 @@ def person_create(request):
         try:
             person = people_services.person_create(actor=request.user, org_unit=unit, data=data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已登记 {person.name}")
             if duplicates_of(person).exists():
@@ -400,7 +345,7 @@ def person_edit(request, pk):
                 actor=request.user, person=person, data=data, org_unit=unit
             )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("web:person_detail", pk=person.pk)

@@ -1,0 +1,70 @@
+"""What every app's pages do with a service's answer: a domain error as a message or next
+to a form's field, NotFound as 404 and Forbidden as 403, a POSTed action and its message, a
+generated file as a download. Thin helpers for views; no app's logic."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+
+from gonghui.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+
+
+def error_message(exc: DomainError) -> str:
+    """A service's complaint as one line (the fields' reasons, or its message)."""
+    return "；".join(getattr(exc, "fields", {}).values()) or exc.message
+
+
+def apply_errors(form, exc: DomainError) -> None:
+    """Put a service's complaint next to the field it names (or on top of the form)."""
+    if isinstance(exc, ValidationFailed):
+        for field, message in exc.fields.items():
+            form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, exc.message)
+
+
+def download(content: bytes, filename: str) -> HttpResponse:
+    """A generated file as an attachment (Django encodes the Chinese name)."""
+    response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def field_errors(form) -> dict[str, str]:
+    return {field: "；".join(errors) for field, errors in form.errors.items()}
+
+
+def post_action(request, form, call, done, back: str):
+    """A POSTed action: ``call(form data)`` (a service); the form's or the service's
+    complaint as an error message, else ``done(result)`` as the success message; then back
+    to ``back``."""
+    try:
+        if form is not None and not form.is_valid():
+            raise ValidationFailed(field_errors(form))
+        result = call(form.cleaned_data if form is not None else None)
+    except DomainError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, done(result))
+    return redirect(back)
+
+
+def domain_errors(view):
+    """NotFound (absent or out of scope) is a 404 page; Forbidden a 403 page."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404("记录不存在或无权访问") from None
+        except Forbidden as exc:
+            return render(request, "web/error.html", {"message": exc.message}, status=403)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
