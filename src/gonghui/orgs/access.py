@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from gonghui.common.errors import Forbidden, NotFound
-from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_contains, path_next
+from gonghui.orgs.models import (
+    SEGMENT,
+    OrgUnit,
+    Post,
+    path_contains,
+    path_next,
+    path_prefixes,
+)
 
 NOTHING = Q(pk__in=[])
 
@@ -71,10 +78,7 @@ def post_ancestors(actor, perm: str) -> set[str]:
     """The paths of the nodes at and above each post holding ``perm``: what a post sits
     under (a grassroots union takes part in its district's campaign), not what it may see."""
     return {
-        g.path[:n]
-        for g in grants(actor)
-        if perm in g.permissions
-        for n in range(SEGMENT, len(g.path) + 1, SEGMENT)
+        prefix for g in grants(actor) if perm in g.permissions for prefix in path_prefixes(g.path)
     }
 
 

@@ -21,6 +21,11 @@ def path_next(path: str) -> str:
     return str(int(path) + 1).zfill(len(path))
 
 
+def path_prefixes(path: str) -> list[str]:
+    """The paths of the node's ancestors from the root down, then its own."""
+    return [path[:end] for end in range(SEGMENT, len(path) + 1, SEGMENT)]
+
+
 def path_contains(root: str, path: str) -> bool:
     """Whether ``path`` is ``root`` or below it."""
     return root <= path < path_next(root)

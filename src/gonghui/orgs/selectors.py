@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT, OrgUnit
+from gonghui.orgs.models import OrgUnit, path_prefixes
 
 UNIT_SORTS = {
     "path": "path",
@@ -39,5 +39,5 @@ def unit_get(*, actor, pk) -> OrgUnit:
 
 def unit_ancestors(unit: OrgUnit, *, actor) -> list[OrgUnit]:
     """The breadcrumb: visible ancestors from the top down (prefixes of the path)."""
-    prefixes = [unit.path[:i] for i in range(SEGMENT, len(unit.path), SEGMENT)]
+    prefixes = path_prefixes(unit.path)[:-1]
     return list(access.visible_units(actor).filter(path__in=prefixes).order_by("path"))

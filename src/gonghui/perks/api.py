@@ -18,7 +18,7 @@ from pydantic import Field
 
 from gonghui.api import TokenAuth
 from gonghui.common import ratelimit
-from gonghui.common.errors import NotFound, Throttled
+from gonghui.common.errors import Throttled
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
 
@@ -141,10 +141,7 @@ class ClaimOut(Schema):
 
 
 def _person_id(request) -> int:
-    person = getattr(request.user, "person", None)
-    if person is None:
-        raise NotFound("当前账号未关联会员")
-    return person.pk
+    return selectors.member_of(request.user).pk
 
 
 # A member's claims (their pickup codes) and giving one back take the member's login, not

@@ -108,10 +108,6 @@ def _active_membership(person: Person) -> Membership | None:
     )
 
 
-def _live_card(person: Person) -> Card | None:
-    return Card.objects.filter(person=person, status__in=LIVE).first()
-
-
 def _has_card(person: Person, card: Card) -> Conflict:
     return Conflict(
         f"{person.name} 已有服务卡 {card.number}（{card.get_status_display()}），不能重复办卡"
@@ -129,7 +125,7 @@ def _create_card(person: Person, unit: OrgUnit, **extra) -> Card:
                     number=_new_number(), person=person, org_unit=unit, **extra
                 )
         except IntegrityError:
-            live = _live_card(person)
+            live = member_card(person)
             if live is not None:
                 raise _has_card(person, live) from None
     raise DomainError("未能生成不重复的卡号，请重试")  # pragma: no cover - 10^11 numbers
@@ -147,7 +143,7 @@ def card_issue(*, actor, person: Person) -> Card:
             raise Conflict(f"{person.name} 没有在会会籍，不能办理服务卡")
         raise NotFound()
     grant = access.require_at(actor, "perks.cards", membership.org_unit, view_perm="perks.view")
-    live = _live_card(person)
+    live = member_card(person)
     if live is not None:
         raise _has_card(person, live)
     card = _create_card(person, membership.org_unit)

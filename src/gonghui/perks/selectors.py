@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gonghui.common.errors import NotFound
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT, OrgUnit
+from gonghui.orgs.models import SEGMENT, OrgUnit, path_prefixes
 from gonghui.perks.models import Card, Claim, Giveaway, Message
 
 
@@ -116,29 +116,33 @@ def winners(giveaway: Giveaway) -> QuerySet[Claim]:
 # --- A member's own view -------------------------------------------------------------------
 
 
-def live_card(person_id: int) -> Card | None:
-    return (
-        Card.objects.filter(person_id=person_id, status__in=["active", "suspended"])
-        .select_related("org_unit")
-        .first()
-    )
+def member_of(user):
+    """The member a login belongs to (``Person.user``); NotFound for staff without one."""
+    person = getattr(user, "person", None)
+    if person is None:
+        raise NotFound("当前账号未关联会员信息")
+    return person
 
 
-def giveaways_for_member(person_id: int) -> list[Giveaway]:
-    """Published giveaways the member's card can take part in (open, coming, drawn)."""
-    card = live_card(person_id)
+def giveaways_for_member(card: Card | None) -> QuerySet[Giveaway]:
+    """Published giveaways the member's card can take part in (open, coming, drawn in the
+    last month): those organised at the card's union or above it."""
     if card is None:
-        return []
-    ancestors = [
-        card.org_unit.path[:end] for end in range(SEGMENT, len(card.org_unit.path) + 1, SEGMENT)
-    ]
-    return list(
-        Giveaway.objects.filter(org_unit__path__in=ancestors)
-        .exclude(status__in=[Giveaway.Status.DRAFT])
+        return Giveaway.objects.none()
+    return (
+        Giveaway.objects.filter(org_unit__path__in=path_prefixes(card.org_unit.path))
+        .exclude(status=Giveaway.Status.DRAFT)
         .filter(closes_at__gte=timezone.now() - timedelta(days=30))
         .select_related("pickup_location__merchant", "org_unit")
         .order_by("opens_at")
     )
+
+
+def giveaway_for_member(card: Card | None, pk: int) -> Giveaway:
+    giveaway = giveaways_for_member(card).filter(pk=pk).first()
+    if giveaway is None:
+        raise NotFound()
+    return giveaway
 
 
 def member_claims(person_id: int) -> QuerySet[Claim]:

@@ -23,7 +23,7 @@ from gonghui.common.views import (
     post_action,
 )
 from gonghui.orgs import access
-from gonghui.perks import draw, exports, forms, passes, selectors, services
+from gonghui.perks import draw, exports, forms, network, passes, selectors, services
 from gonghui.perks.models import Claim, Giveaway
 
 SORTS = {
@@ -276,24 +276,22 @@ def draw_verifier(request):
 
 
 def _member(request) -> int:
-    person = getattr(request.user, "person", None)
-    if person is None:
-        raise NotFound("当前账号未关联会员信息")
-    return person.pk
+    return selectors.member_of(request.user).pk
 
 
 @login_required
 @domain_errors
 def member_home(request):
-    person_id = _member(request)
+    person = selectors.member_of(request.user)
+    card = network.member_card(person)
     return render(
         request,
         "perks/member_home.html",
         {
-            "card": selectors.live_card(person_id),
-            "giveaways": selectors.giveaways_for_member(person_id),
-            "claims": list(selectors.member_claims(person_id)[:20]),
-            "messages_": selectors.member_messages(person_id),
+            "card": card,
+            "giveaways": selectors.giveaways_for_member(card),
+            "claims": list(selectors.member_claims(person.pk)[:20]),
+            "messages_": selectors.member_messages(person.pk),
         },
     )
 
@@ -301,21 +299,18 @@ def member_home(request):
 @login_required
 @domain_errors
 def member_giveaway(request, pk):
-    person_id = _member(request)
-    giveaway = next((g for g in selectors.giveaways_for_member(person_id) if g.pk == pk), None)
-    if giveaway is None:
-        raise NotFound()
-    mine = Claim.objects.filter(giveaway=giveaway, person_id=person_id).first()
+    person = selectors.member_of(request.user)
+    giveaway = selectors.giveaway_for_member(network.member_card(person), pk)
     return render(
         request,
         "perks/member_giveaway.html",
         {
             "g": giveaway,
-            "mine": mine,
+            "mine": selectors.member_claims(person.pk).filter(giveaway=giveaway).first(),
             "may_press": giveaway.status == Giveaway.Status.PUBLISHED
             and timezone.now() < giveaway.closes_at,
             "quantities": range(1, giveaway.per_member + 1),
-            "pass": passes.issue(person_id),
+            "pass": passes.issue(person.pk),
             "pass_header": passes.HEADER,
             "claim_api": f"/api/v1/perks/giveaways/{giveaway.pk}/claim",
             "waitlist_api": f"/api/v1/perks/giveaways/{giveaway.pk}/waitlist",
