@@ -53,3 +53,9 @@ def refusing_unreadable(filename: str):
         raise ImportRejected(
             [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
         ) from None
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    """``items`` in slices of ``size``: look-ups and inserts of a large file in batches."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -22,3 +22,12 @@ def hit(key: str, *, window: int) -> int:
 
 def clear(key: str) -> None:
     cache.delete(f"rl:{key}")
+
+
+def anonymous_over(request, kind: str, limit: int, *, window: int = 60) -> bool:
+    """Count an anonymous request against its address (logged-in users are limited per
+    account elsewhere: members behind one mobile carrier share an address). True when this
+    one is over ``limit`` in ``window`` seconds."""
+    if request.user.is_authenticated:
+        return False
+    return hit(f"{kind}:{request.META.get('REMOTE_ADDR', '')}", window=window) > limit

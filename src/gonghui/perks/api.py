@@ -23,7 +23,6 @@ from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
 
 router = Router(tags=["会员服务·普惠活动"])
-PUBLIC_LIMIT = 60  # anonymous requests per address per minute
 
 
 class MemberPass(APIKeyHeader):
@@ -226,7 +225,7 @@ def pickup(request, payload: CodeIn):
 
 @router.get("/giveaways/{int:pk}/draw", auth=None, summary="摇号公示数据（公开）")
 def draw_document(request, pk: int):
-    if ratelimit.hit(f"draw:{request.META.get('REMOTE_ADDR', '')}", window=60) > PUBLIC_LIMIT:
+    if ratelimit.anonymous_over(request, "draw-document", services.DOCUMENT_DOWNLOADS):
         raise Throttled("请求过于频繁，请稍后再试")
     giveaway = selectors.published_giveaway(pk)
     return _json(200, services.draw_document(giveaway))

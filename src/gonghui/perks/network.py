@@ -43,7 +43,7 @@ from gonghui.common.errors import (
     ValidationFailed,
 )
 from gonghui.common.fields import blind_index_for
-from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
+from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
 from gonghui.common.workdays import today
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -379,11 +379,6 @@ def _same_name(name: str) -> str:
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", name))
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _visible(actor, person: Person, membership: Membership | None) -> bool:
     """Whether the actor may know this person exists: their record is in the actor's
     people scope, or their membership in the actor's member-services scope."""
@@ -420,12 +415,12 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
         crypto.blind_index(ln.id_number, context="id_number"): ln for ln in lines if ln.id_number
     }
     people: dict[str, Person] = {}
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted), CHUNK):
         for person in Person.objects.select_related("org_unit").filter(id_number_index__in=chunk):
             people[person.id_number_index] = person
     memberships: dict[int, Membership] = {}
     ids = [p.pk for p in people.values()]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         for m in Membership.objects.select_related("org_unit").filter(
             person_id__in=chunk, status=Membership.Status.ACTIVE
         ):
@@ -481,7 +476,7 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
     home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
     with transaction.atomic():
         holders = set()
-        for chunk in _chunks([ln.person.pk for ln in lines]):
+        for chunk in chunks([ln.person.pk for ln in lines], CHUNK):
             holders.update(
                 Card.objects.filter(person_id__in=chunk, status__in=LIVE).values_list(
                     "person_id", flat=True

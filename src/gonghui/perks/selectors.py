@@ -172,6 +172,13 @@ def published_giveaway(pk: int) -> Giveaway:
     return giveaway
 
 
+def frozen_receipts(giveaway: Giveaway) -> QuerySet[Claim]:
+    """The frozen list: every registration but those withdrawn before the freeze."""
+    return giveaway.claims.exclude(receipt=None).exclude(
+        status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at
+    )
+
+
 def draw_summary(giveaway: Giveaway, *, head: int = 100) -> dict:
     """The public draw page's figures without reading every registration: the commitments,
     how many registered, the winners and the head of the waitlist (the full document is the
@@ -180,13 +187,7 @@ def draw_summary(giveaway: Giveaway, *, head: int = 100) -> dict:
     ranked = giveaway.claims.exclude(rank=None).order_by("rank")
     winners = list(ranked.filter(rank__lte=giveaway.stock).values_list("receipt", flat=True))
     waitlist = ranked.filter(rank__gt=giveaway.stock)
-    count = None
-    if giveaway.frozen_at:
-        count = (
-            giveaway.claims.exclude(receipt=None)
-            .exclude(status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at)
-            .count()
-        )
+    count = frozen_receipts(giveaway).count() if giveaway.frozen_at else None
     waitlist_count = max((count or 0) - len(winners), 0) if giveaway.drawn_at else 0
     return {
         "commitment": giveaway.commitment,

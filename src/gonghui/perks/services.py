@@ -22,12 +22,12 @@ from gonghui.common.formats import cn_datetime
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
-from gonghui.perks import draw, hints, tasks
+from gonghui.perks import draw, hints, selectors, tasks
 from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
+DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document, per address a minute
 SEED_CONTEXT = "perks.giveaway.seed"
-HELD = (Claim.Status.WON, Claim.Status.PICKED_UP)
 OPEN = (Claim.Status.WON, Claim.Status.WAITING, Claim.Status.REGISTERED)
 
 
@@ -275,16 +275,9 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
     return result
 
 
-def _frozen_receipts(giveaway: Giveaway):
-    """The frozen list: every receipt but those withdrawn before the freeze."""
-    return giveaway.claims.exclude(receipt=None).exclude(
-        status=Claim.Status.CANCELLED, closed_at__lt=giveaway.frozen_at
-    )
-
-
 def _drawn(giveaway: Giveaway) -> draw.Draw:
     """The draw, recomputed from what was published (it is deterministic)."""
-    receipts = _frozen_receipts(giveaway).values_list("receipt", flat=True)
+    receipts = selectors.frozen_receipts(giveaway).values_list("receipt", flat=True)
     return draw.draw(giveaway.seed, receipts, giveaway.stock, giveaway.public_value)
 
 
@@ -364,7 +357,7 @@ def draw_document(giveaway: Giveaway) -> dict:
         "public_value_source": giveaway.public_value_source,
     }
     if giveaway.frozen_at:
-        receipts = _frozen_receipts(giveaway).order_by("receipt")
+        receipts = selectors.frozen_receipts(giveaway).order_by("receipt")
         document["receipts_hash"] = giveaway.receipts_hash
         document["receipts"] = list(receipts.values_list("receipt", flat=True))
     if giveaway.drawn_at:

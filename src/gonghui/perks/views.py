@@ -35,7 +35,6 @@ SORTS = {
     "-stock": "-stock",
 }
 RECEIPT_CHECKS = 30  # anonymous receipt look-ups per address per minute
-DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document per address per minute
 
 
 def _giveaway_url(giveaway) -> str:
@@ -222,14 +221,6 @@ def giveaway_winners(request, pk):
 # --- The public draw ----------------------------------------------------------------------
 
 
-def _anonymous_limit(request, kind: str, limit: int) -> bool:
-    """Per-address limits apply to anonymous visitors only (members behind one carrier's
-    address share it). True when this request is over the limit."""
-    if request.user.is_authenticated:
-        return False
-    return ratelimit.hit(f"{kind}:{request.META.get('REMOTE_ADDR', '')}", window=60) > limit
-
-
 def giveaway_draw_public(request, pk):
     """What anyone may check: the commitment, the frozen list's hash, the seed and the order;
     receipt numbers only. A member (or anyone) looks up a receipt's place."""
@@ -240,7 +231,7 @@ def giveaway_draw_public(request, pk):
     form = forms.ReceiptForm(request.GET or None)
     place = None
     if form.is_valid() and giveaway.drawn_at:
-        if _anonymous_limit(request, "receipt", RECEIPT_CHECKS):
+        if ratelimit.anonymous_over(request, "receipt", RECEIPT_CHECKS):
             form.add_error("receipt", "查询过于频繁，请稍后再试")
         else:
             receipt = draw.normalize_receipt(form.cleaned_data["receipt"])
@@ -259,7 +250,7 @@ def giveaway_draw_json(request, pk):
         giveaway = selectors.published_giveaway(pk)
     except NotFound:
         return HttpResponse(status=404)
-    if _anonymous_limit(request, "draw-json", DOCUMENT_DOWNLOADS):
+    if ratelimit.anonymous_over(request, "draw-document", services.DOCUMENT_DOWNLOADS):
         return render(
             request, "web/error.html", {"message": "下载过于频繁，请稍后再试"}, status=429
         )

@@ -36,7 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from gonghui.audit.services import id_ranges, record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
+from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
 from gonghui.common.sheets import book_bytes, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -348,11 +348,6 @@ class _AwardRow:
     existing: Award | None = None
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _header(values: tuple) -> dict[str, int]:
     names = [_text(v) for v in values]
     known = {label: key for key, label in COLUMNS.items()}
@@ -409,7 +404,7 @@ class _Importer:
         texts = {k: {r.text[k] for r in self.rows if r.text.get(k)} for k in COLUMNS}
         self.nodes = {
             u.code: u
-            for chunk in _chunks(sorted(texts["org_unit"]))
+            for chunk in chunks(sorted(texts["org_unit"]), CHUNK)
             for u in OrgUnit.objects.filter(code__in=chunk, is_active=True)
         }
         self.honours = {h.name: h for h in Honour.objects.select_related("conferring_unit")}
@@ -419,12 +414,12 @@ class _Importer:
         self.categories = {c.name: c for c in Category.objects.all()}
         self.units_by_code = {
             u.credit_code: u
-            for chunk in _chunks(sorted({c.upper() for c in texts["credit_code"]}))
+            for chunk in chunks(sorted({c.upper() for c in texts["credit_code"]}), CHUNK)
             for u in Unit.objects.filter(credit_code__in=chunk)
         }
         self.units_by_name: dict[str, list[Unit]] = {}
         visible = access.restrict(Unit.objects.all(), self.actor, "registry.view")
-        for chunk in _chunks(sorted(texts["employer"])):
+        for chunk in chunks(sorted(texts["employer"]), CHUNK):
             for u in visible.filter(name__in=chunk).order_by("pk"):
                 self.units_by_name.setdefault(u.name, []).append(u)
 
@@ -475,19 +470,21 @@ class _Importer:
         by_pk = self._resolve_merged(
             {
                 p.pk: p
-                for chunk in _chunks(sorted({r for _, r, _ in parsed if r}))
+                for chunk in chunks(sorted({r for _, r, _ in parsed if r}), CHUNK)
                 for p in self._people(pk__in=chunk)
             }
         )
         by_index = {
             p.id_number_index: p
-            for chunk in _chunks(sorted({i for _, _, i in parsed if i}))
+            for chunk in chunks(sorted({i for _, _, i in parsed if i}), CHUNK)
             for p in self._people(id_number_index__in=chunk)
         }
         by_index = self._resolve_merged(by_index)
         nameless = [row for row, r, i in parsed if not r and not i and not row.bad]
         by_name: dict[str, list[Person]] = {}
-        for chunk in _chunks(sorted({r.text["name"] for r in nameless if r.text.get("name")})):
+        for chunk in chunks(
+            sorted({r.text["name"] for r in nameless if r.text.get("name")}), CHUNK
+        ):
             for p in self._people(name__in=chunk, merged_into__isnull=True):
                 by_name.setdefault(p.name, []).append(p)
 
@@ -714,7 +711,7 @@ class _Importer:
         existing: dict[tuple, Award] = {}
         held: dict[object, set[tuple[int, int]]] = {}  # holder -> {(honour, year)}, active
         known = [g.person.pk for g in self.groups if g.person is not None]
-        for chunk in _chunks(known):
+        for chunk in chunks(known, CHUNK):
             for award in Award.objects.filter(person__in=chunk).prefetch_related("categories"):
                 existing[(award.person_id, award.honour_id, award.year)] = award
                 if award.status == Award.Status.ACTIVE:
@@ -851,7 +848,7 @@ class _Importer:
         result.units_created = len(units)
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
-        for chunk in _chunks(new_people, INDEX_CHUNK):
+        for chunk in chunks(new_people, INDEX_CHUNK):
             Person.objects.bulk_create(chunk, batch_size=CHUNK)
             search.index_people(chunk)
             done += len(chunk)
@@ -888,7 +885,7 @@ class _Importer:
                     deeds=a.deeds or "",
                 )
             )
-        for chunk in _chunks(new_awards):
+        for chunk in chunks(new_awards, CHUNK):
             Award.objects.bulk_create(chunk)
         created = iter(new_awards)
         for a in self.awards:
