@@ -39,19 +39,19 @@ def field_errors(form) -> dict[str, str]:
     return {field: "；".join(errors) for field, errors in form.errors.items()}
 
 
-def post_action(request, form, call, done, back: str):
+def post_action(request, form, call, done, back: str, *, after=None):
     """A POSTed action: ``call(form data)`` (a service); the form's or the service's
     complaint as an error message, else ``done(result)`` as the success message; then back
-    to ``back``."""
+    to ``back`` (after success to ``after(result)`` if given: a record the action made)."""
     try:
         if form is not None and not form.is_valid():
             raise ValidationFailed(field_errors(form))
         result = call(form.cleaned_data if form is not None else None)
     except DomainError as exc:
         messages.error(request, error_message(exc))
-    else:
-        messages.success(request, done(result))
-    return redirect(back)
+        return redirect(back)
+    messages.success(request, done(result))
+    return redirect(after(result) if after else back)
 
 
 def domain_errors(view):

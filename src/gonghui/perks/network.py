@@ -984,12 +984,15 @@ def mask_number(number: str) -> str:
     return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
+def counter_account(user) -> MerchantStaff | None:
+    """The merchant's counter account a login is, if it is one (active users only)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return MerchantStaff.objects.select_related("merchant", "location").filter(user=user).first()
+
+
 def _counter_of(actor) -> MerchantStaff:
-    staff = None
-    if actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active:
-        staff = (
-            MerchantStaff.objects.select_related("merchant", "location").filter(user=actor).first()
-        )
+    staff = counter_account(actor)
     if staff is None:
         raise Forbidden("只有合作商户的核验账号可以核验服务卡")
     return staff

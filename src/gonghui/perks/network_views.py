@@ -9,6 +9,7 @@ from dataclasses import asdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -18,7 +19,13 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError
 from gonghui.common.pagination import page_of
 from gonghui.common.qr import qr_svg
-from gonghui.common.views import apply_errors, domain_errors, download, error_message
+from gonghui.common.views import (
+    apply_errors,
+    domain_errors,
+    download,
+    error_message,
+    post_action,
+)
 from gonghui.orgs import access
 from gonghui.perks import network, passes
 from gonghui.perks import network_forms as forms
@@ -96,16 +103,14 @@ def card_action(request, pk, action):
     _need(request, "perks.view")
     card = network.card_get(actor=request.user, pk=pk)
     service, done = CARD_ACTIONS[action]
-    form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationFailed({k: "；".join(v) for k, v in form.errors.items()})
-        result = service(actor=request.user, card=card, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        messages.error(request, error_message(exc))
-        return redirect("perks:card_detail", pk=card.pk)
-    messages.success(request, done.format(result.number))
-    return redirect("perks:card_detail", pk=result.pk)
+    return post_action(
+        request,
+        forms.ReasonForm(request.POST),
+        lambda data: service(actor=request.user, card=card, reason=data["reason"]),
+        lambda result: done.format(result.number),
+        reverse("perks:card_detail", args=[card.pk]),
+        after=lambda result: reverse("perks:card_detail", args=[result.pk]),  # a reissued card
+    )
 
 
 @login_required
@@ -451,11 +456,7 @@ def member_offers(request):
 
 
 def _counter_staff(request) -> MerchantStaff:
-    staff = (
-        MerchantStaff.objects.select_related("merchant", "location")
-        .filter(user=request.user)
-        .first()
-    )
+    staff = network.counter_account(request.user)
     if staff is None:
         raise NotFound()
     return staff

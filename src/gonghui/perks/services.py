@@ -22,7 +22,7 @@ from gonghui.common.formats import cn_datetime
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
-from gonghui.perks import draw, hints, selectors, tasks
+from gonghui.perks import draw, hints, network, selectors, tasks
 from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
@@ -518,7 +518,7 @@ def pickup_accept(*, actor, code: str) -> Claim:
 
 
 def _venue_of(actor):
-    staff = getattr(actor, "merchant_staff", None)
+    staff = network.counter_account(actor)
     if staff is None and not access.can(actor, "perks.manage"):
         raise Forbidden("只有领取点工作人员可以核销领取码")
     return staff
