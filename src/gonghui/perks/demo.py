@@ -256,7 +256,7 @@ def build(fake, rng) -> list:
     with transaction.atomic():
         member = _cards(admin, by_district, miyun, rng)
         if member is not None:
-            _member_login(member, DEMO_PASSWORD)
+            _member_login(member)
     with transaction.atomic():
         shops = _network(admin, miyun, CARD_NETWORK, Merchant.Plan.CARD, rng)
         _network(users["yizhuang"], yizhuang, PARTNER_PLAN, Merchant.Plan.PARTNER, rng)
@@ -368,13 +368,13 @@ def _listable(person: Person) -> bool:
     return True
 
 
-def _member_login(person: Person, password: str) -> None:
+def _member_login(person: Person) -> None:
     """The demo's member login: a user linked to a 密云 member, with no union post (it lands
     on 我的服务). No service links a login to a person yet, so the link is written here,
     with its audit event, as web/demo.py writes the staff logins."""
-    user = get_user_model()(username=MEMBER, first_name=person.name)
-    user.set_password(password)
-    user.save()
+    from gonghui.web.demo import demo_user  # web.demo imports this module
+
+    user = demo_user(MEMBER, person.name)
     Person.objects.filter(pk=person.pk).update(user=user)
     record(
         actor=None,

@@ -142,7 +142,7 @@ def build_tree(fake: Faker, rng: random.Random, grassroots_per_street: int = 6) 
     return grassroots
 
 
-def _user(username: str, full_name: str):
+def demo_user(username: str, full_name: str):
     User = get_user_model()
     user = User(username=username, first_name=full_name)
     user.set_password(DEMO_PASSWORD)
@@ -155,7 +155,7 @@ def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
     logins: list[Login] = []
 
     def post(username, full_name, role, unit, scope=Post.Scope.SUBTREE):
-        user = _user(username, full_name)
+        user = demo_user(username, full_name)
         Post.objects.create(user=user, org_unit=unit, role=roles[role], scope=scope)
         logins.append(Login(username, roles[role].name, unit.name))
         return user
