@@ -221,9 +221,7 @@ def test_every_recorded_action_has_a_chinese_name():
     from gonghui.nominations.workflow import TRANSITIONS
 
     src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
-    pattern = re.compile(
-        r'(?:action=|_record_unit\(actor, |_event\(\s*actor,\s*giveaway,\s*)"([a-z_]+\.[a-z_]+)"'
-    )
+    pattern = re.compile(r'(?:action=|_record_unit\(actor, )"([a-z_]+\.[a-z_]+)"')
     recorded = {
         code for path in src.rglob("*.py") for code in pattern.findall(path.read_text("utf-8"))
     }

@@ -43,7 +43,8 @@ def _locked(giveaway: Giveaway) -> Giveaway:
     return Giveaway.objects.select_for_update().select_related("org_unit").get(pk=giveaway.pk)
 
 
-def _event(actor, giveaway: Giveaway, action: str, changes: dict | None = None, obj=None):
+def _event(actor, giveaway: Giveaway, *, action: str, changes: dict | None = None, obj=None):
+    """An event in the giveaway's own stream (about the giveaway, or ``obj``: a claim)."""
     record(
         actor=actor,
         action=action,
@@ -126,8 +127,8 @@ def giveaway_create(
         _event(
             actor,
             giveaway,
-            "perks.giveaway_create",
-            {"title": [None, giveaway.title], "mode": [None, mode], "stock": [None, stock]},
+            action="perks.giveaway_create",
+            changes={"title": [None, giveaway.title], "mode": [None, mode], "stock": [None, stock]},
         )
     return giveaway
 
@@ -150,7 +151,7 @@ def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
             changes["commitment"] = [None, giveaway.commitment]
         giveaway.status = Giveaway.Status.PUBLISHED
         giveaway.save(update_fields=["status", "seed_sealed", "commitment"])
-        _event(actor, giveaway, "perks.giveaway_publish", changes)
+        _event(actor, giveaway, action="perks.giveaway_publish", changes=changes)
     hot.forget(giveaway.pk)
     return giveaway
 
@@ -176,8 +177,8 @@ def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
         _event(
             actor,
             giveaway,
-            "perks.giveaway_cancel",
-            {
+            action="perks.giveaway_cancel",
+            changes={
                 "status": [before, "cancelled"],
                 "reason": [None, reason],
                 "claims_cancelled": [None, closed],
@@ -212,8 +213,11 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
         _event(
             actor,
             giveaway,
-            "perks.giveaway_freeze",
-            {"status": ["published", "frozen"], "receipts_hash": [None, giveaway.receipts_hash]},
+            action="perks.giveaway_freeze",
+            changes={
+                "status": ["published", "frozen"],
+                "receipts_hash": [None, giveaway.receipts_hash],
+            },
         )
     hot.forget(giveaway.pk)
     return giveaway
@@ -259,8 +263,8 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
         _event(
             actor,
             giveaway,
-            "perks.giveaway_draw",
-            {
+            action="perks.giveaway_draw",
+            changes={
                 "status": ["frozen", "drawn"],
                 "seed": [None, seed],
                 "public_value": [None, public_value],
@@ -404,13 +408,12 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
         before = claim.status
         Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.CANCELLED, closed_at=now)
         claim.status = Claim.Status.CANCELLED
-        record(
-            actor=None,
+        _event(
+            None,
+            giveaway,
             action="perks.claim_cancel",
             obj=claim,
-            org_unit_id=giveaway.org_unit_id,
             changes={"status": [before, "cancelled"]},
-            stream=giveaway.stream,
         )
         if held:
             Giveaway.objects.filter(pk=giveaway.pk).update(taken=F("taken") - claim.quantity)
@@ -442,13 +445,12 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
             text=f"候补成功：“{giveaway.title}”已为您保留，请在“我的领取”查看领取码，"
             f"{cn_datetime(giveaway.pickup_until)}前领取",
         )
-        record(
-            actor=None,
+        _event(
+            None,
+            giveaway,
             action="perks.claim_promote",
             obj=claim,
-            org_unit_id=giveaway.org_unit_id,
             changes={"status": ["waiting", "won"]},
-            stream=giveaway.stream,
         )
         promoted += 1
     return promoted
@@ -493,13 +495,12 @@ def pickup_accept(*, actor, code: str) -> Claim:
             picked_up_location=location,
         )
         if accepted:
-            record(
-                actor=actor,
+            _event(
+                actor,
+                giveaway,
                 action="perks.pickup",
                 obj=claim,
-                org_unit_id=giveaway.org_unit_id,
                 changes={"status": ["won", "picked_up"], "location": [None, str(location)]},
-                stream=giveaway.stream,
             )
     if accepted:
         claim.refresh_from_db()
@@ -556,8 +557,8 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
         _event(
             actor,
             giveaway,
-            "perks.no_shows_release",
-            {
+            action="perks.no_shows_release",
+            changes={
                 "released": [None, len(no_shows)],
                 "promoted": [None, promoted],
                 "pickup_until": [None, pickup_until.isoformat()],
