@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from stdnum import luhn
 
 from gonghui.audit.models import AuditEvent
+from gonghui.common import pii
 from gonghui.common.errors import (
     Conflict,
     DomainError,
@@ -1079,7 +1080,7 @@ def test_haidian_staff_cannot_change_chaoyangs_cards_by_api(client, cards, actio
 
 
 def test_masks():
-    assert network.mask_name("赵郁") == "赵*"
-    assert network.mask_name("欧阳润泽") == "欧***"
-    assert network.mask_name("") == ""
+    assert pii.mask_name("赵郁") == "赵*"
+    assert pii.mask_name("欧阳润泽") == "欧***"
+    assert pii.mask_name("") == ""
     assert network.mask_number("8610123456789012") == "************9012"

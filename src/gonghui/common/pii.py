@@ -120,3 +120,9 @@ def mask(kind: str, value: str | None) -> str:
     spec = KINDS[kind]
     hidden = len(value) - spec.keep_head - spec.keep_tail
     return value[: spec.keep_head] + "*" * max(hidden, 0) + value[len(value) - spec.keep_tail :]
+
+
+def mask_name(name: str | None) -> str:
+    """A name as a counter may see it: the first character and a star for each other
+    (赵* / 欧阳**)."""
+    return name[:1] + "*" * (len(name) - 1) if name else ""

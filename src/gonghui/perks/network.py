@@ -974,11 +974,6 @@ QR_INVALID = "二维码无效或已过期，请会员刷新后再出示"
 QR_USED = "该二维码已使用，请会员刷新"
 
 
-def mask_name(name: str) -> str:
-    """The first character and a star for each other: 赵* / 欧阳**."""
-    return name[:1] + "*" * (len(name) - 1) if name else ""
-
-
 def mask_number(number: str) -> str:
     """Only the last four digits of a card number."""
     return "*" * max(len(number) - 4, 0) + number[-4:]
@@ -1021,7 +1016,7 @@ def card_verify(*, actor, token: str) -> dict:
         raise DomainError(QR_INVALID, code="invalid_token")
     answer = {
         "valid": False,
-        "name": mask_name(card.person.name),
+        "name": pii.mask_name(card.person.name),
         "card": mask_number(card.number),
         "reason": "",
     }

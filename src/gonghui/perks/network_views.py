@@ -517,7 +517,7 @@ def counter_pickup(request):
             "form": verify,
             "pickup_form": form,
             "claim": claim,
-            "claim_name": network.mask_name(claim.person.name) if claim else "",
+            "claim_name": pii.mask_name(claim.person.name) if claim else "",
             "pickup_error": pickup_error,
         },
     )
