@@ -940,10 +940,10 @@ def merchant_list(
     ).order_by(MERCHANT_SORTS.get(sort, "name"), "pk")
 
 
-def merchant_get(*, actor, pk) -> Merchant:
-    return access.get_or_404(
-        Merchant.objects.select_related("org_unit"), actor, "perks.view", pk=pk
-    )
+def merchant_get(*, actor, pk, perm: str = "perks.view") -> Merchant:
+    """A merchant in the actor's scope for ``perm`` (``perks.manage`` for its edit pages:
+    those who may only see it get "not found" there, the page has nothing for them)."""
+    return access.get_or_404(Merchant.objects.select_related("org_unit"), actor, perm, pk=pk)
 
 
 def offers_for_members(category=None, district=None, q: str = "") -> QuerySet[Merchant]:

@@ -255,12 +255,7 @@ def merchant_create(request):
 
 
 def _managed(request, pk):
-    """A merchant the actor may change (``NotFound`` otherwise, also for those who see it
-    but may not change it: the page has nothing for them)."""
-    merchant = network.merchant_get(actor=request.user, pk=pk)
-    if not access.can_at(request.user, "perks.manage", merchant.org_unit):
-        raise NotFound()
-    return merchant
+    return network.merchant_get(actor=request.user, pk=pk, perm="perks.manage")
 
 
 @login_required
