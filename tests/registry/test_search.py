@@ -138,3 +138,20 @@ def test_a_search_count_stops_at_the_cap(client, awarded, users, monkeypatch):
     monkeypatch.setattr("gonghui.common.pagination.PAGE_SIZE", 2)
     page = client.get("/registry/?q=地铁&page=2").content.decode()
     assert "超过 3 条" in page
+
+
+def test_digits_of_an_employer_find_its_people(awarded, users, tree):
+    """Employers are often known by their numbers (二院706所): digits are searchable,
+    full-width ones too; a name search is not disturbed by them."""
+    from gonghui.people import services as people
+
+    unit = services.unit_create(actor=users.cy, org_unit=tree.cy_grass, name="航天二院706所")
+    people.person_create(
+        actor=users.admin,
+        org_unit=tree.cy_grass,
+        data={"name": "艾文", "employer": unit, "no_id_reason": "历史档案"},
+    )
+    for query in ("706", "７０６", "706所", "二院706"):
+        found = selectors.person_search(actor=users.cy, filters=PersonFilters(query=query))
+        assert names(found) == ["艾文"], query
+    assert names(selectors.person_search(actor=users.cy, filters=PersonFilters(query="707"))) == []

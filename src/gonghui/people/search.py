@@ -5,7 +5,7 @@ DESIGN.md), so every person has keys in ``SearchKey``, each found by exact match
 index, identically on SQLite and PostgreSQL:
 
 * ``c:`` each character, adjacent pair and adjacent triple of the name and of the
-  employer's name (a fragment in either finds the person);
+  employer's name, digits included (a fragment in either finds the person: 地铁, 706所);
 * ``l:`` the full pinyin of every reading and its prefixes at syllable boundaries
   (``l:zhao``, ``l:zhaoyu``), and the initials of every reading and their prefixes of two
   letters or more (``l:wr``, ``l:wrz``).
@@ -40,15 +40,17 @@ KEY_LENGTH = SearchKey._meta.get_field("key").max_length
 COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"), then asks for filters
 EXACT, PARTIAL = 0, 1
 PUBLIC = "+"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CHARACTERS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]")  # CJK and digits
 
 
-def _cjk(text: str) -> str:
-    return "".join(c for c in text if _CJK.match(c))
+def _characters(text: str) -> str:
+    """What ``c:`` keys are made of: Chinese characters and digits (full-width ones folded
+    by NFKC), everything else dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if _CHARACTERS.match(c))
 
 
 def _grams(text: str) -> set[str]:
-    chars = _cjk(text)
+    chars = _characters(text)
     return {chars[i : i + n] for n in (1, 2, 3) for i in range(len(chars) - n + 1)}
 
 
@@ -63,7 +65,7 @@ def person_keys(person: Person, *, public: bool) -> dict[str, int]:
         keys[key] = min(rank, keys.get(key, PARTIAL))
 
     if shown is None or "name" in shown:
-        whole = _cjk(person.name)
+        whole = _characters(person.name)
         for gram in _grams(person.name):
             add(f"c:{gram}", EXACT if gram == whole else PARTIAL)
         for reading in name_readings(person.name):
@@ -139,11 +141,11 @@ def query_keys(query: str, *, public: bool = False) -> list[str]:
     nothing to search by."""
     audience = PUBLIC if public else ""
     text = unicodedata.normalize("NFKC", query or "").strip().lower()[:MAX_QUERY]
-    cjk = _cjk(text)
-    if cjk:
-        if len(cjk) <= 3:
-            return [f"{audience}c:{cjk}"]
-        return list(dict.fromkeys(f"{audience}c:{cjk[i : i + 3]}" for i in range(len(cjk) - 2)))
+    chars = _characters(text)
+    if chars:
+        if len(chars) <= 3:
+            return [f"{audience}c:{chars}"]
+        return list(dict.fromkeys(f"{audience}c:{chars[i : i + 3]}" for i in range(len(chars) - 2)))
     letters = re.sub(r"[^a-z]", "", text)
     return [f"{audience}l:{letters}"[:KEY_LENGTH]] if letters else []
 
