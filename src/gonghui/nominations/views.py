@@ -25,7 +25,7 @@ from gonghui.common.views import (
 from gonghui.common.workdays import today
 from gonghui.files.services import attachment_add, attachment_list
 from gonghui.nominations import exports, forms, selectors, services
-from gonghui.nominations.models import Nomination, Notice, Objection
+from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -68,11 +68,14 @@ def campaigns(request):
     return render(request, "nominations/campaigns.html", {"page": page, "form": form})
 
 
-def _managed(request, pk):
-    campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    if not access.can_at(request.user, "nominations.manage", campaign.org_unit):
-        raise NotFound()
-    return campaign
+def _managed(request, pk) -> Campaign:
+    """A campaign the user organises (manages at its union), else ``NotFound``."""
+    return access.get_or_404(
+        Campaign.objects.select_related("honour", "org_unit"),
+        request.user,
+        "nominations.manage",
+        pk=pk,
+    )
 
 
 @login_required
