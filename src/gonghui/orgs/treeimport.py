@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import record
+from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, read_rows
 from gonghui.orgs import access
@@ -203,7 +204,7 @@ def _depth_order(
 
 
 def _write(rows, order, existing, progress) -> int:
-    """Insert layer by layer (parents first), each batch one multi-row INSERT ... RETURNING:
+    """Insert layer by layer (parents first), each batch as rows of values (``common.bulk``):
     the ORM's bulk_create spent three quarters of an import preparing values
     (bench/foundation.py)."""
     placed: dict[str, tuple[int, str, int]] = {
@@ -242,8 +243,9 @@ def _write(rows, order, existing, progress) -> int:
                         now,
                     )
                 )
-            for code, pk in _insert(batch):
-                placed[code] = (pk, *paths[code])
+            ids = insert_rows(OrgUnit._meta.db_table, _FIELDS, batch, returning=True)
+            for row, pk in zip(batch, ids, strict=True):
+                placed[row[0]] = (pk, *paths[row[0]])
             done += len(batch)
             if progress:
                 progress(done, len(rows))
@@ -261,25 +263,3 @@ _FIELDS = (
     "is_active",
     "created_at",
 )
-_PG_TYPES = ("text", "text", "text", "bigint", "text", "int", "int", "bool", "timestamptz")
-
-
-def _insert(batch: list[tuple]) -> list[tuple[str, int]]:
-    """One statement for the batch; returns (code, id) of each new unit. Constant column
-    names; every value is a query parameter. PostgreSQL takes one array per column (its
-    client spends longer splitting a query of 27,000 placeholders than the server inserts);
-    SQLite a multi-row VALUES."""
-    columns = ", ".join(_FIELDS)
-    table = OrgUnit._meta.db_table
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
-        values = f"SELECT * FROM unnest({arrays})"  # noqa: S608
-        params = [list(column) for column in zip(*batch, strict=True)]
-    else:
-        row = f"({', '.join(['%s'] * len(_FIELDS))})"
-        values = f"VALUES {', '.join([row] * len(batch))}"
-        params = [value for row_values in batch for value in row_values]
-    sql = f"INSERT INTO {table} ({columns}) {values} RETURNING code, id"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()

@@ -28,9 +28,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
+from gonghui.common.bulk import insert_rows
 from gonghui.common.pinyin import name_readings
 from gonghui.orgs.models import OrgUnit, path_next, rerooted
 from gonghui.people.models import Person, SearchKey
@@ -80,12 +80,14 @@ def person_keys(person: Person, *, public: bool) -> dict[str, int]:
     return keys
 
 
-def index_people(people: list[Person]) -> int:
+def index_people(people: list[Person], *, new: bool = False) -> int:
     """(Re)build the keys of ``people`` in bulk (merged records keep none); returns rows.
+    ``new``: they were inserted just now, so they have no keys to delete.
 
-    Written as multi-row INSERTs (COPY on PostgreSQL): the ORM's bulk_create spent more
-    time building model instances than the database spent inserting them."""
-    SearchKey.objects.filter(person__in=[p.pk for p in people]).delete()
+    Written as rows of values (``common.bulk``): the ORM's bulk_create spent more time
+    building model instances than the database spent inserting them."""
+    if not new:
+        SearchKey.objects.filter(person__in=[p.pk for p in people]).delete()
     paths = dict(
         OrgUnit.objects.filter(pk__in={p.org_unit_id for p in people}).values_list("pk", "path")
     )
@@ -102,21 +104,7 @@ def index_people(people: list[Person]) -> int:
     # In index order: consecutive rows land on the same leaf pages of the (key, sort, ...)
     # index instead of one random page each, which is what a large table's inserts cost.
     rows.sort(key=lambda row: (row[1], row[3], row[0]))
-    table, columns = SearchKey._meta.db_table, "person_id, key, path, sort"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # psycopg binds VALUES lists of this size slower than the server inserts them.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            for start in range(0, len(rows), 8000):  # 32,000 parameters a statement
-                batch = rows[start : start + 8000]
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {values}",  # noqa: S608
-                    [value for row in batch for value in row],
-                )
+    insert_rows(SearchKey._meta.db_table, ("person_id", "key", "path", "sort"), rows)
     return len(rows)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from stdnum.cn import ric
 
 from gonghui.audit.services import diff, record
 from gonghui.common import pii
@@ -48,7 +47,7 @@ def clean_person(data: dict) -> dict:
         errors["name"] = "姓名最长60字"
     out["name"] = name
     gender = data.get("gender") or ""
-    if gender not in ("", *Person.Gender.values):
+    if gender not in _VALUES[Person.Gender]:
         errors["gender"] = "性别应为 男 或 女"
     out["gender"] = gender
     out["birth_date"] = data.get("birth_date")
@@ -67,7 +66,8 @@ def clean_person(data: dict) -> dict:
     if not out.get("id_number") and "id_number" not in errors and not out["no_id_reason"]:
         errors["no_id_reason"] = "未填写身份证号时须说明原因（如历史档案无记录）"
     if out.get("id_number"):
-        born = ric.get_birth_date(out["id_number"])
+        number = out["id_number"]  # valid: its birth date exists
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         if out["birth_date"] and out["birth_date"] != born:
             errors["birth_date"] = f"出生日期与身份证号不一致（身份证号为 {born.isoformat()}）"
         out["birth_date"] = born
@@ -89,13 +89,20 @@ def clean_person(data: dict) -> dict:
     return out
 
 
+# Each choice's values and, for imports and offices that write the Chinese label, its labels
+# (built once: a bulk import cleans every person through here).
+_VALUES = {
+    c: frozenset(["", *c.values])
+    for c in (Person.Gender, Person.Rank, Person.SkillLevel, Person.Status)
+}
+_BY_LABEL = {c: {label: value for value, label in c.choices} for c in _VALUES}
+
+
 def _choice(value, choices, field: str, label: str, errors: dict) -> str:
     value = value or ""
-    if value and value not in choices.values:
-        # Accept the Chinese label too (imports and offices write labels).
-        by_label = {lbl: val for val, lbl in choices.choices}
-        if value in by_label:
-            return by_label[value]
+    if value not in _VALUES[choices]:
+        if value in _BY_LABEL[choices]:
+            return _BY_LABEL[choices][value]
         errors[field] = f"{label}应为：" + "、".join(choices.labels)
     return value
 

@@ -34,7 +34,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gonghui.audit.services import id_ranges, record
-from gonghui.common import crypto, pii
+from gonghui.common import bulk, crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
 from gonghui.common.sheets import book_bytes, text_cell, write_only_book
@@ -849,8 +849,8 @@ class _Importer:
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
         for chunk in chunks(new_people, INDEX_CHUNK):
-            Person.objects.bulk_create(chunk, batch_size=CHUNK)
-            search.index_people(chunk)
+            bulk.insert(chunk)
+            search.index_people(chunk, new=True)
             done += len(chunk)
             progress(done * len(self.rows) // max(len(new_people), 1) // 2)
         result.people_created = len(new_people)
@@ -885,14 +885,13 @@ class _Importer:
                     deeds=a.deeds or "",
                 )
             )
-        for chunk in chunks(new_awards, CHUNK):
-            Award.objects.bulk_create(chunk)
+        bulk.insert(new_awards)
         created = iter(new_awards)
         for a in self.awards:
             if a.existing is None:
                 award = next(created)
                 links += [Link(award_id=award.pk, category_id=c.pk) for c in a.categories or []]
-        Link.objects.bulk_create(links, batch_size=CHUNK)
+        bulk.insert(links)
         result.awards_created = len(new_awards)
         progress(len(self.rows) * 3 // 4)
         for a in self.awards:

@@ -16,6 +16,7 @@ from django.db import transaction
 from faker import Faker
 
 from gonghui.audit.services import record
+from gonghui.common import bulk
 from gonghui.common.pii import id_check_digit
 from gonghui.nominations import demo as nominations_demo
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
@@ -218,9 +219,10 @@ def build_people(
         n = min(batch, count - made)
         units = [grassroots[(made + i) % len(grassroots)] for i in range(n)]
         with transaction.atomic():
-            people = Person.objects.bulk_create([gen.person(u) for u in units])
-            search.index_people(people)
-            Membership.objects.bulk_create(
+            people = [gen.person(u) for u in units]
+            bulk.insert(people)
+            search.index_people(people, new=True)
+            bulk.insert(
                 [
                     Membership(
                         person=p,
