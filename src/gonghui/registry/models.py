@@ -66,7 +66,11 @@ class Award(models.Model):
         REVOKED = "revoked", "已撤销"
 
     honour = models.ForeignKey(
-        Honour, verbose_name="荣誉", on_delete=models.PROTECT, related_name="awards"
+        Honour,
+        verbose_name="荣誉",
+        on_delete=models.PROTECT,
+        related_name="awards",
+        db_index=False,  # the (honour, year) index serves it
     )
     person = models.ForeignKey(
         "people.Person",
@@ -118,7 +122,8 @@ class Award(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(year__gte=1949), name="award_year_sane"),
         ]
-        indexes = [models.Index(fields=["honour", "year"]), models.Index(fields=["org_unit"])]
+        # (org_unit has its foreign key's index.)
+        indexes = [models.Index(fields=["honour", "year"])]
 
     def __str__(self) -> str:
         return f"{self.holder} · {self.year} {self.honour}"
