@@ -111,9 +111,10 @@ IMPORT_REGIONS = [
 EXPORT_TARGET = 1.2
 
 
-def run(scale_name: str, reuse: bool = False) -> Iterator[str]:
+def run(scale_name: str, reuse: bool = False, only: str | None = None) -> Iterator[str]:
     """``reuse``: measure again on the data an earlier run built (``--reuse``), e.g. after a
-    change to the code measured; the imports then use resident IDs no earlier run used."""
+    change to the code measured; the imports then use resident IDs no earlier run used.
+    ``only``: just the "search", "import" or "export" figures (with ``reuse``)."""
     scale = SCALES[scale_name]
     note(f"database: {connection.vendor}; {scale}; {'reusing the data' if reuse else 'fresh'}")
     rng = random.Random(SEED + reuse * Person.objects.count())
@@ -128,13 +129,19 @@ def run(scale_name: str, reuse: bool = False) -> Iterator[str]:
     )
     if reuse:
         admin, city_staff, staff = (get_user_model().objects.get(username=u) for u, *_ in users)
-        names = Names.counted(rng)
+        names = Names.counted(rng) if only in (None, "search") else None
         analyze()
     else:
         admin, city_staff, staff = (make_user(*u) for u in users)
         names = build(scale, rng, fake)
-    yield from searches(scale, rng, names, staff, city_staff, district)
-    yield from excel(scale, rng, admin, district, export=not reuse)
+    if only in (None, "search"):
+        yield from searches(scale, rng, names, staff, city_staff, district)
+    if only in (None, "import"):
+        yield from excel_import(scale, rng, admin)
+    if only == "export" or not reuse:
+        yield from excel_export(admin, district)
+    elif only is None:
+        note("export: not measured on reused data (--only export, or a fresh run: half an hour)")
 
 
 # --- The data ---------------------------------------------------------------------------------
@@ -683,16 +690,6 @@ def check_superset(name: str, found: dict, column: str, search: Callable, staff)
 
 
 # --- 2. Excel ----------------------------------------------------------------------------------
-
-
-def excel(
-    scale: Scale, rng: random.Random, admin, district: OrgUnit, *, export: bool = True
-) -> Iterator[str]:
-    yield from excel_import(scale, rng, admin)
-    if export:
-        yield from excel_export(admin, district)
-    else:
-        note("export: not measured on reused data (a fresh run measures it: half an hour)")
 
 
 def workbook(rng: random.Random, rows: int, run: int, imports_before: int = 0) -> bytes:

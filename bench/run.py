@@ -31,6 +31,11 @@ def main() -> None:
         help="measure again on the data of an earlier run (areas that support it: registry)",
     )
     parser.add_argument(
+        "--only",
+        choices=("search", "import", "export"),
+        help="with --reuse, measure only these figures (areas that support it: registry)",
+    )
+    parser.add_argument(
         "--pg-server",
         default="postgresql://postgres@127.0.0.1:5432",
         help="PostgreSQL server URL, without a database name (default: %(default)s)",
@@ -40,6 +45,7 @@ def main() -> None:
         for db in ("sqlite", "postgres"):
             command = [sys.executable, __file__, args.area, "--scale", args.scale, "--db", db]
             command += ["--reuse"] if args.reuse else []
+            command += ["--only", args.only] if args.only else []
             subprocess.run([*command, "--pg-server", args.pg_server], check=True)
         return
 
@@ -62,7 +68,12 @@ def main() -> None:
     print(f"# {args.area} --scale {args.scale} --db {args.db}", file=sys.stderr, flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     area = importlib.import_module(args.area)
-    for line in area.run(args.scale, **({"reuse": True} if args.reuse else {})):
+    options = {"reuse": True} if args.reuse else {}
+    if args.only:
+        if not args.reuse:
+            parser.error("--only needs --reuse (a fresh run measures every figure)")
+        options["only"] = args.only
+    for line in area.run(args.scale, **options):
         print(line, flush=True)
 
 
