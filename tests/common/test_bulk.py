@@ -79,3 +79,21 @@ def test_ids_follow_the_rows_order_across_statements(tree, monkeypatch):
 def test_nothing_to_insert_writes_nothing(db):
     bulk.insert([])
     assert bulk.insert_rows("people_person", ["name"], []) == []
+
+
+def test_a_large_cache_only_while_a_bulk_write_runs(db):
+    if connection.vendor != "sqlite":
+        with bulk.large_cache():  # the server's buffers: nothing to change
+            assert Person.objects.count() == 0
+        return
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    usual = cache_size()
+    with pytest.raises(RuntimeError), bulk.large_cache():
+        assert cache_size() == -bulk.SQLITE_BULK_CACHE_KIB != usual
+        raise RuntimeError("a rejected import")
+    assert cache_size() == usual

@@ -992,25 +992,26 @@ def registry_import(
             progress(min(done, total), total)
 
     importer = _Importer(actor, rows)
-    importer.check(report)
-    if importer.errors:
-        raise ImportRejected(sorted(set(importer.errors), key=_error_order))
-    result = ImportResult(rows=len(rows))
-    home = next((g for g in access.grants(actor) if "people.change" in g.permissions), None)
-    with transaction.atomic():
-        created = importer.write(lambda done: report(len(rows) + done), result)
-        record(
-            actor=actor,
-            action="registry.import",
-            object_type="people.person",
-            object_id=hashlib.sha256(data).hexdigest()[:16],
-            post_id=home.post_id if home else None,
-            changes={
-                "file": [None, filename[-100:]],
-                "result": [None, asdict(result)],
-                "created_people": [None, created],
-            },
-        )
+    with bulk.large_cache():
+        importer.check(report)
+        if importer.errors:
+            raise ImportRejected(sorted(set(importer.errors), key=_error_order))
+        result = ImportResult(rows=len(rows))
+        home = next((g for g in access.grants(actor) if "people.change" in g.permissions), None)
+        with transaction.atomic():
+            created = importer.write(lambda done: report(len(rows) + done), result)
+            record(
+                actor=actor,
+                action="registry.import",
+                object_type="people.person",
+                object_id=hashlib.sha256(data).hexdigest()[:16],
+                post_id=home.post_id if home else None,
+                changes={
+                    "file": [None, filename[-100:]],
+                    "result": [None, asdict(result)],
+                    "created_people": [None, created],
+                },
+            )
     report(total)
     return result
 
