@@ -88,7 +88,8 @@ SEARCH_TARGET = 10  # p95 of a page within 10x a primary-key fetch of the same p
 ICONTAINS_TARGET = 0.01  # at least 100x faster than icontains
 IMPORT_TARGET = 4
 # Regions of the imported people's resident IDs (valid since before 1960; none is the
-# demo's Beijing): each workbook one, and a run on reused data takes the next unused ones.
+# demo's Beijing): each workbook one, and a run on reused data takes the next unused ones
+# (after all 17, the next block of sequence numbers: see ``workbook``).
 IMPORT_REGIONS = [
     "120101",
     "120102",
@@ -707,10 +708,16 @@ def workbook(rng: random.Random, rows: int, run: int, imports_before: int = 0) -
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("人员与荣誉")
     sheet.append(list(COLUMNS.values()))
+    # The k-th workbook ever imported takes a region, and once every region has had one, the
+    # next 120 sequence numbers (an even step: the sequence's parity is the gender).
+    k = run + imports_before
+    region, first_sequence = IMPORT_REGIONS[k % len(IMPORT_REGIONS)], k // len(IMPORT_REGIONS) * 120
+    if rows > 120 * 840 or first_sequence + rows // 840 >= 1000:
+        raise RuntimeError("no resident IDs left for another import: run the bench afresh")
     for n in range(rows):
         birth = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)  # 840 dates in turn
-        region = IMPORT_REGIONS[(run + imports_before) % len(IMPORT_REGIONS)]
-        body = f"{region}{birth:%Y%m%d}{n // 840:03d}"  # (region, date, sequence) unique
+        # (region, date, sequence) unique
+        body = f"{region}{birth:%Y%m%d}{first_sequence + n // 840:03d}"
         honour, first = rng.choice(honours)
         values = {
             "name": names.draw(),
