@@ -9,6 +9,10 @@ encrypted personal data, blind indexes, pinyin sort keys, timestamps — and sen
 few statements as the database allows: multi-row ``INSERT … RETURNING id`` on SQLite, and on
 PostgreSQL ``COPY`` with ids drawn from the table's sequence beforehand (the server inserts
 while the client is still preparing the next rows).
+
+Two helpers for the largest writes: ``background()`` hands inserts that need no ids back
+(search keys) to a second thread on the same connection, and ``large_cache()`` gives SQLite
+room for the index pages a million-row table's inserts touch.
 """
 
 from __future__ import annotations
