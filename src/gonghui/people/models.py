@@ -287,11 +287,15 @@ class SearchKey(models.Model):
     whole initials, else 1; then the name's pinyin sort key: exact matches first, then by
     pinyin)."""
 
+    # Derived rows, written only by people.search: no foreign-key constraint in the
+    # database, whose check per row (PostgreSQL's trigger) cost an import of 100,000 people
+    # a third of its key inserts; Django still deletes them with their person.
     person = models.ForeignKey(
         "people.Person",
         on_delete=models.CASCADE,
         related_name="search_keys",
         db_index=False,  # the unique (person, key) index serves it (20 keys a person)
+        db_constraint=False,
     )
     key = models.CharField(max_length=40)
     path = models.CharField(max_length=72, default="")
