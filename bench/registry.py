@@ -393,7 +393,7 @@ def analyze() -> None:
                 " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')"
             )
             (blocks,) = cursor.fetchone()
-            size = blocks * 8192
+            size = int(blocks) * 8192
         else:
             cursor.execute("ANALYZE")
             path = Path(connection.settings_dict["NAME"])
