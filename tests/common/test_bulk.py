@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from gonghui.common import bulk
 from gonghui.common.fields import blind_index_for
 from gonghui.common.pinyin import sort_key
-from gonghui.people.models import Membership, Person, SearchKey, Unit
+from gonghui.people.models import Membership, Person, Unit
 from tests.factories import VALID_IDS, make_person
 
 
@@ -99,33 +99,8 @@ def test_a_large_cache_only_while_a_bulk_write_runs(db):
     assert cache_size() == usual
 
 
-def _key_rows(people: list[Person], key: str) -> list[tuple]:
-    return [(p.pk, key, p.org_unit.path, "1x") for p in people]
-
-
-def test_background_inserts_come_before_every_later_query(tree):
-    people = [
-        Person(name=f"测试{n}", org_unit=tree.cy_grass, no_id_reason="历史档案") for n in range(5)
-    ]
-    bulk.insert(people)
-    table, columns = "people_searchkey", ("person_id", "key", "path", "sort")
-    with bulk.background():
-        for n in range(20):
-            assert bulk.insert_rows(table, columns, _key_rows(people, f"c:{n}")) == []
-        # A query of the caller's sees every insert queued before it.
-        assert SearchKey.objects.count() == 100
-        bulk.insert_rows(table, columns, _key_rows(people, "c:last"))
-    assert SearchKey.objects.filter(key="c:last").count() == 5
-
-
-def test_a_failed_background_insert_is_raised_and_nothing_after_it_runs(tree):
-    people = [Person(name="测试", org_unit=tree.cy_grass, no_id_reason="历史档案")]
-    bulk.insert(people)
-    table, columns = "people_searchkey", ("person_id", "key", "path", "sort")
-    with pytest.raises(IntegrityError), transaction.atomic(), bulk.background():
-        bulk.insert_rows(table, columns, _key_rows(people, "c:a"))
-        bulk.insert_rows(table, columns, _key_rows(people, "c:a"))  # (person, key) is unique
-        bulk.insert_rows(table, columns, _key_rows(people, "c:b"))
-        Person.objects.count()  # waits for the inserts, and raises their error
-    # All or nothing: the transaction rolled back.
-    assert not SearchKey.objects.exists()
+def test_a_refused_row_raises_djangos_error_on_both_databases(tree):
+    person = make_person(tree.cy_grass)
+    rows = [(person.pk, "c:赵", tree.cy_grass.path, "1zhao")] * 2  # (person, key) is unique
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_rows("people_searchkey", ("person_id", "key", "path", "sort"), rows)

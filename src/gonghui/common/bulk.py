@@ -10,19 +10,15 @@ few statements as the database allows: multi-row ``INSERT … RETURNING id`` on 
 PostgreSQL ``COPY`` with ids drawn from the table's sequence beforehand (the server inserts
 while the client is still preparing the next rows).
 
-Two helpers for the largest writes: ``background()`` hands inserts that need no ids back
-(search keys) to a second thread on the same connection, and ``large_cache()`` gives SQLite
-room for the index pages a million-row table's inserts touch.
+``large_cache()`` gives SQLite room for the index pages a million-row table's inserts touch.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -37,15 +33,8 @@ def insert(objs: Sequence[Model]) -> None:
         return
     meta = objs[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    relations = [f for f in fields if f.is_relation]
-    for obj in objs:  # a related row inserted since it was assigned: take its new id
-        for f in relations:
-            if getattr(obj, f.attname) is None and f.is_cached(obj):
-                related = f.get_cached_value(obj)
-                if related is not None:
-                    if related.pk is None:
-                        raise ValueError(f"{meta.label}.{f.name}: the related row is not saved")
-                    setattr(obj, f.attname, related.pk)
+    for obj in objs:  # a related row saved since it was assigned lends its id, as in bulk_create
+        obj._prepare_related_fields_for_save(operation_name="bulk.insert")
     # One moment for the batch: auto_now fields would read the clock and format it per row.
     now = timezone.now()
     stamps = [
@@ -74,25 +63,20 @@ def insert_rows(
 ) -> list[int]:
     """Insert ``rows`` (values ready for the database, in ``columns`` order) into ``table``,
     whose primary key is ``id``; with ``returning``, the new ids in the rows' order. Table
-    and column names come from the models, never from input. Inside ``background()``,
-    rows that need no ids back are inserted by its thread while the caller goes on."""
+    and column names come from the models, never from input."""
     if not rows:
         return []
-    writer = getattr(_local, "writer", None)
-    if writer is not None and not returning:
-        writer.put(lambda db: _insert(db, table, columns, rows, False))
-        return []
-    return _insert(connection, table, columns, rows, returning)
+    if connection.vendor == "postgresql":
+        return _copy(table, columns, rows, returning)
+    return _sqlite_insert(table, columns, rows, returning)
 
 
-def _insert(db, table: str, columns: Sequence[str], rows: Sequence[tuple], returning: bool):
-    if db.vendor == "postgresql":
-        return _copy(db, table, columns, rows, returning)
-    names = ", ".join(db.ops.quote_name(c) for c in columns)
+def _sqlite_insert(table: str, columns: Sequence[str], rows: Sequence[tuple], returning: bool):
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
     one = f"({', '.join(['%s'] * len(columns))})"
     per = max(1, SQLITE_PARAMETERS // len(columns))
     ids: list[int] = []
-    with db.cursor() as cursor:
+    with connection.cursor() as cursor:
         for start in range(0, len(rows), per):
             batch = rows[start : start + per]
             sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))}"  # noqa: S608
@@ -102,9 +86,9 @@ def _insert(db, table: str, columns: Sequence[str], rows: Sequence[tuple], retur
     return ids
 
 
-def _copy(db, table: str, columns: Sequence[str], rows: Sequence[tuple], returning: bool):
-    names = ", ".join(db.ops.quote_name(c) for c in columns)
-    with db.cursor() as cursor:
+def _copy(table: str, columns: Sequence[str], rows: Sequence[tuple], returning: bool):
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
         ids: list[int] = []
         if returning:
             cursor.execute(
@@ -115,7 +99,7 @@ def _copy(db, table: str, columns: Sequence[str], rows: Sequence[tuple], returni
             names = f"id, {names}"
         # Django's errors (IntegrityError …) on both databases, as for its own cursors.
         with (
-            db.wrap_database_errors,
+            connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
         ):
             if returning:
@@ -125,73 +109,6 @@ def _copy(db, table: str, columns: Sequence[str], rows: Sequence[tuple], returni
                 for row in rows:
                     copy.write_row(row)
     return ids
-
-
-_local = threading.local()
-
-
-class _Writer:
-    """A thread that runs inserts, in order, on the caller's own connection (so in its
-    transaction). Any other query of the caller's first waits until they are done, through
-    an execute wrapper; a failed insert is raised in the caller at that query or at the
-    end, and nothing after it runs."""
-
-    def __init__(self, db):
-        self.db = db
-        self.jobs: queue.Queue = queue.Queue()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="bulk-writer", daemon=True)
-
-    def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
-            try:
-                if job is None:
-                    return
-                if self.error is None:
-                    job(self.db)
-            except BaseException as exc:  # handed to the caller by wait()
-                self.error = exc
-            finally:
-                self.jobs.task_done()
-
-    def put(self, job) -> None:
-        if self.error is not None:
-            self.wait()
-        self.jobs.put(job)
-
-    def wait(self) -> None:
-        self.jobs.join()
-        if self.error is not None:  # stays failed: the inserts queued after it do not run
-            raise self.error
-
-    def gate(self, execute, sql, params, many, context):
-        if threading.current_thread() is not self.thread:
-            self.wait()
-        return execute(sql, params, many, context)
-
-
-@contextmanager
-def background():
-    """Inside: ``insert_rows`` without ``returning`` (search keys, links) runs in a second
-    thread on this connection while the caller prepares the next rows. Both databases'
-    drivers release the GIL while the database works (SQLite's B-trees in this process,
-    PostgreSQL in its server), so the two cores work at once; every other query waits for
-    the inserts queued before it, so the order of writes is the caller's."""
-    db = connections[DEFAULT_DB_ALIAS]
-    writer = _Writer(db)
-    db.inc_thread_sharing()
-    _local.writer = writer
-    writer.thread.start()
-    try:
-        with db.execute_wrapper(writer.gate):
-            yield
-            writer.wait()
-    finally:
-        _local.writer = None
-        writer.jobs.put(None)
-        writer.thread.join()
-        db.dec_thread_sharing()
 
 
 def _flat(rows: Iterable[tuple]) -> list:

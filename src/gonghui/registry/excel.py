@@ -848,14 +848,11 @@ class _Importer:
         result.units_created = len(units)
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
-        # Each chunk's search keys are inserted in the background while the next chunk's
-        # people are prepared (the progress report, a write, comes before the keys).
-        with bulk.background():
-            for chunk in chunks(new_people, INDEX_CHUNK):
-                bulk.insert(chunk)
-                done += len(chunk)
-                progress(done * len(self.rows) // max(len(new_people), 1) // 2)
-                search.index_people(chunk, new=True)
+        for chunk in chunks(new_people, INDEX_CHUNK):
+            bulk.insert(chunk)
+            search.index_people(chunk, new=True)
+            done += len(chunk)
+            progress(done * len(self.rows) // max(len(new_people), 1) // 2)
         result.people_created = len(new_people)
         for group in self.groups:
             if group.person is None:
