@@ -59,39 +59,35 @@ def person_keys(person: Person, *, public: bool) -> dict[str, int]:
     """The keys of ``person`` with their rank (``EXACT`` for the whole name, its whole pinyin
     or whole initials); ``public`` ones only from consented fields."""
     shown = set(person.public_fields or []) if public else None
-    keys: dict[str, int] = {}
     audience = PUBLIC if public else ""
-
-    def add(key: str, rank: int) -> None:
-        key = (audience + key)[:KEY_LENGTH]
-        keys[key] = min(rank, keys.get(key, PARTIAL))
-
+    keys: dict[str, int] = {}
     if shown is None or "name" in shown:
         for key, rank in _name_keys(person.name):
-            add(key, rank)
+            _add(keys, (audience + key)[:KEY_LENGTH], rank)
     if person.employer_id and (shown is None or "employer" in shown):
         for key in _employer_keys(person.employer.name):
-            add(key, PARTIAL)
+            _add(keys, (audience + key)[:KEY_LENGTH], PARTIAL)
     return keys
+
+
+def _add(keys: dict[str, int], key: str, rank: int) -> None:
+    """A key keeps its best rank (a name's pinyin can also be one of its prefixes)."""
+    keys[key] = min(rank, keys.get(key, PARTIAL))
 
 
 @lru_cache(maxsize=65536)
 def _name_keys(name: str) -> tuple[tuple[str, int], ...]:
     """A name's keys and ranks (names repeat: an import of 100,000 people has ~40,000)."""
     keys: dict[str, int] = {}
-
-    def add(key: str, rank: int) -> None:
-        keys[key] = min(rank, keys.get(key, PARTIAL))
-
     whole = _characters(name)
     for gram in _grams(name):
-        add(f"c:{gram}", EXACT if gram == whole else PARTIAL)
+        _add(keys, f"c:{gram}", EXACT if gram == whole else PARTIAL)
     for reading in name_readings(name):
         initials = "".join(s[0] for s in reading if s)
         for n in range(1, len(reading) + 1):
-            add(f"l:{''.join(reading[:n])}", EXACT if n == len(reading) else PARTIAL)
+            _add(keys, f"l:{''.join(reading[:n])}", EXACT if n == len(reading) else PARTIAL)
         for n in range(2, len(initials) + 1):
-            add(f"l:{initials[:n]}", EXACT if n == len(initials) else PARTIAL)
+            _add(keys, f"l:{initials[:n]}", EXACT if n == len(initials) else PARTIAL)
     return tuple(keys.items())
 
 
