@@ -14,6 +14,18 @@ def note(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
+def page_cache() -> str:
+    """How much the operating system caches of files now (Linux), for figures that read a
+    database larger than the cache holds: this machine's kernel reclaims pages left unread
+    for minutes, so a cold file makes random row reads disk reads."""
+    try:
+        with open("/proc/meminfo") as info:
+            fields = dict(line.split(":", 1) for line in info)
+    except OSError:
+        return "unknown"
+    return f"{int(fields['Cached'].split()[0]) / 1e6:.1f} GB"
+
+
 def figure(
     name: str,
     value: float,

@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
 from faker import Faker
-from measure import figure, interleaved, make_user, note, p95
+from measure import figure, interleaved, make_user, note, p95, page_cache
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.pagination import PAGE_SIZE, page_of
@@ -401,7 +401,10 @@ def analyze() -> None:
                 while db.read(1 << 24):
                     pass
             size = path.stat().st_size
-    note(f"analyze and warm {size / 1e9:.1f} GB: {time.perf_counter() - start:.1f} s")
+    note(
+        f"analyze and warm {size / 1e9:.1f} GB: {time.perf_counter() - start:.1f} s; "
+        f"OS page cache {page_cache()}"
+    )
 
 
 def build_awards(scale: Scale, rng: random.Random, fake: Faker, units: list[Unit]) -> int:
@@ -546,6 +549,7 @@ def searches(
     samples = query_samples(rng, names, district)
     for name, queries in samples.items():
         yield from search_class(scale, name, queries, staff, city_staff)
+        note(f"  OS page cache {page_cache()}")
 
 
 class Cycle:
@@ -806,7 +810,7 @@ def excel_import(scale: Scale, rng: random.Random, admin) -> Iterator[str]:
         f"import: best of {scale.import_reps}: import {import_s:.1f} s "
         f"({scale.import_rows / import_s:.0f} rows/s), openpyxl read alone {read_s:.2f} s; "
         f"all: import {[round(t, 1) for t in times['import']]}, "
-        f"read {[round(t, 2) for t in times['read']]}"
+        f"read {[round(t, 2) for t in times['read']]}; OS page cache {page_cache()}"
     )
     yield figure(
         "registry.import", import_s, "s", "ratio_to_read", import_s / read_s, IMPORT_TARGET
