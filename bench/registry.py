@@ -660,13 +660,18 @@ def search_class(scale: Scale, name: str, queries: list[str], staff, city_staff)
         )
 
 
+def page_people():
+    """People with the related rows a search page loads (as ``person_search`` does)."""
+    return Person.objects.select_related("org_unit", "employer", "trade")
+
+
 def scanner(column: str, actor) -> Callable[[str], list]:
     """The page as ``icontains`` on ``column`` finds it: the same scope, order and page."""
 
     def scan(query: str) -> list:
         access.forget(actor)
         qs = access.restrict(
-            Person.objects.select_related("org_unit", "employer", "trade"),
+            page_people(),
             actor,
             "registry.view",
             self_via="user",
@@ -695,7 +700,6 @@ def against_icontains(
     search returning that page can be faster, so ``floor / icontains`` is the best ratio
     this page allows on this machine."""
     cycle, scan = Cycle(queries), scanner(column, actor)
-    related = Person.objects.select_related("org_unit", "employer", "trade")
 
     def searched() -> None:
         list(search(actor, cycle.next())[:PAGE_SIZE])
@@ -704,7 +708,7 @@ def against_icontains(
         scan(cycle.current)
 
     def floor() -> None:
-        list(related.filter(pk__in=pages[cycle.current]))
+        list(page_people().filter(pk__in=pages[cycle.current]))
 
     sides = {"search": searched, "icontains": scanned, "floor": floor}
     times = interleaved(sides, reps, warmup=2)
