@@ -660,18 +660,13 @@ def search_class(scale: Scale, name: str, queries: list[str], staff, city_staff)
         )
 
 
-def page_people():
-    """People with the related rows a search page loads (as ``person_search`` does)."""
-    return Person.objects.select_related("org_unit", "employer", "trade")
-
-
 def scanner(column: str, actor) -> Callable[[str], list]:
     """The page as ``icontains`` on ``column`` finds it: the same scope, order and page."""
 
     def scan(query: str) -> list:
         access.forget(actor)
         qs = access.restrict(
-            page_people(),
+            Person.objects.with_related(),
             actor,
             "registry.view",
             self_via="user",
@@ -708,7 +703,7 @@ def against_icontains(
         scan(cycle.current)
 
     def floor() -> None:
-        list(page_people().filter(pk__in=pages[cycle.current]))
+        list(Person.objects.with_related().filter(pk__in=pages[cycle.current]))
 
     sides = {"search": searched, "icontains": scanned, "floor": floor}
     times = interleaved(sides, reps, warmup=2)

@@ -95,6 +95,11 @@ class PersonQuerySet(models.QuerySet):
         clone._search_keys = None  # a further filter: the keys alone no longer tell the count
         return clone
 
+    def with_related(self) -> PersonQuerySet:
+        """With the rows shown beside a person on every registry page and export: the union
+        node, the employer and the trade."""
+        return self.select_related("org_unit", "employer", "trade")
+
     def found_by(self, keys) -> PersonQuerySet:
         clone = self._chain()
         clone._search_keys = keys

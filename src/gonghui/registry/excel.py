@@ -424,7 +424,7 @@ class _Importer:
                 self.units_by_name.setdefault(u.name, []).append(u)
 
     def _people(self, **lookup) -> Iterator[Person]:
-        return Person.objects.select_related("org_unit", "employer", "trade").filter(**lookup)
+        return Person.objects.with_related().filter(**lookup)
 
     # -- the checks --
 

@@ -66,7 +66,7 @@ def _filtered(
 def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
     """Staff search: only people in the actor's scope."""
     return _filtered(
-        Person.objects.select_related("org_unit", "employer", "trade"),
+        Person.objects.with_related(),
         filters,
         public=False,
         scope=lambda via, self_via: access.scope_q(
@@ -90,7 +90,7 @@ def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
 
 def person_get(*, actor, pk) -> Person:
     return access.get_or_404(
-        Person.objects.select_related("org_unit", "employer", "trade"),
+        Person.objects.with_related(),
         actor,
         "registry.view",
         self_via="user",
