@@ -131,6 +131,7 @@ def run(scale_name: str, reuse: bool = False, only: str | None = None) -> Iterat
     )
     if reuse:
         admin, city_staff, staff = (get_user_model().objects.get(username=u) for u, *_ in users)
+        note(f"  {Person.objects.count()} people, {Award.objects.count()} awards")
         names = Names.counted(rng) if only in (None, "search") else None
         analyze()
     else:

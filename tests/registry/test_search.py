@@ -1,4 +1,5 @@
 import pytest
+from django.db.models import Value
 
 from gonghui.registry import selectors, services
 from gonghui.registry.selectors import PersonFilters
@@ -155,3 +156,42 @@ def test_digits_of_an_employer_find_its_people(awarded, users, tree):
         found = selectors.person_search(actor=users.cy, filters=PersonFilters(query=query))
         assert names(found) == ["艾文"], query
     assert names(selectors.person_search(actor=users.cy, filters=PersonFilters(query="707"))) == []
+
+
+def test_a_search_page_is_read_from_its_keys_then_by_primary_key(awarded, users):
+    """A page of a plain search reads its ids from the key index alone, then its people by
+    pk (no join to plan), and is the same page, in the same order, as the join finds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))
+    joined = found.filter()  # a further filter: read through the join of people and keys
+    assert names(joined) == ["单田芳", "武润泽", "曾志伟", "赵郁"]
+    for low, high in ((0, 1), (0, 2), (1, 3), (2, 10), (4, 6)):
+        with CaptureQueriesContext(connection) as queries:
+            page = list(found[low:high])
+            for person in page:  # the related rows came with the page
+                assert person.employer.name == "北京地铁运营公司" and person.org_unit.name
+        assert [p.pk for p in page] == [p.pk for p in joined[low:high]]
+        keys, *people = (q["sql"] for q in queries.captured_queries)
+        assert "people_person" not in keys
+        # A page past the end reads no people.
+        assert len(people) == (1 if page else 0) and "people_searchkey" not in "".join(people)
+    # The scope holds on the keys: Haidian's staff find none of Chaoyang's people.
+    assert (
+        list(selectors.person_search(actor=users.hd, filters=PersonFilters(query="地铁"))[:5]) == []
+    )
+    # Prefetches still apply to such a page.
+    page = list(found.prefetch_related("awards__honour")[:2])
+    with CaptureQueriesContext(connection) as queries:
+        assert [a.honour.name for p in page for a in p.awards.all()] == ["首都劳动奖章"] * 2
+    assert not queries.captured_queries
+
+
+def test_a_search_result_reshaped_is_no_longer_read_from_its_keys(awarded, users):
+    found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))
+    assert names(found.order_by("-name_sort")[:2]) == ["赵郁", "曾志伟"]
+    assert list(found.none()[:2]) == [] and found.none().count_upto(10) == 0
+    assert list(found.values_list("name", flat=True)[:2]) == ["单田芳", "武润泽"]
+    assert found.annotate(one=Value(1))[:1][0].one == 1
+    assert found.count_upto(10) == 4 and found.filter(name="赵郁").count_upto(10) == 1

@@ -80,19 +80,22 @@ class Unit(models.Model):
 
 
 class PersonQuerySet(models.QuerySet):
-    """People; a search result (people.search) also knows the key rows it was read from, so
-    that its count is taken from the search index alone, without visiting the people."""
+    """People. A search result (people.search) also knows the key rows it was read from:
+    its count is taken from the search index alone, and a page of it (a slice) reads that
+    page's ids from the index, then those people by primary key. No join of people and keys
+    is left for the database to plan: on PostgreSQL, planning that join took longer than
+    running it (1.4 ms against 0.2 ms for a page)."""
 
-    _search_keys = None
+    _search = None  # a search result's (keys, rows, shape): see found_by
 
     def _clone(self):
         clone = super()._clone()
-        clone._search_keys = self._search_keys
+        clone._search = self._search
         return clone
 
     def _filter_or_exclude(self, negate, args, kwargs):
         clone = super()._filter_or_exclude(negate, args, kwargs)
-        clone._search_keys = None  # a further filter: the keys alone no longer tell the count
+        clone._search = None  # a further filter: the keys alone no longer tell the rows
         return clone
 
     def with_related(self) -> PersonQuerySet:
@@ -100,16 +103,50 @@ class PersonQuerySet(models.QuerySet):
         node, the employer and the trade."""
         return self.select_related("org_unit", "employer", "trade")
 
-    def found_by(self, keys) -> PersonQuerySet:
+    def found_by(self, keys, rows: PersonQuerySet) -> PersonQuerySet:
+        """This result, being ``rows`` (the people searched, with the same related rows)
+        that have a key row in ``keys``, in the keys' (sort, person) order."""
         clone = self._chain()
-        clone._search_keys = keys
+        clone._search = (keys, rows, clone._shape())
         return clone
+
+    def _shape(self) -> tuple:
+        """What, besides filters, makes the result: once re-ordered, annotated, made
+        distinct, emptied or turned into values, it is no longer read from its keys."""
+        q = self.query
+        return (
+            q.order_by,
+            q.select_related,
+            tuple(q.annotations),
+            q.distinct,
+            q.extra,
+            q.is_empty(),
+            self._iterable_class,
+            self._fields,
+        )
+
+    def _keys(self):
+        """The key rows that tell this result's rows, if they still do."""
+        if self._search is None:
+            return None
+        keys, _, shape = self._search
+        return keys if self._shape() == shape else None
 
     def count_upto(self, cap: int) -> int:
         """min(count, cap), cheaply for a search result."""
-        if self._search_keys is not None and not self.query.is_sliced:
-            return self._search_keys[:cap].count()
+        keys = self._keys()
+        if keys is not None and not self.query.is_sliced:
+            return keys[:cap].count()
         return self[:cap].count()
+
+    def _fetch_all(self):
+        keys = self._keys() if self._result_cache is None and self.query.is_sliced else None
+        if keys is not None:
+            page = slice(self.query.low_mark, self.query.high_mark)
+            ids = list(keys.order_by("sort", "person_id").values_list("person_id", flat=True)[page])
+            found = self._search[1].using(self.db).in_bulk(ids)
+            self._result_cache = [found[pk] for pk in ids if pk in found]
+        super()._fetch_all()  # the prefetches, if any
 
 
 class Person(models.Model):

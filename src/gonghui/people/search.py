@@ -13,7 +13,9 @@ index, identically on SQLite and PostgreSQL:
 A query of up to three characters, or of letters, is one key. Its page is one range of the
 ``(key, sort, person, path)`` index read in order — the scope checked on ``path`` in
 the index, the exact match first through ``sort`` — until the page is full, so a page costs
-about the same for 王伟 as for a rare name; the count stops at ``COUNT_CAP``. A longer
+about the same for 王伟 as for a rare name; the count stops at ``COUNT_CAP``. Unless other
+filters narrow the search, the page's ids come from that range alone and then its people by
+primary key (``PersonQuerySet``), as does its count. A longer
 Chinese query must match all its triples (the first drives, the others are checked per
 person); it finds few people, who are sorted exact name first.
 
@@ -166,7 +168,7 @@ def search_people(
     to the rows carrying ``path`` and to the owning user), exact names first, then by pinyin
     and id — the same order on both databases. Any query string is safe: it becomes keys
     only. Unless ``narrowed`` (``qs`` filters people beyond what having keys implies), the
-    count is read from the key rows alone."""
+    count and the pages are read from the key rows alone."""
     keys = query_keys(query, public=public)
     if not keys:
         if (query or "").strip():
@@ -174,19 +176,19 @@ def search_people(
         return qs.filter(scope("org_unit", "user") if scope else Q()).order_by("name_sort", "pk")
     first, *rest = keys
     # One filter() call: the scope applies to the same key row (one join, its index).
-    qs = qs.filter(Q(search_keys__key=first) & (scope("search_keys", "user") if scope else Q()))
+    found = qs.filter(Q(search_keys__key=first) & (scope("search_keys", "user") if scope else Q()))
     for key in rest:
-        qs = qs.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
+        found = found.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
     if not rest:
-        found = qs.order_by("search_keys__sort", "search_keys__person_id")
+        found = found.order_by("search_keys__sort", "search_keys__person_id")
         if narrowed:
             return found
-        keys = SearchKey.objects.filter(
+        key_rows = SearchKey.objects.filter(
             Q(key=first) & (scope("", "person__user") if scope else Q())
         )
-        return found.found_by(keys)
+        return found.found_by(key_rows, qs)
     exact = unicodedata.normalize("NFKC", query).strip()[:60]
-    return qs.annotate(
+    return found.annotate(
         exact=Case(
             When(name=exact, then=Value(EXACT)), default=Value(PARTIAL), output_field=IntegerField()
         )
