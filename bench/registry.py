@@ -678,11 +678,25 @@ def scanner(column: str, actor) -> Callable[[str], QuerySet]:
     return scan
 
 
-def raw_rows(compiled: tuple[str, tuple]) -> None:
-    """A query's SQL executed and its rows fetched as tuples: the database's share alone."""
+def statements(run: Callable[[], object]) -> list[tuple[str, tuple]]:
+    """The SQL that ``run`` executes, with its parameters."""
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run()
+    return seen
+
+
+def raw_rows(recorded: list[tuple[str, tuple]]) -> None:
+    """Recorded SQL executed again, its rows fetched as tuples: the database's share alone."""
     with connection.cursor() as cursor:
-        cursor.execute(*compiled)
-        cursor.fetchall()
+        for sql, params in recorded:
+            cursor.execute(sql, params)
+            cursor.fetchall()
 
 
 def against_icontains(
@@ -703,11 +717,15 @@ def against_icontains(
     search returning that page can be faster, so ``floor / icontains`` is the best ratio
     this page allows on this machine.
 
-    Two more sides show the database's share: each side's SQL, compiled beforehand,
-    executed with its rows fetched as tuples (no grants query, no model instances)."""
+    Two more sides show the database's share: the SQL each side ran (its grants query
+    too), recorded beforehand and executed again with its rows fetched as tuples (no
+    queryset to build or compile, no model instances)."""
     cycle, scan = Cycle(queries), scanner(column, actor)
     sql = {
-        q: (search(actor, q)[:PAGE_SIZE].query.sql_with_params(), scan(q).query.sql_with_params())
+        q: (
+            statements(lambda q=q: list(search(actor, q)[:PAGE_SIZE])),
+            statements(lambda q=q: list(scan(q))),
+        )
         for q in dict.fromkeys(queries)
     }
 
