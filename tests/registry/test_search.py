@@ -191,6 +191,8 @@ def test_a_search_page_is_read_from_its_keys_then_by_primary_key(awarded, users)
 def test_a_search_result_reshaped_is_no_longer_read_from_its_keys(awarded, users):
     found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))
     assert names(found.order_by("-name_sort")[:2]) == ["赵郁", "曾志伟"]
+    assert names(found.reverse()[:2]) == ["赵郁", "曾志伟"]
+    assert [p.get_deferred_fields() for p in found.defer("video_url")[:1]] == [{"video_url"}]
     assert list(found.none()[:2]) == [] and found.none().count_upto(10) == 0
     assert list(found.values_list("name", flat=True)[:2]) == ["单田芳", "武润泽"]
     assert found.annotate(one=Value(1))[:1][0].one == 1

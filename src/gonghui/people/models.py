@@ -111,15 +111,21 @@ class PersonQuerySet(models.QuerySet):
         return clone
 
     def _shape(self) -> tuple:
-        """What, besides filters, makes the result: once re-ordered, annotated, made
-        distinct, emptied or turned into values, it is no longer read from its keys."""
+        """What, besides filters, makes the result: once re-ordered or reversed, annotated,
+        deferred, made distinct, combined, locked, emptied or turned into values, it is no
+        longer read from its keys."""
         q = self.query
         return (
             q.order_by,
+            q.standard_ordering,
+            q.extra_order_by,
             q.select_related,
             tuple(q.annotations),
-            q.distinct,
             q.extra,
+            q.deferred_loading,
+            q.distinct,
+            q.combinator,
+            q.select_for_update,
             q.is_empty(),
             self._iterable_class,
             self._fields,
