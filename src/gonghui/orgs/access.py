@@ -49,16 +49,19 @@ class Grant:
 
 
 def grants(actor) -> list[Grant]:
-    """The actor's active posts, read once per request (cached on the user object)."""
+    """The actor's active posts, read once per request (cached on the user object) as the
+    five values a grant needs: no Post, OrgUnit or Role instances are built for them."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
     cached = getattr(actor, "_gonghui_grants", None)
     if cached is None:
         cached = [
-            Grant(p.pk, p.org_unit_id, p.org_unit.path, p.scope, frozenset(p.role.permissions))
-            for p in Post.objects.filter(user=actor, is_active=True, org_unit__is_active=True)
-            .select_related("org_unit", "role")
+            Grant(post, unit, path, scope, frozenset(permissions))
+            for post, unit, path, scope, permissions in Post.objects.filter(
+                user=actor, is_active=True, org_unit__is_active=True
+            )
             .order_by("org_unit__path")
+            .values_list("pk", "org_unit_id", "org_unit__path", "scope", "role__permissions")
         ]
         actor._gonghui_grants = cached
     return cached
