@@ -86,7 +86,7 @@ class PersonQuerySet(models.QuerySet):
     is left for the database to plan: on PostgreSQL, planning that join took longer than
     running it (1.4 ms against 0.2 ms for a page)."""
 
-    _search = None  # a search result's (keys, rows, shape): see found_by
+    _search = None  # a search result's keys, rows and shape: see found_by
 
     def _clone(self):
         clone = super()._clone()
@@ -105,7 +105,7 @@ class PersonQuerySet(models.QuerySet):
 
     def found_by(self, keys, rows: PersonQuerySet) -> PersonQuerySet:
         """This result, being ``rows`` (the people searched, with the same related rows)
-        that have a key row in ``keys``, in the keys' (sort, person) order."""
+        that have a key row in ``keys``, in the order of ``keys``."""
         clone = self._chain()
         clone._search = (keys, rows, clone._shape())
         return clone
@@ -131,27 +131,26 @@ class PersonQuerySet(models.QuerySet):
             self._fields,
         )
 
-    def _keys(self):
-        """The key rows that tell this result's rows, if they still do."""
+    def _found_by(self):
+        """The (keys, rows) this result is read from, while they still tell it, else None."""
         if self._search is None:
             return None
-        keys, _, shape = self._search
-        return keys if self._shape() == shape else None
+        keys, rows, shape = self._search
+        return (keys, rows) if self._shape() == shape else None
 
     def count_upto(self, cap: int) -> int:
         """min(count, cap), cheaply for a search result."""
-        keys = self._keys()
-        if keys is not None and not self.query.is_sliced:
-            return keys[:cap].count()
-        return self[:cap].count()
+        found = None if self.query.is_sliced else self._found_by()
+        return found[0][:cap].count() if found else self[:cap].count()
 
     def _fetch_all(self):
-        keys = self._keys() if self._result_cache is None and self.query.is_sliced else None
-        if keys is not None:
+        found = self._found_by() if self._result_cache is None and self.query.is_sliced else None
+        if found:
+            keys, rows = found
             page = slice(self.query.low_mark, self.query.high_mark)
-            ids = list(keys.order_by("sort", "person_id").values_list("person_id", flat=True)[page])
-            found = self._search[1].using(self.db).in_bulk(ids)
-            self._result_cache = [found[pk] for pk in ids if pk in found]
+            ids = list(keys.values_list("person_id", flat=True)[page])
+            people = rows.using(self.db).in_bulk(ids)
+            self._result_cache = [people[pk] for pk in ids if pk in people]
         super()._fetch_all()  # the prefetches, if any
 
 

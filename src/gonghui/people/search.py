@@ -40,6 +40,7 @@ from gonghui.people.models import Person, SearchKey
 
 MAX_QUERY = 40
 KEY_LENGTH = SearchKey._meta.get_field("key").max_length
+PAGE_ORDER = ("sort", "person_id")  # a search's order, as the key rows read it
 COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"), then asks for filters
 EXACT, PARTIAL = 0, 1
 PUBLIC = "+"
@@ -180,12 +181,12 @@ def search_people(
     for key in rest:
         found = found.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
     if not rest:
-        found = found.order_by("search_keys__sort", "search_keys__person_id")
+        found = found.order_by(*(f"search_keys__{field}" for field in PAGE_ORDER))
         if narrowed:
             return found
         key_rows = SearchKey.objects.filter(
             Q(key=first) & (scope("", "person__user") if scope else Q())
-        )
+        ).order_by(*PAGE_ORDER)
         return found.found_by(key_rows, qs)
     exact = unicodedata.normalize("NFKC", query).strip()[:60]
     return found.annotate(
