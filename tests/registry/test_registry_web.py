@@ -347,3 +347,24 @@ def test_award_documents(client, awarded, users, honours):
     )
     page = client.get(f"/registry/people/{zhao.pk}/").content.decode()
     assert "表彰决定.pdf" in page and "证书.png" in page
+
+
+def test_honour_wall_reads_the_trades_people_show_with_the_page(client, awarded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gonghui.people.models import Person, Trade
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as run:
+            assert client.get(url).status_code == 200
+        return len(run)
+
+    wu = f"/wall/{awarded.people['武润泽'].pk}/"
+    hidden_trade = queries("/wall/"), queries(wu)
+    shown = ["赵郁", "武润泽", "钱学"]
+    for i, name in enumerate(shown):
+        trade = Trade.objects.create(code=f"T{i}", name=f"工种{i}")
+        Person.objects.filter(name=name).update(trade=trade, public_fields=["name", "trade"])
+    assert (queries("/wall/"), queries(wu)) == hidden_trade  # no query per shown trade
+    assert "工种1" in client.get(wu).content.decode()

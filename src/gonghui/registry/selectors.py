@@ -82,10 +82,12 @@ def count_cap(filters: PersonFilters) -> int | None:
 
 def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
     """The honour wall's search: consenting people with an active award, public keys only."""
-    qs = Person.objects.filter(access.public_q()).filter(
-        Exists(Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE))
+    qs = (
+        Person.objects.with_related()
+        .filter(access.public_q())
+        .filter(Exists(Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE)))
     )
-    return _filtered(qs.select_related("org_unit", "employer"), filters, public=True, scope=None)
+    return _filtered(qs, filters, public=True, scope=None)
 
 
 def person_get(*, actor, pk) -> Person:
