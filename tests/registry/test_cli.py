@@ -51,7 +51,7 @@ def test_a_refused_import_fails_and_prints_the_report(registry, users, tmp_path)
     assert err.value.returncode != 0 and "2 处错误" in str(err.value)
     lines = out.getvalue().splitlines()
     assert lines[0] == "行\t列\t内容\t原因"
-    assert lines[1].startswith("2\t身份证号\t110105198503120010\t")
+    assert lines[1].startswith("2\t身份证号\t11**************10\t")  # masked, as kept
     assert lines[2].startswith("3\t所属工会编码\tNOPE\t")
     assert openpyxl.load_workbook(report).active.max_row == 3
     assert not Person.objects.filter(name="甲").exists()

@@ -236,6 +236,11 @@ def test_a_file_with_bad_rows_is_refused_whole(registry, users, honours):
     assert list(report[0]) == ["行号", "列", "内容", "原因"]
     assert {(int(r["行号"]), r["列"]) for r in report} == set(errors)
     assert any(r["内容"] == "全国十佳" for r in report)
+    # The report is kept with the job for others to read: ID numbers in it are masked.
+    bad_id = ID_A[:17] + str((int(ID_A[17]) + 1) % 10)
+    shown = {r["内容"] for r in report if r["列"] == "身份证号"}
+    assert pii.mask("id_number", bad_id) in shown
+    assert not any(ID_A[2:16] in value for value in shown)
 
 
 def test_a_person_on_several_rows_must_agree_with_themselves(registry, users):

@@ -395,8 +395,10 @@ class _Importer:
     def error(self, row: _Row, key: str, reason: str, value: str | None = None) -> None:
         row.bad = True
         label = FIELD_COLUMNS.get(key) or COLUMNS.get(key, key)
-        shown = row.text.get(key, "") if value is None else value
-        self.errors.append(RowError(row.number, label, str(shown)[:200], reason))
+        shown = str(row.text.get(key, "") if value is None else value)
+        if key in pii.KINDS:  # the report is kept and shown to others: masked as everywhere
+            shown = pii.mask(key, shown)
+        self.errors.append(RowError(row.number, label, shown[:200], reason))
 
     # -- look-ups, each one query per chunk of the file's values --
 
