@@ -368,3 +368,109 @@ def test_honour_wall_reads_the_trades_people_show_with_the_page(client, awarded)
         Person.objects.filter(name=name).update(trade=trade, public_fields=["name", "trade"])
     assert (queries("/wall/"), queries(wu)) == hidden_trade  # no query per shown trade
     assert "工种1" in client.get(wu).content.decode()
+
+
+def test_the_wall_filters_only_by_what_it_shows(client, awarded, tree, honours):
+    from gonghui.people.models import Person
+
+    qian = awarded.people["钱学"]  # Haidian; shows only the name
+    Person.objects.filter(pk=qian.pk).update(status=Person.Status.DECEASED)
+    everyone = client.get("/wall/").content.decode()
+    assert "赵郁" in everyone and "钱学" in everyone
+    # A node, a status or a trade nobody showed cannot pick people out on the wall.
+    for hidden in (f"org_unit={tree.hd_grass.pk}", "status=deceased", "trade=1", "category=1"):
+        assert client.get(f"/wall/?{hidden}").content.decode().count("wall-card") == (
+            everyone.count("wall-card")
+        ), hidden
+    # What it shows (honours and their years) filters; a bad year says so by the field.
+    medal = honours["capital-labour-medal"].pk
+    assert "钱学" in client.get(f"/wall/?honour={medal}&year_from=2018").content.decode()
+    assert "钱学" not in client.get(f"/wall/?honour={medal}&year_from=2019").content.decode()
+    bad = client.get("/wall/?q=钱学&year_from=2020&year_to=2018").content.decode()
+    assert "不能早于起始年份 2020" in bad and "wall-card" not in bad
+
+
+def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/registry/?q=赵郁&year_from=1900").content.decode()
+    assert "确保该值大于或等于1949" in page and "没有符合条件的人员" in page
+    assert "武润泽" not in page  # not the whole scope instead of 赵郁
+    response = client.get("/registry/export.xlsx?q=赵郁&year_from=1900")
+    assert response.status_code == 302
+    assert response["Location"] == "/registry/?q=%E8%B5%B5%E9%83%81&year_from=1900"
+    shown = client.get(response["Location"]).content.decode()
+    assert "筛选条件有误，未导出" in shown and "确保该值大于或等于1949" in shown
+
+
+def test_look_alikes_outside_the_scope_are_counted_not_shown(client, awarded, users, tree):
+    from datetime import date
+
+    from gonghui.people import services as people
+    from gonghui.people.models import Person
+
+    wu = awarded.people["武润泽"]
+    Person.objects.filter(pk=wu.pk).update(birth_date=date(1990, 3, 7))
+    twin = people.person_create(
+        actor=users.admin,
+        org_unit=tree.hd_grass,  # Haidian: outside Chaoyang's scope
+        data={
+            "name": "武润泽",
+            "birth_date": date(1990, 3, 7),
+            "employer": awarded.unit,
+            "no_id_reason": "历史档案",
+        },
+    )
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/registry/people/{wu.pk}/").content.decode()
+    assert f"档案 {twin.pk}" not in page and tree.hd_grass.name not in page
+    assert "另有 1 条疑似重复档案不在您的管理范围内" in page
+    client.login(username="admin_t", password=PASSWORD)
+    page = client.get(f"/registry/people/{wu.pk}/").content.decode()
+    assert f"档案 {twin.pk}" in page and "另有" not in page
+
+
+def test_api_ids_and_years_out_of_range_are_named_not_a_server_error(client, awarded, users):
+    huge = 10**20
+    wall = client.get(f"/api/v1/wall/people?honour={huge}")
+    assert wall.status_code == 422 and "honour" in wall.content.decode()
+    client.login(username="cy_staff", password=PASSWORD)
+    for query in (f"trade={huge}", f"honour={huge}", f"category={huge}", "year_from=1800"):
+        response = client.get(f"/api/v1/registry/people?{query}")
+        assert response.status_code == 422, query
+        assert query.split("=")[0] in response.content.decode(), query
+    share = client.get(f"/api/v1/registry/statistics/share?honour=1&year={huge}&category=x")
+    assert share.status_code == 422 and "year" in share.content.decode()
+
+
+def test_api_search_reads_every_person_s_awards_with_the_page(client, awarded, users, honours):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.login(username="admin_t", password=PASSWORD)
+
+    def search() -> tuple[int, list]:
+        with CaptureQueriesContext(connection) as run:
+            found = client.get("/api/v1/registry/people").json()["items"]
+        return len(run), found
+
+    queries, found = search()
+    for name in ("单田芳", "曾志伟"):
+        services.award_create(
+            actor=users.admin,
+            honour=honours["beijing-model-worker"],
+            person=awarded.people[name],
+            year=2015,
+        )
+    services.award_create(
+        actor=users.admin,
+        honour=honours["beijing-model-worker"],
+        person=awarded.people["赵郁"],
+        year=2010,
+    )
+    more_queries, found = search()
+    assert more_queries == queries  # no query per person or per award
+    zhao = next(p for p in found if p["name"] == "赵郁")
+    assert [(a["year"], a["honour"]) for a in zhao["awards"]] == [
+        (2010, "北京市劳动模范"),
+        (2018, "首都劳动奖章"),
+    ]

@@ -5,6 +5,7 @@ from datetime import date
 
 from django import forms
 
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.workdays import today
 from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
@@ -55,7 +56,7 @@ class NominationForm(forms.Form):
 
 class CampaignForm(forms.Form):
     honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.none())
-    year = forms.IntegerField(label="年度", min_value=1949, max_value=2100)
+    year = forms.IntegerField(label="年度", min_value=FIRST_YEAR, max_value=LAST_YEAR)
     name = forms.CharField(
         label="名称", required=False, max_length=120, help_text="不填则为“某年某荣誉评选”"
     )

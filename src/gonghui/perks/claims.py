@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.common.formats import cn_datetime
+from gonghui.common.schemas import MAX_ID
 from gonghui.orgs.models import path_next
 from gonghui.perks import hints
 from gonghui.perks.draw import ALPHABET, new_receipt
@@ -49,7 +50,6 @@ from gonghui.perks.models import Card, Claim, Giveaway
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODE_LENGTH = 10  # pickup code: 10 of 32 characters, 50 bits
-MAX_ID = 2**63 - 1  # ids beyond a 64-bit integer name nothing (SQLite would refuse them)
 
 
 @dataclass

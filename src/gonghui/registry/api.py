@@ -8,6 +8,7 @@ from pydantic import Field
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import RecordId, Year
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors as people_selectors
 from gonghui.registry import selectors, services, stats
@@ -74,17 +75,17 @@ class RegistryPersonOut(Schema):
 
     @staticmethod
     def resolve_awards(obj):
-        return list(selectors.awards_of(obj))
+        return obj.awards.all()  # with_awards read them with the page
 
 
 class SearchParams(Schema):
     q: str = Field("", max_length=10_000)
-    honour: int | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    org_unit: int | None = None
-    trade: int | None = None
-    category: int | None = None
+    honour: RecordId | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
+    org_unit: RecordId | None = None
+    trade: RecordId | None = None
+    category: RecordId | None = None
     status: str = ""
     page: int = 1
 
@@ -134,7 +135,7 @@ def person_search(request, params: Query[SearchParams]):
     filters = params.filters()
     qs = selectors.person_search(actor=request.user, filters=filters)
     return page_dict(
-        qs.prefetch_related("awards__honour", "awards__categories"),
+        selectors.with_awards(qs),
         params.page,
         count_cap=selectors.count_cap(filters),
     )
@@ -142,7 +143,7 @@ def person_search(request, params: Query[SearchParams]):
 
 @router.get("/people/{int:pk}", response=RegistryPersonOut, summary="人员档案")
 def person_get(request, pk: int):
-    return selectors.person_get(actor=request.user, pk=pk)
+    return selectors.with_awards([selectors.person_get(actor=request.user, pk=pk)])[0]
 
 
 @router.post("/awards", response={201: AwardOut}, summary="记录授予（仅限本级管理的荣誉）")
@@ -242,7 +243,7 @@ class ShareOut(Schema):
 
 
 @router.get("/statistics/share", response=ShareOut, summary="某年某荣誉中某类别的占比及同比变化")
-def statistics_share(request, honour: int, year: int, category: str):
+def statistics_share(request, honour: RecordId, year: Year, category: str):
     chosen = Honour.objects.filter(pk=honour).first()
     if chosen is None:
         raise ValidationFailed({"honour": "未知的荣誉"})
@@ -266,7 +267,7 @@ class WallCardOut(Schema):
 @public_router.get(
     "/people", response=list[WallCardOut], auth=None, summary="劳模墙检索（仅本人同意公开的信息）"
 )
-def wall_search(request, q: str = "", honour: int | None = None, page: int = 1):
+def wall_search(request, q: str = "", honour: RecordId | None = None, page: int = 1):
     filters = PersonFilters(query=q, honour=honour)
     qs = selectors.public_search(filters=filters)
     items = page_dict(qs, page, count_cap=selectors.count_cap(filters))["items"]

@@ -4,19 +4,59 @@ from datetime import date
 
 from django import forms
 
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.registry.models import Category, Honour
 
 
-class SearchForm(forms.Form):
+class WallForm(forms.Form):
+    """The honour wall's search: a name and what the wall shows of everyone on it (their
+    honours and years). Nothing a person may hide can filter it (their node, trade, status
+    or category), or the filter would reveal what they hid."""
+
     q = forms.CharField(label="姓名、拼音、首字母或单位", required=False, max_length=200)
     honour = forms.ModelChoiceField(
         label="荣誉", required=False, queryset=Honour.objects.all(), empty_label="全部荣誉"
     )
-    year_from = forms.IntegerField(label="年份自", required=False, min_value=1949, max_value=2100)
-    year_to = forms.IntegerField(label="至", required=False, min_value=1949, max_value=2100)
+    year_from = forms.IntegerField(
+        label="年份自", required=False, min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
+    year_to = forms.IntegerField(
+        label="至", required=False, min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("year_from"), data.get("year_to")
+        if start and end and start > end:
+            self.add_error("year_to", f"不能早于起始年份 {start}")
+        return data
+
+    def filters(self):
+        """The filters asked for, or None when any is invalid (the form then shows why next
+        to the field): a bad filter must not widen a list or an export to everything."""
+        from gonghui.registry.selectors import PersonFilters
+
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return PersonFilters(
+            query=data["q"],
+            honour=data["honour"].pk if data["honour"] else None,
+            year_from=data["year_from"],
+            year_to=data["year_to"],
+            **self.more_filters(data),
+        )
+
+    def more_filters(self, data) -> dict:
+        return {}
+
+
+class SearchForm(WallForm):
+    """The staff search: the wall's filters and those only staff may use."""
+
     trade = forms.ModelChoiceField(
         label="工种", required=False, queryset=Trade.objects.all(), empty_label="全部工种"
     )
@@ -28,25 +68,18 @@ class SearchForm(forms.Form):
     )
     org_unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def filters(self):
-        from gonghui.registry.selectors import PersonFilters
-
-        data = self.cleaned_data if self.is_valid() else {}
-        return PersonFilters(
-            query=data.get("q") or "",
-            honour=data["honour"].pk if data.get("honour") else None,
-            year_from=data.get("year_from"),
-            year_to=data.get("year_to"),
-            org_unit=data.get("org_unit"),
-            trade=data["trade"].pk if data.get("trade") else None,
-            category=data["category"].pk if data.get("category") else None,
-            status=data.get("status") or "",
-        )
+    def more_filters(self, data) -> dict:
+        return {
+            "org_unit": data["org_unit"],
+            "trade": data["trade"].pk if data["trade"] else None,
+            "category": data["category"].pk if data["category"] else None,
+            "status": data["status"],
+        }
 
 
 class AwardForm(forms.Form):
     honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.none())
-    year = forms.IntegerField(label="年份", min_value=1949, max_value=2100)
+    year = forms.IntegerField(label="年份", min_value=FIRST_YEAR, max_value=LAST_YEAR)
     batch = forms.CharField(
         label="批次", required=False, max_length=40, help_text="如“第13批”，可不填"
     )
@@ -86,7 +119,7 @@ class ShareForm(forms.Form):
     """Which campaign's category share to show (e.g. 科技创新人员 in 2020's 北京市劳动模范)."""
 
     honour = forms.ModelChoiceField(label="荣誉", queryset=Honour.objects.all())
-    year = forms.IntegerField(label="年份", min_value=1949, max_value=2100)
+    year = forms.IntegerField(label="年份", min_value=FIRST_YEAR, max_value=LAST_YEAR)
     category = forms.ModelChoiceField(label="类别", queryset=Category.objects.all())
 
 
@@ -130,7 +163,7 @@ class HonourForm(forms.Form):
     subject = forms.ChoiceField(label="授予对象", choices=Honour.Subject.choices)
     conferred_by = forms.CharField(label="授予机关", max_length=120)
     conferring_unit = forms.ModelChoiceField(label="管理层级", queryset=OrgUnit.objects.none())
-    first_year = forms.IntegerField(label="首次授予年份", min_value=1949, max_value=2100)
+    first_year = forms.IntegerField(label="首次授予年份", min_value=FIRST_YEAR, max_value=LAST_YEAR)
     cycle = forms.CharField(label="评选周期", required=False, max_length=40)
     is_title = forms.BooleanField(label="工匠称号", required=False)
 

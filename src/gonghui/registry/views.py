@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -18,7 +19,7 @@ from gonghui.files.services import attachment_add, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
-from gonghui.people.models import PUBLIC_FIELDS
+from gonghui.people.models import PUBLIC_FIELDS, Person
 from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
@@ -30,15 +31,21 @@ from gonghui.registry.selectors import PersonFilters
 def search(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    form = forms.SearchForm(request.GET or None)
-    filters = form.filters() if request.GET else PersonFilters()
-    people = selectors.person_search(actor=request.user, filters=filters)
-    page = page_of(
-        people.prefetch_related("awards__honour"),
-        request.GET.get("page"),
-        count_cap=selectors.count_cap(filters),
-    )
+    form = forms.SearchForm(request.GET)
+    page = _page(request, form, lambda f: selectors.person_search(actor=request.user, filters=f))
     return render(request, "registry/search.html", {"form": form, "page": page})
+
+
+def _page(request, form: forms.WallForm, search):
+    """The requested page of ``search(filters)``; none while a filter is invalid (the form
+    says which, next to the field)."""
+    filters = form.filters()
+    people = Person.objects.none() if filters is None else search(filters)
+    return page_of(
+        selectors.with_awards(people),
+        request.GET.get("page"),
+        count_cap=None if filters is None else selectors.count_cap(filters),
+    )
 
 
 @login_required
@@ -49,6 +56,12 @@ def person(request, pk):
         messages.info(request, "该档案已合并到保留的档案")
         return redirect("registry:person", pk=person.merged_into_id)
     subject = Honour.Subject.INDIVIDUAL
+    look_alikes = services.duplicates_of(person)
+    seen = list(
+        access.restrict(
+            look_alikes.select_related("org_unit"), request.user, "registry.view", self_via="user"
+        )
+    )
     return render(
         request,
         "registry/person.html",
@@ -58,7 +71,8 @@ def person(request, pk):
                 (a, attachment_list(actor=request.user, owner=a))
                 for a in selectors.awards_of(person)
             ],
-            "duplicates": services.duplicates_of(person),
+            "duplicates": seen,
+            "duplicates_elsewhere": look_alikes.count() - len(seen),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
             "media_form": forms.MediaForm(initial={"video_url": person.video_url}),
@@ -358,8 +372,10 @@ def export(request):
     (full values need the command line and the right to see them, audited)."""
     if not access.can(request.user, "registry.export"):
         raise NotFound()
-    form = forms.SearchForm(request.GET or None)
-    filters = form.filters() if request.GET else PersonFilters()
+    filters = forms.SearchForm(request.GET).filters()
+    if filters is None:  # the search page shows what is wrong, next to the field
+        messages.error(request, "筛选条件有误，未导出。请修正后再导出。")
+        return redirect(f"{reverse('registry:search')}?{request.GET.urlencode()}")
     # On disk, not in memory, however many rows; FileResponse closes it when sent.
     out = tempfile.TemporaryFile()  # noqa: SIM115
     excel.registry_export(actor=request.user, out=out, filters=filters)
@@ -371,14 +387,8 @@ def export(request):
 
 
 def wall(request):
-    form = forms.SearchForm(request.GET or None)
-    filters = form.filters() if request.GET else PersonFilters()
-    people = selectors.public_search(filters=filters)
-    page = page_of(
-        people.prefetch_related("awards__honour"),
-        request.GET.get("page"),
-        count_cap=selectors.count_cap(filters),
-    )
+    form = forms.WallForm(request.GET)
+    page = _page(request, form, lambda f: selectors.public_search(filters=f))
     cards = []
     for p in page:
         profile = people_selectors.public_profile(p)
