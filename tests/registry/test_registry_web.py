@@ -474,3 +474,41 @@ def test_api_search_reads_every_person_s_awards_with_the_page(client, awarded, u
         (2010, "北京市劳动模范"),
         (2018, "首都劳动奖章"),
     ]
+
+
+def test_a_record_lists_each_award_s_documents_in_one_query(
+    client, awarded, users, honours, tree, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gonghui.files.services import attachment_add
+
+    settings.MEDIA_ROOT = tmp_path
+    zhao = awarded.people["赵郁"]
+    url = f"/registry/people/{zhao.pk}/"
+
+    def attach(award, name):
+        pdf = SimpleUploadedFile(name, b"%PDF-1.4 " + name.encode(), "application/pdf")
+        attachment_add(actor=users.cy, owner=award, org_unit=tree.cy_grass, upload=pdf)
+
+    attach(Award.objects.get(person=zhao), "证书2018.pdf")
+    client.login(username="cy_staff", password=PASSWORD)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as run:
+            assert client.get(url).status_code == 200
+        return len(run)
+
+    one = queries()
+    for year in (2019, 2021):
+        award = services.award_create(
+            actor=users.cy, honour=honours["chaoyang-craftsman"], person=zhao, year=year
+        )
+        attach(award, f"证书{year}.pdf")
+    assert queries() == one  # no query per award for its documents
+    page = client.get(url).content.decode()
+    assert all(f"证书{y}.pdf" in page for y in (2018, 2019, 2021))
+    client.login(username="hd_staff", password=PASSWORD)
+    assert client.get(url).status_code == 404

@@ -96,13 +96,29 @@ def attachment_get(*, actor, pk) -> Attachment:
     )
 
 
-def attachment_list(*, actor, owner):
+def _visible(actor, model, ids: list[str]):
+    """The attachments of the ``model`` records ``ids`` that ``actor`` may see, newest first."""
     from django.contrib.contenttypes.models import ContentType
 
     return access.restrict(
         Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(owner), object_id=str(owner.pk)
+            content_type=ContentType.objects.get_for_model(model), object_id__in=ids
         ),
         actor,
         "files.view",
     ).order_by("-created_at")
+
+
+def attachment_list(*, actor, owner):
+    return _visible(actor, owner, [str(owner.pk)])
+
+
+def attachments_of(*, actor, owners) -> list[tuple]:
+    """Each of ``owners`` (records of one model) with the attachments ``actor`` may see,
+    newest first: one query however many owners."""
+    owners = list(owners)
+    found: dict[str, list[Attachment]] = {}
+    if owners:
+        for attachment in _visible(actor, owners[0], [str(o.pk) for o in owners]):
+            found.setdefault(attachment.object_id, []).append(attachment)
+    return [(owner, found.get(str(owner.pk), [])) for owner in owners]

@@ -23,7 +23,7 @@ from gonghui.common.views import (
     post_action,
 )
 from gonghui.common.workdays import today
-from gonghui.files.services import attachment_add, attachment_list
+from gonghui.files.services import attachment_add, attachment_list, attachments_of
 from gonghui.nominations import exports, forms, selectors, services
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
@@ -308,13 +308,16 @@ def nomination(request, pk):
             "advance_form": forms.AdvanceForm(),
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
             "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
-            "objections": [
-                (o, attachment_list(actor=user, owner=o))
-                for o in nomination.objections.select_related(
-                    "notice", "nomination__quota__org_unit"
-                )
-                if services.may_see_objector(user, o)
-            ],
+            "objections": attachments_of(
+                actor=user,
+                owners=[
+                    o
+                    for o in nomination.objections.select_related(
+                        "notice", "nomination__quota__org_unit"
+                    )
+                    if services.may_see_objector(user, o)
+                ],
+            ),
             "triage_form": forms.TriageForm(),
             "resolve_form": forms.ResolveForm(),
         },

@@ -15,7 +15,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
 from gonghui.common.views import apply_errors, domain_errors, download, error_message
-from gonghui.files.services import attachment_add, attachment_list
+from gonghui.files.services import attachment_add, attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
@@ -67,10 +67,7 @@ def person(request, pk):
         "registry/person.html",
         {
             "person": person,
-            "awards": [
-                (a, attachment_list(actor=request.user, owner=a))
-                for a in selectors.awards_of(person)
-            ],
+            "awards": attachments_of(actor=request.user, owners=selectors.awards_of(person)),
             "duplicates": seen,
             "duplicates_elsewhere": look_alikes.count() - len(seen),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
