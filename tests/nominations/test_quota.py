@@ -157,3 +157,47 @@ def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tre
     nodes, overall = rules.quota_status(campaign)
     assert [n.total for n in nodes] == [1, 1]  # 赵郁 in Chaoyang, 钱学 in Haidian
     assert [s.count for s in overall] == [0]  # the head was removed
+
+
+def test_a_draft_is_submitted_only_while_nominating_is_open(clock, campaign, users, tree):
+
+    late = nominate(users, tree, campaign, "迟报", submit=False)
+    clock.move_to(at(2025, 11, 1, 9))  # the day after the window closed
+    with pytest.raises(ValidationFailed, match="推荐时间为 2025年9月1日 至 2025年10月31日"):
+        services.nomination_submit(actor=users.cy_grass, nomination=late)
+    late.refresh_from_db()
+    assert late.state == "draft"
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 0
+
+
+def test_a_reported_list_takes_no_one_more(clock, campaign, users, tree):
+
+    first = nominate(users, tree, campaign, "甲一")
+    waiting = nominate(users, tree, campaign, "甲二", submit=False)
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[first]
+    )
+    clock.move_to(at(2025, 9, 27, 9))
+    services.nominations_advance(actor=users.cy, nominations=[first], action="first_pass")
+    services.nomination_withdraw(actor=users.cy_grass, nomination=waiting, reason="补充材料")
+    services.node_list_submit(actor=users.cy, campaign=campaign, org_unit=tree.chaoyang)
+    used = Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used
+    with pytest.raises(ValidationFailed, match="朝阳区总工会已于 2025年9月27日 报送名单"):
+        nominate(users, tree, campaign, "甲三", submit=False)
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == used
+
+
+def test_an_exclusion_added_after_a_draft_stops_its_submission(campaign, users, tree):
+
+    draft = nominate(users, tree, campaign, "处长", submit=False, rank=Person.Rank.SENIOR_OFFICIAL)
+    services.rule_add(
+        actor=users.admin,
+        campaign=campaign,
+        kind=Rule.Kind.EXCLUDED,
+        attribute=Rule.Attribute.RANK,
+        value=Person.Rank.SENIOR_OFFICIAL,
+    )
+    with pytest.raises(ValidationFailed, match="局级及以上干部不得推荐"):
+        services.nomination_submit(actor=users.cy_grass, nomination=draft)
+    draft.refresh_from_db()
+    assert draft.state == "draft"

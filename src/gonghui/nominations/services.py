@@ -330,16 +330,9 @@ def nomination_create(
     grant = access.require_at(actor, "nominations.nominate", org_unit, view_perm="nominations.view")
     if not org_unit.contains(person.org_unit):
         raise ValidationFailed({"person": f"{person.name}不是本单位（或下级工会）的人员"})
-    if campaign.status != Campaign.Status.OPEN:
-        raise ValidationFailed({"campaign": "评选活动不在推荐阶段"})
-    day = today()
-    if not campaign.nominate_from <= day <= campaign.nominate_until:
-        raise ValidationFailed(
-            {
-                "campaign": f"推荐时间为 {cn_date(campaign.nominate_from)} 至 {cn_date(campaign.nominate_until)}"
-            }
-        )
+    _require_nominating(campaign)
     quota = _quota_for(campaign, org_unit)
+    _require_list_open(quota)
     errors = _eligibility_errors(campaign, person)
     names = list(dict.fromkeys(categories or []))
     known = set(Category.objects.filter(name__in=names).values_list("name", flat=True))
@@ -369,9 +362,7 @@ def nomination_create(
         meeting_result=meeting_result.strip(),
         replaces=replaces,
     )
-    for rule in campaign.rules.filter(kind=Rule.Kind.EXCLUDED):
-        if rulebook.matches(rule, nomination):
-            raise ValidationFailed({"person": f"不符合推荐条件：{rule.label}"})
+    _require_not_excluded(nomination)
     try:
         with transaction.atomic():
             nomination.save()
@@ -387,6 +378,35 @@ def nomination_create(
         stream=STREAM,
     )
     return nomination
+
+
+def _require_nominating(campaign: Campaign) -> None:
+    """Nominating (a draft, or its submission) is open: the campaign in its nominating stage,
+    today within its window."""
+    if campaign.status != Campaign.Status.OPEN:
+        raise ValidationFailed({"campaign": "评选活动不在推荐阶段"})
+    if not campaign.nominate_from <= today() <= campaign.nominate_until:
+        window = f"{cn_date(campaign.nominate_from)} 至 {cn_date(campaign.nominate_until)}"
+        raise ValidationFailed({"campaign": f"推荐时间为 {window}"})
+
+
+def _require_list_open(quota: Quota) -> None:
+    """The quota node has not reported its list: a reported list takes no one more (its
+    minimum shares were checked when it was reported)."""
+    if quota.submitted_at:
+        raise ValidationFailed(
+            {
+                "quota": f"{quota.org_unit.name}已于 {cn_date(quota.submitted_at)} 报送名单，"
+                "不能再推荐或上报"
+            }
+        )
+
+
+def _require_not_excluded(nomination: Nomination) -> None:
+    """No exclusion rule (不得推荐) of the campaign meets the nominee, as recorded."""
+    for rule in nomination.campaign.rules.filter(kind=Rule.Kind.EXCLUDED):
+        if rulebook.matches(rule, nomination):
+            raise ValidationFailed({"person": f"不符合推荐条件：{rule.label}"})
 
 
 def _material_errors(brief, deeds, meeting_on, attendance, result, *, complete) -> dict:
@@ -513,6 +533,10 @@ def nomination_submit(*, actor, nomination: Nomination) -> Nomination:
     grant = _acting_grant(actor, nomination, "nominate")
     if reason := refusal("nominate", nomination.state):
         raise Conflict(reason)
+    _require_nominating(nomination.campaign)
+    # Locked as node_list_submit locks it: a list being reported takes no one more.
+    _require_list_open(Quota.objects.select_for_update().get(pk=nomination.quota_id))
+    _require_not_excluded(nomination)  # a rule added since the draft was saved
     errors = _material_errors(
         nomination.brief,
         nomination.deeds,
