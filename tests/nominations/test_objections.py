@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from gonghui.common.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -144,3 +146,38 @@ def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
     )
     assert [a.name for a in attachment_list(actor=users.cy, owner=objection)] == ["验收报告.pdf"]
     assert list(attachment_list(actor=users.cy_grass, owner=objection)) == []
+
+
+def test_an_objectors_contact_is_masked_and_each_reveal_audited(
+    client, notice, nominees, users, tree
+):
+    from gonghui.audit.models import AuditEvent
+    from gonghui.orgs.models import Role
+    from tests.factories import PASSWORD, make_user
+
+    zhao = nominees["赵郁"]
+    objection = file(notice, zhao, name="张三", contact="13800001111")
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/nominations/n/{zhao.pk}/").content.decode()
+    assert "13800001111" not in page and "13*******11" in page and "查看完整" in page
+    url = f"/nominations/objections/{objection.pk}/contact/"
+    assert client.get(url).status_code == 405
+    revealed = client.post(url)
+    assert revealed.content.decode().strip() == "13800001111"
+    assert revealed["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action="pii.reveal")
+    assert (event.object_type, event.object_id) == ("nominations.objection", str(objection.pk))
+    assert json.loads(event.body)["changes"] == {"field": [None, "contact"]}
+    assert event.actor_id == users.cy.pk and "13800001111" not in event.body
+    # The reviewing level without people.view_pii sees the objection, masked, no reveal.
+    role = Role.objects.create(
+        code="reviewer", name="初审", permissions=["nominations.view", "nominations.review"]
+    )
+    make_user("cy_reviewer", tree.chaoyang, role.code)
+    client.login(username="cy_reviewer", password=PASSWORD)
+    page = client.get(f"/nominations/n/{zhao.pk}/").content.decode()
+    assert "13*******11" in page and "查看完整" not in page
+    assert client.post(url).status_code == 403
+    client.login(username="cy_grass", password=PASSWORD)  # the nominating unit: not at all
+    assert client.post(url).status_code == 404
+    assert AuditEvent.objects.filter(action="pii.reveal").count() == 1

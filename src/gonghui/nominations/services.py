@@ -839,6 +839,31 @@ def may_see_objector(actor, objection: Objection) -> bool:
     return access.can_at(actor, perm, _reviewing_unit(objection))
 
 
+def may_reveal_contact(actor, objection: Objection) -> bool:
+    """The reviewing level, with ``people.view_pii`` there, may see an objector's full
+    contact (each view audited by ``objection_contact_reveal``)."""
+    return may_see_objector(actor, objection) and access.can_at(
+        actor, "people.view_pii", _reviewing_unit(objection)
+    )
+
+
+@transaction.atomic
+def objection_contact_reveal(*, actor, objection: Objection) -> str:
+    """The objector's unmasked contact, for ``may_reveal_contact``; audited."""
+    if not may_reveal_contact(actor, objection):
+        raise Forbidden("只有负责核查的单位、有查看完整个人信息权限的岗位可以查看完整联系方式")
+    grant = access.grant_at(actor, "people.view_pii", _reviewing_unit(objection))
+    record(
+        actor=actor,
+        action="pii.reveal",
+        obj=objection,
+        org_unit_id=objection.nomination.org_unit_id,
+        post_id=grant.post_id,
+        changes={"field": [None, "contact"]},
+    )
+    return objection.contact or ""
+
+
 @transaction.atomic
 def objection_file(
     *,

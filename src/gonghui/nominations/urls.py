@@ -22,6 +22,11 @@ urlpatterns = [
     path("nominations/n/<int:pk>/clearance/", views.clearance, name="clearance"),
     path("nominations/n/<int:pk>/objections/new/", views.objection_enter, name="objection_enter"),
     path(
+        "nominations/objections/<int:pk>/contact/",
+        views.objection_contact,
+        name="objection_contact",
+    ),
+    path(
         "nominations/objections/<int:pk>/triage/", views.objection_triage, name="objection_triage"
     ),
     path(

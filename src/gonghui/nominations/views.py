@@ -290,6 +290,11 @@ def list_submit(request, pk, quota_pk):
 def nomination(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     user = request.user
+    objections = [
+        o
+        for o in nomination.objections.select_related("notice", "nomination__quota__org_unit")
+        if services.may_see_objector(user, o)
+    ]
     return render(
         request,
         "nominations/nomination.html",
@@ -308,16 +313,8 @@ def nomination(request, pk):
             "advance_form": forms.AdvanceForm(),
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
             "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
-            "objections": attachments_of(
-                actor=user,
-                owners=[
-                    o
-                    for o in nomination.objections.select_related(
-                        "notice", "nomination__quota__org_unit"
-                    )
-                    if services.may_see_objector(user, o)
-                ],
-            ),
+            "objections": attachments_of(actor=user, owners=objections),
+            "revealable": {o.pk for o in objections if services.may_reveal_contact(user, o)},
             "triage_form": forms.TriageForm(),
             "resolve_form": forms.ResolveForm(),
         },
@@ -396,6 +393,19 @@ def _objection(request, pk) -> Objection:
     if objection is None or not services.may_see_objector(request.user, objection):
         raise NotFound()
     return objection
+
+
+@login_required
+@domain_errors
+@require_POST
+def objection_contact(request, pk):
+    """An HTMX fragment with the objector's unmasked contact (audited); never a GET, never
+    cached."""
+    objection = _objection(request, pk)
+    value = services.objection_contact_reveal(actor=request.user, objection=objection)
+    response = render(request, "people/_revealed.html", {"value": value})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
