@@ -3,7 +3,9 @@
 import hashlib
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.audit.services import record
@@ -96,21 +98,21 @@ def attachment_get(*, actor, pk) -> Attachment:
     )
 
 
-def _visible(actor, model, ids: list[str]):
-    """The attachments of the ``model`` records ``ids`` that ``actor`` may see, newest first."""
-    from django.contrib.contenttypes.models import ContentType
+def _of(owners) -> QuerySet[Attachment]:
+    """The attachments of ``owners`` (records of one model)."""
+    return Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(owners[0]),
+        object_id__in=[str(o.pk) for o in owners],
+    )
 
-    return access.restrict(
-        Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(model), object_id__in=ids
-        ),
-        actor,
-        "files.view",
-    ).order_by("-created_at")
+
+def _visible(actor, owners):
+    """The attachments of ``owners`` that ``actor`` may see, newest first."""
+    return access.restrict(_of(owners), actor, "files.view").order_by("-created_at")
 
 
 def attachment_list(*, actor, owner):
-    return _visible(actor, owner, [str(owner.pk)])
+    return _visible(actor, [owner])
 
 
 def attachments_of(*, actor, owners) -> list[tuple]:
@@ -119,6 +121,14 @@ def attachments_of(*, actor, owners) -> list[tuple]:
     owners = list(owners)
     found: dict[str, list[Attachment]] = {}
     if owners:
-        for attachment in _visible(actor, owners[0], [str(o.pk) for o in owners]):
+        for attachment in _visible(actor, owners):
             found.setdefault(attachment.object_id, []).append(attachment)
     return [(owner, found.get(str(owner.pk), [])) for owner in owners]
+
+
+def attachments_move(*, owners, org_unit) -> int:
+    """Move the attachments of ``owners`` (records of one model) to ``org_unit``, for the
+    service moving those records there, inside its transaction: a file is read in its own
+    unit's scope, so it goes where its record goes. Returns how many moved."""
+    owners = list(owners)
+    return _of(owners).exclude(org_unit=org_unit).update(org_unit=org_unit) if owners else 0

@@ -10,6 +10,7 @@ from gonghui.audit.services import diff, record
 from gonghui.common import pii
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.fields import blind_index_for
+from gonghui.files.services import attachments_move
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -175,14 +176,18 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
     """Change a person's fields; ``org_unit`` moves the record (both ends in scope)."""
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "people.change", person.org_unit, view_perm="people.view")
-    if org_unit is not None and org_unit.pk != person.org_unit_id:
+    before = _snapshot(person)
+    moves = org_unit is not None and org_unit.pk != person.org_unit_id
+    if moves:
         access.require_move(actor, "people.change", person.org_unit, org_unit)
         person.org_unit = org_unit
-    before = _snapshot(person)
     for field, value in clean_person({**before, **data}).items():
         setattr(person, field, value)
     _duplicate_check(person)
     person.save()
+    if moves:
+        # The ID scans and certificates go with the record, out of the old unit's scope.
+        attachments_move(owners=[person], org_unit=org_unit)
     search.index_person(person)
     record(
         actor=actor,
