@@ -39,3 +39,21 @@ def test_a_persons_files_move_with_the_person(client, tree, users, scan):
     assert client.get(f"/files/{scan.pk}/").status_code == 200
     event = AuditEvent.objects.filter(action="people.update").latest("seq")
     assert json.loads(event.body)["changes"]["org_unit"] == [tree.cy_grass.pk, tree.hd_grass.pk]
+
+
+def test_each_download_is_recorded(client, tree, users, scan):
+    client.force_login(users.cy_grass)
+    response = client.get(f"/files/{scan.pk}/", REMOTE_ADDR="10.0.0.8")
+
+    assert b"".join(response.streaming_content) == b"\x89PNG\r\n\x1a\n scan"
+    event = AuditEvent.objects.get(action="files.download")
+    assert (event.actor_id, event.post_id) == (users.cy_grass.pk, users.cy_grass.posts.get().pk)
+    assert (event.object_type, event.object_id) == ("files.attachment", str(scan.pk))
+    assert (event.org_unit_id, event.ip) == (tree.cy_grass.pk, "10.0.0.8")
+
+
+def test_a_refused_download_records_nothing(client, users, scan):
+    client.force_login(users.hd)
+
+    assert client.get(f"/files/{scan.pk}/").status_code == 404
+    assert not AuditEvent.objects.filter(action="files.download").exists()

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "people.membership_leave": "离会",
     "pii.reveal": "查看完整个人信息",
     "files.add": "上传附件",
+    "files.download": "下载附件",
     "registry.unit_create": "新增单位/集体",
     "registry.honour_create": "新增荣誉",
     "registry.award_create": "授予荣誉",

@@ -92,10 +92,21 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
     return attachment
 
 
-def attachment_get(*, actor, pk) -> Attachment:
-    return access.get_or_404(
+@transaction.atomic
+def attachment_download(*, actor, pk) -> Attachment:
+    """An attachment in scope, its file open for reading. Each download is audited: these
+    are ID scans, clearance and medical documents."""
+    attachment = access.get_or_404(
         Attachment.objects.select_related("org_unit"), actor, "files.view", pk=pk
     )
+    attachment.file.open("rb")  # a file missing from storage fails here, before the event
+    record(
+        actor=actor,
+        action="files.download",
+        obj=attachment,
+        post_id=access.grant_at(actor, "files.view", attachment.org_unit).post_id,
+    )
+    return attachment
 
 
 def _of(owners) -> QuerySet[Attachment]:

@@ -21,7 +21,7 @@ from gonghui.common.views import (
     apply_errors,
     domain_errors,
 )
-from gonghui.files.services import attachment_add, attachment_get, attachment_list
+from gonghui.files.services import attachment_add, attachment_download, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
@@ -396,9 +396,9 @@ def audit_verify(request):
 @login_required
 @domain_errors
 def file_download(request, pk):
-    attachment = attachment_get(actor=request.user, pk=pk)
+    attachment = attachment_download(actor=request.user, pk=pk)
     response = FileResponse(
-        attachment.file.open("rb"),
+        attachment.file,
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.mime_type,
