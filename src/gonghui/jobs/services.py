@@ -1,5 +1,6 @@
 """Starting jobs and reporting their progress."""
 
+import logging
 from dataclasses import asdict
 
 from django.contrib.auth import get_user_model
@@ -11,6 +12,8 @@ from gonghui.common.imports import ImportRejected
 from gonghui.jobs.models import Job
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+
+log = logging.getLogger(__name__)
 
 
 def job_start(*, actor, kind: str, title: str, org_unit, data: bytes, filename: str, task) -> Job:
@@ -52,12 +55,13 @@ def import_start(
 
 def run_import(job_id: int, filename: str, importer) -> None:
     """A task's body: ``importer(actor=, data=, filename=, progress=)`` on the job's file,
-    returning the summary to show; a rejected file ends the job failed, with every bad cell."""
+    returning the summary to show; a rejected file ends the job failed, with every bad cell.
+    Any other fault ends it failed too (logged; the page would otherwise poll forever)."""
     job = Job.objects.get(pk=job_id)
-    actor = get_user_model().objects.get(pk=job.created_by_id)
-    with job.input_file.open("rb") as fh:
-        data = fh.read()
     try:
+        actor = get_user_model().objects.get(pk=job.created_by_id)
+        with job.input_file.open("rb") as fh:
+            data = fh.read()
         summary = importer(
             actor=actor,
             data=data,
@@ -66,6 +70,10 @@ def run_import(job_id: int, filename: str, importer) -> None:
         )
     except ImportRejected as exc:
         job_finish(job_id, ok=False, message=str(exc), errors=[asdict(e) for e in exc.errors])
+        return
+    except Exception:
+        log.exception("import job %s failed", job_id)
+        job_finish(job_id, ok=False, message="导入时系统出错，请稍后重试或联系系统管理员")
         return
     job_finish(job_id, ok=True, message=summary)
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from gonghui.audit.services import record
 from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError, read_rows
+from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
@@ -60,7 +60,11 @@ def _parse(data: bytes, filename: str, errors: list[RowError]) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     columns = None
-    for number, values in read_rows(data, filename):
+    # Read whole first: a damaged or mis-encoded file is refused in one line; a fault in
+    # the checks below stays a fault, not "unreadable".
+    with refusing_unreadable(filename):
+        lines = list(read_rows(data, filename))
+    for number, values in lines:
         if columns is None:
             columns = _header_map(values)
             continue
