@@ -78,3 +78,15 @@ def test_reference_look_ups_are_limited_per_source(db, client, monkeypatch):
         assert client.get("/api/v1/notices/objections/NOSUCHREFERENCE1").status_code == 404
     assert "过于频繁" in client.get("/api/v1/notices/objections/NOSUCHREFERENCE1").json()["message"]
     assert "过于频繁" in client.get("/notices/lookup/?ref=ABC").content.decode()
+
+
+def test_advance_ids_out_of_range_are_a_422_naming_them(client, campaign, nominees):
+    client.login(username="cy_staff", password=PASSWORD)
+    for bad in (0, -1, 2**63, 10**20):
+        response = post(
+            client,
+            f"/api/v1/nominations/campaigns/{campaign.pk}/advance",
+            {"ids": [nominees["赵郁"].pk, bad], "action": "first_pass"},
+        )
+        assert response.status_code == 422, bad
+        assert "ids" in json.dumps(response.json())

@@ -201,3 +201,24 @@ def test_an_exclusion_added_after_a_draft_stops_its_submission(campaign, users, 
         services.nomination_submit(actor=users.cy_grass, nomination=draft)
     draft.refresh_from_db()
     assert draft.state == "draft"
+
+
+def test_the_services_bound_quotas_and_attendance_for_the_api_too(campaign, users, tree):
+    for allowed in (-1, services.QUOTA_MAX + 1, 2**31, 10**20):
+        with pytest.raises(ValidationFailed) as caught:
+            services.quota_set(
+                actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=allowed
+            )
+        assert caught.value.fields == {"allowed": "名额应为0至10000"}
+    person = make_person(tree.cy_grass, "孙明")
+    for attendance in (0, services.ATTENDANCE_MAX + 1, 10**20):
+        with pytest.raises(ValidationFailed) as caught:
+            services.nomination_create(
+                actor=users.cy_grass,
+                campaign=campaign,
+                person=person,
+                org_unit=tree.cy_grass,
+                meeting_attendance=attendance,
+            )
+        assert caught.value.fields == {"meeting_attendance": "参会人数应为1至100000"}
+    assert not Nomination.objects.exists()

@@ -1,3 +1,5 @@
+import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.nominations import services
@@ -183,3 +185,38 @@ def test_unit_replaces_a_nominee_through_the_page(client, campaign, nominees, us
     new = Nomination.objects.get(person=person)
     assert (new.replaces_id, new.state) == (wu.pk, State.NOMINATED)
     assert Nomination.objects.get(pk=wu.pk).reason == "本人因病申请退出"
+
+
+@pytest.mark.parametrize("bad", ["²", "99999999999999999999", "0", "abc"])
+def test_an_id_that_names_no_record_is_a_404(client, campaign, nominees, users, bad):
+    client.login(username="cy_staff", password=PASSWORD)
+    ids = [nominees["赵郁"].pk, bad]
+    for url in (f"/nominations/{campaign.pk}/advance/", f"/nominations/{campaign.pk}/notices/new/"):
+        response = client.post(url, {"ids": ids, "action": "first_pass", "stage": "first"})
+        assert response.status_code == 404
+    assert Nomination.objects.get(pk=nominees["赵郁"].pk).state == State.NOMINATED
+    client.login(username="cy_grass", password=PASSWORD)
+    replacing = client.get(f"/nominations/{campaign.pk}/nominate/?replaces={bad}")
+    assert replacing.status_code == (200 if bad == "abc" else 404)  # "abc": a new nominee
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "2147483648", "10001", "-1"])
+def test_a_quota_beyond_its_bound_is_named_by_its_field(client, campaign, users, tree, value):
+    client.login(username="admin_t", password=PASSWORD)
+    response = client.post(
+        f"/nominations/{campaign.pk}/quotas/", {"org_unit": tree.chaoyang.pk, "allowed": value}
+    )
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["名额应为0至10000"]
+    assert campaign.quotas.get(org_unit=tree.chaoyang).allowed == 4
+
+
+def test_meeting_attendance_beyond_its_bound_is_named_by_its_field(client, campaign, users, tree):
+    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    for value in ("99999999999999999999", "2147483648"):
+        page = client.post(
+            f"/nominations/{campaign.pk}/nominate/", form_data(person, meeting_attendance=value)
+        )
+        assert page.status_code == 200 and "参会人数应为1至100000" in page.content.decode()
+    assert not Nomination.objects.exists()

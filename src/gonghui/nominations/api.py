@@ -8,6 +8,7 @@ from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import RecordId
 from gonghui.nominations import exports, selectors, services
 
 router = Router(tags=["推荐评选"])
@@ -108,7 +109,7 @@ class NominationDetail(NominationOut):
 
 
 class AdvanceIn(Schema):
-    ids: list[int] = Field(min_length=1, max_length=5000)
+    ids: list[RecordId] = Field(min_length=1, max_length=5000)
     action: str
     opinion: str = Field("", max_length=2000)
 

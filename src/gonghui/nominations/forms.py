@@ -8,6 +8,7 @@ from django import forms
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.workdays import today
 from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
+from gonghui.nominations.services import ATTENDANCE_MAX, QUOTA_MAX
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -15,6 +16,18 @@ from gonghui.people.models import Person
 from gonghui.registry.models import Category, Honour
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # what <input type=date> reads
+
+
+def _bounded(label: str, low: int, high: int) -> forms.IntegerField:
+    """A whole number within [low, high], its error naming the field (as the service's does:
+    a refused action shows only the message)."""
+    message = f"{label}应为{low}至{high}"
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        error_messages={"min_value": message, "max_value": message},
+    )
 
 
 class NominationForm(forms.Form):
@@ -39,7 +52,7 @@ class NominationForm(forms.Form):
         help_text="2000字左右",
     )
     meeting_on = forms.DateField(label="事迹报告会日期", widget=DATE)
-    meeting_attendance = forms.IntegerField(label="参会人数", min_value=1)
+    meeting_attendance = _bounded("参会人数", 1, ATTENDANCE_MAX)
     meeting_result = forms.CharField(
         label="民主评议结果", max_length=200, help_text="如：赞成52票、反对0票、弃权4票"
     )
@@ -85,7 +98,7 @@ class CampaignForm(forms.Form):
 
 class QuotaForm(forms.Form):
     org_unit = forms.ModelChoiceField(label="推荐单位", queryset=OrgUnit.objects.none())
-    allowed = forms.IntegerField(label="名额", min_value=0)
+    allowed = _bounded("名额", 0, QUOTA_MAX)
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)

@@ -60,6 +60,8 @@ from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.services import award_create
 
 BRIEF_MAX, DEEDS_MAX = 500, 5000
+QUOTA_MAX = 10_000  # places for one node: far above any real quota, well inside the columns
+ATTENDANCE_MAX = 100_000  # people at a deeds report meeting
 UNLIMITED = 2**31 - 1  # an at-least rule's counter counts without a ceiling
 OBJECTION_LIMIT = 5  # filings per source per hour
 LOOKUP_LIMIT = 60  # reference look-ups per source per hour
@@ -139,8 +141,8 @@ def quota_set(*, actor, campaign: Campaign, org_unit: OrgUnit, allowed: int) -> 
     grant = _manage(actor, campaign)
     if not campaign.org_unit.contains(org_unit) or org_unit == campaign.org_unit:
         raise ValidationFailed({"org_unit": "推荐单位应为组织单位的下级工会"})
-    if allowed < 0:
-        raise ValidationFailed({"allowed": "名额不能为负数"})
+    if not 0 <= allowed <= QUOTA_MAX:
+        raise ValidationFailed({"allowed": f"名额应为0至{QUOTA_MAX}"})
     quota, _ = Quota.objects.select_for_update().get_or_create(
         campaign=campaign, org_unit=org_unit, defaults={"allowed": allowed}
     )
@@ -418,8 +420,8 @@ def _material_errors(brief, deeds, meeting_on, attendance, result, *, complete) 
         errors["deeds"] = f"详细事迹不超过 {DEEDS_MAX} 字（现 {len(deeds)} 字）"
     if meeting_on and meeting_on > today():
         errors["meeting_on"] = "事迹报告会日期不能晚于今天"
-    if attendance is not None and attendance < 1:
-        errors["meeting_attendance"] = "参会人数应大于0"
+    if attendance is not None and not 1 <= attendance <= ATTENDANCE_MAX:
+        errors["meeting_attendance"] = f"参会人数应为1至{ATTENDANCE_MAX}"
     if complete:
         for field, value, label in (
             ("brief", brief, "简要事迹"),

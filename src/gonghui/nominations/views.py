@@ -14,6 +14,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarYear
 from gonghui.common.pagination import page_of
+from gonghui.common.schemas import MAX_ID
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -218,11 +219,16 @@ def nominate(request, pk):
 
 
 def _chosen(request, campaign) -> list[Nomination]:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    """The ticked nominees, every one in the actor's scope, else ``NotFound`` (so too for an
+    id no record can have: not ASCII digits, or beyond ``MAX_ID``)."""
+    raw = request.POST.getlist("ids")
+    if not all(i.isascii() and i.isdigit() and 0 < int(i) <= MAX_ID for i in raw):
+        raise NotFound()
+    ids = {int(i) for i in raw}
     found = list(
         selectors.nomination_list(actor=request.user, campaign=campaign).filter(pk__in=ids)
     )
-    if len(found) != len(set(ids)):
+    if len(found) != len(ids):
         raise NotFound()
     return found
 
