@@ -68,6 +68,22 @@ def test_create_checks_fields_and_scope(users, venue, tree):
     assert AuditEvent.objects.filter(stream=giveaway.stream, action="perks.giveaway_create")
 
 
+def test_create_refuses_a_stock_or_a_moment_the_columns_cannot_hold(users, venue, tree):
+    # 10**20 overflowed SQLite's integer, 3·10**9 PostgreSQL's; year 1 overflowed the UTC
+    # conversion on save: each was a 500.
+    for stock in (10**20, 3_000_000_000, services.STOCK_MAX + 1):
+        with pytest.raises(ValidationFailed) as refused:
+            create(users.cy, venue, tree.chaoyang, stock=stock)
+        assert refused.value.fields == {"stock": f"数量应为 1–{services.STOCK_MAX} 的整数"}
+    ancient = OPENING.replace(year=1)
+    with pytest.raises(ValidationFailed) as refused:
+        create(users.cy, venue, tree.chaoyang, opens_at=ancient, pickup_from=ancient)
+    assert refused.value.fields["opens_at"] == "开始时间应在 1949–2100 年之间"
+    assert refused.value.fields["pickup_from"] == "领取开始应在 1949–2100 年之间"
+    assert not Giveaway.objects.exists()
+    assert create(users.cy, venue, tree.chaoyang, stock=services.STOCK_MAX).stock == 10**6
+
+
 def test_publish_commits_a_lottery_seed_before_registration(users, venue, tree):
     with time_machine.travel(OPENING - timedelta(days=1)):
         lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")

@@ -47,6 +47,24 @@ def giveaway_form(venue, tree, **extra):
     return data | extra
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("stock", "99999999999999999999", "1000000"),
+        ("stock", "3000000000", "1000000"),
+        ("opens_at", "0001-01-01T00:00", "开始时间应在 1949–2100 年之间"),
+    ],
+)
+def test_a_stock_or_a_moment_out_of_range_is_named_on_the_form(
+    client, users, venue, tree, field, value, error
+):
+    client.login(username="cy_staff", password=PASSWORD)
+    with time_machine.travel(OPENING - timedelta(days=3)):
+        refused = client.post("/giveaways/new/", giveaway_form(venue, tree, **{field: value}))
+    assert refused.status_code == 200 and not Giveaway.objects.exists()
+    assert error in str(refused.context["form"].errors[field])
+
+
 def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, members):
     client.login(username="cy_staff", password=PASSWORD)
     with time_machine.travel(OPENING - timedelta(days=3)):

@@ -2,11 +2,21 @@
 
 from django import forms
 
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.models import Giveaway, Location
+from gonghui.perks.services import STOCK_MAX
 
-MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+# The years the service accepts (it names a moment outside them next to its field).
+MOMENT = forms.DateTimeInput(
+    format="%Y-%m-%dT%H:%M",
+    attrs={
+        "type": "datetime-local",
+        "min": f"{FIRST_YEAR}-01-01T00:00",
+        "max": f"{LAST_YEAR}-12-31T23:59",
+    },
+)
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -40,7 +50,7 @@ class GiveawayForm(forms.Form):
         initial=Giveaway.Mode.LOTTERY,
         help_text="摇号更公平：登记截止后公开摇号，人人可复核",
     )
-    stock = forms.IntegerField(label="数量", min_value=1)
+    stock = forms.IntegerField(label="数量", min_value=1, max_value=STOCK_MAX)
     per_member = forms.IntegerField(label="每人限领", min_value=1, max_value=10, initial=1)
     opens_at = moment("开始时间")
     closes_at = moment("截止时间")

@@ -19,6 +19,7 @@ from gonghui.audit.services import record, seal
 from gonghui.common import crypto
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.common.formats import cn_datetime
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
@@ -29,6 +30,9 @@ SEAL_BATCH = 1000
 DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document, per address a minute
 SEED_CONTEXT = "perks.giveaway.seed"
 OPEN = (Claim.Status.WON, Claim.Status.WAITING, Claim.Status.REGISTERED)
+# Far more than any giveaway hands out, and far below the integer columns' limit (taken + a
+# quantity, and a lottery's waitlist places after the stock, are counted in SQL).
+STOCK_MAX = 1_000_000
 
 
 def _manage(actor, giveaway: Giveaway):
@@ -84,8 +88,8 @@ def giveaway_create(
         errors["item"] = "请填写物品"
     if mode not in Giveaway.Mode.values:
         errors["mode"] = "请选择先到先得或登记摇号"
-    if not isinstance(stock, int) or stock < 1:
-        errors["stock"] = "数量应为正整数"
+    if not isinstance(stock, int) or not 1 <= stock <= STOCK_MAX:
+        errors["stock"] = f"数量应为 1–{STOCK_MAX} 的整数"
     if not isinstance(per_member, int) or not 1 <= per_member <= 10:
         errors["per_member"] = "每人限领 1–10 份"
     elif mode == Giveaway.Mode.LOTTERY and per_member != 1:
@@ -100,6 +104,16 @@ def giveaway_create(
         errors["pickup_from"] = "领取开始应不早于活动开始"
     elif mode == Giveaway.Mode.FCFS and pickup_until <= closes_at:
         errors["pickup_until"] = "领取截止应晚于活动截止"
+    moments = {
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "pickup_from": pickup_from,
+        "pickup_until": pickup_until,
+    }
+    for name, moment in moments.items():
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # year 1 overflows when stored as UTC
+            label = Giveaway._meta.get_field(name).verbose_name
+            errors[name] = f"{label}应在 {FIRST_YEAR}–{LAST_YEAR} 年之间"
     if public_value_source and mode != Giveaway.Mode.LOTTERY:
         errors["public_value_source"] = "只有摇号活动使用公开随机数"
     if not access.can_at(actor, "perks.manage", pickup_location.merchant.org_unit):
