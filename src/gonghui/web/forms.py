@@ -57,12 +57,29 @@ class PasswordForm(forms.Form):
         return cleaned
 
 
-class OrgFilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """A list's filters: ``filters()`` gives those asked for, or None when any is invalid
+    (the form then shows why, next to the field): a bad filter must never widen a list to
+    everything."""
+
+    def filters(self) -> dict | None:
+        if not self.is_valid():
+            return None
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class OrgFilterForm(FilterForm):
     q = forms.CharField(label="名称或编码", required=False, max_length=60)
     level = forms.ChoiceField(
         label="级别", required=False, choices=[("", "全部级别"), *OrgUnit.Level.choices]
     )
-    root = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    root = forms.IntegerField(
+        label="上级组织",
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "上级组织应为组织ID", "min_value": "上级组织应为组织ID"},
+    )
 
 
 class OrgUnitForm(forms.Form):
@@ -203,7 +220,7 @@ class PersonForm(forms.Form):
         return cleaned
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(FilterForm):
     actor_name = forms.CharField(label="操作人", required=False, max_length=150)
     action = forms.CharField(label="操作", required=False, max_length=64)
     object_type = forms.CharField(label="对象类型", required=False, max_length=64)

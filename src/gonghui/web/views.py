@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.audit import selectors as audit_selectors
+from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.pagination import page_of
@@ -26,7 +27,7 @@ from gonghui.jobs.services import job_get
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
-from gonghui.orgs.models import Post
+from gonghui.orgs.models import OrgUnit, Post
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.registry.services import duplicates_of
@@ -93,16 +94,20 @@ def password_change(request):
 @domain_errors
 def org_list(request):
     filters = forms.OrgFilterForm(request.GET)
-    filters.is_valid()
-    data = filters.cleaned_data
-    root = org_selectors.unit_get(actor=request.user, pk=data["root"]) if data.get("root") else None
-    qs = org_selectors.unit_list(
-        actor=request.user,
-        root=root,
-        query=data.get("q") or "",
-        level=data.get("level") or "",
-        sort=request.GET.get("sort", ""),
-    )
+    data = filters.filters()
+    if data is None:
+        root, qs = None, OrgUnit.objects.none()
+    else:
+        root = (
+            org_selectors.unit_get(actor=request.user, pk=data["root"]) if "root" in data else None
+        )
+        qs = org_selectors.unit_list(
+            actor=request.user,
+            root=root,
+            query=data.get("q", ""),
+            level=data.get("level", ""),
+            sort=request.GET.get("sort", ""),
+        )
     return render(
         request,
         "orgs/list.html",
@@ -376,9 +381,11 @@ def audit_list(request):
     if not access.can(request.user, "audit.view"):
         raise NotFound()
     filters = forms.AuditFilterForm(request.GET)
-    filters.is_valid()
-    qs = audit_selectors.event_list(
-        actor=request.user, **{k: v for k, v in filters.cleaned_data.items() if v not in (None, "")}
+    data = filters.filters()
+    qs = (
+        AuditEvent.objects.none()
+        if data is None
+        else audit_selectors.event_list(actor=request.user, **data)
     )
     return render(request, "audit/list.html", {"page": _page(request, qs), "filters": filters})
 
