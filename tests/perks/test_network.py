@@ -649,6 +649,27 @@ def test_card_list_and_detail_pages(client, cards, users):
     assert cards.zhao.status == Card.Status.ACTIVE
 
 
+@pytest.mark.parametrize(
+    ("username", "url", "field", "unlisted"),
+    [
+        ("admin_t", "/cards/?q=钱&status=x", "status", "8610"),  # no card number
+        ("cy_staff", "/merchants/?category=food&district=abc", "district", "洁亮洗车"),
+        ("zhaoyu", "/m/offers/?category=food&district=0", "district", "洁亮洗车"),
+    ],
+)
+def test_a_bad_filter_is_named_and_lists_nothing(
+    client, shop, cards, username, url, field, unlisted
+):
+    """It used to drop every filter and list everything in scope (the car wash is no
+    restaurant)."""
+    login(client, username)
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and unlisted not in html.split("</form>")[-1]  # the rows
+    assert field in page.context["filters"].errors and "有效的选项" in html
+    assert f'<div class="field error"><label for="id_{field}">' in html  # next to the field
+
+
 def test_status_actions_through_the_page(client, cards):
     login(client, "cy_grass")
     url = f"/cards/{cards.zhao.pk}/"
@@ -974,6 +995,8 @@ def test_cards_api(client, cards, people, users):
     twice = post_json(client, "/api/v1/cards", {"person_id": people.wu.pk})
     assert twice.status_code == 409 and issued.json()["number"] in twice.json()["message"]
     assert post_json(client, "/api/v1/cards", {}).status_code == 422
+    unknown = client.get("/api/v1/cards?status=activ")  # it listed every status
+    assert unknown.status_code == 422 and "没有这个状态" in unknown.json()["fields"]["status"]
     outside = post_json(client, "/api/v1/cards", {"person_id": people.qian.pk})
     assert outside.status_code == 404
     no_reason = post_json(client, f"/api/v1/cards/{cards.zhao.pk}/suspend", {})

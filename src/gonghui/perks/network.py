@@ -560,9 +560,12 @@ CARD_SORTS = {
 
 def card_list(*, actor, status: str = "", q: str = "", sort: str = "") -> QuerySet[Card]:
     """Cards in the actor's member-services scope (by the card's union), filtered by status,
-    found by card number (digits, any part) or holder name (any part)."""
+    found by card number (digits, any part) or holder name (any part). An unknown status is
+    refused (ignoring it would list every status)."""
     qs = access.restrict(Card.objects.select_related("person", "org_unit"), actor, "perks.view")
-    if status in Card.Status.values:
+    if status and status not in Card.Status.values:
+        raise ValidationFailed({"status": f"没有这个状态（可选：{'、'.join(Card.Status.values)}）"})
+    if status:
         qs = qs.filter(status=status)
     q = unicodedata.normalize("NFKC", q or "").strip()[:60]
     if q:

@@ -43,6 +43,14 @@ def _need(request, perm: str) -> None:
         raise NotFound()
 
 
+def _page(request, filters, rows):
+    """The requested page of ``rows(filters' data)``; none while a filter is invalid (the
+    form says which, next to the field): a bad filter must not widen the list."""
+    return page_of(
+        rows(filters.cleaned_data) if filters.is_valid() else [], request.GET.get("page")
+    )
+
+
 # --- Cards (staff) ---------------------------------------------------------------------------
 
 
@@ -50,20 +58,20 @@ def _need(request, perm: str) -> None:
 @domain_errors
 def card_list(request):
     _need(request, "perks.view")
-    filters = forms.CardFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    cards = network.card_list(
-        actor=request.user,
-        status=data.get("status") or "",
-        q=data.get("q") or "",
-        sort=request.GET.get("sort", ""),
+    filters = forms.CardFilterForm(request.GET)
+    page = _page(
+        request,
+        filters,
+        lambda data: network.card_list(
+            actor=request.user, **data, sort=request.GET.get("sort", "")
+        ),
     )
     return render(
         request,
         "perks/network/cards.html",
         {
             "filters": filters,
-            "page": page_of(cards, request.GET.get("page")),
+            "page": page,
             "may_issue": access.can(request.user, "perks.cards"),
         },
     )
@@ -217,22 +225,20 @@ def cards_errors(request):
 @domain_errors
 def merchant_list(request):
     _need(request, "perks.view")
-    filters = forms.MerchantFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    merchants = network.merchant_list(
-        actor=request.user,
-        category=data.get("category") or "",
-        plan=data.get("plan") or "",
-        district=data.get("district"),
-        q=data.get("q") or "",
-        sort=request.GET.get("sort", ""),
+    filters = forms.MerchantFilterForm(request.GET)
+    page = _page(
+        request,
+        filters,
+        lambda data: network.merchant_list(
+            actor=request.user, **data, sort=request.GET.get("sort", "")
+        ),
     )
     return render(
         request,
         "perks/network/merchants.html",
         {
             "filters": filters,
-            "page": page_of(merchants, request.GET.get("page")),
+            "page": page,
             "may_create": access.can(request.user, "perks.manage"),
         },
     )
@@ -433,18 +439,9 @@ def member_card_qr(request):
 
 @login_required
 def member_offers(request):
-    filters = forms.OfferFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
-    merchants = network.offers_for_members(
-        category=data.get("category") or None,
-        district=data.get("district"),
-        q=data.get("q") or "",
-    )
-    return render(
-        request,
-        "perks/network/member_offers.html",
-        {"filters": filters, "page": page_of(merchants, request.GET.get("page"))},
-    )
+    filters = forms.OfferFilterForm(request.GET)
+    page = _page(request, filters, lambda data: network.offers_for_members(**data))
+    return render(request, "perks/network/member_offers.html", {"filters": filters, "page": page})
 
 
 # --- The merchant's counter ------------------------------------------------------------------
