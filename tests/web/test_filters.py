@@ -26,6 +26,8 @@ def _error_under(page: str, label: str) -> str:
     [
         ("?since=2024-02-30", "起始日期", "输入一个有效的日期。"),
         ("?until=2024-13-01&actor_name=cy_staff", "截止日期", "输入一个有效的日期。"),
+        ("?until=9999-12-31", "截止日期", "截止日期应在 1949 年至 2100 年之间"),
+        ("?since=0001-01-01", "起始日期", "起始日期应在 1949 年至 2100 年之间"),
     ],
 )
 def test_a_bad_audit_filter_is_named_and_lists_nothing(client, users, query, label, message):
@@ -37,6 +39,24 @@ def test_a_bad_audit_filter_is_named_and_lists_nothing(client, users, query, lab
 
     assert response.status_code == 200 and list(response.context["page"]) == []
     assert _error_under(response.content.decode(), label) == message
+
+
+@pytest.mark.parametrize("query", ["?until=9999-12-31", "?since=0001-01-01"])
+def test_the_api_refuses_a_day_out_of_range_naming_it(client, users, query):
+    client.force_login(users.auditor)
+
+    response = client.get(f"/api/v1/audit/events{query}")
+
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == [query[1:6]]
+
+
+def test_the_first_and_last_days_are_accepted(client, users):
+    client.force_login(users.auditor)  # recorded: one event today
+    query = "?since=1949-01-01&until=2100-12-31"
+
+    assert len(client.get(f"/audit/{query}").context["page"]) == 1
+    assert client.get(f"/api/v1/audit/events{query}").json()["count"] == 1
 
 
 @pytest.mark.parametrize(

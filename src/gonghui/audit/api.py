@@ -1,6 +1,8 @@
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from gonghui.audit import selectors
 from gonghui.common.errors import NotFound
@@ -8,6 +10,7 @@ from gonghui.common.pagination import page_dict
 from gonghui.orgs import access
 
 router = Router(tags=["审计"])
+Day = Annotated[date, Field(ge=selectors.FIRST_DAY, le=selectors.LAST_DAY)]
 
 
 class EventOut(Schema):
@@ -28,8 +31,8 @@ class EventFilters(Schema):
     action: str = ""
     object_type: str = ""
     object_id: str = ""
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     page: int = 1
 
 

@@ -6,7 +6,12 @@ from django.db.models import Q, QuerySet
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.formats import SHANGHAI
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
+
+# The days ``since`` and ``until`` may name (the years a record can carry): beyond them the
+# day after ``until`` overflows, and SQLite's adapter cannot take year 1 to UTC.
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 
 
 def event_list(

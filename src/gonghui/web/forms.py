@@ -4,8 +4,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
+from gonghui.audit.selectors import FIRST_DAY, LAST_DAY
 from gonghui.common import ratelimit
 from gonghui.common.errors import ValidationFailed
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import PUBLIC_FIELDS, Person, Trade, Unit
@@ -231,3 +233,13 @@ class AuditFilterForm(FilterForm):
     until = forms.DateField(
         label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(
+                    name, f"{self.fields[name].label}应在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间"
+                )
+        return data
