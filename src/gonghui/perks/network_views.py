@@ -43,12 +43,11 @@ def _need(request, perm: str) -> None:
         raise NotFound()
 
 
-def _page(request, filters, rows):
-    """The requested page of ``rows(filters' data)``; none while a filter is invalid (the
-    form says which, next to the field): a bad filter must not widen the list."""
-    return page_of(
-        rows(filters.cleaned_data) if filters.is_valid() else [], request.GET.get("page")
-    )
+def _page(request, filters, rows, **more):
+    """The requested page of ``rows(**filters, **more)``; none while a filter is invalid
+    (the form says which, next to the field): a bad filter must not widen the list."""
+    found = rows(**filters.cleaned_data, **more) if filters.is_valid() else []
+    return page_of(found, request.GET.get("page"))
 
 
 # --- Cards (staff) ---------------------------------------------------------------------------
@@ -59,13 +58,8 @@ def _page(request, filters, rows):
 def card_list(request):
     _need(request, "perks.view")
     filters = forms.CardFilterForm(request.GET)
-    page = _page(
-        request,
-        filters,
-        lambda data: network.card_list(
-            actor=request.user, **data, sort=request.GET.get("sort", "")
-        ),
-    )
+    sort = request.GET.get("sort", "")
+    page = _page(request, filters, network.card_list, actor=request.user, sort=sort)
     return render(
         request,
         "perks/network/cards.html",
@@ -226,13 +220,8 @@ def cards_errors(request):
 def merchant_list(request):
     _need(request, "perks.view")
     filters = forms.MerchantFilterForm(request.GET)
-    page = _page(
-        request,
-        filters,
-        lambda data: network.merchant_list(
-            actor=request.user, **data, sort=request.GET.get("sort", "")
-        ),
-    )
+    sort = request.GET.get("sort", "")
+    page = _page(request, filters, network.merchant_list, actor=request.user, sort=sort)
     return render(
         request,
         "perks/network/merchants.html",
@@ -440,7 +429,7 @@ def member_card_qr(request):
 @login_required
 def member_offers(request):
     filters = forms.OfferFilterForm(request.GET)
-    page = _page(request, filters, lambda data: network.offers_for_members(**data))
+    page = _page(request, filters, network.offers_for_members)
     return render(request, "perks/network/member_offers.html", {"filters": filters, "page": page})
 
 
