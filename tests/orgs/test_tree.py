@@ -1,4 +1,5 @@
 import io
+import json
 
 import openpyxl
 import pytest
@@ -104,6 +105,40 @@ def test_cycles_and_missing_headers_are_reported(tree, users):
     assert {e.column for e in err.value.errors} >= {"组织编码", "级别", "上级编码"}
     with pytest.raises(ImportRejected):
         tree_import(actor=users.cy, data=b"x", filename="t.txt")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("parents", "root"), [(["CY-S1"], "cy_street"), (["CY-S1", "110105"], "chaoyang")]
+)
+def test_an_import_is_recorded_where_its_units_hang_for_that_districts_auditors(
+    tree, users, parents, root
+):
+    from gonghui.audit.selectors import event_list
+    from tests.factories import make_user
+
+    data = csv_bytes(*(f"CY-N{i},新工会{i},基层工会,{p}" for i, p in enumerate(parents)))
+    assert tree_import(actor=users.cy, data=data, filename="tree.csv") == len(parents)
+
+    event = AuditEvent.objects.get(action="orgs.import")
+    assert event.org_unit_id == getattr(tree, root).pk
+    assert event.post_id == users.cy.posts.get().pk
+    ids = sorted(OrgUnit.objects.filter(code__startswith="CY-N").values_list("pk", flat=True))
+    changes = json.loads(event.body)["changes"]
+    assert changes["created"] == [None, len(parents)]
+    assert changes["units"] == [None, [[ids[0], ids[-1]]]]
+    cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    assert event_list(actor=cy_auditor, action="orgs.import").get() == event
+    assert not event_list(actor=hd_auditor, action="orgs.import").exists()
+
+
+@pytest.mark.django_db
+def test_a_file_with_a_header_and_no_units_is_refused(tree, users):
+    with pytest.raises(ImportRejected) as err:
+        tree_import(actor=users.cy, data=csv_bytes(), filename="tree.csv")
+    assert [e.reason for e in err.value.errors] == ["文件中没有要导入的组织"]
+    assert not AuditEvent.objects.filter(action="orgs.import").exists()
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ the file, or already in the platform (then within the importer's scope).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gonghui.audit.services import record
+from gonghui.audit.services import id_ranges, record
 from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, segment
+from gonghui.orgs.models import SEGMENT, OrgUnit, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
 
 COLUMNS = {"code": "组织编码", "name": "组织名称", "level": "级别", "parent": "上级编码"}
@@ -132,18 +133,37 @@ def tree_import(
                 )
             )
     order = _depth_order(rows, by_code, errors)
+    if not rows and not errors:
+        errors.append(RowError(2, "", "", "文件中没有要导入的组织"))
     if errors:
         raise ImportRejected(sorted(set(errors), key=lambda e: (e.row, e.column, e.value)))
     with transaction.atomic():
         created = _write(rows, order, existing, progress)
+        # Recorded at the deepest unit the new ones all hang under, for its auditors to see.
+        root = OrgUnit.objects.get(
+            path=_common_path(existing[r.parent][1] for r in rows if r.parent not in by_code)
+        )
+        grant = access.grant_at(actor, "orgs.import", root)
         record(
             actor=actor,
             action="orgs.import",
             object_type="orgs.orgunit",
             object_id=hashlib.sha256(data).hexdigest()[:16],
-            changes={"file": [None, filename[-100:]], "created": [None, created]},
+            org_unit_id=root.pk,
+            post_id=grant.post_id if grant else None,
+            changes={
+                "file": [None, filename[-100:]],
+                "created": [None, len(created)],
+                "units": [None, id_ranges(created)],
+            },
         )
-    return created
+    return len(created)
+
+
+def _common_path(paths) -> str:
+    """The path of the deepest unit at or above each of ``paths``."""
+    common = os.path.commonprefix(list(paths))
+    return common[: len(common) - len(common) % SEGMENT]
 
 
 def _existing(codes: list[str]) -> dict[str, tuple]:
@@ -207,10 +227,10 @@ def _depth_order(
     return [levels[d] for d in sorted(levels) if d > 0]
 
 
-def _write(rows, order, existing, progress) -> int:
+def _write(rows, order, existing, progress) -> list[int]:
     """Insert layer by layer (parents first), each batch as rows of values (``common.bulk``):
     the ORM's bulk_create spent three quarters of an import preparing values
-    (bench/foundation.py)."""
+    (bench/foundation.py). Returns the new units' ids."""
     placed: dict[str, tuple[int, str, int]] = {
         code: (pk, path, depth) for code, (pk, path, _level, depth) in existing.items()
     }
@@ -226,7 +246,7 @@ def _write(rows, order, existing, progress) -> int:
             next_child[code] = parent.child_count + 1
             OrgUnit.objects.filter(pk=pk).update(child_count=parent.child_count + children[code])
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    done = 0
+    created: list[int] = []
     for layer in order:
         for start in range(0, len(layer), BATCH):
             batch, paths = [], {}
@@ -250,10 +270,10 @@ def _write(rows, order, existing, progress) -> int:
             ids = insert_rows(OrgUnit._meta.db_table, _FIELDS, batch, returning=True)
             for row, pk in zip(batch, ids, strict=True):
                 placed[row[0]] = (pk, *paths[row[0]])
-            done += len(batch)
+            created += ids
             if progress:
-                progress(done, len(rows))
-    return done
+                progress(len(created), len(rows))
+    return created
 
 
 _FIELDS = (
