@@ -280,6 +280,23 @@ def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, me
         assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
 
 
+def test_a_counter_out_of_service_accepts_no_code(users, venue, members, fcfs, counter):
+    """As for checking a card: a merchant switched off or outside its contract dates."""
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        code = press(members.cy[0], fcfs).claim["code"]
+    merchant = Merchant.objects.filter(pk=venue.merchant_id)
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        merchant.update(is_active=False)
+        with pytest.raises(Forbidden, match="本商户未启用或不在合作期内，不能核销领取码"):
+            services.pickup_accept(actor=counter, code=code)
+        merchant.update(is_active=True, valid_until=fcfs.pickup_from.date() - timedelta(days=1))
+        with pytest.raises(Forbidden, match="不在合作期内"):
+            services.pickup_accept(actor=counter, code=code)
+        assert Claim.objects.get(code=code).status == "won"
+        merchant.update(valid_until=fcfs.pickup_until.date())
+        assert services.pickup_accept(actor=counter, code=code).status == "picked_up"
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_scanners_cannot_both_accept(users, venue, tree, members, fcfs, counter):
     second = make_user("rose_gate_2", None, None)

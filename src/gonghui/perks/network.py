@@ -996,6 +996,15 @@ def _counter_of(actor) -> MerchantStaff:
     return staff
 
 
+def require_serving(staff: MerchantStaff, what: str) -> None:
+    """A counter works only while its merchant is active and within its contract (Beijing
+    date): checking cards and accepting pickup codes alike."""
+    merchant = staff.merchant
+    day = today()
+    if not (merchant.is_active and merchant.valid_from <= day <= merchant.valid_until):
+        raise Forbidden(f"本商户未启用或不在合作期内，不能{what}")
+
+
 def card_verify(*, actor, token: str) -> dict:
     """Check a card's QR code at a merchant's counter.
 
@@ -1008,10 +1017,8 @@ def card_verify(*, actor, token: str) -> dict:
     staff = _counter_of(actor)
     if ratelimit.hit(f"perks.verify:{actor.pk}", window=VERIFY_WINDOW) > VERIFY_LIMIT:
         raise Throttled("核验过于频繁，请稍后再试")
+    require_serving(staff, "核验服务卡")
     merchant = staff.merchant
-    day = today()
-    if not (merchant.is_active and merchant.valid_from <= day <= merchant.valid_until):
-        raise Forbidden("本商户未启用或不在合作期内，不能核验服务卡")
     token = (token or "").strip()
     card_id = passes.card_of(token) if len(token) <= 200 else None
     card = Card.objects.select_related("person").filter(pk=card_id).first() if card_id else None

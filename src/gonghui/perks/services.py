@@ -534,7 +534,9 @@ def pickup_accept(*, actor, code: str) -> Claim:
 
 def _venue_of(actor):
     staff = network.counter_account(actor)
-    if staff is None and not access.can(actor, "perks.manage"):
+    if staff is not None:
+        network.require_serving(staff, "核销领取码")
+    elif not access.can(actor, "perks.manage"):
         raise Forbidden("只有领取点工作人员可以核销领取码")
     return staff
 
