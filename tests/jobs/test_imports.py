@@ -54,3 +54,19 @@ def test_a_fault_in_an_importer_fails_the_job_and_drops_the_upload(
     assert job.message == "导入时系统出错，请稍后重试或联系系统管理员"
     assert not job.input_file and not list(media.rglob("jobs/*"))
     assert "a bug" in caplog.text and f"import job {job.pk} failed" in caplog.text
+
+
+@pytest.mark.parametrize("url", ["/orgs/import/", "/api/v1/orgs/import"], ids=["page", "api"])
+def test_a_tree_file_over_the_upload_cap_is_refused(client, users, media, settings, url):
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    client.login(username="cy_staff", password=PASSWORD)
+    big = SimpleUploadedFile("big.csv", b"x" * (settings.UPLOAD_MAX_BYTES + 1))
+
+    response = client.post(url, {"file": big})
+
+    assert not Job.objects.exists()
+    message = "文件过大：上限 1 MB"
+    if url.startswith("/api/"):
+        assert response.status_code == 422 and response.json()["fields"] == {"file": message}
+    else:
+        assert response.status_code == 200 and message in response.content.decode()

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -14,6 +15,15 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 
 log = logging.getLogger(__name__)
+
+
+def upload_read(upload) -> bytes:
+    """An import file's content, read whole: refused over the upload cap before reading."""
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationFailed(
+            {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
+        )
+    return upload.read()
 
 
 def job_start(*, actor, kind: str, title: str, org_unit, data: bytes, filename: str, task) -> Job:

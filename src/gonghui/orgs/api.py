@@ -2,7 +2,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.jobs.services import job_get
+from gonghui.jobs.services import job_get, upload_read
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.schemas import JobOut, MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
 
@@ -76,7 +76,9 @@ def org_move(request, pk: int, payload: MoveIn):
 
 @router.post("/import", response={202: JobOut}, summary="批量导入组织树（后台任务）")
 def org_import(request, file: File[UploadedFile]):
-    job = services.tree_import_start(actor=request.user, data=file.read(), filename=file.name or "")
+    job = services.tree_import_start(
+        actor=request.user, data=upload_read(file), filename=file.name or ""
+    )
     job.refresh_from_db()
     return Status(202, job)
 

@@ -106,8 +106,6 @@ class TreeImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
-        if upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError("文件过大")
         return upload
 
 
