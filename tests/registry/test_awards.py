@@ -2,6 +2,7 @@ import pytest
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.files.services import attachment_download
 from gonghui.people.models import Membership, Person
 from gonghui.registry import selectors, services
 from gonghui.registry.models import Award, Category
@@ -175,14 +176,53 @@ def test_district_titles_stay_in_their_district(registry, users, honours):
     assert "只能授予本区" in err.value.fields["holder"]
 
 
-def test_awards_follow_their_holder_when_the_person_moves(registry, users, honours, tree):
+def test_awards_follow_their_holder_when_the_person_moves(
+    registry, users, honours, tree, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     from gonghui.people import services as people
 
     zhao = registry.people["赵郁"]
     services.award_create(
         actor=users.admin, honour=honours["capital-labour-medal"], person=zhao, year=2018
     )
+    certificate = certify(users.cy, Award.objects.get(person=zhao), tree.cy_grass)
     assert selectors.award_list(actor=users.cy).filter(person=zhao).exists()
     people.person_update(actor=users.admin, person=zhao, data={}, org_unit=tree.hd_grass)
     assert not selectors.award_list(actor=users.cy).filter(person=zhao).exists()
     assert selectors.award_list(actor=users.hd).filter(person=zhao).exists()
+    # The certificate goes along: Haidian reads it now, Chaoyang no longer.
+    assert Award.objects.get(person=zhao).org_unit == tree.hd_grass
+    assert attachment_download(actor=users.hd, pk=certificate.pk) == certificate
+    with pytest.raises(NotFound):
+        attachment_download(actor=users.cy, pk=certificate.pk)
+
+
+def certify(actor, award, org_unit):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.files.services import attachment_add
+
+    pdf = SimpleUploadedFile("证书.pdf", b"%PDF-1.4 certificate", "application/pdf")
+    return attachment_add(actor=actor, owner=award, org_unit=org_unit, upload=pdf)
+
+
+def test_a_merge_files_the_awards_and_certificates_with_the_surviving_record(
+    registry, users, honours, tree, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    zhao, qian = registry.people["赵郁"], registry.people["钱学"]  # Chaoyang, Haidian
+    award = services.award_create(
+        actor=users.admin, honour=honours["capital-labour-medal"], person=qian, year=2001
+    )
+    certificate = certify(users.hd, award, tree.hd_grass)
+    merge = services.person_merge(actor=users.admin, survivor=zhao, loser=qian)
+    award.refresh_from_db()
+    assert (award.person, award.org_unit) == (zhao, tree.cy_grass)
+    assert attachment_download(actor=users.cy, pk=certificate.pk) == certificate
+    with pytest.raises(NotFound):
+        attachment_download(actor=users.hd, pk=certificate.pk)
+    services.merge_reverse(actor=users.admin, merge=merge)
+    award.refresh_from_db()
+    assert (award.person, award.org_unit) == (qian, tree.hd_grass)
+    assert attachment_download(actor=users.hd, pk=certificate.pk) == certificate

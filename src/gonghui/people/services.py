@@ -16,6 +16,7 @@ from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, Trade, Unit
 from gonghui.people.selectors import person_list
+from gonghui.people.signals import person_moved
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
 MASKS = {field: (lambda v, k=kind: pii.mask(k, v)) for field, kind in PROTECTED.items()}
@@ -188,6 +189,7 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
     if moves:
         # The ID scans and certificates go with the record, out of the old unit's scope.
         attachments_move(owners=[person], org_unit=org_unit)
+        person_moved.send(sender=Person, person=person)
     search.index_person(person)
     record(
         actor=actor,

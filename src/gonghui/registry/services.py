@@ -14,7 +14,7 @@ from stdnum.cn import uscc
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.common.fields import blind_index_for
-from gonghui.files.services import attachment_add, sniff
+from gonghui.files.services import attachment_add, attachments_move, sniff
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -382,6 +382,17 @@ def duplicates_of(person: Person):
     return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
 
 
+def awards_follow(person: Person) -> None:
+    """File ``person``'s awards and their documents (certificates) at the person's union, as
+    the person moves or records merge: a document is read in its own unit's scope, so it
+    goes where its holder goes."""
+    awards = list(Award.objects.filter(person=person))
+    Award.objects.filter(pk__in=[a.pk for a in awards]).exclude(
+        org_unit_id=person.org_unit_id
+    ).update(org_unit_id=person.org_unit_id)
+    attachments_move(owners=awards, org_unit=person.org_unit)
+
+
 @transaction.atomic
 def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
     """Move every award and membership of ``loser`` to ``survivor``; the loser stays as a
@@ -402,6 +413,7 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
         "memberships": list(loser.memberships.values_list("pk", flat=True)),
     }
     Award.objects.filter(pk__in=moved["awards"]).update(person=survivor)
+    awards_follow(survivor)
     loser.memberships.filter(pk__in=moved["memberships"]).update(person=survivor)
     Person.objects.filter(pk=loser.pk).update(merged_into=survivor)
     merge = Merge.objects.create(survivor=survivor, loser=loser, moved=moved, merged_by=actor)
@@ -430,6 +442,7 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     if merge.reversed_at:
         raise Conflict("该合并已撤销")
     Award.objects.filter(pk__in=merge.moved.get("awards", [])).update(person=merge.loser)
+    awards_follow(merge.loser)
     merge.survivor.memberships.filter(pk__in=merge.moved.get("memberships", [])).update(
         person=merge.loser
     )
