@@ -2,6 +2,8 @@
 minimums checked when a node reports its list, exclusions refused outright."""
 
 import threading
+import time
+from functools import partial
 
 import pytest
 from django.db import connections
@@ -12,6 +14,12 @@ from gonghui.nominations.models import Nomination, Quota, Rule, RuleCounter
 from gonghui.people.models import Person
 from tests.factories import make_person
 from tests.nominations.conftest import at, nominate
+
+
+def counted(status):
+    """A quota status as numbers: each node's total and rule counts, the overall counts."""
+    nodes, overall = status
+    return [(n.total, [s.count for s in n.rules]) for n in nodes], [s.count for s in overall]
 
 
 def test_quota_page_counts_every_rule_per_node_and_overall(campaign, nominees, tree):
@@ -133,10 +141,6 @@ def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tre
     withdrawing, rejecting and an upheld objection they equal a count of the rows."""
     from gonghui.nominations.models import Objection
 
-    def numbers(status):
-        nodes, overall = status
-        return [(n.total, [s.count for s in n.rules]) for n in nodes], [s.count for s in overall]
-
     zhao, wu = nominees["赵郁"], nominees["武润泽"]
     head = nominate(users, tree, campaign, "总经理丙", rank=Person.Rank.ENTERPRISE_HEAD)
     notice = services.notice_publish(
@@ -153,7 +157,7 @@ def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tre
         verification="经查属实",
         finding=Objection.Finding.UPHELD,
     )
-    assert numbers(rules.quota_status(campaign)) == numbers(rules.quota_recount(campaign))
+    assert counted(rules.quota_status(campaign)) == counted(rules.quota_recount(campaign))
     nodes, overall = rules.quota_status(campaign)
     assert [n.total for n in nodes] == [1, 1]  # 赵郁 in Chaoyang, 钱学 in Haidian
     assert [s.count for s in overall] == [0]  # the head was removed
@@ -222,3 +226,90 @@ def test_the_services_bound_quotas_and_attendance_for_the_api_too(campaign, user
             )
         assert caught.value.fields == {"meeting_attendance": "参会人数应为1至100000"}
     assert not Nomination.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(
+    ("edit", "other"), [("quota_set", "submit"), ("rule_add", "submit"), ("quota_set", "triage")]
+)
+def test_a_rebuild_never_writes_over_a_write_in_between(
+    postgres, monkeypatch, campaign, users, tree, hd_grass_user, edit, other
+):
+    """A quota or rule edited in Chaoyang rebuilds every counter. A Haidian enterprise head
+    submitted between its recount and its writes waits for it (the counters are locked),
+    so neither Haidian's place nor the head place is written back to the old number; it
+    and an objection's triage there lock only their own rows, so neither deadlocks it."""
+    users.hd_grass = hd_grass_user
+    head = nominate(
+        users,
+        tree,
+        campaign,
+        "戊",
+        unit=tree.hd_grass,
+        rank=Person.Rank.ENTERPRISE_HEAD,
+        submit=other == "triage",
+    )
+    if other == "triage":
+        notice = services.notice_publish(
+            actor=users.hd_grass, campaign=campaign, stage="first", nominations=[head]
+        )
+        objection = services.objection_file(
+            notice=notice, nomination=head, text="反映其企业存在欠薪问题的具体事实", anonymous=True
+        )
+        write = partial(
+            services.objection_triage, actor=users.hd, objection=objection, admissible=True
+        )
+    else:
+        write = partial(services.nomination_submit, actor=users.hd_grass, nomination=head)
+    connected, recounted, written = threading.Event(), threading.Event(), threading.Event()
+    writer_pid, failed = [], []
+    real_recount = rules.quota_recount
+
+    def recount_then_let_the_write_in(campaign):
+        numbers = real_recount(campaign)
+        recounted.set()
+        with connections["default"].cursor() as cursor:
+            for _ in range(3000):  # until the write is done or waits for a lock (30 s)
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", writer_pid
+                )
+                if written.is_set() or cursor.fetchone() == ("Lock",):
+                    break
+                time.sleep(0.01)
+        return numbers
+
+    def write_in_between():
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                writer_pid.append(cursor.fetchone()[0])
+            connected.set()
+            recounted.wait(timeout=30)
+            write()
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            written.set()
+            connections.close_all()
+
+    monkeypatch.setattr(rules, "quota_recount", recount_then_let_the_write_in)
+    writer = threading.Thread(target=write_in_between)
+    writer.start()
+    assert connected.wait(timeout=30)
+    if edit == "quota_set":
+        services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=5)
+    else:
+        services.rule_add(
+            actor=users.admin,
+            campaign=campaign,
+            kind=Rule.Kind.AT_MOST,
+            attribute=Rule.Attribute.FRONT_LINE,
+            percent=100,
+        )
+    writer.join(timeout=60)
+    assert failed == []
+    assert Quota.objects.get(campaign=campaign, org_unit=tree.haidian).used == 1
+    heads = RuleCounter.objects.get(rule__campaign=campaign, rule__attribute=Rule.Attribute.RANK)
+    assert heads.used == 1
+    assert counted(rules.quota_status(campaign)) == counted(real_recount(campaign))

@@ -143,7 +143,8 @@ def quota_set(*, actor, campaign: Campaign, org_unit: OrgUnit, allowed: int) -> 
         raise ValidationFailed({"org_unit": "推荐单位应为组织单位的下级工会"})
     if not 0 <= allowed <= QUOTA_MAX:
         raise ValidationFailed({"allowed": f"名额应为0至{QUOTA_MAX}"})
-    quota, _ = Quota.objects.select_for_update().get_or_create(
+    _counters_lock(campaign)  # before the quota's own row: two edits queue, never deadlock
+    quota, _ = Quota.objects.get_or_create(
         campaign=campaign, org_unit=org_unit, defaults={"allowed": allowed}
     )
     if allowed < quota.used:
@@ -215,11 +216,24 @@ def rule_add(
     return rule
 
 
+def _counters_lock(campaign: Campaign) -> None:
+    """Lock the campaign's quotas, then its rule counters, each in pk order (a submission
+    or a release takes its quota before its counters, so the orders agree)."""
+    for rows in (
+        Quota.objects.filter(campaign=campaign),
+        RuleCounter.objects.filter(rule__campaign=campaign),
+    ):
+        list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
 def counters_rebuild(campaign: Campaign) -> None:
     """Recount every counter from the nominations: each quota's places in use, and for each
     rule (at least / at most) one counter per quota node (per-node rules) or one for the
     campaign, the at-most ones with their limits following the quotas. Submissions keep
-    them in step afterwards (``_counters_take`` / ``_counters_release``)."""
+    them in step afterwards (``_counters_take`` / ``_counters_release``). The counters are
+    locked first: a submission waits for the plain numbers written here instead of having
+    its +1 written over."""
+    _counters_lock(campaign)
     nodes, overall = rulebook.quota_recount(campaign)
     Quota.objects.bulk_update([Quota(pk=n.quota.pk, used=n.total) for n in nodes], ["used"])
     total = sum(n.quota.allowed for n in nodes)
@@ -502,10 +516,13 @@ def _counters_of(nomination: Nomination) -> list[RuleCounter]:
 
 
 def _locked(nominations) -> list[Nomination]:
+    """The nominations, locked (their rows only: a rebuild, holding every quota while it
+    writes them, would otherwise wait on a campaign or unit locked here by a submission
+    that waits on one of those quotas)."""
     pks = list(dict.fromkeys(n.pk for n in nominations))  # each nominee once
     rows = {
         n.pk: n
-        for n in Nomination.objects.select_for_update()
+        for n in Nomination.objects.select_for_update(of=("self",))
         .select_related("campaign", "quota__org_unit", "org_unit", "person", "campaign__org_unit")
         .filter(pk__in=pks)
     }
@@ -972,7 +989,7 @@ def _objection_grant(actor, objection: Objection):
 @transaction.atomic
 def objection_triage(*, actor, objection: Objection, admissible: bool, reason: str = "") -> None:
     objection = (
-        Objection.objects.select_for_update()
+        Objection.objects.select_for_update(of=("self",))
         .select_related("notice__campaign", "nomination__quota__org_unit")
         .get(pk=objection.pk)
     )
@@ -1001,7 +1018,7 @@ def objection_resolve(
 ) -> None:
     """The finding after verification; upheld removes the nominee (the place returns)."""
     objection = (
-        Objection.objects.select_for_update()
+        Objection.objects.select_for_update(of=("self",))
         .select_related("notice__campaign", "nomination__quota__org_unit")
         .get(pk=objection.pk)
     )
