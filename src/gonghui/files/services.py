@@ -36,6 +36,14 @@ def sniff(name: str, head: bytes) -> str:
     raise ValidationFailed({"file": "只接受 PDF、PNG、JPEG、Word (.docx)、Excel (.xlsx) 文件"})
 
 
+def refuse_oversize(upload) -> None:
+    """An upload over the platform's cap is refused, before anything reads it."""
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationFailed(
+            {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
+        )
+
+
 @transaction.atomic
 def attachment_add(*, actor, owner, org_unit, upload) -> Attachment:
     """Attach ``upload`` (a Django UploadedFile) to ``owner``, a record at ``org_unit``."""
@@ -49,10 +57,7 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
     """Store ``upload`` for ``owner`` after the caller's own check: staff through
     ``attachment_add``; the public's files with what they submit (e.g. an objection's
     evidence, filed without an account). Sniffed, capped and audited alike."""
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationFailed(
-            {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
-        )
+    refuse_oversize(upload)
     if upload.size == 0:
         raise ValidationFailed({"file": "文件是空的"})
     head = upload.read(16)

@@ -3,13 +3,13 @@
 import logging
 from dataclasses import asdict
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected
+from gonghui.files.services import refuse_oversize
 from gonghui.jobs.models import Job
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -19,10 +19,7 @@ log = logging.getLogger(__name__)
 
 def upload_read(upload) -> bytes:
     """An import file's content, read whole: refused over the upload cap before reading."""
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationFailed(
-            {"file": f"文件过大：上限 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"}
-        )
+    refuse_oversize(upload)
     return upload.read()
 
 
