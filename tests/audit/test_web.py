@@ -228,3 +228,14 @@ def test_every_recorded_action_has_a_chinese_name():
     recorded |= {f"nominations.{action}" for action in TRANSITIONS}  # recorded by name
     assert {"orgs.create", "pii.reveal", "auth.login"} <= recorded
     assert not recorded - set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))
+
+
+def test_only_city_wide_auditors_verify_the_whole_chain(client, tree, users, log):
+    make_user("cy_auditor", tree.chaoyang, "auditor")  # audit.export, in Chaoyang only
+    client.login(username="cy_auditor", password=PASSWORD)
+
+    assert "校验审计链" not in client.get("/audit/").content.decode()
+    assert client.post("/audit/verify/").status_code == 404
+    client.force_login(users.auditor)
+    assert "校验审计链" in client.get("/audit/").content.decode()
+    assert "校验通过" in client.post("/audit/verify/").content.decode()

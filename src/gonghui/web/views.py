@@ -391,14 +391,23 @@ def audit_list(request):
         if data is None
         else audit_selectors.event_list(actor=request.user, **data)
     )
-    return render(request, "audit/list.html", {"page": _page(request, qs), "filters": filters})
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "page": _page(request, qs),
+            "filters": filters,
+            "can_verify": access.can_citywide(request.user, "audit.export"),
+        },
+    )
 
 
 @login_required
 @domain_errors
 @require_POST
 def audit_verify(request):
-    if not access.can(request.user, "audit.export"):
+    """Check the whole platform chain: for city-wide posts only, as it reads every event."""
+    if not access.can_citywide(request.user, "audit.export"):
         raise NotFound()
     report = verify_stream()
     return render(request, "audit/_verify.html", {"report": report})
