@@ -12,7 +12,7 @@ from gonghui.common.errors import NotFound
 from gonghui.common.formats import cn_date
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
-from gonghui.nominations.services import may_see_objector
+from gonghui.nominations.services import REVIEWING_UNIT_RELATED, may_see_objector
 from gonghui.nominations.workflow import ENDED, NOTICE_OF, State
 from gonghui.orgs import access
 
@@ -113,7 +113,7 @@ def timeline(*, actor, nomination: Nomination) -> list[Entry]:
         for n in nomination.notices.select_related("org_unit")
     ]
     objections = []
-    for o in nomination.objections.select_related("notice", "nomination__quota__org_unit"):
+    for o in nomination.objections.select_related(*REVIEWING_UNIT_RELATED):
         who = (
             "匿名"
             if o.anonymous
@@ -137,7 +137,7 @@ def _who(user) -> str:
 def objection_list(*, actor, campaign: Campaign) -> list[Objection]:
     """Objections the actor handles (the reviewing level), newest first."""
     rows = Objection.objects.filter(nomination__campaign=campaign).select_related(
-        "notice", "nomination__person", "nomination__quota__org_unit"
+        *REVIEWING_UNIT_RELATED, "nomination__person"
     )
     return [o for o in rows.order_by("-filed_at") if may_see_objector(actor, o)]
 

@@ -842,6 +842,10 @@ def node_list_submit(*, actor, campaign: Campaign, org_unit: OrgUnit) -> Quota:
 # --- Objections (异议) ---------------------------------------------------------------------------
 
 
+# What ``_reviewing_unit`` reads of an objection: select them with it.
+REVIEWING_UNIT_RELATED = ("notice__campaign__org_unit", "nomination__quota__org_unit")
+
+
 def _reviewing_unit(objection: Objection) -> OrgUnit:
     """Who deals with an objection: the quota node for the first notice, else the city."""
     if objection.notice.stage == Notice.Stage.FIRST:
@@ -990,7 +994,7 @@ def _objection_grant(actor, objection: Objection):
 def objection_triage(*, actor, objection: Objection, admissible: bool, reason: str = "") -> None:
     objection = (
         Objection.objects.select_for_update(of=("self",))
-        .select_related("notice__campaign", "nomination__quota__org_unit")
+        .select_related(*REVIEWING_UNIT_RELATED)
         .get(pk=objection.pk)
     )
     grant = _objection_grant(actor, objection)
@@ -1019,7 +1023,7 @@ def objection_resolve(
     """The finding after verification; upheld removes the nominee (the place returns)."""
     objection = (
         Objection.objects.select_for_update(of=("self",))
-        .select_related("notice__campaign", "nomination__quota__org_unit")
+        .select_related(*REVIEWING_UNIT_RELATED)
         .get(pk=objection.pk)
     )
     grant = _objection_grant(actor, objection)

@@ -153,7 +153,7 @@ def campaign(request, pk):
             "quota_form": forms.QuotaForm(campaign=campaign),
             "rule_form": forms.RuleForm(),
             "may_review": access.can(request.user, "nominations.review") or can_city,
-            "notices": campaign.notices.order_by("-published_at")[:20],
+            "notices": campaign.notices.select_related("org_unit").order_by("-published_at")[:20],
             "objections": selectors.objection_list(actor=request.user, campaign=campaign),
         },
     )
@@ -298,7 +298,7 @@ def nomination(request, pk):
     user = request.user
     objections = [
         o
-        for o in nomination.objections.select_related("notice", "nomination__quota__org_unit")
+        for o in nomination.objections.select_related(*services.REVIEWING_UNIT_RELATED)
         if services.may_see_objector(user, o)
     ]
     return render(
@@ -392,9 +392,7 @@ def objection_enter(request, pk):
 
 def _objection(request, pk) -> Objection:
     objection = (
-        Objection.objects.select_related("notice__campaign", "nomination__quota__org_unit")
-        .filter(pk=pk)
-        .first()
+        Objection.objects.select_related(*services.REVIEWING_UNIT_RELATED).filter(pk=pk).first()
     )
     if objection is None or not services.may_see_objector(request.user, objection):
         raise NotFound()
