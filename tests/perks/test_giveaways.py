@@ -17,8 +17,16 @@ from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
 from gonghui.audit.verifier import batch_digest
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.perks import claims, draw, selectors, services
-from gonghui.perks.models import Claim, Giveaway, Location, Merchant, MerchantStaff, Message
+from gonghui.perks import claims, draw, network, selectors, services
+from gonghui.perks.models import (
+    Card,
+    Claim,
+    Giveaway,
+    Location,
+    Merchant,
+    MerchantStaff,
+    Message,
+)
 from tests.factories import make_user
 from tests.perks.conftest import OPENING
 
@@ -224,6 +232,28 @@ def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, member
         services.claim_cancel(person_id=members.cy[1], claim_id=held[1]["id"])
 
 
+def card_cancel(users, person_id):
+    card = Card.objects.get(person_id=person_id, status="active")
+    network.card_cancel(actor=users.cy_grass, card=card, reason="离会")
+
+
+def test_the_waitlist_skips_a_member_whose_card_was_cancelled(users, members, fcfs):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        held = [press(p, fcfs).claim for p in members.cy[:3]]
+        for p in members.cy[3:5]:
+            assert press(p, fcfs, key=f"wait-{p:08d}", waitlist=True).code == "waiting"
+        card_cancel(users, members.cy[3])  # first in line, left the union since
+        services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
+    skipped = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
+    assert skipped.status == "cancelled" and skipped.code is None and skipped.closed_at
+    event = AuditEvent.objects.get(stream=fcfs.stream, action="perks.claim_skip")
+    assert event.object_id == str(skipped.pk) and services.NO_CARD in event.body
+    assert Message.objects.filter(person_id=members.cy[3], text__contains="候补已取消").exists()
+    assert Claim.objects.get(giveaway=fcfs, person_id=members.cy[4]).status == "won"
+    fcfs.refresh_from_db()
+    assert fcfs.taken == 3
+
+
 # --- The venue ------------------------------------------------------------------------------
 
 
@@ -278,6 +308,32 @@ def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, me
         with pytest.raises(NotFound):  # Haidian's union staff: not their giveaway
             services.pickup_accept(actor=users.hd, code=code)
         assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
+
+
+def test_a_code_is_refused_once_the_members_card_is_not_in_use(users, members, fcfs, counter):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        gone, moved = (press(p, fcfs).claim["code"] for p in members.cy[:2])
+    card_cancel(users, members.cy[0])
+    lost = Card.objects.get(person_id=members.cy[1])
+    network.card_reissue(actor=users.cy_grass, card=lost, reason="遗失")  # a new card counts
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        with pytest.raises(Conflict, match="持卡人的会员服务卡已不在有效状态"):
+            services.pickup_accept(actor=counter, code=gone)
+        assert Claim.objects.get(code=gone).status == "won"
+        assert services.pickup_accept(actor=counter, code=moved).status == "picked_up"
+
+
+def test_a_lottery_winner_keeps_the_place_but_needs_a_card_to_collect(users, drawn, counter):
+    lottery, _, result = drawn
+    winner = Claim.objects.get(giveaway=lottery, receipt=result.winners[0])
+    card_cancel(users, winner.person_id)
+    with (
+        time_machine.travel(lottery.pickup_from + timedelta(hours=1)),
+        pytest.raises(Conflict, match="不能领取"),
+    ):
+        services.pickup_accept(actor=counter, code=winner.code)
+    stays = Claim.objects.get(pk=winner.pk)
+    assert (stays.status, stays.rank, stays.code) == ("won", 1, winner.code)  # as drawn
 
 
 def test_a_counter_out_of_service_accepts_no_code(users, venue, members, fcfs, counter):

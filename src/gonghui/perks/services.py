@@ -24,7 +24,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
 from gonghui.perks import draw, hints, network, selectors, tasks
-from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
+from gonghui.perks.models import Card, Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
 DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document, per address a minute
@@ -33,6 +33,7 @@ OPEN = (Claim.Status.WON, Claim.Status.WAITING, Claim.Status.REGISTERED)
 # Far more than any giveaway hands out, and far below the integer columns' limit (taken + a
 # quantity, and a lottery's waitlist places after the stock, are counted in SQL).
 STOCK_MAX = 1_000_000
+NO_CARD = "会员服务卡已不在有效状态（已注销、暂停或不在本活动范围内）"
 
 
 def _manage(actor, giveaway: Giveaway):
@@ -437,14 +438,29 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
     return claim
 
 
+def _card_held(giveaway: Giveaway) -> Exists:
+    """Whether a claim's member still holds an active card in the giveaway's subtree, as
+    the claim needed when it was made (a lost card's replacement counts)."""
+    cards = Card.objects.filter(person=OuterRef("person_id"), status=Card.Status.ACTIVE)
+    return Exists(cards.filter(access.subtree_q(giveaway.org_unit, via="org_unit")))
+
+
 def _promote(giveaway: Giveaway, now: datetime) -> int:
-    """Give free items to the first on the waitlist, while stock allows; returns how many."""
+    """Give free items to the first on the waitlist, while stock allows; returns how many.
+    A member whose card is no longer in use (cancelled, suspended, moved out of the
+    giveaway's unions since they joined) is skipped: their place is cancelled, with the
+    reason, and they are told."""
     waitlist_rank(giveaway=giveaway)  # a lottery's order, if its task has not run yet
     promoted = 0
-    waiting = giveaway.claims.filter(status=Claim.Status.WAITING).order_by(
-        F("rank").asc(nulls_last=True), "id"
+    waiting = (
+        giveaway.claims.filter(status=Claim.Status.WAITING)
+        .annotate(card_held=_card_held(giveaway))
+        .order_by(F("rank").asc(nulls_last=True), "id")
     )
     for claim in waiting.iterator():
+        if not claim.card_held:
+            _skip(giveaway, claim, now)
+            continue
         with connection.cursor() as cursor:
             cursor.execute(hot.TAKE_ANYTIME, [claim.quantity, giveaway.pk, claim.quantity])
             if cursor.rowcount != 1:
@@ -470,13 +486,31 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
     return promoted
 
 
+def _skip(giveaway: Giveaway, claim: Claim, now: datetime) -> None:
+    if not Claim.objects.filter(pk=claim.pk, status=Claim.Status.WAITING).update(
+        status=Claim.Status.CANCELLED, closed_at=now
+    ):  # left the waitlist meanwhile
+        return
+    Message.objects.create(
+        person_id=claim.person_id,
+        text=f"“{giveaway.title}”的候补已取消：您的{NO_CARD}，请联系所在基层工会",
+    )
+    _event(
+        None,
+        giveaway,
+        action="perks.claim_skip",
+        obj=claim,
+        changes={"status": ["waiting", "cancelled"], "reason": [None, NO_CARD]},
+    )
+
+
 # --- The venue -----------------------------------------------------------------------------
 
 
 def pickup_accept(*, actor, code: str) -> Claim:
     """Accept a pickup code at the venue, once: one conditional update decides, so two
     scanners cannot both accept it; a refused code says why (used when and where, wrong
-    venue, outside the pickup window, not a holder)."""
+    venue, the member's card no longer in use, outside the pickup window, not a holder)."""
     code = draw.normalize_receipt(code or "")
     if len(code) != hot.CODE_LENGTH:
         raise ValidationFailed({"code": f"领取码应为 {hot.CODE_LENGTH} 位字母或数字"})
@@ -495,6 +529,10 @@ def pickup_accept(*, actor, code: str) -> Claim:
             raise NotFound("领取码不存在，请核对")  # another union's giveaway
     elif venue.merchant_id != location.merchant_id or venue.location_id not in (None, location.pk):
         raise Forbidden(f"此领取码应在“{location}”领取（{location.address}）")
+    # Lottery winners too: the draw stands as drawn, but the item is for members.
+    held = giveaway.claims.filter(pk=claim.pk).filter(_card_held(giveaway))
+    if claim.status == Claim.Status.WON and not held.exists():
+        raise Conflict(f"持卡人的{NO_CARD}，不能领取；请会员联系所在基层工会")
     now = timezone.now()
     in_window = giveaway.pickup_from <= now < giveaway.pickup_until
     with transaction.atomic():
