@@ -357,6 +357,12 @@ WEB_DENY = {
         {"text": "越权登记的异议内容", "anonymous": "on", "channel": "phone"},
         NOT_FOUND,
     ),
+    "nominations:objection_contact": (
+        "post",
+        lambda w: f"/nominations/objections/{w.objection.pk}/contact/",
+        None,
+        NOT_FOUND,
+    ),
     "nominations:objection_triage": (
         "post",
         lambda w: f"/nominations/objections/{w.objection.pk}/triage/",
