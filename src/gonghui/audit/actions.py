@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "perks.giveaway_draw": "摇号",
     "perks.claim_cancel": "会员取消领取",
     "perks.claim_promote": "候补获得名额",
+    "perks.claim_skip": "候补因服务卡失效取消",
     "perks.pickup": "核销领取码",
     "perks.no_shows_release": "释放逾期名额",
     "perks.claim.seal": "领取记录封存",
