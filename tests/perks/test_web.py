@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 import time_machine
 
+from gonghui.audit.models import AuditEvent
 from gonghui.people.models import Person
 from gonghui.perks import draw, passes
 from gonghui.perks.models import Claim, Giveaway
@@ -164,11 +165,16 @@ def test_counts_report_and_the_venues_list(client, users, venue, tree, members, 
     assert len(rows) == 4 and {r[4] for r in rows[1:]} == set(
         Claim.objects.filter(giveaway=fcfs).values_list("code", flat=True)
     )
+    # Names, unions and live pickup codes left the platform: recorded, by whom and how many.
+    export = AuditEvent.objects.get(stream=fcfs.stream, action="perks.winners_export")
+    assert export.actor_name == "cy_staff" and export.post_id
+    assert json.loads(export.body)["changes"] == {"rows": [None, 3]}
     # A viewer at the district (perks.view, not perks.manage) sees it, not the venue's list.
     make_user("cy_viewer", tree.chaoyang, "street_staff")
     client.login(username="cy_viewer", password=PASSWORD)
     assert client.get(f"/giveaways/{fcfs.pk}/").status_code == 200
     assert client.get(f"/giveaways/{fcfs.pk}/winners.xlsx").status_code == 404
+    assert AuditEvent.objects.filter(action="perks.winners_export").count() == 1
     assert "取消活动" not in client.get(f"/giveaways/{fcfs.pk}/").content.decode()
     # Below the organiser, or in another district: not found.
     for outsider in ("cy_grass", "hd_staff"):

@@ -69,10 +69,13 @@ def report_xlsx(giveaway: Giveaway, report: dict) -> bytes:
     return book_bytes(book)
 
 
-def winners_xlsx(giveaway: Giveaway) -> bytes:
+def winners_xlsx(giveaway: Giveaway) -> tuple[bytes, int]:
+    """The venue's list and how many rows it holds."""
     headers = ["序号", "姓名", "所属工会", "数量", "领取码", "状态", "领取时间"]
     book, ws = write_only_book("领取名单", headers, {2: 12, 3: 28, 5: 14, 7: 20})
-    for n, claim in enumerate(selectors.winners(giveaway).iterator(), start=1):
+    rows = 0
+    for claim in selectors.winners(giveaway).iterator():
+        rows += 1
         picked = (
             timezone.localtime(claim.picked_up_at).strftime("%Y-%m-%d %H:%M")
             if claim.picked_up_at
@@ -80,7 +83,7 @@ def winners_xlsx(giveaway: Giveaway) -> bytes:
         )
         ws.append(
             [
-                n,
+                rows,
                 text_cell(ws, claim.person.name),
                 text_cell(ws, claim.card.org_unit.name),
                 claim.quantity,
@@ -89,4 +92,4 @@ def winners_xlsx(giveaway: Giveaway) -> bytes:
                 text_cell(ws, picked),
             ]
         )
-    return book_bytes(book)
+    return book_bytes(book), rows

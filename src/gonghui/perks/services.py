@@ -23,7 +23,7 @@ from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import claims as hot
-from gonghui.perks import draw, hints, network, selectors, tasks
+from gonghui.perks import draw, exports, hints, network, selectors, tasks
 from gonghui.perks.models import Card, Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
@@ -48,7 +48,15 @@ def _locked(giveaway: Giveaway) -> Giveaway:
     return Giveaway.objects.select_for_update().select_related("org_unit").get(pk=giveaway.pk)
 
 
-def _event(actor, giveaway: Giveaway, *, action: str, changes: dict | None = None, obj=None):
+def _event(
+    actor,
+    giveaway: Giveaway,
+    *,
+    action: str,
+    changes: dict | None = None,
+    obj=None,
+    post_id: int | None = None,
+):
     """An event in the giveaway's own stream (about the giveaway, or ``obj``: a claim)."""
     record(
         actor=actor,
@@ -56,6 +64,7 @@ def _event(actor, giveaway: Giveaway, *, action: str, changes: dict | None = Non
         obj=obj or giveaway,
         org_unit_id=giveaway.org_unit_id,
         changes=changes,
+        post_id=post_id,
         stream=giveaway.stream,
     )
 
@@ -620,6 +629,21 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
         )
     hints.items_returned(giveaway.pk)
     return promoted
+
+
+def winners_export(*, actor, giveaway: Giveaway) -> bytes:
+    """The venue's list (names, unions, live pickup codes) as Excel, for the organisers'
+    staff only (others find no such list), recorded in the giveaway's stream."""
+    grant = access.require_at(actor, "perks.manage", giveaway.org_unit)
+    book, rows = exports.winners_xlsx(giveaway)
+    _event(
+        actor,
+        giveaway,
+        action="perks.winners_export",
+        changes={"rows": [None, rows]},
+        post_id=grant.post_id,
+    )
+    return book
 
 
 # --- Sealing claims into the giveaway's stream ---------------------------------------------

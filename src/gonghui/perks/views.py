@@ -213,9 +213,8 @@ def giveaway_report(request, pk):
 def giveaway_winners(request, pk):
     """The venue's list (names, pickup codes, quantities) as Excel."""
     giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
-    if not access.can_at(request.user, "perks.manage", giveaway.org_unit):
-        raise NotFound()
-    return download(exports.winners_xlsx(giveaway), f"{giveaway.title}领取名单.xlsx")
+    book = services.winners_export(actor=request.user, giveaway=giveaway)
+    return download(book, f"{giveaway.title}领取名单.xlsx")
 
 
 # --- The public draw ----------------------------------------------------------------------
