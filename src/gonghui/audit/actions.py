@@ -73,6 +73,7 @@ ACTION_LABELS = {
     "perks.claim_cancel": "会员取消领取",
     "perks.claim_promote": "候补获得名额",
     "perks.claim_skip": "候补因服务卡失效取消",
+    "perks.winners_export": "导出现场核销名单",
     "perks.pickup": "核销领取码",
     "perks.no_shows_release": "释放逾期名额",
     "perks.claim.seal": "领取记录封存",
