@@ -247,6 +247,20 @@ def test_reissue_without_membership_is_refused(cards, users):
     assert cards.zhao.status == Card.Status.ACTIVE and Card.objects.count() == 2
 
 
+def test_a_reissue_elsewhere_names_the_union_only_to_who_may_see_it(cards, users, tree):
+    Membership.objects.filter(person=cards.zhao.person).update(org_unit=tree.hd_grass)
+    with pytest.raises(Forbidden) as refused:  # Chaoyang's grassroots staff: not Haidian's
+        network.card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
+    assert "会籍现在其他工会，不在您的办卡范围内" in refused.value.message
+    assert "海淀" not in refused.value.message
+    both = make_user("cy_and_hd", tree.cy_grass, "grassroots_staff")
+    Post.objects.create(user=both, org_unit=tree.haidian, role=Role.objects.get(code="dept_staff"))
+    with pytest.raises(Forbidden, match="会籍现在“海淀某公司工会”，不在您的办卡范围内"):
+        network.card_reissue(actor=both, card=cards.zhao, reason="遗失")
+    cards.zhao.refresh_from_db()
+    assert cards.zhao.status == Card.Status.ACTIVE
+
+
 def test_card_list_is_scoped_filtered_and_searched(cards, users, people):
     assert list(network.card_list(actor=users.cy_grass)) == [cards.zhao]
     assert list(network.card_list(actor=users.hd)) == [cards.qian]
@@ -359,6 +373,17 @@ def test_who_may_see_the_member_is_told_where_the_membership_is(people, users, t
     with pytest.raises(ImportRejected) as refused:
         network.cards_import(actor=users.hd, data=data, filename="x.xlsx")
     assert refused.value.errors[0].reason == network.NOT_FOUND_ROW
+    assert not Card.objects.exists()
+
+
+def test_an_import_row_names_no_union_outside_the_scope(people, users, tree):
+    # 欧阳润泽's record is Chaoyang's (so the row may say they exist), their membership
+    # has moved to a Haidian union: not named to Chaoyang's grassroots staff.
+    Membership.objects.filter(person=people.wu).update(org_unit=tree.hd_grass)
+    data = workbook([("欧阳润泽", VALID_IDS[1])])
+    with pytest.raises(ImportRejected) as refused:
+        network.cards_import(actor=users.cy_grass, data=data, filename="x.xlsx")
+    assert refused.value.errors[0].reason == "该人员的会籍在其他工会，不在您的办卡范围内"
     assert not Card.objects.exists()
 
 

@@ -108,6 +108,13 @@ def _active_membership(person: Person) -> Membership | None:
     )
 
 
+def _where(actor, membership: Membership) -> str:
+    """Where a membership is, for a refusal: its union named only to those who may see
+    that union's member services (a union outside their scope is not theirs to learn of)."""
+    unit = membership.org_unit
+    return f"在“{unit.name}”" if access.can_at(actor, "perks.view", unit) else "在其他工会"
+
+
 def _has_card(person: Person, card: Card) -> Conflict:
     return Conflict(
         f"{person.name} 已有服务卡 {card.number}（{card.get_status_display()}），不能重复办卡"
@@ -263,7 +270,7 @@ def card_reissue(*, actor, card: Card, reason: str) -> Card:
         raise Conflict(f"{card.person.name} 已没有在会会籍，不能补卡；请办理注销")
     if not access.can_at(actor, "perks.cards", membership.org_unit):
         raise Forbidden(
-            f"{card.person.name} 的会籍现在“{membership.org_unit.name}”，不在您的办卡范围内，"
+            f"{card.person.name} 的会籍现{_where(actor, membership)}，不在您的办卡范围内，"
             "请由该工会办理补卡"
         )
     suspended_for = card.status_reason
@@ -447,7 +454,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
                     line.row,
                     id_col,
                     line.id_number,
-                    f"该人员的会籍在“{membership.org_unit.name}”，不在您的办卡范围内",
+                    f"该人员的会籍{_where(actor, membership)}，不在您的办卡范围内",
                 )
             )
             continue
