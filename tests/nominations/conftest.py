@@ -88,6 +88,12 @@ def nominate(users, tree, campaign, name, *, submit=True, unit=None, **person):
     return nomination
 
 
+def counted(status):
+    """A quota status as numbers: each node's total and rule counts, the overall counts."""
+    nodes, overall = status
+    return [(n.total, [s.count for s in n.rules]) for n in nodes], [s.count for s in overall]
+
+
 @pytest.fixture
 def hd_grass_user(tree):
     from tests.factories import make_user

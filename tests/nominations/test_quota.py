@@ -13,13 +13,7 @@ from gonghui.nominations import rules, services
 from gonghui.nominations.models import Nomination, Quota, Rule, RuleCounter
 from gonghui.people.models import Person
 from tests.factories import make_person
-from tests.nominations.conftest import at, nominate
-
-
-def counted(status):
-    """A quota status as numbers: each node's total and rule counts, the overall counts."""
-    nodes, overall = status
-    return [(n.total, [s.count for s in n.rules]) for n in nodes], [s.count for s in overall]
+from tests.nominations.conftest import at, counted, nominate
 
 
 def test_quota_page_counts_every_rule_per_node_and_overall(campaign, nominees, tree):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -486,7 +487,7 @@ def _counters_take(nomination: Nomination) -> None:
         raise ValidationFailed(
             {"quota": f"{quota.org_unit.name}的名额已用完（{quota.used}/{quota.allowed}）"}
         )
-    for counter in _counters_of(nomination):
+    for counter in _counters_of(nomination, _counters_near([nomination])):
         if not RuleCounter.objects.filter(pk=counter.pk, used__lt=F("allowed")).update(
             used=F("used") + 1
         ):
@@ -495,22 +496,39 @@ def _counters_take(nomination: Nomination) -> None:
             )
 
 
-def _counters_release(nomination: Nomination) -> None:
-    Quota.objects.filter(pk=nomination.quota_id).update(used=F("used") - 1)
-    for counter in _counters_of(nomination):
-        RuleCounter.objects.filter(pk=counter.pk).update(used=F("used") - 1)
+def _counters_release(nominations: list[Nomination]) -> None:
+    """Give back the places ``nominations`` held: one update per quota, then one per rule
+    counter, each in pk order as a rebuild locks them. The counters are read once the
+    quotas are held, so none a rebuild has just written is missed."""
+    for pk, count in sorted(Counter(n.quota_id for n in nominations).items()):
+        Quota.objects.filter(pk=pk).update(used=F("used") - count)
+    near = _counters_near(nominations)
+    held = Counter(c.pk for n in nominations for c in _counters_of(n, near))
+    for pk, count in sorted(held.items()):
+        RuleCounter.objects.filter(pk=pk).update(used=F("used") - count)
 
 
-def _counters_of(nomination: Nomination) -> list[RuleCounter]:
-    """The rule counters that count ``nomination``: its node's (per-node rules) and the
-    campaign's, for the rules it meets."""
+def _counters_near(nominations: list[Nomination]) -> list[RuleCounter]:
+    """The rule counters that may count ``nominations`` (their nodes' and campaigns'), in
+    one query."""
+    return list(
+        RuleCounter.objects.filter(
+            rule__campaign__in={n.campaign_id for n in nominations},
+            org_unit_id__in={n.quota.org_unit_id for n in nominations}
+            | {n.campaign.org_unit_id for n in nominations},
+        ).select_related("rule")
+    )
+
+
+def _counters_of(nomination: Nomination, near: list[RuleCounter]) -> list[RuleCounter]:
+    """Of ``near``, the rule counters that count ``nomination``: its node's (per-node
+    rules) and its campaign's, for the rules it meets."""
     campaign, node = nomination.campaign, nomination.quota.org_unit_id
     return [
         counter
-        for counter in RuleCounter.objects.filter(
-            rule__campaign=campaign, org_unit_id__in={node, campaign.org_unit_id}
-        ).select_related("rule")
-        if rulebook.matches(counter.rule, nomination)
+        for counter in near
+        if counter.rule.campaign_id == campaign.pk
+        and rulebook.matches(counter.rule, nomination)
         and counter.org_unit_id == (node if counter.rule.per_node else campaign.org_unit_id)
     ]
 
@@ -523,7 +541,9 @@ def _locked(nominations) -> list[Nomination]:
     rows = {
         n.pk: n
         for n in Nomination.objects.select_for_update(of=("self",))
-        .select_related("campaign", "quota__org_unit", "org_unit", "person", "campaign__org_unit")
+        .select_related(
+            "campaign__honour", "campaign__org_unit", "quota__org_unit", "org_unit", "person"
+        )
         .filter(pk__in=pks)
     }
     return [rows[pk] for pk in pks]
@@ -587,7 +607,7 @@ def nomination_withdraw(*, actor, nomination: Nomination, reason: str) -> Nomina
     if not (reason or "").strip():
         raise ValidationFailed({"reason": "请填写撤回原因"})
     if nomination.state != State.DRAFT:
-        _counters_release(nomination)
+        _counters_release([nomination])
     nomination.live, nomination.reason = False, reason.strip()[:500]
     _move(nomination, "withdraw", actor, grant, reason.strip())
     return nomination
@@ -699,8 +719,18 @@ def notice_open(notice: Notice, *, at=None) -> bool:
     return start <= at < notice.closes_at
 
 
-def _notice_closed(nomination: Nomination, stage: str) -> None:
-    notice = nomination.notices.filter(stage=stage).order_by("-published_at").first()
+def _latest_notices(nominations: list[Nomination], stage: str) -> dict[int, Notice]:
+    """Each nomination's latest notice of ``stage``, by nomination pk, in one query."""
+    links = (
+        Notice.nominations.through.objects.filter(nomination__in=nominations, notice__stage=stage)
+        .select_related("notice")
+        .order_by("notice__published_at", "notice__pk")
+    )
+    return {link.nomination_id: link.notice for link in links}  # the latest last
+
+
+def _notice_closed(nomination: Nomination, stage: str, notice: Notice | None) -> None:
+    """``notice`` (the nomination's latest of ``stage``) exists and has closed."""
     if notice is None:
         raise Conflict(f"{nomination.person.name}尚未经过{Notice.Stage(stage).label}")
     if timezone.now() < notice.closes_at:
@@ -767,10 +797,11 @@ def nominations_advance(
             status__in=[Objection.Status.RECEIVED, Objection.Status.VERIFYING],
         ).values_list("nomination_id", flat=True)
     )
+    notices = _latest_notices(rows, AFTER_NOTICE[action])
     for n in rows:
         if reason := refusal(action, n.state):
             raise Conflict(f"{n.person.name}：{reason}")
-        _notice_closed(n, AFTER_NOTICE[action])
+        _notice_closed(n, AFTER_NOTICE[action], notices.get(n.pk))
         if n.pk in blocked:
             raise Conflict(f"{n.person.name}有尚未办结的异议，须先核查办结")
         if action == "first_pass" and n.rank in rulebook.MANAGER_RANKS:
@@ -779,9 +810,13 @@ def nominations_advance(
                 raise ValidationFailed(
                     {"clearances": f"{n.person.name}为管理人员，尚缺{'、'.join(missing)}的意见"}
                 )
+    if rejecting:
+        _counters_release(rows)
+    if action == "approve":
+        names = {c for n in rows for c in n.category_list}
+        categories = {c.name: c for c in Category.objects.filter(name__in=names)}
     for n, grant in zip(rows, grants, strict=True):
         if rejecting:
-            _counters_release(n)
             n.live, n.reason = False, opinion[:500]
         if action == "approve":
             award_create(
@@ -789,7 +824,7 @@ def nominations_advance(
                 honour=n.campaign.honour,
                 person=n.person,
                 year=n.campaign.year,
-                categories=list(Category.objects.filter(name__in=n.category_list)),
+                categories=[categories[c] for c in n.category_list if c in categories],
                 deeds=n.deeds or n.brief,
             )
         _move(n, action, actor, grant, opinion)
@@ -1054,7 +1089,7 @@ def objection_resolve(
     if finding == Objection.Finding.UPHELD:
         (nomination,) = _locked([objection.nomination])
         if refusal("remove", nomination.state) is None:
-            _counters_release(nomination)
+            _counters_release([nomination])
             nomination.live = False
             nomination.reason = f"异议查实：{(note or verification).strip()}"[:500]
             _move(nomination, "remove", actor, grant, nomination.reason)
