@@ -731,7 +731,7 @@ def test_issue_one_card_through_the_page(client, people, users):
     assert not Card.objects.filter(person=people.qian).exists()
 
 
-def test_bulk_import_page(client, people, users):
+def test_bulk_import_page(client, people, users, settings):
     login(client, "cy_grass")
     template = client.get("/cards/import/template.xlsx")
     assert template.status_code == 200 and "attachment" in template["Content-Disposition"]
@@ -748,6 +748,10 @@ def test_bulk_import_page(client, people, users):
     assert "新发卡 2 张" in done.content.decode() and Card.objects.count() == 2
     wrong_kind = client.post("/cards/import/", {"file": _upload("名单.pdf", b"%PDF")})
     assert "只接受 .xlsx 或 .csv 文件" in wrong_kind.content.decode()
+    settings.UPLOAD_MAX_BYTES = len(good) - 1  # refused before it is read
+    too_big = client.post("/cards/import/", {"file": _upload("名单.xlsx", good)})
+    assert "文件过大" in too_big.content.decode() and Card.objects.count() == 2
+    settings.UPLOAD_MAX_BYTES = len(good)
     login(client, "auditor_t")
     assert client.post("/cards/import/", {"file": _upload("名单.xlsx", good)}).status_code == 404
 

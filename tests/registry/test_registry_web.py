@@ -512,3 +512,15 @@ def test_a_record_lists_each_award_s_documents_in_one_query(
     assert all(f"证书{y}.pdf" in page for y in (2018, 2019, 2021))
     client.login(username="hd_staff", password=PASSWORD)
     assert client.get(url).status_code == 404
+
+
+def test_an_import_over_the_upload_cap_is_refused_by_its_field(client, registry, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.jobs.models import Job
+
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    client.login(username="cy_staff", password=PASSWORD)
+    big = SimpleUploadedFile("大.xlsx", b"PK\x03\x04" + b"0" * (1024 * 1024))
+    page = client.post("/registry/import/", {"file": big}).content.decode()
+    assert "文件过大：上限 1 MB" in page and not Job.objects.exists()

@@ -26,6 +26,7 @@ from gonghui.common.views import (
     error_message,
     post_action,
 )
+from gonghui.jobs.services import upload_read
 from gonghui.orgs import access
 from gonghui.perks import network, passes
 from gonghui.perks import network_forms as forms
@@ -170,7 +171,7 @@ def cards_import(request):
         upload = form.cleaned_data["file"]
         try:
             result = network.cards_import(
-                actor=request.user, data=upload.read(), filename=upload.name
+                actor=request.user, data=upload_read(upload), filename=upload.name
             )
         except ImportRejected as exc:
             errors = exc.errors

@@ -16,7 +16,7 @@ from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
 from gonghui.common.views import apply_errors, domain_errors, download, error_message
 from gonghui.files.services import attachment_add, attachments_of
-from gonghui.jobs.services import job_get
+from gonghui.jobs.services import job_get, upload_read
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
@@ -335,7 +335,7 @@ def import_page(request):
         upload = form.cleaned_data["file"]
         try:
             job = services.registry_import_start(
-                actor=request.user, data=upload.read(), filename=upload.name
+                actor=request.user, data=upload_read(upload), filename=upload.name
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
