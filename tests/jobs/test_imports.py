@@ -3,6 +3,7 @@ import logging
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gonghui.common.imports import UNREADABLE, UNREADABLE_CSV
 from gonghui.jobs.models import Job
 from gonghui.jobs.services import run_import
 from gonghui.orgs.services import tree_import_start
@@ -20,10 +21,12 @@ def media(settings, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "data"), [("gbk.csv", GBK), ("fake.xlsx", b"not a zip at all")], ids=["gbk", "xlsx"]
+    ("name", "data", "reason"),
+    [("gbk.csv", GBK, UNREADABLE_CSV), ("fake.xlsx", b"not a zip at all", UNREADABLE)],
+    ids=["gbk", "xlsx"],
 )
 def test_an_unreadable_tree_file_fails_its_job_in_one_line(
-    client, users, media, django_capture_on_commit_callbacks, name, data
+    client, users, media, django_capture_on_commit_callbacks, name, data, reason
 ):
     client.login(username="cy_staff", password=PASSWORD)
     with django_capture_on_commit_callbacks(execute=True):
@@ -31,7 +34,7 @@ def test_an_unreadable_tree_file_fails_its_job_in_one_line(
 
     job = Job.objects.get()
     assert job.status == Job.Status.FAILED and not job.input_file
-    assert [e["reason"] for e in job.errors] == ["无法读取文件，请用模板另存为 .xlsx 后重试"]
+    assert [e["reason"] for e in job.errors] == [reason]
     page = client.get(response["Location"]).content.decode()
     assert "失败" in page and "无法读取文件" in page and "every 1s" not in page
     assert not list(media.rglob("jobs/*"))  # the upload is not kept

@@ -49,6 +49,12 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, tuple]]:
     yield from enumerate(rows, start=1)
 
 
+UNREADABLE = "无法读取文件，请用模板另存为 .xlsx 后重试"
+UNREADABLE_CSV = (
+    "无法读取文件：CSV 须为 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后重试"
+)
+
+
 @contextmanager
 def refusing_unreadable(filename: str):
     """Inside: reading the file. A damaged or foreign file (openpyxl, zipfile and csv each
@@ -57,10 +63,10 @@ def refusing_unreadable(filename: str):
         yield
     except ImportRejected:
         raise
+    except UnicodeDecodeError:  # a CSV saved by Excel's plain "CSV" is GBK, not UTF-8
+        raise ImportRejected([RowError(0, "文件", filename[-100:], UNREADABLE_CSV)]) from None
     except Exception:
-        raise ImportRejected(
-            [RowError(0, "文件", filename[-100:], "无法读取文件，请用模板另存为 .xlsx 后重试")]
-        ) from None
+        raise ImportRejected([RowError(0, "文件", filename[-100:], UNREADABLE)]) from None
 
 
 def chunks(items: list, size: int) -> Iterator[list]:
