@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from gonghui.common.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from gonghui.common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination, Objection, Quota
 from gonghui.nominations.workflow import State
@@ -136,7 +136,7 @@ def test_staff_enter_objections_received_by_phone(notice, nominees, users):
 def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from gonghui.files.services import attachment_list
+    from gonghui.files.services import attachment_download, attachment_list
 
     objection = file(
         notice,
@@ -146,6 +146,12 @@ def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
     )
     assert [a.name for a in attachment_list(actor=users.cy, owner=objection)] == ["验收报告.pdf"]
     assert list(attachment_list(actor=users.cy_grass, owner=objection)) == []
+    # Downloaded only by the unit reviewing it, as its page shows it: the city's auditor
+    # reads every file filed in Chaoyang, but not an objection it does not review.
+    (evidence,) = attachment_list(actor=users.cy, owner=objection)
+    assert attachment_download(actor=users.cy, pk=evidence.pk) == evidence
+    with pytest.raises(NotFound):
+        attachment_download(actor=users.auditor, pk=evidence.pk)
 
 
 def test_an_objectors_contact_is_masked_and_each_reveal_audited(

@@ -1,6 +1,7 @@
 """Storing and serving attachments: type sniffed from content, size capped, scope checked."""
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from gonghui.audit.services import record
-from gonghui.common.errors import ValidationFailed
+from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.files.models import Attachment
 from gonghui.orgs import access
 
@@ -97,13 +98,29 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
     return attachment
 
 
+# Who may read a kind of record's attachments, beyond files.view where they are filed:
+# ``rule(actor, owner) -> bool`` by the record's label, registered by its app (``owner_rule``).
+_OWNER_RULES: dict[str, Callable[[object, object], bool]] = {}
+
+
+def owner_rule(model, rule: Callable[[object, object], bool]) -> None:
+    """Keep ``model``'s attachments to those ``rule(actor, owner)`` admits, as its own page
+    does (an objection's evidence: only the unit reviewing it), not to every post whose
+    scope covers the unit they are filed at."""
+    _OWNER_RULES[model._meta.label_lower] = rule
+
+
 @transaction.atomic
 def attachment_download(*, actor, pk) -> Attachment:
     """An attachment in scope, its file open for reading. Each download is audited: these
     are ID scans, clearance and medical documents."""
     attachment = access.get_or_404(
-        Attachment.objects.select_related("org_unit"), actor, "files.view", pk=pk
+        Attachment.objects.select_related("org_unit", "content_type"), actor, "files.view", pk=pk
     )
+    kind = attachment.content_type
+    rule = _OWNER_RULES.get(f"{kind.app_label}.{kind.model}")
+    if rule is not None and not rule(actor, attachment.owner):
+        raise NotFound()
     attachment.file.open("rb")  # a file missing from storage fails here, before the event
     record(
         actor=actor,
