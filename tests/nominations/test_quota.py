@@ -65,7 +65,7 @@ def test_minimum_share_is_checked_when_the_node_reports(clock, campaign, users, 
     assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).submitted_at is None
 
 
-def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
+def exclude_senior_officials(campaign, users) -> None:
     services.rule_add(
         actor=users.admin,
         campaign=campaign,
@@ -73,6 +73,10 @@ def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
         attribute=Rule.Attribute.RANK,
         value=Person.Rank.SENIOR_OFFICIAL,
     )
+
+
+def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
+    exclude_senior_officials(campaign, users)
     official = make_person(tree.cy_grass, "局长", rank=Person.Rank.SENIOR_OFFICIAL)
     with pytest.raises(ValidationFailed, match="局级及以上干部不得推荐"):
         services.nomination_create(
@@ -186,15 +190,8 @@ def test_a_reported_list_takes_no_one_more(clock, campaign, users, tree):
 
 
 def test_an_exclusion_added_after_a_draft_stops_its_submission(campaign, users, tree):
-
     draft = nominate(users, tree, campaign, "处长", submit=False, rank=Person.Rank.SENIOR_OFFICIAL)
-    services.rule_add(
-        actor=users.admin,
-        campaign=campaign,
-        kind=Rule.Kind.EXCLUDED,
-        attribute=Rule.Attribute.RANK,
-        value=Person.Rank.SENIOR_OFFICIAL,
-    )
+    exclude_senior_officials(campaign, users)
     with pytest.raises(ValidationFailed, match="局级及以上干部不得推荐"):
         services.nomination_submit(actor=users.cy_grass, nomination=draft)
     draft.refresh_from_db()

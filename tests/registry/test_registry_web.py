@@ -454,19 +454,10 @@ def test_api_search_reads_every_person_s_awards_with_the_page(client, awarded, u
         return len(run), found
 
     queries, found = search()
-    for name in ("单田芳", "曾志伟"):
-        services.award_create(
-            actor=users.admin,
-            honour=honours["beijing-model-worker"],
-            person=awarded.people[name],
-            year=2015,
-        )
-    services.award_create(
-        actor=users.admin,
-        honour=honours["beijing-model-worker"],
-        person=awarded.people["赵郁"],
-        year=2010,
-    )
+    city = honours["beijing-model-worker"]
+    for name, year in (("单田芳", 2015), ("曾志伟", 2015), ("赵郁", 2010)):
+        person = awarded.people[name]
+        services.award_create(actor=users.admin, honour=city, person=person, year=year)
     more_queries, found = search()
     assert more_queries == queries  # no query per person or per award
     zhao = next(p for p in found if p["name"] == "赵郁")

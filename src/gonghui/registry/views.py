@@ -16,7 +16,8 @@ from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
 from gonghui.common.views import apply_errors, domain_errors, download, error_message
 from gonghui.files.services import attachment_add, attachments_of
-from gonghui.jobs.services import job_get, upload_read
+from gonghui.jobs.services import job_get
+from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
@@ -331,17 +332,7 @@ def import_page(request):
     if not access.can(request.user, "registry.change"):
         raise NotFound()
     form = forms.ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = services.registry_import_start(
-                actor=request.user, data=upload_read(upload), filename=upload.name
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect("web:job_detail", pk=job.pk)
-    return render(request, "registry/import.html", {"form": form})
+    return upload_page(request, form, services.registry_import_start, "registry/import.html")
 
 
 @login_required

@@ -23,7 +23,8 @@ from gonghui.common.views import (
     domain_errors,
 )
 from gonghui.files.services import attachment_add, attachment_download, attachment_list
-from gonghui.jobs.services import job_get, upload_read
+from gonghui.jobs.services import job_get
+from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
@@ -204,17 +205,7 @@ def org_import(request):
     if not access.can(request.user, "orgs.import"):
         raise NotFound()
     form = forms.TreeImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = org_services.tree_import_start(
-                actor=request.user, data=upload_read(upload), filename=upload.name
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect("web:job_detail", pk=job.pk)
-    return render(request, "orgs/import.html", {"form": form})
+    return upload_page(request, form, org_services.tree_import_start, "orgs/import.html")
 
 
 @login_required
