@@ -400,6 +400,11 @@ def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, a
     assert response["Location"] == "/registry/?q=%E8%B5%B5%E9%83%81&year_from=1900"
     shown = client.get(response["Location"]).content.decode()
     assert "筛选条件有误，未导出" in shown and "确保该值大于或等于1949" in shown
+    # The node (a hidden field, set from the org pages) likewise: 0 is no node, not "all".
+    for node in ("0", "abc", str(10**20)):
+        page = client.get(f"/registry/?org_unit={node}").content.decode()
+        assert "所选工会无效" in page and "武润泽" not in page, node
+        assert client.get(f"/registry/export.xlsx?org_unit={node}").status_code == 302, node
 
 
 def test_look_alikes_outside_the_scope_are_counted_not_shown(client, awarded, users, tree):

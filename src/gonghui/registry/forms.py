@@ -4,7 +4,7 @@ from datetime import date
 
 from django import forms
 
-from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR, MAX_ID
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, Trade, Unit
@@ -66,7 +66,9 @@ class SearchForm(WallForm):
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部状态"), *Person.Status.choices]
     )
-    org_unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    org_unit = forms.IntegerField(
+        label="所属工会", required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     def more_filters(self, data) -> dict:
         return {
