@@ -397,6 +397,10 @@ def test_no_shows_are_released_to_the_waitlist(users, venue, tree, members, fcfs
             services.no_shows_release(
                 actor=users.hd, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
             )
+        with pytest.raises(ValidationFailed, match="领取截止应在 1949–2100 年之间"):
+            services.no_shows_release(
+                actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until.replace(year=9999)
+            )
         promoted = services.no_shows_release(
             actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
         )

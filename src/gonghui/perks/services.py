@@ -114,16 +114,16 @@ def giveaway_create(
         errors["pickup_from"] = "领取开始应不早于活动开始"
     elif mode == Giveaway.Mode.FCFS and pickup_until <= closes_at:
         errors["pickup_until"] = "领取截止应晚于活动截止"
-    moments = {
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        "pickup_from": pickup_from,
-        "pickup_until": pickup_until,
-    }
-    for name, moment in moments.items():
-        if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # year 1 overflows when stored as UTC
-            label = Giveaway._meta.get_field(name).verbose_name
-            errors[name] = f"{label}应在 {FIRST_YEAR}–{LAST_YEAR} 年之间"
+    errors.update(
+        _outside_the_years(
+            {
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                "pickup_from": pickup_from,
+                "pickup_until": pickup_until,
+            }
+        )
+    )
     if public_value_source and mode != Giveaway.Mode.LOTTERY:
         errors["public_value_source"] = "只有摇号活动使用公开随机数"
     if not access.can_at(actor, "perks.manage", pickup_location.merchant.org_unit):
@@ -588,6 +588,16 @@ def _venue_of(actor):
     return staff
 
 
+def _outside_the_years(moments: dict[str, datetime]) -> dict[str, str]:
+    """Each of a giveaway's ``moments`` outside the years a record carries, with its error
+    (year 1 would overflow when stored as UTC)."""
+    return {
+        name: f"{Giveaway._meta.get_field(name).verbose_name}应在 {FIRST_YEAR}–{LAST_YEAR} 年之间"
+        for name, moment in moments.items()
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR
+    }
+
+
 def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> int:
     """After the pickup window: items not picked up go to the waitlist, who get until
     ``pickup_until`` to pick them up. Returns how many were promoted."""
@@ -601,6 +611,8 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
             raise Conflict(
                 f"领取截止（{cn_datetime(giveaway.pickup_until)}）后才能释放逾期未领的名额"
             )
+        if errors := _outside_the_years({"pickup_until": pickup_until}):
+            raise ValidationFailed(errors)
         if pickup_until <= now:
             raise ValidationFailed({"pickup_until": "新的领取截止时间应晚于现在"})
         # The held claims, locked: what is released is exactly what is given back (a pickup
