@@ -516,7 +516,9 @@ def _counters_near(nominations: list[Nomination]) -> list[RuleCounter]:
             rule__campaign__in={n.campaign_id for n in nominations},
             org_unit_id__in={n.quota.org_unit_id for n in nominations}
             | {n.campaign.org_unit_id for n in nominations},
-        ).select_related("rule")
+        )
+        .select_related("rule")
+        .order_by("pk")  # the order a rebuild locks them in: takes and releases agree
     )
 
 
