@@ -3,6 +3,7 @@
 
 from django import forms
 
+from gonghui.common.forms import FilterForm
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.models import Card, Location, Merchant
@@ -18,7 +19,7 @@ def districts():
 # --- Cards -----------------------------------------------------------------------------------
 
 
-class CardFilterForm(forms.Form):
+class CardFilterForm(FilterForm):
     q = forms.CharField(label="卡号或姓名", required=False, max_length=60)
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *Card.Status.choices]
@@ -56,7 +57,7 @@ class CardImportForm(forms.Form):
 # --- Merchants -------------------------------------------------------------------------------
 
 
-class MerchantFilterForm(forms.Form):
+class MerchantFilterForm(FilterForm):
     q = forms.CharField(label="商户名称", required=False, max_length=60)
     category = forms.ChoiceField(
         label="类别", required=False, choices=[("", "全部"), *Merchant.Category.choices]
@@ -151,7 +152,7 @@ class StaffForm(forms.Form):
 # --- Members and the counter -------------------------------------------------------------------
 
 
-class OfferFilterForm(forms.Form):
+class OfferFilterForm(FilterForm):
     q = forms.CharField(label="搜索商户或优惠", required=False, max_length=40)
     category = forms.ChoiceField(
         label="类别", required=False, choices=[("", "全部类别"), *Merchant.Category.choices]

@@ -47,7 +47,8 @@ def _need(request, perm: str) -> None:
 def _page(request, filters, rows, **more):
     """The requested page of ``rows(**filters, **more)``; none while a filter is invalid
     (the form says which, next to the field): a bad filter must not widen the list."""
-    found = rows(**filters.cleaned_data, **more) if filters.is_valid() else []
+    data = filters.filters()
+    found = [] if data is None else rows(**data, **more)
     return page_of(found, request.GET.get("page"))
 
 

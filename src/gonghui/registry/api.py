@@ -90,16 +90,7 @@ class SearchParams(Schema):
     page: int = 1
 
     def filters(self) -> PersonFilters:
-        return PersonFilters(
-            query=self.q,
-            honour=self.honour,
-            year_from=self.year_from,
-            year_to=self.year_to,
-            org_unit=self.org_unit,
-            trade=self.trade,
-            category=self.category,
-            status=self.status,
-        )
+        return PersonFilters(query=self.q, **self.model_dump(exclude={"q", "page"}))
 
 
 class PersonPage(Schema):

@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms
 
+from gonghui.common.forms import FilterForm
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR, MAX_ID
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -11,7 +12,7 @@ from gonghui.people.models import Person, Trade, Unit
 from gonghui.registry.models import Category, Honour
 
 
-class WallForm(forms.Form):
+class WallForm(FilterForm):
     """The honour wall's search: a name and what the wall shows of everyone on it (their
     honours and years). Nothing a person may hide can filter it (their node, trade, status
     or category), or the filter would reveal what they hid."""
@@ -34,24 +35,16 @@ class WallForm(forms.Form):
             self.add_error("year_to", f"不能早于起始年份 {start}")
         return data
 
-    def filters(self):
-        """The filters asked for, or None when any is invalid (the form then shows why next
-        to the field): a bad filter must not widen a list or an export to everything."""
+    def person_filters(self):
+        """The search's filters (a choice as its record's id), or None while any is invalid
+        (``FilterForm.filters``)."""
         from gonghui.registry.selectors import PersonFilters
 
-        if not self.is_valid():
+        data = self.filters()
+        if data is None:
             return None
-        data = self.cleaned_data
-        return PersonFilters(
-            query=data["q"],
-            honour=data["honour"].pk if data["honour"] else None,
-            year_from=data["year_from"],
-            year_to=data["year_to"],
-            **self.more_filters(data),
-        )
-
-    def more_filters(self, data) -> dict:
-        return {}
+        data = {name: getattr(value, "pk", value) for name, value in data.items()}
+        return PersonFilters(query=data.pop("q", ""), **data)
 
 
 class SearchForm(WallForm):
@@ -69,14 +62,6 @@ class SearchForm(WallForm):
     org_unit = forms.IntegerField(
         label="所属工会", required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
     )
-
-    def more_filters(self, data) -> dict:
-        return {
-            "org_unit": data["org_unit"],
-            "trade": data["trade"].pk if data["trade"] else None,
-            "category": data["category"].pk if data["category"] else None,
-            "status": data["status"],
-        }
 
 
 class AwardForm(forms.Form):

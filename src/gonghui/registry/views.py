@@ -40,7 +40,7 @@ def search(request):
 def _page(request, form: forms.WallForm, search):
     """The requested page of ``search(filters)``; none while a filter is invalid (the form
     says which, next to the field)."""
-    filters = form.filters()
+    filters = form.person_filters()
     people = Person.objects.none() if filters is None else search(filters)
     return page_of(
         selectors.with_awards(people),
@@ -360,7 +360,7 @@ def export(request):
     (full values need the command line and the right to see them, audited)."""
     if not access.can(request.user, "registry.export"):
         raise NotFound()
-    filters = forms.SearchForm(request.GET).filters()
+    filters = forms.SearchForm(request.GET).person_filters()
     if filters is None:  # the search page shows what is wrong, next to the field
         messages.error(request, "筛选条件有误，未导出。请修正后再导出。")
         return redirect(f"{reverse('registry:search')}?{request.GET.urlencode()}")

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from gonghui.audit.selectors import FIRST_DAY, LAST_DAY
 from gonghui.common import ratelimit
 from gonghui.common.errors import ValidationFailed
+from gonghui.common.forms import FilterForm
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -57,17 +58,6 @@ class PasswordForm(forms.Form):
         if cleaned.get("new_password") != cleaned.get("confirm"):
             self.add_error("confirm", "两次输入的新密码不一致")
         return cleaned
-
-
-class FilterForm(forms.Form):
-    """A list's filters: ``filters()`` gives those asked for, or None when any is invalid
-    (the form then shows why, next to the field): a bad filter must never widen a list to
-    everything."""
-
-    def filters(self) -> dict | None:
-        if not self.is_valid():
-            return None
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
 
 
 class OrgFilterForm(FilterForm):
