@@ -12,6 +12,7 @@ from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Award, Honour
+from gonghui.registry.services import duplicates_of
 
 
 @dataclass
@@ -98,6 +99,16 @@ def person_get(*, actor, pk) -> Person:
         self_via="user",
         pk=pk,
     )
+
+
+def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:
+    """The records that look like ``person`` (``services.duplicates_of``) which ``actor``
+    may see, and how many more lie outside their scope: those are counted, never shown."""
+    found = duplicates_of(person)
+    seen = list(
+        access.restrict(found.select_related("org_unit"), actor, "registry.view", self_via="user")
+    )
+    return seen, found.count() - len(seen)
 
 
 def _awards_listed() -> QuerySet[Award]:

@@ -57,20 +57,15 @@ def person(request, pk):
         messages.info(request, "该档案已合并到保留的档案")
         return redirect("registry:person", pk=person.merged_into_id)
     subject = Honour.Subject.INDIVIDUAL
-    look_alikes = services.duplicates_of(person)
-    seen = list(
-        access.restrict(
-            look_alikes.select_related("org_unit"), request.user, "registry.view", self_via="user"
-        )
-    )
+    duplicates, elsewhere = selectors.look_alikes(actor=request.user, person=person)
     return render(
         request,
         "registry/person.html",
         {
             "person": person,
             "awards": attachments_of(actor=request.user, owners=selectors.awards_of(person)),
-            "duplicates": seen,
-            "duplicates_elsewhere": look_alikes.count() - len(seen),
+            "duplicates": duplicates,
+            "duplicates_elsewhere": elsewhere,
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
             "media_form": forms.MediaForm(initial={"video_url": person.video_url}),
