@@ -386,10 +386,8 @@ def awards_follow(person: Person) -> None:
     """File ``person``'s awards and their documents (certificates) at the person's union, as
     the person moves or records merge: a document is read in its own unit's scope, so it
     goes where its holder goes."""
-    awards = list(Award.objects.filter(person=person))
-    Award.objects.filter(pk__in=[a.pk for a in awards]).exclude(
-        org_unit_id=person.org_unit_id
-    ).update(org_unit_id=person.org_unit_id)
+    awards = Award.objects.filter(person=person)
+    awards.exclude(org_unit_id=person.org_unit_id).update(org_unit_id=person.org_unit_id)
     attachments_move(owners=awards, org_unit=person.org_unit)
 
 
