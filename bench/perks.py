@@ -32,6 +32,7 @@ from pathlib import Path
 import loadgen
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 from measure import figure, make_user, note
 
@@ -56,7 +57,7 @@ class Scale:
 
 SCALES = {
     "small": Scale(
-        members=2_000, stock=100, round_claims=1_500, round_seconds=2, rounds=2, receipts=50_000
+        members=2_000, stock=100, round_claims=1_500, round_seconds=2, rounds=3, receipts=50_000
     ),
     "full": Scale(
         members=20_000,
@@ -95,6 +96,7 @@ def run(scale_name: str) -> Iterator[str]:
             note(f"{name}: {server.url}, {settings.SERVE_WORKERS} workers, log {server.log_path}")
             yield from storm(name, server, admin, district, venue, people, tokens, scale)
             yield from success_path(name, server, admin, district, venue, people, tokens, scale)
+    yield from refusal_cost(admin, district, venue, people)
     yield from lottery(scale)
     yield from lottery_service(admin, district, venue, unit, scale)
 
@@ -302,6 +304,12 @@ def success_path(name, server, admin, district, venue, people, tokens, scale) ->
             f"{name} {side}: rps {[round(r['rps']) for r in measured[side]]}, "
             f"p99 ms {[round(r['latency_ms']['p99'], 1) for r in measured[side]]}"
         )
+
+    def spread(side, value, unit):
+        values = [value(r) for r in measured[side]]
+        rounds = ", ".join(f"{v:.0f}" if v >= 100 else f"{v:.3g}" for v in values)
+        return f"  ({side} rounds {rounds} {unit}; spread max/min {max(values) / min(values):.2f})"
+
     target = TARGETS["postgresql" if name.startswith("postgresql") else "sqlite"]
     yield figure(
         f"perks.{name}.claim_rps",
@@ -311,7 +319,7 @@ def success_path(name, server, admin, district, venue, people, tokens, scale) ->
         rps("claim") / rps("trivial"),
         target,
         at_least=True,
-    )
+    ) + spread("claim", lambda r: r["rps"], "req/s")
     yield (
         figure(
             f"perks.{name}.trivial_rps",
@@ -323,6 +331,7 @@ def success_path(name, server, admin, district, venue, people, tokens, scale) ->
             at_least=True,
         )
         + f"  (bare {rps('bare'):.0f} req/s)"
+        + spread("trivial", lambda r: r["rps"], "req/s")
     )
     yield figure(
         f"perks.{name}.claim_p99",
@@ -331,7 +340,36 @@ def success_path(name, server, admin, district, venue, people, tokens, scale) ->
         "ratio_to_trivial_p99",
         p99("claim") / p99("trivial"),
         10,
-    )
+    ) + spread("claim", lambda r: r["latency_ms"]["p99"], "ms")
+
+
+# --- Refusal cost ------------------------------------------------------------------------
+
+
+def refusal_cost(admin, district, venue, people) -> Iterator[str]:
+    """A sold-out refusal against a success, in process (no HTTP), the database alone (the
+    member's rate limit counted in it): the refusal must say why for no more than a claim
+    costs. Interleaved pairs, each member pressing once (the limit is per member)."""
+    from gonghui.perks import claims
+
+    with override_settings(REDIS_URL=None):
+        plenty = make_giveaway(admin, district, venue, title="refusal: plenty", stock=10**9)
+        gone = make_giveaway(admin, district, venue, title="refusal: sold out", stock=0)
+        times = {"claim": [], "refusal": []}
+        half = len(people) // 2
+        for n, (a, b) in enumerate(zip(people[:half], people[half:], strict=False)):
+            for side, person, giveaway in (("claim", a, plenty), ("refusal", b, gone)):
+                started = time.perf_counter()
+                answer = claims.claim(person_id=person, giveaway_id=giveaway.pk, key=f"rc-{n:08d}")
+                elapsed = time.perf_counter() - started
+                expected = "claimed" if side == "claim" else "sold_out"
+                if answer.code != expected:
+                    raise RuntimeError(f"{side}: {answer.code} {answer.message}")
+                if n >= 50:  # the first presses warm the caches up
+                    times[side].append(elapsed * 1000)
+    claim_p50, refusal_p50 = (statistics.median(times[s]) for s in ("claim", "refusal"))
+    name = f"perks.{connection.vendor}.sold_out_refusal_p50"
+    yield figure(name, refusal_p50, "ms", "ratio_to_claim_p50", refusal_p50 / claim_p50, 1)
 
 
 # --- Lottery -------------------------------------------------------------------------------

@@ -2,10 +2,15 @@
 rate limits and every refusal with its status and message (nothing written)."""
 
 import json
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
+import psycopg
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gonghui.perks import claims, hints, passes
 from gonghui.perks.hints import LIMIT_PER_MINUTE
@@ -238,3 +243,40 @@ def test_asking_for_more_than_is_left_says_how_many(members, users, venue, tree)
     short = press(members.cy[1], two_each, quantity=2)
     assert (short.status, short.code) == (409, "not_enough") and "仅剩 1 份" in short.message
     assert press(members.cy[1], two_each, key="k-00000002", quantity=1).code == "claimed"
+
+
+@contextmanager
+def statements_sent():
+    """Every statement this connection sends to the database: Django's cursors and the
+    claim's own psycopg cursor alike (PostgreSQL), or Django's cursors (SQLite)."""
+    sent = []
+    if connection.vendor == "postgresql":
+        original = psycopg.Cursor.execute
+
+        def counting(cursor, query, *args, **kwargs):
+            sent.append(str(query))
+            return original(cursor, query, *args, **kwargs)
+
+        with mock.patch.object(psycopg.Cursor, "execute", counting):
+            yield sent
+    else:
+        with CaptureQueriesContext(connection) as captured:
+            yield sent
+        sent.extend(q["sql"] for q in captured.captured_queries)
+
+
+def test_a_sold_out_refusal_costs_no_more_statements_than_a_claim(
+    members, users, venue, tree, no_redis
+):
+    """Without Redis a refusal used to re-read the claim, the giveaway and the card through
+    the ORM after the write said no (on PostgreSQL four statements against the claim's one)."""
+    one_left = giveaway_for(users, venue, tree.chaoyang, stock=1)
+    with statements_sent() as claim_sent:
+        assert press(members.cy[0], one_left).code == "claimed"
+    with statements_sent() as refusal_sent:
+        refused = press(members.cy[1], one_left, key="k-00000002")
+    assert (refused.status, refused.code) == (409, "sold_out")
+    assert len(refusal_sent) <= len(claim_sent), (claim_sent, refusal_sent)
+    # and it still says why when the member already holds one (the facts are the write's)
+    again = press(members.cy[0], one_left, key="k-00000003")
+    assert (again.status, again.code) == (409, "already_claimed") and again.claim["code"]

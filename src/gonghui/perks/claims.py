@@ -42,11 +42,11 @@ from django.utils import timezone
 
 from gonghui.common.formats import cn_datetime
 from gonghui.common.schemas import MAX_ID
-from gonghui.orgs.models import path_next
+from gonghui.orgs.models import path_contains, path_next
 from gonghui.perks import hints
 from gonghui.perks.draw import ALPHABET, new_receipt
 from gonghui.perks.hints import LIMIT_PER_MINUTE
-from gonghui.perks.models import Card, Claim, Giveaway
+from gonghui.perks.models import Claim, Giveaway
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODE_LENGTH = 10  # pickup code: 10 of 32 characters, 50 bits
@@ -173,6 +173,25 @@ _TAKE = (
 )
 TAKE_ANYTIME = "UPDATE perks_giveaway SET taken = taken + %s WHERE id = %s AND taken + %s <= stock"
 _GIVE_BACK = "UPDATE perks_giveaway SET taken = taken - %(quantity)s WHERE id = %(giveaway)s"
+_CLAIM_COLUMNS = "id, status, quantity, receipt, code, idem_key, request_hash"
+_EXISTING = (
+    f"SELECT {_CLAIM_COLUMNS} FROM perks_claim"  # noqa: S608 (constant column names)
+    " WHERE giveaway_id = %(giveaway)s AND person_id = %(person)s"
+)
+# Why a write said no, in one read (a refusal should cost no more than a success): the
+# member's claim of this giveaway if any, the giveaway's state, and the member's newest card
+# with where it is held.
+_WHY = (
+    "SELECT g.status AS g_status, g.closes_at, g.taken, g.stock, g.mode, u.path, u.name,"
+    " (SELECT c.status FROM perks_card c WHERE c.person_id = %(person)s"
+    "  ORDER BY c.issued_at DESC, c.id DESC LIMIT 1) AS card_status,"
+    " (SELECT cu.path FROM perks_card c JOIN orgs_orgunit cu ON cu.id = c.org_unit_id"
+    "  WHERE c.person_id = %(person)s ORDER BY c.issued_at DESC, c.id DESC LIMIT 1) AS card_path,"
+    " x.id, x.status, x.quantity, x.receipt, x.code, x.idem_key, x.request_hash "
+    "FROM perks_giveaway g JOIN orgs_orgunit u ON u.id = g.org_unit_id"
+    " LEFT JOIN perks_claim x ON x.giveaway_id = g.id AND x.person_id = %(person)s "
+    "WHERE g.id = %(giveaway)s"
+)
 
 
 def claim(
@@ -236,14 +255,19 @@ def claim(
         "limit": LIMIT_PER_MINUTE,
     }
     count_hit = redis_said is None  # no Redis: the database counts the member's requests
+    why = None
     if status == Claim.Status.WON and connection.vendor == "postgresql":
-        claim_id = _claim_in_one_statement(row, count_hit)
+        claim_id, why = _claim_in_one_statement(row, count_hit)
     else:
         claim_id = _claim_in_a_transaction(row, count_hit)
     if claim_id == THROTTLED:
         return _throttled()
     if claim_id is None:
-        return _diagnose(person_id, giveaway_id, key, digest, quantity, now, waitlist)
+        request = (person_id, giveaway_id, key, digest, quantity, now, waitlist)
+        answer = _diagnose(*request, why=why) if why else None
+        if answer is None or answer.code == "conflict":  # facts older than the refusal
+            answer = _diagnose(*request)
+        return answer
     details = {"id": claim_id, "status": status, "quantity": quantity}
     details |= {"receipt": receipt} if lottery else {"code": code}
     if lottery:
@@ -294,32 +318,42 @@ WITH {hit}card AS (
   FROM card WHERE EXISTS (SELECT 1 FROM take)
   ON CONFLICT DO NOTHING RETURNING id
 )
-SELECT {hits}, EXISTS (SELECT 1 FROM take), (SELECT id FROM made)
+SELECT {hits}, EXISTS (SELECT 1 FROM take), (SELECT id FROM made), why.*
+FROM (SELECT 1) AS one LEFT JOIN ({why}) AS why ON TRUE
 """
+# The facts only for a refusal: a one-time filter, so a claim that went in skips the reads.
+_WHY_REFUSED = _WHY + " AND NOT EXISTS (SELECT 1 FROM made)"  # noqa: S608 (constants)
 _HIT_CTE = """hit AS (
   INSERT INTO perks_hit (person_id, minute, hits) VALUES (%(person)s, %(minute)s, 1)
   ON CONFLICT (person_id, minute) DO UPDATE SET hits = perks_hit.hits + 1 RETURNING hits
 ), """
 _ONE_WITH_HIT = _ONE_STATEMENT.format(
-    hit=_HIT_CTE, hit_ok=" AND (SELECT hits FROM hit) <= %(limit)s", hits="(SELECT hits FROM hit)"
+    hit=_HIT_CTE,
+    hit_ok=" AND (SELECT hits FROM hit) <= %(limit)s",
+    hits="(SELECT hits FROM hit)",
+    why=_WHY_REFUSED,
 )
-_ONE_WITHOUT_HIT = _ONE_STATEMENT.format(hit="", hit_ok="", hits="0")
+_ONE_WITHOUT_HIT = _ONE_STATEMENT.format(hit="", hit_ok="", hits="0", why=_WHY_REFUSED)
 
 
-def _claim_in_one_statement(row: dict, count_hit: bool) -> int | None:
-    """On a server-side binding cursor: psycopg prepares the statement on the server after
+def _claim_in_one_statement(row: dict, count_hit: bool) -> tuple[int | None, tuple | None]:
+    """The claim's id (or None, or THROTTLED) and, when refused, the facts that say why
+    (``_WHY``, read in the statement's snapshot: a refusal costs no second round trip).
+
+    On a server-side binding cursor: psycopg prepares the statement on the server after
     a few uses, so PostgreSQL stops parsing and planning it for every claim (Django's
     cursors bind on the client and send a new text each time)."""
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_ONE_WITH_HIT if count_hit else _ONE_WITHOUT_HIT, row)
-        hits, taken, claim_id = cursor.fetchone()
+        hits, taken, claim_id, *why = cursor.fetchone()
         if taken and claim_id is None:
             cursor.execute(_GIVE_BACK, row)
             hints.items_returned(row["giveaway"])  # a "sold out" hint set meanwhile is wrong
+            why = None  # the other press's claim is not in this snapshot: read it afresh
     if count_hit and hits > LIMIT_PER_MINUTE:
-        return THROTTLED
-    return claim_id
+        return THROTTLED, None
+    return claim_id, (tuple(why) if why and why[0] is not None else None)
 
 
 _local = threading.local()
@@ -346,17 +380,21 @@ def _writers_queue():
 
 
 def _write(cursor, row: dict) -> int | None:
-    """The claim row, then (first come, first served) the item: both or neither. Returns the
-    claim's id, or None when refused, leaving nothing of the claim (its row is deleted in
-    the same transaction when the item was not there: cheaper than a savepoint on the
-    success path). A code or receipt collision (50+ random bits) also refuses, and is
-    answered "press again".
+    """First come, first served: the item, then the claim row: both or neither. Returns the
+    claim's id, or None when refused, leaving nothing (an item taken for a claim that cannot
+    go in is given back in the same transaction). Taking first, a sold-out refusal costs
+    what a claim does (one update instead of an insert), not an insert and its delete. A
+    code or receipt collision (50+ random bits) also refuses, and is answered "press again".
 
     A registration first checks the window under a share lock of the giveaway's row on
     PostgreSQL, so the freeze (an update of that row) waits for registrations in flight and
     every registration is either in the frozen list or refused (SQLite's writers queue). A
     place on the waitlist is taken only while the giveaway is sold out."""
-    if row["status"] != Claim.Status.WON:
+    if row["status"] == Claim.Status.WON:
+        cursor.execute(_TAKE, row)
+        if cursor.rowcount != 1:
+            return None
+    else:
         lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
         check = _SOLD_OUT if row["status"] == Claim.Status.WAITING else _OPEN
         cursor.execute(check + lock, row)
@@ -364,14 +402,9 @@ def _write(cursor, row: dict) -> int | None:
             return None
     cursor.execute(_INSERT, row)
     inserted = cursor.fetchone()
-    if inserted is None:
-        return None
-    if row["status"] == Claim.Status.WON:
-        cursor.execute(_TAKE, row)
-        if cursor.rowcount != 1:
-            cursor.execute("DELETE FROM perks_claim WHERE id = %s", [inserted[0]])
-            return None
-    return inserted[0]
+    if inserted is None and row["status"] == Claim.Status.WON:
+        cursor.execute(_GIVE_BACK, row)
+    return inserted[0] if inserted else None
 
 
 def _throttled() -> Answer:
@@ -390,21 +423,22 @@ def _not_open(found: Rules) -> Answer:
 def _existing(person_id: int, giveaway_id: int, key: str, digest: str) -> Answer | None:
     """The member's claim, answered as the same answer (same key and request), a reuse
     (same key, another request) or "already claimed" (another key)."""
-    row = (
-        Claim.objects.filter(giveaway_id=giveaway_id, person_id=person_id)
-        .values("id", "status", "quantity", "receipt", "code", "idem_key", "request_hash")
-        .first()
-    )
-    if row is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_EXISTING, {"giveaway": giveaway_id, "person": person_id})
+        return _as_existing(cursor.fetchone(), key, digest)
+
+
+def _as_existing(row: tuple | None, key: str, digest: str) -> Answer | None:
+    if row is None or row[0] is None:
         return None
-    details = {k: row[k] for k in ("id", "status", "quantity")}
-    details |= {"receipt": row["receipt"]} if row["receipt"] else {"code": row["code"]}
-    if row["idem_key"] == key:
-        if row["request_hash"] != digest:
+    claim_id, status, quantity, receipt, code, idem_key, request_digest = row
+    details = {"id": claim_id, "status": status, "quantity": quantity}
+    details |= {"receipt": receipt} if receipt else {"code": code}
+    label = Claim.Status(status).label
+    if idem_key == key:
+        if request_digest != digest:
             return Answer(422, "key_reused", "该幂等键已用于另一请求，请刷新页面后重试")
-        label = Claim.Status(row["status"]).label
         return Answer(200, "replayed", f"重复提交，结果相同：{label}", details)
-    label = Claim.Status(row["status"]).label
     return Answer(409, "already_claimed", f"您已参加本活动（{label}），每人限一次", details)
 
 
@@ -416,39 +450,44 @@ def _diagnose(
     quantity: int,
     now: datetime,
     waitlist: bool,
+    *,
+    why: tuple | None = None,
 ) -> Answer:
-    existing = _existing(person_id, giveaway_id, key, digest)
+    """Why the write said no, from ``why`` (the facts read with it) or read now."""
+    if why is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_WHY, {"giveaway": giveaway_id, "person": person_id})
+            why = cursor.fetchone()
+    if why is None:  # deleted since the rules were read
+        forget(giveaway_id)
+        return Answer(404, "not_found", "活动不存在")
+    status, closes_at, taken, stock, mode, path, unit_name, card_status, card_path = why[:9]
+    existing = _as_existing(why[9:], key, digest)
     if existing is not None:
         return existing
-    giveaway = Giveaway.objects.select_related("org_unit").get(pk=giveaway_id)
-    if giveaway.status != Giveaway.Status.PUBLISHED:
+    if status != Giveaway.Status.PUBLISHED:
         forget(giveaway_id)  # the cached rules are out of date
-        if giveaway.status == Giveaway.Status.CANCELLED:
+        if status == Giveaway.Status.CANCELLED:
             return Answer(409, "cancelled", "活动已取消")
         return Answer(409, "closed", "活动已截止")
-    if now >= giveaway.closes_at:
+    if now >= _aware(closes_at):
         return Answer(409, "closed", "活动已截止")
-    card = (
-        Card.objects.filter(person_id=person_id)
-        .select_related("org_unit")
-        .order_by("-issued_at")
-        .first()
-    )
-    if card is None or card.status in ("cancelled", "lost"):
+    if card_status is None or card_status in ("cancelled", "lost"):
         return Answer(403, "no_card", "您没有有效的会员服务卡，请联系所在基层工会办理")
-    if card.status == "suspended":
+    if card_status == "suspended":
         return Answer(403, "card_suspended", "您的会员服务卡已暂停使用，请联系所在基层工会")
-    if not giveaway.org_unit.contains(card.org_unit):
-        return Answer(403, "out_of_scope", f"本活动仅限{giveaway.org_unit.name}所属会员参加")
-    if now < giveaway.opens_at:
-        return _not_open(rules(giveaway_id))
-    if waitlist and giveaway.taken + quantity <= giveaway.stock:
+    if not path_contains(path, card_path):
+        return Answer(403, "out_of_scope", f"本活动仅限{unit_name}所属会员参加")
+    found = rules(giveaway_id)
+    if now < found.opens_at:
+        return _not_open(found)
+    if waitlist and taken + quantity <= stock:
         return Answer(409, "not_sold_out", "尚有余量，请直接领取")
-    if giveaway.taken + quantity > giveaway.stock:
-        left = giveaway.stock - giveaway.taken
+    if taken + quantity > stock:
+        left = stock - taken
         if left > 0:
             return Answer(409, "not_enough", f"仅剩 {left} 份，请减少数量后重试")
-        if giveaway.mode == Giveaway.Mode.FCFS:
+        if mode == Giveaway.Mode.FCFS:
             hints.mark_sold_out(giveaway_id)
         return _sold_out()
     return Answer(409, "conflict", "请求未能完成，请重试")  # a race the next press resolves
