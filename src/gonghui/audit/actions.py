@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "orgs.import": "导入组织树",
     "people.create": "登记人员",
     "people.update": "修改人员",
+    "people.move_out": "人员转出",
     "people.membership_join": "入会",
     "people.membership_leave": "离会",
     "pii.reveal": "查看完整个人信息",
