@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "files.add": "上传附件",
     "files.download": "下载附件",
     "registry.unit_create": "新增单位/集体",
+    "registry.unit_move": "移入单位/集体（连同集体荣誉）",
+    "registry.unit_move_out": "移出单位/集体（连同集体荣誉）",
     "registry.honour_create": "新增荣誉",
     "registry.award_create": "授予荣誉",
     "registry.award_update": "修改授予记录",

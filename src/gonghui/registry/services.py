@@ -76,6 +76,54 @@ def unit_create(
     return unit
 
 
+def _unit_family(unit: Unit) -> list[Unit]:
+    """``unit`` and the units under it (its teams and departments), level by level."""
+    family, level = [unit], [unit.pk]
+    while level:
+        below = list(Unit.objects.filter(parent_id__in=level).select_related("org_unit"))
+        family += below
+        level = [u.pk for u in below]
+    return family
+
+
+@transaction.atomic
+def unit_move(*, actor, unit: Unit, org_unit: OrgUnit) -> Unit:
+    """Move a unit or collective, with its teams and departments, to another union node.
+    Their collective awards and the awards' certificates follow, as a person's do when the
+    person moves. Both ends, and every unit moved, in the actor's scope; the move is
+    recorded at the union left and at the union reached."""
+    unit = Unit.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=unit.pk)
+    old = unit.org_unit
+    grant = access.require_at(actor, "registry.change", old, view_perm="registry.view")
+    if org_unit.pk == old.pk:
+        raise ValidationFailed({"org_unit": f"{unit.name}已属于{old.name}"})
+    access.require_move(actor, "registry.change", old, org_unit)
+    family = _unit_family(unit)
+    outside = sum(not access.can_at(actor, "registry.change", u.org_unit) for u in family)
+    if outside:
+        raise Forbidden(f"有 {outside} 个下属班组或部门不在您的管理范围内，不能一并移动")
+    ids = [u.pk for u in family]
+    Unit.objects.filter(pk__in=ids).update(org_unit=org_unit)
+    awards = Award.objects.filter(unit_id__in=ids)
+    _file_awards(awards, org_unit)
+    changes = {
+        "org_unit": [old.pk, org_unit.pk],
+        "units": [None, len(ids)],
+        "awards": [None, awards.count()],
+    }
+    for action, where in (("registry.unit_move_out", old), ("registry.unit_move", org_unit)):
+        record(
+            actor=actor,
+            action=action,
+            obj=unit,
+            org_unit_id=where.pk,
+            post_id=grant.post_id,
+            changes=changes,
+        )
+    unit.org_unit = org_unit
+    return unit
+
+
 # --- The honour catalogue ---------------------------------------------------------------------
 
 
@@ -383,13 +431,16 @@ def duplicates_of(person: Person):
     return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
 
 
+def _file_awards(awards, org_unit: OrgUnit) -> None:
+    """File ``awards`` and their documents (certificates) at ``org_unit``, their holder's
+    union: a document is read in its own unit's scope, so it goes where its holder goes."""
+    awards.exclude(org_unit_id=org_unit.pk).update(org_unit_id=org_unit.pk)
+    attachments_move(owners=awards, org_unit=org_unit)
+
+
 def awards_follow(person: Person) -> None:
-    """File ``person``'s awards and their documents (certificates) at the person's union, as
-    the person moves or records merge: a document is read in its own unit's scope, so it
-    goes where its holder goes."""
-    awards = Award.objects.filter(person=person)
-    awards.exclude(org_unit_id=person.org_unit_id).update(org_unit_id=person.org_unit_id)
-    attachments_move(owners=awards, org_unit=person.org_unit)
+    """File ``person``'s awards where the person is, as the person moves or records merge."""
+    _file_awards(Award.objects.filter(person=person), person.org_unit)
 
 
 def _carry_awards(*, survivor, loser, actor) -> dict:
