@@ -340,7 +340,7 @@ def import_page(request):
 def template_download(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    return download(excel.template_workbook(), "劳模工匠档案导入模板.xlsx")
+    return download(excel.template_workbook(actor=request.user), "劳模工匠档案导入模板.xlsx")
 
 
 @login_required
