@@ -60,6 +60,7 @@ def world(tree, users):
             "job": job,
             "award": award,
             "merge": merge,
+            "unit": registry.unit_create(actor=users.hd, org_unit=tree.hd_grass, name="海淀班组"),
             **nominated,
             **perks,
         },
@@ -578,6 +579,11 @@ API_DENY = {
         {"name": "越权单位", "org_unit_id": "{hd_grass}"},
         NOT_FOUND,
     ),
+    ("POST", "/api/v1/registry/units/{pk}/move"): (
+        lambda w: f"/api/v1/registry/units/{w.unit.pk}/move",
+        {"org_unit_id": "{cy}"},
+        NOT_FOUND,
+    ),
     ("GET", "/api/v1/registry/statistics"): (lambda w: "/api/v1/registry/statistics", None, (200,)),
     ("GET", "/api/v1/registry/statistics/share"): (
         lambda w: (
@@ -724,6 +730,7 @@ def _haidian_untouched(w):
     assert w.person.name == "钱学"
     assert not OrgUnit.objects.filter(code__in=["X1", "X2"]).exists()
     assert not Unit.objects.filter(name="越权单位").exists()
+    assert Unit.objects.get(pk=w.unit.pk).org_unit_id == w.tree.hd_grass.pk
     w.award.refresh_from_db()
     w.merge.refresh_from_db()
     assert w.award.status == "active" and w.merge.reversed_at is None

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 GOOD_ID, BAD_ID = "110101199003070038", "110101199003070039"
 
 
-def workbook(id_number: str) -> bytes:
-    book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+def workbook(id_number: str, actor) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(template_workbook(actor=actor)))
     sheet = book.worksheets[0]
     headers = [c.value for c in sheet[1]]
     row = {
@@ -34,11 +34,11 @@ def workbook(id_number: str) -> bytes:
 
 
 @pytest.fixture
-def files(tree, tmp_path):
+def files(users, tmp_path):
     """The workbooks, made before the browser starts (the ORM refuses Playwright's loop)."""
     bad, good = tmp_path / "档案.xlsx", tmp_path / "档案（已改）.xlsx"
-    bad.write_bytes(workbook(BAD_ID))
-    good.write_bytes(workbook(GOOD_ID))
+    bad.write_bytes(workbook(BAD_ID, users.cy))
+    good.write_bytes(workbook(GOOD_ID, users.cy))
     return bad, good
 
 

@@ -106,8 +106,8 @@ GOOD = [
 ]
 
 
-def test_template_has_headers_lists_and_text_columns(db):
-    book = openpyxl.load_workbook(io.BytesIO(excel.template_workbook()))
+def test_template_has_headers_lists_and_text_columns(users):
+    book = openpyxl.load_workbook(io.BytesIO(excel.template_workbook(actor=users.admin)))
     ws = book[excel.SHEET]
     assert [c.value for c in ws[1]] == HEADER
     lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation}

@@ -8,6 +8,7 @@ class NominationsConfig(AppConfig):
 
     def ready(self):
         from gonghui.files.services import owner_rule
+        from gonghui.nominations import merging  # noqa: F401  (a merge carries nominations)
         from gonghui.nominations.models import Objection
         from gonghui.nominations.services import may_see_objector
 

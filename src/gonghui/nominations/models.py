@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from gonghui.common.fields import ProtectedField
-from gonghui.nominations.workflow import State
+from gonghui.nominations.workflow import State, named, state_label
 
 NOTICE_FIELDS = {
     "name": "姓名",
@@ -197,6 +197,11 @@ class Nomination(models.Model):
     def __str__(self) -> str:
         return f"{self.person} ({self.get_state_display()})"
 
+    def get_state_display(self) -> str:
+        """The state's name in this campaign: the second notice is the city's (市级公示) or,
+        for a district's own honour, the district's (区级公示)."""
+        return state_label(self.state, self.campaign.honour.level)
+
     @property
     def category_list(self) -> list[str]:
         return [c for c in self.categories.split("|") if c]
@@ -236,6 +241,14 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @staticmethod
+    def stage_label(stage: str, level: str) -> str:
+        """A notice stage's name in a campaign for an honour of ``level``."""
+        return named(stage, Notice.Stage(stage).label, level)
+
+    def get_stage_display(self) -> str:
+        return self.stage_label(self.stage, self.campaign.honour.level)
 
 
 class Objection(models.Model):

@@ -92,9 +92,10 @@ class Entry:
 def timeline(*, actor, nomination: Nomination) -> list[Entry]:
     """Every step, opinion, notice and objection in order, for staff. Objectors are named
     only to the reviewing level."""
-    from gonghui.nominations.workflow import TRANSITIONS
+    from gonghui.nominations.workflow import TRANSITIONS, action_label
 
-    labels = {a: t.label for a, t in TRANSITIONS.items()}
+    level = nomination.campaign.honour.level
+    labels = {a: action_label(a, level) for a in TRANSITIONS}
     labels |= {"create": "登记", "clearance": "部门意见"}
     steps = [
         Entry(s.at, "step", labels.get(s.action, s.action), s.opinion, _who(s.actor))
@@ -110,7 +111,7 @@ def timeline(*, actor, nomination: Nomination) -> list[Entry]:
             f"{n.title}：{cn_date(n.starts_on)} 至 {cn_date(n.ends_on)}",
             n.org_unit.name,
         )
-        for n in nomination.notices.select_related("org_unit")
+        for n in nomination.notices.select_related("org_unit", "campaign__honour")
     ]
     objections = []
     for o in nomination.objections.select_related(*REVIEWING_UNIT_RELATED):
@@ -147,7 +148,9 @@ def objection_list(*, actor, campaign: Campaign) -> list[Objection]:
 
 def public_notices() -> QuerySet[Notice]:
     """Published notices, open ones first."""
-    return Notice.objects.select_related("campaign", "org_unit").order_by("-closes_at", "-pk")
+    return Notice.objects.select_related("campaign__honour", "org_unit").order_by(
+        "-closes_at", "-pk"
+    )
 
 
 def public_notice(pk) -> Notice:

@@ -450,6 +450,11 @@ def _material_errors(brief, deeds, meeting_on, attendance, result, *, complete) 
     return errors
 
 
+def _level(nomination: Nomination) -> str:
+    """The level of the campaign's honour: the procedure's stages are named after it."""
+    return nomination.campaign.honour.level
+
+
 def _step(nomination: Nomination, action: str, actor, opinion: str) -> None:
     Step.objects.create(
         nomination=nomination,
@@ -572,7 +577,7 @@ def nomination_submit(*, actor, nomination: Nomination) -> Nomination:
     form attached), and a place under the quota and the at-most rules."""
     (nomination,) = _locked([nomination])
     grant = _acting_grant(actor, nomination, "nominate")
-    if reason := refusal("nominate", nomination.state):
+    if reason := refusal("nominate", nomination.state, _level(nomination)):
         raise Conflict(reason)
     _require_nominating(nomination.campaign)
     # Locked as node_list_submit locks it: a list being reported takes no one more.
@@ -604,7 +609,7 @@ def nomination_withdraw(*, actor, nomination: Nomination, reason: str) -> Nomina
     """撤回: by the nominating unit until the first review, with a reason; the place returns."""
     (nomination,) = _locked([nomination])
     grant = _acting_grant(actor, nomination, "withdraw")
-    if refused := refusal("withdraw", nomination.state):
+    if refused := refusal("withdraw", nomination.state, _level(nomination)):
         raise Conflict(refused)
     if not (reason or "").strip():
         raise ValidationFailed({"reason": "请填写撤回原因"})
@@ -657,7 +662,8 @@ def notice_publish(
     The list shows the campaign's notice fields; the period is counted by ``add_workdays``."""
     action = {v: k for k, v in NOTICE_OF.items()}.get(stage)
     if action is None:
-        raise ValidationFailed({"stage": "公示阶段应为：" + "、".join(Notice.Stage.labels)})
+        names = (Notice.stage_label(s, campaign.honour.level) for s in Notice.Stage.values)
+        raise ValidationFailed({"stage": "公示阶段应为：" + "、".join(names)})
     if not nominations:
         raise ValidationFailed({"nominations": "请选择公示的被推荐人"})
     rows = _locked(nominations)
@@ -668,7 +674,7 @@ def notice_publish(
         raise ValidationFailed({"nominations": "基层公示只能列出本单位推荐的人员"})
     grants = [_acting_grant(actor, n, action) for n in rows]
     for n in rows:
-        if reason := refusal(action, n.state):
+        if reason := refusal(action, n.state, _level(n)):
             raise Conflict(f"{n.person.name}：{reason}")
     if stage == Notice.Stage.SECOND:
         _check_second_notice(campaign, rows)
@@ -680,7 +686,7 @@ def notice_publish(
         campaign=campaign,
         stage=stage,
         org_unit=publisher,
-        title=title.strip() or f"{campaign.name}{Notice.Stage(stage).label}",
+        title=title.strip() or f"{campaign.name}{Notice.stage_label(stage, campaign.honour.level)}",
         starts_on=starts_on,
         ends_on=ends_on,
         closes_at=end_of_day(ends_on),
@@ -733,11 +739,12 @@ def _latest_notices(nominations: list[Nomination], stage: str) -> dict[int, Noti
 
 def _notice_closed(nomination: Nomination, stage: str, notice: Notice | None) -> None:
     """``notice`` (the nomination's latest of ``stage``) exists and has closed."""
+    name = Notice.stage_label(stage, _level(nomination))
     if notice is None:
-        raise Conflict(f"{nomination.person.name}尚未经过{Notice.Stage(stage).label}")
+        raise Conflict(f"{nomination.person.name}尚未经过{name}")
     if timezone.now() < notice.closes_at:
         raise Conflict(
-            f"{nomination.person.name}的{Notice.Stage(stage).label}期至 {cn_date(notice.ends_on)} "
+            f"{nomination.person.name}的{name}期至 {cn_date(notice.ends_on)} "
             "（当日24时）结束，公示期满后才能办理下一步"
         )
 
@@ -801,7 +808,7 @@ def nominations_advance(
     )
     notices = _latest_notices(rows, AFTER_NOTICE[action])
     for n in rows:
-        if reason := refusal(action, n.state):
+        if reason := refusal(action, n.state, _level(n)):
             raise Conflict(f"{n.person.name}：{reason}")
         _notice_closed(n, AFTER_NOTICE[action], notices.get(n.pk))
         if n.pk in blocked:

@@ -25,9 +25,9 @@ from gonghui.common.views import (
 )
 from gonghui.common.workdays import today
 from gonghui.files.services import attachment_add, attachment_list, attachments_of
-from gonghui.nominations import exports, forms, selectors, services
+from gonghui.nominations import exports, forms, selectors, services, workflow
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
-from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS, State
+from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 
@@ -131,6 +131,7 @@ def campaign(request, pk):
     nominees = selectors.nomination_list(actor=request.user, campaign=campaign, state=state)
     nodes, overall = selectors.quota_lines(actor=request.user, campaign=campaign)
     can_city = access.can_at(request.user, "nominations.approve", campaign.org_unit)
+    level = campaign.honour.level
     return render(
         request,
         "nominations/campaign.html",
@@ -138,13 +139,14 @@ def campaign(request, pk):
             "campaign": campaign,
             "page": page_of(nominees, request.GET.get("page")),
             "state": state,
-            "states": State.choices,
+            "states": workflow.state_choices(level),
+            "procedure": workflow.procedure(level),
             "nodes": nodes,
             "overall": overall,
             "advance_form": forms.AdvanceForm(),
             "notice_form": forms.NoticeForm(),
             "notice_stages": [
-                (s, Notice.Stage(s).label)
+                (s, Notice.stage_label(s, level))
                 for a, s in NOTICE_OF.items()
                 if _may(request.user, campaign, TRANSITIONS[a])
             ],

@@ -3,7 +3,8 @@ start from, the state it leads to, the permission it needs and at which level it
 No database here; ``services.py`` fires the transitions and checks the time rules.
 
     draft ─nominate→ nominated ─(first notice published)→ first_notice
-      ─first_review→ first_passed ─(second notice)→ second_notice ─second_review→
+      ─first_review→ first_passed ─(second notice: the city's for a city honour, the
+      district's for its own)→ second_notice ─second_review→
       second_passed ─(final notice)→ final_notice ─approve→ approved (awards written)
     reviews and approval may also reject; an upheld objection removes; the nominating
     unit may withdraw (or replace) until the first review.
@@ -145,10 +146,58 @@ AFTER_NOTICE = {
 }
 
 
-def refusal(action: str, state: str) -> str | None:
-    """Why ``action`` may not be taken in ``state`` (None: it may)."""
+# --- Names by the honour's level ----------------------------------------------------------
+# The second notice and the second review (复审) are held by the campaign's organising union,
+# whose level follows the honour's (registry.Honour.Level): the city federation for national
+# and city honours, the district (or industry) union for a district's own titles. That stage
+# is named after it; every other stage has one name at every level.
+ORGANISER = {"national": "市级", "city": "市级", "district": "区级"}
+PROCEDURE = (
+    "一报告（事迹报告会）",
+    "基层公示",
+    "初审",
+    "{organiser}公示",
+    "复审",
+    "拟表彰名单公示",
+    "批准",
+)
+# The names that carry the organiser's level, by state or action (the second notice's state
+# and the action leading to it share the key ``second_notice``) and by notice stage.
+LEVELLED = {"second_notice": "{organiser}公示", "second": "{organiser}公示"}
+
+
+def named(key: str, default: str, level: str) -> str:
+    """The name of a state, action or notice stage (``key``; ``default`` its name where it
+    does not depend on the level) in a campaign for an honour of ``level``."""
+    template = LEVELLED.get(key)
+    return template.format(organiser=ORGANISER[level]) if template else default
+
+
+def procedure(level: str) -> list[str]:
+    """The stages in order, as a campaign for an honour of ``level`` runs them."""
+    return [stage.format(organiser=ORGANISER[level]) for stage in PROCEDURE]
+
+
+def state_label(state: str, level: str) -> str:
+    return named(state, State(state).label, level)
+
+
+def action_label(action: str, level: str) -> str:
+    return named(action, TRANSITIONS[action].label, level)
+
+
+def state_choices(level: str) -> list[tuple[str, str]]:
+    return [(value, state_label(value, level)) for value in State.values]
+
+
+def refusal(action: str, state: str, level: str = "city") -> str | None:
+    """Why ``action`` may not be taken in ``state`` (None: it may), named for a campaign
+    of an honour of ``level``."""
     t = TRANSITIONS[action]
     if state in t.sources:
         return None
-    allowed = "、".join(State(s).label for s in sorted(t.sources))
-    return f"“{State(state).label}”状态下不能{t.label}（只能在{allowed}时进行）"
+    allowed = "、".join(state_label(s, level) for s in sorted(t.sources))
+    return (
+        f"“{state_label(state, level)}”状态下不能{action_label(action, level)}"
+        f"（只能在{allowed}时进行）"
+    )

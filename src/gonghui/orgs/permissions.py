@@ -20,7 +20,7 @@ PERMISSIONS: dict[str, str] = {
     "nominations.view": "查看评选活动与被推荐人",
     "nominations.nominate": "推荐上报、基层公示、撤回或替换本单位的被推荐人",
     "nominations.review": "初审本区（产业）的被推荐人、核查异议、报送推荐名单",
-    "nominations.approve": "复审、市级公示与拟表彰公示、批准表彰",
+    "nominations.approve": "复审、市级（区级荣誉为区级）公示与拟表彰公示、批准表彰",
     "nominations.manage": "设立评选活动、分配名额、设定结构比例",
     "calendar.manage": "录入法定节假日与调休安排",
     "perks.view": "查看会员服务：服务卡、合作商户、普惠活动及其统计",
@@ -72,6 +72,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "registry.catalogue",
             "nominations.view",
             "nominations.review",
+            # The second notice, second review and approval of the district's own titles'
+            # campaigns (organised at the district: a city campaign's are the city's).
+            "nominations.approve",
             "nominations.manage",
             "perks.view",
             "perks.cards",

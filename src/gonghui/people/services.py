@@ -181,6 +181,7 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
     moves = org_unit is not None and org_unit.pk != person.org_unit_id
     if moves:
         access.require_move(actor, "people.change", person.org_unit, org_unit)
+        _record_leaving(actor, person, org_unit, post_id=grant.post_id)
         person.org_unit = org_unit
     for field, value in clean_person({**before, **data}).items():
         setattr(person, field, value)
@@ -199,6 +200,20 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
         changes=diff(before, _snapshot(person), masked=MASKS),
     )
     return person
+
+
+def _record_leaving(actor, person: Person, to: OrgUnit, *, post_id: int | None) -> None:
+    """A move's event filed at the union the person leaves: the audit log is read by scope
+    (the event's unit), so without it the old union's auditors never see the record go.
+    It says where to, and nothing of the record after the move."""
+    record(
+        actor=actor,
+        action="people.move_out",
+        obj=person,
+        org_unit_id=person.org_unit_id,
+        post_id=post_id,
+        changes={"org_unit": [person.org_unit_id, to.pk]},
+    )
 
 
 @transaction.atomic

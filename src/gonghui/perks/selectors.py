@@ -121,7 +121,8 @@ def member_of(user):
     person = getattr(user, "person", None)
     if person is None:
         raise NotFound("当前账号未关联会员信息")
-    return person
+    # A record merged into another (registry.merging) stands for the record kept.
+    return person.merged_into if person.merged_into_id else person
 
 
 def giveaways_for_member(card: Card | None) -> QuerySet[Giveaway]:

@@ -207,6 +207,26 @@ def unit_create(request, payload: UnitIn):
     return Status(201, unit)
 
 
+class UnitMoveIn(Schema):
+    org_unit_id: int
+
+
+@router.post(
+    "/units/{int:pk}/move",
+    response=UnitOut,
+    summary="单位或集体移到另一工会（连同下属班组、集体荣誉及证书）",
+)
+def unit_move(request, pk: int, payload: UnitMoveIn):
+    unit = selectors.unit_list(actor=request.user).filter(pk=pk).first()
+    if unit is None:
+        raise NotFound()
+    try:
+        target = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+    except NotFound:
+        raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
+    return services.unit_move(actor=request.user, unit=unit, org_unit=target)
+
+
 class BreakdownOut(Schema):
     code: str
     title: str

@@ -90,6 +90,14 @@ YES, NO = "是", "否"
 GENDERS = {label: value for value, label in Person.Gender.choices}
 EXCEL_NUMBER = "{label}被 Excel 转成了数字，请将该列设为文本"
 MASK = "*"
+# A credit code registered at a union outside the importer's scope. Refused, not linked
+# (the person's record would name and list under a unit its staff cannot see) and not
+# created again (one credit code, one unit): the code is checked, or the unit is moved to
+# the right union by staff who hold both (registry.services.unit_move).
+ELSEWHERE = (
+    "该统一社会信用代码的单位已由您管理范围以外的工会登记，不能关联：请核对代码；"
+    "如单位确属本工会，请联系上级工会将其调整到本工会后再导入"
+)
 CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
 INDEX_CHUNK = 25_000  # people whose search keys are written together, sorted (~100 MB)
 TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
@@ -98,8 +106,21 @@ TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
 # --- The template ---------------------------------------------------------------------------
 
 
-def _choice_lists() -> dict[str, list[str]]:
-    """The catalogue columns' drop-down values: what the import accepts."""
+def conferrable(actor) -> list[Honour]:
+    """The honours to people that ``actor`` may confer (at the honour's conferring level),
+    in the catalogue's order: what an import by them accepts."""
+    honours = Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL).select_related(
+        "conferring_unit"
+    )
+    return [
+        h
+        for h in honours.order_by("sort", "pk")
+        if access.can_at(actor, "registry.award", h.conferring_unit)
+    ]
+
+
+def _choice_lists(actor) -> dict[str, list[str]]:
+    """The catalogue columns' drop-down values: what the import by ``actor`` accepts."""
     return {
         "gender": list(GENDERS),
         "rank": list(Person.Rank.labels),
@@ -107,11 +128,7 @@ def _choice_lists() -> dict[str, list[str]]:
         "trade": list(Trade.objects.order_by("code").values_list("name", flat=True)),
         "skill_level": list(Person.SkillLevel.labels),
         "status": list(Person.Status.labels),
-        "honour": list(
-            Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL)
-            .order_by("sort", "pk")
-            .values_list("name", flat=True)
-        ),
+        "honour": [h.name for h in conferrable(actor)],
         "categories": list(Category.objects.order_by("pk").values_list("name", flat=True)),
     }
 
@@ -132,9 +149,13 @@ NOTES = {
 }
 
 
-def template_workbook() -> bytes:
-    """The import template: the header, drop-down lists for catalogue columns (values on a
-    hidden sheet, so long catalogues fit), ID and code columns formatted as text."""
+NO_HONOURS = "您的岗位不授予荣誉：荣誉、年份等列留空，只登记人员"
+
+
+def template_workbook(*, actor) -> bytes:
+    """The import template for ``actor``: the header, drop-down lists for catalogue columns
+    (values on a hidden sheet, so long catalogues fit; honours only those the actor may
+    confer, as the import refuses the others), ID and code columns formatted as text."""
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = SHEET
@@ -155,7 +176,8 @@ def template_workbook() -> bytes:
     ws.freeze_panes = "C2"
     options = book.create_sheet("选项")
     options.sheet_state = "hidden"
-    for index, (key, values) in enumerate(_choice_lists().items(), start=1):
+    lists = _choice_lists(actor)
+    for index, (key, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
         options.cell(row=1, column=index, value=COLUMNS[key])
         for row, value in enumerate(values, start=2):
@@ -180,8 +202,9 @@ def template_workbook() -> bytes:
     ws.add_data_validation(years)
     notes = book.create_sheet("填写说明")
     notes.append(["列", "说明"])
+    notes_of = NOTES | ({} if lists["honour"] else {"honour": NO_HONOURS})
     for key, label in COLUMNS.items():
-        notes.append([label, NOTES.get(key, "")])
+        notes.append([label, notes_of.get(key, "")])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
     return book_bytes(book)
 
@@ -417,7 +440,7 @@ class _Importer:
         self.units_by_code = {
             u.credit_code: u
             for chunk in chunks(sorted({c.upper() for c in texts["credit_code"]}), CHUNK)
-            for u in Unit.objects.filter(credit_code__in=chunk)
+            for u in Unit.objects.filter(credit_code__in=chunk).select_related("org_unit")
         }
         self.units_by_name: dict[str, list[Unit]] = {}
         visible = access.restrict(Unit.objects.all(), self.actor, "registry.view")
@@ -676,6 +699,9 @@ class _Importer:
                 self.error(code_row, "credit_code", exc.fields["credit_code"])
                 return False
             found = self.units_by_code.get(code) or self.new_units.get(("code", code))
+            if found is not None and not self._may_link(group, found):
+                self.error(code_row, "credit_code", ELSEWHERE)
+                return False
             if found is not None:
                 return found
             if not name:
@@ -697,6 +723,14 @@ class _Importer:
         return self.new_units.get(("name", name)) or self._new_unit(
             group, name_row, ("name", name), name, ""
         )
+
+    def _may_link(self, group: _Group, unit: Unit) -> bool:
+        """A unit found by its credit code becomes the employer only if the importer may
+        see it (or it already is the person's employer): another district's unit is never
+        linked silently, nor named."""
+        if unit.pk is None or (group.person is not None and group.person.employer_id == unit.pk):
+            return True
+        return access.can_at(self.actor, "registry.view", unit.org_unit)
 
     def _new_unit(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
         if len(name) > 120:

@@ -11,7 +11,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
-from gonghui.registry.models import Award, Honour
+from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.services import duplicates_of
 
 
@@ -109,6 +109,12 @@ def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:
         access.restrict(found.select_related("org_unit"), actor, "registry.view", self_via="user")
     )
     return seen, found.count() - len(seen)
+
+
+def merges_into(person: Person) -> QuerySet[Merge]:
+    """The merges that ``person``'s record kept (and were not undone), newest first: the
+    page reached through the record shows what each carried over and what stayed."""
+    return Merge.objects.filter(survivor=person, reversed_at__isnull=True).order_by("-merged_at")
 
 
 def _awards_listed() -> QuerySet[Award]:

@@ -19,6 +19,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
+from gonghui.registry import merging
 from gonghui.registry.models import Award, Category, Honour, Merge
 
 # --- Units (collectives, employers) -----------------------------------------------------------
@@ -72,6 +73,54 @@ def unit_create(
         post_id=grant.post_id,
         changes={"name": [None, unit.name], "credit_code": [None, credit_code]},
     )
+    return unit
+
+
+def _unit_family(unit: Unit) -> list[Unit]:
+    """``unit`` and the units under it (its teams and departments), level by level."""
+    family, level = [unit], [unit.pk]
+    while level:
+        below = list(Unit.objects.filter(parent_id__in=level).select_related("org_unit"))
+        family += below
+        level = [u.pk for u in below]
+    return family
+
+
+@transaction.atomic
+def unit_move(*, actor, unit: Unit, org_unit: OrgUnit) -> Unit:
+    """Move a unit or collective, with its teams and departments, to another union node.
+    Their collective awards and the awards' certificates follow, as a person's do when the
+    person moves. Both ends, and every unit moved, in the actor's scope; the move is
+    recorded at the union left and at the union reached."""
+    unit = Unit.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=unit.pk)
+    old = unit.org_unit
+    grant = access.require_at(actor, "registry.change", old, view_perm="registry.view")
+    if org_unit.pk == old.pk:
+        raise ValidationFailed({"org_unit": f"{unit.name}已属于{old.name}"})
+    access.require_move(actor, "registry.change", old, org_unit)
+    family = _unit_family(unit)
+    outside = sum(not access.can_at(actor, "registry.change", u.org_unit) for u in family)
+    if outside:
+        raise Forbidden(f"有 {outside} 个下属班组或部门不在您的管理范围内，不能一并移动")
+    ids = [u.pk for u in family]
+    Unit.objects.filter(pk__in=ids).update(org_unit=org_unit)
+    awards = Award.objects.filter(unit_id__in=ids)
+    _file_awards(awards, org_unit)
+    changes = {
+        "org_unit": [old.pk, org_unit.pk],
+        "units": [None, len(ids)],
+        "awards": [None, awards.count()],
+    }
+    for action, where in (("registry.unit_move_out", old), ("registry.unit_move", org_unit)):
+        record(
+            actor=actor,
+            action=action,
+            obj=unit,
+            org_unit_id=where.pk,
+            post_id=grant.post_id,
+            changes=changes,
+        )
+    unit.org_unit = org_unit
     return unit
 
 
@@ -382,37 +431,85 @@ def duplicates_of(person: Person):
     return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
 
 
+def _file_awards(awards, org_unit: OrgUnit) -> None:
+    """File ``awards`` and their documents (certificates) at ``org_unit``, their holder's
+    union: a document is read in its own unit's scope, so it goes where its holder goes."""
+    awards.exclude(org_unit_id=org_unit.pk).update(org_unit_id=org_unit.pk)
+    attachments_move(owners=awards, org_unit=org_unit)
+
+
 def awards_follow(person: Person) -> None:
-    """File ``person``'s awards and their documents (certificates) at the person's union, as
-    the person moves or records merge: a document is read in its own unit's scope, so it
-    goes where its holder goes."""
-    awards = Award.objects.filter(person=person)
-    awards.exclude(org_unit_id=person.org_unit_id).update(org_unit_id=person.org_unit_id)
-    attachments_move(owners=awards, org_unit=person.org_unit)
+    """File ``person``'s awards where the person is, as the person moves or records merge."""
+    _file_awards(Award.objects.filter(person=person), person.org_unit)
+
+
+def _carry_awards(*, survivor, loser, actor) -> dict:
+    awards = Award.objects.filter(person=loser)
+    ids = sorted(awards.values_list("pk", flat=True))
+    awards.update(person=survivor)
+    awards_follow(survivor)
+    return {"ids": ids}
+
+
+def _restore_awards(*, survivor, loser, actor, moved) -> None:
+    Award.objects.filter(pk__in=moved["ids"]).update(person=loser)
+    awards_follow(loser)
+
+
+def _award_blockers(*, survivor, loser, actor) -> list[str]:
+    held = set(Award.objects.filter(person=survivor).values_list("honour_id", "year"))
+    same = [
+        f"{year}年“{name}”"
+        for honour, year, name in Award.objects.filter(person=loser)
+        .values_list("honour_id", "year", "honour__name")
+        .order_by("year", "honour_id")
+        if (honour, year) in held
+    ]
+    if same:
+        return [f"两份档案都有{'、'.join(same)}的授予记录，请先核对并撤销其中一条"]
+    return []
+
+
+merging.carrier(
+    key="awards",
+    label="荣誉授予记录（含证书）",
+    fields=("registry.Award.person",),
+    carry=_carry_awards,
+    restore=_restore_awards,
+    blockers=_award_blockers,
+)
+
+
+def _locked_pair(first: Person, second: Person) -> tuple[Person, Person]:
+    """The two records, locked in primary-key order (two merges of the same pair, either
+    way round, cannot deadlock: the second waits, then finds the first done)."""
+    rows = {
+        p.pk: p
+        for p in Person.objects.select_for_update()
+        .filter(pk__in=[first.pk, second.pk])
+        .order_by("pk")
+    }
+    return rows[first.pk], rows[second.pk]
 
 
 @transaction.atomic
 def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
-    """Move every award and membership of ``loser`` to ``survivor``; the loser stays as a
-    redirect. Reversible by ``merge_reverse``."""
-    survivor = Person.objects.select_for_update().get(pk=survivor.pk)
-    loser = Person.objects.select_for_update().get(pk=loser.pk)
+    """Carry everything of ``loser`` to ``survivor`` (every kind of row that refers to a
+    person: see ``merging``); the loser stays as a redirect. Refused, naming what to resolve
+    first, when the two records hold what one person cannot (two live service cards, two
+    live nominations in one campaign, the same honour twice). Undone by ``merge_reverse``."""
+    if survivor.pk == loser.pk:
+        raise Conflict("只能合并两份不同且未被合并的档案")
+    survivor, loser = _locked_pair(survivor, loser)
     grant = access.require_at(
         actor, "registry.change", survivor.org_unit, view_perm="registry.view"
     )
     access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
-    if survivor.pk == loser.pk or loser.merged_into_id or survivor.merged_into_id:
+    if loser.merged_into_id or survivor.merged_into_id:
         raise Conflict("只能合并两份不同且未被合并的档案")
-    held = set(Award.objects.filter(person=survivor).values_list("honour_id", "year"))
-    if any(k in held for k in Award.objects.filter(person=loser).values_list("honour_id", "year")):
-        raise Conflict("两份档案有同年同一荣誉的授予记录，请先核对并撤销其中一条")
-    moved = {
-        "awards": list(Award.objects.filter(person=loser).values_list("pk", flat=True)),
-        "memberships": list(loser.memberships.values_list("pk", flat=True)),
-    }
-    Award.objects.filter(pk__in=moved["awards"]).update(person=survivor)
-    awards_follow(survivor)
-    loser.memberships.filter(pk__in=moved["memberships"]).update(person=survivor)
+    if reasons := merging.blockers(survivor=survivor, loser=loser, actor=actor):
+        raise Conflict("合并前请先处理：" + "；".join(reasons))
+    moved = merging.carry(survivor=survivor, loser=loser, actor=actor)
     Person.objects.filter(pk=loser.pk).update(merged_into=survivor)
     merge = Merge.objects.create(survivor=survivor, loser=loser, moved=moved, merged_by=actor)
     search.index_person(survivor)
@@ -422,38 +519,36 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
         action="registry.merge",
         obj=survivor,
         post_id=grant.post_id,
-        changes={
-            "loser": [None, loser.pk],
-            "awards": [None, len(moved["awards"])],
-            "memberships": [None, len(moved["memberships"])],
-        },
+        changes={"loser": [None, loser.pk], "merge": [None, merge.pk]}
+        | {key: [None, n] for key, n in merging.counts(moved).items()},
     )
     return merge
 
 
 @transaction.atomic
 def merge_reverse(*, actor, merge: Merge) -> Merge:
-    """Undo a merge (city administrators): what moved goes back, the loser stands again."""
+    """Undo a merge as a whole (city administrators): every row it carried goes back, the
+    loser stands again. A survivor merged on since must be separated first."""
     if not access.can_citywide(actor, "accounts.manage"):
         raise Forbidden("只有市总工会管理员可以撤销合并")
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.reversed_at:
         raise Conflict("该合并已撤销")
-    Award.objects.filter(pk__in=merge.moved.get("awards", [])).update(person=merge.loser)
-    awards_follow(merge.loser)
-    merge.survivor.memberships.filter(pk__in=merge.moved.get("memberships", [])).update(
-        person=merge.loser
-    )
-    Person.objects.filter(pk=merge.loser_id).update(merged_into=None)
+    survivor, loser = _locked_pair(merge.survivor, merge.loser)
+    if survivor.merged_into_id:
+        raise Conflict(f"本档案之后又被合并到档案 {survivor.merged_into_id}，请先撤销那次合并")
+    merging.restore(survivor=survivor, loser=loser, actor=actor, moved=merge.moved)
+    Person.objects.filter(pk=loser.pk).update(merged_into=None)
     merge.reversed_at = timezone.now()
     merge.save(update_fields=["reversed_at"])
-    search.index_person(merge.survivor)
-    search.index_person(Person.objects.get(pk=merge.loser_id))
+    search.index_person(Person.objects.get(pk=survivor.pk))
+    search.index_person(Person.objects.get(pk=loser.pk))
     record(
         actor=actor,
         action="registry.merge_reverse",
-        obj=merge.survivor,
-        changes={"loser": [merge.loser_id, None]},
+        obj=survivor,
+        changes={"loser": [loser.pk, None], "merge": [merge.pk, None]}
+        | {key: [n, 0] for key, n in merging.counts(merge.moved).items()},
     )
     return merge
 

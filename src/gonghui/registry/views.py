@@ -22,7 +22,7 @@ from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
 from gonghui.registry import dictionary as dictionary_book
-from gonghui.registry import excel, forms, selectors, services, stats
+from gonghui.registry import excel, forms, merging, selectors, services, stats
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.selectors import PersonFilters
 
@@ -66,6 +66,8 @@ def person(request, pk):
             "awards": attachments_of(actor=request.user, owners=selectors.awards_of(person)),
             "duplicates": duplicates,
             "duplicates_elsewhere": elsewhere,
+            "merges": [(m, merging.summary(m.moved)) for m in selectors.merges_into(person)],
+            "may_unmerge": access.can_citywide(request.user, "accounts.manage"),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
             "media_form": forms.MediaForm(initial={"video_url": person.video_url}),
@@ -165,11 +167,14 @@ def merge(request, pk):
     if form.is_valid():
         loser = selectors.person_get(actor=request.user, pk=form.cleaned_data["loser"])
         try:
-            services.person_merge(actor=request.user, survivor=survivor, loser=loser)
+            done = services.person_merge(actor=request.user, survivor=survivor, loser=loser)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已将档案 {loser.pk} 合并到本档案（可由市总管理员撤销）")
+            moved = "；".join(merging.summary(done.moved)) or "无其他记录"
+            messages.success(
+                request, f"已将档案 {loser.pk} 合并到本档案（可由市总管理员撤销）：{moved}"
+            )
     return redirect("registry:person", pk=survivor.pk)
 
 
@@ -335,7 +340,7 @@ def import_page(request):
 def template_download(request):
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    return download(excel.template_workbook(), "劳模工匠档案导入模板.xlsx")
+    return download(excel.template_workbook(actor=request.user), "劳模工匠档案导入模板.xlsx")
 
 
 @login_required
