@@ -217,3 +217,33 @@ def test_public_audience_sees_only_consented_people_and_fields(tree, users):
                 "public_fields": ["id_number"],
             },
         )
+
+
+@pytest.mark.django_db
+def test_a_record_todays_rules_refuse_still_opens_with_a_warning(client, tree, users):
+    """798 of the demo's people answered 500 on their registry page: the duplicates panel
+    re-validated the stored number. Stored values are never re-validated on read; staff see
+    what is wrong, without the digits the mask hides."""
+    from tests.common.test_pii import quoted_digits
+    from tests.factories import make_person
+
+    stored = "110105199013140054"  # 13th month: refused by today's rules, but stored
+    person = make_person(tree.cy_grass, "旧档案", stored)
+    twin = make_person(tree.cy_grass, "同名", None, employer=None)
+    client.login(username="cy_staff", password=PASSWORD)
+    for url in (f"/registry/people/{person.pk}/", f"/people/{person.pk}/"):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200, url
+        assert "身份证号未通过校验" in page and "出生日期" in page
+        assert "11**************54" in page and stored not in page
+        warning = page.split("身份证号未通过校验", 1)[1].split("</li>", 1)[0]
+        assert quoted_digits(warning, stored) == []
+    # The rest of the record can still be edited; the stored number is kept as it is.
+    services.person_update(actor=users.cy, person=person, data={"name": "旧档案（核对中）"})
+    person.refresh_from_db()
+    assert person.name == "旧档案（核对中）" and person.id_number == stored
+    # A valid number raises no warning.
+    valid = make_person(tree.cy_grass, "新档案", ID)
+    assert "未通过校验" not in client.get(f"/registry/people/{valid.pk}/").content.decode()
+    assert twin.pk

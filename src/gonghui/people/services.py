@@ -7,9 +7,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.services import diff, record
-from gonghui.common import pii
+from gonghui.common import crypto, pii
 from gonghui.common.errors import Conflict, ValidationFailed
-from gonghui.common.fields import blind_index_for
 from gonghui.files.services import attachments_move
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -39,9 +38,15 @@ EDITABLE = (
 )
 
 
-def clean_person(data: dict) -> dict:
-    """Normalise and validate a person's fields; every problem named by its field."""
+def clean_person(data: dict, *, stored: dict | None = None) -> dict:
+    """Normalise and validate a person's fields; every problem named by its field.
+
+    ``stored``: the record's current values. A protected value left as stored that today's
+    rules refuse is kept as it is: a number accepted under older rules (or written before a
+    rule existed) does not lock the rest of the record; the person page warns about it.
+    """
     errors, out = {}, {}
+    kept = set()
     name = (data.get("name") or "").strip()
     if not name:
         errors["name"] = "姓名不能为空"
@@ -57,7 +62,10 @@ def clean_person(data: dict) -> dict:
         raw = (
             (data.get(field) or "").strip() if isinstance(data.get(field), str) else data.get(field)
         )
-        if raw:
+        if raw and stored and raw == stored.get(field) and pii.problem(kind, raw):
+            out[field] = raw
+            kept.add(field)
+        elif raw:
             try:
                 out[field] = pii.normalize(kind, raw, field=field)
             except ValidationFailed as exc:
@@ -67,11 +75,12 @@ def clean_person(data: dict) -> dict:
     out["no_id_reason"] = (data.get("no_id_reason") or "").strip()
     if not out.get("id_number") and "id_number" not in errors and not out["no_id_reason"]:
         errors["no_id_reason"] = "未填写身份证号时须说明原因（如历史档案无记录）"
-    if out.get("id_number"):
+    if out.get("id_number") and "id_number" not in kept:
         number = out["id_number"]  # valid: its birth date exists
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         if out["birth_date"] and out["birth_date"] != born:
-            errors["birth_date"] = f"出生日期与身份证号不一致（身份证号为 {born.isoformat()}）"
+            # Not quoting the number's date: the message may sit beside its mask.
+            errors["birth_date"] = "出生日期与身份证号中的出生日期不一致"
         out["birth_date"] = born
         sex = Person.Gender.MALE if int(out["id_number"][16]) % 2 else Person.Gender.FEMALE
         if out["gender"] and out["gender"] != sex:
@@ -142,8 +151,9 @@ def _snapshot(person: Person) -> dict:
 
 def _duplicate_check(person: Person) -> None:
     if person.id_number:
+        # The number as it will be stored, not validated again (a kept, older one).
         clash = Person.objects.filter(
-            id_number_index=blind_index_for("id_number", person.id_number)
+            id_number_index=crypto.blind_index(person.id_number, context="id_number")
         )
         if person.pk:
             clash = clash.exclude(pk=person.pk)
@@ -182,7 +192,7 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
     if moves:
         access.require_move(actor, "people.change", person.org_unit, org_unit)
         person.org_unit = org_unit
-    for field, value in clean_person({**before, **data}).items():
+    for field, value in clean_person({**before, **data}, stored=before).items():
         setattr(person, field, value)
     _duplicate_check(person)
     person.save()
@@ -219,7 +229,7 @@ def person_reveal(*, actor, person: Person, field: str) -> str:
 
 def person_find_by_id_number(*, actor, raw: str):
     """Exact look-up by resident ID through the blind index, within scope."""
-    index = blind_index_for("id_number", raw)
+    index = crypto.blind_index(pii.normalize("id_number", raw), context="id_number")
     return person_list(actor=actor).filter(id_number_index=index).first()
 
 

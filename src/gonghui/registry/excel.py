@@ -646,7 +646,7 @@ class _Importer:
         person = group.person
         before = _snapshot(person) if person is not None else {}
         try:
-            cleaned = clean_person({**before, **data})
+            cleaned = clean_person({**before, **data}, stored=before)
         except ValidationFailed as exc:
             for key, reason in exc.fields.items():
                 row = group.cells.get(key, ("", group.rows[0]))[1]
