@@ -29,6 +29,8 @@ def test_person_is_stored_encrypted_and_found_by_blind_index(tree, users):
     assert ID not in stored and "13800138000" not in stored
     assert services.person_find_by_id_number(actor=users.cy, raw=f" {ID} ") == person
     assert services.person_find_by_id_number(actor=users.hd, raw=ID) is None  # out of scope
+    with pytest.raises(Forbidden):  # a post that may not see full numbers may not look up
+        services.person_find_by_id_number(actor=users.cy_grass, raw=ID)
     event = AuditEvent.objects.get(action="people.create", object_id=str(person.pk))
     assert ID not in event.body and "11**************38" in event.body
 
@@ -58,10 +60,15 @@ def test_one_person_one_record(tree, users):
     services.person_create(
         actor=users.cy, org_unit=tree.cy_grass, data={"name": "甲", "id_number": ID}
     )
-    with pytest.raises(Conflict, match="一人一档"):
+    with pytest.raises(Conflict, match="一人一档"):  # in scope: said, with the record
+        services.person_create(
+            actor=users.cy_grass, org_unit=tree.cy_grass, data={"name": "甲", "id_number": ID}
+        )
+    with pytest.raises(services.TransferRequested):  # elsewhere: a transfer request
         services.person_create(
             actor=users.hd, org_unit=tree.hd_grass, data={"name": "甲", "id_number": ID}
         )
+    assert Person.objects.filter(id_number_index__isnull=False).count() == 1
     historical = services.person_create(
         actor=users.cy,
         org_unit=tree.cy_grass,

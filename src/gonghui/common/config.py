@@ -87,6 +87,9 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_SESSION_MINUTES": (_int, "30"),
     "GONGHUI_LOGIN_MAX_FAILURES": (_int, "5"),
     "GONGHUI_LOGIN_LOCK_MINUTES": (_int, "15"),
+    # Resident-ID look-ups and collisions (docs/privacy.md), per account.
+    "GONGHUI_ID_PROBES_PER_MINUTE": (_int, "10"),
+    "GONGHUI_ID_PROBES_PER_DAY": (_int, "100"),
     "GONGHUI_UPLOAD_MAX_MB": (_int, "20"),
     "GONGHUI_STORAGE": (_choice("local", "s3"), "local"),
     "GONGHUI_S3_BUCKET": (_str, None),

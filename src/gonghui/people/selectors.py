@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.people.models import PUBLIC_FIELDS, Membership, Person
+from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, TransferRequest
 
 PERSON_SORTS = {
     "name": "name",
@@ -51,3 +51,39 @@ def public_profile(person: Person) -> dict[str, str]:
         "portrait": lambda: "yes" if person.portrait_id or person.video_url else "",
     }
     return {key: display[key]() for key in shown}
+
+
+def transfer_requests_to_decide(*, actor, status: str = "pending") -> QuerySet[TransferRequest]:
+    """Transfer requests the actor decides: those whose deciding union (the lowest above
+    both places) is within their ``people.change`` scope; pending first, oldest first."""
+    qs = access.restrict(
+        TransferRequest.objects.select_related(
+            "person__org_unit", "to_unit", "decider", "requested_by", "decided_by"
+        ),
+        actor,
+        "people.change",
+        via="decider",
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "pk")
+
+
+def transfer_request_get(*, actor, pk) -> TransferRequest:
+    return access.get_or_404(
+        TransferRequest.objects.select_related("person__org_unit", "to_unit", "decider"),
+        actor,
+        "people.change",
+        via="decider",
+        pk=pk,
+    )
+
+
+def transfer_requests_mine(*, actor) -> QuerySet[TransferRequest]:
+    """The actor's own requests, newest first: what they asked and how it ended, never
+    where the record was."""
+    return (
+        TransferRequest.objects.filter(requested_by=actor)
+        .select_related("to_unit")
+        .order_by("-created_at", "-pk")
+    )

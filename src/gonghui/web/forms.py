@@ -118,6 +118,10 @@ class IdLookupForm(forms.Form):
     )
 
 
+class TransferDecisionForm(forms.Form):
+    note = forms.CharField(label="审批意见", required=False, max_length=200)
+
+
 class PersonForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=60)
     gender = forms.ChoiceField(
