@@ -19,6 +19,7 @@ from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
 from gonghui.registry import excel
 from tests.factories import PASSWORD, make_person, make_unit, make_user
+from tests.registry.test_excel import workbook
 
 SECRET = "110105199003072231"  # 朝阳, born 1990-03-07: shown as 11**************31
 
@@ -238,18 +239,6 @@ def test_changing_a_number_to_one_registered_elsewhere_is_a_request_too(tree, us
 # --- The registry import --------------------------------------------------------------------
 
 
-def workbook(rows: list[dict]) -> bytes:
-    book = openpyxl.Workbook()
-    ws = book.active
-    header = list(excel.COLUMNS.values())
-    ws.append(header)
-    for row in rows:
-        ws.append([row.get(h) for h in header])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def refused(actor, rows) -> list:
     with pytest.raises(excel.ImportRejected) as err:
         excel.registry_import(actor=actor, data=workbook(rows), filename="x.xlsx")
@@ -304,8 +293,7 @@ def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     from gonghui.common.errors import Throttled
     from gonghui.perks import network
 
-    settings.ID_PROBES_PER_DAY = 1
-    data = workbook([])  # any file: the budget is asked before a row is read against records
+    settings.ID_PROBES_PER_DAY = 1  # the budget is asked before a row is compared with records
     book = openpyxl.Workbook()
     book.active.append(["姓名", "身份证号"])
     for guess in candidates("11**************31", "19900307")[:3]:

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from gonghui.common.errors import NotFound
 from gonghui.orgs import access
 from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, TransferRequest
 
@@ -55,7 +56,8 @@ def public_profile(person: Person) -> dict[str, str]:
 
 def transfer_requests_to_decide(*, actor, status: str = "pending") -> QuerySet[TransferRequest]:
     """Transfer requests the actor decides: those whose deciding union (the lowest above
-    both places) is within their ``people.change`` scope; pending first, oldest first."""
+    both places) is within their ``people.change`` scope and whose person they already
+    see (a post limited to its own node never learns of a record below it); oldest first."""
     qs = access.restrict(
         TransferRequest.objects.select_related(
             "person__org_unit", "to_unit", "decider", "requested_by", "decided_by"
@@ -63,20 +65,17 @@ def transfer_requests_to_decide(*, actor, status: str = "pending") -> QuerySet[T
         actor,
         "people.change",
         via="decider",
-    )
+    ).filter(access.scope_q(actor, "people.view", via="person__org_unit"))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "pk")
 
 
 def transfer_request_get(*, actor, pk) -> TransferRequest:
-    return access.get_or_404(
-        TransferRequest.objects.select_related("person__org_unit", "to_unit", "decider"),
-        actor,
-        "people.change",
-        via="decider",
-        pk=pk,
-    )
+    try:
+        return transfer_requests_to_decide(actor=actor, status="").get(pk=pk)
+    except (TransferRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
 
 
 def transfer_requests_mine(*, actor) -> QuerySet[TransferRequest]:
