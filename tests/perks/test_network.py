@@ -141,7 +141,9 @@ def cards(people, users):
 
 def actions() -> list[str]:
     return list(
-        AuditEvent.objects.filter(action__startswith="perks.").values_list("action", flat=True)
+        AuditEvent.objects.filter(action__startswith="perks.")
+        .order_by("created_at", "pk")  # PostgreSQL returns rows in no set order
+        .values_list("action", flat=True)
     )
 
 
