@@ -23,11 +23,14 @@ var/.browser-ready: scripts/install-browser.sh
 	mkdir -p var && touch $@
 
 ## Run the platform on SQLite with demo data at http://127.0.0.1:8000 (with the task worker).
+## It serves as production does (debug off: friendly error pages, no tracebacks, static
+## files by whitenoise); only the keys are made locally, and cookies go over plain http.
+RUN_ENV := GONGHUI_DEBUG=false GONGHUI_LOCAL_KEYS=true GONGHUI_SECURE_COOKIES=false
 run: setup
-	GONGHUI_DEBUG=true $(BIN)/gonghui migrate --no-input -v0
-	GONGHUI_DEBUG=true $(BIN)/gonghui demo
-	GONGHUI_DEBUG=true $(BIN)/gonghui worker & trap 'kill %1' EXIT; \
-	GONGHUI_DEBUG=true $(BIN)/gonghui serve
+	$(RUN_ENV) $(BIN)/gonghui migrate --no-input -v0
+	$(RUN_ENV) $(BIN)/gonghui demo
+	$(RUN_ENV) $(BIN)/gonghui worker & trap 'kill %1' EXIT; \
+	$(RUN_ENV) $(BIN)/gonghui serve
 
 ## The whole test suite on SQLite (services' own legs: test-postgres, test-redis).
 test: setup browser

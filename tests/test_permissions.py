@@ -49,6 +49,11 @@ def world(tree, users):
     merge = registry.person_merge(actor=users.admin, survivor=hd_person, loser=twin)
     nominated = _haidian_nomination(tree, users, hd_person, medal)
     perks = _haidian_perks(tree, users, hd_person)
+    from gonghui.people.services import transfer_request_submit
+
+    transfer = transfer_request_submit(
+        actor=users.hd, person=hd_person, to_unit=tree.hd_street, name="钱学", reason="登记人员"
+    )
     return type(
         "World",
         (),
@@ -61,6 +66,7 @@ def world(tree, users):
             "award": award,
             "merge": merge,
             "unit": registry.unit_create(actor=users.hd, org_unit=tree.hd_grass, name="海淀班组"),
+            "transfer": transfer,
             **nominated,
             **perks,
         },
@@ -236,6 +242,20 @@ WEB_DENY = {
         lambda w: "/people/lookup/",
         {"id_number": "110108198001010015"},
         (422,),
+    ),
+    # Haidian's transfer request: decided in Haidian, invisible and undecidable from Chaoyang.
+    "web:transfer_list": ("get", lambda w: "/people/transfers/?status=", None, (200,)),
+    "web:transfer_approve": (
+        "post",
+        lambda w: f"/people/transfers/{w.transfer.pk}/approve/",
+        {"note": "越权"},
+        NOT_FOUND,
+    ),
+    "web:transfer_refuse": (
+        "post",
+        lambda w: f"/people/transfers/{w.transfer.pk}/refuse/",
+        {"note": "越权"},
+        NOT_FOUND,
     ),
     "web:person_attach": ("post", lambda w: f"/people/{w.person.pk}/attach/", None, NOT_FOUND),
     "web:file_download": ("get", lambda w: f"/files/{w.attachment.pk}/", None, NOT_FOUND),
@@ -739,6 +759,8 @@ def _haidian_untouched(w):
     w.objection.refresh_from_db()
     assert (w.nomination.state, w.nomination.clearances) == ("first_notice", {})
     assert (w.objection.status, w.nomination.objections.count()) == ("received", 1)
+    w.transfer.refresh_from_db()
+    assert w.transfer.status == "pending" and w.person.org_unit_id == w.tree.hd_grass.pk
     assert not CalendarYear.objects.filter(year=2030).exists()
     w.card.refresh_from_db()
     w.giveaway.refresh_from_db()

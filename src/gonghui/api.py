@@ -40,6 +40,7 @@ def on_domain_error(request, exc: DomainError):
     body = {"code": exc.code, "message": exc.message}
     if isinstance(exc, ValidationFailed):
         body["fields"] = exc.fields
+    body.update(getattr(exc, "details", None) or {})  # e.g. the record a 409 is about
     return api.create_response(request, body, status=exc.status)
 
 

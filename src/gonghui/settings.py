@@ -12,8 +12,11 @@ BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(ENV["GONGHUI_VAR_DIR"] or PROJECT_DIR / "var")
 DEBUG = ENV["GONGHUI_DEBUG"]
+# Keys generated into var/keys on first use, for a machine of one's own (`make run` sets it;
+# unset, it follows GONGHUI_DEBUG, as the test runs have it). Never in production.
+LOCAL_KEYS = DEBUG if ENV["GONGHUI_LOCAL_KEYS"] is None else ENV["GONGHUI_LOCAL_KEYS"]
 
-KEYS = load_keys(ENV, Path(ENV["GONGHUI_KEYS_DIR"] or VAR_DIR / "keys"), debug=DEBUG)
+KEYS = load_keys(ENV, Path(ENV["GONGHUI_KEYS_DIR"] or VAR_DIR / "keys"), generate=LOCAL_KEYS)
 SECRET_KEY = KEYS["GONGHUI_SECRET_KEY"].current[1].hex()
 SECRET_KEY_FALLBACKS = [key.hex() for _, key in KEYS["GONGHUI_SECRET_KEY"].keys[1:]]
 
@@ -136,6 +139,8 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGIN_MAX_FAILURES = ENV["GONGHUI_LOGIN_MAX_FAILURES"]
 LOGIN_LOCK_SECONDS = ENV["GONGHUI_LOGIN_LOCK_MINUTES"] * 60
+ID_PROBES_PER_MINUTE = ENV["GONGHUI_ID_PROBES_PER_MINUTE"]
+ID_PROBES_PER_DAY = ENV["GONGHUI_ID_PROBES_PER_DAY"]
 
 SESSION_COOKIE_AGE = ENV["GONGHUI_SESSION_MINUTES"] * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request
@@ -207,6 +212,11 @@ SERVE_BIND = ENV["GONGHUI_BIND"]
 # Workers wait on the database (a commit's flush) as much as they compute: gunicorn's
 # 2 × cores + 1 keeps the cores busy (measured in bench/perks.py).
 SERVE_WORKERS = ENV["GONGHUI_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
+
+# Every traceback shown (debug page) or sent (AdminEmailHandler) masks protected values by
+# name and by shape (common.reporting); log lines likewise (common.logs).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "gonghui.common.reporting.MaskingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "gonghui.common.reporting.MaskingExceptionReporter"
 
 # Structured logs; personal data never reaches them (no query strings, no request bodies).
 LOGGING = {

@@ -29,13 +29,13 @@ def test_malformed_setting_is_named(name, value, words):
     assert str(err.value).startswith(name) and words in str(err.value)
 
 
-def test_keys_are_generated_once_in_debug_and_required_otherwise(tmp_path):
-    rings = load_keys({}, tmp_path, debug=True)
+def test_local_keys_are_generated_once_and_required_otherwise(tmp_path):
+    rings = load_keys({}, tmp_path, generate=True)
     assert len({ring.current[1] for ring in rings.values()}) == 4  # four different keys
-    again = load_keys({}, tmp_path, debug=True)
+    again = load_keys({}, tmp_path, generate=True)
     assert {k: r.current for k, r in rings.items()} == {k: r.current for k, r in again.items()}
     with pytest.raises(ConfigError, match="GONGHUI_SECRET_KEY: not set"):
-        load_keys({}, tmp_path / "empty", debug=False)
+        load_keys({}, tmp_path / "empty", generate=False)
 
 
 def test_key_rotation_keeps_old_keys():

@@ -29,6 +29,8 @@ def test_person_is_stored_encrypted_and_found_by_blind_index(tree, users):
     assert ID not in stored and "13800138000" not in stored
     assert services.person_find_by_id_number(actor=users.cy, raw=f" {ID} ") == person
     assert services.person_find_by_id_number(actor=users.hd, raw=ID) is None  # out of scope
+    with pytest.raises(Forbidden):  # a post that may not see full numbers may not look up
+        services.person_find_by_id_number(actor=users.cy_grass, raw=ID)
     event = AuditEvent.objects.get(action="people.create", object_id=str(person.pk))
     assert ID not in event.body and "11**************38" in event.body
 
@@ -58,10 +60,15 @@ def test_one_person_one_record(tree, users):
     services.person_create(
         actor=users.cy, org_unit=tree.cy_grass, data={"name": "甲", "id_number": ID}
     )
-    with pytest.raises(Conflict, match="一人一档"):
+    with pytest.raises(Conflict, match="一人一档"):  # in scope: said, with the record
+        services.person_create(
+            actor=users.cy_grass, org_unit=tree.cy_grass, data={"name": "甲", "id_number": ID}
+        )
+    with pytest.raises(services.TransferRequested):  # elsewhere: a transfer request
         services.person_create(
             actor=users.hd, org_unit=tree.hd_grass, data={"name": "甲", "id_number": ID}
         )
+    assert Person.objects.filter(id_number_index__isnull=False).count() == 1
     historical = services.person_create(
         actor=users.cy,
         org_unit=tree.cy_grass,
@@ -217,3 +224,33 @@ def test_public_audience_sees_only_consented_people_and_fields(tree, users):
                 "public_fields": ["id_number"],
             },
         )
+
+
+@pytest.mark.django_db
+def test_a_record_todays_rules_refuse_still_opens_with_a_warning(client, tree, users):
+    """798 of the demo's people answered 500 on their registry page: the duplicates panel
+    re-validated the stored number. Stored values are never re-validated on read; staff see
+    what is wrong, without the digits the mask hides."""
+    from tests.common.test_pii import quoted_digits
+    from tests.factories import make_person
+
+    stored = "110105199013140054"  # 13th month: refused by today's rules, but stored
+    person = make_person(tree.cy_grass, "旧档案", stored)
+    twin = make_person(tree.cy_grass, "同名", None, employer=None)
+    client.login(username="cy_staff", password=PASSWORD)
+    for url in (f"/registry/people/{person.pk}/", f"/people/{person.pk}/"):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200, url
+        assert "身份证号未通过校验" in page and "出生日期" in page
+        assert "11**************54" in page and stored not in page
+        warning = page.split("身份证号未通过校验", 1)[1].split("</li>", 1)[0]
+        assert quoted_digits(warning, stored) == []
+    # The rest of the record can still be edited; the stored number is kept as it is.
+    services.person_update(actor=users.cy, person=person, data={"name": "旧档案（核对中）"})
+    person.refresh_from_db()
+    assert person.name == "旧档案（核对中）" and person.id_number == stored
+    # A valid number raises no warning.
+    valid = make_person(tree.cy_grass, "新档案", ID)
+    assert "未通过校验" not in client.get(f"/registry/people/{valid.pk}/").content.decode()
+    assert twin.pk

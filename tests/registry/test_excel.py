@@ -422,3 +422,44 @@ def test_every_bad_cell_of_a_row_is_named(registry, users):
     }
     assert "校验位错误" in errors[(2, "统一社会信用代码")]
     assert "手机号" in errors[(2, "联系电话")]
+
+
+def test_the_error_report_never_quotes_what_the_id_mask_hides(registry, users):
+    """An import report kept with the job once showed 11**************54 beside "出生日期
+    19901314 不存在": 12 of 18 digits. Neither its cells nor its reasons may repeat a digit
+    run the mask hides."""
+    from tests.common.test_pii import quoted_digits
+
+    base = {"所属工会编码": "CY-G1"}
+    numbers = [
+        "110105199013140054",  # 13th month
+        new_id("11990019900307003"),  # a region never assigned
+        ID_A[:17] + str((int(ID_A[17]) + 1) % 10),  # check digit
+        ID_B,  # valid, but the birth date beside it is not the number's
+    ]
+    rows = [{**base, "姓名": f"某{i}", "身份证号": n} for i, n in enumerate(numbers)]
+    rows[3]["出生日期"] = "1991-05-05"
+    with pytest.raises(excel.ImportRejected) as err:
+        run(users.cy, rows)
+    report = read_back(excel.error_report(err.value.errors))
+    assert {(int(r["行号"]), r["列"]) for r in report} == {
+        (2, "身份证号"),
+        (3, "身份证号"),
+        (4, "身份证号"),
+        (5, "出生日期"),
+    }
+    for r in report:
+        for number in numbers:
+            assert quoted_digits(r["原因"], number) == [], r
+            if r["列"] == "身份证号":
+                assert quoted_digits(r["内容"], number) == [], r
+    assert "出生日期" in next(r["原因"] for r in report if int(r["行号"]) == 2)
+
+
+def test_numbers_issued_under_later_codes_import_for_people_born_before_them(registry, users):
+    """An unmodified export of people born in 1960 in 通州/房山/昌平/大兴 imports again."""
+    rows = [
+        {"姓名": f"老{i}", "身份证号": new_id(f"{region}1960041500{i}"), "所属工会编码": "CY-G1"}
+        for i, region in enumerate(["110112", "110111", "110114", "110115"])
+    ]
+    assert run(users.cy, rows).people_created == 4

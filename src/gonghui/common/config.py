@@ -4,9 +4,9 @@ Every setting is declared here once; an unknown GONGHUI_* variable or a malforme
 stops start-up with a one-line message naming it (``ConfigError``). Keys: ``SECRET_KEY``,
 the field-encryption key, the blind-index key and the audit signing key are four separate
 keys, each written ``KID:BASE64`` (a comma-separated list: the first signs/encrypts, the
-rest still decrypt/verify during a rotation). In debug they are generated once into the
-keys folder (outside ``var/data`` so a backup of the data never holds them); outside debug
-a missing key is an error.
+rest still decrypt/verify during a rotation). With GONGHUI_LOCAL_KEYS (``make run``; unset,
+it follows GONGHUI_DEBUG) they are generated once into the keys folder (outside ``var/data``
+so a backup of the data never holds them); otherwise a missing key is an error.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def _choice(*choices: str):
 # name -> (parser, default as text or None for "not set")
 SETTINGS: dict[str, tuple] = {
     "GONGHUI_DEBUG": (_bool, "false"),
+    "GONGHUI_LOCAL_KEYS": (_bool, None),  # unset: as GONGHUI_DEBUG
     "GONGHUI_VAR_DIR": (_str, None),
     "GONGHUI_KEYS_DIR": (_str, None),
     "GONGHUI_DATABASE_URL": (_url(("sqlite", "postgres", "postgresql")), None),
@@ -87,6 +88,9 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_SESSION_MINUTES": (_int, "30"),
     "GONGHUI_LOGIN_MAX_FAILURES": (_int, "5"),
     "GONGHUI_LOGIN_LOCK_MINUTES": (_int, "15"),
+    # Resident-ID look-ups and collisions (docs/privacy.md), per account.
+    "GONGHUI_ID_PROBES_PER_MINUTE": (_int, "10"),
+    "GONGHUI_ID_PROBES_PER_DAY": (_int, "100"),
     "GONGHUI_UPLOAD_MAX_MB": (_int, "20"),
     "GONGHUI_STORAGE": (_choice("local", "s3"), "local"),
     "GONGHUI_S3_BUCKET": (_str, None),
@@ -153,8 +157,9 @@ KEY_SIZES = {
 }
 
 
-def load_keys(values: dict, keys_dir: Path, *, debug: bool) -> dict[str, KeyRing]:
-    """Each key from its variable, else from ``keys_dir``; generated there only in debug."""
+def load_keys(values: dict, keys_dir: Path, *, generate: bool) -> dict[str, KeyRing]:
+    """Each key from its variable, else from ``keys_dir``; generated there only when
+    ``generate`` (GONGHUI_LOCAL_KEYS: a machine of one's own, never production)."""
     rings = {}
     for setting, size in KEY_SIZES.items():
         raw = values.get(setting)
@@ -162,9 +167,10 @@ def load_keys(values: dict, keys_dir: Path, *, debug: bool) -> dict[str, KeyRing
         if raw is None and path.exists():
             raw = path.read_text().strip()
         if raw is None:
-            if not debug:
+            if not generate:
                 raise ConfigError(
-                    f"{setting}: not set and no key file at {path} (required outside debug)"
+                    f"{setting}: not set and no key file at {path} "
+                    "(required unless GONGHUI_LOCAL_KEYS=true)"
                 )
             raw = _generate_key_file(path, size)
         rings[setting] = parse_keyring(setting, raw, size)

@@ -44,7 +44,11 @@ def person_update(request, pk: int, payload: PersonPatch):
     return services.person_update(actor=request.user, person=person, data=data, org_unit=unit)
 
 
-@router.post("/lookup", response=PersonOut, summary="按身份证号精确查找（POST，号码不进日志）")
+@router.post(
+    "/lookup",
+    response=PersonOut,
+    summary="按身份证号精确查找（须有查看完整个人信息的权限；限次；每次记入审计）",
+)
 def person_lookup(request, payload: LookupIn):
     person = services.person_find_by_id_number(actor=request.user, raw=payload.id_number)
     if person is None:

@@ -359,3 +359,67 @@ class SearchKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TransferRequest(models.Model):
+    """A request to move a person's record into a union (申请转入), made when a post
+    registers (or imports) a resident ID number already on record outside its scope.
+
+    One person, one record: the post is told only that the person has a record and that a
+    request went up, never where the record is. The request is decided by the staff of the
+    lowest union above both places (``decider``: the district when both are in one
+    district, the city federation when they are in two), who may already move the record
+    between them; approving moves it with ``person_update``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已同意转入"
+        REFUSED = "refused", "未同意"
+
+    person = models.ForeignKey(
+        Person, verbose_name="人员", on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="申请转入的工会", on_delete=models.PROTECT, related_name="+"
+    )
+    decider = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="审批工会", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        on_delete=models.PROTECT,
+        related_name="transfer_requests",
+    )
+    post = models.ForeignKey(
+        "orgs.Post", verbose_name="申请岗位", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField("申请时填写的姓名", max_length=60)
+    reason = models.CharField("申请经过", max_length=200)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    note = models.CharField("审批意见", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "转入申请"
+        constraints = [
+            # A post asking again for the same person joins its pending request.
+            models.UniqueConstraint(
+                fields=["person", "to_unit"],
+                condition=models.Q(status="pending"),
+                name="transfer_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["decider", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.to_unit}"

@@ -2,8 +2,9 @@
 
 from django.db.models import QuerySet
 
+from gonghui.common.errors import NotFound
 from gonghui.orgs import access
-from gonghui.people.models import PUBLIC_FIELDS, Membership, Person
+from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, TransferRequest
 
 PERSON_SORTS = {
     "name": "name",
@@ -51,3 +52,37 @@ def public_profile(person: Person) -> dict[str, str]:
         "portrait": lambda: "yes" if person.portrait_id or person.video_url else "",
     }
     return {key: display[key]() for key in shown}
+
+
+def transfer_requests_to_decide(*, actor, status: str = "pending") -> QuerySet[TransferRequest]:
+    """Transfer requests the actor decides: those whose deciding union (the lowest above
+    both places) is within their ``people.change`` scope and whose person they already
+    see (a post limited to its own node never learns of a record below it); oldest first."""
+    qs = access.restrict(
+        TransferRequest.objects.select_related(
+            "person__org_unit", "to_unit", "decider", "requested_by", "decided_by"
+        ),
+        actor,
+        "people.change",
+        via="decider",
+    ).filter(access.scope_q(actor, "people.view", via="person__org_unit"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "pk")
+
+
+def transfer_request_get(*, actor, pk) -> TransferRequest:
+    try:
+        return transfer_requests_to_decide(actor=actor, status="").get(pk=pk)
+    except (TransferRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def transfer_requests_mine(*, actor) -> QuerySet[TransferRequest]:
+    """The actor's own requests, newest first: what they asked and how it ended, never
+    where the record was."""
+    return (
+        TransferRequest.objects.filter(requested_by=actor)
+        .select_related("to_unit")
+        .order_by("-created_at", "-pk")
+    )

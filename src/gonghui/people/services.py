@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from gonghui.audit.services import diff, record
-from gonghui.common import pii
-from gonghui.common.errors import Conflict, ValidationFailed
-from gonghui.common.fields import blind_index_for
+from gonghui.common import crypto, pii, ratelimit
+from gonghui.common.errors import Conflict, DomainError, Forbidden, Throttled, ValidationFailed
 from gonghui.files.services import attachments_move
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.people import search
-from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, Trade, Unit
-from gonghui.people.selectors import person_list
+from gonghui.people.models import (
+    PUBLIC_FIELDS,
+    Membership,
+    Person,
+    Trade,
+    TransferRequest,
+    Unit,
+)
 from gonghui.people.signals import person_moved
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
@@ -39,9 +46,15 @@ EDITABLE = (
 )
 
 
-def clean_person(data: dict) -> dict:
-    """Normalise and validate a person's fields; every problem named by its field."""
+def clean_person(data: dict, *, stored: dict | None = None) -> dict:
+    """Normalise and validate a person's fields; every problem named by its field.
+
+    ``stored``: the record's current values. A protected value left as stored that today's
+    rules refuse is kept as it is: a number accepted under older rules (or written before a
+    rule existed) does not lock the rest of the record; the person page warns about it.
+    """
     errors, out = {}, {}
+    kept = set()
     name = (data.get("name") or "").strip()
     if not name:
         errors["name"] = "姓名不能为空"
@@ -57,7 +70,10 @@ def clean_person(data: dict) -> dict:
         raw = (
             (data.get(field) or "").strip() if isinstance(data.get(field), str) else data.get(field)
         )
-        if raw:
+        if raw and stored and raw == stored.get(field) and pii.problem(kind, raw):
+            out[field] = raw
+            kept.add(field)
+        elif raw:
             try:
                 out[field] = pii.normalize(kind, raw, field=field)
             except ValidationFailed as exc:
@@ -67,11 +83,12 @@ def clean_person(data: dict) -> dict:
     out["no_id_reason"] = (data.get("no_id_reason") or "").strip()
     if not out.get("id_number") and "id_number" not in errors and not out["no_id_reason"]:
         errors["no_id_reason"] = "未填写身份证号时须说明原因（如历史档案无记录）"
-    if out.get("id_number"):
+    if out.get("id_number") and "id_number" not in kept:
         number = out["id_number"]  # valid: its birth date exists
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         if out["birth_date"] and out["birth_date"] != born:
-            errors["birth_date"] = f"出生日期与身份证号不一致（身份证号为 {born.isoformat()}）"
+            # Not quoting the number's date: the message may sit beside its mask.
+            errors["birth_date"] = "出生日期与身份证号中的出生日期不一致"
         out["birth_date"] = born
         sex = Person.Gender.MALE if int(out["id_number"][16]) % 2 else Person.Gender.FEMALE
         if out["gender"] and out["gender"] != sex:
@@ -140,41 +157,71 @@ def _snapshot(person: Person) -> dict:
     return values | {"org_unit": person.org_unit_id}
 
 
-def _duplicate_check(person: Person) -> None:
-    if person.id_number:
-        clash = Person.objects.filter(
-            id_number_index=blind_index_for("id_number", person.id_number)
-        )
-        if person.pk:
-            clash = clash.exclude(pk=person.pk)
-        if clash.exists():
-            raise Conflict("该身份证号已登记（一人一档），请勿重复录入")
-
-
-@transaction.atomic
-def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
-    grant = access.require_at(actor, "people.change", org_unit, view_perm="people.view")
-    person = Person(org_unit=org_unit, **clean_person(data))
-    _duplicate_check(person)
-    try:
-        with transaction.atomic():
-            person.save()
-    except IntegrityError:
-        raise Conflict("该身份证号已登记（一人一档），请勿重复录入") from None
-    search.index_person(person)
-    record(
-        actor=actor,
-        action="people.create",
-        obj=person,
-        post_id=grant.post_id,
-        changes=diff({}, _snapshot(person), masked=MASKS),
-    )
+def _holder_of(index: str | None, *, other_than=None) -> Person | None:
+    """The record holding a resident ID's blind index (the survivor, for a merged one)."""
+    if not index:
+        return None
+    holders = Person.objects.select_related("org_unit").filter(id_number_index=index)
+    if other_than is not None:
+        holders = holders.exclude(pk=other_than)
+    person = holders.first()
+    while person is not None and person.merged_into_id:
+        person = Person.objects.select_related("org_unit").get(pk=person.merged_into_id)
     return person
 
 
-@transaction.atomic
+def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
+    """Register a person. A resident ID already on record is answered by ``id_collision``:
+    within the actor's scope, the record it belongs to; outside it, a transfer request."""
+    grant = access.require_at(actor, "people.change", org_unit, view_perm="people.view")
+    cleaned = clean_person(data)
+    person = Person(org_unit=org_unit, **cleaned)
+    try:
+        with transaction.atomic():
+            person.save()  # one person, one record: the unique index decides, race-free
+            search.index_person(person)
+            record(
+                actor=actor,
+                action="people.create",
+                obj=person,
+                post_id=grant.post_id,
+                changes=diff({}, _snapshot(person), masked=MASKS),
+            )
+    except IntegrityError:
+        holder = _holder_of(person.id_number_index)
+        if holder is None:
+            raise
+        raise id_collision(
+            actor=actor, unit=org_unit, holder=holder, name=cleaned["name"], via="登记人员"
+        ) from None
+    return person
+
+
+class _Collision(Exception):
+    """Inside ``person_update``'s transaction: the new number is on another record."""
+
+    def __init__(self, index: str, unit: OrgUnit, name: str):
+        super().__init__(index)
+        self.index, self.unit, self.name = index, unit, name
+
+
 def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None = None) -> Person:
-    """Change a person's fields; ``org_unit`` moves the record (both ends in scope)."""
+    """Change a person's fields; ``org_unit`` moves the record (both ends in scope). A new
+    resident ID already on another record is answered by ``id_collision``, after this
+    update's transaction is rolled back."""
+    try:
+        return _person_update(actor=actor, person=person, data=data, org_unit=org_unit)
+    except _Collision as clash:
+        holder = _holder_of(clash.index, other_than=person.pk)
+        if holder is None:  # gone since (a merge undone, a number changed): try again
+            raise Conflict("该身份证号刚刚发生变动，请重新提交") from None
+        raise id_collision(
+            actor=actor, unit=clash.unit, holder=holder, name=clash.name, via="修改人员"
+        ) from None
+
+
+@transaction.atomic
+def _person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None) -> Person:
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "people.change", person.org_unit, view_perm="people.view")
     before = _snapshot(person)
@@ -183,10 +230,20 @@ def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None
         access.require_move(actor, "people.change", person.org_unit, org_unit)
         _record_leaving(actor, person, org_unit, post_id=grant.post_id)
         person.org_unit = org_unit
-    for field, value in clean_person({**before, **data}).items():
+    for field, value in clean_person({**before, **data}, stored=before).items():
         setattr(person, field, value)
-    _duplicate_check(person)
-    person.save()
+    index = None
+    if person.id_number and person.id_number != before["id_number"]:
+        index = crypto.blind_index(person.id_number, context="id_number")
+        if Person.objects.filter(id_number_index=index).exclude(pk=person.pk).exists():
+            raise _Collision(index, person.org_unit, person.name)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        if index is None:
+            raise
+        raise _Collision(index, person.org_unit, person.name) from None
     if moves:
         # The ID scans and certificates go with the record, out of the old unit's scope.
         attachments_move(owners=[person], org_unit=org_unit)
@@ -232,10 +289,256 @@ def person_reveal(*, actor, person: Person, field: str) -> str:
     return getattr(person, field) or ""
 
 
-def person_find_by_id_number(*, actor, raw: str):
-    """Exact look-up by resident ID through the blind index, within scope."""
-    index = blind_index_for("id_number", raw)
-    return person_list(actor=actor).filter(id_number_index=index).first()
+# --- Resident ID numbers put to the platform: look-ups and collisions ----------------------
+# A mask (11**************31) beside a birth date leaves a few hundred candidates; anything
+# that answers "is this number on record?" would confirm one of them (docs/privacy.md).
+# Such answers go only to posts that may see full numbers anyway (look-ups), or, where one
+# person one record needs them (registering, importing), are counted against one budget
+# per account and audited, and never say where a record outside the post's scope is.
+
+TRANSFER_MESSAGE = "该人员已有档案，已向上级工会提交转入申请"
+THROTTLED = {
+    ratelimit.MINUTE: "按身份证号查找或核对过于频繁，请一分钟后再试",
+    ratelimit.DAY: "本账号今日按身份证号查找或核对的次数已达上限，请明日再试",
+}
+
+
+class AlreadyRegistered(Conflict):
+    """The number is on a record the actor may see: say so, and which."""
+
+    def __init__(self, person: Person):
+        super().__init__("该身份证号已登记（一人一档），请打开已有档案核对")
+        self.code, self.person, self.details = (
+            "already_registered",
+            person,
+            {"person_id": person.pk},
+        )
+
+
+class TransferRequested(Conflict):
+    """The number is on a record outside the actor's scope: a transfer request went up."""
+
+    def __init__(self, request: TransferRequest):
+        super().__init__(TRANSFER_MESSAGE)
+        self.code, self.request = "transfer_requested", request
+        self.details = {"transfer_request_id": request.pk}
+
+
+def id_probes_spend(
+    *, actor, n: int = 1, bulk: bool = False, post_id=None, org_unit_id=None, what: str = ""
+) -> None:
+    """Count ``n`` resident-ID probes against the actor's budget (per minute and per day;
+    a file's rows, ``bulk``, against the day's alone); ``Throttled`` when over it, the first
+    refusal of a window audited. ``what``: a file's probes are audited here, as one event."""
+    limits = {ratelimit.DAY: settings.ID_PROBES_PER_DAY}
+    if not bulk:
+        limits[ratelimit.MINUTE] = settings.ID_PROBES_PER_MINUTE
+    crossed = ratelimit.over(f"id-probe:{actor.pk}", limits, n=n)
+    where = {"object_type": "people.person", "post_id": post_id, "org_unit_id": org_unit_id}
+    if crossed is not None:
+        window, first = crossed
+        if first:
+            with transaction.atomic():
+                record(
+                    actor=actor,
+                    action="people.id_probes_throttled",
+                    changes={"window": [None, window], "count": [None, n]},
+                    **where,
+                )
+        raise Throttled(THROTTLED[window])
+    if what:
+        with transaction.atomic():
+            record(
+                actor=actor,
+                action="people.id_check",
+                changes={"what": [None, what], "count": [None, n]},
+                **where,
+            )
+
+
+def person_find_by_id_number(*, actor, raw: str) -> Person | None:
+    """Exact look-up by full resident ID (the web page and the API both ask here): only for
+    posts allowed to see full numbers (``people.view_pii``), only within that scope, within
+    the probe budget, and every attempt, found or not, audited with the number masked."""
+    grant = next((g for g in access.grants(actor) if "people.view_pii" in g.permissions), None)
+    if grant is None:
+        raise Forbidden("按身份证号查找需要“查看完整身份证号”的权限")
+    number = pii.normalize("id_number", raw)
+    id_probes_spend(actor=actor, post_id=grant.post_id, org_unit_id=grant.unit_id)
+    person = (
+        access.restrict(Person.objects.select_related("org_unit"), actor, "people.view_pii")
+        .filter(id_number_index=crypto.blind_index(number, context="id_number"))
+        .first()
+    )
+    if person is not None:
+        grant = access.grant_at(actor, "people.view_pii", person.org_unit)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="people.lookup",
+            obj=person,
+            object_type="people.person",
+            org_unit_id=person.org_unit_id if person else grant.unit_id,
+            post_id=grant.post_id,
+            changes={
+                "id_number": [None, pii.mask("id_number", number)],
+                "found": [None, bool(person)],
+            },
+        )
+    return person
+
+
+def id_collision(*, actor, unit: OrgUnit, holder: Person, name: str, via: str) -> DomainError:
+    """The answer to a write (``via``: 登记人员, 修改人员, 导入第 N 行) into ``unit`` that met
+    a resident ID already on ``holder``'s record: counted against the actor's probe budget
+    and audited. A holder the actor may see is named (``AlreadyRegistered``); one outside
+    their scope becomes a transfer request to the union above both (``TransferRequested``),
+    and nothing says where it is. A post asking again for the same person is pointed to its
+    pending request, uncounted: it learns nothing new."""
+    grant = access.grant_at(actor, "people.change", unit) or access.grant_at(
+        actor, "people.view", unit
+    )
+    post_id = grant.post_id if grant else None
+    mine = access.can_at(actor, "people.view", holder.org_unit)
+    pending = None
+    if not mine:
+        pending = TransferRequest.objects.filter(
+            person=holder, to_unit=unit, status=TransferRequest.Status.PENDING
+        ).first()
+    if pending is None or pending.requested_by_id != actor.pk:
+        try:
+            id_probes_spend(actor=actor, post_id=post_id, org_unit_id=unit.pk)
+        except Throttled as exc:
+            return exc
+    if pending is None and not mine:
+        request = transfer_request_for(
+            actor=actor, person=holder, to_unit=unit, name=name, reason=via
+        )
+        if request.requested_by_id == actor.pk:  # submitted now: its event is the audit
+            return TransferRequested(request)
+        pending = request
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="people.id_collision",
+            obj=holder if mine else pending,
+            org_unit_id=holder.org_unit_id if mine else unit.pk,
+            post_id=post_id,
+            changes={"via": [None, via]},
+        )
+    return AlreadyRegistered(holder) if mine else TransferRequested(pending)
+
+
+# --- Transfer requests (申请转入) ---------------------------------------------------------
+
+
+def meeting_point(a: OrgUnit, b: OrgUnit) -> OrgUnit:
+    """The lowest union above (or at) both ``a`` and ``b``: who decides a transfer."""
+    common = 0
+    while (
+        common + SEGMENT <= min(len(a.path), len(b.path))
+        and a.path[common : common + SEGMENT] == b.path[common : common + SEGMENT]
+    ):
+        common += SEGMENT
+    return OrgUnit.objects.get(path=a.path[: max(common, SEGMENT)])
+
+
+def transfer_request_for(
+    *, actor, person: Person, to_unit: OrgUnit, name: str, reason: str
+) -> TransferRequest:
+    """The pending request to move ``person`` into ``to_unit``, submitted now if there is
+    none (one pending request per person and union: a second post joins the first)."""
+    pending = TransferRequest.Status.PENDING
+    found = TransferRequest.objects.filter(person=person, to_unit=to_unit, status=pending)
+    if not found.exists():
+        try:
+            return transfer_request_submit(
+                actor=actor, person=person, to_unit=to_unit, name=name, reason=reason
+            )
+        except IntegrityError:  # another post of the union asked at the same moment
+            pass
+    return found.get()
+
+
+@transaction.atomic
+def transfer_request_submit(
+    *, actor, person: Person, to_unit: OrgUnit, name: str, reason: str
+) -> TransferRequest:
+    """Ask the union above both places to move ``person``'s record into ``to_unit``. The
+    event is filed at ``to_unit`` and names neither the record nor where it is."""
+    grant = access.require_at(actor, "people.change", to_unit, view_perm="people.view")
+    request = TransferRequest.objects.create(
+        person=person,
+        to_unit=to_unit,
+        decider=meeting_point(person.org_unit, to_unit),
+        requested_by=actor,
+        post_id=grant.post_id,
+        name=name[:60],
+        reason=reason[:200],
+    )
+    record(
+        actor=actor,
+        action="people.transfer_request",
+        obj=request,
+        org_unit_id=to_unit.pk,
+        post_id=grant.post_id,
+        changes={
+            "to_unit": [None, to_unit.pk],
+            "name": [None, request.name],
+            "reason": [None, request.reason],
+        },
+    )
+    return request
+
+
+def _decide(actor, request: TransferRequest, status: str, note: str) -> tuple:
+    request = (
+        TransferRequest.objects.select_for_update()
+        .select_related("person__org_unit", "to_unit", "decider")
+        .get(pk=request.pk)
+    )
+    grant = access.require_at(actor, "people.change", request.decider)
+    if request.status != TransferRequest.Status.PENDING:
+        raise Conflict(f"该申请已处理（{request.get_status_display()}）")
+    request.status, request.note = status, note.strip()[:200]
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    return request, grant
+
+
+def _decision_event(actor, request: TransferRequest, grant, action: str) -> None:
+    record(
+        actor=actor,
+        action=action,
+        obj=request,
+        org_unit_id=request.decider_id,
+        post_id=grant.post_id,
+        changes={
+            "person": [None, request.person_id],
+            "to_unit": [None, request.to_unit_id],
+            "note": [None, request.note],
+        },
+    )
+
+
+@transaction.atomic
+def transfer_request_approve(*, actor, request: TransferRequest, note: str = "") -> TransferRequest:
+    """Approve: the record moves into the requesting union (``person_update``'s move, which
+    checks the actor may act at both ends), in the same transaction."""
+    request, grant = _decide(actor, request, TransferRequest.Status.APPROVED, note)
+    person_update(actor=actor, person=request.person, data={}, org_unit=request.to_unit)
+    _decision_event(actor, request, grant, "people.transfer_approve")
+    return request
+
+
+@transaction.atomic
+def transfer_request_refuse(*, actor, request: TransferRequest, note: str) -> TransferRequest:
+    """Refuse, saying why (the requester sees only that it was not approved)."""
+    if not note.strip():
+        raise ValidationFailed({"note": "请填写不同意的理由"})
+    request, grant = _decide(actor, request, TransferRequest.Status.REFUSED, note)
+    _decision_event(actor, request, grant, "people.transfer_refuse")
+    return request
 
 
 @transaction.atomic

@@ -42,12 +42,12 @@ from gonghui.common.errors import (
     Throttled,
     ValidationFailed,
 )
-from gonghui.common.fields import blind_index_for
 from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
 from gonghui.common.workdays import today
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
+from gonghui.people.services import id_probes_spend, person_find_by_id_number
 from gonghui.perks import passes
 from gonghui.perks.models import Card, CardUse, Location, Merchant, MerchantStaff, Offer
 from gonghui.registry.excel import error_report
@@ -394,6 +394,11 @@ def _visible(actor, person: Person, membership: Membership | None) -> bool:
     return membership is not None and access.can_at(actor, "perks.view", membership.org_unit)
 
 
+def _masked(text: str) -> str:
+    """A number as a report may show it (the page and the kept report alike)."""
+    return pii.mask("id_number", text)
+
+
 def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
     errors: list[RowError] = []
     name_col, id_col = IMPORT_COLUMNS["name"], IMPORT_COLUMNS["id_number"]
@@ -403,14 +408,16 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
             errors.append(RowError(line.row, name_col, "", "姓名不能为空"))
         problem = _id_of(line)
         if problem:
-            errors.append(RowError(line.row, id_col, _cell_text(line.raw_id)[:40], problem))
+            errors.append(
+                RowError(line.row, id_col, _masked(_cell_text(line.raw_id)[:40]), problem)
+            )
             continue
         if line.id_number in first_row:
             errors.append(
                 RowError(
                     line.row,
                     id_col,
-                    line.id_number,
+                    _masked(line.id_number),
                     f"与第 {first_row[line.id_number]} 行是同一身份证号（重复）",
                 )
             )
@@ -436,7 +443,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
         person = people.get(index)
         membership = memberships.get(person.pk) if person else None
         if person is None or not _visible(actor, person, membership):
-            errors.append(RowError(line.row, id_col, line.id_number, NOT_FOUND_ROW))
+            errors.append(RowError(line.row, id_col, _masked(line.id_number), NOT_FOUND_ROW))
             continue
         if line.name and _same_name(line.name) != _same_name(person.name):
             errors.append(
@@ -445,7 +452,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
             continue
         if membership is None:
             errors.append(
-                RowError(line.row, id_col, line.id_number, "该人员没有在会会籍，不能办卡")
+                RowError(line.row, id_col, _masked(line.id_number), "该人员没有在会会籍，不能办卡")
             )
             continue
         if not access.can_at(actor, "perks.cards", membership.org_unit):
@@ -453,7 +460,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
                 RowError(
                     line.row,
                     id_col,
-                    line.id_number,
+                    _masked(line.id_number),
                     f"该人员的会籍{_where(actor, membership)}，不在您的办卡范围内",
                 )
             )
@@ -476,6 +483,18 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
     lines = _read_lines(data, filename)
     if not lines:
         raise ImportRejected([RowError(2, "", "", "文件中没有要发卡的人员")])
+    if not access.can(actor, "people.view_pii"):
+        # Each row answers whether its number is on record: for a post that may not see
+        # full numbers, the rows count against its budget of ID checks (docs/privacy.md).
+        home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
+        id_probes_spend(
+            actor=actor,
+            n=len(lines),
+            bulk=True,
+            post_id=home.post_id if home else None,
+            org_unit_id=home.unit_id if home else None,
+            what="批量发卡名单",
+        )
     errors = _check_lines(actor, lines)
     if errors:
         raise ImportRejected(sorted(set(errors), key=lambda e: (e.row, e.column, e.reason)))
@@ -618,11 +637,15 @@ def card_person(*, actor, id_number: str | None = None, pk=None) -> Person:
     """The person to issue a card to, found by resident ID (blind index) or by id, if the
     actor may know of them; ``NotFound`` for absent and out of scope alike."""
     qs = Person.objects.select_related("org_unit").filter(merged_into__isnull=True)
+    if id_number is not None:
+        # The platform's one look-up by full number: for posts that may see full numbers,
+        # throttled, each try audited (people.services; docs/privacy.md).
+        person = person_find_by_id_number(actor=actor, raw=id_number)
+        if person is None or person.merged_into_id:
+            raise NotFound("在您的管理范围内没有找到此人员")
+        return person
     try:
-        if id_number is not None:
-            person = qs.get(id_number_index=blind_index_for("id_number", id_number))
-        else:
-            person = qs.get(pk=pk)
+        person = qs.get(pk=pk)
     except (Person.DoesNotExist, ValueError, TypeError):
         raise NotFound("在您的管理范围内没有找到此人员") from None
     if not _visible(actor, person, _active_membership(person)):

@@ -141,7 +141,7 @@ def card_issue(request):
             )
         except ValidationFailed as exc:
             apply_errors(lookup, exc)
-        except NotFound as exc:
+        except DomainError as exc:  # not found, not allowed (people.view_pii), too often
             lookup.add_error("id_number", exc.message)
         else:
             found.live_card = network.member_card(found)
@@ -152,6 +152,7 @@ def card_issue(request):
         "perks/network/card_issue.html",
         {
             "lookup": lookup,
+            "can_lookup": access.can(request.user, "people.view_pii"),
             "found": found,
             "q": q,
             "page": page_of(candidates, request.GET.get("page")),

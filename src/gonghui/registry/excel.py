@@ -35,14 +35,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gonghui.audit.services import id_ranges, record
 from gonghui.common import bulk, crypto, pii
-from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
+from gonghui.common.errors import DomainError, Forbidden, Throttled, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
 from gonghui.common.sheets import book_bytes, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Trade, Unit
-from gonghui.people.services import clean_person, person_update
+from gonghui.people.services import (
+    TRANSFER_MESSAGE,
+    clean_person,
+    id_probes_spend,
+    person_update,
+    transfer_request_for,
+)
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.selectors import PersonFilters, matching_awards, person_search
 from gonghui.registry.services import award_rule_errors, award_update, clean_credit_code
@@ -344,6 +350,10 @@ class _Row:
     raw: dict  # key -> the cell's value as openpyxl read it
     text: dict  # key -> the cell as trimmed text
     bad: bool = False
+    # What the row's resident ID told (see _Importer.spend_probes): "hit" a record in scope,
+    # "miss" (a new person), "away" (a record outside scope); and the union it concerns.
+    probe: str = ""
+    probe_node: OrgUnit | None = None
 
 
 @dataclass
@@ -413,6 +423,7 @@ class _Importer:
         self.orphans: list[_Row] = []  # rows whose person could not be told
         self.known: dict[int, Person] = {}  # existing records the file names
         self.new_units: dict[tuple, Unit] = {}
+        self.away: list[tuple[_Row, Person, OrgUnit]] = []  # to ask to transfer in
         self.today = date.today()
 
     def error(self, row: _Row, key: str, reason: str, value: str | None = None) -> None:
@@ -461,6 +472,7 @@ class _Importer:
             self._check_person(group)
         progress(2 * len(self.rows) // 3)
         self._check_awards()
+        self.spend_probes()
         progress(len(self.rows))
 
     def _identify(self) -> None:
@@ -545,18 +557,83 @@ class _Importer:
                 return None
             other = by_index.get(index) if index else None
             if other is not None and other.pk != person.pk:
-                self.error(row, "id_number", "该身份证号已登记在另一份档案中（一人一档）")
+                self._collide(row, other)
                 return None
             return ("db", person.pk)
         if index:
             person = by_index.get(index)
+            row.probe = "miss" if person is None else "hit"
             if person is None:
+                row.probe_node = self.nodes.get(row.text.get("org_unit", ""))
                 return ("new", index)
+            row.probe_node = person.org_unit
             if not self._may_change(person.org_unit):
-                self.error(row, "id_number", "该身份证号已登记，档案不在您的管理范围内（一人一档）")
+                self._collide(row, person)
                 return None
             return ("db", person.pk)
         return self._match_by_name(row, by_name)
+
+    def _collide(self, row: _Row, holder: Person) -> None:
+        """The row's resident ID is on another record: named if the actor may see it, else
+        a transfer request into the row's union (submitted by ``spend_probes``), and never
+        where the record is."""
+        row.probe, row.probe_node = "hit", holder.org_unit
+        if access.can_at(self.actor, "people.view", holder.org_unit):
+            self.error(
+                row, "id_number", f"该身份证号已登记在另一份档案中（一人一档，记录ID {holder.pk}）"
+            )
+            return
+        row.probe = "away"
+        node = self.nodes.get(row.text.get("org_unit", ""))
+        if node is None or not self._may_change(node):
+            self.error(
+                row, "id_number", "该人员已有档案：请填写您管理范围内的所属工会编码，以便申请转入"
+            )
+            return
+        self.away.append((row, holder, node))
+        self.error(row, "id_number", TRANSFER_MESSAGE)
+
+    def spend_probes(self) -> None:
+        """What the file's resident IDs told, against the actor's budget of ID checks
+        (docs/privacy.md). A refused file writes nothing, so each ID row of it told whether
+        its number is on record: all count. An accepted file counts the rows matched to a
+        record by number alone (a wrong guess would have made a new person). Rows where the
+        actor may see full numbers count only when their record is outside scope. Over
+        budget, the file is refused with that reason alone; else the transfer requests go up."""
+
+        def counts(row: _Row) -> bool:
+            if row.probe == "away":
+                return True
+            if row.probe not in ("hit", "miss") or (row.probe == "miss" and not self.errors):
+                return False
+            node = row.probe_node
+            return node is None or not access.can_at(self.actor, "people.view_pii", node)
+
+        spent = sum(1 for row in self.rows if counts(row))
+        if spent:
+            home = next(
+                (g for g in access.grants(self.actor) if "people.change" in g.permissions), None
+            )
+            try:
+                id_probes_spend(
+                    actor=self.actor,
+                    n=spent,
+                    bulk=True,
+                    post_id=home.post_id if home else None,
+                    org_unit_id=home.unit_id if home else None,
+                    what="导入档案",
+                )
+            except Throttled as exc:
+                self.errors = [RowError(1, COLUMNS["id_number"], "", exc.message)]
+                return
+        for row, holder, node in self.away:
+            transfer_request_for(
+                actor=self.actor,
+                person=holder,
+                to_unit=node,
+                name=row.text.get("name", "") or "（未填写）",
+                reason=f"导入档案第 {row.number} 行",
+            )
 
     def _resolve_merged(self, found: dict) -> dict:
         """A merged record stands for its survivor (the loser is kept as a redirect)."""
@@ -669,7 +746,7 @@ class _Importer:
         person = group.person
         before = _snapshot(person) if person is not None else {}
         try:
-            cleaned = clean_person({**before, **data})
+            cleaned = clean_person({**before, **data}, stored=before)
         except ValidationFailed as exc:
             for key, reason in exc.fields.items():
                 row = group.cells.get(key, ("", group.rows[0]))[1]

@@ -13,7 +13,6 @@ from stdnum.cn import uscc
 
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
-from gonghui.common.fields import blind_index_for
 from gonghui.files.services import attachment_add, attachments_move, sniff
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -424,8 +423,8 @@ def duplicates_of(person: Person):
     """Records that look like the same person: the same ID number (blind index), or the
     same name, birth date and employer."""
     q = Q(pk__in=[])
-    if person.id_number:
-        q |= Q(id_number_index=blind_index_for("id_number", person.id_number))
+    if person.id_number_index:  # the stored index: a stored number is never re-validated
+        q |= Q(id_number_index=person.id_number_index)
     if person.birth_date and person.employer_id:
         q |= Q(name=person.name, birth_date=person.birth_date, employer_id=person.employer_id)
     return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)

@@ -118,6 +118,10 @@ class IdLookupForm(forms.Form):
     )
 
 
+class TransferDecisionForm(forms.Form):
+    note = forms.CharField(label="审批意见", required=False, max_length=200)
+
+
 class PersonForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=60)
     gender = forms.ChoiceField(
@@ -202,7 +206,7 @@ class PersonForm(forms.Form):
         # together with the form's, so the user sees every problem at once.
         current = {f: getattr(self.person, f) for f in EDITABLE} if self.person else {}
         try:
-            clean_person({**current, **cleaned, "name": cleaned.get("name") or "-"})
+            clean_person({**current, **cleaned, "name": cleaned.get("name") or "-"}, stored=current)
         except ValidationFailed as exc:
             for field, message in exc.fields.items():
                 if field in self.fields and field not in self.errors:

@@ -11,16 +11,19 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
-from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
 from gonghui.common.pagination import page_of
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
+    error_message,
+    post_action,
 )
 from gonghui.files.services import attachment_add, attachment_download, attachment_list
 from gonghui.jobs.services import job_get
@@ -226,10 +229,22 @@ def person_list(request):
         raise NotFound()
     q = request.GET.get("q", "")
     qs = people_selectors.person_list(actor=request.user, query=q, sort=request.GET.get("sort", ""))
+    return _person_list_page(request, qs, q, forms.IdLookupForm())
+
+
+def _person_list_page(request, qs, q, lookup, status=200):
+    # The look-up by full number is offered only to posts that may see full numbers.
+    can_lookup = access.can(request.user, "people.view_pii")
     return render(
         request,
         "people/list.html",
-        {"page": _page(request, qs), "q": q, "lookup": forms.IdLookupForm()},
+        {
+            "page": _page(request, qs),
+            "q": q,
+            "lookup": lookup if can_lookup or lookup.errors else None,
+            "can_change": access.can(request.user, "people.change"),
+        },
+        status=status,
     )
 
 
@@ -237,7 +252,8 @@ def person_list(request):
 @domain_errors
 @require_POST
 def person_lookup(request):
-    """Find a person by full resident ID number: POSTed, so the number stays out of logs."""
+    """Find a person by full resident ID number: POSTed, so the number stays out of logs;
+    the service decides who may (``people.view_pii``), how often, and records each try."""
     form = forms.IdLookupForm(request.POST)
     person = None
     if form.is_valid():
@@ -245,19 +261,14 @@ def person_lookup(request):
             person = people_services.person_find_by_id_number(
                 actor=request.user, raw=form.cleaned_data["id_number"]
             )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
+        except DomainError as exc:
+            form.add_error("id_number", error_message(exc))
         else:
             if person:
                 return redirect("web:person_detail", pk=person.pk)
             form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
     qs = people_selectors.person_list(actor=request.user)
-    return render(
-        request,
-        "people/list.html",
-        {"page": _page(request, qs), "q": "", "lookup": form},
-        status=200 if person else 422,
-    )
+    return _person_list_page(request, qs, "", form, status=200 if person else 422)
 
 
 @login_required
@@ -318,8 +329,11 @@ def person_create(request):
         unit = data.pop("org_unit")
         try:
             person = people_services.person_create(actor=request.user, org_unit=unit, data=data)
+        except people_services.TransferRequested as exc:
+            messages.info(request, exc.message)
+            return redirect("web:transfer_list")
         except DomainError as exc:
-            apply_errors(form, exc)
+            _collision_errors(form, exc)
         else:
             messages.success(request, f"已登记 {person.name}")
             if duplicates_of(person).exists():
@@ -330,6 +344,18 @@ def person_create(request):
                 return redirect("registry:person", pk=person.pk)
             return redirect("web:person_detail", pk=person.pk)
     return _person_form_page(request, form, "登记人员")
+
+
+def _collision_errors(form, exc: DomainError) -> None:
+    """A service's complaint on the form; a number already on a record in scope is said
+    next to the field, with the record (the page links to it)."""
+    if isinstance(exc, people_services.AlreadyRegistered):
+        form.add_error("id_number", exc.message)
+        form.existing = exc.person
+    elif isinstance(exc, Throttled):
+        form.add_error("id_number", exc.message)
+    else:
+        apply_errors(form, exc)
 
 
 @login_required
@@ -344,8 +370,11 @@ def person_edit(request, pk):
             people_services.person_update(
                 actor=request.user, person=person, data=data, org_unit=unit
             )
+        except people_services.TransferRequested as exc:
+            messages.info(request, exc.message)
+            return redirect("web:transfer_list")
         except DomainError as exc:
-            apply_errors(form, exc)
+            _collision_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("web:person_detail", pk=person.pk)
@@ -365,6 +394,56 @@ def person_reveal(request, pk, field):
     response = render(request, "people/_revealed.html", {"value": value})
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Transfer requests (申请转入) --------------------------------------------------------------
+
+
+@login_required
+@domain_errors
+def transfer_list(request):
+    """The requests this post decides (if any), and the ones it made, with their status."""
+    if not access.can(request.user, "people.change"):
+        raise NotFound()
+    status = request.GET.get("status", "pending")
+    if status not in {"pending", "approved", "refused", ""}:
+        status = "pending"
+    return render(
+        request,
+        "people/transfers.html",
+        {
+            "to_decide": people_selectors.transfer_requests_to_decide(
+                actor=request.user, status=status
+            )[:200],
+            "status": status,
+            "statuses": [
+                ("pending", "待审批"),
+                ("approved", "已同意"),
+                ("refused", "未同意"),
+                ("", "全部"),
+            ],
+            "mine": people_selectors.transfer_requests_mine(actor=request.user)[:200],
+            "form": forms.TransferDecisionForm(),
+        },
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def transfer_decide(request, pk, decision):
+    transfer = people_selectors.transfer_request_get(actor=request.user, pk=pk)
+    service, done = {
+        "approve": (people_services.transfer_request_approve, "已同意转入，档案已移至申请单位"),
+        "refuse": (people_services.transfer_request_refuse, "已不同意该转入申请"),
+    }[decision]
+    return post_action(
+        request,
+        forms.TransferDecisionForm(request.POST),
+        lambda data: service(actor=request.user, request=transfer, note=data["note"]),
+        lambda result: done,
+        reverse("web:transfer_list"),
+    )
 
 
 # --- Audit, files, health -------------------------------------------------------------------

@@ -15,6 +15,12 @@ def masked(value, kind):
 
 
 @register.filter
+def pii_problem(value, kind):
+    """Why a stored value fails today's rules, without its digits ("" if it passes)."""
+    return pii.problem(kind, value) or ""
+
+
+@register.filter
 def cn_date(value):
     return formats.cn_date(value)
 
