@@ -38,12 +38,17 @@ def activity(users, tree):
     return person
 
 
-def run_verifier(bundle: Path, script: Path = Path(verifier.__file__)):
-    """``python -I -S verifier.py bundle``: isolated (-I: no PYTHON* variables, no script or
-    user directory on the path) and without site-packages (-S), where the platform, Django
+def fingerprint() -> str:
+    """The signing key's fingerprint, as printed on the audit page and on paper."""
+    return services.key_fingerprints()[0][1]
+
+
+def run_verifier(bundle: Path, *args: str, script: Path = Path(verifier.__file__)):
+    """``python -I -S verifier.py bundle ...``: isolated (-I: no PYTHON* variables, no script
+    or user directory on the path) and without site-packages (-S), where the platform, Django
     and cryptography are installed, so only the standard library can be imported."""
     return subprocess.run(
-        [sys.executable, "-I", "-S", str(script), str(bundle)],
+        [sys.executable, "-I", "-S", str(script), str(bundle), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -77,13 +82,43 @@ def test_the_isolated_interpreter_cannot_import_the_platform(tmp_path):
     assert probe.returncode == 0  # ... which the venv's python otherwise can
 
 
-def test_an_exported_bundle_verifies_on_its_own(activity, tmp_path, capsys):
+def test_an_exported_bundle_verifies_on_its_own_with_the_published_fingerprint(
+    activity, tmp_path, capsys
+):
     path = export(tmp_path)
     assert "5 条事件" in capsys.readouterr().out
 
+    result = run_verifier(path, "--key", fingerprint())
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+    assert result.stdout == (
+        "OK platform: 5 events, chain and signed checkpoints verified with trusted keys\n"
+    )
+
+
+def test_the_fingerprint_is_short_and_typed_any_way(activity, tmp_path):
+    """Eight groups of four hex digits, from SHA-256 of the raw public key; read back from
+    paper with or without spaces, in either case."""
+    printed = fingerprint()
+    public_key = bytes.fromhex(services.public_keys()["k1"])
+    assert printed == " ".join(
+        hashlib.sha256(public_key).hexdigest()[i : i + 4] for i in range(0, 32, 4)
+    )
+    path = export(tmp_path)
+    for typed in (printed.replace(" ", ""), printed.upper(), printed.replace(" ", ":")):
+        assert run_verifier(path, "--key", typed).returncode == 0
+
+
+def test_without_a_trusted_key_the_verifier_warns_loudly(activity, tmp_path):
+    path = export(tmp_path)
+
     result = run_verifier(path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK platform: 5 events")
+    assert result.returncode == 0
+    assert "!!! WARNING: no trusted key was given" in result.stdout
+    assert "!!! WARNING: no trusted key was given" in result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "OK platform: 5 events, chain and signed checkpoints verified with the bundle's OWN "
+        "keys (untrusted)"
+    )
 
 
 def test_the_verifier_inside_the_bundle_is_the_platform_one(activity, tmp_path):
@@ -105,7 +140,7 @@ def test_the_verifier_inside_the_bundle_is_the_platform_one(activity, tmp_path):
 
     assert (manifest["stream"], manifest["events"]) == ("platform", 5)
     assert json.loads(checkpoints[-1])["seq"] == 5  # the export signed the head
-    result = run_verifier(path, script)
+    result = run_verifier(path, "--key", fingerprint(), script=script)
     assert (result.returncode, result.stdout[:2]) == (0, "OK")
 
 
@@ -152,7 +187,7 @@ def test_a_tampered_bundle_fails(activity, tmp_path, tamper, problem):
     forged = tmp_path / "forged.zip"
     rewrite_bundle(path, forged, tamper)
 
-    result = run_verifier(forged)
+    result = run_verifier(forged, "--key", fingerprint())
     assert result.returncode == 1
     assert result.stdout.strip() == f"FAILED platform: {problem}"
 
@@ -173,7 +208,7 @@ def test_a_bundle_rewritten_and_rehashed_fails_on_its_checkpoint(activity, tmp_p
     forged = tmp_path / "forged.zip"
     rewrite_bundle(path, forged, rehash)
 
-    result = run_verifier(forged)
+    result = run_verifier(forged, "--key", fingerprint())
     assert result.returncode == 1
     assert "第 5 条与签名检查点不符" in result.stdout
 
@@ -223,7 +258,7 @@ def test_export_bundle_service_records_who_exported(activity, users):
         "platform",
     )
     out.seek(0)
-    assert verifier.verify_bundle(out) == ("platform", 5, [])
+    assert verifier.verify_bundle(out, [fingerprint()])[:3] == ("platform", 5, [])
     with zipfile.ZipFile(out) as bundle:
         assert json.loads(bundle.read("public_keys.json")) == services.public_keys()
 

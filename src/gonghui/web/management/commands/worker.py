@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from gonghui.audit.services import checkpoint_all
+from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.perks.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
@@ -25,11 +26,15 @@ def _every(stop: threading.Event, seconds: int, job, label: str) -> None:
 
 
 class Command(BaseCommand):
-    help = "后台任务进程（django-tasks 数据库队列），并定时为审计流签名检查点、封存普惠活动领取记录"
+    help = (
+        "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
+        "与各审计流的检查点、封存普惠活动领取记录"
+    )
 
     def handle(self, *args, **options):
         stop = threading.Event()
         schedules = [
+            (SIGN_SECONDS, head_sign, "audit platform head"),
             (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
             (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
         ]
