@@ -1,9 +1,12 @@
+import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 
+from gonghui.audit import roles
 from gonghui.audit.services import (
     checkpoint_all,
     export_bundle,
@@ -27,7 +30,7 @@ def _moment(value: datetime | str) -> str:
 class Command(BaseCommand):
     help = (
         "审计日志：verify 校验链条、签名检查点、平台链头与见证文件；export 导出数据包；"
-        "checkpoint 签名当前链头；keys 公钥指纹"
+        "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色"
     )
 
     def add_arguments(self, parser):
@@ -40,6 +43,10 @@ class Command(BaseCommand):
         sub.add_parser("checkpoint", help="为每个流的当前链头签名，并签名平台链头（写入见证文件）")
         keys = sub.add_parser("keys", help="审计签名公钥及其指纹（供打印、公布）")
         keys.add_argument("--out", default=None, help="写出公布用的公钥文件（JSON）")
+        pg = sub.add_parser("pg-roles", help="以超级用户创建所有者角色与应用角色（PostgreSQL）")
+        pg.add_argument("--owner", default="gonghui_owner", help="迁移用的所有者角色")
+        pg.add_argument("--app", default="gonghui_app", help="平台运行用的应用角色")
+        pg.add_argument("--passwords", action="store_true", help="为两个角色设置口令（交互输入）")
 
     def handle(self, *args, action, **options):
         getattr(self, action.replace("-", "_"))(**options)
@@ -108,3 +115,21 @@ class Command(BaseCommand):
         if out:
             Path(out).write_text(canonical(public_keys()) + "\n", encoding="utf-8")
             self.stdout.write(f"公钥已写入 {out}：python verifier.py 数据包.zip --keys {out}")
+
+    def pg_roles(self, *, owner, app, passwords, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("pg-roles 只用于 PostgreSQL（GONGHUI_DATABASE_URL=postgres://…）")
+        if owner == app:
+            raise CommandError("所有者角色与应用角色必须不同")
+        secrets = {}
+        if passwords:
+            for name in (owner, app):
+                secrets[name] = getpass.getpass(f"{name} 的口令: ")
+        with transaction.atomic(), connection.cursor() as cursor:
+            done = roles.setup_roles(cursor, owner=owner, app=app, passwords=secrets)
+        for sql in done:
+            self.stdout.write(sql)
+        self.stdout.write(
+            f"完成：以 {owner} 运行 gonghui migrate，之后再运行一次本命令；"
+            f"以 {app} 运行 gonghui serve 与 gonghui worker"
+        )

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.perks.services import claims_housekeeping
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        check_database_role()
         stop = threading.Event()
         schedules = [
             (SIGN_SECONDS, head_sign, "audit platform head"),
