@@ -303,12 +303,12 @@ def test_the_checkpoint_command_signs_each_stream_head(chain, capsys):
 
 def test_the_verify_button_reports_a_broken_chain(client, users, chain):
     client.force_login(users.auditor)
-    assert "校验通过：6 条事件" in client.post("/audit/verify/").content.decode()
+    assert "校验通过：1 个流，6 条事件" in client.post("/audit/verify/").content.decode()
     with as_table_owner() as cursor:
         cursor.execute("UPDATE audit_auditevent SET object_id = '1' WHERE seq = 4")
 
     page = client.post("/audit/verify/").content.decode()
-    assert "校验失败：第 4 条事件的字段 object_id 与已哈希内容不符" in page
+    assert "校验失败：platform：第 4 条事件的字段 object_id 与已哈希内容不符" in page
 
 
 # --- PostgreSQL: the tables refuse UPDATE, DELETE and TRUNCATE whoever asks ----------------

@@ -486,6 +486,13 @@ class PlatformReport:
     def events(self) -> int:
         return sum(r.events for r in self.streams)
 
+    @property
+    def first_problem(self) -> str:
+        for r in self.streams:
+            if r.problems:
+                return f"{r.stream}：{r.problems[0]}"
+        return self.proof.problems[0] if self.proof.problems else ""
+
 
 def _unwitnessed(stream: str, after: int) -> Unwitnessed | None:
     rows = AuditEvent.objects.filter(stream=stream, seq__gt=after).aggregate(
