@@ -259,6 +259,32 @@ def test_worker_signs_checkpoints_on_a_schedule():
     assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
+    import threading
+    import time
+
+    from gonghui.audit import witness
+    from gonghui.audit.heads import SIGN_SECONDS
+    from gonghui.audit.models import AuditHead
+    from gonghui.audit.services import head_sign, record
+    from gonghui.web.management.commands.worker import _every, schedules
+
+    assert (SIGN_SECONDS, head_sign, "audit platform head") in schedules()
+    assert SIGN_SECONDS <= 60  # at most a minute of events is ever unsigned
+    record(actor=None, action="test.scheduled")
+    stop = threading.Event()
+    thread = threading.Thread(target=_every, args=(stop, 0.05, head_sign, "heads"))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not AuditHead.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=10)
+    lines = witness.read(settings.AUDIT_WITNESS[0])
+    assert [(h["n"], list(h["streams"])) for h in lines] == [(1, ["platform"])]
+
+
 @pytest.mark.django_db
 def test_buttons_follow_permissions(client, tree, users):
     client.login(username="cy_street", password=PASSWORD)

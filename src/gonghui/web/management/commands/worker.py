@@ -1,5 +1,6 @@
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -15,15 +16,28 @@ log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
 
 
-def _every(stop: threading.Event, seconds: int, job, label: str) -> None:
-    """Run ``job`` on a schedule, beside the task worker, until ``stop``."""
-    while not stop.wait(seconds):
+def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
+    """Run ``job`` every ``seconds`` (its own run time included: a head each minute means
+    each minute), beside the task worker, until ``stop``."""
+    due = time.monotonic() + seconds
+    while not stop.wait(max(0.0, due - time.monotonic())):
+        due += seconds
         try:
             log.info("%s: %s", label, job())
         except Exception:
             log.exception("%s failed", label)
         finally:
             close_old_connections()
+        due = max(due, time.monotonic())  # after a long run, no burst of catch-up runs
+
+
+def schedules() -> list[tuple]:
+    """(seconds, job, label) run beside the task worker."""
+    return [
+        (SIGN_SECONDS, head_sign, "audit platform head"),
+        (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
+        (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+    ]
 
 
 class Command(BaseCommand):
@@ -35,12 +49,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         check_database_role()
         stop = threading.Event()
-        schedules = [
-            (SIGN_SECONDS, head_sign, "audit platform head"),
-            (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
-            (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
-        ]
-        for seconds, job, label in schedules:
+        for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
         try:
             call_command("db_worker", reload=False)  # the schedules run once, in this process
