@@ -65,6 +65,7 @@ ACTION_LABELS = {
     "perks.location_add": "添加商户门店",
     "perks.offer_save": "保存商户优惠",
     "perks.merchant_staff_add": "创建商户核验账号",
+    "perks.card_use": "核验服务卡（商户柜台）",
     "perks.giveaway_create": "设立普惠活动",
     "perks.giveaway_publish": "发布普惠活动",
     "perks.giveaway_cancel": "取消普惠活动",
@@ -86,3 +87,4 @@ ACTION_LABELS = {
 
 def action_label(code: str) -> str:
     return ACTION_LABELS.get(code, code)
+
