@@ -141,7 +141,9 @@ def cards(people, users):
 
 def actions() -> list[str]:
     return list(
-        AuditEvent.objects.filter(action__startswith="perks.").values_list("action", flat=True)
+        AuditEvent.objects.filter(action__startswith="perks.")
+        .order_by("id")  # as appended: PostgreSQL returns an unordered scan in any order
+        .values_list("action", flat=True)
     )
 
 
