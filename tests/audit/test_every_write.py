@@ -32,13 +32,18 @@ from gonghui.people import services as people
 from gonghui.people.models import Membership
 from gonghui.perks import claims, network, passes
 from gonghui.perks import services as perks
-from gonghui.perks.models import Card, Claim, Location, Merchant, MerchantStaff
+from gonghui.perks.models import Card, Claim, MerchantStaff
 from gonghui.registry import excel
 from gonghui.registry import services as registry
 from gonghui.registry.selectors import PersonFilters
 from tests.factories import PASSWORD, VALID_IDS, make_person, make_unit, make_user
 from tests.nominations.conftest import MATERIALS, at, nominate
-from tests.perks.conftest import OPENING, giveaway_for, make_member
+from tests.perks.conftest import (
+    OPENING,
+    giveaway_for,
+    make_member,
+    venue,  # noqa: F401  (a fixture: the giveaways' venue, asked for by world)
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -160,10 +165,14 @@ class Call:
 
 
 @pytest.fixture
-def world(tree, users, honours, settings, tmp_path):
+def world(request, tree, users, honours, settings, tmp_path):
+    """What the scenarios build on: the tree, staff at each level, the honour catalogue, a
+    giveaways' venue (tests/perks/conftest.py)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     users.hd_grass = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
-    return SimpleNamespace(tree=tree, users=users, honours=honours)
+    return SimpleNamespace(
+        tree=tree, users=users, honours=honours, venue=request.getfixturevalue("venue")
+    )
 
 
 @pytest.mark.parametrize("key", sorted(WRITE_SERVICES))
@@ -447,8 +456,8 @@ def _(w, call):
 # --- Nominations ------------------------------------------------------------------------------
 
 
-def campaign(w, *, open_=True, quota=True):
-    made = nominations.campaign_create(
+def campaign(w, *, open_=True, quota=True, create=nominations.campaign_create):
+    made = create(
         actor=w.users.admin,
         honour=w.honours["capital-labour-medal"],
         year=2025,
@@ -475,34 +484,52 @@ def first_notice(w, c, n):
     )
 
 
-def through_first_review(w):
+def reach(w, stage: str):
+    """A campaign with one submitted nominee, taken through the procedure (一报告两审核三公示)
+    up to ``stage``, the step the scenario calls itself; the clock moves as the notice
+    periods require. Returns (campaign, nomination)."""
     c = campaign(w)
     n = nominee(w, c)
-    first_notice(w, c, n)
-    w.clock.move_to(at(2025, 9, 27, 0, 0))
-    nominations.nominations_advance(actor=w.users.cy, nominations=[n], action="first_pass")
-    nominations.node_list_submit(actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang)
-    w.clock.move_to(at(2025, 9, 28, 9))
-    return c, n
+    admin = w.users.admin
+
+    def advance(actor, action):
+        nominations.nominations_advance(actor=actor, nominations=[n], action=action)
+
+    def publish(stage):
+        nominations.notice_publish(actor=admin, campaign=c, stage=stage, nominations=[n])
+
+    procedure = [
+        ("first_notice", lambda: first_notice(w, c, n)),
+        ("first_notice_over", lambda: w.clock.move_to(at(2025, 9, 27, 0, 0))),
+        ("first_review", lambda: advance(w.users.cy, "first_pass")),
+        (
+            "list_submit",
+            lambda: nominations.node_list_submit(
+                actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang
+            ),
+        ),
+        ("second_notice", lambda: w.clock.move_to(at(2025, 9, 28, 9)) or publish("second")),
+        ("second_notice_over", lambda: w.clock.move_to(at(2025, 10, 11, 8))),
+        ("second_review", lambda: advance(admin, "second_pass")),
+        ("final_notice", lambda: publish("final")),
+        ("final_notice_over", lambda: w.clock.move_to(at(2025, 10, 20, 9))),
+        ("decision", None),
+    ]
+    for name, step in procedure:
+        if name == stage:
+            return c, n
+        step()
+    raise AssertionError(f"no stage {stage}")
 
 
-def through_second_review(w):
-    c, n = through_first_review(w)
-    nominations.notice_publish(actor=w.users.admin, campaign=c, stage="second", nominations=[n])
-    w.clock.move_to(at(2025, 10, 11, 8))
-    nominations.nominations_advance(actor=w.users.admin, nominations=[n], action="second_pass")
-    return c, n
+def case(call) -> str:
+    """The bracketed case of a registry key (``…nominations_advance[approve]`` -> approve)."""
+    return call.key.partition("[")[2].rstrip("]")
 
 
 @scenario("gonghui.nominations.services.campaign_create")
 def _(w, call):
-    call(
-        actor=w.users.admin,
-        honour=w.honours["capital-labour-medal"],
-        year=2025,
-        nominate_from=date(2025, 9, 1),
-        nominate_until=date(2025, 10, 31),
-    )
+    campaign(w, open_=False, quota=False, create=call)
 
 
 @scenario("gonghui.nominations.services.quota_set")
@@ -556,86 +583,55 @@ def _(w, call):
     call(actor=w.users.cy_grass, nomination=n, reason="换人", person=other, **MATERIALS)
 
 
-@scenario("gonghui.nominations.services.notice_publish")
+@scenario(
+    "gonghui.nominations.services.notice_publish",
+    "gonghui.nominations.services.notice_publish[second]",
+    "gonghui.nominations.services.notice_publish[final]",
+)
 def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
-    call(actor=w.users.cy_grass, campaign=c, stage="first", nominations=[n])
+    stage = case(call) or "first"
+    c, n = reach(w, f"{stage}_notice")
+    actor = w.users.cy_grass if stage == "first" else w.users.admin
+    if stage == "second":
+        w.clock.move_to(at(2025, 9, 28, 9))
+    call(actor=actor, campaign=c, stage=stage, nominations=[n])
 
 
 @scenario("gonghui.nominations.services.clearance_record")
 def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
-    first_notice(w, c, n)
+    _, n = reach(w, "first_notice_over")
     call(actor=w.users.cy, nomination=n, department="税务", opinion="无欠税记录")
 
 
 @scenario(
     "gonghui.nominations.services.nominations_advance",
     "gonghui.nominations.services.nominations_advance[first_reject]",
-)
-def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
-    first_notice(w, c, n)
-    w.clock.move_to(at(2025, 9, 27, 0, 0))
-    action = call.key.partition("[")[2].rstrip("]") or "first_pass"
-    call(actor=w.users.cy, nominations=[n], action=action, opinion="材料不实")
-
-
-@scenario("gonghui.nominations.services.node_list_submit")
-def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
-    first_notice(w, c, n)
-    w.clock.move_to(at(2025, 9, 27, 0, 0))
-    nominations.nominations_advance(actor=w.users.cy, nominations=[n], action="first_pass")
-    call(actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang)
-
-
-@scenario("gonghui.nominations.services.notice_publish[second]")
-def _(w, call):
-    c, n = through_first_review(w)
-    call(actor=w.users.admin, campaign=c, stage="second", nominations=[n])
-
-
-@scenario(
     "gonghui.nominations.services.nominations_advance[second_pass]",
     "gonghui.nominations.services.nominations_advance[second_reject]",
-)
-def _(w, call):
-    c, n = through_first_review(w)
-    nominations.notice_publish(actor=w.users.admin, campaign=c, stage="second", nominations=[n])
-    w.clock.move_to(at(2025, 10, 11, 8))
-    action = call.key.partition("[")[2].rstrip("]")
-    call(actor=w.users.admin, nominations=[n], action=action, opinion="评委会意见")
-
-
-@scenario("gonghui.nominations.services.notice_publish[final]")
-def _(w, call):
-    c, n = through_second_review(w)
-    call(actor=w.users.admin, campaign=c, stage="final", nominations=[n])
-
-
-@scenario(
     "gonghui.nominations.services.nominations_advance[approve]",
     "gonghui.nominations.services.nominations_advance[final_reject]",
 )
 def _(w, call):
-    c, n = through_second_review(w)
-    nominations.notice_publish(actor=w.users.admin, campaign=c, stage="final", nominations=[n])
-    w.clock.move_to(at(2025, 10, 20, 9))
-    action = call.key.partition("[")[2].rstrip("]")
-    call(actor=w.users.admin, nominations=[n], action=action, opinion="市总工会决定")
+    action = case(call) or "first_pass"
+    stage = {"first": "first_review", "second": "second_review"}.get(
+        action.partition("_")[0], "decision"
+    )
+    _, n = reach(w, stage)
+    actor = w.users.cy if stage == "first_review" else w.users.admin
+    call(actor=actor, nominations=[n], action=action, opinion="审核意见")
+
+
+@scenario("gonghui.nominations.services.node_list_submit")
+def _(w, call):
+    c, _ = reach(w, "list_submit")
+    call(actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang)
 
 
 OBJECTION = "该同志所报技术成果系他人完成，有项目验收材料为证。"
 
 
 def objection(w, *, named=False, triaged=False):
-    c = campaign(w)
-    n = nominee(w, c)
+    c, n = reach(w, "first_notice")
     notice = first_notice(w, c, n)
     who = {"name": "张三", "contact": "13800001111"} if named else {"anonymous": True}
     filed = nominations.objection_file(
@@ -648,8 +644,7 @@ def objection(w, *, named=False, triaged=False):
 
 @scenario("gonghui.nominations.services.objection_file")
 def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
+    c, n = reach(w, "first_notice")
     notice = first_notice(w, c, n)
     call(notice=notice, nomination=n, text=OBJECTION, anonymous=True, source="203.0.113.9")
 
@@ -664,7 +659,7 @@ def _(w, call):
     "gonghui.nominations.services.objection_resolve[upheld]",
 )
 def _(w, call):
-    upheld = call.key.endswith("[upheld]")
+    upheld = case(call) == "upheld"
     call(
         actor=w.users.cy,
         objection=objection(w, triaged=True),
@@ -692,22 +687,8 @@ def _(w, call):
 # --- Perks: giveaways -------------------------------------------------------------------------
 
 
-def venue(w):
-    merchant = Merchant.objects.create(
-        name="玫瑰情园",
-        category="shopping",
-        discount="持卡会员门票八折",
-        valid_from=date(2026, 1, 1),
-        valid_until=date(2026, 12, 31),
-        org_unit=w.tree.chaoyang,
-    )
-    return Location.objects.create(
-        merchant=merchant, name="南门售票处", address="密云区巨各庄镇", district=w.tree.chaoyang
-    )
-
-
 def fcfs(w, **extra):
-    return giveaway_for(w.users, venue(w), w.tree.chaoyang, **extra)
+    return giveaway_for(w.users, w.venue, w.tree.chaoyang, **extra)
 
 
 def members(w, count):
@@ -727,22 +708,25 @@ def at_opening():
     return time_machine.travel(OPENING + timedelta(seconds=1), tick=False)
 
 
+def giveaway(w, create=perks.giveaway_create, **fields):
+    return create(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        title="五一游园",
+        item="玫瑰情园套票",
+        opens_at=OPENING,
+        closes_at=OPENING + timedelta(days=1),
+        pickup_from=OPENING + timedelta(days=2),
+        pickup_until=OPENING + timedelta(days=4),
+        pickup_location=w.venue,
+        **({"mode": "fcfs", "stock": 2} | fields),
+    )
+
+
 def lottery(w, *, frozen=False):
     with time_machine.travel(OPENING - timedelta(days=1), tick=False):
-        drawn = perks.giveaway_create(
-            actor=w.users.cy,
-            org_unit=w.tree.chaoyang,
-            title="五一游园",
-            item="玫瑰情园套票",
-            mode="lottery",
-            stock=1,
-            opens_at=OPENING,
-            closes_at=OPENING + timedelta(days=1),
-            pickup_from=OPENING + timedelta(days=2),
-            pickup_until=OPENING + timedelta(days=4),
-            pickup_location=venue(w),
-            public_value_source="2026年5月1日福彩3D开奖号码",
-        )
+        source = "2026年5月1日福彩3D开奖号码"
+        drawn = giveaway(w, mode="lottery", stock=1, public_value_source=source)
         perks.giveaway_publish(actor=w.users.cy, giveaway=drawn)
     with at_opening():
         for member in members(w, 2):
@@ -755,19 +739,7 @@ def lottery(w, *, frozen=False):
 
 @scenario("gonghui.perks.services.giveaway_create")
 def _(w, call):
-    call(
-        actor=w.users.cy,
-        org_unit=w.tree.chaoyang,
-        title="重阳节孝亲枕",
-        item="孝亲枕",
-        mode="fcfs",
-        stock=2,
-        opens_at=OPENING,
-        closes_at=OPENING + timedelta(days=1),
-        pickup_from=OPENING + timedelta(days=2),
-        pickup_until=OPENING + timedelta(days=4),
-        pickup_location=venue(w),
-    )
+    giveaway(w, create=call)
 
 
 @scenario("gonghui.perks.services.giveaway_publish")
@@ -799,13 +771,12 @@ def _(w, call):
 )
 def _(w, call):
     giveaway = fcfs(w, stock=1)
-    case = call.key.partition("[")[2]
-    first, *waiting = members(w, {"": 1, "promote]": 2, "skip]": 3}[case])
+    first, *waiting = members(w, {"": 1, "promote": 2, "skip": 3}[case(call)])
     with at_opening():
         held = press(first, giveaway).claim
         for member in waiting:
             press(member, giveaway, waitlist=True)
-        if call.key.endswith("[skip]"):  # the first in line has left the union since
+        if case(call) == "skip":  # the first in line has left the union since
             card = Card.objects.get(person_id=waiting[0])
             network.card_cancel(actor=w.users.cy_grass, card=card, reason="离会")
         call(person_id=first, claim_id=held["id"])
@@ -878,17 +849,22 @@ def _(w, call):
 # --- Perks: the card network ------------------------------------------------------------------
 
 
-def member_card(w, *, status=None):
+def member(w):
+    """A member of the Chaoyang grassroots union, without a card yet."""
     someone = make_person(w.tree.cy_grass, "赵郁", VALID_IDS[0])
     Membership.objects.create(person=someone, org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
-    card = network.card_issue(actor=w.users.cy_grass, person=someone)
+    return someone
+
+
+def member_card(w, *, status=None):
+    card = network.card_issue(actor=w.users.cy_grass, person=member(w))
     if status == "suspended":
         network.card_suspend(actor=w.users.cy_grass, card=card, reason="会员申请暂停")
     return card
 
 
-def merchant(w):
-    return network.merchant_create(
+def merchant(w, create=network.merchant_create):
+    return create(
         actor=w.users.cy,
         org_unit=w.tree.chaoyang,
         name="洁亮洗车",
@@ -901,9 +877,7 @@ def merchant(w):
 
 @scenario("gonghui.perks.network.card_issue")
 def _(w, call):
-    someone = make_person(w.tree.cy_grass, "赵郁", VALID_IDS[0])
-    Membership.objects.create(person=someone, org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
-    call(actor=w.users.cy_grass, person=someone)
+    call(actor=w.users.cy_grass, person=member(w))
 
 
 @scenario(
@@ -922,8 +896,7 @@ def _(w, call):
 
 @scenario("gonghui.perks.network.cards_import")
 def _(w, call):
-    someone = make_person(w.tree.cy_grass, "赵郁", VALID_IDS[0])
-    Membership.objects.create(person=someone, org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
+    member(w)
     text = io.StringIO()
     csv.writer(text).writerows([["姓名", "身份证号"], ["赵郁", VALID_IDS[0]]])
     call(actor=w.users.cy_grass, data=text.getvalue().encode("utf-8-sig"), filename="名单.csv")
@@ -931,15 +904,7 @@ def _(w, call):
 
 @scenario("gonghui.perks.network.merchant_create")
 def _(w, call):
-    call(
-        actor=w.users.cy,
-        org_unit=w.tree.chaoyang,
-        name="洁亮洗车",
-        category="car",
-        discount="凭卡洗车8折",
-        valid_from=date(2025, 1, 1),
-        valid_until=date(2025, 12, 31),
-    )
+    merchant(w, create=call)
 
 
 @scenario("gonghui.perks.network.merchant_change")
