@@ -137,6 +137,12 @@ def users(tree):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_witness(settings, tmp_path):
+    """Each test its own witness file: the heads a test signs go with its database."""
+    settings.AUDIT_WITNESS = [tmp_path / "witness" / "audit-heads.jsonl"]
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     """Background tasks run in-process in tests, so their effects can be asserted."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

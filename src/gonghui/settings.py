@@ -208,6 +208,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 AUDIT_CHECKPOINT_SECONDS = ENV["GONGHUI_CHECKPOINT_MINUTES"] * 60
+# The witness: signed platform heads appended outside the database (and outside var/data and
+# var/backups, so a backup of the data never carries it). A second path is a second store.
+AUDIT_WITNESS = [
+    Path(p) for p in ENV["GONGHUI_AUDIT_WITNESS"] or [VAR_DIR / "witness" / "audit-heads.jsonl"]
+]
+_role_check = ENV["GONGHUI_DB_ROLE_CHECK"]
+DB_ROLE_CHECK = (not DEBUG) if _role_check is None else _role_check
 SERVE_BIND = ENV["GONGHUI_BIND"]
 # Workers wait on the database (a commit's flush) as much as they compute: gunicorn's
 # 2 × cores + 1 keeps the cores busy (measured in bench/perks.py).

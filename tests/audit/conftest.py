@@ -4,20 +4,38 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-AUDIT_TABLES = ("audit_auditevent", "audit_auditcheckpoint")
+from gonghui.audit.models import APPEND_ONLY_TABLES
+
+AUDIT_TABLES = APPEND_ONLY_TABLES
+_sqlite_triggers: dict[str, str] = {}  # name -> its CREATE statement, while dropped
 
 
 def set_append_only(enabled: bool) -> None:
-    """Switch the append-only triggers (PostgreSQL only; SQLite has none) on or off.
+    """Switch the append-only triggers on or off.
 
-    Only the tables' owner may do this; production runs as a role that is not (see
-    0002_append_only), so there the triggers stand whatever the platform is asked to do."""
-    if connection.vendor != "postgresql":
-        return
-    verb = "ENABLE" if enabled else "DISABLE"
+    PostgreSQL: only the tables' owner (or a superuser) may, and production runs as a role
+    that is neither (roles.py refuses to start otherwise). SQLite: whoever holds the file
+    drops the triggers and creates them again, as a hand-editor of the file would."""
     with connection.cursor() as cursor:
-        for table in AUDIT_TABLES:
-            cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER USER")
+        if connection.vendor == "postgresql":
+            verb = "ENABLE" if enabled else "DISABLE"
+            for table in AUDIT_TABLES:
+                cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER USER")
+        elif connection.vendor == "sqlite":
+            if enabled:
+                for sql in _sqlite_triggers.values():
+                    cursor.execute(sql)
+                _sqlite_triggers.clear()
+                return
+            marks = ", ".join(["%s"] * len(AUDIT_TABLES))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                f"AND tbl_name IN ({marks})",
+                list(AUDIT_TABLES),
+            )
+            for name, sql in cursor.fetchall():
+                _sqlite_triggers[name] = sql
+                cursor.execute(f'DROP TRIGGER "{name}"')
 
 
 @contextmanager
@@ -37,6 +55,7 @@ def triggers_enabled() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal "
-            "AND tgrelid IN ('audit_auditevent'::regclass, 'audit_auditcheckpoint'::regclass)"
+            "AND tgrelid = ANY(%s::regclass[])",
+            [list(AUDIT_TABLES)],
         )
         return dict(cursor.fetchall())

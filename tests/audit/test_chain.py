@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from gonghui.audit import services
+from gonghui.audit.management.commands.audit import _moment
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.audit.verifier import canonical, link_hash
 from tests.audit.conftest import as_table_owner
@@ -51,9 +52,14 @@ def event(seq: int) -> AuditEvent:
 
 def test_an_untouched_chain_verifies(chain, capsys):
     services.checkpoint_sign()
+    head = services.head_sign().head
     call_command("audit", "verify")  # no SystemExit
 
-    assert capsys.readouterr().out.strip() == "OK platform: 5 条事件, 1 个签名检查点"
+    assert capsys.readouterr().out.splitlines() == [
+        "OK platform: 5 条事件, 1 个签名检查点, 见证到第 5 条",
+        f"平台链头 1 个；最后见证的平台链头 #1（{_moment(head.time)}）",
+        "所有事件均已见证",
+    ]
 
 
 def test_an_edited_body(chain, capsys):
@@ -198,11 +204,15 @@ def undo_name_change(body):
     return body
 
 
-def test_a_rewritten_and_rehashed_chain_verifies_without_a_checkpoint(chain):
-    """What the checkpoints are for: without one, a full re-hash cannot be told."""
+def test_a_rewritten_and_rehashed_chain_verifies_without_any_signature(chain, capsys):
+    """What the signatures are for: before any (the worker signs a platform head each
+    minute), a full re-hash cannot be told; verify says the events are signed by no one."""
     rehash_from(3, undo_name_change)
 
     assert services.verify_stream().ok
+    call_command("audit", "verify")
+    out = capsys.readouterr().out
+    assert "未见证: 最后见证的平台链头之后有 5 条事件\n  platform: 5 条（" in out
 
 
 def test_a_rewritten_and_rehashed_chain_against_a_checkpoint(chain, capsys):
@@ -245,7 +255,7 @@ def test_a_checkpoint_under_an_unknown_key(chain, capsys):
     with as_table_owner():
         AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(key_id="nobody")
 
-    assert verify_fails(capsys) == "第 5 条处的签名检查点无效"
+    assert verify_fails(capsys) == "第 5 条处的签名检查点所用密钥 nobody 不在可信公钥之中"
 
 
 def test_verify_is_not_fooled_by_a_checkpoint_signed_while_it_reads(chain, users, monkeypatch):
@@ -272,7 +282,7 @@ def test_verify_names_every_stream(chain, capsys):
     with pytest.raises(SystemExit):
         call_command("audit", "verify")
     out = capsys.readouterr().out.splitlines()
-    assert out == [
+    assert out[:2] == [
         "FAILED contest-1: 第 1 条事件的字段 action 与已哈希内容不符",
         "OK platform: 5 条事件, 0 个签名检查点",
     ]
@@ -283,8 +293,9 @@ def test_the_checkpoint_command_signs_each_stream_head(chain, capsys):
     contest = services.record(actor=None, action="contest.score", stream="contest-1")
 
     call_command("audit", "checkpoint")
-    assert capsys.readouterr().out == "已签名 2 个检查点\n"
+    assert capsys.readouterr().out == "已签名 2 个检查点\n已签名平台链头 #1\n"
     call_command("audit", "checkpoint")  # the heads have not moved: nothing new is signed
+    assert "平台链头" not in capsys.readouterr().out
 
     heads = set(AuditCheckpoint.objects.values_list("stream", "seq", "head"))
     assert heads == {("platform", 5, event(5).hash), ("contest-1", 1, contest.hash)}
@@ -292,12 +303,12 @@ def test_the_checkpoint_command_signs_each_stream_head(chain, capsys):
 
 def test_the_verify_button_reports_a_broken_chain(client, users, chain):
     client.force_login(users.auditor)
-    assert "校验通过：6 条事件" in client.post("/audit/verify/").content.decode()
+    assert "校验通过：1 个流，6 条事件" in client.post("/audit/verify/").content.decode()
     with as_table_owner() as cursor:
         cursor.execute("UPDATE audit_auditevent SET object_id = '1' WHERE seq = 4")
 
     page = client.post("/audit/verify/").content.decode()
-    assert "校验失败：第 4 条事件的字段 object_id 与已哈希内容不符" in page
+    assert "校验失败：platform：第 4 条事件的字段 object_id 与已哈希内容不符" in page
 
 
 # --- PostgreSQL: the tables refuse UPDATE, DELETE and TRUNCATE whoever asks ----------------

@@ -38,12 +38,17 @@ def activity(users, tree):
     return person
 
 
-def run_verifier(bundle: Path, script: Path = Path(verifier.__file__)):
-    """``python -I -S verifier.py bundle``: isolated (-I: no PYTHON* variables, no script or
-    user directory on the path) and without site-packages (-S), where the platform, Django
+def fingerprint() -> str:
+    """The signing key's fingerprint, as printed on the audit page and on paper."""
+    return services.key_fingerprints()[0][1]
+
+
+def run_verifier(bundle: Path, *args: str, script: Path = Path(verifier.__file__)):
+    """``python -I -S verifier.py bundle ...``: isolated (-I: no PYTHON* variables, no script
+    or user directory on the path) and without site-packages (-S), where the platform, Django
     and cryptography are installed, so only the standard library can be imported."""
     return subprocess.run(
-        [sys.executable, "-I", "-S", str(script), str(bundle)],
+        [sys.executable, "-I", "-S", str(script), str(bundle), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -77,13 +82,43 @@ def test_the_isolated_interpreter_cannot_import_the_platform(tmp_path):
     assert probe.returncode == 0  # ... which the venv's python otherwise can
 
 
-def test_an_exported_bundle_verifies_on_its_own(activity, tmp_path, capsys):
+def test_an_exported_bundle_verifies_on_its_own_with_the_published_fingerprint(
+    activity, tmp_path, capsys
+):
     path = export(tmp_path)
     assert "5 条事件" in capsys.readouterr().out
 
+    result = run_verifier(path, "--key", fingerprint())
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+    assert result.stdout == (
+        "OK platform: 5 events, chain and signed checkpoints verified with trusted keys\n"
+    )
+
+
+def test_the_fingerprint_is_short_and_typed_any_way(activity, tmp_path):
+    """Eight groups of four hex digits, from SHA-256 of the raw public key; read back from
+    paper with or without spaces, in either case."""
+    printed = fingerprint()
+    public_key = bytes.fromhex(services.public_keys()["k1"])
+    assert printed == " ".join(
+        hashlib.sha256(public_key).hexdigest()[i : i + 4] for i in range(0, 32, 4)
+    )
+    path = export(tmp_path)
+    for typed in (printed.replace(" ", ""), printed.upper(), printed.replace(" ", ":")):
+        assert run_verifier(path, "--key", typed).returncode == 0
+
+
+def test_without_a_trusted_key_the_verifier_warns_loudly(activity, tmp_path):
+    path = export(tmp_path)
+
     result = run_verifier(path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK platform: 5 events")
+    assert result.returncode == 0
+    assert "!!! WARNING: no trusted key was given" in result.stdout
+    assert "!!! WARNING: no trusted key was given" in result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "OK platform: 5 events, chain and signed checkpoints verified with the bundle's OWN "
+        "keys (untrusted)"
+    )
 
 
 def test_the_verifier_inside_the_bundle_is_the_platform_one(activity, tmp_path):
@@ -105,7 +140,7 @@ def test_the_verifier_inside_the_bundle_is_the_platform_one(activity, tmp_path):
 
     assert (manifest["stream"], manifest["events"]) == ("platform", 5)
     assert json.loads(checkpoints[-1])["seq"] == 5  # the export signed the head
-    result = run_verifier(path, script)
+    result = run_verifier(path, "--key", fingerprint(), script=script)
     assert (result.returncode, result.stdout[:2]) == (0, "OK")
 
 
@@ -152,28 +187,30 @@ def test_a_tampered_bundle_fails(activity, tmp_path, tamper, problem):
     forged = tmp_path / "forged.zip"
     rewrite_bundle(path, forged, tamper)
 
-    result = run_verifier(forged)
+    result = run_verifier(forged, "--key", fingerprint())
     assert result.returncode == 1
     assert result.stdout.strip() == f"FAILED platform: {problem}"
 
 
-def test_a_bundle_rewritten_and_rehashed_fails_on_its_checkpoint(activity, tmp_path):
-    def rehash(events):
-        prev = "0" * 64
-        for e in events:
-            body = json.loads(e["body"])
-            if e["seq"] == 3:
-                body["changes"] = {}
-            e["body"] = canonical(body)
-            e["prev_hash"], e["hash"] = prev, link_hash(prev, e["body"])
-            prev = e["hash"]
-        return events
+def rehash(events: list[dict]) -> list[dict]:
+    """Empty event 3's changes and re-hash the whole chain, as one who knows the rules."""
+    prev = "0" * 64
+    for e in events:
+        body = json.loads(e["body"])
+        if e["seq"] == 3:
+            body["changes"] = {}
+        e["body"] = canonical(body)
+        e["prev_hash"], e["hash"] = prev, link_hash(prev, e["body"])
+        prev = e["hash"]
+    return events
 
+
+def test_a_bundle_rewritten_and_rehashed_fails_on_its_checkpoint(activity, tmp_path):
     path = export(tmp_path)
     forged = tmp_path / "forged.zip"
     rewrite_bundle(path, forged, rehash)
 
-    result = run_verifier(forged)
+    result = run_verifier(forged, "--key", fingerprint())
     assert result.returncode == 1
     assert "第 5 条与签名检查点不符" in result.stdout
 
@@ -223,7 +260,7 @@ def test_export_bundle_service_records_who_exported(activity, users):
         "platform",
     )
     out.seek(0)
-    assert verifier.verify_bundle(out) == ("platform", 5, [])
+    assert verifier.verify_bundle(out, [fingerprint()])[:3] == ("platform", 5, [])
     with zipfile.ZipFile(out) as bundle:
         assert json.loads(bundle.read("public_keys.json")) == services.public_keys()
 
@@ -231,3 +268,120 @@ def test_export_bundle_service_records_who_exported(activity, users):
 def test_export_of_an_unknown_stream_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="没有名为 nope 的审计流"):
         call_command("audit", "export", "--stream", "nope", "--out", str(tmp_path / "x.zip"))
+
+
+# --- Trust from outside the bundle -----------------------------------------------------------
+
+
+def resign_bundle(source: Path, target: Path) -> None:
+    """What a tamperer with the database and no key does: rewrite event 3, re-hash the rest,
+    sign new checkpoints with a key of their own (under the real key's id) and ship its
+    public key as the bundle's public_keys.json."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    with zipfile.ZipFile(source) as old:
+        events = verifier.read_jsonl(old.read("events.jsonl"))
+        checkpoints = verifier.read_jsonl(old.read("checkpoints.jsonl"))
+        kid = json.loads(old.read("public_keys.json")).popitem()[0]
+        with zipfile.ZipFile(target, "w") as new:
+            events = rehash(events)
+            hashes = {e["seq"]: e["hash"] for e in events}
+            for cp in checkpoints:
+                cp["head"] = hashes[cp["seq"]]
+                message = verifier.checkpoint_message(
+                    cp["stream"], cp["seq"], cp["head"], cp["time"]
+                )
+                cp["key_id"], cp["signature"] = kid, key.sign(message).hex()
+            new.writestr("events.jsonl", "".join(canonical(e) + "\n" for e in events))
+            new.writestr("checkpoints.jsonl", "".join(canonical(c) + "\n" for c in checkpoints))
+            new.writestr("public_keys.json", canonical({kid: public}))
+            for name in ("manifest.json", "verifier.py"):
+                new.writestr(name, old.read(name))
+
+
+def test_a_bundle_resigned_with_another_key_fails_against_the_real_key(activity, tmp_path, capsys):
+    path = export(tmp_path)
+    forged = tmp_path / "forged.zip"
+    resign_bundle(path, forged)
+    published = tmp_path / "published_keys.json"
+    call_command("audit", "keys", "--out", str(published))
+    printed = capsys.readouterr().out
+    assert f"k1  {fingerprint()}  （当前签名密钥）" in printed
+
+    alone = run_verifier(forged)  # what the old verifier said: consistent, so OK ...
+    assert alone.returncode == 0 and "!!! WARNING: no trusted key was given" in alone.stdout
+
+    with_key = run_verifier(forged, "--key", fingerprint())
+    assert with_key.returncode == 1
+    assert with_key.stdout.splitlines() == [
+        f"NOTE 数据包中没有指纹为 {fingerprint()} 的公钥",
+        "FAILED platform: 第 5 条处的签名检查点所用密钥 k1 不在可信公钥之中",
+    ]
+    with_keys = run_verifier(forged, "--keys", str(published))
+    assert with_keys.returncode == 1
+    assert with_keys.stdout.strip() == "FAILED platform: 第 5 条处的签名检查点无效"
+    assert run_verifier(path, "--keys", str(published)).returncode == 0
+
+
+def test_a_bundle_cut_back_to_an_older_checkpoint_fails_against_the_witness(db, tmp_path, settings):
+    """Cut to an earlier checkpoint, a bundle is a genuine older export; the witness (a copy
+    handed to the notary) says the stream went further."""
+    for n in range(3):
+        services.record(actor=None, action=f"test.{n}")
+    services.checkpoint_sign()
+    for n in range(3, 5):
+        services.record(actor=None, action=f"test.{n}")
+    assert services.head_sign().head.n == 1
+    path = export(tmp_path)
+    cut = tmp_path / "cut.zip"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(cut, "w") as new:
+        for item in old.infolist():
+            lines = old.read(item).splitlines(keepends=True)
+            if item.filename in ("events.jsonl", "checkpoints.jsonl"):
+                lines = lines[:3] if item.filename == "events.jsonl" else lines[:1]
+            new.writestr(item, b"".join(lines))
+    copy = tmp_path / "witness-copy.jsonl"
+    copy.write_bytes(settings.AUDIT_WITNESS[0].read_bytes())
+
+    assert run_verifier(cut, "--key", fingerprint()).returncode == 0
+    result = run_verifier(cut, "--key", fingerprint(), "--witness", str(copy))
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        "FAILED platform: 链条被截短：见证的平台链头（#1）记录到第 5 条，现仅有 3 条"
+    )
+    whole = run_verifier(path, "--key", fingerprint(), "--witness", str(copy))
+    assert whole.returncode == 0, whole.stdout
+    assert whole.stdout.endswith("verified with trusted keys, against the witness\n")
+
+
+def test_a_bundle_whose_last_checkpoint_was_dropped_fails(activity, tmp_path):
+    path = export(tmp_path)
+    dropped = tmp_path / "dropped.zip"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(dropped, "w") as new:
+        for item in old.infolist():
+            data = b"" if item.filename == "checkpoints.jsonl" else old.read(item)
+            new.writestr(item, data)
+
+    result = run_verifier(dropped, "--key", fingerprint())
+    assert (result.returncode, result.stdout.strip()) == (
+        1,
+        "FAILED platform: 数据包末尾（第 5 条）没有签名检查点覆盖",
+    )
+
+
+def test_the_bundle_ends_at_the_head_the_export_signed(activity, monkeypatch):
+    """Events appended while the bundle is written lie beyond its signed head: left out."""
+    read = services._stored_events
+
+    def someone_writes_meanwhile(stream, up_to=None):
+        if up_to is not None:  # the export's own read, after it signed the head
+            services.record(actor=None, action="test.meanwhile")
+        yield from read(stream, up_to)
+
+    monkeypatch.setattr(services, "_stored_events", someone_writes_meanwhile)
+    out = BytesIO()
+    assert services.export_bundle(stream="platform", out=out) == 5
+    assert verifier.verify_bundle(out, [fingerprint()])[2] == []

@@ -239,3 +239,14 @@ def test_only_city_wide_auditors_verify_the_whole_chain(client, tree, users, log
     client.force_login(users.auditor)
     assert "校验审计链" in client.get("/audit/").content.decode()
     assert "校验通过" in client.post("/audit/verify/").content.decode()
+
+
+def test_the_audit_page_shows_the_signing_key_fingerprint(client, tree, users, log):
+    """What an outsider compares on paper and passes to verifier.py --key."""
+    make_user("cy_auditor", tree.chaoyang, "auditor")
+    (kid, printed), *_ = services.key_fingerprints()
+    for who in ("cy_auditor", "auditor_t"):
+        client.login(username=who, password=PASSWORD)
+        page = client.get("/audit/").content.decode()
+        assert f"{kid} <code>{printed}</code>（当前）" in page
+    assert len(printed) == 39 and printed.count(" ") == 7

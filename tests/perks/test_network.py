@@ -142,7 +142,7 @@ def cards(people, users):
 def actions() -> list[str]:
     return list(
         AuditEvent.objects.filter(action__startswith="perks.")
-        .order_by("created_at", "pk")  # PostgreSQL returns rows in no set order
+        .order_by("id")  # as appended: PostgreSQL returns an unordered scan in any order
         .values_list("action", flat=True)
     )
 

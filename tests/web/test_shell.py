@@ -238,25 +238,47 @@ def test_password_change(client, users):
     assert AuditEvent.objects.filter(action="accounts.password_change").count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_signs_checkpoints_on_a_schedule():
+def run_on_schedule(job, model) -> None:
+    """Run ``job`` as the worker does (every 0.05 s here) until a row of ``model`` exists."""
     import threading
     import time
 
-    from gonghui.audit.models import AuditCheckpoint
-    from gonghui.audit.services import checkpoint_all, record
     from gonghui.web.management.commands.worker import _every
 
-    record(actor=None, action="test.scheduled")
     stop = threading.Event()
-    thread = threading.Thread(target=_every, args=(stop, 0.05, checkpoint_all, "checkpoints"))
+    thread = threading.Thread(target=_every, args=(stop, 0.05, job, "test"))
     thread.start()
     deadline = time.monotonic() + 10
-    while not AuditCheckpoint.objects.exists() and time.monotonic() < deadline:
+    while not model.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     stop.set()
     thread.join(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_signs_checkpoints_on_a_schedule():
+    from gonghui.audit.models import AuditCheckpoint
+    from gonghui.audit.services import checkpoint_all, record
+
+    record(actor=None, action="test.scheduled")
+    run_on_schedule(checkpoint_all, AuditCheckpoint)
     assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
+    from gonghui.audit import witness
+    from gonghui.audit.heads import SIGN_SECONDS
+    from gonghui.audit.models import AuditHead
+    from gonghui.audit.services import head_sign, record
+    from gonghui.web.management.commands.worker import schedules
+
+    assert (SIGN_SECONDS, head_sign, "audit platform head") in schedules()
+    assert SIGN_SECONDS <= 60  # at most a minute of events is ever unsigned
+    record(actor=None, action="test.scheduled")
+    run_on_schedule(head_sign, AuditHead)
+    lines = witness.read(settings.AUDIT_WITNESS[0])
+    assert [(h["n"], list(h["streams"])) for h in lines] == [(1, ["platform"])]
 
 
 @pytest.mark.django_db

@@ -75,6 +75,7 @@ ACTION_LABELS = {
     "perks.location_add": "添加商户门店",
     "perks.offer_save": "保存商户优惠",
     "perks.merchant_staff_add": "创建商户核验账号",
+    "perks.card_use": "核验服务卡（商户柜台）",
     "perks.giveaway_create": "设立普惠活动",
     "perks.giveaway_publish": "发布普惠活动",
     "perks.giveaway_cancel": "取消普惠活动",
@@ -96,3 +97,140 @@ ACTION_LABELS = {
 
 def action_label(code: str) -> str:
     return ACTION_LABELS.get(code, code)
+
+
+# --- Every write and its events ------------------------------------------------------------
+
+# The modules that hold the platform's writes (services). A public function added to one
+# of them is a write that must be listed below with its events, or a read or helper named
+# as such in tests/audit/test_every_write.py: that test refuses anything unlisted.
+SERVICE_MODULES = (
+    "gonghui.orgs.services",
+    "gonghui.orgs.treeimport",
+    "gonghui.people.services",
+    "gonghui.files.services",
+    "gonghui.jobs.services",
+    "gonghui.registry.services",
+    "gonghui.registry.excel",
+    "gonghui.nominations.services",
+    "gonghui.perks.services",
+    "gonghui.perks.network",
+    "gonghui.perks.claims",
+    "gonghui.audit.services",
+)
+
+# Each write service (dotted path; ``[case]`` names another case of the same service) ->
+# the events one call appends, in its plain case. tests/audit/test_every_write.py runs each
+# and checks it appended exactly these: a write that forgets its event fails there.
+WRITE_SERVICES: dict[str, tuple[str, ...]] = {
+    "gonghui.orgs.services.orgunit_create": ("orgs.create",),
+    "gonghui.orgs.services.orgunit_update": ("orgs.update",),
+    "gonghui.orgs.services.orgunit_move": ("orgs.move",),
+    "gonghui.orgs.services.user_create": ("accounts.user_create",),
+    "gonghui.orgs.services.password_change": ("accounts.password_change",),
+    "gonghui.orgs.services.post_assign": ("accounts.post_assign",),
+    "gonghui.orgs.services.token_create": ("accounts.token_create",),
+    "gonghui.orgs.services.token_revoke": ("accounts.token_revoke",),
+    "gonghui.orgs.services.tree_import_start": ("orgs.import",),  # the job it queues
+    "gonghui.orgs.treeimport.tree_import": ("orgs.import",),
+    "gonghui.people.services.person_create": ("people.create",),
+    "gonghui.people.services.person_update": ("people.update",),
+    "gonghui.people.services.person_reveal": ("pii.reveal",),
+    "gonghui.people.services.membership_join": ("people.membership_join",),
+    "gonghui.people.services.membership_leave": ("people.membership_leave",),
+    "gonghui.files.services.attachment_add": ("files.add",),
+    "gonghui.files.services.attachment_store": ("files.add",),
+    "gonghui.files.services.attachment_download": ("files.download",),
+    "gonghui.registry.services.unit_create": ("registry.unit_create",),
+    "gonghui.registry.services.honour_create": ("registry.honour_create",),
+    "gonghui.registry.services.award_create": ("registry.award_create",),
+    "gonghui.registry.services.award_update": ("registry.award_update",),
+    "gonghui.registry.services.award_revoke": ("registry.award_revoke",),
+    "gonghui.registry.services.person_media_set": ("registry.media_set",),
+    "gonghui.registry.services.person_media_set[portrait]": ("files.add", "registry.media_set"),
+    "gonghui.registry.services.person_merge": ("registry.merge",),
+    "gonghui.registry.services.merge_reverse": ("registry.merge_reverse",),
+    "gonghui.registry.services.registry_import_start": ("registry.import",),  # its job
+    "gonghui.registry.excel.registry_import": ("registry.import",),
+    "gonghui.registry.excel.registry_export": ("registry.export",),
+    "gonghui.registry.excel.registry_export[reveal]": ("pii.reveal", "registry.export"),
+    "gonghui.nominations.services.campaign_create": ("nominations.campaign_create",),
+    "gonghui.nominations.services.quota_set": ("nominations.quota_set",),
+    "gonghui.nominations.services.rule_add": ("nominations.rule_add",),
+    "gonghui.nominations.services.campaign_open": ("nominations.campaign_open",),
+    "gonghui.nominations.services.nomination_create": ("nominations.create",),
+    "gonghui.nominations.services.nomination_submit": ("nominations.nominate",),
+    "gonghui.nominations.services.nomination_withdraw": ("nominations.withdraw",),
+    "gonghui.nominations.services.nomination_replace": (
+        "nominations.create",
+        "nominations.withdraw",
+    ),
+    "gonghui.nominations.services.notice_publish": (
+        "nominations.first_notice",
+        "nominations.notice_publish",
+    ),
+    "gonghui.nominations.services.notice_publish[second]": (
+        "nominations.notice_publish",
+        "nominations.second_notice",
+    ),
+    "gonghui.nominations.services.notice_publish[final]": (
+        "nominations.final_notice",
+        "nominations.notice_publish",
+    ),
+    "gonghui.nominations.services.clearance_record": ("nominations.clearance",),
+    "gonghui.nominations.services.nominations_advance": ("nominations.first_pass",),
+    "gonghui.nominations.services.nominations_advance[first_reject]": ("nominations.first_reject",),
+    "gonghui.nominations.services.nominations_advance[second_pass]": ("nominations.second_pass",),
+    "gonghui.nominations.services.nominations_advance[second_reject]": (
+        "nominations.second_reject",
+    ),
+    "gonghui.nominations.services.nominations_advance[approve]": (
+        "nominations.approve",
+        "registry.award_create",
+    ),
+    "gonghui.nominations.services.nominations_advance[final_reject]": ("nominations.final_reject",),
+    "gonghui.nominations.services.node_list_submit": ("nominations.list_submit",),
+    "gonghui.nominations.services.objection_contact_reveal": ("pii.reveal",),
+    "gonghui.nominations.services.objection_file": ("nominations.objection_file",),
+    "gonghui.nominations.services.objection_triage": ("nominations.objection_triage",),
+    "gonghui.nominations.services.objection_resolve": ("nominations.objection_resolve",),
+    "gonghui.nominations.services.objection_resolve[upheld]": (
+        "nominations.objection_resolve",
+        "nominations.remove",
+    ),
+    "gonghui.nominations.services.calendar_year_set": ("calendar.year_set",),
+    "gonghui.perks.services.giveaway_create": ("perks.giveaway_create",),
+    "gonghui.perks.services.giveaway_publish": ("perks.giveaway_publish",),
+    "gonghui.perks.services.giveaway_cancel": ("perks.giveaway_cancel",),
+    "gonghui.perks.services.giveaway_freeze": ("perks.giveaway_freeze",),
+    "gonghui.perks.services.giveaway_draw": ("perks.giveaway_draw",),
+    "gonghui.perks.services.claim_cancel": ("perks.claim_cancel",),
+    "gonghui.perks.services.claim_cancel[promote]": ("perks.claim_cancel", "perks.claim_promote"),
+    "gonghui.perks.services.claim_cancel[skip]": (
+        "perks.claim_cancel",
+        "perks.claim_promote",
+        "perks.claim_skip",
+    ),
+    "gonghui.perks.services.pickup_accept": ("perks.pickup",),
+    "gonghui.perks.services.no_shows_release": ("perks.claim_promote", "perks.no_shows_release"),
+    "gonghui.perks.services.winners_export": ("perks.winners_export",),
+    "gonghui.perks.services.claims_seal": ("perks.claim.seal",),
+    "gonghui.perks.services.claims_seal_all": ("perks.claim.seal",),
+    "gonghui.perks.services.claims_housekeeping": ("perks.claim.seal",),
+    # A claim is sealed, not recorded one by one (the hot path): its row is covered by the
+    # next seal of its giveaway's stream (the worker's minute), checked in the test.
+    "gonghui.perks.claims.claim": (),
+    "gonghui.perks.network.card_issue": ("perks.card_issue",),
+    "gonghui.perks.network.card_suspend": ("perks.card_suspend",),
+    "gonghui.perks.network.card_resume": ("perks.card_resume",),
+    "gonghui.perks.network.card_cancel": ("perks.card_cancel",),
+    "gonghui.perks.network.card_reissue": ("perks.card_reissue",),
+    "gonghui.perks.network.cards_import": ("perks.cards_import",),
+    "gonghui.perks.network.merchant_create": ("perks.merchant_create",),
+    "gonghui.perks.network.merchant_change": ("perks.merchant_change",),
+    "gonghui.perks.network.location_add": ("perks.location_add",),
+    "gonghui.perks.network.offer_save": ("perks.offer_save",),
+    "gonghui.perks.network.merchant_staff_add": ("perks.merchant_staff_add",),
+    "gonghui.perks.network.card_verify": ("perks.card_use",),
+    "gonghui.audit.services.export_bundle": ("audit.export",),
+}

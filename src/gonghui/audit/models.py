@@ -2,6 +2,10 @@
 
 from django.db import models
 
+# The tables no one may change or empty (triggers on both databases; INSERT and SELECT only
+# for the application's role, see roles.py).
+APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditcheckpoint", "audit_audithead")
+
 
 class AuditEvent(models.Model):
     """One event of one stream. ``body`` is the canonical JSON that is hashed: it holds the
@@ -62,6 +66,43 @@ class AuditCheckpoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["stream", "seq"], name="checkpoint_stream_seq_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.stream}@{self.seq}"
+
+
+class AuditHead(models.Model):
+    """A signed platform head (平台链头): which streams moved since head ``n - 1`` and the
+    root over every stream's head after it (rules in verifier.py). Signed by the worker every
+    minute and appended to the witness file outside the database. Append-only, like the
+    events."""
+
+    n = models.BigIntegerField("序号", unique=True)
+    time = models.CharField("签名时间", max_length=40)
+    prev = models.CharField(max_length=64)
+    root = models.CharField(max_length=64)
+    streams = models.TextField("本次变动的流")  # canonical JSON: name -> [seq, hash]
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "平台链头"
+
+    def __str__(self) -> str:
+        return f"head #{self.n}"
+
+
+class SignedStreamHead(models.Model):
+    """Each stream's head as the last platform head signed it: the signer's starting point,
+    so it reads only what is new. Not evidence: the signer checks these rows against the
+    last head's root before it trusts them."""
+
+    stream = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "已签名的流链头"
 
     def __str__(self) -> str:
         return f"{self.stream}@{self.seq}"

@@ -8,9 +8,11 @@ writers), and the database's unique (stream, prev_hash) would refuse a fork anyw
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import ipaddress
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,18 +22,25 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count, Max, Min
 from django.utils.ipv6 import clean_ipv6_address
 
+from gonghui.audit import heads, witness
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.audit.verifier import (
     GENESIS,
     batch_digest,
     canonical,
+    check_heads,
     check_stream,
     checkpoint_message,
+    fingerprint,
     link_hash,
 )
+from gonghui.common.errors import Conflict
+
+log = logging.getLogger("gonghui.audit")
 
 PLATFORM = "platform"
 CHECKPOINT_EVERY = 1000  # a milestone checkpoint every this many events of a stream
@@ -234,12 +243,17 @@ def seal(*, stream: str, kind: str, rows: list[dict], actor=None) -> AuditEvent 
     )
 
 
-# --- Checkpoints --------------------------------------------------------------------------
+# --- Checkpoints and platform heads --------------------------------------------------------
 
 
 def _signing_key() -> tuple[str, Ed25519PrivateKey]:
     kid, seed = settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].current
     return kid, Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _sign(message: bytes) -> tuple[str, str]:
+    kid, key = _signing_key()
+    return kid, key.sign(message).hex()
 
 
 def public_keys() -> dict[str, str]:
@@ -253,8 +267,16 @@ def public_keys() -> dict[str, str]:
     }
 
 
+def key_fingerprints() -> list[tuple[str, str]]:
+    """(key id, fingerprint) of every audit key, the signing one first: what the audit page
+    shows and an outsider compares on paper (verifier.py --key)."""
+    return [(kid, fingerprint(pub)) for kid, pub in public_keys().items()]
+
+
 def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
-    """Sign the stream's current head (on a schedule and at milestones)."""
+    """Sign the stream's current head (on a schedule, at milestones, at export). Only a head
+    that extends the stream's last checkpoint is signed: a stream cut or rewritten since is
+    left unsigned (and logged), never laundered by a fresh signature."""
     with transaction.atomic():
         # Queued behind the appends (and other signers) of this stream, so two signers never
         # race to insert the same (stream, seq) and one of them fail on the unique constraint.
@@ -265,17 +287,27 @@ def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
         existing = AuditCheckpoint.objects.filter(stream=stream, seq=head.seq).first()
         if existing:
             return existing
-        kid, key = _signing_key()
+        last = AuditCheckpoint.objects.filter(stream=stream).order_by("-seq").first()
+        signed = (last.seq, last.head) if last else (0, GENESIS)
+        problem = heads.extension_problem(stream, signed, (head.seq, head.hash))
+        if problem:
+            log.error("audit checkpoint not signed: %s", problem)
+            return None
         time = _stamp(datetime.now(UTC))
-        signature = key.sign(checkpoint_message(stream, head.seq, head.hash, time)).hex()
+        kid, signature = _sign(checkpoint_message(stream, head.seq, head.hash, time))
         return AuditCheckpoint.objects.create(
             stream=stream, seq=head.seq, head=head.hash, time=time, key_id=kid, signature=signature
         )
 
 
 def checkpoint_all() -> int:
-    streams = AuditEvent.objects.values_list("stream", flat=True).distinct()
-    return sum(1 for s in streams if checkpoint_sign(stream=s))
+    return sum(1 for s in heads.stream_heads() if checkpoint_sign(stream=s))
+
+
+def head_sign() -> heads.Signing:
+    """Sign a platform head over every stream (the worker, every minute) and append it to
+    the witness files."""
+    return heads.head_sign(sign=_sign)
 
 
 # --- Verification and export ---------------------------------------------------------------
@@ -298,10 +330,12 @@ def _dig(body: dict, keys: tuple[str, ...]):
     return body
 
 
-def _stored_events(stream: str):
+def _stored_events(stream: str, up_to: int | None = None):
     """Events as the verifier reads them, plus a check that each row's filter columns
     say what its hashed body says (an edit to a column alone is caught too)."""
     rows = AuditEvent.objects.filter(stream=stream).order_by("seq")
+    if up_to is not None:
+        rows = rows.filter(seq__lte=up_to)
     for row in rows.iterator(chunk_size=2000):
         body = json.loads(row.body)
         mismatch = [
@@ -324,25 +358,96 @@ class VerifyReport:
     events: int
     checkpoints: int
     problems: list[str]
+    witnessed: int = 0  # the stream's seq as the last witnessed head lists it
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _checkpoints(stream: str) -> list[dict]:
-    """Read BEFORE the events: the events are append-only, so every checkpoint read first
-    is covered by the events read after. Read the other way round, a checkpoint signed in
-    between (a milestone, the schedule) lies beyond the events read and looks like a chain
-    cut short."""
-    return list(
-        AuditCheckpoint.objects.filter(stream=stream)
-        .order_by("seq")
-        .values("stream", "seq", "head", "time", "key_id", "signature")
-    )
+@dataclass
+class Unwitnessed:
+    """Events beyond the last witnessed head: signed by no one outside the database yet."""
+
+    stream: str
+    count: int
+    first: datetime
+    last: datetime
 
 
-def verify_stream(stream: str = PLATFORM) -> VerifyReport:
+@dataclass
+class Evidence:
+    """What the platform heads and the witness files say every stream held.
+
+    ``anchors``: stream -> [(seq, hash, where)], every point a head signed; ``witnessed``:
+    stream -> seq as of the last witnessed head; ``problems`` with the heads or witnesses
+    themselves; ``notes`` that are no tampering (a witness not yet caught up)."""
+
+    heads: int = 0
+    anchors: dict = dataclasses.field(default_factory=dict)
+    witnessed: dict = dataclasses.field(default_factory=dict)
+    witnessed_head: dict | None = None
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def evidence() -> Evidence:
+    keys = public_keys()
+    found = Evidence()
+    db_heads = list(heads.heads_from(0))
+    found.heads = len(db_heads)
+    _, db_points, _, problem = check_heads(db_heads, keys)
+    if problem:
+        found.problems.append(problem)
+    by_n = {h["n"]: witness.line(h) for h in db_heads}
+    anchors: dict[str, dict] = {}
+    for path in witness.paths():
+        try:
+            lines = witness.read(path)
+        except witness.WitnessError as exc:
+            found.problems.append(str(exc))
+            continue
+        if not lines:
+            if db_heads:
+                found.notes.append(
+                    f"见证文件 {path} 尚无记录（数据库中有 {len(db_heads)} 个平台链头）"
+                )
+            continue
+        state, points, last, problem = check_heads(lines, keys, "见证的平台链头")
+        if problem:
+            found.problems.append(f"见证文件 {path}：{problem}")
+        for head in lines[: last["n"] if last else 0]:
+            if by_n.get(head["n"]) != witness.line(head):
+                found.problems.append(
+                    f"见证的平台链头 #{head['n']} 在数据库中缺失或被改写（见证文件 {path}）"
+                )
+                break
+        for name, marks in points.items():
+            for seq, value, where in marks:
+                anchors.setdefault(name, {})[(seq, value)] = where
+        if last is not None:
+            if last["n"] < len(db_heads):
+                found.notes.append(
+                    f"平台链头 #{last['n'] + 1}–#{len(db_heads)} 尚未写入见证文件 {path}"
+                )
+            if found.witnessed_head is None or last["n"] > found.witnessed_head["n"]:
+                found.witnessed_head = last
+                found.witnessed = {name: seq for name, (seq, _) in state.items()}
+    for name, marks in db_points.items():
+        for seq, value, where in marks:
+            anchors.setdefault(name, {}).setdefault((seq, value), where)
+    found.anchors = {
+        name: [(seq, value, where) for (seq, value), where in marks.items()]
+        for name, marks in anchors.items()
+    }
+    return found
+
+
+def verify_stream(stream: str = PLATFORM, proof: Evidence | None = None) -> VerifyReport:
+    """The stream's chain, its checkpoints, and every point the platform heads and the
+    witness files signed for it (``proof``: read once for many streams)."""
+    proof = proof or evidence()
+    anchors = proof.anchors.get(stream, [])
     checkpoints = _checkpoints(stream)
     events = []
     for event in _stored_events(stream):
@@ -352,27 +457,82 @@ def verify_stream(stream: str = PLATFORM) -> VerifyReport:
             )
             return VerifyReport(stream, len(events), 0, [problem])
         events.append(event)
-    problems = check_stream(stream, events, checkpoints, public_keys())
-    return VerifyReport(stream, len(events), len(checkpoints), problems)
+    witnessed = proof.witnessed.get(stream, 0)
+    if not events and not checkpoints and anchors:
+        seq, _, where = max(anchors)
+        problem = f"整个流已从数据库中消失（{where}记录到第 {seq} 条）"
+        return VerifyReport(stream, 0, 0, [problem], witnessed)
+    problems = check_stream(stream, events, checkpoints, public_keys(), anchors)
+    return VerifyReport(stream, len(events), len(checkpoints), problems, witnessed)
 
 
 def streams() -> list[str]:
-    names = set(AuditEvent.objects.values_list("stream", flat=True).distinct())
+    names = set(heads.stream_heads())
     names |= set(AuditCheckpoint.objects.values_list("stream", flat=True).distinct())
     return sorted(names)
+
+
+@dataclass
+class PlatformReport:
+    streams: list[VerifyReport]
+    proof: Evidence
+    unwitnessed: list[Unwitnessed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.proof.problems and all(r.ok for r in self.streams)
+
+    @property
+    def events(self) -> int:
+        return sum(r.events for r in self.streams)
+
+    @property
+    def first_problem(self) -> str:
+        for r in self.streams:
+            if r.problems:
+                return f"{r.stream}：{r.problems[0]}"
+        return self.proof.problems[0] if self.proof.problems else ""
+
+
+def _unwitnessed(stream: str, after: int) -> Unwitnessed | None:
+    rows = AuditEvent.objects.filter(stream=stream, seq__gt=after).aggregate(
+        count=Count("id"), first=Min("created_at"), last=Max("created_at")
+    )
+    return (
+        Unwitnessed(stream, rows["count"], rows["first"], rows["last"]) if rows["count"] else None
+    )
+
+
+def verify_platform(only: str | None = None) -> PlatformReport:
+    """Every stream (or ``only`` one), including the streams the heads and witnesses know
+    and the database lost, and what lies beyond the last witnessed head."""
+    proof = evidence()
+    names = [only] if only else sorted(set(streams()) | set(proof.anchors))
+    reports = [verify_stream(name, proof) for name in names]
+    late = [_unwitnessed(r.stream, r.witnessed) for r in reports if r.events > r.witnessed]
+    return PlatformReport(reports, proof, [u for u in late if u])
 
 
 def export_bundle(*, stream: str, out, actor=None) -> int:
     """Write the stream's bundle (a zip) to the binary file ``out``; returns event count.
 
-    The bundle holds only what the stream holds: bodies already mask personal data."""
-    checkpoint_sign(stream=stream)
-    checkpoints = _checkpoints(stream)
+    The stream must verify first, against its checkpoints, the platform heads and the
+    witness files: the export signs its head, and a signature must never cover a tampered
+    stream. The bundle ends at that signed head. It holds only what the stream holds:
+    bodies already mask personal data."""
+    report = verify_platform(only=stream)
+    problems = report.proof.problems + report.streams[0].problems
+    if problems:
+        raise Conflict(f"审计流 {stream} 校验未通过，拒绝签名与导出：{problems[0]}")
+    signed = checkpoint_sign(stream=stream)
+    if signed is None:
+        raise Conflict(f"审计流 {stream} 的链头未能签名（链条在校验后被改动），拒绝导出")
+    checkpoints = [c for c in _checkpoints(stream) if c["seq"] <= signed.seq]
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         with bundle.open("events.jsonl", "w") as fh:
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
-            for event in _stored_events(stream):
+            for event in _stored_events(stream, up_to=signed.seq):
                 event.pop("mismatch")
                 text.write(canonical(event) + "\n")
                 count += 1
@@ -390,6 +550,18 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
     if actor is not None:
         record(actor=actor, action="audit.export", object_type="audit.stream", object_id=stream)
     return count
+
+
+def _checkpoints(stream: str) -> list[dict]:
+    """Read BEFORE the events: the events are append-only, so every checkpoint read first
+    is covered by the events read after. Read the other way round, a checkpoint signed in
+    between (a milestone, the schedule) lies beyond the events read and looks like a chain
+    cut short."""
+    return list(
+        AuditCheckpoint.objects.filter(stream=stream)
+        .order_by("seq")
+        .values("stream", "seq", "head", "time", "key_id", "signature")
+    )
 
 
 def _verifier_source() -> str:

@@ -3,12 +3,20 @@
 
 Usage::
 
-    python verifier.py BUNDLE.zip
+    python verifier.py BUNDLE.zip --key "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d"
+    python verifier.py BUNDLE.zip --keys published_keys.json [--witness audit-heads.jsonl]
+
+Trust comes from OUTSIDE the bundle: ``--key`` takes the fingerprint of the platform's audit
+signing key (printed on the platform's audit page and on paper, see docs/audit-keys.md),
+``--keys`` a published ``{key id: public key hex}`` file. Without either, the verifier can
+only use the keys the bundle carries, which anyone who rewrote the bundle could have
+replaced: it says so loudly. ``--witness`` also checks the stream against a copy of the
+platform's witness file (the signed platform heads, kept outside its database).
 
 A bundle holds ``events.jsonl`` (one event a line: seq, prev_hash, hash, body),
 ``checkpoints.jsonl`` (signed heads of the stream) and ``public_keys.json`` (key id ->
-Ed25519 public key, hex). The rules, which the platform itself uses (it imports
-``canonical``, ``link_hash``, ``checkpoint_message`` and ``check_stream`` from this file):
+Ed25519 public key, hex). The rules, which the platform itself uses (it imports them from
+this file):
 
 * ``body`` is the event's canonical JSON: keys sorted, no spaces, UTF-8, no ASCII escaping.
 * ``hash = SHA-256(prev_hash || "\\n" || body)`` in lower-case hex; the first event's
@@ -16,12 +24,21 @@ Ed25519 public key, hex). The rules, which the platform itself uses (it imports
 * A checkpoint signs ``canonical({"stream", "seq", "head", "time"})`` with Ed25519; each
   checkpoint's ``head`` must be the hash of event ``seq``, and the chain may not end
   before the last checkpoint (a chain cut short, or rewritten and re-hashed, is caught).
+  A bundle ends at its last checkpoint (the export signs the head it exports).
+* A platform head (``n``, ``time``, ``prev``, ``root``, ``streams``) signs, every minute,
+  which streams moved since head ``n - 1`` (``streams``: name -> [seq, hash]); ``prev`` is
+  the SHA-256 of head ``n - 1``'s signed message, ``root`` the SHA-256 of the canonical
+  sorted list ``[[stream, seq, hash], ...]`` of every stream's head after this one, so a
+  vanished stream or a cut tail changes it.
+* A key's fingerprint is the SHA-256 of its raw 32-byte public key, first 16 bytes, in
+  groups of four hex digits.
 
 Exit status 0 when the bundle verifies, 1 with the first problem printed otherwise.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -50,6 +67,16 @@ def batch_digest(rows) -> tuple[int, str]:
 
 def checkpoint_message(stream: str, seq: int, head: str, time: str) -> bytes:
     return canonical({"stream": stream, "seq": seq, "head": head, "time": time}).encode()
+
+
+def fingerprint(public_key_hex: str) -> str:
+    """What a person compares on paper: 32 hex digits in eight groups of four."""
+    digest = hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+def _plain_hex(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch not in " :-\t")
 
 
 # --- Ed25519 verification (RFC 8032, section 5.1.7), pure Python ------------------------
@@ -123,81 +150,229 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return _same_point(_mul(s, _BASE), _add(r, _mul(h % _L, a)))
 
 
+def _signed(public_keys: dict[str, str], key_id: str, message: bytes, signature: str) -> bool:
+    key = public_keys.get(key_id)
+    return key is not None and ed25519_verify(bytes.fromhex(key), message, bytes.fromhex(signature))
+
+
 # --- The chain ---------------------------------------------------------------------------
 
 
-def check_stream(stream: str, events, checkpoints, public_keys: dict[str, str]) -> list[str]:
-    """Problems found, first broken link first; an empty list means the stream verifies.
-
-    ``events``: iterable of dicts with seq, prev_hash, hash, body, in seq order.
-    ``checkpoints``: dicts with stream, seq, head, time, key_id, signature (hex).
-    """
-    problems: list[str] = []
+def check_links(stream: str, events, after: tuple[int, str] = (0, GENESIS)):
+    """Walk ``events`` (dicts with seq, prev_hash, hash, body, in seq order) on from the
+    event ``after`` = (seq, hash). Returns (hashes by seq, last seq, first problem or None)."""
     hashes: dict[int, str] = {}
-    prev, expected_seq = GENESIS, 1
+    expected_seq, prev = after[0] + 1, after[1]
     for event in events:
         seq = event["seq"]
         if seq != expected_seq:
-            problems.append(f"第 {expected_seq} 条事件缺失或顺序错乱（实际为第 {seq} 条）")
-            return problems
+            return (
+                hashes,
+                expected_seq - 1,
+                (f"第 {expected_seq} 条事件缺失或顺序错乱（实际为第 {seq} 条）"),
+            )
         if event["prev_hash"] != prev:
-            problems.append(f"第 {seq} 条事件的前序哈希与第 {seq - 1} 条不符（链条断裂）")
-            return problems
+            return hashes, seq - 1, f"第 {seq} 条事件的前序哈希与第 {seq - 1} 条不符（链条断裂）"
         if link_hash(event["prev_hash"], event["body"]) != event["hash"]:
-            problems.append(f"第 {seq} 条事件内容与其哈希不符（内容被修改）")
-            return problems
+            return hashes, seq - 1, f"第 {seq} 条事件内容与其哈希不符（内容被修改）"
         body = json.loads(event["body"])
         if body.get("seq") != seq or body.get("stream") != stream:
-            problems.append(f"第 {seq} 条事件的序号或流名与内容不符")
-            return problems
+            return hashes, seq - 1, f"第 {seq} 条事件的序号或流名与内容不符"
         hashes[seq] = event["hash"]
         prev, expected_seq = event["hash"], seq + 1
-    last = expected_seq - 1
+    return hashes, expected_seq - 1, None
+
+
+def check_stream(
+    stream: str, events, checkpoints, public_keys: dict[str, str], anchors=()
+) -> list[str]:
+    """Problems found, first broken link first; an empty list means the stream verifies.
+
+    ``events``: iterable of dicts with seq, prev_hash, hash, body, in seq order.
+    ``checkpoints``: dicts with stream, seq, head, time, key_id, signature (hex), signed by
+    one of ``public_keys`` (key id -> public key hex: the keys the caller trusts).
+    ``anchors``: (seq, hash, where) already authenticated elsewhere (the platform heads).
+    """
+    hashes, last, problem = check_links(stream, events)
+    if problem:
+        return [problem]
     for cp in checkpoints:
-        key = public_keys.get(cp["key_id"])
         message = checkpoint_message(cp["stream"], cp["seq"], cp["head"], cp["time"])
-        if (
-            cp["stream"] != stream
-            or key is None
-            or not ed25519_verify(bytes.fromhex(key), message, bytes.fromhex(cp["signature"]))
+        if cp["key_id"] not in public_keys:
+            return [f"第 {cp['seq']} 条处的签名检查点所用密钥 {cp['key_id']} 不在可信公钥之中"]
+        if cp["stream"] != stream or not _signed(
+            public_keys, cp["key_id"], message, cp["signature"]
         ):
-            problems.append(f"第 {cp['seq']} 条处的签名检查点无效")
-        elif cp["seq"] > last:
-            problems.append(f"链条被截短：签名检查点记录到第 {cp['seq']} 条，现仅有 {last} 条")
-        elif hashes.get(cp["seq"], cp["head"]) != cp["head"]:
-            problems.append(f"第 {cp['seq']} 条与签名检查点不符（链条被改写并重新计算哈希）")
-        if problems:
-            return problems
-    return problems
+            return [f"第 {cp['seq']} 条处的签名检查点无效"]
+    points = [(cp["seq"], cp["head"], "签名检查点") for cp in checkpoints] + list(anchors)
+    for seq, head, where in sorted(points, key=lambda p: p[0]):
+        if seq > last:
+            return [f"链条被截短：{where}记录到第 {seq} 条，现仅有 {last} 条"]
+        if hashes.get(seq) != head:
+            return [f"第 {seq} 条与{where}不符（链条被改写并重新计算哈希）"]
+    return []
 
 
-def verify_bundle(path: str) -> tuple[str, int, list[str]]:
+# --- Platform heads ----------------------------------------------------------------------
+
+HEAD_FIELDS = ("n", "time", "prev", "root", "streams")
+
+
+def head_message(head: dict) -> bytes:
+    return canonical({"kind": "gonghui.audit.head"} | {f: head[f] for f in HEAD_FIELDS}).encode()
+
+
+def head_digest(head: dict) -> str:
+    return hashlib.sha256(head_message(head)).hexdigest()
+
+
+def streams_root(state: dict[str, list]) -> str:
+    """SHA-256 of the sorted list [[stream, seq, hash], ...]: every stream's head at once."""
+    listing = [[name, seq, head] for name, (seq, head) in sorted(state.items())]
+    return hashlib.sha256(canonical(listing).encode()).hexdigest()
+
+
+def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头"):
+    """Walk platform heads in order from head 1: numbering, chaining, signatures, roots.
+
+    Returns (state: stream -> [seq, hash] after the last head, points: stream -> list of
+    (seq, hash, label) every head signed, last head or None, first problem or None)."""
+    state: dict[str, list] = {}
+    points: dict[str, list] = {}
+    last = None
+    for head in heads:
+        n = head["n"]
+        label = f"{where}（#{n}）"
+        expected = 1 if last is None else last["n"] + 1
+        if n != expected:
+            return state, points, last, f"{label}：缺少第 {expected} 个平台链头（序号不连续）"
+        if head["prev"] != (GENESIS if last is None else head_digest(last)):
+            return state, points, last, f"{label}：与前一个平台链头不相连"
+        if head["key_id"] not in public_keys:
+            return state, points, last, f"{label}：所用密钥 {head['key_id']} 不在可信公钥之中"
+        if not _signed(public_keys, head["key_id"], head_message(head), head["signature"]):
+            return state, points, last, f"{label}：签名无效"
+        for name, (seq, value) in head["streams"].items():
+            before = state.get(name)
+            if before is not None and seq < before[0]:
+                return state, points, last, f"{label}：流 {name} 的序号倒退"
+            state[name] = [seq, value]
+            points.setdefault(name, []).append((seq, value, label))
+        if streams_root(state) != head["root"]:
+            return state, points, last, f"{label}：根哈希与所列各流链头不符"
+        last = head
+    return state, points, last, None
+
+
+def read_jsonl(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+# --- Bundles -----------------------------------------------------------------------------
+
+
+class Trust:
+    """The keys a run trusts, and where they came from."""
+
+    def __init__(self, keys: dict[str, str], own_only: bool, notes: list[str]):
+        self.keys, self.own_only, self.notes = keys, own_only, notes
+
+
+def trusted_keys(bundle_keys: dict[str, str], fingerprints=(), published=None) -> Trust:
+    """Keys from outside the bundle: ``published`` (key id -> public key hex) as given, and
+    each key of the bundle whose fingerprint (or whole public key) is one of
+    ``fingerprints``. With neither, the bundle's own keys, flagged ``own_only``."""
+    if not fingerprints and published is None:
+        return Trust(dict(bundle_keys), True, [])
+    keys = dict(published or {})
+    notes = []
+    for given in fingerprints:
+        wanted = _plain_hex(given)
+        found = [
+            kid
+            for kid, pub in bundle_keys.items()
+            if wanted in (_plain_hex(fingerprint(pub)), pub.lower())
+        ]
+        if not found:
+            notes.append(f"数据包中没有指纹为 {given} 的公钥")
+        for kid in found:
+            keys[kid] = bundle_keys[kid]
+    return Trust(keys, False, notes)
+
+
+def verify_bundle(path, fingerprints=(), published=None, witness=None):
+    """(stream, event count, problems, trust): the bundle checked with trusted keys, and
+    against ``witness`` (platform heads, e.g. a copy of the witness file) when given."""
     with zipfile.ZipFile(path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
-        keys = json.loads(bundle.read("public_keys.json"))
-        events = [json.loads(line) for line in bundle.read("events.jsonl").splitlines() if line]
-        checkpoints = [
-            json.loads(line) for line in bundle.read("checkpoints.jsonl").splitlines() if line
-        ]
+        bundle_keys = json.loads(bundle.read("public_keys.json"))
+        events = read_jsonl(bundle.read("events.jsonl"))
+        checkpoints = read_jsonl(bundle.read("checkpoints.jsonl"))
     stream = manifest["stream"]
-    return stream, len(events), check_stream(stream, events, checkpoints, keys)
+    trust = trusted_keys(bundle_keys, fingerprints, published)
+    anchors = []
+    if witness is not None:
+        _, points, _, problem = check_heads(witness, trust.keys, "见证的平台链头")
+        if problem:
+            return stream, len(events), [problem], trust
+        anchors = points.get(stream, [])
+    problems = check_stream(stream, events, checkpoints, trust.keys, anchors)
+    last = events[-1]["seq"] if events else 0
+    if not problems and (not checkpoints or checkpoints[-1]["seq"] != last):
+        problems = [f"数据包末尾（第 {last} 条）没有签名检查点覆盖"]
+    return stream, len(events), problems, trust
+
+
+OWN_KEYS_WARNING = """\
+!!! WARNING: no trusted key was given (--key FINGERPRINT or --keys FILE).
+!!! The signatures were checked with the public keys the bundle carries itself: whoever
+!!! rewrote the bundle could have re-signed it with a key of their own. This run shows only
+!!! that the bundle is self-consistent, NOT that the platform signed it."""
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[0])
-        print("usage: python verifier.py BUNDLE.zip")
-        return 2
+    parser = argparse.ArgumentParser(
+        prog="verifier.py", description=__doc__.strip().splitlines()[0]
+    )
+    parser.add_argument("bundle")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT",
+        help="fingerprint of a trusted audit signing key (repeatable)",
+    )
+    parser.add_argument("--keys", metavar="FILE", help="published keys: {key id: public key hex}")
+    parser.add_argument("--witness", metavar="FILE", help="a copy of the witness file (JSON lines)")
+    args = parser.parse_args(argv[1:])
     try:
-        stream, count, problems = verify_bundle(argv[1])
-    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        published = witness = None
+        if args.keys:
+            with open(args.keys, encoding="utf-8") as fh:
+                published = json.load(fh)
+        if args.witness:
+            with open(args.witness, "rb") as fh:
+                witness = read_jsonl(fh.read())
+        stream, count, problems, trust = verify_bundle(args.bundle, args.key, published, witness)
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
         # A damaged or doctored bundle (missing member, bad JSON or hex) fails like any other.
-        print(f"FAILED {argv[1]}: 数据包无法读取或格式错误（{type(exc).__name__}: {exc}）")
+        print(
+            f"FAILED {args.bundle}: 数据包或密钥文件无法读取或格式错误（{type(exc).__name__}: {exc}）"
+        )
         return 1
+    for note in trust.notes:
+        print(f"NOTE {note}")
+    if trust.own_only:
+        print(OWN_KEYS_WARNING)
+        print(OWN_KEYS_WARNING, file=sys.stderr)
     if problems:
         print(f"FAILED {stream}: {problems[0]}")
         return 1
-    print(f"OK {stream}: {count} events, chain and signed checkpoints verified")
+    how = "the bundle's OWN keys (untrusted)" if trust.own_only else "trusted keys"
+    witnessed = ", against the witness" if witness is not None else ""
+    print(
+        f"OK {stream}: {count} events, chain and signed checkpoints verified with {how}{witnessed}"
+    )
     return 0
 
 

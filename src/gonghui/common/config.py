@@ -96,6 +96,12 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_S3_BUCKET": (_str, None),
     "GONGHUI_S3_ENDPOINT_URL": (_str, None),
     "GONGHUI_CHECKPOINT_MINUTES": (_int, "60"),
+    # Comma list of witness files: each signed platform head is appended to every one, and
+    # `audit verify` checks every one; unset: VAR_DIR/witness/audit-heads.jsonl.
+    "GONGHUI_AUDIT_WITNESS": (_list, None),
+    # Refuse to serve as a PostgreSQL superuser or the audit tables' owner (audit/roles.py);
+    # unset: on outside debug, off in debug (the test suite runs as the superuser).
+    "GONGHUI_DB_ROLE_CHECK": (_bool, None),
     "GONGHUI_WORKERS": (_int, None),  # unset: 2 per CPU core + 1 (gunicorn's advice)
     "GONGHUI_BIND": (_str, "127.0.0.1:8000"),
     "GONGHUI_LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),

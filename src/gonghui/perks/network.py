@@ -1065,12 +1065,19 @@ def card_verify(*, actor, token: str) -> dict:
         return answer
     try:
         with transaction.atomic():
-            CardUse.objects.create(
+            use = CardUse.objects.create(
                 card=card,
                 merchant=merchant,
                 location=staff.location,
                 staff=actor,
                 token_digest=hashlib.sha256(token.encode()).hexdigest(),
+            )
+            record(  # the use is a write like any other: it leaves its event
+                actor=actor,
+                action="perks.card_use",
+                obj=use,
+                org_unit_id=card.org_unit_id,
+                changes={"card": [None, mask_number(card.number)], "merchant": [None, merchant.pk]},
             )
     except IntegrityError:
         raise Conflict(QR_USED) from None

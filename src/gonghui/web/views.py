@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
-from gonghui.audit.services import verify_stream
+from gonghui.audit.services import key_fingerprints, verify_platform
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
 from gonghui.common.pagination import page_of
 from gonghui.common.views import (
@@ -468,6 +468,7 @@ def audit_list(request):
             "page": _page(request, qs),
             "filters": filters,
             "can_verify": access.can_citywide(request.user, "audit.export"),
+            "fingerprints": key_fingerprints(),
         },
     )
 
@@ -476,10 +477,11 @@ def audit_list(request):
 @domain_errors
 @require_POST
 def audit_verify(request):
-    """Check the whole platform chain: for city-wide posts only, as it reads every event."""
+    """Check every stream against its checkpoints, the platform heads and the witness: for
+    city-wide posts only, as it reads every event."""
     if not access.can_citywide(request.user, "audit.export"):
         raise NotFound()
-    report = verify_stream()
+    report = verify_platform()
     return render(request, "audit/_verify.html", {"report": report})
 
 

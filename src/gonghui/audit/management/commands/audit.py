@@ -1,45 +1,135 @@
+import getpass
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 
-from gonghui.audit.services import checkpoint_all, export_bundle, streams, verify_stream
+from gonghui.audit import roles
+from gonghui.audit.services import (
+    checkpoint_all,
+    export_bundle,
+    head_sign,
+    key_fingerprints,
+    public_keys,
+    streams,
+    verify_platform,
+)
+from gonghui.audit.verifier import canonical
+from gonghui.common.errors import DomainError
+from gonghui.common.formats import cn_datetime
+
+
+def _moment(value: datetime | str) -> str:
+    if isinstance(value, str):  # a head's time, as signed (UTC)
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return cn_datetime(value, seconds=True)
 
 
 class Command(BaseCommand):
-    help = "审计日志：verify 校验链条与签名检查点；export 导出数据包；checkpoint 签名当前链头"
+    help = (
+        "审计日志：verify 校验链条、签名检查点、平台链头与见证文件；export 导出数据包；"
+        "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色"
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        verify = sub.add_parser("verify", help="校验（默认全部流）")
+        verify = sub.add_parser("verify", help="校验（默认全部流），并与见证文件比对")
         verify.add_argument("--stream", default=None)
         export = sub.add_parser("export", help="导出某个流的数据包（zip）")
         export.add_argument("--stream", default="platform")
         export.add_argument("--out", default=None, help="输出文件，默认 audit-<流>.zip")
-        sub.add_parser("checkpoint", help="为每个流的当前链头签名")
+        sub.add_parser("checkpoint", help="为每个流的当前链头签名，并签名平台链头（写入见证文件）")
+        keys = sub.add_parser("keys", help="审计签名公钥及其指纹（供打印、公布）")
+        keys.add_argument("--out", default=None, help="写出公布用的公钥文件（JSON）")
+        pg = sub.add_parser("pg-roles", help="以超级用户创建所有者角色与应用角色（PostgreSQL）")
+        pg.add_argument("--owner", default="gonghui_owner", help="迁移用的所有者角色")
+        pg.add_argument("--app", default="gonghui_app", help="平台运行用的应用角色")
+        pg.add_argument("--passwords", action="store_true", help="为两个角色设置口令（交互输入）")
 
     def handle(self, *args, action, **options):
-        if action == "verify":
-            names = [options["stream"]] if options["stream"] else streams()
-            failed = False
-            for name in names:
-                report = verify_stream(name)
-                if report.ok:
-                    self.stdout.write(
-                        f"OK {name}: {report.events} 条事件, {report.checkpoints} 个签名检查点"
-                    )
-                else:
-                    failed = True
-                    self.stdout.write(f"FAILED {name}: {report.problems[0]}")
-            if failed:
-                sys.exit(1)
-        elif action == "export":
-            stream = options["stream"]
-            if stream not in streams():
-                raise CommandError(f"没有名为 {stream} 的审计流")
-            out = Path(options["out"] or f"audit-{stream}.zip")
+        getattr(self, action.replace("-", "_"))(**options)
+
+    def verify(self, *, stream, **options):
+        report = verify_platform(only=stream)
+        for r in report.streams:
+            seen = f", 见证到第 {r.witnessed} 条" if r.witnessed else ""
+            if r.ok:
+                self.stdout.write(
+                    f"OK {r.stream}: {r.events} 条事件, {r.checkpoints} 个签名检查点{seen}"
+                )
+            else:
+                self.stdout.write(f"FAILED {r.stream}: {r.problems[0]}")
+        proof = report.proof
+        for problem in proof.problems:
+            self.stdout.write(f"FAILED 平台链头: {problem}")
+        for note in proof.notes:
+            self.stdout.write(f"注意: {note}")
+        if proof.witnessed_head:
+            head = proof.witnessed_head
+            self.stdout.write(
+                f"平台链头 {proof.heads} 个；最后见证的平台链头 #{head['n']}（{_moment(head['time'])}）"
+            )
+        else:
+            self.stdout.write(f"平台链头 {proof.heads} 个；见证文件中尚无平台链头")
+        if report.unwitnessed:
+            total = sum(u.count for u in report.unwitnessed)
+            self.stdout.write(f"未见证: 最后见证的平台链头之后有 {total} 条事件")
+            for u in report.unwitnessed:
+                self.stdout.write(
+                    f"  {u.stream}: {u.count} 条（{_moment(u.first)} 至 {_moment(u.last)}）"
+                )
+        else:
+            self.stdout.write("所有事件均已见证")
+        if not report.ok:
+            sys.exit(1)
+
+    def export(self, *, stream, out, **options):
+        if stream not in streams():
+            raise CommandError(f"没有名为 {stream} 的审计流")
+        out = Path(out or f"audit-{stream}.zip")
+        try:
             with out.open("wb") as fh:
                 count = export_bundle(stream=stream, out=fh)
-            self.stdout.write(f"{out}: {count} 条事件；用 python verifier.py {out} 独立校验")
-        else:
-            self.stdout.write(f"已签名 {checkpoint_all()} 个检查点")
+        except DomainError as exc:
+            out.unlink(missing_ok=True)
+            raise CommandError(exc.message) from None
+        self.stdout.write(
+            f"{out}: {count} 条事件；用 python verifier.py {out} --key 公钥指纹 独立校验"
+        )
+
+    def checkpoint(self, **options):
+        self.stdout.write(f"已签名 {checkpoint_all()} 个检查点")
+        signing = head_sign()
+        if signing.head:
+            self.stdout.write(f"已签名平台链头 #{signing.head.n}")
+        for problem in signing.problems:
+            self.stdout.write(f"未签名: {problem}")
+        if signing.problems:
+            sys.exit(1)
+
+    def keys(self, *, out, **options):
+        for n, (kid, fp) in enumerate(key_fingerprints()):
+            self.stdout.write(f"{kid}  {fp}{'  （当前签名密钥）' if n == 0 else ''}")
+        if out:
+            Path(out).write_text(canonical(public_keys()) + "\n", encoding="utf-8")
+            self.stdout.write(f"公钥已写入 {out}：python verifier.py 数据包.zip --keys {out}")
+
+    def pg_roles(self, *, owner, app, passwords, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("pg-roles 只用于 PostgreSQL（GONGHUI_DATABASE_URL=postgres://…）")
+        if owner == app:
+            raise CommandError("所有者角色与应用角色必须不同")
+        secrets = {}
+        if passwords:
+            for name in (owner, app):
+                secrets[name] = getpass.getpass(f"{name} 的口令: ")
+        with transaction.atomic(), connection.cursor() as cursor:
+            done = roles.setup_roles(cursor, owner=owner, app=app, passwords=secrets)
+        for sql in done:
+            self.stdout.write(sql)
+        self.stdout.write(
+            f"完成：以 {owner} 运行 gonghui migrate，之后再运行一次本命令；"
+            f"以 {app} 运行 gonghui serve 与 gonghui worker"
+        )

@@ -1,39 +1,55 @@
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from gonghui.audit.services import checkpoint_all
+from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.roles import check_database_role
+from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.perks.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
 
 
-def _every(stop: threading.Event, seconds: int, job, label: str) -> None:
-    """Run ``job`` on a schedule, beside the task worker, until ``stop``."""
-    while not stop.wait(seconds):
+def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
+    """Run ``job`` every ``seconds`` (its own run time included: a head each minute means
+    each minute), beside the task worker, until ``stop``."""
+    due = time.monotonic() + seconds
+    while not stop.wait(max(0.0, due - time.monotonic())):
+        due += seconds
         try:
             log.info("%s: %s", label, job())
         except Exception:
             log.exception("%s failed", label)
         finally:
             close_old_connections()
+        due = max(due, time.monotonic())  # after a long run, no burst of catch-up runs
+
+
+def schedules() -> list[tuple]:
+    """(seconds, job, label) run beside the task worker."""
+    return [
+        (SIGN_SECONDS, head_sign, "audit platform head"),
+        (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
+        (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+    ]
 
 
 class Command(BaseCommand):
-    help = "后台任务进程（django-tasks 数据库队列），并定时为审计流签名检查点、封存普惠活动领取记录"
+    help = (
+        "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
+        "与各审计流的检查点、封存普惠活动领取记录"
+    )
 
     def handle(self, *args, **options):
+        check_database_role()
         stop = threading.Event()
-        schedules = [
-            (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
-            (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
-        ]
-        for seconds, job, label in schedules:
+        for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
         try:
             call_command("db_worker", reload=False)  # the schedules run once, in this process

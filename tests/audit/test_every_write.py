@@ -1,0 +1,960 @@
+"""Every write leaves its event, as a rule (issue #15, 10a).
+
+``gonghui.audit.actions.WRITE_SERVICES`` lists every write service with the events one call
+appends. Here each is run, through the path the registry names, and must append exactly
+those: a service that returns before recording its event fails (making
+``registry.services.award_revoke`` skip its ``record`` left the rest of the suite green).
+A public function added to one of ``SERVICE_MODULES`` fails too until it is listed there
+(a write, with its events and a scenario here) or below as a read or a helper."""
+
+import csv
+import importlib
+import inspect
+import io
+import json
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Max
+
+from gonghui.audit import services as audit
+from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
+from gonghui.audit.models import AuditEvent
+from gonghui.nominations import services as nominations
+from gonghui.nominations.models import Objection
+from gonghui.orgs import services as orgs
+from gonghui.orgs.models import Role
+from gonghui.people import services as people
+from gonghui.people.models import Membership
+from gonghui.perks import claims, network, passes
+from gonghui.perks import services as perks
+from gonghui.perks.models import Card, Claim, MerchantStaff
+from gonghui.registry import excel
+from gonghui.registry import services as registry
+from gonghui.registry.selectors import PersonFilters
+from tests.factories import PASSWORD, VALID_IDS, make_person, make_unit, make_user
+from tests.nominations.conftest import MATERIALS, at, nominate
+from tests.perks.conftest import (
+    OPENING,
+    giveaway_for,
+    make_member,
+    venue,  # noqa: F401  (a fixture: the giveaways' venue, asked for by world)
+)
+
+pytestmark = pytest.mark.django_db
+
+# Public functions of SERVICE_MODULES that are not writes of their own, and why.
+NOT_WRITES = {
+    # Reads (selectors that live beside the services), checks, and computations.
+    **dict.fromkeys(
+        [
+            "gonghui.orgs.services.check_placement",
+            "gonghui.orgs.services.check_code_name",
+            "gonghui.people.services.clean_person",
+            "gonghui.people.services.person_find_by_id_number",
+            "gonghui.files.services.sniff",
+            "gonghui.files.services.refuse_oversize",
+            "gonghui.files.services.attachment_list",
+            "gonghui.files.services.attachments_of",
+            "gonghui.jobs.services.upload_read",
+            "gonghui.jobs.services.job_get",
+            "gonghui.registry.services.clean_credit_code",
+            "gonghui.registry.services.award_rule_errors",
+            "gonghui.registry.services.check_award",
+            "gonghui.registry.services.duplicates_of",
+            "gonghui.registry.excel.template_workbook",
+            "gonghui.registry.excel.error_report",
+            "gonghui.nominations.services.cycle_years",
+            "gonghui.nominations.services.notice_period",
+            "gonghui.nominations.services.notice_open",
+            "gonghui.nominations.services.may_see_objector",
+            "gonghui.nominations.services.may_reveal_contact",
+            "gonghui.nominations.services.lookup_allowed",
+            "gonghui.perks.services.draw_document",
+            "gonghui.perks.services.seal_rows",
+            "gonghui.perks.network.cards_template",
+            "gonghui.perks.network.cards_error_report",
+            "gonghui.perks.network.card_list",
+            "gonghui.perks.network.card_get",
+            "gonghui.perks.network.card_history",
+            "gonghui.perks.network.card_uses",
+            "gonghui.perks.network.card_person",
+            "gonghui.perks.network.card_candidates",
+            "gonghui.perks.network.member_card",
+            "gonghui.perks.network.merchant_list",
+            "gonghui.perks.network.merchant_get",
+            "gonghui.perks.network.offers_for_members",
+            "gonghui.perks.network.mask_number",
+            "gonghui.perks.network.counter_account",
+            "gonghui.perks.network.require_serving",
+            "gonghui.perks.claims.pickup_code",
+            "gonghui.perks.claims.request_hash",
+            "gonghui.perks.claims.rules",
+            "gonghui.audit.services.diff",
+            "gonghui.audit.services.id_ranges",
+            "gonghui.audit.services.public_keys",
+            "gonghui.audit.services.key_fingerprints",
+            "gonghui.audit.services.evidence",
+            "gonghui.audit.services.verify_stream",
+            "gonghui.audit.services.streams",
+            "gonghui.audit.services.verify_platform",
+        ],
+        "a read, a check or a computation: writes nothing",
+    ),
+    # Steps inside an audited service's transaction: the caller's event covers them.
+    "gonghui.files.services.attachments_move": "part of person_update / awards_follow",
+    "gonghui.registry.services.awards_follow": "part of person_update, person_merge, merge_reverse",
+    "gonghui.nominations.services.counters_rebuild": "derived counters, inside audited writes",
+    "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
+    "gonghui.files.services.owner_rule": "configuration at start-up",
+    "gonghui.perks.claims.forget": "drops a process cache",
+    # A job's own bookkeeping; the import the job runs records its event.
+    "gonghui.jobs.services.job_start": "job bookkeeping (the queued import is audited)",
+    "gonghui.jobs.services.import_start": "job bookkeeping (the queued import is audited)",
+    "gonghui.jobs.services.run_import": "job bookkeeping (the import it runs is audited)",
+    "gonghui.jobs.services.job_progress": "job bookkeeping",
+    "gonghui.jobs.services.job_finish": "job bookkeeping",
+    # The audit log itself: the primitives and the signatures over it.
+    "gonghui.audit.services.record": "the primitive every write calls",
+    "gonghui.audit.services.seal": "the primitive claims_seal calls",
+    "gonghui.audit.services.checkpoint_sign": "a signature over the log, not an event",
+    "gonghui.audit.services.checkpoint_all": "a signature over the log, not an event",
+    "gonghui.audit.services.head_sign": "a signature over the log, not an event",
+}
+# Actions recorded outside the services: sign-in signals and the demo builder.
+NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed"}
+NOT_FROM_SERVICES |= {code for code in ACTION_LABELS if code.startswith("demo.")}
+
+SCENARIOS = {}
+
+
+def scenario(*keys):
+    def register(fn):
+        for key in keys:
+            SCENARIOS[key] = fn
+        return fn
+
+    return register
+
+
+class Call:
+    """Calls the service a registry key names, once, and keeps the events it appended
+    (``within``: a context the measure spans, e.g. running on-commit jobs)."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.module, _, self.name = key.partition("[")[0].rpartition(".")
+        self.appended = None
+
+    def __call__(self, within=None, **kwargs):
+        assert self.appended is None, "a scenario calls its service once"
+        service = getattr(importlib.import_module(self.module), self.name)
+        before = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
+        if within is None:
+            result = service(**kwargs)
+        else:
+            with within:
+                result = service(**kwargs)
+        added = AuditEvent.objects.filter(id__gt=before).values_list("action", flat=True)
+        self.appended = sorted(added)
+        return result
+
+
+@pytest.fixture
+def world(request, tree, users, honours, settings, tmp_path):
+    """What the scenarios build on: the tree, staff at each level, the honour catalogue, a
+    giveaways' venue (tests/perks/conftest.py)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    users.hd_grass = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
+    return SimpleNamespace(
+        tree=tree, users=users, honours=honours, venue=request.getfixturevalue("venue")
+    )
+
+
+@pytest.mark.parametrize("key", sorted(WRITE_SERVICES))
+def test_every_write_service_appends_exactly_its_events(
+    key, world, django_capture_on_commit_callbacks
+):
+    assert key in SCENARIOS, f"{key}: add a scenario to tests/audit/test_every_write.py"
+    call = Call(key)
+    world.on_commit = django_capture_on_commit_callbacks
+    # On the nomination procedure's calendar (Monday 2025-09-22, 10:00); scenarios move on.
+    with time_machine.travel(at(2025, 9, 22, 10), tick=False) as world.clock:
+        SCENARIOS[key](world, call)
+
+    assert call.appended is not None, f"the scenario of {key} never called it"
+    assert call.appended == sorted(WRITE_SERVICES[key]), (
+        f"{key} appended {call.appended}, its events are {sorted(WRITE_SERVICES[key])}"
+    )
+
+
+def test_every_service_is_listed_as_a_write_or_not():
+    """A public function added to a service module is a write until said otherwise."""
+    listed = {key.partition("[")[0] for key in WRITE_SERVICES} | set(NOT_WRITES)
+    found = set()
+    for name in SERVICE_MODULES:
+        module = importlib.import_module(name)
+        found |= {
+            f"{name}.{attr}"
+            for attr, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == name and not attr.startswith("_")
+        }
+    assert sorted(found - listed) == [], "list these in WRITE_SERVICES (with a scenario here)"
+    assert sorted(listed - found) == [], "listed but no longer there"
+
+
+def test_every_action_comes_from_a_listed_service():
+    produced = {code for events in WRITE_SERVICES.values() for code in events}
+    assert sorted(set(ACTION_LABELS) - produced - NOT_FROM_SERVICES) == []
+    assert sorted(produced - set(ACTION_LABELS)) == []
+
+
+# --- Organisation tree, accounts --------------------------------------------------------------
+
+TREE_CSV = "组织编码,组织名称,级别,上级编码\nCY-S9,三里屯街道总工会,街乡镇总工会,110105\n".encode()
+
+
+@scenario("gonghui.orgs.services.orgunit_create")
+def _(w, call):
+    call(
+        actor=w.users.cy, parent=w.tree.cy_street, code="CY-G2", name="朝阳某厂", level="grassroots"
+    )
+
+
+@scenario("gonghui.orgs.services.orgunit_update")
+def _(w, call):
+    call(actor=w.users.cy, unit=w.tree.cy_street, name="建外街道工会")
+
+
+@scenario("gonghui.orgs.services.orgunit_move")
+def _(w, call):
+    other = make_unit(w.tree.chaoyang, "street", "CY-S2", "三里屯街道总工会")
+    call(actor=w.users.cy, unit=w.tree.cy_grass, new_parent=other)
+
+
+@scenario("gonghui.orgs.services.user_create")
+def _(w, call):
+    call(actor=w.users.admin, username="new_staff", password="Zhao-yu-2026x", full_name="新人")
+
+
+@scenario("gonghui.orgs.services.password_change")
+def _(w, call):
+    call(actor=w.users.cy, old_password=PASSWORD, new_password="Zhao-yu-2026x")
+
+
+@scenario("gonghui.orgs.services.post_assign")
+def _(w, call):
+    user = make_user("newbie", None, None)
+    role = Role.objects.get(code="street_staff")
+    call(actor=w.users.admin, user=user, org_unit=w.tree.cy_street, role=role)
+
+
+@scenario("gonghui.orgs.services.token_create")
+def _(w, call):
+    call(actor=w.users.cy, name="统计接口")
+
+
+@scenario("gonghui.orgs.services.token_revoke")
+def _(w, call):
+    token, _ = orgs.token_create(actor=w.users.cy, name="统计接口")
+    call(actor=w.users.cy, token_id=token.pk)
+
+
+@scenario("gonghui.orgs.services.tree_import_start")
+def _(w, call):
+    call(within=w.on_commit(execute=True), actor=w.users.cy, data=TREE_CSV, filename="t.csv")
+
+
+@scenario("gonghui.orgs.treeimport.tree_import")
+def _(w, call):
+    call(actor=w.users.cy, data=TREE_CSV, filename="tree.csv")
+
+
+# --- People, files ----------------------------------------------------------------------------
+
+
+def person(w, name="赵郁", id_number=VALID_IDS[1], **extra):
+    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    return make_person(w.tree.cy_grass, name, id_number, birth_date=born, **extra)
+
+
+def upload(name="证书.pdf", data=b"%PDF-1.4\n%test\n"):
+    return SimpleUploadedFile(name, data)
+
+
+@scenario("gonghui.people.services.person_create")
+def _(w, call):
+    data = {"name": "赵郁", "id_number": VALID_IDS[1], "phone": "13800138000"}
+    call(actor=w.users.cy, org_unit=w.tree.cy_grass, data=data)
+
+
+@scenario("gonghui.people.services.person_update")
+def _(w, call):
+    call(actor=w.users.cy, person=person(w), data={"name": "赵玉"})
+
+
+@scenario("gonghui.people.services.person_reveal")
+def _(w, call):
+    call(actor=w.users.cy, person=person(w), field="id_number")
+
+
+@scenario("gonghui.people.services.membership_join")
+def _(w, call):
+    call(actor=w.users.cy, person=person(w), org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
+
+
+@scenario("gonghui.people.services.membership_leave")
+def _(w, call):
+    joined = people.membership_join(
+        actor=w.users.cy, person=person(w), org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1)
+    )
+    call(actor=w.users.cy, membership=joined, left_on=date(2024, 6, 30))
+
+
+@scenario("gonghui.files.services.attachment_add")
+def _(w, call):
+    call(actor=w.users.cy, owner=person(w), org_unit=w.tree.cy_grass, upload=upload())
+
+
+@scenario("gonghui.files.services.attachment_store")
+def _(w, call):
+    call(owner=person(w), org_unit=w.tree.cy_grass, upload=upload(), actor=w.users.cy)
+
+
+@scenario("gonghui.files.services.attachment_download")
+def _(w, call):
+    from gonghui.files.services import attachment_add
+
+    stored = attachment_add(
+        actor=w.users.cy, owner=person(w), org_unit=w.tree.cy_grass, upload=upload()
+    )
+    call(actor=w.users.cy, pk=stored.pk)
+
+
+# --- Registry ---------------------------------------------------------------------------------
+
+
+def award(w, holder=None):
+    return registry.award_create(
+        actor=w.users.admin,
+        honour=w.honours["capital-labour-medal"],
+        person=holder or person(w),
+        year=2010,
+    )
+
+
+def registry_workbook() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = excel.SHEET
+    header = list(excel.COLUMNS.values())
+    row = {"姓名": "李建国", "身份证号": VALID_IDS[2], "所属工会编码": "CY-G1"}
+    sheet.append(header)
+    sheet.append([row.get(h) for h in header])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@scenario("gonghui.registry.services.unit_create")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.cy_grass,
+        name="北京地铁运营公司",
+        credit_code="91110000600037341L",
+    )
+
+
+@scenario("gonghui.registry.services.honour_create")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        code="chaoyang-new-star",
+        name="朝阳新星",
+        level="district",
+        subject="individual",
+        conferred_by="朝阳区总工会",
+        conferring_unit=w.tree.chaoyang,
+        first_year=2020,
+    )
+
+
+@scenario("gonghui.registry.services.award_create")
+def _(w, call):
+    honour = w.honours["capital-labour-medal"]
+    call(actor=w.users.admin, honour=honour, person=person(w), year=2010)
+
+
+@scenario("gonghui.registry.services.award_update")
+def _(w, call):
+    call(actor=w.users.admin, award=award(w), deeds="三十年扎根一线。")
+
+
+@scenario("gonghui.registry.services.award_revoke")
+def _(w, call):
+    call(actor=w.users.admin, award=award(w), reason="经查实存在弄虚作假")
+
+
+@scenario("gonghui.registry.services.person_media_set")
+def _(w, call):
+    call(actor=w.users.cy, person=person(w), video_url="https://example.org/deeds.mp4")
+
+
+@scenario("gonghui.registry.services.person_media_set[portrait]")
+def _(w, call):
+    png = upload("照片.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    call(actor=w.users.cy, person=person(w), portrait=png)
+
+
+def twins(w):
+    zhao = person(w, id_number=VALID_IDS[0])
+    twin = make_person(w.tree.cy_grass, "赵郁", None, birth_date=zhao.birth_date)
+    return zhao, twin
+
+
+@scenario("gonghui.registry.services.person_merge")
+def _(w, call):
+    zhao, twin = twins(w)
+    call(actor=w.users.cy, survivor=zhao, loser=twin)
+
+
+@scenario("gonghui.registry.services.merge_reverse")
+def _(w, call):
+    zhao, twin = twins(w)
+    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    call(actor=w.users.admin, merge=merge)
+
+
+@scenario("gonghui.registry.services.registry_import_start")
+def _(w, call):
+    data = registry_workbook()
+    call(within=w.on_commit(execute=True), actor=w.users.cy, data=data, filename="名单.xlsx")
+
+
+@scenario("gonghui.registry.excel.registry_import")
+def _(w, call):
+    call(actor=w.users.cy, data=registry_workbook(), filename="名单.xlsx")
+
+
+@scenario("gonghui.registry.excel.registry_export")
+def _(w, call):
+    person(w)
+    call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters())
+
+
+@scenario("gonghui.registry.excel.registry_export[reveal]")
+def _(w, call):
+    person(w)
+    call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters(), reveal=True)
+
+
+# --- Nominations ------------------------------------------------------------------------------
+
+
+def campaign(w, *, open_=True, quota=True, create=nominations.campaign_create):
+    made = create(
+        actor=w.users.admin,
+        honour=w.honours["capital-labour-medal"],
+        year=2025,
+        nominate_from=date(2025, 9, 1),
+        nominate_until=date(2025, 10, 31),
+        objection_contact="电话 010-12345678",
+    )
+    if quota:
+        nominations.quota_set(
+            actor=w.users.admin, campaign=made, org_unit=w.tree.chaoyang, allowed=4
+        )
+    if open_:
+        nominations.campaign_open(actor=w.users.admin, campaign=made)
+    return made
+
+
+def nominee(w, c, name="赵郁", *, submit=True):
+    return nominate(w.users, w.tree, c, name, submit=submit)
+
+
+def first_notice(w, c, n):
+    return nominations.notice_publish(
+        actor=w.users.cy_grass, campaign=c, stage="first", nominations=[n]
+    )
+
+
+def reach(w, stage: str):
+    """A campaign with one submitted nominee, taken through the procedure (一报告两审核三公示)
+    up to ``stage``, the step the scenario calls itself; the clock moves as the notice
+    periods require. Returns (campaign, nomination)."""
+    c = campaign(w)
+    n = nominee(w, c)
+    admin = w.users.admin
+
+    def advance(actor, action):
+        nominations.nominations_advance(actor=actor, nominations=[n], action=action)
+
+    def publish(stage):
+        nominations.notice_publish(actor=admin, campaign=c, stage=stage, nominations=[n])
+
+    procedure = [
+        ("first_notice", lambda: first_notice(w, c, n)),
+        ("first_notice_over", lambda: w.clock.move_to(at(2025, 9, 27, 0, 0))),
+        ("first_review", lambda: advance(w.users.cy, "first_pass")),
+        (
+            "list_submit",
+            lambda: nominations.node_list_submit(
+                actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang
+            ),
+        ),
+        ("second_notice", lambda: w.clock.move_to(at(2025, 9, 28, 9)) or publish("second")),
+        ("second_notice_over", lambda: w.clock.move_to(at(2025, 10, 11, 8))),
+        ("second_review", lambda: advance(admin, "second_pass")),
+        ("final_notice", lambda: publish("final")),
+        ("final_notice_over", lambda: w.clock.move_to(at(2025, 10, 20, 9))),
+        ("decision", None),
+    ]
+    for name, step in procedure:
+        if name == stage:
+            return c, n
+        step()
+    raise AssertionError(f"no stage {stage}")
+
+
+def case(call) -> str:
+    """The bracketed case of a registry key (``…nominations_advance[approve]`` -> approve)."""
+    return call.key.partition("[")[2].rstrip("]")
+
+
+@scenario("gonghui.nominations.services.campaign_create")
+def _(w, call):
+    campaign(w, open_=False, quota=False, create=call)
+
+
+@scenario("gonghui.nominations.services.quota_set")
+def _(w, call):
+    c = campaign(w, open_=False, quota=False)
+    call(actor=w.users.admin, campaign=c, org_unit=w.tree.chaoyang, allowed=4)
+
+
+@scenario("gonghui.nominations.services.rule_add")
+def _(w, call):
+    c = campaign(w, open_=False)
+    call(
+        actor=w.users.admin,
+        campaign=c,
+        kind="min",
+        attribute="front_line",
+        percent=50,
+        per_node=True,
+    )
+
+
+@scenario("gonghui.nominations.services.campaign_open")
+def _(w, call):
+    call(actor=w.users.admin, campaign=campaign(w, open_=False))
+
+
+@scenario("gonghui.nominations.services.nomination_create")
+def _(w, call):
+    c = campaign(w)
+    someone = make_person(w.tree.cy_grass, "赵郁", is_front_line=True)
+    call(actor=w.users.cy_grass, campaign=c, person=someone, org_unit=w.tree.cy_grass, **MATERIALS)
+
+
+@scenario("gonghui.nominations.services.nomination_submit")
+def _(w, call):
+    c = campaign(w)
+    call(actor=w.users.cy_grass, nomination=nominee(w, c, submit=False))
+
+
+@scenario("gonghui.nominations.services.nomination_withdraw")
+def _(w, call):
+    c = campaign(w)
+    call(actor=w.users.cy_grass, nomination=nominee(w, c), reason="本人自愿放弃")
+
+
+@scenario("gonghui.nominations.services.nomination_replace")
+def _(w, call):
+    c = campaign(w)
+    n = nominee(w, c)
+    other = make_person(w.tree.cy_grass, "武润泽", is_front_line=True)
+    call(actor=w.users.cy_grass, nomination=n, reason="换人", person=other, **MATERIALS)
+
+
+@scenario(
+    "gonghui.nominations.services.notice_publish",
+    "gonghui.nominations.services.notice_publish[second]",
+    "gonghui.nominations.services.notice_publish[final]",
+)
+def _(w, call):
+    stage = case(call) or "first"
+    c, n = reach(w, f"{stage}_notice")
+    actor = w.users.cy_grass if stage == "first" else w.users.admin
+    if stage == "second":
+        w.clock.move_to(at(2025, 9, 28, 9))
+    call(actor=actor, campaign=c, stage=stage, nominations=[n])
+
+
+@scenario("gonghui.nominations.services.clearance_record")
+def _(w, call):
+    _, n = reach(w, "first_notice_over")
+    call(actor=w.users.cy, nomination=n, department="税务", opinion="无欠税记录")
+
+
+@scenario(
+    "gonghui.nominations.services.nominations_advance",
+    "gonghui.nominations.services.nominations_advance[first_reject]",
+    "gonghui.nominations.services.nominations_advance[second_pass]",
+    "gonghui.nominations.services.nominations_advance[second_reject]",
+    "gonghui.nominations.services.nominations_advance[approve]",
+    "gonghui.nominations.services.nominations_advance[final_reject]",
+)
+def _(w, call):
+    action = case(call) or "first_pass"
+    stage = {"first": "first_review", "second": "second_review"}.get(
+        action.partition("_")[0], "decision"
+    )
+    _, n = reach(w, stage)
+    actor = w.users.cy if stage == "first_review" else w.users.admin
+    call(actor=actor, nominations=[n], action=action, opinion="审核意见")
+
+
+@scenario("gonghui.nominations.services.node_list_submit")
+def _(w, call):
+    c, _ = reach(w, "list_submit")
+    call(actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang)
+
+
+OBJECTION = "该同志所报技术成果系他人完成，有项目验收材料为证。"
+
+
+def objection(w, *, named=False, triaged=False):
+    c, n = reach(w, "first_notice")
+    notice = first_notice(w, c, n)
+    who = {"name": "张三", "contact": "13800001111"} if named else {"anonymous": True}
+    filed = nominations.objection_file(
+        notice=notice, nomination=n, text=OBJECTION, source="203.0.113.9", **who
+    )
+    if triaged:
+        nominations.objection_triage(actor=w.users.cy, objection=filed, admissible=True)
+    return filed
+
+
+@scenario("gonghui.nominations.services.objection_file")
+def _(w, call):
+    c, n = reach(w, "first_notice")
+    notice = first_notice(w, c, n)
+    call(notice=notice, nomination=n, text=OBJECTION, anonymous=True, source="203.0.113.9")
+
+
+@scenario("gonghui.nominations.services.objection_triage")
+def _(w, call):
+    call(actor=w.users.cy, objection=objection(w), admissible=True)
+
+
+@scenario(
+    "gonghui.nominations.services.objection_resolve",
+    "gonghui.nominations.services.objection_resolve[upheld]",
+)
+def _(w, call):
+    upheld = case(call) == "upheld"
+    call(
+        actor=w.users.cy,
+        objection=objection(w, triaged=True),
+        verification="调阅项目验收材料",
+        finding=Objection.Finding.UPHELD if upheld else Objection.Finding.NOT_UPHELD,
+    )
+
+
+@scenario("gonghui.nominations.services.objection_contact_reveal")
+def _(w, call):
+    call(actor=w.users.cy, objection=objection(w, named=True))
+
+
+@scenario("gonghui.nominations.services.calendar_year_set")
+def _(w, call):
+    call(
+        actor=w.users.admin,
+        year=2030,
+        holidays=[(date(2030, 1, 1), date(2030, 1, 1), "元旦")],
+        workdays=[],
+        basis="《国务院办公厅关于2030年部分节假日安排的通知》",
+    )
+
+
+# --- Perks: giveaways -------------------------------------------------------------------------
+
+
+def fcfs(w, **extra):
+    return giveaway_for(w.users, w.venue, w.tree.chaoyang, **extra)
+
+
+def members(w, count):
+    return [make_member(w.tree.cy_grass, f"朝阳会员{i}", i) for i in range(count)]
+
+
+def press(member, giveaway, *, waitlist=False):
+    return claims.claim(
+        person_id=member,
+        giveaway_id=giveaway.pk,
+        key=f"{'wait' if waitlist else 'press'}-{member:08d}",
+        waitlist=waitlist,
+    )
+
+
+def at_opening():
+    return time_machine.travel(OPENING + timedelta(seconds=1), tick=False)
+
+
+def giveaway(w, create=perks.giveaway_create, **fields):
+    return create(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        title="五一游园",
+        item="玫瑰情园套票",
+        opens_at=OPENING,
+        closes_at=OPENING + timedelta(days=1),
+        pickup_from=OPENING + timedelta(days=2),
+        pickup_until=OPENING + timedelta(days=4),
+        pickup_location=w.venue,
+        **({"mode": "fcfs", "stock": 2} | fields),
+    )
+
+
+def lottery(w, *, frozen=False):
+    with time_machine.travel(OPENING - timedelta(days=1), tick=False):
+        source = "2026年5月1日福彩3D开奖号码"
+        drawn = giveaway(w, mode="lottery", stock=1, public_value_source=source)
+        perks.giveaway_publish(actor=w.users.cy, giveaway=drawn)
+    with at_opening():
+        for member in members(w, 2):
+            press(member, drawn)
+    w.clock.move_to(drawn.closes_at + timedelta(minutes=1))
+    if frozen:
+        perks.giveaway_freeze(actor=w.users.cy, giveaway=drawn)
+    return drawn
+
+
+@scenario("gonghui.perks.services.giveaway_create")
+def _(w, call):
+    giveaway(w, create=call)
+
+
+@scenario("gonghui.perks.services.giveaway_publish")
+def _(w, call):
+    draft = fcfs(w, status="draft")
+    with time_machine.travel(OPENING - timedelta(days=1), tick=False):
+        call(actor=w.users.cy, giveaway=draft)
+
+
+@scenario("gonghui.perks.services.giveaway_cancel")
+def _(w, call):
+    call(actor=w.users.cy, giveaway=fcfs(w), reason="场地临时调整")
+
+
+@scenario("gonghui.perks.services.giveaway_freeze")
+def _(w, call):
+    call(actor=w.users.cy, giveaway=lottery(w))
+
+
+@scenario("gonghui.perks.services.giveaway_draw")
+def _(w, call):
+    call(actor=w.users.cy, giveaway=lottery(w, frozen=True), public_value="581")
+
+
+@scenario(
+    "gonghui.perks.services.claim_cancel",
+    "gonghui.perks.services.claim_cancel[promote]",
+    "gonghui.perks.services.claim_cancel[skip]",
+)
+def _(w, call):
+    giveaway = fcfs(w, stock=1)
+    first, *waiting = members(w, {"": 1, "promote": 2, "skip": 3}[case(call)])
+    with at_opening():
+        held = press(first, giveaway).claim
+        for member in waiting:
+            press(member, giveaway, waitlist=True)
+        if case(call) == "skip":  # the first in line has left the union since
+            card = Card.objects.get(person_id=waiting[0])
+            network.card_cancel(actor=w.users.cy_grass, card=card, reason="离会")
+        call(person_id=first, claim_id=held["id"])
+
+
+def counter(w, giveaway):
+    user = make_user("rose_gate", None, None)
+    location = giveaway.pickup_location
+    MerchantStaff.objects.create(user=user, merchant=location.merchant, location=location)
+    return user
+
+
+@scenario("gonghui.perks.services.pickup_accept")
+def _(w, call):
+    giveaway = fcfs(w)
+    with at_opening():
+        code = press(members(w, 1)[0], giveaway).claim["code"]
+    gate = counter(w, giveaway)
+    with time_machine.travel(giveaway.pickup_from + timedelta(hours=1), tick=False):
+        call(actor=gate, code=code)
+
+
+@scenario("gonghui.perks.services.no_shows_release")
+def _(w, call):
+    giveaway = fcfs(w, stock=1)
+    first, second = members(w, 2)
+    with at_opening():
+        press(first, giveaway)
+        press(second, giveaway, waitlist=True)
+    with time_machine.travel(giveaway.pickup_until + timedelta(hours=1), tick=False):
+        later = giveaway.pickup_until + timedelta(days=3)
+        call(actor=w.users.cy, giveaway=giveaway, pickup_until=later)
+
+
+@scenario("gonghui.perks.services.winners_export")
+def _(w, call):
+    giveaway = fcfs(w)
+    with at_opening():
+        press(members(w, 1)[0], giveaway)
+    call(actor=w.users.cy, giveaway=giveaway)
+
+
+@scenario(
+    "gonghui.perks.services.claims_seal",
+    "gonghui.perks.services.claims_seal_all",
+    "gonghui.perks.services.claims_housekeeping",
+)
+def _(w, call):
+    giveaway = fcfs(w)
+    with at_opening():
+        press(members(w, 1)[0], giveaway)
+    call(**({"giveaway": giveaway} if call.name == "claims_seal" else {}))
+
+
+@scenario("gonghui.perks.claims.claim")
+def _(w, call):
+    giveaway = fcfs(w)
+    member = members(w, 1)[0]
+    with at_opening():
+        answer = call(person_id=member, giveaway_id=giveaway.pk, key="k-00000001")
+    # Not one event per claim: the next seal of the giveaway's stream covers its row.
+    perks.claims_seal(giveaway=giveaway)
+    sealed = AuditEvent.objects.get(stream=giveaway.stream, action="perks.claim.seal")
+    claim_id = answer.claim["id"]
+    assert sealed.object_id == f"{claim_id}-{claim_id}"
+    rows = perks.seal_rows(Claim.objects.filter(pk=claim_id).values())
+    assert json.loads(sealed.body)["changes"]["sha256"][1] == audit.batch_digest(rows)[1]
+
+
+# --- Perks: the card network ------------------------------------------------------------------
+
+
+def member(w):
+    """A member of the Chaoyang grassroots union, without a card yet."""
+    someone = make_person(w.tree.cy_grass, "赵郁", VALID_IDS[0])
+    Membership.objects.create(person=someone, org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
+    return someone
+
+
+def member_card(w, *, status=None):
+    card = network.card_issue(actor=w.users.cy_grass, person=member(w))
+    if status == "suspended":
+        network.card_suspend(actor=w.users.cy_grass, card=card, reason="会员申请暂停")
+    return card
+
+
+def merchant(w, create=network.merchant_create):
+    return create(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        name="洁亮洗车",
+        category="car",
+        discount="凭卡洗车8折",
+        valid_from=date(2025, 1, 1),
+        valid_until=date(2025, 12, 31),
+    )
+
+
+@scenario("gonghui.perks.network.card_issue")
+def _(w, call):
+    call(actor=w.users.cy_grass, person=member(w))
+
+
+@scenario(
+    "gonghui.perks.network.card_suspend",
+    "gonghui.perks.network.card_cancel",
+    "gonghui.perks.network.card_reissue",
+)
+def _(w, call):
+    call(actor=w.users.cy_grass, card=member_card(w), reason="会员卡遗失")
+
+
+@scenario("gonghui.perks.network.card_resume")
+def _(w, call):
+    call(actor=w.users.cy_grass, card=member_card(w, status="suspended"), reason="已找回")
+
+
+@scenario("gonghui.perks.network.cards_import")
+def _(w, call):
+    member(w)
+    text = io.StringIO()
+    csv.writer(text).writerows([["姓名", "身份证号"], ["赵郁", VALID_IDS[0]]])
+    call(actor=w.users.cy_grass, data=text.getvalue().encode("utf-8-sig"), filename="名单.csv")
+
+
+@scenario("gonghui.perks.network.merchant_create")
+def _(w, call):
+    merchant(w, create=call)
+
+
+@scenario("gonghui.perks.network.merchant_change")
+def _(w, call):
+    call(actor=w.users.cy, merchant=merchant(w), discount="凭卡洗车7折")
+
+
+@scenario("gonghui.perks.network.location_add")
+def _(w, call):
+    shop = merchant(w)
+    call(
+        actor=w.users.cy,
+        merchant=shop,
+        name="朝阳门店",
+        address="建国路1号",
+        district=w.tree.chaoyang,
+    )
+
+
+@scenario("gonghui.perks.network.offer_save")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        merchant=merchant(w),
+        title="精洗套餐",
+        discount="7折",
+        valid_from=date(2025, 6, 1),
+        valid_until=date(2025, 6, 30),
+    )
+
+
+@scenario("gonghui.perks.network.merchant_staff_add")
+def _(w, call):
+    call(actor=w.users.cy, merchant=merchant(w), username="shop1", password=PASSWORD)
+
+
+@scenario("gonghui.perks.network.card_verify")
+def _(w, call):
+    with time_machine.travel(at(2025, 6, 16, 12), tick=False):
+        staff = network.merchant_staff_add(
+            actor=w.users.cy, merchant=merchant(w), username="shop1", password=PASSWORD
+        )
+        card = member_card(w)
+        call(actor=staff.user, token=passes.card_token(card.pk))
+
+
+# --- The audit log's own export ---------------------------------------------------------------
+
+
+@scenario("gonghui.audit.services.export_bundle")
+def _(w, call):
+    audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    call(stream="platform", out=io.BytesIO(), actor=w.users.auditor)

@@ -1,0 +1,157 @@
+"""PostgreSQL roles: the platform refuses to run as a role that could switch off the audit's
+guards, and `gonghui audit pg-roles` creates the two roles of docs/operations.md.
+
+The suite itself runs as the superuser `postgres`, in debug, where the refusal is off
+(settings.DB_ROLE_CHECK: on by default outside debug, GONGHUI_DB_ROLE_CHECK to force)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from gonghui.audit import roles, services
+from gonghui.audit.models import APPEND_ONLY_TABLES, AuditEvent
+from gonghui.common.config import ConfigError
+
+OWNER = f"gonghui_t_owner_{os.getpid()}"
+APP = f"gonghui_t_app_{os.getpid()}"
+
+
+def test_debug_and_sqlite_check_nothing(db, settings):
+    assert settings.DB_ROLE_CHECK is False  # the suite runs in debug
+    roles.check_database_role()  # off: no query, no refusal
+    settings.DB_ROLE_CHECK = True
+    if connection.vendor == "sqlite":
+        roles.check_database_role()  # SQLite has no roles to refuse
+
+
+def test_pg_roles_needs_postgresql(db):
+    if connection.vendor == "postgresql":
+        pytest.skip("the SQLite leg")
+    with pytest.raises(CommandError, match="pg-roles 只用于 PostgreSQL"):
+        call_command("audit", "pg-roles")
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_to_start_as_the_superuser(postgres, settings):
+    settings.DB_ROLE_CHECK = True
+
+    with pytest.raises(ConfigError, match="以超级用户 postgres 连接数据库"):
+        roles.check_database_role()
+
+
+@pytest.mark.postgres
+def test_postgres_the_worker_refuses_before_it_starts(postgres, settings, monkeypatch):
+    from gonghui.web.management.commands import worker
+
+    settings.DB_ROLE_CHECK = True
+    monkeypatch.setattr(worker, "call_command", lambda *a, **k: pytest.fail("worker started"))
+
+    with pytest.raises(ConfigError, match="超级用户"):
+        call_command("worker")
+
+
+@pytest.mark.postgres
+def test_postgres_the_server_refuses_to_start_outside_debug(postgres):
+    """`gonghui serve` runs gunicorn with --preload: importing gonghui.wsgi is start-up."""
+    db = connection.settings_dict
+    env = {
+        "PATH": os.environ["PATH"],
+        "GONGHUI_DEBUG": "false",
+        "GONGHUI_KEYS_DIR": str(Path(settings.VAR_DIR) / "keys"),
+        "GONGHUI_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    run = [sys.executable, "-c", "import gonghui.wsgi"]
+
+    refused = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "以超级用户 postgres 连接数据库（可关闭审计表的只追加触发器）" in refused.stderr
+    allowed = subprocess.run(
+        run, env=env | {"GONGHUI_DB_ROLE_CHECK": "false"}, capture_output=True, timeout=120
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def connect_as(role: str):
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=role, autocommit=True
+    )
+
+
+def refused(conn, sql: str, params=None) -> str:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as denied:
+        conn.execute(sql, params)
+    return str(denied.value)
+
+
+@pytest.fixture
+def two_roles(postgres, capsys):
+    """The two roles, created by the command in the test database; dropped afterwards (they
+    live in the server, beside other test runs' databases). Gives what the command said."""
+    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)
+    yield capsys.readouterr().out
+    with connection.cursor() as cursor:
+        cursor.execute(f"REASSIGN OWNED BY {OWNER} TO CURRENT_USER")
+        for role in (OWNER, APP):
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_the_app_role_can_only_append_to_the_audit(two_roles):
+    assert f"REVOKE ALL ON audit_auditevent FROM PUBLIC, {APP}" in two_roles
+    assert f"GRANT SELECT, INSERT ON audit_auditevent TO {APP}" in two_roles
+    services.record(actor=None, action="test.before")
+    with connect_as(APP) as app:
+        # What the platform does: read and append events; change its own tables.
+        assert app.execute("SELECT count(*) FROM audit_auditevent").fetchone() == (1,)
+        app.execute(
+            "INSERT INTO audit_auditevent (stream, seq, prev_hash, hash, body, created_at, "
+            "actor_name, action, object_type, object_id) "
+            "VALUES ('roles-test', 1, '', '', '{}', now(), '', 'test.app', '', '')"
+        )
+        app.execute("UPDATE orgs_orgunit SET name = name WHERE parent_id IS NULL")
+        for table in APPEND_ONLY_TABLES:
+            assert "permission denied" in refused(app, f"UPDATE {table} SET id = id")
+            assert "permission denied" in refused(app, f"DELETE FROM {table}")
+            assert "permission denied" in refused(app, f"TRUNCATE {table}")
+            assert "must be owner" in refused(app, f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+            assert "must be owner" in refused(app, f"DROP TRIGGER {table}_no_change ON {table}")
+        assert "session_replication_role" in refused(app, "SET session_replication_role = replica")
+        assert "permission denied" in refused(app, f"SET ROLE {OWNER}")
+        with app.cursor() as cursor:
+            assert roles.role_problems(cursor) == []
+    with connect_as(OWNER) as owner, owner.cursor() as cursor:
+        problems = roles.role_problems(cursor)
+        assert problems[0] == (
+            f"{OWNER} 是审计表 audit_auditevent 的所有者（或其成员），可关闭只追加触发器"
+        )
+        # The owner migrates: it may create tables in the schema.
+        cursor.execute("SELECT has_schema_privilege('public', 'CREATE')")
+        assert cursor.fetchone() == (True,)
+    assert AuditEvent.objects.count() == 2 and services.verify_stream().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_pg_roles_runs_again_and_takes_back_a_stray_grant(two_roles):
+    """Run after every migrate: a grant that crept in (by hand, or the default privileges on
+    a new audit table) is taken back, and the start-up check sees a stray one."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT UPDATE, DELETE ON audit_auditevent TO {APP}")
+    with connect_as(APP) as app, app.cursor() as cursor:
+        assert roles.role_problems(cursor) == [
+            f"{APP} 对审计表 audit_auditevent 有 UPDATE, DELETE 权限"
+        ]
+
+    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)
+    with connect_as(APP) as app, app.cursor() as cursor:
+        assert roles.role_problems(cursor) == []
