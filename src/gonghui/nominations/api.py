@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.net import client_ip
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId
 from gonghui.nominations import exports, selectors, services
@@ -269,7 +270,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
         anonymous=body.anonymous,
         name=body.name,
         contact=body.contact,
-        source=request.META.get("REMOTE_ADDR", ""),
+        source=client_ip(request) or "",
     )
     return Status(201, {"reference": objection.reference})
 
@@ -278,7 +279,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
     "/objections/{reference}", response=ObjectionStatus, auth=None, summary="异议办理结果"
 )
 def objection_status(request, reference: str):
-    services.lookup_allowed(request.META.get("REMOTE_ADDR", ""))
+    services.lookup_allowed(client_ip(request) or "")
     o = selectors.objection_by_reference(reference)
     return {
         "reference": o.reference,
