@@ -28,6 +28,10 @@ ALLOWED_CHILDREN = {
 }
 
 
+# A post may not switch off or move the unit it is anchored at, nor one above it.
+OWN_BRANCH = "不能{verb}您本人岗位所在的组织或其上级组织，请由上级工会办理"
+
+
 def check_placement(level: str, parent_level: str | None, *, field: str = "parent") -> None:
     if parent_level is None:
         if level != OrgUnit.Level.CITY:
@@ -122,6 +126,8 @@ def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = 
     if is_active is not None:
         if unit.parent_id is None and not is_active:
             raise ValidationFailed({"is_active": "不能停用市总工会"})
+        if unit.is_active and not is_active and access.holds_post_within(actor, unit):
+            raise ValidationFailed({"is_active": OWN_BRANCH.format(verb="停用")})
         unit.is_active = is_active
     unit.save(update_fields=["name", "is_active"])
     _record_unit(actor, "orgs.update", unit, grant, before)
@@ -138,6 +144,8 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         raise ValidationFailed({"parent": "市总工会不能移动"})
     grant = access.require_at(actor, "orgs.change", unit, view_perm="orgs.view")
     access.require_move(actor, "orgs.change", unit, new_parent)
+    if access.holds_post_within(actor, unit):
+        raise ValidationFailed({"parent": OWN_BRANCH.format(verb="移动")})
     if unit.contains(new_parent):
         raise ValidationFailed({"parent": "不能移到自身或其下级组织之下"})
     check_placement(unit.level, new_parent.level)
