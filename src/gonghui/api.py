@@ -1,29 +1,23 @@
 """The JSON API under /api/v1: one router per app, domain errors mapped to JSON once here."""
 
 from django.http import Http404
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from gonghui.common.errors import DomainError, ValidationFailed
-from gonghui.orgs.models import ApiToken
+from gonghui.orgs.services import token_authenticate
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer gh_...`` for machine clients; only the token's hash is stored."""
+    """``Authorization: Bearer gh_...`` for machine clients; only the token's hash is stored,
+    and a token stops with its owner's password or account (orgs.services)."""
 
     def authenticate(self, request, token):
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(token_hash=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if row is None:
-            return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-        request.user = row.user
-        return row.user
+        user = token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
 
 
 api = NinjaAPI(

@@ -12,7 +12,15 @@ from django.utils import timezone
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.orgs import access, signals
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, rerooted, segment
+from gonghui.orgs.models import (
+    ApiToken,
+    OrgUnit,
+    Post,
+    Role,
+    password_fingerprint,
+    rerooted,
+    segment,
+)
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -239,25 +247,54 @@ def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
         raise ValidationFailed({"name": "请填写令牌用途"})
     raw = ApiToken.new_raw()
     token = ApiToken.objects.create(
-        user=actor, name=name[:60], token_hash=ApiToken.hash(raw), prefix=raw[:8]
+        user=actor,
+        name=name[:60],
+        token_hash=ApiToken.hash(raw),
+        prefix=raw[:8],
+        password_fingerprint=password_fingerprint(actor.password),
     )
     record(actor=actor, action="accounts.token_create", obj=token, changes={"name": [None, name]})
     return token, raw
 
 
 @transaction.atomic
-def token_revoke(*, actor, token_id: int) -> None:
-    updated = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if not updated:
+def token_revoke(*, actor, token_id: int) -> ApiToken:
+    """Revoke a token: the actor's own, or anyone's for the city's account administrator.
+    ``actor`` None is an operator at the server's console (``gonghui token --revoke``),
+    who holds the machine anyway."""
+    tokens = ApiToken.objects.select_for_update().select_related("user")
+    if actor is not None and not access.can_citywide(actor, "accounts.manage"):
+        tokens = tokens.filter(user=actor)
+    token = tokens.filter(pk=token_id).first()
+    if token is None:
         raise NotFound()
+    if token.revoked_at is not None:
+        raise Conflict(f"令牌 {token.prefix}… 已于之前吊销")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
     record(
         actor=actor,
         action="accounts.token_revoke",
-        object_type="orgs.apitoken",
-        object_id=str(token_id),
+        obj=token,
+        changes={"user": [token.user.username, None], "name": [token.name, None]},
     )
+    return token
+
+
+LAST_USED_EVERY = 60  # seconds: a token's last use is written at most once a minute
+
+
+def token_authenticate(*, raw: str):
+    """The user a bearer token acts for, or None: the token must be unrevoked, its owner
+    active and holding the password the token was made under. Its last use is noted at
+    most once a minute (a busy client costs no write per request)."""
+    token = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(raw)).first()
+    if token is None or token.state != ApiToken.State.ACTIVE:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 def tree_import_start(*, actor, data: bytes, filename: str):

@@ -64,6 +64,12 @@ class PasswordForm(forms.Form):
         return cleaned
 
 
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="用途", max_length=60, help_text="如“区工会数据对接”：令牌只在创建时显示一次"
+    )
+
+
 class OrgFilterForm(FilterForm):
     q = forms.CharField(label="名称或编码", required=False, max_length=60)
     level = forms.ChoiceField(
