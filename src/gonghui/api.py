@@ -1,6 +1,6 @@
 """The JSON API under /api/v1: one router per app, domain errors mapped to JSON once here."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -54,8 +54,11 @@ HTTP_MESSAGES = {
     400: ("bad_request", "请求内容无法解析（应为有效的 JSON）"),
     401: ("unauthorized", "请先登录或提供有效令牌"),
     403: ("forbidden", "没有执行此操作的权限"),
+    404: ("not_found", "请求的地址不存在"),
     405: ("method_not_allowed", "不支持此请求方法"),
+    413: ("too_large", "请求内容过大"),
     429: ("throttled", "请求过于频繁，请稍后再试"),
+    500: ("server_error", "服务器内部错误，已记录，请稍后再试"),
 }
 
 
@@ -70,6 +73,40 @@ def on_not_found(request, exc):
     return api.create_response(
         request, {"code": "not_found", "message": "记录不存在或无权访问"}, status=404
     )
+
+
+class JsonErrorsMiddleware:
+    """Under /api/, every answer is JSON. What is answered outside an operation (a path
+    that names none, or whose parameter does not fit its converter: Django's 404 page; a
+    method the operation lacks: ninja's plain-text 405; an uncaught error: the 500 page, or
+    a traceback in debug) becomes the operations' own ``{"code", "message"}`` body, with
+    the same status. Django has already logged an error by then."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path_info.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = HTTP_MESSAGES.get(
+                response.status_code,
+                ("server_error", HTTP_MESSAGES[500][1])
+                if response.status_code >= 500
+                else ("error", "请求无法处理"),
+            )
+            replaced = JsonResponse(
+                {"code": code, "message": message},
+                status=response.status_code,
+                json_dumps_params={"ensure_ascii": False},
+            )
+            if response.has_header("Allow"):
+                replaced["Allow"] = response["Allow"]
+            return replaced
+        return response
 
 
 def _register_routers():
