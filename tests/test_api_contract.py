@@ -2,6 +2,8 @@
 request bodies are strict (JSON's own types, known fields, JSON only), enum-like query
 parameters are checked, and the OpenAPI document names each schema once."""
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +71,119 @@ def test_pages_outside_the_api_keep_their_html_404(client, users):
     client.force_login(users.admin)
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+# --- Request bodies are strict -------------------------------------------------------------------
+
+
+def json_operations():
+    """Every operation with a JSON body, from the OpenAPI document: (method, path, schema)."""
+    from gonghui.api import api
+
+    document = api.get_openapi_schema()
+    components = document["components"]["schemas"]
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                found.append((method, path.replace("{pk}", "1"), components[ref]))
+    return found
+
+
+def property_types(prop: dict) -> set[str]:
+    return {p.get("type") for p in prop.get("anyOf", [prop])} - {"null", None}
+
+
+@pytest.fixture
+def caller(client, users):
+    from gonghui.perks import passes
+
+    client.force_login(users.admin)
+
+    def send(method, path, body, content_type="application/json"):
+        data = body if isinstance(body, str) else json.dumps(body)
+        return getattr(client, method)(
+            path, data, content_type=content_type, HTTP_X_MEMBER_PASS=passes.issue(1)
+        )
+
+    return send
+
+
+def test_every_json_operation_refuses_unknown_fields_by_name(caller):
+    operations = json_operations()
+    assert len(operations) >= 20  # the document lists them all; none is skipped
+    for method, path, _schema in operations:
+        response = caller(method, path, {"no_such_field": 1})
+        assert response.status_code == 422, (method, path, response.content)
+        assert "不接受此字段" in response.json()["fields"]["no_such_field"], (method, path)
+
+
+def test_every_json_operation_takes_numbers_and_booleans_only_as_json_ones(caller):
+    checked = 0
+    for method, path, schema in json_operations():
+        for name, prop in schema["properties"].items():
+            types = property_types(prop)
+            if "integer" in types:
+                wrong = ["1", True, 1.0]
+            elif "boolean" in types:
+                wrong = ["true", 1, "yes"]
+            elif types == {"string"}:
+                wrong = [1]
+            else:
+                continue
+            for value in wrong:
+                response = caller(method, path, {name: value})
+                assert response.status_code == 422, (method, path, name, value)
+                assert name in response.json()["fields"], (method, path, name, value)
+                checked += 1
+    assert checked >= 60
+
+
+def test_every_json_operation_refuses_a_body_that_is_not_json(caller):
+    for method, path, _schema in json_operations():
+        for kind, body in [
+            ("text/plain", '{"reason": "x"}'),
+            ("application/x-www-form-urlencoded", "reason=x"),
+        ]:
+            response = caller(method, path, body, content_type=kind)
+            assert response.status_code == 415, (method, path, kind, response.content)
+            assert kind in response.json()["message"]
+
+
+def test_a_claim_counts_only_a_json_number(client, db):
+    """The issue's case: quantity "1", true or 1.0 were coerced to 1 and the claim went on."""
+    from gonghui.perks import passes
+
+    for quantity in ["1", True, 1.0]:
+        response = client.post(
+            "/api/v1/perks/giveaways/1/claim",
+            json.dumps({"key": "abcdefgh12", "quantity": quantity}),
+            content_type="application/json",
+            HTTP_X_MEMBER_PASS=passes.issue(1),
+        )
+        assert response.status_code == 422
+        assert response.json()["fields"] == {"quantity": "应为整数（JSON 数字，不加引号）"}
+
+
+def test_dates_stay_iso_strings_and_query_parameters_stay_coerced(client, users, tree):
+    client.force_login(users.admin)
+    created = client.post(
+        "/api/v1/people/",
+        json.dumps(
+            {
+                "org_unit_id": tree.cy_grass.pk,
+                "name": "孙立",
+                "birth_date": "1980-02-03",
+                "no_id_reason": "历史档案",
+                "is_public": False,
+            }
+        ),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["birth_date"] == "1980-02-03"
+    assert client.get("/api/v1/orgs/?page=1&root=" + str(tree.chaoyang.pk)).status_code == 200
+    bad_page = client.get("/api/v1/orgs/?page=x")
+    assert bad_page.status_code == 422 and bad_page.json()["fields"] == {"page": "应为整数"}

@@ -3,6 +3,7 @@
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from gonghui.common.errors import DomainError, ValidationFailed
@@ -20,11 +21,33 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class NotJson(Exception):
+    """A request body that is not declared as JSON."""
+
+    def __init__(self, content_type: str):
+        super().__init__(content_type)
+        self.content_type = content_type
+
+
+class JsonOnlyParser(Parser):
+    """Every operation with a body takes JSON: a text/plain or form body is refused (415)
+    instead of being parsed as if it were JSON."""
+
+    def parse_body(self, request):
+        kind = request.content_type or ""
+        if kind != "application/json" and not kind.endswith("+json"):
+            raise NotJson(kind)
+        return super().parse_body(request)
+
+
 api = NinjaAPI(
     title="工会平台 API",
     version="1",
-    description="劳模工匠与会员服务平台的数据接口。权限与数据范围与网页相同。",
+    description="劳模工匠与会员服务平台的数据接口。权限与数据范围与网页相同。"
+    "请求体一律为 JSON（Content-Type: application/json），数字与布尔值须为 JSON 的数字与"
+    " true/false，不接受未列出的字段。",
     auth=[TokenAuth(), django_auth],
+    parser=JsonOnlyParser(),
     urls_namespace="api",
 )
 
@@ -37,6 +60,27 @@ def on_domain_error(request, exc: DomainError):
     return api.create_response(request, body, status=exc.status)
 
 
+# Pydantic's reasons for the usual mistakes, in the API's language.
+REASONS = {
+    "missing": "必填",
+    "extra_forbidden": "不接受此字段（接口未定义）",
+    "int_type": "应为整数（JSON 数字，不加引号）",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字（JSON 数字，不加引号）",
+    "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为字符串",
+    "list_type": "应为数组",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "literal_error": "不是可选的值之一",
+    "enum": "不是可选的值之一",
+}
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     fields = {}
@@ -44,7 +88,11 @@ def on_validation_error(request, exc: ValidationError):
         loc = [
             str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")
         ]
-        fields[".".join(loc) or "body"] = error.get("msg", "无效")
+        reason = REASONS.get(error.get("type", ""), error.get("msg", "无效"))
+        expected = (error.get("ctx") or {}).get("expected")
+        if expected and error.get("type") in ("literal_error", "enum"):
+            reason += f"：{expected}"
+        fields.setdefault(".".join(loc) or "body", reason)
     return api.create_response(
         request, {"code": "validation", "message": "提交的数据有误", "fields": fields}, status=422
     )
@@ -64,6 +112,12 @@ HTTP_MESSAGES = {
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NotJson):  # ninja wraps every parser failure in a 400
+        kind = exc.__cause__.content_type[:80] or "未注明"
+        message = f"请求体应为 JSON（Content-Type: application/json），收到的是 {kind}"
+        return api.create_response(
+            request, {"code": "unsupported_media_type", "message": message}, status=415
+        )
     code, message = HTTP_MESSAGES.get(exc.status_code, ("error", str(exc)))
     return api.create_response(request, {"code": code, "message": message}, status=exc.status_code)
 

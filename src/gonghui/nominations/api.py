@@ -9,7 +9,7 @@ from pydantic import Field
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.net import client_ip
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId
+from gonghui.common.schemas import RecordId, StrictSchema
 from gonghui.nominations import exports, selectors, services
 
 router = Router(tags=["推荐评选"])
@@ -109,13 +109,13 @@ class NominationDetail(NominationOut):
     timeline: list[EntryOut]
 
 
-class AdvanceIn(Schema):
+class AdvanceIn(StrictSchema):
     ids: list[RecordId] = Field(min_length=1, max_length=5000)
     action: str
     opinion: str = Field("", max_length=2000)
 
 
-class ReasonIn(Schema):
+class ReasonIn(StrictSchema):
     reason: str = Field(max_length=500)
 
 
@@ -218,7 +218,7 @@ class NoticeDetail(NoticeOut):
     rows: list[dict]
 
 
-class ObjectionIn(Schema):
+class ObjectionIn(StrictSchema):
     nomination_id: int
     text: str = Field(max_length=5000)
     anonymous: bool = False

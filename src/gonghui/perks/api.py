@@ -19,6 +19,7 @@ from pydantic import Field
 from gonghui.api import TokenAuth
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
+from gonghui.common.schemas import StrictSchema
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
 
@@ -74,7 +75,7 @@ def member_pass(request):
     }
 
 
-class ClaimIn(Schema):
+class ClaimIn(StrictSchema):
     key: str = Field(description="幂等键：同一次点击的重试使用同一个键（8–64 位）")
     quantity: int = 1
 
@@ -88,7 +89,7 @@ def claim(request, pk: int, payload: ClaimIn):
     )
 
 
-class KeyIn(Schema):
+class KeyIn(StrictSchema):
     key: str
 
 
@@ -201,7 +202,7 @@ def counts(request, pk: int):
     return selectors.giveaway_counts(selectors.giveaway_get(actor=request.user, pk=pk))
 
 
-class CodeIn(Schema):
+class CodeIn(StrictSchema):
     code: str
 
 

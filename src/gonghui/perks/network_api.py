@@ -14,6 +14,7 @@ from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import StrictSchema
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import network
@@ -78,12 +79,12 @@ class CardDetail(CardOut):
         return old.number if old is not None else None
 
 
-class IssueIn(Schema):
+class IssueIn(StrictSchema):
     person_id: int | None = Field(None, description="人员ID（与身份证号二选一）")
     id_number: str | None = Field(None, max_length=40, description="身份证号（与人员ID二选一）")
 
 
-class ReasonIn(Schema):
+class ReasonIn(StrictSchema):
     reason: str = Field("", max_length=200)
 
 
@@ -145,7 +146,7 @@ def card_reissue(request, pk: int, body: ReasonIn):
 # --- The counter -----------------------------------------------------------------------------
 
 
-class VerifyIn(Schema):
+class VerifyIn(StrictSchema):
     token: str = Field(max_length=200, description="会员出示的二维码内容")
 
 

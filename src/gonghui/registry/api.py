@@ -8,7 +8,7 @@ from pydantic import Field
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId, Year
+from gonghui.common.schemas import RecordId, StrictSchema, Year
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors as people_selectors
 from gonghui.registry import selectors, services, stats
@@ -100,7 +100,7 @@ class PersonPage(Schema):
     items: list[RegistryPersonOut]
 
 
-class AwardIn(Schema):
+class AwardIn(StrictSchema):
     person_id: int
     honour_id: int
     year: int
@@ -109,7 +109,7 @@ class AwardIn(Schema):
     deeds: str = Field("", max_length=5000)
 
 
-class RevokeIn(Schema):
+class RevokeIn(StrictSchema):
     reason: str = Field(max_length=200)
     on: date | None = None
 
@@ -176,7 +176,7 @@ class UnitOut(Schema):
     org_unit_id: int
 
 
-class UnitIn(Schema):
+class UnitIn(StrictSchema):
     name: str = Field(max_length=120)
     credit_code: str = Field("", max_length=30)
     kind: str = "enterprise"
