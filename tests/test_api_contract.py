@@ -187,3 +187,50 @@ def test_dates_stay_iso_strings_and_query_parameters_stay_coerced(client, users,
     assert client.get("/api/v1/orgs/?page=1&root=" + str(tree.chaoyang.pk)).status_code == 200
     bad_page = client.get("/api/v1/orgs/?page=x")
     assert bad_page.status_code == 422 and bad_page.json()["fields"] == {"page": "应为整数"}
+
+
+# --- Enum-like query parameters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("/api/v1/merchants?plan=xyz", "plan"),  # it listed nothing
+        ("/api/v1/merchants?sort=price", "sort"),
+        ("/api/v1/cards?sort=age", "sort"),  # unknown orders were silently the default
+        ("/api/v1/orgs/?level=province", "level"),
+        ("/api/v1/orgs/?sort=size", "sort"),
+        ("/api/v1/people/?sort=salary", "sort"),
+        ("/api/v1/registry/people?status=retird", "status"),
+        ("/api/v1/perks/giveaways?status=open", "status"),
+        ("/api/v1/nominations/campaigns/1/nominations?state=pending", "state"),
+    ],
+)
+def test_an_unknown_choice_in_a_query_is_refused_naming_the_parameter(client, users, url, name):
+    client.force_login(users.admin)
+    response = client.get(url)
+    assert response.status_code == 422, response.content
+    assert list(response.json()["fields"]) == [name]
+    assert response.json()["fields"][name].startswith("不是可选的值之一（可选：")
+
+
+def test_known_choices_still_filter(client, users):
+    client.force_login(users.admin)
+    for url in [
+        "/api/v1/merchants?plan=partner&sort=-name",
+        "/api/v1/merchants?plan=",
+        "/api/v1/orgs/?level=district&sort=-code",
+        "/api/v1/people/?sort=-birth",
+        "/api/v1/registry/people?status=retired",
+        "/api/v1/perks/giveaways?status=published",
+    ]:
+        assert client.get(url).status_code == 200, url
+    districts = client.get("/api/v1/orgs/?level=district").json()["items"]
+    assert districts and {u["level"] for u in districts} == {"district"}
+
+
+def test_the_openapi_document_lists_the_choices(client):
+    document = client.get("/api/v1/openapi.json").json()
+    merchants = document["paths"]["/api/v1/merchants"]["get"]["parameters"]
+    plan = next(p for p in merchants if p["name"] == "plan")
+    assert set(plan["schema"]["enum"]) == {"", "card", "partner"}

@@ -1,5 +1,7 @@
 """The JSON API under /api/v1: one router per app, domain errors mapped to JSON once here."""
 
+import re
+
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -91,7 +93,8 @@ def on_validation_error(request, exc: ValidationError):
         reason = REASONS.get(error.get("type", ""), error.get("msg", "无效"))
         expected = (error.get("ctx") or {}).get("expected")
         if expected and error.get("type") in ("literal_error", "enum"):
-            reason += f"：{expected}"
+            choices = [c for c in re.findall(r"'([^']*)'", str(expected)) if c]
+            reason += f"（可选：{'、'.join(choices)}）"
         fields.setdefault(".".join(loc) or "body", reason)
     return api.create_response(
         request, {"code": "validation", "message": "提交的数据有误", "fields": fields}, status=422

@@ -1,7 +1,8 @@
 """Types the JSON API's schemas share, so a parameter out of range is a 422 naming it, and
 the strict base every request body inherits."""
 
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -11,6 +12,14 @@ FIRST_YEAR, LAST_YEAR = 1949, 2100  # the years a record of the union can carry
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+
+
+def one_of(values: Iterable[str]) -> Any:
+    """The type of a query parameter that takes one of ``values``, or "" for none (no
+    filter, the default order). Anything else is a 422 naming the parameter, never a
+    silently empty or unfiltered list; the OpenAPI document lists the values."""
+    return Literal[("", *values)]
+
 
 # JSON has its own numbers and booleans: in a body they must be those, not strings that
 # look like them ("1"), nor each other (true for 1, 1.0 for 1). Dates and times have no

@@ -9,8 +9,9 @@ from pydantic import Field
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.net import client_ip
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId, StrictSchema
+from gonghui.common.schemas import RecordId, StrictSchema, one_of
 from gonghui.nominations import exports, selectors, services
+from gonghui.nominations.workflow import State
 
 router = Router(tags=["推荐评选"])
 public_router = Router(tags=["评选公示（公开）"])
@@ -151,7 +152,7 @@ def campaign_get(request, pk: int):
 @router.get(
     "/campaigns/{int:pk}/nominations", response=NominationPage, summary="被推荐人（本单位范围）"
 )
-def nomination_list(request, pk: int, state: str = "", page: int = 1):
+def nomination_list(request, pk: int, state: one_of(State.values) = "", page: int = 1):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     return page_dict(
         selectors.nomination_list(actor=request.user, campaign=campaign, state=state[:16]), page

@@ -19,9 +19,10 @@ from pydantic import Field
 from gonghui.api import TokenAuth
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
-from gonghui.common.schemas import StrictSchema
+from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
+from gonghui.perks.models import Giveaway
 
 router = Router(tags=["会员服务·普惠活动"])
 
@@ -193,7 +194,7 @@ class Counts(Schema):
 
 
 @router.get("/giveaways", auth=staff, response=list[GiveawayOut], summary="普惠活动列表")
-def giveaways(request, status: str = ""):
+def giveaways(request, status: one_of(Giveaway.Status.values) = ""):
     return list(selectors.giveaway_list(actor=request.user, status=status)[:200])
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import StrictSchema
+from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import network
@@ -89,7 +89,9 @@ class ReasonIn(StrictSchema):
 
 
 @cards_router.get("", response=CardPage, summary="服务卡（本单位范围）")
-def card_list(request, status: str = "", q: str = "", sort: str = "", page: int = 1):
+def card_list(
+    request, status: str = "", q: str = "", sort: one_of(network.CARD_SORTS) = "", page: int = 1
+):
     _need(request, "perks.view")
     cards = network.card_list(actor=request.user, status=status[:12], q=q[:60], sort=sort[:12])
     return page_dict(cards, page)
@@ -270,10 +272,10 @@ def _category(value: str) -> str:
 def merchant_list(
     request,
     category: str = "",
-    plan: str = "",
+    plan: one_of(Merchant.Plan.values) = "",
     district: int | None = None,
     q: str = "",
-    sort: str = "",
+    sort: one_of(network.MERCHANT_SORTS) = "",
     page: int = 1,
 ):
     _need(request, "perks.view")

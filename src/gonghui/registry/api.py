@@ -8,9 +8,10 @@ from pydantic import Field
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId, StrictSchema, Year
+from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors as people_selectors
+from gonghui.people.models import Person
 from gonghui.registry import selectors, services, stats
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
@@ -86,7 +87,7 @@ class SearchParams(Schema):
     org_unit: RecordId | None = None
     trade: RecordId | None = None
     category: RecordId | None = None
-    status: str = ""
+    status: one_of(Person.Status.values) = ""
     page: int = 1
 
     def filters(self) -> PersonFilters:
