@@ -234,3 +234,60 @@ def test_the_openapi_document_lists_the_choices(client):
     merchants = document["paths"]["/api/v1/merchants"]["get"]["parameters"]
     plan = next(p for p in merchants if p["name"] == "plan")
     assert set(plan["schema"]["enum"]) == {"", "card", "partner"}
+
+
+# --- The OpenAPI document ------------------------------------------------------------------------
+
+
+def model_classes(annotation, found: set) -> None:
+    """Every pydantic model an annotation reaches (through lists, unions, fields...)."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in found:
+            return
+        found.add(annotation)
+        for field in annotation.model_fields.values():
+            model_classes(field.annotation, found)
+        return
+    for arg in get_args(annotation):
+        model_classes(arg, found)
+
+
+def test_every_schema_of_the_document_has_a_name_of_its_own(monkeypatch):
+    """ninja merges the schemas of all operations into one components table by class name:
+    two classes of one name silently became one (GET /people/ was documented with the
+    registry's PersonPage)."""
+    from ninja.openapi.schema import OpenAPISchema
+
+    from gonghui.api import api
+
+    # The document as generated: a name must never be given two different definitions.
+    given: dict[str, set[str]] = {}
+    merge = OpenAPISchema.add_schema_definitions
+
+    def add(self, definitions):
+        for name, definition in definitions.items():
+            given.setdefault(name, set()).add(json.dumps(definition, sort_keys=True))
+        return merge(self, definitions)
+
+    monkeypatch.setattr(OpenAPISchema, "add_schema_definitions", add)
+    document = api.get_openapi_schema()
+    assert {n for n, defs in given.items() if len(defs) > 1} == set()
+    assert len(document["components"]["schemas"]) >= 40
+
+    # And no two classes behind the operations share a name, even with the same fields.
+    classes: set = set()
+    for _prefix, router in api._routers:
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                for wrapper in [*operation.models, *operation.response_models.values()]:
+                    for field in getattr(wrapper, "model_fields", {}).values():
+                        model_classes(field.annotation, classes)
+    by_name: dict[str, list] = {}
+    for cls in classes:
+        by_name.setdefault(cls.__name__, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    assert {n: paths for n, paths in by_name.items() if len(paths) > 1} == {}
+    assert len(classes) >= 40

@@ -116,7 +116,7 @@ class AdvanceIn(StrictSchema):
     opinion: str = Field("", max_length=2000)
 
 
-class ReasonIn(StrictSchema):
+class WithdrawIn(StrictSchema):
     reason: str = Field(max_length=500)
 
 
@@ -190,7 +190,7 @@ def nomination_submit(request, pk: int):
 
 
 @router.post("/nominations/{int:pk}/withdraw", response=NominationOut, summary="撤回推荐")
-def nomination_withdraw(request, pk: int, body: ReasonIn):
+def nomination_withdraw(request, pk: int, body: WithdrawIn):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     return services.nomination_withdraw(
         actor=request.user, nomination=nomination, reason=body.reason

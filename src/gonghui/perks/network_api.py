@@ -84,7 +84,7 @@ class IssueIn(StrictSchema):
     id_number: str | None = Field(None, max_length=40, description="身份证号（与人员ID二选一）")
 
 
-class ReasonIn(StrictSchema):
+class CardReasonIn(StrictSchema):
     reason: str = Field("", max_length=200)
 
 
@@ -120,19 +120,19 @@ def card_issue(request, body: IssueIn):
 
 
 @cards_router.post("/{int:pk}/suspend", response=CardOut, summary="暂停服务卡（须写明原因）")
-def card_suspend(request, pk: int, body: ReasonIn):
+def card_suspend(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_suspend(actor=request.user, card=_card(request, pk), reason=body.reason)
 
 
 @cards_router.post("/{int:pk}/resume", response=CardOut, summary="恢复服务卡")
-def card_resume(request, pk: int, body: ReasonIn):
+def card_resume(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_resume(actor=request.user, card=_card(request, pk), reason=body.reason)
 
 
 @cards_router.post("/{int:pk}/cancel", response=CardOut, summary="注销服务卡（须写明原因）")
-def card_cancel(request, pk: int, body: ReasonIn):
+def card_cancel(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_cancel(actor=request.user, card=_card(request, pk), reason=body.reason)
 
@@ -140,7 +140,7 @@ def card_cancel(request, pk: int, body: ReasonIn):
 @cards_router.post(
     "/{int:pk}/reissue", response=CardOut, summary="挂失补卡（须写明原因；返回新卡）"
 )
-def card_reissue(request, pk: int, body: ReasonIn):
+def card_reissue(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_reissue(actor=request.user, card=_card(request, pk), reason=body.reason)
 

@@ -94,7 +94,7 @@ class SearchParams(Schema):
         return PersonFilters(query=self.q, **self.model_dump(exclude={"q", "page"}))
 
 
-class PersonPage(Schema):
+class RegistryPersonPage(Schema):
     count: int
     count_capped: bool = Field(False, description="count 只数到上限：实际至少有这么多")
     page: int
@@ -121,7 +121,9 @@ def honour_list(request):
 
 
 @router.get(
-    "/people", response=PersonPage, summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）"
+    "/people",
+    response=RegistryPersonPage,
+    summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）",
 )
 def person_search(request, params: Query[SearchParams]):
     filters = params.filters()
