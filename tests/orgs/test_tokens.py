@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -172,3 +172,24 @@ def test_operators_list_and_revoke_tokens_from_the_command_line(client, users):
         call_command("token", "--revoke", str(second.pk))
     with pytest.raises(CommandError, match="没有编号或前缀"):
         call_command("token", "--revoke", "gh_zzzzz")
+
+
+class FastPBKDF2(PBKDF2PasswordHasher):
+    """A stronger hasher than the tests' MD5, cheap enough for a test."""
+
+    iterations = 1000
+
+
+def test_a_rehash_at_sign_in_is_no_password_change(client, users, settings):
+    """After an upgrade Django re-hashes a password at its owner's next sign-in: the same
+    password, so the owner's tokens go on working."""
+    _, raw = services.token_create(actor=users.cy, name="对接")
+    settings.PASSWORD_HASHERS = [
+        "tests.orgs.test_tokens.FastPBKDF2",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert client.post("/login/", {"username": "cy_staff", "password": PASSWORD}).status_code == 302
+
+    users.cy.refresh_from_db()
+    assert users.cy.password.startswith("pbkdf2_sha256$1000$")  # it was re-hashed
+    assert works(client, raw)

@@ -1,5 +1,6 @@
 """Reads of the union tree, already limited to the actor's scope."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
@@ -61,3 +62,13 @@ def tokens_matching(ref: str) -> list[ApiToken]:
     if len(ref) > 8:
         return list(tokens.filter(token_hash=ApiToken.hash(ref)))
     return list(tokens.filter(prefix=ref)) if len(ref) == 8 else []
+
+
+def password_hash_of(username: str) -> str | None:
+    """The stored password hash of an account (for noticing a re-hash at sign-in)."""
+    return (
+        get_user_model()
+        .objects.filter(username=username)
+        .values_list("password", flat=True)
+        .first()
+    )

@@ -281,6 +281,16 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
     return token
 
 
+def tokens_follow_rehash(*, user, old_hash: str) -> None:
+    """Django re-hashes a password with a stronger hasher when its owner signs in with it:
+    the same password, a new hash. The owner's tokens follow it, so that only a real change
+    of the password stops them. (Not an event: nothing anyone did changed.)"""
+    if user.password != old_hash:
+        ApiToken.objects.filter(
+            user=user, password_fingerprint=password_fingerprint(old_hash)
+        ).update(password_fingerprint=password_fingerprint(user.password))
+
+
 LAST_USED_EVERY = 60  # seconds: a token's last use is written at most once a minute
 
 

@@ -12,6 +12,8 @@ from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
+from gonghui.orgs import selectors as org_selectors
+from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import PUBLIC_FIELDS, Person, Trade, Unit
 from gonghui.people.services import EDITABLE, clean_person
@@ -38,6 +40,7 @@ class LoginForm(AuthenticationForm):
                 code="locked",
                 params={"minutes": math.ceil(wait / 60)},
             )
+        stored = org_selectors.password_hash_of(username)
         try:
             cleaned = super().clean()
         except forms.ValidationError as exc:
@@ -45,6 +48,8 @@ class LoginForm(AuthenticationForm):
                 lockout.failed(username, ip)
             raise
         lockout.succeeded(username, ip)
+        if stored is not None and self.user_cache is not None:
+            org_services.tokens_follow_rehash(user=self.user_cache, old_hash=stored)
         return cleaned
 
 
