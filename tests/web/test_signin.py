@@ -165,3 +165,19 @@ def test_client_address(settings, proxies, remote, forwarded, client):
     settings.TRUSTED_PROXIES = proxies
     meta = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}
     assert client_address(meta) == client
+
+
+def test_every_event_of_a_request_behind_the_balancer_records_the_client(
+    client, users, tree, settings
+):
+    from tests.factories import VALID_IDS, make_person
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    person = make_person(tree.cy_grass, id_number=VALID_IDS[3])
+    client.force_login(users.cy)
+    client.post(
+        f"/people/{person.pk}/reveal/id_number/",
+        REMOTE_ADDR="10.0.0.7",
+        HTTP_X_FORWARDED_FOR="203.0.113.44",
+    )
+    assert AuditEvent.objects.get(action="pii.reveal").ip == "203.0.113.44"
