@@ -12,6 +12,7 @@ from gonghui.common.models import CalendarYear
 from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.services import token_create
 from gonghui.people.models import Membership, Unit
 from gonghui.perks.passes import card_token
 from gonghui.registry import services as registry
@@ -54,6 +55,7 @@ def world(tree, users):
     transfer = transfer_request_submit(
         actor=users.hd, person=hd_person, to_unit=tree.hd_street, name="钱学", reason="登记人员"
     )
+    hd_token, _ = token_create(actor=users.hd, name="钱学数据对接")  # its name shows a leak
     return type(
         "World",
         (),
@@ -67,6 +69,7 @@ def world(tree, users):
             "merge": merge,
             "unit": registry.unit_create(actor=users.hd, org_unit=tree.hd_grass, name="海淀班组"),
             "transfer": transfer,
+            "hd_token": hd_token,
             **nominated,
             **perks,
         },
@@ -494,6 +497,8 @@ WEB_DENY = {
     "web:org_list": ("get", lambda w: "/orgs/?q=海淀", None, (200,)),
     "web:person_list": ("get", lambda w: "/people/?q=钱", None, (200,)),
     "web:home": ("get", lambda w: "/", None, (200,)),
+    "web:token_list": ("get", lambda w: "/tokens/", None, (200,)),
+    "web:token_revoke": ("post", lambda w: f"/tokens/{w.hd_token.pk}/revoke/", None, (302,)),
     "web:org_import": ("get", lambda w: "/orgs/import/", None, (200,)),
     "web:person_create": (
         "post",
@@ -768,6 +773,8 @@ def _haidian_untouched(w):
     assert w.giveaway.claims.get().status == "won"
     assert not w.merchant.locations.exclude(pk=w.location.pk).exists()
     assert not w.merchant.staff.exists() and w.merchant.offers.count() == 1
+    w.hd_token.refresh_from_db()
+    assert w.hd_token.revoked_at is None
 
 
 @pytest.mark.django_db

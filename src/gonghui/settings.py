@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gonghui.api.JsonErrorsMiddleware",  # outermost: sees every answer under /api/
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -137,7 +138,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+# Lock-out (web/forms.py): failures per (address, account) and per account, the lock
+# doubling with each further lock within a day (see docs/operations.md).
 LOGIN_MAX_FAILURES = ENV["GONGHUI_LOGIN_MAX_FAILURES"]
+LOGIN_ACCOUNT_MAX_FAILURES = ENV["GONGHUI_LOGIN_ACCOUNT_MAX_FAILURES"]
 LOGIN_LOCK_SECONDS = ENV["GONGHUI_LOGIN_LOCK_MINUTES"] * 60
 ID_PROBES_PER_MINUTE = ENV["GONGHUI_ID_PROBES_PER_MINUTE"]
 ID_PROBES_PER_DAY = ENV["GONGHUI_ID_PROBES_PER_DAY"]
@@ -150,6 +154,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 _secure = ENV["GONGHUI_SECURE_COOKIES"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = (not DEBUG) if _secure is None else _secure
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind a load balancer or reverse proxy (docs/operations.md): the client's address is read
+# from X-Forwarded-For through these proxies only (common/net.py), and HTTPS from the
+# X-Forwarded-Proto they set, so that secure cookies and HSTS work when TLS ends at them.
+TRUSTED_PROXIES = ENV["GONGHUI_TRUSTED_PROXIES"]
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+_hsts = ENV["GONGHUI_HSTS_SECONDS"]
+SECURE_HSTS_SECONDS = (0 if DEBUG else 365 * 24 * 3600) if _hsts is None else _hsts
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -1,4 +1,5 @@
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,8 @@ def test_unknown_setting_is_named():
         ("GONGHUI_DATABASE_URL", "mysql://x", "expected a URL"),
         ("GONGHUI_REDIS_URL", "localhost:6379", "expected a URL"),
         ("GONGHUI_STORAGE", "ftp", "expected one of local, s3"),
+        ("GONGHUI_TRUSTED_PROXIES", "10.0.0.1,nginx", "'nginx' is not an address"),
+        ("GONGHUI_TRUSTED_PROXIES", "10.0.0.0/33", "is not an address"),
     ],
 )
 def test_malformed_setting_is_named(name, value, words):
@@ -75,3 +78,36 @@ def test_production_start_without_keys_is_refused(tmp_path):
     assert result.returncode == 2
     assert "GONGHUI_SECRET_KEY: not set" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _production_settings(tmp_path, **env) -> dict:
+    """Settings as production start-up computes them (debug off, keys on disk)."""
+    load_keys({}, tmp_path / "keys", debug=True)  # writes the key files once
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
+    base.update(GONGHUI_VAR_DIR=str(tmp_path), GONGHUI_KEYS_DIR=str(tmp_path / "keys"), **env)
+    code = (
+        "import json, gonghui.settings as s; print(json.dumps({n: getattr(s, n, None) for n in"
+        " ('TRUSTED_PROXIES', 'SECURE_PROXY_SSL_HEADER', 'SECURE_HSTS_SECONDS')}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=base, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_https_and_the_client_address_come_from_trusted_proxies_only(tmp_path):
+    direct = _production_settings(tmp_path)
+    assert direct == {
+        "TRUSTED_PROXIES": [],
+        "SECURE_PROXY_SSL_HEADER": None,  # nobody may claim HTTPS with a header
+        "SECURE_HSTS_SECONDS": 365 * 24 * 3600,
+    }
+    behind = _production_settings(
+        tmp_path, GONGHUI_TRUSTED_PROXIES="10.0.0.0/24, unix", GONGHUI_HSTS_SECONDS="600"
+    )
+    assert behind == {
+        "TRUSTED_PROXIES": ["10.0.0.0/24", "unix"],
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SECURE_HSTS_SECONDS": 600,
+    }

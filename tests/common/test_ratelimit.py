@@ -1,3 +1,5 @@
+"""The shared counters behind lock-outs and rate limits keep the window they were given."""
+
 from datetime import timedelta
 
 import pytest

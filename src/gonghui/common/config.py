@@ -12,6 +12,7 @@ so a backup of the data never holds them); otherwise a missing key is an error.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -61,6 +62,22 @@ def _list(name: str, raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def _proxies(name: str, raw: str) -> list[str]:
+    """Trusted proxies: addresses or networks (CIDR), or ``unix`` for a proxy on this
+    machine reaching the server through a unix socket."""
+    entries = _list(name, raw)
+    for entry in entries:
+        if entry == "unix":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {entry!r} is not an address, a network (CIDR) or unix"
+            ) from None
+    return entries
+
+
 def _choice(*choices: str):
     def parse(name: str, raw: str) -> str:
         if raw not in choices:
@@ -87,10 +104,13 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_SECURE_COOKIES": (_bool, None),
     "GONGHUI_SESSION_MINUTES": (_int, "30"),
     "GONGHUI_LOGIN_MAX_FAILURES": (_int, "5"),
+    "GONGHUI_LOGIN_ACCOUNT_MAX_FAILURES": (_int, "20"),
     "GONGHUI_LOGIN_LOCK_MINUTES": (_int, "15"),
     # Resident-ID look-ups and collisions (docs/privacy.md), per account.
     "GONGHUI_ID_PROBES_PER_MINUTE": (_int, "10"),
     "GONGHUI_ID_PROBES_PER_DAY": (_int, "100"),
+    "GONGHUI_TRUSTED_PROXIES": (_proxies, ""),
+    "GONGHUI_HSTS_SECONDS": (_int, None),  # unset: a year outside debug, off in debug
     "GONGHUI_UPLOAD_MAX_MB": (_int, "20"),
     "GONGHUI_STORAGE": (_choice("local", "s3"), "local"),
     "GONGHUI_S3_BUCKET": (_str, None),

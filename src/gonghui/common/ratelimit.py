@@ -4,9 +4,11 @@ login lock-out now, claim and filing limits later."""
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
+
+from gonghui.common.net import client_ip
 
 
 def count(key: str) -> int:
@@ -18,7 +20,7 @@ def hit(key: str, *, window: int, n: int = 1) -> int:
     """Add ``n`` to ``key``'s counter (which expires ``window`` seconds after its first hit)
     and return the new count."""
     full = f"rl:{key}"
-    if isinstance(cache, RedisCache):
+    if isinstance(caches["default"], RedisCache):  # not the proxy `cache`, never one
         # INCRBY is atomic and keeps the key's expiry.
         if cache.add(full, n, timeout=window):
             return n
@@ -43,7 +45,7 @@ def hit(key: str, *, window: int, n: int = 1) -> int:
 
 
 def clear(key: str) -> None:
-    cache.delete(f"rl:{key}")
+    cache.delete_many([f"rl:{key}", f"rl:{key}:end"])
 
 
 def anonymous_over(request, kind: str, limit: int, *, window: int = 60) -> bool:
@@ -52,7 +54,7 @@ def anonymous_over(request, kind: str, limit: int, *, window: int = 60) -> bool:
     one is over ``limit`` in ``window`` seconds."""
     if request.user.is_authenticated:
         return False
-    return hit(f"{kind}:{request.META.get('REMOTE_ADDR', '')}", window=window) > limit
+    return hit(f"{kind}:{client_ip(request) or ''}", window=window) > limit
 
 
 MINUTE, DAY = 60, 86_400

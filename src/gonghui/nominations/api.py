@@ -7,9 +7,11 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.net import client_ip
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId
+from gonghui.common.schemas import RecordId, StrictSchema, one_of
 from gonghui.nominations import exports, selectors, services
+from gonghui.nominations.workflow import State
 
 router = Router(tags=["推荐评选"])
 public_router = Router(tags=["评选公示（公开）"])
@@ -108,13 +110,13 @@ class NominationDetail(NominationOut):
     timeline: list[EntryOut]
 
 
-class AdvanceIn(Schema):
+class AdvanceIn(StrictSchema):
     ids: list[RecordId] = Field(min_length=1, max_length=5000)
     action: str
     opinion: str = Field("", max_length=2000)
 
 
-class ReasonIn(Schema):
+class WithdrawIn(StrictSchema):
     reason: str = Field(max_length=500)
 
 
@@ -150,7 +152,7 @@ def campaign_get(request, pk: int):
 @router.get(
     "/campaigns/{int:pk}/nominations", response=NominationPage, summary="被推荐人（本单位范围）"
 )
-def nomination_list(request, pk: int, state: str = "", page: int = 1):
+def nomination_list(request, pk: int, state: one_of(State.values) = "", page: int = 1):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     return page_dict(
         selectors.nomination_list(actor=request.user, campaign=campaign, state=state[:16]), page
@@ -188,7 +190,7 @@ def nomination_submit(request, pk: int):
 
 
 @router.post("/nominations/{int:pk}/withdraw", response=NominationOut, summary="撤回推荐")
-def nomination_withdraw(request, pk: int, body: ReasonIn):
+def nomination_withdraw(request, pk: int, body: WithdrawIn):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     return services.nomination_withdraw(
         actor=request.user, nomination=nomination, reason=body.reason
@@ -217,7 +219,7 @@ class NoticeDetail(NoticeOut):
     rows: list[dict]
 
 
-class ObjectionIn(Schema):
+class ObjectionIn(StrictSchema):
     nomination_id: int
     text: str = Field(max_length=5000)
     anonymous: bool = False
@@ -269,7 +271,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
         anonymous=body.anonymous,
         name=body.name,
         contact=body.contact,
-        source=request.META.get("REMOTE_ADDR", ""),
+        source=client_ip(request) or "",
     )
     return Status(201, {"reference": objection.reference})
 
@@ -278,7 +280,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
     "/objections/{reference}", response=ObjectionStatus, auth=None, summary="异议办理结果"
 )
 def objection_status(request, reference: str):
-    services.lookup_allowed(request.META.get("REMOTE_ADDR", ""))
+    services.lookup_allowed(client_ip(request) or "")
     o = selectors.objection_by_reference(reference)
     return {
         "reference": o.reference,

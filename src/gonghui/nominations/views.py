@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarYear
+from gonghui.common.net import client_ip
 from gonghui.common.pagination import page_of
 from gonghui.common.schemas import MAX_ID
 from gonghui.common.views import (
@@ -524,7 +525,7 @@ def notice(request, pk):
                 anonymous=data["anonymous"],
                 name=data["name"],
                 contact=data["contact"],
-                source=request.META.get("REMOTE_ADDR", ""),
+                source=client_ip(request) or "",
                 evidence=data["evidence"],
             )
         except DomainError as exc:
@@ -589,7 +590,7 @@ def objection_lookup(request):
     found, missing = None, False
     if reference.strip():
         try:
-            services.lookup_allowed(request.META.get("REMOTE_ADDR", ""))
+            services.lookup_allowed(client_ip(request) or "")
             found = selectors.objection_by_reference(reference)
         except NotFound:
             missing = True

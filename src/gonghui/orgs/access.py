@@ -167,6 +167,12 @@ def require_move(actor, perm: str, old: OrgUnit, new: OrgUnit) -> None:
         raise Forbidden("目标组织不在您的管理范围内，不能移入或移出")
 
 
+def holds_post_within(actor, unit: OrgUnit) -> bool:
+    """Whether one of the actor's own posts sits at ``unit`` or below it: switching such a
+    unit off or moving it would cut the branch the actor stands on."""
+    return any(path_contains(unit.path, g.path) for g in grants(actor))
+
+
 def visible_units(actor, perm: str = "orgs.view") -> QuerySet:
     return restrict(OrgUnit.objects.all(), actor, perm, via="")
 

@@ -2,8 +2,10 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import one_of
 from gonghui.jobs.services import job_get, upload_read
 from gonghui.orgs import access, selectors, services
+from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.schemas import JobOut, MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
 
 router = Router(tags=["组织"])
@@ -12,8 +14,8 @@ router = Router(tags=["组织"])
 class OrgFilters(Schema):
     root: int | None = None
     q: str = ""
-    level: str = ""
-    sort: str = "path"
+    level: one_of(OrgUnit.Level.values) = ""
+    sort: one_of(selectors.UNIT_SORTS) = "path"
     page: int = 1
 
 

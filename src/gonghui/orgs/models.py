@@ -144,9 +144,24 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def password_fingerprint(password_hash: str) -> str:
+    """What binds a token to its owner's password: a digest of the stored password hash
+    (never of the password). Any change of the password (the owner's page, the admin, a
+    reset, ``changepassword``, even a direct UPDATE) changes it, and the token stops."""
+    return hashlib.sha256(f"gonghui.apitoken:{password_hash}".encode()).hexdigest()
+
+
 class ApiToken(models.Model):
     """A machine client's bearer token. Only its SHA-256 is stored (the token is random,
-    256 bits, so an unkeyed hash is safe here); the raw token is shown once."""
+    256 bits, so an unkeyed hash is safe here); the raw token is shown once. It works
+    while it is not revoked, its owner is active and has the password they had when it
+    was made (``password_fingerprint``)."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "有效"
+        REVOKED = "revoked", "已吊销"
+        PASSWORD_CHANGED = "password_changed", "已失效（账号密码已更改）"
+        USER_INACTIVE = "user_inactive", "已失效（账号已停用）"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -154,6 +169,7 @@ class ApiToken(models.Model):
     name = models.CharField("用途", max_length=60)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
+    password_fingerprint = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -171,3 +187,17 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+    @property
+    def state(self) -> str:
+        """Whether the token still works, and if not why (reads ``user``)."""
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if not self.user.is_active:
+            return self.State.USER_INACTIVE
+        if self.password_fingerprint != password_fingerprint(self.user.password):
+            return self.State.PASSWORD_CHANGED
+        return self.State.ACTIVE
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label

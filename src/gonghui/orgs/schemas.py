@@ -1,6 +1,8 @@
 from ninja import Schema
 from pydantic import Field
 
+from gonghui.common.schemas import StrictSchema
+
 
 class OrgUnitOut(Schema):
     id: int
@@ -17,19 +19,19 @@ class OrgUnitOut(Schema):
         return obj.get_level_display()
 
 
-class OrgUnitIn(Schema):
+class OrgUnitIn(StrictSchema):
     parent_id: int
     code: str = Field(max_length=32)
     name: str = Field(max_length=120)
     level: str
 
 
-class OrgUnitPatch(Schema):
+class OrgUnitPatch(StrictSchema):
     name: str = Field(max_length=120)
     is_active: bool | None = None
 
 
-class MoveIn(Schema):
+class MoveIn(StrictSchema):
     parent_id: int
 
 

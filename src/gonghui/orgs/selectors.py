@@ -1,9 +1,10 @@
 """Reads of the union tree, already limited to the actor's scope."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, path_prefixes
+from gonghui.orgs.models import ApiToken, OrgUnit, path_prefixes
 
 UNIT_SORTS = {
     "path": "path",
@@ -41,3 +42,33 @@ def unit_ancestors(unit: OrgUnit, *, actor) -> list[OrgUnit]:
     """The breadcrumb: visible ancestors from the top down (prefixes of the path)."""
     prefixes = path_prefixes(unit.path)[:-1]
     return list(access.visible_units(actor).filter(path__in=prefixes).order_by("path"))
+
+
+def token_list(*, actor) -> QuerySet[ApiToken]:
+    """The actor's own API tokens; every token for the city's account administrator."""
+    tokens = ApiToken.objects.select_related("user").order_by("-created_at", "-pk")
+    if access.can_citywide(actor, "accounts.manage"):
+        return tokens
+    return tokens.filter(user_id=actor.pk)
+
+
+def tokens_matching(ref: str) -> list[ApiToken]:
+    """For the server's console only (no scope): tokens named by id, by the prefix shown
+    in lists (``gh_AbCdE``), or by the whole raw token."""
+    ref = (ref or "").strip()
+    tokens = ApiToken.objects.select_related("user").order_by("pk")
+    if ref.isdigit():
+        return list(tokens.filter(pk=int(ref)))
+    if len(ref) > 8:
+        return list(tokens.filter(token_hash=ApiToken.hash(ref)))
+    return list(tokens.filter(prefix=ref)) if len(ref) == 8 else []
+
+
+def password_hash_of(username: str) -> str | None:
+    """The stored password hash of an account (for noticing a re-hash at sign-in)."""
+    return (
+        get_user_model()
+        .objects.filter(username=username)
+        .values_list("password", flat=True)
+        .first()
+    )

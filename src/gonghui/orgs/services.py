@@ -12,7 +12,15 @@ from django.utils import timezone
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.orgs import access, signals
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role, rerooted, segment
+from gonghui.orgs.models import (
+    ApiToken,
+    OrgUnit,
+    Post,
+    Role,
+    password_fingerprint,
+    rerooted,
+    segment,
+)
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -26,6 +34,10 @@ ALLOWED_CHILDREN = {
     OrgUnit.Level.STREET: {OrgUnit.Level.GRASSROOTS},
     OrgUnit.Level.GRASSROOTS: {OrgUnit.Level.GRASSROOTS},  # e.g. branch unions (分会)
 }
+
+
+# A post may not switch off or move the unit it is anchored at, nor one above it.
+OWN_BRANCH = "不能{verb}您本人岗位所在的组织或其上级组织，请由上级工会办理"
 
 
 def check_placement(level: str, parent_level: str | None, *, field: str = "parent") -> None:
@@ -122,6 +134,8 @@ def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = 
     if is_active is not None:
         if unit.parent_id is None and not is_active:
             raise ValidationFailed({"is_active": "不能停用市总工会"})
+        if unit.is_active and not is_active and access.holds_post_within(actor, unit):
+            raise ValidationFailed({"is_active": OWN_BRANCH.format(verb="停用")})
         unit.is_active = is_active
     unit.save(update_fields=["name", "is_active"])
     _record_unit(actor, "orgs.update", unit, grant, before)
@@ -138,6 +152,8 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         raise ValidationFailed({"parent": "市总工会不能移动"})
     grant = access.require_at(actor, "orgs.change", unit, view_perm="orgs.view")
     access.require_move(actor, "orgs.change", unit, new_parent)
+    if access.holds_post_within(actor, unit):
+        raise ValidationFailed({"parent": OWN_BRANCH.format(verb="移动")})
     if unit.contains(new_parent):
         raise ValidationFailed({"parent": "不能移到自身或其下级组织之下"})
     check_placement(unit.level, new_parent.level)
@@ -231,25 +247,64 @@ def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
         raise ValidationFailed({"name": "请填写令牌用途"})
     raw = ApiToken.new_raw()
     token = ApiToken.objects.create(
-        user=actor, name=name[:60], token_hash=ApiToken.hash(raw), prefix=raw[:8]
+        user=actor,
+        name=name[:60],
+        token_hash=ApiToken.hash(raw),
+        prefix=raw[:8],
+        password_fingerprint=password_fingerprint(actor.password),
     )
     record(actor=actor, action="accounts.token_create", obj=token, changes={"name": [None, name]})
     return token, raw
 
 
 @transaction.atomic
-def token_revoke(*, actor, token_id: int) -> None:
-    updated = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if not updated:
+def token_revoke(*, actor, token_id: int) -> ApiToken:
+    """Revoke a token: the actor's own, or anyone's for the city's account administrator.
+    ``actor`` None is an operator at the server's console (``gonghui token --revoke``),
+    who holds the machine anyway."""
+    tokens = ApiToken.objects.select_for_update().select_related("user")
+    if actor is not None and not access.can_citywide(actor, "accounts.manage"):
+        tokens = tokens.filter(user=actor)
+    token = tokens.filter(pk=token_id).first()
+    if token is None:
         raise NotFound()
+    if token.revoked_at is not None:
+        raise Conflict(f"令牌 {token.prefix}… 已于之前吊销")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
     record(
         actor=actor,
         action="accounts.token_revoke",
-        object_type="orgs.apitoken",
-        object_id=str(token_id),
+        obj=token,
+        changes={"user": [token.user.username, None], "name": [token.name, None]},
     )
+    return token
+
+
+def tokens_follow_rehash(*, user, old_hash: str) -> None:
+    """Django re-hashes a password with a stronger hasher when its owner signs in with it:
+    the same password, a new hash. The owner's tokens follow it, so that only a real change
+    of the password stops them. (Not an event: nothing anyone did changed.)"""
+    if user.password != old_hash:
+        ApiToken.objects.filter(
+            user=user, password_fingerprint=password_fingerprint(old_hash)
+        ).update(password_fingerprint=password_fingerprint(user.password))
+
+
+LAST_USED_EVERY = 60  # seconds: a token's last use is written at most once a minute
+
+
+def token_authenticate(*, raw: str):
+    """The user a bearer token acts for, or None: the token must be unrevoked, its owner
+    active and holding the password the token was made under. Its last use is noted at
+    most once a minute (a busy client costs no write per request)."""
+    token = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(raw)).first()
+    if token is None or token.state != ApiToken.State.ACTIVE:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 def tree_import_start(*, actor, data: bytes, filename: str):

@@ -2,6 +2,7 @@ from ninja import Router, Status
 
 from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import one_of
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors, services
 from gonghui.people.schemas import (
@@ -18,7 +19,7 @@ router = Router(tags=["人员"])
 
 
 @router.get("/", response=PersonPage, summary="人员列表（本人数据范围内）")
-def person_list(request, q: str = "", sort: str = "id", page: int = 1):
+def person_list(request, q: str = "", sort: one_of(selectors.PERSON_SORTS) = "id", page: int = 1):
     qs = selectors.person_list(actor=request.user, query=q, sort=sort)
     return page_dict(qs, page)
 

@@ -4,6 +4,7 @@ from ninja import Schema
 from pydantic import Field
 
 from gonghui.common import pii
+from gonghui.common.schemas import StrictSchema
 
 
 class PersonOut(Schema):
@@ -33,7 +34,7 @@ class PersonOut(Schema):
         return obj.org_unit.name
 
 
-class PersonIn(Schema):
+class PersonIn(StrictSchema):
     org_unit_id: int
     name: str = Field(max_length=60)
     gender: str = ""
@@ -45,7 +46,7 @@ class PersonIn(Schema):
     public_fields: list[str] = []
 
 
-class PersonPatch(Schema):
+class PersonPatch(StrictSchema):
     org_unit_id: int | None = None
     name: str | None = Field(default=None, max_length=60)
     gender: str | None = None
@@ -63,11 +64,11 @@ class PersonPage(Schema):
     items: list[PersonOut]
 
 
-class LookupIn(Schema):
+class LookupIn(StrictSchema):
     id_number: str = Field(max_length=40)
 
 
-class RevealIn(Schema):
+class RevealIn(StrictSchema):
     field: str
 
 

@@ -19,8 +19,10 @@ from pydantic import Field
 from gonghui.api import TokenAuth
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
+from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
+from gonghui.perks.models import Giveaway
 
 router = Router(tags=["会员服务·普惠活动"])
 
@@ -74,7 +76,7 @@ def member_pass(request):
     }
 
 
-class ClaimIn(Schema):
+class ClaimIn(StrictSchema):
     key: str = Field(description="幂等键：同一次点击的重试使用同一个键（8–64 位）")
     quantity: int = 1
 
@@ -88,7 +90,7 @@ def claim(request, pk: int, payload: ClaimIn):
     )
 
 
-class KeyIn(Schema):
+class KeyIn(StrictSchema):
     key: str
 
 
@@ -192,7 +194,7 @@ class Counts(Schema):
 
 
 @router.get("/giveaways", auth=staff, response=list[GiveawayOut], summary="普惠活动列表")
-def giveaways(request, status: str = ""):
+def giveaways(request, status: one_of(Giveaway.Status.values) = ""):
     return list(selectors.giveaway_list(actor=request.user, status=status)[:200])
 
 
@@ -201,7 +203,7 @@ def counts(request, pk: int):
     return selectors.giveaway_counts(selectors.giveaway_get(actor=request.user, pk=pk))
 
 
-class CodeIn(Schema):
+class CodeIn(StrictSchema):
     code: str
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import network
@@ -78,17 +79,19 @@ class CardDetail(CardOut):
         return old.number if old is not None else None
 
 
-class IssueIn(Schema):
+class IssueIn(StrictSchema):
     person_id: int | None = Field(None, description="人员ID（与身份证号二选一）")
     id_number: str | None = Field(None, max_length=40, description="身份证号（与人员ID二选一）")
 
 
-class ReasonIn(Schema):
+class CardReasonIn(StrictSchema):
     reason: str = Field("", max_length=200)
 
 
 @cards_router.get("", response=CardPage, summary="服务卡（本单位范围）")
-def card_list(request, status: str = "", q: str = "", sort: str = "", page: int = 1):
+def card_list(
+    request, status: str = "", q: str = "", sort: one_of(network.CARD_SORTS) = "", page: int = 1
+):
     _need(request, "perks.view")
     cards = network.card_list(actor=request.user, status=status[:12], q=q[:60], sort=sort[:12])
     return page_dict(cards, page)
@@ -117,19 +120,19 @@ def card_issue(request, body: IssueIn):
 
 
 @cards_router.post("/{int:pk}/suspend", response=CardOut, summary="暂停服务卡（须写明原因）")
-def card_suspend(request, pk: int, body: ReasonIn):
+def card_suspend(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_suspend(actor=request.user, card=_card(request, pk), reason=body.reason)
 
 
 @cards_router.post("/{int:pk}/resume", response=CardOut, summary="恢复服务卡")
-def card_resume(request, pk: int, body: ReasonIn):
+def card_resume(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_resume(actor=request.user, card=_card(request, pk), reason=body.reason)
 
 
 @cards_router.post("/{int:pk}/cancel", response=CardOut, summary="注销服务卡（须写明原因）")
-def card_cancel(request, pk: int, body: ReasonIn):
+def card_cancel(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_cancel(actor=request.user, card=_card(request, pk), reason=body.reason)
 
@@ -137,7 +140,7 @@ def card_cancel(request, pk: int, body: ReasonIn):
 @cards_router.post(
     "/{int:pk}/reissue", response=CardOut, summary="挂失补卡（须写明原因；返回新卡）"
 )
-def card_reissue(request, pk: int, body: ReasonIn):
+def card_reissue(request, pk: int, body: CardReasonIn):
     _need(request, "perks.view")
     return network.card_reissue(actor=request.user, card=_card(request, pk), reason=body.reason)
 
@@ -145,7 +148,7 @@ def card_reissue(request, pk: int, body: ReasonIn):
 # --- The counter -----------------------------------------------------------------------------
 
 
-class VerifyIn(Schema):
+class VerifyIn(StrictSchema):
     token: str = Field(max_length=200, description="会员出示的二维码内容")
 
 
@@ -269,10 +272,10 @@ def _category(value: str) -> str:
 def merchant_list(
     request,
     category: str = "",
-    plan: str = "",
+    plan: one_of(Merchant.Plan.values) = "",
     district: int | None = None,
     q: str = "",
-    sort: str = "",
+    sort: one_of(network.MERCHANT_SORTS) = "",
     page: int = 1,
 ):
     _need(request, "perks.view")

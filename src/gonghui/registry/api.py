@@ -8,9 +8,10 @@ from pydantic import Field
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId, Year
+from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
 from gonghui.orgs import selectors as org_selectors
 from gonghui.people import selectors as people_selectors
+from gonghui.people.models import Person
 from gonghui.registry import selectors, services, stats
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
@@ -86,21 +87,21 @@ class SearchParams(Schema):
     org_unit: RecordId | None = None
     trade: RecordId | None = None
     category: RecordId | None = None
-    status: str = ""
+    status: one_of(Person.Status.values) = ""
     page: int = 1
 
     def filters(self) -> PersonFilters:
         return PersonFilters(query=self.q, **self.model_dump(exclude={"q", "page"}))
 
 
-class PersonPage(Schema):
+class RegistryPersonPage(Schema):
     count: int
     count_capped: bool = Field(False, description="count 只数到上限：实际至少有这么多")
     page: int
     items: list[RegistryPersonOut]
 
 
-class AwardIn(Schema):
+class AwardIn(StrictSchema):
     person_id: int
     honour_id: int
     year: int
@@ -109,7 +110,7 @@ class AwardIn(Schema):
     deeds: str = Field("", max_length=5000)
 
 
-class RevokeIn(Schema):
+class RevokeIn(StrictSchema):
     reason: str = Field(max_length=200)
     on: date | None = None
 
@@ -120,7 +121,9 @@ def honour_list(request):
 
 
 @router.get(
-    "/people", response=PersonPage, summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）"
+    "/people",
+    response=RegistryPersonPage,
+    summary="档案检索（姓名、拼音、首字母、单位；可组合筛选）",
 )
 def person_search(request, params: Query[SearchParams]):
     filters = params.filters()
@@ -176,7 +179,7 @@ class UnitOut(Schema):
     org_unit_id: int
 
 
-class UnitIn(Schema):
+class UnitIn(StrictSchema):
     name: str = Field(max_length=120)
     credit_code: str = Field("", max_length=30)
     kind: str = "enterprise"

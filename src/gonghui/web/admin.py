@@ -7,6 +7,7 @@ from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, Post, Role
 from gonghui.people.models import Membership, Person
+from gonghui.web.forms import LoginForm
 
 
 def _city_admin(request) -> bool:
@@ -14,6 +15,8 @@ def _city_admin(request) -> bool:
 
 
 admin.site.has_permission = _city_admin
+# The platform's login form, lock-out included: /admin/login/ is no way around it.
+admin.site.login_form = LoginForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,23 +1,28 @@
 """Page forms: they parse and show errors next to fields; services do the writing."""
 
+import math
+
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from gonghui.audit.selectors import FIRST_DAY, LAST_DAY
-from gonghui.common import ratelimit
+from gonghui.common import lockout
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.forms import FilterForm
+from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
+from gonghui.orgs import selectors as org_selectors
+from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import PUBLIC_FIELDS, Person, Trade, Unit
 from gonghui.people.services import EDITABLE, clean_person
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login, plus a temporary lock-out after too many failures for the account or
-    the address (counted in the shared cache, so every process sees the same count)."""
+    """Django's login, plus a temporary lock-out after too many failures for the account
+    from this address, or for the account from anywhere (common/lockout.py). The admin
+    site signs in with this form too."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -26,21 +31,25 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean(self):
-        username = (self.cleaned_data.get("username") or "").strip().lower()
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        keys = [f"login:user:{username}", f"login:ip:{ip}"]
-        window = settings.LOGIN_LOCK_SECONDS
-        if any(ratelimit.count(k) >= settings.LOGIN_MAX_FAILURES for k in keys):
+        username = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request else None
+        wait = lockout.wait_seconds(username, ip)
+        if wait:
             raise forms.ValidationError(
-                self.error_messages["locked"], code="locked", params={"minutes": window // 60}
+                self.error_messages["locked"],
+                code="locked",
+                params={"minutes": math.ceil(wait / 60)},
             )
+        stored = org_selectors.password_hash_of(username)
         try:
             cleaned = super().clean()
-        except forms.ValidationError:
-            for key in keys:
-                ratelimit.hit(key, window=window)
+        except forms.ValidationError as exc:
+            if exc.code == "invalid_login":
+                lockout.failed(username, ip)
             raise
-        ratelimit.clear(keys[0])
+        lockout.succeeded(username, ip)
+        if stored is not None and self.user_cache is not None:
+            org_services.tokens_follow_rehash(user=self.user_cache, old_hash=stored)
         return cleaned
 
 
@@ -58,6 +67,12 @@ class PasswordForm(forms.Form):
         if cleaned.get("new_password") != cleaned.get("confirm"):
             self.add_error("confirm", "两次输入的新密码不一致")
         return cleaned
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="用途", max_length=60, help_text="如“区工会数据对接”：令牌只在创建时显示一次"
+    )
 
 
 class OrgFilterForm(FilterForm):

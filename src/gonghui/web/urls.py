@@ -9,6 +9,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("password/", views.password_change, name="password_change"),
+    path("tokens/", views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("orgs/", views.org_list, name="org_list"),
     path("orgs/import/", views.org_import, name="org_import"),
     path("orgs/<int:pk>/", views.org_detail, name="org_detail"),

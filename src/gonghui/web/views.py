@@ -91,6 +91,51 @@ def password_change(request):
     return render(request, "web/password.html", {"form": form})
 
 
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@login_required
+def token_list(request):
+    """The user's API tokens (every token for the city's account administrator): made here
+    (the token shown this once), revoked here, with each one's last use."""
+    form = forms.TokenForm(request.POST or None)
+    raw = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, raw = org_services.token_create(actor=request.user, name=form.cleaned_data["name"])
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except NotFound:
+            form.add_error(None, "您的账号没有岗位，不能创建令牌")
+        else:
+            form = forms.TokenForm()
+    response = render(
+        request,
+        "web/tokens.html",
+        {
+            "page": _page(request, org_selectors.token_list(actor=request.user)),
+            "form": form,
+            "raw": raw,
+            "can_create": bool(access.grants(request.user)),
+            "all_owners": access.can_citywide(request.user, "accounts.manage"),
+        },
+    )
+    response["Cache-Control"] = "no-store"  # a new token is on the page
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    return post_action(
+        request,
+        None,
+        lambda _: org_services.token_revoke(actor=request.user, token_id=pk),
+        lambda token: f"已吊销令牌 {token.prefix}…（{token.name}）",
+        "web:token_list",
+    )
+
+
 # --- Org tree -------------------------------------------------------------------------------
 
 

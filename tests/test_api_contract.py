@@ -1,0 +1,293 @@
+"""What the API says about itself and what it accepts: every answer under /api/ is JSON,
+request bodies are strict (JSON's own types, known fields, JSON only), enum-like query
+parameters are checked, and the OpenAPI document names each schema once."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Every answer is JSON ------------------------------------------------------------------------
+
+
+def assert_json_error(response, status: int, code: str):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == code and body["message"]
+    return body
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/api/v1/no-such-thing"),
+        ("get", "/api/"),
+        ("post", "/api/v1/perks/giveaways/-1/claim"),  # no int converter match
+        ("post", "/api/v1/perks/giveaways/abc/claim"),
+        ("get", "/api/v1/orgs/abc"),
+        ("get", "/api/v1/people/99999999999999999999999"),
+    ],
+)
+def test_unknown_paths_and_unmatched_parameters_answer_json_404(
+    client, users, settings, debug, method, url
+):
+    settings.DEBUG = debug
+    client.force_login(users.admin)
+    assert_json_error(getattr(client, method)(url), 404, "not_found")
+
+
+def test_a_method_an_operation_lacks_answers_json_405(client, users):
+    client.force_login(users.admin)
+    response = client.put("/api/v1/orgs/me", "{}", content_type="application/json")
+    assert_json_error(response, 405, "method_not_allowed")
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_uncaught_error_answers_json_500_without_a_traceback(
+    client, users, settings, monkeypatch, debug
+):
+    from gonghui.orgs import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("secret detail 110105194912310021")
+
+    settings.DEBUG = debug
+    monkeypatch.setattr(selectors, "unit_list", broken)
+    client.raise_request_exception = False
+    client.force_login(users.admin)
+
+    response = client.get("/api/v1/orgs/")
+
+    assert_json_error(response, 500, "server_error")
+    assert b"secret detail" not in response.content and b"Traceback" not in response.content
+
+
+def test_pages_outside_the_api_keep_their_html_404(client, users):
+    client.force_login(users.admin)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+# --- Request bodies are strict -------------------------------------------------------------------
+
+
+def json_operations():
+    """Every operation with a JSON body, from the OpenAPI document: (method, path, schema)."""
+    from gonghui.api import api
+
+    document = api.get_openapi_schema()
+    components = document["components"]["schemas"]
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                found.append((method, path.replace("{pk}", "1"), components[ref]))
+    return found
+
+
+def property_types(prop: dict) -> set[str]:
+    return {p.get("type") for p in prop.get("anyOf", [prop])} - {"null", None}
+
+
+@pytest.fixture
+def caller(client, users):
+    from gonghui.perks import passes
+
+    client.force_login(users.admin)
+
+    def send(method, path, body, content_type="application/json"):
+        data = body if isinstance(body, str) else json.dumps(body)
+        return getattr(client, method)(
+            path, data, content_type=content_type, HTTP_X_MEMBER_PASS=passes.issue(1)
+        )
+
+    return send
+
+
+def test_every_json_operation_refuses_unknown_fields_by_name(caller):
+    operations = json_operations()
+    assert len(operations) >= 20  # the document lists them all; none is skipped
+    for method, path, _schema in operations:
+        response = caller(method, path, {"no_such_field": 1})
+        assert response.status_code == 422, (method, path, response.content)
+        assert "不接受此字段" in response.json()["fields"]["no_such_field"], (method, path)
+
+
+def test_every_json_operation_takes_numbers_and_booleans_only_as_json_ones(caller):
+    checked = 0
+    for method, path, schema in json_operations():
+        for name, prop in schema["properties"].items():
+            types = property_types(prop)
+            if "integer" in types:
+                wrong = ["1", True, 1.0]
+            elif "boolean" in types:
+                wrong = ["true", 1, "yes"]
+            elif types == {"string"}:
+                wrong = [1]
+            else:
+                continue
+            for value in wrong:
+                response = caller(method, path, {name: value})
+                assert response.status_code == 422, (method, path, name, value)
+                assert name in response.json()["fields"], (method, path, name, value)
+                checked += 1
+    assert checked >= 60
+
+
+def test_every_json_operation_refuses_a_body_that_is_not_json(caller):
+    for method, path, _schema in json_operations():
+        for kind, body in [
+            ("text/plain", '{"reason": "x"}'),
+            ("application/x-www-form-urlencoded", "reason=x"),
+        ]:
+            response = caller(method, path, body, content_type=kind)
+            assert response.status_code == 415, (method, path, kind, response.content)
+            assert kind in response.json()["message"]
+
+
+def test_a_claim_counts_only_a_json_number(client, db):
+    """The issue's case: quantity "1", true or 1.0 were coerced to 1 and the claim went on."""
+    from gonghui.perks import passes
+
+    for quantity in ["1", True, 1.0]:
+        response = client.post(
+            "/api/v1/perks/giveaways/1/claim",
+            json.dumps({"key": "abcdefgh12", "quantity": quantity}),
+            content_type="application/json",
+            HTTP_X_MEMBER_PASS=passes.issue(1),
+        )
+        assert response.status_code == 422
+        assert response.json()["fields"] == {"quantity": "应为整数（JSON 数字，不加引号）"}
+
+
+def test_dates_stay_iso_strings_and_query_parameters_stay_coerced(client, users, tree):
+    client.force_login(users.admin)
+    created = client.post(
+        "/api/v1/people/",
+        json.dumps(
+            {
+                "org_unit_id": tree.cy_grass.pk,
+                "name": "孙立",
+                "birth_date": "1980-02-03",
+                "no_id_reason": "历史档案",
+                "is_public": False,
+            }
+        ),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["birth_date"] == "1980-02-03"
+    assert client.get("/api/v1/orgs/?page=1&root=" + str(tree.chaoyang.pk)).status_code == 200
+    bad_page = client.get("/api/v1/orgs/?page=x")
+    assert bad_page.status_code == 422 and bad_page.json()["fields"] == {"page": "应为整数"}
+
+
+# --- Enum-like query parameters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("/api/v1/merchants?plan=xyz", "plan"),  # it listed nothing
+        ("/api/v1/merchants?sort=price", "sort"),
+        ("/api/v1/cards?sort=age", "sort"),  # unknown orders were silently the default
+        ("/api/v1/orgs/?level=province", "level"),
+        ("/api/v1/orgs/?sort=size", "sort"),
+        ("/api/v1/people/?sort=salary", "sort"),
+        ("/api/v1/registry/people?status=retird", "status"),
+        ("/api/v1/perks/giveaways?status=open", "status"),
+        ("/api/v1/nominations/campaigns/1/nominations?state=pending", "state"),
+    ],
+)
+def test_an_unknown_choice_in_a_query_is_refused_naming_the_parameter(client, users, url, name):
+    client.force_login(users.admin)
+    response = client.get(url)
+    assert response.status_code == 422, response.content
+    assert list(response.json()["fields"]) == [name]
+    assert response.json()["fields"][name].startswith("不是可选的值之一（可选：")
+
+
+def test_known_choices_still_filter(client, users):
+    client.force_login(users.admin)
+    for url in [
+        "/api/v1/merchants?plan=partner&sort=-name",
+        "/api/v1/merchants?plan=",
+        "/api/v1/orgs/?level=district&sort=-code",
+        "/api/v1/people/?sort=-birth",
+        "/api/v1/registry/people?status=retired",
+        "/api/v1/perks/giveaways?status=published",
+    ]:
+        assert client.get(url).status_code == 200, url
+    districts = client.get("/api/v1/orgs/?level=district").json()["items"]
+    assert districts and {u["level"] for u in districts} == {"district"}
+
+
+def test_the_openapi_document_lists_the_choices(client):
+    document = client.get("/api/v1/openapi.json").json()
+    merchants = document["paths"]["/api/v1/merchants"]["get"]["parameters"]
+    plan = next(p for p in merchants if p["name"] == "plan")
+    assert set(plan["schema"]["enum"]) == {"", "card", "partner"}
+
+
+# --- The OpenAPI document ------------------------------------------------------------------------
+
+
+def model_classes(annotation, found: set) -> None:
+    """Every pydantic model an annotation reaches (through lists, unions, fields...)."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in found:
+            return
+        found.add(annotation)
+        for field in annotation.model_fields.values():
+            model_classes(field.annotation, found)
+        return
+    for arg in get_args(annotation):
+        model_classes(arg, found)
+
+
+def test_every_schema_of_the_document_has_a_name_of_its_own(monkeypatch):
+    """ninja merges the schemas of all operations into one components table by class name:
+    two classes of one name silently became one (GET /people/ was documented with the
+    registry's PersonPage)."""
+    from ninja.openapi.schema import OpenAPISchema
+
+    from gonghui.api import api
+
+    # The document as generated: a name must never be given two different definitions.
+    given: dict[str, set[str]] = {}
+    merge = OpenAPISchema.add_schema_definitions
+
+    def add(self, definitions):
+        for name, definition in definitions.items():
+            given.setdefault(name, set()).add(json.dumps(definition, sort_keys=True))
+        return merge(self, definitions)
+
+    monkeypatch.setattr(OpenAPISchema, "add_schema_definitions", add)
+    document = api.get_openapi_schema()
+    assert {n for n, defs in given.items() if len(defs) > 1} == set()
+    assert len(document["components"]["schemas"]) >= 40
+
+    # And no two classes behind the operations share a name, even with the same fields.
+    classes: set = set()
+    for _prefix, router in api._routers:
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                for wrapper in [*operation.models, *operation.response_models.values()]:
+                    for field in getattr(wrapper, "model_fields", {}).values():
+                        model_classes(field.annotation, classes)
+    by_name: dict[str, list] = {}
+    for cls in classes:
+        by_name.setdefault(cls.__name__, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    assert {n: paths for n, paths in by_name.items() if len(paths) > 1} == {}
+    assert len(classes) >= 40

@@ -1,0 +1,183 @@
+"""Sign-in lock-out (per account and per address and account, with backoff, on both login
+pages) and the client's address behind a load balancer."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from gonghui.audit.models import AuditEvent
+from gonghui.common import lockout
+from gonghui.common.net import client_address
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LOCKED = "登录失败次数过多"
+BALANCER = "10.0.0.1"
+
+
+def login(client, username, password, url="/login/", **extra):
+    return client.post(url, {"username": username, "password": password}, **extra)
+
+
+def signed_in(response) -> bool:
+    return response.status_code == 302
+
+
+def fail(client, username, times, **extra):
+    for _ in range(times):
+        response = login(client, username, "wrong-password", **extra)
+        assert response.status_code == 200 and LOCKED not in response.content.decode()
+
+
+def test_failures_for_one_account_do_not_lock_out_another_at_the_same_address(
+    client, users, settings
+):
+    fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES, REMOTE_ADDR="10.1.1.1")
+
+    assert signed_in(login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.1.1.1"))
+    client.logout()
+    # The guessed account is locked from that address, even with its right password...
+    locked = login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.1.1.1")
+    assert LOCKED in locked.content.decode() and "15 分钟" in locked.content.decode()
+    # ...but its owner at their own address still signs in.
+    assert signed_in(login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.2.2.2"))
+
+
+def test_guessing_one_account_from_many_addresses_locks_the_account(client, users, settings):
+    settings.LOGIN_ACCOUNT_MAX_FAILURES = 6
+    for i in range(3):
+        fail(client, "cy_staff", 2, REMOTE_ADDR=f"10.3.0.{i}")
+    locked = login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.9.9.9")
+    assert LOCKED in locked.content.decode()
+    assert signed_in(login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+
+
+def test_each_further_lock_lasts_twice_as_long(client, users, settings):
+    lock = settings.LOGIN_LOCK_SECONDS
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES)
+        assert lockout.wait_seconds("cy_staff", "127.0.0.1") == lock
+
+        clock.move_to(start + timedelta(seconds=lock + 1))
+        assert lockout.wait_seconds("cy_staff", "127.0.0.1") == 0
+        fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES)
+        assert lockout.wait_seconds("cy_staff", "127.0.0.1") == 2 * lock
+        assert "30 分钟" in login(client, "cy_staff", PASSWORD).content.decode()
+
+        clock.move_to(start + timedelta(seconds=3 * lock + 2))
+        fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES)
+        assert lockout.wait_seconds("cy_staff", "127.0.0.1") == 4 * lock
+
+        # Once the lock has passed, the right password signs in and the address starts
+        # afresh: its next lock is a first one again.
+        clock.move_to(start + timedelta(seconds=7 * lock + 3))
+        assert signed_in(login(client, "cy_staff", PASSWORD))
+        client.logout()
+        fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES)
+        assert lockout.wait_seconds("cy_staff", "127.0.0.1") == lock
+
+
+def test_the_admin_login_is_locked_by_the_same_rules(client, users, settings):
+    fail(client, "admin_t", settings.LOGIN_MAX_FAILURES - 1, url="/admin/login/")
+    fail(client, "admin_t", 1)  # one more on the platform's own page: the same count
+
+    locked = login(client, "admin_t", PASSWORD, url="/admin/login/")
+    assert locked.status_code == 200 and LOCKED in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+
+    # From another address the city administrator signs in there and reaches the admin.
+    assert signed_in(
+        login(client, "admin_t", PASSWORD, url="/admin/login/", REMOTE_ADDR="10.5.5.5")
+    )
+    assert client.get("/admin/").status_code == 200
+
+
+# --- The client's address ---------------------------------------------------------------------
+
+
+def last_failure_ip() -> str:
+    return AuditEvent.objects.filter(action="auth.login_failed").latest("seq").ip
+
+
+def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(client, users, settings):
+    login(client, "cy_staff", "x", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert last_failure_ip() == "198.51.100.7"
+
+    # Naming the balancer in the header does not help a client that reaches us directly.
+    settings.TRUSTED_PROXIES = [BALANCER]
+    login(
+        client,
+        "cy_staff",
+        "x",
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR=f"203.0.113.9, {BALANCER}",
+    )
+    assert last_failure_ip() == "198.51.100.7"
+
+
+def test_behind_a_trusted_balancer_the_client_is_recorded_not_the_balancer(client, users, settings):
+    settings.TRUSTED_PROXIES = [BALANCER]
+    # The client wrote "1.2.3.4" itself; the balancer appended the address it saw.
+    response = login(
+        client,
+        "cy_staff",
+        PASSWORD,
+        REMOTE_ADDR=BALANCER,
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",
+    )
+    assert signed_in(response)
+    assert AuditEvent.objects.get(action="auth.login").ip == "203.0.113.9"
+
+
+def test_behind_the_balancer_one_guesser_does_not_lock_out_the_others(client, users, settings):
+    settings.TRUSTED_PROXIES = [BALANCER]
+    via = {"REMOTE_ADDR": BALANCER}
+    fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES, HTTP_X_FORWARDED_FOR="203.0.113.9", **via)
+    guesser = login(client, "cy_staff", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **via)
+    assert LOCKED in guesser.content.decode()
+    assert signed_in(
+        login(client, "cy_staff", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.10", **via)
+    )
+
+
+@pytest.mark.parametrize(
+    "proxies, remote, forwarded, client",
+    [
+        ([], "203.0.113.9", "", "203.0.113.9"),
+        ([], "", "203.0.113.9", None),  # a unix socket, no trusted proxy: unknown
+        (["unix"], "", "203.0.113.9", "203.0.113.9"),  # nginx on this machine
+        (["10.0.0.0/8"], "10.0.0.2", "", "10.0.0.2"),  # the balancer's own health check
+        # A balancer then nginx: both trusted, the hop before them is the client.
+        (["10.0.0.0/24", "10.0.1.5"], "10.0.1.5", "8.8.8.8, 203.0.113.9, 10.0.0.7", "203.0.113.9"),
+        (["10.0.0.1"], "10.0.0.1", "[2001:db8::5]:4711", "2001:db8::5"),
+        (["10.0.0.1"], "10.0.0.1", "203.0.113.9:5050", "203.0.113.9"),
+        # A hop no proxy writes: nothing left of it is believed, the hop after it is used.
+        (["10.0.0.0/8"], "10.0.0.1", "203.0.113.9, garbage, 10.0.0.3", "10.0.0.3"),
+        (["2001:db8:1::/48"], "2001:db8:1::9", "198.51.100.4", "198.51.100.4"),
+    ],
+)
+def test_client_address(settings, proxies, remote, forwarded, client):
+    settings.TRUSTED_PROXIES = proxies
+    meta = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}
+    assert client_address(meta) == client
+
+
+def test_every_event_of_a_request_behind_the_balancer_records_the_client(
+    client, users, tree, settings
+):
+    from tests.factories import VALID_IDS, make_person
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    person = make_person(tree.cy_grass, id_number=VALID_IDS[3])
+    client.force_login(users.cy)
+    client.post(
+        f"/people/{person.pk}/reveal/id_number/",
+        REMOTE_ADDR="10.0.0.7",
+        HTTP_X_FORWARDED_FOR="203.0.113.44",
+    )
+    assert AuditEvent.objects.get(action="pii.reveal").ip == "203.0.113.44"
