@@ -24,6 +24,7 @@ from django.db.models import Max
 from gonghui.audit import services as audit
 from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
 from gonghui.audit.models import AuditEvent
+from gonghui.common.errors import Throttled
 from gonghui.nominations import services as nominations
 from gonghui.nominations.models import Objection
 from gonghui.orgs import services as orgs
@@ -55,7 +56,8 @@ NOT_WRITES = {
             "gonghui.orgs.services.check_placement",
             "gonghui.orgs.services.check_code_name",
             "gonghui.people.services.clean_person",
-            "gonghui.people.services.person_find_by_id_number",
+            "gonghui.people.services.meeting_point",
+            "gonghui.registry.excel.conferrable",
             "gonghui.files.services.sniff",
             "gonghui.files.services.refuse_oversize",
             "gonghui.files.services.attachment_list",
@@ -112,6 +114,9 @@ NOT_WRITES = {
     "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
     "gonghui.files.services.owner_rule": "configuration at start-up",
     "gonghui.perks.claims.forget": "drops a process cache",
+    # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
+    "gonghui.orgs.services.token_authenticate": "notes a token's last use",
+    "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
     # A job's own bookkeeping; the import the job runs records its event.
     "gonghui.jobs.services.job_start": "job bookkeeping (the queued import is audited)",
     "gonghui.jobs.services.import_start": "job bookkeeping (the queued import is audited)",
@@ -154,14 +159,14 @@ class Call:
         assert self.appended is None, "a scenario calls its service once"
         service = getattr(importlib.import_module(self.module), self.name)
         before = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
-        if within is None:
-            result = service(**kwargs)
-        else:
+        try:
+            if within is None:
+                return service(**kwargs)
             with within:
-                result = service(**kwargs)
-        added = AuditEvent.objects.filter(id__gt=before).values_list("action", flat=True)
-        self.appended = sorted(added)
-        return result
+                return service(**kwargs)
+        finally:  # a refusal's own events count too (a throttled probe)
+            added = AuditEvent.objects.filter(id__gt=before).values_list("action", flat=True)
+            self.appended = sorted(added)
 
 
 @pytest.fixture
@@ -171,7 +176,11 @@ def world(request, tree, users, honours, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     users.hd_grass = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
     return SimpleNamespace(
-        tree=tree, users=users, honours=honours, venue=request.getfixturevalue("venue")
+        tree=tree,
+        users=users,
+        honours=honours,
+        venue=request.getfixturevalue("venue"),
+        settings=settings,
     )
 
 
@@ -297,6 +306,68 @@ def _(w, call):
     call(actor=w.users.cy, person=person(w), data={"name": "赵玉"})
 
 
+@scenario("gonghui.people.services.person_update[move]")
+def _(w, call):
+    call(actor=w.users.cy, person=person(w), data={}, org_unit=w.tree.cy_street)
+
+
+@scenario("gonghui.people.services.person_find_by_id_number")
+def _(w, call):
+    person(w)
+    call(actor=w.users.cy, raw=VALID_IDS[1])
+
+
+@scenario("gonghui.people.services.id_probes_spend")
+def _(w, call):
+    call(actor=w.users.cy_grass, n=3, bulk=True, what="名单.csv")
+
+
+@scenario("gonghui.people.services.id_probes_spend[throttled]")
+def _(w, call):
+    w.settings.ID_PROBES_PER_DAY = 2
+    with pytest.raises(Throttled):
+        call(actor=w.users.cy_grass, n=3, bulk=True, what="名单.csv")
+
+
+@scenario("gonghui.people.services.id_collision")
+def _(w, call):
+    call(actor=w.users.cy, unit=w.tree.cy_grass, holder=person(w), name="赵郁", via="登记人员")
+
+
+@scenario("gonghui.people.services.id_collision[transfer]")
+def _(w, call):
+    holder = make_person(w.tree.hd_grass, "钱学", VALID_IDS[2])
+    call(actor=w.users.cy, unit=w.tree.cy_grass, holder=holder, name="钱学", via="登记人员")
+
+
+def transfer(w, call=None):
+    holder = make_person(w.tree.hd_grass, "钱学", VALID_IDS[2])
+    submit = call or people.transfer_request_submit
+    return submit(
+        actor=w.users.cy, person=holder, to_unit=w.tree.cy_grass, name="钱学", reason="登记人员"
+    )
+
+
+@scenario("gonghui.people.services.transfer_request_submit")
+def _(w, call):
+    transfer(w, call)
+
+
+@scenario("gonghui.people.services.transfer_request_for")
+def _(w, call):
+    transfer(w, call)
+
+
+@scenario("gonghui.people.services.transfer_request_approve")
+def _(w, call):
+    call(actor=w.users.admin, request=transfer(w))
+
+
+@scenario("gonghui.people.services.transfer_request_refuse")
+def _(w, call):
+    call(actor=w.users.admin, request=transfer(w), note="查无此人")
+
+
 @scenario("gonghui.people.services.person_reveal")
 def _(w, call):
     call(actor=w.users.cy, person=person(w), field="id_number")
@@ -368,6 +439,12 @@ def _(w, call):
         name="北京地铁运营公司",
         credit_code="91110000600037341L",
     )
+
+
+@scenario("gonghui.registry.services.unit_move")
+def _(w, call):
+    unit = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
+    call(actor=w.users.cy, unit=unit, org_unit=w.tree.cy_street)
 
 
 @scenario("gonghui.registry.services.honour_create")

@@ -82,7 +82,7 @@ def test_production_start_without_keys_is_refused(tmp_path):
 
 def _production_settings(tmp_path, **env) -> dict:
     """Settings as production start-up computes them (debug off, keys on disk)."""
-    load_keys({}, tmp_path / "keys", debug=True)  # writes the key files once
+    load_keys({}, tmp_path / "keys", generate=True)  # writes the key files once
     base = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
     base.update(GONGHUI_VAR_DIR=str(tmp_path), GONGHUI_KEYS_DIR=str(tmp_path / "keys"), **env)
     code = (

@@ -210,7 +210,7 @@ def unit_create(request, payload: UnitIn):
     return Status(201, unit)
 
 
-class UnitMoveIn(Schema):
+class UnitMoveIn(StrictSchema):
     org_unit_id: int
 
 

@@ -25,7 +25,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from gonghui.files.models import Attachment
-from gonghui.people.models import Membership, Person
+from gonghui.people.models import Membership, Person, TransferRequest
 
 
 def _none(**kwargs) -> list[str]:
@@ -293,3 +293,6 @@ carrier(
     carry=_carry_redirects,
     restore=_restore_redirects,
 )
+
+# A request to move the loser's record (申请转入) now asks to move the record kept.
+simple_carrier(key="transfer_requests", label="转入申请", model=TransferRequest)
