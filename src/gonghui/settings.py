@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "gonghui.audit.middleware.RequestContextMiddleware",
+    "gonghui.web.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "gonghui.urls"

@@ -6,10 +6,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Max
-from django.test import override_settings
 from django.utils import timezone
 
 from gonghui.audit.services import verify_stream
@@ -19,6 +16,7 @@ from gonghui.people.models import Membership, Person
 from gonghui.perks import claims, draw, services
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant, MerchantStaff, Offer
 from gonghui.web.demo import DEMO_PASSWORD
+from tests.demo import demo_built
 
 CARD_CATEGORIES = {"beauty", "car", "housekeeping", "shopping", "cinema", "medical"}
 PARTNER_CATEGORIES = {"health", "living", "culture", "food"}
@@ -26,19 +24,9 @@ PARTNER_CATEGORIES = {"health", "living", "culture", "food"}
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    """One demo for the module (it takes seconds), rolled back after its last test; each
-    test runs in a savepoint inside it (the ``db`` fixture), so what one writes is gone."""
-    # The function-scoped settings of tests/conftest.py, for the module's one build.
-    fast = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
-    )
-    with django_db_blocker.unblock(), transaction.atomic():
-        with fast:
-            call_command("demo", people=1000)  # the size tests/web/test_demo.py builds
+    """One demo for the module (it takes seconds)."""
+    with demo_built(django_db_blocker, people=1000):  # the size tests/web/test_demo.py builds
         yield
-        transaction.set_rollback(True)
-    claims._RULES.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,26 @@
+"""The real demo (``gonghui demo``) for a module of tests: built once, inside a transaction
+rolled back after the module's last test, so the tests of other modules never see it. Each
+test runs in a savepoint inside it (the ``db`` fixture), so what one writes is gone."""
+
+import io
+from contextlib import contextmanager
+
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from gonghui.perks import claims
+
+
+@contextmanager
+def demo_built(django_db_blocker, *, people: int):
+    # The function-scoped settings of tests/conftest.py, for the whole module.
+    fast = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+    )
+    with django_db_blocker.unblock(), transaction.atomic(), fast:
+        call_command("demo", people=people, stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+    claims._RULES.clear()  # giveaway rules cached by id: the ids are given out again
