@@ -61,10 +61,10 @@ from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, Post
-from gonghui.orgs.services import tree_import_start
+from gonghui.orgs.models import ApiToken, OrgUnit, Post
+from gonghui.orgs.services import token_create, tree_import_start
 from gonghui.people import services as people
-from gonghui.people.models import Person
+from gonghui.people.models import Person, TransferRequest
 from gonghui.perks import passes
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant
 from gonghui.registry import excel
@@ -133,6 +133,10 @@ FILL: dict[str, Kind] = {
         lambda: Claim.objects.all(), unit="giveaway__org_unit", own="person__user", vary="status"
     ),
     "cards/{pk}": CARD,
+    "tokens/{pk}": Kind(lambda: ApiToken.objects.all(), unit=None, own="user"),
+    "people/transfers/{pk}": Kind(
+        lambda: TransferRequest.objects.all(), unit="decider", vary="status"
+    ),
     "merchants/{pk}": Kind(lambda: Merchant.objects.all(), vary="plan", own="staff__user"),
     "merchants/{pk}/offers/{offer_pk}": Kind(
         lambda merchant: merchant.offers.all(), unit="merchant__org_unit"
@@ -273,7 +277,8 @@ def demo(django_db_setup, django_db_blocker):
 
 def _jobs_and_a_merge() -> None:
     """What the demo has none of: an import of the tree (done), an import of the registry
-    (refused, with its error report) and a merge of a person's two records."""
+    (refused, with its error report), a merge of a person's two records, an API token and a
+    transfer request (申请转入) from another district's union."""
     User = get_user_model()
     city_admin, district = User.objects.get(username="admin"), User.objects.get(username="chaoyang")
     chaoyang = OrgUnit.objects.get(code="110105")
@@ -281,7 +286,9 @@ def _jobs_and_a_merge() -> None:
     with TestCase.captureOnCommitCallbacks(execute=True):  # the jobs run (immediately)
         tree_import_start(actor=district, data=tree.encode(), filename="新增组织.csv")
         registry.registry_import_start(
-            actor=district, data=_registry_workbook(chaoyang.code), filename="劳模名单.xlsx"
+            actor=district,
+            data=_registry_workbook(district, chaoyang.code),
+            filename="劳模名单.xlsx",
         )
     survivor = (
         Person.objects.filter(access.subtree_q(chaoyang, via="org_unit"), awards__isnull=False)
@@ -294,13 +301,22 @@ def _jobs_and_a_merge() -> None:
         data={"name": survivor.name, "gender": survivor.gender, "no_id_reason": "历史档案无记录"},
     )
     registry.person_merge(actor=city_admin, survivor=survivor, loser=twin)
+    token_create(actor=district, name="统计接口")
+    haidian = User.objects.get(username="haidian")
+    people.transfer_request_submit(
+        actor=haidian,
+        person=survivor,
+        to_unit=OrgUnit.objects.get(code="110108"),
+        name=survivor.name,
+        reason="登记人员",
+    )
     assert Job.objects.filter(kind="orgs.import", status=Job.Status.DONE).exists()
     assert Job.objects.filter(kind="registry.import", status=Job.Status.FAILED).exists()
 
 
-def _registry_workbook(unit_code: str) -> bytes:
+def _registry_workbook(actor, unit_code: str) -> bytes:
     """The import template with one good row and one with a birth date that never was."""
-    book = openpyxl.load_workbook(io.BytesIO(excel.template_workbook()))
+    book = openpyxl.load_workbook(io.BytesIO(excel.template_workbook(actor=actor)))
     keys = list(excel.COLUMNS)
     for name, born in (("崔建国", "1968-04-12"), ("韩秀英", "1975-02-30")):
         row = {"name": name, "birth_date": born, "org_unit": unit_code}
