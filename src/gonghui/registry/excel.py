@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
-import openpyxl
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from openpyxl.styles import Font, PatternFill
@@ -37,7 +36,7 @@ from gonghui.audit.services import id_ranges, record
 from gonghui.common import bulk, crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
-from gonghui.common.sheets import book_bytes, text_cell, write_only_book
+from gonghui.common.sheets import append, book_bytes, form_book, put, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -135,11 +134,11 @@ NOTES = {
 def template_workbook() -> bytes:
     """The import template: the header, drop-down lists for catalogue columns (values on a
     hidden sheet, so long catalogues fit), ID and code columns formatted as text."""
-    book = openpyxl.Workbook()
+    book = form_book()
     ws = book.active
     ws.title = SHEET
     keys = list(COLUMNS)
-    ws.append(list(COLUMNS.values()))
+    append(ws, COLUMNS.values())
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     for index, key in enumerate(keys, start=1):
         cell = ws.cell(row=1, column=index)
@@ -157,9 +156,9 @@ def template_workbook() -> bytes:
     options.sheet_state = "hidden"
     for index, (key, values) in enumerate(_choice_lists().items(), start=1):
         letter = get_column_letter(index)
-        options.cell(row=1, column=index, value=COLUMNS[key])
+        put(options, 1, index, COLUMNS[key])
         for row, value in enumerate(values, start=2):
-            options.cell(row=row, column=index, value=value).data_type = "s"
+            put(options, row, index, value)
         target = get_column_letter(keys.index(key) + 1)
         validation = DataValidation(
             type="list",
@@ -179,9 +178,9 @@ def template_workbook() -> bytes:
     years.add(f"{get_column_letter(year)}2:{get_column_letter(year)}{TEMPLATE_ROWS}")
     ws.add_data_validation(years)
     notes = book.create_sheet("填写说明")
-    notes.append(["列", "说明"])
+    append(notes, ["列", "说明"])
     for key, label in COLUMNS.items():
-        notes.append([label, NOTES.get(key, "")])
+        append(notes, [label, NOTES.get(key, "")])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
     return book_bytes(book)
 
