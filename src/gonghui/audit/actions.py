@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "pii.reveal": "查看完整个人信息",
     "files.add": "上传附件",
     "files.download": "下载附件",
+    "jobs.download": "下载导出文件",
     "registry.unit_create": "新增单位/集体",
     "registry.honour_create": "新增荣誉",
     "registry.award_create": "授予荣誉",

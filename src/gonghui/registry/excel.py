@@ -1075,11 +1075,19 @@ def _award_cells(award: Award | None) -> list[str]:
     ]
 
 
-def registry_export(*, actor, out, filters: PersonFilters, reveal: bool = False) -> int:
+def registry_export(
+    *,
+    actor,
+    out,
+    filters: PersonFilters,
+    reveal: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Write the people the actor's search finds (current filters, data scope, and the
     export permission's scope) to ``out`` (a binary file) as .xlsx, one row per award;
     returns the number of rows. Streams: a write-only workbook fed by a chunked iterator,
-    so memory does not grow with the rows.
+    so memory does not grow with the rows. ``progress(people done, people in all)`` is
+    called after each chunk (the pages run it as a job: ``registry_export_start``).
 
     Resident IDs and phones are masked unless ``reveal`` and the actor may see them in the
     person's node (``people.view_pii``); each person so revealed is recorded as a
@@ -1092,9 +1100,12 @@ def registry_export(*, actor, out, filters: PersonFilters, reveal: bool = False)
         .filter(access.scope_q(actor, "registry.export"))
         .prefetch_related(Prefetch("awards", _award_scope(filters), to_attr="exported_awards"))
     )
+    total = people.count() if progress else 0
     book, ws = write_only_book(SHEET, COLUMNS.values(), WIDTHS)
     rows, count, shown = 0, 0, []
     for person in people.iterator(chunk_size=EXPORT_CHUNK):
+        if progress and count % EXPORT_CHUNK == 0:
+            progress(count, total)
         show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
         cells = _person_cells(person, show)
         for award in person.exported_awards or [None]:
@@ -1107,6 +1118,8 @@ def registry_export(*, actor, out, filters: PersonFilters, reveal: bool = False)
                 _record_reveals(actor, shown)
                 shown = []
     _record_reveals(actor, shown)
+    if progress:
+        progress(count, total)
     book.save(out)
     home = next((g for g in access.grants(actor) if "registry.export" in g.permissions), None)
     record(

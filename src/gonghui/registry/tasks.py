@@ -2,8 +2,9 @@
 
 from django_tasks import task
 
-from gonghui.jobs.services import run_import
-from gonghui.registry.excel import registry_import
+from gonghui.jobs.services import run_export, run_import
+from gonghui.registry.excel import registry_export, registry_import
+from gonghui.registry.selectors import PersonFilters
 
 
 def _import(**kwargs) -> str:
@@ -13,3 +14,16 @@ def _import(**kwargs) -> str:
 @task()
 def registry_import_task(job_id: int, filename: str) -> None:
     run_import(job_id, filename, _import)
+
+
+EXPORT_NAME = "劳模工匠档案.xlsx"
+
+
+def _export(*, actor, params: dict, out, progress) -> tuple[str, str]:
+    rows = registry_export(actor=actor, out=out, filters=PersonFilters(**params), progress=progress)
+    return EXPORT_NAME, f"已导出 {rows} 行（身份证号、电话已遮盖）"
+
+
+@task()
+def registry_export_task(job_id: int) -> None:
+    run_export(job_id, _export)

@@ -1,7 +1,6 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
 import io
-import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -350,20 +349,20 @@ def error_report(request, pk):
 
 @login_required
 @domain_errors
+@require_POST
 def export(request):
-    """The current search (filters and scope) as a workbook, streamed; masked always here
-    (full values need the command line and the right to see them, audited)."""
+    """The current search (filters and scope, from the query string) exported as a
+    background job, masked always here (full values need the command line and the right to
+    see them, audited): this request only checks the filters and queues the job, then the
+    job's page follows it and offers the file. A bad filter makes no job."""
     if not access.can(request.user, "registry.export"):
         raise NotFound()
     filters = forms.SearchForm(request.GET).person_filters()
     if filters is None:  # the search page shows what is wrong, next to the field
         messages.error(request, "筛选条件有误，未导出。请修正后再导出。")
         return redirect(f"{reverse('registry:search')}?{request.GET.urlencode()}")
-    # On disk, not in memory, however many rows; FileResponse closes it when sent.
-    out = tempfile.TemporaryFile()  # noqa: SIM115
-    excel.registry_export(actor=request.user, out=out, filters=filters)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx")
+    job = services.registry_export_start(actor=request.user, filters=filters)
+    return redirect("web:job_detail", pk=job.pk)
 
 
 # --- The public honour wall (no login) -------------------------------------------------------
