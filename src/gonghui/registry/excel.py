@@ -24,9 +24,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from itertools import islice
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -1030,13 +1030,27 @@ EXPORT_CHUNK = 1000
 WIDTHS = {i: {"id_number": 22, "deeds": 40}.get(k, 14) for i, k in enumerate(COLUMNS, start=1)}
 
 
-def _award_scope(filters: PersonFilters):
-    awards = matching_awards(filters)
-    return (
-        awards.select_related("honour")
-        .prefetch_related("categories")
+def _awards_of(people: list[Person], filters: PersonFilters) -> dict[int, list[tuple]]:
+    """The exported awards of a chunk of people: person id -> [(award, category names)],
+    in the order of the file. Read by two plain queries, not ``prefetch_related``: a
+    prefetch links each award back to its person and each category list back to its award,
+    reference cycles that only the garbage collector frees, so the export's memory rose
+    with its rows (by ~100 bytes a row, up to a fifth of the process) instead of staying
+    that of one chunk."""
+    awards = list(
+        matching_awards(filters)
+        .filter(person_id__in=[p.pk for p in people])
+        .select_related("honour")
         .order_by("year", "honour__sort", "pk")
     )
+    tags: dict[int, list[str]] = {}
+    links = Award.categories.through.objects.filter(award_id__in=[a.pk for a in awards])
+    for award_id, name in links.order_by("category_id").values_list("award_id", "category__name"):
+        tags.setdefault(award_id, []).append(name)
+    found: dict[int, list[tuple]] = {}
+    for award in awards:
+        found.setdefault(award.person_id, []).append((award, tags.get(award.pk, [])))
+    return found
 
 
 def _person_cells(person: Person, reveal: bool) -> list[str]:
@@ -1063,16 +1077,10 @@ def _person_cells(person: Person, reveal: bool) -> list[str]:
     ]
 
 
-def _award_cells(award: Award | None) -> list[str]:
+def _award_cells(award: Award | None, categories: list[str]) -> list[str]:
     if award is None:
         return [""] * len(AWARD_KEYS)
-    return [
-        award.honour.name,
-        str(award.year),
-        award.batch,
-        "、".join(c.name for c in award.categories.all()),
-        award.deeds,
-    ]
+    return [award.honour.name, str(award.year), award.batch, "、".join(categories), award.deeds]
 
 
 def registry_export(
@@ -1095,28 +1103,30 @@ def registry_export(
     if not access.can(actor, "registry.export"):
         raise Forbidden("没有导出档案的权限")
     reveal = reveal and access.can(actor, "people.view_pii")
-    people = (
-        person_search(actor=actor, filters=filters)
-        .filter(access.scope_q(actor, "registry.export"))
-        .prefetch_related(Prefetch("awards", _award_scope(filters), to_attr="exported_awards"))
+    people = person_search(actor=actor, filters=filters).filter(
+        access.scope_q(actor, "registry.export")
     )
     total = people.count() if progress else 0
     book, ws = write_only_book(SHEET, COLUMNS.values(), WIDTHS)
     rows, count, shown = 0, 0, []
-    for person in people.iterator(chunk_size=EXPORT_CHUNK):
-        if progress and count % EXPORT_CHUNK == 0:
+    found = people.iterator(chunk_size=EXPORT_CHUNK)
+    while chunk := list(islice(found, EXPORT_CHUNK)):
+        if progress:
             progress(count, total)
-        show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
-        cells = _person_cells(person, show)
-        for award in person.exported_awards or [None]:
-            ws.append([text_cell(ws, v) for v in cells + _award_cells(award)])
-            rows += 1
-        count += 1
-        if show and (person.id_number or person.phone):
-            shown.append(person)
-            if len(shown) >= EXPORT_CHUNK:
-                _record_reveals(actor, shown)
-                shown = []
+        awards = _awards_of(chunk, filters)
+        for person in chunk:
+            show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
+            cells = _person_cells(person, show)
+            for award, categories in awards.get(person.pk) or [(None, [])]:
+                ws.append([text_cell(ws, v) for v in cells + _award_cells(award, categories)])
+                rows += 1
+            count += 1
+            if show and (person.id_number or person.phone):
+                shown.append(person)
+        if len(shown) >= EXPORT_CHUNK:
+            _record_reveals(actor, shown)
+            shown = []
+        del chunk, awards  # only one chunk in memory while the next is read
     _record_reveals(actor, shown)
     if progress:
         progress(count, total)
