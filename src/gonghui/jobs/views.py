@@ -1,14 +1,11 @@
 """The pages every long job goes through: an upload form whose file becomes a background
 import, an export started as a job, and the download of an export's file."""
 
-import mimetypes
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.views import apply_errors, domain_errors
+from gonghui.common.views import apply_errors, domain_errors, stored_download
 from gonghui.jobs.services import job_result, upload_read
 
 
@@ -32,11 +29,4 @@ def upload_page(request, form, start, template: str):
 def job_download(request, pk):
     """A finished export's file, for the job's starter (``job_result``: audited)."""
     job = job_result(actor=request.user, pk=pk)
-    response = FileResponse(
-        job.result_file,
-        as_attachment=True,
-        filename=job.result_name,
-        content_type=mimetypes.guess_type(job.result_name)[0] or "application/octet-stream",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_download(job.result_file, job.result_name)
