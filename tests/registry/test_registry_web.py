@@ -133,19 +133,31 @@ def test_statistics_page_and_workbook(client, awarded, users):
     assert "按荣誉" in book.sheetnames
 
 
-def test_dictionary_downloads(client, awarded, users, honours):
+def test_dictionary_downloads(
+    client, awarded, users, honours, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
     client.login(username="cy_staff", password=PASSWORD)
     medal = honours["capital-labour-medal"].pk
     html = client.get(f"/registry/dictionary/?honour={medal}&format=html").content.decode()
     assert html.index("单田芳") < html.index("武润泽") < html.index("赵郁")
     assert "钱学" not in html  # Haidian's medallist is outside the scope
-    docx = client.get(f"/registry/dictionary/?honour={medal}&format=docx")
+    # The Word book grows with the honour: a background job, started by a POST only.
+    form = client.get(f"/registry/dictionary/?honour={medal}&format=docx")
+    assert form.status_code == 200 and 'method="post"' in form.content.decode()
+    assert not Job.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        job_page = client.post("/registry/dictionary/", {"honour": medal, "format": "docx"})
+    assert job_page.status_code == 302
+    assert "已生成，收录 3 人" in client.get(job_page["Location"]).content.decode()
+    docx = client.get(f"{job_page['Location']}download")
     assert docx["Content-Disposition"].startswith("attachment")
     import io
 
     from docx import Document
 
-    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    content = b"".join(docx.streaming_content)
+    text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
     assert text.index("单田芳") < text.index("赵郁") and "钱学" not in text
 
 

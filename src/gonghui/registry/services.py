@@ -479,6 +479,23 @@ def registry_export_start(*, actor, filters):
     )
 
 
+def dictionary_start(*, actor, honour: Honour):
+    """Queue the Word book of the model-worker dictionary of ``honour`` over the actor's
+    scope as a background job (``registry.dictionary``; the job's page offers the file)."""
+    from gonghui.jobs.services import export_start, home_unit
+    from gonghui.registry.dictionary import title_of
+    from gonghui.registry.tasks import dictionary_task
+
+    return export_start(
+        actor=actor,
+        kind="registry.dictionary",
+        title=f"{title_of(honour)}（Word）",
+        org_unit=home_unit(actor, "registry.view"),
+        params={"honour": honour.pk},
+        task=dictionary_task,
+    )
+
+
 def registry_import_start(*, actor, data: bytes, filename: str):
     """Queue a registry workbook import as a background job at the importer's post."""
     from gonghui.jobs.services import import_start

@@ -2,9 +2,13 @@
 
 from django_tasks import task
 
+from gonghui.common.errors import NotFound
 from gonghui.jobs.services import run_export, run_import
+from gonghui.orgs import access
+from gonghui.registry import dictionary
 from gonghui.registry.excel import registry_export, registry_import
-from gonghui.registry.selectors import PersonFilters
+from gonghui.registry.models import Honour
+from gonghui.registry.selectors import PersonFilters, award_list
 
 
 def _import(**kwargs) -> str:
@@ -27,3 +31,18 @@ def _export(*, actor, params: dict, out, progress) -> tuple[str, str]:
 @task()
 def registry_export_task(job_id: int) -> None:
     run_export(job_id, _export)
+
+
+def _dictionary(*, actor, params: dict, out, progress) -> tuple[str, str]:
+    if not access.can(actor, "registry.view"):
+        raise NotFound()
+    honour = Honour.objects.get(pk=params["honour"])
+    entries = dictionary.entries_for(honour=honour, awards_qs=award_list(actor=actor))
+    dictionary.write_docx(honour=honour, out=out, entries=entries)
+    return f"{dictionary.title_of(honour)}.docx", f"已生成，收录 {len(entries)} 人"
+
+
+@task()
+def dictionary_task(job_id: int) -> None:
+    """The model-worker dictionary as Word, for the job's page to offer."""
+    run_export(job_id, _dictionary)

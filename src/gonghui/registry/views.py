@@ -1,6 +1,5 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -300,21 +299,23 @@ def statistics(request):
 @login_required
 @domain_errors
 def dictionary(request):
-    """The model-worker dictionary of one honour over the actor's scope: printable HTML,
-    or Word with ``?format=docx``."""
+    """The model-worker dictionary of one honour over the actor's scope: printable HTML at
+    once, or the Word book, which grows with the honour's holders, made by a background job
+    (POSTed; the job's page offers the file)."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    form = forms.DictionaryForm(request.GET or None)
+    form = forms.DictionaryForm(request.POST or request.GET or None)
     if not form.is_valid():
         return render(request, "registry/dictionary_form.html", {"form": form})
     honour = form.cleaned_data["honour"]
+    if form.cleaned_data["format"] == "docx":
+        if request.method != "POST":  # a link starts nothing: the form, filled in
+            return render(request, "registry/dictionary_form.html", {"form": form})
+        job = services.dictionary_start(actor=request.user, honour=honour)
+        return redirect("web:job_detail", pk=job.pk)
     entries = dictionary_book.entries_for(
         honour=honour, awards_qs=selectors.award_list(actor=request.user)
     )
-    if form.cleaned_data["format"] == "docx":
-        out = io.BytesIO()
-        dictionary_book.write_docx(honour=honour, out=out, entries=entries)
-        return download(out.getvalue(), f"{dictionary_book.title_of(honour)}.docx")
     return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
 
 
