@@ -50,16 +50,14 @@ def import_start(
     task,
 ) -> Job:
     """Queue a file import as a job at the importer's first post holding ``perm``."""
-    home = next((g for g in access.grants(actor) if perm in g.permissions), None)
-    if home is None:
-        raise NotFound()
+    home = home_unit(actor, perm)
     if not filename.lower().endswith(suffixes):
         raise ValidationFailed({"file": "只接受 " + "、".join(suffixes) + " 文件"})
     return job_start(
         actor=actor,
         kind=kind,
         title=title,
-        org_unit=OrgUnit.objects.get(pk=home.unit_id),
+        org_unit=home,
         data=data,
         filename=filename,
         task=task,

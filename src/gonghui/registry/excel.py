@@ -1094,8 +1094,9 @@ def registry_export(
     """Write the people the actor's search finds (current filters, data scope, and the
     export permission's scope) to ``out`` (a binary file) as .xlsx, one row per award;
     returns the number of rows. Streams: a write-only workbook fed by a chunked iterator,
-    so memory does not grow with the rows. ``progress(people done, people in all)`` is
-    called after each chunk (the pages run it as a job: ``registry_export_start``).
+    so memory stays that of one chunk of people whatever the rows (``_awards_of``).
+    ``progress(people done, people in all)`` is called chunk by chunk and at the end (the
+    pages run the export as a job: ``services.registry_export_start``).
 
     Resident IDs and phones are masked unless ``reveal`` and the actor may see them in the
     person's node (``people.view_pii``); each person so revealed is recorded as a

@@ -1,6 +1,5 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
