@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gonghui
 REDIS_URL ?= redis://127.0.0.1:6379/15
+PORT ?=
 
 .PHONY: run test test-postgres test-redis lint bench setup browser clean
 
@@ -22,7 +23,9 @@ var/.browser-ready: scripts/install-browser.sh
 	bash scripts/install-browser.sh
 	mkdir -p var && touch $@
 
-## Run the platform on SQLite with demo data at http://127.0.0.1:8000 (with the task worker).
+## Run the platform on SQLite with demo data at http://127.0.0.1:8000 (with the task worker);
+## another port: `make run PORT=8001`, another address: GONGHUI_BIND=0.0.0.0:8001 make run.
+## The demo is made once; later runs keep the data and print the logins again.
 ## It serves as production does (debug off: friendly error pages, no tracebacks, static
 ## files by whitenoise); only the keys are made locally, and cookies go over plain http.
 RUN_ENV := GONGHUI_DEBUG=false GONGHUI_LOCAL_KEYS=true GONGHUI_SECURE_COOKIES=false
@@ -30,7 +33,7 @@ run: setup
 	$(RUN_ENV) $(BIN)/gonghui migrate --no-input -v0
 	$(RUN_ENV) $(BIN)/gonghui demo
 	$(RUN_ENV) $(BIN)/gonghui worker & trap 'kill %1' EXIT; \
-	$(RUN_ENV) $(BIN)/gonghui serve
+	$(RUN_ENV) $(BIN)/gonghui serve $(if $(PORT),--bind 127.0.0.1:$(PORT))
 
 ## The whole test suite on SQLite (services' own legs: test-postgres, test-redis).
 test: setup browser

@@ -259,3 +259,27 @@ def test_the_final_list_holds_only_the_approved(clock, campaign, nominees, annin
 def names_in(content: bytes) -> list[str]:
     _, *body = rows_of(content)
     return [row[1].value for row in body]
+
+
+def test_the_final_list_is_made_by_a_job_for_its_approvers(
+    client, campaign, users, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from gonghui.jobs.models import Job
+    from tests.factories import PASSWORD
+
+    settings.MEDIA_ROOT = tmp_path
+    url = f"/nominations/{campaign.pk}/final/"
+    client.login(username="cy_staff", password=PASSWORD)  # sees the campaign, approves none
+    assert client.post(url).status_code == 404 and not Job.objects.exists()
+    client.login(username="admin_t", password=PASSWORD)
+    with django_capture_on_commit_callbacks() as queued:
+        job_page = client.post(url)["Location"]
+    job = Job.objects.get(kind="nominations.final_list")
+    assert job.status == Job.Status.QUEUED and len(queued) == 1  # nothing made in the request
+    queued[0]()  # the worker runs the task
+    assert "表彰名单已生成" in client.get(job_page).content.decode()
+    download = client.get(f"{job_page}download")
+    header, *body = rows_of(b"".join(download.streaming_content))
+    assert values(header) == exports.FINAL_HEADERS and body == []  # none approved yet
+    client.login(username="cy_staff", password=PASSWORD)
+    assert client.get(f"{job_page}download").status_code == 404

@@ -2,6 +2,7 @@
 verifier), cancel and the waitlist, pickups at the venue, releasing no-shows, sealing."""
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -32,6 +33,11 @@ from tests.perks.conftest import OPENING
 
 pytestmark = pytest.mark.django_db
 DRAW_PY = Path(draw.__file__)
+LOTTERY_MD = Path(__file__).resolve().parents[2] / "docs" / "lottery.md"
+# The public value as staff type it, and its canonical form (docs/lottery.md, rule 4): only
+# the white space around it goes; inner spaces (two here), full-width digits stay.
+TYPED_VALUE = "\u3000 5  8１\t\n"
+PUBLIC_VALUE = "5  8１"
 
 
 def press(person_id, giveaway, key=None, **extra):
@@ -137,7 +143,9 @@ def drawn(users, venue, tree, members, django_capture_on_commit_callbacks):
         with pytest.raises(ValidationFailed):
             services.giveaway_draw(actor=users.cy, giveaway=lottery)
         with django_capture_on_commit_callbacks(execute=True):  # the waitlist's task
-            result = services.giveaway_draw(actor=users.cy, giveaway=lottery, public_value="581")
+            result = services.giveaway_draw(
+                actor=users.cy, giveaway=lottery, public_value=TYPED_VALUE
+            )
     lottery.refresh_from_db()
     return lottery, receipts, result
 
@@ -147,7 +155,7 @@ def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
     assert lottery.status == "drawn" and lottery.taken == 3
     assert draw.commitment(lottery.seed) == lottery.commitment
     assert lottery.receipts_hash == draw.list_hash(receipts)
-    expected = draw.draw(lottery.seed, receipts, 3, "581")
+    expected = draw.draw(lottery.seed, receipts, 3, PUBLIC_VALUE)
     assert (result.winners, result.waitlist) == (expected.winners, expected.waitlist)
     won = Claim.objects.filter(giveaway=lottery, status="won").order_by("rank")
     assert [c.receipt for c in won] == expected.winners
@@ -183,6 +191,28 @@ def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
         check=False,
     )
     assert tampered.returncode == 1
+
+
+def _documented_fields(heading: str) -> list[str]:
+    """The field names of docs/lottery.md's table under ``heading``."""
+    text = LOTTERY_MD.read_text(encoding="utf-8")
+    table = next(b for b in text[text.index(heading) :].split("\n\n") if b.startswith("|"))
+    return re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+
+
+def test_the_documented_document_is_the_published_one(drawn):
+    """docs/lottery.md names the published document's fields as the code writes them, and
+    the public value in its canonical form (trimmed, nothing else changed)."""
+    lottery, receipts, result = drawn
+    document = services.draw_document(lottery)
+    for heading in ("### 公示文件的字段", "### The published document's fields"):
+        assert _documented_fields(heading) == list(document), heading
+    assert set(draw.FIELDS) <= set(document)
+    text = LOTTERY_MD.read_text(encoding="utf-8").replace("\n", "")
+    assert "、".join(f"`{f}`" for f in draw.FIELDS) in text  # the eight the verifier reads
+    assert lottery.public_value == document["public_value"] == PUBLIC_VALUE
+    assert result.combined == draw.combined_seed(lottery.seed, lottery.receipts_hash, PUBLIC_VALUE)
+    assert draw.verify(document) == []
 
 
 def test_the_public_draw_document_over_http(client, drawn):

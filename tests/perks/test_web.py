@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from gonghui.audit.models import AuditEvent
+from gonghui.jobs.models import Job
 from gonghui.people.models import Person
 from gonghui.perks import draw, passes
 from gonghui.perks.models import Claim, Giveaway
@@ -138,7 +139,18 @@ def test_anonymous_receipt_checks_are_limited(client, users, venue, tree, settin
     assert "查询过于频繁" in client.get(f"/draws/{lottery.pk}/?receipt=AAAA").content.decode()
 
 
-def test_counts_report_and_the_venues_list(client, users, venue, tree, members, fcfs):
+def test_counts_report_and_the_venues_list(
+    client,
+    users,
+    venue,
+    tree,
+    members,
+    fcfs,
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    settings.MEDIA_ROOT = tmp_path
     from gonghui.perks import claims
 
     fcfs.title = "=HYPERLINK(1)"
@@ -158,9 +170,11 @@ def test_counts_report_and_the_venues_list(client, users, venue, tree, members, 
     )
     title = book["概况"]["B2"]
     assert title.value == "=HYPERLINK(1)" and title.data_type == "s"
-    winners = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/giveaways/{fcfs.pk}/winners.xlsx").content)
-    ).active
+    with django_capture_on_commit_callbacks(execute=True):  # made by a background job
+        job_page = client.post(f"/giveaways/{fcfs.pk}/winners/")["Location"]
+    assert "领取名单已生成" in client.get(job_page).content.decode()
+    download = client.get(f"{job_page}download")
+    winners = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     rows = list(winners.values)
     assert len(rows) == 4 and {r[4] for r in rows[1:]} == set(
         Claim.objects.filter(giveaway=fcfs).values_list("code", flat=True)
@@ -173,8 +187,10 @@ def test_counts_report_and_the_venues_list(client, users, venue, tree, members, 
     make_user("cy_viewer", tree.chaoyang, "street_staff")
     client.login(username="cy_viewer", password=PASSWORD)
     assert client.get(f"/giveaways/{fcfs.pk}/").status_code == 200
-    assert client.get(f"/giveaways/{fcfs.pk}/winners.xlsx").status_code == 404
+    assert client.post(f"/giveaways/{fcfs.pk}/winners/").status_code == 404
+    assert client.get(f"{job_page}download").status_code == 404  # the starter's file only
     assert AuditEvent.objects.filter(action="perks.winners_export").count() == 1
+    assert Job.objects.filter(kind="perks.winners").count() == 1
     assert "取消活动" not in client.get(f"/giveaways/{fcfs.pk}/").content.decode()
     # Below the organiser, or in another district: not found.
     for outsider in ("cy_grass", "hd_staff"):

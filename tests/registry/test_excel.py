@@ -1,3 +1,4 @@
+import gc
 import io
 
 import openpyxl
@@ -8,8 +9,9 @@ from gonghui.common import pii
 from gonghui.common.errors import Forbidden
 from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, selectors, services
-from gonghui.registry.models import Award
+from gonghui.registry.models import Award, Category
 from gonghui.registry.selectors import PersonFilters
+from tests.factories import make_person
 
 HEADER = list(excel.COLUMNS.values())
 
@@ -351,6 +353,41 @@ def test_export_cells_are_text_never_formulas(registry, users):
         io.BytesIO(excel.error_report([excel.RowError(2, "姓名", "=HYPERLINK(1)", "x")]))
     )
     assert all(c.data_type == "s" for row in report.active.iter_rows() for c in row if c.value)
+
+
+def _export_garbage(actor) -> tuple[int, int]:
+    """Rows an export wrote, and the objects it left for the garbage collector: reference
+    cycles, which reference counting never frees, so they pile up until a full collection."""
+    gc.collect()
+    gc.disable()
+    try:
+        rows = excel.registry_export(actor=actor, out=io.BytesIO(), filters=PersonFilters())
+        return rows, gc.collect()
+    finally:
+        gc.enable()
+
+
+def test_the_export_leaves_no_garbage_growing_with_its_rows(users, tree, honours):
+    """A streaming export's memory is that of one chunk, whatever its rows: nothing it
+    reads may be kept alive by a cycle (a prefetch linked every award back to its person
+    and every category list back to its award: ~100 bytes a row until the collector ran)."""
+    medal, cats = honours["capital-labour-medal"], list(Category.objects.all()[:2])
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            person = make_person(tree.cy_grass, f"导出{Person.objects.count()}", id_number=None)
+            for year in (2015, 2020):
+                award = Award.objects.create(
+                    honour=medal, person=person, org_unit=tree.cy_grass, year=year
+                )
+                award.categories.set(cats)
+
+    add(5)
+    small_rows, small = _export_garbage(users.cy)
+    add(40)
+    large_rows, large = _export_garbage(users.cy)
+    assert (small_rows, large_rows) == (10, 90)
+    assert large <= small + 10, (small, large)
 
 
 def test_export_masks_unless_revealed_and_audits(registry, users):

@@ -1,5 +1,6 @@
 import pytest
 
+from gonghui.jobs.models import Job
 from gonghui.registry import services
 from gonghui.registry.models import Award
 from tests.factories import PASSWORD
@@ -132,25 +133,38 @@ def test_statistics_page_and_workbook(client, awarded, users):
     assert "按荣誉" in book.sheetnames
 
 
-def test_dictionary_downloads(client, awarded, users, honours):
+def test_dictionary_downloads(
+    client, awarded, users, honours, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
     client.login(username="cy_staff", password=PASSWORD)
     medal = honours["capital-labour-medal"].pk
     html = client.get(f"/registry/dictionary/?honour={medal}&format=html").content.decode()
     assert html.index("单田芳") < html.index("武润泽") < html.index("赵郁")
     assert "钱学" not in html  # Haidian's medallist is outside the scope
-    docx = client.get(f"/registry/dictionary/?honour={medal}&format=docx")
+    # The Word book grows with the honour: a background job, started by a POST only.
+    form = client.get(f"/registry/dictionary/?honour={medal}&format=docx")
+    assert form.status_code == 200 and 'method="post"' in form.content.decode()
+    assert not Job.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        job_page = client.post("/registry/dictionary/", {"honour": medal, "format": "docx"})
+    assert job_page.status_code == 302
+    assert "已生成，收录 3 人" in client.get(job_page["Location"]).content.decode()
+    docx = client.get(f"{job_page['Location']}download")
     assert docx["Content-Disposition"].startswith("attachment")
     import io
 
     from docx import Document
 
-    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    content = b"".join(docx.streaming_content)
+    text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
     assert text.index("单田芳") < text.index("赵郁") and "钱学" not in text
 
 
 def test_import_page_runs_a_job_with_an_error_report(
-    client, registry, users, django_capture_on_commit_callbacks
+    client, registry, users, django_capture_on_commit_callbacks, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     import io
 
     import openpyxl
@@ -192,7 +206,9 @@ def test_import_page_runs_a_job_with_an_error_report(
     assert "已完成" in client.get(response["Location"]).content.decode()
     found = client.get("/registry/?q=hm").content.decode()
     assert "韩梅" in found and "2021 朝阳工匠" in found
-    exported = client.get("/registry/export.xlsx?q=hm")
+    with django_capture_on_commit_callbacks(execute=True):  # the export job runs
+        job_page = client.post("/registry/export/?q=hm")["Location"]
+    exported = client.get(f"{job_page}download")
     values = [
         list(r)
         for r in openpyxl.load_workbook(io.BytesIO(b"".join(exported.streaming_content)))
@@ -395,7 +411,7 @@ def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, a
     page = client.get("/registry/?q=赵郁&year_from=1900").content.decode()
     assert "确保该值大于或等于1949" in page and "没有符合条件的人员" in page
     assert "武润泽" not in page  # not the whole scope instead of 赵郁
-    response = client.get("/registry/export.xlsx?q=赵郁&year_from=1900")
+    response = client.post("/registry/export/?q=赵郁&year_from=1900")
     assert response.status_code == 302
     assert response["Location"] == "/registry/?q=%E8%B5%B5%E9%83%81&year_from=1900"
     shown = client.get(response["Location"]).content.decode()
@@ -404,7 +420,8 @@ def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, a
     for node in ("0", "abc", str(10**20)):
         page = client.get(f"/registry/?org_unit={node}").content.decode()
         assert "所选工会无效" in page and "武润泽" not in page, node
-        assert client.get(f"/registry/export.xlsx?org_unit={node}").status_code == 302, node
+        assert client.post(f"/registry/export/?org_unit={node}").status_code == 302, node
+    assert not Job.objects.exists()  # a bad filter makes no job
 
 
 def test_look_alikes_outside_the_scope_are_counted_not_shown(client, awarded, users, tree):

@@ -1,16 +1,25 @@
 """`gonghui demo`: the staff logins, a registry across the catalogue, and the two campaigns
 (one finished with its awards, one in its first notice with an open objection)."""
 
+from io import StringIO
+
 from django.core.management import call_command
 
 from gonghui.nominations.models import Campaign, Objection
 from gonghui.nominations.services import notice_open
 from gonghui.nominations.workflow import State
+from gonghui.people.models import Person
 from gonghui.registry.models import Award, Honour
 
 
+def demo(**options) -> list[str]:
+    out = StringIO()
+    call_command("demo", stdout=out, **options)
+    return out.getvalue().splitlines()
+
+
 def test_demo_builds_registry_and_campaigns(db):
-    call_command("demo", people=1000)  # the default size
+    first = demo(people=1000)  # the default size
     honours_given = set(Award.objects.values_list("honour__code", flat=True))
     assert honours_given == set(Honour.objects.values_list("code", flat=True))
     finished, running = Campaign.objects.order_by("year")
@@ -28,3 +37,14 @@ def test_demo_builds_registry_and_campaigns(db):
         ).count()
         == 2
     )
+    # `make run` again: the demo is there, so nothing is added and the logins are shown.
+    people = Person.objects.count()
+    again = demo(people=1000)
+    assert Person.objects.count() == people
+    assert again[0].startswith(f"演示数据已存在（{people} 名人员），未重复生成")
+    logins = first[first.index("演示账号（密码均为 Gonghui@2026）：") :]
+    assert again[1:] == logins and len(logins) == 1 + 3 + 4 * 3 + 2  # staff, member, counter
+    assert {line.split()[0] for line in logins[1:]} >= {"admin", "chaoyang_jc", "huiyuan"}
+    # Benchmarks add people only when asked.
+    assert demo(people=7, add=True) == ["演示数据已存在，已追加 7 名人员。"]
+    assert Person.objects.count() == people + 7

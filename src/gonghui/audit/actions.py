@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "pii.reveal": "查看完整个人信息",
     "files.add": "上传附件",
     "files.download": "下载附件",
+    "jobs.download": "下载导出文件",
     "registry.unit_create": "新增单位/集体",
     "registry.unit_move": "移入单位/集体（连同集体荣誉）",
     "registry.unit_move_out": "移出单位/集体（连同集体荣誉）",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
@@ -32,6 +32,21 @@ def download(content: bytes, filename: str) -> HttpResponse:
     """A generated file as an attachment (Django encodes the Chinese name)."""
     response = HttpResponse(content, content_type=mimetypes.guess_type(filename)[0])
     response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def stored_download(file, filename: str, content_type: str | None = None) -> FileResponse:
+    """A stored file (an attachment, an export) as a private attachment: streamed, never
+    kept by a cache on the way."""
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type
+        or mimetypes.guess_type(filename)[0]
+        or "application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

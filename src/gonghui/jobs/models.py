@@ -1,10 +1,20 @@
 """Long jobs started from the web (imports, exports, book generation, payout files).
 
 The work itself runs on django-tasks' database-backed worker (``gonghui worker``); this row
-is what the page shows: progress, outcome, the error report, scoped like any record."""
+is what the page shows: progress, outcome, the error report, scoped like any record; for an
+export, the file it made (stored through the platform's storage, for its starter only, until
+it expires)."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+def _result_to(instance, filename):
+    # A random name: the stored path says nothing of what the file holds.
+    return f"jobs/results/{uuid.uuid4().hex}"
 
 
 class Job(models.Model):
@@ -24,6 +34,10 @@ class Job(models.Model):
     message = models.TextField("结果说明", blank=True)
     errors = models.JSONField("错误明细", default=list, blank=True)
     input_file = models.FileField(upload_to="jobs/", max_length=200, blank=True)
+    params = models.JSONField("参数", default=dict, blank=True)  # what an export was asked for
+    result_file = models.FileField(upload_to=_result_to, max_length=200, blank=True)
+    result_name = models.CharField("文件名", max_length=200, blank=True)
+    expires_at = models.DateTimeField("文件保留至", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -37,6 +51,15 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def downloadable(self) -> bool:
+        """A finished export whose file is kept still (for its starter: ``job_result``)."""
+        return self.status == self.Status.DONE and bool(self.result_file) and not self.expired
 
     @property
     def percent(self) -> int:

@@ -1,10 +1,12 @@
-"""The page every import starts from: an upload form whose file becomes a background job."""
+"""The pages every long job goes through: an upload form whose file becomes a background
+import, an export started as a job, and the download of an export's file."""
 
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.views import apply_errors
-from gonghui.jobs.services import upload_read
+from gonghui.common.views import apply_errors, domain_errors, stored_download
+from gonghui.jobs.services import job_result, upload_read
 
 
 def upload_page(request, form, start, template: str):
@@ -20,3 +22,11 @@ def upload_page(request, form, start, template: str):
         else:
             return redirect("web:job_detail", pk=job.pk)
     return render(request, template, {"form": form})
+
+
+@login_required
+@domain_errors
+def job_download(request, pk):
+    """A finished export's file, for the job's starter (``job_result``: audited)."""
+    job = job_result(actor=request.user, pk=pk)
+    return stored_download(job.result_file, job.result_name)

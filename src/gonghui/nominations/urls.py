@@ -15,7 +15,7 @@ urlpatterns = [
     path(
         "nominations/<int:pk>/quotas/<int:quota_pk>/submit/", views.list_submit, name="list_submit"
     ),
-    path("nominations/<int:pk>/final.xlsx", views.final_xlsx, name="final_xlsx"),
+    path("nominations/<int:pk>/final/", views.final_xlsx, name="final_xlsx"),
     path("nominations/n/<int:pk>/", views.nomination, name="nomination"),
     path("nominations/n/<int:pk>/form.docx", views.form_docx, name="form_docx"),
     path("nominations/n/<int:pk>/withdraw/", views.withdraw, name="withdraw"),

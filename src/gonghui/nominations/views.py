@@ -453,11 +453,12 @@ def form_docx(request, pk):
 
 @login_required
 @domain_errors
+@require_POST
 def final_xlsx(request, pk):
+    """The final list as Excel, made by a background job; the job's page offers it."""
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    if not access.can_at(request.user, "nominations.approve", campaign.org_unit):
-        raise NotFound()
-    return download(exports.final_list_xlsx(campaign), f"{campaign.name}表彰名单.xlsx")
+    job = services.final_list_export_start(actor=request.user, campaign=campaign)
+    return redirect("web:job_detail", pk=job.pk)
 
 
 @login_required

@@ -42,7 +42,7 @@ from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.people.models import Membership, Person
 from gonghui.perks import claims, network, passes, services
-from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
+from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, MerchantStaff
 
 MIYUN, YIZHUANG = "110118", "JKQ"
 COUNTER = "rose_counter"
@@ -242,7 +242,7 @@ PARTNER_PLAN = [
 
 def build(fake, rng) -> list:
     """Returns the logins it made (``web.demo.Login``), for the demo command to print."""
-    from gonghui.web.demo import DEMO_PASSWORD, DISTRICT_USERS, Login  # web.demo imports us
+    from gonghui.web.demo import DEMO_PASSWORD, DISTRICT_USERS  # web.demo imports us
 
     users = {
         u.username: u
@@ -278,10 +278,21 @@ def build(fake, rng) -> list:
     with transaction.atomic():
         _farm_products(admin, miyun, shops["密云农特产品展销中心"].locations.first())
         _card_uses(counter, holders, member_id, rng)
-    logins = [Login(COUNTER, "合作商户核验账号", "玫瑰情园")]
+    return logins()
+
+
+def logins() -> list:
+    """The member and counter logins the demo made, as the database holds them (``build``
+    returns them; a second ``gonghui demo`` prints them again)."""
+    from gonghui.web.demo import Login  # web.demo imports us
+
+    found = []
+    member = Person.objects.filter(user__username=MEMBER).select_related("org_unit").first()
     if member is not None:
-        logins.insert(0, Login(MEMBER, "职工会员（持服务卡）", member.org_unit.name))
-    return logins
+        found.append(Login(MEMBER, "职工会员（持服务卡）", member.org_unit.name))
+    counter = MerchantStaff.objects.filter(user__username=COUNTER).select_related("merchant")
+    found += [Login(COUNTER, "合作商户核验账号", s.merchant.name) for s in counter]
+    return found
 
 
 # --- The clock -----------------------------------------------------------------------------

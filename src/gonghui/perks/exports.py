@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from gonghui.common.sheets import book_bytes, text_cell, write_only_book
+from gonghui.common.sheets import add_sheet, append, book_bytes, text_cell, write_only_book
 from gonghui.perks import selectors
 from gonghui.perks.models import Giveaway
 
@@ -56,16 +56,12 @@ def report_xlsx(giveaway: Giveaway, report: dict) -> bytes:
         ("领取率（%）", report["pickup_rate"]),
     ):
         ws.append([text_cell(ws, label), text_cell(ws, value)])
-    times = book.create_sheet("按时间")
-    times.append(["时间（分钟）", "人次"])
+    times = add_sheet(book, "按时间", ["时间（分钟）", "人次"])
     for label, n in report["over_time"]:
-        times.append([text_cell(times, label), n])
-    districts = book.create_sheet("按区")
-    districts.append(["区（产业）", "获得", "已领取", "领取率（%）"])
+        append(times, [label, n])
+    districts = add_sheet(book, "按区", ["区（产业）", "获得", "已领取", "领取率（%）"])
     for row in report["districts"]:
-        districts.append(
-            [text_cell(districts, row["district"]), row["held"], row["picked"], row["rate"]]
-        )
+        append(districts, [row["district"], row["held"], row["picked"], row["rate"]])
     return book_bytes(book)
 
 

@@ -15,14 +15,12 @@ posts hold, and a counter account has none).
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-import openpyxl
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -43,6 +41,7 @@ from gonghui.common.errors import (
     ValidationFailed,
 )
 from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
+from gonghui.common.sheets import append, book_bytes, form_book
 from gonghui.common.workdays import today
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -539,10 +538,10 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
 def cards_template() -> bytes:
     """The import template: 姓名 and 身份证号, both text columns (an 18-digit ID typed into a
     number cell loses its last digits), and a sheet of instructions."""
-    book = openpyxl.Workbook()
+    book = form_book()
     ws = book.active
     ws.title = IMPORT_SHEET
-    ws.append(list(IMPORT_COLUMNS.values()))
+    append(ws, IMPORT_COLUMNS.values())
     for index, width in ((1, 14), (2, 24)):
         cell = ws.cell(row=1, column=index)
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
@@ -552,14 +551,15 @@ def cards_template() -> bytes:
             ws.cell(row=row, column=index).number_format = "@"
     ws.freeze_panes = "A2"
     notes = book.create_sheet("填写说明")
-    notes.append(["列", "说明"])
-    notes.append(["姓名", "必填，与平台登记的姓名一致"])
-    notes.append(["身份证号", "必填，文本格式；全角数字、空格会自动处理；15位旧号自动转为18位"])
-    notes.append(["", "已有服务卡（正常或暂停）的人员不会重复发卡；任何一行有误，整个文件都不导入"])
+    for line in (
+        ["列", "说明"],
+        ["姓名", "必填，与平台登记的姓名一致"],
+        ["身份证号", "必填，文本格式；全角数字、空格会自动处理；15位旧号自动转为18位"],
+        ["", "已有服务卡（正常或暂停）的人员不会重复发卡；任何一行有误，整个文件都不导入"],
+    ):
+        append(notes, line)
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 12, 80
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book_bytes(book)
 
 
 def cards_error_report(errors: list[RowError]) -> bytes:

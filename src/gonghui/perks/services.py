@@ -643,6 +643,22 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
     return promoted
 
 
+def winners_export_start(*, actor, giveaway: Giveaway):
+    """Queue the venue's list as a background job (a giveaway's winners grow with its
+    stock): the organisers' staff only, as ``winners_export``, which the job runs."""
+    from gonghui.jobs.services import export_start
+
+    access.require_at(actor, "perks.manage", giveaway.org_unit)
+    return export_start(
+        actor=actor,
+        kind="perks.winners",
+        title=f"{giveaway.title} 领取名单",
+        org_unit=giveaway.org_unit,
+        params={"giveaway": giveaway.pk},
+        task=tasks.winners_export_task,
+    )
+
+
 def winners_export(*, actor, giveaway: Giveaway) -> bytes:
     """The venue's list (names, unions, live pickup codes) as Excel, for the organisers'
     staff only (others find no such list), recorded in the giveaway's stream."""

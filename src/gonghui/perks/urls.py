@@ -16,7 +16,7 @@ urlpatterns = [
     path("giveaways/<int:pk>/release/", views.giveaway_release, name="giveaway_release"),
     path("giveaways/<int:pk>/cancel/", views.giveaway_cancel, name="giveaway_cancel"),
     path("giveaways/<int:pk>/report/", views.giveaway_report, name="giveaway_report"),
-    path("giveaways/<int:pk>/winners.xlsx", views.giveaway_winners, name="giveaway_winners"),
+    path("giveaways/<int:pk>/winners/", views.giveaway_winners, name="giveaway_winners"),
     # The public draw (no login) and its stand-alone verifier
     path("draws/<int:pk>/", views.giveaway_draw_public, name="draw"),
     path("draws/<int:pk>/draw.json", views.giveaway_draw_json, name="draw_json"),

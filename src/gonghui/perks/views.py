@@ -210,11 +210,13 @@ def giveaway_report(request, pk):
 
 @login_required
 @domain_errors
+@require_POST
 def giveaway_winners(request, pk):
-    """The venue's list (names, pickup codes, quantities) as Excel."""
+    """The venue's list (names, pickup codes, quantities) as Excel, made by a background
+    job; the job's page offers the file."""
     giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
-    book = services.winners_export(actor=request.user, giveaway=giveaway)
-    return download(book, f"{giveaway.title}领取名单.xlsx")
+    job = services.winners_export_start(actor=request.user, giveaway=giveaway)
+    return redirect("web:job_detail", pk=job.pk)
 
 
 # --- The public draw ----------------------------------------------------------------------

@@ -552,6 +552,44 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     return merge
 
 
+def registry_export_start(*, actor, filters):
+    """Queue the export of a search (``filters``, already checked: a bad one is refused by
+    the form before any job is made) as a background job: the request returns at once and
+    the job's page follows the export and then offers the file (``excel.registry_export``,
+    run on the worker with the same rights, masked, audited). Refused (not found) without
+    the export permission."""
+    from dataclasses import asdict
+
+    from gonghui.jobs.services import export_start, home_unit
+    from gonghui.registry.tasks import registry_export_task
+
+    return export_start(
+        actor=actor,
+        kind="registry.export",
+        title="导出档案",
+        org_unit=home_unit(actor, "registry.export"),
+        params=asdict(filters),
+        task=registry_export_task,
+    )
+
+
+def dictionary_start(*, actor, honour: Honour):
+    """Queue the Word book of the model-worker dictionary of ``honour`` over the actor's
+    scope as a background job (``registry.dictionary``; the job's page offers the file)."""
+    from gonghui.jobs.services import export_start, home_unit
+    from gonghui.registry.dictionary import title_of
+    from gonghui.registry.tasks import dictionary_task
+
+    return export_start(
+        actor=actor,
+        kind="registry.dictionary",
+        title=f"{title_of(honour)}（Word）",
+        org_unit=home_unit(actor, "registry.view"),
+        params={"honour": honour.pk},
+        task=dictionary_task,
+    )
+
+
 def registry_import_start(*, actor, data: bytes, filename: str):
     """Queue a registry workbook import as a background job at the importer's post."""
     from gonghui.jobs.services import import_start

@@ -10,11 +10,12 @@ segments of its union node's materialised path (``LEFT(path, 12)``), never walke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from io import BytesIO
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Left
 
+from gonghui.common import sheets
+from gonghui.common.sheets import Number
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.registry.models import Award, Category, Honour
 
@@ -307,25 +308,25 @@ def echarts_option(breakdown: Breakdown, *, kind: str | None = None) -> dict:
 # --- Excel ---------------------------------------------------------------------------------
 
 
-def _text(sheet, value):
-    """A cell that stays text: openpyxl would store ``=...`` as a formula."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=str(value))
-    cell.data_type = "s"
-    return cell
-
-
-def _percent(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=None if value is None else round(value, 4))
-    cell.number_format = "0.0%"
-    return cell
+def _percent(value: float | None) -> Number:
+    return Number(None if value is None else round(value, 4), "0.0%")
 
 
 def _sheet_title(breakdown: Breakdown) -> str:
     return breakdown.title.removesuffix("统计")[:31]
+
+
+SHARE_HEADERS = [
+    "人员类别",
+    "年份",
+    "人数",
+    "授予总数",
+    "占比",
+    "上一届年份",
+    "上一届占比",
+    "变化（百分点）",
+    "说明",
+]
 
 
 def stats_workbook(
@@ -336,62 +337,36 @@ def stats_workbook(
 ) -> bytes:
     """The statistics as an .xlsx: one sheet per breakdown (按荣誉, 按年份, 按批次, 按区,
     按类别; Chinese headers), and 类别占比 when ``shares`` are given. Pass ``tables``
-    already computed for the page, or ``awards_qs`` to compute them."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
+    already computed for the page, or ``awards_qs`` to compute them. Written through the
+    platform's one guarded writer (``common.sheets``): an honour, unit or category named
+    ``=...`` stays text."""
     if tables is None:
         if awards_qs is None:
             raise TypeError("stats_workbook needs awards_qs or tables")
         tables = breakdowns(awards_qs=awards_qs)
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def header(sheet, names):
-        cells = [_text(sheet, name) for name in names]
-        for cell in cells:
-            cell.font = bold
-        sheet.append(cells)
-
+    book = sheets.empty_book()
     for table in tables:
-        sheet = book.create_sheet(_sheet_title(table))
-        sheet.column_dimensions["A"].width = 32
-        header(sheet, [table.header, "授予数", "占比"])
-        for row in table.rows:
-            sheet.append([_text(sheet, row.label), row.count, _percent(sheet, table.share(row))])
-        sheet.append([_text(sheet, "合计"), table.total, None])
-    if shares:
-        sheet = book.create_sheet("类别占比")
-        sheet.column_dimensions["A"].width = 16
-        sheet.column_dimensions["I"].width = 60
-        header(
-            sheet,
-            [
-                "人员类别",
-                "年份",
-                "人数",
-                "授予总数",
-                "占比",
-                "上一届年份",
-                "上一届占比",
-                "变化（百分点）",
-                "说明",
-            ],
+        sheet = sheets.add_sheet(
+            book, _sheet_title(table), [table.header, "授予数", "占比"], {1: 32}
         )
+        for row in table.rows:
+            sheets.append(sheet, [row.label, row.count, _percent(table.share(row))])
+        sheets.append(sheet, ["合计", table.total, None])
+    if shares:
+        sheet = sheets.add_sheet(book, "类别占比", SHARE_HEADERS, {1: 16, 9: 60})
         for s in shares:
-            sheet.append(
+            sheets.append(
+                sheet,
                 [
-                    _text(sheet, s.category),
+                    s.category,
                     s.year,
                     s.count,
                     s.total,
-                    _percent(sheet, s.share),
+                    _percent(s.share),
                     s.previous_year,
-                    _percent(sheet, s.previous_share),
+                    _percent(s.previous_share),
                     s.change_points,
-                    _text(sheet, s.summary),
-                ]
+                    s.summary,
+                ],
             )
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return sheets.book_bytes(book)

@@ -1,8 +1,5 @@
 """Registry pages for staff, and the public honour wall (劳模墙)."""
 
-import io
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -306,21 +303,23 @@ def statistics(request):
 @login_required
 @domain_errors
 def dictionary(request):
-    """The model-worker dictionary of one honour over the actor's scope: printable HTML,
-    or Word with ``?format=docx``."""
+    """The model-worker dictionary of one honour over the actor's scope: printable HTML at
+    once, or the Word book, which grows with the honour's holders, made by a background job
+    (POSTed; the job's page offers the file)."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
-    form = forms.DictionaryForm(request.GET or None)
+    form = forms.DictionaryForm(request.POST or request.GET or None)
     if not form.is_valid():
         return render(request, "registry/dictionary_form.html", {"form": form})
     honour = form.cleaned_data["honour"]
+    if form.cleaned_data["format"] == "docx":
+        if request.method != "POST":  # a link starts nothing: the form, filled in
+            return render(request, "registry/dictionary_form.html", {"form": form})
+        job = services.dictionary_start(actor=request.user, honour=honour)
+        return redirect("web:job_detail", pk=job.pk)
     entries = dictionary_book.entries_for(
         honour=honour, awards_qs=selectors.award_list(actor=request.user)
     )
-    if form.cleaned_data["format"] == "docx":
-        out = io.BytesIO()
-        dictionary_book.write_docx(honour=honour, out=out, entries=entries)
-        return download(out.getvalue(), f"{dictionary_book.title_of(honour)}.docx")
     return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
 
 
@@ -355,20 +354,20 @@ def error_report(request, pk):
 
 @login_required
 @domain_errors
+@require_POST
 def export(request):
-    """The current search (filters and scope) as a workbook, streamed; masked always here
-    (full values need the command line and the right to see them, audited)."""
+    """The current search (filters and scope, from the query string) exported as a
+    background job, masked always here (full values need the command line and the right to
+    see them, audited): this request only checks the filters and queues the job, then the
+    job's page follows it and offers the file. A bad filter makes no job."""
     if not access.can(request.user, "registry.export"):
         raise NotFound()
     filters = forms.SearchForm(request.GET).person_filters()
     if filters is None:  # the search page shows what is wrong, next to the field
         messages.error(request, "筛选条件有误，未导出。请修正后再导出。")
         return redirect(f"{reverse('registry:search')}?{request.GET.urlencode()}")
-    # On disk, not in memory, however many rows; FileResponse closes it when sent.
-    out = tempfile.TemporaryFile()  # noqa: SIM115
-    excel.registry_export(actor=request.user, out=out, filters=filters)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename="劳模工匠档案.xlsx")
+    job = services.registry_export_start(actor=request.user, filters=filters)
+    return redirect("web:job_detail", pk=job.pk)
 
 
 # --- The public honour wall (no login) -------------------------------------------------------

@@ -151,6 +151,31 @@ def demo_user(username: str, full_name: str):
     return user
 
 
+def staff_usernames() -> list[str]:
+    """The staff logins ``build_staff`` makes, in its order."""
+    names = ["admin", "laomo", "auditor"]
+    for username in DISTRICT_USERS.values():
+        names += [username, f"{username}_street", f"{username}_jc"]
+    return names
+
+
+def exists() -> bool:
+    """Whether this database holds the demo (its first login)."""
+    return get_user_model().objects.filter(username="admin").exists()
+
+
+def logins() -> list[Login]:
+    """Every demo login as the database holds it: the staff's posts in the order they were
+    made, then the member's and the counter's (``perks.demo.logins``)."""
+    posts = (
+        Post.objects.filter(user__username__in=staff_usernames())
+        .select_related("user", "role", "org_unit")
+        .order_by("pk")
+    )
+    staff = [Login(p.user.username, p.role.name, p.org_unit.name) for p in posts]
+    return staff + perks_demo.logins()
+
+
 def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
     roles = {r.code: r for r in Role.objects.all()}
     logins: list[Login] = []
@@ -326,20 +351,20 @@ def run(*, people: int, progress=None) -> list[Login]:
     rng = random.Random(SEED)
     with transaction.atomic():
         grassroots = build_tree(fake, rng)
-        logins = build_staff(grassroots)
+        staff = build_staff(grassroots)
         record(
             actor=None,
             action="demo.build",
             object_type="demo",
             object_id="tree",
-            changes={"grassroots": [None, len(grassroots)], "staff": [None, len(logins)]},
+            changes={"grassroots": [None, len(grassroots)], "staff": [None, len(staff)]},
         )
     gen = PeopleGenerator(rng, fake)
     made = build_people(gen, grassroots, people, progress=progress)
     with transaction.atomic():
         build_registry(fake, rng, grassroots)
     nominations_demo.build(fake, rng)
-    logins += perks_demo.build(fake, rng)
+    perks_demo.build(fake, rng)
     record(
         actor=None,
         action="demo.people",
@@ -347,4 +372,4 @@ def run(*, people: int, progress=None) -> list[Login]:
         object_id="people",
         changes={"people": [None, made]},
     )
-    return logins
+    return logins()

@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -24,6 +24,7 @@ from gonghui.common.views import (
     domain_errors,
     error_message,
     post_action,
+    stored_download,
 )
 from gonghui.files.services import attachment_add, attachment_download, attachment_list
 from gonghui.jobs.services import job_get
@@ -534,14 +535,7 @@ def audit_verify(request):
 @domain_errors
 def file_download(request, pk):
     attachment = attachment_download(actor=request.user, pk=pk)
-    response = FileResponse(
-        attachment.file,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.mime_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_download(attachment.file, attachment.name, attachment.mime_type)
 
 
 _migrations_ok = False

@@ -6,23 +6,40 @@ from faker import Faker
 from tqdm import tqdm
 
 from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Person
 from gonghui.web import demo
 
 
 class Command(BaseCommand):
-    help = "生成演示数据（固定随机种子，可重复）；--people 1000000 生成基准测试用的大数据集"
+    help = (
+        "生成演示数据（固定随机种子，可重复）并列出演示账号；已生成过则不重复生成，只列出账号。"
+        "--people 1000000 生成基准测试用的大数据集"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=3000, help="人员数量（默认 3000）")
+        parser.add_argument(
+            "--add",
+            action="store_true",
+            help="演示数据已存在时，再追加 --people 名人员（用于基准测试）",
+        )
 
-    def handle(self, *args, people, **options):
-        User = get_user_model()
+    def handle(self, *args, people, add, **options):
         if people < 0:
             self.stderr.write("--people 不能为负数")
             raise SystemExit(2)
+        if demo.exists() and not add:
+            # `make run` again: the same demo, not a second 3,000 people.
+            self.stdout.write(
+                f"演示数据已存在（{Person.objects.count()} 名人员），未重复生成"
+                "（追加人员：gonghui demo --add --people N）。"
+            )
+            self._print_logins(demo.logins())
+            return
         bar = tqdm(total=people, unit="人", disable=people < 20000, desc="生成人员")
-        if User.objects.filter(username="admin").exists():
-            # The demo exists: only add people (for benchmarks on a built demo).
+        if add and demo.exists():
+            # Only people (for benchmarks on a built demo).
+            User = get_user_model()
             fake = Faker("zh_CN")
             fake.seed_instance(demo.SEED + User.objects.count())
             rng = random.Random(demo.SEED + people)
@@ -34,8 +51,10 @@ class Command(BaseCommand):
             return
         logins = demo.run(people=people, progress=bar.update)
         bar.close()
-        self.stdout.write(
-            f"演示数据已生成：{people} 名人员。演示账号（密码均为 {demo.DEMO_PASSWORD}）："
-        )
+        self.stdout.write(f"演示数据已生成：{people} 名人员。")
+        self._print_logins(logins)
+
+    def _print_logins(self, logins) -> None:
+        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for login in logins:
             self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.unit}")

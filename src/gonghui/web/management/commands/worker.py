@@ -10,10 +10,12 @@ from django.db import close_old_connections
 from gonghui.audit.heads import SIGN_SECONDS
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
+from gonghui.jobs.services import jobs_expire
 from gonghui.perks.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
+EXPIRE_SECONDS = 3600
 
 
 def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
@@ -37,13 +39,14 @@ def schedules() -> list[tuple]:
         (SIGN_SECONDS, head_sign, "audit platform head"),
         (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+        (EXPIRE_SECONDS, jobs_expire, "expired export files deleted"),
     ]
 
 
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录"
+        "与各审计流的检查点、封存普惠活动领取记录、删除过期的导出文件"
     )
 
     def handle(self, *args, **options):
