@@ -64,6 +64,8 @@ NOT_WRITES = {
             "gonghui.files.services.attachments_of",
             "gonghui.jobs.services.upload_read",
             "gonghui.jobs.services.job_get",
+            "gonghui.jobs.services.home_unit",
+            "gonghui.nominations.services.final_list_check",
             "gonghui.registry.services.clean_credit_code",
             "gonghui.registry.services.award_rule_errors",
             "gonghui.registry.services.check_award",
@@ -123,6 +125,9 @@ NOT_WRITES = {
     "gonghui.jobs.services.run_import": "job bookkeeping (the import it runs is audited)",
     "gonghui.jobs.services.job_progress": "job bookkeeping",
     "gonghui.jobs.services.job_finish": "job bookkeeping",
+    "gonghui.jobs.services.export_start": "job bookkeeping (the export it queues is listed)",
+    "gonghui.jobs.services.run_export": "job bookkeeping (the export it runs is listed)",
+    "gonghui.jobs.services.jobs_expire": "deletes export files past their time",
     # The audit log itself: the primitives and the signatures over it.
     "gonghui.audit.services.record": "the primitive every write calls",
     "gonghui.audit.services.seal": "the primitive claims_seal calls",
@@ -530,6 +535,33 @@ def _(w, call):
     call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters(), reveal=True)
 
 
+@scenario("gonghui.registry.services.registry_export_start")
+def _(w, call):
+    person(w)
+    done(call(within=w.on_commit(execute=True), actor=w.users.cy, filters=PersonFilters()))
+
+
+def done(job):
+    """An export job the scenario ran: it must have finished (else its events prove nothing)."""
+    job.refresh_from_db()
+    assert job.status == job.Status.DONE, job.message
+
+
+@scenario("gonghui.registry.services.dictionary_start")
+def _(w, call):
+    award(w)
+    honour = w.honours["capital-labour-medal"]
+    done(call(within=w.on_commit(execute=True), actor=w.users.cy, honour=honour))
+
+
+@scenario("gonghui.jobs.services.job_result")
+def _(w, call):
+    person(w)
+    with w.on_commit(execute=True):
+        job = registry.registry_export_start(actor=w.users.cy, filters=PersonFilters())
+    call(actor=w.users.cy, pk=job.pk).result_file.close()
+
+
 # --- Nominations ------------------------------------------------------------------------------
 
 
@@ -602,6 +634,12 @@ def reach(w, stage: str):
 def case(call) -> str:
     """The bracketed case of a registry key (``…nominations_advance[approve]`` -> approve)."""
     return call.key.partition("[")[2].rstrip("]")
+
+
+@scenario("gonghui.nominations.services.final_list_export_start")
+def _(w, call):
+    c, _ = reach(w, "decision")
+    done(call(within=w.on_commit(execute=True), actor=w.users.admin, campaign=c))
 
 
 @scenario("gonghui.nominations.services.campaign_create")
@@ -886,6 +924,14 @@ def _(w, call):
     with time_machine.travel(giveaway.pickup_until + timedelta(hours=1), tick=False):
         later = giveaway.pickup_until + timedelta(days=3)
         call(actor=w.users.cy, giveaway=giveaway, pickup_until=later)
+
+
+@scenario("gonghui.perks.services.winners_export_start")
+def _(w, call):
+    giveaway = fcfs(w)
+    with at_opening():
+        press(members(w, 1)[0], giveaway)
+    done(call(within=w.on_commit(execute=True), actor=w.users.cy, giveaway=giveaway))
 
 
 @scenario("gonghui.perks.services.winners_export")

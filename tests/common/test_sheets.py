@@ -87,8 +87,8 @@ def test_the_statistics_workbook_keeps_formula_like_names_as_text(formula_names)
     assert all(cells[v] == ("s", True) for v in expected), cells
 
 
-def test_the_import_template_keeps_formula_like_catalogue_names_as_text(formula_names):
-    cells = formula_like(excel.template_workbook())
+def test_the_import_template_keeps_formula_like_catalogue_names_as_text(formula_names, users):
+    cells = formula_like(excel.template_workbook(actor=users.admin))
     assert cells[FORMULA] == ("s", True) and cells["@类别"] == ("s", True)
 
 

@@ -169,6 +169,14 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.registry.services.registry_import_start": ("registry.import",),  # its job
     "gonghui.registry.excel.registry_import": ("registry.import",),
     "gonghui.registry.excel.registry_export": ("registry.export",),
+    # An export started from a page is a job: the events are those of the export it runs
+    # (a final list and a dictionary hold what their pages show: only the download is
+    # recorded, as jobs.download).
+    "gonghui.registry.services.registry_export_start": ("registry.export",),
+    "gonghui.registry.services.dictionary_start": (),
+    "gonghui.nominations.services.final_list_export_start": (),
+    "gonghui.perks.services.winners_export_start": ("perks.winners_export",),
+    "gonghui.jobs.services.job_result": ("jobs.download",),
     "gonghui.registry.excel.registry_export[reveal]": ("pii.reveal", "registry.export"),
     "gonghui.nominations.services.campaign_create": ("nominations.campaign_create",),
     "gonghui.nominations.services.quota_set": ("nominations.quota_set",),
