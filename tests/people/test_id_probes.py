@@ -493,3 +493,45 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
     with pytest.raises(excel.ImportRejected) as err:
         network.cards_import(actor=users.cy, data=out.getvalue(), filename="名单.xlsx")
     assert "会籍" in err.value.errors[0].reason
+
+
+@pytest.mark.django_db
+def test_only_who_sees_the_request_in_its_list_decides_it(tree, users):
+    """Deciding asked for people.change at the deciding union only: a post anchored at the
+    city but limited to its own node, which never sees the record, refused a request."""
+    make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN)
+    with pytest.raises(services.TransferRequested) as answer:
+        services.person_create(
+            actor=users.hd, org_unit=tree.hd_grass, data={"name": "赵玉", "id_number": SECRET}
+        )
+    request = answer.value.request
+    node = make_user("city_node", tree.city, "dept_staff", scope="node")
+    assert not selectors.transfer_requests_to_decide(actor=node).exists()
+    with pytest.raises(NotFound):
+        services.transfer_request_refuse(actor=node, request=request, note="随便")
+    with pytest.raises(NotFound):
+        services.transfer_request_approve(actor=node, request=request)
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == ("pending", None)
+    assert not events("people.transfer_refuse") and not events("people.transfer_approve")
+
+
+@pytest.mark.django_db
+def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_was(tree, users):
+    from gonghui.audit import selectors as audit
+
+    victim = make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN, gender="M")
+    with pytest.raises(services.TransferRequested) as answer:
+        services.person_create(
+            actor=users.hd, org_unit=tree.hd_grass, data={"name": "赵玉", "id_number": SECRET}
+        )
+    services.transfer_request_approve(actor=users.admin, request=answer.value.request)
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    seen = audit.event_list(actor=hd_auditor, object_id=str(victim.pk))
+    (update,) = [e for e in seen if e.action == "people.update"]
+    assert json.loads(update.body)["changes"] == {"org_unit": [None, tree.hd_grass.pk]}
+    assert not seen.filter(action="people.move_out").exists()
+    # The old union's event says where it went; the city reads both ends.
+    (leaving,) = events("people.move_out")
+    assert json.loads(leaving.body)["changes"]["org_unit"] == [tree.cy_grass.pk, tree.hd_grass.pk]
+    assert leaving.org_unit_id == tree.cy_grass.pk

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from gonghui.audit.services import diff, record
 from gonghui.common import crypto, pii, ratelimit
-from gonghui.common.errors import Conflict, DomainError, Forbidden, Throttled, ValidationFailed
+from gonghui.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Throttled,
+    ValidationFailed,
+)
 from gonghui.files.services import attachments_move
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit
@@ -23,6 +30,7 @@ from gonghui.people.models import (
     TransferRequest,
     Unit,
 )
+from gonghui.people.selectors import transfer_requests_to_decide
 from gonghui.people.signals import person_moved
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
@@ -313,13 +321,14 @@ def _person_update(
         attachments_move(owners=[person], org_unit=org_unit)
         person_moved.send(sender=Person, person=person)
     search.index_person(person)
-    record(
-        actor=actor,
-        action="people.update",
-        obj=person,
-        post_id=grant.post_id,
-        changes=diff(before, _snapshot(person), masked=MASKS),
-    )
+    changes = diff(before, _snapshot(person), masked=MASKS)
+    if moves:
+        # Filed at the new union, whose auditors need not see the old one (a transfer
+        # request's requester must never learn it): the move is [None, here]. Where from
+        # is the ``people.move_out`` event's, filed at the old union; whoever may read both
+        # unions' events (the union above both, the city) has the whole move.
+        changes["org_unit"] = [None, person.org_unit_id]
+    record(actor=actor, action="people.update", obj=person, post_id=grant.post_id, changes=changes)
     return person
 
 
@@ -560,12 +569,19 @@ def transfer_request_submit(
 
 
 def _decide(actor, request: TransferRequest, status: str, note: str) -> tuple:
-    request = (
-        TransferRequest.objects.select_for_update()
-        .select_related("person__org_unit", "to_unit", "decider")
-        .get(pk=request.pk)
-    )
-    grant = access.require_at(actor, "people.change", request.decider)
+    """The request as the actor may decide it, locked: read through the list of requests
+    they decide (their ``people.change`` scope holds the deciding union and their view
+    scope the record), so a post anchored at the deciding union but limited to its own
+    node, which never sees the record, is answered "not found", as on the pages."""
+    try:
+        request = (
+            transfer_requests_to_decide(actor=actor, status="")
+            .select_for_update(of=("self",))
+            .get(pk=request.pk)
+        )
+    except TransferRequest.DoesNotExist:
+        raise NotFound() from None
+    grant = access.grant_at(actor, "people.change", request.decider)
     if request.status != TransferRequest.Status.PENDING:
         raise Conflict(f"该申请已处理（{request.get_status_display()}）")
     request.status, request.note = status, note.strip()[:200]
