@@ -286,6 +286,16 @@ def test_import_rows_check_numbers_within_the_budget(tree, victim, users, settin
     assert len(errors) == 1 and "今日" in errors[0].reason
 
 
+def card_workbook(rows) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "身份证号"])
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 @pytest.mark.django_db
 def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
@@ -293,14 +303,8 @@ def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     from gonghui.common.errors import Throttled
     from gonghui.perks import network
 
-    settings.ID_PROBES_PER_DAY = 1  # the budget is asked before a row is compared with records
-    book = openpyxl.Workbook()
-    book.active.append(["姓名", "身份证号"])
-    for guess in candidates("11**************31", "19900307")[:3]:
-        book.active.append(["赵郁", guess])
-    out = io.BytesIO()
-    book.save(out)
-    data = out.getvalue()
+    settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
+    data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:3]])
     with pytest.raises(Throttled):
         network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     (event,) = events("people.id_probes_throttled")
@@ -475,23 +479,14 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
         role=Role.objects.get(code="district_staff"),
         scope="node",
     )
-    book = openpyxl.Workbook()
-    book.active.append(["姓名", "身份证号"])
-    for guess in candidates("11**************31", "19900307")[:20]:
-        book.active.append(["赵郁", guess])
-    out = io.BytesIO()
-    book.save(out)
+    data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:20]])
     with pytest.raises(Throttled):
-        network.cards_import(actor=users.cy_grass, data=out.getvalue(), filename="名单.xlsx")
+        network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     # Chaoyang's district staff see Chaoyang's numbers in full: their rows about a person
     # there are free (the refusal is about the membership, not the budget).
-    book = openpyxl.Workbook()
-    book.active.append(["姓名", "身份证号"])
-    book.active.append(["赵郁", SECRET])
-    out = io.BytesIO()
-    book.save(out)
+    data = card_workbook([("赵郁", SECRET)])
     with pytest.raises(excel.ImportRejected) as err:
-        network.cards_import(actor=users.cy, data=out.getvalue(), filename="名单.xlsx")
+        network.cards_import(actor=users.cy, data=data, filename="名单.xlsx")
     assert "会籍" in err.value.errors[0].reason
 
 
