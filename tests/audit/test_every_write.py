@@ -311,6 +311,22 @@ def _(w, call):
     call(actor=w.users.cy, person=person(w), data={"name": "赵玉"})
 
 
+@scenario("gonghui.people.services.person_create[throttled]")
+def _(w, call):
+    w.settings.ID_PROBES_PER_DAY = 0
+    data = {"name": "赵郁", "id_number": VALID_IDS[1]}
+    with pytest.raises(Throttled):
+        call(actor=w.users.cy_grass, org_unit=w.tree.cy_grass, data=data)
+
+
+@scenario("gonghui.people.services.person_update[throttled]")
+def _(w, call):
+    w.settings.ID_PROBES_PER_DAY = 0
+    clerk = make_person(w.tree.cy_grass, "赵郁", birth_date=None)  # no number yet
+    with pytest.raises(Throttled):
+        call(actor=w.users.cy_grass, person=clerk, data={"id_number": VALID_IDS[1]})
+
+
 @scenario("gonghui.people.services.person_update[move]")
 def _(w, call):
     call(actor=w.users.cy, person=person(w), data={}, org_unit=w.tree.cy_street)

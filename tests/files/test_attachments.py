@@ -37,8 +37,11 @@ def test_a_persons_files_move_with_the_person(client, tree, users, scan):
     assert client.get(f"/files/{scan.pk}/").status_code == 404
     client.force_login(users.hd)  # the new one does
     assert client.get(f"/files/{scan.pk}/").status_code == 200
+    # The move at each end: from where at the old union, only where to at the new one.
+    leaving = AuditEvent.objects.get(action="people.move_out")
+    assert json.loads(leaving.body)["changes"]["org_unit"] == [tree.cy_grass.pk, tree.hd_grass.pk]
     event = AuditEvent.objects.filter(action="people.update").latest("seq")
-    assert json.loads(event.body)["changes"]["org_unit"] == [tree.cy_grass.pk, tree.hd_grass.pk]
+    assert json.loads(event.body)["changes"]["org_unit"] == [None, tree.hd_grass.pk]
 
 
 def test_each_download_is_recorded(client, tree, users, scan):

@@ -14,7 +14,7 @@ from stdnum import numdb
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common import pii
-from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
 from gonghui.registry import excel
@@ -286,6 +286,16 @@ def test_import_rows_check_numbers_within_the_budget(tree, victim, users, settin
     assert len(errors) == 1 and "今日" in errors[0].reason
 
 
+def card_workbook(rows) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "身份证号"])
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 @pytest.mark.django_db
 def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
@@ -293,15 +303,230 @@ def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     from gonghui.common.errors import Throttled
     from gonghui.perks import network
 
-    settings.ID_PROBES_PER_DAY = 1  # the budget is asked before a row is compared with records
-    book = openpyxl.Workbook()
-    book.active.append(["姓名", "身份证号"])
-    for guess in candidates("11**************31", "19900307")[:3]:
-        book.active.append(["赵郁", guess])
-    out = io.BytesIO()
-    book.save(out)
-    data = out.getvalue()
+    settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
+    data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:3]])
     with pytest.raises(Throttled):
         network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     (event,) = events("people.id_probes_throttled")
     assert json.loads(event.body)["changes"]["count"] == [None, 3]
+
+
+# --- A wrong guess costs as much as a right one (the red-team review of section 1) ----------
+# A miss used to be free: it made a record or changed one (200) and only the hit (409) was
+# counted, so cycling one record's number through the candidates rebuilt a number after
+# 148 PATCHes in 7.5 s, and even over budget a miss answered 201 and the hit 429.
+
+
+def patch_json(client, url, body):
+    return client.patch(url, json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.django_db
+def test_cycling_a_records_number_through_the_candidates_spends_the_budget(
+    client, victim, users, settings
+):
+    settings.ID_PROBES_PER_MINUTE, settings.ID_PROBES_PER_DAY = 100, 5
+    client.login(username="cy_grass", password=PASSWORD)
+    guesses = _candidates_for(client, victim)
+    dummy = post_json(
+        client,
+        "/api/v1/people/",
+        {"name": "某某", "org_unit_id": victim.org_unit_id, "no_id_reason": "无"},
+    )
+    assert dummy.status_code == 201  # no number: nothing to pay
+    url = f"/api/v1/people/{dummy.json()['id']}"
+    answers = [patch_json(client, url, {"id_number": g}) for g in guesses]
+    assert [a.status_code for a in answers[:5]] == [200] * 5  # five guesses: the budget
+    refused = {(a.status_code, a.content) for a in answers[5:]}
+    assert len(refused) == 1 and next(iter(refused))[0] == 429  # the secret among them
+    assert answers[-1].content == answers[-2].content  # the secret's answer, a miss's answer
+    dummy_now = Person.objects.get(pk=dummy.json()["id"])
+    assert dummy_now.id_number == guesses[4]  # the last paid guess; nothing after it tried
+    assert len(events("people.id_probes_throttled")) == 1
+    assert not events("people.id_collision")
+
+
+@pytest.mark.django_db
+def test_over_budget_registering_answers_alike_whether_the_number_is_on_record(
+    client, victim, users, settings
+):
+    settings.ID_PROBES_PER_MINUTE, settings.ID_PROBES_PER_DAY = 0, 0
+    client.login(username="cy_grass", password=PASSWORD)
+    miss = next(c for c in candidates("11**************31", "19900307") if c != SECRET)
+    answers = [
+        post_json(
+            client,
+            "/api/v1/people/",
+            {"name": "甲", "id_number": number, "org_unit_id": victim.org_unit_id},
+        )
+        for number in (miss, SECRET)
+    ]
+    assert [a.status_code for a in answers] == [429, 429]
+    assert answers[0].content == answers[1].content
+    pages = [
+        client.post("/people/new/", {"name": "甲", "id_number": n, "org_unit": victim.org_unit_id})
+        for n in (miss, SECRET)
+    ]
+    assert [p.status_code for p in pages] == [200, 200]
+    errors = [re.findall(r'class="errorlist"[^>]*>(.*?)</ul>', p.content.decode()) for p in pages]
+    assert errors[0] == errors[1] and "今日" in errors[0][0]
+    assert Person.objects.count() == 1  # nothing written
+    # A post that may see full numbers there pays for hits only: a new person is free.
+    client.login(username="cy_staff", password=PASSWORD)
+    new = post_json(
+        client,
+        "/api/v1/people/",
+        {"name": "甲", "id_number": miss, "org_unit_id": victim.org_unit_id},
+    )
+    assert new.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_number_paid_for_is_not_charged_again_when_it_collides(victim, users, settings):
+    settings.ID_PROBES_PER_MINUTE, settings.ID_PROBES_PER_DAY = 1, 1
+    with pytest.raises(services.AlreadyRegistered):
+        services.person_create(
+            actor=users.cy_grass, org_unit=victim.org_unit, data={"name": "甲", "id_number": SECRET}
+        )
+    assert len(events("people.id_collision")) == 1 and not events("people.id_probes_throttled")
+
+
+@pytest.mark.django_db
+def test_an_update_refuses_a_number_changed_since_it_was_paid_for(victim, users, monkeypatch):
+    """What a write pays for is decided before its transaction (so that a refusal's audit
+    event is kept): a record whose number changed in between is not written unpaid."""
+    mine, other = [c for c in candidates("11**************31", "19900307") if c != SECRET][:2]
+    person = make_person(victim.org_unit, "某", mine, birth_date=BORN)
+    decide = services._new_number_paid
+
+    def then_someone_else_writes(*args):
+        answer = decide(*args)  # "mine" again: nothing new, nothing paid
+        Person.objects.filter(pk=person.pk).update(id_number=other)
+        return answer
+
+    monkeypatch.setattr(services, "_new_number_paid", then_someone_else_writes)
+    with pytest.raises(Conflict):
+        services.person_update(actor=users.cy_grass, person=person, data={"id_number": mine})
+    person.refresh_from_db()
+    assert person.id_number == other
+
+
+@pytest.mark.django_db
+def test_import_rows_with_a_record_id_count_each_new_number(tree, victim, users, settings):
+    """A row with 记录ID whose number missed was never counted: 363 rows {记录ID: dummy,
+    身份证号: candidate} tested every candidate for one probe, and the refused file's one
+    error named the secret's record ("一人一档，记录ID 1")."""
+    settings.ID_PROBES_PER_DAY = 50
+    dummy = make_person(tree.cy_grass, "某", None, birth_date=BORN)
+    guesses = candidates("11**************31", "19900307")
+    errors = refused(users.cy_grass, [{"记录ID": dummy.pk, "身份证号": g} for g in guesses])
+    assert len(errors) == 1 and "今日" in errors[0].reason and errors[0].value == ""
+    # One row each for many records: the same.
+    others = [make_person(tree.cy_grass, f"人{i}", None, birth_date=BORN) for i in range(60)]
+    rows = [{"记录ID": p.pk, "身份证号": g} for p, g in zip(others, guesses, strict=False)]
+    errors = refused(users.cy_grass, rows)
+    assert len(errors) == 1 and "今日" in errors[0].reason
+    assert Person.objects.filter(id_number__isnull=False).count() == 1  # nothing written
+    # An accepted file counts them too (a miss gave the record the number), in one event.
+    settings.ID_PROBES_PER_DAY = 1000
+    result = excel.registry_import(
+        actor=users.cy_grass,
+        data=workbook(
+            [{"记录ID": p.pk, "身份证号": g} for p, g in zip(others[:3], guesses[:3], strict=True)]
+        ),
+        filename="x.xlsx",
+    )
+    assert result.people_updated == 3
+    assert json.loads(events("people.id_check")[-1].body)["changes"]["count"] == [None, 3]
+    # A row keeping its record's own number asks nothing.
+    before = len(events("people.id_check"))
+    excel.registry_import(
+        actor=users.cy_grass,
+        data=workbook([{"记录ID": others[0].pk, "身份证号": guesses[0], "职务": "班组长"}]),
+        filename="x.xlsx",
+    )
+    assert len(events("people.id_check")) == before
+
+
+@pytest.mark.django_db
+def test_an_import_names_the_record_only_to_a_post_that_may_see_its_number(
+    tree, victim, users, settings
+):
+    settings.ID_PROBES_PER_DAY = 1000
+    dummy = make_person(tree.cy_grass, "某", None, birth_date=BORN)
+    row = {"记录ID": dummy.pk, "身份证号": SECRET}
+    (error,) = refused(users.cy_grass, [row])
+    assert error.reason == "该身份证号已登记在另一份档案中（一人一档）"
+    assert "记录ID" not in error.reason and error.value == "11**************31"
+    (error,) = refused(users.cy, [row])  # district staff: people.view_pii there
+    assert error.reason == f"该身份证号已登记在另一份档案中（一人一档，记录ID {victim.pk}）"
+
+
+@pytest.mark.django_db
+def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
+    tree, victim, users, settings
+):
+    """The card import asked whether the post held people.view_pii anywhere: a post with it
+    in Haidian checked Chaoyang numbers unthrottled."""
+    from gonghui.common.errors import Throttled
+    from gonghui.orgs.models import Post, Role
+    from gonghui.perks import network
+
+    settings.ID_PROBES_PER_DAY = 0
+    Post.objects.create(
+        user=users.cy_grass,
+        org_unit=tree.hd_grass,
+        role=Role.objects.get(code="district_staff"),
+        scope="node",
+    )
+    data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:20]])
+    with pytest.raises(Throttled):
+        network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+    # Chaoyang's district staff see Chaoyang's numbers in full: their rows about a person
+    # there are free (the refusal is about the membership, not the budget).
+    data = card_workbook([("赵郁", SECRET)])
+    with pytest.raises(excel.ImportRejected) as err:
+        network.cards_import(actor=users.cy, data=data, filename="名单.xlsx")
+    assert "会籍" in err.value.errors[0].reason
+
+
+@pytest.mark.django_db
+def test_only_who_sees_the_request_in_its_list_decides_it(tree, users):
+    """Deciding asked for people.change at the deciding union only: a post anchored at the
+    city but limited to its own node, which never sees the record, refused a request."""
+    make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN)
+    with pytest.raises(services.TransferRequested) as answer:
+        services.person_create(
+            actor=users.hd, org_unit=tree.hd_grass, data={"name": "赵玉", "id_number": SECRET}
+        )
+    request = answer.value.request
+    node = make_user("city_node", tree.city, "dept_staff", scope="node")
+    assert not selectors.transfer_requests_to_decide(actor=node).exists()
+    with pytest.raises(NotFound):
+        services.transfer_request_refuse(actor=node, request=request, note="随便")
+    with pytest.raises(NotFound):
+        services.transfer_request_approve(actor=node, request=request)
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == ("pending", None)
+    assert not events("people.transfer_refuse") and not events("people.transfer_approve")
+
+
+@pytest.mark.django_db
+def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_was(tree, users):
+    from gonghui.audit import selectors as audit
+
+    victim = make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN, gender="M")
+    with pytest.raises(services.TransferRequested) as answer:
+        services.person_create(
+            actor=users.hd, org_unit=tree.hd_grass, data={"name": "赵玉", "id_number": SECRET}
+        )
+    services.transfer_request_approve(actor=users.admin, request=answer.value.request)
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    seen = audit.event_list(actor=hd_auditor, object_id=str(victim.pk))
+    (update,) = [e for e in seen if e.action == "people.update"]
+    assert json.loads(update.body)["changes"] == {"org_unit": [None, tree.hd_grass.pk]}
+    assert not seen.filter(action="people.move_out").exists()
+    # The old union's event says where it went; the city reads both ends.
+    (leaving,) = events("people.move_out")
+    assert json.loads(leaving.body)["changes"]["org_unit"] == [tree.cy_grass.pk, tree.hd_grass.pk]
+    assert leaving.org_unit_id == tree.cy_grass.pk

@@ -37,6 +37,13 @@ def test_the_old_district_auditors_see_the_record_leave(client, tree, users):
     assert leaving.org_unit_id == tree.cy_grass.pk
     # It says where to, and nothing of the record after the move.
     assert json.loads(leaving.body)["changes"] == {"org_unit": [tree.cy_grass.pk, tree.hd_grass.pk]}
+    # The new union's event says it arrived, not from where (Haidian need not see Chaoyang).
+    arriving = AuditEvent.objects.get(action="people.update")
+    assert arriving.org_unit_id == tree.hd_grass.pk
+    assert json.loads(arriving.body)["changes"] == {
+        "org_unit": [None, tree.hd_grass.pk],
+        "post_title": ["", "班组长"],
+    }
     client.force_login(cy_auditor)
     page = client.get(f"/audit/?object_id={person.pk}").content.decode()
     assert "人员转出" in page

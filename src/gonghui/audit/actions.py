@@ -135,7 +135,11 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.orgs.services.tree_import_start": ("orgs.import",),  # the job it queues
     "gonghui.orgs.treeimport.tree_import": ("orgs.import",),
     "gonghui.people.services.person_create": ("people.create",),
+    # A post without people.view_pii pays for a number before the write: over budget,
+    # refused with the budget's event alone, hit or miss.
+    "gonghui.people.services.person_create[throttled]": ("people.id_probes_throttled",),
     "gonghui.people.services.person_update": ("people.update",),
+    "gonghui.people.services.person_update[throttled]": ("people.id_probes_throttled",),
     "gonghui.people.services.person_update[move]": ("people.move_out", "people.update"),
     "gonghui.people.services.person_reveal": ("pii.reveal",),
     "gonghui.people.services.person_find_by_id_number": ("people.lookup",),

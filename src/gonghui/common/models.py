@@ -39,3 +39,20 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '放假'} {self.name}"
+
+
+class Counter(models.Model):
+    """A rate-limit counter without Redis (``common.ratelimit``): how many hits ``key`` has
+    had in the window that started at its first hit and ends at ``expires`` (Unix time).
+    Hits are counted by one upsert each, so concurrent processes never lose one; a row past
+    its end counts afresh, and the worker deletes such rows."""
+
+    key = models.CharField("键", max_length=255, primary_key=True)
+    n = models.BigIntegerField("次数")
+    expires = models.FloatField("窗口结束（Unix 时间）")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "限次计数"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.n}"

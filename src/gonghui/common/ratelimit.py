@@ -1,26 +1,60 @@
-"""Counters shared by every process (the cache: Redis when configured, else the database):
-login lock-out now, claim and filing limits later."""
+"""Counters shared by every process: Redis when configured, else a table of the database
+(``common.models.Counter``). Login lock-out, the resident-ID probe budget, anonymous limits.
 
-import math
+Each hit is one atomic step on either store (Redis' INCRBY; one upsert statement on
+PostgreSQL and SQLite >= 3.35), never a read and a write: concurrent hits are never lost.
+A counter's window starts at its first hit and is not extended by later ones."""
+
+import hashlib
 import time
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import transaction
+from django.db import connection
 
+from gonghui.common.models import Counter
 from gonghui.common.net import client_ip
 
 
+def _redis() -> bool:
+    return isinstance(caches["default"], RedisCache)  # not the proxy `cache`, never one
+
+
+def _key(key: str) -> str:
+    """The stored key: ``rl:`` and the key, a long one shortened by a digest (the table's
+    key holds 255 characters, Django's cache keys 250; a username alone may have 150)."""
+    full = f"rl:{key}"
+    if len(full) > 250:
+        full = f"{full[:180]}#{hashlib.sha256(full.encode()).hexdigest()}"
+    return full
+
+
+# Insert, or add to the row, or (its window over) start it afresh, in one statement: the
+# old row's values are read under the row's lock (PostgreSQL) or the database's write lock
+# (SQLite), so two hits at once are both counted. Both sides of each CASE read the old row.
+_HIT = (
+    'INSERT INTO common_counter ("key", n, expires) VALUES (%s, %s, %s) '
+    'ON CONFLICT ("key") DO UPDATE SET '
+    "n = CASE WHEN common_counter.expires <= %s THEN excluded.n "
+    "ELSE common_counter.n + excluded.n END, "
+    "expires = CASE WHEN common_counter.expires <= %s THEN excluded.expires "
+    "ELSE common_counter.expires END "
+    "RETURNING n"
+)
+
+
 def count(key: str) -> int:
-    value = cache.get(f"rl:{key}", 0)
-    return value[0] if isinstance(value, list | tuple) else value
+    if _redis():
+        return cache.get(_key(key), 0)
+    row = Counter.objects.filter(key=_key(key), expires__gt=time.time()).values_list("n")
+    return row[0][0] if row else 0
 
 
 def hit(key: str, *, window: int, n: int = 1) -> int:
     """Add ``n`` to ``key``'s counter (which expires ``window`` seconds after its first hit)
     and return the new count."""
-    full = f"rl:{key}"
-    if isinstance(caches["default"], RedisCache):  # not the proxy `cache`, never one
+    full = _key(key)
+    if _redis():
         # INCRBY is atomic and keeps the key's expiry.
         if cache.add(full, n, timeout=window):
             return n
@@ -29,23 +63,25 @@ def hit(key: str, *, window: int, n: int = 1) -> int:
         except ValueError:  # expired between add and incr
             cache.add(full, n, timeout=window)
             return n
-    # Other caches (the database's): Django's generic incr() is a get and a set that
-    # re-sets the expiry to the cache's default (5 minutes), so a day's window would end
-    # five minutes after its last hit. The count is kept with its own end instead, read and
-    # written in one transaction: on SQLite (IMMEDIATE) that serialises concurrent hits.
-    with transaction.atomic():
-        now = time.time()
-        value = cache.get(full)
-        if isinstance(value, list | tuple) and value[1] > now:
-            total, until = value[0] + n, value[1]
-        else:
-            total, until = n, now + window
-        cache.set(full, (total, until), timeout=math.ceil(until - now))
-    return total
+    now = time.time()
+    with connection.cursor() as cursor:
+        cursor.execute(_HIT, [full, n, now + window, now, now])
+        return cursor.fetchone()[0]
 
 
 def clear(key: str) -> None:
-    cache.delete_many([f"rl:{key}", f"rl:{key}:end"])
+    if _redis():
+        cache.delete(_key(key))
+    else:
+        Counter.objects.filter(key=_key(key)).delete()
+
+
+def purge() -> int:
+    """Delete the counters whose window is over (the worker, hourly); how many. Redis
+    expires its keys itself."""
+    if _redis():
+        return 0
+    return Counter.objects.filter(expires__lte=time.time()).delete()[0]
 
 
 def anonymous_over(request, kind: str, limit: int, *, window: int = 60) -> bool:

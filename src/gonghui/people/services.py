@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from gonghui.audit.services import diff, record
 from gonghui.common import crypto, pii, ratelimit
-from gonghui.common.errors import Conflict, DomainError, Forbidden, Throttled, ValidationFailed
+from gonghui.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Throttled,
+    ValidationFailed,
+)
 from gonghui.files.services import attachments_move
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit
@@ -23,6 +30,7 @@ from gonghui.people.models import (
     TransferRequest,
     Unit,
 )
+from gonghui.people.selectors import transfer_requests_to_decide
 from gonghui.people.signals import person_moved
 
 PROTECTED = {"id_number": "id_number", "phone": "phone"}
@@ -172,9 +180,12 @@ def _holder_of(index: str | None, *, other_than=None) -> Person | None:
 
 def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
     """Register a person. A resident ID already on record is answered by ``id_collision``:
-    within the actor's scope, the record it belongs to; outside it, a transfer request."""
+    within the actor's scope, the record it belongs to; outside it, a transfer request.
+    A post that may not see full numbers here pays one probe for the number first, hit or
+    miss (``_pay_for_number``)."""
     grant = access.require_at(actor, "people.change", org_unit, view_perm="people.view")
     cleaned = clean_person(data)
+    paid = bool(cleaned["id_number"]) and _pay_for_number(actor, [org_unit], grant)
     person = Person(org_unit=org_unit, **cleaned)
     try:
         with transaction.atomic():
@@ -192,9 +203,26 @@ def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
         if holder is None:
             raise
         raise id_collision(
-            actor=actor, unit=org_unit, holder=holder, name=cleaned["name"], via="登记人员"
+            actor=actor,
+            unit=org_unit,
+            holder=holder,
+            name=cleaned["name"],
+            via="登记人员",
+            paid=paid,
         ) from None
     return person
+
+
+def _pay_for_number(actor, units, grant) -> bool:
+    """Before a write that sets a resident ID: whether a number is on record is what the
+    write's answer tells (a hit is refused, a miss written), so a post that may not see
+    full numbers at every one of ``units`` spends one probe on it, hit or miss, and over
+    its budget is refused before the database is asked: a hit and a miss answer alike.
+    True when a probe was spent."""
+    if all(access.can_at(actor, "people.view_pii", unit) for unit in units):
+        return False
+    id_probes_spend(actor=actor, post_id=grant.post_id, org_unit_id=units[0].pk)
+    return True
 
 
 class _Collision(Exception):
@@ -205,23 +233,64 @@ class _Collision(Exception):
         self.index, self.unit, self.name = index, unit, name
 
 
-def person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None = None) -> Person:
+def person_update(
+    *,
+    actor,
+    person: Person,
+    data: dict,
+    org_unit: OrgUnit | None = None,
+    probe_paid: bool = False,
+) -> Person:
     """Change a person's fields; ``org_unit`` moves the record (both ends in scope). A new
     resident ID already on another record is answered by ``id_collision``, after this
-    update's transaction is rolled back."""
+    update's transaction is rolled back. A post that may not see full numbers at both ends
+    pays one probe for a new number first, hit or miss (``_pay_for_number``);
+    ``probe_paid``: the caller has counted it already (the registry import, per row)."""
+    number, paid = _ANY_NUMBER, probe_paid
+    if not probe_paid:
+        number, paid = _new_number_paid(actor, person, data, org_unit)
     try:
-        return _person_update(actor=actor, person=person, data=data, org_unit=org_unit)
+        return _person_update(
+            actor=actor, person=person, data=data, org_unit=org_unit, number=number
+        )
     except _Collision as clash:
         holder = _holder_of(clash.index, other_than=person.pk)
         if holder is None:  # gone since (a merge undone, a number changed): try again
             raise Conflict("该身份证号刚刚发生变动，请重新提交") from None
         raise id_collision(
-            actor=actor, unit=clash.unit, holder=holder, name=clash.name, via="修改人员"
+            actor=actor,
+            unit=clash.unit,
+            holder=holder,
+            name=clash.name,
+            via="修改人员",
+            paid=paid,
         ) from None
 
 
+_ANY_NUMBER = object()  # ``_person_update``: any new number was paid for by the caller
+_CHANGED_MEANWHILE = "该人员档案刚刚被他人修改，请刷新后重新提交"
+
+
+def _new_number_paid(actor, person: Person, data: dict, org_unit) -> tuple[str | None, bool]:
+    """The resident ID ``data`` would newly set on ``person`` (None: it keeps its own), and
+    whether a probe was spent on it; read before the update's transaction, so that the
+    spending (and a refusal's audit event) is not rolled back with it."""
+    current = Person.objects.select_related("org_unit").get(pk=person.pk)
+    grant = access.require_at(actor, "people.change", current.org_unit, view_perm="people.view")
+    if "id_number" not in data:
+        return None, False
+    before = _snapshot(current)
+    number = clean_person({**before, **data}, stored=before)["id_number"]
+    if not number or number == before["id_number"]:
+        return None, False
+    units = [current.org_unit] + ([org_unit] if org_unit is not None else [])
+    return number, _pay_for_number(actor, units, grant)
+
+
 @transaction.atomic
-def _person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | None) -> Person:
+def _person_update(
+    *, actor, person: Person, data: dict, org_unit: OrgUnit | None, number
+) -> Person:
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "people.change", person.org_unit, view_perm="people.view")
     before = _snapshot(person)
@@ -234,6 +303,9 @@ def _person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | Non
         setattr(person, field, value)
     index = None
     if person.id_number and person.id_number != before["id_number"]:
+        if number is not _ANY_NUMBER and person.id_number != number:
+            # The record changed since the number was paid for: not this write's to test.
+            raise Conflict(_CHANGED_MEANWHILE)
         index = crypto.blind_index(person.id_number, context="id_number")
         if Person.objects.filter(id_number_index=index).exclude(pk=person.pk).exists():
             raise _Collision(index, person.org_unit, person.name)
@@ -249,13 +321,14 @@ def _person_update(*, actor, person: Person, data: dict, org_unit: OrgUnit | Non
         attachments_move(owners=[person], org_unit=org_unit)
         person_moved.send(sender=Person, person=person)
     search.index_person(person)
-    record(
-        actor=actor,
-        action="people.update",
-        obj=person,
-        post_id=grant.post_id,
-        changes=diff(before, _snapshot(person), masked=MASKS),
-    )
+    changes = diff(before, _snapshot(person), masked=MASKS)
+    if moves:
+        # Filed at the new union, whose auditors need not see the old one (a transfer
+        # request's requester must never learn it): the move is [None, here]. Where from
+        # is the ``people.move_out`` event's, filed at the old union; whoever may read both
+        # unions' events (the union above both, the city) has the whole move.
+        changes["org_unit"] = [None, person.org_unit_id]
+    record(actor=actor, action="people.update", obj=person, post_id=grant.post_id, changes=changes)
     return person
 
 
@@ -388,13 +461,17 @@ def person_find_by_id_number(*, actor, raw: str) -> Person | None:
     return person
 
 
-def id_collision(*, actor, unit: OrgUnit, holder: Person, name: str, via: str) -> DomainError:
+def id_collision(
+    *, actor, unit: OrgUnit, holder: Person, name: str, via: str, paid: bool = False
+) -> DomainError:
     """The answer to a write (``via``: 登记人员, 修改人员, 导入第 N 行) into ``unit`` that met
     a resident ID already on ``holder``'s record: counted against the actor's probe budget
     and audited. A holder the actor may see is named (``AlreadyRegistered``); one outside
     their scope becomes a transfer request to the union above both (``TransferRequested``),
-    and nothing says where it is. A post asking again for the same person is pointed to its
-    pending request, uncounted: it learns nothing new."""
+    and nothing says where it is. ``paid``: the write spent its probe before it was tried
+    (a post that may not see full numbers pays for every number, hit or miss). Otherwise a
+    post asking again for the same person is pointed to its own pending request, uncounted:
+    it learns nothing new."""
     grant = access.grant_at(actor, "people.change", unit) or access.grant_at(
         actor, "people.view", unit
     )
@@ -405,7 +482,7 @@ def id_collision(*, actor, unit: OrgUnit, holder: Person, name: str, via: str) -
         pending = TransferRequest.objects.filter(
             person=holder, to_unit=unit, status=TransferRequest.Status.PENDING
         ).first()
-    if pending is None or pending.requested_by_id != actor.pk:
+    if not paid and (pending is None or pending.requested_by_id != actor.pk):
         try:
             id_probes_spend(actor=actor, post_id=post_id, org_unit_id=unit.pk)
         except Throttled as exc:
@@ -492,12 +569,19 @@ def transfer_request_submit(
 
 
 def _decide(actor, request: TransferRequest, status: str, note: str) -> tuple:
-    request = (
-        TransferRequest.objects.select_for_update()
-        .select_related("person__org_unit", "to_unit", "decider")
-        .get(pk=request.pk)
-    )
-    grant = access.require_at(actor, "people.change", request.decider)
+    """The request as the actor may decide it, locked: read through the list of requests
+    they decide (their ``people.change`` scope holds the deciding union and their view
+    scope the record), so a post anchored at the deciding union but limited to its own
+    node, which never sees the record, is answered "not found", as on the pages."""
+    try:
+        request = (
+            transfer_requests_to_decide(actor=actor, status="")
+            .select_for_update(of=("self",))
+            .get(pk=request.pk)
+        )
+    except TransferRequest.DoesNotExist:
+        raise NotFound() from None
+    grant = access.grant_at(actor, "people.change", request.decider)
     if request.status != TransferRequest.Status.PENDING:
         raise Conflict(f"该申请已处理（{request.get_status_display()}）")
     request.status, request.note = status, note.strip()[:200]

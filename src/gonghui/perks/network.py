@@ -444,6 +444,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
         if person is None or not _visible(actor, person, membership):
             errors.append(RowError(line.row, id_col, _masked(line.id_number), NOT_FOUND_ROW))
             continue
+        line.person = person  # found: whatever the row says next tells that much
         if line.name and _same_name(line.name) != _same_name(person.name):
             errors.append(
                 RowError(line.row, name_col, line.name, "姓名与该身份证号在平台登记的姓名不一致")
@@ -468,6 +469,21 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
     return errors
 
 
+def _probes(actor, lines: list[_Line]) -> int:
+    """The rows that asked whether a number is on record, less those about a person whose
+    number the actor may see in full there (``people.view_pii`` at their union: the scope
+    of the rows, not anywhere): a row not found counts, it told that much."""
+    return sum(
+        1
+        for line in lines
+        if line.id_number
+        and not (
+            line.person is not None
+            and access.can_at(actor, "people.view_pii", line.person.org_unit)
+        )
+    )
+
+
 def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
     """Issue cards to the members a workbook (or CSV) names by 姓名 and 身份证号; all rows or
     none. Every row is checked before anything is written; a file with any bad row raises
@@ -482,23 +498,24 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
     lines = _read_lines(data, filename)
     if not lines:
         raise ImportRejected([RowError(2, "", "", "文件中没有要发卡的人员")])
-    if not access.can(actor, "people.view_pii"):
+    errors = _check_lines(actor, lines)
+    home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
+    probes = _probes(actor, lines)
+    if probes:
         # Each row answers whether its number is on record: for a post that may not see
-        # full numbers, the rows count against its budget of ID checks (docs/privacy.md).
-        home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
+        # that number in full, the row counts against its budget of ID checks, and over it
+        # the file is refused before any row's answer is given (docs/privacy.md).
         id_probes_spend(
             actor=actor,
-            n=len(lines),
+            n=probes,
             bulk=True,
             post_id=home.post_id if home else None,
             org_unit_id=home.unit_id if home else None,
             what="批量发卡名单",
         )
-    errors = _check_lines(actor, lines)
     if errors:
         raise ImportRejected(sorted(set(errors), key=lambda e: (e.row, e.column, e.reason)))
     result = CardImportResult(rows=len(lines))
-    home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
     with transaction.atomic():
         holders = set()
         for chunk in chunks([ln.person.pk for ln in lines], CHUNK):

@@ -558,6 +558,10 @@ class _Importer:
             if other is not None and other.pk != person.pk:
                 self._collide(row, other)
                 return None
+            if index and index != person.id_number_index:
+                # A new number for the record: whether it is on another record is what the
+                # row's answer tells, so it is a probe like a new person's.
+                row.probe, row.probe_node = "miss", person.org_unit
             return ("db", person.pk)
         if index:
             person = by_index.get(index)
@@ -578,9 +582,14 @@ class _Importer:
         where the record is."""
         row.probe, row.probe_node = "hit", holder.org_unit
         if access.can_at(self.actor, "people.view", holder.org_unit):
-            self.error(
-                row, "id_number", f"该身份证号已登记在另一份档案中（一人一档，记录ID {holder.pk}）"
+            # Which record only to a post that may see its number: to others the record ID
+            # would confirm one candidate of a mask against one record (docs/privacy.md).
+            which = (
+                f"，记录ID {holder.pk}"
+                if access.can_at(self.actor, "people.view_pii", holder.org_unit)
+                else ""
             )
+            self.error(row, "id_number", f"该身份证号已登记在另一份档案中（一人一档{which}）")
             return
         row.probe = "away"
         node = self.nodes.get(row.text.get("org_unit", ""))
@@ -594,16 +603,18 @@ class _Importer:
 
     def spend_probes(self) -> None:
         """What the file's resident IDs told, against the actor's budget of ID checks
-        (docs/privacy.md). A refused file writes nothing, so each ID row of it told whether
-        its number is on record: all count. An accepted file counts the rows matched to a
-        record by number alone (a wrong guess would have made a new person). Rows where the
-        actor may see full numbers count only when their record is outside scope. Over
+        (docs/privacy.md): every row whose number is not the one already on the record it
+        names (a new person's, a row without 记录ID matched by number, a 记录ID row giving
+        its record a new number) told whether that number is on record — by its error, or
+        by a record written — in a refused file and an accepted one alike, as
+        ``person_create`` and ``person_update`` count each such number. Rows where the actor
+        may see full numbers count only when the number is on a record outside scope. Over
         budget, the file is refused with that reason alone; else the transfer requests go up."""
 
         def counts(row: _Row) -> bool:
             if row.probe == "away":
                 return True
-            if row.probe not in ("hit", "miss") or (row.probe == "miss" and not self.errors):
+            if row.probe not in ("hit", "miss"):
                 return False
             node = row.probe_node
             return node is None or not access.can_at(self.actor, "people.view_pii", node)
@@ -979,6 +990,7 @@ class _Importer:
                 person=group.person,
                 data=group.changes,
                 org_unit=group.move_to,
+                probe_paid=True,  # each row's number was counted by spend_probes
             )
             result.people_updated += 1
         new_awards, links = [], []

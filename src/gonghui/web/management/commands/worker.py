@@ -10,12 +10,13 @@ from django.db import close_old_connections
 from gonghui.audit.heads import SIGN_SECONDS
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
+from gonghui.common import ratelimit
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
-EXPIRE_SECONDS = 3600
+HOURLY = 3600
 
 
 def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
@@ -39,7 +40,8 @@ def schedules() -> list[tuple]:
         (SIGN_SECONDS, head_sign, "audit platform head"),
         (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
-        (EXPIRE_SECONDS, jobs_expire, "expired export files deleted"),
+        (HOURLY, jobs_expire, "expired export files deleted"),
+        (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
     ]
 
 
