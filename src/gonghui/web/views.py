@@ -451,7 +451,7 @@ def transfer_list(request):
     if not access.can(request.user, "people.change"):
         raise NotFound()
     status = request.GET.get("status", "pending")
-    if status not in {"pending", "approved", "refused", ""}:
+    if status not in {"pending", "approved", "refused", "joined", ""}:
         status = "pending"
     return render(
         request,
@@ -465,6 +465,7 @@ def transfer_list(request):
                 ("pending", "待审批"),
                 ("approved", "已同意"),
                 ("refused", "未同意"),
+                ("joined", "已并入另一申请"),
                 ("", "全部"),
             ],
             "mine": people_selectors.transfer_requests_mine(actor=request.user)[:200],
