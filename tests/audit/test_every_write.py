@@ -57,6 +57,7 @@ NOT_WRITES = {
             "gonghui.orgs.services.check_code_name",
             "gonghui.people.services.clean_person",
             "gonghui.people.services.meeting_point",
+            "gonghui.people.services.require_live",
             "gonghui.registry.excel.conferrable",
             "gonghui.files.services.sniff",
             "gonghui.files.services.refuse_oversize",
@@ -113,6 +114,7 @@ NOT_WRITES = {
     "gonghui.nominations.services.counters_rebuild": "derived counters, inside audited writes",
     "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
     "gonghui.files.services.owner_rule": "configuration at start-up",
+    "gonghui.files.services.owner_guard": "configuration at start-up",
     "gonghui.perks.claims.forget": "drops a process cache",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",

@@ -24,6 +24,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from gonghui.common.errors import Conflict
 from gonghui.files.models import Attachment
 from gonghui.people.models import Membership, Person, TransferRequest
 from gonghui.people.services import meeting_point
@@ -174,6 +175,17 @@ def _carry_memberships(*, survivor, loser, actor) -> dict:
 
 
 def _restore_memberships(*, survivor, loser, actor, moved) -> None:
+    """The loser's memberships come back, its current one current again. A membership
+    joined on the redirect record since (before such writes were refused) would make two:
+    the undo waits until one has been ended."""
+    active = Membership.objects.filter(status=Membership.Status.ACTIVE)
+    coming = moved.get("ended") or active.filter(pk__in=moved["ids"]).exists()
+    since = active.filter(person=loser).first()
+    if coming and since is not None:
+        raise Conflict(
+            f"被合并档案 {loser.pk} 在合并后又办理了入会（会籍 {since.pk}），"
+            "与其合并前的在会会籍冲突：请先为其中一条办理离会，再撤销合并"
+        )
     Membership.objects.filter(pk__in=moved["ids"]).update(person=loser)
     Membership.objects.filter(pk__in=moved.get("ended", [])).update(
         status=Membership.Status.ACTIVE, left_on=None
@@ -216,8 +228,11 @@ def _carry_attachments(*, survivor, loser, actor) -> dict:
 
 
 def _restore_attachments(*, survivor, loser, actor, moved) -> None:
-    for pk, unit in moved["filed_at"].items():
-        Attachment.objects.filter(pk=int(pk)).update(object_id=str(loser.pk), org_unit_id=unit)
+    """The loser's documents come back, filed where the loser is now (a document is read
+    in its own unit's scope: it goes where its holder goes, as on a move)."""
+    Attachment.objects.filter(pk__in=[int(pk) for pk in moved["filed_at"]]).update(
+        object_id=str(loser.pk), org_unit_id=loser.org_unit_id
+    )
     if moved.get("portrait"):
         Person.objects.filter(pk=survivor.pk, portrait_id=moved["portrait"]).update(
             portrait_id=None

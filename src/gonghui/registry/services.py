@@ -18,6 +18,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
+from gonghui.people.services import require_live
 from gonghui.registry import merging
 from gonghui.registry.models import Award, Category, Honour, Merge
 
@@ -388,6 +389,7 @@ def person_media_set(*, actor, person: Person, portrait=None, video_url: str | N
     micro-video link (https only)."""
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "registry.change", person.org_unit, view_perm="registry.view")
+    require_live(person)
     changes = {}
     if portrait is not None:
         head = portrait.read(16)

@@ -23,6 +23,7 @@ from gonghui.common.views import (
     apply_errors,
     domain_errors,
     error_message,
+    merged_page,
     post_action,
 )
 from gonghui.files.services import attachment_add, attachment_download, attachment_list
@@ -319,7 +320,10 @@ def person_lookup(request):
 @login_required
 @domain_errors
 def person_detail(request, pk):
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        return merged_page(request, merged, "web:person_detail")
     return render(
         request,
         "people/detail.html",
@@ -340,7 +344,11 @@ def person_detail(request, pk):
 @require_POST
 def person_attach(request, pk):
     """Upload a document or photo to a person's record (scope, type and size checked)."""
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        messages.error(request, f"附件未上传：{merged.message}")
+        return merged_page(request, merged, "web:person_detail")
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -406,7 +414,12 @@ def _collision_errors(form, exc: DomainError) -> None:
 @login_required
 @domain_errors
 def person_edit(request, pk):
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        if request.method == "POST":
+            messages.error(request, f"未保存：{merged.message}")
+        return merged_page(request, merged, "web:person_edit")
     form = forms.PersonForm(request.POST or None, actor=request.user, person=person)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
