@@ -30,7 +30,7 @@ from gonghui.nominations.models import Objection
 from gonghui.orgs import services as orgs
 from gonghui.orgs.models import Role
 from gonghui.people import services as people
-from gonghui.people.models import Membership
+from gonghui.people.models import Membership, Unit
 from gonghui.perks import claims, network, passes
 from gonghui.perks import services as perks
 from gonghui.perks.models import Card, Claim, MerchantStaff
@@ -447,6 +447,16 @@ def _(w, call):
 def _(w, call):
     unit = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
     call(actor=w.users.cy, unit=unit, org_unit=w.tree.cy_street)
+
+
+@scenario("gonghui.registry.services.unit_move[split]")
+def _(w, call):
+    company = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
+    team = registry.unit_create(
+        actor=w.users.cy, org_unit=w.tree.cy_grass, name="一班", kind="team", parent=company
+    )
+    Unit.objects.filter(pk=team.pk).update(org_unit=w.tree.cy_street)  # as moves once let
+    call(actor=w.users.cy, unit=company, org_unit=w.tree.chaoyang)
 
 
 @scenario("gonghui.registry.services.honour_create")

@@ -157,6 +157,13 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.files.services.attachment_download": ("files.download",),
     "gonghui.registry.services.unit_create": ("registry.unit_create",),
     "gonghui.registry.services.unit_move": ("registry.unit_move", "registry.unit_move_out"),
+    # A unit whose team was left at another union (before teams followed their unit):
+    # each union left records its units' leaving.
+    "gonghui.registry.services.unit_move[split]": (
+        "registry.unit_move",
+        "registry.unit_move_out",
+        "registry.unit_move_out",
+    ),
     "gonghui.registry.services.honour_create": ("registry.honour_create",),
     "gonghui.registry.services.award_create": ("registry.award_create",),
     "gonghui.registry.services.award_update": ("registry.award_update",),
