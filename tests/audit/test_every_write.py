@@ -500,9 +500,10 @@ def _(w, call):
     call(actor=w.users.cy, person=person(w), portrait=png)
 
 
-def twins(w):
+def twins(w, unit=None):
+    """赵郁's record, and a second one of him (at ``unit``: by default at the same union)."""
     zhao = person(w, id_number=VALID_IDS[0])
-    twin = make_person(w.tree.cy_grass, "赵郁", None, birth_date=zhao.birth_date)
+    twin = make_person(unit or w.tree.cy_grass, "赵郁", None, birth_date=zhao.birth_date)
     return zhao, twin
 
 
@@ -515,6 +516,19 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse")
 def _(w, call):
     zhao, twin = twins(w)
+    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    call(actor=w.users.admin, merge=merge)
+
+
+@scenario("gonghui.registry.services.person_merge[across]")
+def _(w, call):
+    zhao, twin = twins(w, w.tree.cy_street)
+    call(actor=w.users.cy, survivor=zhao, loser=twin)
+
+
+@scenario("gonghui.registry.services.merge_reverse[across]")
+def _(w, call):
+    zhao, twin = twins(w, w.tree.cy_street)
     merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 

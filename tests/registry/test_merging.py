@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
+from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, NotFound
 from gonghui.files.models import Attachment
@@ -494,3 +495,29 @@ def test_a_carried_request_is_decided_above_the_survivor_and_back_on_undo(regist
     services.merge_reverse(actor=users.admin, merge=merge)
     request.refresh_from_db()
     assert (request.person, request.decider, request.status) == (loser, tree.city, "pending")
+
+
+def test_a_merge_and_its_undo_are_seen_by_the_losers_district(registry, tree, users, twin):
+    """The city merges Haidian's record into Chaoyang's: both events were filed at the
+    survivor's union only (Haidian's auditors saw their record vanish), the undo's with no
+    acting post."""
+    zhao = registry.people["赵郁"]
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
+    merge = services.person_merge(actor=users.admin, survivor=zhao, loser=twin)
+    (out,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out")
+    assert (out.object_id, out.org_unit_id) == (str(twin.pk), tree.hd_grass.pk)
+    assert json.loads(out.body)["changes"] == {
+        "merged_into": [None, zhao.pk],
+        "merge": [None, merge.pk],
+    }
+    assert audit_selectors.event_list(actor=cy_auditor, action="registry.merge").exists()
+    assert not audit_selectors.event_list(actor=cy_auditor, action="registry.merge_out").exists()
+
+    services.merge_reverse(actor=users.admin, merge=merge)
+    (back,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out_reverse")
+    assert json.loads(back.body)["changes"]["merged_into"] == [zhao.pk, None]
+    undo = AuditEvent.objects.get(action="registry.merge_reverse")
+    city_post = users.admin.posts.get()
+    assert json.loads(undo.body)["actor"]["post"] == city_post.pk
+    assert json.loads(back.body)["actor"]["post"] == city_post.pk

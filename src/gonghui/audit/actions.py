@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "registry.media_set": "设置照片与微视频",
     "registry.merge": "合并重复档案",
     "registry.merge_reverse": "撤销档案合并",
+    "registry.merge_out": "档案并出（合并到其他工会的档案）",
+    "registry.merge_out_reverse": "撤销档案并出（档案恢复）",
     "registry.import": "导入档案",
     "registry.export": "导出档案",
     "nominations.campaign_create": "设立评选活动",
@@ -171,7 +173,13 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.registry.services.person_media_set": ("registry.media_set",),
     "gonghui.registry.services.person_media_set[portrait]": ("files.add", "registry.media_set"),
     "gonghui.registry.services.person_merge": ("registry.merge",),
+    # The loser at another union: filed there too.
+    "gonghui.registry.services.person_merge[across]": ("registry.merge", "registry.merge_out"),
     "gonghui.registry.services.merge_reverse": ("registry.merge_reverse",),
+    "gonghui.registry.services.merge_reverse[across]": (
+        "registry.merge_out_reverse",
+        "registry.merge_reverse",
+    ),
     "gonghui.registry.services.registry_import_start": ("registry.import",),  # its job
     "gonghui.registry.excel.registry_import": ("registry.import",),
     "gonghui.registry.excel.registry_export": ("registry.export",),

@@ -554,7 +554,7 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
     grant = access.require_at(
         actor, "registry.change", survivor.org_unit, view_perm="registry.view"
     )
-    access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
+    there = access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
     if loser.merged_into_id or survivor.merged_into_id:
         raise Conflict("只能合并两份不同且未被合并的档案")
     if reasons := merging.blockers(survivor=survivor, loser=loser, actor=actor):
@@ -572,7 +572,30 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
         changes={"loser": [None, loser.pk], "merge": [None, merge.pk]}
         | {key: [None, n] for key, n in merging.counts(moved).items()},
     )
+    _record_merge_out(
+        actor, merge, loser, survivor, post_id=there.post_id, action="registry.merge_out"
+    )
     return merge
+
+
+def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, action: str) -> None:
+    """A merge (or its undo) filed at the loser's union as well, when it is not the
+    survivor's: the audit log is read by scope (the event's unit), so without it the
+    loser's auditors never see their record merged away, nor back (as people.move_out)."""
+    if loser.org_unit_id == survivor.org_unit_id:
+        return
+    undo = action.endswith("_reverse")
+    record(
+        actor=actor,
+        action=action,
+        obj=loser,
+        org_unit_id=loser.org_unit_id,
+        post_id=post_id,
+        changes={
+            "merged_into": [survivor.pk, None] if undo else [None, survivor.pk],
+            "merge": [merge.pk, None] if undo else [None, merge.pk],
+        },
+    )
 
 
 @transaction.atomic
@@ -593,12 +616,17 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     merge.save(update_fields=["reversed_at"])
     search.index_person(Person.objects.get(pk=survivor.pk))
     search.index_person(Person.objects.get(pk=loser.pk))
+    grant = access.grant_at(actor, "accounts.manage", survivor.org_unit)  # the city's post
     record(
         actor=actor,
         action="registry.merge_reverse",
         obj=survivor,
+        post_id=grant.post_id,
         changes={"loser": [loser.pk, None], "merge": [merge.pk, None]}
         | {key: [n, 0] for key, n in merging.counts(merge.moved).items()},
+    )
+    _record_merge_out(
+        actor, merge, loser, survivor, post_id=grant.post_id, action="registry.merge_out_reverse"
     )
     return merge
 
