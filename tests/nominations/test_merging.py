@@ -1,0 +1,50 @@
+"""A nomination carried by a merge of two records of one person, then approved: its award
+is made on the record kept, and goes back with the nomination when the merge is undone."""
+
+from gonghui.nominations import services
+from gonghui.registry import services as registry
+from gonghui.registry.models import Award
+from tests.factories import make_person
+from tests.nominations.conftest import at
+from tests.nominations.test_levels import district_campaign, put_forward  # noqa: F401
+
+
+def test_an_award_made_after_the_merge_follows_its_nomination_back(
+    clock,
+    district_campaign,  # noqa: F811  (the fixture imported above)
+    users,
+    tree,
+):
+    nomination = put_forward(users, tree, district_campaign, "赵郁")
+    loser = nomination.person
+    services.notice_publish(
+        actor=users.cy_grass, campaign=district_campaign, stage="first", nominations=[nomination]
+    )
+    clock.move_to(at(2025, 9, 27, 0, 0))
+    services.nominations_advance(actor=users.cy, nominations=[nomination], action="first_pass")
+    services.node_list_submit(actor=users.cy, campaign=district_campaign, org_unit=tree.cy_street)
+    services.notice_publish(
+        actor=users.cy, campaign=district_campaign, stage="second", nominations=[nomination]
+    )
+    clock.move_to(at(2025, 10, 11, 8))
+    services.nominations_advance(actor=users.cy, nominations=[nomination], action="second_pass")
+    services.notice_publish(
+        actor=users.cy, campaign=district_campaign, stage="final", nominations=[nomination]
+    )
+    clock.move_to(at(2025, 10, 20, 9))
+    # The nominee's older record (the survivor) holds an honour of its own, which stays.
+    kept = make_person(tree.cy_grass, "赵郁", is_front_line=True)
+    own = registry.award_create(
+        actor=users.admin, honour=district_campaign.honour, person=kept, year=2024
+    )
+    merge = registry.person_merge(actor=users.cy, survivor=kept, loser=loser)
+    nomination.refresh_from_db()
+    services.nominations_advance(actor=users.cy, nominations=[nomination], action="approve")
+    award = Award.objects.get(honour=district_campaign.honour, year=2025)
+    assert award.person == kept
+
+    registry.merge_reverse(actor=users.admin, merge=merge)
+    nomination.refresh_from_db()
+    award.refresh_from_db()
+    assert nomination.person == loser and award.person == loser
+    assert Award.objects.get(pk=own.pk).person == kept
