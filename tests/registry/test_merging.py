@@ -251,9 +251,9 @@ def test_a_merge_carries_everything_and_its_undo_restores_it_whole(loaded, users
     changes = json.loads(event.body)["changes"]
     assert changes["memberships"] == [None, 2] and changes["loser"] == [None, twin.pk]
     assert {"cards", "claims", "messages", "nominations", "awards", "attachments"} <= set(changes)
-    assert AuditEvent.objects.filter(
-        stream=loaded.claim.giveaway.stream, action="registry.merge"
-    ).exists()
+    # The change of hands is written into the giveaway's stream, filed at its union.
+    note = AuditEvent.objects.get(stream=loaded.claim.giveaway.stream, action="registry.merge")
+    assert note.org_unit_id == loaded.claim.giveaway.org_unit_id == tree.chaoyang.pk
 
     services.merge_reverse(actor=users.admin, merge=merge)
     assert _holdings(zhao, twin, loaded.earlier) == before
