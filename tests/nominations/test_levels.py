@@ -11,7 +11,7 @@ from gonghui.files.services import attachment_add
 from gonghui.nominations import services
 from gonghui.nominations.workflow import procedure
 from gonghui.registry.models import Award
-from tests.factories import PASSWORD, make_person
+from tests.factories import PASSWORD, make_person, make_user
 from tests.nominations.conftest import MATERIALS, at
 
 
@@ -86,6 +86,12 @@ def test_the_district_runs_its_own_titles_second_stage(
     )
     assert second.title == "2025年朝阳工匠评选区级公示"
     assert (second.org_unit, second.get_stage_display()) == (tree.chaoyang, "区级公示")
+    # The district's auditors read the step without a city's name on it.
+    client.login(
+        username=make_user("cy_auditor", tree.chaoyang, "auditor").username, password=PASSWORD
+    )
+    page = client.get("/audit/?action=nominations.second_notice").content.decode()
+    assert "列入第二轮公示" in page and "市级" not in page
     zhao.refresh_from_db()
     assert zhao.get_state_display() == "区级公示"
     with pytest.raises(Conflict, match="区级公示期至"):

@@ -55,7 +55,7 @@ ACTION_LABELS = {
     "nominations.first_reject": "初审不通过",
     "nominations.clearance": "记录部门意见",
     "nominations.list_submit": "报送推荐名单",
-    "nominations.second_notice": "列入市级公示",
+    "nominations.second_notice": "列入第二轮公示",  # 市级 or 区级: the honour's level
     "nominations.second_pass": "复审通过",
     "nominations.second_reject": "复审不通过",
     "nominations.final_notice": "列入拟表彰名单公示",
