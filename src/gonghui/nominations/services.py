@@ -88,7 +88,11 @@ def campaign_create(
     objection_contact: str = "",
     clearance_departments: list[str] | None = None,
 ) -> Campaign:
-    org_unit = org_unit or honour.conferring_unit
+    conferring = honour.conferring_unit
+    if org_unit is not None and org_unit.pk != conferring.pk:
+        # The union that confers the honour runs its selection (its stages follow its level).
+        raise ValidationFailed({"org_unit": f"“{honour.name}”的评选由{conferring.name}组织"})
+    org_unit = conferring
     grant = access.require_at(actor, "nominations.manage", org_unit)
     fields = list(dict.fromkeys(notice_fields or DEFAULT_NOTICE_FIELDS))
     errors = {}
