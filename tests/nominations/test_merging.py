@@ -1,11 +1,16 @@
 """A nomination carried by a merge of two records of one person, then approved: its award
 is made on the record kept, and goes back with the nomination when the merge is undone."""
 
+import pytest
+
+from gonghui.common.errors import ValidationFailed
 from gonghui.nominations import services
+from gonghui.nominations.models import Nomination
+from gonghui.people.services import MERGED
 from gonghui.registry import services as registry
 from gonghui.registry.models import Award
 from tests.factories import make_person
-from tests.nominations.conftest import at
+from tests.nominations.conftest import MATERIALS, at
 from tests.nominations.test_levels import district_campaign, put_forward  # noqa: F401
 
 
@@ -48,3 +53,20 @@ def test_an_award_made_after_the_merge_follows_its_nomination_back(
     award.refresh_from_db()
     assert nomination.person == loser and award.person == loser
     assert Award.objects.get(pk=own.pk).person == kept
+
+
+def test_a_merged_record_is_not_nominated(clock, district_campaign, users, tree):  # noqa: F811
+    kept = make_person(tree.cy_grass, "赵郁", is_front_line=True)
+    loser = make_person(tree.cy_grass, "赵郁", is_front_line=True)
+    registry.person_merge(actor=users.cy, survivor=kept, loser=loser)
+    loser.refresh_from_db()
+    with pytest.raises(ValidationFailed) as err:
+        services.nomination_create(
+            actor=users.cy_grass,
+            campaign=district_campaign,
+            person=loser,
+            org_unit=tree.cy_grass,
+            **MATERIALS,
+        )
+    assert err.value.fields == {"person": MERGED}
+    assert not Nomination.objects.exists()
