@@ -1,5 +1,6 @@
-"""A nomination carried by a merge of two records of one person, then approved: its award
-is made on the record kept, and goes back with the nomination when the merge is undone."""
+"""Nominations and merges of two records of one person: a nomination carried by a merge,
+then approved, makes its award on the record kept, and the award goes back with the
+nomination when the merge is undone; a record merged away is not nominated."""
 
 import pytest
 

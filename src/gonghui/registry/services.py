@@ -572,22 +572,19 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
         changes={"loser": [None, loser.pk], "merge": [None, merge.pk]}
         | {key: [None, n] for key, n in merging.counts(moved).items()},
     )
-    _record_merge_out(
-        actor, merge, loser, survivor, post_id=there.post_id, action="registry.merge_out"
-    )
+    _record_merge_out(actor, merge, loser, survivor, post_id=there.post_id)
     return merge
 
 
-def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, action: str) -> None:
+def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, undo=False) -> None:
     """A merge (or its undo) filed at the loser's union as well, when it is not the
     survivor's: the audit log is read by scope (the event's unit), so without it the
     loser's auditors never see their record merged away, nor back (as people.move_out)."""
     if loser.org_unit_id == survivor.org_unit_id:
         return
-    undo = action.endswith("_reverse")
     record(
         actor=actor,
-        action=action,
+        action="registry.merge_out_reverse" if undo else "registry.merge_out",
         obj=loser,
         org_unit_id=loser.org_unit_id,
         post_id=post_id,
@@ -625,9 +622,7 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
         changes={"loser": [loser.pk, None], "merge": [merge.pk, None]}
         | {key: [n, 0] for key, n in merging.counts(merge.moved).items()},
     )
-    _record_merge_out(
-        actor, merge, loser, survivor, post_id=grant.post_id, action="registry.merge_out_reverse"
-    )
+    _record_merge_out(actor, merge, loser, survivor, post_id=grant.post_id, undo=True)
     return merge
 
 
