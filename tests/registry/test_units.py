@@ -165,3 +165,11 @@ def test_a_group_split_before_is_moved_with_an_event_at_every_union_it_leaves(
     (ours,) = audit.event_list(actor=cy_auditor, action="registry.unit_move_out")
     assert ours.object_id == str(registry.unit.pk)
     assert json.loads(ours.body)["changes"]["awards"] == [None, 0]
+
+
+def test_a_team_left_at_the_union_reached_records_no_leaving(registry, users, tree, pioneers):
+    team, _, _ = pioneers
+    Unit.objects.filter(pk=team.pk).update(org_unit=tree.cy_street)  # as moves once let
+    services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    (out,) = AuditEvent.objects.filter(action="registry.unit_move_out")
+    assert (out.object_id, out.org_unit_id) == (str(registry.unit.pk), tree.cy_grass.pk)

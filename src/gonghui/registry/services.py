@@ -127,7 +127,8 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
     ids = [u.pk for u in family]
     left: dict[int, list[Unit]] = {}
     for u in family:  # level by level: each union's first unit is its topmost
-        left.setdefault(u.org_unit_id, []).append(u)
+        if u.org_unit_id != org_unit.pk:  # (a team left there before: it stays)
+            left.setdefault(u.org_unit_id, []).append(u)
     awards = Award.objects.filter(unit_id__in=ids)
     counts = dict(
         awards.values("unit__org_unit_id")
