@@ -30,7 +30,7 @@ from gonghui.nominations.models import Objection
 from gonghui.orgs import services as orgs
 from gonghui.orgs.models import Role
 from gonghui.people import services as people
-from gonghui.people.models import Membership
+from gonghui.people.models import Membership, Unit
 from gonghui.perks import claims, network, passes
 from gonghui.perks import services as perks
 from gonghui.perks.models import Card, Claim, MerchantStaff
@@ -57,6 +57,7 @@ NOT_WRITES = {
             "gonghui.orgs.services.check_code_name",
             "gonghui.people.services.clean_person",
             "gonghui.people.services.meeting_point",
+            "gonghui.people.services.require_live",
             "gonghui.registry.excel.conferrable",
             "gonghui.files.services.sniff",
             "gonghui.files.services.refuse_oversize",
@@ -115,6 +116,7 @@ NOT_WRITES = {
     "gonghui.nominations.services.counters_rebuild": "derived counters, inside audited writes",
     "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
     "gonghui.files.services.owner_rule": "configuration at start-up",
+    "gonghui.files.services.owner_guard": "configuration at start-up",
     "gonghui.perks.claims.forget": "drops a process cache",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
@@ -468,6 +470,16 @@ def _(w, call):
     call(actor=w.users.cy, unit=unit, org_unit=w.tree.cy_street)
 
 
+@scenario("gonghui.registry.services.unit_move[split]")
+def _(w, call):
+    company = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
+    team = registry.unit_create(
+        actor=w.users.cy, org_unit=w.tree.cy_grass, name="一班", kind="team", parent=company
+    )
+    Unit.objects.filter(pk=team.pk).update(org_unit=w.tree.cy_street)  # as moves once let
+    call(actor=w.users.cy, unit=company, org_unit=w.tree.chaoyang)
+
+
 @scenario("gonghui.registry.services.honour_create")
 def _(w, call):
     call(
@@ -509,9 +521,10 @@ def _(w, call):
     call(actor=w.users.cy, person=person(w), portrait=png)
 
 
-def twins(w):
+def twins(w, unit=None):
+    """赵郁's record, and a second one of him (at ``unit``: by default at the same union)."""
     zhao = person(w, id_number=VALID_IDS[0])
-    twin = make_person(w.tree.cy_grass, "赵郁", None, birth_date=zhao.birth_date)
+    twin = make_person(unit or w.tree.cy_grass, "赵郁", None, birth_date=zhao.birth_date)
     return zhao, twin
 
 
@@ -524,6 +537,19 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse")
 def _(w, call):
     zhao, twin = twins(w)
+    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    call(actor=w.users.admin, merge=merge)
+
+
+@scenario("gonghui.registry.services.person_merge[across]")
+def _(w, call):
+    zhao, twin = twins(w, w.tree.cy_street)
+    call(actor=w.users.cy, survivor=zhao, loser=twin)
+
+
+@scenario("gonghui.registry.services.merge_reverse[across]")
+def _(w, call):
+    zhao, twin = twins(w, w.tree.cy_street)
     merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 

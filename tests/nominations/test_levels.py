@@ -6,12 +6,13 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from gonghui.common.errors import Conflict, Forbidden, NotFound
+from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.files.services import attachment_add
 from gonghui.nominations import services
+from gonghui.nominations.models import Campaign
 from gonghui.nominations.workflow import procedure
 from gonghui.registry.models import Award
-from tests.factories import PASSWORD, make_person
+from tests.factories import PASSWORD, make_person, make_user
 from tests.nominations.conftest import MATERIALS, at
 
 
@@ -86,6 +87,12 @@ def test_the_district_runs_its_own_titles_second_stage(
     )
     assert second.title == "2025年朝阳工匠评选区级公示"
     assert (second.org_unit, second.get_stage_display()) == (tree.chaoyang, "区级公示")
+    # The district's auditors read the step without a city's name on it.
+    client.login(
+        username=make_user("cy_auditor", tree.chaoyang, "auditor").username, password=PASSWORD
+    )
+    page = client.get("/audit/?action=nominations.second_notice").content.decode()
+    assert "列入第二轮公示" in page and "市级" not in page
     zhao.refresh_from_db()
     assert zhao.get_state_display() == "区级公示"
     with pytest.raises(Conflict, match="区级公示期至"):
@@ -111,3 +118,22 @@ def test_haidian_cannot_run_chaoyangs_stages(clock, district_campaign, users, tr
         )
     zhao.refresh_from_db()
     assert zhao.state == "nominated"
+
+
+def test_a_campaign_is_run_by_the_union_that_confers_the_honour(clock, tree, users, honours):
+    """campaign_create took any union it was given: Chaoyang's staff could run the city's
+    首都劳动奖章 as a campaign of their own district."""
+    medal = dict(
+        honour=honours["capital-labour-medal"],
+        year=2025,
+        nominate_from=date(2025, 9, 1),
+        nominate_until=date(2025, 10, 31),
+    )
+    for actor in (users.cy, users.admin):
+        with pytest.raises(ValidationFailed) as err:
+            services.campaign_create(actor=actor, org_unit=tree.chaoyang, **medal)
+        assert err.value.fields == {"org_unit": "“首都劳动奖章”的评选由北京市总工会组织"}
+    with pytest.raises((NotFound, Forbidden)):
+        services.campaign_create(actor=users.cy, **medal)
+    assert not Campaign.objects.exists()
+    assert services.campaign_create(actor=users.admin, **medal).org_unit == tree.city

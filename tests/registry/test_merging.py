@@ -14,12 +14,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
+from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, NotFound
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add, attachment_download
 from gonghui.nominations.models import Campaign, Nomination, Quota
-from gonghui.people.models import Membership, Person
+from gonghui.people import selectors as people_selectors
+from gonghui.people import services as people_services
+from gonghui.people.models import Membership, Person, TransferRequest
 from gonghui.perks import selectors as perks_selectors
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, Message
 from gonghui.registry import merging, services
@@ -248,9 +251,9 @@ def test_a_merge_carries_everything_and_its_undo_restores_it_whole(loaded, users
     changes = json.loads(event.body)["changes"]
     assert changes["memberships"] == [None, 2] and changes["loser"] == [None, twin.pk]
     assert {"cards", "claims", "messages", "nominations", "awards", "attachments"} <= set(changes)
-    assert AuditEvent.objects.filter(
-        stream=loaded.claim.giveaway.stream, action="registry.merge"
-    ).exists()
+    # The change of hands is written into the giveaway's stream, filed at its union.
+    note = AuditEvent.objects.get(stream=loaded.claim.giveaway.stream, action="registry.merge")
+    assert note.org_unit_id == loaded.claim.giveaway.org_unit_id == tree.chaoyang.pk
 
     services.merge_reverse(actor=users.admin, merge=merge)
     assert _holdings(zhao, twin, loaded.earlier) == before
@@ -432,3 +435,89 @@ def test_two_merges_of_one_pair_at_once_one_wins(registry, tree, users, twin):
     assert Membership.objects.filter(person=merge.survivor).count() == 2
     assert not Membership.objects.filter(person=merge.loser).exists()
     assert Merge.objects.count() == 1
+
+
+def _transfer(person, to_unit, actor) -> TransferRequest:
+    return people_services.transfer_request_submit(
+        actor=actor, person=person, to_unit=to_unit, name=person.name, reason="登记人员"
+    )
+
+
+def test_two_requests_into_one_union_become_one_and_come_apart_on_undo(
+    client, registry, tree, users
+):
+    """Both records asked into Haidian (申请转入): the merge answered 500 (UNIQUE
+    transfer_one_pending). Now the loser's request joins the survivor's, which stays the one
+    to decide; the undo makes the loser's pending again, where it was."""
+    zhao = registry.people["赵郁"]
+    loser = make_person(tree.cy_grass, "赵郁", id_number=None)
+    kept = _transfer(zhao, tree.hd_grass, users.hd)
+    joined = _transfer(loser, tree.hd_grass, users.hd)
+    client.raise_request_exception = False
+    client.login(username=users.cy.username, password=PASSWORD)
+    response = client.post(f"/registry/people/{zhao.pk}/merge/", {"loser": loser.pk}, follow=True)
+    assert response.status_code == 200
+    assert "并入本档案的申请" in response.content.decode()
+    joined.refresh_from_db()
+    assert (joined.person, joined.status, joined.decided_by) == (zhao, "joined", users.cy)
+    assert str(kept.pk) in joined.note
+    kept.refresh_from_db()
+    assert (kept.person, kept.status) == (zhao, "pending")
+    decider = make_user("city_decider", tree.city, "city_admin")
+    assert list(people_selectors.transfer_requests_to_decide(actor=decider)) == [kept]
+    # The requester sees its request joined, not refused.
+    client.login(username=users.hd.username, password=PASSWORD)
+    assert "已并入同一人的另一申请" in client.get("/people/transfers/").content.decode()
+
+    services.merge_reverse(actor=users.admin, merge=Merge.objects.get(loser=loser))
+    joined.refresh_from_db()
+    assert (joined.person, joined.status, joined.note, joined.decided_by) == (
+        loser,
+        "pending",
+        "",
+        None,
+    )
+    assert set(people_selectors.transfer_requests_to_decide(actor=decider)) == {kept, joined}
+
+
+def test_a_carried_request_is_decided_above_the_survivor_and_back_on_undo(registry, tree, users):
+    """A request for the Haidian record into a Chaoyang street is decided by the city (the
+    lowest union above both); carried to the Chaoyang record kept, by Chaoyang."""
+    zhao = registry.people["赵郁"]
+    loser = make_person(tree.hd_grass, "赵郁", id_number=None)
+    request = _transfer(loser, tree.cy_street, users.cy)
+    assert request.decider == tree.city
+    assert not people_selectors.transfer_requests_to_decide(actor=users.cy).exists()
+    merge = services.person_merge(actor=users.admin, survivor=zhao, loser=loser)
+    request.refresh_from_db()
+    assert (request.person, request.decider) == (zhao, tree.cy_street)
+    assert list(people_selectors.transfer_requests_to_decide(actor=users.cy)) == [request]
+    services.merge_reverse(actor=users.admin, merge=merge)
+    request.refresh_from_db()
+    assert (request.person, request.decider, request.status) == (loser, tree.city, "pending")
+
+
+def test_a_merge_and_its_undo_are_seen_by_the_losers_district(registry, tree, users, twin):
+    """The city merges Haidian's record into Chaoyang's: both events were filed at the
+    survivor's union only (Haidian's auditors saw their record vanish), the undo's with no
+    acting post."""
+    zhao = registry.people["赵郁"]
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
+    merge = services.person_merge(actor=users.admin, survivor=zhao, loser=twin)
+    (out,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out")
+    assert (out.object_id, out.org_unit_id) == (str(twin.pk), tree.hd_grass.pk)
+    assert json.loads(out.body)["changes"] == {
+        "merged_into": [None, zhao.pk],
+        "merge": [None, merge.pk],
+    }
+    assert audit_selectors.event_list(actor=cy_auditor, action="registry.merge").exists()
+    assert not audit_selectors.event_list(actor=cy_auditor, action="registry.merge_out").exists()
+
+    services.merge_reverse(actor=users.admin, merge=merge)
+    (back,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out_reverse")
+    assert json.loads(back.body)["changes"]["merged_into"] == [zhao.pk, None]
+    undo = AuditEvent.objects.get(action="registry.merge_reverse")
+    city_post = users.admin.posts.get()
+    assert json.loads(undo.body)["actor"]["post"] == city_post.pk
+    assert json.loads(back.body)["actor"]["post"] == city_post.pk

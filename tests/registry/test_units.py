@@ -67,7 +67,8 @@ def test_a_unit_move_needs_both_ends_and_every_team_in_scope(registry, users, tr
     Unit.objects.filter(pk=team.pk).update(org_unit=tree.chaoyang)
     with pytest.raises(Forbidden) as err:
         services.unit_move(actor=users.cy_street, unit=registry.unit, org_unit=tree.cy_street)
-    assert "1 个下属班组或部门" in err.value.message
+    # Nothing said of a unit outside the actor's scope: not that it exists, nor how many.
+    assert err.value.message == "该单位不能由您移动，请联系上级工会办理"
     award.refresh_from_db()
     assert award.org_unit == tree.cy_grass
     assert Unit.objects.get(pk=registry.unit.pk).org_unit == tree.cy_grass
@@ -82,7 +83,12 @@ def test_the_move_through_the_api(client, registry, users, tree, pioneers):
     answer = client.post(url, {"org_unit_id": tree.hd_grass.pk}, content_type="application/json")
     assert answer.status_code == 422 and "org_unit_id" in answer.content.decode()
     answer = client.post(url, {"org_unit_id": tree.cy_street.pk}, content_type="application/json")
+    assert answer.status_code == 422 and "北京地铁运营公司" in answer.json()["fields"]["org_unit"]
+    answer = client.post(
+        url, {"org_unit_id": tree.cy_street.pk, "detach": True}, content_type="application/json"
+    )
     assert answer.status_code == 200 and answer.json()["org_unit_id"] == tree.cy_street.pk
+    assert Unit.objects.get(pk=team.pk).parent is None
     award.refresh_from_db()
     assert award.org_unit == tree.cy_street
 
@@ -95,3 +101,75 @@ def test_a_collective_whose_union_moves_keeps_its_awards_in_view(registry, users
     assert not selectors.award_list(actor=users.cy).filter(pk=award.pk).exists()
     assert attachment_download(actor=users.hd, pk=certificate.pk) == certificate
     assert Award.objects.get(pk=award.pk).org_unit == tree.cy_grass  # the node, now in Haidian
+
+
+def test_a_team_goes_where_its_company_goes_unless_detached(registry, users, tree, pioneers):
+    """A team moved alone to another district left its company behind: Chaoyang could no
+    longer move its own company, and moving it dragged the team back unseen by Haidian."""
+    team, award, _ = pioneers
+    for actor, target in ((users.admin, tree.hd_grass), (users.cy, tree.cy_street)):
+        with pytest.raises(ValidationFailed) as err:
+            services.unit_move(actor=actor, unit=team, org_unit=target)
+        assert "隶属于“北京地铁运营公司”，须随其一并移动" in err.value.fields["org_unit"]
+    assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_grass
+    # Chaoyang still moves its company, the team with it.
+    services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_street
+    # Detached, the team moves alone (and is a unit of its own from then on).
+    services.unit_move(actor=users.admin, unit=team, org_unit=tree.hd_grass, detach=True)
+    team.refresh_from_db()
+    award.refresh_from_db()
+    assert (team.org_unit, team.parent, award.org_unit) == (tree.hd_grass, None, tree.hd_grass)
+    assert Unit.objects.get(pk=registry.unit.pk).org_unit == tree.cy_street
+    event = AuditEvent.objects.filter(action="registry.unit_move").latest("id")
+    assert json.loads(event.body)["changes"]["parent"] == [registry.unit.pk, None]
+
+
+def test_a_team_is_registered_where_its_company_is(registry, users, tree):
+    with pytest.raises(ValidationFailed) as err:
+        services.unit_create(
+            actor=users.admin,
+            org_unit=tree.hd_grass,
+            name="一班",
+            kind="team",
+            parent=registry.unit,
+        )
+    assert err.value.fields == {"parent": "班组、部门须与上级单位登记在同一工会"}
+    assert not Unit.objects.filter(name="一班").exists()
+
+
+def test_a_group_split_before_is_moved_with_an_event_at_every_union_it_leaves(
+    registry, users, tree, pioneers
+):
+    """A team left in Haidian by a move made before teams followed their company: Chaoyang
+    is refused without learning of it; the city moves the company, and Haidian's auditors
+    see their team leave (the event was filed in Chaoyang only)."""
+    team, award, _ = pioneers
+    Unit.objects.filter(pk=team.pk).update(org_unit=tree.hd_grass)
+    Award.objects.filter(pk=award.pk).update(org_unit=tree.hd_grass)
+    with pytest.raises(Forbidden) as err:
+        services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    assert err.value.message == "该单位不能由您移动，请联系上级工会办理"
+    services.unit_move(actor=users.admin, unit=registry.unit, org_unit=tree.cy_street)
+    assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_street
+    cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
+    hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
+    (theirs,) = audit.event_list(actor=hd_auditor, action="registry.unit_move_out")
+    assert theirs.object_id == str(team.pk)
+    changes = json.loads(theirs.body)["changes"]
+    assert changes == {
+        "org_unit": [tree.hd_grass.pk, tree.cy_street.pk],
+        "units": [None, 1],
+        "awards": [None, 1],
+    }
+    (ours,) = audit.event_list(actor=cy_auditor, action="registry.unit_move_out")
+    assert ours.object_id == str(registry.unit.pk)
+    assert json.loads(ours.body)["changes"]["awards"] == [None, 0]
+
+
+def test_a_team_left_at_the_union_reached_records_no_leaving(registry, users, tree, pioneers):
+    team, _, _ = pioneers
+    Unit.objects.filter(pk=team.pk).update(org_unit=tree.cy_street)  # as moves once let
+    services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    (out,) = AuditEvent.objects.filter(action="registry.unit_move_out")
+    assert (out.object_id, out.org_unit_id) == (str(registry.unit.pk), tree.cy_grass.pk)

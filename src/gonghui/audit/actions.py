@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "registry.media_set": "设置照片与微视频",
     "registry.merge": "合并重复档案",
     "registry.merge_reverse": "撤销档案合并",
+    "registry.merge_out": "档案并出（合并到其他工会的档案）",
+    "registry.merge_out_reverse": "撤销档案并出（档案恢复）",
     "registry.import": "导入档案",
     "registry.export": "导出档案",
     "nominations.campaign_create": "设立评选活动",
@@ -54,7 +56,7 @@ ACTION_LABELS = {
     "nominations.first_reject": "初审不通过",
     "nominations.clearance": "记录部门意见",
     "nominations.list_submit": "报送推荐名单",
-    "nominations.second_notice": "列入市级公示",
+    "nominations.second_notice": "列入第二轮公示",  # 市级 or 区级: the honour's level
     "nominations.second_pass": "复审通过",
     "nominations.second_reject": "复审不通过",
     "nominations.final_notice": "列入拟表彰名单公示",
@@ -162,6 +164,13 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.files.services.attachment_download": ("files.download",),
     "gonghui.registry.services.unit_create": ("registry.unit_create",),
     "gonghui.registry.services.unit_move": ("registry.unit_move", "registry.unit_move_out"),
+    # A unit whose team was left at another union (before teams followed their unit):
+    # each union left records its units' leaving.
+    "gonghui.registry.services.unit_move[split]": (
+        "registry.unit_move",
+        "registry.unit_move_out",
+        "registry.unit_move_out",
+    ),
     "gonghui.registry.services.honour_create": ("registry.honour_create",),
     "gonghui.registry.services.award_create": ("registry.award_create",),
     "gonghui.registry.services.award_update": ("registry.award_update",),
@@ -169,7 +178,13 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.registry.services.person_media_set": ("registry.media_set",),
     "gonghui.registry.services.person_media_set[portrait]": ("files.add", "registry.media_set"),
     "gonghui.registry.services.person_merge": ("registry.merge",),
+    # The loser at another union: filed there too.
+    "gonghui.registry.services.person_merge[across]": ("registry.merge", "registry.merge_out"),
     "gonghui.registry.services.merge_reverse": ("registry.merge_reverse",),
+    "gonghui.registry.services.merge_reverse[across]": (
+        "registry.merge_out_reverse",
+        "registry.merge_reverse",
+    ),
     "gonghui.registry.services.registry_import_start": ("registry.import",),  # its job
     "gonghui.registry.excel.registry_import": ("registry.import",),
     "gonghui.registry.excel.registry_export": ("registry.export",),

@@ -69,6 +69,16 @@ def post_action(request, form, call, done, back: str, *, after=None):
     return redirect(after(result) if after else back)
 
 
+def merged_page(request, exc: NotFound, page: str):
+    """The page of a record merged into another (``exc.survivor_id``: the record kept, if
+    the actor may see it): the kept record's ``page`` with a note, else a 404 page saying
+    the record was merged."""
+    if getattr(exc, "survivor_id", None):
+        messages.info(request, "该档案已合并到保留的档案，已为您打开保留的档案")
+        return redirect(page, pk=exc.survivor_id)
+    return render(request, "web/error.html", {"message": exc.message}, status=404)
+
+
 def domain_errors(view):
     """NotFound (absent or out of scope) is a 404 page; Forbidden a 403 page."""
 

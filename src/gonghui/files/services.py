@@ -58,6 +58,9 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
     """Store ``upload`` for ``owner`` after the caller's own check: staff through
     ``attachment_add``; the public's files with what they submit (e.g. an objection's
     evidence, filed without an account). Sniffed, capped and audited alike."""
+    guard = _OWNER_GUARDS.get(owner._meta.label_lower)
+    if guard is not None:
+        guard(owner)
     refuse_oversize(upload)
     if upload.size == 0:
         raise ValidationFailed({"file": "文件是空的"})
@@ -96,6 +99,16 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
         },
     )
     return attachment
+
+
+# Records of a kind that take no new attachments in some state: ``guard(owner)`` raises a
+# DomainError saying why (a person's record merged into another), registered by its app.
+_OWNER_GUARDS: dict[str, Callable[[object], None]] = {}
+
+
+def owner_guard(model, guard: Callable[[object], None]) -> None:
+    """Refuse new attachments to ``model``'s records that ``guard(owner)`` refuses."""
+    _OWNER_GUARDS[model._meta.label_lower] = guard
 
 
 # Who may read a kind of record's attachments, beyond files.view where they are filed:

@@ -57,6 +57,7 @@ from gonghui.nominations.workflow import (
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
+from gonghui.people.services import MERGED
 from gonghui.registry.models import Award, Category, Honour
 from gonghui.registry.services import award_create
 
@@ -88,7 +89,11 @@ def campaign_create(
     objection_contact: str = "",
     clearance_departments: list[str] | None = None,
 ) -> Campaign:
-    org_unit = org_unit or honour.conferring_unit
+    conferring = honour.conferring_unit
+    if org_unit is not None and org_unit.pk != conferring.pk:
+        # The union that confers the honour runs its selection (its stages follow its level).
+        raise ValidationFailed({"org_unit": f"“{honour.name}”的评选由{conferring.name}组织"})
+    org_unit = conferring
     grant = access.require_at(actor, "nominations.manage", org_unit)
     fields = list(dict.fromkeys(notice_fields or DEFAULT_NOTICE_FIELDS))
     errors = {}
@@ -347,6 +352,8 @@ def nomination_create(
     grant = access.require_at(actor, "nominations.nominate", org_unit, view_perm="nominations.view")
     if not org_unit.contains(person.org_unit):
         raise ValidationFailed({"person": f"{person.name}不是本单位（或下级工会）的人员"})
+    if person.merged_into_id:  # a redirect: the nomination would never reach the record kept
+        raise ValidationFailed({"person": MERGED})
     _require_nominating(campaign)
     quota = _quota_for(campaign, org_unit)
     _require_list_open(quota)

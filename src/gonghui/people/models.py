@@ -375,6 +375,8 @@ class TransferRequest(models.Model):
         PENDING = "pending", "待审批"
         APPROVED = "approved", "已同意转入"
         REFUSED = "refused", "未同意"
+        # Two records of one person merged, each asked into the same union: one request.
+        JOINED = "joined", "已并入同一人的另一申请"
 
     person = models.ForeignKey(
         Person, verbose_name="人员", on_delete=models.PROTECT, related_name="transfer_requests"

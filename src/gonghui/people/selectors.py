@@ -16,9 +16,39 @@ PERSON_SORTS = {
 }
 
 
+class Merged(NotFound):
+    """A record merged into another (registry.merging): a redirect, kept only for the
+    merge's undo, that no page lists and no service writes. ``survivor_id``: the record
+    kept, when the actor may see it (else None, and nothing is said of it)."""
+
+    def __init__(self, survivor_id: int | None):
+        if survivor_id:
+            message = f"该档案已合并到档案 {survivor_id}，请在保留的档案上查看和办理"
+        else:
+            message = "该档案已合并到另一份档案（不在您的管理范围内），不能再查看或修改"
+        super().__init__(message)
+        self.code, self.survivor_id = "merged", survivor_id
+        self.details = {"merged_into": survivor_id} if survivor_id else {}
+
+
+def live(person: Person, *, actor, perm: str) -> Person:
+    """``person``, or ``Merged`` if the record was merged into another: a detail page
+    sends staff to the record kept (if ``perm`` lets them see it)."""
+    if not person.merged_into_id:
+        return person
+    kept = access.restrict(
+        Person.objects.filter(pk=person.merged_into_id), actor, perm, self_via="user"
+    )
+    raise Merged(person.merged_into_id if kept.exists() else None)
+
+
 def person_list(*, actor, query: str = "", sort: str = "id") -> QuerySet[Person]:
+    """People in the actor's scope; records merged into another are not listed."""
     qs = access.restrict(
-        Person.objects.select_related("org_unit"), actor, "people.view", self_via="user"
+        Person.objects.select_related("org_unit").filter(merged_into__isnull=True),
+        actor,
+        "people.view",
+        self_via="user",
     )
     if query:
         qs = qs.filter(name__contains=query.strip()[:60])
@@ -26,9 +56,11 @@ def person_list(*, actor, query: str = "", sort: str = "id") -> QuerySet[Person]
 
 
 def person_get(*, actor, pk) -> Person:
-    return access.get_or_404(
+    """One person in scope; ``Merged`` for a record merged into another."""
+    person = access.get_or_404(
         Person.objects.select_related("org_unit"), actor, "people.view", self_via="user", pk=pk
     )
+    return live(person, actor=actor, perm="people.view")
 
 
 def membership_list(*, actor, person: Person) -> QuerySet[Membership]:

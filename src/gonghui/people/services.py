@@ -178,6 +178,17 @@ def _holder_of(index: str | None, *, other_than=None) -> Person | None:
     return person
 
 
+MERGED = "该档案已合并到另一份档案，不能再修改：请在保留的档案上办理"
+
+
+def require_live(person: Person) -> None:
+    """Refuse a write to a record merged into another (registry.merging): a redirect kept
+    for the merge's undo. What were written there would never reach the record kept, and
+    would come back wrongly with the undo."""
+    if person.merged_into_id:
+        raise Conflict(MERGED)
+
+
 def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
     """Register a person. A resident ID already on record is answered by ``id_collision``:
     within the actor's scope, the record it belongs to; outside it, a transfer request.
@@ -293,6 +304,7 @@ def _person_update(
 ) -> Person:
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "people.change", person.org_unit, view_perm="people.view")
+    require_live(person)
     before = _snapshot(person)
     moves = org_unit is not None and org_unit.pk != person.org_unit_id
     if moves:
@@ -544,6 +556,7 @@ def transfer_request_submit(
     """Ask the union above both places to move ``person``'s record into ``to_unit``. The
     event is filed at ``to_unit`` and names neither the record nor where it is."""
     grant = access.require_at(actor, "people.change", to_unit, view_perm="people.view")
+    require_live(person)
     request = TransferRequest.objects.create(
         person=person,
         to_unit=to_unit,
@@ -628,7 +641,9 @@ def transfer_request_refuse(*, actor, request: TransferRequest, note: str) -> Tr
 @transaction.atomic
 def membership_join(*, actor, person: Person, org_unit: OrgUnit, joined_on: date) -> Membership:
     grant = access.require_at(actor, "people.change", org_unit, view_perm="people.view")
+    person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     access.require_at(actor, "people.view", person.org_unit)
+    require_live(person)
     if org_unit.level != OrgUnit.Level.GRASSROOTS:
         raise ValidationFailed({"org_unit": "会籍只能落在基层工会"})
     if joined_on > date.today():

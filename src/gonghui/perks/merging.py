@@ -55,7 +55,9 @@ def _claim_blockers(*, survivor, loser, actor) -> list[str]:
 def _seal_note(actor, moved: dict[int, list[int]], action: str, person: list[int]) -> None:
     """Claims are sealed into their giveaway's stream with the person who made them: the
     change of hands is written into the same stream, so that a check of the rows against
-    the seals finds why a claim's person is no longer the one sealed."""
+    the seals finds why a claim's person is no longer the one sealed. Filed at the
+    giveaway's union, whose auditors read its stream."""
+    where = dict(Giveaway.objects.filter(pk__in=moved).values_list("pk", "org_unit_id"))
     for giveaway_id, ids in sorted(moved.items()):
         record(
             actor=actor,
@@ -63,6 +65,7 @@ def _seal_note(actor, moved: dict[int, list[int]], action: str, person: list[int
             stream=Giveaway(pk=giveaway_id).stream,
             object_type="perks.claim",
             object_id=",".join(map(str, ids)),
+            org_unit_id=where[giveaway_id],
             changes={"person": person, "claims": [None, ids]},
         )
 

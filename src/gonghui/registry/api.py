@@ -212,6 +212,9 @@ def unit_create(request, payload: UnitIn):
 
 class UnitMoveIn(StrictSchema):
     org_unit_id: int
+    detach: bool = Field(
+        False, description="班组或部门单独移动：脱离其上级单位（否则须随上级单位一并移动）"
+    )
 
 
 @router.post(
@@ -227,7 +230,7 @@ def unit_move(request, pk: int, payload: UnitMoveIn):
         target = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
     except NotFound:
         raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
-    return services.unit_move(actor=request.user, unit=unit, org_unit=target)
+    return services.unit_move(actor=request.user, unit=unit, org_unit=target, detach=payload.detach)
 
 
 class BreakdownOut(Schema):

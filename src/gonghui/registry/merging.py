@@ -24,8 +24,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from gonghui.common.errors import Conflict
 from gonghui.files.models import Attachment
 from gonghui.people.models import Membership, Person, TransferRequest
+from gonghui.people.services import meeting_point
 
 
 def _none(**kwargs) -> list[str]:
@@ -173,6 +175,17 @@ def _carry_memberships(*, survivor, loser, actor) -> dict:
 
 
 def _restore_memberships(*, survivor, loser, actor, moved) -> None:
+    """The loser's memberships come back, its current one current again. A membership
+    joined on the redirect record since (before such writes were refused) would make two:
+    the undo waits until one has been ended."""
+    active = Membership.objects.filter(status=Membership.Status.ACTIVE)
+    coming = moved.get("ended") or active.filter(pk__in=moved["ids"]).exists()
+    since = active.filter(person=loser).first()
+    if coming and since is not None:
+        raise Conflict(
+            f"被合并档案 {loser.pk} 在合并后又办理了入会（会籍 {since.pk}），"
+            "与其合并前的在会会籍冲突：请先为其中一条办理离会，再撤销合并"
+        )
     Membership.objects.filter(pk__in=moved["ids"]).update(person=loser)
     Membership.objects.filter(pk__in=moved.get("ended", [])).update(
         status=Membership.Status.ACTIVE, left_on=None
@@ -215,8 +228,11 @@ def _carry_attachments(*, survivor, loser, actor) -> dict:
 
 
 def _restore_attachments(*, survivor, loser, actor, moved) -> None:
-    for pk, unit in moved["filed_at"].items():
-        Attachment.objects.filter(pk=int(pk)).update(object_id=str(loser.pk), org_unit_id=unit)
+    """The loser's documents come back, filed where the loser is now (a document is read
+    in its own unit's scope: it goes where its holder goes, as on a move)."""
+    Attachment.objects.filter(pk__in=[int(pk) for pk in moved["filed_at"]]).update(
+        object_id=str(loser.pk), org_unit_id=loser.org_unit_id
+    )
     if moved.get("portrait"):
         Person.objects.filter(pk=survivor.pk, portrait_id=moved["portrait"]).update(
             portrait_id=None
@@ -294,5 +310,70 @@ carrier(
     restore=_restore_redirects,
 )
 
-# A request to move the loser's record (申请转入) now asks to move the record kept.
-simple_carrier(key="transfer_requests", label="转入申请", model=TransferRequest)
+# --- Transfer requests (申请转入) -------------------------------------------------------------
+
+
+def _carry_transfer_requests(*, survivor, loser, actor) -> dict:
+    """A request to move the loser's record now asks to move the record kept. Where both
+    records are asked into the same union, that is one request: the survivor's stays
+    pending and the loser's is closed as joined to it (as a second post asking for one
+    person joins the first's request). A pending request is decided above the survivor's
+    union and the one asked (``decider``), which the merge may have changed."""
+    pending = TransferRequest.Status.PENDING
+    theirs = dict(
+        TransferRequest.objects.filter(person=survivor, status=pending).values_list(
+            "to_unit_id", "pk"
+        )
+    )
+    rows = TransferRequest.objects.filter(person=loser).select_related("to_unit", "decider")
+    joined, deciders = {}, {}
+    for request in rows.filter(status=pending):
+        if request.to_unit_id in theirs:
+            joined[str(request.pk)] = theirs[request.to_unit_id]
+            continue
+        decider = meeting_point(survivor.org_unit, request.to_unit)
+        if decider.pk != request.decider_id:
+            deciders[str(request.pk)] = request.decider_id
+            TransferRequest.objects.filter(pk=request.pk).update(decider=decider)
+    for pk, into in joined.items():
+        TransferRequest.objects.filter(pk=int(pk)).update(
+            status=TransferRequest.Status.JOINED,
+            note=f"档案合并：并入同一人的转入申请 {into}",
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+    ids = _ids(rows)
+    TransferRequest.objects.filter(pk__in=ids).update(person=survivor)
+    return {"ids": ids, "joined": joined, "deciders": deciders}
+
+
+def _restore_transfer_requests(*, survivor, loser, actor, moved) -> None:
+    """Each request goes back to the loser; one joined by the merge is pending again, and
+    one still pending is decided where it was before."""
+    TransferRequest.objects.filter(pk__in=moved["ids"]).update(person=loser)
+    TransferRequest.objects.filter(
+        pk__in=[int(pk) for pk in moved.get("joined", {})], status=TransferRequest.Status.JOINED
+    ).update(status=TransferRequest.Status.PENDING, note="", decided_by=None, decided_at=None)
+    for pk, decider in moved.get("deciders", {}).items():
+        TransferRequest.objects.filter(pk=int(pk), status=TransferRequest.Status.PENDING).update(
+            decider_id=decider
+        )
+
+
+def _transfer_request_notes(moved: dict) -> list[str]:
+    if not moved.get("joined"):
+        return []
+    return [
+        f"两份档案都被申请转入同一工会：被合并档案的 {len(moved['joined'])} 份申请"
+        "并入本档案的申请（一并审批）"
+    ]
+
+
+carrier(
+    key="transfer_requests",
+    label="转入申请",
+    fields=("people.TransferRequest.person",),
+    carry=_carry_transfer_requests,
+    restore=_restore_transfer_requests,
+    notes=_transfer_request_notes,
+)

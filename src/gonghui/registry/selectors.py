@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_r
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
+from gonghui.people import selectors as people_selectors
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.services import duplicates_of
@@ -92,13 +93,15 @@ def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
 
 
 def person_get(*, actor, pk) -> Person:
-    return access.get_or_404(
+    """One person's record in scope; ``Merged`` for a record merged into another."""
+    person = access.get_or_404(
         Person.objects.with_related(),
         actor,
         "registry.view",
         self_via="user",
         pk=pk,
     )
+    return people_selectors.live(person, actor=actor, perm="registry.view")
 
 
 def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:

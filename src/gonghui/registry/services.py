@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc
@@ -18,6 +18,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Person, Unit
+from gonghui.people.services import require_live
 from gonghui.registry import merging
 from gonghui.registry.models import Award, Category, Honour, Merge
 
@@ -58,6 +59,9 @@ def unit_create(
         credit_code = clean_credit_code(credit_code)
     except ValidationFailed as exc:
         errors.update(exc.fields)
+    if parent is not None and parent.org_unit_id != org_unit.pk:
+        # A team or department is filed where its unit is (and moves with it).
+        errors["parent"] = "班组、部门须与上级单位登记在同一工会"
     if errors:
         raise ValidationFailed(errors)
     if credit_code and Unit.objects.filter(credit_code=credit_code).exists():
@@ -86,40 +90,87 @@ def _unit_family(unit: Unit) -> list[Unit]:
 
 
 @transaction.atomic
-def unit_move(*, actor, unit: Unit, org_unit: OrgUnit) -> Unit:
+def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> Unit:
     """Move a unit or collective, with its teams and departments, to another union node.
     Their collective awards and the awards' certificates follow, as a person's do when the
-    person moves. Both ends, and every unit moved, in the actor's scope; the move is
-    recorded at the union left and at the union reached."""
-    unit = Unit.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=unit.pk)
+    person moves. A team or department is where its parent unit is: it moves with it, or
+    alone once ``detach``-ed from it (a unit of its own from then on). Both ends, and every
+    unit moved, in the actor's scope; the move is recorded at the union reached and at
+    every union a unit of it leaves."""
+    unit = (
+        Unit.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "parent__org_unit")
+        .get(pk=unit.pk)
+    )
     old = unit.org_unit
     grant = access.require_at(actor, "registry.change", old, view_perm="registry.view")
     if org_unit.pk == old.pk:
         raise ValidationFailed({"org_unit": f"{unit.name}已属于{old.name}"})
     access.require_move(actor, "registry.change", old, org_unit)
+    parent = unit.parent
+    if parent is not None and not detach and parent.org_unit_id != org_unit.pk:
+        named = (
+            f"“{parent.name}”"
+            if access.can_at(actor, "registry.view", parent.org_unit)
+            else "上级单位"
+        )
+        raise ValidationFailed(
+            {
+                "org_unit": f"{unit.name}隶属于{named}，须随其一并移动；"
+                "如已不再隶属，请选择“脱离上级单位”后移动"
+            }
+        )
     family = _unit_family(unit)
-    outside = sum(not access.can_at(actor, "registry.change", u.org_unit) for u in family)
-    if outside:
-        raise Forbidden(f"有 {outside} 个下属班组或部门不在您的管理范围内，不能一并移动")
+    if not all(access.can_at(actor, "registry.change", u.org_unit) for u in family):
+        # Nothing said of what lies outside the actor's scope, not even that it exists.
+        raise Forbidden("该单位不能由您移动，请联系上级工会办理")
     ids = [u.pk for u in family]
-    Unit.objects.filter(pk__in=ids).update(org_unit=org_unit)
+    left: dict[int, list[Unit]] = {}
+    for u in family:  # level by level: each union's first unit is its topmost
+        if u.org_unit_id != org_unit.pk:  # (a team left there before: it stays)
+            left.setdefault(u.org_unit_id, []).append(u)
     awards = Award.objects.filter(unit_id__in=ids)
+    counts = dict(
+        awards.values("unit__org_unit_id")
+        .annotate(n=Count("pk"))
+        .values_list("unit__org_unit_id", "n")
+    )
+    detached = {"parent": [parent.pk, None]} if parent is not None and detach else {}
+    Unit.objects.filter(pk__in=ids).update(org_unit=org_unit)
+    if detached:
+        Unit.objects.filter(pk=unit.pk).update(parent=None)
     _file_awards(awards, org_unit)
-    changes = {
-        "org_unit": [old.pk, org_unit.pk],
-        "units": [None, len(ids)],
-        "awards": [None, awards.count()],
-    }
-    for action, where in (("registry.unit_move_out", old), ("registry.unit_move", org_unit)):
+    for where, units in left.items():
+        # Each union left sees its units go (an auditor reads the events filed at it).
         record(
             actor=actor,
-            action=action,
-            obj=unit,
-            org_unit_id=where.pk,
-            post_id=grant.post_id,
-            changes=changes,
+            action="registry.unit_move_out",
+            obj=units[0],
+            org_unit_id=where,
+            post_id=access.grant_at(actor, "registry.change", units[0].org_unit).post_id,
+            changes={
+                "org_unit": [where, org_unit.pk],
+                "units": [None, len(units)],
+                "awards": [None, counts.get(where, 0)],
+            }
+            | (detached if units[0] is unit else {}),
         )
+    record(
+        actor=actor,
+        action="registry.unit_move",
+        obj=unit,
+        org_unit_id=org_unit.pk,
+        post_id=grant.post_id,
+        changes={
+            "org_unit": [old.pk, org_unit.pk],
+            "units": [None, len(ids)],
+            "awards": [None, sum(counts.values())],
+        }
+        | detached,
+    )
     unit.org_unit = org_unit
+    if detached:
+        unit.parent = None
     return unit
 
 
@@ -388,6 +439,7 @@ def person_media_set(*, actor, person: Person, portrait=None, video_url: str | N
     micro-video link (https only)."""
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     grant = access.require_at(actor, "registry.change", person.org_unit, view_perm="registry.view")
+    require_live(person)
     changes = {}
     if portrait is not None:
         head = portrait.read(16)
@@ -503,7 +555,7 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
     grant = access.require_at(
         actor, "registry.change", survivor.org_unit, view_perm="registry.view"
     )
-    access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
+    there = access.require_at(actor, "registry.change", loser.org_unit, view_perm="registry.view")
     if loser.merged_into_id or survivor.merged_into_id:
         raise Conflict("只能合并两份不同且未被合并的档案")
     if reasons := merging.blockers(survivor=survivor, loser=loser, actor=actor):
@@ -521,7 +573,27 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
         changes={"loser": [None, loser.pk], "merge": [None, merge.pk]}
         | {key: [None, n] for key, n in merging.counts(moved).items()},
     )
+    _record_merge_out(actor, merge, loser, survivor, post_id=there.post_id)
     return merge
+
+
+def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, undo=False) -> None:
+    """A merge (or its undo) filed at the loser's union as well, when it is not the
+    survivor's: the audit log is read by scope (the event's unit), so without it the
+    loser's auditors never see their record merged away, nor back (as people.move_out)."""
+    if loser.org_unit_id == survivor.org_unit_id:
+        return
+    record(
+        actor=actor,
+        action="registry.merge_out_reverse" if undo else "registry.merge_out",
+        obj=loser,
+        org_unit_id=loser.org_unit_id,
+        post_id=post_id,
+        changes={
+            "merged_into": [survivor.pk, None] if undo else [None, survivor.pk],
+            "merge": [merge.pk, None] if undo else [None, merge.pk],
+        },
+    )
 
 
 @transaction.atomic
@@ -542,13 +614,16 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     merge.save(update_fields=["reversed_at"])
     search.index_person(Person.objects.get(pk=survivor.pk))
     search.index_person(Person.objects.get(pk=loser.pk))
+    grant = access.grant_at(actor, "accounts.manage", survivor.org_unit)  # the city's post
     record(
         actor=actor,
         action="registry.merge_reverse",
         obj=survivor,
+        post_id=grant.post_id,
         changes={"loser": [loser.pk, None], "merge": [merge.pk, None]}
         | {key: [n, 0] for key, n in merging.counts(merge.moved).items()},
     )
+    _record_merge_out(actor, merge, loser, survivor, post_id=grant.post_id, undo=True)
     return merge
 
 

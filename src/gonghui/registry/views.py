@@ -11,7 +11,13 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
-from gonghui.common.views import apply_errors, domain_errors, download, error_message
+from gonghui.common.views import (
+    apply_errors,
+    domain_errors,
+    download,
+    error_message,
+    merged_page,
+)
 from gonghui.files.services import attachment_add, attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
@@ -49,10 +55,10 @@ def _page(request, form: forms.WallForm, search):
 @login_required
 @domain_errors
 def person(request, pk):
-    person = selectors.person_get(actor=request.user, pk=pk)
-    if person.merged_into_id:
-        messages.info(request, "该档案已合并到保留的档案")
-        return redirect("registry:person", pk=person.merged_into_id)
+    try:
+        person = selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        return merged_page(request, merged, "registry:person")
     subject = Honour.Subject.INDIVIDUAL
     duplicates, elsewhere = selectors.look_alikes(actor=request.user, person=person)
     return render(
@@ -162,8 +168,8 @@ def merge(request, pk):
     survivor = selectors.person_get(actor=request.user, pk=pk)
     form = forms.MergeForm(request.POST)
     if form.is_valid():
-        loser = selectors.person_get(actor=request.user, pk=form.cleaned_data["loser"])
         try:
+            loser = selectors.person_get(actor=request.user, pk=form.cleaned_data["loser"])
             done = services.person_merge(actor=request.user, survivor=survivor, loser=loser)
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -23,6 +23,7 @@ from gonghui.common.views import (
     apply_errors,
     domain_errors,
     error_message,
+    merged_page,
     post_action,
     stored_download,
 )
@@ -320,7 +321,10 @@ def person_lookup(request):
 @login_required
 @domain_errors
 def person_detail(request, pk):
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        return merged_page(request, merged, "web:person_detail")
     return render(
         request,
         "people/detail.html",
@@ -341,7 +345,11 @@ def person_detail(request, pk):
 @require_POST
 def person_attach(request, pk):
     """Upload a document or photo to a person's record (scope, type and size checked)."""
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        messages.error(request, f"附件未上传：{merged.message}")
+        return merged_page(request, merged, "web:person_detail")
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -407,7 +415,12 @@ def _collision_errors(form, exc: DomainError) -> None:
 @login_required
 @domain_errors
 def person_edit(request, pk):
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    try:
+        person = people_selectors.person_get(actor=request.user, pk=pk)
+    except people_selectors.Merged as merged:
+        if request.method == "POST":
+            messages.error(request, f"未保存：{merged.message}")
+        return merged_page(request, merged, "web:person_edit")
     form = forms.PersonForm(request.POST or None, actor=request.user, person=person)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -452,7 +465,7 @@ def transfer_list(request):
     if not access.can(request.user, "people.change"):
         raise NotFound()
     status = request.GET.get("status", "pending")
-    if status not in {"pending", "approved", "refused", ""}:
+    if status not in {"pending", "approved", "refused", "joined", ""}:
         status = "pending"
     return render(
         request,
@@ -466,6 +479,7 @@ def transfer_list(request):
                 ("pending", "待审批"),
                 ("approved", "已同意"),
                 ("refused", "未同意"),
+                ("joined", "已并入另一申请"),
                 ("", "全部"),
             ],
             "mine": people_selectors.transfer_requests_mine(actor=request.user)[:200],
