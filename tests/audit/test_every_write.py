@@ -1035,3 +1035,11 @@ def _(w, call):
 def _(w, call):
     audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
     call(stream="platform", out=io.BytesIO(), actor=w.users.auditor)
+
+
+@scenario("gonghui.audit.services.witness_restart")
+def _(w, call):
+    audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    audit.head_sign()
+    w.settings.AUDIT_WITNESS[0].unlink()  # the witness went missing: restarted on purpose
+    call(actor=w.users.admin)

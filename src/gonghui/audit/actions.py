@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "perks.no_shows_release": "释放逾期名额",
     "perks.claim.seal": "领取记录封存",
     "audit.export": "导出审计数据包",
+    "audit.witness_restart": "重新开始见证文件",
     "demo.build": "生成演示数据",
     "demo.people": "生成演示人员",
     "demo.member_login": "生成演示会员账号",
@@ -116,6 +117,7 @@ SERVICE_MODULES = (
     "gonghui.perks.services",
     "gonghui.perks.network",
     "gonghui.perks.claims",
+    "gonghui.perks.merging",
     "gonghui.audit.services",
 )
 
@@ -249,4 +251,5 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.perks.network.merchant_staff_add": ("perks.merchant_staff_add",),
     "gonghui.perks.network.card_verify": ("perks.card_use",),
     "gonghui.audit.services.export_bundle": ("audit.export",),
+    "gonghui.audit.services.witness_restart": ("audit.witness_restart",),
 }
