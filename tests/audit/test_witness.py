@@ -19,7 +19,7 @@ from gonghui.audit import heads, services, verifier, witness
 from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead, SignedStreamHead
 from gonghui.audit.verifier import canonical, link_hash
 from gonghui.common.formats import cn_datetime
-from tests.audit.conftest import as_table_owner
+from tests.audit.conftest import APP, as_table_owner, connect_as
 
 pytestmark = pytest.mark.django_db
 
@@ -695,3 +695,51 @@ def test_postgres_superuser_rewrites_a_giveaway_stream(postgres, platform, capsy
     assert (
         f"FAILED {GIVEAWAY}: 第 3 条与见证的平台链头（#2）不符（链条被改写并重新计算哈希）" in out
     )
+
+
+@pytest.mark.postgres
+def test_postgres_superuser_cut_is_not_signed_by_the_checkpoint(postgres, platform, capsys):
+    """The red team's repro on PostgreSQL: past the triggers, events after 6 and the
+    checkpoint at 10 deleted; `gonghui audit checkpoint` signed "platform 6"."""
+    add("platform", 3)
+    assert services.checkpoint_sign().seq == 10
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM audit_auditevent WHERE stream = 'platform' AND seq > 6")
+        cursor.execute("DELETE FROM audit_auditcheckpoint WHERE stream = 'platform' AND seq = 10")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+    with pytest.raises(SystemExit):
+        call_command("audit", "checkpoint")
+    assert "未签名: 流 platform 被截短：已签名到第 10 条，现仅有 6 条" in capsys.readouterr().out
+    assert AuditCheckpoint.objects.filter(stream="platform").count() == 1  # at 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_the_app_role_can_neither_poison_the_heads_nor_stop_the_signer(
+    two_roles, settings, capsys
+):
+    """As the application's role of `gonghui audit pg-roles`: it may empty the signer's
+    cache (rebuilt) and INSERT a head (never chained on nor witnessed), nothing more."""
+    add("platform", 3)
+    first = services.head_sign().head
+    with connect_as(APP) as app:
+        app.execute("DELETE FROM audit_signedstreamhead")
+    add("platform", 1)
+    signing = services.head_sign()
+    assert signing.head.n == 2 and signing.notes and signing.problems == []
+    with connect_as(APP) as app:
+        app.execute(
+            "INSERT INTO audit_audithead (n, time, prev, root, streams, key_id, signature) "
+            "VALUES (3, '2030-01-01T00:00:00.000000Z', %s, %s, '{}', 'k1', 'zz')",
+            [verifier.head_digest(heads.head_dict(signing.head)), first.root],
+        )
+    add("platform", 1)
+
+    signing = services.head_sign()
+    assert signing.head is None
+    assert signing.problems[0].startswith("数据库中的平台链头 #3：签名格式错误")
+    assert [h["n"] for h in witness.read(settings.AUDIT_WITNESS[0]).heads] == [1, 2]
+    code, out = verify(capsys)
+    assert code == 1 and "FAILED 平台链头: 平台链头（#3）：签名格式错误" in out
