@@ -104,7 +104,8 @@ def action_label(code: str) -> str:
 
 # The modules that hold the platform's writes (services). A public function added to one
 # of them is a write that must be listed below with its events, or a read or helper named
-# as such in tests/audit/test_every_write.py: that test refuses anything unlisted.
+# as such in tests/audit/test_every_write.py: that test refuses anything unlisted. It also
+# refuses a module outside this list that calls audit.services.record or seal.
 SERVICE_MODULES = (
     "gonghui.orgs.services",
     "gonghui.orgs.treeimport",
