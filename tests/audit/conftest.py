@@ -1,7 +1,11 @@
 """Helpers for the audit tests: raw tampering as the table owner, and tests that commit."""
 
+import os
 from contextlib import contextmanager
 
+import psycopg
+import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from gonghui.audit.models import APPEND_ONLY_TABLES
@@ -59,3 +63,30 @@ def triggers_enabled() -> dict[str, str]:
             [list(AUDIT_TABLES)],
         )
         return dict(cursor.fetchall())
+
+
+# --- PostgreSQL: the two roles of `gonghui audit pg-roles` ---------------------------------
+
+OWNER = f"gonghui_t_owner_{os.getpid()}"
+APP = f"gonghui_t_app_{os.getpid()}"
+
+
+def connect_as(role: str):
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=role, autocommit=True
+    )
+
+
+@pytest.fixture
+def two_roles(postgres, capsys):
+    """The two roles, created by the command in the test database; dropped afterwards (they
+    live in the server, beside other test runs' databases). Gives what the command said."""
+    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)
+    yield capsys.readouterr().out
+    with connection.cursor() as cursor:
+        for role in (OWNER, APP):  # the database and schema public come back too
+            cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+        for role in (OWNER, APP):
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")

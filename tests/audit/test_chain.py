@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from gonghui.audit import services
 from gonghui.audit.management.commands.audit import _moment
-from gonghui.audit.models import AuditCheckpoint, AuditEvent
+from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.verifier import canonical, link_hash
 from tests.audit.conftest import as_table_owner
 
@@ -51,8 +51,9 @@ def event(seq: int) -> AuditEvent:
 
 
 def test_an_untouched_chain_verifies(chain, capsys):
-    services.checkpoint_sign()
-    head = services.head_sign().head
+    services.checkpoint_sign()  # signed with a platform head (#1), under its checks
+    assert services.head_sign().head is None  # nothing moved since
+    head = AuditHead.objects.get()
     call_command("audit", "verify")  # no SystemExit
 
     assert capsys.readouterr().out.splitlines() == [

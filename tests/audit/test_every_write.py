@@ -5,14 +5,18 @@ appends. Here each is run, through the path the registry names, and must append 
 those: a service that returns before recording its event fails (making
 ``registry.services.award_revoke`` skip its ``record`` left the rest of the suite green).
 A public function added to one of ``SERVICE_MODULES`` fails too until it is listed there
-(a write, with its events and a scenario here) or below as a read or a helper."""
+(a write, with its events and a scenario here) or below as a read or a helper; and a module
+anywhere under src/gonghui with a function that calls ``record`` or ``seal`` fails until it
+is one of ``SERVICE_MODULES`` (or named below as recording outside the services)."""
 
+import ast
 import csv
 import importlib
 import inspect
 import io
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import openpyxl
@@ -221,6 +225,108 @@ def test_every_service_is_listed_as_a_write_or_not():
         }
     assert sorted(found - listed) == [], "list these in WRITE_SERVICES (with a scenario here)"
     assert sorted(listed - found) == [], "listed but no longer there"
+
+
+# Modules that record events and are no services, and why (NOT_FROM_SERVICES: their events).
+RECORDS_OUTSIDE_SERVICES = {
+    "gonghui.audit.signals": "sign-in, sign-out and failed sign-ins: Django's auth signals",
+    "gonghui.web.demo": "the demo builder (demo.* events)",
+    "gonghui.perks.demo": "the demo builder (demo.* events)",
+}
+RECORDERS = {"record", "seal"}
+SRC = Path(audit.__file__).resolve().parents[1]  # src/gonghui
+
+
+def _dotted(node) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return base and f"{base}.{node.attr}"
+    return None
+
+
+def recording_functions(source: str) -> list[str]:
+    """The functions (methods, nested ones) of a module that call
+    gonghui.audit.services.record or seal, however imported."""
+    tree = ast.parse(source)
+    names, modules = set(), set()  # what record/seal and the services module are called here
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "gonghui.audit.services":
+            names |= {a.asname or a.name for a in node.names if a.name in RECORDERS}
+        elif isinstance(node, ast.ImportFrom) and node.module == "gonghui.audit":
+            modules |= {a.asname or a.name for a in node.names if a.name == "services"}
+        elif isinstance(node, ast.Import):
+            modules |= {
+                a.asname or a.name for a in node.names if a.name == "gonghui.audit.services"
+            }
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for call in ast.walk(fn):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            if (isinstance(func, ast.Name) and func.id in names) or (
+                isinstance(func, ast.Attribute)
+                and func.attr in RECORDERS
+                and _dotted(func.value) in modules
+            ):
+                found.append(fn.name)
+                break
+    return found
+
+
+def modules_recording(root: Path) -> dict[str, list[str]]:
+    """Dotted module name -> its functions that record, for every module under ``root``
+    (the gonghui package directory)."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        functions = recording_functions(path.read_text("utf-8"))
+        if functions:
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = functions
+    return found
+
+
+def test_every_module_that_records_an_event_is_a_service_module():
+    """A write added outside SERVICE_MODULES (say perks/draw.py) would escape the two tests
+    above: any function under src/gonghui that calls record or seal makes its module one."""
+    recording = modules_recording(SRC)
+    outside = {
+        name: functions
+        for name, functions in recording.items()
+        if name not in SERVICE_MODULES and name not in RECORDS_OUTSIDE_SERVICES
+    }
+    assert outside == {}, "add these modules to SERVICE_MODULES (gonghui/audit/actions.py)"
+    assert sorted(set(RECORDS_OUTSIDE_SERVICES) - set(recording)) == [], "no longer records"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from gonghui.audit.services import record\n"
+        "def draw_run(*, actor):\n    record(actor=actor, action='perks.draw')\n",
+        "from gonghui.audit import services as audit\n"
+        "class Draw:\n    def run(self):\n        audit.seal(stream='s', kind='k', rows=[])\n",
+        "import gonghui.audit.services\n"
+        "def draw_run():\n    gonghui.audit.services.record(actor=None, action='x')\n",
+        "from gonghui.audit.services import record as note\n"
+        "def draw_run():\n    def inner():\n        note(actor=None, action='x')\n",
+    ],
+    ids=["imported", "module-alias", "dotted", "renamed-nested"],
+)
+def test_a_write_added_outside_the_service_modules_is_caught(tmp_path, source):
+    package = tmp_path / "gonghui"
+    (package / "perks").mkdir(parents=True)
+    (package / "perks" / "draw.py").write_text(source)
+    (package / "perks" / "quiet.py").write_text(
+        "from gonghui.audit.services import diff\ndef f():\n    return diff({}, {})\n"
+    )
+
+    assert list(modules_recording(package)) == ["gonghui.perks.draw"]
+    assert "gonghui.perks.draw" not in SERVICE_MODULES
 
 
 def test_every_action_comes_from_a_listed_service():
@@ -1123,3 +1229,11 @@ def _(w, call):
 def _(w, call):
     audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
     call(stream="platform", out=io.BytesIO(), actor=w.users.auditor)
+
+
+@scenario("gonghui.audit.services.witness_restart")
+def _(w, call):
+    audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    audit.head_sign()
+    w.settings.AUDIT_WITNESS[0].unlink()  # the witness went missing: restarted on purpose
+    call(actor=w.users.admin)

@@ -67,10 +67,17 @@ def rewrite_bundle(source: Path, target: Path, edit) -> None:
             new.writestr(item, data)
 
 
-def export(tmp_path: Path) -> Path:
-    path = tmp_path / "bundle.zip"
+def export(tmp_path: Path, name: str = "bundle.zip") -> Path:
+    path = tmp_path / name
     call_command("audit", "export", "--stream", "platform", "--out", str(path))
     return path
+
+
+def signed_at(path: Path) -> str:
+    """Where the bundle's last checkpoint signed it, as the verifier's OK line says it."""
+    with zipfile.ZipFile(path) as bundle:
+        end = verifier.read_jsonl(bundle.read("checkpoints.jsonl"))[-1]
+    return f"signed up to seq {end['seq']} at {verifier.beijing(end['time'])}"
 
 
 def test_the_isolated_interpreter_cannot_import_the_platform(tmp_path):
@@ -91,7 +98,8 @@ def test_an_exported_bundle_verifies_on_its_own_with_the_published_fingerprint(
     result = run_verifier(path, "--key", fingerprint())
     assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
     assert result.stdout == (
-        "OK platform: 5 events, chain and signed checkpoints verified with trusted keys\n"
+        f"OK platform: 5 events, {signed_at(path)}, chain and signed checkpoints verified "
+        "with trusted keys\n"
     )
 
 
@@ -112,12 +120,12 @@ def test_without_a_trusted_key_the_verifier_warns_loudly(activity, tmp_path):
     path = export(tmp_path)
 
     result = run_verifier(path)
-    assert result.returncode == 0
+    assert result.returncode == verifier.EXIT_OWN_KEYS == 3  # never the 0 of a trusted run
     assert "!!! WARNING: no trusted key was given" in result.stdout
     assert "!!! WARNING: no trusted key was given" in result.stderr
     assert result.stdout.splitlines()[-1] == (
-        "OK platform: 5 events, chain and signed checkpoints verified with the bundle's OWN "
-        "keys (untrusted)"
+        f"OK platform: 5 events, {signed_at(path)}, chain and signed checkpoints verified with "
+        "the bundle's OWN keys (untrusted)"
     )
 
 
@@ -234,7 +242,7 @@ def test_a_damaged_bundle_fails_cleanly(activity, tmp_path, member, replace):
             elif replace is not None:
                 new.writestr(item, replace(old.read(item)))
 
-    result = run_verifier(damaged)
+    result = run_verifier(damaged, "--key", fingerprint())
     assert (result.returncode, result.stderr) == (1, "")
     assert result.stdout.startswith("FAILED")
 
@@ -312,7 +320,7 @@ def test_a_bundle_resigned_with_another_key_fails_against_the_real_key(activity,
     assert f"k1  {fingerprint()}  （当前签名密钥）" in printed
 
     alone = run_verifier(forged)  # what the old verifier said: consistent, so OK ...
-    assert alone.returncode == 0 and "!!! WARNING: no trusted key was given" in alone.stdout
+    assert alone.returncode == 3 and "!!! WARNING: no trusted key was given" in alone.stdout
 
     with_key = run_verifier(forged, "--key", fingerprint())
     assert with_key.returncode == 1
@@ -326,35 +334,124 @@ def test_a_bundle_resigned_with_another_key_fails_against_the_real_key(activity,
     assert run_verifier(path, "--keys", str(published)).returncode == 0
 
 
-def test_a_bundle_cut_back_to_an_older_checkpoint_fails_against_the_witness(db, tmp_path, settings):
-    """Cut to an earlier checkpoint, a bundle is a genuine older export; the witness (a copy
-    handed to the notary) says the stream went further."""
-    for n in range(3):
-        services.record(actor=None, action=f"test.{n}")
-    services.checkpoint_sign()
-    for n in range(3, 5):
-        services.record(actor=None, action=f"test.{n}")
-    assert services.head_sign().head.n == 1
-    path = export(tmp_path)
-    cut = tmp_path / "cut.zip"
-    with zipfile.ZipFile(path) as old, zipfile.ZipFile(cut, "w") as new:
-        for item in old.infolist():
-            lines = old.read(item).splitlines(keepends=True)
-            if item.filename in ("events.jsonl", "checkpoints.jsonl"):
-                lines = lines[:3] if item.filename == "events.jsonl" else lines[:1]
-            new.writestr(item, b"".join(lines))
+def cut_bundle(source: Path, target: Path, seq: int, checkpoint: dict | None = None) -> None:
+    """Keep the events up to ``seq`` and the checkpoints up to it (or only ``checkpoint``),
+    and a manifest that says so: a bundle as one holding the rows would build it."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        events = [e for e in verifier.read_jsonl(old.read("events.jsonl")) if e["seq"] <= seq]
+        checkpoints = [c for c in verifier.read_jsonl(old.read("checkpoints.jsonl"))]
+        checkpoints = [checkpoint] if checkpoint else [c for c in checkpoints if c["seq"] <= seq]
+        manifest = json.loads(old.read("manifest.json"))
+        manifest |= {"events": len(events), "seq": seq, "signed_at": checkpoints[-1]["time"]}
+        new.writestr("events.jsonl", "".join(canonical(e) + "\n" for e in events))
+        new.writestr("checkpoints.jsonl", "".join(canonical(c) + "\n" for c in checkpoints))
+        new.writestr("manifest.json", canonical(manifest))
+        for name in ("public_keys.json", "verifier.py"):
+            new.writestr(name, old.read(name))
+
+
+def witness_copy(tmp_path: Path, settings) -> Path:
     copy = tmp_path / "witness-copy.jsonl"
     copy.write_bytes(settings.AUDIT_WITNESS[0].read_bytes())
+    return copy
 
-    assert run_verifier(cut, "--key", fingerprint()).returncode == 0
-    result = run_verifier(cut, "--key", fingerprint(), "--witness", str(copy))
+
+def test_an_older_honest_export_is_told_apart_from_a_cut_by_the_witness(db, tmp_path, settings):
+    """A genuine bundle exported before the stream went on: with a later witness it still
+    verifies, with a note that the stream went further after the export (it failed as "链条
+    被截短" like a cut before)."""
+    for n in range(3):
+        services.record(actor=None, action=f"test.{n}")
+    older = export(tmp_path, "older.zip")
+    for n in range(3, 5):
+        services.record(actor=None, action=f"test.{n}")
+    head = services.head_sign().head
+    copy = witness_copy(tmp_path, settings)
+
+    result = run_verifier(older, "--key", fingerprint(), "--witness", str(copy))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        f"NOTE 本流在导出之后继续增长：见证的平台链头（#{head.n}，{verifier.beijing(head.time)}）"
+        "记录到第 5 条（数据包签名到第 3 条，这是一个较早的导出）",
+        f"OK platform: 3 events, {signed_at(older)}, chain and signed checkpoints verified with "
+        "trusted keys, against the witness",
+    ]
+    whole = run_verifier(export(tmp_path), "--key", fingerprint(), "--witness", str(copy))
+    assert whole.returncode == 0, whole.stdout
+    assert whole.stdout.splitlines()[-1].endswith("verified with trusted keys, against the witness")
+
+
+def test_a_bundle_cut_below_what_the_witness_saw_before_its_signature_fails(db, tmp_path, settings):
+    """The red team's bundle: rows 1-3 of a stream the witness had seen at 5, ending at a
+    checkpoint signed AFTER that head (what the hourly checkpoint signed over a cut stream
+    before heads.head_sign checked it). Without the witness nothing can tell it from an older
+    export, but the OK line says where and when it ends; with the witness it is a cut."""
+    for n in range(5):
+        services.record(actor=None, action=f"test.{n}")
+    head = services.head_sign().head
+    path = export(tmp_path)
+    events = {e.seq: e for e in AuditEvent.objects.all()}
+    time = services._stamp(services.datetime.now(services.UTC))
+    kid, signature = services._sign(
+        verifier.checkpoint_message("platform", 3, events[3].hash, time)
+    )
+    forged = {"stream": "platform", "seq": 3, "head": events[3].hash, "time": time}
+    cut = tmp_path / "cut.zip"
+    cut_bundle(path, cut, 3, forged | {"key_id": kid, "signature": signature})
+
+    alone = run_verifier(cut, "--key", fingerprint())
+    assert alone.returncode == 0
+    assert f"OK platform: 3 events, signed up to seq 3 at {verifier.beijing(time)}," in alone.stdout
+    result = run_verifier(
+        cut, "--key", fingerprint(), "--witness", str(witness_copy(tmp_path, settings))
+    )
     assert result.returncode == 1
     assert result.stdout.strip() == (
-        "FAILED platform: 链条被截短：见证的平台链头（#1）记录到第 5 条，现仅有 3 条"
+        f"FAILED platform: 数据包被截短：见证的平台链头（#{head.n}，{verifier.beijing(head.time)}）"
+        f"在数据包签名（{verifier.beijing(time)}）之前已记录到第 5 条，数据包只到第 3 条"
     )
-    whole = run_verifier(path, "--key", fingerprint(), "--witness", str(copy))
-    assert whole.returncode == 0, whole.stdout
-    assert whole.stdout.endswith("verified with trusted keys, against the witness\n")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("events", 9999, "清单（manifest.json）写有 9999 条事件，数据包中实有 5 条"),
+        ("events", True, "清单（manifest.json）写有 True 条事件，数据包中实有 5 条"),
+        ("seq", 7, "清单写明签名到第 7 条，数据包的事件到第 5 条"),
+        (
+            "signed_at",
+            "2020-01-01T00:00:00.000000Z",
+            "清单所写的签名时间与数据包最后一个签名检查点不符",
+        ),
+    ],
+)
+def test_the_manifest_must_say_what_the_bundle_holds(activity, tmp_path, field, value, problem):
+    path = export(tmp_path)
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(edited, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "manifest.json":
+                data = canonical(json.loads(data) | {field: value}).encode()
+            new.writestr(item, data)
+
+    result = run_verifier(edited, "--key", fingerprint())
+    assert (result.returncode, result.stdout.strip()) == (1, f"FAILED platform: {problem}")
+
+
+def test_a_witness_copy_with_a_torn_last_line_is_read_without_it(activity, tmp_path, settings):
+    """A copy taken while the platform wrote a line: the torn end is noted and left out."""
+    path = export(tmp_path)
+    services.head_sign()
+    copy = witness_copy(tmp_path, settings)
+    copy.write_bytes(copy.read_bytes() + b'{"n":2,"time":"20')
+
+    result = run_verifier(path, "--key", fingerprint(), "--witness", str(copy))
+    assert result.returncode == 0, result.stdout
+    assert (
+        result.stdout.splitlines()[0]
+        == "NOTE 见证文件最后一行不完整（写入时中断，17 字节），已忽略"
+    )
 
 
 def test_a_bundle_whose_last_checkpoint_was_dropped_fails(activity, tmp_path):

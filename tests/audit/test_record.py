@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.db import IntegrityError, transaction
 
-from gonghui.audit import services
+from gonghui.audit import heads, services
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
 from gonghui.audit.verifier import GENESIS, link_hash
@@ -241,18 +241,25 @@ def test_streams_are_separate_chains(users):
     assert services.verify_stream("contest-7").ok
 
 
-def test_a_milestone_signs_a_checkpoint(monkeypatch):
-    monkeypatch.setattr(services, "CHECKPOINT_EVERY", 3)
-    for n in range(7):
-        services.record(actor=None, action=f"test.{n}")
+def test_a_milestone_signs_a_checkpoint_with_the_next_platform_head(monkeypatch):
+    """Not inside the write that reaches it (record() never signs): the worker's next head
+    (within the minute) signs a checkpoint for a stream past each multiple of
+    CHECKPOINT_EVERY, at the head it signs, under the head's checks."""
+    monkeypatch.setattr(heads, "CHECKPOINT_EVERY", 3)
+    signed = []
+    for count in (2, 2, 1, 1):
+        for n in range(count):
+            services.record(actor=None, action=f"test.{n}")
+        assert not AuditCheckpoint.objects.filter(seq=AuditEvent.objects.count()).exists()
+        signed.append(services.head_sign().signed)
 
-    heads = dict(AuditCheckpoint.objects.values_list("seq", "head"))
-    assert heads == {
-        3: AuditEvent.objects.get(seq=3).hash,
+    assert signed == [0, 1, 0, 1]  # past 3 at 4, past 6 at 6
+    assert dict(AuditCheckpoint.objects.values_list("seq", "head")) == {
+        4: AuditEvent.objects.get(seq=4).hash,
         6: AuditEvent.objects.get(seq=6).hash,
     }
     report = services.verify_stream()
-    assert (report.ok, report.events, report.checkpoints) == (True, 7, 2)
+    assert (report.ok, report.events, report.checkpoints) == (True, 6, 2)
 
 
 def test_high_volume_records_are_sealed_in_batches(db):

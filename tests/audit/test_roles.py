@@ -4,6 +4,7 @@ guards, and `gonghui audit pg-roles` creates the two roles of docs/operations.md
 The suite itself runs as the superuser `postgres`, in debug, where the refusal is off
 (settings.DB_ROLE_CHECK: on by default outside debug, GONGHUI_DB_ROLE_CHECK to force)."""
 
+import io
 import os
 import subprocess
 import sys
@@ -18,9 +19,7 @@ from django.db import connection
 from gonghui.audit import roles, services
 from gonghui.audit.models import APPEND_ONLY_TABLES, AuditEvent
 from gonghui.common.config import ConfigError
-
-OWNER = f"gonghui_t_owner_{os.getpid()}"
-APP = f"gonghui_t_app_{os.getpid()}"
+from tests.audit.conftest import APP, OWNER, connect_as
 
 
 def test_debug_and_sqlite_check_nothing(db, settings):
@@ -78,30 +77,10 @@ def test_postgres_the_server_refuses_to_start_outside_debug(postgres):
     assert allowed.returncode == 0, allowed.stderr
 
 
-def connect_as(role: str):
-    db = connection.settings_dict
-    return psycopg.connect(
-        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=role, autocommit=True
-    )
-
-
 def refused(conn, sql: str, params=None) -> str:
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as denied:
         conn.execute(sql, params)
     return str(denied.value)
-
-
-@pytest.fixture
-def two_roles(postgres, capsys):
-    """The two roles, created by the command in the test database; dropped afterwards (they
-    live in the server, beside other test runs' databases). Gives what the command said."""
-    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)
-    yield capsys.readouterr().out
-    with connection.cursor() as cursor:
-        cursor.execute(f"REASSIGN OWNED BY {OWNER} TO CURRENT_USER")
-        for role in (OWNER, APP):
-            cursor.execute(f"DROP OWNED BY {role}")
-            cursor.execute(f"DROP ROLE {role}")
 
 
 @pytest.mark.postgres
@@ -131,9 +110,10 @@ def test_postgres_the_app_role_can_only_append_to_the_audit(two_roles):
             assert roles.role_problems(cursor) == []
     with connect_as(OWNER) as owner, owner.cursor() as cursor:
         problems = roles.role_problems(cursor)
-        assert problems[0] == (
-            f"{OWNER} 是审计表 audit_auditevent 的所有者（或其成员），可关闭只追加触发器"
-        )
+        assert problems[:2] == [
+            f"{OWNER} 是当前数据库的所有者（或其成员），可删除审计表所在模式中的表",
+            f"{OWNER} 是审计表 audit_auditevent 的所有者（或其成员），可关闭只追加触发器",
+        ]
         # The owner migrates: it may create tables in the schema.
         cursor.execute("SELECT has_schema_privilege('public', 'CREATE')")
         assert cursor.fetchone() == (True,)
@@ -155,3 +135,91 @@ def test_postgres_pg_roles_runs_again_and_takes_back_a_stray_grant(two_roles):
     call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)
     with connect_as(APP) as app, app.cursor() as cursor:
         assert roles.role_problems(cursor) == []
+
+
+def attempt(conn, *statements: str) -> None:
+    """Run ``statements`` as one transaction and roll it back: what a role could do."""
+    with pytest.raises(_RolledBack), conn.transaction():
+        for sql in statements:
+            conn.execute(sql)
+        raise _RolledBack
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_an_app_role_that_may_create_roles_is_refused(two_roles):
+    """CREATEROLE grants itself the owner: the triggers are off two statements later."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER ROLE {APP} CREATEROLE")
+    with connect_as(APP) as app:
+        attempt(  # the way around the check that the red team took
+            app,
+            f"GRANT {OWNER} TO {APP}",
+            f"SET ROLE {OWNER}",
+            "ALTER TABLE audit_auditevent DISABLE TRIGGER USER",
+        )
+        with app.cursor() as cursor:
+            assert roles.role_problems(cursor) == [
+                f"{APP} 可创建角色（CREATEROLE：可把所有者角色授予自己，再关闭触发器）"
+            ]
+
+    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP)  # NOCREATEROLE again
+    with connect_as(APP) as app, app.cursor() as cursor:
+        assert roles.role_problems(cursor) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_an_app_role_owning_the_database_is_refused(two_roles):
+    """The database's owner holds schema public (pg_database_owner): it may drop the audit
+    tables. pg-roles hands the database and the schema to the owner role."""
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {database} OWNER TO {APP}")
+        cursor.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
+    with connect_as(APP) as app:
+        attempt(app, "DROP TABLE audit_auditevent")
+        with app.cursor() as cursor:
+            assert roles.role_problems(cursor) == [
+                f"{APP} 是当前数据库的所有者（或其成员），可删除审计表所在模式中的表"
+            ]
+
+    output = io.StringIO()
+    call_command("audit", "pg-roles", "--owner", OWNER, "--app", APP, stdout=output)
+    assert f"ALTER DATABASE {database} OWNER TO {OWNER}" in output.getvalue()
+    assert f"ALTER SCHEMA public OWNER TO {OWNER}" in output.getvalue()
+    with connect_as(APP) as app:
+        assert "must be owner" in refused(app, "DROP TABLE audit_auditevent")
+        with app.cursor() as cursor:
+            assert roles.role_problems(cursor) == []
+    with connect_as(OWNER) as owner, owner.cursor() as cursor:
+        assert (
+            f"{OWNER} 是审计表所在模式 public 的所有者（或其成员），可删除审计表"
+            not in roles.role_problems(cursor)  # said once, as the database's owner
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_a_member_of_the_schema_owner_or_of_a_superuser_is_refused(two_roles):
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:  # the schema's owner alone, not the database's
+        cursor.execute(f"ALTER DATABASE {database} OWNER TO CURRENT_USER")
+        cursor.execute(f"GRANT {OWNER} TO {APP}")
+    with connect_as(APP) as app, app.cursor() as cursor:
+        problems = roles.role_problems(cursor)
+    assert f"{APP} 是审计表所在模式 public 的所有者（或其成员），可删除审计表" in problems
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE {OWNER} FROM {APP}")
+        superuser = connection.settings_dict["USER"]  # the superuser of the test run
+        cursor.execute(f"GRANT {superuser} TO {APP}")
+    with connect_as(APP) as app, app.cursor() as cursor:
+        assert roles.role_problems(cursor)[0] == (
+            f"{APP} 是超级用户角色 {superuser} 的成员（可 SET ROLE 后关闭触发器）"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE {superuser} FROM {APP}")

@@ -267,7 +267,7 @@ def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
     assert SIGN_SECONDS <= 60  # at most a minute of events is ever unsigned
     record(actor=None, action="test.scheduled")
     run_on_schedule(head_sign, AuditHead)
-    lines = witness.read(settings.AUDIT_WITNESS[0])
+    lines = witness.read(settings.AUDIT_WITNESS[0]).heads
     assert [(h["n"], list(h["streams"])) for h in lines] == [(1, ["platform"])]
 
 

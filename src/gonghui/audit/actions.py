@@ -92,6 +92,7 @@ ACTION_LABELS = {
     "perks.no_shows_release": "释放逾期名额",
     "perks.claim.seal": "领取记录封存",
     "audit.export": "导出审计数据包",
+    "audit.witness_restart": "重新开始见证文件",
     "demo.build": "生成演示数据",
     "demo.people": "生成演示人员",
     "demo.member_login": "生成演示会员账号",
@@ -106,7 +107,8 @@ def action_label(code: str) -> str:
 
 # The modules that hold the platform's writes (services). A public function added to one
 # of them is a write that must be listed below with its events, or a read or helper named
-# as such in tests/audit/test_every_write.py: that test refuses anything unlisted.
+# as such in tests/audit/test_every_write.py: that test refuses anything unlisted. It also
+# refuses a module outside this list that calls audit.services.record or seal.
 SERVICE_MODULES = (
     "gonghui.orgs.services",
     "gonghui.orgs.treeimport",
@@ -119,6 +121,7 @@ SERVICE_MODULES = (
     "gonghui.perks.services",
     "gonghui.perks.network",
     "gonghui.perks.claims",
+    "gonghui.perks.merging",
     "gonghui.audit.services",
 )
 
@@ -277,4 +280,5 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.perks.network.merchant_staff_add": ("perks.merchant_staff_add",),
     "gonghui.perks.network.card_verify": ("perks.card_use",),
     "gonghui.audit.services.export_bundle": ("audit.export",),
+    "gonghui.audit.services.witness_restart": ("audit.witness_restart",),
 }

@@ -8,40 +8,58 @@ each minute something moved, and each is appended to the witness files outside t
 database (witness.py). Nothing is signed that does not extend what was signed before: a
 stream found cut, rewritten or gone is left at its last signed head (and the problem
 logged), so a signature never launders a tampering.
+
+Checkpoints (what an export bundle ends at) are signed here too, and only here: at a
+stream's signed head, under the same checks, while every witness store confirms the
+database. What was signed before is taken from the strongest evidence at hand: the witness
+stores first, then the database's last heads (checked: signed by the platform's key, each
+linked to the one before), then the signed stream heads (rebuilt from the heads when their
+root is not the last head's), then the last checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import Max
 
 from gonghui.audit import witness
-from gonghui.audit.models import AuditEvent, AuditHead, SignedStreamHead
+from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead, SignedStreamHead
 from gonghui.audit.verifier import (
     GENESIS,
     canonical,
     check_links,
+    checkpoint_message,
     head_digest,
     head_message,
+    head_problem,
     link_hash,
     streams_root,
 )
 
 log = logging.getLogger("gonghui.audit")
 SIGN_SECONDS = 60  # at most a minute of events is ever unsigned
+CHECKPOINT_EVERY = 1000  # a checkpoint once a stream passes each multiple of this many events
+ALL = "all"  # head_sign(checkpoints=ALL): a checkpoint for every stream (hourly)
 
 
 def head_dict(row: AuditHead) -> dict:
+    try:
+        streams = json.loads(row.streams)
+    except ValueError:
+        streams = row.streams  # not JSON: the checks report a malformed head
     return {
         "n": row.n,
         "time": row.time,
         "prev": row.prev,
         "root": row.root,
-        "streams": json.loads(row.streams),
+        "streams": streams,
         "key_id": row.key_id,
         "signature": row.signature,
     }
@@ -111,118 +129,306 @@ def extension_problem(stream: str, signed: tuple[int, str], now: tuple[int, str]
 
 
 @dataclass
+class Keys:
+    """The audit keys as the signer uses them (built in services from the environment)."""
+
+    sign: Callable[[bytes], tuple[str, str]]  # message -> (key id, signature hex)
+    public: dict[str, str]  # key id -> Ed25519 public key hex
+    check: Callable[[str, bytes, str], bool]  # (key id, message, signature hex) -> valid
+
+
+@dataclass
 class Signing:
     head: AuditHead | None = None
+    checkpoints: dict[str, AuditCheckpoint] = field(default_factory=dict)  # at the signed heads
+    signed: int = 0  # checkpoints signed this time (the others were there already)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     witnessed: int = 0  # witness lines written
 
     def __str__(self) -> str:
         what = f"head #{self.head.n}" if self.head else "no new head"
-        return f"{what}; {self.witnessed} witness lines; problems: {self.problems or 'none'}"
+        return (
+            f"{what}; {self.signed} checkpoints signed; {self.witnessed} witness lines; "
+            f"problems: {self.problems or 'none'}"
+        )
 
 
-def _lock() -> None:
+def lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('audit:heads'))")
 
 
-def _check_witness() -> list[str]:
-    """Each witness file's last head must be a head the database holds, unchanged: a
-    database whose heads were deleted or rewritten gets no new one."""
-    problems = []
-    for path in witness.paths():
-        tail = witness.last(path)
-        if tail is None:
-            continue
-        n = tail.get("n")
-        row = AuditHead.objects.filter(n=n).first() if isinstance(n, int) else None
-        if row is None or witness.line(head_dict(row)) != witness.line(tail):
-            problems.append(
-                f"见证文件 {path} 的最后一个平台链头 #{n} 与数据库不符（数据库中的平台链头被删除或改写）"
+@dataclass
+class Store:
+    """One witness store as the signer found it, before signing."""
+
+    path: Path
+    last: dict | None = None  # its last head (the database's head of that number)
+    problem: str | None = None  # why it is not written this time (the others still are)
+    blocking: str | None = None  # why nothing may be signed: the database disagrees with it
+    create: bool = False  # no file yet, and no head yet either: the first head starts it
+    unreachable: bool = False  # cannot be opened at all (a restart would not help)
+
+    @property
+    def healthy(self) -> bool:
+        return self.problem is None and self.blocking is None
+
+
+def _row_line(n: int) -> str | None:
+    row = AuditHead.objects.filter(n=n).first()
+    return None if row is None else witness.line(head_dict(row))
+
+
+def check_store(path: Path, heads: int) -> Store:
+    """Check one store against the database (``heads``: its number of heads)."""
+    try:
+        contents = witness.tail(path)
+    except witness.Unreachable as exc:
+        return Store(path, problem=str(exc), unreachable=True)
+    except witness.WitnessError as exc:
+        return Store(path, problem=str(exc))
+    if contents.empty:
+        if heads:
+            return Store(path, problem=witness.missing(path, heads, contents.exists))
+        return Store(path, create=True)
+    tail = contents.last
+    n = 0 if tail is None else tail["n"]
+    if tail is not None and (not isinstance(n, int) or _row_line(n) != witness.line(tail)):
+        return Store(
+            path,
+            blocking=f"见证文件 {path} 的最后一个平台链头 #{n} 与数据库不符（数据库中的平台链头"
+            f"被删除或改写）",
+        )
+    if contents.torn:
+        due = _row_line(n + 1)
+        if due is None or not due.encode().startswith(contents.torn):
+            return Store(path, problem=witness.torn_problem(path, n + 1))
+    return Store(path, last=tail)
+
+
+def _chain_problem(last: AuditHead, start: int, keys: Keys) -> str | None:
+    """The database's heads after head ``start`` up to the last must each be a signed
+    successor of the one before: a head someone inserted (the application's role may
+    INSERT) is never chained on nor witnessed."""
+    row = AuditHead.objects.filter(n=start).first() if start else None
+    if start and row is None:
+        return f"数据库中缺少平台链头 #{start}（平台链头被删除，或其后的链头是插入的）"
+    previous = head_dict(row) if row else None
+    for head in heads_from(start):
+        problem = head_problem(head, previous, keys.public, keys.check)
+        if problem:
+            return (
+                f"数据库中的平台链头 #{head['n']}：{problem}（不是平台签名的链头，不予接续，"
+                f"也不写入见证文件）"
             )
-    return problems
+        previous = head
+    return None
 
 
-def head_sign(*, sign) -> Signing:
-    """Sign a new platform head if any stream moved, then bring the witness files up to
-    date. ``sign(message) -> (key_id, signature hex)`` is the audit signing key."""
+def _signed_state(last: dict | None) -> tuple[dict | None, str | None]:
+    """Each stream's head as the last platform head signed it: the SignedStreamHead rows if
+    their root is the last head's, else rebuilt from the heads themselves (the rows are the
+    application's to write; a root is not). Returns (state or None, note or problem)."""
+    rows = {s.stream: [s.seq, s.hash] for s in SignedStreamHead.objects.all()}
+    root = None if last is None else last["root"]
+    if (streams_root(rows) if rows else None) == root and (rows or last is None):
+        return rows, None
+    rebuilt: dict[str, list] = {}
+    try:
+        for head in heads_from(0):
+            for name, (seq, value) in head["streams"].items():
+                rebuilt[name] = [seq, value]
+    except (AttributeError, TypeError, ValueError):
+        rebuilt = None
+    if rebuilt is None or (streams_root(rebuilt) if rebuilt else None) != root:
+        return None, (
+            f"平台链头 #{last['n']} 的根哈希与数据库中各平台链头所列的流链头不符（平台链头被改动）"
+        )
+    SignedStreamHead.objects.all().delete()
+    SignedStreamHead.objects.bulk_create(
+        SignedStreamHead(stream=name, seq=seq, hash=value) for name, (seq, value) in rebuilt.items()
+    )
+    note = "已签名的流链头与最后一个平台链头不符（被改动），已按平台链头重建"
+    log.warning("audit head: %s", note)
+    return rebuilt, note
+
+
+def _strongest(stream: str, signed: list, keys: Keys) -> tuple[int, str]:
+    """The later of the stream's signed head and its last checkpoint (when that one is
+    validly signed): what the stream must extend."""
+    point = (signed[0], signed[1])
+    last = AuditCheckpoint.objects.filter(stream=stream, seq__gt=point[0]).order_by("-seq").first()
+    if last is not None and keys.check(
+        last.key_id, checkpoint_message(stream, last.seq, last.head, last.time), last.signature
+    ):
+        point = (last.seq, last.head)
+    return point
+
+
+def head_sign(keys: Keys, *, checkpoints=()) -> Signing:
+    """Sign a new platform head if any stream moved, sign the checkpoints asked for
+    (``checkpoints``: stream names, or ALL) and those of streams past a milestone, then bring
+    the witness stores up to date.
+
+    Nothing is signed over a database that disagrees with a witness store or whose last
+    heads are not the platform's; a stream is signed only where it extends the strongest
+    point signed for it; a checkpoint (what a bundle ends at) only while every store
+    confirms the database."""
     result = Signing()
     with transaction.atomic():
-        _lock()
-        last = AuditHead.objects.order_by("-n").first()
-        result.problems += _check_witness()
-        signed = {s.stream: (s.seq, s.hash) for s in SignedStreamHead.objects.all()}
-        root = streams_root({k: list(v) for k, v in signed.items()}) if last else None
-        if last is not None and root != last.root:
-            result.problems.append(
-                f"已签名的流链头与平台链头 #{last.n} 的根哈希不符（数据库被改动）"
-            )
-        if result.problems:
-            for problem in result.problems:
-                log.error("audit head not signed: %s", problem)
+        lock()
+        last_row = AuditHead.objects.order_by("-n").first()
+        count = last_row.n if last_row else 0
+        stores = [check_store(path, count) for path in witness.paths()]
+        result.problems += [s.problem for s in stores if s.problem]
+        blocking = [s.blocking for s in stores if s.blocking]
+        if not blocking and last_row is not None:
+            start = min([s.last["n"] if s.last else 0 for s in stores if s.healthy] + [count - 1])
+            problem = _chain_problem(last_row, start, keys)
+            blocking += [problem] if problem else []
+        last = head_dict(last_row) if last_row else None
+        state, note = (None, None) if blocking else _signed_state(last)
+        if state is None and note:
+            blocking.append(note)
+        elif note:
+            result.notes.append(note)
+        if blocking:
+            result.problems = blocking + result.problems
+            _log(result)
             return result
-        moved, current = {}, stream_heads()
-        for name, now in current.items():
-            before = signed.get(name, (0, GENESIS))
-            if now == before:
-                continue
-            problem = extension_problem(name, before, now)
-            if problem:
-                result.problems.append(problem)
-                log.error("audit head: stream left at its signed head: %s", problem)
-                continue
-            moved[name] = list(now)
-        for name in sorted(signed.keys() - current.keys()):
-            problem = f"流 {name} 已从数据库中消失（已签名到第 {signed[name][0]} 条）"
-            result.problems.append(problem)
-            log.error("audit head: %s", problem)
+        moved, refused = _moved(state, keys, result)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         if moved:
-            state = {k: list(v) for k, v in signed.items()} | moved
-            head = {
-                "n": (last.n if last else 0) + 1,
-                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "prev": head_digest(head_dict(last)) if last else GENESIS,
-                "root": streams_root(state),
-                "streams": moved,
-            }
-            key_id, signature = sign(head_message(head))
-            result.head = AuditHead.objects.create(
-                n=head["n"],
-                time=head["time"],
-                prev=head["prev"],
-                root=head["root"],
-                streams=canonical(moved),
-                key_id=key_id,
-                signature=signature,
-            )
-            for name, (seq, value) in moved.items():
-                SignedStreamHead.objects.update_or_create(
-                    stream=name, defaults={"seq": seq, "hash": value}
-                )
+            result.head = _new_head(last, state, moved, now, keys)
+        state = state | moved
+        _checkpoints(state, moved, refused, checkpoints, stores, now, keys, result)
     # After the commit: a line is never written for a head that was rolled back.
-    result.witnessed, problems = witness_sync()
+    result.witnessed, problems = witness_sync(
+        keys, [s.path for s in stores if s.healthy], create={s.path for s in stores if s.create}
+    )
     result.problems += problems
+    _log(result)
     return result
 
 
-def witness_sync() -> tuple[int, list[str]]:
-    """Append to every witness file the heads it lacks (see witness.py)."""
+def _log(result: Signing) -> None:
+    for problem in result.problems:
+        log.error("audit head: %s", problem)
+
+
+def _moved(state: dict, keys: Keys, result: Signing) -> tuple[dict, set]:
+    """The streams that moved and extend what was signed for them; (moved, refused)."""
+    moved, refused = {}, set()
+    current = stream_heads()
+    for name, now in current.items():
+        before = state.get(name, [0, GENESIS])
+        if list(now) == list(before):
+            continue
+        problem = extension_problem(name, _strongest(name, before, keys), now)
+        if problem:
+            result.problems.append(problem)
+            refused.add(name)
+            continue
+        moved[name] = list(now)
+    for name in sorted(state.keys() - current.keys()):
+        result.problems.append(f"流 {name} 已从数据库中消失（已签名到第 {state[name][0]} 条）")
+        refused.add(name)
+    return moved, refused
+
+
+def _new_head(last: dict | None, state: dict, moved: dict, now: str, keys: Keys) -> AuditHead:
+    head = {
+        "n": (last["n"] if last else 0) + 1,
+        "time": now,
+        "prev": head_digest(last) if last else GENESIS,
+        "root": streams_root(state | moved),
+        "streams": moved,
+    }
+    key_id, signature = keys.sign(head_message(head))
+    row = AuditHead.objects.create(
+        n=head["n"],
+        time=head["time"],
+        prev=head["prev"],
+        root=head["root"],
+        streams=canonical(moved),
+        key_id=key_id,
+        signature=signature,
+    )
+    for name, (seq, value) in moved.items():
+        SignedStreamHead.objects.update_or_create(stream=name, defaults={"seq": seq, "hash": value})
+    return row
+
+
+def _checkpoints(state, moved, refused, wanted, stores, now, keys, result) -> None:
+    """Sign, at each stream's signed head, the checkpoints asked for and those of streams
+    that passed a milestone (every CHECKPOINT_EVERY events) since their last one."""
+    names = set(state) if wanted == ALL else set(wanted) & set(state)
+    last = dict(
+        AuditCheckpoint.objects.filter(stream__in=set(moved))
+        .values("stream")
+        .annotate(seq=Max("seq"))
+        .values_list("stream", "seq")
+    )
+    for name, (seq, _) in moved.items():
+        if seq // CHECKPOINT_EVERY > last.get(name, 0) // CHECKPOINT_EVERY:
+            names.add(name)
+    if wanted == ALL:  # hourly: only the streams that moved since their last checkpoint
+        names -= {
+            name
+            for name, seq in AuditCheckpoint.objects.values("stream")
+            .annotate(seq=Max("seq"))
+            .values_list("stream", "seq")
+            if state.get(name, [0])[0] == seq
+        }
+    names -= refused
+    if names and not all(s.healthy for s in stores):
+        result.problems.append("见证文件不全可用：本次不签名检查点（数据包只以见证过的链头为终点）")
+        return
+    for name in sorted(names):
+        seq, value = state[name]
+        found = AuditCheckpoint.objects.filter(stream=name, seq=seq).first()
+        if found is None:
+            kid, signature = keys.sign(checkpoint_message(name, seq, value, now))
+            result.checkpoints[name] = AuditCheckpoint.objects.create(
+                stream=name, seq=seq, head=value, time=now, key_id=kid, signature=signature
+            )
+            result.signed += 1
+        elif found.head == value and keys.check(
+            found.key_id, checkpoint_message(name, seq, value, found.time), found.signature
+        ):
+            result.checkpoints[name] = found
+        else:
+            result.problems.append(
+                f"流 {name} 第 {seq} 条处已有一个与平台链头不符的签名检查点（被插入或改动）"
+            )
+
+
+def witness_sync(keys: Keys, paths=None, create=()) -> tuple[int, list[str]]:
+    """Append to the witness stores (``paths``; default every one) the heads each lacks,
+    each checked first: a line is written only for a signed successor of the line before.
+    Creates only the stores in ``create``."""
 
     def heads_after(n: int, tail: dict | None):
-        if tail is not None:
-            row = AuditHead.objects.filter(n=n).first()
-            if row is None or witness.line(head_dict(row)) != witness.line(tail):
+        if tail is not None and _row_line(n) != witness.line(tail):
+            raise witness.WitnessError(
+                f"见证文件的最后一个平台链头 #{n} 与数据库不符，未追加新的链头"
+            )
+        previous = tail
+        for head in heads_from(n):
+            problem = head_problem(head, previous, keys.public, keys.check)
+            if problem:
                 raise witness.WitnessError(
-                    f"见证文件的最后一个平台链头 #{n} 与数据库不符，未追加新的链头"
+                    f"数据库中的平台链头 #{head['n']}：{problem}，未写入见证文件"
                 )
-        yield from heads_from(n)
+            yield head
+            previous = head
 
     written, problems = 0, []
-    for path in witness.paths():
-        count, problem = witness.catch_up(path, heads_after)
+    for path in witness.paths() if paths is None else paths:
+        count, problem = witness.catch_up(path, heads_after, create=path in create)
         written += count
         if problem:
-            log.error("audit witness %s: %s", path, problem)
             problems.append(problem)
     return written, problems

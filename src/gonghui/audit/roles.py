@@ -3,8 +3,9 @@
 The append-only triggers (migrations 0002 and 0004) stop every UPDATE, DELETE and TRUNCATE,
 but a superuser or the tables' owner can switch them off (``ALTER TABLE … DISABLE TRIGGER``,
 ``SET session_replication_role = replica``). So production uses two roles
-(docs/operations.md): an owner that migrates, and the application's role, which owns
-nothing and may only INSERT and SELECT on the audit tables. ``setup_roles`` creates them
+(docs/operations.md): an owner that migrates (and owns the database and schema public),
+and the application's role, which owns nothing, may create no roles, belongs to no role
+that could, and may only INSERT and SELECT on the audit tables. ``setup_roles`` creates them
 (``gonghui audit pg-roles``); ``check_database_role`` refuses to start the server or the
 worker as anything more (on by default outside debug: ``settings.DB_ROLE_CHECK``).
 """
@@ -21,35 +22,59 @@ REFUSED_ON_AUDIT = ("UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
 def role_problems(cursor) -> list[str]:
-    """Why the connected role could change the audit log (empty: it cannot)."""
+    """Why the connected role could change the audit log (empty: it cannot).
+
+    Besides being a superuser or the tables' owner, each of these leads there: a role it may
+    SET ROLE to that is a superuser or may create roles (CREATEROLE grants itself the owner:
+    ``GRANT owner TO app; SET ROLE owner; ALTER TABLE … DISABLE TRIGGER``), owning the
+    database (its owner is pg_database_owner, which owns schema public by default: it may
+    DROP the audit tables), or membership in the owner of the tables' schema."""
     cursor.execute(
-        "SELECT current_user, rolsuper, current_setting('server_version_num')::int "
-        "FROM pg_roles WHERE rolname = current_user"
+        "SELECT current_user, current_setting('server_version_num')::int, "
+        "ARRAY(SELECT r.rolname FROM pg_roles r WHERE r.rolsuper "
+        "AND pg_has_role(current_user, r.oid, 'MEMBER') ORDER BY r.rolname), "
+        "ARRAY(SELECT r.rolname FROM pg_roles r WHERE r.rolcreaterole "
+        "AND pg_has_role(current_user, r.oid, 'MEMBER') ORDER BY r.rolname), "
+        "(SELECT pg_has_role(current_user, d.datdba, 'MEMBER') FROM pg_database d "
+        "WHERE d.datname = current_database())"
     )
-    user, superuser, version = cursor.fetchone()
-    if superuser:
+    user, version, superusers, creators, owns_database = cursor.fetchone()
+    if user in superusers:
         return [f"以超级用户 {user} 连接数据库（可关闭审计表的只追加触发器）"]
     problems = []
+    if superusers:
+        problems.append(f"{user} 是超级用户角色 {superusers[0]} 的成员（可 SET ROLE 后关闭触发器）")
+    if creators:
+        who = "" if creators[0] == user else f"经角色 {creators[0]} "
+        problems.append(
+            f"{user} {who}可创建角色（CREATEROLE：可把所有者角色授予自己，再关闭触发器）"
+        )
+    if owns_database:
+        problems.append(f"{user} 是当前数据库的所有者（或其成员），可删除审计表所在模式中的表")
     for table in APPEND_ONLY_TABLES:
         cursor.execute(
             "SELECT pg_has_role(current_user, c.relowner, 'MEMBER'), "
+            "pg_has_role(current_user, n.nspowner, 'MEMBER'), n.nspname, "
             "ARRAY(SELECT p FROM unnest(%s::text[]) p WHERE has_table_privilege(c.oid, p)) "
-            "FROM pg_class c WHERE c.oid = to_regclass(%s)",
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.oid = to_regclass(%s)",
             [list(REFUSED_ON_AUDIT), table],
         )
         row = cursor.fetchone()
         if row is None:
             continue  # not migrated yet: migrate refuses nothing, the server checks again
-        owns, granted = row
+        owns, owns_schema, schema, granted = row
         if owns:
             problems.append(f"{user} 是审计表 {table} 的所有者（或其成员），可关闭只追加触发器")
+        if owns_schema and not owns_database:
+            problems.append(f"{user} 是审计表所在模式 {schema} 的所有者（或其成员），可删除审计表")
         if granted:
             problems.append(f"{user} 对审计表 {table} 有 {', '.join(granted)} 权限")
     if version >= 150000:
         cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
         if cursor.fetchone()[0]:
             problems.append(f"{user} 可设置 session_replication_role（可绕过触发器）")
-    return problems
+    return list(dict.fromkeys(problems))
 
 
 def check_database_role() -> None:
@@ -104,8 +129,13 @@ def setup_roles(cursor, *, owner: str, app: str, passwords: dict | None = None) 
     cursor.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [app, owner])
     if cursor.fetchone()[0]:
         run(f"REVOKE {o} FROM {a}")
+    # The database and schema public go to the owner: a database's owner holds schema public
+    # (through pg_database_owner) and may drop the audit tables in it.
+    run(f"ALTER DATABASE {database} OWNER TO {o}")
+    run(f"ALTER SCHEMA public OWNER TO {o}")
     run(f"GRANT CONNECT ON DATABASE {database} TO {o}, {a}")
     run(f"GRANT USAGE, CREATE ON SCHEMA public TO {o}")
+    run(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {a}")
     run(f"GRANT USAGE ON SCHEMA public TO {a}")
     # What an earlier migrate (as another role) created passes to the owner.
     cursor.execute(

@@ -15,8 +15,10 @@ import json
 import logging
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
@@ -27,23 +29,23 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from gonghui.audit import heads, witness
 from gonghui.audit.context import current_ip
-from gonghui.audit.models import AuditCheckpoint, AuditEvent
+from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.verifier import (
     GENESIS,
     batch_digest,
     canonical,
     check_heads,
     check_stream,
-    checkpoint_message,
     fingerprint,
+    head_digest,
     link_hash,
 )
 from gonghui.common.errors import Conflict
+from gonghui.common.formats import cn_datetime
 
 log = logging.getLogger("gonghui.audit")
 
 PLATFORM = "platform"
-CHECKPOINT_EVERY = 1000  # a milestone checkpoint every this many events of a stream
 
 
 def _stamp(moment: datetime) -> str:
@@ -182,8 +184,6 @@ def record(
                 "ip": ip,
             }
         )
-        if seq % CHECKPOINT_EVERY == 0:
-            checkpoint_sign(stream=stream)
     return event
 
 
@@ -273,41 +273,87 @@ def key_fingerprints() -> list[tuple[str, str]]:
     return [(kid, fingerprint(pub)) for kid, pub in public_keys().items()]
 
 
+def _keys() -> heads.Keys:
+    """The signing key and every audit key's public half (Ed25519 from ``cryptography``:
+    the signer checks heads each minute; the verifier's pure-Python check is for outsiders)."""
+    keys = {
+        kid: Ed25519PrivateKey.from_private_bytes(seed).public_key()
+        for kid, seed in settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].keys
+    }
+
+    def check(key_id: str, message: bytes, signature: str) -> bool:
+        key = keys.get(key_id) if isinstance(key_id, str) else None
+        try:
+            key.verify(bytes.fromhex(signature), message)
+        except (InvalidSignature, AttributeError, TypeError, ValueError):
+            return False
+        return True
+
+    return heads.Keys(sign=_sign, public=public_keys(), check=check)
+
+
 def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
-    """Sign the stream's current head (on a schedule, at milestones, at export). Only a head
-    that extends the stream's last checkpoint is signed: a stream cut or rewritten since is
-    left unsigned (and logged), never laundered by a fresh signature."""
-    with transaction.atomic():
-        # Queued behind the appends (and other signers) of this stream, so two signers never
-        # race to insert the same (stream, seq) and one of them fail on the unique constraint.
-        _lock_stream(stream)
-        head = AuditEvent.objects.filter(stream=stream).order_by("-seq").first()
-        if head is None:
-            return None
-        existing = AuditCheckpoint.objects.filter(stream=stream, seq=head.seq).first()
-        if existing:
-            return existing
-        last = AuditCheckpoint.objects.filter(stream=stream).order_by("-seq").first()
-        signed = (last.seq, last.head) if last else (0, GENESIS)
-        problem = heads.extension_problem(stream, signed, (head.seq, head.hash))
-        if problem:
-            log.error("audit checkpoint not signed: %s", problem)
-            return None
-        time = _stamp(datetime.now(UTC))
-        kid, signature = _sign(checkpoint_message(stream, head.seq, head.hash, time))
-        return AuditCheckpoint.objects.create(
-            stream=stream, seq=head.seq, head=head.hash, time=time, key_id=kid, signature=signature
-        )
+    """The stream's checkpoint at its signed head (signed now if there is none): signed with
+    a platform head, under its checks (heads.head_sign). A stream cut or rewritten below what
+    was signed for it, or a database the witness contradicts, gets none (the problem is
+    logged): a fresh signature never launders a tampering."""
+    return heads.head_sign(_keys(), checkpoints=[stream]).checkpoints.get(stream)
 
 
-def checkpoint_all() -> int:
-    return sum(1 for s in heads.stream_heads() if checkpoint_sign(stream=s))
+def checkpoint_all() -> heads.Signing:
+    """A checkpoint for every stream that moved since its last one (the worker, hourly)."""
+    return heads.head_sign(_keys(), checkpoints=heads.ALL)
 
 
 def head_sign() -> heads.Signing:
-    """Sign a platform head over every stream (the worker, every minute) and append it to
-    the witness files."""
-    return heads.head_sign(sign=_sign)
+    """Sign a platform head over every stream (the worker, every minute), with the
+    checkpoints of streams past a milestone, and append it to the witness files."""
+    return heads.head_sign(_keys())
+
+
+def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
+    """Start again every witness store that cannot go on (missing, empty, unreadable, or no
+    longer matching the database, e.g. after a restore): the old file is kept beside it, an
+    event records the old store's last head ("none" if there was none) and the database's,
+    and the new store receives every head of the database. Returns (store, where the old
+    one went). A store that cannot be reached is not restarted (fix its path or mount)."""
+    restarted: list[tuple[Path, Path | None]] = []
+    try:
+        with transaction.atomic():
+            heads.lock()
+            last = AuditHead.objects.order_by("-n").first()
+            count = last.n if last else 0
+            current = f"#{last.n} {head_digest(heads.head_dict(last))}" if last else "none"
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            for path in witness.paths():
+                store = heads.check_store(path, count)
+                if store.healthy or store.unreachable:
+                    continue
+                old = witness.describe(path)
+                try:
+                    restarted.append((path, witness.set_aside(path, stamp)))
+                except OSError as exc:  # e.g. chattr +a: lift it, the old file is kept
+                    raise Conflict(
+                        f"无法移开见证文件 {path}（{exc.strerror or exc}）；若设了 chattr +a，请先解除"
+                    ) from None
+                record(
+                    actor=actor,
+                    action="audit.witness_restart",
+                    object_type="audit.witness",
+                    object_id=path.name[:64],
+                    changes={"path": [None, str(path)], "last_head": [old, current]},
+                )
+    except Exception:
+        for path, kept in restarted:  # no event, no restart: the old files go back
+            if kept is not None:
+                kept.rename(path)
+        raise
+    if restarted:
+        keys = _keys()
+        paths = [path for path, _ in restarted]
+        heads.witness_sync(keys, paths, create=set(paths))
+        heads.head_sign(keys)  # signs the restart events and writes them to every store
+    return restarted
 
 
 # --- Verification and export ---------------------------------------------------------------
@@ -392,30 +438,39 @@ class Evidence:
 
 
 def evidence() -> Evidence:
-    keys = public_keys()
+    keys = _keys()
     found = Evidence()
     db_heads = list(heads.heads_from(0))
     found.heads = len(db_heads)
-    _, db_points, _, problem = check_heads(db_heads, keys)
+    _, db_points, _, problem = check_heads(db_heads, keys.public, signed=keys.check)
     if problem:
         found.problems.append(problem)
     by_n = {h["n"]: witness.line(h) for h in db_heads}
     anchors: dict[str, dict] = {}
     for path in witness.paths():
         try:
-            lines = witness.read(path)
+            contents = witness.read(path)
         except witness.WitnessError as exc:
             found.problems.append(str(exc))
             continue
-        if not lines:
-            if db_heads:
-                found.notes.append(
-                    f"见证文件 {path} 尚无记录（数据库中有 {len(db_heads)} 个平台链头）"
-                )
+        if contents.empty:
+            if db_heads:  # deleted, perhaps with the evidence of a rollback: never a mere note
+                found.problems.append(witness.missing(path, len(db_heads), contents.exists))
             continue
-        state, points, last, problem = check_heads(lines, keys, "见证的平台链头")
+        lines = contents.heads
+        state, points, last, problem = check_heads(
+            lines, keys.public, "见证的平台链头", signed=keys.check
+        )
         if problem:
             found.problems.append(f"见证文件 {path}：{problem}")
+        elif contents.torn:
+            due = (last["n"] if last else 0) + 1
+            if by_n.get(due, "").encode().startswith(contents.torn):
+                found.notes.append(
+                    f"见证文件 {path} 的最后一行写入时中断（平台链头 #{due}），下次签名时从数据库补全"
+                )
+            else:
+                found.problems.append(witness.torn_problem(path, due))
         for head in lines[: last["n"] if last else 0]:
             if by_n.get(head["n"]) != witness.line(head):
                 found.problems.append(
@@ -477,21 +532,35 @@ class PlatformReport:
     streams: list[VerifyReport]
     proof: Evidence
     unwitnessed: list[Unwitnessed]
+    stale: list[Unwitnessed] = dataclasses.field(default_factory=list)  # unwitnessed too long
 
     @property
     def ok(self) -> bool:
-        return not self.proof.problems and all(r.ok for r in self.streams)
+        return not self.proof.problems and not self.stale and all(r.ok for r in self.streams)
 
     @property
     def events(self) -> int:
         return sum(r.events for r in self.streams)
 
     @property
+    def stale_problem(self) -> str:
+        if not self.stale:
+            return ""
+        first = min(u.first for u in self.stale)
+        count = sum(u.count for u in self.stale)
+        minutes = settings.AUDIT_UNWITNESSED_SECONDS // 60
+        return (
+            f"{count} 条事件超过 {minutes} 分钟仍未见证（最早 {cn_datetime(first, seconds=True)}，"
+            f"流 {', '.join(u.stream for u in self.stale)}）：签名进程（gonghui worker）是否在运行，"
+            f"见证文件是否可写？"
+        )
+
+    @property
     def first_problem(self) -> str:
         for r in self.streams:
             if r.problems:
                 return f"{r.stream}：{r.problems[0]}"
-        return self.proof.problems[0] if self.proof.problems else ""
+        return self.proof.problems[0] if self.proof.problems else self.stale_problem
 
 
 def _unwitnessed(stream: str, after: int) -> Unwitnessed | None:
@@ -505,12 +574,16 @@ def _unwitnessed(stream: str, after: int) -> Unwitnessed | None:
 
 def verify_platform(only: str | None = None) -> PlatformReport:
     """Every stream (or ``only`` one), including the streams the heads and witnesses know
-    and the database lost, and what lies beyond the last witnessed head."""
+    and the database lost, and what lies beyond the last witnessed head: events left
+    unwitnessed longer than a few signing periods (settings.AUDIT_UNWITNESSED_SECONDS) fail
+    the check, as the signer or the witness has stopped."""
     proof = evidence()
     names = [only] if only else sorted(set(streams()) | set(proof.anchors))
     reports = [verify_stream(name, proof) for name in names]
     late = [_unwitnessed(r.stream, r.witnessed) for r in reports if r.events > r.witnessed]
-    return PlatformReport(reports, proof, [u for u in late if u])
+    late = [u for u in late if u]
+    limit = datetime.now(UTC) - timedelta(seconds=settings.AUDIT_UNWITNESSED_SECONDS)
+    return PlatformReport(reports, proof, late, [u for u in late if u.first < limit])
 
 
 def export_bundle(*, stream: str, out, actor=None) -> int:
@@ -543,7 +616,13 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
         bundle.writestr(
             "manifest.json",
             canonical(
-                {"stream": stream, "events": count, "exported_at": _stamp(datetime.now(UTC))}
+                {
+                    "stream": stream,
+                    "events": count,
+                    "seq": signed.seq,
+                    "signed_at": signed.time,
+                    "exported_at": _stamp(datetime.now(UTC)),
+                }
             ),
         )
         bundle.writestr("verifier.py", _verifier_source())

@@ -10,8 +10,15 @@ Trust comes from OUTSIDE the bundle: ``--key`` takes the fingerprint of the plat
 signing key (printed on the platform's audit page and on paper, see docs/audit-keys.md),
 ``--keys`` a published ``{key id: public key hex}`` file. Without either, the verifier can
 only use the keys the bundle carries, which anyone who rewrote the bundle could have
-replaced: it says so loudly. ``--witness`` also checks the stream against a copy of the
-platform's witness file (the signed platform heads, kept outside its database).
+replaced: it says so loudly (and exits 3). ``--witness`` also checks the stream against a
+copy of the platform's witness file (the signed platform heads, kept outside its database):
+a head signed BEFORE the bundle's last checkpoint that lists more of the stream shows a
+bundle cut short; one signed after it only says the stream went on after the export.
+
+A bundle ends where its last checkpoint signed it: the OK line says up to which event and
+when (``signed up to seq N at T``). Without a witness, a bundle cut back to an older
+checkpoint looks exactly like an honest older export: compare that line with what you
+expected.
 
 A bundle holds ``events.jsonl`` (one event a line: seq, prev_hash, hash, body),
 ``checkpoints.jsonl`` (signed heads of the stream) and ``public_keys.json`` (key id ->
@@ -33,7 +40,8 @@ this file):
 * A key's fingerprint is the SHA-256 of its raw 32-byte public key, first 16 bytes, in
   groups of four hex digits.
 
-Exit status 0 when the bundle verifies, 1 with the first problem printed otherwise.
+Exit status 0 when the bundle verifies with trusted keys, 1 with the first problem printed
+otherwise, 3 when it verifies only with the bundle's own keys (no ``--key``/``--keys``).
 """
 
 from __future__ import annotations
@@ -43,8 +51,12 @@ import hashlib
 import json
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 GENESIS = "0" * 64
+EXIT_OK, EXIT_FAILED, EXIT_OWN_KEYS = 0, 1, 3
+BEIJING = timezone(timedelta(hours=8), "UTC+8")
 
 
 def canonical(obj) -> str:
@@ -151,8 +163,15 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 
 def _signed(public_keys: dict[str, str], key_id: str, message: bytes, signature: str) -> bool:
-    key = public_keys.get(key_id)
-    return key is not None and ed25519_verify(bytes.fromhex(key), message, bytes.fromhex(signature))
+    """Whether ``signature`` (hex) is ``key_id``'s over ``message``; anything malformed (not
+    hex, not a string) is simply no valid signature."""
+    key = public_keys.get(key_id) if isinstance(key_id, str) else None
+    try:
+        return key is not None and ed25519_verify(
+            bytes.fromhex(key), message, bytes.fromhex(signature)
+        )
+    except (TypeError, ValueError):
+        return False
 
 
 # --- The chain ---------------------------------------------------------------------------
@@ -232,8 +251,66 @@ def streams_root(state: dict[str, list]) -> str:
     return hashlib.sha256(canonical(listing).encode()).hexdigest()
 
 
-def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头"):
-    """Walk platform heads in order from head 1: numbering, chaining, signatures, roots.
+_HEX = frozenset("0123456789abcdef")
+
+
+def _hex(value, length: int) -> bool:
+    return isinstance(value, str) and len(value) == length and set(value) <= _HEX
+
+
+def _count(value) -> bool:
+    return type(value) is int and value >= 1
+
+
+def head_format_problem(head) -> str | None:
+    """Why ``head`` is not shaped like a platform head (None if it is): every field present,
+    of its type, hashes and signature in lower-case hex."""
+    if not isinstance(head, dict):
+        return "不是平台链头（格式错误）"
+    if not _count(head.get("n")):
+        return "序号格式错误"
+    if not isinstance(head.get("time"), str) or not isinstance(head.get("key_id"), str):
+        return "时间或密钥编号格式错误"
+    if not _hex(head.get("prev"), 64) or not _hex(head.get("root"), 64):
+        return "前序哈希或根哈希格式错误"
+    if not _hex(head.get("signature"), 128):
+        return "签名格式错误"
+    streams = head.get("streams")
+    if not isinstance(streams, dict) or not all(
+        isinstance(name, str)
+        and isinstance(mark, list)
+        and len(mark) == 2
+        and _count(mark[0])
+        and _hex(mark[1], 64)
+        for name, mark in streams.items()
+    ):
+        return "所列流链头格式错误"
+    return None
+
+
+def head_problem(head, previous, public_keys: dict[str, str], signed=None) -> str | None:
+    """Why ``head`` is no well-formed, signed successor of ``previous`` (None: the first
+    head), or None if it is. ``signed(key_id, message, signature)`` checks a signature (by
+    default this file's pure-Python Ed25519 with ``public_keys``)."""
+    problem = head_format_problem(head)
+    if problem:
+        return problem
+    expected = 1 if previous is None else previous["n"] + 1
+    if head["n"] != expected:
+        return f"缺少第 {expected} 个平台链头（序号不连续）"
+    if head["prev"] != (GENESIS if previous is None else head_digest(previous)):
+        return "与前一个平台链头不相连"
+    if head["key_id"] not in public_keys:
+        return f"所用密钥 {head['key_id']} 不在可信公钥之中"
+    signed = signed or (lambda kid, message, sig: _signed(public_keys, kid, message, sig))
+    if not signed(head["key_id"], head_message(head), head["signature"]):
+        return "签名无效"
+    return None
+
+
+def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头", signed=None):
+    """Walk platform heads in order from head 1: shape, numbering, chaining, signatures,
+    roots. A malformed head is a problem like any other, never an exception.
 
     Returns (state: stream -> [seq, hash] after the last head, points: stream -> list of
     (seq, hash, label) every head signed, last head or None, first problem or None)."""
@@ -241,17 +318,11 @@ def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头")
     points: dict[str, list] = {}
     last = None
     for head in heads:
-        n = head["n"]
-        label = f"{where}（#{n}）"
-        expected = 1 if last is None else last["n"] + 1
-        if n != expected:
-            return state, points, last, f"{label}：缺少第 {expected} 个平台链头（序号不连续）"
-        if head["prev"] != (GENESIS if last is None else head_digest(last)):
-            return state, points, last, f"{label}：与前一个平台链头不相连"
-        if head["key_id"] not in public_keys:
-            return state, points, last, f"{label}：所用密钥 {head['key_id']} 不在可信公钥之中"
-        if not _signed(public_keys, head["key_id"], head_message(head), head["signature"]):
-            return state, points, last, f"{label}：签名无效"
+        n = head.get("n") if isinstance(head, dict) else None
+        label = f"{where}（#{n if _count(n) else '?'}）"
+        problem = head_problem(head, last, public_keys, signed)
+        if problem:
+            return state, points, last, f"{label}：{problem}"
         for name, (seq, value) in head["streams"].items():
             before = state.get(name)
             if before is not None and seq < before[0]:
@@ -266,6 +337,31 @@ def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头")
 
 def read_jsonl(data: bytes) -> list[dict]:
     return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def split_torn(data: bytes) -> tuple[bytes, bytes]:
+    """(the complete lines, a torn last line): every line is written with its newline, so
+    bytes after the last newline are a write cut short (a crash), not a line."""
+    if not data or data.endswith(b"\n"):
+        return data, b""
+    complete, _, torn = data.rpartition(b"\n")
+    return complete + (b"\n" if complete else b""), torn
+
+
+def read_witness(data: bytes) -> tuple[list[dict], bytes]:
+    """A witness file's heads, and the bytes of a torn last line, which are left out. Any
+    other line that cannot be read is an error (ValueError)."""
+    complete, torn = split_torn(data)
+    return read_jsonl(complete), torn
+
+
+def when(stamp: str) -> datetime:
+    """A signed time ("2025-09-22T02:00:00.000000Z") as an aware datetime."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def beijing(stamp: str) -> str:
+    return when(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S UTC+8")
 
 
 # --- Bundles -----------------------------------------------------------------------------
@@ -300,9 +396,52 @@ def trusted_keys(bundle_keys: dict[str, str], fingerprints=(), published=None) -
     return Trust(keys, False, notes)
 
 
-def verify_bundle(path, fingerprints=(), published=None, witness=None):
-    """(stream, event count, problems, trust): the bundle checked with trusted keys, and
-    against ``witness`` (platform heads, e.g. a copy of the witness file) when given."""
+class BundleReport(NamedTuple):
+    stream: str
+    events: int
+    problems: list[str]
+    trust: Trust
+    notes: list[str]
+    end: dict | None  # the last checkpoint: where and when the bundle was signed
+
+
+def _manifest_problem(manifest: dict, events: list, end: dict | None) -> str | None:
+    """The manifest is not signed, but it must say what the bundle holds."""
+    count = manifest.get("events")
+    if type(count) is not int or count != len(events):
+        return f"清单（manifest.json）写有 {count} 条事件，数据包中实有 {len(events)} 条"
+    last = events[-1]["seq"] if events else 0
+    if "seq" in manifest and manifest["seq"] != last:
+        return f"清单写明签名到第 {manifest['seq']} 条，数据包的事件到第 {last} 条"
+    if "signed_at" in manifest and manifest["signed_at"] != (end or {}).get("time"):
+        return "清单所写的签名时间与数据包最后一个签名检查点不符"
+    return None
+
+
+def _against_witness(stream: str, witness: list[dict], end: dict):
+    """Split what the (already checked) witness heads say of ``stream`` by the bundle's last
+    checkpoint ``end``: (anchors at or below its seq, to compare with the events; the
+    first head signed before ``end`` that lists more, i.e. the bundle was cut; the last
+    head signed after it that lists more, i.e. the stream went on after the export)."""
+    anchors, cut, later = [], None, None
+    for head in witness:
+        mark = head["streams"].get(stream)
+        if mark is None:
+            continue
+        seq, value = mark
+        label = f"见证的平台链头（#{head['n']}）"
+        if seq <= end["seq"]:
+            anchors.append((seq, value, label))
+        elif when(head["time"]) <= when(end["time"]):
+            cut = cut or (head, seq)
+        else:
+            later = (head, seq)
+    return anchors, cut, later
+
+
+def verify_bundle(path, fingerprints=(), published=None, witness=None) -> BundleReport:
+    """The bundle checked with trusted keys, its manifest against its content, and against
+    ``witness`` (platform heads, e.g. a copy of the witness file) when given."""
     with zipfile.ZipFile(path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
         bundle_keys = json.loads(bundle.read("public_keys.json"))
@@ -310,17 +449,41 @@ def verify_bundle(path, fingerprints=(), published=None, witness=None):
         checkpoints = read_jsonl(bundle.read("checkpoints.jsonl"))
     stream = manifest["stream"]
     trust = trusted_keys(bundle_keys, fingerprints, published)
-    anchors = []
+    end = checkpoints[-1] if checkpoints else None
+    notes = list(trust.notes)
+
+    def report(*problems: str) -> BundleReport:
+        return BundleReport(stream, len(events), list(problems), trust, notes, end)
+
+    anchors, cut, later = [], None, None
     if witness is not None:
-        _, points, _, problem = check_heads(witness, trust.keys, "见证的平台链头")
+        _, _, _, problem = check_heads(witness, trust.keys, "见证的平台链头")
         if problem:
-            return stream, len(events), [problem], trust
-        anchors = points.get(stream, [])
+            return report(problem)
+        if end is not None:
+            anchors, cut, later = _against_witness(stream, witness, end)
     problems = check_stream(stream, events, checkpoints, trust.keys, anchors)
+    if problems:
+        return report(*problems)
     last = events[-1]["seq"] if events else 0
-    if not problems and (not checkpoints or checkpoints[-1]["seq"] != last):
-        problems = [f"数据包末尾（第 {last} 条）没有签名检查点覆盖"]
-    return stream, len(events), problems, trust
+    if end is None or end["seq"] != last:
+        return report(f"数据包末尾（第 {last} 条）没有签名检查点覆盖")
+    problem = _manifest_problem(manifest, events, end)
+    if problem:
+        return report(problem)
+    if cut:
+        head, seq = cut
+        return report(
+            f"数据包被截短：见证的平台链头（#{head['n']}，{beijing(head['time'])}）在数据包"
+            f"签名（{beijing(end['time'])}）之前已记录到第 {seq} 条，数据包只到第 {last} 条"
+        )
+    if later:
+        head, seq = later
+        notes.append(
+            f"本流在导出之后继续增长：见证的平台链头（#{head['n']}，{beijing(head['time'])}）"
+            f"记录到第 {seq} 条（数据包签名到第 {last} 条，这是一个较早的导出）"
+        )
+    return report()
 
 
 OWN_KEYS_WARNING = """\
@@ -345,6 +508,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keys", metavar="FILE", help="published keys: {key id: public key hex}")
     parser.add_argument("--witness", metavar="FILE", help="a copy of the witness file (JSON lines)")
     args = parser.parse_args(argv[1:])
+    torn = b""
     try:
         published = witness = None
         if args.keys:
@@ -352,28 +516,33 @@ def main(argv: list[str]) -> int:
                 published = json.load(fh)
         if args.witness:
             with open(args.witness, "rb") as fh:
-                witness = read_jsonl(fh.read())
-        stream, count, problems, trust = verify_bundle(args.bundle, args.key, published, witness)
+                witness, torn = read_witness(fh.read())
+        result = verify_bundle(args.bundle, args.key, published, witness)
     except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
         # A damaged or doctored bundle (missing member, bad JSON or hex) fails like any other.
         print(
             f"FAILED {args.bundle}: 数据包或密钥文件无法读取或格式错误（{type(exc).__name__}: {exc}）"
         )
-        return 1
-    for note in trust.notes:
+        return EXIT_FAILED
+    if torn:
+        print(f"NOTE 见证文件最后一行不完整（写入时中断，{len(torn)} 字节），已忽略")
+    for note in result.notes:
         print(f"NOTE {note}")
-    if trust.own_only:
+    own_only = result.trust.own_only
+    if own_only:
         print(OWN_KEYS_WARNING)
         print(OWN_KEYS_WARNING, file=sys.stderr)
-    if problems:
-        print(f"FAILED {stream}: {problems[0]}")
-        return 1
-    how = "the bundle's OWN keys (untrusted)" if trust.own_only else "trusted keys"
+    if result.problems:
+        print(f"FAILED {result.stream}: {result.problems[0]}")
+        return EXIT_FAILED
+    how = "the bundle's OWN keys (untrusted)" if own_only else "trusted keys"
     witnessed = ", against the witness" if witness is not None else ""
     print(
-        f"OK {stream}: {count} events, chain and signed checkpoints verified with {how}{witnessed}"
+        f"OK {result.stream}: {result.events} events, signed up to seq {result.end['seq']} at "
+        f"{beijing(result.end['time'])}, chain and signed checkpoints verified with {how}"
+        f"{witnessed}"
     )
-    return 0
+    return EXIT_OWN_KEYS if own_only else EXIT_OK
 
 
 if __name__ == "__main__":

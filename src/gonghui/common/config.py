@@ -119,6 +119,9 @@ SETTINGS: dict[str, tuple] = {
     # Comma list of witness files: each signed platform head is appended to every one, and
     # `audit verify` checks every one; unset: VAR_DIR/witness/audit-heads.jsonl.
     "GONGHUI_AUDIT_WITNESS": (_list, None),
+    # `audit verify` fails when events stay unwitnessed longer than this (the worker signs
+    # every minute: a few missed minutes mean the signer or a witness store has stopped).
+    "GONGHUI_AUDIT_UNWITNESSED_MINUTES": (_int, "5"),
     # Refuse to serve as a PostgreSQL superuser or the audit tables' owner (audit/roles.py);
     # unset: on outside debug, off in debug (the test suite runs as the superuser).
     "GONGHUI_DB_ROLE_CHECK": (_bool, None),

@@ -10,11 +10,11 @@ from gonghui.audit import roles
 from gonghui.audit.services import (
     checkpoint_all,
     export_bundle,
-    head_sign,
     key_fingerprints,
     public_keys,
     streams,
     verify_platform,
+    witness_restart,
 )
 from gonghui.audit.verifier import canonical
 from gonghui.common.errors import DomainError
@@ -30,7 +30,8 @@ def _moment(value: datetime | str) -> str:
 class Command(BaseCommand):
     help = (
         "审计日志：verify 校验链条、签名检查点、平台链头与见证文件；export 导出数据包；"
-        "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色"
+        "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色；"
+        "witness-restart 重新开始见证文件"
     )
 
     def add_arguments(self, parser):
@@ -47,6 +48,11 @@ class Command(BaseCommand):
         pg.add_argument("--owner", default="gonghui_owner", help="迁移用的所有者角色")
         pg.add_argument("--app", default="gonghui_app", help="平台运行用的应用角色")
         pg.add_argument("--passwords", action="store_true", help="为两个角色设置口令（交互输入）")
+        restart = sub.add_parser(
+            "witness-restart",
+            help="重新开始不存在、为空、无法读取或与数据库不符的见证文件（旧文件保留，并记录审计事件）",
+        )
+        restart.add_argument("--yes", action="store_true", help="确认：已查明见证文件为何中断")
 
     def handle(self, *args, action, **options):
         getattr(self, action.replace("-", "_"))(**options)
@@ -82,6 +88,8 @@ class Command(BaseCommand):
                 )
         else:
             self.stdout.write("所有事件均已见证")
+        if report.stale:
+            self.stdout.write(f"FAILED 未见证: {report.stale_problem}")
         if not report.ok:
             sys.exit(1)
 
@@ -100,14 +108,32 @@ class Command(BaseCommand):
         )
 
     def checkpoint(self, **options):
-        self.stdout.write(f"已签名 {checkpoint_all()} 个检查点")
-        signing = head_sign()
+        signing = checkpoint_all()
+        self.stdout.write(f"已签名 {signing.signed} 个检查点")
         if signing.head:
             self.stdout.write(f"已签名平台链头 #{signing.head.n}")
+        for note in signing.notes:
+            self.stdout.write(f"注意: {note}")
         for problem in signing.problems:
             self.stdout.write(f"未签名: {problem}")
         if signing.problems:
             sys.exit(1)
+
+    def witness_restart(self, *, yes, **options):
+        if not yes:
+            raise CommandError(
+                "重新开始见证文件会放弃它对数据库的约束（旧文件保留在旁边）。先运行 gonghui audit "
+                "verify 并保存其报告、查明见证文件为何中断（数据库是否被回滚），再加 --yes 运行"
+            )
+        try:
+            restarted = witness_restart()
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        if not restarted:
+            self.stdout.write("所有见证文件均可继续使用，没有重新开始的")
+        for path, old in restarted:
+            kept = f"旧文件保留为 {old}" if old else "原先没有文件"
+            self.stdout.write(f"已重新开始见证文件 {path}（{kept}；已记录审计事件）")
 
     def keys(self, *, out, **options):
         for n, (kid, fp) in enumerate(key_fingerprints()):

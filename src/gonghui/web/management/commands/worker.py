@@ -10,6 +10,7 @@ from django.db import close_old_connections
 from gonghui.audit.heads import SIGN_SECONDS
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
+from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.services import claims_housekeeping
@@ -53,6 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         check_database_role()
+        warn_same_host()
         stop = threading.Event()
         for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
