@@ -1,14 +1,20 @@
 """The JSON API under /api/v1: one router per app, domain errors mapped to JSON once here."""
 
 import re
+from datetime import date
+from functools import wraps
+from typing import get_args
 
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.operation import Operation
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
+from pydantic_core.core_schema import ErrorType
 
 from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.schemas import DATE_REASON, DATETIME_REASON, NUL, NUL_REASON
 from gonghui.orgs.services import token_authenticate
 
 
@@ -47,7 +53,8 @@ api = NinjaAPI(
     version="1",
     description="劳模工匠与会员服务平台的数据接口。权限与数据范围与网页相同。"
     "请求体一律为 JSON（Content-Type: application/json），数字与布尔值须为 JSON 的数字与"
-    " true/false，不接受未列出的字段。",
+    " true/false，日期为 ISO 8601 字符串，不接受未列出的字段或查询参数，任何文字都不能含空字符"
+    "（NUL）；上传文件的接口只接受 multipart/form-data 与所列字段。",
     auth=[TokenAuth(), django_auth],
     parser=JsonOnlyParser(),
     urls_namespace="api",
@@ -63,40 +70,112 @@ def on_domain_error(request, exc: DomainError):
     return api.create_response(request, body, status=exc.status)
 
 
-# Pydantic's reasons for the usual mistakes, in the API's language.
+# Pydantic's reasons for the usual mistakes, in the API's language ({name}: from the
+# error's context). A type not listed falls back by its family, then to a plain "无效":
+# pydantic's own English never reaches a client.
 REASONS = {
     "missing": "必填",
     "extra_forbidden": "不接受此字段（接口未定义）",
     "int_type": "应为整数（JSON 数字，不加引号）",
     "int_parsing": "应为整数",
+    "int_parsing_size": "整数超出范围",
     "int_from_float": "应为整数",
     "float_type": "应为数字（JSON 数字，不加引号）",
     "float_parsing": "应为数字",
+    "finite_number": "应为有限的数字",
+    "multiple_of": "应为 {multiple_of} 的整数倍",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
     "string_type": "应为字符串",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "string_unicode": "应为有效的文本",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
     "list_type": "应为数组",
+    "set_type": "应为数组",
+    "tuple_type": "应为数组",
     "model_type": "应为 JSON 对象",
     "model_attributes_type": "应为 JSON 对象",
     "dict_type": "应为 JSON 对象",
     "literal_error": "不是可选的值之一",
     "enum": "不是可选的值之一",
+    "json_invalid": "应为有效的 JSON",
+    "none_required": "应为 null",
+    "is_instance_of": "应为上传的文件",
+    "date_type": DATE_REASON,
+    "datetime_type": DATETIME_REASON,
 }
+REASON_FAMILIES = {
+    "date_": "应为有效日期（YYYY-MM-DD）",
+    "datetime_": "应为有效时间（ISO 8601，如 2026-03-01T09:30:00+08:00）",
+    "time_": "应为有效时间",
+    "timezone_": "应为有效时间（ISO 8601，如 2026-03-01T09:30:00+08:00）",
+    "url_": "应为有效网址",
+    "uuid_": "应为有效的 UUID",
+    "decimal_": "应为有效的数字",
+    "bytes_": "应为有效的内容",
+    "union_tag_": "不是可选的类型之一",
+}
+INVALID = "无效"
+PYDANTIC_TYPES = frozenset(get_args(ErrorType))
+
+
+_DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+
+
+def _context(value) -> str:
+    """A bound from an error's context, as a client writes it (pydantic gives a date bound
+    as its Python repr)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if found := _DATE_REPR.fullmatch(str(value)):
+        return date(*map(int, found.groups())).isoformat()
+    return str(value)
+
+
+def reason(error: dict) -> str:
+    """One pydantic error, said in Chinese."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in REASONS:
+        text = REASONS[kind].format_map({k: _context(v) for k, v in ctx.items()})
+        expected = ctx.get("expected")
+        if expected and kind in ("literal_error", "enum"):
+            choices = [c for c in re.findall(r"'([^']*)'", str(expected)) if c]
+            text += f"（可选：{'、'.join(choices)}）"
+        return text
+    family = next((text for prefix, text in REASON_FAMILIES.items() if kind.startswith(prefix)), "")
+    if family:
+        return family
+    # Our own validators say why in Chinese (a PydanticCustomError's own type and message;
+    # a ValueError's message in ``ctx``); pydantic's English for its own types never passes.
+    if kind in ("value_error", "assertion_error"):
+        message = str(ctx.get("error") or "")
+    else:
+        message = "" if kind in PYDANTIC_TYPES else str(error.get("msg") or "")
+    return message if message and not message.isascii() else INVALID
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     fields = {}
     for error in exc.errors:
-        loc = [
-            str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")
-        ]
-        reason = REASONS.get(error.get("type", ""), error.get("msg", "无效"))
-        expected = (error.get("ctx") or {}).get("expected")
-        if expected and error.get("type") in ("literal_error", "enum"):
-            choices = [c for c in re.findall(r"'([^']*)'", str(expected)) if c]
-            reason += f"（可选：{'、'.join(choices)}）"
-        fields.setdefault(".".join(loc) or "body", reason)
+        loc = [str(p) for p in error.get("loc", []) if p not in SOURCES]
+        fields.setdefault(".".join(loc) or "body", reason(error))
+    return invalid(request, fields)
+
+
+SOURCES = ("body", "query", "path", "payload", "form", "file")
+
+
+def invalid(request, fields: dict[str, str]):
+    """The API's 422: what is wrong, by field or parameter name."""
     return api.create_response(
         request, {"code": "validation", "message": "提交的数据有误", "fields": fields}, status=422
     )
@@ -131,6 +210,99 @@ def on_not_found(request, exc):
     return api.create_response(
         request, {"code": "not_found", "message": "记录不存在或无权访问"}, status=404
     )
+
+
+def _json(body: dict, status: int) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+# --- Parameters: the declared ones only, and no NUL -------------------------------------------
+
+UNKNOWN = {
+    "query": "不接受此参数（接口未定义）",
+    "form": "不接受此字段（接口未定义）",
+    "file": "不接受此文件（接口未定义）",
+}
+REPEATED = "只能给出一次"
+
+
+def _declared(operation: Operation) -> dict[str, tuple[frozenset, frozenset]]:
+    """The names each source of ``operation`` takes (query, form, file), and those of them
+    that may be given more than once (lists)."""
+    declared: dict[str, tuple[frozenset, frozenset]] = {}
+    for model in operation.models:
+        source = model.__ninja_param_source__
+        if source in ("query", "form"):
+            names = frozenset(model.__ninja_flatten_map__)
+        elif source == "file":
+            names = frozenset(f.alias or n for n, f in model.model_fields.items())
+        else:
+            continue
+        repeatable = frozenset(getattr(model, "__ninja_collection_fields__", ()))
+        known, lists = declared.get(source, (frozenset(), frozenset()))
+        declared[source] = (known | names, lists | repeatable)
+    return declared
+
+
+def _parameter_problems(request, path: dict, declared: dict) -> dict[str, str]:
+    fields = {name: NUL_REASON for name, v in path.items() if isinstance(v, str) and NUL in v}
+    given = [("query", request.GET)]
+    if "form" in declared or "file" in declared:
+        given += [("form", request.POST), ("file", request.FILES)]
+    for source, data in given:
+        known, lists = declared.get(source, (frozenset(), frozenset()))
+        for name, values in data.lists():
+            if name not in known:
+                fields[name] = UNKNOWN[source]
+            elif len(values) > 1 and name not in lists:
+                fields[name] = REPEATED
+            elif any(isinstance(v, str) and NUL in v for v in values):
+                fields[name] = NUL_REASON  # (a file's name: Django drops the unprintable)
+    return fields
+
+
+def _wrong_media(request, declared: dict) -> str | None:
+    """An upload takes multipart/form-data only (JSON there was a 422 "file 必填")."""
+    if "file" not in declared and "form" not in declared:
+        return None
+    kind = request.content_type or ""
+    allowed = ["multipart/form-data"]
+    if "file" not in declared:
+        allowed.append("application/x-www-form-urlencoded")
+    if kind in allowed:
+        return None
+    return f"请求体应为 {' 或 '.join(allowed)}，收到的是 {kind[:80] or '未注明'}"
+
+
+def strict_parameters(run):
+    """Every operation takes only the query parameters (and, for an upload, the form
+    fields and files) it declares: an unknown or repeated one is refused by name (422),
+    as a body's unknown field is, instead of being ignored (``?levle=district`` listed
+    everything). No value, path segments included, may carry a NUL. Applied to every
+    operation by the API (a "view" decorator: before ninja reads the parameters)."""
+    operation = run.__self__
+    assert isinstance(operation, Operation), "strict_parameters wraps Operation.run"
+    declared = _declared(operation)
+
+    @wraps(run)
+    def checked(request, **path):
+        refusal = None
+        if request.method in ("POST", "PUT", "PATCH") and (
+            message := _wrong_media(request, declared)
+        ):
+            refusal = _json({"code": "unsupported_media_type", "message": message}, 415)
+        elif fields := _parameter_problems(request, path, declared):
+            refusal = invalid(request, fields)
+        if refusal is None:
+            return run(request, **path)
+        # Authentication first, as for any other refusal: who may not call the operation
+        # learns nothing from its parameters.
+        return operation._run_checks(request) or refusal
+
+    return checked
+
+
+api.add_decorator(strict_parameters, mode="view")
 
 
 class JsonErrorsMiddleware:

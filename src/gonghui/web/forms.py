@@ -137,6 +137,10 @@ class TransferDecisionForm(forms.Form):
     note = forms.CharField(label="审批意见", required=False, max_length=200)
 
 
+class PersonFilterForm(FilterForm):
+    q = forms.CharField(label="姓名", required=False, max_length=60)
+
+
 class PersonForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=60)
     gender = forms.ChoiceField(
