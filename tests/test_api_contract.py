@@ -73,6 +73,78 @@ def test_pages_outside_the_api_keep_their_html_404(client, users):
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
 
+def test_head_answers_as_get_without_a_body(client, users):
+    """HEAD on a GET operation answered 405."""
+    client.force_login(users.admin)
+    got = client.get("/api/v1/orgs/?level=district")
+    head = client.head("/api/v1/orgs/?level=district")
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Type"] == got["Content-Type"]
+    assert int(head["Content-Length"]) == len(got.content)
+    # Its refusals are the GET's too, as JSON (without the body).
+    for url, status in [("/api/v1/orgs/99999", 404), ("/api/v1/orgs/?levle=district", 422)]:
+        refused = client.head(url)
+        assert refused.status_code == status and refused.content == b""
+        assert refused["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "method, url, right",
+    [
+        ("post", "/api/v1/people", "/api/v1/people/"),
+        ("get", "/api/v1/orgs", "/api/v1/orgs/"),
+        ("get", "/api/v1/orgs/me/", "/api/v1/orgs/me"),
+    ],
+)
+def test_a_missing_or_extra_slash_is_a_json_404_naming_the_path(
+    client, users, settings, debug, method, url, right
+):
+    """POST /api/v1/people raised RuntimeError in debug and, without debug, was redirected
+    (301, HTML): a client resent it as a GET, and a create became a list."""
+    from gonghui.people.models import Person
+
+    settings.DEBUG = debug
+    client.force_login(users.admin)
+    people = Person.objects.count()
+    if method == "post":
+        response = client.post(url, "{}", content_type="application/json")
+    else:
+        response = client.get(url)
+    body = assert_json_error(response, 404, "not_found")
+    assert right in body["message"]
+    assert Person.objects.count() == people
+
+
+def test_a_body_over_the_limit_is_413_with_a_reason(client, users, settings, tree):
+    """It answered 400 "应为有效的 JSON"."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    client.force_login(users.admin)
+    big = json.dumps({"org_unit_id": tree.cy_grass.pk, "name": "张三", "no_id_reason": "x" * 4000})
+    body = assert_json_error(
+        client.post("/api/v1/people/", big, content_type="application/json"), 413, "too_large"
+    )
+    assert "请求内容过大" in body["message"]
+    # A form's fields over the limit, met before the operation reads them.
+    upload = client.post("/api/v1/orgs/import", {"note": "x" * 4000})
+    assert_json_error(upload, 413, "too_large")
+
+
+def test_a_csrf_failure_says_so(users):
+    """It said "没有执行此操作的权限", as if the account lacked a permission."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users.admin)
+    response = browser.post("/api/v1/people/", "{}", content_type="application/json")
+    body = assert_json_error(response, 403, "csrf_failed")
+    assert "CSRF" in body["message"] and "API 令牌" in body["message"]
+    # Without a session there is nothing a CSRF token would protect: not signed in.
+    stranger = Client(enforce_csrf_checks=True)
+    response = stranger.post("/api/v1/people/", "{}", content_type="application/json")
+    assert_json_error(response, 401, "unauthorized")
+
+
 # --- Request bodies are strict -------------------------------------------------------------------
 
 

@@ -5,12 +5,16 @@ from datetime import date
 from functools import wraps
 from typing import get_args
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
+from django.middleware import common
+from django.urls import get_urlconf, is_valid_path
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.operation import Operation
 from ninja.parser import Parser
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 from pydantic_core.core_schema import ErrorType
 
 from gonghui.common.errors import DomainError, ValidationFailed
@@ -27,6 +31,32 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class CsrfFailed(HttpError):
+    """A session's unsafe request without a valid CSRF token."""
+
+    def __init__(self):
+        super().__init__(403, "CSRF")
+
+
+class SessionCookieAuth(SessionAuth):
+    """The browser's session, as ninja's ``django_auth``, except that a request carrying no
+    session cookie is simply not signed in this way (401 if nothing else signs it in,
+    rather than a CSRF refusal it could do nothing about), and a CSRF failure says so."""
+
+    def _get_key(self, request):
+        if self.param_name not in request.COOKIES:
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            if exc.status_code == 403:
+                raise CsrfFailed() from None
+            raise
+
+
+session_auth = SessionCookieAuth()
 
 
 class NotJson(Exception):
@@ -54,8 +84,9 @@ api = NinjaAPI(
     description="劳模工匠与会员服务平台的数据接口。权限与数据范围与网页相同。"
     "请求体一律为 JSON（Content-Type: application/json），数字与布尔值须为 JSON 的数字与"
     " true/false，日期为 ISO 8601 字符串，不接受未列出的字段或查询参数，任何文字都不能含空字符"
-    "（NUL）；上传文件的接口只接受 multipart/form-data 与所列字段。",
-    auth=[TokenAuth(), django_auth],
+    "（NUL）；上传文件的接口只接受 multipart/form-data 与所列字段。地址以文档所列为准，"
+    "不会自动补全结尾的斜杠。",
+    auth=[TokenAuth(), session_auth],
     parser=JsonOnlyParser(),
     urls_namespace="api",
 )
@@ -193,8 +224,15 @@ HTTP_MESSAGES = {
 }
 
 
+CSRF_MESSAGE = "请求缺少有效的 CSRF 令牌：请刷新页面后重试，或使用 API 令牌"
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc, CsrfFailed):
+        return api.create_response(
+            request, {"code": "csrf_failed", "message": CSRF_MESSAGE}, status=403
+        )
     if isinstance(exc.__cause__, NotJson):  # ninja wraps every parser failure in a 400
         kind = exc.__cause__.content_type[:80] or "未注明"
         message = f"请求体应为 JSON（Content-Type: application/json），收到的是 {kind}"
@@ -210,6 +248,27 @@ def on_not_found(request, exc):
     return api.create_response(
         request, {"code": "not_found", "message": "记录不存在或无权访问"}, status=404
     )
+
+
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def too_large(exc: Exception) -> JsonResponse:
+    """A body over Django's limits (``DATA_UPLOAD_MAX_MEMORY_SIZE``, the number of fields or
+    files): 413, not the 400 of a body that is not JSON."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        message = f"请求内容过大（请求体最多 {limit:.3g} MB，上传的文件另计）"
+    else:
+        message = "请求中的字段或文件过多"
+    return _json({"code": "too_large", "message": message}, 413)
+
+
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def on_too_large(request, exc):
+    return too_large(exc)
 
 
 def _json(body: dict, status: int) -> JsonResponse:
@@ -305,38 +364,80 @@ def strict_parameters(run):
 api.add_decorator(strict_parameters, mode="view")
 
 
-class JsonErrorsMiddleware:
+# --- Outside the operations -------------------------------------------------------------------
+
+
+def _under_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that under /api/ a missing slash is never "fixed" by a redirect:
+    a client would resend a POST as a GET (a create turned into a list), and in debug a
+    POST raised RuntimeError. There the path is a 404 that names the right one."""
+
+    def should_redirect_with_slash(self, request):
+        return not _under_api(request) and super().should_redirect_with_slash(request)
+
+
+def _slash_hint(request) -> str | None:
+    path = request.path_info
+    other = path[:-1] if path.endswith("/") else f"{path}/"
+    if is_valid_path(other, getattr(request, "urlconf", None) or get_urlconf()):
+        return f"请求的地址不存在；应为 {other}（/api/ 下不自动补全或去掉结尾的斜杠）"
+    return None
+
+
+class ApiMiddleware:
     """Under /api/, every answer is JSON. What is answered outside an operation (a path
     that names none, or whose parameter does not fit its converter: Django's 404 page; a
     method the operation lacks: ninja's plain-text 405; an uncaught error: the 500 page, or
-    a traceback in debug) becomes the operations' own ``{"code", "message"}`` body, with
-    the same status. Django has already logged an error by then."""
+    a traceback in debug; a body over Django's limits, found before the operation ran)
+    becomes the operations' own ``{"code", "message"}`` body, with the same status. Django
+    has already logged an error by then. HEAD is answered as GET is, without the body."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _under_api(request):
+            return self.get_response(request)
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
         response = self.get_response(request)
-        if (
-            response.status_code >= 400
-            and request.path_info.startswith("/api/")
-            and not response.get("Content-Type", "").startswith("application/json")
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
         ):
-            code, message = HTTP_MESSAGES.get(
-                response.status_code,
-                ("server_error", HTTP_MESSAGES[500][1])
-                if response.status_code >= 500
-                else ("error", "请求无法处理"),
-            )
-            replaced = JsonResponse(
-                {"code": code, "message": message},
-                status=response.status_code,
-                json_dumps_params={"ensure_ascii": False},
-            )
-            if response.has_header("Allow"):
-                replaced["Allow"] = response["Allow"]
-            return replaced
+            response = self._as_json(request, response)
+        if head:
+            request.method = "HEAD"
+            if response.streaming:
+                response.streaming_content = []
+            else:
+                length = len(response.content)
+                response.content = b""
+                response["Content-Length"] = str(length)
         return response
+
+    def process_exception(self, request, exc):
+        if _under_api(request) and isinstance(exc, TOO_LARGE):
+            return too_large(exc)
+        return None
+
+    @staticmethod
+    def _as_json(request, response):
+        status = response.status_code
+        code, message = HTTP_MESSAGES.get(
+            status,
+            ("server_error", HTTP_MESSAGES[500][1]) if status >= 500 else ("error", "请求无法处理"),
+        )
+        if status == 404:
+            message = _slash_hint(request) or message
+        replaced = _json({"code": code, "message": message}, status)
+        if response.has_header("Allow"):
+            replaced["Allow"] = response["Allow"]
+        return replaced
 
 
 def _register_routers():
