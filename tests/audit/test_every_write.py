@@ -278,6 +278,14 @@ def _(w, call):
     call(actor=w.users.cy, token_id=token.pk)
 
 
+@scenario("gonghui.orgs.services.tokens_end_with_account")
+def _(w, call):
+    orgs.token_create(actor=w.users.cy, name="统计接口")
+    orgs.token_create(actor=w.users.cy, name="报表")
+    w.users.cy.is_active = False
+    call(actor=None, user=w.users.cy)
+
+
 @scenario("gonghui.orgs.services.tree_import_start")
 def _(w, call):
     call(within=w.on_commit(execute=True), actor=w.users.cy, data=TREE_CSV, filename="t.csv")

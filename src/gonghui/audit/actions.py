@@ -9,6 +9,7 @@ ACTION_LABELS = {
     "accounts.password_change": "修改密码",
     "accounts.token_create": "创建接口令牌",
     "accounts.token_revoke": "吊销接口令牌",
+    "accounts.tokens_end": "账号停用：吊销其全部接口令牌",
     "orgs.create": "新增组织",
     "orgs.update": "修改组织",
     "orgs.move": "移动组织",
@@ -132,6 +133,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.orgs.services.post_assign": ("accounts.post_assign",),
     "gonghui.orgs.services.token_create": ("accounts.token_create",),
     "gonghui.orgs.services.token_revoke": ("accounts.token_revoke",),
+    "gonghui.orgs.services.tokens_end_with_account": ("accounts.tokens_end",),
     "gonghui.orgs.services.tree_import_start": ("orgs.import",),  # the job it queues
     "gonghui.orgs.treeimport.tree_import": ("orgs.import",),
     "gonghui.people.services.person_create": ("people.create",),
