@@ -181,3 +181,16 @@ def test_every_event_of_a_request_behind_the_balancer_records_the_client(
         HTTP_X_FORWARDED_FOR="203.0.113.44",
     )
     assert AuditEvent.objects.get(action="pii.reveal").ip == "203.0.113.44"
+
+
+def test_a_guesser_rotating_addresses_in_one_64_is_one_guesser(client, users, settings):
+    """The per-(address, account) lock counted each IPv6 address: a guesser with a /64
+    (every subscriber has one) had a fresh count at each of its 2**64 addresses."""
+    for i in range(settings.LOGIN_MAX_FAILURES):
+        fail(client, "cy_staff", 1, REMOTE_ADDR=f"2001:db8:9:1::{i + 1:x}")
+    locked = login(client, "cy_staff", PASSWORD, REMOTE_ADDR="2001:db8:9:1::ffff")
+    assert LOCKED in locked.content.decode()
+    # The owner, in another /64, signs in; the audit log keeps each full address.
+    assert signed_in(login(client, "cy_staff", PASSWORD, REMOTE_ADDR="2001:db8:9:2::1"))
+    failures = AuditEvent.objects.filter(action="auth.login_failed")
+    assert {e.ip for e in failures} == {f"2001:db8:9:1::{i + 1:x}" for i in range(5)}

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from gonghui.common import ratelimit
+from gonghui.common.net import limit_key
 
 DAY = 24 * 3600
 
@@ -25,7 +26,7 @@ DAY = 24 * 3600
 def _scopes(username: str, ip: str | None) -> list[tuple[str, int]]:
     account = (username or "").strip().lower()
     return [
-        (f"pair:{ip or '-'}:{account}", settings.LOGIN_MAX_FAILURES),
+        (f"pair:{limit_key(ip) or '-'}:{account}", settings.LOGIN_MAX_FAILURES),
         (f"account:{account}", settings.LOGIN_ACCOUNT_MAX_FAILURES),
     ]
 
