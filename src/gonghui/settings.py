@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "gonghui.api.CommonMiddleware",  # no slash appended under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gonghui.common.lockout.KnownDeviceMiddleware",  # marks a browser that signed in
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gonghui.audit.services import diff, record
+from gonghui.common import lockout
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.orgs import access, signals
 from gonghui.orgs.models import (
@@ -208,6 +209,19 @@ def password_change(*, actor, old_password: str, new_password: str) -> None:
     actor.set_password(new_password)
     actor.save(update_fields=["password"])
     record(actor=actor, action="accounts.password_change", obj=actor)
+
+
+@transaction.atomic
+def account_unlock(*, actor, username: str):
+    """End every sign-in lock of the account, from every client, at once (the account-wide
+    lock included): for the owner's new device, locked out by someone guessing. ``actor``
+    None is an operator at the console (``gonghui unlock``)."""
+    user = get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
+    if user is None:
+        raise NotFound(f"没有名为 {username} 的账号")
+    lockout.unlock(user.get_username())
+    record(actor=actor, action="accounts.unlock", obj=user)
+    return user
 
 
 @transaction.atomic
