@@ -437,6 +437,24 @@ def test_a_nul_in_any_string_of_a_body_is_refused_naming_the_field(caller, tree)
     assert checked >= 25
 
 
+def test_every_model_a_body_reaches_is_strict():
+    """The rules above (NUL, JSON's types, ISO dates, unknown fields) live in StrictSchema:
+    a nested model of a body that is a plain Schema would escape all of them."""
+    from gonghui.api import api
+    from gonghui.common.schemas import StrictSchema
+
+    reached: set = set()
+    for _prefix, router in api._routers:
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                for model in operation.models:
+                    if model.__ninja_param_source__ == "body":
+                        for f in model.model_fields.values():
+                            model_classes(f.annotation, reached)
+    assert len(reached) >= 20
+    assert {c.__qualname__ for c in reached if not issubclass(c, StrictSchema)} == set()
+
+
 def test_the_issues_writes_with_a_nul_write_nothing(client, users, tree):
     from gonghui.people.models import Person
 
