@@ -73,6 +73,78 @@ def test_pages_outside_the_api_keep_their_html_404(client, users):
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
 
+def test_head_answers_as_get_without_a_body(client, users):
+    """HEAD on a GET operation answered 405."""
+    client.force_login(users.admin)
+    got = client.get("/api/v1/orgs/?level=district")
+    head = client.head("/api/v1/orgs/?level=district")
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Type"] == got["Content-Type"]
+    assert int(head["Content-Length"]) == len(got.content)
+    # Its refusals are the GET's too, as JSON (without the body).
+    for url, status in [("/api/v1/orgs/99999", 404), ("/api/v1/orgs/?levle=district", 422)]:
+        refused = client.head(url)
+        assert refused.status_code == status and refused.content == b""
+        assert refused["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "method, url, right",
+    [
+        ("post", "/api/v1/people", "/api/v1/people/"),
+        ("get", "/api/v1/orgs", "/api/v1/orgs/"),
+        ("get", "/api/v1/orgs/me/", "/api/v1/orgs/me"),
+    ],
+)
+def test_a_missing_or_extra_slash_is_a_json_404_naming_the_path(
+    client, users, settings, debug, method, url, right
+):
+    """POST /api/v1/people raised RuntimeError in debug and, without debug, was redirected
+    (301, HTML): a client resent it as a GET, and a create became a list."""
+    from gonghui.people.models import Person
+
+    settings.DEBUG = debug
+    client.force_login(users.admin)
+    people = Person.objects.count()
+    if method == "post":
+        response = client.post(url, "{}", content_type="application/json")
+    else:
+        response = client.get(url)
+    body = assert_json_error(response, 404, "not_found")
+    assert right in body["message"]
+    assert Person.objects.count() == people
+
+
+def test_a_body_over_the_limit_is_413_with_a_reason(client, users, settings, tree):
+    """It answered 400 "应为有效的 JSON"."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    client.force_login(users.admin)
+    big = json.dumps({"org_unit_id": tree.cy_grass.pk, "name": "张三", "no_id_reason": "x" * 4000})
+    body = assert_json_error(
+        client.post("/api/v1/people/", big, content_type="application/json"), 413, "too_large"
+    )
+    assert "请求内容过大" in body["message"]
+    # A form's fields over the limit, met before the operation reads them.
+    upload = client.post("/api/v1/orgs/import", {"note": "x" * 4000})
+    assert_json_error(upload, 413, "too_large")
+
+
+def test_a_csrf_failure_says_so(users):
+    """It said "没有执行此操作的权限", as if the account lacked a permission."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users.admin)
+    response = browser.post("/api/v1/people/", "{}", content_type="application/json")
+    body = assert_json_error(response, 403, "csrf_failed")
+    assert "CSRF" in body["message"] and "API 令牌" in body["message"]
+    # Without a session there is nothing a CSRF token would protect: not signed in.
+    stranger = Client(enforce_csrf_checks=True)
+    response = stranger.post("/api/v1/people/", "{}", content_type="application/json")
+    assert_json_error(response, 401, "unauthorized")
+
+
 # --- Request bodies are strict -------------------------------------------------------------------
 
 
@@ -291,3 +363,292 @@ def test_every_schema_of_the_document_has_a_name_of_its_own(monkeypatch):
         by_name.setdefault(cls.__name__, []).append(f"{cls.__module__}.{cls.__qualname__}")
     assert {n: paths for n, paths in by_name.items() if len(paths) > 1} == {}
     assert len(classes) >= 40
+
+
+# --- What an operation accepts besides its body: declared parameters, no NUL -----------------
+
+NUL_REASON = "不能包含空字符（NUL）"
+
+
+def all_operations():
+    """Every operation of the OpenAPI document: (method, path template, operation)."""
+    from gonghui.api import api
+
+    document = api.get_openapi_schema()
+    return [
+        (method, path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def filled(path: str, operation: dict, text: str = "ABCD") -> str:
+    """``path`` with its integer parameters 1 and its string parameters ``text`` (quoted)."""
+    from urllib.parse import quote
+
+    for p in operation.get("parameters", []):
+        if p["in"] == "path":
+            value = "1" if p["schema"].get("type") == "integer" else quote(text)
+            path = path.replace("{" + p["name"] + "}", value)
+    return path
+
+
+def body_for(method, path) -> str:
+    return "{}" if method in ("post", "put", "patch") else ""
+
+
+def test_a_nul_in_any_query_or_path_parameter_is_refused_naming_it(caller):
+    """On PostgreSQL, ?q=%00 on /orgs/, /people/, /cards, /merchants, actor_name=%00 on the
+    audit events, and /notices/objections/AB%00CD answered 500 (no text column holds a NUL);
+    on SQLite the NUL was searched for."""
+    from urllib.parse import urlencode
+
+    checked = 0
+    for method, path, operation in all_operations():
+        for p in operation.get("parameters", []):
+            if p["in"] == "query":
+                url = f"{filled(path, operation)}?{urlencode({p['name']: 'a' + chr(0)})}"
+            elif p["in"] == "path" and p["schema"].get("type") == "string":
+                url = filled(path, operation, text="AB\x00CD")
+            else:
+                continue
+            response = caller(method, url, body_for(method, path))
+            assert response.status_code == 422, (method, url, response.content)
+            assert response.json()["fields"] == {p["name"]: NUL_REASON}, (method, url)
+            checked += 1
+    assert checked >= 50
+
+
+def test_a_nul_in_any_string_of_a_body_is_refused_naming_the_field(caller, tree):
+    """PATCH /orgs/<pk> {"name": "a\\u0000b"} and POST /people/ with a NUL in the name
+    answered 500 on PostgreSQL."""
+    checked = 0
+    for method, path, schema in json_operations():
+        for name, prop in schema["properties"].items():
+            alternatives = prop.get("anyOf", [prop])
+            if property_types(prop) != {"string"} or any(
+                "format" in a or "enum" in a for a in alternatives
+            ):
+                continue  # dates and choices say their own reason
+            response = caller(method, path, {name: "a\x00b"})
+            assert response.status_code == 422, (method, path, name, response.content)
+            assert response.json()["fields"][name] == NUL_REASON, (method, path, name)
+            checked += 1
+    assert checked >= 25
+
+
+def test_every_model_a_body_reaches_is_strict():
+    """The rules above (NUL, JSON's types, ISO dates, unknown fields) live in StrictSchema:
+    a nested model of a body that is a plain Schema would escape all of them."""
+    from gonghui.api import api
+    from gonghui.common.schemas import StrictSchema
+
+    reached: set = set()
+    for _prefix, router in api._routers:
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                for model in operation.models:
+                    if model.__ninja_param_source__ == "body":
+                        for f in model.model_fields.values():
+                            model_classes(f.annotation, reached)
+    assert len(reached) >= 20
+    assert {c.__qualname__ for c in reached if not issubclass(c, StrictSchema)} == set()
+
+
+def test_the_issues_writes_with_a_nul_write_nothing(client, users, tree):
+    from gonghui.people.models import Person
+
+    client.force_login(users.admin)
+    people = Person.objects.count()
+    renamed = client.patch(
+        f"/api/v1/orgs/{tree.chaoyang.pk}",
+        json.dumps({"name": "a\x00b"}),
+        content_type="application/json",
+    )
+    created = client.post(
+        "/api/v1/people/",
+        json.dumps({"org_unit_id": tree.cy_grass.pk, "name": "张\x00三", "no_id_reason": "无"}),
+        content_type="application/json",
+    )
+    assert renamed.json()["fields"] == {"name": NUL_REASON}
+    assert created.json()["fields"] == {"name": NUL_REASON}
+    name = tree.chaoyang.name
+    tree.chaoyang.refresh_from_db()
+    assert tree.chaoyang.name == name and Person.objects.count() == people
+
+
+def get_operations():
+    return [(path, op) for method, path, op in all_operations() if method == "get"]
+
+
+def test_every_get_operation_refuses_an_unknown_query_parameter_by_name(caller):
+    """``/orgs/?levle=district`` listed every unit: the misspelt filter was dropped."""
+    for path, operation in get_operations():
+        url = filled(path, operation)
+        response = caller("get", f"{url}?levle=district", "")
+        assert response.status_code == 422, (url, response.content)
+        assert response.json()["fields"] == {"levle": "不接受此参数（接口未定义）"}, url
+    assert len(get_operations()) >= 30
+
+
+def test_a_parameter_given_twice_is_refused_and_known_ones_still_work(client, users):
+    client.force_login(users.admin)
+    twice = client.get("/api/v1/orgs/?level=district&level=street")
+    assert twice.status_code == 422 and twice.json()["fields"] == {"level": "只能给出一次"}
+    assert client.get("/api/v1/orgs/?level=district&page=1&q=").status_code == 200
+
+
+def test_parameters_are_checked_after_authentication(client):
+    """A caller who may not use the operation learns nothing from its parameters."""
+    response = client.get("/api/v1/orgs/?levle=district")
+    assert_json_error(response, 401, "unauthorized")
+
+
+# --- Uploads: multipart only, the declared parts only --------------------------------------------
+
+
+def upload(client, **parts):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {
+        name: SimpleUploadedFile(value[0], value[1]) if isinstance(value, tuple) else value
+        for name, value in parts.items()
+    }
+    return client.post("/api/v1/orgs/import", data)
+
+
+TREE_CSV = ("tree.csv", "上级组织编码,组织编码,名称,级别\n".encode())
+
+
+def upload_operations():
+    return [
+        (method, path)
+        for method, path, operation in all_operations()
+        if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+def test_an_upload_refuses_unknown_fields_and_extra_files_by_name(client, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.jobs.models import Job
+
+    assert upload_operations() == [("post", "/api/v1/orgs/import")]  # every one is tested here
+    client.force_login(users.admin)
+    jobs = Job.objects.count()
+    cases = [
+        ({"file": TREE_CSV, "note": "x"}, {"note": "不接受此字段（接口未定义）"}),
+        ({"file": TREE_CSV, "other": ("b.csv", b"x")}, {"other": "不接受此文件（接口未定义）"}),
+    ]
+    for parts, fields in cases:
+        response = upload(client, **parts)
+        assert response.status_code == 422, (parts, response.content)
+        assert response.json()["fields"] == fields
+    two = client.post(
+        "/api/v1/orgs/import",
+        {"file": [SimpleUploadedFile(*TREE_CSV), SimpleUploadedFile("t2.csv", TREE_CSV[1])]},
+    )
+    assert two.status_code == 422 and two.json()["fields"] == {"file": "只能给出一次"}
+    assert Job.objects.count() == jobs
+    assert upload(client, file=TREE_CSV).status_code == 202
+
+
+def test_an_upload_refuses_json_as_unsupported(client, users):
+    """JSON there answered 422 "file.file 必填"."""
+    client.force_login(users.admin)
+    response = client.post(
+        "/api/v1/orgs/import", json.dumps({"file": "x"}), content_type="application/json"
+    )
+    body = assert_json_error(response, 415, "unsupported_media_type")
+    assert "multipart/form-data" in body["message"] and "application/json" in body["message"]
+
+
+# --- Dates are ISO strings; reasons are Chinese ----------------------------------------------
+
+
+@pytest.mark.parametrize("birth_date", [0, 1.5, "0", "19900102", 631152000])
+def test_a_date_is_an_iso_string_only(client, users, tree, birth_date):
+    """{"birth_date": 0} registered a person born on 1970-01-01."""
+    from gonghui.people.models import Person
+
+    client.force_login(users.admin)
+    people = Person.objects.count()
+    response = client.post(
+        "/api/v1/people/",
+        json.dumps(
+            {
+                "org_unit_id": tree.cy_grass.pk,
+                "name": "孙立",
+                "birth_date": birth_date,
+                "no_id_reason": "历史档案",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["fields"] == {"birth_date": "应为日期字符串（YYYY-MM-DD）"}
+    assert Person.objects.count() == people
+
+
+def test_a_date_as_a_query_parameter_is_an_iso_string_only(client, users):
+    client.force_login(users.admin)
+    assert client.get("/api/v1/audit/events?since=2026-01-01").status_code == 200
+    response = client.get("/api/v1/audit/events?since=0")
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"since": "应为日期字符串（YYYY-MM-DD）"}
+
+
+# Requests that meet pydantic's usual error types, and the reason each must give.
+COMMON_MISTAKES = [
+    ("post", "/api/v1/people/", {"birth_date": "1990-02-30"}, "birth_date", "应为有效日期"),
+    ("post", "/api/v1/people/", {"name": "张" * 61}, "name", "最多 60 个字符"),
+    ("post", "/api/v1/people/", {"public_fields": "name"}, "public_fields", "应为数组"),
+    ("post", "/api/v1/people/", {"is_public": "yes"}, "is_public", "应为 true 或 false"),
+    ("post", "/api/v1/people/", {"org_unit_id": "1"}, "org_unit_id", "应为整数"),
+    ("post", "/api/v1/nominations/campaigns/1/advance", {"ids": []}, "ids", "至少 1 项"),
+    ("post", "/api/v1/nominations/campaigns/1/advance", {"ids": [0]}, "ids.0", "应不小于 1"),
+    ("post", "/api/v1/nominations/campaigns/1/advance", {"ids": 1}, "ids", "应为数组"),
+    ("post", "/api/v1/perks/giveaways/1/claim", {"key": "k", "quantity": 1.5}, "quantity", None),
+    ("get", "/api/v1/orgs/?page=x", None, "page", "应为整数"),
+    ("get", "/api/v1/merchants?plan=xyz", None, "plan", "不是可选的值之一"),
+    ("get", "/api/v1/audit/events?since=1900-01-01", None, "since", "应不小于 1949-01-01"),
+    ("get", "/api/v1/audit/events?since=2026-13-01", None, "since", "应为有效日期"),
+    ("get", "/api/v1/registry/statistics/share?honour=1&year=1800", None, "year", "应不小于"),
+]
+
+
+def looks_english(text: str) -> bool:
+    return text.isascii() and any(c.isalpha() for c in text)
+
+
+@pytest.mark.parametrize("method, url, body, field, expected", COMMON_MISTAKES)
+def test_no_reason_is_pydantics_english(caller, method, url, body, field, expected):
+    """ "Input should be a valid date" and "String should have at most 120 characters" were
+    answered as they came."""
+    response = caller(method, url, body if body is not None else "")
+    assert response.status_code == 422, response.content
+    reasons = response.json()["fields"]
+    assert field in reasons, reasons
+    assert not any(looks_english(r) for r in reasons.values()), reasons
+    if expected:
+        assert expected in reasons[field], reasons
+
+
+def test_every_pydantic_error_type_has_a_chinese_reason():
+    """Whatever pydantic says, in whatever context, the client reads Chinese."""
+    from typing import get_args
+
+    from pydantic_core.core_schema import ErrorType
+
+    from gonghui.api import reason
+
+    context = {
+        "max_length": 3, "min_length": 1, "ge": 1, "gt": 0, "le": 9, "lt": 10,
+        "multiple_of": 2, "expected": "'a' or 'b'", "error": "invalid", "actual_length": 4,
+    }  # fmt: skip
+    for kind in get_args(ErrorType):
+        said = reason({"type": kind, "msg": "Input should be valid", "ctx": context})
+        assert said and not looks_english(said), (kind, said)
+    # Our own validators' Chinese passes as it is.
+    own = {"type": "string_nul", "msg": "不能包含空字符（NUL）"}
+    assert reason(own) == "不能包含空字符（NUL）"

@@ -49,15 +49,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "gonghui.api.JsonErrorsMiddleware",  # outermost: sees every answer under /api/
+    "gonghui.api.ApiMiddleware",  # outermost: sees every request and answer under /api/
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "gonghui.api.CommonMiddleware",  # no slash appended under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gonghui.common.lockout.KnownDeviceMiddleware",  # marks a browser that signed in
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -142,7 +142,7 @@ NOT_WRITES = {
     "gonghui.audit.services.head_sign": "a signature over the log, not an event",
 }
 # Actions recorded outside the services: sign-in signals and the demo builder.
-NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed"}
+NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed", "auth.account_locked"}
 NOT_FROM_SERVICES |= {code for code in ACTION_LABELS if code.startswith("demo.")}
 
 SCENARIOS = {}
@@ -384,6 +384,19 @@ def _(w, call):
 def _(w, call):
     token, _ = orgs.token_create(actor=w.users.cy, name="统计接口")
     call(actor=w.users.cy, token_id=token.pk)
+
+
+@scenario("gonghui.orgs.services.tokens_end_with_account")
+def _(w, call):
+    orgs.token_create(actor=w.users.cy, name="统计接口")
+    orgs.token_create(actor=w.users.cy, name="报表")
+    w.users.cy.is_active = False
+    call(actor=None, user=w.users.cy)
+
+
+@scenario("gonghui.orgs.services.account_unlock")
+def _(w, call):
+    call(actor=None, username="CY_staff")
 
 
 @scenario("gonghui.orgs.services.tree_import_start")

@@ -1,6 +1,7 @@
 """API tokens: they stop with their owner's password or account, their last use is kept
 cheaply, and they are listed, made and revoked on a page and from the command line."""
 
+import json
 from datetime import timedelta
 from io import StringIO
 
@@ -61,8 +62,46 @@ def test_any_way_of_setting_the_password_ends_them(client, users):
 def test_deactivating_the_account_ends_them(client, users):
     _, raw = services.token_create(actor=users.cy, name="对接")
     User.objects.filter(pk=users.cy.pk).update(is_active=False)
-    assert not works(client, raw)
     assert ApiToken.objects.get().get_state_display() == "已失效（账号已停用）"
+    assert not works(client, raw)
+
+
+def reactivated(user) -> None:
+    user.refresh_from_db()
+    user.is_active = True
+    user.save()
+
+
+def test_reactivating_the_account_does_not_bring_its_tokens_back(client, users):
+    """The token's state was worked out from is_active at each request: switching the
+    account off and on again made its old tokens work again."""
+    _, raw = services.token_create(actor=users.cy, name="对接")
+    _, raw2 = services.token_create(actor=users.cy, name="报表")
+    _, other = services.token_create(actor=users.hd, name="对接")
+    users.cy.is_active = False
+    users.cy.save()  # the shell's way, the admin site's, any service's
+
+    assert ApiToken.objects.filter(user=users.cy, revoked_at__isnull=True).count() == 0
+    event = AuditEvent.objects.get(action="accounts.tokens_end")
+    revoked = json.loads(event.body)["changes"]["tokens"][0]
+    assert event.object_id == str(users.cy.pk) and len(revoked) == 2
+
+    reactivated(users.cy)
+    assert not works(client, raw) and not works(client, raw2) and works(client, other)
+    assert {t.state for t in ApiToken.objects.filter(user=users.cy)} == {ApiToken.State.REVOKED}
+    # Saving the account again (a sign-in's last_login) revokes nothing more.
+    users.cy.save(update_fields=["last_login"])
+    assert AuditEvent.objects.filter(action="accounts.tokens_end").count() == 1
+
+
+def test_a_token_presented_while_its_account_is_off_by_hand_is_revoked(client, users):
+    """A hand-made UPDATE passes no signal; the first use of a token meanwhile revokes it."""
+    _, raw = services.token_create(actor=users.cy, name="对接")
+    User.objects.filter(pk=users.cy.pk).update(is_active=False)
+    assert not works(client, raw)
+    reactivated(users.cy)
+    assert not works(client, raw)
+    assert ApiToken.objects.get().state == ApiToken.State.REVOKED
 
 
 def test_last_use_is_written_at_most_once_a_minute(client, users):

@@ -44,7 +44,7 @@ def test_lockout_after_five_failures_per_account(client, users, settings):
 def test_lockout_counts_live_in_redis(client, users, settings, redis_client):
     assert "Redis" in settings.CACHES["default"]["BACKEND"]
     client.post("/login/", {"username": "cy_staff", "password": "wrong"})
-    keys = [k.decode() for k in redis_client.keys("*rl:login:fail:account:cy_staff*")]
+    keys = [k.decode() for k in redis_client.keys("*rl:login:fail:account:*:cy_staff*")]
     assert keys, "the failure counter must be in Redis, shared by every process"
 
 

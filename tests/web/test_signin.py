@@ -1,10 +1,16 @@
 """Sign-in lock-out (per account and per address and account, with backoff, on both login
-pages) and the client's address behind a load balancer."""
+pages; known devices held by their own lock only; counted before the password is checked;
+lifted by `gonghui unlock`) and the client's address behind a load balancer."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django.test import Client
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
@@ -97,6 +103,145 @@ def test_the_admin_login_is_locked_by_the_same_rules(client, users, settings):
     assert client.get("/admin/").status_code == 200
 
 
+# --- Known devices: an attacker cannot keep the owner out ----------------------------------------
+
+
+def lock_the_account(settings, username="admin_t"):
+    """An attacker with no session, rotating addresses, until the account is locked."""
+    settings.LOGIN_ACCOUNT_MAX_FAILURES = 6
+    attacker = Client()
+    for i in range(settings.LOGIN_ACCOUNT_MAX_FAILURES):
+        address = f"198.51.100.{i + 1}"
+        if LOCKED in login(attacker, username, "wrong", REMOTE_ADDR=address).content.decode():
+            break
+    assert lockout.wait_seconds(username, "198.51.100.200") > 0
+    return attacker
+
+
+def test_a_guesser_rotating_addresses_cannot_keep_a_known_device_out(client, users, settings):
+    """An unknown attacker rotating addresses kept any known account (the city
+    administrator's) locked, doubling up to a day, on /admin/login/ too."""
+    assert signed_in(login(client, "admin_t", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+    assert client.cookies[lockout.KNOWN_DEVICE_COOKIE].value
+    client.post("/logout/")
+
+    attacker = lock_the_account(settings)
+    assert (
+        LOCKED in login(attacker, "admin_t", PASSWORD, REMOTE_ADDR="198.51.100.9").content.decode()
+    )
+    newcomer = login(Client(), "admin_t", PASSWORD, REMOTE_ADDR="10.8.8.8")
+    assert LOCKED in newcomer.content.decode()  # a device it never signed in from
+
+    # The owner's browser, at home or anywhere else, and on the admin site.
+    assert signed_in(login(client, "admin_t", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+    client.post("/logout/")
+    assert signed_in(
+        login(client, "admin_t", PASSWORD, url="/admin/login/", REMOTE_ADDR="10.6.6.6")
+    )
+    # The account's lock is audited, once.
+    locked = AuditEvent.objects.get(action="auth.account_locked")
+    assert locked.object_id == "admin_t" and locked.ip == "198.51.100.6"
+
+
+def test_a_known_device_is_still_held_by_its_own_lock(client, users, settings):
+    assert signed_in(login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+    client.post("/logout/")
+    fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES, REMOTE_ADDR="10.9.9.9")
+    assert LOCKED in login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.9.9.9").content.decode()
+    assert lockout.wait_seconds("cy_staff", "10.9.9.9", known=True) == settings.LOGIN_LOCK_SECONDS
+    assert not AuditEvent.objects.filter(action="auth.account_locked").exists()
+
+
+def test_the_mark_is_signed_for_its_account_and_lasts_90_days(client, users, settings):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert signed_in(login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+        client.post("/logout/")
+        lock_the_account(settings, "cy_staff")
+        # Another account's mark is no mark for this one, nor is a forged one.
+        assert LOCKED in login(client, "cy_staff", PASSWORD).content.decode()
+        forged = Client()
+        forged.cookies[lockout.KNOWN_DEVICE_COOKIE] = "e30:forged"
+        assert LOCKED in login(forged, "cy_staff", PASSWORD).content.decode()
+
+        assert signed_in(login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+        client.post("/logout/")
+        lock_the_account(settings, "hd_staff")
+        clock.move_to(start + timedelta(days=lockout.KNOWN_DEVICE_DAYS - 1))
+        lockout.unlock("hd_staff")
+        lock_the_account(settings, "hd_staff")
+        assert signed_in(login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.9.9.9"))
+        client.post("/logout/")
+        # 90 days after its last sign-in, the browser is a stranger again.
+        clock.move_to(start + timedelta(days=2 * lockout.KNOWN_DEVICE_DAYS))
+        lock_the_account(settings, "hd_staff")
+        assert (
+            LOCKED in login(client, "hd_staff", PASSWORD, REMOTE_ADDR="10.9.9.9").content.decode()
+        )
+
+
+def test_unlock_ends_every_lock_of_the_account_and_is_audited(client, users, settings):
+    fail(client, "cy_staff", settings.LOGIN_MAX_FAILURES, REMOTE_ADDR="10.4.4.4")
+    lock_the_account(settings, "cy_staff")
+    assert lockout.wait_seconds("cy_staff", "10.4.4.4", known=True) > 0  # its own lock
+    assert lockout.wait_seconds("cy_staff", "10.5.5.5") > 0  # the account's
+
+    call_command("unlock", "CY_STAFF")
+
+    assert lockout.wait_seconds("cy_staff", "10.4.4.4") == 0
+    assert signed_in(login(client, "cy_staff", PASSWORD, REMOTE_ADDR="10.4.4.4"))
+    event = AuditEvent.objects.get(action="accounts.unlock")
+    assert event.object_id == str(users.cy.pk) and event.actor_name == ""
+    with pytest.raises(CommandError, match="没有名为 nobody 的账号"):
+        call_command("unlock", "nobody")
+
+
+def test_an_empty_password_does_not_wipe_the_count(client, users, settings):
+    """A form without a password reached the lock-out's "right password" branch and
+    cleared the address's count: alternating it with guesses, nothing was ever locked."""
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        fail(client, "cy_staff", 1)
+        client.post("/login/", {"username": "cy_staff", "password": ""})
+    assert LOCKED in login(client, "cy_staff", PASSWORD).content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_guesses_get_no_more_than_the_limit(users, settings, monkeypatch):
+    """The lock was checked before the password and counted after: requests sent at once
+    each had a guess before the counter moved (the check takes a hash's time)."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    original = AbstractBaseUser.check_password
+    checked = []
+
+    def slow(self, raw_password):
+        checked.append(raw_password)
+        time.sleep(0.3)  # as a real password hash takes its time
+        return original(self, raw_password)
+
+    monkeypatch.setattr(AbstractBaseUser, "check_password", slow)
+    guesses = 3 * settings.LOGIN_MAX_FAILURES
+    start = threading.Barrier(guesses)
+    errors = []
+
+    def guess(i):
+        try:
+            start.wait()
+            login(Client(), "cy_staff", f"guess-{i}", REMOTE_ADDR="10.7.7.7")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(guesses)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert 1 <= len(checked) <= settings.LOGIN_MAX_FAILURES
+
+
 # --- The client's address ---------------------------------------------------------------------
 
 
@@ -181,3 +326,16 @@ def test_every_event_of_a_request_behind_the_balancer_records_the_client(
         HTTP_X_FORWARDED_FOR="203.0.113.44",
     )
     assert AuditEvent.objects.get(action="pii.reveal").ip == "203.0.113.44"
+
+
+def test_a_guesser_rotating_addresses_in_one_64_is_one_guesser(client, users, settings):
+    """The per-(address, account) lock counted each IPv6 address: a guesser with a /64
+    (every subscriber has one) had a fresh count at each of its 2**64 addresses."""
+    for i in range(settings.LOGIN_MAX_FAILURES):
+        fail(client, "cy_staff", 1, REMOTE_ADDR=f"2001:db8:9:1::{i + 1:x}")
+    locked = login(client, "cy_staff", PASSWORD, REMOTE_ADDR="2001:db8:9:1::ffff")
+    assert LOCKED in locked.content.decode()
+    # The owner, in another /64, signs in; the audit log keeps each full address.
+    assert signed_in(login(client, "cy_staff", PASSWORD, REMOTE_ADDR="2001:db8:9:2::1"))
+    failures = AuditEvent.objects.filter(action="auth.login_failed")
+    assert {e.ip for e in failures} == {f"2001:db8:9:1::{i + 1:x}" for i in range(5)}

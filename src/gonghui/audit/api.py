@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from ninja import Query, Router, Schema
@@ -7,10 +7,11 @@ from pydantic import Field
 from gonghui.audit import selectors
 from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
+from gonghui.common.schemas import IsoDate
 from gonghui.orgs import access
 
 router = Router(tags=["审计"])
-Day = Annotated[date, Field(ge=selectors.FIRST_DAY, le=selectors.LAST_DAY)]
+Day = Annotated[IsoDate, Field(ge=selectors.FIRST_DAY, le=selectors.LAST_DAY)]
 
 
 class EventOut(Schema):

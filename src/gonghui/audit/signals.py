@@ -1,9 +1,10 @@
-"""Logins, logouts and failed logins go into the audit stream."""
+"""Logins, logouts, failed logins and accounts locked go into the audit stream."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from gonghui.audit.services import record
+from gonghui.common.lockout import account_locked
 from gonghui.common.net import client_ip
 
 
@@ -31,4 +32,16 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
         object_type="auth.user",
         object_id=username,
         ip=_ip(request),
+    )
+
+
+@receiver(account_locked)
+def on_account_locked(sender, username, seconds, ip, **kwargs):
+    record(
+        actor=None,
+        action="auth.account_locked",
+        object_type="auth.user",
+        object_id=str(username)[:150],
+        changes={"locked_minutes": [None, seconds // 60]},
+        ip=ip,
     )

@@ -1,5 +1,9 @@
 """The client's address: read here and nowhere else (audit events, lock-outs, rate limits).
 
+Audit events keep the full address; rate limits and lock-outs count a client by
+``limit_key``: an IPv4 address, or an IPv6 address's /64, since one subscriber is given a
+whole /64 and picks addresses in it at will (50 addresses of one /64 were 50 clients).
+
 Behind a load balancer or reverse proxy, ``REMOTE_ADDR`` is the proxy: one address for
 everyone. The proxy writes the address it saw into ``X-Forwarded-For`` (appending it to
 whatever the client sent). That header is read only when the connection itself comes from
@@ -63,3 +67,24 @@ def client_ip(request) -> str | None:
     except AttributeError:
         request._gonghui_client_ip = client_address(request.META)
         return request._gonghui_client_ip
+
+
+def limit_key(address: str | None) -> str:
+    """The client as rate limits and lock-outs count it: an IPv4 address (an IPv4-mapped
+    IPv6 one as that IPv4), an IPv6 address as its /64 network; "" when none is known."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def client_key(request) -> str:
+    """The request's client as rate limits and lock-outs count it (``limit_key``)."""
+    return limit_key(client_ip(request))

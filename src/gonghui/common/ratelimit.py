@@ -13,7 +13,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from gonghui.common.models import Counter
-from gonghui.common.net import client_ip
+from gonghui.common.net import client_key
 
 
 def _redis() -> bool:
@@ -87,10 +87,10 @@ def purge() -> int:
 def anonymous_over(request, kind: str, limit: int, *, window: int = 60) -> bool:
     """Count an anonymous request against its address (logged-in users are limited per
     account elsewhere: members behind one mobile carrier share an address). True when this
-    one is over ``limit`` in ``window`` seconds."""
+    one is over ``limit`` in ``window`` seconds. An IPv6 client counts by its /64."""
     if request.user.is_authenticated:
         return False
-    return hit(f"{kind}:{client_ip(request) or ''}", window=window) > limit
+    return hit(f"{kind}:{client_key(request)}", window=window) > limit
 
 
 MINUTE, DAY = 60, 86_400

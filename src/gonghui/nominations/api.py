@@ -7,7 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
-from gonghui.common.net import client_ip
+from gonghui.common.net import client_key
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, one_of
 from gonghui.nominations import exports, selectors, services
@@ -271,7 +271,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
         anonymous=body.anonymous,
         name=body.name,
         contact=body.contact,
-        source=client_ip(request) or "",
+        source=client_key(request),
     )
     return Status(201, {"reference": objection.reference})
 
@@ -280,7 +280,7 @@ def objection_file(request, pk: int, body: ObjectionIn):
     "/objections/{reference}", response=ObjectionStatus, auth=None, summary="异议办理结果"
 )
 def objection_status(request, reference: str):
-    services.lookup_allowed(client_ip(request) or "")
+    services.lookup_allowed(client_key(request))
     o = selectors.objection_by_reference(reference)
     return {
         "reference": o.reference,

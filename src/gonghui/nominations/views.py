@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarYear
-from gonghui.common.net import client_ip
+from gonghui.common.net import client_key
 from gonghui.common.pagination import page_of
 from gonghui.common.schemas import MAX_ID
 from gonghui.common.views import (
@@ -526,7 +526,7 @@ def notice(request, pk):
                 anonymous=data["anonymous"],
                 name=data["name"],
                 contact=data["contact"],
-                source=client_ip(request) or "",
+                source=client_key(request),
                 evidence=data["evidence"],
             )
         except DomainError as exc:
@@ -591,7 +591,7 @@ def objection_lookup(request):
     found, missing = None, False
     if reference.strip():
         try:
-            services.lookup_allowed(client_ip(request) or "")
+            services.lookup_allowed(client_key(request))
             found = selectors.objection_by_reference(reference)
         except NotFound:
             missing = True

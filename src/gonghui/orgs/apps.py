@@ -5,3 +5,6 @@ class OrgsConfig(AppConfig):
     name = "gonghui.orgs"
     label = "orgs"
     verbose_name = "组织与权限"
+
+    def ready(self):
+        from gonghui.orgs import receivers  # noqa: F401

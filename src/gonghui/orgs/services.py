@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gonghui.audit.services import diff, record
+from gonghui.common import lockout
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.orgs import access, signals
 from gonghui.orgs.models import (
@@ -211,6 +212,19 @@ def password_change(*, actor, old_password: str, new_password: str) -> None:
 
 
 @transaction.atomic
+def account_unlock(*, actor, username: str):
+    """End every sign-in lock of the account, from every client, at once (the account-wide
+    lock included): for the owner's new device, locked out by someone guessing. ``actor``
+    None is an operator at the console (``gonghui unlock``)."""
+    user = get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
+    if user is None:
+        raise NotFound(f"没有名为 {username} 的账号")
+    lockout.unlock(user.get_username())
+    record(actor=actor, action="accounts.unlock", obj=user)
+    return user
+
+
+@transaction.atomic
 def post_assign(
     *, actor, user, org_unit: OrgUnit, role: Role, scope: str = Post.Scope.SUBTREE, title: str = ""
 ) -> Post:
@@ -281,6 +295,33 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
     return token
 
 
+@transaction.atomic
+def tokens_end_with_account(*, actor, user) -> int:
+    """The account was switched off: its live tokens are revoked for good, so that turning
+    it on again does not bring them back (the state was worked out from ``is_active`` at
+    each request, and a reactivated account's old tokens worked again). Called whenever a
+    save leaves an account inactive (orgs.receivers: the shell, the admin, any service),
+    and when a token of an inactive account is presented (a hand-made UPDATE). Returns how
+    many were revoked; none, no event."""
+    now = timezone.now()
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "prefix")
+    )
+    if not tokens:
+        return 0
+    ApiToken.objects.filter(pk__in=[pk for pk, _ in tokens]).update(revoked_at=now)
+    record(
+        actor=actor,
+        action="accounts.tokens_end",
+        obj=user,
+        changes={"tokens": [[f"{prefix}…" for _, prefix in tokens], None]},
+    )
+    return len(tokens)
+
+
 def tokens_follow_rehash(*, user, old_hash: str) -> None:
     """Django re-hashes a password with a stronger hasher when its owner signs in with it:
     the same password, a new hash. The owner's tokens follow it, so that only a real change
@@ -300,6 +341,8 @@ def token_authenticate(*, raw: str):
     most once a minute (a busy client costs no write per request)."""
     token = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(raw)).first()
     if token is None or token.state != ApiToken.State.ACTIVE:
+        if token is not None and token.state == ApiToken.State.USER_INACTIVE:
+            tokens_end_with_account(actor=None, user=token.user)  # switched off by hand
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY:

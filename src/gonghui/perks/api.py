@@ -13,10 +13,10 @@ from datetime import datetime
 
 from django.http import HttpResponse
 from ninja import Router, Schema
-from ninja.security import APIKeyHeader, django_auth
+from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from gonghui.api import TokenAuth
+from gonghui.api import TokenAuth, session_auth
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
 from gonghui.common.schemas import StrictSchema, one_of
@@ -35,7 +35,7 @@ class MemberPass(APIKeyHeader):
 
 
 member = MemberPass()
-staff = [TokenAuth(), django_auth]
+staff = [TokenAuth(), session_auth]
 
 
 def _json(status: int, body: dict) -> HttpResponse:

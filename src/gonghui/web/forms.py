@@ -21,8 +21,8 @@ from gonghui.people.services import EDITABLE, clean_person
 
 class LoginForm(AuthenticationForm):
     """Django's login, plus a temporary lock-out after too many failures for the account
-    from this address, or for the account from anywhere (common/lockout.py). The admin
-    site signs in with this form too."""
+    from this client, or for the account from clients that have not signed in to it
+    before (common/lockout.py). The admin site signs in with this form too."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -32,22 +32,28 @@ class LoginForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # nothing to check: the field says what is missing
         ip = client_ip(self.request) if self.request else None
-        wait = lockout.wait_seconds(username, ip)
-        if wait:
+        known = lockout.known_device(self.request, username)
+        # Counted before the password is checked: parallel tries cannot outrun the count.
+        attempt = lockout.attempt(username, ip, known=known)
+        if attempt.wait:
             raise forms.ValidationError(
                 self.error_messages["locked"],
                 code="locked",
-                params={"minutes": math.ceil(wait / 60)},
+                params={"minutes": math.ceil(attempt.wait / 60)},
             )
         stored = org_selectors.password_hash_of(username)
         try:
             cleaned = super().clean()
         except forms.ValidationError as exc:
             if exc.code == "invalid_login":
-                lockout.failed(username, ip)
+                lockout.failed(attempt)
             raise
-        lockout.succeeded(username, ip)
+        lockout.succeeded(attempt)
+        if self.request is not None:
+            lockout.remember_device(self.request, username)
         if stored is not None and self.user_cache is not None:
             org_services.tokens_follow_rehash(user=self.user_cache, old_hash=stored)
         return cleaned
@@ -135,6 +141,10 @@ class IdLookupForm(forms.Form):
 
 class TransferDecisionForm(forms.Form):
     note = forms.CharField(label="审批意见", required=False, max_length=200)
+
+
+class PersonFilterForm(FilterForm):
+    q = forms.CharField(label="姓名", required=False, max_length=60)
 
 
 class PersonForm(forms.Form):

@@ -2,7 +2,6 @@
 
 import json
 
-from django.http import JsonResponse
 from django.shortcuts import render
 
 NUL = "\x00"
@@ -10,20 +9,20 @@ REFUSED = "请求中含有空字符（NUL），无法处理"
 
 
 class RefuseNulMiddleware:
-    """A query string or JSON body with a NUL character is answered 400 before any view or
-    API operation reads it. No text column can hold one (PostgreSQL refuses it: the page
-    answered 500), nobody types one, and form fields refuse it already (Django's
-    ProhibitNullCharactersValidator); the pages and operations that read a parameter
-    without a form (a search's ``q``, a list's ``status``) and the API's JSON bodies need
-    not each remember it."""
+    """A page's query string or JSON body with a NUL character is answered 400 before any
+    view reads it. No text column can hold one (PostgreSQL refuses it: the page answered
+    500), nobody types one, and form fields refuse it already (Django's
+    ProhibitNullCharactersValidator); the pages that read a parameter without a form (a
+    list's ``status``) need not each remember it. The API refuses it itself, naming the
+    field or parameter (422, gonghui/api.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info.startswith("/api/"):
+            return self.get_response(request)
         if _has_nul(list(request.GET.lists())) or _json_has_nul(request):
-            if request.path.startswith("/api/"):
-                return JsonResponse({"code": "bad_request", "message": REFUSED}, status=400)
             return render(request, "web/error.html", {"message": REFUSED}, status=400)
         return self.get_response(request)
 

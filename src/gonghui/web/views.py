@@ -36,6 +36,7 @@ from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit, Post
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
+from gonghui.people.models import Person
 from gonghui.registry.services import duplicates_of
 from gonghui.web import forms
 
@@ -274,12 +275,17 @@ def job_detail(request, pk):
 def person_list(request):
     if not access.can(request.user, "people.view"):
         raise NotFound()
-    q = request.GET.get("q", "")
-    qs = people_selectors.person_list(actor=request.user, query=q, sort=request.GET.get("sort", ""))
-    return _person_list_page(request, qs, q, forms.IdLookupForm())
+    filters = forms.PersonFilterForm(request.GET)
+    data = filters.filters()
+    if data is None:
+        qs = Person.objects.none()
+    else:
+        sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the default order
+        qs = people_selectors.person_list(actor=request.user, query=data.get("q", ""), sort=sort)
+    return _person_list_page(request, qs, filters, forms.IdLookupForm())
 
 
-def _person_list_page(request, qs, q, lookup, status=200):
+def _person_list_page(request, qs, filters, lookup, status=200):
     # The look-up by full number is offered only to posts that may see full numbers.
     can_lookup = access.can(request.user, "people.view_pii")
     return render(
@@ -287,7 +293,7 @@ def _person_list_page(request, qs, q, lookup, status=200):
         "people/list.html",
         {
             "page": _page(request, qs),
-            "q": q,
+            "filters": filters,
             "lookup": lookup if can_lookup or lookup.errors else None,
             "can_change": access.can(request.user, "people.change"),
         },
@@ -315,7 +321,9 @@ def person_lookup(request):
                 return redirect("web:person_detail", pk=person.pk)
             form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
     qs = people_selectors.person_list(actor=request.user)
-    return _person_list_page(request, qs, "", form, status=200 if person else 422)
+    return _person_list_page(
+        request, qs, forms.PersonFilterForm(), form, status=200 if person else 422
+    )
 
 
 @login_required
