@@ -189,7 +189,13 @@ class Person(models.Model):
         DECEASED = "deceased", "已故"
 
     name = models.CharField("姓名", max_length=60)
-    name_sort = SortKeyField("拼音排序", source="name")
+    name_reading = models.CharField(
+        "姓名拼音",
+        max_length=420,
+        blank=True,
+        help_text="系统读不出或读错姓名时填写，每个字一个音节，用空格分隔（如 ji wen）",
+    )
+    name_sort = SortKeyField("拼音排序", source="name", reading="name_reading")
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     id_number = ProtectedField("身份证号", kind="id_number", null=True, blank=True)

@@ -11,6 +11,7 @@ class PersonOut(Schema):
 
     id: int
     name: str
+    name_reading: str
     gender: str
     birth_date: date | None
     id_number_masked: str
@@ -36,6 +37,7 @@ class PersonOut(Schema):
 class PersonIn(Schema):
     org_unit_id: int
     name: str = Field(max_length=60)
+    name_reading: str = Field(default="", max_length=420)
     gender: str = ""
     birth_date: date | None = None
     id_number: str | None = Field(default=None, max_length=40)
@@ -48,6 +50,7 @@ class PersonIn(Schema):
 class PersonPatch(Schema):
     org_unit_id: int | None = None
     name: str | None = Field(default=None, max_length=60)
+    name_reading: str | None = Field(default=None, max_length=420)
     gender: str | None = None
     birth_date: date | None = None
     id_number: str | None = Field(default=None, max_length=40)

@@ -8,7 +8,15 @@ index, identically on SQLite and PostgreSQL:
   employer's name, digits included (a fragment in either finds the person: 地铁, 706所);
 * ``l:`` the full pinyin of every reading and its prefixes at syllable boundaries
   (``l:zhao``, ``l:zhaoyu``), and the initials of every reading and their prefixes of two
-  letters or more (``l:wr``, ``l:wrz``).
+  letters or more (``l:wr``, ``l:wrz``). The readings are ``common.pinyin``'s: the surname
+  only as a surname is read (王 never yu, 尉迟 yu chi), the name's reading set by staff
+  (``Person.name_reading``) first; a character without a reading stays itself in ``c:``
+  keys and ends its ``l:`` keys (𠮷文 has ``c:𠮷`` and ``c:𠮷文``, never ``l:wen``).
+
+Each key row's ``sort`` starts with its rank: the whole name, or the whole usual reading or
+its initials (``EXACT``), before a part of the name or of the usual reading (``PARTIAL``),
+before another reading's whole (``OTHER``) or part (``OTHER_PARTIAL``); then the name's
+dictionary order.
 
 A query of up to three characters, or of letters, is one key. Its page is one range of the
 ``(key, sort, person, path)`` index read in order — the scope checked on ``path`` in
@@ -31,10 +39,11 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from gonghui.common.bulk import insert_rows
-from gonghui.common.pinyin import name_readings
+from gonghui.common.pinyin import HAN, name_readings, sort_key
 from gonghui.orgs.models import OrgUnit, path_next, rerooted
 from gonghui.people.models import Person, SearchKey
 
@@ -42,9 +51,10 @@ MAX_QUERY = 40
 KEY_LENGTH = SearchKey._meta.get_field("key").max_length
 PAGE_ORDER = ("sort", "person_id")  # a search's order, as the key rows read it
 COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"), then asks for filters
-EXACT, PARTIAL = 0, 1
+EXACT, PARTIAL, OTHER, OTHER_PARTIAL = 0, 1, 2, 3  # a key's rank (see the module's doc)
 PUBLIC = "+"
-_CHARACTERS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]")  # CJK and digits
+_CHARACTERS = re.compile(f"{HAN.pattern}|[0-9]")  # Chinese characters (all planes) and digits
+_LATIN = re.compile("[a-z]+")
 
 
 def _characters(text: str) -> str:
@@ -65,7 +75,7 @@ def person_keys(person: Person, *, public: bool) -> dict[str, int]:
     audience = PUBLIC if public else ""
     keys: dict[str, int] = {}
     if shown is None or "name" in shown:
-        for key, rank in _name_keys(person.name):
+        for key, rank in _name_keys(person.name, person.name_reading):
             _add(keys, (audience + key)[:KEY_LENGTH], rank)
     if person.employer_id and (shown is None or "employer" in shown):
         for key in _employer_keys(person.employer.name):
@@ -75,22 +85,27 @@ def person_keys(person: Person, *, public: bool) -> dict[str, int]:
 
 def _add(keys: dict[str, int], key: str, rank: int) -> None:
     """A key keeps its best rank (a name's pinyin can also be one of its prefixes)."""
-    keys[key] = min(rank, keys.get(key, PARTIAL))
+    keys[key] = min(rank, keys.get(key, OTHER_PARTIAL))
 
 
 @lru_cache(maxsize=65536)
-def _name_keys(name: str) -> tuple[tuple[str, int], ...]:
+def _name_keys(name: str, reading: str = "") -> tuple[tuple[str, int], ...]:
     """A name's keys and ranks (names repeat: an import of 100,000 people has ~40,000)."""
     keys: dict[str, int] = {}
     whole = _characters(name)
     for gram in _grams(name):
         _add(keys, f"c:{gram}", EXACT if gram == whole else PARTIAL)
-    for reading in name_readings(name):
-        initials = "".join(s[0] for s in reading if s)
-        for n in range(1, len(reading) + 1):
-            _add(keys, f"l:{''.join(reading[:n])}", EXACT if n == len(reading) else PARTIAL)
-        for n in range(2, len(initials) + 1):
-            _add(keys, f"l:{initials[:n]}", EXACT if n == len(initials) else PARTIAL)
+    for i, syllables in enumerate(name_readings(name, reading)):
+        exact, partial = (EXACT, PARTIAL) if i == 0 else (OTHER, OTHER_PARTIAL)
+        # Up to the first character without a reading: letters only, as a query is.
+        unread = (n for n, s in enumerate(syllables) if not _LATIN.fullmatch(s))
+        readable = next(unread, len(syllables))
+        initials = "".join(s[0] for s in syllables[:readable])
+        for n in range(1, readable + 1):
+            rank = exact if n == len(syllables) else partial
+            _add(keys, f"l:{''.join(syllables[:n])}", rank)
+        for n in range(2, readable + 1):
+            _add(keys, f"l:{initials[:n]}", exact if n == len(syllables) else partial)
     return tuple(keys.items())
 
 
@@ -129,6 +144,37 @@ def index_people(people: list[Person], *, new: bool = False) -> int:
 
 def index_person(person: Person) -> None:
     index_people([person])
+
+
+def reindex_all(*, batch: int = 5000, progress: Callable[[int], object] | None = None) -> int:
+    """Every person's sort key and search keys afresh, by the rules in force (after a change
+    to them: a data migration, or ``gonghui people reindex``); ``batch`` people a
+    transaction. Returns the people read. Reads only the fields the keys need, so that a
+    migration can call it whatever fields later migrations add."""
+    fields = (
+        "pk",
+        "name",
+        "name_reading",
+        "name_sort",
+        "org_unit_id",
+        "employer__name",
+        "merged_into_id",
+        "is_public",
+        "public_fields",
+    )
+    people = Person.objects.select_related("employer").only(*fields).order_by("pk")
+    done, last = 0, 0
+    while chunk := list(people.filter(pk__gt=last)[:batch]):
+        with transaction.atomic():
+            moved = [p for p in chunk if p.name_sort != sort_key(p.name, p.name_reading)]
+            for person in moved:
+                person.name_sort = sort_key(person.name, person.name_reading)
+            Person.objects.bulk_update(moved, ["name_sort"], batch_size=1000)
+            index_people(chunk)
+        done, last = done + len(chunk), chunk[-1].pk
+        if progress:
+            progress(len(chunk))
+    return done
 
 
 def drop_person(person: Person) -> None:
