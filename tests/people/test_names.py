@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.pinyin import name_readings, sort_key
-from gonghui.people import services
+from gonghui.people import selectors, services
 from gonghui.people.models import Person, SearchKey
 from gonghui.registry.selectors import PersonFilters, person_search
 from tests.factories import PASSWORD
@@ -159,6 +159,7 @@ def test_the_api_sets_the_reading_and_names_a_bad_one(client, names, tree):
         content_type="application/json",
     )
     assert response.status_code == 200 and response.json()["name_reading"] == "ji wen"
+    assert [p["name"] for p in client.get("/api/v1/people/?q=jiwen").json()["items"]] == [f"{JI}文"]
 
 
 # --- 16. Surnames read as surnames --------------------------------------------------------------
@@ -225,6 +226,58 @@ def test_the_exact_full_name_ranks_first(names, users):
     assert found(users.cy, "王伟") == ["王伟", "王伟华"]
     assert found(users.cy, "wangwei") == ["王伟", "汪伟", "王伟华"]
     assert found(users.cy, "ww") == ["王伟", "汪伟", "王伟华"]
+
+
+# --- 17. One people search everywhere ------------------------------------------------------------
+
+
+def test_every_people_search_finds_the_same(client, names, users, tree):
+    """/people/, /registry/, both APIs and the command line search alike (oyxf: the
+    initials of 欧阳晓峰, which /people/ used to miss)."""
+    client.login(username="cy_staff", password=PASSWORD)
+    for query in ("oyxf", "ouyangxiaofeng", "晓峰", "欧阳晓峰"):
+        assert [p.name for p in selectors.person_list(actor=users.cy, query=query)] == ["欧阳晓峰"]
+        api = client.get("/api/v1/people/", {"q": query}).json()
+        assert [p["name"] for p in api["items"]] == ["欧阳晓峰"], query
+        registry_api = client.get("/api/v1/registry/people", {"q": query}).json()
+        assert [p["name"] for p in registry_api["items"]] == ["欧阳晓峰"], query
+        for page in ("/people/", "/registry/"):
+            text = client.get(page, {"q": query}).content.decode()
+            assert "欧阳晓峰" in text and "尉迟敬德" not in text, (page, query)
+        out = io.StringIO()
+        call_command("registry", "search", query, "--user", "cy_staff", stdout=out)
+        assert out.getvalue().startswith("欧阳晓峰"), query
+    # The same order everywhere: exact name first.
+    assert [p.name for p in selectors.person_list(actor=users.cy, query="王伟")] == [
+        "王伟",
+        "王伟华",
+    ]
+    # An explicit sort still applies to a search.
+    assert [p.name for p in selectors.person_list(actor=users.cy, query="ww", sort="-id")] == [
+        "汪伟",
+        "王伟华",
+        "王伟",
+    ]
+
+
+def test_the_people_search_keeps_to_the_scope(client, names, users, tree):
+    add(users.hd, tree.hd_grass, "欧阳海")
+    client.login(username="hd_staff", password=PASSWORD)
+    assert [p["name"] for p in client.get("/api/v1/people/?q=oyxf").json()["items"]] == []
+    assert [p["name"] for p in client.get("/api/v1/people/?q=ouyang").json()["items"]] == ["欧阳海"]
+    assert "欧阳晓峰" not in client.get("/people/?q=ouyang").content.decode()
+    assert [p.name for p in selectors.person_list(actor=users.cy, query="ouyang")] == ["欧阳晓峰"]
+
+
+def test_the_people_list_counts_a_search_up_to_the_cap(client, names, monkeypatch):
+    from gonghui.people import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    client.login(username="cy_staff", password=PASSWORD)
+    body = client.get("/api/v1/people/?q=wang&page=2").json()
+    assert (body["count"], body["count_capped"]) == (2, True)
+    body = client.get("/api/v1/people/?page=2").json()
+    assert (body["count"], body["count_capped"]) == (17, False)
 
 
 # --- Keys rebuilt by the rules in force ----------------------------------------------------------

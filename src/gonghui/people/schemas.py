@@ -62,6 +62,7 @@ class PersonPatch(Schema):
 
 class PersonPage(Schema):
     count: int
+    count_capped: bool = False  # a search counts up to people.search.COUNT_CAP
     page: int
     items: list[PersonOut]
 

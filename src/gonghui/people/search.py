@@ -203,6 +203,25 @@ def query_keys(query: str, *, public: bool = False) -> list[str]:
     return [f"{audience}l:{letters}"[:KEY_LENGTH]] if letters else []
 
 
+def matching_q(query: str, *, via: str = "pk") -> Q:
+    """Rows whose person (``via``: the lookup to the person's id, e.g. ``person_id`` from a
+    card) matches ``query`` as ``search_people`` finds people: for lists ordered by their
+    own columns (cards by issue date). Empty when the query has nothing to search by."""
+    keys = query_keys(query)
+    if not keys:
+        return Q(pk__in=[])
+    found = Q()
+    for key in keys:
+        found &= Q(Exists(SearchKey.objects.filter(person=OuterRef(via), key=key)))
+    return found
+
+
+def count_cap(query: str) -> int | None:
+    """How far a list of people counts its matches: a search's count stops at
+    ``COUNT_CAP`` ("1000+"), a plain list counts them all."""
+    return COUNT_CAP if (query or "").strip() else None
+
+
 def search_people(
     qs: QuerySet[Person],
     query: str,

@@ -29,6 +29,7 @@ from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit, Post
+from gonghui.people import search
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.registry.services import duplicates_of
@@ -226,10 +227,9 @@ def person_list(request):
         raise NotFound()
     q = request.GET.get("q", "")
     qs = people_selectors.person_list(actor=request.user, query=q, sort=request.GET.get("sort", ""))
+    page = page_of(qs, request.GET.get("page"), count_cap=search.count_cap(q))
     return render(
-        request,
-        "people/list.html",
-        {"page": _page(request, qs), "q": q, "lookup": forms.IdLookupForm()},
+        request, "people/list.html", {"page": page, "q": q, "lookup": forms.IdLookupForm()}
     )
 
 
