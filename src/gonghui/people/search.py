@@ -252,7 +252,7 @@ def search_people(
         key_rows = SearchKey.objects.filter(
             Q(key=first) & (scope("", "person__user") if scope else Q())
         ).order_by(*PAGE_ORDER)
-        return found.found_by(key_rows, qs)
+        return found.found_by(key_rows, qs, window=COUNT_CAP)
     exact = unicodedata.normalize("NFKC", query).strip()[:60]
     return found.annotate(
         exact=Case(
