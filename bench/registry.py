@@ -772,23 +772,9 @@ def scope_figures(
             f"{p[f'page_{label}'] * 1000:.2f} ms{rows_note}, same page by pk "
             f"{p[f'pk_{label}'] * 1000:.2f} ms"
         )
-        yield figure(
-            f"registry.search_{name}{scope}_p95_{label}",
-            p[f"page_{label}"] * 1000,
-            "ms",
-            "ratio_to_pk",
-            p[f"page_{label}"] / p[f"pk_{label}"],
-            SEARCH_TARGET,
-        )
+        yield to_pk(f"registry.search_{name}{scope}_p95_{label}", p, "page", label)
     if not scope:
-        yield figure(
-            f"registry.search_{name}_rows_p95_{sizes.full}",
-            p[f"rows_{sizes.full}"] * 1000,
-            "ms",
-            "ratio_to_pk",
-            p[f"rows_{sizes.full}"] / p[f"pk_{sizes.full}"],
-            SEARCH_TARGET,
-        )
+        yield to_pk(f"registry.search_{name}_rows_p95_{sizes.full}", p, "rows", sizes.full)
     yield figure(
         f"registry.search_{name}{scope}_p95_growth",
         p[f"page_{sizes.full}"] * 1000,
@@ -810,6 +796,12 @@ def scope_figures(
                 name, scope, label, column, queries, actor, scale.icontains_reps, pages
             )
         yield line
+
+
+def to_pk(name: str, p95s: dict[str, float], side: str, label: str) -> str:
+    """The figure of ``side`` at size ``label`` against the same page fetched by pk."""
+    value, pk = p95s[f"{side}_{label}"], p95s[f"pk_{label}"]
+    return figure(name, value * 1000, "ms", "ratio_to_pk", value / pk, SEARCH_TARGET)
 
 
 def scanner(column: str, actor) -> Callable[[str], QuerySet]:
