@@ -295,3 +295,29 @@ def test_reindex_rebuilds_keys_and_sort_keys_made_by_older_rules(names, users):
     assert found(users.cy, "yujia") == ["余佳"]
     assert Person.objects.get(pk=ji.pk).name_sort == "ji0wen"
     assert found(users.cy, "jiwen") == [f"{JI}文"]
+
+
+def test_names_that_start_with_the_query_come_before_those_that_contain_it(names, users, tree):
+    for name in ("李王伟", "欧阳晓峰华", "艾欧阳晓峰"):
+        add(users.cy, tree.cy_grass, name)
+    assert found(users.cy, "王伟") == ["王伟", "王伟华", "李王伟"]
+    # A longer query: the exact name, then the names starting with it, then the others.
+    assert found(users.cy, "欧阳晓峰") == ["欧阳晓峰", "欧阳晓峰华", "艾欧阳晓峰"]
+
+
+def test_a_longer_query_is_read_from_its_keys_and_stops_at_its_page(names, users, tree):
+    """A query of four characters or more reads its first triple's key rows in order, each
+    checked for the other triples, then the page's people by pk: no join of people and
+    keys, no sort of every match."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("欧阳晓峰华", "艾欧阳晓峰", "欧阳晓东"):
+        add(users.cy, tree.cy_grass, name)
+    result = person_search(actor=users.cy, filters=PersonFilters(query="欧阳晓峰"))
+    with CaptureQueriesContext(connection) as queries:
+        assert [p.name for p in result[:2]] == ["欧阳晓峰", "欧阳晓峰华"]
+    keys, people = (q["sql"] for q in queries.captured_queries)
+    assert "people_person" not in keys and "people_searchkey" not in people
+    assert result.count_upto(10) == 3
+    assert found(users.hd, "欧阳晓峰") == []  # the scope holds on the key rows

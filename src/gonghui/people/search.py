@@ -14,18 +14,22 @@ index, identically on SQLite and PostgreSQL:
   keys and ends its ``l:`` keys (𠮷文 has ``c:𠮷`` and ``c:𠮷文``, never ``l:wen``).
 
 Each key row's ``sort`` starts with its rank: the whole name, or the whole usual reading or
-its initials (``EXACT``), before a part of the name or of the usual reading (``PARTIAL``),
-before another reading's whole (``OTHER``) or part (``OTHER_PARTIAL``); then the name's
-dictionary order.
+its initials (``EXACT``), before the start of the name or of the usual reading
+(``PREFIX``: 王伟华 for 王伟, zhaoyu for zhao), before another part of the name or the
+employer's (``PARTIAL``), before another reading's whole (``OTHER``) or part
+(``OTHER_PARTIAL``); then the name's dictionary order.
 
 A query of up to three characters, or of letters, is one key. Its page is one range of the
 ``(key, sort, person, path)`` index read in order — the scope checked on ``path`` in
 the index, the exact match first through ``sort`` — until the page is full, so a page costs
 about the same for 王伟 as for a rare name; the count stops at ``COUNT_CAP``. Unless other
 filters narrow the search, the page's ids come from that range alone and then its people by
-primary key (``PersonQuerySet``), as does its count. A longer
-Chinese query must match all its triples (the first drives, the others are checked per
-person); it finds few people, who are sorted exact name first.
+primary key (``PersonQuerySet``), as does its count. A longer Chinese query must match all
+its triples: its first triple's range is read in the same order, each row kept if its person
+has the other triples too (one look-up each on the unique ``(person, key)`` index), so its
+page also stops once full instead of sorting every match. Its exact name comes first: it
+starts with the first triple (``PREFIX``), and among the names that start so and hold every
+triple, its reading is a prefix of the others'.
 
 Staff keys and public keys are kept apart: public keys (for the honour wall) come only from
 fields the person consented to show, so a search cannot reveal an employer a person hid;
@@ -40,7 +44,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from django.db import transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gonghui.common.bulk import insert_rows
 from gonghui.common.pinyin import HAN, name_readings, sort_key
@@ -51,7 +55,7 @@ MAX_QUERY = 40
 KEY_LENGTH = SearchKey._meta.get_field("key").max_length
 PAGE_ORDER = ("sort", "person_id")  # a search's order, as the key rows read it
 COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"), then asks for filters
-EXACT, PARTIAL, OTHER, OTHER_PARTIAL = 0, 1, 2, 3  # a key's rank (see the module's doc)
+EXACT, PREFIX, PARTIAL, OTHER, OTHER_PARTIAL = range(5)  # a key's rank (see the module's doc)
 PUBLIC = "+"
 _CHARACTERS = re.compile(f"{HAN.pattern}|[0-9]")  # Chinese characters (all planes) and digits
 _LATIN = re.compile("[a-z]+")
@@ -94,9 +98,10 @@ def _name_keys(name: str, reading: str = "") -> tuple[tuple[str, int], ...]:
     keys: dict[str, int] = {}
     whole = _characters(name)
     for gram in _grams(name):
-        _add(keys, f"c:{gram}", EXACT if gram == whole else PARTIAL)
+        rank = EXACT if gram == whole else PREFIX if whole.startswith(gram) else PARTIAL
+        _add(keys, f"c:{gram}", rank)
     for i, syllables in enumerate(name_readings(name, reading)):
-        exact, partial = (EXACT, PARTIAL) if i == 0 else (OTHER, OTHER_PARTIAL)
+        exact, partial = (EXACT, PREFIX) if i == 0 else (OTHER, OTHER_PARTIAL)
         # Up to the first character without a reading: letters only, as a query is.
         unread = (n for n, s in enumerate(syllables) if not _LATIN.fullmatch(s))
         readable = next(unread, len(syllables))
@@ -243,19 +248,15 @@ def search_people(
     first, *rest = keys
     # One filter() call: the scope applies to the same key row (one join, its index).
     found = qs.filter(Q(search_keys__key=first) & (scope("search_keys", "user") if scope else Q()))
-    for key in rest:
+    key_rows = SearchKey.objects.filter(
+        Q(key=first) & (scope("", "person__user") if scope else Q())
+    )
+    for key in rest:  # a longer query's other triples, per person of the first's rows
         found = found.filter(Exists(SearchKey.objects.filter(person=OuterRef("pk"), key=key)))
-    if not rest:
-        found = found.order_by(*(f"search_keys__{field}" for field in PAGE_ORDER))
-        if narrowed:
-            return found
-        key_rows = SearchKey.objects.filter(
-            Q(key=first) & (scope("", "person__user") if scope else Q())
-        ).order_by(*PAGE_ORDER)
-        return found.found_by(key_rows, qs, window=COUNT_CAP)
-    exact = unicodedata.normalize("NFKC", query).strip()[:60]
-    return found.annotate(
-        exact=Case(
-            When(name=exact, then=Value(EXACT)), default=Value(PARTIAL), output_field=IntegerField()
+        key_rows = key_rows.filter(
+            Exists(SearchKey.objects.filter(person=OuterRef("person_id"), key=key))
         )
-    ).order_by("exact", "search_keys__sort", "pk")
+    found = found.order_by(*(f"search_keys__{field}" for field in PAGE_ORDER))
+    if narrowed:
+        return found
+    return found.found_by(key_rows.order_by(*PAGE_ORDER), qs, window=COUNT_CAP)
