@@ -46,6 +46,12 @@ def figure(
     )
 
 
+def comparison(name: str, value: float, unit: str, ratio_name: str, ratio: float) -> str:
+    """A line shaped like a figure's, printed beside the figures for comparison: it has no
+    target, so it ends in ``comparison`` instead of a target and a verdict."""
+    return f"{name} {num(value)} {unit} {ratio_name} {num(ratio)} comparison"
+
+
 def num(value: float) -> str:
     return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
 

@@ -1,6 +1,13 @@
-"""Registry figures: search by name, pinyin, initials and employer against a primary-key
-fetch of the same page and against ``icontains``; the Excel import against reading its file;
-the export's peak memory at ten times the rows.
+"""Registry figures: search by name, pinyin, initials and employer at two sizes of the
+registry (the full scale's 1,000,000 people against 100,000), each against a primary-key
+fetch of the same page, with ``icontains`` beside it for comparison; the Excel import against
+reading its file; the export's peak memory at ten times the rows.
+
+The two sizes: the registry is built to the smaller size, copied into a second database
+(``Sizes``), then grown to the larger one, so the larger holds the very same people and
+more. The searches run on both, interleaved (each timed call switches the connection), so
+that both sizes see the same machine at the same moments: the machine is shared, and a
+figure measured an hour after the other would compare two loads, not two sizes.
 
 The data: the demo tree (streets and grassroots unions under every district), people built
 in bulk by the demo's ``build_people`` (with memberships and search keys), names drawn from
@@ -16,6 +23,7 @@ import gc
 import io
 import random
 import re
+import sqlite3
 import tempfile
 import time
 import tracemalloc
@@ -23,6 +31,7 @@ from array import array
 from bisect import bisect
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
@@ -30,10 +39,10 @@ from pathlib import Path
 
 import openpyxl
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, QuerySet
 from faker import Faker
-from measure import figure, interleaved, make_user, note, p95, page_cache
+from measure import comparison, figure, interleaved, make_user, note, p95, page_cache
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.pagination import PAGE_SIZE, page_of
@@ -49,6 +58,7 @@ from gonghui.web import demo
 @dataclass(frozen=True)
 class Scale:
     people: int
+    base_people: int  # the smaller registry the search is compared with (see ``Sizes``)
     awards: int
     employers_per_union: int  # people.Unit rows per grassroots union
     reps: int  # timed searches per class and side (page, rows, pk)
@@ -61,6 +71,7 @@ class Scale:
 SCALES = {
     "small": Scale(
         people=50_000,
+        base_people=5_000,
         awards=15_000,
         employers_per_union=2,
         reps=200,
@@ -71,6 +82,7 @@ SCALES = {
     ),
     "full": Scale(
         people=1_000_000,
+        base_people=100_000,
         awards=300_000,
         employers_per_union=8,
         reps=400,
@@ -86,7 +98,10 @@ GRASSROOTS_PER_STREET = 6
 EMPLOYED = 0.4  # share of people with an employer
 SAMPLES = 120  # query draws per class (cycled through by the timed reps)
 SEARCH_TARGET = 10  # p95 of a page within 10x a primary-key fetch of the same page
-ICONTAINS_TARGET = 0.01  # at least 100x faster than icontains
+GROWTH_TARGET = 1.5  # p95 of a page at the larger size within 1.5x of the smaller size's
+# (icontains is printed beside them as a comparison, with no target: at district scope no
+# page can cost less than 1/100 of a scan of the whole registry)
+BASE_SUFFIX = "_base"  # the smaller registry's database: the bench database's name + this
 IMPORT_TARGET = 4
 # Regions of the imported people's resident IDs (valid since before 1960; none is the
 # demo's Beijing): each workbook one, and a run on reused data takes the next unused ones
@@ -129,16 +144,23 @@ def run(scale_name: str, reuse: bool = False, only: str | None = None) -> Iterat
         ("bench-city-staff", city, "dept_staff"),
         ("bench-district-staff", district, "district_staff"),
     )
+    sizes = Sizes(scale)
     if reuse:
         admin, city_staff, staff = (get_user_model().objects.get(username=u) for u, *_ in users)
         note(f"  {Person.objects.count()} people, {Award.objects.count()} awards")
-        names = Names.counted(rng) if only in (None, "search") else None
-        analyze()
+        names = None
+        if only in (None, "search"):
+            sizes.open_base()
+            with sizes.use(sizes.base):
+                names = Names.counted(rng)  # the queries are drawn from the smaller registry
+        for label in sizes.labels:
+            with sizes.use(label):
+                analyze()
     else:
         admin, city_staff, staff = (make_user(*u) for u in users)
-        names = build(scale, rng, fake)
+        names = build(scale, rng, fake, sizes)
     if only in (None, "search"):
-        yield from searches(scale, rng, names, staff, city_staff, district)
+        yield from searches(scale, rng, names, staff, city_staff, district, sizes)
     if only in (None, "import"):
         yield from excel_import(scale, rng, admin)
     if only == "export" or not reuse:
@@ -326,7 +348,10 @@ def employer_names(rng: random.Random, fake: Faker, count: int) -> list[str]:
     return out
 
 
-def build(scale: Scale, rng: random.Random, fake: Faker) -> Names:
+def build(scale: Scale, rng: random.Random, fake: Faker, sizes: "Sizes") -> Names:
+    """The registry at ``scale.base_people`` people, copied into the smaller size's
+    database, then grown to ``scale.people``. Returns the names of the smaller registry (the
+    queries are drawn from its people)."""
     start = time.perf_counter()
     with transaction.atomic():
         grassroots = demo.build_tree(fake, rng, GRASSROOTS_PER_STREET)
@@ -345,23 +370,36 @@ def build(scale: Scale, rng: random.Random, fake: Faker) -> Names:
 
     names = Names(rng)
     gen = BenchPeople(rng, fake, names=names, employers=employers)
-    start = time.perf_counter()
-    made = build_people(gen, grassroots, scale.people)
-    people_s = time.perf_counter() - start
-    keys = SearchKey.objects.count()
-    note(
-        f"people: {made} with memberships and {keys} search keys ({keys / made:.1f} a person) "
-        f"in {people_s:.1f} s; {sum(n for n in names.counts.values() if n == 1)} unique names, "
-        + ", ".join(f"{n} x{names.counts[n]}" for n in COMMON_NAMES)
-    )
-
-    start = time.perf_counter()
-    awards = build_awards(scale, rng, fake, units)
-    awards_s = time.perf_counter() - start
-    note(f"awards: {awards} in {awards_s:.1f} s")
-    analyze()
+    people_s = awards_s = 0.0
+    base_awards = scale.awards * scale.base_people // scale.people
+    base_names = None
+    for people, awards in (
+        (scale.base_people, base_awards),
+        (scale.people - scale.base_people, scale.awards - base_awards),
+    ):
+        start = time.perf_counter()
+        build_people(gen, grassroots, people)
+        people_s += time.perf_counter() - start
+        made, keys = Person.objects.count(), SearchKey.objects.count()
+        note(
+            f"people: {made} with memberships and {keys} search keys ({keys / made:.1f} a "
+            f"person) in {people_s:.1f} s; "
+            f"{sum(n for n in names.counts.values() if n == 1)} unique names, "
+            + ", ".join(f"{n} x{names.counts[n]}" for n in COMMON_NAMES)
+        )
+        start = time.perf_counter()
+        made = build_awards(awards, rng, fake, units)
+        awards_s += time.perf_counter() - start
+        note(f"awards: {made} more in {awards_s:.1f} s")
+        analyze()
+        if base_names is None:
+            base_names = Names(rng)
+            base_names.counts = Counter(names.counts)
+            sizes.copy_base()
     note(f"build: {tree_s + people_s + awards_s:.1f} s in all")
-    return names
+    with sizes.use(sizes.base):
+        analyze()  # the copy's files read once, as the larger one's were
+    return base_names
 
 
 def build_people(gen: BenchPeople, grassroots: list[OrgUnit], count: int) -> int:
@@ -408,8 +446,8 @@ def analyze() -> None:
     )
 
 
-def build_awards(scale: Scale, rng: random.Random, fake: Faker, units: list[Unit]) -> int:
-    """``scale.awards`` awards: 98% to random people (district titles only within their
+def build_awards(count: int, rng: random.Random, fake: Faker, units: list[Unit]) -> int:
+    """``count`` awards: 98% to random people (district titles only within their
     district), the rest collective honours to random units; a third with category tags, most
     with deeds."""
     paths = dict(OrgUnit.objects.values_list("pk", "path"))
@@ -424,7 +462,13 @@ def build_awards(scale: Scale, rng: random.Random, fake: Faker, units: list[Unit
     local = [h for h in individual if h.level == Honour.Level.DISTRICT]
     categories = list(Category.objects.values_list("pk", flat=True))
     deeds = [fake.paragraph(nb_sentences=6) for _ in range(200)]
-    seen: set[tuple] = set()
+    # Awards made before (the smaller registry's, when growing it): never made twice.
+    seen: set[tuple] = set(
+        Award.objects.filter(person__isnull=False).values_list("honour_id", "year", "person_id")
+    )
+    seen.update(
+        Award.objects.filter(unit__isnull=False).values_list("honour_id", "year", "unit_id")
+    )
     made = 0
 
     def award(honour: Honour, org_unit_id: int, **holder) -> Award | None:
@@ -443,9 +487,9 @@ def build_awards(scale: Scale, rng: random.Random, fake: Faker, units: list[Unit
             **holder,
         )
 
-    while made < scale.awards:
+    while made < count:
         batch: list[Award] = []
-        while len(batch) < min(5000, scale.awards - made):
+        while len(batch) < min(5000, count - made):
             if rng.random() < 0.02:
                 unit = rng.choice(units)
                 item = award(rng.choice(collective), unit.org_unit_id, unit_id=unit.pk)
@@ -546,11 +590,90 @@ def searches(
     staff,
     city_staff,
     district: OrgUnit,
+    sizes: "Sizes",
 ) -> Iterator[str]:
-    samples = query_samples(rng, names, district)
+    with sizes.use(sizes.base):  # drawn from the smaller registry: its people are in both
+        samples = query_samples(rng, names, district)
     for name, queries in samples.items():
-        yield from search_class(scale, name, queries, staff, city_staff)
+        yield from search_class(scale, name, queries, staff, city_staff, sizes)
         note(f"  OS page cache {page_cache()}")
+
+
+class Sizes:
+    """The registry at its two sizes, each in its own database: the larger is the bench
+    database, the smaller (``base``) a copy of it made when it had ``scale.base_people``
+    people (``copy_base``: SQLite's online backup, page for page; PostgreSQL's CREATE
+    DATABASE ... TEMPLATE, file for file), so both have the same physical layout for the
+    same rows. ``use(label)`` makes one of them the default connection (every query of the
+    code measured goes to it); switching costs an attribute assignment."""
+
+    def __init__(self, scale: Scale):
+        self.base, self.full = size_label(scale.base_people), size_label(scale.people)
+        self.labels = (self.base, self.full)
+        self.wrappers = {self.full: connections[DEFAULT_DB_ALIAS]}
+
+    def _base_settings(self) -> dict:
+        settings = dict(self.wrappers[self.full].settings_dict)
+        if connection.vendor == "sqlite":
+            path = Path(settings["NAME"])
+            settings["NAME"] = str(path.with_name(f"{path.stem}{BASE_SUFFIX}{path.suffix}"))
+        else:
+            settings["NAME"] = f"{settings['NAME']}{BASE_SUFFIX}"
+        return settings
+
+    def copy_base(self) -> None:
+        """The bench database as it is now, copied into the smaller size's database."""
+        start = time.perf_counter()
+        settings = self._base_settings()
+        if connection.vendor == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{settings['NAME']}{suffix}").unlink(missing_ok=True)
+            connection.ensure_connection()
+            target = sqlite3.connect(settings["NAME"])
+            with target:
+                connection.connection.backup(target)
+            target.close()
+        else:
+            import psycopg
+
+            connection.close()  # a template database must have no other session
+            server = {
+                "host": settings["HOST"],
+                "port": settings["PORT"] or 5432,
+                "user": settings["USER"],
+                "password": settings["PASSWORD"] or None,
+            }
+            with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}" WITH (FORCE)')
+                main = self.wrappers[self.full].settings_dict["NAME"]
+                admin.execute(f'CREATE DATABASE "{settings["NAME"]}" TEMPLATE "{main}"')
+        note(f"copied into {settings['NAME']} in {time.perf_counter() - start:.1f} s")
+        self.open_base()
+
+    def open_base(self) -> None:
+        alias, settings = f"bench{BASE_SUFFIX}", self._base_settings()
+        if connection.vendor == "sqlite" and not Path(settings["NAME"]).exists():
+            raise RuntimeError(f"no {settings['NAME']}: build both sizes afresh (no --reuse)")
+        connections.settings[alias] = settings
+        self.wrappers[self.base] = connections[alias]
+
+    @contextmanager
+    def use(self, label: str):
+        self.switch(label)
+        try:
+            yield
+        finally:
+            self.switch(self.full)
+
+    def switch(self, label: str) -> None:
+        connections[DEFAULT_DB_ALIAS] = self.wrappers[label]
+
+
+def size_label(people: int) -> str:
+    """100000 -> "100k", 1000000 -> "1m"."""
+    if people % 1_000_000 == 0:
+        return f"{people // 1_000_000}m"
+    return f"{people // 1000}k" if people % 1000 == 0 else str(people)
 
 
 class Cycle:
@@ -569,96 +692,116 @@ class Cycle:
         return self.queries[self.i % len(self.queries)]
 
 
-def search_class(scale: Scale, name: str, queries: list[str], staff, city_staff) -> Iterator[str]:
-    def search(actor, query: str):
-        access.forget(actor)  # a request reads the actor's posts afresh
-        return person_search(actor=actor, filters=PersonFilters(query=query))
+def search(actor, query: str):
+    access.forget(actor)  # a request reads the actor's posts afresh
+    return person_search(actor=actor, filters=PersonFilters(query=query))
 
-    def first_page(actor, query: str) -> tuple[list[int], int]:
-        # As the staff page and the API do: the count stops at the search's cap.
-        page = page_of(search(actor, query), 1, count_cap=count_cap(PersonFilters(query=query)))
-        return [p.pk for p in page], page.paginator.count
 
-    # Untimed: each query's first page (for the pk side) and its count.
-    found = {q: first_page(staff, q) for q in dict.fromkeys(queries)}
-    empty = sorted(q for q, (ids, _) in found.items() if not ids)
-    if empty:
-        note(f"BUG? {name}: no result for queries drawn from the district's people: {empty}")
-    counts = sorted(count for _, count in found.values())
-    note(
-        f"{CLASSES[name]}: {len(found)} distinct of {len(queries)} drawn, e.g. "
-        f"{', '.join(list(found)[:6])}; in-scope hits median {counts[len(counts) // 2]}, "
-        f"max {counts[-1]}"
-    )
+def first_page(actor, query: str) -> tuple[list[int], int]:
+    # As the staff page and the API do: the count stops at the search's cap.
+    page = page_of(search(actor, query), 1, count_cap=count_cap(PersonFilters(query=query)))
+    return [p.pk for p in page], page.paginator.count
 
+
+def search_class(
+    scale: Scale, name: str, queries: list[str], staff, city_staff, sizes: Sizes
+) -> Iterator[str]:
+    """The first page of each query, with its count, at both sizes (interleaved) and the
+    same page fetched by primary key at each; as district staff, also the rows alone."""
+    for scope, actor, reps in (("", staff, scale.reps), ("_city", city_staff, scale.city_reps)):
+        yield from scope_figures(scale, name, queries, scope, actor, reps, sizes)
+    column = ICONTAINS_COLUMN.get(name)
+    if column is None:
+        note(f"  {name}: no column holds it, so no icontains to compare with")
+
+
+def scope_figures(
+    scale: Scale, name: str, queries: list[str], scope: str, actor, reps: int, sizes: Sizes
+) -> Iterator[str]:
+    """``search_class`` for one scope: district staff (``scope`` "") or city staff."""
+    # Untimed: each query's first page (for the pk side) and its count, at each size.
+    found: dict[str, dict[str, tuple[list[int], int]]] = {}
+    for label in sizes.labels:
+        with sizes.use(label):
+            found[label] = {q: first_page(actor, q) for q in dict.fromkeys(queries)}
+        empty = sorted(q for q, (ids, _) in found[label].items() if not ids)
+        if empty and not scope:
+            note(f"BUG? {name}: no result at {label} for the district's people: {empty}")
+    if not scope:
+        hits = {
+            label: sorted(count for _, count in found[label].values()) for label in sizes.labels
+        }
+        note(
+            f"{CLASSES[name]}: {len(found[sizes.base])} distinct of {len(queries)} drawn, "
+            f"e.g. {', '.join(list(found[sizes.base])[:6])}; in-scope hits median/max "
+            + ", ".join(f"{label} {h[len(h) // 2]}/{h[-1]}" for label, h in hits.items())
+        )
     cycle = Cycle(queries)
+    sides: dict[str, Callable[[], object]] = {}
+    for label in sizes.labels:
+        ids = found[label]
 
-    def page() -> None:
-        first_page(staff, cycle.next())
+        def page(label=label) -> None:
+            sizes.switch(label)
+            first_page(actor, cycle.current)
 
-    def rows() -> None:
-        list(search(staff, cycle.current)[:PAGE_SIZE])
+        def by_pk(label=label, ids=ids) -> None:
+            sizes.switch(label)
+            list(Person.objects.filter(pk__in=ids[cycle.current][0]))
 
-    def by_pk() -> None:
-        list(Person.objects.filter(pk__in=found[cycle.current][0]))
+        def rows(label=label) -> None:
+            sizes.switch(label)
+            list(search(actor, cycle.current)[:PAGE_SIZE])
 
-    times = interleaved({"page": page, "rows": rows, "pk": by_pk}, scale.reps, warmup=10)
-    page_p95, rows_p95, pk_p95 = (p95(times[s]) for s in ("page", "rows", "pk"))
-    note(
-        f"  district staff, p95 of {scale.reps}: page with count {page_p95 * 1000:.2f} ms, "
-        f"rows only {rows_p95 * 1000:.2f} ms, same page by pk {pk_p95 * 1000:.2f} ms"
-    )
+        sides[f"page_{label}"], sides[f"pk_{label}"] = page, by_pk
+        if not scope:
+            sides[f"rows_{label}"] = rows
+    first = next(iter(sides))
+    turn = sides[first]
+    sides[first] = lambda turn=turn: (cycle.next(), turn())
+    try:
+        times = interleaved(sides, reps, warmup=10)
+    finally:
+        sizes.switch(sizes.full)
+    p = {side: p95(samples) for side, samples in times.items()}
+    who = "city staff" if scope else "district staff"
+    for label in sizes.labels:
+        rows_note = f", rows only {p[f'rows_{label}'] * 1000:.2f} ms" if not scope else ""
+        note(
+            f"  {who} at {label}, p95 of {reps}: page with count "
+            f"{p[f'page_{label}'] * 1000:.2f} ms{rows_note}, same page by pk "
+            f"{p[f'pk_{label}'] * 1000:.2f} ms"
+        )
+        yield to_pk(f"registry.search_{name}{scope}_p95_{label}", p, "page", label)
+    if not scope:
+        yield to_pk(f"registry.search_{name}_rows_p95_{sizes.full}", p, "rows", sizes.full)
     yield figure(
-        f"registry.search_{name}_p95",
-        page_p95 * 1000,
+        f"registry.search_{name}{scope}_p95_growth",
+        p[f"page_{sizes.full}"] * 1000,
         "ms",
-        "ratio_to_pk",
-        page_p95 / pk_p95,
-        SEARCH_TARGET,
-    )
-    yield figure(
-        f"registry.search_{name}_rows_p95",
-        rows_p95 * 1000,
-        "ms",
-        "ratio_to_pk",
-        rows_p95 / pk_p95,
-        SEARCH_TARGET,
-    )
-
-    # City staff: the same queries over everyone.
-    city_found = {q: first_page(city_staff, q)[0] for q in found}
-
-    def city_page() -> None:
-        first_page(city_staff, cycle.next())
-
-    def city_pk() -> None:
-        list(Person.objects.filter(pk__in=city_found[cycle.current]))
-
-    times = interleaved({"page": city_page, "pk": city_pk}, scale.city_reps, warmup=5)
-    page_p95, pk_p95 = p95(times["page"]), p95(times["pk"])
-    note(
-        f"  city staff, p95 of {scale.city_reps}: page with count {page_p95 * 1000:.2f} ms, "
-        f"same page by pk {pk_p95 * 1000:.2f} ms"
-    )
-    yield figure(
-        f"registry.search_{name}_city_p95",
-        page_p95 * 1000,
-        "ms",
-        "ratio_to_pk",
-        page_p95 / pk_p95,
-        SEARCH_TARGET,
+        f"ratio_{sizes.full}_to_{sizes.base}",
+        p[f"page_{sizes.full}"] / p[f"page_{sizes.base}"],
+        GROWTH_TARGET,
     )
 
     column = ICONTAINS_COLUMN.get(name)
     if column is None:
-        note(f"  {name}: no column holds it, so no icontains to compare with")
         return
-    check_superset(name, found, column, search, staff)
-    pages = {"": {q: ids for q, (ids, _) in found.items()}, "_city": city_found}
-    for side, actor in (("", staff), ("_city", city_staff)):
-        yield against_icontains(
-            name, side, column, queries, actor, scale.icontains_reps, search, pages[side]
-        )
+    if not scope:
+        check_superset(name, found[sizes.full], column, actor)
+    for label in sizes.labels:
+        pages = {q: ids for q, (ids, _) in found[label].items()}
+        with sizes.use(label):
+            line = against_icontains(
+                name, scope, label, column, queries, actor, scale.icontains_reps, pages
+            )
+        yield line
+
+
+def to_pk(name: str, p95s: dict[str, float], side: str, label: str) -> str:
+    """The figure of ``side`` at size ``label`` against the same page fetched by pk."""
+    value, pk = p95s[f"{side}_{label}"], p95s[f"pk_{label}"]
+    return figure(name, value * 1000, "ms", "ratio_to_pk", value / pk, SEARCH_TARGET)
 
 
 def scanner(column: str, actor) -> Callable[[str], QuerySet]:
@@ -701,16 +844,17 @@ def raw_rows(recorded: list[tuple[str, tuple]]) -> None:
 
 def against_icontains(
     name: str,
-    side: str,
+    scope: str,
+    label: str,
     column: str,
     queries: list[str],
     actor,
     reps: int,
-    search: Callable,
     pages: dict[str, list[int]],
 ) -> str:
-    """Search against ``icontains`` (rows only), as district staff (``side`` "") or as city
-    staff (``"_city"``: the whole registry, the 1,000,000 people the figure names).
+    """Search against ``icontains`` (rows only), as district staff (``scope`` "") or as city
+    staff (``"_city"``: the whole registry), on the registry of size ``label``: a comparison
+    printed beside the search's figures, with no target.
 
     A third side shows the floor: the same page (``pages``: each query's ids) fetched by
     primary key with the same related rows, which both sides build as model instances. No
@@ -748,24 +892,23 @@ def against_icontains(
     times = interleaved(sides, reps, warmup=2)
     search_p95, scan_p95, floor_p95, search_sql, scan_sql = (p95(times[s]) for s in sides)
     note(
-        f"  {'city' if side else 'district'} staff, rows only, p95 of {reps}: search "
-        f"{search_p95 * 1000:.2f} ms, {column}__icontains (same scope, order and page) "
+        f"  {'city' if scope else 'district'} staff at {label}, rows only, p95 of {reps}: "
+        f"search {search_p95 * 1000:.2f} ms, {column}__icontains (same scope, order and page) "
         f"{scan_p95 * 1000:.1f} ms; floor (the page by pk, same related rows) "
         f"{floor_p95 * 1000:.2f} ms, the best ratio it allows {floor_p95 / scan_p95:.3g}; "
         f"their SQL alone: search {search_sql * 1000:.2f} ms, icontains "
         f"{scan_sql * 1000:.1f} ms, ratio {search_sql / scan_sql:.3g}"
     )
-    return figure(
-        f"registry.search_{name}{side}_icontains_p95",
+    return comparison(
+        f"registry.search_{name}{scope}_icontains_p95_{label}",
         scan_p95 * 1000,
         "ms",
         "ratio_search_to_icontains",
         search_p95 / scan_p95,
-        ICONTAINS_TARGET,
     )
 
 
-def check_superset(name: str, found: dict, column: str, search: Callable, staff) -> None:
+def check_superset(name: str, found: dict, column: str, staff) -> None:
     """Search finds everything icontains finds (it also matches the employer for Chinese)."""
     scan = scanner(column, staff)
     for query in list(found)[:5]:

@@ -5,6 +5,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
+from gonghui.people import search
 from gonghui.people.models import Person
 
 PASSWORD = "Test-passw0rd"
@@ -48,4 +49,5 @@ def make_person(unit: OrgUnit, name: str = "赵郁", id_number: str | None = Non
         **extra,
     )
     person.save()
+    search.index_person(person)  # as every path that writes a person does
     return person

@@ -270,10 +270,15 @@ def test_card_list_is_scoped_filtered_and_searched(cards, users, people):
     assert not network.card_list(actor=users.auditor).exists()
     assert list(network.card_list(actor=users.admin, q=cards.zhao.number[-6:])) == [cards.zhao]
     assert list(network.card_list(actor=users.admin, q="钱")) == [cards.qian]
+    # The holder is found as every people search finds a person (pinyin, initials).
+    assert list(network.card_list(actor=users.admin, q="qx")) == [cards.qian]
+    assert list(network.card_list(actor=users.admin, q="zhaoyu")) == [cards.zhao]
     network.card_suspend(actor=users.hd, card=cards.qian, reason="x")
     assert list(network.card_list(actor=users.admin, status="suspended")) == [cards.qian]
     # Only members without a live card are offered for issuing, in the actor's scope.
     assert list(network.card_candidates(actor=users.cy_grass)) == [people.wu]
+    assert list(network.card_candidates(actor=users.cy_grass, q="oyrz")) == [people.wu]
+    assert not network.card_candidates(actor=users.cy_grass, q="zhaoyu").exists()  # has a card
     assert not network.card_candidates(actor=users.hd).exists()
 
 

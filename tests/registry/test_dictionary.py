@@ -146,3 +146,28 @@ def test_html_holds_the_entries_without_inline_styles_or_scripts(book, tree, hon
     assert "registry/dictionary.css" in html
     assert "<script" not in html and "style=" not in html and "<style" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html  # deeds are escaped
+
+
+def test_a_name_is_filed_by_the_reading_staff_set(book, tree, users):
+    """𠮷文: pypinyin has no reading for 𠮷. Without one the entry is filed under "#" after
+    every letter (never under W, as if the name were 文); with the reading staff set
+    (姓名拼音 ji wen), under J."""
+    from gonghui.people import services as people
+
+    ji = make_person(tree.cy_grass, "\U00020bb7文")
+    wei = make_person(tree.cy_grass, "尉迟敬德")  # yu chi: under Y, not W
+    for person in (ji, wei):
+        Award.objects.create(honour=book.honour, person=person, org_unit=person.org_unit, year=2020)
+
+    def book_order():
+        entries = dictionary.entries_for(honour=book.honour, awards_qs=Award.objects.all())
+        return [(s.letter, [e.name for e in s.entries]) for s in dictionary.sections(entries)]
+
+    sections = book_order()
+    assert sections[-1] == ("#", ["\U00020bb7文"])
+    assert ("Y", ["尉迟敬德"]) in sections and "W" in dict(sections)
+    assert "\U00020bb7文" not in dict(sections)["W"]
+    people.person_update(actor=users.cy, person=ji, data={"name_reading": "ji wen"})
+    sections = dict(book_order())
+    assert sections["J"] == ["\U00020bb7文"] and "#" not in sections
+    assert list(sections) == ["C", "D", "J", "S", "W", "X", "Y", "Z"]

@@ -197,3 +197,31 @@ def test_a_search_result_reshaped_is_no_longer_read_from_its_keys(awarded, users
     assert list(found.values_list("name", flat=True)[:2]) == ["单田芳", "武润泽"]
     assert found.annotate(one=Value(1))[:1][0].one == 1
     assert found.count_upto(10) == 4 and found.filter(name="赵郁").count_upto(10) == 1
+
+
+@pytest.mark.parametrize("cap, count", [(1000, 4), (3, 3)])
+def test_a_first_page_and_its_count_are_one_read_of_the_keys(
+    awarded, users, monkeypatch, cap, count
+):
+    """The first page reads the ids of up to the cap's matches at once: the page and its
+    count cost one query of the key index (and one of the page's people), however many
+    match; a search growing from a partial page to a full one adds no count query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gonghui.common.pagination import page_of
+    from gonghui.people import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr("gonghui.common.pagination.PAGE_SIZE", 2)
+    found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))
+    with CaptureQueriesContext(connection) as queries:
+        page = page_of(found, 1, count_cap=selectors.count_cap(PersonFilters(query="地铁")))
+        assert names(page) == ["单田芳", "武润泽"]
+        assert (page.paginator.count, page.paginator.capped) == (count, cap == count)
+    keys = [q["sql"] for q in queries.captured_queries if "people_searchkey" in q["sql"]]
+    assert len(keys) == 1 and "COUNT" not in keys[0].upper()
+    assert len(queries.captured_queries) == 2  # the keys, then the page's people
+    # Page 2 still counts (no first page was read) and is the rest.
+    page = page_of(found, 2, count_cap=cap)
+    assert names(page) == ["曾志伟", "赵郁"][: count - 2] and page.paginator.count == count

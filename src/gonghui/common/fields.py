@@ -74,10 +74,13 @@ class BlindIndexField(models.CharField):
 
 class SortKeyField(models.CharField):
     """The pinyin sort key of the sibling ``source`` name (common.pinyin.sort_key), computed
-    on save and in bulk inserts alike, so lists sort by pinyin the same on every database."""
+    on save and in bulk inserts alike, so lists sort by pinyin the same on every database;
+    by the sibling ``reading`` field's reading of the name where one is set."""
 
-    def __init__(self, *args, source: str, **kwargs):
-        self.source = source
+    non_db_attrs = (*models.CharField.non_db_attrs, "source", "reading")  # no ALTER for them
+
+    def __init__(self, *args, source: str, reading: str = "", **kwargs):
+        self.source, self.reading = source, reading
         kwargs.setdefault("max_length", 120)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("default", "")
@@ -86,6 +89,8 @@ class SortKeyField(models.CharField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
+        if self.reading:
+            kwargs["reading"] = self.reading
         for key in ("max_length", "editable", "default"):
             kwargs.pop(key, None)
         return name, path, args, kwargs
@@ -93,6 +98,7 @@ class SortKeyField(models.CharField):
     def pre_save(self, model_instance, add):
         from gonghui.common.pinyin import sort_key
 
-        value = sort_key(getattr(model_instance, self.source) or "")
+        reading = getattr(model_instance, self.reading) if self.reading else ""
+        value = sort_key(getattr(model_instance, self.source) or "", reading or "")
         setattr(model_instance, self.attname, value)
         return value

@@ -4,7 +4,7 @@ from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import one_of
 from gonghui.orgs import selectors as org_selectors
-from gonghui.people import selectors, services
+from gonghui.people import search, selectors, services
 from gonghui.people.schemas import (
     LookupIn,
     PersonIn,
@@ -19,9 +19,9 @@ router = Router(tags=["人员"])
 
 
 @router.get("/", response=PersonPage, summary="人员列表（本人数据范围内）")
-def person_list(request, q: str = "", sort: one_of(selectors.PERSON_SORTS) = "id", page: int = 1):
+def person_list(request, q: str = "", sort: one_of(selectors.PERSON_SORTS) = "", page: int = 1):
     qs = selectors.person_list(actor=request.user, query=q, sort=sort)
-    return page_dict(qs, page)
+    return page_dict(qs, page, count_cap=search.count_cap(q))
 
 
 @router.get("/{int:pk}", response=PersonOut, summary="人员详情（个人信息已脱敏）")

@@ -12,6 +12,7 @@ class PersonOut(Schema):
 
     id: int
     name: str
+    name_reading: str
     gender: str
     birth_date: date | None
     id_number_masked: str
@@ -37,6 +38,7 @@ class PersonOut(Schema):
 class PersonIn(StrictSchema):
     org_unit_id: int
     name: str = Field(max_length=60)
+    name_reading: str = Field(default="", max_length=420)
     gender: str = ""
     birth_date: date | None = None
     id_number: str | None = Field(default=None, max_length=40)
@@ -49,6 +51,7 @@ class PersonIn(StrictSchema):
 class PersonPatch(StrictSchema):
     org_unit_id: int | None = None
     name: str | None = Field(default=None, max_length=60)
+    name_reading: str | None = Field(default=None, max_length=420)
     gender: str | None = None
     birth_date: date | None = None
     id_number: str | None = Field(default=None, max_length=40)
@@ -60,6 +63,7 @@ class PersonPatch(StrictSchema):
 
 class PersonPage(Schema):
     count: int
+    count_capped: bool = False  # a search counts up to people.search.COUNT_CAP
     page: int
     items: list[PersonOut]
 

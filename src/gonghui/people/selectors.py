@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from gonghui.common.errors import NotFound
 from gonghui.orgs import access
+from gonghui.people import search
 from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, TransferRequest
 
 PERSON_SORTS = {
@@ -42,16 +43,24 @@ def live(person: Person, *, actor, perm: str) -> Person:
     raise Merged(person.merged_into_id if kept.exists() else None)
 
 
-def person_list(*, actor, query: str = "", sort: str = "id") -> QuerySet[Person]:
-    """People in the actor's scope; records merged into another are not listed."""
-    qs = access.restrict(
-        Person.objects.select_related("org_unit").filter(merged_into__isnull=True),
-        actor,
-        "people.view",
-        self_via="user",
-    )
-    if query:
-        qs = qs.filter(name__contains=query.strip()[:60])
+def person_list(*, actor, query: str = "", sort: str = "") -> QuerySet[Person]:
+    """People in the actor's scope. ``query`` searches them as every people search does
+    (``people.search``: name, pinyin, initials, employer), best match first unless ``sort``
+    names an order; without a query, by ``sort`` (by id if it names none)."""
+    people = Person.objects.select_related("org_unit")
+    if (query or "").strip():
+        found = search.search_people(
+            people,
+            query,
+            scope=lambda via, self_via: access.scope_q(
+                actor, "people.view", via=via, self_via=self_via
+            ),
+            narrowed=False,
+        )
+        return found.order_by(PERSON_SORTS[sort], "pk") if sort in PERSON_SORTS else found
+    # Records merged into another are not listed (nor searched: they have no keys).
+    live_people = people.filter(merged_into__isnull=True)
+    qs = access.restrict(live_people, actor, "people.view", self_via="user")
     return qs.order_by(PERSON_SORTS.get(sort, "pk"), "pk")
 
 

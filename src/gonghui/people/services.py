@@ -18,6 +18,7 @@ from gonghui.common.errors import (
     Throttled,
     ValidationFailed,
 )
+from gonghui.common.pinyin import clean_reading, reading_problem
 from gonghui.files.services import attachments_move
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit
@@ -37,6 +38,7 @@ PROTECTED = {"id_number": "id_number", "phone": "phone"}
 MASKS = {field: (lambda v, k=kind: pii.mask(k, v)) for field, kind in PROTECTED.items()}
 EDITABLE = (
     "name",
+    "name_reading",
     "gender",
     "birth_date",
     "id_number",
@@ -69,6 +71,11 @@ def clean_person(data: dict, *, stored: dict | None = None) -> dict:
     elif len(name) > 60:
         errors["name"] = "姓名最长60字"
     out["name"] = name
+    reading = data.get("name_reading") or ""
+    problem = reading_problem(name, reading) if isinstance(reading, str) else "姓名拼音应为文本"
+    if problem and "name" not in errors:
+        errors["name_reading"] = problem
+    out["name_reading"] = "" if problem else clean_reading(reading)
     gender = data.get("gender") or ""
     if gender not in _VALUES[Person.Gender]:
         errors["gender"] = "性别应为 男 或 女"

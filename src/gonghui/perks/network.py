@@ -45,6 +45,7 @@ from gonghui.common.sheets import append, book_bytes, form_book
 from gonghui.common.workdays import today
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.people import search
 from gonghui.people.models import Membership, Person
 from gonghui.people.services import id_probes_spend, person_find_by_id_number
 from gonghui.perks import passes
@@ -616,7 +617,7 @@ def card_list(*, actor, status: str = "", q: str = "", sort: str = "") -> QueryS
         if digits.isdigit():
             qs = qs.filter(number__contains=digits)
         else:
-            qs = qs.filter(person__name__contains=q)
+            qs = qs.filter(search.matching_q(q, via="person_id"))
     return qs.order_by(CARD_SORTS.get(sort, "-issued_at"), "-pk")
 
 
@@ -678,10 +679,8 @@ def card_candidates(*, actor, q: str = "") -> QuerySet[Person]:
         memberships__status=Membership.Status.ACTIVE,
         merged_into__isnull=True,
     ).exclude(cards__status__in=LIVE)
-    q = (q or "").strip()[:60]
-    if q:
-        qs = qs.filter(name__contains=q)
-    return qs.select_related("org_unit").order_by("name_sort", "pk")
+    qs = qs.select_related("org_unit")
+    return search.search_people(qs, q) if (q or "").strip() else qs.order_by("name_sort", "pk")
 
 
 def member_card(person: Person | None) -> Card | None:

@@ -1055,6 +1055,7 @@ def _snapshot(person: Person) -> dict:
     so that cleaning needs no query)."""
     return {
         "name": person.name,
+        "name_reading": person.name_reading,
         "gender": person.gender,
         "birth_date": person.birth_date,
         "id_number": person.id_number,

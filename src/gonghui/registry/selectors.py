@@ -79,7 +79,7 @@ def person_search(*, actor, filters: PersonFilters) -> QuerySet[Person]:
 
 def count_cap(filters: PersonFilters) -> int | None:
     """How far a search page counts its matches (a query's count stops at the cap)."""
-    return search.COUNT_CAP if filters.query.strip() else None
+    return search.count_cap(filters.query)
 
 
 def public_search(*, filters: PersonFilters) -> QuerySet[Person]:

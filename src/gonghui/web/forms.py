@@ -144,11 +144,17 @@ class TransferDecisionForm(forms.Form):
 
 
 class PersonFilterForm(FilterForm):
-    q = forms.CharField(label="姓名", required=False, max_length=60)
+    q = forms.CharField(label="姓名、拼音、首字母或单位", required=False, max_length=60)
 
 
 class PersonForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=60)
+    name_reading = forms.CharField(
+        label="姓名拼音",
+        required=False,
+        max_length=420,
+        help_text="系统读不出或读错姓名时填写，每个字一个音节，用空格分隔（如 ji wen）",
+    )
     gender = forms.ChoiceField(
         label="性别", required=False, choices=[("", "（按身份证号）"), *Person.Gender.choices]
     )
@@ -196,6 +202,7 @@ class PersonForm(forms.Form):
                 "initial",
                 {
                     "name": person.name,
+                    "name_reading": person.name_reading,
                     "gender": person.gender,
                     "birth_date": person.birth_date,
                     "no_id_reason": person.no_id_reason,

@@ -34,6 +34,7 @@ from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit, Post
+from gonghui.people import search
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.people.models import Person
@@ -278,21 +279,23 @@ def person_list(request):
     filters = forms.PersonFilterForm(request.GET)
     data = filters.filters()
     if data is None:
-        qs = Person.objects.none()
+        qs, q = Person.objects.none(), ""
     else:
-        sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the default order
-        qs = people_selectors.person_list(actor=request.user, query=data.get("q", ""), sort=sort)
-    return _person_list_page(request, qs, filters, forms.IdLookupForm())
+        q = data.get("q", "")
+        sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the best match first
+        qs = people_selectors.person_list(actor=request.user, query=q, sort=sort)
+    page = page_of(qs, request.GET.get("page"), count_cap=search.count_cap(q))
+    return _person_list_page(request, page, filters, forms.IdLookupForm())
 
 
-def _person_list_page(request, qs, filters, lookup, status=200):
+def _person_list_page(request, page, filters, lookup, status=200):
     # The look-up by full number is offered only to posts that may see full numbers.
     can_lookup = access.can(request.user, "people.view_pii")
     return render(
         request,
         "people/list.html",
         {
-            "page": _page(request, qs),
+            "page": page,
             "filters": filters,
             "lookup": lookup if can_lookup or lookup.errors else None,
             "can_change": access.can(request.user, "people.change"),
@@ -320,9 +323,9 @@ def person_lookup(request):
             if person:
                 return redirect("web:person_detail", pk=person.pk)
             form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
-    qs = people_selectors.person_list(actor=request.user)
+    page = _page(request, people_selectors.person_list(actor=request.user))
     return _person_list_page(
-        request, qs, forms.PersonFilterForm(), form, status=200 if person else 422
+        request, page, forms.PersonFilterForm(), form, status=200 if person else 422
     )
 
 
