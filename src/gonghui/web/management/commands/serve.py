@@ -17,29 +17,18 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             # Hashed, compressed copies for whitenoise (cached forever by browsers).
             call_command("collectstatic", interactive=False, verbosity=0)
-        # The access log records the path only (%(U)s): query strings never reach logs.
+        # Everything but the address and the workers: gonghui/gunicorn_conf.py.
         argv = [
             sys.executable,
             "-m",
             "gunicorn",
             "gonghui.wsgi:application",
+            "--config",
+            "python:gonghui.gunicorn_conf",
             "--bind",
             bind,
             "--workers",
             str(workers),
-            "--worker-class",
-            "sync",
-            "--access-logfile",
-            "-",
-            "--access-logformat",
-            '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-            "--max-requests",
-            "5000",
-            "--max-requests-jitter",
-            "500",
-            # The application is loaded once in the master and forked: a worker restarted
-            # after --max-requests serves its first request at once (see wsgi.py).
-            "--preload",
         ]
         self.stdout.write(f"gonghui: serving on http://{bind} with {workers} workers")
         sys.stdout.flush()
