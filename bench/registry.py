@@ -131,7 +131,8 @@ EXPORT_TARGET = 1.2
 def run(scale_name: str, reuse: bool = False, only: str | None = None) -> Iterator[str]:
     """``reuse``: measure again on the data an earlier run built (``--reuse``), e.g. after a
     change to the code measured; the imports then use resident IDs no earlier run used.
-    ``only``: just the "search", "import" or "export" figures (with ``reuse``)."""
+    ``only``: just the "search", "import" or "export" figures (a fresh run still builds all
+    the data: the full export alone takes half an hour)."""
     scale = SCALES[scale_name]
     note(f"database: {connection.vendor}; {scale}; {'reusing the data' if reuse else 'fresh'}")
     rng = random.Random(SEED + reuse * Person.objects.count())
@@ -163,7 +164,7 @@ def run(scale_name: str, reuse: bool = False, only: str | None = None) -> Iterat
         yield from searches(scale, rng, names, staff, city_staff, district, sizes)
     if only in (None, "import"):
         yield from excel_import(scale, rng, admin)
-    if only == "export" or not reuse:
+    if only == "export" or (only is None and not reuse):
         yield from excel_export(admin, district)
     elif only is None:
         note("export: not measured on reused data (--only export, or a fresh run: half an hour)")
