@@ -214,20 +214,28 @@ def test_the_audit_page_names_actions_in_chinese(client, users, log):
 
 
 def test_every_recorded_action_has_a_chinese_name():
+    """Actions come from one typed registry (``Action``, each with its Chinese name): no
+    source passes a code as a bare string, and the codes built at run time name members."""
     import re
     from pathlib import Path
 
-    from gonghui.audit.actions import ACTION_LABELS
+    from gonghui.audit.actions import ACTION_LABELS, Action
     from gonghui.nominations.workflow import TRANSITIONS
+    from gonghui.perks.network import MOVES
 
     src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
-    pattern = re.compile(r'(?:action=|_record_unit\(actor, )"([a-z_]+\.[a-z_]+)"')
-    recorded = {
-        code for path in src.rglob("*.py") for code in pattern.findall(path.read_text("utf-8"))
+    pattern = re.compile(r'(?:action=|_record_unit\(actor, )f?"([a-z_{}]+\.[a-z_.{}]+)"')
+    literal = {
+        f"{path.relative_to(src)}: {code}"
+        for path in src.rglob("*.py")
+        for code in pattern.findall(path.read_text("utf-8"))
     }
-    recorded |= {f"nominations.{action}" for action in TRANSITIONS}  # recorded by name
-    assert {"orgs.create", "pii.reveal", "auth.login"} <= recorded
-    assert not recorded - set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))
+    assert sorted(literal) == [], "name these as Action members (gonghui/audit/actions.py)"
+    built = {f"nominations.{action}" for action in TRANSITIONS}  # recorded by name
+    built |= {f"perks.card_{name}" for name in MOVES} | {"perks.claim.seal"}
+    assert sorted(built - set(ACTION_LABELS)) == []
+    assert all(label and label != code for code, label in ACTION_LABELS.items())
+    assert {Action.ORGS_CREATE, Action.PII_REVEAL, Action.AUTH_LOGIN} <= set(ACTION_LABELS)
 
 
 def test_only_city_wide_auditors_verify_the_whole_chain(client, tree, users, log):

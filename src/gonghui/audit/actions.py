@@ -1,105 +1,117 @@
-"""Chinese names of audit actions, for the auditors' pages. Modules add theirs here."""
+"""The audit actions (one typed registry, with their Chinese names for the auditors' pages)
+and every write service with the events one call appends."""
 
-ACTION_LABELS = {
-    "auth.login": "登录",
-    "auth.logout": "退出",
-    "auth.login_failed": "登录失败",
-    "auth.account_locked": "登录失败过多，账号被锁定（未登录过的设备）",
-    "accounts.user_create": "新建账号",
-    "accounts.post_assign": "分配岗位",
-    "accounts.password_change": "修改密码",
-    "accounts.token_create": "创建接口令牌",
-    "accounts.token_revoke": "吊销接口令牌",
-    "accounts.tokens_end": "账号停用：吊销其全部接口令牌",
-    "accounts.unlock": "解除登录锁定",
-    "orgs.create": "新增组织",
-    "orgs.update": "修改组织",
-    "orgs.move": "移动组织",
-    "orgs.import": "导入组织树",
-    "people.create": "登记人员",
-    "people.update": "修改人员",
-    "people.move_out": "人员转出",
-    "people.membership_join": "入会",
-    "people.membership_leave": "离会",
-    "people.lookup": "按身份证号查找人员",
-    "people.id_collision": "登记时身份证号已有档案",
-    "people.id_check": "按身份证号批量核对档案",
-    "people.id_probes_throttled": "按身份证号查找或核对超过限额",
-    "people.transfer_request": "申请转入",
-    "people.transfer_approve": "同意转入",
-    "people.transfer_refuse": "不同意转入",
-    "pii.reveal": "查看完整个人信息",
-    "files.add": "上传附件",
-    "files.download": "下载附件",
-    "jobs.download": "下载导出文件",
-    "registry.unit_create": "新增单位/集体",
-    "registry.unit_move": "移入单位/集体（连同集体荣誉）",
-    "registry.unit_move_out": "移出单位/集体（连同集体荣誉）",
-    "registry.honour_create": "新增荣誉",
-    "registry.award_create": "授予荣誉",
-    "registry.award_update": "修改授予记录",
-    "registry.award_revoke": "撤销授予",
-    "registry.media_set": "设置照片与微视频",
-    "registry.merge": "合并重复档案",
-    "registry.merge_reverse": "撤销档案合并",
-    "registry.merge_out": "档案并出（合并到其他工会的档案）",
-    "registry.merge_out_reverse": "撤销档案并出（档案恢复）",
-    "registry.import": "导入档案",
-    "registry.export": "导出档案",
-    "nominations.campaign_create": "设立评选活动",
-    "nominations.campaign_open": "开始推荐",
-    "nominations.quota_set": "分配名额",
-    "nominations.rule_add": "设定结构比例",
-    "nominations.create": "登记被推荐人",
-    "nominations.nominate": "推荐上报",
-    "nominations.withdraw": "撤回推荐",
-    "nominations.notice_publish": "发布公示",
-    "nominations.first_notice": "列入基层公示",
-    "nominations.first_pass": "初审通过",
-    "nominations.first_reject": "初审不通过",
-    "nominations.clearance": "记录部门意见",
-    "nominations.list_submit": "报送推荐名单",
-    "nominations.second_notice": "列入第二轮公示",  # 市级 or 区级: the honour's level
-    "nominations.second_pass": "复审通过",
-    "nominations.second_reject": "复审不通过",
-    "nominations.final_notice": "列入拟表彰名单公示",
-    "nominations.approve": "批准表彰",
-    "nominations.final_reject": "不予表彰",
-    "nominations.remove": "因异议查实取消推荐",
-    "nominations.objection_file": "提出异议",
-    "nominations.objection_triage": "受理异议",
-    "nominations.objection_resolve": "办结异议",
-    "calendar.year_set": "录入节假日安排",
-    "perks.card_issue": "办理服务卡",
-    "perks.card_suspend": "暂停服务卡",
-    "perks.card_resume": "恢复服务卡",
-    "perks.card_cancel": "注销服务卡",
-    "perks.card_reissue": "挂失补卡",
-    "perks.cards_import": "批量发卡",
-    "perks.merchant_create": "签约合作商户",
-    "perks.merchant_change": "修改合作商户",
-    "perks.location_add": "添加商户门店",
-    "perks.offer_save": "保存商户优惠",
-    "perks.merchant_staff_add": "创建商户核验账号",
-    "perks.card_use": "核验服务卡（商户柜台）",
-    "perks.giveaway_create": "设立普惠活动",
-    "perks.giveaway_publish": "发布普惠活动",
-    "perks.giveaway_cancel": "取消普惠活动",
-    "perks.giveaway_freeze": "冻结登记名单",
-    "perks.giveaway_draw": "摇号",
-    "perks.claim_cancel": "会员取消领取",
-    "perks.claim_promote": "候补获得名额",
-    "perks.claim_skip": "候补因服务卡失效取消",
-    "perks.winners_export": "导出现场核销名单",
-    "perks.pickup": "核销领取码",
-    "perks.no_shows_release": "释放逾期名额",
-    "perks.claim.seal": "领取记录封存",
-    "audit.export": "导出审计数据包",
-    "audit.witness_restart": "重新开始见证文件",
-    "demo.build": "生成演示数据",
-    "demo.people": "生成演示人员",
-    "demo.member_login": "生成演示会员账号",
-}
+from django.db import models
+
+
+class Action(models.TextChoices):
+    """Every audit action: its code (stored in the event) and its Chinese name (the
+    auditors' pages). ``record`` accepts only these, so a new write adds its action here."""
+
+    AUTH_LOGIN = "auth.login", "登录"
+    AUTH_LOGOUT = "auth.logout", "退出"
+    AUTH_LOGIN_FAILED = "auth.login_failed", "登录失败"
+    AUTH_ACCOUNT_LOCKED = "auth.account_locked", "登录失败过多，账号被锁定（未登录过的设备）"
+    ACCOUNTS_USER_CREATE = "accounts.user_create", "新建账号"
+    ACCOUNTS_POST_ASSIGN = "accounts.post_assign", "分配岗位"
+    ACCOUNTS_PASSWORD_CHANGE = "accounts.password_change", "修改密码"
+    ACCOUNTS_TOKEN_CREATE = "accounts.token_create", "创建接口令牌"
+    ACCOUNTS_TOKEN_REVOKE = "accounts.token_revoke", "吊销接口令牌"
+    ACCOUNTS_TOKENS_END = "accounts.tokens_end", "账号停用：吊销其全部接口令牌"
+    ACCOUNTS_UNLOCK = "accounts.unlock", "解除登录锁定"
+    ORGS_CREATE = "orgs.create", "新增组织"
+    ORGS_UPDATE = "orgs.update", "修改组织"
+    ORGS_MOVE = "orgs.move", "移动组织"
+    ORGS_IMPORT = "orgs.import", "导入组织树"
+    PEOPLE_CREATE = "people.create", "登记人员"
+    PEOPLE_UPDATE = "people.update", "修改人员"
+    PEOPLE_MOVE_OUT = "people.move_out", "人员转出"
+    PEOPLE_MEMBERSHIP_JOIN = "people.membership_join", "入会"
+    PEOPLE_MEMBERSHIP_LEAVE = "people.membership_leave", "离会"
+    PEOPLE_LOOKUP = "people.lookup", "按身份证号查找人员"
+    PEOPLE_ID_COLLISION = "people.id_collision", "登记时身份证号已有档案"
+    PEOPLE_ID_CHECK = "people.id_check", "按身份证号批量核对档案"
+    PEOPLE_ID_PROBES_THROTTLED = "people.id_probes_throttled", "按身份证号查找或核对超过限额"
+    PEOPLE_TRANSFER_REQUEST = "people.transfer_request", "申请转入"
+    PEOPLE_TRANSFER_APPROVE = "people.transfer_approve", "同意转入"
+    PEOPLE_TRANSFER_REFUSE = "people.transfer_refuse", "不同意转入"
+    PII_REVEAL = "pii.reveal", "查看完整个人信息"
+    FILES_ADD = "files.add", "上传附件"
+    FILES_DOWNLOAD = "files.download", "下载附件"
+    JOBS_DOWNLOAD = "jobs.download", "下载导出文件"
+    REGISTRY_UNIT_CREATE = "registry.unit_create", "新增单位/集体"
+    REGISTRY_UNIT_MOVE = "registry.unit_move", "移入单位/集体（连同集体荣誉）"
+    REGISTRY_UNIT_MOVE_OUT = "registry.unit_move_out", "移出单位/集体（连同集体荣誉）"
+    REGISTRY_HONOUR_CREATE = "registry.honour_create", "新增荣誉"
+    REGISTRY_AWARD_CREATE = "registry.award_create", "授予荣誉"
+    REGISTRY_AWARD_UPDATE = "registry.award_update", "修改授予记录"
+    REGISTRY_AWARD_REVOKE = "registry.award_revoke", "撤销授予"
+    REGISTRY_MEDIA_SET = "registry.media_set", "设置照片与微视频"
+    REGISTRY_MERGE = "registry.merge", "合并重复档案"
+    REGISTRY_MERGE_REVERSE = "registry.merge_reverse", "撤销档案合并"
+    REGISTRY_MERGE_OUT = "registry.merge_out", "档案并出（合并到其他工会的档案）"
+    REGISTRY_MERGE_OUT_REVERSE = "registry.merge_out_reverse", "撤销档案并出（档案恢复）"
+    REGISTRY_IMPORT = "registry.import", "导入档案"
+    REGISTRY_EXPORT = "registry.export", "导出档案"
+    NOMINATIONS_CAMPAIGN_CREATE = "nominations.campaign_create", "设立评选活动"
+    NOMINATIONS_CAMPAIGN_OPEN = "nominations.campaign_open", "开始推荐"
+    NOMINATIONS_QUOTA_SET = "nominations.quota_set", "分配名额"
+    NOMINATIONS_RULE_ADD = "nominations.rule_add", "设定结构比例"
+    NOMINATIONS_CREATE = "nominations.create", "登记被推荐人"
+    NOMINATIONS_NOMINATE = "nominations.nominate", "推荐上报"
+    NOMINATIONS_WITHDRAW = "nominations.withdraw", "撤回推荐"
+    NOMINATIONS_NOTICE_PUBLISH = "nominations.notice_publish", "发布公示"
+    NOMINATIONS_FIRST_NOTICE = "nominations.first_notice", "列入基层公示"
+    NOMINATIONS_FIRST_PASS = "nominations.first_pass", "初审通过"
+    NOMINATIONS_FIRST_REJECT = "nominations.first_reject", "初审不通过"
+    NOMINATIONS_CLEARANCE = "nominations.clearance", "记录部门意见"
+    NOMINATIONS_LIST_SUBMIT = "nominations.list_submit", "报送推荐名单"
+    NOMINATIONS_SECOND_NOTICE = (
+        "nominations.second_notice",
+        "列入第二轮公示",
+    )  # 市级 or 区级: the honour's level
+    NOMINATIONS_SECOND_PASS = "nominations.second_pass", "复审通过"
+    NOMINATIONS_SECOND_REJECT = "nominations.second_reject", "复审不通过"
+    NOMINATIONS_FINAL_NOTICE = "nominations.final_notice", "列入拟表彰名单公示"
+    NOMINATIONS_APPROVE = "nominations.approve", "批准表彰"
+    NOMINATIONS_FINAL_REJECT = "nominations.final_reject", "不予表彰"
+    NOMINATIONS_REMOVE = "nominations.remove", "因异议查实取消推荐"
+    NOMINATIONS_OBJECTION_FILE = "nominations.objection_file", "提出异议"
+    NOMINATIONS_OBJECTION_TRIAGE = "nominations.objection_triage", "受理异议"
+    NOMINATIONS_OBJECTION_RESOLVE = "nominations.objection_resolve", "办结异议"
+    CALENDAR_YEAR_SET = "calendar.year_set", "录入节假日安排"
+    PERKS_CARD_ISSUE = "perks.card_issue", "办理服务卡"
+    PERKS_CARD_SUSPEND = "perks.card_suspend", "暂停服务卡"
+    PERKS_CARD_RESUME = "perks.card_resume", "恢复服务卡"
+    PERKS_CARD_CANCEL = "perks.card_cancel", "注销服务卡"
+    PERKS_CARD_REISSUE = "perks.card_reissue", "挂失补卡"
+    PERKS_CARDS_IMPORT = "perks.cards_import", "批量发卡"
+    PERKS_MERCHANT_CREATE = "perks.merchant_create", "签约合作商户"
+    PERKS_MERCHANT_CHANGE = "perks.merchant_change", "修改合作商户"
+    PERKS_LOCATION_ADD = "perks.location_add", "添加商户门店"
+    PERKS_OFFER_SAVE = "perks.offer_save", "保存商户优惠"
+    PERKS_MERCHANT_STAFF_ADD = "perks.merchant_staff_add", "创建商户核验账号"
+    PERKS_CARD_USE = "perks.card_use", "核验服务卡（商户柜台）"
+    PERKS_GIVEAWAY_CREATE = "perks.giveaway_create", "设立普惠活动"
+    PERKS_GIVEAWAY_PUBLISH = "perks.giveaway_publish", "发布普惠活动"
+    PERKS_GIVEAWAY_CANCEL = "perks.giveaway_cancel", "取消普惠活动"
+    PERKS_GIVEAWAY_FREEZE = "perks.giveaway_freeze", "冻结登记名单"
+    PERKS_GIVEAWAY_DRAW = "perks.giveaway_draw", "摇号"
+    PERKS_CLAIM_CANCEL = "perks.claim_cancel", "会员取消领取"
+    PERKS_CLAIM_PROMOTE = "perks.claim_promote", "候补获得名额"
+    PERKS_CLAIM_SKIP = "perks.claim_skip", "候补因服务卡失效取消"
+    PERKS_WINNERS_EXPORT = "perks.winners_export", "导出现场核销名单"
+    PERKS_PICKUP = "perks.pickup", "核销领取码"
+    PERKS_NO_SHOWS_RELEASE = "perks.no_shows_release", "释放逾期名额"
+    PERKS_CLAIM_SEAL = "perks.claim.seal", "领取记录封存"
+    AUDIT_EXPORT = "audit.export", "导出审计数据包"
+    AUDIT_WITNESS_RESTART = "audit.witness_restart", "重新开始见证文件"
+    DEMO_BUILD = "demo.build", "生成演示数据"
+    DEMO_PEOPLE = "demo.people", "生成演示人员"
+    DEMO_MEMBER_LOGIN = "demo.member_login", "生成演示会员账号"
+
+
+ACTION_LABELS = dict(Action.choices)
 
 
 def action_label(code: str) -> str:

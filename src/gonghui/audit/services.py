@@ -28,6 +28,7 @@ from django.db.models import Count, Max, Min
 from django.utils.ipv6 import clean_ipv6_address
 
 from gonghui.audit import heads, witness
+from gonghui.audit.actions import Action
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.verifier import (
@@ -127,7 +128,7 @@ def _insert(values: dict) -> AuditEvent:
 def record(
     *,
     actor,
-    action: str,
+    action: Action | str,
     obj=None,
     object_type: str = "",
     object_id: str = "",
@@ -138,7 +139,10 @@ def record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Append one event. ``changes`` maps field -> [before, after], already masked where
-    the values are personal data (see ``diff``)."""
+    the values are personal data (see ``diff``). ``action`` is one of ``Action``; a code
+    built at run time (a workflow step's) names one too, which tests/audit/test_web.py
+    checks for every event the suite records."""
+    action = str(action)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -230,7 +234,7 @@ def seal(*, stream: str, kind: str, rows: list[dict], actor=None) -> AuditEvent 
     first, last = rows[0]["id"], rows[-1]["id"]
     return record(
         actor=actor,
-        action=f"{kind}.seal",
+        action=Action(f"{kind}.seal"),
         stream=stream,
         object_type=kind,
         object_id=f"{first}-{last}",
@@ -338,7 +342,7 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
                     ) from None
                 record(
                     actor=actor,
-                    action="audit.witness_restart",
+                    action=Action.AUDIT_WITNESS_RESTART,
                     object_type="audit.witness",
                     object_id=path.name[:64],
                     changes={"path": [None, str(path)], "last_head": [old, current]},
@@ -627,7 +631,9 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
         )
         bundle.writestr("verifier.py", _verifier_source())
     if actor is not None:
-        record(actor=actor, action="audit.export", object_type="audit.stream", object_id=stream)
+        record(
+            actor=actor, action=Action.AUDIT_EXPORT, object_type="audit.stream", object_id=stream
+        )
     return count
 
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.lockout import account_locked
 from gonghui.common.net import client_ip
@@ -14,13 +15,13 @@ def _ip(request):
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
-    record(actor=user, action="auth.login", obj=user, ip=_ip(request))
+    record(actor=user, action=Action.AUTH_LOGIN, obj=user, ip=_ip(request))
 
 
 @receiver(user_logged_out)
 def on_logout(sender, request, user, **kwargs):
     if user is not None:
-        record(actor=user, action="auth.logout", obj=user, ip=_ip(request))
+        record(actor=user, action=Action.AUTH_LOGOUT, obj=user, ip=_ip(request))
 
 
 @receiver(user_login_failed)
@@ -28,7 +29,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     record(
         actor=None,
-        action="auth.login_failed",
+        action=Action.AUTH_LOGIN_FAILED,
         object_type="auth.user",
         object_id=username,
         ip=_ip(request),
@@ -39,7 +40,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 def on_account_locked(sender, username, seconds, ip, **kwargs):
     record(
         actor=None,
-        action="auth.account_locked",
+        action=Action.AUTH_ACCOUNT_LOCKED,
         object_type="auth.user",
         object_id=str(username)[:150],
         changes={"locked_minutes": [None, seconds // 60]},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.files.models import Attachment
@@ -89,7 +90,7 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
         raise
     record(
         actor=actor,
-        action="files.add",
+        action=Action.FILES_ADD,
         obj=attachment,
         post_id=post_id,
         changes={
@@ -137,7 +138,7 @@ def attachment_download(*, actor, pk) -> Attachment:
     attachment.file.open("rb")  # a file missing from storage fails here, before the event
     record(
         actor=actor,
-        action="files.download",
+        action=Action.FILES_DOWNLOAD,
         obj=attachment,
         post_id=access.grant_at(actor, "files.view", attachment.org_unit).post_id,
     )

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected
@@ -130,7 +131,7 @@ def export_start(*, actor, kind: str, title: str, org_unit, params: dict, task) 
 
 def home_unit(actor, perm: str):
     """The unit of the actor's first post holding ``perm`` (where its jobs are filed)."""
-    home = next((g for g in access.grants(actor) if perm in g.permissions), None)
+    home = access.home_grant(actor, perm)
     if home is None:
         raise NotFound()
     return OrgUnit.objects.get(pk=home.unit_id)
@@ -184,7 +185,7 @@ def job_result(*, actor, pk) -> Job:
     job.result_file.open("rb")  # a file missing from storage fails here, before the event
     record(
         actor=actor,
-        action="jobs.download",
+        action=Action.JOBS_DOWNLOAD,
         obj=job,
         post_id=access.grant_at(actor, "orgs.view", job.org_unit).post_id,
         changes={"kind": [None, job.kind], "file": [None, job.result_name]},

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import pii, ratelimit
 from gonghui.common.errors import (
@@ -126,7 +127,7 @@ def campaign_create(
         raise Conflict(f"{year}年已有“{honour.name}”的评选活动") from None
     record(
         actor=actor,
-        action="nominations.campaign_create",
+        action=Action.NOMINATIONS_CAMPAIGN_CREATE,
         obj=campaign,
         org_unit_id=org_unit.pk,
         post_id=grant.post_id,
@@ -161,7 +162,7 @@ def quota_set(*, actor, campaign: Campaign, org_unit: OrgUnit, allowed: int) -> 
     counters_rebuild(campaign)
     record(
         actor=actor,
-        action="nominations.quota_set",
+        action=Action.NOMINATIONS_QUOTA_SET,
         obj=quota,
         org_unit_id=org_unit.pk,
         changes={"allowed": [before, allowed]},
@@ -212,7 +213,7 @@ def rule_add(
         raise ValidationFailed({"kind": f"已有被推荐人属于“{rule.label}”，不能增加此规则"})
     record(
         actor=actor,
-        action="nominations.rule_add",
+        action=Action.NOMINATIONS_RULE_ADD,
         obj=rule,
         org_unit_id=campaign.org_unit_id,
         changes={"rule": [None, rule.label]},
@@ -271,7 +272,7 @@ def campaign_open(*, actor, campaign: Campaign) -> Campaign:
     campaign.save(update_fields=["status"])
     record(
         actor=actor,
-        action="nominations.campaign_open",
+        action=Action.NOMINATIONS_CAMPAIGN_OPEN,
         obj=campaign,
         org_unit_id=campaign.org_unit_id,
         post_id=grant.post_id,
@@ -395,7 +396,7 @@ def nomination_create(
     _step(nomination, "create", actor, "")
     record(
         actor=actor,
-        action="nominations.create",
+        action=Action.NOMINATIONS_CREATE,
         obj=nomination,
         org_unit_id=org_unit.pk,
         post_id=grant.post_id,
@@ -569,7 +570,7 @@ def _move(nomination: Nomination, action: str, actor, grant, opinion: str = "") 
     _step(nomination, action, actor, opinion)
     record(
         actor=actor,
-        action=f"nominations.{action}",
+        action=Action(f"nominations.{action}"),
         obj=nomination,
         org_unit_id=nomination.org_unit_id,
         changes={"state": [None, nomination.state]},
@@ -704,7 +705,7 @@ def notice_publish(
     notice.nominations.set(rows)
     record(
         actor=actor,
-        action="nominations.notice_publish",
+        action=Action.NOMINATIONS_NOTICE_PUBLISH,
         obj=notice,
         org_unit_id=publisher.pk,
         changes={"nominations": [None, len(rows)]},
@@ -780,7 +781,7 @@ def clearance_record(*, actor, nomination: Nomination, department: str, opinion:
     _step(nomination, "clearance", actor, f"{department}：{opinion.strip()}")
     record(
         actor=actor,
-        action="nominations.clearance",
+        action=Action.NOMINATIONS_CLEARANCE,
         obj=nomination,
         org_unit_id=nomination.org_unit_id,
         changes={department: [None, opinion.strip()]},
@@ -880,7 +881,7 @@ def node_list_submit(*, actor, campaign: Campaign, org_unit: OrgUnit) -> Quota:
     quota.save(update_fields=["submitted_at"])
     record(
         actor=actor,
-        action="nominations.list_submit",
+        action=Action.NOMINATIONS_LIST_SUBMIT,
         obj=quota,
         org_unit_id=org_unit.pk,
         changes={"nominees": [None, status.total]},
@@ -929,7 +930,7 @@ def objection_contact_reveal(*, actor, objection: Objection) -> str:
     grant = access.grant_at(actor, "people.view_pii", _reviewing_unit(objection))
     record(
         actor=actor,
-        action="pii.reveal",
+        action=Action.PII_REVEAL,
         obj=objection,
         org_unit_id=objection.nomination.org_unit_id,
         post_id=grant.post_id,
@@ -1012,7 +1013,7 @@ def objection_file(
     _step(nomination, "objection", actor or notice.published_by, "收到异议")
     record(
         actor=actor,
-        action="nominations.objection_file",
+        action=Action.NOMINATIONS_OBJECTION_FILE,
         obj=objection,
         org_unit_id=nomination.org_unit_id,
         changes={"channel": [None, channel], "anonymous": [None, anonymous]},
@@ -1058,7 +1059,7 @@ def objection_triage(*, actor, objection: Objection, admissible: bool, reason: s
     objection.save(update_fields=["status", "triage_reason"])
     record(
         actor=actor,
-        action="nominations.objection_triage",
+        action=Action.NOMINATIONS_OBJECTION_TRIAGE,
         obj=objection,
         org_unit_id=objection.nomination.org_unit_id,
         changes={"status": [Objection.Status.RECEIVED, objection.status]},
@@ -1095,7 +1096,7 @@ def objection_resolve(
     objection.save()
     record(
         actor=actor,
-        action="nominations.objection_resolve",
+        action=Action.NOMINATIONS_OBJECTION_RESOLVE,
         obj=objection,
         org_unit_id=objection.nomination.org_unit_id,
         changes={"finding": [None, finding]},
@@ -1159,7 +1160,7 @@ def calendar_year_set(
     )
     record(
         actor=actor,
-        action="calendar.year_set",
+        action=Action.CALENDAR_YEAR_SET,
         object_type="common.calendaryear",
         object_id=str(year),
         changes={"days": [before, len(days)], "basis": [None, entry.basis]},

@@ -172,9 +172,7 @@ def _may(actor, campaign, transition) -> bool:
 @domain_errors
 def nominate(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    grant = next(
-        (g for g in access.grants(request.user) if "nominations.nominate" in g.permissions), None
-    )
+    grant = access.home_grant(request.user, "nominations.nominate")
     if grant is None:
         raise NotFound()
     unit = OrgUnit.objects.get(pk=grant.unit_id)

@@ -94,6 +94,12 @@ def can_citywide(actor, perm: str) -> bool:
     )
 
 
+def home_grant(actor, perm: str) -> Grant | None:
+    """The first of the actor's posts holding ``perm``: the post a write with no unit of its
+    own (an import, an export, a look-up) acts from and files its events under."""
+    return next((g for g in grants(actor) if perm in g.permissions), None)
+
+
 def grant_at(actor, perm: str, unit: OrgUnit) -> Grant | None:
     """The first post that grants ``perm`` at ``unit`` (recorded as the acting post)."""
     return next((g for g in grants(actor) if perm in g.permissions and g.covers(unit)), None)

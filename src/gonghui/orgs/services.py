@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, record
 from gonghui.common import lockout
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -86,7 +87,7 @@ def _snapshot(unit: OrgUnit) -> dict:
     }
 
 
-def _record_unit(actor, action: str, unit: OrgUnit, grant, before: dict) -> None:
+def _record_unit(actor, action: Action, unit: OrgUnit, grant, before: dict) -> None:
     # A unit's own events belong to it, so that its auditors see them.
     record(
         actor=actor,
@@ -121,7 +122,7 @@ def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) 
             )
     except IntegrityError:
         raise ValidationFailed({"code": f"组织编码 {code} 已存在"}) from None
-    _record_unit(actor, "orgs.create", unit, grant, {})
+    _record_unit(actor, Action.ORGS_CREATE, unit, grant, {})
     return unit
 
 
@@ -139,7 +140,7 @@ def orgunit_update(*, actor, unit: OrgUnit, name: str, is_active: bool | None = 
             raise ValidationFailed({"is_active": OWN_BRANCH.format(verb="停用")})
         unit.is_active = is_active
     unit.save(update_fields=["name", "is_active"])
-    _record_unit(actor, "orgs.update", unit, grant, before)
+    _record_unit(actor, Action.ORGS_UPDATE, unit, grant, before)
     return unit
 
 
@@ -167,7 +168,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     signals.subtree_moved.send(OrgUnit, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
-    _record_unit(actor, "orgs.move", unit, grant, before)
+    _record_unit(actor, Action.ORGS_MOVE, unit, grant, before)
     return unit
 
 
@@ -192,7 +193,10 @@ def user_create(*, actor, username: str, password: str, full_name: str = ""):
     user.set_password(password)
     user.save()
     record(
-        actor=actor, action="accounts.user_create", obj=user, changes={"username": [None, username]}
+        actor=actor,
+        action=Action.ACCOUNTS_USER_CREATE,
+        obj=user,
+        changes={"username": [None, username]},
     )
     return user
 
@@ -208,7 +212,7 @@ def password_change(*, actor, old_password: str, new_password: str) -> None:
         raise ValidationFailed({"new_password": "；".join(exc.messages)}) from None
     actor.set_password(new_password)
     actor.save(update_fields=["password"])
-    record(actor=actor, action="accounts.password_change", obj=actor)
+    record(actor=actor, action=Action.ACCOUNTS_PASSWORD_CHANGE, obj=actor)
 
 
 @transaction.atomic
@@ -220,7 +224,7 @@ def account_unlock(*, actor, username: str):
     if user is None:
         raise NotFound(f"没有名为 {username} 的账号")
     lockout.unlock(user.get_username())
-    record(actor=actor, action="accounts.unlock", obj=user)
+    record(actor=actor, action=Action.ACCOUNTS_UNLOCK, obj=user)
     return user
 
 
@@ -241,7 +245,7 @@ def post_assign(
         raise Conflict(f"{user.username} 已在 {org_unit.name} 担任 {role.name}")
     record(
         actor=actor,
-        action="accounts.post_assign",
+        action=Action.ACCOUNTS_POST_ASSIGN,
         obj=post,
         org_unit_id=org_unit.pk,
         post_id=grant.post_id,
@@ -267,7 +271,9 @@ def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
         prefix=raw[:8],
         password_fingerprint=password_fingerprint(actor.password),
     )
-    record(actor=actor, action="accounts.token_create", obj=token, changes={"name": [None, name]})
+    record(
+        actor=actor, action=Action.ACCOUNTS_TOKEN_CREATE, obj=token, changes={"name": [None, name]}
+    )
     return token, raw
 
 
@@ -288,7 +294,7 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
     token.save(update_fields=["revoked_at"])
     record(
         actor=actor,
-        action="accounts.token_revoke",
+        action=Action.ACCOUNTS_TOKEN_REVOKE,
         obj=token,
         changes={"user": [token.user.username, None], "name": [token.name, None]},
     )
@@ -315,7 +321,7 @@ def tokens_end_with_account(*, actor, user) -> int:
     ApiToken.objects.filter(pk__in=[pk for pk, _ in tokens]).update(revoked_at=now)
     record(
         actor=actor,
-        action="accounts.tokens_end",
+        action=Action.ACCOUNTS_TOKENS_END,
         obj=user,
         changes={"tokens": [[f"{prefix}…" for _, prefix in tokens], None]},
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import id_ranges, record
 from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
@@ -146,7 +147,7 @@ def tree_import(
         grant = access.grant_at(actor, "orgs.import", root)
         record(
             actor=actor,
-            action="orgs.import",
+            action=Action.ORGS_IMPORT,
             object_type="orgs.orgunit",
             object_id=hashlib.sha256(data).hexdigest()[:16],
             org_unit_id=root.pk,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, record
 from gonghui.common import crypto, pii, ratelimit
 from gonghui.common.errors import (
@@ -211,7 +212,7 @@ def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
             search.index_person(person)
             record(
                 actor=actor,
-                action="people.create",
+                action=Action.PEOPLE_CREATE,
                 obj=person,
                 post_id=grant.post_id,
                 changes=diff({}, _snapshot(person), masked=MASKS),
@@ -347,7 +348,9 @@ def _person_update(
         # is the ``people.move_out`` event's, filed at the old union; whoever may read both
         # unions' events (the union above both, the city) has the whole move.
         changes["org_unit"] = [None, person.org_unit_id]
-    record(actor=actor, action="people.update", obj=person, post_id=grant.post_id, changes=changes)
+    record(
+        actor=actor, action=Action.PEOPLE_UPDATE, obj=person, post_id=grant.post_id, changes=changes
+    )
     return person
 
 
@@ -357,7 +360,7 @@ def _record_leaving(actor, person: Person, to: OrgUnit, *, post_id: int | None) 
     It says where to, and nothing of the record after the move."""
     record(
         actor=actor,
-        action="people.move_out",
+        action=Action.PEOPLE_MOVE_OUT,
         obj=person,
         org_unit_id=person.org_unit_id,
         post_id=post_id,
@@ -373,7 +376,7 @@ def person_reveal(*, actor, person: Person, field: str) -> str:
     grant = access.require_at(actor, "people.view_pii", person.org_unit, view_perm="people.view")
     record(
         actor=actor,
-        action="pii.reveal",
+        action=Action.PII_REVEAL,
         obj=person,
         post_id=grant.post_id,
         changes={"field": [None, field]},
@@ -433,7 +436,7 @@ def id_probes_spend(
             with transaction.atomic():
                 record(
                     actor=actor,
-                    action="people.id_probes_throttled",
+                    action=Action.PEOPLE_ID_PROBES_THROTTLED,
                     changes={"window": [None, window], "count": [None, n]},
                     **where,
                 )
@@ -442,7 +445,7 @@ def id_probes_spend(
         with transaction.atomic():
             record(
                 actor=actor,
-                action="people.id_check",
+                action=Action.PEOPLE_ID_CHECK,
                 changes={"what": [None, what], "count": [None, n]},
                 **where,
             )
@@ -452,7 +455,7 @@ def person_find_by_id_number(*, actor, raw: str) -> Person | None:
     """Exact look-up by full resident ID (the web page and the API both ask here): only for
     posts allowed to see full numbers (``people.view_pii``), only within that scope, within
     the probe budget, and every attempt, found or not, audited with the number masked."""
-    grant = next((g for g in access.grants(actor) if "people.view_pii" in g.permissions), None)
+    grant = access.home_grant(actor, "people.view_pii")
     if grant is None:
         raise Forbidden("按身份证号查找需要“查看完整身份证号”的权限")
     number = pii.normalize("id_number", raw)
@@ -467,7 +470,7 @@ def person_find_by_id_number(*, actor, raw: str) -> Person | None:
     with transaction.atomic():
         record(
             actor=actor,
-            action="people.lookup",
+            action=Action.PEOPLE_LOOKUP,
             obj=person,
             object_type="people.person",
             org_unit_id=person.org_unit_id if person else grant.unit_id,
@@ -516,7 +519,7 @@ def id_collision(
     with transaction.atomic():
         record(
             actor=actor,
-            action="people.id_collision",
+            action=Action.PEOPLE_ID_COLLISION,
             obj=holder if mine else pending,
             org_unit_id=holder.org_unit_id if mine else unit.pk,
             post_id=post_id,
@@ -575,7 +578,7 @@ def transfer_request_submit(
     )
     record(
         actor=actor,
-        action="people.transfer_request",
+        action=Action.PEOPLE_TRANSFER_REQUEST,
         obj=request,
         org_unit_id=to_unit.pk,
         post_id=grant.post_id,
@@ -610,7 +613,7 @@ def _decide(actor, request: TransferRequest, status: str, note: str) -> tuple:
     return request, grant
 
 
-def _decision_event(actor, request: TransferRequest, grant, action: str) -> None:
+def _decision_event(actor, request: TransferRequest, grant, action: Action) -> None:
     record(
         actor=actor,
         action=action,
@@ -631,7 +634,7 @@ def transfer_request_approve(*, actor, request: TransferRequest, note: str = "")
     checks the actor may act at both ends), in the same transaction."""
     request, grant = _decide(actor, request, TransferRequest.Status.APPROVED, note)
     person_update(actor=actor, person=request.person, data={}, org_unit=request.to_unit)
-    _decision_event(actor, request, grant, "people.transfer_approve")
+    _decision_event(actor, request, grant, Action.PEOPLE_TRANSFER_APPROVE)
     return request
 
 
@@ -641,7 +644,7 @@ def transfer_request_refuse(*, actor, request: TransferRequest, note: str) -> Tr
     if not note.strip():
         raise ValidationFailed({"note": "请填写不同意的理由"})
     request, grant = _decide(actor, request, TransferRequest.Status.REFUSED, note)
-    _decision_event(actor, request, grant, "people.transfer_refuse")
+    _decision_event(actor, request, grant, Action.PEOPLE_TRANSFER_REFUSE)
     return request
 
 
@@ -666,7 +669,7 @@ def membership_join(*, actor, person: Person, org_unit: OrgUnit, joined_on: date
         raise Conflict(f"{person.name} 已有在会会籍，请先办理离会或转会") from None
     record(
         actor=actor,
-        action="people.membership_join",
+        action=Action.PEOPLE_MEMBERSHIP_JOIN,
         obj=membership,
         post_id=grant.post_id,
         changes={
@@ -692,7 +695,7 @@ def membership_leave(*, actor, membership: Membership, left_on: date) -> Members
     membership.save(update_fields=["status", "left_on"])
     record(
         actor=actor,
-        action="people.membership_leave",
+        action=Action.PEOPLE_MEMBERSHIP_LEAVE,
         obj=membership,
         post_id=grant.post_id,
         changes={"status": ["active", "left"], "left_on": [None, left_on.isoformat()]},

@@ -35,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import pii
 from gonghui.common.errors import ValidationFailed
@@ -389,7 +390,7 @@ def _member_login(person: Person) -> None:
     Person.objects.filter(pk=person.pk).update(user=user)
     record(
         actor=None,
-        action="demo.member_login",
+        action=Action.DEMO_MEMBER_LOGIN,
         obj=person,
         changes={"user": [None, MEMBER]},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.perks.models import Card, Claim, Giveaway, Message
 from gonghui.registry.merging import carrier, simple_carrier
@@ -52,7 +53,7 @@ def _claim_blockers(*, survivor, loser, actor) -> list[str]:
     ]
 
 
-def _seal_note(actor, moved: dict[int, list[int]], action: str, person: list[int]) -> None:
+def _seal_note(actor, moved: dict[int, list[int]], action: Action, person: list[int]) -> None:
     """Claims are sealed into their giveaway's stream with the person who made them: the
     change of hands is written into the same stream, so that a check of the rows against
     the seals finds why a claim's person is no longer the one sealed. Filed at the
@@ -81,14 +82,14 @@ def _carry_claims(*, survivor, loser, actor) -> dict:
         by_giveaway[giveaway_id].append(pk)
     ids = sorted(pk for pks in by_giveaway.values() for pk in pks)
     Claim.objects.filter(pk__in=ids).update(person=survivor)
-    _seal_note(actor, by_giveaway, "registry.merge", [loser.pk, survivor.pk])
+    _seal_note(actor, by_giveaway, Action.REGISTRY_MERGE, [loser.pk, survivor.pk])
     return {"ids": ids, "by_giveaway": {str(k): v for k, v in by_giveaway.items()}, "kept": kept}
 
 
 def _restore_claims(*, survivor, loser, actor, moved) -> None:
     Claim.objects.filter(pk__in=moved["ids"]).update(person=loser)
     by_giveaway = {int(k): v for k, v in moved.get("by_giveaway", {}).items()}
-    _seal_note(actor, by_giveaway, "registry.merge_reverse", [survivor.pk, loser.pk])
+    _seal_note(actor, by_giveaway, Action.REGISTRY_MERGE_REVERSE, [survivor.pk, loser.pk])
 
 
 def _claim_notes(moved: dict) -> list[str]:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from openpyxl.styles import Font, PatternFill
 from stdnum import luhn
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, id_ranges, record
 from gonghui.common import crypto, pii, ratelimit
 from gonghui.common.errors import (
@@ -156,7 +157,7 @@ def card_issue(*, actor, person: Person) -> Card:
     card = _create_card(person, membership.org_unit)
     record(
         actor=actor,
-        action="perks.card_issue",
+        action=Action.PERKS_CARD_ISSUE,
         obj=card,
         post_id=grant.post_id,
         changes={
@@ -231,7 +232,7 @@ def _card_move(*, actor, card: Card, name: str, reason: str | None):
 def _record_move(actor, card: Card, name: str, grant, before: str, reason: str, **extra):
     record(
         actor=actor,
-        action=f"perks.card_{name}",
+        action=Action(f"perks.card_{name}"),
         obj=card,
         post_id=grant.post_id,
         changes={"status": [before, card.status], "reason": [None, reason], **extra},
@@ -500,7 +501,7 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
     if not lines:
         raise ImportRejected([RowError(2, "", "", "文件中没有要发卡的人员")])
     errors = _check_lines(actor, lines)
-    home = next((g for g in access.grants(actor) if "perks.cards" in g.permissions), None)
+    home = access.home_grant(actor, "perks.cards")
     probes = _probes(actor, lines)
     if probes:
         # Each row answers whether its number is on record: for a post that may not see
@@ -538,7 +539,7 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
             result.cards.append(card.pk)
         record(
             actor=actor,
-            action="perks.cards_import",
+            action=Action.PERKS_CARDS_IMPORT,
             object_type="perks.card",
             object_id=hashlib.sha256(data).hexdigest()[:16],
             post_id=home.post_id if home else None,
@@ -778,7 +779,7 @@ def merchant_create(
     merchant = Merchant.objects.create(org_unit=org_unit, **data)
     record(
         actor=actor,
-        action="perks.merchant_create",
+        action=Action.PERKS_MERCHANT_CREATE,
         obj=merchant,
         post_id=grant.post_id,
         changes=diff({}, {**data, "org_unit": org_unit.pk}),
@@ -803,7 +804,7 @@ def merchant_change(*, actor, merchant: Merchant, **changes) -> Merchant:
         merchant.save(update_fields=[*MERCHANT_FIELDS])
         record(
             actor=actor,
-            action="perks.merchant_change",
+            action=Action.PERKS_MERCHANT_CHANGE,
             obj=merchant,
             post_id=grant.post_id,
             changes=changed,
@@ -836,7 +837,7 @@ def location_add(
     )
     record(
         actor=actor,
-        action="perks.location_add",
+        action=Action.PERKS_LOCATION_ADD,
         obj=location,
         org_unit_id=merchant.org_unit_id,
         post_id=grant.post_id,
@@ -898,7 +899,7 @@ def offer_save(
     if changed:
         record(
             actor=actor,
-            action="perks.offer_save",
+            action=Action.PERKS_OFFER_SAVE,
             obj=offer,
             org_unit_id=merchant.org_unit_id,
             post_id=grant.post_id,
@@ -940,7 +941,7 @@ def merchant_staff_add(
     staff = MerchantStaff.objects.create(user=user, merchant=merchant, location=location)
     record(
         actor=actor,
-        action="perks.merchant_staff_add",
+        action=Action.PERKS_MERCHANT_STAFF_ADD,
         obj=staff,
         org_unit_id=merchant.org_unit_id,
         post_id=grant.post_id,
@@ -1090,7 +1091,7 @@ def card_verify(*, actor, token: str) -> dict:
             )
             record(  # the use is a write like any other: it leaves its event
                 actor=actor,
-                action="perks.card_use",
+                action=Action.PERKS_CARD_USE,
                 obj=use,
                 org_unit_id=card.org_unit_id,
                 changes={"card": [None, mask_number(card.number)], "merchant": [None, merchant.pk]},

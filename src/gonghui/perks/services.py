@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record, seal
 from gonghui.common import crypto
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -151,7 +152,7 @@ def giveaway_create(
         _event(
             actor,
             giveaway,
-            action="perks.giveaway_create",
+            action=Action.PERKS_GIVEAWAY_CREATE,
             changes={"title": [None, giveaway.title], "mode": [None, mode], "stock": [None, stock]},
         )
     return giveaway
@@ -175,7 +176,7 @@ def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
             changes["commitment"] = [None, giveaway.commitment]
         giveaway.status = Giveaway.Status.PUBLISHED
         giveaway.save(update_fields=["status", "seed_sealed", "commitment"])
-        _event(actor, giveaway, action="perks.giveaway_publish", changes=changes)
+        _event(actor, giveaway, action=Action.PERKS_GIVEAWAY_PUBLISH, changes=changes)
     hot.forget(giveaway.pk)
     return giveaway
 
@@ -201,7 +202,7 @@ def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
         _event(
             actor,
             giveaway,
-            action="perks.giveaway_cancel",
+            action=Action.PERKS_GIVEAWAY_CANCEL,
             changes={
                 "status": [before, "cancelled"],
                 "reason": [None, reason],
@@ -237,7 +238,7 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
         _event(
             actor,
             giveaway,
-            action="perks.giveaway_freeze",
+            action=Action.PERKS_GIVEAWAY_FREEZE,
             changes={
                 "status": ["published", "frozen"],
                 "receipts_hash": [None, giveaway.receipts_hash],
@@ -287,7 +288,7 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
         _event(
             actor,
             giveaway,
-            action="perks.giveaway_draw",
+            action=Action.PERKS_GIVEAWAY_DRAW,
             changes={
                 "status": ["frozen", "drawn"],
                 "seed": [None, seed],
@@ -435,7 +436,7 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
         _event(
             None,
             giveaway,
-            action="perks.claim_cancel",
+            action=Action.PERKS_CLAIM_CANCEL,
             obj=claim,
             changes={"status": [before, "cancelled"]},
         )
@@ -487,7 +488,7 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
         _event(
             None,
             giveaway,
-            action="perks.claim_promote",
+            action=Action.PERKS_CLAIM_PROMOTE,
             obj=claim,
             changes={"status": ["waiting", "won"]},
         )
@@ -507,7 +508,7 @@ def _skip(giveaway: Giveaway, claim: Claim, now: datetime) -> None:
     _event(
         None,
         giveaway,
-        action="perks.claim_skip",
+        action=Action.PERKS_CLAIM_SKIP,
         obj=claim,
         changes={"status": ["waiting", "cancelled"], "reason": [None, NO_CARD]},
     )
@@ -559,7 +560,7 @@ def pickup_accept(*, actor, code: str) -> Claim:
             _event(
                 actor,
                 giveaway,
-                action="perks.pickup",
+                action=Action.PERKS_PICKUP,
                 obj=claim,
                 changes={"status": ["won", "picked_up"], "location": [None, str(location)]},
             )
@@ -632,7 +633,7 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
         _event(
             actor,
             giveaway,
-            action="perks.no_shows_release",
+            action=Action.PERKS_NO_SHOWS_RELEASE,
             changes={
                 "released": [None, len(no_shows)],
                 "promoted": [None, promoted],
@@ -667,7 +668,7 @@ def winners_export(*, actor, giveaway: Giveaway) -> bytes:
     _event(
         actor,
         giveaway,
-        action="perks.winners_export",
+        action=Action.PERKS_WINNERS_EXPORT,
         changes={"rows": [None, rows]},
         post_id=grant.post_id,
     )

@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import id_ranges, record
 from gonghui.common import bulk, crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, Throttled, ValidationFailed
@@ -621,9 +622,7 @@ class _Importer:
 
         spent = sum(1 for row in self.rows if counts(row))
         if spent:
-            home = next(
-                (g for g in access.grants(self.actor) if "people.change" in g.permissions), None
-            )
+            home = access.home_grant(self.actor, "people.change")
             try:
                 id_probes_spend(
                     actor=self.actor,
@@ -1122,12 +1121,12 @@ def registry_import(
         if importer.errors:
             raise ImportRejected(sorted(set(importer.errors), key=_error_order))
         result = ImportResult(rows=len(rows))
-        home = next((g for g in access.grants(actor) if "people.change" in g.permissions), None)
+        home = access.home_grant(actor, "people.change")
         with transaction.atomic():
             created = importer.write(lambda done: report(len(rows) + done), result)
             record(
                 actor=actor,
-                action="registry.import",
+                action=Action.REGISTRY_IMPORT,
                 object_type="people.person",
                 object_id=hashlib.sha256(data).hexdigest()[:16],
                 post_id=home.post_id if home else None,
@@ -1256,10 +1255,10 @@ def registry_export(
     if progress:
         progress(count, total)
     book.save(out)
-    home = next((g for g in access.grants(actor) if "registry.export" in g.permissions), None)
+    home = access.home_grant(actor, "registry.export")
     record(
         actor=actor,
-        action="registry.export",
+        action=Action.REGISTRY_EXPORT,
         object_type="people.person",
         post_id=home.post_id if home else None,
         changes={
@@ -1283,7 +1282,7 @@ def _record_reveals(actor, people: list[Person]) -> None:
             fields = [f for f in ("id_number", "phone") if getattr(person, f)]
             record(
                 actor=actor,
-                action="pii.reveal",
+                action=Action.PII_REVEAL,
                 obj=person,
                 post_id=grant.post_id if grant else None,
                 changes={"field": [None, ",".join(fields)], "via": [None, "registry.export"]},

@@ -11,6 +11,7 @@ from django.utils import timezone
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.files.services import attachment_add, attachments_move, sniff
@@ -71,7 +72,7 @@ def unit_create(
     )
     record(
         actor=actor,
-        action="registry.unit_create",
+        action=Action.REGISTRY_UNIT_CREATE,
         obj=unit,
         post_id=grant.post_id,
         changes={"name": [None, unit.name], "credit_code": [None, credit_code]},
@@ -144,7 +145,7 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
         # Each union left sees its units go (an auditor reads the events filed at it).
         record(
             actor=actor,
-            action="registry.unit_move_out",
+            action=Action.REGISTRY_UNIT_MOVE_OUT,
             obj=units[0],
             org_unit_id=where,
             post_id=access.grant_at(actor, "registry.change", units[0].org_unit).post_id,
@@ -157,7 +158,7 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
         )
     record(
         actor=actor,
-        action="registry.unit_move",
+        action=Action.REGISTRY_UNIT_MOVE,
         obj=unit,
         org_unit_id=org_unit.pk,
         post_id=grant.post_id,
@@ -227,7 +228,7 @@ def honour_create(
     )
     record(
         actor=actor,
-        action="registry.honour_create",
+        action=Action.REGISTRY_HONOUR_CREATE,
         obj=honour,
         org_unit_id=conferring_unit.pk,
         post_id=grant.post_id,
@@ -355,7 +356,7 @@ def award_create(
         search.index_person(person)
     record(
         actor=actor,
-        action="registry.award_create",
+        action=Action.REGISTRY_AWARD_CREATE,
         obj=award,
         post_id=grant.post_id,
         changes=diff({}, _award_snapshot(award)),
@@ -398,7 +399,7 @@ def award_update(
         award.categories.set(categories)
     record(
         actor=actor,
-        action="registry.award_update",
+        action=Action.REGISTRY_AWARD_UPDATE,
         obj=award,
         post_id=grant.post_id,
         changes=diff(before, _award_snapshot(award)),
@@ -422,7 +423,7 @@ def award_revoke(*, actor, award: Award, reason: str, on: date | None = None) ->
     award.save(update_fields=["status", "revoked_reason", "revoked_on"])
     record(
         actor=actor,
-        action="registry.award_revoke",
+        action=Action.REGISTRY_AWARD_REVOKE,
         obj=award,
         post_id=grant.post_id,
         changes={"status": ["active", "revoked"], "reason": [None, award.revoked_reason]},
@@ -463,7 +464,11 @@ def person_media_set(*, actor, person: Person, portrait=None, video_url: str | N
         person.video_url = video_url[:200]
     person.save(update_fields=["portrait", "video_url"])
     record(
-        actor=actor, action="registry.media_set", obj=person, post_id=grant.post_id, changes=changes
+        actor=actor,
+        action=Action.REGISTRY_MEDIA_SET,
+        obj=person,
+        post_id=grant.post_id,
+        changes=changes,
     )
     return person
 
@@ -567,7 +572,7 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
     search.drop_person(loser)
     record(
         actor=actor,
-        action="registry.merge",
+        action=Action.REGISTRY_MERGE,
         obj=survivor,
         post_id=grant.post_id,
         changes={"loser": [None, loser.pk], "merge": [None, merge.pk]}
@@ -585,7 +590,7 @@ def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, undo=Fal
         return
     record(
         actor=actor,
-        action="registry.merge_out_reverse" if undo else "registry.merge_out",
+        action=Action.REGISTRY_MERGE_OUT_REVERSE if undo else Action.REGISTRY_MERGE_OUT,
         obj=loser,
         org_unit_id=loser.org_unit_id,
         post_id=post_id,
@@ -617,7 +622,7 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     grant = access.grant_at(actor, "accounts.manage", survivor.org_unit)  # the city's post
     record(
         actor=actor,
-        action="registry.merge_reverse",
+        action=Action.REGISTRY_MERGE_REVERSE,
         obj=survivor,
         post_id=grant.post_id,
         changes={"loser": [loser.pk, None], "merge": [merge.pk, None]}

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
 
+from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import bulk
 from gonghui.common.pii import id_check_digit
@@ -354,7 +355,7 @@ def run(*, people: int, progress=None) -> list[Login]:
         staff = build_staff(grassroots)
         record(
             actor=None,
-            action="demo.build",
+            action=Action.DEMO_BUILD,
             object_type="demo",
             object_id="tree",
             changes={"grassroots": [None, len(grassroots)], "staff": [None, len(staff)]},
@@ -367,7 +368,7 @@ def run(*, people: int, progress=None) -> list[Login]:
     perks_demo.build(fake, rng)
     record(
         actor=None,
-        action="demo.people",
+        action=Action.DEMO_PEOPLE,
         object_type="demo",
         object_id="people",
         changes={"people": [None, made]},
