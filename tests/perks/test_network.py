@@ -26,7 +26,7 @@ from gonghui.common.errors import (
     Throttled,
     ValidationFailed,
 )
-from gonghui.common.imports import ImportRejected
+from gonghui.common.imports import ImportRejected, error_report
 from gonghui.common.pii import id_check_digit
 from gonghui.orgs.models import Post, Role
 from gonghui.people.models import Membership
@@ -362,7 +362,7 @@ def test_a_bad_file_is_refused_whole_with_every_reason(people, users):
     assert any(e.row == 10 and e.column == "姓名" for e in refused.value.errors)
     assert 2 not in reasons and 11 not in reasons
     assert not Card.objects.exists() and not actions()
-    report = openpyxl.load_workbook(io.BytesIO(network.cards_error_report(refused.value.errors)))
+    report = openpyxl.load_workbook(io.BytesIO(error_report(refused.value.errors)))
     sheet = report.active
     assert [c.value for c in sheet[1]] == ["行号", "列", "内容", "原因"]
     assert sheet.max_row == len(refused.value.errors) + 1

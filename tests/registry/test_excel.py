@@ -7,6 +7,7 @@ import pytest
 from gonghui.audit.models import AuditEvent
 from gonghui.common import pii
 from gonghui.common.errors import Forbidden
+from gonghui.common.imports import error_report
 from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, selectors, services
 from gonghui.registry.models import Award, Category
@@ -234,7 +235,7 @@ def test_a_file_with_bad_rows_is_refused_whole(registry, users, honours):
     # The downloadable report lists them all.
     with pytest.raises(excel.ImportRejected) as err:
         run(users.cy, rows)
-    report = read_back(excel.error_report(err.value.errors))
+    report = read_back(error_report(err.value.errors))
     assert list(report[0]) == ["行号", "列", "内容", "原因"]
     assert {(int(r["行号"]), r["列"]) for r in report} == set(errors)
     assert any(r["内容"] == "全国十佳" for r in report)
@@ -350,7 +351,7 @@ def test_export_cells_are_text_never_formulas(registry, users):
     risky = [c for c in cells if str(c.value)[0] in "=+-@#"]
     assert all(c.quotePrefix for c in risky)
     report = openpyxl.load_workbook(
-        io.BytesIO(excel.error_report([excel.RowError(2, "姓名", "=HYPERLINK(1)", "x")]))
+        io.BytesIO(error_report([excel.RowError(2, "姓名", "=HYPERLINK(1)", "x")]))
     )
     assert all(c.data_type == "s" for row in report.active.iter_rows() for c in row if c.value)
 
@@ -478,7 +479,7 @@ def test_the_error_report_never_quotes_what_the_id_mask_hides(registry, users):
     rows[3]["出生日期"] = "1991-05-05"
     with pytest.raises(excel.ImportRejected) as err:
         run(users.cy, rows)
-    report = read_back(excel.error_report(err.value.errors))
+    report = read_back(error_report(err.value.errors))
     assert {(int(r["行号"]), r["列"]) for r in report} == {
         (2, "身份证号"),
         (3, "身份证号"),

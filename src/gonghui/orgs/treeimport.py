@@ -21,7 +21,13 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import id_ranges, record
 from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError, read_rows, refusing_unreadable
+from gonghui.common.imports import (
+    ImportRejected,
+    RowError,
+    cell_text,
+    read_rows,
+    refusing_unreadable,
+)
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
@@ -33,16 +39,8 @@ LEVEL_BY_LABEL = {label: value for value, label in OrgUnit.Level.choices} | {
 BATCH = 3000  # rows per INSERT: 27,000 parameters, under SQLite's default 32,766
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a code typed as a number in Excel
-    return str(value).strip()
-
-
 def _header_map(header: tuple) -> dict[str, int]:
-    names = [_cell(h) for h in header]
+    names = [cell_text(h) for h in header]
     missing = [label for label in COLUMNS.values() if label not in names]
     if missing:
         raise ImportRejected([RowError(1, m, "", "表头缺少此列") for m in missing])
@@ -70,7 +68,7 @@ def _parse(data: bytes, filename: str, errors: list[RowError]) -> list[_Row]:
         if columns is None:
             columns = _header_map(values)
             continue
-        cells = {k: _cell(values[i]) if i < len(values) else "" for k, i in columns.items()}
+        cells = {k: cell_text(values[i]) if i < len(values) else "" for k, i in columns.items()}
         if not any(cells.values()):
             continue  # blank line
         try:

@@ -41,7 +41,15 @@ from gonghui.common.errors import (
     Throttled,
     ValidationFailed,
 )
-from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
+from gonghui.common.imports import (
+    ImportRejected,
+    RowError,
+    cell_text,
+    chunks,
+    protected_text,
+    read_rows,
+    refusing_unreadable,
+)
 from gonghui.common.sheets import append, book_bytes, form_book
 from gonghui.common.workdays import today
 from gonghui.orgs import access
@@ -51,7 +59,6 @@ from gonghui.people.models import Membership, Person
 from gonghui.people.services import id_probes_spend, person_find_by_id_number
 from gonghui.perks import passes
 from gonghui.perks.models import Card, CardUse, Location, Merchant, MerchantStaff, Offer
-from gonghui.registry.excel import error_report
 
 __all__ = [
     "CardImportResult",
@@ -69,7 +76,6 @@ __all__ = [
     "card_suspend",
     "card_uses",
     "card_verify",
-    "cards_error_report",
     "cards_import",
     "cards_template",
     "location_add",
@@ -297,7 +303,6 @@ IMPORT_COLUMNS = {"name": "姓名", "id_number": "身份证号"}
 IMPORT_MAX_ROWS = 20_000
 CHUNK = 2000
 NOT_FOUND_ROW = "平台中没有此身份证号的人员，或该人员不在您的管理范围内"
-EXCEL_NUMBER = "身份证号被 Excel 转成了数字，请将该列设为文本后重新填写"
 
 
 @dataclass
@@ -323,21 +328,13 @@ class _Line:
     membership: Membership | None = None
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
 def _read_lines(data: bytes, filename: str) -> list[_Line]:
     lines: list[_Line] = []
     columns: dict[str, int] | None = None
     with refusing_unreadable(filename):
         for number, values in read_rows(data, filename):
             if columns is None:
-                heads = [re.sub(r"\s", "", _cell_text(v)) for v in values]
+                heads = [re.sub(r"\s", "", cell_text(v)) for v in values]
                 columns = {
                     k: heads.index(label) for k, label in IMPORT_COLUMNS.items() if label in heads
                 }
@@ -348,9 +345,9 @@ def _read_lines(data: bytes, filename: str) -> list[_Line]:
                     )
                 continue
             cells = {k: values[i] if i < len(values) else None for k, i in columns.items()}
-            if not any(_cell_text(v) for v in cells.values()):
+            if not any(cell_text(v) for v in cells.values()):
                 continue
-            lines.append(_Line(number, _cell_text(cells["name"]), cells["id_number"]))
+            lines.append(_Line(number, cell_text(cells["name"]), cells["id_number"]))
             if len(lines) > IMPORT_MAX_ROWS:
                 raise ImportRejected(
                     [RowError(number, "", "", f"一次最多导入 {IMPORT_MAX_ROWS} 人，请分批导入")]
@@ -363,19 +360,12 @@ def _read_lines(data: bytes, filename: str) -> list[_Line]:
 def _id_of(line: _Line) -> str | None:
     """The row's resident ID, normalised (full-width digits, spaces), or the reason why not.
     An 18-digit number stored as an Excel number has lost its last digits: never guessed."""
-    raw = line.raw_id
     label = IMPORT_COLUMNS["id_number"]
-    if isinstance(raw, bool):
-        return f"{label}格式不对"
-    if isinstance(raw, int | float):
-        if (isinstance(raw, float) and not raw.is_integer()) or abs(raw) >= 2**53:
-            return EXCEL_NUMBER
-        raw = str(int(raw))
-    text = _cell_text(raw)
+    text, reason = protected_text(line.raw_id, label)
+    if reason:
+        return reason
     if not text:
         return f"{label}不能为空"
-    if re.fullmatch(r"\d(\.\d+)?E\+?\d+", text.replace(" ", ""), re.IGNORECASE):
-        return EXCEL_NUMBER
     try:
         line.id_number = pii.normalize("id_number", text)
     except ValidationFailed as exc:
@@ -409,9 +399,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
             errors.append(RowError(line.row, name_col, "", "姓名不能为空"))
         problem = _id_of(line)
         if problem:
-            errors.append(
-                RowError(line.row, id_col, _masked(_cell_text(line.raw_id)[:40]), problem)
-            )
+            errors.append(RowError(line.row, id_col, _masked(cell_text(line.raw_id)[:40]), problem))
             continue
         if line.id_number in first_row:
             errors.append(
@@ -579,12 +567,6 @@ def cards_template() -> bytes:
         append(notes, line)
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 12, 80
     return book_bytes(book)
-
-
-def cards_error_report(errors: list[RowError]) -> bytes:
-    """The downloadable report of a refused import (行号, 列, 内容, 原因; text cells), the
-    same as the registry's."""
-    return error_report(errors)
 
 
 # --- Cards: reads --------------------------------------------------------------------------

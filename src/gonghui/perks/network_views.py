@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common import pii
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError
+from gonghui.common.imports import ImportRejected, RowError, error_report
 from gonghui.common.pagination import page_of
 from gonghui.common.qr import qr_svg
 from gonghui.common.views import (
@@ -210,9 +210,7 @@ def cards_errors(request):
     rows = request.session.get(IMPORT_ERRORS)
     if not rows:
         raise NotFound()
-    return download(
-        network.cards_error_report([RowError(**r) for r in rows]), "发卡导入错误报告.xlsx"
-    )
+    return download(error_report([RowError(**r) for r in rows]), "发卡导入错误报告.xlsx")
 
 
 # --- Merchants (staff) -----------------------------------------------------------------------

@@ -36,7 +36,15 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import id_ranges, record
 from gonghui.common import bulk, crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, Throttled, ValidationFailed
-from gonghui.common.imports import ImportRejected, RowError, chunks, read_rows, refusing_unreadable
+from gonghui.common.imports import (
+    ImportRejected,
+    RowError,
+    cell_text,
+    chunks,
+    protected_text,
+    read_rows,
+    refusing_unreadable,
+)
 from gonghui.common.sheets import append, book_bytes, form_book, put, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -58,7 +66,6 @@ __all__ = [
     "ImportRejected",
     "ImportResult",
     "RowError",
-    "error_report",
     "registry_export",
     "registry_import",
     "template_workbook",
@@ -94,7 +101,6 @@ AWARD_KEYS = ("honour", "year", "batch", "categories", "deeds")
 TEXT_KEYS = ("record_id", "id_number", "phone", "org_unit", "credit_code")  # '@' in Excel
 YES, NO = "是", "否"
 GENDERS = {label: value for value, label in Person.Gender.choices}
-EXCEL_NUMBER = "{label}被 Excel 转成了数字，请将该列设为文本"
 MASK = "*"
 # A credit code registered at a union outside the importer's scope. Refused, not linked
 # (the person's record would name and list under a unit its staff cannot see) and not
@@ -215,53 +221,17 @@ def template_workbook(*, actor) -> bytes:
     return book_bytes(book)
 
 
-# --- The error report -----------------------------------------------------------------------
-
-
-def error_report(errors: list[RowError]) -> bytes:
-    """The downloadable report of a refused import: 行号, 列, 内容, 原因 (all text)."""
-    book, ws = write_only_book("错误报告", ["行号", "列", "内容", "原因"], {3: 30, 4: 60})
-    for e in errors:
-        ws.append([text_cell(ws, v) for v in (str(e.row), e.column, e.value, e.reason)])
-    return book_bytes(book)
-
-
 # --- Reading cells defensively --------------------------------------------------------------
 
 
 def _text(value) -> str:
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
-_SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
-
-
-def _protected_text(value, label: str) -> tuple[str, str | None]:
-    """A resident ID or phone cell as text, or the reason it cannot be trusted. A number
-    above 2**53 has lost digits to floating point (Excel keeps 15 significant digits), so
-    an 18-digit ID stored as a number is never guessed at; a 15-digit one is exact."""
-    if isinstance(value, bool):
-        return str(value), f"{label}格式不对"
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not value.is_integer():
-            return _text(value), EXCEL_NUMBER.format(label=label)
-        if abs(value) >= 2**53:
-            return f"{value:.15g}", EXCEL_NUMBER.format(label=label)
-        return str(int(value)), None
-    text = _text(value)
-    if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
-        return text, EXCEL_NUMBER.format(label=label)
-    return text, None
+    return cell_text(value)
 
 
 def _id_form(text: str) -> str:
@@ -490,7 +460,7 @@ class _Importer:
             for key in ("id_number", "phone"):
                 if key not in row.raw:
                     continue
-                text, problem = _protected_text(row.raw[key], COLUMNS[key])
+                text, problem = protected_text(row.raw[key], COLUMNS[key])
                 row.text[key] = text
                 if problem:
                     self.error(row, key, problem)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from gonghui.common import imports
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
 from gonghui.common.pagination import page_of
@@ -355,7 +356,7 @@ def error_report(request, pk):
     if not job.errors:
         raise NotFound()
     rows = [RowError(**e) for e in job.errors]
-    return download(excel.error_report(rows), "导入错误报告.xlsx")
+    return download(imports.error_report(rows), "导入错误报告.xlsx")
 
 
 @login_required

@@ -14,8 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
 from gonghui.common.errors import DomainError
+from gonghui.common.imports import ImportRejected, error_report
 from gonghui.registry import dictionary
-from gonghui.registry.excel import ImportRejected, error_report, registry_export, registry_import
+from gonghui.registry.excel import registry_export, registry_import
 from gonghui.registry.models import Award, Honour
 from gonghui.registry.selectors import PersonFilters, award_list, person_search
 
