@@ -47,6 +47,7 @@ test-redis: setup
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: setup
 	GONGHUI_DEBUG=true $(BIN)/python bench/run.py foundation --scale small

@@ -16,10 +16,10 @@ from ninja import Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from gonghui.api import TokenAuth, session_auth
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
 from gonghui.common.schemas import StrictSchema, one_of
+from gonghui.orgs.auth import TokenAuth, session_auth
 from gonghui.perks import claims, passes, selectors, services
 from gonghui.perks.claims import Answer
 from gonghui.perks.models import Giveaway
