@@ -26,8 +26,8 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, Post, Role, path_next
 from gonghui.orgs.selectors import unit_list
 from gonghui.orgs.services import orgunit_create
-from gonghui.orgs.treeimport import COLUMNS, tree_import
 from gonghui.people.models import Person
+from gonghui.treeimport.services import COLUMNS, tree_import
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ from gonghui.jobs.models import Job
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.orgs import access
 from gonghui.orgs.models import ApiToken, OrgUnit, Post
-from gonghui.orgs.services import token_create, tree_import_start
+from gonghui.orgs.services import token_create
 from gonghui.people import services as people
 from gonghui.people.models import Person, TransferRequest
 from gonghui.perks import passes
@@ -70,6 +70,7 @@ from gonghui.perks.models import Card, Claim, Giveaway, Merchant
 from gonghui.registry import excel
 from gonghui.registry import services as registry
 from gonghui.registry.models import Award, Merge
+from gonghui.treeimport.services import tree_import_start
 from tests.demo import demo_built
 
 PEOPLE = 200

@@ -412,8 +412,10 @@ def _register_routers():
     from gonghui.perks.network_api import cards_router, counter_router, merchants_router
     from gonghui.registry.api import public_router as wall_router
     from gonghui.registry.api import router as registry_router
+    from gonghui.treeimport.api import router as tree_import_router
 
     api.add_router("/orgs", orgs_router)
+    api.add_router("/orgs", tree_import_router)
     api.add_router("/people", people_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)

@@ -397,12 +397,12 @@ def _(w, call):
     call(actor=None, username="CY_staff")
 
 
-@scenario("gonghui.orgs.services.tree_import_start")
+@scenario("gonghui.treeimport.services.tree_import_start")
 def _(w, call):
     call(within=w.on_commit(execute=True), actor=w.users.cy, data=TREE_CSV, filename="t.csv")
 
 
-@scenario("gonghui.orgs.treeimport.tree_import")
+@scenario("gonghui.treeimport.services.tree_import")
 def _(w, call):
     call(actor=w.users.cy, data=TREE_CSV, filename="tree.csv")
 

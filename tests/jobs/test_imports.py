@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gonghui.common.imports import UNREADABLE, UNREADABLE_CSV
 from gonghui.jobs.models import Job
 from gonghui.jobs.services import run_import
-from gonghui.orgs.services import tree_import_start
+from gonghui.treeimport.services import tree_import_start
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.models import OrgUnit, path_next
-from gonghui.orgs.treeimport import tree_import
+from gonghui.treeimport.services import tree_import
 
 HEADER = "组织编码,组织名称,级别,上级编码\n"
 

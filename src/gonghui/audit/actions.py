@@ -126,7 +126,7 @@ def action_label(code: str) -> str:
 # refuses a module outside this list that calls audit.services.record or seal.
 SERVICE_MODULES = (
     "gonghui.orgs.services",
-    "gonghui.orgs.treeimport",
+    "gonghui.treeimport.services",
     "gonghui.people.services",
     "gonghui.files.services",
     "gonghui.jobs.services",
@@ -154,8 +154,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.orgs.services.token_revoke": ("accounts.token_revoke",),
     "gonghui.orgs.services.tokens_end_with_account": ("accounts.tokens_end",),
     "gonghui.orgs.services.account_unlock": ("accounts.unlock",),
-    "gonghui.orgs.services.tree_import_start": ("orgs.import",),  # the job it queues
-    "gonghui.orgs.treeimport.tree_import": ("orgs.import",),
+    "gonghui.treeimport.services.tree_import_start": ("orgs.import",),  # the job it queues
+    "gonghui.treeimport.services.tree_import": ("orgs.import",),
     "gonghui.people.services.person_create": ("people.create",),
     # A post without people.view_pii pays for a number before the write: over budget,
     # refused with the budget's event alone, hit or miss.

@@ -1,12 +1,11 @@
-from ninja import File, Query, Router, Schema, Status, UploadedFile
+from ninja import Query, Router, Schema, Status
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import one_of
-from gonghui.jobs.services import job_get, upload_read
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.schemas import JobOut, MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
+from gonghui.orgs.schemas import MeOut, MoveIn, OrgPage, OrgUnitIn, OrgUnitOut, OrgUnitPatch
 
 router = Router(tags=["组织"])
 
@@ -74,17 +73,3 @@ def org_move(request, pk: int, payload: MoveIn):
     except NotFound:
         raise ValidationFailed({"parent_id": "目标组织不存在或不在您的管理范围内"}) from None
     return services.orgunit_move(actor=request.user, unit=unit, new_parent=target)
-
-
-@router.post("/import", response={202: JobOut}, summary="批量导入组织树（后台任务）")
-def org_import(request, file: File[UploadedFile]):
-    job = services.tree_import_start(
-        actor=request.user, data=upload_read(file), filename=file.name or ""
-    )
-    job.refresh_from_db()
-    return Status(202, job)
-
-
-@router.get("/jobs/{int:pk}", response=JobOut, summary="后台任务进度")
-def job_status(request, pk: int):
-    return job_get(actor=request.user, pk=pk)

@@ -46,16 +46,6 @@ class MeOut(Schema):
     posts: list[dict]
 
 
-class JobOut(Schema):
-    id: int
-    status: str
-    done: int
-    total: int
-    percent: int
-    message: str
-    errors: list
-
-
 class RowErrorOut(Schema):
     row: int
     column: str

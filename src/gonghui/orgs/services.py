@@ -354,20 +354,3 @@ def token_authenticate(*, raw: str):
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
-
-
-def tree_import_start(*, actor, data: bytes, filename: str):
-    """Queue a tree import as a background job; the job belongs to the importer's post."""
-    from gonghui.jobs.services import import_start
-    from gonghui.orgs.tasks import tree_import_task
-
-    return import_start(
-        actor=actor,
-        perm="orgs.import",
-        kind="orgs.import",
-        title=f"导入组织树：{filename}",
-        data=data,
-        filename=filename,
-        suffixes=(".xlsx", ".csv"),
-        task=tree_import_task,
-    )

@@ -3,7 +3,7 @@ import of people and their awards from one sheet, and a streaming export that re
 
 One sheet, one row per award (a person with several honours has several rows; a row with
 no honour registers the person only). The import is all or nothing, like the tree import
-(``orgs.treeimport``): every row is checked — through ``people.services.clean_person``, the
+(``treeimport.services``): every row is checked — through ``people.services.clean_person``, the
 catalogue's award rules and ``orgs.access`` — before anything is written, and a file with
 any bad cell is refused with each problem's row, column, value and reason.
 

@@ -39,6 +39,7 @@ from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.people.models import Person
 from gonghui.registry.services import duplicates_of
+from gonghui.treeimport.services import tree_import_start
 from gonghui.web import forms
 
 
@@ -257,7 +258,7 @@ def org_import(request):
     if not access.can(request.user, "orgs.import"):
         raise NotFound()
     form = forms.TreeImportForm(request.POST or None, request.FILES or None)
-    return upload_page(request, form, org_services.tree_import_start, "orgs/import.html")
+    return upload_page(request, form, tree_import_start, "orgs/import.html")
 
 
 @login_required

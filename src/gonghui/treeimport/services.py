@@ -1,4 +1,5 @@
-"""Bulk import of the union tree from Excel (.xlsx) or CSV: all rows or none.
+"""Bulk import of the union tree from Excel (.xlsx) or CSV, run as a background job: all
+rows or none.
 
 Columns (header row, Chinese as offices write them): 组织编码, 组织名称, 级别, 上级编码.
 Every row is checked before anything is written; a file with any bad row is rejected with
@@ -28,6 +29,7 @@ from gonghui.common.imports import (
     read_rows,
     refusing_unreadable,
 )
+from gonghui.jobs.services import import_start
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
@@ -286,3 +288,19 @@ _FIELDS = (
     "is_active",
     "created_at",
 )
+
+
+def tree_import_start(*, actor, data: bytes, filename: str):
+    """Queue a tree import as a background job; the job belongs to the importer's post."""
+    from gonghui.treeimport.tasks import tree_import_task  # the task runs tree_import
+
+    return import_start(
+        actor=actor,
+        perm="orgs.import",
+        kind="orgs.import",
+        title=f"导入组织树：{filename}",
+        data=data,
+        filename=filename,
+        suffixes=(".xlsx", ".csv"),
+        task=tree_import_task,
+    )

@@ -1,9 +1,9 @@
-"""Background work of the org tree, run by ``gonghui worker`` (django-tasks, database queue)."""
+"""The tree import's background work, run by ``gonghui worker`` (django-tasks, database queue)."""
 
 from django_tasks import task
 
 from gonghui.jobs.services import run_import
-from gonghui.orgs.treeimport import tree_import
+from gonghui.treeimport.services import tree_import
 
 
 def _import(**kwargs) -> str:
