@@ -1,7 +1,7 @@
 """Search over the registry by Chinese name fragments, pinyin, initials and employer.
 
-Neither FTS nor trigram indexes serve 2-character Chinese names on both databases (see
-DESIGN.md), so every person has keys in ``SearchKey``, each found by exact match on a B-tree
+Neither FTS nor trigram indexes serve 2-character Chinese names on both databases (a
+trigram needs three characters; SQLite's FTS5 reads a run of Chinese as one word), so every person has keys in ``SearchKey``, each found by exact match on a B-tree
 index, identically on SQLite and PostgreSQL:
 
 * ``c:`` each character, adjacent pair and adjacent triple of the name and of the

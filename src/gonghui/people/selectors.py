@@ -80,7 +80,7 @@ def membership_list(*, actor, person: Person) -> QuerySet[Membership]:
 
 def public_profile(person: Person) -> dict[str, str]:
     """What the public may see of ``person``, as displayed: only the fields the person
-    consented to show (``access.public_fields``), each rendered as text ("" when empty)."""
+    consented to show (``access.consented``), each rendered as text ("" when empty)."""
     shown = access.consented(person, PUBLIC_FIELDS)
     display = {
         "name": lambda: person.name,
