@@ -1,8 +1,9 @@
 """Search over the registry by Chinese name fragments, pinyin, initials and employer.
 
 Neither FTS nor trigram indexes serve 2-character Chinese names on both databases (a
-trigram needs three characters; SQLite's FTS5 reads a run of Chinese as one word), so every person has keys in ``SearchKey``, each found by exact match on a B-tree
-index, identically on SQLite and PostgreSQL:
+trigram needs three characters; SQLite's FTS5 reads a run of Chinese as one word), so every
+person has keys in ``SearchKey``, each found by exact match on a B-tree index, identically
+on SQLite and PostgreSQL:
 
 * ``c:`` each character, adjacent pair and adjacent triple of the name and of the
   employer's name, digits included (a fragment in either finds the person: 地铁, 706所);
