@@ -62,7 +62,6 @@ NOT_WRITES = {
             "gonghui.people.services.clean_person",
             "gonghui.people.services.meeting_point",
             "gonghui.people.services.require_live",
-            "gonghui.registry.excel.conferrable",
             "gonghui.files.services.sniff",
             "gonghui.files.services.refuse_oversize",
             "gonghui.files.services.attachment_list",
@@ -75,7 +74,6 @@ NOT_WRITES = {
             "gonghui.registry.services.award_rule_errors",
             "gonghui.registry.services.check_award",
             "gonghui.registry.services.duplicates_of",
-            "gonghui.registry.excel.template_workbook",
             "gonghui.nominations.services.cycle_years",
             "gonghui.nominations.services.notice_period",
             "gonghui.nominations.services.notice_open",
@@ -677,18 +675,18 @@ def _(w, call):
     call(within=w.on_commit(execute=True), actor=w.users.cy, data=data, filename="名单.xlsx")
 
 
-@scenario("gonghui.registry.excel.registry_import")
+@scenario("gonghui.registry.excel.importer.registry_import")
 def _(w, call):
     call(actor=w.users.cy, data=registry_workbook(), filename="名单.xlsx")
 
 
-@scenario("gonghui.registry.excel.registry_export")
+@scenario("gonghui.registry.excel.export.registry_export")
 def _(w, call):
     person(w)
     call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters())
 
 
-@scenario("gonghui.registry.excel.registry_export[reveal]")
+@scenario("gonghui.registry.excel.export.registry_export[reveal]")
 def _(w, call):
     person(w)
     call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters(), reveal=True)
