@@ -73,7 +73,6 @@ NOT_WRITES = {
             "gonghui.registry.services.clean_credit_code",
             "gonghui.registry.services.award_rule_errors",
             "gonghui.registry.services.check_award",
-            "gonghui.registry.services.duplicates_of",
             "gonghui.nominations.services.cycle_years",
             "gonghui.nominations.services.notice_period",
             "gonghui.nominations.services.notice_open",
@@ -613,6 +612,12 @@ def _(w, call):
 def _(w, call):
     honour = w.honours["capital-labour-medal"]
     call(actor=w.users.admin, honour=honour, person=person(w), year=2010)
+
+
+@scenario("gonghui.registry.services.award_create[document]")
+def _(w, call):
+    honour = w.honours["capital-labour-medal"]
+    call(actor=w.users.admin, honour=honour, person=person(w), year=2010, document=upload())
 
 
 @scenario("gonghui.registry.services.award_update")

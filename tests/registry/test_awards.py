@@ -142,7 +142,7 @@ def test_duplicates_are_found_and_merged_reversibly(registry, users, honours, tr
         org_unit=tree.cy_grass,
         no_id_reason="旧档案",
     )
-    assert list(services.duplicates_of(twin)) == [zhao]
+    assert list(selectors.duplicates_of(actor=users.cy, person=twin)) == [zhao]
     Membership.objects.create(person=twin, org_unit=tree.cy_grass, joined_on=date(2001, 1, 1))
     services.award_create(
         actor=users.admin, honour=honours["capital-labour-medal"], person=twin, year=2001

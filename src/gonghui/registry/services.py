@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc
@@ -321,9 +321,12 @@ def award_create(
     batch: str = "",
     categories: list[Category] | None = None,
     deeds: str = "",
+    document=None,
 ) -> Award:
     """Give ``honour`` to a person or a collective. Only posts at the honour's conferring
-    level may (district staff cannot give a city honour); the holder must be in scope."""
+    level may (district staff cannot give a city honour); the holder must be in scope.
+    ``document`` (an uploaded certificate or decision, optional) is attached to the award in
+    the same transaction (``files.services.attachment_add``): a file refused leaves no award."""
     grant = access.require_at(
         actor, "registry.award", honour.conferring_unit, view_perm="registry.view"
     )
@@ -361,6 +364,8 @@ def award_create(
         post_id=grant.post_id,
         changes=diff({}, _award_snapshot(award)),
     )
+    if document is not None:
+        attachment_add(actor=actor, owner=award, org_unit=award.org_unit, upload=document)
     return award
 
 
@@ -474,17 +479,6 @@ def person_media_set(*, actor, person: Person, portrait=None, video_url: str | N
 
 
 # --- One person, one record -----------------------------------------------------------------
-
-
-def duplicates_of(person: Person):
-    """Records that look like the same person: the same ID number (blind index), or the
-    same name, birth date and employer."""
-    q = Q(pk__in=[])
-    if person.id_number_index:  # the stored index: a stored number is never re-validated
-        q |= Q(id_number_index=person.id_number_index)
-    if person.birth_date and person.employer_id:
-        q |= Q(name=person.name, birth_date=person.birth_date, employer_id=person.employer_id)
-    return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
 
 
 def _file_awards(awards, org_unit: OrgUnit) -> None:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,10 +24,9 @@ from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
 from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
-from gonghui.registry import dictionary as dictionary_book
 from gonghui.registry import excel, forms, merging, selectors, services, stats
-from gonghui.registry.models import Award, Honour, Merge
-from gonghui.registry.selectors import PersonFilters
+from gonghui.registry.dictionary import entries_for, render_html
+from gonghui.registry.models import Award, Honour
 
 
 @login_required
@@ -92,23 +90,16 @@ def award_create(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                award = services.award_create(
-                    actor=request.user,
-                    honour=data["honour"],
-                    person=person,
-                    year=data["year"],
-                    batch=data["batch"],
-                    categories=list(data["categories"]),
-                    deeds=data["deeds"],
-                )
-                if data["document"]:
-                    attachment_add(
-                        actor=request.user,
-                        owner=award,
-                        org_unit=award.org_unit,
-                        upload=data["document"],
-                    )
+            services.award_create(
+                actor=request.user,
+                honour=data["honour"],
+                person=person,
+                year=data["year"],
+                batch=data["batch"],
+                categories=list(data["categories"]),
+                deeds=data["deeds"],
+                document=data["document"] or None,  # (False: the field cleared)
+            )
         except DomainError as exc:
             apply_errors(form, exc)
         else:
@@ -156,10 +147,7 @@ def award_document(request, pk):
 
 
 def _award(request, pk) -> Award:
-    award = selectors.award_list(actor=request.user).filter(pk=pk, person__isnull=False).first()
-    if award is None:
-        raise NotFound()
-    return award
+    return selectors.award_get(actor=request.user, pk=pk, held_by_person=True)
 
 
 @login_required
@@ -186,9 +174,7 @@ def merge(request, pk):
 @domain_errors
 @require_POST
 def merge_reverse(request, pk):
-    merge = Merge.objects.filter(pk=pk).select_related("survivor").first()
-    if merge is None or not access.can_citywide(request.user, "accounts.manage"):
-        raise NotFound()
+    merge = selectors.merge_get(actor=request.user, pk=pk)
     try:
         services.merge_reverse(actor=request.user, merge=merge)
     except DomainError as exc:
@@ -249,7 +235,9 @@ def units(request):
         request, "registry.change", forms.UnitForm, services.unit_create, "已登记 {}"
     )
     query = request.GET.get("q", "").strip()[:60]
-    page = page_of(selectors.unit_list(actor=request.user, query=query), request.GET.get("page"))
+    page = page_of(
+        selectors.employer_list(actor=request.user, query=query), request.GET.get("page")
+    )
     return done or render(request, "registry/units.html", {"page": page, "form": form, "q": query})
 
 
@@ -324,10 +312,8 @@ def dictionary(request):
             return render(request, "registry/dictionary_form.html", {"form": form})
         job = services.dictionary_start(actor=request.user, honour=honour)
         return redirect("web:job_detail", pk=job.pk)
-    entries = dictionary_book.entries_for(
-        honour=honour, awards_qs=selectors.award_list(actor=request.user)
-    )
-    return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
+    entries = entries_for(honour=honour, awards_qs=selectors.award_list(actor=request.user))
+    return HttpResponse(render_html(honour=honour, entries=entries))
 
 
 @login_required
@@ -403,7 +389,7 @@ def wall(request):
 
 
 def wall_person(request, pk):
-    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
+    person = selectors.public_person(pk)
     if person is None:
         raise Http404("记录不存在或未公开")
     profile = people_selectors.public_profile(person)
@@ -412,7 +398,7 @@ def wall_person(request, pk):
         for k, v in profile.items()
         if k not in ("name", "deeds", "portrait") and v
     }
-    awards = selectors.awards_of(person).filter(status=Award.Status.ACTIVE)
+    awards = selectors.active_awards_of(person)
     return render(
         request,
         "registry/wall_person.html",
@@ -430,7 +416,7 @@ def wall_person(request, pk):
 
 def wall_portrait(request, pk):
     """A consenting person's portrait, for the public page (nothing else is served here)."""
-    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
+    person = selectors.public_person(pk)
     if (
         person is None
         or not person.portrait_id
