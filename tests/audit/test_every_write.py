@@ -39,8 +39,8 @@ from gonghui.perks import claims, network, passes
 from gonghui.perks import services as perks
 from gonghui.perks.models import Card, Claim, MerchantStaff
 from gonghui.registry import excel
-from gonghui.registry import services as registry
 from gonghui.registry.selectors import PersonFilters
+from gonghui.registry.services import award_create, person_merge, registry_export_start, unit_create
 from tests.factories import PASSWORD, VALID_IDS, make_person, make_unit, make_user
 from tests.nominations.conftest import MATERIALS, at, nominate
 from tests.perks.conftest import (
@@ -547,7 +547,7 @@ def _(w, call):
 
 
 def award(w, holder=None):
-    return registry.award_create(
+    return award_create(
         actor=w.users.admin,
         honour=w.honours["capital-labour-medal"],
         person=holder or person(w),
@@ -580,18 +580,18 @@ def _(w, call):
 
 @scenario("gonghui.registry.services.unit_move")
 def _(w, call):
-    unit = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
-    call(actor=w.users.cy, unit=unit, org_unit=w.tree.cy_street)
+    team = unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
+    call(actor=w.users.cy, employer=team, org_unit=w.tree.cy_street)
 
 
 @scenario("gonghui.registry.services.unit_move[split]")
 def _(w, call):
-    company = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
-    team = registry.unit_create(
+    company = unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
+    team = unit_create(
         actor=w.users.cy, org_unit=w.tree.cy_grass, name="一班", kind="team", parent=company
     )
     Unit.objects.filter(pk=team.pk).update(org_unit=w.tree.cy_street)  # as moves once let
-    call(actor=w.users.cy, unit=company, org_unit=w.tree.chaoyang)
+    call(actor=w.users.cy, employer=company, org_unit=w.tree.chaoyang)
 
 
 @scenario("gonghui.registry.services.honour_create")
@@ -657,7 +657,7 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse")
 def _(w, call):
     zhao, twin = twins(w)
-    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    merge = person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 
 
@@ -670,7 +670,7 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse[across]")
 def _(w, call):
     zhao, twin = twins(w, w.tree.cy_street)
-    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    merge = person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 
 
@@ -720,7 +720,7 @@ def _(w, call):
 def _(w, call):
     person(w)
     with w.on_commit(execute=True):
-        job = registry.registry_export_start(actor=w.users.cy, filters=PersonFilters())
+        job = registry_export_start(actor=w.users.cy, filters=PersonFilters())
     call(actor=w.users.cy, pk=job.pk).result_file.close()
 
 

@@ -34,7 +34,7 @@ def test_a_collective_moved_to_another_district_takes_its_awards(
     client, registry, users, tree, pioneers
 ):
     team, award, certificate = pioneers
-    services.unit_move(actor=users.admin, unit=registry.unit, org_unit=tree.hd_grass)
+    services.unit_move(actor=users.admin, employer=registry.unit, org_unit=tree.hd_grass)
     team.refresh_from_db()
     award.refresh_from_db()
     # The team goes with its company; the award and its certificate with the team.
@@ -56,17 +56,17 @@ def test_a_collective_moved_to_another_district_takes_its_awards(
 def test_a_unit_move_needs_both_ends_and_every_team_in_scope(registry, users, tree, pioneers):
     team, award, _ = pioneers
     with pytest.raises(Forbidden):  # Chaoyang cannot push its unit into Haidian
-        services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.hd_grass)
+        services.unit_move(actor=users.cy, employer=registry.unit, org_unit=tree.hd_grass)
     with pytest.raises(NotFound):  # nor Haidian pull it
-        services.unit_move(actor=users.hd, unit=registry.unit, org_unit=tree.hd_grass)
+        services.unit_move(actor=users.hd, employer=registry.unit, org_unit=tree.hd_grass)
     with pytest.raises(ValidationFailed) as err:
-        services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_grass)
+        services.unit_move(actor=users.cy, employer=registry.unit, org_unit=tree.cy_grass)
     assert "已属于" in err.value.fields["org_unit"]
     # The company's team filed at the district: street staff, who may move the company
     # within their street, cannot take the team along.
     Unit.objects.filter(pk=team.pk).update(org_unit=tree.chaoyang)
     with pytest.raises(Forbidden) as err:
-        services.unit_move(actor=users.cy_street, unit=registry.unit, org_unit=tree.cy_street)
+        services.unit_move(actor=users.cy_street, employer=registry.unit, org_unit=tree.cy_street)
     # Nothing said of a unit outside the actor's scope: not that it exists, nor how many.
     assert err.value.message == "该单位不能由您移动，请联系上级工会办理"
     award.refresh_from_db()
@@ -109,14 +109,14 @@ def test_a_team_goes_where_its_company_goes_unless_detached(registry, users, tre
     team, award, _ = pioneers
     for actor, target in ((users.admin, tree.hd_grass), (users.cy, tree.cy_street)):
         with pytest.raises(ValidationFailed) as err:
-            services.unit_move(actor=actor, unit=team, org_unit=target)
+            services.unit_move(actor=actor, employer=team, org_unit=target)
         assert "隶属于“北京地铁运营公司”，须随其一并移动" in err.value.fields["org_unit"]
     assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_grass
     # Chaoyang still moves its company, the team with it.
-    services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    services.unit_move(actor=users.cy, employer=registry.unit, org_unit=tree.cy_street)
     assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_street
     # Detached, the team moves alone (and is a unit of its own from then on).
-    services.unit_move(actor=users.admin, unit=team, org_unit=tree.hd_grass, detach=True)
+    services.unit_move(actor=users.admin, employer=team, org_unit=tree.hd_grass, detach=True)
     team.refresh_from_db()
     award.refresh_from_db()
     assert (team.org_unit, team.parent, award.org_unit) == (tree.hd_grass, None, tree.hd_grass)
@@ -148,9 +148,9 @@ def test_a_group_split_before_is_moved_with_an_event_at_every_union_it_leaves(
     Unit.objects.filter(pk=team.pk).update(org_unit=tree.hd_grass)
     Award.objects.filter(pk=award.pk).update(org_unit=tree.hd_grass)
     with pytest.raises(Forbidden) as err:
-        services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+        services.unit_move(actor=users.cy, employer=registry.unit, org_unit=tree.cy_street)
     assert err.value.message == "该单位不能由您移动，请联系上级工会办理"
-    services.unit_move(actor=users.admin, unit=registry.unit, org_unit=tree.cy_street)
+    services.unit_move(actor=users.admin, employer=registry.unit, org_unit=tree.cy_street)
     assert Unit.objects.get(pk=team.pk).org_unit == tree.cy_street
     cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
     hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
@@ -170,6 +170,6 @@ def test_a_group_split_before_is_moved_with_an_event_at_every_union_it_leaves(
 def test_a_team_left_at_the_union_reached_records_no_leaving(registry, users, tree, pioneers):
     team, _, _ = pioneers
     Unit.objects.filter(pk=team.pk).update(org_unit=tree.cy_street)  # as moves once let
-    services.unit_move(actor=users.cy, unit=registry.unit, org_unit=tree.cy_street)
+    services.unit_move(actor=users.cy, employer=registry.unit, org_unit=tree.cy_street)
     (out,) = AuditEvent.objects.filter(action="registry.unit_move_out")
     assert (out.object_id, out.org_unit_id) == (str(registry.unit.pk), tree.cy_grass.pk)

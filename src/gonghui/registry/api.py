@@ -262,7 +262,7 @@ def unit_move(request, pk: int, payload: UnitMoveIn):
     except NotFound:
         raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
     return services.unit_move(
-        actor=request.user, unit=employer, org_unit=target, detach=payload.detach
+        actor=request.user, employer=employer, org_unit=target, detach=payload.detach
     )
 
 

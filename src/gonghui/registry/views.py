@@ -227,7 +227,7 @@ def honours(request):
 
 @login_required
 @domain_errors
-def units(request):
+def employers(request):
     """Units and collectives (employers, teams) in scope, with a form to register one."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()

@@ -244,7 +244,7 @@ class _Importer:
         self.awards: list[_AwardRow] = []
         self.orphans: list[_Row] = []  # rows whose person could not be told
         self.known: dict[int, Person] = {}  # existing records the file names
-        self.new_units: dict[tuple, Unit] = {}
+        self.new_employers: dict[tuple, Unit] = {}
         self.away: list[tuple[_Row, Person, OrgUnit]] = []  # to ask to transfer in
         self.today = date.today()
 
@@ -270,16 +270,16 @@ class _Importer:
             t.code: t for t in Trade.objects.all()
         }
         self.categories = {c.name: c for c in Category.objects.all()}
-        self.units_by_code = {
+        self.employers_by_code = {
             u.credit_code: u
             for chunk in chunks(sorted({c.upper() for c in texts["credit_code"]}), CHUNK)
             for u in Unit.objects.filter(credit_code__in=chunk).select_related("org_unit")
         }
-        self.units_by_name: dict[str, list[Unit]] = {}
+        self.employers_by_name: dict[str, list[Unit]] = {}
         visible = access.restrict(Unit.objects.all(), self.actor, "registry.view")
         for chunk in chunks(sorted(texts["employer"]), CHUNK):
             for u in visible.filter(name__in=chunk).order_by("pk"):
-                self.units_by_name.setdefault(u.name, []).append(u)
+                self.employers_by_name.setdefault(u.name, []).append(u)
 
     def _people(self, **lookup) -> Iterator[Person]:
         return Person.objects.with_related().filter(**lookup)
@@ -606,7 +606,7 @@ class _Importer:
             except ValidationFailed as exc:
                 self.error(code_row, "credit_code", exc.fields["credit_code"])
                 return False
-            found = self.units_by_code.get(code) or self.new_units.get(("code", code))
+            found = self.employers_by_code.get(code) or self.new_employers.get(("code", code))
             if found is not None and not self._may_link(group, found):
                 self.error(code_row, "credit_code", ELSEWHERE)
                 return False
@@ -615,11 +615,11 @@ class _Importer:
             if not name:
                 self.error(code_row, "employer", "该统一社会信用代码未登记，请同时填写单位名称")
                 return False
-            return self._new_unit(group, name_row, ("code", code), name, code)
+            return self._new_employer(group, name_row, ("code", code), name, code)
         current = group.person.employer if group.person is not None else None
         if current is not None and current.name == name:
             return current
-        same = self.units_by_name.get(name, [])
+        same = self.employers_by_name.get(name, [])
         if len(same) > 1:
             near = [u for u in same if u.org_unit_id == group.node.pk]
             if len(near) != 1:
@@ -628,28 +628,30 @@ class _Importer:
             return near[0]
         if same:
             return same[0]
-        return self.new_units.get(("name", name)) or self._new_unit(
+        return self.new_employers.get(("name", name)) or self._new_employer(
             group, name_row, ("name", name), name, ""
         )
 
-    def _may_link(self, group: _Group, unit: Unit) -> bool:
+    def _may_link(self, group: _Group, employer: Unit) -> bool:
         """A unit found by its credit code becomes the employer only if the importer may
         see it (or it already is the person's employer): another district's unit is never
         linked silently, nor named."""
-        if unit.pk is None or (group.person is not None and group.person.employer_id == unit.pk):
+        if employer.pk is None or (
+            group.person is not None and group.person.employer_id == employer.pk
+        ):
             return True
-        return access.can_at(self.actor, "registry.view", unit.org_unit)
+        return access.can_at(self.actor, "registry.view", employer.org_unit)
 
-    def _new_unit(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
+    def _new_employer(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
         if len(name) > 120:
             self.error(row, "employer", "单位名称最长120字")
             return False
         if not access.can_at(self.actor, "registry.change", group.node):
             self.error(row, "employer", "该单位尚未登记，您无权新增单位，请先登记该单位")
             return False
-        unit = Unit(name=name, credit_code=code, kind=Unit.Kind.ENTERPRISE, org_unit=group.node)
-        self.new_units[key] = unit
-        return unit
+        employer = Unit(name=name, credit_code=code, kind=Unit.Kind.ENTERPRISE, org_unit=group.node)
+        self.new_employers[key] = employer
+        return employer
 
     def _check_awards(self) -> None:
         existing: dict[tuple, Award] = {}
@@ -787,9 +789,9 @@ class _Importer:
     # -- the write --
 
     def write(self, progress: Callable[[int], None], result: ImportResult) -> list:
-        units = list(self.new_units.values())
-        Unit.objects.bulk_create(units, batch_size=CHUNK)
-        result.units_created = len(units)
+        employers = list(self.new_employers.values())
+        Unit.objects.bulk_create(employers, batch_size=CHUNK)
+        result.units_created = len(employers)
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
         for chunk in chunks(new_people, INDEX_CHUNK):
