@@ -9,6 +9,7 @@ import pytest
 from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, services
 from gonghui.registry.excel import template
+from tests.factories import PASSWORD
 from tests.registry.test_excel import ID_A, ID_B, rejected, run
 
 HAIDIAN_CODE = "91110108MA01A1B2C7"
@@ -57,8 +58,6 @@ def test_a_post_that_confers_nothing_gets_an_empty_honour_list(registry, users):
 
 
 def test_the_template_download_is_the_posts_own(client, registry, users):
-    from tests.factories import PASSWORD
-
     client.login(username=users.cy.username, password=PASSWORD)
     book = openpyxl.load_workbook(io.BytesIO(client.get("/registry/import/template.xlsx").content))
     values = {c.value for col in book["选项"].iter_cols() for c in col}

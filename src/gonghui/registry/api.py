@@ -14,9 +14,9 @@ from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
-from gonghui.orgs import selectors as org_selectors
-from gonghui.people import selectors as people_selectors
+from gonghui.orgs.selectors import unit_get
 from gonghui.people.models import Person
+from gonghui.people.selectors import public_profile
 from gonghui.registry import selectors, services, stats
 from gonghui.registry.selectors import PersonFilters
 
@@ -232,7 +232,7 @@ def unit_list(request, q: str = "", page: int = 1):
 
 @router.post("/units", response={201: UnitOut}, summary="登记单位或集体")
 def unit_create(request, payload: UnitIn):
-    org_unit = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+    org_unit = unit_get(actor=request.user, pk=payload.org_unit_id)
     employer = services.unit_create(
         actor=request.user,
         org_unit=org_unit,
@@ -258,7 +258,7 @@ class UnitMoveIn(StrictSchema):
 def unit_move(request, pk: int, payload: UnitMoveIn):
     employer = selectors.employer_get(actor=request.user, pk=pk)
     try:
-        target = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+        target = unit_get(actor=request.user, pk=payload.org_unit_id)
     except NotFound:
         raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
     return services.unit_move(
@@ -321,4 +321,4 @@ def wall_search(request, q: str = "", honour: RecordId | None = None, page: int 
     filters = PersonFilters(query=q, honour=honour)
     qs = selectors.public_search(filters=filters)
     items = page_dict(qs, page, count_cap=selectors.count_cap(filters))["items"]
-    return [{"id": p.pk, **people_selectors.public_profile(p)} for p in items]
+    return [{"id": p.pk, **public_profile(p)} for p in items]

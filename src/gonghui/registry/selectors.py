@@ -11,8 +11,8 @@ from gonghui.common.errors import NotFound
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
-from gonghui.people import selectors as people_selectors
 from gonghui.people.models import Person, Unit
+from gonghui.people.selectors import live
 from gonghui.registry.models import Award, Category, Honour, Merge
 
 
@@ -106,7 +106,7 @@ def person_get(*, actor, pk) -> Person:
         self_via="user",
         pk=pk,
     )
-    return people_selectors.live(person, actor=actor, perm="registry.view")
+    return live(person, actor=actor, perm="registry.view")
 
 
 def _look_alikes_anywhere(person: Person) -> QuerySet[Person]:

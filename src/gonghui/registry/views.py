@@ -22,8 +22,8 @@ from gonghui.files.services import attachment_add, attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
-from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
+from gonghui.people.selectors import Merged, public_profile
 from gonghui.registry import excel, forms, merging, selectors, services, stats
 from gonghui.registry.dictionary import entries_for, render_html
 from gonghui.registry.models import Award, Honour
@@ -56,7 +56,7 @@ def _page(request, form: forms.WallForm, search):
 def person(request, pk):
     try:
         person = selectors.person_get(actor=request.user, pk=pk)
-    except people_selectors.Merged as merged:
+    except Merged as merged:
         return merged_page(request, merged, "registry:person")
     subject = Honour.Subject.INDIVIDUAL
     duplicates, elsewhere = selectors.look_alikes(actor=request.user, person=person)
@@ -371,7 +371,7 @@ def wall(request):
     page = _page(request, form, lambda f: selectors.public_search(filters=f))
     cards = []
     for p in page:
-        profile = people_selectors.public_profile(p)
+        profile = public_profile(p)
         honours = [a for a in p.awards.all() if a.status == Award.Status.ACTIVE]
         cards.append(
             {
@@ -392,7 +392,7 @@ def wall_person(request, pk):
     person = selectors.public_person(pk)
     if person is None:
         raise Http404("记录不存在或未公开")
-    profile = people_selectors.public_profile(person)
+    profile = public_profile(person)
     facts = {
         PUBLIC_FIELDS[k]: v
         for k, v in profile.items()
@@ -417,11 +417,7 @@ def wall_person(request, pk):
 def wall_portrait(request, pk):
     """A consenting person's portrait, for the public page (nothing else is served here)."""
     person = selectors.public_person(pk)
-    if (
-        person is None
-        or not person.portrait_id
-        or "portrait" not in (people_selectors.public_profile(person))
-    ):
+    if person is None or not person.portrait_id or "portrait" not in (public_profile(person)):
         raise Http404()
     photo = person.portrait
     return FileResponse(photo.file.open("rb"), content_type=photo.mime_type)
