@@ -135,16 +135,27 @@ def test_units_validate_credit_codes(tree, users):
         services.unit_create(actor=users.cy, org_unit=tree.hd_grass, name="越权")
 
 
-def test_duplicates_are_found_and_merged_reversibly(registry, users, honours, tree):
+def twin_of(registry, tree) -> Person:
+    """A second record of 赵郁 (an old one without an ID number): same name, birth date
+    and employer."""
     zhao = registry.people["赵郁"]
-    twin = Person.objects.create(
+    return Person.objects.create(
         name="赵郁",
         birth_date=zhao.birth_date,
         employer=registry.employer,
         org_unit=tree.cy_grass,
         no_id_reason="旧档案",
     )
+
+
+def test_duplicates_are_found(registry, users, tree):
+    twin = twin_of(registry, tree)
+    zhao = registry.people["赵郁"]
     assert list(selectors.duplicates_of(actor=users.cy, person=twin)) == [zhao]
+
+
+def test_duplicates_are_merged_reversibly(registry, users, honours, tree):
+    zhao, twin = registry.people["赵郁"], twin_of(registry, tree)
     Membership.objects.create(person=twin, org_unit=tree.cy_grass, joined_on=date(2001, 1, 1))
     services.award_create(
         actor=users.admin, honour=honours["capital-labour-medal"], person=twin, year=2001

@@ -32,12 +32,16 @@ def awarded(registry, users, honours):
     return registry
 
 
-def test_staff_search_and_profile_pages(client, awarded, users):
+def test_the_staff_search_page(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/registry/?q=wrz").content.decode()
     assert "武润泽" in page and "2018 首都劳动奖章" in page and "赵郁" not in page
     page = client.get("/registry/?q=%25_%22%27").content.decode()
     assert "没有符合条件的人员" in page
+
+
+def test_the_profile_page_masks_the_resident_id(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
     zhao = awarded.people["赵郁"]
     profile = client.get(f"/registry/people/{zhao.pk}/").content.decode()
     assert "首都劳动奖章" in profile and "扎根一线二十年" in profile
@@ -90,17 +94,22 @@ def test_honour_wall_shows_only_consented_people_and_fields(client, awarded):
     assert "11010519491231002X" not in wall + zhao + wu
 
 
-def test_registry_api(client, awarded, users, honours):
+def test_registry_api_search_masks_resident_ids(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     found = client.get("/api/v1/registry/people?q=zy").json()
     assert [p["name"] for p in found["items"]] == ["赵郁"]
     zhao = found["items"][0]
     assert zhao["id_number_masked"] == "11**************2X"
     assert zhao["awards"][0]["honour"] == "首都劳动奖章"
+
+
+def test_registry_api_records_an_award_by_the_rules_and_revokes_it(client, awarded, users, honours):
+    client.login(username="cy_staff", password=PASSWORD)
+    zhao = awarded.people["赵郁"]
     craftsman = honours["chaoyang-craftsman"].pk
     bad = client.post(
         "/api/v1/registry/awards",
-        json.dumps({"person_id": zhao["id"], "honour_id": craftsman, "year": 2001}),
+        json.dumps({"person_id": zhao.pk, "honour_id": craftsman, "year": 2001}),
         content_type="application/json",
     )
     assert bad.status_code == 422 and "2017" in bad.json()["fields"]["year"]
@@ -108,7 +117,7 @@ def test_registry_api(client, awarded, users, honours):
         "/api/v1/registry/awards",
         json.dumps(
             {
-                "person_id": zhao["id"],
+                "person_id": zhao.pk,
                 "honour_id": craftsman,
                 "year": 2021,
                 "categories": ["front-line"],
@@ -123,7 +132,9 @@ def test_registry_api(client, awarded, users, honours):
         content_type="application/json",
     )
     assert revoked.json()["status"] == "revoked"
-    client.logout()
+
+
+def test_wall_api_shows_only_consented_fields(client, awarded):
     wall = client.get("/api/v1/wall/people?q=地铁").json()
     assert wall == [{"id": awarded.people["武润泽"].pk, "name": "武润泽", "gender": None}]
 
@@ -286,7 +297,7 @@ def test_entry_of_a_look_alike_offers_the_merge(client, registry, users, tree):
     assert "疑似重复档案" in page and "合并到本档案" in page
 
 
-def test_units_and_honours_pages(client, registry, users, tree):
+def test_the_units_page_lists_and_registers_units(client, registry, users, tree):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/registry/units/").content.decode()
     assert "北京地铁运营公司" in page
@@ -305,6 +316,10 @@ def test_units_and_honours_pages(client, registry, users, tree):
         {"name": "朝阳机械厂钳工班", "kind": "team", "org_unit": tree.cy_grass.pk},
     )
     assert response.status_code == 302
+
+
+def test_the_honours_page_adds_honours_of_the_post_s_own_level(client, registry, users, tree):
+    client.login(username="cy_staff", password=PASSWORD)
     bad = client.post(
         "/registry/honours/",
         {
