@@ -98,7 +98,7 @@ def award_create(request, pk):
                 batch=data["batch"],
                 categories=list(data["categories"]),
                 deeds=data["deeds"],
-                document=data["document"] or None,  # (False: the field cleared)
+                document=data["document"] or None,  # False when its clear box is ticked
             )
         except DomainError as exc:
             apply_errors(form, exc)
