@@ -39,8 +39,8 @@ from gonghui.perks import claims, network, passes
 from gonghui.perks import services as perks
 from gonghui.perks.models import Card, Claim, MerchantStaff
 from gonghui.registry import excel
-from gonghui.registry import services as registry
 from gonghui.registry.selectors import PersonFilters
+from gonghui.registry.services import award_create, person_merge, registry_export_start, unit_create
 from tests.factories import PASSWORD, VALID_IDS, make_person, make_unit, make_user
 from tests.nominations.conftest import MATERIALS, at, nominate
 from tests.perks.conftest import (
@@ -62,7 +62,6 @@ NOT_WRITES = {
             "gonghui.people.services.clean_person",
             "gonghui.people.services.meeting_point",
             "gonghui.people.services.require_live",
-            "gonghui.registry.excel.conferrable",
             "gonghui.files.services.sniff",
             "gonghui.files.services.refuse_oversize",
             "gonghui.files.services.attachment_list",
@@ -74,8 +73,6 @@ NOT_WRITES = {
             "gonghui.registry.services.clean_credit_code",
             "gonghui.registry.services.award_rule_errors",
             "gonghui.registry.services.check_award",
-            "gonghui.registry.services.duplicates_of",
-            "gonghui.registry.excel.template_workbook",
             "gonghui.nominations.services.cycle_years",
             "gonghui.nominations.services.notice_period",
             "gonghui.nominations.services.notice_open",
@@ -550,7 +547,7 @@ def _(w, call):
 
 
 def award(w, holder=None):
-    return registry.award_create(
+    return award_create(
         actor=w.users.admin,
         honour=w.honours["capital-labour-medal"],
         person=holder or person(w),
@@ -583,18 +580,18 @@ def _(w, call):
 
 @scenario("gonghui.registry.services.unit_move")
 def _(w, call):
-    unit = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
-    call(actor=w.users.cy, unit=unit, org_unit=w.tree.cy_street)
+    team = unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳班组")
+    call(actor=w.users.cy, employer=team, org_unit=w.tree.cy_street)
 
 
 @scenario("gonghui.registry.services.unit_move[split]")
 def _(w, call):
-    company = registry.unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
-    team = registry.unit_create(
+    company = unit_create(actor=w.users.cy, org_unit=w.tree.cy_grass, name="朝阳公司")
+    team = unit_create(
         actor=w.users.cy, org_unit=w.tree.cy_grass, name="一班", kind="team", parent=company
     )
     Unit.objects.filter(pk=team.pk).update(org_unit=w.tree.cy_street)  # as moves once let
-    call(actor=w.users.cy, unit=company, org_unit=w.tree.chaoyang)
+    call(actor=w.users.cy, employer=company, org_unit=w.tree.chaoyang)
 
 
 @scenario("gonghui.registry.services.honour_create")
@@ -615,6 +612,12 @@ def _(w, call):
 def _(w, call):
     honour = w.honours["capital-labour-medal"]
     call(actor=w.users.admin, honour=honour, person=person(w), year=2010)
+
+
+@scenario("gonghui.registry.services.award_create[document]")
+def _(w, call):
+    honour = w.honours["capital-labour-medal"]
+    call(actor=w.users.admin, honour=honour, person=person(w), year=2010, document=upload())
 
 
 @scenario("gonghui.registry.services.award_update")
@@ -654,7 +657,7 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse")
 def _(w, call):
     zhao, twin = twins(w)
-    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    merge = person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 
 
@@ -667,7 +670,7 @@ def _(w, call):
 @scenario("gonghui.registry.services.merge_reverse[across]")
 def _(w, call):
     zhao, twin = twins(w, w.tree.cy_street)
-    merge = registry.person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
+    merge = person_merge(actor=w.users.cy, survivor=zhao, loser=twin)
     call(actor=w.users.admin, merge=merge)
 
 
@@ -677,18 +680,18 @@ def _(w, call):
     call(within=w.on_commit(execute=True), actor=w.users.cy, data=data, filename="名单.xlsx")
 
 
-@scenario("gonghui.registry.excel.registry_import")
+@scenario("gonghui.registry.excel.importer.registry_import")
 def _(w, call):
     call(actor=w.users.cy, data=registry_workbook(), filename="名单.xlsx")
 
 
-@scenario("gonghui.registry.excel.registry_export")
+@scenario("gonghui.registry.excel.export.registry_export")
 def _(w, call):
     person(w)
     call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters())
 
 
-@scenario("gonghui.registry.excel.registry_export[reveal]")
+@scenario("gonghui.registry.excel.export.registry_export[reveal]")
 def _(w, call):
     person(w)
     call(actor=w.users.cy, out=io.BytesIO(), filters=PersonFilters(), reveal=True)
@@ -717,7 +720,7 @@ def _(w, call):
 def _(w, call):
     person(w)
     with w.on_commit(execute=True):
-        job = registry.registry_export_start(actor=w.users.cy, filters=PersonFilters())
+        job = registry_export_start(actor=w.users.cy, filters=PersonFilters())
     call(actor=w.users.cy, pk=job.pk).result_file.close()
 
 

@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+
 import pytest
 
-from gonghui.people import services as people
+from gonghui.people.models import Person, Unit
+from gonghui.people.services import person_create
 from gonghui.registry import services
 
 IDS = [
@@ -12,23 +15,31 @@ IDS = [
 ]
 
 
+@dataclass
+class Registry:
+    """An employer and the people of the registry tests, by name."""
+
+    employer: Unit
+    people: dict[str, Person]
+
+
 @pytest.fixture
-def registry(tree, users, honours):
-    """A unit and people in Chaoyang, one in Haidian, made through the services."""
-    unit = services.unit_create(
+def registry(tree, users, honours) -> Registry:
+    """An employer and people in Chaoyang, one in Haidian, made through the services."""
+    employer = services.unit_create(
         actor=users.cy,
         org_unit=tree.cy_grass,
         name="北京地铁运营公司",
         credit_code="91110000600037341L",
     )
-    people_ = {
-        name: people.person_create(
+    people = {
+        name: person_create(
             actor=users.admin,
             org_unit=org,
             data={
                 "name": name,
                 "id_number": id_number,
-                "employer": unit if org == tree.cy_grass else None,
+                "employer": employer if org == tree.cy_grass else None,
                 "is_public": public,
                 "public_fields": fields,
             },
@@ -41,4 +52,4 @@ def registry(tree, users, honours):
             ("钱学", IDS[4], tree.hd_grass, True, ["name"]),
         ]
     }
-    return type("Registry", (), {"unit": unit, "people": people_})
+    return Registry(employer=employer, people=people)

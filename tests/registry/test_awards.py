@@ -1,9 +1,13 @@
+from datetime import date
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.files.services import attachment_download
+from gonghui.files.services import attachment_add, attachment_download
 from gonghui.people.models import Membership, Person
+from gonghui.people.services import person_update
 from gonghui.registry import selectors, services
 from gonghui.registry.models import Award, Category
 from gonghui.registry.selectors import PersonFilters
@@ -62,9 +66,9 @@ def test_awards_follow_the_catalogue_rules(registry, users, honours):
         actor=users.admin, honour=honours["national-model-worker"], person=zhao, year=2020
     )
     collective = services.award_create(
-        actor=users.admin, honour=honours["beijing-pioneer-team"], unit=registry.unit, year=2019
+        actor=users.admin, honour=honours["beijing-pioneer-team"], unit=registry.employer, year=2019
     )
-    assert collective.holder == registry.unit
+    assert collective.holder == registry.employer
     assert Award.objects.count() == 3
     assert AuditEvent.objects.filter(action="registry.award_create").count() == 3
 
@@ -131,18 +135,27 @@ def test_units_validate_credit_codes(tree, users):
         services.unit_create(actor=users.cy, org_unit=tree.hd_grass, name="越权")
 
 
-def test_duplicates_are_found_and_merged_reversibly(registry, users, honours, tree):
-    from datetime import date
-
+def twin_of(registry, tree) -> Person:
+    """A second record of 赵郁 (an old one without an ID number): same name, birth date
+    and employer."""
     zhao = registry.people["赵郁"]
-    twin = Person.objects.create(
+    return Person.objects.create(
         name="赵郁",
         birth_date=zhao.birth_date,
-        employer=registry.unit,
+        employer=registry.employer,
         org_unit=tree.cy_grass,
         no_id_reason="旧档案",
     )
-    assert list(services.duplicates_of(twin)) == [zhao]
+
+
+def test_duplicates_are_found(registry, users, tree):
+    twin = twin_of(registry, tree)
+    zhao = registry.people["赵郁"]
+    assert list(selectors.duplicates_of(actor=users.cy, person=twin)) == [zhao]
+
+
+def test_duplicates_are_merged_reversibly(registry, users, honours, tree):
+    zhao, twin = registry.people["赵郁"], twin_of(registry, tree)
     Membership.objects.create(person=twin, org_unit=tree.cy_grass, joined_on=date(2001, 1, 1))
     services.award_create(
         actor=users.admin, honour=honours["capital-labour-medal"], person=twin, year=2001
@@ -180,15 +193,13 @@ def test_awards_follow_their_holder_when_the_person_moves(
     registry, users, honours, tree, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    from gonghui.people import services as people
-
     zhao = registry.people["赵郁"]
     services.award_create(
         actor=users.admin, honour=honours["capital-labour-medal"], person=zhao, year=2018
     )
     certificate = certify(users.cy, Award.objects.get(person=zhao), tree.cy_grass)
     assert selectors.award_list(actor=users.cy).filter(person=zhao).exists()
-    people.person_update(actor=users.admin, person=zhao, data={}, org_unit=tree.hd_grass)
+    person_update(actor=users.admin, person=zhao, data={}, org_unit=tree.hd_grass)
     assert not selectors.award_list(actor=users.cy).filter(person=zhao).exists()
     assert selectors.award_list(actor=users.hd).filter(person=zhao).exists()
     # The certificate goes along: Haidian reads it now, Chaoyang no longer.
@@ -199,10 +210,6 @@ def test_awards_follow_their_holder_when_the_person_moves(
 
 
 def certify(actor, award, org_unit):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.files.services import attachment_add
-
     pdf = SimpleUploadedFile("证书.pdf", b"%PDF-1.4 certificate", "application/pdf")
     return attachment_add(actor=actor, owner=award, org_unit=org_unit, upload=pdf)
 

@@ -2,10 +2,12 @@
 find the person by initials and open the public honour-wall entry."""
 
 import io
+import threading
 
 import openpyxl
 import pytest
 
+from gonghui.people.models import Person
 from gonghui.registry.excel import template_workbook
 from tests.browser import DESKTOP, PHONE, TIMEOUT_MS, Console
 from tests.factories import PASSWORD
@@ -44,10 +46,6 @@ def files(users, tmp_path):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_import_fix_find_and_wall(live_server, enforced_csp, users, files, browser, shots):
-    import threading
-
-    from gonghui.people.models import Person
-
     base = live_server.url
     bad, good = files
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")

@@ -1,9 +1,11 @@
 import io
+from io import StringIO
 
 import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from docx import Document
 
 from gonghui.people.models import Person
 from gonghui.registry import services
@@ -111,13 +113,6 @@ def test_search_prints_one_person_a_line(registry, users, honours):
 
 @pytest.mark.django_db
 def test_dictionary_command(registry, users, honours, tmp_path):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
-    from docx import Document
-
-    from gonghui.registry import services
-
     for name in ("赵郁", "单田芳"):
         services.award_create(
             actor=users.admin,

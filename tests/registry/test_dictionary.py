@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 
@@ -5,8 +6,10 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
+from gonghui.people.models import Person
+from gonghui.people.services import person_update
 from gonghui.registry import dictionary, selectors
-from gonghui.registry.models import Award
+from gonghui.registry.models import Award, Honour
 from tests.factories import make_person
 
 # Dictionary order by the surname table's reading: 单 shan (not dan), 解 xie (not jie),
@@ -15,18 +18,26 @@ EXPECTED = ["陈明", "丁一", "单田芳", "武润泽", "谢冰", "解小东",
 CITY_DEEDS = "市级事迹，不应出现在全国劳模辞典中。"
 
 
+@dataclass
+class Book:
+    """The people of the dictionary tests by name, and the honour whose book it is."""
+
+    people: dict[str, Person]
+    honour: Honour
+
+
 @pytest.fixture
-def book(registry, tree, honours):
+def book(registry, tree, honours) -> Book:
     """National model workers (each with a city honour first), in Chaoyang and Haidian."""
     people = dict(registry.people)
-    for name, unit in [
+    for name, org_unit in [
         ("陈明", tree.cy_grass),
         ("丁一", tree.hd_grass),
         ("谢冰", tree.cy_grass),
         ("解小东", tree.hd_grass),
         ("张三", tree.cy_grass),
     ]:
-        people[name] = make_person(unit, name, gender="M", birth_date=date(1970, 5, 1))
+        people[name] = make_person(org_unit, name, gender="M", birth_date=date(1970, 5, 1))
     city, national = honours["beijing-model-worker"], honours["national-model-worker"]
     for i, name in enumerate(EXPECTED):
         person = people[name]
@@ -51,7 +62,7 @@ def book(registry, tree, honours):
         status=Award.Status.REVOKED,
         revoked_reason="核查撤销",
     )
-    return type("Book", (), {"people": people, "honour": national})
+    return Book(people=people, honour=national)
 
 
 def test_entries_follow_the_surname_aware_pinyin_order(book, django_assert_num_queries):
@@ -72,7 +83,7 @@ def test_entry_holds_facts_honours_and_the_honours_deeds(book, registry):
     assert chen.honours_text == "2015年 北京市劳动模范；2020年 全国劳动模范"
     assert chen.deeds == "陈明的事迹：扎根一线0年。\n带出徒弟百余名。"
     assert CITY_DEEDS not in chen.deeds  # deeds are the chosen honour's
-    assert entries["赵郁"].employer == registry.unit.name
+    assert entries["赵郁"].employer == registry.employer.name
     assert "性别：男" in chen.facts_text and "出生年份：1970年" in chen.facts_text
 
 
@@ -152,8 +163,6 @@ def test_a_name_is_filed_by_the_reading_staff_set(book, tree, users):
     """𠮷文: pypinyin has no reading for 𠮷. Without one the entry is filed under "#" after
     every letter (never under W, as if the name were 文); with the reading staff set
     (姓名拼音 ji wen), under J."""
-    from gonghui.people import services as people
-
     ji = make_person(tree.cy_grass, "\U00020bb7文")
     wei = make_person(tree.cy_grass, "尉迟敬德")  # yu chi: under Y, not W
     for person in (ji, wei):
@@ -167,7 +176,7 @@ def test_a_name_is_filed_by_the_reading_staff_set(book, tree, users):
     assert sections[-1] == ("#", ["\U00020bb7文"])
     assert ("Y", ["尉迟敬德"]) in sections and "W" in dict(sections)
     assert "\U00020bb7文" not in dict(sections)["W"]
-    people.person_update(actor=users.cy, person=ji, data={"name_reading": "ji wen"})
+    person_update(actor=users.cy, person=ji, data={"name_reading": "ji wen"})
     sections = dict(book_order())
     assert sections["J"] == ["\U00020bb7文"] and "#" not in sections
     assert list(sections) == ["C", "D", "J", "S", "W", "X", "Y", "Z"]

@@ -12,6 +12,7 @@ from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, selectors, services
 from gonghui.registry.models import Award, Category
 from gonghui.registry.selectors import PersonFilters
+from tests.common.test_pii import quoted_digits
 from tests.factories import make_person
 
 HEADER = list(excel.COLUMNS.values())
@@ -140,7 +141,7 @@ def test_a_good_file_is_imported_through_the_rules(registry, users, honours):
     assert Person.objects.count() == people_before + 3
     li = Person.objects.get(name="李建国")
     assert li.id_number == ID_A and li.gender == "M" and str(li.birth_date) == "1985-03-12"
-    assert li.employer == registry.unit  # matched by credit code
+    assert li.employer == registry.employer  # matched by credit code
     assert (li.trade.name, li.skill_level, li.rank, li.is_front_line) == (
         "钳工",
         "1",
@@ -466,8 +467,6 @@ def test_the_error_report_never_quotes_what_the_id_mask_hides(registry, users):
     """An import report kept with the job once showed 11**************54 beside "出生日期
     19901314 不存在": 12 of 18 digits. Neither its cells nor its reasons may repeat a digit
     run the mask hides."""
-    from tests.common.test_pii import quoted_digits
-
     base = {"所属工会编码": "CY-G1"}
     numbers = [
         "110105199013140054",  # 13th month

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
-from gonghui.jobs import services as jobs
 from gonghui.jobs.models import Job
+from gonghui.jobs.services import EXPORT_FAILED, export_start, jobs_expire, run_export
 from gonghui.registry.tasks import registry_export_task
 from tests.factories import PASSWORD, make_user
 
@@ -118,13 +118,13 @@ def test_the_file_expires(client, registry, users, media, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         job_page = client.post("/registry/export/")["Location"]
     url = f"{job_page}download"
-    assert jobs.jobs_expire() == 0 and len(results(media)) == 1
+    assert jobs_expire() == 0 and len(results(media)) == 1
     # Its time is up (the session's is not: a day later the starter would sign in again).
     Job.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     # Refused when due, even before the worker's sweep deletes it.
     assert client.get(url).status_code == 404
     assert "文件已过期删除" in client.get(job_page).content.decode()
-    assert jobs.jobs_expire() == 1
+    assert jobs_expire() == 1
     assert not results(media) and not Job.objects.get().result_file
     assert client.get(url).status_code == 404
 
@@ -133,7 +133,7 @@ def test_rights_lost_before_the_worker_runs_fail_the_job(
     client, registry, users, media, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        job = jobs.export_start(
+        job = export_start(
             actor=users.cy_grass,  # no export permission: the export itself refuses
             kind="registry.export",
             title="导出档案",
@@ -157,8 +157,8 @@ def test_a_fault_fails_the_job_with_a_message_and_keeps_no_file(users, tree, med
         raise RuntimeError("a bug")
 
     with caplog.at_level(logging.ERROR, logger="gonghui.jobs.services"):
-        jobs.run_export(job.pk, broken)
+        run_export(job.pk, broken)
     job.refresh_from_db()
-    assert job.status == Job.Status.FAILED and job.message == jobs.EXPORT_FAILED
+    assert job.status == Job.Status.FAILED and job.message == EXPORT_FAILED
     assert not job.result_file and not results(media)
     assert f"export job {job.pk} failed" in caplog.text

@@ -8,6 +8,8 @@ import pytest
 
 from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, services
+from gonghui.registry.excel import template
+from tests.factories import PASSWORD
 from tests.registry.test_excel import ID_A, ID_B, rejected, run
 
 HAIDIAN_CODE = "91110108MA01A1B2C7"
@@ -51,13 +53,11 @@ def test_the_template_offers_the_honours_the_post_can_confer(registry, users, tr
 
 def test_a_post_that_confers_nothing_gets_an_empty_honour_list(registry, users):
     assert honour_options(users.cy_street) == []
-    assert notes(users.cy_street)["荣誉"] == excel.NO_HONOURS
-    assert notes(users.cy)["荣誉"] == excel.NOTES["honour"]
+    assert notes(users.cy_street)["荣誉"] == template.NO_HONOURS
+    assert notes(users.cy)["荣誉"] == template.NOTES["honour"]
 
 
 def test_the_template_download_is_the_posts_own(client, registry, users):
-    from tests.factories import PASSWORD
-
     client.login(username=users.cy.username, password=PASSWORD)
     book = openpyxl.load_workbook(io.BytesIO(client.get("/registry/import/template.xlsx").content))
     values = {c.value for col in book["选项"].iter_cols() for c in col}

@@ -10,9 +10,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gonghui.common.errors import Conflict
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add, attachment_download
-from gonghui.people import selectors as people_selectors
-from gonghui.people import services as people
 from gonghui.people.models import Membership, Person
+from gonghui.people.selectors import person_list
+from gonghui.people.services import (
+    MERGED,
+    membership_join,
+    membership_leave,
+    person_update,
+    transfer_request_submit,
+)
 from gonghui.registry import services
 from gonghui.registry.models import Merge
 from tests.factories import PASSWORD, make_person
@@ -39,7 +45,7 @@ def test_a_merged_record_is_listed_nowhere_and_its_pages_lead_to_the_record_kept
     client, merged, users
 ):
     zhao, loser = merged
-    assert not people_selectors.person_list(actor=users.cy).filter(pk=loser.pk).exists()
+    assert not person_list(actor=users.cy).filter(pk=loser.pk).exists()
     client.login(username=users.cy.username, password=PASSWORD)
     listed = client.get("/people/").content.decode()
     assert f"/people/{zhao.pk}/" in listed and f"/people/{loser.pk}/" not in listed
@@ -81,25 +87,23 @@ def test_writes_to_a_merged_record_are_refused(client, merged, tree, users, sett
     settings.MEDIA_ROOT = tmp_path
     zhao, loser = merged
     refused = [
-        lambda: people.person_update(actor=users.cy, person=loser, data={"phone": "13800000000"}),
-        lambda: people.person_update(
-            actor=users.admin, person=loser, data={}, org_unit=tree.hd_grass
-        ),
-        lambda: people.membership_join(
+        lambda: person_update(actor=users.cy, person=loser, data={"phone": "13800000000"}),
+        lambda: person_update(actor=users.admin, person=loser, data={}, org_unit=tree.hd_grass),
+        lambda: membership_join(
             actor=users.cy, person=loser, org_unit=tree.cy_grass, joined_on=date(2021, 1, 1)
         ),
         lambda: _scan(users.cy, loser, tree.cy_grass),
         lambda: services.person_media_set(
             actor=users.cy, person=loser, video_url="https://example.org/v.mp4"
         ),
-        lambda: people.transfer_request_submit(
+        lambda: transfer_request_submit(
             actor=users.hd, person=loser, to_unit=tree.hd_grass, name="赵郁", reason="x"
         ),
     ]
     for write in refused:
         with pytest.raises(Conflict) as err:
             write()
-        assert err.value.message == people.MERGED
+        assert err.value.message == MERGED
     loser.refresh_from_db()
     assert (loser.org_unit, loser.phone, loser.video_url) == (tree.cy_grass, None, "")
     assert not Membership.objects.filter(person=loser).exists()
@@ -157,7 +161,7 @@ def test_an_undo_that_would_leave_two_memberships_says_what_to_do(client, regist
     )
     assert Merge.objects.get(pk=merge.pk).reversed_at is None
     assert Person.objects.get(pk=loser.pk).merged_into == zhao  # nothing half-undone
-    people.membership_leave(actor=users.cy, membership=since, left_on=date(2022, 1, 1))
+    membership_leave(actor=users.cy, membership=since, left_on=date(2022, 1, 1))
     services.merge_reverse(actor=users.admin, merge=merge)
     ended.refresh_from_db()
     assert (ended.person_id, ended.status) == (loser.pk, "active")

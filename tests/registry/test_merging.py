@@ -14,17 +14,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
-from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.common.errors import Conflict, NotFound
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add, attachment_download
 from gonghui.nominations.models import Campaign, Nomination, Quota
-from gonghui.people import selectors as people_selectors
-from gonghui.people import services as people_services
 from gonghui.people.models import Membership, Person, TransferRequest
-from gonghui.perks import selectors as perks_selectors
+from gonghui.people.selectors import transfer_requests_to_decide
+from gonghui.people.services import transfer_request_submit
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, Message
+from gonghui.perks.selectors import member_of
 from gonghui.registry import merging, services
 from gonghui.registry.models import Award, Merge
 from tests.factories import PASSWORD, make_person, make_user
@@ -363,10 +363,10 @@ def test_a_loser_with_its_own_account_keeps_it_and_the_member_pages_follow(regis
     merge = services.person_merge(actor=users.admin, survivor=zhao, loser=twin)
     assert any("各绑定了一个平台账号" in line for line in merging.summary(merge.moved))
     theirs.refresh_from_db()
-    assert perks_selectors.member_of(theirs) == zhao
+    assert member_of(theirs) == zhao
     services.merge_reverse(actor=users.admin, merge=merge)
     theirs.refresh_from_db()
-    assert perks_selectors.member_of(theirs) == twin
+    assert member_of(theirs) == twin
 
 
 def test_a_merge_is_undone_only_after_the_merges_made_on_top_of_it(registry, tree, users, twin):
@@ -438,7 +438,7 @@ def test_two_merges_of_one_pair_at_once_one_wins(registry, tree, users, twin):
 
 
 def _transfer(person, to_unit, actor) -> TransferRequest:
-    return people_services.transfer_request_submit(
+    return transfer_request_submit(
         actor=actor, person=person, to_unit=to_unit, name=person.name, reason="登记人员"
     )
 
@@ -464,7 +464,7 @@ def test_two_requests_into_one_union_become_one_and_come_apart_on_undo(
     kept.refresh_from_db()
     assert (kept.person, kept.status) == (zhao, "pending")
     decider = make_user("city_decider", tree.city, "city_admin")
-    assert list(people_selectors.transfer_requests_to_decide(actor=decider)) == [kept]
+    assert list(transfer_requests_to_decide(actor=decider)) == [kept]
     # The requester sees its request joined, not refused.
     client.login(username=users.hd.username, password=PASSWORD)
     assert "已并入同一人的另一申请" in client.get("/people/transfers/").content.decode()
@@ -477,7 +477,7 @@ def test_two_requests_into_one_union_become_one_and_come_apart_on_undo(
         "",
         None,
     )
-    assert set(people_selectors.transfer_requests_to_decide(actor=decider)) == {kept, joined}
+    assert set(transfer_requests_to_decide(actor=decider)) == {kept, joined}
 
 
 def test_a_carried_request_is_decided_above_the_survivor_and_back_on_undo(registry, tree, users):
@@ -487,11 +487,11 @@ def test_a_carried_request_is_decided_above_the_survivor_and_back_on_undo(regist
     loser = make_person(tree.hd_grass, "赵郁", id_number=None)
     request = _transfer(loser, tree.cy_street, users.cy)
     assert request.decider == tree.city
-    assert not people_selectors.transfer_requests_to_decide(actor=users.cy).exists()
+    assert not transfer_requests_to_decide(actor=users.cy).exists()
     merge = services.person_merge(actor=users.admin, survivor=zhao, loser=loser)
     request.refresh_from_db()
     assert (request.person, request.decider) == (zhao, tree.cy_street)
-    assert list(people_selectors.transfer_requests_to_decide(actor=users.cy)) == [request]
+    assert list(transfer_requests_to_decide(actor=users.cy)) == [request]
     services.merge_reverse(actor=users.admin, merge=merge)
     request.refresh_from_db()
     assert (request.person, request.decider, request.status) == (loser, tree.city, "pending")
@@ -505,17 +505,17 @@ def test_a_merge_and_its_undo_are_seen_by_the_losers_district(registry, tree, us
     hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
     cy_auditor = make_user("cy_auditor", tree.chaoyang, "auditor")
     merge = services.person_merge(actor=users.admin, survivor=zhao, loser=twin)
-    (out,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out")
+    (out,) = event_list(actor=hd_auditor, action="registry.merge_out")
     assert (out.object_id, out.org_unit_id) == (str(twin.pk), tree.hd_grass.pk)
     assert json.loads(out.body)["changes"] == {
         "merged_into": [None, zhao.pk],
         "merge": [None, merge.pk],
     }
-    assert audit_selectors.event_list(actor=cy_auditor, action="registry.merge").exists()
-    assert not audit_selectors.event_list(actor=cy_auditor, action="registry.merge_out").exists()
+    assert event_list(actor=cy_auditor, action="registry.merge").exists()
+    assert not event_list(actor=cy_auditor, action="registry.merge_out").exists()
 
     services.merge_reverse(actor=users.admin, merge=merge)
-    (back,) = audit_selectors.event_list(actor=hd_auditor, action="registry.merge_out_reverse")
+    (back,) = event_list(actor=hd_auditor, action="registry.merge_out_reverse")
     assert json.loads(back.body)["changes"]["merged_into"] == [zhao.pk, None]
     undo = AuditEvent.objects.get(action="registry.merge_reverse")
     city_post = users.admin.posts.get()

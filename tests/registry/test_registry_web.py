@@ -1,6 +1,19 @@
-import pytest
+import io
+import json
+from datetime import date
 
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from docx import Document
+
+from gonghui.files.models import Attachment
+from gonghui.files.services import attachment_add
 from gonghui.jobs.models import Job
+from gonghui.people.models import Person, Trade
+from gonghui.people.services import person_create, person_update
 from gonghui.registry import services
 from gonghui.registry.models import Award
 from tests.factories import PASSWORD
@@ -19,12 +32,16 @@ def awarded(registry, users, honours):
     return registry
 
 
-def test_staff_search_and_profile_pages(client, awarded, users):
+def test_the_staff_search_page(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/registry/?q=wrz").content.decode()
     assert "武润泽" in page and "2018 首都劳动奖章" in page and "赵郁" not in page
     page = client.get("/registry/?q=%25_%22%27").content.decode()
     assert "没有符合条件的人员" in page
+
+
+def test_the_profile_page_masks_the_resident_id(client, awarded, users):
+    client.login(username="cy_staff", password=PASSWORD)
     zhao = awarded.people["赵郁"]
     profile = client.get(f"/registry/people/{zhao.pk}/").content.decode()
     assert "首都劳动奖章" in profile and "扎根一线二十年" in profile
@@ -77,19 +94,22 @@ def test_honour_wall_shows_only_consented_people_and_fields(client, awarded):
     assert "11010519491231002X" not in wall + zhao + wu
 
 
-def test_registry_api(client, awarded, users, honours):
-    import json
-
+def test_registry_api_search_masks_resident_ids(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     found = client.get("/api/v1/registry/people?q=zy").json()
     assert [p["name"] for p in found["items"]] == ["赵郁"]
     zhao = found["items"][0]
     assert zhao["id_number_masked"] == "11**************2X"
     assert zhao["awards"][0]["honour"] == "首都劳动奖章"
+
+
+def test_registry_api_records_an_award_by_the_rules_and_revokes_it(client, awarded, users, honours):
+    client.login(username="cy_staff", password=PASSWORD)
+    zhao = awarded.people["赵郁"]
     craftsman = honours["chaoyang-craftsman"].pk
     bad = client.post(
         "/api/v1/registry/awards",
-        json.dumps({"person_id": zhao["id"], "honour_id": craftsman, "year": 2001}),
+        json.dumps({"person_id": zhao.pk, "honour_id": craftsman, "year": 2001}),
         content_type="application/json",
     )
     assert bad.status_code == 422 and "2017" in bad.json()["fields"]["year"]
@@ -97,7 +117,7 @@ def test_registry_api(client, awarded, users, honours):
         "/api/v1/registry/awards",
         json.dumps(
             {
-                "person_id": zhao["id"],
+                "person_id": zhao.pk,
                 "honour_id": craftsman,
                 "year": 2021,
                 "categories": ["front-line"],
@@ -112,7 +132,9 @@ def test_registry_api(client, awarded, users, honours):
         content_type="application/json",
     )
     assert revoked.json()["status"] == "revoked"
-    client.logout()
+
+
+def test_wall_api_shows_only_consented_fields(client, awarded):
     wall = client.get("/api/v1/wall/people?q=地铁").json()
     assert wall == [{"id": awarded.people["武润泽"].pk, "name": "武润泽", "gender": None}]
 
@@ -125,10 +147,6 @@ def test_statistics_page_and_workbook(client, awarded, users):
     assert '<td>首都劳动奖章</td><td class="count">3</td>' in page.replace("\n", "")
     response = client.get("/registry/statistics/?format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    import io
-
-    import openpyxl
-
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert "按荣誉" in book.sheetnames
 
@@ -152,10 +170,6 @@ def test_dictionary_downloads(
     assert "已生成，收录 3 人" in client.get(job_page["Location"]).content.decode()
     docx = client.get(f"{job_page['Location']}download")
     assert docx["Content-Disposition"].startswith("attachment")
-    import io
-
-    from docx import Document
-
     content = b"".join(docx.streaming_content)
     text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
     assert text.index("单田芳") < text.index("赵郁") and "钱学" not in text
@@ -165,11 +179,6 @@ def test_import_page_runs_a_job_with_an_error_report(
     client, registry, users, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    import io
-
-    import openpyxl
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.login(username="cy_staff", password=PASSWORD)
     template = client.get("/registry/import/template.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(template.content))
@@ -232,10 +241,6 @@ def test_statistics_api(client, awarded, users, honours):
 
 
 def test_portrait_and_video_only_with_consent(client, awarded, users, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.people import services as people
-
     settings.MEDIA_ROOT = tmp_path
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 40
     zhao = awarded.people["赵郁"]
@@ -257,7 +262,7 @@ def test_portrait_and_video_only_with_consent(client, awarded, users, settings, 
     page = client.get(f"/wall/{zhao.pk}/").content.decode()
     assert "portrait" not in page and "video.example.org" not in page  # not consented yet
     assert client.get(f"/wall/{zhao.pk}/portrait").status_code == 404
-    people.person_update(
+    person_update(
         actor=users.admin,
         person=zhao,
         data={"public_fields": ["name", "portrait"], "is_public": True},
@@ -283,7 +288,7 @@ def test_entry_of_a_look_alike_offers_the_merge(client, registry, users, tree):
             "name": "赵郁",
             "no_id_reason": "旧档案",
             "birth_date": zhao.birth_date.isoformat(),
-            "employer": registry.unit.pk,
+            "employer": registry.employer.pk,
             "org_unit": tree.cy_grass.pk,
         },
         follow=True,
@@ -292,7 +297,7 @@ def test_entry_of_a_look_alike_offers_the_merge(client, registry, users, tree):
     assert "疑似重复档案" in page and "合并到本档案" in page
 
 
-def test_units_and_honours_pages(client, registry, users, tree):
+def test_the_units_page_lists_and_registers_units(client, registry, users, tree):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/registry/units/").content.decode()
     assert "北京地铁运营公司" in page
@@ -311,6 +316,10 @@ def test_units_and_honours_pages(client, registry, users, tree):
         {"name": "朝阳机械厂钳工班", "kind": "team", "org_unit": tree.cy_grass.pk},
     )
     assert response.status_code == 302
+
+
+def test_the_honours_page_adds_honours_of_the_post_s_own_level(client, registry, users, tree):
+    client.login(username="cy_staff", password=PASSWORD)
     bad = client.post(
         "/registry/honours/",
         {
@@ -340,10 +349,6 @@ def test_units_and_honours_pages(client, registry, users, tree):
 
 
 def test_award_documents(client, awarded, users, honours):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.files.models import Attachment
-
     zhao = awarded.people["赵郁"]
     client.login(username="admin_t", password=PASSWORD)
     response = client.post(
@@ -366,11 +371,6 @@ def test_award_documents(client, awarded, users, honours):
 
 
 def test_honour_wall_reads_the_trades_people_show_with_the_page(client, awarded):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from gonghui.people.models import Person, Trade
-
     def queries(url: str) -> int:
         with CaptureQueriesContext(connection) as run:
             assert client.get(url).status_code == 200
@@ -387,8 +387,6 @@ def test_honour_wall_reads_the_trades_people_show_with_the_page(client, awarded)
 
 
 def test_the_wall_filters_only_by_what_it_shows(client, awarded, tree, honours):
-    from gonghui.people.models import Person
-
     qian = awarded.people["钱学"]  # Haidian; shows only the name
     Person.objects.filter(pk=qian.pk).update(status=Person.Status.DECEASED)
     everyone = client.get("/wall/").content.decode()
@@ -425,20 +423,15 @@ def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, a
 
 
 def test_look_alikes_outside_the_scope_are_counted_not_shown(client, awarded, users, tree):
-    from datetime import date
-
-    from gonghui.people import services as people
-    from gonghui.people.models import Person
-
     wu = awarded.people["武润泽"]
     Person.objects.filter(pk=wu.pk).update(birth_date=date(1990, 3, 7))
-    twin = people.person_create(
+    twin = person_create(
         actor=users.admin,
         org_unit=tree.hd_grass,  # Haidian: outside Chaoyang's scope
         data={
             "name": "武润泽",
             "birth_date": date(1990, 3, 7),
-            "employer": awarded.unit,
+            "employer": awarded.employer,
             "no_id_reason": "历史档案",
         },
     )
@@ -465,9 +458,6 @@ def test_api_ids_and_years_out_of_range_are_named_not_a_server_error(client, awa
 
 
 def test_api_search_reads_every_person_s_awards_with_the_page(client, awarded, users, honours):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.login(username="admin_t", password=PASSWORD)
 
     def search() -> tuple[int, list]:
@@ -492,12 +482,6 @@ def test_api_search_reads_every_person_s_awards_with_the_page(client, awarded, u
 def test_a_record_lists_each_award_s_documents_in_one_query(
     client, awarded, users, honours, tree, settings, tmp_path
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from gonghui.files.services import attachment_add
-
     settings.MEDIA_ROOT = tmp_path
     zhao = awarded.people["赵郁"]
     url = f"/registry/people/{zhao.pk}/"
@@ -528,10 +512,6 @@ def test_a_record_lists_each_award_s_documents_in_one_query(
 
 
 def test_an_import_over_the_upload_cap_is_refused_by_its_field(client, registry, settings):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.jobs.models import Job
-
     settings.UPLOAD_MAX_BYTES = 1024 * 1024
     client.login(username="cy_staff", password=PASSWORD)
     big = SimpleUploadedFile("大.xlsx", b"PK\x03\x04" + b"0" * (1024 * 1024))

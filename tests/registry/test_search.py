@@ -1,6 +1,12 @@
 import pytest
+from django.db import connection
 from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
 
+from gonghui.common.pagination import page_of
+from gonghui.orgs.services import orgunit_move
+from gonghui.people import search
+from gonghui.people.services import person_create
 from gonghui.registry import selectors, services
 from gonghui.registry.selectors import PersonFilters
 from tests.factories import PASSWORD
@@ -67,9 +73,7 @@ def test_filters_combine_and_scope_applies(awarded, users, honours, tree):
 
 
 def test_exact_name_first(awarded, users, tree):
-    from gonghui.people import services as people
-
-    people.person_create(
+    person_create(
         actor=users.admin,
         org_unit=tree.cy_grass,
         data={"name": "赵郁华", "no_id_reason": "历史档案"},
@@ -98,10 +102,8 @@ def test_public_search_uses_consented_fields_only(awarded):
     ],
 )
 def test_exact_name_first_for_longer_names(awarded, users, tree, query, expected):
-    from gonghui.people import services as people
-
     for name in ("艾武润泽", "欧阳明华", "艾欧阳明华"):
-        people.person_create(
+        person_create(
             actor=users.admin, org_unit=tree.cy_grass, data={"name": name, "no_id_reason": "历史"}
         )
     found = selectors.person_search(actor=users.admin, filters=PersonFilters(query=query))
@@ -111,9 +113,7 @@ def test_exact_name_first_for_longer_names(awarded, users, tree, query, expected
 def test_keys_follow_a_moved_union(awarded, users, tree):
     """Each key row carries its person's node path for the scope: moving a union moves
     its people's keys into the new district's searches."""
-    from gonghui.orgs import services as orgs
-
-    orgs.orgunit_move(actor=users.admin, unit=tree.cy_grass, new_parent=tree.haidian)
+    orgunit_move(actor=users.admin, unit=tree.cy_grass, new_parent=tree.haidian)
     for actor in (users.cy, users.hd):
         actor.__dict__.pop("_gonghui_grants", None)
     assert names(selectors.person_search(actor=users.cy, filters=PersonFilters(query="zy"))) == []
@@ -123,8 +123,6 @@ def test_keys_follow_a_moved_union(awarded, users, tree):
 
 
 def test_a_search_count_stops_at_the_cap(client, awarded, users, monkeypatch):
-    from gonghui.people import search
-
     monkeypatch.setattr(search, "COUNT_CAP", 3)
     client.login(username="cy_staff", password=PASSWORD)
     body = client.get("/api/v1/registry/people?q=地铁&page=2").json()
@@ -144,10 +142,8 @@ def test_a_search_count_stops_at_the_cap(client, awarded, users, monkeypatch):
 def test_digits_of_an_employer_find_its_people(awarded, users, tree):
     """Employers are often known by their numbers (二院706所): digits are searchable,
     full-width ones too; a name search is not disturbed by them."""
-    from gonghui.people import services as people
-
     unit = services.unit_create(actor=users.cy, org_unit=tree.cy_grass, name="航天二院706所")
-    people.person_create(
+    person_create(
         actor=users.admin,
         org_unit=tree.cy_grass,
         data={"name": "艾文", "employer": unit, "no_id_reason": "历史档案"},
@@ -161,9 +157,6 @@ def test_digits_of_an_employer_find_its_people(awarded, users, tree):
 def test_a_search_page_is_read_from_its_keys_then_by_primary_key(awarded, users):
     """A page of a plain search reads its ids from the key index alone, then its people by
     pk (no join to plan), and is the same page, in the same order, as the join finds."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))
     joined = found.filter()  # a further filter: read through the join of people and keys
     assert names(joined) == ["单田芳", "武润泽", "曾志伟", "赵郁"]
@@ -206,12 +199,6 @@ def test_a_first_page_and_its_count_are_one_read_of_the_keys(
     """The first page reads the ids of up to the cap's matches at once: the page and its
     count cost one query of the key index (and one of the page's people), however many
     match; a search growing from a partial page to a full one adds no count query."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from gonghui.common.pagination import page_of
-    from gonghui.people import search
-
     monkeypatch.setattr(search, "COUNT_CAP", cap)
     monkeypatch.setattr("gonghui.common.pagination.PAGE_SIZE", 2)
     found = selectors.person_search(actor=users.cy, filters=PersonFilters(query="地铁"))

@@ -1,20 +1,21 @@
 import json
+from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 
 from gonghui.registry import selectors, stats
-from gonghui.registry.models import Award, Category
+from gonghui.registry.models import Award, Category, Honour
 from tests.factories import make_person
 
 
-def award(honour, holder, year, *, batch="", categories=(), unit=None, **extra):
+def award(honour, holder, year, *, batch="", categories=(), collective=None, **extra):
     made = Award.objects.create(
         honour=honour,
-        person=None if unit else holder,
-        unit=unit,
-        org_unit=(unit or holder).org_unit,
+        person=None if collective else holder,
+        unit=collective,
+        org_unit=(collective or holder).org_unit,
         year=year,
         batch=batch,
         **extra,
@@ -28,8 +29,16 @@ def cats(db):
     return {c.code: c for c in Category.objects.all()}
 
 
+@dataclass
+class Data:
+    """The statistics tests' city honour and its 科技创新 category."""
+
+    city: Honour
+    tech: Category
+
+
 @pytest.fixture
-def data(registry, tree, honours, cats):
+def data(registry, tree, honours, cats) -> Data:
     """City model workers of two campaigns (2015: 1 of 4 in 科技创新; 2020: 2 of 5), a
     craftsman title in between, a collective award, a revoked award; Chaoyang, Haidian and
     the city federation itself."""
@@ -49,7 +58,7 @@ def data(registry, tree, honours, cats):
     award(city, hd[0], 2000, batch="第2批")  # sorts before 第13批 though "第1" < "第2"
     # 2018 is not a campaign of the city honour: it must not count as "previous".
     award(honours["beijing-master-craftsman"], cy[0], 2018, categories=[tech])
-    award(honours["beijing-pioneer-team"], None, 2019, unit=registry.unit)  # a collective
+    award(honours["beijing-pioneer-team"], None, 2019, collective=registry.employer)
     award(
         city,
         registry.people["钱学"],
@@ -59,7 +68,7 @@ def data(registry, tree, honours, cats):
         status=Award.Status.REVOKED,
         revoked_reason="撤销",
     )
-    return type("Data", (), {"city": city, "tech": tech})
+    return Data(city=city, tech=tech)
 
 
 def counts(breakdown):

@@ -131,7 +131,8 @@ SERVICE_MODULES = (
     "gonghui.files.services",
     "gonghui.jobs.services",
     "gonghui.registry.services",
-    "gonghui.registry.excel",
+    "gonghui.registry.excel.importer",
+    "gonghui.registry.excel.export",
     "gonghui.nominations.services",
     "gonghui.perks.services",
     "gonghui.perks.network",
@@ -193,6 +194,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     ),
     "gonghui.registry.services.honour_create": ("registry.honour_create",),
     "gonghui.registry.services.award_create": ("registry.award_create",),
+    "gonghui.registry.services.award_create[document]": ("files.add", "registry.award_create"),
     "gonghui.registry.services.award_update": ("registry.award_update",),
     "gonghui.registry.services.award_revoke": ("registry.award_revoke",),
     "gonghui.registry.services.person_media_set": ("registry.media_set",),
@@ -206,8 +208,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
         "registry.merge_reverse",
     ),
     "gonghui.registry.services.registry_import_start": ("registry.import",),  # its job
-    "gonghui.registry.excel.registry_import": ("registry.import",),
-    "gonghui.registry.excel.registry_export": ("registry.export",),
+    "gonghui.registry.excel.importer.registry_import": ("registry.import",),
+    "gonghui.registry.excel.export.registry_export": ("registry.export",),
     # An export started from a page is a job: the events are those of the export it runs
     # (a final list and a dictionary hold what their pages show: only the download is
     # recorded, as jobs.download).
@@ -216,7 +218,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.nominations.services.final_list_export_start": (),
     "gonghui.perks.services.winners_export_start": ("perks.winners_export",),
     "gonghui.jobs.services.job_result": ("jobs.download",),
-    "gonghui.registry.excel.registry_export[reveal]": ("pii.reveal", "registry.export"),
+    "gonghui.registry.excel.export.registry_export[reveal]": ("pii.reveal", "registry.export"),
     "gonghui.nominations.services.campaign_create": ("nominations.campaign_create",),
     "gonghui.nominations.services.quota_set": ("nominations.quota_set",),
     "gonghui.nominations.services.rule_add": ("nominations.rule_add",),

@@ -1,19 +1,23 @@
 """The registry's JSON API: the same services, selectors and scope as the pages."""
 
+import base64
+import binascii
 from datetime import date
+from typing import Annotated
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
-from gonghui.orgs import selectors as org_selectors
-from gonghui.people import selectors as people_selectors
+from gonghui.orgs.selectors import unit_get
 from gonghui.people.models import Person
+from gonghui.people.selectors import public_profile
 from gonghui.registry import selectors, services, stats
-from gonghui.registry.models import Category, Honour
 from gonghui.registry.selectors import PersonFilters
 
 router = Router(tags=["劳模工匠档案"])
@@ -101,6 +105,24 @@ class RegistryPersonPage(Schema):
     items: list[RegistryPersonOut]
 
 
+def _base64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise PydanticCustomError("base64_content", "应为 Base64 编码的文件内容") from None
+
+
+class AwardDocumentIn(StrictSchema):
+    """A document (证书、表彰文件) attached to the award as it is recorded: checked as an
+    upload on the pages is (its kind from its content, its size), in the same transaction."""
+
+    name: str = Field(min_length=1, max_length=200, description="文件名，含扩展名（如 证书.pdf）")
+    content: Annotated[str, AfterValidator(_base64)] = Field(
+        description="文件内容，Base64 编码（请求体的大小上限同上传文件）",
+        json_schema_extra={"format": "byte"},
+    )
+
+
 class AwardIn(StrictSchema):
     person_id: int
     honour_id: int
@@ -108,6 +130,7 @@ class AwardIn(StrictSchema):
     batch: str = Field("", max_length=40)
     categories: list[str] = []
     deeds: str = Field("", max_length=5000)
+    document: AwardDocumentIn | None = None
 
 
 class RevokeIn(StrictSchema):
@@ -140,32 +163,42 @@ def person_get(request, pk: int):
     return selectors.with_awards([selectors.person_get(actor=request.user, pk=pk)])[0]
 
 
-@router.post("/awards", response={201: AwardOut}, summary="记录授予（仅限本级管理的荣誉）")
+@router.post(
+    "/awards",
+    response={201: AwardOut},
+    summary="记录授予（仅限本级管理的荣誉），可同时附上证书或表彰文件",
+)
 def award_create(request, payload: AwardIn):
     person = selectors.person_get(actor=request.user, pk=payload.person_id)
-    honour = Honour.objects.filter(pk=payload.honour_id).first()
+    honour = selectors.honour_find(payload.honour_id)
     if honour is None:
         raise ValidationFailed({"honour_id": "未知的荣誉"})
-    categories = list(Category.objects.filter(code__in=payload.categories))
+    categories = selectors.categories_find(payload.categories)
     if len(categories) != len(set(payload.categories)):
         raise ValidationFailed({"categories": "含有未知的类别"})
-    award = services.award_create(
-        actor=request.user,
-        honour=honour,
-        person=person,
-        year=payload.year,
-        batch=payload.batch,
-        categories=categories,
-        deeds=payload.deeds,
-    )
+    document = payload.document
+    try:
+        award = services.award_create(
+            actor=request.user,
+            honour=honour,
+            person=person,
+            year=payload.year,
+            batch=payload.batch,
+            categories=categories,
+            deeds=payload.deeds,
+            document=SimpleUploadedFile(document.name, document.content) if document else None,
+        )
+    except ValidationFailed as exc:
+        if "file" not in exc.fields:
+            raise
+        # The document's complaint (the attachment layer's "file"), by the name it was sent.
+        raise ValidationFailed({"document": exc.fields["file"]}) from None
     return Status(201, award)
 
 
 @router.post("/awards/{int:pk}/revoke", response=AwardOut, summary="撤销授予（写明原因）")
 def award_revoke(request, pk: int, payload: RevokeIn):
-    award = selectors.award_list(actor=request.user).filter(pk=pk).first()
-    if award is None:
-        raise NotFound()
+    award = selectors.award_get(actor=request.user, pk=pk)
     return services.award_revoke(
         actor=request.user, award=award, reason=payload.reason, on=payload.on
     )
@@ -194,20 +227,20 @@ class UnitPage(Schema):
 
 @router.get("/units", response=UnitPage, summary="单位与集体（本人数据范围内）")
 def unit_list(request, q: str = "", page: int = 1):
-    return page_dict(selectors.unit_list(actor=request.user, query=q), page)
+    return page_dict(selectors.employer_list(actor=request.user, query=q), page)
 
 
 @router.post("/units", response={201: UnitOut}, summary="登记单位或集体")
 def unit_create(request, payload: UnitIn):
-    org_unit = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
-    unit = services.unit_create(
+    org_unit = unit_get(actor=request.user, pk=payload.org_unit_id)
+    employer = services.unit_create(
         actor=request.user,
         org_unit=org_unit,
         name=payload.name,
         credit_code=payload.credit_code,
         kind=payload.kind,
     )
-    return Status(201, unit)
+    return Status(201, employer)
 
 
 class UnitMoveIn(StrictSchema):
@@ -223,14 +256,14 @@ class UnitMoveIn(StrictSchema):
     summary="单位或集体移到另一工会（连同下属班组、集体荣誉及证书）",
 )
 def unit_move(request, pk: int, payload: UnitMoveIn):
-    unit = selectors.unit_list(actor=request.user).filter(pk=pk).first()
-    if unit is None:
-        raise NotFound()
+    employer = selectors.employer_get(actor=request.user, pk=pk)
     try:
-        target = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+        target = unit_get(actor=request.user, pk=payload.org_unit_id)
     except NotFound:
         raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
-    return services.unit_move(actor=request.user, unit=unit, org_unit=target, detach=payload.detach)
+    return services.unit_move(
+        actor=request.user, employer=employer, org_unit=target, detach=payload.detach
+    )
 
 
 class BreakdownOut(Schema):
@@ -261,10 +294,10 @@ class ShareOut(Schema):
 
 @router.get("/statistics/share", response=ShareOut, summary="某年某荣誉中某类别的占比及同比变化")
 def statistics_share(request, honour: RecordId, year: Year, category: str):
-    chosen = Honour.objects.filter(pk=honour).first()
+    chosen = selectors.honour_find(honour)
     if chosen is None:
         raise ValidationFailed({"honour": "未知的荣誉"})
-    if not Category.objects.filter(code=category).exists():
+    if not selectors.categories_find([category]):
         raise ValidationFailed({"category": "未知的类别"})
     share = stats.category_share(
         awards_qs=selectors.award_list(actor=request.user),
@@ -288,4 +321,4 @@ def wall_search(request, q: str = "", honour: RecordId | None = None, page: int 
     filters = PersonFilters(query=q, honour=honour)
     qs = selectors.public_search(filters=filters)
     items = page_dict(qs, page, count_cap=selectors.count_cap(filters))["items"]
-    return [{"id": p.pk, **people_selectors.public_profile(p)} for p in items]
+    return [{"id": p.pk, **public_profile(p)} for p in items]

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
+from gonghui.common.errors import NotFound
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
-from gonghui.people import selectors as people_selectors
 from gonghui.people.models import Person, Unit
-from gonghui.registry.models import Award, Honour, Merge
-from gonghui.registry.services import duplicates_of
+from gonghui.people.selectors import live
+from gonghui.registry.models import Award, Category, Honour, Merge
 
 
 @dataclass
@@ -51,10 +51,10 @@ def _filtered(
     if f.honour or f.year_from or f.year_to or f.category:
         qs = qs.filter(Exists(matching_awards(f).filter(person=OuterRef("pk"))))
     if f.org_unit:
-        unit = OrgUnit.objects.filter(pk=f.org_unit).first()
-        if unit is None:
+        org_unit = OrgUnit.objects.filter(pk=f.org_unit).first()
+        if org_unit is None:
             return qs.none()
-        qs = qs.filter(access.subtree_q(unit, via="org_unit"))
+        qs = qs.filter(access.subtree_q(org_unit, via="org_unit"))
     if f.trade:
         qs = qs.filter(trade_id=f.trade)
     if f.status:
@@ -92,6 +92,11 @@ def public_search(*, filters: PersonFilters) -> QuerySet[Person]:
     return _filtered(qs, filters, public=True, scope=None)
 
 
+def public_person(pk) -> Person | None:
+    """One person of the honour wall (``public_search``), or None if they are not on it."""
+    return public_search(filters=PersonFilters()).filter(pk=pk).first()
+
+
 def person_get(*, actor, pk) -> Person:
     """One person's record in scope; ``Merged`` for a record merged into another."""
     person = access.get_or_404(
@@ -101,17 +106,39 @@ def person_get(*, actor, pk) -> Person:
         self_via="user",
         pk=pk,
     )
-    return people_selectors.live(person, actor=actor, perm="registry.view")
+    return live(person, actor=actor, perm="registry.view")
+
+
+def _look_alikes_anywhere(person: Person) -> QuerySet[Person]:
+    """Records that look like the same person, in anyone's scope: the same ID number
+    (blind index), or the same name, birth date and employer."""
+    q = Q(pk__in=[])
+    if person.id_number_index:  # the stored index: a stored number is never re-validated
+        q |= Q(id_number_index=person.id_number_index)
+    if person.birth_date and person.employer_id:
+        q |= Q(name=person.name, birth_date=person.birth_date, employer_id=person.employer_id)
+    return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
+
+
+def duplicates_of(*, actor, person: Person) -> QuerySet[Person]:
+    """The records that look like ``person`` (``_look_alikes_anywhere``) which ``actor`` may
+    see in the registry."""
+    return access.restrict(_look_alikes_anywhere(person), actor, "registry.view", self_via="user")
 
 
 def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:
-    """The records that look like ``person`` (``services.duplicates_of``) which ``actor``
-    may see, and how many more lie outside their scope: those are counted, never shown."""
-    found = duplicates_of(person)
-    seen = list(
-        access.restrict(found.select_related("org_unit"), actor, "registry.view", self_via="user")
-    )
-    return seen, found.count() - len(seen)
+    """The records that look like ``person`` which ``actor`` may see (``duplicates_of``),
+    and how many more lie outside their scope: those are counted, never shown."""
+    seen = list(duplicates_of(actor=actor, person=person).select_related("org_unit"))
+    return seen, _look_alikes_anywhere(person).count() - len(seen)
+
+
+def merge_get(*, actor, pk) -> Merge:
+    """One merge, for the city administrators who may undo it; ``NotFound`` for others."""
+    merge = Merge.objects.filter(pk=pk).select_related("survivor").first()
+    if merge is None or not access.can_citywide(actor, "accounts.manage"):
+        raise NotFound()
+    return merge
 
 
 def merges_into(person: Person) -> QuerySet[Merge]:
@@ -131,6 +158,11 @@ def _awards_listed() -> QuerySet[Award]:
 
 def awards_of(person: Person) -> QuerySet[Award]:
     return _awards_listed().filter(person=person)
+
+
+def active_awards_of(person: Person) -> QuerySet[Award]:
+    """``person``'s awards that stand (none revoked): what the honour wall lists."""
+    return awards_of(person).filter(status=Award.Status.ACTIVE)
 
 
 def with_awards(people):
@@ -153,12 +185,44 @@ def award_list(*, actor) -> QuerySet[Award]:
     return Award.objects.filter(scope).select_related("honour", "person", "unit")
 
 
-def unit_list(*, actor, query: str = "") -> QuerySet[Unit]:
+def award_get(*, actor, pk, held_by_person: bool = False) -> Award:
+    """One award whose holder is in scope (``award_list``), held by a person if
+    ``held_by_person``; ``NotFound`` otherwise."""
+    awards = award_list(actor=actor).filter(pk=pk)
+    if held_by_person:
+        awards = awards.filter(person__isnull=False)
+    award = awards.first()
+    if award is None:
+        raise NotFound()
+    return award
+
+
+def employer_list(*, actor, query: str = "") -> QuerySet[Unit]:
+    """Employers and collectives (``people.Unit``: units, teams, departments) in scope,
+    by name; ``query`` searches their names."""
     qs = access.restrict(Unit.objects.select_related("org_unit"), actor, "registry.view")
     if query.strip():
         qs = qs.filter(name__contains=query.strip()[:60])
     return qs.order_by("name", "pk")
 
 
+def employer_get(*, actor, pk) -> Unit:
+    """One employer or collective in scope; ``NotFound`` otherwise."""
+    employer = employer_list(actor=actor).filter(pk=pk).first()
+    if employer is None:
+        raise NotFound()
+    return employer
+
+
 def honour_list() -> QuerySet[Honour]:
     return Honour.objects.select_related("conferring_unit").order_by("sort", "pk")
+
+
+def honour_find(pk) -> Honour | None:
+    """The catalogue's honour ``pk``, or None (the catalogue is public)."""
+    return Honour.objects.filter(pk=pk).first()
+
+
+def categories_find(codes) -> list[Category]:
+    """The award categories of the given codes that exist (unknown codes are left out)."""
+    return list(Category.objects.filter(code__in=codes))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import uscc
@@ -67,22 +67,22 @@ def unit_create(
         raise ValidationFailed(errors)
     if credit_code and Unit.objects.filter(credit_code=credit_code).exists():
         raise Conflict(f"统一社会信用代码 {credit_code} 已登记")
-    unit = Unit.objects.create(
+    employer = Unit.objects.create(
         name=name[:120], credit_code=credit_code, kind=kind, parent=parent, org_unit=org_unit
     )
     record(
         actor=actor,
         action=Action.REGISTRY_UNIT_CREATE,
-        obj=unit,
+        obj=employer,
         post_id=grant.post_id,
-        changes={"name": [None, unit.name], "credit_code": [None, credit_code]},
+        changes={"name": [None, employer.name], "credit_code": [None, credit_code]},
     )
-    return unit
+    return employer
 
 
-def _unit_family(unit: Unit) -> list[Unit]:
-    """``unit`` and the units under it (its teams and departments), level by level."""
-    family, level = [unit], [unit.pk]
+def _employer_family(employer: Unit) -> list[Unit]:
+    """``employer`` and the units under it (its teams and departments), level by level."""
+    family, level = [employer], [employer.pk]
     while level:
         below = list(Unit.objects.filter(parent_id__in=level).select_related("org_unit"))
         family += below
@@ -91,24 +91,24 @@ def _unit_family(unit: Unit) -> list[Unit]:
 
 
 @transaction.atomic
-def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> Unit:
-    """Move a unit or collective, with its teams and departments, to another union node.
-    Their collective awards and the awards' certificates follow, as a person's do when the
-    person moves. A team or department is where its parent unit is: it moves with it, or
-    alone once ``detach``-ed from it (a unit of its own from then on). Both ends, and every
-    unit moved, in the actor's scope; the move is recorded at the union reached and at
-    every union a unit of it leaves."""
-    unit = (
+def unit_move(*, actor, employer: Unit, org_unit: OrgUnit, detach: bool = False) -> Unit:
+    """Move ``employer`` (a unit or collective: ``people.Unit``), with its teams and
+    departments, to another union node. Their collective awards and the awards' certificates
+    follow, as a person's do when the person moves. A team or department is where its parent
+    unit is: it moves with it, or alone once ``detach``-ed from it (a unit of its own from
+    then on). Both ends, and every unit moved, in the actor's scope; the move is recorded at
+    the union reached and at every union a unit of it leaves."""
+    employer = (
         Unit.objects.select_for_update(of=("self",))
         .select_related("org_unit", "parent__org_unit")
-        .get(pk=unit.pk)
+        .get(pk=employer.pk)
     )
-    old = unit.org_unit
+    old = employer.org_unit
     grant = access.require_at(actor, "registry.change", old, view_perm="registry.view")
     if org_unit.pk == old.pk:
-        raise ValidationFailed({"org_unit": f"{unit.name}已属于{old.name}"})
+        raise ValidationFailed({"org_unit": f"{employer.name}已属于{old.name}"})
     access.require_move(actor, "registry.change", old, org_unit)
-    parent = unit.parent
+    parent = employer.parent
     if parent is not None and not detach and parent.org_unit_id != org_unit.pk:
         named = (
             f"“{parent.name}”"
@@ -117,11 +117,11 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
         )
         raise ValidationFailed(
             {
-                "org_unit": f"{unit.name}隶属于{named}，须随其一并移动；"
+                "org_unit": f"{employer.name}隶属于{named}，须随其一并移动；"
                 "如已不再隶属，请选择“脱离上级单位”后移动"
             }
         )
-    family = _unit_family(unit)
+    family = _employer_family(employer)
     if not all(access.can_at(actor, "registry.change", u.org_unit) for u in family):
         # Nothing said of what lies outside the actor's scope, not even that it exists.
         raise Forbidden("该单位不能由您移动，请联系上级工会办理")
@@ -139,27 +139,27 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
     detached = {"parent": [parent.pk, None]} if parent is not None and detach else {}
     Unit.objects.filter(pk__in=ids).update(org_unit=org_unit)
     if detached:
-        Unit.objects.filter(pk=unit.pk).update(parent=None)
+        Unit.objects.filter(pk=employer.pk).update(parent=None)
     _file_awards(awards, org_unit)
-    for where, units in left.items():
+    for where, employers in left.items():
         # Each union left sees its units go (an auditor reads the events filed at it).
         record(
             actor=actor,
             action=Action.REGISTRY_UNIT_MOVE_OUT,
-            obj=units[0],
+            obj=employers[0],
             org_unit_id=where,
-            post_id=access.grant_at(actor, "registry.change", units[0].org_unit).post_id,
+            post_id=access.grant_at(actor, "registry.change", employers[0].org_unit).post_id,
             changes={
                 "org_unit": [where, org_unit.pk],
-                "units": [None, len(units)],
+                "units": [None, len(employers)],
                 "awards": [None, counts.get(where, 0)],
             }
-            | (detached if units[0] is unit else {}),
+            | (detached if employers[0] is employer else {}),
         )
     record(
         actor=actor,
         action=Action.REGISTRY_UNIT_MOVE,
-        obj=unit,
+        obj=employer,
         org_unit_id=org_unit.pk,
         post_id=grant.post_id,
         changes={
@@ -169,10 +169,10 @@ def unit_move(*, actor, unit: Unit, org_unit: OrgUnit, detach: bool = False) -> 
         }
         | detached,
     )
-    unit.org_unit = org_unit
+    employer.org_unit = org_unit
     if detached:
-        unit.parent = None
-    return unit
+        employer.parent = None
+    return employer
 
 
 # --- The honour catalogue ---------------------------------------------------------------------
@@ -272,15 +272,15 @@ def check_award(
     *,
     honour: Honour,
     person: Person | None,
-    unit: Unit | None,
+    collective: Unit | None,
     year: int,
     exclude_pk: int | None = None,
 ) -> None:
     """The catalogue's rules for one award; each broken rule named by its field."""
-    if (person is None) == (unit is None):
+    if (person is None) == (collective is None):
         raise ValidationFailed({"holder": "授予对象须为一名人员或一个集体"})
     errors = award_rule_errors(honour, to_person=person is not None, year=year)
-    holder = person or unit
+    holder = person or collective
     if (
         honour.level == Honour.Level.DISTRICT
         and "holder" not in errors
@@ -291,7 +291,7 @@ def check_award(
         )
     if errors:
         raise ValidationFailed(errors)
-    same = Award.objects.filter(honour=honour, year=year, person=person, unit=unit)
+    same = Award.objects.filter(honour=honour, year=year, person=person, unit=collective)
     if exclude_pk:
         same = same.exclude(pk=exclude_pk)
     if same.exists():
@@ -306,8 +306,8 @@ def check_award(
             raise ValidationFailed({"honour": f"获得“{honour.name}”须先获得以下荣誉之一：{names}"})
 
 
-def _holder_unit(person: Person | None, unit: Unit | None) -> OrgUnit:
-    return (person or unit).org_unit
+def _holder_org_unit(person: Person | None, collective: Unit | None) -> OrgUnit:
+    return (person or collective).org_unit
 
 
 @transaction.atomic
@@ -321,18 +321,22 @@ def award_create(
     batch: str = "",
     categories: list[Category] | None = None,
     deeds: str = "",
+    document=None,
 ) -> Award:
-    """Give ``honour`` to a person or a collective. Only posts at the honour's conferring
-    level may (district staff cannot give a city honour); the holder must be in scope."""
+    """Give ``honour`` to a person or a collective (``unit``, as the award names it). Only
+    posts at the honour's conferring level may (district staff cannot give a city honour);
+    the holder must be in scope. ``document`` (an uploaded certificate or decision,
+    optional) is attached to the award in the same transaction
+    (``files.services.attachment_add``): a file refused leaves no award."""
     grant = access.require_at(
         actor, "registry.award", honour.conferring_unit, view_perm="registry.view"
     )
-    holder_unit = _holder_unit(person, unit) if (person or unit) else None
-    if holder_unit is not None:
-        access.require_at(actor, "registry.view", holder_unit)
+    holder_org_unit = _holder_org_unit(person, unit) if (person or unit) else None
+    if holder_org_unit is not None:
+        access.require_at(actor, "registry.view", holder_org_unit)
     if person is not None and person.merged_into_id:
         raise ValidationFailed({"holder": "该人员档案已合并，请在保留的档案上授予"})
-    check_award(honour=honour, person=person, unit=unit, year=year)
+    check_award(honour=honour, person=person, collective=unit, year=year)
     if len(deeds or "") > 5000:
         raise ValidationFailed({"deeds": "事迹最长 5000 字"})
     try:
@@ -341,7 +345,7 @@ def award_create(
                 honour=honour,
                 person=person,
                 unit=unit,
-                org_unit=holder_unit,
+                org_unit=holder_org_unit,
                 year=year,
                 batch=(batch or "").strip()[:40],
                 deeds=deeds or "",
@@ -361,6 +365,8 @@ def award_create(
         post_id=grant.post_id,
         changes=diff({}, _award_snapshot(award)),
     )
+    if document is not None:
+        attachment_add(actor=actor, owner=award, org_unit=award.org_unit, upload=document)
     return award
 
 
@@ -383,7 +389,7 @@ def award_update(
         check_award(
             honour=award.honour,
             person=award.person,
-            unit=award.unit,
+            collective=award.unit,
             year=year,
             exclude_pk=award.pk,
         )
@@ -476,20 +482,10 @@ def person_media_set(*, actor, person: Person, portrait=None, video_url: str | N
 # --- One person, one record -----------------------------------------------------------------
 
 
-def duplicates_of(person: Person):
-    """Records that look like the same person: the same ID number (blind index), or the
-    same name, birth date and employer."""
-    q = Q(pk__in=[])
-    if person.id_number_index:  # the stored index: a stored number is never re-validated
-        q |= Q(id_number_index=person.id_number_index)
-    if person.birth_date and person.employer_id:
-        q |= Q(name=person.name, birth_date=person.birth_date, employer_id=person.employer_id)
-    return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
-
-
 def _file_awards(awards, org_unit: OrgUnit) -> None:
     """File ``awards`` and their documents (certificates) at ``org_unit``, their holder's
-    union: a document is read in its own unit's scope, so it goes where its holder goes."""
+    union: a document is read in the scope of the union it is filed at, so it goes where its
+    holder goes."""
     awards.exclude(org_unit_id=org_unit.pk).update(org_unit_id=org_unit.pk)
     attachments_move(owners=awards, org_unit=org_unit)
 
@@ -584,7 +580,7 @@ def person_merge(*, actor, survivor: Person, loser: Person) -> Merge:
 
 def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, undo=False) -> None:
     """A merge (or its undo) filed at the loser's union as well, when it is not the
-    survivor's: the audit log is read by scope (the event's unit), so without it the
+    survivor's: the audit log is read by scope (the event's org unit), so without it the
     loser's auditors never see their record merged away, nor back (as people.move_out)."""
     if loser.org_unit_id == survivor.org_unit_id:
         return

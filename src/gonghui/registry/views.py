@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,12 +22,11 @@ from gonghui.files.services import attachment_add, attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
-from gonghui.people import selectors as people_selectors
 from gonghui.people.models import PUBLIC_FIELDS, Person
-from gonghui.registry import dictionary as dictionary_book
+from gonghui.people.selectors import Merged, public_profile
 from gonghui.registry import excel, forms, merging, selectors, services, stats
-from gonghui.registry.models import Award, Honour, Merge
-from gonghui.registry.selectors import PersonFilters
+from gonghui.registry.dictionary import entries_for, render_html
+from gonghui.registry.models import Award, Honour
 
 
 @login_required
@@ -58,7 +56,7 @@ def _page(request, form: forms.WallForm, search):
 def person(request, pk):
     try:
         person = selectors.person_get(actor=request.user, pk=pk)
-    except people_selectors.Merged as merged:
+    except Merged as merged:
         return merged_page(request, merged, "registry:person")
     subject = Honour.Subject.INDIVIDUAL
     duplicates, elsewhere = selectors.look_alikes(actor=request.user, person=person)
@@ -92,23 +90,16 @@ def award_create(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                award = services.award_create(
-                    actor=request.user,
-                    honour=data["honour"],
-                    person=person,
-                    year=data["year"],
-                    batch=data["batch"],
-                    categories=list(data["categories"]),
-                    deeds=data["deeds"],
-                )
-                if data["document"]:
-                    attachment_add(
-                        actor=request.user,
-                        owner=award,
-                        org_unit=award.org_unit,
-                        upload=data["document"],
-                    )
+            services.award_create(
+                actor=request.user,
+                honour=data["honour"],
+                person=person,
+                year=data["year"],
+                batch=data["batch"],
+                categories=list(data["categories"]),
+                deeds=data["deeds"],
+                document=data["document"] or None,  # False when its clear box is ticked
+            )
         except DomainError as exc:
             apply_errors(form, exc)
         else:
@@ -156,10 +147,7 @@ def award_document(request, pk):
 
 
 def _award(request, pk) -> Award:
-    award = selectors.award_list(actor=request.user).filter(pk=pk, person__isnull=False).first()
-    if award is None:
-        raise NotFound()
-    return award
+    return selectors.award_get(actor=request.user, pk=pk, held_by_person=True)
 
 
 @login_required
@@ -186,9 +174,7 @@ def merge(request, pk):
 @domain_errors
 @require_POST
 def merge_reverse(request, pk):
-    merge = Merge.objects.filter(pk=pk).select_related("survivor").first()
-    if merge is None or not access.can_citywide(request.user, "accounts.manage"):
-        raise NotFound()
+    merge = selectors.merge_get(actor=request.user, pk=pk)
     try:
         services.merge_reverse(actor=request.user, merge=merge)
     except DomainError as exc:
@@ -241,7 +227,7 @@ def honours(request):
 
 @login_required
 @domain_errors
-def units(request):
+def employers(request):
     """Units and collectives (employers, teams) in scope, with a form to register one."""
     if not access.can(request.user, "registry.view"):
         raise NotFound()
@@ -249,7 +235,9 @@ def units(request):
         request, "registry.change", forms.UnitForm, services.unit_create, "已登记 {}"
     )
     query = request.GET.get("q", "").strip()[:60]
-    page = page_of(selectors.unit_list(actor=request.user, query=query), request.GET.get("page"))
+    page = page_of(
+        selectors.employer_list(actor=request.user, query=query), request.GET.get("page")
+    )
     return done or render(request, "registry/units.html", {"page": page, "form": form, "q": query})
 
 
@@ -324,10 +312,8 @@ def dictionary(request):
             return render(request, "registry/dictionary_form.html", {"form": form})
         job = services.dictionary_start(actor=request.user, honour=honour)
         return redirect("web:job_detail", pk=job.pk)
-    entries = dictionary_book.entries_for(
-        honour=honour, awards_qs=selectors.award_list(actor=request.user)
-    )
-    return HttpResponse(dictionary_book.render_html(honour=honour, entries=entries))
+    entries = entries_for(honour=honour, awards_qs=selectors.award_list(actor=request.user))
+    return HttpResponse(render_html(honour=honour, entries=entries))
 
 
 @login_required
@@ -385,7 +371,7 @@ def wall(request):
     page = _page(request, form, lambda f: selectors.public_search(filters=f))
     cards = []
     for p in page:
-        profile = people_selectors.public_profile(p)
+        profile = public_profile(p)
         honours = [a for a in p.awards.all() if a.status == Award.Status.ACTIVE]
         cards.append(
             {
@@ -403,16 +389,16 @@ def wall(request):
 
 
 def wall_person(request, pk):
-    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
+    person = selectors.public_person(pk)
     if person is None:
         raise Http404("记录不存在或未公开")
-    profile = people_selectors.public_profile(person)
+    profile = public_profile(person)
     facts = {
         PUBLIC_FIELDS[k]: v
         for k, v in profile.items()
         if k not in ("name", "deeds", "portrait") and v
     }
-    awards = selectors.awards_of(person).filter(status=Award.Status.ACTIVE)
+    awards = selectors.active_awards_of(person)
     return render(
         request,
         "registry/wall_person.html",
@@ -430,12 +416,8 @@ def wall_person(request, pk):
 
 def wall_portrait(request, pk):
     """A consenting person's portrait, for the public page (nothing else is served here)."""
-    person = selectors.public_search(filters=PersonFilters()).filter(pk=pk).first()
-    if (
-        person is None
-        or not person.portrait_id
-        or "portrait" not in (people_selectors.public_profile(person))
-    ):
+    person = selectors.public_person(pk)
+    if person is None or not person.portrait_id or "portrait" not in (public_profile(person)):
         raise Http404()
     photo = person.portrait
     return FileResponse(photo.file.open("rb"), content_type=photo.mime_type)

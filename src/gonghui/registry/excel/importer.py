@@ -1,19 +1,15 @@
-"""The registry in Excel, the format union offices use: a template with drop-down lists, the
-import of people and their awards from one sheet, and a streaming export that re-imports.
-
-One sheet, one row per award (a person with several honours has several rows; a row with
-no honour registers the person only). The import is all or nothing, like the tree import
-(``treeimport.services``): every row is checked — through ``people.services.clean_person``, the
-catalogue's award rules and ``orgs.access`` — before anything is written, and a file with
-any bad cell is refused with each problem's row, column, value and reason.
+"""The registry's import: people and their awards from one sheet (``columns``), one row per
+award (a person with several honours has several rows; a row with no honour registers the
+person only). All or nothing, like the tree import (``treeimport.services``): every row is
+checked — through ``people.services.clean_person``, the catalogue's award rules and
+``orgs.access`` — before anything is written, and a file with any bad cell is refused with
+each problem's row, column, value and reason.
 
 Re-importing creates nothing twice: a row is the record named by its 记录ID (exports carry
 it), else the person with the same resident ID (blind index), else the one person in scope
 with the same name, birth date and employer; an award is the holder's award of the same
 honour in the same year. On a known record, a filled cell replaces the stored value, an empty
 or masked cell (``11**************2X``) keeps it: an import never erases by omission.
-
-Cells are written as text, so an 18-digit ID stays an ID and ``=1+1`` stays a name.
 """
 
 from __future__ import annotations
@@ -24,13 +20,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from itertools import islice
 
 from django.db import IntegrityError, transaction
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import id_ranges, record
@@ -45,7 +37,6 @@ from gonghui.common.imports import (
     read_rows,
     refusing_unreadable,
 )
-from gonghui.common.sheets import append, book_bytes, form_book, put, text_cell, write_only_book
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -57,50 +48,18 @@ from gonghui.people.services import (
     person_update,
     transfer_request_for,
 )
+from gonghui.registry.excel.columns import (
+    AWARD_KEYS,
+    COLUMNS,
+    GENDERS,
+    NO,
+    PERSON_KEYS,
+    REQUIRED,
+    YES,
+)
 from gonghui.registry.models import Award, Category, Honour
-from gonghui.registry.selectors import PersonFilters, matching_awards, person_search
 from gonghui.registry.services import award_rule_errors, award_update, clean_credit_code
 
-__all__ = [
-    "COLUMNS",
-    "ImportRejected",
-    "ImportResult",
-    "RowError",
-    "registry_export",
-    "registry_import",
-    "template_workbook",
-]
-
-SHEET = "人员与荣誉"
-COLUMNS = {
-    "record_id": "记录ID",
-    "name": "姓名",
-    "gender": "性别",
-    "birth_date": "出生日期",
-    "id_number": "身份证号",
-    "no_id_reason": "无身份证号原因",
-    "phone": "联系电话",
-    "org_unit": "所属工会编码",
-    "employer": "工作单位",
-    "credit_code": "统一社会信用代码",
-    "post_title": "职务",
-    "rank": "岗位类别",
-    "is_front_line": "一线职工",
-    "trade": "工种",
-    "skill_level": "技能等级",
-    "status": "状态",
-    "honour": "荣誉",
-    "year": "年份",
-    "batch": "批次",
-    "categories": "类别",
-    "deeds": "事迹",
-}
-REQUIRED = ("name", "org_unit")
-PERSON_KEYS = tuple(COLUMNS)[: tuple(COLUMNS).index("honour")]
-AWARD_KEYS = ("honour", "year", "batch", "categories", "deeds")
-TEXT_KEYS = ("record_id", "id_number", "phone", "org_unit", "credit_code")  # '@' in Excel
-YES, NO = "是", "否"
-GENDERS = {label: value for value, label in Person.Gender.choices}
 MASK = "*"
 # A credit code registered at a union outside the importer's scope. Refused, not linked
 # (the person's record would name and list under a unit its staff cannot see) and not
@@ -112,113 +71,6 @@ ELSEWHERE = (
 )
 CHUNK = 2000  # values per IN (...) list: far under SQLite's 32,766 variables
 INDEX_CHUNK = 25_000  # people whose search keys are written together, sorted (~100 MB)
-TEMPLATE_ROWS = 5000  # rows the template's drop-down lists cover
-
-
-# --- The template ---------------------------------------------------------------------------
-
-
-def conferrable(actor) -> list[Honour]:
-    """The honours to people that ``actor`` may confer (at the honour's conferring level),
-    in the catalogue's order: what an import by them accepts."""
-    honours = Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL).select_related(
-        "conferring_unit"
-    )
-    return [
-        h
-        for h in honours.order_by("sort", "pk")
-        if access.can_at(actor, "registry.award", h.conferring_unit)
-    ]
-
-
-def _choice_lists(actor) -> dict[str, list[str]]:
-    """The catalogue columns' drop-down values: what the import by ``actor`` accepts."""
-    return {
-        "gender": list(GENDERS),
-        "rank": list(Person.Rank.labels),
-        "is_front_line": [YES, NO],
-        "trade": list(Trade.objects.order_by("code").values_list("name", flat=True)),
-        "skill_level": list(Person.SkillLevel.labels),
-        "status": list(Person.Status.labels),
-        "honour": [h.name for h in conferrable(actor)],
-        "categories": list(Category.objects.order_by("pk").values_list("name", flat=True)),
-    }
-
-
-NOTES = {
-    "record_id": "导出文件自带，勿改；新登记的人员留空",
-    "name": "必填",
-    "birth_date": "如 1980-01-01；填了身份证号可不填",
-    "id_number": "文本格式；15位旧号自动转为18位；没有时填写“无身份证号原因”",
-    "no_id_reason": "无身份证号时必填，如“历史档案无记录”",
-    "org_unit": "必填：人员所属工会的组织编码，须在您的管理范围内",
-    "employer": "单位名称；同名单位较多时请同时填写统一社会信用代码",
-    "honour": "从下拉列表选择；不填则只登记人员。一人多项荣誉写多行",
-    "year": "授予年份，如 2015",
-    "batch": "如 第13批",
-    "categories": "可多项，用“、”分隔",
-    "deeds": "事迹简介，最长5000字",
-}
-
-
-NO_HONOURS = "您的岗位不授予荣誉：荣誉、年份等列留空，只登记人员"
-
-
-def template_workbook(*, actor) -> bytes:
-    """The import template for ``actor``: the header, drop-down lists for catalogue columns
-    (values on a hidden sheet, so long catalogues fit; honours only those the actor may
-    confer, as the import refuses the others), ID and code columns formatted as text."""
-    book = form_book()
-    ws = book.active
-    ws.title = SHEET
-    keys = list(COLUMNS)
-    append(ws, COLUMNS.values())
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
-    for index, key in enumerate(keys, start=1):
-        cell = ws.cell(row=1, column=index)
-        cell.font = bold
-        if key in REQUIRED:
-            cell.fill = fill
-        letter = get_column_letter(index)
-        ws.column_dimensions[letter].width = {"id_number": 22, "deeds": 40}.get(key, 14)
-        if key in TEXT_KEYS:
-            ws.column_dimensions[letter].number_format = "@"
-        elif key == "birth_date":
-            ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "C2"
-    options = book.create_sheet("选项")
-    options.sheet_state = "hidden"
-    lists = _choice_lists(actor)
-    for index, (key, values) in enumerate(lists.items(), start=1):
-        letter = get_column_letter(index)
-        put(options, 1, index, COLUMNS[key])
-        for row, value in enumerate(values, start=2):
-            put(options, row, index, value)
-        target = get_column_letter(keys.index(key) + 1)
-        validation = DataValidation(
-            type="list",
-            formula1=f"'选项'!${letter}$2:${letter}${max(len(values), 1) + 1}",
-            allow_blank=True,
-            showErrorMessage=key != "categories",  # several categories need free text
-            errorTitle=COLUMNS[key],
-            error="请从下拉列表中选择",
-        )
-        validation.add(f"{target}2:{target}{TEMPLATE_ROWS}")
-        ws.add_data_validation(validation)
-    year = keys.index("year") + 1
-    years = DataValidation(
-        type="whole", operator="between", formula1="1949", formula2="2100", allow_blank=True
-    )
-    years.error, years.showErrorMessage = "年份应为四位数字，如 2015", True
-    years.add(f"{get_column_letter(year)}2:{get_column_letter(year)}{TEMPLATE_ROWS}")
-    ws.add_data_validation(years)
-    notes = book.create_sheet("填写说明")
-    append(notes, ["列", "说明"])
-    notes_of = NOTES | ({} if lists["honour"] else {"honour": NO_HONOURS})
-    for key, label in COLUMNS.items():
-        append(notes, [label, notes_of.get(key, "")])
-    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
-    return book_bytes(book)
 
 
 # --- Reading cells defensively --------------------------------------------------------------
@@ -392,7 +244,7 @@ class _Importer:
         self.awards: list[_AwardRow] = []
         self.orphans: list[_Row] = []  # rows whose person could not be told
         self.known: dict[int, Person] = {}  # existing records the file names
-        self.new_units: dict[tuple, Unit] = {}
+        self.new_employers: dict[tuple, Unit] = {}
         self.away: list[tuple[_Row, Person, OrgUnit]] = []  # to ask to transfer in
         self.today = date.today()
 
@@ -418,16 +270,16 @@ class _Importer:
             t.code: t for t in Trade.objects.all()
         }
         self.categories = {c.name: c for c in Category.objects.all()}
-        self.units_by_code = {
+        self.employers_by_code = {
             u.credit_code: u
             for chunk in chunks(sorted({c.upper() for c in texts["credit_code"]}), CHUNK)
             for u in Unit.objects.filter(credit_code__in=chunk).select_related("org_unit")
         }
-        self.units_by_name: dict[str, list[Unit]] = {}
+        self.employers_by_name: dict[str, list[Unit]] = {}
         visible = access.restrict(Unit.objects.all(), self.actor, "registry.view")
         for chunk in chunks(sorted(texts["employer"]), CHUNK):
             for u in visible.filter(name__in=chunk).order_by("pk"):
-                self.units_by_name.setdefault(u.name, []).append(u)
+                self.employers_by_name.setdefault(u.name, []).append(u)
 
     def _people(self, **lookup) -> Iterator[Person]:
         return Person.objects.with_related().filter(**lookup)
@@ -754,7 +606,7 @@ class _Importer:
             except ValidationFailed as exc:
                 self.error(code_row, "credit_code", exc.fields["credit_code"])
                 return False
-            found = self.units_by_code.get(code) or self.new_units.get(("code", code))
+            found = self.employers_by_code.get(code) or self.new_employers.get(("code", code))
             if found is not None and not self._may_link(group, found):
                 self.error(code_row, "credit_code", ELSEWHERE)
                 return False
@@ -763,11 +615,11 @@ class _Importer:
             if not name:
                 self.error(code_row, "employer", "该统一社会信用代码未登记，请同时填写单位名称")
                 return False
-            return self._new_unit(group, name_row, ("code", code), name, code)
+            return self._new_employer(group, name_row, ("code", code), name, code)
         current = group.person.employer if group.person is not None else None
         if current is not None and current.name == name:
             return current
-        same = self.units_by_name.get(name, [])
+        same = self.employers_by_name.get(name, [])
         if len(same) > 1:
             near = [u for u in same if u.org_unit_id == group.node.pk]
             if len(near) != 1:
@@ -776,28 +628,30 @@ class _Importer:
             return near[0]
         if same:
             return same[0]
-        return self.new_units.get(("name", name)) or self._new_unit(
+        return self.new_employers.get(("name", name)) or self._new_employer(
             group, name_row, ("name", name), name, ""
         )
 
-    def _may_link(self, group: _Group, unit: Unit) -> bool:
+    def _may_link(self, group: _Group, employer: Unit) -> bool:
         """A unit found by its credit code becomes the employer only if the importer may
         see it (or it already is the person's employer): another district's unit is never
         linked silently, nor named."""
-        if unit.pk is None or (group.person is not None and group.person.employer_id == unit.pk):
+        if employer.pk is None or (
+            group.person is not None and group.person.employer_id == employer.pk
+        ):
             return True
-        return access.can_at(self.actor, "registry.view", unit.org_unit)
+        return access.can_at(self.actor, "registry.view", employer.org_unit)
 
-    def _new_unit(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
+    def _new_employer(self, group: _Group, row: _Row, key: tuple, name: str, code: str):
         if len(name) > 120:
             self.error(row, "employer", "单位名称最长120字")
             return False
         if not access.can_at(self.actor, "registry.change", group.node):
             self.error(row, "employer", "该单位尚未登记，您无权新增单位，请先登记该单位")
             return False
-        unit = Unit(name=name, credit_code=code, kind=Unit.Kind.ENTERPRISE, org_unit=group.node)
-        self.new_units[key] = unit
-        return unit
+        employer = Unit(name=name, credit_code=code, kind=Unit.Kind.ENTERPRISE, org_unit=group.node)
+        self.new_employers[key] = employer
+        return employer
 
     def _check_awards(self) -> None:
         existing: dict[tuple, Award] = {}
@@ -935,9 +789,9 @@ class _Importer:
     # -- the write --
 
     def write(self, progress: Callable[[int], None], result: ImportResult) -> list:
-        units = list(self.new_units.values())
-        Unit.objects.bulk_create(units, batch_size=CHUNK)
-        result.units_created = len(units)
+        employers = list(self.new_employers.values())
+        Unit.objects.bulk_create(employers, batch_size=CHUNK)
+        result.units_created = len(employers)
         new_people = [g.new for g in self.groups if g.new is not None]
         done = 0
         for chunk in chunks(new_people, INDEX_CHUNK):
@@ -1115,145 +969,3 @@ _COLUMN_ORDER = {label: i for i, label in enumerate(COLUMNS.values())}
 
 def _error_order(e: RowError):
     return (e.row, _COLUMN_ORDER.get(e.column, len(_COLUMN_ORDER)), e.reason)
-
-
-# --- The export -----------------------------------------------------------------------------
-
-EXPORT_CHUNK = 1000
-WIDTHS = {i: {"id_number": 22, "deeds": 40}.get(k, 14) for i, k in enumerate(COLUMNS, start=1)}
-
-
-def _awards_of(people: list[Person], filters: PersonFilters) -> dict[int, list[tuple]]:
-    """The exported awards of a chunk of people: person id -> [(award, category names)],
-    in the order of the file. Read by two plain queries, not ``prefetch_related``: a
-    prefetch links each award back to its person and each category list back to its award,
-    reference cycles that only the garbage collector frees, so the export's memory rose
-    with its rows (by ~100 bytes a row, up to a fifth of the process) instead of staying
-    that of one chunk."""
-    awards = list(
-        matching_awards(filters)
-        .filter(person_id__in=[p.pk for p in people])
-        .select_related("honour")
-        .order_by("year", "honour__sort", "pk")
-    )
-    tags: dict[int, list[str]] = {}
-    links = Award.categories.through.objects.filter(award_id__in=[a.pk for a in awards])
-    for award_id, name in links.order_by("category_id").values_list("award_id", "category__name"):
-        tags.setdefault(award_id, []).append(name)
-    found: dict[int, list[tuple]] = {}
-    for award in awards:
-        found.setdefault(award.person_id, []).append((award, tags.get(award.pk, [])))
-    return found
-
-
-def _person_cells(person: Person, reveal: bool) -> list[str]:
-    def protected(kind: str, value: str | None) -> str:
-        return (value or "") if reveal else pii.mask(kind, value)
-
-    return [
-        str(person.pk),
-        person.name,
-        person.get_gender_display() if person.gender else "",
-        person.birth_date.isoformat() if person.birth_date else "",
-        protected("id_number", person.id_number),
-        person.no_id_reason,
-        protected("phone", person.phone),
-        person.org_unit.code,
-        person.employer.name if person.employer_id else "",
-        person.employer.credit_code if person.employer_id else "",
-        person.post_title,
-        person.get_rank_display() if person.rank else "",
-        YES if person.is_front_line else NO,
-        person.trade.name if person.trade_id else "",
-        person.get_skill_level_display() if person.skill_level else "",
-        person.get_status_display(),
-    ]
-
-
-def _award_cells(award: Award | None, categories: list[str]) -> list[str]:
-    if award is None:
-        return [""] * len(AWARD_KEYS)
-    return [award.honour.name, str(award.year), award.batch, "、".join(categories), award.deeds]
-
-
-def registry_export(
-    *,
-    actor,
-    out,
-    filters: PersonFilters,
-    reveal: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Write the people the actor's search finds (current filters, data scope, and the
-    export permission's scope) to ``out`` (a binary file) as .xlsx, one row per award;
-    returns the number of rows. Streams: a write-only workbook fed by a chunked iterator,
-    so memory stays that of one chunk of people whatever the rows (``_awards_of``).
-    ``progress(people done, people in all)`` is called chunk by chunk and at the end (the
-    pages run the export as a job: ``services.registry_export_start``).
-
-    Resident IDs and phones are masked unless ``reveal`` and the actor may see them in the
-    person's node (``people.view_pii``); each person so revealed is recorded as a
-    ``pii.reveal`` event, and the export as one ``registry.export`` event."""
-    if not access.can(actor, "registry.export"):
-        raise Forbidden("没有导出档案的权限")
-    reveal = reveal and access.can(actor, "people.view_pii")
-    people = person_search(actor=actor, filters=filters).filter(
-        access.scope_q(actor, "registry.export")
-    )
-    total = people.count() if progress else 0
-    book, ws = write_only_book(SHEET, COLUMNS.values(), WIDTHS)
-    rows, count, shown = 0, 0, []
-    found = people.iterator(chunk_size=EXPORT_CHUNK)
-    while chunk := list(islice(found, EXPORT_CHUNK)):
-        if progress:
-            progress(count, total)
-        awards = _awards_of(chunk, filters)
-        for person in chunk:
-            show = reveal and access.can_at(actor, "people.view_pii", person.org_unit)
-            cells = _person_cells(person, show)
-            for award, categories in awards.get(person.pk) or [(None, [])]:
-                ws.append([text_cell(ws, v) for v in cells + _award_cells(award, categories)])
-                rows += 1
-            count += 1
-            if show and (person.id_number or person.phone):
-                shown.append(person)
-        if len(shown) >= EXPORT_CHUNK:
-            _record_reveals(actor, shown)
-            shown = []
-        del chunk, awards  # only one chunk in memory while the next is read
-    _record_reveals(actor, shown)
-    if progress:
-        progress(count, total)
-    book.save(out)
-    home = access.home_grant(actor, "registry.export")
-    record(
-        actor=actor,
-        action=Action.REGISTRY_EXPORT,
-        object_type="people.person",
-        post_id=home.post_id if home else None,
-        changes={
-            "filters": [None, {k: v for k, v in asdict(filters).items() if v}],
-            "rows": [None, rows],
-            "people": [None, count],
-            "reveal": [None, reveal],
-        },
-    )
-    return rows
-
-
-def _record_reveals(actor, people: list[Person]) -> None:
-    """One ``pii.reveal`` event per person whose full ID or phone went into the file (as
-    ``person_reveal`` records a view on the page), a chunk per transaction."""
-    if not people:
-        return
-    with transaction.atomic():
-        for person in people:
-            grant = access.grant_at(actor, "people.view_pii", person.org_unit)
-            fields = [f for f in ("id_number", "phone") if getattr(person, f)]
-            record(
-                actor=actor,
-                action=Action.PII_REVEAL,
-                obj=person,
-                post_id=grant.post_id if grant else None,
-                changes={"field": [None, ",".join(fields)], "via": [None, "registry.export"]},
-            )
