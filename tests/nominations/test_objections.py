@@ -3,7 +3,7 @@ import json
 import pytest
 
 from gonghui.common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from gonghui.nominations import services
+from gonghui.nominations import selectors, services
 from gonghui.nominations.models import Nomination, Objection, Quota
 from gonghui.nominations.workflow import State
 from tests.nominations.conftest import at
@@ -66,8 +66,8 @@ def test_an_open_objection_blocks_then_upheld_removes(clock, notice, nominees, u
     with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
         services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
     # Only the reviewing level (the district) handles it; the nominating unit cannot.
-    assert not services.may_see_objector(users.cy_grass, objection)
-    assert services.may_see_objector(users.cy, objection)
+    assert not selectors.may_see_objector(users.cy_grass, objection)
+    assert selectors.may_see_objector(users.cy, objection)
     with pytest.raises(Forbidden):
         services.objection_triage(actor=users.cy_grass, objection=objection, admissible=True)
     with pytest.raises(ValidationFailed, match="不予受理须说明理由"):

@@ -2,6 +2,8 @@ from datetime import date
 
 import pytest
 
+from gonghui.calendar.services import calendar_year_set
+from gonghui.common.errors import Forbidden, ValidationFailed
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.common.workdays import CalendarMissing, add_workdays, end_of_day, is_workday
 
@@ -55,9 +57,6 @@ def test_a_day_ends_at_midnight_beijing_time():
 
 
 def test_staff_enter_a_new_years_schedule(users):
-    from gonghui.common.errors import Forbidden, ValidationFailed
-    from gonghui.nominations.services import calendar_year_set
-
     spring = (date(2027, 2, 6), date(2027, 2, 14), "春节")
     with pytest.raises(Forbidden):
         calendar_year_set(actor=users.cy, year=2027, holidays=[spring], workdays=[], basis="x")
