@@ -11,7 +11,7 @@ from gonghui.orgs import access
 def final_list_export_start(*, actor, campaign: Campaign):
     """Queue a campaign's final list as a background job (it grows with the campaign),
     for the staff who approve its nominees (others find no such list)."""
-    from gonghui.nominations.tasks import final_list_task  # the task calls final_list_check
+    from gonghui.nominations.tasks import final_list_task  # (it imports these services)
 
     final_list_check(actor=actor, campaign=campaign)
     return export_start(
