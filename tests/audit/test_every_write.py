@@ -78,7 +78,6 @@ NOT_WRITES = {
             "gonghui.registry.excel.template_workbook",
             "gonghui.nominations.services.nominating.cycle_years",
             "gonghui.nominations.services.notices.notice_period",
-            "gonghui.nominations.services.notices.notice_open",
             "gonghui.nominations.services.objections.lookup_allowed",
             "gonghui.perks.services.draw_document",
             "gonghui.perks.services.seal_rows",

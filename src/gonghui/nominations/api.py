@@ -284,7 +284,7 @@ class NoticeOut(Schema):
 
     @staticmethod
     def resolve_open(obj):
-        return services.notice_open(obj)
+        return selectors.notice_open(obj)
 
 
 class NoticeDetail(NoticeOut):

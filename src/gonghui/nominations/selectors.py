@@ -4,13 +4,16 @@ public only what is published; what each staff page offers the actor; the calend
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from gonghui.common.errors import NotFound
 from gonghui.common.formats import cn_date
 from gonghui.common.models import CalendarYear
+from gonghui.common.workdays import end_of_day
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import (
@@ -329,6 +332,21 @@ def calendar_rights(*, actor) -> CalendarRights:
 def calendar_years() -> QuerySet[CalendarYear]:
     """The years the calendar knows, seeded or entered by staff."""
     return CalendarYear.objects.all()
+
+
+# --- Notices open for objections --------------------------------------------------------------
+
+
+def notice_open(notice: Notice, *, at=None) -> bool:
+    """Whether ``notice`` is in its period (from its first day to the end of its last)."""
+    at = at or timezone.now()
+    start = end_of_day(notice.starts_on - timedelta(days=1))
+    return start <= at < notice.closes_at
+
+
+def open_notices(*, nomination: Nomination) -> list[Notice]:
+    """The notices listing ``nomination`` that are in their period now."""
+    return [n for n in nomination.notices.all() if notice_open(n)]
 
 
 # --- Public ---------------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def nomination(request, pk):
             ),
             "advance_form": forms.AdvanceForm(),
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
-            "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
+            "open_notices": selectors.open_notices(nomination=nomination),
             "objections": attachments_of(actor=user, owners=objections),
             "revealable": {o.pk for o in objections if selectors.may_reveal_contact(user, o)},
             "triage_form": forms.TriageForm(),
@@ -322,7 +322,7 @@ def objection_enter(request, pk):
     """Staff enter an objection received by phone, letter, e-mail or in person."""
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     form = forms.StaffObjectionForm(request.POST, request.FILES, nominees=[nomination])
-    notice = next((n for n in nomination.notices.all() if services.notice_open(n)), None)
+    notice = next(iter(selectors.open_notices(nomination=nomination)), None)
     try:
         if notice is None:
             raise ValidationFailed({"notice": "该人员当前不在公示期内"})
@@ -440,7 +440,7 @@ def notices(request):
     return render(
         request,
         "nominations/notices.html",
-        {"page": page, "open": {n.pk for n in page if services.notice_open(n)}},
+        {"page": page, "open": {n.pk for n in page if selectors.notice_open(n)}},
     )
 
 
@@ -450,7 +450,7 @@ def notice(request, pk):
     except NotFound:
         return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
     nominees = list(exports.notice_nominations(notice))
-    is_open = services.notice_open(notice)
+    is_open = selectors.notice_open(notice)
     form = (
         forms.ObjectionForm(request.POST or None, request.FILES or None, nominees=nominees)
         if is_open

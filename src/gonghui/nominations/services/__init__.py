@@ -28,7 +28,7 @@ from gonghui.nominations.services.nominating import (
     nomination_submit,
     nomination_withdraw,
 )
-from gonghui.nominations.services.notices import notice_open, notice_period, notice_publish
+from gonghui.nominations.services.notices import notice_period, notice_publish
 from gonghui.nominations.services.objections import (
     LOOKUP_LIMIT,
     OBJECTION_LIMIT,
@@ -67,7 +67,6 @@ __all__ = [
     "nomination_submit",
     "nomination_withdraw",
     "nominations_advance",
-    "notice_open",
     "notice_period",
     "notice_publish",
     "objection_contact_reveal",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
@@ -98,9 +97,3 @@ def _check_second_notice(campaign: Campaign, rows: list[Nomination]) -> None:
     broken = [s.rule.label for s in overall if not s.ok]
     if broken:
         raise ValidationFailed({"rules": "全部名单不符合结构比例：" + "；".join(broken)})
-
-
-def notice_open(notice: Notice, *, at=None) -> bool:
-    at = at or timezone.now()
-    start = end_of_day(notice.starts_on - timedelta(days=1))
-    return start <= at < notice.closes_at

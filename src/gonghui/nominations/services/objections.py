@@ -20,6 +20,7 @@ from gonghui.nominations.selectors import (
     REVIEWING_UNIT_RELATED,
     may_reveal_contact,
     may_see_objector,
+    notice_open,
     reviewing_unit,
 )
 from gonghui.nominations.services._shared import (
@@ -29,7 +30,6 @@ from gonghui.nominations.services._shared import (
     _move,
     _step,
 )
-from gonghui.nominations.services.notices import notice_open
 from gonghui.nominations.workflow import refusal
 from gonghui.orgs import access
 
