@@ -193,9 +193,9 @@ def counters_rebuild(campaign: Campaign) -> None:
     """Recount every counter from the nominations: each quota's places in use, and for each
     rule (at least / at most) one counter per quota node (per-node rules) or one for the
     campaign, the at-most ones with their limits following the quotas. Submissions keep
-    them in step afterwards (``_counters_take`` / ``_counters_release``). The counters are
-    locked first: a submission waits for the plain numbers written here instead of having
-    its +1 written over."""
+    them in step afterwards (``_shared._counters_take`` / ``_counters_release``). The
+    counters are locked first: a submission waits for the plain numbers written here
+    instead of having its +1 written over."""
     _counters_lock(campaign)
     nodes, overall = rules.quota_recount(campaign)
     Quota.objects.bulk_update([Quota(pk=n.quota.pk, used=n.total) for n in nodes], ["used"])
