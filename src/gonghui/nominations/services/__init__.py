@@ -7,6 +7,7 @@ the workflow names), for the time rules (a notice's next step waits for it to cl
 for blocking objections, in one transaction with its audit events. A batch action is one
 transaction: one refusal and nothing changes. The public names are re-exported here."""
 
+from gonghui.nominations.services._shared import STREAM
 from gonghui.nominations.services.campaigns import (
     QUOTA_MAX,
     UNLIMITED,
@@ -51,6 +52,7 @@ __all__ = [
     "LOOKUP_LIMIT",
     "OBJECTION_LIMIT",
     "QUOTA_MAX",
+    "STREAM",
     "UNLIMITED",
     "campaign_create",
     "campaign_open",
