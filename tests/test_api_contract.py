@@ -533,7 +533,12 @@ def test_an_upload_refuses_unknown_fields_and_extra_files_by_name(client, users)
 
     from gonghui.jobs.models import Job
 
-    assert upload_operations() == [("post", "/api/v1/orgs/import")]  # every one is tested here
+    # Every one is tested here, or (the nominations' two) in tests/nominations/test_api.py.
+    assert upload_operations() == [
+        ("post", "/api/v1/orgs/import"),
+        ("post", "/api/v1/nominations/campaigns/{pk}/nominations"),
+        ("post", "/api/v1/nominations/nominations/{pk}/replace"),
+    ]
     client.force_login(users.admin)
     jobs = Job.objects.count()
     cases = [

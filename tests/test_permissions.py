@@ -651,6 +651,17 @@ API_DENY = {
         None,
         NOT_FOUND,
     ),
+    # A nominee saved with the nomination form: multipart (see the test below).
+    ("POST", "/api/v1/nominations/campaigns/{pk}/nominations"): (
+        lambda w: f"/api/v1/nominations/campaigns/{w.campaign.pk}/nominations",
+        "nomination form",
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/nominations/nominations/{pk}/replace"): (
+        lambda w: f"/api/v1/nominations/nominations/{w.nomination.pk}/replace",
+        "nomination form",
+        NOT_FOUND,
+    ),
     ("POST", "/api/v1/nominations/nominations/{pk}/withdraw"): (
         lambda w: f"/api/v1/nominations/nominations/{w.nomination.pk}/withdraw",
         {"reason": "越权"},
@@ -815,8 +826,21 @@ def test_api_operation_denies_other_district(
         assert "不在您的管理范围内" in json.dumps(job.errors, ensure_ascii=False)
         assert not OrgUnit.objects.filter(code="X3").exists()
         return
-    payload = json.dumps(_fill(body, world)) if body else None
-    response = client.generic(method, url(world), payload or "", content_type="application/json")
+    if body == "nomination form":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        parts = {
+            "person_id": world.person.pk,
+            "file": SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n"),
+        }
+        if url(world).endswith("/replace"):
+            parts["reason"] = "越权"
+        response = client.post(url(world), parts)
+    else:
+        payload = json.dumps(_fill(body, world)) if body else None
+        response = client.generic(
+            method, url(world), payload or "", content_type="application/json"
+        )
     assert response.status_code in statuses, (operation, response.status_code, response.content)
     text = _text(response)
     assert "钱学" not in text and "中关村街道" not in text and "110108198001010015" not in text

@@ -29,8 +29,8 @@ from gonghui.audit import services as audit
 from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Throttled
-from gonghui.nominations import services as nominations
 from gonghui.nominations.models import Objection
+from gonghui.nominations.services import campaigns, notices, objections, reviews
 from gonghui.orgs import services as orgs
 from gonghui.orgs.models import Role
 from gonghui.people import services as people
@@ -69,16 +69,13 @@ NOT_WRITES = {
             "gonghui.jobs.services.upload_read",
             "gonghui.jobs.services.job_get",
             "gonghui.jobs.services.home_unit",
-            "gonghui.nominations.services.final_list_check",
+            "gonghui.nominations.services.final_list.final_list_check",
             "gonghui.registry.services.clean_credit_code",
             "gonghui.registry.services.award_rule_errors",
             "gonghui.registry.services.check_award",
-            "gonghui.nominations.services.cycle_years",
-            "gonghui.nominations.services.notice_period",
-            "gonghui.nominations.services.notice_open",
-            "gonghui.nominations.services.may_see_objector",
-            "gonghui.nominations.services.may_reveal_contact",
-            "gonghui.nominations.services.lookup_allowed",
+            "gonghui.nominations.services.nominating.cycle_years",
+            "gonghui.nominations.services.notices.notice_period",
+            "gonghui.nominations.services.objections.lookup_allowed",
             "gonghui.perks.services.draw_document",
             "gonghui.perks.services.seal_rows",
             "gonghui.perks.network.cards_template",
@@ -112,7 +109,7 @@ NOT_WRITES = {
     # Steps inside an audited service's transaction: the caller's event covers them.
     "gonghui.files.services.attachments_move": "part of person_update / awards_follow",
     "gonghui.registry.services.awards_follow": "part of person_update, person_merge, merge_reverse",
-    "gonghui.nominations.services.counters_rebuild": "derived counters, inside audited writes",
+    "gonghui.nominations.services.campaigns.counters_rebuild": "derived counters, inside audited writes",
     "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
     "gonghui.files.services.owner_rule": "configuration at start-up",
     "gonghui.files.services.owner_guard": "configuration at start-up",
@@ -727,7 +724,7 @@ def _(w, call):
 # --- Nominations ------------------------------------------------------------------------------
 
 
-def campaign(w, *, open_=True, quota=True, create=nominations.campaign_create):
+def campaign(w, *, open_=True, quota=True, create=campaigns.campaign_create):
     made = create(
         actor=w.users.admin,
         honour=w.honours["capital-labour-medal"],
@@ -737,11 +734,9 @@ def campaign(w, *, open_=True, quota=True, create=nominations.campaign_create):
         objection_contact="电话 010-12345678",
     )
     if quota:
-        nominations.quota_set(
-            actor=w.users.admin, campaign=made, org_unit=w.tree.chaoyang, allowed=4
-        )
+        campaigns.quota_set(actor=w.users.admin, campaign=made, org_unit=w.tree.chaoyang, allowed=4)
     if open_:
-        nominations.campaign_open(actor=w.users.admin, campaign=made)
+        campaigns.campaign_open(actor=w.users.admin, campaign=made)
     return made
 
 
@@ -750,7 +745,7 @@ def nominee(w, c, name="赵郁", *, submit=True):
 
 
 def first_notice(w, c, n):
-    return nominations.notice_publish(
+    return notices.notice_publish(
         actor=w.users.cy_grass, campaign=c, stage="first", nominations=[n]
     )
 
@@ -764,10 +759,10 @@ def reach(w, stage: str):
     admin = w.users.admin
 
     def advance(actor, action):
-        nominations.nominations_advance(actor=actor, nominations=[n], action=action)
+        reviews.nominations_advance(actor=actor, nominations=[n], action=action)
 
     def publish(stage):
-        nominations.notice_publish(actor=admin, campaign=c, stage=stage, nominations=[n])
+        notices.notice_publish(actor=admin, campaign=c, stage=stage, nominations=[n])
 
     procedure = [
         ("first_notice", lambda: first_notice(w, c, n)),
@@ -775,7 +770,7 @@ def reach(w, stage: str):
         ("first_review", lambda: advance(w.users.cy, "first_pass")),
         (
             "list_submit",
-            lambda: nominations.node_list_submit(
+            lambda: reviews.node_list_submit(
                 actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang
             ),
         ),
@@ -798,24 +793,24 @@ def case(call) -> str:
     return call.key.partition("[")[2].rstrip("]")
 
 
-@scenario("gonghui.nominations.services.final_list_export_start")
+@scenario("gonghui.nominations.services.final_list.final_list_export_start")
 def _(w, call):
     c, _ = reach(w, "decision")
     done(call(within=w.on_commit(execute=True), actor=w.users.admin, campaign=c))
 
 
-@scenario("gonghui.nominations.services.campaign_create")
+@scenario("gonghui.nominations.services.campaigns.campaign_create")
 def _(w, call):
     campaign(w, open_=False, quota=False, create=call)
 
 
-@scenario("gonghui.nominations.services.quota_set")
+@scenario("gonghui.nominations.services.campaigns.quota_set")
 def _(w, call):
     c = campaign(w, open_=False, quota=False)
     call(actor=w.users.admin, campaign=c, org_unit=w.tree.chaoyang, allowed=4)
 
 
-@scenario("gonghui.nominations.services.rule_add")
+@scenario("gonghui.nominations.services.campaigns.rule_add")
 def _(w, call):
     c = campaign(w, open_=False)
     call(
@@ -828,31 +823,31 @@ def _(w, call):
     )
 
 
-@scenario("gonghui.nominations.services.campaign_open")
+@scenario("gonghui.nominations.services.campaigns.campaign_open")
 def _(w, call):
     call(actor=w.users.admin, campaign=campaign(w, open_=False))
 
 
-@scenario("gonghui.nominations.services.nomination_create")
+@scenario("gonghui.nominations.services.nominating.nomination_create")
 def _(w, call):
     c = campaign(w)
     someone = make_person(w.tree.cy_grass, "赵郁", is_front_line=True)
     call(actor=w.users.cy_grass, campaign=c, person=someone, org_unit=w.tree.cy_grass, **MATERIALS)
 
 
-@scenario("gonghui.nominations.services.nomination_submit")
+@scenario("gonghui.nominations.services.nominating.nomination_submit")
 def _(w, call):
     c = campaign(w)
     call(actor=w.users.cy_grass, nomination=nominee(w, c, submit=False))
 
 
-@scenario("gonghui.nominations.services.nomination_withdraw")
+@scenario("gonghui.nominations.services.nominating.nomination_withdraw")
 def _(w, call):
     c = campaign(w)
     call(actor=w.users.cy_grass, nomination=nominee(w, c), reason="本人自愿放弃")
 
 
-@scenario("gonghui.nominations.services.nomination_replace")
+@scenario("gonghui.nominations.services.nominating.nomination_replace")
 def _(w, call):
     c = campaign(w)
     n = nominee(w, c)
@@ -861,9 +856,30 @@ def _(w, call):
 
 
 @scenario(
-    "gonghui.nominations.services.notice_publish",
-    "gonghui.nominations.services.notice_publish[second]",
-    "gonghui.nominations.services.notice_publish[final]",
+    "gonghui.nominations.services.nominating.nomination_save",
+    "gonghui.nominations.services.nominating.nomination_save[replace]",
+    "gonghui.nominations.services.nominating.nomination_save[submit]",
+)
+def _(w, call):
+    c = campaign(w)
+    replaced = nominee(w, c) if case(call) == "replace" else None
+    call(
+        actor=w.users.cy_grass,
+        campaign=c,
+        org_unit=w.tree.cy_grass,
+        person=make_person(w.tree.cy_grass, "武润泽", is_front_line=True),
+        replaces=replaced,
+        reason="换人" if replaced else "",
+        document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        submit=case(call) == "submit",
+        **MATERIALS,
+    )
+
+
+@scenario(
+    "gonghui.nominations.services.notices.notice_publish",
+    "gonghui.nominations.services.notices.notice_publish[second]",
+    "gonghui.nominations.services.notices.notice_publish[final]",
 )
 def _(w, call):
     stage = case(call) or "first"
@@ -874,19 +890,19 @@ def _(w, call):
     call(actor=actor, campaign=c, stage=stage, nominations=[n])
 
 
-@scenario("gonghui.nominations.services.clearance_record")
+@scenario("gonghui.nominations.services.reviews.clearance_record")
 def _(w, call):
     _, n = reach(w, "first_notice_over")
     call(actor=w.users.cy, nomination=n, department="税务", opinion="无欠税记录")
 
 
 @scenario(
-    "gonghui.nominations.services.nominations_advance",
-    "gonghui.nominations.services.nominations_advance[first_reject]",
-    "gonghui.nominations.services.nominations_advance[second_pass]",
-    "gonghui.nominations.services.nominations_advance[second_reject]",
-    "gonghui.nominations.services.nominations_advance[approve]",
-    "gonghui.nominations.services.nominations_advance[final_reject]",
+    "gonghui.nominations.services.reviews.nominations_advance",
+    "gonghui.nominations.services.reviews.nominations_advance[first_reject]",
+    "gonghui.nominations.services.reviews.nominations_advance[second_pass]",
+    "gonghui.nominations.services.reviews.nominations_advance[second_reject]",
+    "gonghui.nominations.services.reviews.nominations_advance[approve]",
+    "gonghui.nominations.services.reviews.nominations_advance[final_reject]",
 )
 def _(w, call):
     action = case(call) or "first_pass"
@@ -898,7 +914,7 @@ def _(w, call):
     call(actor=actor, nominations=[n], action=action, opinion="审核意见")
 
 
-@scenario("gonghui.nominations.services.node_list_submit")
+@scenario("gonghui.nominations.services.reviews.node_list_submit")
 def _(w, call):
     c, _ = reach(w, "list_submit")
     call(actor=w.users.cy, campaign=c, org_unit=w.tree.chaoyang)
@@ -911,29 +927,29 @@ def objection(w, *, named=False, triaged=False):
     c, n = reach(w, "first_notice")
     notice = first_notice(w, c, n)
     who = {"name": "张三", "contact": "13800001111"} if named else {"anonymous": True}
-    filed = nominations.objection_file(
+    filed = objections.objection_file(
         notice=notice, nomination=n, text=OBJECTION, source="203.0.113.9", **who
     )
     if triaged:
-        nominations.objection_triage(actor=w.users.cy, objection=filed, admissible=True)
+        objections.objection_triage(actor=w.users.cy, objection=filed, admissible=True)
     return filed
 
 
-@scenario("gonghui.nominations.services.objection_file")
+@scenario("gonghui.nominations.services.objections.objection_file")
 def _(w, call):
     c, n = reach(w, "first_notice")
     notice = first_notice(w, c, n)
     call(notice=notice, nomination=n, text=OBJECTION, anonymous=True, source="203.0.113.9")
 
 
-@scenario("gonghui.nominations.services.objection_triage")
+@scenario("gonghui.nominations.services.objections.objection_triage")
 def _(w, call):
     call(actor=w.users.cy, objection=objection(w), admissible=True)
 
 
 @scenario(
-    "gonghui.nominations.services.objection_resolve",
-    "gonghui.nominations.services.objection_resolve[upheld]",
+    "gonghui.nominations.services.objections.objection_resolve",
+    "gonghui.nominations.services.objections.objection_resolve[upheld]",
 )
 def _(w, call):
     upheld = case(call) == "upheld"
@@ -945,12 +961,12 @@ def _(w, call):
     )
 
 
-@scenario("gonghui.nominations.services.objection_contact_reveal")
+@scenario("gonghui.nominations.services.objections.objection_contact_reveal")
 def _(w, call):
     call(actor=w.users.cy, objection=objection(w, named=True))
 
 
-@scenario("gonghui.nominations.services.calendar_year_set")
+@scenario("gonghui.calendar.services.calendar_year_set")
 def _(w, call):
     call(
         actor=w.users.admin,

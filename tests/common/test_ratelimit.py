@@ -162,9 +162,9 @@ def test_fifty_addresses_of_one_64_are_one_anonymous_client(client):
 
 @pytest.mark.django_db
 def test_objection_look_ups_count_an_ipv6_client_by_its_64(client, monkeypatch):
-    from gonghui.nominations import services
+    from gonghui.nominations.services import objections
 
-    monkeypatch.setattr(services, "LOOKUP_LIMIT", 3)
+    monkeypatch.setattr(objections, "LOOKUP_LIMIT", 3)
     statuses = [
         client.get("/api/v1/notices/objections/ABCD", REMOTE_ADDR=f"2001:db8:6::{i}").status_code
         for i in range(1, 6)

@@ -5,11 +5,10 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from gonghui.files.services import attachment_add
 from gonghui.nominations import services
 from gonghui.nominations.models import Rule
 from gonghui.people.models import Person
-from tests.factories import make_person
+from tests.factories import make_person, make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -74,18 +73,15 @@ def nominate(users, tree, campaign, name, *, submit=True, unit=None, **person):
     person.setdefault("is_front_line", True)
     someone = make_person(unit, name, **person)
     actor = users.cy_grass if unit == tree.cy_grass else users.hd_grass
-    nomination = services.nomination_create(
-        actor=actor, campaign=campaign, person=someone, org_unit=unit, **MATERIALS
-    )
-    attachment_add(
+    return services.nomination_save(
         actor=actor,
-        owner=nomination,
+        campaign=campaign,
         org_unit=unit,
-        upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        person=someone,
+        document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        submit=submit,
+        **MATERIALS,
     )
-    if submit:
-        services.nomination_submit(actor=actor, nomination=nomination)
-    return nomination
 
 
 def counted(status):
@@ -96,8 +92,6 @@ def counted(status):
 
 @pytest.fixture
 def hd_grass_user(tree):
-    from tests.factories import make_user
-
     return make_user("hd_grass", tree.hd_grass, "grassroots_staff")
 
 

@@ -6,7 +6,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from gonghui.common.workdays import today
+from gonghui.nominations import services
+from gonghui.nominations.models import Nomination, Notice
 from tests.browser import DESKTOP, PHONE, TIMEOUT_MS, Console, no_horizontal_scroll
 from tests.factories import PASSWORD, make_person
 
@@ -16,9 +20,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def scene(tree, users, honours, tmp_path):
     """An open campaign (made before the browser starts: the ORM refuses Playwright's loop)."""
-    from gonghui.common.workdays import today
-    from gonghui.nominations import services
-
     now = today()
     campaign = services.campaign_create(
         actor=users.admin,
@@ -58,10 +59,6 @@ def in_thread(work):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, browser, shots):
-    from django.utils import timezone
-
-    from gonghui.nominations.models import Nomination, Notice
-
     campaign, form = scene
     base = live_server.url
 

@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 from docx.oxml.ns import qn
 
-from gonghui.files.services import attachment_add
+from gonghui.jobs.models import Job
 from gonghui.nominations import exports, services
 from gonghui.nominations.models import NOTICE_FIELDS, Nomination
 from gonghui.people.models import Person, Unit
-from tests.factories import make_person
+from tests.factories import PASSWORD, make_person
 from tests.nominations.conftest import MATERIALS, at
 
 ID_NUMBER = "11010519491231002X"
@@ -38,22 +38,16 @@ def anning(campaign, users, tree):
         rank=Person.Rank.WORKER,
         is_front_line=True,
     )
-    nomination = services.nomination_create(
+    return services.nomination_save(
         actor=users.cy_grass,
         campaign=campaign,
-        person=person,
         org_unit=tree.cy_grass,
+        person=person,
         categories=["科技创新人员", "农民工"],
+        document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        submit=True,
         **{**MATERIALS, "brief": FORMULA_BRIEF, "deeds": DEEDS},
     )
-    attachment_add(
-        actor=users.cy_grass,
-        owner=nomination,
-        org_unit=tree.cy_grass,
-        upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
-    )
-    services.nomination_submit(actor=users.cy_grass, nomination=nomination)
-    return nomination
 
 
 def rows_of(content: bytes) -> list[list]:
@@ -79,13 +73,18 @@ def test_every_notice_field_has_a_value():
     assert list(exports.NOTICE_VALUES) == list(NOTICE_FIELDS)
 
 
-def test_the_notice_list_in_excel(campaign, nominees, anning, users):
-    notice = services.notice_publish(
+@pytest.fixture
+def notice(campaign, nominees, anning, users):
+    """Chaoyang's first notice of 赵郁, 武润泽 and 安宁."""
+    return services.notice_publish(
         actor=users.cy_grass,
         campaign=campaign,
         stage="first",
         nominations=[nominees["赵郁"], nominees["武润泽"], anning],
     )
+
+
+def test_the_notice_list_in_excel(notice):
     assert notice.fields == ["name", "gender", "unit_post", "brief"]
     header, *body = rows_of(exports.notice_list_xlsx(notice))
     assert values(header) == ["姓名", "性别", "工作单位及职务", "主要事迹（简要）"]
@@ -98,6 +97,9 @@ def test_the_notice_list_in_excel(campaign, nominees, anning, users):
     brief = body[0][3]
     assert brief.data_type == "s" and brief.value.startswith("=")
     assert all(cell.data_type == "s" for row in [header, *body] for cell in row if cell.value)
+
+
+def test_the_notice_list_shows_the_fields_chosen_as_the_public_page_does(notice, anning):
     # The fields the campaign chose, in its order; the same row as the public page's.
     notice.fields = ["brief", "name", "birth_year", "rank"]
     header, first, *_ = rows_of(exports.notice_list_xlsx(notice))
@@ -107,13 +109,7 @@ def test_the_notice_list_in_excel(campaign, nominees, anning, users):
     assert exports.notice_headers(notice.fields) == values(header)
 
 
-def test_the_notice_list_in_word(campaign, nominees, anning, users):
-    notice = services.notice_publish(
-        actor=users.cy_grass,
-        campaign=campaign,
-        stage="first",
-        nominations=[nominees["赵郁"], nominees["武润泽"], anning],
-    )
+def test_the_notice_list_in_word(notice):
     content = exports.notice_list_docx(notice)
     document = Document(io.BytesIO(content))
     text = [p.text for p in document.paragraphs]
@@ -264,9 +260,6 @@ def names_in(content: bytes) -> list[str]:
 def test_the_final_list_is_made_by_a_job_for_its_approvers(
     client, campaign, users, settings, tmp_path, django_capture_on_commit_callbacks
 ):
-    from gonghui.jobs.models import Job
-    from tests.factories import PASSWORD
-
     settings.MEDIA_ROOT = tmp_path
     url = f"/nominations/{campaign.pk}/final/"
     client.login(username="cy_staff", password=PASSWORD)  # sees the campaign, approves none

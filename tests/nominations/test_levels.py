@@ -7,7 +7,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.files.services import attachment_add
 from gonghui.nominations import services
 from gonghui.nominations.models import Campaign
 from gonghui.nominations.workflow import procedure
@@ -32,17 +31,15 @@ def district_campaign(clock, tree, users, honours):
 
 
 def put_forward(users, tree, campaign, name):
-    person = make_person(tree.cy_grass, name, is_front_line=True)
-    nomination = services.nomination_create(
-        actor=users.cy_grass, campaign=campaign, person=person, org_unit=tree.cy_grass, **MATERIALS
-    )
-    attachment_add(
+    return services.nomination_save(
         actor=users.cy_grass,
-        owner=nomination,
+        campaign=campaign,
         org_unit=tree.cy_grass,
-        upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        person=make_person(tree.cy_grass, name, is_front_line=True),
+        document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
+        submit=True,
+        **MATERIALS,
     )
-    return services.nomination_submit(actor=users.cy_grass, nomination=nomination)
 
 
 def test_the_procedure_is_named_after_the_honours_level():

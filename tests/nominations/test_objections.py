@@ -1,11 +1,16 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from gonghui.nominations import services
+from gonghui.files.services import attachment_download, attachment_list
+from gonghui.nominations import selectors, services
 from gonghui.nominations.models import Nomination, Objection, Quota
 from gonghui.nominations.workflow import State
+from gonghui.orgs.models import Role
+from tests.factories import PASSWORD, make_user
 from tests.nominations.conftest import at
 
 TEXT = "该同志所报技术成果系他人完成，有项目验收材料为证。"
@@ -27,13 +32,19 @@ def file(notice, nomination, **kwargs):
     return services.objection_file(notice=notice, nomination=nomination, **kwargs)
 
 
-def test_named_objection_needs_a_contact_anonymous_is_flagged(notice, nominees):
-    zhao = nominees["赵郁"]
+def test_a_named_objection_needs_a_contact(notice, nominees):
     with pytest.raises(ValidationFailed) as caught:
-        file(notice, zhao, name="张三")
+        file(notice, nominees["赵郁"], name="张三")
     assert set(caught.value.fields) == {"contact"}
+
+
+def test_an_objection_states_facts(notice, nominees):
     with pytest.raises(ValidationFailed, match="具体问题和事实"):
-        file(notice, zhao, anonymous=True, text="不同意")
+        file(notice, nominees["赵郁"], anonymous=True, text="不同意")
+
+
+def test_an_anonymous_objection_keeps_no_name_a_named_one_its_contact(notice, nominees):
+    zhao = nominees["赵郁"]
     named = file(notice, zhao, name="张三", contact="13800001111")
     anonymous = file(notice, zhao, anonymous=True, name="不该存下", contact="")
     assert (named.anonymous, anonymous.anonymous, anonymous.name) == (False, True, "")
@@ -41,10 +52,13 @@ def test_named_objection_needs_a_contact_anonymous_is_flagged(notice, nominees):
     assert Objection.objects.get(pk=named.pk).contact == "13800001111"  # decrypted
 
 
-def test_objections_only_during_the_period(clock, notice, nominees, campaign, tree):
+def test_objections_only_during_the_period(clock, notice, nominees):
     clock.move_to(at(2025, 9, 27, 0, 0))  # the notice ended on Friday 09-26
     with pytest.raises(ValidationFailed, match="公示期为 2025年9月22日 至 2025年9月26日"):
         file(notice, nominees["赵郁"], anonymous=True)
+
+
+def test_objections_only_to_a_nominee_the_notice_lists(clock, notice, nominees):
     with pytest.raises(ValidationFailed, match="不在本次公示名单"):
         clock.move_to(at(2025, 9, 23))
         file(notice, nominees["钱学"], anonymous=True)
@@ -58,24 +72,35 @@ def test_filing_is_rate_limited_per_source(notice, nominees):
     file(notice, nominees["赵郁"], anonymous=True, source="198.51.100.7")  # another source
 
 
-def test_an_open_objection_blocks_then_upheld_removes(clock, notice, nominees, users, tree):
-    zhao, wu = nominees["赵郁"], nominees["武润泽"]
-    objection = file(notice, zhao, name="张三", contact="zhang@example.com")
-    inadmissible = file(notice, wu, anonymous=True)
-    clock.move_to(at(2025, 9, 29))
-    with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
-        services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
-    # Only the reviewing level (the district) handles it; the nominating unit cannot.
-    assert not services.may_see_objector(users.cy_grass, objection)
-    assert services.may_see_objector(users.cy, objection)
+def test_only_the_reviewing_level_handles_an_objection(notice, nominees, users):
+    objection = file(notice, nominees["赵郁"], name="张三", contact="zhang@example.com")
+    # The district reviews the first notice's objections; the nominating unit cannot.
+    assert not selectors.may_see_objector(users.cy_grass, objection)
+    assert selectors.may_see_objector(users.cy, objection)
     with pytest.raises(Forbidden):
         services.objection_triage(actor=users.cy_grass, objection=objection, admissible=True)
+
+
+def test_an_objection_found_inadmissible_with_a_reason_blocks_no_more(
+    clock, notice, nominees, users
+):
+    wu = nominees["武润泽"]
+    inadmissible = file(notice, wu, anonymous=True)
+    clock.move_to(at(2025, 9, 29))
     with pytest.raises(ValidationFailed, match="不予受理须说明理由"):
         services.objection_triage(actor=users.cy, objection=inadmissible, admissible=False)
     services.objection_triage(
         actor=users.cy, objection=inadmissible, admissible=False, reason="未反映具体事实"
     )
     services.nominations_advance(actor=users.cy, nominations=[wu], action="first_pass")
+
+
+def test_an_open_objection_blocks_then_upheld_removes(clock, notice, nominees, users, tree):
+    zhao = nominees["赵郁"]
+    objection = file(notice, zhao, name="张三", contact="zhang@example.com")
+    clock.move_to(at(2025, 9, 29))
+    with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
+        services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
     services.objection_triage(actor=users.cy, objection=objection, admissible=True)
     with pytest.raises(Conflict, match="赵郁有尚未办结的异议"):
         services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
@@ -111,7 +136,7 @@ def test_not_upheld_lets_the_nominee_go_on(clock, notice, nominees, users):
     assert Nomination.objects.get(pk=zhao.pk).state == State.FIRST_PASSED
 
 
-def test_staff_enter_objections_received_by_phone(notice, nominees, users):
+def test_the_reviewing_staff_enter_objections_received_by_phone(notice, nominees, users):
     taken = services.objection_file(
         notice=notice,
         nomination=nominees["赵郁"],
@@ -122,6 +147,9 @@ def test_staff_enter_objections_received_by_phone(notice, nominees, users):
         actor=users.cy,
     )
     assert taken.entered_by == users.cy and taken.channel == "phone"
+
+
+def test_the_nominating_unit_enters_no_objection(notice, nominees, users):
     with pytest.raises(Forbidden):
         services.objection_file(
             notice=notice,
@@ -134,10 +162,6 @@ def test_staff_enter_objections_received_by_phone(notice, nominees, users):
 
 
 def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.files.services import attachment_download, attachment_list
-
     objection = file(
         notice,
         nominees["赵郁"],
@@ -157,10 +181,6 @@ def test_evidence_is_kept_at_the_reviewing_level(notice, nominees, users):
 def test_an_objectors_contact_is_masked_and_each_reveal_audited(
     client, notice, nominees, users, tree
 ):
-    from gonghui.audit.models import AuditEvent
-    from gonghui.orgs.models import Role
-    from tests.factories import PASSWORD, make_user
-
     zhao = nominees["赵郁"]
     objection = file(notice, zhao, name="张三", contact="13800001111")
     client.login(username="cy_staff", password=PASSWORD)

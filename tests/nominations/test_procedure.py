@@ -6,11 +6,13 @@ import pytest
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.nominations import services
+from gonghui.common.models import CalendarYear
+from gonghui.nominations import selectors, services
 from gonghui.nominations.models import Nomination, Notice, Quota
 from gonghui.nominations.workflow import TRANSITIONS, State, refusal
 from gonghui.people.models import Person
 from gonghui.registry.models import Award
+from gonghui.registry.services import award_create
 from tests.factories import make_person
 from tests.nominations.conftest import MATERIALS, at, nominate
 
@@ -67,8 +69,6 @@ def test_the_whole_procedure_writes_the_awards(clock, campaign, nominees, users,
     assert sorted(a.person.name for a in awards) == ["赵郁", "钱学"]
     assert reload(wu).state == State.REJECTED and reload(wu).reason == "事迹不够突出"
     # The public follows a nominee through the notices that listed them, to the outcome.
-    from gonghui.nominations import selectors
-
     _, listed, outcome = selectors.public_nominee(final, zhao.pk)
     assert (len(listed), outcome) == (3, "已批准表彰")
     assert selectors.public_nominee(second, wu.pk)[2] == "未通过"
@@ -88,12 +88,16 @@ def test_the_whole_procedure_writes_the_awards(clock, campaign, nominees, users,
     )
 
 
-def test_out_of_order_and_wrong_level_are_refused(clock, campaign, nominees, users):
+def test_steps_out_of_order_are_refused(campaign, nominees, users):
     zhao = nominees["赵郁"]
     with pytest.raises(Conflict, match="“已推荐（待基层公示）”状态下不能初审通过"):
         services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
     with pytest.raises(Conflict, match="不能批准表彰"):
         services.nominations_advance(actor=users.admin, nominations=[zhao], action="approve")
+
+
+def test_a_step_at_the_wrong_level_is_refused(clock, campaign, nominees, users):
+    zhao = nominees["赵郁"]
     # The unit cannot review; Haidian cannot even see Chaoyang's nominee.
     services.notice_publish(
         actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
@@ -103,7 +107,14 @@ def test_out_of_order_and_wrong_level_are_refused(clock, campaign, nominees, use
         services.nominations_advance(actor=users.cy_grass, nominations=[zhao], action="first_pass")
     with pytest.raises(NotFound):
         services.nominations_advance(actor=users.hd, nominations=[zhao], action="first_pass")
-    # Rejection needs a reason.
+
+
+def test_a_rejection_needs_a_reason(clock, campaign, nominees, users):
+    zhao = nominees["赵郁"]
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
+    )
+    clock.move_to(at(2025, 10, 1))
     with pytest.raises(ValidationFailed, match="不通过须写明理由"):
         services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_reject")
 
@@ -121,7 +132,7 @@ def test_a_failed_batch_changes_nothing(clock, campaign, nominees, users):
     assert AuditEvent.objects.count() == events
 
 
-def test_materials_and_the_report_meeting_are_required(campaign, users, tree):
+def test_a_submission_needs_the_materials_the_report_meeting_and_the_form(campaign, users, tree):
     person = make_person(tree.cy_grass, "孙明", is_front_line=True)
     draft = services.nomination_create(
         actor=users.cy_grass, campaign=campaign, person=person, org_unit=tree.cy_grass
@@ -136,6 +147,9 @@ def test_materials_and_the_report_meeting_are_required(campaign, users, tree):
         "meeting_result",
         "attachments",
     }
+
+
+def test_a_brief_over_500_characters_is_refused(campaign, users, tree):
     with pytest.raises(ValidationFailed, match="不超过 500 字"):
         services.nomination_create(
             actor=users.cy_grass,
@@ -146,16 +160,15 @@ def test_materials_and_the_report_meeting_are_required(campaign, users, tree):
         )
 
 
-def test_who_may_be_nominated(campaign, users, tree, honours, nominees):
-    from gonghui.registry.services import award_create
-
-    # Not the unit's own person.
+def test_a_unit_nominates_only_its_own_people(campaign, users, tree):
     elsewhere = make_person(tree.hd_grass, "李海")
     with pytest.raises(ValidationFailed, match="不是本单位"):
         services.nomination_create(
             actor=users.cy_grass, campaign=campaign, person=elsewhere, org_unit=tree.cy_grass
         )
-    # Twice in one campaign.
+
+
+def test_no_one_is_nominated_twice_in_a_campaign(campaign, users, tree, nominees):
     with pytest.raises(Conflict, match="已被推荐"):
         services.nomination_create(
             actor=users.cy_grass,
@@ -163,7 +176,10 @@ def test_who_may_be_nominated(campaign, users, tree, honours, nominees):
             person=nominees["赵郁"].person,
             org_unit=tree.cy_grass,
         )
-    # Already holds the honour in this cycle (yearly: the same year).
+
+
+def test_a_holder_of_the_honour_in_its_cycle_is_not_nominated(campaign, users, tree):
+    # Yearly: the same year.
     holder = make_person(tree.cy_grass, "王芳")
     award_create(actor=users.admin, honour=campaign.honour, person=holder, year=2025)
     with pytest.raises(ValidationFailed, match="2025 年获得“首都劳动奖章”"):
@@ -192,10 +208,15 @@ def test_a_national_honour_needs_its_prerequisite(clock, users, tree, honours):
         )
 
 
-def test_withdraw_and_replace_until_the_first_review(clock, campaign, nominees, users, tree):
-    wu = nominees["武润泽"]
+def test_a_withdrawal_needs_a_reason(campaign, nominees, users):
     with pytest.raises(ValidationFailed, match="撤回原因"):
-        services.nomination_withdraw(actor=users.cy_grass, nomination=wu, reason=" ")
+        services.nomination_withdraw(
+            actor=users.cy_grass, nomination=nominees["武润泽"], reason=" "
+        )
+
+
+def test_a_replacement_withdraws_the_nominee_and_returns_the_place(campaign, nominees, users, tree):
+    wu = nominees["武润泽"]
     new = services.nomination_replace(
         actor=users.cy_grass,
         nomination=wu,
@@ -205,6 +226,9 @@ def test_withdraw_and_replace_until_the_first_review(clock, campaign, nominees, 
     )
     assert reload(wu).state == State.WITHDRAWN and new.replaces_id == wu.pk
     assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 1
+
+
+def test_no_withdrawal_after_the_first_review(clock, campaign, nominees, users):
     zhao = nominees["赵郁"]
     services.notice_publish(
         actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
@@ -234,8 +258,6 @@ def test_managers_need_every_clearance(clock, campaign, users, tree, hd_grass_us
 
 def test_notice_into_a_year_without_a_schedule_is_refused(clock, campaign, nominees, users):
     clock.move_to(at(2025, 10, 20))
-    from gonghui.common.models import CalendarYear
-
     CalendarYear.objects.filter(year=2026).delete()
     with pytest.raises(Exception, match="2026 年的法定节假日安排尚未录入"):
         services.notice_publish(
@@ -260,6 +282,17 @@ def test_a_nominee_listed_twice_in_a_batch_counts_once(clock, campaign, nominees
     )
     assert len(done) == 1 and reload(wu).steps.filter(action="first_reject").count() == 1
     assert Quota.objects.get(campaign=campaign, org_unit=tree.chaoyang).used == 1
+
+
+def test_clearances_are_recorded_only_before_the_first_review(clock, campaign, nominees, users):
+    wu = nominees["武润泽"]
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[wu]
+    )
+    clock.move_to(at(2025, 10, 1))
+    services.nominations_advance(
+        actor=users.cy, nominations=[wu], action="first_reject", opinion="事迹不实"
+    )
     with pytest.raises(Conflict, match="初审前征求"):
         services.clearance_record(actor=users.cy, nomination=wu, department="税务", opinion="无")
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from gonghui.nominations import rules, selectors, services
 from gonghui.nominations.models import Nomination, Notice, Objection
+from gonghui.nominations.services.objections import _reference
 from gonghui.nominations.workflow import State
 from gonghui.registry.models import Award
 from tests.factories import PASSWORD
@@ -42,7 +43,7 @@ def objection(notice, nomination) -> Objection:
     return Objection.objects.create(
         notice=notice,
         nomination=nomination,
-        reference=services._reference(),
+        reference=_reference(),
         name="张三",
         contact="13800001111",
         text="反映其成果系他人完成的具体事实",

@@ -10,7 +10,7 @@ from django.db import connections
 
 from gonghui.common.errors import ValidationFailed
 from gonghui.nominations import rules, services
-from gonghui.nominations.models import Nomination, Quota, Rule, RuleCounter
+from gonghui.nominations.models import Nomination, Objection, Quota, Rule, RuleCounter
 from gonghui.people.models import Person
 from tests.factories import make_person
 from tests.nominations.conftest import at, counted, nominate
@@ -87,6 +87,9 @@ def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
 def test_quota_cannot_drop_below_use(campaign, nominees, users, tree):
     with pytest.raises(ValidationFailed, match="已推荐 2 人"):
         services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=1)
+
+
+def test_district_staff_do_not_set_quotas(campaign, users, tree):
     with pytest.raises(Exception):  # noqa: B017 - district staff do not set quotas
         services.quota_set(actor=users.cy, campaign=campaign, org_unit=tree.chaoyang, allowed=9)
 
@@ -137,8 +140,6 @@ def test_simultaneous_submissions_never_pass_a_limit(campaign, users, tree, hd_g
 def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tree):
     """The quota page reads the counters the submissions keep; after nominating,
     withdrawing, rejecting and an upheld objection they equal a count of the rows."""
-    from gonghui.nominations.models import Objection
-
     zhao, wu = nominees["赵郁"], nominees["武润泽"]
     head = nominate(users, tree, campaign, "总经理丙", rank=Person.Rank.ENTERPRISE_HEAD)
     notice = services.notice_publish(
@@ -162,7 +163,6 @@ def test_the_counters_agree_with_a_recount(clock, campaign, nominees, users, tre
 
 
 def test_a_draft_is_submitted_only_while_nominating_is_open(clock, campaign, users, tree):
-
     late = nominate(users, tree, campaign, "迟报", submit=False)
     clock.move_to(at(2025, 11, 1, 9))  # the day after the window closed
     with pytest.raises(ValidationFailed, match="推荐时间为 2025年9月1日 至 2025年10月31日"):
@@ -173,7 +173,6 @@ def test_a_draft_is_submitted_only_while_nominating_is_open(clock, campaign, use
 
 
 def test_a_reported_list_takes_no_one_more(clock, campaign, users, tree):
-
     first = nominate(users, tree, campaign, "甲一")
     waiting = nominate(users, tree, campaign, "甲二", submit=False)
     services.notice_publish(
@@ -198,13 +197,16 @@ def test_an_exclusion_added_after_a_draft_stops_its_submission(campaign, users, 
     assert draft.state == "draft"
 
 
-def test_the_services_bound_quotas_and_attendance_for_the_api_too(campaign, users, tree):
+def test_the_services_bound_quotas_for_the_api_too(campaign, users, tree):
     for allowed in (-1, services.QUOTA_MAX + 1, 2**31, 10**20):
         with pytest.raises(ValidationFailed) as caught:
             services.quota_set(
                 actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=allowed
             )
         assert caught.value.fields == {"allowed": "名额应为0至10000"}
+
+
+def test_the_services_bound_attendance_for_the_api_too(campaign, users, tree):
     person = make_person(tree.cy_grass, "孙明")
     for attendance in (0, services.ATTENDANCE_MAX + 1, 10**20):
         with pytest.raises(ValidationFailed) as caught:

@@ -3,7 +3,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.nominations import services
-from gonghui.nominations.models import Nomination, Objection
+from gonghui.nominations.models import Campaign, Nomination, Objection
 from gonghui.nominations.workflow import State
 from tests.factories import PASSWORD, make_person
 from tests.nominations.conftest import MATERIALS, at
@@ -24,15 +24,25 @@ def form_data(person, **extra):
     return {**data, **extra}
 
 
-def test_grassroots_nominates_through_the_page(client, campaign, users, tree):
-    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+def test_the_nominate_page_offers_the_units_people(client, campaign, users, tree):
+    make_person(tree.cy_grass, "孙明", is_front_line=True)
     client.login(username="cy_grass", password=PASSWORD)
     page = client.get(f"/nominations/{campaign.pk}/nominate/")
     assert page.status_code == 200 and "孙明" in page.content.decode()
+
+
+def test_a_brief_too_long_is_refused_on_the_page_and_nothing_saved(client, campaign, users, tree):
+    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
     bad = client.post(f"/nominations/{campaign.pk}/nominate/", form_data(person, brief="字" * 501))
     assert bad.status_code == 200
     assert "至多 500" in bad.content.decode() or "不超过" in bad.content.decode()
     assert not Nomination.objects.exists()
+
+
+def test_grassroots_nominates_through_the_page(client, campaign, users, tree):
+    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
     done = client.post(f"/nominations/{campaign.pk}/nominate/", form_data(person))
     nomination = Nomination.objects.get(person=person)
     assert done.status_code == 302 and nomination.state == State.NOMINATED
@@ -41,18 +51,29 @@ def test_grassroots_nominates_through_the_page(client, campaign, users, tree):
     assert "推荐表.pdf" in detail and "推荐上报" in detail
 
 
-def test_campaign_page_shows_quota_and_batch_review(client, clock, campaign, nominees, users):
+def publish_first_notice(client, campaign, ids):
     client.login(username="cy_grass", password=PASSWORD)
-    ids = [nominees["赵郁"].pk, nominees["武润泽"].pk]
-    response = client.post(
+    return client.post(
         f"/nominations/{campaign.pk}/notices/new/",
         {"ids": ids, "stage": "first", "starts_on": "2025-09-22"},
     )
+
+
+def test_a_unit_publishes_its_first_notice_through_the_page(client, campaign, nominees, users):
+    response = publish_first_notice(client, campaign, [nominees["赵郁"].pk, nominees["武润泽"].pk])
     assert response.status_code == 302
+
+
+def test_the_campaign_page_shows_the_quota_in_scope(client, campaign, nominees, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get(f"/nominations/{campaign.pk}/").content.decode()
     assert "各推荐单位中一线职工不低于 50%" in page and "2 / 4" in page
     assert "钱学" not in page  # Haidian's nominee is not Chaoyang's business
+
+
+def test_the_district_reviews_a_batch_through_the_page(client, clock, campaign, nominees, users):
+    ids = [nominees["赵郁"].pk, nominees["武润泽"].pk]
+    publish_first_notice(client, campaign, ids)
     clock.move_to(at(2025, 9, 29))
     client.login(username="cy_staff", password=PASSWORD)  # a week later: a new session
     done = client.post(f"/nominations/{campaign.pk}/advance/", {"ids": ids, "action": "first_pass"})
@@ -62,20 +83,31 @@ def test_campaign_page_shows_quota_and_batch_review(client, clock, campaign, nom
     }
 
 
-def test_visitor_objects_on_the_public_notice(client, clock, campaign, nominees, users):
-    notice = services.notice_publish(
+@pytest.fixture
+def notice(campaign, nominees, users):
+    """Chaoyang's first notice, listing 赵郁."""
+    return services.notice_publish(
         actor=users.cy_grass,
         campaign=campaign,
         stage="first",
         nominations=[nominees["赵郁"]],
     )
+
+
+def test_the_public_notice_lists_its_nominees_and_period(client, notice):
     page = client.get(f"/notices/{notice.pk}/").content.decode()
     assert "赵郁" in page and "工作单位及职务" in page and "电话 010-12345678" in page
     assert "2025年9月22日 至 2025年9月26日" in page
+
+
+def test_a_named_objection_without_a_contact_is_refused_on_the_page(client, notice, nominees):
     refused = client.post(
         f"/notices/{notice.pk}/", {"nomination": nominees["赵郁"].pk, "text": "反映材料造假问题"}
     )
     assert refused.status_code == 422 and "实名反映须" in refused.content.decode()
+
+
+def test_a_visitor_objects_anonymously_and_looks_it_up(client, notice, nominees):
     filed = client.post(
         f"/notices/{notice.pk}/",
         {
@@ -88,27 +120,43 @@ def test_visitor_objects_on_the_public_notice(client, clock, campaign, nominees,
     assert objection.reference in filed.content.decode() and objection.anonymous
     lookup = client.get(f"/notices/lookup/?ref={objection.reference.lower()}").content.decode()
     assert "待受理" in lookup
+
+
+def test_the_public_follows_only_a_nominee_the_notice_lists(client, notice, nominees):
     public = client.get(f"/notices/{notice.pk}/{nominees['赵郁'].pk}/").content.decode()
     assert "评选中" in public and notice.title in public
     assert client.get(f"/notices/{notice.pk}/{nominees['钱学'].pk}/").status_code == 404
+
+
+def test_the_notice_closes_after_its_period(client, clock, notice):
     clock.move_to(at(2025, 9, 27))
     closed = client.get(f"/notices/{notice.pk}/").content.decode()
     assert "公示期已结束" in closed
+
+
+def test_the_notice_list_downloads_in_word_and_excel_only(client, notice):
     assert client.get(f"/notices/{notice.pk}/list.docx").status_code == 200
     assert client.get(f"/notices/{notice.pk}/list.xlsx").status_code == 200
     assert client.get(f"/notices/{notice.pk}/list.pdf").status_code == 404
 
 
-def test_calendar_page(client, users):
+def test_district_staff_see_the_calendar_but_do_not_enter_it(client, users):
     client.login(username="cy_staff", password=PASSWORD)
     assert client.get("/calendar/").status_code == 200
     assert client.post("/calendar/", {"year": "2027"}).status_code == 404
+
+
+def test_a_date_that_does_not_exist_is_named_on_the_calendar_page(client, users):
     client.login(username="admin_t", password=PASSWORD)
     bad = client.post(
         "/calendar/",
         {"year": "2027", "basis": "通知", "holidays": "春节 2027-02-06 至 2027-02-31"},
     )
     assert "日期 2027-02-31 不存在" in bad.content.decode()
+
+
+def test_the_city_enters_a_years_schedule_on_the_calendar_page(client, users):
+    client.login(username="admin_t", password=PASSWORD)
     done = client.post(
         "/calendar/",
         {
@@ -122,9 +170,7 @@ def test_calendar_page(client, users):
     assert "2027" in client.get("/calendar/").content.decode()
 
 
-def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, honours):
-    from gonghui.nominations.models import Campaign
-
+def test_a_campaign_ending_before_it_starts_is_refused_on_the_page(client, clock, users, honours):
     client.login(username="admin_t", password=PASSWORD)
     bad = client.post(
         "/nominations/",
@@ -138,6 +184,10 @@ def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, h
         },
     )
     assert "推荐截止日期不能早于开始日期" in bad.content.decode()
+
+
+def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, honours):
+    client.login(username="admin_t", password=PASSWORD)
     client.post(
         "/nominations/",
         {
@@ -164,7 +214,10 @@ def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, h
     campaign.refresh_from_db()
     assert campaign.status == "open" and campaign.quotas.get().allowed == 5
     assert campaign.rules.get().label == "全部名单中企业负责人不高于 10%"
-    client.login(username="cy_staff", password=PASSWORD)  # districts do not set quotas
+
+
+def test_districts_do_not_set_a_city_campaigns_quotas(client, campaign, users, tree):
+    client.login(username="cy_staff", password=PASSWORD)
     assert (
         client.post(
             f"/nominations/{campaign.pk}/quotas/", {"org_unit": tree.chaoyang.pk, "allowed": "9"}
@@ -173,7 +226,9 @@ def test_city_sets_up_a_campaign_through_the_pages(client, clock, users, tree, h
     )
 
 
-def test_unit_replaces_a_nominee_through_the_page(client, campaign, nominees, users, tree):
+def test_the_replacement_page_names_the_nominee_and_asks_why(
+    client, campaign, nominees, users, tree
+):
     wu = nominees["武润泽"]
     person = make_person(tree.cy_grass, "郑丽", is_front_line=True)
     client.login(username="cy_grass", password=PASSWORD)
@@ -181,6 +236,15 @@ def test_unit_replaces_a_nominee_through_the_page(client, campaign, nominees, us
     assert "替换被推荐人 武润泽" in client.get(url).content.decode()
     missing = client.post(url, form_data(person))
     assert "替换原因" in missing.content.decode() and missing.status_code == 200
+
+
+def test_unit_replaces_a_nominee_through_the_page_with_a_reason(
+    client, campaign, nominees, users, tree
+):
+    wu = nominees["武润泽"]
+    person = make_person(tree.cy_grass, "郑丽", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    url = f"/nominations/{campaign.pk}/nominate/?replaces={wu.pk}"
     client.post(url, form_data(person, reason="本人因病申请退出"))
     new = Nomination.objects.get(person=person)
     assert (new.replaces_id, new.state) == (wu.pk, State.NOMINATED)

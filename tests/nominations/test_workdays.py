@@ -2,6 +2,8 @@ from datetime import date
 
 import pytest
 
+from gonghui.calendar.services import calendar_year_set
+from gonghui.common.errors import Forbidden, ValidationFailed
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.common.workdays import CalendarMissing, add_workdays, end_of_day, is_workday
 
@@ -54,27 +56,32 @@ def test_a_day_ends_at_midnight_beijing_time():
     assert end.isoformat() == "2025-10-11T00:00:00+08:00"
 
 
-def test_staff_enter_a_new_years_schedule(users):
-    from gonghui.common.errors import Forbidden, ValidationFailed
-    from gonghui.nominations.services import calendar_year_set
+SPRING_2027 = (date(2027, 2, 6), date(2027, 2, 14), "春节")
 
-    spring = (date(2027, 2, 6), date(2027, 2, 14), "春节")
+
+def test_only_the_city_enters_a_years_schedule(users):
     with pytest.raises(Forbidden):
-        calendar_year_set(actor=users.cy, year=2027, holidays=[spring], workdays=[], basis="x")
+        calendar_year_set(actor=users.cy, year=2027, holidays=[SPRING_2027], workdays=[], basis="x")
+
+
+def test_a_schedule_is_refused_by_each_field_it_gets_wrong(users):
     with pytest.raises(ValidationFailed) as caught:
         calendar_year_set(
             actor=users.admin,
             year=2027,
-            holidays=[spring, (date(2026, 12, 31), date(2027, 1, 1), "元旦")],
+            holidays=[SPRING_2027, (date(2026, 12, 31), date(2027, 1, 1), "元旦")],
             workdays=[(date(2027, 2, 3), "春节调休")],  # a Wednesday
             basis="",
         )
     assert set(caught.value.fields) == {"year", "workdays", "basis"}
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def test_a_schedule_entered_by_staff_counts_the_working_days(users):
     calendar_year_set(
         actor=users.admin,
         year=2027,
-        holidays=[spring],
+        holidays=[SPRING_2027],
         workdays=[(date(2027, 2, 20), "春节调休")],  # a Saturday
         basis="国务院办公厅通知（测试）",
     )

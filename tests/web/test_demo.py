@@ -6,7 +6,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from gonghui.nominations.models import Campaign, Objection
-from gonghui.nominations.services import notice_open
+from gonghui.nominations.selectors import notice_open
 from gonghui.nominations.workflow import State
 from gonghui.people.models import Person
 from gonghui.registry.models import Award, Honour

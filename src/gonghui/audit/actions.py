@@ -133,7 +133,14 @@ SERVICE_MODULES = (
     "gonghui.registry.services",
     "gonghui.registry.excel.importer",
     "gonghui.registry.excel.export",
-    "gonghui.nominations.services",
+    "gonghui.nominations.services.campaigns",
+    "gonghui.nominations.services.nominating",
+    "gonghui.nominations.services.notices",
+    "gonghui.nominations.services.reviews",
+    "gonghui.nominations.services.objections",
+    "gonghui.nominations.services.final_list",
+    "gonghui.nominations.services._shared",
+    "gonghui.calendar.services",
     "gonghui.perks.services",
     "gonghui.perks.network",
     "gonghui.perks.claims",
@@ -215,55 +222,74 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # recorded, as jobs.download).
     "gonghui.registry.services.registry_export_start": ("registry.export",),
     "gonghui.registry.services.dictionary_start": (),
-    "gonghui.nominations.services.final_list_export_start": (),
+    "gonghui.nominations.services.final_list.final_list_export_start": (),
     "gonghui.perks.services.winners_export_start": ("perks.winners_export",),
     "gonghui.jobs.services.job_result": ("jobs.download",),
     "gonghui.registry.excel.export.registry_export[reveal]": ("pii.reveal", "registry.export"),
-    "gonghui.nominations.services.campaign_create": ("nominations.campaign_create",),
-    "gonghui.nominations.services.quota_set": ("nominations.quota_set",),
-    "gonghui.nominations.services.rule_add": ("nominations.rule_add",),
-    "gonghui.nominations.services.campaign_open": ("nominations.campaign_open",),
-    "gonghui.nominations.services.nomination_create": ("nominations.create",),
-    "gonghui.nominations.services.nomination_submit": ("nominations.nominate",),
-    "gonghui.nominations.services.nomination_withdraw": ("nominations.withdraw",),
-    "gonghui.nominations.services.nomination_replace": (
+    "gonghui.nominations.services.campaigns.campaign_create": ("nominations.campaign_create",),
+    "gonghui.nominations.services.campaigns.quota_set": ("nominations.quota_set",),
+    "gonghui.nominations.services.campaigns.rule_add": ("nominations.rule_add",),
+    "gonghui.nominations.services.campaigns.campaign_open": ("nominations.campaign_open",),
+    "gonghui.nominations.services.nominating.nomination_create": ("nominations.create",),
+    "gonghui.nominations.services.nominating.nomination_submit": ("nominations.nominate",),
+    "gonghui.nominations.services.nominating.nomination_withdraw": ("nominations.withdraw",),
+    "gonghui.nominations.services.nominating.nomination_replace": (
         "nominations.create",
         "nominations.withdraw",
     ),
-    "gonghui.nominations.services.notice_publish": (
+    # The nominate page's save (and the API's): a draft with its nomination form attached;
+    # [replace] in another nominee's place; [submit] submitted at once.
+    "gonghui.nominations.services.nominating.nomination_save": ("files.add", "nominations.create"),
+    "gonghui.nominations.services.nominating.nomination_save[replace]": (
+        "files.add",
+        "nominations.create",
+        "nominations.withdraw",
+    ),
+    "gonghui.nominations.services.nominating.nomination_save[submit]": (
+        "files.add",
+        "nominations.create",
+        "nominations.nominate",
+    ),
+    "gonghui.nominations.services.notices.notice_publish": (
         "nominations.first_notice",
         "nominations.notice_publish",
     ),
-    "gonghui.nominations.services.notice_publish[second]": (
+    "gonghui.nominations.services.notices.notice_publish[second]": (
         "nominations.notice_publish",
         "nominations.second_notice",
     ),
-    "gonghui.nominations.services.notice_publish[final]": (
+    "gonghui.nominations.services.notices.notice_publish[final]": (
         "nominations.final_notice",
         "nominations.notice_publish",
     ),
-    "gonghui.nominations.services.clearance_record": ("nominations.clearance",),
-    "gonghui.nominations.services.nominations_advance": ("nominations.first_pass",),
-    "gonghui.nominations.services.nominations_advance[first_reject]": ("nominations.first_reject",),
-    "gonghui.nominations.services.nominations_advance[second_pass]": ("nominations.second_pass",),
-    "gonghui.nominations.services.nominations_advance[second_reject]": (
+    "gonghui.nominations.services.reviews.clearance_record": ("nominations.clearance",),
+    "gonghui.nominations.services.reviews.nominations_advance": ("nominations.first_pass",),
+    "gonghui.nominations.services.reviews.nominations_advance[first_reject]": (
+        "nominations.first_reject",
+    ),
+    "gonghui.nominations.services.reviews.nominations_advance[second_pass]": (
+        "nominations.second_pass",
+    ),
+    "gonghui.nominations.services.reviews.nominations_advance[second_reject]": (
         "nominations.second_reject",
     ),
-    "gonghui.nominations.services.nominations_advance[approve]": (
+    "gonghui.nominations.services.reviews.nominations_advance[approve]": (
         "nominations.approve",
         "registry.award_create",
     ),
-    "gonghui.nominations.services.nominations_advance[final_reject]": ("nominations.final_reject",),
-    "gonghui.nominations.services.node_list_submit": ("nominations.list_submit",),
-    "gonghui.nominations.services.objection_contact_reveal": ("pii.reveal",),
-    "gonghui.nominations.services.objection_file": ("nominations.objection_file",),
-    "gonghui.nominations.services.objection_triage": ("nominations.objection_triage",),
-    "gonghui.nominations.services.objection_resolve": ("nominations.objection_resolve",),
-    "gonghui.nominations.services.objection_resolve[upheld]": (
+    "gonghui.nominations.services.reviews.nominations_advance[final_reject]": (
+        "nominations.final_reject",
+    ),
+    "gonghui.nominations.services.reviews.node_list_submit": ("nominations.list_submit",),
+    "gonghui.nominations.services.objections.objection_contact_reveal": ("pii.reveal",),
+    "gonghui.nominations.services.objections.objection_file": ("nominations.objection_file",),
+    "gonghui.nominations.services.objections.objection_triage": ("nominations.objection_triage",),
+    "gonghui.nominations.services.objections.objection_resolve": ("nominations.objection_resolve",),
+    "gonghui.nominations.services.objections.objection_resolve[upheld]": (
         "nominations.objection_resolve",
         "nominations.remove",
     ),
-    "gonghui.nominations.services.calendar_year_set": ("calendar.year_set",),
+    "gonghui.calendar.services.calendar_year_set": ("calendar.year_set",),
     "gonghui.perks.services.giveaway_create": ("perks.giveaway_create",),
     "gonghui.perks.services.giveaway_publish": ("perks.giveaway_publish",),
     "gonghui.perks.services.giveaway_cancel": ("perks.giveaway_cancel",),

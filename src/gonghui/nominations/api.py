@@ -3,13 +3,13 @@ notices and objections without login."""
 
 from datetime import date, datetime
 
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.net import client_key
 from gonghui.common.pagination import page_dict
-from gonghui.common.schemas import RecordId, StrictSchema, one_of
+from gonghui.common.schemas import IsoDate, RecordId, StrictSchema, one_of
 from gonghui.nominations import exports, selectors, services
 from gonghui.nominations.workflow import State
 
@@ -120,6 +120,26 @@ class WithdrawIn(StrictSchema):
     reason: str = Field(max_length=500)
 
 
+class NominationSaveIn(Schema):
+    """A nominee's materials as multipart form fields (strings on the wire, as query
+    parameters are: coerced and range-checked here, only these names taken, no NUL), sent
+    with the nomination form (推荐表) as the file ``file``. The services check the rest: the
+    lengths, the categories, and with ``submit`` that nothing is missing."""
+
+    person_id: RecordId
+    brief: str = ""
+    deeds: str = ""
+    categories: list[str] = Field([], max_length=50)
+    meeting_on: IsoDate | None = None
+    meeting_attendance: int | None = None
+    meeting_result: str = Field("", max_length=200)
+    submit: bool = False
+
+
+class NominationReplaceIn(NominationSaveIn):
+    reason: str = Field(max_length=500)
+
+
 def _rules(statuses) -> list[dict]:
     return [
         {"rule": s.rule.label, "count": s.count, "total": s.total, "ok": s.ok} for s in statuses
@@ -166,14 +186,47 @@ def nomination_list(request, pk: int, state: one_of(State.values) = "", page: in
 )
 def advance(request, pk: int, body: AdvanceIn):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    chosen = list(
-        selectors.nomination_list(actor=request.user, campaign=campaign).filter(pk__in=body.ids)
-    )
-    if len(chosen) != len(set(body.ids)):
-        raise NotFound()
+    chosen = selectors.nominations_chosen(actor=request.user, campaign=campaign, ids=set(body.ids))
     return services.nominations_advance(
         actor=request.user, nominations=chosen, action=body.action, opinion=body.opinion
     )
+
+
+def _save(request, *, campaign, payload: NominationSaveIn, file, replaces=None, reason=""):
+    """Save a nominee put forward by the actor's nominating union, with the file."""
+    unit = selectors.nominating_unit(actor=request.user)
+    try:
+        person = selectors.candidate_get(org_unit=unit, pk=payload.person_id)
+    except NotFound:
+        raise ValidationFailed(
+            {"person_id": "没有这个人员，或不是本单位（或下级工会）的人员"}
+        ) from None
+    return services.nomination_save(
+        actor=request.user,
+        campaign=campaign,
+        org_unit=unit,
+        person=person,
+        replaces=replaces,
+        reason=reason,
+        brief=payload.brief,
+        deeds=payload.deeds,
+        categories=payload.categories,
+        meeting_on=payload.meeting_on,
+        meeting_attendance=payload.meeting_attendance,
+        meeting_result=payload.meeting_result,
+        document=file,
+        submit=payload.submit,
+    )
+
+
+@router.post(
+    "/campaigns/{int:pk}/nominations",
+    response={201: NominationOut},
+    summary="推荐人选（连同推荐表；可同时推荐上报）",
+)
+def nomination_save(request, pk: int, payload: Form[NominationSaveIn], file: File[UploadedFile]):
+    campaign = selectors.campaign_get(actor=request.user, pk=pk)
+    return Status(201, _save(request, campaign=campaign, payload=payload, file=file))
 
 
 @router.get("/nominations/{int:pk}", response=NominationDetail, summary="被推荐人与办理记录")
@@ -187,6 +240,26 @@ def nomination_get(request, pk: int):
 def nomination_submit(request, pk: int):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     return services.nomination_submit(actor=request.user, nomination=nomination)
+
+
+@router.post(
+    "/nominations/{int:pk}/replace",
+    response={201: NominationOut},
+    summary="替换被推荐人（原人选撤回，新人选连同推荐表）",
+)
+def nomination_replace(
+    request, pk: int, payload: Form[NominationReplaceIn], file: File[UploadedFile]
+):
+    old = selectors.nomination_get(actor=request.user, pk=pk)
+    saved = _save(
+        request,
+        campaign=old.campaign,
+        payload=payload,
+        file=file,
+        replaces=old,
+        reason=payload.reason,
+    )
+    return Status(201, saved)
 
 
 @router.post("/nominations/{int:pk}/withdraw", response=NominationOut, summary="撤回推荐")
@@ -211,7 +284,7 @@ class NoticeOut(Schema):
 
     @staticmethod
     def resolve_open(obj):
-        return services.notice_open(obj)
+        return selectors.notice_open(obj)
 
 
 class NoticeDetail(NoticeOut):

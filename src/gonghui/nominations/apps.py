@@ -10,7 +10,7 @@ class NominationsConfig(AppConfig):
         from gonghui.files.services import owner_rule
         from gonghui.nominations import merging  # noqa: F401  (a merge carries nominations)
         from gonghui.nominations.models import Objection
-        from gonghui.nominations.services import may_see_objector
+        from gonghui.nominations.selectors import may_see_objector
 
         # An objection's evidence, like the objector, is seen by the reviewing unit only.
         owner_rule(Objection, may_see_objector)

@@ -8,6 +8,7 @@ from django import forms
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.workdays import today
 from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
+from gonghui.nominations.selectors import candidates
 from gonghui.nominations.services import ATTENDANCE_MAX, QUOTA_MAX
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
 from gonghui.orgs import access
@@ -62,9 +63,7 @@ class NominationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if replacing:
             self.fields["reason"] = forms.CharField(label="替换原因", max_length=500)
-        self.fields["person"].queryset = Person.objects.filter(
-            access.subtree_q(unit, via="org_unit"), merged_into__isnull=True
-        ).order_by("name_sort", "pk")
+        self.fields["person"].queryset = candidates(org_unit=unit)
 
 
 class CampaignForm(forms.Form):

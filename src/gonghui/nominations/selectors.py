@@ -1,20 +1,33 @@
 """Reads of campaigns, nominees, notices and objections: staff within their scope, the
-public only what is published."""
+public only what is published; what each staff page offers the actor; the calendar's years."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from gonghui.common.errors import NotFound
 from gonghui.common.formats import cn_date
+from gonghui.common.models import CalendarYear
+from gonghui.common.workdays import end_of_day
 from gonghui.nominations import rules
-from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
-from gonghui.nominations.services import REVIEWING_UNIT_RELATED, may_see_objector
-from gonghui.nominations.workflow import ENDED, NOTICE_OF, State
+from gonghui.nominations.models import Campaign, Nomination, Notice, Objection, Quota
+from gonghui.nominations.workflow import (
+    CITY,
+    ENDED,
+    NOTICE_OF,
+    TRANSITIONS,
+    State,
+    Transition,
+    action_label,
+)
 from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Person
 
 
 def campaign_list(*, actor) -> QuerySet[Campaign]:
@@ -54,6 +67,70 @@ def campaign_get(*, actor, pk) -> Campaign:
         raise NotFound() from None
 
 
+def campaign_managed(*, actor, pk) -> Campaign:
+    """A campaign the actor organises (manages at its union), else ``NotFound``."""
+    return access.get_or_404(
+        Campaign.objects.select_related("honour", "org_unit"),
+        actor,
+        "nominations.manage",
+        pk=pk,
+    )
+
+
+def quota_get(*, actor, campaign: Campaign, pk) -> Quota:
+    """A quota node of ``campaign`` in the actor's scope, else ``NotFound``."""
+    quota = campaign.quotas.select_related("org_unit").filter(pk=pk).first()
+    if quota is None or not access.can_at(actor, "nominations.view", quota.org_unit):
+        raise NotFound()
+    return quota
+
+
+def campaign_notices(*, campaign: Campaign) -> QuerySet[Notice]:
+    """The campaign's latest notices, with their publishers."""
+    return campaign.notices.select_related("org_unit").order_by("-published_at")[:20]
+
+
+def may_take_part(*, actor) -> bool:
+    """Whether the actor takes part in campaigns at all (the campaigns page)."""
+    return access.can(actor, "nominations.view")
+
+
+def may_organise(*, actor) -> bool:
+    """Whether the actor sets up campaigns (at the union their post manages)."""
+    return access.can(actor, "nominations.manage")
+
+
+@dataclass(frozen=True)
+class CampaignRights:
+    """What the campaign page offers the actor."""
+
+    nominate: bool  # puts people forward (a post holding nominations.nominate)
+    manage: bool  # organises this campaign: quotas, rules, opening
+    review: bool  # reviews somewhere, or approves at the organising union
+    notice_stages: list[tuple[str, str]]  # the notices the actor may publish: (stage, name)
+
+
+def campaign_rights(*, actor, campaign: Campaign) -> CampaignRights:
+    level = campaign.honour.level
+    return CampaignRights(
+        nominate=access.can(actor, "nominations.nominate"),
+        manage=access.can_at(actor, "nominations.manage", campaign.org_unit),
+        review=access.can(actor, "nominations.review")
+        or access.can_at(actor, "nominations.approve", campaign.org_unit),
+        notice_stages=[
+            (s, Notice.stage_label(s, level))
+            for a, s in NOTICE_OF.items()
+            if _may(actor, campaign, TRANSITIONS[a])
+        ],
+    )
+
+
+def _may(actor, campaign: Campaign, transition: Transition) -> bool:
+    if transition.level == CITY:
+        return access.can_at(actor, transition.permission, campaign.org_unit)
+    return access.can(actor, transition.permission)
+
+
 def nomination_list(*, actor, campaign: Campaign, state: str = "") -> QuerySet[Nomination]:
     """Nominees the actor may see: nominated in their scope (a district sees its own
     grassroots unions' nominees; the city sees all)."""
@@ -78,6 +155,56 @@ def nomination_get(*, actor, pk) -> Nomination:
     )
 
 
+def nominations_chosen(*, actor, campaign: Campaign, ids: set[int]) -> list[Nomination]:
+    """The nominees of ``campaign`` with these ids (ticked in a list, or named by the API),
+    every one in the actor's scope, else ``NotFound``."""
+    found = list(nomination_list(actor=actor, campaign=campaign).filter(pk__in=ids))
+    if len(found) != len(ids):
+        raise NotFound()
+    return found
+
+
+def nominating_unit(*, actor) -> OrgUnit:
+    """The union the actor nominates from: the unit of their first post holding
+    ``nominations.nominate``, else ``NotFound``."""
+    grant = access.home_grant(actor, "nominations.nominate")
+    if grant is None:
+        raise NotFound()
+    return OrgUnit.objects.get(pk=grant.unit_id)
+
+
+def candidates(*, org_unit: OrgUnit) -> QuerySet[Person]:
+    """The people ``org_unit`` may put forward: its own and its lower unions' (records
+    merged away excluded), in name order."""
+    return Person.objects.filter(
+        access.subtree_q(org_unit, via="org_unit"), merged_into__isnull=True
+    ).order_by("name_sort", "pk")
+
+
+def candidate_get(*, org_unit: OrgUnit, pk: int) -> Person:
+    """One of ``candidates``, else ``NotFound``."""
+    found = candidates(org_unit=org_unit).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@dataclass(frozen=True)
+class NomineeRights:
+    """What a nominee's page offers the actor."""
+
+    withdraw: bool  # the nominating union, until the first review
+    review: bool  # the quota node's reviewers
+
+
+def nomination_rights(*, actor, nomination: Nomination) -> NomineeRights:
+    return NomineeRights(
+        withdraw=nomination.state in TRANSITIONS["withdraw"].sources
+        and access.can_at(actor, "nominations.nominate", nomination.org_unit),
+        review=access.can_at(actor, "nominations.review", nomination.quota.org_unit),
+    )
+
+
 @dataclass
 class Entry:
     """One line of a nominee's timeline."""
@@ -92,8 +219,6 @@ class Entry:
 def timeline(*, actor, nomination: Nomination) -> list[Entry]:
     """Every step, opinion, notice and objection in order, for staff. Objectors are named
     only to the reviewing level."""
-    from gonghui.nominations.workflow import TRANSITIONS, action_label
-
     level = nomination.campaign.honour.level
     labels = {a: action_label(a, level) for a in TRANSITIONS}
     labels |= {"create": "登记", "clearance": "部门意见"}
@@ -135,12 +260,93 @@ def _who(user) -> str:
     return user.get_full_name() or user.username
 
 
+# What ``reviewing_unit`` reads of an objection: select them with it.
+REVIEWING_UNIT_RELATED = ("notice__campaign__org_unit", "nomination__quota__org_unit")
+
+
+def reviewing_unit(objection: Objection) -> OrgUnit:
+    """Who deals with an objection: the quota node for the first notice, else the city."""
+    if objection.notice.stage == Notice.Stage.FIRST:
+        return objection.nomination.quota.org_unit
+    return objection.notice.campaign.org_unit
+
+
+def may_see_objector(actor, objection: Objection) -> bool:
+    perm = (
+        "nominations.review"
+        if objection.notice.stage == Notice.Stage.FIRST
+        else ("nominations.approve")
+    )
+    return access.can_at(actor, perm, reviewing_unit(objection))
+
+
+def may_reveal_contact(actor, objection: Objection) -> bool:
+    """The reviewing level, with ``people.view_pii`` there, may see an objector's full
+    contact (each view audited by ``services.objection_contact_reveal``)."""
+    return may_see_objector(actor, objection) and access.can_at(
+        actor, "people.view_pii", reviewing_unit(objection)
+    )
+
+
 def objection_list(*, actor, campaign: Campaign) -> list[Objection]:
     """Objections the actor handles (the reviewing level), newest first."""
     rows = Objection.objects.filter(nomination__campaign=campaign).select_related(
         *REVIEWING_UNIT_RELATED, "nomination__person"
     )
     return [o for o in rows.order_by("-filed_at") if may_see_objector(actor, o)]
+
+
+def nomination_objections(*, actor, nomination: Nomination) -> list[Objection]:
+    """The objections to ``nomination`` the actor handles (the reviewing level)."""
+    return [
+        o
+        for o in nomination.objections.select_related(*REVIEWING_UNIT_RELATED)
+        if may_see_objector(actor, o)
+    ]
+
+
+def objection_get(*, actor, pk) -> Objection:
+    """An objection the actor handles, else ``NotFound``."""
+    objection = Objection.objects.select_related(*REVIEWING_UNIT_RELATED).filter(pk=pk).first()
+    if objection is None or not may_see_objector(actor, objection):
+        raise NotFound()
+    return objection
+
+
+# --- The working-day calendar (its page) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarRights:
+    view: bool  # staff who take part in campaigns, or enter the calendar
+    edit: bool  # the city's, who enter a year's schedule
+
+
+def calendar_rights(*, actor) -> CalendarRights:
+    return CalendarRights(
+        view=access.can(actor, "nominations.view") or access.can(actor, "calendar.manage"),
+        edit=access.can_citywide(actor, "calendar.manage"),
+    )
+
+
+def calendar_years() -> QuerySet[CalendarYear]:
+    """The years the calendar knows, seeded or entered by staff."""
+    return CalendarYear.objects.all()
+
+
+# --- Notices open for objections --------------------------------------------------------------
+
+
+def notice_open(notice: Notice, *, at=None) -> bool:
+    """Whether ``notice`` is in its period (from its first day to the end of its last)."""
+    at = at or timezone.now()
+    start = end_of_day(notice.starts_on - timedelta(days=1))
+    return start <= at < notice.closes_at
+
+
+def open_notices(*, nomination: Nomination) -> list[Notice]:
+    """The notices listing ``nomination`` that are in their period now."""
+    return [n for n in nomination.notices.all() if notice_open(n)]
 
 
 # --- Public ---------------------------------------------------------------------------------

@@ -1,18 +1,15 @@
 """Nomination pages for staff, the public notices (公示) with their objection form, and the
 working-day calendar. Thin: parse, call one service or selector, render."""
 
-from functools import partial
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from gonghui.calendar.services import calendar_year_set
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
-from gonghui.common.models import CalendarYear
 from gonghui.common.net import client_key
 from gonghui.common.pagination import page_of
 from gonghui.common.schemas import MAX_ID
@@ -25,12 +22,10 @@ from gonghui.common.views import (
     post_action,
 )
 from gonghui.common.workdays import today
-from gonghui.files.services import attachment_add, attachment_list, attachments_of
+from gonghui.files.services import attachment_list, attachments_of
 from gonghui.nominations import exports, forms, selectors, services, workflow
-from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
-from gonghui.nominations.workflow import NOTICE_OF, TRANSITIONS
-from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit
+from gonghui.nominations.models import Nomination
+from gonghui.nominations.workflow import TRANSITIONS
 
 
 def _campaign_url(campaign) -> str:
@@ -48,10 +43,10 @@ def _nomination_url(pk) -> str:
 @domain_errors
 def campaigns(request):
     """The campaigns the actor takes part in; holders of ``nominations.manage`` set up more."""
-    if not access.can(request.user, "nominations.view"):
+    if not selectors.may_take_part(actor=request.user):
         raise NotFound()
     form = None
-    if access.can(request.user, "nominations.manage"):
+    if selectors.may_organise(actor=request.user):
         form = forms.CampaignForm(request.POST or None, actor=request.user)
     if request.method == "POST":
         if form is None:
@@ -70,21 +65,11 @@ def campaigns(request):
     return render(request, "nominations/campaigns.html", {"page": page, "form": form})
 
 
-def _managed(request, pk) -> Campaign:
-    """A campaign the user organises (manages at its union), else ``NotFound``."""
-    return access.get_or_404(
-        Campaign.objects.select_related("honour", "org_unit"),
-        request.user,
-        "nominations.manage",
-        pk=pk,
-    )
-
-
 @login_required
 @domain_errors
 @require_POST
 def quota_set(request, pk):
-    campaign = _managed(request, pk)
+    campaign = selectors.campaign_managed(actor=request.user, pk=pk)
     return post_action(
         request,
         forms.QuotaForm(request.POST, campaign=campaign),
@@ -98,7 +83,7 @@ def quota_set(request, pk):
 @domain_errors
 @require_POST
 def rule_add(request, pk):
-    campaign = _managed(request, pk)
+    campaign = selectors.campaign_managed(actor=request.user, pk=pk)
     return post_action(
         request,
         forms.RuleForm(request.POST),
@@ -114,7 +99,7 @@ def rule_add(request, pk):
 @domain_errors
 @require_POST
 def campaign_open(request, pk):
-    campaign = _managed(request, pk)
+    campaign = selectors.campaign_managed(actor=request.user, pk=pk)
     return post_action(
         request,
         None,
@@ -131,7 +116,7 @@ def campaign(request, pk):
     state = request.GET.get("state", "")
     nominees = selectors.nomination_list(actor=request.user, campaign=campaign, state=state)
     nodes, overall = selectors.quota_lines(actor=request.user, campaign=campaign)
-    can_city = access.can_at(request.user, "nominations.approve", campaign.org_unit)
+    rights = selectors.campaign_rights(actor=request.user, campaign=campaign)
     level = campaign.honour.level
     return render(
         request,
@@ -146,36 +131,23 @@ def campaign(request, pk):
             "overall": overall,
             "advance_form": forms.AdvanceForm(),
             "notice_form": forms.NoticeForm(),
-            "notice_stages": [
-                (s, Notice.stage_label(s, level))
-                for a, s in NOTICE_OF.items()
-                if _may(request.user, campaign, TRANSITIONS[a])
-            ],
-            "may_nominate": access.can(request.user, "nominations.nominate"),
-            "may_manage": access.can_at(request.user, "nominations.manage", campaign.org_unit),
+            "notice_stages": rights.notice_stages,
+            "may_nominate": rights.nominate,
+            "may_manage": rights.manage,
             "quota_form": forms.QuotaForm(campaign=campaign),
             "rule_form": forms.RuleForm(),
-            "may_review": access.can(request.user, "nominations.review") or can_city,
-            "notices": campaign.notices.select_related("org_unit").order_by("-published_at")[:20],
+            "may_review": rights.review,
+            "notices": selectors.campaign_notices(campaign=campaign),
             "objections": selectors.objection_list(actor=request.user, campaign=campaign),
         },
     )
-
-
-def _may(actor, campaign, transition) -> bool:
-    if transition.level == "city":
-        return access.can_at(actor, transition.permission, campaign.org_unit)
-    return access.can(actor, transition.permission)
 
 
 @login_required
 @domain_errors
 def nominate(request, pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    grant = access.home_grant(request.user, "nominations.nominate")
-    if grant is None:
-        raise NotFound()
-    unit = OrgUnit.objects.get(pk=grant.unit_id)
+    unit = selectors.nominating_unit(actor=request.user)
     # Replacing a nominee (until the first review): the old one is withdrawn with a reason.
     replaced = request.GET.get("replaces", "")
     old = selectors.nomination_get(actor=request.user, pk=replaced) if replaced.isdigit() else None
@@ -185,27 +157,22 @@ def nominate(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                create = (
-                    partial(services.nomination_replace, nomination=old, reason=data["reason"])
-                    if old
-                    else partial(services.nomination_create, campaign=campaign, org_unit=unit)
-                )
-                nomination = create(
-                    actor=request.user,
-                    person=data["person"],
-                    brief=data["brief"],
-                    deeds=data["deeds"],
-                    categories=[c.name for c in data["categories"]],
-                    meeting_on=data["meeting_on"],
-                    meeting_attendance=data["meeting_attendance"],
-                    meeting_result=data["meeting_result"],
-                )
-                attachment_add(
-                    actor=request.user, owner=nomination, org_unit=unit, upload=data["form_file"]
-                )
-                if "submit" in request.POST:
-                    services.nomination_submit(actor=request.user, nomination=nomination)
+            nomination = services.nomination_save(
+                actor=request.user,
+                campaign=campaign,
+                org_unit=unit,
+                replaces=old,
+                reason=data.get("reason", ""),
+                person=data["person"],
+                brief=data["brief"],
+                deeds=data["deeds"],
+                categories=[c.name for c in data["categories"]],
+                meeting_on=data["meeting_on"],
+                meeting_attendance=data["meeting_attendance"],
+                meeting_result=data["meeting_result"],
+                document=data["form_file"],
+                submit="submit" in request.POST,
+            )
         except DomainError as exc:
             apply_errors(form, exc)
         else:
@@ -226,12 +193,7 @@ def _chosen(request, campaign) -> list[Nomination]:
     if not all(i.isascii() and i.isdigit() and 0 < int(i) <= MAX_ID for i in raw):
         raise NotFound()
     ids = {int(i) for i in raw}
-    found = list(
-        selectors.nomination_list(actor=request.user, campaign=campaign).filter(pk__in=ids)
-    )
-    if len(found) != len(ids):
-        raise NotFound()
-    return found
+    return selectors.nominations_chosen(actor=request.user, campaign=campaign, ids=ids)
 
 
 @login_required
@@ -278,9 +240,7 @@ def notice_publish(request, pk):
 @require_POST
 def list_submit(request, pk, quota_pk):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    quota = campaign.quotas.select_related("org_unit").filter(pk=quota_pk).first()
-    if quota is None or not access.can_at(request.user, "nominations.view", quota.org_unit):
-        raise NotFound()
+    quota = selectors.quota_get(actor=request.user, campaign=campaign, pk=quota_pk)
     return post_action(
         request,
         None,
@@ -297,11 +257,8 @@ def list_submit(request, pk, quota_pk):
 def nomination(request, pk):
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     user = request.user
-    objections = [
-        o
-        for o in nomination.objections.select_related(*services.REVIEWING_UNIT_RELATED)
-        if services.may_see_objector(user, o)
-    ]
+    objections = selectors.nomination_objections(actor=user, nomination=nomination)
+    rights = selectors.nomination_rights(actor=user, nomination=nomination)
     return render(
         request,
         "nominations/nomination.html",
@@ -310,18 +267,17 @@ def nomination(request, pk):
             "campaign": nomination.campaign,
             "timeline": selectors.timeline(actor=user, nomination=nomination),
             "attachments": attachment_list(actor=user, owner=nomination),
-            "may_withdraw": nomination.state in TRANSITIONS["withdraw"].sources
-            and access.can_at(user, "nominations.nominate", nomination.org_unit),
-            "may_review": access.can_at(user, "nominations.review", nomination.quota.org_unit),
+            "may_withdraw": rights.withdraw,
+            "may_review": rights.review,
             "reason_form": forms.ReasonForm(),
             "clearance_form": forms.ClearanceForm(
                 departments=nomination.campaign.clearance_departments
             ),
             "advance_form": forms.AdvanceForm(),
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
-            "open_notices": [n for n in nomination.notices.all() if services.notice_open(n)],
+            "open_notices": selectors.open_notices(nomination=nomination),
             "objections": attachments_of(actor=user, owners=objections),
-            "revealable": {o.pk for o in objections if services.may_reveal_contact(user, o)},
+            "revealable": {o.pk for o in objections if selectors.may_reveal_contact(user, o)},
             "triage_form": forms.TriageForm(),
             "resolve_form": forms.ResolveForm(),
         },
@@ -366,7 +322,7 @@ def objection_enter(request, pk):
     """Staff enter an objection received by phone, letter, e-mail or in person."""
     nomination = selectors.nomination_get(actor=request.user, pk=pk)
     form = forms.StaffObjectionForm(request.POST, request.FILES, nominees=[nomination])
-    notice = next((n for n in nomination.notices.all() if services.notice_open(n)), None)
+    notice = next(iter(selectors.open_notices(nomination=nomination)), None)
     try:
         if notice is None:
             raise ValidationFailed({"notice": "该人员当前不在公示期内"})
@@ -391,22 +347,13 @@ def objection_enter(request, pk):
     return redirect("nominations:nomination", pk=nomination.pk)
 
 
-def _objection(request, pk) -> Objection:
-    objection = (
-        Objection.objects.select_related(*services.REVIEWING_UNIT_RELATED).filter(pk=pk).first()
-    )
-    if objection is None or not services.may_see_objector(request.user, objection):
-        raise NotFound()
-    return objection
-
-
 @login_required
 @domain_errors
 @require_POST
 def objection_contact(request, pk):
     """An HTMX fragment with the objector's unmasked contact (audited); never a GET, never
     cached."""
-    objection = _objection(request, pk)
+    objection = selectors.objection_get(actor=request.user, pk=pk)
     value = services.objection_contact_reveal(actor=request.user, objection=objection)
     response = render(request, "people/_revealed.html", {"value": value})
     response["Cache-Control"] = "no-store"
@@ -417,7 +364,7 @@ def objection_contact(request, pk):
 @domain_errors
 @require_POST
 def objection_triage(request, pk):
-    objection = _objection(request, pk)
+    objection = selectors.objection_get(actor=request.user, pk=pk)
     return post_action(
         request,
         forms.TriageForm(request.POST),
@@ -431,7 +378,7 @@ def objection_triage(request, pk):
 @domain_errors
 @require_POST
 def objection_resolve(request, pk):
-    objection = _objection(request, pk)
+    objection = selectors.objection_get(actor=request.user, pk=pk)
     return post_action(
         request,
         forms.ResolveForm(request.POST),
@@ -463,28 +410,25 @@ def final_xlsx(request, pk):
 @domain_errors
 def calendar(request):
     """The working-day calendar: the years known, and a form for a new year's schedule."""
-    if not access.can(request.user, "nominations.view") and not access.can(
-        request.user, "calendar.manage"
-    ):
+    rights = selectors.calendar_rights(actor=request.user)
+    if not rights.view:
         raise NotFound()
-    may_edit = access.can_citywide(request.user, "calendar.manage")
-    form = forms.CalendarForm(request.POST or None) if may_edit else None
+    form = forms.CalendarForm(request.POST or None) if rights.edit else None
     if request.method == "POST":
         if form is None:
             raise NotFound()
         if form.is_valid():
             try:
-                services.calendar_year_set(actor=request.user, **form.cleaned_data)
+                calendar_year_set(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"已录入 {form.cleaned_data['year']} 年节假日安排")
                 return redirect("nominations:calendar")
-    years = CalendarYear.objects.all()
     return render(
         request,
         "nominations/calendar.html",
-        {"years": years, "form": form, "next_year": today().year + 1},
+        {"years": selectors.calendar_years(), "form": form, "next_year": today().year + 1},
     )
 
 
@@ -496,7 +440,7 @@ def notices(request):
     return render(
         request,
         "nominations/notices.html",
-        {"page": page, "open": {n.pk for n in page if services.notice_open(n)}},
+        {"page": page, "open": {n.pk for n in page if selectors.notice_open(n)}},
     )
 
 
@@ -506,7 +450,7 @@ def notice(request, pk):
     except NotFound:
         return render(request, "web/error.html", {"message": "公示不存在"}, status=404)
     nominees = list(exports.notice_nominations(notice))
-    is_open = services.notice_open(notice)
+    is_open = selectors.notice_open(notice)
     form = (
         forms.ObjectionForm(request.POST or None, request.FILES or None, nominees=nominees)
         if is_open

@@ -1,6 +1,6 @@
 """The procedure "一报告两审核三公示" as data: states, and for each action the states it may
 start from, the state it leads to, the permission it needs and at which level it is taken.
-No database here; ``services.py`` fires the transitions and checks the time rules.
+No database here; the services (``services/``) fire the transitions and check the time rules.
 
     draft ─nominate→ nominated ─(first notice published)→ first_notice
       ─first_review→ first_passed ─(second notice: the city's for a city honour, the
