@@ -10,12 +10,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from gonghui.audit.services import verify_stream
+from gonghui.common.demo import DEMO_PASSWORD
 from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
 from gonghui.perks import claims, draw, services
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant, MerchantStaff, Offer
-from gonghui.web.demo import DEMO_PASSWORD
 from tests.demo import demo_built
 
 CARD_CATEGORIES = {"beauty", "car", "housekeeping", "shopping", "cinema", "medical"}

@@ -38,6 +38,7 @@ from django.utils import timezone
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import pii
+from gonghui.common.demo import DEMO_PASSWORD, DISTRICT_USERS, Login, demo_user
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import SEGMENT, OrgUnit
@@ -241,10 +242,8 @@ PARTNER_PLAN = [
 ]
 
 
-def build(fake, rng) -> list:
-    """Returns the logins it made (``web.demo.Login``), for the demo command to print."""
-    from gonghui.web.demo import DEMO_PASSWORD, DISTRICT_USERS  # web.demo imports us
-
+def build(fake, rng) -> list[Login]:
+    """Returns the logins it made (``common.demo.Login``), for the demo command to print."""
     users = {
         u.username: u
         for u in get_user_model().objects.filter(username__in=["admin", *DISTRICT_USERS.values()])
@@ -282,11 +281,9 @@ def build(fake, rng) -> list:
     return logins()
 
 
-def logins() -> list:
+def logins() -> list[Login]:
     """The member and counter logins the demo made, as the database holds them (``build``
     returns them; a second ``gonghui demo`` prints them again)."""
-    from gonghui.web.demo import Login  # web.demo imports us
-
     found = []
     member = Person.objects.filter(user__username=MEMBER).select_related("org_unit").first()
     if member is not None:
@@ -384,8 +381,6 @@ def _member_login(person: Person) -> None:
     """The demo's member login: a user linked to a 密云 member, with no union post (it lands
     on 我的服务). No service links a login to a person yet, so the link is written here,
     with its audit event, as web/demo.py writes the staff logins."""
-    from gonghui.web.demo import demo_user  # web.demo imports this module
-
     user = demo_user(MEMBER, person.name)
     Person.objects.filter(pk=person.pk).update(user=user)
     record(

@@ -4,10 +4,10 @@
 from django import forms
 
 from gonghui.common.forms import FilterForm
+from gonghui.common.widgets import NoEchoInput
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.models import Card, Location, Merchant
-from gonghui.web.forms import NoEchoInput
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
