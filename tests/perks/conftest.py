@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gonghui.people.models import Membership
-from gonghui.perks import claims
+from gonghui.perks.giveaways import claims
 from gonghui.perks.models import Card, Giveaway, Location, Merchant
 from tests.factories import make_person
 

@@ -12,8 +12,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gonghui.perks import claims, hints, passes
-from gonghui.perks.hints import LIMIT_PER_MINUTE
+from gonghui.perks import passes
+from gonghui.perks.giveaways import claims, hints
+from gonghui.perks.giveaways.hints import LIMIT_PER_MINUTE
 from gonghui.perks.models import Claim, Giveaway, Hit
 from tests.perks.conftest import OPENING, giveaway_for
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 import pytest
 from django.db import connection, connections
 
-from gonghui.perks import claims, hints
+from gonghui.perks.giveaways import claims, hints
 from gonghui.perks.models import Claim, Giveaway
 from tests.perks.conftest import OPENING, giveaway_for, make_member
 

@@ -14,7 +14,8 @@ from gonghui.common.demo import DEMO_PASSWORD
 from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
-from gonghui.perks import claims, draw, services
+from gonghui.perks.counter.services import pickup_accept
+from gonghui.perks.giveaways import claims, draw, selectors
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant, MerchantStaff, Offer
 from tests.demo import demo_built
 
@@ -117,7 +118,7 @@ def test_the_lottery_was_drawn_and_its_publication_verifies(giveaways):
     assert g.opens_at < g.closes_at <= g.frozen_at <= g.drawn_at < g.pickup_from
     assert g.created_at < g.opens_at  # published (its seed committed) before registration
     assert g.public_value_source and g.public_value
-    assert draw.verify(services.draw_document(g)) == []
+    assert draw.verify(selectors.draw_document(g)) == []
     assert g.claims.filter(status=Claim.Status.PICKED_UP).exists()
     assert g.claims.filter(status=Claim.Status.WAITING).exists()
     assert g.taken == g.stock
@@ -148,7 +149,7 @@ def test_a_visitor_can_pick_up_and_claim(giveaways):
     person = _member()
     code = giveaways.fcfs.claims.get(person=person, status=Claim.Status.WON).code
     counter = get_user_model().objects.get(username="rose_counter")
-    assert services.pickup_accept(actor=counter, code=code).status == Claim.Status.PICKED_UP
+    assert pickup_accept(actor=counter, code=code).status == Claim.Status.PICKED_UP
     g = giveaways.coming
     early = claims.claim(person_id=person.pk, giveaway_id=g.pk, key="visitor-key-1")
     assert early.code == "not_open"

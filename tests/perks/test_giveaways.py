@@ -18,7 +18,9 @@ from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
 from gonghui.audit.verifier import batch_digest
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.perks import claims, draw, network, selectors, services
+from gonghui.perks.cards.services import card_cancel, card_reissue
+from gonghui.perks.counter.services import pickup_accept
+from gonghui.perks.giveaways import claims, draw, selectors, services
 from gonghui.perks.models import (
     Card,
     Claim,
@@ -164,7 +166,7 @@ def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
     assert [c.receipt for c in waiting] == expected.waitlist
     assert Message.objects.filter(text__contains="恭喜中签").count() == 3
     # The published document: receipts only, and the stand-alone verifier re-checks it.
-    document = services.draw_document(lottery)
+    document = selectors.draw_document(lottery)
     text = json.dumps(document, ensure_ascii=False)
     assert all(str(p) not in document.get("receipts", []) for p in members.cy)
     assert "朝阳会员" not in text
@@ -204,7 +206,7 @@ def test_the_documented_document_is_the_published_one(drawn):
     """docs/lottery.md names the published document's fields as the code writes them, and
     the public value in its canonical form (trimmed, nothing else changed)."""
     lottery, receipts, result = drawn
-    document = services.draw_document(lottery)
+    document = selectors.draw_document(lottery)
     for heading in ("### 公示文件的字段", "### The published document's fields"):
         assert _documented_fields(heading) == list(document), heading
     assert set(draw.FIELDS) <= set(document)
@@ -262,9 +264,9 @@ def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, member
         services.claim_cancel(person_id=members.cy[1], claim_id=held[1]["id"])
 
 
-def card_cancel(users, person_id):
+def cancel_the_card_of(users, person_id):
     card = Card.objects.get(person_id=person_id, status="active")
-    network.card_cancel(actor=users.cy_grass, card=card, reason="离会")
+    card_cancel(actor=users.cy_grass, card=card, reason="离会")
 
 
 def test_the_waitlist_skips_a_member_whose_card_was_cancelled(users, members, fcfs):
@@ -272,12 +274,12 @@ def test_the_waitlist_skips_a_member_whose_card_was_cancelled(users, members, fc
         held = [press(p, fcfs).claim for p in members.cy[:3]]
         for p in members.cy[3:5]:
             assert press(p, fcfs, key=f"wait-{p:08d}", waitlist=True).code == "waiting"
-        card_cancel(users, members.cy[3])  # first in line, left the union since
+        cancel_the_card_of(users, members.cy[3])  # first in line, left the union since
         services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
     skipped = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
     assert skipped.status == "cancelled" and skipped.code is None and skipped.closed_at
     event = AuditEvent.objects.get(stream=fcfs.stream, action="perks.claim_skip")
-    assert event.object_id == str(skipped.pk) and services.NO_CARD in event.body
+    assert event.object_id == str(skipped.pk) and selectors.NO_CARD in event.body
     assert Message.objects.filter(person_id=members.cy[3], text__contains="候补已取消").exists()
     assert Claim.objects.get(giveaway=fcfs, person_id=members.cy[4]).status == "won"
     fcfs.refresh_from_db()
@@ -298,16 +300,16 @@ def test_a_pickup_code_is_accepted_once(users, venue, tree, members, fcfs, count
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         code = press(members.cy[0], fcfs).claim["code"]
         with pytest.raises(Conflict, match="尚未到领取时间"):
-            services.pickup_accept(actor=counter, code=code)
+            pickup_accept(actor=counter, code=code)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
-        done = services.pickup_accept(actor=counter, code=code.lower())
+        done = pickup_accept(actor=counter, code=code.lower())
         assert done.status == "picked_up" and done.picked_up_by == counter
         with pytest.raises(Conflict, match="已于 .* 在“玫瑰情园·南门售票处”核销"):
-            services.pickup_accept(actor=counter, code=code)
+            pickup_accept(actor=counter, code=code)
         with pytest.raises(NotFound):
-            services.pickup_accept(actor=counter, code="ZZZZZZZZZZ")
+            pickup_accept(actor=counter, code="ZZZZZZZZZZ")
         with pytest.raises(ValidationFailed):
-            services.pickup_accept(actor=counter, code="12")
+            pickup_accept(actor=counter, code="12")
     assert AuditEvent.objects.filter(stream=fcfs.stream, action="perks.pickup").count() == 1
 
 
@@ -332,36 +334,36 @@ def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, me
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
         for wrong in (elsewhere, other_gate):
             with pytest.raises(Forbidden, match="此领取码应在“玫瑰情园·南门售票处”领取"):
-                services.pickup_accept(actor=wrong, code=code)
+                pickup_accept(actor=wrong, code=code)
         with pytest.raises(Forbidden):
-            services.pickup_accept(actor=users.nopost, code=code)
+            pickup_accept(actor=users.nopost, code=code)
         with pytest.raises(NotFound):  # Haidian's union staff: not their giveaway
-            services.pickup_accept(actor=users.hd, code=code)
-        assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
+            pickup_accept(actor=users.hd, code=code)
+        assert pickup_accept(actor=users.cy, code=code).status == "picked_up"
 
 
 def test_a_code_is_refused_once_the_members_card_is_not_in_use(users, members, fcfs, counter):
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         gone, moved = (press(p, fcfs).claim["code"] for p in members.cy[:2])
-    card_cancel(users, members.cy[0])
+    cancel_the_card_of(users, members.cy[0])
     lost = Card.objects.get(person_id=members.cy[1])
-    network.card_reissue(actor=users.cy_grass, card=lost, reason="遗失")  # a new card counts
+    card_reissue(actor=users.cy_grass, card=lost, reason="遗失")  # a new card counts
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
         with pytest.raises(Conflict, match="持卡人的会员服务卡已不在有效状态"):
-            services.pickup_accept(actor=counter, code=gone)
+            pickup_accept(actor=counter, code=gone)
         assert Claim.objects.get(code=gone).status == "won"
-        assert services.pickup_accept(actor=counter, code=moved).status == "picked_up"
+        assert pickup_accept(actor=counter, code=moved).status == "picked_up"
 
 
 def test_a_lottery_winner_keeps_the_place_but_needs_a_card_to_collect(users, drawn, counter):
     lottery, _, result = drawn
     winner = Claim.objects.get(giveaway=lottery, receipt=result.winners[0])
-    card_cancel(users, winner.person_id)
+    cancel_the_card_of(users, winner.person_id)
     with (
         time_machine.travel(lottery.pickup_from + timedelta(hours=1)),
         pytest.raises(Conflict, match="不能领取"),
     ):
-        services.pickup_accept(actor=counter, code=winner.code)
+        pickup_accept(actor=counter, code=winner.code)
     stays = Claim.objects.get(pk=winner.pk)
     assert (stays.status, stays.rank, stays.code) == ("won", 1, winner.code)  # as drawn
 
@@ -374,13 +376,13 @@ def test_a_counter_out_of_service_accepts_no_code(users, venue, members, fcfs, c
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
         merchant.update(is_active=False)
         with pytest.raises(Forbidden, match="本商户未启用或不在合作期内，不能核销领取码"):
-            services.pickup_accept(actor=counter, code=code)
+            pickup_accept(actor=counter, code=code)
         merchant.update(is_active=True, valid_until=fcfs.pickup_from.date() - timedelta(days=1))
         with pytest.raises(Forbidden, match="不在合作期内"):
-            services.pickup_accept(actor=counter, code=code)
+            pickup_accept(actor=counter, code=code)
         assert Claim.objects.get(code=code).status == "won"
         merchant.update(valid_until=fcfs.pickup_until.date())
-        assert services.pickup_accept(actor=counter, code=code).status == "picked_up"
+        assert pickup_accept(actor=counter, code=code).status == "picked_up"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -395,7 +397,7 @@ def test_two_scanners_cannot_both_accept(users, venue, tree, members, fcfs, coun
     def scan(user):
         try:
             barrier.wait()
-            services.pickup_accept(actor=user, code=code)
+            pickup_accept(actor=user, code=code)
             outcomes.append("accepted")
         except Conflict as refused:
             outcomes.append(refused.message)
@@ -417,7 +419,7 @@ def test_no_shows_are_released_to_the_waitlist(users, venue, tree, members, fcfs
         codes = [press(p, fcfs).claim["code"] for p in members.cy[:3]]
         press(members.cy[3], fcfs, key="wait-00000001", waitlist=True)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
-        services.pickup_accept(actor=counter, code=codes[0])
+        pickup_accept(actor=counter, code=codes[0])
         with pytest.raises(Conflict, match="领取截止"):
             services.no_shows_release(
                 actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
@@ -436,10 +438,10 @@ def test_no_shows_are_released_to_the_waitlist(users, venue, tree, members, fcfs
         )
         assert promoted == 1
         with pytest.raises(Conflict):  # a released code is dead
-            services.pickup_accept(actor=counter, code=codes[1])
+            pickup_accept(actor=counter, code=codes[1])
         late = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
         assert late.status == "won"
-        assert services.pickup_accept(actor=counter, code=late.code).status == "picked_up"
+        assert pickup_accept(actor=counter, code=late.code).status == "picked_up"
     statuses = sorted(Claim.objects.filter(giveaway=fcfs).values_list("status", flat=True))
     assert statuses == ["picked_up", "picked_up", "released", "released"]
     fcfs.refresh_from_db()
@@ -532,7 +534,7 @@ def test_a_cancelled_giveaway_stops_everything(users, venue, tree, members, fcfs
         time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
         pytest.raises(Conflict, match="已取消"),
     ):
-        services.pickup_accept(actor=counter, code=code)
+        pickup_accept(actor=counter, code=code)
 
 
 def test_releasing_twice_gives_nothing_twice(users, venue, tree, members, fcfs, counter):
@@ -552,7 +554,7 @@ def test_releasing_twice_gives_nothing_twice(users, venue, tree, members, fcfs, 
 
 
 def test_pickup_places_are_the_organisers_merchants(users, venue, tree):
-    from gonghui.perks.forms import pickup_locations
+    from gonghui.perks.giveaways.forms import pickup_locations
 
     haidian_shop = Location.objects.create(
         merchant=Merchant.objects.create(

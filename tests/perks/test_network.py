@@ -30,7 +30,26 @@ from gonghui.common.imports import ImportRejected, error_report
 from gonghui.common.pii import id_check_digit
 from gonghui.orgs.models import Post, Role
 from gonghui.people.models import Membership
-from gonghui.perks import network, passes
+from gonghui.perks import passes
+from gonghui.perks.cards.imports import NOT_FOUND_ROW, cards_import, cards_template
+from gonghui.perks.cards.selectors import card_candidates, card_history, card_list, mask_number
+from gonghui.perks.cards.services import (
+    card_cancel,
+    card_issue,
+    card_person,
+    card_reissue,
+    card_resume,
+    card_suspend,
+)
+from gonghui.perks.counter.services import card_verify
+from gonghui.perks.merchants.selectors import merchant_list, offers_for_members
+from gonghui.perks.merchants.services import (
+    location_add,
+    merchant_change,
+    merchant_create,
+    merchant_staff_add,
+    offer_save,
+)
 from gonghui.perks.models import Card, CardUse, Merchant, MerchantStaff
 from tests.factories import PASSWORD, VALID_IDS, make_person, make_user
 
@@ -89,7 +108,7 @@ def people(tree):
 def shop(clock, tree, users):
     """A car wash signed by Chaoyang: a shop in Chaoyang, a current and an expired offer, and
     a counter account ``shop1``."""
-    merchant = network.merchant_create(
+    merchant = merchant_create(
         actor=users.cy,
         org_unit=tree.chaoyang,
         name="洁亮洗车",
@@ -98,14 +117,14 @@ def shop(clock, tree, users):
         valid_from=date(2025, 1, 1),
         valid_until=date(2025, 12, 31),
     )
-    location = network.location_add(
+    location = location_add(
         actor=users.cy,
         merchant=merchant,
         name="朝阳门店",
         address="朝阳区建国路1号",
         district=tree.chaoyang,
     )
-    network.offer_save(
+    offer_save(
         actor=users.cy,
         merchant=merchant,
         title="精洗套餐",
@@ -113,7 +132,7 @@ def shop(clock, tree, users):
         valid_from=date(2025, 6, 1),
         valid_until=date(2025, 6, 30),
     )
-    network.offer_save(
+    offer_save(
         actor=users.cy,
         merchant=merchant,
         title="春季打蜡",
@@ -121,7 +140,7 @@ def shop(clock, tree, users):
         valid_from=date(2025, 3, 1),
         valid_until=date(2025, 3, 31),
     )
-    staff = network.merchant_staff_add(
+    staff = merchant_staff_add(
         actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD
     )
     return type("Shop", (), {"merchant": merchant, "location": location, "staff": staff.user})
@@ -133,8 +152,8 @@ def cards(people, users):
         "Cards",
         (),
         {
-            "zhao": network.card_issue(actor=users.cy_grass, person=people.zhao),
-            "qian": network.card_issue(actor=users.hd, person=people.qian),
+            "zhao": card_issue(actor=users.cy_grass, person=people.zhao),
+            "qian": card_issue(actor=users.hd, person=people.qian),
         },
     )
 
@@ -151,76 +170,76 @@ def actions() -> list[str]:
 
 
 def test_issue_gives_a_luhn_number_in_the_members_union(people, users, tree):
-    card = network.card_issue(actor=users.cy_grass, person=people.zhao)
+    card = card_issue(actor=users.cy_grass, person=people.zhao)
     assert len(card.number) == 16 and card.number.startswith("8610") and card.number.isdigit()
     assert luhn.is_valid(card.number)
     assert card.org_unit == tree.cy_grass and card.status == Card.Status.ACTIVE
     event = AuditEvent.objects.get(action="perks.card_issue")
     assert event.object_id == str(card.pk) and event.org_unit_id == tree.cy_grass.pk
     with pytest.raises(Conflict) as refused:
-        network.card_issue(actor=users.cy, person=people.zhao)
+        card_issue(actor=users.cy, person=people.zhao)
     assert card.number in refused.value.message
     assert Card.objects.count() == 1
 
 
 def test_issue_needs_an_active_membership_and_the_right_in_its_union(people, users):
     with pytest.raises(Conflict, match="没有在会会籍"):
-        network.card_issue(actor=users.cy_grass, person=people.sun)
+        card_issue(actor=users.cy_grass, person=people.sun)
     with pytest.raises(NotFound):  # Haidian may not even learn that Chaoyang's member exists
-        network.card_issue(actor=users.hd, person=people.zhao)
+        card_issue(actor=users.hd, person=people.zhao)
     with pytest.raises(NotFound):
-        network.card_issue(actor=users.cy_grass, person=people.qian)
+        card_issue(actor=users.cy_grass, person=people.qian)
     with pytest.raises(NotFound):
-        network.card_issue(actor=users.auditor, person=people.zhao)
+        card_issue(actor=users.auditor, person=people.zhao)
     assert not Card.objects.exists() and not actions()
 
 
 def test_a_number_drawn_twice_is_drawn_again(people, users, monkeypatch):
-    first = network.card_issue(actor=users.cy_grass, person=people.zhao)
+    first = card_issue(actor=users.cy_grass, person=people.zhao)
     fresh = "8610000000000018"
     drawn = iter([first.number, fresh])
-    monkeypatch.setattr(network, "_new_number", lambda: next(drawn))
-    second = network.card_issue(actor=users.cy_grass, person=people.wu)
+    monkeypatch.setattr("gonghui.perks.cards.services._new_number", lambda: next(drawn))
+    second = card_issue(actor=users.cy_grass, person=people.wu)
     assert second.number == fresh
 
 
 def test_status_moves_need_reasons_and_the_right_state(cards, users):
     card = cards.zhao
     with pytest.raises(ValidationFailed) as missing:
-        network.card_suspend(actor=users.cy_grass, card=card, reason="  ")
+        card_suspend(actor=users.cy_grass, card=card, reason="  ")
     assert "reason" in missing.value.fields
     card.refresh_from_db()
     assert card.status == Card.Status.ACTIVE
-    network.card_suspend(actor=users.cy_grass, card=card, reason="会员本人申请")
+    card_suspend(actor=users.cy_grass, card=card, reason="会员本人申请")
     assert card.status == Card.Status.SUSPENDED and card.status_reason == "会员本人申请"
     with pytest.raises(Conflict, match="已是“已暂停”"):
-        network.card_suspend(actor=users.cy_grass, card=card, reason="再次")
-    network.card_resume(actor=users.cy_grass, card=card)
+        card_suspend(actor=users.cy_grass, card=card, reason="再次")
+    card_resume(actor=users.cy_grass, card=card)
     assert card.status == Card.Status.ACTIVE
     with pytest.raises(Conflict, match="已是“正常”状态"):
-        network.card_resume(actor=users.cy_grass, card=card)
+        card_resume(actor=users.cy_grass, card=card)
     with pytest.raises(ValidationFailed):
-        network.card_cancel(actor=users.cy_grass, card=card, reason="")
-    network.card_cancel(actor=users.cy_grass, card=card, reason="离会")
+        card_cancel(actor=users.cy_grass, card=card, reason="")
+    card_cancel(actor=users.cy_grass, card=card, reason="离会")
     with pytest.raises(Conflict, match="当前为“已注销”，不能暂停"):
-        network.card_suspend(actor=users.cy_grass, card=card, reason="x")
+        card_suspend(actor=users.cy_grass, card=card, reason="x")
     assert actions()[-3:] == ["perks.card_suspend", "perks.card_resume", "perks.card_cancel"]
 
 
 def test_other_districts_cannot_touch_the_card(cards, users):
-    for service in (network.card_suspend, network.card_cancel, network.card_reissue):
+    for service in (card_suspend, card_cancel, card_reissue):
         with pytest.raises(NotFound):
             service(actor=users.hd, card=cards.zhao, reason="越权")
     with pytest.raises(NotFound):
-        network.card_suspend(actor=users.nopost, card=cards.zhao, reason="越权")
+        card_suspend(actor=users.nopost, card=cards.zhao, reason="越权")
     cards.zhao.refresh_from_db()
     assert cards.zhao.status == Card.Status.ACTIVE
-    network.card_suspend(actor=users.cy, card=cards.zhao, reason="区总代办")  # above: allowed
+    card_suspend(actor=users.cy, card=cards.zhao, reason="区总代办")  # above: allowed
 
 
 def test_reissue_keeps_the_history(cards, users, people):
     old = cards.zhao
-    new = network.card_reissue(actor=users.cy_grass, card=old, reason="手机丢失")
+    new = card_reissue(actor=users.cy_grass, card=old, reason="手机丢失")
     old.refresh_from_db()
     assert old.status == Card.Status.LOST and old.replaced_by == new
     assert (
@@ -228,23 +247,23 @@ def test_reissue_keeps_the_history(cards, users, people):
     )
     assert new.person == people.zhao
     with pytest.raises(Conflict, match=f"补发新卡 {new.number}"):
-        network.card_reissue(actor=users.cy_grass, card=old, reason="again")
+        card_reissue(actor=users.cy_grass, card=old, reason="again")
     with pytest.raises(Conflict):
-        network.card_issue(actor=users.cy_grass, person=people.zhao)
-    assert list(network.card_history(actor=users.cy_grass, card=new)) == [new, old]
+        card_issue(actor=users.cy_grass, person=people.zhao)
+    assert list(card_history(actor=users.cy_grass, card=new)) == [new, old]
     assert "perks.card_reissue" in actions()
 
 
 def test_a_suspended_cards_replacement_stays_suspended(cards, users):
-    network.card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
-    new = network.card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
+    card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
+    new = card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
     assert new.status == Card.Status.SUSPENDED and "欠缴会费" in new.status_reason
 
 
 def test_reissue_without_membership_is_refused(cards, users):
     Membership.objects.filter(person=cards.zhao.person).update(status="left")
     with pytest.raises(Conflict, match="请办理注销"):
-        network.card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
+        card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
     cards.zhao.refresh_from_db()
     assert cards.zhao.status == Card.Status.ACTIVE and Card.objects.count() == 2
 
@@ -252,49 +271,49 @@ def test_reissue_without_membership_is_refused(cards, users):
 def test_a_reissue_elsewhere_names_the_union_only_to_who_may_see_it(cards, users, tree):
     Membership.objects.filter(person=cards.zhao.person).update(org_unit=tree.hd_grass)
     with pytest.raises(Forbidden) as refused:  # Chaoyang's grassroots staff: not Haidian's
-        network.card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
+        card_reissue(actor=users.cy_grass, card=cards.zhao, reason="遗失")
     assert "会籍现在其他工会，不在您的办卡范围内" in refused.value.message
     assert "海淀" not in refused.value.message
     both = make_user("cy_and_hd", tree.cy_grass, "grassroots_staff")
     Post.objects.create(user=both, org_unit=tree.haidian, role=Role.objects.get(code="dept_staff"))
     with pytest.raises(Forbidden, match="会籍现在“海淀某公司工会”，不在您的办卡范围内"):
-        network.card_reissue(actor=both, card=cards.zhao, reason="遗失")
+        card_reissue(actor=both, card=cards.zhao, reason="遗失")
     cards.zhao.refresh_from_db()
     assert cards.zhao.status == Card.Status.ACTIVE
 
 
 def test_card_list_is_scoped_filtered_and_searched(cards, users, people):
-    assert list(network.card_list(actor=users.cy_grass)) == [cards.zhao]
-    assert list(network.card_list(actor=users.hd)) == [cards.qian]
-    assert set(network.card_list(actor=users.admin)) == {cards.zhao, cards.qian}
-    assert not network.card_list(actor=users.auditor).exists()
-    assert list(network.card_list(actor=users.admin, q=cards.zhao.number[-6:])) == [cards.zhao]
-    assert list(network.card_list(actor=users.admin, q="钱")) == [cards.qian]
+    assert list(card_list(actor=users.cy_grass)) == [cards.zhao]
+    assert list(card_list(actor=users.hd)) == [cards.qian]
+    assert set(card_list(actor=users.admin)) == {cards.zhao, cards.qian}
+    assert not card_list(actor=users.auditor).exists()
+    assert list(card_list(actor=users.admin, q=cards.zhao.number[-6:])) == [cards.zhao]
+    assert list(card_list(actor=users.admin, q="钱")) == [cards.qian]
     # The holder is found as every people search finds a person (pinyin, initials).
-    assert list(network.card_list(actor=users.admin, q="qx")) == [cards.qian]
-    assert list(network.card_list(actor=users.admin, q="zhaoyu")) == [cards.zhao]
-    network.card_suspend(actor=users.hd, card=cards.qian, reason="x")
-    assert list(network.card_list(actor=users.admin, status="suspended")) == [cards.qian]
+    assert list(card_list(actor=users.admin, q="qx")) == [cards.qian]
+    assert list(card_list(actor=users.admin, q="zhaoyu")) == [cards.zhao]
+    card_suspend(actor=users.hd, card=cards.qian, reason="x")
+    assert list(card_list(actor=users.admin, status="suspended")) == [cards.qian]
     # Only members without a live card are offered for issuing, in the actor's scope.
-    assert list(network.card_candidates(actor=users.cy_grass)) == [people.wu]
-    assert list(network.card_candidates(actor=users.cy_grass, q="oyrz")) == [people.wu]
-    assert not network.card_candidates(actor=users.cy_grass, q="zhaoyu").exists()  # has a card
-    assert not network.card_candidates(actor=users.hd).exists()
+    assert list(card_candidates(actor=users.cy_grass)) == [people.wu]
+    assert list(card_candidates(actor=users.cy_grass, q="oyrz")) == [people.wu]
+    assert not card_candidates(actor=users.cy_grass, q="zhaoyu").exists()  # has a card
+    assert not card_candidates(actor=users.hd).exists()
 
 
 def test_card_person_finds_by_id_in_scope_only(people, users):
-    found = network.card_person(actor=users.cy, id_number=" １１０１０５１９４９１２３１００２ｘ ")
+    found = card_person(actor=users.cy, id_number=" １１０１０５１９４９１２３１００２ｘ ")
     assert found == people.zhao
     with pytest.raises(NotFound):
-        network.card_person(actor=users.hd, id_number=VALID_IDS[0])
+        card_person(actor=users.hd, id_number=VALID_IDS[0])
     with pytest.raises(NotFound):
-        network.card_person(actor=users.cy, id_number=an_id(999))
+        card_person(actor=users.cy, id_number=an_id(999))
     with pytest.raises(ValidationFailed):
-        network.card_person(actor=users.cy, id_number="12345")
+        card_person(actor=users.cy, id_number="12345")
     # Finding by full number is the platform's one look-up: a post that may not see full
     # numbers cannot confirm a guess through it (docs/privacy.md); it picks the member.
     with pytest.raises(Forbidden):
-        network.card_person(actor=users.cy_grass, id_number=VALID_IDS[0])
+        card_person(actor=users.cy_grass, id_number=VALID_IDS[0])
 
 
 # --- Cards: the bulk import -------------------------------------------------------------------
@@ -315,11 +334,11 @@ def test_import_issues_once_and_reimport_issues_nothing_twice(people, users, tre
     data = workbook(
         [("赵郁", "１１０１０５ １９４９１２３１ ００２ｘ"), ("欧阳润泽", VALID_IDS[1])]
     )
-    result = network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+    result = cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     assert (result.rows, result.issued, result.already) == (2, 2, 0)
     assert set(Card.objects.values_list("person__name", flat=True)) == {"赵郁", "欧阳润泽"}
     assert set(Card.objects.values_list("org_unit", flat=True)) == {tree.cy_grass.pk}
-    again = network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+    again = cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     assert (again.issued, again.already) == (0, 2)
     assert "已有服务卡 2 人" in again.summary()
     assert Card.objects.count() == 2
@@ -330,7 +349,7 @@ def test_import_from_csv(people, users):
     text = io.StringIO()
     csv.writer(text).writerows([["身份证号", "姓名"], [VALID_IDS[1], "欧阳润泽"]])
     data = text.getvalue().encode("utf-8-sig")
-    result = network.cards_import(actor=users.cy_grass, data=data, filename="名单.csv")
+    result = cards_import(actor=users.cy_grass, data=data, filename="名单.csv")
     assert result.issued == 1
 
 
@@ -350,12 +369,12 @@ def test_a_bad_file_is_refused_whole_with_every_reason(people, users):
         ]
     )
     with pytest.raises(ImportRejected) as refused:
-        network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+        cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     reasons = {e.row: e.reason for e in refused.value.errors}
     assert "姓名与该身份证号在平台登记的姓名不一致" in reasons[3]
     assert "没有在会会籍" in reasons[4]
-    assert reasons[5] == network.NOT_FOUND_ROW  # out of scope and unknown read the same
-    assert reasons[6] == network.NOT_FOUND_ROW
+    assert reasons[5] == NOT_FOUND_ROW  # out of scope and unknown read the same
+    assert reasons[6] == NOT_FOUND_ROW
     assert "与第 2 行是同一身份证号" in reasons[7]
     assert "校验位" in reasons[8]
     assert "Excel" in reasons[9]
@@ -376,12 +395,12 @@ def test_who_may_see_the_member_is_told_where_the_membership_is(people, users, t
         user=both, org_unit=tree.hd_grass, role=Role.objects.get(code="grassroots_staff")
     )
     with pytest.raises(ImportRejected) as refused:
-        network.cards_import(actor=both, data=data, filename="x.xlsx")
+        cards_import(actor=both, data=data, filename="x.xlsx")
     assert "会籍在“朝阳某公司工会”，不在您的办卡范围内" in refused.value.errors[0].reason
     # Issuing in Haidian only: Chaoyang's member reads as unknown.
     with pytest.raises(ImportRejected) as refused:
-        network.cards_import(actor=users.hd, data=data, filename="x.xlsx")
-    assert refused.value.errors[0].reason == network.NOT_FOUND_ROW
+        cards_import(actor=users.hd, data=data, filename="x.xlsx")
+    assert refused.value.errors[0].reason == NOT_FOUND_ROW
     assert not Card.objects.exists()
 
 
@@ -391,7 +410,7 @@ def test_an_import_row_names_no_union_outside_the_scope(people, users, tree):
     Membership.objects.filter(person=people.wu).update(org_unit=tree.hd_grass)
     data = workbook([("欧阳润泽", VALID_IDS[1])])
     with pytest.raises(ImportRejected) as refused:
-        network.cards_import(actor=users.cy_grass, data=data, filename="x.xlsx")
+        cards_import(actor=users.cy_grass, data=data, filename="x.xlsx")
     assert refused.value.errors[0].reason == "该人员的会籍在其他工会，不在您的办卡范围内"
     assert not Card.objects.exists()
 
@@ -404,14 +423,14 @@ def test_unreadable_files_and_headers(users, people):
         (workbook([]), "x.xlsx", "没有要发卡的人员"),
     ]:
         with pytest.raises(ImportRejected) as refused:
-            network.cards_import(actor=users.cy_grass, data=data, filename=name)
+            cards_import(actor=users.cy_grass, data=data, filename=name)
         assert reason in refused.value.errors[0].reason
     with pytest.raises(Forbidden):
-        network.cards_import(actor=users.auditor, data=workbook([]), filename="x.xlsx")
+        cards_import(actor=users.auditor, data=workbook([]), filename="x.xlsx")
 
 
 def test_the_template_has_text_cells():
-    book = openpyxl.load_workbook(io.BytesIO(network.cards_template()))
+    book = openpyxl.load_workbook(io.BytesIO(cards_template()))
     sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]] == ["姓名", "身份证号"]
     assert sheet["B2"].number_format == "@" and sheet["A2"].number_format == "@"
@@ -429,26 +448,26 @@ def test_merchants_need_perks_manage_at_the_signing_union(clock, tree, users):
         "valid_until": date(2025, 12, 31),
     }
     with pytest.raises(Forbidden):  # sees its own union, may not sign merchants there
-        network.merchant_create(actor=users.cy_grass, org_unit=tree.cy_grass, **fields)
+        merchant_create(actor=users.cy_grass, org_unit=tree.cy_grass, **fields)
     with pytest.raises(NotFound):
-        network.merchant_create(actor=users.cy_grass, org_unit=tree.chaoyang, **fields)
+        merchant_create(actor=users.cy_grass, org_unit=tree.chaoyang, **fields)
     with pytest.raises(NotFound):
-        network.merchant_create(actor=users.hd, org_unit=tree.chaoyang, **fields)
+        merchant_create(actor=users.hd, org_unit=tree.chaoyang, **fields)
     with pytest.raises(ValidationFailed) as bad:
-        network.merchant_create(
+        merchant_create(
             actor=users.cy, org_unit=tree.chaoyang, **{**fields, "valid_until": date(2024, 12, 31)}
         )
     assert "valid_until" in bad.value.fields
     assert not Merchant.objects.exists()
-    merchant = network.merchant_create(actor=users.cy, org_unit=tree.chaoyang, **fields)
+    merchant = merchant_create(actor=users.cy, org_unit=tree.chaoyang, **fields)
     assert merchant.plan == Merchant.Plan.CARD
-    network.merchant_change(actor=users.cy, merchant=merchant, discount="理发8折", plan="partner")
+    merchant_change(actor=users.cy, merchant=merchant, discount="理发8折", plan="partner")
     merchant.refresh_from_db()
     assert (merchant.discount, merchant.plan) == ("理发8折", "partner")
     with pytest.raises(NotFound):
-        network.merchant_change(actor=users.hd, merchant=merchant, discount="免费")
+        merchant_change(actor=users.hd, merchant=merchant, discount="免费")
     with pytest.raises(ValidationFailed):
-        network.merchant_change(actor=users.cy, merchant=merchant, valid_from=date(2026, 1, 1))
+        merchant_change(actor=users.cy, merchant=merchant, valid_from=date(2026, 1, 1))
     event = AuditEvent.objects.filter(action="perks.merchant_change").get()
     assert json.loads(event.body)["changes"]["discount"] == ["理发9折", "理发8折"]
 
@@ -456,16 +475,16 @@ def test_merchants_need_perks_manage_at_the_signing_union(clock, tree, users):
 def test_locations_offers_and_counter_accounts(shop, users, tree):
     merchant = shop.merchant
     with pytest.raises(ValidationFailed) as bad:
-        network.location_add(
+        location_add(
             actor=users.cy, merchant=merchant, name="门店", address="地址", district=tree.cy_street
         )
     assert "district" in bad.value.fields
     with pytest.raises(NotFound):
-        network.location_add(
+        location_add(
             actor=users.hd, merchant=merchant, name="门店", address="地址", district=tree.haidian
         )
     offer = merchant.offers.get(title="精洗套餐")
-    network.offer_save(
+    offer_save(
         actor=users.cy,
         merchant=merchant,
         offer=offer,
@@ -477,7 +496,7 @@ def test_locations_offers_and_counter_accounts(shop, users, tree):
     offer.refresh_from_db()
     assert offer.discount == "6折" and merchant.offers.count() == 2
     with pytest.raises(ValidationFailed) as bad:
-        network.offer_save(
+        offer_save(
             actor=users.cy,
             merchant=merchant,
             title="",
@@ -487,21 +506,17 @@ def test_locations_offers_and_counter_accounts(shop, users, tree):
         )
     assert set(bad.value.fields) == {"title", "discount", "valid_until"}
     with pytest.raises(ValidationFailed) as weak:
-        network.merchant_staff_add(
-            actor=users.cy, merchant=merchant, username="shop2", password="12345678"
-        )
+        merchant_staff_add(actor=users.cy, merchant=merchant, username="shop2", password="12345678")
     assert "password" in weak.value.fields
     with pytest.raises(ValidationFailed) as taken:
-        network.merchant_staff_add(
-            actor=users.cy, merchant=merchant, username="SHOP1", password=PASSWORD
-        )
+        merchant_staff_add(actor=users.cy, merchant=merchant, username="SHOP1", password=PASSWORD)
     assert "已被使用" in taken.value.fields["username"]
     with pytest.raises(NotFound):
-        network.merchant_staff_add(
+        merchant_staff_add(
             actor=users.cy_grass, merchant=merchant, username="shop3", password=PASSWORD
         )
     assert not get_user_model().objects.filter(username__in=["shop2", "shop3"]).exists()
-    counter = network.merchant_staff_add(
+    counter = merchant_staff_add(
         actor=users.cy,
         merchant=merchant,
         username="shop2",
@@ -515,7 +530,7 @@ def test_locations_offers_and_counter_accounts(shop, users, tree):
 
 
 def test_member_offers_today_in_beijing(shop, tree, users, clock):
-    network.merchant_create(
+    merchant_create(
         actor=users.admin,
         org_unit=tree.city,
         name="市民影城",
@@ -525,7 +540,7 @@ def test_member_offers_today_in_beijing(shop, tree, users, clock):
         valid_from=date(2025, 1, 1),
         valid_until=date(2025, 6, 16),
     )
-    network.merchant_create(
+    merchant_create(
         actor=users.admin,
         org_unit=tree.city,
         name="停业餐厅",
@@ -535,32 +550,32 @@ def test_member_offers_today_in_beijing(shop, tree, users, clock):
         valid_until=date(2025, 12, 31),
         is_active=False,
     )
-    listed = list(network.offers_for_members())
+    listed = list(offers_for_members())
     assert [m.name for m in listed] == ["洁亮洗车", "市民影城"]
     car = listed[0]
     assert [o.title for o in car.current_offers] == ["精洗套餐"]  # 春季打蜡 has ended
-    assert [m.name for m in network.offers_for_members(category="cinema")] == ["市民影城"]
-    assert [m.name for m in network.offers_for_members(district=tree.chaoyang)] == ["洁亮洗车"]
-    assert not network.offers_for_members(district=tree.haidian).exists()
-    assert [m.name for m in network.offers_for_members(q="精洗")] == ["洁亮洗车"]
-    assert [m.name for m in network.offers_for_members(q="影城")] == ["市民影城"]
-    assert not network.offers_for_members(q="打蜡").exists()  # an ended offer finds nothing
+    assert [m.name for m in offers_for_members(category="cinema")] == ["市民影城"]
+    assert [m.name for m in offers_for_members(district=tree.chaoyang)] == ["洁亮洗车"]
+    assert not offers_for_members(district=tree.haidian).exists()
+    assert [m.name for m in offers_for_members(q="精洗")] == ["洁亮洗车"]
+    assert [m.name for m in offers_for_members(q="影城")] == ["市民影城"]
+    assert not offers_for_members(q="打蜡").exists()  # an ended offer finds nothing
     # The cinema's last day ends at midnight Beijing time, 16:00 UTC.
     clock.move_to(datetime(2025, 6, 16, 23, 59, tzinfo=SHANGHAI))
-    assert "市民影城" in [m.name for m in network.offers_for_members()]
+    assert "市民影城" in [m.name for m in offers_for_members()]
     clock.move_to(datetime(2025, 6, 17, 0, 1, tzinfo=SHANGHAI))
-    assert "市民影城" not in [m.name for m in network.offers_for_members()]
+    assert "市民影城" not in [m.name for m in offers_for_members()]
 
 
 def test_merchant_list_is_scoped_and_filtered(shop, users, tree):
-    assert [m.name for m in network.merchant_list(actor=users.cy_grass)] == []
-    assert [m.name for m in network.merchant_list(actor=users.cy)] == ["洁亮洗车"]
-    assert not network.merchant_list(actor=users.hd).exists()
-    assert network.merchant_list(actor=users.admin, category="car").get().location_count == 1
-    assert not network.merchant_list(actor=users.admin, category="food").exists()
-    assert not network.merchant_list(actor=users.admin, plan="partner").exists()
-    assert network.merchant_list(actor=users.admin, district=tree.chaoyang).exists()
-    assert not network.merchant_list(actor=users.admin, district=tree.haidian).exists()
+    assert [m.name for m in merchant_list(actor=users.cy_grass)] == []
+    assert [m.name for m in merchant_list(actor=users.cy)] == ["洁亮洗车"]
+    assert not merchant_list(actor=users.hd).exists()
+    assert merchant_list(actor=users.admin, category="car").get().location_count == 1
+    assert not merchant_list(actor=users.admin, category="food").exists()
+    assert not merchant_list(actor=users.admin, plan="partner").exists()
+    assert merchant_list(actor=users.admin, district=tree.chaoyang).exists()
+    assert not merchant_list(actor=users.admin, district=tree.haidian).exists()
 
 
 # --- The counter: services --------------------------------------------------------------------
@@ -568,7 +583,7 @@ def test_merchant_list_is_scoped_and_filtered(shop, users, tree):
 
 def test_verify_answers_masked_and_accepts_a_code_once(shop, cards, people, users):
     token = passes.card_token(cards.zhao.pk)
-    answer = network.card_verify(actor=shop.staff, token=token)
+    answer = card_verify(actor=shop.staff, token=token)
     assert answer == {
         "valid": True,
         "name": "赵*",
@@ -578,27 +593,27 @@ def test_verify_answers_masked_and_accepts_a_code_once(shop, cards, people, user
     use = CardUse.objects.get()
     assert (use.card, use.merchant, use.staff) == (cards.zhao, shop.merchant, shop.staff)
     with pytest.raises(Conflict, match="该二维码已使用，请会员刷新"):
-        network.card_verify(actor=shop.staff, token=token)
+        card_verify(actor=shop.staff, token=token)
     assert CardUse.objects.count() == 1
-    wu = network.card_issue(actor=users.cy_grass, person=people.wu)
-    assert network.card_verify(actor=shop.staff, token=passes.card_token(wu.pk))["name"] == "欧***"
+    wu = card_issue(actor=users.cy_grass, person=people.wu)
+    assert card_verify(actor=shop.staff, token=passes.card_token(wu.pk))["name"] == "欧***"
 
 
 def test_expired_and_forged_codes_are_refused(shop, cards, clock):
     token = passes.card_token(cards.zhao.pk)
     clock.shift(timedelta(seconds=61))
     with pytest.raises(DomainError, match="二维码无效或已过期，请会员刷新后再出示"):
-        network.card_verify(actor=shop.staff, token=token)
+        card_verify(actor=shop.staff, token=token)
     forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     for bad in (forged, "GHC:1", "hello", "", "GHC:" + "9" * 300):
         with pytest.raises(DomainError, match="二维码无效"):
-            network.card_verify(actor=shop.staff, token=bad)
+            card_verify(actor=shop.staff, token=bad)
     assert not CardUse.objects.exists()
 
 
 def test_a_card_not_in_use_answers_invalid_without_a_use(shop, cards, users):
-    network.card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
-    answer = network.card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
+    card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
+    answer = card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
     assert answer["valid"] is False and "已暂停" in answer["reason"] and answer["name"] == "赵*"
     assert set(answer) == {"valid", "name", "card", "reason"}
     assert not CardUse.objects.exists()
@@ -608,24 +623,24 @@ def test_only_an_active_merchants_counter_may_verify(shop, cards, users, clock):
     token = passes.card_token(cards.zhao.pk)
     for someone in (users.cy, users.admin, cards.zhao.person.user, users.nopost):
         with pytest.raises(Forbidden):
-            network.card_verify(actor=someone, token=token)
-    network.merchant_change(actor=users.cy, merchant=shop.merchant, is_active=False)
+            card_verify(actor=someone, token=token)
+    merchant_change(actor=users.cy, merchant=shop.merchant, is_active=False)
     with pytest.raises(Forbidden, match="不在合作期内"):
-        network.card_verify(actor=shop.staff, token=token)
-    network.merchant_change(actor=users.cy, merchant=shop.merchant, is_active=True)
+        card_verify(actor=shop.staff, token=token)
+    merchant_change(actor=users.cy, merchant=shop.merchant, is_active=True)
     clock.move_to(datetime(2026, 1, 1, 0, 5, tzinfo=SHANGHAI))
     with pytest.raises(Forbidden):
-        network.card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
+        card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
     assert not CardUse.objects.exists()
 
 
 def test_verify_is_rate_limited_per_account(shop, cards, monkeypatch):
-    monkeypatch.setattr(network, "VERIFY_LIMIT", 2)
+    monkeypatch.setattr("gonghui.perks.counter.services.VERIFY_LIMIT", 2)
     for _ in range(2):
         with pytest.raises(DomainError):
-            network.card_verify(actor=shop.staff, token="bad")
+            card_verify(actor=shop.staff, token="bad")
     with pytest.raises(Throttled) as limited:
-        network.card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
+        card_verify(actor=shop.staff, token=passes.card_token(cards.zhao.pk))
     assert limited.value.status == 429
 
 
@@ -753,7 +768,7 @@ def test_bulk_import_page(client, people, users, settings):
     bad = workbook([("赵郁", VALID_IDS[0]), ("钱学", VALID_IDS[2])])
     refused = client.post("/cards/import/", {"file": _upload("名单.xlsx", bad)})
     assert refused.status_code == 422
-    assert network.NOT_FOUND_ROW in refused.content.decode() and not Card.objects.exists()
+    assert NOT_FOUND_ROW in refused.content.decode() and not Card.objects.exists()
     report = client.get("/cards/import/errors.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
     assert sheet.cell(row=2, column=1).value == "3"
@@ -941,7 +956,7 @@ def test_member_card_page_and_qr_fragment(client, cards, users, clock):
     fragment = client.get("/m/card/qr/", HTTP_HX_REQUEST="true").content.decode()
     assert fragment.startswith('<div id="card-qr"') and "<svg" in fragment
     assert fragment.split('data-token="')[1].split('"')[0] != token
-    network.card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
+    card_suspend(actor=users.cy_grass, card=cards.zhao, reason="欠缴会费")
     suspended = client.get("/m/card/").content.decode()
     assert "已暂停" in suspended and "<svg" not in suspended and "欠缴会费" in suspended
 
@@ -1151,4 +1166,4 @@ def test_masks():
     assert pii.mask_name("赵郁") == "赵*"
     assert pii.mask_name("欧阳润泽") == "欧***"
     assert pii.mask_name("") == ""
-    assert network.mask_number("8610123456789012") == "************9012"
+    assert mask_number("8610123456789012") == "************9012"

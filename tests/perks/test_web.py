@@ -12,7 +12,8 @@ import time_machine
 from gonghui.audit.models import AuditEvent
 from gonghui.jobs.models import Job
 from gonghui.people.models import Person
-from gonghui.perks import draw, passes
+from gonghui.perks import passes
+from gonghui.perks.giveaways import claims, draw, services, views
 from gonghui.perks.models import Claim, Giveaway
 from tests.factories import PASSWORD, make_user
 from tests.perks.conftest import OPENING, giveaway_for
@@ -85,8 +86,6 @@ def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, me
         assert lottery.commitment in detail and "冻结登记名单" in detail
         public = client.get(f"/draws/{lottery.pk}/").content.decode()
         assert lottery.commitment in public and "摇号时公布" in public
-    from gonghui.perks import claims
-
     with time_machine.travel(OPENING + timedelta(hours=1)):
         receipts = [
             claims.claim(person_id=p, giveaway_id=lottery.pk, key=f"web-{p:08d}").claim["receipt"]
@@ -111,8 +110,6 @@ def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, me
     # The waitlist's places are written by a task right after the draw (not run here yet).
     second = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.waitlist[1]})
     assert "候补名次正在生成" in second.content.decode()
-    from gonghui.perks import services
-
     assert services.waitlist_rank(giveaway=lottery) == 2
     assert services.waitlist_rank(giveaway=lottery) == 0  # once
     second = client.get(f"/draws/{lottery.pk}/", {"receipt": expected.waitlist[1]})
@@ -127,8 +124,6 @@ def test_staff_set_up_a_lottery_through_the_pages(client, users, venue, tree, me
 
 
 def test_anonymous_receipt_checks_are_limited(client, users, venue, tree, settings):
-    from gonghui.perks import views
-
     settings_limit = views.RECEIPT_CHECKS
     lottery = giveaway_for(users, venue, tree.chaoyang, mode="lottery", status="drawn")
     Giveaway.objects.filter(pk=lottery.pk).update(drawn_at=OPENING, seed="0" * 64)
@@ -151,8 +146,6 @@ def test_counts_report_and_the_venues_list(
     django_capture_on_commit_callbacks,
 ):
     settings.MEDIA_ROOT = tmp_path
-    from gonghui.perks import claims
-
     fcfs.title = "=HYPERLINK(1)"
     fcfs.save()
     with time_machine.travel(OPENING + timedelta(seconds=3)):

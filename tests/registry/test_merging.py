@@ -23,7 +23,7 @@ from gonghui.nominations.models import Campaign, Nomination, Quota
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.people.models import Membership, Person, TransferRequest
-from gonghui.perks import selectors as perks_selectors
+from gonghui.perks.giveaways import selectors as perks_selectors
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, Message
 from gonghui.registry import merging, services
 from gonghui.registry.models import Award, Merge

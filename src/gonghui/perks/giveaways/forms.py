@@ -5,8 +5,8 @@ from django import forms
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.perks.giveaways.services import STOCK_MAX
 from gonghui.perks.models import Giveaway, Location
-from gonghui.perks.services import STOCK_MAX
 
 # The years the service accepts (it names a moment outside them next to its field).
 MOMENT = forms.DateTimeInput(
