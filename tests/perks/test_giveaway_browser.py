@@ -16,7 +16,7 @@ from gonghui.perks.merchants.services import location_add, merchant_create, merc
 from gonghui.perks.models import Claim
 from tests.browser import DESKTOP, TIMEOUT_MS, Console, no_horizontal_scroll
 from tests.factories import PASSWORD, VALID_IDS, make_person
-from tests.perks.test_network_browser import in_thread, login, phone_context
+from tests.perks.test_card_browser import in_thread, login, phone_context
 
 pytestmark = pytest.mark.browser
 
