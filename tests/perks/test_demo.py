@@ -1,7 +1,8 @@
-"""`gonghui demo`'s member services: cards, the 密云 card network and the 亦庄 partner plan,
+"""`gonghui demo`'s member services: cards, 密云's service-card merchants and 亦庄's partner plan,
 the counter account, and 密云's three giveaways (a finished first-come one, a drawn lottery,
 one opening tomorrow), each with a verifiable audit stream."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -30,6 +31,15 @@ def demo(django_db_setup, django_db_blocker):
         yield
 
 
+@dataclass
+class Giveaways:
+    """密云's three: the finished first-come one, the drawn lottery, the one opening tomorrow."""
+
+    fcfs: Giveaway
+    lottery: Giveaway
+    coming: Giveaway
+
+
 @pytest.fixture
 def giveaways(demo, db):
     now = timezone.now()
@@ -42,7 +52,7 @@ def giveaways(demo, db):
         else:
             fcfs.append(g)
     assert len(fcfs) == len(lottery) == len(coming) == 1
-    return type("Giveaways", (), {"fcfs": fcfs[0], "lottery": lottery[0], "coming": coming[0]})
+    return Giveaways(fcfs=fcfs[0], lottery=lottery[0], coming=coming[0])
 
 
 def _member():
@@ -54,7 +64,13 @@ def test_members_hold_cards_but_a_few(demo, db):
     without = members.exclude(person__cards__status__in=["active", "suspended"])
     assert members.count() >= 1000
     assert 1 <= without.count() <= 5
+
+
+def test_one_card_is_suspended(demo, db):
     assert Card.objects.filter(status=Card.Status.SUSPENDED).count() == 1
+
+
+def test_one_card_was_reported_lost_and_reissued(demo, db):
     lost = Card.objects.get(status=Card.Status.LOST)
     assert lost.replaced_by.status == Card.Status.ACTIVE
     assert lost.replaced_by.person_id == lost.person_id
@@ -143,13 +159,18 @@ def test_every_giveaway_stream_verifies(giveaways):
         assert report.ok, report.problems
 
 
-def test_a_visitor_can_pick_up_and_claim(giveaways):
-    """The member login's 孝亲枕 code is accepted at the counter now, and the coming giveaway
-    refuses before its opening and takes the claim after it."""
+def test_a_visitor_can_pick_up_the_member_logins_code(giveaways):
+    """The member login's 孝亲枕 code is accepted at the counter now."""
     person = _member()
     code = giveaways.fcfs.claims.get(person=person, status=Claim.Status.WON).code
     counter = get_user_model().objects.get(username="rose_counter")
     assert pickup_accept(actor=counter, code=code).status == Claim.Status.PICKED_UP
+
+
+def test_a_visitor_can_claim_once_the_coming_giveaway_opens(giveaways):
+    """The coming giveaway refuses the member login before its opening and takes the claim
+    after it."""
+    person = _member()
     g = giveaways.coming
     early = claims.claim(person_id=person.pk, giveaway_id=g.pk, key="visitor-key-1")
     assert early.code == "not_open"
