@@ -21,6 +21,7 @@ from gonghui.common import crypto
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.common.formats import cn_datetime
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.jobs.services import export_start
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks import tasks
@@ -250,7 +251,7 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
 def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.Draw:
     """Reveal the seed and rank every registration: the first ``stock`` win (each gets a
     pickup code), the rest form the waitlist in order. Anyone can recompute it from the
-    published document (``draw_document``) with ``draw.py``."""
+    published document (``selectors.draw_document``) with ``draw.py``."""
     _manage(actor, giveaway)
     public_value = public_value.strip()
     with transaction.atomic():
@@ -536,8 +537,6 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
 def winners_export_start(*, actor, giveaway: Giveaway):
     """Queue the venue's list as a background job (a giveaway's winners grow with its
     stock): the organisers' staff only, as ``winners_export``, which the job runs."""
-    from gonghui.jobs.services import export_start
-
     access.require_at(actor, "perks.manage", giveaway.org_unit)
     return export_start(
         actor=actor,
