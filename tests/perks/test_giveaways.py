@@ -21,7 +21,7 @@ from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from gonghui.perks.cards.services import card_cancel, card_reissue
 from gonghui.perks.counter.services import pickup_accept
 from gonghui.perks.giveaways import claims, draw, selectors, services
-from gonghui.perks.giveaways.forms import pickup_locations
+from gonghui.perks.giveaways.selectors import pickup_locations
 from gonghui.perks.models import (
     Card,
     Claim,

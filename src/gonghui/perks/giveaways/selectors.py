@@ -20,7 +20,7 @@ from gonghui.orgs.models import SEGMENT, OrgUnit, path_prefixes
 from gonghui.perks import passes
 from gonghui.perks.cards.selectors import member_card
 from gonghui.perks.giveaways import draw
-from gonghui.perks.models import Card, Claim, Giveaway, Message
+from gonghui.perks.models import Card, Claim, Giveaway, Location, Message
 
 GIVEAWAY_SORTS = {
     "opens": "opens_at",
@@ -47,6 +47,24 @@ def giveaway_list(*, actor, status: str = "", q: str = "", sort: str = "") -> Qu
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(item__icontains=q))
     return qs.order_by(GIVEAWAY_SORTS.get(sort, "-opens_at"), "-pk")
+
+
+def organising_units(actor) -> QuerySet[OrgUnit]:
+    """The unions the actor may organise a giveaway at: the city, districts, industries and
+    streets in their ``perks.manage`` scope (a grassroots union organises none)."""
+    return access.restrict(
+        OrgUnit.objects.filter(level__in=["city", "district", "industry", "street"]),
+        actor,
+        "perks.manage",
+        via="",
+    )
+
+
+def pickup_locations(actor) -> QuerySet[Location]:
+    """Shops and venues of the merchants the actor's unions signed (and their subtrees')."""
+    return access.restrict(
+        Location.objects.select_related("merchant"), actor, "perks.manage", via="merchant__org_unit"
+    )
 
 
 def giveaway_get(*, actor, pk: int) -> Giveaway:

@@ -4,15 +4,11 @@ next to fields; ``services.py`` does the checking that matters and the writing."
 from django import forms
 
 from gonghui.common.forms import FilterForm
-from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.perks.merchants.selectors import districts, signing_units
 from gonghui.perks.models import Location, Merchant
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-def districts():
-    return OrgUnit.objects.filter(level=OrgUnit.Level.DISTRICT, is_active=True).order_by("path")
 
 
 class MerchantFilterForm(FilterForm):
@@ -50,16 +46,8 @@ class MerchantForm(forms.Form):
     def __init__(self, *args, actor=None, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if creating:
-            # Merchants are signed by a district, street or the city, not by a grassroots
-            # union (thousands of them would make the list unusable, and none signs).
             self.fields = {
-                "org_unit": forms.ModelChoiceField(
-                    label="签约工会",
-                    queryset=access.visible_units(actor, "perks.manage")
-                    .filter(is_active=True)
-                    .exclude(level=OrgUnit.Level.GRASSROOTS)
-                    .order_by("path"),
-                ),
+                "org_unit": forms.ModelChoiceField(label="签约工会", queryset=signing_units(actor)),
                 **self.fields,
             }
 

@@ -51,6 +51,23 @@ def merchant_list(
     ).order_by(MERCHANT_SORTS.get(sort, "name"), "pk")
 
 
+def signing_units(actor) -> QuerySet[OrgUnit]:
+    """The active unions the actor may sign a merchant at (``perks.manage``). Merchants are
+    signed by a district, street or the city, not by a grassroots union (thousands of them
+    would make the list unusable, and none signs)."""
+    return (
+        access.visible_units(actor, "perks.manage")
+        .filter(is_active=True)
+        .exclude(level=OrgUnit.Level.GRASSROOTS)
+        .order_by("path")
+    )
+
+
+def districts() -> QuerySet[OrgUnit]:
+    """The active districts, for a shop's place and the members' filter."""
+    return OrgUnit.objects.filter(level=OrgUnit.Level.DISTRICT, is_active=True).order_by("path")
+
+
 def merchant_get(*, actor, pk, perm: str = "perks.view") -> Merchant:
     """A merchant in the actor's scope for ``perm`` (``perks.manage`` for its edit pages:
     those who may only see it get "not found" there, the page has nothing for them)."""
