@@ -38,7 +38,8 @@ from measure import figure, make_user, note
 
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
-from gonghui.perks import draw, passes
+from gonghui.perks import passes
+from gonghui.perks.giveaways import draw
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -350,7 +351,7 @@ def refusal_cost(admin, district, venue, people) -> Iterator[str]:
     """A sold-out refusal against a success, in process (no HTTP), the database alone (the
     member's rate limit counted in it): the refusal must say why for no more than a claim
     costs. Interleaved pairs, each member pressing once (the limit is per member)."""
-    from gonghui.perks import claims
+    from gonghui.perks.giveaways import claims
 
     with override_settings(REDIS_URL=None):
         plenty = make_giveaway(admin, district, venue, title="refusal: plenty", stock=10**9)
@@ -426,7 +427,7 @@ def lottery_service(admin, district, venue, unit, scale: Scale) -> Iterator[str]
     """The platform's own freeze and draw (``services.giveaway_freeze``/``giveaway_draw``)
     over ``receipts`` registrations in the database: every row ranked, the winners given
     pickup codes, the published document re-checked by the verifier."""
-    from gonghui.perks import services
+    from gonghui.perks.giveaways import selectors, services
 
     count = scale.receipts
     started = time.perf_counter()
@@ -504,7 +505,7 @@ def lottery_service(admin, district, venue, unit, scale: Scale) -> Iterator[str]
     start = time.perf_counter()
     placed = services.waitlist_rank(giveaway=giveaway)  # the task queued by the draw
     rank_s = time.perf_counter() - start
-    document = services.draw_document(giveaway)
+    document = selectors.draw_document(giveaway)
     problems = draw.verify(document)
     won = Claim.objects.filter(giveaway=giveaway, status="won").exclude(code=None).count()
     note(

@@ -84,11 +84,13 @@ def _haidian_perks(tree, users, person) -> dict:
 
     import time_machine
 
-    from gonghui.perks import claims, network
-    from gonghui.perks import services as perks
+    from gonghui.perks.cards.services import card_issue
+    from gonghui.perks.giveaways import claims
+    from gonghui.perks.giveaways import services as perks
+    from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
 
-    card = network.card_issue(actor=users.hd, person=person)
-    merchant = network.merchant_create(
+    card = card_issue(actor=users.hd, person=person)
+    merchant = merchant_create(
         actor=users.hd,
         org_unit=tree.haidian,
         name="中关村洗车行",
@@ -97,14 +99,14 @@ def _haidian_perks(tree, users, person) -> dict:
         valid_from=date(2025, 1, 1),
         valid_until=date(2035, 12, 31),
     )
-    location = network.location_add(
+    location = location_add(
         actor=users.hd,
         merchant=merchant,
         name="中关村店",
         address="海淀区中关村大街1号",
         district=tree.haidian,
     )
-    offer = network.offer_save(
+    offer = offer_save(
         actor=users.hd,
         merchant=merchant,
         title="精洗套餐",
@@ -523,7 +525,7 @@ PUBLIC_ROUTES = {
     "nominations:notice_download": "a published notice's list (test_exports.py)",
     "nominations:notice_nominee": "a listed nominee's notices and outcome only (test_web.py)",
     "nominations:objection_lookup": "an objection by its unguessable reference (test_web.py)",
-    "perks:member_offers": "partner merchants' offers, for every member (test_network.py)",
+    "perks:member_offers": "partner merchants' offers, for every member (tests/perks/test_merchants.py)",
     "perks:draw": "a lottery's public draw: receipt numbers only (test_web.py in perks)",
     "perks:draw_json": "the same, as the document the verifier checks",
     "perks:draw_verifier": "the stand-alone verifier's source",

@@ -408,8 +408,11 @@ def _register_routers():
     from gonghui.nominations.api import router as nominations_router
     from gonghui.orgs.api import router as orgs_router
     from gonghui.people.api import router as people_router
-    from gonghui.perks.api import router as perks_router
-    from gonghui.perks.network_api import cards_router, counter_router, merchants_router
+    from gonghui.perks.cards.api import router as cards_router
+    from gonghui.perks.counter.api import pickups_router
+    from gonghui.perks.counter.api import router as counter_router
+    from gonghui.perks.giveaways.api import router as perks_router
+    from gonghui.perks.merchants.api import router as merchants_router
     from gonghui.registry.api import public_router as wall_router
     from gonghui.registry.api import router as registry_router
     from gonghui.treeimport.api import router as tree_import_router
@@ -423,6 +426,7 @@ def _register_routers():
     api.add_router("/nominations", nominations_router)
     api.add_router("/notices", notices_router)
     api.add_router("/perks", perks_router)
+    api.add_router("/perks", pickups_router)
     api.add_router("/cards", cards_router)
     api.add_router("/counter", counter_router)
     api.add_router("/merchants", merchants_router)

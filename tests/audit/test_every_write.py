@@ -35,8 +35,17 @@ from gonghui.orgs import services as orgs
 from gonghui.orgs.models import Role
 from gonghui.people import services as people
 from gonghui.people.models import Membership, Unit
-from gonghui.perks import claims, network, passes
-from gonghui.perks import services as perks
+from gonghui.perks import passes
+from gonghui.perks.cards.services import card_cancel, card_issue, card_suspend
+from gonghui.perks.giveaways import claims
+from gonghui.perks.giveaways.services import (
+    claims_seal,
+    giveaway_create,
+    giveaway_freeze,
+    giveaway_publish,
+    seal_rows,
+)
+from gonghui.perks.merchants.services import merchant_create, merchant_staff_add
 from gonghui.perks.models import Card, Claim, MerchantStaff
 from gonghui.registry import excel
 from gonghui.registry.selectors import PersonFilters
@@ -76,25 +85,12 @@ NOT_WRITES = {
             "gonghui.nominations.services.nominating.cycle_years",
             "gonghui.nominations.services.notices.notice_period",
             "gonghui.nominations.services.objections.lookup_allowed",
-            "gonghui.perks.services.draw_document",
-            "gonghui.perks.services.seal_rows",
-            "gonghui.perks.network.cards_template",
-            "gonghui.perks.network.card_list",
-            "gonghui.perks.network.card_get",
-            "gonghui.perks.network.card_history",
-            "gonghui.perks.network.card_uses",
-            "gonghui.perks.network.card_person",
-            "gonghui.perks.network.card_candidates",
-            "gonghui.perks.network.member_card",
-            "gonghui.perks.network.merchant_list",
-            "gonghui.perks.network.merchant_get",
-            "gonghui.perks.network.offers_for_members",
-            "gonghui.perks.network.mask_number",
-            "gonghui.perks.network.counter_account",
-            "gonghui.perks.network.require_serving",
-            "gonghui.perks.claims.pickup_code",
-            "gonghui.perks.claims.request_hash",
-            "gonghui.perks.claims.rules",
+            "gonghui.perks.giveaways.services.seal_rows",
+            "gonghui.perks.cards.imports.cards_template",
+            "gonghui.perks.cards.services.card_person",
+            "gonghui.perks.giveaways.claims.pickup_code",
+            "gonghui.perks.giveaways.claims.request_hash",
+            "gonghui.perks.giveaways.claims.rules",
             "gonghui.audit.services.diff",
             "gonghui.audit.services.id_ranges",
             "gonghui.audit.services.public_keys",
@@ -110,10 +106,11 @@ NOT_WRITES = {
     "gonghui.files.services.attachments_move": "part of person_update / awards_follow",
     "gonghui.registry.services.awards_follow": "part of person_update, person_merge, merge_reverse",
     "gonghui.nominations.services.campaigns.counters_rebuild": "derived counters, inside audited writes",
-    "gonghui.perks.services.waitlist_rank": "the waitlist order the audited draw fixed",
+    "gonghui.perks.giveaways.services.waitlist_rank": "the waitlist order the audited draw fixed",
+    "gonghui.perks.cards.services.new_card": "part of card_issue, card_reissue, cards_import",
     "gonghui.files.services.owner_rule": "configuration at start-up",
     "gonghui.files.services.owner_guard": "configuration at start-up",
-    "gonghui.perks.claims.forget": "drops a process cache",
+    "gonghui.perks.giveaways.claims.forget": "drops a process cache",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
     "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
@@ -1001,7 +998,7 @@ def at_opening():
     return time_machine.travel(OPENING + timedelta(seconds=1), tick=False)
 
 
-def giveaway(w, create=perks.giveaway_create, **fields):
+def giveaway(w, create=giveaway_create, **fields):
     return create(
         actor=w.users.cy,
         org_unit=w.tree.chaoyang,
@@ -1020,47 +1017,47 @@ def lottery(w, *, frozen=False):
     with time_machine.travel(OPENING - timedelta(days=1), tick=False):
         source = "2026年5月1日福彩3D开奖号码"
         drawn = giveaway(w, mode="lottery", stock=1, public_value_source=source)
-        perks.giveaway_publish(actor=w.users.cy, giveaway=drawn)
+        giveaway_publish(actor=w.users.cy, giveaway=drawn)
     with at_opening():
         for member in members(w, 2):
             press(member, drawn)
     w.clock.move_to(drawn.closes_at + timedelta(minutes=1))
     if frozen:
-        perks.giveaway_freeze(actor=w.users.cy, giveaway=drawn)
+        giveaway_freeze(actor=w.users.cy, giveaway=drawn)
     return drawn
 
 
-@scenario("gonghui.perks.services.giveaway_create")
+@scenario("gonghui.perks.giveaways.services.giveaway_create")
 def _(w, call):
     giveaway(w, create=call)
 
 
-@scenario("gonghui.perks.services.giveaway_publish")
+@scenario("gonghui.perks.giveaways.services.giveaway_publish")
 def _(w, call):
     draft = fcfs(w, status="draft")
     with time_machine.travel(OPENING - timedelta(days=1), tick=False):
         call(actor=w.users.cy, giveaway=draft)
 
 
-@scenario("gonghui.perks.services.giveaway_cancel")
+@scenario("gonghui.perks.giveaways.services.giveaway_cancel")
 def _(w, call):
     call(actor=w.users.cy, giveaway=fcfs(w), reason="场地临时调整")
 
 
-@scenario("gonghui.perks.services.giveaway_freeze")
+@scenario("gonghui.perks.giveaways.services.giveaway_freeze")
 def _(w, call):
     call(actor=w.users.cy, giveaway=lottery(w))
 
 
-@scenario("gonghui.perks.services.giveaway_draw")
+@scenario("gonghui.perks.giveaways.services.giveaway_draw")
 def _(w, call):
     call(actor=w.users.cy, giveaway=lottery(w, frozen=True), public_value="581")
 
 
 @scenario(
-    "gonghui.perks.services.claim_cancel",
-    "gonghui.perks.services.claim_cancel[promote]",
-    "gonghui.perks.services.claim_cancel[skip]",
+    "gonghui.perks.giveaways.services.claim_cancel",
+    "gonghui.perks.giveaways.services.claim_cancel[promote]",
+    "gonghui.perks.giveaways.services.claim_cancel[skip]",
 )
 def _(w, call):
     giveaway = fcfs(w, stock=1)
@@ -1071,7 +1068,7 @@ def _(w, call):
             press(member, giveaway, waitlist=True)
         if case(call) == "skip":  # the first in line has left the union since
             card = Card.objects.get(person_id=waiting[0])
-            network.card_cancel(actor=w.users.cy_grass, card=card, reason="离会")
+            card_cancel(actor=w.users.cy_grass, card=card, reason="离会")
         call(person_id=first, claim_id=held["id"])
 
 
@@ -1082,7 +1079,7 @@ def counter(w, giveaway):
     return user
 
 
-@scenario("gonghui.perks.services.pickup_accept")
+@scenario("gonghui.perks.counter.services.pickup_accept")
 def _(w, call):
     giveaway = fcfs(w)
     with at_opening():
@@ -1092,7 +1089,7 @@ def _(w, call):
         call(actor=gate, code=code)
 
 
-@scenario("gonghui.perks.services.no_shows_release")
+@scenario("gonghui.perks.giveaways.services.no_shows_release")
 def _(w, call):
     giveaway = fcfs(w, stock=1)
     first, second = members(w, 2)
@@ -1104,7 +1101,7 @@ def _(w, call):
         call(actor=w.users.cy, giveaway=giveaway, pickup_until=later)
 
 
-@scenario("gonghui.perks.services.winners_export_start")
+@scenario("gonghui.perks.giveaways.services.winners_export_start")
 def _(w, call):
     giveaway = fcfs(w)
     with at_opening():
@@ -1112,7 +1109,7 @@ def _(w, call):
     done(call(within=w.on_commit(execute=True), actor=w.users.cy, giveaway=giveaway))
 
 
-@scenario("gonghui.perks.services.winners_export")
+@scenario("gonghui.perks.giveaways.services.winners_export")
 def _(w, call):
     giveaway = fcfs(w)
     with at_opening():
@@ -1121,9 +1118,9 @@ def _(w, call):
 
 
 @scenario(
-    "gonghui.perks.services.claims_seal",
-    "gonghui.perks.services.claims_seal_all",
-    "gonghui.perks.services.claims_housekeeping",
+    "gonghui.perks.giveaways.services.claims_seal",
+    "gonghui.perks.giveaways.services.claims_seal_all",
+    "gonghui.perks.giveaways.services.claims_housekeeping",
 )
 def _(w, call):
     giveaway = fcfs(w)
@@ -1132,22 +1129,22 @@ def _(w, call):
     call(**({"giveaway": giveaway} if call.name == "claims_seal" else {}))
 
 
-@scenario("gonghui.perks.claims.claim")
+@scenario("gonghui.perks.giveaways.claims.claim")
 def _(w, call):
     giveaway = fcfs(w)
     member = members(w, 1)[0]
     with at_opening():
         answer = call(person_id=member, giveaway_id=giveaway.pk, key="k-00000001")
     # Not one event per claim: the next seal of the giveaway's stream covers its row.
-    perks.claims_seal(giveaway=giveaway)
+    claims_seal(giveaway=giveaway)
     sealed = AuditEvent.objects.get(stream=giveaway.stream, action="perks.claim.seal")
     claim_id = answer.claim["id"]
     assert sealed.object_id == f"{claim_id}-{claim_id}"
-    rows = perks.seal_rows(Claim.objects.filter(pk=claim_id).values())
+    rows = seal_rows(Claim.objects.filter(pk=claim_id).values())
     assert json.loads(sealed.body)["changes"]["sha256"][1] == audit.batch_digest(rows)[1]
 
 
-# --- Perks: the card network ------------------------------------------------------------------
+# --- Perks: cards, merchants, the counter -----------------------------------------------------
 
 
 def member(w):
@@ -1158,13 +1155,13 @@ def member(w):
 
 
 def member_card(w, *, status=None):
-    card = network.card_issue(actor=w.users.cy_grass, person=member(w))
+    card = card_issue(actor=w.users.cy_grass, person=member(w))
     if status == "suspended":
-        network.card_suspend(actor=w.users.cy_grass, card=card, reason="会员申请暂停")
+        card_suspend(actor=w.users.cy_grass, card=card, reason="会员申请暂停")
     return card
 
 
-def merchant(w, create=network.merchant_create):
+def merchant(w, create=merchant_create):
     return create(
         actor=w.users.cy,
         org_unit=w.tree.chaoyang,
@@ -1176,26 +1173,26 @@ def merchant(w, create=network.merchant_create):
     )
 
 
-@scenario("gonghui.perks.network.card_issue")
+@scenario("gonghui.perks.cards.services.card_issue")
 def _(w, call):
     call(actor=w.users.cy_grass, person=member(w))
 
 
 @scenario(
-    "gonghui.perks.network.card_suspend",
-    "gonghui.perks.network.card_cancel",
-    "gonghui.perks.network.card_reissue",
+    "gonghui.perks.cards.services.card_suspend",
+    "gonghui.perks.cards.services.card_cancel",
+    "gonghui.perks.cards.services.card_reissue",
 )
 def _(w, call):
     call(actor=w.users.cy_grass, card=member_card(w), reason="会员卡遗失")
 
 
-@scenario("gonghui.perks.network.card_resume")
+@scenario("gonghui.perks.cards.services.card_resume")
 def _(w, call):
     call(actor=w.users.cy_grass, card=member_card(w, status="suspended"), reason="已找回")
 
 
-@scenario("gonghui.perks.network.cards_import")
+@scenario("gonghui.perks.cards.imports.cards_import")
 def _(w, call):
     member(w)
     text = io.StringIO()
@@ -1203,17 +1200,17 @@ def _(w, call):
     call(actor=w.users.cy_grass, data=text.getvalue().encode("utf-8-sig"), filename="名单.csv")
 
 
-@scenario("gonghui.perks.network.merchant_create")
+@scenario("gonghui.perks.merchants.services.merchant_create")
 def _(w, call):
     merchant(w, create=call)
 
 
-@scenario("gonghui.perks.network.merchant_change")
+@scenario("gonghui.perks.merchants.services.merchant_change")
 def _(w, call):
     call(actor=w.users.cy, merchant=merchant(w), discount="凭卡洗车7折")
 
 
-@scenario("gonghui.perks.network.location_add")
+@scenario("gonghui.perks.merchants.services.location_add")
 def _(w, call):
     shop = merchant(w)
     call(
@@ -1225,7 +1222,7 @@ def _(w, call):
     )
 
 
-@scenario("gonghui.perks.network.offer_save")
+@scenario("gonghui.perks.merchants.services.offer_save")
 def _(w, call):
     call(
         actor=w.users.cy,
@@ -1237,15 +1234,15 @@ def _(w, call):
     )
 
 
-@scenario("gonghui.perks.network.merchant_staff_add")
+@scenario("gonghui.perks.merchants.services.merchant_staff_add")
 def _(w, call):
     call(actor=w.users.cy, merchant=merchant(w), username="shop1", password=PASSWORD)
 
 
-@scenario("gonghui.perks.network.card_verify")
+@scenario("gonghui.perks.counter.services.card_verify")
 def _(w, call):
     with time_machine.travel(at(2025, 6, 16, 12), tick=False):
-        staff = network.merchant_staff_add(
+        staff = merchant_staff_add(
             actor=w.users.cy, merchant=merchant(w), username="shop1", password=PASSWORD
         )
         card = member_card(w)

@@ -221,7 +221,7 @@ def test_every_recorded_action_has_a_chinese_name():
 
     from gonghui.audit.actions import ACTION_LABELS, Action
     from gonghui.nominations.workflow import TRANSITIONS
-    from gonghui.perks.network import MOVES
+    from gonghui.perks.cards.services import MOVES
 
     src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
     pattern = re.compile(r'(?:action=|_record_unit\(actor, )f?"([a-z_{}]+\.[a-z_.{}]+)"')

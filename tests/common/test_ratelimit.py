@@ -143,7 +143,7 @@ def test_a_limit_counts_an_ipv6_client_by_its_64(address, key):
 @pytest.mark.django_db
 def test_fifty_addresses_of_one_64_are_one_anonymous_client(client):
     """50 addresses in one /64 were never limited: each counted as a client of its own."""
-    from gonghui.perks import services
+    from gonghui.perks.giveaways import selectors
 
     statuses = [
         client.get(
@@ -151,8 +151,8 @@ def test_fifty_addresses_of_one_64_are_one_anonymous_client(client):
         ).status_code
         for i in range(1, 51)
     ]
-    assert statuses[: services.DOCUMENT_DOWNLOADS] == [404] * services.DOCUMENT_DOWNLOADS
-    assert set(statuses[services.DOCUMENT_DOWNLOADS :]) == {429}
+    assert statuses[: selectors.DOCUMENT_DOWNLOADS] == [404] * selectors.DOCUMENT_DOWNLOADS
+    assert set(statuses[selectors.DOCUMENT_DOWNLOADS :]) == {429}
     # The next /64 is another client.
     assert (
         client.get("/api/v1/perks/giveaways/999/draw", REMOTE_ADDR="2001:db8:5:8::1").status_code

@@ -301,12 +301,12 @@ def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
 ):
     from gonghui.common.errors import Throttled
-    from gonghui.perks import network
+    from gonghui.perks.cards import imports
 
     settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
     data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:3]])
     with pytest.raises(Throttled):
-        network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+        imports.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     (event,) = events("people.id_probes_throttled")
     assert json.loads(event.body)["changes"]["count"] == [None, 3]
 
@@ -470,7 +470,7 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
     in Haidian checked Chaoyang numbers unthrottled."""
     from gonghui.common.errors import Throttled
     from gonghui.orgs.models import Post, Role
-    from gonghui.perks import network
+    from gonghui.perks.cards import imports
 
     settings.ID_PROBES_PER_DAY = 0
     Post.objects.create(
@@ -481,12 +481,12 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
     )
     data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:20]])
     with pytest.raises(Throttled):
-        network.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
+        imports.cards_import(actor=users.cy_grass, data=data, filename="名单.xlsx")
     # Chaoyang's district staff see Chaoyang's numbers in full: their rows about a person
     # there are free (the refusal is about the membership, not the budget).
     data = card_workbook([("赵郁", SECRET)])
     with pytest.raises(excel.ImportRejected) as err:
-        network.cards_import(actor=users.cy, data=data, filename="名单.xlsx")
+        imports.cards_import(actor=users.cy, data=data, filename="名单.xlsx")
     assert "会籍" in err.value.errors[0].reason
 
 

@@ -1,17 +1,33 @@
-"""Giveaway fixtures: members with cards in both districts, a venue, giveaways."""
+"""Member services fixtures: for the giveaways, members with cards in both districts, a venue,
+giveaways; for the cards, merchants and the counter, members of two unions, a car wash with
+its counter account, and cards issued through the services."""
 
+import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.contrib.auth import get_user_model
 
-from gonghui.people.models import Membership
-from gonghui.perks import claims
+from gonghui.audit.models import AuditEvent
+from gonghui.common.pii import id_check_digit
+from gonghui.people.models import Membership, Person
+from gonghui.perks.cards.services import card_issue
+from gonghui.perks.giveaways import claims
+from gonghui.perks.merchants.services import (
+    location_add,
+    merchant_create,
+    merchant_staff_add,
+    offer_save,
+)
 from gonghui.perks.models import Card, Giveaway, Location, Merchant
-from tests.factories import make_person
+from tests.factories import PASSWORD, VALID_IDS, make_person
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 4, 30, 10, 0, tzinfo=BEIJING)
+NOON = datetime(2025, 6, 16, 12, 0, tzinfo=BEIJING)  # the cards' and merchants' day
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +36,9 @@ def _fresh_rules():
     claims._RULES.clear()
     yield
     claims._RULES.clear()
+
+
+# --- Giveaways ----------------------------------------------------------------------------
 
 
 def make_member(unit, name: str, n: int, *, card_status: str = "active") -> int:
@@ -45,17 +64,22 @@ def venue(tree):
     )
 
 
+@dataclass
+class Members:
+    """Card holders by person id: six in Chaoyang, two in Haidian, and one Chaoyang member
+    whose card is suspended."""
+
+    cy: list[int]
+    hd: list[int]
+    suspended: int
+
+
 @pytest.fixture
 def members(tree):
-    """Six card holders in Chaoyang, two in Haidian, one Chaoyang member with a suspended card."""
-    return type(
-        "Members",
-        (),
-        {
-            "cy": [make_member(tree.cy_grass, f"朝阳会员{i}", i) for i in range(6)],
-            "hd": [make_member(tree.hd_grass, f"海淀会员{i}", 100 + i) for i in range(2)],
-            "suspended": make_member(tree.cy_grass, "暂停卡会员", 200, card_status="suspended"),
-        },
+    return Members(
+        cy=[make_member(tree.cy_grass, f"朝阳会员{i}", i) for i in range(6)],
+        hd=[make_member(tree.hd_grass, f"海淀会员{i}", 100 + i) for i in range(2)],
+        suspended=make_member(tree.cy_grass, "暂停卡会员", 200, card_status="suspended"),
     )
 
 
@@ -80,3 +104,135 @@ def giveaway_for(users, venue, unit, *, mode="fcfs", stock=3, status="published"
 @pytest.fixture
 def fcfs(users, venue, tree):
     return giveaway_for(users, venue, tree.chaoyang)
+
+
+# --- Cards, merchants, the counter ----------------------------------------------------------
+
+
+def an_id(n: int, birth: str = "19850315") -> str:
+    """A valid resident ID (Chaoyang region code), distinct for each ``n``."""
+    body = f"110105{birth}{n:03d}"
+    return body + id_check_digit(body)
+
+
+def post_json(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def login(client, username):
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def actions() -> list[str]:
+    """The member services' events, as appended."""
+    return list(
+        AuditEvent.objects.filter(action__startswith="perks.")
+        .order_by("id")  # as appended: PostgreSQL returns an unordered scan in any order
+        .values_list("action", flat=True)
+    )
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOON, tick=False) as traveller:
+        yield traveller
+
+
+def member(unit, name, id_number, *, username=None, joined=True) -> Person:
+    """A person of ``unit``, a member there unless ``joined`` is false, with a login if
+    ``username`` is given; no card."""
+    person = make_person(unit, name, id_number)
+    if joined:
+        Membership.objects.create(person=person, org_unit=unit, joined_on=date(2020, 1, 1))
+    if username:
+        person.user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        person.save(update_fields=["user"])
+    return person
+
+
+@dataclass
+class People:
+    """Members of a Chaoyang and a Haidian grassroots union, and one who never joined."""
+
+    zhao: Person
+    wu: Person
+    qian: Person
+    sun: Person
+
+
+@pytest.fixture
+def people(tree):
+    return People(
+        zhao=member(tree.cy_grass, "赵郁", VALID_IDS[0], username="zhaoyu"),
+        wu=member(tree.cy_grass, "欧阳润泽", VALID_IDS[1]),
+        qian=member(tree.hd_grass, "钱学", VALID_IDS[2], username="qianxue"),
+        sun=member(tree.cy_grass, "孙明", VALID_IDS[3], joined=False),
+    )
+
+
+@dataclass
+class Shop:
+    """A merchant with one shop and the login of its counter account."""
+
+    merchant: Merchant
+    location: Location
+    staff: object
+
+
+@pytest.fixture
+def shop(clock, tree, users):
+    """A car wash signed by Chaoyang: a shop in Chaoyang, a current and an expired offer, and
+    a counter account ``shop1``."""
+    merchant = merchant_create(
+        actor=users.cy,
+        org_unit=tree.chaoyang,
+        name="洁亮洗车",
+        category="car",
+        discount="凭卡洗车8折",
+        valid_from=date(2025, 1, 1),
+        valid_until=date(2025, 12, 31),
+    )
+    location = location_add(
+        actor=users.cy,
+        merchant=merchant,
+        name="朝阳门店",
+        address="朝阳区建国路1号",
+        district=tree.chaoyang,
+    )
+    offer_save(
+        actor=users.cy,
+        merchant=merchant,
+        title="精洗套餐",
+        discount="7折",
+        valid_from=date(2025, 6, 1),
+        valid_until=date(2025, 6, 30),
+    )
+    offer_save(
+        actor=users.cy,
+        merchant=merchant,
+        title="春季打蜡",
+        discount="半价",
+        valid_from=date(2025, 3, 1),
+        valid_until=date(2025, 3, 31),
+    )
+    staff = merchant_staff_add(
+        actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD
+    )
+    return Shop(merchant=merchant, location=location, staff=staff.user)
+
+
+@dataclass
+class Cards:
+    """赵郁's card (Chaoyang) and 钱学's (Haidian)."""
+
+    zhao: Card
+    qian: Card
+
+
+@pytest.fixture
+def cards(people, users):
+    return Cards(
+        zhao=card_issue(actor=users.cy_grass, person=people.zhao),
+        qian=card_issue(actor=users.hd, person=people.qian),
+    )

@@ -12,8 +12,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gonghui.perks import claims, hints, passes
-from gonghui.perks.hints import LIMIT_PER_MINUTE
+from gonghui.perks import passes
+from gonghui.perks.giveaways import claims, hints
+from gonghui.perks.giveaways.hints import LIMIT_PER_MINUTE
 from gonghui.perks.models import Claim, Giveaway, Hit
 from tests.perks.conftest import OPENING, giveaway_for
 
@@ -37,11 +38,15 @@ def test_first_come_first_served_until_sold_out(members, fcfs):
     assert len(codes) == 3 and all(len(c) == 10 for c in codes)
 
 
-def test_one_claim_per_person_and_idempotent_retries(members, fcfs):
+def test_a_retry_with_the_same_key_is_answered_the_same(members, fcfs):
     first = press(members.cy[0], fcfs, key="tap-one-aaaa")
     retry = press(members.cy[0], fcfs, key="tap-one-aaaa")
     assert (first.status, retry.status, retry.code) == (201, 200, "replayed")
     assert retry.claim == first.claim
+
+
+def test_one_claim_per_person(members, fcfs):
+    first = press(members.cy[0], fcfs, key="tap-one-aaaa")
     double_tap = press(members.cy[0], fcfs, key="tap-two-bbbb")
     assert double_tap.status == 409 and double_tap.code == "already_claimed"
     assert double_tap.claim["code"] == first.claim["code"]
@@ -89,8 +94,14 @@ def test_refusals_say_why_and_write_nothing(members, fcfs, tree, users, venue):
     assert not Claim.objects.exists()
     fcfs.refresh_from_db()
     assert fcfs.taken == 0
+
+
+def test_an_unknown_giveaway_is_not_found(members):
     missing = claims.claim(person_id=members.cy[0], giveaway_id=999999, key="k-00000001")
     assert (missing.status, missing.code) == (404, "not_found")
+
+
+def test_a_draft_is_not_found(members, fcfs):
     fcfs.status = Giveaway.Status.DRAFT
     fcfs.save()
     claims.forget(fcfs.pk)
@@ -118,6 +129,9 @@ def test_per_member_rate_limit_in_the_database(members, fcfs, no_redis):
     limited = press(person, fcfs, key="spam-over-1")
     assert (limited.status, limited.code) == (429, "throttled")
     assert Hit.objects.get(person_id=person).hits == LIMIT_PER_MINUTE + 1
+
+
+def test_refusals_count_against_the_rate_limit(members, fcfs, no_redis):
     # refusals count too (they run in a savepoint, the hit is kept)
     other = members.cy[1]
     fcfs.taken = fcfs.stock
@@ -153,19 +167,29 @@ def test_claim_over_http(client, members, fcfs):
         assert ok.status_code == 201 and ok.json()["claim"]["code"]
         again = post(client, url, {"key": "http-key-0001"}, members.cy[0])
         assert again.status_code == 200 and again.json()["claim"] == ok.json()["claim"]
+    assert Claim.objects.count() == 1
+
+
+def test_a_claim_over_http_needs_a_genuine_pass(client, members, fcfs):
+    url = f"/api/v1/perks/giveaways/{fcfs.pk}/claim"
+    with time_machine.travel(AT_OPENING):
         assert post(client, url, {"key": "http-key-0002"}).status_code == 401
         forged = {passes.HEADER: passes.issue(members.cy[1])[:-2] + "xx"}
         assert (
             client.post(url, "{}", content_type="application/json", headers=forged).status_code
             == 401
         )
+
+
+def test_a_claim_over_http_says_what_is_wrong(client, members, fcfs):
+    url = f"/api/v1/perks/giveaways/{fcfs.pk}/claim"
+    with time_machine.travel(AT_OPENING):
         bad_json = post(client, url, None, members.cy[1], raw="{not json")
         assert bad_json.status_code in (400, 422) and bad_json.json()["message"]
         missing = post(
             client, "/api/v1/perks/giveaways/424242/claim", {"key": "k-12345678"}, members.cy[1]
         )
         assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-    assert Claim.objects.count() == 1
 
 
 def test_pass_expires(client, members, fcfs):

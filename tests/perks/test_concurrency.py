@@ -12,8 +12,8 @@ from collections import defaultdict
 import pytest
 from django.db import connection, connections
 
-from gonghui.perks import claims, hints
-from gonghui.perks.models import Claim, Giveaway
+from gonghui.perks.giveaways import claims, hints
+from gonghui.perks.models import Card, Claim, Giveaway
 from tests.perks.conftest import OPENING, giveaway_for, make_member
 
 PROCESSES = 6
@@ -85,8 +85,6 @@ def run_crowd(giveaway: Giveaway, members: list[tuple[int, int]], *, naive: bool
 
 @pytest.fixture
 def crowd(tree, users, venue):
-    from gonghui.perks.models import Card
-
     giveaway = giveaway_for(users, venue, tree.chaoyang, stock=STOCK)
     people = [make_member(tree.cy_grass, f"会员{i}", 1000 + i) for i in range(MEMBERS)]
     cards = dict(Card.objects.filter(person_id__in=people).values_list("person_id", "id"))

@@ -1,7 +1,8 @@
-"""`gonghui demo`'s member services: cards, the 密云 card network and the 亦庄 partner plan,
+"""`gonghui demo`'s member services: cards, 密云's service-card merchants and 亦庄's partner plan,
 the counter account, and 密云's three giveaways (a finished first-come one, a drawn lottery,
 one opening tomorrow), each with a verifiable audit stream."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -10,12 +11,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from gonghui.audit.services import verify_stream
+from gonghui.common.demo import DEMO_PASSWORD
 from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
-from gonghui.perks import claims, draw, services
+from gonghui.perks.counter.services import pickup_accept
+from gonghui.perks.giveaways import claims, draw, selectors
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant, MerchantStaff, Offer
-from gonghui.web.demo import DEMO_PASSWORD
 from tests.demo import demo_built
 
 CARD_CATEGORIES = {"beauty", "car", "housekeeping", "shopping", "cinema", "medical"}
@@ -27,6 +29,15 @@ def demo(django_db_setup, django_db_blocker):
     """One demo for the module (it takes seconds)."""
     with demo_built(django_db_blocker, people=1000):  # the size tests/web/test_demo.py builds
         yield
+
+
+@dataclass
+class Giveaways:
+    """密云's three: the finished first-come one, the drawn lottery, the one opening tomorrow."""
+
+    fcfs: Giveaway
+    lottery: Giveaway
+    coming: Giveaway
 
 
 @pytest.fixture
@@ -41,7 +52,7 @@ def giveaways(demo, db):
         else:
             fcfs.append(g)
     assert len(fcfs) == len(lottery) == len(coming) == 1
-    return type("Giveaways", (), {"fcfs": fcfs[0], "lottery": lottery[0], "coming": coming[0]})
+    return Giveaways(fcfs=fcfs[0], lottery=lottery[0], coming=coming[0])
 
 
 def _member():
@@ -53,7 +64,13 @@ def test_members_hold_cards_but_a_few(demo, db):
     without = members.exclude(person__cards__status__in=["active", "suspended"])
     assert members.count() >= 1000
     assert 1 <= without.count() <= 5
+
+
+def test_one_card_is_suspended(demo, db):
     assert Card.objects.filter(status=Card.Status.SUSPENDED).count() == 1
+
+
+def test_one_card_was_reported_lost_and_reissued(demo, db):
     lost = Card.objects.get(status=Card.Status.LOST)
     assert lost.replaced_by.status == Card.Status.ACTIVE
     assert lost.replaced_by.person_id == lost.person_id
@@ -117,7 +134,7 @@ def test_the_lottery_was_drawn_and_its_publication_verifies(giveaways):
     assert g.opens_at < g.closes_at <= g.frozen_at <= g.drawn_at < g.pickup_from
     assert g.created_at < g.opens_at  # published (its seed committed) before registration
     assert g.public_value_source and g.public_value
-    assert draw.verify(services.draw_document(g)) == []
+    assert draw.verify(selectors.draw_document(g)) == []
     assert g.claims.filter(status=Claim.Status.PICKED_UP).exists()
     assert g.claims.filter(status=Claim.Status.WAITING).exists()
     assert g.taken == g.stock
@@ -142,13 +159,18 @@ def test_every_giveaway_stream_verifies(giveaways):
         assert report.ok, report.problems
 
 
-def test_a_visitor_can_pick_up_and_claim(giveaways):
-    """The member login's 孝亲枕 code is accepted at the counter now, and the coming giveaway
-    refuses before its opening and takes the claim after it."""
+def test_a_visitor_can_pick_up_the_member_logins_code(giveaways):
+    """The member login's 孝亲枕 code is accepted at the counter now."""
     person = _member()
     code = giveaways.fcfs.claims.get(person=person, status=Claim.Status.WON).code
     counter = get_user_model().objects.get(username="rose_counter")
-    assert services.pickup_accept(actor=counter, code=code).status == Claim.Status.PICKED_UP
+    assert pickup_accept(actor=counter, code=code).status == Claim.Status.PICKED_UP
+
+
+def test_a_visitor_can_claim_once_the_coming_giveaway_opens(giveaways):
+    """The coming giveaway refuses the member login before its opening and takes the claim
+    after it."""
+    person = _member()
     g = giveaways.coming
     early = claims.claim(person_id=person.pk, giveaway_id=g.pk, key="visitor-key-1")
     assert early.code == "not_open"

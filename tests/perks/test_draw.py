@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gonghui.perks import draw
+from gonghui.perks.giveaways import draw
 
 SCRIPT = Path(draw.__file__)
 

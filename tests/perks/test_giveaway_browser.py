@@ -6,11 +6,17 @@ once, and the second scan says when and where it was used."""
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from gonghui.people.models import Membership
+from gonghui.perks.cards.services import card_issue
+from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
+from gonghui.perks.merchants.services import location_add, merchant_create, merchant_staff_add
+from gonghui.perks.models import Claim
 from tests.browser import DESKTOP, TIMEOUT_MS, Console, no_horizontal_scroll
 from tests.factories import PASSWORD, VALID_IDS, make_person
-from tests.perks.test_network_browser import in_thread, login, phone_context
+from tests.perks.test_card_browser import in_thread, login, phone_context
 
 pytestmark = pytest.mark.browser
 
@@ -19,18 +25,13 @@ pytestmark = pytest.mark.browser
 def scene(tree, users):
     """An open first-come giveaway of 玫瑰情园 tickets, a Chaoyang member with a card and an
     account, the park's gate account (made before the browser starts)."""
-    from django.contrib.auth import get_user_model
-
-    from gonghui.people.models import Membership
-    from gonghui.perks import network, services
-
     person = make_person(tree.cy_grass, "赵郁", VALID_IDS[0])
     Membership.objects.create(person=person, org_unit=tree.cy_grass, joined_on=date(2020, 1, 1))
     person.user = get_user_model().objects.create_user(username="zhaoyu", password=PASSWORD)
     person.save(update_fields=["user"])
-    network.card_issue(actor=users.cy_grass, person=person)
+    card_issue(actor=users.cy_grass, person=person)
     today = timezone.localdate()
-    park = network.merchant_create(
+    park = merchant_create(
         actor=users.cy,
         org_unit=tree.chaoyang,
         name="玫瑰情园",
@@ -39,18 +40,18 @@ def scene(tree, users):
         valid_from=today - timedelta(days=30),
         valid_until=today + timedelta(days=365),
     )
-    gate = network.location_add(
+    gate = location_add(
         actor=users.cy,
         merchant=park,
         name="南门售票处",
         address="密云区巨各庄镇",
         district=tree.chaoyang,
     )
-    network.merchant_staff_add(
+    merchant_staff_add(
         actor=users.cy, merchant=park, username="rose_gate", password=PASSWORD, location=gate
     )
     now = timezone.now()
-    giveaway = services.giveaway_create(
+    giveaway = giveaway_create(
         actor=users.cy,
         org_unit=tree.chaoyang,
         title="五一游园",
@@ -63,7 +64,7 @@ def scene(tree, users):
         pickup_until=now + timedelta(days=2),
         pickup_location=gate,
     )
-    services.giveaway_publish(actor=users.cy, giveaway=giveaway)
+    giveaway_publish(actor=users.cy, giveaway=giveaway)
     return giveaway
 
 
@@ -71,8 +72,6 @@ def scene(tree, users):
 def test_member_claims_on_a_phone_and_the_gate_accepts_once(
     live_server, enforced_csp, scene, browser, shots
 ):
-    from gonghui.perks.models import Claim
-
     base = live_server.url
     member, member_console = phone_context(browser)
     page = login(member, base, "zhaoyu")

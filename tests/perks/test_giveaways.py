@@ -18,11 +18,15 @@ from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import verify_stream
 from gonghui.audit.verifier import batch_digest
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.perks import claims, draw, network, selectors, services
+from gonghui.perks.cards.services import card_cancel, card_reissue
+from gonghui.perks.counter.services import pickup_accept
+from gonghui.perks.giveaways import claims, draw, selectors, services
+from gonghui.perks.giveaways.selectors import pickup_locations
 from gonghui.perks.models import (
     Card,
     Claim,
     Giveaway,
+    Hit,
     Location,
     Merchant,
     MerchantStaff,
@@ -65,18 +69,25 @@ def create(actor, venue, unit, **extra):
 # --- Set-up ---------------------------------------------------------------------------------
 
 
-def test_create_checks_fields_and_scope(users, venue, tree):
+def test_create_checks_the_fields(users, venue, tree):
     with pytest.raises(ValidationFailed) as bad:
         create(users.cy, venue, tree.chaoyang, stock=0, closes_at=OPENING, per_member=11)
     assert set(bad.value.fields) >= {"stock", "closes_at", "per_member"}
     with pytest.raises(ValidationFailed) as early_pickup:
         create(users.cy, venue, tree.chaoyang, mode="lottery", pickup_from=OPENING)
     assert "pickup_from" in early_pickup.value.fields
+    assert not Giveaway.objects.exists()
+
+
+def test_create_needs_perks_manage_at_the_organising_union(users, venue, tree):
     with pytest.raises(NotFound):  # Haidian staff cannot organise in Chaoyang
         create(users.hd, venue, tree.chaoyang)
     with pytest.raises((NotFound, Forbidden)):  # grassroots staff may view, not manage
         create(users.cy_grass, venue, tree.cy_grass)
     assert not Giveaway.objects.exists()
+
+
+def test_create_makes_a_draft_with_its_event(users, venue, tree):
     giveaway = create(users.cy, venue, tree.chaoyang)
     assert giveaway.status == "draft"
     assert AuditEvent.objects.filter(stream=giveaway.stream, action="perks.giveaway_create")
@@ -108,6 +119,9 @@ def test_publish_commits_a_lottery_seed_before_registration(users, venue, tree):
     assert lottery.commitment not in lottery.seed_sealed
     event = AuditEvent.objects.get(stream=lottery.stream, action="perks.giveaway_publish")
     assert lottery.commitment in event.body
+
+
+def test_a_lottery_is_not_published_once_registration_has_opened(users, venue, tree):
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         late = create(users.cy, venue, tree.chaoyang, mode="lottery")
         with pytest.raises(Conflict, match="登记开始前发布"):
@@ -150,7 +164,7 @@ def drawn(users, venue, tree, members, django_capture_on_commit_callbacks):
     return lottery, receipts, result
 
 
-def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
+def test_the_draw_follows_the_rule(drawn):
     lottery, receipts, result = drawn
     assert lottery.status == "drawn" and lottery.taken == 3
     assert draw.commitment(lottery.seed) == lottery.commitment
@@ -163,33 +177,43 @@ def test_the_draw_is_the_rule_and_the_verifier_agrees(drawn, tmp_path, members):
     waiting = Claim.objects.filter(giveaway=lottery, status="waiting").order_by("rank")
     assert [c.receipt for c in waiting] == expected.waitlist
     assert Message.objects.filter(text__contains="恭喜中签").count() == 3
-    # The published document: receipts only, and the stand-alone verifier re-checks it.
-    document = services.draw_document(lottery)
+
+
+def run_verifier(path: Path) -> subprocess.CompletedProcess:
+    """The stand-alone verifier as anyone runs it: a Python of its own, isolated, no site."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(DRAW_PY), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_published_document_holds_receipts_only_and_the_verifier_agrees(
+    drawn, tmp_path, members
+):
+    lottery, receipts, result = drawn
+    document = selectors.draw_document(lottery)
     text = json.dumps(document, ensure_ascii=False)
     assert all(str(p) not in document.get("receipts", []) for p in members.cy)
     assert "朝阳会员" not in text
     published = tmp_path / "公示.json"
     published.write_text(text, encoding="utf-8")
-    checked = subprocess.run(
-        [sys.executable, "-I", "-S", str(DRAW_PY), str(published)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = run_verifier(published)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "OK" in checked.stdout
-    # ... and catches a swapped winner.
+
+
+def test_the_verifier_catches_a_swapped_winner(drawn, tmp_path):
+    lottery, receipts, result = drawn
+    document = selectors.draw_document(lottery)
+    published = tmp_path / "公示.json"
     document["winners"][0], document["waitlist"][0] = (
         document["waitlist"][0],
         document["winners"][0],
     )
     published.write_text(json.dumps(document), encoding="utf-8")
-    tampered = subprocess.run(
-        [sys.executable, "-I", "-S", str(DRAW_PY), str(published)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tampered = run_verifier(published)
     assert tampered.returncode == 1
 
 
@@ -204,7 +228,7 @@ def test_the_documented_document_is_the_published_one(drawn):
     """docs/lottery.md names the published document's fields as the code writes them, and
     the public value in its canonical form (trimmed, nothing else changed)."""
     lottery, receipts, result = drawn
-    document = services.draw_document(lottery)
+    document = selectors.draw_document(lottery)
     for heading in ("### 公示文件的字段", "### The published document's fields"):
         assert _documented_fields(heading) == list(document), heading
     assert set(draw.FIELDS) <= set(document)
@@ -238,14 +262,19 @@ def test_registration_after_the_freeze_is_refused(users, venue, tree, members):
 # --- Cancel and the waitlist ----------------------------------------------------------------
 
 
+def test_nobody_cancels_someone_elses_claim(members, fcfs):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        held = press(members.cy[0], fcfs).claim
+        with pytest.raises(NotFound):  # someone else's claim
+            services.claim_cancel(person_id=members.cy[1], claim_id=held["id"])
+
+
 def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, members, fcfs):
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         held = [press(p, fcfs).claim for p in members.cy[:3]]
         assert press(members.cy[3], fcfs).code == "sold_out"
         for p in members.cy[3:5]:
             assert press(p, fcfs, key=f"wait-{p:08d}", waitlist=True).code == "waiting"
-        with pytest.raises(NotFound):  # someone else's claim
-            services.claim_cancel(person_id=members.cy[1], claim_id=held[0]["id"])
         services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
     promoted = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
     assert promoted.status == "won" and promoted.code
@@ -255,16 +284,21 @@ def test_cancel_returns_the_item_to_the_first_waiting(users, venue, tree, member
     assert Message.objects.filter(person_id=members.cy[3], text__contains="候补成功").exists()
     fcfs.refresh_from_db()
     assert fcfs.taken == 3
+
+
+def test_an_item_is_not_given_back_once_the_pickup_has_started(members, fcfs):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        held = press(members.cy[1], fcfs).claim
     with (
         time_machine.travel(fcfs.pickup_from + timedelta(seconds=1)),
         pytest.raises(Conflict, match="领取已开始"),
     ):
-        services.claim_cancel(person_id=members.cy[1], claim_id=held[1]["id"])
+        services.claim_cancel(person_id=members.cy[1], claim_id=held["id"])
 
 
-def card_cancel(users, person_id):
+def cancel_the_card_of(users, person_id):
     card = Card.objects.get(person_id=person_id, status="active")
-    network.card_cancel(actor=users.cy_grass, card=card, reason="离会")
+    card_cancel(actor=users.cy_grass, card=card, reason="离会")
 
 
 def test_the_waitlist_skips_a_member_whose_card_was_cancelled(users, members, fcfs):
@@ -272,12 +306,12 @@ def test_the_waitlist_skips_a_member_whose_card_was_cancelled(users, members, fc
         held = [press(p, fcfs).claim for p in members.cy[:3]]
         for p in members.cy[3:5]:
             assert press(p, fcfs, key=f"wait-{p:08d}", waitlist=True).code == "waiting"
-        card_cancel(users, members.cy[3])  # first in line, left the union since
+        cancel_the_card_of(users, members.cy[3])  # first in line, left the union since
         services.claim_cancel(person_id=members.cy[0], claim_id=held[0]["id"])
     skipped = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
     assert skipped.status == "cancelled" and skipped.code is None and skipped.closed_at
     event = AuditEvent.objects.get(stream=fcfs.stream, action="perks.claim_skip")
-    assert event.object_id == str(skipped.pk) and services.NO_CARD in event.body
+    assert event.object_id == str(skipped.pk) and selectors.NO_CARD in event.body
     assert Message.objects.filter(person_id=members.cy[3], text__contains="候补已取消").exists()
     assert Claim.objects.get(giveaway=fcfs, person_id=members.cy[4]).status == "won"
     fcfs.refresh_from_db()
@@ -294,24 +328,40 @@ def counter(venue):
     return user
 
 
-def test_a_pickup_code_is_accepted_once(users, venue, tree, members, fcfs, counter):
+def held_code(members, fcfs) -> str:
+    """The pickup code of the first Chaoyang member's claim, made at the opening."""
     with time_machine.travel(OPENING + timedelta(seconds=1)):
-        code = press(members.cy[0], fcfs).claim["code"]
-        with pytest.raises(Conflict, match="尚未到领取时间"):
-            services.pickup_accept(actor=counter, code=code)
+        return press(members.cy[0], fcfs).claim["code"]
+
+
+def test_a_pickup_code_is_not_accepted_before_the_pickup_starts(members, fcfs, counter):
+    code = held_code(members, fcfs)
+    with (
+        time_machine.travel(OPENING + timedelta(seconds=1)),
+        pytest.raises(Conflict, match="尚未到领取时间"),
+    ):
+        pickup_accept(actor=counter, code=code)
+
+
+def test_a_pickup_code_is_accepted_once(members, fcfs, counter):
+    code = held_code(members, fcfs)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
-        done = services.pickup_accept(actor=counter, code=code.lower())
+        done = pickup_accept(actor=counter, code=code.lower())
         assert done.status == "picked_up" and done.picked_up_by == counter
         with pytest.raises(Conflict, match="已于 .* 在“玫瑰情园·南门售票处”核销"):
-            services.pickup_accept(actor=counter, code=code)
-        with pytest.raises(NotFound):
-            services.pickup_accept(actor=counter, code="ZZZZZZZZZZ")
-        with pytest.raises(ValidationFailed):
-            services.pickup_accept(actor=counter, code="12")
+            pickup_accept(actor=counter, code=code)
     assert AuditEvent.objects.filter(stream=fcfs.stream, action="perks.pickup").count() == 1
 
 
-def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, members, fcfs):
+def test_an_unknown_or_malformed_pickup_code_is_refused(members, fcfs, counter):
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        with pytest.raises(NotFound):
+            pickup_accept(actor=counter, code="ZZZZZZZZZZ")
+        with pytest.raises(ValidationFailed):
+            pickup_accept(actor=counter, code="12")
+
+
+def test_the_wrong_venue_is_refused(venue, tree, members, fcfs):
     other = Merchant.objects.create(
         name="另一家商户",
         category="food",
@@ -327,60 +377,89 @@ def test_the_wrong_venue_and_the_wrong_people_are_refused(users, venue, tree, me
         merchant=venue.merchant, name="北门", address="北门", district=tree.chaoyang
     )
     MerchantStaff.objects.create(user=other_gate, merchant=venue.merchant, location=north)
-    with time_machine.travel(OPENING + timedelta(seconds=1)):
-        code = press(members.cy[0], fcfs).claim["code"]
+    code = held_code(members, fcfs)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
         for wrong in (elsewhere, other_gate):
             with pytest.raises(Forbidden, match="此领取码应在“玫瑰情园·南门售票处”领取"):
-                services.pickup_accept(actor=wrong, code=code)
-        with pytest.raises(Forbidden):
-            services.pickup_accept(actor=users.nopost, code=code)
-        with pytest.raises(NotFound):  # Haidian's union staff: not their giveaway
-            services.pickup_accept(actor=users.hd, code=code)
-        assert services.pickup_accept(actor=users.cy, code=code).status == "picked_up"
+                pickup_accept(actor=wrong, code=code)
+
+
+def test_a_login_that_is_no_venue_accepts_no_code(users, members, fcfs):
+    code = held_code(members, fcfs)
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
+        pytest.raises(Forbidden),
+    ):
+        pickup_accept(actor=users.nopost, code=code)
+
+
+def test_another_unions_staff_find_no_such_code(users, members, fcfs):
+    code = held_code(members, fcfs)
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
+        pytest.raises(NotFound),  # Haidian's union staff: not their giveaway
+    ):
+        pickup_accept(actor=users.hd, code=code)
+
+
+def test_the_organisers_staff_accept_a_code_at_their_desk(users, members, fcfs):
+    code = held_code(members, fcfs)
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        assert pickup_accept(actor=users.cy, code=code).status == "picked_up"
 
 
 def test_a_code_is_refused_once_the_members_card_is_not_in_use(users, members, fcfs, counter):
-    with time_machine.travel(OPENING + timedelta(seconds=1)):
-        gone, moved = (press(p, fcfs).claim["code"] for p in members.cy[:2])
-    card_cancel(users, members.cy[0])
-    lost = Card.objects.get(person_id=members.cy[1])
-    network.card_reissue(actor=users.cy_grass, card=lost, reason="遗失")  # a new card counts
+    gone = held_code(members, fcfs)
+    cancel_the_card_of(users, members.cy[0])
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
         with pytest.raises(Conflict, match="持卡人的会员服务卡已不在有效状态"):
-            services.pickup_accept(actor=counter, code=gone)
+            pickup_accept(actor=counter, code=gone)
         assert Claim.objects.get(code=gone).status == "won"
-        assert services.pickup_accept(actor=counter, code=moved).status == "picked_up"
+
+
+def test_a_reissued_card_still_collects(users, members, fcfs, counter):
+    moved = held_code(members, fcfs)
+    lost = Card.objects.get(person_id=members.cy[0])
+    card_reissue(actor=users.cy_grass, card=lost, reason="遗失")  # a new card counts
+    with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
+        assert pickup_accept(actor=counter, code=moved).status == "picked_up"
 
 
 def test_a_lottery_winner_keeps_the_place_but_needs_a_card_to_collect(users, drawn, counter):
     lottery, _, result = drawn
     winner = Claim.objects.get(giveaway=lottery, receipt=result.winners[0])
-    card_cancel(users, winner.person_id)
+    cancel_the_card_of(users, winner.person_id)
     with (
         time_machine.travel(lottery.pickup_from + timedelta(hours=1)),
         pytest.raises(Conflict, match="不能领取"),
     ):
-        services.pickup_accept(actor=counter, code=winner.code)
+        pickup_accept(actor=counter, code=winner.code)
     stays = Claim.objects.get(pk=winner.pk)
     assert (stays.status, stays.rank, stays.code) == ("won", 1, winner.code)  # as drawn
 
 
-def test_a_counter_out_of_service_accepts_no_code(users, venue, members, fcfs, counter):
-    """As for checking a card: a merchant switched off or outside its contract dates."""
-    with time_machine.travel(OPENING + timedelta(seconds=1)):
-        code = press(members.cy[0], fcfs).claim["code"]
+def test_a_switched_off_merchants_counter_accepts_no_code(venue, members, fcfs, counter):
+    """As for checking a card: a merchant switched off."""
+    code = held_code(members, fcfs)
+    Merchant.objects.filter(pk=venue.merchant_id).update(is_active=False)
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
+        pytest.raises(Forbidden, match="本商户未启用或不在合作期内，不能核销领取码"),
+    ):
+        pickup_accept(actor=counter, code=code)
+
+
+def test_a_counter_accepts_codes_within_its_contract_only(venue, members, fcfs, counter):
+    """As for checking a card: a merchant outside its contract dates."""
+    code = held_code(members, fcfs)
     merchant = Merchant.objects.filter(pk=venue.merchant_id)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
-        merchant.update(is_active=False)
-        with pytest.raises(Forbidden, match="本商户未启用或不在合作期内，不能核销领取码"):
-            services.pickup_accept(actor=counter, code=code)
-        merchant.update(is_active=True, valid_until=fcfs.pickup_from.date() - timedelta(days=1))
+        merchant.update(valid_until=fcfs.pickup_from.date() - timedelta(days=1))
         with pytest.raises(Forbidden, match="不在合作期内"):
-            services.pickup_accept(actor=counter, code=code)
+            pickup_accept(actor=counter, code=code)
         assert Claim.objects.get(code=code).status == "won"
         merchant.update(valid_until=fcfs.pickup_until.date())
-        assert services.pickup_accept(actor=counter, code=code).status == "picked_up"
+        assert pickup_accept(actor=counter, code=code).status == "picked_up"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -395,7 +474,7 @@ def test_two_scanners_cannot_both_accept(users, venue, tree, members, fcfs, coun
     def scan(user):
         try:
             barrier.wait()
-            services.pickup_accept(actor=user, code=code)
+            pickup_accept(actor=user, code=code)
             outcomes.append("accepted")
         except Conflict as refused:
             outcomes.append(refused.message)
@@ -412,34 +491,55 @@ def test_two_scanners_cannot_both_accept(users, venue, tree, members, fcfs, coun
     assert "已于" in next(o for o in outcomes if o != "accepted")
 
 
+def test_no_shows_are_released_only_after_the_pickup_closes(users, members, fcfs):
+    held_code(members, fcfs)
+    with (
+        time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
+        pytest.raises(Conflict, match="领取截止"),
+    ):
+        services.no_shows_release(
+            actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
+        )
+
+
+def test_another_unions_staff_release_nothing(users, members, fcfs):
+    held_code(members, fcfs)
+    with (
+        time_machine.travel(fcfs.pickup_until + timedelta(hours=1)),
+        pytest.raises(NotFound),
+    ):
+        services.no_shows_release(
+            actor=users.hd, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
+        )
+
+
+def test_a_new_pickup_deadline_is_within_the_years_a_record_carries(users, members, fcfs):
+    held_code(members, fcfs)
+    with (
+        time_machine.travel(fcfs.pickup_until + timedelta(hours=1)),
+        pytest.raises(ValidationFailed, match="领取截止应在 1949–2100 年之间"),
+    ):
+        services.no_shows_release(
+            actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until.replace(year=9999)
+        )
+
+
 def test_no_shows_are_released_to_the_waitlist(users, venue, tree, members, fcfs, counter):
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         codes = [press(p, fcfs).claim["code"] for p in members.cy[:3]]
         press(members.cy[3], fcfs, key="wait-00000001", waitlist=True)
     with time_machine.travel(fcfs.pickup_from + timedelta(hours=1)):
-        services.pickup_accept(actor=counter, code=codes[0])
-        with pytest.raises(Conflict, match="领取截止"):
-            services.no_shows_release(
-                actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
-            )
+        pickup_accept(actor=counter, code=codes[0])
     with time_machine.travel(fcfs.pickup_until + timedelta(hours=1)):
-        with pytest.raises(NotFound):
-            services.no_shows_release(
-                actor=users.hd, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
-            )
-        with pytest.raises(ValidationFailed, match="领取截止应在 1949–2100 年之间"):
-            services.no_shows_release(
-                actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until.replace(year=9999)
-            )
         promoted = services.no_shows_release(
             actor=users.cy, giveaway=fcfs, pickup_until=fcfs.pickup_until + timedelta(days=3)
         )
         assert promoted == 1
         with pytest.raises(Conflict):  # a released code is dead
-            services.pickup_accept(actor=counter, code=codes[1])
+            pickup_accept(actor=counter, code=codes[1])
         late = Claim.objects.get(giveaway=fcfs, person_id=members.cy[3])
         assert late.status == "won"
-        assert services.pickup_accept(actor=counter, code=late.code).status == "picked_up"
+        assert pickup_accept(actor=counter, code=late.code).status == "picked_up"
     statuses = sorted(Claim.objects.filter(giveaway=fcfs).values_list("status", flat=True))
     assert statuses == ["picked_up", "picked_up", "released", "released"]
     fcfs.refresh_from_db()
@@ -468,16 +568,20 @@ def test_claims_are_sealed_in_batches_and_the_stream_verifies(members, fcfs, mon
     assert verify_stream(fcfs.stream).ok
 
 
-def test_housekeeping_seals_claims_and_drops_old_counts(members, fcfs):
-    from gonghui.perks.models import Hit
+def test_housekeeping_seals_the_claims(members, fcfs):
+    with time_machine.travel(OPENING + timedelta(seconds=1)):
+        press(members.cy[0], fcfs)
+    assert services.claims_housekeeping() == 1
+    fcfs.refresh_from_db()
+    assert fcfs.sealed_through == Claim.objects.get(giveaway=fcfs).pk
 
+
+def test_housekeeping_drops_old_rate_limit_counts(members, fcfs):
     with time_machine.travel(OPENING + timedelta(seconds=1)):
         press(members.cy[0], fcfs)
     now = int(time.time()) // 60
     Hit.objects.create(person_id=members.cy[1], minute=now, hits=3)  # this minute: kept
-    assert services.claims_housekeeping() == 1
-    fcfs.refresh_from_db()
-    assert fcfs.sealed_through == Claim.objects.get(giveaway=fcfs).pk
+    services.claims_housekeeping()
     # The claim's count (made at the opening, months ago) is gone; this minute's is kept.
     assert list(Hit.objects.values_list("person_id", flat=True)) == [members.cy[1]]
 
@@ -485,7 +589,7 @@ def test_housekeeping_seals_claims_and_drops_old_counts(members, fcfs):
 # --- Transitions decide on the locked row (review findings) ----------------------------------
 
 
-def test_transitions_cannot_run_twice(users, venue, tree, members):
+def test_a_giveaway_is_not_published_twice(users, venue, tree):
     with time_machine.travel(OPENING - timedelta(days=1)):
         lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
         stale = Giveaway.objects.get(pk=lottery.pk)  # a second browser tab
@@ -493,6 +597,13 @@ def test_transitions_cannot_run_twice(users, venue, tree, members):
         with pytest.raises(Conflict, match="不能发布"):
             services.giveaway_publish(actor=users.cy, giveaway=stale)
     assert AuditEvent.objects.filter(action="perks.giveaway_publish").count() == 1
+
+
+def test_a_drawn_lottery_is_neither_drawn_again_nor_cancelled(users, venue, tree, members):
+    with time_machine.travel(OPENING - timedelta(days=1)):
+        lottery = create(users.cy, venue, tree.chaoyang, mode="lottery")
+        stale = Giveaway.objects.get(pk=lottery.pk)  # a second browser tab
+        services.giveaway_publish(actor=users.cy, giveaway=lottery)
     with time_machine.travel(OPENING + timedelta(hours=1)):
         press(members.cy[0], lottery)
     with time_machine.travel(lottery.closes_at + timedelta(minutes=1)):
@@ -532,7 +643,7 @@ def test_a_cancelled_giveaway_stops_everything(users, venue, tree, members, fcfs
         time_machine.travel(fcfs.pickup_from + timedelta(hours=1)),
         pytest.raises(Conflict, match="已取消"),
     ):
-        services.pickup_accept(actor=counter, code=code)
+        pickup_accept(actor=counter, code=code)
 
 
 def test_releasing_twice_gives_nothing_twice(users, venue, tree, members, fcfs, counter):
@@ -552,8 +663,6 @@ def test_releasing_twice_gives_nothing_twice(users, venue, tree, members, fcfs, 
 
 
 def test_pickup_places_are_the_organisers_merchants(users, venue, tree):
-    from gonghui.perks.forms import pickup_locations
-
     haidian_shop = Location.objects.create(
         merchant=Merchant.objects.create(
             name="海淀书店",

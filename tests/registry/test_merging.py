@@ -23,8 +23,8 @@ from gonghui.nominations.models import Campaign, Nomination, Quota
 from gonghui.people.models import Membership, Person, TransferRequest
 from gonghui.people.selectors import transfer_requests_to_decide
 from gonghui.people.services import transfer_request_submit
+from gonghui.perks.giveaways.selectors import member_of
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, Message
-from gonghui.perks.selectors import member_of
 from gonghui.registry import merging, services
 from gonghui.registry.models import Award, Merge
 from tests.factories import PASSWORD, make_person, make_user

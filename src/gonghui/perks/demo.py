@@ -2,9 +2,9 @@
 
 * the 小红卡 (工会会员互助服务卡) for the members: nearly all hold one, a few have none yet,
   one card is suspended, one was reported lost and reissued; one member login (``huiyuan``);
-* the card network of 密云 (美容美发, 洗车修车, 家政服务, 购物游园, 观影, 就医), with 玫瑰情园's
-  counter account ``rose_counter``, and the 关爱职工伙伴计划 of 北京经济技术开发区 (医疗健康,
-  生活服务, 文化体育, 餐饮美食);
+* the service-card merchants of 密云 (美容美发, 洗车修车, 家政服务, 购物游园, 观影, 就医),
+  with 玫瑰情园's counter account ``rose_counter``, and the 关爱职工伙伴计划 of
+  北京经济技术开发区 (医疗健康, 生活服务, 文化体育, 餐饮美食);
 * three giveaways of 密云区总工会: the 重阳 孝亲枕 (first come, first served: sold out, one
   item given back to the waitlist, being picked up), the 五一 玫瑰情园 tickets (a lottery:
   registered, frozen, drawn, being picked up) and the farm products of the poverty-relief
@@ -38,11 +38,31 @@ from django.utils import timezone
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import pii
+from gonghui.common.demo import DEMO_PASSWORD, DISTRICT_USERS, Login, demo_user
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.workdays import SHANGHAI, today
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.people.models import Membership, Person
-from gonghui.perks import claims, network, passes, services
+from gonghui.perks import passes
+from gonghui.perks.cards.imports import IMPORT_COLUMNS, cards_import
+from gonghui.perks.cards.services import card_issue, card_reissue, card_suspend
+from gonghui.perks.counter.services import card_verify, pickup_accept
+from gonghui.perks.giveaways import claims
+from gonghui.perks.giveaways.services import (
+    claim_cancel,
+    claims_seal,
+    giveaway_create,
+    giveaway_draw,
+    giveaway_freeze,
+    giveaway_publish,
+    waitlist_rank,
+)
+from gonghui.perks.merchants.services import (
+    location_add,
+    merchant_create,
+    merchant_staff_add,
+    offer_save,
+)
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant, MerchantStaff
 
 MIYUN, YIZHUANG = "110118", "JKQ"
@@ -62,8 +82,8 @@ class Shop:
     offers: list[Offer]
 
 
-# The 小红卡 network of 密云区总工会: one or more merchants in each of its six categories.
-CARD_NETWORK = [
+# The 小红卡 merchants of 密云区总工会: one or more merchants in each of its six categories.
+CARD_MERCHANTS = [
     Shop(
         "玫瑰情园",
         "shopping",
@@ -241,10 +261,8 @@ PARTNER_PLAN = [
 ]
 
 
-def build(fake, rng) -> list:
-    """Returns the logins it made (``web.demo.Login``), for the demo command to print."""
-    from gonghui.web.demo import DEMO_PASSWORD, DISTRICT_USERS  # web.demo imports us
-
+def build(fake, rng) -> list[Login]:
+    """Returns the logins it made (``common.demo.Login``), for the demo command to print."""
     users = {
         u.username: u
         for u in get_user_model().objects.filter(username__in=["admin", *DISTRICT_USERS.values()])
@@ -259,10 +277,10 @@ def build(fake, rng) -> list:
         if member is not None:
             _member_login(member)
     with transaction.atomic():
-        shops = _network(admin, miyun, CARD_NETWORK, Merchant.Plan.CARD, rng)
-        _network(users["yizhuang"], yizhuang, PARTNER_PLAN, Merchant.Plan.PARTNER, rng)
+        shops = _merchants(admin, miyun, CARD_MERCHANTS, Merchant.Plan.CARD, rng)
+        _merchants(users["yizhuang"], yizhuang, PARTNER_PLAN, Merchant.Plan.PARTNER, rng)
         rose = shops["玫瑰情园"]
-        counter = network.merchant_staff_add(
+        counter = merchant_staff_add(
             actor=admin, merchant=rose, username=COUNTER, password=DEMO_PASSWORD
         ).user
     holders = list(
@@ -282,11 +300,9 @@ def build(fake, rng) -> list:
     return logins()
 
 
-def logins() -> list:
+def logins() -> list[Login]:
     """The member and counter logins the demo made, as the database holds them (``build``
     returns them; a second ``gonghui demo`` prints them again)."""
-    from gonghui.web.demo import Login  # web.demo imports us
-
     found = []
     member = Person.objects.filter(user__username=MEMBER).select_related("org_unit").first()
     if member is not None:
@@ -344,17 +360,15 @@ def _cards(admin, by_district: dict[str, object], miyun: OrgUnit, rng) -> Person
         if _listable(m.person):
             lists.setdefault(actor, []).append(m.person)
         else:
-            network.card_issue(actor=actor, person=m.person)
+            card_issue(actor=actor, person=m.person)
     for actor, listed in lists.items():
         rows = io.StringIO()
         writer = csv.writer(rows)
-        writer.writerow(network.IMPORT_COLUMNS.values())
+        writer.writerow(IMPORT_COLUMNS.values())
         writer.writerows((p.name, p.id_number) for p in listed)
-        network.cards_import(
-            actor=actor, data=rows.getvalue().encode(), filename="服务卡发卡名单.csv"
-        )
+        cards_import(actor=actor, data=rows.getvalue().encode(), filename="服务卡发卡名单.csv")
     if member is not None:
-        network.card_issue(actor=admin, person=member)
+        card_issue(actor=admin, person=member)
     troubled = [
         c
         for c in Card.objects.filter(org_unit__path__startswith=miyun.path).order_by("pk")
@@ -362,10 +376,8 @@ def _cards(admin, by_district: dict[str, object], miyun: OrgUnit, rng) -> Person
     ]
     if len(troubled) >= 2:
         suspended, lost = rng.sample(troubled, 2)
-        network.card_suspend(
-            actor=admin, card=suspended, reason="会员反映卡片被他人借用，暂停使用待核实"
-        )
-        network.card_reissue(actor=admin, card=lost, reason="会员本人挂失：卡片遗失")
+        card_suspend(actor=admin, card=suspended, reason="会员反映卡片被他人借用，暂停使用待核实")
+        card_reissue(actor=admin, card=lost, reason="会员本人挂失：卡片遗失")
     return member
 
 
@@ -384,8 +396,6 @@ def _member_login(person: Person) -> None:
     """The demo's member login: a user linked to a 密云 member, with no union post (it lands
     on 我的服务). No service links a login to a person yet, so the link is written here,
     with its audit event, as web/demo.py writes the staff logins."""
-    from gonghui.web.demo import demo_user  # web.demo imports this module
-
     user = demo_user(MEMBER, person.name)
     Person.objects.filter(pk=person.pk).update(user=user)
     record(
@@ -396,16 +406,16 @@ def _member_login(person: Person) -> None:
     )
 
 
-# --- The card network and the partner plan -------------------------------------------------
+# --- The service-card merchants and the partner plan ----------------------------------------
 
 
-def _network(actor, district: OrgUnit, shops: list[Shop], plan: str, rng) -> dict[str, Merchant]:
+def _merchants(actor, district: OrgUnit, shops: list[Shop], plan: str, rng) -> dict[str, Merchant]:
     day = today()
     prefix = "010-6904" if plan == Merchant.Plan.CARD else "010-6788"
     made = {}
     for shop in shops:
         signed = day - timedelta(days=rng.randrange(120, 600))
-        merchant = network.merchant_create(
+        merchant = merchant_create(
             actor=actor,
             org_unit=district,
             name=shop.name,
@@ -418,7 +428,7 @@ def _network(actor, district: OrgUnit, shops: list[Shop], plan: str, rng) -> dic
             valid_until=date(day.year + 2, signed.month, 1) - timedelta(days=1),
         )
         for name, address in shop.locations:
-            network.location_add(
+            location_add(
                 actor=actor,
                 merchant=merchant,
                 name=name,
@@ -427,7 +437,7 @@ def _network(actor, district: OrgUnit, shops: list[Shop], plan: str, rng) -> dic
             )
         for title, discount, terms in shop.offers:
             start = day - timedelta(days=rng.randrange(10, 90))
-            network.offer_save(
+            offer_save(
                 actor=actor,
                 merchant=merchant,
                 title=title,
@@ -462,7 +472,7 @@ def _pickups(counter, giveaway: Giveaway, share: float, keep: int | None, rng) -
     held = giveaway.claims.filter(status=Claim.Status.WON).exclude(person_id=keep).order_by("pk")
     held = list(held.values_list("code", flat=True))
     for code in rng.sample(held, round(len(held) * share)):
-        services.pickup_accept(actor=counter, code=code)
+        pickup_accept(actor=counter, code=code)
 
 
 def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaway:
@@ -471,7 +481,7 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
     day = today()
     opens = _at(day - timedelta(days=10), 10)
     with _as_of(_at(day - timedelta(days=12), 16)):
-        giveaway = services.giveaway_create(
+        giveaway = giveaway_create(
             actor=admin,
             org_unit=miyun,
             title="重阳敬老·孝亲枕免费领",
@@ -488,7 +498,7 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
             pickup_note="凭领取码到玫瑰情园游客服务中心领取，每日 9:00–17:00。",
         )
     with _as_of(_at(day - timedelta(days=12), 16, 30)):
-        services.giveaway_publish(actor=admin, giveaway=giveaway)
+        giveaway_publish(actor=admin, giveaway=giveaway)
     order = [p for p in holders if p != member_id]
     rng.shuffle(order)
     if member_id is not None:
@@ -515,8 +525,8 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
         back = rng.choice([p for p in trying[:stock] if p != member_id])
         claim = giveaway.claims.get(person_id=back)
         with _as_of(_at(day - timedelta(days=9), 20, 15)):
-            services.claim_cancel(person_id=back, claim_id=claim.pk)
-    services.claims_seal(giveaway=giveaway)
+            claim_cancel(person_id=back, claim_id=claim.pk)
+    claims_seal(giveaway=giveaway)
     _pickups(counter, giveaway, 0.6, member_id, rng)
     return giveaway
 
@@ -529,7 +539,7 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
     opens, closes = _at(day - timedelta(days=8), 10), _at(day - timedelta(days=5), 18)
     registering = [p for p in holders if rng.random() < 0.85 or p == member_id]
     with _as_of(_at(day - timedelta(days=9), 15)):
-        giveaway = services.giveaway_create(
+        giveaway = giveaway_create(
             actor=admin,
             org_unit=miyun,
             title="孝满密云·德润人心——五一我陪家人共游园",
@@ -547,25 +557,25 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
             public_value_source="登记截止当日中国福利彩票“3D”开奖号码",
         )
     with _as_of(_at(day - timedelta(days=9), 15, 40)):
-        services.giveaway_publish(actor=admin, giveaway=giveaway)
+        giveaway_publish(actor=admin, giveaway=giveaway)
     window = (closes - opens).total_seconds()
     moments = sorted(opens + timedelta(seconds=window * rng.random() ** 2) for _ in registering)
     rng.shuffle(registering)
     for person_id, at in zip(registering, moments, strict=True):
         _claim(giveaway, person_id, at, expect="registered")
     with _as_of(closes + timedelta(minutes=5)):
-        services.giveaway_freeze(actor=admin, giveaway=giveaway)
+        giveaway_freeze(actor=admin, giveaway=giveaway)
     with _as_of(_at(day - timedelta(days=4), 10)):
         lottery = f"{rng.randrange(10)} {rng.randrange(10)} {rng.randrange(10)}"
-        services.giveaway_draw(actor=admin, giveaway=giveaway, public_value=lottery)
-        services.waitlist_rank(giveaway=giveaway)  # the task after a draw, run here at once
+        giveaway_draw(actor=admin, giveaway=giveaway, public_value=lottery)
+        waitlist_rank(giveaway=giveaway)  # the task after a draw, run here at once
     won = giveaway.claims.filter(status=Claim.Status.WON).exclude(person_id=member_id)
     waiting = giveaway.claims.filter(status=Claim.Status.WAITING).exists()
     if waiting and won.exists():
         back = rng.choice(list(won.order_by("rank")))
         with _as_of(_at(day - timedelta(days=4), 16, 30)):
-            services.claim_cancel(person_id=back.person_id, claim_id=back.pk)
-    services.claims_seal(giveaway=giveaway)
+            claim_cancel(person_id=back.person_id, claim_id=back.pk)
+    claims_seal(giveaway=giveaway)
     _pickups(counter, giveaway, 0.5, member_id, rng)
     return giveaway
 
@@ -574,7 +584,7 @@ def _farm_products(admin, miyun, location: Location) -> Giveaway:
     """The farm products of 密云's poverty-relief projects, first come, first served,
     published now and opening tomorrow at 10:00 (Beijing): the member login can try it."""
     tomorrow = today() + timedelta(days=1)
-    giveaway = services.giveaway_create(
+    giveaway = giveaway_create(
         actor=admin,
         org_unit=miyun,
         title="迎两节·惠职工·助增收·享温情",
@@ -590,7 +600,7 @@ def _farm_products(admin, miyun, location: Location) -> Giveaway:
         pickup_location=location,
         pickup_note="凭领取码到密云农特产品展销中心鼓楼大街店领取。",
     )
-    return services.giveaway_publish(actor=admin, giveaway=giveaway)
+    return giveaway_publish(actor=admin, giveaway=giveaway)
 
 
 def _card_uses(counter, holders, member_id, rng) -> None:
@@ -600,4 +610,4 @@ def _card_uses(counter, holders, member_id, rng) -> None:
         shown[0:1] = [member_id]
     for person_id in shown:
         card = Card.objects.get(person_id=person_id, status=Card.Status.ACTIVE)
-        network.card_verify(actor=counter, token=passes.card_token(card.pk))
+        card_verify(actor=counter, token=passes.card_token(card.pk))

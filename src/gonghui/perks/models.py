@@ -4,7 +4,8 @@ offers, and giveaways (普惠活动 / 抢票).
 The giveaway's guarantees are the database's: UNIQUE(giveaway, person) so nobody holds two
 claims, a CHECK on taken <= stock with a conditional update so nothing is oversold, a
 unique pickup code accepted once by a conditional update. Claims are their own record;
-they are sealed into the giveaway's audit stream in batches (``services.claims_seal``)."""
+they are sealed into the giveaway's audit stream in batches
+(``giveaways.services.claims_seal``)."""
 
 from django.conf import settings
 from django.db import models
@@ -60,7 +61,7 @@ class Card(models.Model):
 
 
 class Merchant(models.Model):
-    """合作商户 of the card network or of the partner plan (关爱职工伙伴计划), signed by a
+    """合作商户 of the service card or of the partner plan (关爱职工伙伴计划), signed by a
     union node (the node's staff maintain it)."""
 
     class Category(models.TextChoices):

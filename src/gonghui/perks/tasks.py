@@ -8,15 +8,15 @@ from gonghui.jobs.services import run_export
 @task()
 def waitlist_rank_task(giveaway_id: int) -> int:
     """A drawn lottery's waitlist order, written right after the draw."""
+    from gonghui.perks.giveaways.services import waitlist_rank  # services enqueue this task
     from gonghui.perks.models import Giveaway
-    from gonghui.perks.services import waitlist_rank  # services enqueue this task
 
     giveaway = Giveaway.objects.filter(pk=giveaway_id).first()
     return waitlist_rank(giveaway=giveaway) if giveaway else 0
 
 
 def _winners(*, actor, params: dict, out, progress) -> tuple[str, str]:
-    from gonghui.perks import selectors, services  # services enqueue these tasks
+    from gonghui.perks.giveaways import selectors, services  # services enqueue these tasks
 
     giveaway = selectors.giveaway_get(actor=actor, pk=params["giveaway"])
     out.write(services.winners_export(actor=actor, giveaway=giveaway))

@@ -18,6 +18,7 @@ from faker import Faker
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import bulk
+from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
 from gonghui.nominations import demo as nominations_demo
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
@@ -25,7 +26,6 @@ from gonghui.people import search
 from gonghui.people.models import Membership, Person, Unit
 from gonghui.perks import demo as perks_demo
 
-DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 — documented in README, demo only
 SEED = 20261122
 
 # Street/township names per district (a few real ones each; the rest are generated).
@@ -54,12 +54,6 @@ INDUSTRIES = [
     ("CY-JY", "北京市教育工会"),
     ("CY-WS", "北京市卫生健康工会"),
 ]
-DISTRICT_USERS = {
-    "110105": "chaoyang",
-    "110108": "haidian",
-    "110101": "dongcheng",
-    "JKQ": "yizhuang",
-}
 BEIJING_REGIONS = [
     "110101",
     "110102",
@@ -74,13 +68,6 @@ BEIJING_REGIONS = [
     "110103",
     "110104",
 ]
-
-
-@dataclass
-class Login:
-    username: str
-    role: str
-    unit: str
 
 
 def _unit(code: str) -> OrgUnit:
@@ -142,14 +129,6 @@ def build_tree(fake: Faker, rng: random.Random, grassroots_per_street: int = 6) 
         )
     rng.shuffle(grassroots)
     return grassroots
-
-
-def demo_user(username: str, full_name: str):
-    User = get_user_model()
-    user = User(username=username, first_name=full_name)
-    user.set_password(DEMO_PASSWORD)
-    user.save()
-    return user
 
 
 def staff_usernames() -> list[str]:

@@ -11,6 +11,7 @@ from gonghui.common.errors import ValidationFailed
 from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.common.widgets import NoEchoInput
 from gonghui.orgs import access
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs import services as org_services
@@ -118,13 +119,6 @@ class TreeImportForm(forms.Form):
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
         return upload
-
-
-class NoEchoInput(forms.TextInput):
-    """A text box that never writes its value back into the page (for look-up numbers)."""
-
-    def format_value(self, value):
-        return None
 
 
 class AttachmentForm(forms.Form):

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from faker import Faker
 from tqdm import tqdm
 
+from gonghui.common.demo import DEMO_PASSWORD
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 from gonghui.web import demo
@@ -55,6 +56,6 @@ class Command(BaseCommand):
         self._print_logins(logins)
 
     def _print_logins(self, logins) -> None:
-        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for login in logins:
             self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.unit}")

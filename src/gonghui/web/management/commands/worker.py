@@ -13,7 +13,7 @@ from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
 from gonghui.jobs.services import jobs_expire
-from gonghui.perks.services import claims_housekeeping
+from gonghui.perks.giveaways.services import claims_housekeeping
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60

@@ -20,8 +20,9 @@ from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
 from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs.auth import TokenAuth, session_auth
-from gonghui.perks import claims, passes, selectors, services
-from gonghui.perks.claims import Answer
+from gonghui.perks import passes
+from gonghui.perks.giveaways import claims, selectors, services
+from gonghui.perks.giveaways.claims import Answer
 from gonghui.perks.models import Giveaway
 
 router = Router(tags=["会员服务·普惠活动"])
@@ -200,34 +201,12 @@ def giveaways(request, status: one_of(Giveaway.Status.values) = ""):
 
 @router.get("/giveaways/{int:pk}/counts", auth=staff, response=Counts, summary="实时统计")
 def counts(request, pk: int):
-    return selectors.giveaway_counts(selectors.giveaway_get(actor=request.user, pk=pk))
-
-
-class CodeIn(StrictSchema):
-    code: str
-
-
-class PickupOut(Schema):
-    claim: int
-    title: str
-    quantity: int
-    picked_up_at: datetime
-
-
-@router.post("/pickups", auth=staff, response=PickupOut, summary="核销领取码")
-def pickup(request, payload: CodeIn):
-    done = services.pickup_accept(actor=request.user, code=payload.code)
-    return {
-        "claim": done.pk,
-        "title": done.giveaway.title,
-        "quantity": done.quantity,
-        "picked_up_at": done.picked_up_at,
-    }
+    return selectors.giveaway_page(actor=request.user, pk=pk).counts
 
 
 @router.get("/giveaways/{int:pk}/draw", auth=None, summary="摇号公示数据（公开）")
 def draw_document(request, pk: int):
-    if ratelimit.anonymous_over(request, "draw-document", services.DOCUMENT_DOWNLOADS):
+    if ratelimit.anonymous_over(request, "draw-document", selectors.DOCUMENT_DOWNLOADS):
         raise Throttled("请求过于频繁，请稍后再试")
     giveaway = selectors.published_giveaway(pk)
-    return _json(200, services.draw_document(giveaway))
+    return _json(200, selectors.draw_document(giveaway))

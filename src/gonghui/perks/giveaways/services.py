@@ -1,10 +1,10 @@
-"""Every write of a giveaway but the claim itself (``claims.py``): set-up, the lottery's
-commit / freeze / draw, cancellation and the waitlist, pickups at the venue, releasing
-no-shows, and sealing the claims into the giveaway's audit stream.
+"""Every write of a giveaway but the claim itself (``claims.py``) and the pickup at the
+venue (``perks/counter``): set-up, the lottery's commit / freeze / draw, cancellation and
+the waitlist, releasing no-shows, the venue's list, and sealing the claims into the
+giveaway's audit stream.
 
 Each runs in one transaction with its audit events in the giveaway's own stream
-(``giveaway:<id>``); a pickup is accepted by one conditional update, so two scanners can
-never both accept the same code."""
+(``giveaway:<id>``)."""
 
 from __future__ import annotations
 
@@ -18,23 +18,23 @@ from django.utils import timezone
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record, seal
 from gonghui.common import crypto
-from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.common.formats import cn_datetime
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.jobs.services import export_start
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.perks import claims as hot
-from gonghui.perks import draw, exports, hints, network, selectors, tasks
-from gonghui.perks.models import Card, Claim, Giveaway, Hit, Location, Message
+from gonghui.perks import tasks
+from gonghui.perks.giveaways import claims, draw, exports, hints, selectors
+from gonghui.perks.giveaways.selectors import NO_CARD, card_held
+from gonghui.perks.models import Claim, Giveaway, Hit, Location, Message
 
 SEAL_BATCH = 1000
-DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document, per address a minute
 SEED_CONTEXT = "perks.giveaway.seed"
 OPEN = (Claim.Status.WON, Claim.Status.WAITING, Claim.Status.REGISTERED)
 # Far more than any giveaway hands out, and far below the integer columns' limit (taken + a
 # quantity, and a lottery's waitlist places after the stock, are counted in SQL).
 STOCK_MAX = 1_000_000
-NO_CARD = "会员服务卡已不在有效状态（已注销、暂停或不在本活动范围内）"
 
 
 def _manage(actor, giveaway: Giveaway):
@@ -177,7 +177,7 @@ def giveaway_publish(*, actor, giveaway: Giveaway) -> Giveaway:
         giveaway.status = Giveaway.Status.PUBLISHED
         giveaway.save(update_fields=["status", "seed_sealed", "commitment"])
         _event(actor, giveaway, action=Action.PERKS_GIVEAWAY_PUBLISH, changes=changes)
-    hot.forget(giveaway.pk)
+    claims.forget(giveaway.pk)
     return giveaway
 
 
@@ -209,7 +209,7 @@ def giveaway_cancel(*, actor, giveaway: Giveaway, reason: str) -> Giveaway:
                 "claims_cancelled": [None, closed],
             },
         )
-    hot.forget(giveaway.pk)
+    claims.forget(giveaway.pk)
     return giveaway
 
 
@@ -244,14 +244,14 @@ def giveaway_freeze(*, actor, giveaway: Giveaway) -> Giveaway:
                 "receipts_hash": [None, giveaway.receipts_hash],
             },
         )
-    hot.forget(giveaway.pk)
+    claims.forget(giveaway.pk)
     return giveaway
 
 
 def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.Draw:
     """Reveal the seed and rank every registration: the first ``stock`` win (each gets a
     pickup code), the rest form the waitlist in order. Anyone can recompute it from the
-    published document (``draw_document``) with ``draw.py``."""
+    published document (``selectors.draw_document``) with ``draw.py``."""
     _manage(actor, giveaway)
     public_value = public_value.strip()
     with transaction.atomic():
@@ -276,7 +276,7 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
         now = timezone.now()
         _write_places(
             [
-                (rows[receipt], "won", place, hot.pickup_code(), now)
+                (rows[receipt], "won", place, claims.pickup_code(), now)
                 for place, receipt in enumerate(result.winners, start=1)
             ]
         )
@@ -300,7 +300,7 @@ def giveaway_draw(*, actor, giveaway: Giveaway, public_value: str = "") -> draw.
         )
         pk = giveaway.pk
         transaction.on_commit(lambda: tasks.waitlist_rank_task.enqueue(pk))
-    hot.forget(giveaway.pk)
+    claims.forget(giveaway.pk)
     return result
 
 
@@ -374,34 +374,6 @@ def _notify_winners(giveaway: Giveaway, winners: list[str], ids: dict[str, int])
     _notify(people.iterator(), f"恭喜中签：“{giveaway.title}”，请在“我的领取”查看领取码并按时领取")
 
 
-def draw_document(giveaway: Giveaway) -> dict:
-    """What is published, step by step: the commitment at publication, the receipts and
-    their hash at the freeze, the seed and the order at the draw. Receipt numbers only,
-    never a member's identity (the shape ``draw.verify`` checks)."""
-    document = {
-        "giveaway": giveaway.pk,
-        "title": giveaway.title,
-        "winners_count": giveaway.stock,
-        "commitment": giveaway.commitment,
-        "public_value_source": giveaway.public_value_source,
-    }
-    if giveaway.frozen_at:
-        receipts = selectors.frozen_receipts(giveaway).order_by("receipt")
-        document["receipts_hash"] = giveaway.receipts_hash
-        document["receipts"] = list(receipts.values_list("receipt", flat=True))
-    if giveaway.drawn_at:
-        result = draw.draw(
-            giveaway.seed, document["receipts"], giveaway.stock, giveaway.public_value
-        )
-        document |= {
-            "seed": giveaway.seed,
-            "public_value": giveaway.public_value,
-            "winners": result.winners,
-            "waitlist": result.waitlist,
-        }
-    return document
-
-
 # --- Members: cancel, waitlist -------------------------------------------------------------
 
 
@@ -448,13 +420,6 @@ def claim_cancel(*, person_id: int, claim_id: int) -> Claim:
     return claim
 
 
-def _card_held(giveaway: Giveaway) -> Exists:
-    """Whether a claim's member still holds an active card in the giveaway's subtree, as
-    the claim needed when it was made (a lost card's replacement counts)."""
-    cards = Card.objects.filter(person=OuterRef("person_id"), status=Card.Status.ACTIVE)
-    return Exists(cards.filter(access.subtree_q(giveaway.org_unit, via="org_unit")))
-
-
 def _promote(giveaway: Giveaway, now: datetime) -> int:
     """Give free items to the first on the waitlist, while stock allows; returns how many.
     A member whose card is no longer in use (cancelled, suspended, moved out of the
@@ -464,7 +429,7 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
     promoted = 0
     waiting = (
         giveaway.claims.filter(status=Claim.Status.WAITING)
-        .annotate(card_held=_card_held(giveaway))
+        .annotate(card_held=card_held(giveaway))
         .order_by(F("rank").asc(nulls_last=True), "id")
     )
     for claim in waiting.iterator():
@@ -472,11 +437,11 @@ def _promote(giveaway: Giveaway, now: datetime) -> int:
             _skip(giveaway, claim, now)
             continue
         with connection.cursor() as cursor:
-            cursor.execute(hot.TAKE_ANYTIME, [claim.quantity, giveaway.pk, claim.quantity])
+            cursor.execute(claims.TAKE_ANYTIME, [claim.quantity, giveaway.pk, claim.quantity])
             if cursor.rowcount != 1:
                 break
         if not Claim.objects.filter(pk=claim.pk, status=Claim.Status.WAITING).update(
-            status=Claim.Status.WON, code=hot.pickup_code(), won_at=now
+            status=Claim.Status.WON, code=claims.pickup_code(), won_at=now
         ):  # left the waitlist meanwhile: the item stays free
             Giveaway.objects.filter(pk=giveaway.pk).update(taken=F("taken") - claim.quantity)
             continue
@@ -512,81 +477,6 @@ def _skip(giveaway: Giveaway, claim: Claim, now: datetime) -> None:
         obj=claim,
         changes={"status": ["waiting", "cancelled"], "reason": [None, NO_CARD]},
     )
-
-
-# --- The venue -----------------------------------------------------------------------------
-
-
-def pickup_accept(*, actor, code: str) -> Claim:
-    """Accept a pickup code at the venue, once: one conditional update decides, so two
-    scanners cannot both accept it; a refused code says why (used when and where, wrong
-    venue, the member's card no longer in use, outside the pickup window, not a holder)."""
-    code = draw.normalize_receipt(code or "")
-    if len(code) != hot.CODE_LENGTH:
-        raise ValidationFailed({"code": f"领取码应为 {hot.CODE_LENGTH} 位字母或数字"})
-    venue = _venue_of(actor)
-    claim = (
-        Claim.objects.select_related("giveaway__pickup_location__merchant", "giveaway__org_unit")
-        .filter(code=code)
-        .first()
-    )
-    if claim is None:
-        raise NotFound("领取码不存在，请核对")
-    giveaway = claim.giveaway
-    location = giveaway.pickup_location
-    if venue is None:  # union staff at their own giveaway's desk
-        if not access.can_at(actor, "perks.manage", giveaway.org_unit):
-            raise NotFound("领取码不存在，请核对")  # another union's giveaway
-    elif venue.merchant_id != location.merchant_id or venue.location_id not in (None, location.pk):
-        raise Forbidden(f"此领取码应在“{location}”领取（{location.address}）")
-    # Lottery winners too: the draw stands as drawn, but the item is for members.
-    held = giveaway.claims.filter(pk=claim.pk).filter(_card_held(giveaway))
-    if claim.status == Claim.Status.WON and not held.exists():
-        raise Conflict(f"持卡人的{NO_CARD}，不能领取；请会员联系所在基层工会")
-    now = timezone.now()
-    in_window = giveaway.pickup_from <= now < giveaway.pickup_until
-    with transaction.atomic():
-        # The condition is on the claim's own row only: on PostgreSQL a second scanner's
-        # update waits for the first and re-checks the status on the row it then sees (a
-        # condition through a join would be re-checked against the old snapshot, and two
-        # scanners could both accept).
-        accepted = in_window and Claim.objects.filter(pk=claim.pk, status=Claim.Status.WON).update(
-            status=Claim.Status.PICKED_UP,
-            picked_up_at=now,
-            picked_up_by=actor,
-            picked_up_location=location,
-        )
-        if accepted:
-            _event(
-                actor,
-                giveaway,
-                action=Action.PERKS_PICKUP,
-                obj=claim,
-                changes={"status": ["won", "picked_up"], "location": [None, str(location)]},
-            )
-    if accepted:
-        claim.refresh_from_db()
-        return claim
-    claim.refresh_from_db()
-    if claim.status == Claim.Status.PICKED_UP:
-        where = claim.picked_up_location or location
-        raise Conflict(
-            f"该领取码已于 {cn_datetime(claim.picked_up_at, seconds=True)} 在“{where}”核销，不能重复领取"
-        )
-    if claim.status != Claim.Status.WON:
-        raise Conflict(f"该领取码无效：{claim.get_status_display()}")
-    if now < giveaway.pickup_from:
-        raise Conflict(f"尚未到领取时间（{cn_datetime(giveaway.pickup_from)}开始）")
-    raise Conflict(f"领取已截止（{cn_datetime(giveaway.pickup_until)}）")
-
-
-def _venue_of(actor):
-    staff = network.counter_account(actor)
-    if staff is not None:
-        network.require_serving(staff, "核销领取码")
-    elif not access.can(actor, "perks.manage"):
-        raise Forbidden("只有领取点工作人员可以核销领取码")
-    return staff
 
 
 def _outside_the_years(moments: dict[str, datetime]) -> dict[str, str]:
@@ -647,8 +537,6 @@ def no_shows_release(*, actor, giveaway: Giveaway, pickup_until: datetime) -> in
 def winners_export_start(*, actor, giveaway: Giveaway):
     """Queue the venue's list as a background job (a giveaway's winners grow with its
     stock): the organisers' staff only, as ``winners_export``, which the job runs."""
-    from gonghui.jobs.services import export_start
-
     access.require_at(actor, "perks.manage", giveaway.org_unit)
     return export_start(
         actor=actor,
@@ -678,9 +566,9 @@ def winners_export(*, actor, giveaway: Giveaway) -> bytes:
 # --- Sealing claims into the giveaway's stream ---------------------------------------------
 
 
-def seal_rows(claims) -> list[dict]:
+def seal_rows(rows) -> list[dict]:
     """What a claim's seal covers: who (the person's id), how many, when, and the lottery
-    receipt — the facts fixed at the claim's creation."""
+    receipt — the facts fixed at the claim's creation (``rows``: claims as ``values()``)."""
     return [
         {
             "id": c["id"],
@@ -689,7 +577,7 @@ def seal_rows(claims) -> list[dict]:
             "receipt": c["receipt"],
             "created_at": c["created_at"].isoformat(),
         }
-        for c in claims
+        for c in rows
     ]
 
 

@@ -3,10 +3,10 @@
 from django import forms
 
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
-from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.perks.giveaways.selectors import organising_units, pickup_locations
+from gonghui.perks.giveaways.services import STOCK_MAX
 from gonghui.perks.models import Giveaway, Location
-from gonghui.perks.services import STOCK_MAX
 
 # The years the service accepts (it names a moment outside them next to its field).
 MOMENT = forms.DateTimeInput(
@@ -22,13 +22,6 @@ MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 def moment(label: str, **kwargs) -> forms.DateTimeField:
     return forms.DateTimeField(label=label, widget=MOMENT, input_formats=MOMENT_FORMATS, **kwargs)
-
-
-def pickup_locations(actor):
-    """Shops and venues of the merchants the actor's unions signed (and their subtrees')."""
-    return access.restrict(
-        Location.objects.select_related("merchant"), actor, "perks.manage", via="merchant__org_unit"
-    )
 
 
 class GiveawayForm(forms.Form):
@@ -70,12 +63,7 @@ class GiveawayForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pickup_location"].queryset = pickup_locations(actor)
-        self.fields["org_unit"].queryset = access.restrict(
-            OrgUnit.objects.filter(level__in=["city", "district", "industry", "street"]),
-            actor,
-            "perks.manage",
-            via="",
-        )
+        self.fields["org_unit"].queryset = organising_units(actor)
 
 
 class DrawForm(forms.Form):

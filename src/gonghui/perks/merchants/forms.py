@@ -1,60 +1,14 @@
-"""Forms of the card network's pages: parse and show errors next to fields; the services in
-``network.py`` do the checking that matters and the writing."""
+"""Forms of the merchants' pages and of the offers members browse: parse and show errors
+next to fields; ``services.py`` does the checking that matters and the writing."""
 
 from django import forms
 
 from gonghui.common.forms import FilterForm
-from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.perks.models import Card, Location, Merchant
-from gonghui.web.forms import NoEchoInput
+from gonghui.perks.merchants.selectors import districts, signing_units
+from gonghui.perks.models import Location, Merchant
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-def districts():
-    return OrgUnit.objects.filter(level=OrgUnit.Level.DISTRICT, is_active=True).order_by("path")
-
-
-# --- Cards -----------------------------------------------------------------------------------
-
-
-class CardFilterForm(FilterForm):
-    q = forms.CharField(label="卡号或姓名", required=False, max_length=60)
-    status = forms.ChoiceField(
-        label="状态", required=False, choices=[("", "全部"), *Card.Status.choices]
-    )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="原因", required=False, max_length=200, widget=forms.TextInput(attrs={"size": 30})
-    )
-
-
-class IdNumberForm(forms.Form):
-    """Find a member by full resident ID: POSTed, so the number stays out of logs and URLs."""
-
-    id_number = forms.CharField(
-        label="身份证号",
-        max_length=40,
-        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "text"}),
-    )
-
-
-class CardImportForm(forms.Form):
-    file = forms.FileField(label="发卡名单（.xlsx 或 .csv）")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
-        if upload.size > 10 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过 10 MB")
-        return upload
-
-
-# --- Merchants -------------------------------------------------------------------------------
 
 
 class MerchantFilterForm(FilterForm):
@@ -92,16 +46,8 @@ class MerchantForm(forms.Form):
     def __init__(self, *args, actor=None, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if creating:
-            # Merchants are signed by a district, street or the city, not by a grassroots
-            # union (thousands of them would make the list unusable, and none signs).
             self.fields = {
-                "org_unit": forms.ModelChoiceField(
-                    label="签约工会",
-                    queryset=access.visible_units(actor, "perks.manage")
-                    .filter(is_active=True)
-                    .exclude(level=OrgUnit.Level.GRASSROOTS)
-                    .order_by("path"),
-                ),
+                "org_unit": forms.ModelChoiceField(label="签约工会", queryset=signing_units(actor)),
                 **self.fields,
             }
 
@@ -149,9 +95,6 @@ class StaffForm(forms.Form):
         self.fields["location"].queryset = merchant.locations.order_by("pk")
 
 
-# --- Members and the counter -------------------------------------------------------------------
-
-
 class OfferFilterForm(FilterForm):
     q = forms.CharField(label="搜索商户或优惠", required=False, max_length=40)
     category = forms.ChoiceField(
@@ -164,31 +107,3 @@ class OfferFilterForm(FilterForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["district"].queryset = districts()
-
-
-class VerifyForm(forms.Form):
-    """What a USB or Bluetooth scanner types (it ends with Enter, which submits)."""
-
-    token = forms.CharField(
-        label="会员服务卡二维码",
-        max_length=200,
-        widget=NoEchoInput(
-            attrs={
-                "autofocus": True,
-                "autocomplete": "off",
-                "autocapitalize": "off",
-                "spellcheck": "false",
-                "placeholder": "扫描会员出示的二维码",
-            }
-        ),
-    )
-
-
-class PickupForm(forms.Form):
-    code = forms.CharField(
-        label="领取码",
-        max_length=20,
-        widget=NoEchoInput(
-            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
-        ),
-    )

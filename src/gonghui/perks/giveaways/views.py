@@ -9,13 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.common import ratelimit
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.pagination import page_of
-from gonghui.common.qr import qr_svg
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -23,17 +21,10 @@ from gonghui.common.views import (
     post_action,
 )
 from gonghui.orgs import access
-from gonghui.perks import draw, exports, forms, network, passes, selectors, services
-from gonghui.perks.models import Claim, Giveaway
+from gonghui.perks import passes
+from gonghui.perks.giveaways import draw, exports, forms, selectors, services
+from gonghui.perks.models import Giveaway
 
-SORTS = {
-    "opens": "opens_at",
-    "-opens": "-opens_at",
-    "title": "title",
-    "-title": "-title",
-    "stock": "stock",
-    "-stock": "-stock",
-}
 RECEIPT_CHECKS = 30  # anonymous receipt look-ups per address per minute
 
 
@@ -51,8 +42,8 @@ def giveaways(request):
         raise NotFound()
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
-    qs = selectors.giveaway_list(actor=request.user, status=status, q=q)
-    qs = qs.order_by(SORTS.get(request.GET.get("sort", ""), "-opens_at"), "-pk")
+    sort = request.GET.get("sort", "")
+    qs = selectors.giveaway_list(actor=request.user, status=status, q=q, sort=sort)
     return render(
         request,
         "perks/giveaways.html",
@@ -85,14 +76,14 @@ def giveaway_create(request):
 @login_required
 @domain_errors
 def giveaway(request, pk):
-    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
+    page = selectors.giveaway_page(actor=request.user, pk=pk)
     return render(
         request,
         "perks/giveaway.html",
         {
-            "g": giveaway,
-            "counts": selectors.giveaway_counts(giveaway),
-            "may_manage": access.can_at(request.user, "perks.manage", giveaway.org_unit),
+            "g": page.giveaway,
+            "counts": page.counts,
+            "may_manage": page.may_manage,
             "draw_form": forms.DrawForm(),
             "release_form": forms.ReleaseForm(),
             "cancel_form": forms.ReasonForm(),
@@ -104,12 +95,8 @@ def giveaway(request, pk):
 @domain_errors
 def giveaway_counts(request, pk):
     """The live counts fragment, swapped in place every few seconds (htmx)."""
-    giveaway = selectors.giveaway_get(actor=request.user, pk=pk)
-    return render(
-        request,
-        "perks/_counts.html",
-        {"g": giveaway, "counts": selectors.giveaway_counts(giveaway)},
-    )
+    page = selectors.giveaway_page(actor=request.user, pk=pk)
+    return render(request, "perks/_counts.html", {"g": page.giveaway, "counts": page.counts})
 
 
 def _staff_action(request, pk, form_class, call, done):
@@ -251,11 +238,11 @@ def giveaway_draw_json(request, pk):
         giveaway = selectors.published_giveaway(pk)
     except NotFound:
         return HttpResponse(status=404)
-    if ratelimit.anonymous_over(request, "draw-document", services.DOCUMENT_DOWNLOADS):
+    if ratelimit.anonymous_over(request, "draw-document", selectors.DOCUMENT_DOWNLOADS):
         return render(
             request, "web/error.html", {"message": "下载过于频繁，请稍后再试"}, status=429
         )
-    body = json.dumps(services.draw_document(giveaway), ensure_ascii=False)
+    body = json.dumps(selectors.draw_document(giveaway), ensure_ascii=False)
     return download(body.encode(), f"摇号公示-{giveaway.pk}.json")
 
 
@@ -267,23 +254,18 @@ def draw_verifier(request):
 # --- The member's phone ---------------------------------------------------------------------
 
 
-def _member(request) -> int:
-    return selectors.member_of(request.user).pk
-
-
 @login_required
 @domain_errors
 def member_home(request):
-    person = selectors.member_of(request.user)
-    card = network.member_card(person)
+    home = selectors.member_home(request.user)
     return render(
         request,
         "perks/member_home.html",
         {
-            "card": card,
-            "giveaways": selectors.giveaways_for_member(card),
-            "claims": list(selectors.member_claims(person.pk)[:20]),
-            "messages_": selectors.member_messages(person.pk),
+            "card": home.card,
+            "giveaways": home.giveaways,
+            "claims": home.claims,
+            "messages_": home.messages,
         },
     )
 
@@ -291,18 +273,17 @@ def member_home(request):
 @login_required
 @domain_errors
 def member_giveaway(request, pk):
-    person = selectors.member_of(request.user)
-    giveaway = selectors.giveaway_for_member(network.member_card(person), pk)
+    page = selectors.member_giveaway(request.user, pk)
+    giveaway = page.giveaway
     return render(
         request,
         "perks/member_giveaway.html",
         {
             "g": giveaway,
-            "mine": selectors.member_claims(person.pk).filter(giveaway=giveaway).first(),
-            "may_press": giveaway.status == Giveaway.Status.PUBLISHED
-            and timezone.now() < giveaway.closes_at,
+            "mine": page.mine,
+            "may_press": page.may_press,
             "quantities": range(1, giveaway.per_member + 1),
-            "pass": passes.issue(person.pk),
+            "pass": page.member_pass,
             "pass_header": passes.HEADER,
             "claim_api": f"/api/v1/perks/giveaways/{giveaway.pk}/claim",
             "waitlist_api": f"/api/v1/perks/giveaways/{giveaway.pk}/waitlist",
@@ -313,18 +294,11 @@ def member_giveaway(request, pk):
 @login_required
 @domain_errors
 def member_claim(request, pk):
-    person_id = _member(request)
-    claim = selectors.member_claim(person_id, pk)
-    holds = claim.status == Claim.Status.WON and claim.code
+    page = selectors.member_claim_page(request.user, pk)
     return render(
         request,
         "perks/member_claim.html",
-        {
-            "c": claim,
-            "g": claim.giveaway,
-            "qr": qr_svg(claim.code) if holds else "",
-            "position": selectors.waitlist_position(claim),
-        },
+        {"c": page.claim, "g": page.claim.giveaway, "qr": page.qr, "position": page.position},
     )
 
 
@@ -332,7 +306,7 @@ def member_claim(request, pk):
 @domain_errors
 @require_POST
 def member_claim_cancel(request, pk):
-    person_id = _member(request)
+    person_id = selectors.member_of(request.user).pk
     return post_action(
         request,
         None,

@@ -13,7 +13,7 @@ window by the server's clock.
   implicit transaction: no BEGIN/COMMIT round trips while the giveaway's row is locked.
 
 Hand-written SQL because this is the hottest path of the platform: through the ORM the same
-claim cost ten times as much in process (DESIGN.md: 946 µs against 94 µs). Refusals are
+claim cost ten times as much in process (946 µs against 94 µs). Refusals are
 diagnosed only after the write said no, so the success path pays nothing for them; an
 answer that created a claim is replayed to a retry with the same idempotency key, refusals
 are recomputed (they wrote nothing).
@@ -43,9 +43,9 @@ from django.utils import timezone
 from gonghui.common.formats import cn_datetime
 from gonghui.common.schemas import MAX_ID
 from gonghui.orgs.models import path_contains, path_next
-from gonghui.perks import hints
-from gonghui.perks.draw import ALPHABET, new_receipt
-from gonghui.perks.hints import LIMIT_PER_MINUTE
+from gonghui.perks.giveaways import hints
+from gonghui.perks.giveaways.draw import ALPHABET, new_receipt
+from gonghui.perks.giveaways.hints import LIMIT_PER_MINUTE
 from gonghui.perks.models import Claim, Giveaway
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -7,7 +7,19 @@ import threading
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
+from gonghui.common.workdays import today
+from gonghui.people.models import Membership
+from gonghui.perks import passes
+from gonghui.perks.cards.services import card_issue
+from gonghui.perks.merchants.services import (
+    location_add,
+    merchant_create,
+    merchant_staff_add,
+    offer_save,
+)
+from gonghui.perks.models import CardUse
 from tests.browser import PHONE, TIMEOUT_MS, Console, no_horizontal_scroll
 from tests.factories import PASSWORD, VALID_IDS, make_person
 
@@ -18,19 +30,13 @@ pytestmark = pytest.mark.browser
 def scene(tree, users):
     """A Chaoyang member with a card and an account; a car wash with a counter account (made
     before the browser starts: the ORM refuses Playwright's loop)."""
-    from django.contrib.auth import get_user_model
-
-    from gonghui.common.workdays import today
-    from gonghui.people.models import Membership
-    from gonghui.perks import network
-
     person = make_person(tree.cy_grass, "赵郁", VALID_IDS[0])
     Membership.objects.create(person=person, org_unit=tree.cy_grass, joined_on=date(2020, 1, 1))
     person.user = get_user_model().objects.create_user(username="zhaoyu", password=PASSWORD)
     person.save(update_fields=["user"])
-    card = network.card_issue(actor=users.cy_grass, person=person)
+    card = card_issue(actor=users.cy_grass, person=person)
     now = today()
-    merchant = network.merchant_create(
+    merchant = merchant_create(
         actor=users.cy,
         org_unit=tree.chaoyang,
         name="洁亮洗车",
@@ -40,14 +46,14 @@ def scene(tree, users):
         valid_until=now + timedelta(days=365),
         phone="010-65001234",
     )
-    network.location_add(
+    location_add(
         actor=users.cy,
         merchant=merchant,
         name="建国路店",
         address="朝阳区建国路1号",
         district=tree.chaoyang,
     )
-    network.offer_save(
+    offer_save(
         actor=users.cy,
         merchant=merchant,
         title="精洗套餐",
@@ -56,9 +62,7 @@ def scene(tree, users):
         valid_from=now - timedelta(days=1),
         valid_until=now + timedelta(days=60),
     )
-    network.merchant_staff_add(
-        actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD
-    )
+    merchant_staff_add(actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD)
     return card
 
 
@@ -89,9 +93,6 @@ def in_thread(work):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_member_shows_card_and_counter_verifies(live_server, enforced_csp, scene, browser, shots):
-    from gonghui.perks import passes
-    from gonghui.perks.models import CardUse
-
     card = scene
     base = live_server.url
 

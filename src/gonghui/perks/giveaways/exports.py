@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from gonghui.common.sheets import add_sheet, append, book_bytes, text_cell, write_only_book
-from gonghui.perks import selectors
+from gonghui.perks.giveaways import selectors
 from gonghui.perks.models import Giveaway
 
 

@@ -1,0 +1,199 @@
+"""Pages of the partner merchants: merchants with their shops, offers and counter accounts
+for union staff, and the offers members browse on their phones. Thin: parse, call a service
+or a selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.pagination import page_of
+from gonghui.common.views import apply_errors, domain_errors
+from gonghui.orgs import access
+from gonghui.perks.merchants import forms, selectors, services
+
+
+def _need(request, perm: str) -> None:
+    """Staff pages: a user without ``perm`` anywhere (a member, a merchant's counter
+    account) finds no such page."""
+    if not access.can(request.user, perm):
+        raise NotFound()
+
+
+def _page(request, filters, rows, **more):
+    """The requested page of ``rows(**filters, **more)``; none while a filter is invalid
+    (the form says which, next to the field): a bad filter must not widen the list."""
+    data = filters.filters()
+    found = [] if data is None else rows(**data, **more)
+    return page_of(found, request.GET.get("page"))
+
+
+@login_required
+@domain_errors
+def merchant_list(request):
+    _need(request, "perks.view")
+    filters = forms.MerchantFilterForm(request.GET)
+    sort = request.GET.get("sort", "")
+    page = _page(request, filters, selectors.merchant_list, actor=request.user, sort=sort)
+    return render(
+        request,
+        "perks/network/merchants.html",
+        {
+            "filters": filters,
+            "page": page,
+            "may_create": access.can(request.user, "perks.manage"),
+        },
+    )
+
+
+@login_required
+@domain_errors
+def merchant_create(request):
+    _need(request, "perks.manage")
+    form = forms.MerchantForm(request.POST or None, actor=request.user, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            merchant = services.merchant_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已签约商户“{merchant.name}”，请添加门店、优惠和核验账号")
+            return redirect("perks:merchant_detail", pk=merchant.pk)
+    return render(request, "perks/network/merchant_form.html", {"form": form, "merchant": None})
+
+
+def _managed(request, pk):
+    return selectors.merchant_get(actor=request.user, pk=pk, perm="perks.manage")
+
+
+@login_required
+@domain_errors
+def merchant_edit(request, pk):
+    merchant = _managed(request, pk)
+    initial = {f: getattr(merchant, f) for f in services.MERCHANT_FIELDS}
+    form = forms.MerchantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.merchant_change(actor=request.user, merchant=merchant, **form.cleaned_data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "已保存")
+            return redirect("perks:merchant_detail", pk=merchant.pk)
+    return render(request, "perks/network/merchant_form.html", {"form": form, "merchant": merchant})
+
+
+def _merchant_page(request, merchant, status: int = 200, **bound):
+    page = selectors.merchant_page(actor=request.user, merchant=merchant)
+    context = dict(vars(page))
+    if page.may_manage:
+        context |= {
+            "location_form": forms.LocationForm(),
+            "offer_form": forms.OfferForm(),
+            "staff_form": forms.StaffForm(merchant=merchant),
+            **bound,
+        }
+    return render(request, "perks/network/merchant.html", context, status=status)
+
+
+@login_required
+@domain_errors
+def merchant_detail(request, pk):
+    _need(request, "perks.view")
+    return _merchant_page(request, selectors.merchant_get(actor=request.user, pk=pk))
+
+
+def _add(request, merchant, form, key: str, call, done):
+    """An add form of the merchant page: on success back to the page with a message; else
+    the page again with the errors next to the form's fields."""
+    if form.is_valid():
+        try:
+            created = call(form.cleaned_data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, done(created))
+            return redirect("perks:merchant_detail", pk=merchant.pk)
+    return _merchant_page(request, merchant, status=422, **{key: form})
+
+
+@login_required
+@domain_errors
+@require_POST
+def location_add(request, pk):
+    merchant = _managed(request, pk)
+    return _add(
+        request,
+        merchant,
+        forms.LocationForm(request.POST),
+        "location_form",
+        lambda data: services.location_add(actor=request.user, merchant=merchant, **data),
+        lambda location: f"已添加门店“{location.name}”",
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def offer_add(request, pk):
+    merchant = _managed(request, pk)
+    return _add(
+        request,
+        merchant,
+        forms.OfferForm(request.POST),
+        "offer_form",
+        lambda data: services.offer_save(actor=request.user, merchant=merchant, **data),
+        lambda offer: f"已添加优惠“{offer.title}”",
+    )
+
+
+@login_required
+@domain_errors
+def offer_edit(request, pk, offer_pk):
+    merchant = _managed(request, pk)
+    offer = selectors.offer_get(merchant=merchant, pk=offer_pk)
+    initial = {f: getattr(offer, f) for f in services.OFFER_FIELDS}
+    form = forms.OfferForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_save(
+                actor=request.user, merchant=merchant, offer=offer, **form.cleaned_data
+            )
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已保存优惠“{offer.title}”")
+            return redirect("perks:merchant_detail", pk=merchant.pk)
+    return render(
+        request,
+        "perks/network/offer_form.html",
+        {"form": form, "merchant": merchant, "offer": offer},
+    )
+
+
+@login_required
+@domain_errors
+@require_POST
+def merchant_staff_add(request, pk):
+    merchant = _managed(request, pk)
+    return _add(
+        request,
+        merchant,
+        forms.StaffForm(request.POST, merchant=merchant),
+        "staff_form",
+        lambda data: services.merchant_staff_add(actor=request.user, merchant=merchant, **data),
+        lambda staff: f"已创建核验账号 {staff.user.username}（登录后进入“商户核验”页面）",
+    )
+
+
+# --- The offers, for members (phone) ---------------------------------------------------------
+
+
+@login_required
+def member_offers(request):
+    filters = forms.OfferFilterForm(request.GET)
+    page = _page(request, filters, selectors.offers_for_members)
+    return render(request, "perks/network/member_offers.html", {"filters": filters, "page": page})
