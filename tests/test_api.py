@@ -1,6 +1,8 @@
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from gonghui.orgs import services
 from gonghui.orgs.models import ApiToken
@@ -78,10 +80,6 @@ def test_openapi_schema_is_served(client):
 
 @pytest.mark.django_db
 def test_operators_create_tokens_from_the_command_line(client, users):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
-
     out = StringIO()
     call_command("token", "cy_staff", "--name", "对接", stdout=out)
     raw = out.getvalue().split()[0]

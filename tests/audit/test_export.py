@@ -9,6 +9,8 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import CommandError, call_command
 
 from gonghui.audit import services, verifier
@@ -285,9 +287,6 @@ def resign_bundle(source: Path, target: Path) -> None:
     """What a tamperer with the database and no key does: rewrite event 3, re-hash the rest,
     sign new checkpoints with a key of their own (under the real key's id) and ship its
     public key as the bundle's public_keys.json."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     with zipfile.ZipFile(source) as old:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from gonghui.audit import heads, services
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
-from gonghui.audit.verifier import GENESIS, link_hash
+from gonghui.audit.verifier import GENESIS, batch_digest, link_hash
 from gonghui.common.errors import DomainError
 from gonghui.orgs import services as org_services
 from gonghui.orgs.models import Post
@@ -265,8 +265,6 @@ def test_a_milestone_signs_a_checkpoint_with_the_next_platform_head(monkeypatch)
 def test_high_volume_records_are_sealed_in_batches(db):
     """Claims or votes: one event per batch carries count, range and digest; an outsider
     recomputes the digest from the rows, and any change to a row shows."""
-    from gonghui.audit.verifier import batch_digest
-
     rows = [{"id": n, "person": 1000 + n, "item": "玫瑰情园门票"} for n in range(1, 501)]
     event = services.seal(stream="giveaway:1", kind="perks.claim", rows=rows)
     assert AuditEvent.objects.filter(stream="giveaway:1").count() == 1

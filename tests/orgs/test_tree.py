@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.models import OrgUnit, path_next
 from gonghui.orgs.treeimport import tree_import
+from tests.factories import make_user
 
 HEADER = "组织编码,组织名称,级别,上级编码\n"
 
@@ -114,9 +116,6 @@ def test_cycles_and_missing_headers_are_reported(tree, users):
 def test_an_import_is_recorded_where_its_units_hang_for_that_districts_auditors(
     tree, users, parents, root
 ):
-    from gonghui.audit.selectors import event_list
-    from tests.factories import make_user
-
     data = csv_bytes(*(f"CY-N{i},新工会{i},基层工会,{p}" for i, p in enumerate(parents)))
     assert tree_import(actor=users.cy, data=data, filename="tree.csv") == len(parents)
 
@@ -194,8 +193,6 @@ def test_move_carries_descendants(tree, users):
 
 @pytest.mark.django_db
 def test_scope_options_node_and_self(tree):
-    from tests.factories import make_user
-
     node_only = make_user("node_only", tree.chaoyang, "district_staff", scope="node")
     units = set(access.visible_units(node_only).values_list("code", flat=True))
     assert units == {"110105"}

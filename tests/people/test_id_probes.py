@@ -13,8 +13,10 @@ import pytest
 from stdnum import numdb
 
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.common import pii
-from gonghui.common.errors import Conflict, NotFound, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, Throttled, ValidationFailed
+from gonghui.orgs.models import Post, Role
 from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
 from gonghui.registry import excel
@@ -300,7 +302,6 @@ def card_workbook(rows) -> bytes:
 def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
 ):
-    from gonghui.common.errors import Throttled
     from gonghui.perks import network
 
     settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
@@ -468,8 +469,6 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
 ):
     """The card import asked whether the post held people.view_pii anywhere: a post with it
     in Haidian checked Chaoyang numbers unthrottled."""
-    from gonghui.common.errors import Throttled
-    from gonghui.orgs.models import Post, Role
     from gonghui.perks import network
 
     settings.ID_PROBES_PER_DAY = 0
@@ -513,8 +512,6 @@ def test_only_who_sees_the_request_in_its_list_decides_it(tree, users):
 
 @pytest.mark.django_db
 def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_was(tree, users):
-    from gonghui.audit import selectors as audit
-
     victim = make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN, gender="M")
     with pytest.raises(services.TransferRequested) as answer:
         services.person_create(
@@ -522,7 +519,7 @@ def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_w
         )
     services.transfer_request_approve(actor=users.admin, request=answer.value.request)
     hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
-    seen = audit.event_list(actor=hd_auditor, object_id=str(victim.pk))
+    seen = event_list(actor=hd_auditor, object_id=str(victim.pk))
     (update,) = [e for e in seen if e.action == "people.update"]
     assert json.loads(update.body)["changes"] == {"org_unit": [None, tree.hd_grass.pk]}
     assert not seen.filter(action="people.move_out").exists()

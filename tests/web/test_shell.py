@@ -1,12 +1,22 @@
 import sqlite3
+import threading
+import time
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
-from gonghui.audit.models import AuditEvent
+from gonghui.audit import witness
+from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from gonghui.audit.services import checkpoint_all, head_sign, record
 from gonghui.common.errors import ValidationFailed
 from gonghui.files import services as files
+from gonghui.files.models import Attachment
+from gonghui.web.management.commands.worker import _every, schedules
 from tests.factories import PASSWORD, make_person
 
 
@@ -78,8 +88,6 @@ def test_session_times_out(settings, client, users):
 
 
 def _upload(name: str, content: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, content)
 
 
@@ -128,8 +136,6 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
 def test_tree_import_page_runs_a_job_with_progress(
     client, tree, users, django_capture_on_commit_callbacks
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.login(username="cy_staff", password=PASSWORD)
     data = "组织编码,组织名称,级别,上级编码\nCY-S5,来广营街道总工会,街乡镇总工会,110105\n,,,\n"
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,8 +156,6 @@ def test_tree_import_page_runs_a_job_with_progress(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_and_restore_sqlite(tmp_path, settings, users):
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         pytest.skip("SQLite backup; PostgreSQL uses pg_dump (docs/operations.md)")
     out = tmp_path / "backup.sqlite3"
@@ -166,7 +170,6 @@ def test_backup_and_restore_sqlite(tmp_path, settings, users):
     broken.write_bytes(b"not a database")
     with pytest.raises(Exception, match="不是有效的平台备份"):
         call_command("restore", str(broken), "--yes")
-    from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username="cy_staff").delete()
     call_command("restore", str(out), "--yes")
@@ -180,8 +183,6 @@ def test_backup_and_restore_sqlite(tmp_path, settings, users):
 
 @pytest.mark.django_db
 def test_attachment_upload_page(client, tree, users, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.MEDIA_ROOT = tmp_path
     person = make_person(tree.cy_grass, "上传人", id_number="110101199003070038")
     client.login(username="cy_grass", password=PASSWORD)
@@ -201,8 +202,6 @@ def test_attachment_upload_page(client, tree, users, settings, tmp_path):
 
 
 def person_attachments(person) -> int:
-    from gonghui.files.models import Attachment
-
     return Attachment.objects.filter(object_id=str(person.pk)).count()
 
 
@@ -230,11 +229,6 @@ def test_password_change(client, users):
 
 def run_on_schedule(job, model) -> None:
     """Run ``job`` as the worker does (every 0.05 s here) until a row of ``model`` exists."""
-    import threading
-    import time
-
-    from gonghui.web.management.commands.worker import _every
-
     stop = threading.Event()
     thread = threading.Thread(target=_every, args=(stop, 0.05, job, "test"))
     thread.start()
@@ -247,9 +241,6 @@ def run_on_schedule(job, model) -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_signs_checkpoints_on_a_schedule():
-    from gonghui.audit.models import AuditCheckpoint
-    from gonghui.audit.services import checkpoint_all, record
-
     record(actor=None, action="test.scheduled")
     run_on_schedule(checkpoint_all, AuditCheckpoint)
     assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
@@ -257,12 +248,6 @@ def test_worker_signs_checkpoints_on_a_schedule():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
-    from gonghui.audit import witness
-    from gonghui.audit.heads import SIGN_SECONDS
-    from gonghui.audit.models import AuditHead
-    from gonghui.audit.services import head_sign, record
-    from gonghui.web.management.commands.worker import schedules
-
     assert (SIGN_SECONDS, head_sign, "audit platform head") in schedules()
     assert SIGN_SECONDS <= 60  # at most a minute of events is ever unsigned
     record(actor=None, action="test.scheduled")
