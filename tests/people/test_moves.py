@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from gonghui.audit import selectors as audit
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.people import services
 from tests.factories import make_user
 
@@ -25,9 +25,7 @@ def test_the_old_district_auditors_see_the_record_leave(client, tree, users):
 
     def seen(auditor):
         return set(
-            audit.event_list(actor=auditor, object_id=str(person.pk)).values_list(
-                "action", flat=True
-            )
+            event_list(actor=auditor, object_id=str(person.pk)).values_list("action", flat=True)
         )
 
     # Chaoyang sees the record arrive (created there) and leave; Haidian sees the change.

@@ -14,8 +14,8 @@ from gonghui.audit.heads import SIGN_SECONDS
 from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.services import checkpoint_all, head_sign, record
 from gonghui.common.errors import ValidationFailed
-from gonghui.files import services as files
 from gonghui.files.models import Attachment
+from gonghui.files.services import attachment_add
 from gonghui.web.management.commands.worker import _every, schedules
 from tests.factories import PASSWORD, make_person
 
@@ -96,14 +96,14 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
     settings.MEDIA_ROOT = tmp_path
     person = make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
     with pytest.raises(ValidationFailed, match="只接受"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"MZ\x90\x00 not a pdf"),
         )
     with pytest.raises(ValidationFailed, match="不符"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
@@ -111,14 +111,14 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
         )
     settings.UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationFailed, match="过大"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"%PDF-1.4" + b"0" * 20),
         )
     settings.UPLOAD_MAX_BYTES = 1024
-    ok = files.attachment_add(
+    ok = attachment_add(
         actor=users.cy,
         owner=person,
         org_unit=tree.cy_grass,
