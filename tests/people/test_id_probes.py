@@ -156,11 +156,18 @@ def test_registering_a_number_in_scope_says_so_and_links_the_record(
     assert Person.objects.count() == 1
 
 
-@pytest.mark.django_db
-def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, victim, users):
+@pytest.fixture
+def asked(client, tree, victim, users):
+    """Haidian's staff register 赵玉 with the number of Chaoyang's 赵郁 (through the API):
+    the answer."""
     client.login(username="hd_staff", password=PASSWORD)
     data = {"name": "赵玉", "id_number": SECRET, "org_unit_id": tree.hd_grass.pk}
-    answer = post_json(client, "/api/v1/people/", data)
+    return post_json(client, "/api/v1/people/", data)
+
+
+@pytest.mark.django_db
+def test_a_number_registered_elsewhere_becomes_a_transfer_request(tree, victim, asked):
+    answer = asked
     assert answer.status_code == 409 and answer.json()["code"] == "transfer_requested"
     assert answer.json()["message"] == services.TRANSFER_MESSAGE
     text = answer.content.decode()
@@ -173,6 +180,10 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     body = json.loads(event.body)
     assert event.org_unit_id == tree.hd_grass.pk and body["object"]["org_unit"] == tree.hd_grass.pk
     assert set(body["changes"]) == {"to_unit", "name", "reason"} and "朝阳" not in event.body
+
+
+@pytest.mark.django_db
+def test_asking_again_joins_the_pending_request(client, tree, asked):
     # Asking again (the web form) joins the pending request; the requester sees its status.
     page = client.post(
         "/people/new/",
@@ -184,6 +195,11 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     assert "朝阳" not in text and "赵郁" not in text
     assert TransferRequest.objects.count() == 1 and len(events("people.id_collision")) == 1
     assert Person.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_union_above_both_places_decides_a_transfer(client, tree, victim, users, asked):
+    request = TransferRequest.objects.get()
     # The union above both places decides: the city, not either district.
     assert not selectors.transfer_requests_to_decide(actor=users.cy).exists()
     assert not selectors.transfer_requests_to_decide(actor=users.hd).exists()
@@ -199,6 +215,12 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     assert events("people.transfer_approve") and events("people.update")
     again = client.post(f"/people/transfers/{request.pk}/approve/", {}, follow=True)
     assert "已处理" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_requester_sees_its_request_approved(client, victim, users, asked):
+    request = TransferRequest.objects.get()
+    services.transfer_request_approve(actor=users.admin, request=request, note="核实为同一人")
     client.login(username="hd_staff", password=PASSWORD)
     mine = client.get("/people/transfers/").content.decode()
     assert "已同意转入" in mine and f"/people/{victim.pk}/" in mine

@@ -91,10 +91,16 @@ def _upload(name: str, content: bytes):
     return SimpleUploadedFile(name, content)
 
 
-@pytest.mark.django_db
-def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings, tmp_path):
+@pytest.fixture
+def owner(tree, settings, tmp_path):
+    """A Chaoyang person to attach files to (stored under a temporary media root)."""
     settings.MEDIA_ROOT = tmp_path
-    person = make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
+    return make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
+
+
+@pytest.mark.django_db
+def test_an_attachment_of_a_type_not_accepted_is_refused(tree, users, owner):
+    person = owner
     with pytest.raises(ValidationFailed, match="只接受"):
         attachment_add(
             actor=users.cy,
@@ -102,6 +108,11 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"MZ\x90\x00 not a pdf"),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_whose_content_is_not_its_name_is_refused(tree, users, owner):
+    person = owner
     with pytest.raises(ValidationFailed, match="不符"):
         attachment_add(
             actor=users.cy,
@@ -109,6 +120,11 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
             org_unit=tree.cy_grass,
             upload=_upload("x.png", b"%PDF-1.4 pretending"),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_over_the_cap_is_refused(tree, users, settings, owner):
+    person = owner
     settings.UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationFailed, match="过大"):
         attachment_add(
@@ -117,6 +133,13 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"%PDF-1.4" + b"0" * 20),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_is_stored_under_a_name_of_its_own_and_served_in_scope(
+    client, tree, users, settings, owner
+):
+    person = owner
     settings.UPLOAD_MAX_BYTES = 1024
     ok = attachment_add(
         actor=users.cy,
@@ -206,17 +229,27 @@ def person_attachments(person) -> int:
 
 
 @pytest.mark.django_db
-def test_password_change(client, users):
+def test_a_weak_new_password_is_refused(client, users):
     client.login(username="cy_staff", password=PASSWORD)
     weak = client.post(
         "/password/", {"old_password": PASSWORD, "new_password": "12345678", "confirm": "12345678"}
     )
     assert "太短" in weak.content.decode() and weak.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_old_password_is_refused(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
     wrong = client.post(
         "/password/",
         {"old_password": "nope", "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
     )
     assert "原密码不正确" in wrong.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_password_change_keeps_the_session_and_is_recorded(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
     ok = client.post(
         "/password/",
         {"old_password": PASSWORD, "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
@@ -257,11 +290,16 @@ def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
 
 
 @pytest.mark.django_db
-def test_buttons_follow_permissions(client, tree, users):
+def test_the_import_button_follows_the_permission(client, tree, users):
     client.login(username="cy_street", password=PASSWORD)
     assert "批量导入组织树" not in client.get("/orgs/").content.decode()
     client.login(username="cy_staff", password=PASSWORD)
     assert "批量导入组织树" in client.get("/orgs/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_move_button_shows_only_below_the_own_post(client, tree, users):
+    client.login(username="cy_staff", password=PASSWORD)
     own_top = client.get(f"/orgs/{tree.chaoyang.pk}/").content.decode()
     assert "新增下级组织" in own_top and ">移动<" not in own_top  # its parent is above
     assert ">移动<" in client.get(f"/orgs/{tree.cy_street.pk}/").content.decode()
