@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import need_service
 
@@ -38,8 +39,6 @@ def enforced_csp(settings):
 @pytest.fixture
 def browser():
     need_service("Debian's chromium", CHROMIUM.exists(), "run `make browser`")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

@@ -1,10 +1,15 @@
 import os
 
 import pytest
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.test import TransactionTestCase
 
-from tests.factories import make_unit, make_user
+from gonghui.registry.models import Honour
+from tests.audit.conftest import set_append_only
+from tests.factories import build_tree, build_users
 
 pytest_plugins = ["tests.browser"]
 
@@ -33,8 +38,6 @@ def postgres(db):
 
 @pytest.fixture
 def redis_client():
-    import redis
-
     url = settings.REDIS_URL
     need_service("Redis", bool(url), "run `make test-redis` (GONGHUI_REDIS_URL)")
     client = redis.Redis.from_url(url)
@@ -52,10 +55,6 @@ def _committing_tests_clean_up(django_db_setup, django_db_blocker):
     append-only triggers refuse. Around that flush the triggers are switched off (as the
     tables' owner may), and afterwards the migrated data (seeded tree, roles) is put back
     for the tests that follow."""
-    from django.test import TransactionTestCase
-
-    from tests.audit.conftest import set_append_only
-
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
@@ -78,62 +77,25 @@ def _clean_cache():
     """Lock-out counters live in the shared cache: each test starts with none. (The
     database cache is rolled back with each test; Redis must be emptied.)"""
     if settings.REDIS_URL:
-        from django.core.cache import cache
-
         cache.clear()
 
 
 @pytest.fixture
 def tree(db):
     """Two districts with a street and a grassroots union each, from the seeded tree."""
-    from gonghui.orgs.models import OrgUnit
-
-    city = OrgUnit.objects.get(parent__isnull=True)
-    chaoyang = OrgUnit.objects.get(code="110105")
-    haidian = OrgUnit.objects.get(code="110108")
-    cy_street = make_unit(chaoyang, "street", "CY-S1", "建外街道总工会")
-    cy_grass = make_unit(cy_street, "grassroots", "CY-G1", "朝阳某公司工会")
-    hd_street = make_unit(haidian, "street", "HD-S1", "中关村街道总工会")
-    hd_grass = make_unit(hd_street, "grassroots", "HD-G1", "海淀某公司工会")
-    return type(
-        "Tree",
-        (),
-        {
-            "city": city,
-            "chaoyang": chaoyang,
-            "haidian": haidian,
-            "cy_street": cy_street,
-            "cy_grass": cy_grass,
-            "hd_street": hd_street,
-            "hd_grass": hd_grass,
-        },
-    )
+    return build_tree()
 
 
 @pytest.fixture
 def honours(db):
     """The seeded honour catalogue by code."""
-    from gonghui.registry.models import Honour
-
     return {h.code: h for h in Honour.objects.all()}
 
 
 @pytest.fixture
 def users(tree):
     """Staff at each level, an auditor, and a user with no post."""
-    return type(
-        "Users",
-        (),
-        {
-            "admin": make_user("admin_t", tree.city, "city_admin"),
-            "cy": make_user("cy_staff", tree.chaoyang, "district_staff"),
-            "hd": make_user("hd_staff", tree.haidian, "district_staff"),
-            "cy_street": make_user("cy_street", tree.cy_street, "street_staff"),
-            "cy_grass": make_user("cy_grass", tree.cy_grass, "grassroots_staff"),
-            "auditor": make_user("auditor_t", tree.city, "auditor"),
-            "nopost": make_user("nopost", None, None),
-        },
-    )
+    return build_users(tree)
 
 
 @pytest.fixture(autouse=True)

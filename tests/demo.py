@@ -1,6 +1,7 @@
 """The real demo (``gonghui demo``) for a module of tests: built once, inside a transaction
 rolled back after the module's last test, so the tests of other modules never see it. Each
-test runs in a savepoint inside it (the ``db`` fixture), so what one writes is gone."""
+test runs in a savepoint inside it (the ``db`` fixture), so what one writes is gone. It
+gives the lines the command printed."""
 
 import io
 from contextlib import contextmanager
@@ -20,7 +21,8 @@ def demo_built(django_db_blocker, *, people: int):
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
     )
     with django_db_blocker.unblock(), transaction.atomic(), fast:
-        call_command("demo", people=people, stdout=io.StringIO())
-        yield
+        out = io.StringIO()
+        call_command("demo", people=people, stdout=out)
+        yield out.getvalue().splitlines()
         transaction.set_rollback(True)
     claims._RULES.clear()  # giveaway rules cached by id: the ids are given out again

@@ -1,13 +1,15 @@
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from gonghui.orgs import services
 from gonghui.orgs.models import ApiToken
 
 
 @pytest.mark.django_db
-def test_token_authentication_and_revocation(client, tree, users):
+def test_a_token_acts_for_its_owner_within_the_owners_scope(client, tree, users):
     token, raw = services.token_create(actor=users.cy, name="区工会数据对接")
     assert ApiToken.objects.get(pk=token.pk).token_hash != raw  # only the hash is stored
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
@@ -16,6 +18,12 @@ def test_token_authentication_and_revocation(client, tree, users):
     listing = client.get("/api/v1/orgs/?level=street", **auth).json()
     assert {item["code"] for item in listing["items"]} == {"CY-S1"}
     assert client.get(f"/api/v1/orgs/{tree.haidian.pk}", **auth).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_revoked_or_forged_token_is_refused(client, users):
+    token, raw = services.token_create(actor=users.cy, name="区工会数据对接")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     services.token_revoke(actor=users.cy, token_id=token.pk)
     assert client.get("/api/v1/orgs/me", **auth).status_code == 401
     assert client.get("/api/v1/orgs/me", HTTP_AUTHORIZATION="Bearer gh_forged").status_code == 401
@@ -78,10 +86,6 @@ def test_openapi_schema_is_served(client):
 
 @pytest.mark.django_db
 def test_operators_create_tokens_from_the_command_line(client, users):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
-
     out = StringIO()
     call_command("token", "cy_staff", "--name", "对接", stdout=out)
     raw = out.getvalue().split()[0]

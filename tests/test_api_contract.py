@@ -3,8 +3,21 @@ request bodies are strict (JSON's own types, known fields, JSON only), enum-like
 parameters are checked, and the OpenAPI document names each schema once."""
 
 import json
+from typing import get_args
+from urllib.parse import quote, urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from ninja.openapi.schema import OpenAPISchema
+from pydantic import BaseModel
+from pydantic_core.core_schema import ErrorType
+
+from gonghui.api import api, reason
+from gonghui.common.schemas import StrictSchema
+from gonghui.jobs.models import Job
+from gonghui.orgs import selectors
+from gonghui.people.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +64,6 @@ def test_a_method_an_operation_lacks_answers_json_405(client, users):
 def test_an_uncaught_error_answers_json_500_without_a_traceback(
     client, users, settings, monkeypatch, debug
 ):
-    from gonghui.orgs import selectors
-
     def broken(**kwargs):
         raise RuntimeError("secret detail 110105194912310021")
 
@@ -102,8 +113,6 @@ def test_a_missing_or_extra_slash_is_a_json_404_naming_the_path(
 ):
     """POST /api/v1/people raised RuntimeError in debug and, without debug, was redirected
     (301, HTML): a client resent it as a GET, and a create became a list."""
-    from gonghui.people.models import Person
-
     settings.DEBUG = debug
     client.force_login(users.admin)
     people = Person.objects.count()
@@ -132,8 +141,6 @@ def test_a_body_over_the_limit_is_413_with_a_reason(client, users, settings, tre
 
 def test_a_csrf_failure_says_so(users):
     """It said "没有执行此操作的权限", as if the account lacked a permission."""
-    from django.test import Client
-
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(users.admin)
     response = browser.post("/api/v1/people/", "{}", content_type="application/json")
@@ -150,8 +157,6 @@ def test_a_csrf_failure_says_so(users):
 
 def json_operations():
     """Every operation with a JSON body, from the OpenAPI document: (method, path, schema)."""
-    from gonghui.api import api
-
     document = api.get_openapi_schema()
     components = document["components"]["schemas"]
     found = []
@@ -239,7 +244,7 @@ def test_a_claim_counts_only_a_json_number(client, db):
         assert response.json()["fields"] == {"quantity": "应为整数（JSON 数字，不加引号）"}
 
 
-def test_dates_stay_iso_strings_and_query_parameters_stay_coerced(client, users, tree):
+def test_dates_stay_iso_strings(client, users, tree):
     client.force_login(users.admin)
     created = client.post(
         "/api/v1/people/",
@@ -256,6 +261,10 @@ def test_dates_stay_iso_strings_and_query_parameters_stay_coerced(client, users,
     )
     assert created.status_code == 201, created.content
     assert created.json()["birth_date"] == "1980-02-03"
+
+
+def test_query_parameters_stay_coerced(client, users, tree):
+    client.force_login(users.admin)
     assert client.get("/api/v1/orgs/?page=1&root=" + str(tree.chaoyang.pk)).status_code == 200
     bad_page = client.get("/api/v1/orgs/?page=x")
     assert bad_page.status_code == 422 and bad_page.json()["fields"] == {"page": "应为整数"}
@@ -313,10 +322,6 @@ def test_the_openapi_document_lists_the_choices(client):
 
 def model_classes(annotation, found: set) -> None:
     """Every pydantic model an annotation reaches (through lists, unions, fields...)."""
-    from typing import get_args
-
-    from pydantic import BaseModel
-
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if annotation in found:
             return
@@ -332,10 +337,6 @@ def test_every_schema_of_the_document_has_a_name_of_its_own(monkeypatch):
     """ninja merges the schemas of all operations into one components table by class name:
     two classes of one name silently became one (GET /people/ was documented with the
     registry's PersonPage)."""
-    from ninja.openapi.schema import OpenAPISchema
-
-    from gonghui.api import api
-
     # The document as generated: a name must never be given two different definitions.
     given: dict[str, set[str]] = {}
     merge = OpenAPISchema.add_schema_definitions
@@ -372,8 +373,6 @@ NUL_REASON = "不能包含空字符（NUL）"
 
 def all_operations():
     """Every operation of the OpenAPI document: (method, path template, operation)."""
-    from gonghui.api import api
-
     document = api.get_openapi_schema()
     return [
         (method, path, operation)
@@ -384,8 +383,6 @@ def all_operations():
 
 def filled(path: str, operation: dict, text: str = "ABCD") -> str:
     """``path`` with its integer parameters 1 and its string parameters ``text`` (quoted)."""
-    from urllib.parse import quote
-
     for p in operation.get("parameters", []):
         if p["in"] == "path":
             value = "1" if p["schema"].get("type") == "integer" else quote(text)
@@ -401,8 +398,6 @@ def test_a_nul_in_any_query_or_path_parameter_is_refused_naming_it(caller):
     """On PostgreSQL, ?q=%00 on /orgs/, /people/, /cards, /merchants, actor_name=%00 on the
     audit events, and /notices/objections/AB%00CD answered 500 (no text column holds a NUL);
     on SQLite the NUL was searched for."""
-    from urllib.parse import urlencode
-
     checked = 0
     for method, path, operation in all_operations():
         for p in operation.get("parameters", []):
@@ -440,9 +435,6 @@ def test_a_nul_in_any_string_of_a_body_is_refused_naming_the_field(caller, tree)
 def test_every_model_a_body_reaches_is_strict():
     """The rules above (NUL, JSON's types, ISO dates, unknown fields) live in StrictSchema:
     a nested model of a body that is a plain Schema would escape all of them."""
-    from gonghui.api import api
-    from gonghui.common.schemas import StrictSchema
-
     reached: set = set()
     for _prefix, router in api._routers:
         for view in router.path_operations.values():
@@ -456,8 +448,6 @@ def test_every_model_a_body_reaches_is_strict():
 
 
 def test_the_issues_writes_with_a_nul_write_nothing(client, users, tree):
-    from gonghui.people.models import Person
-
     client.force_login(users.admin)
     people = Person.objects.count()
     renamed = client.patch(
@@ -508,8 +498,6 @@ def test_parameters_are_checked_after_authentication(client):
 
 
 def upload(client, **parts):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     data = {
         name: SimpleUploadedFile(value[0], value[1]) if isinstance(value, tuple) else value
         for name, value in parts.items()
@@ -529,10 +517,6 @@ def upload_operations():
 
 
 def test_an_upload_refuses_unknown_fields_and_extra_files_by_name(client, users):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.jobs.models import Job
-
     # Every one is tested here, or (the nominations' two) in tests/nominations/test_api.py.
     assert upload_operations() == [
         ("post", "/api/v1/orgs/import"),
@@ -574,8 +558,6 @@ def test_an_upload_refuses_json_as_unsupported(client, users):
 @pytest.mark.parametrize("birth_date", [0, 1.5, "0", "19900102", 631152000])
 def test_a_date_is_an_iso_string_only(client, users, tree, birth_date):
     """{"birth_date": 0} registered a person born on 1970-01-01."""
-    from gonghui.people.models import Person
-
     client.force_login(users.admin)
     people = Person.objects.count()
     response = client.post(
@@ -641,12 +623,6 @@ def test_no_reason_is_pydantics_english(caller, method, url, body, field, expect
 
 def test_every_pydantic_error_type_has_a_chinese_reason():
     """Whatever pydantic says, in whatever context, the client reads Chinese."""
-    from typing import get_args
-
-    from pydantic_core.core_schema import ErrorType
-
-    from gonghui.api import reason
-
     context = {
         "max_length": 3, "min_length": 1, "ge": 1, "gt": 0, "le": 9, "lt": 10,
         "multiple_of": 2, "expected": "'a' or 'b'", "error": "invalid", "actual_length": 4,

@@ -63,8 +63,8 @@ from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.orgs import access
 from gonghui.orgs.models import ApiToken, OrgUnit, Post
 from gonghui.orgs.services import token_create
-from gonghui.people import services as people
 from gonghui.people.models import Person, TransferRequest
+from gonghui.people.services import person_create, transfer_request_submit
 from gonghui.perks import passes
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant
 from gonghui.registry import excel
@@ -296,7 +296,7 @@ def _jobs_and_a_merge() -> None:
         .order_by("pk")
         .first()
     )
-    twin = people.person_create(
+    twin = person_create(
         actor=city_admin,
         org_unit=survivor.org_unit,
         data={"name": survivor.name, "gender": survivor.gender, "no_id_reason": "历史档案无记录"},
@@ -304,7 +304,7 @@ def _jobs_and_a_merge() -> None:
     registry.person_merge(actor=city_admin, survivor=survivor, loser=twin)
     token_create(actor=district, name="统计接口")
     haidian = User.objects.get(username="haidian")
-    people.transfer_request_submit(
+    transfer_request_submit(
         actor=haidian,
         person=survivor,
         to_unit=OrgUnit.objects.get(code="110108"),

@@ -2,32 +2,80 @@
 move Haidian's records through any page or API operation. The last test enumerates every
 URL route and API operation and fails when one has no deny case here."""
 
+import io
 import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
+import time_machine
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from gonghui.api import api
 from gonghui.common.models import CalendarYear
 from gonghui.files.models import Attachment
+from gonghui.files.services import attachment_add
 from gonghui.jobs.models import Job
-from gonghui.orgs.models import OrgUnit
+from gonghui.nominations.models import Campaign, Nomination, Notice, Objection, Quota
+from gonghui.nominations.services import (
+    campaign_create,
+    campaign_open,
+    nomination_create,
+    nomination_submit,
+    notice_publish,
+    objection_file,
+    quota_set,
+)
+from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role
 from gonghui.orgs.services import token_create
-from gonghui.people.models import Membership, Unit
+from gonghui.people.models import Membership, Person, TransferRequest, Unit
+from gonghui.people.services import transfer_request_submit
+from gonghui.perks.cards.services import card_issue
+from gonghui.perks.giveaways import claims
+from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
+from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
+from gonghui.perks.models import Card, Giveaway, Location, Merchant, Offer
 from gonghui.perks.passes import card_token
-from gonghui.registry import services as registry
-from gonghui.registry.models import Honour
-from tests.factories import PASSWORD, make_person
+from gonghui.registry.models import Award, Honour, Merge
+from gonghui.registry.services import award_create, person_merge, unit_create
+from tests.factories import PASSWORD, Tree, Users, make_person, make_user
+
+
+@dataclass
+class World:
+    """Haidian's records, one of each kind a route may reach."""
+
+    tree: Tree
+    users: Users
+    person: Person
+    attachment: Attachment
+    job: Job
+    award: Award
+    merge: Merge
+    unit: Unit
+    transfer: TransferRequest
+    hd_token: ApiToken
+    campaign: Campaign
+    quota: Quota
+    nomination: Nomination
+    notice: Notice
+    objection: Objection
+    card: Card
+    merchant: Merchant
+    location: Location
+    offer: Offer
+    giveaway: Giveaway
+    claim: dict
 
 
 @pytest.fixture
 def world(tree, users):
     """Haidian's records, which Chaoyang's staff must never reach."""
-    from datetime import date
-
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
     hd_person = make_person(tree.hd_grass, "钱学", id_number="110108198001010015")
     Membership.objects.create(person=hd_person, org_unit=tree.hd_grass, joined_on=date(2010, 1, 1))
     attachment = Attachment(
@@ -45,49 +93,34 @@ def world(tree, users):
         kind="orgs.import", title="海淀导入", created_by=users.hd, org_unit=tree.haidian
     )
     medal = Honour.objects.get(code="capital-labour-medal")
-    award = registry.award_create(actor=users.admin, honour=medal, person=hd_person, year=2018)
+    award = award_create(actor=users.admin, honour=medal, person=hd_person, year=2018)
     twin = make_person(tree.hd_grass, "钱学", id_number=None)
-    merge = registry.person_merge(actor=users.admin, survivor=hd_person, loser=twin)
+    merge = person_merge(actor=users.admin, survivor=hd_person, loser=twin)
     nominated = _haidian_nomination(tree, users, hd_person, medal)
     perks = _haidian_perks(tree, users, hd_person)
-    from gonghui.people.services import transfer_request_submit
-
     transfer = transfer_request_submit(
         actor=users.hd, person=hd_person, to_unit=tree.hd_street, name="钱学", reason="登记人员"
     )
     hd_token, _ = token_create(actor=users.hd, name="钱学数据对接")  # its name shows a leak
-    return type(
-        "World",
-        (),
-        {
-            "tree": tree,
-            "users": users,
-            "person": hd_person,
-            "attachment": attachment,
-            "job": job,
-            "award": award,
-            "merge": merge,
-            "unit": registry.unit_create(actor=users.hd, org_unit=tree.hd_grass, name="海淀班组"),
-            "transfer": transfer,
-            "hd_token": hd_token,
-            **nominated,
-            **perks,
-        },
+    return World(
+        tree=tree,
+        users=users,
+        person=hd_person,
+        attachment=attachment,
+        job=job,
+        award=award,
+        merge=merge,
+        unit=unit_create(actor=users.hd, org_unit=tree.hd_grass, name="海淀班组"),
+        transfer=transfer,
+        hd_token=hd_token,
+        **nominated,
+        **perks,
     )
 
 
 def _haidian_perks(tree, users, person) -> dict:
     """Haidian's member services: 钱学's card, a merchant with a shop and an offer, a
     giveaway 钱学 claimed (first come, first served, open since 2025)."""
-    from datetime import date, datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-
-    from gonghui.perks.cards.services import card_issue
-    from gonghui.perks.giveaways import claims
-    from gonghui.perks.giveaways import services as perks
-    from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
 
     card = card_issue(actor=users.hd, person=person)
     merchant = merchant_create(
@@ -116,7 +149,7 @@ def _haidian_perks(tree, users, person) -> dict:
     )
     opening = datetime(2025, 9, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(opening - timedelta(days=1)):
-        giveaway = perks.giveaway_create(
+        giveaway = giveaway_create(
             actor=users.hd,
             org_unit=tree.haidian,
             title="海淀重阳孝亲枕",
@@ -129,7 +162,7 @@ def _haidian_perks(tree, users, person) -> dict:
             pickup_until=opening + timedelta(days=3651),
             pickup_location=location,
         )
-        perks.giveaway_publish(actor=users.hd, giveaway=giveaway)
+        giveaway_publish(actor=users.hd, giveaway=giveaway)
     answer = claims.claim(
         person_id=person.pk, giveaway_id=giveaway.pk, key="haidian-key-1", now=opening
     )
@@ -146,30 +179,19 @@ def _haidian_perks(tree, users, person) -> dict:
 def _haidian_nomination(tree, users, person, honour) -> dict:
     """A 2025 campaign in which Haidian nominated 钱学, with a first notice and an
     objection (made in September 2025, when they were current)."""
-    from datetime import date, datetime
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gonghui.files.services import attachment_add
-    from gonghui.nominations import services as nominations
-    from tests.factories import make_user
 
     with time_machine.travel(datetime(2025, 9, 22, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
-        campaign = nominations.campaign_create(
+        campaign = campaign_create(
             actor=users.admin,
             honour=honour,
             year=2025,
             nominate_from=date(2025, 9, 1),
             nominate_until=date(2025, 10, 31),
         )
-        quota = nominations.quota_set(
-            actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=3
-        )
-        nominations.campaign_open(actor=users.admin, campaign=campaign)
+        quota = quota_set(actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=3)
+        campaign_open(actor=users.admin, campaign=campaign)
         hd_grass = make_user("hd_grass_w", tree.hd_grass, "grassroots_staff")
-        nomination = nominations.nomination_create(
+        nomination = nomination_create(
             actor=hd_grass,
             campaign=campaign,
             person=person,
@@ -186,11 +208,11 @@ def _haidian_nomination(tree, users, person, honour) -> dict:
             org_unit=tree.hd_grass,
             upload=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n"),
         )
-        nominations.nomination_submit(actor=hd_grass, nomination=nomination)
-        notice = nominations.notice_publish(
+        nomination_submit(actor=hd_grass, nomination=nomination)
+        notice = notice_publish(
             actor=hd_grass, campaign=campaign, stage="first", nominations=[nomination]
         )
-        objection = nominations.objection_file(
+        objection = objection_file(
             notice=notice,
             nomination=nomination,
             text="反映海淀被推荐人的具体问题和事实",
@@ -753,10 +775,6 @@ def _text(response) -> str:
     """What a response shows: the page, or every cell of a downloaded workbook."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
-        import io
-
-        import openpyxl
-
         book = openpyxl.load_workbook(io.BytesIO(content))
         return " ".join(str(v) for ws in book.worksheets for row in ws.values for v in row)
     return content.decode()
@@ -816,8 +834,6 @@ def test_api_operation_denies_other_district(
     url, body, statuses = API_DENY[operation]
     client.login(username="cy_staff", password=PASSWORD)
     if body == "file":
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         data = f"组织编码,组织名称,级别,上级编码\nX3,越权,街乡镇总工会,{world.tree.haidian.code}\n"
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(url(world), {"file": SimpleUploadedFile("t.csv", data.encode())})
@@ -829,8 +845,6 @@ def test_api_operation_denies_other_district(
         assert not OrgUnit.objects.filter(code="X3").exists()
         return
     if body == "nomination form":
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         parts = {
             "person_id": world.person.pk,
             "file": SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n"),
@@ -870,8 +884,6 @@ def test_anonymous_is_sent_to_login_or_refused(client, world):
 
 @pytest.mark.django_db
 def test_several_posts_give_the_union_of_scopes(client, world):
-    from gonghui.orgs.models import Post, Role
-
     Post.objects.create(
         user=world.users.cy,
         org_unit=world.tree.hd_street,

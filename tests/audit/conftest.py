@@ -1,4 +1,5 @@
-"""Helpers for the audit tests: raw tampering as the table owner, and tests that commit."""
+"""Helpers for the audit tests: raw tampering as the table owner, tests that commit, and a
+tree that leaves the log empty."""
 
 import os
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from gonghui.audit.models import APPEND_ONLY_TABLES
+from tests.factories import build_tree, seed_unit
 
 AUDIT_TABLES = APPEND_ONLY_TABLES
 _sqlite_triggers: dict[str, str] = {}  # name -> its CREATE statement, while dropped
@@ -90,3 +92,13 @@ def two_roles(postgres, capsys):
         for role in (OWNER, APP):
             cursor.execute(f"DROP OWNED BY {role}")
             cursor.execute(f"DROP ROLE {role}")
+
+
+# --- The tree, without events ---------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(db):
+    """The shared tree (tests/conftest.py), its units laid down without events: the audit
+    log's tests read the chain from its first event (seq 1)."""
+    return build_tree(seed_unit)

@@ -9,12 +9,14 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import CommandError, call_command
 
 from gonghui.audit import services, verifier
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.verifier import canonical, link_hash
-from gonghui.people import services as people_services
+from gonghui.people.services import person_create, person_reveal, person_update
 from tests.factories import VALID_IDS
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +28,14 @@ PHONE = "13912345678"
 @pytest.fixture
 def activity(users, tree):
     """Some of everything: a person with personal data created, changed and revealed."""
-    person = people_services.person_create(
+    person = person_create(
         actor=users.cy,
         org_unit=tree.cy_grass,
         data={"name": "孙立", "id_number": ID_NUMBER, "phone": PHONE},
     )
-    people_services.person_update(actor=users.cy, person=person, data={"phone": "13700000001"})
-    people_services.person_reveal(actor=users.cy, person=person, field="id_number")
-    people_services.person_reveal(actor=users.cy, person=person, field="phone")
+    person_update(actor=users.cy, person=person, data={"phone": "13700000001"})
+    person_reveal(actor=users.cy, person=person, field="id_number")
+    person_reveal(actor=users.cy, person=person, field="phone")
     services.record(actor=None, action="auth.login_failed", object_id="nobody", ip="10.1.2.3")
     return person
 
@@ -285,9 +287,6 @@ def resign_bundle(source: Path, target: Path) -> None:
     """What a tamperer with the database and no key does: rewrite event 3, re-hash the rest,
     sign new checkpoints with a key of their own (under the real key's id) and ship its
     public key as the bundle's public_keys.json."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     with zipfile.ZipFile(source) as old:

@@ -10,12 +10,18 @@ from django.db import IntegrityError, transaction
 from gonghui.audit import heads, services
 from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
-from gonghui.audit.verifier import GENESIS, link_hash
+from gonghui.audit.verifier import GENESIS, batch_digest, link_hash
 from gonghui.common.errors import DomainError
-from gonghui.orgs import services as org_services
 from gonghui.orgs.models import Post
-from gonghui.people import services as people_services
+from gonghui.orgs.services import orgunit_update
 from gonghui.people.models import Person
+from gonghui.people.services import (
+    membership_join,
+    membership_leave,
+    person_create,
+    person_reveal,
+    person_update,
+)
 from tests.factories import VALID_IDS
 
 ID_NUMBER = VALID_IDS[1]  # 110101199003070038
@@ -34,7 +40,7 @@ def post_of(user) -> int:
 
 def create_person(users, tree, **data) -> Person:
     data = {"name": "赵郁", "id_number": ID_NUMBER, "phone": PHONE} | data
-    return people_services.person_create(actor=users.cy, org_unit=tree.cy_grass, data=data)
+    return person_create(actor=users.cy, org_unit=tree.cy_grass, data=data)
 
 
 def test_record_links_each_event_to_the_previous_one(users):
@@ -76,12 +82,12 @@ def test_a_service_write_records_who_where_and_what(users, tree):
 
 def test_each_service_appends_one_event(users, tree):
     person = create_person(users, tree)
-    people_services.person_update(actor=users.cy, person=person, data={"name": "赵玉"})
-    membership = people_services.membership_join(
+    person_update(actor=users.cy, person=person, data={"name": "赵玉"})
+    membership = membership_join(
         actor=users.cy, person=person, org_unit=tree.cy_grass, joined_on=date(2020, 1, 1)
     )
-    people_services.membership_leave(actor=users.cy, membership=membership, left_on=date.today())
-    people_services.person_reveal(actor=users.cy, person=person, field="phone")
+    membership_leave(actor=users.cy, membership=membership, left_on=date.today())
+    person_reveal(actor=users.cy, person=person, field="phone")
 
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions == [
@@ -118,7 +124,7 @@ def test_a_write_whose_event_cannot_be_recorded_does_not_happen(users, tree, mon
         services.record(**kwargs)
         raise IntegrityError("the audit insert failed")
 
-    monkeypatch.setattr(people_services, "record", broken_record)
+    monkeypatch.setattr("gonghui.people.services.record", broken_record)
     with pytest.raises(IntegrityError):
         create_person(users, tree)
 
@@ -127,7 +133,7 @@ def test_a_write_whose_event_cannot_be_recorded_does_not_happen(users, tree, mon
 
 
 def test_an_event_belongs_to_the_unit_it_is_about(users, tree):
-    org_services.orgunit_update(actor=users.cy, unit=tree.cy_street, name="建外街道工会")
+    orgunit_update(actor=users.cy, unit=tree.cy_street, name="建外街道工会")
     person = create_person(users, tree)
 
     unit_event, person_event = AuditEvent.objects.order_by("seq")
@@ -141,16 +147,16 @@ def test_an_event_belongs_to_the_unit_it_is_about(users, tree):
 def test_refused_writes_leave_no_event(users, tree):
     person = create_person(users, tree)
     with pytest.raises(DomainError):  # street staff may not see unmasked ID numbers
-        people_services.person_reveal(actor=users.cy_street, person=person, field="id_number")
+        person_reveal(actor=users.cy_street, person=person, field="id_number")
     with pytest.raises(DomainError):  # Haidian staff cannot see a Chaoyang person at all
-        people_services.person_update(actor=users.hd, person=person, data={"name": "某"})
+        person_update(actor=users.hd, person=person, data={"name": "某"})
 
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["people.create"]
 
 
 def test_personal_data_is_masked_in_the_event(users, tree):
     person = create_person(users, tree)
-    people_services.person_update(actor=users.cy, person=person, data={"phone": "13900139000"})
+    person_update(actor=users.cy, person=person, data={"phone": "13900139000"})
 
     created, updated = AuditEvent.objects.order_by("seq")
     assert body(created)["changes"]["id_number"] == ["", "11**************38"]
@@ -170,7 +176,7 @@ def test_personal_data_is_masked_in_the_event(users, tree):
 
 def test_the_reveal_event_names_the_field_not_its_value(users, tree):
     person = create_person(users, tree)
-    value = people_services.person_reveal(actor=users.cy, person=person, field="id_number")
+    value = person_reveal(actor=users.cy, person=person, field="id_number")
 
     assert value == ID_NUMBER
     event = AuditEvent.objects.get(action="pii.reveal")
@@ -265,8 +271,6 @@ def test_a_milestone_signs_a_checkpoint_with_the_next_platform_head(monkeypatch)
 def test_high_volume_records_are_sealed_in_batches(db):
     """Claims or votes: one event per batch carries count, range and digest; an outsider
     recomputes the digest from the rows, and any change to a row shows."""
-    from gonghui.audit.verifier import batch_digest
-
     rows = [{"id": n, "person": 1000 + n, "item": "玫瑰情园门票"} for n in range(1, 501)]
     event = services.seal(stream="giveaway:1", kind="perks.claim", rows=rows)
     assert AuditEvent.objects.filter(stream="giveaway:1").count() == 1

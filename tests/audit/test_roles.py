@@ -19,6 +19,7 @@ from django.db import connection
 from gonghui.audit import roles, services
 from gonghui.audit.models import APPEND_ONLY_TABLES, AuditEvent
 from gonghui.common.config import ConfigError
+from gonghui.web.management.commands import worker
 from tests.audit.conftest import APP, OWNER, connect_as
 
 
@@ -47,8 +48,6 @@ def test_postgres_refuses_to_start_as_the_superuser(postgres, settings):
 
 @pytest.mark.postgres
 def test_postgres_the_worker_refuses_before_it_starts(postgres, settings, monkeypatch):
-    from gonghui.web.management.commands import worker
-
     settings.DB_ROLE_CHECK = True
     monkeypatch.setattr(worker, "call_command", lambda *a, **k: pytest.fail("worker started"))
 

@@ -55,6 +55,8 @@ def test_a_related_row_saved_after_assignment_lends_its_id(tree):
     bulk.insert([person])
     assert Person.objects.get(pk=person.pk).employer_id == employer.pk
 
+
+def test_a_related_row_never_saved_is_refused_by_its_field(tree):
     unsaved = _person(tree, 1, employer=Unit(name="未保存的单位", org_unit=tree.cy_grass))
     with pytest.raises(ValueError, match="employer"):
         bulk.insert([unsaved])

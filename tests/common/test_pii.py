@@ -1,9 +1,12 @@
 import re
+from datetime import UTC, date, datetime
 
 import pytest
 
 from gonghui.common import pii
 from gonghui.common.errors import ValidationFailed
+from gonghui.common.formats import cn_date, cn_datetime, yuan
+from gonghui.common.pinyin import sort_key
 
 
 @pytest.mark.parametrize(
@@ -106,11 +109,14 @@ def test_masks_hide_all_but_the_ends():
     assert pii.mask("id_number", None) == ""
 
 
-def test_phones_and_bank_accounts():
+def test_phones_are_normalised_or_refused():
     assert pii.normalize_phone("+86 138-0013-8000") == "13800138000"
     assert pii.normalize_phone("010-65123456") == "01065123456"
     with pytest.raises(ValidationFailed):
         pii.normalize_phone("12345")
+
+
+def test_bank_accounts_are_luhn_checked_and_normalised():
     with pytest.raises(ValidationFailed) as err:
         pii.normalize_bank_account("6222020200112233445")  # Luhn fails
     assert "校验位" in err.value.fields["bank_account"]
@@ -118,18 +124,15 @@ def test_phones_and_bank_accounts():
 
 
 def test_pinyin_sort_key_orders_as_a_dictionary_under_any_collation():
-    from gonghui.common.pinyin import sort_key
-
     names = ["连华", "李志", "单田芳", "曾志伟", "赵郁", "解缙"]
     assert sorted(names, key=sort_key) == ["李志", "连华", "单田芳", "解缙", "曾志伟", "赵郁"]
     assert sort_key("李志") == "li0zhi" and " " not in sort_key("单田芳")
 
 
-def test_dates_and_money_as_offices_write_them():
-    from datetime import UTC, date, datetime
-
-    from gonghui.common.formats import cn_date, cn_datetime, yuan
-
+def test_dates_as_offices_write_them():
     assert cn_date(date(2025, 10, 10)) == "2025年10月10日"
     assert cn_datetime(datetime(2025, 9, 30, 16, 5, tzinfo=UTC)) == "2025年10月1日 00:05"
+
+
+def test_money_as_offices_write_it():
     assert yuan(123456789) == "1,234,567.89元" and yuan(-5) == "-0.05元" and yuan(None) == ""

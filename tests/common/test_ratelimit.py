@@ -6,11 +6,13 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from gonghui.common import ratelimit
 from gonghui.common.models import Counter
+from gonghui.common.net import limit_key
+from gonghui.web.management.commands.worker import schedules
 
 
 @pytest.mark.django_db
@@ -75,8 +77,6 @@ def test_concurrent_hits_are_each_counted_on_postgres(postgres):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_hits_are_each_counted_on_sqlite():
-    from django.db import connection
-
     if connection.vendor != "sqlite" or settings.REDIS_URL:
         pytest.skip("the SQLite leg's own counter")
     concurrent_hits_are_each_counted()
@@ -114,8 +114,6 @@ def test_long_keys_are_kept_apart():
 
 
 def test_the_worker_deletes_expired_counters():
-    from gonghui.web.management.commands.worker import schedules
-
     assert any(job is ratelimit.purge for _, job, _ in schedules())
 
 
@@ -135,8 +133,6 @@ def test_the_worker_deletes_expired_counters():
     ],
 )
 def test_a_limit_counts_an_ipv6_client_by_its_64(address, key):
-    from gonghui.common.net import limit_key
-
     assert limit_key(address) == key
 
 

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.audit.models import AuditEvent
 from gonghui.files.services import attachment_add
-from gonghui.people import services as people
+from gonghui.people.services import person_update
 from tests.factories import VALID_IDS, make_person
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def scan(tree, users, settings, tmp_path):
 
 def test_a_persons_files_move_with_the_person(client, tree, users, scan):
     person = scan.owner
-    people.person_update(actor=users.admin, person=person, data={}, org_unit=tree.hd_grass)
+    person_update(actor=users.admin, person=person, data={}, org_unit=tree.hd_grass)
 
     scan.refresh_from_db()
     assert scan.org_unit == tree.hd_grass

@@ -239,11 +239,11 @@ def test_another_districts_nominee_is_not_found_to_replace(
     client, campaign, nominees, users, tree, hd_grass_user
 ):
     qian = nominees["钱学"]
+    sun = make_person(tree.cy_grass, "孙明")
     client.login(username="cy_grass", password=PASSWORD)
     before = last_event()
     response = client.post(
-        f"/api/v1/nominations/nominations/{qian.pk}/replace",
-        materials(make_person(tree.cy_grass, "孙明"), reason="越权"),
+        f"/api/v1/nominations/nominations/{qian.pk}/replace", materials(sun, reason="越权")
     )
     assert response.status_code == 404
     qian.refresh_from_db()

@@ -140,14 +140,27 @@ def test_staff_make_a_token_on_the_page_and_see_it_once(client, users):
     assert "区工会数据对接" in again and raw[:8] in again and raw not in again
     assert AuditEvent.objects.filter(action="accounts.token_create", actor_name="cy_staff").exists()
 
+
+def test_a_token_needs_a_name_saying_what_it_is_for(client, users):
+    client.force_login(users.cy)
+    client.post("/tokens/", {"name": "区工会数据对接"})
+
     blank = client.post("/tokens/", {"name": " "}).content.decode()
     assert "这个字段是必填项" in blank or "请填写令牌用途" in blank
     assert ApiToken.objects.count() == 1
 
 
-def test_the_page_lists_own_tokens_with_last_use_and_revokes_them(client, users):
-    mine, raw = services.token_create(actor=users.cy, name="朝阳对接")
-    theirs, their_raw = services.token_create(actor=users.hd, name="海淀对接")
+@pytest.fixture
+def two_tokens(users):
+    """Chaoyang's token and Haidian's: (token, raw value) each."""
+    return (
+        services.token_create(actor=users.cy, name="朝阳对接"),
+        services.token_create(actor=users.hd, name="海淀对接"),
+    )
+
+
+def test_the_page_lists_own_tokens_with_last_use(client, users, two_tokens):
+    (mine, raw), (theirs, their_raw) = two_tokens
     works(client, raw)
     client.force_login(users.cy)
 
@@ -155,10 +168,20 @@ def test_the_page_lists_own_tokens_with_last_use_and_revokes_them(client, users)
     assert "朝阳对接" in page and "海淀对接" not in page and theirs.prefix not in page
     assert "从未使用" not in page  # used once: its time is shown
 
+
+def test_another_districts_token_cannot_be_revoked_from_the_page(client, users, two_tokens):
+    (mine, raw), (theirs, their_raw) = two_tokens
+    client.force_login(users.cy)
+
     # Another district's token cannot be revoked from here, even by its number.
     client.post(f"/tokens/{theirs.pk}/revoke/")
     theirs.refresh_from_db()
     assert theirs.revoked_at is None and works(client, their_raw)
+
+
+def test_the_page_revokes_an_own_token_and_records_it(client, users, two_tokens):
+    (mine, raw), (theirs, their_raw) = two_tokens
+    client.force_login(users.cy)
 
     response = client.post(f"/tokens/{mine.pk}/revoke/", follow=True)
     assert "已吊销令牌" in response.content.decode()
@@ -189,9 +212,17 @@ def test_a_member_without_a_post_cannot_make_one(client, users):
 # --- The command line ----------------------------------------------------------------------------
 
 
-def test_operators_list_and_revoke_tokens_from_the_command_line(client, users):
-    first, raw = services.token_create(actor=users.cy, name="对接一")
-    second, raw2 = services.token_create(actor=users.hd, name="对接二")
+@pytest.fixture
+def command_tokens(users):
+    """Two tokens for the command line: (token, raw value) each."""
+    return (
+        services.token_create(actor=users.cy, name="对接一"),
+        services.token_create(actor=users.hd, name="对接二"),
+    )
+
+
+def test_operators_list_tokens_from_the_command_line(command_tokens):
+    (first, raw), (second, raw2) = command_tokens
 
     out = StringIO()
     call_command("token", "--list", stdout=out)
@@ -200,10 +231,18 @@ def test_operators_list_and_revoke_tokens_from_the_command_line(client, users):
         [str(second.pk), f"{second.prefix}…", "hd_staff"],
     ]
 
+
+def test_operators_revoke_a_token_by_its_prefix_and_it_is_recorded(client, command_tokens):
+    (first, raw), (second, raw2) = command_tokens
+
     call_command("token", "--revoke", first.prefix, stdout=StringIO())
     assert not works(client, raw) and works(client, raw2)
     event = AuditEvent.objects.get(action="accounts.token_revoke")
     assert event.actor_id is None and event.object_id == str(first.pk)
+
+
+def test_operators_revoke_a_token_by_its_number_once(client, command_tokens):
+    (first, raw), (second, raw2) = command_tokens
 
     call_command("token", "--revoke", str(second.pk), stdout=StringIO())
     assert not works(client, raw2)

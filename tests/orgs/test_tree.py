@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.models import OrgUnit, path_next
 from gonghui.treeimport.services import tree_import
+from tests.factories import make_user
 
 HEADER = "组织编码,组织名称,级别,上级编码\n"
 
@@ -114,9 +116,6 @@ def test_cycles_and_missing_headers_are_reported(tree, users):
 def test_an_import_is_recorded_where_its_units_hang_for_that_districts_auditors(
     tree, users, parents, root
 ):
-    from gonghui.audit.selectors import event_list
-    from tests.factories import make_user
-
     data = csv_bytes(*(f"CY-N{i},新工会{i},基层工会,{p}" for i, p in enumerate(parents)))
     assert tree_import(actor=users.cy, data=data, filename="tree.csv") == len(parents)
 
@@ -142,40 +141,72 @@ def test_a_file_with_a_header_and_no_units_is_refused(tree, users):
 
 
 @pytest.mark.django_db
-def test_create_update_and_move_stay_in_scope(tree, users):
+def test_a_unit_is_created_under_its_parent(tree, users):
     unit = services.orgunit_create(
         actor=users.cy, parent=tree.cy_street, code="CY-G2", name="新工会", level="grassroots"
     )
     assert unit.path.startswith(tree.cy_street.path)
+
+
+@pytest.mark.django_db
+def test_a_unit_code_is_taken_once(tree, users):
+    services.orgunit_create(
+        actor=users.cy, parent=tree.cy_street, code="CY-G2", name="新工会", level="grassroots"
+    )
     with pytest.raises(ValidationFailed) as err:
         services.orgunit_create(
             actor=users.cy, parent=tree.cy_street, code="CY-G2", name="重复", level="grassroots"
         )
     assert "已存在" in err.value.fields["code"]
+
+
+@pytest.mark.django_db
+def test_a_level_sits_only_where_the_tree_allows_it(tree, users):
     with pytest.raises(ValidationFailed):
         services.orgunit_create(
             actor=users.cy, parent=tree.cy_grass, code="CY-Z", name="错层", level="street"
         )
+
+
+@pytest.mark.django_db
+def test_units_are_created_only_within_scope(tree, users):
     with pytest.raises(NotFound):
         services.orgunit_create(
             actor=users.cy, parent=tree.hd_street, code="CY-Y", name="越权", level="grassroots"
         )
-    # Moving out of one's scope is refused; within it, the whole subtree follows.
-    with pytest.raises(Forbidden):
-        services.orgunit_move(actor=users.cy, unit=tree.cy_street, new_parent=tree.haidian)
-    new_street = services.orgunit_create(
-        actor=users.cy, parent=tree.chaoyang, code="CY-S2", name="望京街道总工会", level="street"
-    )
-    services.orgunit_move(actor=users.cy, unit=tree.cy_grass, new_parent=new_street)
-    tree.cy_grass.refresh_from_db()
-    assert tree.cy_grass.parent == new_street and tree.cy_grass.path.startswith(new_street.path)
-    with pytest.raises(ValidationFailed, match="自身或其下级"):
-        services.orgunit_move(actor=users.cy, unit=new_street, new_parent=tree.cy_grass)
     # Street staff cannot create at the district above them.
     with pytest.raises((NotFound, Forbidden)):
         services.orgunit_create(
             actor=users.cy_street, parent=tree.chaoyang, code="CY-W", name="越级", level="street"
         )
+
+
+@pytest.mark.django_db
+def test_a_move_out_of_scope_is_refused(tree, users):
+    with pytest.raises(Forbidden):
+        services.orgunit_move(actor=users.cy, unit=tree.cy_street, new_parent=tree.haidian)
+
+
+@pytest.fixture
+def new_street(tree, users):
+    """A second Chaoyang street, made by the district's staff."""
+    return services.orgunit_create(
+        actor=users.cy, parent=tree.chaoyang, code="CY-S2", name="望京街道总工会", level="street"
+    )
+
+
+@pytest.mark.django_db
+def test_a_move_within_scope_takes_the_unit_along(tree, users, new_street):
+    services.orgunit_move(actor=users.cy, unit=tree.cy_grass, new_parent=new_street)
+    tree.cy_grass.refresh_from_db()
+    assert tree.cy_grass.parent == new_street and tree.cy_grass.path.startswith(new_street.path)
+
+
+@pytest.mark.django_db
+def test_a_unit_cannot_move_under_itself(tree, users, new_street):
+    services.orgunit_move(actor=users.cy, unit=tree.cy_grass, new_parent=new_street)
+    with pytest.raises(ValidationFailed, match="自身或其下级"):
+        services.orgunit_move(actor=users.cy, unit=new_street, new_parent=tree.cy_grass)
 
 
 @pytest.mark.django_db
@@ -193,12 +224,14 @@ def test_move_carries_descendants(tree, users):
 
 
 @pytest.mark.django_db
-def test_scope_options_node_and_self(tree):
-    from tests.factories import make_user
-
+def test_a_node_post_sees_its_own_unit_only(tree):
     node_only = make_user("node_only", tree.chaoyang, "district_staff", scope="node")
     units = set(access.visible_units(node_only).values_list("code", flat=True))
     assert units == {"110105"}
+
+
+@pytest.mark.django_db
+def test_a_self_post_sees_no_unit(tree):
     self_only = make_user("self_only", tree.chaoyang, "member", scope="self")
     assert not access.visible_units(self_only).exists()
 

@@ -13,8 +13,10 @@ import pytest
 from stdnum import numdb
 
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.common import pii
-from gonghui.common.errors import Conflict, NotFound, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, Throttled, ValidationFailed
+from gonghui.orgs.models import Post, Role
 from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
 from gonghui.registry import excel
@@ -154,11 +156,18 @@ def test_registering_a_number_in_scope_says_so_and_links_the_record(
     assert Person.objects.count() == 1
 
 
-@pytest.mark.django_db
-def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, victim, users):
+@pytest.fixture
+def asked(client, tree, victim, users):
+    """Haidian's staff register 赵玉 with the number of Chaoyang's 赵郁 (through the API):
+    the answer."""
     client.login(username="hd_staff", password=PASSWORD)
     data = {"name": "赵玉", "id_number": SECRET, "org_unit_id": tree.hd_grass.pk}
-    answer = post_json(client, "/api/v1/people/", data)
+    return post_json(client, "/api/v1/people/", data)
+
+
+@pytest.mark.django_db
+def test_a_number_registered_elsewhere_becomes_a_transfer_request(tree, victim, asked):
+    answer = asked
     assert answer.status_code == 409 and answer.json()["code"] == "transfer_requested"
     assert answer.json()["message"] == services.TRANSFER_MESSAGE
     text = answer.content.decode()
@@ -171,6 +180,10 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     body = json.loads(event.body)
     assert event.org_unit_id == tree.hd_grass.pk and body["object"]["org_unit"] == tree.hd_grass.pk
     assert set(body["changes"]) == {"to_unit", "name", "reason"} and "朝阳" not in event.body
+
+
+@pytest.mark.django_db
+def test_asking_again_joins_the_pending_request(client, tree, asked):
     # Asking again (the web form) joins the pending request; the requester sees its status.
     page = client.post(
         "/people/new/",
@@ -182,6 +195,11 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     assert "朝阳" not in text and "赵郁" not in text
     assert TransferRequest.objects.count() == 1 and len(events("people.id_collision")) == 1
     assert Person.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_union_above_both_places_decides_a_transfer(client, tree, victim, users, asked):
+    request = TransferRequest.objects.get()
     # The union above both places decides: the city, not either district.
     assert not selectors.transfer_requests_to_decide(actor=users.cy).exists()
     assert not selectors.transfer_requests_to_decide(actor=users.hd).exists()
@@ -197,6 +215,12 @@ def test_a_number_registered_elsewhere_becomes_a_transfer_request(client, tree, 
     assert events("people.transfer_approve") and events("people.update")
     again = client.post(f"/people/transfers/{request.pk}/approve/", {}, follow=True)
     assert "已处理" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_requester_sees_its_request_approved(client, victim, users, asked):
+    request = TransferRequest.objects.get()
+    services.transfer_request_approve(actor=users.admin, request=request, note="核实为同一人")
     client.login(username="hd_staff", password=PASSWORD)
     mine = client.get("/people/transfers/").content.decode()
     assert "已同意转入" in mine and f"/people/{victim.pk}/" in mine
@@ -300,7 +324,6 @@ def card_workbook(rows) -> bytes:
 def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
 ):
-    from gonghui.common.errors import Throttled
     from gonghui.perks.cards import imports
 
     settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
@@ -468,8 +491,6 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
 ):
     """The card import asked whether the post held people.view_pii anywhere: a post with it
     in Haidian checked Chaoyang numbers unthrottled."""
-    from gonghui.common.errors import Throttled
-    from gonghui.orgs.models import Post, Role
     from gonghui.perks.cards import imports
 
     settings.ID_PROBES_PER_DAY = 0
@@ -513,8 +534,6 @@ def test_only_who_sees_the_request_in_its_list_decides_it(tree, users):
 
 @pytest.mark.django_db
 def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_was(tree, users):
-    from gonghui.audit import selectors as audit
-
     victim = make_person(tree.cy_grass, "赵郁", SECRET, birth_date=BORN, gender="M")
     with pytest.raises(services.TransferRequested) as answer:
         services.person_create(
@@ -522,7 +541,7 @@ def test_after_approval_the_requesting_union_reads_nothing_of_where_the_record_w
         )
     services.transfer_request_approve(actor=users.admin, request=answer.value.request)
     hd_auditor = make_user("hd_auditor", tree.haidian, "auditor")
-    seen = audit.event_list(actor=hd_auditor, object_id=str(victim.pk))
+    seen = event_list(actor=hd_auditor, object_id=str(victim.pk))
     (update,) = [e for e in seen if e.action == "people.update"]
     assert json.loads(update.body)["changes"] == {"org_unit": [None, tree.hd_grass.pk]}
     assert not seen.filter(action="people.move_out").exists()

@@ -7,10 +7,12 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.pinyin import name_readings, sort_key
-from gonghui.people import selectors, services
+from gonghui.people import search, selectors, services
 from gonghui.people.models import Person, SearchKey
 from gonghui.registry.selectors import PersonFilters, person_search
 from tests.factories import PASSWORD
@@ -270,8 +272,6 @@ def test_the_people_search_keeps_to_the_scope(client, names, users, tree):
 
 
 def test_the_people_list_counts_a_search_up_to_the_cap(client, names, monkeypatch):
-    from gonghui.people import search
-
     monkeypatch.setattr(search, "COUNT_CAP", 2)
     client.login(username="cy_staff", password=PASSWORD)
     body = client.get("/api/v1/people/?q=wang&page=2").json()
@@ -309,9 +309,6 @@ def test_a_longer_query_is_read_from_its_keys_and_stops_at_its_page(names, users
     """A query of four characters or more reads its first triple's key rows in order, each
     checked for the other triples, then the page's people by pk: no join of people and
     keys, no sort of every match."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     for name in ("欧阳晓峰华", "艾欧阳晓峰", "欧阳晓东"):
         add(users.cy, tree.cy_grass, name)
     result = person_search(actor=users.cy, filters=PersonFilters(query="欧阳晓峰"))

@@ -3,6 +3,7 @@
 
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from gonghui.nominations.models import Campaign, Objection
@@ -10,6 +11,7 @@ from gonghui.nominations.selectors import notice_open
 from gonghui.nominations.workflow import State
 from gonghui.people.models import Person
 from gonghui.registry.models import Award, Honour
+from tests.demo import demo_built
 
 
 def demo(**options) -> list[str]:
@@ -18,8 +20,14 @@ def demo(**options) -> list[str]:
     return out.getvalue().splitlines()
 
 
-def test_demo_builds_registry_and_campaigns(db):
-    first = demo(people=1000)  # the default size
+@pytest.fixture(scope="module")
+def first_run(django_db_setup, django_db_blocker):
+    """The demo built once at its default size for the module's tests: what it printed."""
+    with demo_built(django_db_blocker, people=1000) as printed:
+        yield printed
+
+
+def test_demo_builds_registry_and_campaigns(first_run, db):
     honours_given = set(Award.objects.values_list("honour__code", flat=True))
     assert honours_given == set(Honour.objects.values_list("code", flat=True))
     finished, running = Campaign.objects.order_by("year")
@@ -37,6 +45,10 @@ def test_demo_builds_registry_and_campaigns(db):
         ).count()
         == 2
     )
+
+
+def test_the_demo_run_again_adds_nothing_and_shows_the_logins(first_run, db):
+    first = first_run
     # `make run` again: the demo is there, so nothing is added and the logins are shown.
     people = Person.objects.count()
     again = demo(people=1000)
@@ -45,6 +57,9 @@ def test_demo_builds_registry_and_campaigns(db):
     logins = first[first.index("演示账号（密码均为 Gonghui@2026）：") :]
     assert again[1:] == logins and len(logins) == 1 + 3 + 4 * 3 + 2  # staff, member, counter
     assert {line.split()[0] for line in logins[1:]} >= {"admin", "chaoyang_jc", "huiyuan"}
-    # Benchmarks add people only when asked.
+
+
+def test_benchmarks_add_people_only_when_asked(first_run, db):
+    people = Person.objects.count()
     assert demo(people=7, add=True) == ["演示数据已存在，已追加 7 名人员。"]
     assert Person.objects.count() == people + 7

@@ -16,7 +16,7 @@ from django.core import mail
 from django.test import Client
 
 from gonghui.common.logs import JsonFormatter
-from gonghui.common.reporting import mask_text
+from gonghui.common.reporting import MaskingReporterFilter, mask_text
 
 NUMBER = "110115197209162914"
 PHONE = "13800138000"
@@ -64,8 +64,6 @@ def test_the_debug_page_masks_locals_post_and_the_message(settings):
 
 
 def test_the_filter_masks_by_name_and_by_shape():
-    from gonghui.common.reporting import MaskingReporterFilter
-
     f = MaskingReporterFilter()
     assert f.clean("id_number", "abc") == f.cleansed_substitute  # by name, whatever it holds
     assert f.clean("value", "１１０１１５ 19720916-2914") == "１１**************14"  # full-width

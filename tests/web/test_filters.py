@@ -5,8 +5,16 @@ import re
 import pytest
 
 from gonghui.audit.services import record
+from tests.factories import build_tree, seed_unit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree(db):
+    """The shared tree (tests/conftest.py), its units laid down without events: the audit
+    page's tests here count the events on it."""
+    return build_tree(seed_unit)
 
 
 def _error_under(page: str, label: str) -> str:

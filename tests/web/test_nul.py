@@ -5,11 +5,13 @@ answers 400; the API 422, naming the parameter or field (every operation:
 tests/test_api_contract.py)."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
 from gonghui.people.models import Person, Unit
 from tests.factories import PASSWORD, make_person
+from tests.test_crawl import routes
 
 QUERIES = [
     "/people/?q=%00",
@@ -95,10 +97,6 @@ PAGE_PARAMETERS = [
 def test_no_page_answers_an_error_for_a_nul_in_its_query(client, users):
     """Every page without a path parameter (the lists, searches and forms), as the city's
     administrator, with a NUL in each parameter a page reads: refused, never a 500."""
-    from urllib.parse import urlencode
-
-    from tests.test_crawl import routes
-
     client.login(username="admin_t", password=PASSWORD)
     query = urlencode({name: "a\x00" for name in PAGE_PARAMETERS})
     pages = [r for r in routes() if not r.params and not r.path.startswith(("api/", "admin/"))]

@@ -1,12 +1,22 @@
 import sqlite3
+import threading
+import time
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
-from gonghui.audit.models import AuditEvent
+from gonghui.audit import witness
+from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from gonghui.audit.services import checkpoint_all, head_sign, record
 from gonghui.common.errors import ValidationFailed
-from gonghui.files import services as files
+from gonghui.files.models import Attachment
+from gonghui.files.services import attachment_add
+from gonghui.web.management.commands.worker import _every, schedules
 from tests.factories import PASSWORD, make_person
 
 
@@ -78,39 +88,60 @@ def test_session_times_out(settings, client, users):
 
 
 def _upload(name: str, content: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, content)
 
 
-@pytest.mark.django_db
-def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings, tmp_path):
+@pytest.fixture
+def owner(tree, settings, tmp_path):
+    """A Chaoyang person to attach files to (stored under a temporary media root)."""
     settings.MEDIA_ROOT = tmp_path
-    person = make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
+    return make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
+
+
+@pytest.mark.django_db
+def test_an_attachment_of_a_type_not_accepted_is_refused(tree, users, owner):
+    person = owner
     with pytest.raises(ValidationFailed, match="只接受"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"MZ\x90\x00 not a pdf"),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_whose_content_is_not_its_name_is_refused(tree, users, owner):
+    person = owner
     with pytest.raises(ValidationFailed, match="不符"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
             upload=_upload("x.png", b"%PDF-1.4 pretending"),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_over_the_cap_is_refused(tree, users, settings, owner):
+    person = owner
     settings.UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationFailed, match="过大"):
-        files.attachment_add(
+        attachment_add(
             actor=users.cy,
             owner=person,
             org_unit=tree.cy_grass,
             upload=_upload("x.pdf", b"%PDF-1.4" + b"0" * 20),
         )
+
+
+@pytest.mark.django_db
+def test_an_attachment_is_stored_under_a_name_of_its_own_and_served_in_scope(
+    client, tree, users, settings, owner
+):
+    person = owner
     settings.UPLOAD_MAX_BYTES = 1024
-    ok = files.attachment_add(
+    ok = attachment_add(
         actor=users.cy,
         owner=person,
         org_unit=tree.cy_grass,
@@ -128,8 +159,6 @@ def test_attachments_are_sniffed_capped_and_scoped(client, tree, users, settings
 def test_tree_import_page_runs_a_job_with_progress(
     client, tree, users, django_capture_on_commit_callbacks
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.login(username="cy_staff", password=PASSWORD)
     data = "组织编码,组织名称,级别,上级编码\nCY-S5,来广营街道总工会,街乡镇总工会,110105\n,,,\n"
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,8 +179,6 @@ def test_tree_import_page_runs_a_job_with_progress(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_and_restore_sqlite(tmp_path, settings, users):
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         pytest.skip("SQLite backup; PostgreSQL uses pg_dump (docs/operations.md)")
     out = tmp_path / "backup.sqlite3"
@@ -166,7 +193,6 @@ def test_backup_and_restore_sqlite(tmp_path, settings, users):
     broken.write_bytes(b"not a database")
     with pytest.raises(Exception, match="不是有效的平台备份"):
         call_command("restore", str(broken), "--yes")
-    from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username="cy_staff").delete()
     call_command("restore", str(out), "--yes")
@@ -180,8 +206,6 @@ def test_backup_and_restore_sqlite(tmp_path, settings, users):
 
 @pytest.mark.django_db
 def test_attachment_upload_page(client, tree, users, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.MEDIA_ROOT = tmp_path
     person = make_person(tree.cy_grass, "上传人", id_number="110101199003070038")
     client.login(username="cy_grass", password=PASSWORD)
@@ -201,23 +225,31 @@ def test_attachment_upload_page(client, tree, users, settings, tmp_path):
 
 
 def person_attachments(person) -> int:
-    from gonghui.files.models import Attachment
-
     return Attachment.objects.filter(object_id=str(person.pk)).count()
 
 
 @pytest.mark.django_db
-def test_password_change(client, users):
+def test_a_weak_new_password_is_refused(client, users):
     client.login(username="cy_staff", password=PASSWORD)
     weak = client.post(
         "/password/", {"old_password": PASSWORD, "new_password": "12345678", "confirm": "12345678"}
     )
     assert "太短" in weak.content.decode() and weak.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_old_password_is_refused(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
     wrong = client.post(
         "/password/",
         {"old_password": "nope", "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
     )
     assert "原密码不正确" in wrong.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_password_change_keeps_the_session_and_is_recorded(client, users):
+    client.login(username="cy_staff", password=PASSWORD)
     ok = client.post(
         "/password/",
         {"old_password": PASSWORD, "new_password": "Zhao-yu-2026x", "confirm": "Zhao-yu-2026x"},
@@ -230,11 +262,6 @@ def test_password_change(client, users):
 
 def run_on_schedule(job, model) -> None:
     """Run ``job`` as the worker does (every 0.05 s here) until a row of ``model`` exists."""
-    import threading
-    import time
-
-    from gonghui.web.management.commands.worker import _every
-
     stop = threading.Event()
     thread = threading.Thread(target=_every, args=(stop, 0.05, job, "test"))
     thread.start()
@@ -247,9 +274,6 @@ def run_on_schedule(job, model) -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_signs_checkpoints_on_a_schedule():
-    from gonghui.audit.models import AuditCheckpoint
-    from gonghui.audit.services import checkpoint_all, record
-
     record(actor=None, action="test.scheduled")
     run_on_schedule(checkpoint_all, AuditCheckpoint)
     assert AuditCheckpoint.objects.filter(stream="platform", seq=1).exists()
@@ -257,12 +281,6 @@ def test_worker_signs_checkpoints_on_a_schedule():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
-    from gonghui.audit import witness
-    from gonghui.audit.heads import SIGN_SECONDS
-    from gonghui.audit.models import AuditHead
-    from gonghui.audit.services import head_sign, record
-    from gonghui.web.management.commands.worker import schedules
-
     assert (SIGN_SECONDS, head_sign, "audit platform head") in schedules()
     assert SIGN_SECONDS <= 60  # at most a minute of events is ever unsigned
     record(actor=None, action="test.scheduled")
@@ -272,11 +290,16 @@ def test_worker_signs_a_platform_head_each_minute_into_the_witness(settings):
 
 
 @pytest.mark.django_db
-def test_buttons_follow_permissions(client, tree, users):
+def test_the_import_button_follows_the_permission(client, tree, users):
     client.login(username="cy_street", password=PASSWORD)
     assert "批量导入组织树" not in client.get("/orgs/").content.decode()
     client.login(username="cy_staff", password=PASSWORD)
     assert "批量导入组织树" in client.get("/orgs/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_move_button_shows_only_below_the_own_post(client, tree, users):
+    client.login(username="cy_staff", password=PASSWORD)
     own_top = client.get(f"/orgs/{tree.chaoyang.pk}/").content.decode()
     assert "新增下级组织" in own_top and ">移动<" not in own_top  # its parent is above
     assert ">移动<" in client.get(f"/orgs/{tree.cy_street.pk}/").content.decode()

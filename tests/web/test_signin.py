@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import Client
@@ -16,7 +17,7 @@ from django.utils import timezone
 from gonghui.audit.models import AuditEvent
 from gonghui.common import lockout
 from gonghui.common.net import client_address
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, VALID_IDS, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -209,8 +210,6 @@ def test_an_empty_password_does_not_wipe_the_count(client, users, settings):
 def test_parallel_guesses_get_no_more_than_the_limit(users, settings, monkeypatch):
     """The lock was checked before the password and counted after: requests sent at once
     each had a guess before the counter moved (the check takes a hash's time)."""
-    from django.contrib.auth.base_user import AbstractBaseUser
-
     original = AbstractBaseUser.check_password
     checked = []
 
@@ -315,8 +314,6 @@ def test_client_address(settings, proxies, remote, forwarded, client):
 def test_every_event_of_a_request_behind_the_balancer_records_the_client(
     client, users, tree, settings
 ):
-    from tests.factories import VALID_IDS, make_person
-
     settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     person = make_person(tree.cy_grass, id_number=VALID_IDS[3])
     client.force_login(users.cy)
