@@ -517,9 +517,12 @@ def upload_operations():
 
 
 def test_an_upload_refuses_unknown_fields_and_extra_files_by_name(client, users):
-    # Every one is tested here, or (the nominations' two) in tests/nominations/test_api.py.
+    # Every one is tested here, or (the nominations' two) in tests/nominations/test_api.py,
+    # or (the registry's two) in tests/registry/test_award_documents.py.
     assert upload_operations() == [
         ("post", "/api/v1/orgs/import"),
+        ("post", "/api/v1/registry/people/{pk}/awards"),
+        ("post", "/api/v1/registry/awards/{pk}/documents"),
         ("post", "/api/v1/nominations/campaigns/{pk}/nominations"),
         ("post", "/api/v1/nominations/nominations/{pk}/replace"),
     ]

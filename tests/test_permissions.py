@@ -619,6 +619,17 @@ API_DENY = {
         {"person_id": "{person}", "honour_id": "{craftsman}", "year": 2020},
         NOT_FOUND,
     ),
+    # An award's document: multipart (see the test below).
+    ("POST", "/api/v1/registry/people/{pk}/awards"): (
+        lambda w: f"/api/v1/registry/people/{w.person.pk}/awards",
+        "award document",
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/registry/awards/{pk}/documents"): (
+        lambda w: f"/api/v1/registry/awards/{w.award.pk}/documents",
+        "award document",
+        NOT_FOUND,
+    ),
     ("POST", "/api/v1/registry/awards/{pk}/revoke"): (
         lambda w: f"/api/v1/registry/awards/{w.award.pk}/revoke",
         {"reason": "越权"},
@@ -852,6 +863,12 @@ def test_api_operation_denies_other_district(
         if url(world).endswith("/replace"):
             parts["reason"] = "越权"
         response = client.post(url(world), parts)
+    elif body == "award document":
+        parts = {"file": SimpleUploadedFile("证书.pdf", b"%PDF-1.4\n")}
+        if "/people/" in url(world):
+            parts |= {"honour_id": _fill("{craftsman}", world), "year": 2020}
+        response = client.post(url(world), parts)
+        assert not Attachment.objects.filter(name="证书.pdf").exists()
     else:
         payload = json.dumps(_fill(body, world)) if body else None
         response = client.generic(

@@ -1,20 +1,16 @@
 """The registry's JSON API: the same services, selectors and scope as the pages."""
 
-import base64
-import binascii
 from datetime import date
-from typing import Annotated
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from ninja import Query, Router, Schema, Status
-from pydantic import AfterValidator, Field
-from pydantic_core import PydanticCustomError
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field
 
 from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
-from gonghui.orgs.selectors import unit_get
+from gonghui.files.services import attachment_add
+from gonghui.orgs.selectors import unit_get as org_unit_get
 from gonghui.people.models import Person
 from gonghui.people.selectors import public_profile
 from gonghui.registry import selectors, services, stats
@@ -105,24 +101,6 @@ class RegistryPersonPage(Schema):
     items: list[RegistryPersonOut]
 
 
-def _base64(value: str) -> bytes:
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise PydanticCustomError("base64_content", "应为 Base64 编码的文件内容") from None
-
-
-class AwardDocumentIn(StrictSchema):
-    """A document (证书、表彰文件) attached to the award as it is recorded: checked as an
-    upload on the pages is (its kind from its content, its size), in the same transaction."""
-
-    name: str = Field(min_length=1, max_length=200, description="文件名，含扩展名（如 证书.pdf）")
-    content: Annotated[str, AfterValidator(_base64)] = Field(
-        description="文件内容，Base64 编码（请求体的大小上限同上传文件）",
-        json_schema_extra={"format": "byte"},
-    )
-
-
 class AwardIn(StrictSchema):
     person_id: int
     honour_id: int
@@ -130,7 +108,26 @@ class AwardIn(StrictSchema):
     batch: str = Field("", max_length=40)
     categories: list[str] = []
     deeds: str = Field("", max_length=5000)
-    document: AwardDocumentIn | None = None
+
+
+class AwardFormIn(Schema):
+    """An award as multipart form fields (strings on the wire, as query parameters are:
+    coerced here, only these names taken, no NUL), sent with its document (证书、表彰文件)
+    as the file ``file``. The services check the rest, the file as the pages' uploads are
+    (its kind from its content, its size)."""
+
+    honour_id: RecordId
+    year: int
+    batch: str = Field("", max_length=40)
+    categories: list[str] = Field([], max_length=50)
+    deeds: str = Field("", max_length=5000)
+
+
+class DocumentOut(Schema):
+    id: int
+    name: str
+    mime_type: str
+    size: int
 
 
 class RevokeIn(StrictSchema):
@@ -163,37 +160,56 @@ def person_get(request, pk: int):
     return selectors.with_awards([selectors.person_get(actor=request.user, pk=pk)])[0]
 
 
-@router.post(
-    "/awards",
-    response={201: AwardOut},
-    summary="记录授予（仅限本级管理的荣誉），可同时附上证书或表彰文件",
-)
-def award_create(request, payload: AwardIn):
-    person = selectors.person_get(actor=request.user, pk=payload.person_id)
-    honour = selectors.honour_find(payload.honour_id)
+def _award_create(request, *, person, honour_id, year, batch, categories, deeds, document=None):
+    """Record ``person``'s award of the catalogue's honour ``honour_id``, with ``document``
+    attached in the same transaction if one is sent."""
+    honour = selectors.honour_find(honour_id)
     if honour is None:
         raise ValidationFailed({"honour_id": "未知的荣誉"})
-    categories = selectors.categories_find(payload.categories)
-    if len(categories) != len(set(payload.categories)):
+    found = selectors.categories_find(categories)
+    if len(found) != len(set(categories)):
         raise ValidationFailed({"categories": "含有未知的类别"})
-    document = payload.document
-    try:
-        award = services.award_create(
-            actor=request.user,
-            honour=honour,
-            person=person,
-            year=payload.year,
-            batch=payload.batch,
-            categories=categories,
-            deeds=payload.deeds,
-            document=SimpleUploadedFile(document.name, document.content) if document else None,
-        )
-    except ValidationFailed as exc:
-        if "file" not in exc.fields:
-            raise
-        # The document's complaint (the attachment layer's "file"), by the name it was sent.
-        raise ValidationFailed({"document": exc.fields["file"]}) from None
+    return services.award_create(
+        actor=request.user,
+        honour=honour,
+        person=person,
+        year=year,
+        batch=batch,
+        categories=found,
+        deeds=deeds,
+        document=document,
+    )
+
+
+@router.post("/awards", response={201: AwardOut}, summary="记录授予（仅限本级管理的荣誉）")
+def award_create(request, payload: AwardIn):
+    person = selectors.person_get(actor=request.user, pk=payload.person_id)
+    award = _award_create(request, person=person, **payload.model_dump(exclude={"person_id"}))
     return Status(201, award)
+
+
+@router.post(
+    "/people/{int:pk}/awards",
+    response={201: AwardOut},
+    summary="记录授予，连同证书或表彰文件（multipart；仅限本级管理的荣誉）",
+)
+def award_create_with_document(
+    request, pk: int, payload: Form[AwardFormIn], file: File[UploadedFile]
+):
+    person = selectors.person_get(actor=request.user, pk=pk)
+    award = _award_create(request, person=person, **payload.model_dump(), document=file)
+    return Status(201, award)
+
+
+@router.post(
+    "/awards/{int:pk}/documents",
+    response={201: DocumentOut},
+    summary="为授予记录上传证书或表彰文件（multipart）",
+)
+def award_document_add(request, pk: int, file: File[UploadedFile]):
+    award = selectors.award_get(actor=request.user, pk=pk)
+    document = attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=file)
+    return Status(201, document)
 
 
 @router.post("/awards/{int:pk}/revoke", response=AwardOut, summary="撤销授予（写明原因）")
@@ -232,7 +248,7 @@ def unit_list(request, q: str = "", page: int = 1):
 
 @router.post("/units", response={201: UnitOut}, summary="登记单位或集体")
 def unit_create(request, payload: UnitIn):
-    org_unit = unit_get(actor=request.user, pk=payload.org_unit_id)
+    org_unit = org_unit_get(actor=request.user, pk=payload.org_unit_id)
     employer = services.unit_create(
         actor=request.user,
         org_unit=org_unit,
@@ -258,7 +274,7 @@ class UnitMoveIn(StrictSchema):
 def unit_move(request, pk: int, payload: UnitMoveIn):
     employer = selectors.employer_get(actor=request.user, pk=pk)
     try:
-        target = unit_get(actor=request.user, pk=payload.org_unit_id)
+        target = org_unit_get(actor=request.user, pk=payload.org_unit_id)
     except NotFound:
         raise ValidationFailed({"org_unit_id": "目标工会不存在或不在您的管理范围内"}) from None
     return services.unit_move(

@@ -133,10 +133,15 @@ def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:
     return seen, _look_alikes_anywhere(person).count() - len(seen)
 
 
+def may_unmerge(actor) -> bool:
+    """Whether ``actor`` may undo merges: the city's account administrators only."""
+    return access.can_citywide(actor, "accounts.manage")
+
+
 def merge_get(*, actor, pk) -> Merge:
-    """One merge, for the city administrators who may undo it; ``NotFound`` for others."""
+    """One merge, for those who may undo it (``may_unmerge``); ``NotFound`` for others."""
     merge = Merge.objects.filter(pk=pk).select_related("survivor").first()
-    if merge is None or not access.can_citywide(actor, "accounts.manage"):
+    if merge is None or not may_unmerge(actor):
         raise NotFound()
     return merge
 

@@ -22,6 +22,7 @@ from gonghui.people.models import Person, Unit
 from gonghui.people.services import require_live
 from gonghui.registry import merging
 from gonghui.registry.models import Award, Category, Honour, Merge
+from gonghui.registry.selectors import may_unmerge
 
 # --- Units (collectives, employers) -----------------------------------------------------------
 
@@ -601,7 +602,7 @@ def _record_merge_out(actor, merge: Merge, loser, survivor, *, post_id, undo=Fal
 def merge_reverse(*, actor, merge: Merge) -> Merge:
     """Undo a merge as a whole (city administrators): every row it carried goes back, the
     loser stands again. A survivor merged on since must be separated first."""
-    if not access.can_citywide(actor, "accounts.manage"):
+    if not may_unmerge(actor):
         raise Forbidden("只有市总工会管理员可以撤销合并")
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.reversed_at:

@@ -69,7 +69,7 @@ def person(request, pk):
             "duplicates": duplicates,
             "duplicates_elsewhere": elsewhere,
             "merges": [(m, merging.summary(m.moved)) for m in selectors.merges_into(person)],
-            "may_unmerge": access.can_citywide(request.user, "accounts.manage"),
+            "may_unmerge": selectors.may_unmerge(request.user),
             "award_form": forms.AwardForm(actor=request.user, subject=subject),
             "can_change": access.can_at(request.user, "registry.change", person.org_unit),
             "media_form": forms.MediaForm(initial={"video_url": person.video_url}),

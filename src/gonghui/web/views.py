@@ -38,7 +38,7 @@ from gonghui.people import search
 from gonghui.people import selectors as people_selectors
 from gonghui.people import services as people_services
 from gonghui.people.models import Person
-from gonghui.registry.selectors import duplicates_of
+from gonghui.registry.selectors import look_alikes
 from gonghui.treeimport.services import tree_import_start
 from gonghui.web import forms
 
@@ -402,8 +402,10 @@ def person_create(request):
             _collision_errors(form, exc)
         else:
             messages.success(request, f"已登记 {person.name}")
-            if duplicates_of(actor=request.user, person=person).exists():
-                # One person, one record: show the look-alikes, with the merge offered.
+            seen, elsewhere = look_alikes(actor=request.user, person=person)
+            if seen or elsewhere:
+                # One person, one record: the registry's page lists the look-alikes in
+                # scope, with the merge offered, and counts those outside it.
                 messages.warning(
                     request, "发现疑似重复档案（姓名、出生日期、工作单位均相同），请核对并合并"
                 )
