@@ -126,6 +126,7 @@ NOT_WRITES = {
     "gonghui.jobs.services.export_start": "job bookkeeping (the export it queues is listed)",
     "gonghui.jobs.services.run_export": "job bookkeeping (the export it runs is listed)",
     "gonghui.jobs.services.jobs_expire": "deletes export files past their time",
+    "gonghui.files.services.attachments_sweep": "deletes stored files no attachment names",
     # The audit log itself: the primitives and the signatures over it.
     "gonghui.audit.services.record": "the primitive every write calls",
     "gonghui.audit.services.seal": "the primitive claims_seal calls",
