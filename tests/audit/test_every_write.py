@@ -867,8 +867,7 @@ def _(w, call):
     call(
         actor=w.users.cy_grass,
         campaign=c,
-        org_unit=w.tree.cy_grass,
-        person=make_person(w.tree.cy_grass, "武润泽", is_front_line=True),
+        person_id=make_person(w.tree.cy_grass, "武润泽", is_front_line=True).pk,
         replaces=replaced,
         reason="换人" if replaced else "",
         document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
