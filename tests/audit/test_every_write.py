@@ -123,6 +123,7 @@ NOT_WRITES = {
     "gonghui.jobs.services.export_start": "job bookkeeping (the export it queues is listed)",
     "gonghui.jobs.services.run_export": "job bookkeeping (the export it runs is listed)",
     "gonghui.jobs.services.jobs_expire": "deletes export files past their time",
+    "gonghui.files.services.attachments_sweep": "deletes stored files no attachment names",
     # The audit log itself: the primitives and the signatures over it.
     "gonghui.audit.services.record": "the primitive every write calls",
     "gonghui.audit.services.seal": "the primitive claims_seal calls",
@@ -863,8 +864,7 @@ def _(w, call):
     call(
         actor=w.users.cy_grass,
         campaign=c,
-        org_unit=w.tree.cy_grass,
-        person=make_person(w.tree.cy_grass, "武润泽", is_front_line=True),
+        person_id=make_person(w.tree.cy_grass, "武润泽", is_front_line=True).pk,
         replaces=replaced,
         reason="换人" if replaced else "",
         document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),

@@ -76,8 +76,7 @@ def nominate(users, tree, campaign, name, *, submit=True, unit=None, **person):
     return services.nomination_save(
         actor=actor,
         campaign=campaign,
-        org_unit=unit,
-        person=someone,
+        person_id=someone.pk,
         document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
         submit=submit,
         **MATERIALS,
@@ -103,3 +102,22 @@ def nominees(campaign, users, tree, hd_grass_user):
         "武润泽": nominate(users, tree, campaign, "武润泽", is_front_line=False),
         "钱学": nominate(users, tree, campaign, "钱学", unit=tree.hd_grass),
     }
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Attachments stored under a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media) -> set[str]:
+    """The names of the files in storage, as attachments name them."""
+    return {p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def quota_full(campaign, users, tree, media):
+    """Chaoyang's four places taken, each nominee with its stored form."""
+    for name in ("甲一", "甲二", "甲三", "甲四"):
+        nominate(users, tree, campaign, name)

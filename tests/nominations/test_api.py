@@ -9,8 +9,10 @@ from gonghui.nominations import services
 from gonghui.nominations.models import Nomination
 from gonghui.nominations.services import objections
 from gonghui.nominations.workflow import State
+from gonghui.people.services import MERGED
+from gonghui.registry import services as registry
 from tests.factories import PASSWORD, make_person
-from tests.nominations.conftest import MATERIALS, at
+from tests.nominations.conftest import MATERIALS, at, stored_files
 
 
 def post(client, url, body):
@@ -200,6 +202,32 @@ def test_a_refused_submission_leaves_no_draft(client, campaign, sun):
     assert events_since(before) == []
 
 
+def test_a_submission_over_the_quota_leaves_neither_the_draft_nor_its_form(
+    client, campaign, quota_full, sun, media
+):
+    forms = set(Attachment.objects.values_list("file", flat=True))
+    client.login(username="cy_grass", password=PASSWORD)
+    before = last_event()
+    response = client.post(
+        f"/api/v1/nominations/campaigns/{campaign.pk}/nominations", materials(sun, submit="true")
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"quota": "朝阳区总工会的名额已用完（4/4）"}
+    assert not Nomination.objects.filter(person=sun).exists() and events_since(before) == []
+    assert set(Attachment.objects.values_list("file", flat=True)) == forms
+    assert stored_files(media) == forms  # the refused form's file deleted too
+
+
+def test_a_saved_nominations_form_stays_in_storage(client, campaign, sun, media):
+    client.login(username="cy_grass", password=PASSWORD)
+    response = client.post(
+        f"/api/v1/nominations/campaigns/{campaign.pk}/nominations", materials(sun)
+    )
+    assert response.status_code == 201
+    (form,) = Attachment.objects.filter(object_id=str(response.json()["id"]))
+    assert stored_files(media) == {form.file.name}
+
+
 def test_a_union_nominates_only_its_own_people(client, campaign, users, tree, hd_grass_user):
     chaoyang = make_person(tree.cy_grass, "孙明", is_front_line=True)
     client.login(username="hd_grass", password=PASSWORD)
@@ -212,6 +240,19 @@ def test_a_union_nominates_only_its_own_people(client, campaign, users, tree, hd
         "person_id": "没有这个人员，或不是本单位（或下级工会）的人员"
     }
     assert not Nomination.objects.exists() and events_since(before) == []
+
+
+def test_a_merged_record_is_refused_as_the_service_refuses_it(client, campaign, users, tree):
+    kept = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    merged = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    registry.person_merge(actor=users.cy, survivor=kept, loser=merged)
+    client.login(username="cy_grass", password=PASSWORD)
+    response = client.post(
+        f"/api/v1/nominations/campaigns/{campaign.pk}/nominations", materials(merged)
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"person_id": MERGED}
+    assert not Nomination.objects.exists() and not Attachment.objects.exists()
 
 
 def test_a_union_replaces_its_nominee_with_the_new_ones_form(client, campaign, nominees, sun):
@@ -269,6 +310,13 @@ def test_the_uploads_take_their_declared_parts_only(client, campaign, nominees, 
     extra = client.post(url, parts(other=SimpleUploadedFile("b.pdf", FORM_PDF)))
     assert extra.status_code == 422
     assert extra.json()["fields"] == {"other": "不接受此文件（接口未定义）"}
+    for name, twice in (
+        ("brief", ["扎根一线", "带领班组"]),
+        ("file", [SimpleUploadedFile("a.pdf", FORM_PDF), SimpleUploadedFile("b.pdf", FORM_PDF)]),
+    ):
+        repeated = client.post(url, {**parts(), name: twice})
+        assert repeated.status_code == 422
+        assert repeated.json()["fields"] == {name: "只能给出一次"}
     as_json = post(client, url, {"person_id": sun.pk})
     assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["message"]
     assert Nomination.objects.count() == 3  # the nominees fixture's

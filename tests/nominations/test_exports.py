@@ -41,8 +41,7 @@ def anning(campaign, users, tree):
     return services.nomination_save(
         actor=users.cy_grass,
         campaign=campaign,
-        org_unit=tree.cy_grass,
-        person=person,
+        person_id=person.pk,
         categories=["科技创新人员", "农民工"],
         document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
         submit=True,

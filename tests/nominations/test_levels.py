@@ -34,8 +34,7 @@ def put_forward(users, tree, campaign, name):
     return services.nomination_save(
         actor=users.cy_grass,
         campaign=campaign,
-        org_unit=tree.cy_grass,
-        person=make_person(tree.cy_grass, name, is_front_line=True),
+        person_id=make_person(tree.cy_grass, name, is_front_line=True).pk,
         document=SimpleUploadedFile("推荐表.pdf", b"%PDF-1.4\n%test\n"),
         submit=True,
         **MATERIALS,

@@ -2,11 +2,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gonghui.files.models import Attachment
 from gonghui.nominations import services
 from gonghui.nominations.models import Campaign, Nomination, Objection
 from gonghui.nominations.workflow import State
 from tests.factories import PASSWORD, make_person
-from tests.nominations.conftest import MATERIALS, at
+from tests.nominations.conftest import MATERIALS, at, stored_files
 
 
 def form_data(person, **extra):
@@ -49,6 +50,19 @@ def test_grassroots_nominates_through_the_page(client, campaign, users, tree):
     assert nomination.category_list == ["一线职工"]
     detail = client.get(f"/nominations/n/{nomination.pk}/").content.decode()
     assert "推荐表.pdf" in detail and "推荐上报" in detail
+
+
+def test_a_submission_over_the_quota_on_the_page_leaves_no_draft_and_no_file(
+    client, campaign, quota_full, users, tree, media
+):
+    forms = set(Attachment.objects.values_list("file", flat=True))
+    person = make_person(tree.cy_grass, "孙明", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    page = client.post(f"/nominations/{campaign.pk}/nominate/", form_data(person))
+    assert page.status_code == 200 and "朝阳区总工会的名额已用完（4/4）" in page.content.decode()
+    assert not Nomination.objects.filter(person=person).exists()
+    assert set(Attachment.objects.values_list("file", flat=True)) == forms
+    assert stored_files(media) == forms
 
 
 def publish_first_notice(client, campaign, ids):

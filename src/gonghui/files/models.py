@@ -2,6 +2,7 @@
 storage layer (local files by default, S3-compatible when configured)."""
 
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -9,9 +10,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 
+def folder(at: datetime) -> str:
+    """Where the files uploaded at ``at`` are stored: a folder a month (UTC)."""
+    return f"attachments/{at.astimezone(UTC):%Y/%m}"
+
+
 def _upload_to(instance, filename):
     # A random name: the stored path reveals neither the person nor the original name.
-    return f"attachments/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}"
+    return f"{folder(instance.created_at)}/{uuid.uuid4().hex}"
 
 
 class Attachment(models.Model):

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +13,8 @@ from django.utils import timezone
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.errors import NotFound, ValidationFailed
-from gonghui.files.models import Attachment
+from gonghui.files import leftovers
+from gonghui.files.models import Attachment, folder
 from gonghui.orgs import access
 
 # Accepted kinds by their first bytes (never by the name or the browser's claim).
@@ -58,7 +60,9 @@ def attachment_add(*, actor, owner, org_unit, upload) -> Attachment:
 def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> Attachment:
     """Store ``upload`` for ``owner`` after the caller's own check: staff through
     ``attachment_add``; the public's files with what they submit (e.g. an objection's
-    evidence, filed without an account). Sniffed, capped and audited alike."""
+    evidence, filed without an account). Sniffed, capped and audited alike. The file is
+    stored at once and its row written in the caller's transaction: a write refused after
+    it leaves no file behind (``leftovers``, and ``attachments_sweep`` after a crash)."""
     guard = _OWNER_GUARDS.get(owner._meta.label_lower)
     if guard is not None:
         guard(owner)
@@ -88,6 +92,7 @@ def attachment_store(*, owner, org_unit, upload, actor=None, post_id=None) -> At
     except Exception:
         attachment.file.delete(save=False)  # no row, no orphan file
         raise
+    leftovers.note(attachment)
     record(
         actor=actor,
         action=Action.FILES_ADD,
@@ -171,6 +176,39 @@ def attachments_of(*, actor, owners) -> list[tuple]:
         for attachment in _visible(actor, owners):
             found.setdefault(attachment.object_id, []).append(attachment)
     return [(owner, found.get(str(owner.pk), [])) for owner in owners]
+
+
+# A stored file that no attachment names is left this long before the sweep deletes it:
+# the transaction that stored it has ended by then, committed or not.
+LEFTOVER_AGE = timedelta(hours=1)
+
+
+def attachments_sweep(*, now=None) -> int:
+    """Delete the stored files that no attachment names, an hour after they were stored:
+    what a crash between storing a file and the end of its request leaves, or a write
+    refused outside a request (a refused upload's file otherwise goes when its request
+    ends: ``leftovers``). The worker runs this hourly over this month's folder and last
+    month's, where uploads are stored (``models.folder``). Returns how many files went."""
+    now = (now or timezone.now()).astimezone(UTC)
+    storage = Attachment._meta.get_field("file").storage
+    gone = 0
+    for month in (folder(now.replace(day=1) - timedelta(days=1)), folder(now)):
+        listed = [f"{month}/{name}" for name in _files_in(storage, month)]
+        named = set(
+            Attachment.objects.filter(file__startswith=f"{month}/").values_list("file", flat=True)
+        )
+        for name in listed:
+            if name not in named and storage.get_modified_time(name) <= now - LEFTOVER_AGE:
+                storage.delete(name)
+                gone += 1
+    return gone
+
+
+def _files_in(storage, month: str) -> list[str]:
+    try:
+        return storage.listdir(month)[1]
+    except FileNotFoundError:  # a month without uploads (S3 lists nothing instead)
+        return []
 
 
 def attachments_move(*, owners, org_unit) -> int:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.errors import ValidationFailed
 from gonghui.common.net import client_key
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import IsoDate, RecordId, StrictSchema, one_of
@@ -121,10 +121,14 @@ class WithdrawIn(StrictSchema):
 
 
 class NominationSaveIn(Schema):
-    """A nominee's materials as multipart form fields (strings on the wire, as query
-    parameters are: coerced and range-checked here, only these names taken, no NUL), sent
-    with the nomination form (推荐表) as the file ``file``. The services check the rest: the
-    lengths, the categories, and with ``submit`` that nothing is missing."""
+    """A nominee's materials as multipart form fields, sent with the nomination form (推荐表)
+    as the file ``file``. Strings on the wire, as query parameters are: coerced here (the
+    id, the attendance and ``submit``; the date ISO only), the id in range, at most 50
+    categories and 200 characters of the meeting's result. gonghui/api.py takes only these
+    names and the file, each once (the categories may repeat), with no NUL. The service
+    checks the rest: the person among the nominating union's, the lengths of the brief and
+    the deeds, the meeting's date and attendance, the categories, and with ``submit`` that
+    nothing is missing."""
 
     person_id: RecordId
     brief: str = ""
@@ -192,33 +196,6 @@ def advance(request, pk: int, body: AdvanceIn):
     )
 
 
-def _save(request, *, campaign, payload: NominationSaveIn, file, replaces=None, reason=""):
-    """Save a nominee put forward by the actor's nominating union, with the file."""
-    unit = selectors.nominating_unit(actor=request.user)
-    try:
-        person = selectors.candidate_get(org_unit=unit, pk=payload.person_id)
-    except NotFound:
-        raise ValidationFailed(
-            {"person_id": "没有这个人员，或不是本单位（或下级工会）的人员"}
-        ) from None
-    return services.nomination_save(
-        actor=request.user,
-        campaign=campaign,
-        org_unit=unit,
-        person=person,
-        replaces=replaces,
-        reason=reason,
-        brief=payload.brief,
-        deeds=payload.deeds,
-        categories=payload.categories,
-        meeting_on=payload.meeting_on,
-        meeting_attendance=payload.meeting_attendance,
-        meeting_result=payload.meeting_result,
-        document=file,
-        submit=payload.submit,
-    )
-
-
 @router.post(
     "/campaigns/{int:pk}/nominations",
     response={201: NominationOut},
@@ -226,7 +203,10 @@ def _save(request, *, campaign, payload: NominationSaveIn, file, replaces=None, 
 )
 def nomination_save(request, pk: int, payload: Form[NominationSaveIn], file: File[UploadedFile]):
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
-    return Status(201, _save(request, campaign=campaign, payload=payload, file=file))
+    saved = services.nomination_save(
+        actor=request.user, campaign=campaign, document=file, **payload.model_dump()
+    )
+    return Status(201, saved)
 
 
 @router.get("/nominations/{int:pk}", response=NominationDetail, summary="被推荐人与办理记录")
@@ -251,13 +231,12 @@ def nomination_replace(
     request, pk: int, payload: Form[NominationReplaceIn], file: File[UploadedFile]
 ):
     old = selectors.nomination_get(actor=request.user, pk=pk)
-    saved = _save(
-        request,
+    saved = services.nomination_save(
+        actor=request.user,
         campaign=old.campaign,
-        payload=payload,
-        file=file,
         replaces=old,
-        reason=payload.reason,
+        document=file,
+        **payload.model_dump(),
     )
     return Status(201, saved)
 

@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from gonghui.common.workdays import SHANGHAI, CalendarMissing, end_of_day, today
-from gonghui.files.services import attachment_add
 from gonghui.nominations import services
 from gonghui.nominations.models import Campaign, Nomination, Notice, Quota, Rule, Step
 from gonghui.nominations.workflow import State
@@ -192,26 +191,20 @@ def _in_progress(admin, honour, posts, fake, rng) -> None:
                 is_front_line=front_line,
                 rank=Person.Rank.WORKER if front_line else Person.Rank.TECHNICIAN,
             )
-            nomination = services.nomination_create(
-                actor=grassroots.user,
-                campaign=campaign,
-                person=person,
-                org_unit=grassroots.org_unit,
-                brief=BRIEFS[i + 2 * (username == "haidian")],
-                deeds="\n".join([BRIEFS[i]] * 8),
-                categories=["一线职工"] if front_line else [],
-                meeting_on=now - timedelta(days=10),
-                meeting_attendance=36 + i,
-                meeting_result=f"赞成{33 + i}票，反对0票，弃权{3 - i}票",
-            )
-            attachment_add(
-                actor=grassroots.user,
-                owner=nomination,
-                org_unit=grassroots.org_unit,
-                upload=SimpleUploadedFile("推荐表.pdf", FORM),
-            )
             nominated.append(
-                services.nomination_submit(actor=grassroots.user, nomination=nomination)
+                services.nomination_save(
+                    actor=grassroots.user,
+                    campaign=campaign,
+                    person_id=person.pk,
+                    brief=BRIEFS[i + 2 * (username == "haidian")],
+                    deeds="\n".join([BRIEFS[i]] * 8),
+                    categories=["一线职工"] if front_line else [],
+                    meeting_on=now - timedelta(days=10),
+                    meeting_attendance=36 + i,
+                    meeting_result=f"赞成{33 + i}票，反对0票，弃权{3 - i}票",
+                    document=SimpleUploadedFile("推荐表.pdf", FORM),
+                    submit=True,
+                )
             )
         _period(campaign, now)
         notice = services.notice_publish(

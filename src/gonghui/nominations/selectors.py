@@ -175,18 +175,11 @@ def nominating_unit(*, actor) -> OrgUnit:
 
 def candidates(*, org_unit: OrgUnit) -> QuerySet[Person]:
     """The people ``org_unit`` may put forward: its own and its lower unions' (records
-    merged away excluded), in name order."""
+    merged away excluded), in name order; the nominate page's options (the save checks the
+    one chosen, ``services.nominating``)."""
     return Person.objects.filter(
         access.subtree_q(org_unit, via="org_unit"), merged_into__isnull=True
     ).order_by("name_sort", "pk")
-
-
-def candidate_get(*, org_unit: OrgUnit, pk: int) -> Person:
-    """One of ``candidates``, else ``NotFound``."""
-    found = candidates(org_unit=org_unit).filter(pk=pk).first()
-    if found is None:
-        raise NotFound()
-    return found
 
 
 @dataclass(frozen=True)

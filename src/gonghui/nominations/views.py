@@ -160,10 +160,9 @@ def nominate(request, pk):
             nomination = services.nomination_save(
                 actor=request.user,
                 campaign=campaign,
-                org_unit=unit,
                 replaces=old,
                 reason=data.get("reason", ""),
-                person=data["person"],
+                person_id=data["person"].pk,
                 brief=data["brief"],
                 deeds=data["deeds"],
                 categories=[c.name for c in data["categories"]],

@@ -1,6 +1,6 @@
 """Nominating: a unit's draft of one of its people, its submission (推荐上报) under the quota
-and the rules, withdrawal and replacement, and the nominate page's save (the draft with its
-nomination form, submitted at once if asked)."""
+and the rules, withdrawal and replacement, and the save of the nominate page and the API
+(the draft with its nomination form, submitted at once if asked)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Quota, Rule
+from gonghui.nominations.selectors import nominating_unit
 from gonghui.nominations.services._shared import (
     STREAM,
     _acting_grant,
@@ -95,6 +96,50 @@ def nomination_create(
     campaign: Campaign,
     person: Person,
     org_unit: OrgUnit,
+    replaces: Nomination | None = None,
+    **materials,
+) -> Nomination:
+    """A draft nomination by a grassroots union ``org_unit`` of one of its people; the
+    rules' attributes (front-line, post/rank, categories) are recorded from the registry as
+    of now. ``materials``: brief, deeds, categories and the deeds report meeting's
+    (``meeting_on``, ``meeting_attendance``, ``meeting_result``)."""
+    return _draft(
+        actor=actor,
+        campaign=campaign,
+        org_unit=org_unit,
+        person_id=person.pk,
+        field="person",
+        replaces=replaces,
+        **materials,
+    )
+
+
+NOT_A_CANDIDATE = "没有这个人员，或不是本单位（或下级工会）的人员"
+
+
+def _candidate(org_unit: OrgUnit, pk: int, *, field: str) -> Person:
+    """The one check of whom ``org_unit`` may put forward: a record of its own or of its
+    lower unions' people, not merged into another. Refused under ``field`` (the caller's
+    name for the person), naming no one: an id outside the unit reveals nothing."""
+    person = (
+        Person.objects.select_related("employer")
+        .filter(access.subtree_q(org_unit, via="org_unit"), pk=pk)
+        .first()
+    )
+    if person is None:
+        raise ValidationFailed({field: NOT_A_CANDIDATE})
+    if person.merged_into_id:  # a redirect: the nomination would never reach the record kept
+        raise ValidationFailed({field: MERGED})
+    return person
+
+
+def _draft(
+    *,
+    actor,
+    campaign: Campaign,
+    org_unit: OrgUnit,
+    person_id: int,
+    field: str,
     brief: str = "",
     deeds: str = "",
     categories: list[str] | None = None,
@@ -103,13 +148,8 @@ def nomination_create(
     meeting_result: str = "",
     replaces: Nomination | None = None,
 ) -> Nomination:
-    """A draft nomination by a grassroots union of one of its people; the rules' attributes
-    (front-line, post/rank, categories) are recorded from the registry as of now."""
     grant = access.require_at(actor, "nominations.nominate", org_unit, view_perm="nominations.view")
-    if not org_unit.contains(person.org_unit):
-        raise ValidationFailed({"person": f"{person.name}不是本单位（或下级工会）的人员"})
-    if person.merged_into_id:  # a redirect: the nomination would never reach the record kept
-        raise ValidationFailed({"person": MERGED})
+    person = _candidate(org_unit, person_id, field=field)
     _require_nominating(campaign)
     quota = _quota_for(campaign, org_unit)
     _require_list_open(quota)
@@ -283,28 +323,33 @@ def nomination_save(
     *,
     actor,
     campaign: Campaign,
-    org_unit: OrgUnit,
-    person: Person,
+    person_id: int,
     document=None,
     submit: bool = False,
     replaces: Nomination | None = None,
     reason: str = "",
     **materials,
 ) -> Nomination:
-    """The nominate page's save, and the API's: ``person`` put forward by ``org_unit`` (the
-    actor's nominating union) in ``campaign`` as a draft, or with ``replaces`` in that
-    nominee's place (withdrawn with ``reason``, the new draft in its campaign and unit); the
-    nomination form ``document`` (an uploaded file) attached at ``org_unit``; and with
-    ``submit`` put forward at once (推荐上报). All or nothing: a file or a submission
-    refused leaves no draft behind."""
+    """The nominate page's save, and the API's: the person ``person_id`` put forward in
+    ``campaign`` as a draft by the actor's nominating union (``selectors.nominating_unit``),
+    or with ``replaces`` in that nominee's place (withdrawn with ``reason``; the new draft
+    in its campaign and unit); the nomination form ``document`` (an uploaded file) attached
+    where the draft is; and with ``submit`` put forward at once (推荐上报). All or nothing:
+    a file or a submission refused leaves no draft behind (nor the file: ``files``)."""
     if replaces is not None:
-        nomination = nomination_replace(
-            actor=actor, nomination=replaces, reason=reason, person=person, **materials
-        )
+        replaces = nomination_withdraw(actor=actor, nomination=replaces, reason=reason)
+        campaign, org_unit = replaces.campaign, replaces.org_unit
     else:
-        nomination = nomination_create(
-            actor=actor, campaign=campaign, person=person, org_unit=org_unit, **materials
-        )
+        org_unit = nominating_unit(actor=actor)
+    nomination = _draft(
+        actor=actor,
+        campaign=campaign,
+        org_unit=org_unit,
+        person_id=person_id,
+        field="person_id",
+        replaces=replaces,
+        **materials,
+    )
     if document is not None:
         attachment_add(actor=actor, owner=nomination, org_unit=org_unit, upload=document)
     if submit:

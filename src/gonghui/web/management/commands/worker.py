@@ -12,6 +12,7 @@ from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
+from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.giveaways.services import claims_housekeeping
 
@@ -43,13 +44,14 @@ def schedules() -> list[tuple]:
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
+        (HOURLY, attachments_sweep, "attachment files no record names deleted"),
     ]
 
 
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录、删除过期的导出文件"
+        "与各审计流的检查点、封存普惠活动领取记录、删除过期的导出文件与无记录的附件文件"
     )
 
     def handle(self, *args, **options):
