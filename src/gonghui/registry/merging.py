@@ -256,7 +256,7 @@ carrier(
 def _carry_account(*, survivor, loser, actor) -> dict:
     """The member's platform account goes with the record, unless the survivor has its
     own: then the loser's stays on the redirect record, and the member's pages follow the
-    redirect (perks.selectors.member_of)."""
+    redirect (perks.giveaways.selectors.member_of)."""
     if not loser.user_id:
         return {}
     if survivor.user_id:
