@@ -45,7 +45,7 @@ def card_list(request):
     found = [] if data is None else selectors.card_list(**data, actor=request.user, sort=sort)
     return render(
         request,
-        "perks/network/cards.html",
+        "perks/cards/cards.html",
         {
             "filters": filters,
             "page": page_of(found, request.GET.get("page")),
@@ -61,7 +61,7 @@ def card_detail(request, pk):
     page = selectors.card_page(actor=request.user, pk=pk)
     return render(
         request,
-        "perks/network/card.html",
+        "perks/cards/card.html",
         {**vars(page), "reason_form": forms.ReasonForm()},
     )
 
@@ -123,7 +123,7 @@ def card_issue(request):
     candidates = selectors.card_candidates(actor=request.user, q=q)
     return render(
         request,
-        "perks/network/card_issue.html",
+        "perks/cards/card_issue.html",
         {
             "lookup": lookup,
             "can_lookup": access.can(request.user, "people.view_pii"),
@@ -159,7 +159,7 @@ def cards_import(request):
             request.session.pop(IMPORT_ERRORS, None)
     return render(
         request,
-        "perks/network/cards_import.html",
+        "perks/cards/cards_import.html",
         {"form": form, "result": result, "errors": errors},
         status=422 if errors else 200,
     )
@@ -190,13 +190,11 @@ def cards_errors(request):
 def member_card(request):
     """The member's card with its QR code: shown at a merchant's counter, refreshed in place
     every 30 seconds (each code lives a minute and is accepted once)."""
-    return render(
-        request, "perks/network/member_card.html", selectors.member_card_page(request.user)
-    )
+    return render(request, "perks/cards/member_card.html", selectors.member_card_page(request.user))
 
 
 @never_cache
 @login_required
 def member_card_qr(request):
     """The QR fragment (htmx swaps it in place)."""
-    return render(request, "perks/network/_qr.html", selectors.member_card_qr(request.user))
+    return render(request, "perks/cards/_qr.html", selectors.member_card_qr(request.user))

@@ -30,7 +30,7 @@ def counter(request):
         form = forms.VerifyForm()
     return render(
         request,
-        "perks/network/counter.html",
+        "perks/counter/counter.html",
         {
             "staff": staff,
             "form": form,
@@ -63,7 +63,7 @@ def counter_pickup(request):
     form.fields["code"].widget.attrs["autofocus"] = True  # the next code goes here
     return render(
         request,
-        "perks/network/counter.html",
+        "perks/counter/counter.html",
         {
             "staff": staff,
             "form": verify,

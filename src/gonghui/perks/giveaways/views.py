@@ -46,7 +46,7 @@ def giveaways(request):
     qs = selectors.giveaway_list(actor=request.user, status=status, q=q, sort=sort)
     return render(
         request,
-        "perks/giveaways.html",
+        "perks/giveaways/giveaways.html",
         {
             "page": page_of(qs, request.GET.get("page")),
             "status": status,
@@ -70,7 +70,7 @@ def giveaway_create(request):
             apply_errors(form, exc)
         else:
             return redirect(_giveaway_url(giveaway))
-    return render(request, "perks/giveaway_form.html", {"form": form})
+    return render(request, "perks/giveaways/giveaway_form.html", {"form": form})
 
 
 @login_required
@@ -79,7 +79,7 @@ def giveaway(request, pk):
     page = selectors.giveaway_page(actor=request.user, pk=pk)
     return render(
         request,
-        "perks/giveaway.html",
+        "perks/giveaways/giveaway.html",
         {
             "g": page.giveaway,
             "counts": page.counts,
@@ -96,7 +96,9 @@ def giveaway(request, pk):
 def giveaway_counts(request, pk):
     """The live counts fragment, swapped in place every few seconds (htmx)."""
     page = selectors.giveaway_page(actor=request.user, pk=pk)
-    return render(request, "perks/_counts.html", {"g": page.giveaway, "counts": page.counts})
+    return render(
+        request, "perks/giveaways/_counts.html", {"g": page.giveaway, "counts": page.counts}
+    )
 
 
 def _staff_action(request, pk, form_class, call, done):
@@ -192,7 +194,7 @@ def giveaway_report(request, pk):
     report = exports.report_data(giveaway)
     if request.GET.get("format") == "xlsx":
         return download(exports.report_xlsx(giveaway, report), f"{giveaway.title}统计.xlsx")
-    return render(request, "perks/report.html", {"g": giveaway, "r": report})
+    return render(request, "perks/giveaways/report.html", {"g": giveaway, "r": report})
 
 
 @login_required
@@ -226,7 +228,7 @@ def giveaway_draw_public(request, pk):
             place = selectors.receipt_place(giveaway, receipt) or ("absent", 0)
     return render(
         request,
-        "perks/draw.html",
+        "perks/giveaways/draw.html",
         {"g": giveaway, "doc": selectors.draw_summary(giveaway), "form": form, "place": place},
     )
 
@@ -260,7 +262,7 @@ def member_home(request):
     home = selectors.member_home(request.user)
     return render(
         request,
-        "perks/member_home.html",
+        "perks/giveaways/member_home.html",
         {
             "card": home.card,
             "giveaways": home.giveaways,
@@ -277,7 +279,7 @@ def member_giveaway(request, pk):
     giveaway = page.giveaway
     return render(
         request,
-        "perks/member_giveaway.html",
+        "perks/giveaways/member_giveaway.html",
         {
             "g": giveaway,
             "mine": page.mine,
@@ -297,7 +299,7 @@ def member_claim(request, pk):
     page = selectors.member_claim_page(request.user, pk)
     return render(
         request,
-        "perks/member_claim.html",
+        "perks/giveaways/member_claim.html",
         {"c": page.claim, "g": page.claim.giveaway, "qr": page.qr, "position": page.position},
     )
 

@@ -40,7 +40,7 @@ def merchant_list(request):
     page = _page(request, filters, selectors.merchant_list, actor=request.user, sort=sort)
     return render(
         request,
-        "perks/network/merchants.html",
+        "perks/merchants/merchants.html",
         {
             "filters": filters,
             "page": page,
@@ -62,7 +62,7 @@ def merchant_create(request):
         else:
             messages.success(request, f"已签约商户“{merchant.name}”，请添加门店、优惠和核验账号")
             return redirect("perks:merchant_detail", pk=merchant.pk)
-    return render(request, "perks/network/merchant_form.html", {"form": form, "merchant": None})
+    return render(request, "perks/merchants/merchant_form.html", {"form": form, "merchant": None})
 
 
 def _managed(request, pk):
@@ -83,7 +83,9 @@ def merchant_edit(request, pk):
         else:
             messages.success(request, "已保存")
             return redirect("perks:merchant_detail", pk=merchant.pk)
-    return render(request, "perks/network/merchant_form.html", {"form": form, "merchant": merchant})
+    return render(
+        request, "perks/merchants/merchant_form.html", {"form": form, "merchant": merchant}
+    )
 
 
 def _merchant_page(request, merchant, status: int = 200, **bound):
@@ -96,7 +98,7 @@ def _merchant_page(request, merchant, status: int = 200, **bound):
             "staff_form": forms.StaffForm(merchant=merchant),
             **bound,
         }
-    return render(request, "perks/network/merchant.html", context, status=status)
+    return render(request, "perks/merchants/merchant.html", context, status=status)
 
 
 @login_required
@@ -169,7 +171,7 @@ def offer_edit(request, pk, offer_pk):
             return redirect("perks:merchant_detail", pk=merchant.pk)
     return render(
         request,
-        "perks/network/offer_form.html",
+        "perks/merchants/offer_form.html",
         {"form": form, "merchant": merchant, "offer": offer},
     )
 
@@ -196,4 +198,4 @@ def merchant_staff_add(request, pk):
 def member_offers(request):
     filters = forms.OfferFilterForm(request.GET)
     page = _page(request, filters, selectors.offers_for_members)
-    return render(request, "perks/network/member_offers.html", {"filters": filters, "page": page})
+    return render(request, "perks/merchants/member_offers.html", {"filters": filters, "page": page})
