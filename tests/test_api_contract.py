@@ -18,6 +18,7 @@ from gonghui.common.schemas import StrictSchema
 from gonghui.jobs.models import Job
 from gonghui.orgs import selectors
 from gonghui.people.models import Person
+from gonghui.perks import passes
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def test_an_uncaught_error_answers_json_500_without_a_traceback(
         raise RuntimeError("secret detail 110105194912310021")
 
     settings.DEBUG = debug
-    monkeypatch.setattr(selectors, "unit_list", broken)
+    monkeypatch.setattr(selectors, "org_unit_list", broken)
     client.raise_request_exception = False
     client.force_login(users.admin)
 
@@ -175,8 +176,6 @@ def property_types(prop: dict) -> set[str]:
 
 @pytest.fixture
 def caller(client, users):
-    from gonghui.perks import passes
-
     client.force_login(users.admin)
 
     def send(method, path, body, content_type="application/json"):
@@ -231,8 +230,6 @@ def test_every_json_operation_refuses_a_body_that_is_not_json(caller):
 
 def test_a_claim_counts_only_a_json_number(client, db):
     """The issue's case: quantity "1", true or 1.0 were coerced to 1 and the claim went on."""
-    from gonghui.perks import passes
-
     for quantity in ["1", True, 1.0]:
         response = client.post(
             "/api/v1/perks/giveaways/1/claim",

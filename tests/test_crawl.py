@@ -68,8 +68,8 @@ from gonghui.people.services import person_create, transfer_request_submit
 from gonghui.perks import passes
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant
 from gonghui.registry import excel
-from gonghui.registry import services as registry
 from gonghui.registry.models import Award, Merge
+from gonghui.registry.services import person_merge, registry_import_start
 from gonghui.treeimport.services import tree_import_start
 from tests.demo import demo_built
 
@@ -286,7 +286,7 @@ def _jobs_and_a_merge() -> None:
     tree = "组织编码,组织名称,级别,上级编码\nCY-NEW,望京新街道总工会,街乡镇总工会,110105\n"
     with TestCase.captureOnCommitCallbacks(execute=True):  # the jobs run (immediately)
         tree_import_start(actor=district, data=tree.encode(), filename="新增组织.csv")
-        registry.registry_import_start(
+        registry_import_start(
             actor=district,
             data=_registry_workbook(district, chaoyang.code),
             filename="劳模名单.xlsx",
@@ -301,7 +301,7 @@ def _jobs_and_a_merge() -> None:
         org_unit=survivor.org_unit,
         data={"name": survivor.name, "gender": survivor.gender, "no_id_reason": "历史档案无记录"},
     )
-    registry.person_merge(actor=city_admin, survivor=survivor, loser=twin)
+    person_merge(actor=city_admin, survivor=survivor, loser=twin)
     token_create(actor=district, name="统计接口")
     haidian = User.objects.get(username="haidian")
     transfer_request_submit(

@@ -25,16 +25,18 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 
-from gonghui.audit import services as audit
+import gonghui
 from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.services import batch_digest, head_sign, record
 from gonghui.common.errors import Throttled
+from gonghui.files.services import attachment_add
 from gonghui.nominations.models import Objection
 from gonghui.nominations.services import campaigns, notices, objections, reviews
-from gonghui.orgs import services as orgs
 from gonghui.orgs.models import Role
-from gonghui.people import services as people
+from gonghui.orgs.services import token_create
 from gonghui.people.models import Membership, Unit
+from gonghui.people.services import membership_join, transfer_request_submit
 from gonghui.perks import passes
 from gonghui.perks.cards.services import card_cancel, card_issue, card_suspend
 from gonghui.perks.giveaways import claims
@@ -224,7 +226,7 @@ RECORDS_OUTSIDE_SERVICES = {
     "gonghui.perks.demo": "the demo builder (demo.* events)",
 }
 RECORDERS = {"record", "seal"}
-SRC = Path(audit.__file__).resolve().parents[1]  # src/gonghui
+SRC = Path(gonghui.__file__).resolve().parent  # src/gonghui
 
 
 def _dotted(node) -> str | None:
@@ -372,14 +374,14 @@ def _(w, call):
 
 @scenario("gonghui.orgs.services.token_revoke")
 def _(w, call):
-    token, _ = orgs.token_create(actor=w.users.cy, name="统计接口")
+    token, _ = token_create(actor=w.users.cy, name="统计接口")
     call(actor=w.users.cy, token_id=token.pk)
 
 
 @scenario("gonghui.orgs.services.tokens_end_with_account")
 def _(w, call):
-    orgs.token_create(actor=w.users.cy, name="统计接口")
-    orgs.token_create(actor=w.users.cy, name="报表")
+    token_create(actor=w.users.cy, name="统计接口")
+    token_create(actor=w.users.cy, name="报表")
     w.users.cy.is_active = False
     call(actor=None, user=w.users.cy)
 
@@ -474,7 +476,7 @@ def _(w, call):
 
 def transfer(w, call=None):
     holder = make_person(w.tree.hd_grass, "钱学", VALID_IDS[2])
-    submit = call or people.transfer_request_submit
+    submit = call or transfer_request_submit
     return submit(
         actor=w.users.cy, person=holder, to_unit=w.tree.cy_grass, name="钱学", reason="登记人员"
     )
@@ -512,7 +514,7 @@ def _(w, call):
 
 @scenario("gonghui.people.services.membership_leave")
 def _(w, call):
-    joined = people.membership_join(
+    joined = membership_join(
         actor=w.users.cy, person=person(w), org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1)
     )
     call(actor=w.users.cy, membership=joined, left_on=date(2024, 6, 30))
@@ -530,8 +532,6 @@ def _(w, call):
 
 @scenario("gonghui.files.services.attachment_download")
 def _(w, call):
-    from gonghui.files.services import attachment_add
-
     stored = attachment_add(
         actor=w.users.cy, owner=person(w), org_unit=w.tree.cy_grass, upload=upload()
     )
@@ -1141,7 +1141,7 @@ def _(w, call):
     claim_id = answer.claim["id"]
     assert sealed.object_id == f"{claim_id}-{claim_id}"
     rows = seal_rows(Claim.objects.filter(pk=claim_id).values())
-    assert json.loads(sealed.body)["changes"]["sha256"][1] == audit.batch_digest(rows)[1]
+    assert json.loads(sealed.body)["changes"]["sha256"][1] == batch_digest(rows)[1]
 
 
 # --- Perks: cards, merchants, the counter -----------------------------------------------------
@@ -1254,13 +1254,13 @@ def _(w, call):
 
 @scenario("gonghui.audit.services.export_bundle")
 def _(w, call):
-    audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
     call(stream="platform", out=io.BytesIO(), actor=w.users.auditor)
 
 
 @scenario("gonghui.audit.services.witness_restart")
 def _(w, call):
-    audit.record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
-    audit.head_sign()
+    record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    head_sign()
     w.settings.AUDIT_WITNESS[0].unlink()  # the witness went missing: restarted on purpose
     call(actor=w.users.admin)

@@ -1,12 +1,17 @@
 """What reaches the log from the web (sign-in, sign-out, unmasked views), and who reads it."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from gonghui.audit import services
+from gonghui.audit.actions import ACTION_LABELS, Action
 from gonghui.audit.models import AuditEvent
+from gonghui.nominations.workflow import TRANSITIONS
 from gonghui.orgs.models import Post
+from gonghui.perks.cards.services import MOVES
 from tests.factories import PASSWORD, VALID_IDS, make_person, make_user
 
 pytestmark = pytest.mark.django_db
@@ -216,13 +221,6 @@ def test_the_audit_page_names_actions_in_chinese(client, users, log):
 def test_every_recorded_action_has_a_chinese_name():
     """Actions come from one typed registry (``Action``, each with its Chinese name): no
     source passes a code as a bare string, and the codes built at run time name members."""
-    import re
-    from pathlib import Path
-
-    from gonghui.audit.actions import ACTION_LABELS, Action
-    from gonghui.nominations.workflow import TRANSITIONS
-    from gonghui.perks.cards.services import MOVES
-
     src = Path(__file__).resolve().parents[2] / "src" / "gonghui"
     pattern = re.compile(r'(?:action=|_record_unit\(actor, )f?"([a-z_{}]+\.[a-z_.{}]+)"')
     literal = {

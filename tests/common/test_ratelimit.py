@@ -12,6 +12,8 @@ from django.utils import timezone
 from gonghui.common import ratelimit
 from gonghui.common.models import Counter
 from gonghui.common.net import limit_key
+from gonghui.nominations.services import objections
+from gonghui.perks.giveaways import selectors
 from gonghui.web.management.commands.worker import schedules
 
 
@@ -139,8 +141,6 @@ def test_a_limit_counts_an_ipv6_client_by_its_64(address, key):
 @pytest.mark.django_db
 def test_fifty_addresses_of_one_64_are_one_anonymous_client(client):
     """50 addresses in one /64 were never limited: each counted as a client of its own."""
-    from gonghui.perks.giveaways import selectors
-
     statuses = [
         client.get(
             "/api/v1/perks/giveaways/999/draw", REMOTE_ADDR=f"2001:db8:5:7::{i:x}"
@@ -158,8 +158,6 @@ def test_fifty_addresses_of_one_64_are_one_anonymous_client(client):
 
 @pytest.mark.django_db
 def test_objection_look_ups_count_an_ipv6_client_by_its_64(client, monkeypatch):
-    from gonghui.nominations.services import objections
-
     monkeypatch.setattr(objections, "LOOKUP_LIMIT", 3)
     statuses = [
         client.get("/api/v1/notices/objections/ABCD", REMOTE_ADDR=f"2001:db8:6::{i}").status_code

@@ -10,7 +10,7 @@ from gonghui.nominations.models import Nomination
 from gonghui.nominations.services import objections
 from gonghui.nominations.workflow import State
 from gonghui.people.services import MERGED
-from gonghui.registry import services as registry
+from gonghui.registry.services import person_merge
 from tests.factories import PASSWORD, make_person
 from tests.nominations.conftest import MATERIALS, at, stored_files
 
@@ -245,7 +245,7 @@ def test_a_union_nominates_only_its_own_people(client, campaign, users, tree, hd
 def test_a_merged_record_is_refused_as_the_service_refuses_it(client, campaign, users, tree):
     kept = make_person(tree.cy_grass, "孙明", is_front_line=True)
     merged = make_person(tree.cy_grass, "孙明", is_front_line=True)
-    registry.person_merge(actor=users.cy, survivor=kept, loser=merged)
+    person_merge(actor=users.cy, survivor=kept, loser=merged)
     client.login(username="cy_grass", password=PASSWORD)
     response = client.post(
         f"/api/v1/nominations/campaigns/{campaign.pk}/nominations", materials(merged)

@@ -8,8 +8,8 @@ from gonghui.common.errors import ValidationFailed
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination
 from gonghui.people.services import MERGED
-from gonghui.registry import services as registry
 from gonghui.registry.models import Award
+from gonghui.registry.services import award_create, merge_reverse, person_merge
 from tests.factories import make_person
 from tests.nominations.conftest import MATERIALS, at
 from tests.nominations.test_levels import district_campaign, put_forward  # noqa: F401
@@ -40,16 +40,14 @@ def test_an_award_made_after_the_merge_follows_its_nomination_back(
     clock.move_to(at(2025, 10, 20, 9))
     # The nominee's older record (the survivor) holds an honour of its own, which stays.
     kept = make_person(tree.cy_grass, "赵郁", is_front_line=True)
-    own = registry.award_create(
-        actor=users.admin, honour=district_campaign.honour, person=kept, year=2024
-    )
-    merge = registry.person_merge(actor=users.cy, survivor=kept, loser=loser)
+    own = award_create(actor=users.admin, honour=district_campaign.honour, person=kept, year=2024)
+    merge = person_merge(actor=users.cy, survivor=kept, loser=loser)
     nomination.refresh_from_db()
     services.nominations_advance(actor=users.cy, nominations=[nomination], action="approve")
     award = Award.objects.get(honour=district_campaign.honour, year=2025)
     assert award.person == kept
 
-    registry.merge_reverse(actor=users.admin, merge=merge)
+    merge_reverse(actor=users.admin, merge=merge)
     nomination.refresh_from_db()
     award.refresh_from_db()
     assert nomination.person == loser and award.person == loser
@@ -59,7 +57,7 @@ def test_an_award_made_after_the_merge_follows_its_nomination_back(
 def test_a_merged_record_is_not_nominated(clock, district_campaign, users, tree):  # noqa: F811
     kept = make_person(tree.cy_grass, "赵郁", is_front_line=True)
     loser = make_person(tree.cy_grass, "赵郁", is_front_line=True)
-    registry.person_merge(actor=users.cy, survivor=kept, loser=loser)
+    person_merge(actor=users.cy, survivor=kept, loser=loser)
     loser.refresh_from_db()
     with pytest.raises(ValidationFailed) as err:
         services.nomination_create(

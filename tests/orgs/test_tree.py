@@ -219,8 +219,8 @@ def test_move_carries_descendants(tree, users):
     tree.cy_grass.refresh_from_db()
     assert leaf.path.startswith(tree.haidian.path) and leaf.depth == 4
     assert tree.cy_grass.depth == 3
-    assert selectors.unit_list(actor=users.hd).filter(pk=leaf.pk).exists()
-    assert not selectors.unit_list(actor=users.cy).filter(pk=leaf.pk).exists()
+    assert selectors.org_unit_list(actor=users.hd).filter(pk=leaf.pk).exists()
+    assert not selectors.org_unit_list(actor=users.cy).filter(pk=leaf.pk).exists()
 
 
 @pytest.mark.django_db
@@ -249,7 +249,7 @@ def _plan(queryset) -> str:
 
 @pytest.mark.django_db
 def test_subtree_query_is_a_range_on_the_path_index(tree, users):
-    qs = selectors.unit_list(actor=users.cy, root=tree.chaoyang)
+    qs = selectors.org_unit_list(actor=users.cy, root=tree.chaoyang)
     sql = str(qs.query)
     assert "LIKE" not in sql.upper()
     plan = _plan(qs)

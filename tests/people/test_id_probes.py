@@ -19,6 +19,7 @@ from gonghui.common.errors import Conflict, NotFound, Throttled, ValidationFaile
 from gonghui.orgs.models import Post, Role
 from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
+from gonghui.perks.cards import imports
 from gonghui.registry import excel
 from tests.factories import PASSWORD, make_person, make_unit, make_user
 from tests.registry.test_excel import workbook
@@ -324,8 +325,6 @@ def card_workbook(rows) -> bytes:
 def test_card_import_rows_count_for_posts_without_the_reveal_permission(
     tree, victim, users, settings
 ):
-    from gonghui.perks.cards import imports
-
     settings.ID_PROBES_PER_DAY = 1  # the budget is asked before any row is answered
     data = card_workbook([("赵郁", g) for g in candidates("11**************31", "19900307")[:3]])
     with pytest.raises(Throttled):
@@ -491,8 +490,6 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
 ):
     """The card import asked whether the post held people.view_pii anywhere: a post with it
     in Haidian checked Chaoyang numbers unthrottled."""
-    from gonghui.perks.cards import imports
-
     settings.ID_PROBES_PER_DAY = 0
     Post.objects.create(
         user=users.cy_grass,

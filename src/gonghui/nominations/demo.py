@@ -15,8 +15,8 @@ from gonghui.nominations import services
 from gonghui.nominations.models import Campaign, Nomination, Notice, Quota, Rule, Step
 from gonghui.nominations.workflow import State
 from gonghui.orgs.models import OrgUnit, Post
-from gonghui.people import services as people
 from gonghui.people.models import Person
+from gonghui.people.services import person_create
 from gonghui.registry.models import Honour
 from gonghui.registry.services import award_create
 
@@ -48,7 +48,7 @@ def build(fake, rng) -> None:
 
 
 def _person(admin, unit: OrgUnit, fake, rng, **work) -> Person:
-    return people.person_create(
+    return person_create(
         actor=admin,
         org_unit=unit,
         data={

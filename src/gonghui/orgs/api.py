@@ -14,7 +14,7 @@ class OrgFilters(Schema):
     root: int | None = None
     q: str = ""
     level: one_of(OrgUnit.Level.values) = ""
-    sort: one_of(selectors.UNIT_SORTS) = "path"
+    sort: one_of(selectors.ORG_UNIT_SORTS) = "path"
     page: int = 1
 
 
@@ -36,8 +36,8 @@ def me(request):
 
 @router.get("/", response=OrgPage, summary="组织列表（本人数据范围内）")
 def org_list(request, filters: Query[OrgFilters]):
-    root = selectors.unit_get(actor=request.user, pk=filters.root) if filters.root else None
-    qs = selectors.unit_list(
+    root = selectors.org_unit_get(actor=request.user, pk=filters.root) if filters.root else None
+    qs = selectors.org_unit_list(
         actor=request.user, root=root, query=filters.q, level=filters.level, sort=filters.sort
     )
     return page_dict(qs, filters.page)
@@ -45,12 +45,12 @@ def org_list(request, filters: Query[OrgFilters]):
 
 @router.get("/{int:pk}", response=OrgUnitOut, summary="组织详情")
 def org_get(request, pk: int):
-    return selectors.unit_get(actor=request.user, pk=pk)
+    return selectors.org_unit_get(actor=request.user, pk=pk)
 
 
 @router.post("/", response={201: OrgUnitOut}, summary="新增组织")
 def org_create(request, payload: OrgUnitIn):
-    parent = selectors.unit_get(actor=request.user, pk=payload.parent_id)
+    parent = selectors.org_unit_get(actor=request.user, pk=payload.parent_id)
     unit = services.orgunit_create(
         actor=request.user, parent=parent, code=payload.code, name=payload.name, level=payload.level
     )
@@ -59,7 +59,7 @@ def org_create(request, payload: OrgUnitIn):
 
 @router.patch("/{int:pk}", response=OrgUnitOut, summary="修改组织")
 def org_update(request, pk: int, payload: OrgUnitPatch):
-    unit = selectors.unit_get(actor=request.user, pk=pk)
+    unit = selectors.org_unit_get(actor=request.user, pk=pk)
     return services.orgunit_update(
         actor=request.user, unit=unit, name=payload.name, is_active=payload.is_active
     )
@@ -67,9 +67,9 @@ def org_update(request, pk: int, payload: OrgUnitPatch):
 
 @router.post("/{int:pk}/move", response=OrgUnitOut, summary="移动组织（连同下级）")
 def org_move(request, pk: int, payload: MoveIn):
-    unit = selectors.unit_get(actor=request.user, pk=pk)
+    unit = selectors.org_unit_get(actor=request.user, pk=pk)
     try:
-        target = selectors.unit_get(actor=request.user, pk=payload.parent_id)
+        target = selectors.org_unit_get(actor=request.user, pk=payload.parent_id)
     except NotFound:
         raise ValidationFailed({"parent_id": "目标组织不存在或不在您的管理范围内"}) from None
     return services.orgunit_move(actor=request.user, unit=unit, new_parent=target)

@@ -4,9 +4,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import ApiToken, OrgUnit, path_prefixes
+from gonghui.orgs.models import ApiToken, OrgUnit, Post, path_prefixes
 
-UNIT_SORTS = {
+ORG_UNIT_SORTS = {
     "path": "path",
     "code": "code",
     "-code": "-code",
@@ -17,31 +17,47 @@ UNIT_SORTS = {
 }
 
 
-def unit_list(
-    *, actor, root: OrgUnit | None = None, query: str = "", level: str = "", sort: str = "path"
+def org_unit_list(
+    *,
+    actor,
+    root: OrgUnit | None = None,
+    parent: OrgUnit | None = None,
+    query: str = "",
+    level: str = "",
+    sort: str = "path",
+    perm: str = "orgs.view",
 ) -> QuerySet[OrgUnit]:
-    """Units the actor may see; ``root`` limits to its subtree (one path range)."""
-    qs = access.visible_units(actor).select_related("parent")
+    """Units the actor may see (or where they hold ``perm``); ``root`` limits to its
+    subtree (one path range), ``parent`` to its direct children."""
+    qs = access.visible_units(actor, perm).select_related("parent")
     if root is not None:
         qs = qs.filter(access.subtree_q(root))
+    if parent is not None:
+        qs = qs.filter(parent=parent)
     if query:
         query = query.strip()[:60]
         qs = qs.filter(name__contains=query) | qs.filter(code=query)
     if level:
         qs = qs.filter(level=level)
-    return qs.order_by(UNIT_SORTS.get(sort, "path"), "pk")
+    return qs.order_by(ORG_UNIT_SORTS.get(sort, "path"), "pk")
 
 
-def unit_get(*, actor, pk) -> OrgUnit:
+def org_unit_get(*, actor, pk) -> OrgUnit:
     return access.get_or_404(
         OrgUnit.objects.select_related("parent"), actor, "orgs.view", via="", pk=pk
     )
 
 
-def unit_ancestors(unit: OrgUnit, *, actor) -> list[OrgUnit]:
+def org_unit_ancestors(unit: OrgUnit, *, actor) -> list[OrgUnit]:
     """The breadcrumb: visible ancestors from the top down (prefixes of the path)."""
     prefixes = path_prefixes(unit.path)[:-1]
     return list(access.visible_units(actor).filter(path__in=prefixes).order_by("path"))
+
+
+def posts_held(*, actor) -> QuerySet[Post]:
+    """The posts the actor holds, with their unit and role."""
+    held = [grant.post_id for grant in access.grants(actor)]
+    return Post.objects.filter(pk__in=held).select_related("org_unit", "role")
 
 
 def token_list(*, actor) -> QuerySet[ApiToken]:

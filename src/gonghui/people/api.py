@@ -3,7 +3,7 @@ from ninja import Router, Status
 from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import one_of
-from gonghui.orgs import selectors as org_selectors
+from gonghui.orgs.selectors import org_unit_get
 from gonghui.people import search, selectors, services
 from gonghui.people.schemas import (
     LookupIn,
@@ -31,7 +31,7 @@ def person_get(request, pk: int):
 
 @router.post("/", response={201: PersonOut}, summary="登记人员")
 def person_create(request, payload: PersonIn):
-    unit = org_selectors.unit_get(actor=request.user, pk=payload.org_unit_id)
+    unit = org_unit_get(actor=request.user, pk=payload.org_unit_id)
     data = payload.dict(exclude={"org_unit_id"})
     return Status(201, services.person_create(actor=request.user, org_unit=unit, data=data))
 
@@ -41,7 +41,7 @@ def person_update(request, pk: int, payload: PersonPatch):
     person = selectors.person_get(actor=request.user, pk=pk)
     data = payload.dict(exclude_unset=True)
     unit_id = data.pop("org_unit_id", None)
-    unit = org_selectors.unit_get(actor=request.user, pk=unit_id) if unit_id else None
+    unit = org_unit_get(actor=request.user, pk=unit_id) if unit_id else None
     return services.person_update(actor=request.user, person=person, data=data, org_unit=unit)
 
 

@@ -5,7 +5,14 @@ from django.db.models import QuerySet
 from gonghui.common.errors import NotFound
 from gonghui.orgs import access
 from gonghui.people import search
-from gonghui.people.models import PUBLIC_FIELDS, Membership, Person, TransferRequest
+from gonghui.people.models import (
+    PUBLIC_FIELDS,
+    Membership,
+    Person,
+    Trade,
+    TransferRequest,
+    Unit,
+)
 
 PERSON_SORTS = {
     "name": "name",
@@ -127,3 +134,14 @@ def transfer_requests_mine(*, actor) -> QuerySet[TransferRequest]:
         .select_related("to_unit")
         .order_by("-created_at", "-pk")
     )
+
+
+def employer_choices(*, actor) -> QuerySet[Unit]:
+    """The employers a person's record may name: those in the actor's ``people.view``
+    scope, by name."""
+    return access.restrict(Unit.objects.all(), actor, "people.view").order_by("name")
+
+
+def trade_list() -> QuerySet[Trade]:
+    """The catalogue of trades (工种), the same for everyone."""
+    return Trade.objects.all()

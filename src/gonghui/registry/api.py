@@ -10,7 +10,7 @@ from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
 from gonghui.files.services import attachment_add
-from gonghui.orgs.selectors import unit_get as org_unit_get
+from gonghui.orgs.selectors import org_unit_get
 from gonghui.people.models import Person
 from gonghui.people.selectors import public_profile
 from gonghui.registry import selectors, services, stats

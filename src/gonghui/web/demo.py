@@ -14,17 +14,21 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
+from stdnum.cn import uscc
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import bulk
 from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
-from gonghui.nominations import demo as nominations_demo
+from gonghui.nominations.demo import build as build_nominations
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
 from gonghui.people.models import Membership, Person, Unit
-from gonghui.perks import demo as perks_demo
+from gonghui.perks.demo import build as build_perks
+from gonghui.perks.demo import logins as perks_logins
+from gonghui.registry.models import Category, Honour
+from gonghui.registry.services import award_create
 
 SEED = 20261122
 
@@ -153,7 +157,7 @@ def logins() -> list[Login]:
         .order_by("pk")
     )
     staff = [Login(p.user.username, p.role.name, p.org_unit.name) for p in posts]
-    return staff + perks_demo.logins()
+    return staff + perks_logins()
 
 
 def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
@@ -246,11 +250,6 @@ def build_people(
 def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -> int:
     """Employers for the grassroots unions, honours across the whole catalogue (through the
     services, so audited), collectives with collective honours, deeds and consent."""
-    from stdnum.cn import uscc
-
-    from gonghui.registry import services as registry
-    from gonghui.registry.models import Category, Honour
-
     admin = get_user_model().objects.get(username="admin")
     units = []
     for n, union in enumerate(grassroots):
@@ -294,7 +293,7 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
         for person in rng.sample(candidates, min(20, len(candidates))):
             year = rng.randrange(max(honour.first_year, 1990), 2026)
             batch = f"第{(year - 1952) // 5 + 1}批" if honour.cycle == "每五年" else ""
-            registry.award_create(
+            award_create(
                 actor=admin,
                 honour=honour,
                 person=person,
@@ -305,7 +304,7 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
             )
             made += 1
             if honour.code in national and year < 2020 and rng.random() < 0.5:
-                registry.award_create(
+                award_create(
                     actor=admin,
                     honour=national[honour.code],
                     person=person,
@@ -315,7 +314,7 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
                 made += 1
     for j, unit in enumerate(rng.sample(units, min(40, len(units)))):
         honour = collective[j % len(collective)]
-        registry.award_create(
+        award_create(
             actor=admin,
             honour=honour,
             unit=unit,
@@ -343,8 +342,8 @@ def run(*, people: int, progress=None) -> list[Login]:
     made = build_people(gen, grassroots, people, progress=progress)
     with transaction.atomic():
         build_registry(fake, rng, grassroots)
-    nominations_demo.build(fake, rng)
-    perks_demo.build(fake, rng)
+    build_nominations(fake, rng)
+    build_perks(fake, rng)
     record(
         actor=None,
         action=Action.DEMO_PEOPLE,

@@ -12,11 +12,11 @@ from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.widgets import NoEchoInput
-from gonghui.orgs import access
-from gonghui.orgs import selectors as org_selectors
-from gonghui.orgs import services as org_services
 from gonghui.orgs.models import OrgUnit
-from gonghui.people.models import PUBLIC_FIELDS, Person, Trade, Unit
+from gonghui.orgs.selectors import org_unit_list, password_hash_of
+from gonghui.orgs.services import tokens_follow_rehash
+from gonghui.people.models import PUBLIC_FIELDS, Person, Unit
+from gonghui.people.selectors import employer_choices, trade_list
 from gonghui.people.services import EDITABLE, clean_person
 
 
@@ -45,7 +45,7 @@ class LoginForm(AuthenticationForm):
                 code="locked",
                 params={"minutes": math.ceil(attempt.wait / 60)},
             )
-        stored = org_selectors.password_hash_of(username)
+        stored = password_hash_of(username)
         try:
             cleaned = super().clean()
         except forms.ValidationError as exc:
@@ -56,7 +56,7 @@ class LoginForm(AuthenticationForm):
         if self.request is not None:
             lockout.remember_device(self.request, username)
         if stored is not None and self.user_cache is not None:
-            org_services.tokens_follow_rehash(user=self.user_cache, old_hash=stored)
+            tokens_follow_rehash(user=self.user_cache, old_hash=stored)
         return cleaned
 
 
@@ -175,7 +175,7 @@ class PersonForm(forms.Form):
         label="岗位类别", required=False, choices=[("", "—"), *Person.Rank.choices]
     )
     is_front_line = forms.BooleanField(label="一线职工", required=False)
-    trade = forms.ModelChoiceField(label="工种", required=False, queryset=Trade.objects.all())
+    trade = forms.ModelChoiceField(label="工种", required=False, queryset=trade_list())
     skill_level = forms.ChoiceField(
         label="技能等级", required=False, choices=[("", "—"), *Person.SkillLevel.choices]
     )
@@ -214,12 +214,8 @@ class PersonForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.person = person
-        self.fields["org_unit"].queryset = access.visible_units(actor, "people.change").order_by(
-            "path"
-        )
-        self.fields["employer"].queryset = access.restrict(
-            Unit.objects.all(), actor, "people.view"
-        ).order_by("name")
+        self.fields["org_unit"].queryset = org_unit_list(actor=actor, perm="people.change")
+        self.fields["employer"].queryset = employer_choices(actor=actor)
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from gonghui.jobs import views as jobs_views
+from gonghui.jobs.views import job_download
 from gonghui.web import views
 
 app_name = "web"
@@ -19,7 +19,7 @@ urlpatterns = [
     path("orgs/<int:pk>/edit/", views.org_edit, name="org_edit"),
     path("orgs/<int:pk>/move/", views.org_move, name="org_move"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
-    path("jobs/<int:pk>/download", jobs_views.job_download, name="job_download"),
+    path("jobs/<int:pk>/download", job_download, name="job_download"),
     path("people/", views.person_list, name="person_list"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/lookup/", views.person_lookup, name="person_lookup"),

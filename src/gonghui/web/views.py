@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.audit import selectors as audit_selectors
 from gonghui.audit.models import AuditEvent
+from gonghui.audit.selectors import event_list
 from gonghui.audit.services import key_fingerprints, verify_platform
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
 from gonghui.common.pagination import page_of
@@ -31,13 +31,38 @@ from gonghui.files.services import attachment_add, attachment_download, attachme
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
-from gonghui.orgs import selectors as org_selectors
-from gonghui.orgs import services as org_services
-from gonghui.orgs.models import OrgUnit, Post
+from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.selectors import (
+    org_unit_ancestors,
+    org_unit_get,
+    org_unit_list,
+    posts_held,
+)
+from gonghui.orgs.selectors import token_list as token_list_selector
+from gonghui.orgs.services import orgunit_create, orgunit_move, orgunit_update, token_create
+from gonghui.orgs.services import password_change as password_change_service
+from gonghui.orgs.services import token_revoke as token_revoke_service
 from gonghui.people import search
-from gonghui.people import selectors as people_selectors
-from gonghui.people import services as people_services
 from gonghui.people.models import Person
+from gonghui.people.selectors import (
+    Merged,
+    membership_list,
+    person_get,
+    transfer_request_get,
+    transfer_requests_mine,
+    transfer_requests_to_decide,
+)
+from gonghui.people.selectors import person_list as person_list_selector
+from gonghui.people.services import (
+    AlreadyRegistered,
+    TransferRequested,
+    person_find_by_id_number,
+    person_update,
+    transfer_request_approve,
+    transfer_request_refuse,
+)
+from gonghui.people.services import person_create as person_create_service
+from gonghui.people.services import person_reveal as person_reveal_service
 from gonghui.registry.selectors import look_alikes
 from gonghui.treeimport.services import tree_import_start
 from gonghui.web import forms
@@ -57,8 +82,7 @@ class LoginView(auth_views.LoginView):
 def home(request):
     """Staff see their posts; a member without a post lands on their member services, a
     merchant's counter account on its counter."""
-    grants = access.grants(request.user)
-    if not grants:
+    if not access.grants(request.user):
         if hasattr(request.user, "merchant_staff"):
             return redirect("perks:counter")
         if getattr(request.user, "person", None) is not None:
@@ -67,10 +91,8 @@ def home(request):
         request,
         "web/home.html",
         {
-            "posts": Post.objects.filter(pk__in=[g.post_id for g in grants]).select_related(
-                "org_unit", "role"
-            ),
-            "unit_count": access.visible_units(request.user).count(),
+            "posts": posts_held(actor=request.user),
+            "unit_count": org_unit_list(actor=request.user).count(),
             "can_people": access.can(request.user, "people.view"),
             "can_audit": access.can(request.user, "audit.view"),
         },
@@ -82,7 +104,7 @@ def password_change(request):
     form = forms.PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            org_services.password_change(
+            password_change_service(
                 actor=request.user,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
@@ -107,7 +129,7 @@ def token_list(request):
     raw = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, raw = org_services.token_create(actor=request.user, name=form.cleaned_data["name"])
+            _, raw = token_create(actor=request.user, name=form.cleaned_data["name"])
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except NotFound:
@@ -118,7 +140,7 @@ def token_list(request):
         request,
         "web/tokens.html",
         {
-            "page": _page(request, org_selectors.token_list(actor=request.user)),
+            "page": _page(request, token_list_selector(actor=request.user)),
             "form": form,
             "raw": raw,
             "can_create": bool(access.grants(request.user)),
@@ -135,7 +157,7 @@ def token_revoke(request, pk):
     return post_action(
         request,
         None,
-        lambda _: org_services.token_revoke(actor=request.user, token_id=pk),
+        lambda _: token_revoke_service(actor=request.user, token_id=pk),
         lambda token: f"已吊销令牌 {token.prefix}…（{token.name}）",
         "web:token_list",
     )
@@ -152,10 +174,8 @@ def org_list(request):
     if data is None:
         root, qs = None, OrgUnit.objects.none()
     else:
-        root = (
-            org_selectors.unit_get(actor=request.user, pk=data["root"]) if "root" in data else None
-        )
-        qs = org_selectors.unit_list(
+        root = org_unit_get(actor=request.user, pk=data["root"]) if "root" in data else None
+        qs = org_unit_list(
             actor=request.user,
             root=root,
             query=data.get("q", ""),
@@ -177,14 +197,14 @@ def org_list(request):
 @login_required
 @domain_errors
 def org_detail(request, pk):
-    unit = org_selectors.unit_get(actor=request.user, pk=pk)
-    children = org_selectors.unit_list(actor=request.user).filter(parent=unit)
+    unit = org_unit_get(actor=request.user, pk=pk)
+    children = org_unit_list(actor=request.user, parent=unit)
     return render(
         request,
         "orgs/detail.html",
         {
             "unit": unit,
-            "ancestors": org_selectors.unit_ancestors(unit, actor=request.user),
+            "ancestors": org_unit_ancestors(unit, actor=request.user),
             "page": _page(request, children),
             "can_change": access.can_at(request.user, "orgs.change", unit),
             # Moving needs the right at the parent's level too (a unit's new parent must be
@@ -198,13 +218,11 @@ def org_detail(request, pk):
 @login_required
 @domain_errors
 def org_create(request, pk):
-    parent = org_selectors.unit_get(actor=request.user, pk=pk)
+    parent = org_unit_get(actor=request.user, pk=pk)
     form = forms.OrgUnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            unit = org_services.orgunit_create(
-                actor=request.user, parent=parent, **form.cleaned_data
-            )
+            unit = orgunit_create(actor=request.user, parent=parent, **form.cleaned_data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -218,13 +236,13 @@ def org_create(request, pk):
 @login_required
 @domain_errors
 def org_edit(request, pk):
-    unit = org_selectors.unit_get(actor=request.user, pk=pk)
+    unit = org_unit_get(actor=request.user, pk=pk)
     form = forms.OrgEditForm(
         request.POST or None, initial={"name": unit.name, "is_active": unit.is_active}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            org_services.orgunit_update(actor=request.user, unit=unit, **form.cleaned_data)
+            orgunit_update(actor=request.user, unit=unit, **form.cleaned_data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -236,12 +254,12 @@ def org_edit(request, pk):
 @login_required
 @domain_errors
 def org_move(request, pk):
-    unit = org_selectors.unit_get(actor=request.user, pk=pk)
+    unit = org_unit_get(actor=request.user, pk=pk)
     form = forms.OrgMoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            target = org_selectors.unit_get(actor=request.user, pk=form.cleaned_data["parent"])
-            org_services.orgunit_move(actor=request.user, unit=unit, new_parent=target)
+            target = org_unit_get(actor=request.user, pk=form.cleaned_data["parent"])
+            orgunit_move(actor=request.user, unit=unit, new_parent=target)
         except NotFound:
             form.add_error("parent", "目标组织不存在或不在您的管理范围内")
         except DomainError as exc:
@@ -284,7 +302,7 @@ def person_list(request):
     else:
         q = data.get("q", "")
         sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the best match first
-        qs = people_selectors.person_list(actor=request.user, query=q, sort=sort)
+        qs = person_list_selector(actor=request.user, query=q, sort=sort)
     page = page_of(qs, request.GET.get("page"), count_cap=search.count_cap(q))
     return _person_list_page(request, page, filters, forms.IdLookupForm())
 
@@ -315,7 +333,7 @@ def person_lookup(request):
     person = None
     if form.is_valid():
         try:
-            person = people_services.person_find_by_id_number(
+            person = person_find_by_id_number(
                 actor=request.user, raw=form.cleaned_data["id_number"]
             )
         except DomainError as exc:
@@ -324,7 +342,7 @@ def person_lookup(request):
             if person:
                 return redirect("web:person_detail", pk=person.pk)
             form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
-    page = _page(request, people_selectors.person_list(actor=request.user))
+    page = _page(request, person_list_selector(actor=request.user))
     return _person_list_page(
         request, page, forms.PersonFilterForm(), form, status=200 if person else 422
     )
@@ -334,15 +352,15 @@ def person_lookup(request):
 @domain_errors
 def person_detail(request, pk):
     try:
-        person = people_selectors.person_get(actor=request.user, pk=pk)
-    except people_selectors.Merged as merged:
+        person = person_get(actor=request.user, pk=pk)
+    except Merged as merged:
         return merged_page(request, merged, "web:person_detail")
     return render(
         request,
         "people/detail.html",
         {
             "person": person,
-            "memberships": people_selectors.membership_list(actor=request.user, person=person),
+            "memberships": membership_list(actor=request.user, person=person),
             "attachments": attachment_list(actor=request.user, owner=person),
             "can_change": access.can_at(request.user, "people.change", person.org_unit),
             "can_reveal": access.can_at(request.user, "people.view_pii", person.org_unit),
@@ -358,8 +376,8 @@ def person_detail(request, pk):
 def person_attach(request, pk):
     """Upload a document or photo to a person's record (scope, type and size checked)."""
     try:
-        person = people_selectors.person_get(actor=request.user, pk=pk)
-    except people_selectors.Merged as merged:
+        person = person_get(actor=request.user, pk=pk)
+    except Merged as merged:
         messages.error(request, f"附件未上传：{merged.message}")
         return merged_page(request, merged, "web:person_detail")
     form = forms.AttachmentForm(request.POST, request.FILES)
@@ -394,8 +412,8 @@ def person_create(request):
         data = dict(form.cleaned_data)
         unit = data.pop("org_unit")
         try:
-            person = people_services.person_create(actor=request.user, org_unit=unit, data=data)
-        except people_services.TransferRequested as exc:
+            person = person_create_service(actor=request.user, org_unit=unit, data=data)
+        except TransferRequested as exc:
             messages.info(request, exc.message)
             return redirect("web:transfer_list")
         except DomainError as exc:
@@ -417,7 +435,7 @@ def person_create(request):
 def _collision_errors(form, exc: DomainError) -> None:
     """A service's complaint on the form; a number already on a record in scope is said
     next to the field, with the record (the page links to it)."""
-    if isinstance(exc, people_services.AlreadyRegistered):
+    if isinstance(exc, AlreadyRegistered):
         form.add_error("id_number", exc.message)
         form.existing = exc.person
     elif isinstance(exc, Throttled):
@@ -430,8 +448,8 @@ def _collision_errors(form, exc: DomainError) -> None:
 @domain_errors
 def person_edit(request, pk):
     try:
-        person = people_selectors.person_get(actor=request.user, pk=pk)
-    except people_selectors.Merged as merged:
+        person = person_get(actor=request.user, pk=pk)
+    except Merged as merged:
         if request.method == "POST":
             messages.error(request, f"未保存：{merged.message}")
         return merged_page(request, merged, "web:person_edit")
@@ -440,10 +458,8 @@ def person_edit(request, pk):
         data = dict(form.cleaned_data)
         unit = data.pop("org_unit")
         try:
-            people_services.person_update(
-                actor=request.user, person=person, data=data, org_unit=unit
-            )
-        except people_services.TransferRequested as exc:
+            person_update(actor=request.user, person=person, data=data, org_unit=unit)
+        except TransferRequested as exc:
             messages.info(request, exc.message)
             return redirect("web:transfer_list")
         except DomainError as exc:
@@ -459,9 +475,9 @@ def person_edit(request, pk):
 @require_POST
 def person_reveal(request, pk, field):
     """An HTMX fragment with the unmasked value (audited); never a GET, never cached."""
-    person = people_selectors.person_get(actor=request.user, pk=pk)
+    person = person_get(actor=request.user, pk=pk)
     try:
-        value = people_services.person_reveal(actor=request.user, person=person, field=field)
+        value = person_reveal_service(actor=request.user, person=person, field=field)
     except ValidationFailed:
         raise Http404() from None
     response = render(request, "people/_revealed.html", {"value": value})
@@ -485,9 +501,7 @@ def transfer_list(request):
         request,
         "people/transfers.html",
         {
-            "to_decide": people_selectors.transfer_requests_to_decide(
-                actor=request.user, status=status
-            )[:200],
+            "to_decide": transfer_requests_to_decide(actor=request.user, status=status)[:200],
             "status": status,
             "statuses": [
                 ("pending", "待审批"),
@@ -496,7 +510,7 @@ def transfer_list(request):
                 ("joined", "已并入另一申请"),
                 ("", "全部"),
             ],
-            "mine": people_selectors.transfer_requests_mine(actor=request.user)[:200],
+            "mine": transfer_requests_mine(actor=request.user)[:200],
             "form": forms.TransferDecisionForm(),
         },
     )
@@ -506,10 +520,10 @@ def transfer_list(request):
 @domain_errors
 @require_POST
 def transfer_decide(request, pk, decision):
-    transfer = people_selectors.transfer_request_get(actor=request.user, pk=pk)
+    transfer = transfer_request_get(actor=request.user, pk=pk)
     service, done = {
-        "approve": (people_services.transfer_request_approve, "已同意转入，档案已移至申请单位"),
-        "refuse": (people_services.transfer_request_refuse, "已不同意该转入申请"),
+        "approve": (transfer_request_approve, "已同意转入，档案已移至申请单位"),
+        "refuse": (transfer_request_refuse, "已不同意该转入申请"),
     }[decision]
     return post_action(
         request,
@@ -530,11 +544,7 @@ def audit_list(request):
         raise NotFound()
     filters = forms.AuditFilterForm(request.GET)
     data = filters.filters()
-    qs = (
-        AuditEvent.objects.none()
-        if data is None
-        else audit_selectors.event_list(actor=request.user, **data)
-    )
+    qs = AuditEvent.objects.none() if data is None else event_list(actor=request.user, **data)
     return render(
         request,
         "audit/list.html",
