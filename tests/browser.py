@@ -3,6 +3,7 @@ enforced, console errors collected, screenshots under var/screenshots/."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from django.conf import settings as django_settings
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import need_service
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,6 +82,42 @@ def no_horizontal_scroll(page) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.url}"
+
+
+def desktop_context(browser):
+    """A desktop browser context with the suite's timeout, and its console."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, Console(context)
+
+
+def phone_context(browser):
+    """A phone's browser context (touch, mobile) with the suite's timeout, and its console."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, Console(context)
+
+
+def login(context, base, username, landing=None):
+    """A new page of ``context`` signed in as ``username`` (the factories' password), once
+    the site has moved it to ``landing`` (by default: anywhere but the sign-in page; members
+    and counters land elsewhere than staff)."""
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(landing or (lambda url: "/login/" not in url))
+    return page
+
+
+def in_thread(work):
+    """Run ORM work outside Playwright's event loop."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(work()))
+    worker.start()
+    worker.join()
+    return result[0] if result else None
 
 
 # live_server needs committed rows; serialized_rollback lets tests/conftest.py put the seeded

@@ -16,6 +16,8 @@ from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.orgs.services import orgunit_create
 from gonghui.people.models import Person
 from gonghui.people.services import EDITABLE, person_create
+from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
+from gonghui.perks.models import Location, Merchant, Offer
 
 PASSWORD = "Test-passw0rd"
 VALID_IDS = [
@@ -128,4 +130,38 @@ def build_users(tree: Tree) -> Users:
         cy_grass=make_user("cy_grass", tree.cy_grass, "grassroots_staff"),
         auditor=make_user("auditor_t", tree.city, "auditor"),
         nopost=make_user("nopost", None, None),
+    )
+
+
+# --- Partner merchants, signed through the services staff use ------------------------------
+
+
+def make_merchant(actor, org_unit: OrgUnit, name: str, discount: str, **fields) -> Merchant:
+    """A merchant signed by ``actor`` through ``merchant_create``: a car wash whose contract
+    runs through 2025 unless ``fields`` say otherwise."""
+    fields = {
+        "category": "car",
+        "valid_from": date(2025, 1, 1),
+        "valid_until": date(2025, 12, 31),
+    } | fields
+    return merchant_create(actor=actor, org_unit=org_unit, name=name, discount=discount, **fields)
+
+
+def make_location(actor, merchant: Merchant, name: str, address: str) -> Location:
+    """A shop of ``merchant`` in the district that signed it, through ``location_add``."""
+    return location_add(
+        actor=actor, merchant=merchant, name=name, address=address, district=merchant.org_unit
+    )
+
+
+def make_offer(actor, merchant: Merchant, title: str, discount: str, start, end, **fields) -> Offer:
+    """An offer of ``merchant`` valid from ``start`` to ``end``, through ``offer_save``."""
+    return offer_save(
+        actor=actor,
+        merchant=merchant,
+        title=title,
+        discount=discount,
+        valid_from=start,
+        valid_until=end,
+        **fields,
     )

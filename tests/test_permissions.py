@@ -38,12 +38,20 @@ from gonghui.people.services import transfer_request_submit
 from gonghui.perks.cards.services import card_issue
 from gonghui.perks.giveaways import claims
 from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
-from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
 from gonghui.perks.models import Card, Giveaway, Location, Merchant, Offer
 from gonghui.perks.passes import card_token
 from gonghui.registry.models import Award, Honour, Merge
 from gonghui.registry.services import award_create, person_merge, unit_create
-from tests.factories import PASSWORD, Tree, Users, make_person, make_user
+from tests.factories import (
+    PASSWORD,
+    Tree,
+    Users,
+    make_location,
+    make_merchant,
+    make_offer,
+    make_person,
+    make_user,
+)
 
 
 @dataclass
@@ -123,30 +131,11 @@ def _haidian_perks(tree, users, person) -> dict:
     giveaway 钱学 claimed (first come, first served, open since 2025)."""
 
     card = card_issue(actor=users.hd, person=person)
-    merchant = merchant_create(
-        actor=users.hd,
-        org_unit=tree.haidian,
-        name="中关村洗车行",
-        category="car",
-        discount="持卡洗车八折",
-        valid_from=date(2025, 1, 1),
-        valid_until=date(2035, 12, 31),
+    merchant = make_merchant(
+        users.hd, tree.haidian, "中关村洗车行", "持卡洗车八折", valid_until=date(2035, 12, 31)
     )
-    location = location_add(
-        actor=users.hd,
-        merchant=merchant,
-        name="中关村店",
-        address="海淀区中关村大街1号",
-        district=tree.haidian,
-    )
-    offer = offer_save(
-        actor=users.hd,
-        merchant=merchant,
-        title="精洗套餐",
-        discount="七折",
-        valid_from=date(2025, 1, 1),
-        valid_until=date(2035, 12, 31),
-    )
+    location = make_location(users.hd, merchant, "中关村店", "海淀区中关村大街1号")
+    offer = make_offer(users.hd, merchant, "精洗套餐", "七折", date(2025, 1, 1), date(2035, 12, 31))
     opening = datetime(2025, 9, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(opening - timedelta(days=1)):
         giveaway = giveaway_create(

@@ -129,6 +129,7 @@ NOT_WRITES = {
     # The audit log itself: the primitives and the signatures over it.
     "gonghui.audit.services.record": "the primitive every write calls",
     "gonghui.audit.services.seal": "the primitive claims_seal calls",
+    "gonghui.audit.services.import_record": "the event cards_import, registry_import and tree_import record",
     "gonghui.audit.services.checkpoint_sign": "a signature over the log, not an event",
     "gonghui.audit.services.checkpoint_all": "a signature over the log, not an event",
     "gonghui.audit.services.head_sign": "a signature over the log, not an event",

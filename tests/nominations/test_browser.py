@@ -2,7 +2,6 @@
 visitor objects on the public notice page (on a phone), the district verifies the objection
 and, once the notice has closed, passes the first review."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,8 +10,8 @@ from django.utils import timezone
 from gonghui.common.workdays import today
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination, Notice
-from tests.browser import DESKTOP, PHONE, TIMEOUT_MS, Console, no_horizontal_scroll
-from tests.factories import PASSWORD, make_person
+from tests.browser import desktop_context, in_thread, login, no_horizontal_scroll, phone_context
+from tests.factories import make_person
 
 pytestmark = pytest.mark.browser
 
@@ -38,35 +37,14 @@ def scene(tree, users, honours, tmp_path):
     return campaign, form
 
 
-def login(context, base, username):
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def in_thread(work):
-    """Run ORM work outside Playwright's event loop."""
-    result = []
-    worker = threading.Thread(target=lambda: result.append(work()))
-    worker.start()
-    worker.join()
-    return result[0] if result else None
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, browser, shots):
     campaign, form = scene
     base = live_server.url
 
     # The grassroots union nominates 孙明 with the report meeting's result and the form.
-    unit = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    unit.set_default_timeout(TIMEOUT_MS)
-    unit_console = Console(unit)
-    page = login(unit, base, users.cy_grass.username)
+    unit, unit_console = desktop_context(browser)
+    page = login(unit, base, users.cy_grass.username, landing=f"{base}/")
     page.goto(f"{base}/nominations/{campaign.pk}/")
     page.get_by_role("link", name="推荐人选").click()
     page.get_by_label("被推荐人").select_option(label="孙明")
@@ -91,9 +69,7 @@ def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, 
     unit.close()
 
     # A visitor objects on the public notice page, on a phone, anonymously.
-    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-    phone.set_default_timeout(TIMEOUT_MS)
-    phone_console = Console(phone)
+    phone, phone_console = phone_context(browser)
     visitor = phone.new_page()
     visitor.goto(f"{base}/notices/")
     visitor.get_by_role("link", name=f"{campaign.name}基层公示").click()
@@ -109,10 +85,8 @@ def test_nominate_object_verify_review(live_server, enforced_csp, users, scene, 
     phone.close()
 
     # The district verifies the objection (not upheld) ...
-    district = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    district.set_default_timeout(TIMEOUT_MS)
-    district_console = Console(district)
-    page = login(district, base, users.cy.username)
+    district, district_console = desktop_context(browser)
+    page = login(district, base, users.cy.username, landing=f"{base}/")
     nomination_pk = in_thread(lambda: Nomination.objects.get(person__name="孙明").pk)
     page.goto(f"{base}/nominations/n/{nomination_pk}/")
     assert "匿名" in page.locator("body").inner_text()

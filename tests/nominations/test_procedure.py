@@ -21,6 +21,15 @@ def reload(n: Nomination) -> Nomination:
     return Nomination.objects.get(pk=n.pk)
 
 
+def first_notice_closed(clock, users, campaign, nomination) -> None:
+    """The unit puts ``nomination`` on its first notice, and the clock moves past its close
+    (2025-10-01): the first review may start."""
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[nomination]
+    )
+    clock.move_to(at(2025, 10, 1))
+
+
 def test_the_whole_procedure_writes_the_awards(clock, campaign, nominees, users, tree):
     zhao, wu, qian = nominees["赵郁"], nominees["武润泽"], nominees["钱学"]
     assert reload(zhao).state == State.NOMINATED
@@ -99,10 +108,7 @@ def test_steps_out_of_order_are_refused(campaign, nominees, users):
 def test_a_step_at_the_wrong_level_is_refused(clock, campaign, nominees, users):
     zhao = nominees["赵郁"]
     # The unit cannot review; Haidian cannot even see Chaoyang's nominee.
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, zhao)
     with pytest.raises(Forbidden, match="须由朝阳区总工会办理"):
         services.nominations_advance(actor=users.cy_grass, nominations=[zhao], action="first_pass")
     with pytest.raises(NotFound):
@@ -111,20 +117,14 @@ def test_a_step_at_the_wrong_level_is_refused(clock, campaign, nominees, users):
 
 def test_a_rejection_needs_a_reason(clock, campaign, nominees, users):
     zhao = nominees["赵郁"]
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, zhao)
     with pytest.raises(ValidationFailed, match="不通过须写明理由"):
         services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_reject")
 
 
 def test_a_failed_batch_changes_nothing(clock, campaign, nominees, users):
     zhao, wu = nominees["赵郁"], nominees["武润泽"]
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, zhao)
     events = AuditEvent.objects.count()
     with pytest.raises(Conflict, match="武润泽"):
         services.nominations_advance(actor=users.cy, nominations=[zhao, wu], action="first_pass")
@@ -230,10 +230,7 @@ def test_a_replacement_withdraws_the_nominee_and_returns_the_place(campaign, nom
 
 def test_no_withdrawal_after_the_first_review(clock, campaign, nominees, users):
     zhao = nominees["赵郁"]
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[zhao]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, zhao)
     services.nominations_advance(actor=users.cy, nominations=[zhao], action="first_pass")
     with pytest.raises(Conflict, match="不能撤回推荐"):
         services.nomination_withdraw(actor=users.cy_grass, nomination=zhao, reason="改变主意")
@@ -242,10 +239,7 @@ def test_no_withdrawal_after_the_first_review(clock, campaign, nominees, users):
 def test_managers_need_every_clearance(clock, campaign, users, tree, hd_grass_user):
     users.hd_grass = hd_grass_user
     boss = nominate(users, tree, campaign, "韩冰", rank=Person.Rank.MANAGER, is_front_line=False)
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[boss]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, boss)
     with pytest.raises(ValidationFailed, match="尚缺纪检监察、税务、审计、人力社保、安全生产"):
         services.nominations_advance(actor=users.cy, nominations=[boss], action="first_pass")
     for department in campaign.clearance_departments:
@@ -273,10 +267,7 @@ def test_notice_into_a_year_without_a_schedule_is_refused(clock, campaign, nomin
 
 def test_a_nominee_listed_twice_in_a_batch_counts_once(clock, campaign, nominees, users, tree):
     wu = nominees["武润泽"]
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[wu]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, wu)
     done = services.nominations_advance(
         actor=users.cy, nominations=[wu, wu], action="first_reject", opinion="事迹不实"
     )
@@ -286,10 +277,7 @@ def test_a_nominee_listed_twice_in_a_batch_counts_once(clock, campaign, nominees
 
 def test_clearances_are_recorded_only_before_the_first_review(clock, campaign, nominees, users):
     wu = nominees["武润泽"]
-    services.notice_publish(
-        actor=users.cy_grass, campaign=campaign, stage="first", nominations=[wu]
-    )
-    clock.move_to(at(2025, 10, 1))
+    first_notice_closed(clock, users, campaign, wu)
     services.nominations_advance(
         actor=users.cy, nominations=[wu], action="first_reject", opinion="事迹不实"
     )

@@ -16,14 +16,16 @@ from gonghui.common.pii import id_check_digit
 from gonghui.people.models import Membership, Person
 from gonghui.perks.cards.services import card_issue
 from gonghui.perks.giveaways import claims
-from gonghui.perks.merchants.services import (
-    location_add,
-    merchant_create,
-    merchant_staff_add,
-    offer_save,
-)
+from gonghui.perks.merchants.services import merchant_staff_add
 from gonghui.perks.models import Card, Giveaway, Location, Merchant
-from tests.factories import PASSWORD, VALID_IDS, make_person
+from tests.factories import (
+    PASSWORD,
+    VALID_IDS,
+    make_location,
+    make_merchant,
+    make_offer,
+    make_person,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 4, 30, 10, 0, tzinfo=BEIJING)
@@ -184,38 +186,10 @@ class Shop:
 def shop(clock, tree, users):
     """A car wash signed by Chaoyang: a shop in Chaoyang, a current and an expired offer, and
     a counter account ``shop1``."""
-    merchant = merchant_create(
-        actor=users.cy,
-        org_unit=tree.chaoyang,
-        name="洁亮洗车",
-        category="car",
-        discount="凭卡洗车8折",
-        valid_from=date(2025, 1, 1),
-        valid_until=date(2025, 12, 31),
-    )
-    location = location_add(
-        actor=users.cy,
-        merchant=merchant,
-        name="朝阳门店",
-        address="朝阳区建国路1号",
-        district=tree.chaoyang,
-    )
-    offer_save(
-        actor=users.cy,
-        merchant=merchant,
-        title="精洗套餐",
-        discount="7折",
-        valid_from=date(2025, 6, 1),
-        valid_until=date(2025, 6, 30),
-    )
-    offer_save(
-        actor=users.cy,
-        merchant=merchant,
-        title="春季打蜡",
-        discount="半价",
-        valid_from=date(2025, 3, 1),
-        valid_until=date(2025, 3, 31),
-    )
+    merchant = make_merchant(users.cy, tree.chaoyang, "洁亮洗车", "凭卡洗车8折")
+    location = make_location(users.cy, merchant, "朝阳门店", "朝阳区建国路1号")
+    make_offer(users.cy, merchant, "精洗套餐", "7折", date(2025, 6, 1), date(2025, 6, 30))
+    make_offer(users.cy, merchant, "春季打蜡", "半价", date(2025, 3, 1), date(2025, 3, 31))
     staff = merchant_staff_add(
         actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD
     )

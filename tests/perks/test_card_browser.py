@@ -3,7 +3,6 @@ its QR code (refreshed in place by htmx under the strict CSP), browses the offer
 merchant's counter account pastes the code's content, as its scanner would, and sees the
 answer with the masked name — and the same code refused the second time."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -13,15 +12,17 @@ from gonghui.common.workdays import today
 from gonghui.people.models import Membership
 from gonghui.perks import passes
 from gonghui.perks.cards.services import card_issue
-from gonghui.perks.merchants.services import (
-    location_add,
-    merchant_create,
-    merchant_staff_add,
-    offer_save,
-)
+from gonghui.perks.merchants.services import merchant_staff_add
 from gonghui.perks.models import CardUse
-from tests.browser import PHONE, TIMEOUT_MS, Console, no_horizontal_scroll
-from tests.factories import PASSWORD, VALID_IDS, make_person
+from tests.browser import in_thread, login, no_horizontal_scroll, phone_context
+from tests.factories import (
+    PASSWORD,
+    VALID_IDS,
+    make_location,
+    make_merchant,
+    make_offer,
+    make_person,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,59 +37,27 @@ def scene(tree, users):
     person.save(update_fields=["user"])
     card = card_issue(actor=users.cy_grass, person=person)
     now = today()
-    merchant = merchant_create(
-        actor=users.cy,
-        org_unit=tree.chaoyang,
-        name="洁亮洗车",
-        category="car",
-        discount="凭卡洗车8折，每月限2次",
+    merchant = make_merchant(
+        users.cy,
+        tree.chaoyang,
+        "洁亮洗车",
+        "凭卡洗车8折，每月限2次",
         valid_from=now - timedelta(days=30),
         valid_until=now + timedelta(days=365),
         phone="010-65001234",
     )
-    location_add(
-        actor=users.cy,
-        merchant=merchant,
-        name="建国路店",
-        address="朝阳区建国路1号",
-        district=tree.chaoyang,
-    )
-    offer_save(
-        actor=users.cy,
-        merchant=merchant,
-        title="精洗套餐",
-        discount="7折",
+    make_location(users.cy, merchant, "建国路店", "朝阳区建国路1号")
+    make_offer(
+        users.cy,
+        merchant,
+        "精洗套餐",
+        "7折",
+        now - timedelta(days=1),
+        now + timedelta(days=60),
         terms="出示会员服务卡二维码，每人每月1次",
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=60),
     )
     merchant_staff_add(actor=users.cy, merchant=merchant, username="shop1", password=PASSWORD)
     return card
-
-
-def phone_context(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, Console(context)
-
-
-def login(context, base, username):
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login/" not in url)  # members and counters land elsewhere
-    return page
-
-
-def in_thread(work):
-    """Run ORM work outside Playwright's event loop."""
-    result = []
-    worker = threading.Thread(target=lambda: result.append(work()))
-    worker.start()
-    worker.join()
-    return result[0] if result else None
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -12,11 +12,10 @@ from django.utils import timezone
 from gonghui.people.models import Membership
 from gonghui.perks.cards.services import card_issue
 from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
-from gonghui.perks.merchants.services import location_add, merchant_create, merchant_staff_add
+from gonghui.perks.merchants.services import merchant_staff_add
 from gonghui.perks.models import Claim
-from tests.browser import DESKTOP, TIMEOUT_MS, Console, no_horizontal_scroll
-from tests.factories import PASSWORD, VALID_IDS, make_person
-from tests.perks.test_card_browser import in_thread, login, phone_context
+from tests.browser import desktop_context, in_thread, login, no_horizontal_scroll, phone_context
+from tests.factories import PASSWORD, VALID_IDS, make_location, make_merchant, make_person
 
 pytestmark = pytest.mark.browser
 
@@ -31,22 +30,16 @@ def scene(tree, users):
     person.save(update_fields=["user"])
     card_issue(actor=users.cy_grass, person=person)
     today = timezone.localdate()
-    park = merchant_create(
-        actor=users.cy,
-        org_unit=tree.chaoyang,
-        name="玫瑰情园",
+    park = make_merchant(
+        users.cy,
+        tree.chaoyang,
+        "玫瑰情园",
+        "持卡会员门票八折",
         category="shopping",
-        discount="持卡会员门票八折",
         valid_from=today - timedelta(days=30),
         valid_until=today + timedelta(days=365),
     )
-    gate = location_add(
-        actor=users.cy,
-        merchant=park,
-        name="南门售票处",
-        address="密云区巨各庄镇",
-        district=tree.chaoyang,
-    )
+    gate = make_location(users.cy, park, "南门售票处", "密云区巨各庄镇")
     merchant_staff_add(
         actor=users.cy, merchant=park, username="rose_gate", password=PASSWORD, location=gate
     )
@@ -117,9 +110,7 @@ def test_member_claims_on_a_phone_and_the_gate_accepts_once(
     assert in_thread(lambda: list(Claim.objects.values_list("status", flat=True))) == ["picked_up"]
 
     # The district's staff watch the counts update in place and read the report.
-    office = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    office.set_default_timeout(TIMEOUT_MS)
-    office_console = Console(office)
+    office, office_console = desktop_context(browser)
     desk = login(office, base, "cy_staff")
     desk.goto(f"{base}/giveaways/{scene.pk}/")
     counts = desk.locator("#counts")

@@ -22,7 +22,7 @@ from gonghui.perks.merchants.services import (
     offer_save,
 )
 from gonghui.perks.models import Merchant, MerchantStaff
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_merchant
 from tests.perks.conftest import BEIJING, actions, login
 
 # --- Services -----------------------------------------------------------------------------
@@ -145,26 +145,16 @@ def test_counter_accounts(shop, users):
 @pytest.fixture
 def more_merchants(tree, users):
     """A city cinema of the partner plan whose contract ends today, and a closed restaurant."""
-    merchant_create(
-        actor=users.admin,
-        org_unit=tree.city,
-        name="市民影城",
+    make_merchant(
+        users.admin,
+        tree.city,
+        "市民影城",
+        "观影5折",
         category="cinema",
         plan="partner",
-        discount="观影5折",
-        valid_from=date(2025, 1, 1),
         valid_until=date(2025, 6, 16),
     )
-    merchant_create(
-        actor=users.admin,
-        org_unit=tree.city,
-        name="停业餐厅",
-        category="food",
-        discount="9折",
-        valid_from=date(2025, 1, 1),
-        valid_until=date(2025, 12, 31),
-        is_active=False,
-    )
+    make_merchant(users.admin, tree.city, "停业餐厅", "9折", category="food", is_active=False)
 
 
 def test_members_see_the_current_offers_of_active_merchants(shop, tree, more_merchants):

@@ -2,15 +2,13 @@
 find the person by initials and open the public honour-wall entry."""
 
 import io
-import threading
 
 import openpyxl
 import pytest
 
 from gonghui.people.models import Person
 from gonghui.registry.excel import template_workbook
-from tests.browser import DESKTOP, PHONE, TIMEOUT_MS, Console
-from tests.factories import PASSWORD
+from tests.browser import desktop_context, in_thread, login, phone_context
 
 pytestmark = pytest.mark.browser
 
@@ -48,15 +46,8 @@ def files(users, tmp_path):
 def test_import_fix_find_and_wall(live_server, enforced_csp, users, files, browser, shots):
     base = live_server.url
     bad, good = files
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    console = Console(context)
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(users.cy.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
+    context, console = desktop_context(browser)
+    page = login(context, base, users.cy.username, landing=f"{base}/")
 
     # A rejected file: every bad cell listed, nothing written.
     page.goto(f"{base}/registry/import/")
@@ -99,12 +90,8 @@ def test_import_fix_find_and_wall(live_server, enforced_csp, users, files, brows
     def consent():
         Person.objects.filter(pk=person_pk).update(is_public=True, public_fields=["name", "deeds"])
 
-    worker = threading.Thread(target=consent)  # the ORM refuses Playwright's event loop
-    worker.start()
-    worker.join()
-    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-    phone.set_default_timeout(TIMEOUT_MS)
-    phone_console = Console(phone)
+    in_thread(consent)
+    phone, phone_console = phone_context(browser)
     wall = phone.new_page()
     wall.goto(f"{base}/wall/{person_pk}/")
     text = wall.locator("body").inner_text()

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, TIMEOUT_MS, Console, no_horizontal_scroll
+from tests.browser import PHONE, TIMEOUT_MS, Console, desktop_context, no_horizontal_scroll
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,9 +30,7 @@ def test_district_staff_in_a_browser(live_server, enforced_csp, users, tree, bro
     chaoyang_pk, haidian_pk = tree.chaoyang.pk, tree.haidian.pk
     username = users.cy.username
 
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    console = Console(context)
+    context, console = desktop_context(browser)
     page = context.new_page()
 
     # Login page, then the home page it redirects to.

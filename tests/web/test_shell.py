@@ -87,10 +87,6 @@ def test_session_times_out(settings, client, users):
     assert client.get("/")["Location"].startswith("/login/")
 
 
-def _upload(name: str, content: bytes):
-    return SimpleUploadedFile(name, content)
-
-
 @pytest.fixture
 def owner(tree, settings, tmp_path):
     """A Chaoyang person to attach files to (stored under a temporary media root)."""
@@ -98,55 +94,46 @@ def owner(tree, settings, tmp_path):
     return make_person(tree.cy_grass, "附件人", id_number="110101199003070038")
 
 
+@pytest.fixture
+def attach(tree, users, owner):
+    """Chaoyang's staff attach a file named ``name`` holding ``content`` to the person."""
+
+    def attach(name: str, content: bytes):
+        return attachment_add(
+            actor=users.cy,
+            owner=owner,
+            org_unit=tree.cy_grass,
+            upload=SimpleUploadedFile(name, content),
+        )
+
+    return attach
+
+
 @pytest.mark.django_db
-def test_an_attachment_of_a_type_not_accepted_is_refused(tree, users, owner):
-    person = owner
+def test_an_attachment_of_a_type_not_accepted_is_refused(attach):
     with pytest.raises(ValidationFailed, match="只接受"):
-        attachment_add(
-            actor=users.cy,
-            owner=person,
-            org_unit=tree.cy_grass,
-            upload=_upload("x.pdf", b"MZ\x90\x00 not a pdf"),
-        )
+        attach("x.pdf", b"MZ\x90\x00 not a pdf")
 
 
 @pytest.mark.django_db
-def test_an_attachment_whose_content_is_not_its_name_is_refused(tree, users, owner):
-    person = owner
+def test_an_attachment_whose_content_is_not_its_name_is_refused(attach):
     with pytest.raises(ValidationFailed, match="不符"):
-        attachment_add(
-            actor=users.cy,
-            owner=person,
-            org_unit=tree.cy_grass,
-            upload=_upload("x.png", b"%PDF-1.4 pretending"),
-        )
+        attach("x.png", b"%PDF-1.4 pretending")
 
 
 @pytest.mark.django_db
-def test_an_attachment_over_the_cap_is_refused(tree, users, settings, owner):
-    person = owner
+def test_an_attachment_over_the_cap_is_refused(settings, attach):
     settings.UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationFailed, match="过大"):
-        attachment_add(
-            actor=users.cy,
-            owner=person,
-            org_unit=tree.cy_grass,
-            upload=_upload("x.pdf", b"%PDF-1.4" + b"0" * 20),
-        )
+        attach("x.pdf", b"%PDF-1.4" + b"0" * 20)
 
 
 @pytest.mark.django_db
 def test_an_attachment_is_stored_under_a_name_of_its_own_and_served_in_scope(
-    client, tree, users, settings, owner
+    client, settings, attach
 ):
-    person = owner
     settings.UPLOAD_MAX_BYTES = 1024
-    ok = attachment_add(
-        actor=users.cy,
-        owner=person,
-        org_unit=tree.cy_grass,
-        upload=_upload("证明.pdf", b"%PDF-1.4 ok"),
-    )
+    ok = attach("证明.pdf", b"%PDF-1.4 ok")
     assert ok.mime_type == "application/pdf" and "证明" not in ok.file.name
     client.login(username="cy_grass", password=PASSWORD)
     response = client.get(f"/files/{ok.pk}/")

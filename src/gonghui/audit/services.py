@@ -9,6 +9,7 @@ writers), and the database's unique (stream, prev_hash) would refuse a fork anyw
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import ipaddress
 import json
@@ -189,6 +190,34 @@ def record(
             }
         )
     return event
+
+
+def import_record(
+    *,
+    actor,
+    action: Action,
+    object_type: str,
+    data: bytes,
+    filename: str,
+    post_id: int | None,
+    org_unit_id: int | None = None,
+    **results,
+) -> AuditEvent:
+    """The event of an all-or-nothing import, inside its transaction: the object is the
+    file (the first 16 hex digits of its SHA-256), ``changes`` its name (the last 100
+    characters) and what the import did, each of ``results`` as [None, value]."""
+    return record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=hashlib.sha256(data).hexdigest()[:16],
+        org_unit_id=org_unit_id,
+        post_id=post_id,
+        changes={
+            "file": [None, filename[-100:]],
+            **{name: [None, value] for name, value in results.items()},
+        },
+    )
 
 
 def diff(before: dict, after: dict, *, masked: dict | None = None) -> dict:

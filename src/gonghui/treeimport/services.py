@@ -9,7 +9,6 @@ the file, or already in the platform (then within the importer's scope).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import id_ranges, record
+from gonghui.audit.services import id_ranges, import_record
 from gonghui.common.bulk import insert_rows
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.imports import (
@@ -145,18 +144,16 @@ def tree_import(
             path=_common_path(existing[r.parent][1] for r in rows if r.parent not in by_code)
         )
         grant = access.grant_at(actor, "orgs.import", root)
-        record(
+        import_record(
             actor=actor,
             action=Action.ORGS_IMPORT,
             object_type="orgs.orgunit",
-            object_id=hashlib.sha256(data).hexdigest()[:16],
+            data=data,
+            filename=filename,
             org_unit_id=root.pk,
             post_id=grant.post_id if grant else None,
-            changes={
-                "file": [None, filename[-100:]],
-                "created": [None, len(created)],
-                "units": [None, id_ranges(created)],
-            },
+            created=len(created),
+            units=id_ranges(created),
         )
     return len(created)
 

@@ -36,6 +36,21 @@ def _step(nomination: Nomination, action: str, actor, opinion: str) -> None:
     )
 
 
+def _event(actor, action: Action, obj, grant=None, changes=None, *, org_unit_id=None) -> None:
+    """An event of the nominations' stream about ``obj``, by the post ``grant`` names (none
+    for a visitor's objection), at ``obj``'s unit unless ``org_unit_id`` names another;
+    ``changes`` as ``record`` takes them."""
+    record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        org_unit_id=org_unit_id,
+        changes=changes,
+        post_id=grant.post_id if grant else None,
+        stream=STREAM,
+    )
+
+
 def _acting_grant(actor, nomination: Nomination, action: str):
     """The post allowed to take ``action`` on ``nomination`` at the workflow's level."""
     t = TRANSITIONS[action]
@@ -130,12 +145,10 @@ def _move(nomination: Nomination, action: str, actor, grant, opinion: str = "") 
     nomination.state = TRANSITIONS[action].target
     nomination.save(update_fields=["state", "live", "reason", "updated_at"])
     _step(nomination, action, actor, opinion)
-    record(
-        actor=actor,
-        action=Action(f"nominations.{action}"),
-        obj=nomination,
-        org_unit_id=nomination.org_unit_id,
-        changes={"state": [None, nomination.state]},
-        post_id=grant.post_id,
-        stream=STREAM,
+    _event(
+        actor,
+        Action(f"nominations.{action}"),
+        nomination,
+        grant,
+        {"state": [None, nomination.state]},
     )

@@ -8,7 +8,6 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.nominations import rules
 from gonghui.nominations.models import (
@@ -20,7 +19,7 @@ from gonghui.nominations.models import (
     Rule,
     RuleCounter,
 )
-from gonghui.nominations.services._shared import STREAM
+from gonghui.nominations.services._shared import _event
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
@@ -81,14 +80,7 @@ def campaign_create(
             )
     except IntegrityError:
         raise Conflict(f"{year}年已有“{honour.name}”的评选活动") from None
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_CAMPAIGN_CREATE,
-        obj=campaign,
-        org_unit_id=org_unit.pk,
-        post_id=grant.post_id,
-        stream=STREAM,
-    )
+    _event(actor, Action.NOMINATIONS_CAMPAIGN_CREATE, campaign, grant)
     return campaign
 
 
@@ -116,15 +108,7 @@ def quota_set(*, actor, campaign: Campaign, org_unit: OrgUnit, allowed: int) -> 
     quota.allowed = allowed
     quota.save(update_fields=["allowed"])
     counters_rebuild(campaign)
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_QUOTA_SET,
-        obj=quota,
-        org_unit_id=org_unit.pk,
-        changes={"allowed": [before, allowed]},
-        post_id=grant.post_id,
-        stream=STREAM,
-    )
+    _event(actor, Action.NOMINATIONS_QUOTA_SET, quota, grant, {"allowed": [before, allowed]})
     return quota
 
 
@@ -167,14 +151,13 @@ def rule_add(
     live = campaign.nominations.filter(rules.COUNTED)
     if kind == Rule.Kind.EXCLUDED and live.filter(rules.condition(rule)).exists():
         raise ValidationFailed({"kind": f"已有被推荐人属于“{rule.label}”，不能增加此规则"})
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_RULE_ADD,
-        obj=rule,
+    _event(
+        actor,
+        Action.NOMINATIONS_RULE_ADD,
+        rule,
+        grant,
+        {"rule": [None, rule.label]},
         org_unit_id=campaign.org_unit_id,
-        changes={"rule": [None, rule.label]},
-        post_id=grant.post_id,
-        stream=STREAM,
     )
     return rule
 
@@ -226,12 +209,5 @@ def campaign_open(*, actor, campaign: Campaign) -> Campaign:
         raise ValidationFailed({"quotas": "请先分配名额"})
     campaign.status = Campaign.Status.OPEN
     campaign.save(update_fields=["status"])
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_CAMPAIGN_OPEN,
-        obj=campaign,
-        org_unit_id=campaign.org_unit_id,
-        post_id=grant.post_id,
-        stream=STREAM,
-    )
+    _event(actor, Action.NOMINATIONS_CAMPAIGN_OPEN, campaign, grant)
     return campaign

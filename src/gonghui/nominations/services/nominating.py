@@ -10,7 +10,6 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.workdays import today
@@ -20,10 +19,10 @@ from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Quota, Rule
 from gonghui.nominations.selectors import nominating_unit
 from gonghui.nominations.services._shared import (
-    STREAM,
     _acting_grant,
     _counters_release,
     _counters_take,
+    _event,
     _level,
     _locked,
     _move,
@@ -189,14 +188,7 @@ def _draft(
     except IntegrityError:
         raise Conflict(f"{person.name}已被推荐参加本次评选") from None
     _step(nomination, "create", actor, "")
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_CREATE,
-        obj=nomination,
-        org_unit_id=org_unit.pk,
-        post_id=grant.post_id,
-        stream=STREAM,
-    )
+    _event(actor, Action.NOMINATIONS_CREATE, nomination, grant)
     return nomination
 
 

@@ -8,12 +8,11 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.workdays import add_workdays, end_of_day, today
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice
-from gonghui.nominations.services._shared import STREAM, _acting_grant, _level, _locked, _move
+from gonghui.nominations.services._shared import _acting_grant, _event, _level, _locked, _move
 from gonghui.nominations.workflow import NOTICE_OF, refusal
 
 
@@ -73,14 +72,12 @@ def notice_publish(
         published_by=actor,
     )
     notice.nominations.set(rows)
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_NOTICE_PUBLISH,
-        obj=notice,
-        org_unit_id=publisher.pk,
-        changes={"nominations": [None, len(rows)]},
-        post_id=grants[0].post_id,
-        stream=STREAM,
+    _event(
+        actor,
+        Action.NOMINATIONS_NOTICE_PUBLISH,
+        notice,
+        grants[0],
+        {"nominations": [None, len(rows)]},
     )
     for n, grant in zip(rows, grants, strict=True):
         _move(n, action, actor, grant, notice.title)

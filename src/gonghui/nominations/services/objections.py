@@ -24,8 +24,8 @@ from gonghui.nominations.selectors import (
     reviewing_unit,
 )
 from gonghui.nominations.services._shared import (
-    STREAM,
     _counters_release,
+    _event,
     _locked,
     _move,
     _step,
@@ -126,13 +126,13 @@ def objection_file(
             owner=objection, org_unit=reviewing_unit(objection), upload=evidence, actor=actor
         )
     _step(nomination, "objection", actor or notice.published_by, "收到异议")
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_OBJECTION_FILE,
-        obj=objection,
+    _event(
+        actor,
+        Action.NOMINATIONS_OBJECTION_FILE,
+        objection,
+        None,
+        {"channel": [None, channel], "anonymous": [None, anonymous]},
         org_unit_id=nomination.org_unit_id,
-        changes={"channel": [None, channel], "anonymous": [None, anonymous]},
-        stream=STREAM,
     )
     return objection
 
@@ -157,29 +157,35 @@ def _objection_grant(actor, objection: Objection):
     )
 
 
-@transaction.atomic
-def objection_triage(*, actor, objection: Objection, admissible: bool, reason: str = "") -> None:
+def _handled(actor, objection: Objection, status: str, refusal: str):
+    """The objection locked and the post handling it, refused (``refusal``) unless it is
+    still at ``status``."""
     objection = (
         Objection.objects.select_for_update(of=("self",))
         .select_related(*REVIEWING_UNIT_RELATED)
         .get(pk=objection.pk)
     )
     grant = _objection_grant(actor, objection)
-    if objection.status != Objection.Status.RECEIVED:
-        raise Conflict("该异议已受理或已办结")
+    if objection.status != status:
+        raise Conflict(refusal)
+    return objection, grant
+
+
+@transaction.atomic
+def objection_triage(*, actor, objection: Objection, admissible: bool, reason: str = "") -> None:
+    objection, grant = _handled(actor, objection, Objection.Status.RECEIVED, "该异议已受理或已办结")
     if not admissible and not (reason or "").strip():
         raise ValidationFailed({"reason": "不予受理须说明理由（如未反映具体事实）"})
     objection.status = Objection.Status.VERIFYING if admissible else Objection.Status.INADMISSIBLE
     objection.triage_reason = (reason or "").strip()[:500]
     objection.save(update_fields=["status", "triage_reason"])
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_OBJECTION_TRIAGE,
-        obj=objection,
+    _event(
+        actor,
+        Action.NOMINATIONS_OBJECTION_TRIAGE,
+        objection,
+        grant,
+        {"status": [Objection.Status.RECEIVED, objection.status]},
         org_unit_id=objection.nomination.org_unit_id,
-        changes={"status": [Objection.Status.RECEIVED, objection.status]},
-        post_id=grant.post_id,
-        stream=STREAM,
     )
 
 
@@ -188,14 +194,9 @@ def objection_resolve(
     *, actor, objection: Objection, verification: str, finding: str, note: str = ""
 ) -> None:
     """The finding after verification; upheld removes the nominee (the place returns)."""
-    objection = (
-        Objection.objects.select_for_update(of=("self",))
-        .select_related(*REVIEWING_UNIT_RELATED)
-        .get(pk=objection.pk)
+    objection, grant = _handled(
+        actor, objection, Objection.Status.VERIFYING, "只有已受理、核查中的异议可以办结"
     )
-    grant = _objection_grant(actor, objection)
-    if objection.status != Objection.Status.VERIFYING:
-        raise Conflict("只有已受理、核查中的异议可以办结")
     errors = {}
     if not (verification or "").strip():
         errors["verification"] = "请填写核查情况"
@@ -209,14 +210,13 @@ def objection_resolve(
     objection.verification, objection.finding_note = verification.strip(), (note or "").strip()
     objection.resolved_at = timezone.now()
     objection.save()
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_OBJECTION_RESOLVE,
-        obj=objection,
+    _event(
+        actor,
+        Action.NOMINATIONS_OBJECTION_RESOLVE,
+        objection,
+        grant,
+        {"finding": [None, finding]},
         org_unit_id=objection.nomination.org_unit_id,
-        changes={"finding": [None, finding]},
-        post_id=grant.post_id,
-        stream=STREAM,
     )
     if finding == Objection.Finding.UPHELD:
         (nomination,) = _locked([objection.nomination])

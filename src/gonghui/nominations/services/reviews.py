@@ -8,15 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection, Quota
 from gonghui.nominations.services._shared import (
-    STREAM,
     _acting_grant,
     _counters_release,
+    _event,
     _level,
     _locked,
     _move,
@@ -48,14 +47,12 @@ def clearance_record(*, actor, nomination: Nomination, department: str, opinion:
     nomination.clearances = {**nomination.clearances, department: opinion.strip()[:500]}
     nomination.save(update_fields=["clearances", "updated_at"])
     _step(nomination, "clearance", actor, f"{department}：{opinion.strip()}")
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_CLEARANCE,
-        obj=nomination,
-        org_unit_id=nomination.org_unit_id,
-        changes={department: [None, opinion.strip()]},
-        post_id=grant.post_id,
-        stream=STREAM,
+    _event(
+        actor,
+        Action.NOMINATIONS_CLEARANCE,
+        nomination,
+        grant,
+        {department: [None, opinion.strip()]},
     )
 
 
@@ -148,15 +145,7 @@ def node_list_submit(*, actor, campaign: Campaign, org_unit: OrgUnit) -> Quota:
         )
     quota.submitted_at = timezone.now()
     quota.save(update_fields=["submitted_at"])
-    record(
-        actor=actor,
-        action=Action.NOMINATIONS_LIST_SUBMIT,
-        obj=quota,
-        org_unit_id=org_unit.pk,
-        changes={"nominees": [None, status.total]},
-        post_id=grant.post_id,
-        stream=STREAM,
-    )
+    _event(actor, Action.NOMINATIONS_LIST_SUBMIT, quota, grant, {"nominees": [None, status.total]})
     return quota
 
 

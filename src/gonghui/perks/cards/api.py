@@ -109,25 +109,27 @@ def card_issue(request, body: IssueIn):
     return Status(201, services.card_issue(actor=request.user, person=person))
 
 
+def _with_reason(request, pk: int, body: CardReasonIn, service):
+    """A change of a card's status: ``service`` on the card, with the reason given."""
+    _need(request, "perks.view")
+    return service(actor=request.user, card=_card(request, pk), reason=body.reason)
+
+
 @router.post("/{int:pk}/suspend", response=CardOut, summary="暂停服务卡（须写明原因）")
 def card_suspend(request, pk: int, body: CardReasonIn):
-    _need(request, "perks.view")
-    return services.card_suspend(actor=request.user, card=_card(request, pk), reason=body.reason)
+    return _with_reason(request, pk, body, services.card_suspend)
 
 
 @router.post("/{int:pk}/resume", response=CardOut, summary="恢复服务卡")
 def card_resume(request, pk: int, body: CardReasonIn):
-    _need(request, "perks.view")
-    return services.card_resume(actor=request.user, card=_card(request, pk), reason=body.reason)
+    return _with_reason(request, pk, body, services.card_resume)
 
 
 @router.post("/{int:pk}/cancel", response=CardOut, summary="注销服务卡（须写明原因）")
 def card_cancel(request, pk: int, body: CardReasonIn):
-    _need(request, "perks.view")
-    return services.card_cancel(actor=request.user, card=_card(request, pk), reason=body.reason)
+    return _with_reason(request, pk, body, services.card_cancel)
 
 
 @router.post("/{int:pk}/reissue", response=CardOut, summary="挂失补卡（须写明原因；返回新卡）")
 def card_reissue(request, pk: int, body: CardReasonIn):
-    _need(request, "perks.view")
-    return services.card_reissue(actor=request.user, card=_card(request, pk), reason=body.reason)
+    return _with_reason(request, pk, body, services.card_reissue)

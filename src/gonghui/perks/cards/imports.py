@@ -3,7 +3,6 @@ and the workbook's template."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from django.db import transaction
 from openpyxl.styles import Font, PatternFill
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import id_ranges, record
+from gonghui.audit.services import id_ranges, import_record
 from gonghui.common import crypto, pii
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
 from gonghui.common.imports import (
@@ -251,19 +250,17 @@ def cards_import(*, actor, data: bytes, filename: str) -> CardImportResult:
                 continue
             result.issued += 1
             result.cards.append(card.pk)
-        record(
+        import_record(
             actor=actor,
             action=Action.PERKS_CARDS_IMPORT,
             object_type="perks.card",
-            object_id=hashlib.sha256(data).hexdigest()[:16],
+            data=data,
+            filename=filename,
             post_id=home.post_id if home else None,
-            changes={
-                "file": [None, filename[-100:]],
-                "rows": [None, result.rows],
-                "issued": [None, result.issued],
-                "already": [None, result.already],
-                "cards": [None, id_ranges(result.cards)],
-            },
+            rows=result.rows,
+            issued=result.issued,
+            already=result.already,
+            cards=id_ranges(result.cards),
         )
     return result
 

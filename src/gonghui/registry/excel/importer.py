@@ -14,7 +14,6 @@ or masked cell (``11**************2X``) keeps it: an import never erases by omis
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from django.db import IntegrityError, transaction
 from openpyxl.utils.datetime import from_excel
 
 from gonghui.audit.actions import Action
-from gonghui.audit.services import id_ranges, record
+from gonghui.audit.services import id_ranges, import_record
 from gonghui.common import bulk, crypto, pii
 from gonghui.common.errors import DomainError, Forbidden, Throttled, ValidationFailed
 from gonghui.common.imports import (
@@ -948,17 +947,15 @@ def registry_import(
         home = access.home_grant(actor, "people.change")
         with transaction.atomic():
             created = importer.write(lambda done: report(len(rows) + done), result)
-            record(
+            import_record(
                 actor=actor,
                 action=Action.REGISTRY_IMPORT,
                 object_type="people.person",
-                object_id=hashlib.sha256(data).hexdigest()[:16],
+                data=data,
+                filename=filename,
                 post_id=home.post_id if home else None,
-                changes={
-                    "file": [None, filename[-100:]],
-                    "result": [None, asdict(result)],
-                    "created_people": [None, created],
-                },
+                result=asdict(result),
+                created_people=created,
             )
     report(total)
     return result
