@@ -69,6 +69,33 @@ def post_action(request, form, call, done, back: str, *, after=None):
     return redirect(after(result) if after else back)
 
 
+def form_page(
+    request,
+    form,
+    call,
+    template: str,
+    context: dict | None = None,
+    *,
+    after,
+    done=None,
+    refused: type[DomainError] = DomainError,
+):
+    """A page with a form: on a valid POST, ``call(form data)`` (a service). Its complaint
+    (``refused``; other errors go on to ``domain_errors``) goes next to the fields it names;
+    else ``done(result)`` is the success message and the browser goes to ``after(result)``.
+    Otherwise the page is shown with the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except refused as exc:
+            apply_errors(form, exc)
+        else:
+            if done is not None:
+                messages.success(request, done(result))
+            return redirect(after(result))
+    return render(request, template, {"form": form, **(context or {})})
+
+
 def merged_page(request, exc: NotFound, page: str):
     """The page of a record merged into another (``exc.survivor_id``: the record kept, if
     the actor may see it): the kept record's ``page`` with a note, else a 404 page saying

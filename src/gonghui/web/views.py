@@ -23,6 +23,7 @@ from gonghui.common.views import (
     apply_errors,
     domain_errors,
     error_message,
+    form_page,
     merged_page,
     post_action,
     stored_download,
@@ -215,21 +216,23 @@ def org_detail(request, pk):
     )
 
 
+def _org_url(unit) -> str:
+    return reverse("web:org_detail", args=[unit.pk])
+
+
 @login_required
 @domain_errors
 def org_create(request, pk):
     parent = org_unit_get(actor=request.user, pk=pk)
-    form = forms.OrgUnitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = orgunit_create(actor=request.user, parent=parent, **form.cleaned_data)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"已新增 {unit.name}")
-            return redirect("web:org_detail", pk=unit.pk)
-    return render(
-        request, "orgs/form.html", {"form": form, "parent": parent, "title": "新增下级组织"}
+    return form_page(
+        request,
+        forms.OrgUnitForm(request.POST or None),
+        lambda data: orgunit_create(actor=request.user, parent=parent, **data),
+        "orgs/form.html",
+        {"parent": parent, "title": "新增下级组织"},
+        done=lambda unit: f"已新增 {unit.name}",
+        after=_org_url,
+        refused=ValidationFailed,
     )
 
 
@@ -237,18 +240,18 @@ def org_create(request, pk):
 @domain_errors
 def org_edit(request, pk):
     unit = org_unit_get(actor=request.user, pk=pk)
-    form = forms.OrgEditForm(
-        request.POST or None, initial={"name": unit.name, "is_active": unit.is_active}
+    return form_page(
+        request,
+        forms.OrgEditForm(
+            request.POST or None, initial={"name": unit.name, "is_active": unit.is_active}
+        ),
+        lambda data: orgunit_update(actor=request.user, unit=unit, **data),
+        "orgs/form.html",
+        {"unit": unit, "title": "修改组织"},
+        done=lambda _: "已保存",
+        after=lambda _: _org_url(unit),
+        refused=ValidationFailed,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            orgunit_update(actor=request.user, unit=unit, **form.cleaned_data)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("web:org_detail", pk=unit.pk)
-    return render(request, "orgs/form.html", {"form": form, "unit": unit, "title": "修改组织"})
 
 
 @login_required

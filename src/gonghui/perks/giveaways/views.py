@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common import ratelimit
-from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_of
 from gonghui.common.views import (
-    apply_errors,
     domain_errors,
     download,
+    form_page,
     post_action,
 )
 from gonghui.orgs import access
@@ -62,15 +62,13 @@ def giveaways(request):
 def giveaway_create(request):
     if not access.can(request.user, "perks.manage"):
         raise NotFound()
-    form = forms.GiveawayForm(request.POST or None, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            giveaway = services.giveaway_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect(_giveaway_url(giveaway))
-    return render(request, "perks/giveaways/giveaway_form.html", {"form": form})
+    return form_page(
+        request,
+        forms.GiveawayForm(request.POST or None, actor=request.user),
+        lambda data: services.giveaway_create(actor=request.user, **data),
+        "perks/giveaways/giveaway_form.html",
+        after=_giveaway_url,
+    )
 
 
 @login_required

@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.pagination import page_of
-from gonghui.common.views import apply_errors, domain_errors
+from gonghui.common.views import apply_errors, domain_errors, form_page
 from gonghui.orgs import access
 from gonghui.perks.merchants import forms, selectors, services
 
@@ -53,16 +54,19 @@ def merchant_list(request):
 @domain_errors
 def merchant_create(request):
     _need(request, "perks.manage")
-    form = forms.MerchantForm(request.POST or None, actor=request.user, creating=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            merchant = services.merchant_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"已签约商户“{merchant.name}”，请添加门店、优惠和核验账号")
-            return redirect("perks:merchant_detail", pk=merchant.pk)
-    return render(request, "perks/merchants/merchant_form.html", {"form": form, "merchant": None})
+    return form_page(
+        request,
+        forms.MerchantForm(request.POST or None, actor=request.user, creating=True),
+        lambda data: services.merchant_create(actor=request.user, **data),
+        "perks/merchants/merchant_form.html",
+        {"merchant": None},
+        done=lambda merchant: f"已签约商户“{merchant.name}”，请添加门店、优惠和核验账号",
+        after=_merchant_url,
+    )
+
+
+def _merchant_url(merchant) -> str:
+    return reverse("perks:merchant_detail", args=[merchant.pk])
 
 
 def _managed(request, pk):
@@ -74,17 +78,14 @@ def _managed(request, pk):
 def merchant_edit(request, pk):
     merchant = _managed(request, pk)
     initial = {f: getattr(merchant, f) for f in services.MERCHANT_FIELDS}
-    form = forms.MerchantForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.merchant_change(actor=request.user, merchant=merchant, **form.cleaned_data)
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("perks:merchant_detail", pk=merchant.pk)
-    return render(
-        request, "perks/merchants/merchant_form.html", {"form": form, "merchant": merchant}
+    return form_page(
+        request,
+        forms.MerchantForm(request.POST or None, initial=initial),
+        lambda data: services.merchant_change(actor=request.user, merchant=merchant, **data),
+        "perks/merchants/merchant_form.html",
+        {"merchant": merchant},
+        done=lambda _: "已保存",
+        after=lambda _: _merchant_url(merchant),
     )
 
 
@@ -158,21 +159,16 @@ def offer_edit(request, pk, offer_pk):
     merchant = _managed(request, pk)
     offer = selectors.offer_get(merchant=merchant, pk=offer_pk)
     initial = {f: getattr(offer, f) for f in services.OFFER_FIELDS}
-    form = forms.OfferForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.offer_save(
-                actor=request.user, merchant=merchant, offer=offer, **form.cleaned_data
-            )
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"已保存优惠“{offer.title}”")
-            return redirect("perks:merchant_detail", pk=merchant.pk)
-    return render(
+    return form_page(
         request,
+        forms.OfferForm(request.POST or None, initial=initial),
+        lambda data: services.offer_save(
+            actor=request.user, merchant=merchant, offer=offer, **data
+        ),
         "perks/merchants/offer_form.html",
-        {"form": form, "merchant": merchant, "offer": offer},
+        {"merchant": merchant, "offer": offer},
+        done=lambda _: f"已保存优惠“{offer.title}”",
+        after=lambda _: _merchant_url(merchant),
     )
 
 
