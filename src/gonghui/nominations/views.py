@@ -19,6 +19,7 @@ from gonghui.common.views import (
     download,
     error_message,
     field_errors,
+    form_page,
     post_action,
 )
 from gonghui.common.workdays import today
@@ -48,21 +49,17 @@ def campaigns(request):
     form = None
     if selectors.may_organise(actor=request.user):
         form = forms.CampaignForm(request.POST or None, actor=request.user)
-    if request.method == "POST":
-        if form is None:
-            raise NotFound()
-        if form.is_valid():
-            try:
-                created = services.campaign_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(
-                    request, f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐"
-                )
-                return redirect("nominations:campaign", pk=created.pk)
-    page = page_of(selectors.campaign_list(actor=request.user), request.GET.get("page"))
-    return render(request, "nominations/campaigns.html", {"page": page, "form": form})
+    if request.method == "POST" and form is None:
+        raise NotFound()
+    return form_page(
+        request,
+        form,
+        lambda data: services.campaign_create(actor=request.user, **data),
+        "nominations/campaigns.html",
+        {"page": page_of(selectors.campaign_list(actor=request.user), request.GET.get("page"))},
+        done=lambda created: f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐",
+        after=lambda created: reverse("nominations:campaign", args=[created.pk]),
+    )
 
 
 @login_required
@@ -413,21 +410,16 @@ def calendar(request):
     if not rights.view:
         raise NotFound()
     form = forms.CalendarForm(request.POST or None) if rights.edit else None
-    if request.method == "POST":
-        if form is None:
-            raise NotFound()
-        if form.is_valid():
-            try:
-                calendar_year_set(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"已录入 {form.cleaned_data['year']} 年节假日安排")
-                return redirect("nominations:calendar")
-    return render(
+    if request.method == "POST" and form is None:
+        raise NotFound()
+    return form_page(
         request,
+        form,
+        lambda data: calendar_year_set(actor=request.user, **data),
         "nominations/calendar.html",
-        {"years": selectors.calendar_years(), "form": form, "next_year": today().year + 1},
+        {"years": selectors.calendar_years(), "next_year": today().year + 1},
+        done=lambda _: f"已录入 {form.cleaned_data['year']} 年节假日安排",
+        after=lambda _: reverse("nominations:calendar"),
     )
 
 
