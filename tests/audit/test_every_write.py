@@ -1179,6 +1179,12 @@ def _(w, call):
     call(actor=w.users.cy_grass, person=member(w))
 
 
+@scenario("gonghui.perks.cards.services.card_issue_for")
+def _(w, call):
+    member(w)
+    call(actor=w.users.cy, id_number=VALID_IDS[0])
+
+
 @scenario(
     "gonghui.perks.cards.services.card_suspend",
     "gonghui.perks.cards.services.card_cancel",

@@ -9,7 +9,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs import access
@@ -100,13 +100,10 @@ def card_get(request, pk: int):
 @router.post("", response={201: CardOut}, summary="办理服务卡")
 def card_issue(request, body: IssueIn):
     _need(request, "perks.cards")
-    if (body.person_id is None) == (body.id_number is None):
-        raise ValidationFailed({"person_id": "请提供人员ID或身份证号（二选一）"})
-    if body.id_number is not None:
-        person = services.card_person(actor=request.user, id_number=body.id_number)
-    else:
-        person = services.card_person(actor=request.user, pk=body.person_id)
-    return Status(201, services.card_issue(actor=request.user, person=person))
+    card = services.card_issue_for(
+        actor=request.user, person_id=body.person_id, id_number=body.id_number
+    )
+    return Status(201, card)
 
 
 def _with_reason(request, pk: int, body: CardReasonIn, service):

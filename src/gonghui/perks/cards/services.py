@@ -86,6 +86,19 @@ def card_person(*, actor, id_number: str | None = None, pk=None) -> Person:
     return person
 
 
+def card_issue_for(*, actor, person_id=None, id_number: str | None = None) -> Card:
+    """Issue a card to the person named by id or by resident ID (one of the two). The
+    look-up is its own step, outside the issue's transaction: a look-up by number is spent
+    and recorded even when the issue is then refused (else probing would cost nothing)."""
+    if (person_id is None) == (id_number is None):
+        raise ValidationFailed({"person_id": "请提供人员ID或身份证号（二选一）"})
+    if id_number is not None:
+        person = card_person(actor=actor, id_number=id_number)
+    else:
+        person = card_person(actor=actor, pk=person_id)
+    return card_issue(actor=actor, person=person)
+
+
 @transaction.atomic
 def card_issue(*, actor, person: Person) -> Card:
     """Issue a card to a member: needs an active membership (the card belongs to its union)

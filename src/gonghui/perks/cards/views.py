@@ -101,12 +101,11 @@ def card_issue(request):
     found = found_card = None
     if request.method == "POST" and "person" in request.POST:
         try:
-            person = services.card_person(actor=request.user, pk=request.POST["person"])
-            card = services.card_issue(actor=request.user, person=person)
+            card = services.card_issue_for(actor=request.user, person_id=request.POST["person"])
         except DomainError as exc:
             messages.error(request, error_message(exc))
         else:
-            messages.success(request, f"已为 {person.name} 办理服务卡 {card.number}")
+            messages.success(request, f"已为 {card.person.name} 办理服务卡 {card.number}")
             return redirect("perks:card_detail", pk=card.pk)
     elif lookup.is_bound and lookup.is_valid():
         try:
