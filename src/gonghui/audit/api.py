@@ -5,7 +5,6 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from gonghui.audit import selectors
-from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import IsoDate
 from gonghui.orgs import access
@@ -45,8 +44,7 @@ class EventPage(Schema):
 
 @router.get("/events", response=EventPage, summary="审计事件（审计员）")
 def event_list(request, filters: Query[EventFilters]):
-    if not access.can(request.user, "audit.view"):
-        raise NotFound()
+    access.require(request.user, "audit.view")
     params = filters.dict(exclude={"page"})
     qs = selectors.event_list(actor=request.user, **params)
     return page_dict(qs, filters.page)

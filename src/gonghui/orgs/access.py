@@ -77,6 +77,13 @@ def can(actor, perm: str) -> bool:
     return any(perm in g.permissions for g in grants(actor))
 
 
+def require(actor, perm: str) -> None:
+    """A page or endpoint offered only to holders of ``perm`` (anywhere): NotFound for the
+    rest (a member, a merchant's counter account find no such page)."""
+    if not can(actor, perm):
+        raise NotFound()
+
+
 def post_ancestors(actor, perm: str) -> set[str]:
     """The paths of the nodes at and above each post holding ``perm``: what a post sits
     under (a grassroots union takes part in its district's campaign), not what it may see."""

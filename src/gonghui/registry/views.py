@@ -32,8 +32,7 @@ from gonghui.registry.models import Award, Honour
 @login_required
 @domain_errors
 def search(request):
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     form = forms.SearchForm(request.GET)
     page = _page(request, form, lambda f: selectors.person_search(actor=request.user, filters=f))
     return render(request, "registry/search.html", {"form": form, "page": page})
@@ -211,8 +210,7 @@ def media(request, pk):
 @domain_errors
 def honours(request):
     """The catalogue; staff holding ``registry.catalogue`` add honours of their level."""
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     form, done = _add_form(
         request,
         "registry.catalogue",
@@ -229,8 +227,7 @@ def honours(request):
 @domain_errors
 def employers(request):
     """Units and collectives (employers, teams) in scope, with a form to register one."""
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     form, done = _add_form(
         request, "registry.change", forms.UnitForm, services.unit_create, "已登记 {}"
     )
@@ -270,8 +267,7 @@ def statistics(request):
     """Counts by honour, year, batch, district and category over the actor's scope, as
     tables and charts; ``?format=xlsx`` downloads them; the category share of a campaign
     year with its change since the previous campaign."""
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     awards = selectors.award_list(actor=request.user)
     tables = stats.breakdowns(awards_qs=awards)
     form = forms.ShareForm(request.GET or None)
@@ -301,8 +297,7 @@ def dictionary(request):
     """The model-worker dictionary of one honour over the actor's scope: printable HTML at
     once, or the Word book, which grows with the honour's holders, made by a background job
     (POSTed; the job's page offers the file)."""
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     form = forms.DictionaryForm(request.POST or request.GET or None)
     if not form.is_valid():
         return render(request, "registry/dictionary_form.html", {"form": form})
@@ -321,8 +316,7 @@ def dictionary(request):
 def import_page(request):
     """Upload a workbook (template below); it is checked whole in the background and the
     job page lists every bad cell, with a downloadable error report."""
-    if not access.can(request.user, "registry.change"):
-        raise NotFound()
+    access.require(request.user, "registry.change")
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     return upload_page(request, form, services.registry_import_start, "registry/import.html")
 
@@ -330,8 +324,7 @@ def import_page(request):
 @login_required
 @domain_errors
 def template_download(request):
-    if not access.can(request.user, "registry.view"):
-        raise NotFound()
+    access.require(request.user, "registry.view")
     return download(excel.template_workbook(actor=request.user), "劳模工匠档案导入模板.xlsx")
 
 
@@ -353,8 +346,7 @@ def export(request):
     background job, masked always here (full values need the command line and the right to
     see them, audited): this request only checks the filters and queues the job, then the
     job's page follows it and offers the file. A bad filter makes no job."""
-    if not access.can(request.user, "registry.export"):
-        raise NotFound()
+    access.require(request.user, "registry.export")
     filters = forms.SearchForm(request.GET).person_filters()
     if filters is None:  # the search page shows what is wrong, next to the field
         messages.error(request, "筛选条件有误，未导出。请修正后再导出。")

@@ -276,8 +276,7 @@ def org_move(request, pk):
 @login_required
 @domain_errors
 def org_import(request):
-    if not access.can(request.user, "orgs.import"):
-        raise NotFound()
+    access.require(request.user, "orgs.import")
     form = forms.TreeImportForm(request.POST or None, request.FILES or None)
     return upload_page(request, form, tree_import_start, "orgs/import.html")
 
@@ -296,8 +295,7 @@ def job_detail(request, pk):
 @login_required
 @domain_errors
 def person_list(request):
-    if not access.can(request.user, "people.view"):
-        raise NotFound()
+    access.require(request.user, "people.view")
     filters = forms.PersonFilterForm(request.GET)
     data = filters.filters()
     if data is None:
@@ -408,8 +406,7 @@ def _person_form_page(request, form, title, person=None):
 @login_required
 @domain_errors
 def person_create(request):
-    if not access.can(request.user, "people.change"):
-        raise NotFound()
+    access.require(request.user, "people.change")
     form = forms.PersonForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -495,8 +492,7 @@ def person_reveal(request, pk, field):
 @domain_errors
 def transfer_list(request):
     """The requests this post decides (if any), and the ones it made, with their status."""
-    if not access.can(request.user, "people.change"):
-        raise NotFound()
+    access.require(request.user, "people.change")
     status = request.GET.get("status", "pending")
     if status not in {"pending", "approved", "refused", "joined", ""}:
         status = "pending"
@@ -543,8 +539,7 @@ def transfer_decide(request, pk, decision):
 @login_required
 @domain_errors
 def audit_list(request):
-    if not access.can(request.user, "audit.view"):
-        raise NotFound()
+    access.require(request.user, "audit.view")
     filters = forms.AuditFilterForm(request.GET)
     data = filters.filters()
     qs = AuditEvent.objects.none() if data is None else event_list(actor=request.user, **data)

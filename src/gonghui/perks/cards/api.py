@@ -9,18 +9,12 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from gonghui.common.errors import NotFound
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs import access
 from gonghui.perks.cards import selectors, services
 
 router = Router(tags=["会员服务·服务卡"])
-
-
-def _need(request, perm: str) -> None:
-    if not access.can(request.user, perm):
-        raise NotFound()
 
 
 class CardOut(Schema):
@@ -82,7 +76,7 @@ class CardReasonIn(StrictSchema):
 def card_list(
     request, status: str = "", q: str = "", sort: one_of(selectors.CARD_SORTS) = "", page: int = 1
 ):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     cards = selectors.card_list(actor=request.user, status=status[:12], q=q[:60], sort=sort[:12])
     return page_dict(cards, page)
 
@@ -93,13 +87,13 @@ def _card(request, pk: int):
 
 @router.get("/{int:pk}", response=CardDetail, summary="服务卡详情")
 def card_get(request, pk: int):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     return _card(request, pk)
 
 
 @router.post("", response={201: CardOut}, summary="办理服务卡")
 def card_issue(request, body: IssueIn):
-    _need(request, "perks.cards")
+    access.require(request.user, "perks.cards")
     card = services.card_issue_for(
         actor=request.user, person_id=body.person_id, id_number=body.id_number
     )
@@ -108,7 +102,7 @@ def card_issue(request, body: IssueIn):
 
 def _with_reason(request, pk: int, body: CardReasonIn, service):
     """A change of a card's status: ``service`` on the card, with the reason given."""
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     return service(actor=request.user, card=_card(request, pk), reason=body.reason)
 
 

@@ -28,17 +28,10 @@ from gonghui.perks.cards import forms, imports, selectors, services
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
 
 
-def _need(request, perm: str) -> None:
-    """Staff pages: a user without ``perm`` anywhere (a member, a merchant's counter
-    account) finds no such page."""
-    if not access.can(request.user, perm):
-        raise NotFound()
-
-
 @login_required
 @domain_errors
 def card_list(request):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     filters = forms.CardFilterForm(request.GET)
     sort = request.GET.get("sort", "")
     data = filters.filters()  # none while a filter is invalid: it must not widen the list
@@ -57,7 +50,7 @@ def card_list(request):
 @login_required
 @domain_errors
 def card_detail(request, pk):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     page = selectors.card_page(actor=request.user, pk=pk)
     return render(
         request,
@@ -78,7 +71,7 @@ CARD_ACTIONS = {
 @domain_errors
 @require_POST
 def card_action(request, pk, action):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     card = selectors.card_get(actor=request.user, pk=pk)
     service, done = CARD_ACTIONS[action]
     return post_action(
@@ -96,7 +89,7 @@ def card_action(request, pk, action):
 def card_issue(request):
     """Issue one card: find the member by resident ID (then confirm), or pick them from the
     members in scope who have no card yet."""
-    _need(request, "perks.cards")
+    access.require(request.user, "perks.cards")
     lookup = forms.IdNumberForm(request.POST if "id_number" in request.POST else None)
     found = found_card = None
     if request.method == "POST" and "person" in request.POST:
@@ -140,7 +133,7 @@ def card_issue(request):
 def cards_import(request):
     """Upload a list (姓名, 身份证号); all rows are checked, then all cards issued, or none
     and every bad row listed, with a report to download."""
-    _need(request, "perks.cards")
+    access.require(request.user, "perks.cards")
     form = forms.CardImportForm(request.POST or None, request.FILES or None)
     result, errors = None, None
     if request.method == "POST" and form.is_valid():
@@ -167,14 +160,14 @@ def cards_import(request):
 @login_required
 @domain_errors
 def cards_template(request):
-    _need(request, "perks.cards")
+    access.require(request.user, "perks.cards")
     return download(imports.cards_template(), "服务卡批量发卡模板.xlsx")
 
 
 @login_required
 @domain_errors
 def cards_errors(request):
-    _need(request, "perks.cards")
+    access.require(request.user, "perks.cards")
     rows = request.session.get(IMPORT_ERRORS)
     if not rows:
         raise NotFound()

@@ -38,8 +38,7 @@ def _giveaway_url(giveaway) -> str:
 @login_required
 @domain_errors
 def giveaways(request):
-    if not access.can(request.user, "perks.view"):
-        raise NotFound()
+    access.require(request.user, "perks.view")
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     sort = request.GET.get("sort", "")
@@ -60,8 +59,7 @@ def giveaways(request):
 @login_required
 @domain_errors
 def giveaway_create(request):
-    if not access.can(request.user, "perks.manage"):
-        raise NotFound()
+    access.require(request.user, "perks.manage")
     return form_page(
         request,
         forms.GiveawayForm(request.POST or None, actor=request.user),

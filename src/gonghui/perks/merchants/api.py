@@ -8,7 +8,7 @@ from datetime import date
 
 from ninja import Router, Schema
 
-from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.errors import ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import one_of
 from gonghui.orgs import access
@@ -16,11 +16,6 @@ from gonghui.perks.merchants import selectors
 from gonghui.perks.models import Merchant
 
 router = Router(tags=["会员服务·合作商户"])
-
-
-def _need(request, perm: str) -> None:
-    if not access.can(request.user, perm):
-        raise NotFound()
 
 
 class MerchantOut(Schema):
@@ -125,7 +120,7 @@ def merchant_list(
     sort: one_of(selectors.MERCHANT_SORTS) = "",
     page: int = 1,
 ):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     merchants = selectors.merchant_list(
         actor=request.user,
         category=_category(category),

@@ -10,18 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.errors import DomainError
 from gonghui.common.pagination import page_of
 from gonghui.common.views import apply_errors, domain_errors, form_page
 from gonghui.orgs import access
 from gonghui.perks.merchants import forms, selectors, services
-
-
-def _need(request, perm: str) -> None:
-    """Staff pages: a user without ``perm`` anywhere (a member, a merchant's counter
-    account) finds no such page."""
-    if not access.can(request.user, perm):
-        raise NotFound()
 
 
 def _page(request, filters, rows, **more):
@@ -35,7 +28,7 @@ def _page(request, filters, rows, **more):
 @login_required
 @domain_errors
 def merchant_list(request):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     filters = forms.MerchantFilterForm(request.GET)
     sort = request.GET.get("sort", "")
     page = _page(request, filters, selectors.merchant_list, actor=request.user, sort=sort)
@@ -53,7 +46,7 @@ def merchant_list(request):
 @login_required
 @domain_errors
 def merchant_create(request):
-    _need(request, "perks.manage")
+    access.require(request.user, "perks.manage")
     return form_page(
         request,
         forms.MerchantForm(request.POST or None, actor=request.user, creating=True),
@@ -105,7 +98,7 @@ def _merchant_page(request, merchant, status: int = 200, **bound):
 @login_required
 @domain_errors
 def merchant_detail(request, pk):
-    _need(request, "perks.view")
+    access.require(request.user, "perks.view")
     return _merchant_page(request, selectors.merchant_get(actor=request.user, pk=pk))
 
 
