@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import TransactionTestCase
 
+from gonghui.perks.giveaways import claims
 from gonghui.registry.models import Honour
 from tests.audit.conftest import set_append_only
 from tests.factories import build_tree, build_users
@@ -114,3 +115,12 @@ def _tasks_run_immediately(settings):
 def _fast_password_hashing(settings):
     """Real hashing costs ~0.3 s a user; the hasher itself is Django's business, not ours."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_giveaway_rules():
+    """The claim path caches a giveaway's rules per process by id, and a rolled-back test
+    gives its ids out again: each test starts without (any test may make a giveaway)."""
+    claims._RULES.clear()
+    yield
+    claims._RULES.clear()

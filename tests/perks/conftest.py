@@ -15,7 +15,6 @@ from gonghui.audit.models import AuditEvent
 from gonghui.common.pii import id_check_digit
 from gonghui.people.models import Membership, Person
 from gonghui.perks.cards.services import card_issue
-from gonghui.perks.giveaways import claims
 from gonghui.perks.merchants.services import merchant_staff_add
 from gonghui.perks.models import Card, Giveaway, Location, Merchant
 from tests.factories import (
@@ -30,14 +29,6 @@ from tests.factories import (
 BEIJING = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 4, 30, 10, 0, tzinfo=BEIJING)
 NOON = datetime(2025, 6, 16, 12, 0, tzinfo=BEIJING)  # the cards' and merchants' day
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rules():
-    """The hot path caches a giveaway's rules per process; each test starts without."""
-    claims._RULES.clear()
-    yield
-    claims._RULES.clear()
 
 
 # --- Giveaways ----------------------------------------------------------------------------
