@@ -10,6 +10,7 @@ import pytest
 from gonghui.contests import scoring
 from gonghui.contests.scoring import (
     SchemeError,
+    advancing,
     aggregate,
     counted_jurors,
     mark,
@@ -127,3 +128,27 @@ def test_ties_follow_the_chain_then_share_a_place():
     assert [e for e, _ in rank(scores, [("theory", "asc")])][:2] == ["丙", "甲"]
     with pytest.raises(SchemeError):
         rank(scores, [("total", "down")])
+
+
+PLACES = [("乙", 1), ("丙", 2), ("甲", 3), ("丁", 3), ("戊", 5)]
+TOTALS = {"乙": "92", "丙": "90", "甲": "90", "丁": "90", "戊": "85"}
+
+
+def test_top_n_takes_everyone_sharing_the_place_at_the_cut():
+    assert advancing(PLACES, TOTALS, {"kind": "top", "n": 2}) == ["乙", "丙"]
+    assert advancing(PLACES, TOTALS, {"kind": "top", "n": 3}) == ["乙", "丙", "甲", "丁"]
+    for n in (0, "2", True):
+        with pytest.raises(SchemeError, match="晋级人数"):
+            advancing(PLACES, TOTALS, {"kind": "top", "n": n})
+
+
+def test_a_threshold_takes_every_score_at_or_above_it():
+    assert advancing(PLACES, TOTALS, {"kind": "threshold", "min": "90"}) == ["乙", "丙", "甲", "丁"]
+
+
+def test_a_challenger_must_beat_the_seed_outright():
+    # 乙 (92) beats seed 戊 (85); 丙 (90) only ties seed 甲 (90): the seed keeps its place.
+    rule = {"kind": "challenge", "pairs": {"乙": "戊", "丙": "甲"}}
+    assert advancing(PLACES, TOTALS, rule) == ["乙", "甲"]
+    with pytest.raises(SchemeError, match="未知的晋级规则"):
+        advancing(PLACES, TOTALS, {"kind": "lottery"})

@@ -21,7 +21,9 @@ The pieces, each configured per aspect and stage by the competition's scheme:
 * ``counted_jurors``: the public jurors whose votes count (every entrant voted on, or the
   configured minimum);
 * ``rank``: places by score, ties broken by a configured chain of further keys; entrants
-  equal on every key share a place (1, 2, 2, 4).
+  equal on every key share a place (1, 2, 2, 4);
+* ``advancing``: who goes on from a stage by its rule (top N, a threshold, or the winner of
+  each challenge between a challenger and a seed).
 """
 
 from __future__ import annotations
@@ -172,3 +174,37 @@ def rank(scores: Mapping[object, Mapping[str, object]], chain: Iterable[tuple[st
         places.append((entrant, place))
         previous = current
     return places
+
+
+def advancing(
+    places: Iterable[tuple[object, int]],
+    scores: Mapping[object, object],
+    rule: Mapping[str, object],
+) -> list:
+    """Who goes on from a stage, in place order, by the stage's ``rule``:
+
+    * ``{"kind": "top", "n": N}``: every entrant placed N or better (a place shared across
+      the cut takes all who share it: places 1, 2, 2 with N = 2 send three on);
+    * ``{"kind": "threshold", "min": "80"}``: every entrant scoring at least ``min``;
+    * ``{"kind": "challenge", "pairs": {challenger: seed}}``: of each pair, the challenger
+      if it scored strictly more than its seed, else the seed (a tie keeps the title
+      holder's place).
+    """
+    places = list(places)
+    kind = rule.get("kind")
+    if kind == "top":
+        n = rule.get("n")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise SchemeError("晋级人数应为正整数")
+        return [entrant for entrant, place in places if place <= n]
+    if kind == "threshold":
+        least = mark(rule.get("min"))
+        return [entrant for entrant, _ in places if mark(scores[entrant]) >= least]
+    if kind == "challenge":
+        pairs = rule.get("pairs") or {}
+        winners = {
+            challenger if mark(scores[challenger]) > mark(scores[seed]) else seed
+            for challenger, seed in pairs.items()
+        }
+        return [entrant for entrant, _ in places if entrant in winners]
+    raise SchemeError(f"未知的晋级规则：{kind}")
