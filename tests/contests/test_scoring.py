@@ -1,9 +1,7 @@
 """The scoring rules against examples worked by hand (issue #17: trimmed mean by panel size,
 the spread rule, weighting, standardisation, the tie chain)."""
 
-import ast
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +19,7 @@ from gonghui.contests.scoring import (
     trim_count,
     weighted,
 )
+from tests.contests import top_level_imports
 
 # Panel size -> how many of the highest and of the lowest marks are dropped.
 TRIM = {3: 0, 5: 1, 7: 1, 9: 2}
@@ -28,14 +27,7 @@ TRIM = {3: 0, 5: 1, 7: 1, 9: 2}
 
 def test_the_rules_need_nothing_but_the_standard_library():
     """The verifier in a notary's bundle runs this very file with a bare Python."""
-    tree = ast.parse(Path(scoring.__file__).read_text("utf-8"))
-    imported = {
-        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    assert imported <= {"__future__", "collections", "decimal", "functools"}
+    assert top_level_imports(scoring) <= {"__future__", "collections", "decimal", "functools"}
 
 
 def test_a_mark_is_exact_decimal_and_never_a_float():

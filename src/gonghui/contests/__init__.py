@@ -1,2 +1,3 @@
 """Craftsman challenges and skill competitions (工匠选树与技能竞赛): issue #17. So far the
-scoring rules (scoring.py, standard library only: the verifier in a notary's bundle runs it)."""
+rules a notary's verifier re-runs, standard library only: scoring.py (raw marks to results)
+and panels.py (the judging panel's draw)."""
