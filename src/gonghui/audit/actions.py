@@ -6,7 +6,8 @@ from django.db import models
 
 class Action(models.TextChoices):
     """Every audit action: its code (stored in the event) and its Chinese name (the
-    auditors' pages). ``record`` accepts only these, so a new write adds its action here."""
+    auditors' pages). Every write names its action from here, never as a bare string, so a
+    new write adds its action here; tests/audit/test_web.py holds the code to that."""
 
     AUTH_LOGIN = "auth.login", "登录"
     AUTH_LOGOUT = "auth.logout", "退出"
