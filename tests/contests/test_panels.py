@@ -73,5 +73,7 @@ def test_a_pool_too_small_for_the_panel_is_refused():
     for seed in ("0F" * 32, "abc", ""):
         with pytest.raises(DrawError, match="随机种子"):
             draw_panel(seed=seed, match="M1", pool=POOL, size=3)
+        with pytest.raises(DrawError, match="随机种子"):
+            commitment(seed)
     with pytest.raises(DrawError, match="人数"):
         draw_panel(seed=SEED, match="M1", pool=POOL, size=0)

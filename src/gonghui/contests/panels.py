@@ -29,8 +29,14 @@ class DrawError(ValueError):
     """A draw that cannot be made as asked (the message says why)."""
 
 
+def _check_seed(seed: str) -> None:
+    if not SEED.fullmatch(seed):
+        raise DrawError("随机种子应为 64 位小写十六进制")
+
+
 def commitment(seed: str) -> str:
     """What is published before the draw: the SHA-256 of the seed's text."""
+    _check_seed(seed)
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
@@ -50,8 +56,7 @@ def draw_panel(
     """The panel of ``match`` in drawing order. ``pool``: judge → employer (both as the text
     the record publishes); ``declared``: judges who declared a relationship with an entrant
     of the match."""
-    if not SEED.fullmatch(seed):
-        raise DrawError("随机种子应为 64 位小写十六进制")
+    _check_seed(seed)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise DrawError("裁判组人数应为正整数")
     barred = set(entrant_employers)
