@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, error_report
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -34,14 +34,13 @@ def card_list(request):
     access.require(request.user, "perks.view")
     filters = forms.CardFilterForm(request.GET)
     sort = request.GET.get("sort", "")
-    data = filters.filters()  # none while a filter is invalid: it must not widen the list
-    found = [] if data is None else selectors.card_list(**data, actor=request.user, sort=sort)
+    page = filtered_page(request, filters, selectors.card_list, actor=request.user, sort=sort)
     return render(
         request,
         "perks/cards/cards.html",
         {
             "filters": filters,
-            "page": page_of(found, request.GET.get("page")),
+            "page": page,
             "may_issue": access.can(request.user, "perks.cards"),
         },
     )
