@@ -447,6 +447,17 @@ def test_a_refused_import_leaves_its_report(client, people, users):
     assert sheet.cell(row=2, column=1).value == "3"
 
 
+def test_a_refused_imports_kept_report_holds_no_full_id_number(client, people, users):
+    login(client, "cy_grass")
+    rows = [("钱学", VALID_IDS[2]), ("钱学", VALID_IDS[2]), ("孙明", VALID_IDS[3] + "1")]
+    refused = client.post("/cards/import/", {"file": upload("名单.xlsx", workbook(rows))})
+    assert refused.status_code == 422
+    kept = client.session["perks.cards_import_errors"]
+    assert [row["row"] for row in kept] == [2, 3, 4]
+    assert all(row["column"] == "身份证号" and "*" in row["value"] for row in kept)
+    assert VALID_IDS[2] not in str(kept) and VALID_IDS[3] not in str(kept)
+
+
 GOOD = [("赵郁", VALID_IDS[0]), ("欧阳润泽", VALID_IDS[1])]
 
 

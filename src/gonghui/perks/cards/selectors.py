@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gonghui.common import pii
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.imports import RowError
 from gonghui.common.qr import qr_svg
 from gonghui.orgs import access
 from gonghui.people import search
@@ -37,7 +35,6 @@ CARD_SORTS = {
     "unit": "org_unit__path",
     "-unit": "-org_unit__path",
 }
-REPORT_MAX = 5000  # rows of a refused import kept for its report
 
 
 def active_membership(person: Person) -> Membership | None:
@@ -193,14 +190,3 @@ def member_card_qr(user) -> dict:
     """The QR fragment of the member's card page (swapped in place every 30 seconds)."""
     card = member_card(member_person(user))
     return {"card": card, **card_qr(card)}
-
-
-def import_errors_kept(errors: list[RowError]) -> list[dict]:
-    """The rows of a refused import as its report keeps them between requests (in the
-    session): resident ID numbers masked, at most ``REPORT_MAX`` rows."""
-    return [
-        asdict(e) | {"value": pii.mask("id_number", e.value)}
-        if e.column == "身份证号"
-        else asdict(e)
-        for e in errors[:REPORT_MAX]
-    ]

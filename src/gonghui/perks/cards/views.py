@@ -4,6 +4,8 @@ selector, render."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -26,6 +28,7 @@ from gonghui.orgs import access
 from gonghui.perks.cards import forms, imports, selectors, services
 
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
+REPORT_MAX = 5000  # rows of a refused import kept for its report (ID numbers come masked)
 
 
 @login_required
@@ -143,7 +146,7 @@ def cards_import(request):
             )
         except ImportRejected as exc:
             errors = exc.errors
-            request.session[IMPORT_ERRORS] = selectors.import_errors_kept(errors)
+            request.session[IMPORT_ERRORS] = [asdict(e) for e in errors[:REPORT_MAX]]
         except DomainError as exc:
             apply_errors(form, exc)
         else:
