@@ -89,7 +89,6 @@ NOT_WRITES = {
             "gonghui.nominations.services.objections.lookup_allowed",
             "gonghui.perks.giveaways.services.seal_rows",
             "gonghui.perks.cards.imports.cards_template",
-            "gonghui.perks.cards.services.card_person",
             "gonghui.perks.giveaways.claims.pickup_code",
             "gonghui.perks.giveaways.claims.request_hash",
             "gonghui.perks.giveaways.claims.rules",
@@ -1179,7 +1178,10 @@ def _(w, call):
     call(actor=w.users.cy_grass, person=member(w))
 
 
-@scenario("gonghui.perks.cards.services.card_issue_for")
+@scenario(
+    "gonghui.perks.cards.services.card_person",
+    "gonghui.perks.cards.services.card_issue_for",
+)
 def _(w, call):
     member(w)
     call(actor=w.users.cy, id_number=VALID_IDS[0])

@@ -31,8 +31,9 @@ from gonghui.perks.cards.services import (
     card_suspend,
 )
 from gonghui.perks.models import Card
+from gonghui.registry.services import person_merge
 from tests.factories import VALID_IDS, make_user
-from tests.perks.conftest import actions, an_id, login, post_json
+from tests.perks.conftest import actions, an_id, login, member, post_json
 
 # --- Issue and status ---------------------------------------------------------------------
 
@@ -446,6 +447,17 @@ def test_a_refused_import_leaves_its_report(client, people, users):
     assert sheet.cell(row=2, column=1).value == "3"
 
 
+def test_a_refused_imports_kept_report_holds_no_full_id_number(client, people, users):
+    login(client, "cy_grass")
+    rows = [("钱学", VALID_IDS[2]), ("钱学", VALID_IDS[2]), ("孙明", VALID_IDS[3] + "1")]
+    refused = client.post("/cards/import/", {"file": upload("名单.xlsx", workbook(rows))})
+    assert refused.status_code == 422
+    kept = client.session["perks.cards_import_errors"]
+    assert [row["row"] for row in kept] == [2, 3, 4]
+    assert all(row["column"] == "身份证号" and "*" in row["value"] for row in kept)
+    assert VALID_IDS[2] not in str(kept) and VALID_IDS[3] not in str(kept)
+
+
 GOOD = [("赵郁", VALID_IDS[0]), ("欧阳润泽", VALID_IDS[1])]
 
 
@@ -512,6 +524,20 @@ def test_a_member_without_a_card(client, people, users):
     login(client, "zhaoyu")
     assert "您还没有工会会员互助服务卡" in client.get("/m/card/").content.decode()
     assert "data-token" not in client.get("/m/card/qr/").content.decode()
+
+
+def test_a_merged_records_login_sees_the_card_of_the_record_kept(client, cards, tree, users):
+    """Both records have a login; the survivor's stays, the loser's follows the redirect
+    (registry.merging): it opens the survivor's card."""
+    twin = member(tree.cy_grass, "赵郁", None, username="zhao_old", joined=False)
+    person_merge(actor=users.admin, survivor=cards.zhao.person, loser=twin)
+    login(client, "zhao_old")
+    body = client.get("/m/card/").content.decode()
+    assert "您还没有工会会员互助服务卡" not in body and cards.zhao.number[-4:] in body
+    token = body.split('data-token="')[1].split('"')[0]
+    assert passes.card_of(token) == cards.zhao.pk
+    fragment = client.get("/m/card/qr/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<svg" in fragment
 
 
 def test_a_login_without_a_person(client, people, users):

@@ -234,6 +234,7 @@ def test_sign_a_merchant_through_the_page(client, shop, tree):
     form = signing_form(tree)
     bad = client.post("/merchants/new/", {**form, "valid_until": "2025-06-01"})
     assert bad.status_code == 200 and "合作截止日期不能早于开始日期" in bad.content.decode()
+    assert bad.context["form"].errors["valid_until"] == ["合作截止日期不能早于开始日期"]
     assert not Merchant.objects.filter(name="康乐理发").exists()
     done = client.post("/merchants/new/", form)
     merchant = Merchant.objects.get(name="康乐理发")

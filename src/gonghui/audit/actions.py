@@ -322,6 +322,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # next seal of its giveaway's stream (the worker's minute), checked in the test.
     "gonghui.perks.giveaways.claims.claim": (),
     "gonghui.perks.cards.services.card_issue": ("perks.card_issue",),
+    # By resident ID, the look-up spends a probe and is recorded (by id: a read, no event).
+    "gonghui.perks.cards.services.card_person": ("people.lookup",),
     # By resident ID: the look-up's own event, then the issue's.
     "gonghui.perks.cards.services.card_issue_for": ("people.lookup", "perks.card_issue"),
     "gonghui.perks.cards.services.card_suspend": ("perks.card_suspend",),

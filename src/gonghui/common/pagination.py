@@ -41,6 +41,14 @@ def page_of(qs, number, *, count_cap: int | None = None) -> Page:
     return paginator.get_page(number)
 
 
+def filtered_page(request, filters, rows, **more) -> Page:
+    """The requested page of ``rows(**filters.filters(), **more)``; none while a filter is
+    invalid (the form says which, next to the field): a bad filter must not widen the list."""
+    data = filters.filters()
+    found = [] if data is None else rows(**data, **more)
+    return page_of(found, request.GET.get("page"))
+
+
 def page_dict(qs, number, *, count_cap: int | None = None) -> dict:
     """The API's page: {count, count_capped, page, items}; ``count_capped`` says the count
     stopped at the cap (there are at least that many)."""

@@ -14,11 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gonghui.audit.models import AuditEvent
 from gonghui.audit.selectors import event_list
 from gonghui.audit.services import key_fingerprints, verify_platform
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -541,13 +540,11 @@ def transfer_decide(request, pk, decision):
 def audit_list(request):
     access.require(request.user, "audit.view")
     filters = forms.AuditFilterForm(request.GET)
-    data = filters.filters()
-    qs = AuditEvent.objects.none() if data is None else event_list(actor=request.user, **data)
     return render(
         request,
         "audit/list.html",
         {
-            "page": _page(request, qs),
+            "page": filtered_page(request, filters, event_list, actor=request.user),
             "filters": filters,
             "can_verify": access.can_citywide(request.user, "audit.export"),
             "fingerprints": key_fingerprints(),

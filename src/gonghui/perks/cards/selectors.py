@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gonghui.common import pii
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.imports import RowError
 from gonghui.common.qr import qr_svg
 from gonghui.orgs import access
 from gonghui.people import search
@@ -37,7 +35,6 @@ CARD_SORTS = {
     "unit": "org_unit__path",
     "-unit": "-org_unit__path",
 }
-REPORT_MAX = 5000  # rows of a refused import kept for its report
 
 
 def active_membership(person: Person) -> Membership | None:
@@ -151,6 +148,15 @@ def card_candidates(*, actor, q: str = "") -> QuerySet[Person]:
     return search.search_people(qs, q) if (q or "").strip() else qs.order_by("name_sort", "pk")
 
 
+def member_person(user) -> Person | None:
+    """The member a login belongs to (``Person.user``), None for staff without one. A record
+    merged into another (registry.merging) stands for the record kept."""
+    person = getattr(user, "person", None)
+    if person is None:
+        return None
+    return person.merged_into if person.merged_into_id else person
+
+
 def member_card(person: Person | None) -> Card | None:
     """A member's own live card (active or suspended), if any."""
     if person is None:
@@ -170,7 +176,7 @@ def card_qr(card: Card | None) -> dict:
 def member_card_page(user) -> dict:
     """What the member's card page shows: their card (its number grouped as printed on a
     card, all but the last four digits hidden: **** **** **** 1234) and its QR code."""
-    person = getattr(user, "person", None)
+    person = member_person(user)
     card = member_card(person)
     return {
         "person": person,
@@ -182,16 +188,5 @@ def member_card_page(user) -> dict:
 
 def member_card_qr(user) -> dict:
     """The QR fragment of the member's card page (swapped in place every 30 seconds)."""
-    card = member_card(getattr(user, "person", None))
+    card = member_card(member_person(user))
     return {"card": card, **card_qr(card)}
-
-
-def import_errors_kept(errors: list[RowError]) -> list[dict]:
-    """The rows of a refused import as its report keeps them between requests (in the
-    session): resident ID numbers masked, at most ``REPORT_MAX`` rows."""
-    return [
-        asdict(e) | {"value": pii.mask("id_number", e.value)}
-        if e.column == "身份证号"
-        else asdict(e)
-        for e in errors[:REPORT_MAX]
-    ]

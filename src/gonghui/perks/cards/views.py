@@ -4,6 +4,8 @@ selector, render."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, error_report
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -26,6 +28,7 @@ from gonghui.orgs import access
 from gonghui.perks.cards import forms, imports, selectors, services
 
 IMPORT_ERRORS = "perks.cards_import_errors"  # the last refused import's rows, for the report
+REPORT_MAX = 5000  # rows of a refused import kept for its report (ID numbers come masked)
 
 
 @login_required
@@ -34,14 +37,13 @@ def card_list(request):
     access.require(request.user, "perks.view")
     filters = forms.CardFilterForm(request.GET)
     sort = request.GET.get("sort", "")
-    data = filters.filters()  # none while a filter is invalid: it must not widen the list
-    found = [] if data is None else selectors.card_list(**data, actor=request.user, sort=sort)
+    page = filtered_page(request, filters, selectors.card_list, actor=request.user, sort=sort)
     return render(
         request,
         "perks/cards/cards.html",
         {
             "filters": filters,
-            "page": page_of(found, request.GET.get("page")),
+            "page": page,
             "may_issue": access.can(request.user, "perks.cards"),
         },
     )
@@ -144,7 +146,7 @@ def cards_import(request):
             )
         except ImportRejected as exc:
             errors = exc.errors
-            request.session[IMPORT_ERRORS] = selectors.import_errors_kept(errors)
+            request.session[IMPORT_ERRORS] = [asdict(e) for e in errors[:REPORT_MAX]]
         except DomainError as exc:
             apply_errors(form, exc)
         else:

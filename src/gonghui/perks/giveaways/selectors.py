@@ -18,7 +18,7 @@ from gonghui.common.qr import qr_svg
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit, path_prefixes
 from gonghui.perks import passes
-from gonghui.perks.cards.selectors import member_card
+from gonghui.perks.cards.selectors import member_card, member_person
 from gonghui.perks.giveaways import draw
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Message
 
@@ -187,11 +187,10 @@ def card_held(giveaway: Giveaway) -> Exists:
 
 def member_of(user):
     """The member a login belongs to (``Person.user``); NotFound for staff without one."""
-    person = getattr(user, "person", None)
+    person = member_person(user)
     if person is None:
         raise NotFound("当前账号未关联会员信息")
-    # A record merged into another (registry.merging) stands for the record kept.
-    return person.merged_into if person.merged_into_id else person
+    return person
 
 
 def giveaways_for_member(card: Card | None) -> QuerySet[Giveaway]:

@@ -51,13 +51,6 @@ class MerchantForm(forms.Form):
                 **self.fields,
             }
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_until")
-        if start and end and end < start:
-            self.add_error("valid_until", "合作截止日期不能早于开始日期")
-        return data
-
 
 class LocationForm(forms.Form):
     name = forms.CharField(label="门店名称", max_length=120)

@@ -11,18 +11,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import filtered_page
 from gonghui.common.views import apply_errors, domain_errors, form_page
 from gonghui.orgs import access
 from gonghui.perks.merchants import forms, selectors, services
-
-
-def _page(request, filters, rows, **more):
-    """The requested page of ``rows(**filters, **more)``; none while a filter is invalid
-    (the form says which, next to the field): a bad filter must not widen the list."""
-    data = filters.filters()
-    found = [] if data is None else rows(**data, **more)
-    return page_of(found, request.GET.get("page"))
 
 
 @login_required
@@ -31,7 +23,7 @@ def merchant_list(request):
     access.require(request.user, "perks.view")
     filters = forms.MerchantFilterForm(request.GET)
     sort = request.GET.get("sort", "")
-    page = _page(request, filters, selectors.merchant_list, actor=request.user, sort=sort)
+    page = filtered_page(request, filters, selectors.merchant_list, actor=request.user, sort=sort)
     return render(
         request,
         "perks/merchants/merchants.html",
@@ -186,5 +178,5 @@ def merchant_staff_add(request, pk):
 @login_required
 def member_offers(request):
     filters = forms.OfferFilterForm(request.GET)
-    page = _page(request, filters, selectors.offers_for_members)
+    page = filtered_page(request, filters, selectors.offers_for_members)
     return render(request, "perks/merchants/member_offers.html", {"filters": filters, "page": page})
