@@ -18,7 +18,7 @@ from gonghui.common.views import (
     error_message,
     merged_page,
 )
-from gonghui.files.services import attachment_add, attachments_of
+from gonghui.files.services import attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
@@ -137,7 +137,7 @@ def award_document(request, pk):
     try:
         if upload is None:
             raise ValidationFailed({"document": "请选择文件"})
-        attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=upload)
+        services.award_document_add(actor=request.user, award=award, upload=upload)
     except DomainError as exc:
         messages.error(request, error_message(exc))
     else:
