@@ -404,6 +404,7 @@ class ApiMiddleware:
 
 def _register_routers():
     from gonghui.audit.api import router as audit_router
+    from gonghui.jobs.api import router as jobs_router
     from gonghui.nominations.api import public_router as notices_router
     from gonghui.nominations.api import router as nominations_router
     from gonghui.orgs.api import router as orgs_router
@@ -419,6 +420,7 @@ def _register_routers():
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/orgs", tree_import_router)
+    api.add_router("/orgs", jobs_router)
     api.add_router("/people", people_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)

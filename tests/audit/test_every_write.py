@@ -615,6 +615,11 @@ def _(w, call):
     call(actor=w.users.admin, honour=honour, person=person(w), year=2010, document=upload())
 
 
+@scenario("gonghui.registry.services.award_document_add")
+def _(w, call):
+    call(actor=w.users.admin, award=award(w), upload=upload())
+
+
 @scenario("gonghui.registry.services.award_update")
 def _(w, call):
     call(actor=w.users.admin, award=award(w), deeds="三十年扎根一线。")

@@ -16,6 +16,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.audit.selectors import event_list
 from gonghui.common import pii
 from gonghui.common.errors import Conflict, NotFound, Throttled, ValidationFailed
+from gonghui.common.imports import ImportRejected
 from gonghui.orgs.models import Post, Role
 from gonghui.people import selectors, services
 from gonghui.people.models import Person, TransferRequest
@@ -265,7 +266,7 @@ def test_changing_a_number_to_one_registered_elsewhere_is_a_request_too(tree, us
 
 
 def refused(actor, rows) -> list:
-    with pytest.raises(excel.ImportRejected) as err:
+    with pytest.raises(ImportRejected) as err:
         excel.registry_import(actor=actor, data=workbook(rows), filename="x.xlsx")
     return err.value.errors
 
@@ -503,7 +504,7 @@ def test_a_card_import_counts_unless_the_numbers_are_visible_where_the_rows_are(
     # Chaoyang's district staff see Chaoyang's numbers in full: their rows about a person
     # there are free (the refusal is about the membership, not the budget).
     data = card_workbook([("赵郁", SECRET)])
-    with pytest.raises(excel.ImportRejected) as err:
+    with pytest.raises(ImportRejected) as err:
         imports.cards_import(actor=users.cy, data=data, filename="名单.xlsx")
     assert "会籍" in err.value.errors[0].reason
 

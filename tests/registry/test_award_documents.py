@@ -238,6 +238,31 @@ def test_an_extra_file_is_refused_by_name(client, users, media, upload):
     assert Award.objects.count() == 1 and not Attachment.objects.exists()
 
 
+def test_a_file_given_twice_is_refused_by_name(client, users, media, upload):
+    send, _ = upload
+    client.login(username="cy_staff", password=PASSWORD)
+    twice = [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.pdf", PDF)]
+    response = send(client, file=twice)
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"file": "只能给出一次"}
+    assert Award.objects.count() == 1 and not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize("name, twice", [("year", ["2021", "2022"]), ("batch", ["一", "二"])])
+def test_an_award_s_field_given_twice_is_refused_by_name(
+    client, registry, users, honours, media, name, twice
+):
+    client.login(username="cy_staff", password=PASSWORD)
+    before = last_event()
+    response = post_award(
+        client, registry.people["赵郁"], honours["chaoyang-craftsman"], **{name: twice}
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {name: "只能给出一次"}
+    assert not Award.objects.exists() and not Attachment.objects.exists()
+    assert last_event() == before and stored_files(media) == []
+
+
 def test_an_upload_refuses_json(client, users, media, upload):
     _, url = upload
     client.login(username="cy_staff", password=PASSWORD)

@@ -7,7 +7,7 @@ import pytest
 from gonghui.audit.models import AuditEvent
 from gonghui.common import pii
 from gonghui.common.errors import Forbidden
-from gonghui.common.imports import error_report
+from gonghui.common.imports import ImportRejected, RowError, error_report
 from gonghui.people.models import Person, Unit
 from gonghui.registry import excel, selectors, services
 from gonghui.registry.models import Award, Category
@@ -53,7 +53,7 @@ def run(actor, rows, **kwargs):
 
 
 def rejected(actor, rows) -> dict[tuple[int, str], str]:
-    with pytest.raises(excel.ImportRejected) as err:
+    with pytest.raises(ImportRejected) as err:
         run(actor, rows)
     return {(e.row, e.column): e.reason for e in err.value.errors}
 
@@ -234,7 +234,7 @@ def test_a_file_with_bad_rows_is_refused_whole(registry, users, honours):
     assert events.count() == before_events
     assert not Unit.objects.filter(name="北京精密机械厂").exists()
     # The downloadable report lists them all.
-    with pytest.raises(excel.ImportRejected) as err:
+    with pytest.raises(ImportRejected) as err:
         run(users.cy, rows)
     report = read_back(error_report(err.value.errors))
     assert list(report[0]) == ["行号", "列", "内容", "原因"]
@@ -352,7 +352,7 @@ def test_export_cells_are_text_never_formulas(registry, users):
     risky = [c for c in cells if str(c.value)[0] in "=+-@#"]
     assert all(c.quotePrefix for c in risky)
     report = openpyxl.load_workbook(
-        io.BytesIO(error_report([excel.RowError(2, "姓名", "=HYPERLINK(1)", "x")]))
+        io.BytesIO(error_report([RowError(2, "姓名", "=HYPERLINK(1)", "x")]))
     )
     assert all(c.data_type == "s" for row in report.active.iter_rows() for c in row if c.value)
 
@@ -476,7 +476,7 @@ def test_the_error_report_never_quotes_what_the_id_mask_hides(registry, users):
     ]
     rows = [{**base, "姓名": f"某{i}", "身份证号": n} for i, n in enumerate(numbers)]
     rows[3]["出生日期"] = "1991-05-05"
-    with pytest.raises(excel.ImportRejected) as err:
+    with pytest.raises(ImportRejected) as err:
         run(users.cy, rows)
     report = read_back(error_report(err.value.errors))
     assert {(int(r["行号"]), r["列"]) for r in report} == {

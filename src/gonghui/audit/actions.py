@@ -206,6 +206,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.registry.services.honour_create": ("registry.honour_create",),
     "gonghui.registry.services.award_create": ("registry.award_create",),
     "gonghui.registry.services.award_create[document]": ("files.add", "registry.award_create"),
+    "gonghui.registry.services.award_document_add": ("files.add",),
     "gonghui.registry.services.award_update": ("registry.award_update",),
     "gonghui.registry.services.award_revoke": ("registry.award_revoke",),
     "gonghui.registry.services.person_media_set": ("registry.media_set",),

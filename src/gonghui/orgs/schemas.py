@@ -44,10 +44,3 @@ class OrgPage(Schema):
 class MeOut(Schema):
     username: str
     posts: list[dict]
-
-
-class RowErrorOut(Schema):
-    row: int
-    column: str
-    value: str
-    reason: str

@@ -9,7 +9,6 @@ from gonghui.common import pii
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import RecordId, StrictSchema, Year, one_of
-from gonghui.files.services import attachment_add
 from gonghui.orgs.selectors import org_unit_get
 from gonghui.people.models import Person
 from gonghui.people.selectors import public_profile
@@ -208,7 +207,7 @@ def award_create_with_document(
 )
 def award_document_add(request, pk: int, file: File[UploadedFile]):
     award = selectors.award_get(actor=request.user, pk=pk)
-    document = attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=file)
+    document = services.award_document_add(actor=request.user, award=award, upload=file)
     return Status(201, document)
 
 

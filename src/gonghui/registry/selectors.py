@@ -120,17 +120,21 @@ def _look_alikes_anywhere(person: Person) -> QuerySet[Person]:
     return Person.objects.filter(q, merged_into__isnull=True).exclude(pk=person.pk)
 
 
-def duplicates_of(*, actor, person: Person) -> QuerySet[Person]:
-    """The records that look like ``person`` (``_look_alikes_anywhere``) which ``actor`` may
-    see in the registry."""
-    return access.restrict(_look_alikes_anywhere(person), actor, "registry.view", self_via="user")
-
-
 def look_alikes(*, actor, person: Person) -> tuple[list[Person], int]:
-    """The records that look like ``person`` which ``actor`` may see (``duplicates_of``),
-    and how many more lie outside their scope: those are counted, never shown."""
-    seen = list(duplicates_of(actor=actor, person=person).select_related("org_unit"))
-    return seen, _look_alikes_anywhere(person).count() - len(seen)
+    """The records that look like ``person`` which ``actor`` may see in the registry, and
+    how many more lie outside their scope: those are counted, never shown."""
+    anywhere = _look_alikes_anywhere(person)
+    seen = list(
+        access.restrict(anywhere, actor, "registry.view", self_via="user").select_related(
+            "org_unit"
+        )
+    )
+    return seen, anywhere.count() - len(seen)
+
+
+def look_alikes_exist(person: Person) -> bool:
+    """Whether any record looks like ``person``, in scope or out of it (a yes or no only)."""
+    return _look_alikes_anywhere(person).exists()
 
 
 def may_unmerge(actor) -> bool:

@@ -14,6 +14,7 @@ from stdnum.cn import uscc
 from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, record
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
+from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add, attachments_move, sniff
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -367,8 +368,15 @@ def award_create(
         changes=diff({}, _award_snapshot(award)),
     )
     if document is not None:
-        attachment_add(actor=actor, owner=award, org_unit=award.org_unit, upload=document)
+        award_document_add(actor=actor, award=award, upload=document)
     return award
+
+
+@transaction.atomic
+def award_document_add(*, actor, award: Award, upload) -> Attachment:
+    """Attach ``upload`` (a certificate or decision) to ``award``, filed at the holder's
+    unit (``files.services.attachment_add``: its check and its ``files.add`` event)."""
+    return attachment_add(actor=actor, owner=award, org_unit=award.org_unit, upload=upload)
 
 
 @transaction.atomic

@@ -2,7 +2,6 @@
 
 from django_tasks import task
 
-from gonghui.common.errors import NotFound
 from gonghui.jobs.services import run_export, run_import
 from gonghui.orgs import access
 from gonghui.registry import dictionary
@@ -34,8 +33,7 @@ def registry_export_task(job_id: int) -> None:
 
 
 def _dictionary(*, actor, params: dict, out, progress) -> tuple[str, str]:
-    if not access.can(actor, "registry.view"):
-        raise NotFound()
+    access.require(actor, "registry.view")
     honour = Honour.objects.get(pk=params["honour"])
     entries = dictionary.entries_for(honour=honour, awards_qs=award_list(actor=actor))
     dictionary.write_docx(honour=honour, out=out, entries=entries)

@@ -16,9 +16,10 @@ from gonghui.common.views import (
     domain_errors,
     download,
     error_message,
+    form_page,
     merged_page,
 )
-from gonghui.files.services import attachment_add, attachments_of
+from gonghui.files.services import attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
@@ -86,25 +87,24 @@ def award_create(request, pk):
         actor=request.user,
         subject=Honour.Subject.INDIVIDUAL,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.award_create(
-                actor=request.user,
-                honour=data["honour"],
-                person=person,
-                year=data["year"],
-                batch=data["batch"],
-                categories=list(data["categories"]),
-                deeds=data["deeds"],
-                document=data["document"] or None,  # False when its clear box is ticked
-            )
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"已记录：{data['year']}年 {data['honour'].name}")
-            return redirect("registry:person", pk=person.pk)
-    return render(request, "registry/award_form.html", {"form": form, "person": person})
+    return form_page(
+        request,
+        form,
+        lambda data: services.award_create(
+            actor=request.user,
+            honour=data["honour"],
+            person=person,
+            year=data["year"],
+            batch=data["batch"],
+            categories=list(data["categories"]),
+            deeds=data["deeds"],
+            document=data["document"] or None,  # False when its clear box is ticked
+        ),
+        "registry/award_form.html",
+        {"person": person},
+        after=lambda award: reverse("registry:person", args=[person.pk]),
+        done=lambda award: f"已记录：{award.year}年 {award.honour.name}",
+    )
 
 
 @login_required
@@ -137,7 +137,7 @@ def award_document(request, pk):
     try:
         if upload is None:
             raise ValidationFailed({"document": "请选择文件"})
-        attachment_add(actor=request.user, owner=award, org_unit=award.org_unit, upload=upload)
+        services.award_document_add(actor=request.user, award=award, upload=upload)
     except DomainError as exc:
         messages.error(request, error_message(exc))
     else:

@@ -63,7 +63,7 @@ from gonghui.people.services import (
 )
 from gonghui.people.services import person_create as person_create_service
 from gonghui.people.services import person_reveal as person_reveal_service
-from gonghui.registry.selectors import look_alikes
+from gonghui.registry.selectors import look_alikes_exist
 from gonghui.treeimport.services import tree_import_start
 from gonghui.web import forms
 
@@ -419,8 +419,7 @@ def person_create(request):
             _collision_errors(form, exc)
         else:
             messages.success(request, f"已登记 {person.name}")
-            seen, elsewhere = look_alikes(actor=request.user, person=person)
-            if seen or elsewhere:
+            if look_alikes_exist(person):
                 # One person, one record: the registry's page lists the look-alikes in
                 # scope, with the merge offered, and counts those outside it.
                 messages.warning(

@@ -5,18 +5,14 @@ streaming export that re-imports (``export``), over the one sheet's columns (``c
 Cells are written as text, so an 18-digit ID stays an ID and ``=1+1`` stays a name.
 """
 
-from gonghui.common.imports import ImportRejected, RowError
 from gonghui.registry.excel.columns import COLUMNS, SHEET
 from gonghui.registry.excel.export import registry_export
-from gonghui.registry.excel.importer import ImportResult, registry_import
+from gonghui.registry.excel.importer import registry_import
 from gonghui.registry.excel.template import template_workbook
 
 __all__ = [
     "COLUMNS",
     "SHEET",
-    "ImportRejected",
-    "ImportResult",
-    "RowError",
     "registry_export",
     "registry_import",
     "template_workbook",
