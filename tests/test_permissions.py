@@ -183,7 +183,7 @@ def _haidian_nomination(tree, users, person, honour) -> dict:
         nomination = nomination_create(
             actor=hd_grass,
             campaign=campaign,
-            person=person,
+            person_id=person.pk,
             org_unit=tree.hd_grass,
             brief="海淀的简要事迹",
             deeds="海淀的详细事迹",
