@@ -10,7 +10,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.actions import Action
-from gonghui.common.errors import Conflict, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.workdays import today
 from gonghui.files.models import Attachment
@@ -290,12 +290,15 @@ def nomination_save(
     """The nominate page's save, and the API's: the person ``person_id`` put forward in
     ``campaign`` as a draft by the actor's nominating union (``selectors.nominating_unit``),
     or with ``replaces`` in that nominee's place (withdrawn with ``reason``; the new draft
-    in its campaign and unit); the nomination form ``document`` (an uploaded file) attached
-    where the draft is; and with ``submit`` put forward at once (推荐上报). All or nothing:
+    in its unit; a nominee of another campaign is NotFound); the nomination form
+    ``document`` (an uploaded file) attached where the draft is; and with ``submit`` put
+    forward at once (推荐上报). All or nothing:
     a file or a submission refused leaves no draft behind (nor the file: ``files``)."""
     if replaces is not None:
+        if replaces.campaign_id != campaign.pk:  # a nominee of another campaign: not here
+            raise NotFound()
         replaces = nomination_withdraw(actor=actor, nomination=replaces, reason=reason)
-        campaign, org_unit = replaces.campaign, replaces.org_unit
+        org_unit = replaces.org_unit
     else:
         org_unit = nominating_unit(actor=actor)
     nomination = nomination_create(
