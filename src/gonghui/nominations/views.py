@@ -151,34 +151,29 @@ def nominate(request, pk):
     form = forms.NominationForm(
         request.POST or None, request.FILES or None, unit=unit, replacing=old is not None
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            nomination = services.nomination_save(
-                actor=request.user,
-                campaign=campaign,
-                replaces=old,
-                reason=data.get("reason", ""),
-                person_id=data["person"].pk,
-                brief=data["brief"],
-                deeds=data["deeds"],
-                categories=[c.name for c in data["categories"]],
-                meeting_on=data["meeting_on"],
-                meeting_attendance=data["meeting_attendance"],
-                meeting_result=data["meeting_result"],
-                document=data["form_file"],
-                submit="submit" in request.POST,
-            )
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            done = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
-            messages.success(request, f"{data['person'].name}：{done}")
-            return redirect("nominations:nomination", pk=nomination.pk)
-    return render(
+    outcome = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
+    return form_page(
         request,
+        form,
+        lambda data: services.nomination_save(
+            actor=request.user,
+            campaign=campaign,
+            replaces=old,
+            reason=data.get("reason", ""),
+            person_id=data["person"].pk,
+            brief=data["brief"],
+            deeds=data["deeds"],
+            categories=[c.name for c in data["categories"]],
+            meeting_on=data["meeting_on"],
+            meeting_attendance=data["meeting_attendance"],
+            meeting_result=data["meeting_result"],
+            document=data["form_file"],
+            submit="submit" in request.POST,
+        ),
         "nominations/nominate.html",
-        {"campaign": campaign, "form": form, "unit": unit, "replaced": old},
+        {"campaign": campaign, "unit": unit, "replaced": old},
+        done=lambda nomination: f"{nomination.person.name}：{outcome}",
+        after=lambda nomination: _nomination_url(nomination.pk),
     )
 
 
