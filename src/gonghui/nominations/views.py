@@ -27,6 +27,7 @@ from gonghui.files.services import attachment_list, attachments_of
 from gonghui.nominations import exports, forms, selectors, services, workflow
 from gonghui.nominations.models import Nomination
 from gonghui.nominations.workflow import TRANSITIONS
+from gonghui.orgs import access
 
 
 def _campaign_url(campaign) -> str:
@@ -44,10 +45,9 @@ def _nomination_url(pk) -> str:
 @domain_errors
 def campaigns(request):
     """The campaigns the actor takes part in; holders of ``nominations.manage`` set up more."""
-    if not selectors.may_take_part(actor=request.user):
-        raise NotFound()
+    access.require(request.user, "nominations.view")
     form = None
-    if selectors.may_organise(actor=request.user):
+    if access.can(request.user, "nominations.manage"):
         form = forms.CampaignForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form is None:
         raise NotFound()
