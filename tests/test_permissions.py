@@ -183,7 +183,7 @@ def _haidian_nomination(tree, users, person, honour) -> dict:
         nomination = nomination_create(
             actor=hd_grass,
             campaign=campaign,
-            person=person,
+            person_id=person.pk,
             org_unit=tree.hd_grass,
             brief="海淀的简要事迹",
             deeds="海淀的详细事迹",
@@ -797,6 +797,7 @@ def _haidian_untouched(w):
     w.objection.refresh_from_db()
     assert (w.nomination.state, w.nomination.clearances) == ("first_notice", {})
     assert (w.objection.status, w.nomination.objections.count()) == ("received", 1)
+    assert w.campaign.nominations.count() == 1  # no one nominated or put in 钱学's place
     w.transfer.refresh_from_db()
     assert w.transfer.status == "pending" and w.person.org_unit_id == w.tree.hd_grass.pk
     assert not CalendarYear.objects.filter(year=2030).exists()

@@ -835,7 +835,13 @@ def _(w, call):
 def _(w, call):
     c = campaign(w)
     someone = make_person(w.tree.cy_grass, "赵郁", is_front_line=True)
-    call(actor=w.users.cy_grass, campaign=c, person=someone, org_unit=w.tree.cy_grass, **MATERIALS)
+    call(
+        actor=w.users.cy_grass,
+        campaign=c,
+        person_id=someone.pk,
+        org_unit=w.tree.cy_grass,
+        **MATERIALS,
+    )
 
 
 @scenario("gonghui.nominations.services.nominating.nomination_submit")
@@ -848,14 +854,6 @@ def _(w, call):
 def _(w, call):
     c = campaign(w)
     call(actor=w.users.cy_grass, nomination=nominee(w, c), reason="本人自愿放弃")
-
-
-@scenario("gonghui.nominations.services.nominating.nomination_replace")
-def _(w, call):
-    c = campaign(w)
-    n = nominee(w, c)
-    other = make_person(w.tree.cy_grass, "武润泽", is_front_line=True)
-    call(actor=w.users.cy_grass, nomination=n, reason="换人", person=other, **MATERIALS)
 
 
 @scenario(

@@ -15,7 +15,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from gonghui.files.models import Attachment, folder
-from gonghui.files.services import attachment_add, attachments_sweep
+from gonghui.files.services import SWEEP_CAP, attachment_add, attachments_sweep
 from gonghui.web.management.commands.worker import schedules
 from tests.factories import make_person
 
@@ -101,17 +101,71 @@ def age(media, name: str, seconds: float) -> None:
 def test_the_sweep_deletes_files_no_attachment_names_after_an_hour(attach, media):
     now = timezone.now()
     scan = attach()
+    earlier = named_last_month(attach, now)
     this_month = default_storage.save(f"{folder(now)}/crash", ContentFile(b"left"))
     last_month = default_storage.save(
         f"{folder(now.replace(day=1) - timedelta(days=1))}/crash", ContentFile(b"left")
     )
     fresh = default_storage.save(f"{folder(now)}/fresh", ContentFile(b"being written"))
-    for name in (scan.file.name, this_month, last_month):
+    for name in (scan.file.name, earlier, this_month, last_month):
         age(media, name, 3601)
     age(media, fresh, 3000)  # its transaction may still be open
 
     assert attachments_sweep() == 2
-    assert stored(media) == {scan.file.name, fresh}
+    assert stored(media) == {scan.file.name, earlier, fresh}
+
+
+def named_last_month(attach, now) -> str:
+    """An attachment stored last month (its file moved to last month's folder)."""
+    attachment = attach()
+    name = default_storage.save(
+        f"{folder(now.replace(day=1) - timedelta(days=1))}/kept", attachment.file.open("rb")
+    )
+    attachment.file.close()
+    default_storage.delete(attachment.file.name)
+    Attachment.objects.filter(pk=attachment.pk).update(file=name)
+    return name
+
+
+def test_the_sweep_leaves_a_folder_no_attachment_names_any_file_of(attach, media, caplog):
+    # A database restored from an older backup, or empty while pg_restore runs: every file
+    # of the month looks like a leftover. Last month's folder here has no named file.
+    now = timezone.now()
+    scan = attach()
+    last_month = [
+        default_storage.save(
+            f"{folder(now.replace(day=1) - timedelta(days=1))}/document{i}", ContentFile(b"kept")
+        )
+        for i in range(3)
+    ]
+    crash = default_storage.save(f"{folder(now)}/crash", ContentFile(b"left"))
+    for name in (scan.file.name, crash, *last_month):
+        age(media, name, 3601)
+
+    assert attachments_sweep() == 1  # this month's leftover, where the rows are in place
+    assert stored(media) == {scan.file.name, *last_month}
+    assert "no attachment names any of its 3 files; not swept" in caplog.text
+
+
+def test_the_sweep_leaves_a_folder_where_over_a_hundred_files_would_go(attach, media, caplog):
+    # The database knows some files of the month but not a great many more (restored from a
+    # backup of earlier this month): too many to be what a crash leaves.
+    now = timezone.now()
+    scan = attach()
+    unnamed = [
+        default_storage.save(f"{folder(now)}/document{i}", ContentFile(b"kept"))
+        for i in range(SWEEP_CAP + 1)
+    ]
+    for name in (scan.file.name, *unnamed):
+        age(media, name, 3601)
+
+    assert attachments_sweep() == 0
+    assert stored(media) == {scan.file.name, *unnamed}
+    assert f"101 files no attachment names, over {SWEEP_CAP}; not swept" in caplog.text
+
+    default_storage.delete(unnamed.pop())  # a hundred: what the sweep takes in one run
+    assert attachments_sweep() == SWEEP_CAP
+    assert stored(media) == {scan.file.name}
 
 
 def test_the_worker_sweeps_hourly():

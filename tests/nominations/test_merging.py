@@ -63,7 +63,7 @@ def test_a_merged_record_is_not_nominated(clock, district_campaign, users, tree)
         services.nomination_create(
             actor=users.cy_grass,
             campaign=district_campaign,
-            person=loser,
+            person_id=loser.pk,
             org_unit=tree.cy_grass,
             **MATERIALS,
         )

@@ -135,7 +135,7 @@ def test_a_failed_batch_changes_nothing(clock, campaign, nominees, users):
 def test_a_submission_needs_the_materials_the_report_meeting_and_the_form(campaign, users, tree):
     person = make_person(tree.cy_grass, "孙明", is_front_line=True)
     draft = services.nomination_create(
-        actor=users.cy_grass, campaign=campaign, person=person, org_unit=tree.cy_grass
+        actor=users.cy_grass, campaign=campaign, person_id=person.pk, org_unit=tree.cy_grass
     )
     with pytest.raises(ValidationFailed) as caught:
         services.nomination_submit(actor=users.cy_grass, nomination=draft)
@@ -154,7 +154,7 @@ def test_a_brief_over_500_characters_is_refused(campaign, users, tree):
         services.nomination_create(
             actor=users.cy_grass,
             campaign=campaign,
-            person=make_person(tree.cy_grass, "周强"),
+            person_id=make_person(tree.cy_grass, "周强").pk,
             org_unit=tree.cy_grass,
             **{**MATERIALS, "brief": "字" * 501},
         )
@@ -164,7 +164,7 @@ def test_a_unit_nominates_only_its_own_people(campaign, users, tree):
     elsewhere = make_person(tree.hd_grass, "李海")
     with pytest.raises(ValidationFailed, match="不是本单位"):
         services.nomination_create(
-            actor=users.cy_grass, campaign=campaign, person=elsewhere, org_unit=tree.cy_grass
+            actor=users.cy_grass, campaign=campaign, person_id=elsewhere.pk, org_unit=tree.cy_grass
         )
 
 
@@ -173,7 +173,7 @@ def test_no_one_is_nominated_twice_in_a_campaign(campaign, users, tree, nominees
         services.nomination_create(
             actor=users.cy_grass,
             campaign=campaign,
-            person=nominees["赵郁"].person,
+            person_id=nominees["赵郁"].person.pk,
             org_unit=tree.cy_grass,
         )
 
@@ -184,7 +184,7 @@ def test_a_holder_of_the_honour_in_its_cycle_is_not_nominated(campaign, users, t
     award_create(actor=users.admin, honour=campaign.honour, person=holder, year=2025)
     with pytest.raises(ValidationFailed, match="2025 年获得“首都劳动奖章”"):
         services.nomination_create(
-            actor=users.cy_grass, campaign=campaign, person=holder, org_unit=tree.cy_grass
+            actor=users.cy_grass, campaign=campaign, person_id=holder.pk, org_unit=tree.cy_grass
         )
 
 
@@ -204,7 +204,7 @@ def test_a_national_honour_needs_its_prerequisite(clock, users, tree, honours):
     person = make_person(tree.cy_grass, "冯军")
     with pytest.raises(ValidationFailed, match="须已获得"):
         services.nomination_create(
-            actor=users.cy_grass, campaign=campaign, person=person, org_unit=tree.cy_grass
+            actor=users.cy_grass, campaign=campaign, person_id=person.pk, org_unit=tree.cy_grass
         )
 
 
@@ -217,11 +217,12 @@ def test_a_withdrawal_needs_a_reason(campaign, nominees, users):
 
 def test_a_replacement_withdraws_the_nominee_and_returns_the_place(campaign, nominees, users, tree):
     wu = nominees["武润泽"]
-    new = services.nomination_replace(
+    new = services.nomination_save(
         actor=users.cy_grass,
-        nomination=wu,
+        campaign=campaign,
+        replaces=wu,
         reason="本人身体原因",
-        person=make_person(tree.cy_grass, "郑丽", is_front_line=True),
+        person_id=make_person(tree.cy_grass, "郑丽", is_front_line=True).pk,
         **MATERIALS,
     )
     assert reload(wu).state == State.WITHDRAWN and new.replaces_id == wu.pk

@@ -80,7 +80,7 @@ def test_excluded_rank_cannot_be_nominated(campaign, users, tree):
     official = make_person(tree.cy_grass, "局长", rank=Person.Rank.SENIOR_OFFICIAL)
     with pytest.raises(ValidationFailed, match="局级及以上干部不得推荐"):
         services.nomination_create(
-            actor=users.cy_grass, campaign=campaign, person=official, org_unit=tree.cy_grass
+            actor=users.cy_grass, campaign=campaign, person_id=official.pk, org_unit=tree.cy_grass
         )
 
 
@@ -213,7 +213,7 @@ def test_the_services_bound_attendance_for_the_api_too(campaign, users, tree):
             services.nomination_create(
                 actor=users.cy_grass,
                 campaign=campaign,
-                person=person,
+                person_id=person.pk,
                 org_unit=tree.cy_grass,
                 meeting_attendance=attendance,
             )

@@ -8,6 +8,7 @@ from gonghui.nominations.models import Campaign, Nomination, Objection
 from gonghui.nominations.workflow import State
 from tests.factories import PASSWORD, make_person
 from tests.nominations.conftest import MATERIALS, at, stored_files
+from tests.nominations.test_levels import district_campaign, put_forward  # noqa: F401
 
 
 def form_data(person, **extra):
@@ -263,6 +264,24 @@ def test_unit_replaces_a_nominee_through_the_page_with_a_reason(
     new = Nomination.objects.get(person=person)
     assert (new.replaces_id, new.state) == (wu.pk, State.NOMINATED)
     assert Nomination.objects.get(pk=wu.pk).reason == "本人因病申请退出"
+
+
+def test_a_nominee_of_another_campaign_is_not_replaced_here(
+    client,
+    campaign,
+    district_campaign,  # noqa: F811  (the fixture imported above)
+    users,
+    tree,
+):
+    other = put_forward(users, tree, district_campaign, "武润泽")
+    person = make_person(tree.cy_grass, "郑丽", is_front_line=True)
+    client.login(username="cy_grass", password=PASSWORD)
+    url = f"/nominations/{campaign.pk}/nominate/?replaces={other.pk}"
+    response = client.post(url, form_data(person, reason="本人因病申请退出"))
+    # The page's refusals stay on the page, as every one of the save's (NotFound's message).
+    assert response.status_code == 200 and "记录不存在或无权访问" in response.content.decode()
+    assert Nomination.objects.get(pk=other.pk).state == State.NOMINATED
+    assert not Nomination.objects.filter(person=person).exists()
 
 
 @pytest.mark.parametrize("bad", ["²", "99999999999999999999", "0", "abc"])

@@ -238,10 +238,6 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.nominations.services.nominating.nomination_create": ("nominations.create",),
     "gonghui.nominations.services.nominating.nomination_submit": ("nominations.nominate",),
     "gonghui.nominations.services.nominating.nomination_withdraw": ("nominations.withdraw",),
-    "gonghui.nominations.services.nominating.nomination_replace": (
-        "nominations.create",
-        "nominations.withdraw",
-    ),
     # The nominate page's save (and the API's): a draft with its nomination form attached;
     # [replace] in another nominee's place; [submit] submitted at once.
     "gonghui.nominations.services.nominating.nomination_save": ("files.add", "nominations.create"),

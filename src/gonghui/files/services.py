@@ -1,6 +1,7 @@
 """Storing and serving attachments: type sniffed from content, size capped, scope checked."""
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, timedelta
 
@@ -16,6 +17,8 @@ from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.files import leftovers
 from gonghui.files.models import Attachment, folder
 from gonghui.orgs import access
+
+log = logging.getLogger(__name__)
 
 # Accepted kinds by their first bytes (never by the name or the browser's claim).
 SIGNATURES = [
@@ -181,6 +184,9 @@ def attachments_of(*, actor, owners) -> list[tuple]:
 # A stored file that no attachment names is left this long before the sweep deletes it:
 # the transaction that stored it has ended by then, committed or not.
 LEFTOVER_AGE = timedelta(hours=1)
+# A crash leaves a file or a few; more in one folder at once means the database is behind
+# the storage (restored from an older backup, or being restored), not that files leaked.
+SWEEP_CAP = 100
 
 
 def attachments_sweep(*, now=None) -> int:
@@ -188,7 +194,12 @@ def attachments_sweep(*, now=None) -> int:
     what a crash between storing a file and the end of its request leaves, or a write
     refused outside a request (a refused upload's file otherwise goes when its request
     ends: ``leftovers``). The worker runs this hourly over this month's folder and last
-    month's, where uploads are stored (``models.folder``). Returns how many files went."""
+    month's, where uploads are stored (``models.folder``). Returns how many files went.
+
+    Backups hold the database, not the files: against a database restored from an older
+    backup (or empty while being restored) every later file looks like a leftover. So a
+    folder is left alone, with an error logged, when no attachment names any file in it,
+    or when more than ``SWEEP_CAP`` of its files would go in one run."""
     now = (now or timezone.now()).astimezone(UTC)
     storage = Attachment._meta.get_field("file").storage
     gone = 0
@@ -197,10 +208,30 @@ def attachments_sweep(*, now=None) -> int:
         named = set(
             Attachment.objects.filter(file__startswith=f"{month}/").values_list("file", flat=True)
         )
-        for name in listed:
-            if name not in named and storage.get_modified_time(name) <= now - LEFTOVER_AGE:
+        unnamed = [
+            name
+            for name in listed
+            if name not in named and storage.get_modified_time(name) <= now - LEFTOVER_AGE
+        ]
+        if unnamed and named.isdisjoint(listed):
+            log.error(
+                "%s: no attachment names any of its %d files; not swept (a database restored "
+                "or being restored? docs/operations.md, Backup and restore)",
+                month,
+                len(listed),
+            )
+        elif len(unnamed) > SWEEP_CAP:
+            log.error(
+                "%s: %d files no attachment names, over %d; not swept (a database restored "
+                "from an older backup? docs/operations.md, Backup and restore)",
+                month,
+                len(unnamed),
+                SWEEP_CAP,
+            )
+        else:
+            for name in unnamed:
                 storage.delete(name)
-                gone += 1
+            gone += len(unnamed)
     return gone
 
 

@@ -90,16 +90,6 @@ def campaign_notices(*, campaign: Campaign) -> QuerySet[Notice]:
     return campaign.notices.select_related("org_unit").order_by("-published_at")[:20]
 
 
-def may_take_part(*, actor) -> bool:
-    """Whether the actor takes part in campaigns at all (the campaigns page)."""
-    return access.can(actor, "nominations.view")
-
-
-def may_organise(*, actor) -> bool:
-    """Whether the actor sets up campaigns (at the union their post manages)."""
-    return access.can(actor, "nominations.manage")
-
-
 @dataclass(frozen=True)
 class CampaignRights:
     """What the campaign page offers the actor."""

@@ -27,6 +27,7 @@ from gonghui.files.services import attachment_list, attachments_of
 from gonghui.nominations import exports, forms, selectors, services, workflow
 from gonghui.nominations.models import Nomination
 from gonghui.nominations.workflow import TRANSITIONS
+from gonghui.orgs import access
 
 
 def _campaign_url(campaign) -> str:
@@ -44,10 +45,9 @@ def _nomination_url(pk) -> str:
 @domain_errors
 def campaigns(request):
     """The campaigns the actor takes part in; holders of ``nominations.manage`` set up more."""
-    if not selectors.may_take_part(actor=request.user):
-        raise NotFound()
+    access.require(request.user, "nominations.view")
     form = None
-    if selectors.may_organise(actor=request.user):
+    if access.can(request.user, "nominations.manage"):
         form = forms.CampaignForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form is None:
         raise NotFound()
@@ -151,34 +151,29 @@ def nominate(request, pk):
     form = forms.NominationForm(
         request.POST or None, request.FILES or None, unit=unit, replacing=old is not None
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            nomination = services.nomination_save(
-                actor=request.user,
-                campaign=campaign,
-                replaces=old,
-                reason=data.get("reason", ""),
-                person_id=data["person"].pk,
-                brief=data["brief"],
-                deeds=data["deeds"],
-                categories=[c.name for c in data["categories"]],
-                meeting_on=data["meeting_on"],
-                meeting_attendance=data["meeting_attendance"],
-                meeting_result=data["meeting_result"],
-                document=data["form_file"],
-                submit="submit" in request.POST,
-            )
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            done = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
-            messages.success(request, f"{data['person'].name}：{done}")
-            return redirect("nominations:nomination", pk=nomination.pk)
-    return render(
+    outcome = "已推荐上报" if "submit" in request.POST else "已保存为草稿"
+    return form_page(
         request,
+        form,
+        lambda data: services.nomination_save(
+            actor=request.user,
+            campaign=campaign,
+            replaces=old,
+            reason=data.get("reason", ""),
+            person_id=data["person"].pk,
+            brief=data["brief"],
+            deeds=data["deeds"],
+            categories=[c.name for c in data["categories"]],
+            meeting_on=data["meeting_on"],
+            meeting_attendance=data["meeting_attendance"],
+            meeting_result=data["meeting_result"],
+            document=data["form_file"],
+            submit="submit" in request.POST,
+        ),
         "nominations/nominate.html",
-        {"campaign": campaign, "form": form, "unit": unit, "replaced": old},
+        {"campaign": campaign, "unit": unit, "replaced": old},
+        done=lambda nomination: f"{nomination.person.name}：{outcome}",
+        after=lambda nomination: _nomination_url(nomination.pk),
     )
 
 

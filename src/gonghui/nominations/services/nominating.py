@@ -10,7 +10,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.actions import Action
-from gonghui.common.errors import Conflict, ValidationFailed
+from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.workdays import today
 from gonghui.files.models import Attachment
@@ -88,31 +88,6 @@ def _eligibility_errors(campaign: Campaign, person: Person) -> dict[str, str]:
     return errors
 
 
-@transaction.atomic
-def nomination_create(
-    *,
-    actor,
-    campaign: Campaign,
-    person: Person,
-    org_unit: OrgUnit,
-    replaces: Nomination | None = None,
-    **materials,
-) -> Nomination:
-    """A draft nomination by a grassroots union ``org_unit`` of one of its people; the
-    rules' attributes (front-line, post/rank, categories) are recorded from the registry as
-    of now. ``materials``: brief, deeds, categories and the deeds report meeting's
-    (``meeting_on``, ``meeting_attendance``, ``meeting_result``)."""
-    return _draft(
-        actor=actor,
-        campaign=campaign,
-        org_unit=org_unit,
-        person_id=person.pk,
-        field="person",
-        replaces=replaces,
-        **materials,
-    )
-
-
 NOT_A_CANDIDATE = "没有这个人员，或不是本单位（或下级工会）的人员"
 
 
@@ -132,13 +107,14 @@ def _candidate(org_unit: OrgUnit, pk: int, *, field: str) -> Person:
     return person
 
 
-def _draft(
+@transaction.atomic
+def nomination_create(
     *,
     actor,
     campaign: Campaign,
     org_unit: OrgUnit,
     person_id: int,
-    field: str,
+    field: str = "person",
     brief: str = "",
     deeds: str = "",
     categories: list[str] | None = None,
@@ -147,6 +123,11 @@ def _draft(
     meeting_result: str = "",
     replaces: Nomination | None = None,
 ) -> Nomination:
+    """A draft nomination by a grassroots union ``org_unit`` of one of its people (the
+    person ``person_id``, refused under ``field``: the caller's name for them); the rules'
+    attributes (front-line, post/rank, categories) are recorded from the registry as of now.
+    The materials: brief, deeds, categories and the deeds report meeting's (``meeting_on``,
+    ``meeting_attendance``, ``meeting_result``)."""
     grant = access.require_at(actor, "nominations.nominate", org_unit, view_perm="nominations.view")
     person = _candidate(org_unit, person_id, field=field)
     _require_nominating(campaign)
@@ -295,22 +276,6 @@ def nomination_withdraw(*, actor, nomination: Nomination, reason: str) -> Nomina
 
 
 @transaction.atomic
-def nomination_replace(
-    *, actor, nomination: Nomination, reason: str, person: Person, **materials
-) -> Nomination:
-    """Withdraw ``nomination`` and put ``person`` forward in its place (a new draft)."""
-    old = nomination_withdraw(actor=actor, nomination=nomination, reason=reason)
-    return nomination_create(
-        actor=actor,
-        campaign=old.campaign,
-        person=person,
-        org_unit=old.org_unit,
-        replaces=old,
-        **materials,
-    )
-
-
-@transaction.atomic
 def nomination_save(
     *,
     actor,
@@ -325,15 +290,18 @@ def nomination_save(
     """The nominate page's save, and the API's: the person ``person_id`` put forward in
     ``campaign`` as a draft by the actor's nominating union (``selectors.nominating_unit``),
     or with ``replaces`` in that nominee's place (withdrawn with ``reason``; the new draft
-    in its campaign and unit); the nomination form ``document`` (an uploaded file) attached
-    where the draft is; and with ``submit`` put forward at once (推荐上报). All or nothing:
+    in its unit; a nominee of another campaign is NotFound); the nomination form
+    ``document`` (an uploaded file) attached where the draft is; and with ``submit`` put
+    forward at once (推荐上报). All or nothing:
     a file or a submission refused leaves no draft behind (nor the file: ``files``)."""
     if replaces is not None:
+        if replaces.campaign_id != campaign.pk:  # a nominee of another campaign: not here
+            raise NotFound()
         replaces = nomination_withdraw(actor=actor, nomination=replaces, reason=reason)
-        campaign, org_unit = replaces.campaign, replaces.org_unit
+        org_unit = replaces.org_unit
     else:
         org_unit = nominating_unit(actor=actor)
-    nomination = _draft(
+    nomination = nomination_create(
         actor=actor,
         campaign=campaign,
         org_unit=org_unit,
