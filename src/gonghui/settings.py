@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "gonghui.registry",
     "gonghui.nominations",
     "gonghui.perks",
+    "gonghui.contests",
     "gonghui.files",
     "gonghui.jobs",
     "gonghui.web",

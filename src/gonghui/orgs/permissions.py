@@ -26,6 +26,11 @@ PERMISSIONS: dict[str, str] = {
     "perks.view": "查看会员服务：服务卡、合作商户、普惠活动及其统计",
     "perks.cards": "办理会员服务卡：发卡、批量发卡、暂停、注销、挂失补卡",
     "perks.manage": "管理合作商户与优惠、设立与管理普惠活动（发布、摇号、释放逾期名额）",
+    "contests.view": "查看工匠选树与技能竞赛（报名、赛程、成绩、人才库）",
+    "contests.manage": "设立竞赛项目与工种竞赛、上传规程、管理报名与评委库、设定赛段与评分规则",
+    "contests.nominate": "组织推荐本单位职工参赛",
+    "contests.referee": "裁判长：抽签组成裁判组、锁定评分表、确认晋级、封榜与揭榜",
+    "contests.arbitrate": "仲裁组：受理申诉、作出裁决、确认或取消重评",
     "audit.view": "查看审计日志",
     "audit.export": "导出审计数据包",
     "files.view": "下载附件",
@@ -35,6 +40,13 @@ PERMISSIONS: dict[str, str] = {
 
 # Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
 _FILES = ["files.view", "files.change"]
+_CONTESTS = [
+    "contests.view",
+    "contests.manage",
+    "contests.nominate",
+    "contests.referee",
+    "contests.arbitrate",
+]
 _REGISTRY_STAFF = ["registry.view", "registry.change", "registry.award", "registry.export"]
 BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("city_admin", "市总工会管理员", list(PERMISSIONS)),
@@ -55,6 +67,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "nominations.review",
             "perks.view",
             "perks.manage",
+            *_CONTESTS,
         ],
     ),
     (
@@ -79,6 +92,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "perks.view",
             "perks.cards",
             "perks.manage",
+            *_CONTESTS,
         ],
     ),
     (
@@ -109,6 +123,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "nominations.nominate",
             "perks.view",
             "perks.cards",
+            "contests.view",
+            "contests.nominate",
         ],
     ),
     (

@@ -149,3 +149,47 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loser_id} → {self.survivor_id}"
+
+
+class Studio(models.Model):
+    """A 工匠创新工作室 (craftsman innovation studio) of an employer: offered to a title
+    winner's unit by the contests app, its yearly grant picked up by the funds programme,
+    its activity filled in by training. A record may start with only the offer."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "已提名（待单位确认）"
+        ACTIVE = "active", "已挂牌"
+        DECLINED = "declined", "单位放弃"
+
+    name = models.CharField("名称", max_length=120)
+    employer = models.ForeignKey(
+        "people.Unit", verbose_name="所在单位", on_delete=models.PROTECT, related_name="studios"
+    )
+    leader = models.ForeignKey(
+        "people.Person",
+        verbose_name="领衔人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="studios",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default="offered")
+    source = models.CharField("来源", max_length=200, blank=True, help_text="如：第一届北京大工匠")
+    grant_fen_per_year = models.BigIntegerField("每年资助（分）", default=0)
+    grant_years = models.PositiveSmallIntegerField("资助年数", default=0)
+    offered_at = models.DateTimeField("提名时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工匠创新工作室"
+        ordering = ["-offered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grant_fen_per_year__gte=0), name="studio_grant_sane"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
