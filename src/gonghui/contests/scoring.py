@@ -98,6 +98,11 @@ def aggregate(values: Iterable, method: str, trim: Mapping[int, int] | None = No
     return CONTEXT.divide(_sum(marks), Decimal(len(marks)))
 
 
+def total(values: Iterable) -> Decimal:
+    """Marks added up exactly."""
+    return _sum(mark(v) for v in values)
+
+
 def _sum(values: Iterable[Decimal]) -> Decimal:
     return reduce(CONTEXT.add, values, Decimal(0))
 
