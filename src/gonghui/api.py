@@ -404,6 +404,7 @@ class ApiMiddleware:
 
 def _register_routers():
     from gonghui.audit.api import router as audit_router
+    from gonghui.contests.api import router as contests_router
     from gonghui.jobs.api import router as jobs_router
     from gonghui.nominations.api import public_router as notices_router
     from gonghui.nominations.api import router as nominations_router
@@ -432,6 +433,7 @@ def _register_routers():
     api.add_router("/cards", cards_router)
     api.add_router("/counter", counter_router)
     api.add_router("/merchants", merchants_router)
+    api.add_router("/contests", contests_router)
 
 
 _register_routers()

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("gonghui.registry.urls")),
     path("", include("gonghui.nominations.urls")),
     path("", include("gonghui.perks.urls")),
+    path("", include("gonghui.contests.urls")),
     path("", include("gonghui.web.urls")),
 ]

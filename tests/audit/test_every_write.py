@@ -112,6 +112,12 @@ NOT_WRITES = {
     "gonghui.files.services.owner_rule": "configuration at start-up",
     "gonghui.files.services.owner_guard": "configuration at start-up",
     "gonghui.perks.giveaways.claims.forget": "drops a process cache",
+    # The contests' shared helpers: each write that uses them is listed with its events.
+    "gonghui.contests.events.event": "appends the calling write's event to its stream",
+    "gonghui.contests.events.allowed": "the scope check",
+    "gonghui.contests.events.locked": "locks a row inside the calling write",
+    "gonghui.contests.events.board_changed": "a signal after the calling write commits",
+    "gonghui.contests.events.milestone": "a signal after the calling write commits",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
     "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
@@ -1276,3 +1282,31 @@ def _(w, call):
     head_sign()
     w.settings.AUDIT_WITNESS[0].unlink()  # the witness went missing: restarted on purpose
     call(actor=w.users.admin)
+
+
+# --- contests · setup: this feature's scenarios below this line ---
+#
+
+
+# --- contests · entry: this feature's scenarios below this line ---
+#
+
+
+# --- contests · judging: this feature's scenarios below this line ---
+#
+
+
+# --- contests · results: this feature's scenarios below this line ---
+#
+
+
+# --- contests · jury & appeals: this feature's scenarios below this line ---
+#
+
+
+# --- contests · board: this feature's scenarios below this line ---
+#
+
+
+# --- contests · notary: this feature's scenarios below this line ---
+#

@@ -110,6 +110,20 @@ class Action(models.TextChoices):
     DEMO_BUILD = "demo.build", "生成演示数据"
     DEMO_PEOPLE = "demo.people", "生成演示人员"
     DEMO_MEMBER_LOGIN = "demo.member_login", "生成演示会员账号"
+    # --- contests · setup (add this feature's actions below this line) ---
+    #
+    # --- contests · entry (add this feature's actions below this line) ---
+    #
+    # --- contests · judging (add this feature's actions below this line) ---
+    #
+    # --- contests · results (add this feature's actions below this line) ---
+    #
+    # --- contests · jury & appeals (add this feature's actions below this line) ---
+    #
+    # --- contests · board (add this feature's actions below this line) ---
+    #
+    # --- contests · notary (add this feature's actions below this line) ---
+    #
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -150,6 +164,21 @@ SERVICE_MODULES = (
     "gonghui.perks.giveaways.claims",
     "gonghui.perks.merging",
     "gonghui.audit.services",
+    "gonghui.contests.events",
+    # --- contests · setup ---
+    #
+    # --- contests · entry ---
+    #
+    # --- contests · judging ---
+    #
+    # --- contests · results ---
+    #
+    # --- contests · jury & appeals ---
+    #
+    # --- contests · board ---
+    #
+    # --- contests · notary ---
+    #
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -337,4 +366,18 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.perks.counter.services.card_verify": ("perks.card_use",),
     "gonghui.audit.services.export_bundle": ("audit.export",),
     "gonghui.audit.services.witness_restart": ("audit.witness_restart",),
+    # --- contests · setup ---
+    #
+    # --- contests · entry ---
+    #
+    # --- contests · judging ---
+    #
+    # --- contests · results ---
+    #
+    # --- contests · jury & appeals ---
+    #
+    # --- contests · board ---
+    #
+    # --- contests · notary ---
+    #
 }

@@ -481,7 +481,10 @@ class Result(models.Model):
     advanced = models.BooleanField("晋级", default=False)
     scheme_version = models.PositiveIntegerField("评分规则版本")
     computed_at = models.DateTimeField("计算时间")
-    locked_at = models.DateTimeField("锁定时间（上榜）", null=True, blank=True)
+    locked_at = models.DateTimeField("锁定时间", null=True, blank=True)
+    # When the public may see it: at the lock, or (the board frozen) at its reveal. The one
+    # rule of what is public: ``revealed_at`` set and not superseded (``visibility.py``).
+    revealed_at = models.DateTimeField("公布时间", null=True, blank=True)
     superseded_by = models.ForeignKey(
         "RescoreBatch",
         null=True,

@@ -1,0 +1,19 @@
+"""Contests over JSON (mounted at /api/v1/contests): each feature's router."""
+
+from ninja import Router
+
+router = Router(tags=["工匠选树与技能竞赛"])
+# setup
+#
+# entry
+#
+# judging
+#
+# results
+#
+# jury & appeals
+#
+# board
+#
+# notary
+#
