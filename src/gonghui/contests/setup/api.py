@@ -106,7 +106,8 @@ class JudgeSetupOut(Schema):
         return obj.user_id is not None
 
 
-class ProgrammeDetailOut(ProgrammeOut):
+class ProgrammeDetailOut(Schema):
+    programme: ProgrammeOut
     description: str
     competitions: list[CompetitionRowOut]
     judges: list[JudgeSetupOut]
@@ -165,19 +166,10 @@ def programme_list(request, filters: Query[ProgrammeFilters]):
 )
 def programme_get(request, pk: int):
     page = selectors.programme_page(request.user, pk)
-    programme = page.programme
+    page.programme.competition_count = len(page.competitions)
     return {
-        **{
-            field: getattr(programme, field)
-            for field in ("id", "name", "year", "edition", "kind", "org_unit_id")
-        },
-        "kind_label": programme.get_kind_display(),
-        "org_unit": programme.org_unit.name,
-        "compare_trades": programme.compare_trades,
-        "title_honour": ProgrammeOut.resolve_title_honour(programme),
-        "nominee_honour": ProgrammeOut.resolve_nominee_honour(programme),
-        "competition_count": len(page.competitions),
-        "description": programme.description,
+        "programme": page.programme,
+        "description": page.programme.description,
         "competitions": page.competitions,
         "judges": page.judges,
     }
