@@ -32,6 +32,24 @@ PROGRAMME_SORTS = {
 }
 
 
+PART_NAMES = {"score": "总分", "practical": "专家评分", "defence": "现场答辩", "public": "大众评委"}
+
+
+def tie_chain_text(scheme) -> str:
+    """A scheme's tie chain as staff read it: 总分（高者在前）→ 尺寸精度（高者在前）…"""
+    if not isinstance(scheme, dict):
+        return ""
+    names = {a.get("code"): a.get("name") or a.get("code") for a in scheme.get("aspects") or []
+             if isinstance(a, dict)}  # fmt: skip
+    links = []
+    for link in scheme.get("tie_chain") or [["score", "desc"]]:
+        if isinstance(link, list | tuple) and len(link) == 2:
+            key, direction = link
+            label = PART_NAMES.get(key) or names.get(key) or str(key)
+            links.append(f"{label}（{'高者在前' if direction == 'desc' else '低者在前'}）")
+    return " → ".join(links)
+
+
 def programme_list(
     actor, q: str = "", year: int | None = None, sort: str = "", kind: str = ""
 ) -> QuerySet[Programme]:
@@ -126,6 +144,8 @@ def competition_page(actor, pk: int) -> CompetitionPage:
         )
         .order_by("order")
     )
+    for stage in stages:
+        stage.tie_text = tie_chain_text(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -167,13 +187,15 @@ def competition_page(actor, pk: int) -> CompetitionPage:
 
 
 def stage_get(actor, pk: int) -> Stage:
-    return access.get_or_404(
+    stage = access.get_or_404(
         Stage.objects.select_related("competition__programme", "competition__org_unit"),
         actor,
         "contests.view",
         via="competition__org_unit",
         pk=pk,
     )
+    stage.tie_text = tie_chain_text(stage.scheme)
+    return stage
 
 
 def entrant_get(actor, competition: Competition, pk: int) -> Entrant:
