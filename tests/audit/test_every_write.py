@@ -1285,6 +1285,116 @@ def _(w, call):
 
 
 # --- contests · setup: this feature's scenarios below this line ---
+def contest_setup(w, kind="contest"):
+    """A Chaoyang programme with its competition for the fitters (钳工), made by the
+    district's staff through the set-up services."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gonghui.contests.setup.services import competition_create, programme_create
+    from gonghui.people.models import Trade
+
+    programme = programme_create(
+        actor=w.users.cy, org_unit=w.tree.chaoyang, name="朝阳区钳工技能竞赛", year=2025, kind=kind
+    )
+    sh = ZoneInfo("Asia/Shanghai")
+    competition = competition_create(
+        actor=w.users.cy,
+        programme=programme,
+        trade=Trade.objects.get(code="6-18-01"),
+        registration_opens_at=datetime(2025, 10, 1, 9, tzinfo=sh),
+        registration_closes_at=datetime(2025, 11, 1, 17, tzinfo=sh),
+    )
+    return programme, competition
+
+
+@scenario("gonghui.contests.setup.services.programme_create")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        name="朝阳工匠 2025",
+        year=2025,
+        kind="title",
+        title_honour=w.honours["chaoyang-craftsman"],
+    )
+
+
+@scenario("gonghui.contests.setup.services.competition_create")
+def _(w, call):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gonghui.contests.setup.services import programme_create
+    from gonghui.people.models import Trade
+
+    programme = programme_create(
+        actor=w.users.cy, org_unit=w.tree.chaoyang, name="朝阳工匠 2025", year=2025, kind="title"
+    )
+    sh = ZoneInfo("Asia/Shanghai")
+    call(
+        actor=w.users.cy,
+        programme=programme,
+        trade=Trade.objects.get(code="6-18-01"),
+        registration_opens_at=datetime(2025, 10, 1, 9, tzinfo=sh),
+        registration_closes_at=datetime(2025, 11, 1, 17, tzinfo=sh),
+    )
+
+
+@scenario("gonghui.contests.setup.services.competition_open")
+def _(w, call):
+    _, competition = contest_setup(w)
+    call(actor=w.users.cy, competition=competition)
+
+
+@scenario("gonghui.contests.setup.services.competition_rules_upload")
+def _(w, call):
+    _, competition = contest_setup(w)
+    upload = SimpleUploadedFile("钳工竞赛规程.pdf", b"%PDF-1.4\n")
+    call(actor=w.users.cy, competition=competition, upload=upload)
+
+
+@scenario("gonghui.contests.setup.services.stage_update")
+def _(w, call):
+    _, competition = contest_setup(w)
+    stage = competition.stages.get(order=1)
+    call(
+        actor=w.users.cy,
+        stage=stage,
+        name=stage.name,
+        scheme=stage.scheme,
+        rule={"kind": "top", "n": 6},
+    )
+
+
+@scenario("gonghui.contests.setup.services.judge_add")
+def _(w, call):
+    programme, _ = contest_setup(w)
+    call(actor=w.users.cy, programme=programme, kind="expert", name="王工")
+
+
+@scenario("gonghui.contests.setup.services.recusal_declare")
+def _(w, call):
+    from gonghui.contests.models import Entrant
+    from gonghui.contests.setup.services import judge_add
+
+    programme, competition = contest_setup(w)
+    judge = judge_add(actor=w.users.cy, programme=programme, kind="expert", name="王工")
+    entrant = Entrant.objects.create(
+        competition=competition,
+        person=make_person(w.tree.cy_grass, "李铁"),
+        number=7,
+        age=35,
+        employer=make_unit_record(w.tree.cy_grass),
+        route=Entrant.Route.SELF,
+    )
+    call(actor=w.users.cy, judge=judge, entrant=entrant, note="师徒关系")
+
+
+def make_unit_record(org_unit):
+    return Unit.objects.create(name="北京精密机械厂", org_unit=org_unit)
+
+
 #
 
 

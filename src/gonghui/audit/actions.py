@@ -111,6 +111,13 @@ class Action(models.TextChoices):
     DEMO_PEOPLE = "demo.people", "生成演示人员"
     DEMO_MEMBER_LOGIN = "demo.member_login", "生成演示会员账号"
     # --- contests · setup (add this feature's actions below this line) ---
+    CONTESTS_PROGRAMME_CREATE = "contests.programme_create", "设立竞赛项目"
+    CONTESTS_COMPETITION_CREATE = "contests.competition_create", "设立工种竞赛（含赛段）"
+    CONTESTS_COMPETITION_OPEN = "contests.competition_open", "竞赛开放报名"
+    CONTESTS_RULES_UPLOAD = "contests.rules_upload", "上传竞赛规程"
+    CONTESTS_STAGE_UPDATE = "contests.stage_update", "修改赛段评分规则与晋级规则"
+    CONTESTS_JUDGE_ADD = "contests.judge_add", "加入评委库"
+    CONTESTS_RECUSAL = "contests.recusal", "登记回避"
     #
     # --- contests · entry (add this feature's actions below this line) ---
     #
@@ -166,6 +173,7 @@ SERVICE_MODULES = (
     "gonghui.audit.services",
     "gonghui.contests.events",
     # --- contests · setup ---
+    "gonghui.contests.setup.services",
     #
     # --- contests · entry ---
     #
@@ -367,6 +375,17 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.audit.services.export_bundle": ("audit.export",),
     "gonghui.audit.services.witness_restart": ("audit.witness_restart",),
     # --- contests · setup ---
+    "gonghui.contests.setup.services.programme_create": ("contests.programme_create",),
+    "gonghui.contests.setup.services.competition_create": ("contests.competition_create",),
+    "gonghui.contests.setup.services.competition_open": ("contests.competition_open",),
+    # The file's own event (platform stream), then the rules' (the competition's stream).
+    "gonghui.contests.setup.services.competition_rules_upload": (
+        "contests.rules_upload",
+        "files.add",
+    ),
+    "gonghui.contests.setup.services.stage_update": ("contests.stage_update",),
+    "gonghui.contests.setup.services.judge_add": ("contests.judge_add",),
+    "gonghui.contests.setup.services.recusal_declare": ("contests.recusal",),
     #
     # --- contests · entry ---
     #

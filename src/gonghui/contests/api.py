@@ -4,6 +4,9 @@ from ninja import Router
 
 router = Router(tags=["工匠选树与技能竞赛"])
 # setup
+from gonghui.contests.setup.api import router as setup_router  # noqa: E402
+
+router.add_router("", setup_router)
 #
 # entry
 #

@@ -5,6 +5,7 @@ from django.urls import include, path  # noqa: F401  (each feature adds its incl
 app_name = "contests"
 urlpatterns: list = [
     # setup
+    path("", include("gonghui.contests.setup.urls")),
     #
     # entry
     #

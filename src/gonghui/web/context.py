@@ -10,6 +10,7 @@ MENU = [
     ("registry:search", "劳模工匠档案", "registry.view", "registry:"),
     ("nominations:campaigns", "推荐评选", "nominations.view", "nominations:"),
     ("perks:giveaways", "会员服务", "perks.view", "perks:"),
+    ("contests:programmes", "工匠竞赛", "contests.view", "contests:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 

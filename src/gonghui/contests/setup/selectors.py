@@ -1,0 +1,242 @@
+"""Reads of contest set-up: programmes in the actor's scope, a programme's page (its
+competitions and judge pool), a competition's dashboard (stages, counts, the rules file),
+a stage to edit; and the choices the set-up forms offer.
+
+Scope is ``contests.view`` at the organising union (``orgs.access``): out of scope reads as
+absent (NotFound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet
+
+from gonghui.common.errors import NotFound
+from gonghui.contests.models import Competition, Entrant, Judge, Programme, Stage
+from gonghui.files.models import Attachment
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.registry.models import Honour
+
+PROGRAMME_SORTS = {
+    "year": ("year", "edition", "id"),
+    "-year": ("-year", "-edition", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "org_unit": ("org_unit__path", "-year", "-id"),
+    "-org_unit": ("-org_unit__path", "-year", "-id"),
+    "competitions": ("competition_count", "-id"),
+    "-competitions": ("-competition_count", "-id"),
+}
+
+
+PART_NAMES = {"score": "总分", "practical": "专家评分", "defence": "现场答辩", "public": "大众评委"}
+
+
+def tie_chain_text(scheme) -> str:
+    """A scheme's tie chain as staff read it: 总分（高者在前）→ 尺寸精度（高者在前）…"""
+    if not isinstance(scheme, dict):
+        return ""
+    names = {a.get("code"): a.get("name") or a.get("code") for a in scheme.get("aspects") or []
+             if isinstance(a, dict)}  # fmt: skip
+    links = []
+    for link in scheme.get("tie_chain") or [["score", "desc"]]:
+        if isinstance(link, list | tuple) and len(link) == 2:
+            key, direction = link
+            label = PART_NAMES.get(key) or names.get(key) or str(key)
+            links.append(f"{label}（{'高者在前' if direction == 'desc' else '低者在前'}）")
+    return " → ".join(links)
+
+
+def programme_list(
+    actor, q: str = "", year: int | None = None, sort: str = "", kind: str = ""
+) -> QuerySet[Programme]:
+    """Programmes organised in the actor's ``contests.view`` scope, newest first unless
+    ``sort`` says otherwise (``PROGRAMME_SORTS``), with their number of competitions."""
+    qs = (
+        Programme.objects.filter(access.scope_q(actor, "contests.view"))
+        .select_related("org_unit", "title_honour")
+        .annotate(competition_count=Count("competitions"))
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    if year:
+        qs = qs.filter(year=year)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by(*PROGRAMME_SORTS.get(sort, ("-year", "-edition", "-id")))
+
+
+def programme_get(actor, pk: int) -> Programme:
+    return access.get_or_404(
+        Programme.objects.select_related("org_unit", "title_honour", "nominee_honour"),
+        actor,
+        "contests.view",
+        pk=pk,
+    )
+
+
+def judge_list(actor, programme: Programme) -> QuerySet[Judge]:
+    """The programme's judge pool (experts, chief referees, arbiters, public jurors), by
+    kind; NotFound to whoever cannot see the programme."""
+    if not access.can_at(actor, "contests.view", programme.org_unit):
+        raise NotFound()
+    return Judge.objects.filter(programme=programme).select_related("employer", "trade", "user")
+
+
+@dataclass
+class ProgrammePage:
+    programme: Programme
+    competitions: list[Competition]
+    judges: list[Judge]
+    may_manage: bool
+
+
+def programme_page(actor, pk: int) -> ProgrammePage:
+    programme = programme_get(actor, pk)
+    competitions = list(
+        Competition.objects.filter(programme=programme)
+        .select_related("trade")
+        .annotate(entrant_count=Count("entrants"))
+        .order_by("trade__code", "id")
+    )
+    return ProgrammePage(
+        programme=programme,
+        competitions=competitions,
+        judges=list(judge_list(actor, programme)),
+        may_manage=access.can_at(actor, "contests.manage", programme.org_unit),
+    )
+
+
+def competition_get(actor, pk: int) -> Competition:
+    return access.get_or_404(
+        Competition.objects.select_related("programme", "org_unit", "trade"),
+        actor,
+        "contests.view",
+        pk=pk,
+    )
+
+
+@dataclass
+class CompetitionPage:
+    """A competition's dashboard: its stages (status, entries, matches), entrants by
+    status, the programme's judges by kind, the rules document (name, SHA-256, locked,
+    the attachment to download when the actor may), and whether the actor may manage."""
+
+    competition: Competition
+    stages: list[Stage]
+    entrants: dict[str, int]
+    entrant_total: int
+    judges: dict[str, int]
+    rules_file: Attachment | None
+    may_manage: bool
+
+
+def competition_page(actor, pk: int) -> CompetitionPage:
+    competition = competition_get(actor, pk)
+    stages = list(
+        Stage.objects.filter(competition=competition)
+        .annotate(
+            entry_count=Count("entries", distinct=True),
+            match_count=Count("matches", distinct=True),
+        )
+        .order_by("order")
+    )
+    for stage in stages:
+        stage.tie_text = tie_chain_text(stage.scheme)
+    by_status = dict(
+        Entrant.objects.filter(competition=competition)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    entrants = {label: by_status.get(value, 0) for value, label in Entrant.Status.choices}
+    by_kind = dict(
+        Judge.objects.filter(programme_id=competition.programme_id)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    judges = {label: by_kind.get(value, 0) for value, label in Judge.Kind.choices}
+    rules_file = None
+    if competition.rules_sha256:
+        rules_file = (
+            access.restrict(
+                Attachment.objects.filter(
+                    content_type=ContentType.objects.get_for_model(Competition),
+                    object_id=str(competition.pk),
+                    sha256=competition.rules_sha256,
+                ),
+                actor,
+                "files.view",
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+    return CompetitionPage(
+        competition=competition,
+        stages=stages,
+        entrants=entrants,
+        entrant_total=sum(by_status.values()),
+        judges=judges,
+        rules_file=rules_file,
+        may_manage=access.can_at(actor, "contests.manage", competition.org_unit),
+    )
+
+
+def stage_get(actor, pk: int) -> Stage:
+    stage = access.get_or_404(
+        Stage.objects.select_related("competition__programme", "competition__org_unit"),
+        actor,
+        "contests.view",
+        via="competition__org_unit",
+        pk=pk,
+    )
+    stage.tie_text = tie_chain_text(stage.scheme)
+    return stage
+
+
+def entrant_get(actor, competition: Competition, pk: int) -> Entrant:
+    """An entrant of ``competition`` (already read in scope)."""
+    entrant = Entrant.objects.filter(competition=competition, pk=pk).first()
+    if entrant is None:
+        raise NotFound()
+    return entrant
+
+
+def entrant_choices(competition: Competition) -> QuerySet[Entrant]:
+    return (
+        Entrant.objects.filter(competition=competition).select_related("person").order_by("number")
+    )
+
+
+def judge_choices(competition: Competition) -> QuerySet[Judge]:
+    return Judge.objects.filter(programme_id=competition.programme_id).order_by("kind", "name")
+
+
+# --- Choices for the set-up forms ------------------------------------------------------------
+
+
+def organising_units(actor) -> QuerySet[OrgUnit]:
+    """The unions the actor may organise a programme at (``contests.manage``): the city,
+    districts and industries in scope."""
+    return access.restrict(
+        OrgUnit.objects.filter(level__in=["city", "district", "industry"]),
+        actor,
+        "contests.manage",
+        via="",
+    ).order_by("path")
+
+
+def honour_choices() -> QuerySet[Honour]:
+    """Individual craftsman titles of the catalogue (the service checks the organiser)."""
+    return Honour.objects.filter(subject=Honour.Subject.INDIVIDUAL, is_title=True).select_related(
+        "conferring_unit"
+    )
+
+
+def account_by_username(username: str):
+    """The active account of that user name (a judge's login), or None."""
+    return get_user_model().objects.filter(username=username, is_active=True).first()
