@@ -805,3 +805,125 @@ def test_the_milestone_signal_reaches_the_notary(contest, django_capture_on_comm
             sender=Competition, competition_id=contest.competition.pk, name="终极挑战赛"
         )
     assert Milestone.objects.get(competition=contest.competition).name == "终极挑战赛"
+
+
+# --- Pages and API ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pending(contest, notary, django_capture_on_commit_callbacks):
+    return reach(contest, "报名截止", django_capture_on_commit_callbacks)
+
+
+def test_the_record_page_lists_milestones_for_the_organisers_staff_only(
+    client, users, contest, pending
+):
+    url = f"/contests/c/{contest.competition.pk}/record/"
+    client.force_login(users.cy)
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "报名截止" in text and pending.head in text and "待会签" in text
+    assert "导出公证数据包" not in text  # district staff hold no audit.export
+    assert "登记公证员" in text
+    assert client.get(url, {"state": "done"}).content.decode().count(pending.head) == 0
+
+    client.force_login(users.hd)
+    assert client.get(url).status_code == 404
+    assert client.post(f"{url}bundle/").status_code == 404
+    assert client.get(f"{url}notary/").status_code == 404
+
+
+def test_staff_with_audit_export_download_the_bundle(client, users, contest, pending):
+    url = f"/contests/c/{contest.competition.pk}/record/bundle/"
+    client.force_login(users.cy)
+    assert client.post(url).status_code == 403
+    client.force_login(users.admin)
+    assert (
+        "导出公证数据包"
+        in client.get(f"/contests/c/{contest.competition.pk}/record/").content.decode()
+    )
+    response = client.post(url)
+    assert response.status_code == 200
+    bundle = zipfile.ZipFile(io.BytesIO(response.content))
+    assert json.loads(bundle.read("milestones.jsonl"))["name"] == "报名截止"
+
+
+def test_the_notary_signs_on_their_desk(client, contest, notary, pending):
+    client.force_login(notary.user)
+    home = client.get("/notary/").content.decode()
+    assert "报名截止" in home and fingerprint(notary.public) in home
+    message = client.get(f"/notary/milestones/{pending.pk}/message")
+    assert message.content == selectors.message(pending)
+    url = f"/notary/milestones/{pending.pk}/countersign/"
+    page = client.get(url).content.decode()
+    assert "gonghui contests notary-sign --key notary.key" in page
+
+    other, _ = key_pair()
+    refused = client.post(url, {"signature": other.sign(message.content).hex()})
+    assert refused.status_code == 200
+    assert "签名与公证员公钥不符" in refused.content.decode()
+    pending.refresh_from_db()
+    assert pending.countersigned_at is None
+
+    done = client.post(url, {"signature": notary.private.sign(message.content).hex()})
+    assert done.status_code == 302
+    pending.refresh_from_db()
+    assert pending.countersigned_at is not None
+
+
+def test_nobody_else_reaches_the_notarys_pages(client, users, pending):
+    client.force_login(users.admin)
+    assert "不是任何选树或竞赛项目的公证员" in client.get("/notary/").content.decode()
+    assert client.get(f"/notary/milestones/{pending.pk}/message").status_code == 404
+    assert client.get(f"/notary/milestones/{pending.pk}/countersign/").status_code == 404
+
+
+def test_staff_register_a_notary_with_errors_next_to_the_field(client, users, contest):
+    make_user("notary_p", None, None)
+    url = f"/contests/c/{contest.competition.pk}/record/notary/"
+    client.force_login(users.cy)
+    data = {"username": "notary_p", "name": "王公证", "office": "方圆公证处", "public_key": "12ab"}
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "公钥应为 64 位十六进制" in refused.content.decode()
+    unknown = client.post(url, data | {"username": "nobody"})
+    assert "没有这个有效账号" in unknown.content.decode()
+    assert not Notary.objects.exists()
+    assert client.post(url, data | {"public_key": key_pair()[1]}).status_code == 302
+    assert Notary.objects.get().name == "王公证"
+
+
+def test_the_api_lists_milestones_in_scope_and_takes_the_countersignature(
+    client, users, notary, contest, pending
+):
+    url = f"/api/v1/contests/competitions/{contest.competition.pk}/milestones"
+    client.force_login(users.cy)
+    listed = client.get(url)
+    assert listed.status_code == 200 and listed.json()[0]["seq"] == pending.seq
+    assert client.get(url, {"state": "nonsense"}).status_code == 422
+    client.force_login(users.hd)
+    assert client.get(url).status_code == 404
+
+    client.force_login(notary.user)
+    mine = client.get("/api/v1/contests/notary/milestones").json()
+    assert mine[0]["message"].encode() == selectors.message(pending)
+    post = f"/api/v1/contests/notary/milestones/{pending.pk}/countersign"
+    other, _ = key_pair()
+    refused = client.post(
+        post,
+        {"signature": other.sign(selectors.message(pending)).hex()},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert refused.json()["fields"] == {"signature": "签名与公证员公钥不符"}
+    done = client.post(
+        post,
+        {"signature": notary.private.sign(selectors.message(pending)).hex()},
+        content_type="application/json",
+    )
+    assert done.status_code == 200 and done.json()["countersigned"] is True
+    client.force_login(users.cy)
+    assert (
+        client.post(post, {"signature": "ab" * 64}, content_type="application/json").status_code
+        == 404
+    )

@@ -16,4 +16,7 @@ router = Router(tags=["工匠选树与技能竞赛"])
 # board
 #
 # notary
+from gonghui.contests.notary.api import router as notary_router  # noqa: E402
+
+router.add_router("", notary_router)
 #

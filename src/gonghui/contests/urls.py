@@ -17,5 +17,6 @@ urlpatterns: list = [
     # board
     #
     # notary
+    path("", include("gonghui.contests.notary.urls")),
     #
 ]
