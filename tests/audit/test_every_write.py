@@ -1362,7 +1362,9 @@ def _(w, call):
     contest = notary_contest(w)
     private, user = notary_of(w, contest)
     milestone = milestone_sign(competition_id=contest.competition.pk, name="报名截止")
-    call(actor=user, milestone=milestone, signature=private.sign(selectors.message(milestone)).hex())
+    call(
+        actor=user, milestone=milestone, signature=private.sign(selectors.message(milestone)).hex()
+    )
 
 
 @scenario("gonghui.contests.notary.services.record_export")

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from gonghui.contests.notary import receivers  # noqa: F401  (connects the milestone receiver)
-from gonghui.contests.notary import views
+from gonghui.contests.notary import (
+    receivers,  # noqa: F401  (connects the milestone receiver)
+    views,
+)
 
 urlpatterns = [
     # The notary's own desk (their account, on any device)
