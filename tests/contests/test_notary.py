@@ -731,6 +731,14 @@ def test_the_export_refuses_a_tampered_stream(contest, tmp_path):
         services.record_export(actor=None, competition=contest.competition, out=io.BytesIO())
 
 
+def test_no_bundle_leaves_while_the_board_is_frozen(contest, tmp_path):
+    Competition.objects.filter(pk=contest.competition.pk).update(frozen_at=timezone.now())
+    before = AuditEvent.objects.count()
+    with pytest.raises(Conflict, match="封榜期间"):
+        services.record_export(actor=None, competition=contest.competition, out=io.BytesIO())
+    assert AuditEvent.objects.count() == before
+
+
 def test_the_export_is_for_audit_export_holders_in_scope(contest, users):
     with pytest.raises(NotFound):
         services.record_export(actor=users.hd, competition=contest.competition, out=io.BytesIO())

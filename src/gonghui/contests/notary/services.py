@@ -61,7 +61,8 @@ def milestone_sign(*, competition_id: int, name: str) -> Milestone | None:
     signed = checkpoint_sign(stream=competition.stream)
     if signed is None:
         log.error(
-            "contests: milestone %s of competition %s not signed: the stream %s did not verify",
+            "contests: milestone %s of competition %s not signed: the checkpoint of %s was "
+            "refused (the audit head's problems are logged above)",
             name,
             competition.pk,
             competition.stream,
@@ -247,13 +248,16 @@ def record_export(*, actor, competition: Competition, out) -> int:
     over a stream that does not verify, and it signs the head it ends at) is copied with the
     record, milestones and notaries read just before: when the stream moved in between (a
     mark landed), both are read again, so that record.json is exactly the stream's state
-    at the bundle's signed end. No outer transaction: the audit's signer commits its
+    at the bundle's signed end. Refused while the board is frozen. No outer transaction: the audit's signer commits its
     checkpoint before it writes the witness files."""
     grant = None
     if actor is not None:
         grant = access.require_at(
             actor, "audit.export", competition.org_unit, view_perm="contests.view"
         )
+    if Competition.objects.filter(pk=competition.pk, frozen_at__isnull=False).exists():
+        # The bundle carries every locked result: none leaks before the reveal.
+        raise Conflict("封榜期间不导出公证数据包（其中含有尚未揭晓的成绩）：揭榜后再导出")
     for _ in range(EXPORT_ATTEMPTS):
         snapshot = _snapshot(competition)
         audit = io.BytesIO()
