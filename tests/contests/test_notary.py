@@ -891,6 +891,7 @@ def test_staff_register_a_notary_with_errors_next_to_the_field(client, users, co
     make_user("notary_p", None, None)
     url = f"/contests/c/{contest.competition.pk}/record/notary/"
     client.force_login(users.cy)
+    assert "notary-keygen" in client.get(url).content.decode()
     data = {"username": "notary_p", "name": "王公证", "office": "方圆公证处", "public_key": "12ab"}
     refused = client.post(url, data)
     assert refused.status_code == 200 and "公钥应为 64 位十六进制" in refused.content.decode()
