@@ -1420,3 +1420,64 @@ def make_unit_record(org_unit):
 
 # --- contests · notary: this feature's scenarios below this line ---
 #
+def notary_contest(w):
+    from tests.contests.test_notary import build_contest
+
+    return build_contest(w.tree, w.users.cy)
+
+
+def notary_of(w, contest):
+    from gonghui.contests.notary.services import notary_register
+    from tests.contests.test_notary import key_pair
+
+    private, public = key_pair()
+    user = make_user("notary_w", None, None)
+    notary_register(
+        actor=w.users.cy,
+        programme=contest.programme,
+        user=user,
+        name="李公证",
+        office="方圆公证处",
+        public_key=public,
+    )
+    return private, user
+
+
+@scenario("gonghui.contests.notary.services.milestone_sign")
+def _(w, call):
+    contest = notary_contest(w)
+    call(competition_id=contest.competition.pk, name="报名截止")
+
+
+@scenario("gonghui.contests.notary.services.notary_register")
+def _(w, call):
+    from tests.contests.test_notary import key_pair
+
+    contest = notary_contest(w)
+    call(
+        actor=w.users.cy,
+        programme=contest.programme,
+        user=make_user("notary_w", None, None),
+        name="李公证",
+        office="方圆公证处",
+        public_key=key_pair()[1],
+    )
+
+
+@scenario("gonghui.contests.notary.services.milestone_countersign")
+def _(w, call):
+    from gonghui.contests.notary import selectors
+    from gonghui.contests.notary.services import milestone_sign
+
+    contest = notary_contest(w)
+    private, user = notary_of(w, contest)
+    milestone = milestone_sign(competition_id=contest.competition.pk, name="报名截止")
+    call(
+        actor=user, milestone=milestone, signature=private.sign(selectors.message(milestone)).hex()
+    )
+
+
+@scenario("gonghui.contests.notary.services.record_export")
+def _(w, call):
+    contest = notary_contest(w)
+    call(actor=w.users.admin, competition=contest.competition, out=io.BytesIO())

@@ -130,6 +130,9 @@ class Action(models.TextChoices):
     # --- contests · board (add this feature's actions below this line) ---
     #
     # --- contests · notary (add this feature's actions below this line) ---
+    CONTESTS_MILESTONE = "contests.milestone", "公证节点（签名检查点）"
+    CONTESTS_NOTARY_REGISTER = "contests.notary_register", "登记公证员及其公钥"
+    CONTESTS_COUNTERSIGN = "contests.countersign", "公证员会签公证节点"
     #
 
 
@@ -186,6 +189,7 @@ SERVICE_MODULES = (
     # --- contests · board ---
     #
     # --- contests · notary ---
+    "gonghui.contests.notary.services",
     #
 )
 
@@ -398,5 +402,9 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- contests · board ---
     #
     # --- contests · notary ---
+    "gonghui.contests.notary.services.milestone_sign": ("contests.milestone",),
+    "gonghui.contests.notary.services.notary_register": ("contests.notary_register",),
+    "gonghui.contests.notary.services.milestone_countersign": ("contests.countersign",),
+    "gonghui.contests.notary.services.record_export": ("audit.export",),
     #
 }

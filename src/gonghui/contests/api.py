@@ -19,4 +19,7 @@ router.add_router("", setup_router)
 # board
 #
 # notary
+from gonghui.contests.notary.api import router as notary_router  # noqa: E402
+
+router.add_router("", notary_router)
 #

@@ -18,5 +18,6 @@ urlpatterns: list = [
     # board
     #
     # notary
+    path("", include("gonghui.contests.notary.urls")),
     #
 ]

@@ -1,0 +1,24 @@
+"""Pages of the notarised record; included into the ``contests`` namespace."""
+
+from django.urls import path
+
+from gonghui.contests.notary import (
+    receivers,  # noqa: F401  (connects the milestone receiver)
+    views,
+)
+
+urlpatterns = [
+    # The notary's own desk (their account, on any device)
+    path("notary/", views.notary_home, name="notary_home"),
+    path("notary/milestones/<int:pk>/message", views.notary_message, name="notary_message"),
+    path(
+        "notary/milestones/<int:pk>/countersign/",
+        views.notary_countersign,
+        name="notary_countersign",
+    ),
+    # Staff: a competition's record
+    path("contests/c/<int:pk>/record/", views.record, name="record"),
+    path("contests/c/<int:pk>/record/bundle/", views.record_bundle, name="record_bundle"),
+    path("contests/c/<int:pk>/record/notary/", views.notary_add, name="notary_add"),
+    path("contests/verify_contest.py", views.verifier_download, name="verify_contest"),
+]
