@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from functools import reduce
+from functools import lru_cache, reduce
 
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
 METHODS = ("sum", "mean", "trimmed_mean")
@@ -43,11 +43,22 @@ class SchemeError(ValueError):
 
 def mark(value) -> Decimal:
     """A recorded mark as a decimal: an integer or its text ("9.5"); never a float, whose
-    binary value is not the mark the judge entered."""
+    binary value is not the mark the judge entered. A Decimal passes through."""
+    if type(value) is Decimal:
+        if not value.is_finite():
+            raise SchemeError(f"分数不是数字：{value!r}")
+        return value
     if isinstance(value, bool | float):
         raise SchemeError(f"分数应为整数或小数文本：{value!r}")
+    return _parse(value if isinstance(value, int) else str(value).strip())
+
+
+@lru_cache(maxsize=8192)
+def _parse(value: int | str) -> Decimal:
+    """Marks repeat (a panel gives many 9.5s): each text is parsed once. Decimals are
+    immutable, so sharing one is safe."""
     try:
-        result = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
+        result = Decimal(value)
     except InvalidOperation:
         raise SchemeError(f"分数不是数字：{value!r}") from None
     if not result.is_finite():
