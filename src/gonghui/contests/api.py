@@ -13,6 +13,11 @@ router = Router(tags=["工匠选树与技能竞赛"])
 #
 # jury & appeals
 #
+from gonghui.contests.appeals.api import router as appeals_router  # noqa: E402
+from gonghui.contests.jury.api import router as jury_router  # noqa: E402
+
+router.add_router("", jury_router)
+router.add_router("", appeals_router)
 # board
 #
 # notary

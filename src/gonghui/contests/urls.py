@@ -14,6 +14,8 @@ urlpatterns: list = [
     #
     # jury & appeals
     #
+    path("", include("gonghui.contests.jury.urls")),
+    path("", include("gonghui.contests.appeals.urls")),
     # board
     #
     # notary
