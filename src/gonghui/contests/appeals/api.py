@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from gonghui.common.schemas import RecordId, StrictSchema
@@ -54,7 +54,7 @@ def appeal_file(request, payload: ContestAppealIn):
     appeal = services.appeal_file(
         actor=request.user, stage=page.stage, entrant=page.entrant, text=payload.text
     )
-    return (200 if appeal.merged else 201), appeal
+    return Status(200 if appeal.merged else 201, appeal)
 
 
 class AppealRulingIn(StrictSchema):
