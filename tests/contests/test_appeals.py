@@ -75,9 +75,8 @@ def test_identical_appeals_merge(contest):
 def test_an_appeal_after_the_window_is_refused_nothing_written(contest):
     events = AuditEvent.objects.count()
     end = contest.stage.results_at + timedelta(minutes=contest.stage.appeal_minutes)
-    with time_machine.travel(end):
-        with pytest.raises(ValidationFailed) as refused:
-            file(contest)
+    with time_machine.travel(end), pytest.raises(ValidationFailed) as refused:
+        file(contest)
     assert "申诉期已过" in refused.value.fields["stage"]
     assert "120 分钟" in refused.value.fields["stage"]
     assert Appeal.objects.count() == 0 and AuditEvent.objects.count() == events
@@ -141,7 +140,9 @@ def test_the_preview_shows_the_rank_change(contest, users):
     assert rows["002"]["after_score"] == "66.5" and rows["002"]["after_advanced"] is True
     assert batch.status == "preview"
     # Nothing took effect yet.
-    assert Mark.objects.count() == 6 and Result.objects.filter(superseded_by__isnull=True).count() == 3
+    assert (
+        Mark.objects.count() == 6 and Result.objects.filter(superseded_by__isnull=True).count() == 3
+    )
 
 
 @pytest.mark.parametrize(
@@ -277,7 +278,9 @@ def test_an_appeal_after_the_window_through_the_page(contest, client):
 def test_staff_rule_preview_and_apply_through_the_pages(contest, users, client):
     appeal = file(contest)
     client.force_login(users.cy)
-    assert client.get(f"/contests/c/{contest.competition.pk}/appeals/?sort=-copies").status_code == 200
+    assert (
+        client.get(f"/contests/c/{contest.competition.pk}/appeals/?sort=-copies").status_code == 200
+    )
     assert client.get(f"/contests/appeals/{appeal.pk}/").status_code == 200
     ruled = client.post(
         f"/contests/appeals/{appeal.pk}/rule/", {"upheld": "yes", "ruling": "评分有误"}
@@ -328,7 +331,10 @@ def test_another_district_gets_404_on_pages_and_api(contest, users, client):
     appeal = upheld(contest, users)
     batch = rescore_preview(actor=users.cy, appeal=appeal, changes=raise_second(contest))
     client.force_login(users.hd)
-    for url in [f"/contests/c/{contest.competition.pk}/appeals/", f"/contests/appeals/{appeal.pk}/"]:
+    for url in [
+        f"/contests/c/{contest.competition.pk}/appeals/",
+        f"/contests/appeals/{appeal.pk}/",
+    ]:
         assert client.get(url).status_code == 404, url
     for url in [
         f"/contests/appeals/{appeal.pk}/rule/",

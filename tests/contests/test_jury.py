@@ -217,9 +217,9 @@ def test_a_late_vote_is_recorded_refused_and_never_counted(contest, users):
 
 def test_a_vote_before_the_window_is_refused_and_not_recorded(contest, users):
     juror = seated(contest, users)
-    with time_machine.travel(contest.stage.votes_open_at - timedelta(seconds=1)):
-        with pytest.raises(ValidationFailed) as refused:
-            vote(juror, contest)
+    early = time_machine.travel(contest.stage.votes_open_at - timedelta(seconds=1))
+    with early, pytest.raises(ValidationFailed) as refused:
+        vote(juror, contest)
     assert "尚未开始" in refused.value.fields["stage"]
     assert Vote.objects.count() == 0
 
@@ -272,9 +272,7 @@ def test_an_entrant_not_in_the_stage_is_refused(contest, users, tree):
     juror = seated(contest, users)
     other = build_contest(tree, users.cy)
     with pytest.raises(ValidationFailed) as refused:
-        vote_cast(
-            juror=juror, stage=contest.stage, entrant=other.entrants[0], value="1", key=key()
-        )
+        vote_cast(juror=juror, stage=contest.stage, entrant=other.entrants[0], value="1", key=key())
     assert "entrant" in refused.value.fields
 
 
@@ -372,9 +370,12 @@ def test_another_district_gets_404_on_pages_and_api(contest, users, client):
     ]:
         assert client.get(url).status_code == 404, url
     assert client.post(f"/contests/jurors/{juror.pk}/seat/").status_code == 404
-    assert client.post(
-        f"/contests/{contest.programme.pk}/jurors/", {"name": "x", "id_number": ID}
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/contests/{contest.programme.pk}/jurors/", {"name": "x", "id_number": ID}
+        ).status_code
+        == 404
+    )
     api = client.get(f"/api/v1/contests/stages/{contest.stage.pk}/votes")
     assert api.status_code == 404
     juror.refresh_from_db()

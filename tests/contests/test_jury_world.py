@@ -55,7 +55,9 @@ def build_contest(tree, actor, *, org_unit=None, marks=((80, 80), (70, 70), (60,
     programme = Programme.objects.create(
         name="朝阳工匠 2026", year=2026, org_unit=org_unit, created_by=actor
     )
-    trade = Trade.objects.create(code=f"T{uuid.uuid4().hex[:6]}", name=f"钳工{uuid.uuid4().hex[:4]}")
+    trade = Trade.objects.create(
+        code=f"T{uuid.uuid4().hex[:6]}", name=f"钳工{uuid.uuid4().hex[:4]}"
+    )
     competition = Competition.objects.create(
         programme=programme,
         org_unit=org_unit,
@@ -87,7 +89,12 @@ def build_contest(tree, actor, *, org_unit=None, marks=((80, 80), (70, 70), (60,
         person.user = user
         person.save(update_fields=["user"])
         entrant = Entrant.objects.create(
-            competition=competition, person=person, number=n, age=30, employer=employer, route="self"
+            competition=competition,
+            person=person,
+            number=n,
+            age=30,
+            employer=employer,
+            route="self",
         )
         StageEntry.objects.create(stage=stage, entrant=entrant, match=match)
         entrants.append(entrant)

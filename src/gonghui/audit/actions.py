@@ -188,6 +188,8 @@ SERVICE_MODULES = (
     #
     # --- contests · jury & appeals ---
     #
+    "gonghui.contests.jury.services",
+    "gonghui.contests.appeals.services",
     # --- contests · board ---
     #
     # --- contests · notary ---

@@ -54,8 +54,9 @@ class RescoreForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.marks and not any((data.get(f"mark_{line.mark.pk}") or "").strip()
-                                  for line in self.marks):
+        if self.marks and not any(
+            (data.get(f"mark_{line.mark.pk}") or "").strip() for line in self.marks
+        ):
             raise forms.ValidationError("请至少填写一个更正后的分数")
         return data
 
@@ -68,8 +69,12 @@ class RescoreForm(forms.Form):
             if value:
                 m = line.mark
                 out.append(
-                    {"judge": m.judge_id, "entrant": m.entrant_id, "aspect": m.aspect,
-                     "value": value}
+                    {
+                        "judge": m.judge_id,
+                        "entrant": m.entrant_id,
+                        "aspect": m.aspect,
+                        "value": value,
+                    }
                 )
                 self._order.append(name)
         return out

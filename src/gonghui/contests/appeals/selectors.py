@@ -110,9 +110,7 @@ def appeal_page(actor, pk: int) -> AppealPage:
     )
     return AppealPage(
         appeal=appeal,
-        may_arbitrate=access.can_at(
-            actor, "contests.arbitrate", appeal.stage.competition.org_unit
-        ),
+        may_arbitrate=access.can_at(actor, "contests.arbitrate", appeal.stage.competition.org_unit),
         window_end=window_end(appeal.stage),
         marks=[MarkLine(m, m.judge.name, m.replaces_id is not None) for m in marks],
         batches=list(appeal.batches.select_related("created_by").order_by("-id")),
@@ -157,7 +155,5 @@ def entrant_stage(user, stage_pk: int) -> EntrantAppeal:
         appeals=list(
             Appeal.objects.filter(stage=entry.stage, entrant=entry.entrant).order_by("-filed_at")
         ),
-        result=visibility.public_results()
-        .filter(stage=entry.stage, entrant=entry.entrant)
-        .first(),
+        result=visibility.public_results().filter(stage=entry.stage, entrant=entry.entrant).first(),
     )

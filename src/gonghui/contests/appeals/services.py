@@ -171,7 +171,9 @@ def appeal_rule(*, actor, appeal: Appeal, upheld: bool, ruling: str) -> Appeal:
 def _refuse_unruled(appeal: Appeal, stage: Stage) -> None:
     if appeal.status != Appeal.Status.UPHELD:
         raise ValidationFailed(
-            {"appeal": "重评须以“申诉成立”的仲裁裁决为依据：该申诉尚未裁决成立，不能改动已锁定的成绩"}
+            {
+                "appeal": "重评须以“申诉成立”的仲裁裁决为依据：该申诉尚未裁决成立，不能改动已锁定的成绩"
+            }
         )
     if stage.status == Stage.Status.CONFIRMED:
         raise Conflict("本赛段晋级已确认，不能再重评")
@@ -243,9 +245,9 @@ def _checked_changes(stage: Stage, changes) -> list[dict]:
 def _corrected_record(stage: Stage, changes: list[dict]) -> dict:
     """The stage's record with each correction as a new mark replacing the current one."""
     record = records.stage_record(stage)
-    numbers = dict(Entrant.objects.filter(pk__in={c["entrant"] for c in changes}).values_list(
-        "pk", "number"
-    ))
+    numbers = dict(
+        Entrant.objects.filter(pk__in={c["entrant"] for c in changes}).values_list("pk", "number")
+    )
     for n, c in enumerate(changes, start=1):
         record["marks"].append(
             {
@@ -345,8 +347,8 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
     with transaction.atomic():
         batch = _locked_batch(batch)
         appeal = batch.appeal
-        stage = Stage.objects.select_for_update().select_related("competition").get(
-            pk=appeal.stage_id
+        stage = (
+            Stage.objects.select_for_update().select_related("competition").get(pk=appeal.stage_id)
         )
         competition = events.locked(stage.competition)
         _refuse_unruled(appeal, stage)
@@ -475,4 +477,3 @@ def rescore_cancel(*, actor, batch: RescoreBatch) -> RescoreBatch:
             post_id=grant.post_id,
         )
     return batch
-

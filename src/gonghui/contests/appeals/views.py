@@ -134,5 +134,7 @@ def entrant_appeal(request, pk):
         "contests/appeals/entrant_appeal.html",
         {"p": page},
         after=lambda a: reverse("contests:entrant_appeal", args=[pk]),
-        done=lambda a: "相同内容的申诉已合并，仲裁组将一并处理" if a.merged else "申诉已提交，请等候仲裁组裁决",
+        done=lambda a: (
+            "相同内容的申诉已合并，仲裁组将一并处理" if a.merged else "申诉已提交，请等候仲裁组裁决"
+        ),
     )

@@ -30,7 +30,7 @@ def _json(status: int, body: dict) -> HttpResponse:
 class JurorVoteIn(StrictSchema):
     stage: RecordId
     entrant: RecordId = Field(description="参赛人编号（id）")
-    value: str = Field(max_length=12, description="分数，文本形式的数字，如 \"88\" 或 \"8.5\"")
+    value: str = Field(max_length=12, description='分数，文本形式的数字，如 "88" 或 "8.5"')
     key: str = Field(description="幂等键：同一票的重试使用同一个键（8–64 位）")
 
 
@@ -88,7 +88,9 @@ class StageVotesOut(Schema):
     scores: dict[str, str]
 
 
-@router.get("/stages/{int:pk}/votes", response=StageVotesOut, summary="大众评委投票进度（工作人员）")
+@router.get(
+    "/stages/{int:pk}/votes", response=StageVotesOut, summary="大众评委投票进度（工作人员）"
+)
 def stage_votes(request, pk: int):
     page = selectors.stage_votes(request.user, pk)
     return {
@@ -98,8 +100,13 @@ def stage_votes(request, pk: int):
         "late": page.late,
         "counted": page.counted,
         "jurors": [
-            {"juror": r.key, "name": r.juror.name, "votes": r.votes, "late": r.late,
-             "counted": r.counted}
+            {
+                "juror": r.key,
+                "name": r.juror.name,
+                "votes": r.votes,
+                "late": r.late,
+                "counted": r.counted,
+            }
             for r in page.jurors
         ],
         "scores": dict(page.scores),

@@ -35,8 +35,7 @@ class JurorForm(forms.Form):
     def __init__(self, *args, entrants=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["relations"].choices = [
-            (str(e.pk), f"{e.number:03d} {e.person.name}（{e.competition.name}）")
-            for e in entrants
+            (str(e.pk), f"{e.number:03d} {e.person.name}（{e.competition.name}）") for e in entrants
         ]
 
     def clean_relations(self):

@@ -147,9 +147,7 @@ def juror_get(actor, pk: int) -> Judge:
 def juror_pass(actor, juror: Judge) -> str:
     """A fresh voting pass of a seated juror, for staff to show again (staff who manage the
     programme only); writes nothing."""
-    access.require_at(
-        actor, "contests.manage", juror.programme.org_unit, view_perm="contests.view"
-    )
+    access.require_at(actor, "contests.manage", juror.programme.org_unit, view_perm="contests.view")
     if not juror.seated:
         raise Conflict("该评委尚未入座，请先入座")
     return passes.issue(juror.pk)
@@ -221,7 +219,8 @@ def stage_votes(actor, pk: int) -> StageVotes:
         counted=len(counted),
         scores=[(e, _text(scores[e])) for e in entrants if e in scores],
         open_now=bool(
-            stage.votes_open_at and stage.votes_close_at
+            stage.votes_open_at
+            and stage.votes_close_at
             and stage.votes_open_at <= now < stage.votes_close_at
         ),
     )

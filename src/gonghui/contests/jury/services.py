@@ -215,9 +215,7 @@ def vote_cast(*, juror, stage, entrant, value, key: str) -> Vote:
                 )[:1]
             ),
             juror_programme=Subquery(
-                Judge.objects.filter(pk=juror_id, kind=Judge.Kind.PUBLIC).values("programme_id")[
-                    :1
-                ]
+                Judge.objects.filter(pk=juror_id, kind=Judge.Kind.PUBLIC).values("programme_id")[:1]
             ),
             juror_seated=Subquery(Judge.objects.filter(pk=juror_id).values("seated")[:1]),
         )
@@ -313,4 +311,3 @@ def _refused(juror_id: int, stage_id: int, entrant_id: int, value: str, key: str
     if not Judge.objects.filter(pk=juror_id, seated=True).exists():
         raise Conflict("尚未入座的评委不能投票")
     raise Conflict("投票未被接受，请重试")  # pragma: no cover - a refusal not foreseen
-
