@@ -16,7 +16,6 @@ from pydantic import Field
 
 from gonghui.common.schemas import RecordId, StrictSchema
 from gonghui.contests.jury import passes, selectors, services
-from gonghui.contests.records import entrant_key
 
 router = Router(tags=["工匠选树与技能竞赛·大众评委"])
 
@@ -62,7 +61,7 @@ def vote(request, payload: JurorVoteIn):
         "vote": {
             "id": cast.pk,
             "stage": cast.stage_id,
-            "entrant": entrant_key(cast.entrant.number),
+            "entrant": cast.entrant_key,
             "value": cast.value,
             "late": cast.late,
         },
