@@ -131,6 +131,13 @@ def test_a_rescore_without_an_upheld_ruling_is_refused(contest, users):
     assert RescoreBatch.objects.count() == 0
 
 
+def test_the_preview_reads_the_ruling_afresh(contest, users):
+    appeal = file(contest)
+    appeal_rule(actor=users.cy, appeal=appeal, upheld=True, ruling="评分有误")
+    batch = rescore_preview(actor=users.cy, appeal=appeal, changes=raise_second(contest))
+    assert batch.status == "preview"
+
+
 def test_the_preview_shows_the_rank_change(contest, users):
     appeal = upheld(contest, users)
     batch = rescore_preview(actor=users.cy, appeal=appeal, changes=raise_second(contest))

@@ -291,6 +291,7 @@ def rescore_preview(*, actor, appeal: Appeal, changes) -> RescoreBatch:
     (Entrant pk), aspect, value}], each correcting a current mark; the stage's results
     recomputed with them, before/after per entrant, stored as a batch to apply or cancel."""
     grant = _arbitrate(actor, appeal)
+    appeal = Appeal.objects.get(pk=appeal.pk)  # decided on its state now, not as passed in
     stage = Stage.objects.select_related("competition").get(pk=appeal.stage_id)
     _refuse_unruled(appeal, stage)
     checked = _checked_changes(stage, changes)
