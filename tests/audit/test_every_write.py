@@ -1414,6 +1414,140 @@ def make_unit_record(org_unit):
 #
 
 
+def _jury_contest(w, *, locked=False):
+    from tests.contests.test_jury_world import build_contest, lock_results
+
+    contest = build_contest(w.tree, w.users.cy)
+    if locked:
+        lock_results(contest)
+    return contest
+
+
+def _juror(w, contest, *, seat=True):
+    from gonghui.contests.jury.services import juror_register, juror_seat
+
+    juror = juror_register(
+        actor=w.users.cy, programme=contest.programme, name="大众评委", id_number=VALID_IDS[0]
+    )
+    if seat:
+        juror_seat(actor=w.users.cy, juror=juror)
+    return juror
+
+
+@scenario("gonghui.contests.jury.services.juror_register")
+def _(w, call):
+    contest = _jury_contest(w)
+    call(actor=w.users.cy, programme=contest.programme, name="大众评委", id_number=VALID_IDS[0])
+
+
+@scenario("gonghui.contests.jury.services.juror_register[conflicts]")
+def _(w, call):
+    contest = _jury_contest(w)
+    call(
+        actor=w.users.cy,
+        programme=contest.programme,
+        name="大众评委",
+        id_number=VALID_IDS[0],
+        employer_name=contest.employers[0].name,
+        relations=[contest.entrants[2].pk],
+    )
+
+
+@scenario("gonghui.contests.jury.services.juror_seat")
+def _(w, call):
+    contest = _jury_contest(w)
+    call(actor=w.users.cy, juror=_juror(w, contest, seat=False))
+
+
+@scenario("gonghui.contests.jury.services.vote_cast")
+def _(w, call):
+    contest = _jury_contest(w)
+    juror = _juror(w, contest)
+    call(juror=juror, stage=contest.stage, entrant=contest.entrants[0], value="80", key="k" * 12)
+
+
+@scenario("gonghui.contests.jury.services.vote_cast[late]")
+def _(w, call):
+    from gonghui.common.errors import ValidationFailed
+
+    contest = _jury_contest(w)
+    juror = _juror(w, contest)
+    w.clock.move_to(contest.stage.votes_close_at)
+    with pytest.raises(ValidationFailed):
+        call(
+            juror=juror, stage=contest.stage, entrant=contest.entrants[0], value="80", key="k" * 12
+        )
+
+
+def _appeal(contest, text="请复核第二位选手的实操评分"):
+    from gonghui.contests.appeals.services import appeal_file
+
+    return appeal_file(
+        actor=contest.users[1], stage=contest.stage, entrant=contest.entrants[1], text=text
+    )
+
+
+def _upheld_appeal(w, contest):
+    from gonghui.contests.appeals.services import appeal_rule
+
+    return appeal_rule(actor=w.users.cy, appeal=_appeal(contest), upheld=True, ruling="评分有误")
+
+
+def _rescore(w, contest):
+    from gonghui.contests.appeals.services import rescore_preview
+
+    change = {
+        "judge": contest.experts[0].pk,
+        "entrant": contest.entrants[1].pk,
+        "aspect": "M1",
+        "value": "95",
+    }
+    return rescore_preview(actor=w.users.cy, appeal=_upheld_appeal(w, contest), changes=[change])
+
+
+@scenario("gonghui.contests.appeals.services.appeal_file")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    call(actor=contest.users[1], stage=contest.stage, entrant=contest.entrants[1], text="请复核")
+
+
+@scenario("gonghui.contests.appeals.services.appeal_file[merge]")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    _appeal(contest, text="请复核")
+    call(actor=contest.users[1], stage=contest.stage, entrant=contest.entrants[1], text="请复核")
+
+
+@scenario("gonghui.contests.appeals.services.appeal_rule")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    call(actor=w.users.cy, appeal=_appeal(contest), upheld=False, ruling="评分无误")
+
+
+@scenario("gonghui.contests.appeals.services.rescore_preview")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    change = {
+        "judge": contest.experts[0].pk,
+        "entrant": contest.entrants[1].pk,
+        "aspect": "M1",
+        "value": "95",
+    }
+    call(actor=w.users.cy, appeal=_upheld_appeal(w, contest), changes=[change])
+
+
+@scenario("gonghui.contests.appeals.services.rescore_apply")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    call(actor=w.users.cy, batch=_rescore(w, contest))
+
+
+@scenario("gonghui.contests.appeals.services.rescore_cancel")
+def _(w, call):
+    contest = _jury_contest(w, locked=True)
+    call(actor=w.users.cy, batch=_rescore(w, contest))
+
+
 # --- contests · board: this feature's scenarios below this line ---
 #
 

@@ -127,6 +127,19 @@ class Action(models.TextChoices):
     #
     # --- contests · jury & appeals (add this feature's actions below this line) ---
     #
+    CONTESTS_JUROR_REGISTER = "contests.juror_register", "登记大众评委"
+    CONTESTS_JUROR_SEAT = "contests.juror_seat", "大众评委入座（发放投票凭证）"
+    CONTESTS_VOTE = "contests.vote", "大众评委投票"
+    CONTESTS_APPEAL_FILE = "contests.appeal_file", "提出申诉"
+    CONTESTS_APPEAL_MERGE = "contests.appeal_merge", "相同申诉合并"
+    CONTESTS_APPEAL_RULE = "contests.appeal_rule", "仲裁裁决"
+    CONTESTS_RESCORE_PREVIEW = "contests.rescore_preview", "重评预览"
+    CONTESTS_RESCORE_APPLY = "contests.rescore_apply", "重评生效"
+    CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
+    # Shared with setup/judging/results (the same codes): keep one of each on merge.
+    CONTESTS_RECUSAL = "contests.recusal", "回避"
+    CONTESTS_MARK = "contests.mark", "评分"
+    CONTESTS_RESULTS_LOCK = "contests.results_lock", "锁定成绩"
     # --- contests · board (add this feature's actions below this line) ---
     #
     # --- contests · notary (add this feature's actions below this line) ---
@@ -186,6 +199,8 @@ SERVICE_MODULES = (
     #
     # --- contests · jury & appeals ---
     #
+    "gonghui.contests.jury.services",
+    "gonghui.contests.appeals.services",
     # --- contests · board ---
     #
     # --- contests · notary ---
@@ -399,6 +414,28 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- contests · jury & appeals ---
     #
+    "gonghui.contests.jury.services.juror_register": ("contests.juror_register",),
+    # An entrant of the juror's employer (and one declared): a recusal each.
+    "gonghui.contests.jury.services.juror_register[conflicts]": (
+        "contests.juror_register",
+        "contests.recusal",
+        "contests.recusal",
+    ),
+    "gonghui.contests.jury.services.juror_seat": ("contests.juror_seat",),
+    "gonghui.contests.jury.services.vote_cast": ("contests.vote",),
+    # A late vote is recorded (refused, never counted): its event too.
+    "gonghui.contests.jury.services.vote_cast[late]": ("contests.vote",),
+    "gonghui.contests.appeals.services.appeal_file": ("contests.appeal_file",),
+    "gonghui.contests.appeals.services.appeal_file[merge]": ("contests.appeal_merge",),
+    "gonghui.contests.appeals.services.appeal_rule": ("contests.appeal_rule",),
+    "gonghui.contests.appeals.services.rescore_preview": ("contests.rescore_preview",),
+    # One corrected mark: its mark event, the stage's new results, the batch applied.
+    "gonghui.contests.appeals.services.rescore_apply": (
+        "contests.mark",
+        "contests.rescore_apply",
+        "contests.results_lock",
+    ),
+    "gonghui.contests.appeals.services.rescore_cancel": ("contests.rescore_cancel",),
     # --- contests · board ---
     #
     # --- contests · notary ---

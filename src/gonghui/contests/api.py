@@ -16,6 +16,11 @@ router.add_router("", setup_router)
 #
 # jury & appeals
 #
+from gonghui.contests.appeals.api import router as appeals_router  # noqa: E402
+from gonghui.contests.jury.api import router as jury_router  # noqa: E402
+
+router.add_router("", jury_router)
+router.add_router("", appeals_router)
 # board
 #
 # notary

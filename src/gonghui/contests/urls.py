@@ -15,6 +15,8 @@ urlpatterns: list = [
     #
     # jury & appeals
     #
+    path("", include("gonghui.contests.jury.urls")),
+    path("", include("gonghui.contests.appeals.urls")),
     # board
     #
     # notary

@@ -1,0 +1,333 @@
+"""Reads of the public jury: the programme's jurors and their votes (staff), a stage's
+voting progress and who counts (``engine.public_scores``), and the juror's own voting page
+(by their pass)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from gonghui.common.errors import Conflict, NotFound
+from gonghui.contests import engine, scoring
+from gonghui.contests.jury import passes
+from gonghui.contests.models import Entrant, Judge, Programme, Recusal, Stage, StageEntry, Vote
+from gonghui.contests.records import entrant_key, juror_key
+from gonghui.contests.scoring import SchemeError
+from gonghui.orgs import access
+
+SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "votes": "votes_cast",
+    "-votes": "-votes_cast",
+    "seated": "seated",
+    "-seated": "-seated",
+}
+
+
+def programme_get(actor, pk: int) -> Programme:
+    """A programme the actor may see (else NotFound: absent and out of scope alike)."""
+    programme = Programme.objects.select_related("org_unit").filter(pk=pk).first()
+    if programme is None or not access.can_at(actor, "contests.view", programme.org_unit):
+        raise NotFound()
+    return programme
+
+
+def may_manage(actor, programme: Programme) -> bool:
+    return access.can_at(actor, "contests.manage", programme.org_unit)
+
+
+def public_max(stage: Stage) -> str | None:
+    """The top of a vote on ``stage`` (None: the stage takes no public votes)."""
+    public = (stage.scheme or {}).get("public") or {}
+    try:
+        scoring.mark(public.get("max"))
+    except SchemeError:
+        return None
+    return str(public["max"])
+
+
+def _text(value) -> str:
+    return format(scoring.mark(value).normalize(scoring.CONTEXT), "f")
+
+
+def _counted(stage: Stage, votes: list[dict], entrants: list[str]) -> set[str]:
+    cast: dict[str, dict[str, str]] = defaultdict(dict)
+    for v in votes:
+        if not v["late"]:
+            cast[v["juror"]][v["entrant"]] = v["value"]
+    minimum = ((stage.scheme or {}).get("public") or {}).get("minimum")
+    return scoring.counted_jurors(cast, entrants, minimum)
+
+
+@dataclass
+class JurorRow:
+    juror: Judge
+    votes: int
+    late: int
+    recusals: int
+    stages_voted: int
+    stages_counted: int
+
+
+def juror_list(actor, programme: Programme, *, sort: str = "", q: str = "") -> list[JurorRow]:
+    """The programme's public jurors: seated or not, votes cast (on time and late),
+    recusals, and in how many of the stages they voted in their votes count."""
+    programme_get(actor, programme.pk)
+    jurors = (
+        Judge.objects.filter(programme=programme, kind=Judge.Kind.PUBLIC)
+        .select_related("employer")
+        .annotate(
+            votes_cast=Count("votes", filter=Q(votes__late=False), distinct=True),
+            votes_late=Count("votes", filter=Q(votes__late=True), distinct=True),
+            recusal_count=Count("recusals", distinct=True),
+        )
+        .order_by(SORTS.get(sort, "id"), "id")
+    )
+    if q:
+        jurors = jurors.filter(name__icontains=q)
+    voted: dict[int, set[int]] = defaultdict(set)
+    counted: dict[int, set[int]] = defaultdict(set)
+    stage_ids = (
+        Vote.objects.filter(stage__competition__programme=programme)
+        .values_list("stage_id", flat=True)
+        .distinct()
+    )
+    for stage in Stage.objects.filter(pk__in=list(stage_ids)):
+        votes, entrants = _stage_votes(stage)
+        for v in votes:
+            voted[int(v["juror"][1:])].add(stage.pk)
+        for key in _counted(stage, votes, entrants):
+            counted[int(key[1:])].add(stage.pk)
+    return [
+        JurorRow(
+            juror=j,
+            votes=j.votes_cast,
+            late=j.votes_late,
+            recusals=j.recusal_count,
+            stages_voted=len(voted[j.pk]),
+            stages_counted=len(counted[j.pk]),
+        )
+        for j in jurors
+    ]
+
+
+def _stage_votes(stage: Stage) -> tuple[list[dict], list[str]]:
+    entrants = [
+        entrant_key(n)
+        for n in StageEntry.objects.filter(stage=stage)
+        .order_by("entrant__number")
+        .values_list("entrant__number", flat=True)
+    ]
+    votes = [
+        {"juror": juror_key(j), "entrant": entrant_key(n), "value": value, "late": late}
+        for j, n, value, late in Vote.objects.filter(stage=stage)
+        .order_by("id")
+        .values_list("juror_id", "entrant__number", "value", "late")
+    ]
+    return votes, entrants
+
+
+def juror_get(actor, pk: int) -> Judge:
+    """A public juror of a programme the actor may see."""
+    juror = (
+        Judge.objects.select_related("programme__org_unit", "employer")
+        .filter(pk=pk, kind=Judge.Kind.PUBLIC)
+        .first()
+    )
+    if juror is None or not access.can_at(actor, "contests.view", juror.programme.org_unit):
+        raise NotFound()
+    return juror
+
+
+def juror_pass(actor, juror: Judge) -> str:
+    """A fresh voting pass of a seated juror, for staff to show again (staff who manage the
+    programme only); writes nothing."""
+    access.require_at(actor, "contests.manage", juror.programme.org_unit, view_perm="contests.view")
+    if not juror.seated:
+        raise Conflict("该评委尚未入座，请先入座")
+    return passes.issue(juror.pk)
+
+
+@dataclass
+class JurorProgress:
+    key: str
+    juror: Judge
+    votes: int
+    late: int
+    counted: bool
+
+
+@dataclass
+class StageVotes:
+    stage: Stage
+    maximum: str | None
+    minimum: int | None
+    entrants: int
+    jurors: list[JurorProgress]
+    votes: int
+    late: int
+    counted: int
+    scores: list[tuple[str, str]] = field(default_factory=list)
+    open_now: bool = False
+
+
+def stage_get(actor, pk: int) -> Stage:
+    stage = Stage.objects.select_related("competition__org_unit", "competition__programme")
+    stage = stage.filter(pk=pk).first()
+    if stage is None or not access.can_at(actor, "contests.view", stage.competition.org_unit):
+        raise NotFound()
+    return stage
+
+
+def stage_votes(actor, pk: int) -> StageVotes:
+    """A stage's public voting: votes per juror (on time, late and refused), who counts
+    (every entrant voted on, or the scheme's minimum), and the public part per entrant."""
+    stage = stage_get(actor, pk)
+    votes, entrants = _stage_votes(stage)
+    counted = _counted(stage, votes, entrants)
+    per = Counter(v["juror"] for v in votes if not v["late"])
+    late = Counter(v["juror"] for v in votes if v["late"])
+    jurors = Judge.objects.filter(
+        programme_id=stage.competition.programme_id, kind=Judge.Kind.PUBLIC
+    ).order_by("id")
+    rows = [
+        JurorProgress(
+            key=juror_key(j.pk),
+            juror=j,
+            votes=per[juror_key(j.pk)],
+            late=late[juror_key(j.pk)],
+            counted=juror_key(j.pk) in counted,
+        )
+        for j in jurors
+        if j.seated or juror_key(j.pk) in per or juror_key(j.pk) in late
+    ]
+    scores = engine.public_scores(stage.scheme or {}, votes, entrants)
+    now = timezone.now()
+    return StageVotes(
+        stage=stage,
+        maximum=public_max(stage),
+        minimum=((stage.scheme or {}).get("public") or {}).get("minimum"),
+        entrants=len(entrants),
+        jurors=rows,
+        votes=sum(per.values()),
+        late=sum(late.values()),
+        counted=len(counted),
+        scores=[(e, _text(scores[e])) for e in entrants if e in scores],
+        open_now=bool(
+            stage.votes_open_at
+            and stage.votes_close_at
+            and stage.votes_open_at <= now < stage.votes_close_at
+        ),
+    )
+
+
+# --- The juror's phone -------------------------------------------------------------------
+
+
+@dataclass
+class Ballot:
+    """One entrant on the juror's page: their vote so far, or recused."""
+
+    entrant_id: int
+    number: str
+    name: str
+    vote: Vote | None
+    recused: bool
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # this page's vote key
+
+
+@dataclass
+class VotingStage:
+    stage: Stage
+    maximum: str
+    state: str  # "open", "soon", "closed"
+    ballots: list[Ballot]
+    buttons: list[int]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for b in self.ballots if b.vote is not None)
+
+
+@dataclass
+class VotePage:
+    juror: Judge
+    stages: list[VotingStage]
+
+
+def juror_by_pass(token: str) -> Judge:
+    """The juror a pass names (NotFound for a forged, expired or unknown pass)."""
+    juror_id = passes.juror_of(token or "")
+    juror = (
+        Judge.objects.filter(pk=juror_id, kind=Judge.Kind.PUBLIC).select_related("programme")
+        if juror_id
+        else None
+    )
+    juror = juror.first() if juror is not None else None
+    if juror is None:
+        raise NotFound("投票凭证无效或已过期，请向工作人员重新领取")
+    return juror
+
+
+def vote_page(token: str) -> VotePage:
+    """The stages of the juror's programme that take public votes, each with its entrants
+    and the juror's own votes."""
+    juror = juror_by_pass(token)
+    now = timezone.now()
+    stages = (
+        Stage.objects.filter(
+            competition__programme_id=juror.programme_id,
+            votes_open_at__isnull=False,
+            votes_close_at__isnull=False,
+        )
+        .select_related("competition")
+        .order_by("votes_open_at", "pk")
+    )
+    mine = {(v.stage_id, v.entrant_id): v for v in Vote.objects.filter(juror=juror)}
+    recused = set(Recusal.objects.filter(judge=juror).values_list("entrant_id", flat=True))
+    out = []
+    for stage in stages:
+        maximum = public_max(stage)
+        if maximum is None:
+            continue
+        state = (
+            "soon"
+            if now < stage.votes_open_at
+            else "open"
+            if now < stage.votes_close_at
+            else "closed"
+        )
+        entries = (
+            StageEntry.objects.filter(stage=stage)
+            .select_related("entrant__person")
+            .order_by("entrant__number")
+        )
+        ballots = [
+            Ballot(
+                entrant_id=e.entrant_id,
+                number=entrant_key(e.entrant.number),
+                name=e.entrant.person.name,
+                vote=mine.get((stage.pk, e.entrant_id)),
+                recused=e.entrant_id in recused,
+            )
+            for e in entries
+        ]
+        top = scoring.mark(maximum)
+        buttons = list(range(int(top) + 1)) if top == int(top) and top <= 10 else []
+        out.append(VotingStage(stage, maximum, state, ballots, buttons))
+    return VotePage(juror=juror, stages=out)
+
+
+def entrants_of(actor, programme: Programme):
+    """The entrants of the programme's competitions (a juror may declare a relation)."""
+    programme_get(actor, programme.pk)
+    return (
+        Entrant.objects.filter(competition__programme=programme)
+        .select_related("person", "competition")
+        .order_by("competition_id", "number")
+    )

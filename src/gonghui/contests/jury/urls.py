@@ -1,0 +1,14 @@
+"""Jury pages (namespace ``contests``)."""
+
+from django.urls import path
+
+from gonghui.contests.jury import views
+
+urlpatterns = [
+    path("contests/<int:pk>/jurors/", views.jurors, name="jurors"),
+    path("contests/jurors/<int:pk>/seat/", views.juror_seat, name="juror_seat"),
+    path("contests/jurors/<int:pk>/pass/", views.juror_pass, name="juror_pass"),
+    path("contests/stages/<int:pk>/votes/", views.stage_votes, name="stage_votes"),
+    # The juror's phone: the signed pass in the address, no account
+    path("vote/<str:token>/", views.vote, name="vote"),
+]
