@@ -137,7 +137,6 @@ class Action(models.TextChoices):
     CONTESTS_RESCORE_APPLY = "contests.rescore_apply", "重评生效"
     CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
     # Shared with setup/judging/results (the same codes): keep one of each on merge.
-    CONTESTS_RECUSAL = "contests.recusal", "回避"
     CONTESTS_MARK = "contests.mark", "评分"
     CONTESTS_RESULTS_LOCK = "contests.results_lock", "锁定成绩"
     # --- contests · board (add this feature's actions below this line) ---
