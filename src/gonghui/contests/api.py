@@ -7,6 +7,9 @@ router = Router(tags=["工匠选树与技能竞赛"])
 #
 # entry
 #
+from gonghui.contests.entry.api import router as entry_router  # noqa: E402
+
+router.add_router("", entry_router)
 # judging
 #
 # results

@@ -8,6 +8,7 @@ urlpatterns: list = [
     #
     # entry
     #
+    path("", include("gonghui.contests.entry.urls")),
     # judging
     #
     # results
