@@ -278,6 +278,7 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     return person
 
 
+@transaction.atomic
 def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
     """The employer a self-registration names, by name: a unit of that name filed at
     ``org_unit`` or below it (the first registered), else a new one filed at ``org_unit``,
