@@ -365,9 +365,9 @@ def registration_close(*, actor, competition: Competition) -> Competition:
     """Close registration now (``contests.manage``): the rules are locked with their
     SHA-256 as uploaded, the competition runs, the record reaches its milestone 报名截止.
     Closed already: nothing happens, nothing is recorded."""
+    grant = events.allowed(actor, competition, "contests.manage")  # its unit never changes
     with transaction.atomic():
         competition = events.locked(competition)
-        grant = events.allowed(actor, competition, "contests.manage")
         if competition.registration_closed_at is not None:
             return competition
         if competition.status != Competition.Status.OPEN:
