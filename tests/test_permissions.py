@@ -780,6 +780,100 @@ def _text(response) -> str:
     return content.decode()
 
 
+# --- contests · entry: Haidian's competition and entrant (钱学), which Chaoyang never reaches ---
+
+
+def _hd_contest(w):
+    from gonghui.contests.models import Competition, Programme
+    from gonghui.people.models import Trade
+
+    found = Competition.objects.filter(org_unit=w.tree.haidian).first()
+    if found is not None:
+        return found
+    trade, _ = Trade.objects.get_or_create(code="T-HD", defaults={"name": "海淀测试工种"})
+    programme = Programme.objects.create(
+        name="海淀工匠", year=2026, org_unit=w.tree.haidian, created_by=w.users.hd
+    )
+    now = timezone.now()
+    return Competition.objects.create(
+        programme=programme,
+        org_unit=w.tree.haidian,
+        trade=trade,
+        name="海淀工匠·测试",
+        status="open",
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=1),
+        rules_sha256="ab" * 32,
+    )
+
+
+def _hd_entrant(w):
+    from gonghui.contests.models import Entrant
+
+    contest = _hd_contest(w)
+    found = Entrant.objects.filter(competition=contest).first()
+    if found is not None:
+        return found
+    employer = Unit.objects.create(name="中关村某研究所", org_unit=w.tree.hd_grass)
+    return Entrant.objects.create(
+        competition=contest, person=w.person, number=1, age=46, employer=employer, route="self"
+    )
+
+
+WEB_DENY |= {
+    "contests:entrants": (
+        "get",
+        lambda w: f"/contests/c/{_hd_entrant(w).competition_id}/entrants/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:registration_close": (
+        "post",
+        lambda w: f"/contests/c/{_hd_contest(w).pk}/close/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:nominate": (
+        "post",
+        lambda w: f"/contests/c/{_hd_contest(w).pk}/nominate/",
+        {"person": "{person}"},
+        NOT_FOUND,
+    ),
+    "contests:my_entries": ("get", lambda w: (_hd_entrant(w), "/m/contests/")[1], None, (200,)),
+    "contests:my_entry": (
+        "get",
+        lambda w: f"/m/contests/entries/{_hd_entrant(w).pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:my_entry_withdraw": (
+        "post",
+        lambda w: f"/m/contests/entries/{_hd_entrant(w).pk}/withdraw/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+}
+PUBLIC_ROUTES |= {
+    "contests:join": "registration is open to anyone (报名不设门槛); answers the number only",
+    "contests:join_done": "the number just given, by a signed token (test_entry.py)",
+}
+PUBLIC_API |= {
+    ("POST", "/api/v1/contests/competitions/{pk}/register"): "anyone registers (test_entry.py)",
+}
+API_DENY |= {
+    ("GET", "/api/v1/contests/me/entries"): (
+        lambda w: (_hd_entrant(w), "/api/v1/contests/me/entries")[1],
+        None,
+        (200,),
+    ),
+    ("GET", "/api/v1/contests/competitions/{pk}/entrants"): (
+        lambda w: f"/api/v1/contests/competitions/{_hd_entrant(w).competition_id}/entrants",
+        None,
+        NOT_FOUND,
+    ),
+}
+
+
 def _haidian_untouched(w):
     w.tree.hd_street.refresh_from_db()
     w.person.refresh_from_db()

@@ -1402,6 +1402,126 @@ def make_unit_record(org_unit):
 #
 
 
+def entry_contest(w, *, closes_in=timedelta(days=1), rules=True):
+    """An open competition of Chaoyang (made directly, until the setup feature's services)."""
+    from django.utils import timezone
+
+    from gonghui.contests.models import Competition, Programme
+    from gonghui.people.models import Trade
+
+    trade, _ = Trade.objects.get_or_create(code="T-QG", defaults={"name": "钳工（测）"})
+    programme = Programme.objects.create(
+        name="朝阳工匠", year=2025, org_unit=w.tree.chaoyang, created_by=w.users.cy
+    )
+    now = timezone.now()
+    return Competition.objects.create(
+        programme=programme,
+        org_unit=w.tree.chaoyang,
+        trade=trade,
+        name="朝阳工匠·钳工",
+        status="open",
+        registration_opens_at=now - timedelta(days=2),
+        registration_closes_at=now + closes_in,
+        rules_sha256="ab" * 32 if rules else "",
+    )
+
+
+def entry_member(w):
+    """A member with an account, an employer and a birth date (the one-tap registration)."""
+    from gonghui.people.models import Person
+
+    user = make_user("member_entry", None, None)
+    employer = Unit.objects.create(name="朝阳某公司", org_unit=w.tree.cy_grass)
+    someone = person(w, "王建国", VALID_IDS[1], employer=employer)
+    Person.objects.filter(pk=someone.pk).update(user=user)
+    return user
+
+
+@scenario("gonghui.contests.entry.services.entrant_register")
+def _(w, call):
+    call(
+        competition=entry_contest(w),
+        name="王小明",
+        phone="13800138000",
+        age=30,
+        employer_name="朝阳新开的厂",
+        ip="203.0.113.9",
+    )
+
+
+@scenario("gonghui.contests.entry.services.entrant_register[member]")
+def _(w, call):
+    call(competition=entry_contest(w), user=entry_member(w))
+
+
+@scenario("gonghui.contests.entry.services.entrant_nominate")
+def _(w, call):
+    employer = Unit.objects.create(name="朝阳某公司", org_unit=w.tree.cy_grass)
+    call(
+        actor=w.users.cy,
+        competition=entry_contest(w),
+        person=person(w, employer=employer),
+    )
+
+
+@scenario("gonghui.contests.entry.services.entrant_withdraw")
+def _(w, call):
+    from gonghui.contests.entry.services import entrant_register
+
+    entrant = entrant_register(competition=entry_contest(w), user=entry_member(w))
+    call(actor=w.users.cy, entrant=entrant, reason="工作安排冲突")
+
+
+@scenario("gonghui.contests.entry.services.registration_close")
+def _(w, call):
+    call(actor=w.users.cy, competition=entry_contest(w))
+
+
+@scenario("gonghui.contests.entry.services.registration_close[again]")
+def _(w, call):
+    from gonghui.contests.entry.services import registration_close
+
+    contest = entry_contest(w)
+    registration_close(actor=w.users.cy, competition=contest)
+    call(actor=w.users.cy, competition=contest)
+
+
+@scenario("gonghui.contests.entry.services.registrations_close_due")
+def _(w, call):
+    entry_contest(w, closes_in=-timedelta(minutes=1), rules=False)
+    call()
+
+
+@scenario("gonghui.people.services.person_enrol")
+def _(w, call):
+    call(
+        org_unit=w.tree.chaoyang,
+        data={"name": "王小明", "phone": "13800138000", "id_number": VALID_IDS[3]},
+        via="竞赛报名",
+    )
+
+
+@scenario("gonghui.people.services.person_enrol[found]")
+def _(w, call):
+    person(w)
+    call(
+        org_unit=w.tree.chaoyang,
+        data={"name": "另一个名字", "id_number": VALID_IDS[1]},
+        via="竞赛报名",
+    )
+
+
+@scenario("gonghui.people.services.employer_enrol")
+def _(w, call):
+    call(org_unit=w.tree.chaoyang, name="朝阳新开的厂")
+
+
+@scenario("gonghui.people.services.employer_enrol[found]")
+def _(w, call):
+    Unit.objects.create(name="朝阳某公司", org_unit=w.tree.cy_grass)
+    call(org_unit=w.tree.chaoyang, name="朝阳某公司")
+
+
 # --- contests · judging: this feature's scenarios below this line ---
 #
 

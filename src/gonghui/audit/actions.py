@@ -121,6 +121,9 @@ class Action(models.TextChoices):
     #
     # --- contests · entry (add this feature's actions below this line) ---
     #
+    CONTESTS_REGISTER = "contests.register", "参赛报名"
+    CONTESTS_WITHDRAW = "contests.withdraw", "退赛"
+    CONTESTS_REGISTRATION_CLOSE = "contests.registration_close", "截止报名"
     # --- contests · judging (add this feature's actions below this line) ---
     #
     # --- contests · results (add this feature's actions below this line) ---
@@ -192,6 +195,7 @@ SERVICE_MODULES = (
     #
     # --- contests · entry ---
     #
+    "gonghui.contests.entry.services",
     # --- contests · judging ---
     #
     # --- contests · results ---
@@ -407,6 +411,25 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- contests · entry ---
     #
+    # Anonymous, new person at a new employer: both made on the way, audited by nobody.
+    "gonghui.contests.entry.services.entrant_register": (
+        "contests.register",
+        "people.create",
+        "registry.unit_create",
+    ),
+    # A logged-in member (their own record and employer): the registration alone.
+    "gonghui.contests.entry.services.entrant_register[member]": ("contests.register",),
+    "gonghui.contests.entry.services.entrant_nominate": ("contests.register",),
+    "gonghui.contests.entry.services.entrant_withdraw": ("contests.withdraw",),
+    "gonghui.contests.entry.services.registration_close": ("contests.registration_close",),
+    # Closed already: nothing happens the second time.
+    "gonghui.contests.entry.services.registration_close[again]": (),
+    "gonghui.contests.entry.services.registrations_close_due": ("contests.registration_close",),
+    "gonghui.people.services.person_enrol": ("people.create",),
+    # The resident ID is on a record already: that record, nothing written.
+    "gonghui.people.services.person_enrol[found]": (),
+    "gonghui.people.services.employer_enrol": ("registry.unit_create",),
+    "gonghui.people.services.employer_enrol[found]": (),
     # --- contests · judging ---
     #
     # --- contests · results ---

@@ -10,6 +10,9 @@ router.add_router("", setup_router)
 #
 # entry
 #
+from gonghui.contests.entry.api import router as entry_router  # noqa: E402
+
+router.add_router("", entry_router)
 # judging
 #
 # results

@@ -9,6 +9,7 @@ urlpatterns: list = [
     #
     # entry
     #
+    path("", include("gonghui.contests.entry.urls")),
     # judging
     #
     # results

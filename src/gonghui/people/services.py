@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from django.conf import settings
@@ -230,6 +231,79 @@ def person_create(*, actor, org_unit: OrgUnit, data: dict) -> Person:
             paid=paid,
         ) from None
     return person
+
+
+# --- People who sign themselves up (no account, no staff between) ---------------------------
+# A competition's open registration (报名不设门槛): whoever types in their details is found
+# by the registry's one-person-one-record index or registered. The caller learns nothing of
+# a record found (its answer is the same either way) and changes nothing on it.
+
+ENROLLED_WITHOUT_ID = "本人自助报名时未填写身份证号"
+
+
+def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
+    """The person a self-registration names: the record holding their resident ID (the one
+    kept, for a record merged into another), else a new record at ``org_unit``, audited as
+    ``people.create`` by nobody (``via`` says where it came from). ``data`` as
+    ``clean_person`` takes it; without an ID number the reason is that none was given.
+    A record found is returned as it is: nothing typed here changes it. Inside the
+    caller's transaction; two sign-ups with the same new number make one record."""
+    cleaned = clean_person(
+        data if data.get("id_number") else {**data, "no_id_reason": ENROLLED_WITHOUT_ID}
+    )
+    index = (
+        crypto.blind_index(cleaned["id_number"], context="id_number")
+        if cleaned["id_number"]
+        else None
+    )
+    holder = _holder_of(index)
+    if holder is not None:
+        return holder
+    person = Person(org_unit=org_unit, **cleaned)
+    try:
+        with transaction.atomic():
+            person.save()  # the unique index decides between two sign-ups at once
+            search.index_person(person)
+            record(
+                actor=None,
+                action=Action.PEOPLE_CREATE,
+                obj=person,
+                changes=diff({}, _snapshot(person), masked=MASKS) | {"via": [None, via]},
+            )
+    except IntegrityError:
+        holder = _holder_of(index)
+        if holder is None:
+            raise
+        return holder
+    return person
+
+
+@transaction.atomic
+def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
+    """The employer a self-registration names, by name: a unit of that name filed at
+    ``org_unit`` or below it (the first registered), else a new one filed at ``org_unit``,
+    audited as ``registry.unit_create`` by nobody. Inside the caller's transaction."""
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed({"employer_name": "请填写工作单位"})
+    if len(name) > 120:
+        raise ValidationFailed({"employer_name": "工作单位名称最长120字"})
+    found = (
+        Unit.objects.filter(access.subtree_q(org_unit, via="org_unit"), name=name)
+        .order_by("pk")
+        .first()
+    )
+    if found is not None:
+        return found
+    employer = Unit.objects.create(name=name, org_unit=org_unit)
+    record(
+        actor=None,
+        action=Action.REGISTRY_UNIT_CREATE,
+        obj=employer,
+        changes={"name": [None, employer.name], "credit_code": [None, ""]},
+    )
+    return employer
 
 
 def _pay_for_number(actor, units, grant) -> bool:

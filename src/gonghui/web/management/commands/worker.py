@@ -12,6 +12,7 @@ from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
+from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.giveaways.services import claims_housekeeping
@@ -42,6 +43,7 @@ def schedules() -> list[tuple]:
         (SIGN_SECONDS, head_sign, "audit platform head"),
         (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+        (CLOSE_SECONDS, registrations_close, "contest registrations closed at their moment"),
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),

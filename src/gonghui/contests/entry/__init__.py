@@ -1,0 +1,1 @@
+"""Registration, union nominations, closing registration, the entrant\x27s own pages."""
