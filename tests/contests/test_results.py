@@ -655,3 +655,158 @@ def test_titles_across_trades_rank_standardised_scores(tree, users, honours):
     assert events_of(second.competition, "contests.titles_award").count() == 1
     with pytest.raises(NotFound):
         services.programme_titles_award(actor=users.hd, programme=programme)
+
+
+# --- Pages and API -------------------------------------------------------------------------------
+
+
+def test_the_stage_page_shows_true_results_and_locks_and_confirms(client, tree, users, honours):
+    contest = with_final(tree, users, honours)
+    stage = contest.stages[0]
+    client.force_login(users.cy)
+
+    page = client.get(f"/contests/stages/{stage.pk}/results/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "张建国" in text and "91.33" in text and "（4 名裁判）" in text
+    assert "确认晋级名单" in text
+    wrong = client.post(
+        f"/contests/stages/{stage.pk}/advance/", {"advancing": [contest.entrants["002"].pk]}
+    )
+    assert wrong.status_code == 302
+    assert "晋级名单与规则计算结果不符" in client.get(wrong.url).content.decode()
+    done = client.post(
+        f"/contests/stages/{stage.pk}/advance/",
+        {"advancing": [contest.entrants["003"].pk, contest.entrants["001"].pk]},
+    )
+    assert done.status_code == 302
+    stage.refresh_from_db()
+    assert stage.status == Stage.Status.CONFIRMED
+
+
+def test_the_stage_page_previews_before_the_lock_and_the_button_locks(client, tree, users, honours):
+    contest = selection(tree, users, honours)
+    stage = contest.stages[0]
+    client.force_login(users.cy)
+    text = client.get(f"/contests/stages/{stage.pk}/results/").content.decode()
+    assert "下表为按现有评分计算的预览" in text and "91.33" in text
+    response = client.post(f"/contests/stages/{stage.pk}/results/lock/")
+    assert response.status_code == 302 and Result.objects.count() == 3
+
+
+def test_the_titles_page_awards(client, tree, users, honours):
+    contest = finished(tree, users, honours)
+    client.force_login(users.cy)
+    url = f"/contests/c/{contest.competition.pk}/titles/"
+    assert "评定称号与提名奖" in client.get(url).content.decode()
+    assert client.post(url + "award/").status_code == 302
+    text = client.get(url).content.decode()
+    assert "已评定" in text and "王芳工匠创新工作室" in text and "每年 100,000.00元，3 年" in text
+    assert Award.objects.count() == 1
+
+
+def test_another_districts_staff_find_nothing(client, tree, users, honours):
+    contest = finished(tree, users, honours)
+    stage = contest.stages[0]
+    client.force_login(users.hd)
+    for url in [
+        f"/contests/stages/{stage.pk}/results/",
+        f"/contests/c/{contest.competition.pk}/titles/",
+        f"/api/v1/contests/stages/{stage.pk}/results",
+    ]:
+        assert client.get(url).status_code == 404, url
+    for url in [
+        f"/contests/stages/{stage.pk}/results/lock/",
+        f"/contests/stages/{stage.pk}/advance/",
+        f"/contests/c/{contest.competition.pk}/titles/award/",
+        f"/contests/p/{contest.programme.pk}/titles/award/",
+        f"/api/v1/contests/stages/{stage.pk}/results/lock",
+        f"/api/v1/contests/competitions/{contest.competition.pk}/titles",
+    ]:
+        assert client.post(url).status_code == 404, url
+    response = client.post(
+        f"/api/v1/contests/stages/{stage.pk}/advance",
+        json.dumps({"advancing": []}),
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert not Award.objects.exists()
+    assert client.get("/api/v1/contests/talent").json()["count"] == 0
+
+
+def test_the_api_gives_results_and_refuses_a_wrong_list_by_field(client, tree, users, honours):
+    contest = with_final(tree, users, honours)
+    stage = contest.stages[0]
+    client.force_login(users.cy)
+
+    body = client.get(f"/api/v1/contests/stages/{stage.pk}/results").json()
+
+    assert [(r["entrant"], r["place"], r["advanced"]) for r in body["results"]] == [
+        ("003", 1, True),
+        ("001", 2, True),
+        ("002", 3, False),
+    ]
+    assert body["results"][2]["parts"]["judges:J1"] == "4"
+    assert body["results"][0]["score_shown"] == "91.33" and body["locked"]
+    wrong = client.post(
+        f"/api/v1/contests/stages/{stage.pk}/advance",
+        json.dumps({"advancing": [contest.entrants["002"].pk]}),
+        content_type="application/json",
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["fields"] == {"advancing": "晋级名单与规则计算结果不符"}
+    again = client.post(f"/api/v1/contests/stages/{stage.pk}/results/lock")
+    assert again.status_code == 409
+
+
+# --- The talent database -------------------------------------------------------------------------
+
+
+def test_talent_lists_entrants_in_scope_with_best_results_and_titles(client, tree, users, honours):
+    contest = finished(tree, users, honours)
+    services.titles_award(actor=users.cy, competition=contest.competition)
+    make_person(tree.cy_grass, name="张无关")  # entered nothing: not in the talent database
+
+    everyone = list(selectors.talent_list(actor=users.cy))
+    rows = {r.person.name: r for r in selectors.talent_rows(everyone)}
+
+    assert set(rows) == {"张建国", "李明", "王芳"}
+    assert rows["王芳"].best == "朝阳工匠 · 钳工 · 挑战者选拔赛 第1名"
+    assert rows["王芳"].titles == ["第3届朝阳工匠（钳工）称号"] and rows["李明"].titles == []
+    assert rows["王芳"].trades == ["钳工"]
+    assert [p.name for p in selectors.talent_list(actor=users.cy, query="wf")] == ["王芳"]
+    assert [p.name for p in selectors.talent_list(actor=users.cy, query="张")] == ["张建国"]
+    assert [p.name for p in selectors.talent_list(actor=users.cy, title="titled")] == ["王芳"]
+    assert [p.name for p in selectors.talent_list(actor=users.cy, sort="best")][0] == "王芳"
+    assert len(selectors.talent_list(actor=users.cy, level="2")) == 3
+    assert not selectors.talent_list(actor=users.cy, level="1")
+    assert not selectors.talent_list(actor=users.hd)  # another district sees nothing
+    assert not selectors.talent_list(actor=users.hd, query="王芳")
+
+
+def test_talent_hides_results_a_freeze_holds_back(tree, users, honours):
+    contest = selection(tree, users, honours)
+    Competition.objects.filter(pk=contest.competition.pk).update(frozen_at=timezone.now())
+    services.results_lock(actor=users.cy, stage=contest.stages[0])
+    rows = selectors.talent_rows(selectors.talent_list(actor=users.cy))
+    assert {r.best for r in rows} == {""}
+
+
+def test_talent_page_and_api(client, tree, users, honours):
+    finished(tree, users, honours)
+    client.force_login(users.cy)
+    page = client.get("/contests/talent/?q=王芳&sort=best")
+    assert page.status_code == 200 and "王芳" in page.content.decode()
+    assert "李明" not in page.content.decode()
+    bad = client.get("/contests/talent/?level=99")
+    assert bad.status_code == 200 and "没有符合条件的人员" in bad.content.decode()  # lists none
+
+    body = client.get("/api/v1/contests/talent?title=&level=2&sort=-name").json()
+    assert [item["name"] for item in body["items"]] == ["张建国", "王芳", "李明"]
+    assert body["items"][0]["best"].endswith("第2名") and body["count"] == 3
+    refused = client.get("/api/v1/contests/talent?level=grand")
+    assert refused.status_code == 422 and list(refused.json()["fields"]) == ["level"]
+    client.force_login(users.hd)
+    assert client.get("/api/v1/contests/talent?q=王芳").json()["items"] == []
+    assert "没有符合条件的人员" in client.get("/contests/talent/?q=王芳").content.decode()

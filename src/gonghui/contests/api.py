@@ -11,6 +11,9 @@ router = Router(tags=["工匠选树与技能竞赛"])
 #
 # results
 #
+from gonghui.contests.results.api import router as results_router  # noqa: E402
+
+router.add_router("", results_router)
 # jury & appeals
 #
 # board

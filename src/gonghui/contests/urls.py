@@ -12,6 +12,7 @@ urlpatterns: list = [
     #
     # results
     #
+    path("", include("gonghui.contests.results.urls")),
     # jury & appeals
     #
     # board

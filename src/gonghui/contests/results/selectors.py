@@ -26,7 +26,7 @@ from gonghui.contests.models import (
     Stage,
     StageEntry,
 )
-from gonghui.contests.scoring import SchemeError
+from gonghui.contests.scoring import SchemeError, mark, shown
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people import search
@@ -168,8 +168,22 @@ class Row:
     score: str
     place: int | None
     advanced: bool
-    values: list[tuple[str, str]]  # (value, judges counted) per column
+    values: list[tuple[str, str, str]]  # (value, as shown, judges counted) per column
     revealed: bool = True
+
+    @property
+    def shown(self) -> str:
+        return shown_text(self.score)
+
+
+def shown_text(value) -> str:
+    """A score as shown (two places, half up); the full value stays in the record."""
+    if value in (None, ""):
+        return ""
+    try:
+        return str(shown(mark(value)))
+    except SchemeError:
+        return str(value)
 
 
 @dataclass
@@ -230,7 +244,12 @@ def _row(entrant, key, score, place, advanced, parts, columns, revealed=True) ->
         place=place,
         advanced=advanced,
         values=[
-            (parts.get(c.key, ""), parts.get(c.judges, "") if c.judges else "") for c in columns
+            (
+                parts.get(c.key, ""),
+                shown_text(parts.get(c.key, "")),
+                parts.get(c.judges, "") if c.judges else "",
+            )
+            for c in columns
         ],
         revealed=revealed,
     )
@@ -337,8 +356,8 @@ class TitlesPage:
     competition: Competition
     stage: Stage | None
     awarded: bool
-    titles: list[Result]
-    nominees: list[Result]
+    titles: list[Row]
+    nominees: list[Row]
     ready: str  # why titles cannot be awarded yet ("" when they can)
     may_award: bool
     honour_problem: str
@@ -393,8 +412,8 @@ def titles_page(*, actor, pk) -> TitlesPage:
         competition=competition,
         stage=stage,
         awarded=awarded,
-        titles=titles,
-        nominees=nominees,
+        titles=_result_rows(titles, []),
+        nominees=_result_rows(nominees, []),
         ready=ready,
         may_award=access.can_at(actor, "contests.manage", competition.org_unit),
         honour_problem=honour_problem(actor, programme, nominees=bool(nominees))[1],
@@ -476,7 +495,7 @@ def talent_rows(people) -> list[TalentRow]:
     people = list(people)
     trades: dict[int, list[str]] = {p.pk: [] for p in people}
     titles: dict[int, list[str]] = {p.pk: [] for p in people}
-    for person_id, trade, status, programme, edition, competition in (
+    for person_id, trade, status, programme, edition in (
         Entrant.objects.filter(person__in=[p.pk for p in people])
         .order_by("competition__programme__year", "competition_id")
         .values_list(
@@ -485,7 +504,6 @@ def talent_rows(people) -> list[TalentRow]:
             "status",
             "competition__programme__name",
             "competition__programme__edition",
-            "competition__name",
         )
     ):
         if trade not in trades[person_id]:
