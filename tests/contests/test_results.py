@@ -615,15 +615,19 @@ def test_titles_wait_for_the_last_stage_and_need_the_honours_level(tree, users, 
     assert Award.objects.get().honour == honours["beijing-master-craftsman"]
 
 
-def test_titles_across_trades_rank_standardised_scores(tree, users, honours):
-    """Two trades, three titles over both (2 + 1). 钳工 scored 91.33, 91, 90.5 and 车工 80,
-    70, 60: on raw scores 钳工 would take all three. Standardised within each trade
-    (T = 50 + 10·z, σ of the trade's scores): 钳工 61.36, 51.62, 37.02; 车工 62.25, 50,
-    37.75. The top three T scores: 车工 001, 钳工 003, 钳工 001."""
+def two_trades(tree, users, honours, *, titles=(2, 1)) -> tuple[Contest, Contest]:
+    """A programme comparing trades: 钳工 (the hand-worked selection, confirmed) and 车工
+    (80, 70, 60, confirmed), with ``titles`` places each."""
     programme = make_programme(tree, users, honours, compare_trades=True)
-    first = finished(tree, users, honours, programme=programme, titles=2)
+    first = finished(tree, users, honours, programme=programme, titles=titles[0])
     second = build_contest(
-        tree, users, honours, programme=programme, trade="车工", people=("赵", "钱", "孙")
+        tree,
+        users,
+        honours,
+        programme=programme,
+        trade="车工",
+        people=("赵", "钱", "孙"),
+        titles=titles[1],
     )
     stage = add_stage(
         second, kind=Stage.Kind.CONTEST, scheme=PRACTICAL, rule={"kind": "top", "n": 1}
@@ -635,6 +639,16 @@ def test_titles_across_trades_rank_standardised_scores(tree, users, honours):
     lock_sheets(stage, second, users)
     services.results_lock(actor=users.cy, stage=stage)
     services.advance_confirm(actor=users.cy, stage=stage, advancing=[second.entrants["001"].pk])
+    return first, second
+
+
+def test_titles_across_trades_rank_standardised_scores(tree, users, honours):
+    """Two trades, three titles over both (2 + 1). 钳工 scored 91.33, 91, 90.5 and 车工 80,
+    70, 60: on raw scores 钳工 would take all three. Standardised within each trade
+    (T = 50 + 10·z, σ of the trade's scores): 钳工 61.36, 51.62, 37.02; 车工 62.25, 50,
+    37.75. The top three T scores: 车工 001, 钳工 003, 钳工 001."""
+    first, second = two_trades(tree, users, honours)
+    programme = first.programme
 
     with pytest.raises(Conflict, match="项目层面"):
         services.titles_award(actor=users.cy, competition=first.competition)
