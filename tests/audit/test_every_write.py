@@ -1528,6 +1528,39 @@ def _(w, call):
 
 # --- contests · results: this feature's scenarios below this line ---
 #
+from tests.contests import test_results as results_world  # noqa: E402
+
+NOT_WRITES["gonghui.contests.results.services.results_write"] = (
+    "part of results_lock / rescore_apply"
+)
+NOT_WRITES["gonghui.contests.results.services.results_payload"] = (
+    "a computation: the results as results_lock's event carries them"
+)
+
+
+@scenario("gonghui.contests.results.services.results_lock")
+def _(w, call):
+    contest = results_world.selection(w.tree, w.users, w.honours)
+    call(actor=w.users.cy, stage=contest.stages[0])
+
+
+@scenario("gonghui.contests.results.services.advance_confirm")
+def _(w, call):
+    contest = results_world.with_final(w.tree, w.users, w.honours)
+    going = [contest.entrants["003"].pk, contest.entrants["001"].pk]
+    call(actor=w.users.cy, stage=contest.stages[0], advancing=going)
+
+
+@scenario("gonghui.contests.results.services.titles_award")
+def _(w, call):
+    contest = results_world.finished(w.tree, w.users, w.honours)
+    call(actor=w.users.cy, competition=contest.competition)
+
+
+@scenario("gonghui.contests.results.services.programme_titles_award")
+def _(w, call):
+    first, _second = results_world.two_trades(w.tree, w.users, w.honours, titles=(1, 0))
+    call(actor=w.users.cy, programme=first.programme)
 
 
 # --- contests · jury & appeals: this feature's scenarios below this line ---

@@ -128,6 +128,9 @@ class Action(models.TextChoices):
     #
     # --- contests · results (add this feature's actions below this line) ---
     #
+    CONTESTS_RESULTS_LOCK = "contests.results_lock", "锁定赛段成绩"
+    CONTESTS_ADVANCE_CONFIRM = "contests.advance_confirm", "确认晋级名单"
+    CONTESTS_TITLES_AWARD = "contests.titles_award", "评定称号与提名奖"
     # --- contests · jury & appeals (add this feature's actions below this line) ---
     #
     CONTESTS_JUROR_REGISTER = "contests.juror_register", "登记大众评委"
@@ -200,6 +203,7 @@ SERVICE_MODULES = (
     #
     # --- contests · results ---
     #
+    "gonghui.contests.results.services",
     # --- contests · jury & appeals ---
     #
     "gonghui.contests.jury.services",
@@ -434,6 +438,19 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- contests · results ---
     #
+    "gonghui.contests.results.services.results_lock": ("contests.results_lock",),
+    "gonghui.contests.results.services.advance_confirm": ("contests.advance_confirm",),
+    # One title and no nominee award: the registry's award, the competition's event.
+    "gonghui.contests.results.services.titles_award": (
+        "contests.titles_award",
+        "registry.award_create",
+    ),
+    # Two trades compared, one title over both: one event in each competition's stream.
+    "gonghui.contests.results.services.programme_titles_award": (
+        "contests.titles_award",
+        "contests.titles_award",
+        "registry.award_create",
+    ),
     # --- contests · jury & appeals ---
     #
     "gonghui.contests.jury.services.juror_register": ("contests.juror_register",),

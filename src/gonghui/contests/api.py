@@ -17,6 +17,9 @@ router.add_router("", entry_router)
 #
 # results
 #
+from gonghui.contests.results.api import router as results_router  # noqa: E402
+
+router.add_router("", results_router)
 # jury & appeals
 #
 from gonghui.contests.appeals.api import router as appeals_router  # noqa: E402

@@ -14,6 +14,7 @@ urlpatterns: list = [
     #
     # results
     #
+    path("", include("gonghui.contests.results.urls")),
     # jury & appeals
     #
     path("", include("gonghui.contests.jury.urls")),
