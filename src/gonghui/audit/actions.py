@@ -144,7 +144,6 @@ class Action(models.TextChoices):
     CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
     # Shared with setup/judging/results (the same codes): keep one of each on merge.
     CONTESTS_MARK = "contests.mark", "评分"
-    CONTESTS_RESULTS_LOCK = "contests.results_lock", "锁定成绩"
     # --- contests · board (add this feature's actions below this line) ---
     #
     # --- contests · notary (add this feature's actions below this line) ---

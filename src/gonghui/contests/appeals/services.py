@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +35,7 @@ from gonghui.contests.models import (
     StageEntry,
 )
 from gonghui.contests.records import entrant_key, judge_key
+from gonghui.contests.results.services import results_payload, results_write
 from gonghui.contests.scoring import SchemeError
 
 TEXT_MAX = 2000
@@ -402,7 +403,7 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
             rows = engine.stage_results(records.stage_record(stage))
         except SchemeError as exc:
             raise Conflict(f"按更正后的分数无法计算成绩：{exc}") from None
-        _results_write(stage, rows, batch=batch, now=now, frozen=competition.frozen)
+        results_write(stage, rows, batch=batch, now=now)
         events.event(
             actor,
             competition,
@@ -411,10 +412,7 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
             changes={
                 "stage": [None, stage.pk],
                 "scheme_version": [None, stage.scheme_version],
-                "results": [
-                    None,
-                    [[r["entrant"], r["score"], r["place"], r["advanced"]] for r in rows],
-                ],
+                "results": [None, results_payload(rows)],
             },
             post_id=grant.post_id,
         )
@@ -436,29 +434,6 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
         )
         events.board_changed(competition)
     return batch
-
-
-def _results_write(stage: Stage, rows: Iterable[dict], *, batch, now, frozen: bool) -> None:
-    """The stage's current results superseded by ``batch`` (kept) and ``rows`` written as
-    the new current ones. (The ``results`` feature's ``results_write`` does the same for
-    its lock; the two are to become one.)"""
-    Result.objects.filter(stage=stage, superseded_by__isnull=True).update(superseded_by=batch)
-    by_key = records.entrants_by_key(stage.competition_id)
-    Result.objects.bulk_create(
-        Result(
-            stage=stage,
-            entrant=by_key[r["entrant"]],
-            score=r["score"],
-            parts=r["parts"],
-            place=r["place"],
-            advanced=r["advanced"],
-            scheme_version=stage.scheme_version,
-            computed_at=now,
-            locked_at=now,
-            revealed_at=None if frozen else now,
-        )
-        for r in rows
-    )
 
 
 def rescore_cancel(*, actor, batch: RescoreBatch) -> RescoreBatch:
