@@ -212,11 +212,16 @@ def advance_confirm(*, actor, stage: Stage, advancing) -> Stage:
     return stage
 
 
+NOT_PREPARED = (Stage.Kind.CHALLENGE, Stage.Kind.SEEDING)
+
+
 def _prepare_next(stage: Stage, going: list[Entrant]) -> Stage | None:
     """The next stage's entries, when it is a plain round not yet prepared: one match
-    ``A`` holding the advancers."""
+    ``A`` holding the advancers. Not a challenge (the referee pairs challengers with seeds)
+    nor the seeds' review, whose entrants are the nominated ones, not the selection's
+    advancers (the two run side by side before the challenges)."""
     following = selectors.next_stage(stage)
-    if following is None or following.kind == Stage.Kind.CHALLENGE or not going:
+    if following is None or following.kind in NOT_PREPARED or not going:
         return None
     if StageEntry.objects.filter(stage=following).exists():
         return None
