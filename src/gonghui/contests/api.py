@@ -8,6 +8,9 @@ router = Router(tags=["工匠选树与技能竞赛"])
 # entry
 #
 # judging
+from gonghui.contests.judging.api import router as judging_router  # noqa: E402
+
+router.add_router("", judging_router)
 #
 # results
 #

@@ -9,6 +9,7 @@ urlpatterns: list = [
     # entry
     #
     # judging
+    path("", include("gonghui.contests.judging.urls")),
     #
     # results
     #
