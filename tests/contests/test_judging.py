@@ -108,7 +108,16 @@ def build_contest(tree, staff, *, experts=7, tag="") -> Contest:
     )
     employers = [
         Unit.objects.create(name=name, org_unit=tree.cy_grass)
-        for name in ("首钢", "北汽", "京东方", "燕山石化", "中建一局", "地铁公司", "同仁堂", "技能中心")
+        for name in (
+            "首钢",
+            "北汽",
+            "京东方",
+            "燕山石化",
+            "中建一局",
+            "地铁公司",
+            "同仁堂",
+            "技能中心",
+        )
     ]
     entrants = []
     for n, employer in zip([1, 2, 3, 4], [0, 0, 1, 2], strict=True):
@@ -147,7 +156,9 @@ def build_contest(tree, staff, *, experts=7, tag="") -> Contest:
 
 def seated(c: Contest, staff, *, code="A", numbers=(1, 2, 3, 4), size=3, start=True) -> Match:
     """A match of the given entrants with a drawn panel; the stage marking."""
-    match = match_create(actor=staff, stage=c.stage, code=code, entrants=list(numbers), panel_size=size)
+    match = match_create(
+        actor=staff, stage=c.stage, code=code, entrants=list(numbers), panel_size=size
+    )
     draw_commit(actor=staff, match=match)
     panel_draw(actor=staff, match=match)
     if start:
@@ -176,7 +187,9 @@ def test_a_match_holds_its_entrants_once_per_stage(contest, users):
         actor=users.cy, stage=contest.stage, code="A1", entrants=[1, 3], seed=3, panel_size=3
     )
     assert match.seed == contest.entrants[2]
-    assert set(StageEntry.objects.filter(match=match).values_list("entrant__number", flat=True)) == {1, 3}
+    assert set(
+        StageEntry.objects.filter(match=match).values_list("entrant__number", flat=True)
+    ) == {1, 3}
     [event] = events("contests.match_create")
     assert json.loads(event.body)["changes"]["entrants"] == [None, ["001", "003"]]
     assert json.loads(event.body)["stream"] == contest.competition.stream
@@ -209,7 +222,9 @@ def test_the_draw_is_committed_then_revealed_and_anyone_reruns_it(contest, users
     Recusal.objects.create(
         judge=contest.experts[2], entrant=contest.entrants[3], reason=Recusal.Reason.DECLARED
     )
-    match = match_create(actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3)
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
     committed = draw_commit(actor=users.cy, match=match)
     assert len(committed.draw_commitment) == 64 and committed.draw_seed == ""
     assert committed.draw_seed_sealed and "draw_seed" not in json.dumps(
@@ -237,7 +252,9 @@ def test_the_draw_is_committed_then_revealed_and_anyone_reruns_it(contest, users
     names = {s.judge.name for s in Seat.objects.filter(match=match).select_related("judge")}
     assert not names & {"裁判1", "裁判2", "裁判3"}
     # One judge per employer (裁判3 and 裁判7 both work at 燕山石化).
-    employers = [s.judge.employer_id for s in Seat.objects.filter(match=match).select_related("judge")]
+    employers = [
+        s.judge.employer_id for s in Seat.objects.filter(match=match).select_related("judge")
+    ]
     assert len(set(employers)) == len(employers)
     assert c["declared"] == [f"j{contest.experts[2].pk}"]
     assert sorted(c["entrant_employers"]) == sorted(
@@ -248,7 +265,9 @@ def test_the_draw_is_committed_then_revealed_and_anyone_reruns_it(contest, users
 
 
 def test_a_pool_too_small_is_refused_and_nothing_written(contest, users):
-    match = match_create(actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=5)
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=5
+    )
     draw_commit(actor=users.cy, match=match)
     before = AuditEvent.objects.count()
     with pytest.raises(Conflict) as refused:
@@ -269,7 +288,11 @@ def test_the_chief_referee_is_seated_by_hand_unless_in_conflict(contest, users):
     assert "同一工作单位" in refused.value.fields["judge"]
     # 裁判7 shares 燕山石化 with 裁判3 — whichever of them the draw seated, or 裁判4's 中建一局.
     panel_employers = {j.employer_id for j in panel_of(match)}
-    other = next(j for j in contest.experts[2:] if j.employer_id in panel_employers and j not in panel_of(match))
+    other = next(
+        j
+        for j in contest.experts[2:]
+        if j.employer_id in panel_employers and j not in panel_of(match)
+    )
     with pytest.raises(ValidationFailed) as refused:
         seat_add(actor=users.cy, match=match, judge=other)
     assert "同一工作单位的裁判" in refused.value.fields["judge"]
@@ -283,8 +306,12 @@ def test_a_seated_judge_marks_and_the_same_key_is_stored_once(contest, users):
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
     k = key()
-    first = mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="38.50", key=k)
-    again = mark_submit(actor=judge.user, stage=contest.stage.pk, entrant=1, aspect="M1", value="38.5", key=k)
+    first = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="38.50", key=k
+    )
+    again = mark_submit(
+        actor=judge.user, stage=contest.stage.pk, entrant=1, aspect="M1", value="38.5", key=k
+    )
     assert not first.duplicate and again.duplicate and again.mark.pk == first.mark.pk
     assert first.mark.value == "38.5"
     assert Mark.objects.count() == 1
@@ -300,9 +327,13 @@ def test_a_seated_judge_marks_and_the_same_key_is_stored_once(contest, users):
         "batch": [None, None],
     }
     with pytest.raises(Conflict):
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="37", key=k)
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="37", key=k
+        )
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="37", key=key())
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="37", key=key()
+        )
     assert "更正" in refused.value.fields["aspect"]
     assert Mark.objects.count() == 1 and len(events("contests.mark")) == 1
 
@@ -321,7 +352,9 @@ def test_bad_marks_are_refused_naming_the_field(contest, users, aspect, value, f
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect=aspect, value=value, key=key())
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect=aspect, value=value, key=key()
+        )
     assert field in refused.value.fields
     assert not Mark.objects.exists() and not events("contests.mark")
 
@@ -330,7 +363,9 @@ def test_no_mark_before_marking_starts(contest, users):
     match = seated(contest, users.cy, start=False)
     judge = panel_of(match)[0]
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()
+        )
     assert "stage" in refused.value.fields and not Mark.objects.exists()
 
 
@@ -339,7 +374,9 @@ def test_a_recused_judge_is_refused_by_the_service_and_by_the_database(contest, 
     judge = panel_of(match)[0]
     Recusal.objects.create(judge=judge, entrant=contest.entrants[1], reason=Recusal.Reason.DECLARED)
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key()
+        )
     assert "回避" in refused.value.fields["entrant"]
     with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
         Mark.objects.create(
@@ -366,11 +403,15 @@ def test_the_database_refusal_is_said_as_the_check_says_it(contest, users, monke
 
     monkeypatch.setattr(services, "_entry", unchecked)
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key()
+        )
     assert "回避" in refused.value.fields["entrant"]
     outsider = next(j for j in contest.experts if j not in panel_of(match))
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=outsider.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=outsider.user, stage=contest.stage, entrant=2, aspect="M1", value="30", key=key()
+        )
     assert refused.value.fields["entrant"] == services.NOT_SEATED
     monkeypatch.setattr(services, "_entry", real)
     assert not Mark.objects.exists() and not events("contests.mark")
@@ -381,14 +422,18 @@ def test_an_unseated_or_absent_judge_is_refused(contest, users):
     panel = panel_of(match)
     outsider = next(j for j in contest.experts if j not in panel and j.name != "裁判1")
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=outsider.user, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=outsider.user, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key()
+        )
     assert refused.value.fields["entrant"] == services.NOT_SEATED
     seat = Seat.objects.get(match=match, judge=panel[1])
     seat_absent(actor=users.cy, seat=seat, reason="急病未到场")
     seat_absent(actor=users.cy, seat=seat, reason="急病未到场")  # twice: nothing more
     assert len(events("contests.seat_absent")) == 1
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=panel[1].user, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=panel[1].user, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key()
+        )
     assert refused.value.fields["entrant"] == services.ABSENT
     with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
         Mark.objects.create(
@@ -402,19 +447,25 @@ def test_an_unseated_or_absent_judge_is_refused(contest, users):
         )
     # A staff member with no judge row is no judge here.
     with pytest.raises(NotFound):
-        mark_submit(actor=users.cy, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=users.cy, stage=contest.stage, entrant=3, aspect="M1", value="30", key=key()
+        )
     assert not Mark.objects.exists()
 
 
 def test_a_judge_cannot_mark_an_entrant_outside_their_matches(contest, users, tree):
     match_a = seated(contest, users.cy, code="A", numbers=(3, 4), start=False)
-    match_b = match_create(actor=users.cy, stage=contest.stage, code="B", entrants=[1, 2], panel_size=2)
+    match_b = match_create(
+        actor=users.cy, stage=contest.stage, code="B", entrants=[1, 2], panel_size=2
+    )
     draw_commit(actor=users.cy, match=match_b)
     panel_draw(actor=users.cy, match=match_b)
     stage_start(actor=users.cy, stage=contest.stage)
     only_a = next(j for j in panel_of(match_a) if j not in panel_of(match_b))
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=only_a.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key())
+        mark_submit(
+            actor=only_a.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()
+        )
     assert refused.value.fields["entrant"] == services.NOT_SEATED
     assert not Mark.objects.exists()
 
@@ -422,7 +473,9 @@ def test_a_judge_cannot_mark_an_entrant_outside_their_matches(contest, users, tr
 def test_marks_can_never_be_updated_or_deleted(contest, users):
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
-    mark = mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()).mark
+    mark = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()
+    ).mark
     with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
         Mark.objects.filter(pk=mark.pk).update(value="40")
     with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
@@ -434,7 +487,9 @@ def test_marks_can_never_be_updated_or_deleted(contest, users):
 def test_a_correction_keeps_both_marks(contest, users):
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
-    first = mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="12", key=key()).mark
+    first = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="12", key=key()
+    ).mark
     with pytest.raises(ValidationFailed) as refused:
         mark_correct(actor=judge.user, mark=first, value="25", reason=" ", key=key())
     assert "reason" in refused.value.fields
@@ -458,9 +513,13 @@ def test_a_correction_keeps_both_marks(contest, users):
 def mark_all(c, match, entrant, values, m1="35"):
     """Every judge of the panel marks J1 with ``values`` (in panel order); the first M1."""
     panel = panel_of(match)
-    mark_submit(actor=panel[0].user, stage=c.stage, entrant=entrant, aspect="M1", value=m1, key=key())
+    mark_submit(
+        actor=panel[0].user, stage=c.stage, entrant=entrant, aspect="M1", value=m1, key=key()
+    )
     return [
-        mark_submit(actor=j.user, stage=c.stage, entrant=entrant, aspect="J1", value=v, key=key()).mark
+        mark_submit(
+            actor=j.user, stage=c.stage, entrant=entrant, aspect="J1", value=v, key=key()
+        ).mark
         for j, v in zip(panel, values, strict=False)
     ]
 
@@ -473,7 +532,9 @@ def test_the_spread_rule_blocks_the_lock_until_rescored(contest, users):
     assert "尚缺" in refused.value.message
     panel = panel_of(match)
     marks.append(
-        mark_submit(actor=panel[2].user, stage=contest.stage, entrant=1, aspect="J1", value="28", key=key()).mark
+        mark_submit(
+            actor=panel[2].user, stage=contest.stage, entrant=1, aspect="J1", value="28", key=key()
+        ).mark
     )
     with pytest.raises(Conflict) as refused:
         sheet_lock(actor=users.cy, stage=contest.stage, entrant=1)
@@ -491,7 +552,9 @@ def test_the_spread_rule_blocks_the_lock_until_rescored(contest, users):
         mark_correct(actor=panel[1].user, mark=marks[1], value="23", reason="再看", key=key())
     assert refused.value.fields["entrant"] == services.SHEET_LOCKED
     with pytest.raises(ValidationFailed) as refused:
-        mark_submit(actor=panel[1].user, stage=contest.stage, entrant=1, aspect="M1", value="1", key=key())
+        mark_submit(
+            actor=panel[1].user, stage=contest.stage, entrant=1, aspect="M1", value="1", key=key()
+        )
     assert refused.value.fields["entrant"] == services.SHEET_LOCKED
 
 
@@ -499,7 +562,9 @@ def test_an_absent_judge_is_not_waited_for(contest, users):
     match = seated(contest, users.cy)
     panel = panel_of(match)
     seat_add(actor=users.cy, match=match, judge=contest.chief)
-    seat_absent(actor=users.cy, seat=Seat.objects.get(match=match, judge=contest.chief), reason="主持仲裁")
+    seat_absent(
+        actor=users.cy, seat=Seat.objects.get(match=match, judge=contest.chief), reason="主持仲裁"
+    )
     mark_all(contest, match, 2, ["20", "22", "21"])
     assert sheet_lock(actor=users.cy, stage=contest.stage, entrant=2)
     assert len(panel) == 3
@@ -530,7 +595,10 @@ def test_the_marks_api_records_once_and_names_the_field(client, contest, users):
     assert first.status_code == 201, first.content
     assert first.json()["status"] == "recorded"
     again = post_json(client, "/api/v1/contests/marks", body)
-    assert again.status_code == 200 and again.json() == {"id": first.json()["id"], "status": "duplicate"}
+    assert again.status_code == 200 and again.json() == {
+        "id": first.json()["id"],
+        "status": "duplicate",
+    }
     bad = post_json(client, "/api/v1/contests/marks", body | {"value": "41", "key": key()})
     assert bad.status_code == 422 and "value" in bad.json()["fields"]
     number = post_json(client, "/api/v1/contests/marks", body | {"value": 36, "key": key()})
@@ -575,7 +643,9 @@ def test_the_marks_api_needs_the_csrf_token_of_the_session(contest, users):
 def test_the_judge_pages_show_their_matches(client, contest, users):
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
-    mark_submit(actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="31", key=key())
+    mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=2, aspect="M1", value="31", key=key()
+    )
     client.force_login(judge.user)
     home = client.get("/judge/")
     assert home.status_code == 200 and "挑战者选拔赛" in home.content.decode()
@@ -631,7 +701,9 @@ def test_a_bad_match_form_says_what_is_wrong_next_to_the_field(client, contest, 
 def test_another_districts_staff_find_nothing(client, contest, users):
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
-    mark = mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()).mark
+    mark = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value="30", key=key()
+    ).mark
     seat = Seat.objects.filter(match=match).first()
     client.force_login(users.hd)
     for url in [
@@ -654,7 +726,9 @@ def test_another_districts_staff_find_nothing(client, contest, users):
     body = {"stage": contest.stage.pk, "entrant": 1, "aspect": "M1", "value": "36", "key": key()}
     assert post_json(client, "/api/v1/contests/marks", body).status_code == 404
     fixed = post_json(
-        client, f"/api/v1/contests/marks/{mark.pk}/correct", {"value": "3", "reason": "x", "key": key()}
+        client,
+        f"/api/v1/contests/marks/{mark.pk}/correct",
+        {"value": "3", "reason": "x", "key": key()},
     )
     assert fixed.status_code == 404
     assert not Sheet.objects.exists() and Mark.objects.count() == 1

@@ -382,7 +382,10 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- contests · judging ---
     "gonghui.contests.judging.services.match_create": ("contests.match_create",),
-    "gonghui.contests.judging.services.recusals_by_employer": ("contests.recusal", "contests.recusal"),
+    "gonghui.contests.judging.services.recusals_by_employer": (
+        "contests.recusal",
+        "contests.recusal",
+    ),
     "gonghui.contests.judging.services.draw_commit": ("contests.draw_commit",),
     "gonghui.contests.judging.services.panel_draw": ("contests.panel_draw",),
     "gonghui.contests.judging.services.seat_add": ("contests.seat_add",),

@@ -23,7 +23,7 @@ class MarkIn(StrictSchema):
     stage: RecordId = Field(description="赛段 id")
     entrant: int = Field(ge=1, le=999_999, description="参赛号")
     aspect: str = Field(max_length=20, description="评分项代码，如 M1")
-    value: str = Field(max_length=12, description="分数（文本），如 \"38.5\"")
+    value: str = Field(max_length=12, description='分数（文本），如 "38.5"')
     key: str = Field(max_length=64, description="幂等键：设备为每条评分生成的 UUID")
 
 
@@ -43,9 +43,7 @@ def _answer(marked: services.Marked):
     return Status(200 if marked.duplicate else 201, {"id": marked.mark.pk, "status": status})
 
 
-@router.post(
-    "/marks", response={200: MarkAnswer, 201: MarkAnswer}, summary="裁判提交评分（幂等）"
-)
+@router.post("/marks", response={200: MarkAnswer, 201: MarkAnswer}, summary="裁判提交评分（幂等）")
 def mark_submit(request: HttpRequest, payload: MarkIn):
     return _answer(
         services.mark_submit(

@@ -22,9 +22,7 @@ class MatchForm(forms.Form):
         min_value=1,
         help_text="挑战赛中被挑战的种子选手，须为本场次的参赛人之一",
     )
-    panel_size = forms.IntegerField(
-        label="裁判组人数", min_value=1, max_value=PANEL_MAX, initial=5
-    )
+    panel_size = forms.IntegerField(label="裁判组人数", min_value=1, max_value=PANEL_MAX, initial=5)
 
     def clean_entrants(self):
         parts = [p for p in NUMBERS.split(self.cleaned_data["entrants"].strip()) if p]
@@ -46,6 +44,9 @@ class SeatAddForm(forms.Form):
     def __init__(self, *args, judges=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["judge"].choices = [
-            (j.pk, f"{j.name}（{j.get_kind_display()}{'，' + j.employer.name if j.employer else ''}）")
+            (
+                j.pk,
+                f"{j.name}（{j.get_kind_display()}{'，' + j.employer.name if j.employer else ''}）",
+            )
             for j in judges
         ]

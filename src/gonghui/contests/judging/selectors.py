@@ -381,9 +381,7 @@ def marking_grid(*, actor, pk, sort: str = "", match: str = "") -> MarkingGrid:
     if match:
         entries = [e for e in entries if e[3] == match]
     ids = [e[0] for e in entries]
-    recused = set(
-        Recusal.objects.filter(entrant_id__in=ids).values_list("judge_id", "entrant_id")
-    )
+    recused = set(Recusal.objects.filter(entrant_id__in=ids).values_list("judge_id", "entrant_id"))
     locked = set(
         Sheet.objects.filter(stage=stage, entrant_id__in=ids).values_list("entrant_id", flat=True)
     )

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
@@ -236,9 +236,9 @@ def recusals_by_employer(*, actor, competition: Competition) -> list[Recusal]:
             .order_by("number")
         )
         existing = set(
-            Recusal.objects.filter(
-                judge__in=judges, entrant__competition=competition
-            ).values_list("judge_id", "entrant_id")
+            Recusal.objects.filter(judge__in=judges, entrant__competition=competition).values_list(
+                "judge_id", "entrant_id"
+            )
         )
         made = []
         for judge in judges:
@@ -373,11 +373,7 @@ def seat_add(*, actor, match, judge) -> Seat:
             raise Conflict("赛段评分已锁定，不能再调整裁判组")
         if not isinstance(judge, Judge):
             judge = _number(judge) and Judge.objects.filter(pk=_number(judge)).first()
-        if (
-            not judge
-            or judge.programme_id != competition.programme_id
-            or judge.kind not in MARKERS
-        ):
+        if not judge or judge.programme_id != competition.programme_id or judge.kind not in MARKERS:
             raise ValidationFailed({"judge": "请选择本项目裁判库中的专家裁判或裁判长"})
         problem = selectors.seat_problem(match, judge)
         if problem:
@@ -505,7 +501,9 @@ def _entry(stage: Stage, judge: Judge, entrant, aspect: str) -> dict:
             recused=Exists(
                 Recusal.objects.filter(judge_id=judge.pk, entrant_id=OuterRef("entrant_id"))
             ),
-            sheet=Exists(Sheet.objects.filter(stage_id=stage.pk, entrant_id=OuterRef("entrant_id"))),
+            sheet=Exists(
+                Sheet.objects.filter(stage_id=stage.pk, entrant_id=OuterRef("entrant_id"))
+            ),
             marked=Exists(
                 Mark.objects.filter(
                     stage_id=stage.pk,
@@ -741,4 +739,3 @@ def sheet_lock(*, actor, stage, entrant) -> Sheet:
             },
         )
     return sheet
-

@@ -12,9 +12,7 @@ urlpatterns = [
     path("contests/stages/<int:pk>/marking/", views.marking, name="marking"),
     path("contests/stages/<int:pk>/start/", views.marking_start, name="marking_start"),
     path("contests/stages/<int:pk>/recusals/", views.marking_recusals, name="marking_recusals"),
-    path(
-        "contests/stages/<int:pk>/sheets/<int:number>/lock/", views.sheet_lock, name="sheet_lock"
-    ),
+    path("contests/stages/<int:pk>/sheets/<int:number>/lock/", views.sheet_lock, name="sheet_lock"),
     path("contests/stages/<int:pk>/matches/new/", views.match_create, name="match_create"),
     path("contests/matches/<int:pk>/", views.match, name="match"),
     path("contests/matches/<int:pk>/commit/", views.match_commit, name="match_commit"),
