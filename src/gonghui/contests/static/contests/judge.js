@@ -127,6 +127,13 @@
     if (item.kind === "correct") {
       var markId = item.markId || ids[item.after];
       if (!markId) {
+        var waiting = load(QUEUE, []).some(function (q) {
+          return q.key === item.after;
+        });
+        if (!waiting) {
+          // The mark it corrects was refused: so is the correction.
+          return Promise.resolve({ refusedBefore: true });
+        }
         return null; // the mark it corrects is not sent yet
       }
       url = root.dataset.correctApi.replace("/0/", "/" + markId + "/");
@@ -162,6 +169,18 @@
     } else {
       item.message = outcome.message;
       refused.push(item);
+      var cellEl = cell(item.entrant, item.aspect);
+      if (cellEl) {
+        // Back to what the server holds: the refused value never counted.
+        if (cellEl.dataset.pendingKey === item.key) {
+          delete cellEl.dataset.pendingKey;
+        }
+        cellEl.querySelector(".a-value").textContent = cellEl.dataset.value || "—";
+        var button = cellEl.querySelector("button[data-open]");
+        if (button) {
+          button.textContent = cellEl.dataset.markId || cellEl.dataset.pendingKey ? "更正" : "评分";
+        }
+      }
       show(item, "refused", "✗ 未被接受：" + outcome.message);
     }
     save(REFUSED, refused);
@@ -186,6 +205,10 @@
       }
       return sent
         .then(function (response) {
+          if (response.refusedBefore) {
+            settle(item, { ok: false, message: "所更正的评分未被接受" });
+            return next();
+          }
           return response
             .json()
             .catch(function () {
