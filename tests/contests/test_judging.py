@@ -741,3 +741,51 @@ def test_another_districts_staff_find_nothing(client, contest, users):
 def world_for_scenarios(w) -> SimpleNamespace:
     """A contest for the write scenarios (w: that test's world)."""
     return SimpleNamespace(c=build_contest(w.tree, w.users.cy), staff=w.users.cy)
+
+
+def test_a_mark_costs_a_few_queries(contest, users, django_assert_max_num_queries):
+    """The benchmark's path (12 experts marking while 100 jurors vote): one read of the key,
+    the stage, the judge, one locked read of everything the checks need, the insert and
+    the event."""
+    match = seated(contest, users.cy)
+    judge = panel_of(match)[0]
+    user = judge.user
+    mark_submit(actor=user, stage=contest.stage.pk, entrant=1, aspect="M1", value="30", key=key())
+    with django_assert_max_num_queries(10):
+        mark_submit(
+            actor=user, stage=contest.stage.pk, entrant=2, aspect="M1", value="31", key=key()
+        )
+
+
+def test_the_same_key_sent_twice_at_once_ends_as_a_duplicate(contest, users, monkeypatch):
+    """Two sends of one queued mark at once (a retry while the first was on its way): the
+    second did not see the key at first, then finds the first's mark stored."""
+    match = seated(contest, users.cy)
+    judge = panel_of(match)[0]
+    k = key()
+    first = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=k
+    )
+    real, calls = services._again, []
+
+    def late(actor, key, same):
+        calls.append(key)
+        return None if len(calls) == 1 else real(actor, key, same)
+
+    monkeypatch.setattr(services, "_again", late)
+    again = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=k
+    )
+    assert again.duplicate and again.mark.pk == first.mark.pk
+    # ... and through the database's unique key when the checks let it through.
+    monkeypatch.setattr(
+        services,
+        "_entry",
+        lambda *a: {"entrant_id": contest.entrants[0].pk, "entrant__number": 1, "marked": False},
+    )
+    calls.clear()
+    third = mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=k
+    )
+    assert third.duplicate and len(calls) == 2
+    assert Mark.objects.count() == 1 and len(events("contests.mark")) == 1

@@ -580,10 +580,14 @@ def _store(actor, key: str, same, write) -> Marked:
     try:
         with transaction.atomic():
             return Marked(write(), False)
-    except DatabaseError as exc:
+    except (DatabaseError, ValidationFailed, Conflict) as exc:
+        # The same key sent twice at once: the second waited for the first (the entrant's
+        # row lock, or the key's unique index) and finds its mark stored.
         found = _again(actor, key, same)
         if found is not None:
             return found
+        if not isinstance(exc, DatabaseError):
+            raise
         refusal = _refusal(exc)
         if refusal is None:
             raise
