@@ -1523,6 +1523,128 @@ def _(w, call):
 
 
 # --- contests · judging: this feature's scenarios below this line ---
+NOT_WRITES["gonghui.contests.judging.services.canonical"] = "a computation: writes nothing"
+
+
+def judging(w, *, drawn=True, marking=True):
+    """A Chaoyang contest (tests/contests/test_judging.py) with match A of entrants 1–4,
+    committed; drawn (a panel of three) and marking unless said otherwise."""
+    from gonghui.contests.judging import services as judging_services
+    from tests.contests.test_judging import build_contest
+
+    c = build_contest(w.tree, w.users.cy)
+    staff = w.users.cy
+    c.match = judging_services.match_create(
+        actor=staff, stage=c.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
+    judging_services.draw_commit(actor=staff, match=c.match)
+    if drawn:
+        judging_services.panel_draw(actor=staff, match=c.match)
+        c.panel = [s.judge for s in c.match.seats.select_related("judge__user")]
+    if drawn and marking:
+        judging_services.stage_start(actor=staff, stage=c.stage)
+    return c
+
+
+def judge_marks(c, judge, entrant, aspect, value):
+    from gonghui.contests.judging.services import mark_submit
+
+    key = f"k-{judge.pk}-{entrant}-{aspect}-{value}"
+    return mark_submit(
+        actor=judge.user, stage=c.stage, entrant=entrant, aspect=aspect, value=value, key=key
+    ).mark
+
+
+@scenario("gonghui.contests.judging.services.match_create")
+def _(w, call):
+    from tests.contests.test_judging import build_contest
+
+    c = build_contest(w.tree, w.users.cy)
+    call(actor=w.users.cy, stage=c.stage, code="A", entrants=[1, 2], seed=2, panel_size=3)
+
+
+@scenario("gonghui.contests.judging.services.recusals_by_employer")
+def _(w, call):
+    from gonghui.contests.models import Judge
+    from tests.contests.test_judging import build_contest
+
+    c = build_contest(w.tree, w.users.cy)
+    Judge.objects.filter(name="裁判2").update(employer=c.employers[6])  # one judge of 首钢 left
+    call(actor=w.users.cy, competition=c.competition)  # 裁判1 ≠ 001, 002
+
+
+@scenario("gonghui.contests.judging.services.draw_commit")
+def _(w, call):
+    from gonghui.contests.judging.services import match_create
+    from tests.contests.test_judging import build_contest
+
+    c = build_contest(w.tree, w.users.cy)
+    match = match_create(actor=w.users.cy, stage=c.stage, code="A", entrants=[1, 2])
+    call(actor=w.users.cy, match=match)
+
+
+@scenario("gonghui.contests.judging.services.panel_draw")
+def _(w, call):
+    c = judging(w, drawn=False)
+    call(actor=w.users.cy, match=c.match)
+
+
+@scenario("gonghui.contests.judging.services.seat_add")
+def _(w, call):
+    c = judging(w, marking=False)
+    call(actor=w.users.cy, match=c.match, judge=c.chief)
+
+
+@scenario("gonghui.contests.judging.services.seat_absent")
+def _(w, call):
+    c = judging(w)
+    call(actor=w.users.cy, seat=c.match.seats.first(), reason="未到场")
+
+
+@scenario("gonghui.contests.judging.services.stage_start")
+def _(w, call):
+    c = judging(w, marking=False)
+    call(actor=w.users.cy, stage=c.stage)
+
+
+@scenario("gonghui.contests.judging.services.mark_submit")
+def _(w, call):
+    c = judging(w)
+    judge = c.panel[0]
+    call(actor=judge.user, stage=c.stage, entrant=1, aspect="M1", value="38.5", key="k-first-1")
+
+
+@scenario("gonghui.contests.judging.services.mark_submit[duplicate]")
+def _(w, call):
+    c = judging(w)
+    judge = c.panel[0]
+    judge_marks(c, judge, 1, "M1", "38.5")
+    call(
+        actor=judge.user,
+        stage=c.stage,
+        entrant=1,
+        aspect="M1",
+        value="38.5",
+        key=f"k-{judge.pk}-1-M1-38.5",
+    )
+
+
+@scenario("gonghui.contests.judging.services.mark_correct")
+def _(w, call):
+    c = judging(w)
+    mark = judge_marks(c, c.panel[0], 1, "J1", "12")
+    call(actor=c.panel[0].user, mark=mark, value="21", reason="误按", key="k-correct-1")
+
+
+@scenario("gonghui.contests.judging.services.sheet_lock")
+def _(w, call):
+    c = judging(w)
+    judge_marks(c, c.panel[0], 1, "M1", "38")
+    for judge, value in zip(c.panel, ["20", "22", "21"], strict=True):
+        judge_marks(c, judge, 1, "J1", value)
+    call(actor=w.users.cy, stage=c.stage, entrant=1)
+
+
 #
 
 

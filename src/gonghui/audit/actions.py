@@ -125,6 +125,15 @@ class Action(models.TextChoices):
     CONTESTS_WITHDRAW = "contests.withdraw", "退赛"
     CONTESTS_REGISTRATION_CLOSE = "contests.registration_close", "截止报名"
     # --- contests · judging (add this feature's actions below this line) ---
+    CONTESTS_MATCH_CREATE = "contests.match_create", "设立场次"
+    CONTESTS_RECUSAL = "contests.recusal", "裁判回避"
+    CONTESTS_DRAW_COMMIT = "contests.draw_commit", "公布裁判组抽签承诺值"
+    CONTESTS_PANEL_DRAW = "contests.panel_draw", "抽签组成裁判组"
+    CONTESTS_SEAT_ADD = "contests.seat_add", "增补裁判组成员"
+    CONTESTS_SEAT_ABSENT = "contests.seat_absent", "记录裁判缺席"
+    CONTESTS_STAGE_START = "contests.stage_start", "赛段开始评分"
+    CONTESTS_MARK = "contests.mark", "裁判评分"
+    CONTESTS_SHEET_LOCK = "contests.sheet_lock", "锁定评分表"
     #
     # --- contests · results (add this feature's actions below this line) ---
     #
@@ -199,6 +208,7 @@ SERVICE_MODULES = (
     #
     "gonghui.contests.entry.services",
     # --- contests · judging ---
+    "gonghui.contests.judging.services",
     #
     # --- contests · results ---
     #
@@ -434,6 +444,20 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.people.services.employer_enrol": ("registry.unit_create",),
     "gonghui.people.services.employer_enrol[found]": (),
     # --- contests · judging ---
+    "gonghui.contests.judging.services.match_create": ("contests.match_create",),
+    "gonghui.contests.judging.services.recusals_by_employer": (
+        "contests.recusal",
+        "contests.recusal",
+    ),
+    "gonghui.contests.judging.services.draw_commit": ("contests.draw_commit",),
+    "gonghui.contests.judging.services.panel_draw": ("contests.panel_draw",),
+    "gonghui.contests.judging.services.seat_add": ("contests.seat_add",),
+    "gonghui.contests.judging.services.seat_absent": ("contests.seat_absent",),
+    "gonghui.contests.judging.services.stage_start": ("contests.stage_start",),
+    "gonghui.contests.judging.services.mark_submit": ("contests.mark",),
+    "gonghui.contests.judging.services.mark_submit[duplicate]": (),
+    "gonghui.contests.judging.services.mark_correct": ("contests.mark",),
+    "gonghui.contests.judging.services.sheet_lock": ("contests.sheet_lock",),
     #
     # --- contests · results ---
     #

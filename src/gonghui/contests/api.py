@@ -14,6 +14,9 @@ from gonghui.contests.entry.api import router as entry_router  # noqa: E402
 
 router.add_router("", entry_router)
 # judging
+from gonghui.contests.judging.api import router as judging_router  # noqa: E402
+
+router.add_router("", judging_router)
 #
 # results
 #

@@ -11,6 +11,7 @@ urlpatterns: list = [
     #
     path("", include("gonghui.contests.entry.urls")),
     # judging
+    path("", include("gonghui.contests.judging.urls")),
     #
     # results
     #
