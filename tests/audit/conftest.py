@@ -12,7 +12,8 @@ from django.db import connection
 from gonghui.audit.models import APPEND_ONLY_TABLES
 from tests.factories import build_tree, seed_unit
 
-AUDIT_TABLES = APPEND_ONLY_TABLES
+# The audit's append-only tables and the contests' marks and votes (immutable too).
+AUDIT_TABLES = (*APPEND_ONLY_TABLES, "contests_mark", "contests_vote")
 _sqlite_triggers: dict[str, str] = {}  # name -> its CREATE statement, while dropped
 
 

@@ -5,7 +5,6 @@ the way is sent again with the same key and stored once; a refusal is shown (✗
 import uuid
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from gonghui.audit.models import AuditEvent
@@ -24,30 +23,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def marks_go_at_the_end(transactional_db):
-    """A committing test ends with a flush of every table, which the marks' append-only
-    triggers refuse: the marks are removed first, around their triggers (as the audit
-    tables are in tests/conftest.py)."""
-    yield
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE contests_mark DISABLE TRIGGER USER")
-            cursor.execute("DELETE FROM contests_mark")
-            cursor.execute("ALTER TABLE contests_mark ENABLE TRIGGER USER")
-            return
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'contests_mark'"
-        )
-        triggers = cursor.fetchall()
-        for name, _ in triggers:
-            cursor.execute(f"DROP TRIGGER {name}")
-        cursor.execute("DELETE FROM contests_mark")
-        for _, sql in triggers:
-            cursor.execute(sql)
-
-
-@pytest.fixture
-def scene(marks_go_at_the_end, tree, users):
+def scene(transactional_db, tree, users):
     c = build_contest(tree, users.cy)
     match = match_create(
         actor=users.cy, stage=c.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3

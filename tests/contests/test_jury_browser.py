@@ -3,7 +3,6 @@ link, votes on an entrant with the large number field, sees the vote's state; th
 not scroll sideways."""
 
 import pytest
-from django.db import connection
 
 from gonghui.contests.jury.services import juror_register, juror_seat
 from gonghui.contests.models import Vote
@@ -15,31 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def append_only_cleared(transactional_db):
-    """Marks and votes are append-only (their triggers refuse DELETE), and a committing
-    test ends with a flush: on the way out the rows are removed by whoever holds the file
-    (triggers dropped and made again). The suite's own clean-up switches only the audit
-    tables' triggers off (tests/audit/conftest.py); until it covers the contests' tables
-    too, this test runs on SQLite only."""
-    if connection.vendor != "sqlite":
-        pytest.skip("the flush of contests' append-only tables needs the suite's clean-up")
-    yield
-    with connection.cursor() as cursor:
-        for table in ("contests_vote", "contests_mark"):
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [table],
-            )
-            triggers = cursor.fetchall()
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            cursor.execute(f"DELETE FROM {table}")
-            for _name, sql in triggers:
-                cursor.execute(sql)
-
-
-@pytest.fixture
-def scene(append_only_cleared, tree, users):
+def scene(transactional_db, tree, users):
     contest = build_contest(tree, users.cy)
     juror = juror_register(
         actor=users.cy,
@@ -78,7 +53,7 @@ def test_a_juror_votes_on_a_phone(live_server, enforced_csp, scene, browser, sho
 
 
 @pytest.fixture
-def appeal_scene(append_only_cleared, tree, users):
+def appeal_scene(transactional_db, tree, users):
     from gonghui.contests.appeals.services import appeal_file, appeal_rule, rescore_preview
     from tests.contests.test_jury_world import lock_results
 

@@ -117,7 +117,7 @@ class Action(models.TextChoices):
     CONTESTS_RULES_UPLOAD = "contests.rules_upload", "上传竞赛规程"
     CONTESTS_STAGE_UPDATE = "contests.stage_update", "修改赛段评分规则与晋级规则"
     CONTESTS_JUDGE_ADD = "contests.judge_add", "加入评委库"
-    CONTESTS_RECUSAL = "contests.recusal", "登记回避"
+    CONTESTS_RECUSAL = "contests.recusal", "回避（同单位或申报的关系）"
     #
     # --- contests · entry (add this feature's actions below this line) ---
     #
@@ -126,7 +126,6 @@ class Action(models.TextChoices):
     CONTESTS_REGISTRATION_CLOSE = "contests.registration_close", "截止报名"
     # --- contests · judging (add this feature's actions below this line) ---
     CONTESTS_MATCH_CREATE = "contests.match_create", "设立场次"
-    CONTESTS_RECUSAL = "contests.recusal", "裁判回避"
     CONTESTS_DRAW_COMMIT = "contests.draw_commit", "公布裁判组抽签承诺值"
     CONTESTS_PANEL_DRAW = "contests.panel_draw", "抽签组成裁判组"
     CONTESTS_SEAT_ADD = "contests.seat_add", "增补裁判组成员"
@@ -151,8 +150,6 @@ class Action(models.TextChoices):
     CONTESTS_RESCORE_PREVIEW = "contests.rescore_preview", "重评预览"
     CONTESTS_RESCORE_APPLY = "contests.rescore_apply", "重评生效"
     CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
-    # Shared with setup/judging/results (the same codes): keep one of each on merge.
-    CONTESTS_MARK = "contests.mark", "评分"
     # --- contests · board (add this feature's actions below this line) ---
     #
     # --- contests · notary (add this feature's actions below this line) ---

@@ -63,7 +63,7 @@ def forwards(apps, schema_editor):
             )
         run(
             "CREATE FUNCTION contests_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION 'contests: % is append-only', TG_TABLE_NAME; END $$"
+            "BEGIN RAISE EXCEPTION 'contests: %% is append-only', TG_TABLE_NAME; END $$"
         )
         for table in IMMUTABLE:
             run(
