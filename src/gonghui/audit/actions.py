@@ -122,6 +122,9 @@ class Action(models.TextChoices):
     #
     # --- contests · board (add this feature's actions below this line) ---
     #
+    CONTESTS_BOARD_FREEZE = "contests.board_freeze", "直播榜封榜"
+    CONTESTS_BOARD_REVEAL = "contests.board_reveal", "直播榜揭晓一项成绩"
+    CONTESTS_BOARD_UNFREEZE = "contests.board_unfreeze", "直播榜解除封榜（依次揭晓其余成绩）"
     # --- contests · notary (add this feature's actions below this line) ---
     #
 
@@ -177,6 +180,7 @@ SERVICE_MODULES = (
     #
     # --- contests · board ---
     #
+    "gonghui.contests.board.services",
     # --- contests · notary ---
     #
 )
@@ -378,6 +382,10 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- contests · board ---
     #
+    "gonghui.contests.board.services.board_freeze": ("contests.board_freeze",),
+    "gonghui.contests.board.services.board_reveal_next": ("contests.board_reveal",),
+    # Each remaining result's reveal is listed in the one event, in reveal order.
+    "gonghui.contests.board.services.board_unfreeze": ("contests.board_unfreeze",),
     # --- contests · notary ---
     #
 }

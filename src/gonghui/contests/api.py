@@ -15,5 +15,8 @@ router = Router(tags=["工匠选树与技能竞赛"])
 #
 # board
 #
+from gonghui.contests.board.api import router as board_router  # noqa: E402
+
+router.add_router("", board_router)
 # notary
 #

@@ -16,6 +16,7 @@ urlpatterns: list = [
     #
     # board
     #
+    path("", include("gonghui.contests.board.urls")),
     # notary
     #
 ]
