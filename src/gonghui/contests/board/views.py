@@ -33,7 +33,7 @@ def _page(request, template: str, context: dict, pk: int) -> HttpResponse:
         context | {"stream_url": f"{origin}/live/{pk}/events"},
     )
     if origin:  # the stream lives at another origin: the page may connect to it
-        response._csp_update = {"connect-src": ["'self'", origin]}
+        response._csp_update = response._csp_update_ro = {"connect-src": ["'self'", origin]}
     return response
 
 
