@@ -102,9 +102,13 @@ class Command(BaseCommand):
         return env
 
     def _supervise(self, web: list[str], stream: list[str], env: dict) -> None:
-        """Both servers as children: a signal goes to both; when one ends, so does the
-        other, and this command exits with the first one's code."""
-        children = [subprocess.Popen(stream, env=env), subprocess.Popen(web, env=env)]
+        """Both servers as children; a signal goes to both. The web server is the one that
+        matters: when it ends, the stream server is stopped and this command exits with the
+        web's code. A stream server that ends (its port taken, say) is reported and left
+        down: the pages then poll board.json."""
+        stream_child = subprocess.Popen(stream, env=env)
+        web_child = subprocess.Popen(web, env=env)
+        children = [stream_child, web_child]
 
         def forward(signum, frame):
             for child in children:
@@ -113,21 +117,20 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        code = None
-        while code is None:
-            for child in children:
-                if child.poll() is not None:
-                    code = child.returncode
-                    break
-            else:
-                time.sleep(0.2)
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
+        reported = False
+        while web_child.poll() is None:
+            if not reported and stream_child.poll() is not None:
+                reported = True
+                self.stderr.write(
+                    f"gonghui: the live board's stream server stopped (code "
+                    f"{stream_child.returncode}); pages fall back to polling board.json"
+                )
+            time.sleep(0.2)
+        if stream_child.poll() is None:
+            stream_child.terminate()
             try:
-                child.wait(timeout=10)
+                stream_child.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                child.kill()
-        if code:
-            raise CommandError(f"服务进程退出，代码 {code}")
+                stream_child.kill()
+        if web_child.returncode:
+            raise CommandError(f"服务进程退出，代码 {web_child.returncode}")
