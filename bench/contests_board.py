@@ -68,7 +68,9 @@ def make_competition(entrants: int):
     district = OrgUnit.objects.get(code="110105")
     admin = make_user("board_admin", OrgUnit.objects.get(parent=None), "city_admin")
     now = timezone.now()
-    trade = Trade.objects.filter(name="钳工").first() or Trade.objects.create(code="BB-1", name="钳工")
+    trade = Trade.objects.filter(name="钳工").first() or Trade.objects.create(
+        code="BB-1", name="钳工"
+    )
     programme = Programme.objects.create(
         name="朝阳区职工技能竞赛", year=2026, kind="contest", org_unit=district, created_by=admin
     )
@@ -136,7 +138,9 @@ def lock(competition, result) -> int:
 
 async def _client(host, port, path, want: set[int], arrivals: dict, ready: asyncio.Event, counter):
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
     await writer.drain()
     first = True
     buffer = b""
@@ -174,7 +178,9 @@ async def _clients(url: str, n: int, versions: list[int]) -> dict:
     for _ in range(n):
         tasks.append(
             asyncio.ensure_future(
-                _client(parts.hostname, parts.port, parts.path, set(versions), arrivals, ready, counter)
+                _client(
+                    parts.hostname, parts.port, parts.path, set(versions), arrivals, ready, counter
+                )
             )
         )
         if len(tasks) % 50 == 0:
@@ -194,7 +200,7 @@ def clients_main(url: str, n: int, versions: list[int]) -> None:
 
 
 def _stats(stream_url: str) -> dict:
-    with urllib.request.urlopen(stream_url + "/live/stream-stats", timeout=10) as answer:
+    with urllib.request.urlopen(stream_url + "/live/stream-stats", timeout=10) as answer:  # noqa: S310
         return json.loads(answer.read())
 
 
@@ -266,27 +272,33 @@ def run(scale_name: str) -> Iterator[str]:
             f"{statistics.median(delays):.0f} ms, p99 {p99:.0f} ms, max {max(delays):.0f} ms "
             f"(one viewer: p50 {statistics.median(one_delays):.0f} ms)"
         )
-        yield figure(
-            f"contests_board.delivery_p99_{scale.clients}_clients",
-            p99,
-            "ms",
-            "ratio_to_1000ms",
-            p99 / 1000,
-            1,
-        ) + "  (target <=1000 ms)"
+        yield (
+            figure(
+                f"contests_board.delivery_p99_{scale.clients}_clients",
+                p99,
+                "ms",
+                "ratio_to_1000ms",
+                p99 / 1000,
+                1,
+            )
+            + "  (target <=1000 ms)"
+        )
         per_viewer = max(0, queries - one_queries) / (scale.clients - 1)
         note(
             f"stream server queries over {scale.rounds} locks: {queries} with {scale.clients} "
             f"viewers, {one_queries} with one (the listener's polls and one read per change)"
         )
-        yield figure(
-            "contests_board.queries_per_viewer",
-            per_viewer,
-            "queries",
-            "per_viewer",
-            per_viewer,
-            0.01,
-        ) + f"  ({queries} queries with {scale.clients} viewers, {one_queries} with one)"
+        yield (
+            figure(
+                "contests_board.queries_per_viewer",
+                per_viewer,
+                "queries",
+                "per_viewer",
+                per_viewer,
+                0.01,
+            )
+            + f"  ({queries} queries with {scale.clients} viewers, {one_queries} with one)"
+        )
         yield from hammer(server, competition, scale)
 
 
@@ -323,18 +335,23 @@ def hammer(server, competition, scale) -> Iterator[str]:
                 measured[side].append(result["rps"])
     trivial.unlink()
     board.unlink()
-    note(f"rps: trivial {[round(r) for r in measured['trivial']]}, board.json {[round(r) for r in measured['board']]}")
+    note(
+        f"rps: trivial {[round(r) for r in measured['trivial']]}, board.json {[round(r) for r in measured['board']]}"
+    )
     board_rps = statistics.median(measured["board"])
     trivial_rps = statistics.median(measured["trivial"])
-    yield figure(
-        "contests_board.snapshot_rps",
-        board_rps,
-        "req/s",
-        "ratio_to_trivial",
-        board_rps / trivial_rps,
-        0.5,
-        at_least=True,
-    ) + f"  (trivial /api/v1/perks/ping {trivial_rps:.0f} req/s)"
+    yield (
+        figure(
+            "contests_board.snapshot_rps",
+            board_rps,
+            "req/s",
+            "ratio_to_trivial",
+            board_rps / trivial_rps,
+            0.5,
+            at_least=True,
+        )
+        + f"  (trivial /api/v1/perks/ping {trivial_rps:.0f} req/s)"
+    )
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "clients":

@@ -10,9 +10,10 @@ Results are laid down with the models directly (Result rows with ``locked_at`` /
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,6 @@ from gonghui.contests.models import (
     Result,
     Stage,
 )
-from gonghui.orgs.models import Post, Role
 from gonghui.people.models import Trade, Unit
 from tests.factories import PASSWORD, make_person, make_user
 
@@ -46,7 +46,9 @@ HIDDEN_NAME = "隐藏冠军"
 
 
 def _trade() -> Trade:
-    return Trade.objects.filter(name="钳工").first() or Trade.objects.create(code="BD-01", name="钳工")
+    return Trade.objects.filter(name="钳工").first() or Trade.objects.create(
+        code="BD-01", name="钳工"
+    )
 
 
 def board_world(tree, users) -> SimpleNamespace:
@@ -66,7 +68,9 @@ def board_world(tree, users) -> SimpleNamespace:
         registration_opens_at=now - timedelta(days=30),
         registration_closes_at=now - timedelta(days=10),
     )
-    selection = Stage.objects.create(competition=competition, order=1, kind="selection", name="选拔赛")
+    selection = Stage.objects.create(
+        competition=competition, order=1, kind="selection", name="选拔赛"
+    )
     final = Stage.objects.create(competition=competition, order=2, kind="final", name="终极挑战赛")
     employer = Unit.objects.create(name="北京精密机床厂", org_unit=tree.cy_grass)
     names = ["王一", "李二", "张三", HIDDEN_NAME]
@@ -173,7 +177,9 @@ def test_a_snapshot_holds_the_public_board_and_the_true_one(world):
     ]
 
 
-def test_versions_increase_with_each_change_and_only_then(world, django_capture_on_commit_callbacks):
+def test_versions_increase_with_each_change_and_only_then(
+    world, django_capture_on_commit_callbacks
+):
     first = _refresh(world)
     assert _refresh(world).version == first.version  # nothing changed: no new version
     with django_capture_on_commit_callbacks(execute=True):
@@ -186,7 +192,9 @@ def test_versions_increase_with_each_change_and_only_then(world, django_capture_
     third = snapshots.latest(world.competition.pk)
     assert third.version == second.version + 1 and third.public["frozen"] is False
     assert list(
-        BoardSnapshot.objects.filter(competition=world.competition).values_list("version", flat=True)
+        BoardSnapshot.objects.filter(competition=world.competition).values_list(
+            "version", flat=True
+        )
     ) == [1, 2, 3]
 
 
@@ -293,8 +301,14 @@ def _events(world, action) -> list[SimpleNamespace]:
 def test_reveal_goes_stage_by_stage_from_the_last_place_up(world):
     order = []
     for _ in range(3):
-        order.append(services.board_reveal_next(actor=world.users.cy, competition=world.competition))
-    assert [(r.stage_id, r.place) for r in order] == [(world.final.pk, 3), (world.final.pk, 2), (world.final.pk, 1)]
+        order.append(
+            services.board_reveal_next(actor=world.users.cy, competition=world.competition)
+        )
+    assert [(r.stage_id, r.place) for r in order] == [
+        (world.final.pk, 3),
+        (world.final.pk, 2),
+        (world.final.pk, 1),
+    ]
     with pytest.raises(Conflict, match="没有待揭晓的成绩"):
         services.board_reveal_next(actor=world.users.cy, competition=world.competition)
     events = _events(world, "contests.board_reveal")
@@ -334,7 +348,9 @@ def test_freeze_twice_or_reveal_unfrozen_is_refused_and_writes_nothing(world):
     with pytest.raises(Conflict, match="未封榜"):
         services.board_unfreeze(actor=world.users.cy, competition=world.competition)
     assert AuditEvent.objects.count() == before
-    assert not Result.objects.filter(pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False).exists()
+    assert not Result.objects.filter(
+        pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False
+    ).exists()
     frozen = services.board_freeze(actor=world.users.cy, competition=world.competition)
     assert frozen.frozen_at is not None
     (event,) = _events(world, "contests.board_freeze")
@@ -349,7 +365,9 @@ def test_only_the_chief_referee_scope_may_freeze(world):
     with pytest.raises(Exception) as refused:
         services.board_reveal_next(actor=viewer, competition=world.competition)
     assert type(refused.value).__name__ == "Forbidden"
-    assert not Result.objects.filter(pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False).exists()
+    assert not Result.objects.filter(
+        pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False
+    ).exists()
 
 
 # --- Pages: the true board and its buttons ------------------------------------------------
@@ -374,7 +392,10 @@ def test_staff_see_the_true_board_and_referee_it(world, client, django_capture_o
     assert api.status_code == 200
     assert [r["place"] for r in api.json()["revealed"]] == [2, 1]
     snapshots.forget_local()
-    assert _final(client.get(f"/live/{world.competition.pk}/board.json").json())[0]["score"] == HIDDEN_SHOWN
+    assert (
+        _final(client.get(f"/live/{world.competition.pk}/board.json").json())[0]["score"]
+        == HIDDEN_SHOWN
+    )
 
 
 @pytest.mark.parametrize(
@@ -401,7 +422,9 @@ def test_another_districts_staff_get_404_and_change_nothing(world, client, metho
     assert AuditEvent.objects.count() == before
     world.competition.refresh_from_db()
     assert world.competition.frozen_at is not None
-    assert not Result.objects.filter(pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False).exists()
+    assert not Result.objects.filter(
+        pk__in=[r.pk for r in world.hidden], revealed_at__isnull=False
+    ).exists()
 
 
 def test_the_public_pages_never_show_a_hidden_result(world, client):
@@ -457,12 +480,18 @@ class Client:
 
     @property
     def body(self) -> str:
-        return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body").decode()
+        return b"".join(
+            m.get("body", b"") for m in self.sent if m["type"] == "http.response.body"
+        ).decode()
 
     def events(self) -> list[tuple[int, dict]]:
         found = []
         for block in self.body.split("\n\n"):
-            lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+            lines = dict(
+                line.split(": ", 1)
+                for line in block.splitlines()
+                if ": " in line and not line.startswith(":")
+            )
             if "data" in lines:
                 found.append((int(lines["id"]), json.loads(lines["data"])))
         return found
@@ -474,10 +503,8 @@ class Client:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 raise AssertionError(f"not received in time: {self.body!r}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.news.wait(), left)
-            except TimeoutError:
-                pass
 
     async def leave(self):
         self.gone.set()
@@ -511,7 +538,9 @@ def test_the_stream_replays_the_current_board_and_pushes_each_change(tree, users
         app = stream.StreamApp(hub, origins=["http://127.0.0.1:8000"])
         try:
             # An old Last-Event-ID: the current snapshot at once (a complete replay).
-            old = Client(app, pk, headers=[("last-event-id", "0"), ("origin", "http://127.0.0.1:8000")])
+            old = Client(
+                app, pk, headers=[("last-event-id", "0"), ("origin", "http://127.0.0.1:8000")]
+            )
             await old.until(lambda: old.events())
             assert old.status == 200
             start = next(m for m in old.sent if m["type"] == "http.response.start")
@@ -537,7 +566,9 @@ def test_the_stream_replays_the_current_board_and_pushes_each_change(tree, users
             await asyncio.get_running_loop().run_in_executor(
                 None,
                 _in_thread,
-                lambda: services.board_reveal_next(actor=world.users.cy, competition=world.competition),
+                lambda: services.board_reveal_next(
+                    actor=world.users.cy, competition=world.competition
+                ),
             )
             # board_changed ran its refresh on commit, in that thread
             for c in [old, fresh, *more]:

@@ -45,12 +45,14 @@ class FrozenOut(Schema):
 
 
 def _revealed(result) -> dict:
-    return {"stage": result.stage.name, "number": f"{result.entrant.number:03d}", "place": result.place}
+    return {
+        "stage": result.stage.name,
+        "number": f"{result.entrant.number:03d}",
+        "place": result.place,
+    }
 
 
-@router.post(
-    "/competitions/{int:pk}/board/freeze", auth=staff, response=FrozenOut, summary="封榜"
-)
+@router.post("/competitions/{int:pk}/board/freeze", auth=staff, response=FrozenOut, summary="封榜")
 def freeze(request, pk: int):
     competition = selectors.competition_for_referee(actor=request.user, pk=pk)
     services.board_freeze(actor=request.user, competition=competition)

@@ -73,7 +73,7 @@ def snapshot_refresh(competition_id: int) -> Snapshot | None:
                         cursor.execute(
                             "SELECT pg_notify(%s, %s)", [CHANNEL, f"{competition_id}:{version}"]
                         )
-                transaction.on_commit(lambda: _published(snapshot))
+                transaction.on_commit(lambda made=snapshot: _published(made))
             return snapshot
         except IntegrityError:
             continue

@@ -14,6 +14,7 @@ a comment every ``HEARTBEAT_SECONDS`` keeps proxies from closing an idle stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -111,7 +112,9 @@ class Hub:
         return fn(*args)
 
     async def _db(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._run, fn, *args
+        )
 
     # Clients.
 
@@ -185,10 +188,8 @@ class Hub:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task  # the listener's end; its failures were logged
             self._task = None
 
     def _source(self) -> str:
@@ -216,10 +217,8 @@ class Hub:
                 raise
             except Exception:
                 log.exception("board stream: listener failed; polling until it is back")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._poll(self.poll_seconds), timeout=5)
-                except TimeoutError:
-                    pass
 
     async def _poll(self, every: float) -> None:
         while True:
@@ -401,7 +400,11 @@ class StreamApp:
                 }
             )
             await send(
-                {"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True}
+                {
+                    "type": "http.response.body",
+                    "body": f"retry: {RETRY_MS}\n\n".encode(),
+                    "more_body": True,
+                }
             )
             gone = asyncio.ensure_future(_until_disconnect(receive))
             try:
@@ -422,7 +425,11 @@ class StreamApp:
                         return None
                     if not done:
                         await send(
-                            {"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True}
+                            {
+                                "type": "http.response.body",
+                                "body": b": keep-alive\n\n",
+                                "more_body": True,
+                            }
                         )
             finally:
                 gone.cancel()

@@ -21,7 +21,9 @@ def _stream_origin(request) -> str:
     proxy), ``:PORT`` for the same host on another port (``make run``), or an origin."""
     url = settings.BOARD_STREAM_URL
     if url.startswith(":"):
-        return f"{request.scheme}://{request.get_host().rpartition(':')[0] or request.get_host()}{url}"
+        return (
+            f"{request.scheme}://{request.get_host().rpartition(':')[0] or request.get_host()}{url}"
+        )
     return url
 
 

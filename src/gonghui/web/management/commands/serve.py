@@ -95,7 +95,7 @@ class Command(BaseCommand):
             env["GONGHUI_BOARD_STREAM_URL"] = f":{port}"
         if not settings.BOARD_STREAM_ORIGINS:
             host, _, web_port = bind.rpartition(":")
-            hosts = {"127.0.0.1", "localhost"} | ({host} if host not in ("", "0.0.0.0") else set())
+            hosts = {"127.0.0.1", "localhost"} | ({host} if host not in ("", "0.0.0.0") else set())  # noqa: S104
             env["GONGHUI_BOARD_STREAM_ORIGINS"] = ",".join(
                 f"{scheme}://{h}:{web_port}" for h in sorted(hosts) for scheme in ("http", "https")
             )
