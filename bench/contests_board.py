@@ -260,7 +260,10 @@ def run(scale_name: str) -> Iterator[str]:
     loadgen.ensure_wrk()
     competition, pending = make_competition(scale.entrants + 2 * scale.rounds)
     services.snapshot_refresh(competition.pk)
-    with loadgen.Server(workers=settings.SERVE_WORKERS) as server:
+    # The bench connects as the server's superuser (bench/run.py's databases); production
+    # runs as the application role (docs/operations.md).
+    env = {"GONGHUI_DB_ROLE_CHECK": "false"}
+    with loadgen.Server(workers=settings.SERVE_WORKERS, env=env) as server:
         stream_url = f"http://127.0.0.1:{server.port + 1}"
         _wait(stream_url)
         note(f"pages {server.url}, stream {stream_url}, log {server.log_path}")

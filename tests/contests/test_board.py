@@ -592,3 +592,47 @@ def test_the_stream_replays_the_current_board_and_pushes_each_change(tree, users
             )
 
     asyncio.run(scenario())
+
+
+def _heard_within_a_second(world, source: str) -> None:
+    """A stream server listening by ``source``: a reveal reaches its client well before the
+    listener's own resync poll (5 s) could have found it."""
+    _refresh(world)
+    pk = world.competition.pk
+
+    async def scenario():
+        hub = stream.Hub(source=source)
+        app = stream.StreamApp(hub, origins=[])
+        try:
+            viewer = Client(app, pk, headers=[("last-event-id", "0")])
+            await viewer.until(lambda: viewer.events())
+            await asyncio.sleep(0.5)  # the listener has subscribed, its first poll is done
+            version = viewer.events()[-1][0]
+            await asyncio.get_running_loop().run_in_executor(
+                None,
+                _in_thread,
+                lambda: services.board_reveal_next(
+                    actor=world.users.cy, competition=world.competition
+                ),
+            )
+            await viewer.until(lambda: viewer.events()[-1][0] == version + 1, timeout=2)
+            await viewer.leave()
+        finally:
+            await hub.stop()
+            await asyncio.get_running_loop().run_in_executor(
+                hub._executor, lambda: connection.close()
+            )
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_hears_postgresql_notify(postgres, tree, users):
+    _heard_within_a_second(board_world(tree, users), "postgres")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_hears_redis_publish(redis_client, tree, users):
+    _heard_within_a_second(board_world(tree, users), "redis")
