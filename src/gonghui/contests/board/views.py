@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.common.errors import NotFound
 from gonghui.common.views import domain_errors, post_action
@@ -49,7 +49,7 @@ def _public(pk: int):
 # --- Public (no login) ------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def live(request, pk):
     """The big-screen board (readable on a phone too)."""
     snapshot = _public(pk)
@@ -65,7 +65,7 @@ def live(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def overlay(request, pk):
     """A transparent board for the stream's video overlay."""
     snapshot = _public(pk)
@@ -91,7 +91,7 @@ def _json(request, snapshot, body: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def board_json(request, pk):
     """The public snapshot (ETag: its version), what the pages poll without a stream."""
     snapshot = _public(pk)
@@ -103,7 +103,7 @@ def board_json(request, pk):
 
 @login_required
 @domain_errors
-@require_GET
+@require_safe
 def staff_board(request, pk):
     page = selectors.staff_board(actor=request.user, pk=pk)
     return _page(
@@ -124,7 +124,7 @@ def staff_board(request, pk):
 
 @login_required
 @domain_errors
-@require_GET
+@require_safe
 def staff_board_json(request, pk):
     """The true board as JSON (ETag: its version), polled by the staff page."""
     page = selectors.staff_board(actor=request.user, pk=pk)

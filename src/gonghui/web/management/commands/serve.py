@@ -110,7 +110,10 @@ class Command(BaseCommand):
         web_child = subprocess.Popen(web, env=env)
         children = [stream_child, web_child]
 
+        stopping = []
+
         def forward(signum, frame):
+            stopping.append(signum)
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signum)
@@ -119,7 +122,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, forward)
         reported = False
         while web_child.poll() is None:
-            if not reported and stream_child.poll() is not None:
+            if not reported and not stopping and stream_child.poll() is not None:
                 reported = True
                 self.stderr.write(
                     f"gonghui: the live board's stream server stopped (code "
