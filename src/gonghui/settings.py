@@ -236,6 +236,10 @@ SERVE_BIND = ENV["GONGHUI_BIND"]
 # Workers wait on the database (a commit's flush) as much as they compute: gunicorn's
 # 2 × cores + 1 keeps the cores busy (measured in bench/perks.py).
 SERVE_WORKERS = ENV["GONGHUI_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
+# The live board's stream server (contests/board/stream.py, docs/live-board.md).
+BOARD_STREAM_BIND = ENV["GONGHUI_BOARD_STREAM_BIND"]
+BOARD_STREAM_URL = ENV["GONGHUI_BOARD_STREAM_URL"].rstrip("/")
+BOARD_STREAM_ORIGINS = ENV["GONGHUI_BOARD_STREAM_ORIGINS"]
 
 # Every traceback shown (debug page) or sent (AdminEmailHandler) masks protected values by
 # name and by shape (common.reporting); log lines likewise (common.logs).

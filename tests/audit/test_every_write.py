@@ -1825,6 +1825,34 @@ def _(w, call):
 
 # --- contests · board: this feature's scenarios below this line ---
 #
+from tests.contests.test_board import board_world  # noqa: E402
+
+NOT_WRITES.update(
+    {
+        # A picture of audited results (no event of its own), run on board_changed.
+        "gonghui.contests.board.services.snapshot_refresh": "derived data: the board's snapshot",
+    }
+)
+
+
+@scenario("gonghui.contests.board.services.board_freeze")
+def _(w, call):
+    board = board_world(w.tree, w.users)  # frozen already: open it first
+    type(board.competition).objects.filter(pk=board.competition.pk).update(frozen_at=None)
+    board.competition.refresh_from_db()
+    call(within=w.on_commit(execute=True), actor=w.users.cy, competition=board.competition)
+
+
+@scenario("gonghui.contests.board.services.board_reveal_next")
+def _(w, call):
+    board = board_world(w.tree, w.users)
+    call(within=w.on_commit(execute=True), actor=w.users.cy, competition=board.competition)
+
+
+@scenario("gonghui.contests.board.services.board_unfreeze")
+def _(w, call):
+    board = board_world(w.tree, w.users)
+    call(within=w.on_commit(execute=True), actor=w.users.cy, competition=board.competition)
 
 
 # --- contests · notary: this feature's scenarios below this line ---

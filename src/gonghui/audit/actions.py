@@ -152,6 +152,9 @@ class Action(models.TextChoices):
     CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
     # --- contests · board (add this feature's actions below this line) ---
     #
+    CONTESTS_BOARD_FREEZE = "contests.board_freeze", "直播榜封榜"
+    CONTESTS_BOARD_REVEAL = "contests.board_reveal", "直播榜揭晓一项成绩"
+    CONTESTS_BOARD_UNFREEZE = "contests.board_unfreeze", "直播榜解除封榜（依次揭晓其余成绩）"
     # --- contests · notary (add this feature's actions below this line) ---
     CONTESTS_MILESTONE = "contests.milestone", "公证节点（签名检查点）"
     CONTESTS_NOTARY_REGISTER = "contests.notary_register", "登记公证员及其公钥"
@@ -216,6 +219,7 @@ SERVICE_MODULES = (
     "gonghui.contests.appeals.services",
     # --- contests · board ---
     #
+    "gonghui.contests.board.services",
     # --- contests · notary ---
     "gonghui.contests.notary.services",
     #
@@ -497,6 +501,10 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.contests.appeals.services.rescore_cancel": ("contests.rescore_cancel",),
     # --- contests · board ---
     #
+    "gonghui.contests.board.services.board_freeze": ("contests.board_freeze",),
+    "gonghui.contests.board.services.board_reveal_next": ("contests.board_reveal",),
+    # Each remaining result's reveal is listed in the one event, in reveal order.
+    "gonghui.contests.board.services.board_unfreeze": ("contests.board_unfreeze",),
     # --- contests · notary ---
     "gonghui.contests.notary.services.milestone_sign": ("contests.milestone",),
     "gonghui.contests.notary.services.notary_register": ("contests.notary_register",),

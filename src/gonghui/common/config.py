@@ -128,6 +128,12 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_WORKERS": (_int, None),  # unset: 2 per CPU core + 1 (gunicorn's advice)
     "GONGHUI_BIND": (_str, "127.0.0.1:8000"),
     "GONGHUI_LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+    # The live board's stream server (docs/live-board.md): its address (unset: the web
+    # port + 1 on the same host, started by `gonghui serve`), the origin the pages open it
+    # at (unset: the pages' own, behind the proxy), and the page origins it answers (CORS).
+    "GONGHUI_BOARD_STREAM_BIND": (_str, None),
+    "GONGHUI_BOARD_STREAM_URL": (_str, ""),
+    "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
 }
 
 

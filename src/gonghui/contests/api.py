@@ -32,6 +32,9 @@ router.add_router("", jury_router)
 router.add_router("", appeals_router)
 # board
 #
+from gonghui.contests.board.api import router as board_router  # noqa: E402
+
+router.add_router("", board_router)
 # notary
 from gonghui.contests.notary.api import router as notary_router  # noqa: E402
 

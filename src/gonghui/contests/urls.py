@@ -22,6 +22,7 @@ urlpatterns: list = [
     path("", include("gonghui.contests.appeals.urls")),
     # board
     #
+    path("", include("gonghui.contests.board.urls")),
     # notary
     path("", include("gonghui.contests.notary.urls")),
     #

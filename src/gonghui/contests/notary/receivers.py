@@ -1,10 +1,7 @@
-"""The notary's receiver of ``signals.milestone_reached``: connected when this module is
-imported (``ContestsConfig.ready`` imports it; ``notary/urls.py`` too, harmlessly: one
-``dispatch_uid``)."""
+"""The notary's receiver of ``signals.milestone_reached`` (connected by
+``ContestsConfig.ready``)."""
 
 import logging
-
-from gonghui.contests.signals import milestone_reached
 
 log = logging.getLogger("gonghui.contests.notary")
 
@@ -18,6 +15,3 @@ def on_milestone(sender, competition_id: int, name: str, **kwargs) -> None:
         milestone_sign(competition_id=competition_id, name=name)
     except Exception:
         log.exception("contests: milestone %s of competition %s failed", name, competition_id)
-
-
-milestone_reached.connect(on_milestone, dispatch_uid="gonghui.contests.notary.milestone")

@@ -2,10 +2,7 @@
 
 from django.urls import path
 
-from gonghui.contests.notary import (
-    receivers,  # noqa: F401  (connects the milestone receiver)
-    views,
-)
+from gonghui.contests.notary import views
 
 urlpatterns = [
     # The notary's own desk (their account, on any device)
