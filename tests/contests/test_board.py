@@ -527,7 +527,7 @@ def _in_thread(fn):
     return box.get("value")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_stream_replays_the_current_board_and_pushes_each_change(tree, users):
     world = board_world(tree, users)
     first = _refresh(world)
@@ -627,12 +627,12 @@ def _heard_within_a_second(world, source: str) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_stream_hears_postgresql_notify(postgres, tree, users):
     _heard_within_a_second(board_world(tree, users), "postgres")
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_stream_hears_redis_publish(redis_client, tree, users):
     _heard_within_a_second(board_world(tree, users), "redis")
