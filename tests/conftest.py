@@ -9,7 +9,7 @@ from django.test import TransactionTestCase
 
 from gonghui.perks.giveaways import claims
 from gonghui.registry.models import Honour
-from tests.audit.conftest import set_append_only
+from tests.audit.conftest import FLUSHED_TABLES, set_append_only
 from tests.factories import build_tree, build_users
 
 pytest_plugins = ["tests.browser"]
@@ -59,14 +59,14 @@ def _committing_tests_clean_up(django_db_setup, django_db_blocker):
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
-        set_append_only(False)
+        set_append_only(False, FLUSHED_TABLES)
         try:
             original(self)
             snapshot = getattr(connection, "_test_serialized_contents", None)
             if self.serialized_rollback and snapshot:
                 connection.creation.deserialize_db_from_string(snapshot)
         finally:
-            set_append_only(True)
+            set_append_only(True, FLUSHED_TABLES)
 
     TransactionTestCase._fixture_teardown = teardown
     yield

@@ -12,12 +12,14 @@ from django.db import connection
 from gonghui.audit.models import APPEND_ONLY_TABLES
 from tests.factories import build_tree, seed_unit
 
-# The audit's append-only tables and the contests' marks and votes (immutable too).
-AUDIT_TABLES = (*APPEND_ONLY_TABLES, "contests_mark", "contests_vote")
+AUDIT_TABLES = APPEND_ONLY_TABLES
+# What a committing test's flush must get past: the audit tables and the contests' marks and
+# votes (immutable too).
+FLUSHED_TABLES = (*APPEND_ONLY_TABLES, "contests_mark", "contests_vote")
 _sqlite_triggers: dict[str, str] = {}  # name -> its CREATE statement, while dropped
 
 
-def set_append_only(enabled: bool) -> None:
+def set_append_only(enabled: bool, tables=AUDIT_TABLES) -> None:
     """Switch the append-only triggers on or off.
 
     PostgreSQL: only the tables' owner (or a superuser) may, and production runs as a role
@@ -26,7 +28,7 @@ def set_append_only(enabled: bool) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             verb = "ENABLE" if enabled else "DISABLE"
-            for table in AUDIT_TABLES:
+            for table in tables:
                 cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER USER")
         elif connection.vendor == "sqlite":
             if enabled:
@@ -34,11 +36,11 @@ def set_append_only(enabled: bool) -> None:
                     cursor.execute(sql)
                 _sqlite_triggers.clear()
                 return
-            marks = ", ".join(["%s"] * len(AUDIT_TABLES))
+            marks = ", ".join(["%s"] * len(tables))
             cursor.execute(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                 f"AND tbl_name IN ({marks})",
-                list(AUDIT_TABLES),
+                list(tables),
             )
             for name, sql in cursor.fetchall():
                 _sqlite_triggers[name] = sql

@@ -568,6 +568,7 @@ def test_a_mark_edited_in_the_database_is_caught(signed, tmp_path):
     ).first()
     with connection.cursor() as cursor:  # what the database's guard exists to refuse
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks before ALTER
             cursor.execute("ALTER TABLE contests_mark DISABLE TRIGGER contests_mark_no_change")
         else:
             cursor.execute("DROP TRIGGER contests_mark_no_update")

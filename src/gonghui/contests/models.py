@@ -327,7 +327,7 @@ class Judge(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    identity_hash = models.CharField(max_length=64, blank=True, editable=False)
+    identity_hash = models.CharField(max_length=80, blank=True, editable=False)  # blind_index
     seated = models.BooleanField("已入座", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
