@@ -442,7 +442,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("name", models.CharField(max_length=60, verbose_name="姓名")),
-                ("identity_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("identity_hash", models.CharField(blank=True, editable=False, max_length=80)),
                 ("seated", models.BooleanField(default=False, verbose_name="已入座")),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (
