@@ -327,7 +327,8 @@ class Judge(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    identity_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # ``crypto.blind_index``: "kid$" and 64 hex digits (as common.fields.BlindIndexField).
+    identity_hash = models.CharField(max_length=80, blank=True, editable=False)
     seated = models.BooleanField("已入座", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
