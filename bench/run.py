@@ -16,7 +16,15 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_VAR_DIR = PROJECT_DIR / "var" / "bench"
-AREAS = ("foundation", "registry", "nominations", "perks", "contests_board", "contests_record")
+AREAS = (
+    "foundation",
+    "registry",
+    "nominations",
+    "perks",
+    "contests_board",
+    "contests_record",
+    "contests_votes",
+)
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 
 
