@@ -26,6 +26,7 @@ from gonghui.api import api
 from gonghui.audit.models import AuditEvent
 from gonghui.common.models import CalendarYear
 from gonghui.contests.appeals.services import appeal_file, appeal_rule, rescore_preview
+from gonghui.contests.board import snapshots as board_snapshots
 from gonghui.contests.board.services import snapshot_refresh
 from gonghui.contests.entry.services import entrant_nominate
 from gonghui.contests.judging.services import (
@@ -38,7 +39,7 @@ from gonghui.contests.judging.services import (
 )
 from gonghui.contests.jury import passes as juror_passes
 from gonghui.contests.jury.services import juror_register, juror_seat
-from gonghui.contests.models import Judge, Mark
+from gonghui.contests.models import Mark
 from gonghui.contests.notary.services import milestone_sign, notary_register
 from gonghui.contests.results.services import results_lock
 from gonghui.contests.setup.services import (
@@ -945,6 +946,7 @@ def _contests(w) -> SimpleNamespace:
         .hex(),
     )
     milestone = milestone_sign(competition_id=competition.pk, name="赛段结束")
+    board_snapshots.forget_local()  # a rolled-back test's board of the same id, held here
     snapshot_refresh(competition.pk)
     w.contests = SimpleNamespace(
         programme=programme,
