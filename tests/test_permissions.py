@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -71,7 +72,7 @@ from gonghui.perks.giveaways import claims
 from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
 from gonghui.perks.models import Card, Giveaway, Location, Merchant, Offer
 from gonghui.perks.passes import card_token
-from gonghui.registry.models import Award, Honour, Merge
+from gonghui.registry.models import Award, Honour, Merge, Studio
 from gonghui.registry.services import award_create, person_merge, unit_create
 from tests.factories import (
     PASSWORD,
@@ -832,7 +833,7 @@ CONTEST_REVIEW = {
     "public": {"max": "100"},
     "tie_chain": [["score", "desc"]],
 }
-CONTEST_ENTRANTS = (("钱学", None), ("海淀选手乙", None), ("海淀选手丙", None))
+CONTEST_ENTRANTS = ("钱学", "海淀选手乙", "海淀选手丙")  # 钱学 is the world's person
 
 
 def _contests(w) -> SimpleNamespace:
@@ -872,11 +873,11 @@ def _contests(w) -> SimpleNamespace:
     member = make_user("hd_entrant", None, None)
     Person.objects.filter(pk=w.person.pk).update(user=member)
     people = [Person.objects.get(pk=w.person.pk)] + [
-        make_person(w.tree.hd_grass, name) for name, _ in CONTEST_ENTRANTS[1:]
+        make_person(w.tree.hd_grass, name) for name in CONTEST_ENTRANTS[1:]
     ]
     entrants = [
         entrant_nominate(actor=hd, competition=competition, person=person, employer=employer)
-        for person, employer in zip(people, employers, strict=False)
+        for person, employer in zip(people, employers[:3], strict=True)
     ]
     stage, review = competition.stages.order_by("order")
     stage = stage_update(
@@ -996,9 +997,7 @@ CONTESTS_UNIT = {
 
 def _contests_state(w) -> dict:
     """Every row of every contests table under Haidian, its contest's stream and the
-    registry's awards: what no request of Chaoyang's may change."""
-    from django.apps import apps
-
+    registry's awards and studios: what no request of Chaoyang's may change."""
     models = {m.__name__: m for m in apps.get_app_config("contests").get_models()}
     assert set(models) == set(CONTESTS_UNIT), "a new contests table: add its way to its union"
     where = w.tree.haidian.path
@@ -1015,6 +1014,7 @@ def _contests_state(w) -> dict:
     }
     rows["events"] = AuditEvent.objects.filter(stream=w.contests.competition.stream).count()
     rows["awards"] = Award.objects.count()
+    rows["studios"] = Studio.objects.count()
     return rows
 
 
