@@ -57,6 +57,19 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
 from gonghui.api import api
+from gonghui.contests.jury import passes as juror_passes
+from gonghui.contests.models import (
+    Appeal,
+    Competition,
+    Entrant,
+    Judge,
+    Match,
+    Milestone,
+    Programme,
+    RescoreBatch,
+    Seat,
+    Stage,
+)
 from gonghui.files.models import Attachment
 from gonghui.jobs.models import Job
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
@@ -108,6 +121,27 @@ NOTICE = Kind(lambda: Notice.objects.all(), vary="stage")
 GIVEAWAY = Kind(lambda: Giveaway.objects.all(), vary="status")
 CARD = Kind(lambda: Card.objects.all(), vary="status", own="person__user")
 OBJECTION = Kind(lambda: Objection.objects.all(), unit="nomination__org_unit", vary="status")
+# Contests (工匠选树与技能竞赛): the demo's finished edition and its district contest.
+PROGRAMME = Kind(lambda: Programme.objects.all(), vary="kind")
+COMPETITION = Kind(lambda: Competition.objects.all(), vary="status")
+STAGE = Kind(lambda: Stage.objects.all(), unit="competition__org_unit", vary="status")
+# A judge's own stages (the judge's phone): those whose matches the login sits on.
+JUDGE_STAGE = Kind(STAGE.objects, unit=STAGE.unit, vary="status", own="matches__seats__judge__user")
+# An entrant's own stages (the appeal form): those the login's person took part in.
+ENTRANT_STAGE = Kind(
+    STAGE.objects, unit=STAGE.unit, vary="status", own="entries__entrant__person__user"
+)
+
+
+def _juror_passes() -> list[str]:
+    """Voting passes (投票凭证) of the demo's public jurors: the first and the last seated,
+    and one not seated (whose page still opens: the vote decides)."""
+    jurors = Judge.objects.filter(kind=Judge.Kind.PUBLIC).order_by("pk")
+    picks = [jurors.filter(seated=True).first(), jurors.filter(seated=True).last()]
+    picks.append(jurors.filter(seated=False).first())
+    return [juror_passes.issue(j.pk) for j in {j.pk: j for j in picks if j}.values()]
+
+
 # The route up to and including a parameter ({name}, as the API's schema writes it).
 FILL: dict[str, Kind] = {
     "orgs/{pk}": ORG,
@@ -142,6 +176,51 @@ FILL: dict[str, Kind] = {
     "merchants/{pk}/offers/{offer_pk}": Kind(
         lambda merchant: merchant.offers.all(), unit="merchant__org_unit"
     ),
+    # Contests: programmes, competitions, stages and what hangs from them.
+    "contests/{pk}": PROGRAMME,
+    "contests/p/{pk}": PROGRAMME,
+    "contests/c/{pk}": COMPETITION,
+    "contests/stages/{pk}": STAGE,
+    "contests/stages/{pk}/sheets/{number}": Kind(
+        lambda stage: Entrant.objects.filter(entries__stage=stage),
+        unit="competition__org_unit",
+        vary="status",
+        attr="number",
+    ),
+    "contests/matches/{pk}": Kind(
+        lambda: Match.objects.all(), unit="stage__competition__org_unit", vary="stage__kind"
+    ),
+    "contests/seats/{pk}": Kind(
+        lambda: Seat.objects.all(), unit="match__stage__competition__org_unit", vary="absent"
+    ),
+    "contests/jurors/{pk}": Kind(
+        lambda: Judge.objects.filter(kind=Judge.Kind.PUBLIC),
+        unit="programme__org_unit",
+        vary="seated",
+    ),
+    "contests/appeals/{pk}": Kind(
+        lambda: Appeal.objects.all(), unit="stage__competition__org_unit", vary="status"
+    ),
+    "contests/rescores/{pk}": Kind(
+        lambda: RescoreBatch.objects.all(),
+        unit="appeal__stage__competition__org_unit",
+        vary="status",
+    ),
+    "m/contests/entries/{pk}": Kind(
+        lambda: Entrant.objects.all(),
+        unit="competition__org_unit",
+        own="person__user",
+        vary="status",
+    ),
+    "m/contests/appeal/{pk}": ENTRANT_STAGE,
+    "judge/stages/{pk}": JUDGE_STAGE,
+    "live/{pk}": COMPETITION,
+    "vote/{token}": Kind(lambda: _juror_passes(), unit=None),
+    "notary/milestones/{pk}": Kind(
+        lambda: Milestone.objects.all(),
+        unit="competition__org_unit",
+        own="competition__programme__notaries__user",
+    ),
     # The admin site; its model pages take their objects from their ModelAdmin (Route.kind).
     "admin/{app_label}": Kind(
         lambda: sorted({m._meta.app_label for m in admin.site._registry}), unit=None
@@ -166,6 +245,10 @@ FILL: dict[str, Kind] = {
     ),
     f"{API}perks/giveaways/{{pk}}": GIVEAWAY,
     f"{API}cards/{{pk}}": CARD,
+    f"{API}contests/programmes/{{pk}}": PROGRAMME,
+    f"{API}contests/competitions/{{pk}}": COMPETITION,
+    f"{API}contests/stages/{{pk}}": STAGE,
+    f"{API}contests/judge/stages/{{pk}}": JUDGE_STAGE,
 }
 
 
@@ -183,6 +266,15 @@ QUERIES: dict[str, Callable[[], list[dict]]] = {
     "registry/dictionary/": lambda: [
         {"honour": _honoured().honour_id, "format": f} for f in ("html", "docx")
     ],
+    # Contests: a programme found by its name, the talent database by an entrant's name.
+    **{
+        path: lambda: [{"q": Programme.objects.order_by("pk").first().name}]
+        for path in ("contests/", f"{API}contests/programmes")
+    },
+    **{
+        path: lambda: [{"q": Entrant.objects.order_by("pk").first().person.name}]
+        for path in ("contests/talent/", f"{API}contests/talent")
+    },
     f"{API}registry/statistics/share": lambda: [
         {"honour": a.honour_id, "year": a.year, "category": a.categories.first().code}
         for a in [_honoured()]

@@ -4,20 +4,52 @@ URL route and API operation and fails when one has no deny case here."""
 
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 import time_machine
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from gonghui.api import api
+from gonghui.audit.models import AuditEvent
 from gonghui.common.models import CalendarYear
+from gonghui.contests.appeals.services import appeal_file, appeal_rule, rescore_preview
+from gonghui.contests.board import snapshots as board_snapshots
+from gonghui.contests.board.services import snapshot_refresh
+from gonghui.contests.entry.services import entrant_nominate
+from gonghui.contests.judging.services import (
+    draw_commit,
+    mark_submit,
+    match_create,
+    panel_draw,
+    sheet_lock,
+    stage_start,
+)
+from gonghui.contests.jury import passes as juror_passes
+from gonghui.contests.jury.services import juror_register, juror_seat
+from gonghui.contests.models import Mark
+from gonghui.contests.notary.services import milestone_sign, notary_register
+from gonghui.contests.results.services import results_lock
+from gonghui.contests.setup.services import (
+    competition_create,
+    competition_open,
+    judge_add,
+    programme_create,
+    stage_update,
+)
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add
 from gonghui.jobs.models import Job
@@ -33,17 +65,18 @@ from gonghui.nominations.services import (
 )
 from gonghui.orgs.models import ApiToken, OrgUnit, Post, Role
 from gonghui.orgs.services import token_create
-from gonghui.people.models import Membership, Person, TransferRequest, Unit
+from gonghui.people.models import Membership, Person, Trade, TransferRequest, Unit
 from gonghui.people.services import transfer_request_submit
 from gonghui.perks.cards.services import card_issue
 from gonghui.perks.giveaways import claims
 from gonghui.perks.giveaways.services import giveaway_create, giveaway_publish
 from gonghui.perks.models import Card, Giveaway, Location, Merchant, Offer
 from gonghui.perks.passes import card_token
-from gonghui.registry.models import Award, Honour, Merge
+from gonghui.registry.models import Award, Honour, Merge, Studio
 from gonghui.registry.services import award_create, person_merge, unit_create
 from tests.factories import (
     PASSWORD,
+    VALID_IDS,
     Tree,
     Users,
     make_location,
@@ -79,6 +112,7 @@ class World:
     offer: Offer
     giveaway: Giveaway
     claim: dict
+    contests: SimpleNamespace | None = None  # Haidian's contest, built when a route needs it
 
 
 @pytest.fixture
@@ -755,20 +789,23 @@ API_DENY = {
 def _fill(value, w):
     """Put the world's ids into a request body template."""
     ids = {
-        "{person}": w.person.pk,
-        "{craftsman}": Honour.objects.get(code="chaoyang-craftsman").pk,
-        "{cy}": w.tree.chaoyang.pk,
-        "{haidian}": w.tree.haidian.pk,
-        "{hd_grass}": w.tree.hd_grass.pk,
-        "{nomination}": w.nomination.pk,
-        "{claim_code}": w.claim["code"],
-        "{card_token}": card_token(w.card.pk),
+        "{person}": lambda: w.person.pk,
+        "{craftsman}": lambda: Honour.objects.get(code="chaoyang-craftsman").pk,
+        "{cy}": lambda: w.tree.chaoyang.pk,
+        "{haidian}": lambda: w.tree.haidian.pk,
+        "{hd_grass}": lambda: w.tree.hd_grass.pk,
+        "{nomination}": lambda: w.nomination.pk,
+        "{claim_code}": lambda: w.claim["code"],
+        "{card_token}": lambda: card_token(w.card.pk),
+        "{hd_stage}": lambda: _contests(w).stage.pk,
+        "{hd_entrant}": lambda: _contests(w).entrant.pk,
+        "{hd_judge}": lambda: _contests(w).judges[0].pk,
     }
     if isinstance(value, dict):
         return {k: _fill(v, w) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill(v, w) for v in value]
-    return ids.get(value, value)
+    return ids[value]() if isinstance(value, str) and value in ids else value
 
 
 def _text(response) -> str:
@@ -780,47 +817,272 @@ def _text(response) -> str:
     return content.decode()
 
 
-# --- contests · entry: Haidian's competition and entrant (钱学), which Chaoyang never reaches ---
+# --- contests: Haidian's 海淀精工杯, built through the contests' own services ---------------
+
+CONTEST = "海淀精工杯"  # the programme's name: no answer to Chaoyang's staff may show it
+CONTEST_SCHEME = {
+    "aspects": [
+        {"code": "M1", "name": "实操", "kind": "measurement", "max": "100", "part": "practical"}
+    ],
+    "tie_chain": [["score", "desc"]],
+}
+# The comprehensive review takes the public jurors' votes (open now): no marks yet.
+CONTEST_REVIEW = {
+    "aspects": CONTEST_SCHEME["aspects"],
+    "weights": {"practical": 70, "public": 30},
+    "public": {"max": "100"},
+    "tie_chain": [["score", "desc"]],
+}
+CONTEST_ENTRANTS = ("钱学", "海淀选手乙", "海淀选手丙")  # 钱学 is the world's person
+
+
+def _contests(w) -> SimpleNamespace:
+    """Haidian's contest, as its staff, judges, entrant, juror and notary make it (once per
+    test, when a contests route asks for it): the programme 海淀精工杯 and its competition
+    (open), three entrants nominated by Haidian (钱学 first, with a member account), a stage
+    (实操比拼) whose match A had its panel of three drawn, every mark given, every sheet
+    locked and the results locked; 钱学's appeal upheld with a re-scoring batch in preview;
+    a seated public juror with a pass; a notary and a signed milestone; the live board."""
+    if w.contests is not None:
+        return w.contests
+    hd, now = w.users.hd, timezone.now()
+    trade, _ = Trade.objects.get_or_create(code="T-HD", defaults={"name": "海淀测试工种"})
+    programme = programme_create(
+        actor=hd, org_unit=w.tree.haidian, name=CONTEST, year=2026, kind="contest"
+    )
+    competition = competition_create(
+        actor=hd,
+        programme=programme,
+        trade=trade,
+        name=f"{CONTEST}·测试",
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=1),
+    )
+    competition = competition_open(actor=hd, competition=competition)
+    employers = [
+        unit_create(actor=hd, org_unit=w.tree.hd_grass, name=name)
+        for name in (
+            "中关村某研究所",
+            "海淀机床厂",
+            "上地电子厂",
+            "清河精工",
+            "西三旗机械",
+            "学院路仪表",
+        )
+    ]
+    member = make_user("hd_entrant", None, None)
+    Person.objects.filter(pk=w.person.pk).update(user=member)
+    people = [Person.objects.get(pk=w.person.pk)] + [
+        make_person(w.tree.hd_grass, name) for name in CONTEST_ENTRANTS[1:]
+    ]
+    entrants = [
+        entrant_nominate(actor=hd, competition=competition, person=person, employer=employer)
+        for person, employer in zip(people, employers[:3], strict=True)
+    ]
+    stage, review = competition.stages.order_by("order")
+    stage = stage_update(
+        actor=hd, stage=stage, name=stage.name, scheme=CONTEST_SCHEME, rule={"kind": "top", "n": 1}
+    )
+    review = stage_update(
+        actor=hd,
+        stage=review,
+        name=review.name,
+        scheme=CONTEST_REVIEW,
+        rule=review.rule,
+        votes_open_at=now - timedelta(hours=1),
+        votes_close_at=now + timedelta(hours=1),
+    )
+    judges = [
+        judge_add(
+            actor=hd,
+            programme=programme,
+            kind="expert",
+            name=f"海淀裁判{n}",
+            employer=employer,
+            user=make_user(f"hd_judge{n}", None, None),
+        )
+        for n, employer in enumerate(employers[3:], start=1)
+    ]
+    match = match_create(actor=hd, stage=stage, code="A", entrants=[1, 2, 3], panel_size=3)
+    draw_commit(actor=hd, match=match)
+    seats = panel_draw(actor=hd, match=match)
+    stage_start(actor=hd, stage=stage)
+    match_create(actor=hd, stage=review, code="B", entrants=[1, 2, 3], panel_size=3)
+    for seat in seats:
+        for entrant in entrants:
+            mark_submit(
+                actor=seat.judge.user,
+                stage=stage,
+                entrant=entrant.number,
+                aspect="M1",
+                value=str(90 - 10 * entrant.number),
+                key=f"haidian-mark-{seat.judge_id}-{entrant.number}",
+            )
+    sheets = [sheet_lock(actor=hd, stage=stage, entrant=e.number) for e in entrants]
+    results_lock(actor=hd, stage=stage)
+    stage.refresh_from_db()
+    appeal = appeal_file(actor=member, stage=stage, entrant=entrants[0], text="钱学的实操评分有误")
+    appeal = appeal_rule(actor=hd, appeal=appeal, upheld=True, ruling="复核录像，评分有误")
+    batch = rescore_preview(
+        actor=hd,
+        appeal=appeal,
+        changes=[
+            {"judge": seats[0].judge_id, "entrant": entrants[0].pk, "aspect": "M1", "value": "99"}
+        ],
+    )
+    juror = juror_register(
+        actor=hd, programme=programme, name="海淀大众评委", id_number="110102197506150029"
+    )
+    juror_token = juror_seat(actor=hd, juror=juror)
+    notary_user = make_user("hd_notary", None, None)
+    notary = notary_register(
+        actor=hd,
+        programme=programme,
+        user=notary_user,
+        name="海淀公证员",
+        office="海淀公证处",
+        public_key=Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        .hex(),
+    )
+    milestone = milestone_sign(competition_id=competition.pk, name="赛段结束")
+    board_snapshots.forget_local()  # a rolled-back test's board of the same id, held here
+    snapshot_refresh(competition.pk)
+    w.contests = SimpleNamespace(
+        programme=programme,
+        competition=competition,
+        entrants=entrants,
+        entrant=entrants[0],
+        stage=stage,
+        review=review,
+        judges=judges,
+        match=match,
+        seat=seats[0],
+        mark=Mark.objects.filter(stage=stage).order_by("pk").first(),
+        sheet=sheets[0],
+        appeal=appeal,
+        batch=batch,
+        juror=juror,
+        juror_token=juror_token,
+        notary=notary,
+        milestone=milestone,
+    )
+    w.contests.before = _contests_state(w)
+    return w.contests
+
+
+# Each contests table's way to the union that organises a row (for Haidian's rows).
+CONTESTS_UNIT = {
+    "Programme": "org_unit",
+    "Competition": "org_unit",
+    "Stage": "competition__org_unit",
+    "Entrant": "competition__org_unit",
+    "StageEntry": "stage__competition__org_unit",
+    "Match": "stage__competition__org_unit",
+    "Judge": "programme__org_unit",
+    "Recusal": "judge__programme__org_unit",
+    "Seat": "match__stage__competition__org_unit",
+    "Mark": "stage__competition__org_unit",
+    "Sheet": "stage__competition__org_unit",
+    "Vote": "stage__competition__org_unit",
+    "Result": "stage__competition__org_unit",
+    "Appeal": "stage__competition__org_unit",
+    "RescoreBatch": "appeal__stage__competition__org_unit",
+    "Notary": "programme__org_unit",
+    "Milestone": "competition__org_unit",
+    "BoardSnapshot": "competition__org_unit",
+}
+
+
+def _contests_state(w) -> dict:
+    """Every row of every contests table under Haidian, its contest's stream and the
+    registry's awards and studios: what no request of Chaoyang's may change."""
+    models = {m.__name__: m for m in apps.get_app_config("contests").get_models()}
+    assert set(models) == set(CONTESTS_UNIT), "a new contests table: add its way to its union"
+    where = w.tree.haidian.path
+    rows = {
+        name: sorted(
+            map(
+                repr,
+                model.objects.filter(
+                    **{f"{CONTESTS_UNIT[name]}__path__startswith": where}
+                ).values_list(),
+            )
+        )
+        for name, model in models.items()
+    }
+    rows["events"] = AuditEvent.objects.filter(stream=w.contests.competition.stream).count()
+    rows["awards"] = Award.objects.count()
+    rows["studios"] = Studio.objects.count()
+    return rows
 
 
 def _hd_contest(w):
-    from gonghui.contests.models import Competition, Programme
-    from gonghui.people.models import Trade
-
-    found = Competition.objects.filter(org_unit=w.tree.haidian).first()
-    if found is not None:
-        return found
-    trade, _ = Trade.objects.get_or_create(code="T-HD", defaults={"name": "海淀测试工种"})
-    programme = Programme.objects.create(
-        name="海淀工匠", year=2026, org_unit=w.tree.haidian, created_by=w.users.hd
-    )
-    now = timezone.now()
-    return Competition.objects.create(
-        programme=programme,
-        org_unit=w.tree.haidian,
-        trade=trade,
-        name="海淀工匠·测试",
-        status="open",
-        registration_opens_at=now - timedelta(days=1),
-        registration_closes_at=now + timedelta(days=1),
-        rules_sha256="ab" * 32,
-    )
+    return _contests(w).competition
 
 
 def _hd_entrant(w):
-    from gonghui.contests.models import Entrant
+    return _contests(w).entrant
 
-    contest = _hd_contest(w)
-    found = Entrant.objects.filter(competition=contest).first()
-    if found is not None:
-        return found
-    employer = Unit.objects.create(name="中关村某研究所", org_unit=w.tree.hd_grass)
-    return Entrant.objects.create(
-        competition=contest, person=w.person, number=1, age=46, employer=employer, route="self"
-    )
+
+def _c(w) -> SimpleNamespace:
+    return _contests(w)
 
 
 WEB_DENY |= {
+    # setup
+    "contests:programmes": ("get", lambda w: (_c(w), "/contests/?q=精工")[1], None, (200,)),
+    "contests:programme_create": (
+        "post",
+        lambda w: (_c(w), "/contests/new/")[1],
+        {"org_unit": "{haidian}", "name": "越权项目", "year": "2026", "kind": "contest"},
+        (200,),
+    ),
+    "contests:programme": ("get", lambda w: f"/contests/{_c(w).programme.pk}/", None, NOT_FOUND),
+    "contests:judge_add": (
+        "post",
+        lambda w: f"/contests/{_c(w).programme.pk}/judges/new/",
+        {"kind": "expert", "name": "越权裁判"},
+        NOT_FOUND,
+    ),
+    "contests:competition_create": (
+        "post",
+        lambda w: f"/contests/{_c(w).programme.pk}/competitions/new/",
+        {"name": "越权竞赛"},
+        NOT_FOUND,
+    ),
+    "contests:competition": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:competition_open": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/open/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:rules_upload": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/rules/",
+        {"file": ""},
+        NOT_FOUND,
+    ),
+    "contests:recusal_declare": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/recusals/new/",
+        {"judge": "{hd_judge}", "entrant": "{hd_entrant}", "note": "越权"},
+        NOT_FOUND,
+    ),
+    "contests:stage_edit": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/edit/",
+        {"name": "改名"},
+        NOT_FOUND,
+    ),
+    # entry
     "contests:entrants": (
         "get",
         lambda w: f"/contests/c/{_hd_entrant(w).competition_id}/entrants/",
@@ -839,6 +1101,7 @@ WEB_DENY |= {
         {"person": "{person}"},
         NOT_FOUND,
     ),
+    # A member's own entries: Chaoyang's staff is no member, and is no entrant of Haidian's.
     "contests:my_entries": ("get", lambda w: (_hd_entrant(w), "/m/contests/")[1], None, (200,)),
     "contests:my_entry": (
         "get",
@@ -852,15 +1115,260 @@ WEB_DENY |= {
         {"reason": "越权"},
         NOT_FOUND,
     ),
+    # judging: a judge's own pages (Chaoyang's staff is no judge of Haidian's) ...
+    "contests:judge_home": ("get", lambda w: (_c(w), "/judge/")[1], None, (200,)),
+    "contests:judge_stage": (
+        "get",
+        lambda w: f"/judge/stages/{_c(w).stage.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    # ... and the chief referee's
+    "contests:marking": (
+        "get",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/marking/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:marking_start": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).review.pk}/start/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:marking_recusals": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/recusals/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:sheet_lock": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).review.pk}/sheets/1/lock/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:match_create": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).review.pk}/matches/new/",
+        {"code": "X", "entrants": "1 2 3", "panel_size": "3"},
+        NOT_FOUND,
+    ),
+    "contests:match": ("get", lambda w: f"/contests/matches/{_c(w).match.pk}/", None, NOT_FOUND),
+    "contests:match_commit": (
+        "post",
+        lambda w: f"/contests/matches/{_c(w).match.pk}/commit/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:match_draw": (
+        "post",
+        lambda w: f"/contests/matches/{_c(w).match.pk}/draw/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:match_seat_add": (
+        "post",
+        lambda w: f"/contests/matches/{_c(w).match.pk}/seats/",
+        {"judge": "{hd_judge}"},
+        NOT_FOUND,
+    ),
+    "contests:seat_absent": (
+        "post",
+        lambda w: f"/contests/seats/{_c(w).seat.pk}/absent/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    # results
+    "contests:stage_results": (
+        "get",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/results/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:results_lock": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).review.pk}/results/lock/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:advance_confirm": (
+        "post",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/advance/",
+        {"advancing": "{hd_entrant}"},
+        NOT_FOUND,
+    ),
+    "contests:titles": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/titles/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:titles_award": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/titles/award/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:programme_titles_award": (
+        "post",
+        lambda w: f"/contests/p/{_c(w).programme.pk}/titles/award/",
+        None,
+        NOT_FOUND,
+    ),
+    # The talent database: Chaoyang's own people only (钱学 has a result in Haidian's).
+    "contests:talent": ("get", lambda w: (_c(w), "/contests/talent/?q=钱")[1], None, (200,)),
+    # jury
+    "contests:jurors": (
+        "post",
+        lambda w: f"/contests/{_c(w).programme.pk}/jurors/",
+        {"name": "越权评委", "id_number": "110105200001010016"},
+        NOT_FOUND,
+    ),
+    "contests:juror_seat": (
+        "post",
+        lambda w: f"/contests/jurors/{_c(w).juror.pk}/seat/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:juror_pass": (
+        "get",
+        lambda w: f"/contests/jurors/{_c(w).juror.pk}/pass/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:stage_votes": (
+        "get",
+        lambda w: f"/contests/stages/{_c(w).stage.pk}/votes/",
+        None,
+        NOT_FOUND,
+    ),
+    # appeals
+    "contests:appeals": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/appeals/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:appeal": ("get", lambda w: f"/contests/appeals/{_c(w).appeal.pk}/", None, NOT_FOUND),
+    "contests:appeal_rule": (
+        "post",
+        lambda w: f"/contests/appeals/{_c(w).appeal.pk}/rule/",
+        {"upheld": "0", "ruling": "越权"},
+        NOT_FOUND,
+    ),
+    "contests:appeal_rescore": (
+        "post",
+        lambda w: f"/contests/appeals/{_c(w).appeal.pk}/rescore/",
+        {"changes": "越权"},
+        NOT_FOUND,
+    ),
+    "contests:rescore_apply": (
+        "post",
+        lambda w: f"/contests/rescores/{_c(w).batch.pk}/apply/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:rescore_cancel": (
+        "post",
+        lambda w: f"/contests/rescores/{_c(w).batch.pk}/cancel/",
+        None,
+        NOT_FOUND,
+    ),
+    # The entrant's own appeal form: Chaoyang's staff is not 钱学.
+    "contests:entrant_appeal": (
+        "post",
+        lambda w: f"/m/contests/appeal/{_c(w).stage.pk}/",
+        {"text": "越权提出的申诉"},
+        NOT_FOUND,
+    ),
+    # board: the true board and the chief referee's actions
+    "contests:staff_board": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/board/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:staff_board_json": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/board.json",
+        None,
+        NOT_FOUND,
+    ),
+    **{
+        f"contests:board_{a}": (
+            "post",
+            lambda w, a=a: f"/contests/c/{_c(w).competition.pk}/board/{a}/",
+            None,
+            NOT_FOUND,
+        )
+        for a in ("freeze", "reveal", "unfreeze")
+    },
+    # notary: the notary's own desk (Chaoyang's staff is no notary: an empty desk) ...
+    "contests:notary_home": ("get", lambda w: (_c(w), "/notary/")[1], None, (200,)),
+    "contests:notary_message": (
+        "get",
+        lambda w: f"/notary/milestones/{_c(w).milestone.pk}/message",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:notary_countersign": (
+        "post",
+        lambda w: f"/notary/milestones/{_c(w).milestone.pk}/countersign/",
+        {"signature": "00" * 64},
+        NOT_FOUND,
+    ),
+    # ... and a competition's record for its staff
+    "contests:record": (
+        "get",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/record/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:record_bundle": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/record/bundle/",
+        None,
+        NOT_FOUND,
+    ),
+    "contests:notary_add": (
+        "post",
+        lambda w: f"/contests/c/{_c(w).competition.pk}/record/notary/",
+        {"username": "cy_staff", "name": "越权", "office": "越权", "public_key": "00" * 32},
+        NOT_FOUND,
+    ),
 }
 PUBLIC_ROUTES |= {
     "contests:join": "registration is open to anyone (报名不设门槛); answers the number only",
     "contests:join_done": "the number just given, by a signed token (test_entry.py)",
+    "contests:live": "the public live board: revealed results only (test_contests_public below)",
+    "contests:overlay": "the same board for the stream's overlay (test_freeze.py)",
+    "contests:board_json": "the same board as JSON (test_freeze.py)",
+    "contests:vote": "a public juror's page, by their signed pass: their programme only (below)",
+    "contests:verify_contest": "the stand-alone verifier's source: no data",
 }
 PUBLIC_API |= {
     ("POST", "/api/v1/contests/competitions/{pk}/register"): "anyone registers (test_entry.py)",
+    ("GET", "/api/v1/contests/competitions/{pk}/board"): "the public live board (test_freeze.py)",
 }
 API_DENY |= {
+    # setup
+    ("GET", "/api/v1/contests/programmes"): (
+        lambda w: (_c(w), "/api/v1/contests/programmes?q=精工")[1],
+        None,
+        (200,),
+    ),
+    ("GET", "/api/v1/contests/programmes/{pk}"): (
+        lambda w: f"/api/v1/contests/programmes/{_c(w).programme.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/contests/competitions/{pk}"): (
+        lambda w: f"/api/v1/contests/competitions/{_c(w).competition.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    # entry
     ("GET", "/api/v1/contests/me/entries"): (
         lambda w: (_hd_entrant(w), "/api/v1/contests/me/entries")[1],
         None,
@@ -869,6 +1377,124 @@ API_DENY |= {
     ("GET", "/api/v1/contests/competitions/{pk}/entrants"): (
         lambda w: f"/api/v1/contests/competitions/{_hd_entrant(w).competition_id}/entrants",
         None,
+        NOT_FOUND,
+    ),
+    # judging: Chaoyang's staff is no judge of Haidian's stage
+    ("POST", "/api/v1/contests/marks"): (
+        lambda w: (_c(w), "/api/v1/contests/marks")[1],
+        {
+            "stage": "{hd_stage}",
+            "entrant": 1,
+            "aspect": "M1",
+            "value": "1",
+            "key": "chaoyang-mark-1",
+        },
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/marks/{pk}/correct"): (
+        lambda w: f"/api/v1/contests/marks/{_c(w).mark.pk}/correct",
+        {"value": "1", "reason": "越权", "key": "chaoyang-mark-2"},
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/contests/judge/stages/{pk}"): (
+        lambda w: f"/api/v1/contests/judge/stages/{_c(w).stage.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    # results
+    ("GET", "/api/v1/contests/stages/{pk}/results"): (
+        lambda w: f"/api/v1/contests/stages/{_c(w).stage.pk}/results",
+        None,
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/stages/{pk}/results/lock"): (
+        lambda w: f"/api/v1/contests/stages/{_c(w).review.pk}/results/lock",
+        None,
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/stages/{pk}/advance"): (
+        lambda w: f"/api/v1/contests/stages/{_c(w).stage.pk}/advance",
+        {"advancing": ["{hd_entrant}"]},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/competitions/{pk}/titles"): (
+        lambda w: f"/api/v1/contests/competitions/{_c(w).competition.pk}/titles",
+        None,
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/contests/talent"): (
+        lambda w: (_c(w), "/api/v1/contests/talent?q=钱")[1],
+        None,
+        (200,),
+    ),
+    # jury: a vote takes the juror's pass, not a session (with another programme's pass:
+    # test_a_juror_pass_reaches_its_own_programme_only)
+    ("POST", "/api/v1/contests/votes"): (
+        lambda w: (_c(w), "/api/v1/contests/votes")[1],
+        {"stage": "{hd_stage}", "entrant": "{hd_entrant}", "value": "80", "key": "cy-vote-1"},
+        (401,),
+    ),
+    ("GET", "/api/v1/contests/stages/{pk}/votes"): (
+        lambda w: f"/api/v1/contests/stages/{_c(w).stage.pk}/votes",
+        None,
+        NOT_FOUND,
+    ),
+    # appeals: only the entrant appeals; only Haidian's arbiters rule
+    ("POST", "/api/v1/contests/appeals"): (
+        lambda w: (_c(w), "/api/v1/contests/appeals")[1],
+        {"stage": "{hd_stage}", "text": "越权提出的申诉"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/appeals/{pk}/ruling"): (
+        lambda w: f"/api/v1/contests/appeals/{_c(w).appeal.pk}/ruling",
+        {"upheld": False, "ruling": "越权"},
+        NOT_FOUND,
+    ),
+    ("POST", "/api/v1/contests/appeals/{pk}/rescore"): (
+        lambda w: f"/api/v1/contests/appeals/{_c(w).appeal.pk}/rescore",
+        {
+            "changes": [
+                {"judge": "{hd_judge}", "entrant": "{hd_entrant}", "aspect": "M1", "value": "1"}
+            ]
+        },
+        NOT_FOUND,
+    ),
+    **{
+        ("POST", f"/api/v1/contests/rescores/{{pk}}/{a}"): (
+            lambda w, a=a: f"/api/v1/contests/rescores/{_c(w).batch.pk}/{a}",
+            None,
+            NOT_FOUND,
+        )
+        for a in ("apply", "cancel")
+    },
+    # board
+    ("GET", "/api/v1/contests/competitions/{pk}/board/staff"): (
+        lambda w: f"/api/v1/contests/competitions/{_c(w).competition.pk}/board/staff",
+        None,
+        NOT_FOUND,
+    ),
+    **{
+        ("POST", f"/api/v1/contests/competitions/{{pk}}/board/{a}"): (
+            lambda w, a=a: f"/api/v1/contests/competitions/{_c(w).competition.pk}/board/{a}",
+            None,
+            NOT_FOUND,
+        )
+        for a in ("freeze", "reveal", "unfreeze")
+    },
+    # notary
+    ("GET", "/api/v1/contests/competitions/{pk}/milestones"): (
+        lambda w: f"/api/v1/contests/competitions/{_c(w).competition.pk}/milestones",
+        None,
+        NOT_FOUND,
+    ),
+    ("GET", "/api/v1/contests/notary/milestones"): (
+        lambda w: (_c(w), "/api/v1/contests/notary/milestones")[1],
+        None,
+        (200,),
+    ),
+    ("POST", "/api/v1/contests/notary/milestones/{pk}/countersign"): (
+        lambda w: f"/api/v1/contests/notary/milestones/{_c(w).milestone.pk}/countersign",
+        {"signature": "00" * 64},
         NOT_FOUND,
     ),
 }
@@ -905,6 +1531,10 @@ def _haidian_untouched(w):
     assert w.hd_token.revoked_at is None
     # No export of Haidian's lists was queued (the registry's export is of one's own scope).
     assert not Job.objects.filter(kind__in=("perks.winners", "nominations.final_list")).exists()
+    # Haidian's contest: not a row of any contests table changed, no event in its stream,
+    # no award made; and no programme or competition was set up under Haidian.
+    if w.contests is not None:
+        assert _contests_state(w) == w.contests.before
 
 
 @pytest.mark.django_db
@@ -912,11 +1542,13 @@ def _haidian_untouched(w):
 def test_web_route_denies_other_district(client, world, route):
     method, url, body, statuses = WEB_DENY[route]
     client.login(username="cy_staff", password=PASSWORD)
+    # The URL is the route's own (a mistyped one would answer 404 too).
+    assert resolve(urlsplit(url(world)).path).view_name == route
     response = getattr(client, method)(url(world), _fill(body, world) if body else None)
     assert response.status_code in statuses, (route, response.status_code)
     text = _text(response)
     assert "钱学" not in text and "110108198001010015" not in text
-    assert "中关村街道" not in text
+    assert "中关村街道" not in text and CONTEST not in text
     _haidian_untouched(world)
 
 
@@ -925,9 +1557,12 @@ def test_web_route_denies_other_district(client, world, route):
 def test_api_operation_denies_other_district(
     client, world, operation, django_capture_on_commit_callbacks
 ):
-    method, _ = operation
+    method, path = operation
     url, body, statuses = API_DENY[operation]
     client.login(username="cy_staff", password=PASSWORD)
+    # The URL is the operation's own (a mistyped one would answer 404 too).
+    pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "/?"
+    assert re.fullmatch(pattern, urlsplit(url(world)).path), (path, url(world))
     if body == "file":
         data = f"组织编码,组织名称,级别,上级编码\nX3,越权,街乡镇总工会,{world.tree.haidian.code}\n"
         with django_capture_on_commit_callbacks(execute=True):
@@ -961,7 +1596,129 @@ def test_api_operation_denies_other_district(
     assert response.status_code in statuses, (operation, response.status_code, response.content)
     text = _text(response)
     assert "钱学" not in text and "中关村街道" not in text and "110108198001010015" not in text
+    assert CONTEST not in text
     _haidian_untouched(world)
+
+
+# Who opens Haidian's contest pages that are someone's own (else Haidian's staff).
+CONTEST_OWNERS = {
+    "contests:judge_stage": "hd_judge1",
+    "contests:my_entry": "hd_entrant",
+    "contests:notary_message": "hd_notary",
+    ("GET", "/api/v1/contests/judge/stages/{pk}"): "hd_judge1",
+}
+
+
+@pytest.mark.django_db
+def test_haidian_reaches_its_own_contest(client, world):
+    """The pass side of every contests deny case that reads: Haidian's staff (or the judge,
+    the entrant, the notary) open it, so each 404 above is the scope's answer, not a record
+    that is not there."""
+    reads = [
+        (route, url)
+        for route, (method, url, _, statuses) in WEB_DENY.items()
+        if route.startswith("contests:") and method == "get" and statuses == NOT_FOUND
+    ] + [
+        (op, url)
+        for op, (url, _, statuses) in API_DENY.items()
+        if op[0] == "GET" and "/contests/" in op[1] and statuses == NOT_FOUND
+    ]
+    assert len(reads) > 20
+    for route, url in reads:
+        client.login(username=CONTEST_OWNERS.get(route, "hd_staff"), password=PASSWORD)
+        response = client.get(url(world))
+        assert response.status_code == 200, (route, response.status_code)
+    client.login(username="hd_staff", password=PASSWORD)
+    assert "钱学" in client.get("/contests/talent/?q=钱").content.decode()
+    assert CONTEST in client.get("/contests/?q=精工").content.decode()
+    client.login(username="hd_notary", password=PASSWORD)
+    assert CONTEST in client.get("/notary/").content.decode()
+    client.login(username="hd_judge1", password=PASSWORD)
+    assert CONTEST in client.get("/judge/").content.decode()
+    client.login(username="hd_entrant", password=PASSWORD)
+    assert CONTEST in client.get("/m/contests/").content.decode()
+
+
+@pytest.mark.django_db
+def test_contests_public_pages_show_only_the_public_board(client, world):
+    """The public routes of Haidian's contest (PUBLIC_ROUTES, PUBLIC_API), as anyone: the
+    board shows its revealed results (entrants' numbers, names, employers: public by
+    design) and nothing of the registry (no ID number, no union of the person); the
+    registration page shows no entrant; the verifier is code only."""
+    c = _contests(world)
+    pk = c.competition.pk
+    for url in (
+        f"/live/{pk}/",
+        f"/live/{pk}/overlay/",
+        f"/live/{pk}/board.json",
+        f"/api/v1/contests/competitions/{pk}/board",
+    ):
+        response = client.get(url)
+        text = _text(response)
+        assert response.status_code == 200, url
+        assert CONTEST in text  # the board itself is there ...
+        assert "110108198001010015" not in text and "中关村街道" not in text  # ... no more
+    for url in (f"/contests/c/{pk}/join/", f"/contests/c/{pk}/join/done/?t=forged"):
+        text = _text(client.get(url))
+        assert "钱学" not in text and "海淀选手乙" not in text and "110108198001010015" not in text
+    verifier = _text(client.get("/contests/verify_contest.py"))
+    assert CONTEST not in verifier and "钱学" not in verifier
+    # A staff login changes nothing there: the public board is the same for Chaoyang.
+    client.login(username="cy_staff", password=PASSWORD)
+    assert (
+        client.get(f"/live/{pk}/board.json").content
+        == Client().get(f"/live/{pk}/board.json").content
+    )
+    _haidian_untouched(world)
+
+
+@pytest.mark.django_db
+def test_a_juror_pass_reaches_its_own_programme_only(client, world):
+    """A public juror of a Chaoyang programme, with a valid pass: their voting page lists
+    nothing of Haidian's, and their vote on Haidian's open stage is refused (page and API),
+    nothing written. Haidian's own juror votes there (the stage does take votes)."""
+    c = _contests(world)
+    programme = programme_create(
+        actor=world.users.cy,
+        org_unit=world.tree.chaoyang,
+        name="朝阳精工杯",
+        year=2026,
+        kind="contest",
+    )
+    now = timezone.now()
+    competition_create(
+        actor=world.users.cy,
+        programme=programme,
+        trade=c.competition.trade,
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=1),
+    )
+    cy_juror = juror_register(
+        actor=world.users.cy, programme=programme, name="朝阳大众评委", id_number=VALID_IDS[1]
+    )
+    token = juror_seat(actor=world.users.cy, juror=cy_juror)
+    page = client.get(f"/vote/{token}/")
+    assert page.status_code == 200
+    assert CONTEST not in _text(page) and "钱学" not in _text(page)
+    vote = {"stage": c.review.pk, "entrant": c.entrant.pk, "value": "80", "key": "chaoyang-v-1"}
+    response = client.post(
+        "/api/v1/contests/votes",
+        json.dumps(vote),
+        content_type="application/json",
+        headers={juror_passes.HEADER: token},
+    )
+    assert response.status_code == 404, response.content
+    assert CONTEST not in _text(response) and "钱学" not in _text(response)
+    response = client.post(f"/vote/{token}/", vote | {"key": "chaoyang-v-2"})
+    assert response.status_code in (302, 404)
+    _haidian_untouched(world)
+    response = client.post(
+        "/api/v1/contests/votes",
+        json.dumps(vote | {"key": "haidian-v-1"}),
+        content_type="application/json",
+        headers={juror_passes.HEADER: c.juror_token},
+    )
+    assert response.status_code == 201, response.content
 
 
 @pytest.mark.django_db
