@@ -27,6 +27,7 @@ milestones are countersigned."""
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -122,7 +123,8 @@ EXPERTS = 16  # the edition's pool, each from an employer no entrant works for
 JURORS = 100
 SKIPPERS = 4  # jurors who skip one entrant of a review (not counted there)
 NOMINATED_EXTRA = 1  # nominated per trade beyond its seeds (reviewed, not seeded)
-PANEL = 5
+PANEL = 5  # the challenges, the final and the review: a trimmed mean drops 1 of 5
+HEAT_PANEL = 3  # a heat of the selection, the seeds' review, a district heat
 HEAT = 10  # entrants per heat of the selection
 SEEDS_PER_TEN_TRADES = 28
 SPREAD_CORRECTED = "与其他裁判评分相差超过允许范围，复核评分细则后更正"
@@ -257,7 +259,9 @@ def _rules_pdf(title: str) -> SimpleUploadedFile:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     for offset in offsets:
         out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return SimpleUploadedFile(f"{title}竞赛规程.pdf", out.getvalue(), "application/pdf")
 
 
@@ -348,6 +352,7 @@ def _run_stage(
     matches: list[tuple[str, list[Entrant], Entrant | None]] = (),
     *,
     off=None,
+    panel_size: int = PANEL,
     before_lock: Callable[[datetime], None] | None = None,
 ) -> datetime:
     """A stage from its matches to its results locked: each match (unless prepared by the
@@ -361,7 +366,7 @@ def _run_stage(
                 code=code,
                 entrants=entrants,
                 seed=seed,
-                panel_size=PANEL,
+                panel_size=panel_size,
             )
     panels = {}
     for match in Match.objects.filter(stage=stage).order_by("code"):
@@ -412,8 +417,12 @@ def _stages(competition: Competition) -> dict[str, Stage]:
 
 
 def _units(rng) -> tuple[list[Unit], list[Unit]]:
-    """The entrants' employers (97) and the rest (the judges' come from these)."""
+    """The entrants' employers (97) and the rest (the judges' come from these). Only units
+    whose name no other unit has: an entrant types the name, and the registry finds the
+    employer by it."""
     units = list(Unit.objects.filter(org_unit__isnull=False).order_by("pk"))
+    names = Counter(Unit.objects.values_list("name", flat=True))
+    units = [u for u in units if names[u.name] == 1]
     rng.shuffle(units)
     return units[:EMPLOYERS], units[EMPLOYERS:]
 
@@ -445,9 +454,11 @@ def _seeds_per_trade(trades: int) -> list[int]:
     return per
 
 
-def _setup_edition(ed: _Edition, trades: list[Trade], staff, start: date, units, others):
-    """Competitions, rules, registration, the judge pool and the notary (whose key signs)."""
-    rng, fake, org = ed.rng, ed.fake, ed.organiser
+def _setup_edition(ed: _Edition, trades: list[Trade], start: date, others: list[Unit]):
+    """The competitions (rules uploaded, the seeds' rule and the review's voting window
+    set, registration opened) and the judge pool (``others``: employers no entrant works
+    for). Returns the registration's opening and close."""
+    fake, org = ed.fake, ed.organiser
     opens, closes = _at(start, 9), _at(start + timedelta(days=30), 17)
     seeds = _seeds_per_trade(len(trades))
     with ed.clock.at(_at(start - timedelta(days=10), 10)):
@@ -512,7 +523,14 @@ def _setup_edition(ed: _Edition, trades: list[Trade], staff, start: date, units,
                 user=user,
             )
             ed.accounts[judge.pk] = user
-        judge_add(actor=org, programme=ed.programme, kind=Judge.Kind.CHIEF, name="裁判长" + fake.name(), employer=pool_units[EXPERTS], user=org)
+        judge_add(
+            actor=org,
+            programme=ed.programme,
+            kind=Judge.Kind.CHIEF,
+            name="裁判长" + fake.name(),
+            employer=pool_units[EXPERTS],
+            user=org,
+        )
         for n in range(3):
             judge_add(
                 actor=org,
@@ -530,7 +548,9 @@ def _register(ed, competition, nominees, staff, units, opens, closes, *, shared,
     rng, fake = ed.rng, ed.fake
     n_self = ENTRANTS - len(nominees)
     window = (closes - opens).total_seconds()
-    moments = sorted(opens + timedelta(seconds=window * rng.random() ** 1.5) for _ in range(ENTRANTS))
+    moments = sorted(
+        opens + timedelta(seconds=window * rng.random() ** 1.5) for _ in range(ENTRANTS)
+    )
     signups = [("self", None)] * n_self + [("union", p) for p in nominees]
     rng.shuffle(signups)
     made = []
@@ -601,13 +621,14 @@ def _appeals(ed: _Edition, stage: Stage, locked_at: datetime, *, upheld: bool, n
         )
     if not upheld:
         return
-    low = (
-        Mark.objects.filter(stage=stage, entrant=entrant, aspect="J1", replaced_by__isnull=True)
-        .order_by("value", "pk")
-        .first()
-    )
     top = Decimal(next(a["max"] for a in stage.scheme["aspects"] if a["code"] == "J1"))
+    marks = Mark.objects.filter(
+        stage=stage, entrant=entrant, aspect="J1", replaced_by__isnull=True
+    ).order_by("pk")
+    low = min(marks, key=lambda m: Decimal(m.value))
     raised = min(top, Decimal(low.value) + 3)
+    if raised == Decimal(low.value):  # marked full already: the ruling lowers nothing
+        return
     with ed.clock.at(locked_at + timedelta(minutes=90)):
         batch = rescore_preview(
             actor=ed.organiser,
@@ -739,7 +760,7 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
     # The judges' employers: none an entrant works for (the nominees' employers included).
     taken = {u.pk for u in units} | {p.employer_id for p in nominated}
     others = [u for u in others if u.pk not in taken]
-    opens, closes = _setup_edition(ed, chosen, staff, start, units, others)
+    opens, closes = _setup_edition(ed, chosen, start, others)
     # The notary's own key: generated on "their machine", only the public key registered.
     notary_key = Ed25519PrivateKey.generate()
     public = notary_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
@@ -787,7 +808,11 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
             first_age=(17, 84)[n % 2],
         )
     first = ed.competitions[0]
-    experts = [j for j in Judge.objects.filter(programme=programme, kind=Judge.Kind.EXPERT).order_by("pk") if j.pk != shared.pk]
+    experts = [
+        j
+        for j in Judge.objects.filter(programme=programme, kind=Judge.Kind.EXPERT).order_by("pk")
+        if j.pk != shared.pk
+    ]
     declarer = experts[-1]
     related = next(e for e in entrants[first.pk] if e.route == Entrant.Route.SELF and e.number > 1)
     with clock.at(closes + timedelta(days=1)):
@@ -797,7 +822,6 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
     # 挑战者选拔赛 and 种子选手评定, side by side.
     day = closes.date() + timedelta(days=10)
     titled_day = day + timedelta(days=110)
-    jurors = None
     for n, competition in enumerate(ed.competitions):
         stages = _stages(competition)
         mine = entrants[competition.pk]
@@ -806,7 +830,7 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
         heats = [(f"S{k + 1}", selfs[k::count], None) for k in range(count)]
         # One sheet first over the spread, corrected by its judge (the first trade).
         off = (selfs[len(selfs) // 2].pk, "J1") if n == 0 else None
-        locked_at = _run_stage(ed, stages["selection"], day, heats, off=off)
+        locked_at = _run_stage(ed, stages["selection"], day, heats, off=off, panel_size=HEAT_PANEL)
         if n == 0:
             _appeals(ed, stages["selection"], locked_at, upheld=True, n=1)
         if n == min(1, len(ed.competitions) - 1):
@@ -814,7 +838,11 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
         challengers = _confirm(ed, stages["selection"], locked_at + timedelta(hours=3))
         nominated_here = [e for e in mine if e.route == Entrant.Route.UNION]
         locked_at = _run_stage(
-            ed, stages["seeding"], day + timedelta(days=1), [("R1", nominated_here, None)]
+            ed,
+            stages["seeding"],
+            day + timedelta(days=1),
+            [("R1", nominated_here, None)],
+            panel_size=HEAT_PANEL,
         )
         seeds_here = _confirm(ed, stages["seeding"], locked_at + timedelta(hours=3))
         # 挑战赛: each seed against its challengers.
@@ -827,7 +855,9 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
         _confirm(ed, stages["final"], locked_at + timedelta(hours=3))
         say(f"    {competition.trade.name}：{len(mine)} 名参赛人，{len(seeds_here)} 名种子选手")
     # 综合评审 with the public jurors, one afternoon for every trade.
-    review_day = ed.competitions[0].stages.get(kind="review").votes_open_at.astimezone(SHANGHAI).date()
+    review_day = (
+        ed.competitions[0].stages.get(kind="review").votes_open_at.astimezone(SHANGHAI).date()
+    )
     avoid = {e.employer.name for es in entrants.values() for e in es}
     jurors = _jury(ed, _at(review_day - timedelta(days=10), 10), avoid)
     skipping = ed.rng.sample(jurors, SKIPPERS + 1)
@@ -896,7 +926,9 @@ def _district(clock, fake, rng, staff: dict, say) -> None:
     ) or list(Unit.objects.filter(org_unit__isnull=False).order_by("pk")[:30])
     rng.shuffle(units)
     entrant_units, judge_units = units[:8], units[8:]
-    window = (competition.registration_closes_at - competition.registration_opens_at).total_seconds()
+    window = (
+        competition.registration_closes_at - competition.registration_opens_at
+    ).total_seconds()
     moments = sorted(
         competition.registration_opens_at + timedelta(seconds=window * rng.random())
         for _ in range(14)
@@ -908,7 +940,9 @@ def _district(clock, fake, rng, staff: dict, say) -> None:
                 entrant = entrant_register(
                     competition=competition,
                     user=member.user,
-                    employer_name=member.employer.name if member.employer else entrant_units[0].name,
+                    employer_name=member.employer.name
+                    if member.employer
+                    else entrant_units[0].name,
                 )
             else:
                 entrant = entrant_register(
@@ -922,16 +956,16 @@ def _district(clock, fake, rng, staff: dict, say) -> None:
     with clock.at(competition.registration_closes_at):
         registration_close(actor=chaoyang_staff, competition=competition)
     # Five experts for a panel of five: every draw seats them all, ``caipan`` among them.
-    taken = set(Entrant.objects.filter(competition=competition).values_list("employer_id", flat=True))
+    taken = set(
+        Entrant.objects.filter(competition=competition).values_list("employer_id", flat=True)
+    )
     judge_units = [u for u in judge_units if u.pk not in taken] or [
         u for u in Unit.objects.filter(org_unit__isnull=False).order_by("-pk") if u.pk not in taken
     ]
     with clock.at(_at(day - timedelta(days=9), 10)):
         for n in range(PANEL):
             name = fake.name()
-            user = (
-                _account(JUDGE, name, login=True) if n == 0 else _account(f"cy-expert{n}", name)
-            )
+            user = _account(JUDGE, name, login=True) if n == 0 else _account(f"cy-expert{n}", name)
             judge = judge_add(
                 actor=chaoyang_staff,
                 programme=programme,
@@ -948,7 +982,7 @@ def _district(clock, fake, rng, staff: dict, say) -> None:
     entrants = list(Entrant.objects.filter(competition=competition).order_by("number"))
     heats = [("A1", entrants[0::2], None), ("A2", entrants[1::2], None)]
     practical_day = day - timedelta(days=3)
-    locked_at = _run_stage(ed, stages["contest"], practical_day, heats)
+    locked_at = _run_stage(ed, stages["contest"], practical_day, heats, panel_size=HEAT_PANEL)
     _confirm(ed, stages["contest"], locked_at + timedelta(hours=3))
     # 综合评审 now: its panel drawn, marking started yesterday, part of it done and locked.
     review = stages["review"]
@@ -982,8 +1016,7 @@ def build(fake, rng, *, trades: int = 10, say: Callable[[str], None] | None = No
     say = say or (lambda line: None)
     clock = _Clock()
     users = {
-        u.username: u
-        for u in get_user_model().objects.filter(username__in=DISTRICT_USERS.values())
+        u.username: u for u in get_user_model().objects.filter(username__in=DISTRICT_USERS.values())
     }
     staff = {
         OrgUnit.objects.get(code=code).path: users[name]
