@@ -238,9 +238,9 @@ def _link_person(person: Person, user) -> None:
 
 
 def _rules_pdf(title: str) -> SimpleUploadedFile:
-    """A small generated PDF (ASCII text: the demo's rules document)."""
-    text = f"Competition rules (demo): {title.encode('unicode_escape').decode()}"
-    stream = f"BT /F1 12 Tf 40 780 Td ({text[:90]}) Tj ET".encode()
+    """The rules document (竞赛规程) as a small generated PDF: one page of ASCII text (a
+    PDF's base fonts have no Chinese), its Chinese title in the file's name."""
+    stream = b"BT /F1 14 Tf 60 780 Td (Competition rules - demo document) Tj ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -427,9 +427,10 @@ def _units(rng) -> tuple[list[Unit], list[Unit]]:
     return units[:EMPLOYERS], units[EMPLOYERS:]
 
 
-def _nominees(n: int, rng) -> list[Person]:
+def _nominees(n: int, employers: list[Unit], rng) -> list[Person]:
     """People the unions nominate: on record with an employer and a birth date, of working
-    age, each once."""
+    age, each once; those who work for one of the entrants' employers first (the first
+    edition's entrants came from 97 units)."""
     people = list(
         Person.objects.filter(employer__isnull=False, birth_date__isnull=False, user__isnull=True)
         .filter(birth_date__gte=date(1950, 1, 1), birth_date__lte=date(2004, 1, 1))
@@ -437,6 +438,8 @@ def _nominees(n: int, rng) -> list[Person]:
         .order_by("pk")
     )
     rng.shuffle(people)
+    among = {u.pk for u in employers}
+    people.sort(key=lambda p: p.employer_id not in among)
     return people[:n]
 
 
@@ -756,7 +759,7 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
     ed = _Edition(clock, rng, fake, organiser, programme, say=say)
     seeds = _seeds_per_trade(len(chosen))
     units, others = _units(rng)
-    nominated = _nominees(sum(seeds) + NOMINATED_EXTRA * len(chosen), rng)
+    nominated = _nominees(sum(seeds) + NOMINATED_EXTRA * len(chosen), units, rng)
     # The judges' employers: none an entrant works for (the nominees' employers included).
     taken = {u.pk for u in units} | {p.employer_id for p in nominated}
     others = [u for u in others if u.pk not in taken]
