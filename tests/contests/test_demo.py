@@ -217,6 +217,16 @@ def test_the_judge_login_marks_on_its_stage(district, client):
         .first()
     )
     assert pending is not None  # something is left for the visitor to mark
+    mark = {
+        "stage": review.pk,
+        "entrant": pending.entrant.number,
+        "aspect": "J1",
+        "value": "31.5",
+        "key": "demo-visitor-0001",
+    }
+    answer = client.post("/api/v1/contests/marks", mark, content_type="application/json")
+    assert answer.status_code == 201, answer.content
+    assert Mark.objects.filter(stage=review, judge=judge, entrant=pending.entrant).exists()
 
 
 def test_the_notary_login_sees_its_milestones(edition, client):
