@@ -890,7 +890,7 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
 # --- The district contest in progress --------------------------------------------------------
 
 
-def _district(clock, fake, rng, staff: dict, say) -> None:
+def _district(clock, fake, rng, say) -> None:
     """朝阳区职工技能竞赛 (one trade): registration closed, 实操比拼 marked and locked (the
     live board shows its results) and confirmed; 综合评审 marking now, part of its sheets
     locked, ``caipan`` on its panel; ``huiyuan`` one of the entrants."""
@@ -1028,7 +1028,7 @@ def build(fake, rng, *, trades: int = 10, say: Callable[[str], None] | None = No
     }
     if trades > 0:
         _edition(clock, fake, rng, trades, staff, say)
-    _district(clock, fake, rng, staff, say)
+    _district(clock, fake, rng, say)
     return logins()
 
 
