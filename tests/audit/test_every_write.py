@@ -230,6 +230,7 @@ RECORDS_OUTSIDE_SERVICES = {
     "gonghui.audit.signals": "sign-in, sign-out and failed sign-ins: Django's auth signals",
     "gonghui.web.demo": "the demo builder (demo.* events)",
     "gonghui.perks.demo": "the demo builder (demo.* events)",
+    "gonghui.contests.demo": "the demo builder (demo.* events)",
 }
 RECORDERS = {"record", "seal"}
 SRC = Path(gonghui.__file__).resolve().parent  # src/gonghui

@@ -21,6 +21,8 @@ from gonghui.audit.services import record
 from gonghui.common import bulk
 from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
+from gonghui.contests.demo import build as build_contests
+from gonghui.contests.demo import logins as contests_logins
 from gonghui.nominations.demo import build as build_nominations
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
@@ -157,7 +159,7 @@ def logins() -> list[Login]:
         .order_by("pk")
     )
     staff = [Login(p.user.username, p.role.name, p.org_unit.name) for p in posts]
-    return staff + perks_logins()
+    return staff + perks_logins() + contests_logins()
 
 
 def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
@@ -324,7 +326,7 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
     return made
 
 
-def run(*, people: int, progress=None) -> list[Login]:
+def run(*, people: int, contest_trades: int = 10, progress=None, say=None) -> list[Login]:
     fake = Faker("zh_CN")
     fake.seed_instance(SEED)
     rng = random.Random(SEED)
@@ -344,6 +346,7 @@ def run(*, people: int, progress=None) -> list[Login]:
         build_registry(fake, rng, grassroots)
     build_nominations(fake, rng)
     build_perks(fake, rng)
+    build_contests(fake, rng, trades=contest_trades, say=say)
     record(
         actor=None,
         action=Action.DEMO_PEOPLE,

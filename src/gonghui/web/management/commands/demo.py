@@ -20,14 +20,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=3000, help="人员数量（默认 3000）")
         parser.add_argument(
+            "--contest-trades",
+            type=int,
+            default=10,
+            help="北京大工匠演示的工种数（默认 10，每个工种约 30 名参赛人）",
+        )
+        parser.add_argument(
             "--add",
             action="store_true",
             help="演示数据已存在时，再追加 --people 名人员（用于基准测试）",
         )
 
-    def handle(self, *args, people, add, **options):
+    def handle(self, *args, people, add, contest_trades=10, **options):
         if people < 0:
             self.stderr.write("--people 不能为负数")
+            raise SystemExit(2)
+        if contest_trades < 0:
+            self.stderr.write("--contest-trades 不能为负数")
             raise SystemExit(2)
         if demo.exists() and not add:
             # `make run` again: the same demo, not a second 3,000 people.
@@ -50,7 +59,12 @@ class Command(BaseCommand):
             bar.close()
             self.stdout.write(f"演示数据已存在，已追加 {made} 名人员。")
             return
-        logins = demo.run(people=people, progress=bar.update)
+        logins = demo.run(
+            people=people,
+            contest_trades=contest_trades,
+            progress=bar.update,
+            say=self.stdout.write,
+        )
         bar.close()
         self.stdout.write(f"演示数据已生成：{people} 名人员。")
         self._print_logins(logins)
