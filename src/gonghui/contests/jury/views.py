@@ -23,7 +23,7 @@ def _jurors_url(programme_pk: int) -> str:
 
 def vote_url(token: str) -> str:
     """The juror's voting page: the pass in the query string, never in the path."""
-    return f"{reverse('contests:vote')}?{urlencode({passes.PARAM: token})}"
+    return f"{reverse('contests:vote')}?{urlencode({passes.PARAM: token}, safe=':')}"
 
 
 @login_required
