@@ -1735,6 +1735,24 @@ def _(w, call):
     call(actor=w.users.cy, juror=_juror(w, contest, seat=False))
 
 
+@scenario("gonghui.contests.jury.services.juror_unseat")
+def _(w, call):
+    contest = _jury_contest(w)
+    call(actor=w.users.cy, juror=_juror(w, contest))
+
+
+@scenario("gonghui.contests.jury.services.juror_register[new employer]")
+def _(w, call):
+    contest = _jury_contest(w)
+    call(
+        actor=w.users.cy,
+        programme=contest.programme,
+        name="大众评委",
+        id_number=VALID_IDS[0],
+        employer_name="京西新材料有限公司",
+    )
+
+
 @scenario("gonghui.contests.jury.services.vote_cast")
 def _(w, call):
     contest = _jury_contest(w)

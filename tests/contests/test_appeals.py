@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
+from gonghui.contests import signals
+from gonghui.contests.appeals import selectors
 from gonghui.contests.appeals.services import (
     appeal_file,
     appeal_rule,
@@ -18,7 +22,8 @@ from gonghui.contests.appeals.services import (
     rescore_cancel,
     rescore_preview,
 )
-from gonghui.contests.models import Appeal, Competition, Mark, RescoreBatch, Result
+from gonghui.contests.models import Appeal, Competition, Mark, RescoreBatch, Result, Stage
+from gonghui.contests.results.selectors import appeal_window_ends
 from tests.contests.test_jury_world import build_contest, lock_results
 from tests.factories import make_user
 
@@ -193,7 +198,9 @@ def test_apply_supersedes_the_old_results_and_writes_new_ones(contest, users):
     marks = AuditEvent.objects.filter(action="contests.mark").order_by("seq")
     changes = json.loads(marks.first().body)["changes"]
     assert changes["batch"] == [None, batch.pk] and changes["entrant"] == [None, "002"]
-    lock = json.loads(AuditEvent.objects.get(action="contests.results_lock").body)["changes"]
+    relocks = AuditEvent.objects.filter(action="contests.results_lock").order_by("seq")
+    assert relocks.count() == 2  # the lock, and the re-scoring's new results
+    lock = json.loads(relocks.last().body)["changes"]
     assert lock["results"][1][0] == ["002", "66.5", 1, True] and lock["results"][1][1][0] == "001"
     with pytest.raises(Conflict):
         rescore_apply(actor=users.cy, batch=batch)
@@ -290,7 +297,8 @@ def test_staff_rule_preview_and_apply_through_the_pages(contest, users, client):
     )
     assert client.get(f"/contests/appeals/{appeal.pk}/").status_code == 200
     ruled = client.post(
-        f"/contests/appeals/{appeal.pk}/rule/", {"upheld": "yes", "ruling": "评分有误"}
+        f"/contests/appeals/{appeal.pk}/rule/",
+        {"upheld": "yes", "ruling": "评分有误", "rescore": "on"},
     )
     assert ruled.status_code == 302
     appeal.refresh_from_db()
@@ -360,3 +368,152 @@ def test_another_district_gets_404_on_pages_and_api(contest, users, client):
     assert api.status_code == 404
     batch.refresh_from_db()
     assert batch.status == "preview" and RescoreBatch.objects.count() == 1
+
+
+# --- Review findings (issue #17) ---------------------------------------------------------
+
+
+def test_no_appeal_while_a_freeze_holds_the_results_back(tree, users, client):
+    contest = build_contest(tree, users.cy)
+    Competition.objects.filter(pk=contest.competition.pk).update(frozen_at=timezone.now())
+    lock_results(contest)
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as refused:
+        file(contest)
+    assert "尚未公布" in refused.value.fields["stage"]
+    assert Appeal.objects.count() == 0 and AuditEvent.objects.count() == events
+    client.force_login(contest.users[1])
+    page = client.get(f"/m/contests/appeal/{contest.stage.pk}/").content.decode()
+    assert "成绩尚未公布" in page and "提交申诉" not in page
+    # Revealed (the board sets results_at then): the window runs from the reveal.
+    revealed = timezone.now() + timedelta(hours=3)
+    Result.objects.filter(stage=contest.stage).update(revealed_at=revealed)
+    Stage.objects.filter(pk=contest.stage.pk).update(results_at=revealed)
+    contest.stage.refresh_from_db()
+    with time_machine.travel(revealed + timedelta(minutes=1)):
+        assert file(contest).status == "open"
+        entrant = selectors.entrant_stage(contest.users[1], contest.stage.pk)
+        assert entrant.window_end == appeal_window_ends(contest.stage) and entrant.open
+    assert not hasattr(selectors, "window_end")  # one rule of the window: results'
+
+
+def test_an_upheld_ruling_says_whether_it_orders_a_rescoring(contest, users, client):
+    closed = file(contest)
+    appeal_rule(actor=users.cy, appeal=closed, upheld=True, ruling="口头说明即可", rescore=False)
+    closed.refresh_from_db()
+    assert closed.status == "upheld" and closed.rescore is False
+    event = AuditEvent.objects.filter(action="contests.appeal_rule").last()
+    assert json.loads(event.body)["changes"]["rescore"] == [False, False]
+    with pytest.raises(ValidationFailed) as refused:
+        rescore_preview(actor=users.cy, appeal=closed, changes=raise_second(contest))
+    assert "结案" in refused.value.fields["appeal"] and RescoreBatch.objects.count() == 0
+    dismissed = file(contest, text="另一件事")
+    with pytest.raises(ValidationFailed) as refused:
+        appeal_rule(actor=users.cy, appeal=dismissed, upheld=False, ruling="x", rescore=True)
+    assert "rescore" in refused.value.fields
+    assert Appeal.objects.get(pk=dismissed.pk).status == "open"
+    ordered = upheld(contest, users, 2)  # by default an upheld ruling orders it
+    assert ordered.rescore is True
+    client.force_login(users.cy)
+    api = client.post(
+        f"/api/v1/contests/appeals/{dismissed.pk}/ruling",
+        json.dumps({"upheld": True, "ruling": "成立，无需重评", "rescore": False}),
+        content_type="application/json",
+    )
+    assert api.status_code == 200 and api.json()["rescore"] is False
+    html = client.get(f"/contests/appeals/{dismissed.pk}/").content.decode()
+    assert "无需重评，已结案" in html and "预览名次变化" not in html
+
+
+def test_a_preview_against_results_since_replaced_is_not_applied(contest, users):
+    first = upheld(contest, users, 0)
+    lower_first = [
+        {"judge": j.pk, "entrant": contest.entrants[0].pk, "aspect": "M1", "value": "50"}
+        for j in contest.experts
+    ]
+    a = rescore_preview(actor=users.cy, appeal=first, changes=lower_first)
+    b = rescore_preview(
+        actor=users.cy, appeal=upheld(contest, users), changes=raise_second(contest)
+    )
+    assert b.preview["results"] == sorted(Result.objects.values_list("pk", flat=True))
+    rescore_apply(actor=users.cy, batch=a)
+    marks = Mark.objects.count()
+    with pytest.raises(Conflict) as refused:
+        rescore_apply(actor=users.cy, batch=b)
+    assert "重新预览" in refused.value.message
+    assert Mark.objects.count() == marks and RescoreBatch.objects.get(pk=b.pk).status == "preview"
+
+
+def test_apply_locks_competition_then_stage_then_batch(contest, users):
+    if not connection.features.has_select_for_update:
+        pytest.skip("no row locks on this database (the PostgreSQL leg checks the order)")
+    batch = rescore_preview(
+        actor=users.cy, appeal=upheld(contest, users), changes=raise_second(contest)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        rescore_apply(actor=users.cy, batch=batch)
+    locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    tables = [sql.split(" FROM ")[1].split()[0].strip('"') for sql in locked]
+    assert tables[:3] == ["contests_competition", "contests_stage", "contests_rescorebatch"]
+
+
+def test_ids_no_row_can_have_are_404_not_500(contest, users, client):
+    huge = 10**20
+    client.force_login(contest.users[1])
+    assert client.get(f"/m/contests/appeal/{huge}/").status_code == 404
+    client.force_login(users.cy)
+    for url in (f"/contests/appeals/{huge}/", f"/contests/c/{huge}/appeals/"):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        f"/contests/rescores/{huge}/apply/",
+        f"/contests/rescores/{huge}/cancel/",
+        f"/contests/appeals/{huge}/rule/",
+    ):
+        assert client.post(url).status_code == 404, url
+    assert client.post(f"/api/v1/contests/rescores/{huge}/apply").status_code in (404, 422)
+
+
+def test_the_preview_event_names_the_entrant_by_number(contest, users):
+    rescore_preview(actor=users.cy, appeal=upheld(contest, users), changes=raise_second(contest))
+    event = AuditEvent.objects.get(action="contests.rescore_preview")
+    changes = json.loads(event.body)["changes"]["changes"][1]
+    assert {c["entrant"] for c in changes} == {"002"}
+
+
+def test_only_the_appellants_marks_are_corrected(contest, users, client):
+    appeal = upheld(contest, users)
+    other = {
+        "judge": contest.experts[0].pk,
+        "entrant": contest.entrants[0].pk,
+        "aspect": "M1",
+        "value": "10",
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        rescore_preview(actor=users.cy, appeal=appeal, changes=[other])
+    assert "申诉人" in refused.value.fields["changes.1.entrant"]
+    client.force_login(users.cy)
+    api = client.post(
+        f"/api/v1/contests/appeals/{appeal.pk}/rescore",
+        json.dumps({"changes": [other]}),
+        content_type="application/json",
+    )
+    assert api.status_code == 422 and "changes.1.entrant" in api.json()["fields"]
+    assert RescoreBatch.objects.count() == 0
+
+
+def test_apply_reaches_a_milestone(contest, users, django_capture_on_commit_callbacks):
+    reached = []
+
+    def receiver(sender, competition_id, name, **kw):
+        reached.append((competition_id, name))
+
+    signals.milestone_reached.connect(receiver)
+    try:
+        batch = rescore_preview(
+            actor=users.cy, appeal=upheld(contest, users), changes=raise_second(contest)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            rescore_apply(actor=users.cy, batch=batch)
+    finally:
+        signals.milestone_reached.disconnect(receiver)
+    assert (contest.competition.pk, "综合评审重评生效") in reached

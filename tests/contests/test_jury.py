@@ -16,10 +16,10 @@ from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.contests import engine, records
 from gonghui.contests.jury import passes, selectors
-from gonghui.contests.jury.services import juror_register, juror_seat, vote_cast
-from gonghui.contests.models import Judge, Recusal, Vote
+from gonghui.contests.jury.services import juror_register, juror_seat, juror_unseat, vote_cast
+from gonghui.contests.models import Entrant, Judge, Recusal, Stage, StageEntry, Vote
 from tests.contests.test_jury_world import build_contest
-from tests.factories import VALID_IDS
+from tests.factories import VALID_IDS, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_conflicts_become_recusals(contest, users):
     assert {e.stream for e in events} == {contest.competition.stream}
 
 
-def test_another_district_cannot_register_and_a_grassroots_viewer_is_forbidden(contest, users):
+def test_another_district_cannot_register(contest, users):
     with pytest.raises(NotFound):
         juror_register(actor=users.hd, programme=contest.programme, name="x", id_number=ID)
     assert Judge.objects.filter(kind="public").count() == 0
@@ -316,23 +316,23 @@ def test_the_phone_page_votes_once_per_entrant(contest, users):
     juror = register(contest, users)
     token = juror_seat(actor=users.cy, juror=juror)
     client = Client()
-    page = client.get(f"/vote/{token}/")
+    page = client.get(f"/vote/?pass={token}")
     html = page.content.decode()
     assert page.status_code == 200 and "选手甲" in html and "综合评审" in html
     k = key()
     sent = client.post(
-        f"/vote/{token}/",
+        f"/vote/?pass={token}",
         {"stage": contest.stage.pk, "entrant": contest.entrants[0].pk, "value": "77", "key": k},
     )
     assert sent.status_code == 302
     again = client.post(  # the form sent twice (a double tap): still one vote
-        f"/vote/{token}/",
+        f"/vote/?pass={token}",
         {"stage": contest.stage.pk, "entrant": contest.entrants[0].pk, "value": "77", "key": k},
     )
     assert again.status_code == 302 and Vote.objects.count() == 1
-    html = client.get(f"/vote/{token}/").content.decode()
+    html = client.get(f"/vote/?pass={token}").content.decode()
     assert "已投 77 分" in html
-    assert client.get("/vote/forged/").status_code == 404
+    assert client.get("/vote/?pass=forged").status_code == 404
 
 
 def test_staff_pages(contest, users, client):
@@ -380,3 +380,155 @@ def test_another_district_gets_404_on_pages_and_api(contest, users, client):
     assert api.status_code == 404
     juror.refresh_from_db()
     assert not juror.seated and Judge.objects.filter(kind="public").count() == 1
+
+
+# --- Review findings (issue #17) ---------------------------------------------------------
+
+
+def test_a_vote_after_the_lock_within_the_window_is_late_and_not_counted(contest, users):
+    juror = seated(contest, users)
+    vote(juror, contest, entrant=0, value="90")
+    Stage.objects.filter(pk=contest.stage.pk).update(status=Stage.Status.LOCKED)
+    k = key()
+    with pytest.raises(ValidationFailed) as refused:
+        vote(juror, contest, entrant=1, value="10", k=k)
+    assert refused.value.fields == {"stage": "本赛段成绩已锁定，本票不计入"}
+    assert Vote.objects.get(key=k).late is True
+    record = records.stage_record(contest.stage)
+    assert [v["late"] for v in record["votes"]] == [False, True]
+
+
+def test_the_employer_is_kept_and_a_later_entrant_of_it_is_recused(contest, users, tree):
+    juror = seated(contest, users, employer_name="  京西新材料有限公司 ")
+    assert juror.employer is not None and juror.employer.name == "京西新材料有限公司"
+    assert AuditEvent.objects.filter(action="registry.unit_create").count() == 1
+    assert not Recusal.objects.filter(judge=juror)
+    # An entrant of the juror's employer registers after the juror.
+    later = Entrant.objects.create(
+        competition=contest.competition,
+        person=make_person(tree.cy_grass, name="选手丁"),
+        number=4,
+        age=30,
+        employer=juror.employer,
+        route="self",
+    )
+    StageEntry.objects.create(stage=contest.stage, entrant=later, match=contest.match)
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as refused:
+        vote_cast(juror=juror, stage=contest.stage, entrant=later, value="90", key=key())
+    assert "回避" in refused.value.message
+    assert Vote.objects.count() == 0 and AuditEvent.objects.count() == events
+    page = selectors.vote_page(passes.issue(juror.pk))
+    assert [b.recused for b in page.stages[0].ballots] == [False, False, False, True]
+    # The same employer typed again is the same unit: no second one.
+    other = register(contest, users, 2, employer_name="京西新材料有限公司")
+    assert other.employer_id == juror.employer_id
+    assert AuditEvent.objects.filter(action="registry.unit_create").count() == 1
+
+
+def test_an_entrant_of_the_programme_is_not_a_juror(contest, users, tree):
+    entrant_id = VALID_IDS[3]
+    person = make_person(tree.cy_grass, name="选手戊", id_number=entrant_id)
+    entrant = Entrant.objects.create(
+        competition=contest.competition,
+        person=person,
+        number=5,
+        age=30,
+        employer=contest.employers[1],
+        route="self",
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        register(contest, users, 3)
+    message = refused.value.fields["id_number"]
+    assert "参赛人" in message and not any(ch.isdigit() for ch in message)
+    assert Judge.objects.filter(kind="public").count() == 0
+    # A juror who enters the programme after registering votes no more.
+    entrant.delete()
+    juror = seated(contest, users, 3)
+    vote(juror, contest, entrant=0)
+    Entrant.objects.create(
+        competition=contest.competition,
+        person=person,
+        number=5,
+        age=30,
+        employer=contest.employers[1],
+        route="self",
+    )
+    with pytest.raises(Conflict) as refused:
+        vote(juror, contest, entrant=1)
+    assert "参赛人" in refused.value.message and Vote.objects.count() == 1
+
+
+def test_ids_no_row_can_have_are_refused_not_500(contest, users, client):
+    juror = seated(contest, users)
+    token = passes.issue(juror.pk)
+    huge = 10**20
+    for field in ("stage", "entrant"):
+        with pytest.raises(ValidationFailed) as refused:
+            vote_cast(
+                juror=juror,
+                **{"stage": contest.stage, "entrant": contest.entrants[0], field: huge},
+                value="1",
+                key=key(),
+            )
+        assert field in refused.value.fields
+    phone = Client()
+    for data in (
+        {"stage": huge, "entrant": contest.entrants[0].pk},
+        {"stage": contest.stage.pk, "entrant": huge},
+    ):
+        sent = phone.post(f"/vote/?pass={token}", data | {"value": "1", "key": key()})
+        assert sent.status_code == 302
+    client.force_login(users.cy)
+    for url in (
+        f"/contests/stages/{huge}/votes/",
+        f"/contests/jurors/{huge}/pass/",
+        f"/contests/{huge}/jurors/",
+        f"/api/v1/contests/stages/{huge}/votes",
+    ):
+        assert client.get(url).status_code in (404, 422), url
+    assert client.post(f"/contests/jurors/{huge}/seat/").status_code == 404
+    assert Vote.objects.count() == 0
+
+
+def test_the_pass_never_travels_in_a_path(contest, users, client):
+    juror = register(contest, users)
+    client.force_login(users.cy)
+    html = client.post(f"/contests/jurors/{juror.pk}/seat/", follow=True).content.decode()
+    assert "/vote/?pass=" in html
+    token = juror_seat(actor=users.cy, juror=juror)
+    assert Client().get(f"/vote/{token}/").status_code == 404
+
+
+def test_unseating_withdraws_every_pass(contest, users, client):
+    juror = register(contest, users)
+    old = juror_seat(actor=users.cy, juror=juror)
+    phone = Client()
+    assert api_vote(phone, old, contest, entrant=0).status_code == 201
+    juror_unseat(actor=users.cy, juror=juror)
+    assert AuditEvent.objects.filter(action="contests.juror_unseat").count() == 1
+    refused = api_vote(phone, old, contest, entrant=1)
+    assert refused.status_code == 409 and "作废" in refused.json()["message"]
+    assert phone.get(f"/vote/?pass={old}").status_code == 404
+    with pytest.raises(Conflict) as unseated:  # without a pass (the services' own callers)
+        vote(juror, contest, entrant=1)
+    assert "入座" in unseated.value.message
+    new = juror_seat(actor=users.cy, juror=juror)
+    assert api_vote(phone, old, contest, entrant=1).status_code == 409  # seated again: still
+    assert api_vote(phone, new, contest, entrant=1).status_code == 201
+    assert Vote.objects.count() == 2
+    # Through the page; another district cannot.
+    client.force_login(users.hd)
+    assert client.post(f"/contests/jurors/{juror.pk}/unseat/").status_code == 404
+    juror.refresh_from_db()
+    assert juror.seated
+    client.force_login(users.cy)
+    assert client.post(f"/contests/jurors/{juror.pk}/unseat/").status_code == 302
+    juror.refresh_from_db()
+    assert not juror.seated
+
+
+def test_minus_zero_is_stored_as_zero(contest, users):
+    juror = seated(contest, users)
+    assert vote(juror, contest, value="-0").value == "0"
+    assert vote(juror, contest, entrant=1, value="0.000").value == "0"

@@ -1,17 +1,16 @@
-"""A small contest for the jury and appeals tests, laid down with the models directly (as
-the other contests features' services are not there yet): a Chaoyang programme with one
-competition, a comprehensive-review stage with three entrants in one match, two seated
-experts who marked everyone, and a public vote part (70/30)."""
+"""A small contest for the jury and appeals tests, laid down with the models directly: a
+Chaoyang programme with one competition, a comprehensive-review stage with three entrants in
+one match, two seated experts who marked everyone, and a public vote part (70/30). Its
+results are locked by the results feature's own service (``lock_results``)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
-from gonghui.contests import engine, records
 from gonghui.contests.models import (
     Competition,
     Entrant,
@@ -19,7 +18,6 @@ from gonghui.contests.models import (
     Mark,
     Match,
     Programme,
-    Result,
     Seat,
     Stage,
     StageEntry,
@@ -118,25 +116,20 @@ def build_contest(tree, actor, *, org_unit=None, marks=((80, 80), (70, 70), (60,
     return Contest(programme, competition, stage, match, entrants, experts, employers, users)
 
 
-def lock_results(contest: Contest, *, at: datetime | None = None) -> list[dict]:
-    """The stage's results as the results feature locks them (rows written directly)."""
-    at = at or timezone.now()
+def lock_results(contest: Contest, *, actor=None) -> list:
+    """The stage's results locked as the chief referee locks them: every score sheet
+    locked (``judging.services.sheet_lock``), the public vote closed, then
+    ``results.services.results_lock`` (``actor``: the entrants' district staff by
+    default)."""
+    from gonghui.contests.judging.services import sheet_lock
+    from gonghui.contests.results.services import results_lock
+
+    actor = actor or contest.programme.created_by
     stage = contest.stage
-    rows = engine.stage_results(records.stage_record(stage))
-    by_key = records.entrants_by_key(contest.competition.pk)
-    for r in rows:
-        Result.objects.create(
-            stage=stage,
-            entrant=by_key[r["entrant"]],
-            score=r["score"],
-            parts=r["parts"],
-            place=r["place"],
-            advanced=r["advanced"],
-            scheme_version=stage.scheme_version,
-            computed_at=at,
-            locked_at=at,
-            revealed_at=at,
-        )
-    Stage.objects.filter(pk=stage.pk).update(status=Stage.Status.LOCKED, results_at=at)
+    Stage.objects.filter(pk=stage.pk).update(votes_close_at=timezone.now())
     stage.refresh_from_db()
-    return rows
+    for entrant in contest.entrants:
+        sheet_lock(actor=actor, stage=stage, entrant=entrant)
+    results = results_lock(actor=actor, stage=stage)
+    stage.refresh_from_db()
+    return results

@@ -150,6 +150,7 @@ class Action(models.TextChoices):
     CONTESTS_RESCORE_PREVIEW = "contests.rescore_preview", "重评预览"
     CONTESTS_RESCORE_APPLY = "contests.rescore_apply", "重评生效"
     CONTESTS_RESCORE_CANCEL = "contests.rescore_cancel", "取消重评"
+    CONTESTS_JUROR_UNSEAT = "contests.juror_unseat", "撤销大众评委入座（作废投票凭证）"
     # --- contests · board (add this feature's actions below this line) ---
     #
     CONTESTS_BOARD_FREEZE = "contests.board_freeze", "直播榜封榜"
@@ -499,6 +500,12 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
         "contests.results_lock",
     ),
     "gonghui.contests.appeals.services.rescore_cancel": ("contests.rescore_cancel",),
+    "gonghui.contests.jury.services.juror_unseat": ("contests.juror_unseat",),
+    # An employer not yet in the registry: created (as an entrant's is), then the juror.
+    "gonghui.contests.jury.services.juror_register[new employer]": (
+        "contests.juror_register",
+        "registry.unit_create",
+    ),
     # --- contests · board ---
     #
     "gonghui.contests.board.services.board_freeze": ("contests.board_freeze",),

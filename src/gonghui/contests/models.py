@@ -329,6 +329,9 @@ class Judge(models.Model):
     )
     identity_hash = models.CharField(max_length=80, blank=True, editable=False)  # blind_index
     seated = models.BooleanField("已入座", default=False)
+    # A public juror's voting passes name this count: unseating raises it, so every pass
+    # handed out before no longer votes (seating again hands out a pass with the new count).
+    pass_count = models.PositiveIntegerField("投票凭证批次", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -529,6 +532,9 @@ class Appeal(models.Model):
     ruled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An upheld ruling that orders marks corrected: the stage's advance waits for its
+    # re-scoring to be applied. Upheld without it, the appeal is closed by the ruling.
+    rescore = models.BooleanField("须重评", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "申诉"

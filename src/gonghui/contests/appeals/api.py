@@ -28,6 +28,7 @@ class ContestAppealOut(Schema):
     copies: int
     filed_at: datetime
     ruling: str
+    rescore: bool
     merged: bool = False
 
     @staticmethod
@@ -60,13 +61,20 @@ def appeal_file(request, payload: ContestAppealIn):
 class AppealRulingIn(StrictSchema):
     upheld: bool = Field(description="申诉是否成立")
     ruling: str = Field(max_length=services.RULING_MAX, description="裁决理由")
+    rescore: bool | None = Field(
+        default=None, description="申诉成立时是否须重评分数（默认须重评；否则裁决后结案）"
+    )
 
 
 @router.post("/appeals/{int:pk}/ruling", response=ContestAppealOut, summary="仲裁裁决（终局）")
 def appeal_rule(request, pk: int, payload: AppealRulingIn):
     appeal = selectors.appeal_get(request.user, pk)
     return services.appeal_rule(
-        actor=request.user, appeal=appeal, upheld=payload.upheld, ruling=payload.ruling
+        actor=request.user,
+        appeal=appeal,
+        upheld=payload.upheld,
+        ruling=payload.ruling,
+        rescore=payload.rescore,
     )
 
 

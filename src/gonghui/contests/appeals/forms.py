@@ -30,6 +30,18 @@ class RulingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="仲裁结论为终局，作出后不能更改",
     )
+    rescore = forms.BooleanField(
+        label="须重评分数",
+        required=False,
+        initial=True,
+        help_text="申诉成立且须更正分数时勾选：晋级确认须待重评生效；不勾选则裁决后结案",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "upheld" in data:
+            data["rescore"] = bool(data["upheld"] and data.get("rescore"))
+        return data
 
 
 LINE = re.compile(r"^changes\.(\d+)(?:\.(\w+))?$")

@@ -4,11 +4,11 @@ batches (staff), and the entrant's own appeal page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.utils import timezone
 
 from gonghui.common.errors import NotFound
+from gonghui.common.schemas import MAX_ID
 from gonghui.contests import visibility
 from gonghui.contests.models import (
     Appeal,
@@ -21,6 +21,7 @@ from gonghui.contests.models import (
     StageEntry,
 )
 from gonghui.contests.records import entrant_key
+from gonghui.contests.results.selectors import appeal_window_ends
 from gonghui.orgs import access
 
 SORTS = {
@@ -33,15 +34,32 @@ SORTS = {
 }
 
 
-def window_end(stage: Stage):
-    """When the stage's appeal window closes (None before its results are out)."""
-    if stage.results_at is None:
-        return None
-    return stage.results_at + timedelta(minutes=stage.appeal_minutes)
+def _pk(pk) -> int:
+    """An id from an address: one no row can have is NotFound here (SQLite cannot even
+    bind it)."""
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_ID:
+        raise NotFound()
+    return pk
+
+
+def results_public(stage: Stage) -> bool:
+    """Whether the stage's results are public: locked, and none held back by a freeze
+    (``visibility.public_results``). Appeals are filed against public results only."""
+    current = Result.objects.filter(stage=stage, superseded_by__isnull=True)
+    public = visibility.public_results().filter(stage=stage)
+    return current.exists() and current.count() == public.count()
+
+
+def appeal_window(stage: Stage):
+    """When the stage's appeal window closes: None while its results are not public (the
+    window is ``results.selectors.appeal_window_ends``, from when they became public)."""
+    return appeal_window_ends(stage) if results_public(stage) else None
 
 
 def competition_get(actor, pk: int) -> Competition:
-    competition = Competition.objects.select_related("org_unit", "programme").filter(pk=pk).first()
+    competition = (
+        Competition.objects.select_related("org_unit", "programme").filter(pk=_pk(pk)).first()
+    )
     if competition is None or not access.can_at(actor, "contests.view", competition.org_unit):
         raise NotFound()
     return competition
@@ -62,7 +80,7 @@ def appeal_get(actor, pk: int) -> Appeal:
         Appeal.objects.select_related(
             "stage__competition__org_unit", "entrant__person", "entrant__employer", "ruled_by"
         )
-        .filter(pk=pk)
+        .filter(pk=_pk(pk))
         .first()
     )
     if appeal is None or not access.can_at(
@@ -73,7 +91,7 @@ def appeal_get(actor, pk: int) -> Appeal:
 
 
 def batch_get(actor, pk: int) -> RescoreBatch:
-    batch = RescoreBatch.objects.select_related("appeal").filter(pk=pk).first()
+    batch = RescoreBatch.objects.select_related("appeal").filter(pk=_pk(pk)).first()
     if batch is None:
         raise NotFound()
     appeal_get(actor, batch.appeal_id)
@@ -111,7 +129,7 @@ def appeal_page(actor, pk: int) -> AppealPage:
     return AppealPage(
         appeal=appeal,
         may_arbitrate=access.can_at(actor, "contests.arbitrate", appeal.stage.competition.org_unit),
-        window_end=window_end(appeal.stage),
+        window_end=appeal_window(appeal.stage),
         marks=[MarkLine(m, m.judge.name, m.replaces_id is not None) for m in marks],
         batches=list(appeal.batches.select_related("created_by").order_by("-id")),
         result=Result.objects.filter(
@@ -139,13 +157,13 @@ def entrant_stage(user, stage_pk: int) -> EntrantAppeal:
     if user is None or not user.is_authenticated:
         raise NotFound()
     entry = (
-        StageEntry.objects.filter(stage_id=stage_pk, entrant__person__user=user)
+        StageEntry.objects.filter(stage_id=_pk(stage_pk), entrant__person__user=user)
         .select_related("stage__competition", "entrant__person")
         .first()
     )
     if entry is None:
         raise NotFound()
-    end = window_end(entry.stage)
+    end = appeal_window(entry.stage)
     return EntrantAppeal(
         stage=entry.stage,
         entrant=entry.entrant,

@@ -7,13 +7,22 @@ or cancelled as a whole: applying records each corrected mark as a new mark that
 the old one (both kept), marks the stage's current results superseded by the batch (kept)
 and writes the new ones, all in one transaction with their events.
 
+An appeal is filed against public results only (not while a freeze holds them back), within
+``results.selectors.appeal_window_ends`` (counted from when they became public). An upheld
+ruling says whether it orders a re-scoring (``Appeal.rescore``): one that does holds the
+stage's advance until a batch of it is applied (``results.selectors.advance_blockers``);
+one that does not closes the appeal. A re-scoring corrects the appellant's marks only, and
+is applied only onto the results it was previewed against.
+
 A stage whose advance is confirmed is not re-scored here (its next stage may have started
-from it): the ruling is recorded and the chief referee settles it."""
+from it): the ruling is recorded and the chief referee settles it.
+
+Locks are taken in the order of ``results``: the competition, then the stage, then the
+batch."""
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import uuid
 from collections.abc import Mapping
 
@@ -22,8 +31,9 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
-from gonghui.contests import engine, events, records, scoring
-from gonghui.contests.appeals.selectors import window_end
+from gonghui.contests import engine, events, records
+from gonghui.contests.appeals.selectors import appeal_window
+from gonghui.contests.jury.text import canonical, folded
 from gonghui.contests.models import (
     Appeal,
     Entrant,
@@ -43,18 +53,9 @@ RULING_MAX = 2000
 REASON_PREFIX = "仲裁裁决："
 
 
-def _normalised(text: str) -> str:
-    """An appeal's text as compared for merging: NFKC, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
-
-
 def _digest(text: str) -> str:
-    return hashlib.sha256(_normalised(text).encode()).hexdigest()
-
-
-def _text(value) -> str:
-    """A mark as canonical text (as ``engine`` writes numbers)."""
-    return format(scoring.mark(value).normalize(scoring.CONTEXT), "f")
+    """An appeal's text as compared for merging: folded (NFKC, whitespace collapsed)."""
+    return hashlib.sha256(folded(text).encode()).hexdigest()
 
 
 # --- Appeals and rulings -------------------------------------------------------------------
@@ -72,12 +73,12 @@ def appeal_file(*, actor, stage: Stage, entrant: Entrant, text: str) -> Appeal:
     ):
         raise NotFound()
     text = (text or "").strip()
-    if not _normalised(text):
+    if not folded(text):
         raise ValidationFailed({"text": "请填写申诉内容"})
     if len(text) > TEXT_MAX:
         raise ValidationFailed({"text": f"申诉内容最多 {TEXT_MAX} 字"})
     now = timezone.now()
-    end = window_end(stage)
+    end = appeal_window(stage)
     if end is None:
         raise ValidationFailed({"stage": "本赛段成绩尚未公布，暂不能申诉"})
     if now >= end:
@@ -134,9 +135,12 @@ def _arbitrate(actor, appeal: Appeal):
     return events.allowed(actor, appeal.stage.competition, "contests.arbitrate")
 
 
-def appeal_rule(*, actor, appeal: Appeal, upheld: bool, ruling: str) -> Appeal:
-    """The arbitration group's ruling: upheld or dismissed, with its reasons. Final: a
-    second ruling is refused."""
+def appeal_rule(
+    *, actor, appeal: Appeal, upheld: bool, ruling: str, rescore: bool | None = None
+) -> Appeal:
+    """The arbitration group's ruling: upheld or dismissed, with its reasons, and for an
+    upheld one whether it orders the marks re-scored (``rescore``; by default it does).
+    Final: a second ruling is refused."""
     grant = _arbitrate(actor, appeal)
     ruling = (ruling or "").strip()
     if not ruling:
@@ -145,6 +149,12 @@ def appeal_rule(*, actor, appeal: Appeal, upheld: bool, ruling: str) -> Appeal:
         raise ValidationFailed({"ruling": f"仲裁结论最多 {RULING_MAX} 字"})
     if not isinstance(upheld, bool):
         raise ValidationFailed({"upheld": "请选择申诉是否成立"})
+    if rescore is None:
+        rescore = upheld
+    if not isinstance(rescore, bool):
+        raise ValidationFailed({"rescore": "请选择是否需要重评"})
+    if rescore and not upheld:
+        raise ValidationFailed({"rescore": "申诉不成立时不能要求重评"})
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status != Appeal.Status.OPEN:
@@ -154,13 +164,18 @@ def appeal_rule(*, actor, appeal: Appeal, upheld: bool, ruling: str) -> Appeal:
         appeal.ruling = ruling
         appeal.ruled_at = timezone.now()
         appeal.ruled_by = actor
-        appeal.save(update_fields=["status", "ruling", "ruled_at", "ruled_by"])
+        appeal.rescore = rescore
+        appeal.save(update_fields=["status", "ruling", "ruled_at", "ruled_by", "rescore"])
         events.event(
             actor,
             appeal.stage.competition,
             Action.CONTESTS_APPEAL_RULE,
             obj=appeal,
-            changes={"status": ["open", str(status)], "ruling": [None, ruling]},
+            changes={
+                "status": ["open", str(status)],
+                "ruling": [None, ruling],
+                "rescore": [False, rescore],
+            },
             post_id=grant.post_id,
         )
     return appeal
@@ -176,6 +191,8 @@ def _refuse_unruled(appeal: Appeal, stage: Stage) -> None:
                 "appeal": "重评须以“申诉成立”的仲裁裁决为依据：该申诉尚未裁决成立，不能改动已锁定的成绩"
             }
         )
+    if not appeal.rescore:
+        raise ValidationFailed({"appeal": "该仲裁裁决未要求重评，申诉已结案"})
     if stage.status == Stage.Status.CONFIRMED:
         raise Conflict("本赛段晋级已确认，不能再重评")
     if not Result.objects.filter(stage=stage, superseded_by__isnull=True).exists():
@@ -188,9 +205,10 @@ def _current_marks(stage: Stage) -> dict[tuple[int, int, str], Mark]:
     return {(m.judge_id, m.entrant_id, m.aspect): m for m in marks}
 
 
-def _checked_changes(stage: Stage, changes) -> list[dict]:
-    """The corrections, each against the mark it replaces: [{judge, entrant, aspect,
-    value, replaces, before}] (ids), or ValidationFailed naming the line and the field."""
+def _checked_changes(stage: Stage, appellant: int, changes) -> list[dict]:
+    """The corrections of the appellant's marks, each against the mark it replaces:
+    [{judge, entrant, aspect, value, replaces, before}] (ids), or ValidationFailed naming
+    the line and the field."""
     if not isinstance(changes, list) or not changes:
         raise ValidationFailed({"changes": "请至少更正一个分数"})
     aspects = {a["code"]: a for a in (stage.scheme or {}).get("aspects", [])}
@@ -209,6 +227,9 @@ def _checked_changes(stage: Stage, changes) -> list[dict]:
             errors[where] = "每项更正应包含裁判与参赛人"
             continue
         aspect, value = str(change.get("aspect", "")), change.get("value")
+        if entrant != appellant:
+            errors[f"{where}.entrant"] = "重评只能更正申诉人的分数"
+            continue
         if aspect not in aspects:
             errors[f"{where}.aspect"] = f"评分项 {aspect or '（空）'} 不在本赛段的评分规则中"
             continue
@@ -224,8 +245,8 @@ def _checked_changes(stage: Stage, changes) -> list[dict]:
             errors[where] = "同一分数更正了两次"
             continue
         seen.add((judge, entrant, aspect))
-        value = _text(value)
-        if value == _text(mark.value):
+        value = canonical(value)
+        if value == canonical(mark.value):
             errors[f"{where}.value"] = "新分数与原分数相同"
             continue
         out.append(
@@ -263,6 +284,13 @@ def _corrected_record(stage: Stage, changes: list[dict]) -> dict:
     return record
 
 
+def _current_results(stage: Stage) -> list[int]:
+    """The ids of the stage's current results: what a preview was computed against."""
+    return sorted(
+        Result.objects.filter(stage=stage, superseded_by__isnull=True).values_list("pk", flat=True)
+    )
+
+
 def _preview(stage: Stage, after: list[dict]) -> dict:
     before = {
         entrant_key(number): (score, place, advanced)
@@ -284,7 +312,11 @@ def _preview(stage: Stage, after: list[dict]) -> dict:
                 "after_advanced": r["advanced"],
             }
         )
-    return {"rows": rows, "scheme_version": stage.scheme_version}
+    return {
+        "rows": rows,
+        "scheme_version": stage.scheme_version,
+        "results": _current_results(stage),
+    }
 
 
 def rescore_preview(*, actor, appeal: Appeal, changes) -> RescoreBatch:
@@ -295,7 +327,7 @@ def rescore_preview(*, actor, appeal: Appeal, changes) -> RescoreBatch:
     appeal = Appeal.objects.get(pk=appeal.pk)  # decided on its state now, not as passed in
     stage = Stage.objects.select_related("competition").get(pk=appeal.stage_id)
     _refuse_unruled(appeal, stage)
-    checked = _checked_changes(stage, changes)
+    checked = _checked_changes(stage, appeal.entrant_id, changes)
     try:
         after = engine.stage_results(_corrected_record(stage, checked))
     except SchemeError as exc:
@@ -312,17 +344,17 @@ def rescore_preview(*, actor, appeal: Appeal, changes) -> RescoreBatch:
             changes={
                 "appeal": [None, appeal.pk],
                 "stage": [None, stage.pk],
-                "changes": [None, [_change_payload(c) for c in checked]],
+                "changes": [None, [_change_payload(c, appeal.entrant) for c in checked]],
             },
             post_id=grant.post_id,
         )
     return batch
 
 
-def _change_payload(change: dict) -> dict:
+def _change_payload(change: dict, appellant: Entrant) -> dict:
     return {
         "judge": judge_key(change["judge"]),
-        "entrant": change["entrant"],
+        "entrant": entrant_key(appellant.number),
         "aspect": change["aspect"],
         "value": change["value"],
         "replaces": change["replaces"],
@@ -331,8 +363,8 @@ def _change_payload(change: dict) -> dict:
 
 def _locked_batch(batch: RescoreBatch) -> RescoreBatch:
     batch = (
-        RescoreBatch.objects.select_for_update()
-        .select_related("appeal__stage__competition")
+        RescoreBatch.objects.select_for_update(of=("self",))
+        .select_related("appeal__stage__competition", "appeal__entrant")
         .get(pk=batch.pk)
     )
     if batch.status != RescoreBatch.Status.PREVIEW:
@@ -347,13 +379,15 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
     grant = _arbitrate(actor, batch.appeal)
     now = timezone.now()
     with transaction.atomic():
+        # The order of results_lock and advance_confirm: competition, stage, batch.
+        competition = events.locked(batch.appeal.stage.competition)
+        stage = Stage.objects.select_for_update().get(pk=batch.appeal.stage_id)
+        stage.competition = competition
         batch = _locked_batch(batch)
         appeal = batch.appeal
-        stage = (
-            Stage.objects.select_for_update().select_related("competition").get(pk=appeal.stage_id)
-        )
-        competition = events.locked(stage.competition)
         _refuse_unruled(appeal, stage)
+        if batch.preview.get("results") != _current_results(stage):
+            raise Conflict("预览之后本赛段成绩已有变化，请取消本批次后重新预览")
         current = _current_marks(stage)
         entrants = {
             e.pk: e for e in Entrant.objects.filter(pk__in={c["entrant"] for c in batch.changes})
@@ -433,6 +467,7 @@ def rescore_apply(*, actor, batch: RescoreBatch) -> RescoreBatch:
             post_id=grant.post_id,
         )
         events.board_changed(competition)
+        events.milestone(competition, f"{stage.name}重评生效")
     return batch
 
 

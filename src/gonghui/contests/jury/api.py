@@ -38,18 +38,19 @@ class JurorVoteIn(StrictSchema):
     auth=None,
     summary="大众评委投票（请求头 X-Juror-Pass：投票凭证）",
     description="201：已记录；200：同一幂等键的重复提交（返回已记录的票）；"
-    "422：分数或投票时间不符（逾期的票会被记录为“逾期不计入”）；409：已投过票、回避或未入座；"
-    "401：没有有效的投票凭证。",
+    "422：分数或投票时间不符（逾期或成绩锁定后的票会被记录为“不计入”）；"
+    "409：已投过票、回避、未入座或凭证已作废；401：没有有效的投票凭证。",
 )
 def vote(request, payload: JurorVoteIn):
-    juror_id = passes.juror_of(request.headers.get(passes.HEADER, ""))
-    if juror_id is None:
+    found = passes.read(request.headers.get(passes.HEADER, ""))
+    if found is None:
         return _json(
             401,
             {"code": "unauthorized", "message": f"请提供有效的投票凭证（请求头 {passes.HEADER}）"},
         )
     cast = services.vote_cast(
-        juror=juror_id,
+        juror=found[0],
+        pass_count=found[1],
         stage=payload.stage,
         entrant=payload.entrant,
         value=payload.value,

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from gonghui.common.schemas import MAX_ID
+
 
 class IdNumberInput(forms.TextInput):
     """A resident ID typed by staff: never written back into the page (a form shown again
@@ -46,7 +48,7 @@ class VoteForm(forms.Form):
     """One vote from the juror's phone page (``key``: fixed when the page was shown, so the
     same form sent twice is one vote)."""
 
-    stage = forms.IntegerField(min_value=1)
-    entrant = forms.IntegerField(min_value=1)
+    stage = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    entrant = forms.IntegerField(min_value=1, max_value=MAX_ID)
     value = forms.CharField(label="分数", max_length=12)
     key = forms.CharField(max_length=64)

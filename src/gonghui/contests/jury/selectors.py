@@ -12,8 +12,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gonghui.common.errors import Conflict, NotFound
-from gonghui.contests import engine, scoring
+from gonghui.common.schemas import MAX_ID
+from gonghui.contests import engine, records, scoring
 from gonghui.contests.jury import passes
+from gonghui.contests.jury.text import canonical
 from gonghui.contests.models import Entrant, Judge, Programme, Recusal, Stage, StageEntry, Vote
 from gonghui.contests.records import entrant_key, juror_key
 from gonghui.contests.scoring import SchemeError
@@ -29,9 +31,17 @@ SORTS = {
 }
 
 
+def _pk(pk) -> int:
+    """An id from an address: one no row can have is NotFound here (SQLite cannot even
+    bind it)."""
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_ID:
+        raise NotFound()
+    return pk
+
+
 def programme_get(actor, pk: int) -> Programme:
     """A programme the actor may see (else NotFound: absent and out of scope alike)."""
-    programme = Programme.objects.select_related("org_unit").filter(pk=pk).first()
+    programme = Programme.objects.select_related("org_unit").filter(pk=_pk(pk)).first()
     if programme is None or not access.can_at(actor, "contests.view", programme.org_unit):
         raise NotFound()
     return programme
@@ -51,11 +61,9 @@ def public_max(stage: Stage) -> str | None:
     return str(public["max"])
 
 
-def _text(value) -> str:
-    return format(scoring.mark(value).normalize(scoring.CONTEXT), "f")
-
-
 def _counted(stage: Stage, votes: list[dict], entrants: list[str]) -> set[str]:
+    """The jurors whose votes count (the rule is ``scoring.counted_jurors``, as
+    ``engine.public_scores`` applies it; the engine does not return who counted)."""
     cast: dict[str, dict[str, str]] = defaultdict(dict)
     for v in votes:
         if not v["late"]:
@@ -117,26 +125,16 @@ def juror_list(actor, programme: Programme, *, sort: str = "", q: str = "") -> l
 
 
 def _stage_votes(stage: Stage) -> tuple[list[dict], list[str]]:
-    entrants = [
-        entrant_key(n)
-        for n in StageEntry.objects.filter(stage=stage)
-        .order_by("entrant__number")
-        .values_list("entrant__number", flat=True)
-    ]
-    votes = [
-        {"juror": juror_key(j), "entrant": entrant_key(n), "value": value, "late": late}
-        for j, n, value, late in Vote.objects.filter(stage=stage)
-        .order_by("id")
-        .values_list("juror_id", "entrant__number", "value", "late")
-    ]
-    return votes, entrants
+    """The stage's votes and entrants as the engine reads them (``records.stage_record``)."""
+    record = records.stage_record(stage)
+    return record["votes"], record["entrants"]
 
 
 def juror_get(actor, pk: int) -> Judge:
     """A public juror of a programme the actor may see."""
     juror = (
         Judge.objects.select_related("programme__org_unit", "employer")
-        .filter(pk=pk, kind=Judge.Kind.PUBLIC)
+        .filter(pk=_pk(pk), kind=Judge.Kind.PUBLIC)
         .first()
     )
     if juror is None or not access.can_at(actor, "contests.view", juror.programme.org_unit):
@@ -150,7 +148,7 @@ def juror_pass(actor, juror: Judge) -> str:
     access.require_at(actor, "contests.manage", juror.programme.org_unit, view_perm="contests.view")
     if not juror.seated:
         raise Conflict("该评委尚未入座，请先入座")
-    return passes.issue(juror.pk)
+    return passes.issue(juror.pk, juror.pass_count)
 
 
 @dataclass
@@ -178,7 +176,7 @@ class StageVotes:
 
 def stage_get(actor, pk: int) -> Stage:
     stage = Stage.objects.select_related("competition__org_unit", "competition__programme")
-    stage = stage.filter(pk=pk).first()
+    stage = stage.filter(pk=_pk(pk)).first()
     if stage is None or not access.can_at(actor, "contests.view", stage.competition.org_unit):
         raise NotFound()
     return stage
@@ -217,7 +215,7 @@ def stage_votes(actor, pk: int) -> StageVotes:
         votes=sum(per.values()),
         late=sum(late.values()),
         counted=len(counted),
-        scores=[(e, _text(scores[e])) for e in entrants if e in scores],
+        scores=[(e, canonical(scores[e])) for e in entrants if e in scores],
         open_now=bool(
             stage.votes_open_at
             and stage.votes_close_at
@@ -261,16 +259,18 @@ class VotePage:
 
 
 def juror_by_pass(token: str) -> Judge:
-    """The juror a pass names (NotFound for a forged, expired or unknown pass)."""
-    juror_id = passes.juror_of(token or "")
-    juror = (
-        Judge.objects.filter(pk=juror_id, kind=Judge.Kind.PUBLIC).select_related("programme")
-        if juror_id
-        else None
-    )
-    juror = juror.first() if juror is not None else None
+    """The juror a pass names (NotFound for a forged, expired, withdrawn or unknown
+    pass)."""
+    found = passes.read(token or "")
+    juror = None
+    if found is not None and 0 < found[0] <= MAX_ID:
+        juror = (
+            Judge.objects.filter(pk=found[0], kind=Judge.Kind.PUBLIC, pass_count=found[1])
+            .select_related("programme")
+            .first()
+        )
     if juror is None:
-        raise NotFound("投票凭证无效或已过期，请向工作人员重新领取")
+        raise NotFound("投票凭证无效、已过期或已作废，请向工作人员重新领取")
     return juror
 
 
@@ -290,6 +290,12 @@ def vote_page(token: str) -> VotePage:
     )
     mine = {(v.stage_id, v.entrant_id): v for v in Vote.objects.filter(juror=juror)}
     recused = set(Recusal.objects.filter(judge=juror).values_list("entrant_id", flat=True))
+    if juror.employer_id is not None:  # an entrant who registered after the juror too
+        recused |= set(
+            Entrant.objects.filter(
+                competition__programme_id=juror.programme_id, employer_id=juror.employer_id
+            ).values_list("pk", flat=True)
+        )
     out = []
     for stage in stages:
         maximum = public_max(stage)

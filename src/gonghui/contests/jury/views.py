@@ -2,6 +2,8 @@
 a QR code) and follow a stage's voting; the juror votes on a phone page opened with the
 pass (no account). Thin: parse, call one service or selector, render."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -17,6 +19,11 @@ from gonghui.contests.jury import forms, passes, selectors, services
 
 def _jurors_url(programme_pk: int) -> str:
     return reverse("contests:jurors", args=[programme_pk])
+
+
+def vote_url(token: str) -> str:
+    """The juror's voting page: the pass in the query string, never in the path."""
+    return f"{reverse('contests:vote')}?{urlencode({passes.PARAM: token}, safe=':')}"
 
 
 @login_required
@@ -61,6 +68,20 @@ def juror_seat(request, pk):
 
 @login_required
 @domain_errors
+@require_POST
+def juror_unseat(request, pk):
+    juror = selectors.juror_get(request.user, pk)
+    return post_action(
+        request,
+        None,
+        lambda _: services.juror_unseat(actor=request.user, juror=juror),
+        lambda j: f"{juror.name} 已撤销入座，已发放的投票凭证作废",
+        _jurors_url(juror.programme_id),
+    )
+
+
+@login_required
+@domain_errors
 def juror_pass(request, pk):
     """The juror's voting pass, shown again (a fresh one) as a link and a QR code."""
     juror = selectors.juror_get(request.user, pk)
@@ -71,7 +92,7 @@ def juror_pass(request, pk):
             raise
         messages.error(request, error_message(exc))
         return redirect(_jurors_url(juror.programme_id))
-    link = request.build_absolute_uri(reverse("contests:vote", args=[token]))
+    link = request.build_absolute_uri(vote_url(token))
     return render(
         request,
         "contests/jury/pass.html",
@@ -90,21 +111,22 @@ def stage_votes(request, pk):
 # --- The juror's phone (the pass, no account) ----------------------------------------------
 
 
-def vote(request, token):
+def vote(request):
     """The stages open to the juror's votes, each entrant with large score buttons (or a
     number field), voted once each. A vote is a plain form: the page's idempotency key
-    makes a form sent twice one vote."""
+    makes a form sent twice one vote. The pass is the query's ``pass``."""
+    token = request.GET.get(passes.PARAM, "")
     if request.method == "POST":
-        juror_id = passes.juror_of(token)
-        if juror_id is None:
+        found = passes.read(token)
+        if found is None:
             raise Http404("投票凭证无效或已过期")
         form = forms.VoteForm(request.POST)
         if not form.is_valid():
             messages.error(request, "请选择分数后再提交")
-            return redirect("contests:vote", token=token)
+            return redirect(vote_url(token))
         data = form.cleaned_data
         try:
-            cast = services.vote_cast(juror=juror_id, **data)
+            cast = services.vote_cast(juror=found[0], pass_count=found[1], **data)
         except NotFound:
             raise Http404("投票凭证无效或已过期") from None
         except DomainError as exc:
@@ -113,7 +135,7 @@ def vote(request, token):
             messages.success(
                 request, "该票已记录（重复提交不会重复计票）" if cast.duplicate else "投票成功"
             )
-        return redirect("contests:vote", token=token)
+        return redirect(vote_url(token))
     try:
         page = selectors.vote_page(token)
     except NotFound:
