@@ -139,7 +139,7 @@ def _juror_passes() -> list[str]:
     jurors = Judge.objects.filter(kind=Judge.Kind.PUBLIC).order_by("pk")
     picks = [jurors.filter(seated=True).first(), jurors.filter(seated=True).last()]
     picks.append(jurors.filter(seated=False).first())
-    return [juror_passes.issue(j.pk) for j in {j.pk: j for j in picks if j}.values()]
+    return [juror_passes.issue(j.pk, j.pass_count) for j in {j.pk: j for j in picks if j}.values()]
 
 
 # The route up to and including a parameter ({name}, as the API's schema writes it).
@@ -215,7 +215,6 @@ FILL: dict[str, Kind] = {
     "m/contests/appeal/{pk}": ENTRANT_STAGE,
     "judge/stages/{pk}": JUDGE_STAGE,
     "live/{pk}": COMPETITION,
-    "vote/{token}": Kind(lambda: _juror_passes(), unit=None),
     "notary/milestones/{pk}": Kind(
         lambda: Milestone.objects.all(),
         unit="competition__org_unit",
@@ -275,6 +274,8 @@ QUERIES: dict[str, Callable[[], list[dict]]] = {
         path: lambda: [{"q": Entrant.objects.order_by("pk").first().person.name}]
         for path in ("contests/talent/", f"{API}contests/talent")
     },
+    # A public juror's voting page, by the pass in its query (never in the path).
+    "vote/": lambda: [{"pass": token} for token in _juror_passes()],
     f"{API}registry/statistics/share": lambda: [
         {"honour": a.honour_id, "year": a.year, "category": a.categories.first().code}
         for a in [_honoured()]

@@ -40,6 +40,7 @@ from gonghui.contests.judging.services import (
 )
 from gonghui.contests.jury import passes as juror_passes
 from gonghui.contests.jury.services import juror_register, juror_seat
+from gonghui.contests.jury.views import vote_url
 from gonghui.contests.models import Mark
 from gonghui.contests.notary.services import milestone_sign, notary_register
 from gonghui.contests.results.services import results_lock
@@ -1697,7 +1698,7 @@ def test_a_juror_pass_reaches_its_own_programme_only(client, world):
         actor=world.users.cy, programme=programme, name="朝阳大众评委", id_number=VALID_IDS[1]
     )
     token = juror_seat(actor=world.users.cy, juror=cy_juror)
-    page = client.get(f"/vote/{token}/")
+    page = client.get(vote_url(token))
     assert page.status_code == 200
     assert CONTEST not in _text(page) and "钱学" not in _text(page)
     vote = {"stage": c.review.pk, "entrant": c.entrant.pk, "value": "80", "key": "chaoyang-v-1"}
@@ -1709,7 +1710,7 @@ def test_a_juror_pass_reaches_its_own_programme_only(client, world):
     )
     assert response.status_code == 404, response.content
     assert CONTEST not in _text(response) and "钱学" not in _text(response)
-    response = client.post(f"/vote/{token}/", vote | {"key": "chaoyang-v-2"})
+    response = client.post(vote_url(token), vote | {"key": "chaoyang-v-2"})
     assert response.status_code in (302, 404)
     _haidian_untouched(world)
     response = client.post(
