@@ -23,6 +23,7 @@ from gonghui.contests.records import entrant_key, stage_record
 from gonghui.orgs import access
 
 SORTS = {"seq": ["seq"], "-seq": ["-seq"], "time": ["time", "seq"], "-time": ["-time", "-seq"]}
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 STATES = {
     "pending": {"countersigned_at__isnull": True},
     "done": {"countersigned_at__isnull": False},
@@ -30,7 +31,10 @@ STATES = {
 
 
 def competition_get(*, actor, pk: int, perm: str = "contests.view") -> Competition:
-    """The competition, if ``actor`` may ``perm`` it (NotFound to whoever cannot see it)."""
+    """The competition, if ``actor`` may ``perm`` it (NotFound to whoever cannot see it, and
+    for an id no competition can have)."""
+    if not 1 <= pk <= MAX_ID:
+        raise NotFound()
     competition = (
         Competition.objects.select_related("org_unit", "programme__org_unit").filter(pk=pk).first()
     )
@@ -121,6 +125,8 @@ def notary_for(user, milestone: Milestone) -> Notary:
 
 def notary_milestone(user, pk: int) -> Milestone:
     """A milestone of a programme ``user`` is the notary of (NotFound otherwise)."""
+    if not 1 <= pk <= MAX_ID:
+        raise NotFound()
     milestone = Milestone.objects.select_related("competition", "notary").filter(pk=pk).first()
     if milestone is None:
         raise NotFound()
