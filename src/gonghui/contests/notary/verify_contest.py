@@ -136,7 +136,7 @@ def kept_sources(where=None) -> tuple[dict[str, bytes], str]:
     base = Path(where) if where else HERE
     found = {name: base / f"{name}.py" for name in RULE_FILES}
     if where is None and not any(path.is_file() for path in found.values()):
-        found = dict(SOURCE_TREE)
+        found, base = dict(SOURCE_TREE), HERE.parent
     missing = [path.name for path in found.values() if not path.is_file()]
     if missing:
         raise MissingRules(
