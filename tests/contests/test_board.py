@@ -636,3 +636,238 @@ def test_the_stream_hears_postgresql_notify(postgres, tree, users):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_stream_hears_redis_publish(redis_client, tree, users):
     _heard_within_a_second(board_world(tree, users), "redis")
+
+
+# --- Review fixes: ids, caches, misses, version 0 -------------------------------------------
+
+TOO_BIG = 10**24  # 25 digits: no database integer holds it
+
+
+@pytest.mark.parametrize(
+    "login, url",
+    [
+        (None, "/live/{pk}/"),
+        (None, "/live/{pk}/overlay/"),
+        (None, "/live/{pk}/board.json"),
+        (None, "/api/v1/contests/competitions/{pk}/board"),
+        ("cy_staff", "/contests/c/{pk}/board/"),
+        ("cy_staff", "/contests/c/{pk}/board.json"),
+        ("cy_staff", "/api/v1/contests/competitions/{pk}/board/staff"),
+        ("cy_staff", "/contests/c/{pk}/record/"),
+        ("cy_staff", "/api/v1/contests/competitions/{pk}/milestones"),
+        ("cy_staff", "/notary/milestones/{pk}/countersign/"),
+    ],
+)
+@pytest.mark.parametrize("pk", [TOO_BIG, 2**31, 0])
+def test_an_id_no_competition_can_have_is_404_not_500(world, client, login, url, pk):
+    client.raise_request_exception = False
+    if login:
+        client.login(username=login, password=PASSWORD)
+    assert client.get(url.format(pk=pk)).status_code == 404
+
+
+def test_the_stream_answers_404_for_an_id_no_competition_can_have():
+    hub = stream.Hub(source="poll")
+    hub.start = lambda: None
+
+    async def scenario():
+        app = stream.StreamApp(hub, origins=[])
+        viewer = Client(app, 10**11)  # twelve digits: past 2**31 - 1
+        await viewer.until(lambda: viewer.status is not None)
+        await viewer.task
+        return viewer.status
+
+    assert asyncio.run(scenario()) == 404
+    assert hub.queries == 0 and hub._missing == {}
+
+
+def test_the_shared_cache_never_takes_the_board_back_a_version(world, monkeypatch):
+    """Two processes putting versions at once can leave the shared entry behind: a process
+    holding a newer copy keeps it (and puts it back), and the entry expires soon anyway."""
+    pk = world.competition.pk
+    first = _refresh(world)
+    Result.objects.filter(pk=world.hidden[0].pk).update(revealed_at=timezone.now())
+    second = _refresh(world)
+    assert second.version == first.version + 1
+    timeouts = []
+    real_set = snapshots.cache.set
+
+    class Spy:
+        get = staticmethod(snapshots.cache.get)
+
+        @staticmethod
+        def set(key, value, timeout):
+            timeouts.append(timeout)
+            return real_set(key, value, timeout)
+
+    monkeypatch.setattr(snapshots, "cache", Spy)
+    snapshots.remember(first)  # the shared entry: version 1
+    snapshots._local[pk] = (-1e9, second)  # this process: version 2, past its second
+    assert snapshots.recall(pk).version == second.version
+    assert Spy.get(snapshots.cache_key(pk))[0] == second.version  # put right
+    assert timeouts and all(t is not None and t <= 60 for t in timeouts)
+
+
+def test_the_first_view_stores_version_0_for_every_later_viewer(world, client, monkeypatch):
+    from django.core.cache import cache
+
+    pk = world.competition.pk
+    assert client.get(f"/live/{pk}/board.json").json()["version"] == 0
+    stored = BoardSnapshot.objects.get(competition_id=pk)
+    assert stored.version == 0 and HIDDEN_SHOWN not in stored.public
+
+    def build(competition_id):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(snapshots, "build", build)
+    snapshots.forget_local()
+    cache.delete(snapshots.cache_key(pk))  # another process, cold: reads what is stored
+    response = client.get(f"/live/{pk}/")
+    assert response.status_code == 200 and "王一" in response.content.decode()
+
+
+def test_a_missing_competition_is_remembered_briefly_and_in_bounds(
+    world, client, django_assert_num_queries, monkeypatch
+):
+    assert client.get("/live/999999/board.json").status_code == 404
+    with django_assert_num_queries(0):
+        assert client.get("/live/999999/board.json").status_code == 404
+        assert client.get("/live/999999/").status_code == 404
+    monkeypatch.setattr(snapshots, "MISSING_MAX", 3)
+    for pk in range(900000, 900010):
+        assert snapshots.recall(pk) is None
+    assert len(snapshots._missing) <= 3
+
+
+def test_the_stream_servers_missing_competitions_are_bounded(monkeypatch):
+    monkeypatch.setattr(stream, "MISSING_MAX", 3)
+    hub = stream.Hub(source="poll")
+
+    async def nothing(fn, *args):
+        return None
+
+    hub._db = nothing
+
+    async def scenario():
+        for pk in range(1, 11):
+            assert await hub.current(pk) is None
+
+    asyncio.run(scenario())
+    assert 0 < len(hub._missing) <= 3
+
+
+def test_a_change_while_a_slow_client_is_sent_reaches_it_at_once():
+    """A change published while a frame is on its way to a slow client: the client gets it
+    right after, not at the next heartbeat (15 s)."""
+    hub = stream.Hub(source="poll")
+    hub.start = lambda: None
+
+    class Slow(Client):
+        async def _send(self, message):
+            if b"id: 1\n" in message.get("body", b""):
+                hub.publish(7, 2, '{"version":2}')  # while this frame is being written
+                await asyncio.sleep(0.05)
+            await super()._send(message)
+
+    async def scenario():
+        hub.publish(7, 1, '{"version":1}')
+        viewer = Slow(stream.StreamApp(hub, origins=[]), 7, headers=[("last-event-id", "0")])
+        await viewer.until(lambda: [v for v, _ in viewer.events()] == [1, 2], timeout=2)
+        await viewer.leave()
+
+    asyncio.run(scenario())
+
+
+async def _ask(app, path: str, client=("127.0.0.1", 40000), headers=()) -> int:
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": b"",
+        "client": client,
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+    }
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+
+def test_the_stream_counts_answer_only_a_direct_local_caller():
+    app = stream.StreamApp(stream.Hub(source="poll"), origins=[])
+
+    async def scenario():
+        return [
+            await _ask(app, "/live/stream-stats"),
+            await _ask(app, "/live/stream-stats", client=("::1", 40000)),
+            await _ask(app, "/live/stream-stats", client=("203.0.113.9", 40000)),
+            await _ask(app, "/live/stream-stats", headers=[("x-forwarded-for", "203.0.113.9")]),
+            await _ask(app, "/live/stream-stats", client=None),
+        ]
+
+    assert asyncio.run(scenario()) == [200, 200, 404, 404, 404]
+
+
+@pytest.mark.parametrize(
+    "bind, debug, proxies, expected",
+    [
+        ("127.0.0.1:8000", False, [], ":8001"),  # make run
+        ("0.0.0.0:8000", True, [], ":8001"),  # a developer's DEBUG
+        ("0.0.0.0:8000", False, [], None),  # production, bound beyond loopback
+        ("127.0.0.1:8000", False, ["127.0.0.1"], None),  # production behind a local proxy
+    ],
+)
+def test_serve_sets_the_stream_port_only_on_a_developers_machine(
+    settings, monkeypatch, bind, debug, proxies, expected
+):
+    from gonghui.web.management.commands.serve import Command
+
+    monkeypatch.delenv("GONGHUI_BOARD_STREAM_URL", raising=False)
+    settings.DEBUG, settings.TRUSTED_PROXIES, settings.BOARD_STREAM_URL = debug, proxies, ""
+    env = Command()._environ(bind, "127.0.0.1:8001")
+    assert env.get("GONGHUI_BOARD_STREAM_URL") == expected
+
+
+def test_unset_means_the_pages_own_origin(world, client, settings):
+    settings.BOARD_STREAM_URL = ""
+    page = client.get(f"/live/{world.competition.pk}/")
+    assert f'data-stream="/live/{world.competition.pk}/events"' in page.content.decode()
+    policy = page.get("Content-Security-Policy") or page["Content-Security-Policy-Report-Only"]
+    assert ":8001" not in policy
+
+
+# --- The reveal opens the appeal window -------------------------------------------------
+
+
+def test_the_last_reveal_of_a_stage_sets_when_its_results_became_public(world):
+    for _ in range(2):
+        services.board_reveal_next(actor=world.users.cy, competition=world.competition)
+    world.final.refresh_from_db()
+    assert world.final.results_at is None  # one result of the final still hidden
+    last = services.board_reveal_next(actor=world.users.cy, competition=world.competition)
+    world.final.refresh_from_db()
+    assert world.final.results_at == Result.objects.get(pk=last.pk).revealed_at
+    events = _events(world, "contests.board_reveal")
+    assert "results_at" not in events[0].changes
+    assert events[-1].changes["results_at"] == [None, world.final.results_at.isoformat()]
+
+
+def test_unfreeze_sets_when_each_stages_results_became_public(world):
+    Result.objects.filter(pk=world.public[3].pk).update(revealed_at=None)  # the selection's
+    revealed = services.board_unfreeze(actor=world.users.cy, competition=world.competition)
+    world.selection.refresh_from_db()
+    world.final.refresh_from_db()
+    times = {r.pk: Result.objects.get(pk=r.pk).revealed_at for r in revealed}
+    assert world.selection.results_at == times[world.public[3].pk]
+    assert world.final.results_at == times[revealed[-1].pk] == max(times.values())
+    (event,) = _events(world, "contests.board_unfreeze")
+    assert event.changes["results_at"][1] == {
+        str(world.selection.pk): world.selection.results_at.isoformat(),
+        str(world.final.pk): world.final.results_at.isoformat(),
+    }

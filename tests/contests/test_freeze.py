@@ -30,6 +30,22 @@ HIDDEN_PLACE = 17
 PLACE_SHAPES = re.compile(
     rf'"place":\s*{HIDDEN_PLACE}\b|第\s*{HIDDEN_PLACE}\s*名|class="place">\s*{HIDDEN_PLACE}\s*<'
 )
+# What would say that someone advanced (or won a title, or went out) on a page or in JSON:
+# in this world nobody has advanced publicly (the selection's results are public with no
+# one advancing), so any of these can only come from the hidden final.
+ADVANCED_SHAPES = re.compile(
+    r'"advanced":\s*true|badge on">\s*晋级|，晋级|已晋级|获得称号|获得提名奖|已止步'
+)
+OPTIONS = re.compile(r"<option\b[^>]*>[^<]*</option>")
+# Routes that must answer 200 for each login: a leak check that met only 404s would prove
+# nothing.
+KEY_ROUTES = {
+    "anonymous": ["/live/{c}/", "/live/{c}/overlay/", "/live/{c}/board.json"],
+    "hidden_member": ["/live/{c}/", "/m/contests/", "/m/contests/entries/{winner}/"],
+    "board_judge": ["/live/{c}/", "/judge/"],
+    "hd_staff": ["/live/{c}/", "/contests/"],
+}
+API_BOARD = "/api/v1/contests/competitions/{c}/board"
 # Routes whose path parameters may name a contest's objects: every object of the test is
 # tried there; elsewhere the competition's pk (and any text parameter, "x").
 CONTEST_WORDS = (
@@ -59,6 +75,8 @@ def world(tree, users):
     # The final had nineteen entrants: these three, hidden, are its 19th, 18th and 17th.
     for result, place in zip(world.hidden, (19, 18, HIDDEN_PLACE), strict=True):
         Result.objects.filter(pk=result.pk).update(place=place)
+    # Nobody advanced from the (public) selection: "advanced" anywhere is the final's.
+    Result.objects.filter(pk__in=[r.pk for r in world.public]).update(advanced=False)
     services.snapshot_refresh(world.competition.pk)
     yield world
     snapshots.forget_local()
@@ -113,18 +131,23 @@ def _leaks(text: str) -> list[str]:
     found = [marker for marker in (HIDDEN_SHOWN, HIDDEN_SCORE, "85.50", "80.00") if marker in text]
     if PLACE_SHAPES.search(text):
         found.append(f"place {HIDDEN_PLACE}")
+    advanced = ADVANCED_SHAPES.search(OPTIONS.sub("", text))  # a filter's choices are no data
+    if advanced:
+        found.append(f"advanced ({advanced[0]})")
     return found
 
 
-def _crawl(client, urls) -> dict[str, list[str]]:
+def _crawl(client, urls) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """The leaks found (url -> markers) and every url's status."""
     client.raise_request_exception = False
-    leaks = {}
+    leaks, statuses = {}, {}
     for url in urls:
         response = client.get(url)
+        statuses[url] = response.status_code
         found = _leaks(_body(response))
         if found:
             leaks[url] = found
-    return leaks
+    return leaks, statuses
 
 
 @pytest.mark.parametrize("login", ["anonymous", "hidden_member", "board_judge", "hd_staff"])
@@ -133,9 +156,25 @@ def test_no_route_shows_a_hidden_result(world, login):
     if login != "anonymous":
         assert client.login(username=login, password=PASSWORD)
     urls = _urls(world)
-    assert f"/live/{world.competition.pk}/board.json" in urls
-    assert f"/api/v1/contests/competitions/{world.competition.pk}/board" in urls
-    assert _crawl(client, urls) == {}
+    c, winner = world.competition.pk, world.winner.pk
+    key = [u.format(c=c, winner=winner) for u in [*KEY_ROUTES[login], API_BOARD]]
+    assert set(key) <= set(urls)
+    leaks, statuses = _crawl(client, urls)
+    assert leaks == {}
+    assert {u: statuses[u] for u in key} == dict.fromkeys(key, 200)
+
+
+def test_the_leak_markers_see_an_advance_and_a_title():
+    """The markers themselves: each way a page or JSON says that someone advanced."""
+    for text in (
+        '{"advanced": true}',
+        '<span class="badge on">晋级</span>',
+        "第 1 名，晋级",
+        "获得称号",
+    ):
+        assert _leaks(text), text
+    assert _leaks('<th>晋级</th><p>前 3 名晋级</p>{"advanced":false}') == []
+    assert _leaks('<option value="titled">获得称号</option>') == []
 
 
 def test_the_organisers_staff_see_it_on_the_true_board(world, client):
@@ -169,7 +208,7 @@ def test_the_stream_never_sends_a_hidden_result(world):
     assert board["frozen"] is True and _leaks(viewer.body) == []
     final = next(s for s in board["stages"] if s["name"] == "终极挑战赛")
     assert final["results"] == []
-    assert sum(r["advanced"] for s in board["stages"] for r in s["results"]) == 3  # selection's
+    assert not any(r["advanced"] for s in board["stages"] for r in s["results"])
 
 
 def test_unfreeze_reveals_in_order_then_the_public_sees_it(world, client):

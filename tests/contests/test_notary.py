@@ -2,6 +2,7 @@
 notary's own key, the competition's bundle, and its stand-alone verifier (run here as a
 subprocess with the system's bare Python) catching each kind of tampering."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -79,12 +80,13 @@ def _unit(org_unit, name):
     return Unit.objects.create(name=name, org_unit=org_unit)
 
 
-def build_contest(tree, staff):
-    """A one-stage contest, marked and locked: its draw, marks and lock in the competition's
-    stream with the payloads the judging and results features record."""
+def build_contest(tree, staff, programme=None):
+    """A one-stage contest, marked and locked: its draw (commitment first), marks and lock
+    in the competition's stream with the payloads the judging and results features
+    record. In ``programme`` if given (made now otherwise)."""
     now = timezone.now()
     trade = Trade.objects.get(name="钳工")
-    programme = Programme.objects.create(
+    programme = programme or Programme.objects.create(
         name="朝阳工匠 2026", year=2026, org_unit=tree.chaoyang, created_by=staff
     )
     competition = Competition.objects.create(
@@ -134,6 +136,7 @@ def build_contest(tree, staff):
     by_key = {judge_key(j.pk): j for j in judges}
     for position, key in enumerate(panel, start=1):
         Seat.objects.create(match=match, judge=by_key[key], position=position)
+    draw_commit(staff, competition, stage, "A1")
     events.event(
         staff,
         competition,
@@ -163,6 +166,20 @@ def build_contest(tree, staff):
         match=match,
         entrants=entrants,
         panel=[by_key[k] for k in panel],
+    )
+
+
+def draw_commit(actor, competition, stage, match, seed=SEED):
+    """The commitment the judging feature publishes before the draw."""
+    events.event(
+        actor,
+        competition,
+        "contests.draw_commit",
+        changes={
+            "stage": [None, stage.pk],
+            "match": [None, match],
+            "commitment": [None, panels.commitment(seed)],
+        },
     )
 
 
@@ -459,7 +476,9 @@ def test_the_verifier_needs_nothing_but_the_standard_library():
     assert top_level_imports(verify_contest) <= {
         "__future__",
         "argparse",
+        "hashlib",
         "json",
+        "pathlib",
         "sys",
         "types",
         "zipfile",
@@ -477,13 +496,19 @@ def audit_fingerprint() -> str:
     return key_fingerprints()[0][1]
 
 
-def run_verifier(bundle: Path, *, key=True, notary_key=None, tmp_path=None):
-    """verify_contest.py as a notary runs it: extracted from the bundle, with the system's
-    bare Python, away from the project (no Django, no gonghui on the path)."""
-    where = bundle.parent / "verifier-run"
+def keep_verifier(where: Path) -> Path:
+    """The notary's kept copy: verify_contest.py and the rule files, as the platform's
+    public page offers them, saved once in a folder of their own."""
     where.mkdir(exist_ok=True)
-    with zipfile.ZipFile(bundle) as z:
-        (where / "verify_contest.py").write_bytes(z.read("verify_contest.py"))
+    for name, body in selectors.rule_files().items():
+        (where / name).write_bytes(body)
+    return where
+
+
+def run_verifier(bundle: Path, *, key=True, notary_key=None, tmp_path=None, kept=None):
+    """verify_contest.py as a notary runs it: their kept copy (``keep_verifier``), with the
+    system's bare Python, away from the project (no Django, no gonghui on the path)."""
+    where = kept or keep_verifier(bundle.parent / "verifier-run")
     command = [PYTHON, "-I", str(where / "verify_contest.py"), str(bundle)]
     if key:
         command += ["--key", audit_fingerprint() if key is True else key]
@@ -690,7 +715,9 @@ def test_a_countersignature_by_another_key_is_caught(signed, tmp_path):
     assert status == 1 and "公证员的公钥与审计流中登记的公钥不符" in out
 
 
-def test_a_panel_draw_that_does_not_follow_from_its_seed_is_caught(contest, notary, tmp_path):
+def test_a_panel_draw_that_does_not_follow_from_its_seed_is_caught(signed, tmp_path):
+    contest = signed.contest
+    draw_commit(None, contest.competition, contest.stage, "B1")
     events.event(
         None,
         contest.competition,
@@ -708,11 +735,55 @@ def test_a_panel_draw_that_does_not_follow_from_its_seed_is_caught(contest, nota
             "panel": [None, ["j9"]],
         },
     )
-    status, out = run_verifier(export(contest, tmp_path), notary_key=fingerprint(notary.public))
+    status, out = run_verifier(export(contest, tmp_path), notary_key=signed.fingerprint)
     assert status == 1 and "按种子重新抽签得到" in out
 
 
-def test_a_correction_counts_and_the_recomputed_results_follow_it(contest, notary, tmp_path):
+def _draw(contest, match, commitment, panel):
+    """A panel draw event for ``match`` (seed SEED, one of two judges)."""
+    pool = {"j1": "u1", "j2": "u2"}
+    events.event(
+        None,
+        contest.competition,
+        "contests.panel_draw",
+        obj=contest.match,
+        changes={
+            "stage": [None, contest.stage.pk],
+            "match": [None, match],
+            "seed": [None, SEED],
+            "commitment": [None, commitment],
+            "size": [None, 1],
+            "pool": [None, pool],
+            "entrant_employers": [None, []],
+            "declared": [None, []],
+            "panel": [None, panels.draw_panel(seed=SEED, match=match, pool=pool, size=1)],
+        },
+    )
+
+
+def test_a_panel_draw_without_its_earlier_commitment_is_caught(signed, tmp_path):
+    """The seed matches the commitment the draw itself states: without the commitment
+    published BEFORE (``contests.draw_commit``), the seed could have been picked at the
+    draw. A commitment of another match, or one published after, does not count."""
+    contest = signed.contest
+    draw_commit(None, contest.competition, contest.stage, "C0")  # another match's
+    _draw(contest, "C1", panels.commitment(SEED), None)
+    draw_commit(None, contest.competition, contest.stage, "C1")  # too late
+    status, out = run_verifier(export(contest, tmp_path), notary_key=signed.fingerprint)
+    assert status == 1
+    assert "场次 C1）之前，审计流中没有同一赛段、同一场次公布该承诺值的事件" in out
+
+
+def test_a_panel_draw_whose_commitment_differs_from_the_published_one_is_caught(signed, tmp_path):
+    contest = signed.contest
+    draw_commit(None, contest.competition, contest.stage, "C2", seed="77" * 32)
+    _draw(contest, "C2", panels.commitment(SEED), None)
+    status, out = run_verifier(export(contest, tmp_path), notary_key=signed.fingerprint)
+    assert status == 1 and "没有同一赛段、同一场次公布该承诺值的事件" in out
+
+
+def test_a_correction_counts_and_the_recomputed_results_follow_it(signed, tmp_path):
+    contest = signed.contest
     first = Mark.objects.get(
         stage=contest.stage, entrant=contest.entrants[3], judge=contest.panel[0], aspect="J1"
     )
@@ -721,9 +792,220 @@ def test_a_correction_counts_and_the_recomputed_results_follow_it(contest, notar
     )
     lock(None, contest.stage)  # re-locked: the last lock event counts
 
-    status, out = run_verifier(export(contest, tmp_path), notary_key=fingerprint(notary.public))
+    status, out = run_verifier(export(contest, tmp_path), notary_key=signed.fingerprint)
     assert status == 0, out
     assert "25 marks" in out
+
+
+def test_a_corrections_reason_or_batch_edited_in_the_record_is_caught(signed, tmp_path):
+    contest = signed.contest
+    first = Mark.objects.get(
+        stage=contest.stage, entrant=contest.entrants[3], judge=contest.panel[0], aspect="J1"
+    )
+    fixed = add_mark(
+        None, contest.stage, contest.entrants[3], contest.panel[0], "J1", "33", first, "复核更正"
+    )
+    lock(None, contest.stage)
+    bundle = export(contest, tmp_path)
+    with zipfile.ZipFile(bundle) as z:
+        marks = json.loads(z.read("record.json"))["stages"][0]["marks"]
+    mark = next(m for m in marks if m["id"] == fixed.pk)
+    assert (mark["reason"], mark["batch"]) == ("复核更正", None)
+
+    def edit(field, value):
+        def change(record):
+            for m in record["stages"][0]["marks"]:
+                if m["id"] == fixed.pk:
+                    m[field] = value
+
+        return edit_json(change)
+
+    status, out = run_verifier(
+        rewrite(bundle, record_json=edit("reason", "裁判长口头同意")),
+        notary_key=signed.fingerprint,
+    )
+    assert status == 1 and f"评分 #{fixed.pk} 在记录中与审计流第" in out and "reason" in out
+    status, out = run_verifier(
+        rewrite(bundle, record_json=edit("batch", 7)), notary_key=signed.fingerprint
+    )
+    assert status == 1 and "batch：记录为 7" in out
+
+
+# --- The kept verifier: nothing of the bundle runs ------------------------------------------
+
+LENIENT = b"""
+import pathlib
+pathlib.Path(__file__).with_name("PWNED").write_text("the bundle's code ran")
+pathlib.Path("PWNED").write_text("the bundle's code ran")
+"""
+
+
+def test_a_bundle_bringing_its_own_lenient_verifier_is_not_run_and_is_reported(signed, tmp_path):
+    """A forged bundle with a rigged record and its own verifier.py / engine.py: none of
+    its code runs (the kept copy checks it), and the difference is reported by SHA-256."""
+    bundle = export(signed.contest, tmp_path)
+
+    def swap(record):
+        results = record["stages"][0]["results"]
+        results[0][2], results[1][2] = 2, 1
+
+    with zipfile.ZipFile(bundle) as z:
+        verifier_py, engine_py = z.read("verifier.py"), z.read("engine.py")
+    forged = rewrite(
+        bundle,
+        record_json=edit_json(swap),
+        verifier_py=verifier_py + LENIENT,
+        engine_py=engine_py + LENIENT,
+    )
+    kept = keep_verifier(tmp_path / "kept")
+
+    status, out = run_verifier(forged, notary_key=signed.fingerprint, kept=kept)
+
+    assert status == 1
+    assert not list(tmp_path.rglob("PWNED"))
+    assert "数据包中的 verifier.py（SHA-256" in out and "与本机保存的副本" in out
+    with zipfile.ZipFile(bundle) as z:
+        manifest = json.loads(z.read("manifest.json"))
+    sha = {name: hashlib.sha256(body).hexdigest() for name, body in selectors.rule_files().items()}
+    assert manifest["rules"] == sha and set(sha) == {
+        "verify_contest.py",
+        "verifier.py",
+        "scoring.py",
+        "engine.py",
+        "panels.py",
+    }
+    assert f"RULES engine.py sha256 {sha['engine.py']}" in out
+    # Only the record rigged, the rules honest: the kept engine catches the ranks.
+    status, out = run_verifier(
+        rewrite(bundle, record_json=edit_json(swap)), notary_key=signed.fingerprint, kept=kept
+    )
+    assert status == 1 and "与记录中公布的成绩不符" in out
+
+
+def test_a_manifest_that_misstates_the_rules_is_reported(signed, tmp_path):
+    def misstate(manifest):
+        manifest["rules"]["engine.py"] = "0" * 64
+
+    bundle = rewrite(export(signed.contest, tmp_path), manifest_json=edit_json(misstate))
+    status, out = run_verifier(bundle, notary_key=signed.fingerprint)
+    assert status == 1 and "清单（manifest.json）写明 engine.py 的 SHA-256 为 0000" in out
+
+
+def test_without_the_kept_rules_beside_it_the_verifier_says_what_to_keep(signed, tmp_path):
+    bundle = export(signed.contest, tmp_path)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    with zipfile.ZipFile(bundle) as z:
+        (alone / "verify_contest.py").write_bytes(z.read("verify_contest.py"))
+    command = [PYTHON, "-I", str(alone / "verify_contest.py"), str(bundle)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=alone, timeout=120)
+    assert done.returncode == 1
+    assert "缺少校验所用的规则文件" in done.stdout and "engine.py" in done.stdout
+
+
+def test_the_public_page_offers_the_kept_files_with_their_fingerprints(client):
+    page = client.get("/contests/verifier/")
+    assert page.status_code == 200
+    for name, digest in selectors.rule_fingerprints():
+        assert name in page.content.decode() and digest in page.content.decode()
+    engine_py = client.get("/contests/verifier/engine.py")
+    assert engine_py.status_code == 200
+    assert engine_py.content == Path(engine.__file__).read_bytes()
+    assert client.get("/contests/verifier/settings.py").status_code == 404
+
+
+# --- Countersignatures cannot be removed -----------------------------------------------------
+
+
+def _unsign(names=None):
+    """milestones.jsonl with the countersignature of the lines named (all if None) removed."""
+
+    def change(data):
+        out = []
+        for line in data.decode().splitlines():
+            m = json.loads(line)
+            if names is None or m["name"] in names:
+                m |= {"notary": None, "countersignature": None, "countersigned_at": None}
+            out.append(canonical(m))
+        return ("\n".join(out) + "\n").encode()
+
+    return change
+
+
+def test_a_countersignature_removed_from_the_bundle_is_caught(signed, tmp_path):
+    bundle = export(signed.contest, tmp_path)
+    for names in (["报名截止"], None):
+        status, out = run_verifier(
+            rewrite(bundle, milestones_jsonl=_unsign(names)), notary_key=signed.fingerprint
+        )
+        assert status == 1, out
+        assert "记录的公证员会签（节点「报名截止」" in out
+        assert "在数据包的公证节点（milestones.jsonl）中没有" in out
+
+
+def test_a_countersigned_milestone_removed_from_the_bundle_is_caught(signed, tmp_path):
+    def drop_first(data):
+        return "".join(data.decode().splitlines(keepends=True)[1:]).encode()
+
+    bundle = rewrite(export(signed.contest, tmp_path), milestones_jsonl=drop_first)
+    status, out = run_verifier(bundle, notary_key=signed.fingerprint)
+    assert status == 1 and "在数据包的公证节点（milestones.jsonl）中没有" in out
+
+
+def test_a_notary_key_given_with_nothing_countersigned_never_passes(
+    contest, notary, tmp_path, django_capture_on_commit_callbacks
+):
+    reach(contest, "报名截止", django_capture_on_commit_callbacks)  # not countersigned
+    status, out = run_verifier(export(contest, tmp_path), notary_key=fingerprint(notary.public))
+    assert status == 1 and "没有一处公证员会签可供校验" in out
+
+
+def test_notaries_json_is_checked_for_a_competition_made_after_the_registration(
+    tree, users, tmp_path, django_capture_on_commit_callbacks
+):
+    """The notary registered while the programme had no competition (their registration
+    is in the platform's stream, not the competition's): notaries.json is checked against
+    the fingerprint the countersign events record."""
+    programme = Programme.objects.create(
+        name="朝阳工匠 2027", year=2027, org_unit=tree.chaoyang, created_by=users.cy
+    )
+    private, public = key_pair()
+    user = make_user("notary_late", None, None)
+    services.notary_register(
+        actor=users.cy,
+        programme=programme,
+        user=user,
+        name="李公证",
+        office="方圆",
+        public_key=public,
+    )
+    contest = build_contest(tree, users.cy, programme=programme)
+    assert not AuditEvent.objects.filter(
+        stream=contest.competition.stream, action="contests.notary_register"
+    ).exists()
+    notary = SimpleNamespace(private=private, public=public, user=user)
+    countersign(notary, reach(contest, "报名截止", django_capture_on_commit_callbacks))
+    bundle = export(contest, tmp_path)
+    status, out = run_verifier(bundle, notary_key=fingerprint(public))
+    assert status == 0, out
+
+    forger, forged_key = key_pair()
+
+    def forge(data):
+        out = []
+        for line in data.decode().splitlines():
+            m = json.loads(line)
+            m["countersignature"] = forger.sign(verify_contest.milestone_message(m)).hex()
+            out.append(canonical(m))
+        return ("\n".join(out) + "\n").encode()
+
+    def swap_key(doc):
+        for n in doc.values():
+            n["public_key"] = forged_key
+
+    forged = rewrite(bundle, milestones_jsonl=forge, notaries_json=edit_json(swap_key))
+    status, out = run_verifier(forged)  # without --notary-key: still not self-consistent
+    assert status == 1 and "与审计流会签事件记录的公钥指纹" in out
 
 
 def test_the_export_refuses_a_tampered_stream(contest, tmp_path):
@@ -937,3 +1219,29 @@ def test_the_api_lists_milestones_in_scope_and_takes_the_countersignature(
         client.post(post, {"signature": "ab" * 64}, content_type="application/json").status_code
         == 404
     )
+
+
+def test_registering_a_notary_is_offered_where_the_service_allows_it(client, users, tree):
+    """The service checks contests.manage at the PROGRAMME's organiser: a city programme's
+    competition run in Chaoyang does not offer Chaoyang's staff the registration."""
+    programme = Programme.objects.create(
+        name="北京工匠 2026", year=2026, org_unit=tree.city, created_by=users.admin
+    )
+    contest = build_contest(tree, users.cy, programme=programme)
+    url = f"/contests/c/{contest.competition.pk}/record/"
+    offer = f'href="{url}notary/"'
+    client.force_login(users.cy)
+    page = client.get(url)
+    assert page.status_code == 200 and offer not in page.content.decode()
+    client.force_login(users.admin)
+    assert offer in client.get(url).content.decode()
+
+
+def test_a_refused_export_leaves_an_existing_file_untouched(contest, tmp_path):
+    target = tmp_path / "c.zip"
+    target.write_bytes(b"the bundle exported yesterday")
+    Competition.objects.filter(pk=contest.competition.pk).update(frozen_at=timezone.now())
+    with pytest.raises(CommandError, match="封榜期间"):
+        call_command("contests", "export-bundle", str(contest.competition.pk), "--out", str(target))
+    assert target.read_bytes() == b"the bundle exported yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["c.zip"]  # no part-file left behind

@@ -4,30 +4,21 @@ referee's freeze, reveal-next and unfreeze."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse, HttpResponseNotModified
 from ninja import Router, Schema
 
 from gonghui.contests.board import selectors, services
+from gonghui.contests.board.responses import snapshot_response
+from gonghui.contests.records import entrant_key
 from gonghui.orgs.auth import TokenAuth, session_auth
 
 router = Router(tags=["工匠选树与技能竞赛·直播榜"])
 staff = [TokenAuth(), session_auth]
 
 
-def _snapshot(request, snapshot, body: str, cache: str) -> HttpResponse:
-    if request.headers.get("If-None-Match") == snapshot.etag:
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["ETag"] = snapshot.etag
-    response["Cache-Control"] = cache
-    return response
-
-
 @router.get("/competitions/{int:pk}/board", auth=None, summary="直播榜（公开；ETag 为版本号）")
 def public_board(request, pk: int):
     snapshot = selectors.public_board(pk=pk)
-    return _snapshot(request, snapshot, snapshot.public_json, "no-cache")
+    return snapshot_response(request, snapshot, snapshot.public_json, "no-cache")
 
 
 @router.get(
@@ -35,7 +26,7 @@ def public_board(request, pk: int):
 )
 def staff_board(request, pk: int):
     page = selectors.staff_board(actor=request.user, pk=pk)
-    return _snapshot(request, page.snapshot, page.snapshot.staff_json, "private, no-cache")
+    return snapshot_response(request, page.snapshot, page.snapshot.staff_json, "private, no-cache")
 
 
 class FrozenOut(Schema):
@@ -47,7 +38,7 @@ class FrozenOut(Schema):
 def _revealed(result) -> dict:
     return {
         "stage": result.stage.name,
-        "number": f"{result.entrant.number:03d}",
+        "number": entrant_key(result.entrant.number),
         "place": result.place,
     }
 

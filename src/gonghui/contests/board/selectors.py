@@ -16,10 +16,20 @@ from gonghui.orgs import access
 
 def public_board(*, pk: int) -> Snapshot:
     """The competition's public board (anyone, no login); NotFound if there is none."""
-    snapshot = snapshots.recall(pk)
+    snapshot = snapshots.recall(pk)  # None for an id no competition can have
     if snapshot is None:
         raise NotFound()
     return snapshot
+
+
+def _competition(pk: int, *related: str) -> Competition:
+    """The competition (NotFound for none, and for an id no competition can have)."""
+    if not snapshots.valid_id(pk):
+        raise NotFound()
+    competition = Competition.objects.select_related(*related).filter(pk=pk).first()
+    if competition is None:
+        raise NotFound()
+    return competition
 
 
 @dataclass(frozen=True)
@@ -32,11 +42,7 @@ class StaffBoard:
 def staff_board(*, actor, pk: int) -> StaffBoard:
     """The true board of a competition the actor may view (``contests.view`` at its
     organiser); NotFound to anyone else."""
-    competition = (
-        Competition.objects.select_related("org_unit", "programme", "trade").filter(pk=pk).first()
-    )
-    if competition is None:
-        raise NotFound()
+    competition = _competition(pk, "org_unit", "programme", "trade")
     events.allowed(actor, competition, "contests.view")
     snapshot = snapshots.recall(pk)
     if snapshot is None:  # deleted in between
@@ -51,8 +57,6 @@ def staff_board(*, actor, pk: int) -> StaffBoard:
 def competition_for_referee(*, actor, pk: int) -> Competition:
     """The competition a freeze, reveal or unfreeze acts on: NotFound to whoever cannot
     view it (the service then checks ``contests.referee``)."""
-    competition = Competition.objects.select_related("org_unit").filter(pk=pk).first()
-    if competition is None:
-        raise NotFound()
+    competition = _competition(pk, "org_unit")
     events.allowed(actor, competition, "contests.view")
     return competition

@@ -1,6 +1,8 @@
 """The live board's writes: its snapshot after every change (``snapshot_refresh``, run on
 ``signals.board_changed``), and the chief referee's freeze before the final reveal, the
-reveal of one result at a time and the unfreeze that reveals the rest in order.
+reveal of one result at a time and the unfreeze that reveals the rest in order. When a
+stage's last hidden result is revealed, its results became public: ``Stage.results_at`` is
+set then (the appeal window opens at the reveal, not at the lock).
 
 Snapshots are derived data (a picture of audited results) and record no event of their
 own; the freeze, each reveal and the unfreeze are events of the competition's stream."""
@@ -19,7 +21,7 @@ from gonghui.common.errors import Conflict
 from gonghui.contests import events
 from gonghui.contests.board import snapshots
 from gonghui.contests.board.snapshots import Snapshot, canonical, with_version
-from gonghui.contests.models import BoardSnapshot, Competition, Result
+from gonghui.contests.models import BoardSnapshot, Competition, Result, Stage
 from gonghui.contests.records import entrant_key
 
 log = logging.getLogger(__name__)
@@ -169,16 +171,22 @@ def board_reveal_next(*, actor, competition: Competition) -> Result:
         now = timezone.now()
         Result.objects.filter(pk=result.pk).update(revealed_at=now)
         result.revealed_at = now
+        changes = {
+            "stage": [None, result.stage_id],
+            "entrant": [None, entrant_key(result.entrant.number)],
+            "revealed_at": [None, now.isoformat()],
+        }
+        if not _hidden(competition).filter(stage_id=result.stage_id).exists():
+            # The stage's last hidden result: its results are public from now on.
+            Stage.objects.filter(pk=result.stage_id).update(results_at=now)
+            result.stage.results_at = now
+            changes["results_at"] = [None, now.isoformat()]
         events.event(
             actor,
             competition,
             Action.CONTESTS_BOARD_REVEAL,
             obj=result,
-            changes={
-                "stage": [None, result.stage_id],
-                "entrant": [None, entrant_key(result.entrant.number)],
-                "revealed_at": [None, now.isoformat()],
-            },
+            changes=changes,
             post_id=grant.post_id,
         )
         events.board_changed(competition)
@@ -196,9 +204,13 @@ def board_unfreeze(*, actor, competition: Competition) -> list[Result]:
             raise Conflict("直播榜未封榜")
         now = timezone.now()
         hidden = list(_hidden(competition))
+        public_at = {}  # stage -> when its last hidden result was revealed
         for i, result in enumerate(hidden):
             result.revealed_at = now + timedelta(microseconds=i)
             Result.objects.filter(pk=result.pk).update(revealed_at=result.revealed_at)
+            public_at[result.stage_id] = result.revealed_at
+        for stage_id, at in public_at.items():
+            Stage.objects.filter(pk=stage_id).update(results_at=at)
         frozen_at = competition.frozen_at
         Competition.objects.filter(pk=competition.pk).update(frozen_at=None)
         competition.frozen_at = None
@@ -209,6 +221,10 @@ def board_unfreeze(*, actor, competition: Competition) -> list[Result]:
             changes={
                 "frozen_at": [frozen_at.isoformat(), None],
                 "revealed": [None, [_revealed(r) for r in hidden]],
+                "results_at": [
+                    None,
+                    {str(stage): at.isoformat() for stage, at in public_at.items()},
+                ],
             },
             post_id=grant.post_id,
         )

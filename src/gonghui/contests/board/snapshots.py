@@ -10,9 +10,10 @@ Two boards per snapshot:
   is frozen;
 * ``staff``: every current result (locked or not, revealed or not), for the true board.
 
-Reads only: the services write the rows (``services.snapshot_refresh``); the selectors and
-the stream server read them (``latest``) or, for a competition that has none yet, build the
-board live as version 0 (``initial``)."""
+The services write the versions (``services.snapshot_refresh``); the selectors and the
+stream server read them (``latest``). A competition viewed before its first snapshot gets
+its board stored as version 0 by the first viewer (``initial``: derived data, no event), so
+later viewers and other processes read it in one query instead of building it."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ from decimal import Decimal, InvalidOperation
 from time import monotonic
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 
 from gonghui.contests import scoring
 from gonghui.contests.models import BoardSnapshot, Competition, Result, Stage
 from gonghui.contests.records import entrant_key
 from gonghui.contests.visibility import public_results
+
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 
 
 def canonical(data) -> str:
@@ -166,18 +170,27 @@ def latest_public(competition_id: int) -> tuple[int, str] | None:
 
 
 def initial(competition_id: int) -> Snapshot | None:
-    """A competition with no snapshot yet: its board as it stands, as version 0 (None if
-    there is no such competition)."""
+    """A competition with no snapshot yet: its board as it stands, stored as version 0 (the
+    first refresh stores 1); None if there is no such competition. Two first viewers at
+    once: the unique (competition, version) keeps one, the other reads what is stored."""
     boards = build(competition_id)
     if boards is None:
         return None
     public, staff = (canonical(with_version(b, 0)) for b in boards)
+    try:
+        with transaction.atomic():
+            BoardSnapshot.objects.create(
+                competition_id=competition_id, version=0, public=public, staff=staff
+            )
+    except IntegrityError:
+        return latest(competition_id)
     return Snapshot.of(competition_id, 0, public, staff)
 
 
-def current(competition_id: int) -> Snapshot | None:
-    """The latest snapshot, or the board as it stands (version 0) before the first."""
-    return latest(competition_id) or initial(competition_id)
+def valid_id(competition_id: int) -> bool:
+    """Whether ``competition_id`` can be a competition's (a database integer): any other is
+    no competition, answered without a query (and without the database's overflow)."""
+    return 1 <= competition_id <= MAX_ID
 
 
 # --- The cache every reader goes through ------------------------------------------------
@@ -188,10 +201,18 @@ def current(competition_id: int) -> Snapshot | None:
 # In front of it, this process's memory keeps the parsed snapshot for ``LOCAL_SECONDS``: a
 # warm page view or board.json costs no query at all, even where the shared cache is the
 # database's own table (SQLite, no Redis). A page may so be one second behind: the stream
-# (or board.json's polling) brings it up to date.
+# (or board.json's polling) brings it up to date. The shared entry lives
+# ``SHARED_SECONDS``: were it ever left behind (two processes putting versions at once),
+# it is read again from the database soon; and a process never takes an entry older than
+# the copy it holds. A competition found missing is remembered here for ``MISSING_SECONDS``
+# (at most ``MISSING_MAX`` of them): a flood of made-up ids costs one query each, once.
 
 LOCAL_SECONDS = 1.0
+SHARED_SECONDS = 30
+MISSING_SECONDS = 2.0
+MISSING_MAX = 1024
 _local: dict[int, tuple[float, Snapshot]] = {}
+_missing: dict[int, float] = {}
 
 
 def cache_key(competition_id: int) -> str:
@@ -201,6 +222,7 @@ def cache_key(competition_id: int) -> str:
 def remember(snapshot: Snapshot, *, shared: bool = True) -> None:
     """Keep ``snapshot`` as the competition's latest: here, and in the shared cache (never
     over a newer version)."""
+    _missing.pop(snapshot.competition_id, None)
     held = _local.get(snapshot.competition_id)
     if held is None or held[1].version <= snapshot.version:
         _local[snapshot.competition_id] = (monotonic(), snapshot)
@@ -210,35 +232,52 @@ def remember(snapshot: Snapshot, *, shared: bool = True) -> None:
             cache.set(
                 cache_key(snapshot.competition_id),
                 (snapshot.version, snapshot.public_json, snapshot.staff_json),
-                timeout=None,
+                timeout=SHARED_SECONDS,
             )
+
+
+def _missed(competition_id: int) -> None:
+    if len(_missing) >= MISSING_MAX:
+        now = monotonic()
+        for key in [k for k, at in _missing.items() if now - at >= MISSING_SECONDS]:
+            del _missing[key]
+        if len(_missing) >= MISSING_MAX:
+            _missing.clear()
+    _missing[competition_id] = monotonic()
 
 
 def recall(competition_id: int) -> Snapshot | None:
     """The competition's latest snapshot through the two caches, from the database only
-    when both are cold (then kept in both); None if there is no such competition."""
+    when both are cold (then kept in both; before the first snapshot, the board is stored
+    as version 0); None if there is no such competition."""
+    if not valid_id(competition_id):
+        return None
+    now = monotonic()
+    missed = _missing.get(competition_id)
+    if missed is not None and now - missed < MISSING_SECONDS:
+        return None
     held = _local.get(competition_id)
-    if held is not None and monotonic() - held[0] < LOCAL_SECONDS:
+    if held is not None and now - held[0] < LOCAL_SECONDS:
         return held[1]
     entry = cache.get(cache_key(competition_id))
     if entry is not None:
-        snapshot = (
-            held[1]
-            if held is not None and held[1].version == entry[0]
-            else Snapshot.of(competition_id, *entry)
-        )
-        _local[competition_id] = (monotonic(), snapshot)
+        if held is not None and held[1].version >= entry[0]:
+            snapshot = held[1]  # never back to an older version
+            if snapshot.version > entry[0]:
+                remember(snapshot)  # the shared entry was left behind: put it right
+        else:
+            snapshot = Snapshot.of(competition_id, *entry)
+        _local[competition_id] = (now, snapshot)
         return snapshot
-    snapshot = latest(competition_id)
-    if snapshot is not None:
-        remember(snapshot)
-        return snapshot
-    snapshot = initial(competition_id)  # none stored yet: not shared (the first will be)
-    if snapshot is not None:
-        remember(snapshot, shared=False)
+    snapshot = latest(competition_id) or initial(competition_id)
+    if snapshot is None:
+        _missed(competition_id)
+        return None
+    remember(snapshot)
     return snapshot
 
 
 def forget_local() -> None:
     """Drop this process's copies (tests)."""
     _local.clear()
+    _missing.clear()

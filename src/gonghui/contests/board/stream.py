@@ -32,6 +32,9 @@ HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.25  # SQLite: how often the one listener asks for new versions
 RESYNC_SECONDS = 5.0  # PostgreSQL / Redis: a poll now and then covers a missed notification
 MISSING_SECONDS = 5.0  # a competition found missing is not looked up again for this long
+MISSING_MAX = 1024  # ...and at most this many of them are remembered (made-up ids)
+MAX_ID = 2**31 - 1  # snapshots.MAX_ID: a larger id is no competition's (no query)
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 RETRY_MS = 1000  # the browser's reconnection delay
 
 
@@ -151,7 +154,7 @@ class Hub:
             try:
                 row = await self._db(_load, competition_id)
                 if row is None:
-                    self._missing[competition_id] = time.monotonic()
+                    self._missed(competition_id)
                 else:
                     self.publish(competition_id, *row)
             finally:
@@ -160,6 +163,16 @@ class Hub:
         else:
             await loading
         return self.frames.get(competition_id)
+
+    def _missed(self, competition_id: int) -> None:
+        """Remember a missing competition for a while, never more than ``MISSING_MAX``."""
+        now = time.monotonic()
+        if len(self._missing) >= MISSING_MAX:
+            for key in [k for k, at in self._missing.items() if now - at >= MISSING_SECONDS]:
+                del self._missing[key]
+            if len(self._missing) >= MISSING_MAX:
+                self._missing.clear()
+        self._missing[competition_id] = now
 
     def publish(self, competition_id: int, version: int, public_json: str) -> None:
         held = self.frames.get(competition_id)
@@ -285,6 +298,15 @@ def _last_seen(scope) -> int | None:
     return int(raw) if raw is not None and raw.strip().isdigit() else None
 
 
+def _local_caller(scope) -> bool:
+    """A caller on this machine, asking directly (not through the reverse proxy, which
+    forwards its client's address): the stream server's counts are for the bench only."""
+    client = scope.get("client")
+    if not client or client[0] not in LOOPBACK:
+        return False
+    return not any(_header(scope, name) is not None for name in (b"x-forwarded-for", b"forwarded"))
+
+
 async def _plain(send, status: int, text: str, headers: list | None = None) -> None:
     body = text.encode()
     await send(
@@ -337,9 +359,11 @@ class StreamApp:
         path = scope["path"]
         method = scope["method"]
         if path == STATS_PATH and method == "GET":
+            if not _local_caller(scope):
+                return await _plain(send, 404, "Not Found")
             return await self._stats(send)
         match = PATH.match(path)
-        if match is None:
+        if match is None or not 1 <= int(match[1]) <= MAX_ID:
             return await _plain(send, 404, "Not Found")
         if method == "OPTIONS":  # a preflight (Last-Event-ID from another origin)
             return await _plain(
@@ -409,6 +433,9 @@ class StreamApp:
             gone = asyncio.ensure_future(_until_disconnect(receive))
             try:
                 while True:
+                    # Wait for the change AFTER the frame read now, taken BEFORE reading it:
+                    # a change while a slow client is being sent completes it at once.
+                    changed = hub.changed(competition_id)
                     current = hub.frames.get(competition_id)
                     if current is not None and current.version != last:
                         await send(
@@ -417,7 +444,7 @@ class StreamApp:
                         hub.delivered += 1
                         last = current.version
                     done, _ = await asyncio.wait(
-                        {hub.changed(competition_id), gone},
+                        {changed, gone},
                         timeout=HEARTBEAT_SECONDS,
                         return_when=asyncio.FIRST_COMPLETED,
                     )

@@ -6,7 +6,7 @@ to polling its JSON (``static/contests/board.js``)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from gonghui.common.errors import NotFound
 from gonghui.common.views import domain_errors, post_action
 from gonghui.contests.board import selectors, services
+from gonghui.contests.board.responses import snapshot_response
 
 
 def _stream_origin(request) -> str:
@@ -81,21 +82,11 @@ def overlay(request, pk):
     )
 
 
-def _json(request, snapshot, body: str) -> HttpResponse:
-    if request.headers.get("If-None-Match") == snapshot.etag:
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["ETag"] = snapshot.etag
-    response["Cache-Control"] = "no-cache"
-    return response
-
-
 @require_safe
 def board_json(request, pk):
     """The public snapshot (ETag: its version), what the pages poll without a stream."""
     snapshot = _public(pk)
-    return _json(request, snapshot, snapshot.public_json)
+    return snapshot_response(request, snapshot, snapshot.public_json, "no-cache")
 
 
 # --- Staff: the true board --------------------------------------------------------------
@@ -128,9 +119,7 @@ def staff_board(request, pk):
 def staff_board_json(request, pk):
     """The true board as JSON (ETag: its version), polled by the staff page."""
     page = selectors.staff_board(actor=request.user, pk=pk)
-    response = _json(request, page.snapshot, page.snapshot.staff_json)
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return snapshot_response(request, page.snapshot, page.snapshot.staff_json, "private, no-cache")
 
 
 def _referee(request, pk, call, done):

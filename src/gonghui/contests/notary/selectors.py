@@ -4,21 +4,26 @@ message a notary signs, and the record a bundle carries."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from gonghui.audit import verifier
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.verifier import fingerprint
 from gonghui.common.errors import NotFound, ValidationFailed
-from gonghui.contests import events
-from gonghui.contests.models import Competition, Milestone, Notary, Result, Stage
+from gonghui.contests import engine, events, panels, scoring
+from gonghui.contests.models import Competition, Mark, Milestone, Notary, Result, Stage
+from gonghui.contests.notary import verify_contest
 from gonghui.contests.notary.verify_contest import countersign_message
 from gonghui.contests.records import entrant_key, stage_record
 from gonghui.orgs import access
 
 SORTS = {"seq": ["seq"], "-seq": ["-seq"], "time": ["time", "seq"], "-time": ["-time", "-seq"]}
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 STATES = {
     "pending": {"countersigned_at__isnull": True},
     "done": {"countersigned_at__isnull": False},
@@ -26,8 +31,13 @@ STATES = {
 
 
 def competition_get(*, actor, pk: int, perm: str = "contests.view") -> Competition:
-    """The competition, if ``actor`` may ``perm`` it (NotFound to whoever cannot see it)."""
-    competition = Competition.objects.select_related("org_unit", "programme").filter(pk=pk).first()
+    """The competition, if ``actor`` may ``perm`` it (NotFound to whoever cannot see it, and
+    for an id no competition can have)."""
+    if not 1 <= pk <= MAX_ID:
+        raise NotFound()
+    competition = (
+        Competition.objects.select_related("org_unit", "programme__org_unit").filter(pk=pk).first()
+    )
     if competition is None:
         raise NotFound()
     events.allowed(actor, competition, perm)
@@ -38,7 +48,10 @@ def milestone_list(
     *, actor, competition_id: int, state: str = "", sort: str = ""
 ) -> QuerySet[Milestone]:
     """A competition's milestones, for staff who may see the competition."""
-    competition = competition_get(actor=actor, pk=competition_id)
+    return _milestones(competition_get(actor=actor, pk=competition_id), state, sort)
+
+
+def _milestones(competition: Competition, state: str, sort: str) -> QuerySet[Milestone]:
     qs = Milestone.objects.filter(competition=competition).select_related("notary")
     qs = qs.filter(**STATES.get(state, {}))
     return qs.order_by(*SORTS.get(sort, ["seq"]))
@@ -50,7 +63,7 @@ class RecordPage:
     milestones: QuerySet[Milestone]
     notaries: list[tuple[Notary, str]]  # (notary, fingerprint of their key)
     may_export: bool
-    may_manage: bool
+    may_manage: bool  # register a notary: at the programme's organiser, as the service checks
 
 
 def record_page(*, actor, pk: int, state: str = "", sort: str = "") -> RecordPage:
@@ -58,10 +71,10 @@ def record_page(*, actor, pk: int, state: str = "", sort: str = "") -> RecordPag
     notaries = Notary.objects.filter(programme_id=competition.programme_id).order_by("id")
     return RecordPage(
         competition=competition,
-        milestones=milestone_list(actor=actor, competition_id=pk, state=state, sort=sort),
+        milestones=_milestones(competition, state, sort),
         notaries=[(n, fingerprint(n.public_key)) for n in notaries],
         may_export=access.can_at(actor, "audit.export", competition.org_unit),
-        may_manage=access.can_at(actor, "contests.manage", competition.org_unit),
+        may_manage=access.can_at(actor, "contests.manage", competition.programme.org_unit),
     )
 
 
@@ -112,6 +125,8 @@ def notary_for(user, milestone: Milestone) -> Notary:
 
 def notary_milestone(user, pk: int) -> Milestone:
     """A milestone of a programme ``user`` is the notary of (NotFound otherwise)."""
+    if not 1 <= pk <= MAX_ID:
+        raise NotFound()
     milestone = Milestone.objects.select_related("competition", "notary").filter(pk=pk).first()
     if milestone is None:
         raise NotFound()
@@ -176,9 +191,17 @@ def record_data(competition: Competition) -> dict:
     with its name and published results, and the stream's head as read with them."""
     stages = []
     for stage in Stage.objects.filter(competition=competition).order_by("order"):
-        stages.append(
-            stage_record(stage) | {"name": stage.name, "results": published_results(stage)}
-        )
+        record = stage_record(stage)
+        # A mark's reason and batch (which the engine does not score, but its event
+        # records): the verifier compares them too.
+        extra = {
+            pk: {"reason": reason, "batch": batch}
+            for pk, reason, batch in Mark.objects.filter(stage=stage).values_list(
+                "id", "reason", "batch_id"
+            )
+        }
+        record["marks"] = [m | extra.get(m["id"], {}) for m in record["marks"]]
+        stages.append(record | {"name": stage.name, "results": published_results(stage)})
     return {
         "competition": competition.pk,
         "name": competition.name,
@@ -217,3 +240,21 @@ def notaries_data(competition: Competition) -> dict:
         }
         for n in Notary.objects.filter(programme_id=competition.programme_id).order_by("id")
     }
+
+
+# --- The files a notary keeps ----------------------------------------------------------------
+
+RULE_MODULES = (verify_contest, verifier, scoring, engine, panels)
+
+
+def rule_files() -> dict[str, bytes]:
+    """What a notary keeps to verify bundles with (file name -> bytes): the stand-alone
+    verifier, the audit verifier it checks the chain with, and the rules that score and
+    draw (docs/notary.md). Every bundle carries copies, the public page offers them, and
+    the bundle's manifest gives their SHA-256."""
+    return {Path(m.__file__).name: Path(m.__file__).read_bytes() for m in RULE_MODULES}
+
+
+def rule_fingerprints() -> list[tuple[str, str]]:
+    """(file name, SHA-256) of each file a notary keeps."""
+    return [(name, hashlib.sha256(body).hexdigest()) for name, body in rule_files().items()]

@@ -11,12 +11,12 @@ function the stand-alone verifier checks them with."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import re
 import zipfile
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,9 +27,9 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import checkpoint_sign, export_bundle, record
 from gonghui.audit.verifier import _decode_point, canonical, fingerprint
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
-from gonghui.contests import engine, events, panels, scoring
+from gonghui.contests import events
 from gonghui.contests.models import Competition, Milestone, Notary, Programme
-from gonghui.contests.notary import selectors, verify_contest
+from gonghui.contests.notary import selectors
 from gonghui.orgs import access
 
 log = logging.getLogger("gonghui.contests.notary")
@@ -37,7 +37,6 @@ log = logging.getLogger("gonghui.contests.notary")
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX128 = re.compile(r"[0-9a-f]{128}")
 EXPORT_ATTEMPTS = 3  # the record and the signed head must be one moment (see record_export)
-RULE_MODULES = (scoring, engine, panels)
 
 
 # --- Milestones ----------------------------------------------------------------------------
@@ -215,6 +214,7 @@ def milestone_countersign(*, actor, milestone: Milestone, signature: str) -> Mil
                 "seq": [None, milestone.seq],
                 "head": [None, milestone.head],
                 "notary": [None, notary.pk],
+                "fingerprint": [None, fingerprint(notary.public_key)],
                 "signature": [None, value],
             },
         )
@@ -222,10 +222,6 @@ def milestone_countersign(*, actor, milestone: Milestone, signature: str) -> Mil
 
 
 # --- The bundle ----------------------------------------------------------------------------
-
-
-def _rule_source(module) -> bytes:
-    return Path(module.__file__).read_bytes()
 
 
 def _snapshot(competition: Competition) -> dict:
@@ -266,20 +262,32 @@ def record_export(*, actor, competition: Competition, out) -> int:
             break
     else:
         raise Conflict("竞赛正在进行，记录变化过快，未能取得同一时刻的记录与签名链头：请稍后再导出")
+    rules = selectors.rule_files()
     with (
         zipfile.ZipFile(io.BytesIO(audit.getvalue())) as source,
         zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle,
     ):
         for item in source.infolist():
-            bundle.writestr(item, source.read(item.filename))
+            data = source.read(item.filename)
+            if item.filename == "manifest.json":
+                # The SHA-256 of the rules the bundle carries: which engine, scoring and
+                # panels this platform runs, for the notary to compare with their copy.
+                manifest = json.loads(data) | {
+                    "rules": {
+                        name: hashlib.sha256(body).hexdigest() for name, body in rules.items()
+                    }
+                }
+                data = canonical(manifest).encode()
+            elif item.filename in rules:
+                continue  # written below, with the other rule files
+            bundle.writestr(item, data)
         bundle.writestr(
             "milestones.jsonl", "".join(canonical(m) + "\n" for m in snapshot["milestones"])
         )
         bundle.writestr("notaries.json", canonical(snapshot["notaries"]))
         bundle.writestr("record.json", json.dumps(snapshot["record"], ensure_ascii=False))
-        for module in RULE_MODULES:
-            bundle.writestr(Path(module.__file__).name, _rule_source(module))
-        bundle.writestr("verify_contest.py", _rule_source(verify_contest))
+        for name, body in rules.items():
+            bundle.writestr(name, body)
     if actor is not None:
         record(
             actor=actor,

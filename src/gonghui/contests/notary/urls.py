@@ -17,5 +17,8 @@ urlpatterns = [
     path("contests/c/<int:pk>/record/", views.record, name="record"),
     path("contests/c/<int:pk>/record/bundle/", views.record_bundle, name="record_bundle"),
     path("contests/c/<int:pk>/record/notary/", views.notary_add, name="notary_add"),
+    # Public: the files a notary keeps (the verifier and the rules), with their SHA-256
     path("contests/verify_contest.py", views.verifier_download, name="verify_contest"),
+    path("contests/verifier/", views.verifier_files, name="verifier_files"),
+    path("contests/verifier/<str:name>", views.verifier_file, name="verifier_file"),
 ]

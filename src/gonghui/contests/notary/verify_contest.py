@@ -1,34 +1,51 @@
 #!/usr/bin/env python3
 """Stand-alone verifier of a competition's notarised record (竞赛公证数据包). Standard library only.
 
-Usage::
+Usage (docs/notary.md)::
 
     python verify_contest.py contest-12.zip --key "AUDIT KEY FINGERPRINT" \\
         --notary-key "NOTARY KEY FINGERPRINT"
 
 The bundle (``gonghui contests export-bundle COMPETITION``) holds the competition's audit
-stream (``events.jsonl``, ``checkpoints.jsonl``, ``public_keys.json``, ``manifest.json``,
-``verifier.py``: the audit bundle), its milestones with the notary's countersignatures
-(``milestones.jsonl``), the notaries' public keys (``notaries.json``), the record as the
-platform holds it (``record.json``: every stage's marks, votes, scheme and published
-results) and the rules that score it (``scoring.py``, ``engine.py``, ``panels.py``). This
-file runs those rule files FROM THE BUNDLE, with no other code: nothing here trusts the
-platform. It checks, and prints the first problem (exit 1):
+stream (``events.jsonl``, ``checkpoints.jsonl``, ``public_keys.json``, ``manifest.json``),
+its milestones with the notary's countersignatures (``milestones.jsonl``), the notaries'
+public keys (``notaries.json``), the record as the platform holds it (``record.json``:
+every stage's marks, votes, scheme and published results) and copies of the rules that
+score it (``scoring.py``, ``engine.py``, ``panels.py``), of the audit verifier
+(``verifier.py``) and of this file; the manifest gives each copy's SHA-256.
 
-1. the chain of events, the platform's signed checkpoints and the manifest (the bundle's
-   ``verifier.py``), with the platform key whose fingerprint ``--key`` gives;
-2. every milestone: its (seq, head) is an event of the chain and a signed checkpoint, and
+NOTHING of the bundle is run. The rules this file checks with are ITS OWN: the
+``verifier.py``, ``scoring.py``, ``engine.py`` and ``panels.py`` kept beside it (or in
+``--rules DIR``), which the notary extracted once from a bundle they trusted, or
+downloaded from the platform's public page, and keeps with their fingerprints; a forged
+bundle cannot bring a lenient verifier. The bundle's copies are compared with them by
+SHA-256 and a difference is reported (exit 1): a changed rule is a new version to look at
+and keep, not something to accept silently. It checks, and prints the first problem
+(exit 1):
+
+1. the chain of events, the platform's signed checkpoints and the manifest, with the
+   platform key whose fingerprint ``--key`` gives;
+2. the bundle's rule files are the kept ones (SHA-256), as the manifest says;
+3. every milestone: its (seq, head) is an event of the chain and a signed checkpoint, and
    its countersignature verifies with the notary's key, whose fingerprint ``--notary-key``
    gives (the platform holds only that public key; the notary signs on their own machine);
-3. the record agrees with the stream: every mark and vote of ``record.json`` has its
-   ``contests.mark`` / ``contests.vote`` event with the same values, and every such event
-   its mark or vote (an edited mark, a missing event, an extra mark are each reported);
-4. every stage's results, recomputed from the raw marks and votes with the bundle's
-   ``engine.py``, equal both the published results of ``record.json`` and the stage's last
-   ``contests.results_lock`` event (ranks edited in the record to "match" differ from the
-   event; an edited event breaks the chain);
-5. every panel draw (``contests.panel_draw``) re-run with ``panels.py`` from the seed it
-   reveals gives the panel it records, and the seed matches its commitment.
+   every ``contests.countersign`` event of the chain has its countersigned milestone in
+   the bundle (a countersignature removed from milestones.jsonl is caught) and every
+   countersignature its event; the notary's key in notaries.json is the one the chain
+   registered (``contests.notary_register``) or, failing that, the one whose fingerprint
+   the countersign events record; with ``--notary-key``, at least one countersignature
+   must have been checked;
+4. the record agrees with the stream: every mark and vote of ``record.json`` has its
+   ``contests.mark`` / ``contests.vote`` event with the same values (a mark's reason and
+   batch included), and every such event its mark or vote (an edited mark, a missing
+   event, an extra mark are each reported);
+5. every stage's results, recomputed from the raw marks and votes with the kept
+   ``engine.py``, equal both the published results of ``record.json`` and the stage's
+   last ``contests.results_lock`` event (ranks edited in the record to "match" differ from
+   the event; an edited event breaks the chain);
+6. every panel draw (``contests.panel_draw``) follows an earlier ``contests.draw_commit``
+   of the same stage and match with the same commitment, its seed matches that
+   commitment, and re-run with the kept ``panels.py`` it gives the panel it records.
 
 Trust comes from outside the bundle: without ``--key`` or without ``--notary-key`` the
 signatures can only be checked with the keys the bundle carries, which whoever rewrote it
@@ -46,16 +63,27 @@ spaces, no ASCII escaping) of {"competition", "milestone", "stream", "seq", "hea
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import types
 import zipfile
+from pathlib import Path
 
 DOMAIN = "gonghui.contests.milestone.v1"
 EXIT_OK, EXIT_FAILED, EXIT_OWN_KEYS = 0, 1, 3
 RULE_FILES = ("verifier", "scoring", "engine", "panels")
+HERE = Path(__file__).resolve().parent
+# Run from the platform's source tree (not from a notary's kept copy), the rule files are
+# in their own places there.
+SOURCE_TREE = {
+    "verifier": HERE.parent.parent / "audit" / "verifier.py",
+    "scoring": HERE.parent / "scoring.py",
+    "engine": HERE.parent / "engine.py",
+    "panels": HERE.parent / "panels.py",
+}
 # The import the shipped engine.py makes (``from gonghui.contests import scoring``): while it
-# loads, these names point at the bundle's own scoring.py, and are put back afterwards.
+# loads, these names point at the kept scoring.py, and are put back afterwards.
 ENGINE_IMPORTS = ("gonghui", "gonghui.contests", "gonghui.contests.scoring")
 
 
@@ -90,7 +118,33 @@ def milestone_message(line: dict) -> bytes:
     )
 
 
-# --- The bundle's own rule files -----------------------------------------------------------
+# --- The rule files: the kept copy, never the bundle's ---------------------------------------
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class MissingRules(Exception):
+    """The kept rule files are not where they should be."""
+
+
+def kept_sources(where=None) -> tuple[dict[str, bytes], str]:
+    """The rule files this verifier checks with (name -> bytes) and where they were found:
+    ``where`` (``--rules``), else beside this file (the notary's kept copy), else, run from
+    the platform's source tree, their places there. Never the bundle's."""
+    base = Path(where) if where else HERE
+    found = {name: base / f"{name}.py" for name in RULE_FILES}
+    if where is None and not any(path.is_file() for path in found.values()):
+        found, base = dict(SOURCE_TREE), HERE.parent
+    missing = [path.name for path in found.values() if not path.is_file()]
+    if missing:
+        raise MissingRules(
+            f"{base} 中缺少校验所用的规则文件 {'、'.join(missing)}：请把数据包中的 verify_contest.py、"
+            f"verifier.py、scoring.py、engine.py、panels.py 一次性解压保存在同一目录"
+            f"（或从平台公开页面下载），核对其 SHA-256 后再校验"
+        )
+    return {name: path.read_bytes() for name, path in found.items()}, str(base)
 
 
 def _module(name: str, source: bytes, filename: str) -> types.ModuleType:
@@ -108,12 +162,12 @@ def _module(name: str, source: bytes, filename: str) -> types.ModuleType:
     return module
 
 
-def load_rules(sources: dict[str, bytes], where: str = "bundle") -> types.SimpleNamespace:
+def load_rules(sources: dict[str, bytes], where: str = "kept") -> types.SimpleNamespace:
     """verifier, scoring, engine and panels, compiled from ``sources`` (name -> file bytes):
-    the bundle's files, never an installed copy."""
+    the kept copy (``kept_sources``), never the bundle's files, never an installed copy."""
     rules = types.SimpleNamespace()
     for name in ("verifier", "scoring", "panels"):
-        setattr(rules, name, _module(f"bundle_{name}", sources[name], f"{where}/{name}.py"))
+        setattr(rules, name, _module(f"kept_{name}", sources[name], f"{where}/{name}.py"))
     package = types.ModuleType("gonghui.contests")
     package.__path__ = []
     package.scoring = rules.scoring
@@ -123,7 +177,7 @@ def load_rules(sources: dict[str, bytes], where: str = "bundle") -> types.Simple
     saved = {name: sys.modules.get(name) for name in ENGINE_IMPORTS}
     sys.modules.update(dict(zip(ENGINE_IMPORTS, (root, package, rules.scoring), strict=True)))
     try:
-        rules.engine = _module("bundle_engine", sources["engine"], f"{where}/engine.py")
+        rules.engine = _module("kept_engine", sources["engine"], f"{where}/engine.py")
     finally:
         for name, module in saved.items():
             if module is None:
@@ -137,13 +191,16 @@ def load_rules(sources: dict[str, bytes], where: str = "bundle") -> types.Simple
 
 
 class Bundle:
-    """Every member of the bundle, parsed once."""
+    """Every member of the bundle, parsed once, with the kept rules it is checked with (its
+    own rule files are only compared with them: ``copies``)."""
 
-    def __init__(self, path):
+    def __init__(self, path, rules: types.SimpleNamespace, kept: dict[str, bytes]):
         with zipfile.ZipFile(path) as z:
             raw = {name: z.read(name) for name in z.namelist()}
         self.path = str(path)
-        self.rules = load_rules({name: raw[f"{name}.py"] for name in RULE_FILES}, where=self.path)
+        self.rules = rules
+        self.kept = kept
+        self.copies = {name: raw.get(f"{name}.py") for name in (*RULE_FILES, "verify_contest")}
         read_jsonl = self.rules.verifier.read_jsonl
         self.manifest = json.loads(raw["manifest.json"])
         self.audit_keys = json.loads(raw["public_keys.json"])
@@ -163,6 +220,7 @@ class Report:
         self.own_audit_keys = False
         self.own_notary_keys = False
         self.summary: dict[str, int] = {}
+        self.rules: dict[str, str] = {}  # file name -> SHA-256 of the kept copy checked with
 
 
 def _value(changes: dict, name: str):
@@ -219,7 +277,62 @@ def check_chain(b: Bundle, report: Report, fingerprints) -> bool:
     return True
 
 
-# --- 2. Milestones and the notary's countersignatures ---------------------------------------
+# --- 2. The bundle's rule files are the kept ones ------------------------------------------
+
+
+def check_rules(b: Bundle, report: Report, events) -> None:
+    """The bundle's copies of the rules (and of this file) against the kept ones, and
+    against the SHA-256 the manifest gives for them."""
+    own = b.kept | {"verify_contest": Path(__file__).read_bytes()}
+    claimed = b.manifest.get("rules") or {}
+    report.rules = {f"{name}.py": sha256(data) for name, data in own.items()}
+    for name, data in own.items():
+        filename, copy = f"{name}.py", b.copies.get(name)
+        if copy is None:
+            report.problems.append(f"数据包中没有 {filename}")
+            return
+        if sha256(copy) != sha256(data):
+            report.problems.append(
+                f"数据包中的 {filename}（SHA-256 {sha256(copy)}）与本机保存的副本"
+                f"（SHA-256 {sha256(data)}）不同：校验只用本机保存的副本，不运行数据包中的程序；"
+                f"规则若已更新，请核对平台公布的指纹，更新保存的副本后再校验"
+            )
+            return
+        if filename in claimed and claimed[filename] != sha256(copy):
+            report.problems.append(
+                f"清单（manifest.json）写明 {filename} 的 SHA-256 为 {claimed[filename]}，"
+                f"数据包中的 {filename} 为 {sha256(copy)}"
+            )
+            return
+
+
+# --- 3. Milestones and the notary's countersignatures ---------------------------------------
+
+
+def _notary_key(b: Bundle, v, notary_id, registered: dict, countersigns: list, label: str):
+    """The notary's public key from notaries.json, checked against the chain: the key its
+    ``contests.notary_register`` event recorded (none in a competition made after the
+    registration) and the fingerprint its countersign events record; at least one of them
+    must be there. Returns (key, problem)."""
+    notary = b.notaries.get(str(notary_id))
+    if notary is None:
+        return None, f"{label}的会签公证员不在 notaries.json 中"
+    public_key = notary["public_key"]
+    chained = registered.get(str(notary_id))
+    if chained is not None and chained != public_key:
+        return None, f"{label}：notaries.json 中公证员的公钥与审计流中登记的公钥不符"
+    recorded = {
+        e.get("fingerprint") for e in countersigns if str(e.get("notary")) == str(notary_id)
+    }
+    recorded.discard(None)
+    if recorded and recorded != {v.fingerprint(public_key)}:
+        return None, (
+            f"{label}：notaries.json 中公证员的公钥（指纹 {v.fingerprint(public_key)}）与审计流"
+            f"会签事件记录的公钥指纹（{'、'.join(sorted(recorded))}）不符"
+        )
+    if chained is None and not recorded:
+        return None, f"{label}：公证员的公钥在审计流中既无登记也无会签记录，无法核对 notaries.json"
+    return public_key, None
 
 
 def check_milestones(b: Bundle, report: Report, events, notary_fingerprints) -> None:
@@ -227,12 +340,16 @@ def check_milestones(b: Bundle, report: Report, events, notary_fingerprints) -> 
     wanted = [v._plain_hex(f) for f in notary_fingerprints]
     report.own_notary_keys = not wanted
     registered = {}  # notary id -> public key, as the chain recorded its registration
+    countersigns = []  # the chain's contests.countersign events
     for e in events:
         if e.action == "contests.notary_register":
             registered[str(e.object_id)] = e.get("public_key")
+        elif e.action == "contests.countersign":
+            countersigns.append(e)
     signed = {(cp["seq"], cp["head"], cp["time"]) for cp in b.checkpoints}
     last = len(b.events)
     countersigned = 0
+    lines = {}  # seq -> the countersigned line
     for line in b.milestones:
         label = f"公证节点「{line['name']}」（第 {line['seq']} 条）"
         seq = line["seq"]
@@ -252,14 +369,9 @@ def check_milestones(b: Bundle, report: Report, events, notary_fingerprints) -> 
         if not line.get("countersignature"):
             report.notes.append(f"{label}尚未由公证员会签")
             continue
-        notary = b.notaries.get(str(line.get("notary")))
-        if notary is None:
-            report.problems.append(f"{label}的会签公证员不在 notaries.json 中")
-            return
-        public_key = notary["public_key"]
-        chained = registered.get(str(line.get("notary")))
-        if chained is not None and chained != public_key:
-            report.problems.append(f"{label}：notaries.json 中公证员的公钥与审计流中登记的公钥不符")
+        public_key, problem = _notary_key(b, v, line.get("notary"), registered, countersigns, label)
+        if problem:
+            report.problems.append(problem)
             return
         if (
             wanted
@@ -282,7 +394,37 @@ def check_milestones(b: Bundle, report: Report, events, notary_fingerprints) -> 
         if not ok:
             report.problems.append(f"{label}的公证员会签无效（签名与公证员公钥不符）")
             return
+        lines[seq] = line
         countersigned += 1
+    # The chain's countersign events and the countersigned lines, one for one: a
+    # countersignature removed from (or added to) milestones.jsonl is caught.
+    recorded = set()
+    for e in countersigns:
+        line = lines.get(e.get("seq"))
+        label = f"审计流第 {e.seq} 条记录的公证员会签（节点「{e.get('milestone')}」，第 {e.get('seq')} 条）"
+        if line is None:
+            report.problems.append(f"{label}在数据包的公证节点（milestones.jsonl）中没有")
+            return
+        if (
+            line["head"] != e.get("head")
+            or line["countersignature"] != e.get("signature")
+            or str(line.get("notary")) != str(e.get("notary"))
+            or line["name"] != e.get("milestone")
+        ):
+            report.problems.append(f"{label}与数据包中该节点的会签不符")
+            return
+        recorded.add(e.get("seq"))
+    for seq, line in lines.items():
+        if seq not in recorded:
+            report.problems.append(
+                f"公证节点「{line['name']}」（第 {seq} 条）的会签在审计流中没有会签事件"
+            )
+            return
+    if wanted and not countersigned:
+        report.problems.append(
+            "给定了公证员公钥（--notary-key），数据包中却没有一处公证员会签可供校验"
+        )
+        return
     covered = {}
     for line in b.milestones:
         covered.setdefault(line["name"], []).append(line["seq"])
@@ -295,9 +437,9 @@ def check_milestones(b: Bundle, report: Report, events, notary_fingerprints) -> 
     report.summary["countersigned"] = countersigned
 
 
-# --- 3. The record against the stream -------------------------------------------------------
+# --- 4. The record against the stream -------------------------------------------------------
 
-MARK_FIELDS = ("stage", "entrant", "judge", "aspect", "value", "replaces")
+MARK_FIELDS = ("stage", "entrant", "judge", "aspect", "value", "replaces", "reason", "batch")
 VOTE_FIELDS = ("value", "late")
 
 
@@ -308,7 +450,12 @@ def _key(value):
 
 
 def _mark(fields: dict) -> dict:
-    return fields | {"stage": _key(fields["stage"]), "replaces": _key(fields["replaces"])}
+    return fields | {
+        "stage": _key(fields["stage"]),
+        "replaces": _key(fields["replaces"]),
+        "batch": _key(fields["batch"]),
+        "reason": fields["reason"] or "",
+    }
 
 
 def _mark_text(fields: dict) -> str:
@@ -330,7 +477,7 @@ def check_record(b: Bundle, report: Report, events) -> None:
     for stage in record["stages"]:
         for m in stage["marks"]:
             in_record[str(m["id"])] = _mark(
-                {"stage": stage["stage"]} | {k: m[k] for k in MARK_FIELDS if k != "stage"}
+                {"stage": stage["stage"]} | {k: m.get(k) for k in MARK_FIELDS if k != "stage"}
             )
         for vote in stage["votes"]:
             key = (_key(stage["stage"]), vote["juror"], vote["entrant"])
@@ -383,7 +530,7 @@ def check_record(b: Bundle, report: Report, events) -> None:
     report.summary["votes"] = len(votes_in_record)
 
 
-# --- 4. Results recomputed from the raw marks and votes -------------------------------------
+# --- 5. Results recomputed from the raw marks and votes -------------------------------------
 
 
 def _rows(results) -> list[list]:
@@ -452,17 +599,28 @@ def check_results(b: Bundle, report: Report, events) -> None:
     report.summary["stages"] = recomputed
 
 
-# --- 5. Panel draws re-run -----------------------------------------------------------------
+# --- 6. Panel draws re-run -----------------------------------------------------------------
 
 
 def check_draws(b: Bundle, report: Report, events) -> None:
     panels = b.rules.panels
     count = 0
+    committed = {}  # (stage, match) -> the commitments published so far
     for e in events:
+        if e.action == "contests.draw_commit":
+            where = (_key(e.get("stage")), e.get("match"))
+            committed.setdefault(where, set()).add(e.get("commitment"))
+            continue
         if e.action != "contests.panel_draw":
             continue
         label = f"第 {e.seq} 条的裁判组抽签（场次 {e.get('match')}）"
         seed = e.get("seed")
+        if e.get("commitment") not in committed.get((_key(e.get("stage")), e.get("match")), ()):
+            report.problems.append(
+                f"{label}之前，审计流中没有同一赛段、同一场次公布该承诺值的事件"
+                f"（contests.draw_commit）：种子可能是抽签时才选定的"
+            )
+            return
         try:
             if panels.commitment(seed) != e.get("commitment"):
                 report.problems.append(f"{label}公开的种子与事先公布的承诺值不符")
@@ -491,13 +649,15 @@ def check_draws(b: Bundle, report: Report, events) -> None:
 # --- All of it -----------------------------------------------------------------------------
 
 
-def verify(path, fingerprints=(), notary_fingerprints=()) -> Report:
-    b = Bundle(path)
+def verify(path, fingerprints=(), notary_fingerprints=(), rules=None) -> Report:
+    """The bundle at ``path`` checked with the kept rules (``kept_sources(rules)``)."""
+    kept, where = kept_sources(rules)
+    b = Bundle(path, load_rules(kept, where), kept)
     report = Report(b.stream)
     if not check_chain(b, report, fingerprints):
         return report
     events = contest_events(b.events)
-    for check in (check_milestones, check_record, check_results, check_draws):
+    for check in (check_rules, check_milestones, check_record, check_results, check_draws):
         if check is check_milestones:
             check(b, report, events, notary_fingerprints)
         else:
@@ -512,6 +672,12 @@ OWN_KEYS_WARNING = """\
 !!! Its signatures were checked with the public keys the bundle carries itself: whoever
 !!! rewrote the bundle could have re-signed it with a key of their own. This run shows only
 !!! that the bundle is self-consistent, NOT that {who} signed it."""
+
+
+def _print_rules(report: Report) -> None:
+    """The kept files checked with, by SHA-256 (to compare with the published ones)."""
+    for filename, digest in report.rules.items():
+        print(f"RULES {filename} sha256 {digest}")
 
 
 def main(argv: list[str]) -> int:
@@ -533,9 +699,18 @@ def main(argv: list[str]) -> int:
         metavar="FINGERPRINT",
         help="fingerprint of the notary's own public key (repeatable)",
     )
+    parser.add_argument(
+        "--rules",
+        default=None,
+        metavar="DIR",
+        help="the kept verifier.py, scoring.py, engine.py, panels.py (default: beside this file)",
+    )
     args = parser.parse_args(argv[1:])
     try:
-        report = verify(args.bundle, args.key, args.notary_key)
+        report = verify(args.bundle, args.key, args.notary_key, args.rules)
+    except MissingRules as exc:
+        print(f"FAILED {args.bundle}: {exc}")
+        return EXIT_FAILED
     except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
         print(f"FAILED {args.bundle}: 数据包无法读取或格式错误（{type(exc).__name__}: {exc}）")
         return EXIT_FAILED
@@ -552,6 +727,7 @@ def main(argv: list[str]) -> int:
         print(warning, file=sys.stderr)
     if report.problems:
         print(f"FAILED {report.stream}: {report.problems[0]}")
+        _print_rules(report)
         return EXIT_FAILED
     s = report.summary
     how = "the bundle's OWN keys (untrusted)" if own else "trusted keys"
@@ -562,6 +738,7 @@ def main(argv: list[str]) -> int:
         f"{s.get('stages', 0)} locked stages recomputed; {s.get('draws', 0)} panel draws re-run; "
         f"verified with {how}"
     )
+    _print_rules(report)
     return EXIT_OWN_KEYS if own else EXIT_OK
 
 

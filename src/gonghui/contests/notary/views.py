@@ -4,18 +4,18 @@ a competition's record for staff (milestones, notaries, the bundle). Thin: parse
 service or selector, render."""
 
 import io
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.audit.services import key_fingerprints
 from gonghui.common.errors import DomainError
 from gonghui.common.views import domain_errors, download, error_message, form_page
-from gonghui.contests.notary import forms, selectors, services, verify_contest
+from gonghui.contests.notary import forms, selectors, services
 from gonghui.orgs import access
 
 
@@ -133,6 +133,26 @@ def notary_add(request, pk):
     )
 
 
+@require_safe
+def verifier_files(request):
+    """Public: the files a notary keeps to verify bundles, with their SHA-256."""
+    return render(
+        request,
+        "contests/notary/verifier.html",
+        {"files": selectors.rule_fingerprints(), "fingerprints": key_fingerprints()},
+    )
+
+
+@require_safe
+def verifier_file(request, name):
+    """Public: one of them, as every bundle carries it."""
+    body = selectors.rule_files().get(name)
+    if body is None:
+        raise Http404("没有这个文件")
+    return download(body, name)
+
+
+@require_safe
 def verifier_download(request):
     """The stand-alone verifier (standard library only), as every bundle carries it."""
-    return download(Path(verify_contest.__file__).read_bytes(), "verify_contest.py")
+    return verifier_file(request, "verify_contest.py")

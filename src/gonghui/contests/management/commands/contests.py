@@ -7,6 +7,7 @@ receives only the public key (at registration) and each signature (on the notary
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -58,12 +59,17 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"没有编号为 {competition} 的竞赛")
         out = Path(out or f"contest-{competition}.zip")
+        # Written beside the target and renamed into place only once complete: a refusal
+        # (or a crash) leaves whatever file was there before untouched.
+        fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         try:
-            with out.open("wb") as fh:
+            with os.fdopen(fd, "wb") as fh:
                 count = record_export(actor=None, competition=found, out=fh)
+            os.replace(temp, out)
         except DomainError as exc:
-            out.unlink(missing_ok=True)
             raise CommandError(exc.message) from None
+        finally:
+            Path(temp).unlink(missing_ok=True)
         self.stdout.write(
             f"{out}: {count} 条事件；解压后用 python verify_contest.py {out} --key 审计公钥指纹 "
             f"--notary-key 公证员公钥指纹 独立校验"

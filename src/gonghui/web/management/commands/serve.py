@@ -40,6 +40,12 @@ def stream_bind_for(bind: str) -> str | None:
     return f"{host}:{int(port) + 1}"
 
 
+def loopback(bind: str) -> bool:
+    """Whether ``bind`` (HOST:PORT) listens on this machine only."""
+    host = bind.rpartition(":")[0].strip("[]")
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
 class Command(BaseCommand):
     help = (
         "用生产级服务器运行平台：网页与接口由 gunicorn（多进程）提供，静态文件由 whitenoise 提供；"
@@ -87,12 +93,19 @@ class Command(BaseCommand):
         self._supervise(web, stream_argv(stream_bind), self._environ(bind, stream_bind))
 
     def _environ(self, bind: str, stream_bind: str) -> dict:
-        """Without a configured stream URL (``make run``), the pages open the stream at the
-        same host on the stream's port, and the stream answers the web's own origins."""
+        """Without a configured stream URL, on a developer's machine (DEBUG, or ``make
+        run``: the web bound to loopback with no reverse proxy configured), the pages open
+        the stream at the same host on the stream's port, and the stream answers the web's
+        own origins. Anywhere else (bound beyond loopback, or behind the proxy of
+        GONGHUI_TRUSTED_PROXIES) the setting stays unset, which means the pages' own origin:
+        the reverse proxy sends /live/<pk>/events to the stream server
+        (docs/live-board.md)."""
         env = dict(os.environ)
         port = stream_bind.rpartition(":")[2]
-        if not settings.BOARD_STREAM_URL:
-            env["GONGHUI_BOARD_STREAM_URL"] = f":{port}"
+        local = settings.DEBUG or (loopback(bind) and not settings.TRUSTED_PROXIES)
+        if settings.BOARD_STREAM_URL or not local:
+            return env
+        env["GONGHUI_BOARD_STREAM_URL"] = f":{port}"
         if not settings.BOARD_STREAM_ORIGINS:
             host, _, web_port = bind.rpartition(":")
             hosts = {"127.0.0.1", "localhost"} | ({host} if host not in ("", "0.0.0.0") else set())  # noqa: S104
