@@ -6,7 +6,7 @@ class ContestsConfig(AppConfig):
     verbose_name = "工匠选树与技能竞赛"
 
     def ready(self):
-        from gonghui.contests import signals
+        from gonghui.contests import merging, signals  # noqa: F401  (a merge carries entries)
         from gonghui.contests.board import services
         from gonghui.contests.notary import receivers
 

@@ -28,6 +28,7 @@ from gonghui.common.errors import Conflict
 from gonghui.files.models import Attachment
 from gonghui.people.models import Membership, Person, TransferRequest
 from gonghui.people.services import meeting_point
+from gonghui.registry.models import Studio
 
 
 def _none(**kwargs) -> list[str]:
@@ -377,3 +378,7 @@ carrier(
     restore=_restore_transfer_requests,
     notes=_transfer_request_notes,
 )
+
+
+# Innovation studios (工匠创新工作室) led by the person: the record kept leads them.
+simple_carrier(key="studios", label="领衔的创新工作室", model=Studio, field="leader")
