@@ -33,6 +33,7 @@ from gonghui.contests.models import (
     Result,
     Stage,
 )
+from gonghui.contests.setup.services import competition_open
 from gonghui.people.models import Trade, Unit
 from tests.factories import PASSWORD, make_person, make_user
 
@@ -284,6 +285,29 @@ def test_a_board_before_its_first_snapshot_is_built_live_as_version_0(world, cli
     assert HIDDEN_SHOWN not in response.content.decode()
     assert client.get("/live/999999/").status_code == 404
     assert client.get("/live/999999/board.json").status_code == 404
+
+
+def test_a_competition_in_preparation_has_no_public_board(
+    world, client, django_capture_on_commit_callbacks
+):
+    """Its name is not public yet (the join page refuses it too): 404 on every public
+    reader until it opens, then its board appears."""
+    competition = world.competition
+    Competition.objects.filter(pk=competition.pk).update(status="draft")
+    public = [
+        f"/live/{competition.pk}/",
+        f"/live/{competition.pk}/overlay/",
+        f"/live/{competition.pk}/board.json",
+        f"/api/v1/contests/competitions/{competition.pk}/board",
+    ]
+    for url in public:
+        assert client.get(url).status_code == 404, url
+    snapshots.forget_local()
+    with django_capture_on_commit_callbacks(execute=True):
+        competition_open(actor=world.users.admin, competition=competition)
+    snapshots.forget_local()
+    for url in public:
+        assert client.get(url).status_code == 200, url
 
 
 # --- Freeze, reveal, unfreeze ------------------------------------------------------------

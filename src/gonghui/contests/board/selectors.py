@@ -17,8 +17,8 @@ from gonghui.orgs import access
 def public_board(*, pk: int) -> Snapshot:
     """The competition's public board (anyone, no login); NotFound if there is none."""
     snapshot = snapshots.recall(pk)  # None for an id no competition can have
-    if snapshot is None:
-        raise NotFound()
+    if snapshot is None or not snapshot.public.get("published", True):
+        raise NotFound()  # none, or still in preparation
     return snapshot
 
 

@@ -125,6 +125,9 @@ def build(competition_id: int) -> tuple[dict, dict] | None:
         "programme": competition.programme.name,
         "trade": competition.trade.name,
         "frozen": competition.frozen_at is not None,
+        # A competition still in preparation has no public board (its name is not public
+        # yet): the public readers refuse it (``published``).
+        "published": competition.status != Competition.Status.DRAFT,
     }
 
     def board(rows: dict) -> dict:
@@ -185,6 +188,11 @@ def initial(competition_id: int) -> Snapshot | None:
     except IntegrityError:
         return latest(competition_id)
     return Snapshot.of(competition_id, 0, public, staff)
+
+
+def published(board_json: str) -> bool:
+    """Whether a stored public board may be shown: not a competition in preparation."""
+    return json.loads(board_json).get("published", True)
 
 
 def valid_id(competition_id: int) -> bool:

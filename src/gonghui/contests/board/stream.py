@@ -53,14 +53,15 @@ def frame(version: int, public_json: str) -> Frame:
 
 def _load(competition_id: int) -> tuple[int, str] | None:
     """The competition's current public board: the latest snapshot, or before the first one
-    the board as it stands (version 0); None if there is no such competition."""
+    the board as it stands (version 0); None if there is no such competition or it is still
+    in preparation."""
     from gonghui.contests.board import snapshots
 
     row = snapshots.latest_public(competition_id)
-    if row is not None:
-        return row
-    initial = snapshots.initial(competition_id)
-    return (0, initial.public_json) if initial is not None else None
+    if row is None:
+        initial = snapshots.initial(competition_id)
+        row = (0, initial.public_json) if initial is not None else None
+    return row if row is not None and snapshots.published(row[1]) else None
 
 
 def _versions(competition_ids: list[int]) -> dict[int, int]:

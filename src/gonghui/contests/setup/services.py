@@ -237,6 +237,7 @@ def competition_open(*, actor, competition: Competition) -> Competition:
             post_id=grant.post_id,
             changes={"status": ["draft", "open"]},
         )
+        events.board_changed(competition)  # its public board exists from now on
     return competition
 
 
