@@ -1523,7 +1523,6 @@ def _(w, call):
 
 
 # --- contests · judging: this feature's scenarios below this line ---
-NOT_WRITES["gonghui.contests.judging.services.canonical"] = "a computation: writes nothing"
 
 
 def judging(w, *, drawn=True, marking=True):
