@@ -191,7 +191,10 @@ def test_only_ascii_digits_with_three_decimals_at_most_are_a_mark(value):
 
 @pytest.mark.parametrize("value", ["0", "7", "38.5", "38.50", "0.125", "999999.999", " 12 "])
 def test_ordinary_marks_pass(value):
-    assert engine.mark_problem({"code": "X", "kind": "measurement", "max": "999999.999"}, value) is None
+    assert (
+        engine.mark_problem({"code": "X", "kind": "measurement", "max": "999999.999"}, value)
+        is None
+    )
 
 
 def test_canonical_number_is_the_stored_and_published_text():

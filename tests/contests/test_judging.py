@@ -800,7 +800,9 @@ def test_one_first_mark_per_cell_is_the_databases_rule_too(contest, users, monke
     one first mark (the second is refused as the check says it)."""
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
-    mark_submit(actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=key())
+    mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=key()
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Mark.objects.create(
             stage=contest.stage,

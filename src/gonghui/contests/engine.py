@@ -324,7 +324,9 @@ def stage_results(record: Mapping) -> list[dict]:
         {
             "entrant": entrant,
             "score": canonical_number(scores[entrant][SCORE]),
-            "parts": {k: canonical_number(v) for k, v in sorted(scores[entrant].items()) if k != SCORE},
+            "parts": {
+                k: canonical_number(v) for k, v in sorted(scores[entrant].items()) if k != SCORE
+            },
             "place": place,
             "advanced": entrant in going,
         }

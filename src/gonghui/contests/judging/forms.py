@@ -11,7 +11,12 @@ NUMBERS = re.compile(r"[\s,，、;；]+")
 
 def _in_range(text: str) -> bool:
     digits = text.lstrip("0")
-    return text.isascii() and text.isdigit() and len(digits) <= 6 and 1 <= int(digits or "0") <= NUMBER_MAX
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(digits) <= 6
+        and 1 <= int(digits or "0") <= NUMBER_MAX
+    )
 
 
 class MatchForm(forms.Form):

@@ -59,7 +59,9 @@ def mark_checks(entry_pk: int, judge_id: int, aspect: str) -> dict:
                 Recusal.objects.filter(judge_id=judge_id, entrant_id=OuterRef("entrant_id"))
             ),
             sheet=Exists(
-                Sheet.objects.filter(stage_id=OuterRef("stage_id"), entrant_id=OuterRef("entrant_id"))
+                Sheet.objects.filter(
+                    stage_id=OuterRef("stage_id"), entrant_id=OuterRef("entrant_id")
+                )
             ),
             marked=Exists(
                 Mark.objects.filter(

@@ -516,11 +516,7 @@ def _lock_entry(stage: Stage, entrant) -> dict:
         if isinstance(entrant, Entrant)
         else qs.filter(entrant__number=number)
     )
-    row = (
-        qs.select_for_update(of=("self",))
-        .values("pk", "entrant_id", "entrant__number")
-        .first()
-    )
+    row = qs.select_for_update(of=("self",)).values("pk", "entrant_id", "entrant__number").first()
     if row is None:
         raise ValidationFailed({"entrant": f"参赛号 {entrant_key(number)} 不在本赛段的场次中"})
     return row
