@@ -942,3 +942,20 @@ def test_the_grid_warns_as_the_lock_refuses(contest, users):
     with pytest.raises(Conflict) as refused:
         sheet_lock(actor=users.cy, stage=contest.stage, entrant=1)
     assert row.spread == [refused.value.message] and not row.ready
+
+
+def test_the_match_page_offers_only_what_the_services_allow(client, contest, users):
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
+    client.force_login(users.cy)
+    url = f"/contests/matches/{match.pk}/"
+    draw_commit(actor=users.cy, match=match)
+    text = client.get(url).content.decode()
+    assert "抽签后方可增补裁判" in text and "match_seat_add" not in text
+    assert f"/contests/matches/{match.pk}/seats/" not in text
+    panel_draw(actor=users.cy, match=match)
+    assert f"/contests/matches/{match.pk}/seats/" in client.get(url).content.decode()
+    Stage.objects.filter(pk=contest.stage.pk).update(status=Stage.Status.LOCKED)
+    text = client.get(url).content.decode()
+    assert "记录缺席" not in text and f"/contests/matches/{match.pk}/seats/" not in text

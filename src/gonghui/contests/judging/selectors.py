@@ -506,6 +506,11 @@ class MatchPage:
     addable: list[Judge]
     may_referee: bool
 
+    @property
+    def closed(self) -> bool:
+        """The stage's marking is locked: the panel is what it was."""
+        return self.match.stage.status in (Stage.Status.LOCKED, Stage.Status.CONFIRMED)
+
 
 def match_page(*, actor, pk) -> MatchPage:
     """A match: its entrants, the draw (commitment, revealed seed), its panel."""
