@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contests', '0003_juror_identity_length'),
+        ("contests", "0003_juror_identity_length"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='mark',
-            constraint=models.UniqueConstraint(condition=models.Q(('replaces__isnull', True)), fields=('stage', 'entrant', 'judge', 'aspect'), name='mark_first_once'),
+            model_name="mark",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("replaces__isnull", True)),
+                fields=("stage", "entrant", "judge", "aspect"),
+                name="mark_first_once",
+            ),
         ),
     ]
