@@ -746,13 +746,13 @@ def world_for_scenarios(w) -> SimpleNamespace:
 
 def test_a_mark_costs_a_few_queries(contest, users, django_assert_max_num_queries):
     """The benchmark's path (12 experts marking while 100 jurors vote): one read of the key,
-    the stage, the judge, one locked read of everything the checks need, the insert and
-    the event."""
+    the stage, the judge, the entrant's row lock, then one read of everything the checks
+    need (after the lock: see test_judging_race.py), the insert and the event."""
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
     user = judge.user
     mark_submit(actor=user, stage=contest.stage.pk, entrant=1, aspect="M1", value="30", key=key())
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         mark_submit(
             actor=user, stage=contest.stage.pk, entrant=2, aspect="M1", value="31", key=key()
         )
