@@ -1524,7 +1524,6 @@ def _(w, call):
 
 
 # --- contests · judging: this feature's scenarios below this line ---
-NOT_WRITES["gonghui.contests.judging.services.canonical"] = "a computation: writes nothing"
 
 
 def judging(w, *, drawn=True, marking=True):
@@ -1684,6 +1683,32 @@ def _(w, call):
 def _(w, call):
     first, _second = results_world.two_trades(w.tree, w.users, w.honours, titles=(1, 0))
     call(actor=w.users.cy, programme=first.programme)
+
+
+def _studio_offer(w, call_or_service, employer):
+    return call_or_service(
+        actor=w.users.cy,
+        employer=employer,
+        leader=make_person(w.tree.cy_grass, "王芳"),
+        org_unit=w.tree.cy_grass,
+        source="第3届朝阳工匠 · 钳工",
+        grant_fen_per_year=10_000_000,
+        grant_years=3,
+    )
+
+
+@scenario("gonghui.registry.services.studio_offer")
+def _(w, call):
+    _studio_offer(w, call, Unit.objects.create(name="首钢", org_unit=w.tree.cy_grass))
+
+
+@scenario("gonghui.registry.services.studio_offer[again]")
+def _(w, call):
+    from gonghui.registry.services import studio_offer
+
+    employer = Unit.objects.create(name="首钢", org_unit=w.tree.cy_grass)
+    _studio_offer(w, studio_offer, employer)
+    assert _studio_offer(w, call, employer) is None
 
 
 # --- contests · jury & appeals: this feature's scenarios below this line ---

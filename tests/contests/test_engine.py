@@ -3,6 +3,8 @@ aggregation per aspect by panel size (a judge absent), parts and the 70/30 weigh
 the public jurors, the tie chain with shared places, corrections (only the latest mark of a
 chain counts), late votes and jurors who skipped an entrant, and each advancing rule."""
 
+from decimal import Decimal
+
 import pytest
 
 from gonghui.contests import engine
@@ -177,6 +179,29 @@ def test_marks_outside_the_aspect_are_refused_with_the_range():
     assert engine.mark_problem(aspect, "40.5") == "分数应在 0–40 之间"
     assert engine.mark_problem(aspect, "九") == "分数应为数字"
     assert engine.mark_problem(aspect, "1.2345") == "分数最多保留三位小数"
+
+
+@pytest.mark.parametrize("value", ["٣", "1_0", "1e1", "３８", "+5", ".5", "5.", "1234567", "0x1"])
+def test_only_ascii_digits_with_three_decimals_at_most_are_a_mark(value):
+    """Decimal takes "٣" (an Arabic-Indic three), "1_0" and "1e1": a judge types none of
+    them, and the stored text must be the one the judge typed."""
+    aspect = {"code": "X", "kind": "measurement", "max": "9999999"}
+    assert engine.mark_problem(aspect, value) is not None
+
+
+@pytest.mark.parametrize("value", ["0", "7", "38.5", "38.50", "0.125", "999999.999", " 12 "])
+def test_ordinary_marks_pass(value):
+    assert (
+        engine.mark_problem({"code": "X", "kind": "measurement", "max": "999999.999"}, value)
+        is None
+    )
+
+
+def test_canonical_number_is_the_stored_and_published_text():
+    assert engine.canonical_number("38.50") == "38.5"
+    assert engine.canonical_number("0.000") == "0"
+    assert engine.canonical_number("100") == "100"
+    assert engine.canonical_number(Decimal("1E+2")) == "100"
 
 
 def test_standardised_scores_compare_trades():

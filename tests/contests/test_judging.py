@@ -286,12 +286,13 @@ def test_the_chief_referee_is_seated_by_hand_unless_in_conflict(contest, users):
     with pytest.raises(ValidationFailed) as refused:
         seat_add(actor=users.cy, match=match, judge=contest.experts[0])
     assert "同一工作单位" in refused.value.fields["judge"]
-    # 裁判7 shares 燕山石化 with 裁判3 — whichever of them the draw seated, or 裁判4's 中建一局.
-    panel_employers = {j.employer_id for j in panel_of(match)}
-    other = next(
-        j
-        for j in contest.experts[2:]
-        if j.employer_id in panel_employers and j not in panel_of(match)
+    # A judge of an employer already on the panel (whichever the draw seated).
+    other = Judge.objects.create(
+        programme=contest.programme,
+        kind=Judge.Kind.EXPERT,
+        name="裁判8",
+        user=make_user("judge8", None, None),
+        employer=panel_of(match)[0].employer,
     )
     with pytest.raises(ValidationFailed) as refused:
         seat_add(actor=users.cy, match=match, judge=other)
@@ -745,13 +746,13 @@ def world_for_scenarios(w) -> SimpleNamespace:
 
 def test_a_mark_costs_a_few_queries(contest, users, django_assert_max_num_queries):
     """The benchmark's path (12 experts marking while 100 jurors vote): one read of the key,
-    the stage, the judge, one locked read of everything the checks need, the insert and
-    the event."""
+    the stage, the judge, the entrant's row lock, then one read of everything the checks
+    need (after the lock: see test_judging_race.py), the insert and the event."""
     match = seated(contest, users.cy)
     judge = panel_of(match)[0]
     user = judge.user
     mark_submit(actor=user, stage=contest.stage.pk, entrant=1, aspect="M1", value="30", key=key())
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         mark_submit(
             actor=user, stage=contest.stage.pk, entrant=2, aspect="M1", value="31", key=key()
         )
@@ -789,3 +790,172 @@ def test_the_same_key_sent_twice_at_once_ends_as_a_duplicate(contest, users, mon
     )
     assert third.duplicate and len(calls) == 2
     assert Mark.objects.count() == 1 and len(events("contests.mark")) == 1
+
+
+# --- Review fixes (issue #17 review of 7a6ddb1) ------------------------------------------------
+
+
+def test_one_first_mark_per_cell_is_the_databases_rule_too(contest, users, monkeypatch):
+    """The backstop of the "already marked" check: two devices racing past it still leave
+    one first mark (the second is refused as the check says it)."""
+    match = seated(contest, users.cy)
+    judge = panel_of(match)[0]
+    mark_submit(
+        actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="20", key=key()
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mark.objects.create(
+            stage=contest.stage,
+            entrant=contest.entrants[0],
+            judge=judge,
+            aspect="J1",
+            value="21",
+            key=key(),
+            created_at=timezone.now(),
+        )
+    real = services._entry
+    monkeypatch.setattr(
+        services, "_entry", lambda *a: real(*a) | {"marked": False}
+    )  # the check passed on a stale read
+    with pytest.raises(ValidationFailed) as refused:
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect="J1", value="21", key=key()
+        )
+    assert refused.value.fields["aspect"] == services.ALREADY_MARKED
+    assert Mark.objects.count() == 1 and len(events("contests.mark")) == 1
+
+
+def test_withdrawn_or_eliminated_entrants_are_not_put_in_a_match(contest, users):
+    Entrant.objects.filter(pk=contest.entrants[1].pk).update(status=Entrant.Status.WITHDRAWN)
+    Entrant.objects.filter(pk=contest.entrants[2].pk).update(status=Entrant.Status.OUT)
+    with pytest.raises(ValidationFailed) as refused:
+        match_create(actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3])
+    said = refused.value.fields["entrants"]
+    assert "002（已退赛）" in said and "003（已止步）" in said and "001" not in said
+    assert not Match.objects.exists() and not StageEntry.objects.exists()
+    assert not events("contests.match_create")
+
+
+def test_no_hand_seat_between_the_commitment_and_the_draw(contest, users):
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
+    draw_commit(actor=users.cy, match=match)
+    with pytest.raises(Conflict, match="请先抽签"):
+        seat_add(actor=users.cy, match=match, judge=contest.chief)
+    assert not Seat.objects.exists() and not events("contests.seat_add")
+    panel_draw(actor=users.cy, match=match)
+    assert seat_add(actor=users.cy, match=match, judge=contest.chief).position == 4
+
+
+def test_a_match_seated_by_hand_is_not_drawn(contest, users):
+    """Seats added before the draw would escape its rules: the draw refuses such a match
+    (and so does its commitment), nothing written."""
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
+    seat_add(actor=users.cy, match=match, judge=contest.chief)
+    with pytest.raises(Conflict, match="人工指定"):
+        draw_commit(actor=users.cy, match=match)
+    Match.objects.filter(pk=match.pk).update(draw_commitment="c" * 64)  # committed earlier
+    with pytest.raises(Conflict, match="人工指定"):
+        panel_draw(actor=users.cy, match=match)
+    assert Seat.objects.filter(match=match).count() == 1
+    assert not events("contests.draw_commit") and not events("contests.panel_draw")
+
+
+@pytest.mark.parametrize("huge", [10**20, "99999999999999999999", 1_000_000, 0, -3, "٣"])
+def test_entrant_numbers_out_of_range_are_a_field_error_not_a_crash(contest, users, huge):
+    with pytest.raises(ValidationFailed) as refused:
+        match_create(actor=users.cy, stage=contest.stage, code="A", entrants=[1, huge])
+    assert "1–999999" in refused.value.fields["entrants"]
+    match = seated(contest, users.cy, numbers=(1, 2))
+    judge = panel_of(match)[0]
+    with pytest.raises(ValidationFailed) as refused:
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=huge, aspect="M1", value="1", key=key()
+        )
+    assert "entrant" in refused.value.fields
+    with pytest.raises(ValidationFailed) as refused:
+        sheet_lock(actor=users.cy, stage=contest.stage, entrant=huge)
+    assert "entrant" in refused.value.fields
+    with pytest.raises(ValidationFailed) as refused:
+        seat_add(actor=users.cy, match=match, judge=10**30)
+    assert "judge" in refused.value.fields
+    assert Match.objects.count() == 1 and not Mark.objects.exists()
+
+
+def test_huge_numbers_on_the_pages_are_said_next_to_the_field(client, contest, users):
+    client.force_login(users.cy)
+    page = client.post(
+        f"/contests/stages/{contest.stage.pk}/matches/new/",
+        {"code": "A", "entrants": "1, 99999999999999999999", "seed": "", "panel_size": "3"},
+    )
+    assert page.status_code == 200
+    assert "1–999999" in page.context["form"].errors["entrants"][0]
+    page = client.post(
+        f"/contests/stages/{contest.stage.pk}/matches/new/",
+        {"code": "A", "entrants": "1, 2", "seed": "99999999999999999999", "panel_size": "3"},
+    )
+    assert page.status_code == 200 and "seed" in page.context["form"].errors
+    assert not Match.objects.exists()
+    seated(contest, users.cy)
+    locked = client.post(
+        f"/contests/stages/{contest.stage.pk}/sheets/99999999999999999999/lock/", follow=True
+    )
+    assert locked.status_code == 200 and "1–999999" in locked.content.decode()
+    assert not Sheet.objects.exists()
+
+
+def test_no_absence_is_recorded_once_the_stage_is_locked(contest, users):
+    match = seated(contest, users.cy)
+    seat = Seat.objects.filter(match=match).first()
+    for status in (Stage.Status.LOCKED, Stage.Status.CONFIRMED):
+        Stage.objects.filter(pk=contest.stage.pk).update(status=status)
+        with pytest.raises(Conflict, match="不能再记录缺席"):
+            seat_absent(actor=users.cy, seat=seat, reason="未到场")
+    seat.refresh_from_db()
+    assert not seat.absent and not events("contests.seat_absent")
+
+
+@pytest.mark.parametrize("value", ["٣", "1_0", "1e1", "３０"])
+def test_a_mark_is_ascii_digits(contest, users, value):
+    match = seated(contest, users.cy)
+    judge = panel_of(match)[0]
+    with pytest.raises(ValidationFailed) as refused:
+        mark_submit(
+            actor=judge.user, stage=contest.stage, entrant=1, aspect="M1", value=value, key=key()
+        )
+    assert "阿拉伯数字" in refused.value.fields["value"]
+    assert not Mark.objects.exists()
+
+
+def test_the_grid_warns_as_the_lock_refuses(contest, users):
+    """The marking grid's spread warning is the engine's (what sheet_lock applies)."""
+    from gonghui.contests.judging import selectors
+
+    match = seated(contest, users.cy)
+    mark_all(contest, match, 1, ["20", "22", "28"])
+    [row] = [
+        r for r in selectors.marking_grid(actor=users.cy, pk=contest.stage.pk).rows if r.number == 1
+    ]
+    with pytest.raises(Conflict) as refused:
+        sheet_lock(actor=users.cy, stage=contest.stage, entrant=1)
+    assert row.spread == [refused.value.message] and not row.ready
+
+
+def test_the_match_page_offers_only_what_the_services_allow(client, contest, users):
+    match = match_create(
+        actor=users.cy, stage=contest.stage, code="A", entrants=[1, 2, 3, 4], panel_size=3
+    )
+    client.force_login(users.cy)
+    url = f"/contests/matches/{match.pk}/"
+    draw_commit(actor=users.cy, match=match)
+    text = client.get(url).content.decode()
+    assert "抽签后方可增补裁判" in text and "match_seat_add" not in text
+    assert f"/contests/matches/{match.pk}/seats/" not in text
+    panel_draw(actor=users.cy, match=match)
+    assert f"/contests/matches/{match.pk}/seats/" in client.get(url).content.decode()
+    Stage.objects.filter(pk=contest.stage.pk).update(status=Stage.Status.LOCKED)
+    text = client.get(url).content.decode()
+    assert "记录缺席" not in text and f"/contests/matches/{match.pk}/seats/" not in text

@@ -41,6 +41,13 @@ def scene(transactional_db, tree, users):
     return c, judge
 
 
+# How many items wait in the phone's queue (the page's CSP forbids wait_for_function's eval).
+QUEUED = (
+    "Object.keys(localStorage).filter(k => k.endsWith('.queue'))"
+    ".map(k => JSON.parse(localStorage[k]).length)"
+)
+
+
 def aspect(page, entrant, code):
     return page.locator(f'.entrant[data-entrant="{entrant}"] .aspect[data-aspect="{code}"]')
 
@@ -138,10 +145,40 @@ def test_a_judge_marks_offline_and_each_mark_is_stored_once(
     page.locator("#pad button[data-send]").click()
     aspect(page, 2, "J1").get_by_text("✗ 未被接受：回避").wait_for()
     assert aspect(page, 2, "J1").locator(".a-value").inner_text() == "—"
-    assert page.evaluate(
-        "Object.keys(localStorage).filter(k => k.endsWith('.queue'))"
-        ".map(k => JSON.parse(localStorage[k]).length)"
-    ) == [0]
+    assert page.evaluate(QUEUED) == [0]
+
+    # Two corrections of one cell made before the first is confirmed (offline): the
+    # second chains on the first (it corrects the latest mark) and neither is lost.
+    sent = in_thread(lambda: Mark.objects.get(entrant__number=1, aspect="J1").pk)
+    console.expected.add(f"{base}/api/v1/contests/marks/{sent}/correct")  # sent offline
+    phone.set_offline(True)
+    for value, reason in (("23", "复看录像"), ("24", "再次复看")):
+        aspect(page, 1, "J1").locator("button[data-open]").click()
+        key_in(page, value)
+        page.locator("#pad-reason").fill(reason)
+        page.locator("#pad button[data-send]").click()
+    page.get_by_text("2 条评分保存在本机").wait_for()
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    for _ in range(150):  # both answered: the queue on the phone is empty
+        if page.evaluate(QUEUED) == [0]:
+            break
+        page.wait_for_timeout(100)
+    expect(aspect(page, 1, "J1").locator(".a-value")).to_have_text("24")
+    expect(aspect(page, 1, "J1").locator(".a-state")).to_have_text("✓ 已发送")
+    chain = in_thread(
+        lambda: list(
+            Mark.objects.filter(entrant__number=1, aspect="J1")
+            .order_by("id")
+            .values_list("id", "value", "replaces_id")
+        )
+    )
+    assert [(v, r) for _, v, r in chain] == [
+        ("22", None),
+        ("23", chain[0][0]),
+        ("24", chain[1][0]),
+    ]
+    expect(page.locator(".a-state.refused")).to_have_count(1)  # 002's J1 (回避) only
     page.screenshot(path=shots / "contests_judge_marked.png", full_page=True)
     assert console.errors == []
 

@@ -446,7 +446,7 @@ def with_final(tree, users, honours, **kwargs) -> Contest:
 
 def test_the_preview_shows_who_advances_by_the_rule(tree, users, honours):
     contest = with_final(tree, users, honours)
-    preview = selectors.advance_preview(actor=users.cy, stage=contest.stages[0])
+    preview = selectors.stage_page(actor=users.cy, pk=contest.stages[0].pk).preview
     assert [(row.key, row.place, row.advanced) for row in preview.rows] == [
         ("003", 1, True),
         ("001", 2, True),
@@ -824,3 +824,115 @@ def test_talent_page_and_api(client, tree, users, honours):
     client.force_login(users.hd)
     assert client.get("/api/v1/contests/talent?q=王芳").json()["items"] == []
     assert "没有符合条件的人员" in client.get("/contests/talent/?q=王芳").content.decode()
+
+
+# --- Review fixes (issue #17 review of 7a6ddb1) ------------------------------------------------
+
+
+def test_a_lock_under_a_freeze_opens_no_appeal_window_until_the_reveal(tree, users, honours):
+    """``results_at`` is when the results became public: not at a frozen lock (the appeal
+    window would run out before anyone saw them), at the reveal (the board sets it)."""
+    contest = selection(tree, users, honours)
+    stage = contest.stages[0]
+    Stage.objects.filter(pk=stage.pk).update(appeal_minutes=120)
+    Competition.objects.filter(pk=contest.competition.pk).update(frozen_at=timezone.now())
+    stage.refresh_from_db()
+
+    services.results_lock(actor=users.cy, stage=stage)
+
+    stage.refresh_from_db()
+    assert stage.status == Stage.Status.LOCKED and stage.results_at is None
+    assert selectors.appeal_window_ends(stage) is None
+    # Revealed (as the board's unfreeze does: results, then the stage's results_at).
+    with time_machine.travel(timezone.now() + timedelta(hours=5)):
+        Result.objects.filter(stage=stage).update(revealed_at=timezone.now())
+        assert selectors.advance_blockers(stage, now=timezone.now()) == [
+            "本赛段成绩尚未公布，申诉时限尚未起算，不能确认晋级"
+        ]
+        Stage.objects.filter(pk=stage.pk).update(results_at=timezone.now())
+        stage.refresh_from_db()
+        assert selectors.appeal_window_ends(stage) == stage.results_at + timedelta(minutes=120)
+        assert "申诉时限未过" in selectors.advance_blockers(stage, now=timezone.now())[0]
+
+
+def test_no_lock_while_the_public_vote_is_open(tree, users, honours):
+    contest = selection(tree, users, honours)
+    stage = contest.stages[0]
+    closes = timezone.now() + timedelta(minutes=30)
+    Stage.objects.filter(pk=stage.pk).update(votes_close_at=closes)
+    stage.refresh_from_db()
+
+    with pytest.raises(Conflict, match="大众评委投票尚未截止"):
+        services.results_lock(actor=users.cy, stage=stage)
+
+    stage.refresh_from_db()
+    assert stage.status == Stage.Status.MARKING and not Result.objects.exists()
+    assert not events_of(contest.competition, "contests.results_lock").exists()
+    with time_machine.travel(closes):
+        assert len(services.results_lock(actor=users.cy, stage=stage)) == 3
+
+
+def test_a_withdrawn_entrant_stays_withdrawn_and_goes_no_further(tree, users, honours):
+    """001 withdrew after the selection was marked (places: 003, 001, 002; top 2): 001 is
+    not made out nor competing, and the final holds 003 only."""
+    contest = with_final(tree, users, honours)
+    stage, final = contest.stages
+    Entrant.objects.filter(pk=contest.entrants["001"].pk).update(status=Entrant.Status.WITHDRAWN)
+
+    services.advance_confirm(
+        actor=users.cy,
+        stage=stage,
+        advancing=[contest.entrants["003"].pk, contest.entrants["001"].pk],
+    )
+
+    statuses = dict(Entrant.objects.values_list("number", "status"))
+    assert statuses == {1: "withdrawn", 2: "out", 3: "competing"}
+    entries = StageEntry.objects.filter(stage=final)
+    assert [e.entrant.number for e in entries] == [3]
+
+
+def test_a_withdrawn_seed_is_not_made_a_seed(tree, users, honours):
+    contest = build_contest(tree, users, honours, people=("甲", "乙"))
+    stage = add_stage(
+        contest, kind=Stage.Kind.SEEDING, scheme=PRACTICAL, rule={"kind": "top", "n": 1}
+    )
+    seat(stage, contest, "A", ["001", "002"])
+    for key, j in [("001", 50), ("002", 40)]:
+        mark(stage, contest, key, "M1", [30])
+        mark(stage, contest, key, "J1", [j] * 5)
+    lock_sheets(stage, contest, users)
+    services.results_lock(actor=users.cy, stage=stage)
+    Entrant.objects.filter(pk=contest.entrants["001"].pk).update(status=Entrant.Status.WITHDRAWN)
+    services.advance_confirm(actor=users.cy, stage=stage, advancing=[contest.entrants["001"].pk])
+    assert dict(Entrant.objects.values_list("number", "status")) == {1: "withdrawn", 2: "out"}
+
+
+def test_the_studio_offer_is_the_registrys_audited_write(tree, users, honours):
+    from gonghui.registry.services import studio_offer
+
+    contest = finished(tree, users, honours)
+    services.titles_award(actor=users.cy, competition=contest.competition)
+
+    studio = Studio.objects.get(employer=contest.employers["003"])
+    (event,) = AuditEvent.objects.filter(action="registry.studio_offer")
+    assert event.object_id == str(studio.pk)
+    assert changes(event)["grant_fen_per_year"] == [None, 10_000_000]
+    assert changes(event)["leader"] == [None, contest.entrants["003"].person.pk]
+    offer = {
+        "employer": contest.employers["002"],
+        "leader": contest.entrants["002"].person,
+        "org_unit": tree.cy_grass,
+        "source": "第3届朝阳工匠 · 钳工",
+        "grant_fen_per_year": 10_000_000,
+        "grant_years": 3,
+    }
+    with pytest.raises(NotFound):  # another district's staff
+        studio_offer(actor=users.hd, **offer)
+    with pytest.raises(ValidationFailed) as refused:
+        studio_offer(actor=users.cy, **offer | {"grant_fen_per_year": -1, "grant_years": 99})
+    assert set(refused.value.fields) == {"grant_fen_per_year", "grant_years"}
+    assert Studio.objects.count() == 1
+    # An employer with a studio offered (or active) gets no second offer.
+    assert studio_offer(actor=users.cy, **offer | {"employer": contest.employers["003"]}) is None
+    assert Studio.objects.count() == 1
+    assert AuditEvent.objects.filter(action="registry.studio_offer").count() == 1

@@ -139,6 +139,7 @@ class Action(models.TextChoices):
     CONTESTS_RESULTS_LOCK = "contests.results_lock", "锁定赛段成绩"
     CONTESTS_ADVANCE_CONFIRM = "contests.advance_confirm", "确认晋级名单"
     CONTESTS_TITLES_AWARD = "contests.titles_award", "评定称号与提名奖"
+    REGISTRY_STUDIO_OFFER = "registry.studio_offer", "推荐工匠创新工作室（待单位确认）"
     # --- contests · jury & appeals (add this feature's actions below this line) ---
     #
     CONTESTS_JUROR_REGISTER = "contests.juror_register", "登记大众评委"
@@ -465,17 +466,23 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     "gonghui.contests.results.services.results_lock": ("contests.results_lock",),
     "gonghui.contests.results.services.advance_confirm": ("contests.advance_confirm",),
-    # One title and no nominee award: the registry's award, the competition's event.
+    # One title and no nominee award: the registry's award, the studio offered to the
+    # winner's employer, the competition's event.
     "gonghui.contests.results.services.titles_award": (
         "contests.titles_award",
         "registry.award_create",
+        "registry.studio_offer",
     ),
     # Two trades compared, one title over both: one event in each competition's stream.
     "gonghui.contests.results.services.programme_titles_award": (
         "contests.titles_award",
         "contests.titles_award",
         "registry.award_create",
+        "registry.studio_offer",
     ),
+    "gonghui.registry.services.studio_offer": ("registry.studio_offer",),
+    # The employer has a studio offered or active already: nothing written.
+    "gonghui.registry.services.studio_offer[again]": (),
     # --- contests · jury & appeals ---
     #
     "gonghui.contests.jury.services.juror_register": ("contests.juror_register",),

@@ -58,6 +58,7 @@ DEFAULT_METHOD = {"measurement": "mean", "judgement": "trimmed_mean"}
 MIN_JUDGES = 3
 PUBLIC = "public"
 SCORE = "score"
+ASCII_DIGITS = frozenset("0123456789")
 
 
 def scheme_problems(scheme) -> dict[str, str]:
@@ -183,7 +184,20 @@ def mark_problem(aspect: Mapping, value) -> str | None:
         return f"分数应在 0–{aspect['max']} 之间"
     if number.as_tuple().exponent < -3:
         return "分数最多保留三位小数"
+    if not mark_text_ok(value if isinstance(value, str) else str(value)):
+        return "分数应为阿拉伯数字（如 38.5），最多三位小数"
     return None
+
+
+def mark_text_ok(text: str) -> bool:
+    """A mark as a judge types it: ``^[0-9]{1,6}(\\.[0-9]{1,3})?$`` (surrounding blanks
+    aside). Decimal would also take "٣", "1_0" or "1e1": they are refused."""
+    whole, dot, fraction = text.strip().partition(".")
+    return (
+        1 <= len(whole) <= 6
+        and set(whole) <= ASCII_DIGITS
+        and (not dot or (1 <= len(fraction) <= 3 and set(fraction) <= ASCII_DIGITS))
+    )
 
 
 def spread_problems(scheme: Mapping, marks: Iterable[Mapping]) -> list[tuple[object, str, str]]:
@@ -309,8 +323,10 @@ def stage_results(record: Mapping) -> list[dict]:
     return [
         {
             "entrant": entrant,
-            "score": _text(scores[entrant][SCORE]),
-            "parts": {k: _text(v) for k, v in sorted(scores[entrant].items()) if k != SCORE},
+            "score": canonical_number(scores[entrant][SCORE]),
+            "parts": {
+                k: canonical_number(v) for k, v in sorted(scores[entrant].items()) if k != SCORE
+            },
             "place": place,
             "advanced": entrant in going,
         }
@@ -324,10 +340,15 @@ def standardised(results_by_trade: Mapping[object, Iterable[Mapping]]) -> dict:
     out = {}
     for trade, results in results_by_trade.items():
         for entrant, t in scoring.standardise({r["entrant"]: r["score"] for r in results}).items():
-            out[(trade, entrant)] = _text(t)
+            out[(trade, entrant)] = canonical_number(t)
     return out
 
 
-def _text(value) -> str:
-    """A number as canonical text: every digit kept, no exponent, no trailing zeros."""
-    return format(scoring.mark(value).normalize(scoring.CONTEXT), "f")
+def canonical_number(value) -> str:
+    """A number (a mark, a score) as canonical text, as marks are stored and results
+    published: every digit kept, no exponent, no trailing zeros ("38.50" → "38.5", zero is
+    "0")."""
+    number = scoring.mark(value)
+    if number == 0:
+        return "0"
+    return format(number.normalize(scoring.CONTEXT), "f")

@@ -425,6 +425,13 @@ class Mark(models.Model):
             models.CheckConstraint(
                 condition=Q(replaces__isnull=True) | ~Q(reason=""), name="mark_correction_reason"
             ),
+            # One first mark per judge, entrant and aspect: the rest are corrections (the
+            # backstop of judging's check, which two devices racing could both pass).
+            models.UniqueConstraint(
+                fields=["stage", "entrant", "judge", "aspect"],
+                condition=Q(replaces__isnull=True),
+                name="mark_first_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from gonghui.people import search
 from gonghui.people.models import Person, Unit
 from gonghui.people.services import require_live
 from gonghui.registry import merging
-from gonghui.registry.models import Award, Category, Honour, Merge
+from gonghui.registry.models import Award, Category, Honour, Merge, Studio
 from gonghui.registry.selectors import may_unmerge
 
 # --- Units (collectives, employers) -----------------------------------------------------------
@@ -690,3 +690,69 @@ def registry_import_start(*, actor, data: bytes, filename: str):
         suffixes=(".xlsx",),
         task=registry_import_task,
     )
+
+
+# --- Craftsman innovation studios (工匠创新工作室) --------------------------------------------
+
+
+@transaction.atomic
+def studio_offer(
+    *,
+    actor,
+    employer: Unit,
+    leader: Person | None,
+    org_unit: OrgUnit,
+    source: str,
+    grant_fen_per_year: int,
+    grant_years: int,
+) -> Studio | None:
+    """Offer a craftsman innovation studio to ``employer`` (led by ``leader``, e.g. a title
+    winner of a skills contest), filed at ``org_unit``, with its yearly grant (fen) for
+    ``grant_years`` years; it waits for the unit's answer (``offered``). Needs
+    ``registry.award`` at ``org_unit``. An employer with a studio offered or active gets no
+    second one: None, nothing written."""
+    grant = access.require_at(actor, "registry.award", org_unit, view_perm="registry.view")
+    errors = {}
+    source = (source or "").strip()
+    if len(source) > 200:
+        errors["source"] = "来源最长 200 字"
+    if isinstance(grant_fen_per_year, bool) or not isinstance(grant_fen_per_year, int):
+        errors["grant_fen_per_year"] = "每年资助应为整数（分）"
+    elif grant_fen_per_year < 0:
+        errors["grant_fen_per_year"] = "每年资助不能为负数"
+    if isinstance(grant_years, bool) or not isinstance(grant_years, int):
+        errors["grant_years"] = "资助年数应为整数"
+    elif not 0 <= grant_years <= 50:
+        errors["grant_years"] = "资助年数应在 0–50 之间"
+    if errors:
+        raise ValidationFailed(errors)
+    Unit.objects.select_for_update().filter(pk=employer.pk).first()  # one offer at a time
+    if Studio.objects.filter(employer=employer).exclude(status=Studio.Status.DECLINED).exists():
+        return None
+    name = f"{leader.name if leader is not None else employer.name}工匠创新工作室"
+    studio = Studio.objects.create(
+        name=name[:120],
+        employer=employer,
+        leader=leader,
+        org_unit=org_unit,
+        status=Studio.Status.OFFERED,
+        source=source,
+        grant_fen_per_year=grant_fen_per_year,
+        grant_years=grant_years,
+    )
+    record(
+        actor=actor,
+        action=Action.REGISTRY_STUDIO_OFFER,
+        obj=studio,
+        org_unit_id=org_unit.pk,
+        post_id=grant.post_id,
+        changes={
+            "name": [None, studio.name],
+            "employer": [None, employer.pk],
+            "leader": [None, leader.pk if leader is not None else None],
+            "source": [None, source],
+            "grant_fen_per_year": [None, grant_fen_per_year],
+            "grant_years": [None, grant_years],
+        },
+    )
+    return studio

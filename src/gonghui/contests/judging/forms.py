@@ -4,9 +4,19 @@ import re
 
 from django import forms
 
-from gonghui.contests.judging.services import CODE_MAX, PANEL_MAX, REASON_MAX
+from gonghui.contests.judging.services import CODE_MAX, NUMBER_MAX, PANEL_MAX, REASON_MAX
 
 NUMBERS = re.compile(r"[\s,，、;；]+")
+
+
+def _in_range(text: str) -> bool:
+    digits = text.lstrip("0")
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(digits) <= 6
+        and 1 <= int(digits or "0") <= NUMBER_MAX
+    )
 
 
 class MatchForm(forms.Form):
@@ -20,6 +30,7 @@ class MatchForm(forms.Form):
         label="守擂种子选手（参赛号，可选）",
         required=False,
         min_value=1,
+        max_value=NUMBER_MAX,
         help_text="挑战赛中被挑战的种子选手，须为本场次的参赛人之一",
     )
     panel_size = forms.IntegerField(label="裁判组人数", min_value=1, max_value=PANEL_MAX, initial=5)
@@ -28,9 +39,10 @@ class MatchForm(forms.Form):
         parts = [p for p in NUMBERS.split(self.cleaned_data["entrants"].strip()) if p]
         if not parts:
             raise forms.ValidationError("请填写参赛号")
-        bad = [p for p in parts if not p.isdigit() or int(p) < 1]
+        bad = [p for p in parts if not _in_range(p)]
         if bad:
-            raise forms.ValidationError(f"参赛号应为正整数：{'、'.join(bad[:5])}")
+            said = "、".join(p[:10] for p in bad[:5])
+            raise forms.ValidationError(f"参赛号应为 1–{NUMBER_MAX} 的整数：{said}")
         return [int(p) for p in parts]
 
 

@@ -7,11 +7,13 @@ A judge sees entrants by number only (参赛号): marking is blind to names and 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, Subquery
+
 from gonghui.common.errors import NotFound
-from gonghui.contests import engine, events, scoring
+from gonghui.contests import engine, events
 from gonghui.contests.models import (
     Judge,
     Mark,
@@ -27,7 +29,52 @@ from gonghui.orgs import access
 
 VIEW = "contests.view"
 REFEREE = "contests.referee"
-MARKERS = (Judge.Kind.EXPERT, Judge.Kind.CHIEF)
+MARKERS = (Judge.Kind.EXPERT, Judge.Kind.CHIEF)  # who marks (arbiters rule, jurors vote)
+
+
+def judge_of(user, stage: Stage) -> Judge | None:
+    """The user's own judge row in the stage's programme, an expert or the chief referee
+    (None: they are no judge who marks there)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Judge.objects.filter(
+        programme_id=stage.competition.programme_id, user=user, kind__in=MARKERS
+    ).first()
+
+
+def mark_checks(entry_pk: int, judge_id: int, aspect: str) -> dict:
+    """What decides whether a judge may mark an entrant (its StageEntry ``entry_pk``) on
+    ``aspect``, in one query: ``seat_absent`` (None: not seated on the entrant's match),
+    ``recused``, ``sheet`` (locked), ``marked`` (the judge's first mark is there). Read
+    after the entry's lock (``services._lock_entry``)."""
+    return (
+        StageEntry.objects.filter(pk=entry_pk)
+        .annotate(
+            seat_absent=Subquery(
+                Seat.objects.filter(match_id=OuterRef("match_id"), judge_id=judge_id).values(
+                    "absent"
+                )[:1]
+            ),
+            recused=Exists(
+                Recusal.objects.filter(judge_id=judge_id, entrant_id=OuterRef("entrant_id"))
+            ),
+            sheet=Exists(
+                Sheet.objects.filter(
+                    stage_id=OuterRef("stage_id"), entrant_id=OuterRef("entrant_id")
+                )
+            ),
+            marked=Exists(
+                Mark.objects.filter(
+                    stage_id=OuterRef("stage_id"),
+                    entrant_id=OuterRef("entrant_id"),
+                    judge_id=judge_id,
+                    aspect=aspect,
+                )
+            ),
+        )
+        .values("seat_absent", "recused", "sheet", "marked")
+        .get()
+    )
 
 
 def employer_key(employer_id: int | None, judge_id: int) -> str:
@@ -81,21 +128,23 @@ def _missing(stage: Stage, present: list[tuple[int, str]], marks: list[dict]) ->
     return out
 
 
-def spread_warnings(stage: Stage, current: list[dict]) -> list[str]:
-    """The judgement aspects whose current marks already differ by more than the scheme's
-    spread (the judges must re-score before the sheet can be locked)."""
-    values = defaultdict(list)
-    for m in current:
-        values[m["aspect"]].append(m["value"])
-    out = []
-    for aspect in aspects(stage):
-        marks = values[aspect["code"]]
-        if aspect.get("kind") != "judgement" or "spread" not in aspect or len(marks) < 2:
-            continue
-        if not scoring.spread_ok(marks, aspect["spread"]):
-            name = aspect.get("name", aspect["code"])
-            out.append(f"{name}裁判评分相差超过 {aspect['spread']} 分，需重新评分")
-    return out
+def spread_warnings(stage: Stage, current: list[dict], *, complete: bool = True) -> list[str]:
+    """Why the sheet's judgement marks keep it from being locked: the engine's rule
+    (``engine.spread_problems``, what ``services.sheet_lock`` applies): marks that differ
+    by more than the aspect's spread (the judges must re-score), and too few marks. While
+    marks are still missing (``complete`` false) an aspect with too few marks is left to
+    the list of what is missing."""
+    try:
+        problems = engine.spread_problems(stage.scheme or {"aspects": []}, current)
+    except (KeyError, TypeError):  # a scheme that cannot score: stage_start refuses it
+        return []
+    least = {a.get("code"): a.get("min_judges", engine.MIN_JUDGES) for a in aspects(stage)}
+    counts = Counter(m["aspect"] for m in current)
+    return [
+        message
+        for _, code, message in problems
+        if complete or counts[code] >= least.get(code, engine.MIN_JUDGES)
+    ]
 
 
 def sheet_missing(stage: Stage, entry: StageEntry) -> list[str]:
@@ -242,11 +291,7 @@ def judge_stage(user, pk) -> JudgeStage:
         stage = Stage.objects.select_related("competition").get(pk=pk)
     except (Stage.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise NotFound()
-    judge = Judge.objects.filter(
-        programme_id=stage.competition.programme_id, user=user, kind__in=MARKERS
-    ).first()
+    judge = judge_of(user, stage)
     if judge is None:
         raise NotFound()
     seats = dict(
@@ -416,6 +461,7 @@ def marking_grid(*, actor, pk, sort: str = "", match: str = "") -> MarkingGrid:
             for j, name, absent in by_match[match_id]
             if not absent and (j, entrant_id) not in recused
         ]
+        missing = _missing(stage, present, mine)
         rows.append(
             GridRow(
                 number=number,
@@ -424,8 +470,8 @@ def marking_grid(*, actor, pk, sort: str = "", match: str = "") -> MarkingGrid:
                 locked=entrant_id in locked,
                 cells=cells,
                 corrections=len(mine) - len(current),
-                missing=_missing(stage, present, mine),
-                spread=spread_warnings(stage, current),
+                missing=missing,
+                spread=spread_warnings(stage, current, complete=not missing),
             )
         )
     order = sorted(judges)
@@ -459,6 +505,11 @@ class MatchPage:
     seats: list[SeatRow]
     addable: list[Judge]
     may_referee: bool
+
+    @property
+    def closed(self) -> bool:
+        """The stage's marking is locked: the panel is what it was."""
+        return self.match.stage.status in (Stage.Status.LOCKED, Stage.Status.CONFIRMED)
 
 
 def match_page(*, actor, pk) -> MatchPage:

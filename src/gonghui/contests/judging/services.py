@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.common import crypto
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
-from gonghui.contests import engine, events, panels, scoring
+from gonghui.contests import engine, events, panels
 from gonghui.contests.judging import selectors
 from gonghui.contests.models import (
     Competition,
@@ -45,20 +45,24 @@ from gonghui.contests.records import entrant_key, judge_key
 from gonghui.contests.scoring import SchemeError
 
 SEED_CONTEXT = "contests.panel.seed"
-REFEREE = "contests.referee"
 PANEL_MAX = 15
 CODE_MAX = 20
 KEY_MIN, KEY_MAX = 8, 64
 REASON_MAX = 200
-MARKERS = (Judge.Kind.EXPERT, Judge.Kind.CHIEF)  # who marks (arbiters rule, jurors vote)
+NUMBER_MAX = 999_999  # 参赛号: 1–999999 (what the API's schema allows too)
 CLOSED = (Stage.Status.LOCKED, Stage.Status.CONFIRMED)
+NOT_IN_PLAY = (Entrant.Status.OUT, Entrant.Status.WITHDRAWN)
 
 NOT_MARKING = "赛段当前不在评分中，不能评分"
 RECUSED = "回避：您与该参赛人存在回避关系，不能为其评分"
 NOT_SEATED = "您不在该参赛人所在场次的裁判组中，不能为其评分"
 ABSENT = "您已被记录为缺席，不能评分"
 SHEET_LOCKED = "评分表已锁定"
+HAND_SEATED = "本场次已有人工指定的裁判入座，不能再抽签"
 KEY_REUSED = "该幂等键已用于另一条评分（内容不同），请重新提交"
+ALREADY_MARKED = "您已为该参赛人的此评分项评分；如需修改，请提交更正并说明原因"
+BAD_NUMBER = f"参赛号应为 1–{NUMBER_MAX} 的整数"
+FIRST_MARK_ONCE = "mark_first_once"  # the constraint (models.Mark): one first mark per cell
 
 
 class Marked(NamedTuple):
@@ -69,7 +73,7 @@ class Marked(NamedTuple):
 
 
 def _referee(actor, competition: Competition):
-    return events.allowed(actor, competition, REFEREE)
+    return events.allowed(actor, competition, selectors.REFEREE)
 
 
 def _stage(stage) -> Stage:
@@ -93,25 +97,31 @@ def _locked_match(match: Match) -> Match:
     return Match.objects.select_for_update().select_related("stage__competition").get(pk=match.pk)
 
 
+def _integer(value) -> int | None:
+    """An integer given as one or as ASCII digits (int() would also take "٣" or "1_0")."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
+        return None
+    return int(text)
+
+
 def _number(entrant) -> int | None:
-    """An entrant given as an Entrant or its number (参赛号)."""
+    """An entrant given as an Entrant or its number (参赛号, 1–999999); None for anything
+    else (a number out of range never reaches the database, whose integers it overflows)."""
     if isinstance(entrant, Entrant):
         return entrant.number
-    if isinstance(entrant, bool) or not isinstance(entrant, int | str):
-        return None
-    try:
-        return int(entrant)
-    except ValueError:
-        return None
+    number = _integer(entrant)
+    return number if number is not None and 1 <= number <= NUMBER_MAX else None
 
 
-def canonical(value) -> str:
-    """A mark as the text stored and published: every digit, no exponent, no trailing
-    zeros ("38.50" → "38.5")."""
-    number = scoring.mark(value)
-    if number == 0:
-        return "0"
-    return format(number.normalize(scoring.CONTEXT), "f")
+def _pk(value) -> int | None:
+    """A record's id given as a number or its text (None: not one any row can have)."""
+    pk = _integer(value)
+    return pk if pk is not None and 1 <= pk < 2**63 else None
 
 
 def _aspect(stage: Stage, code) -> dict:
@@ -127,7 +137,7 @@ def _value(aspect: dict, value) -> str:
     problem = engine.mark_problem(aspect, value)
     if problem:
         raise ValidationFailed({"value": problem})
-    return canonical(value)
+    return engine.canonical_number(value)
 
 
 def _key(key) -> str:
@@ -160,7 +170,7 @@ def match_create(
     if not numbers:
         errors["entrants"] = "请填写本场次的参赛人（参赛号）"
     elif None in numbers:
-        errors["entrants"] = "参赛人应以参赛号填写"
+        errors["entrants"] = BAD_NUMBER
     elif len(set(numbers)) != len(numbers):
         errors["entrants"] = "参赛号有重复"
     seed_number = None if seed in (None, "") else _number(seed)
@@ -180,6 +190,10 @@ def match_create(
             raise ValidationFailed(
                 {"entrants": f"本竞赛没有参赛号 {'、'.join(entrant_key(n) for n in unknown)}"}
             )
+        gone = [found[n] for n in sorted(numbers) if found[n].status in NOT_IN_PLAY]
+        if gone:
+            said = "、".join(f"{entrant_key(e.number)}（{e.get_status_display()}）" for e in gone)
+            raise ValidationFailed({"entrants": f"参赛人已退赛或已止步，不能编入场次：{said}"})
         taken = list(
             StageEntry.objects.filter(stage=stage, entrant__number__in=numbers)
             .order_by("entrant__number")
@@ -279,6 +293,8 @@ def draw_commit(*, actor, match) -> Match:
         match = _locked_match(match)
         if match.draw_commitment:
             raise Conflict("本场次已公布抽签承诺值，不能重新生成种子")
+        if Seat.objects.filter(match=match).exists():
+            raise Conflict(HAND_SEATED)
         seed = secrets.token_hex(32)
         match.draw_seed_sealed = crypto.encrypt(seed, context=SEED_CONTEXT)
         match.draw_commitment = panels.commitment(seed)
@@ -314,6 +330,10 @@ def panel_draw(*, actor, match) -> list[Seat]:
             raise Conflict("本场次已抽签")
         if match.stage.status in CLOSED:
             raise Conflict("赛段评分已锁定，不能再抽签")
+        if Seat.objects.filter(match=match).exists():
+            # Seats added by hand before the draw would escape its rules (one judge per
+            # employer, none from an entrant's employer): the draw seats the whole panel.
+            raise Conflict(HAND_SEATED)
         seed = crypto.decrypt(match.draw_seed_sealed, context=SEED_CONTEXT)
         record = selectors.draw_inputs(match)
         try:
@@ -327,14 +347,11 @@ def panel_draw(*, actor, match) -> list[Seat]:
             )
         except panels.DrawError as exc:
             raise Conflict(str(exc)) from None
-        already = set(Seat.objects.filter(match=match).values_list("judge_id", flat=True))
         ids = {judge_key(pk): pk for pk in record["judges"]}
-        start = Seat.objects.filter(match=match).aggregate(m=Max("position"))["m"] or 0
         seats = Seat.objects.bulk_create(
             [
-                Seat(match=match, judge_id=ids[key], position=start + n)
+                Seat(match=match, judge_id=ids[key], position=n)
                 for n, key in enumerate(panel, start=1)
-                if ids[key] not in already
             ]
         )
         match.draw_seed = seed
@@ -361,9 +378,10 @@ def panel_draw(*, actor, match) -> list[Seat]:
 
 
 def seat_add(*, actor, match, judge) -> Seat:
-    """Seat a judge (a Judge or its pk) by hand (the chief referee's own seat): refused for a judge recused from
-    an entrant of the match, from an entrant's employer, or from an employer already on
-    the panel."""
+    """Seat a judge (a Judge or its pk) by hand (the chief referee's own seat): refused for
+    a judge recused from an entrant of the match, from an entrant's employer, or from an
+    employer already on the panel; refused too between the draw's commitment and the draw
+    (the draw seats the whole panel: ``panel_draw`` refuses a match with seats)."""
     match = _match(match)
     competition = match.stage.competition
     _referee(actor, competition)
@@ -371,9 +389,16 @@ def seat_add(*, actor, match, judge) -> Seat:
         match = _locked_match(match)
         if match.stage.status in CLOSED:
             raise Conflict("赛段评分已锁定，不能再调整裁判组")
+        if match.draw_commitment and match.drawn_at is None:
+            raise Conflict("本场次已公布抽签承诺值，请先抽签，抽签后再增补裁判")
         if not isinstance(judge, Judge):
-            judge = _number(judge) and Judge.objects.filter(pk=_number(judge)).first()
-        if not judge or judge.programme_id != competition.programme_id or judge.kind not in MARKERS:
+            pk = _pk(judge)
+            judge = pk and Judge.objects.filter(pk=pk).first()
+        if (
+            not judge
+            or judge.programme_id != competition.programme_id
+            or judge.kind not in selectors.MARKERS
+        ):
             raise ValidationFailed({"judge": "请选择本项目裁判库中的专家裁判或裁判长"})
         problem = selectors.seat_problem(match, judge)
         if problem:
@@ -409,9 +434,12 @@ def seat_absent(*, actor, seat: Seat, reason: str) -> Seat:
     if not reason or len(reason) > REASON_MAX:
         raise ValidationFailed({"reason": f"请说明缺席原因（不超过 {REASON_MAX} 个字）"})
     with transaction.atomic():
+        stage = Stage.objects.select_for_update().get(pk=seat.match.stage_id)
         seat = Seat.objects.select_for_update().select_related("match").get(pk=seat.pk)
         if seat.absent:
             return seat
+        if stage.status in CLOSED:
+            raise Conflict(f"赛段“{stage.name}”{stage.get_status_display()}，不能再记录缺席")
         seat.absent = True
         seat.save(update_fields=["absent"])
         events.event(
@@ -467,57 +495,39 @@ def stage_start(*, actor, stage) -> Stage:
 def _judge(actor, stage: Stage) -> Judge:
     """The actor's own judge row in the stage's programme (an expert or the chief referee);
     NotFound for anyone else."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise NotFound()
-    judge = Judge.objects.filter(
-        programme_id=stage.competition.programme_id, user=actor, kind__in=MARKERS
-    ).first()
+    judge = selectors.judge_of(actor, stage)
     if judge is None:
         raise NotFound()
     return judge
 
 
-def _entry(stage: Stage, judge: Judge, entrant, aspect: str) -> dict:
-    """The entrant's place in the stage, locked for this transaction (a mark and the
-    sheet's lock on one entrant go one after the other), with what decides whether this
-    judge may mark it: one query."""
+def _lock_entry(stage: Stage, entrant) -> dict:
+    """The entrant's place in the stage (``pk``, ``entrant_id``, ``entrant__number``),
+    its row locked for this transaction: a mark, a correction and the sheet's lock on one
+    entrant go one after the other. The lock is taken alone, before any check is read:
+    PostgreSQL evaluates a locking statement's other columns on the snapshot it started
+    with, before it waited for the lock, and would miss what the holder wrote."""
     number = _number(entrant)
     if number is None:
-        raise ValidationFailed({"entrant": "参赛人应以参赛号填写"})
+        raise ValidationFailed({"entrant": BAD_NUMBER})
     qs = StageEntry.objects.filter(stage_id=stage.pk)
     qs = (
         qs.filter(entrant_id=entrant.pk)
         if isinstance(entrant, Entrant)
         else qs.filter(entrant__number=number)
     )
-    row = (
-        qs.select_for_update(of=("self",))
-        .annotate(
-            seat_absent=Subquery(
-                Seat.objects.filter(match_id=OuterRef("match_id"), judge_id=judge.pk).values(
-                    "absent"
-                )[:1]
-            ),
-            recused=Exists(
-                Recusal.objects.filter(judge_id=judge.pk, entrant_id=OuterRef("entrant_id"))
-            ),
-            sheet=Exists(
-                Sheet.objects.filter(stage_id=stage.pk, entrant_id=OuterRef("entrant_id"))
-            ),
-            marked=Exists(
-                Mark.objects.filter(
-                    stage_id=stage.pk,
-                    entrant_id=OuterRef("entrant_id"),
-                    judge_id=judge.pk,
-                    aspect=aspect,
-                )
-            ),
-        )
-        .values("entrant_id", "entrant__number", "seat_absent", "recused", "sheet", "marked")
-        .first()
-    )
+    row = qs.select_for_update(of=("self",)).values("pk", "entrant_id", "entrant__number").first()
     if row is None:
         raise ValidationFailed({"entrant": f"参赛号 {entrant_key(number)} 不在本赛段的场次中"})
+    return row
+
+
+def _entry(stage: Stage, judge: Judge, entrant, aspect: str) -> dict:
+    """The entrant's place in the stage, locked (``_lock_entry``), then what decides
+    whether this judge may mark it, read after the lock (a statement of its own: it sees
+    what the lock's previous holder committed)."""
+    row = _lock_entry(stage, entrant)
+    row |= selectors.mark_checks(row["pk"], judge.pk, aspect)
     if row["recused"]:
         raise ValidationFailed({"entrant": RECUSED})
     if row["seat_absent"] is None:
@@ -538,6 +548,9 @@ def _refusal(exc: DatabaseError) -> ValidationFailed | Conflict | None:
         return ValidationFailed({"entrant": NOT_SEATED})
     if "replaces" in text:
         return Conflict("该评分已被更正，请更正最新的评分")
+    # PostgreSQL names the constraint; SQLite names its columns.
+    if FIRST_MARK_ONCE in text or "contests_mark.aspect" in text:
+        return ValidationFailed({"aspect": ALREADY_MARKED})
     return None
 
 
@@ -605,7 +618,7 @@ def mark_submit(*, actor, stage, entrant, aspect: str, value, key: str) -> Marke
 
     def same(mark: Mark) -> bool:
         try:
-            text = canonical(value)
+            text = engine.canonical_number(value)
         except SchemeError:
             return False
         return (
@@ -624,9 +637,7 @@ def mark_submit(*, actor, stage, entrant, aspect: str, value, key: str) -> Marke
         text = _value(spec, value)
         row = _entry(stage, judge, entrant, aspect_code)
         if row["marked"]:
-            raise ValidationFailed(
-                {"aspect": "您已为该参赛人的此评分项评分；如需修改，请提交更正并说明原因"}
-            )
+            raise ValidationFailed({"aspect": ALREADY_MARKED})
         mark = Mark.objects.create(
             stage_id=stage.pk,
             entrant_id=row["entrant_id"],
@@ -658,7 +669,7 @@ def mark_correct(*, actor, mark, value, reason: str, key: str) -> Marked:
 
     def same(mark: Mark) -> bool:
         try:
-            text = canonical(value)
+            text = engine.canonical_number(value)
         except SchemeError:
             return False
         return mark.replaces_id == old.pk and mark.value == text and mark.reason == reason
@@ -701,19 +712,11 @@ def sheet_lock(*, actor, stage, entrant) -> Sheet:
     stage = _stage(stage)
     competition = stage.competition
     _referee(actor, competition)
-    number = _number(entrant)
-    if number is None:
-        raise ValidationFailed({"entrant": "参赛人应以参赛号填写"})
+    if _number(entrant) is None:
+        raise ValidationFailed({"entrant": BAD_NUMBER})
     with transaction.atomic():
-        qs = StageEntry.objects.filter(stage_id=stage.pk)
-        qs = (
-            qs.filter(entrant_id=entrant.pk)
-            if isinstance(entrant, Entrant)
-            else qs.filter(entrant__number=number)
-        )
-        entry = qs.select_for_update(of=("self",)).select_related("entrant").first()
-        if entry is None:
-            raise ValidationFailed({"entrant": f"参赛号 {entrant_key(number)} 不在本赛段的场次中"})
+        locked = _lock_entry(stage, entrant)  # the row a mark or a correction locks
+        entry = StageEntry.objects.select_related("entrant").get(pk=locked["pk"])
         existing = Sheet.objects.filter(stage_id=stage.pk, entrant_id=entry.entrant_id).first()
         if existing is not None:
             return existing

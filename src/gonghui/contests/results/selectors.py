@@ -1,5 +1,5 @@
 """Reads of results: a stage's true results for its staff (parts per aspect, judges
-counted, places), the advancing preview, the titles proposal, and the talent database
+counted, places) with the advancing preview (``stage_page``), the titles proposal, and the talent database
 (人才库), each limited to the actor's scope.
 
 Staff pages show the true results (a freeze hides them from the public only:
@@ -97,6 +97,9 @@ def missing_sheets(stage: Stage) -> int:
 
 
 def appeal_window_ends(stage: Stage) -> datetime | None:
+    """The end of the stage's appeal window: ``appeal_minutes`` after its results became
+    public (``results_at``); None while they are not (not locked yet, or locked under a
+    freeze and not yet revealed). THE rule: the appeals feature uses it too."""
     if stage.results_at is None:
         return None
     return stage.results_at + timedelta(minutes=stage.appeal_minutes)
@@ -111,9 +114,11 @@ def advance_blockers(stage: Stage, *, now: datetime) -> list[str]:
     if stage.status != Stage.Status.LOCKED:
         return ["本赛段成绩尚未锁定，不能确认晋级"]
     blockers = []
+    ends = appeal_window_ends(stage)
     if current_results(stage).filter(revealed_at__isnull=True).exists():
         blockers.append("本赛段成绩尚未揭晓（封榜中），揭榜后方可确认晋级")
-    ends = appeal_window_ends(stage)
+    elif ends is None:
+        blockers.append("本赛段成绩尚未公布，申诉时限尚未起算，不能确认晋级")
     if ends is not None and now < ends:
         blockers.append(
             f"申诉时限未过（{timezone.localtime(ends):%Y年%-m月%-d日 %H:%M} 截止），"
@@ -269,14 +274,6 @@ def _result_rows(results: list[Result], columns: list[Column]) -> list[Row]:
         )
         for r in results
     ]
-
-
-def advance_preview(*, actor, stage: Stage) -> AdvancePreview:
-    """Who advances from ``stage`` by its rule, with their places: the current results'
-    ``advanced`` (computed by the engine with the results). What the chief referee sees and
-    confirms."""
-    stage = stage_get(actor=actor, pk=stage.pk)
-    return _preview(stage, list(current_results(stage)), [])
 
 
 def _preview(stage: Stage, results: list[Result], columns: list[Column]) -> AdvancePreview:

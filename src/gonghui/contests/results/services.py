@@ -8,9 +8,14 @@ it returned, so that the notary's verifier can recompute and compare.
 
 Decisions (issue #17):
 
-* locking a stage's results needs every entrant's score sheet locked and no judgement
-  aspect outside its allowed spread; locking again is refused (a re-scoring goes through a
-  ruling: the ``appeals`` feature writes its new results with ``results_write``);
+* locking a stage's results needs every entrant's score sheet locked, no judgement aspect
+  outside its allowed spread, and the stage's public vote closed (a vote cast after the
+  lock would change the record the results came from); locking again is refused (a
+  re-scoring goes through a ruling: the ``appeals`` feature writes its new results with
+  ``results_write``);
+* ``Stage.results_at`` is when the stage's results became public: at the lock, or, the
+  board frozen, when the board reveals the stage's last hidden result (``board``). The
+  appeal window runs from then (``selectors.appeal_window_ends``);
 * the advancing list is confirmed only once the results are revealed (confirming while the
   board is frozen would show who is out), once the stage's appeal window has passed, and
   with no appeal or re-scoring of the stage open; the list confirmed must be the one the
@@ -42,11 +47,9 @@ from gonghui.contests.models import (
     StageEntry,
 )
 from gonghui.contests.results import selectors
-from gonghui.contests.results.selectors import STUDIO_GRANT_FEN, STUDIO_GRANT_YEARS
 from gonghui.contests.scoring import SchemeError, rank
 from gonghui.orgs import access
-from gonghui.registry.models import Studio
-from gonghui.registry.services import award_create
+from gonghui.registry.services import award_create, studio_offer
 
 NEXT_MATCH = "A"  # the one match of a plain round prepared from the advancers
 
@@ -99,7 +102,8 @@ def results_payload(rows: list[dict]) -> list[list]:
 
 def results_lock(*, actor, stage: Stage) -> list[Result]:
     """The chief referee locks the stage's results: computed from the raw record by the
-    engine, written as the current results, the appeal window opened (``results_at``)."""
+    engine, written as the current results; unless the board is frozen, they are public
+    now and the appeal window opens (``results_at``)."""
     grant = events.allowed(actor, stage.competition, "contests.referee")
     with transaction.atomic():
         competition = events.locked(stage.competition)
@@ -107,6 +111,13 @@ def results_lock(*, actor, stage: Stage) -> list[Result]:
         stage.competition = competition
         if stage.status in (Stage.Status.LOCKED, Stage.Status.CONFIRMED):
             raise Conflict("本赛段成绩已锁定；更正成绩须经仲裁组裁决后重评")
+        now = timezone.now()
+        if stage.votes_close_at is not None and now < stage.votes_close_at:
+            raise Conflict(
+                "大众评委投票尚未截止"
+                f"（{timezone.localtime(stage.votes_close_at):%Y年%-m月%-d日 %H:%M} 截止），"
+                "截止后方可锁定成绩"
+            )
         missing = selectors.missing_sheets(stage)
         if missing:
             raise Conflict(f"还有 {missing} 名参赛人的评分表未锁定，不能锁定成绩")
@@ -121,10 +132,9 @@ def results_lock(*, actor, stage: Stage) -> list[Result]:
             rows = engine.stage_results(record)
         except SchemeError as exc:
             raise Conflict(f"成绩无法计算：{exc}") from None
-        now = timezone.now()
         results = results_write(stage, rows, now=now)
         stage.status = Stage.Status.LOCKED
-        stage.results_at = now
+        stage.results_at = None if competition.frozen else now  # public now, or at the reveal
         stage.save(update_fields=["status", "results_at"])
         events.event(
             actor,
@@ -178,9 +188,11 @@ def advance_confirm(*, actor, stage: Stage, advancing) -> Stage:
             raise ValidationFailed({"advancing": "晋级名单与规则计算结果不符"})
         going = set(rule)
         out = [r.entrant_id for r in results if r.entrant_id not in going]
-        Entrant.objects.filter(pk__in=out).update(status=Entrant.Status.OUT)
+        # A withdrawn entrant stays withdrawn (退赛), placed or not.
+        playing = Entrant.objects.exclude(status=Entrant.Status.WITHDRAWN)
+        playing.filter(pk__in=out).update(status=Entrant.Status.OUT)
         if stage.kind == Stage.Kind.SEEDING:
-            Entrant.objects.filter(pk__in=going).update(status=Entrant.Status.SEED)
+            playing.filter(pk__in=going).update(status=Entrant.Status.SEED)
         else:
             Entrant.objects.filter(pk__in=going, status=Entrant.Status.REGISTERED).update(
                 status=Entrant.Status.COMPETING
@@ -190,7 +202,14 @@ def advance_confirm(*, actor, stage: Stage, advancing) -> Stage:
         stage.confirmed_at = now
         stage.confirmed_by = actor
         stage.save(update_fields=["status", "confirmed_at", "confirmed_by"])
-        prepared = _prepare_next(stage, [r.entrant for r in results if r.entrant_id in going])
+        prepared = _prepare_next(
+            stage,
+            [
+                r.entrant
+                for r in results
+                if r.entrant_id in going and r.entrant.status != Entrant.Status.WITHDRAWN
+            ],
+        )
         changes = {
             "stage": [None, stage.pk],
             "advancing": [
@@ -217,7 +236,7 @@ NOT_PREPARED = (Stage.Kind.CHALLENGE, Stage.Kind.SEEDING)
 
 def _prepare_next(stage: Stage, going: list[Entrant]) -> Stage | None:
     """The next stage's entries, when it is a plain round not yet prepared: one match
-    ``A`` holding the advancers. Not a challenge (the referee pairs challengers with seeds)
+    ``A`` holding the advancers (``going``: those who have not withdrawn). Not a challenge (the referee pairs challengers with seeds)
     nor the seeds' review, whose entrants are the nominated ones, not the selection's
     advancers (the two run side by side before the challenges)."""
     following = selectors.next_stage(stage)
@@ -255,6 +274,7 @@ def _award(actor, competition: Competition, titled, nominees, *, post_id, extra=
             )
     awards, studios = [], []
     source = selectors.studio_source(competition)
+    grant_fen, grant_years = selectors.STUDIO_GRANT_FEN, selectors.STUDIO_GRANT_YEARS
     batch = f"第{programme.edition}届"
     for entrant in titled:
         awards.append(
@@ -266,21 +286,17 @@ def _award(actor, competition: Competition, titled, nominees, *, post_id, extra=
                 batch=batch,
             ).pk
         )
-        employer = entrant.employer
-        offered = Studio.objects.filter(employer=employer).exclude(status=Studio.Status.DECLINED)
-        if not offered.exists():
-            studios.append(
-                Studio.objects.create(
-                    name=f"{entrant.person.name}工匠创新工作室",
-                    employer=employer,
-                    leader=entrant.person,
-                    org_unit=employer.org_unit,
-                    status=Studio.Status.OFFERED,
-                    source=source,
-                    grant_fen_per_year=STUDIO_GRANT_FEN,
-                    grant_years=STUDIO_GRANT_YEARS,
-                ).pk
-            )
+        studio = studio_offer(
+            actor=actor,
+            employer=entrant.employer,
+            leader=entrant.person,
+            org_unit=entrant.employer.org_unit,
+            source=source,
+            grant_fen_per_year=grant_fen,
+            grant_years=grant_years,
+        )
+        if studio is not None:  # None: the employer has one offered or active already
+            studios.append(studio.pk)
     for entrant in nominees:
         awards.append(
             award_create(

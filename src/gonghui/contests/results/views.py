@@ -28,6 +28,12 @@ def stage_results(request, pk):
     return render(request, "contests/results/stage.html", {"p": page})
 
 
+def _locked_message(results) -> str:
+    if results and results[0].revealed_at is None:
+        return f"成绩已锁定（{len(results)} 人）；封榜中，揭榜后成绩公布，申诉时限自公布时起算"
+    return f"成绩已锁定（{len(results)} 人），申诉时限自现在起计算"
+
+
 @login_required
 @domain_errors
 @require_POST
@@ -37,7 +43,7 @@ def results_lock(request, pk):
         request,
         None,
         lambda _: services.results_lock(actor=request.user, stage=stage),
-        lambda results: f"成绩已锁定（{len(results)} 人），申诉时限自现在起计算",
+        _locked_message,
         _stage_url(stage.pk),
     )
 

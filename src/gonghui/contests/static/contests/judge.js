@@ -8,8 +8,10 @@
    refusal (a 4xx with a message, shown to the judge with ✗). A network error, a 5xx, an
    expired login (401) or a CSRF failure keeps it queued (⏳): never lost.
 
-   A correction of a mark still in the queue waits for it: it names the queued mark's key
-   and is sent once that mark's id is known. */
+   A correction of a cell with an item still in the queue (its mark, or an earlier
+   correction not yet confirmed) waits for it: it names that item's key and is sent once
+   its id is known, so that it corrects the latest mark (a correction of one already
+   corrected would be refused). */
 (function () {
   "use strict";
 
@@ -33,6 +35,7 @@
   var current = null; // the aspect element the pad is open for
   var typed = "";
   var sending = false;
+  var more = false; // something was queued while a flush was running
 
   function load(name, fallback) {
     try {
@@ -163,7 +166,9 @@
       if (el) {
         el.dataset.markId = outcome.id;
         el.dataset.value = item.value;
-        delete el.dataset.pendingKey;
+        if (el.dataset.pendingKey === item.key) {
+          delete el.dataset.pendingKey; // nothing later of this cell is waiting
+        }
       }
       show(item, "sent", outcome.duplicate ? "✓ 已发送（此前已收到）" : "✓ 已发送");
     } else {
@@ -188,9 +193,11 @@
 
   function flush() {
     if (sending) {
+      more = true;
       return Promise.resolve();
     }
     sending = true;
+    more = false;
     var queue = load(QUEUE, []);
     var i = 0;
 
@@ -246,6 +253,9 @@
       .then(function () {
         sending = false;
         render();
+        if (more && navigator.onLine) {
+          flush();
+        }
       });
   }
 
@@ -254,8 +264,8 @@
     queue.push(item);
     save(QUEUE, queue); // on the device before it is sent
     var el = cell(item.entrant, item.aspect);
-    if (el && item.kind === "mark") {
-      el.dataset.pendingKey = item.key;
+    if (el) {
+      el.dataset.pendingKey = item.key; // the cell's latest item: a correction chains on it
     }
     show(item, "queued", "⏳ 待发送");
     status();
@@ -314,8 +324,9 @@
       }
       item.kind = "correct";
       item.reason = reason;
-      item.markId = el.dataset.markId ? Number(el.dataset.markId) : null;
-      item.after = el.dataset.markId ? null : el.dataset.pendingKey;
+      // After the cell's latest queued item if there is one, else the mark the server holds.
+      item.after = el.dataset.pendingKey || null;
+      item.markId = item.after ? null : Number(el.dataset.markId);
     }
     closePad();
     enqueue(item);
@@ -338,10 +349,11 @@
     }
   });
 
-  // Marks waiting from an earlier visit keep their pending keys (a correction waits on them).
+  // Items waiting from an earlier visit keep their pending keys, the latest of each cell
+  // last (a correction made now chains on it).
   load(QUEUE, []).forEach(function (item) {
     var el = cell(item.entrant, item.aspect);
-    if (el && item.kind === "mark" && !el.dataset.markId) {
+    if (el) {
       el.dataset.pendingKey = item.key;
     }
   });
