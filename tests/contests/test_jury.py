@@ -528,7 +528,10 @@ def test_unseating_withdraws_every_pass(contest, users, client):
     assert not juror.seated
 
 
-def test_minus_zero_is_stored_as_zero(contest, users):
+def test_a_signed_vote_is_refused_and_zero_is_stored_as_zero(contest, users):
     juror = seated(contest, users)
-    assert vote(juror, contest, value="-0").value == "0"
+    with pytest.raises(ValidationFailed) as refused:
+        vote(juror, contest, value="-0")
+    assert "value" in refused.value.fields
+    assert not Vote.objects.exists()
     assert vote(juror, contest, entrant=1, value="0.000").value == "0"

@@ -33,7 +33,8 @@ from gonghui.audit.actions import Action
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.contests import engine, events, records
 from gonghui.contests.appeals.selectors import appeal_window
-from gonghui.contests.jury.text import canonical, folded
+from gonghui.contests.engine import canonical_number
+from gonghui.contests.jury.text import folded
 from gonghui.contests.models import (
     Appeal,
     Entrant,
@@ -245,8 +246,8 @@ def _checked_changes(stage: Stage, appellant: int, changes) -> list[dict]:
             errors[where] = "同一分数更正了两次"
             continue
         seen.add((judge, entrant, aspect))
-        value = canonical(value)
-        if value == canonical(mark.value):
+        value = canonical_number(value)
+        if value == canonical_number(mark.value):
             errors[f"{where}.value"] = "新分数与原分数相同"
             continue
         out.append(

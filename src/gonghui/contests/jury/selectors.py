@@ -14,8 +14,8 @@ from django.utils import timezone
 from gonghui.common.errors import Conflict, NotFound
 from gonghui.common.schemas import MAX_ID
 from gonghui.contests import engine, records, scoring
+from gonghui.contests.engine import canonical_number
 from gonghui.contests.jury import passes
-from gonghui.contests.jury.text import canonical
 from gonghui.contests.models import Entrant, Judge, Programme, Recusal, Stage, StageEntry, Vote
 from gonghui.contests.records import entrant_key, juror_key
 from gonghui.contests.scoring import SchemeError
@@ -215,7 +215,7 @@ def stage_votes(actor, pk: int) -> StageVotes:
         votes=sum(per.values()),
         late=sum(late.values()),
         counted=len(counted),
-        scores=[(e, canonical(scores[e])) for e in entrants if e in scores],
+        scores=[(e, canonical_number(scores[e])) for e in entrants if e in scores],
         open_now=bool(
             stage.votes_open_at
             and stage.votes_close_at

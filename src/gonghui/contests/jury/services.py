@@ -38,8 +38,9 @@ from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.common.pii import normalize_id_number
 from gonghui.common.schemas import MAX_ID
 from gonghui.contests import engine, events
+from gonghui.contests.engine import canonical_number
 from gonghui.contests.jury import passes
-from gonghui.contests.jury.text import canonical, folded
+from gonghui.contests.jury.text import folded
 from gonghui.contests.models import (
     Competition,
     Entrant,
@@ -316,7 +317,7 @@ def vote_cast(*, juror, stage, entrant, value, key: str, pass_count: int | None 
     problem = engine.mark_problem({"max": public["max"]}, value)
     if problem:
         raise ValidationFailed({"value": problem})
-    value = canonical(value)
+    value = canonical_number(value)
     now = timezone.now()
     if opens is None or closes is None:
         raise ValidationFailed({"stage": "本赛段尚未设定大众评委投票时间"})

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contests", "0003_juror_identity_length"),
+        ("contests", "0003_jurors_appeals"),
     ]
 
     operations = [
