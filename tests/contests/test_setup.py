@@ -677,3 +677,40 @@ def test_the_nav_shows_the_entry_to_holders_of_contests_view(client, users):
     client.login(username="auditor_t", password=PASSWORD)  # no contests.view
     assert "工匠竞赛" not in client.get("/").content.decode()
     assert client.get("/contests/").status_code == 404
+
+
+# --- Review fixes (issue #17 review) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", ["²²²²", "٢٠٢٧", "2027x", "20 27"])
+def test_the_programme_list_ignores_a_year_that_is_not_four_ascii_digits(client, users, cy, year):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/contests/", {"year": year})
+    assert page.status_code == 200
+    assert page.context["year"] == ""
+
+
+@pytest.mark.parametrize(
+    "rule, says",
+    [
+        ("[" * 5000 + "]" * 5000, "嵌套"),
+        ('{"kind": "top", "n": 1' + "0" * 5000 + "}", "数字过长"),
+        ('{"kind": "top", "n": NaN}', "NaN"),
+        ('{"kind": "top", "n": Infinity}', "NaN"),
+        ('{"kind": "top", "n": -Infinity}', "NaN"),
+        ('{"kind": "top\\u0000", "n": 6}', "空字符"),
+        ('{"kind": "top", "n": 6, "x": "' + "a" * 30_000 + '"}', "字"),
+    ],
+)
+def test_the_stage_form_refuses_json_that_would_break_the_server(client, users, cy, rule, says):
+    stage = cy.stages.get(order=1)
+    client.login(username="cy_staff", password=PASSWORD)
+    bad = client.post(
+        f"/contests/stages/{stage.pk}/edit/",
+        {"name": stage.name, "scheme": json.dumps(stage.scheme), "rule": rule,
+         "appeal_minutes": 120},
+    )  # fmt: skip
+    assert bad.status_code == 200
+    assert says in bad.context["form"].errors["rule"][0]
+    stage.refresh_from_db()
+    assert stage.scheme_version == 1

@@ -4,6 +4,8 @@ Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,9 +26,13 @@ def _competition_url(competition) -> str:
     return reverse("contests:competition", args=[competition.pk])
 
 
+YEAR = re.compile(r"[0-9]{4}")
+
+
 def _year(text: str) -> int | None:
+    """Four ASCII digits, else no filter (``str.isdigit`` would take "²²²²")."""
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) == 4 else None
+    return int(text) if YEAR.fullmatch(text) else None
 
 
 @login_required
