@@ -1506,7 +1506,7 @@ def _(w, call):
     person(w)
     call(
         org_unit=w.tree.chaoyang,
-        data={"name": "另一个名字", "id_number": VALID_IDS[1]},
+        data={"name": "赵 郁", "id_number": VALID_IDS[1]},  # the holder's name
         via="竞赛报名",
     )
 

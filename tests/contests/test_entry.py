@@ -142,9 +142,9 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
     contest = make_competition(users.cy, tree.chaoyang)
     people = Person.objects.count()
 
-    def join(id_number, phone):
+    def join(id_number, phone, name):
         data = {
-            "name": "王某",
+            "name": name,
             "phone": phone,
             "employer_name": "朝阳机械厂",
             "id_number": id_number,
@@ -153,15 +153,15 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
         done = client.get(response["Location"])
         return response, done
 
-    found_post, found_done = join(VALID_IDS[2], "13700137000")
-    new_post, new_done = join(VALID_IDS[3], "13700137001")
+    found_post, found_done = join(VALID_IDS[2], "13700137000", "钱学")
+    new_post, new_done = join(VALID_IDS[3], "13700137001", "王某")
 
     assert found_post.status_code == new_post.status_code == 302
     assert found_done.status_code == new_done.status_code == 200
     found_text = re.sub(r'"X-CSRFToken": "\w+"', "", found_done.content.decode())
     new_text = re.sub(r'"X-CSRFToken": "\w+"', "", new_done.content.decode())
     assert found_text.replace("001", "###") == new_text.replace("002", "###")
-    for secret in ["钱学", "中关村", "海淀", "1391111", "2222", VALID_IDS[2][-4:], "已有档案"]:
+    for secret in ["中关村", "海淀", "1391111", "2222", VALID_IDS[2][-4:], "已有档案"]:
         assert secret not in found_text
     assert Entrant.objects.get(number=1).person == known  # found, not duplicated
     assert Person.objects.count() == people + 1  # only the new one
@@ -170,17 +170,54 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
 
     # A second competition: the same person again, and the API answers alike.
     other = make_competition(users.cy, tree.chaoyang, name="电工")
-    body = {"name": "王某", "phone": "13700137000", "employer_name": "朝阳机械厂"}
+    body = {"phone": "13700137000", "employer_name": "朝阳机械厂"}
     url = f"/api/v1/contests/competitions/{other.pk}/register"
-    found = client.post(url, json.dumps(body | {"id_number": VALID_IDS[2]}), "application/json")
-    new = client.post(url, json.dumps(body | {"id_number": VALID_IDS[4]}), "application/json")
+    found = client.post(
+        url, json.dumps(body | {"name": "钱 学", "id_number": VALID_IDS[2]}), "application/json"
+    )
+    new = client.post(
+        url, json.dumps(body | {"name": "王某", "id_number": VALID_IDS[4]}), "application/json"
+    )
     assert found.status_code == new.status_code == 201
     assert set(found.json()) == set(new.json())
     assert {k: v for k, v in found.json().items() if k not in ("number", "entrant", "message")} == {
         k: v for k, v in new.json().items() if k not in ("number", "entrant", "message")
     }
-    assert "钱学" not in found.content.decode()
+    assert "中关村" not in found.content.decode()
     assert Entrant.objects.get(competition=other, number=1).person == known
+
+
+def test_a_known_id_with_another_name_is_refused_and_counted(client, users, tree):
+    """Typing someone's ID number with another name neither enters them nor tells their
+    name: refused on the ID number, nothing written, and it counts against the address."""
+    known = make_person(tree.hd_grass, "钱学", VALID_IDS[2], phone="13911112222")
+    contest = make_competition(users.cy, tree.chaoyang)
+    before = counts()
+    with pytest.raises(ValidationFailed) as refused:
+        anonymous(contest, name="王某", id_number=VALID_IDS[2])
+    assert refused.value.fields == {"id_number": "身份证号与姓名不符，请核对"}
+    assert counts() == before
+    assert services.ratelimit.count("contest-register:203.0.113.9:600") == 1
+
+    page = client.post(
+        f"/contests/c/{contest.pk}/join/",
+        {"name": "王某", "phone": PHONE, "employer_name": "朝阳机械厂", "id_number": VALID_IDS[2]},
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors["id_number"] == ["身份证号与姓名不符，请核对"]
+    text = page.content.decode()
+    assert "钱学" not in text and "1391111" not in text
+    api = client.post(
+        f"/api/v1/contests/competitions/{contest.pk}/register",
+        json.dumps({"name": "王某", "phone": PHONE, "employer_name": "某厂",
+                    "id_number": VALID_IDS[2]}),
+        "application/json",
+    )  # fmt: skip
+    assert api.status_code == 422 and "钱学" not in api.content.decode()
+    assert counts() == before
+    # The holder's own name, full-width or spaced, is theirs.
+    entrant = anonymous(contest, name=" 钱　学 ", id_number=VALID_IDS[2])
+    assert entrant.person == known
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -233,7 +270,7 @@ def test_registering_twice_is_refused(contest):
     anonymous(contest, id_number=VALID_IDS[1])
     before = counts()
     with pytest.raises(ValidationFailed) as refused:
-        anonymous(contest, name="另一个名字", phone="13900001111", id_number=VALID_IDS[1])
+        anonymous(contest, phone="13900001111", id_number=VALID_IDS[1])
     assert "已报名" in refused.value.fields["person"]
     # Without an ID number: the same name and phone.
     anonymous(contest, name="张三", phone="13911110000")

@@ -246,8 +246,11 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     kept, for a record merged into another), else a new record at ``org_unit``, audited as
     ``people.create`` by nobody (``via`` says where it came from). ``data`` as
     ``clean_person`` takes it; without an ID number the reason is that none was given.
-    A record found is returned as it is: nothing typed here changes it. Inside the
-    caller's transaction; two sign-ups with the same new number make one record."""
+    A record found is returned as it is: nothing typed here changes it; but only when the
+    name typed is the record's (``same_name``): else the number is refused
+    (``ID_NAME_MISMATCH`` on ``id_number``, nothing written), so a stranger cannot enter
+    someone else by their number. Inside the caller's transaction; two sign-ups with the
+    same new number make one record."""
     cleaned = clean_person(
         data if data.get("id_number") else {**data, "no_id_reason": ENROLLED_WITHOUT_ID}
     )
@@ -258,7 +261,7 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     )
     holder = _holder_of(index)
     if holder is not None:
-        return holder
+        return _named_holder(holder, index, cleaned["name"])
     person = Person(org_unit=org_unit, **cleaned)
     try:
         with transaction.atomic():
@@ -274,8 +277,33 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
         holder = _holder_of(index)
         if holder is None:
             raise
-        return holder
+        return _named_holder(holder, index, cleaned["name"])
     return person
+
+
+ID_NAME_MISMATCH = "身份证号与姓名不符，请核对"
+
+
+def _name_key(name: str) -> str:
+    """A name as compared: NFKC-normalised (full-width letters, compatibility forms), with
+    no white space at all."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def same_name(typed: str, recorded: str) -> bool:
+    return bool(_name_key(typed)) and _name_key(typed) == _name_key(recorded)
+
+
+def _named_holder(holder: Person, index: str, typed: str) -> Person:
+    """The record found by a resident ID, when ``typed`` is its name (or the name of the
+    record merged into it that holds the number); else ValidationFailed on the number."""
+    names = {
+        holder.name,
+        *Person.objects.filter(id_number_index=index).values_list("name", flat=True),
+    }
+    if any(same_name(typed, name) for name in names):
+        return holder
+    raise ValidationFailed({"id_number": ID_NAME_MISMATCH})
 
 
 @transaction.atomic
