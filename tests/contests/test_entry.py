@@ -593,3 +593,52 @@ def test_no_withdrawal_once_the_final_has_begun(contest, member, users):
         entrant_withdraw(actor=users.hd, entrant=entrant, reason="越权")
     entrant.refresh_from_db()
     assert entrant.status == "registered"
+
+
+# --- Review fixes (issue #17 review) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["titled", "nominee", "out", "seed", "competing"])
+def test_a_frozen_board_refuses_every_withdrawal_alike(contest, member, client, status):
+    """While the board is frozen the refusal must not tell a hidden status: one message
+    for all, checked before the status, and no withdrawal offered."""
+    entrant = entrant_register(competition=contest, user=member)
+    Entrant.objects.filter(pk=entrant.pk).update(status=status)
+    Competition.objects.filter(pk=contest.pk).update(frozen_at=timezone.now())
+    with pytest.raises(Conflict) as refused:
+        entrant_withdraw(actor=member, entrant=entrant, reason="身体原因")
+    assert str(refused.value) == services.WITHDRAW_CLOSED
+    assert status not in str(refused.value)
+    client.login(username="member_wang", password=PASSWORD)
+    page = client.get(f"/m/contests/entries/{entrant.pk}/").content.decode()
+    assert "/withdraw/" not in page
+    entrant.refresh_from_db()
+    assert entrant.status == status
+
+
+def test_a_titled_entrant_after_the_final_gets_the_same_refusal(contest, member):
+    entrant = entrant_register(competition=contest, user=member)
+    Entrant.objects.filter(pk=entrant.pk).update(status="titled")
+    Stage.objects.filter(competition=contest, kind="final").update(status="locked")
+    with pytest.raises(Conflict) as refused:
+        entrant_withdraw(actor=member, entrant=entrant, reason="身体原因")
+    assert str(refused.value) == services.WITHDRAW_CLOSED
+
+
+def test_an_entry_on_a_record_merged_into_the_members_withdraws(contest, member, client, tree):
+    """The entry was made under a record since merged into the member's: it is theirs
+    (listed on their page), so they may withdraw it."""
+    old = make_person(tree.cy_grass, "王建国", phone="13900001234")
+    works = Unit.objects.create(name="朝阳另一公司", org_unit=tree.cy_grass)
+    entrant = Entrant.objects.create(
+        competition=contest, person=old, number=1, age=40, employer=works, route="self"
+    )
+    Person.objects.filter(pk=old.pk).update(merged_into=Person.objects.get(user=member))
+    client.login(username="member_wang", password=PASSWORD)
+    page = client.get(f"/m/contests/entries/{entrant.pk}/")
+    assert page.status_code == 200 and "/withdraw/" in page.content.decode()
+    client.post(f"/m/contests/entries/{entrant.pk}/withdraw/", {"reason": "工作安排冲突"})
+    entrant.refresh_from_db()
+    assert entrant.status == "withdrawn"
+    (event,) = events(contest, "contests.withdraw")
+    assert event["changes"]["by"] == [None, "self"]

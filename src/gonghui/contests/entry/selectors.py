@@ -102,20 +102,32 @@ def nominable_person(*, actor, pk) -> Person:
 
 def member_person(user) -> Person | None:
     """The person a login belongs to (the record kept, for one merged into another)."""
-    if user is None or not user.is_authenticated:
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
-    person = Person.objects.filter(user=user).first()
+    person = Person.objects.filter(user=user).select_related("employer").first()
     if person is not None and person.merged_into_id:
-        person = Person.objects.get(pk=person.merged_into_id)
+        person = Person.objects.select_related("employer").get(pk=person.merged_into_id)
     return person
+
+
+def own_entry_q(person: Person) -> Q:
+    """The person's own entries: made under their record, or under a record since merged
+    into it (the one rule for the pages and for ``entrant_withdraw``)."""
+    return Q(person=person) | Q(person__merged_into=person)
+
+
+def is_own_entry(user, entrant: Entrant) -> bool:
+    person = member_person(user)
+    return (
+        person is not None and Entrant.objects.filter(own_entry_q(person), pk=entrant.pk).exists()
+    )
 
 
 def _mine(user) -> QuerySet[Entrant]:
     person = member_person(user)
     if person is None:
         return Entrant.objects.none()
-    # Entries made under a record since merged into this one are theirs too.
-    return Entrant.objects.filter(Q(person=person) | Q(person__merged_into=person))
+    return Entrant.objects.filter(own_entry_q(person))
 
 
 def _with_public_results(qs: QuerySet[Entrant]) -> QuerySet[Entrant]:
@@ -149,10 +161,9 @@ STILL_IN = {Entrant.Status.REGISTERED, Entrant.Status.COMPETING, Entrant.Status.
 def _shown(entrants):
     for entrant in entrants:
         entrant.shown_status = shown_status(entrant)
-        # Offered while still in, and (the board frozen) whenever the status would tell.
-        entrant.may_withdraw = entrant.status in STILL_IN or (
-            entrant.competition.frozen and entrant.status in FROM_RESULTS
-        )
+        # Offered while still in; never while the board is frozen (the service refuses
+        # every withdrawal then, alike, so the offer tells no hidden status either).
+        entrant.may_withdraw = entrant.status in STILL_IN and not entrant.competition.frozen
     return entrants
 
 
