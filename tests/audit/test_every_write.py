@@ -1343,7 +1343,18 @@ def _(w, call):
 
 @scenario("gonghui.contests.setup.services.competition_open")
 def _(w, call):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gonghui.contests.models import Competition
+
     _, competition = contest_setup(w)
+    Competition.objects.filter(pk=competition.pk).update(
+        rules_sha256="ab" * 32,
+        rules_name="规程.pdf",
+        registration_closes_at=timezone.now() + timedelta(days=30),
+    )
     call(actor=w.users.cy, competition=competition)
 
 

@@ -248,7 +248,16 @@ def test_competition_create_refuses_a_backwards_window(users, tree):
     assert not Competition.objects.exists() and not Stage.objects.exists()
 
 
+def with_rules(competition) -> Competition:
+    Competition.objects.filter(pk=competition.pk).update(
+        rules_sha256="ab" * 32, rules_name="规程.pdf"
+    )
+    competition.refresh_from_db()
+    return competition
+
+
 def test_competition_open_once(users, cy):
+    with_rules(cy)
     competition_open(actor=users.cy, competition=cy)
     cy.refresh_from_db()
     assert cy.status == "open"
@@ -574,6 +583,12 @@ def test_staff_set_up_a_programme_and_competition_through_the_pages(client, user
     page = client.get(made["Location"]).content.decode()
     assert "实操比拼" in page and "综合评审" in page and "比赛环节" in page
     assert "朝阳区职业技能实训基地" in page
+    assert "上传规程后才能开放报名" in page and "/open/" not in page
+    client.post(f"/contests/c/{competition.pk}/open/")
+    competition.refresh_from_db()
+    assert competition.status == "draft"  # no rules yet
+    with_rules(competition)
+    assert f"/contests/c/{competition.pk}/open/" in client.get(made["Location"]).content.decode()
     opened = client.post(f"/contests/c/{competition.pk}/open/")
     assert opened.status_code == 302
     competition.refresh_from_db()
@@ -714,3 +729,17 @@ def test_the_stage_form_refuses_json_that_would_break_the_server(client, users, 
     assert says in bad.context["form"].errors["rule"][0]
     stage.refresh_from_db()
     assert stage.scheme_version == 1
+
+
+def test_competition_open_refuses_without_rules_or_after_the_close(users, cy):
+    with pytest.raises(Conflict, match="尚未上传竞赛规程"):
+        competition_open(actor=users.cy, competition=cy)
+    with_rules(cy)
+    Competition.objects.filter(pk=cy.pk).update(
+        registration_opens_at=at(2025, 3, 1, 9), registration_closes_at=at(2025, 4, 1, 17)
+    )
+    with pytest.raises(Conflict, match="报名截止时间已过"):
+        competition_open(actor=users.cy, competition=cy)
+    cy.refresh_from_db()
+    assert cy.status == "draft"
+    assert not events("contests.competition_open").exists()

@@ -220,7 +220,10 @@ def competition_create(
 
 
 def competition_open(*, actor, competition: Competition) -> Competition:
-    """Draft → open: registration is possible (between its opening and its close)."""
+    """Draft → open: registration is possible (between its opening and its close).
+    Refused without the rules document (registration's close locks the rules: a
+    competition opened without them would be locked without them for good) and once the
+    registration's close has passed (nobody could register)."""
     grant = events.allowed(actor, competition, "contests.manage")
     with transaction.atomic():
         competition = events.locked(competition)
@@ -228,6 +231,10 @@ def competition_open(*, actor, competition: Competition) -> Competition:
             raise Conflict(f"竞赛当前为“{competition.get_status_display()}”，不能再开放报名")
         if not competition.stages.exists():
             raise Conflict("竞赛没有赛段，不能开放报名")
+        if not competition.rules_sha256:
+            raise Conflict("尚未上传竞赛规程：请先上传规程再开放报名（报名截止时规程随之锁定）")
+        if competition.registration_closes_at <= timezone.now():
+            raise Conflict("报名截止时间已过，不能再开放报名")
         competition.status = Competition.Status.OPEN
         competition.save(update_fields=["status"])
         events.event(
