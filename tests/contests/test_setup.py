@@ -743,3 +743,49 @@ def test_competition_open_refuses_without_rules_or_after_the_close(users, cy):
     cy.refresh_from_db()
     assert cy.status == "draft"
     assert not events("contests.competition_open").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_recusal_waits_for_a_mark_in_flight_and_then_refuses(postgres, users, tree):
+    """judging's mark_submit locks the entrant's StageEntry, then writes the mark; a
+    recusal declared meanwhile waits for that lock and then sees the mark."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    programme = make_programme(users.cy, tree.chaoyang)
+    competition = make_competition(users.cy, programme)
+    stage = competition.stages.get(order=1)
+    entrant = make_entrant(competition, tree)
+    judge = judge_add(actor=users.cy, programme=programme, kind="expert", name="王工")
+    match = Match.objects.create(stage=stage, code="A1", panel_size=3)
+    StageEntry.objects.create(stage=stage, entrant=entrant, match=match)
+    Seat.objects.create(match=match, judge=judge, position=1)
+    locked, errors = threading.Event(), []
+
+    def mark():
+        try:
+            with transaction.atomic():
+                StageEntry.objects.select_for_update().get(stage=stage, entrant=entrant)
+                locked.set()
+                Mark.objects.create(stage=stage, entrant=entrant, judge=judge, aspect="M1",
+                                    value="30", key="k-race", created_at=timezone.now())  # fmt: skip
+                time.sleep(0.5)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=mark)
+    thread.start()
+    assert locked.wait(5)
+    try:
+        with pytest.raises(Conflict, match="已对该参赛人评分"):
+            recusal_declare(actor=users.cy, judge=judge, entrant=entrant, note="亲属")
+    finally:
+        thread.join()
+    assert errors == []
+    assert Mark.objects.filter(judge=judge, entrant=entrant).count() == 1
+    assert not Recusal.objects.filter(judge=judge, entrant=entrant).exists()

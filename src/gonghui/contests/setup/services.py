@@ -18,7 +18,16 @@ from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.contests import engine, events
-from gonghui.contests.models import Competition, Entrant, Judge, Mark, Programme, Recusal, Stage
+from gonghui.contests.models import (
+    Competition,
+    Entrant,
+    Judge,
+    Mark,
+    Programme,
+    Recusal,
+    Stage,
+    StageEntry,
+)
 from gonghui.contests.records import entrant_key, judge_key, juror_key
 from gonghui.contests.setup import defaults
 from gonghui.files.services import attachment_store
@@ -461,6 +470,15 @@ def recusal_declare(*, actor, judge: Judge, entrant: Entrant, note: str) -> Recu
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
+        # The entrant's places in every stage first, the rows a mark locks before it is
+        # written (judging's mark_submit): a mark in flight is committed before we look
+        # for it, and a mark after us finds the recusal (the database refuses it).
+        list(
+            StageEntry.objects.select_for_update()
+            .filter(entrant=entrant)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         judge = Judge.objects.select_for_update().get(pk=judge.pk)
         if Mark.objects.filter(judge=judge, entrant=entrant).exists():
             raise Conflict("该评委已对该参赛人评分，不能再申报回避；如有异议请提请仲裁")
