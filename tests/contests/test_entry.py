@@ -46,8 +46,8 @@ PHONE = "13800138000"
 
 def make_competition(owner, org_unit, *, name="钳工", status="open", rules=True, **fields):
     trade, _ = Trade.objects.get_or_create(code=f"T-{name}", defaults={"name": f"{name}（测）"})
-    programme = Programme.objects.create(
-        name="朝阳工匠", year=2026, org_unit=org_unit, created_by=owner
+    programme, _ = Programme.objects.get_or_create(
+        name="朝阳工匠", year=2026, org_unit=org_unit, defaults={"created_by": owner}
     )
     now = timezone.now()
     competition = Competition.objects.create(
@@ -642,3 +642,4 @@ def test_an_entry_on_a_record_merged_into_the_members_withdraws(contest, member,
     assert entrant.status == "withdrawn"
     (event,) = events(contest, "contests.withdraw")
     assert event["changes"]["by"] == [None, "self"]
+

@@ -789,3 +789,38 @@ def test_a_recusal_waits_for_a_mark_in_flight_and_then_refuses(postgres, users, 
     assert errors == []
     assert Mark.objects.filter(judge=judge, entrant=entrant).count() == 1
     assert not Recusal.objects.filter(judge=judge, entrant=entrant).exists()
+
+
+def test_a_programme_submitted_twice_is_made_once(client, users, tree):
+    make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛")
+    before = (Programme.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛")
+    assert "已有同名项目" in refused.value.fields["name"]
+    assert (Programme.objects.count(), AuditEvent.objects.count()) == before
+    client.login(username="cy_staff", password=PASSWORD)
+    again = client.post(
+        "/contests/new/",
+        {"org_unit": tree.chaoyang.pk, "name": "朝阳区数控技能竞赛", "kind": "contest",
+         "year": 2027, "edition": 1},
+    )  # fmt: skip
+    assert again.status_code == 200 and "已有同名项目" in again.context["form"].errors["name"][0]
+    assert Programme.objects.count() == before[0]
+    # Another edition, year or union may share the name.
+    make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛", edition=2)
+    make_programme(users.hd, tree.haidian, name="朝阳区数控技能竞赛")
+
+
+def test_a_judge_without_an_account_added_twice_is_added_once(users, tree, cy):
+    works = employer(tree)
+    judge_add(actor=users.cy, programme=cy.programme, kind="arbiter", name="周律", employer=works)
+    before = (Judge.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        judge_add(
+            actor=users.cy, programme=cy.programme, kind="arbiter", name="周律", employer=works
+        )
+    assert "请勿重复登记" in refused.value.fields["name"]
+    assert (Judge.objects.count(), AuditEvent.objects.count()) == before
+    # The same name elsewhere (another employer, another kind) is another person.
+    judge_add(actor=users.cy, programme=cy.programme, kind="arbiter", name="周律")
+    judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="周律", employer=works)

@@ -101,19 +101,30 @@ def programme_create(
         errors["nominee_honour"] = "提名奖应与称号不同"
     if errors:
         raise ValidationFailed(errors)
+    taken = ValidationFailed(
+        {"name": f"{org_unit.name}{year} 年第 {edition} 届已有同名项目“{name}”，请勿重复设立"}
+    )
     with transaction.atomic():
-        programme = Programme.objects.create(
-            org_unit=org_unit,
-            name=name,
-            year=year,
-            edition=edition,
-            kind=kind,
-            compare_trades=bool(compare_trades),
-            title_honour=title_honour,
-            nominee_honour=nominee_honour,
-            description=description,
-            created_by=actor,
-        )
+        if Programme.objects.filter(
+            org_unit=org_unit, year=year, edition=edition, name=name
+        ).exists():
+            raise taken
+        try:
+            with transaction.atomic():  # the unique constraint decides a double submit
+                programme = Programme.objects.create(
+                    org_unit=org_unit,
+                    name=name,
+                    year=year,
+                    edition=edition,
+                    kind=kind,
+                    compare_trades=bool(compare_trades),
+                    title_honour=title_honour,
+                    nominee_honour=nominee_honour,
+                    description=description,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            raise taken from None
         record(
             actor=actor,
             action=Action.CONTESTS_PROGRAMME_CREATE,
@@ -419,9 +430,20 @@ def judge_add(
         raise ValidationFailed(errors)
     taken = ValidationFailed({"user": "该账号已是本项目的评委，每个账号在一个项目中只登记一次"})
     with transaction.atomic():
+        # The programme's row serialises additions to its pool: a double submit of a judge
+        # without an account (nothing unique in the table) is refused as the same judge.
         Programme.objects.select_for_update().filter(pk=programme.pk).first()
         if user is not None and Judge.objects.filter(programme=programme, user=user).exists():
             raise taken
+        if (
+            user is None
+            and Judge.objects.filter(
+                programme=programme, kind=kind, name=name, employer=employer, user__isnull=True
+            ).exists()
+        ):
+            raise ValidationFailed(
+                {"name": f"评委库中已有同一单位的{name}（未关联账号），请勿重复登记"}
+            )
         try:
             with transaction.atomic():
                 judge = Judge.objects.create(
