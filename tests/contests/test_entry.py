@@ -643,3 +643,15 @@ def test_an_entry_on_a_record_merged_into_the_members_withdraws(contest, member,
     (event,) = events(contest, "contests.withdraw")
     assert event["changes"]["by"] == [None, "self"]
 
+
+def test_an_employer_elsewhere_in_the_registry_is_found_not_duplicated(contest, tree):
+    """An employer filed under Haidian is the same employer when a Chaoyang contest's
+    entrant names it (recusal by employer compares units): found, not made again."""
+    institute = Unit.objects.create(name="中关村某研究所", org_unit=tree.hd_grass)
+    Unit.objects.create(name="一车间", kind="team", org_unit=tree.hd_grass)
+    units = Unit.objects.count()
+    entrant = anonymous(contest, employer="中关村某研究所")
+    assert entrant.employer == institute and Unit.objects.count() == units
+    # A team elsewhere is not an employer to join: a new unit under the organiser.
+    other = anonymous(contest, name="李四", phone="13900139000", employer="一车间")
+    assert other.employer.org_unit == tree.chaoyang and Unit.objects.count() == units + 1

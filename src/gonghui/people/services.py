@@ -308,9 +308,12 @@ def _named_holder(holder: Person, index: str, typed: str) -> Person:
 
 @transaction.atomic
 def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
-    """The employer a self-registration names, by name: a unit of that name filed at
-    ``org_unit`` or below it (the first registered), else a new one filed at ``org_unit``,
-    audited as ``registry.unit_create`` by nobody. Inside the caller's transaction."""
+    """The employer a self-registration names, by its exact name (NFKC, spaces
+    collapsed): a unit of that name filed at ``org_unit`` or below it (the first
+    registered), else an enterprise of that name anywhere in the registry (an employer is
+    one unit wherever its people enter: recusal by employer depends on it), else a new one
+    filed at ``org_unit``, audited as ``registry.unit_create`` by nobody. Inside the
+    caller's transaction."""
     name = unicodedata.normalize("NFKC", name or "").strip()
     name = " ".join(name.split())
     if not name:
@@ -321,6 +324,10 @@ def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
         Unit.objects.filter(access.subtree_q(org_unit, via="org_unit"), name=name)
         .order_by("pk")
         .first()
+    ) or (
+        # Outside the subtree only an enterprise: a team or a department of that name
+        # (一车间, 办公室) belongs to someone else's employer.
+        Unit.objects.filter(name=name, kind=Unit.Kind.ENTERPRISE).order_by("pk").first()
     )
     if found is not None:
         return found
