@@ -824,3 +824,57 @@ def test_a_judge_without_an_account_added_twice_is_added_once(users, tree, cy):
     # The same name elsewhere (another employer, another kind) is another person.
     judge_add(actor=users.cy, programme=cy.programme, kind="arbiter", name="周律")
     judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="周律", employer=works)
+
+
+def test_judge_add_refuses_an_account_that_is_an_entrant_of_the_programme(users, tree, cy):
+    account = make_user("entrant_li", None, None)
+    entrant = make_entrant(cy, tree)
+    from gonghui.people.models import Person
+
+    Person.objects.filter(pk=entrant.person_id).update(user=account)
+    before = (Judge.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="李铁", user=account)
+    assert "参赛人" in refused.value.fields["user"]
+    assert (Judge.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_judge_declares_their_own_recusal_on_their_page(client, users, tree, cy):
+    account = make_user("judge_zhou", None, None)
+    judge = judge_add(
+        actor=users.cy, programme=cy.programme, kind="expert", name="周工", user=account
+    )
+    Competition.objects.filter(pk=cy.pk).update(status="open")
+    entrant = make_entrant(cy, tree, number=7, name="李铁")
+    other = make_entrant(cy, tree, number=8, name="张钢")
+    url = "/contests/recusals/declare/"
+    assert client.get(url).status_code == 302  # login first
+    make_user("not_a_judge", None, None)
+    client.login(username="not_a_judge", password=PASSWORD)
+    assert client.get(url).status_code == 404
+    client.login(username="judge_zhou", password=PASSWORD)
+    page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200 and "007" in text and "008" in text
+    assert "李铁" not in text and "张钢" not in text  # by number only
+    bad = client.post(url, {"entrant": entrant.pk, "note": ""})
+    assert bad.status_code == 200 and "note" in bad.context["form"].errors
+    bad = client.post(url, {"entrant": 999_999, "note": "亲属"})
+    assert bad.status_code == 200 and "请从列表中选择" in bad.context["form"].errors["entrant"][0]
+    assert not Recusal.objects.exists()
+    done = client.post(url, {"entrant": entrant.pk, "note": "亲属"})
+    assert done.status_code == 302
+    recusal = Recusal.objects.get()
+    assert (recusal.judge, recusal.entrant, recusal.reason) == (judge, entrant, "declared")
+    event = events("contests.recusal").get()
+    assert event.actor_id == account.pk and changes(event)["judge"] == [None, f"j{judge.pk}"]
+    page = client.get(url)
+    assert [pk for pk, _ in page.context["form"].fields["entrant"].choices][1:] == [other.pk]
+    # Another programme's judge does not see these entrants.
+    other_programme = make_programme(users.cy, tree.chaoyang, name="另一项目")
+    stranger = make_user("judge_wu", None, None)
+    judge_add(actor=users.cy, programme=other_programme, kind="expert", name="吴工", user=stranger)
+    client.login(username="judge_wu", password=PASSWORD)
+    assert "007" not in client.get(url).content.decode()
+    assert client.post(url, {"entrant": other.pk, "note": "亲属"}).status_code == 200
+    assert Recusal.objects.count() == 1

@@ -206,3 +206,29 @@ class RecusalForm(forms.Form):
         self.fields["judge"].queryset = selectors.judge_choices(competition)
         self.fields["entrant"].queryset = selectors.entrant_choices(competition)
         self.fields["entrant"].label_from_instance = lambda e: f"{e.number:03d} {e.person.name}"
+
+
+class JudgeRecusalForm(forms.Form):
+    """A judge declares their own relationship with an entrant, on a phone: the entrants
+    of their programmes by trade and number (``choices`` from
+    ``selectors.judge_recusals``)."""
+
+    entrant = forms.TypedChoiceField(
+        label="参赛人（工种·参赛号）",
+        coerce=int,
+        widget=forms.Select(attrs={"class": "big"}),
+        error_messages={"invalid_choice": "请从列表中选择参赛号"},
+    )
+    note = forms.CharField(
+        label="与该参赛人的关系",
+        max_length=200,
+        help_text="如：亲属、师徒、曾同一班组共事",
+        widget=forms.TextInput(attrs={"class": "big"}),
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entrant"].choices = [("", "请选择")] + [
+            (pk, f"{entrant.competition.trade.name} · {entrant.number:03d}")
+            for pk, (_, entrant) in choices.items()
+        ]

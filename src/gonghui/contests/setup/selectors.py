@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
 from gonghui.common.errors import NotFound
-from gonghui.contests.models import Competition, Entrant, Judge, Programme, Stage
+from gonghui.contests.models import Competition, Entrant, Judge, Programme, Recusal, Stage
 from gonghui.files.models import Attachment
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -198,14 +198,6 @@ def stage_get(actor, pk: int) -> Stage:
     return stage
 
 
-def entrant_get(actor, competition: Competition, pk: int) -> Entrant:
-    """An entrant of ``competition`` (already read in scope)."""
-    entrant = Entrant.objects.filter(competition=competition, pk=pk).first()
-    if entrant is None:
-        raise NotFound()
-    return entrant
-
-
 def entrant_choices(competition: Competition) -> QuerySet[Entrant]:
     return (
         Entrant.objects.filter(competition=competition).select_related("person").order_by("number")
@@ -240,3 +232,43 @@ def honour_choices() -> QuerySet[Honour]:
 def account_by_username(username: str):
     """The active account of that user name (a judge's login), or None."""
     return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+# --- A judge's own recusals ------------------------------------------------------------------
+
+
+@dataclass
+class JudgeRecusals:
+    """What a signed-in judge may declare a relationship with: the entrants of their
+    programmes' competitions, by trade and number only (``choices``: entrant pk ->
+    (judge, entrant)), and what they have declared already."""
+
+    choices: dict[int, tuple[Judge, Entrant]]
+    declared: list[Recusal]
+
+
+def judge_recusals(user) -> JudgeRecusals:
+    """NotFound to whoever is not a judge with this account."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    judges = {j.programme_id: j for j in Judge.objects.filter(user=user).order_by("pk")}
+    if not judges:
+        raise NotFound()
+    declared = list(
+        Recusal.objects.filter(judge__in=judges.values())
+        .select_related("entrant__competition__trade")
+        .order_by("entrant__competition_id", "entrant__number")
+    )
+    done = {(r.judge_id, r.entrant_id) for r in declared}
+    entrants = (
+        Entrant.objects.filter(competition__programme_id__in=judges)
+        .exclude(competition__status=Competition.Status.DRAFT)
+        .select_related("competition__trade")
+        .order_by("competition__programme_id", "competition__trade__code", "number")
+    )
+    choices = {}
+    for entrant in entrants:
+        judge = judges[entrant.competition.programme_id]
+        if (judge.pk, entrant.pk) not in done:
+            choices[entrant.pk] = (judge, entrant)
+    return JudgeRecusals(choices=choices, declared=declared)

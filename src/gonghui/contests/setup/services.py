@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
@@ -435,6 +436,13 @@ def judge_add(
         Programme.objects.select_for_update().filter(pk=programme.pk).first()
         if user is not None and Judge.objects.filter(programme=programme, user=user).exists():
             raise taken
+        if (
+            user is not None
+            and Entrant.objects.filter(competition__programme=programme)
+            .filter(Q(person__user=user) | Q(person__merged_into__user=user))
+            .exists()
+        ):
+            raise ValidationFailed({"user": "该账号本人是本项目的参赛人，不能担任本项目评委"})
         if (
             user is None
             and Judge.objects.filter(

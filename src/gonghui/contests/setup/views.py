@@ -215,3 +215,24 @@ def recusal_declare(request, pk):
         after=lambda r: _competition_url(competition),
         done=lambda r: "已登记回避：该评委不能为该参赛人评分",
     )
+
+
+@login_required
+@domain_errors
+def judge_recusal_declare(request):
+    """A judge's own declaration (回避申报), on a phone."""
+    page = selectors.judge_recusals(request.user)
+    return form_page(
+        request,
+        forms.JudgeRecusalForm(request.POST or None, choices=page.choices),
+        lambda data: services.recusal_declare(
+            actor=request.user,
+            judge=page.choices[data["entrant"]][0],
+            entrant=page.choices[data["entrant"]][1],
+            note=data["note"],
+        ),
+        "contests/setup/judge_recusal.html",
+        {"declared": page.declared},
+        after=lambda r: reverse("contests:judge_recusal_declare"),
+        done=lambda r: f"已登记回避：您不会为参赛号 {r.entrant.number:03d} 评分",
+    )
