@@ -878,3 +878,58 @@ def test_a_judge_declares_their_own_recusal_on_their_page(client, users, tree, c
     assert "007" not in client.get(url).content.decode()
     assert client.post(url, {"entrant": other.pk, "note": "亲属"}).status_code == 200
     assert Recusal.objects.count() == 1
+
+
+def test_the_dashboard_links_every_page_the_user_may_use(client, users, tree, cy):
+    import re
+
+    with_rules(cy)
+    competition_open(actor=users.cy, competition=cy)
+    stage = cy.stages.get(order=1)
+    client.login(username="cy_staff", password=PASSWORD)
+    text = client.get(f"/contests/c/{cy.pk}/").content.decode()
+    expected = [
+        f"/contests/c/{cy.pk}/entrants/",
+        f"/contests/c/{cy.pk}/nominate/",
+        f"/contests/c/{cy.pk}/join/",
+        f"/contests/c/{cy.pk}/titles/",
+        f"/contests/c/{cy.pk}/appeals/",
+        f"/contests/{cy.programme_id}/jurors/",
+        f"/contests/c/{cy.pk}/board/",
+        f"/live/{cy.pk}/",
+        f"/live/{cy.pk}/overlay/",
+        f"/contests/c/{cy.pk}/record/",
+        f"/contests/stages/{stage.pk}/marking/",
+        f"/contests/stages/{stage.pk}/matches/new/",
+        f"/contests/stages/{stage.pk}/results/",
+        f"/contests/c/{cy.pk}/close/",
+    ]
+    for url in expected:
+        assert f'"{url}"' in text, url
+    for url in re.findall(r'<a class="btn secondary" href="(/[^"]+)"', text):
+        assert client.get(url).status_code == 200, url
+    # A viewer (grassroots staff: view and nominate) sees the pages, not the controls.
+    make_user("cy_viewer", tree.chaoyang, "grassroots_staff")
+    client.login(username="cy_viewer", password=PASSWORD)
+    text = client.get(f"/contests/c/{cy.pk}/").content.decode()
+    assert f"/contests/c/{cy.pk}/entrants/" in text and f"/contests/c/{cy.pk}/nominate/" in text
+    assert f"/contests/c/{cy.pk}/close/" not in text
+    assert f"/contests/stages/{stage.pk}/matches/new/" not in text
+    assert f"/contests/stages/{stage.pk}/edit/" not in text
+
+
+def test_the_menu_offers_my_entries_to_members_and_marking_to_judges(client, users, tree, cy):
+    member = make_user("member_zhao", None, None)
+    person = make_person(tree.cy_grass, "赵工")
+    from gonghui.people.models import Person
+
+    Person.objects.filter(pk=person.pk).update(user=member)
+    client.login(username="member_zhao", password=PASSWORD)
+    page = client.get("/m/contests/").content.decode()
+    assert 'href="/m/contests/"' in page and "我的参赛" in page
+    assert 'href="/judge/"' not in page
+    judge = make_user("judge_qian", None, None)
+    judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="钱工", user=judge)
+    client.login(username="judge_qian", password=PASSWORD)
+    page = client.get("/contests/recusals/declare/").content.decode()
+    assert 'href="/judge/"' in page and "评分" in page and "我的参赛" not in page

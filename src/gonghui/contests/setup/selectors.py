@@ -132,6 +132,8 @@ class CompetitionPage:
     judges: dict[str, int]
     rules_file: Attachment | None
     may_manage: bool
+    may_nominate: bool = False
+    may_referee: bool = False
 
 
 def competition_page(actor, pk: int) -> CompetitionPage:
@@ -146,6 +148,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
     for stage in stages:
         stage.tie_text = tie_chain_text(stage.scheme)
+        stage.has_public = _has_public(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -183,7 +186,16 @@ def competition_page(actor, pk: int) -> CompetitionPage:
         judges=judges,
         rules_file=rules_file,
         may_manage=access.can_at(actor, "contests.manage", competition.org_unit),
+        may_nominate=access.can_at(actor, "contests.nominate", competition.org_unit),
+        may_referee=access.can_at(actor, "contests.referee", competition.org_unit),
     )
+
+
+def _has_public(scheme) -> bool:
+    """Whether a stage's scheme has a public jury's part (its votes page then matters)."""
+    if not isinstance(scheme, dict):
+        return False
+    return "public" in scheme or "public" in (scheme.get("weights") or {})
 
 
 def stage_get(actor, pk: int) -> Stage:
@@ -272,3 +284,10 @@ def judge_recusals(user) -> JudgeRecusals:
         if (judge.pk, entrant.pk) not in done:
             choices[entrant.pk] = (judge, entrant)
     return JudgeRecusals(choices=choices, declared=declared)
+
+
+def is_judge(user) -> bool:
+    """Whether the account is a judge of some programme (the menu offers 评分)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Judge.objects.filter(user=user).exists()

@@ -139,6 +139,8 @@ def competition(request, pk):
             "judges": page.judges,
             "rules_file": page.rules_file,
             "may_manage": page.may_manage,
+            "may_nominate": page.may_nominate,
+            "may_referee": page.may_referee,
         },
     )
 
