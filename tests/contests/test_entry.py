@@ -494,7 +494,8 @@ def test_the_organiser_lists_entrants_masked_filtered_and_sorted(contest, users,
     assert PHONE not in text and VALID_IDS[1] not in text and "138******00" in text
     assert "李四" not in client.get(f"/contests/c/{contest.pk}/entrants/?q=王").content.decode()
     api = client.get(f"/api/v1/contests/competitions/{contest.pk}/entrants?route=self")
-    assert [e["entrant"] for e in api.json()] == ["001", "002"]
+    assert [e["entrant"] for e in api.json()["items"]] == ["001", "002"]
+    assert api.json()["count"] == 2 and api.json()["page"] == 1
     assert PHONE not in api.content.decode()
     assert (
         client.get(f"/api/v1/contests/competitions/{contest.pk}/entrants?route=x").status_code
@@ -655,3 +656,57 @@ def test_an_employer_elsewhere_in_the_registry_is_found_not_duplicated(contest, 
     # A team elsewhere is not an employer to join: a new unit under the organiser.
     other = anonymous(contest, name="李四", phone="13900139000", employer="一车间")
     assert other.employer.org_unit == tree.chaoyang and Unit.objects.count() == units + 1
+
+
+def test_the_entrants_api_pages_instead_of_cutting_off(contest, users, client):
+    works = Unit.objects.create(name="朝阳某厂", org_unit=contest.org_unit)
+    now = timezone.now()
+    Entrant.objects.bulk_create(
+        Entrant(competition=contest, person=make_person(contest.org_unit, f"选手{n}"),
+                number=n, age=30, employer=works, route="self", registered_at=now)
+        for n in range(1, 53)
+    )  # fmt: skip
+    client.login(username="cy_staff", password=PASSWORD)
+    url = f"/api/v1/contests/competitions/{contest.pk}/entrants"
+    first, second = client.get(url).json(), client.get(url + "?page=2").json()
+    assert first["count"] == 52 and len(first["items"]) == 50
+    assert [e["number"] for e in second["items"]] == [51, 52]
+
+
+def test_closing_again_through_the_page_does_not_claim_it_closed_now(contest, client):
+    client.login(username="cy_staff", password=PASSWORD)
+    url = f"/contests/c/{contest.pk}/close/"
+    first = client.post(url, follow=True).content.decode()
+    assert "报名已截止，竞赛规程已锁定" in first
+    again = client.post(url, follow=True).content.decode()
+    assert "本次未作改动" in again and "报名已截止，竞赛规程已锁定" not in again
+    assert len(events(contest, "contests.registration_close")) == 1
+
+
+def test_the_nominate_page_keeps_its_search_encoded(contest, nominators, tree, client):
+    employer = Unit.objects.create(name="朝阳某公司", org_unit=tree.cy_grass)
+    person = make_person(tree.cy_grass, "赵郁", VALID_IDS[0], employer=employer)
+    client.login(username="cy_nominator", password=PASSWORD)
+    response = client.post(
+        f"/contests/c/{contest.pk}/nominate/?q=赵%26x%3D1", {"person": person.pk}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("?q=%E8%B5%B5%26x%3D1")
+
+
+def test_the_entrants_page_offers_controls_by_the_competitions_unit(contest, users, tree, client):
+    """A Haidian post with contests.manage holds it at Haidian, not at this Chaoyang
+    competition: no close button for it here (and no page at all: 404)."""
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/contests/c/{contest.pk}/entrants/")
+    assert page.context["may_manage"] is True
+    from gonghui.orgs.models import Post, Role
+
+    two_posts = make_user("cy_viewer2", tree.chaoyang, "grassroots_staff")
+    Post.objects.create(
+        user=two_posts, org_unit=tree.haidian, role=Role.objects.get(code="district_staff")
+    )
+    client.login(username="cy_viewer2", password=PASSWORD)
+    page = client.get(f"/contests/c/{contest.pk}/entrants/")
+    assert page.status_code == 200
+    assert page.context["may_manage"] is False and page.context["may_nominate"] is True

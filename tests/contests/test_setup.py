@@ -190,6 +190,9 @@ def test_title_programme_gets_five_stages_and_a_contest_two(users, tree):
     assert all(s.scheme_version == 1 and s.status == "planned" for s in d.stages.all())
     event = events("contests.competition_create").get(stream=d.stream)
     assert [s["kind"] for s in changes(event)["stages"][1]] == ["contest", "review"]
+    assert [s["id"] for s in changes(event)["stages"][1]] == list(
+        d.stages.order_by("order").values_list("pk", flat=True)
+    )
 
 
 # --- Programmes and competitions ------------------------------------------------------------
@@ -933,3 +936,12 @@ def test_the_menu_offers_my_entries_to_members_and_marking_to_judges(client, use
     client.login(username="judge_qian", password=PASSWORD)
     page = client.get("/contests/recusals/declare/").content.decode()
     assert 'href="/judge/"' in page and "评分" in page and "我的参赛" not in page
+
+
+def test_judge_keys_on_the_programme_page_and_api_are_the_records_keys(client, users, cy):
+    judge = judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="孙工")
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/contests/{cy.programme_id}/")
+    assert [j.key for j in page.context["judges"]] == [f"j{judge.pk}"]
+    api = client.get(f"/api/v1/contests/programmes/{cy.programme_id}").json()
+    assert [j["key"] for j in api["judges"]] == [f"j{judge.pk}"]

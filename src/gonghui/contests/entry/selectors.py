@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from gonghui.common.errors import NotFound
 from gonghui.contests.models import Competition, Entrant, Result, Stage
+from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people.models import Person
@@ -49,14 +50,10 @@ def registration_open(competition: Competition, now) -> bool:
     )
 
 
-def competition_get(*, actor, pk, perm: str = "contests.view") -> Competition:
-    """One competition in the actor's scope (its organiser's subtree), else NotFound."""
-    return access.get_or_404(
-        Competition.objects.select_related("programme", "org_unit", "trade"),
-        actor,
-        perm,
-        pk=pk,
-    )
+def may_at(actor, competition: Competition, perm: str) -> bool:
+    """Whether the actor holds ``perm`` at the competition's organiser (what its pages
+    offer; the services decide)."""
+    return access.can_at(actor, perm, competition.org_unit)
 
 
 def entrant_list(
@@ -64,7 +61,7 @@ def entrant_list(
 ) -> QuerySet[Entrant]:
     """The entrants of a competition in the actor's scope, filtered and sorted (by number
     unless ``sort`` says otherwise, ``ENTRANT_SORTS``)."""
-    competition = competition_get(actor=actor, pk=competition_pk)
+    competition = competition_get(actor, competition_pk)
     qs = Entrant.objects.filter(competition=competition).select_related(
         "person", "employer", "nominated_by"
     )

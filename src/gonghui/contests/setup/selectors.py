@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from gonghui.common.errors import NotFound
 from gonghui.contests.models import Competition, Entrant, Judge, Programme, Recusal, Stage
+from gonghui.contests.records import judge_key, juror_key
 from gonghui.files.models import Attachment
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -78,6 +79,12 @@ def programme_get(actor, pk: int) -> Programme:
     )
 
 
+def judge_public_key(judge: Judge) -> str:
+    """The judge's public key as the record names them (``records``): p<id> for a public
+    juror, j<id> for the others."""
+    return juror_key(judge.pk) if judge.kind == Judge.Kind.PUBLIC else judge_key(judge.pk)
+
+
 def judge_list(actor, programme: Programme) -> QuerySet[Judge]:
     """The programme's judge pool (experts, chief referees, arbiters, public jurors), by
     kind; NotFound to whoever cannot see the programme."""
@@ -102,19 +109,24 @@ def programme_page(actor, pk: int) -> ProgrammePage:
         .annotate(entrant_count=Count("entrants"))
         .order_by("trade__code", "id")
     )
+    judges = list(judge_list(actor, programme))
+    for judge in judges:
+        judge.key = judge_public_key(judge)
     return ProgrammePage(
         programme=programme,
         competitions=competitions,
-        judges=list(judge_list(actor, programme)),
+        judges=judges,
         may_manage=access.can_at(actor, "contests.manage", programme.org_unit),
     )
 
 
-def competition_get(actor, pk: int) -> Competition:
+def competition_get(actor, pk: int, perm: str = "contests.view") -> Competition:
+    """One competition in the actor's ``perm`` scope (its organiser's subtree), else
+    NotFound (the one reader; registration's pages use it too)."""
     return access.get_or_404(
         Competition.objects.select_related("programme", "org_unit", "trade"),
         actor,
-        "contests.view",
+        perm,
         pk=pk,
     )
 

@@ -208,6 +208,7 @@ def competition_create(
             raise taken from None
         plan = defaults.stages_for(programme.kind, titles=titles, nominee_awards=nominee_awards)
         Stage.objects.bulk_create(Stage(competition=competition, **stage) for stage in plan)
+        ids = dict(Stage.objects.filter(competition=competition).values_list("order", "pk"))
         events.event(
             actor,
             competition,
@@ -225,6 +226,7 @@ def competition_create(
                     None,
                     [
                         {
+                            "id": ids[s["order"]],
                             "order": s["order"],
                             "kind": s["kind"],
                             "name": s["name"],
