@@ -247,7 +247,7 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     ``people.create`` by nobody (``via`` says where it came from). ``data`` as
     ``clean_person`` takes it; without an ID number the reason is that none was given.
     A record found is returned as it is: nothing typed here changes it; but only when the
-    name typed is the record's (``same_name``): else the number is refused
+    name typed is the record's (``_same_name``): else the number is refused
     (``ID_NAME_MISMATCH`` on ``id_number``, nothing written), so a stranger cannot enter
     someone else by their number. Inside the caller's transaction; two sign-ups with the
     same new number make one record."""
@@ -290,7 +290,7 @@ def _name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name or "").split())
 
 
-def same_name(typed: str, recorded: str) -> bool:
+def _same_name(typed: str, recorded: str) -> bool:
     return bool(_name_key(typed)) and _name_key(typed) == _name_key(recorded)
 
 
@@ -301,7 +301,7 @@ def _named_holder(holder: Person, index: str, typed: str) -> Person:
         holder.name,
         *Person.objects.filter(id_number_index=index).values_list("name", flat=True),
     }
-    if any(same_name(typed, name) for name in names):
+    if any(_same_name(typed, name) for name in names):
         return holder
     raise ValidationFailed({"id_number": ID_NAME_MISMATCH})
 
