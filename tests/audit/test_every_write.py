@@ -1344,7 +1344,18 @@ def _(w, call):
 
 @scenario("gonghui.contests.setup.services.competition_open")
 def _(w, call):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gonghui.contests.models import Competition
+
     _, competition = contest_setup(w)
+    Competition.objects.filter(pk=competition.pk).update(
+        rules_sha256="ab" * 32,
+        rules_name="规程.pdf",
+        registration_closes_at=timezone.now() + timedelta(days=30),
+    )
     call(actor=w.users.cy, competition=competition)
 
 
@@ -1507,7 +1518,7 @@ def _(w, call):
     person(w)
     call(
         org_unit=w.tree.chaoyang,
-        data={"name": "另一个名字", "id_number": VALID_IDS[1]},
+        data={"name": "赵 郁", "id_number": VALID_IDS[1]},  # the holder's name
         via="竞赛报名",
     )
 

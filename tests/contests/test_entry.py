@@ -46,8 +46,8 @@ PHONE = "13800138000"
 
 def make_competition(owner, org_unit, *, name="钳工", status="open", rules=True, **fields):
     trade, _ = Trade.objects.get_or_create(code=f"T-{name}", defaults={"name": f"{name}（测）"})
-    programme = Programme.objects.create(
-        name="朝阳工匠", year=2026, org_unit=org_unit, created_by=owner
+    programme, _ = Programme.objects.get_or_create(
+        name="朝阳工匠", year=2026, org_unit=org_unit, defaults={"created_by": owner}
     )
     now = timezone.now()
     competition = Competition.objects.create(
@@ -142,9 +142,9 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
     contest = make_competition(users.cy, tree.chaoyang)
     people = Person.objects.count()
 
-    def join(id_number, phone):
+    def join(id_number, phone, name):
         data = {
-            "name": "王某",
+            "name": name,
             "phone": phone,
             "employer_name": "朝阳机械厂",
             "id_number": id_number,
@@ -153,15 +153,15 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
         done = client.get(response["Location"])
         return response, done
 
-    found_post, found_done = join(VALID_IDS[2], "13700137000")
-    new_post, new_done = join(VALID_IDS[3], "13700137001")
+    found_post, found_done = join(VALID_IDS[2], "13700137000", "钱学")
+    new_post, new_done = join(VALID_IDS[3], "13700137001", "王某")
 
     assert found_post.status_code == new_post.status_code == 302
     assert found_done.status_code == new_done.status_code == 200
     found_text = re.sub(r'"X-CSRFToken": "\w+"', "", found_done.content.decode())
     new_text = re.sub(r'"X-CSRFToken": "\w+"', "", new_done.content.decode())
     assert found_text.replace("001", "###") == new_text.replace("002", "###")
-    for secret in ["钱学", "中关村", "海淀", "1391111", "2222", VALID_IDS[2][-4:], "已有档案"]:
+    for secret in ["中关村", "海淀", "1391111", "2222", VALID_IDS[2][-4:], "已有档案"]:
         assert secret not in found_text
     assert Entrant.objects.get(number=1).person == known  # found, not duplicated
     assert Person.objects.count() == people + 1  # only the new one
@@ -170,17 +170,54 @@ def test_a_known_id_finds_the_same_person_and_the_answer_says_nothing(client, us
 
     # A second competition: the same person again, and the API answers alike.
     other = make_competition(users.cy, tree.chaoyang, name="电工")
-    body = {"name": "王某", "phone": "13700137000", "employer_name": "朝阳机械厂"}
+    body = {"phone": "13700137000", "employer_name": "朝阳机械厂"}
     url = f"/api/v1/contests/competitions/{other.pk}/register"
-    found = client.post(url, json.dumps(body | {"id_number": VALID_IDS[2]}), "application/json")
-    new = client.post(url, json.dumps(body | {"id_number": VALID_IDS[4]}), "application/json")
+    found = client.post(
+        url, json.dumps(body | {"name": "钱 学", "id_number": VALID_IDS[2]}), "application/json"
+    )
+    new = client.post(
+        url, json.dumps(body | {"name": "王某", "id_number": VALID_IDS[4]}), "application/json"
+    )
     assert found.status_code == new.status_code == 201
     assert set(found.json()) == set(new.json())
     assert {k: v for k, v in found.json().items() if k not in ("number", "entrant", "message")} == {
         k: v for k, v in new.json().items() if k not in ("number", "entrant", "message")
     }
-    assert "钱学" not in found.content.decode()
+    assert "中关村" not in found.content.decode()
     assert Entrant.objects.get(competition=other, number=1).person == known
+
+
+def test_a_known_id_with_another_name_is_refused_and_counted(client, users, tree):
+    """Typing someone's ID number with another name neither enters them nor tells their
+    name: refused on the ID number, nothing written, and it counts against the address."""
+    known = make_person(tree.hd_grass, "钱学", VALID_IDS[2], phone="13911112222")
+    contest = make_competition(users.cy, tree.chaoyang)
+    before = counts()
+    with pytest.raises(ValidationFailed) as refused:
+        anonymous(contest, name="王某", id_number=VALID_IDS[2])
+    assert refused.value.fields == {"id_number": "身份证号与姓名不符，请核对"}
+    assert counts() == before
+    assert services.ratelimit.count("contest-register:203.0.113.9:600") == 1
+
+    page = client.post(
+        f"/contests/c/{contest.pk}/join/",
+        {"name": "王某", "phone": PHONE, "employer_name": "朝阳机械厂", "id_number": VALID_IDS[2]},
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors["id_number"] == ["身份证号与姓名不符，请核对"]
+    text = page.content.decode()
+    assert "钱学" not in text and "1391111" not in text
+    api = client.post(
+        f"/api/v1/contests/competitions/{contest.pk}/register",
+        json.dumps({"name": "王某", "phone": PHONE, "employer_name": "某厂",
+                    "id_number": VALID_IDS[2]}),
+        "application/json",
+    )  # fmt: skip
+    assert api.status_code == 422 and "钱学" not in api.content.decode()
+    assert counts() == before
+    # The holder's own name, full-width or spaced, is theirs.
+    entrant = anonymous(contest, name=" 钱　学 ", id_number=VALID_IDS[2])
+    assert entrant.person == known
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -233,7 +270,7 @@ def test_registering_twice_is_refused(contest):
     anonymous(contest, id_number=VALID_IDS[1])
     before = counts()
     with pytest.raises(ValidationFailed) as refused:
-        anonymous(contest, name="另一个名字", phone="13900001111", id_number=VALID_IDS[1])
+        anonymous(contest, phone="13900001111", id_number=VALID_IDS[1])
     assert "已报名" in refused.value.fields["person"]
     # Without an ID number: the same name and phone.
     anonymous(contest, name="张三", phone="13911110000")
@@ -457,7 +494,8 @@ def test_the_organiser_lists_entrants_masked_filtered_and_sorted(contest, users,
     assert PHONE not in text and VALID_IDS[1] not in text and "138******00" in text
     assert "李四" not in client.get(f"/contests/c/{contest.pk}/entrants/?q=王").content.decode()
     api = client.get(f"/api/v1/contests/competitions/{contest.pk}/entrants?route=self")
-    assert [e["entrant"] for e in api.json()] == ["001", "002"]
+    assert [e["entrant"] for e in api.json()["items"]] == ["001", "002"]
+    assert api.json()["count"] == 2 and api.json()["page"] == 1
     assert PHONE not in api.content.decode()
     assert (
         client.get(f"/api/v1/contests/competitions/{contest.pk}/entrants?route=x").status_code
@@ -556,3 +594,119 @@ def test_no_withdrawal_once_the_final_has_begun(contest, member, users):
         entrant_withdraw(actor=users.hd, entrant=entrant, reason="越权")
     entrant.refresh_from_db()
     assert entrant.status == "registered"
+
+
+# --- Review fixes (issue #17 review) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["titled", "nominee", "out", "seed", "competing"])
+def test_a_frozen_board_refuses_every_withdrawal_alike(contest, member, client, status):
+    """While the board is frozen the refusal must not tell a hidden status: one message
+    for all, checked before the status, and no withdrawal offered."""
+    entrant = entrant_register(competition=contest, user=member)
+    Entrant.objects.filter(pk=entrant.pk).update(status=status)
+    Competition.objects.filter(pk=contest.pk).update(frozen_at=timezone.now())
+    with pytest.raises(Conflict) as refused:
+        entrant_withdraw(actor=member, entrant=entrant, reason="身体原因")
+    assert str(refused.value) == services.WITHDRAW_CLOSED
+    assert status not in str(refused.value)
+    client.login(username="member_wang", password=PASSWORD)
+    page = client.get(f"/m/contests/entries/{entrant.pk}/").content.decode()
+    assert "/withdraw/" not in page
+    entrant.refresh_from_db()
+    assert entrant.status == status
+
+
+def test_a_titled_entrant_after_the_final_gets_the_same_refusal(contest, member):
+    entrant = entrant_register(competition=contest, user=member)
+    Entrant.objects.filter(pk=entrant.pk).update(status="titled")
+    Stage.objects.filter(competition=contest, kind="final").update(status="locked")
+    with pytest.raises(Conflict) as refused:
+        entrant_withdraw(actor=member, entrant=entrant, reason="身体原因")
+    assert str(refused.value) == services.WITHDRAW_CLOSED
+
+
+def test_an_entry_on_a_record_merged_into_the_members_withdraws(contest, member, client, tree):
+    """The entry was made under a record since merged into the member's: it is theirs
+    (listed on their page), so they may withdraw it."""
+    old = make_person(tree.cy_grass, "王建国", phone="13900001234")
+    works = Unit.objects.create(name="朝阳另一公司", org_unit=tree.cy_grass)
+    entrant = Entrant.objects.create(
+        competition=contest, person=old, number=1, age=40, employer=works, route="self"
+    )
+    Person.objects.filter(pk=old.pk).update(merged_into=Person.objects.get(user=member))
+    client.login(username="member_wang", password=PASSWORD)
+    page = client.get(f"/m/contests/entries/{entrant.pk}/")
+    assert page.status_code == 200 and "/withdraw/" in page.content.decode()
+    client.post(f"/m/contests/entries/{entrant.pk}/withdraw/", {"reason": "工作安排冲突"})
+    entrant.refresh_from_db()
+    assert entrant.status == "withdrawn"
+    (event,) = events(contest, "contests.withdraw")
+    assert event["changes"]["by"] == [None, "self"]
+
+
+def test_an_employer_elsewhere_in_the_registry_is_found_not_duplicated(contest, tree):
+    """An employer filed under Haidian is the same employer when a Chaoyang contest's
+    entrant names it (recusal by employer compares units): found, not made again."""
+    institute = Unit.objects.create(name="中关村某研究所", org_unit=tree.hd_grass)
+    Unit.objects.create(name="一车间", kind="team", org_unit=tree.hd_grass)
+    units = Unit.objects.count()
+    entrant = anonymous(contest, employer="中关村某研究所")
+    assert entrant.employer == institute and Unit.objects.count() == units
+    # A team elsewhere is not an employer to join: a new unit under the organiser.
+    other = anonymous(contest, name="李四", phone="13900139000", employer="一车间")
+    assert other.employer.org_unit == tree.chaoyang and Unit.objects.count() == units + 1
+
+
+def test_the_entrants_api_pages_instead_of_cutting_off(contest, users, client):
+    works = Unit.objects.create(name="朝阳某厂", org_unit=contest.org_unit)
+    now = timezone.now()
+    Entrant.objects.bulk_create(
+        Entrant(competition=contest, person=make_person(contest.org_unit, f"选手{n}"),
+                number=n, age=30, employer=works, route="self", registered_at=now)
+        for n in range(1, 53)
+    )  # fmt: skip
+    client.login(username="cy_staff", password=PASSWORD)
+    url = f"/api/v1/contests/competitions/{contest.pk}/entrants"
+    first, second = client.get(url).json(), client.get(url + "?page=2").json()
+    assert first["count"] == 52 and len(first["items"]) == 50
+    assert [e["number"] for e in second["items"]] == [51, 52]
+
+
+def test_closing_again_through_the_page_does_not_claim_it_closed_now(contest, client):
+    client.login(username="cy_staff", password=PASSWORD)
+    url = f"/contests/c/{contest.pk}/close/"
+    first = client.post(url, follow=True).content.decode()
+    assert "报名已截止，竞赛规程已锁定" in first
+    again = client.post(url, follow=True).content.decode()
+    assert "本次未作改动" in again and "报名已截止，竞赛规程已锁定" not in again
+    assert len(events(contest, "contests.registration_close")) == 1
+
+
+def test_the_nominate_page_keeps_its_search_encoded(contest, nominators, tree, client):
+    employer = Unit.objects.create(name="朝阳某公司", org_unit=tree.cy_grass)
+    person = make_person(tree.cy_grass, "赵郁", VALID_IDS[0], employer=employer)
+    client.login(username="cy_nominator", password=PASSWORD)
+    response = client.post(
+        f"/contests/c/{contest.pk}/nominate/?q=赵%26x%3D1", {"person": person.pk}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("?q=%E8%B5%B5%26x%3D1")
+
+
+def test_the_entrants_page_offers_controls_by_the_competitions_unit(contest, users, tree, client):
+    """A Haidian post with contests.manage holds it at Haidian, not at this Chaoyang
+    competition: no close button for it here (and no page at all: 404)."""
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/contests/c/{contest.pk}/entrants/")
+    assert page.context["may_manage"] is True
+    from gonghui.orgs.models import Post, Role
+
+    two_posts = make_user("cy_viewer2", tree.chaoyang, "grassroots_staff")
+    Post.objects.create(
+        user=two_posts, org_unit=tree.haidian, role=Role.objects.get(code="district_staff")
+    )
+    client.login(username="cy_viewer2", password=PASSWORD)
+    page = client.get(f"/contests/c/{contest.pk}/entrants/")
+    assert page.status_code == 200
+    assert page.context["may_manage"] is False and page.context["may_nominate"] is True

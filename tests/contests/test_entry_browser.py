@@ -63,7 +63,7 @@ def test_registering_on_a_phone(live_server, enforced_csp, scene, browser, shots
     page.get_by_role("button", name="一键报名").click()
     page.get_by_text("报名成功").wait_for()
     assert page.locator(".number").inner_text() == "002"
-    page.get_by_role("link", name="我的参赛").click()
+    page.get_by_role("main").get_by_role("link", name="我的参赛").click()  # the menu has one too
     page.get_by_text(contest.name).wait_for()
     no_horizontal_scroll(page)
     page.screenshot(path=shots / "contests_my_entries.png", full_page=True)

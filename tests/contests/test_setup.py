@@ -190,6 +190,9 @@ def test_title_programme_gets_five_stages_and_a_contest_two(users, tree):
     assert all(s.scheme_version == 1 and s.status == "planned" for s in d.stages.all())
     event = events("contests.competition_create").get(stream=d.stream)
     assert [s["kind"] for s in changes(event)["stages"][1]] == ["contest", "review"]
+    assert [s["id"] for s in changes(event)["stages"][1]] == list(
+        d.stages.order_by("order").values_list("pk", flat=True)
+    )
 
 
 # --- Programmes and competitions ------------------------------------------------------------
@@ -248,7 +251,16 @@ def test_competition_create_refuses_a_backwards_window(users, tree):
     assert not Competition.objects.exists() and not Stage.objects.exists()
 
 
+def with_rules(competition) -> Competition:
+    Competition.objects.filter(pk=competition.pk).update(
+        rules_sha256="ab" * 32, rules_name="规程.pdf"
+    )
+    competition.refresh_from_db()
+    return competition
+
+
 def test_competition_open_once(users, cy):
+    with_rules(cy)
     competition_open(actor=users.cy, competition=cy)
     cy.refresh_from_db()
     assert cy.status == "open"
@@ -574,6 +586,12 @@ def test_staff_set_up_a_programme_and_competition_through_the_pages(client, user
     page = client.get(made["Location"]).content.decode()
     assert "实操比拼" in page and "综合评审" in page and "比赛环节" in page
     assert "朝阳区职业技能实训基地" in page
+    assert "上传规程后才能开放报名" in page and "/open/" not in page
+    client.post(f"/contests/c/{competition.pk}/open/")
+    competition.refresh_from_db()
+    assert competition.status == "draft"  # no rules yet
+    with_rules(competition)
+    assert f"/contests/c/{competition.pk}/open/" in client.get(made["Location"]).content.decode()
     opened = client.post(f"/contests/c/{competition.pk}/open/")
     assert opened.status_code == 302
     competition.refresh_from_db()
@@ -677,3 +695,253 @@ def test_the_nav_shows_the_entry_to_holders_of_contests_view(client, users):
     client.login(username="auditor_t", password=PASSWORD)  # no contests.view
     assert "工匠竞赛" not in client.get("/").content.decode()
     assert client.get("/contests/").status_code == 404
+
+
+# --- Review fixes (issue #17 review) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", ["²²²²", "٢٠٢٧", "2027x", "20 27"])
+def test_the_programme_list_ignores_a_year_that_is_not_four_ascii_digits(client, users, cy, year):
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get("/contests/", {"year": year})
+    assert page.status_code == 200
+    assert page.context["year"] == ""
+
+
+@pytest.mark.parametrize(
+    "rule, says",
+    [
+        ("[" * 5000 + "]" * 5000, "嵌套"),
+        ('{"kind": "top", "n": 1' + "0" * 5000 + "}", "数字过长"),
+        ('{"kind": "top", "n": NaN}', "NaN"),
+        ('{"kind": "top", "n": Infinity}', "NaN"),
+        ('{"kind": "top", "n": -Infinity}', "NaN"),
+        ('{"kind": "top\\u0000", "n": 6}', "空字符"),
+        ('{"kind": "top", "n": 6, "x": "' + "a" * 30_000 + '"}', "字"),
+    ],
+)
+def test_the_stage_form_refuses_json_that_would_break_the_server(client, users, cy, rule, says):
+    stage = cy.stages.get(order=1)
+    client.login(username="cy_staff", password=PASSWORD)
+    bad = client.post(
+        f"/contests/stages/{stage.pk}/edit/",
+        {"name": stage.name, "scheme": json.dumps(stage.scheme), "rule": rule,
+         "appeal_minutes": 120},
+    )  # fmt: skip
+    assert bad.status_code == 200
+    assert says in bad.context["form"].errors["rule"][0]
+    stage.refresh_from_db()
+    assert stage.scheme_version == 1
+
+
+def test_competition_open_refuses_without_rules_or_after_the_close(users, cy):
+    with pytest.raises(Conflict, match="尚未上传竞赛规程"):
+        competition_open(actor=users.cy, competition=cy)
+    with_rules(cy)
+    Competition.objects.filter(pk=cy.pk).update(
+        registration_opens_at=at(2025, 3, 1, 9), registration_closes_at=at(2025, 4, 1, 17)
+    )
+    with pytest.raises(Conflict, match="报名截止时间已过"):
+        competition_open(actor=users.cy, competition=cy)
+    cy.refresh_from_db()
+    assert cy.status == "draft"
+    assert not events("contests.competition_open").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_recusal_waits_for_a_mark_in_flight_and_then_refuses(postgres, users, tree):
+    """judging's mark_submit locks the entrant's StageEntry, then writes the mark; a
+    recusal declared meanwhile waits for that lock and then sees the mark."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    programme = make_programme(users.cy, tree.chaoyang)
+    competition = make_competition(users.cy, programme)
+    stage = competition.stages.get(order=1)
+    entrant = make_entrant(competition, tree)
+    judge = judge_add(actor=users.cy, programme=programme, kind="expert", name="王工")
+    match = Match.objects.create(stage=stage, code="A1", panel_size=3)
+    StageEntry.objects.create(stage=stage, entrant=entrant, match=match)
+    Seat.objects.create(match=match, judge=judge, position=1)
+    locked, errors = threading.Event(), []
+
+    def mark():
+        try:
+            with transaction.atomic():
+                StageEntry.objects.select_for_update().get(stage=stage, entrant=entrant)
+                locked.set()
+                Mark.objects.create(stage=stage, entrant=entrant, judge=judge, aspect="M1",
+                                    value="30", key="k-race", created_at=timezone.now())  # fmt: skip
+                time.sleep(0.5)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=mark)
+    thread.start()
+    assert locked.wait(5)
+    try:
+        with pytest.raises(Conflict, match="已对该参赛人评分"):
+            recusal_declare(actor=users.cy, judge=judge, entrant=entrant, note="亲属")
+    finally:
+        thread.join()
+    assert errors == []
+    assert Mark.objects.filter(judge=judge, entrant=entrant).count() == 1
+    assert not Recusal.objects.filter(judge=judge, entrant=entrant).exists()
+
+
+def test_a_programme_submitted_twice_is_made_once(client, users, tree):
+    make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛")
+    before = (Programme.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛")
+    assert "已有同名项目" in refused.value.fields["name"]
+    assert (Programme.objects.count(), AuditEvent.objects.count()) == before
+    client.login(username="cy_staff", password=PASSWORD)
+    again = client.post(
+        "/contests/new/",
+        {"org_unit": tree.chaoyang.pk, "name": "朝阳区数控技能竞赛", "kind": "contest",
+         "year": 2027, "edition": 1},
+    )  # fmt: skip
+    assert again.status_code == 200 and "已有同名项目" in again.context["form"].errors["name"][0]
+    assert Programme.objects.count() == before[0]
+    # Another edition, year or union may share the name.
+    make_programme(users.cy, tree.chaoyang, name="朝阳区数控技能竞赛", edition=2)
+    make_programme(users.hd, tree.haidian, name="朝阳区数控技能竞赛")
+
+
+def test_a_judge_without_an_account_added_twice_is_added_once(users, tree, cy):
+    works = employer(tree)
+    judge_add(actor=users.cy, programme=cy.programme, kind="arbiter", name="周律", employer=works)
+    before = (Judge.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        judge_add(
+            actor=users.cy, programme=cy.programme, kind="arbiter", name="周律", employer=works
+        )
+    assert "请勿重复登记" in refused.value.fields["name"]
+    assert (Judge.objects.count(), AuditEvent.objects.count()) == before
+    # The same name elsewhere (another employer, another kind) is another person.
+    judge_add(actor=users.cy, programme=cy.programme, kind="arbiter", name="周律")
+    judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="周律", employer=works)
+
+
+def test_judge_add_refuses_an_account_that_is_an_entrant_of_the_programme(users, tree, cy):
+    account = make_user("entrant_li", None, None)
+    entrant = make_entrant(cy, tree)
+    from gonghui.people.models import Person
+
+    Person.objects.filter(pk=entrant.person_id).update(user=account)
+    before = (Judge.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as refused:
+        judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="李铁", user=account)
+    assert "参赛人" in refused.value.fields["user"]
+    assert (Judge.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_judge_declares_their_own_recusal_on_their_page(client, users, tree, cy):
+    account = make_user("judge_zhou", None, None)
+    judge = judge_add(
+        actor=users.cy, programme=cy.programme, kind="expert", name="周工", user=account
+    )
+    Competition.objects.filter(pk=cy.pk).update(status="open")
+    entrant = make_entrant(cy, tree, number=7, name="李铁")
+    other = make_entrant(cy, tree, number=8, name="张钢")
+    url = "/contests/recusals/declare/"
+    assert client.get(url).status_code == 302  # login first
+    make_user("not_a_judge", None, None)
+    client.login(username="not_a_judge", password=PASSWORD)
+    assert client.get(url).status_code == 404
+    client.login(username="judge_zhou", password=PASSWORD)
+    page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200 and "007" in text and "008" in text
+    assert "李铁" not in text and "张钢" not in text  # by number only
+    bad = client.post(url, {"entrant": entrant.pk, "note": ""})
+    assert bad.status_code == 200 and "note" in bad.context["form"].errors
+    bad = client.post(url, {"entrant": 999_999, "note": "亲属"})
+    assert bad.status_code == 200 and "请从列表中选择" in bad.context["form"].errors["entrant"][0]
+    assert not Recusal.objects.exists()
+    done = client.post(url, {"entrant": entrant.pk, "note": "亲属"})
+    assert done.status_code == 302
+    recusal = Recusal.objects.get()
+    assert (recusal.judge, recusal.entrant, recusal.reason) == (judge, entrant, "declared")
+    event = events("contests.recusal").get()
+    assert event.actor_id == account.pk and changes(event)["judge"] == [None, f"j{judge.pk}"]
+    page = client.get(url)
+    assert [pk for pk, _ in page.context["form"].fields["entrant"].choices][1:] == [other.pk]
+    # Another programme's judge does not see these entrants.
+    other_programme = make_programme(users.cy, tree.chaoyang, name="另一项目")
+    stranger = make_user("judge_wu", None, None)
+    judge_add(actor=users.cy, programme=other_programme, kind="expert", name="吴工", user=stranger)
+    client.login(username="judge_wu", password=PASSWORD)
+    assert "007" not in client.get(url).content.decode()
+    assert client.post(url, {"entrant": other.pk, "note": "亲属"}).status_code == 200
+    assert Recusal.objects.count() == 1
+
+
+def test_the_dashboard_links_every_page_the_user_may_use(client, users, tree, cy):
+    import re
+
+    with_rules(cy)
+    competition_open(actor=users.cy, competition=cy)
+    stage = cy.stages.get(order=1)
+    client.login(username="cy_staff", password=PASSWORD)
+    text = client.get(f"/contests/c/{cy.pk}/").content.decode()
+    expected = [
+        f"/contests/c/{cy.pk}/entrants/",
+        f"/contests/c/{cy.pk}/nominate/",
+        f"/contests/c/{cy.pk}/join/",
+        f"/contests/c/{cy.pk}/titles/",
+        f"/contests/c/{cy.pk}/appeals/",
+        f"/contests/{cy.programme_id}/jurors/",
+        f"/contests/c/{cy.pk}/board/",
+        f"/live/{cy.pk}/",
+        f"/live/{cy.pk}/overlay/",
+        f"/contests/c/{cy.pk}/record/",
+        f"/contests/stages/{stage.pk}/marking/",
+        f"/contests/stages/{stage.pk}/matches/new/",
+        f"/contests/stages/{stage.pk}/results/",
+        f"/contests/c/{cy.pk}/close/",
+    ]
+    for url in expected:
+        assert f'"{url}"' in text, url
+    for url in re.findall(r'<a class="btn secondary" href="(/[^"]+)"', text):
+        assert client.get(url).status_code == 200, url
+    # A viewer (grassroots staff: view and nominate) sees the pages, not the controls.
+    make_user("cy_viewer", tree.chaoyang, "grassroots_staff")
+    client.login(username="cy_viewer", password=PASSWORD)
+    text = client.get(f"/contests/c/{cy.pk}/").content.decode()
+    assert f"/contests/c/{cy.pk}/entrants/" in text and f"/contests/c/{cy.pk}/nominate/" in text
+    assert f"/contests/c/{cy.pk}/close/" not in text
+    assert f"/contests/stages/{stage.pk}/matches/new/" not in text
+    assert f"/contests/stages/{stage.pk}/edit/" not in text
+
+
+def test_the_menu_offers_my_entries_to_members_and_marking_to_judges(client, users, tree, cy):
+    member = make_user("member_zhao", None, None)
+    person = make_person(tree.cy_grass, "赵工")
+    from gonghui.people.models import Person
+
+    Person.objects.filter(pk=person.pk).update(user=member)
+    client.login(username="member_zhao", password=PASSWORD)
+    page = client.get("/m/contests/").content.decode()
+    assert 'href="/m/contests/"' in page and "我的参赛" in page
+    assert 'href="/judge/"' not in page
+    judge = make_user("judge_qian", None, None)
+    judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="钱工", user=judge)
+    client.login(username="judge_qian", password=PASSWORD)
+    page = client.get("/contests/recusals/declare/").content.decode()
+    assert 'href="/judge/"' in page and "评分" in page and "我的参赛" not in page
+
+
+def test_judge_keys_on_the_programme_page_and_api_are_the_records_keys(client, users, cy):
+    judge = judge_add(actor=users.cy, programme=cy.programme, kind="expert", name="孙工")
+    client.login(username="cy_staff", password=PASSWORD)
+    page = client.get(f"/contests/{cy.programme_id}/")
+    assert [j.key for j in page.context["judges"]] == [f"j{judge.pk}"]
+    api = client.get(f"/api/v1/contests/programmes/{cy.programme_id}").json()
+    assert [j["key"] for j in api["judges"]] == [f"j{judge.pk}"]

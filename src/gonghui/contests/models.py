@@ -65,6 +65,12 @@ class Programme(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "选树与竞赛项目"
         ordering = ["-year", "-edition", "-id"]
+        constraints = [
+            # One programme of a name per union, year and edition (a double submit).
+            models.UniqueConstraint(
+                fields=["org_unit", "year", "edition", "name"], name="programme_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -246,8 +246,11 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     kept, for a record merged into another), else a new record at ``org_unit``, audited as
     ``people.create`` by nobody (``via`` says where it came from). ``data`` as
     ``clean_person`` takes it; without an ID number the reason is that none was given.
-    A record found is returned as it is: nothing typed here changes it. Inside the
-    caller's transaction; two sign-ups with the same new number make one record."""
+    A record found is returned as it is: nothing typed here changes it; but only when the
+    name typed is the record's (``_same_name``): else the number is refused
+    (``ID_NAME_MISMATCH`` on ``id_number``, nothing written), so a stranger cannot enter
+    someone else by their number. Inside the caller's transaction; two sign-ups with the
+    same new number make one record."""
     cleaned = clean_person(
         data if data.get("id_number") else {**data, "no_id_reason": ENROLLED_WITHOUT_ID}
     )
@@ -258,7 +261,7 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
     )
     holder = _holder_of(index)
     if holder is not None:
-        return holder
+        return _named_holder(holder, index, cleaned["name"])
     person = Person(org_unit=org_unit, **cleaned)
     try:
         with transaction.atomic():
@@ -274,15 +277,43 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
         holder = _holder_of(index)
         if holder is None:
             raise
-        return holder
+        return _named_holder(holder, index, cleaned["name"])
     return person
+
+
+ID_NAME_MISMATCH = "身份证号与姓名不符，请核对"
+
+
+def _name_key(name: str) -> str:
+    """A name as compared: NFKC-normalised (full-width letters, compatibility forms), with
+    no white space at all."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def _same_name(typed: str, recorded: str) -> bool:
+    return bool(_name_key(typed)) and _name_key(typed) == _name_key(recorded)
+
+
+def _named_holder(holder: Person, index: str, typed: str) -> Person:
+    """The record found by a resident ID, when ``typed`` is its name (or the name of the
+    record merged into it that holds the number); else ValidationFailed on the number."""
+    names = {
+        holder.name,
+        *Person.objects.filter(id_number_index=index).values_list("name", flat=True),
+    }
+    if any(_same_name(typed, name) for name in names):
+        return holder
+    raise ValidationFailed({"id_number": ID_NAME_MISMATCH})
 
 
 @transaction.atomic
 def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
-    """The employer a self-registration names, by name: a unit of that name filed at
-    ``org_unit`` or below it (the first registered), else a new one filed at ``org_unit``,
-    audited as ``registry.unit_create`` by nobody. Inside the caller's transaction."""
+    """The employer a self-registration names, by its exact name (NFKC, spaces
+    collapsed): a unit of that name filed at ``org_unit`` or below it (the first
+    registered), else an enterprise of that name anywhere in the registry (an employer is
+    one unit wherever its people enter: recusal by employer depends on it), else a new one
+    filed at ``org_unit``, audited as ``registry.unit_create`` by nobody. Inside the
+    caller's transaction."""
     name = unicodedata.normalize("NFKC", name or "").strip()
     name = " ".join(name.split())
     if not name:
@@ -293,6 +324,10 @@ def employer_enrol(*, org_unit: OrgUnit, name: str) -> Unit:
         Unit.objects.filter(access.subtree_q(org_unit, via="org_unit"), name=name)
         .order_by("pk")
         .first()
+    ) or (
+        # Outside the subtree only an enterprise: a team or a department of that name
+        # (一车间, 办公室) belongs to someone else's employer.
+        Unit.objects.filter(name=name, kind=Unit.Kind.ENTERPRISE).order_by("pk").first()
     )
     if found is not None:
         return found

@@ -1,5 +1,6 @@
 """The navigation each page shows: only what the user's posts allow."""
 
+from gonghui.contests.setup.selectors import is_judge
 from gonghui.orgs import access
 
 # (url name, label, permission needed, view-name prefix that marks the item active)
@@ -32,6 +33,21 @@ def navigation(request):
                 "url": "perks:member_home",
                 "label": "我的服务",
                 "active": current.startswith("perks:m"),
+            }
+        )
+        items.append(
+            {
+                "url": "contests:my_entries",
+                "label": "我的参赛",
+                "active": current.startswith("contests:my_entr"),
+            }
+        )
+    if is_judge(user):
+        items.append(
+            {
+                "url": "contests:judge_home",
+                "label": "评分",
+                "active": current.startswith("contests:judge_"),
             }
         )
     if hasattr(user, "merchant_staff"):

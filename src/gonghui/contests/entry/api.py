@@ -11,6 +11,7 @@ from pydantic import Field
 
 from gonghui.common import pii
 from gonghui.common.net import client_key
+from gonghui.common.pagination import page_dict
 from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.contests.entry import selectors, services
 from gonghui.contests.models import Entrant
@@ -161,10 +162,17 @@ class EntrantOut(Schema):
         return obj.registered_at.isoformat()
 
 
+class EntrantListOut(Schema):
+    count: int
+    count_capped: bool
+    page: int
+    items: list[EntrantOut]
+
+
 @router.get(
     "/competitions/{int:pk}/entrants",
-    response=list[EntrantOut],
-    summary="参赛人名单（主办工会数据范围内；手机号脱敏）",
+    response=EntrantListOut,
+    summary="参赛人名单（主办工会数据范围内；手机号脱敏；分页，page 翻页）",
 )
 def entrants(
     request,
@@ -173,10 +181,10 @@ def entrants(
     route: one_of(Entrant.Route.values) = "",
     q: str = "",
     sort: one_of(selectors.ENTRANT_SORTS) = "",
+    page: int = 1,
 ):
     access.require(request.user, "contests.view")
-    return list(
-        selectors.entrant_list(
-            actor=request.user, competition_pk=pk, status=status, route=route, q=q, sort=sort
-        )[:2000]
+    qs = selectors.entrant_list(
+        actor=request.user, competition_pk=pk, status=status, route=route, q=q, sort=sort
     )
+    return page_dict(qs, page)

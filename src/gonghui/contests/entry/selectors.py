@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from gonghui.common.errors import NotFound
 from gonghui.contests.models import Competition, Entrant, Result, Stage
+from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people.models import Person
@@ -49,14 +50,10 @@ def registration_open(competition: Competition, now) -> bool:
     )
 
 
-def competition_get(*, actor, pk, perm: str = "contests.view") -> Competition:
-    """One competition in the actor's scope (its organiser's subtree), else NotFound."""
-    return access.get_or_404(
-        Competition.objects.select_related("programme", "org_unit", "trade"),
-        actor,
-        perm,
-        pk=pk,
-    )
+def may_at(actor, competition: Competition, perm: str) -> bool:
+    """Whether the actor holds ``perm`` at the competition's organiser (what its pages
+    offer; the services decide)."""
+    return access.can_at(actor, perm, competition.org_unit)
 
 
 def entrant_list(
@@ -64,7 +61,7 @@ def entrant_list(
 ) -> QuerySet[Entrant]:
     """The entrants of a competition in the actor's scope, filtered and sorted (by number
     unless ``sort`` says otherwise, ``ENTRANT_SORTS``)."""
-    competition = competition_get(actor=actor, pk=competition_pk)
+    competition = competition_get(actor, competition_pk)
     qs = Entrant.objects.filter(competition=competition).select_related(
         "person", "employer", "nominated_by"
     )
@@ -102,20 +99,32 @@ def nominable_person(*, actor, pk) -> Person:
 
 def member_person(user) -> Person | None:
     """The person a login belongs to (the record kept, for one merged into another)."""
-    if user is None or not user.is_authenticated:
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
-    person = Person.objects.filter(user=user).first()
+    person = Person.objects.filter(user=user).select_related("employer").first()
     if person is not None and person.merged_into_id:
-        person = Person.objects.get(pk=person.merged_into_id)
+        person = Person.objects.select_related("employer").get(pk=person.merged_into_id)
     return person
+
+
+def own_entry_q(person: Person) -> Q:
+    """The person's own entries: made under their record, or under a record since merged
+    into it (the one rule for the pages and for ``entrant_withdraw``)."""
+    return Q(person=person) | Q(person__merged_into=person)
+
+
+def is_own_entry(user, entrant: Entrant) -> bool:
+    person = member_person(user)
+    return (
+        person is not None and Entrant.objects.filter(own_entry_q(person), pk=entrant.pk).exists()
+    )
 
 
 def _mine(user) -> QuerySet[Entrant]:
     person = member_person(user)
     if person is None:
         return Entrant.objects.none()
-    # Entries made under a record since merged into this one are theirs too.
-    return Entrant.objects.filter(Q(person=person) | Q(person__merged_into=person))
+    return Entrant.objects.filter(own_entry_q(person))
 
 
 def _with_public_results(qs: QuerySet[Entrant]) -> QuerySet[Entrant]:
@@ -149,10 +158,9 @@ STILL_IN = {Entrant.Status.REGISTERED, Entrant.Status.COMPETING, Entrant.Status.
 def _shown(entrants):
     for entrant in entrants:
         entrant.shown_status = shown_status(entrant)
-        # Offered while still in, and (the board frozen) whenever the status would tell.
-        entrant.may_withdraw = entrant.status in STILL_IN or (
-            entrant.competition.frozen and entrant.status in FROM_RESULTS
-        )
+        # Offered while still in; never while the board is frozen (the service refuses
+        # every withdrawal then, alike, so the offer tells no hidden status either).
+        entrant.may_withdraw = entrant.status in STILL_IN and not entrant.competition.frozen
     return entrants
 
 

@@ -30,6 +30,7 @@ from gonghui.common import crypto, ratelimit
 from gonghui.common.errors import Conflict, Throttled, ValidationFailed
 from gonghui.common.formats import cn_datetime
 from gonghui.contests import events
+from gonghui.contests.entry.selectors import is_own_entry, member_person
 from gonghui.contests.models import Competition, Entrant, Stage
 from gonghui.contests.records import entrant_key
 from gonghui.orgs import access
@@ -43,7 +44,10 @@ AGE_MIN, AGE_MAX = 16, 90  # the first 北京大工匠 had entrants aged 17 to 8
 REGISTER_LIMITS = {600: 10, ratelimit.DAY: 40}
 THROTTLED = "本网络报名过于频繁，请稍后再试（单位集体报名请由工会组织推荐）"
 CLOSED = "报名已截止"
-WITHDRAW_AFTER_FINAL = "终极挑战赛已开始，不能再退赛"
+# One refusal for a frozen board and a begun final, checked before the entrant's status:
+# while frozen, "already titled" or "already out" would tell what the board holds back.
+WITHDRAW_CLOSED = "终极挑战赛已开始或成绩待公布，不能再退赛"
+WITHDRAW_AFTER_FINAL = WITHDRAW_CLOSED
 NO_RULES = "尚未上传竞赛规程：截止报名时规程随之锁定，请先上传规程"
 
 
@@ -130,11 +134,9 @@ def entrant_nominate(
 def _member_person(user) -> Person | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    person = Person.objects.filter(user=user).select_related("employer").first()
+    person = member_person(user)
     if person is None:
         raise ValidationFailed({"user": "当前账号未关联会员信息，请退出登录后填写报名信息"})
-    if person.merged_into_id:
-        person = Person.objects.select_related("employer").get(pk=person.merged_into_id)
     return person
 
 
@@ -321,7 +323,7 @@ def entrant_withdraw(*, actor, entrant: Entrant, reason: str) -> Entrant:
         .get(pk=entrant.pk)
     )
     competition = entrant.competition
-    own = actor is not None and actor.is_authenticated and entrant.person.user_id == actor.pk
+    own = is_own_entry(actor, entrant)
     post_id = None
     if not own:
         post_id = events.allowed(actor, competition, "contests.manage").post_id
@@ -330,15 +332,19 @@ def entrant_withdraw(*, actor, entrant: Entrant, reason: str) -> Entrant:
         raise ValidationFailed({"reason": "请填写退赛原因"})
     if len(reason) > 200:
         raise ValidationFailed({"reason": "退赛原因最长200字"})
+    final_begun = Stage.objects.filter(competition=competition, kind=Stage.Kind.FINAL).exclude(
+        status=Stage.Status.PLANNED
+    )
+    if (
+        competition.frozen
+        or competition.status == Competition.Status.FINISHED
+        or final_begun.exists()
+    ):
+        raise Conflict(WITHDRAW_CLOSED)
     if entrant.status == Entrant.Status.WITHDRAWN:
         raise Conflict("已退赛")
     if entrant.status in (Entrant.Status.TITLED, Entrant.Status.NOMINEE, Entrant.Status.OUT):
         raise Conflict(f"该参赛人已{entrant.get_status_display()}，不能退赛")
-    final_begun = Stage.objects.filter(competition=competition, kind=Stage.Kind.FINAL).exclude(
-        status=Stage.Status.PLANNED
-    )
-    if competition.status == Competition.Status.FINISHED or final_begun.exists():
-        raise Conflict(WITHDRAW_AFTER_FINAL)
     before = entrant.status
     entrant.status = Entrant.Status.WITHDRAWN
     entrant.save(update_fields=["status"])

@@ -2,6 +2,8 @@
 its done page; the organiser's table of entrants, union nominations and the close button;
 the entrant's own entries. Thin: parse, call one service or selector, render."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.shortcuts import render
@@ -10,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import NotFound
+from gonghui.common.formats import cn_datetime
 from gonghui.common.net import client_key
 from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, form_page, post_action
@@ -113,8 +116,8 @@ def entrants(request, pk):
             "q": q,
             "statuses": forms.STATUS_CHOICES,
             "routes": forms.ROUTE_CHOICES,
-            "may_manage": access.can(request.user, "contests.manage"),
-            "may_nominate": access.can(request.user, "contests.nominate"),
+            "may_manage": selectors.may_at(request.user, competition, "contests.manage"),
+            "may_nominate": selectors.may_at(request.user, competition, "contests.nominate"),
         },
     )
 
@@ -124,11 +127,18 @@ def entrants(request, pk):
 @require_POST
 def registration_close(request, pk):
     competition = selectors.competition_get(actor=request.user, pk=pk)
+    closed_before = competition.registration_closed_at  # the service is idempotent
+
+    def said(c):
+        if closed_before is not None:
+            return f"报名已于 {cn_datetime(closed_before)} 截止，本次未作改动"
+        return "报名已截止，竞赛规程已锁定，已生成公证节点“报名截止”"
+
     return post_action(
         request,
         None,
         lambda _: services.registration_close(actor=request.user, competition=competition),
-        lambda c: "报名已截止，竞赛规程已锁定，已生成公证节点“报名截止”",
+        said,
         reverse("contests:entrants", args=[competition.pk]),
     )
 
@@ -152,7 +162,8 @@ def nominate(request, pk):
                 actor=request.user, competition=competition, person=person
             ),
             lambda e: f"已推荐 {e.person.name} 参赛，参赛号 {e.number:03d}",
-            reverse("contests:nominate", args=[competition.pk]) + (f"?q={q}" if q else ""),
+            reverse("contests:nominate", args=[competition.pk])
+            + (f"?{urlencode({'q': q})}" if q else ""),
         )
     return render(
         request,

@@ -91,7 +91,7 @@ class JudgeSetupOut(Schema):
 
     @staticmethod
     def resolve_key(obj):
-        return f"{'p' if obj.kind == 'public' else 'j'}{obj.pk}"
+        return selectors.judge_public_key(obj)
 
     @staticmethod
     def resolve_employer(obj):

@@ -86,9 +86,35 @@ class RulesForm(forms.Form):
     )
 
 
+JSON_MAX = 20_000  # characters of a scheme or rule typed into the form
+
+
+def _refuse_constant(name: str):
+    raise ValueError(name)
+
+
+def _has_nul(value) -> bool:
+    """Whether a parsed JSON value holds a NUL character in any key or string (walked
+    without recursion: the parse may have gone deep)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return False
+
+
 class JsonField(forms.CharField):
     """A JSON object typed into a textarea; parsed here, judged by the engine in the
-    service (its problems come back next to this field)."""
+    service (its problems come back next to this field). What would break the server or
+    the database is refused here: text over ``JSON_MAX``, nesting too deep, a number too
+    long to read, NaN and Infinity (not JSON), a NUL character."""
 
     widget = forms.Textarea(attrs={"rows": 14, "class": "code", "spellcheck": "false"})
 
@@ -96,12 +122,25 @@ class JsonField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return text
+        if len(text) > JSON_MAX:
+            raise forms.ValidationError(f"内容过长：不能超过 {JSON_MAX} 个字")
         try:
-            return json.loads(text)
+            parsed = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 f"不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有误"
             ) from None
+        except RecursionError:
+            raise forms.ValidationError("不是有效的 JSON：嵌套层次过深") from None
+        except ValueError as exc:
+            if str(exc) in ("NaN", "Infinity", "-Infinity"):
+                raise forms.ValidationError(
+                    "不是有效的 JSON：不能使用 NaN 或 Infinity，请填写数字"
+                ) from None
+            raise forms.ValidationError("不是有效的 JSON：数字过长") from None
+        if _has_nul(parsed):
+            raise forms.ValidationError("不能包含空字符（\\u0000）")
+        return parsed
 
     def prepare_value(self, value):
         if isinstance(value, dict | list):
@@ -167,3 +206,29 @@ class RecusalForm(forms.Form):
         self.fields["judge"].queryset = selectors.judge_choices(competition)
         self.fields["entrant"].queryset = selectors.entrant_choices(competition)
         self.fields["entrant"].label_from_instance = lambda e: f"{e.number:03d} {e.person.name}"
+
+
+class JudgeRecusalForm(forms.Form):
+    """A judge declares their own relationship with an entrant, on a phone: the entrants
+    of their programmes by trade and number (``choices`` from
+    ``selectors.judge_recusals``)."""
+
+    entrant = forms.TypedChoiceField(
+        label="参赛人（工种·参赛号）",
+        coerce=int,
+        widget=forms.Select(attrs={"class": "big"}),
+        error_messages={"invalid_choice": "请从列表中选择参赛号"},
+    )
+    note = forms.CharField(
+        label="与该参赛人的关系",
+        max_length=200,
+        help_text="如：亲属、师徒、曾同一班组共事",
+        widget=forms.TextInput(attrs={"class": "big"}),
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entrant"].choices = [("", "请选择")] + [
+            (pk, f"{entrant.competition.trade.name} · {entrant.number:03d}")
+            for pk, (_, entrant) in choices.items()
+        ]

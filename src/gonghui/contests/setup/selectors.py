@@ -14,7 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
 from gonghui.common.errors import NotFound
-from gonghui.contests.models import Competition, Entrant, Judge, Programme, Stage
+from gonghui.contests.models import Competition, Entrant, Judge, Programme, Recusal, Stage
+from gonghui.contests.records import judge_key, juror_key
 from gonghui.files.models import Attachment
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -78,6 +79,12 @@ def programme_get(actor, pk: int) -> Programme:
     )
 
 
+def judge_public_key(judge: Judge) -> str:
+    """The judge's public key as the record names them (``records``): p<id> for a public
+    juror, j<id> for the others."""
+    return juror_key(judge.pk) if judge.kind == Judge.Kind.PUBLIC else judge_key(judge.pk)
+
+
 def judge_list(actor, programme: Programme) -> QuerySet[Judge]:
     """The programme's judge pool (experts, chief referees, arbiters, public jurors), by
     kind; NotFound to whoever cannot see the programme."""
@@ -102,19 +109,24 @@ def programme_page(actor, pk: int) -> ProgrammePage:
         .annotate(entrant_count=Count("entrants"))
         .order_by("trade__code", "id")
     )
+    judges = list(judge_list(actor, programme))
+    for judge in judges:
+        judge.key = judge_public_key(judge)
     return ProgrammePage(
         programme=programme,
         competitions=competitions,
-        judges=list(judge_list(actor, programme)),
+        judges=judges,
         may_manage=access.can_at(actor, "contests.manage", programme.org_unit),
     )
 
 
-def competition_get(actor, pk: int) -> Competition:
+def competition_get(actor, pk: int, perm: str = "contests.view") -> Competition:
+    """One competition in the actor's ``perm`` scope (its organiser's subtree), else
+    NotFound (the one reader; registration's pages use it too)."""
     return access.get_or_404(
         Competition.objects.select_related("programme", "org_unit", "trade"),
         actor,
-        "contests.view",
+        perm,
         pk=pk,
     )
 
@@ -132,6 +144,8 @@ class CompetitionPage:
     judges: dict[str, int]
     rules_file: Attachment | None
     may_manage: bool
+    may_nominate: bool = False
+    may_referee: bool = False
 
 
 def competition_page(actor, pk: int) -> CompetitionPage:
@@ -146,6 +160,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
     for stage in stages:
         stage.tie_text = tie_chain_text(stage.scheme)
+        stage.has_public = _has_public(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -183,7 +198,16 @@ def competition_page(actor, pk: int) -> CompetitionPage:
         judges=judges,
         rules_file=rules_file,
         may_manage=access.can_at(actor, "contests.manage", competition.org_unit),
+        may_nominate=access.can_at(actor, "contests.nominate", competition.org_unit),
+        may_referee=access.can_at(actor, "contests.referee", competition.org_unit),
     )
+
+
+def _has_public(scheme) -> bool:
+    """Whether a stage's scheme has a public jury's part (its votes page then matters)."""
+    if not isinstance(scheme, dict):
+        return False
+    return "public" in scheme or "public" in (scheme.get("weights") or {})
 
 
 def stage_get(actor, pk: int) -> Stage:
@@ -196,14 +220,6 @@ def stage_get(actor, pk: int) -> Stage:
     )
     stage.tie_text = tie_chain_text(stage.scheme)
     return stage
-
-
-def entrant_get(actor, competition: Competition, pk: int) -> Entrant:
-    """An entrant of ``competition`` (already read in scope)."""
-    entrant = Entrant.objects.filter(competition=competition, pk=pk).first()
-    if entrant is None:
-        raise NotFound()
-    return entrant
 
 
 def entrant_choices(competition: Competition) -> QuerySet[Entrant]:
@@ -240,3 +256,50 @@ def honour_choices() -> QuerySet[Honour]:
 def account_by_username(username: str):
     """The active account of that user name (a judge's login), or None."""
     return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+# --- A judge's own recusals ------------------------------------------------------------------
+
+
+@dataclass
+class JudgeRecusals:
+    """What a signed-in judge may declare a relationship with: the entrants of their
+    programmes' competitions, by trade and number only (``choices``: entrant pk ->
+    (judge, entrant)), and what they have declared already."""
+
+    choices: dict[int, tuple[Judge, Entrant]]
+    declared: list[Recusal]
+
+
+def judge_recusals(user) -> JudgeRecusals:
+    """NotFound to whoever is not a judge with this account."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    judges = {j.programme_id: j for j in Judge.objects.filter(user=user).order_by("pk")}
+    if not judges:
+        raise NotFound()
+    declared = list(
+        Recusal.objects.filter(judge__in=judges.values())
+        .select_related("entrant__competition__trade")
+        .order_by("entrant__competition_id", "entrant__number")
+    )
+    done = {(r.judge_id, r.entrant_id) for r in declared}
+    entrants = (
+        Entrant.objects.filter(competition__programme_id__in=judges)
+        .exclude(competition__status=Competition.Status.DRAFT)
+        .select_related("competition__trade")
+        .order_by("competition__programme_id", "competition__trade__code", "number")
+    )
+    choices = {}
+    for entrant in entrants:
+        judge = judges[entrant.competition.programme_id]
+        if (judge.pk, entrant.pk) not in done:
+            choices[entrant.pk] = (judge, entrant)
+    return JudgeRecusals(choices=choices, declared=declared)
+
+
+def is_judge(user) -> bool:
+    """Whether the account is a judge of some programme (the menu offers 评分)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Judge.objects.filter(user=user).exists()

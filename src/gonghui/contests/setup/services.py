@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
@@ -18,7 +19,16 @@ from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.contests import engine, events
-from gonghui.contests.models import Competition, Entrant, Judge, Mark, Programme, Recusal, Stage
+from gonghui.contests.models import (
+    Competition,
+    Entrant,
+    Judge,
+    Mark,
+    Programme,
+    Recusal,
+    Stage,
+    StageEntry,
+)
 from gonghui.contests.records import entrant_key, judge_key, juror_key
 from gonghui.contests.setup import defaults
 from gonghui.files.services import attachment_store
@@ -92,19 +102,30 @@ def programme_create(
         errors["nominee_honour"] = "提名奖应与称号不同"
     if errors:
         raise ValidationFailed(errors)
+    taken = ValidationFailed(
+        {"name": f"{org_unit.name}{year} 年第 {edition} 届已有同名项目“{name}”，请勿重复设立"}
+    )
     with transaction.atomic():
-        programme = Programme.objects.create(
-            org_unit=org_unit,
-            name=name,
-            year=year,
-            edition=edition,
-            kind=kind,
-            compare_trades=bool(compare_trades),
-            title_honour=title_honour,
-            nominee_honour=nominee_honour,
-            description=description,
-            created_by=actor,
-        )
+        if Programme.objects.filter(
+            org_unit=org_unit, year=year, edition=edition, name=name
+        ).exists():
+            raise taken
+        try:
+            with transaction.atomic():  # the unique constraint decides a double submit
+                programme = Programme.objects.create(
+                    org_unit=org_unit,
+                    name=name,
+                    year=year,
+                    edition=edition,
+                    kind=kind,
+                    compare_trades=bool(compare_trades),
+                    title_honour=title_honour,
+                    nominee_honour=nominee_honour,
+                    description=description,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            raise taken from None
         record(
             actor=actor,
             action=Action.CONTESTS_PROGRAMME_CREATE,
@@ -187,6 +208,7 @@ def competition_create(
             raise taken from None
         plan = defaults.stages_for(programme.kind, titles=titles, nominee_awards=nominee_awards)
         Stage.objects.bulk_create(Stage(competition=competition, **stage) for stage in plan)
+        ids = dict(Stage.objects.filter(competition=competition).values_list("order", "pk"))
         events.event(
             actor,
             competition,
@@ -204,6 +226,7 @@ def competition_create(
                     None,
                     [
                         {
+                            "id": ids[s["order"]],
                             "order": s["order"],
                             "kind": s["kind"],
                             "name": s["name"],
@@ -220,7 +243,10 @@ def competition_create(
 
 
 def competition_open(*, actor, competition: Competition) -> Competition:
-    """Draft → open: registration is possible (between its opening and its close)."""
+    """Draft → open: registration is possible (between its opening and its close).
+    Refused without the rules document (registration's close locks the rules: a
+    competition opened without them would be locked without them for good) and once the
+    registration's close has passed (nobody could register)."""
     grant = events.allowed(actor, competition, "contests.manage")
     with transaction.atomic():
         competition = events.locked(competition)
@@ -228,6 +254,10 @@ def competition_open(*, actor, competition: Competition) -> Competition:
             raise Conflict(f"竞赛当前为“{competition.get_status_display()}”，不能再开放报名")
         if not competition.stages.exists():
             raise Conflict("竞赛没有赛段，不能开放报名")
+        if not competition.rules_sha256:
+            raise Conflict("尚未上传竞赛规程：请先上传规程再开放报名（报名截止时规程随之锁定）")
+        if competition.registration_closes_at <= timezone.now():
+            raise Conflict("报名截止时间已过，不能再开放报名")
         competition.status = Competition.Status.OPEN
         competition.save(update_fields=["status"])
         events.event(
@@ -404,9 +434,27 @@ def judge_add(
         raise ValidationFailed(errors)
     taken = ValidationFailed({"user": "该账号已是本项目的评委，每个账号在一个项目中只登记一次"})
     with transaction.atomic():
+        # The programme's row serialises additions to its pool: a double submit of a judge
+        # without an account (nothing unique in the table) is refused as the same judge.
         Programme.objects.select_for_update().filter(pk=programme.pk).first()
         if user is not None and Judge.objects.filter(programme=programme, user=user).exists():
             raise taken
+        if (
+            user is not None
+            and Entrant.objects.filter(competition__programme=programme)
+            .filter(Q(person__user=user) | Q(person__merged_into__user=user))
+            .exists()
+        ):
+            raise ValidationFailed({"user": "该账号本人是本项目的参赛人，不能担任本项目评委"})
+        if (
+            user is None
+            and Judge.objects.filter(
+                programme=programme, kind=kind, name=name, employer=employer, user__isnull=True
+            ).exists()
+        ):
+            raise ValidationFailed(
+                {"name": f"评委库中已有同一单位的{name}（未关联账号），请勿重复登记"}
+            )
         try:
             with transaction.atomic():
                 judge = Judge.objects.create(
@@ -455,6 +503,15 @@ def recusal_declare(*, actor, judge: Judge, entrant: Entrant, note: str) -> Recu
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
+        # The entrant's places in every stage first, the rows a mark locks before it is
+        # written (judging's mark_submit): a mark in flight is committed before we look
+        # for it, and a mark after us finds the recusal (the database refuses it).
+        list(
+            StageEntry.objects.select_for_update()
+            .filter(entrant=entrant)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         judge = Judge.objects.select_for_update().get(pk=judge.pk)
         if Mark.objects.filter(judge=judge, entrant=entrant).exists():
             raise Conflict("该评委已对该参赛人评分，不能再申报回避；如有异议请提请仲裁")

@@ -19,4 +19,10 @@ urlpatterns = [
     path("contests/c/<int:pk>/rules/", views.rules_upload, name="rules_upload"),
     path("contests/c/<int:pk>/recusals/new/", views.recusal_declare, name="recusal_declare"),
     path("contests/stages/<int:pk>/edit/", views.stage_edit, name="stage_edit"),
+    # A judge's own declaration of a relationship with an entrant (on a phone)
+    path(
+        "contests/recusals/declare/",
+        views.judge_recusal_declare,
+        name="judge_recusal_declare",
+    ),
 ]

@@ -4,6 +4,8 @@ Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,9 +26,13 @@ def _competition_url(competition) -> str:
     return reverse("contests:competition", args=[competition.pk])
 
 
+YEAR = re.compile(r"[0-9]{4}")
+
+
 def _year(text: str) -> int | None:
+    """Four ASCII digits, else no filter (``str.isdigit`` would take "²²²²")."""
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) == 4 else None
+    return int(text) if YEAR.fullmatch(text) else None
 
 
 @login_required
@@ -133,6 +139,8 @@ def competition(request, pk):
             "judges": page.judges,
             "rules_file": page.rules_file,
             "may_manage": page.may_manage,
+            "may_nominate": page.may_nominate,
+            "may_referee": page.may_referee,
         },
     )
 
@@ -208,4 +216,25 @@ def recusal_declare(request, pk):
         {"c": competition},
         after=lambda r: _competition_url(competition),
         done=lambda r: "已登记回避：该评委不能为该参赛人评分",
+    )
+
+
+@login_required
+@domain_errors
+def judge_recusal_declare(request):
+    """A judge's own declaration (回避申报), on a phone."""
+    page = selectors.judge_recusals(request.user)
+    return form_page(
+        request,
+        forms.JudgeRecusalForm(request.POST or None, choices=page.choices),
+        lambda data: services.recusal_declare(
+            actor=request.user,
+            judge=page.choices[data["entrant"]][0],
+            entrant=page.choices[data["entrant"]][1],
+            note=data["note"],
+        ),
+        "contests/setup/judge_recusal.html",
+        {"declared": page.declared},
+        after=lambda r: reverse("contests:judge_recusal_declare"),
+        done=lambda r: f"已登记回避：您不会为参赛号 {r.entrant.number:03d} 评分",
     )
