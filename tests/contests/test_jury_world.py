@@ -50,8 +50,11 @@ class Contest:
 def build_contest(tree, actor, *, org_unit=None, marks=((80, 80), (70, 70), (60, 60))) -> Contest:
     org_unit = org_unit or tree.chaoyang
     now = timezone.now()
-    programme = Programme.objects.create(
-        name="朝阳工匠 2026", year=2026, org_unit=org_unit, created_by=actor
+    programme = Programme.objects.create(  # one programme a name, edition and union
+        name=f"朝阳工匠 2026 · {Programme.objects.count() + 1}",
+        year=2026,
+        org_unit=org_unit,
+        created_by=actor,
     )
     trade = Trade.objects.create(
         code=f"T{uuid.uuid4().hex[:6]}", name=f"钳工{uuid.uuid4().hex[:4]}"

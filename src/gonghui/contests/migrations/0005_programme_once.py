@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contests", "0003_juror_identity_length"),
+        ("contests", "0004_mark_first_once"),
     ]
 
     operations = [
