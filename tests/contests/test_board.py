@@ -293,7 +293,12 @@ def test_a_competition_in_preparation_has_no_public_board(
     """Its name is not public yet (the join page refuses it too): 404 on every public
     reader until it opens, then its board appears."""
     competition = world.competition
-    Competition.objects.filter(pk=competition.pk).update(status="draft")
+    Competition.objects.filter(pk=competition.pk).update(  # in preparation, ready to open
+        status="draft",
+        rules_sha256="0" * 64,
+        registration_closes_at=timezone.now() + timedelta(days=10),
+    )
+    competition.refresh_from_db()
     public = [
         f"/live/{competition.pk}/",
         f"/live/{competition.pk}/overlay/",
