@@ -215,6 +215,7 @@ FILL: dict[str, Kind] = {
     "m/contests/appeal/{pk}": ENTRANT_STAGE,
     "judge/stages/{pk}": JUDGE_STAGE,
     "live/{pk}": COMPETITION,
+    "contests/verifier/{name}": _values("verify_contest.py", "engine.py", "nothing.py"),
     "notary/milestones/{pk}": Kind(
         lambda: Milestone.objects.all(),
         unit="competition__org_unit",

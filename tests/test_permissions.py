@@ -47,6 +47,7 @@ from gonghui.contests.results.services import results_lock
 from gonghui.contests.setup.services import (
     competition_create,
     competition_open,
+    competition_rules_upload,
     judge_add,
     programme_create,
     stage_update,
@@ -859,6 +860,9 @@ def _contests(w) -> SimpleNamespace:
         registration_opens_at=now - timedelta(days=1),
         registration_closes_at=now + timedelta(days=1),
     )
+    competition_rules_upload(
+        actor=hd, competition=competition, upload=SimpleUploadedFile("规程.pdf", b"%PDF-1.4\n")
+    )
     competition = competition_open(actor=hd, competition=competition)
     employers = [
         unit_create(actor=hd, org_unit=w.tree.hd_grass, name=name)
@@ -1118,6 +1122,13 @@ WEB_DENY |= {
     ),
     # judging: a judge's own pages (Chaoyang's staff is no judge of Haidian's) ...
     "contests:judge_home": ("get", lambda w: (_c(w), "/judge/")[1], None, (200,)),
+    # ... and their declarations of a relationship: Chaoyang's staff judge nothing: 404.
+    "contests:judge_recusal_declare": (
+        "get",
+        lambda w: (_c(w), "/contests/recusals/declare/")[1],
+        None,
+        NOT_FOUND,
+    ),
     "contests:judge_stage": (
         "get",
         lambda w: f"/judge/stages/{_c(w).stage.pk}/",
@@ -1238,6 +1249,12 @@ WEB_DENY |= {
         None,
         NOT_FOUND,
     ),
+    "contests:juror_unseat": (
+        "post",
+        lambda w: f"/contests/jurors/{_c(w).juror.pk}/unseat/",
+        None,
+        NOT_FOUND,
+    ),
     "contests:stage_votes": (
         "get",
         lambda w: f"/contests/stages/{_c(w).stage.pk}/votes/",
@@ -1347,6 +1364,8 @@ PUBLIC_ROUTES |= {
     "contests:board_json": "the same board as JSON (test_freeze.py)",
     "contests:vote": "a public juror's page, by their signed pass: their programme only (below)",
     "contests:verify_contest": "the stand-alone verifier's source: no data",
+    "contests:verifier_files": "the files a notary keeps, with their SHA-256: no data",
+    "contests:verifier_file": "one of those files: source code, no data",
 }
 PUBLIC_API |= {
     ("POST", "/api/v1/contests/competitions/{pk}/register"): "anyone registers (test_entry.py)",
@@ -1604,6 +1623,7 @@ def test_api_operation_denies_other_district(
 # Who opens Haidian's contest pages that are someone's own (else Haidian's staff).
 CONTEST_OWNERS = {
     "contests:judge_stage": "hd_judge1",
+    "contests:judge_recusal_declare": "hd_judge1",
     "contests:my_entry": "hd_entrant",
     "contests:notary_message": "hd_notary",
     ("GET", "/api/v1/contests/judge/stages/{pk}"): "hd_judge1",
