@@ -1,0 +1,123 @@
+"""Bank files (银行代发文件与回盘文件): what goes to the bank and what comes back. Standard
+library only, no float anywhere: amounts leave as yuan text with two decimals made from fen
+(``money.yuan``) and come back through ``money.fen``.
+
+Both layouts are configuration (each bank has its own), e.g.::
+
+    EXPORT = {"encoding": "gbk", "columns": [["payment", "业务编号"], ["name", "户名"],
+              ["account", "账号"], ["amount", "金额"], ["memo", "用途"]]}
+    RETURNS = {"columns": {"payment": "业务编号", "result": "处理结果", "reason": "失败原因",
+               "amount": "金额"}, "success": ["成功", "0000"]}
+
+A payment keeps ONE identity (``payment``) in every file it ever appears in: a return line
+names it, and a re-issue after a failure is a new payment that supersedes the failed one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from gonghui.funds import money
+from gonghui.funds.money import MoneyError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
+ENCODINGS = ("utf-8-sig", "gbk")
+
+
+class BankFileError(ValueError):
+    """A file that cannot be read as the layout says (the message says where and why)."""
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def export(layout: Mapping, lines: Iterable[Mapping]) -> bytes:
+    """The bank's payout file: a header row of the layout's titles, then one row a line
+    (``amount`` in fen, written as yuan with two decimals)."""
+    columns = layout["columns"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([title for _, title in columns])
+    for line in lines:
+        writer.writerow(
+            [
+                money.yuan(line["amount"]) if field == "amount" else _cell(line.get(field))
+                for field, _ in columns
+            ]
+        )
+    return out.getvalue().encode(layout.get("encoding", "utf-8"))
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    line: int  # the row in the file (the header is row 1)
+    payment: str
+    paid: bool
+    reason: str
+    amount: int | None  # fen, where the bank states it
+
+
+def _text(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BankFileError("回盘文件的编码无法识别（应为 UTF-8 或 GBK）")
+
+
+def returns(layout: Mapping, data: bytes) -> list[ReturnLine]:
+    """The bank's return file, read whole or refused whole: every problem (a missing
+    column, a line without a payment id, the same payment twice, an amount that is not an
+    exact number of fen) is reported with its row, and nothing is returned."""
+    reader = csv.reader(io.StringIO(_text(data)))
+    header = next(reader, None)
+    if not header:
+        raise BankFileError("回盘文件是空的")
+    header = [h.strip() for h in header]
+    wanted = layout["columns"]
+    missing = [
+        title for field, title in wanted.items() if field != "amount" and title not in header
+    ]
+    if missing:
+        raise BankFileError(f"回盘文件缺少列：{'、'.join(missing)}")
+    at = {field: header.index(title) for field, title in wanted.items() if title in header}
+    success = {s.strip() for s in layout.get("success", ["成功"])}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    lines: list[ReturnLine] = []
+    for row_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = {field: (row[i].strip() if i < len(row) else "") for field, i in at.items()}
+        payment = cells["payment"]
+        if not payment:
+            problems.append(f"第 {row_number} 行：缺少{wanted['payment']}")
+            continue
+        if payment in seen:
+            problems.append(
+                f"第 {row_number} 行：{wanted['payment']} {payment} 与第 {seen[payment]} 行重复"
+            )
+            continue
+        seen[payment] = row_number
+        amount = None
+        if cells.get("amount"):
+            try:
+                amount = money.fen(cells["amount"])
+            except MoneyError as exc:
+                problems.append(f"第 {row_number} 行：金额 {exc}")
+                continue
+        paid = cells["result"] in success
+        lines.append(
+            ReturnLine(row_number, payment, paid, "" if paid else cells.get("reason", ""), amount)
+        )
+    if problems:
+        raise BankFileError(
+            "；".join(problems[:20]) + (f" 等 {len(problems)} 处" if len(problems) > 20 else "")
+        )
+    return lines
