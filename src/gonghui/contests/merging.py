@@ -5,6 +5,7 @@ follow, being the entrant's), unless both records entered one competition."""
 from __future__ import annotations
 
 from gonghui.contests.models import Entrant
+from gonghui.contests.records import entrant_key
 from gonghui.registry.merging import simple_carrier
 
 
@@ -15,7 +16,7 @@ def _blockers(*, survivor, loser, actor) -> list[str]:
         "competition"
     )
     return [
-        f"两份档案都报名了“{e.competition.name}”（参赛号 {e.number:03d}），请先由主办方为其中一份办理退赛"
+        f"两份档案都报名了“{e.competition.name}”（参赛号 {entrant_key(e.number)}），请先由主办方为其中一份办理退赛"
         for e in both
     ]
 
