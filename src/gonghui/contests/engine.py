@@ -206,9 +206,10 @@ def spread_problems(scheme: Mapping, marks: Iterable[Mapping]) -> list[tuple[obj
     by = defaultdict(list)
     for m in effective_marks(marks):
         by[(m["entrant"], m["aspect"])].append(m["value"])
+    aspects = _aspects(scheme)
     found = []
     for (entrant, code), values in sorted(by.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        aspect = _aspects(scheme).get(code)
+        aspect = aspects.get(code)
         if aspect is None or aspect["kind"] != "judgement":
             continue
         least = aspect.get("min_judges", MIN_JUDGES)
@@ -287,7 +288,8 @@ def stage_results(record: Mapping) -> list[dict]:
     parts = entrant_parts(scheme, record.get("marks", ()))
     aspects = _aspects(scheme)
     part_names = sorted({a.get("part", "practical") for a in aspects.values()})
-    uses_public = PUBLIC in (scheme.get("weights") or {}) or "public" in scheme
+    weights = scheme.get("weights")
+    uses_public = PUBLIC in (weights or {}) or PUBLIC in scheme
     publics = public_scores(scheme, record.get("votes", ()), entrants) if uses_public else {}
     scores: dict[object, dict[str, object]] = {}
     for entrant in entrants:
@@ -298,7 +300,6 @@ def stage_results(record: Mapping) -> list[dict]:
         values = dict(values)
         if uses_public:
             values[PUBLIC] = publics.get(entrant, scoring.mark(0))
-        weights = scheme.get("weights")
         if weights:
             values[SCORE] = scoring.weighted([(values[p], w) for p, w in sorted(weights.items())])
         else:
