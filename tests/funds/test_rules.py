@@ -183,3 +183,11 @@ def test_a_rerouted_line_in_time_for_the_deadline():
     deadline = date(2026, 3, 13)  # a Friday of an ordinary week
     assert prediction.in_time(date(2026, 3, 9), deadline, 2, add_workdays)
     assert not prediction.in_time(date(2026, 3, 13), deadline, 2, add_workdays)
+
+
+def test_a_malformed_alias_table_or_finalist_rule_is_a_problem_not_a_crash():
+    assert "aliases" in rules.problems({**CERTIFICATE, "aliases": ["技师"]})
+    assert "finalists" in rules.problems({**CERTIFICATE, "finalists": "二级"})
+    assert "finalists" in rules.problems({**CERTIFICATE, "finalists": {"level": "二级"}})
+    with pytest.raises(rules.RuleError):
+        rules.finalist_amount({**CERTIFICATE, "finalists": {"final": 10, "level": "二级"}}, 3)

@@ -62,11 +62,20 @@ def problems(rule) -> dict[str, str]:
             found["levels"] = "补贴金额应为正整数（分）"
         else:
             aliases = rule.get("aliases", {})
-            unknown = sorted(set(aliases.values()) - set(levels))
-            if unknown:
+            if not isinstance(aliases, Mapping):
+                found["aliases"] = "等级别名应为 {别名: 等级}"
+            elif unknown := sorted(str(v) for v in set(aliases.values()) - set(levels)):
                 found["aliases"] = f"对应的等级不存在：{'、'.join(unknown)}"
             finalists = rule.get("finalists")
-            if finalists is not None and finalists.get("level") not in levels:
+            if finalists is None:
+                pass
+            elif not isinstance(finalists, Mapping) or not all(
+                _amount(finalists.get(k)) for k in ("final", "semi_final")
+            ):
+                found["finalists"] = (
+                    "竞赛入围名次应为 {final: 正整数, semi_final: 正整数, level: 等级}"
+                )
+            elif finalists.get("level") not in levels:
                 found["finalists"] = "竞赛入围者对应的等级不存在"
     elif kind == "illness":
         low, high = rule.get("min"), rule.get("max")
