@@ -207,8 +207,8 @@ def board_unfreeze(*, actor, competition: Competition) -> list[Result]:
         public_at = {}  # stage -> when its last hidden result was revealed
         for i, result in enumerate(hidden):
             result.revealed_at = now + timedelta(microseconds=i)
-            Result.objects.filter(pk=result.pk).update(revealed_at=result.revealed_at)
             public_at[result.stage_id] = result.revealed_at
+        Result.objects.bulk_update(hidden, ["revealed_at"])
         for stage_id, at in public_at.items():
             Stage.objects.filter(pk=stage_id).update(results_at=at)
         frozen_at = competition.frozen_at

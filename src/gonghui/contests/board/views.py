@@ -47,39 +47,33 @@ def _public(pk: int):
         raise Http404("没有这项竞赛") from None
 
 
+def _public_page(request, template: str, pk: int) -> HttpResponse:
+    snapshot = _public(pk)
+    return _page(
+        request,
+        template,
+        {
+            "board": snapshot.public,
+            "version": snapshot.version,
+            "json_url": reverse("contests:board_json", args=[pk]),
+        },
+        pk,
+    )
+
+
 # --- Public (no login) ------------------------------------------------------------------
 
 
 @require_safe
 def live(request, pk):
     """The big-screen board (readable on a phone too)."""
-    snapshot = _public(pk)
-    return _page(
-        request,
-        "contests/board/live.html",
-        {
-            "board": snapshot.public,
-            "version": snapshot.version,
-            "json_url": reverse("contests:board_json", args=[pk]),
-        },
-        pk,
-    )
+    return _public_page(request, "contests/board/live.html", pk)
 
 
 @require_safe
 def overlay(request, pk):
     """A transparent board for the stream's video overlay."""
-    snapshot = _public(pk)
-    return _page(
-        request,
-        "contests/board/overlay.html",
-        {
-            "board": snapshot.public,
-            "version": snapshot.version,
-            "json_url": reverse("contests:board_json", args=[pk]),
-        },
-        pk,
-    )
+    return _public_page(request, "contests/board/overlay.html", pk)
 
 
 @require_safe

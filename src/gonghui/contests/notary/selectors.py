@@ -91,22 +91,24 @@ class NotaryDesk:
 
 def notary_desk(user) -> list[NotaryDesk]:
     """Each programme ``user`` is the notary of, with its milestones pending and done."""
-    desks = []
-    for notary in Notary.objects.filter(user=user).select_related("programme").order_by("id"):
-        milestones = list(
-            Milestone.objects.filter(competition__programme_id=notary.programme_id)
-            .select_related("competition", "notary")
-            .order_by("competition_id", "seq")
+    notaries = list(Notary.objects.filter(user=user).select_related("programme").order_by("id"))
+    by_programme: dict[int, list[Milestone]] = {}
+    for m in (
+        Milestone.objects.filter(competition__programme_id__in={n.programme_id for n in notaries})
+        .select_related("competition", "notary")
+        .order_by("competition_id", "seq")
+    ):
+        by_programme.setdefault(m.competition.programme_id, []).append(m)
+    return [
+        NotaryDesk(
+            notary=notary,
+            fingerprint=fingerprint(notary.public_key),
+            pending=[m for m in milestones if m.countersigned_at is None],
+            done=[m for m in milestones if m.countersigned_at is not None],
         )
-        desks.append(
-            NotaryDesk(
-                notary=notary,
-                fingerprint=fingerprint(notary.public_key),
-                pending=[m for m in milestones if m.countersigned_at is None],
-                done=[m for m in milestones if m.countersigned_at is not None],
-            )
-        )
-    return desks
+        for notary in notaries
+        for milestones in [by_programme.get(notary.programme_id, [])]
+    ]
 
 
 def notary_for(user, milestone: Milestone) -> Notary:
