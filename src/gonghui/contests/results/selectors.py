@@ -27,6 +27,7 @@ from gonghui.contests.models import (
     StageEntry,
 )
 from gonghui.contests.scoring import SchemeError, mark, shown
+from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people import search
@@ -58,15 +59,6 @@ def stage_get(*, actor, pk) -> Stage:
         actor,
         "contests.view",
         via="competition__org_unit",
-        pk=pk,
-    )
-
-
-def competition_get(*, actor, pk) -> Competition:
-    return access.get_or_404(
-        Competition.objects.select_related("programme", "trade", "org_unit"),
-        actor,
-        "contests.view",
         pk=pk,
     )
 
