@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from gonghui.common.formats import cn_datetime
 from gonghui.contests import engine, records
 from gonghui.contests.models import (
     Appeal,
@@ -112,10 +113,7 @@ def advance_blockers(stage: Stage, *, now: datetime) -> list[str]:
     elif ends is None:
         blockers.append("本赛段成绩尚未公布，申诉时限尚未起算，不能确认晋级")
     if ends is not None and now < ends:
-        blockers.append(
-            f"申诉时限未过（{timezone.localtime(ends):%Y年%-m月%-d日 %H:%M} 截止），"
-            "时限过后方可确认晋级"
-        )
+        blockers.append(f"申诉时限未过（{cn_datetime(ends)} 截止），时限过后方可确认晋级")
     if Appeal.objects.filter(stage=stage, status=Appeal.Status.OPEN).exists():
         blockers.append("本赛段有待仲裁的申诉，仲裁后方可确认晋级")
     if RescoreBatch.objects.filter(
