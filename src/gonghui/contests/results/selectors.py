@@ -266,10 +266,11 @@ def _result_rows(results: list[Result], columns: list[Column]) -> list[Row]:
     ]
 
 
-def _preview(stage: Stage, results: list[Result], columns: list[Column]) -> AdvancePreview:
+def _preview(stage: Stage, results: list[Result], rows: list[Row]) -> AdvancePreview:
+    """``rows``: the locked results' rows (none before the lock)."""
     return AdvancePreview(
         stage=stage,
-        rows=_result_rows(results, columns),
+        rows=rows,
         advancing=[r.entrant_id for r in results if r.advanced],
         confirmed=stage.status == Stage.Status.CONFIRMED,
         blockers=advance_blockers(stage, now=timezone.now()),
@@ -325,7 +326,7 @@ def stage_page(*, actor, pk) -> StagePage:
         problem=problem,
         missing=missing,
         spreads=spreads,
-        preview=_preview(stage, results, columns),
+        preview=_preview(stage, results, rows if results else []),
         superseded=Result.objects.filter(stage=stage, superseded_by__isnull=False).count(),
         may_referee=access.can_at(actor, "contests.referee", competition.org_unit),
         window_ends=appeal_window_ends(stage),
