@@ -1,6 +1,6 @@
 """Reads of judging: the judge's own phone pages, the chief referee's marking grid and match
 page, and the facts the services decide on (the draw's inputs, a seat's conflicts, what a
-sheet still lacks). Staff reads are scoped by ``events.allowed`` (``contests.view`` at the
+sheet still lacks). Staff reads are scoped by ``access.get_or_404`` (``contests.view`` at the
 competition's organiser: NotFound elsewhere); a judge reads only their own matches.
 
 A judge sees entrants by number only (参赛号): marking is blind to names and employers."""
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Subquery
 
 from gonghui.common.errors import NotFound
-from gonghui.contests import engine, events
+from gonghui.contests import engine
 from gonghui.contests.models import (
     Judge,
     Mark,
@@ -345,32 +345,33 @@ def judge_stage(user, pk) -> JudgeStage:
 
 def stage_get(*, actor, pk) -> Stage:
     """A stage in the actor's scope (``contests.view``)."""
-    try:
-        stage = Stage.objects.select_related("competition__org_unit").get(pk=pk)
-    except (Stage.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    events.allowed(actor, stage.competition, VIEW)
-    return stage
+    return access.get_or_404(
+        Stage.objects.select_related("competition__org_unit"),
+        actor,
+        VIEW,
+        via="competition__org_unit",
+        pk=pk,
+    )
 
 
 def match_get(*, actor, pk) -> Match:
-    try:
-        match = Match.objects.select_related("stage__competition__org_unit", "seed").get(pk=pk)
-    except (Match.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    events.allowed(actor, match.stage.competition, VIEW)
-    return match
+    return access.get_or_404(
+        Match.objects.select_related("stage__competition__org_unit", "seed"),
+        actor,
+        VIEW,
+        via="stage__competition__org_unit",
+        pk=pk,
+    )
 
 
 def seat_get(*, actor, pk) -> Seat:
-    try:
-        seat = Seat.objects.select_related("match__stage__competition__org_unit", "judge").get(
-            pk=pk
-        )
-    except (Seat.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    events.allowed(actor, seat.match.stage.competition, VIEW)
-    return seat
+    return access.get_or_404(
+        Seat.objects.select_related("match__stage__competition__org_unit", "judge"),
+        actor,
+        VIEW,
+        via="match__stage__competition__org_unit",
+        pk=pk,
+    )
 
 
 @dataclass

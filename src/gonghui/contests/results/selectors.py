@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from gonghui.common.formats import cn_datetime
 from gonghui.contests import engine, records
 from gonghui.contests.models import (
     Appeal,
@@ -27,6 +28,7 @@ from gonghui.contests.models import (
     StageEntry,
 )
 from gonghui.contests.scoring import SchemeError, mark, shown
+from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people import search
@@ -58,15 +60,6 @@ def stage_get(*, actor, pk) -> Stage:
         actor,
         "contests.view",
         via="competition__org_unit",
-        pk=pk,
-    )
-
-
-def competition_get(*, actor, pk) -> Competition:
-    return access.get_or_404(
-        Competition.objects.select_related("programme", "trade", "org_unit"),
-        actor,
-        "contests.view",
         pk=pk,
     )
 
@@ -120,10 +113,7 @@ def advance_blockers(stage: Stage, *, now: datetime) -> list[str]:
     elif ends is None:
         blockers.append("本赛段成绩尚未公布，申诉时限尚未起算，不能确认晋级")
     if ends is not None and now < ends:
-        blockers.append(
-            f"申诉时限未过（{timezone.localtime(ends):%Y年%-m月%-d日 %H:%M} 截止），"
-            "时限过后方可确认晋级"
-        )
+        blockers.append(f"申诉时限未过（{cn_datetime(ends)} 截止），时限过后方可确认晋级")
     if Appeal.objects.filter(stage=stage, status=Appeal.Status.OPEN).exists():
         blockers.append("本赛段有待仲裁的申诉，仲裁后方可确认晋级")
     if RescoreBatch.objects.filter(
@@ -276,10 +266,11 @@ def _result_rows(results: list[Result], columns: list[Column]) -> list[Row]:
     ]
 
 
-def _preview(stage: Stage, results: list[Result], columns: list[Column]) -> AdvancePreview:
+def _preview(stage: Stage, results: list[Result], rows: list[Row]) -> AdvancePreview:
+    """``rows``: the locked results' rows (none before the lock)."""
     return AdvancePreview(
         stage=stage,
-        rows=_result_rows(results, columns),
+        rows=rows,
         advancing=[r.entrant_id for r in results if r.advanced],
         confirmed=stage.status == Stage.Status.CONFIRMED,
         blockers=advance_blockers(stage, now=timezone.now()),
@@ -335,7 +326,7 @@ def stage_page(*, actor, pk) -> StagePage:
         problem=problem,
         missing=missing,
         spreads=spreads,
-        preview=_preview(stage, results, columns),
+        preview=_preview(stage, results, rows if results else []),
         superseded=Result.objects.filter(stage=stage, superseded_by__isnull=False).count(),
         may_referee=access.can_at(actor, "contests.referee", competition.org_unit),
         window_ends=appeal_window_ends(stage),

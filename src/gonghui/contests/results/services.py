@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.common.errors import Conflict, Forbidden, ValidationFailed
+from gonghui.common.formats import cn_datetime
 from gonghui.contests import engine, events, records
 from gonghui.contests.models import (
     Competition,
@@ -115,7 +116,7 @@ def results_lock(*, actor, stage: Stage) -> list[Result]:
         if stage.votes_close_at is not None and now < stage.votes_close_at:
             raise Conflict(
                 "大众评委投票尚未截止"
-                f"（{timezone.localtime(stage.votes_close_at):%Y年%-m月%-d日 %H:%M} 截止），"
+                f"（{cn_datetime(stage.votes_close_at)} 截止），"
                 "截止后方可锁定成绩"
             )
         missing = selectors.missing_sheets(stage)
