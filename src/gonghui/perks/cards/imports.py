@@ -25,7 +25,8 @@ from gonghui.common.imports import (
 from gonghui.common.sheets import append, book_bytes, form_book
 from gonghui.orgs import access
 from gonghui.people.models import Membership, Person
-from gonghui.people.services import id_probes_spend, name_key
+from gonghui.people.search import name_key
+from gonghui.people.services import id_probes_spend
 from gonghui.perks.cards.selectors import LIVE, may_know, membership_where
 from gonghui.perks.cards.services import new_card
 from gonghui.perks.models import Card
