@@ -62,6 +62,12 @@ _CHARACTERS = re.compile(f"{HAN.pattern}|[0-9]")  # Chinese characters (all plan
 _LATIN = re.compile("[a-z]+")
 
 
+def name_key(name: str) -> str:
+    """A name as compared with a record's (an import's row, a self-registration):
+    NFKC-normalised (full-width letters, compatibility forms), with no white space at all."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
 def _characters(text: str) -> str:
     """What ``c:`` keys are made of: Chinese characters and digits (full-width ones folded
     by NFKC), everything else dropped."""

@@ -284,14 +284,8 @@ def person_enrol(*, org_unit: OrgUnit, data: dict, via: str) -> Person:
 ID_NAME_MISMATCH = "身份证号与姓名不符，请核对"
 
 
-def _name_key(name: str) -> str:
-    """A name as compared: NFKC-normalised (full-width letters, compatibility forms), with
-    no white space at all."""
-    return "".join(unicodedata.normalize("NFKC", name or "").split())
-
-
 def _same_name(typed: str, recorded: str) -> bool:
-    return bool(_name_key(typed)) and _name_key(typed) == _name_key(recorded)
+    return bool(search.name_key(typed)) and search.name_key(typed) == search.name_key(recorded)
 
 
 def _named_holder(holder: Person, index: str, typed: str) -> Person:

@@ -4,7 +4,6 @@ and the workbook's template."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -26,6 +25,7 @@ from gonghui.common.imports import (
 from gonghui.common.sheets import append, book_bytes, form_book
 from gonghui.orgs import access
 from gonghui.people.models import Membership, Person
+from gonghui.people.search import name_key
 from gonghui.people.services import id_probes_spend
 from gonghui.perks.cards.selectors import LIVE, may_know, membership_where
 from gonghui.perks.cards.services import new_card
@@ -106,10 +106,6 @@ def _id_of(line: _Line) -> str | None:
     return None
 
 
-def _same_name(name: str) -> str:
-    return re.sub(r"\s", "", unicodedata.normalize("NFKC", name))
-
-
 def _masked(text: str) -> str:
     """A number as a report may show it (the page and the kept report alike)."""
     return pii.mask("id_number", text)
@@ -160,7 +156,7 @@ def _check_lines(actor, lines: list[_Line]) -> list[RowError]:
             errors.append(RowError(line.row, id_col, _masked(line.id_number), NOT_FOUND_ROW))
             continue
         line.person = person  # found: whatever the row says next tells that much
-        if line.name and _same_name(line.name) != _same_name(person.name):
+        if line.name and name_key(line.name) != name_key(person.name):
             errors.append(
                 RowError(line.row, name_col, line.name, "姓名与该身份证号在平台登记的姓名不一致")
             )

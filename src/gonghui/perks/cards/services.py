@@ -182,10 +182,9 @@ def _card_move(*, actor, card: Card, name: str, reason: str | None):
         moved = Card.objects.filter(pk=card.pk, status=before).update(
             status=move.target, status_changed_at=now, status_reason=reason
         )
-    if not moved:
-        card.refresh_from_db()
-        raise _refused(card, move, card.status)
     card.refresh_from_db()
+    if not moved:
+        raise _refused(card, move, card.status)
     return grant, before, reason
 
 

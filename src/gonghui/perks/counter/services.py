@@ -156,10 +156,9 @@ def pickup_accept(*, actor, code: str) -> Claim:
                 changes={"status": ["won", "picked_up"], "location": [None, str(location)]},
                 stream=giveaway.stream,
             )
-    if accepted:
-        claim.refresh_from_db()
-        return claim
     claim.refresh_from_db()
+    if accepted:
+        return claim
     if claim.status == Claim.Status.PICKED_UP:
         where = claim.picked_up_location or location
         raise Conflict(

@@ -52,12 +52,7 @@ def giveaway_list(*, actor, status: str = "", q: str = "", sort: str = "") -> Qu
 def organising_units(actor) -> QuerySet[OrgUnit]:
     """The unions the actor may organise a giveaway at: the city, districts, industries and
     streets in their ``perks.manage`` scope (a grassroots union organises none)."""
-    return access.restrict(
-        OrgUnit.objects.filter(level__in=["city", "district", "industry", "street"]),
-        actor,
-        "perks.manage",
-        via="",
-    )
+    return access.visible_units(actor, "perks.manage").exclude(level=OrgUnit.Level.GRASSROOTS)
 
 
 def pickup_locations(actor) -> QuerySet[Location]:
