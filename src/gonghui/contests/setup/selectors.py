@@ -160,7 +160,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
     for stage in stages:
         stage.tie_text = tie_chain_text(stage.scheme)
-        stage.has_public = _has_public(stage.scheme)
+        stage.has_public = has_public(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -203,7 +203,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
 
 
-def _has_public(scheme) -> bool:
+def has_public(scheme) -> bool:
     """Whether a stage's scheme has a public jury's part (its votes page then matters)."""
     if not isinstance(scheme, dict):
         return False
