@@ -47,7 +47,6 @@ CLOSED = "报名已截止"
 # One refusal for a frozen board and a begun final, checked before the entrant's status:
 # while frozen, "already titled" or "already out" would tell what the board holds back.
 WITHDRAW_CLOSED = "终极挑战赛已开始或成绩待公布，不能再退赛"
-WITHDRAW_AFTER_FINAL = WITHDRAW_CLOSED
 NO_RULES = "尚未上传竞赛规程：截止报名时规程随之锁定，请先上传规程"
 
 
