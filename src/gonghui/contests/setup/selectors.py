@@ -85,14 +85,6 @@ def judge_public_key(judge: Judge) -> str:
     return juror_key(judge.pk) if judge.kind == Judge.Kind.PUBLIC else judge_key(judge.pk)
 
 
-def judge_list(actor, programme: Programme) -> QuerySet[Judge]:
-    """The programme's judge pool (experts, chief referees, arbiters, public jurors), by
-    kind; NotFound to whoever cannot see the programme."""
-    if not access.can_at(actor, "contests.view", programme.org_unit):
-        raise NotFound()
-    return Judge.objects.filter(programme=programme).select_related("employer", "trade", "user")
-
-
 @dataclass
 class ProgrammePage:
     programme: Programme
@@ -109,7 +101,10 @@ def programme_page(actor, pk: int) -> ProgrammePage:
         .annotate(entrant_count=Count("entrants"))
         .order_by("trade__code", "id")
     )
-    judges = list(judge_list(actor, programme))
+    # The pool (experts, chief referees, arbiters, public jurors): programme_get scoped it.
+    judges = list(
+        Judge.objects.filter(programme=programme).select_related("employer", "trade", "user")
+    )
     for judge in judges:
         judge.key = judge_public_key(judge)
     return ProgrammePage(
