@@ -131,10 +131,8 @@ def entrant_nominate(
 
 
 def _member_person(user) -> Person | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
     person = member_person(user)
-    if person is None:
+    if person is None and getattr(user, "is_authenticated", False):
         raise ValidationFailed({"user": "当前账号未关联会员信息，请退出登录后填写报名信息"})
     return person
 
