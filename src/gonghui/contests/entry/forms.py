@@ -7,6 +7,8 @@ from gonghui.contests.entry.services import AGE_MAX, AGE_MIN
 from gonghui.contests.models import Entrant
 
 BIG = {"class": "big"}  # large targets on a phone
+OUT_OF_RANGE = f"参赛年龄应在{AGE_MIN}至{AGE_MAX}周岁之间"
+AGE_ERRORS = {"min_value": OUT_OF_RANGE, "max_value": OUT_OF_RANGE, "invalid": "年龄应为整数"}
 
 
 class JoinForm(forms.Form):
@@ -28,11 +30,7 @@ class JoinForm(forms.Form):
         required=False,
         help_text=f"报名不设门槛，{AGE_MIN}至{AGE_MAX}周岁均可报名（填写身份证号时可不填）",
         widget=forms.NumberInput(attrs={**BIG, "inputmode": "numeric"}),
-        error_messages={
-            "min_value": f"参赛年龄应在{AGE_MIN}至{AGE_MAX}周岁之间",
-            "max_value": f"参赛年龄应在{AGE_MIN}至{AGE_MAX}周岁之间",
-            "invalid": "年龄应为整数",
-        },
+        error_messages=AGE_ERRORS,
     )
     employer_name = forms.CharField(
         label="工作单位", max_length=120, widget=forms.TextInput(attrs=BIG)
@@ -66,10 +64,7 @@ class MemberJoinForm(forms.Form):
         required=False,
         help_text="档案中没有出生日期时填写",
         widget=forms.NumberInput(attrs={**BIG, "inputmode": "numeric"}),
-        error_messages={
-            "min_value": f"参赛年龄应在{AGE_MIN}至{AGE_MAX}周岁之间",
-            "max_value": f"参赛年龄应在{AGE_MIN}至{AGE_MAX}周岁之间",
-        },
+        error_messages=AGE_ERRORS,
     )
 
     def __init__(self, *args, person=None, **kwargs):

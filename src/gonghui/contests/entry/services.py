@@ -47,7 +47,6 @@ CLOSED = "报名已截止"
 # One refusal for a frozen board and a begun final, checked before the entrant's status:
 # while frozen, "already titled" or "already out" would tell what the board holds back.
 WITHDRAW_CLOSED = "终极挑战赛已开始或成绩待公布，不能再退赛"
-WITHDRAW_AFTER_FINAL = WITHDRAW_CLOSED
 NO_RULES = "尚未上传竞赛规程：截止报名时规程随之锁定，请先上传规程"
 
 
@@ -132,10 +131,8 @@ def entrant_nominate(
 
 
 def _member_person(user) -> Person | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
     person = member_person(user)
-    if person is None:
+    if person is None and getattr(user, "is_authenticated", False):
         raise ValidationFailed({"user": "当前账号未关联会员信息，请退出登录后填写报名信息"})
     return person
 

@@ -18,6 +18,7 @@ from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.contests.entry import forms, selectors, services
 from gonghui.contests.models import Entrant
+from gonghui.contests.records import entrant_key
 from gonghui.orgs import access
 
 DONE_SALT = "contests.entry.done"
@@ -82,7 +83,7 @@ def join_done(request, pk):
     if competition_id != competition.pk:
         raise NotFound()
     return render(
-        request, "contests/entry/join_done.html", {"c": competition, "number": f"{number:03d}"}
+        request, "contests/entry/join_done.html", {"c": competition, "number": entrant_key(number)}
     )
 
 
@@ -161,7 +162,7 @@ def nominate(request, pk):
             lambda _: services.entrant_nominate(
                 actor=request.user, competition=competition, person=person
             ),
-            lambda e: f"已推荐 {e.person.name} 参赛，参赛号 {e.number:03d}",
+            lambda e: f"已推荐 {e.person.name} 参赛，参赛号 {entrant_key(e.number)}",
             reverse("contests:nominate", args=[competition.pk])
             + (f"?{urlencode({'q': q})}" if q else ""),
         )

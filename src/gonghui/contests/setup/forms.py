@@ -9,6 +9,7 @@ from django import forms
 
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.contests.models import Judge, Programme
+from gonghui.contests.records import entrant_key
 from gonghui.contests.setup import selectors
 from gonghui.people.selectors import employer_choices, trade_list
 
@@ -205,7 +206,9 @@ class RecusalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["judge"].queryset = selectors.judge_choices(competition)
         self.fields["entrant"].queryset = selectors.entrant_choices(competition)
-        self.fields["entrant"].label_from_instance = lambda e: f"{e.number:03d} {e.person.name}"
+        self.fields["entrant"].label_from_instance = lambda e: (
+            f"{entrant_key(e.number)} {e.person.name}"
+        )
 
 
 class JudgeRecusalForm(forms.Form):
@@ -229,6 +232,6 @@ class JudgeRecusalForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["entrant"].choices = [("", "请选择")] + [
-            (pk, f"{entrant.competition.trade.name} · {entrant.number:03d}")
+            (pk, f"{entrant.competition.trade.name} · {entrant_key(entrant.number)}")
             for pk, (_, entrant) in choices.items()
         ]

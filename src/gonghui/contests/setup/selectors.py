@@ -85,14 +85,6 @@ def judge_public_key(judge: Judge) -> str:
     return juror_key(judge.pk) if judge.kind == Judge.Kind.PUBLIC else judge_key(judge.pk)
 
 
-def judge_list(actor, programme: Programme) -> QuerySet[Judge]:
-    """The programme's judge pool (experts, chief referees, arbiters, public jurors), by
-    kind; NotFound to whoever cannot see the programme."""
-    if not access.can_at(actor, "contests.view", programme.org_unit):
-        raise NotFound()
-    return Judge.objects.filter(programme=programme).select_related("employer", "trade", "user")
-
-
 @dataclass
 class ProgrammePage:
     programme: Programme
@@ -109,7 +101,10 @@ def programme_page(actor, pk: int) -> ProgrammePage:
         .annotate(entrant_count=Count("entrants"))
         .order_by("trade__code", "id")
     )
-    judges = list(judge_list(actor, programme))
+    # The pool (experts, chief referees, arbiters, public jurors): programme_get scoped it.
+    judges = list(
+        Judge.objects.filter(programme=programme).select_related("employer", "trade", "user")
+    )
     for judge in judges:
         judge.key = judge_public_key(judge)
     return ProgrammePage(
@@ -160,7 +155,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
     for stage in stages:
         stage.tie_text = tie_chain_text(stage.scheme)
-        stage.has_public = _has_public(stage.scheme)
+        stage.has_public = has_public(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -203,7 +198,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
 
 
-def _has_public(scheme) -> bool:
+def has_public(scheme) -> bool:
     """Whether a stage's scheme has a public jury's part (its votes page then matters)."""
     if not isinstance(scheme, dict):
         return False

@@ -29,8 +29,9 @@ from gonghui.contests.models import (
     Stage,
     StageEntry,
 )
-from gonghui.contests.records import entrant_key, judge_key, juror_key
+from gonghui.contests.records import entrant_key, judge_key
 from gonghui.contests.setup import defaults
+from gonghui.contests.setup.selectors import has_public, judge_public_key
 from gonghui.files.services import attachment_store
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -351,7 +352,7 @@ def stage_update(
     if rule_errors:
         errors["rule"] = _problems_text(rule_errors)
     _number(appeal_minutes, "appeal_minutes", "申诉时限（分钟）", 1, MAX_APPEAL_MINUTES, errors)
-    public = not scheme_errors and ("public" in scheme or "public" in (scheme.get("weights") or {}))
+    public = not scheme_errors and has_public(scheme)
     if (votes_open_at is None) != (votes_close_at is None):
         field = "votes_close_at" if votes_close_at is None else "votes_open_at"
         errors[field] = "投票开始与截止时间应同时填写"
@@ -520,7 +521,6 @@ def recusal_declare(*, actor, judge: Judge, entrant: Entrant, note: str) -> Recu
         recusal = Recusal.objects.create(
             judge=judge, entrant=entrant, reason=Recusal.Reason.DECLARED, note=note
         )
-        key = juror_key if judge.kind == Judge.Kind.PUBLIC else judge_key
         events.event(
             actor,
             competition,
@@ -528,7 +528,7 @@ def recusal_declare(*, actor, judge: Judge, entrant: Entrant, note: str) -> Recu
             obj=recusal,
             post_id=post_id,
             changes={
-                "judge": [None, key(judge.pk)],
+                "judge": [None, judge_public_key(judge)],
                 "entrant": [None, entrant_key(entrant.number)],
                 "reason": [None, Recusal.Reason.DECLARED.value],
             },

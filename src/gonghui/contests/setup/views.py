@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.contests.models import Programme
+from gonghui.contests.records import entrant_key
 from gonghui.contests.setup import forms, selectors, services
 from gonghui.orgs import access
 
@@ -236,5 +237,5 @@ def judge_recusal_declare(request):
         "contests/setup/judge_recusal.html",
         {"declared": page.declared},
         after=lambda r: reverse("contests:judge_recusal_declare"),
-        done=lambda r: f"已登记回避：您不会为参赛号 {r.entrant.number:03d} 评分",
+        done=lambda r: f"已登记回避：您不会为参赛号 {entrant_key(r.entrant.number)} 评分",
     )
