@@ -278,6 +278,13 @@ def public_scores(scheme: Mapping, votes: Iterable[Mapping], entrants: Iterable)
     return out
 
 
+def has_public(scheme) -> bool:
+    """Whether a scheme has a public jury's part (a ``public`` section or weight)."""
+    if not isinstance(scheme, Mapping):
+        return False
+    return PUBLIC in scheme or PUBLIC in (scheme.get("weights") or {})
+
+
 def stage_results(record: Mapping) -> list[dict]:
     """The stage's results from its record, in place order: ``[{"entrant", "score",
     "parts", "place", "advanced"}]`` (numbers as canonical text). Entrants without a
@@ -289,7 +296,7 @@ def stage_results(record: Mapping) -> list[dict]:
     aspects = _aspects(scheme)
     part_names = sorted({a.get("part", "practical") for a in aspects.values()})
     weights = scheme.get("weights")
-    uses_public = PUBLIC in (weights or {}) or PUBLIC in scheme
+    uses_public = has_public(scheme)
     publics = public_scores(scheme, record.get("votes", ()), entrants) if uses_public else {}
     scores: dict[object, dict[str, object]] = {}
     for entrant in entrants:

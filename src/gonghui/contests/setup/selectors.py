@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
 from gonghui.common.errors import NotFound
+from gonghui.contests import engine
 from gonghui.contests.models import Competition, Entrant, Judge, Programme, Recusal, Stage
 from gonghui.contests.records import judge_key, juror_key
 from gonghui.files.models import Attachment
@@ -155,7 +156,7 @@ def competition_page(actor, pk: int) -> CompetitionPage:
     )
     for stage in stages:
         stage.tie_text = tie_chain_text(stage.scheme)
-        stage.has_public = has_public(stage.scheme)
+        stage.has_public = engine.has_public(stage.scheme)
     by_status = dict(
         Entrant.objects.filter(competition=competition)
         .values_list("status")
@@ -196,13 +197,6 @@ def competition_page(actor, pk: int) -> CompetitionPage:
         may_nominate=access.can_at(actor, "contests.nominate", competition.org_unit),
         may_referee=access.can_at(actor, "contests.referee", competition.org_unit),
     )
-
-
-def has_public(scheme) -> bool:
-    """Whether a stage's scheme has a public jury's part (its votes page then matters)."""
-    if not isinstance(scheme, dict):
-        return False
-    return "public" in scheme or "public" in (scheme.get("weights") or {})
 
 
 def stage_get(actor, pk: int) -> Stage:

@@ -31,7 +31,7 @@ from gonghui.contests.models import (
 )
 from gonghui.contests.records import entrant_key, judge_key
 from gonghui.contests.setup import defaults
-from gonghui.contests.setup.selectors import has_public, judge_public_key
+from gonghui.contests.setup.selectors import judge_public_key
 from gonghui.files.services import attachment_store
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -352,7 +352,7 @@ def stage_update(
     if rule_errors:
         errors["rule"] = _problems_text(rule_errors)
     _number(appeal_minutes, "appeal_minutes", "申诉时限（分钟）", 1, MAX_APPEAL_MINUTES, errors)
-    public = not scheme_errors and has_public(scheme)
+    public = not scheme_errors and engine.has_public(scheme)
     if (votes_open_at is None) != (votes_close_at is None):
         field = "votes_close_at" if votes_close_at is None else "votes_open_at"
         errors[field] = "投票开始与截止时间应同时填写"
