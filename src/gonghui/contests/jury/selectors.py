@@ -296,22 +296,23 @@ def vote_page(token: str) -> VotePage:
                 competition__programme_id=juror.programme_id, employer_id=juror.employer_id
             ).values_list("pk", flat=True)
         )
+    voting = [(stage, public_max(stage)) for stage in stages]
+    voting = [(stage, maximum) for stage, maximum in voting if maximum is not None]
+    entries: dict[int, list[StageEntry]] = defaultdict(list)
+    for e in (
+        StageEntry.objects.filter(stage__in=[stage for stage, _ in voting])
+        .select_related("entrant__person")
+        .order_by("entrant__number")
+    ):
+        entries[e.stage_id].append(e)
     out = []
-    for stage in stages:
-        maximum = public_max(stage)
-        if maximum is None:
-            continue
+    for stage, maximum in voting:
         state = (
             "soon"
             if now < stage.votes_open_at
             else "open"
             if now < stage.votes_close_at
             else "closed"
-        )
-        entries = (
-            StageEntry.objects.filter(stage=stage)
-            .select_related("entrant__person")
-            .order_by("entrant__number")
         )
         ballots = [
             Ballot(
@@ -321,7 +322,7 @@ def vote_page(token: str) -> VotePage:
                 vote=mine.get((stage.pk, e.entrant_id)),
                 recused=e.entrant_id in recused,
             )
-            for e in entries
+            for e in entries[stage.pk]
         ]
         top = scoring.mark(maximum)
         buttons = list(range(int(top) + 1)) if top == int(top) and top <= 10 else []
