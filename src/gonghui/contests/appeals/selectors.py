@@ -73,18 +73,15 @@ def appeal_list(actor, competition: Competition, *, status: str = "", sort: str 
 
 
 def appeal_get(actor, pk: int) -> Appeal:
-    appeal = (
+    return access.get_or_404(
         Appeal.objects.select_related(
             "stage__competition__org_unit", "entrant__person", "entrant__employer", "ruled_by"
-        )
-        .filter(pk=_pk(pk))
-        .first()
+        ),
+        actor,
+        "contests.view",
+        via="stage__competition__org_unit",
+        pk=_pk(pk),
     )
-    if appeal is None or not access.can_at(
-        actor, "contests.view", appeal.stage.competition.org_unit
-    ):
-        raise NotFound()
-    return appeal
 
 
 def batch_get(actor, pk: int) -> RescoreBatch:

@@ -41,10 +41,9 @@ def _pk(pk) -> int:
 
 def programme_get(actor, pk: int) -> Programme:
     """A programme the actor may see (else NotFound: absent and out of scope alike)."""
-    programme = Programme.objects.select_related("org_unit").filter(pk=_pk(pk)).first()
-    if programme is None or not access.can_at(actor, "contests.view", programme.org_unit):
-        raise NotFound()
-    return programme
+    return access.get_or_404(
+        Programme.objects.select_related("org_unit"), actor, "contests.view", pk=_pk(pk)
+    )
 
 
 def may_manage(actor, programme: Programme) -> bool:
@@ -132,14 +131,14 @@ def _stage_votes(stage: Stage) -> tuple[list[dict], list[str]]:
 
 def juror_get(actor, pk: int) -> Judge:
     """A public juror of a programme the actor may see."""
-    juror = (
-        Judge.objects.select_related("programme__org_unit", "employer")
-        .filter(pk=_pk(pk), kind=Judge.Kind.PUBLIC)
-        .first()
+    return access.get_or_404(
+        Judge.objects.select_related("programme__org_unit", "employer"),
+        actor,
+        "contests.view",
+        via="programme__org_unit",
+        pk=_pk(pk),
+        kind=Judge.Kind.PUBLIC,
     )
-    if juror is None or not access.can_at(actor, "contests.view", juror.programme.org_unit):
-        raise NotFound()
-    return juror
 
 
 def juror_pass(actor, juror: Judge) -> str:
@@ -175,11 +174,13 @@ class StageVotes:
 
 
 def stage_get(actor, pk: int) -> Stage:
-    stage = Stage.objects.select_related("competition__org_unit", "competition__programme")
-    stage = stage.filter(pk=_pk(pk)).first()
-    if stage is None or not access.can_at(actor, "contests.view", stage.competition.org_unit):
-        raise NotFound()
-    return stage
+    return access.get_or_404(
+        Stage.objects.select_related("competition__org_unit", "competition__programme"),
+        actor,
+        "contests.view",
+        via="competition__org_unit",
+        pk=_pk(pk),
+    )
 
 
 def stage_votes(actor, pk: int) -> StageVotes:
