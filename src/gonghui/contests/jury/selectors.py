@@ -50,9 +50,14 @@ def may_manage(actor, programme: Programme) -> bool:
     return access.can_at(actor, "contests.manage", programme.org_unit)
 
 
+def _public(stage: Stage) -> dict:
+    """The public part of the stage's scheme (empty: the stage takes no public votes)."""
+    return (stage.scheme or {}).get("public") or {}
+
+
 def public_max(stage: Stage) -> str | None:
     """The top of a vote on ``stage`` (None: the stage takes no public votes)."""
-    public = (stage.scheme or {}).get("public") or {}
+    public = _public(stage)
     try:
         scoring.mark(public.get("max"))
     except SchemeError:
@@ -67,8 +72,7 @@ def _counted(stage: Stage, votes: list[dict], entrants: list[str]) -> set[str]:
     for v in votes:
         if not v["late"]:
             cast[v["juror"]][v["entrant"]] = v["value"]
-    minimum = ((stage.scheme or {}).get("public") or {}).get("minimum")
-    return scoring.counted_jurors(cast, entrants, minimum)
+    return scoring.counted_jurors(cast, entrants, _public(stage).get("minimum"))
 
 
 @dataclass
@@ -210,7 +214,7 @@ def stage_votes(actor, pk: int) -> StageVotes:
     return StageVotes(
         stage=stage,
         maximum=public_max(stage),
-        minimum=((stage.scheme or {}).get("public") or {}).get("minimum"),
+        minimum=_public(stage).get("minimum"),
         entrants=len(entrants),
         jurors=rows,
         votes=sum(per.values()),
