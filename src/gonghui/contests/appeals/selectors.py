@@ -22,6 +22,7 @@ from gonghui.contests.models import (
 )
 from gonghui.contests.records import entrant_key
 from gonghui.contests.results.selectors import appeal_window_ends
+from gonghui.contests.setup import selectors as setup_selectors
 from gonghui.orgs import access
 
 SORTS = {
@@ -57,12 +58,8 @@ def appeal_window(stage: Stage):
 
 
 def competition_get(actor, pk: int) -> Competition:
-    competition = (
-        Competition.objects.select_related("org_unit", "programme").filter(pk=_pk(pk)).first()
-    )
-    if competition is None or not access.can_at(actor, "contests.view", competition.org_unit):
-        raise NotFound()
-    return competition
+    """``setup.selectors.competition_get``, for an id from an address."""
+    return setup_selectors.competition_get(actor, _pk(pk))
 
 
 def appeal_list(actor, competition: Competition, *, status: str = "", sort: str = ""):
@@ -76,18 +73,15 @@ def appeal_list(actor, competition: Competition, *, status: str = "", sort: str 
 
 
 def appeal_get(actor, pk: int) -> Appeal:
-    appeal = (
+    return access.get_or_404(
         Appeal.objects.select_related(
             "stage__competition__org_unit", "entrant__person", "entrant__employer", "ruled_by"
-        )
-        .filter(pk=_pk(pk))
-        .first()
+        ),
+        actor,
+        "contests.view",
+        via="stage__competition__org_unit",
+        pk=_pk(pk),
     )
-    if appeal is None or not access.can_at(
-        actor, "contests.view", appeal.stage.competition.org_unit
-    ):
-        raise NotFound()
-    return appeal
 
 
 def batch_get(actor, pk: int) -> RescoreBatch:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
+from gonghui.common.formats import cn_datetime
 from gonghui.contests import engine, events, records
 from gonghui.contests.appeals.selectors import appeal_window
 from gonghui.contests.engine import canonical_number
@@ -83,11 +84,10 @@ def appeal_file(*, actor, stage: Stage, entrant: Entrant, text: str) -> Appeal:
     if end is None:
         raise ValidationFailed({"stage": "本赛段成绩尚未公布，暂不能申诉"})
     if now >= end:
-        local = timezone.localtime(end)
         raise ValidationFailed(
             {
                 "stage": f"申诉期已过：本赛段成绩公布后 {stage.appeal_minutes} 分钟内可申诉"
-                f"（截至 {local:%Y-%m-%d %H:%M}）"
+                f"（截至 {cn_datetime(end)}）"
             }
         )
     digest = _digest(text)

@@ -3,14 +3,7 @@
 from django import forms
 
 from gonghui.common.schemas import MAX_ID
-
-
-class IdNumberInput(forms.TextInput):
-    """A resident ID typed by staff: never written back into the page (a form shown again
-    with an error does not carry the number)."""
-
-    def format_value(self, value):
-        return None
+from gonghui.common.widgets import NoEchoInput
 
 
 class JurorForm(forms.Form):
@@ -18,7 +11,7 @@ class JurorForm(forms.Form):
     id_number = forms.CharField(
         label="身份证号",
         max_length=30,
-        widget=IdNumberInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "text"}),
         help_text="只用于确认同一人不重复登记：平台只保存其加密摘要，不保存、不显示号码本身",
     )
     employer_name = forms.CharField(

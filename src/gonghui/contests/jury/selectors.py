@@ -41,19 +41,23 @@ def _pk(pk) -> int:
 
 def programme_get(actor, pk: int) -> Programme:
     """A programme the actor may see (else NotFound: absent and out of scope alike)."""
-    programme = Programme.objects.select_related("org_unit").filter(pk=_pk(pk)).first()
-    if programme is None or not access.can_at(actor, "contests.view", programme.org_unit):
-        raise NotFound()
-    return programme
+    return access.get_or_404(
+        Programme.objects.select_related("org_unit"), actor, "contests.view", pk=_pk(pk)
+    )
 
 
 def may_manage(actor, programme: Programme) -> bool:
     return access.can_at(actor, "contests.manage", programme.org_unit)
 
 
+def _public(stage: Stage) -> dict:
+    """The public part of the stage's scheme (empty: the stage takes no public votes)."""
+    return (stage.scheme or {}).get("public") or {}
+
+
 def public_max(stage: Stage) -> str | None:
     """The top of a vote on ``stage`` (None: the stage takes no public votes)."""
-    public = (stage.scheme or {}).get("public") or {}
+    public = _public(stage)
     try:
         scoring.mark(public.get("max"))
     except SchemeError:
@@ -68,8 +72,7 @@ def _counted(stage: Stage, votes: list[dict], entrants: list[str]) -> set[str]:
     for v in votes:
         if not v["late"]:
             cast[v["juror"]][v["entrant"]] = v["value"]
-    minimum = ((stage.scheme or {}).get("public") or {}).get("minimum")
-    return scoring.counted_jurors(cast, entrants, minimum)
+    return scoring.counted_jurors(cast, entrants, _public(stage).get("minimum"))
 
 
 @dataclass
@@ -132,14 +135,14 @@ def _stage_votes(stage: Stage) -> tuple[list[dict], list[str]]:
 
 def juror_get(actor, pk: int) -> Judge:
     """A public juror of a programme the actor may see."""
-    juror = (
-        Judge.objects.select_related("programme__org_unit", "employer")
-        .filter(pk=_pk(pk), kind=Judge.Kind.PUBLIC)
-        .first()
+    return access.get_or_404(
+        Judge.objects.select_related("programme__org_unit", "employer"),
+        actor,
+        "contests.view",
+        via="programme__org_unit",
+        pk=_pk(pk),
+        kind=Judge.Kind.PUBLIC,
     )
-    if juror is None or not access.can_at(actor, "contests.view", juror.programme.org_unit):
-        raise NotFound()
-    return juror
 
 
 def juror_pass(actor, juror: Judge) -> str:
@@ -175,11 +178,13 @@ class StageVotes:
 
 
 def stage_get(actor, pk: int) -> Stage:
-    stage = Stage.objects.select_related("competition__org_unit", "competition__programme")
-    stage = stage.filter(pk=_pk(pk)).first()
-    if stage is None or not access.can_at(actor, "contests.view", stage.competition.org_unit):
-        raise NotFound()
-    return stage
+    return access.get_or_404(
+        Stage.objects.select_related("competition__org_unit", "competition__programme"),
+        actor,
+        "contests.view",
+        via="competition__org_unit",
+        pk=_pk(pk),
+    )
 
 
 def stage_votes(actor, pk: int) -> StageVotes:
@@ -209,7 +214,7 @@ def stage_votes(actor, pk: int) -> StageVotes:
     return StageVotes(
         stage=stage,
         maximum=public_max(stage),
-        minimum=((stage.scheme or {}).get("public") or {}).get("minimum"),
+        minimum=_public(stage).get("minimum"),
         entrants=len(entrants),
         jurors=rows,
         votes=sum(per.values()),
@@ -296,22 +301,23 @@ def vote_page(token: str) -> VotePage:
                 competition__programme_id=juror.programme_id, employer_id=juror.employer_id
             ).values_list("pk", flat=True)
         )
+    voting = [(stage, public_max(stage)) for stage in stages]
+    voting = [(stage, maximum) for stage, maximum in voting if maximum is not None]
+    entries: dict[int, list[StageEntry]] = defaultdict(list)
+    for e in (
+        StageEntry.objects.filter(stage__in=[stage for stage, _ in voting])
+        .select_related("entrant__person")
+        .order_by("entrant__number")
+    ):
+        entries[e.stage_id].append(e)
     out = []
-    for stage in stages:
-        maximum = public_max(stage)
-        if maximum is None:
-            continue
+    for stage, maximum in voting:
         state = (
             "soon"
             if now < stage.votes_open_at
             else "open"
             if now < stage.votes_close_at
             else "closed"
-        )
-        entries = (
-            StageEntry.objects.filter(stage=stage)
-            .select_related("entrant__person")
-            .order_by("entrant__number")
         )
         ballots = [
             Ballot(
@@ -321,7 +327,7 @@ def vote_page(token: str) -> VotePage:
                 vote=mine.get((stage.pk, e.entrant_id)),
                 recused=e.entrant_id in recused,
             )
-            for e in entries
+            for e in entries[stage.pk]
         ]
         top = scoring.mark(maximum)
         buttons = list(range(int(top) + 1)) if top == int(top) and top <= 10 else []
