@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("gonghui.nominations.urls")),
     path("", include("gonghui.perks.urls")),
     path("", include("gonghui.contests.urls")),
+    path("", include("gonghui.funds.urls")),
     path("", include("gonghui.web.urls")),
 ]

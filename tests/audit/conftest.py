@@ -15,7 +15,13 @@ from tests.factories import build_tree, seed_unit
 AUDIT_TABLES = APPEND_ONLY_TABLES
 # What a committing test's flush must get past: the audit tables and the contests' marks and
 # votes (immutable too).
-FLUSHED_TABLES = (*APPEND_ONLY_TABLES, "contests_mark", "contests_vote")
+FLUSHED_TABLES = (
+    *APPEND_ONLY_TABLES,
+    "contests_mark",
+    "contests_vote",
+    "funds_ledgerentry",
+    "funds_ruleversion",
+)
 _sqlite_triggers: dict[str, str] = {}  # name -> its CREATE statement, while dropped
 
 

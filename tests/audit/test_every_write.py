@@ -118,6 +118,18 @@ NOT_WRITES = {
     "gonghui.contests.events.locked": "locks a row inside the calling write",
     "gonghui.contests.events.board_changed": "a signal after the calling write commits",
     "gonghui.contests.events.milestone": "a signal after the calling write commits",
+    # The funds' shared helpers: each write that uses them is listed with its events.
+    "gonghui.funds.events.event": "appends the calling write's event to its stream",
+    "gonghui.funds.events.allowed": "the scope check",
+    "gonghui.funds.ledger.month_of": "a pure helper",
+    "gonghui.funds.ledger.payment_id": "a pure helper",
+    "gonghui.funds.ledger.budget_for": "a read inside the calling write",
+    "gonghui.funds.ledger.commit": "a ledger row inside the calling write (its event names it)",
+    "gonghui.funds.ledger.release": "a ledger row inside the calling write (its event names it)",
+    "gonghui.funds.ledger.pay": "a ledger row inside the calling write (its event names it)",
+    "gonghui.funds.ledger.returned": "a ledger row inside the calling write (its event names it)",
+    "gonghui.funds.ledger.reverse": "a ledger row inside the calling write (its event names it)",
+    "gonghui.funds.ledger.seal_rows": "seals the calling write's ledger rows into its stream",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
     "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
@@ -1973,3 +1985,23 @@ def _(w, call):
 def _(w, call):
     contest = notary_contest(w)
     call(actor=w.users.admin, competition=contest.competition, out=io.BytesIO())
+
+
+# --- funds · programmes: this feature's scenarios below this line ---
+#
+
+
+# --- funds · applications: this feature's scenarios below this line ---
+#
+
+
+# --- funds · enrolment: this feature's scenarios below this line ---
+#
+
+
+# --- funds · payouts: this feature's scenarios below this line ---
+#
+
+
+# --- funds · reports: this feature's scenarios below this line ---
+#

@@ -162,6 +162,18 @@ class Action(models.TextChoices):
     CONTESTS_NOTARY_REGISTER = "contests.notary_register", "登记公证员及其公钥"
     CONTESTS_COUNTERSIGN = "contests.countersign", "公证员会签公证节点"
     #
+    # --- funds · shared ---
+    FUNDS_LEDGER_SEAL = "funds.ledger.seal", "资金台账批量记录封存"
+    # --- funds · programmes (add this feature's actions below this line) ---
+    #
+    # --- funds · applications (add this feature's actions below this line) ---
+    #
+    # --- funds · enrolment (add this feature's actions below this line) ---
+    #
+    # --- funds · payouts (add this feature's actions below this line) ---
+    #
+    # --- funds · reports (add this feature's actions below this line) ---
+    #
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -224,6 +236,18 @@ SERVICE_MODULES = (
     "gonghui.contests.board.services",
     # --- contests · notary ---
     "gonghui.contests.notary.services",
+    #
+    "gonghui.funds.events",
+    "gonghui.funds.ledger",
+    # --- funds · programmes ---
+    #
+    # --- funds · applications ---
+    #
+    # --- funds · enrolment ---
+    #
+    # --- funds · payouts ---
+    #
+    # --- funds · reports ---
     #
 )
 
@@ -524,5 +548,15 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.contests.notary.services.notary_register": ("contests.notary_register",),
     "gonghui.contests.notary.services.milestone_countersign": ("contests.countersign",),
     "gonghui.contests.notary.services.record_export": ("audit.export",),
+    #
+    # --- funds · programmes ---
+    #
+    # --- funds · applications ---
+    #
+    # --- funds · enrolment ---
+    #
+    # --- funds · payouts ---
+    #
+    # --- funds · reports ---
     #
 }

@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, str] = {
     "contests.nominate": "组织推荐本单位职工参赛",
     "contests.referee": "裁判长：抽签组成裁判组、锁定评分表、确认晋级、封榜与揭榜",
     "contests.arbitrate": "仲裁组：受理申诉、作出裁决、确认或取消重评",
+    "funds.view": "查看资金与帮扶：项目、预算、申请、发放与报表",
+    "funds.apply": "代职工提交资助申请（经办）",
+    "funds.verify": "基层核实资助申请（第一级审核）",
+    "funds.review": "区级审核资助申请（第二级审核）",
+    "funds.approve": "市级审批资助申请（项目要求三级审核时）",
+    "funds.manage": "设立资助项目、维护规则与预算、认定困难、按规则纳入发放计划",
+    "funds.pay": "发放：编制批次、失败预判、导出银行文件、导入回盘、改道重发、对账",
     "audit.view": "查看审计日志",
     "audit.export": "导出审计数据包",
     "files.view": "下载附件",
@@ -47,6 +54,7 @@ _CONTESTS = [
     "contests.referee",
     "contests.arbitrate",
 ]
+_FUNDS_STAFF = ["funds.view", "funds.apply", "funds.verify", "funds.review", "funds.manage"]
 _REGISTRY_STAFF = ["registry.view", "registry.change", "registry.award", "registry.export"]
 BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("city_admin", "市总工会管理员", list(PERMISSIONS)),
@@ -68,6 +76,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "perks.view",
             "perks.manage",
             *_CONTESTS,
+            *_FUNDS_STAFF,
+            "funds.approve",
+            "funds.pay",
         ],
     ),
     (
@@ -93,6 +104,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "perks.cards",
             "perks.manage",
             *_CONTESTS,
+            *_FUNDS_STAFF,
+            "funds.pay",
         ],
     ),
     (
@@ -108,6 +121,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "registry.change",
             "perks.view",
             "perks.cards",
+            "funds.view",
+            "funds.apply",
+            "funds.verify",
         ],
     ),
     (
@@ -125,12 +141,23 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "perks.cards",
             "contests.view",
             "contests.nominate",
+            "funds.view",
+            "funds.apply",
+            "funds.verify",
         ],
     ),
     (
         "auditor",
         "审计员（只读）",
-        ["orgs.view", "people.view", "audit.view", "audit.export", "files.view", "registry.view"],
+        [
+            "orgs.view",
+            "people.view",
+            "audit.view",
+            "audit.export",
+            "files.view",
+            "registry.view",
+            "funds.view",
+        ],
     ),
     ("judge", "评委", ["self.view"]),
     ("member", "职工会员", ["self.view"]),

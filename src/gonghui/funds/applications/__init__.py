@@ -1,0 +1,1 @@
+"""applications (issue #18)."""

@@ -1,0 +1,3 @@
+"""applications pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []

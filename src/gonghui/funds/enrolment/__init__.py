@@ -1,0 +1,1 @@
+"""enrolment (issue #18)."""

@@ -1,0 +1,3 @@
+"""enrolment pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""payouts (issue #18)."""

@@ -1,0 +1,3 @@
+"""payouts pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""programmes (issue #18)."""

@@ -1,0 +1,3 @@
+"""programmes pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""reports pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []
