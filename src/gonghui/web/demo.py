@@ -23,6 +23,7 @@ from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
 from gonghui.contests.demo import build as build_contests
 from gonghui.contests.demo import logins as contests_logins
+from gonghui.funds.demo import build as build_funds
 from gonghui.nominations.demo import build as build_nominations
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
@@ -347,6 +348,7 @@ def run(*, people: int, contest_trades: int = 10, progress=None, say=None) -> li
     build_nominations(fake, rng)
     build_perks(fake, rng)
     build_contests(fake, rng, trades=contest_trades, say=say)
+    build_funds(fake, rng, say=say)
     record(
         actor=None,
         action=Action.DEMO_PEOPLE,

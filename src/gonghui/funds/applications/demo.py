@@ -1,0 +1,5 @@
+"""The applications part of the funds demo (see funds/demo.py)."""
+
+
+def build(world, fake, rng) -> None:
+    """Filled in by the applications feature."""
