@@ -1999,6 +1999,10 @@ def _(w, call):
 #
 
 
+# --- funds · accounts: this feature's scenarios below this line ---
+#
+
+
 # --- funds · payouts: this feature's scenarios below this line ---
 #
 

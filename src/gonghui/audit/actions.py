@@ -170,6 +170,8 @@ class Action(models.TextChoices):
     #
     # --- funds · enrolment (add this feature's actions below this line) ---
     #
+    # --- funds · accounts (add this feature's actions below this line) ---
+    #
     # --- funds · payouts (add this feature's actions below this line) ---
     #
     # --- funds · reports (add this feature's actions below this line) ---
@@ -244,6 +246,8 @@ SERVICE_MODULES = (
     # --- funds · applications ---
     #
     # --- funds · enrolment ---
+    #
+    # --- funds · accounts ---
     #
     # --- funds · payouts ---
     #
@@ -554,6 +558,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · applications ---
     #
     # --- funds · enrolment ---
+    #
+    # --- funds · accounts ---
     #
     # --- funds · payouts ---
     #

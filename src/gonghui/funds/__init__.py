@@ -10,5 +10,6 @@ refuse, and why), ``bankfile.py`` (the bank's payout and return files).
 One folder a feature: ``programmes/`` (programmes, rule versions, budgets, hardship records,
 the budget page), ``applications/`` (applying, the review levels, maker-checker),
 ``enrolment/`` (runs enrolled by rule, e.g. Spring Festival condolence money),
-``payouts/`` (payee accounts, batches, prediction, bank files, returns, re-issue,
-reconciliation), ``reports/`` (figures by node and month, charts, Excel)."""
+``accounts/`` (payee accounts, failure prediction
+and re-routing before release), ``payouts/`` (batches, bank files, returns, re-issue,
+reconciliation, the command line), ``reports/`` (figures by node and month, charts, Excel)."""

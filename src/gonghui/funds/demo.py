@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from gonghui.funds.accounts import demo as accounts
 from gonghui.funds.applications import demo as applications
 from gonghui.funds.enrolment import demo as enrolment
 from gonghui.funds.payouts import demo as payouts
@@ -19,5 +20,6 @@ def build(fake, rng, say=None) -> SimpleNamespace:
     programmes.build(world, fake, rng)  # programmes, rules, budgets, hardship records
     applications.build(world, fake, rng)  # applications in every state, reviews
     enrolment.build(world, fake, rng)  # runs enrolled by rule
-    payouts.build(world, fake, rng)  # accounts, batches, returns, re-issues
+    accounts.build(world, fake, rng)  # payee accounts (a few that will fail)
+    payouts.build(world, fake, rng)  # batches, prediction, returns, re-issues
     return world

@@ -7,6 +7,7 @@ urlpatterns: list = [
     path("", include("gonghui.funds.programmes.urls")),
     path("", include("gonghui.funds.applications.urls")),
     path("", include("gonghui.funds.enrolment.urls")),
+    path("", include("gonghui.funds.accounts.urls")),
     path("", include("gonghui.funds.payouts.urls")),
     path("", include("gonghui.funds.reports.urls")),
 ]

@@ -1,0 +1,1 @@
+"""accounts (issue #18)."""

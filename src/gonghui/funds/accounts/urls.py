@@ -1,0 +1,3 @@
+"""accounts pages; included into the ``funds`` namespace."""
+
+urlpatterns: list = []
