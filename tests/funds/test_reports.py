@@ -433,3 +433,19 @@ def test_every_page_as_every_role(scene, funds, users, member, client, tree):
     client.force_login(street_only)
     page = client.get(reverse("funds:report", args=[funds.certificate.pk])).content.decode()
     assert tree.cy_grass.name not in page  # a node-only post sees no child's figures
+
+
+def test_only_the_nodes_with_figures(scene, users, tree, client):
+    cert = scene["cert"]
+    every = selectors.by_node(actor=users.admin, programme=cert, year=YEAR, node=tree.city)
+    some = selectors.by_node(
+        actor=users.admin, programme=cert, year=YEAR, node=tree.city, with_data=True
+    )
+    assert len(every["rows"]) > 2
+    assert [r.label for r in some["rows"]] == [tree.chaoyang.name, tree.haidian.name]
+    assert some["total"].amount == every["total"].amount
+    client.force_login(users.admin)
+    page = client.get(
+        reverse("funds:report", args=[cert.pk]), {"year": YEAR, "with_data": "on"}
+    ).content.decode()
+    assert "东城区总工会" in every["rows"][0].label and "东城区总工会" not in page

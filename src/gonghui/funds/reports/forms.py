@@ -8,6 +8,7 @@ from django import forms
 
 class ReportForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
+    with_data = forms.BooleanField(label="只看有数据的单位", required=False)
 
     def __init__(self, data=None, *, years: list[int]):
         super().__init__(data)
@@ -20,3 +21,6 @@ class ReportForm(forms.Form):
         if self.is_bound and self.is_valid() and self.cleaned_data.get("year"):
             return self.cleaned_data["year"]
         return fallback
+
+    def only_with_data(self) -> bool:
+        return bool(self.is_bound and self.is_valid() and self.cleaned_data.get("with_data"))

@@ -242,9 +242,18 @@ class NodeRow:
         return not (self.applications or self.entitlements or self.committed or self.paid)
 
 
-def by_node(*, actor, programme: Programme, year: int, node: OrgUnit, sort: str = "") -> dict:
+def by_node(
+    *,
+    actor,
+    programme: Programme,
+    year: int,
+    node: OrgUnit,
+    sort: str = "",
+    with_data: bool = False,
+) -> dict:
     """The node's own figures and each child's subtree's: ``{"rows": [...], "total": NodeRow}``
-    (children in the actor's scope, the node itself first as "（本级）" when it has rows)."""
+    (children in the actor's scope, the node itself first as "（本级）" when it has rows;
+    ``with_data``: only the children with any figure)."""
     width = len(node.path) + SEGMENT
     apps = (
         _applications(actor, programme, year, node)
@@ -286,7 +295,7 @@ def by_node(*, actor, programme: Programme, year: int, node: OrgUnit, sort: str 
     listed = [
         r
         for r in rows.values()
-        if not r.empty or not (r.here or (r.unit is not None and not r.unit.is_active))
+        if not r.empty or not (with_data or r.here or (r.unit is not None and not r.unit.is_active))
     ]
     stray_paths = [r.label for r in listed if r.unit is None]
     strays = (

@@ -30,6 +30,7 @@ def report(request, pk):
         year=year,
         node=node,
         sort=request.GET.get("sort", ""),
+        with_data=form.only_with_data(),
     )
     months = selectors.by_month(actor=request.user, programme=programme, year=year, node=node)
     sentence = selectors.sentence(programme, year, request.user)
