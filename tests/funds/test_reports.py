@@ -449,3 +449,21 @@ def test_only_the_nodes_with_figures(scene, users, tree, client):
         reverse("funds:report", args=[cert.pk]), {"year": YEAR, "with_data": "on"}
     ).content.decode()
     assert "东城区总工会" in every["rows"][0].label and "东城区总工会" not in page
+
+
+def test_the_report_reads_in_a_fixed_number_of_queries(scene, users, client, tree):
+    """The figures are GROUP BYs, not a walk per node or per row: more data, same count."""
+    client.force_login(users.admin)
+    url = reverse("funds:report", args=[scene["cert"].pk])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as before:
+        client.get(url, {"year": YEAR})
+    for n in range(5):
+        person = make_member(tree.hd_grass, f"再{n}")
+        app = application(scene["cert"], person, tree.hd_grass, "approved", amount=80000)
+        entitlement(scene["cert"], person, tree.hd_grass, 80000, app=app)
+    with CaptureQueriesContext(connection) as after:
+        client.get(url, {"year": YEAR})
+    assert len(after) == len(before) <= 25

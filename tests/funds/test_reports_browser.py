@@ -23,6 +23,21 @@ def test_report_and_dashboard(live_server, enforced_csp, scene, browser, shots, 
     page.wait_for_timeout(1500)  # the charts' opening animation
     page.screenshot(path=shots / "funds_report_city.png", full_page=True)
 
+    # A bar of the chart drills down as the table's link does.
+    chart = page.locator("div.chart[data-option-id='chart-nodes']")
+    position = page.evaluate(
+        """(name) => {
+          const chart = echarts.getInstanceByDom(
+            document.querySelector("div.chart[data-option-id='chart-nodes']"));
+          const names = chart.getOption().xAxis[0].data;
+          const index = names.indexOf(name);
+          return chart.convertToPixel({seriesIndex: 0}, [index, 1500]);
+        }""",
+        tree.chaoyang.name,
+    )
+    chart.click(position={"x": position[0] - 8, "y": position[1]})
+    page.locator(".crumbs span", has_text=tree.chaoyang.name).wait_for()
+    page.go_back()
     page.locator("#by-node").get_by_role("link", name=tree.chaoyang.name).click()
     page.locator(".crumbs span", has_text=tree.chaoyang.name).wait_for()
     assert tree.cy_street.name in page.locator("#by-node").inner_text()

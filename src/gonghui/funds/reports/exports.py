@@ -26,7 +26,7 @@ def _yuan(fen: int) -> str:
 def node_chart(rows) -> dict:
     """Bars by node: approved amounts and paid (元), applications on the right axis."""
     return {
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},  # no inline style (CSP)
         "legend": {"top": 0},
         "grid": {"left": 64, "right": 56, "top": 40, "bottom": 64, "containLabel": True},
         "xAxis": {
@@ -64,7 +64,7 @@ def node_chart(rows) -> dict:
 def month_chart(months) -> dict:
     """Lines by month: applications and approvals (件), approved amounts and paid (元)."""
     return {
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},  # no inline style (CSP)
         "legend": {"top": 0},
         "grid": {"left": 64, "right": 56, "top": 40, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": [m.label for m in months]},

@@ -59,6 +59,7 @@ def report(request, pk):
             "statuses": exports.STATUS_LABELS,
             "sentence": sentence,
             "node_chart": exports.node_chart(nodes["rows"]),
+            "node_links": [_drill(request, r) for r in nodes["rows"]],
             "month_chart": exports.month_chart(months),
         },
     )
@@ -73,3 +74,15 @@ def dashboard(request):
         "funds/reports/dashboard.html",
         {"board": selectors.dashboard(actor=request.user)},
     )
+
+
+def _drill(request, row) -> str:
+    """The link of a node chart's bar: the same report drilled to the row's node ("" for a
+    row that opens nothing further)."""
+    if not row.drillable:
+        return ""
+    params = request.GET.copy()
+    for key in ("sort", "format", "page"):
+        params.pop(key, None)
+    params["node"] = row.unit.pk
+    return "?" + params.urlencode()
