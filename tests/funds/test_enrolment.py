@@ -76,7 +76,8 @@ def changes(event) -> dict:
 
 def enrolled(run) -> dict[str, int]:
     return {
-        e.person.name: e.amount for e in Entitlement.objects.filter(run=run).select_related("person")
+        e.person.name: e.amount
+        for e in Entitlement.objects.filter(run=run).select_related("person")
     }
 
 
@@ -147,9 +148,13 @@ def test_enrolment_follows_honour_grade_age_subtree_and_dates(spring, tree, user
     model_worker(tree.cy_grass, "严秀兰", "特别困难", birth_date=date(1942, 3, 1))
     model_worker(tree.cy_grass, "一般", "一般困难", birth_date=date(1966, 2, 14))  # 60 that day
     model_worker(tree.cy_grass, "差一天", birth_date=date(1966, 2, 15))  # 60 the day after
-    model_worker(tree.cy_grass, "全国劳模", honour="national-model-worker", birth_date=date(1950, 1, 1))
+    model_worker(
+        tree.cy_grass, "全国劳模", honour="national-model-worker", birth_date=date(1950, 1, 1)
+    )
     model_worker(tree.hd_grass, "海淀劳模", birth_date=date(1950, 1, 1))  # outside the subtree
-    model_worker(tree.cy_grass, "先进", honour="beijing-advanced-worker", birth_date=date(1950, 1, 1))
+    model_worker(
+        tree.cy_grass, "先进", honour="beijing-advanced-worker", birth_date=date(1950, 1, 1)
+    )
     model_worker(tree.cy_grass, "不困难", grade=None, birth_date=date(1950, 1, 1))
     ended = model_worker(tree.cy_grass, "已脱困", birth_date=date(1950, 1, 1))
     Hardship.objects.filter(person=ended).update(until=date(2026, 2, 13))  # ended before
@@ -188,7 +193,11 @@ def test_the_default_amount_and_the_retired_switch(spring, tree, users):
     RuleVersion.objects.create(
         programme=spring,
         version=3,
-        rule={"kind": "fixed", "amount": 200000, "enrol": {"honours": [MODEL_WORKER], "retired": False}},
+        rule={
+            "kind": "fixed",
+            "amount": 200000,
+            "enrol": {"honours": [MODEL_WORKER], "retired": False},
+        },
     )
     run = new_run(users.cy, spring, tree.chaoyang)
     model_worker(tree.cy_grass, "在会劳模", grade=None)

@@ -107,6 +107,7 @@ def describe(rule: Mapping) -> list[str]:
     if enrol.get("min_age"):
         said.append(f"截止日年满 {enrol['min_age']} 周岁")
     said.append(
-        "在会会员" + ("及无在会会籍的退休人员（按档案所属工会）" if enrol.get("retired", True) else "")
+        "在会会员"
+        + ("及无在会会籍的退休人员（按档案所属工会）" if enrol.get("retired", True) else "")
     )
     return said

@@ -8,6 +8,7 @@ who became eligible since. The run's new total is one aggregate over the rows ju
 inserted, committed to the budget as ONE ledger row (over budget: refused, the whole
 enrolment rolled back, nothing enrolled)."""
 
+# ruff: noqa: S608  (the SQL here joins table names and %s placeholders; values are parameters)
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -204,8 +205,7 @@ def _eligible_sql(run: Run, version: RuleVersion) -> tuple[str, list, list[str]]
     )
     sql = (
         f"SELECT g.person_id, g.org_unit_id, {amount_sql} AS amount, {pay_sql} AS payment_id"
-        f" FROM ({eligible}) g"
-        + (" WHERE g.grade IS NOT NULL" if by_grade else "")
+        f" FROM ({eligible}) g" + (" WHERE g.grade IS NOT NULL" if by_grade else "")
     )
     params = [
         *amount_params,
