@@ -130,8 +130,7 @@ NOT_WRITES = {
     "gonghui.funds.ledger.returned": "a ledger row inside the calling write (its event names it)",
     "gonghui.funds.ledger.reverse": "a ledger row inside the calling write (its event names it)",
     "gonghui.funds.ledger.seal_rows": "seals the calling write's ledger rows into its stream",
-    # funds · enrolment: the deadline rule and the rule check its writes start with.
-    "gonghui.funds.enrolment.services.spring_festival_deadline": "a read of the calendar",
+    # funds · enrolment: the rule check its writes start with.
     "gonghui.funds.enrolment.services.current_rule": "a read and check of the programme's rule",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",

@@ -11,12 +11,8 @@ import time_machine
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.funds.enrolment import criteria
-from gonghui.funds.enrolment.services import (
-    entitlement_cancel,
-    run_create,
-    run_enrol,
-    spring_festival_deadline,
-)
+from gonghui.funds.enrolment.deadlines import spring_festival_deadline
+from gonghui.funds.enrolment.services import entitlement_cancel, run_create, run_enrol
 from gonghui.funds.ledger import payment_id
 from gonghui.funds.models import Budget, Entitlement, Hardship, LedgerEntry, RuleVersion
 from gonghui.people.models import Membership, Person

@@ -8,13 +8,11 @@ from django.urls import reverse
 
 from gonghui.funds.models import Entitlement, Hardship, LedgerEntry, Run
 from tests.factories import make_user
+from tests.funds import test_enrolment as base
 from tests.funds.conftest import make_member
-from tests.funds.test_enrolment import (  # noqa: F401  (fixtures)
-    clock,
-    model_worker,
-    new_run,
-    spring,
-)
+from tests.funds.test_enrolment import model_worker, new_run
+
+clock, spring = base.clock, base.spring  # their fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from gonghui.common.errors import ValidationFailed
 from gonghui.funds.enrolment import criteria
-from gonghui.funds.enrolment.services import run_create, run_enrol, spring_festival_deadline
+from gonghui.funds.enrolment.deadlines import spring_festival_deadline
+from gonghui.funds.enrolment.services import run_create, run_enrol
 from gonghui.funds.models import Entitlement, RuleVersion
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

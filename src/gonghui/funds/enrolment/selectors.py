@@ -14,7 +14,7 @@ from gonghui.common import workdays
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.funds.enrolment import criteria
-from gonghui.funds.enrolment.services import spring_festival_deadline
+from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.models import Entitlement, Hardship, Programme, Run
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit

@@ -11,59 +11,23 @@ enrolment rolled back, nothing enrolled)."""
 # ruff: noqa: S608  (the SQL here joins table names and %s placeholders; values are parameters)
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.common import workdays
+from gonghui.common.bulk import large_cache
 from gonghui.common.errors import Conflict, ValidationFailed
-from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.funds import ledger
 from gonghui.funds.enrolment import criteria
+from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.events import allowed, event
 from gonghui.funds.models import Entitlement, Hardship, Programme, RuleVersion, Run
 from gonghui.orgs.models import OrgUnit, path_contains, path_next
 from gonghui.people.models import Membership, Person
 from gonghui.registry.models import Award, Honour
-
-SPRING_FESTIVAL = "春节"
-
-
-# --- Deadlines ---------------------------------------------------------------------------
-
-
-def spring_festival_deadline(year: int) -> date:
-    """The last working day before the Spring Festival holiday of ``year`` (春节前最后一个
-    工作日), from the platform's holiday calendar: a make-up Saturday counts (2026: the
-    holiday runs 15–23 February, 14 February is worked, so 2026-02-14). Refused, naming the
-    field, when the calendar does not know the year."""
-    if not CalendarYear.objects.filter(year=year).exists():
-        raise ValidationFailed(
-            {
-                "deadline": f"{year} 年的法定节假日安排尚未录入，无法推算春节前最后一个工作日；"
-                f"请先录入 {year} 年的节假日安排，或直接填写发放截止日期"
-            }
-        )
-    first = (
-        CalendarDay.objects.filter(date__year=year, is_workday=False, name=SPRING_FESTIVAL)
-        .order_by("date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    if first is None:
-        raise ValidationFailed(
-            {"deadline": f"{year} 年的节假日安排中没有春节假期，请直接填写发放截止日期"}
-        )
-    day = first - timedelta(days=1)
-    try:
-        while not workdays.is_workday(day):
-            day -= timedelta(days=1)
-    except workdays.CalendarMissing as exc:
-        raise ValidationFailed({"deadline": exc.message}) from None
-    return day
-
 
 # --- Runs ----------------------------------------------------------------------------------
 
@@ -142,8 +106,10 @@ def _day(day: date):
 
 
 def _eligible_sql(run: Run, version: RuleVersion) -> tuple[str, list, list[str]]:
-    """The eligible people not yet in the run, as one SELECT of the entitlement's columns
-    (after the fixed ones), its parameters, and its column names."""
+    """The eligible people, as one SELECT of the entitlement's columns (after the fixed
+    ones), its parameters, and its column names. Members are found from their unions'
+    memberships (an index range over the subtree's unions); retired people without an active
+    membership, if the rule takes them, from their registry union, in a second branch."""
     rule = version.rule
     enrol = rule["enrol"]
     codes = enrol.get("honours") or []
@@ -155,30 +121,24 @@ def _eligible_sql(run: Run, version: RuleVersion) -> tuple[str, list, list[str]]
     by_grade, default = criteria.amount_cases(rule)
     person, membership = Person._meta.db_table, Membership._meta.db_table
     orgunit, award = OrgUnit._meta.db_table, Award._meta.db_table
-    hardship, entitlement = Hardship._meta.db_table, Entitlement._meta.db_table
-    where: list[str] = [
-        "p.merged_into_id IS NULL",
-        "p.status <> %s",
-        f"NOT EXISTS (SELECT 1 FROM {entitlement} x WHERE x.run_id = %s AND x.person_id = p.id)",
+    hardship = Hardship._meta.db_table
+    # Who, whichever way they belong (alias p: the person).
+    who = ["p.merged_into_id IS NULL", "p.status <> %s", "o.path >= %s AND o.path < %s"]
+    who_params: list = [
+        str(Person.Status.DECEASED),
+        run.org_unit.path,
+        path_next(run.org_unit.path),
     ]
-    params_where: list = [str(Person.Status.DECEASED), run.pk]
-    if enrol.get("retired", True):
-        where.append("(m.id IS NOT NULL OR p.status = %s)")
-        params_where.append(str(Person.Status.RETIRED))
-    else:
-        where.append("m.id IS NOT NULL")
-    where.append("o.path >= %s AND o.path < %s")
-    params_where += [run.org_unit.path, path_next(run.org_unit.path)]
     if honour_ids:
         marks = ", ".join(["%s"] * len(honour_ids))
-        where.append(
+        who.append(
             f"EXISTS (SELECT 1 FROM {award} a WHERE a.person_id = p.id AND a.status = %s"
             f" AND a.honour_id IN ({marks}))"
         )
-        params_where += [str(Award.Status.ACTIVE), *honour_ids.values()]
+        who_params += [str(Award.Status.ACTIVE), *honour_ids.values()]
     if enrol.get("min_age"):
-        where.append("p.birth_date <= %s")
-        params_where.append(_day(criteria.born_by(run.deadline, enrol["min_age"])))
+        who.append("p.birth_date <= %s")
+        who_params.append(_day(criteria.born_by(run.deadline, enrol["min_age"])))
     grade_sql, grade_params = "NULL", []
     if by_grade:
         marks = ", ".join(["%s"] * len(by_grade))
@@ -192,29 +152,47 @@ def _eligible_sql(run: Run, version: RuleVersion) -> tuple[str, list, list[str]]
         amount_params = [v for pair in by_grade.items() for v in pair]
     else:
         amount_sql, amount_params = "%s", [default]
+    where = " AND ".join(who)
+    members = (
+        f"SELECT p.id AS person_id, m.org_unit_id AS org_unit_id, {grade_sql} AS grade"
+        f" FROM {orgunit} o"
+        f" JOIN {membership} m ON m.org_unit_id = o.id AND m.status = %s"
+        f" JOIN {person} p ON p.id = m.person_id"
+        f" WHERE {where}"
+    )
+    params = [*grade_params, str(Membership.Status.ACTIVE), *who_params]
+    if enrol.get("retired", True):
+        members += (
+            f" UNION ALL SELECT p.id, p.org_unit_id, {grade_sql}"
+            f" FROM {orgunit} o JOIN {person} p ON p.org_unit_id = o.id"
+            f" WHERE p.status = %s AND NOT EXISTS (SELECT 1 FROM {membership} m"
+            " WHERE m.person_id = p.id AND m.status = %s)"
+            f" AND {where}"
+        )
+        params += [
+            *grade_params,
+            str(Person.Status.RETIRED),
+            str(Membership.Status.ACTIVE),
+            *who_params,
+        ]
     if connection.vendor == "postgresql":
-        pay_sql = "%s || CASE WHEN g.person_id < 10000000000 THEN lpad(g.person_id::text, 10, '0') ELSE g.person_id::text END"
+        pay_sql = (
+            "%s || CASE WHEN g.person_id < 10000000000"
+            " THEN lpad(g.person_id::text, 10, '0') ELSE g.person_id::text END"
+        )
     else:
         pay_sql = "%s || printf('%%010d', g.person_id)"
-    eligible = (
-        f"SELECT p.id AS person_id, o.id AS org_unit_id, {grade_sql} AS grade"
-        f" FROM {person} p"
-        f" LEFT JOIN {membership} m ON m.person_id = p.id AND m.status = %s"
-        f" JOIN {orgunit} o ON o.id = COALESCE(m.org_unit_id, p.org_unit_id)"
-        f" WHERE {' AND '.join(where)}"
-    )
     sql = (
         f"SELECT g.person_id, g.org_unit_id, {amount_sql} AS amount, {pay_sql} AS payment_id"
-        f" FROM ({eligible}) g" + (" WHERE g.grade IS NOT NULL" if by_grade else "")
+        f" FROM ({members}) g"
+        + (" WHERE g.grade IS NOT NULL" if by_grade else "")
+        + " ORDER BY g.person_id"
     )
-    params = [
-        *amount_params,
-        f"FR{run.pk:05d}P",
-        *grade_params,
-        str(Membership.Status.ACTIVE),
-        *params_where,
-    ]
-    return sql, params, ["person_id", "org_unit_id", "amount", "payment_id"]
+    return (
+        sql,
+        [*amount_params, f"FR{run.pk:05d}P", *params],
+        ["person_id", "org_unit_id", "amount", "payment_id"],
+    )
 
 
 def run_enrol(*, actor, run: Run, progress=None) -> Run:
@@ -260,7 +238,7 @@ def run_enrol(*, actor, run: Run, progress=None) -> Run:
             " WHERE true ON CONFLICT DO NOTHING"  # (SQLite: WHERE, or ON reads as a join's)
         )
         say("纳入符合条件的人员…")
-        with connection.cursor() as cursor:
+        with large_cache(), connection.cursor() as cursor:
             cursor.execute(sql, [*fixed.values(), *params])
             inserted = cursor.rowcount
             cursor.execute(
