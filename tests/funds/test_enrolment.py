@@ -14,7 +14,7 @@ from gonghui.funds.enrolment import criteria
 from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.enrolment.services import entitlement_cancel, run_create, run_enrol
 from gonghui.funds.ledger import payment_id
-from gonghui.funds.models import Budget, Entitlement, Hardship, LedgerEntry, RuleVersion
+from gonghui.funds.models import Budget, Entitlement, Hardship, LedgerEntry, RuleVersion, Run
 from gonghui.people.models import Membership, Person
 from gonghui.registry.models import Award, Honour
 from tests.factories import make_person
@@ -308,3 +308,40 @@ def test_cancel_releases_the_commitment(spring, tree, users):
     # Enrolling again does not bring the cancelled person back.
     run_enrol(actor=users.cy, run=run)
     assert Entitlement.objects.filter(run=run).count() == 1
+
+
+# --- Two enrolments of one run at once ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_enrolments_at_once_enrol_each_person_once(spring, tree, users):
+    import threading
+
+    from django.db import connection
+
+    run = new_run(users.cy, spring, tree.chaoyang)
+    model_worker(tree.cy_grass, "甲", "特别困难")
+    model_worker(tree.cy_street, "乙", "一般困难")
+    barrier, failures = threading.Barrier(2), []
+
+    def enrol():
+        try:
+            barrier.wait()
+            run_enrol(actor=users.cy, run=Run.objects.get(pk=run.pk))
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert sorted(enrolled(run).values()) == [500000, 1200000]
+    commits = LedgerEntry.objects.filter(programme=spring, kind="commit")
+    assert list(commits.values_list("amount", flat=True)) == [1700000]
+    assert Budget.objects.get(programme=spring, year=2026).committed == 1700000
+    assert Run.objects.get(pk=run.pk).enrolled == 2
