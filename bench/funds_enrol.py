@@ -28,7 +28,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.utils import timezone
-from measure import figure, make_user, note
+from measure import comparison, figure, make_user, note
 
 from gonghui.funds.enrolment.services import run_create, run_enrol
 from gonghui.funds.models import Budget, Programme, RuleVersion
@@ -106,6 +106,7 @@ def run(scale_name: str) -> Iterator[str]:
     enrol_s = statistics.median(times["enrol"])
     aggregate_s = statistics.median(times["aggregate"])
     note(f"aggregate over the same rows: {aggregate_s:.2f} s (median of {scale.reps})")
+    yield comparison(f"funds_enrol.aggregate_{vendor}", aggregate_s, "s", "ratio_to_aggregate", 1.0)
     yield figure(
         f"funds_enrol.run_enrol_{vendor}",
         enrol_s,
