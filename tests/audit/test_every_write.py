@@ -130,6 +130,8 @@ NOT_WRITES = {
     "gonghui.funds.ledger.returned": "a ledger row inside the calling write (its event names it)",
     "gonghui.funds.ledger.reverse": "a ledger row inside the calling write (its event names it)",
     "gonghui.funds.ledger.seal_rows": "seals the calling write's ledger rows into its stream",
+    # funds · enrolment: the rule check its writes start with.
+    "gonghui.funds.enrolment.services.current_rule": "a read and check of the programme's rule",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
     "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
@@ -1997,6 +1999,69 @@ def _(w, call):
 
 # --- funds · enrolment: this feature's scenarios below this line ---
 #
+
+
+def enrolment_world(w):
+    """Chaoyang's Spring Festival condolence money (enrolled by rule) with this year's
+    budget, one model worker in hardship, and a run set up for next January."""
+    from gonghui.funds.enrolment.services import run_create
+    from gonghui.funds.models import Budget, Hardship, Programme, RuleVersion
+    from gonghui.registry.models import Award
+
+    programme = Programme.objects.create(
+        code="spring-aw",
+        name="春节慰问金",
+        kind="condolence",
+        entry="enrol",
+        org_unit=w.tree.chaoyang,
+    )
+    RuleVersion.objects.create(
+        programme=programme,
+        version=1,
+        rule={
+            "kind": "fixed",
+            "amount": 500000,
+            "enrol": {"honours": ["beijing-model-worker"], "hardship": ["特别困难"]},
+        },
+    )
+    Budget.objects.create(programme=programme, org_unit=w.tree.chaoyang, year=2026, amount=10**8)
+    person = make_person(w.tree.cy_grass, "严秀兰")
+    Membership.objects.create(person=person, org_unit=w.tree.cy_grass, joined_on=date(2020, 1, 1))
+    Award.objects.create(
+        honour=w.honours["beijing-model-worker"], person=person, org_unit=w.tree.cy_grass, year=2010
+    )
+    Hardship.objects.create(
+        person=person, org_unit=w.tree.cy_grass, grade="特别困难", since=date(2024, 1, 1)
+    )
+    run = run_create(
+        actor=w.users.cy,
+        programme=programme,
+        org_unit=w.tree.chaoyang,
+        name="2026年春节慰问",
+        year=2026,
+    )
+    return programme, run
+
+
+@scenario("gonghui.funds.enrolment.services.run_create")
+def _(w, call):
+    programme, _run = enrolment_world(w)
+    call(actor=w.users.cy, programme=programme, org_unit=w.tree.chaoyang, name="补发", year=2026)
+
+
+@scenario("gonghui.funds.enrolment.services.run_enrol")
+def _(w, call):
+    _programme, run = enrolment_world(w)
+    call(actor=w.users.cy, run=run)
+
+
+@scenario("gonghui.funds.enrolment.services.entitlement_cancel")
+def _(w, call):
+    from gonghui.funds.enrolment.services import run_enrol
+
+    _programme, run = enrolment_world(w)
+    run_enrol(actor=w.users.cy, run=run)
+    call(actor=w.users.cy, entitlement=run.entitlements.get(), reason="本人已故")
 
 
 # --- funds · accounts: this feature's scenarios below this line ---

@@ -169,6 +169,9 @@ class Action(models.TextChoices):
     # --- funds · applications (add this feature's actions below this line) ---
     #
     # --- funds · enrolment (add this feature's actions below this line) ---
+    FUNDS_RUN_CREATE = "funds.run_create", "设立发放计划"
+    FUNDS_RUN_ENROL = "funds.run_enrol", "按规则纳入发放计划"
+    FUNDS_ENTITLEMENT_CANCEL = "funds.entitlement_cancel", "取消应发记录（释放预算）"
     #
     # --- funds · accounts (add this feature's actions below this line) ---
     #
@@ -246,6 +249,7 @@ SERVICE_MODULES = (
     # --- funds · applications ---
     #
     # --- funds · enrolment ---
+    "gonghui.funds.enrolment.services",
     #
     # --- funds · accounts ---
     #
@@ -558,6 +562,9 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · applications ---
     #
     # --- funds · enrolment ---
+    "gonghui.funds.enrolment.services.run_create": ("funds.run_create",),
+    "gonghui.funds.enrolment.services.run_enrol": ("funds.run_enrol",),
+    "gonghui.funds.enrolment.services.entitlement_cancel": ("funds.entitlement_cancel",),
     #
     # --- funds · accounts ---
     #
