@@ -30,7 +30,7 @@ from tests.funds.test_payouts_world import (  # noqa: F401  (world: a fixture)
     read_bank_file,
     receipt,
     return_file,
-    world,
+    world_fixture,
 )
 
 pytestmark = pytest.mark.django_db

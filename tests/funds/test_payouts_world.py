@@ -116,8 +116,8 @@ class World:
         return batch, result
 
 
-@pytest.fixture
-def world(tree, users, funds, settings, tmp_path):
+@pytest.fixture(name="world")
+def world_fixture(tree, users, funds, settings, tmp_path):
     """Three Chaoyang payees with a union card each (and a passbook for the first) owed the
     Spring Festival condolence money; one Haidian payee owed a certificate subsidy; one
     Chaoyang payee without any account."""
