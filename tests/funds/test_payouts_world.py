@@ -118,10 +118,52 @@ class World:
 
 @pytest.fixture(name="world")
 def world_fixture(tree, users, funds, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return build_world(tree, users, funds)
+
+
+def seed_funds(tree):
+    """The seeds' programmes as ``tests/funds/conftest.py``'s ``funds`` fixture makes them
+    (for tests outside tests/funds, e.g. the audit log's scenarios)."""
+    from tests.funds import conftest
+
+    return conftest.Funds(
+        certificate=conftest.make_programme(
+            "cert",
+            "技能等级证书补贴",
+            "certificate",
+            tree.city,
+            conftest.CERTIFICATE_RULE,
+            levels=3,
+            budget=100_000_000,
+        ),
+        illness=conftest.make_programme(
+            "illness", "大病救助", "illness", tree.city, conftest.ILLNESS_RULE, budget=100_000_000
+        ),
+        condolence=conftest.make_programme(
+            "spring",
+            "春节慰问金",
+            "condolence",
+            tree.chaoyang,
+            conftest.CONDOLENCE_RULE,
+            entry="enrol",
+            budget=50_000_000,
+        ),
+        studio=conftest.make_programme(
+            "studio",
+            "创新工作室资助",
+            "studio",
+            tree.city,
+            conftest.STUDIO_RULE,
+            budget=100_000_000,
+        ),
+    )
+
+
+def build_world(tree, users, funds) -> World:
     """Three Chaoyang payees with a union card each (and a passbook for the first) owed the
     Spring Festival condolence money; one Haidian payee owed a certificate subsidy; one
     Chaoyang payee without any account."""
-    settings.MEDIA_ROOT = tmp_path / "media"
     w = World(tree, users, funds, make_user("cy_checker", tree.chaoyang, "district_staff"))
     for i, amount in enumerate((500_000, 1_200_000, 500_000)):
         person = make_member(tree.cy_grass, f"劳模{i}")
