@@ -65,6 +65,11 @@ def programme_get(*, actor, pk) -> Programme:
     raise NotFound()
 
 
+def programme_runs(programme: Programme):
+    """The programme's runs a batch may be built from (newest first)."""
+    return list(programme.runs.exclude(status="open").order_by("-year", "-pk"))
+
+
 def batch_list(*, actor, programme: Programme, status: str = "", sort: str = ""):
     qs = access.restrict(
         PayoutBatch.objects.filter(programme=programme).select_related("org_unit", "run"),
