@@ -69,7 +69,7 @@ def _post(grant) -> int:
 
 def _locked(batch: PayoutBatch) -> PayoutBatch:
     return (
-        PayoutBatch.objects.select_for_update()
+        PayoutBatch.objects.select_for_update(of=("self",))
         .select_related("programme", "org_unit", "run")
         .get(pk=batch.pk)
     )
@@ -183,7 +183,7 @@ def batch_build(*, actor, batch: PayoutBatch, progress=None) -> PayoutBatch:
                 _owed(current)
                 .filter(pk__gt=cursor)
                 .order_by("pk")
-                .select_for_update()
+                .select_for_update(of=("self",))
                 .values_list("pk", "person_id", "amount")[:CHUNK]
             )
             last = len(chunk) < CHUNK
