@@ -29,7 +29,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -336,6 +336,56 @@ def _zipped(filename: str, content: bytes) -> bytes:
     return out.getvalue()
 
 
+class _Row:
+    """A ledger row as ``ledger.seal_rows`` reads it, without a model instance."""
+
+    __slots__ = ("pk", "kind", "amount", "budget_id", "entitlement_id", "line_id", "month")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+def _pay_rows(actor, batch: PayoutBatch, note: str) -> list[_Row]:
+    """A ``pay`` ledger row for each pending line of ``batch`` sent to the bank, written by
+    one INSERT ... SELECT (append-only rows; the database takes each line's payment once:
+    ``ledger_line_once``), and read back for sealing."""
+    now = timezone.now()
+    month = ledger.month_of(now)
+    who = actor.pk if getattr(actor, "is_authenticated", False) else None
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO funds_ledgerentry (programme_id, budget_id, kind, amount, "
+            "entitlement_id, line_id, reverses_id, month, note, actor_id, created_at) "
+            "SELECT %s, e.budget_id, %s, l.amount, l.entitlement_id, l.id, NULL, %s, %s, %s, %s "
+            "FROM funds_payoutline l JOIN funds_entitlement e ON e.id = l.entitlement_id "
+            "WHERE l.batch_id = %s AND l.status = %s AND l.method = %s ORDER BY l.id",
+            [
+                batch.programme_id,
+                LedgerEntry.Kind.PAY,
+                month,
+                note[:200],
+                who,
+                ops.adapt_datetimefield_value(now),
+                batch.pk,
+                PayoutLine.Status.PENDING,
+                PayoutLine.Method.ACCOUNT,
+            ],
+        )
+    return [
+        _Row(*values)
+        for values in LedgerEntry.objects.filter(
+            line__batch=batch,
+            line__status=PayoutLine.Status.PENDING,
+            line__method=PayoutLine.Method.ACCOUNT,
+            kind=LedgerEntry.Kind.PAY,
+        )
+        .order_by("pk")
+        .values_list("pk", "kind", "amount", "budget_id", "entitlement_id", "line_id", "month")
+    ]
+
+
 def batch_export(*, actor, batch: PayoutBatch) -> Exported:
     """The bank file of the batch's pending lines (the whole released batch; after a
     re-issue, the supplementary file of the new lines, carrying the same payment ids):
@@ -347,70 +397,39 @@ def batch_export(*, actor, batch: PayoutBatch) -> Exported:
         current = _locked(batch)
         if current.status not in (PayoutBatch.Status.RELEASED, PayoutBatch.Status.EXPORTED):
             raise ValidationFailed({"batch": "本批次尚未审定，不能导出银行文件"})
+        pending = PayoutLine.objects.filter(
+            batch=current, status=PayoutLine.Status.PENDING, method=PayoutLine.Method.ACCOUNT
+        )
+        # One read, no model instances (a batch may hold 100,000 lines); the account numbers
+        # come decrypted (the field's converter): the bank needs them.
         lines = list(
-            PayoutLine.objects.filter(
-                batch=current, status=PayoutLine.Status.PENDING, method=PayoutLine.Method.ACCOUNT
+            pending.order_by("pk").values_list(
+                "entitlement__payment_id", "entitlement__person__name", "account__number", "amount"
             )
-            .select_related("account", "entitlement__person")
-            .only(
-                "pk",
-                "amount",
-                "entitlement_id",
-                "account__number",
-                "entitlement__payment_id",
-                "entitlement__budget_id",
-                "entitlement__person__name",
-            )
-            .order_by("pk")
         )
         if not lines:
             raise ValidationFailed({"batch": "没有待报送的明细"})
         supplementary = current.status == PayoutBatch.Status.EXPORTED
         memo = current.programme.name
-        layout = layout_of(current)
         content = bankfile.export(
-            layout["export"],
+            layout_of(current)["export"],
             (
                 {
-                    "payment": line.entitlement.payment_id,
-                    "name": line.entitlement.person.name,
-                    "account": line.account.number,
-                    "amount": line.amount,
+                    "payment": payment,
+                    "name": name,
+                    "account": number,
+                    "amount": amount,
                     "memo": memo,
                 }
-                for line in lines
+                for payment, name, number, amount in lines
             ),
         )
-        ids = [line.pk for line in lines]
-        sent = 0
-        for start in range(0, len(ids), LEDGER_CHUNK):
-            sent += PayoutLine.objects.filter(
-                pk__in=ids[start : start + LEDGER_CHUNK], status=PayoutLine.Status.PENDING
-            ).update(status=PayoutLine.Status.SENT)
-        if sent != len(ids):
+        made = _pay_rows(actor, current, f"{current.name} 报送银行")
+        sent = pending.update(status=PayoutLine.Status.SENT)
+        if sent != len(lines) or len(made) != len(lines):
             raise Conflict("明细状态已变化，请刷新后重新导出")
-        now_month = ledger.month_of()
-        who = actor if getattr(actor, "is_authenticated", False) else None
-        note = f"{current.name} 报送银行"[:200]
-        rows = [
-            LedgerEntry(
-                programme_id=current.programme_id,
-                budget_id=line.entitlement.budget_id,
-                kind=LedgerEntry.Kind.PAY,
-                amount=line.amount,
-                entitlement_id=line.entitlement_id,
-                line_id=line.pk,
-                month=now_month,
-                note=note,
-                actor=who,
-            )
-            for line in lines
-        ]
-        made = []
-        for start in range(0, len(rows), LEDGER_CHUNK):
-            made += LedgerEntry.objects.bulk_create(rows[start : start + LEDGER_CHUNK])
         ledger.seal_rows(actor=actor, programme=current.programme, entries=made)
-        total = sum(line.amount for line in lines)
+        total = sum(line[3] for line in lines)
         stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
         kind = "补充" if supplementary else "代发"
         filename = f"批次{current.pk}-{kind}-{stamp}.csv"
@@ -494,12 +513,18 @@ def returns_import(*, actor, batch: PayoutBatch, filename: str, data: bytes) -> 
         if not results:
             raise ValidationFailed({"file": "回盘文件没有明细行"})
         by_payment: dict[str, list] = {}
+        # The batch's lines, all in one read (a return file may name 100,000 payments).
         for row in (
-            PayoutLine.objects.filter(
-                batch=current, entitlement__payment_id__in=[r.payment for r in results]
-            )
+            PayoutLine.objects.filter(batch=current)
             .order_by("pk")
-            .values_list("pk", "entitlement__payment_id", "status", "amount", "entitlement_id")
+            .values_list(
+                "pk",
+                "entitlement__payment_id",
+                "status",
+                "amount",
+                "entitlement_id",
+                "entitlement__budget_id",
+            )
         ):
             by_payment.setdefault(row[1], []).append(row)
         superseded = set(
@@ -546,13 +571,6 @@ def returns_import(*, actor, batch: PayoutBatch, filename: str, data: bytes) -> 
             more = f" 等 {len(problems)} 处" if len(problems) > 20 else ""
             raise ValidationFailed({"file": f"回盘文件未导入：{shown}{more}"})
         now = timezone.now()
-        paid_ids = [row[0] for row, _ in paid]
-        for start in range(0, len(paid_ids), LEDGER_CHUNK):
-            chunk = paid_ids[start : start + LEDGER_CHUNK]
-            PayoutLine.objects.filter(pk__in=chunk).update(
-                status=PayoutLine.Status.PAID, returned_at=now, result_reason=""
-            )
-            Entitlement.objects.filter(lines__pk__in=chunk).update(status=Entitlement.Status.PAID)
         by_reason: dict[str, list[int]] = {}
         for row, r in failed:
             by_reason.setdefault((r.reason or "银行未说明原因")[:200], []).append(row[0])
@@ -561,19 +579,33 @@ def returns_import(*, actor, batch: PayoutBatch, filename: str, data: bytes) -> 
                 PayoutLine.objects.filter(pk__in=ids[start : start + LEDGER_CHUNK]).update(
                     status=PayoutLine.Status.FAILED, returned_at=now, result_reason=reason
                 )
+        still_sent = sum(
+            row[2] == PayoutLine.Status.SENT for rows in by_payment.values() for row in rows
+        )
+        paying = PayoutLine.objects.filter(batch=current, status=PayoutLine.Status.SENT)
+        if paid and len(paid) + len(failed) == still_sent:
+            # The file settles every line the bank holds (the usual case): one UPDATE.
+            paying.update(status=PayoutLine.Status.PAID, returned_at=now, result_reason="")
+        else:
+            paid_ids = [row[0] for row, _ in paid]
+            for start in range(0, len(paid_ids), LEDGER_CHUNK):
+                paying.filter(pk__in=paid_ids[start : start + LEDGER_CHUNK]).update(
+                    status=PayoutLine.Status.PAID, returned_at=now, result_reason=""
+                )
+        if paid:
+            Entitlement.objects.filter(
+                status=Entitlement.Status.BATCHED,
+                lines__batch=current,
+                lines__status=PayoutLine.Status.PAID,
+            ).update(status=Entitlement.Status.PAID)
         entries = []
         if failed:
-            budgets = dict(
-                Entitlement.objects.filter(pk__in=[row[4] for row, _ in failed]).values_list(
-                    "pk", "budget_id"
-                )
-            )
             who = actor if getattr(actor, "is_authenticated", False) else None
             month = ledger.month_of(now)
             rows = [
                 LedgerEntry(
                     programme_id=current.programme_id,
-                    budget_id=budgets[row[4]],
+                    budget_id=row[5],
                     kind=LedgerEntry.Kind.RETURN,
                     amount=-row[3],
                     entitlement_id=row[4],
