@@ -203,6 +203,22 @@ def export_figure(actor, batch) -> Iterator[str]:
         return out.getvalue().encode(layout["encoding"])
 
     baseline = best_of(write)
+    rows_db = best_of(
+        lambda: list(
+            PayoutLine.objects.filter(batch=batch)
+            .order_by("pk")
+            .values_list(
+                "entitlement__payment_id", "entitlement__person__name", "account__number", "amount"
+            )
+        )
+    )
+    yield comparison(
+        "funds_batch.export_vs_db_read_and_csv",
+        took,
+        "s",
+        "ratio_to_db_read_plus_csv_write",
+        took / (rows_db + baseline),
+    )
     note(
         f"export {took:.2f}s ({exported.lines} lines, {len(exported.content) / 1e6:.1f} MB, "
         f"{connection.vendor}); csv write of the same rows {baseline * 1000:.0f} ms"

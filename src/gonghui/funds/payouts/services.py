@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -336,14 +337,8 @@ def _zipped(filename: str, content: bytes) -> bytes:
     return out.getvalue()
 
 
-class _Row:
-    """A ledger row as ``ledger.seal_rows`` reads it, without a model instance."""
-
-    __slots__ = ("pk", "kind", "amount", "budget_id", "entitlement_id", "line_id", "month")
-
-    def __init__(self, *values):
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
+# A ledger row as ``ledger.seal_rows`` reads it, without a model instance.
+_Row = namedtuple("_Row", "pk kind amount budget_id entitlement_id line_id month")
 
 
 def _pay_rows(actor, batch: PayoutBatch, note: str) -> list[_Row]:
@@ -374,7 +369,7 @@ def _pay_rows(actor, batch: PayoutBatch, note: str) -> list[_Row]:
             ],
         )
     return [
-        _Row(*values)
+        _Row._make(values)
         for values in LedgerEntry.objects.filter(
             line__batch=batch,
             line__status=PayoutLine.Status.PENDING,
