@@ -23,6 +23,7 @@ from gonghui.funds.models import (
 from gonghui.funds.payouts import selectors, services
 from gonghui.orgs.models import Role
 from tests.factories import make_user
+from tests.funds.conftest import make_member
 from tests.funds.test_payouts_world import (  # noqa: F401  (world: a fixture)
     account_for,
     owe,
@@ -563,3 +564,17 @@ def test_a_fresh_batch_is_not_reconciled(world):
     with pytest.raises(ValidationFailed) as exc:
         services.batch_reconcile(actor=world.users.cy, batch=batch, bank_count=-1, bank_total=0)
     assert "bank_count" in exc.value.fields
+
+
+def test_an_entitlement_approved_after_the_batch_was_made_waits_for_the_next(world, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 1)
+    with pytest.raises(RuntimeError):
+        world.batch(progress=lambda done, total: (_ for _ in ()).throw(RuntimeError()))
+    batch = PayoutBatch.objects.get()
+    late = make_member(world.tree.cy_grass, "后批准")
+    account_for(late)
+    entitlement = owe(world.funds.condolence, late, 500_000)
+    services.batch_build(actor=world.users.cy, batch=batch)
+    assert not lines_of(batch, entitlement=entitlement).exists()
+    assert lines_of(batch).count() == 3
+    assert world.batch(name="下一批").line_count == 1

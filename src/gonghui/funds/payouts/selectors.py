@@ -124,20 +124,30 @@ def lines_predicted_to_fail(batch: PayoutBatch):
     )
 
 
+def owed_for(batch: PayoutBatch):
+    """The owed entitlements a batch takes: its programme's, at its union and below, of its
+    run if it names one, that existed when the batch was made."""
+    qs = Entitlement.objects.filter(
+        access.subtree_q(batch.org_unit, via="org_unit"),
+        programme_id=batch.programme_id,
+        status=Entitlement.Status.OWED,
+        created_at__lte=batch.created_at,
+    )
+    return qs.filter(run_id=batch.run_id) if batch.run_id else qs
+
+
 def missing_accounts(batch: PayoutBatch, limit: int = 200):
     """Owed entitlements the batch would take but whose payee has no account to pay into
     (no default, no active one): 缺少收款账户."""
     usable = PayeeAccount.objects.filter(person_id=OuterRef("person_id")).filter(
         Q(is_default=True) | Q(status=PayeeAccount.Status.ACTIVE)
     )
-    qs = Entitlement.objects.filter(
-        access.subtree_q(batch.org_unit, via="org_unit"),
-        programme_id=batch.programme_id,
-        status=Entitlement.Status.OWED,
+    return (
+        owed_for(batch)
+        .filter(~Exists(usable))
+        .select_related("person", "org_unit")
+        .order_by("pk")[:limit]
     )
-    if batch.run_id:
-        qs = qs.filter(run_id=batch.run_id)
-    return qs.filter(~Exists(usable)).select_related("person", "org_unit").order_by("pk")[:limit]
 
 
 @dataclass

@@ -91,8 +91,9 @@ def batch_create(
     progress=None,
 ) -> PayoutBatch:
     """A batch of the programme's owed entitlements at ``org_unit`` and below (of ``run``
-    only, when given), built at once (``batch_build``). The deadline is the run's unless
-    given."""
+    only, when given) as they stand when the batch is made (an entitlement approved later
+    goes into the next batch, also when this one is resumed after a crash), built at once
+    (``batch_build``). The deadline is the run's unless given."""
     grant = allowed(actor, "funds.pay", org_unit)
     name = (name or "").strip()
     if not name:
@@ -156,12 +157,7 @@ def _pick_accounts(person_ids) -> dict[int, int]:
 
 
 def _owed(batch: PayoutBatch):
-    qs = Entitlement.objects.filter(
-        access.subtree_q(batch.org_unit, via="org_unit"),
-        programme_id=batch.programme_id,
-        status=Entitlement.Status.OWED,
-    )
-    return qs.filter(run_id=batch.run_id) if batch.run_id else qs
+    return selectors.owed_for(batch)
 
 
 def batch_build(*, actor, batch: PayoutBatch, progress=None) -> PayoutBatch:
