@@ -25,6 +25,7 @@ AREAS = (
     "contests_record",
     "contests_votes",
     "funds_enrol",
+    "funds_batch",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -258,3 +258,28 @@ LOGGING = {
     # django.request logs 5xx as errors.
     "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
+
+# funds · payouts: the bank's file layouts (each bank has its own): what goes to the bank
+# (columns in order, encoding) and what comes back (the columns read, the success values).
+# A batch may carry its own (PayoutBatch.layout).
+FUNDS_BANK_LAYOUT = {
+    "export": {
+        "encoding": "gbk",
+        "columns": [
+            ["payment", "业务编号"],
+            ["name", "户名"],
+            ["account", "账号"],
+            ["amount", "金额"],
+            ["memo", "用途"],
+        ],
+    },
+    "returns": {
+        "columns": {
+            "payment": "业务编号",
+            "result": "处理结果",
+            "reason": "失败原因",
+            "amount": "金额",
+        },
+        "success": ["成功", "0000"],
+    },
+}

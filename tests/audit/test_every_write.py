@@ -132,6 +132,9 @@ NOT_WRITES = {
     "gonghui.funds.ledger.seal_rows": "seals the calling write's ledger rows into its stream",
     # funds · enrolment: the rule check its writes start with.
     "gonghui.funds.enrolment.services.current_rule": "a read and check of the programme's rule",
+    # funds · payouts: reads beside its writes.
+    "gonghui.funds.payouts.services.layout_of": "a read: the batch's bank file layout",
+    "gonghui.funds.payouts.services.release_check": "a read: what stands before a release",
     # An API token's own bookkeeping: its last use, and its binding to a re-hashed password.
     "gonghui.orgs.services.token_authenticate": "notes a token's last use",
     "gonghui.orgs.services.tokens_follow_rehash": "the same password, re-hashed at sign-in",
@@ -2070,6 +2073,109 @@ def _(w, call):
 
 # --- funds · payouts: this feature's scenarios below this line ---
 #
+def payouts_world(w):
+    from tests.funds.test_payouts_world import build_world, seed_funds
+
+    return build_world(w.tree, w.users, seed_funds(w.tree))
+
+
+def payouts_failed(w):
+    """An exported Spring Festival batch whose bank return failed its first line."""
+    from gonghui.funds.payouts.services import returns_import
+    from tests.funds.test_payouts_world import return_file
+
+    pw = payouts_world(w)
+    batch, _ = pw.exported()
+    ids = [e.payment_id for e in pw.entitlements[:3]]
+    data = return_file(
+        [(ids[0], "失败", "账户已锁定", ""), (ids[1], "成功", "", ""), (ids[2], "成功", "", "")]
+    )
+    returns_import(actor=w.users.cy, batch=batch, filename="r.csv", data=data)
+    return pw, batch, batch.lines.get(status="failed")
+
+
+@scenario("gonghui.funds.payouts.services.batch_create")
+def _(w, call):
+    pw = payouts_world(w)
+    call(
+        actor=w.users.cy, programme=pw.funds.condolence, org_unit=w.tree.chaoyang, name="春节慰问金"
+    )
+
+
+@scenario("gonghui.funds.payouts.services.batch_build")
+def _(w, call):
+    from gonghui.funds.models import PayoutBatch
+
+    pw = payouts_world(w)
+    batch = PayoutBatch.objects.create(
+        programme=pw.funds.condolence, org_unit=w.tree.chaoyang, name="续编", created_by=w.users.cy
+    )
+    call(actor=w.users.cy, batch=batch)
+
+
+@scenario("gonghui.funds.payouts.services.batch_release")
+def _(w, call):
+    from tests.funds.test_payouts_world import predict
+
+    pw = payouts_world(w)
+    batch = pw.batch()
+    predict(batch)
+    call(actor=pw.checker, batch=batch)
+
+
+@scenario("gonghui.funds.payouts.services.batch_export")
+def _(w, call):
+    pw = payouts_world(w)
+    call(actor=w.users.cy, batch=pw.released())
+
+
+@scenario("gonghui.funds.payouts.services.batch_file")
+def _(w, call):
+    pw = payouts_world(w)
+    batch, exported = pw.exported()
+    call(actor=w.users.cy, batch=batch, attachment_id=exported.attachment.pk)
+
+
+@scenario(
+    "gonghui.funds.payouts.services.returns_import",
+    "gonghui.funds.payouts.services.returns_import[failed]",
+    "gonghui.funds.payouts.services.returns_import[again]",
+)
+def _(w, call):
+    from gonghui.funds.payouts.services import returns_import
+    from tests.funds.test_payouts_world import return_file
+
+    pw = payouts_world(w)
+    batch, _ = pw.exported()
+    ids = [e.payment_id for e in pw.entitlements[:3]]
+    failed = "失败" if call.key.endswith("[failed]") else "成功"
+    data = return_file(
+        [(ids[0], failed, "账户已锁定", ""), (ids[1], "成功", "", ""), (ids[2], "成功", "", "")]
+    )
+    if call.key.endswith("[again]"):
+        returns_import(actor=w.users.cy, batch=batch, filename="r.csv", data=data)
+    call(actor=w.users.cy, batch=batch, filename="r.csv", data=data)
+
+
+@scenario("gonghui.funds.payouts.services.line_reissue")
+def _(w, call):
+    pw, _, failed = payouts_failed(w)
+    passbook = pw.accounts[pw.people[0].pk][1]
+    call(actor=w.users.cy, line=failed, account=passbook, note="改用存折")
+
+
+@scenario("gonghui.funds.payouts.services.line_reissue[cash]")
+def _(w, call):
+    from tests.funds.test_payouts_world import receipt
+
+    _, _, failed = payouts_failed(w)
+    call(actor=w.users.cy, line=failed, cash=True, receipt=receipt(), note="上门送达，本人签收")
+
+
+@scenario("gonghui.funds.payouts.services.batch_reconcile")
+def _(w, call):
+    _, batch, _ = payouts_failed(w)
+    call(actor=w.users.cy, batch=batch, bank_count=2, bank_total=1_700_000)
 
 
 # --- funds · reports: this feature's scenarios below this line ---

@@ -177,6 +177,14 @@ class Action(models.TextChoices):
     #
     # --- funds · payouts (add this feature's actions below this line) ---
     #
+    FUNDS_BATCH_CREATE = "funds.batch_create", "创建发放批次"
+    FUNDS_BATCH_BUILD = "funds.batch_build", "编制发放批次明细（分段）"
+    FUNDS_BATCH_RELEASE = "funds.batch_release", "审定发放批次"
+    FUNDS_BATCH_EXPORT = "funds.batch_export", "导出银行代发文件"
+    FUNDS_RETURNS_IMPORT = "funds.returns_import", "导入银行回盘"
+    FUNDS_LINE_REISSUE = "funds.line_reissue", "失败明细改道重发"
+    FUNDS_LINE_CASH = "funds.line_cash", "失败明细改为现金发放（签收）"
+    FUNDS_BATCH_RECONCILE = "funds.batch_reconcile", "发放批次对账"
     # --- funds · reports (add this feature's actions below this line) ---
     #
 
@@ -255,6 +263,7 @@ SERVICE_MODULES = (
     #
     # --- funds · payouts ---
     #
+    "gonghui.funds.payouts.services",
     # --- funds · reports ---
     #
 )
@@ -570,6 +579,28 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     #
     # --- funds · payouts ---
     #
+    # A small batch is built in one chunk: its event, and the batch's own.
+    "gonghui.funds.payouts.services.batch_create": ("funds.batch_build", "funds.batch_create"),
+    "gonghui.funds.payouts.services.batch_build": ("funds.batch_build",),
+    "gonghui.funds.payouts.services.batch_release": ("funds.batch_release",),
+    # The lines' payment rows are sealed once; the file is kept as the batch's attachment.
+    "gonghui.funds.payouts.services.batch_export": (
+        "files.add",
+        "funds.batch_export",
+        "funds.ledger.seal",
+    ),
+    "gonghui.funds.payouts.services.batch_file": ("pii.reveal",),
+    # All paid: no return rows to seal; [failed]: the returned rows sealed; [again]: the
+    # same file again changes nothing and records nothing.
+    "gonghui.funds.payouts.services.returns_import": ("funds.returns_import",),
+    "gonghui.funds.payouts.services.returns_import[failed]": (
+        "funds.ledger.seal",
+        "funds.returns_import",
+    ),
+    "gonghui.funds.payouts.services.returns_import[again]": (),
+    "gonghui.funds.payouts.services.line_reissue": ("funds.line_reissue",),
+    "gonghui.funds.payouts.services.line_reissue[cash]": ("files.add", "funds.line_cash"),
+    "gonghui.funds.payouts.services.batch_reconcile": ("funds.batch_reconcile",),
     # --- funds · reports ---
     #
 }
