@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
-from gonghui.contests.models import Competition, Entrant, Programme as Contest, Result, Stage
+from gonghui.contests.models import Competition, Entrant, Result, Stage
+from gonghui.contests.models import Programme as Contest
 from gonghui.funds.applications import eligibility
 from gonghui.funds.applications.services import (
     application_decide,
@@ -138,7 +139,9 @@ def test_each_certificate_level_and_alias_gives_its_amount(funds, member, level,
 
 
 def test_a_level_outside_the_table_is_refused_naming_level(funds, member):
-    assert "不在补贴范围" in refused(lambda: submit_cert(member.user, funds.certificate, level="四级"), "level")
+    assert "不在补贴范围" in refused(
+        lambda: submit_cert(member.user, funds.certificate, level="四级"), "level"
+    )
     assert not Application.objects.exists()
 
 
@@ -194,7 +197,9 @@ def test_a_document_that_is_not_what_it_claims_is_refused_naming_it(funds, membe
 
 
 def finalist_world(funds, member, tree, users, *, place, top_level="final"):
-    trade = Trade.objects.filter(name="钳工").first() or Trade.objects.create(code="T-QG", name="钳工")
+    trade = Trade.objects.filter(name="钳工").first() or Trade.objects.create(
+        code="T-QG", name="钳工"
+    )
     contest = Contest.objects.create(
         name="北京大工匠", year=YEAR, org_unit=tree.city, created_by=users.admin
     )
@@ -307,13 +312,17 @@ def test_the_illness_table_at_its_boundaries(funds, member, self_paid, grade, fe
 
 
 def test_the_grade_defaults_to_the_open_hardship_record(funds, member, tree):
-    Hardship.objects.create(person=member, org_unit=tree.chaoyang, grade="特别困难", since=date(2025, 1, 1))
+    Hardship.objects.create(
+        person=member, org_unit=tree.chaoyang, grade="特别困难", since=date(2025, 1, 1)
+    )
     app = submit_illness(member.user, funds.illness, grade="")
     assert app.facts["grade"] == "特别困难" and app.amount == 500000
 
 
 def test_without_a_grade_or_a_record_the_grade_is_asked_for(funds, member):
-    assert "困难等级" in refused(lambda: submit_illness(member.user, funds.illness, grade=""), "grade")
+    assert "困难等级" in refused(
+        lambda: submit_illness(member.user, funds.illness, grade=""), "grade"
+    )
 
 
 @pytest.mark.parametrize(
@@ -321,7 +330,9 @@ def test_without_a_grade_or_a_record_the_grade_is_asked_for(funds, member):
     [("100.001", "精确到分"), ("-5", "负数"), ("1e5", "格式"), ("", "自付")],
 )
 def test_fractions_of_a_fen_and_negative_costs_are_refused(funds, member, self_paid, why):
-    message = refused(lambda: submit_illness(member.user, funds.illness, self_paid=self_paid), "self_paid")
+    message = refused(
+        lambda: submit_illness(member.user, funds.illness, self_paid=self_paid), "self_paid"
+    )
     assert why in message
     assert not Application.objects.exists()
 
@@ -376,7 +387,9 @@ def test_an_inactive_membership_is_refused(funds, member):
 
 
 def test_a_login_without_a_person_record_cannot_apply(funds, users):
-    assert "未关联会员档案" in refused(lambda: submit_cert(users.nopost, funds.certificate), "person")
+    assert "未关联会员档案" in refused(
+        lambda: submit_cert(users.nopost, funds.certificate), "person"
+    )
 
 
 def test_staff_apply_on_behalf_within_their_scope_only(funds, member, users, tree):
@@ -390,7 +403,9 @@ def test_staff_apply_on_behalf_within_their_scope_only(funds, member, users, tre
 
 
 def test_a_district_programme_takes_only_its_districts_members(tree, users):
-    cy_only = make_programme("cy-ill", "朝阳大病救助", "illness", tree.chaoyang, ILLNESS_RULE, budget=10**7)
+    cy_only = make_programme(
+        "cy-ill", "朝阳大病救助", "illness", tree.chaoyang, ILLNESS_RULE, budget=10**7
+    )
     hd_member = make_member(tree.hd_grass, "钱多", username="qianduo")
     assert "不在其范围" in refused(lambda: submit_illness(hd_member.user, cy_only), "programme")
 
@@ -444,13 +459,17 @@ def test_two_levels_approve_at_the_district(funds, member, users):
     assert app.status == "approved" and Entitlement.objects.filter(application=app).exists()
 
 
-def test_a_grassroots_or_street_post_cannot_review_at_the_district_level(funds, member, users, tree):
+def test_a_grassroots_or_street_post_cannot_review_at_the_district_level(
+    funds, member, users, tree
+):
     app = submit_cert(member.user, funds.certificate)
     app = application_decide(actor=users.cy_grass, application=app, decision="pass")
     # A grassroots post given funds.review anyway does not count as district review.
     from gonghui.orgs.models import Post, Role
 
-    role = Role.objects.create(code="grass_plus", name="基层（含审核）", permissions=["funds.view", "funds.review"])
+    role = Role.objects.create(
+        code="grass_plus", name="基层（含审核）", permissions=["funds.view", "funds.review"]
+    )
     odd = make_user("odd_grass", None, None)
     Post.objects.create(user=odd, org_unit=tree.cy_grass, role=role)
     with pytest.raises(Forbidden) as caught:
@@ -488,7 +507,10 @@ def test_maker_checker_the_maker_and_the_applicant_may_not_decide(funds, member,
     staff_person.save()
     own = submit_cert(users.cy_street, funds.certificate, certificate_no="Z12345678")
     assert own.applicant_user == users.cy_street
-    refused(lambda: application_decide(actor=users.cy_street, application=own, decision="pass"), "decision")
+    refused(
+        lambda: application_decide(actor=users.cy_street, application=own, decision="pass"),
+        "decision",
+    )
     assert not Review.objects.exists()
 
 
@@ -512,24 +534,34 @@ def test_the_database_refuses_a_decision_by_the_applicant_or_the_maker(funds, me
 def test_nobody_decides_two_levels_of_one_application(funds, member, users):
     app = submit_cert(member.user, funds.certificate)
     app = application_decide(actor=users.cy, application=app, decision="pass")  # district verifies
-    message = refused(lambda: application_decide(actor=users.cy, application=app, decision="pass"), "decision")
+    message = refused(
+        lambda: application_decide(actor=users.cy, application=app, decision="pass"), "decision"
+    )
     assert "同一人不能审核两级" in message
 
 
 def test_a_rejection_needs_its_reason_and_the_applicant_sees_it(funds, member, users):
     app = submit_cert(member.user, funds.certificate)
     assert "原因" in refused(
-        lambda: application_decide(actor=users.cy_grass, application=app, decision="reject", note=" "),
+        lambda: application_decide(
+            actor=users.cy_grass, application=app, decision="reject", note=" "
+        ),
         "note",
     )
-    app = application_decide(actor=users.cy_grass, application=app, decision="reject", note="证书非本人")
+    app = application_decide(
+        actor=users.cy_grass, application=app, decision="reject", note="证书非本人"
+    )
     assert app.status == "rejected" and app.reason == "证书非本人"
     assert "已办结" in refused(
         lambda: application_decide(actor=users.cy, application=app, decision="pass"), "decision"
     )
     with pytest.raises(IntegrityError), transaction.atomic():  # and in the database
         Review.objects.create(
-            application=app, level=2, decision="reject", reviewer=users.cy, rule_version=app.rule_version
+            application=app,
+            level=2,
+            decision="reject",
+            reviewer=users.cy,
+            rule_version=app.rule_version,
         )
 
 
@@ -538,7 +570,9 @@ def test_an_approval_over_budget_writes_nothing(funds, member, users):
     app = submit_illness(member.user, funds.illness)  # 2,000元 > 1,500元 left
     app = application_decide(actor=users.cy_grass, application=app, decision="pass")
     events = AuditEvent.objects.count()
-    message = refused(lambda: application_decide(actor=users.cy, application=app, decision="pass"), "amount")
+    message = refused(
+        lambda: application_decide(actor=users.cy, application=app, decision="pass"), "amount"
+    )
     assert "超出预算" in message
     app.refresh_from_db()
     assert app.status == "verified" and app.reviews.count() == 1
@@ -551,12 +585,16 @@ def test_an_approval_without_a_budget_says_so(funds, member, users):
     Budget.objects.filter(programme=funds.illness).delete()
     app = submit_illness(member.user, funds.illness)
     app = application_decide(actor=users.cy_grass, application=app, decision="pass")
-    message = refused(lambda: application_decide(actor=users.cy, application=app, decision="pass"), "budget")
+    message = refused(
+        lambda: application_decide(actor=users.cy, application=app, decision="pass"), "budget"
+    )
     assert "未设" in message and "预算" in message
 
 
 def test_a_budget_at_the_district_is_drawn_before_the_citys(funds, member, users, tree):
-    district = Budget.objects.create(programme=funds.illness, org_unit=tree.chaoyang, year=YEAR, amount=10**6)
+    district = Budget.objects.create(
+        programme=funds.illness, org_unit=tree.chaoyang, year=YEAR, amount=10**6
+    )
     app = approve_all(submit_illness(member.user, funds.illness), users)
     assert app.entitlement.budget == district
     district.refresh_from_db()
@@ -574,13 +612,19 @@ def test_the_applicant_withdraws_before_a_decision_only(funds, member, users):
     assert app.status == "withdrawn"
     again = submit_cert(member.user, funds.certificate)  # a withdrawn one is no duplicate
     application_decide(actor=users.cy_grass, application=again, decision="pass")
-    assert "尚未审核" in refused(lambda: application_withdraw(actor=member.user, application=again), "status")
+    assert "尚未审核" in refused(
+        lambda: application_withdraw(actor=member.user, application=again), "status"
+    )
 
 
 def test_documents_open_for_the_applicant_and_reviewers_in_scope_only(funds, member, users, tree):
     app = submit_illness(member.user, funds.illness)
     doc = app.facts["documents"]["diagnosis_doc"]
-    assert document_open(actor=member.user, application=app, attachment_id=doc).file.read().startswith(b"%PDF")
+    assert (
+        document_open(actor=member.user, application=app, attachment_id=doc)
+        .file.read()
+        .startswith(b"%PDF")
+    )
     assert document_open(actor=users.cy_grass, application=app, attachment_id=doc).pk == doc
     assert document_open(actor=users.admin, application=app, attachment_id=doc).pk == doc
     stranger = make_member(tree.cy_grass, "路人", username="luren")
@@ -603,7 +647,11 @@ def studio(tree):
     leader = make_member(tree.cy_grass, "周工", username="zhougong")
     employer = Unit.objects.create(name="北京某汽车厂", org_unit=tree.chaoyang)
     return Studio.objects.create(
-        name="周工创新工作室", employer=employer, leader=leader, org_unit=tree.cy_grass, status="active"
+        name="周工创新工作室",
+        employer=employer,
+        leader=leader,
+        org_unit=tree.cy_grass,
+        status="active",
     )
 
 
@@ -621,7 +669,9 @@ def test_a_studio_grant_is_paid_to_its_leader_once_a_year(funds, studio, users, 
     assert app.person == studio.leader and app.studio == studio and app.amount == 7000000
     assert app.org_unit == studio.org_unit and app.year == YEAR
     assert "本年度已申请" in refused(lambda: submit_studio(users.cy, funds.studio, studio), "year")
-    assert "资助年度" in refused(lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 3), "year")
+    assert "资助年度" in refused(
+        lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 3), "year"
+    )
     with pytest.raises(NotFound):  # another district's staff
         submit_studio(users.hd, funds.studio, studio, year=YEAR + 1)
     app = approve_all(app, users)
@@ -629,15 +679,21 @@ def test_a_studio_grant_is_paid_to_its_leader_once_a_year(funds, studio, users, 
     # A studio not yet set up takes no grant.
     studio.status = "offered"
     studio.save()
-    assert "挂牌" in refused(lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 1), "studio")
+    assert "挂牌" in refused(
+        lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 1), "studio"
+    )
 
 
 def test_the_apps_rule_keys_are_checked():
     assert eligibility.rule_problems({"trades": {"2026": "钳工"}}) == {
         "trades": "补贴工种应为 {年度: [工种, ...]}"
     }
-    assert "competitions" in eligibility.rule_problems({"competitions": [{"id": 1, "top_level": "x"}]})
-    assert "competitions" in eligibility.rule_problems({"competitions": [{"id": 1, "top_level": "final"}]})
+    assert "competitions" in eligibility.rule_problems(
+        {"competitions": [{"id": 1, "top_level": "x"}]}
+    )
+    assert "competitions" in eligibility.rule_problems(
+        {"competitions": [{"id": 1, "top_level": "final"}]}
+    )
     assert eligibility.rule_problems(CERTIFICATE_RULE) == {}
     assert eligibility.certificate_no(" ｓ-0001 2345 ") == "S00012345"
     assert eligibility.folded("急性 白血病。") == eligibility.folded("急性白血病")

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet, Sum
 
 from gonghui.common.errors import NotFound
-from gonghui.contests.models import Entrant, Stage
+from gonghui.contests.models import Competition, Entrant, Stage
 from gonghui.contests.visibility import public_results
 from gonghui.files.models import Attachment
 from gonghui.funds.applications.eligibility import DOCUMENTS
@@ -101,6 +101,12 @@ def finalist_place(competition_id: int, person: Person) -> int | None:
     return result.place if result is not None else None
 
 
+def competition_names(ids: list[int]) -> list[tuple[int, str]]:
+    """The listed competitions by id, with their names (as listed, missing ones by id)."""
+    names = dict(Competition.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [(i, names.get(i, f"竞赛 {i}")) for i in ids]
+
+
 def taken_this_year(person: Person, programme: Programme, year: int) -> int:
     """What a person has from the programme in ``year`` and has asked it for: entitlements
     not cancelled, and applications still under review (fen)."""
@@ -186,8 +192,7 @@ def programme_get(*, actor, pk) -> Programme:
 def _sees_under(actor, unit: OrgUnit) -> bool:
     """Whether a funds.view post of the actor sits at ``unit`` or below it, or covers it."""
     return any(
-        "funds.view" in g.permissions
-        and (g.path.startswith(unit.path) or (g.covers(unit)))
+        "funds.view" in g.permissions and (g.path.startswith(unit.path) or (g.covers(unit)))
         for g in access.grants(actor)
     )
 
@@ -285,9 +290,7 @@ def reviewer_grant(actor, application: Application, level: int):
     ``LEVEL_PERM`` covering the application's union, from a post at ``LEVEL_UNITS``."""
     perm = LEVEL_PERM[level]
     found = [
-        g
-        for g in access.grants(actor)
-        if perm in g.permissions and g.covers(application.org_unit)
+        g for g in access.grants(actor) if perm in g.permissions and g.covers(application.org_unit)
     ]
     wanted = LEVEL_UNITS[level]
     if wanted and found:

@@ -110,7 +110,9 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
             raise ValidationFailed({"person": "该档案已合并到另一份档案，请在保留的档案上申请"})
         if not path_contains(programme.org_unit.path, org_unit.path):
             raise ValidationFailed(
-                {"programme": f"“{programme.name}”由{programme.org_unit.name}设立，申请人不在其范围内"}
+                {
+                    "programme": f"“{programme.name}”由{programme.org_unit.name}设立，申请人不在其范围内"
+                }
             )
         version = selectors.current_rule(programme)
         if version is None:
@@ -195,7 +197,7 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
                 )
             except ValidationFailed as exc:
                 raise ValidationFailed(
-                    {key: f"{wanted[key]}：{m}" for m in exc.fields.values()}
+                    {key: f"{wanted[key]}：{'；'.join(exc.fields.values())}"}
                 ) from None
             stored[key] = attachment.pk
         if stored:
@@ -294,9 +296,7 @@ def application_decide(*, actor, application, decision, note="") -> Application:
             app.status, app.reason, app.decided_at = Application.Status.REJECTED, note, now
             action = Action.FUNDS_REJECT
         elif not final:
-            app.status = (
-                Application.Status.VERIFIED if level == 1 else Application.Status.REVIEWED
-            )
+            app.status = Application.Status.VERIFIED if level == 1 else Application.Status.REVIEWED
             action = Action.FUNDS_VERIFY if level == 1 else Action.FUNDS_REVIEW
         else:
             budget = ledger.budget_for(app.programme, app.org_unit, app.year)
