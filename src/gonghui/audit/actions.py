@@ -563,9 +563,10 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · programmes ---
     #
     # --- funds · applications ---
-    "gonghui.funds.applications.services.application_submit": ("funds.apply",),
-    # Each document stored with it is a files.add event.
-    "gonghui.funds.applications.services.application_submit[documents]": (
+    # Each document stored with it is a files.add event (a certificate: its scan).
+    "gonghui.funds.applications.services.application_submit": ("files.add", "funds.apply"),
+    "gonghui.funds.applications.services.application_submit[finalist]": ("funds.apply",),
+    "gonghui.funds.applications.services.application_submit[illness]": (
         "files.add",
         "files.add",
         "files.add",
