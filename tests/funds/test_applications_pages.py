@@ -405,3 +405,11 @@ def test_no_page_fails_for_any_role(client, funds, member, users):
 def test_login_with_the_password_works_for_the_member_page(client, funds, member):
     assert client.login(username="zhaoyu", password=PASSWORD)
     assert client.get(reverse("funds:my_applications")).status_code == 200
+
+
+def test_a_missing_field_is_named_in_chinese(client, funds, member):
+    login(client, member.user)
+    page = client.post(reverse("funds:apply", args=[funds.certificate.pk]), {"trade": "钳工"})
+    errors = page.context["form"].errors
+    assert errors["level"] == ["请选择证书等级"] and errors["certificate_no"] == ["请填写证书编号"]
+    assert errors["certificate_doc"] == ["请上传证书照片或扫描件"]

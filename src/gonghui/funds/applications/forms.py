@@ -24,10 +24,31 @@ def _file(label: str) -> forms.FileField:
     )
 
 
+def say_what_is_missing(form: forms.Form) -> None:
+    """Each field's own "required" and "invalid" messages, naming it (not Django's)."""
+    for field in form.fields.values():
+        choose = isinstance(field, forms.ChoiceField)
+        field.error_messages.setdefault("required", "")
+        if field.error_messages["required"] in (
+            "",
+            "This field is required.",
+            "这个字段是必填项。",
+        ):
+            field.error_messages["required"] = f"请{'选择' if choose else '填写'}{field.label}"
+        if isinstance(field, forms.DateField):
+            field.error_messages["invalid"] = f"{field.label}应为日期（年-月-日）"
+        if choose:
+            field.error_messages["invalid_choice"] = f"请从列表中选择{field.label}"
+
+
 class KindForm(forms.Form):
     """A kind's form: ``facts()`` for the service, ``documents()`` its files."""
 
     route = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        say_what_is_missing(self)
 
     def facts(self) -> dict:
         data = {
@@ -75,6 +96,7 @@ class CertificateForm(KindForm):
                 help_text=f"{year}年补贴的工种",
                 widget=forms.Select(attrs=BIG),
             )
+            say_what_is_missing(self)
 
 
 class FinalistForm(KindForm):
@@ -135,6 +157,10 @@ class StudioForm(KindForm):
 
 
 class DecideForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        say_what_is_missing(self)
+
     decision = forms.ChoiceField(
         label="审核决定",
         choices=Review.Decision.choices,
