@@ -1993,6 +1993,10 @@ def _(w, call):
 
 # --- funds · applications: this feature's scenarios below this line ---
 #
+# The demo sets up (挂牌) an offered studio for the grants: a demo.build event.
+RECORDS_OUTSIDE_SERVICES["gonghui.funds.applications.demo"] = "the demo builder (demo.* events)"
+
+
 def funds_world(w):
     """The funds fixtures' programmes with budgets for the scenarios' year (2025), a member
     of Chaoyang's grassroots union with a login."""
