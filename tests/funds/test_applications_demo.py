@@ -43,8 +43,9 @@ def world(tree, settings, tmp_path):
         ("haidian_jc", tree.hd_grass, "grassroots_staff"),
     ):
         make_user(username, unit, role)
+    factory = Unit.objects.create(name="北京某机床厂", org_unit=tree.cy_grass)
     for n in range(30):
-        make_member(tree.cy_grass, f"朝阳会员{n:02d}")
+        make_member(tree.cy_grass, f"朝阳会员{n:02d}", employer=factory if n == 29 else None)
         make_member(tree.hd_grass, f"海淀会员{n:02d}")
     make_member(tree.cy_grass, "陈慧远", username="huiyuan")
     leader = make_member(tree.cy_grass, "周工")
@@ -122,6 +123,18 @@ def test_the_demo_leaves_every_state_and_the_seeds_2018_figures(world):
             r.reviewer_id not in (app.created_by_id, app.applicant_user_id)
             for r in app.reviews.all()
         )
+
+
+def test_without_a_studio_in_chaoyang_the_demo_offers_one(world):
+    Studio.objects.all().delete()
+    with time_machine.travel(datetime(YEAR, 6, 15, 2, 0, tzinfo=UTC), tick=False):
+        demo.build(world, None, random.Random(7))
+    studio = Studio.objects.get()
+    assert studio.status == "active" and studio.grant_fen_per_year == 10_000_000
+    assert studio.leader.employer == studio.employer
+    grants = Entitlement.objects.filter(studio=studio, year=YEAR)
+    assert sorted(e.amount for e in grants) == [3000000, 7000000]
+    assert all(e.person == studio.leader for e in grants)
 
 
 def test_a_mix_of_amounts_adds_up_exactly_or_says_it_cannot():

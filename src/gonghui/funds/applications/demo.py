@@ -46,6 +46,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
 from gonghui.registry.models import Studio
+from gonghui.registry.services import studio_offer
 
 MEMBER = "huiyuan"
 SEED_YEAR, SEED_PEOPLE, SEED_FEN = 2018, 41, 52_800_000  # "41名会员获得大病救助52.8万元"
@@ -361,8 +362,10 @@ class _Demo:
             )
 
     def studio(self) -> Studio | None:
-        """A Chaoyang studio with a leader (offered by the contests demo, or the first
-        active one); an offered one is set up (挂牌) here, as its unit would answer."""
+        """A Chaoyang studio with a leader: the first active one, else one offered (by the
+        contests demo, or here through the registry's ``studio_offer`` to a Chaoyang
+        member's employer: 10万元 a year for 3 years), set up (挂牌) as its unit would
+        answer — there is no service for that answer yet (a demo.build event says so)."""
         chaoyang = OrgUnit.objects.filter(code="110105").first()
         if chaoyang is None:
             return None
@@ -370,19 +373,47 @@ class _Demo:
             access.subtree_q(chaoyang, via="org_unit"), leader__isnull=False
         ).exclude(status=Studio.Status.DECLINED)
         studio = studios.filter(status=Studio.Status.ACTIVE).order_by("pk").first()
+        if studio is not None:
+            return studio
+        studio = studios.order_by("pk").first() or self.offer_studio(chaoyang)
         if studio is None:
-            studio = studios.order_by("pk").first()
-            if studio is None:
-                return None
-            Studio.objects.filter(pk=studio.pk).update(status=Studio.Status.ACTIVE)
-            record(
-                actor=None,
-                action=Action.DEMO_BUILD,
-                obj=studio,
-                changes={"status": [studio.status, Studio.Status.ACTIVE]},
-            )
-            studio.status = Studio.Status.ACTIVE
+            return None
+        Studio.objects.filter(pk=studio.pk).update(status=Studio.Status.ACTIVE)
+        record(
+            actor=None,
+            action=Action.DEMO_BUILD,
+            obj=studio,
+            changes={"status": [studio.status, Studio.Status.ACTIVE]},
+        )
+        studio.status = Studio.Status.ACTIVE
         return studio
+
+    def offer_studio(self, chaoyang: OrgUnit) -> Studio | None:
+        """A studio offered to the employer of a Chaoyang member (the leader), one whose
+        employer has none yet."""
+        leader = (
+            Person.objects.filter(
+                access.subtree_q(chaoyang, via="memberships__org_unit"),
+                memberships__status=Membership.Status.ACTIVE,
+                merged_into__isnull=True,
+                employer__isnull=False,
+            )
+            .exclude(employer__studios__isnull=False)
+            .select_related("employer")
+            .order_by("pk")
+            .first()
+        )
+        if leader is None:
+            return None
+        return studio_offer(
+            actor=self.staff["admin"],
+            employer=leader.employer,
+            leader=leader,
+            org_unit=selectors.active_membership(leader).org_unit,
+            source="朝阳区职工创新工作室（演示）",
+            grant_fen_per_year=10_000_000,
+            grant_years=3,
+        )
 
     def studio_states(self, programme, studio: Studio, year: int) -> None:
         """One studio's years: this year's withdrawn, then rejected, then approved; next
