@@ -87,6 +87,16 @@ def test_a_member_applies_on_a_phone_and_staff_approve(
         staff.close()
     assert in_thread(lambda: Entitlement.objects.get(application=app).amount) == 200000
 
+    # The programme's list, searched by the applicant's name in pinyin.
+    staff, staff_console = desktop(browser)
+    desk = login(staff, base, "cy_staff")
+    desk.goto(f"{base}/funds/p/{app.programme_id}/applications/?q=zhaoyu")
+    desk.get_by_role("link", name="赵郁").wait_for()
+    assert "已批准" in desk.locator("table.data").inner_text()
+    desk.screenshot(path=shots / "funds_apply_staff_list.png", full_page=True)
+    assert staff_console.errors == []
+    staff.close()
+
     page.goto(f"{base}/m/funds/a/{app.pk}/")
     page.get_by_text("已批准，将按发放计划").wait_for()
     no_horizontal_scroll(page)
