@@ -413,3 +413,17 @@ def test_a_missing_field_is_named_in_chinese(client, funds, member):
     errors = page.context["form"].errors
     assert errors["level"] == ["请选择证书等级"] and errors["certificate_no"] == ["请填写证书编号"]
     assert errors["certificate_doc"] == ["请上传证书照片或扫描件"]
+
+
+def test_a_finalist_applies_on_the_page_without_a_certificate(client, funds, member, tree, users):
+    from tests.funds.test_applications import finalist_world
+
+    competition = finalist_world(funds, member, tree, users, place=4)
+    login(client, member.user)
+    url = reverse("funds:apply", args=[funds.certificate.pk]) + "?via=finalist"
+    form = client.get(url).content.decode()
+    assert "北京大工匠·钳工" in form and "证书编号" not in form
+    answer = client.post(url, {"competition": str(competition.pk)})
+    app = Application.objects.get()
+    assert answer["Location"] == reverse("funds:my_application", args=[app.pk])
+    assert app.facts["place"] == 4 and app.amount == 100000
