@@ -1998,6 +1998,174 @@ def _(w, call):
 
 # --- funds · applications: this feature's scenarios below this line ---
 #
+# The demo sets up (挂牌) an offered studio for the grants: a demo.build event.
+RECORDS_OUTSIDE_SERVICES["gonghui.funds.applications.demo"] = "the demo builder (demo.* events)"
+
+
+def funds_world(w):
+    """The funds fixtures' programmes with budgets for the scenarios' year (2025), a member
+    of Chaoyang's grassroots union with a login."""
+    from gonghui.funds.models import Budget
+    from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, make_member, make_programme
+
+    programmes = SimpleNamespace(
+        certificate=make_programme(
+            "cert", "技能等级证书补贴", "certificate", w.tree.city, CERTIFICATE_RULE, levels=3
+        ),
+        illness=make_programme("illness", "大病救助", "illness", w.tree.city, ILLNESS_RULE),
+    )
+    for programme in vars(programmes).values():
+        Budget.objects.create(programme=programme, org_unit=w.tree.city, year=2025, amount=10**8)
+    programmes.member = make_member(w.tree.cy_grass, "赵郁", username="zhaoyu_w")
+    return programmes
+
+
+def funds_pdf(name="证书.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+
+
+def funds_cert(f, **kwargs):
+    from gonghui.funds.applications.services import application_submit
+
+    return application_submit(actor=f.member.user, **funds_cert_args(f), **kwargs)
+
+
+def funds_cert_args(f):
+    return {
+        "programme": f.certificate,
+        "facts": {
+            "certificate_no": "S0001",
+            "level": "一级",
+            "trade": "钳工",
+            "issued_on": "2025-01-02",
+        },
+        "documents": {"certificate_doc": funds_pdf()},
+    }
+
+
+def funds_illness_args(f):
+    return {
+        "programme": f.illness,
+        "facts": {
+            "self_paid": "1000",
+            "grade": "一般困难",
+            "diagnosis": "肺炎",
+            "event_date": "2025-09-01",
+            "hospital": "某医院",
+        },
+        "documents": {
+            k: funds_pdf(f"{k}.pdf") for k in ("diagnosis_doc", "bills_doc", "hardship_doc")
+        },
+    }
+
+
+@scenario("gonghui.funds.applications.services.application_submit")
+def _(w, call):
+    f = funds_world(w)
+    call(actor=f.member.user, **funds_cert_args(f))
+
+
+@scenario("gonghui.funds.applications.services.application_submit[finalist]")
+def _(w, call):
+    from django.utils import timezone
+
+    from gonghui.contests.models import Competition, Entrant, Result, Stage
+    from gonghui.contests.models import Programme as Contest
+    from gonghui.funds.models import RuleVersion
+    from gonghui.people.models import Trade
+    from tests.funds.conftest import CERTIFICATE_RULE
+
+    f = funds_world(w)
+    now = timezone.now()
+    competition = Competition.objects.create(
+        programme=Contest.objects.create(
+            name="大工匠", year=2025, org_unit=w.tree.city, created_by=w.users.admin
+        ),
+        org_unit=w.tree.city,
+        trade=Trade.objects.first() or Trade.objects.create(code="T-W", name="钳工"),
+        name="大工匠·钳工",
+        registration_opens_at=now - timedelta(days=2),
+        registration_closes_at=now - timedelta(days=1),
+    )
+    stage = Stage.objects.create(competition=competition, order=1, kind="final", name="决赛")
+    entrant = Entrant.objects.create(
+        competition=competition,
+        person=f.member,
+        number=1,
+        age=40,
+        employer=Unit.objects.create(name="某厂", org_unit=w.tree.city),
+        route="self",
+    )
+    Result.objects.create(
+        stage=stage,
+        entrant=entrant,
+        score="90",
+        place=3,
+        scheme_version=1,
+        computed_at=now,
+        revealed_at=now,
+    )
+    rule = CERTIFICATE_RULE | {"competitions": [{"id": competition.pk, "top_level": "final"}]}
+    RuleVersion.objects.create(programme=f.certificate, version=2, rule=rule)
+    call(
+        actor=f.member.user,
+        programme=f.certificate,
+        facts={"route": "finalist", "competition": competition.pk},
+    )
+
+
+@scenario("gonghui.funds.applications.services.application_submit[illness]")
+def _(w, call):
+    f = funds_world(w)
+    call(actor=f.member.user, **funds_illness_args(f))
+
+
+@scenario("gonghui.funds.applications.services.application_decide")
+def _(w, call):
+    f = funds_world(w)
+    call(actor=w.users.cy_grass, application=funds_cert(f), decision="pass")
+
+
+@scenario("gonghui.funds.applications.services.application_decide[review]")
+def _(w, call):
+    from gonghui.funds.applications.services import application_decide
+
+    f = funds_world(w)
+    app = application_decide(actor=w.users.cy_grass, application=funds_cert(f), decision="pass")
+    call(actor=w.users.cy, application=app, decision="pass")
+
+
+@scenario("gonghui.funds.applications.services.application_decide[approve]")
+def _(w, call):
+    from gonghui.funds.applications.services import application_decide, application_submit
+
+    f = funds_world(w)
+    app = application_submit(actor=f.member.user, **funds_illness_args(f))
+    app = application_decide(actor=w.users.cy_grass, application=app, decision="pass")
+    call(actor=w.users.cy, application=app, decision="pass")
+
+
+@scenario("gonghui.funds.applications.services.application_decide[reject]")
+def _(w, call):
+    f = funds_world(w)
+    call(actor=w.users.cy_grass, application=funds_cert(f), decision="reject", note="证书不清晰")
+
+
+@scenario("gonghui.funds.applications.services.application_withdraw")
+def _(w, call):
+    f = funds_world(w)
+    call(actor=f.member.user, application=funds_cert(f))
+
+
+@scenario("gonghui.funds.applications.services.document_open")
+def _(w, call):
+    f = funds_world(w)
+    app = funds_cert(f)
+    call(
+        actor=f.member.user,
+        application=app,
+        attachment_id=app.facts["documents"]["certificate_doc"],
+    )
 
 
 # --- funds · enrolment: this feature's scenarios below this line ---

@@ -167,6 +167,12 @@ class Action(models.TextChoices):
     # --- funds · programmes (add this feature's actions below this line) ---
     #
     # --- funds · applications (add this feature's actions below this line) ---
+    FUNDS_APPLY = "funds.apply", "提交资助申请"
+    FUNDS_VERIFY = "funds.verify", "资助申请基层核实通过"
+    FUNDS_REVIEW = "funds.review", "资助申请区级审核通过"
+    FUNDS_APPROVE = "funds.approve", "资助申请批准（生成应发并占用预算）"
+    FUNDS_REJECT = "funds.reject", "资助申请不予通过"
+    FUNDS_WITHDRAW = "funds.withdraw", "撤回资助申请"
     #
     # --- funds · enrolment (add this feature's actions below this line) ---
     FUNDS_RUN_CREATE = "funds.run_create", "设立发放计划"
@@ -255,6 +261,7 @@ SERVICE_MODULES = (
     # --- funds · programmes ---
     #
     # --- funds · applications ---
+    "gonghui.funds.applications.services",
     #
     # --- funds · enrolment ---
     "gonghui.funds.enrolment.services",
@@ -569,6 +576,21 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · programmes ---
     #
     # --- funds · applications ---
+    # Each document stored with it is a files.add event (a certificate: its scan).
+    "gonghui.funds.applications.services.application_submit": ("files.add", "funds.apply"),
+    "gonghui.funds.applications.services.application_submit[finalist]": ("funds.apply",),
+    "gonghui.funds.applications.services.application_submit[illness]": (
+        "files.add",
+        "files.add",
+        "files.add",
+        "funds.apply",
+    ),
+    "gonghui.funds.applications.services.application_decide": ("funds.verify",),
+    "gonghui.funds.applications.services.application_decide[review]": ("funds.review",),
+    "gonghui.funds.applications.services.application_decide[approve]": ("funds.approve",),
+    "gonghui.funds.applications.services.application_decide[reject]": ("funds.reject",),
+    "gonghui.funds.applications.services.application_withdraw": ("funds.withdraw",),
+    "gonghui.funds.applications.services.document_open": ("files.download",),
     #
     # --- funds · enrolment ---
     "gonghui.funds.enrolment.services.run_create": ("funds.run_create",),

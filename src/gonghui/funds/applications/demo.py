@@ -1,5 +1,450 @@
-"""The applications part of the funds demo (see funds/demo.py)."""
+"""The applications part of the funds demo (see funds/demo.py), through the services, as
+the unions would have worked:
+
+* the 2018 critical-illness aid of the seed: 41 members approved, 528,000元 in all, each
+  submitted, verified and reviewed at its 2018 date (the clock set back as the perks and
+  contests demos do: ``_as_of``); amounts from the programme's own table, the mix of
+  self-paid bands and hardship grades chosen (deterministically from ``rng``) to add up to
+  the seed's sum;
+* this year, every apply programme with applications in every state (submitted, verified,
+  reviewed where the programme has three levels, approved, rejected with its reason,
+  withdrawn);
+* the innovation-studio grants: the city's 7万 and Chaoyang's 3万 top-up for one studio;
+* the demo member ``huiyuan``: one application approved, one pending.
+
+Reads from ``world``: ``programmes`` (code → Programme: cert, illness, studio,
+studio_topup). Leaves ``world.illness_2018`` (the 41 entitlements) and ``world.approved``
+(this year's entitlements from approved applications)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from math import gcd
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from gonghui.audit.actions import Action
+from gonghui.audit.services import record
+from gonghui.common import workdays
+from gonghui.common.demo import DISTRICT_USERS
+from gonghui.common.errors import DomainError
+from gonghui.common.workdays import SHANGHAI, add_workdays
+from gonghui.funds import money
+from gonghui.funds.applications import selectors
+from gonghui.funds.applications.services import (
+    application_decide,
+    application_submit,
+    application_withdraw,
+)
+from gonghui.funds.models import Application, Entitlement
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.people.models import Membership, Person
+from gonghui.registry.models import Studio
+from gonghui.registry.services import studio_offer
+
+MEMBER = "huiyuan"
+SEED_YEAR, SEED_PEOPLE, SEED_FEN = 2018, 41, 52_800_000  # "41名会员获得大病救助52.8万元"
+TRADES = ["钳工", "焊工", "电工", "车工", "数控车工", "汽车维修工", "装配钳工", "电梯安装维修工"]
+DIAGNOSES = ["急性心肌梗死", "恶性肿瘤（肺）", "尿毒症", "脑出血", "白血病", "重症肺炎", "肝硬化"]
+HOSPITALS = ["北京协和医院", "北京朝阳医院", "北京大学第三医院", "首都医科大学宣武医院"]
+REJECTIONS = {
+    "cert": "证书编号在职业技能等级证书查询系统中未能查到，请核对后重新申请",
+    "illness": "自付费用票据不全（缺住院费用明细），请补齐后重新申请",
+    "studio": "年度成果报告未附成果清单，请补充后重新申请",
+    "studio_topup": "区级配套须在市级资助批准后申请，请下一批次申报",
+}
 
 
 def build(world, fake, rng) -> None:
-    """Filled in by the applications feature."""
+    world.illness_2018, world.approved = [], []
+    programmes = getattr(world, "programmes", None) or {}
+    if not programmes:
+        world.say("资助申请：没有资助项目，跳过")
+        return
+    staff = _staff()
+    if "admin" not in staff:
+        world.say("资助申请：没有演示管理员账号，跳过")
+        return
+    demo = _Demo(world=world, rng=rng, staff=staff, programmes=programmes)
+    if "illness" in programmes:
+        with transaction.atomic():
+            demo.illness_2018()
+        world.say(
+            f"资助申请：{SEED_YEAR}年大病救助 {len(world.illness_2018)} 人，"
+            f"{money.wan(sum(e.amount for e in world.illness_2018))}"
+        )
+    with transaction.atomic():
+        demo.this_year()
+        demo.member()
+    world.say(f"资助申请：本年度批准 {len(world.approved)} 项，各项目的申请覆盖各个办理状态")
+
+
+def _staff() -> dict:
+    """The demo logins by username: the city's (admin, laomo) and each demo district's
+    district, street and grassroots staff (web/demo.py build_staff)."""
+    names = ["admin", "laomo"] + [
+        f"{u}{suffix}" for u in DISTRICT_USERS.values() for suffix in ("", "_street", "_jc")
+    ]
+    users = get_user_model().objects.filter(username__in=names)
+    return {u.username: u for u in users}
+
+
+@contextmanager
+def _as_of(moment: datetime):
+    """Run the services as at ``moment`` (their clock: ``timezone.now``); the audit events
+    keep the real time they were written at. Process-wide: the single-threaded demo only."""
+    with mock.patch.object(timezone, "now", new=lambda: moment):
+        yield
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=SHANGHAI)
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n% demo document\n", content_type="application/pdf")
+
+
+def mix(amounts: list[int], count: int, total: int, rng) -> list[int]:
+    """``count`` amounts drawn from ``amounts`` that add up to ``total`` exactly, in an
+    order shuffled by ``rng`` (a small knapsack over the amounts' common divisor); an empty
+    list when no mix can."""
+    amounts = sorted(set(amounts))
+    unit = 0
+    for a in [*amounts, total]:
+        unit = gcd(unit, a)
+    target = total // unit
+    sizes = [a // unit for a in amounts]
+    order = sizes[:]
+    rng.shuffle(order)
+    # reach[(n, s)] = the size taken last to get n amounts summing to s.
+    reach: dict[tuple[int, int], int] = {(0, 0): 0}
+    frontier = {(0, 0)}
+    for n in range(count):
+        nxt = set()
+        for _, s in frontier:
+            for size in order:
+                key = (n + 1, s + size)
+                if s + size <= target and key not in reach:
+                    reach[key] = size
+                    nxt.add(key)
+        frontier = nxt
+    if (count, target) not in reach:
+        return []
+    picked, n, s = [], count, target
+    while n:
+        size = reach[(n, s)]
+        picked.append(size * unit)
+        n, s = n - 1, s - size
+    rng.shuffle(picked)
+    return picked
+
+
+class _Demo:
+    def __init__(self, *, world, rng, staff, programmes):
+        self.world, self.rng, self.staff, self.programmes = world, rng, staff, programmes
+        self.used: set[int] = set()  # people given an application already
+        self.serial = 0
+
+    # --- Who ---------------------------------------------------------------------------------
+
+    def members(self, under: list[OrgUnit], n: int) -> list[Person]:
+        """``n`` people with an active membership under ``under`` (none of them applied
+        yet), picked by ``rng`` from each unit's members in a fixed order."""
+        pools = []
+        for unit in under:
+            pool = list(
+                Person.objects.filter(
+                    access.subtree_q(unit, via="memberships__org_unit"),
+                    memberships__status=Membership.Status.ACTIVE,
+                    merged_into__isnull=True,
+                )
+                .exclude(pk__in=self.used)
+                .exclude(user__username=MEMBER)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:400]
+            )
+            self.rng.shuffle(pool)
+            pools.append(pool)
+        found: list[int] = []
+        while len(found) < n and any(pools):  # in turn from each unit, till enough
+            for pool in pools:
+                if pool and len(found) < n:
+                    found.append(pool.pop())
+        found = found[:n]
+        self.used |= set(found)
+        return list(Person.objects.filter(pk__in=found).order_by("pk"))
+
+    def districts(self) -> list[OrgUnit]:
+        return list(OrgUnit.objects.filter(code__in=DISTRICT_USERS).order_by("path"))
+
+    def streets(self) -> list[OrgUnit]:
+        """The units of the demo's street logins (their staff can verify there)."""
+        streets = []
+        for username in DISTRICT_USERS.values():
+            user = self.staff.get(f"{username}_street")
+            if user is not None:
+                streets += [OrgUnit.objects.get(pk=g.unit_id) for g in access.grants(user)]
+        return streets
+
+    def deciders(self) -> list:
+        """Everyone who may decide, most local first: a decision is made by the first of
+        them whose post may decide the level and who neither made nor decided it before."""
+        order = [f"{u}{s}" for s in ("_jc", "_street", "") for u in DISTRICT_USERS.values()]
+        return [self.staff[name] for name in [*order, "laomo", "admin"] if name in self.staff]
+
+    def maker(self, person: Person):
+        own = person.user if person.user_id else None
+        return own or self.staff["admin"]
+
+    # --- What --------------------------------------------------------------------------------
+
+    def rule(self, programme) -> dict:
+        version = selectors.current_rule(programme)
+        return version.rule if version else {}
+
+    def cert_facts(self, programme, today: date) -> dict:
+        rule = self.rule(programme)
+        self.serial += 1
+        levels = [*rule.get("levels", {}), *rule.get("aliases", {})] or ["一级"]
+        listed = (rule.get("trades") or {}).get(str(today.year)) or TRADES
+        return {
+            "certificate_no": f"{today.year}{self.rng.randrange(10**8):08d}{self.serial:04d}",
+            "level": self.rng.choice(levels),
+            "trade": self.rng.choice(listed),
+            "issued_on": (today - timedelta(days=self.rng.randrange(20, 300))).isoformat(),
+        }
+
+    def illness_options(self, programme) -> dict[int, tuple[int, str]]:
+        """Each amount of the table with a self-paid cost (fen) and grade that give it."""
+        bands = self.rule(programme).get("bands", [])
+        options: dict[int, tuple[int, str]] = {}
+        for n, band in enumerate(bands):
+            upto = bands[n + 1]["from"] if n + 1 < len(bands) else band["from"] + 10_000_000
+            for grade, amount in band["amounts"].items():
+                options.setdefault(amount, (band["from"], grade, upto))
+        return {a: (self.rng.randrange(f, u) // 100 * 100, g) for a, (f, g, u) in options.items()}
+
+    def illness_facts(self, programme, today: date, amount: int | None = None) -> dict:
+        options = self.illness_options(programme)
+        amount = amount if amount in options else self.rng.choice(sorted(options))
+        self_paid, grade = options[amount]
+        return {
+            "self_paid": money.yuan(self_paid),
+            "grade": grade,
+            "diagnosis": self.rng.choice(DIAGNOSES),
+            "event_date": (today - timedelta(days=self.rng.randrange(10, 60))).isoformat(),
+            "hospital": self.rng.choice(HOSPITALS),
+        }
+
+    def documents(self, programme, facts) -> dict:
+        if programme.kind == "illness":
+            return {
+                "diagnosis_doc": _pdf("诊断证明.pdf"),
+                "bills_doc": _pdf("住院费用票据.pdf"),
+                "hardship_doc": _pdf("困难职工证明.pdf"),
+            }
+        if programme.kind == "studio":
+            return {"report_doc": _pdf(f"{facts['year']}年度成果报告.pdf")}
+        return {"certificate_doc": _pdf("职业技能等级证书.pdf")}
+
+    # --- How ---------------------------------------------------------------------------------
+
+    def submit(self, programme, person, facts, *, maker=None) -> Application:
+        if programme.kind == "studio":
+            maker, person = maker or self.staff["admin"], None
+        else:
+            maker = maker or self.maker(person)
+        return application_submit(
+            actor=maker,
+            programme=programme,
+            facts=facts,
+            documents=self.documents(programme, facts),
+            person=None if person is None or maker == person.user else person,
+        )
+
+    def decide(self, app: Application, *, upto: int, reject: str = "") -> Application:
+        """Pass ``app`` from the level it waits at up to ``upto`` (rejecting at the last
+        with the reason ``reject``), each level by the first decider allowed there."""
+        for level in range(app.reviews.count() + 1, upto + 1):
+            decider = next(
+                u
+                for u in self.deciders()
+                if u.pk not in {app.created_by_id, app.applicant_user_id}
+                and not app.reviews.filter(reviewer=u).exists()
+                and selectors.reviewer_grant(u, app, level) is not None
+            )
+            last = level == upto and reject
+            app = application_decide(
+                actor=decider,
+                application=app,
+                decision="reject" if last else "pass",
+                note=reject if last else self.rng.choice(["", "材料齐全，情况属实", "同意"]),
+            )
+        return app
+
+    def approve(self, app: Application) -> Entitlement:
+        app = self.decide(app, upto=app.programme.levels)
+        return Entitlement.objects.get(application=app)
+
+    # --- The 2018 critical-illness aid ------------------------------------------------------
+
+    def illness_2018(self) -> None:
+        programme = self.programmes["illness"]
+        amounts = mix(sorted(self.illness_options(programme)), SEED_PEOPLE, SEED_FEN, self.rng)
+        if not amounts:
+            self.world.say("资助申请：大病救助标准凑不出 41 人 52.8 万元，跳过 2018 年")
+            return
+        people = self.members(self.districts(), SEED_PEOPLE)
+        day = date(SEED_YEAR, 2, 26)
+        for person, amount in zip(people, amounts, strict=False):
+            day = add_workdays(day, self.rng.randrange(1, 5))
+            with _as_of(_at(day, 9)):
+                facts = self.illness_facts(programme, day, amount)
+                app = self.submit(programme, person, facts)
+            checked = add_workdays(day, 3)
+            with _as_of(_at(checked, 15)):
+                app = self.decide(app, upto=1)
+            with _as_of(_at(add_workdays(checked, 4), 11)):
+                self.world.illness_2018.append(self.approve(app))
+
+    # --- This year: every state -------------------------------------------------------------
+
+    def this_year(self) -> None:
+        today = workdays.today()
+        if "cert" in self.programmes:
+            programme = self.programmes["cert"]
+            streets = self.streets() or self.districts()
+            people = self.members(streets, 9)
+            self.states(programme, people, lambda: self.cert_facts(programme, today))
+        if "illness" in self.programmes:
+            programme = self.programmes["illness"]
+            people = self.members(self.districts(), 8)
+            self.states(programme, people, lambda: self.illness_facts(programme, today))
+        studio = self.studio()
+        if studio is not None:
+            for code in ("studio", "studio_topup"):
+                if code in self.programmes:
+                    self.studio_states(self.programmes[code], studio, today.year)
+
+    def states(self, programme, people: list[Person], facts) -> None:
+        """The people's applications in every state the programme has."""
+        plan = ["approved", "approved", "approved", "submitted", "verified", "rejected"]
+        plan += ["reviewed"] * (programme.levels == 3) + ["withdrawn"]
+        for person, state in zip(people, plan, strict=False):
+            try:
+                app = self.submit(programme, person, facts())
+                self.to_state(app, state)
+            except DomainError as exc:  # e.g. a budget spent: the demo goes on without it
+                self.world.say(f"资助申请：{programme.name} {state} 未能生成（{exc}）")
+
+    def to_state(self, app: Application, state: str) -> None:
+        code = next((c for c, p in self.programmes.items() if p.pk == app.programme_id), "")
+        if state == "approved":
+            self.world.approved.append(self.approve(app))
+        elif state == "verified":
+            self.decide(app, upto=1)
+        elif state == "reviewed":
+            self.decide(app, upto=2)
+        elif state == "rejected":
+            self.decide(
+                app, upto=min(2, app.programme.levels), reject=REJECTIONS.get(code, "材料不全")
+            )
+        elif state == "withdrawn":
+            application_withdraw(
+                actor=app.created_by, application=app, reason="信息填写有误，撤回重填"
+            )
+
+    def studio(self) -> Studio | None:
+        """A Chaoyang studio with a leader: the first active one, else one offered (by the
+        contests demo, or here through the registry's ``studio_offer`` to a Chaoyang
+        member's employer: 10万元 a year for 3 years), set up (挂牌) as its unit would
+        answer — there is no service for that answer yet (a demo.build event says so)."""
+        chaoyang = OrgUnit.objects.filter(code="110105").first()
+        if chaoyang is None:
+            return None
+        studios = Studio.objects.filter(
+            access.subtree_q(chaoyang, via="org_unit"), leader__isnull=False
+        ).exclude(status=Studio.Status.DECLINED)
+        studio = studios.filter(status=Studio.Status.ACTIVE).order_by("pk").first()
+        if studio is not None:
+            return studio
+        studio = studios.order_by("pk").first() or self.offer_studio(chaoyang)
+        if studio is None:
+            return None
+        Studio.objects.filter(pk=studio.pk).update(status=Studio.Status.ACTIVE)
+        record(
+            actor=None,
+            action=Action.DEMO_BUILD,
+            obj=studio,
+            changes={"status": [studio.status, Studio.Status.ACTIVE]},
+        )
+        studio.status = Studio.Status.ACTIVE
+        return studio
+
+    def offer_studio(self, chaoyang: OrgUnit) -> Studio | None:
+        """A studio offered to the employer of a Chaoyang member (the leader), one whose
+        employer has none yet."""
+        leader = (
+            Person.objects.filter(
+                access.subtree_q(chaoyang, via="memberships__org_unit"),
+                memberships__status=Membership.Status.ACTIVE,
+                merged_into__isnull=True,
+                employer__isnull=False,
+            )
+            .exclude(employer__studios__isnull=False)
+            .select_related("employer")
+            .order_by("pk")
+            .first()
+        )
+        if leader is None:
+            return None
+        return studio_offer(
+            actor=self.staff["admin"],
+            employer=leader.employer,
+            leader=leader,
+            org_unit=selectors.active_membership(leader).org_unit,
+            source="朝阳区职工创新工作室（演示）",
+            grant_fen_per_year=10_000_000,
+            grant_years=3,
+        )
+
+    def studio_states(self, programme, studio: Studio, year: int) -> None:
+        """One studio's years: this year's withdrawn, then rejected, then approved; next
+        year's submitted; last year's verified."""
+        try:
+            for state, y in (
+                ("withdrawn", year),
+                ("rejected", year),
+                ("approved", year),
+                ("submitted", year + 1),
+                ("verified", year - 1),
+            ):
+                app = self.submit(programme, None, {"studio": studio.pk, "year": str(y)})
+                self.to_state(app, state)
+        except DomainError as exc:
+            self.world.say(f"资助申请：{programme.name}的工作室资助未能全部生成（{exc}）")
+
+    # --- The demo member ---------------------------------------------------------------------
+
+    def member(self) -> None:
+        person = Person.objects.filter(user__username=MEMBER).first()
+        if person is None or selectors.active_membership(person) is None:
+            return
+        today = workdays.today()
+        if "illness" in self.programmes:
+            programme = self.programmes["illness"]
+            asked, decided = today - timedelta(days=20), today - timedelta(days=10)
+            with _as_of(_at(asked, 9)):
+                app = self.submit(programme, person, self.illness_facts(programme, asked))
+            with _as_of(_at(decided, 15)):
+                self.world.approved.append(self.approve(app))
+        if "cert" in self.programmes:
+            programme = self.programmes["cert"]
+            self.submit(programme, person, self.cert_facts(programme, today))
