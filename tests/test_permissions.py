@@ -115,6 +115,7 @@ class World:
     giveaway: Giveaway
     claim: dict
     contests: SimpleNamespace | None = None  # Haidian's contest, built when a route needs it
+    funds: SimpleNamespace | None = None  # Haidian's funds, built when a route needs it
 
 
 @pytest.fixture
@@ -1520,6 +1521,238 @@ API_DENY |= {
 }
 
 
+# --- funds: Haidian's programme 海淀职工帮扶 and 钱学's application, through the services --
+
+FUNDS_HD = "海淀职工帮扶"  # Haidian's own programme: no answer to Chaoyang's staff may show it
+FUNDS_UNIT = {
+    "Programme": "org_unit",
+    "RuleVersion": "programme__org_unit",
+    "Budget": "org_unit",
+    "Hardship": "org_unit",
+    "Run": "org_unit",
+    "Application": "org_unit",
+    "Review": "application__org_unit",
+    "Entitlement": "org_unit",
+    "PayeeAccount": "person__org_unit",
+    "PayoutBatch": "org_unit",
+    "PayoutLine": "batch__org_unit",
+    "ReturnImport": "batch__org_unit",
+    "LedgerEntry": "budget__org_unit",
+}
+
+
+def _funds(w) -> SimpleNamespace:
+    """Haidian's funds (once per test, when a funds route asks for it): 钱学 applied, on his
+    behalf by Haidian's staff, for the city's certificate subsidy (his certificate scan
+    attached); Haidian's own condolence programme enrolled him in a run, and a batch paid
+    into his bank card failed at the bank (the line waits in the exception queue)."""
+    if w.funds is not None:
+        return w.funds
+    from stdnum import luhn
+
+    from gonghui.common.workdays import today
+    from gonghui.funds.applications.services import application_submit
+    from gonghui.funds.enrolment.services import run_create, run_enrol
+    from gonghui.funds.models import Budget, Hardship, PayeeAccount, PayoutLine
+    from gonghui.funds.payouts.services import batch_create
+    from tests.funds.conftest import CERTIFICATE_RULE, make_programme
+
+    hd, year = w.users.hd, today().year
+    cert = make_programme("cert", "技能等级证书补贴", "certificate", w.tree.city, CERTIFICATE_RULE)
+    rule = {
+        "kind": "fixed",
+        "amount": 300000,
+        "enrol": {"honours": ["capital-labour-medal"], "hardship": ["一般困难", "特别困难"]},
+    }
+    own = make_programme("hd-care", FUNDS_HD, "condolence", w.tree.haidian, rule, entry="enrol")
+    for programme in (cert, own):
+        Budget.objects.create(
+            programme=programme, org_unit=programme.org_unit, year=year, amount=10_000_000
+        )
+    application = application_submit(
+        actor=hd,
+        programme=cert,
+        person=w.person,
+        facts={
+            "certificate_no": "HD-0001",
+            "level": "一级",
+            "trade": "钳工",
+            "issued_on": "2025-06-01",
+        },
+        documents={"certificate_doc": SimpleUploadedFile("证书.pdf", b"%PDF-1.4\n")},
+    )
+    Hardship.objects.create(
+        person=w.person, org_unit=w.tree.hd_grass, grade="一般困难", since=date(2020, 1, 1)
+    )
+    body = "622202020011223344"
+    account = PayeeAccount.objects.create(
+        person=w.person,
+        kind="bank_card",
+        account_class="I",
+        bank="工商银行海淀支行",
+        number=body + luhn.calc_check_digit(body),
+        is_default=True,
+    )
+    run = run_create(
+        actor=hd,
+        programme=own,
+        org_unit=w.tree.haidian,
+        name="海淀春节慰问",
+        year=year,
+        deadline=today() + timedelta(days=60),
+    )
+    run_enrol(actor=hd, run=run)
+    batch = batch_create(
+        actor=hd, programme=own, org_unit=w.tree.haidian, name="海淀春节慰问第一批", run=run
+    )
+    line = batch.lines.get()
+    PayoutLine.objects.filter(pk=line.pk).update(status="failed", result_reason="账户状态异常")
+    w.funds = SimpleNamespace(
+        cert=cert,
+        own=own,
+        application=application,
+        document=application_attachment(application),
+        account=account,
+        run=run,
+        entitlement=run.entitlements.get(),
+        batch=batch,
+        line=line,
+    )
+    w.funds.before = _funds_state(w)
+    return w.funds
+
+
+def application_attachment(application):
+    from gonghui.files.models import Attachment
+
+    return Attachment.objects.filter(object_id=application.pk).latest("pk")
+
+
+def _funds_state(w) -> dict:
+    """Every row of every funds table under Haidian and the two programmes' streams: what
+    no request of Chaoyang's may change."""
+    models = {m.__name__: m for m in apps.get_app_config("funds").get_models()}
+    assert set(models) == set(FUNDS_UNIT), "a new funds table: add its way to its union"
+    where = w.tree.haidian.path
+    rows = {
+        name: sorted(
+            map(
+                repr,
+                model.objects.filter(**{f"{FUNDS_UNIT[name]}__path__startswith": where})
+                .values_list()
+                .order_by("pk"),
+            )
+        )
+        for name, model in models.items()
+    }
+    for programme in (w.funds.cert, w.funds.own):
+        rows[programme.stream] = AuditEvent.objects.filter(stream=programme.stream).count()
+    return rows
+
+
+def _f(w) -> SimpleNamespace:
+    return _funds(w)
+
+
+WEB_DENY |= {
+    # reports
+    "funds:report": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/report/", None, NOT_FOUND),
+    "funds:dashboard": ("get", lambda w: (_f(w), "/funds/dashboard/")[1], None, (200,)),
+    # applications
+    "funds:applications": (
+        "get",
+        lambda w: f"/funds/p/{_f(w).cert.pk}/applications/?q=钱",
+        None,
+        (200,),
+    ),
+    "funds:apply_for": (
+        "post",
+        lambda w: f"/funds/p/{_f(w).cert.pk}/applications/new/",
+        {"person": "{person}", "certificate_no": "CY-X1", "level": "一级"},
+        (200, 404),
+    ),
+    "funds:application": ("get", lambda w: f"/funds/a/{_f(w).application.pk}/", None, NOT_FOUND),
+    "funds:application_decide": (
+        "post",
+        lambda w: f"/funds/a/{_f(w).application.pk}/decide/",
+        {"decision": "pass", "note": "越权"},
+        NOT_FOUND,
+    ),
+    "funds:application_document": (
+        "get",
+        lambda w: f"/funds/a/{_f(w).application.pk}/documents/{_f(w).document.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:my_applications": ("get", lambda w: (_f(w), "/m/funds/")[1], None, (200,)),
+    "funds:apply": (
+        "post",
+        lambda w: f"/m/funds/p/{_f(w).own.pk}/apply/",
+        {"certificate_no": "CY-X2", "level": "一级"},
+        (200, 404),
+    ),
+    "funds:my_application": (
+        "get",
+        lambda w: f"/m/funds/a/{_f(w).application.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:my_application_withdraw": (
+        "post",
+        lambda w: f"/m/funds/a/{_f(w).application.pk}/withdraw/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "funds:my_application_document": (
+        "get",
+        lambda w: f"/m/funds/a/{_f(w).application.pk}/documents/{_f(w).document.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    # enrolment
+    "funds:runs": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/runs/", None, NOT_FOUND),
+    "funds:run_create": (
+        "post",
+        lambda w: f"/funds/p/{_f(w).own.pk}/runs/new/",
+        {"org_unit": "{haidian}", "name": "越权计划", "year": "2026"},
+        NOT_FOUND,
+    ),
+    "funds:run": ("get", lambda w: f"/funds/runs/{_f(w).run.pk}/", None, NOT_FOUND),
+    "funds:run_enrol": ("post", lambda w: f"/funds/runs/{_f(w).run.pk}/enrol/", None, NOT_FOUND),
+    "funds:entitlement_cancel": (
+        "post",
+        lambda w: f"/funds/entitlements/{_f(w).entitlement.pk}/cancel/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    # payouts
+    "funds:batches": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/batches/", None, NOT_FOUND),
+    "funds:batch": ("get", lambda w: f"/funds/batches/{_f(w).batch.pk}/", None, NOT_FOUND),
+    **{
+        f"funds:batch_{action}": (
+            "post",
+            lambda w, action=action: f"/funds/batches/{_f(w).batch.pk}/{action}/",
+            None,
+            NOT_FOUND,
+        )
+        for action in ("build", "release", "export", "returns", "reconcile")
+    },
+    "funds:batch_file": (
+        "get",
+        lambda w: f"/funds/batches/{_f(w).batch.pk}/files/{_f(w).document.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:exceptions": ("get", lambda w: (_f(w), "/funds/exceptions/")[1], None, (200,)),
+    "funds:line_reissue": (
+        "post",
+        lambda w: f"/funds/lines/{_f(w).line.pk}/reissue/",
+        {"cash": "on", "note": "越权"},
+        NOT_FOUND,
+    ),
+}
+
+
 def _haidian_untouched(w):
     w.tree.hd_street.refresh_from_db()
     w.person.refresh_from_db()
@@ -1555,6 +1788,9 @@ def _haidian_untouched(w):
     # no award made; and no programme or competition was set up under Haidian.
     if w.contests is not None:
         assert _contests_state(w) == w.contests.before
+    # Haidian's funds: not a row of any funds table changed, no event in their streams.
+    if w.funds is not None:
+        assert _funds_state(w) == w.funds.before
 
 
 @pytest.mark.django_db
@@ -1568,7 +1804,7 @@ def test_web_route_denies_other_district(client, world, route):
     assert response.status_code in statuses, (route, response.status_code)
     text = _text(response)
     assert "钱学" not in text and "110108198001010015" not in text
-    assert "中关村街道" not in text and CONTEST not in text
+    assert "中关村街道" not in text and CONTEST not in text and FUNDS_HD not in text
     _haidian_untouched(world)
 
 
@@ -1658,6 +1894,30 @@ def test_haidian_reaches_its_own_contest(client, world):
     assert CONTEST in client.get("/judge/").content.decode()
     client.login(username="hd_entrant", password=PASSWORD)
     assert CONTEST in client.get("/m/contests/").content.decode()
+
+
+@pytest.mark.django_db
+def test_haidian_reaches_its_own_funds(client, world, settings, tmp_path):
+    """The pass side of every funds deny case that reads: Haidian's staff open it, so each
+    404 above is the scope's answer, not a record that is not there (the member's own pages
+    are the applicant's: tested in tests/funds)."""
+    reads = [
+        (route, url)
+        for route, (method, url, _, statuses) in WEB_DENY.items()
+        if route.startswith("funds:")
+        and not route.startswith("funds:my_")
+        and method == "get"
+        and statuses == NOT_FOUND
+    ]
+    assert len(reads) >= 6
+    client.login(username="hd_staff", password=PASSWORD)
+    for route, url in reads:
+        if route == "funds:batch_file":
+            continue  # the world's batch was never exported: no file of it to fetch
+        response = client.get(url(world))
+        assert response.status_code == 200, (route, response.status_code)
+    assert FUNDS_HD in client.get("/funds/dashboard/").content.decode()
+    assert "钱学" in client.get("/funds/exceptions/").content.decode()
 
 
 @pytest.mark.django_db
