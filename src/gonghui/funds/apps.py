@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class FundsConfig(AppConfig):
     name = "gonghui.funds"
     verbose_name = "资金与帮扶"
+
+    def ready(self):
+        # Who may open an application's documents is registered with the files app when
+        # the applications' services load: in every process, not only where URLs load.
+        from gonghui.funds.applications import services  # noqa: F401
