@@ -414,7 +414,9 @@ def test_batch_reroute_takes_every_proposal_and_predicts_again(spring, users, tr
     assert {line.prediction for line in lines.values()} == {""}
     assert lines[c.pk].account.person_id == fine.pk
     actions = list(
-        AuditEvent.objects.filter(stream=batch.programme.stream).values_list("action", flat=True)
+        AuditEvent.objects.filter(stream=batch.programme.stream)
+        .order_by("seq")
+        .values_list("action", flat=True)
     )
     assert actions == ["funds.batch_predict", "funds.line_reroute", "funds.batch_predict"]
 
