@@ -458,3 +458,53 @@ def test_a_grassroots_post_cannot_predict_a_district_batch(spring, users):
             batch_predict(actor=actor, batch=batch, today=TODAY)
     batch.refresh_from_db()
     assert batch.predicted_on is None
+
+
+# --- The fast path agrees with funds.prediction ----------------------------------------------
+
+
+def test_lines_decided_in_sql_are_those_prediction_passes_at_any_amount(tree):
+    """The prediction counts lines into accounts that take any amount in SQL without
+    reading them (``_suspect``): every account shape it lets through must be one that
+    ``funds.prediction.refusal`` passes for any amount, and every one it holds back one
+    that can fail."""
+    from itertools import product
+
+    from gonghui.funds import prediction
+    from gonghui.funds.accounts.services import _suspect
+
+    person = make_member(tree.cy_grass)
+    shapes = {}
+    for status, (kind, cls), bound, idle in product(
+        PayeeAccount.Status.values,
+        [("union_card", "I"), ("bank_card", "II"), ("union_card", "III"), ("passbook", "")],
+        (False, True),
+        (None, 0, 365, 366, -5),
+    ):
+        account = make_account(
+            person,
+            kind=kind,
+            cls=cls,
+            status=status,
+            bound_to_payer=bound,
+            last_activity=None if idle is None else TODAY - timedelta(days=idle),
+        )
+        shapes[account.pk] = {
+            "id": account.pk,
+            "kind": kind,
+            "class": cls or None,
+            "status": status,
+            "last_activity": account.last_activity,
+            "bound_to_payer": bound,
+            "balance": 0,
+        }
+    held = set(
+        PayeeAccount.objects.filter(_suspect(TODAY, prediction.LIMITS, via="")).values_list(
+            "id", flat=True
+        )
+    )
+    for pk, shape in shapes.items():
+        if pk not in held:
+            assert prediction.refusal(shape, 10**12, TODAY) is None, shape
+        else:
+            assert prediction.refusal(shape, 10**12, TODAY) is not None, shape
