@@ -2049,7 +2049,7 @@ def _funds_batch(w):
         status="batched",
     )
     batch = PayoutBatch.objects.create(
-        programme=programme, org_unit=w.tree.chaoyang, name="2025年春节慰问金"
+        programme=programme, org_unit=w.tree.chaoyang, name="2025年春节慰问金", built=True
     )
     line = PayoutLine.objects.create(
         batch=batch, entitlement=entitlement, account=card, amount=1_200_000

@@ -65,7 +65,7 @@ def make_batch(programme, *, deadline=SPRING_DEADLINE, status="draft", **fields)
         name=f"{programme.name}批次",
         deadline=deadline,
         status=status,
-        **fields,
+        **{"built": True, **fields},
     )
 
 
@@ -508,3 +508,13 @@ def test_lines_decided_in_sql_are_those_prediction_passes_at_any_amount(tree):
             assert prediction.refusal(shape, 10**12, TODAY) is None, shape
         else:
             assert prediction.refusal(shape, 10**12, TODAY) is not None, shape
+
+
+def test_a_batch_still_being_built_is_not_predicted(funds, tree, users):
+    batch = make_batch(funds.condolence, built=False)
+    person = make_member(tree.cy_grass)
+    pay_line(batch, person, make_account(person), 100 * YUAN)
+
+    with pytest.raises(ValidationFailed) as refused:
+        batch_predict(actor=users.cy, batch=batch, today=TODAY)
+    assert "编制完毕" in refused.value.fields["batch"]

@@ -442,6 +442,8 @@ def _draft(batch: PayoutBatch) -> PayoutBatch:
         raise ValidationFailed(
             {"batch": f"批次{batch.get_status_display()}，只有编制中的批次可以预判或改道"}
         )
+    if not batch.built:
+        raise ValidationFailed({"batch": "批次尚未编制完毕（明细还在生成中），请先完成编制再预判"})
     return batch
 
 
