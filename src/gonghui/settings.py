@@ -283,3 +283,12 @@ FUNDS_BANK_LAYOUT = {
         "success": ["成功", "0000"],
     },
 }
+
+# funds · accounts: the banks' limits on Ⅱ/Ⅲ class accounts and when an idle account counts
+# as dormant (funds.prediction.LIMITS: Ⅱ类 10,000元 a day and 200,000元 a year from
+# non-bound payers, Ⅲ类 2,000元 held, dormant after 365 days without activity).
+FUNDS_ACCOUNT_LIMITS = {
+    "II": {"day": 1_000_000, "year": 20_000_000},
+    "III": {"balance": 200_000},
+    "dormant_after_days": 365,
+}

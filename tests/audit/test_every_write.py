@@ -2239,6 +2239,114 @@ def _(w, call):
 #
 
 
+def _funds_payee(w):
+    """A Chaoyang member with a Ⅱ类 union card and a passbook, as the accounts scenarios
+    need them (made directly: these scenarios count the events of one call)."""
+    from gonghui.funds.models import PayeeAccount
+    from tests.funds.conftest import make_member
+
+    person = make_member(w.tree.cy_grass, "高秀兰")
+    card = PayeeAccount.objects.create(
+        person=person,
+        kind="union_card",
+        account_class="II",
+        bank="北京银行",
+        number="6217000010000000003",
+        is_default=True,
+    )
+    passbook = PayeeAccount.objects.create(
+        person=person, kind="passbook", bank="北京农商银行", number="622848000000000011"
+    )
+    return person, card, passbook
+
+
+def _funds_batch(w):
+    """A draft batch of Chaoyang's Spring Festival money with the elder's 12,000元 line
+    onto her Ⅱ类 card (over its day: her passbook proposed)."""
+    from gonghui.funds.models import Entitlement, PayoutBatch, PayoutLine
+    from tests.funds.conftest import CONDOLENCE_RULE, make_programme
+
+    person, card, passbook = _funds_payee(w)
+    programme = make_programme(
+        "spring", "春节慰问金", "condolence", w.tree.chaoyang, CONDOLENCE_RULE, budget=10**8
+    )
+    budget = programme.budgets.get()
+    budget.year = 2025
+    budget.save()
+    entitlement = Entitlement.objects.create(
+        programme=programme,
+        budget=budget,
+        person=person,
+        org_unit=person.org_unit,
+        year=2025,
+        amount=1_200_000,
+        rule_version=programme.rule_versions.get(),
+        payment_id="FR00001P0000000001",
+        status="batched",
+    )
+    batch = PayoutBatch.objects.create(
+        programme=programme, org_unit=w.tree.chaoyang, name="2025年春节慰问金", built=True
+    )
+    line = PayoutLine.objects.create(
+        batch=batch, entitlement=entitlement, account=card, amount=1_200_000
+    )
+    return batch, line, passbook
+
+
+@scenario("gonghui.funds.accounts.services.account_add")
+def _(w, call):
+    from tests.funds.conftest import make_member
+
+    person = make_member(w.tree.cy_grass, "高秀兰")
+    call(
+        actor=w.users.cy,
+        person=person,
+        kind="union_card",
+        account_class="I",
+        bank="北京银行",
+        number="6217000010000000003",
+    )
+
+
+@scenario("gonghui.funds.accounts.services.account_update")
+def _(w, call):
+    _person, card, _passbook = _funds_payee(w)
+    call(actor=w.users.cy, account=card, status="dormant")
+
+
+@scenario("gonghui.funds.accounts.services.account_reveal")
+def _(w, call):
+    _person, card, _passbook = _funds_payee(w)
+    call(actor=w.users.cy, account=card)
+
+
+@scenario("gonghui.funds.accounts.services.accounts_status_import")
+def _(w, call):
+    _funds_payee(w)
+    call(actor=w.users.cy, data="6217000010000000003,锁定\n".encode())
+
+
+@scenario("gonghui.funds.accounts.services.batch_predict")
+def _(w, call):
+    batch, _line, _passbook = _funds_batch(w)
+    call(actor=w.users.cy, batch=batch)
+
+
+@scenario("gonghui.funds.accounts.services.line_reroute")
+def _(w, call):
+    _batch, line, passbook = _funds_batch(w)
+    call(actor=w.users.cy, line=line, account=passbook)
+
+
+@scenario("gonghui.funds.accounts.services.batch_reroute")
+def _(w, call):
+    from gonghui.funds.accounts.services import batch_predict
+
+    batch, _line, _passbook = _funds_batch(w)
+    batch_predict(actor=w.users.cy, batch=batch)
+    call(actor=w.users.cy, batch=batch)
+
+
 # --- funds · payouts: this feature's scenarios below this line ---
 #
 def payouts_world(w):

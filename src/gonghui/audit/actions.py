@@ -180,6 +180,11 @@ class Action(models.TextChoices):
     FUNDS_ENTITLEMENT_CANCEL = "funds.entitlement_cancel", "取消应发记录（释放预算）"
     #
     # --- funds · accounts (add this feature's actions below this line) ---
+    FUNDS_ACCOUNT_ADD = "funds.account_add", "登记收款账户"
+    FUNDS_ACCOUNT_UPDATE = "funds.account_update", "更新收款账户（状态、最近交易、默认）"
+    FUNDS_ACCOUNT_STATUS_IMPORT = "funds.account_status_import", "导入银行账户状态报告"
+    FUNDS_BATCH_PREDICT = "funds.batch_predict", "发放批次失败预判"
+    FUNDS_LINE_REROUTE = "funds.line_reroute", "发放明细改用其他账户"
     #
     # --- funds · payouts (add this feature's actions below this line) ---
     #
@@ -267,6 +272,7 @@ SERVICE_MODULES = (
     "gonghui.funds.enrolment.services",
     #
     # --- funds · accounts ---
+    "gonghui.funds.accounts.services",
     #
     # --- funds · payouts ---
     #
@@ -598,6 +604,14 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.funds.enrolment.services.entitlement_cancel": ("funds.entitlement_cancel",),
     #
     # --- funds · accounts ---
+    "gonghui.funds.accounts.services.account_add": ("funds.account_add",),
+    "gonghui.funds.accounts.services.account_update": ("funds.account_update",),
+    "gonghui.funds.accounts.services.account_reveal": ("pii.reveal",),
+    "gonghui.funds.accounts.services.accounts_status_import": ("funds.account_status_import",),
+    "gonghui.funds.accounts.services.batch_predict": ("funds.batch_predict",),
+    "gonghui.funds.accounts.services.line_reroute": ("funds.line_reroute",),
+    # Takes every proposal, then predicts the batch again (its sums have moved).
+    "gonghui.funds.accounts.services.batch_reroute": ("funds.batch_predict", "funds.line_reroute"),
     #
     # --- funds · payouts ---
     #
