@@ -803,6 +803,10 @@ def _fill(value, w):
         "{hd_stage}": lambda: _contests(w).stage.pk,
         "{hd_entrant}": lambda: _contests(w).entrant.pk,
         "{hd_judge}": lambda: _contests(w).judges[0].pk,
+        "{hd_account}": lambda: _funds(w).account.pk,
+        "{hd_account_status}": lambda: SimpleUploadedFile(
+            "status.csv", f"账号,状态\n{_funds(w).account.number},closed\n".encode()
+        ),
     }
     if isinstance(value, dict):
         return {k: _fill(v, w) for k, v in value.items()}
@@ -1744,6 +1748,57 @@ WEB_DENY |= {
         NOT_FOUND,
     ),
     "funds:exceptions": ("get", lambda w: (_f(w), "/funds/exceptions/")[1], None, (200,)),
+    # accounts
+    "funds:accounts": (
+        "get",
+        lambda w: f"/funds/people/{_f(w).account.person_id}/accounts/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:account_edit": (
+        "post",
+        lambda w: f"/funds/accounts/{_f(w).account.pk}/edit/",
+        {"status": "closed", "bank": "越权银行"},
+        NOT_FOUND,
+    ),
+    "funds:account_reveal": (
+        "post",
+        lambda w: f"/funds/accounts/{_f(w).account.pk}/reveal/",
+        None,
+        NOT_FOUND,
+    ),
+    # Haidian's number in a bank status file: matched only within Chaoyang, so not found.
+    "funds:accounts_status_import": (
+        "post",
+        lambda w: (_f(w), "/funds/accounts/status-import/")[1],
+        {"file": "{hd_account_status}"},
+        (200,),
+    ),
+    "funds:prediction": (
+        "get",
+        lambda w: f"/funds/batches/{_f(w).batch.pk}/prediction/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:prediction_run": (
+        "post",
+        lambda w: f"/funds/batches/{_f(w).batch.pk}/prediction/run/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:prediction_accept_all": (
+        "post",
+        lambda w: f"/funds/batches/{_f(w).batch.pk}/prediction/accept/",
+        None,
+        NOT_FOUND,
+    ),
+    "funds:line_reroute": (
+        "post",
+        lambda w: f"/funds/lines/{_f(w).line.pk}/reroute/",
+        {"account": "{hd_account}"},
+        NOT_FOUND,
+    ),
+    "funds:my_accounts": ("get", lambda w: (_f(w), "/m/funds/accounts/")[1], None, (200,)),
     "funds:line_reissue": (
         "post",
         lambda w: f"/funds/lines/{_f(w).line.pk}/reissue/",
