@@ -71,6 +71,15 @@ from gonghui.contests.models import (
     Stage,
 )
 from gonghui.files.models import Attachment
+from gonghui.funds.models import (
+    Application,
+    Entitlement,
+    PayeeAccount,
+    PayoutBatch,
+    PayoutLine,
+    Run,
+)
+from gonghui.funds.models import Programme as FundsProgramme
 from gonghui.jobs.models import Job
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection
 from gonghui.orgs import access
@@ -130,6 +139,15 @@ JUDGE_STAGE = Kind(STAGE.objects, unit=STAGE.unit, vary="status", own="matches__
 # An entrant's own stages (the appeal form): those the login's person took part in.
 ENTRANT_STAGE = Kind(
     STAGE.objects, unit=STAGE.unit, vary="status", own="entries__entrant__person__user"
+)
+
+
+FUNDS_PROGRAMME = Kind(lambda: FundsProgramme.objects.all(), vary="kind")
+APPLICATION = Kind(lambda: Application.objects.all(), vary="status")
+APPLICATION_DOCUMENT = Kind(
+    lambda application: Attachment.objects.filter(
+        content_type__model="application", object_id=application.pk
+    )
 )
 
 
@@ -220,6 +238,32 @@ FILL: dict[str, Kind] = {
         lambda: Milestone.objects.all(),
         unit="competition__org_unit",
         own="competition__programme__notaries__user",
+    ),
+    # Funds: programmes, applications (and their documents), runs, batches, lines, accounts.
+    "funds/p/{pk}": FUNDS_PROGRAMME,
+    "m/funds/p/{pk}": FUNDS_PROGRAMME,
+    "funds/a/{pk}": APPLICATION,
+    "funds/a/{pk}/documents/{doc}": APPLICATION_DOCUMENT,
+    "m/funds/a/{pk}": Kind(APPLICATION.objects, vary="status", own="person__user"),
+    "m/funds/a/{pk}/documents/{doc}": APPLICATION_DOCUMENT,
+    "funds/runs/{pk}": Kind(lambda: Run.objects.all(), vary="status"),
+    "funds/entitlements/{pk}": Kind(lambda: Entitlement.objects.all(), vary="status"),
+    "funds/batches/{pk}": Kind(lambda: PayoutBatch.objects.all(), vary="status"),
+    "funds/batches/{pk}/files/{file_pk}": Kind(
+        lambda batch: Attachment.objects.filter(
+            content_type__model="payoutbatch", object_id=batch.pk
+        ),
+        unit="org_unit",
+    ),
+    "funds/lines/{pk}": Kind(
+        lambda: PayoutLine.objects.all(), unit="batch__org_unit", vary="status"
+    ),
+    "funds/people/{pk}": Kind(
+        lambda: Person.objects.filter(payee_accounts__isnull=False).distinct(),
+        vary="payee_accounts__status",
+    ),
+    "funds/accounts/{pk}": Kind(
+        lambda: PayeeAccount.objects.all(), unit="person__org_unit", vary="status"
     ),
     # The admin site; its model pages take their objects from their ModelAdmin (Route.kind).
     "admin/{app_label}": Kind(

@@ -1629,7 +1629,9 @@ def _funds(w) -> SimpleNamespace:
 def application_attachment(application):
     from gonghui.files.models import Attachment
 
-    return Attachment.objects.filter(object_id=application.pk).latest("pk")
+    return Attachment.objects.filter(
+        content_type__model="application", object_id=application.pk
+    ).latest("pk")
 
 
 def _funds_state(w) -> dict:
