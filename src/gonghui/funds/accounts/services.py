@@ -461,6 +461,12 @@ def _suspect(today: date, rules: dict, via: str = "account__") -> Q:
     )
 
 
+# A line predicted to go through: no reason, no proposal, and ``in_time`` left empty (it
+# lands when the batch does: ``predicted_on`` + FUNDS_BANK_WORKDAYS against the deadline);
+# ``in_time`` speaks only of a failing line's way out. Only lines that fail are written.
+FINE = ("", None, None)
+
+
 def _predict(batch: PayoutBatch, today: date, progress=None) -> dict[str, int]:
     """Each pending line's verdict, written back; counts by reason ("ok": fine).
 
@@ -511,8 +517,8 @@ def _predict(batch: PayoutBatch, today: date, progress=None) -> dict[str, int]:
         if verdict.ok:
             _take(account, amount)  # two lines to one Ⅱ类 card the same day add up
             counts["ok"] += 1
-            if tuple(before) != ("", None, in_time):
-                written.append((line_id, ("", None, in_time)))
+            if tuple(before) != FINE:
+                written.append((line_id, FINE))
             continue
         counts[verdict.reason] += 1
         alternative = verdict.alternative
@@ -521,10 +527,11 @@ def _predict(batch: PayoutBatch, today: date, progress=None) -> dict[str, int]:
         wanted = (verdict.reason, alternative, in_time if alternative else _never(in_time))
         if tuple(before) != wanted:
             written.append((line_id, wanted))
-    # The lines not judged that said otherwise are marked fine in one statement.
-    transfers.exclude(prediction="", alternative__isnull=True, in_time=in_time).exclude(
+    # The lines not judged that said otherwise are marked fine in one statement (a fresh
+    # batch has none: a line that goes through carries nothing, so nothing is written).
+    transfers.exclude(prediction="", alternative__isnull=True, in_time__isnull=True).exclude(
         id__in=suspect.values("id")
-    ).update(prediction="", alternative=None, in_time=in_time)
+    ).update(prediction="", alternative=None, in_time=None)
     _write(written)
     batch.predicted_on = today
     batch.save(update_fields=["predicted_on"])
@@ -622,7 +629,10 @@ def line_reroute(*, actor, line: PayoutLine, account: PayeeAccount, today: date 
     line.prediction = verdict.reason or ""
     line.alternative_id = verdict.alternative
     in_time = _landing(batch, today)
-    line.in_time = in_time if verdict.ok or verdict.alternative else _never(in_time)
+    if verdict.ok:
+        line.in_time = None
+    else:
+        line.in_time = in_time if verdict.alternative else _never(in_time)
     line.save(update_fields=["account", "method", "prediction", "alternative", "in_time"])
     events.event(
         actor,
