@@ -35,9 +35,10 @@ def test_the_bank_files_need_nothing_but_the_standard_library_and_money():
         "__future__",
         "collections",
         "csv",
-        "dataclasses",
         "gonghui",
         "io",
+        "re",
+        "typing",
     }
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gonghui.funds import money
 from gonghui.funds.money import MoneyError
@@ -53,8 +54,11 @@ def export(layout: Mapping, lines: Iterable[Mapping]) -> bytes:
     return out.getvalue().encode(layout.get("encoding", "utf-8"))
 
 
-@dataclass(frozen=True)
-class ReturnLine:
+# The plain form banks write ("2000.00"): read without the general parser.
+PLAIN_AMOUNT = re.compile(r"([0-9]{1,13})\.([0-9]{2})")
+
+
+class ReturnLine(NamedTuple):
     line: int  # the row in the file (the header is row 1)
     payment: str
     paid: bool
@@ -91,12 +95,18 @@ def returns(layout: Mapping, data: bytes) -> list[ReturnLine]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     lines: list[ReturnLine] = []
+    width = max(at.values()) + 1
+    payment_at, result_at = at["payment"], at["result"]
+    reason_at, amount_at = at.get("reason"), at.get("amount")
     for row_number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {field: (row[i].strip() if i < len(row) else "") for field, i in at.items()}
-        payment = cells["payment"]
+        if len(row) < width:
+            if not "".join(row).strip():
+                continue  # a blank line
+            row = row + [""] * (width - len(row))
+        payment = row[payment_at].strip()
         if not payment:
+            if not "".join(row).strip():
+                continue
             problems.append(f"第 {row_number} 行：缺少{wanted['payment']}")
             continue
         if payment in seen:
@@ -106,16 +116,18 @@ def returns(layout: Mapping, data: bytes) -> list[ReturnLine]:
             continue
         seen[payment] = row_number
         amount = None
-        if cells.get("amount"):
-            try:
-                amount = money.fen(cells["amount"])
-            except MoneyError as exc:
-                problems.append(f"第 {row_number} 行：金额 {exc}")
-                continue
-        paid = cells["result"] in success
-        lines.append(
-            ReturnLine(row_number, payment, paid, "" if paid else cells.get("reason", ""), amount)
-        )
+        if amount_at is not None and (text := row[amount_at].strip()):
+            if plain := PLAIN_AMOUNT.fullmatch(text):
+                amount = int(plain[1]) * money.FEN_PER_YUAN + int(plain[2])
+            else:
+                try:
+                    amount = money.fen(text)
+                except MoneyError as exc:
+                    problems.append(f"第 {row_number} 行：金额 {exc}")
+                    continue
+        paid = row[result_at].strip() in success
+        reason = "" if paid or reason_at is None else row[reason_at].strip()
+        lines.append(ReturnLine(row_number, payment, paid, reason, amount))
     if problems:
         raise BankFileError(
             "；".join(problems[:20]) + (f" 等 {len(problems)} 处" if len(problems) > 20 else "")
