@@ -160,9 +160,7 @@ def test_rule_versions_cannot_be_changed_nor_deleted(funds):
 
 def test_a_budget_cannot_be_committed_beyond_its_amount_even_by_hand(funds):
     budget = Budget.objects.get(programme=funds.condolence, year=YEAR)
-    assert refused(
-        "UPDATE funds_budget SET committed = amount + 1 WHERE id = %s", [budget.pk]
-    )
+    assert refused("UPDATE funds_budget SET committed = amount + 1 WHERE id = %s", [budget.pk])
     assert refused("UPDATE funds_budget SET amount = committed - 1 WHERE id = %s", [budget.pk])
     assert refused("UPDATE funds_budget SET committed = -1 WHERE id = %s", [budget.pk])
     assert not refused("UPDATE funds_budget SET committed = amount WHERE id = %s", [budget.pk])

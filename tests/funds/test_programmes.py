@@ -213,7 +213,9 @@ def test_budgets_are_set_per_node_and_year_and_never_below_committed(tree, users
     with pytest.raises(ValidationFailed) as refused:
         budget_set(actor=users.cy, programme=p, org_unit=tree.chaoyang, year=2027, amount="400000")
     assert "500,000.00元" in refused.value.fields["amount"]
-    b = budget_set(actor=users.cy, programme=p, org_unit=tree.chaoyang, year=2027, amount=50_000_000)
+    b = budget_set(
+        actor=users.cy, programme=p, org_unit=tree.chaoyang, year=2027, amount=50_000_000
+    )
     assert b.amount == b.committed == 50_000_000
     assert [changes_of(e)["amount"] for e in events("funds.budget_set").order_by("id")] == [
         [None, 60_000_000],

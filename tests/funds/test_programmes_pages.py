@@ -127,7 +127,10 @@ def test_a_district_cannot_see_anothers_budgets_rows_or_hardship(client, world, 
     ledger_page = client.get(f"/funds/p/{p}/ledger/").content.decode()
     assert "朝阳某笔" in ledger_page and "海淀某笔" not in ledger_page
     assert client.get(f"/funds/p/{p}/ledger/?org_unit={tree.haidian.pk}").status_code == 200
-    assert "海淀某笔" not in client.get(f"/funds/p/{p}/ledger/?org_unit={tree.haidian.pk}").content.decode()
+    assert (
+        "海淀某笔"
+        not in client.get(f"/funds/p/{p}/ledger/?org_unit={tree.haidian.pk}").content.decode()
+    )
     assert client.get(f"/funds/ledger/{world['hd_row'].pk}/correct/").status_code == 404
     hardship = client.get("/funds/hardship/?state=all").content.decode()
     assert "王秀英" in hardship and "李桂兰" not in hardship
@@ -138,9 +141,7 @@ def test_a_district_cannot_see_anothers_budgets_rows_or_hardship(client, world, 
     assert client.get(f"/funds/p/{world['hd_programme'].pk}/budgets/").status_code == 404
     assert "海淀工作室配套" not in client.get("/funds/").content.decode()
     # Writes through the pages alike.
-    refused = client.post(
-        f"/funds/ledger/{world['hd_row'].pk}/correct/", {"note": "冲正"}
-    )
+    refused = client.post(f"/funds/ledger/{world['hd_row'].pk}/correct/", {"note": "冲正"})
     assert refused.status_code == 404
     assert not LedgerEntry.objects.filter(kind="reverse").exists()
     refused = client.post(f"/funds/hardship/{world['hd_h'].pk}/end/", {"until": "2026-03-01"})
@@ -152,9 +153,12 @@ def test_a_grassroots_post_cannot_act_beyond_its_grant(client, world):
     p = world["funds"].illness
     client.login(username="cy_grass", password=PASSWORD)
     assert client.post(f"/funds/p/{p.pk}/rules/", {"rule": "{}", "note": "x"}).status_code == 404
-    assert client.post(
-        f"/funds/p/{p.pk}/budgets/", {"org_unit": 1, "year": YEAR, "amount": "1"}
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/funds/p/{p.pk}/budgets/", {"org_unit": 1, "year": YEAR, "amount": "1"}
+        ).status_code
+        == 404
+    )
     assert client.post("/funds/new/", {"code": "x"}).status_code == 404
     page = client.get(f"/funds/p/{p.pk}/rules/").content.decode()
     assert "保存为新版本" not in page
