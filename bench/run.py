@@ -24,6 +24,7 @@ AREAS = (
     "contests_board",
     "contests_record",
     "contests_votes",
+    "funds_budget",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 
