@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet, Sum
 
 from gonghui.common.errors import NotFound
+from gonghui.funds import money
 from gonghui.funds.models import Budget, Hardship, LedgerEntry, Programme, RuleVersion
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -139,11 +140,32 @@ def _flat(value, prefix: str = "") -> dict[str, object]:
     return {prefix: value}
 
 
+MONEY_KEYS = {"levels", "amounts", "amount", "min", "max", "cap_per_year", "from",
+              "amounts_by_grade"}  # fmt: skip
+
+
+def _shown(path: str, value) -> str:
+    """A rule's leaf as staff read it: amounts (fen) with their yuan beside them."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and MONEY_KEYS & set(path.split(".")):
+        return f"{value}（{money.shown(value)}）"
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
 @dataclass
 class Change:
     path: str
     before: object
     after: object
+
+    @property
+    def before_text(self) -> str:
+        return _shown(self.path, self.before)
+
+    @property
+    def after_text(self) -> str:
+        return _shown(self.path, self.after)
 
     @property
     def kind(self) -> str:
