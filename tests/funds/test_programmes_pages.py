@@ -126,6 +126,11 @@ def test_a_district_cannot_see_anothers_budgets_rows_or_hardship(client, world, 
     assert "5,678.00" not in budgets
     ledger_page = client.get(f"/funds/p/{p}/ledger/").content.decode()
     assert "朝阳某笔" in ledger_page and "海淀某笔" not in ledger_page
+    assert f"/funds/ledger/{world['cy_row'].pk}/correct/" in ledger_page
+    client.login(username="auditor_t", password=PASSWORD)  # sees every row, corrects none
+    audit_page = client.get(f"/funds/p/{p}/ledger/").content.decode()
+    assert "朝阳某笔" in audit_page and "海淀某笔" in audit_page and "/correct/" not in audit_page
+    client.login(username="cy_staff", password=PASSWORD)
     assert client.get(f"/funds/p/{p}/ledger/?org_unit={tree.haidian.pk}").status_code == 200
     assert (
         "海淀某笔"

@@ -81,6 +81,15 @@ def may_manage(actor, programme: Programme) -> bool:
     return access.can_at(actor, "funds.manage", programme.org_unit)
 
 
+def programme_to_manage(actor, pk) -> Programme:
+    """A programme the actor may change (``funds.manage`` at its organiser), else
+    NotFound."""
+    programme = programme_get(actor, pk)
+    if not may_manage(actor, programme):
+        raise NotFound()
+    return programme
+
+
 def organising_units(actor) -> QuerySet[OrgUnit]:
     """Where the actor may set up a programme: the city, districts and industries within
     their ``funds.manage`` scope."""
@@ -409,6 +418,27 @@ def ledger_entry_get(actor, pk) -> LedgerEntry:
     return entry
 
 
+def entry_for_correction(actor, pk) -> LedgerEntry:
+    """A ledger row the actor may correct (``funds.manage`` at its budget's node), else
+    NotFound."""
+    entry = ledger_entry_get(actor, pk)
+    if not access.can_at(actor, "funds.manage", entry.budget.org_unit):
+        raise NotFound()
+    return entry
+
+
+def correctable(actor, entries) -> set[int]:
+    """Which of ``entries`` (ledger rows with their budget's node) the actor may correct:
+    neither reversed nor a reversal, and ``funds.manage`` at the budget's node."""
+    return {
+        e.pk
+        for e in entries
+        if e.kind != LedgerEntry.Kind.REVERSE
+        and not getattr(e, "reversal_count", 0)
+        and access.can_at(actor, "funds.manage", e.budget.org_unit)
+    }
+
+
 def funds_units(actor, perm: str = "funds.view") -> QuerySet[OrgUnit]:
     """Districts and the city within the actor's scope (for filters)."""
     return access.restrict(
@@ -473,6 +503,14 @@ def hardship_get(actor, pk) -> Hardship:
     return access.get_or_404(
         Hardship.objects.select_related("person", "org_unit"), actor, "funds.view", pk=pk
     )
+
+
+def hardship_to_end(actor, pk) -> Hardship:
+    """A recognition the actor may end (``funds.manage`` at its union), else NotFound."""
+    hardship = hardship_get(actor, pk)
+    if not access.can_at(actor, "funds.manage", hardship.org_unit):
+        raise NotFound()
+    return hardship
 
 
 def person_candidates(actor, q: str, *, limit: int = 20) -> list[Person]:

@@ -51,7 +51,6 @@ def home(request):
             "active": active,
             "kinds": Programme.Kind.choices,
             "may_create": selectors.organising_units(request.user).exists(),
-            "may_hardship": access.can(request.user, "funds.view"),
         },
     )
 
@@ -100,9 +99,7 @@ def programme(request, pk):
 @domain_errors
 def programme_edit(request, pk):
     access.require(request.user, "funds.manage")
-    p = selectors.programme_get(request.user, pk)
-    if not selectors.may_manage(request.user, p):
-        raise NotFound()
+    p = selectors.programme_to_manage(request.user, pk)
     initial = {f: getattr(p, f) for f in services.SETTINGS}
     return form_page(
         request,
@@ -201,7 +198,7 @@ def ledger(request, pk):
             "page": page,
             "months": selectors.ledger_months(p),
             "kinds": LedgerEntry.Kind.choices,
-            "may_correct": access.can(request.user, "funds.manage"),
+            "correctable": selectors.correctable(request.user, page),
         },
     )
 
@@ -215,9 +212,7 @@ class _NoFilters:
 @domain_errors
 def ledger_correct(request, pk):
     access.require(request.user, "funds.manage")
-    entry = selectors.ledger_entry_get(request.user, pk)
-    if not access.can_at(request.user, "funds.manage", entry.budget.org_unit):
-        raise NotFound()
+    entry = selectors.entry_for_correction(request.user, pk)
     return form_page(
         request,
         forms.CorrectionForm(request.POST or None),
@@ -287,9 +282,7 @@ def hardship_new(request):
 @domain_errors
 def hardship_end(request, pk):
     access.require(request.user, "funds.manage")
-    hardship = selectors.hardship_get(request.user, pk)
-    if not access.can_at(request.user, "funds.manage", hardship.org_unit):
-        raise NotFound()
+    hardship = selectors.hardship_to_end(request.user, pk)
     return form_page(
         request,
         forms.HardshipEndForm(request.POST or None, initial={"until": workdays.today()}),
