@@ -32,6 +32,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, Post
 from gonghui.people.models import Membership, Person
 from gonghui.people.services import membership_join, person_create
+from gonghui.perks.cards.services import card_issue
 from gonghui.registry.models import Award, Honour
 from gonghui.registry.services import award_create
 
@@ -180,8 +181,8 @@ def _model_workers(exclude_district: OrgUnit) -> list[Person]:
 
 
 def _chaoyang_model_worker(world, rng, grassroots, *, name, gender, born, since_year):
-    """A Chaoyang model worker made for the story: registered, a member of ``grassroots``,
-    with the city's model-worker title of ``since_year``."""
+    """A Chaoyang model worker made for the story: registered, a member of ``grassroots``
+    holding the union's member card, with the city's model-worker title of ``since_year``."""
     admin = world.staff["admin"]
     female = gender == "F"
     seq = rng.randrange(0, 500) * 2 + (0 if female else 1)
@@ -197,6 +198,7 @@ def _chaoyang_model_worker(world, rng, grassroots, *, name, gender, born, since_
         },
     )
     membership_join(actor=admin, person=person, org_unit=grassroots, joined_on=date(1978, 3, 1))
+    card_issue(actor=admin, person=person)  # the union card the seed's money was meant for
     award_create(
         actor=admin,
         honour=Honour.objects.get(code="beijing-model-worker"),
