@@ -26,6 +26,7 @@ AREAS = (
     "contests_votes",
     "funds_enrol",
     "funds_batch",
+    "funds_budget",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -1994,6 +1994,90 @@ def _(w, call):
 
 # --- funds · programmes: this feature's scenarios below this line ---
 #
+def funds_programme(w, code="illness"):
+    """A city programme (the funds tests' critical-illness aid) with its 2025 budget."""
+    from tests.funds.conftest import ILLNESS_RULE, make_programme
+
+    programme = make_programme(code, "大病救助", "illness", w.tree.city, ILLNESS_RULE)
+    from gonghui.funds.models import Budget
+
+    Budget.objects.create(programme=programme, org_unit=w.tree.city, year=2025, amount=10**8)
+    return programme
+
+
+@scenario("gonghui.funds.programmes.services.programme_create")
+def _(w, call):
+    call(
+        actor=w.users.admin,
+        org_unit=w.tree.city,
+        code="studio",
+        name="创新工作室资助",
+        kind="studio",
+        rule={"kind": "fixed", "amount": 7000000},
+    )
+
+
+@scenario("gonghui.funds.programmes.services.programme_update")
+def _(w, call):
+    call(actor=w.users.admin, programme=funds_programme(w), name="大病救助（新）", levels=3)
+
+
+@scenario("gonghui.funds.programmes.services.rule_change")
+def _(w, call):
+    from tests.funds.conftest import ILLNESS_RULE
+
+    rule = dict(ILLNESS_RULE, cap_per_year=1000000)
+    call(actor=w.users.admin, programme=funds_programme(w), rule=rule, note="年度上限调整")
+
+
+@scenario("gonghui.funds.programmes.services.budget_set")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        programme=funds_programme(w),
+        org_unit=w.tree.chaoyang,
+        year=2025,
+        amount="600,000.00",
+    )
+
+
+@scenario("gonghui.funds.programmes.services.ledger_correct")
+def _(w, call):
+    from gonghui.funds import ledger
+
+    budget = funds_programme(w).budgets.get()
+    entry = ledger.commit(actor=w.users.admin, budget=budget, amount=200000)
+    call(actor=w.users.admin, entry=entry, note="录入错误")
+
+
+@scenario("gonghui.funds.programmes.services.hardship_set")
+def _(w, call):
+    from tests.funds.conftest import make_member
+
+    person = make_member(w.tree.cy_grass, "王秀英")
+    call(actor=w.users.cy, person=person, grade="特别困难", since=date(2025, 9, 1))
+
+
+@scenario("gonghui.funds.programmes.services.hardship_set[regrade]")
+def _(w, call):
+    from gonghui.funds.programmes.services import hardship_set
+    from tests.funds.conftest import make_member
+
+    person = make_member(w.tree.cy_grass, "王秀英")
+    hardship_set(actor=w.users.cy, person=person, grade="一般困难", since=date(2025, 1, 1))
+    call(actor=w.users.cy, person=person, grade="特别困难", since=date(2025, 9, 1))
+
+
+@scenario("gonghui.funds.programmes.services.hardship_end")
+def _(w, call):
+    from gonghui.funds.programmes.services import hardship_set
+    from tests.funds.conftest import make_member
+
+    person = make_member(w.tree.cy_grass, "王秀英")
+    hardship = hardship_set(
+        actor=w.users.cy, person=person, grade="一般困难", since=date(2025, 1, 1)
+    )
+    call(actor=w.users.cy, hardship=hardship, until=date(2025, 9, 1))
 
 
 # --- funds · applications: this feature's scenarios below this line ---

@@ -165,6 +165,13 @@ class Action(models.TextChoices):
     # --- funds · shared ---
     FUNDS_LEDGER_SEAL = "funds.ledger.seal", "资金台账批量记录封存"
     # --- funds · programmes (add this feature's actions below this line) ---
+    FUNDS_PROGRAMME_CREATE = "funds.programme_create", "设立资助项目"
+    FUNDS_PROGRAMME_UPDATE = "funds.programme_update", "修改资助项目"
+    FUNDS_RULE_CHANGE = "funds.rule_change", "修改项目规则（新版本）"
+    FUNDS_BUDGET_SET = "funds.budget_set", "设定项目预算"
+    FUNDS_LEDGER_CORRECT = "funds.ledger_correct", "资金台账冲正"
+    FUNDS_HARDSHIP_SET = "funds.hardship_set", "困难认定"
+    FUNDS_HARDSHIP_END = "funds.hardship_end", "终止困难认定"
     #
     # --- funds · applications (add this feature's actions below this line) ---
     FUNDS_APPLY = "funds.apply", "提交资助申请"
@@ -264,6 +271,7 @@ SERVICE_MODULES = (
     "gonghui.funds.events",
     "gonghui.funds.ledger",
     # --- funds · programmes ---
+    "gonghui.funds.programmes.services",
     #
     # --- funds · applications ---
     "gonghui.funds.applications.services",
@@ -580,6 +588,15 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.contests.notary.services.record_export": ("audit.export",),
     #
     # --- funds · programmes ---
+    "gonghui.funds.programmes.services.programme_create": ("funds.programme_create",),
+    "gonghui.funds.programmes.services.programme_update": ("funds.programme_update",),
+    "gonghui.funds.programmes.services.rule_change": ("funds.rule_change",),
+    "gonghui.funds.programmes.services.budget_set": ("funds.budget_set",),
+    "gonghui.funds.programmes.services.ledger_correct": ("funds.ledger_correct",),
+    "gonghui.funds.programmes.services.hardship_set": ("funds.hardship_set",),
+    # An open recognition ended first: its end is part of the one event.
+    "gonghui.funds.programmes.services.hardship_set[regrade]": ("funds.hardship_set",),
+    "gonghui.funds.programmes.services.hardship_end": ("funds.hardship_end",),
     #
     # --- funds · applications ---
     # Each document stored with it is a files.add event (a certificate: its scan).
