@@ -74,6 +74,8 @@ from gonghui.files.models import Attachment
 from gonghui.funds.models import (
     Application,
     Entitlement,
+    Hardship,
+    LedgerEntry,
     PayeeAccount,
     PayoutBatch,
     PayoutLine,
@@ -258,6 +260,10 @@ FILL: dict[str, Kind] = {
     "funds/lines/{pk}": Kind(
         lambda: PayoutLine.objects.all(), unit="batch__org_unit", vary="status"
     ),
+    "funds/ledger/{pk}": Kind(
+        lambda: LedgerEntry.objects.all(), unit="budget__org_unit", vary="kind"
+    ),
+    "funds/hardship/{pk}": Kind(lambda: Hardship.objects.all(), vary="grade"),
     "funds/people/{pk}": Kind(
         lambda: Person.objects.filter(payee_accounts__isnull=False).distinct(),
         vary="payee_accounts__status",

@@ -1585,7 +1585,7 @@ def _funds(w) -> SimpleNamespace:
         },
         documents={"certificate_doc": SimpleUploadedFile("证书.pdf", b"%PDF-1.4\n")},
     )
-    Hardship.objects.create(
+    hardship = Hardship.objects.create(
         person=w.person, org_unit=w.tree.hd_grass, grade="一般困难", since=date(2020, 1, 1)
     )
     body = "622202020011223344"
@@ -1621,6 +1621,8 @@ def _funds(w) -> SimpleNamespace:
         entitlement=run.entitlements.get(),
         batch=batch,
         line=line,
+        hardship=hardship,
+        commitment=own.ledger.get(),
     )
     w.funds.before = _funds_state(w)
     return w.funds
@@ -1661,6 +1663,43 @@ def _f(w) -> SimpleNamespace:
 
 
 WEB_DENY |= {
+    # programmes
+    "funds:home": ("get", lambda w: (_f(w), "/funds/")[1], None, (200,)),
+    "funds:programme_create": (
+        "post",
+        lambda w: (_f(w), "/funds/new/")[1],
+        {"org_unit": "{haidian}", "name": "越权项目", "kind": "fixed", "entry": "apply"},
+        (200,),
+    ),
+    "funds:programme": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/", None, NOT_FOUND),
+    "funds:programme_edit": (
+        "post",
+        lambda w: f"/funds/p/{_f(w).own.pk}/edit/",
+        {"name": "越权改名", "entry": "enrol", "levels": "2"},
+        NOT_FOUND,
+    ),
+    "funds:rules": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/rules/", None, NOT_FOUND),
+    "funds:budgets": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/budgets/", None, NOT_FOUND),
+    "funds:ledger": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/ledger/", None, NOT_FOUND),
+    "funds:ledger_correct": (
+        "post",
+        lambda w: f"/funds/ledger/{_f(w).commitment.pk}/correct/",
+        {"note": "越权冲正"},
+        NOT_FOUND,
+    ),
+    "funds:hardship_list": ("get", lambda w: (_f(w), "/funds/hardship/?q=钱")[1], None, (200,)),
+    "funds:hardship_new": (
+        "post",
+        lambda w: f"/funds/hardship/new/?person={_f(w).account.person_id}",
+        {"grade": "特别困难", "since": "2026-01-01"},
+        NOT_FOUND,
+    ),
+    "funds:hardship_end": (
+        "post",
+        lambda w: f"/funds/hardship/{_f(w).hardship.pk}/end/",
+        {"until": "2026-01-01"},
+        NOT_FOUND,
+    ),
     # reports
     "funds:report": ("get", lambda w: f"/funds/p/{_f(w).own.pk}/report/", None, NOT_FOUND),
     "funds:dashboard": ("get", lambda w: (_f(w), "/funds/dashboard/")[1], None, (200,)),
