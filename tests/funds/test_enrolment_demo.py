@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from gonghui.funds.enrolment import demo
-from gonghui.funds.models import Budget, Entitlement, LedgerEntry
+from gonghui.funds.models import Budget, Entitlement, LedgerEntry, RuleVersion
+from gonghui.funds.programmes.demo import HARDSHIP, SPRING
 from gonghui.people.models import Membership, Person
 from tests.funds.conftest import make_programme
 from tests.funds.test_enrolment import model_worker
@@ -15,14 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_leaves_the_spring_runs_and_the_hardship_run(funds, tree, users):
-    spring = funds.condolence  # its rule has no enrolment part yet: the demo adds one
+    spring = funds.condolence  # with the rule the programmes part gives it
+    RuleVersion.objects.create(programme=spring, version=2, rule=SPRING)
     Budget.objects.create(programme=spring, org_unit=tree.chaoyang, year=2027, amount=50_000_000)
     hardship = make_programme(
         "hardship",
         "困难劳模帮扶",
         "hardship",
         tree.city,
-        {"kind": "fixed", "amount": 100000},
+        HARDSHIP,
         entry="enrol",
         budget=100_000_000,
     )

@@ -34,7 +34,7 @@ def test_the_programmes_rules_and_budgets(built):
     assert [v.version for v in cert] == [1, 2]
     assert cert[1].rule["aliases"]["社会工作者"] == "二级"
     spring = RuleVersion.objects.get(programme__code="spring").rule
-    assert spring["amounts_by_grade"] == {"一般困难": 500000, "特别困难": 1200000}
+    assert spring["enrol"]["amounts_by_grade"] == {"一般困难": 500000, "特别困难": 1200000}
     illness_2018 = Budget.objects.get(programme__code="illness", year=2018)
     assert illness_2018.amount >= 60_000_000
     for code in codes:

@@ -25,20 +25,11 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from gonghui.common.errors import ValidationFailed
-from gonghui.funds.enrolment import criteria
 from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.enrolment.services import run_create, run_enrol
-from gonghui.funds.models import Entitlement, RuleVersion
+from gonghui.funds.models import Entitlement
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MODEL_WORKERS = ["beijing-model-worker", "national-model-worker"]
-# The enrolment part the demo's rules need (when the programmes part left a rule without it).
-SPRING_ENROL = {
-    "honours": MODEL_WORKERS,
-    "hardship": ["一般困难", "特别困难"],
-    "amounts_by_grade": {"一般困难": 500000, "特别困难": 1200000},
-}
-HARDSHIP_ENROL = {"honours": MODEL_WORKERS, "hardship": ["一般困难", "特别困难"]}
 # 2027's schedule is not in the calendar until the State Council publishes it: 春节 falls on
 # Saturday 6 February 2027; the Friday before is the demo's deadline.
 SPRING_2027_DEADLINE = date(2027, 2, 5)
@@ -55,25 +46,6 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
 
 
-def _with_enrol_rule(programme, enrol: dict, actor) -> None:
-    """The programme's current rule, given an ``enrol`` part if it has none that works (a
-    new version: versions are never changed)."""
-    current = programme.rule_versions.order_by("-version").first()
-    rule = dict(current.rule) if current else {"kind": "fixed", "amount": 100000}
-    if current is not None and not criteria.problems(rule):
-        return
-    rule["enrol"] = enrol
-    if criteria.problems(rule):  # e.g. no default amount for a grade
-        rule.setdefault("amount", 100000)
-    RuleVersion.objects.create(
-        programme=programme,
-        version=(current.version + 1) if current else 1,
-        rule=rule,
-        note="纳入条件：劳动模范、困难认定",
-        created_by=actor,
-    )
-
-
 def build(world, fake, rng) -> None:
     say = getattr(world, "say", lambda text: None)
     programmes = getattr(world, "programmes", {}) or {}
@@ -84,7 +56,6 @@ def build(world, fake, rng) -> None:
         return
     chaoyang = staff.get("chaoyang") or staff["admin"]
     admin = staff.get("admin") or chaoyang
-    _with_enrol_rule(spring, SPRING_ENROL, admin)
 
     with _as_of(_at(date(2026, 1, 12))):
         run = run_create(
@@ -122,7 +93,6 @@ def build(world, fake, rng) -> None:
 
     world.hardship_run = None
     if hardship is not None:
-        _with_enrol_rule(hardship, HARDSHIP_ENROL, admin)
         with _as_of(_at(date(2026, 12, 1))):
             run = run_create(
                 actor=admin,

@@ -117,11 +117,11 @@ def build(world, fake, rng) -> None:
         """Predict, re-route, release (by the checker), export; the next working day the
         bank's returns, then reconciliation."""
         with _as_of(_at(day, 9, 30)):
-            predict(actor=maker, batch=batch)
-            reroute(actor=maker, batch=batch)
-            batch.refresh_from_db()
-            if batch.predicted_on is None:
-                predict(actor=maker, batch=batch)
+            counts = predict(actor=maker, batch=batch)
+            if batch.lines.filter(status="pending", alternative__isnull=False).exists():
+                reroute(actor=maker, batch=batch)  # every proposal taken, predicted again
+            if set(counts) - {"ok"}:
+                say(f"资金发放：{batch.name} 失败预判 {counts}，已改道")
         with _as_of(_at(day, 10, 30)):
             services.batch_release(actor=checker, batch=batch)
         with _as_of(_at(day, 11)):

@@ -67,11 +67,22 @@ ILLNESS = {
         {"from": 15000000, "amounts": {"一般困难": 1000000, "特别困难": 2000000}},
     ],
 }
-HARDSHIP = {"kind": "fixed", "amount": 150000}  # 1,500元 a month
-SPRING = {  # the enrolment feature's rule reads amounts_by_grade (and its own keys)
+# Who the enrolment programmes take (funds/enrolment/criteria.py): model workers in hardship.
+MODEL_WORKERS = ["beijing-model-worker", "national-model-worker"]
+IN_HARDSHIP = ["一般困难", "特别困难"]
+HARDSHIP = {  # 1,500元 a month
+    "kind": "fixed",
+    "amount": 150000,
+    "enrol": {"honours": MODEL_WORKERS, "hardship": IN_HARDSHIP},
+}
+SPRING = {
     "kind": "fixed",
     "amount": 500000,
-    "amounts_by_grade": {"一般困难": 500000, "特别困难": 1200000},
+    "enrol": {
+        "honours": MODEL_WORKERS,
+        "hardship": IN_HARDSHIP,
+        "amounts_by_grade": {"一般困难": 500000, "特别困难": 1200000},
+    },
 }
 STUDIO = {"kind": "fixed", "amount": 7000000}
 STUDIO_TOPUP = {"kind": "fixed", "amount": 3000000}
@@ -82,7 +93,7 @@ PROGRAMMES = [
     ("illness", "大病救助", "illness", None, "apply", 2, ILLNESS, "3,000,000"),
     ("hardship", "困难劳模帮扶", "hardship", None, "enrol", 2, HARDSHIP, "1,000,000"),
     ("spring", "春节慰问金", "condolence", CHAOYANG, "enrol", 2, SPRING, "500,000"),
-    ("studio", "创新工作室资助", "studio", None, "apply", 3, STUDIO, "7,000,000"),
+    ("studio", "创新工作室资助", "studio", None, "apply", 2, STUDIO, "7,000,000"),
     ("studio_topup", "创新工作室区级配套", "studio", CHAOYANG, "apply", 2, STUDIO_TOPUP,
      "3,000,000"),
 ]  # fmt: skip
