@@ -8,4 +8,5 @@ class FundsConfig(AppConfig):
     def ready(self):
         # Who may open an application's documents is registered with the files app when
         # the applications' services load: in every process, not only where URLs load.
+        from gonghui.funds import merging  # noqa: F401  (a merge carries the funds' rows)
         from gonghui.funds.applications import services  # noqa: F401
