@@ -9,7 +9,7 @@ from stdnum import luhn
 
 from gonghui.common.errors import Conflict
 from gonghui.funds.models import Application, Hardship, PayeeAccount
-from gonghui.registry.services import person_merge, merge_reverse
+from gonghui.registry.services import merge_reverse, person_merge
 from tests.funds.conftest import YEAR, make_member
 
 pytestmark = pytest.mark.django_db
