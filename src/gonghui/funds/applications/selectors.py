@@ -16,7 +16,8 @@ from gonghui.contests.models import Competition, Entrant, Stage
 from gonghui.contests.visibility import public_results
 from gonghui.files.models import Attachment
 from gonghui.funds.applications.eligibility import DOCUMENTS
-from gonghui.funds.models import Application, Entitlement, Hardship, Programme, RuleVersion
+from gonghui.funds.models import Application, Entitlement, Hardship, Programme
+from gonghui.funds.programmes.selectors import current_rule, programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
@@ -82,10 +83,6 @@ def hardship_grade(person: Person, on: date) -> str:
         .first()
     )
     return found or ""
-
-
-def current_rule(programme: Programme) -> RuleVersion | None:
-    return programme.rule_versions.order_by("-version").first()
 
 
 def finalist_place(competition_id: int, person: Person) -> int | None:
@@ -176,25 +173,6 @@ def programme_for_apply(pk) -> Programme:
         )
     except (Programme.DoesNotExist, TypeError, ValueError):
         raise NotFound() from None
-
-
-def programme_get(*, actor, pk) -> Programme:
-    """A programme for staff: organised at a union they may see funds of, or above one."""
-    try:
-        programme = Programme.objects.select_related("org_unit").get(pk=int(pk))
-    except (Programme.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
-    if not _sees_under(actor, programme.org_unit):
-        raise NotFound()
-    return programme
-
-
-def _sees_under(actor, unit: OrgUnit) -> bool:
-    """Whether a funds.view post of the actor sits at ``unit`` or below it, or covers it."""
-    return any(
-        "funds.view" in g.permissions and (g.path.startswith(unit.path) or (g.covers(unit)))
-        for g in access.grants(actor)
-    )
 
 
 # --- Staff lists and pages -------------------------------------------------------------------

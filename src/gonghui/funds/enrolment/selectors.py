@@ -11,11 +11,12 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 
 from gonghui.common import workdays
-from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.errors import ValidationFailed
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.funds.enrolment import criteria
 from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.models import Entitlement, Hardship, Programme, Run
+from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.registry.models import Honour
@@ -29,21 +30,6 @@ LINE_SORTS = {
     "payment_id": "payment_id",
     "grade": "grade",
 }
-
-
-def programme_get(actor, pk) -> Programme:
-    """An enrolment or any programme the actor may see: one organised within their scope,
-    or above it (a city programme is seen by the districts that run it)."""
-    access.require(actor, "funds.view")
-    try:
-        programme = Programme.objects.select_related("org_unit").get(pk=int(pk))
-    except (Programme.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    if access.can_at(actor, "funds.view", programme.org_unit) or (
-        programme.org_unit.path in access.post_ancestors(actor, "funds.view")
-    ):
-        return programme
-    raise NotFound()
 
 
 def run_list(actor, programme: Programme, *, sort: str = ""):

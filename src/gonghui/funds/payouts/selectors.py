@@ -21,6 +21,7 @@ from gonghui.funds.models import (
     PayoutLine,
     Programme,
 )
+from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 
@@ -49,20 +50,6 @@ LINE_SORTS = {
 
 def may_at(actor, perm: str, org_unit) -> bool:
     return access.can_at(actor, perm, org_unit)
-
-
-def programme_get(*, actor, pk) -> Programme:
-    """A programme the actor's funds posts see: organised in their scope, or above it (a
-    city programme is paid out by each district)."""
-    access.require(actor, VIEW)
-    programme = Programme.objects.select_related("org_unit").filter(pk=pk).first()
-    if programme is None:
-        raise NotFound()
-    if access.can_at(actor, VIEW, programme.org_unit):
-        return programme
-    if programme.org_unit.path in access.post_ancestors(actor, VIEW):
-        return programme
-    raise NotFound()
 
 
 def programme_runs(programme: Programme):

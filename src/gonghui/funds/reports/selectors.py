@@ -41,6 +41,7 @@ from gonghui.funds.models import (
     Programme,
 )
 from gonghui.funds.prediction import REASONS
+from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_contains
 
@@ -93,17 +94,6 @@ def sees_whole(actor, programme: Programme) -> bool:
         g.scope == Post.Scope.SUBTREE and path_contains(g.path, programme.org_unit.path)
         for g in _view_grants(actor)
     )
-
-
-def programme_get(*, actor, pk) -> Programme:
-    """A programme the actor sees (see ``sees_programme``), else NotFound."""
-    try:
-        programme = Programme.objects.select_related("org_unit").get(pk=pk)
-    except (Programme.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    if not sees_programme(actor, programme):
-        raise NotFound()
-    return programme
 
 
 def visible_programmes(actor) -> list[Programme]:
