@@ -44,13 +44,8 @@ def export(layout: Mapping, lines: Iterable[Mapping]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([title for _, title in columns])
-    for line in lines:
-        writer.writerow(
-            [
-                money.yuan(line["amount"]) if field == "amount" else _cell(line.get(field))
-                for field, _ in columns
-            ]
-        )
+    cells = [(field, money.yuan if field == "amount" else _cell) for field, _ in columns]
+    writer.writerows([cell(line.get(field)) for field, cell in cells] for line in lines)
     return out.getvalue().encode(layout.get("encoding", "utf-8"))
 
 

@@ -344,7 +344,11 @@ class Entitlement(models.Model):
         CANCELLED = "cancelled", "已取消"
 
     programme = models.ForeignKey(
-        Programme, verbose_name="项目", on_delete=models.PROTECT, related_name="entitlements"
+        Programme,
+        verbose_name="项目",
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        db_index=False,  # the (programme, status) index serves it
     )
     budget = models.ForeignKey(
         Budget, verbose_name="预算", on_delete=models.PROTECT, related_name="entitlements"
@@ -374,12 +378,21 @@ class Entitlement(models.Model):
         related_name="entitlement",
     )
     run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.PROTECT, related_name="entitlements"
+        Run,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        db_index=False,  # entitlement_run_once (run, person) serves it
     )
     year = models.PositiveSmallIntegerField("年度")
     amount = models.BigIntegerField("金额（分）")
     rule_version = models.ForeignKey(
-        RuleVersion, verbose_name="规则版本", on_delete=models.PROTECT, related_name="+"
+        RuleVersion,
+        verbose_name="规则版本",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # never looked up by (rule versions are never deleted)
     )
     payment_id = models.CharField("业务编号", max_length=32, unique=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="owed")
