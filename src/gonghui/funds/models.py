@@ -351,7 +351,11 @@ class Entitlement(models.Model):
         db_index=False,  # the (programme, status) index serves it
     )
     budget = models.ForeignKey(
-        Budget, verbose_name="预算", on_delete=models.PROTECT, related_name="entitlements"
+        Budget,
+        verbose_name="预算",
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        db_index=False,  # read through the entitlement, never looked up by (figures: the ledger)
     )
     person = models.ForeignKey(
         "people.Person",
@@ -366,6 +370,7 @@ class Entitlement(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # counted within a programme's rows (its index), never looked up by
     )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="+"
