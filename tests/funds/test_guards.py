@@ -140,9 +140,9 @@ def test_ledger_rows_cannot_be_changed_nor_deleted(rows):
     assert [(r.kind, r.amount) for r in rows.all()] == [("commit", 300_000), ("pay", 300_000)]
 
 
-def test_ledger_cannot_be_truncated_on_postgresql(rows):
-    if connection.vendor != "postgresql":
-        pytest.skip("TRUNCATE is PostgreSQL's (SQLite's DELETE is refused above)")
+@pytest.mark.postgres
+def test_ledger_cannot_be_truncated_on_postgresql(postgres, rows):
+    # TRUNCATE is PostgreSQL's (SQLite's DELETE is refused above).
     assert refused("TRUNCATE funds_ledgerentry CASCADE")
     assert rows.count() == 2
 
