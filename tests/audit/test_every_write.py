@@ -2043,11 +2043,14 @@ def _(w, call):
 
 @scenario("gonghui.funds.programmes.services.ledger_correct")
 def _(w, call):
-    from gonghui.funds import ledger
+    from gonghui.funds.models import Budget, LedgerEntry
+    from tests.funds.conftest import YEAR
+    from tests.funds.test_guards import paid_line
 
-    budget = funds_programme(w).budgets.get()
-    entry = ledger.commit(actor=w.users.admin, budget=budget, amount=200000)
-    call(actor=w.users.admin, entry=entry, note="录入错误")
+    programme = funds_programme(w)
+    Budget.objects.create(programme=programme, org_unit=w.tree.city, year=YEAR, amount=10**8)
+    line, _budget = paid_line(w.tree, w.users, programme, amount=200000)
+    call(actor=w.users.admin, entry=LedgerEntry.objects.get(kind="pay", line=line), note="录入错误")
 
 
 @scenario("gonghui.funds.programmes.services.hardship_set")

@@ -319,6 +319,19 @@ def test_the_grade_defaults_to_the_open_hardship_record(funds, member, tree):
     assert app.facts["grade"] == "特别困难" and app.amount == 500000
 
 
+def test_a_grade_above_the_hardship_record_is_refused(funds, member, tree):
+    """The amount follows the recognised grade: an applicant recorded 一般困难 cannot pick
+    特别困难's column (the same grade, or none, goes through)."""
+    Hardship.objects.create(
+        person=member, org_unit=tree.chaoyang, grade="一般困难", since=date(2025, 1, 1)
+    )
+    assert "一般困难" in refused(
+        lambda: submit_illness(member.user, funds.illness, grade="特别困难"), "grade"
+    )
+    app = submit_illness(member.user, funds.illness, grade="一般困难")
+    assert app.facts["grade"] == "一般困难" and app.amount == 200000
+
+
 def test_without_a_grade_or_a_record_the_grade_is_asked_for(funds, member):
     assert "困难等级" in refused(
         lambda: submit_illness(member.user, funds.illness, grade=""), "grade"

@@ -213,3 +213,16 @@ def test_login_page_for_anonymous(client, world):
     assert response.status_code == 302
     assert client.login(username="cy_staff", password=PASSWORD)
     assert client.get(reverse("funds:exceptions")).status_code == 200
+
+
+def test_a_kept_bank_file_is_not_fetched_through_the_files_page_without_pay_and_pii(world, client):
+    """The kept bank file holds real account numbers: the generic attachment page gives it
+    only to those ``batch_file`` would (funds.pay and people.view_pii at the batch's union):
+    not to the auditor (files.view, funds.view), not to a grassroots post of the union."""
+    batch, _ = world.exported()
+    url = f"/files/{batch_file_id(batch)}/"
+    for user in (world.users.auditor, world.users.cy_grass):
+        client.force_login(user)
+        assert client.get(url).status_code == 404, user
+    client.force_login(world.users.cy)
+    assert client.get(url).status_code == 200

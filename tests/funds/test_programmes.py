@@ -262,7 +262,7 @@ def test_budget_figures_by_node_and_month(tree, users, funds):
         ledger.commit(actor=users.cy, budget=cy, amount=100_000)
     with time_machine.travel(date(YEAR, 2, 10), tick=False):
         ledger.release(actor=users.cy, budget=cy, amount=100_000)  # an entitlement cancelled
-        ledger.reverse(actor=users.cy, entry=c2, note="误批")
+        ledger.release(actor=users.cy, budget=cy, amount=c2.amount)  # and another
     nodes = {r["org_unit"].code: r for r in selectors.budget_figures(p, YEAR, by=("org_unit",))}
     cy_row = nodes[tree.chaoyang.code]
     cy.refresh_from_db()
@@ -305,12 +305,14 @@ def test_paid_and_returned_figures(tree, users, funds):
 
 
 def test_a_correction_is_a_reversing_row_with_its_event(tree, users, funds):
-    budget = Budget.objects.get(programme=funds.illness, year=YEAR)
-    entry = ledger.commit(actor=users.admin, budget=budget, amount=500_000, note="误录")
+    from tests.funds.test_guards import paid_line
+
+    line, budget = paid_line(tree, users, funds.illness, amount=500_000)
+    entry = LedgerEntry.objects.get(kind="pay", line=line)
     row = ledger_correct(actor=users.admin, entry=entry, note="录入错误，冲正")
     assert (row.kind, row.amount, row.reverses_id) == ("reverse", -500_000, entry.pk)
     budget.refresh_from_db()
-    assert budget.committed == 0
+    assert budget.committed == 500_000  # a payment's correction leaves the commitment
     entry.refresh_from_db()
     assert entry.amount == 500_000  # the row itself never changes
     event = events("funds.ledger_correct").get()
@@ -326,26 +328,30 @@ def test_a_correction_is_a_reversing_row_with_its_event(tree, users, funds):
 
 
 def test_a_correction_needs_a_reason_and_the_budget_node(tree, users, funds):
-    budget = Budget.objects.get(programme=funds.illness, year=YEAR)
-    entry = ledger.commit(actor=users.admin, budget=budget, amount=500_000)
+    from tests.funds.test_guards import paid_line
+
+    line, _budget = paid_line(tree, users, funds.illness, amount=500_000)
+    entry = LedgerEntry.objects.get(kind="pay", line=line)
     with pytest.raises(ValidationFailed) as refused:
         ledger_correct(actor=users.admin, entry=entry, note="  ")
     assert "note" in refused.value.fields
     with pytest.raises(NotFound):  # the city's budget is not Chaoyang's to see nor correct
         ledger_correct(actor=users.cy, entry=entry, note="冲正")
-    assert LedgerEntry.objects.count() == 1
+    assert LedgerEntry.objects.count() == 2
 
 
-def test_reversing_a_release_needs_room(tree, users, funds):
+def test_commitments_and_releases_are_not_corrected_by_hand(tree, users, funds):
+    """Reversing a commitment would free room while its entitlement stays payable (and a
+    run's single commitment a whole run's): they follow approvals and cancellations only."""
     budget = Budget.objects.get(programme=funds.condolence, year=YEAR)
-    ledger.commit(actor=users.cy, budget=budget, amount=budget.amount)
+    commit = ledger.commit(actor=users.cy, budget=budget, amount=budget.amount)
     release = ledger.release(actor=users.cy, budget=budget, amount=100_000)
-    ledger.commit(actor=users.cy, budget=budget, amount=100_000)  # the room taken again
-    with pytest.raises(ValidationFailed) as refused:
-        ledger_correct(actor=users.cy, entry=release, note="冲正释放")
-    assert "超出预算" in refused.value.fields["entry"]
+    for entry in (commit, release):
+        with pytest.raises(ValidationFailed) as refused:
+            ledger_correct(actor=users.cy, entry=entry, note="冲正")
+        assert "取消对应的应发记录" in refused.value.fields["entry"]
     budget.refresh_from_db()
-    assert budget.committed == budget.amount
+    assert budget.committed == budget.amount - 100_000
     assert not LedgerEntry.objects.filter(kind="reverse").exists()
 
 

@@ -29,7 +29,12 @@ def world(tree, users, funds):
                            year=YEAR, amount="100000")  # fmt: skip
     hd_budget = budget_set(actor=users.hd, programme=funds.illness, org_unit=tree.haidian,
                            year=YEAR, amount="200000")  # fmt: skip
-    cy_row = ledger.commit(actor=users.cy, budget=cy_budget, amount=123_400, note="朝阳某笔")
+    ledger.commit(actor=users.cy, budget=cy_budget, amount=123_400, note="朝阳某笔")
+    # A payment of it (as the payouts write one): the row staff may correct.
+    cy_row = LedgerEntry.objects.create(
+        programme=funds.illness, budget=cy_budget, kind="pay", amount=123_400,
+        month=ledger.month_of(), note="朝阳某笔支付",
+    )  # fmt: skip
     hd_row = ledger.commit(actor=users.hd, budget=hd_budget, amount=567_800, note="海淀某笔")
     cy_person = make_member(tree.cy_grass, "王秀英")
     hd_person = make_member(tree.hd_grass, "李桂兰")

@@ -99,20 +99,25 @@ def returned(*, actor, line, note: str = "") -> LedgerEntry:
 
 
 def reverse(*, actor, entry: LedgerEntry, note: str) -> LedgerEntry:
-    """A correction: the reversing row of ``entry`` (the row itself never changes). A
-    reversed commitment gives its room back to the budget."""
+    """A correction of a payment or a return: the reversing row of ``entry`` (the row itself
+    never changes). Commitments and releases are not corrected by hand: they follow the
+    approvals, enrolments and cancellations that made them (reversing a commitment would
+    free room while its entitlement stays payable); an entitlement is cancelled instead."""
     if not (note or "").strip():
         raise ValidationFailed({"note": "请填写冲正原因"})
+    if entry.kind in (LedgerEntry.Kind.COMMIT, LedgerEntry.Kind.RELEASE):
+        raise ValidationFailed(
+            {
+                "entry": "承诺与释放随批准、纳入与取消记账，不能手工冲正："
+                "如需更正，请取消对应的应发记录"
+            }
+        )
     if (
         entry.kind == LedgerEntry.Kind.REVERSE
         or LedgerEntry.objects.filter(reverses=entry).exists()
     ):
         raise ValidationFailed({"entry": "该记录已冲正或本身是冲正记录"})
     with transaction.atomic(savepoint=False):
-        if entry.kind in (LedgerEntry.Kind.COMMIT, LedgerEntry.Kind.RELEASE):
-            Budget.objects.filter(pk=entry.budget_id).update(
-                committed=F("committed") - entry.amount
-            )
         row = LedgerEntry(
             programme_id=entry.programme_id,
             budget_id=entry.budget_id,

@@ -235,7 +235,12 @@ def illness(
         raise Refused("self_paid", f"个人自付费用：{exc}") from None
     if self_paid < 0:
         raise Refused("self_paid", "个人自付费用不能为负数")
-    grade = str(facts.get("grade") or "").strip() or grade_on_record
+    claimed = str(facts.get("grade") or "").strip()
+    if grade_on_record and claimed and claimed != grade_on_record:
+        raise Refused(
+            "grade", f"困难等级应与困难认定记录一致（{grade_on_record}）；如情况变化，请先更新认定"
+        )
+    grade = grade_on_record or claimed
     if not grade:
         raise Refused("grade", "请选择困难等级（未找到申请人的困难认定记录）")
     if grade not in GRADES:

@@ -40,7 +40,7 @@ from gonghui.audit.services import record
 from gonghui.common import workdays
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.files.models import Attachment
-from gonghui.files.services import attachment_store
+from gonghui.files.services import attachment_store, owner_rule
 from gonghui.funds import bankfile, ledger, money, prediction
 from gonghui.funds.events import allowed, event
 from gonghui.funds.models import (
@@ -56,6 +56,23 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 
 CHUNK = 2000  # entitlements a build transaction takes
+
+
+def _may_fetch_bank_file(actor, batch: PayoutBatch) -> bool:
+    """A kept bank file holds real account numbers: through the files app too, only for
+    those who may pay and see full numbers at the batch's union (as ``batch_file``)."""
+    return access.can_at(actor, "funds.pay", batch.org_unit) and access.can_at(
+        actor, "people.view_pii", batch.org_unit
+    )
+
+
+def _may_fetch_receipt(actor, line: PayoutLine) -> bool:
+    """A cash line's signed receipt: for those who may pay at its batch's union."""
+    return access.can_at(actor, "funds.pay", line.batch.org_unit)
+
+
+owner_rule(PayoutBatch, _may_fetch_bank_file)
+owner_rule(PayoutLine, _may_fetch_receipt)
 LEDGER_CHUNK = 5000  # ledger rows an INSERT carries
 
 

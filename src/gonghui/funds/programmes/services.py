@@ -342,9 +342,10 @@ def budget_set(*, actor, programme: Programme, org_unit: OrgUnit, year: int, amo
 
 
 def ledger_correct(*, actor, entry: LedgerEntry, note: str) -> LedgerEntry:
-    """A correction of a ledger row: its reversing row (the row itself never changes), with
-    the reason. By ``funds.manage`` at the row's budget node. A reversed commitment gives
-    its room back; a reversed release takes it again (refused if the budget has no room)."""
+    """A correction of a payment or return row: its reversing row (the row itself never
+    changes), with the reason. By ``funds.manage`` at the row's budget node. Commitments
+    and releases are refused (``ledger.reverse``): they follow the approvals, enrolments
+    and cancellations that made them."""
     budget = Budget.objects.select_related("org_unit", "programme__org_unit").get(
         pk=entry.budget_id
     )
@@ -358,16 +359,8 @@ def ledger_correct(*, actor, entry: LedgerEntry, note: str) -> LedgerEntry:
         try:
             with transaction.atomic():
                 row = ledger.reverse(actor=actor, entry=entry, note=note)
-        except IntegrityError:
-            if LedgerEntry.objects.filter(reverses=entry).exists():
-                raise ValidationFailed({"entry": "该记录刚被他人冲正"}) from None
-            budget.refresh_from_db(fields=["amount", "committed"])
-            raise ValidationFailed(
-                {
-                    "entry": f"冲正后将超出预算：剩余 {money.shown(budget.remaining)}，"
-                    f"需 {money.shown(-entry.amount)}"
-                }
-            ) from None
+        except IntegrityError:  # the same row reversed by someone else at the same moment
+            raise ValidationFailed({"entry": "该记录刚被他人冲正"}) from None
         event(
             actor,
             budget.programme,
