@@ -209,6 +209,24 @@ def test_the_status_report_is_matched_by_number(payee, users, tree):
     assert CARD not in event_body("funds.account_status_import")["changes"].__repr__()
 
 
+def test_without_full_numbers_no_guess_is_confirmed(payee, users, tree):
+    """A post that may pay but not see full numbers (a custom role): the status report
+    matches nothing (its counts would confirm guessed numbers: the mask shows the last four,
+    the bank its BIN), and it cannot enter numbers (a duplicate's refusal confirms one)."""
+    from gonghui.orgs.models import Role
+    from tests.factories import make_user
+
+    account = add(users.cy, payee)
+    Role.objects.create(code="payer", name="发放员", permissions=["funds.view", "funds.pay"])
+    payer = make_user("payer_t", tree.chaoyang, "payer")
+    counts = accounts_status_import(actor=payer, data=f"{CARD},销户\n".encode())
+    assert (counts["matched"], counts["unknown"]) == (0, 1)
+    account.refresh_from_db()
+    assert account.status == "active"
+    with pytest.raises(Forbidden):
+        add(payer, payee, number=CARD)
+
+
 def test_a_bad_status_report_changes_nothing(payee, users):
     account = add(users.cy, payee)
     report = f"{CARD},久悬\n6217000010000000004,锁定\n{CARD},挂失\n".encode()

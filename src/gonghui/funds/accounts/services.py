@@ -131,8 +131,11 @@ def account_add(
     """Register a payee's account. The number is checked (12–19 digits, the Luhn check
     digit of 16- and 19-digit card numbers), stored encrypted, and refused if the person
     already has it (found by its blind index, never quoted). The person's first account,
-    or one marked default, becomes the default."""
+    or one marked default, becomes the default. Entering full numbers (and being told one
+    is already there, which confirms a guess) needs ``people.view_pii`` at the payee's
+    union too."""
     grant = _at_payee(actor, PAY, person)
+    access.require_at(actor, "people.view_pii", person.org_unit, view_perm="funds.view")
     today = workdays.today()
     account_class = account_class or ""
     errors = _check_fields(
@@ -327,7 +330,14 @@ def accounts_status_import(*, actor, data: bytes, reported_on: date | None = Non
         raise ValidationFailed({"file": "文件中没有账户状态记录"})
     wanted = {index for index, _s, _l in rows}
     found = defaultdict(list)
-    in_scope = access.restrict(PayeeAccount.objects.all(), actor, PAY, via="person__org_unit")
+    # Matched only where the actor may also see full numbers: the counts it answers would
+    # otherwise confirm guessed numbers (the mask shows the last four, the bank its BIN).
+    in_scope = access.restrict(
+        access.restrict(PayeeAccount.objects.all(), actor, PAY, via="person__org_unit"),
+        actor,
+        "people.view_pii",
+        via="person__org_unit",
+    )
     for account in in_scope.filter(number_index__in=wanted).defer("number"):
         found[account.number_index].append(account)
     changed = []

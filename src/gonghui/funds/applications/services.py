@@ -153,6 +153,9 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         )
         if live.exists():
             raise ValidationFailed(dict([duplicate]))
+        # The person's row locked first: two applications at once (other events, so no
+        # dedupe key in common) are counted against the yearly cap one after the other.
+        type(person).objects.select_for_update().values_list("pk", flat=True).get(pk=person.pk)
         taken = selectors.taken_this_year(person, programme, year)
         over = fund_rules.over_cap(rule, taken, found.amount)
         if over:
