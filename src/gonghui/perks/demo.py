@@ -13,7 +13,7 @@
 Everything goes through the services, so it is audited like real work. The two finished
 giveaways happened in the past, and the services read the clock to keep their rules (a
 lottery is published before registration opens and frozen after it closes, an item is given
-back before the pickup starts): those steps are replayed as at their moment (``_as_of``).
+back before the pickup starts): those steps are replayed as at their moment (``common.demo.as_of``).
 Their pickup windows are still open, so the pickups are accepted now, at the real counter,
 and a visitor can accept the codes left (``rose_counter``) or show one (``huiyuan``).
 
@@ -26,21 +26,18 @@ from __future__ import annotations
 
 import csv
 import io
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from unittest import mock
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import pii
-from gonghui.common.demo import DEMO_PASSWORD, DISTRICT_USERS, Login, demo_user
+from gonghui.common.demo import DEMO_PASSWORD, DISTRICT_USERS, Login, as_of, at, demo_user
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.workdays import SHANGHAI, today
+from gonghui.common.workdays import today
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.people.models import Membership, Person
 from gonghui.perks import passes
@@ -315,23 +312,6 @@ def logins() -> list[Login]:
 # --- The clock -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _as_of(moment: datetime):
-    """Run the services as at ``moment``, to replay a past giveaway step by step through
-    them: their rules read ``django.utils.timezone.now`` (publish a lottery before
-    registration opens, freeze it after it closes, give an item back before the pickup
-    starts), and so do the times they write, so the giveaway's records tell one consistent
-    past. Only that clock is set back: the audit events keep the real time they were
-    written at (``audit.services.record`` reads ``datetime.now``), never a made-up one.
-    The patch is process-wide: for the single-threaded demo command only."""
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
-
-
 # --- Cards ---------------------------------------------------------------------------------
 
 
@@ -479,8 +459,8 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
     """重阳 孝亲枕, first come, first served: sold out within minutes of opening, a few joined
     the waitlist, one member gave theirs back and the first on the waitlist got it."""
     day = today()
-    opens = _at(day - timedelta(days=10), 10)
-    with _as_of(_at(day - timedelta(days=12), 16)):
+    opens = at(day - timedelta(days=10), 10)
+    with as_of(at(day - timedelta(days=12), 16)):
         giveaway = giveaway_create(
             actor=admin,
             org_unit=miyun,
@@ -491,13 +471,13 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
             mode=Giveaway.Mode.FCFS,
             stock=max(1, len(holders) * 3 // 4),
             opens_at=opens,
-            closes_at=_at(day - timedelta(days=8), 18),
-            pickup_from=_at(day - timedelta(days=7), 9),
-            pickup_until=_at(day + timedelta(days=5), 17),
+            closes_at=at(day - timedelta(days=8), 18),
+            pickup_from=at(day - timedelta(days=7), 9),
+            pickup_until=at(day + timedelta(days=5), 17),
             pickup_location=location,
             pickup_note="凭领取码到玫瑰情园游客服务中心领取，每日 9:00–17:00。",
         )
-    with _as_of(_at(day - timedelta(days=12), 16, 30)):
+    with as_of(at(day - timedelta(days=12), 16, 30)):
         giveaway_publish(actor=admin, giveaway=giveaway)
     order = [p for p in holders if p != member_id]
     rng.shuffle(order)
@@ -505,14 +485,14 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
         order.insert(min(3, len(order)), member_id)
     stock = giveaway.stock
     trying = order[: stock + min(len(order) - stock, max(2, len(order) // 10))]
-    at = opens
+    moment = opens
     for n, person_id in enumerate(trying):
-        at += timedelta(seconds=rng.expovariate(1 / 1.5))
-        _claim(giveaway, person_id, at, expect="claimed" if n < stock else "sold_out")
+        moment += timedelta(seconds=rng.expovariate(1 / 1.5))
+        _claim(giveaway, person_id, moment, expect="claimed" if n < stock else "sold_out")
     waitlist = trying[stock : stock + 3]
     for person_id in waitlist:
-        at += timedelta(seconds=rng.uniform(5, 60))
-        with _as_of(at):
+        moment += timedelta(seconds=rng.uniform(5, 60))
+        with as_of(moment):
             answer = claims.claim(
                 person_id=person_id,
                 giveaway_id=giveaway.pk,
@@ -524,7 +504,7 @@ def _pillows(admin, counter, miyun, location, holders, member_id, rng) -> Giveaw
     if waitlist:
         back = rng.choice([p for p in trying[:stock] if p != member_id])
         claim = giveaway.claims.get(person_id=back)
-        with _as_of(_at(day - timedelta(days=9), 20, 15)):
+        with as_of(at(day - timedelta(days=9), 20, 15)):
             claim_cancel(person_id=back, claim_id=claim.pk)
     claims_seal(giveaway=giveaway)
     _pickups(counter, giveaway, 0.6, member_id, rng)
@@ -536,9 +516,9 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
     at its close, drawn the next morning with the 福彩3D numbers of the closing day; one
     winner gave theirs back and the first on the waitlist got it."""
     day = today()
-    opens, closes = _at(day - timedelta(days=8), 10), _at(day - timedelta(days=5), 18)
+    opens, closes = at(day - timedelta(days=8), 10), at(day - timedelta(days=5), 18)
     registering = [p for p in holders if rng.random() < 0.85 or p == member_id]
-    with _as_of(_at(day - timedelta(days=9), 15)):
+    with as_of(at(day - timedelta(days=9), 15)):
         giveaway = giveaway_create(
             actor=admin,
             org_unit=miyun,
@@ -550,22 +530,22 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
             stock=max(1, len(registering) * 2 // 5),
             opens_at=opens,
             closes_at=closes,
-            pickup_from=_at(day - timedelta(days=3), 9),
-            pickup_until=_at(day + timedelta(days=4), 17),
+            pickup_from=at(day - timedelta(days=3), 9),
+            pickup_until=at(day + timedelta(days=4), 17),
             pickup_location=location,
             pickup_note="凭领取码到玫瑰情园南门售票处领取套票，当日入园有效。",
             public_value_source="登记截止当日中国福利彩票“3D”开奖号码",
         )
-    with _as_of(_at(day - timedelta(days=9), 15, 40)):
+    with as_of(at(day - timedelta(days=9), 15, 40)):
         giveaway_publish(actor=admin, giveaway=giveaway)
     window = (closes - opens).total_seconds()
     moments = sorted(opens + timedelta(seconds=window * rng.random() ** 2) for _ in registering)
     rng.shuffle(registering)
-    for person_id, at in zip(registering, moments, strict=True):
-        _claim(giveaway, person_id, at, expect="registered")
-    with _as_of(closes + timedelta(minutes=5)):
+    for person_id, moment in zip(registering, moments, strict=True):
+        _claim(giveaway, person_id, moment, expect="registered")
+    with as_of(closes + timedelta(minutes=5)):
         giveaway_freeze(actor=admin, giveaway=giveaway)
-    with _as_of(_at(day - timedelta(days=4), 10)):
+    with as_of(at(day - timedelta(days=4), 10)):
         lottery = f"{rng.randrange(10)} {rng.randrange(10)} {rng.randrange(10)}"
         giveaway_draw(actor=admin, giveaway=giveaway, public_value=lottery)
         waitlist_rank(giveaway=giveaway)  # the task after a draw, run here at once
@@ -573,7 +553,7 @@ def _park_tickets(admin, counter, miyun, location, holders, member_id, rng) -> G
     waiting = giveaway.claims.filter(status=Claim.Status.WAITING).exists()
     if waiting and won.exists():
         back = rng.choice(list(won.order_by("rank")))
-        with _as_of(_at(day - timedelta(days=4), 16, 30)):
+        with as_of(at(day - timedelta(days=4), 16, 30)):
             claim_cancel(person_id=back.person_id, claim_id=back.pk)
     claims_seal(giveaway=giveaway)
     _pickups(counter, giveaway, 0.5, member_id, rng)
@@ -593,10 +573,10 @@ def _farm_products(admin, miyun, location: Location) -> Giveaway:
         "“第一书记”扶贫助困成果。持卡会员网上抢票，先到先得。",
         mode=Giveaway.Mode.FCFS,
         stock=200,
-        opens_at=_at(tomorrow, 10),
-        closes_at=_at(tomorrow + timedelta(days=2), 18),
-        pickup_from=_at(tomorrow + timedelta(days=3), 9),
-        pickup_until=_at(tomorrow + timedelta(days=14), 17),
+        opens_at=at(tomorrow, 10),
+        closes_at=at(tomorrow + timedelta(days=2), 18),
+        pickup_from=at(tomorrow + timedelta(days=3), 9),
+        pickup_until=at(tomorrow + timedelta(days=14), 17),
         pickup_location=location,
         pickup_note="凭领取码到密云农特产品展销中心鼓楼大街店领取。",
     )

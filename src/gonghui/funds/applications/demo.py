@@ -3,7 +3,7 @@ the unions would have worked:
 
 * the 2018 critical-illness aid of the seed: 41 members approved, 528,000元 in all, each
   submitted, verified and reviewed at its 2018 date (the clock set back as the perks and
-  contests demos do: ``_as_of``); amounts from the programme's own table, the mix of
+  contests demos do: ``common.demo.as_of``); amounts from the programme's own table, the mix of
   self-paid bands and hardship grades chosen (deterministically from ``rng``) to add up to
   the seed's sum;
 * this year, every apply programme with applications in every state (submitted, verified,
@@ -18,22 +18,19 @@ studio_topup). Leaves ``world.illness_2018`` (the 41 entitlements) and ``world.a
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from math import gcd
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import workdays
-from gonghui.common.demo import DISTRICT_USERS
+from gonghui.common.demo import DISTRICT_USERS, as_of, at
 from gonghui.common.errors import DomainError
-from gonghui.common.workdays import SHANGHAI, add_workdays
+from gonghui.common.workdays import add_workdays
 from gonghui.funds import money
 from gonghui.funds.applications import selectors
 from gonghui.funds.applications.services import (
@@ -93,18 +90,6 @@ def _staff() -> dict:
     ]
     users = get_user_model().objects.filter(username__in=names)
     return {u.username: u for u in users}
-
-
-@contextmanager
-def _as_of(moment: datetime):
-    """Run the services as at ``moment`` (their clock: ``timezone.now``); the audit events
-    keep the real time they were written at. Process-wide: the single-threaded demo only."""
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=SHANGHAI)
 
 
 def _pdf(name: str) -> SimpleUploadedFile:
@@ -305,13 +290,13 @@ class _Demo:
         day = date(SEED_YEAR, 2, 26)
         for person, amount in zip(people, amounts, strict=False):
             day = add_workdays(day, self.rng.randrange(1, 5))
-            with _as_of(_at(day, 9)):
+            with as_of(at(day, 9)):
                 facts = self.illness_facts(programme, day, amount)
                 app = self.submit(programme, person, facts)
             checked = add_workdays(day, 3)
-            with _as_of(_at(checked, 15)):
+            with as_of(at(checked, 15)):
                 app = self.decide(app, upto=1)
-            with _as_of(_at(add_workdays(checked, 4), 11)):
+            with as_of(at(add_workdays(checked, 4), 11)):
                 self.world.illness_2018.append(self.approve(app))
 
     # --- This year: every state -------------------------------------------------------------
@@ -441,9 +426,9 @@ class _Demo:
         if "illness" in self.programmes:
             programme = self.programmes["illness"]
             asked, decided = today - timedelta(days=20), today - timedelta(days=10)
-            with _as_of(_at(asked, 9)):
+            with as_of(at(asked, 9)):
                 app = self.submit(programme, person, self.illness_facts(programme, asked))
-            with _as_of(_at(decided, 15)):
+            with as_of(at(decided, 15)):
                 self.world.approved.append(self.approve(app))
         if "cert" in self.programmes:
             programme = self.programmes["cert"]

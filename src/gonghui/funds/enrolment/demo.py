@@ -1,5 +1,5 @@
 """The enrolment part of the funds demo (see funds/demo.py): runs enrolled by rule, through
-the services, each replayed at its own date (``_as_of``, as the perks and contests demos
+the services, each replayed at its own date (``common.demo.as_of``, as the perks and contests demos
 do: only ``django.utils.timezone.now`` is set back, so the runs, entitlements and ledger rows
 tell one consistent past; audit events keep their real time).
 
@@ -17,13 +17,10 @@ Festival condolence money; ``hardship``: the city's hardship payments), ``staff`
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import date, datetime, time
-from unittest import mock
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
+from gonghui.common.demo import as_of, at
 from gonghui.common.errors import ValidationFailed
 from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.enrolment.services import run_create, run_enrol
@@ -33,17 +30,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2027's schedule is not in the calendar until the State Council publishes it: 春节 falls on
 # Saturday 6 February 2027; the Friday before is the demo's deadline.
 SPRING_2027_DEADLINE = date(2027, 2, 5)
-
-
-@contextmanager
-def _as_of(moment: datetime):
-    """Run the services as at ``moment`` (process-wide: the single-threaded demo only)."""
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
 
 
 def build(world, fake, rng) -> None:
@@ -57,7 +43,7 @@ def build(world, fake, rng) -> None:
     chaoyang = staff.get("chaoyang") or staff["admin"]
     admin = staff.get("admin") or chaoyang
 
-    with _as_of(_at(date(2026, 1, 12))):
+    with as_of(at(date(2026, 1, 12))):
         run = run_create(
             actor=chaoyang,
             programme=spring,
@@ -75,7 +61,7 @@ def build(world, fake, rng) -> None:
         if person is not None and not Entitlement.objects.filter(run=run, person=person).exists():
             say(f"资金与帮扶：注意，{person.name}（{key}）未被纳入{run.name}")
 
-    with _as_of(_at(date(2026, 12, 7))):
+    with as_of(at(date(2026, 12, 7))):
         try:
             deadline = spring_festival_deadline(2027)
         except ValidationFailed:
@@ -93,7 +79,7 @@ def build(world, fake, rng) -> None:
 
     world.hardship_run = None
     if hardship is not None:
-        with _as_of(_at(date(2026, 12, 1))):
+        with as_of(at(date(2026, 12, 1))):
             run = run_create(
                 actor=admin,
                 programme=hardship,

@@ -1,6 +1,6 @@
 """The payouts part of the funds demo (see funds/demo.py), through the services, each step
 at its own date (the services' clock set back, as the contests and perks demos replay
-theirs: ``_as_of``):
+theirs: ``common.demo.as_of``):
 
 - the 2026 Spring Festival batch of Chaoyang's condolence money end to end before its
   deadline: built, predicted (the elder's Ⅱ类 card over its daily limit, the dormant
@@ -23,30 +23,16 @@ import csv
 import io
 import struct
 import zlib
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
-from unittest import mock
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from gonghui.common import workdays
+from gonghui.common.demo import as_of, at
 from gonghui.funds.models import Entitlement, PayeeAccount, PayoutBatch
 from gonghui.funds.payouts import services
-
-
-@contextmanager
-def _as_of(moment: datetime):
-    """The services as at ``moment`` (their rules and the times they write read
-    ``timezone.now``); audit events keep the real time. Process-wide: the demo command
-    only."""
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=workdays.SHANGHAI)
 
 
 def _workday_before(day: date, days: int) -> date:
@@ -116,18 +102,18 @@ def build(world, fake, rng) -> None:
     def settle(batch, maker, day, *, failures=None, reconcile=True):
         """Predict, re-route, release (by the checker), export; the next working day the
         bank's returns, then reconciliation."""
-        with _as_of(_at(day, 9, 30)):
+        with as_of(at(day, 9, 30)):
             counts = predict(actor=maker, batch=batch)
             if batch.lines.filter(status="pending", alternative__isnull=False).exists():
                 reroute(actor=maker, batch=batch)  # every proposal taken, predicted again
             if set(counts) - {"ok"}:
                 say(f"资金发放：{batch.name} 失败预判 {counts}，已改道")
-        with _as_of(_at(day, 10, 30)):
+        with as_of(at(day, 10, 30)):
             services.batch_release(actor=checker, batch=batch)
-        with _as_of(_at(day, 11)):
+        with as_of(at(day, 11)):
             exported = services.batch_export(actor=maker, batch=batch)
         back = min(workdays.add_workdays(day + timedelta(days=1), 1), workdays.today())
-        with _as_of(_at(back, 15)):
+        with as_of(at(back, 15)):
             services.returns_import(
                 actor=maker,
                 batch=batch,
@@ -143,10 +129,10 @@ def build(world, fake, rng) -> None:
     run = getattr(world, "spring_2026", None)
     if run is not None:
         day = _workday_before(run.deadline, 7)
-        enrolled = max((e.created_at for e in run.entitlements.all()), default=_at(day, 0))
+        enrolled = max((e.created_at for e in run.entitlements.all()), default=at(day, 0))
         if timezone.localtime(enrolled).date() >= day:  # enrolled late: the day after
             day = workdays.add_workdays(timezone.localtime(enrolled).date() + timedelta(days=1), 1)
-        with _as_of(_at(day, 9)):
+        with as_of(at(day, 9)):
             batch = services.batch_create(
                 actor=district,
                 programme=run.programme,
@@ -164,7 +150,7 @@ def build(world, fake, rng) -> None:
         day = timezone.localtime(made).date() + timedelta(days=14)
         while not workdays.is_workday(day):
             day += timedelta(days=1)
-        with _as_of(_at(day, 9)):
+        with as_of(at(day, 9)):
             batch = services.batch_create(
                 actor=city,
                 programme=programmes["illness"],
@@ -181,7 +167,7 @@ def build(world, fake, rng) -> None:
         today = workdays.today()
         latest = Entitlement.objects.filter(programme=cert, status="owed").latest("created_at")
         day = max(_workday_before(today, 10), timezone.localtime(latest.created_at).date())
-        with _as_of(max(_at(day, 9), latest.created_at + timedelta(seconds=1))):
+        with as_of(max(at(day, 9), latest.created_at + timedelta(seconds=1))):
             batch = services.batch_create(
                 actor=city,
                 programme=cert,
@@ -204,7 +190,7 @@ def build(world, fake, rng) -> None:
                 .first()
             ) or first.account
             back = min(workdays.add_workdays(day + timedelta(days=2), 1), today)
-            with _as_of(_at(back, 16)):
+            with as_of(at(back, 16)):
                 services.line_reissue(
                     actor=city,
                     line=first,

@@ -11,15 +11,13 @@ User), ``elder``, ``dormant`` (Person), ``hardship`` (person id → Hardship), `
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
-from unittest import mock
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
+from gonghui.common.demo import as_of, at
 from gonghui.common.pii import id_check_digit
 from gonghui.funds.models import Budget
 from gonghui.funds.programmes.services import (
@@ -109,18 +107,6 @@ DESCRIPTIONS = {
 STAFF = ("admin", "laomo", "chaoyang", "chaoyang_street", "chaoyang_jc")
 
 
-@contextmanager
-def _as_of(moment: datetime):
-    """Run the services as at ``moment`` (their records' times; the audit events keep the
-    real time they were written at). Process-wide: for the single-threaded demo only."""
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
-
-
 def build(world, fake, rng) -> None:
     say = getattr(world, "say", lambda text: None)
     User = get_user_model()
@@ -135,7 +121,7 @@ def build(world, fake, rng) -> None:
             unit = cy if organiser == CHAOYANG else city
             actor = chaoyang if organiser == CHAOYANG else laomo
             since = date(2018, 1, 5) if code == "illness" else date(2025, 1, 6)
-            with _as_of(_at(since)):
+            with as_of(at(since)):
                 programme = programme_create(
                     actor=actor, org_unit=unit, code=code, name=name, kind=kind, rule=rule,
                     entry=entry, levels=levels, description=DESCRIPTIONS[code],
@@ -145,19 +131,19 @@ def build(world, fake, rng) -> None:
             years = [2018, 2025, 2026, 2027] if code == "illness" else [2025, 2026, 2027]
             for year in years:
                 amount = "800,000" if year == 2018 else yearly
-                with _as_of(_at(date(year - 1, 12, 20) if year > 2018 else since)):
+                with as_of(at(date(year - 1, 12, 20) if year > 2018 else since)):
                     world.budgets[code, year] = budget_set(
                         actor=actor, programme=programme, org_unit=unit, year=year,
                         amount=amount,
                     )  # fmt: skip
         # Chaoyang's own part of the city's critical-illness aid (a node's budget).
         for year in (2026, 2027):
-            with _as_of(_at(date(year - 1, 12, 22))):
+            with as_of(at(date(year - 1, 12, 22))):
                 world.budgets["illness@chaoyang", year] = budget_set(
                     actor=chaoyang, programme=world.programmes["illness"], org_unit=cy,
                     year=year, amount="400,000",
                 )  # fmt: skip
-        with _as_of(_at(date(2025, 12, 29))):
+        with as_of(at(date(2025, 12, 29))):
             rule_change(
                 actor=laomo, programme=world.programmes["cert"], rule=CERTIFICATE_V2,
                 note="2026年起社会工作者职业资格纳入补贴范围",
@@ -234,7 +220,7 @@ def _hardship(world, fake, rng, city: OrgUnit, cy: OrgUnit) -> None:
             since_year=2000,
         )  # fmt: skip
         # The elder's first recognition (一般困难), revised two years later: kept as history.
-        with _as_of(_at(date(2019, 5, 10))):
+        with as_of(at(date(2019, 5, 10))):
             hardship_set(
                 actor=chaoyang, person=world.elder, grade="一般困难", since=date(2019, 5, 10),
                 note="年事已高，收入仅有退休金",
@@ -272,7 +258,7 @@ def _hardship(world, fake, rng, city: OrgUnit, cy: OrgUnit) -> None:
             stories.append((person, "一般困难", date(2025, 3, 1), "因病致困"))
         for person, grade, since, note in stories:
             actor = chaoyang if _within(person, cy) else laomo
-            with _as_of(_at(since)):
+            with as_of(at(since)):
                 world.hardship[person.pk] = hardship_set(
                     actor=actor, person=person, grade=grade, since=since, note=note
                 )
