@@ -17,6 +17,7 @@ from django.utils import timezone
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, ValidationFailed
+from gonghui.common.forms import clean_text
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.contests import engine, events
 from gonghui.contests.models import (
@@ -49,17 +50,6 @@ def _manage_programme(actor, programme: Programme):
     )
 
 
-def _text(value, field: str, label: str, limit: int, errors: dict, *, required=True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors[field] = f"请填写{label}"
-    elif len(value) > limit:
-        errors[field] = f"{label}不能超过 {limit} 个字"
-    elif "\x00" in value:
-        errors[field] = f"{label}不能包含空字符"
-    return value
-
-
 def _number(value, field: str, label: str, low: int, high: int, errors: dict) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         errors[field] = f"{label}应为 {low}–{high} 的整数"
@@ -86,8 +76,8 @@ def programme_create(
     (the registry's rule for who may award them)."""
     grant = access.require_at(actor, "contests.manage", org_unit, view_perm="contests.view")
     errors: dict[str, str] = {}
-    name = _text(name, "name", "名称", 120, errors)
-    description = _text(description, "description", "说明", 5000, errors, required=False)
+    name = clean_text(name, "name", "名称", 120, errors)
+    description = clean_text(description, "description", "说明", 5000, errors, required=False)
     _number(year, "year", "年度", FIRST_YEAR, LAST_YEAR, errors)
     _number(edition, "edition", "届次", 1, 1000, errors)
     if kind not in Programme.Kind.values:
@@ -167,11 +157,11 @@ def competition_create(
     grant = _manage_programme(actor, programme)
     errors: dict[str, str] = {}
     name = (
-        _text(name, "name", "名称", 120, errors, required=False)
+        clean_text(name, "name", "名称", 120, errors, required=False)
         or (f"{programme.name}·{trade.name}"[:120])
     )
-    venue = _text(venue, "venue", "比赛场地", 200, errors, required=False)
-    timetable = _text(timetable, "timetable", "日程", 5000, errors, required=False)
+    venue = clean_text(venue, "venue", "比赛场地", 200, errors, required=False)
+    timetable = clean_text(timetable, "timetable", "日程", 5000, errors, required=False)
     _number(titles, "titles", "称号名额", 0, MAX_PLACES, errors)
     _number(nominee_awards, "nominee_awards", "提名奖名额", 0, MAX_PLACES, errors)
     if registration_closes_at <= registration_opens_at:
@@ -344,7 +334,7 @@ def stage_update(
     grant = events.allowed(actor, competition, "contests.manage")
     _fixed(stage)  # read again under the row's lock below
     errors: dict[str, str] = {}
-    name = _text(name, "name", "赛段名称", 60, errors)
+    name = clean_text(name, "name", "赛段名称", 60, errors)
     scheme_errors = engine.scheme_problems(scheme)
     if scheme_errors:
         errors["scheme"] = _problems_text(scheme_errors)
@@ -428,7 +418,7 @@ def judge_add(
             if kind == Judge.Kind.PUBLIC
             else "请选择专家裁判、裁判长或仲裁组成员"
         )
-    name = _text(name, "name", "姓名", 60, errors)
+    name = clean_text(name, "name", "姓名", 60, errors)
     if user is not None and not user.is_active:
         errors["user"] = "该账号已停用"
     if errors:
@@ -500,7 +490,7 @@ def recusal_declare(*, actor, judge: Judge, entrant: Entrant, note: str) -> Recu
     errors: dict[str, str] = {}
     if judge.programme_id != competition.programme_id:
         errors["entrant"] = "该参赛人不属于此评委所在的项目"
-    note = _text(note, "note", "申报的关系", 200, errors)
+    note = clean_text(note, "note", "申报的关系", 200, errors)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():

@@ -17,6 +17,7 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gonghui.common.forms import clean_text
 from gonghui.funds import ledger, money, rules
 from gonghui.funds.events import allowed, event
 from gonghui.funds.models import Budget, Hardship, LedgerEntry, Programme, RuleVersion
@@ -52,22 +53,11 @@ def _organiser(actor, org_unit: OrgUnit):
     raise NotFound()
 
 
-def _text(value, field: str, label: str, limit: int, errors: dict, *, required=True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors[field] = f"请填写{label}"
-    elif len(value) > limit:
-        errors[field] = f"{label}不能超过 {limit} 个字"
-    elif "\x00" in value:
-        errors[field] = f"{label}不能包含空字符"
-    return value
-
-
 def _check_settings(data: dict, errors: dict) -> dict:
     """The editable settings of a programme, cleaned; problems into ``errors``."""
     clean = dict(data)
-    clean["name"] = _text(data.get("name"), "name", "项目名称", 120, errors)
-    clean["description"] = _text(
+    clean["name"] = clean_text(data.get("name"), "name", "项目名称", 120, errors)
+    clean["description"] = clean_text(
         data.get("description"), "description", "项目说明", 4000, errors, required=False
     )
     levels = data.get("levels")
@@ -160,7 +150,7 @@ def programme_create(
     )
     if "kind" not in errors:
         errors.update(_rule_problems(kind, rule))
-    note = _text(note, "note", "规则说明", 200, errors, required=False) or "初始版本"
+    note = clean_text(note, "note", "规则说明", 200, errors, required=False) or "初始版本"
     if errors:
         raise ValidationFailed(errors)
     taken = ValidationFailed({"code": f"项目代码“{code}”已被使用，请换一个"})
@@ -234,7 +224,7 @@ def rule_change(*, actor, programme: Programme, rule, note: str) -> RuleVersion:
     the same as the current version."""
     grant = _organiser(actor, programme.org_unit)
     errors = _rule_problems(programme.kind, rule)
-    note = _text(note, "note", "修改说明", 200, errors)
+    note = clean_text(note, "note", "修改说明", 200, errors)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -351,7 +341,7 @@ def ledger_correct(*, actor, entry: LedgerEntry, note: str) -> LedgerEntry:
     )
     grant = allowed(actor, "funds.manage", budget.org_unit)
     errors: dict[str, str] = {}
-    note = _text(note, "note", "冲正原因", 200, errors)
+    note = clean_text(note, "note", "冲正原因", 200, errors)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -393,7 +383,7 @@ def hardship_set(*, actor, person: Person, grade: str, since: date, note: str = 
         errors["since"] = "请填写认定日期"
     elif since > workdays.today():
         errors["since"] = "认定日期不能晚于今天"
-    note = _text(note, "note", "情况说明", 200, errors, required=False)
+    note = clean_text(note, "note", "情况说明", 200, errors, required=False)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -439,7 +429,7 @@ def hardship_end(*, actor, hardship: Hardship, until: date, note: str = "") -> H
     union that recognised it."""
     grant = allowed(actor, "funds.manage", hardship.org_unit)
     errors: dict[str, str] = {}
-    note = _text(note, "note", "说明", 200, errors, required=False)
+    note = clean_text(note, "note", "说明", 200, errors, required=False)
     if not isinstance(until, date):
         errors["until"] = "请填写失效日期"
     elif until < hardship.since:
