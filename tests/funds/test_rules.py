@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from gonghui.common import formats
 from gonghui.common.workdays import add_workdays
 from gonghui.funds import money, prediction, rules
 from gonghui.funds.money import MoneyError
@@ -67,7 +68,7 @@ def test_what_is_not_an_exact_number_of_fen_is_refused(bad):
 
 def test_amounts_as_banks_and_people_read_them():
     assert money.yuan(200050) == "2000.50" and money.yuan(5) == "0.05"
-    assert money.shown(52800000) == "528,000.00元"
+    assert formats.yuan(52800000) == "528,000.00元"
     assert money.wan(52800000) == "52.8万元" and money.wan(100000000) == "100万元"
     with pytest.raises(MoneyError):
         money.yuan(2000.5)

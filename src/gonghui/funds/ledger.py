@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gonghui.audit.services import seal
+from gonghui.common import formats
 from gonghui.common.errors import ValidationFailed
 from gonghui.funds import money
 from gonghui.funds.models import Budget, LedgerEntry, Programme
@@ -72,8 +73,8 @@ def commit(*, actor, budget: Budget, amount: int, entitlement=None, note: str = 
     budget.refresh_from_db(fields=["amount", "committed"])
     raise ValidationFailed(
         {
-            "amount": f"超出预算：{budget.year}年预算剩余 {money.shown(budget.remaining)}，"
-            f"本次需 {money.shown(amount)}"
+            "amount": f"超出预算：{budget.year}年预算剩余 {formats.yuan(budget.remaining)}，"
+            f"本次需 {formats.yuan(amount)}"
         }
     )
 

@@ -60,14 +60,6 @@ def yuan(amount: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
-def shown(amount: int) -> str:
-    """Fen as people read it, in yuan with separators: 200050 → "2,000.50元"."""
-    text = yuan(amount)
-    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
-    whole, cents = digits.split(".")
-    return f"{sign}{int(whole):,}.{cents}元"
-
-
 def wan(amount: int) -> str:
     """Fen in 万元 with as many decimals as the sum needs (fen are the sixth):
     52,800,000 fen → "52.8万元" (the seed's "41名会员获得大病救助52.8万元")."""

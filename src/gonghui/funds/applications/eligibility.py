@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from gonghui.common import formats
 from gonghui.funds import money, rules
 
 GRADES = ("一般困难", "特别困难")
@@ -256,7 +257,7 @@ def illness(
         raise Refused("grade", str(exc)) from None
     low, high = rule["min"], rule["max"]
     if not low <= amount <= high:  # the rule's own check holds this; never pay outside it
-        raise Refused("amount", f"救助金额应在 {money.shown(low)}–{money.shown(high)} 之间")
+        raise Refused("amount", f"救助金额应在 {formats.yuan(low)}–{formats.yuan(high)} 之间")
     key = f"illness:{person_id}:{event_date.isoformat()}:{folded(diagnosis)}"
     return Assessment(
         amount=amount,

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import workdays
+from gonghui.common import formats, workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_download, attachment_store, owner_rule
@@ -161,8 +161,8 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         if over:
             raise ValidationFailed(
                 {
-                    "amount": f"超出本项目每人每年上限 {money.shown(rule['cap_per_year'])}："
-                    f"{year}年已获或在审 {money.shown(taken)}，本次 {money.shown(found.amount)}"
+                    "amount": f"超出本项目每人每年上限 {formats.yuan(rule['cap_per_year'])}："
+                    f"{year}年已获或在审 {formats.yuan(taken)}，本次 {formats.yuan(found.amount)}"
                 }
             )
         wanted = DOCUMENTS[route]

@@ -11,10 +11,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common import workdays
+from gonghui.common import formats, workdays
 from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, form_page, post_action, stored_download
-from gonghui.funds import money
 from gonghui.funds.applications import forms, selectors, services
 from gonghui.funds.models import Application, Programme
 from gonghui.orgs import access
@@ -61,17 +60,17 @@ def _amounts(rule) -> list[str]:
     if kind == "certificate":
         aliases = rule.get("aliases", {})
         return [
-            f"{lv}{''.join('/' + a for a, to in aliases.items() if to == lv)}：{money.shown(fen)}"
+            f"{lv}{''.join('/' + a for a, to in aliases.items() if to == lv)}：{formats.yuan(fen)}"
             for lv, fen in rule.get("levels", {}).items()
         ]
     if kind == "illness":
         return [
-            f"自付 {money.shown(b['from'])} 起："
-            + "，".join(f"{g} {money.shown(a)}" for g, a in b["amounts"].items())
+            f"自付 {formats.yuan(b['from'])} 起："
+            + "，".join(f"{g} {formats.yuan(a)}" for g, a in b["amounts"].items())
             for b in rule.get("bands", [])
         ]
     if kind == "fixed":
-        return [f"每项 {money.shown(rule.get('amount', 0))}"]
+        return [f"每项 {formats.yuan(rule.get('amount', 0))}"]
     return []
 
 
@@ -122,7 +121,7 @@ def apply(request, pk):
         "funds/applications/apply.html",
         context,
         after=lambda app: reverse("funds:my_application", args=[app.pk]),
-        done=lambda app: f"申请已提交，核定金额 {money.shown(app.amount)}，等待基层工会核实",
+        done=lambda app: f"申请已提交，核定金额 {formats.yuan(app.amount)}，等待基层工会核实",
     )
 
 
@@ -247,7 +246,7 @@ def application_decide(request, pk):
 
     def said(a):
         if a.status == Application.Status.APPROVED:
-            return f"已批准：生成应发记录 {money.shown(a.amount)}，已占用预算"
+            return f"已批准：生成应发记录 {formats.yuan(a.amount)}，已占用预算"
         if a.status == Application.Status.REJECTED:
             return "已作出不通过决定，申请人可看到原因"
         return f"已通过，转{a.get_status_display()}"
@@ -296,7 +295,7 @@ def _facts(app: Application) -> list[tuple[str, str]]:
             continue
         value = app.facts[key]
         if key == "self_paid":
-            value = money.shown(int(value))
+            value = formats.yuan(int(value))
         elif key == "competition":
             value = dict(_competitions({"competitions": [{"id": value}]})).get(value, value)
         shown.append((label, str(value)))
@@ -347,5 +346,5 @@ def apply_for(request, pk):
         "funds/applications/apply_for.html",
         context,
         after=lambda app: reverse("funds:application", args=[app.pk]),
-        done=lambda app: f"已代 {app.person.name} 提交申请，核定金额 {money.shown(app.amount)}",
+        done=lambda app: f"已代 {app.person.name} 提交申请，核定金额 {formats.yuan(app.amount)}",
     )

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from gonghui.common import formats
 from gonghui.common.errors import NotFound
 from gonghui.files.models import Attachment
-from gonghui.funds import money
 from gonghui.funds.models import (
     Entitlement,
     LedgerEntry,
@@ -213,29 +213,29 @@ def differences(f: Figures, bank_count: int, bank_total: int) -> list[str]:
         found.append(f"银行成功笔数 {bank_count} 与本批次转账已到账笔数 {f.bank_paid} 不符")
     if bank_total != f.bank_paid_total:
         found.append(
-            f"银行成功金额 {money.shown(bank_total)} 与本批次转账已到账金额 "
-            f"{money.shown(f.bank_paid_total)} 不符（相差 {money.shown(bank_total - f.bank_paid_total)}）"
+            f"银行成功金额 {formats.yuan(bank_total)} 与本批次转账已到账金额 "
+            f"{formats.yuan(f.bank_paid_total)} 不符（相差 {formats.yuan(bank_total - f.bank_paid_total)}）"
         )
     if f.awaiting:
         found.append(
-            f"有 {f.awaiting} 笔已报送银行、尚无回盘结果（{money.shown(f.awaiting_total)}）"
+            f"有 {f.awaiting} 笔已报送银行、尚无回盘结果（{formats.yuan(f.awaiting_total)}）"
         )
     if f.failed:
         found.append(
-            f"有 {f.failed} 笔银行退回尚未改道重发（{money.shown(f.failed_total)}），见异常处理"
+            f"有 {f.failed} 笔银行退回尚未改道重发（{formats.yuan(f.failed_total)}），见异常处理"
         )
     if f.pending:
-        found.append(f"有 {f.pending} 笔改道重发尚未报送银行（{money.shown(f.pending_total)}）")
+        found.append(f"有 {f.pending} 笔改道重发尚未报送银行（{formats.yuan(f.pending_total)}）")
     if f.entitlements_paid != f.entitlements:
         found.append(f"应发 {f.entitlements} 笔，已发放到位 {f.entitlements_paid} 笔")
     if f.paid_total != f.amount:
         found.append(
-            f"已发放金额 {money.shown(f.paid_total)} 与批次合计 {money.shown(f.amount)} 不符"
+            f"已发放金额 {formats.yuan(f.paid_total)} 与批次合计 {formats.yuan(f.amount)} 不符"
         )
     if f.ledger_net != f.paid_total + f.awaiting_total:
         found.append(
-            f"台账支付净额 {money.shown(f.ledger_net)} 与明细（已到账及在途）"
-            f"{money.shown(f.paid_total + f.awaiting_total)} 不符"
+            f"台账支付净额 {formats.yuan(f.ledger_net)} 与明细（已到账及在途）"
+            f"{formats.yuan(f.paid_total + f.awaiting_total)} 不符"
         )
     return found
 

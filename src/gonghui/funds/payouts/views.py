@@ -8,11 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common import pii
+from gonghui.common import formats, pii
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, download, error_message, form_page, post_action
-from gonghui.funds import money
 from gonghui.funds.payouts import forms, selectors, services
 from gonghui.orgs import access
 
@@ -73,7 +72,7 @@ def batches(request, pk):
         "funds/payouts/batches.html",
         context,
         after=lambda b: reverse("funds:batch", args=[b.pk]),
-        done=lambda b: f"已编制批次“{b.name}”：{b.line_count} 笔，合计 {money.shown(b.total)}",
+        done=lambda b: f"已编制批次“{b.name}”：{b.line_count} 笔，合计 {formats.yuan(b.total)}",
     )
 
 
@@ -127,7 +126,7 @@ def batch_build(request, pk):
         request,
         None,
         lambda _: services.batch_build(actor=request.user, batch=b),
-        lambda done: f"批次已编制完毕：{done.line_count} 笔，合计 {money.shown(done.total)}",
+        lambda done: f"批次已编制完毕：{done.line_count} 笔，合计 {formats.yuan(done.total)}",
         _back(b),
     )
 
@@ -291,8 +290,8 @@ def line_reissue(request, pk):
         {"line": line, "b": line.batch},
         after=lambda new: reverse("funds:batch", args=[new.batch_id]),
         done=lambda new: (
-            f"已现金发放 {money.shown(new.amount)}，签收单已存档"
+            f"已现金发放 {formats.yuan(new.amount)}，签收单已存档"
             if new.method == "cash"
-            else f"已改道：{money.shown(new.amount)} 将随补充文件报送银行（业务编号不变）"
+            else f"已改道：{formats.yuan(new.amount)} 将随补充文件报送银行（业务编号不变）"
         ),
     )

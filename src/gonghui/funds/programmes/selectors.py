@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from gonghui.common import formats
 from gonghui.common.errors import NotFound
-from gonghui.funds import money
 from gonghui.funds.models import Budget, Hardship, LedgerEntry, Programme, RuleVersion
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
@@ -158,7 +158,7 @@ def _shown(path: str, value) -> str:
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool) and MONEY_KEYS & set(path.split(".")):
-        return f"{value}（{money.shown(value)}）"
+        return f"{value}（{formats.yuan(value)}）"
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
 
 

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import workdays
+from gonghui.common import formats, workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.common.forms import clean_text
 from gonghui.funds import ledger, money, rules
@@ -311,7 +311,7 @@ def budget_set(*, actor, programme: Programme, org_unit: OrgUnit, year: int, amo
             if not changed:
                 raise ValidationFailed(
                     {
-                        "amount": f"预算不能低于已承诺的 {money.shown(budget.committed)}"
+                        "amount": f"预算不能低于已承诺的 {formats.yuan(budget.committed)}"
                         f"（{year}年{org_unit.name}）"
                     }
                 )

@@ -22,6 +22,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from gonghui.common import formats
 from gonghui.common.errors import DomainError
 from gonghui.common.views import error_message
 from gonghui.funds import money
@@ -125,7 +126,7 @@ class Command(BaseCommand):
         batch.refresh_from_db()
         self.stdout.write(
             f"批次 {batch.pk}“{batch.name}”：{batch.get_status_display()}，"
-            f"{batch.line_count} 笔，合计 {money.shown(batch.total)}"
+            f"{batch.line_count} 笔，合计 {formats.yuan(batch.total)}"
             + ("" if batch.built else "（尚未编制完毕：再次运行即继续）")
         )
 
@@ -197,7 +198,7 @@ class Command(BaseCommand):
         exported = services.batch_export(actor=actor, batch=self._batch(batch))
         Path(out).write_bytes(exported.content)
         self.stdout.write(
-            f"已写出 {out}：{exported.lines} 笔，合计 {money.shown(exported.total)}（{exported.filename}）"
+            f"已写出 {out}：{exported.lines} 笔，合计 {formats.yuan(exported.total)}（{exported.filename}）"
         )
 
     def do_import(self, *, user, batch, file, **options):
