@@ -41,7 +41,10 @@ from gonghui.funds.models import (
     Programme,
 )
 from gonghui.funds.prediction import REASONS
-from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
+from gonghui.funds.programmes.selectors import (  # programme_get re-exported: the one rule
+    programme_get,  # noqa: F401
+    visible_q,
+)
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit, Post, path_contains
 
@@ -78,16 +81,6 @@ def _view_grants(actor) -> list[access.Grant]:
     ]
 
 
-def sees_programme(actor, programme: Programme) -> bool:
-    """Whether ``actor`` sees a programme at all: at its organiser (the city's staff see a
-    city programme whole) or at a node under it (a district's staff see their district's
-    part of a city programme)."""
-    root = programme.org_unit.path
-    return any(
-        g.covers(programme.org_unit) or path_contains(root, g.path) for g in _view_grants(actor)
-    )
-
-
 def sees_whole(actor, programme: Programme) -> bool:
     """Whether ``actor``'s scope takes in the programme's whole subtree."""
     return any(
@@ -98,11 +91,9 @@ def sees_whole(actor, programme: Programme) -> bool:
 
 def visible_programmes(actor) -> list[Programme]:
     """The active programmes the actor sees, as the funds pages order them."""
-    return [
-        p
-        for p in Programme.objects.select_related("org_unit").filter(is_active=True)
-        if sees_programme(actor, p)
-    ]
+    return list(
+        Programme.objects.select_related("org_unit").filter(visible_q(actor), is_active=True)
+    )
 
 
 def roots(actor, programme: Programme) -> list[OrgUnit]:
