@@ -340,7 +340,7 @@ def accounts_status_import(*, actor, data: bytes, reported_on: date | None = Non
     )
     for account in in_scope.filter(number_index__in=wanted).defer("number"):
         found[account.number_index].append(account)
-    changed = []
+    changed, touched = [], {}
     for index, status, last in rows:
         for account in found.get(index, []):
             dirty = account.status != status or (last and account.last_activity != last)
@@ -349,7 +349,10 @@ def accounts_status_import(*, actor, data: bytes, reported_on: date | None = Non
                 account.last_activity = last
             if dirty:
                 changed.append(account.pk)
-            account.save(update_fields=["status", "status_reported_at", "last_activity"])
+            touched[account.pk] = account  # a number twice in the file: its last row wins
+    PayeeAccount.objects.bulk_update(
+        list(touched.values()), ["status", "status_reported_at", "last_activity"], batch_size=500
+    )
     counts = {
         "rows": len(rows),
         "matched": sum(len(found.get(index, [])) for index, _s, _l in rows),
