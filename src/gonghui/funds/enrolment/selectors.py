@@ -61,6 +61,17 @@ def run_get(actor, pk) -> Run:
     )
 
 
+def entitlement_get(actor, pk) -> Entitlement:
+    """A run's entitlement in the actor's scope, else NotFound."""
+    return access.get_or_404(
+        Entitlement.objects.select_related("run", "org_unit", "budget", "programme"),
+        actor,
+        "funds.view",
+        pk=pk,
+        run__isnull=False,
+    )
+
+
 def workdays_left(today: date, deadline: date) -> int | None:
     """Working days from ``today`` to ``deadline``, both counted (0: past); None when the
     calendar does not know a year in between."""

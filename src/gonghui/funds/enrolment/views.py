@@ -13,7 +13,6 @@ from gonghui.common import workdays
 from gonghui.common.pagination import page_of
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.funds.enrolment import forms, selectors, services
-from gonghui.funds.models import Entitlement
 from gonghui.orgs import access
 
 
@@ -113,13 +112,7 @@ def run_enrol(request, pk):
 @require_POST
 @domain_errors
 def entitlement_cancel(request, pk):
-    entitlement = access.get_or_404(
-        Entitlement.objects.select_related("run", "org_unit", "budget", "programme"),
-        request.user,
-        "funds.view",
-        pk=pk,
-        run__isnull=False,
-    )
+    entitlement = selectors.entitlement_get(request.user, pk)
     return post_action(
         request,
         forms.CancelForm(request.POST),
