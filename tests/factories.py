@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.orgs.services import orgunit_create
-from gonghui.people.models import Person
+from gonghui.people.models import Membership, Person
 from gonghui.people.services import EDITABLE, person_create
 from gonghui.perks.merchants.services import location_add, merchant_create, offer_save
 from gonghui.perks.models import Location, Merchant, Offer
@@ -61,6 +61,18 @@ def make_person(unit: OrgUnit, name: str = "赵郁", id_number: str | None = Non
     if not id_number:
         data = {"no_id_reason": "历史档案无身份证号", "birth_date": date(1980, 1, 1)} | data
     return person_create(actor=builder(), org_unit=unit, data=data)
+
+
+def make_member(unit, name: str = "赵郁", *, username: str | None = None, **extra):
+    """A person with an active membership of ``unit`` (and a login ``username`` with the
+    tests' password, linked to the person, when given)."""
+    person = make_person(unit, name=name, **extra)
+    Membership.objects.create(person=person, org_unit=unit, joined_on=date(2020, 1, 1))
+    if username:
+        user = get_user_model().objects.create_user(username, password=PASSWORD)
+        person.user = user
+        person.save(update_fields=["user"])
+    return person
 
 
 def seed_unit(parent: OrgUnit, level: str, code: str, name: str) -> OrgUnit:

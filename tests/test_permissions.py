@@ -1849,6 +1849,12 @@ WEB_DENY |= {
 }
 
 
+# --- training: Haidian's side of every training page (``_training``) ---
+WEB_DENY |= {
+    "training:home": ("get", lambda w: "/training/", None, (200,)),
+}
+
+
 def _haidian_untouched(w):
     w.tree.hd_street.refresh_from_db()
     w.person.refresh_from_db()

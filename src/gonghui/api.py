@@ -417,6 +417,7 @@ def _register_routers():
     from gonghui.perks.merchants.api import router as merchants_router
     from gonghui.registry.api import public_router as wall_router
     from gonghui.registry.api import router as registry_router
+    from gonghui.training.api import router as training_router
     from gonghui.treeimport.api import router as tree_import_router
 
     api.add_router("/orgs", orgs_router)
@@ -434,6 +435,7 @@ def _register_routers():
     api.add_router("/counter", counter_router)
     api.add_router("/merchants", merchants_router)
     api.add_router("/contests", contests_router)
+    api.add_router("/training", training_router)
 
 
 _register_routers()

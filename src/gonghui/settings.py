@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gonghui.nominations",
     "gonghui.perks",
     "gonghui.contests",
+    "gonghui.training",
     "gonghui.funds",
     "gonghui.files",
     "gonghui.jobs",

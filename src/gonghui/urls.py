@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("gonghui.nominations.urls")),
     path("", include("gonghui.perks.urls")),
     path("", include("gonghui.contests.urls")),
+    path("", include("gonghui.training.urls")),
     path("", include("gonghui.funds.urls")),
     path("", include("gonghui.web.urls")),
 ]

@@ -2055,7 +2055,7 @@ def _(w, call):
 
 @scenario("gonghui.funds.programmes.services.hardship_set")
 def _(w, call):
-    from tests.funds.conftest import make_member
+    from tests.factories import make_member
 
     person = make_member(w.tree.cy_grass, "王秀英")
     call(actor=w.users.cy, person=person, grade="特别困难", since=date(2025, 9, 1))
@@ -2064,7 +2064,7 @@ def _(w, call):
 @scenario("gonghui.funds.programmes.services.hardship_set[regrade]")
 def _(w, call):
     from gonghui.funds.programmes.services import hardship_set
-    from tests.funds.conftest import make_member
+    from tests.factories import make_member
 
     person = make_member(w.tree.cy_grass, "王秀英")
     hardship_set(actor=w.users.cy, person=person, grade="一般困难", since=date(2025, 1, 1))
@@ -2074,7 +2074,7 @@ def _(w, call):
 @scenario("gonghui.funds.programmes.services.hardship_end")
 def _(w, call):
     from gonghui.funds.programmes.services import hardship_set
-    from tests.funds.conftest import make_member
+    from tests.factories import make_member
 
     person = make_member(w.tree.cy_grass, "王秀英")
     hardship = hardship_set(
@@ -2093,7 +2093,8 @@ def funds_world(w):
     """The funds fixtures' programmes with budgets for the scenarios' year (2025), a member
     of Chaoyang's grassroots union with a login."""
     from gonghui.funds.models import Budget
-    from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, make_member, make_programme
+    from tests.factories import make_member
+    from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, make_programme
 
     programmes = SimpleNamespace(
         certificate=make_programme(
@@ -2330,7 +2331,7 @@ def _funds_payee(w):
     """A Chaoyang member with a Ⅱ类 union card and a passbook, as the accounts scenarios
     need them (made directly: these scenarios count the events of one call)."""
     from gonghui.funds.models import PayeeAccount
-    from tests.funds.conftest import make_member
+    from tests.factories import make_member
 
     person = make_member(w.tree.cy_grass, "高秀兰")
     card = PayeeAccount.objects.create(
@@ -2382,7 +2383,7 @@ def _funds_batch(w):
 
 @scenario("gonghui.funds.accounts.services.account_add")
 def _(w, call):
-    from tests.funds.conftest import make_member
+    from tests.factories import make_member
 
     person = make_member(w.tree.cy_grass, "高秀兰")
     call(
@@ -2542,4 +2543,19 @@ def _(w, call):
 
 
 # --- funds · reports: this feature's scenarios below this line ---
+
+
+# --- training · courses: this feature's scenarios below this line ---
+
+
+# --- training · quizzes: this feature's scenarios below this line ---
+
+
+# --- training · salons: this feature's scenarios below this line ---
+
+
+# --- training · studios: this feature's scenarios below this line ---
+
+
+# --- training · outreach: this feature's scenarios below this line ---
 #

@@ -3,14 +3,10 @@ first rule versions and this year's budgets (made directly, as the programme pag
 save them), and members with active memberships in both districts."""
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from gonghui.funds.models import Budget, Programme, RuleVersion
-from gonghui.people.models import Membership
-from tests.factories import PASSWORD, make_person
 
 YEAR = 2026
 
@@ -91,15 +87,3 @@ def funds(tree):
             "studio", "创新工作室资助", "studio", tree.city, STUDIO_RULE, budget=100_000_000
         ),
     )
-
-
-def make_member(unit, name: str = "赵郁", *, username: str | None = None, **extra):
-    """A person with an active membership of ``unit`` (and a login ``username`` with the
-    tests' password, linked to the person, when given)."""
-    person = make_person(unit, name=name, **extra)
-    Membership.objects.create(person=person, org_unit=unit, joined_on=date(2020, 1, 1))
-    if username:
-        user = get_user_model().objects.create_user(username, password=PASSWORD)
-        person.user = user
-        person.save(update_fields=["user"])
-    return person

@@ -18,7 +18,7 @@ from gonghui.funds.accounts.services import (
     accounts_status_import,
 )
 from gonghui.funds.models import PayeeAccount
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 from tests.funds.test_prediction_batch import card_number
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.funds.accounts.services import account_add
 from gonghui.funds.models import PayoutLine
 from tests.browser import desktop_context, in_thread, login, no_horizontal_scroll, phone_context
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 from tests.funds.test_prediction_batch import YUAN, make_account, make_batch, pay_line
 
 pytestmark = pytest.mark.browser

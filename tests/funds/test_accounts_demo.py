@@ -13,7 +13,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.funds.accounts import demo
 from gonghui.funds.accounts.services import batch_predict
 from gonghui.funds.models import PayeeAccount, PayoutLine
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 from tests.funds.test_prediction_batch import TODAY, make_batch, pay_line
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,7 @@ from django.urls import reverse
 from gonghui.audit.models import AuditEvent
 from gonghui.funds.accounts.services import account_add, batch_predict
 from gonghui.funds.models import PayeeAccount, PayoutLine
-from tests.factories import make_user
-from tests.funds.conftest import make_member
+from tests.factories import make_member, make_user
 from tests.funds.test_prediction_batch import (
     TODAY,
     YUAN,

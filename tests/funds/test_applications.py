@@ -35,8 +35,8 @@ from gonghui.funds.models import (
 )
 from gonghui.people.models import Membership, Trade, Unit
 from gonghui.registry.models import Studio
-from tests.factories import make_user
-from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, YEAR, make_member, make_programme
+from tests.factories import make_member, make_user
+from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, YEAR, make_programme
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(YEAR, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, a Monday

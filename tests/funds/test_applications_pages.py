@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from gonghui.funds.applications.services import application_decide, application_submit
 from gonghui.funds.models import Application, Entitlement
-from tests.factories import PASSWORD
-from tests.funds.conftest import YEAR, make_member
+from tests.factories import PASSWORD, make_member
+from tests.funds.conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(YEAR, 6, 15, 2, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from django.db import connection, connections
 from gonghui.common.errors import ValidationFailed
 from gonghui.funds.applications.services import application_decide, application_submit
 from gonghui.funds.models import Application, Budget, Entitlement, LedgerEntry
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 
 WORKERS = 8
 ROOM = 3

@@ -7,7 +7,7 @@ import pytest
 
 from gonghui.funds.models import Application, Entitlement
 from tests.browser import DESKTOP, TIMEOUT_MS, Console, in_thread, login, no_horizontal_scroll
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 
 pytestmark = pytest.mark.browser
 PHONE_375 = {"width": 375, "height": 812}

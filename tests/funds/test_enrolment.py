@@ -17,8 +17,7 @@ from gonghui.funds.ledger import payment_id
 from gonghui.funds.models import Budget, Entitlement, Hardship, LedgerEntry, RuleVersion, Run
 from gonghui.people.models import Membership, Person
 from gonghui.registry.models import Award, Honour
-from tests.factories import make_person
-from tests.funds.conftest import make_member
+from tests.factories import make_member, make_person
 
 pytestmark = pytest.mark.django_db
 

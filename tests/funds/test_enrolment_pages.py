@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from gonghui.funds.models import Entitlement, Hardship, LedgerEntry, Run
-from tests.factories import make_user
+from tests.factories import make_member, make_user
 from tests.funds import test_enrolment as base
-from tests.funds.conftest import make_member
 from tests.funds.test_enrolment import model_worker, new_run
 
 clock, spring = base.clock, base.spring  # their fixtures

@@ -18,8 +18,8 @@ from gonghui.funds.models import (
     PayoutLine,
     RuleVersion,
 )
-from tests.factories import make_user
-from tests.funds.conftest import YEAR, make_member
+from tests.factories import make_member, make_user
+from tests.funds.conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 

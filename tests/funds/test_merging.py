@@ -10,7 +10,8 @@ from stdnum import luhn
 from gonghui.common.errors import Conflict
 from gonghui.funds.models import Application, Hardship, PayeeAccount
 from gonghui.registry.services import merge_reverse, person_merge
-from tests.funds.conftest import YEAR, make_member
+from tests.factories import make_member
+from tests.funds.conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,7 @@ from gonghui.funds.models import (
 )
 from gonghui.funds.payouts import selectors, services
 from gonghui.orgs.models import Role
-from tests.factories import make_user
-from tests.funds.conftest import make_member
+from tests.factories import make_member, make_user
 from tests.funds.test_payouts_world import (  # noqa: F401  (world: a fixture)
     account_for,
     owe,

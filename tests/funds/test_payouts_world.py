@@ -17,8 +17,8 @@ from gonghui.common import workdays
 from gonghui.funds import ledger
 from gonghui.funds.models import Entitlement, PayeeAccount, PayoutBatch, PayoutLine, RuleVersion
 from gonghui.funds.payouts import services
-from tests.factories import make_user
-from tests.funds.conftest import YEAR, make_member
+from tests.factories import make_member, make_user
+from tests.funds.conftest import YEAR
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a signed receipt's scan, as far as sniffing goes
 _numbers = iter(range(6_222_000_000_001, 6_222_000_999_999))

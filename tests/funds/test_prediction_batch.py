@@ -16,7 +16,7 @@ from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
 from gonghui.common.workdays import SHANGHAI
 from gonghui.funds.accounts.services import batch_predict, batch_reroute, line_reroute
 from gonghui.funds.models import Entitlement, PayeeAccount, PayoutBatch, PayoutLine
-from tests.funds.conftest import make_member
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,8 @@ from gonghui.funds.programmes.services import (
     programme_update,
     rule_change,
 )
-from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, YEAR, make_member
+from tests.factories import make_member
+from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, YEAR
 
 pytestmark = pytest.mark.django_db
 FIXED = {"kind": "fixed", "amount": 300000}

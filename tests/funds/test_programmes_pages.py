@@ -11,8 +11,8 @@ import time_machine
 from gonghui.funds import ledger
 from gonghui.funds.models import Budget, Hardship, LedgerEntry, RuleVersion
 from gonghui.funds.programmes.services import budget_set, hardship_set, programme_create
-from tests.factories import PASSWORD
-from tests.funds.conftest import CERTIFICATE_RULE, YEAR, make_member
+from tests.factories import PASSWORD, make_member
+from tests.funds.conftest import CERTIFICATE_RULE, YEAR
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,8 @@ from gonghui.funds.reports import selectors
 from gonghui.funds.reports.selectors import sentence
 from gonghui.people.models import Unit
 from gonghui.registry.models import Studio
-from tests.factories import make_user
-from tests.funds.conftest import YEAR, make_member
+from tests.factories import make_member, make_user
+from tests.funds.conftest import YEAR
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -205,6 +205,16 @@ class Action(models.TextChoices):
     FUNDS_BATCH_RECONCILE = "funds.batch_reconcile", "发放批次对账"
     # --- funds · reports (add this feature's actions below this line) ---
     #
+    # --- training · courses (add this feature's actions below this line) ---
+    #
+    # --- training · quizzes (add this feature's actions below this line) ---
+    #
+    # --- training · salons (add this feature's actions below this line) ---
+    #
+    # --- training · studios (add this feature's actions below this line) ---
+    #
+    # --- training · outreach (add this feature's actions below this line) ---
+    #
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -286,6 +296,21 @@ SERVICE_MODULES = (
     #
     "gonghui.funds.payouts.services",
     # --- funds · reports ---
+    #
+    # --- training · courses ---
+    "gonghui.training.courses.services",
+    #
+    # --- training · quizzes ---
+    "gonghui.training.quizzes.services",
+    #
+    # --- training · salons ---
+    "gonghui.training.salons.services",
+    #
+    # --- training · studios ---
+    "gonghui.training.studios.services",
+    #
+    # --- training · outreach ---
+    "gonghui.training.outreach.services",
     #
 )
 
@@ -655,5 +680,15 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.funds.payouts.services.line_reissue[cash]": ("files.add", "funds.line_cash"),
     "gonghui.funds.payouts.services.batch_reconcile": ("funds.batch_reconcile",),
     # --- funds · reports ---
+    #
+    # --- training · courses ---
+    #
+    # --- training · quizzes ---
+    #
+    # --- training · salons ---
+    #
+    # --- training · studios ---
+    #
+    # --- training · outreach ---
     #
 }

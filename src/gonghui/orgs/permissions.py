@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, str] = {
     "funds.approve": "市级审批资助申请（项目要求三级审核时）",
     "funds.manage": "设立资助项目、维护规则与预算、认定困难、按规则纳入发放计划",
     "funds.pay": "发放：编制批次、失败预判、导出银行文件、导入回盘、改道重发、对账",
+    "training.view": "查看职工素质建设：课程讲座、现场答题、读书沙龙、创新工作室、宣讲与接待日",
+    "training.apply": "基层申报与填报：申报读书沙龙并报告活动、预约宣讲、填报工作室年度成果、答复交办问题",
+    "training.review": "审核：读书沙龙审批、创新工作室年度成果区级与市级审核",
+    "training.manage": "设立课程讲座与场次、维护题库并组织现场答题、登记签到、管理工作室与宣讲团、接待日与联盟",
     "audit.view": "查看审计日志",
     "audit.export": "导出审计数据包",
     "files.view": "下载附件",
@@ -55,6 +59,7 @@ _CONTESTS = [
     "contests.arbitrate",
 ]
 _FUNDS_STAFF = ["funds.view", "funds.apply", "funds.verify", "funds.review", "funds.manage"]
+_TRAINING_STAFF = ["training.view", "training.apply", "training.review", "training.manage"]
 _REGISTRY_STAFF = ["registry.view", "registry.change", "registry.award", "registry.export"]
 BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("city_admin", "市总工会管理员", list(PERMISSIONS)),
@@ -79,6 +84,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_FUNDS_STAFF,
             "funds.approve",
             "funds.pay",
+            *_TRAINING_STAFF,
         ],
     ),
     (
@@ -106,6 +112,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_CONTESTS,
             *_FUNDS_STAFF,
             "funds.pay",
+            *_TRAINING_STAFF,
         ],
     ),
     (
@@ -124,6 +131,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "funds.view",
             "funds.apply",
             "funds.verify",
+            "training.view",
+            "training.apply",
         ],
     ),
     (
@@ -144,6 +153,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "funds.view",
             "funds.apply",
             "funds.verify",
+            "training.view",
+            "training.apply",
         ],
     ),
     (
@@ -157,6 +168,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "files.view",
             "registry.view",
             "funds.view",
+            "training.view",
         ],
     ),
     ("judge", "评委", ["self.view"]),

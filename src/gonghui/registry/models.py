@@ -152,14 +152,25 @@ class Merge(models.Model):
 
 
 class Studio(models.Model):
-    """A 工匠创新工作室 (craftsman innovation studio) of an employer: offered to a title
-    winner's unit by the contests app, its yearly grant picked up by the funds programme,
-    its activity filled in by training. A record may start with only the offer."""
+    """An innovation studio (职工 / 劳模 / 工匠创新工作室) of an employer: offered to a title
+    winner's unit by the contests app or registered by a union (level city or district,
+    often named after its model worker or craftsman); its members and yearly output reports
+    live in training, its yearly grant in a funds programme. A record may start with only
+    the offer."""
 
     class Status(models.TextChoices):
         OFFERED = "offered", "已提名（待单位确认）"
         ACTIVE = "active", "已挂牌"
         DECLINED = "declined", "单位放弃"
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "职工创新工作室"
+        MODEL_WORKER = "model_worker", "劳模创新工作室"
+        CRAFTSMAN = "craftsman", "工匠创新工作室"
+
+    class Level(models.TextChoices):
+        CITY = "city", "市级"
+        DISTRICT = "district", "区级"
 
     name = models.CharField("名称", max_length=120)
     employer = models.ForeignKey(
@@ -178,12 +189,24 @@ class Studio(models.Model):
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="offered")
     source = models.CharField("来源", max_length=200, blank=True, help_text="如：第一届北京大工匠")
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.CRAFTSMAN)
+    level = models.CharField("级别", max_length=10, choices=Level.choices, blank=True)
+    named_after = models.ForeignKey(
+        "people.Person",
+        verbose_name="命名人（劳模或工匠）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    trade = models.CharField("专业领域/工种", max_length=60, blank=True)
+    founded_year = models.PositiveSmallIntegerField("创建年份", null=True, blank=True)
     grant_fen_per_year = models.BigIntegerField("每年资助（分）", default=0)
     grant_years = models.PositiveSmallIntegerField("资助年数", default=0)
     offered_at = models.DateTimeField("提名时间", auto_now_add=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "工匠创新工作室"
+        verbose_name = verbose_name_plural = "创新工作室"
         ordering = ["-offered_at", "-id"]
         constraints = [
             models.CheckConstraint(

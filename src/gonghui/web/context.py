@@ -12,6 +12,7 @@ MENU = [
     ("nominations:campaigns", "推荐评选", "nominations.view", "nominations:"),
     ("perks:giveaways", "会员服务", "perks.view", "perks:"),
     ("contests:programmes", "工匠竞赛", "contests.view", "contests:"),
+    ("training:home", "素质建设", "training.view", "training:"),
     ("funds:home", "资金帮扶", "funds.view", "funds:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]

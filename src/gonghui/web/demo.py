@@ -32,6 +32,7 @@ from gonghui.perks.demo import build as build_perks
 from gonghui.perks.demo import logins as perks_logins
 from gonghui.registry.models import Category, Honour
 from gonghui.registry.services import award_create
+from gonghui.training.demo import build as build_training
 
 SEED = 20261122
 
@@ -348,6 +349,7 @@ def run(*, people: int, contest_trades: int = 10, progress=None, say=None) -> li
     build_nominations(fake, rng)
     build_perks(fake, rng)
     build_contests(fake, rng, trades=contest_trades, say=say)
+    build_training(fake, rng, say=say)
     build_funds(fake, rng, say=say)
     record(
         actor=None,

@@ -1,0 +1,5 @@
+"""课程讲座（报名、候补、签到、听课证明）: JSON API."""
+
+from ninja import Router
+
+router = Router()

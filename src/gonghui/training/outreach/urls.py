@@ -1,0 +1,3 @@
+"""宣讲团、工会主席接待日与联盟: pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""题库与现场答题: pages."""
+
+urlpatterns: list = []

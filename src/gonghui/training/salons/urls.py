@@ -1,0 +1,3 @@
+"""读书沙龙: pages."""
+
+urlpatterns: list = []
