@@ -28,8 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from measure import comparison, figure, make_user, note
 
-from gonghui.common import workdays
-from gonghui.funds import money
+from gonghui.common import money, workdays
 from gonghui.funds.models import (
     Budget,
     Entitlement,

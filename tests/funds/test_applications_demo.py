@@ -16,15 +16,8 @@ from gonghui.funds.applications import demo
 from gonghui.funds.models import Application, Budget, Entitlement
 from gonghui.people.models import Unit
 from gonghui.registry.models import Studio
-from tests.factories import make_user
-from tests.funds.conftest import (
-    CERTIFICATE_RULE,
-    ILLNESS_RULE,
-    STUDIO_RULE,
-    YEAR,
-    make_member,
-    make_programme,
-)
+from tests.factories import make_member, make_user
+from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, STUDIO_RULE, YEAR, make_programme
 
 pytestmark = pytest.mark.django_db
 

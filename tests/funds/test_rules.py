@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from gonghui.common import formats
+from gonghui.common import formats, money
+from gonghui.common.money import MoneyError
 from gonghui.common.workdays import add_workdays
-from gonghui.funds import money, prediction, rules
-from gonghui.funds.money import MoneyError
+from gonghui.funds import prediction, rules
 from gonghui.funds.rules import RuleError
 from tests.contests import top_level_imports
 

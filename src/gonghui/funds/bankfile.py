@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from gonghui.funds import money
-from gonghui.funds.money import MoneyError
+from gonghui.common import money
+from gonghui.common.money import MoneyError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 ENCODINGS = ("utf-8-sig", "gbk")

@@ -20,9 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gonghui.audit.services import seal
-from gonghui.common import formats
+from gonghui.common import formats, money
 from gonghui.common.errors import ValidationFailed
-from gonghui.funds import money
 from gonghui.funds.models import Budget, LedgerEntry, Programme
 
 SEAL_KIND = "funds.ledger"  # the seal events' action: funds.ledger.seal

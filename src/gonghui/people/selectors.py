@@ -24,6 +24,17 @@ PERSON_SORTS = {
 }
 
 
+def member_person(user) -> Person | None:
+    """The person a login belongs to (``Person.user``), the record kept for one merged into
+    another (registry.merging); None for an account with no person (staff, counters)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    person = Person.objects.filter(user=user).select_related("org_unit", "employer").first()
+    if person is not None and person.merged_into_id:
+        person = Person.objects.select_related("org_unit", "employer").get(pk=person.merged_into_id)
+    return person
+
+
 class Merged(NotFound):
     """A record merged into another (registry.merging): a redirect, kept only for the
     merge's undo, that no page lists and no service writes. ``survivor_id``: the record

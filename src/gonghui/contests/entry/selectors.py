@@ -15,6 +15,7 @@ from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people.models import Person
+from gonghui.people.selectors import member_person
 
 ENTRANT_SORTS = {
     "number": "number",
@@ -95,16 +96,6 @@ def nominable_person(*, actor, pk) -> Person:
 
 
 # --- The entrant's own ---------------------------------------------------------------------
-
-
-def member_person(user) -> Person | None:
-    """The person a login belongs to (the record kept, for one merged into another)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    person = Person.objects.filter(user=user).select_related("employer").first()
-    if person is not None and person.merged_into_id:
-        person = Person.objects.select_related("employer").get(pk=person.merged_into_id)
-    return person
 
 
 def own_entry_q(person: Person) -> Q:

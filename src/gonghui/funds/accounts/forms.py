@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from gonghui.common import money
 from gonghui.common.widgets import NoEchoInput
-from gonghui.funds import money
 from gonghui.funds.models import PayeeAccount
 
 CLASS_CHOICES = [("", "（存折、对公账户不分类）"), *PayeeAccount.AccountClass.choices]

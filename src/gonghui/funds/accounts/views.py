@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gonghui.common import workdays
+from gonghui.common import money, workdays
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.pagination import page_of
 from gonghui.common.views import apply_errors, domain_errors, error_message, form_page, post_action
-from gonghui.funds import money
 from gonghui.funds.accounts import forms, selectors, services
 from gonghui.jobs.services import upload_read
 from gonghui.orgs import access

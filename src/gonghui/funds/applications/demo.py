@@ -27,11 +27,10 @@ from django.db import transaction
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import workdays
+from gonghui.common import money, workdays
 from gonghui.common.demo import DISTRICT_USERS, as_of, at
 from gonghui.common.errors import DomainError
 from gonghui.common.workdays import add_workdays
-from gonghui.funds import money
 from gonghui.funds.applications import selectors
 from gonghui.funds.applications.services import (
     application_decide,

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from gonghui.common import formats
-from gonghui.funds import money, rules
+from gonghui.common import formats, money
+from gonghui.funds import rules
 
 GRADES = ("一般困难", "特别困难")
 TOP_LEVELS = ("final", "semi_final")

@@ -22,6 +22,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import Membership, Person
+from gonghui.people.selectors import member_person
 from gonghui.registry.models import Studio
 
 PENDING = (
@@ -53,16 +54,6 @@ SORTS = {
 
 
 # --- The applicant ---------------------------------------------------------------------------
-
-
-def member_person(user) -> Person | None:
-    """The person a login belongs to (the record kept, for one merged into another)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    person = Person.objects.filter(user=user).select_related("org_unit").first()
-    if person is not None and person.merged_into_id:
-        person = Person.objects.select_related("org_unit").get(pk=person.merged_into_id)
-    return person
 
 
 def active_membership(person: Person) -> Membership | None:

@@ -25,11 +25,11 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import formats, workdays
+from gonghui.common import formats, money, workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_download, attachment_store, owner_rule
-from gonghui.funds import ledger, money
+from gonghui.funds import ledger
 from gonghui.funds import rules as fund_rules
 from gonghui.funds.applications import eligibility, selectors
 from gonghui.funds.applications.eligibility import DOCUMENTS, Refused

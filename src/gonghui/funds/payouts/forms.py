@@ -4,7 +4,7 @@ the field they refuse."""
 
 from django import forms
 
-from gonghui.funds import money
+from gonghui.common import money
 from gonghui.funds.models import PayoutBatch, PayoutLine
 
 STATUS_CHOICES = [("", "全部状态"), *PayoutBatch.Status.choices]

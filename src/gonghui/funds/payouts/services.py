@@ -37,11 +37,11 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import workdays
+from gonghui.common import money, workdays
 from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_store, owner_rule
-from gonghui.funds import bankfile, ledger, money, prediction
+from gonghui.funds import bankfile, ledger, prediction
 from gonghui.funds.events import allowed, event
 from gonghui.funds.models import (
     Entitlement,

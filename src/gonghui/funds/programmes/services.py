@@ -15,10 +15,10 @@ from django.db.models import Q
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import formats, workdays
+from gonghui.common import formats, money, workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.common.forms import clean_text
-from gonghui.funds import ledger, money, rules
+from gonghui.funds import ledger, rules
 from gonghui.funds.events import allowed, event
 from gonghui.funds.models import Budget, Hardship, LedgerEntry, Programme, RuleVersion
 from gonghui.funds.programmes.selectors import hardship_union

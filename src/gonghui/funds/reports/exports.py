@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from gonghui.common import money
 from gonghui.common.sheets import Number, add_sheet, append, book_bytes, write_only_book
-from gonghui.funds import money
 from gonghui.funds.models import Application
 from gonghui.funds.reports.selectors import STATUSES
 

@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Left, TruncMonth
 
+from gonghui.common import money
 from gonghui.common.errors import NotFound
 from gonghui.common.workdays import today
-from gonghui.funds import money
 from gonghui.funds.models import (
     Application,
     Budget,

@@ -22,10 +22,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from gonghui.common import formats
+from gonghui.common import formats, money
 from gonghui.common.errors import DomainError
 from gonghui.common.views import error_message
-from gonghui.funds import money
 from gonghui.funds.models import PayoutBatch, Programme, Run
 from gonghui.funds.payouts import services
 from gonghui.orgs.models import OrgUnit
