@@ -9,15 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from gonghui.common.errors import NotFound
+from gonghui.contests.models import Result
+from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, Post, path_contains, path_prefixes
 from gonghui.people import search
 from gonghui.people.models import Membership, Person
-from gonghui.training.models import Salon, SalonMeeting, SalonMember
+from gonghui.training.models import Attendance, Salon, SalonMeeting, SalonMember, Session
 
 MIN_MEMBERS = 25
 
@@ -263,3 +275,78 @@ def salon_stats(*, actor, year: int, parent: OrgUnit) -> Stats:
         row.has_children = row.unit.pk in with_children
     trail = list(OrgUnit.objects.filter(path__in=path_prefixes(parent.path)).order_by("depth"))
     return Stats(year=year, parent=parent, trail=trail, rows=list(rows.values()))
+
+
+# --- Lecturers (讲师) and their 寻找职工好讲师 results -----------------------------------------
+
+LECTURER_SORTS = {
+    "name": ("name_sort", "pk"),
+    "sessions": ("-session_count", "name_sort", "pk"),
+    "attendance": ("-attendance_count", "name_sort", "pk"),
+    "last": ("-last_session", "pk"),
+}
+
+
+@dataclass
+class Lecturer:
+    """A person who lectured sessions in the viewer's scope, with their published contest
+    results (the furthest stage each competition reached for them)."""
+
+    person: Person
+    sessions: int
+    attendance: int
+    last_session: object
+    results: list = field(default_factory=list)
+
+
+def _sessions_in_scope(actor) -> QuerySet[Session]:
+    return access.restrict(
+        Session.objects.filter(lecturer__isnull=False).exclude(status=Session.Status.CANCELLED),
+        actor,
+        "training.view",
+    )
+
+
+def lecturer_list(*, actor, q: str = "", sort: str = "") -> QuerySet[Person]:
+    """The people who lectured sessions in the viewer's scope (``training.view`` over the
+    session's union), with their session count, the attendances at those sessions and the
+    last session's start; most sessions first unless ``sort``."""
+    sessions = _sessions_in_scope(actor)
+    per = sessions.filter(lecturer=OuterRef("pk")).order_by().values("lecturer")
+    present = (
+        Attendance.objects.filter(
+            session__in=sessions.values("pk"), session__lecturer=OuterRef("pk")
+        )
+        .order_by()
+        .values("session__lecturer")
+    )
+    qs = Person.objects.filter(pk__in=sessions.values("lecturer_id")).annotate(
+        session_count=Coalesce(
+            Subquery(per.annotate(n=Count("pk")).values("n")), 0, output_field=IntegerField()
+        ),
+        attendance_count=Coalesce(
+            Subquery(present.annotate(n=Count("pk")).values("n")), 0, output_field=IntegerField()
+        ),
+        last_session=Subquery(per.annotate(m=Max("starts_at")).values("m")),
+    )
+    if (q or "").strip():
+        qs = search.search_people(qs, q)
+    return qs.order_by(*LECTURER_SORTS.get(sort, LECTURER_SORTS["sessions"]))
+
+
+def lecturer_rows(people) -> list[Lecturer]:
+    """A page of ``lecturer_list`` with each lecturer's published contest results (the
+    contests' one rule of what is public: ``visibility.public_results``), one query."""
+    people = list(people)
+    rows = {p.pk: Lecturer(p, p.session_count, p.attendance_count, p.last_session) for p in people}
+    best: dict[tuple[int, int], Result] = {}
+    for result in (
+        public_results()
+        .filter(entrant__person_id__in=list(rows))
+        .select_related("stage", "stage__competition", "stage__competition__programme", "entrant")
+        .order_by("stage__order")
+    ):
+        best[(result.entrant.person_id, result.stage.competition_id)] = result  # furthest stage
+    for (person_id, _), result in sorted(best.items(), key=lambda kv: -kv[1].stage.competition_id):
+        rows[person_id].results.append(result)
+    return list(rows.values())
