@@ -359,3 +359,25 @@ def test_stats_by_district_exact(tree, users, readers, approved):
     assert (street.salons, street.attendance) == (1, 38)
     with pytest.raises(NotFound):
         selectors.stats_parent(users.cy, tree.haidian.pk)
+
+
+def test_demo_builds_salons_through_the_services(tree, settings, tmp_path):
+    import random
+    from types import SimpleNamespace
+
+    from gonghui.training.salons import demo
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_user("chaoyang", tree.chaoyang, "district_staff")
+    make_user("chaoyang_jc", tree.cy_grass, "grassroots_staff")
+    crowd(tree.cy_grass, 45)
+    world = SimpleNamespace(say=lambda text: None)
+    demo.build(world, None, random.Random(7))
+    years = sorted(s.year for s in world.salons)
+    assert years == [y for y in (2024, 2025, 2026) if y <= date.today().year]
+    for salon in Salon.objects.all():
+        assert salon.status == Salon.Status.APPROVED
+        assert 25 <= salon.members.count() <= 40
+        meetings = list(salon.meetings.all())
+        assert meetings and all(m.held_on.year == salon.year for m in meetings)
+        assert salon.applied_at.year == salon.year
