@@ -2554,6 +2554,98 @@ def _(w, call):
 # --- training · salons: this feature's scenarios below this line ---
 
 
+def salons_world(w):
+    """Chaoyang's company union with 26 members (one the mentor), its salon filed."""
+    from tests.training.salons_helpers import applied, crowd
+
+    readers = crowd(w.tree.cy_grass, 26)
+    salon = applied(w.users.cy_grass, w.tree.cy_grass, readers[:25], readers[25])
+    return SimpleNamespace(readers=readers, salon=salon)
+
+
+def salons_approved(w):
+    from gonghui.training.salons.services import salon_decide
+
+    s = salons_world(w)
+    s.salon = salon_decide(actor=w.users.cy, salon=s.salon, decision="approve")
+    return s
+
+
+@scenario("gonghui.training.salons.services.salon_apply")
+def _(w, call):
+    from tests.training.salons_helpers import crowd
+
+    readers = crowd(w.tree.cy_grass, 26)
+    call(
+        actor=w.users.cy_grass,
+        org_unit=w.tree.cy_grass,
+        name="书香读书会",
+        year=2025,
+        mentor=readers[25],
+        members=readers[:25],
+        requested="5000",
+    )
+
+
+@scenario("gonghui.training.salons.services.salon_apply[reapply]")
+def _(w, call):
+    from gonghui.training.salons.services import salon_decide
+
+    s = salons_world(w)
+    salon = salon_decide(actor=w.users.cy, salon=s.salon, decision="reject", note="成员名单不全")
+    call(
+        actor=w.users.cy_grass,
+        salon=salon,
+        name="书香读书会",
+        year=2025,
+        mentor=s.readers[25],
+        members=s.readers[:25],
+    )
+
+
+@scenario("gonghui.training.salons.services.salon_decide")
+def _(w, call):
+    call(actor=w.users.cy, salon=salons_world(w).salon, decision="approve", granted="3000")
+
+
+@scenario("gonghui.training.salons.services.salon_decide[reject]")
+def _(w, call):
+    call(actor=w.users.cy, salon=salons_world(w).salon, decision="reject", note="导师资质不符")
+
+
+@scenario("gonghui.training.salons.services.salon_members_add")
+def _(w, call):
+    from tests.training.salons_helpers import crowd
+
+    s = salons_approved(w)
+    call(actor=w.users.cy_grass, salon=s.salon, members=crowd(w.tree.cy_grass, 1, start=60))
+
+
+@scenario("gonghui.training.salons.services.salon_member_remove")
+def _(w, call):
+    from gonghui.training.salons.services import salon_members_add
+    from tests.training.salons_helpers import crowd
+
+    s = salons_approved(w)
+    extra = crowd(w.tree.cy_grass, 1, start=60)
+    salon_members_add(actor=w.users.cy_grass, salon=s.salon, members=extra)
+    call(actor=w.users.cy_grass, salon=s.salon, person=extra[0])
+
+
+@scenario("gonghui.training.salons.services.salon_meeting_report")
+def _(w, call):
+    s = salons_approved(w)
+    png = SimpleUploadedFile("合影.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    call(
+        actor=w.users.cy_grass,
+        salon=s.salon,
+        held_on=date(2025, 9, 20),
+        book="《平凡的世界》",
+        attendance=20,
+        photos=[png],
+    )
+
+
 # --- training · studios: this feature's scenarios below this line ---
 
 

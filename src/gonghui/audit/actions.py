@@ -210,6 +210,13 @@ class Action(models.TextChoices):
     # --- training · quizzes (add this feature's actions below this line) ---
     #
     # --- training · salons (add this feature's actions below this line) ---
+    TRAINING_SALON_APPLY = "training.salon_apply", "申报读书沙龙"
+    TRAINING_SALON_REAPPLY = "training.salon_reapply", "读书沙龙修改后重新申报"
+    TRAINING_SALON_APPROVE = "training.salon_approve", "批准读书沙龙（核定资助金额）"
+    TRAINING_SALON_REJECT = "training.salon_reject", "不批准读书沙龙"
+    TRAINING_SALON_MEMBERS_ADD = "training.salon_members_add", "读书沙龙增加成员"
+    TRAINING_SALON_MEMBER_REMOVE = "training.salon_member_remove", "读书沙龙减少成员"
+    TRAINING_SALON_MEETING = "training.salon_meeting", "报告读书沙龙活动"
     #
     # --- training · studios (add this feature's actions below this line) ---
     #
@@ -686,6 +693,16 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- training · quizzes ---
     #
     # --- training · salons ---
+    "gonghui.training.salons.services.salon_apply": ("training.salon_apply",),
+    "gonghui.training.salons.services.salon_apply[reapply]": ("training.salon_reapply",),
+    "gonghui.training.salons.services.salon_decide": ("training.salon_approve",),
+    "gonghui.training.salons.services.salon_decide[reject]": ("training.salon_reject",),
+    "gonghui.training.salons.services.salon_members_add": ("training.salon_members_add",),
+    "gonghui.training.salons.services.salon_member_remove": ("training.salon_member_remove",),
+    "gonghui.training.salons.services.salon_meeting_report": (
+        "files.add",
+        "training.salon_meeting",
+    ),
     #
     # --- training · studios ---
     #

@@ -357,7 +357,10 @@ class Salon(models.Model):
     mentor = models.ForeignKey(
         "people.Person", verbose_name="读书导师", on_delete=models.PROTECT, related_name="+"
     )
-    grant_fen = models.BigIntegerField("资助金额（分）", default=0)
+    requested_fen = models.BigIntegerField("申请资助金额（分）", default=0)
+    grant_fen = models.BigIntegerField(
+        "资助金额（分）", default=0, help_text="批准的金额，不超过申请金额"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="applied")
     applied_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     applied_at = models.DateTimeField(auto_now_add=True)
@@ -371,8 +374,21 @@ class Salon(models.Model):
         verbose_name = verbose_name_plural = "读书沙龙"
         ordering = ["-applied_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(grant_fen__gte=0), name="salon_grant_sane")
+            models.CheckConstraint(condition=Q(grant_fen__gte=0), name="salon_grant_sane"),
+            models.CheckConstraint(
+                condition=Q(grant_fen__lte=F("requested_fen")), name="salon_grant_within_request"
+            ),
+            # Maker-checker: the account that applied never decides.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("applied_by")),
+                name="salon_maker_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="applied") | Q(decided_by__isnull=False),
+                name="salon_decided_by_someone",
+            ),
         ]
+        indexes = [models.Index(fields=["year", "status"], name="salon_year_status")]
 
     def __str__(self) -> str:
         return self.name
@@ -408,6 +424,9 @@ class SalonMeeting(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "读书沙龙活动"
         ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(attendance__gte=1), name="salon_meeting_attendance")
+        ]
 
     def __str__(self) -> str:
         return f"{self.salon_id} {self.held_on}"
