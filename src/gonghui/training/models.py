@@ -660,7 +660,9 @@ class Problem(models.Model):
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["assignee", "status", "due_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(due_on__gte=F("raised_on")), name="problem_due_sane"),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("raised_on")), name="problem_due_sane"
+            ),
             # Answered and closed problems hold their answer; closed ones how and when the
             # enterprise was told.
             models.CheckConstraint(
