@@ -130,23 +130,33 @@ def booking_units(actor, team: SpeakerTeam) -> QuerySet[OrgUnit]:
     )
 
 
+def _people_under(actor, unit: OrgUnit) -> QuerySet[Person]:
+    """Live person records in ``unit``'s subtree and the actor's ``training.manage`` scope."""
+    return Person.objects.filter(
+        access.scope_q(actor, "training.manage"),
+        access.subtree_q(unit, via="org_unit"),
+        merged_into__isnull=True,
+    )
+
+
 def speaker_candidates(actor, team: SpeakerTeam, q: str) -> QuerySet[Person]:
     """Registry people holding an active honour, in the bureau's union's subtree and the
     actor's ``training.manage`` scope, matching ``q`` (name or pinyin)."""
     if not q.strip():
         return Person.objects.none()
     return (
-        Person.objects.filter(merged_into__isnull=True)
-        .filter(
-            access.scope_q(actor, "training.manage"),
-            access.subtree_q(team.org_unit, via="org_unit"),
-        )
+        _people_under(actor, team.org_unit)
         .filter(Exists(Award.objects.filter(person=OuterRef("pk"), status=Award.Status.ACTIVE)))
         .exclude(Exists(Speaker.objects.filter(team=team, person=OuterRef("pk"), active=True)))
         .filter(matching_q(q.strip()[:30]))
         .select_related("employer", "org_unit")
         .order_by("name", "pk")[:30]
     )
+
+
+def speaker_person_get(actor, team: SpeakerTeam, pk) -> Person:
+    """The person picked for ``team`` (the service checks their honour)."""
+    return _one(_people_under(actor, team.org_unit).select_related("org_unit"), pk)
 
 
 def honours_of(person_ids) -> dict[int, list[str]]:
@@ -518,41 +528,47 @@ def model_worker_q(via: str = "pk") -> Q:
     )
 
 
-def member_candidates(actor, alliance: Alliance, q: str):
-    """What may join ``alliance`` by its kind, in its union's subtree and the actor's
-    ``training.manage`` scope, matching ``q``: model workers, active studios, or
-    grassroots (enterprise) unions."""
+def _member_pool(actor, alliance: Alliance) -> QuerySet:
+    """What the alliance's kind takes, in its union's subtree and the actor's scope: people,
+    studios or grassroots unions (the service checks honours, status and level)."""
+    if alliance.kind == Alliance.Kind.MODEL_WORKERS:
+        return _people_under(actor, alliance.org_unit).select_related("employer", "org_unit")
+    if alliance.kind == Alliance.Kind.STUDIOS:
+        return Studio.objects.filter(
+            access.subtree_q(alliance.org_unit, via="org_unit"),
+            access.scope_q(actor, "training.manage"),
+        ).select_related("employer", "org_unit")
+    return OrgUnit.objects.filter(
+        access.subtree_q(alliance.org_unit), access.scope_q(actor, "training.manage", via="")
+    )
+
+
+def member_candidates(actor, alliance: Alliance, q: str) -> list:
+    """Who may join ``alliance``, matching ``q``: model workers, active studios, or
+    grassroots (enterprise) unions not yet in it."""
     q = q.strip()[:30]
     if not q:
         return []
-    under = access.subtree_q(alliance.org_unit, via="org_unit")
-    scope = access.scope_q(actor, "training.manage")
+    pool = _member_pool(actor, alliance)
     if alliance.kind == Alliance.Kind.MODEL_WORKERS:
-        return list(
-            Person.objects.filter(merged_into__isnull=True)
-            .filter(under, scope, model_worker_q(), matching_q(q))
-            .exclude(Exists(alliance.members.filter(person=OuterRef("pk"))))
-            .select_related("employer")
-            .order_by("name", "pk")[:30]
+        found = pool.filter(model_worker_q(), matching_q(q)).exclude(
+            Exists(alliance.members.filter(person=OuterRef("pk")))
         )
+        return list(found.order_by("name", "pk")[:30])
     if alliance.kind == Alliance.Kind.STUDIOS:
-        return list(
-            Studio.objects.filter(under, scope, status=Studio.Status.ACTIVE, name__contains=q)
-            .exclude(Exists(alliance.members.filter(studio=OuterRef("pk"))))
-            .select_related("employer")
-            .order_by("name", "pk")[:30]
+        found = pool.filter(status=Studio.Status.ACTIVE, name__contains=q).exclude(
+            Exists(alliance.members.filter(studio=OuterRef("pk")))
         )
-    return list(
-        OrgUnit.objects.filter(
-            access.subtree_q(alliance.org_unit),
-            access.scope_q(actor, "training.manage", via=""),
-            level=OrgUnit.Level.GRASSROOTS,
-            is_active=True,
-            name__contains=q,
-        )
-        .exclude(Exists(alliance.members.filter(member_unit=OuterRef("pk"))))
-        .order_by("path")[:30]
+        return list(found.order_by("name", "pk")[:30])
+    found = pool.filter(level=OrgUnit.Level.GRASSROOTS, is_active=True, name__contains=q).exclude(
+        Exists(alliance.members.filter(member_unit=OuterRef("pk")))
     )
+    return list(found.order_by("path")[:30])
+
+
+def candidate_get(actor, alliance: Alliance, pk):
+    """The would-be member ``pk`` of the alliance's kind (a person, a studio or a union)."""
+    return _one(_member_pool(actor, alliance), pk)
 
 
 # --- The outreach home ---------------------------------------------------------------------
