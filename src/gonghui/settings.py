@@ -293,3 +293,7 @@ FUNDS_ACCOUNT_LIMITS = {
     "III": {"balance": 200_000},
     "dormant_after_days": 365,
 }
+
+# A problem raised at a chairmen's reception day (工会主席接待日) is due in this many working
+# days, counted from the day after it is raised (the organiser may set another number).
+TRAINING_PROBLEM_DAYS = 10

@@ -2651,3 +2651,180 @@ def _(w, call):
 
 # --- training · outreach: this feature's scenarios below this line ---
 #
+def outreach_world(w):
+    from tests.training.outreach_world import make_outreach
+
+    return make_outreach(w.tree, w.users, w.honours)
+
+
+def outreach_talk(w, o, *, confirmed=False):
+    from gonghui.training.outreach.services import talk_book, talk_confirm
+
+    talk = talk_book(
+        actor=w.users.cy_grass,
+        team=o.cy_team,
+        org_unit=w.tree.cy_grass,
+        on=date(2025, 9, 22),
+        topic="劳模精神进企业",
+        place="礼堂",
+    )
+    if confirmed:
+        talk = talk_confirm(actor=w.users.cy, talk=talk, speaker=o.cy_speaker)
+    return talk
+
+
+def outreach_problem(w, o, *, answered=False):
+    from gonghui.training.outreach.services import problem_answer, problem_raise
+
+    problem = problem_raise(
+        actor=w.users.cy, visit=o.visit, text="班车少", assignee=w.tree.cy_grass
+    )
+    if answered:
+        problem = problem_answer(actor=w.users.cy_grass, problem=problem, answer="已增开")
+    return problem
+
+
+def outreach_alliance(w):
+    from gonghui.training.outreach.services import alliance_create
+
+    return alliance_create(
+        actor=w.users.cy, org_unit=w.tree.chaoyang, name="朝阳区劳模联盟", kind="model_workers"
+    )
+
+
+@scenario("gonghui.training.outreach.services.team_create")
+def _(w, call):
+    call(actor=w.users.cy, org_unit=w.tree.chaoyang, name="朝阳区劳模工匠宣讲团")
+
+
+@scenario("gonghui.training.outreach.services.team_update")
+def _(w, call):
+    call(actor=w.users.cy, team=outreach_world(w).cy_team, description="八名劳模工匠")
+
+
+@scenario("gonghui.training.outreach.services.speaker_add")
+def _(w, call):
+    o = outreach_world(w)
+    call(actor=w.users.cy, team=o.cy_team, person=o.craftsman, topics="航天焊接")
+
+
+@scenario("gonghui.training.outreach.services.speaker_remove")
+def _(w, call):
+    call(actor=w.users.cy, speaker=outreach_world(w).cy_speaker)
+
+
+@scenario("gonghui.training.outreach.services.talk_book")
+def _(w, call):
+    o = outreach_world(w)
+    call(
+        actor=w.users.cy_grass,
+        team=o.cy_team,
+        org_unit=w.tree.cy_grass,
+        on=date(2025, 10, 9),
+        topic="劳模精神进企业",
+        place="礼堂",
+        expected=100,
+    )
+
+
+@scenario("gonghui.training.outreach.services.talk_confirm")
+def _(w, call):
+    o = outreach_world(w)
+    call(actor=w.users.cy, talk=outreach_talk(w, o), speaker=o.cy_speaker)
+
+
+@scenario("gonghui.training.outreach.services.talk_cancel")
+def _(w, call):
+    call(actor=w.users.cy, talk=outreach_talk(w, outreach_world(w)), reason="场地冲突")
+
+
+@scenario("gonghui.training.outreach.services.talk_report")
+def _(w, call):
+    talk = outreach_talk(w, outreach_world(w), confirmed=True)
+    call(actor=w.users.cy_grass, talk=talk, attendance=96)
+
+
+@scenario("gonghui.training.outreach.services.visit_create")
+def _(w, call):
+    o = outreach_world(w)
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        enterprise=o.company,
+        on=date(2025, 9, 22),
+        participants="区总工会主席",
+    )
+
+
+@scenario("gonghui.training.outreach.services.visit_advance")
+def _(w, call):
+    call(actor=w.users.cy, visit=outreach_world(w).visit, to="forum", notes="座谈会")
+
+
+@scenario("gonghui.training.outreach.services.problem_raise")
+def _(w, call):
+    o = outreach_world(w)
+    call(actor=w.users.cy, visit=o.visit, text="食堂拥挤", assignee=w.tree.cy_grass)
+
+
+@scenario("gonghui.training.outreach.services.problem_answer")
+def _(w, call):
+    problem = outreach_problem(w, outreach_world(w))
+    call(actor=w.users.cy_grass, problem=problem, answer="错峰就餐")
+
+
+@scenario("gonghui.training.outreach.services.problem_close")
+def _(w, call):
+    problem = outreach_problem(w, outreach_world(w), answered=True)
+    call(actor=w.users.cy, problem=problem, told_how="电话告知")
+
+
+@scenario("gonghui.training.outreach.services.problem_assign")
+def _(w, call):
+    problem = outreach_problem(w, outreach_world(w), answered=True)
+    call(actor=w.users.cy, problem=problem, assignee=w.tree.cy_street, days=5)
+
+
+@scenario("gonghui.training.outreach.services.alliance_create")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        name="朝阳区重点企业工会联谊会",
+        kind="enterprises",
+        founded_on=date(2021, 12, 1),
+    )
+
+
+@scenario("gonghui.training.outreach.services.alliance_update")
+def _(w, call):
+    call(actor=w.users.cy, alliance=outreach_alliance(w), description="劳模交流平台")
+
+
+@scenario("gonghui.training.outreach.services.alliance_member_add")
+def _(w, call):
+    o = outreach_world(w)
+    call(actor=w.users.cy, alliance=outreach_alliance(w), person=o.model_worker)
+
+
+@scenario("gonghui.training.outreach.services.alliance_member_remove")
+def _(w, call):
+    from gonghui.training.outreach.services import alliance_member_add
+
+    o = outreach_world(w)
+    member = alliance_member_add(
+        actor=w.users.cy, alliance=outreach_alliance(w), person=o.model_worker
+    )
+    call(actor=w.users.cy, member=member)
+
+
+@scenario("gonghui.training.outreach.services.alliance_activity_add")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        alliance=outreach_alliance(w),
+        on=date(2025, 9, 19),
+        title="劳模座谈会",
+        kind="座谈",
+        participants=25,
+    )

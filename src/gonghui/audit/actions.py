@@ -221,6 +221,25 @@ class Action(models.TextChoices):
     # --- training · studios (add this feature's actions below this line) ---
     #
     # --- training · outreach (add this feature's actions below this line) ---
+    TRAINING_TEAM_CREATE = "training.team_create", "设立宣讲团"
+    TRAINING_TEAM_UPDATE = "training.team_update", "修改宣讲团"
+    TRAINING_SPEAKER_ADD = "training.speaker_add", "增加宣讲员"
+    TRAINING_SPEAKER_REMOVE = "training.speaker_remove", "移出宣讲员"
+    TRAINING_TALK_BOOK = "training.talk_book", "预约宣讲"
+    TRAINING_TALK_CONFIRM = "training.talk_confirm", "安排宣讲（指定宣讲员）"
+    TRAINING_TALK_CANCEL = "training.talk_cancel", "取消宣讲"
+    TRAINING_TALK_REPORT = "training.talk_report", "报告宣讲到场人数"
+    TRAINING_VISIT_CREATE = "training.visit_create", "登记工会主席接待日走访"
+    TRAINING_VISIT_ADVANCE = "training.visit_advance", "接待日进入下一阶段"
+    TRAINING_PROBLEM_RAISE = "training.problem_raise", "交办接待日问题"
+    TRAINING_PROBLEM_ANSWER = "training.problem_answer", "答复交办问题"
+    TRAINING_PROBLEM_CLOSE = "training.problem_close", "办结问题（已告知企业）"
+    TRAINING_PROBLEM_ASSIGN = "training.problem_assign", "改派交办问题"
+    TRAINING_ALLIANCE_CREATE = "training.alliance_create", "设立联盟"
+    TRAINING_ALLIANCE_UPDATE = "training.alliance_update", "修改联盟"
+    TRAINING_ALLIANCE_MEMBER_ADD = "training.alliance_member_add", "增加联盟成员"
+    TRAINING_ALLIANCE_MEMBER_REMOVE = "training.alliance_member_remove", "移出联盟成员"
+    TRAINING_ALLIANCE_ACTIVITY_ADD = "training.alliance_activity_add", "登记联盟活动"
     #
 
 
@@ -707,5 +726,25 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- training · studios ---
     #
     # --- training · outreach ---
-    #
+    "gonghui.training.outreach.services.team_create": ("training.team_create",),
+    "gonghui.training.outreach.services.team_update": ("training.team_update",),
+    "gonghui.training.outreach.services.speaker_add": ("training.speaker_add",),
+    "gonghui.training.outreach.services.speaker_remove": ("training.speaker_remove",),
+    "gonghui.training.outreach.services.talk_book": ("training.talk_book",),
+    "gonghui.training.outreach.services.talk_confirm": ("training.talk_confirm",),
+    "gonghui.training.outreach.services.talk_cancel": ("training.talk_cancel",),
+    "gonghui.training.outreach.services.talk_report": ("training.talk_report",),
+    "gonghui.training.outreach.services.visit_create": ("training.visit_create",),
+    "gonghui.training.outreach.services.visit_advance": ("training.visit_advance",),
+    "gonghui.training.outreach.services.problem_raise": ("training.problem_raise",),
+    "gonghui.training.outreach.services.problem_answer": ("training.problem_answer",),
+    "gonghui.training.outreach.services.problem_close": ("training.problem_close",),
+    "gonghui.training.outreach.services.problem_assign": ("training.problem_assign",),
+    "gonghui.training.outreach.services.alliance_create": ("training.alliance_create",),
+    "gonghui.training.outreach.services.alliance_update": ("training.alliance_update",),
+    "gonghui.training.outreach.services.alliance_member_add": ("training.alliance_member_add",),
+    "gonghui.training.outreach.services.alliance_member_remove": (
+        "training.alliance_member_remove",
+    ),
+    "gonghui.training.outreach.services.alliance_activity_add": ("training.alliance_activity_add",),
 }

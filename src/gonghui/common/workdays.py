@@ -63,6 +63,26 @@ def add_workdays(start: date, n: int) -> date:
         day += timedelta(days=1)
 
 
+def workdays_left(today: date, deadline: date) -> int | None:
+    """Working days from ``today`` to ``deadline``, both counted (0: past); None when the
+    calendar does not know a year in between."""
+    if deadline < today:
+        return 0
+    years = set(range(today.year, deadline.year + 1))
+    if CalendarYear.objects.filter(year__in=years).count() != len(years):
+        return None
+    exceptions = dict(
+        CalendarDay.objects.filter(date__gte=today, date__lte=deadline).values_list(
+            "date", "is_workday"
+        )
+    )
+    n, day = 0, today
+    while day <= deadline:
+        n += exceptions.get(day, day.weekday() < 5)
+        day += timedelta(days=1)
+    return n
+
+
 def is_workday(day: date) -> bool:
     return _Calendar().is_workday(day)
 

@@ -590,12 +590,28 @@ class Talk(models.Model):
     expected = models.PositiveIntegerField("预计人数", default=0)
     attendance = models.PositiveIntegerField("实到人数", null=True, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="requested")
+    cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
     booked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     booked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "宣讲活动"
         ordering = ["-on", "-id"]
+        constraints = [
+            # A talk given has a speaker and its attendance; a cancelled one says why.
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "cancelled"]) | Q(speaker__isnull=False),
+                name="talk_arranged_has_speaker",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(attendance__isnull=False),
+                name="talk_done_has_attendance",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                name="talk_cancel_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.on}"
@@ -647,6 +663,7 @@ class Problem(models.Model):
     assignee = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="责任单位", on_delete=models.PROTECT, related_name="+"
     )
+    raised_on = models.DateField("交办日期")
     due_on = models.DateField("办理期限")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="open")
     answer = models.TextField("答复", blank=True)
@@ -661,6 +678,20 @@ class Problem(models.Model):
         verbose_name = verbose_name_plural = "接待日问题"
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["assignee", "status", "due_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("raised_on")), name="problem_due_sane"
+            ),
+            # Answered and closed problems hold their answer; closed ones how and when the
+            # enterprise was told.
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(answer=""), name="problem_answered_has_answer"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | (Q(told_at__isnull=False) & ~Q(told_how="")),
+                name="problem_closed_enterprise_told",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text[:30]

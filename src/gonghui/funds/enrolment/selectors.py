@@ -5,14 +5,13 @@ new run would get. Every read is scoped through ``orgs.access`` (``funds.view``)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 
 from gonghui.common import workdays
 from gonghui.common.errors import ValidationFailed
-from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.funds.enrolment import criteria
 from gonghui.funds.enrolment.deadlines import spring_festival_deadline
 from gonghui.funds.models import Entitlement, Hardship, Programme, Run
@@ -70,26 +69,6 @@ def entitlement_get(actor, pk) -> Entitlement:
         pk=pk,
         run__isnull=False,
     )
-
-
-def workdays_left(today: date, deadline: date) -> int | None:
-    """Working days from ``today`` to ``deadline``, both counted (0: past); None when the
-    calendar does not know a year in between."""
-    if deadline < today:
-        return 0
-    years = set(range(today.year, deadline.year + 1))
-    if CalendarYear.objects.filter(year__in=years).count() != len(years):
-        return None
-    exceptions = dict(
-        CalendarDay.objects.filter(date__gte=today, date__lte=deadline).values_list(
-            "date", "is_workday"
-        )
-    )
-    n, day = 0, today
-    while day <= deadline:
-        n += exceptions.get(day, day.weekday() < 5)
-        day += timedelta(days=1)
-    return n
 
 
 def deadline_suggestions(today: date | None = None) -> list[tuple[int, date | None, str]]:
@@ -195,7 +174,7 @@ def run_page(actor, run: Run, *, q="", grade="", unit=None, status="", sort="") 
         amounts={s: a for s, (_, a) in sums.items()},
         total_count=sum(sums[s][0] for s in live),
         total_amount=sum(sums[s][1] for s in live),
-        days_left=workdays_left(workdays.today(), run.deadline),
+        days_left=workdays.workdays_left(workdays.today(), run.deadline),
         conditions=_conditions(rule),
         subdivisions=subdivisions(run),
         may_manage=access.can_at(actor, "funds.manage", run.org_unit),
