@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0002_guards"),
+        ("training", "0005_salons"),
     ]
 
     operations = [
