@@ -293,3 +293,10 @@ FUNDS_ACCOUNT_LIMITS = {
     "III": {"balance": 200_000},
     "dormant_after_days": 365,
 }
+
+# training · courses: how long a venue's check-in QR code is accepted (a new one is shown
+# every 10 s; a screenshot older than this is refused), and the CJK TrueType font embedded
+# in attendance certificates ("" = the first of Debian's fonts-wqy-microhei /
+# fonts-noto-cjk files that exists; see training/courses/certificates.py).
+TRAINING_CHECKIN_QR_LIFE = 30
+TRAINING_CERT_FONT = ""

@@ -206,6 +206,20 @@ class Action(models.TextChoices):
     # --- funds · reports (add this feature's actions below this line) ---
     #
     # --- training · courses (add this feature's actions below this line) ---
+    TRAINING_COURSE_CREATE = "training.course_create", "创建课程（讲座系列）"
+    TRAINING_COURSE_UPDATE = "training.course_update", "修改课程"
+    TRAINING_COURSE_PUBLISH = "training.course_publish", "发布课程"
+    TRAINING_COURSE_CLOSE = "training.course_close", "结束课程"
+    TRAINING_SESSION_CREATE = "training.session_create", "新增课程场次"
+    TRAINING_SESSION_UPDATE = "training.session_update", "修改课程场次"
+    TRAINING_SESSION_CANCEL = "training.session_cancel", "取消课程场次（通知已报名会员）"
+    TRAINING_ENROL = "training.enrol", "课程报名（或进入候补）"
+    TRAINING_ENROL_CANCEL = "training.enrol_cancel", "取消课程报名"
+    TRAINING_ENROL_PROMOTE = "training.enrol_promote", "候补转为已报名"
+    TRAINING_CHECKIN = "training.checkin", "扫码签到"
+    TRAINING_ATTENDANCE_MARK = "training.attendance_mark", "工作人员登记签到"
+    TRAINING_ATTENDANCE_BULK = "training.attendance_bulk", "批量登记签到（签到表）"
+    TRAINING_CERTIFICATES_ISSUE = "training.certificates_issue", "出具听课证明"
     #
     # --- training · quizzes (add this feature's actions below this line) ---
     #
