@@ -44,6 +44,7 @@ TWICE = 10  # one member in TWICE presses twice
 
 def _world(members: int, seats: int):
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
     from gonghui.orgs.models import OrgUnit, segment
@@ -62,9 +63,10 @@ def _world(members: int, seats: int):
     )
     OrgUnit.objects.filter(pk=district.pk).update(child_count=district.child_count + 1)
     admin = User.objects.create(username="bench_admin")
+    unusable = make_password(None)  # members of the storm never sign in with a password
     with transaction.atomic():
         users = User.objects.bulk_create(
-            [User(username=f"enrol{n:05d}", password="!") for n in range(members)], 2000
+            [User(username=f"enrol{n:05d}", password=unusable) for n in range(members)], 2000
         )
         people = Person.objects.bulk_create(
             [
@@ -190,7 +192,9 @@ def run(scale: str):
     session = make_session(1)
     answers, elapsed = _storm(session, users, naive=False, seats=seats)
     session = Session.objects.get(pk=session.pk)
-    rows = list(Enrolment.objects.filter(session=session).order_by("id").values_list("status", "person_id"))
+    rows = list(
+        Enrolment.objects.filter(session=session).order_by("id").values_list("status", "person_id")
+    )
     statuses = [s for s, _ in rows]
     doubles = sum(len(users[i::PROCESSES][::TWICE]) for i in range(PROCESSES))
     positions = [e.position for e in waitlist(session)]
@@ -202,9 +206,9 @@ def run(scale: str):
         and answers.get("refused", 0) == doubles
         and answers.get("error", 0) == 0
     )
-    in_order = statuses == ["seated"] * seats + ["waitlisted"] * (members - seats) and positions == list(
-        range(1, members - seats + 1)
-    )
+    in_order = statuses == ["seated"] * seats + ["waitlisted"] * (
+        members - seats
+    ) and positions == list(range(1, members - seats + 1))
     note(
         f"{db}: seated {session.seated} (rows {statuses.count('seated')}), waitlisted "
         f"{statuses.count('waitlisted')}, refused double presses {answers.get('refused', 0)} of "
@@ -231,7 +235,11 @@ def run(scale: str):
     oversold = Enrolment.objects.filter(session=control, status="seated").count()
     note(f"{db}: naive control seated {oversold} for {seats} seats")
     yield comparison(
-        f"training_enrol.{db}.naive_seated", oversold, "seats", "ratio_to_capacity", oversold / seats
+        f"training_enrol.{db}.naive_seated",
+        oversold,
+        "seats",
+        "ratio_to_capacity",
+        oversold / seats,
     )
 
     if db == "sqlite" and os.environ.get("GONGHUI_BENCH_PG", "") != "0":

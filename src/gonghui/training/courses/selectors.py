@@ -160,19 +160,39 @@ def people_in_session(session: Session, pks) -> list[Person]:
     )
 
 
+def enrolled_choices(session: Session) -> list[tuple[int, str]]:
+    """(person id, name) of the live enrolments: the sign-in sheet's multi-select."""
+    return list(
+        session.enrolments.filter(status__in=LIVE)
+        .order_by("person__name", "id")
+        .values_list("person_id", "person__name")
+    )
+
+
+def _audience_people(session: Session) -> QuerySet[Person]:
+    members = Membership.objects.filter(status=Membership.Status.ACTIVE)
+    root = session.audience or session.org_unit
+    members = members.filter(access.subtree_q(root, via="org_unit"))
+    return Person.objects.filter(pk__in=members.values("person_id"))
+
+
+def audience_member(session: Session, pk) -> Person | None:
+    """A member of the session's audience (staff enrol on their behalf), else None."""
+    try:
+        return _audience_people(session).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
 def audience_members(session: Session, q: str, *, limit: int = 20) -> list[Person]:
     """Members in the session's audience whose name contains ``q``: whom staff may enrol on
     their behalf."""
     q = (q or "").strip()
     if not q:
         return []
-    members = Membership.objects.filter(status=Membership.Status.ACTIVE)
-    if session.audience_id:
-        members = members.filter(access.subtree_q(session.audience, via="org_unit"))
-    else:
-        members = members.filter(access.subtree_q(session.org_unit, via="org_unit"))
     return list(
-        Person.objects.filter(name__contains=q, pk__in=members.values("person_id"))
+        _audience_people(session)
+        .filter(name__contains=q)
         .select_related("org_unit")
         .order_by("name", "id")[:limit]
     )
