@@ -696,6 +696,24 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · reports ---
     #
     # --- training · courses ---
+    "gonghui.training.courses.services.course_create": ("training.course_create",),
+    "gonghui.training.courses.services.course_update": ("training.course_update",),
+    "gonghui.training.courses.services.course_publish": ("training.course_publish",),
+    "gonghui.training.courses.services.course_close": ("training.course_close",),
+    "gonghui.training.courses.services.session_create": ("training.session_create",),
+    "gonghui.training.courses.services.session_update": ("training.session_update",),
+    "gonghui.training.courses.services.session_cancel": ("training.session_cancel",),
+    "gonghui.training.courses.services.enrolment_create": ("training.enrol",),
+    "gonghui.training.courses.services.enrolment_cancel": ("training.enrol_cancel",),
+    # A freed seat seats the first on the waitlist in the same transaction.
+    "gonghui.training.courses.services.enrolment_cancel[promote]": (
+        "training.enrol_cancel",
+        "training.enrol_promote",
+    ),
+    "gonghui.training.courses.services.attendance_checkin": ("training.checkin",),
+    "gonghui.training.courses.services.attendance_mark": ("training.attendance_mark",),
+    "gonghui.training.courses.services.attendance_bulk": ("training.attendance_bulk",),
+    "gonghui.training.courses.services.certificates_issue": ("training.certificates_issue",),
     #
     # --- training · quizzes ---
     #
