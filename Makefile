@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/gonghui
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PORT ?=
 
-.PHONY: run test test-postgres test-redis lint bench setup browser clean
+.PHONY: run test test-postgres test-redis lint bench setup browser fonts clean
 
 $(BIN)/gonghui: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(BIN)/gonghui: pyproject.toml
 
 setup: $(BIN)/gonghui
 
+## The CJK font the certificates embed (and the screenshots need).
+fonts:
+	bash scripts/install-fonts.sh
+
 browser: var/.browser-ready
-var/.browser-ready: scripts/install-browser.sh
+var/.browser-ready: scripts/install-browser.sh scripts/install-fonts.sh
 	bash scripts/install-browser.sh
 	mkdir -p var && touch $@
 
@@ -29,7 +33,7 @@ var/.browser-ready: scripts/install-browser.sh
 ## It serves as production does (debug off: friendly error pages, no tracebacks, static
 ## files by whitenoise); only the keys are made locally, and cookies go over plain http.
 RUN_ENV := GONGHUI_DEBUG=false GONGHUI_LOCAL_KEYS=true GONGHUI_SECURE_COOKIES=false
-run: setup
+run: setup fonts
 	$(RUN_ENV) $(BIN)/gonghui migrate --no-input -v0
 	$(RUN_ENV) $(BIN)/gonghui demo
 	$(RUN_ENV) $(BIN)/gonghui worker & trap 'kill %1' EXIT; \

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian's chromium and a CJK font for the browser tests (tests/web/test_browser.py).
+# Debian's chromium and (scripts/install-fonts.sh) a CJK font for the browser tests
+# (tests/web/test_browser.py).
 # Idempotent and silent when both are already there. Playwright's own browser download is
 # never used: the tests launch /usr/bin/chromium. Without a CJK font every Chinese character
 # renders as a box in the screenshots.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-wqy-microhei)
+bash "$(dirname "$0")/install-fonts.sh"
+
+PACKAGES=(chromium)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"

@@ -297,3 +297,9 @@ FUNDS_ACCOUNT_LIMITS = {
 # A problem raised at a chairmen's reception day (工会主席接待日) is due in this many working
 # days, counted from the day after it is raised (the organiser may set another number).
 TRAINING_PROBLEM_DAYS = 10
+# training · courses: how long a venue's check-in QR code is accepted (a new one is shown
+# every 10 s; a screenshot older than this is refused), and the CJK TrueType font embedded
+# in attendance certificates ("" = the first of Debian's fonts-wqy-microhei /
+# fonts-noto-cjk files that exists; see training/courses/certificates.py).
+TRAINING_CHECKIN_QR_LIFE = 30
+TRAINING_CERT_FONT = ""

@@ -2548,6 +2548,154 @@ def _(w, call):
 # --- training · courses: this feature's scenarios below this line ---
 
 
+def courses_world(w, capacity=30):
+    """Chaoyang's published lecture, a session open now, two members with logins."""
+    from gonghui.training.models import Course
+    from tests.factories import make_member
+    from tests.training.conftest import make_session
+
+    course = Course.objects.create(
+        name="工匠讲堂", org_unit=w.tree.chaoyang, status="published", created_by=w.users.cy
+    )
+    session = make_session(course, capacity=capacity, audience=w.tree.chaoyang)
+    one = make_member(w.tree.cy_grass, "王建国", username="m_one")
+    two = make_member(w.tree.cy_grass, "李秀英", username="m_two")
+    return course, session, one, two
+
+
+def courses_present(w):
+    """A session with one member seated and marked present, the clock at its start."""
+    from gonghui.training.courses.services import attendance_mark, enrolment_create
+
+    course, session, one, two = courses_world(w)
+    enrolment_create(actor=one.user, session=session)
+    w.clock.move_to(session.starts_at)
+    attendance_mark(actor=w.users.cy, session=session, person=one)
+    return session, one
+
+
+@scenario("gonghui.training.courses.services.course_create")
+def _(w, call):
+    call(actor=w.users.cy, org_unit=w.tree.chaoyang, name="工匠讲堂", kind="lecture")
+
+
+@scenario("gonghui.training.courses.services.course_update")
+def _(w, call):
+    course, *_ = courses_world(w)
+    call(actor=w.users.cy, course=course, partner="首都工匠学院（亦庄）")
+
+
+@scenario("gonghui.training.courses.services.course_publish")
+def _(w, call):
+    from gonghui.training.models import Course
+
+    course = Course.objects.create(name="新课", org_unit=w.tree.chaoyang, created_by=w.users.cy)
+    call(actor=w.users.cy, course=course)
+
+
+@scenario("gonghui.training.courses.services.course_close")
+def _(w, call):
+    course, *_ = courses_world(w)
+    call(actor=w.users.cy, course=course)
+
+
+@scenario("gonghui.training.courses.services.session_create")
+def _(w, call):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    course, *_ = courses_world(w)
+    now = timezone.now()
+    call(
+        actor=w.users.cy,
+        course=course,
+        title="数控加工",
+        place="实训楼",
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=2),
+        capacity=40,
+        lecturer_name="王师傅",
+        enrol_opens_at=now,
+        enrol_closes_at=now + timedelta(days=2),
+    )
+
+
+@scenario("gonghui.training.courses.services.session_update")
+def _(w, call):
+    _, session, *_ = courses_world(w)
+    call(actor=w.users.cy, session=session, capacity=50, lecturer_name="王师傅")
+
+
+@scenario("gonghui.training.courses.services.session_cancel")
+def _(w, call):
+    _, session, *_ = courses_world(w)
+    call(actor=w.users.cy, session=session, reason="讲师临时出差")
+
+
+@scenario("gonghui.training.courses.services.enrolment_create")
+def _(w, call):
+    _, session, one, _ = courses_world(w)
+    call(actor=one.user, session=session)
+
+
+@scenario("gonghui.training.courses.services.enrolment_cancel")
+def _(w, call):
+    from gonghui.training.courses.services import enrolment_create
+
+    _, session, one, _ = courses_world(w)
+    call(actor=one.user, enrolment=enrolment_create(actor=one.user, session=session))
+
+
+@scenario("gonghui.training.courses.services.enrolment_cancel[promote]")
+def _(w, call):
+    from gonghui.training.courses.services import enrolment_create
+
+    _, session, one, two = courses_world(w, capacity=1)
+    seated = enrolment_create(actor=one.user, session=session)
+    enrolment_create(actor=two.user, session=session)
+    call(actor=w.users.cy, enrolment=seated)
+
+
+@scenario("gonghui.training.courses.services.attendance_checkin")
+def _(w, call):
+    from gonghui.training.courses.checkin import checkin_token
+    from gonghui.training.courses.services import enrolment_create
+
+    _, session, one, _ = courses_world(w)
+    enrolment_create(actor=one.user, session=session)
+    w.clock.move_to(session.starts_at)
+    call(actor=one.user, token=checkin_token(session.pk))
+
+
+@scenario("gonghui.training.courses.services.attendance_mark")
+def _(w, call):
+    from gonghui.training.courses.services import enrolment_create
+
+    _, session, one, _ = courses_world(w)
+    enrolment_create(actor=one.user, session=session)
+    w.clock.move_to(session.starts_at)
+    call(actor=w.users.cy, session=session, person=one)
+
+
+@scenario("gonghui.training.courses.services.attendance_bulk")
+def _(w, call):
+    from gonghui.training.courses.services import enrolment_create
+
+    _, session, one, two = courses_world(w)
+    enrolment_create(actor=one.user, session=session)
+    enrolment_create(actor=two.user, session=session)
+    w.clock.move_to(session.starts_at)
+    call(actor=w.users.cy, session=session, people=[one, two])
+
+
+@scenario("gonghui.training.courses.services.certificates_issue")
+def _(w, call):
+    session, _ = courses_present(w)
+    w.clock.move_to(session.ends_at)
+    call(actor=w.users.cy, session=session)
+
+
 # --- training · quizzes: this feature's scenarios below this line ---
 
 

@@ -206,6 +206,20 @@ class Action(models.TextChoices):
     # --- funds · reports (add this feature's actions below this line) ---
     #
     # --- training · courses (add this feature's actions below this line) ---
+    TRAINING_COURSE_CREATE = "training.course_create", "创建课程（讲座系列）"
+    TRAINING_COURSE_UPDATE = "training.course_update", "修改课程"
+    TRAINING_COURSE_PUBLISH = "training.course_publish", "发布课程"
+    TRAINING_COURSE_CLOSE = "training.course_close", "结束课程"
+    TRAINING_SESSION_CREATE = "training.session_create", "新增课程场次"
+    TRAINING_SESSION_UPDATE = "training.session_update", "修改课程场次"
+    TRAINING_SESSION_CANCEL = "training.session_cancel", "取消课程场次（通知已报名会员）"
+    TRAINING_ENROL = "training.enrol", "课程报名（或进入候补）"
+    TRAINING_ENROL_CANCEL = "training.enrol_cancel", "取消课程报名"
+    TRAINING_ENROL_PROMOTE = "training.enrol_promote", "候补转为已报名"
+    TRAINING_CHECKIN = "training.checkin", "扫码签到"
+    TRAINING_ATTENDANCE_MARK = "training.attendance_mark", "工作人员登记签到"
+    TRAINING_ATTENDANCE_BULK = "training.attendance_bulk", "批量登记签到（签到表）"
+    TRAINING_CERTIFICATES_ISSUE = "training.certificates_issue", "出具听课证明"
     #
     # --- training · quizzes (add this feature's actions below this line) ---
     #
@@ -708,6 +722,24 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- funds · reports ---
     #
     # --- training · courses ---
+    "gonghui.training.courses.services.course_create": ("training.course_create",),
+    "gonghui.training.courses.services.course_update": ("training.course_update",),
+    "gonghui.training.courses.services.course_publish": ("training.course_publish",),
+    "gonghui.training.courses.services.course_close": ("training.course_close",),
+    "gonghui.training.courses.services.session_create": ("training.session_create",),
+    "gonghui.training.courses.services.session_update": ("training.session_update",),
+    "gonghui.training.courses.services.session_cancel": ("training.session_cancel",),
+    "gonghui.training.courses.services.enrolment_create": ("training.enrol",),
+    "gonghui.training.courses.services.enrolment_cancel": ("training.enrol_cancel",),
+    # A freed seat seats the first on the waitlist in the same transaction.
+    "gonghui.training.courses.services.enrolment_cancel[promote]": (
+        "training.enrol_cancel",
+        "training.enrol_promote",
+    ),
+    "gonghui.training.courses.services.attendance_checkin": ("training.checkin",),
+    "gonghui.training.courses.services.attendance_mark": ("training.attendance_mark",),
+    "gonghui.training.courses.services.attendance_bulk": ("training.attendance_bulk",),
+    "gonghui.training.courses.services.certificates_issue": ("training.certificates_issue",),
     #
     # --- training · quizzes ---
     #
