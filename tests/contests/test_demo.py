@@ -62,7 +62,9 @@ def edition(built, db):
 
 @pytest.fixture
 def district(built, db):
-    return Competition.objects.get(programme__kind=Programme.Kind.CONTEST)
+    return Competition.objects.get(
+        programme__kind=Programme.Kind.CONTEST, org_unit__code=demo.CHAOYANG
+    )
 
 
 def test_the_edition_finished_with_titles_in_the_registry(edition, built):

@@ -133,7 +133,7 @@ SPREAD_CORRECTED = "与其他裁判评分相差超过允许范围，复核评分
 # --- The clock and what runs after a commit -----------------------------------------------
 
 
-class _Clock:
+class Clock:
     """Run the services as at a past moment (``django.utils.timezone.now``: their rules
     and the times they write; the audit events keep their real time, as in the perks demo),
     and what their commits leave to run (the live board's snapshot, the notary's
@@ -200,8 +200,8 @@ def _aspect_marks(aspect: dict, quality: float, judges: int, rng) -> list[str]:
 
 
 @dataclass
-class _Edition:
-    clock: _Clock
+class Edition:
+    clock: Clock
     rng: object
     fake: object
     organiser: object  # the city's 劳模工作部 staff: organiser, chief referee, arbitration
@@ -291,7 +291,7 @@ def _panel(match: Match) -> list[Judge]:
     ]
 
 
-def _draw(ed: _Edition, match: Match, moment: datetime) -> list[Judge]:
+def _draw(ed: Edition, match: Match, moment: datetime) -> list[Judge]:
     """The panel: the seed committed the evening before, revealed at the draw."""
     with ed.clock.at(moment - timedelta(hours=15)):
         draw_commit(actor=ed.organiser, match=match)
@@ -345,8 +345,8 @@ def _mark_entrant(ed, stage, entrant, panel, moment, *, skip_judgement_of=None, 
     return moment
 
 
-def _run_stage(
-    ed: _Edition,
+def run_stage(
+    ed: Edition,
     stage: Stage,
     day: date,
     matches: list[tuple[str, list[Entrant], Entrant | None]] = (),
@@ -395,7 +395,7 @@ def _run_stage(
     return locked_at
 
 
-def _confirm(ed: _Edition, stage: Stage, moment: datetime) -> list[Entrant]:
+def confirm(ed: Edition, stage: Stage, moment: datetime) -> list[Entrant]:
     """The chief referee confirms the advancing list the rule computed, once the appeal
     window has passed; who advanced."""
     stage.refresh_from_db()
@@ -409,7 +409,7 @@ def _confirm(ed: _Edition, stage: Stage, moment: datetime) -> list[Entrant]:
     return [r.entrant for r in going]
 
 
-def _stages(competition: Competition) -> dict[str, Stage]:
+def stages_of(competition: Competition) -> dict[str, Stage]:
     return {s.kind: s for s in Stage.objects.filter(competition=competition)}
 
 
@@ -443,7 +443,19 @@ def _nominees(n: int, employers: list[Unit], rng) -> list[Person]:
     return people[:n]
 
 
-def _nominator(person: Person, staff: dict[str, object], fallback):
+def district_staff() -> dict[str, object]:
+    """The demo's district staff logins by their district's path (who nominate its people)."""
+    users = {
+        u.username: u for u in get_user_model().objects.filter(username__in=DISTRICT_USERS.values())
+    }
+    return {
+        OrgUnit.objects.get(code=code).path: users[name]
+        for code, name in DISTRICT_USERS.items()
+        if name in users
+    }
+
+
+def nominator(person: Person, staff: dict[str, object], fallback):
     """The union staff who nominate a person: their district's, else the city's."""
     return staff.get(person.org_unit.path[: 2 * SEGMENT], fallback)
 
@@ -457,7 +469,7 @@ def _seeds_per_trade(trades: int) -> list[int]:
     return per
 
 
-def _setup_edition(ed: _Edition, trades: list[Trade], start: date, others: list[Unit]):
+def _setup_edition(ed: Edition, trades: list[Trade], start: date, others: list[Unit]):
     """The competitions (rules uploaded, the seeds' rule and the review's voting window
     set, registration opened) and the judge pool (``others``: employers no entrant works
     for). Returns the registration's opening and close."""
@@ -480,7 +492,7 @@ def _setup_edition(ed: _Edition, trades: list[Trade], start: date, others: list[
             )
             ed.competitions.append(competition)
     for competition, n_seeds in zip(ed.competitions, seeds, strict=True):
-        stages = _stages(competition)
+        stages = stages_of(competition)
         with ed.clock.at(_at(start - timedelta(days=9), 10)):
             competition_rules_upload(
                 actor=org, competition=competition, upload=_rules_pdf(competition.name)
@@ -561,7 +573,7 @@ def _register(ed, competition, nominees, staff, units, opens, closes, *, shared,
         with ed.clock.at(moment):
             if route == "union":
                 entrant = entrant_nominate(
-                    actor=_nominator(person, staff, ed.organiser),
+                    actor=nominator(person, staff, ed.organiser),
                     competition=competition,
                     person=person,
                 )
@@ -587,7 +599,7 @@ def _register(ed, competition, nominees, staff, units, opens, closes, *, shared,
     return made
 
 
-def _appeals(ed: _Edition, stage: Stage, locked_at: datetime, *, upheld: bool, n: int) -> None:
+def _appeals(ed: Edition, stage: Stage, locked_at: datetime, *, upheld: bool, n: int) -> None:
     """An entrant just below the cut appeals within the window; the arbitration group rules.
     Upheld: a judge's mark is re-scored through a batch, previewed, then applied (the
     results it supersedes are kept)."""
@@ -656,7 +668,7 @@ def _challenges(seeds: list[Entrant], challengers: list[Entrant]):
     ]
 
 
-def _jury(ed: _Edition, moment: datetime, avoid: set[str]) -> list[Judge]:
+def _jury(ed: Edition, moment: datetime, avoid: set[str]) -> list[Judge]:
     """100 public jurors recruited from society: resident IDs made up but valid (kept by
     the platform only as a keyed hash), seated with their voting pass."""
     rng, fake = ed.rng, ed.fake
@@ -691,7 +703,7 @@ def _jury(ed: _Edition, moment: datetime, avoid: set[str]) -> list[Judge]:
     return jurors
 
 
-def _votes(ed: _Edition, stage: Stage, jurors: list[Judge], skippers: dict, late) -> None:
+def _votes(ed: Edition, stage: Stage, jurors: list[Judge], skippers: dict, late) -> None:
     """Every seated juror votes on every entrant of the review, on time, except the
     skippers' one entrant each; ``late``: (juror, entrant) voting after the close."""
     entrants = list(Entrant.objects.filter(entries__stage=stage).order_by("number"))
@@ -722,7 +734,7 @@ def _votes(ed: _Edition, stage: Stage, jurors: list[Judge], skippers: dict, late
                         raise  # the late one is recorded as refused: anything else is a bug
 
 
-def _countersign(ed: _Edition, notary_user, key: Ed25519PrivateKey) -> int:
+def _countersign(ed: Edition, notary_user, key: Ed25519PrivateKey) -> int:
     """The notary countersigns every milestone not yet signed (on their own machine: the
     signature is made with their private key, here, and only the signature is sent)."""
     signed = 0
@@ -737,7 +749,7 @@ def _countersign(ed: _Edition, notary_user, key: Ed25519PrivateKey) -> int:
     return signed
 
 
-def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
+def _edition(clock, fake, rng, trades: int, staff: dict, say) -> Edition:
     User = get_user_model()
     organiser = User.objects.get(username="laomo")
     city = OrgUnit.objects.get(code=CITY)
@@ -756,7 +768,7 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
             description="报名不设门槛：个人自荐与组织推荐；挑战者选拔赛、种子选手评定、挑战赛、"
             "终极挑战赛、综合评审（专家评审、现场答辩、100 名大众评委），公证处全程公证。",
         )
-    ed = _Edition(clock, rng, fake, organiser, programme, say=say)
+    ed = Edition(clock, rng, fake, organiser, programme, say=say)
     seeds = _seeds_per_trade(len(chosen))
     units, others = _units(rng)
     nominated = _nominees(sum(seeds) + NOMINATED_EXTRA * len(chosen), units, rng)
@@ -826,36 +838,36 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
     day = closes.date() + timedelta(days=10)
     titled_day = day + timedelta(days=110)
     for n, competition in enumerate(ed.competitions):
-        stages = _stages(competition)
+        stages = stages_of(competition)
         mine = entrants[competition.pk]
         selfs = [e for e in mine if e.route == Entrant.Route.SELF]
         count = -(-len(selfs) // HEAT)
         heats = [(f"S{k + 1}", selfs[k::count], None) for k in range(count)]
         # One sheet first over the spread, corrected by its judge (the first trade).
         off = (selfs[len(selfs) // 2].pk, "J1") if n == 0 else None
-        locked_at = _run_stage(ed, stages["selection"], day, heats, off=off, panel_size=HEAT_PANEL)
+        locked_at = run_stage(ed, stages["selection"], day, heats, off=off, panel_size=HEAT_PANEL)
         if n == 0:
             _appeals(ed, stages["selection"], locked_at, upheld=True, n=1)
         if n == min(1, len(ed.competitions) - 1):
             _appeals(ed, stages["selection"], locked_at, upheld=False, n=2)
-        challengers = _confirm(ed, stages["selection"], locked_at + timedelta(hours=3))
+        challengers = confirm(ed, stages["selection"], locked_at + timedelta(hours=3))
         nominated_here = [e for e in mine if e.route == Entrant.Route.UNION]
-        locked_at = _run_stage(
+        locked_at = run_stage(
             ed,
             stages["seeding"],
             day + timedelta(days=1),
             [("R1", nominated_here, None)],
             panel_size=HEAT_PANEL,
         )
-        seeds_here = _confirm(ed, stages["seeding"], locked_at + timedelta(hours=3))
+        seeds_here = confirm(ed, stages["seeding"], locked_at + timedelta(hours=3))
         # 挑战赛: each seed against its challengers.
-        locked_at = _run_stage(
+        locked_at = run_stage(
             ed, stages["challenge"], day + timedelta(days=30), _challenges(seeds_here, challengers)
         )
-        _confirm(ed, stages["challenge"], locked_at + timedelta(hours=3))
+        confirm(ed, stages["challenge"], locked_at + timedelta(hours=3))
         # 终极挑战赛: the match prepared from the challenge's winners.
-        locked_at = _run_stage(ed, stages["final"], day + timedelta(days=60))
-        _confirm(ed, stages["final"], locked_at + timedelta(hours=3))
+        locked_at = run_stage(ed, stages["final"], day + timedelta(days=60))
+        confirm(ed, stages["final"], locked_at + timedelta(hours=3))
         say(f"    {competition.trade.name}：{len(mine)} 名参赛人，{len(seeds_here)} 名种子选手")
     # 综合评审 with the public jurors, one afternoon for every trade.
     review_day = (
@@ -870,13 +882,13 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
         finalists = list(Entrant.objects.filter(entries__stage=review).order_by("number"))
         skippers = {j.pk: finalists[-1].pk for j in skipping} if n == 0 else {}
         late = (late_juror.pk, finalists[0].pk) if n == 0 else None
-        locked_at = _run_stage(
+        locked_at = run_stage(
             ed,
             review,
             review_day,
             before_lock=lambda _moment, r=review, s=skippers, lt=late: _votes(ed, r, jurors, s, lt),
         )
-        _confirm(ed, review, locked_at + timedelta(hours=3))
+        confirm(ed, review, locked_at + timedelta(hours=3))
     with clock.at(_at(titled_day, 10)):
         for competition in ed.competitions:
             titles_award(actor=organiser, competition=competition)
@@ -885,6 +897,105 @@ def _edition(clock, fake, rng, trades: int, staff: dict, say) -> _Edition:
     del notary_key  # thrown away: the platform keeps the public key and the signatures
     say(f"  工匠选树：称号评定完成，公证员会签 {signed} 个公证节点。")
     return ed
+
+
+# --- A one-round contest (技能竞赛): the district's, and the training's 好讲师 ----------------
+
+
+def contest_open(
+    clock: Clock,
+    fake,
+    rng,
+    *,
+    organiser,
+    org_unit: OrgUnit,
+    name: str,
+    year: int,
+    description: str,
+    trade: Trade,
+    opens: datetime,
+    closes: datetime,
+    venue: str,
+    timetable: str,
+    competition_name: str = "",
+    edition: int = 1,
+    stages: dict[str, tuple[str, dict, dict]] | None = None,
+    say: Callable[[str], None] = print,
+) -> Edition:
+    """A one-round programme (技能竞赛, ``Programme.Kind.CONTEST``) of ``org_unit`` with its
+    one competition, set up by ``organiser`` five days before registration ``opens``: each
+    stage ``stages`` names ({kind: (name, scheme, rule)}) renamed with its scheme and rule,
+    the rules uploaded, registration open until ``closes``. The edition holds the
+    competition."""
+    with clock.at(_at(opens.date() - timedelta(days=5), 10)):
+        programme = programme_create(
+            actor=organiser,
+            org_unit=org_unit,
+            name=name,
+            year=year,
+            edition=edition,
+            kind=Programme.Kind.CONTEST,
+            description=description,
+        )
+        competition = competition_create(
+            actor=organiser,
+            programme=programme,
+            trade=trade,
+            name=competition_name,
+            registration_opens_at=opens,
+            registration_closes_at=closes,
+            venue=venue,
+            timetable=timetable,
+        )
+        for kind, stage in stages_of(competition).items():
+            if kind in (stages or {}):
+                stage_name, scheme, rule = stages[kind]
+                stage_update(
+                    actor=organiser, stage=stage, name=stage_name, scheme=scheme, rule=rule
+                )
+        competition_rules_upload(
+            actor=organiser, competition=competition, upload=_rules_pdf(competition.name)
+        )
+        competition_open(actor=organiser, competition=competition)
+    ed = Edition(clock, rng, fake, organiser, programme, say=say)
+    ed.competitions.append(competition)
+    return ed
+
+
+def contest_experts(
+    ed: Edition, units: list[Unit], *, usernames: list[str], moment: datetime, login: str = ""
+) -> list[Judge]:
+    """An expert per username in the programme's pool at ``moment``, registration closed:
+    each from a unit of ``units`` no entrant works for (else any such unit), with an
+    account (``login``: the one with the demo's password); the recusals by employer an hour
+    later."""
+    competition = ed.competitions[0]
+    trade = competition.trade
+    taken = set(
+        Entrant.objects.filter(competition=competition).values_list("employer_id", flat=True)
+    )
+    free = [u for u in units if u.pk not in taken] or [
+        u for u in Unit.objects.filter(org_unit__isnull=False).order_by("-pk") if u.pk not in taken
+    ]
+    judges = []
+    with ed.clock.at(moment):
+        for username, employer in zip(usernames, free, strict=False):
+            name = ed.fake.name()
+            user = _account(username, name, login=username == login)
+            judge = judge_add(
+                actor=ed.organiser,
+                programme=ed.programme,
+                kind=Judge.Kind.EXPERT,
+                name=name,
+                employer=employer,
+                trade=trade,
+                user=user,
+            )
+            ed.accounts[judge.pk] = user
+            judges.append(judge)
+    with ed.clock.at(moment + timedelta(hours=1)):
+        recusals_by_employer(actor=ed.organiser, competition=competition)
+    return judges
 
 
 # --- The district contest in progress --------------------------------------------------------
@@ -899,31 +1010,24 @@ def _district(clock, fake, rng, say) -> None:
     chaoyang = OrgUnit.objects.get(code=CHAOYANG)
     day = today()
     start = day - timedelta(days=30)
-    trade = Trade.objects.get(name=DISTRICT_TRADE)
-    with clock.at(_at(start - timedelta(days=5), 10)):
-        programme = programme_create(
-            actor=chaoyang_staff,
-            org_unit=chaoyang,
-            name=f"朝阳区职工技能竞赛·{day.year}",
-            year=day.year,
-            kind=Programme.Kind.CONTEST,
-            description="实操比拼与综合评审（现场答辩）；成绩在直播榜上实时公布。",
-        )
-        competition = competition_create(
-            actor=chaoyang_staff,
-            programme=programme,
-            trade=trade,
-            registration_opens_at=_at(start, 9),
-            registration_closes_at=_at(day - timedelta(days=10), 17),
-            venue="朝阳区职工技能实训中心",
-            timetable="实操比拼（两场）→ 综合评审（现场答辩）",
-        )
-        competition_rules_upload(
-            actor=chaoyang_staff, competition=competition, upload=_rules_pdf(competition.name)
-        )
-        competition_open(actor=chaoyang_staff, competition=competition)
-    ed = _Edition(clock, rng, fake, chaoyang_staff, programme, say=say)
-    ed.competitions.append(competition)
+    ed = contest_open(
+        clock,
+        fake,
+        rng,
+        organiser=chaoyang_staff,
+        org_unit=chaoyang,
+        name=f"朝阳区职工技能竞赛·{day.year}",
+        year=day.year,
+        description="实操比拼与综合评审（现场答辩）；成绩在直播榜上实时公布。",
+        trade=Trade.objects.get(name=DISTRICT_TRADE),
+        opens=_at(start, 9),
+        closes=_at(day - timedelta(days=10), 17),
+        venue="朝阳区职工技能实训中心",
+        timetable="实操比拼（两场）→ 综合评审（现场答辩）",
+        say=say,
+    )
+    programme, competition = ed.programme, ed.competitions[0]
+    trade = competition.trade
     units = list(
         Unit.objects.filter(org_unit__path__startswith=chaoyang.path).order_by("pk")
     ) or list(Unit.objects.filter(org_unit__isnull=False).order_by("pk")[:30])
@@ -959,34 +1063,19 @@ def _district(clock, fake, rng, say) -> None:
     with clock.at(competition.registration_closes_at):
         registration_close(actor=chaoyang_staff, competition=competition)
     # Five experts for a panel of five: every draw seats them all, ``caipan`` among them.
-    taken = set(
-        Entrant.objects.filter(competition=competition).values_list("employer_id", flat=True)
+    contest_experts(
+        ed,
+        judge_units,
+        usernames=[JUDGE, *(f"cy-expert{n}" for n in range(1, PANEL))],
+        login=JUDGE,
+        moment=_at(day - timedelta(days=9), 10),
     )
-    judge_units = [u for u in judge_units if u.pk not in taken] or [
-        u for u in Unit.objects.filter(org_unit__isnull=False).order_by("-pk") if u.pk not in taken
-    ]
-    with clock.at(_at(day - timedelta(days=9), 10)):
-        for n in range(PANEL):
-            name = fake.name()
-            user = _account(JUDGE, name, login=True) if n == 0 else _account(f"cy-expert{n}", name)
-            judge = judge_add(
-                actor=chaoyang_staff,
-                programme=programme,
-                kind=Judge.Kind.EXPERT,
-                name=name,
-                employer=judge_units[n],
-                trade=trade,
-                user=user,
-            )
-            ed.accounts[judge.pk] = user
-    with clock.at(_at(day - timedelta(days=9), 11)):
-        recusals_by_employer(actor=chaoyang_staff, competition=competition)
-    stages = _stages(competition)
+    stages = stages_of(competition)
     entrants = list(Entrant.objects.filter(competition=competition).order_by("number"))
     heats = [("A1", entrants[0::2], None), ("A2", entrants[1::2], None)]
     practical_day = day - timedelta(days=3)
-    locked_at = _run_stage(ed, stages["contest"], practical_day, heats, panel_size=HEAT_PANEL)
-    _confirm(ed, stages["contest"], locked_at + timedelta(hours=3))
+    locked_at = run_stage(ed, stages["contest"], practical_day, heats, panel_size=HEAT_PANEL)
+    confirm(ed, stages["contest"], locked_at + timedelta(hours=3))
     # 综合评审 now: its panel drawn, marking started yesterday, part of it done and locked.
     review = stages["review"]
     yesterday = day - timedelta(days=1)
@@ -1017,17 +1106,9 @@ def _district(clock, fake, rng, say) -> None:
 def build(fake, rng, *, trades: int = 10, say: Callable[[str], None] | None = None) -> list[Login]:
     """The contests of the demo; the logins it made (``common.demo.Login``)."""
     say = say or (lambda line: None)
-    clock = _Clock()
-    users = {
-        u.username: u for u in get_user_model().objects.filter(username__in=DISTRICT_USERS.values())
-    }
-    staff = {
-        OrgUnit.objects.get(code=code).path: users[name]
-        for code, name in DISTRICT_USERS.items()
-        if name in users
-    }
+    clock = Clock()
     if trades > 0:
-        _edition(clock, fake, rng, trades, staff, say)
+        _edition(clock, fake, rng, trades, district_staff(), say)
     _district(clock, fake, rng, say)
     return logins()
 

@@ -35,7 +35,7 @@ SEEDS = 3
 CONTEST_TOP = 10
 
 
-def _judgement(code, name, maximum, *, part="practical", spread="5", descriptors=""):
+def judgement(code, name, maximum, *, part="practical", spread="5", descriptors=""):
     return {
         "code": code,
         "name": name,
@@ -50,7 +50,7 @@ def _judgement(code, name, maximum, *, part="practical", spread="5", descriptors
     }
 
 
-def _measurement(code, name, maximum, *, part="practical"):
+def measurement(code, name, maximum, *, part="practical"):
     return {
         "code": code,
         "name": name,
@@ -63,15 +63,15 @@ def _measurement(code, name, maximum, *, part="practical"):
 
 PRACTICAL = {
     "aspects": [
-        _measurement("M1", "尺寸精度", "40"),
-        _measurement("M2", "表面质量", "20"),
-        _judgement(
+        measurement("M1", "尺寸精度", "40"),
+        measurement("M2", "表面质量", "20"),
+        judgement(
             "J1",
             "工艺规范",
             "25",
             descriptors="21–25 工艺路线合理、操作规范熟练；13–20 基本规范；0–12 有明显错误",
         ),
-        _judgement(
+        judgement(
             "J2",
             "安全文明生产",
             "15",
@@ -84,15 +84,15 @@ PRACTICAL = {
 
 SEEDING = {
     "aspects": [
-        _measurement("M1", "技能等级与竞赛成绩", "20"),
-        _judgement(
+        measurement("M1", "技能等级与竞赛成绩", "20"),
+        judgement(
             "J1",
             "业绩贡献",
             "40",
             spread="8",
             descriptors="33–40 行业领先、贡献突出；20–32 贡献显著；0–19 一般",
         ),
-        _judgement(
+        judgement(
             "J2",
             "创新与传承",
             "40",
@@ -106,10 +106,10 @@ SEEDING = {
 
 def _review(*, public: bool) -> dict:
     aspects = [
-        _measurement("M1", "理论知识", "20"),
-        _judgement("J1", "技艺水平", "40", spread="8", descriptors="按技艺展示与作品评定"),
-        _judgement("J2", "业绩与创新", "40", spread="8", descriptors="按业绩材料与创新成果评定"),
-        _judgement(
+        measurement("M1", "理论知识", "20"),
+        judgement("J1", "技艺水平", "40", spread="8", descriptors="按技艺展示与作品评定"),
+        judgement("J2", "业绩与创新", "40", spread="8", descriptors="按业绩材料与创新成果评定"),
+        judgement(
             "D1",
             "现场答辩",
             "100",

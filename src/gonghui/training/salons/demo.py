@@ -1,7 +1,8 @@
 """Demo 读书沙龙: reading salons of 2024–2026 in three districts, each filed by its
 grassroots union's staff with a mentor and 25–40 members, decided by the district (most
 approved, with meetings on real books and a photo each; one left pending, one rejected with
-its reason), all through the services, replayed at their dates (``as_of``)."""
+its reason), all through the services, replayed at their dates (``as_of``); then the city's
+寻找职工好讲师 competition of the lecturers on the contests engine (``teachers.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gonghui.common import workdays
 from gonghui.common.demo import DISTRICT_USERS, as_of, at
 from gonghui.orgs.models import Post
-from gonghui.training.salons import selectors
+from gonghui.training.salons import selectors, teachers
 from gonghui.training.salons.services import salon_apply, salon_decide, salon_meeting_report
 
 BOOKS = [
@@ -58,7 +59,8 @@ def _posted(username: str):
 
 
 def build(world, fake, rng) -> None:
-    """A few salons, their decisions and meetings; ``world.salons`` for later parts."""
+    """A few salons, their decisions and meetings, then the 好讲师 competition;
+    ``world.salons`` and ``world.teachers`` for later parts."""
     world.salons = []
     today = workdays.today()
     for username, year, outcome in PLAN:
@@ -117,3 +119,4 @@ def build(world, fake, rng) -> None:
                 )
             day += timedelta(days=rng.randint(40, 70))
     world.say(f"读书沙龙：{len(world.salons)} 个")
+    teachers.build(world, fake, rng)  # 寻找职工好讲师教学基本功竞赛 on the contests engine
