@@ -82,14 +82,10 @@ def studio_list(
     return qs.order_by(SORTS.get(sort, "-founded_year"), "pk")
 
 
-def trades() -> list[str]:
-    """The trades studios are registered under (for the filters)."""
-    return list(
-        Studio.objects.exclude(trade="")
-        .values_list("trade", flat=True)
-        .distinct()
-        .order_by("trade")
-    )
+def trades(actor) -> list[str]:
+    """The trades of the studios in the actor's scope (for the filters)."""
+    qs = access.restrict(Studio.objects.exclude(trade=""), actor, VIEW)
+    return list(qs.values_list("trade", flat=True).distinct().order_by("trade"))
 
 
 def studio_get(*, actor, pk) -> Studio:
