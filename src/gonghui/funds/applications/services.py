@@ -151,7 +151,7 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         if route == "studio":
             report = selectors.studio_report(studio, year)
             if report is None:
-                raise ValidationFailed({"report": no_report(studio, year)})
+                raise ValidationFailed({"report": _no_report(studio, year)})
             found.facts["report"] = report.pk
         money.yuan_check(found.amount)
         duplicate = eligibility.duplicate_message(route)
@@ -230,7 +230,7 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         return application
 
 
-def no_report(studio, year: int) -> str:
+def _no_report(studio, year: int) -> str:
     return (
         f"“{studio.name}”{year}年度成果报告尚未经区级、市级审核通过："
         "工作室资助只凭审核通过的年度成果报告发放"
@@ -279,7 +279,7 @@ def application_decide(*, actor, application, decision, note="") -> Application:
             and decision == Review.Decision.PASS
             and selectors.studio_report(app.studio, app.year) is None
         ):
-            raise ValidationFailed({"report": no_report(app.studio, app.year)})
+            raise ValidationFailed({"report": _no_report(app.studio, app.year)})
         if actor.pk in (app.applicant_user_id, app.created_by_id):
             raise ValidationFailed({"decision": MAKER_CHECKER})
         if app.reviews.filter(reviewer=actor).exists():
