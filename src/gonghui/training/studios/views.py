@@ -367,6 +367,7 @@ def _chart(figures) -> dict:
         for key in ("benefit_fen", "saved_fen")
     ]
     return {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"top": 40, "left": 50, "right": 60, "bottom": 30},
