@@ -2797,6 +2797,107 @@ def _(w, call):
 # --- training · studios: this feature's scenarios below this line ---
 
 
+def studio_world(w, status="active"):
+    """A Chaoyang studio (made directly) with its leader, a member of its union."""
+    from gonghui.people.models import Unit
+    from gonghui.registry.models import Studio
+    from tests.factories import make_member
+
+    leader = make_member(w.tree.cy_grass, "王建国")
+    return Studio.objects.create(
+        name="王建国焊接创新工作室",
+        employer=Unit.objects.create(name="朝阳某焊接厂", org_unit=w.tree.cy_grass),
+        leader=leader,
+        org_unit=w.tree.cy_grass,
+        status=status,
+        kind="craftsman",
+        level="district",
+        founded_year=2018,
+    )
+
+
+STUDIO_REPORT = {
+    "year": "2024",
+    "patents": [{"number": "ZL202310123456.7", "title": "一种焊缝跟踪装置"}],
+    "innovations": "3",
+    "benefit": "1000000",
+}
+
+
+def studio_report(w, studio):
+    from gonghui.training.studios.services import studio_report_submit
+
+    return studio_report_submit(actor=w.users.cy_grass, studio=studio, **STUDIO_REPORT)
+
+
+@scenario("gonghui.training.studios.services.studio_register")
+def _(w, call):
+    from gonghui.people.models import Unit
+
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.cy_grass,
+        name="朝阳职工创新工作室",
+        kind="worker",
+        level="district",
+        employer=Unit.objects.create(name="朝阳某厂", org_unit=w.tree.cy_grass),
+        founded_year=2020,
+    )
+
+
+@scenario("gonghui.training.studios.services.studio_update")
+def _(w, call):
+    call(actor=w.users.cy, studio=studio_world(w), trade="焊接")
+
+
+@scenario("gonghui.training.studios.services.studio_accept")
+def _(w, call):
+    call(actor=w.users.cy, studio=studio_world(w, "offered"), level="district")
+
+
+@scenario("gonghui.training.studios.services.studio_decline")
+def _(w, call):
+    call(actor=w.users.cy, studio=studio_world(w, "offered"), reason="单位改制")
+
+
+@scenario("gonghui.training.studios.services.studio_member_add")
+def _(w, call):
+    from tests.factories import make_member
+
+    call(actor=w.users.cy, studio=studio_world(w), person=make_member(w.tree.cy_grass, "李秀英"))
+
+
+@scenario("gonghui.training.studios.services.studio_member_remove")
+def _(w, call):
+    from gonghui.training.studios.services import studio_member_add
+    from tests.factories import make_member
+
+    studio = studio_world(w)
+    member = studio_member_add(
+        actor=w.users.cy, studio=studio, person=make_member(w.tree.cy_grass, "李秀英")
+    )
+    call(actor=w.users.cy, member=member)
+
+
+@scenario("gonghui.training.studios.services.studio_report_submit")
+def _(w, call):
+    call(actor=w.users.cy_grass, studio=studio_world(w), **STUDIO_REPORT)
+
+
+@scenario("gonghui.training.studios.services.studio_report_update")
+def _(w, call):
+    from gonghui.training.studios.services import studio_report_review
+
+    report = studio_report(w, studio_world(w))
+    report = studio_report_review(actor=w.users.cy, report=report, decision="return", note="补材料")
+    call(actor=w.users.cy_grass, report=report, **STUDIO_REPORT)
+
+
+@scenario("gonghui.training.studios.services.studio_report_review")
+def _(w, call):
+    call(actor=w.users.cy, report=studio_report(w, studio_world(w)), decision="approve")
+
+
 # --- training · outreach: this feature's scenarios below this line ---
 #
 def outreach_world(w):

@@ -35,6 +35,7 @@ from gonghui.funds.models import (
 )
 from gonghui.people.models import Membership, Trade, Unit
 from gonghui.registry.models import Studio
+from gonghui.training.models import StudioReport
 from tests.factories import make_member, make_user
 from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, YEAR, make_programme
 
@@ -489,7 +490,7 @@ def test_a_grassroots_or_street_post_cannot_review_at_the_district_level(
         application_decide(actor=odd, application=app, decision="pass")
     assert "区（产业）工会" in caught.value.message
     with pytest.raises(Forbidden):  # the street holds no funds.review
-        application_decide(actor=users.cy_street, application=app, decision="pass")
+        application_decide(actor=users.cy_grass, application=app, decision="pass")
     app.refresh_from_db()
     assert app.status == "verified"
     app = application_decide(actor=users.cy, application=app, decision="pass")
@@ -668,19 +669,30 @@ def studio(tree):
     )
 
 
+def report_of(studio, year, users, status="approved") -> StudioReport:
+    """The studio's yearly report in ``status`` (as training's review would leave it)."""
+    return StudioReport.objects.create(
+        studio=studio,
+        org_unit=studio.org_unit,
+        year=year,
+        status=status,
+        submitted_by=users.cy_grass,
+        submitted_at=timezone.now(),
+    )
+
+
 def submit_studio(actor, programme, studio, year=YEAR):
     return application_submit(
-        actor=actor,
-        programme=programme,
-        facts={"studio": str(studio.pk), "year": str(year)},
-        documents={"report_doc": pdf("成果报告.pdf")},
+        actor=actor, programme=programme, facts={"studio": str(studio.pk), "year": str(year)}
     )
 
 
 def test_a_studio_grant_is_paid_to_its_leader_once_a_year(funds, studio, users, tree):
+    report = report_of(studio, YEAR, users)
     app = submit_studio(users.admin, funds.studio, studio)
     assert app.person == studio.leader and app.studio == studio and app.amount == 7000000
     assert app.org_unit == studio.org_unit and app.year == YEAR
+    assert app.facts["report"] == report.pk
     assert "本年度已申请" in refused(lambda: submit_studio(users.cy, funds.studio, studio), "year")
     assert "资助年度" in refused(
         lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 3), "year"
@@ -695,6 +707,42 @@ def test_a_studio_grant_is_paid_to_its_leader_once_a_year(funds, studio, users, 
     assert "挂牌" in refused(
         lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 1), "studio"
     )
+
+
+def test_a_studio_grant_needs_the_years_approved_report(funds, studio, users):
+    """Released only against an approved report: none, one still under review, or one of
+    another year is refused, nothing written; the approval checks again."""
+    for status in (None, "submitted", "district_ok", "returned"):
+        if status:
+            StudioReport.objects.update_or_create(
+                studio=studio,
+                year=YEAR,
+                defaults={
+                    "org_unit": studio.org_unit,
+                    "status": status,
+                    "submitted_by": users.cy_grass,
+                    "submitted_at": timezone.now(),
+                },
+            )
+        assert "尚未经区级、市级审核通过" in refused(
+            lambda: submit_studio(users.cy, funds.studio, studio), "report"
+        )
+    report_of(studio, YEAR - 1, users)
+    assert "尚未经" in refused(lambda: submit_studio(users.cy, funds.studio, studio), "report")
+    assert not Application.objects.exists()
+    StudioReport.objects.filter(studio=studio, year=YEAR).update(status="approved")
+    app = submit_studio(users.admin, funds.studio, studio)
+    assert app.status == "submitted"
+    # Re-checked at each pass: a report no longer approved stops the grant.
+    StudioReport.objects.filter(studio=studio, year=YEAR).update(status="returned")
+    assert "尚未经" in refused(
+        lambda: application_decide(actor=users.cy_grass, application=app, decision="pass"),
+        "report",
+    )
+    assert not app.reviews.exists()
+    StudioReport.objects.filter(studio=studio, year=YEAR).update(status="approved")
+    app = approve_all(app, users)
+    assert app.status == "approved"
 
 
 def test_the_apps_rule_keys_are_checked():

@@ -1,6 +1,6 @@
 """The applications part of the funds demo, on a small world laid out as the programmes
 part and the web demo leave it (the programmes by code, the demo staff logins, members in
-Chaoyang and Haidian, the member ``huiyuan``, a studio offered in Chaoyang): the 2018
+Chaoyang and Haidian, the member ``huiyuan``, Chaoyang's studios with last year's reports): the 2018
 critical-illness aid of the seed (41 members, 528,000元, decided in 2018), every apply
 programme in every state, the studio grants, huiyuan's two applications."""
 
@@ -16,6 +16,7 @@ from gonghui.funds.applications import demo
 from gonghui.funds.models import Application, Budget, Entitlement
 from gonghui.people.models import Unit
 from gonghui.registry.models import Studio
+from gonghui.training.models import StudioReport
 from tests.factories import make_member, make_user
 from tests.funds.conftest import CERTIFICATE_RULE, ILLNESS_RULE, STUDIO_RULE, YEAR, make_programme
 
@@ -41,13 +42,25 @@ def world(tree, settings, tmp_path):
         make_member(tree.cy_grass, f"朝阳会员{n:02d}", employer=factory if n == 29 else None)
         make_member(tree.hd_grass, f"海淀会员{n:02d}")
     make_member(tree.cy_grass, "陈慧远", username="huiyuan")
-    leader = make_member(tree.cy_grass, "周工")
-    Studio.objects.create(
-        name="周工工匠创新工作室",
-        employer=Unit.objects.create(name="北京某汽车厂", org_unit=tree.chaoyang),
-        leader=leader,
-        org_unit=tree.chaoyang,
-    )
+    # Three Chaoyang studios with last year's report approved (as the training demo leaves
+    # them), and one whose report is still under review (no grant for it).
+    reviewer = make_user("report_maker", tree.cy_grass, "grassroots_staff")
+    for n, status in enumerate(["approved", "approved", "approved", "district_ok"]):
+        studio = Studio.objects.create(
+            name=f"周工{n}工匠创新工作室",
+            employer=Unit.objects.create(name=f"北京某汽车{n}厂", org_unit=tree.chaoyang),
+            leader=make_member(tree.cy_grass, f"周工{n}"),
+            org_unit=tree.chaoyang,
+            status="active",
+        )
+        StudioReport.objects.create(
+            studio=studio,
+            org_unit=studio.org_unit,
+            year=YEAR - 1,
+            status=status,
+            submitted_by=reviewer,
+            submitted_at=datetime(YEAR, 3, 1, tzinfo=UTC),
+        )
     programmes = {
         "cert": make_programme(
             "cert",
@@ -76,6 +89,10 @@ def world(tree, settings, tmp_path):
     Budget.objects.create(
         programme=programmes["illness"], org_unit=tree.city, year=2018, amount=60_000_000
     )
+    for code, unit in (("studio", tree.city), ("studio_topup", tree.chaoyang)):
+        Budget.objects.create(
+            programme=programmes[code], org_unit=unit, year=YEAR - 1, amount=10**8
+        )
     said = []
     return SimpleNamespace(programmes=programmes, say=said.append, said=said)
 
@@ -104,9 +121,13 @@ def test_the_demo_leaves_every_state_and_the_seeds_2018_figures(world):
         wanted |= {"reviewed"} if programme.levels == 3 else set()
         assert states >= wanted, (code, states)
     assert all(a.reason for a in Application.objects.filter(status="rejected"))
-    assert world.approved and {e.year for e in world.approved} == {YEAR}
-    studio_grants = Entitlement.objects.filter(studio__isnull=False, year=YEAR)
+    assert world.approved and {e.year for e in world.approved} == {YEAR, YEAR - 1}
+    # The studio grants: last year's, against the approved reports only.
+    studio_grants = Entitlement.objects.filter(studio__isnull=False)
     assert sorted(e.amount for e in studio_grants) == [3000000, 7000000]
+    assert {e.year for e in studio_grants} == {YEAR - 1}
+    applied = Application.objects.filter(studio__isnull=False).values_list("studio", flat=True)
+    assert not StudioReport.objects.filter(studio__in=applied).exclude(status="approved").exists()
 
     mine = Application.objects.filter(person__user__username="huiyuan")
     assert {"approved", "submitted"} <= set(mine.values_list("status", flat=True))
@@ -118,16 +139,12 @@ def test_the_demo_leaves_every_state_and_the_seeds_2018_figures(world):
         )
 
 
-def test_without_a_studio_in_chaoyang_the_demo_offers_one(world):
-    Studio.objects.all().delete()
+def test_without_approved_reports_the_demo_applies_for_no_studio_grant(world):
+    StudioReport.objects.update(status="returned")
     with time_machine.travel(datetime(YEAR, 6, 15, 2, 0, tzinfo=UTC), tick=False):
         demo.build(world, None, random.Random(7))
-    studio = Studio.objects.get()
-    assert studio.status == "active" and studio.grant_fen_per_year == 10_000_000
-    assert studio.leader.employer == studio.employer
-    grants = Entitlement.objects.filter(studio=studio, year=YEAR)
-    assert sorted(e.amount for e in grants) == [3000000, 7000000]
-    assert all(e.person == studio.leader for e in grants)
+    assert not Application.objects.filter(studio__isnull=False).exists()
+    assert any("审核通过的成果报告" in line for line in world.said), world.said
 
 
 def test_a_mix_of_amounts_adds_up_exactly_or_says_it_cannot():

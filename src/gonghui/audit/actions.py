@@ -233,6 +233,15 @@ class Action(models.TextChoices):
     TRAINING_SALON_MEETING = "training.salon_meeting", "报告读书沙龙活动"
     #
     # --- training · studios (add this feature's actions below this line) ---
+    TRAINING_STUDIO_REGISTER = "training.studio_register", "登记创新工作室"
+    TRAINING_STUDIO_UPDATE = "training.studio_update", "修改创新工作室"
+    TRAINING_STUDIO_ACCEPT = "training.studio_accept", "单位确认创建提名的创新工作室（挂牌）"
+    TRAINING_STUDIO_DECLINE = "training.studio_decline", "单位放弃提名的创新工作室"
+    TRAINING_STUDIO_MEMBER_ADD = "training.studio_member_add", "创新工作室增加成员"
+    TRAINING_STUDIO_MEMBER_REMOVE = "training.studio_member_remove", "创新工作室移除成员"
+    TRAINING_STUDIO_REPORT_SUBMIT = "training.studio_report_submit", "提交创新工作室年度成果"
+    TRAINING_STUDIO_REPORT_UPDATE = "training.studio_report_update", "修改并重新提交退回的年度成果"
+    TRAINING_STUDIO_REPORT_REVIEW = "training.studio_report_review", "审核创新工作室年度成果"
     #
     # --- training · outreach (add this feature's actions below this line) ---
     TRAINING_TEAM_CREATE = "training.team_create", "设立宣讲团"
@@ -756,6 +765,16 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     ),
     #
     # --- training · studios ---
+    "gonghui.training.studios.services.studio_register": ("training.studio_register",),
+    "gonghui.training.studios.services.studio_update": ("training.studio_update",),
+    "gonghui.training.studios.services.studio_accept": ("training.studio_accept",),
+    "gonghui.training.studios.services.studio_decline": ("training.studio_decline",),
+    "gonghui.training.studios.services.studio_member_add": ("training.studio_member_add",),
+    "gonghui.training.studios.services.studio_member_remove": ("training.studio_member_remove",),
+    # Without evidence files (each file adds its files.add event before the report's own).
+    "gonghui.training.studios.services.studio_report_submit": ("training.studio_report_submit",),
+    "gonghui.training.studios.services.studio_report_update": ("training.studio_report_update",),
+    "gonghui.training.studios.services.studio_report_review": ("training.studio_report_review",),
     #
     # --- training · outreach ---
     "gonghui.training.outreach.services.team_create": ("training.team_create",),

@@ -9,7 +9,9 @@ the unions would have worked:
 * this year, every apply programme with applications in every state (submitted, verified,
   reviewed where the programme has three levels, approved, rejected with its reason,
   withdrawn);
-* the innovation-studio grants: the city's 7万 and Chaoyang's 3万 top-up for one studio;
+* the innovation-studio grants (the city's 7万 and Chaoyang's 3万 top-up), released only
+  against a studio's approved yearly report: last year's reports that the training demo
+  (run before this one) left approved for Chaoyang's studios;
 * the demo member ``huiyuan``: one application approved, one pending.
 
 Reads from ``world``: ``programmes`` (code → Programme: cert, illness, studio,
@@ -25,8 +27,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from gonghui.audit.actions import Action
-from gonghui.audit.services import record
 from gonghui.common import money, workdays
 from gonghui.common.demo import DISTRICT_USERS, as_of, at
 from gonghui.common.errors import DomainError
@@ -42,7 +42,7 @@ from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
 from gonghui.registry.models import Studio
-from gonghui.registry.services import studio_offer
+from gonghui.training.studios.selectors import approved_reports
 
 MEMBER = "huiyuan"
 SEED_YEAR, SEED_PEOPLE, SEED_FEN = 2018, 41, 52_800_000  # "41名会员获得大病救助52.8万元"
@@ -52,7 +52,7 @@ HOSPITALS = ["北京协和医院", "北京朝阳医院", "北京大学第三医�
 REJECTIONS = {
     "cert": "证书编号在职业技能等级证书查询系统中未能查到，请核对后重新申请",
     "illness": "自付费用票据不全（缺住院费用明细），请补齐后重新申请",
-    "studio": "年度成果报告未附成果清单，请补充后重新申请",
+    "studio": "年度成果报告所列专利与工作室主攻方向无关，请说明后重新申请",
     "studio_topup": "区级配套须在市级资助批准后申请，请下一批次申报",
 }
 
@@ -235,7 +235,7 @@ class _Demo:
                 "hardship_doc": _pdf("困难职工证明.pdf"),
             }
         if programme.kind == "studio":
-            return {"report_doc": _pdf(f"{facts['year']}年度成果报告.pdf")}
+            return {}  # the approved report's evidence, reviewed in training
         return {"certificate_doc": _pdf("职业技能等级证书.pdf")}
 
     # --- How ---------------------------------------------------------------------------------
@@ -311,11 +311,10 @@ class _Demo:
             programme = self.programmes["illness"]
             people = self.members(self.districts(), 8)
             self.states(programme, people, lambda: self.illness_facts(programme, today))
-        studio = self.studio()
-        if studio is not None:
-            for code in ("studio", "studio_topup"):
-                if code in self.programmes:
-                    self.studio_states(self.programmes[code], studio, today.year)
+        studios = self.studios(today.year - 1)
+        for code in ("studio", "studio_topup"):
+            if code in self.programmes:
+                self.studio_states(self.programmes[code], studios, today.year - 1)
 
     def states(self, programme, people: list[Person], facts) -> None:
         """The people's applications in every state the programme has."""
@@ -345,73 +344,40 @@ class _Demo:
                 actor=app.created_by, application=app, reason="信息填写有误，撤回重填"
             )
 
-    def studio(self) -> Studio | None:
-        """A Chaoyang studio with a leader: the first active one, else one offered (by the
-        contests demo, or here through the registry's ``studio_offer`` to a Chaoyang
-        member's employer: 10万元 a year for 3 years), set up (挂牌) as its unit would
-        answer — there is no service for that answer yet (a demo.build event says so)."""
+    def studios(self, year: int) -> list[Studio]:
+        """Chaoyang's studios with a leader and an approved report of ``year`` (the
+        training demo's), first three by name."""
         chaoyang = OrgUnit.objects.filter(code="110105").first()
         if chaoyang is None:
-            return None
-        studios = Studio.objects.filter(
-            access.subtree_q(chaoyang, via="org_unit"), leader__isnull=False
-        ).exclude(status=Studio.Status.DECLINED)
-        studio = studios.filter(status=Studio.Status.ACTIVE).order_by("pk").first()
-        if studio is not None:
-            return studio
-        studio = studios.order_by("pk").first() or self.offer_studio(chaoyang)
-        if studio is None:
-            return None
-        Studio.objects.filter(pk=studio.pk).update(status=Studio.Status.ACTIVE)
-        record(
-            actor=None,
-            action=Action.DEMO_BUILD,
-            obj=studio,
-            changes={"status": [studio.status, Studio.Status.ACTIVE]},
+            return []
+        found = list(
+            Studio.objects.filter(
+                access.subtree_q(chaoyang, via="org_unit"),
+                status=Studio.Status.ACTIVE,
+                leader__isnull=False,
+                pk__in=approved_reports(
+                    Studio.objects.filter(access.subtree_q(chaoyang, via="org_unit")).values("pk")
+                )
+                .filter(year=year)
+                .values("studio_id"),
+            ).order_by("name", "pk")[:3]
         )
-        studio.status = Studio.Status.ACTIVE
-        return studio
-
-    def offer_studio(self, chaoyang: OrgUnit) -> Studio | None:
-        """A studio offered to the employer of a Chaoyang member (the leader), one whose
-        employer has none yet."""
-        leader = (
-            Person.objects.filter(
-                access.subtree_q(chaoyang, via="memberships__org_unit"),
-                memberships__status=Membership.Status.ACTIVE,
-                merged_into__isnull=True,
-                employer__isnull=False,
+        if len(found) < 3:
+            self.world.say(
+                f"资助申请：朝阳区只有 {len(found)} 个工作室有{year}年度审核通过的成果报告，"
+                "工作室资助的部分状态未能生成"
             )
-            .exclude(employer__studios__isnull=False)
-            .select_related("employer")
-            .order_by("pk")
-            .first()
-        )
-        if leader is None:
-            return None
-        return studio_offer(
-            actor=self.staff["admin"],
-            employer=leader.employer,
-            leader=leader,
-            org_unit=selectors.active_membership(leader).org_unit,
-            source="朝阳区职工创新工作室（演示）",
-            grant_fen_per_year=10_000_000,
-            grant_years=3,
-        )
+        return found
 
-    def studio_states(self, programme, studio: Studio, year: int) -> None:
-        """One studio's years: this year's withdrawn, then rejected, then approved; next
-        year's submitted; last year's verified."""
+    def studio_states(self, programme, studios: list[Studio], year: int) -> None:
+        """The grant of ``year`` in every state: the first studio's withdrawn, rejected,
+        then approved; the second's submitted; the third's verified."""
+        plan = [("withdrawn", "rejected", "approved"), ("submitted",), ("verified",)]
         try:
-            for state, y in (
-                ("withdrawn", year),
-                ("rejected", year),
-                ("approved", year),
-                ("submitted", year + 1),
-                ("verified", year - 1),
-            ):
-                app = self.submit(programme, None, {"studio": studio.pk, "year": str(y)})
-                self.to_state(app, state)
+            for studio, states in zip(studios, plan, strict=False):
+                for state in states:
+                    app = self.submit(programme, None, {"studio": studio.pk, "year": str(year)})
+                    self.to_state(app, state)
         except DomainError as exc:
             self.world.say(f"资助申请：{programme.name}的工作室资助未能全部生成（{exc}）")
 

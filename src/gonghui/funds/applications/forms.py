@@ -137,23 +137,33 @@ class IllnessForm(KindForm):
 
 
 class StudioForm(KindForm):
-    route = "studio"
-    studio = forms.ChoiceField(label="工作室", widget=forms.Select(attrs=BIG))
-    year = forms.IntegerField(
-        label="资助年度", min_value=2000, max_value=2100, widget=forms.NumberInput(attrs=BIG)
-    )
-    report_doc = _file(DOCUMENTS["studio"]["report_doc"])
+    """A studio's grant for a year, released only against the studio's approved yearly
+    output report of that year (training's district-then-city review): the report is
+    picked here, the studio and the year follow from it. Its evidence is the report's own,
+    so no document is uploaded again."""
 
-    def __init__(self, *args, studios=(), year=None, **kwargs):
+    route = "studio"
+    report = forms.ChoiceField(
+        label="年度成果报告",
+        help_text="只列出经区级、市级审核通过的年度成果报告；资助年度即报告年度",
+        widget=forms.Select(attrs=BIG),
+    )
+
+    def __init__(self, *args, reports=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["studio"].choices = [("", "请选择")] + [
-            (s.pk, f"{s.name}（{s.employer.name} · 领衔人 {s.leader.name}）") for s in studios
+        self.reports = {str(r.pk): r for r in reports}
+        self.fields["report"].choices = [("", "请选择")] + [
+            (
+                pk,
+                f"{r.studio.name} · {r.year}年度（{r.studio.employer.name} · "
+                f"领衔人 {r.studio.leader.name}）",
+            )
+            for pk, r in self.reports.items()
         ]
-        if year:
-            self.fields["year"].initial = year
 
     def facts(self) -> dict:
-        return {"studio": self.cleaned_data["studio"], "year": str(self.cleaned_data["year"])}
+        report = self.reports[self.cleaned_data["report"]]
+        return {"studio": report.studio_id, "year": str(report.year), "report": report.pk}
 
 
 class DecideForm(forms.Form):

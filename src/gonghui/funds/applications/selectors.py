@@ -24,6 +24,7 @@ from gonghui.people import search
 from gonghui.people.models import Membership, Person
 from gonghui.people.selectors import member_person
 from gonghui.registry.models import Studio
+from gonghui.training.studios import selectors as studio_selectors
 
 PENDING = (
     Application.Status.SUBMITTED,
@@ -125,6 +126,16 @@ def studios_for(*, actor, programme: Programme) -> QuerySet[Studio]:
         leader__isnull=False,
     ).select_related("employer", "leader")
     return access.restrict(qs, actor, "funds.apply").order_by("name", "pk")
+
+
+def studio_reports_for(studios: QuerySet[Studio]):
+    """The approved yearly reports of ``studios`` (a grant is applied for against one)."""
+    return studio_selectors.approved_reports(studios.values("pk"))
+
+
+def studio_report(studio: Studio, year: int):
+    """The studio's approved report of ``year``, or None: no grant without it."""
+    return studio_selectors.approved_report(studio.pk, year)
 
 
 # --- Programmes open for applications --------------------------------------------------------

@@ -4,7 +4,9 @@
   ``funds.apply`` at the person's membership union on their behalf; the amount computed from
   the programme's current rule version (``eligibility``) and recorded with it; duplicates
   (``dedupe_key``, unique in the database while live) and the yearly cap refused; the
-  documents stored as protected attachments of the application.
+  documents stored as protected attachments of the application. A studio's grant for a
+  year needs the studio's yearly output report of that year approved by the district and
+  the city (training), checked again at every pass of the application.
 * ``application_decide``: one decision at the level the application waits at — 1 基层核实
   (``funds.verify``), 2 区级审核 (``funds.review`` from a district-level post or above), 3
   市级审批 (``funds.approve`` from the city, where the programme has three levels). Maker-
@@ -146,6 +148,11 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
                 )
         except Refused as exc:
             raise _refused(exc) from None
+        if route == "studio":
+            report = selectors.studio_report(studio, year)
+            if report is None:
+                raise ValidationFailed({"report": _no_report(studio, year)})
+            found.facts["report"] = report.pk
         money.yuan_check(found.amount)
         duplicate = eligibility.duplicate_message(route)
         live = Application.objects.filter(dedupe_key=found.dedupe_key).exclude(
@@ -223,6 +230,13 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         return application
 
 
+def _no_report(studio, year: int) -> str:
+    return (
+        f"“{studio.name}”{year}年度成果报告尚未经区级、市级审核通过："
+        "工作室资助只凭审核通过的年度成果报告发放"
+    )
+
+
 LEVEL_WHO = {
     1: "基层核实须由申请人所在工会或其上级工会有核实权限的岗位作出",
     2: "区级审核须由区（产业）工会或市总工会有审核权限的岗位作出，街道、基层岗位不能审核",
@@ -260,6 +274,12 @@ def application_decide(*, actor, application, decision, note="") -> Application:
                 {"decision": f"该申请已办结（{app.get_status_display()}），不能再审核"}
             )
         grant = _decide_grant(actor, app, level)
+        if (
+            app.studio_id
+            and decision == Review.Decision.PASS
+            and selectors.studio_report(app.studio, app.year) is None
+        ):
+            raise ValidationFailed({"report": _no_report(app.studio, app.year)})
         if actor.pk in (app.applicant_user_id, app.created_by_id):
             raise ValidationFailed({"decision": MAKER_CHECKER})
         if app.reviews.filter(reviewer=actor).exists():

@@ -33,7 +33,8 @@ def _kind_form(request, programme: Programme, *, actor, data=None, files=None):
         return forms.IllnessForm(data, files)
     if programme.kind == Programme.Kind.STUDIO:
         studios = selectors.studios_for(actor=actor, programme=programme)
-        return forms.StudioForm(data, files, studios=studios, year=year)
+        reports = selectors.studio_reports_for(studios)
+        return forms.StudioForm(data, files, reports=reports)
     return None
 
 
