@@ -116,6 +116,7 @@ class World:
     claim: dict
     contests: SimpleNamespace | None = None  # Haidian's contest, built when a route needs it
     funds: SimpleNamespace | None = None  # Haidian's funds, built when a route needs it
+    training: SimpleNamespace | None = None  # Haidian's training, built when a route needs it
 
 
 @pytest.fixture
@@ -804,6 +805,7 @@ def _fill(value, w):
         "{hd_entrant}": lambda: _contests(w).entrant.pk,
         "{hd_judge}": lambda: _contests(w).judges[0].pk,
         "{hd_account}": lambda: _funds(w).account.pk,
+        "{hd_speaker}": lambda: _training(w).speaker.pk,
         "{hd_account_status}": lambda: SimpleUploadedFile(
             "status.csv", f"账号,状态\n{_funds(w).account.number},closed\n".encode()
         ),
@@ -1849,9 +1851,621 @@ WEB_DENY |= {
 }
 
 
-# --- training: Haidian's side of every training page (``_training``) ---
+# --- training: Haidian's courses, salons, outreach, quizzes and studios (``_training``) ---
+
+TRAINING_HD = "海淀职工大讲堂"  # Haidian's own lecture series: no answer to Chaoyang may show it
+TRAINING_UNIT = {
+    "Course": "org_unit",
+    "Session": "org_unit",
+    "Enrolment": "session__org_unit",
+    "Attendance": "session__org_unit",
+    "Certificate": "attendance__session__org_unit",
+    "Question": "org_unit",
+    "Quiz": "org_unit",
+    "QuizItem": "quiz__org_unit",
+    "Submission": "quiz__org_unit",
+    "Salon": "org_unit",
+    "SalonMember": "salon__org_unit",
+    "SalonMeeting": "salon__org_unit",
+    "StudioMember": "studio__org_unit",
+    "StudioReport": "org_unit",
+    "StudioReview": "report__org_unit",
+    "SpeakerTeam": "org_unit",
+    "Speaker": "team__org_unit",
+    "Talk": "org_unit",
+    "Visit": "org_unit",
+    "Problem": "visit__org_unit",
+    "Alliance": "org_unit",
+    "AllianceMember": "alliance__org_unit",
+    "AllianceActivity": "alliance__org_unit",
+}
+
+
+def _training(w) -> SimpleNamespace:
+    """Haidian's training rows (once per test, when a training route asks for them):
+    its lecture series with a session 钱学 enrolled in, attended and holds a certificate of;
+    a salon he mentors (pending) with a meeting; its speakers' bureau with him as a speaker
+    and a booked talk; a reception day with a problem assigned to its street union; its
+    model workers' alliance with him and an activity."""
+    if w.training is not None:
+        return w.training
+    from gonghui.training.models import (
+        Alliance,
+        AllianceActivity,
+        AllianceMember,
+        Attendance,
+        Certificate,
+        Course,
+        Enrolment,
+        Problem,
+        Salon,
+        SalonMeeting,
+        SalonMember,
+        Session,
+        Speaker,
+        SpeakerTeam,
+        StudioMember,
+        StudioReport,
+        Talk,
+        Visit,
+    )
+    from tests.training.conftest import make_session
+
+    hd, day = w.users.hd, timezone.localdate()
+    course = Course.objects.create(
+        name=TRAINING_HD,
+        org_unit=w.tree.haidian,
+        status=Course.Status.PUBLISHED,
+        created_by=hd,
+    )
+    session = make_session(course, audience=w.tree.haidian)
+    enrolment = Enrolment.objects.create(
+        session=session, person=w.person, status=Enrolment.Status.SEATED
+    )
+    Session.objects.filter(pk=session.pk).update(seated=1)
+    attendance = Attendance.objects.create(
+        session=session, person=w.person, method=Attendance.Method.STAFF, marked_by=hd
+    )
+    certificate = Certificate.objects.create(
+        attendance=attendance, code="HDCERT7K2M9Q", issued_by=hd
+    )
+    salon = Salon.objects.create(
+        name="海淀读书会", org_unit=w.tree.hd_grass, year=day.year, mentor=w.person, applied_by=hd
+    )
+    SalonMember.objects.create(salon=salon, person=w.person)
+    meeting = SalonMeeting.objects.create(
+        salon=salon, held_on=day, book="大国工匠", attendance=1, reported_by=hd
+    )
+    team = SpeakerTeam.objects.create(name="海淀宣讲团", org_unit=w.tree.haidian)
+    speaker = Speaker.objects.create(team=team, person=w.person, topics="工匠精神")
+    talk = Talk.objects.create(
+        team=team, org_unit=w.tree.hd_grass, topic="工匠精神进企业", on=day, booked_by=hd
+    )
+    visit = Visit.objects.create(org_unit=w.tree.haidian, enterprise=w.unit, on=day, created_by=hd)
+    problem = Problem.objects.create(
+        visit=visit, text="停车难", assignee=w.tree.hd_street, due_on=day, raised_on=day
+    )
+    alliance = Alliance.objects.create(
+        name="海淀劳模联盟", kind=Alliance.Kind.MODEL_WORKERS, org_unit=w.tree.haidian
+    )
+    alliance_member = AllianceMember.objects.create(alliance=alliance, person=w.person)
+    AllianceActivity.objects.create(alliance=alliance, on=day, title="座谈", created_by=hd)
+    studio = Studio.objects.create(
+        name="钱学创新工作室",
+        employer=w.unit,
+        leader=w.person,
+        org_unit=w.tree.haidian,
+        status=Studio.Status.ACTIVE,
+    )
+    studio_member = StudioMember.objects.create(studio=studio, person=w.person)
+    report = StudioReport.objects.create(
+        studio=studio,
+        org_unit=w.tree.haidian,
+        year=day.year - 1,
+        submitted_by=hd,
+        submitted_at=timezone.now(),
+    )
+    evidence = Attachment(
+        owner=report,
+        org_unit=w.tree.haidian,
+        name="成果.pdf",
+        mime_type="application/pdf",
+        size=9,
+        sha256="1" * 64,
+        created_at=timezone.now(),
+    )
+    evidence.file.save("y", ContentFile(b"%PDF-1.4\n"), save=False)
+    evidence.save()
+    w.training = SimpleNamespace(
+        course=course,
+        session=session,
+        enrolment=enrolment,
+        certificate=certificate,
+        salon=salon,
+        meeting=meeting,
+        team=team,
+        speaker=speaker,
+        talk=talk,
+        visit=visit,
+        problem=problem,
+        alliance=alliance,
+        alliance_member=alliance_member,
+        studio=studio,
+        studio_member=studio_member,
+        report=report,
+        evidence=evidence,
+    )
+    w.training.before = _training_state(w)
+    return w.training
+
+
+def _training_state(w) -> dict:
+    """Every row of every training table under Haidian: what no request of Chaoyang's may
+    change."""
+    models = {m.__name__: m for m in apps.get_app_config("training").get_models()}
+    assert set(models) == set(TRAINING_UNIT), "a new training table: add its way to its union"
+    where = w.tree.haidian.path
+    return {
+        name: sorted(
+            map(
+                repr,
+                model.objects.filter(**{f"{TRAINING_UNIT[name]}__path__startswith": where})
+                .values_list()
+                .order_by("pk"),
+            )
+        )
+        for name, model in models.items()
+    }
+
+
+def _t(w) -> SimpleNamespace:
+    return _training(w)
+
+
 WEB_DENY |= {
-    "training:home": ("get", lambda w: "/training/", None, (200,)),
+    "training:home": ("get", lambda w: (_t(w), "/training/")[1], None, (200,)),
+    # courses
+    "training:courses": ("get", lambda w: (_t(w), "/training/courses/")[1], None, (200,)),
+    "training:course_create": (
+        "post",
+        lambda w: (_t(w), "/training/courses/new/")[1],
+        {"org_unit": "{haidian}", "name": "越权讲堂", "kind": "lecture"},
+        (200,),
+    ),
+    "training:course": ("get", lambda w: f"/training/courses/{_t(w).course.pk}/", None, NOT_FOUND),
+    "training:course_edit": (
+        "post",
+        lambda w: f"/training/courses/{_t(w).course.pk}/edit/",
+        {"name": "改名", "kind": "lecture"},
+        NOT_FOUND,
+    ),
+    "training:course_publish": (
+        "post",
+        lambda w: f"/training/courses/{_t(w).course.pk}/publish/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:course_close": (
+        "post",
+        lambda w: f"/training/courses/{_t(w).course.pk}/close/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:session_create": (
+        "post",
+        lambda w: f"/training/courses/{_t(w).course.pk}/sessions/new/",
+        {"title": "越权", "place": "某处", "capacity": "10"},
+        NOT_FOUND,
+    ),
+    "training:session": (
+        "get",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:session_edit": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/edit/",
+        {"title": "改", "place": "某处", "capacity": "10"},
+        NOT_FOUND,
+    ),
+    "training:session_cancel": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/cancel/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "training:session_enrol": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/enrol/",
+        {"person": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:enrolment_cancel": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/enrolments/{_t(w).enrolment.pk}/cancel/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:attendance_mark": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/attendance/",
+        {"person": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:attendance_bulk": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/attendance/bulk/",
+        {"people": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:session_export": (
+        "get",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/export/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:certificates_issue": (
+        "post",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/certificates/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:checkin_screen": (
+        "get",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/screen/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:checkin_code": (
+        "get",
+        lambda w: f"/training/sessions/{_t(w).session.pk}/screen/code/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:certificate": (
+        "get",
+        lambda w: f"/training/certificates/{_t(w).certificate.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    # A staff login has no person: the member's pages answer 404.
+    "training:my": ("get", lambda w: (_t(w), "/m/training/")[1], None, NOT_FOUND),
+    "training:my_enrol": (
+        "post",
+        lambda w: f"/m/training/sessions/{_t(w).session.pk}/enrol/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:my_cancel": (
+        "post",
+        lambda w: f"/m/training/enrolments/{_t(w).enrolment.pk}/cancel/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:my_certificate": (
+        "get",
+        lambda w: f"/m/training/certificates/{_t(w).certificate.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    # salons
+    "training:salons": ("get", lambda w: (_t(w), "/training/salons/")[1], None, (200,)),
+    "training:salon_apply": (
+        "post",
+        lambda w: (_t(w), "/training/salons/new/")[1],
+        {"org_unit": "{hd_grass}", "name": "越权", "year": "2026", "mentor": "{person}"},
+        (200,),
+    ),
+    "training:salon_people": (
+        "get",
+        lambda w: (_t(w), "/training/salons/people/?q=qianxue")[1],
+        None,
+        (200,),
+    ),
+    "training:salon_stats": (
+        "get",
+        lambda w: (_t(w), f"/training/salons/stats/?unit={w.tree.haidian.pk}")[1],
+        None,
+        NOT_FOUND,
+    ),
+    "training:salon": ("get", lambda w: f"/training/salons/{_t(w).salon.pk}/", None, NOT_FOUND),
+    "training:salon_reapply": (
+        "post",
+        lambda w: f"/training/salons/{_t(w).salon.pk}/edit/",
+        {"name": "改", "year": "2026", "mentor": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:salon_decide": (
+        "post",
+        lambda w: f"/training/salons/{_t(w).salon.pk}/decide/",
+        {"decision": "approve"},
+        NOT_FOUND,
+    ),
+    "training:salon_members_add": (
+        "post",
+        lambda w: f"/training/salons/{_t(w).salon.pk}/members/",
+        {"members": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:salon_member_remove": (
+        "post",
+        lambda w: f"/training/salons/{_t(w).salon.pk}/members/{w.person.pk}/remove/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:salon_meeting_new": (
+        "post",
+        lambda w: f"/training/salons/{_t(w).salon.pk}/meetings/new/",
+        {"held_on": "2026-01-05", "book": "越权", "attendance": "1"},
+        NOT_FOUND,
+    ),
+    "training:lecturers": ("get", lambda w: (_t(w), "/training/lecturers/")[1], None, (200,)),
+    # outreach
+    "training:outreach": ("get", lambda w: (_t(w), "/training/outreach/")[1], None, (200,)),
+    "training:teams": ("get", lambda w: (_t(w), "/training/outreach/teams/")[1], None, (200,)),
+    "training:team_create": (
+        "post",
+        lambda w: (_t(w), "/training/outreach/teams/new/")[1],
+        {"org_unit": "{haidian}", "name": "越权宣讲团"},
+        (200,),
+    ),
+    "training:team": (
+        "get",
+        lambda w: f"/training/outreach/teams/{_t(w).team.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:team_edit": (
+        "post",
+        lambda w: f"/training/outreach/teams/{_t(w).team.pk}/edit/",
+        {"name": "改"},
+        NOT_FOUND,
+    ),
+    "training:speaker_add": (
+        "post",
+        lambda w: f"/training/outreach/teams/{_t(w).team.pk}/speakers/",
+        {"person": "{person}", "topics": "越权"},
+        NOT_FOUND,
+    ),
+    "training:speaker_remove": (
+        "post",
+        lambda w: f"/training/outreach/speakers/{_t(w).speaker.pk}/remove/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:talk_book": (
+        "post",
+        lambda w: f"/training/outreach/teams/{_t(w).team.pk}/book/",
+        {"org_unit": "{hd_grass}", "on": "2026-12-30", "topic": "越权"},
+        NOT_FOUND,
+    ),
+    "training:talks": ("get", lambda w: (_t(w), "/training/outreach/talks/")[1], None, (200,)),
+    "training:talk_stats": (
+        "get",
+        lambda w: (_t(w), f"/training/outreach/talks/stats/?district={w.tree.haidian.pk}")[1],
+        None,
+        NOT_FOUND,
+    ),
+    "training:talk": (
+        "get",
+        lambda w: f"/training/outreach/talks/{_t(w).talk.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:talk_confirm": (
+        "post",
+        lambda w: f"/training/outreach/talks/{_t(w).talk.pk}/confirm/",
+        {"speaker": "{hd_speaker}"},
+        NOT_FOUND,
+    ),
+    "training:talk_cancel": (
+        "post",
+        lambda w: f"/training/outreach/talks/{_t(w).talk.pk}/cancel/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "training:talk_report": (
+        "post",
+        lambda w: f"/training/outreach/talks/{_t(w).talk.pk}/report/",
+        {"attendance": "9"},
+        NOT_FOUND,
+    ),
+    "training:visits": ("get", lambda w: (_t(w), "/training/outreach/visits/")[1], None, (200,)),
+    "training:visit_create": (
+        "get",
+        lambda w: (_t(w), f"/training/outreach/visits/new/?enterprise={w.unit.pk}")[1],
+        None,
+        NOT_FOUND,
+    ),
+    "training:visit": (
+        "get",
+        lambda w: f"/training/outreach/visits/{_t(w).visit.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:visit_advance": (
+        "post",
+        lambda w: f"/training/outreach/visits/{_t(w).visit.pk}/advance/",
+        {"to": "forum"},
+        NOT_FOUND,
+    ),
+    "training:problem_raise": (
+        "post",
+        lambda w: f"/training/outreach/visits/{_t(w).visit.pk}/problems/new/",
+        {"text": "越权", "assignee": "{hd_grass}", "days": "10"},
+        NOT_FOUND,
+    ),
+    "training:problems": (
+        "get",
+        lambda w: (_t(w), "/training/outreach/problems/")[1],
+        None,
+        (200,),
+    ),
+    "training:problem": (
+        "get",
+        lambda w: f"/training/outreach/problems/{_t(w).problem.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:problem_answer": (
+        "post",
+        lambda w: f"/training/outreach/problems/{_t(w).problem.pk}/answer/",
+        {"answer": "越权"},
+        NOT_FOUND,
+    ),
+    "training:problem_close": (
+        "post",
+        lambda w: f"/training/outreach/problems/{_t(w).problem.pk}/close/",
+        {"told_how": "越权"},
+        NOT_FOUND,
+    ),
+    "training:problem_assign": (
+        "post",
+        lambda w: f"/training/outreach/problems/{_t(w).problem.pk}/assign/",
+        {"assignee": "{cy}", "days": "5"},
+        NOT_FOUND,
+    ),
+    "training:alliances": (
+        "get",
+        lambda w: (_t(w), "/training/outreach/alliances/")[1],
+        None,
+        (200,),
+    ),
+    "training:alliance_create": (
+        "post",
+        lambda w: (_t(w), "/training/outreach/alliances/new/")[1],
+        {"org_unit": "{haidian}", "kind": "model_workers", "name": "越权联盟"},
+        (200,),
+    ),
+    "training:alliance": (
+        "get",
+        lambda w: f"/training/outreach/alliances/{_t(w).alliance.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:alliance_edit": (
+        "post",
+        lambda w: f"/training/outreach/alliances/{_t(w).alliance.pk}/edit/",
+        {"name": "改"},
+        NOT_FOUND,
+    ),
+    "training:alliance_member_add": (
+        "post",
+        lambda w: f"/training/outreach/alliances/{_t(w).alliance.pk}/members/",
+        {"member": "{person}"},
+        NOT_FOUND,
+    ),
+    "training:alliance_member_remove": (
+        "post",
+        lambda w: f"/training/outreach/alliance-members/{_t(w).alliance_member.pk}/remove/",
+        {},
+        NOT_FOUND,
+    ),
+    # studios
+    "training:studios": ("get", lambda w: (_t(w), "/training/studios/")[1], None, (200,)),
+    "training:studios_export": (
+        "get",
+        lambda w: (_t(w), "/training/studios/export.xlsx")[1],
+        None,
+        (200,),
+    ),
+    "training:studio_create": (
+        "post",
+        lambda w: (_t(w), "/training/studios/new/")[1],
+        {"org_unit": "{haidian}", "name": "越权工作室", "kind": "worker", "level": "district"},
+        (200,),
+    ),
+    "training:studio_alliance": (
+        "get",
+        lambda w: (_t(w), "/training/studios/alliance/")[1],
+        None,
+        (200,),
+    ),
+    "training:studio_alliance_export": (
+        "get",
+        lambda w: (_t(w), "/training/studios/alliance/export.xlsx")[1],
+        None,
+        (200,),
+    ),
+    "training:studio_reports": (
+        "get",
+        lambda w: (_t(w), "/training/studios/reports/")[1],
+        None,
+        (200,),
+    ),
+    "training:studio": (
+        "get",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:studio_edit": (
+        "post",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/edit/",
+        {"name": "改", "kind": "worker", "level": "district"},
+        NOT_FOUND,
+    ),
+    "training:studio_accept": (
+        "post",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/accept/",
+        {"level": "district", "kind": "craftsman"},
+        NOT_FOUND,
+    ),
+    "training:studio_decline": (
+        "post",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/decline/",
+        {"reason": "越权"},
+        NOT_FOUND,
+    ),
+    "training:studio_member_add": (
+        "post",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/members/",
+        {"person": "{person}", "role": "member"},
+        NOT_FOUND,
+    ),
+    "training:studio_member_remove": (
+        "post",
+        lambda w: f"/training/studios/members/{_t(w).studio_member.pk}/remove/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:studio_report_create": (
+        "post",
+        lambda w: f"/training/studios/{_t(w).studio.pk}/reports/new/",
+        {"year": "2025", "innovations": "1"},
+        NOT_FOUND,
+    ),
+    "training:studio_report": (
+        "get",
+        lambda w: f"/training/studios/reports/{_t(w).report.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:studio_report_edit": (
+        "post",
+        lambda w: f"/training/studios/reports/{_t(w).report.pk}/edit/",
+        {"innovations": "9"},
+        NOT_FOUND,
+    ),
+    "training:studio_report_review": (
+        "post",
+        lambda w: f"/training/studios/reports/{_t(w).report.pk}/review/",
+        {"decision": "approve"},
+        NOT_FOUND,
+    ),
+    "training:studio_report_evidence": (
+        "get",
+        lambda w: f"/training/studios/reports/{_t(w).report.pk}/evidence/{_t(w).evidence.pk}/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:alliance_activity_add": (
+        "post",
+        lambda w: f"/training/outreach/alliances/{_t(w).alliance.pk}/activities/new/",
+        {"on": "2026-01-05", "title": "越权", "participants": "3"},
+        NOT_FOUND,
+    ),
 }
 
 
@@ -1893,6 +2507,9 @@ def _haidian_untouched(w):
     # Haidian's funds: not a row of any funds table changed, no event in their streams.
     if w.funds is not None:
         assert _funds_state(w) == w.funds.before
+    # Haidian's training: not a row of any training table changed.
+    if w.training is not None:
+        assert _training_state(w) == w.training.before
 
 
 @pytest.mark.django_db
@@ -1907,6 +2524,7 @@ def test_web_route_denies_other_district(client, world, route):
     text = _text(response)
     assert "钱学" not in text and "110108198001010015" not in text
     assert "中关村街道" not in text and CONTEST not in text and FUNDS_HD not in text
+    assert TRAINING_HD not in text
     _haidian_untouched(world)
 
 

@@ -4,6 +4,16 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def trades(apps, schema_editor):
+    """Trades added to the catalogue since it was seeded (企业培训师, for the teachers'
+    competition) reach databases seeded before."""
+    from gonghui.registry.catalogue import TRADES
+
+    Trade = apps.get_model("people", "Trade")
+    for code, name, category in TRADES:
+        Trade.objects.get_or_create(code=code, defaults={"name": name, "category": category})
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("people", "0012_name_reading"),
@@ -65,4 +75,5 @@ class Migration(migrations.Migration):
             name="trade",
             field=models.CharField(blank=True, max_length=60, verbose_name="专业领域/工种"),
         ),
+        migrations.RunPython(trades, migrations.RunPython.noop),
     ]
