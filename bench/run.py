@@ -27,6 +27,7 @@ AREAS = (
     "funds_enrol",
     "funds_batch",
     "funds_budget",
+    "training_quiz",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 
