@@ -509,3 +509,27 @@ def test_chaoyang_staff_get_404_on_haidians_bank_and_quizzes(tree, users, world,
     listed = client.get("/training/quizzes/").content.decode()
     assert "海淀讲堂" not in listed
     assert tree.haidian.name not in client.get("/training/questions/").content.decode()
+
+
+def test_the_demo_builds_a_bank_a_sealed_quiz_and_a_draft(tree, users, lecture):
+    import random
+    from types import SimpleNamespace
+
+    from gonghui.training.quizzes import demo
+    from tests.factories import make_member
+    from tests.training.conftest import make_session
+
+    now = timezone.now()
+    past = make_session(
+        lecture,
+        2,
+        starts_at=now - timedelta(days=3),
+        ends_at=now - timedelta(days=3) + timedelta(hours=2),
+    )
+    attend(past, *[make_member(tree.cy_grass, f"学员{i}") for i in range(8)])
+    world = SimpleNamespace(lecture_sessions=[past], open_session=lecture.sessions.get(seq=1))
+    demo.build(world, None, random.Random(3))
+    assert len(world.quiz_questions) == 20
+    assert world.quiz.status == "closed" and world.quiz.submissions.count() == 7
+    assert AuditEvent.objects.filter(action="training.quiz.seal").exists()
+    assert world.draft_quiz.status == "draft" and world.draft_quiz.items.count() == 5
