@@ -20,4 +20,4 @@ def create_app() -> StreamApp:
     from gonghui.contests.board import stream
     from gonghui.training.quizzes import board
 
-    return StreamApp([stream.Hub(), live.Hub(board.BOARD)])
+    return StreamApp([stream.Hub(), live.Hub(board.BOARD, poll_seconds=board.POLL_SECONDS)])
