@@ -28,6 +28,7 @@ AREAS = (
     "funds_batch",
     "funds_budget",
     "training_enrol",
+    "training_quiz",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -155,6 +155,9 @@ NOT_WRITES = {
     "gonghui.audit.services.checkpoint_sign": "a signature over the log, not an event",
     "gonghui.audit.services.checkpoint_all": "a signature over the log, not an event",
     "gonghui.audit.services.head_sign": "a signature over the log, not an event",
+    "gonghui.training.quizzes.services.seal_rows": "a pure helper",  # training · quizzes
+    "gonghui.training.quizzes.answers.paper": "a read (cached per process)",  # training · quizzes
+    "gonghui.training.quizzes.answers.forget": "drops a process cache",  # training · quizzes
 }
 # Actions recorded outside the services: sign-in signals and the demo builder.
 NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed", "auth.account_locked"}
@@ -2697,6 +2700,108 @@ def _(w, call):
 
 
 # --- training · quizzes: this feature's scenarios below this line ---
+
+
+def _quiz_world(w, *, answered: int = 1, opened: bool = True):
+    from gonghui.training.models import Course
+    from gonghui.training.quizzes import services as quizzes
+    from tests.factories import make_member as make_one_member
+    from tests.training.conftest import make_session
+    from tests.training.quizzes_support import RIGHT, attend, bank, quiz_for, reset_caches
+
+    reset_caches()
+    course = Course.objects.create(
+        name="工匠讲堂", org_unit=w.tree.chaoyang, status="published", created_by=w.users.cy
+    )
+    session = make_session(course)
+    people = [make_one_member(w.tree.cy_grass, f"学员{i}") for i in range(answered)]
+    attend(session, *people)
+    questions = bank(w.users.cy, w.tree.chaoyang)
+    quiz = quiz_for(w.users.cy, session, questions)
+    if opened:
+        quiz = quizzes.quiz_open(actor=w.users.cy, quiz=quiz)
+    return SimpleNamespace(
+        session=session, people=people, questions=questions, quiz=quiz, right=RIGHT
+    )
+
+
+@scenario("gonghui.training.quizzes.services.question_create")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        org_unit=w.tree.chaoyang,
+        kind="true_false",
+        text="工会会员有权对工会工作提出批评和建议。",
+        answer=[0],
+    )
+
+
+@scenario(
+    "gonghui.training.quizzes.services.question_update",
+    "gonghui.training.quizzes.services.question_deactivate",
+    "gonghui.training.quizzes.services.questions_export",
+)
+def _(w, call):
+    q = _quiz_world(w, answered=0, opened=False).questions[2]
+    if call.name == "question_update":
+        call(actor=w.users.cy, question=q, kind="true_false", text="改过的题干", answer=[1])
+    elif call.name == "question_deactivate":
+        call(actor=w.users.cy, question=q)
+    else:
+        from gonghui.training.quizzes.selectors import question_list
+
+        call(actor=w.users.cy, rows=question_list(w.users.cy))
+
+
+@scenario(
+    "gonghui.training.quizzes.services.quiz_create",
+    "gonghui.training.quizzes.services.quiz_open",
+)
+def _(w, call):
+    made = _quiz_world(w, answered=0, opened=False)
+    if call.name == "quiz_create":
+        call(actor=w.users.cy, session=made.session, title="课后答题", questions=made.questions)
+    else:
+        call(actor=w.users.cy, quiz=made.quiz)
+
+
+@scenario(
+    "gonghui.training.quizzes.services.quiz_close",
+    "gonghui.training.quizzes.services.quiz_close[empty]",
+    "gonghui.training.quizzes.services.quiz_close[again]",
+    "gonghui.training.quizzes.services.results_export",
+)
+def _(w, call):
+    from gonghui.training.quizzes import answers
+    from gonghui.training.quizzes import services as quizzes
+
+    empty = call.key.endswith("[empty]")
+    made = _quiz_world(w, answered=0 if empty else 2)
+    for person in made.people:
+        answers.submit(person_id=person.pk, quiz_id=made.quiz.pk, answers=made.right)
+    if call.key.endswith("[again]"):
+        quizzes.quiz_close(actor=w.users.cy, quiz=made.quiz)
+    call(actor=w.users.cy, quiz=made.quiz)
+
+
+@scenario("gonghui.training.quizzes.answers.submit")
+def _(w, call):
+    from gonghui.training.models import Submission
+    from gonghui.training.quizzes import services as quizzes
+
+    made = _quiz_world(w)
+    ack = call(person_id=made.people[0].pk, quiz_id=made.quiz.pk, answers=made.right)
+    # Not one event per answer: the quiz's close seals its row.
+    quizzes.quiz_close(actor=w.users.cy, quiz=made.quiz)
+    sealed = AuditEvent.objects.get(action="training.quiz.seal")
+    row_id = ack.submission["id"]
+    assert sealed.object_id == f"{row_id}-{row_id}"
+    rows = quizzes.seal_rows(
+        Submission.objects.filter(pk=row_id).values(
+            "id", "person_id", "answers", "score", "submitted_at", "elapsed_ms"
+        )
+    )
+    assert json.loads(sealed.body)["changes"]["sha256"][1] == batch_digest(rows)[1]
 
 
 # --- training · salons: this feature's scenarios below this line ---

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
+from gonghui.common import live
 from gonghui.common.errors import Conflict, NotFound
 from gonghui.contests.board import selectors, services, snapshots, stream
 from gonghui.contests.models import (
@@ -564,7 +565,7 @@ def test_the_stream_replays_the_current_board_and_pushes_each_change(tree, users
 
     async def scenario():
         hub = stream.Hub(source="poll", poll_seconds=0.05)
-        app = stream.StreamApp(hub, origins=["http://127.0.0.1:8000"])
+        app = live.StreamApp(hub, origins=["http://127.0.0.1:8000"])
         try:
             # An old Last-Event-ID: the current snapshot at once (a complete replay).
             old = Client(
@@ -631,7 +632,7 @@ def _heard_within_a_second(world, source: str) -> None:
 
     async def scenario():
         hub = stream.Hub(source=source)
-        app = stream.StreamApp(hub, origins=[])
+        app = live.StreamApp(hub, origins=[])
         try:
             viewer = Client(app, pk, headers=[("last-event-id", "0")])
             await viewer.until(lambda: viewer.events())
@@ -700,7 +701,7 @@ def test_the_stream_answers_404_for_an_id_no_competition_can_have():
     hub.start = lambda: None
 
     async def scenario():
-        app = stream.StreamApp(hub, origins=[])
+        app = live.StreamApp(hub, origins=[])
         viewer = Client(app, 10**11)  # twelve digits: past 2**31 - 1
         await viewer.until(lambda: viewer.status is not None)
         await viewer.task
@@ -769,7 +770,7 @@ def test_a_missing_competition_is_remembered_briefly_and_in_bounds(
 
 
 def test_the_stream_servers_missing_competitions_are_bounded(monkeypatch):
-    monkeypatch.setattr(stream, "MISSING_MAX", 3)
+    monkeypatch.setattr(live, "MISSING_MAX", 3)
     hub = stream.Hub(source="poll")
 
     async def nothing(fn, *args):
@@ -800,7 +801,7 @@ def test_a_change_while_a_slow_client_is_sent_reaches_it_at_once():
 
     async def scenario():
         hub.publish(7, 1, '{"version":1}')
-        viewer = Slow(stream.StreamApp(hub, origins=[]), 7, headers=[("last-event-id", "0")])
+        viewer = Slow(live.StreamApp(hub, origins=[]), 7, headers=[("last-event-id", "0")])
         await viewer.until(lambda: [v for v, _ in viewer.events()] == [1, 2], timeout=2)
         await viewer.leave()
 
@@ -829,7 +830,7 @@ async def _ask(app, path: str, client=("127.0.0.1", 40000), headers=()) -> int:
 
 
 def test_the_stream_counts_answer_only_a_direct_local_caller():
-    app = stream.StreamApp(stream.Hub(source="poll"), origins=[])
+    app = live.StreamApp(stream.Hub(source="poll"), origins=[])
 
     async def scenario():
         return [

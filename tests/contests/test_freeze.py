@@ -17,6 +17,7 @@ import re
 import pytest
 from django.test import Client as WebClient
 
+from gonghui.common import live
 from gonghui.contests.board import services, snapshots, stream
 from gonghui.contests.models import Result
 from tests.contests.test_board import HIDDEN_SCORE, HIDDEN_SHOWN, Client, board_world
@@ -196,7 +197,7 @@ def test_the_stream_never_sends_a_hidden_result(world):
 
     async def scenario():
         hub.publish(world.competition.pk, version, public_json)
-        app = stream.StreamApp(hub, origins=[])
+        app = live.StreamApp(hub, origins=[])
         viewer = Client(app, world.competition.pk, headers=[("last-event-id", "0")])
         await viewer.until(lambda: viewer.events())
         await viewer.leave()

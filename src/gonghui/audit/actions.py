@@ -222,6 +222,15 @@ class Action(models.TextChoices):
     TRAINING_CERTIFICATES_ISSUE = "training.certificates_issue", "出具听课证明"
     #
     # --- training · quizzes (add this feature's actions below this line) ---
+    TRAINING_QUESTION_CREATE = "training.question_create", "新增题库试题"
+    TRAINING_QUESTION_UPDATE = "training.question_update", "修改题库试题"
+    TRAINING_QUESTION_DEACTIVATE = "training.question_deactivate", "停用题库试题"
+    TRAINING_QUESTIONS_EXPORT = "training.questions_export", "导出题库"
+    TRAINING_QUIZ_CREATE = "training.quiz_create", "创建现场答题"
+    TRAINING_QUIZ_OPEN = "training.quiz_open", "开始现场答题"
+    TRAINING_QUIZ_CLOSE = "training.quiz_close", "结束现场答题（无人作答）"
+    TRAINING_QUIZ_SEAL = "training.quiz.seal", "现场答题结束，答题记录封存"
+    TRAINING_QUIZ_EXPORT = "training.quiz_export", "导出现场答题成绩"
     #
     # --- training · salons (add this feature's actions below this line) ---
     TRAINING_SALON_APPLY = "training.salon_apply", "申报读书沙龙"
@@ -351,6 +360,7 @@ SERVICE_MODULES = (
     #
     # --- training · quizzes ---
     "gonghui.training.quizzes.services",
+    "gonghui.training.quizzes.answers",
     #
     # --- training · salons ---
     "gonghui.training.salons.services",
@@ -751,6 +761,20 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.training.courses.services.certificates_issue": ("training.certificates_issue",),
     #
     # --- training · quizzes ---
+    "gonghui.training.quizzes.services.question_create": ("training.question_create",),
+    "gonghui.training.quizzes.services.question_update": ("training.question_update",),
+    "gonghui.training.quizzes.services.question_deactivate": ("training.question_deactivate",),
+    "gonghui.training.quizzes.services.questions_export": ("training.questions_export",),
+    "gonghui.training.quizzes.services.quiz_create": ("training.quiz_create",),
+    "gonghui.training.quizzes.services.quiz_open": ("training.quiz_open",),
+    # The submissions sealed in one event; [empty]: none to seal, the closing recorded;
+    # [again]: closing a closed quiz records nothing.
+    "gonghui.training.quizzes.services.quiz_close": ("training.quiz.seal",),
+    "gonghui.training.quizzes.services.quiz_close[empty]": ("training.quiz_close",),
+    "gonghui.training.quizzes.services.quiz_close[again]": (),
+    "gonghui.training.quizzes.services.results_export": ("training.quiz_export",),
+    # An answer is sealed with its quiz at the close, not recorded one by one (the hot path).
+    "gonghui.training.quizzes.answers.submit": (),
     #
     # --- training · salons ---
     "gonghui.training.salons.services.salon_apply": ("training.salon_apply",),

@@ -1,51 +1,18 @@
-"""The live board's stream server: ``GET /live/<pk>/events`` as server-sent events, served by
-an ASGI process of its own (uvicorn, started by ``gonghui serve``) so that hundreds of open
-streams never hold a sync web worker. docs/live-board.md tells the whole design.
-
-One ``Hub`` per process learns of new snapshots from ONE listener (PostgreSQL LISTEN, Redis
-pub/sub, or a poll of the snapshot table on SQLite), reads each new snapshot's public board
-once, and fans the same bytes out to every connected client: a viewer costs no query.
-
-The SSE protocol: ``id:`` is the snapshot version, ``data:`` the public board (the whole
-board, so the latest event is a complete replay: a client that reconnects with an older
-``Last-Event-ID`` gets the current snapshot at once and has missed nothing that matters);
-a comment every ``HEARTBEAT_SECONDS`` keeps proxies from closing an idle stream."""
+"""The contests' live board as the stream server carries it (``/live/<pk>/events``): which
+snapshot is current and the latest versions, announced on ``CHANNEL``. The server itself
+(one hub per board kind, one listener, the same bytes to every client) is
+``gonghui.common.live``; ``gonghui.web.streams`` builds it. docs/live-board.md tells the
+whole design."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
 import re
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from urllib.parse import parse_qs
 
-log = logging.getLogger(__name__)
+from gonghui.common import live
+from gonghui.common.live import Board
 
 PATH = re.compile(r"^/live/(\d{1,12})/events/?$")
-STATS_PATH = "/live/stream-stats"
 CHANNEL = "contests_board"  # services.CHANNEL (not imported: this module loads before Django)
-HEARTBEAT_SECONDS = 15.0
-POLL_SECONDS = 0.25  # SQLite: how often the one listener asks for new versions
-RESYNC_SECONDS = 5.0  # PostgreSQL / Redis: a poll now and then covers a missed notification
-MISSING_SECONDS = 5.0  # a competition found missing is not looked up again for this long
-MISSING_MAX = 1024  # ...and at most this many of them are remembered (made-up ids)
-MAX_ID = 2**31 - 1  # snapshots.MAX_ID: a larger id is no competition's (no query)
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-RETRY_MS = 1000  # the browser's reconnection delay
-
-
-@dataclass(frozen=True)
-class Frame:
-    version: int
-    data: bytes  # the whole SSE event, encoded once for every client
-
-
-def frame(version: int, public_json: str) -> Frame:
-    return Frame(version, f"id: {version}\ndata: {public_json}\n\n".encode())
 
 
 # --- The database side (run in the hub's one thread) ---------------------------------------
@@ -78,400 +45,28 @@ def _versions(competition_ids: list[int]) -> dict[int, int]:
     )
 
 
-# --- The hub: one listener, every client --------------------------------------------------
+# --- The board as the stream server carries it ---------------------------------------------
 
 
-class Hub:
-    """What one stream process knows: each watched competition's latest frame, and one
-    future per competition that completes at its next change (every client waits on it)."""
+class ContestsBoard(Board):
+    """A competition's public board: its snapshots' versions, announced on ``CHANNEL``."""
 
-    def __init__(self, source: str = "auto", poll_seconds: float = POLL_SECONDS):
-        self.source = source
-        self.poll_seconds = poll_seconds
-        self.frames: dict[int, Frame] = {}
-        self.watchers: dict[int, int] = {}
-        self.clients = 0
-        self.queries = 0  # every query this process made (counted on its connection)
-        self.delivered = 0
-        self._changed: dict[int, asyncio.Future] = {}
-        self._loading: dict[int, asyncio.Future] = {}
-        self._missing: dict[int, float] = {}
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="board-db")
-        self._task: asyncio.Task | None = None
-        self._counting = False
+    name = "competitions"
+    path = PATH
+    channel = CHANNEL
 
-    # The one thread that talks to the database, its queries counted.
+    def load(self, board_id: int) -> tuple[int, str] | None:
+        return _load(board_id)
 
-    def _count(self, execute, sql, params, many, context):
-        self.queries += 1
-        return execute(sql, params, many, context)
-
-    def _run(self, fn, *args):
-        from django.db import close_old_connections, connection
-
-        if not self._counting:
-            connection.execute_wrappers.append(self._count)
-            self._counting = True
-        close_old_connections()
-        return fn(*args)
-
-    async def _db(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, self._run, fn, *args
-        )
-
-    # Clients.
-
-    def watch(self, competition_id: int) -> None:
-        self.watchers[competition_id] = self.watchers.get(competition_id, 0) + 1
-        self.clients += 1
-
-    def unwatch(self, competition_id: int) -> None:
-        self.clients -= 1
-        left = self.watchers.get(competition_id, 1) - 1
-        if left <= 0:
-            self.watchers.pop(competition_id, None)
-            self.frames.pop(competition_id, None)  # not followed any more: reloaded on use
-        else:
-            self.watchers[competition_id] = left
-
-    def changed(self, competition_id: int) -> asyncio.Future:
-        """Completes at the competition's next new frame."""
-        future = self._changed.get(competition_id)
-        if future is None or future.done():
-            future = self._changed[competition_id] = asyncio.get_running_loop().create_future()
-        return future
-
-    async def current(self, competition_id: int) -> Frame | None:
-        """The competition's latest frame, loaded once however many clients ask at once."""
-        held = self.frames.get(competition_id)
-        if held is not None:
-            return held
-        if time.monotonic() - self._missing.get(competition_id, -MISSING_SECONDS) < MISSING_SECONDS:
-            return None
-        loading = self._loading.get(competition_id)
-        if loading is None:
-            loading = self._loading[competition_id] = asyncio.get_running_loop().create_future()
-            try:
-                row = await self._db(_load, competition_id)
-                if row is None:
-                    self._missed(competition_id)
-                else:
-                    self.publish(competition_id, *row)
-            finally:
-                del self._loading[competition_id]
-                loading.set_result(None)
-        else:
-            await loading
-        return self.frames.get(competition_id)
-
-    def _missed(self, competition_id: int) -> None:
-        """Remember a missing competition for a while, never more than ``MISSING_MAX``."""
-        now = time.monotonic()
-        if len(self._missing) >= MISSING_MAX:
-            for key in [k for k, at in self._missing.items() if now - at >= MISSING_SECONDS]:
-                del self._missing[key]
-            if len(self._missing) >= MISSING_MAX:
-                self._missing.clear()
-        self._missing[competition_id] = now
-
-    def publish(self, competition_id: int, version: int, public_json: str) -> None:
-        held = self.frames.get(competition_id)
-        if held is not None and held.version >= version:
-            return
-        self.frames[competition_id] = frame(version, public_json)
-        future = self._changed.pop(competition_id, None)
-        if future is not None and not future.done():
-            future.set_result(None)
-
-    async def heard(self, competition_id: int, version: int) -> None:
-        """A notification (PostgreSQL, Redis) or a poll found ``version``: load it once."""
-        held = self.frames.get(competition_id)
-        if competition_id not in self.watchers or (held is not None and held.version >= version):
-            return
-        row = await self._db(_load, competition_id)
-        if row is not None:
-            self.publish(competition_id, *row)
-
-    # The listener.
-
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._listen())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task  # the listener's end; its failures were logged
-            self._task = None
-
-    def _source(self) -> str:
-        if self.source != "auto":
-            return self.source
-        from django.conf import settings
-        from django.db import connection
-
-        if connection.vendor == "postgresql":
-            return "postgres"
-        return "redis" if settings.REDIS_URL else "poll"
-
-    async def _listen(self) -> None:
-        source = self._source()
-        log.info("board stream: listening by %s", source)
-        while True:
-            try:
-                if source == "postgres":
-                    await asyncio.gather(self._postgres(), self._poll(RESYNC_SECONDS))
-                elif source == "redis":
-                    await asyncio.gather(self._redis(), self._poll(RESYNC_SECONDS))
-                else:
-                    await self._poll(self.poll_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("board stream: listener failed; polling until it is back")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._poll(self.poll_seconds), timeout=5)
-
-    async def _poll(self, every: float) -> None:
-        while True:
-            watched = list(self.watchers)
-            if watched:
-                versions = await self._db(_versions, watched)
-                for competition_id, version in versions.items():
-                    await self.heard(competition_id, version)
-            await asyncio.sleep(every)
-
-    async def _postgres(self) -> None:
-        import psycopg
-        from django.db import connection
-
-        params = {
-            k: v
-            for k, v in connection.get_connection_params().items()
-            if k in {"dbname", "user", "password", "host", "port", "sslmode"} and v
-        }
-        async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
-            await conn.execute(f"LISTEN {CHANNEL}")
-            async for note in conn.notifies():
-                await self._note(note.payload)
-
-    async def _redis(self) -> None:
-        from django.conf import settings
-        from redis import asyncio as aioredis
-
-        client = aioredis.Redis.from_url(settings.REDIS_URL)
-        try:
-            pubsub = client.pubsub()
-            await pubsub.subscribe(CHANNEL)
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    await self._note(message["data"])
-        finally:
-            await client.aclose()
-
-    async def _note(self, payload) -> None:
-        if isinstance(payload, bytes):
-            payload = payload.decode()
-        competition, _, version = str(payload).partition(":")
-        if competition.isdigit() and version.isdigit():
-            await self.heard(int(competition), int(version))
+    def versions(self, board_ids: list[int]) -> dict[int, int]:
+        return _versions(board_ids)
 
 
-# --- The ASGI application -----------------------------------------------------------------
+BOARD = ContestsBoard()
 
 
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value.decode("latin-1")
-    return None
+class Hub(live.Hub):
+    """The hub of the contests' live boards."""
 
-
-def _last_seen(scope) -> int | None:
-    """The version the client has: ``Last-Event-ID`` (a reconnect), else ``?since=`` (the
-    version the page was rendered with)."""
-    raw = _header(scope, b"last-event-id")
-    if raw is None:
-        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("since")
-        raw = values[0] if values else None
-    return int(raw) if raw is not None and raw.strip().isdigit() else None
-
-
-def _local_caller(scope) -> bool:
-    """A caller on this machine, asking directly (not through the reverse proxy, which
-    forwards its client's address): the stream server's counts are for the bench only."""
-    client = scope.get("client")
-    if not client or client[0] not in LOOPBACK:
-        return False
-    return not any(_header(scope, name) is not None for name in (b"x-forwarded-for", b"forwarded"))
-
-
-async def _plain(send, status: int, text: str, headers: list | None = None) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _until_disconnect(receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-class StreamApp:
-    """``GET /live/<pk>/events`` (and ``/live/stream-stats``: the counts the bench reads)."""
-
-    def __init__(self, hub: Hub | None = None, origins: list[str] | None = None):
-        self.hub = hub or Hub()
-        self.origins = origins
-
-    def _origins(self) -> list[str]:
-        if self.origins is None:
-            from django.conf import settings
-
-            self.origins = list(settings.BOARD_STREAM_ORIGINS)
-        return self.origins
-
-    def _cors(self, scope) -> list:
-        origin = _header(scope, b"origin")
-        if origin and origin in self._origins():
-            return [(b"access-control-allow-origin", origin.encode()), (b"vary", b"origin")]
-        return [(b"vary", b"origin")]
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            return await self._lifespan(receive, send)
-        if scope["type"] != "http":
-            return None
-        path = scope["path"]
-        method = scope["method"]
-        if path == STATS_PATH and method == "GET":
-            if not _local_caller(scope):
-                return await _plain(send, 404, "Not Found")
-            return await self._stats(send)
-        match = PATH.match(path)
-        if match is None or not 1 <= int(match[1]) <= MAX_ID:
-            return await _plain(send, 404, "Not Found")
-        if method == "OPTIONS":  # a preflight (Last-Event-ID from another origin)
-            return await _plain(
-                send,
-                204 if self._cors(scope)[0][0] == b"access-control-allow-origin" else 403,
-                "",
-                [
-                    *self._cors(scope),
-                    (b"access-control-allow-methods", b"GET"),
-                    (b"access-control-allow-headers", b"last-event-id"),
-                    (b"access-control-max-age", b"600"),
-                ],
-            )
-        if method != "GET":
-            return await _plain(send, 405, "Method Not Allowed", [(b"allow", b"GET")])
-        return await self._stream(scope, receive, send, int(match[1]))
-
-    async def _lifespan(self, receive, send):
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self.hub.start()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.hub.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _stats(self, send):
-        hub = self.hub
-        body = {
-            "clients": hub.clients,
-            "competitions": len(hub.watchers),
-            "queries": hub.queries,
-            "delivered": hub.delivered,
-        }
-        await _plain(send, 200, json.dumps(body))
-
-    async def _stream(self, scope, receive, send, competition_id: int):
-        hub = self.hub
-        hub.start()
-        last = _last_seen(scope)
-        hub.watch(competition_id)
-        try:
-            current = await hub.current(competition_id)
-            if current is None:
-                return await _plain(send, 404, "Not Found", self._cors(scope))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"text/event-stream; charset=utf-8"),
-                        (b"cache-control", b"no-cache, no-transform"),
-                        (b"x-accel-buffering", b"no"),  # nginx: pass each event at once
-                        *self._cors(scope),
-                    ],
-                }
-            )
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": f"retry: {RETRY_MS}\n\n".encode(),
-                    "more_body": True,
-                }
-            )
-            gone = asyncio.ensure_future(_until_disconnect(receive))
-            try:
-                while True:
-                    # Wait for the change AFTER the frame read now, taken BEFORE reading it:
-                    # a change while a slow client is being sent completes it at once.
-                    changed = hub.changed(competition_id)
-                    current = hub.frames.get(competition_id)
-                    if current is not None and current.version != last:
-                        await send(
-                            {"type": "http.response.body", "body": current.data, "more_body": True}
-                        )
-                        hub.delivered += 1
-                        last = current.version
-                    done, _ = await asyncio.wait(
-                        {changed, gone},
-                        timeout=HEARTBEAT_SECONDS,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    if gone in done:
-                        return None
-                    if not done:
-                        await send(
-                            {
-                                "type": "http.response.body",
-                                "body": b": keep-alive\n\n",
-                                "more_body": True,
-                            }
-                        )
-            finally:
-                gone.cancel()
-        finally:
-            hub.unwatch(competition_id)
-
-
-def create_app() -> StreamApp:
-    """The stream server's application (``uvicorn --factory``): Django set up for the
-    database and settings only; no Django request handling at all."""
-    import os
-
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gonghui.settings")
-    django.setup()
-    return StreamApp()
+    def __init__(self, source: str = "auto", poll_seconds: float = live.POLL_SECONDS):
+        super().__init__(BOARD, source=source, poll_seconds=poll_seconds)

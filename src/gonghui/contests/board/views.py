@@ -4,7 +4,6 @@ referee's freeze / reveal-next / unfreeze. Thin: parse, call one service or sele
 render. Every page updates itself through the stream server (``stream.py``), falling back
 to polling its JSON (``static/contests/board.js``)."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -12,24 +11,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from gonghui.common.errors import NotFound
+from gonghui.common.live import stream_origin
 from gonghui.common.views import domain_errors, post_action
 from gonghui.contests.board import selectors, services
 from gonghui.contests.board.responses import snapshot_response
 
 
-def _stream_origin(request) -> str:
-    """Where the pages open the stream: "" for their own origin (production, behind the
-    proxy), ``:PORT`` for the same host on another port (``make run``), or an origin."""
-    url = settings.BOARD_STREAM_URL
-    if url.startswith(":"):
-        return (
-            f"{request.scheme}://{request.get_host().rpartition(':')[0] or request.get_host()}{url}"
-        )
-    return url
-
-
 def _page(request, template: str, context: dict, pk: int) -> HttpResponse:
-    origin = _stream_origin(request)
+    origin = stream_origin(request)
     response = render(
         request,
         template,

@@ -11,14 +11,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 def stream_argv(bind: str) -> list[str]:
     """The live board's stream server (docs/live-board.md): uvicorn, one process, only the
-    stream paths (contests/board/stream.py)."""
+    stream paths (web/streams.py: the contests' live boards, the quizzes' lecturer screens)."""
     host, _, port = bind.rpartition(":")
     return [
         sys.executable,
         "-m",
         "uvicorn",
         "--factory",
-        "gonghui.contests.board.stream:create_app",
+        "gonghui.web.streams:create_app",
         "--host",
         host or "127.0.0.1",
         "--port",
