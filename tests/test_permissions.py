@@ -76,6 +76,7 @@ from gonghui.perks.models import Card, Giveaway, Location, Merchant, Offer
 from gonghui.perks.passes import card_token
 from gonghui.registry.models import Award, Honour, Merge, Studio
 from gonghui.registry.services import award_create, person_merge, unit_create
+from gonghui.training.courses.checkin import checkin_token
 from tests.factories import (
     PASSWORD,
     VALID_IDS,
@@ -741,6 +742,11 @@ API_DENY = {
                 {"key": "haidian-key-1"},
             ),
             (
+                ("POST", "/api/v1/training/quizzes/{pk}/answer"),
+                lambda w: f"/api/v1/training/quizzes/{_t(w).quiz.pk}/answer",
+                {"answers": {"1": [0]}},
+            ),
+            (
                 ("POST", "/api/v1/perks/giveaways/{pk}/waitlist"),
                 lambda w: f"/api/v1/perks/giveaways/{w.giveaway.pk}/waitlist",
                 {"key": "haidian-key-2"},
@@ -806,6 +812,8 @@ def _fill(value, w):
         "{hd_judge}": lambda: _contests(w).judges[0].pk,
         "{hd_account}": lambda: _funds(w).account.pk,
         "{hd_speaker}": lambda: _training(w).speaker.pk,
+        "{hd_session}": lambda: _training(w).session.pk,
+        "{hd_question}": lambda: _training(w).question.pk,
         "{hd_account_status}": lambda: SimpleUploadedFile(
             "status.csv", f"账号,状态\n{_funds(w).account.number},closed\n".encode()
         ),
@@ -1364,6 +1372,10 @@ WEB_DENY |= {
     ),
 }
 PUBLIC_ROUTES |= {
+    "training:certificate_check": (
+        "a certificate's code gives its session and the masked name only, throttled "
+        "(tests/training/test_courses_pages.py)"
+    ),
     "contests:join": "registration is open to anyone (报名不设门槛); answers the number only",
     "contests:join_done": "the number just given, by a signed token (test_entry.py)",
     "contests:live": "the public live board: revealed results only (test_contests_public below)",
@@ -1898,6 +1910,9 @@ def _training(w) -> SimpleNamespace:
         Course,
         Enrolment,
         Problem,
+        Question,
+        Quiz,
+        QuizItem,
         Salon,
         SalonMeeting,
         SalonMember,
@@ -1906,6 +1921,7 @@ def _training(w) -> SimpleNamespace:
         SpeakerTeam,
         StudioMember,
         StudioReport,
+        Submission,
         Talk,
         Visit,
     )
@@ -1976,7 +1992,37 @@ def _training(w) -> SimpleNamespace:
     )
     evidence.file.save("y", ContentFile(b"%PDF-1.4\n"), save=False)
     evidence.save()
+    question = Question.objects.create(
+        org_unit=w.tree.haidian,
+        kind=Question.Kind.TRUE_FALSE,
+        text="海淀题库：工匠精神的核心是精益求精",
+        options=["正确", "错误"],
+        answer=[0],
+        created_by=hd,
+    )
+    quiz = Quiz.objects.create(
+        session=session, org_unit=w.tree.haidian, title="海淀讲堂答题", created_by=hd
+    )
+    QuizItem.objects.create(
+        quiz=quiz,
+        position=1,
+        question=question,
+        kind=question.kind,
+        text=question.text,
+        options=question.options,
+        answer=question.answer,
+    )
+    Submission.objects.create(
+        quiz=quiz,
+        person=w.person,
+        answers={"1": [0]},
+        correct=[1],
+        score=10,
+        submitted_at=timezone.now(),
+    )
     w.training = SimpleNamespace(
+        question=question,
+        quiz=quiz,
         course=course,
         session=session,
         enrolment=enrolment,
@@ -2148,6 +2194,13 @@ WEB_DENY |= {
         lambda w: f"/m/training/certificates/{_t(w).certificate.pk}/",
         None,
         NOT_FOUND,
+    ),
+    # A fresh code of Haidian's venue: a staff login is no member of it (nothing written).
+    "training:checkin": (
+        "get",
+        lambda w: f"/m/training/checkin/?t={checkin_token(_t(w).session.pk)}",
+        None,
+        (400,),
     ),
     # salons
     "training:salons": ("get", lambda w: (_t(w), "/training/salons/")[1], None, (200,)),
@@ -2360,6 +2413,88 @@ WEB_DENY |= {
         "post",
         lambda w: f"/training/outreach/alliance-members/{_t(w).alliance_member.pk}/remove/",
         {},
+        NOT_FOUND,
+    ),
+    # quizzes
+    "training:questions": ("get", lambda w: (_t(w), "/training/questions/")[1], None, (200,)),
+    "training:question_create": (
+        "post",
+        lambda w: (_t(w), "/training/questions/new/")[1],
+        {
+            "org_unit": "{haidian}",
+            "kind": "true_false",
+            "text": "越权题",
+            "options": "正确\n错误",
+            "answer": "A",
+        },
+        (200,),
+    ),
+    "training:question_edit": (
+        "post",
+        lambda w: f"/training/questions/{_t(w).question.pk}/edit/",
+        {"kind": "true_false", "text": "改", "options": "正确\n错误", "answer": "B"},
+        NOT_FOUND,
+    ),
+    "training:question_deactivate": (
+        "post",
+        lambda w: f"/training/questions/{_t(w).question.pk}/deactivate/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:quizzes": ("get", lambda w: (_t(w), "/training/quizzes/")[1], None, (200,)),
+    "training:quiz_create": (
+        "post",
+        lambda w: (_t(w), "/training/quizzes/new/")[1],
+        {
+            "session": "{hd_session}",
+            "title": "越权",
+            "time_limit": "60",
+            "questions": "{hd_question}",
+        },
+        (200,),
+    ),
+    "training:quiz": ("get", lambda w: f"/training/quizzes/{_t(w).quiz.pk}/", None, NOT_FOUND),
+    "training:quiz_open": (
+        "post",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/open/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:quiz_close": (
+        "post",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/close/",
+        {},
+        NOT_FOUND,
+    ),
+    "training:quiz_qr": (
+        "get",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/qr/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:quiz_screen": (
+        "get",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/screen/",
+        None,
+        NOT_FOUND,
+    ),
+    "training:quiz_frame": (
+        "get",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/screen.json",
+        None,
+        NOT_FOUND,
+    ),
+    "training:quiz_results": (
+        "get",
+        lambda w: f"/training/quizzes/{_t(w).quiz.pk}/results/",
+        None,
+        NOT_FOUND,
+    ),
+    # The member's answer page: a staff login has no person.
+    "training:quiz_answer": (
+        "get",
+        lambda w: f"/m/training/quiz/{_t(w).quiz.pk}/",
+        None,
         NOT_FOUND,
     ),
     # studios

@@ -51,7 +51,7 @@ def roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("training", "0001_initial"), ("funds", "0002_guards")]
+    dependencies = [("training", "0001_initial")]
     operations = [
         migrations.RunPython(forwards, backwards),
         migrations.RunPython(roles, migrations.RunPython.noop),
