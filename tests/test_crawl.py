@@ -92,8 +92,26 @@ from gonghui.people.services import person_create, transfer_request_submit
 from gonghui.perks import passes
 from gonghui.perks.models import Card, Claim, Giveaway, Merchant
 from gonghui.registry import excel
-from gonghui.registry.models import Award, Merge
+from gonghui.registry.models import Award, Merge, Studio
 from gonghui.registry.services import person_merge, registry_import_start
+from gonghui.training.models import (
+    Alliance,
+    AllianceMember,
+    Certificate,
+    Course,
+    Enrolment,
+    Problem,
+    Question,
+    Quiz,
+    Salon,
+    Speaker,
+    SpeakerTeam,
+    StudioMember,
+    StudioReport,
+    Talk,
+    Visit,
+)
+from gonghui.training.models import Session as TrainingSession
 from gonghui.treeimport.services import tree_import_start
 from tests.demo import demo_built
 
@@ -151,6 +169,12 @@ APPLICATION_DOCUMENT = Kind(
         content_type__model="application", object_id=application.pk
     )
 )
+
+
+# Training: a session of each status (the open one with its waitlist), certificates, quizzes.
+SESSION = Kind(lambda: TrainingSession.objects.all(), vary="status")
+CERTIFICATE = Kind(lambda: Certificate.objects.all(), unit="attendance__session__org_unit")
+QUIZ = Kind(lambda: Quiz.objects.all(), vary="status")
 
 
 def _juror_passes() -> list[str]:
@@ -270,6 +294,51 @@ FILL: dict[str, Kind] = {
     ),
     "funds/accounts/{pk}": Kind(
         lambda: PayeeAccount.objects.all(), unit="person__org_unit", vary="status"
+    ),
+    # Training: courses and sessions, quizzes, salons, studios and their reports, outreach.
+    "training/courses/{pk}": Kind(lambda: Course.objects.all(), vary="status"),
+    "training/sessions/{pk}": SESSION,
+    "training/sessions/{pk}/enrolments/{enrolment}": Kind(
+        lambda session: session.enrolments.all(), unit="session__org_unit", vary="status"
+    ),
+    "training/certificates/{pk}": CERTIFICATE,
+    "m/training/sessions/{pk}": SESSION,
+    "m/training/enrolments/{pk}": Kind(
+        lambda: Enrolment.objects.all(),
+        unit="session__org_unit",
+        own="person__user",
+        vary="status",
+    ),
+    "m/training/certificates/{pk}": Kind(
+        CERTIFICATE.objects, unit=CERTIFICATE.unit, own="attendance__person__user"
+    ),
+    "training/questions/{pk}": Kind(lambda: Question.objects.all(), vary="kind"),
+    "training/quizzes/{pk}": QUIZ,
+    "m/training/quiz/{pk}": QUIZ,
+    "training/salons/{pk}": Kind(lambda: Salon.objects.all(), vary="status"),
+    "training/salons/{pk}/members/{person_pk}": Kind(
+        lambda salon: Person.objects.filter(pk__in=salon.members.values("person"))
+    ),
+    "training/studios/{pk}": Kind(lambda: Studio.objects.all(), vary="status"),
+    "training/studios/members/{pk}": Kind(
+        lambda: StudioMember.objects.all(), unit="studio__org_unit", vary="role"
+    ),
+    "training/studios/reports/{pk}": Kind(lambda: StudioReport.objects.all(), vary="status"),
+    "training/studios/reports/{pk}/evidence/{attachment}": Kind(
+        lambda report: Attachment.objects.filter(
+            content_type__model="studioreport", object_id=report.pk
+        )
+    ),
+    "training/outreach/teams/{pk}": Kind(lambda: SpeakerTeam.objects.all()),
+    "training/outreach/speakers/{pk}": Kind(lambda: Speaker.objects.all(), unit="team__org_unit"),
+    "training/outreach/talks/{pk}": Kind(lambda: Talk.objects.all(), vary="status"),
+    "training/outreach/visits/{pk}": Kind(lambda: Visit.objects.all(), vary="stage"),
+    "training/outreach/problems/{pk}": Kind(
+        lambda: Problem.objects.all(), unit="visit__org_unit", vary="status"
+    ),
+    "training/outreach/alliances/{pk}": Kind(lambda: Alliance.objects.all(), vary="kind"),
+    "training/outreach/alliance-members/{pk}": Kind(
+        lambda: AllianceMember.objects.all(), unit="alliance__org_unit"
     ),
     # The admin site; its model pages take their objects from their ModelAdmin (Route.kind).
     "admin/{app_label}": Kind(
