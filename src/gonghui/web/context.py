@@ -44,6 +44,13 @@ def navigation(request):
                 "active": current.startswith("contests:my_entr"),
             }
         )
+        items.append(
+            {
+                "url": "training:my",
+                "label": "我的学习",
+                "active": current in ("training:my", "training:quiz_answer", "training:checkin"),
+            }
+        )
     if is_judge(user):
         items.append(
             {
