@@ -251,6 +251,7 @@ RECORDS_OUTSIDE_SERVICES = {
     "gonghui.web.demo": "the demo builder (demo.* events)",
     "gonghui.perks.demo": "the demo builder (demo.* events)",
     "gonghui.contests.demo": "the demo builder (demo.* events)",
+    "gonghui.training.courses.demo": "the demo builder (demo.* events: past enrolments in bulk)",
 }
 RECORDERS = {"record", "seal"}
 SRC = Path(gonghui.__file__).resolve().parent  # src/gonghui
@@ -2088,8 +2089,6 @@ def _(w, call):
 
 # --- funds · applications: this feature's scenarios below this line ---
 #
-# The demo sets up (挂牌) an offered studio for the grants: a demo.build event.
-RECORDS_OUTSIDE_SERVICES["gonghui.funds.applications.demo"] = "the demo builder (demo.* events)"
 
 
 def funds_world(w):
@@ -2782,6 +2781,17 @@ def _(w, call):
     if call.key.endswith("[again]"):
         quizzes.quiz_close(actor=w.users.cy, quiz=made.quiz)
     call(actor=w.users.cy, quiz=made.quiz)
+
+
+@scenario("gonghui.training.quizzes.services.quizzes_close_due")
+def _(w, call):
+    from gonghui.training.quizzes import answers
+
+    made = _quiz_world(w, answered=2)
+    for person in made.people:
+        answers.submit(person_id=person.pk, quiz_id=made.quiz.pk, answers=made.right)
+    with time_machine.travel(made.quiz.closes_at + timedelta(minutes=1)):
+        assert call() == 1
 
 
 @scenario("gonghui.training.quizzes.answers.submit")

@@ -276,6 +276,22 @@ def test_closing_seals_the_submissions_and_twice_is_harmless(world, users, membe
         services.quiz_open(actor=users.cy, quiz=quiz)
 
 
+def test_the_worker_closes_and_seals_a_quiz_whose_time_ran_out(world, users, members):
+    quiz = opened(users, world.quiz)
+    answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=RIGHT)
+    assert services.quizzes_close_due() == 0  # still open
+    with time_machine.travel(quiz.closes_at + timedelta(seconds=3)):
+        assert services.quizzes_close_due() == 0  # within the grace for answers in flight
+    with time_machine.travel(quiz.closes_at + timedelta(minutes=1)):
+        assert services.quizzes_close_due() == 1
+        assert services.quizzes_close_due() == 0  # once
+    quiz.refresh_from_db()
+    assert quiz.status == "closed"
+    sealed = AuditEvent.objects.get(action="training.quiz.seal")
+    assert sealed.actor_id is None and json.loads(sealed.body)["changes"]["count"][1] == 1
+    assert Submission.objects.get(quiz=quiz).sealed
+
+
 # --- The live board --------------------------------------------------------------------------
 
 

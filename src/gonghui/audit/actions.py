@@ -772,6 +772,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.training.quizzes.services.quiz_close": ("training.quiz.seal",),
     "gonghui.training.quizzes.services.quiz_close[empty]": ("training.quiz_close",),
     "gonghui.training.quizzes.services.quiz_close[again]": (),
+    # The worker's minute: a quiz whose time ran out, closed and sealed by the platform.
+    "gonghui.training.quizzes.services.quizzes_close_due": ("training.quiz.seal",),
     "gonghui.training.quizzes.services.results_export": ("training.quiz_export",),
     # An answer is sealed with its quiz at the close, not recorded one by one (the hot path).
     "gonghui.training.quizzes.answers.submit": (),

@@ -311,34 +311,57 @@ def quiz_close(*, actor, quiz: Quiz) -> Quiz:
     audit chain; a quiz closed with no submission records its closing. Closing a closed
     quiz changes nothing and records nothing."""
     grant = access.require_at(actor, MANAGE, quiz.org_unit)
-    now = timezone.now()
     with transaction.atomic():
         locked = Quiz.objects.select_for_update().get(pk=quiz.pk)
-        if locked.status == Quiz.Status.CLOSED:
-            quiz.refresh_from_db()
-            return quiz
         if locked.status == Quiz.Status.DRAFT:
             raise Conflict("该答题尚未开始")
-        Quiz.objects.filter(pk=quiz.pk).update(status=Quiz.Status.CLOSED, closed_at=now)
-        rows = seal_rows(
-            Submission.objects.filter(quiz_id=quiz.pk)
-            .order_by("id")
-            .values("id", "person_id", "answers", "score", "submitted_at", "elapsed_ms")
-        )
-        if rows:
-            seal(stream=PLATFORM, kind="training.quiz", rows=rows, actor=actor)
-            Submission.objects.filter(quiz_id=quiz.pk).update(sealed=True)
-        else:
-            record(
-                actor=actor,
-                action=Action.TRAINING_QUIZ_CLOSE,
-                obj=locked,
-                changes={"status": [locked.status, Quiz.Status.CLOSED]},
-                post_id=grant.post_id,
-            )
+        _close(locked, actor=actor, post_id=grant.post_id)
     answers.forget(quiz.pk)
     quiz.refresh_from_db()
     return quiz
+
+
+def quizzes_close_due(*, grace_seconds: int = 5) -> int:
+    """Close every open quiz whose time ran out more than ``grace_seconds`` ago, sealing its
+    submissions as ``quiz_close`` does (by the platform, no acting user): the worker's
+    schedule runs this each minute, so a quiz nobody closed is sealed all the same. How
+    many it closed."""
+    due = Quiz.objects.filter(
+        status=Quiz.Status.OPEN, closes_at__lt=timezone.now() - timedelta(seconds=grace_seconds)
+    ).values_list("pk", flat=True)
+    closed = 0
+    for pk in list(due):
+        with transaction.atomic():
+            locked = Quiz.objects.select_for_update().get(pk=pk)
+            if locked.status == Quiz.Status.OPEN:
+                _close(locked, actor=None, post_id=None)
+                closed += 1
+        answers.forget(pk)
+    return closed
+
+
+def _close(locked: Quiz, *, actor, post_id) -> None:
+    """Inside the caller's transaction, ``locked`` held: closed and its submissions sealed
+    (nothing when it is closed already)."""
+    if locked.status == Quiz.Status.CLOSED:
+        return
+    Quiz.objects.filter(pk=locked.pk).update(status=Quiz.Status.CLOSED, closed_at=timezone.now())
+    rows = seal_rows(
+        Submission.objects.filter(quiz_id=locked.pk)
+        .order_by("id")
+        .values("id", "person_id", "answers", "score", "submitted_at", "elapsed_ms")
+    )
+    if rows:
+        seal(stream=PLATFORM, kind="training.quiz", rows=rows, actor=actor)
+        Submission.objects.filter(quiz_id=locked.pk).update(sealed=True)
+    else:
+        record(
+            actor=actor,
+            action=Action.TRAINING_QUIZ_CLOSE,
+            obj=locked,
+            changes={"status": [locked.status, Quiz.Status.CLOSED]},
+            post_id=post_id,
+        )
 
 
 def results_export(*, actor, quiz: Quiz) -> bytes:

@@ -16,6 +16,7 @@ from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.giveaways.services import claims_housekeeping
+from gonghui.training.quizzes.services import quizzes_close_due
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
@@ -43,6 +44,7 @@ def schedules() -> list[tuple]:
         (SIGN_SECONDS, head_sign, "audit platform head"),
         (settings.AUDIT_CHECKPOINT_SECONDS, checkpoint_all, "audit checkpoints signed"),
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
+        (SEAL_SECONDS, quizzes_close_due, "quizzes past their time closed, answers sealed"),
         (CLOSE_SECONDS, registrations_close, "contest registrations closed at their moment"),
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
@@ -53,7 +55,7 @@ def schedules() -> list[tuple]:
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录、删除过期的导出文件与无记录的附件文件"
+        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、删除过期的导出文件与无记录的附件文件"
     )
 
     def handle(self, *args, **options):
