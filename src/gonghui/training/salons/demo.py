@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gonghui.common import workdays
 from gonghui.common.demo import DISTRICT_USERS, as_of, at
 from gonghui.orgs.models import Post
+from gonghui.people.services import membership_join, person_create
 from gonghui.training.salons import selectors, teachers
 from gonghui.training.salons.services import salon_apply, salon_decide, salon_meeting_report
 
@@ -50,6 +51,38 @@ PLAN = [
 ]
 
 
+def _filer(username: str, fake):
+    """Who files the district's salon: the deepest of its demo unions (the company union,
+    the street's, the district's own) with enough members, with its staff, its members, and
+    who decides: the district's staff, or the city's for a salon of the district itself. In
+    a demo too small for any (the test suite's), the company union's staff register the
+    members it lacks, as a union does when a salon recruits."""
+    for suffix in ("_jc", "_street", ""):
+        staff, unit = _posted(username + suffix)
+        if staff is None:
+            continue
+        people = list(selectors.unit_members(unit)[:80])
+        if len(people) >= 26:
+            return staff, unit, people, _posted(username if suffix else "admin")[0]
+    staff, unit = _posted(f"{username}_jc")
+    if staff is None:
+        return None
+    people = list(selectors.unit_members(unit)[:80])
+    for _ in range(30 - len(people)):
+        person = person_create(
+            actor=staff,
+            org_unit=unit,
+            data={
+                "name": fake.name(),
+                "no_id_reason": "新入会职工，身份证号待补录",
+                "birth_date": fake.date_of_birth(minimum_age=22, maximum_age=58),
+            },
+        )
+        membership_join(actor=staff, person=person, org_unit=unit, joined_on=date(2023, 1, 9))
+        people.append(person)
+    return staff, unit, people, _posted(username)[0]
+
+
 def _posted(username: str):
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
@@ -64,16 +97,13 @@ def build(world, fake, rng) -> None:
     world.salons = []
     today = workdays.today()
     for username, year, outcome in PLAN:
-        if username not in DISTRICT_USERS.values():
+        if username not in DISTRICT_USERS.values() or year > today.year:
             continue
-        staff, unit = _posted(f"{username}_jc")
-        district_staff, _ = _posted(username)
-        if staff is None or district_staff is None or year > today.year:
+        found = _filer(username, fake)
+        if found is None:
+            world.say(f"读书沙龙：{username} 辖区在会会员不足 26 人，跳过")
             continue
-        people = list(selectors.unit_members(unit)[:80])
-        if len(people) < 26:
-            world.say(f"读书沙龙：{unit.name} 在会会员不足 26 人，跳过")
-            continue
+        staff, unit, people, district_staff = found
         rng.shuffle(people)
         mentor, members = people[0], people[1 : 1 + rng.randint(25, min(40, len(people) - 1))]
         filed = date(year, 3, rng.randint(1, 20))

@@ -89,10 +89,12 @@ def build(world, fake, rng) -> None:
         if district is None or street_user is None or district_user is None:
             world.say(f"创新工作室：{code} 缺少演示区或账号，跳过")
             continue
+        # Units of the district's first street (whose staff file the reports); people of the
+        # whole district (a small demo has few in one street).
         street = district.children.order_by("path").first()
         people = list(
             Person.objects.filter(
-                access.subtree_q(street, via="memberships__org_unit"),
+                access.subtree_q(district, via="memberships__org_unit"),
                 memberships__status=Membership.Status.ACTIVE,
                 merged_into__isnull=True,
             )
