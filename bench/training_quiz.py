@@ -237,7 +237,7 @@ async def _storm(server_url, stream_url, quiz_id, people, tokens, concurrency):
 
 
 def storm(vendor, server, stream_url, quiz, people, tokens, scale) -> Iterator[str]:
-    token = board.screen_token(quiz.pk)
+    token = board.screen_token(quiz.pk, quiz.time_limit)
     url = f"{stream_url}/live/quiz/{quiz.pk}/events?t={token}"
     acks, frames, took, again, other = asyncio.run(
         _storm(server.url, url, quiz.pk, people, tokens, scale["concurrency"])

@@ -19,7 +19,7 @@ from gonghui.common.errors import Conflict, ValidationFailed
 from gonghui.perks import passes
 from gonghui.training.models import Question, QuizItem, Submission
 from gonghui.training.quizzes import answers, board, services
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_member
 from tests.training.quizzes_support import (
     RIGHT,
     attend,
@@ -155,16 +155,31 @@ def test_one_submission_per_person_the_same_retry_gets_the_same_ack(world, users
         )
 
 
-def test_only_attendees_answer_when_the_quiz_says_so(world, users, members):
+def test_only_attendees_answer_when_the_quiz_says_so(world, tree, users, members):
     quiz = opened(users, world.quiz)
-    refused = answers.submit(person_id=members.hd1.pk, quiz_id=quiz.pk, answers=RIGHT)
-    assert refused.status == 403 and "仅限签到学员" in refused.message
+    absent = make_member(tree.cy_grass, "赵敏")  # of the session's audience, not checked in
+    for person in (members.hd1, absent):
+        refused = answers.submit(person_id=person.pk, quiz_id=quiz.pk, answers=RIGHT)
+        assert refused.status == 403 and "仅限签到学员" in refused.message
     assert not Submission.objects.exists()
-    open_to_all = opened(
-        users, quiz_for(users.cy, world.session, world.questions, attendees_only=False)
-    )
-    ok = answers.submit(person_id=members.hd1.pk, quiz_id=open_to_all.pk, answers=RIGHT)
-    assert ok.status == 200
+
+
+def test_a_quiz_open_to_all_is_for_the_sessions_audience_only(world, tree, users, members):
+    """Not limited to attendees: any member of the session's audience (Chaoyang) answers,
+    not a member of another district, nor someone without an active membership."""
+    quiz = opened(users, quiz_for(users.cy, world.session, world.questions, attendees_only=False))
+    absent = make_member(tree.cy_grass, "赵敏")
+    assert answers.submit(person_id=absent.pk, quiz_id=quiz.pk, answers=RIGHT).status == 200
+    refused = answers.submit(person_id=members.hd1.pk, quiz_id=quiz.pk, answers=RIGHT)
+    assert (refused.status, refused.code) == (403, "not_audience")
+    assert refused.message == answers.NOT_AUDIENCE
+    members.cy2.memberships.update(status="suspended")
+    gone = answers.submit(person_id=members.cy2.pk, quiz_id=quiz.pk, answers=RIGHT)
+    assert gone.code == "not_audience"
+    assert list(Submission.objects.values_list("person_id", flat=True)) == [absent.pk]
+    world.session.audience = None  # open to every member
+    world.session.save(update_fields=["audience"])
+    assert answers.submit(person_id=members.hd1.pk, quiz_id=quiz.pk, answers=RIGHT).status == 200
 
 
 def test_before_opening_nothing_is_taken(world, members):
@@ -202,8 +217,19 @@ def test_malformed_answers_are_refused_naming_the_question(world, users, members
 def test_scoring_needs_the_exact_set(world, users, members, given, score, correct):
     quiz = opened(users, world.quiz)
     ack = answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=given)
-    assert ack.submission["score"] == score and ack.submission["correct"] == correct
-    assert ack.submission["total"] == 30
+    assert ack.submission["score"] == score and ack.submission["total"] == 30
+    assert Submission.objects.get(quiz=quiz).correct == correct
+
+
+def test_the_acknowledgement_gives_the_score_not_which_questions_were_right(world, users, members):
+    """Others in the room are still answering: the reply (and its retry) names no question."""
+    quiz = opened(users, world.quiz)
+    given = {"1": [1], "2": [0], "3": [0]}
+    first = answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=given)
+    again = answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=given)
+    for ack in (first, again):
+        assert set(ack.submission) == {"id", "score", "total", "submitted_at"}
+        assert "correct" not in json.dumps(ack.body())
 
 
 # --- A race of processes for one person -----------------------------------------------------
@@ -276,6 +302,64 @@ def test_closing_seals_the_submissions_and_twice_is_harmless(world, users, membe
         services.quiz_open(actor=users.cy, quiz=quiz)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_an_answer_arriving_while_the_close_seals_is_refused(
+    postgres, monkeypatch, tree, users, members, lecture
+):
+    """Two connections: the close holds the quiz row FOR UPDATE while it seals; an answer
+    sent then waits for it (its INSERT … SELECT locks the row FOR KEY SHARE), re-reads the
+    row, finds it closed and inserts nothing. Without the lock the insert read the open
+    quiz, waited only in the foreign key's check, and committed after the seal."""
+    import threading
+    import time
+
+    session = lecture.sessions.get()
+    attend(session, members.cy1, members.cy2)
+    quiz = opened(users, quiz_for(users.cy, session, bank(users.cy, tree.chaoyang)))
+    assert answers.submit(person_id=members.cy2.pk, quiz_id=quiz.pk, answers=RIGHT).status == 200
+    sealing, done, pid, acks, failed = threading.Event(), threading.Event(), [], [], []
+    real_close = services._close
+
+    def close_then_let_the_answer_in(locked, **kwargs):
+        real_close(locked, **kwargs)
+        sealing.set()
+        with connections["default"].cursor() as cursor:
+            for _ in range(3000):  # until the answer is done or waits for a lock (30 s)
+                if pid:
+                    cursor.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", pid
+                    )
+                    if done.is_set() or cursor.fetchone() == ("Lock",):
+                        break
+                time.sleep(0.01)
+
+    def answer_while_sealing():
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid.append(cursor.fetchone()[0])
+            assert sealing.wait(timeout=30)
+            acks.append(answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=RIGHT))
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            done.set()
+            connections.close_all()
+
+    monkeypatch.setattr(services, "_close", close_then_let_the_answer_in)
+    answering = threading.Thread(target=answer_while_sealing)
+    answering.start()
+    services.quiz_close(actor=users.cy, quiz=quiz)
+    answering.join(timeout=60)
+    assert not failed, failed
+    assert (acks[0].status, acks[0].code) == (409, "closed")
+    kept = Submission.objects.filter(quiz=quiz)
+    assert list(kept.values_list("person_id", "sealed")) == [(members.cy2.pk, True)]
+    sealed = AuditEvent.objects.get(action="training.quiz.seal")
+    assert json.loads(sealed.body)["changes"]["count"][1] == 1
+
+
 def test_the_worker_closes_and_seals_a_quiz_whose_time_ran_out(world, users, members):
     quiz = opened(users, world.quiz)
     answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=RIGHT)
@@ -306,11 +390,34 @@ def test_the_frame_counts_answers_scores_and_options(world, users, members):
     assert frame["average"] == 20.0
     counts = {d["label"]: d["count"] for d in frame["distribution"]}
     assert counts["90–100"] == 1 and counts["0–59"] == 1
-    q1, q2, q3 = frame["questions"]
-    assert q1["correct_rate"] == 50.0 and [o["count"] for o in q1["options"]] == [1, 1, 0]
-    assert q2["correct_rate"] == 100.0 and [o["count"] for o in q2["options"]] == [2, 0, 2, 0]
-    assert q3["correct_rate"] == 50.0
+    assert [q["correct_rate"] for q in frame["questions"]] == [50.0, 100.0, 50.0]
     assert board.BOARD.versions([quiz.pk]) == {quiz.pk: frame["version"]}
+    services.quiz_close(actor=users.cy, quiz=quiz)
+    closed = board.BOARD.frame(quiz.pk)
+    assert closed["over"] and closed["version"] > frame["version"]
+    q1, q2, q3 = closed["questions"]
+    assert [o["count"] for o in q1["options"]] == [1, 1, 0]
+    assert [o["right"] for o in q1["options"]] == [False, True, False]
+    assert [o["count"] for o in q2["options"]] == [2, 0, 2, 0]
+    assert [o["right"] for o in q3["options"]] == [True, False]
+
+
+def test_the_projected_frame_gives_no_key_away_until_the_time_is_up(world, users, members):
+    """While the room answers, the frame has the count, the distribution and the rates,
+    but no right option and no option's count; past closes_at (not yet closed) it has both,
+    and the version moves so the stream pushes the breakdown."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        quiz = opened(users, world.quiz)
+        answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=RIGHT)
+        frame = board.BOARD.frame(quiz.pk)
+        text = json.dumps(frame, ensure_ascii=False)
+        assert not frame["over"] and '"right"' not in text and '"options"' not in text
+        assert "安全第一" not in text and frame["questions"][0]["correct_rate"] == 100.0
+        clock.move_to(quiz.closes_at + timedelta(seconds=1))
+        over = board.BOARD.frame(quiz.pk)
+        assert over["over"] and over["status"] == "open" and over["version"] > frame["version"]
+        assert board.BOARD.versions([quiz.pk]) == {quiz.pk: over["version"]}
+        assert [o["right"] for o in over["questions"][0]["options"]] == [False, True, False]
 
 
 def _ask(app, path, query=b""):
@@ -335,12 +442,33 @@ def test_the_stream_needs_the_screens_token_bound_to_the_quiz(world):
     app = StreamApp([Hub(board.BOARD, source="poll")], origins=[])
     path = f"/live/quiz/{world.quiz.pk}/events"
     assert _ask(app, path) == 403
-    other = board.screen_token(world.quiz.pk + 1)
+    other = board.screen_token(world.quiz.pk + 1, 60)
     assert _ask(app, path, f"t={other}".encode()) == 403
-    assert board.token_ok(board.screen_token(world.quiz.pk), world.quiz.pk)
-    token = board.screen_token(world.quiz.pk)
-    with time_machine.travel(timezone.now() + timedelta(seconds=board.TOKEN_MAX_AGE + 5)):
-        assert not board.token_ok(token, world.quiz.pk)  # short-lived
+    assert board.token_ok(board.screen_token(world.quiz.pk, 60), world.quiz.pk)
+    forged = board.screen_token(world.quiz.pk, 60).rpartition(":")[0] + ":x"
+    assert _ask(app, path, f"t={forged}".encode()) == 403
+
+
+def test_the_screen_token_is_for_managers_and_lives_the_time_limit_and_an_hour(
+    world, users, client
+):
+    """The token in the stream's URL is minted only for a viewer who manages the quiz's
+    union (a viewer without ``training.manage`` polls the frame), good for the quiz's
+    time limit (60 s here) and an hour."""
+    import re
+
+    client.login(username="auditor_t", password=PASSWORD)
+    url = f"/training/quizzes/{world.quiz.pk}/screen/"
+    page = client.get(url)
+    assert page.status_code == 200 and "data-token" not in page.content.decode()
+    client.login(username="cy_staff", password=PASSWORD)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        token = re.search(r'data-token="([^"]+)"', client.get(url).content.decode())[1]
+        assert board.token_ok(token, world.quiz.pk)
+        clock.shift(60 + board.TOKEN_SPARE - 1)
+        assert board.token_ok(token, world.quiz.pk)
+        clock.shift(2)
+        assert not board.token_ok(token, world.quiz.pk)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -356,7 +484,7 @@ def test_the_screen_stream_pushes_each_answer(tree, users, members, lecture):
     session = lecture.sessions.get()
     attend(session, members.cy1)
     quiz = opened(users, quiz_for(users.cy, session, bank(users.cy, tree.chaoyang)))
-    token = board.screen_token(quiz.pk)
+    token = board.screen_token(quiz.pk, quiz.time_limit)
 
     def answer_in_thread():
         def run():
@@ -440,18 +568,57 @@ def test_the_answer_api_takes_the_member_pass(world, users, members, client):
     assert bad.status_code == 422
 
 
-def test_the_member_page_before_during_and_after(world, users, members, client):
+def test_the_member_page_before_during_and_after(world, tree, users, members, client):
     client.login(username="m_cy1", password=PASSWORD)
     url = f"/m/training/quiz/{world.quiz.pk}/"
-    assert "答题尚未开始" in client.get(url).content.decode()
+    draft = client.get(url).content.decode()
+    assert "答题尚未开始" in draft
+    assert world.quiz.title not in draft and "工匠讲堂" not in draft  # nothing more
     quiz = opened(users, world.quiz)
     page = client.get(url).content.decode()
     assert "提交答卷" in page and "X-Member-Pass" in page
-    answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers=RIGHT)
+    answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers={"1": [0], "2": [0, 2]})
+    services.quiz_close(actor=users.cy, quiz=quiz)
     page = client.get(url).content.decode()
-    assert "30" in page and "安全生产法第三条" in page
-    client.login(username="m_hd1", password=PASSWORD)
+    assert "10" in page and "安全生产法第三条" in page and "✓" in page and "答错" in page
+    assert "答对 1 / 3 题" in page and "（您的选择）" in page
+    make_member(tree.cy_grass, "赵敏", username="m_cy3")  # the audience, not checked in
+    client.login(username="m_cy3", password=PASSWORD)
     assert "仅限签到学员" in client.get(url).content.decode()
+
+
+def test_before_the_quiz_is_over_a_submitter_sees_their_choices_and_score_only(
+    world, users, members, client
+):
+    """Others in the room are still answering: no right option, no 答对/答错, no
+    explanation on the page of someone who submitted early; all of it once time is up."""
+    quiz = opened(users, world.quiz)
+    answers.submit(person_id=members.cy1.pk, quiz_id=quiz.pk, answers={"1": [0], "2": [0, 2]})
+    client.login(username="m_cy1", password=PASSWORD)
+    url = f"/m/training/quiz/{quiz.pk}/"
+    page = client.get(url).content.decode()
+    assert '<div class="big">10 <span class="muted">/ 30 分' in page  # the score
+    assert page.count("（您的选择）") == 3  # 1: A; 2: A and C
+    for key in ("✓", "答对", "答错", "解析：", "安全生产法第三条", 'class="right'):
+        assert key not in page, key
+    assert 'id="await-key"' in page  # reloads itself when the time is up
+    with time_machine.travel(quiz.closes_at + timedelta(seconds=1)):
+        over = client.get(url).content.decode()
+    assert "✓" in over and "安全生产法第三条" in over and 'id="await-key"' not in over
+
+
+def test_a_member_outside_the_sessions_audience_gets_404(world, tree, users, members, client):
+    """The page of a quiz of Chaoyang's session (for Chaoyang's members) is not a Haidian
+    member's, draft or open, attendees only or not; a huge id is absent alike."""
+    client.login(username="m_hd1", password=PASSWORD)
+    open_to_all = quiz_for(users.cy, world.session, world.questions, attendees_only=False)
+    for quiz in (world.quiz, open_to_all):
+        assert client.get(f"/m/training/quiz/{quiz.pk}/").status_code == 404
+        opened(users, quiz)
+        assert client.get(f"/m/training/quiz/{quiz.pk}/").status_code == 404
+    assert client.get("/m/training/quiz/99999999999999999999999/").status_code == 404
+    attend(world.session, members.hd1)  # checked in all the same: the quiz is theirs
+    assert client.get(f"/m/training/quiz/{world.quiz.pk}/").status_code == 200
 
 
 def test_results_export_is_an_excel_with_its_event(world, users, members, client):
@@ -532,7 +699,6 @@ def test_the_demo_builds_a_bank_a_sealed_quiz_and_a_draft(tree, users, lecture):
     from types import SimpleNamespace
 
     from gonghui.training.quizzes import demo
-    from tests.factories import make_member
     from tests.training.conftest import make_session
 
     now = timezone.now()

@@ -3,7 +3,8 @@
 Modelled on the giveaways' claim path (``perks/giveaways/claims.py``): nothing is checked
 first and written later; the write decides. One hand-written statement inserts the
 submission only if, by the server's clock and in the database, the quiz is open and not past
-``closes_at``, and (when the quiz is for attendees only) the member attended the session;
+``closes_at``, and the member may answer it: attended the session when the quiz is for
+attendees only, else is a member of the session's audience;
 ``UNIQUE(quiz, person)`` (``submission_once``) refuses a second row. A single statement is
 its own transaction on both databases: no BEGIN/COMMIT round trips.
 
@@ -28,6 +29,7 @@ from django.utils import timezone
 from gonghui.common.schemas import MAX_ID
 from gonghui.training.quizzes.scoring import Item, Malformed, normalise, score, total
 
+NOT_AUDIENCE = "本次答题仅限本场次面向的工会会员作答，您不在其中"
 STATE_SECONDS = 1.0  # an open quiz's state is trusted this long; the write re-checks it
 
 
@@ -127,36 +129,52 @@ def _aware(value) -> datetime | None:
 
 # --- The submission ------------------------------------------------------------------------
 
+_ATTENDED = (
+    "EXISTS (SELECT 1 FROM training_attendance a"
+    " WHERE a.session_id = q.session_id AND a.person_id = %(person)s)"
+)
+# The session's audience (``courses.selectors.covers``): the member's active membership is
+# in the audience's subtree, or the session is open to every member. Through the unique
+# index on the person's active membership: a few index probes inside the same statement.
+_IN_AUDIENCE = (
+    "EXISTS (SELECT 1 FROM training_session se"
+    " JOIN people_membership m ON m.person_id = %(person)s AND m.status = 'active'"
+    " JOIN orgs_orgunit u ON u.id = m.org_unit_id"
+    " LEFT JOIN orgs_orgunit au ON au.id = se.audience_id"
+    " WHERE se.id = q.session_id"
+    " AND (au.id IS NULL OR substr(u.path, 1, length(au.path)) = au.path))"
+)
 _INSERT = (
     "INSERT INTO training_submission"
     " (quiz_id, person_id, answers, correct, score, submitted_at, elapsed_ms, sealed) "
     "SELECT q.id, %(person)s, {json}, {json_correct}, %(score)s, %(now)s, %(elapsed)s, FALSE"
     " FROM training_quiz q WHERE q.id = %(quiz)s AND q.status = 'open'"
-    " AND q.closes_at >= %(now)s{attended} "
+    " AND q.closes_at >= %(now)s AND {who}{lock} "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
-_ATTENDED = (
-    " AND EXISTS (SELECT 1 FROM training_attendance a"
-    " WHERE a.session_id = q.session_id AND a.person_id = %(person)s)"
-)
 # Why the write said no, in one read: the member's submission if any, the quiz's state, and
-# whether the member attended.
+# whether the member attended / is in the session's audience.
 _WHY = (
-    "SELECT q.status, q.closes_at, q.attendees_only,"
-    " EXISTS (SELECT 1 FROM training_attendance a"
-    "  WHERE a.session_id = q.session_id AND a.person_id = %(person)s),"
-    " s.id, s.answers, s.correct, s.score, s.submitted_at "
+    f"SELECT q.status, q.closes_at, q.attendees_only, {_ATTENDED}, {_IN_AUDIENCE},"  # noqa: S608 (constants, values are parameters)
+    " s.id, s.answers, s.score, s.submitted_at "
     "FROM training_quiz q LEFT JOIN training_submission s"
     " ON s.quiz_id = q.id AND s.person_id = %(person)s WHERE q.id = %(quiz)s"
 )
 
 
 def _statement(attendees_only: bool) -> str:
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    """The insert for the quiz's rule (attendees only, or the session's audience). On
+    PostgreSQL the SELECT locks the quiz row ``FOR KEY SHARE`` (the foreign key's check
+    takes that lock anyway, at the end of the statement): ``quiz_close`` holds the row
+    ``FOR UPDATE``, so an insert arriving while the close seals waits, then re-reads the
+    row, finds it closed and inserts nothing; no answer commits after the seal."""
+    postgres = connection.vendor == "postgresql"
+    cast = "::jsonb" if postgres else ""
     return _INSERT.format(
         json=f"%(answers)s{cast}",
         json_correct=f"%(correct)s{cast}",
-        attended=_ATTENDED if attendees_only else "",
+        who=_ATTENDED if attendees_only else _IN_AUDIENCE,
+        lock=" FOR KEY SHARE OF q" if postgres else "",
     )
 
 
@@ -192,10 +210,12 @@ def submit(*, person_id: int, quiz_id: int, answers, now: datetime | None = None
         submission_id = inserted[0] if inserted else None
     if submission_id is None:
         return _diagnose(row, clean, now, found)
-    return _accepted(submission_id, points, correct, now, found.total)
+    return _accepted(submission_id, points, now, found.total)
 
 
-def _accepted(submission_id, points, correct, submitted_at, out_of) -> Ack:
+def _accepted(submission_id, points, submitted_at, out_of) -> Ack:
+    """The acknowledgement: the score only. Which questions were right stays out of it
+    (others in the room are still answering); the member page shows them once it is over."""
     stamp = timezone.localtime(submitted_at).strftime("%Y-%m-%d %H:%M:%S")
     return Ack(
         200,
@@ -205,7 +225,6 @@ def _accepted(submission_id, points, correct, submitted_at, out_of) -> Ack:
             "id": submission_id,
             "score": points,
             "total": out_of,
-            "correct": correct,
             "submitted_at": stamp,
         },
     )
@@ -219,10 +238,10 @@ def _diagnose(row: dict, clean: dict, now: datetime, found: Paper) -> Ack:
     if why is None:
         forget(found.id)
         return Ack(404, "not_found", "答题不存在")
-    status, closes_at, attendees_only, attended, s_id, s_answers, s_correct, s_score, s_at = why
+    status, closes_at, attendees_only, attended, in_audience, s_id, s_answers, s_score, s_at = why
     if s_id is not None:
         if _json(s_answers) == clean:  # a retry: the same acknowledgement
-            return _accepted(s_id, s_score, _json(s_correct), _aware(s_at), found.total)
+            return _accepted(s_id, s_score, _aware(s_at), found.total)
         return Ack(409, "already_submitted", "已提交，不能重复作答")
     if status != "open":
         forget(found.id)
@@ -233,4 +252,6 @@ def _diagnose(row: dict, clean: dict, now: datetime, found: Paper) -> Ack:
         return Ack(409, "closed", "答题时间已到")
     if attendees_only and not attended:
         return Ack(403, "not_attended", "仅限签到学员：您未在本场次签到，不能作答")
+    if not attendees_only and not in_audience:
+        return Ack(403, "not_audience", NOT_AUDIENCE)
     return Ack(409, "conflict", "提交未能完成，请重试")

@@ -1,23 +1,30 @@
 """The lecturer's live screen as the stream server carries it (``/live/quiz/<pk>/events``, on
 the process of ``gonghui.common.live``): the count answered against the session's attendees,
-the score distribution and, per question, the correct rate and each option's count.
+the score distribution and, per question, the correct rate. The screen is projected in the
+room, so while the quiz is still being answered the frame carries nothing that gives the key
+away: no right options and no per-option counts (the room would read the key off the most
+chosen option). Once the quiz is over (closed, or open past ``closes_at``) the frame adds
+each option's count and marks the right ones.
 
-The version of a quiz's board is ``3 × submissions + state`` (draft 0, open 1, closed 2):
-both only ever grow, so a new submission or a state change is a new version. The hub polls
+The version of a quiz's board is ``4 × submissions + state`` (draft 0, open 1, over 2 — open
+but past closes_at —, closed 3): both only ever grow, so a new submission or a state change
+(time running out included) is a new version. The hub polls
 the versions of the watched quizzes (one grouped query every ``POLL_SECONDS``, 0.1 s, whatever the
 number of screens): the answer path sends no notification and pays nothing for the screen.
 A new version is tallied incrementally: only the submissions after the last one counted are
 read (one query), the paper is read once; if the count does not add up (on PostgreSQL a
 later id can commit before an earlier one) the quiz is tallied afresh.
 
-The board is not public: the screen page embeds a signed token bound to the quiz
-(``screen_token``, valid ``TOKEN_MAX_AGE``) in the stream's URL; the stream refuses a
-request without a valid one (403)."""
+The board is not public: the screen page of a viewer who manages the quiz's union embeds a
+signed token bound to the quiz and valid for the quiz's time limit plus ``TOKEN_SPARE``
+(``screen_token``) in the stream's URL; the stream refuses a request without a valid one
+(403)."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -28,8 +35,8 @@ from gonghui.common.live import Board
 PATH = re.compile(r"^/live/quiz/(\d{1,12})/events/?$")
 SALT = "gonghui.training.quiz.screen"
 POLL_SECONDS = 0.1  # the screen within a second at p99 even under load; one grouped query
-TOKEN_MAX_AGE = 4 * 60 * 60  # a session's afternoon; reloading the screen issues a new one
-STATES = {"draft": 0, "open": 1, "closed": 2}
+TOKEN_SPARE = 60 * 60  # a token lives the time limit and this; reloading issues a new one
+STATES = {"draft": 0, "open": 1, "over": 2, "closed": 3}
 BANDS = [
     (0, 59, "0–59"),
     (60, 69, "60–69"),
@@ -38,24 +45,35 @@ BANDS = [
     (90, 100, "90–100"),
 ]
 
-_signer = signing.TimestampSigner(salt=SALT)
+_signer = signing.Signer(salt=SALT)
 
 
-def screen_token(quiz_id: int) -> str:
-    return _signer.sign(str(quiz_id))
+def screen_token(quiz_id: int, time_limit: int) -> str:
+    """The stream's token for one quiz, good for ``time_limit`` seconds and ``TOKEN_SPARE``
+    (the caller has checked that the viewer manages the quiz's union)."""
+    expires = int(time.time()) + time_limit + TOKEN_SPARE
+    return _signer.sign(f"{quiz_id}:{expires}")
 
 
 def token_ok(token: str | None, quiz_id: int) -> bool:
     if not token:
         return False
     try:
-        return _signer.unsign(token, max_age=TOKEN_MAX_AGE) == str(quiz_id)
+        bound, _, expires = _signer.unsign(token).partition(":")
     except signing.BadSignature:
         return False
+    return bound == str(quiz_id) and expires.isdigit() and time.time() <= int(expires)
 
 
-def version(count: int, status: str) -> int:
-    return 3 * count + STATES.get(status, 0)
+def state(status: str, closes_at, now) -> str:
+    """The board's state: ``over`` for an open quiz past its closes_at (answers refused)."""
+    if status == "open" and closes_at is not None and now > closes_at:
+        return "over"
+    return status
+
+
+def version(count: int, state: str) -> int:
+    return 4 * count + STATES.get(state, 0)
 
 
 def band(points: int, out_of: int) -> int:
@@ -100,11 +118,14 @@ class Tally:
             self.last_id = max(self.last_id, submission_id)
 
     def frame(self, quiz: dict, attendees: int) -> dict:
+        """The screen's frame; ``quiz["state"]`` decides whether the options are shown."""
         n = self.count
+        over = quiz["state"] in ("over", "closed")
         return {
             "quiz": quiz["id"],
-            "version": version(n, quiz["status"]),
+            "version": version(n, quiz["state"]),
             "status": quiz["status"],
+            "over": over,
             "opened_at": quiz["opened_at"],
             "closes_at": quiz["closes_at"],
             "answered": n,
@@ -121,18 +142,21 @@ class Tally:
                     "kind": item["kind"],
                     "text": item["text"][:60],
                     "correct_rate": round(100 * self.right[item["position"]] / n, 1) if n else None,
-                    "options": [
-                        {
-                            "label": option,
-                            "count": self.chosen[item["position"]][i],
-                            "right": i in item["answer"],
-                        }
-                        for i, option in enumerate(item["options"])
-                    ],
                 }
+                | ({"options": self._options(item)} if over else {})
                 for item in self.items
             ],
         }
+
+    def _options(self, item: dict) -> list[dict]:
+        return [
+            {
+                "label": option,
+                "count": self.chosen[item["position"]][i],
+                "right": i in item["answer"],
+            }
+            for i, option in enumerate(item["options"])
+        ]
 
 
 def _stamp(value) -> str | None:
@@ -157,14 +181,16 @@ class QuizBoard(Board):
 
     def versions(self, board_ids: list[int]) -> dict[int, int]:
         from django.db.models import Count
+        from django.utils import timezone
 
         from gonghui.training.models import Quiz
 
+        now = timezone.now()
         return {
-            pk: version(n, status)
-            for pk, status, n in Quiz.objects.filter(pk__in=board_ids)
+            pk: version(n, state(status, closes_at, now))
+            for pk, status, closes_at, n in Quiz.objects.filter(pk__in=board_ids)
             .annotate(n=Count("submissions"))
-            .values_list("pk", "status", "n")
+            .values_list("pk", "status", "closes_at", "n")
         }
 
     def load(self, board_id: int) -> tuple[int, str] | None:
@@ -174,6 +200,7 @@ class QuizBoard(Board):
     def frame(self, quiz_id: int) -> dict | None:
         """The quiz's frame as it stands (also what the screen page polls without a stream)."""
         from django.db.models import Count
+        from django.utils import timezone
 
         from gonghui.training.models import Attendance, Quiz, Submission
 
@@ -207,6 +234,7 @@ class QuizBoard(Board):
             else 0
         )
         shown = quiz | {
+            "state": state(quiz["status"], quiz["closes_at"], timezone.now()),
             "opened_at": _stamp(quiz["opened_at"]),
             "closes_at": _stamp(quiz["closes_at"]),
         }

@@ -7,6 +7,8 @@ from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from gonghui.orgs import access
+from gonghui.people.models import Person
+from gonghui.training.courses.selectors import covers, member_union
 from gonghui.training.models import Attendance, Question, Quiz, QuizItem, Session, Submission
 
 VIEW, MANAGE = "training.view", "training.manage"
@@ -158,11 +160,43 @@ def member_submission(quiz_id: int, person_id: int) -> Submission | None:
     return Submission.objects.filter(quiz_id=quiz_id, person_id=person_id).first()
 
 
-def member_quiz(pk) -> Quiz | None:
-    """A quiz a member opens by its QR code (no staff scope: the answer path decides who may
-    answer); drafts too, so the page can say it has not started."""
-    return Quiz.objects.select_related("session__course").filter(pk=pk).first()
+def member_quiz(pk: int, person: Person) -> Quiz | None:
+    """A quiz a member opens by its QR code, if it is theirs to answer: its session's
+    audience covers the member (``courses.selectors.covers``), or they attended the session
+    (the two rules of the answer path, ``answers._IN_AUDIENCE`` / ``_ATTENDED``); drafts too,
+    so the page can say it has not started. None for any other quiz (absent alike)."""
+    found = (
+        Quiz.objects.select_related("session__course", "session__audience").filter(pk=pk).first()
+    )
+    if found is None or found.session is None:
+        return None
+    if covers(found.session, member_union(person)) or attended(found, person.pk):
+        return found
+    return None
 
 
 def attended(quiz: Quiz, person_id: int) -> bool:
     return Attendance.objects.filter(session_id=quiz.session_id, person_id=person_id).exists()
+
+
+def member_paper(items: list[QuizItem], submission: Submission, over: bool) -> list[dict]:
+    """What the member sees of their submitted paper: per question the options and which
+    they chose; the right options, whether they were right and the explanation only once
+    the quiz is over (``over``: others in the room are answering until then)."""
+    chosen = {int(k): set(v) for k, v in submission.answers.items()}
+    return [
+        {
+            "item": item,
+            "options": [
+                {
+                    "label": label,
+                    "picked": n in chosen.get(item.position, ()),
+                    "right": over and n in item.answer,
+                }
+                for n, label in enumerate(item.options)
+            ],
+            "right": item.position in submission.correct if over else None,
+            "explanation": item.explanation if over else "",
+        }
+        for item in items
+    ]

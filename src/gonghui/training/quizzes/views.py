@@ -235,11 +235,18 @@ def quiz_qr(request, pk):
 @login_required
 @domain_errors
 def quiz_screen(request, pk):
-    """The lecturer's live screen: the stream's URL carries a token bound to this quiz."""
+    """The lecturer's live screen. For a viewer who manages the quiz's union the stream's URL
+    carries a token bound to this quiz (good for its time limit and an hour); others'
+    screens poll the frame's JSON (their own login and scope)."""
     access.require(request.user, VIEW)
     found = selectors.quiz_get(request.user, pk)
     frame = board.BOARD.frame(found.pk)
-    origin = stream_origin(request)
+    token = (
+        board.screen_token(found.pk, found.time_limit)
+        if selectors.may_manage(request.user, found)
+        else ""
+    )
+    origin = stream_origin(request) if token else ""
     response = render(
         request,
         "training/quizzes/quiz_screen.html",
@@ -247,7 +254,7 @@ def quiz_screen(request, pk):
             "quiz": found,
             "frame": frame,
             "stream_url": f"{origin}/live/quiz/{found.pk}/events",
-            "token": board.screen_token(found.pk),
+            "token": token,
             "now_ms": int(timezone.now().timestamp() * 1000),
             "qr": qr_svg(_answer_url(request, found)),
         },
@@ -293,32 +300,39 @@ def quiz_results(request, pk):
 
 @login_required
 def quiz_answer(request, pk):
-    """A member's answer page (opened by the room's QR code): not started yet, the
-    questions with the countdown, or their score and the explanations."""
+    """A member's answer page (opened by the room's QR code), for a quiz of a session whose
+    audience they belong to or that they attended (404 otherwise): not started yet (nothing
+    more: no title, no course), the questions with the countdown, or their choices and
+    score; the right options and the explanations once the quiz is over."""
     person = member_person(request.user)
-    found = selectors.member_quiz(pk)
-    if person is None or found is None:
+    found = selectors.member_quiz(pk, person) if person is not None else None
+    if found is None:
         raise Http404("没有这项答题")
+    if found.status == Quiz.Status.DRAFT:
+        return render(request, "training/quizzes/answer.html", {"quiz": found, "draft": True})
     submission = selectors.member_submission(found.pk, person.pk)
     items = selectors.items_of(found)
     attended = not found.attendees_only or selectors.attended(found, person.pk)
+    over = selectors.is_over(found)
     context = {
         "quiz": found,
         "person": person,
         "submission": submission,
         "items": items,
         "attended": attended,
-        "over": selectors.is_over(found),
+        "over": over,
         "total": sum(i.points for i in items),
+        "now_ms": int(timezone.now().timestamp() * 1000),
     }
     if submission is not None:
-        context["chosen"] = {int(k): v for k, v in submission.answers.items()}
-    elif found.status == Quiz.Status.OPEN and attended and not context["over"]:
+        context["paper"] = selectors.member_paper(items, submission, over)
+        if not over:  # the page reloads itself when the time is up, to show the key
+            context["closes_ms"] = int(found.closes_at.timestamp() * 1000)
+    elif found.status == Quiz.Status.OPEN and attended and not over:
         context |= {
             "pass": passes.issue(person.pk),
             "pass_header": passes.HEADER,
             "answer_api": f"/api/v1/training/quizzes/{found.pk}/answer",
             "closes_ms": int(found.closes_at.timestamp() * 1000),
-            "now_ms": int(timezone.now().timestamp() * 1000),
         }
     return render(request, "training/quizzes/answer.html", context)

@@ -2,12 +2,19 @@
    (corrected by the page's server time), one submit posts the answers with the member pass;
    a network failure retries the same answers (the server answers a retry with the same
    acknowledgement). At zero the answers so far are submitted. Before the start the page
-   reloads itself every few seconds. */
+   reloads itself every few seconds; after submitting, once more when the time is up (the
+   right answers and explanations are shown only then). */
 (function () {
   "use strict";
   var waiting = document.getElementById("waiting");
   if (waiting) {
     setTimeout(function () { location.reload(); }, Number(waiting.dataset.reload) || 3000);
+    return;
+  }
+  var awaiting = document.getElementById("await-key");
+  if (awaiting) {
+    var left = Number(awaiting.dataset.closes) - Number(awaiting.dataset.now);
+    setTimeout(function () { location.reload(); }, Math.max(left, 0) + 2000);
     return;
   }
   var form = document.getElementById("quiz");

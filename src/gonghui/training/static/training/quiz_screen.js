@@ -1,7 +1,8 @@
 /* The lecturer's live screen: frames from the stream server (server-sent events, the URL
    carries the screen's token); without a stream within three seconds, the frame's JSON is
    polled every second. Each frame redraws the counts, the score distribution (ECharts) and,
-   per question, the correct rate and each option's count. Text only, never HTML. */
+   per question, the correct rate; once the quiz is over (the frame then carries them) each
+   option's count with the right ones marked. Text only, never HTML. */
 (function () {
   "use strict";
   var root = document.getElementById("screen");
@@ -39,6 +40,7 @@
       var row = el("div", "q-row");
       row.appendChild(el("div", "q-title", q.position + ". " + q.text));
       row.appendChild(el("div", "q-rate", "正确率 " + (q.correct_rate === null ? "—" : q.correct_rate + "%")));
+      if (!q.options) { box.appendChild(row); return; }
       var most = Math.max.apply(null, q.options.map(function (o) { return o.count; }).concat([1]));
       q.options.forEach(function (o, i) {
         var line = el("div", "opt" + (o.right ? " right" : ""));
@@ -77,7 +79,7 @@
 
   draw(frame);
   setInterval(tick, 250);
-  if (!window.EventSource || !root.dataset.stream) { poll(); return; }
+  if (!window.EventSource || !root.dataset.stream || !root.dataset.token) { poll(); return; }
   var url = root.dataset.stream + "?t=" + encodeURIComponent(root.dataset.token) + "&since=" + frame.version;
   var source = new EventSource(url);
   var heard = false;
