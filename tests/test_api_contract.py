@@ -165,8 +165,10 @@ def json_operations():
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
-                ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-                found.append((method, path.replace("{pk}", "1"), components[ref]))
+                schema = content["application/json"]["schema"]
+                if "$ref" in schema:  # a ninja schema; else written out by the operation
+                    schema = components[schema["$ref"].rsplit("/", 1)[1]]
+                found.append((method, path.replace("{pk}", "1"), schema))
     return found
 
 

@@ -17,7 +17,14 @@ from ninja.parser import Parser
 from pydantic_core.core_schema import ErrorType
 
 from gonghui.common.errors import DomainError, ValidationFailed
-from gonghui.common.schemas import DATE_REASON, DATETIME_REASON, NUL, NUL_REASON
+from gonghui.common.schemas import (
+    DATE_REASON,
+    DATETIME_REASON,
+    NUL,
+    NUL_REASON,
+    UNKNOWN_FIELD,
+    not_json,
+)
 from gonghui.orgs.auth import CsrfFailed, TokenAuth, session_auth
 
 
@@ -68,7 +75,7 @@ def on_domain_error(request, exc: DomainError):
 # pydantic's own English never reaches a client.
 REASONS = {
     "missing": "必填",
-    "extra_forbidden": "不接受此字段（接口未定义）",
+    "extra_forbidden": UNKNOWN_FIELD,
     "int_type": "应为整数（JSON 数字，不加引号）",
     "int_parsing": "应为整数",
     "int_parsing_size": "整数超出范围",
@@ -196,8 +203,7 @@ def on_http_error(request, exc: HttpError):
             request, {"code": "csrf_failed", "message": CSRF_MESSAGE}, status=403
         )
     if isinstance(exc.__cause__, NotJson):  # ninja wraps every parser failure in a 400
-        kind = exc.__cause__.content_type[:80] or "未注明"
-        message = f"请求体应为 JSON（Content-Type: application/json），收到的是 {kind}"
+        message = not_json(exc.__cause__.content_type)
         return api.create_response(
             request, {"code": "unsupported_media_type", "message": message}, status=415
         )
@@ -241,7 +247,7 @@ def _json(body: dict, status: int) -> JsonResponse:
 
 UNKNOWN = {
     "query": "不接受此参数（接口未定义）",
-    "form": "不接受此字段（接口未定义）",
+    "form": UNKNOWN_FIELD,
     "file": "不接受此文件（接口未定义）",
 }
 REPEATED = "只能给出一次"

@@ -26,6 +26,13 @@ def one_of(values: Iterable[str]) -> Any:
 
 NUL = "\x00"
 NUL_REASON = "不能包含空字符（NUL）"
+UNKNOWN_FIELD = "不接受此字段（接口未定义）"  # a body's field the operation does not declare
+
+
+def not_json(content_type: str) -> str:
+    """The 415's message: a body that is not declared as JSON."""
+    kind = content_type[:80] or "未注明"
+    return f"请求体应为 JSON（Content-Type: application/json），收到的是 {kind}"
 
 
 def refuse_nul(value: str) -> str:

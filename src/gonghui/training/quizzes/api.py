@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.security import APIKeyHeader
 
+from gonghui.common.schemas import UNKNOWN_FIELD, not_json
 from gonghui.perks import passes
 from gonghui.training.quizzes import answers
 
@@ -60,10 +61,22 @@ def _json(status: int, body: dict) -> HttpResponse:
     },
 )
 def answer(request, pk: int):
+    kind = request.content_type or ""
+    if kind != "application/json" and not kind.endswith("+json"):
+        return _json(415, {"code": "unsupported_media_type", "message": not_json(kind)})
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         body = None
+    if isinstance(body, dict) and (unknown := sorted(set(body) - {"answers"})):
+        return _json(
+            422,
+            {
+                "code": "validation",
+                "message": "提交的数据有误",
+                "fields": dict.fromkeys(unknown, UNKNOWN_FIELD),
+            },
+        )
     if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
         return _json(
             422,
