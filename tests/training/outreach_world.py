@@ -5,6 +5,9 @@ Chaoyang's alliances of each kind. Made through the services staff use."""
 from dataclasses import dataclass
 from datetime import date
 
+import pytest
+import time_machine
+
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Studio
 from gonghui.registry.services import award_create
@@ -97,3 +100,12 @@ def alliance(users, tree, kind, name=None) -> Alliance:
         kind=kind,
         founded_on=date(2021, 12, 1),
     )
+
+
+@pytest.fixture(autouse=True)
+def in_2026():
+    """A day of 2026, whose holiday calendar is loaded: a problem raised now is due in ten
+    working days, which from mid-December would fall in 2027 (not yet entered). Imported by
+    the outreach tests' modules (autouse there)."""
+    with time_machine.travel("2026-11-16 10:00 +0800"):
+        yield

@@ -17,17 +17,14 @@ from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from gonghui.training.models import Alliance, AllianceMember, Problem, Talk, Visit
 from gonghui.training.outreach import selectors, services
 from tests.factories import make_person, make_user
-from tests.training.outreach_world import active_studio, alliance, make_outreach
+from tests.training.outreach_world import (  # noqa: F401 (in_2026: autouse)
+    active_studio,
+    alliance,
+    in_2026,
+    make_outreach,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _in_2026():
-    """A day of 2026, whose holiday calendar is loaded: a problem raised now is due in ten
-    working days, which from mid-December would fall in 2027 (not yet entered)."""
-    with time_machine.travel("2026-11-16 10:00 +0800"):
-        yield
 
 
 @pytest.fixture

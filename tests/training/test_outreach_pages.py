@@ -7,24 +7,15 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-import time_machine
 from django.urls import reverse
 
 from gonghui.common import workdays
 from gonghui.training.models import Problem, Talk
 from gonghui.training.outreach import services
 from tests.factories import PASSWORD, make_user
-from tests.training.outreach_world import make_outreach
+from tests.training.outreach_world import in_2026, make_outreach  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _in_2026():
-    """A day of 2026, whose holiday calendar is loaded: a problem raised now is due in ten
-    working days, which from mid-December would fall in 2027 (not yet entered)."""
-    with time_machine.travel("2026-11-16 10:00 +0800"):
-        yield
 
 
 @pytest.fixture

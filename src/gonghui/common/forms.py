@@ -2,6 +2,8 @@
 
 from django import forms
 
+from gonghui.common import workdays
+
 
 class FilterForm(forms.Form):
     """A list's filters: ``filters()`` gives those asked for, or None when any is invalid
@@ -25,3 +27,12 @@ def clean_text(value, field: str, label: str, limit: int, errors: dict, *, requi
     elif "\x00" in value:
         errors[field] = f"{label}不能包含空字符"
     return value
+
+
+def year_param(text) -> int:
+    """A year asked for in a page's query (``?year=2025``): four ASCII digits from 2000 to
+    2100; anything else is this year."""
+    text = (text or "").strip()
+    if len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100:
+        return int(text)
+    return workdays.today().year

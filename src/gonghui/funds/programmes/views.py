@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from gonghui.common import workdays
 from gonghui.common.errors import NotFound
+from gonghui.common.forms import year_param
 from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import domain_errors, form_page
 from gonghui.funds.models import LedgerEntry, Programme
@@ -21,13 +22,6 @@ from gonghui.orgs import access
 
 def _programme_url(programme) -> str:
     return reverse("funds:programme", args=[programme.pk])
-
-
-def _year(text) -> int:
-    text = (text or "").strip()
-    if len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
-    return workdays.today().year
 
 
 @login_required
@@ -155,7 +149,7 @@ def rules(request, pk):
 def budgets(request, pk):
     access.require(request.user, "funds.view")
     p = selectors.programme_get(request.user, pk)
-    year = _year(request.GET.get("year") or request.POST.get("year"))
+    year = year_param(request.GET.get("year") or request.POST.get("year"))
     units = selectors.budget_units(request.user, p)
     may_set = units.exists()
     if request.method == "POST" and not may_set:

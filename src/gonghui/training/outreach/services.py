@@ -85,9 +85,10 @@ def _plain(value):
 TEAM_FIELDS = ("name", "founded_on", "description")
 
 
-def _team_data(data: dict, errors: dict) -> dict:
+def _named_data(data: dict, errors: dict, label: str) -> dict:
+    """A bureau's or an alliance's name (``label``), description and founding day."""
     clean = {
-        "name": clean_text(data.get("name"), "name", "宣讲团名称", 120, errors),
+        "name": clean_text(data.get("name"), "name", label, 120, errors),
         "description": clean_text(
             data.get("description"), "description", "简介", 2000, errors, required=False
         ),
@@ -106,7 +107,9 @@ def team_create(
     """A speakers' bureau of ``org_unit``: by ``training.manage`` there."""
     grant = _manage(actor, org_unit)
     errors: dict[str, str] = {}
-    data = _team_data({"name": name, "founded_on": founded_on, "description": description}, errors)
+    data = _named_data(
+        {"name": name, "founded_on": founded_on, "description": description}, errors, "宣讲团名称"
+    )
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -131,7 +134,7 @@ def team_update(*, actor, team: SpeakerTeam, **changes) -> SpeakerTeam:
     with transaction.atomic():
         team = SpeakerTeam.objects.select_for_update().get(pk=team.pk)
         before = {f: getattr(team, f) for f in TEAM_FIELDS}
-        data = _team_data(before | changes, errors)
+        data = _named_data(before | changes, errors, "宣讲团名称")
         if errors:
             raise ValidationFailed(errors)
         diff = {f: [_plain(before[f]), _plain(v)] for f, v in data.items() if before[f] != v}
@@ -617,21 +620,6 @@ def problem_assign(
 ALLIANCE_FIELDS = ("name", "founded_on", "description")
 
 
-def _alliance_data(data: dict, errors: dict) -> dict:
-    clean = {
-        "name": clean_text(data.get("name"), "name", "联盟名称", 120, errors),
-        "description": clean_text(
-            data.get("description"), "description", "简介", 2000, errors, required=False
-        ),
-        "founded_on": data.get("founded_on"),
-    }
-    if clean["founded_on"] is not None:
-        founded = _day(clean["founded_on"], "founded_on", "成立日期", errors)
-        if founded and founded > workdays.today():
-            errors["founded_on"] = "成立日期不能晚于今天"
-    return clean
-
-
 def alliance_create(
     *,
     actor,
@@ -646,8 +634,8 @@ def alliance_create(
     errors: dict[str, str] = {}
     if kind not in Alliance.Kind.values:
         errors["kind"] = "请选择联盟类型"
-    data = _alliance_data(
-        {"name": name, "founded_on": founded_on, "description": description}, errors
+    data = _named_data(
+        {"name": name, "founded_on": founded_on, "description": description}, errors, "联盟名称"
     )
     if errors:
         raise ValidationFailed(errors)
@@ -674,7 +662,7 @@ def alliance_update(*, actor, alliance: Alliance, **changes) -> Alliance:
     with transaction.atomic():
         alliance = Alliance.objects.select_for_update().get(pk=alliance.pk)
         before = {f: getattr(alliance, f) for f in ALLIANCE_FIELDS}
-        data = _alliance_data(before | changes, errors)
+        data = _named_data(before | changes, errors, "联盟名称")
         if errors:
             raise ValidationFailed(errors)
         for field, value in data.items():

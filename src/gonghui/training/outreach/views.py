@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common import workdays
+from gonghui.common.forms import year_param
 from gonghui.common.pagination import filtered_page
 from gonghui.common.views import domain_errors, download, form_page, post_action
 from gonghui.orgs import access
@@ -282,20 +283,13 @@ def talk_report(request, pk):
     )
 
 
-def _year(text) -> int:
-    text = (text or "").strip()
-    if len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
-    return workdays.today().year
-
-
 @login_required
 @domain_errors
 def talk_stats(request):
     """Talks given and attendance by district for a year; ``?district=`` drills into one
     district by booking union; ``?format=xlsx`` the same rows as Excel."""
     access.require(request.user, VIEW)
-    year = _year(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     district = None
     if request.GET.get("district"):
         district = selectors.stats_district(request.user, request.GET["district"])
