@@ -13,7 +13,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from gonghui.audit.models import AuditEvent
-from gonghui.training.courses import services
+from gonghui.training.courses import selectors, services
 from gonghui.training.models import Attendance, Certificate, Course, Enrolment, Session
 from tests.factories import PASSWORD, make_member
 from tests.training.conftest import make_session
@@ -258,6 +258,24 @@ def test_a_sign_in_sheet_spends_the_id_budget_even_when_refused(
         page = client.get(reverse("training:session", args=[session.pk]))
     assert "次数已达上限" in page.text and not Attendance.objects.exists()
     assert AuditEvent.objects.filter(action="people.id_probes_throttled").count() == 1
+
+
+def test_ids_no_record_can_have_are_refused_not_a_500(client, users, session, members):
+    services.enrolment_create(actor=members.cy1.user, session=session)
+    huge = "9" * 24
+    with time_machine.travel(session.starts_at):
+        login(client, users.cy)
+        for name, data in [
+            ("attendance_mark", {"person": huge}),
+            ("session_enrol", {"person": huge}),
+            ("attendance_bulk", {"people": [huge]}),
+        ]:
+            page = client.post(reverse(f"training:{name}", args=[session.pk]), data, follow=True)
+            assert page.status_code == 200, name
+            assert "请从列表中选择" in page.text or "请选择" in page.text, name
+    assert selectors.people_in_session(session, [huge, str(members.cy1.pk)]) == [members.cy1]
+    assert selectors.audience_member(session, huge) is None
+    assert not Attendance.objects.exists()
 
 
 def test_certificate_pdf_and_public_check(client, users, session, members):

@@ -138,6 +138,20 @@ def test_reapply_page_shows_the_amount_asked_in_yuan(client, users, cy_salon):
     assert page.status_code == 200 and 'value="5000.00"' in page.text
 
 
+def test_ids_no_record_can_have_are_refused_beside_the_field(client, tree, users):
+    readers = crowd(tree.cy_grass, 2)
+    login(client, users.cy_grass)
+    huge = "9" * 24
+    data = {"org_unit": tree.cy_grass.pk, "name": "x", "year": THIS_YEAR}
+    page = client.post(
+        reverse("training:salon_apply"), data | {"mentor": readers[0].pk, "members": [huge]}
+    )
+    assert page.status_code == 200 and "请从列表中选择成员" in page.text
+    page = client.post(reverse("training:salon_apply"), data | {"mentor": huge})
+    assert page.status_code == 200 and "请从列表中选择读书导师" in page.text
+    assert not Salon.objects.exists()
+
+
 def test_mentor_search_box(client, tree, users):
     crowd(tree.cy_grass, 3)
     login(client, users.cy_grass)

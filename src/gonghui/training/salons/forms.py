@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from gonghui.common.schemas import MAX_ID
 from gonghui.training.models import Salon
 from gonghui.training.salons import selectors
 
@@ -54,6 +55,23 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(f, initial) for f in files]
 
 
+class PeopleField(forms.ModelMultipleChoiceField):
+    """People chosen from a list: an id no record can have (not digits, beyond ``MAX_ID``)
+    is refused as not in the list before the database is asked (it would refuse to compare
+    it)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
 def _messages(form: forms.Form) -> None:
     for field in form.fields.values():
         choose = isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
@@ -95,10 +113,16 @@ class SalonForm(forms.Form):
     theme = forms.CharField(label="读书主题", max_length=200, required=False)
     mentor = forms.IntegerField(
         label="读书导师",
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "min_value": "请从列表中选择读书导师",
+            "max_value": "请从列表中选择读书导师",
+        },
         widget=forms.Select(choices=[("", "请选择")]),
         help_text="在上方输入姓名或拼音查找，再从列表中选择",
     )
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleField(
         label="成员",
         queryset=None,
         required=False,
@@ -154,7 +178,7 @@ class DecideForm(forms.Form):
 
 
 class MembersAddForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleField(
         label="选择成员",
         queryset=None,
         required=False,
