@@ -514,12 +514,21 @@ def attendance_checkin(*, actor, token: str) -> tuple[Attendance, bool]:
         )
     if now > session.ends_at:
         raise ValidationFailed({"token": "场次已结束，不能再签到"})
-    if not Enrolment.objects.filter(
-        session=session, person=person, status=Enrolment.Status.SEATED
-    ).exists():
-        raise ValidationFailed({"token": "您未获得该场次的名额（未报名或仍在候补），不能签到"})
     try:
         with transaction.atomic():
+            # The seat is checked under its row's lock, in the insert's transaction: a cancel
+            # committed meanwhile is seen (PostgreSQL re-reads the locked row; SQLite's
+            # IMMEDIATE transactions queue), a cancel arriving later waits for this one.
+            seat = (
+                Enrolment.objects.select_for_update()
+                .filter(session=session, person=person, status=Enrolment.Status.SEATED)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if seat is None:
+                raise ValidationFailed(
+                    {"token": "您未获得该场次的名额（未报名或仍在候补），不能签到"}
+                )
             attendance = Attendance.objects.create(
                 session=session,
                 person=person,
