@@ -2698,6 +2698,23 @@ def _(w, call):
     call(actor=w.users.cy, session=session)
 
 
+@scenario("gonghui.training.courses.services.certificate_download")
+def _(w, call):
+    from gonghui.training.courses.services import certificates_issue
+    from gonghui.training.models import Certificate
+
+    session, _ = courses_present(w)
+    w.clock.move_to(session.ends_at)
+    certificates_issue(actor=w.users.cy, session=session)
+    call(actor=w.users.cy, certificate=Certificate.objects.get(), check_url="https://x/check/")
+
+
+@scenario("gonghui.training.courses.services.session_roster_export")
+def _(w, call):
+    session, _ = courses_present(w)
+    call(actor=w.users.cy, session=session)
+
+
 # --- training · quizzes: this feature's scenarios below this line ---
 
 
@@ -3011,6 +3028,12 @@ def _(w, call):
 @scenario("gonghui.training.studios.services.studio_report_review")
 def _(w, call):
     call(actor=w.users.cy, report=studio_report(w, studio_world(w)), decision="approve")
+
+
+@scenario("gonghui.training.studios.services.studios_export")
+def _(w, call):
+    studio_world(w)
+    call(actor=w.users.cy, filters={"kind": "craftsman"})
 
 
 # --- training · outreach: this feature's scenarios below this line ---

@@ -707,6 +707,14 @@ def test_a_studio_grant_is_paid_to_its_leader_once_a_year(funds, studio, users, 
     assert "挂牌" in refused(
         lambda: submit_studio(users.cy, funds.studio, studio, year=YEAR + 1), "studio"
     )
+    # Another district's staff learn nothing of its state: not set up, no leader, absent.
+    for status, leader in (("offered", studio.leader), ("active", None)):
+        Studio.objects.filter(pk=studio.pk).update(status=status, leader=leader)
+        with pytest.raises(NotFound):
+            submit_studio(users.hd, funds.studio, studio, year=YEAR + 1)
+    studio.pk = 10**9
+    with pytest.raises(NotFound):
+        submit_studio(users.hd, funds.studio, studio, year=YEAR + 1)
 
 
 def test_a_studio_grant_needs_the_years_approved_report(funds, studio, users):

@@ -2,6 +2,7 @@
 (Chaoyang's staff against Haidian's rows and the reverse), member pages, the check-in page,
 the venue screen's code, certificates and the public check."""
 
+import json
 from datetime import timedelta
 from io import BytesIO
 
@@ -11,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from gonghui.training.courses import services
+from gonghui.audit.models import AuditEvent
+from gonghui.training.courses import selectors, services
 from gonghui.training.models import Attendance, Certificate, Course, Enrolment, Session
 from tests.factories import PASSWORD, make_member
 from tests.training.conftest import make_session
+from tests.training.salons_helpers import id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -213,9 +216,66 @@ def test_bulk_sign_in_by_sheet_and_export(client, users, session, tree, members)
             reverse("training:attendance_bulk", args=[session.pk]), {"file": bad}, follow=True
         )
     assert "签到表缺少“身份证号”列" in page.text
+    checks = AuditEvent.objects.filter(action="people.id_check", actor_id=users.cy.pk)
+    assert [json.loads(e.body)["changes"] for e in checks] == [
+        {"what": [None, "签到表"], "count": [None, 1]}
+    ]
     login(client, users.cy)
     export = client.get(reverse("training:session_export", args=[session.pk]))
     assert export.status_code == 200 and export.content[:2] == b"PK"
+    event = AuditEvent.objects.get(action="training.session_export")
+    assert event.actor_id == users.cy.pk and event.object_id == str(session.pk)
+    assert json.loads(event.body)["changes"] == {"rows": [None, 2]}
+
+
+def sign_in_sheet(*numbers: str) -> BytesIO:
+    book = Workbook()
+    book.active.append(["姓名", "身份证号"])
+    for number in numbers:
+        book.active.append(["某人", number])
+    data = BytesIO()
+    book.save(data)
+    upload = BytesIO(data.getvalue())
+    upload.name = "签到表.xlsx"
+    return upload
+
+
+def test_a_sign_in_sheet_spends_the_id_budget_even_when_refused(
+    client, users, session, tree, settings
+):
+    """Each number of a sheet asks whether it belongs to someone enrolled: counted against
+    the ID-probe budget before matching, so a refused sheet is not a free oracle."""
+    settings.ID_PROBES_PER_DAY = 3
+    person = make_member(tree.cy_grass, "陈静", id_number="110105198001010016")
+    services.enrolment_create(actor=users.cy, session=session, person=person)
+    strangers = [id_number("110101", 300), id_number("110101", 301)]  # nobody's
+    url = reverse("training:attendance_bulk", args=[session.pk])
+    with time_machine.travel(session.starts_at):
+        login(client, users.cy)
+        page = client.post(url, {"file": sign_in_sheet(*strangers)}, follow=True)
+        assert "不是本场次的报名人员" in page.text
+        page = client.post(url, {"file": sign_in_sheet("110105198001010016", *strangers)})
+        page = client.get(reverse("training:session", args=[session.pk]))
+    assert "次数已达上限" in page.text and not Attendance.objects.exists()
+    assert AuditEvent.objects.filter(action="people.id_probes_throttled").count() == 1
+
+
+def test_ids_no_record_can_have_are_refused_not_a_500(client, users, session, members):
+    services.enrolment_create(actor=members.cy1.user, session=session)
+    huge = "9" * 24
+    with time_machine.travel(session.starts_at):
+        login(client, users.cy)
+        for name, data in [
+            ("attendance_mark", {"person": huge}),
+            ("session_enrol", {"person": huge}),
+            ("attendance_bulk", {"people": [huge]}),
+        ]:
+            page = client.post(reverse(f"training:{name}", args=[session.pk]), data, follow=True)
+            assert page.status_code == 200, name
+            assert "请从列表中选择" in page.text or "请选择" in page.text, name
+    assert selectors.people_in_session(session, [huge, str(members.cy1.pk)]) == [members.cy1]
+    assert selectors.audience_member(session, huge) is None
+    assert not Attendance.objects.exists()
 
 
 def test_certificate_pdf_and_public_check(client, users, session, members):
@@ -233,6 +293,13 @@ def test_certificate_pdf_and_public_check(client, users, session, members):
         pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"/FontFile2" in pdf.content
     )
     assert "下载 PDF" in member.get(reverse("training:my")).text
+    login(client, users.cy)
+    assert client.get(reverse("training:certificate", args=[cert.pk])).status_code == 200
+    downloads = AuditEvent.objects.filter(action="training.certificate_download").order_by("id")
+    assert [(e.actor_id, e.object_id) for e in downloads] == [
+        (members.cy1.user.pk, str(cert.pk)),
+        (users.cy.pk, str(cert.pk)),
+    ]
     anonymous = client.__class__()
     page = anonymous.get(reverse("training:certificate_check"), {"code": cert.code.lower()})
     assert "证书有效" in page.text and "王*国" in page.text and "工匠讲堂" in page.text

@@ -6,16 +6,20 @@ the rest wait in id order, nobody holds two live enrolments. The same harness ru
 check-then-insert enrolment, to show it oversells where ours cannot."""
 
 import multiprocessing
+import threading
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from gonghui.common.errors import ValidationFailed
 from gonghui.people.models import Person
 from gonghui.training.courses import services
-from gonghui.training.models import Enrolment, Session
+from gonghui.training.courses.checkin import checkin_token
+from gonghui.training.models import Attendance, Enrolment, Session
 from tests.factories import make_member
 from tests.training.conftest import make_session
 
@@ -113,3 +117,35 @@ def test_the_naive_check_then_insert_control_oversells(crowd):
     assert not [a for a in answers if a.startswith("error")], answers
     seated = Enrolment.objects.filter(session=session, status="seated").count()
     assert seated > SEATS, f"the naive control did not oversell ({seated} of {SEATS})"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_cancel_committed_while_the_checkin_waits_leaves_no_attendance(lecture, members):
+    """The member cancels (another connection, its UPDATE not yet committed) while their
+    check-in runs: the check-in waits for the seat's row and, the seat gone, is refused —
+    never an attendance on a cancelled enrolment."""
+    session = lecture.sessions.get()
+    seat = services.enrolment_create(actor=members.cy1.user, session=session)
+    holding, failures = threading.Event(), []
+
+    def cancel():
+        try:
+            with transaction.atomic():
+                Enrolment.objects.filter(pk=seat.pk).update(status="cancelled")
+                holding.set()
+                time.sleep(0.5)  # the check-in arrives meanwhile
+        except Exception as exc:  # noqa: BLE001 — reported by the test below
+            failures.append(exc)
+        finally:
+            holding.set()
+            connection.close()
+
+    with time_machine.travel(session.starts_at - timedelta(minutes=5)):
+        canceller = threading.Thread(target=cancel)
+        canceller.start()
+        assert holding.wait(10)
+        with pytest.raises(ValidationFailed) as refused:
+            services.attendance_checkin(actor=members.cy1.user, token=checkin_token(session.pk))
+        canceller.join(10)
+    assert not failures and "未获得该场次的名额" in str(refused.value.fields)
+    assert not Attendance.objects.exists()

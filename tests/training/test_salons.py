@@ -3,6 +3,7 @@ number, masked in every complaint), approval by the union above only and never b
 applicant, meetings of approved salons with their photos, members later, the yearly
 counts by district."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from gonghui.audit.models import AuditEvent
-from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
+from gonghui.common.errors import Forbidden, NotFound, Throttled, ValidationFailed
 from gonghui.files.models import Attachment
 from gonghui.training.models import Salon, SalonMeeting, SalonMember
 from gonghui.training.salons import selectors
@@ -131,6 +132,30 @@ def test_members_listed_by_id_number_and_bad_lines_masked(tree, users, readers):
         id_numbers=f"{id_number('110105', 23)}\n {id_number('110105', 24)} \n",
     )
     assert SalonMember.objects.filter(salon=salon).count() == 25
+
+
+def test_a_refused_paste_still_spends_the_id_budget(tree, users, readers, settings, approved):
+    """Each pasted line answers whether a number is a member's here: a refused filing keeps
+    its probes counted (and audited), so pasting again and again is throttled, not free."""
+    settings.ID_PROBES_PER_DAY = 50
+    nobody = "\n".join(id_number("110101", n) for n in range(300, 340))  # 40 nobody's
+
+    def paste(call, **fields):
+        return call(actor=users.cy_grass, id_numbers=nobody, **fields)
+
+    apply = {"org_unit": tree.cy_grass, "name": "读书会", "year": THIS_YEAR, "mentor": readers[25]}
+    with pytest.raises(ValidationFailed):
+        paste(salon_apply, **apply)
+    checks = AuditEvent.objects.filter(action="people.id_check", actor_id=users.cy_grass.pk)
+    assert [json.loads(e.body)["changes"] for e in checks] == [
+        {"what": [None, "读书沙龙成员名单"], "count": [None, 40]}
+    ]
+    with pytest.raises(Throttled):  # 80 > 50: refused before any line is looked at
+        paste(salon_apply, **apply)
+    with pytest.raises(Throttled):  # adding members later pays the same way
+        paste(salon_members_add, salon=approved)
+    assert AuditEvent.objects.filter(action="people.id_probes_throttled").count() == 1
+    assert SalonMember.objects.filter(salon=approved).count() == 25
 
 
 def test_bad_input_names_each_field_and_writes_nothing(tree, users, readers):

@@ -3,6 +3,7 @@ another district's salon and every action on it a 404, complaints beside their f
 the stats and their Excel, the lecturers with their published 好讲师 result."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from io import BytesIO
 
 import openpyxl
@@ -15,10 +16,11 @@ from gonghui.contests.models import Competition, Entrant, Result, Stage
 from gonghui.contests.models import Programme as Contest
 from gonghui.people.models import Trade, Unit
 from gonghui.training.models import Attendance, Salon, SalonMeeting
+from gonghui.training.salons import exports
 from gonghui.training.salons.services import salon_decide
 from tests.factories import PASSWORD, make_user
 from tests.training.conftest import make_session
-from tests.training.salons_helpers import applied, crowd
+from tests.training.salons_helpers import applied, crowd, id_number
 
 pytestmark = pytest.mark.django_db
 THIS_YEAR = date.today().year
@@ -108,6 +110,48 @@ def test_apply_page_refuses_24_beside_the_field_then_files_25(client, tree, user
     assert "提交审批决定" not in done.text
 
 
+def test_a_refused_form_never_shows_the_pasted_numbers_again(client, tree, users):
+    readers = crowd(tree.cy_grass, 3)
+    pasted = [id_number("110105", 1), id_number("110101", 300)]  # a member's, nobody's
+    login(client, users.cy_grass)
+    refused = client.post(
+        reverse("training:salon_apply"),
+        {
+            "org_unit": tree.cy_grass.pk,
+            "name": "书香读书会",
+            "year": THIS_YEAR,
+            "mentor": readers[2].pk,
+            "id_numbers": "\n".join(pasted) + "\n",
+            "requested": "1",
+        },
+    )
+    assert refused.status_code == 200 and "第 2 行（11**************" in refused.text
+    for full in pasted:
+        assert full not in refused.text and full[2:-2] not in refused.text
+    assert "请重新粘贴" in refused.text and not Salon.objects.exists()
+
+
+def test_reapply_page_shows_the_amount_asked_in_yuan(client, users, cy_salon):
+    salon_decide(actor=users.cy, salon=cy_salon, decision="reject", note="导师资质不符")
+    login(client, users.cy_grass)
+    page = client.get(reverse("training:salon_reapply", args=[cy_salon.pk]))
+    assert page.status_code == 200 and 'value="5000.00"' in page.text
+
+
+def test_ids_no_record_can_have_are_refused_beside_the_field(client, tree, users):
+    readers = crowd(tree.cy_grass, 2)
+    login(client, users.cy_grass)
+    huge = "9" * 24
+    data = {"org_unit": tree.cy_grass.pk, "name": "x", "year": THIS_YEAR}
+    page = client.post(
+        reverse("training:salon_apply"), data | {"mentor": readers[0].pk, "members": [huge]}
+    )
+    assert page.status_code == 200 and "请从列表中选择成员" in page.text
+    page = client.post(reverse("training:salon_apply"), data | {"mentor": huge})
+    assert page.status_code == 200 and "请从列表中选择读书导师" in page.text
+    assert not Salon.objects.exists()
+
+
 def test_mentor_search_box(client, tree, users):
     crowd(tree.cy_grass, 3)
     login(client, users.cy_grass)
@@ -164,6 +208,8 @@ def test_stats_page_and_excel(client, users, cy_salon, hd_salon):
     sheet = openpyxl.load_workbook(BytesIO(xlsx.content)).active
     rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["合计"][:2] == (1, 25) and rows["合计"][4] == 1234.5
+    cell = exports._yuan(123_456_789_012_345)  # the cell holds the exact decimal, no float
+    assert cell.value == Decimal("1234567890123.45") and isinstance(cell.value, Decimal)
     login(client, users.cy)
     mine = client.get(reverse("training:salon_stats"), {"year": THIS_YEAR})
     assert "海淀" not in mine.text

@@ -6,12 +6,14 @@ staff answered 404 for Haidian's studios and reports on every page."""
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from gonghui.audit.models import AuditEvent
 from gonghui.people.models import Unit
 from gonghui.registry.models import Studio
 from gonghui.training.models import StudioReport
@@ -55,6 +57,11 @@ def test_the_list_filters_sorts_and_exports_in_scope(client, studios, users):
     assert cy.name in page.text and hd.name not in page.text
     rows = sheet(client.get(reverse("training:studios_export")))
     assert [r[0] for r in rows[1:]] == [cy.name]
+    exports = AuditEvent.objects.filter(action="training.studios_export").order_by("id")
+    assert [(e.actor_id, json.loads(e.body)["changes"]["rows"]) for e in exports] == [
+        (users.admin.pk, [None, 2]),
+        (users.cy.pk, [None, 1]),
+    ]
 
 
 def test_chaoyang_staff_get_404_for_haidians_pages(client, studios, users):

@@ -220,6 +220,8 @@ class Action(models.TextChoices):
     TRAINING_ATTENDANCE_MARK = "training.attendance_mark", "工作人员登记签到"
     TRAINING_ATTENDANCE_BULK = "training.attendance_bulk", "批量登记签到（签到表）"
     TRAINING_CERTIFICATES_ISSUE = "training.certificates_issue", "出具听课证明"
+    TRAINING_CERTIFICATE_DOWNLOAD = "training.certificate_download", "下载听课证明"
+    TRAINING_SESSION_EXPORT = "training.session_export", "导出场次报名与签到名单"
     #
     # --- training · quizzes (add this feature's actions below this line) ---
     TRAINING_QUESTION_CREATE = "training.question_create", "新增题库试题"
@@ -251,6 +253,7 @@ class Action(models.TextChoices):
     TRAINING_STUDIO_REPORT_SUBMIT = "training.studio_report_submit", "提交创新工作室年度成果"
     TRAINING_STUDIO_REPORT_UPDATE = "training.studio_report_update", "修改并重新提交退回的年度成果"
     TRAINING_STUDIO_REPORT_REVIEW = "training.studio_report_review", "审核创新工作室年度成果"
+    TRAINING_STUDIOS_EXPORT = "training.studios_export", "导出创新工作室名录"
     #
     # --- training · outreach (add this feature's actions below this line) ---
     TRAINING_TEAM_CREATE = "training.team_create", "设立宣讲团"
@@ -759,6 +762,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.training.courses.services.attendance_mark": ("training.attendance_mark",),
     "gonghui.training.courses.services.attendance_bulk": ("training.attendance_bulk",),
     "gonghui.training.courses.services.certificates_issue": ("training.certificates_issue",),
+    "gonghui.training.courses.services.certificate_download": ("training.certificate_download",),
+    "gonghui.training.courses.services.session_roster_export": ("training.session_export",),
     #
     # --- training · quizzes ---
     "gonghui.training.quizzes.services.question_create": ("training.question_create",),
@@ -801,6 +806,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.training.studios.services.studio_report_submit": ("training.studio_report_submit",),
     "gonghui.training.studios.services.studio_report_update": ("training.studio_report_update",),
     "gonghui.training.studios.services.studio_report_review": ("training.studio_report_review",),
+    "gonghui.training.studios.services.studios_export": ("training.studios_export",),
     #
     # --- training · outreach ---
     "gonghui.training.outreach.services.team_create": ("training.team_create",),

@@ -88,14 +88,15 @@ def application_submit(*, actor, programme, facts, documents=None, person=None) 
         studio = None
         if route == "studio":
             studio = selectors.studio_get(facts.get("studio"))
+            org_unit = studio.org_unit
+            # Scope first: a studio outside it answers NotFound whatever its state.
+            own = selectors.member_person(actor)
+            if own is None or studio.leader_id is None or own.pk != studio.leader_id:
+                grant = allowed(actor, "funds.apply", org_unit)
             if studio.status != studio.Status.ACTIVE:
                 raise ValidationFailed({"studio": "工作室尚未挂牌，不能申请资助"})
             if studio.leader_id is None:
                 raise ValidationFailed({"studio": "工作室尚未登记领衔人（资助发给领衔人）"})
-            org_unit = studio.org_unit
-            own = selectors.member_person(actor)
-            if own is None or own.pk != studio.leader_id:
-                grant = allowed(actor, "funds.apply", org_unit)
             person = studio.leader
         else:
             if person is None:

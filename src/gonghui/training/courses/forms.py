@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from gonghui.common.forms import FilterForm
+from gonghui.common.schemas import MAX_ID
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.giveaways.forms import moment
@@ -14,6 +15,23 @@ from gonghui.training.courses.services import MAX_CAPACITY, MODES
 from gonghui.training.models import Course
 
 CHOOSE = "请选择"
+
+
+def person_id(label: str = "会员", *, required: bool = True) -> forms.IntegerField:
+    """A hidden person id: a record's id or nothing (beyond ``MAX_ID`` no row can have it,
+    and the database would refuse to compare it)."""
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "invalid": f"请从列表中选择{label}",
+            "min_value": f"请从列表中选择{label}",
+            "max_value": f"请从列表中选择{label}",
+        },
+    )
 
 
 class CourseFilters(FilterForm):
@@ -69,7 +87,7 @@ class SessionForm(forms.Form):
     starts_at = moment("开始时间")
     ends_at = moment("结束时间")
     capacity = forms.IntegerField(label="名额", min_value=1, max_value=MAX_CAPACITY)
-    lecturer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    lecturer = person_id("主讲人", required=False)
     lecturer_name = forms.CharField(
         label="外请主讲人", required=False, max_length=60, help_text="主讲人不在平台人员库中时填写"
     )
@@ -101,11 +119,11 @@ class CancelSessionForm(forms.Form):
 
 
 class EnrolForm(forms.Form):
-    person = forms.IntegerField(label="会员", widget=forms.HiddenInput)
+    person = person_id()
 
 
 class MarkForm(forms.Form):
-    person = forms.IntegerField(label="会员", widget=forms.HiddenInput)
+    person = person_id()
 
 
 class BulkForm(forms.Form):

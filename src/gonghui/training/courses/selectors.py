@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gonghui.common.errors import NotFound
+from gonghui.common.schemas import MAX_ID
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, path_contains, path_prefixes
 from gonghui.people.models import Membership, Person
@@ -152,7 +153,7 @@ def enrolment_in_session(session: Session, pk) -> Enrolment:
 def people_in_session(session: Session, pks) -> list[Person]:
     """The people of ``pks`` holding a live enrolment of the session (others are ignored:
     nobody reaches a person through a session they are not enrolled in)."""
-    ids = [int(p) for p in pks if str(p).isdigit()]
+    ids = [int(p) for p in pks if str(p).isascii() and str(p).isdigit() and 0 < int(p) <= MAX_ID]
     return list(
         Person.objects.filter(
             pk__in=session.enrolments.filter(status__in=LIVE, person_id__in=ids).values("person_id")
@@ -179,9 +180,10 @@ def _audience_people(session: Session) -> QuerySet[Person]:
 def audience_member(session: Session, pk) -> Person | None:
     """A member of the session's audience (staff enrol on their behalf), else None."""
     try:
-        return _audience_people(session).filter(pk=int(pk)).first()
+        pk = int(pk)
     except (TypeError, ValueError):
         return None
+    return _audience_people(session).filter(pk=pk).first() if 0 < pk <= MAX_ID else None
 
 
 def audience_members(session: Session, q: str, *, limit: int = 20) -> list[Person]:

@@ -11,7 +11,10 @@ row inserted in the same short transaction; ``session_seats_sane`` and
 holds the session's row (PostgreSQL: the UPDATE's row lock, or ``FOR UPDATE`` when the
 session is full; SQLite: ``BEGIN IMMEDIATE``) before it inserts, so enrolment ids follow
 commit order and the waitlist's arrival order is the id. Cancelling a seat frees it and
-seats the first waitlisted in the same transaction, until the session starts."""
+seats the first waitlisted in the same transaction, until the session starts.
+
+Personal data leaving the platform is recorded too: a certificate's PDF
+(``certificate_download``) and a session's roster workbook (``session_roster_export``)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from gonghui.people.models import Person
 from gonghui.people.selectors import member_person
 from gonghui.perks.giveaways.draw import new_receipt
 from gonghui.perks.models import Message
-from gonghui.training.courses import checkin, selectors
+from gonghui.training.courses import certificates, checkin, selectors, sheets
 from gonghui.training.courses.selectors import LIVE, MANAGE, VIEW
 from gonghui.training.models import Attendance, Certificate, Course, Enrolment, Session
 
@@ -511,12 +514,21 @@ def attendance_checkin(*, actor, token: str) -> tuple[Attendance, bool]:
         )
     if now > session.ends_at:
         raise ValidationFailed({"token": "场次已结束，不能再签到"})
-    if not Enrolment.objects.filter(
-        session=session, person=person, status=Enrolment.Status.SEATED
-    ).exists():
-        raise ValidationFailed({"token": "您未获得该场次的名额（未报名或仍在候补），不能签到"})
     try:
         with transaction.atomic():
+            # The seat is checked under its row's lock, in the insert's transaction: a cancel
+            # committed meanwhile is seen (PostgreSQL re-reads the locked row; SQLite's
+            # IMMEDIATE transactions queue), a cancel arriving later waits for this one.
+            seat = (
+                Enrolment.objects.select_for_update()
+                .filter(session=session, person=person, status=Enrolment.Status.SEATED)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if seat is None:
+                raise ValidationFailed(
+                    {"token": "您未获得该场次的名额（未报名或仍在候补），不能签到"}
+                )
             attendance = Attendance.objects.create(
                 session=session,
                 person=person,
@@ -653,3 +665,57 @@ def certificates_issue(*, actor, session: Session) -> int:
             post_id=grant.post_id,
         )
     return len(made)
+
+
+def certificate_download(*, actor, certificate: Certificate, check_url: str) -> bytes:
+    """A certificate as PDF (it names its holder): the holder's own, or by staff with
+    ``training.view`` at the organiser; recorded. ``check_url``: the public check page
+    printed on it. ``certificates.NoFont`` when the Chinese font is missing (nothing
+    recorded)."""
+    a = certificate.attendance
+    s = a.session
+    post_id = None
+    own = member_person(actor)
+    if own is None or own.pk != a.person_id:
+        post_id = access.require_at(actor, VIEW, s.org_unit).post_id
+    with transaction.atomic():
+        pdf = certificates.certificate_pdf(
+            code=certificate.code,
+            holder=a.person.name,
+            course=s.course.name,
+            session=f"第{s.seq}期“{s.title}”",
+            organiser=s.org_unit.name,
+            held_on=s.starts_at,
+            check_url=check_url,
+        )
+        _event(
+            actor,
+            s.course_id,
+            Action.TRAINING_CERTIFICATE_DOWNLOAD,
+            obj=certificate,
+            org_unit_id=s.org_unit_id,
+            changes={"holder": [None, a.person_id]},
+            post_id=post_id,
+        )
+    return pdf
+
+
+# --- Exports -------------------------------------------------------------------------------
+
+
+def session_roster_export(*, actor, session: Session) -> bytes:
+    """The session's enrolments and attendance as Excel (names, unions, times: personal
+    data leaving the platform), by ``training.view`` at the organiser; recorded with its
+    number of rows."""
+    grant = access.require_at(actor, VIEW, session.org_unit)
+    with transaction.atomic():
+        book, rows = sheets.roster_book(session)
+        _event(
+            actor,
+            session.course_id,
+            Action.TRAINING_SESSION_EXPORT,
+            obj=session,
+            changes={"rows": [None, rows]},
+            post_id=grant.post_id,
+        )
+    return book

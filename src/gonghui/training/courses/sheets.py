@@ -17,7 +17,9 @@ from gonghui.common.imports import (
     refusing_unreadable,
 )
 from gonghui.common.sheets import append, book_bytes, write_only_book
+from gonghui.orgs import access
 from gonghui.people.models import Person
+from gonghui.people.services import id_probes_spend
 from gonghui.training.courses import selectors
 from gonghui.training.models import Session
 
@@ -25,14 +27,15 @@ ID_COLUMN = "身份证号"
 MAX_ROWS = 5_000
 
 
-def roster_book(session: Session) -> bytes:
-    """Every enrolment of the session with its status, waitlist position and attendance."""
+def roster_book(session: Session) -> tuple[bytes, int]:
+    """Every enrolment of the session with its status, waitlist position and attendance;
+    the workbook and its number of rows."""
     book, ws = write_only_book(
         "报名与签到",
         ["序号", "姓名", "所在工会", "报名状态", "候补位次", "报名时间", "签到方式", "签到时间"],
         {2: 12, 3: 36, 6: 20, 8: 20},
     )
-    position = 0
+    position = n = 0
     for n, (e, a) in enumerate(selectors.roster_rows(session), start=1):
         if e.status == "waitlisted":
             position += 1
@@ -49,13 +52,16 @@ def roster_book(session: Session) -> bytes:
                 cn_datetime(a.at) if a else "",
             ],
         )
-    return book_bytes(book)
+    return book_bytes(book), n
 
 
-def sheet_people(session: Session, data: bytes, filename: str) -> list[Person]:
+def sheet_people(actor, session: Session, data: bytes, filename: str) -> list[Person]:
     """The people a sign-in sheet names by 身份证号, each holding a live enrolment of the
     session (only the session's enrolled are matched: the sheet tells nothing about anyone
-    else); any row that does not match refuses the sheet, naming the rows."""
+    else); any row that does not match refuses the sheet, naming the rows. Each number
+    matched counts against the actor's ID-probe budget (one ``people.id_check`` event for
+    the sheet), spent before matching and outside any transaction: a refused sheet keeps
+    its count."""
     numbers: list[tuple[int, str]] = []
     problems: list[str] = []
     try:
@@ -85,6 +91,16 @@ def sheet_people(session: Session, data: bytes, filename: str) -> list[Person]:
                     raise ImportRejected([RowError(row, "", "", f"签到表最多 {MAX_ROWS} 行")])
     except ImportRejected as exc:
         raise ValidationFailed({"file": "；".join(e.reason for e in exc.errors)}) from None
+    if numbers:
+        grant = access.grant_at(actor, selectors.MANAGE, session.org_unit)
+        id_probes_spend(
+            actor=actor,
+            n=len(numbers),
+            bulk=True,
+            post_id=grant.post_id if grant else None,
+            org_unit_id=session.org_unit_id,
+            what="签到表",
+        )
     indexes = {crypto.blind_index(n, context="id_number"): row for row, n in numbers}
     enrolled = Person.objects.filter(
         id_number_index__in=list(indexes),

@@ -307,7 +307,7 @@ def attendance_bulk(request, pk):
         people = selectors.people_in_session(s, data.get("people") or [])
         upload = data.get("file")
         if upload is not None:
-            people += sheets.sheet_people(s, upload.read(), upload.name)
+            people += sheets.sheet_people(request.user, s, upload.read(), upload.name)
         return services.attendance_bulk(actor=request.user, session=s, people=people)
 
     return post_action(
@@ -320,7 +320,8 @@ def attendance_bulk(request, pk):
 def session_export(request, pk):
     access.require(request.user, selectors.VIEW)
     s = selectors.session_get(request.user, pk)
-    return download(sheets.roster_book(s), f"{s.course.name}-第{s.seq}期-报名与签到.xlsx")
+    book = services.session_roster_export(actor=request.user, session=s)
+    return download(book, f"{s.course.name}-第{s.seq}期-报名与签到.xlsx")
 
 
 @login_required
@@ -338,21 +339,15 @@ def certificates_issue(request, pk):
 
 
 def _certificate_response(request, cert):
-    a = cert.attendance
-    s = a.session
     try:
-        pdf = certificates.certificate_pdf(
-            code=cert.code,
-            holder=a.person.name,
-            course=s.course.name,
-            session=f"第{s.seq}期“{s.title}”",
-            organiser=s.org_unit.name,
-            held_on=s.starts_at,
+        pdf = services.certificate_download(
+            actor=request.user,
+            certificate=cert,
             check_url=request.build_absolute_uri(reverse("training:certificate_check")),
         )
     except certificates.NoFont as exc:
         return render(request, "web/error.html", {"message": exc.message}, status=503)
-    return download(pdf, f"听课证明-{a.person.name}-{cert.code}.pdf")
+    return download(pdf, f"听课证明-{cert.attendance.person.name}-{cert.code}.pdf")
 
 
 @login_required

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from gonghui.common import money
 from gonghui.common.sheets import Number, append, book_bytes, write_only_book
 from gonghui.training.salons.selectors import Stats
@@ -10,7 +12,8 @@ HEADERS = ["单位", "批准沙龙数", "成员人数", "活动次数", "参加�
 
 
 def _yuan(fen: int) -> Number:
-    return Number(float(money.yuan(fen)), "#,##0.00")
+    """Exact: the cell holds the yuan as a decimal, never a binary float."""
+    return Number(Decimal(money.yuan(fen)), "#,##0.00")
 
 
 def stats_book(stats: Stats) -> bytes:

@@ -5,10 +5,36 @@ from __future__ import annotations
 
 from django import forms
 
+from gonghui.common.schemas import MAX_ID
 from gonghui.training.models import Salon
 from gonghui.training.salons import selectors
 
 ID_HELP = "每行一个身份证号（可从表格中复制整列粘贴）；有误的行会标出行号，身份证号只显示首末两位"
+ID_AGAIN = "为保护个人信息，提交的身份证号名单不再显示：如仍需按身份证号添加，请重新粘贴"
+
+
+class PastedIds(forms.Textarea):
+    """A pasted list of resident ID numbers: never rendered back into the page (a refused
+    form shows the field empty, like a password)."""
+
+    def format_value(self, value):
+        return None
+
+
+def _pasted_ids_field(label: str, rows: int) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=20000,
+        widget=PastedIds(attrs={"rows": rows, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=ID_HELP,
+    )
+
+
+def _ask_to_paste_again(form: forms.Form) -> None:
+    """A bound form is shown again only when refused: say the list must be pasted again."""
+    if form.is_bound and str(form.data.get("id_numbers") or "").strip():
+        form.fields["id_numbers"].help_text = ID_AGAIN
 
 
 class PhotoInput(forms.ClearableFileInput):
@@ -27,6 +53,23 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+class PeopleField(forms.ModelMultipleChoiceField):
+    """People chosen from a list: an id no record can have (not digits, beyond ``MAX_ID``)
+    is refused as not in the list before the database is asked (it would refuse to compare
+    it)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
 
 
 def _messages(form: forms.Form) -> None:
@@ -70,23 +113,23 @@ class SalonForm(forms.Form):
     theme = forms.CharField(label="读书主题", max_length=200, required=False)
     mentor = forms.IntegerField(
         label="读书导师",
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "min_value": "请从列表中选择读书导师",
+            "max_value": "请从列表中选择读书导师",
+        },
         widget=forms.Select(choices=[("", "请选择")]),
         help_text="在上方输入姓名或拼音查找，再从列表中选择",
     )
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleField(
         label="成员",
         queryset=None,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 12, "data-filter": "member-filter"}),
         help_text="按住 Ctrl（Mac 为 ⌘）可多选；不少于25人（可与下方身份证号名单合并计算）",
     )
-    id_numbers = forms.CharField(
-        label="按身份证号添加成员",
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=ID_HELP,
-    )
+    id_numbers = _pasted_ids_field("按身份证号添加成员", 4)
     requested = forms.CharField(
         label="申请资助金额（元）", max_length=24, required=False, help_text="如 5000 或 5,000.00"
     )
@@ -107,6 +150,7 @@ class SalonForm(forms.Form):
                 (mentor.pk, f"{mentor.name}（{mentor.org_unit.name}）"),
             ]
         _messages(self)
+        _ask_to_paste_again(self)
 
 
 class DecideForm(forms.Form):
@@ -134,19 +178,13 @@ class DecideForm(forms.Form):
 
 
 class MembersAddForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleField(
         label="选择成员",
         queryset=None,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8, "data-filter": "add-filter"}),
     )
-    id_numbers = forms.CharField(
-        label="按身份证号添加",
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text=ID_HELP,
-    )
+    id_numbers = _pasted_ids_field("按身份证号添加", 3)
 
     def __init__(self, *args, salon, **kwargs):
         super().__init__(*args, **kwargs)

@@ -99,19 +99,41 @@ def _mentor(actor, mentor, errors: dict) -> Person | None:
     return found
 
 
-def _id_lines(actor, org_unit, text: str, grant) -> tuple[list[Person], list[str]]:
-    """The people a pasted list of resident ID numbers names (one a line), and what is wrong
-    with each bad line: said by its line number and the number masked, never in full."""
+def _pasted(text: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a pasted list, each with its line number."""
     lines = [(n, line.strip()) for n, line in enumerate((text or "").splitlines(), 1)]
-    lines = [(n, line) for n, line in lines if line]
+    return [(n, line) for n, line in lines if line]
+
+
+def _pay_for_lines(actor, org_unit, text: str) -> None:
+    """Before the write's transaction: each pasted line asks whether a number belongs to a
+    member here, so it counts against the actor's ID-probe budget, hit or miss, and stays
+    counted when the write is refused (spent inside the transaction, a refusal would roll
+    the count and its events back: an unlimited oracle). Over budget: ``Throttled`` before
+    any line is answered."""
+    lines = _pasted(text)
+    if org_unit is None or not lines or len(lines) > MAX_ID_LINES:
+        return
+    grant = access.require_at(actor, "training.apply", org_unit, view_perm="training.view")
+    id_probes_spend(
+        actor=actor,
+        n=len(lines),
+        bulk=True,
+        post_id=grant.post_id,
+        org_unit_id=org_unit.pk,
+        what="读书沙龙成员名单",
+    )
+
+
+def _id_lines(org_unit, text: str) -> tuple[list[Person], list[str]]:
+    """The people a pasted list of resident ID numbers names (one a line), and what is wrong
+    with each bad line: said by its line number and the number masked, never in full. The
+    lines were paid for first (``_pay_for_lines``)."""
+    lines = _pasted(text)
     if not lines:
         return [], []
     if len(lines) > MAX_ID_LINES:
         return [], [f"一次最多 {MAX_ID_LINES} 行"]
-    # Each line asks whether a number belongs to a member here: counted as ID probes.
-    id_probes_spend(
-        actor=actor, n=len(lines), bulk=True, post_id=grant.post_id, org_unit_id=org_unit.pk
-    )
     problems: list[str] = []
     wanted: dict[str, tuple[int, str]] = {}
     for n, raw in lines:
@@ -138,7 +160,7 @@ def _id_lines(actor, org_unit, text: str, grant) -> tuple[list[Person], list[str
     return list(found.values()), problems
 
 
-def _members(actor, org_unit, people, id_numbers: str, grant, errors: dict) -> list[Person]:
+def _members(org_unit, people, id_numbers: str, errors: dict) -> list[Person]:
     """The distinct members chosen (``people``: Person or pk) and listed by ID number, all
     with an active membership in ``org_unit``'s subtree."""
     pks = {int(getattr(p, "pk", p)) for p in people or () if str(getattr(p, "pk", p)).isdigit()}
@@ -147,7 +169,7 @@ def _members(actor, org_unit, people, id_numbers: str, grant, errors: dict) -> l
         errors["members"] = (
             f"所选人员中有 {len(pks) - len(chosen)} 人不是{org_unit.name}（含下属工会）的在会会员"
         )
-    listed, problems = _id_lines(actor, org_unit, id_numbers, grant)
+    listed, problems = _id_lines(org_unit, id_numbers)
     if problems:
         errors["id_numbers"] = "；".join(problems)
     distinct = {p.pk: p for p in [*chosen, *listed]}
@@ -175,6 +197,7 @@ def salon_apply(
     """File a salon for ``org_unit`` (or correct and file again a rejected ``salon``).
     ``requested``: the grant asked for, in yuan text. Refused, nothing written, with every
     field that is wrong and why."""
+    _pay_for_lines(actor, salon.org_unit if salon is not None else org_unit, id_numbers)
     with transaction.atomic():
         before = None
         if salon is not None:
@@ -202,7 +225,7 @@ def salon_apply(
         year = _year(year, errors)
         person = _mentor(actor, mentor, errors)
         requested_fen = _fen(requested, "requested", "申请资助金额", errors)
-        chosen = _members(actor, org_unit, members, id_numbers, grant, errors)
+        chosen = _members(org_unit, members, id_numbers, errors)
         _at_least(len(chosen), errors)
         if errors:
             raise ValidationFailed(errors)
@@ -334,12 +357,13 @@ def _locked_for_apply(actor, salon: Salon):
 def salon_members_add(*, actor, salon: Salon, members=(), id_numbers: str = "") -> int:
     """Add members (chosen, or listed by ID number) to a salon not yet closed; those already
     in it are left as they are. Returns how many joined."""
+    _pay_for_lines(actor, salon.org_unit, id_numbers)
     with transaction.atomic():
         salon, grant = _locked_for_apply(actor, salon)
         if salon.status == Salon.Status.CLOSED:
             raise ValidationFailed({"members": "该读书沙龙已结束，不能再增加成员"})
         errors: dict[str, str] = {}
-        chosen = _members(actor, salon.org_unit, members, id_numbers, grant, errors)
+        chosen = _members(salon.org_unit, members, id_numbers, errors)
         if not chosen and not errors:
             errors["members"] = "请选择或列出要增加的成员"
         if errors:

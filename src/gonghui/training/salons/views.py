@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common import workdays
+from gonghui.common import money, workdays
 from gonghui.common.errors import NotFound
 from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import domain_errors, download, form_page, post_action
@@ -111,7 +111,7 @@ def salon_reapply(request, pk):
             "theme": salon.theme,
             "mentor": salon.mentor_id,
             "members": list(members),
-            "requested": f"{salon.requested_fen / 100:.2f}",
+            "requested": money.yuan(salon.requested_fen),
         },
     )
     return form_page(

@@ -13,6 +13,7 @@
 * ``studio_report_review``: the district first, then the city; a return needs its reason.
   Maker-checker: the submitter never reviews (the database's trigger is the backstop) and
   nobody decides both levels of one submission.
+* ``studios_export``: the directory as Excel, recorded (leaders' and model workers' names).
 
 Each call is one transaction with its audit event."""
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common import workdays
+from gonghui.common import sheets, workdays
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gonghui.files.services import attachment_store
 from gonghui.orgs import access
@@ -511,3 +512,50 @@ def studio_report_review(*, actor, report, decision, note="") -> StudioReport:
             },
         )
         return report
+
+
+# --- The registry's directory as Excel --------------------------------------------------------
+
+STUDIO_HEADERS = [
+    "名称", "类型", "级别", "状态", "所在单位", "所属工会", "领衔人", "命名人", "专业领域", "创建年份",
+]  # fmt: skip
+
+
+def studios_export(*, actor, filters: dict | None) -> bytes:
+    """The studios in the actor's view scope that ``filters`` (the list's, cleaned; None when
+    they did not validate: an empty sheet) select, as Excel — names of leaders and model
+    workers leaving the platform, so recorded with the filters and the number of rows."""
+    access.require(actor, VIEW)
+    rows = (
+        Studio.objects.none() if filters is None else selectors.studio_list(actor=actor, **filters)
+    )
+    book, ws = sheets.write_only_book("创新工作室", STUDIO_HEADERS, {1: 30, 5: 30, 6: 24})
+    n = 0
+    for s in rows.iterator():
+        n += 1
+        sheets.append(
+            ws,
+            [
+                s.name,
+                s.get_kind_display(),
+                s.get_level_display(),
+                s.get_status_display(),
+                s.employer.name,
+                s.org_unit.name,
+                s.leader.name if s.leader else "",
+                s.named_after.name if s.named_after else "",
+                s.trade,
+                s.founded_year or "",
+            ],
+        )
+    home = access.home_grant(actor, VIEW)
+    chosen = {k: getattr(v, "pk", v) for k, v in (filters or {}).items()}
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=Action.TRAINING_STUDIOS_EXPORT,
+            object_type="registry.studio",
+            post_id=home.post_id if home else None,
+            changes={"filters": [None, chosen], "rows": [None, n]},
+        )
+    return sheets.book_bytes(book)

@@ -52,40 +52,13 @@ def studios(request):
     )
 
 
-STUDIO_HEADERS = [
-    "名称", "类型", "级别", "状态", "所在单位", "所属工会", "领衔人", "命名人", "专业领域", "创建年份",
-]  # fmt: skip
-
-
 @login_required
 @domain_errors
 def studios_export(request):
     access.require(request.user, VIEW)
     filters = forms.StudioFilters(request.GET, actor=request.user)
-    found = filters.filters()
-    rows = (
-        Studio.objects.none()
-        if found is None
-        else selectors.studio_list(actor=request.user, **found)
-    )
-    book, ws = sheets.write_only_book("创新工作室", STUDIO_HEADERS, {1: 30, 5: 30, 6: 24})
-    for s in rows.iterator():
-        sheets.append(
-            ws,
-            [
-                s.name,
-                s.get_kind_display(),
-                s.get_level_display(),
-                s.get_status_display(),
-                s.employer.name,
-                s.org_unit.name,
-                s.leader.name if s.leader else "",
-                s.named_after.name if s.named_after else "",
-                s.trade,
-                s.founded_year or "",
-            ],
-        )
-    return download(sheets.book_bytes(book), "创新工作室名录.xlsx")
+    book = services.studios_export(actor=request.user, filters=filters.filters())
+    return download(book, "创新工作室名录.xlsx")
 
 
 @login_required
