@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common import money, workdays
 from gonghui.common.errors import NotFound
+from gonghui.common.forms import year_param
 from gonghui.common.pagination import filtered_page, page_of
 from gonghui.common.views import domain_errors, download, form_page, post_action
 from gonghui.files.services import attachments_of
@@ -23,13 +24,6 @@ from gonghui.training.salons import exports, forms, selectors, services
 
 def _salon_url(salon) -> str:
     return reverse("training:salon", args=[salon.pk])
-
-
-def _year(text) -> int:
-    text = (text or "").strip()
-    if len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
-    return workdays.today().year
 
 
 @login_required
@@ -227,7 +221,7 @@ def salon_people(request):
 @domain_errors
 def salon_stats(request):
     access.require(request.user, "training.view")
-    year = _year(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     parent = selectors.stats_parent(request.user, request.GET.get("unit"))
     stats = selectors.salon_stats(actor=request.user, year=year, parent=parent)
     if request.GET.get("format") == "xlsx":
