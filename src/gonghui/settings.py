@@ -257,7 +257,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": ENV["GONGHUI_LOG_LEVEL"]},
     # 4xx answers are the access log's business (a claim storm answers thousands of 409s);
     # django.request logs 5xx as errors.
-    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # The certificate PDFs' font subsetting (fpdf2 → fontTools) says every step at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # funds · payouts: the bank's file layouts (each bank has its own): what goes to the bank
