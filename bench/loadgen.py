@@ -70,10 +70,17 @@ def write_requests(path: Path, requests: Iterable[Request]) -> int:
 
 
 def free_port() -> int:
-    """A port nobody listens on now (the kernel's pick for port 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nobody listens on now (the kernel's pick for port 0) whose next port is free
+    too: ``gonghui serve`` puts its stream server there."""
+    while True:
+        with socket.socket() as sock, socket.socket() as after:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            try:
+                after.bind(("127.0.0.1", port + 1))
+            except (OSError, OverflowError):  # taken, or past the last port
+                continue
+            return port
 
 
 class Server:
