@@ -12,7 +12,7 @@ if [[ -f $FONT ]]; then
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "install-fonts: apt-get is not available; install $PACKAGE (or fonts-noto-cjk) yourself," \
-        "or set TRAINING_CERT_FONT to a CJK TrueType font." >&2
+        "or set GONGHUI_CERT_FONT to a CJK TrueType font." >&2
     exit 0
 fi
 SUDO=()

@@ -307,4 +307,4 @@ TRAINING_PROBLEM_DAYS = 10
 # in attendance certificates ("" = the first of Debian's fonts-wqy-microhei /
 # fonts-noto-cjk files that exists; see training/courses/certificates.py).
 TRAINING_CHECKIN_QR_LIFE = 30
-TRAINING_CERT_FONT = ""
+TRAINING_CERT_FONT = ENV["GONGHUI_CERT_FONT"] or ""  # GONGHUI_CERT_FONT: a .ttf/.ttc path

@@ -93,6 +93,7 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_LOCAL_KEYS": (_bool, None),  # unset: as GONGHUI_DEBUG
     "GONGHUI_VAR_DIR": (_str, None),
     "GONGHUI_KEYS_DIR": (_str, None),
+    "GONGHUI_CERT_FONT": (_str, None),
     "GONGHUI_DATABASE_URL": (_url(("sqlite", "postgres", "postgresql")), None),
     "GONGHUI_REDIS_URL": (_url(("redis", "rediss")), None),
     "GONGHUI_SECRET_KEY": (_str, None),
