@@ -45,6 +45,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_name"]),  # the auditors' filter
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["created_at"]),
+            # The workbench's feed: a user's latest events, read backwards from the index.
+            models.Index(fields=["actor_id", "created_at"], name="audit_actor_recent"),
         ]
 
     def __str__(self) -> str:

@@ -45,3 +45,15 @@ def event_list(
             created_at__lt=datetime.combine(until + timedelta(days=1), time.min, SHANGHAI)
         )
     return qs.order_by("-created_at", "-seq")
+
+
+def recent_of(*, actor, limit: int = 8) -> list[AuditEvent]:
+    """The actor's own latest events (what they did, wherever): the workbench's feed. Their
+    own acts are theirs to see; one index range (actor, time)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return []
+    return list(
+        AuditEvent.objects.filter(actor_id=actor.pk)
+        .select_related("org_unit")
+        .order_by("-created_at", "-seq")[:limit]
+    )

@@ -110,12 +110,14 @@ def campaign_rights(*, actor, campaign: Campaign) -> CampaignRights:
         notice_stages=[
             (s, Notice.stage_label(s, level))
             for a, s in NOTICE_OF.items()
-            if _may(actor, campaign, TRANSITIONS[a])
+            if may_take(actor, campaign, TRANSITIONS[a])
         ],
     )
 
 
-def _may(actor, campaign: Campaign, transition: Transition) -> bool:
+def may_take(actor, campaign: Campaign, transition: Transition) -> bool:
+    """Whether the actor holds the transition's permission where it is taken (the
+    organising union for the city's steps): for the offered buttons and the workbench."""
     if transition.level == CITY:
         return access.can_at(actor, transition.permission, campaign.org_unit)
     return access.can(actor, transition.permission)
@@ -271,11 +273,14 @@ def may_reveal_contact(actor, objection: Objection) -> bool:
     )
 
 
-def objection_list(*, actor, campaign: Campaign) -> list[Objection]:
-    """Objections the actor handles (the reviewing level), newest first."""
+def objection_list(*, actor, campaign: Campaign, status: str = "") -> list[Objection]:
+    """Objections the actor handles (the reviewing level), newest first; ``status``: only
+    those in it (the workbench's "to triage")."""
     rows = Objection.objects.filter(nomination__campaign=campaign).select_related(
         *REVIEWING_UNIT_RELATED, "nomination__person"
     )
+    if status:
+        rows = rows.filter(status=status)
     return [o for o in rows.order_by("-filed_at") if may_see_objector(actor, o)]
 
 

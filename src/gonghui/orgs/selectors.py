@@ -88,3 +88,12 @@ def password_hash_of(username: str) -> str | None:
         .values_list("password", flat=True)
         .first()
     )
+
+
+def post_levels(*, actor, perm: str) -> set[str]:
+    """The tree levels (city, district ...) of the actor's posts holding ``perm``: which
+    stage of a multi-level review is the actor's (one query, on the grants' units)."""
+    units = {g.unit_id for g in access.grants(actor) if perm in g.permissions}
+    if not units:
+        return set()
+    return set(OrgUnit.objects.filter(pk__in=units).values_list("level", flat=True))

@@ -48,7 +48,7 @@ def home(actor) -> Home:
         salons=salons.salon_list(actor=actor, year=year).count(),
         studios=studios.studio_list(actor=actor).count(),
         talks=outreach.talk_list(actor, year=year).count(),
-        problems=outreach.problems_waiting(actor)[:10],
+        problems=outreach.problems_waiting(actor, limit=10),
         reports=[r for r in waiting[:50] if studios.may_review(actor, r)][:10],
         salons_to_decide=[s for s in applied[:50] if salons.may_decide(actor, s)][:10],
     )

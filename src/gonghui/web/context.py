@@ -32,9 +32,9 @@ def navigation(request):
     if getattr(user, "person", None) is not None:
         items.append(
             {
-                "url": "perks:member_home",
+                "url": "web:member_home",
                 "label": "我的服务",
-                "active": current.startswith("perks:m"),
+                "active": current == "web:member_home" or current.startswith("perks:m"),
             }
         )
         items.append(

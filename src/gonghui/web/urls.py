@@ -7,6 +7,7 @@ from gonghui.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("me/", views.member_home, name="member_home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("password/", views.password_change, name="password_change"),

@@ -65,7 +65,7 @@ from gonghui.people.services import person_create as person_create_service
 from gonghui.people.services import person_reveal as person_reveal_service
 from gonghui.registry.selectors import look_alikes_exist
 from gonghui.treeimport.services import tree_import_start
-from gonghui.web import forms
+from gonghui.web import forms, workbench
 
 
 def _page(request, qs):
@@ -80,23 +80,31 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    """Staff see their posts; a member without a post lands on their member services, a
-    merchant's counter account on its counter."""
+    """The workbench (工作台): what waits for the user's posts, their shortcuts, their latest
+    acts and their posts. A member without a post lands on their phone home, a merchant's
+    counter account on its counter."""
     if not access.grants(request.user):
         if hasattr(request.user, "merchant_staff"):
             return redirect("perks:counter")
         if getattr(request.user, "person", None) is not None:
-            return redirect("perks:member_home")
+            return redirect("web:member_home")
     return render(
         request,
         "web/home.html",
         {
             "posts": posts_held(actor=request.user),
-            "unit_count": org_unit_list(actor=request.user).count(),
-            "can_people": access.can(request.user, "people.view"),
-            "can_audit": access.can(request.user, "audit.view"),
+            "waiting": workbench.waiting_for(request.user),
+            "shortcuts": workbench.shortcuts(request.user),
+            "recent": workbench.recent(request.user),
         },
     )
+
+
+@login_required
+@domain_errors
+def member_home(request):
+    """A member's phone home: card, claims and pickup codes, enrolments, applications."""
+    return render(request, "web/member_home.html", {"home": workbench.member_home(request.user)})
 
 
 @login_required

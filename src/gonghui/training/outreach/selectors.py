@@ -418,10 +418,10 @@ def with_deadlines(problems) -> list[Problem]:
     return rows
 
 
-def problems_waiting(actor) -> list[Problem]:
+def problems_waiting(actor, *, limit: int | None = None) -> list[Problem]:
     """The open problems the actor must answer (assigned to a union where the actor may
-    ``training.apply``), soonest due first, each with its working days left (``deadline``):
-    for the workbench."""
+    ``training.apply``), soonest due first (the first ``limit`` of them), each with its
+    working days left (``deadline``): for the workbench."""
     qs = (
         Problem.objects.filter(
             access.scope_q(actor, "training.apply", via="assignee"), status=Problem.Status.OPEN
@@ -429,7 +429,7 @@ def problems_waiting(actor) -> list[Problem]:
         .select_related("visit", "visit__enterprise", "assignee")
         .order_by("due_on", "pk")
     )
-    return with_deadlines(qs)
+    return with_deadlines(qs[:limit] if limit else qs)
 
 
 def assignable_units(actor, visit: Visit) -> QuerySet[OrgUnit]:

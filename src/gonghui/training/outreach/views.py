@@ -35,7 +35,7 @@ def home(request):
         "training/outreach/home.html",
         {
             "o": selectors.overview(request.user),
-            "waiting": selectors.problems_waiting(request.user)[:10],
+            "waiting": selectors.problems_waiting(request.user, limit=10),
             "may_manage": access.can(request.user, MANAGE),
         },
     )

@@ -1,0 +1,124 @@
+"""What waits in the campaigns for a post (工作台): nominees at a stage the post moves on,
+objections to triage, lists to report, notices closing within three working days."""
+
+from __future__ import annotations
+
+from gonghui.common import workdays
+from gonghui.common.workbench import Waiting, capped_count
+from gonghui.nominations.models import Campaign, Notice, Objection, Quota
+from gonghui.nominations.selectors import campaign_list, may_take, nomination_list, objection_list
+from gonghui.nominations.workflow import TRANSITIONS, action_label
+from gonghui.orgs import access
+
+APP = "推荐评选"
+# The forward steps of the procedure a post takes on nominees waiting in their one source
+# state (withdrawals, rejections and removals are decisions inside these queues).
+STEPS = ("first_notice", "first_pass", "second_notice", "second_pass", "final_notice", "approve")
+NOTICE_AHEAD = 3  # working days: notices closing this soon are shown
+
+
+def waiting(actor) -> list[Waiting]:
+    if not access.can(actor, "nominations.view"):
+        return []
+    items: list[Waiting] = []
+    campaigns = list(campaign_list(actor=actor).filter(status=Campaign.Status.OPEN))
+    for c in campaigns:
+        items += _queues(actor, c)
+        items += _objections(actor, c)
+    items += _lists_to_report(actor, campaigns)
+    items += _notices_closing(actor)
+    return items
+
+
+def _queues(actor, campaign: Campaign) -> list[Waiting]:
+    found = []
+    for action in STEPS:
+        t = TRANSITIONS[action]
+        if not may_take(actor, campaign, t):
+            continue
+        (state,) = t.sources
+        n = capped_count(nomination_list(actor=actor, campaign=campaign, state=state))
+        if n:
+            found.append(
+                Waiting(
+                    APP,
+                    f"{campaign.name}：待{action_label(action, campaign.honour.level)}",
+                    n,
+                    "nominations:campaign",
+                    (campaign.pk,),
+                    f"state={state}",
+                    deadline=None,
+                )
+            )
+    return found
+
+
+def _objections(actor, campaign: Campaign) -> list[Waiting]:
+    received = objection_list(actor=actor, campaign=campaign, status=Objection.Status.RECEIVED)
+    if not received:
+        return []
+    return [
+        Waiting(
+            APP,
+            f"{campaign.name}：异议待受理",
+            len(received),
+            "nominations:campaign",
+            (campaign.pk,),
+            deadline=min(o.notice.ends_on for o in received),
+        )
+    ]
+
+
+def _lists_to_report(actor, campaigns: list[Campaign]) -> list[Waiting]:
+    """Quota nodes in the actor's review scope whose list is not reported yet; the deadline
+    is the campaign's nominating deadline."""
+    if not campaigns or not access.can(actor, "nominations.review"):
+        return []
+    by_campaign = {c.pk: c for c in campaigns}
+    quotas = (
+        Quota.objects.filter(campaign__in=campaigns, submitted_at__isnull=True)
+        .filter(access.scope_q(actor, "nominations.review"))
+        .values_list("campaign_id", flat=True)
+    )
+    counts: dict[int, int] = {}
+    for campaign_id in quotas:
+        counts[campaign_id] = counts.get(campaign_id, 0) + 1
+    return [
+        Waiting(
+            APP,
+            f"{by_campaign[pk].name}：推荐名单待报送",
+            n,
+            "nominations:campaign",
+            (pk,),
+            deadline=by_campaign[pk].nominate_until,
+        )
+        for pk, n in counts.items()
+    ]
+
+
+def _notices_closing(actor) -> list[Waiting]:
+    """Notices published in the actor's scope that close within ``NOTICE_AHEAD`` working
+    days (today included), each counted by its nominees."""
+    today = workdays.today()
+    try:
+        until = workdays.add_workdays(today, NOTICE_AHEAD)
+    except workdays.CalendarMissing:
+        return []
+    notices = (
+        Notice.objects.filter(
+            access.scope_q(actor, "nominations.view"), ends_on__gte=today, ends_on__lte=until
+        )
+        .select_related("campaign")
+        .order_by("ends_on", "pk")[:10]
+    )
+    return [
+        Waiting(
+            APP,
+            f"公示即将截止：{n.title}",
+            capped_count(n.nominations.all()),
+            "nominations:notice",
+            (n.pk,),
+            deadline=n.ends_on,
+        )
+        for n in notices
+    ]
