@@ -1,0 +1,230 @@
+"""The workbench (工作台): for each post kind, what it counts equals a direct count of the
+same rows; a district never counts another district's items; each item's link opens a list
+showing the counted rows; a member's phone home shows only their own things."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from gonghui.common.workbench import CAP, Waiting, capped_count
+from gonghui.funds.applications.services import application_submit
+from gonghui.funds.models import Application
+from gonghui.nominations import services
+from gonghui.nominations.models import Nomination, Notice, Quota
+from gonghui.nominations.workflow import State
+from gonghui.orgs.access import subtree_q
+from gonghui.web.workbench import member_home, waiting_for
+from tests.factories import make_member, make_user
+from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
+from tests.nominations.conftest import SHANGHAI, nominate
+
+pytestmark = pytest.mark.django_db
+
+
+def items(user, app=None) -> dict[str, int]:
+    return {
+        i.waiting.label: i.waiting.count for i in waiting_for(user) if app in (None, i.waiting.app)
+    }
+
+
+def live(campaign, state, unit) -> int:
+    """The direct count: nominees of ``campaign`` in ``state`` nominated at or under ``unit``."""
+    return Nomination.objects.filter(
+        subtree_q(unit, via="org_unit"), campaign=campaign, state=state
+    ).count()
+
+
+# --- Nominations ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2025, 9, 22, 10, tzinfo=SHANGHAI), tick=False) as t:
+        yield t
+
+
+@pytest.fixture
+def campaign(clock, tree, users, honours):
+    campaign = services.campaign_create(
+        actor=users.admin,
+        honour=honours["capital-labour-medal"],
+        year=2025,
+        nominate_from=date(2025, 9, 1),
+        nominate_until=date(2025, 10, 31),
+        objection_contact="电话 010-12345678",
+    )
+    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=9)
+    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=9)
+    services.campaign_open(actor=users.admin, campaign=campaign)
+    return campaign
+
+
+@pytest.fixture
+def nominated(campaign, users, tree):
+    """Chaoyang's grassroots union nominates three (two put on its first notice); Haidian's
+    nominates two."""
+    users.hd_grass = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
+    cy = [nominate(users, tree, campaign, n) for n in ("赵郁", "武润泽", "钱学")]
+    hd = [nominate(users, tree, campaign, n, unit=tree.hd_grass) for n in ("孙立", "李成")]
+    services.notice_publish(
+        actor=users.cy_grass, campaign=campaign, stage=Notice.Stage.FIRST, nominations=cy[:2]
+    )
+    return cy, hd
+
+
+def test_each_post_counts_what_waits_for_it_in_its_scope(nominated, campaign, users, tree):
+    first = f"{campaign.name}：待初审通过"
+    publish = f"{campaign.name}：待基层公示"
+    # The grassroots unions: their own nominees waiting for their first notice.
+    assert (
+        items(users.cy_grass, "推荐评选")[publish]
+        == live(campaign, State.NOMINATED, tree.cy_grass)
+        == 1
+    )
+    assert (
+        items(users.hd_grass, "推荐评选")[publish]
+        == live(campaign, State.NOMINATED, tree.hd_grass)
+        == 2
+    )
+    # The districts: the first notice's nominees to review, their own only.
+    assert items(users.cy)[first] == live(campaign, State.FIRST_NOTICE, tree.chaoyang) == 2
+    assert first not in items(users.hd)
+    # The city sees every district's (it reviews too).
+    assert items(users.admin)[first] == live(campaign, State.FIRST_NOTICE, tree.city) == 2
+    # Lists not yet reported: one per district's own quota, the city's both.
+    lists = f"{campaign.name}：推荐名单待报送"
+    unreported = Quota.objects.filter(campaign=campaign, submitted_at__isnull=True)
+    assert items(users.cy)[lists] == unreported.filter(org_unit=tree.chaoyang).count() == 1
+    assert items(users.admin)[lists] == unreported.count() == 2
+    # Posts that take no step of the procedure count nothing of it.
+    for user in (users.auditor, users.cy_street, users.nopost):
+        assert items(user, "推荐评选") == {}
+
+
+def test_notices_closing_within_three_working_days(nominated, campaign, users, tree, clock):
+    notice = Notice.objects.get(campaign=campaign)
+    label = f"公示即将截止：{notice.title}"
+    assert label not in items(users.cy)  # published today: five working days to run
+    clock.move_to(datetime(2025, 9, 24, 10, tzinfo=SHANGHAI))  # Wed; the notice ends Fri 26th
+    found = {i.waiting.label: i for i in waiting_for(users.cy)}
+    assert found[label].waiting.count == notice.nominations.count() == 2
+    assert found[label].days_left == 3
+    assert label not in items(users.hd)  # Chaoyang's notice is not Haidian's business
+
+
+def test_the_links_open_lists_of_exactly_the_counted_rows(nominated, campaign, users, client):
+    client.force_login(users.cy)
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label.endswith("待初审通过")]
+    page = client.get(item.href)
+    assert page.status_code == 200
+    shown = list(page.context["page"])
+    assert len(shown) == item.waiting.count
+    assert {n.state for n in shown} == {State.FIRST_NOTICE}
+    # Every link the workbench shows answers, for every post.
+    for user in (users.admin, users.cy, users.hd, users.cy_grass, users.cy_street):
+        client.force_login(user)
+        for i in waiting_for(user):
+            assert client.get(i.href).status_code == 200, (user, i.href)
+
+
+def test_the_page_shows_counts_shortcuts_feed_and_posts(nominated, campaign, users, client):
+    client.force_login(users.cy)
+    html = client.get("/").content.decode()
+    assert "待办事项" in html and "待初审通过" in html
+    assert reverse("web:person_create") in html  # 登记人员: the district may register people
+    assert "最近操作" in html
+    client.force_login(users.auditor)
+    html = client.get("/").content.decode()
+    assert "目前没有等待您处理的事项" in html
+    assert reverse("web:person_create") not in html  # the auditor registers nobody
+    assert reverse("web:audit_list") in html
+
+
+def test_the_feed_is_the_users_own_latest_acts_in_chinese(nominated, users, client):
+    client.force_login(users.cy_grass)
+    feed = client.get("/").context["recent"]
+    assert feed and all(not e.action.startswith("nominations.") for e in feed)
+    client.force_login(users.hd)
+    # Haidian's staff did nothing here but sign in: none of Chaoyang's acts is in its feed.
+    assert [e.action for e in client.get("/").context["recent"]] == ["登录"]
+
+
+# --- Funds ---------------------------------------------------------------------------------
+
+
+def pdf(name="证书.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+
+
+@pytest.fixture
+def applications(funds, tree, settings, tmp_path):  # noqa: F811
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with time_machine.travel(datetime(2026, 6, 15, 2, tzinfo=UTC), tick=False):
+        for unit, name, username, number in (
+            (tree.cy_grass, "赵郁", "zhaoyu", "S0001-2345"),
+            (tree.cy_grass, "钱多", "qianduo", "S0002-2345"),
+            (tree.hd_grass, "孙立", "sunli", "S0003-2345"),
+        ):
+            person = make_member(unit, name, username=username)
+            application_submit(
+                actor=person.user,
+                programme=funds.certificate,
+                facts={
+                    "certificate_no": number,
+                    "level": "技师",
+                    "trade": "钳工",
+                    "issued_on": "2025-05-01",
+                },
+                documents={"certificate_doc": pdf()},
+            )
+        yield funds
+
+
+def test_applications_to_verify_are_counted_in_scope(applications, users, tree):
+    label = f"{applications.certificate.name}：待基层核实"
+    waiting = Application.objects.filter(programme=applications.certificate, status="submitted")
+    cy = waiting.filter(subtree_q(tree.cy_grass, via="org_unit")).count()
+    assert items(users.cy_grass, "资金帮扶")[label] == cy == 2
+    assert items(users.cy, "资金帮扶")[label] == cy
+    assert items(users.hd, "资金帮扶")[label] == 1
+    assert items(users.admin, "资金帮扶")[label] == waiting.count() == 3
+    assert items(users.auditor, "资金帮扶") == {}  # reads funds, decides nothing
+
+
+# --- Counting stops at the cap -------------------------------------------------------------
+
+
+def test_counts_stop_at_the_cap(users):
+    from gonghui.audit.models import AuditEvent
+
+    assert capped_count(AuditEvent.objects.all(), cap=3) <= 3
+    assert Waiting("x", "y", CAP, "web:home").shown == f"{CAP - 1}+"
+    assert Waiting("x", "y", 7, "web:home").shown == "7"
+
+
+# --- Members and merchants -----------------------------------------------------------------
+
+
+def test_a_member_lands_on_their_phone_home_with_only_their_own(applications, tree, client):
+    zhao = make_member(tree.cy_grass, "周全", username="zhouquan")
+    other = Application.objects.filter(person__name="赵郁").get()
+    client.force_login(zhao.user)
+    assert client.get("/").url == reverse("web:member_home")
+    page = client.get(reverse("web:member_home"))
+    assert page.status_code == 200
+    assert page.context["home"].applications == []
+    assert reverse("funds:my_application", args=[other.pk]) not in page.content.decode()
+    client.force_login(other.person.user)
+    home = member_home(other.person.user)
+    assert [a.pk for a in home.applications] == [other.pk]
+    html = client.get(reverse("web:member_home")).content.decode()
+    assert reverse("funds:my_application", args=[other.pk]) in html
+    assert "我的领取" in html and "我的学习" in html
+
+
+def test_staff_without_a_member_record_find_no_member_home(users, client):
+    client.force_login(users.cy)
+    assert client.get(reverse("web:member_home")).status_code == 404
