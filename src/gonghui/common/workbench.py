@@ -34,4 +34,4 @@ class Waiting:
 
 def capped_count(qs, cap: int = CAP) -> int:
     """``qs`` counted up to ``cap`` rows: ``SELECT COUNT(*) FROM (... LIMIT cap)``."""
-    return qs.order_by()[:cap].count()
+    return qs.order_by().values("pk")[:cap].count()
