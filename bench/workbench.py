@@ -22,13 +22,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from faker import Faker
+from funds_batch import make_payees, make_run
 from measure import figure, interleaved, make_user, note, p95
 
 from gonghui.common import workdays
 from gonghui.common.workbench import capped_count
+from gonghui.funds.models import Budget, PayoutLine, Programme, RuleVersion
+from gonghui.funds.payouts.services import batch_create
 from gonghui.nominations import services
 from gonghui.nominations.models import Campaign, Nomination
 from gonghui.nominations.selectors import nomination_list
+from gonghui.nominations.services.campaigns import QUOTA_MAX
 from gonghui.nominations.workflow import State
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
@@ -41,12 +45,13 @@ from gonghui.web.workbench import waiting_for
 class Scale:
     people: int
     campaigns: int  # each nominates every person once: people x campaigns nominations
+    lines: int  # payout lines of a draft batch; the later half predicted to fail
     reps: int
 
 
 SCALES = {
-    "small": Scale(people=2_000, campaigns=3, reps=50),
-    "full": Scale(people=25_000, campaigns=4, reps=100),
+    "small": Scale(people=2_000, campaigns=3, lines=2_000, reps=50),
+    "full": Scale(people=30_000, campaigns=4, lines=20_000, reps=100),
 }
 SEED = 20261207
 TARGET = 5  # the workbench within 5x of a primary-key page
@@ -62,6 +67,9 @@ def run(scale_name: str) -> Iterator[str]:
     city = OrgUnit.objects.get(parent__isnull=True)
     admin = make_user("bench-city-admin", city, "city_admin")
     campaigns = build(scale, rng, fake, admin)
+    payouts(scale, admin)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     yield from measure(scale, admin, campaigns)
 
 
@@ -87,7 +95,7 @@ def build(scale: Scale, rng: random.Random, fake: Faker, admin) -> list[Campaign
             objection_contact="电话 010-12345678",
         )
         for d in districts:
-            services.quota_set(actor=admin, campaign=c, org_unit=d, allowed=scale.people)
+            services.quota_set(actor=admin, campaign=c, org_unit=d, allowed=QUOTA_MAX)
         campaigns.append(services.campaign_open(actor=admin, campaign=c))
     gen = demo.PeopleGenerator(rng, fake)
     by_district = {d.path: d for d in districts}
@@ -114,8 +122,6 @@ def build(scale: Scale, rng: random.Random, fake: Faker, admin) -> list[Campaign
                     )
                 )
             Nomination.objects.bulk_create(rows, batch_size=5000)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
     waiting = Nomination.objects.filter(state=State.FIRST_NOTICE).count()
     note(
         f"data: {len(grassroots)} grassroots unions, {scale.people} people, "
@@ -123,6 +129,36 @@ def build(scale: Scale, rng: random.Random, fake: Faker, admin) -> list[Campaign
         f"{Nomination.objects.count() - waiting} drafts, in {time.perf_counter() - start:.0f} s"
     )
     return campaigns
+
+
+def payouts(scale: Scale, admin) -> None:
+    """A district's draft Spring Festival batch (the funds_batch bench's payees and run),
+    the later half of its lines predicted to fail: a count that read the lines in order
+    would pass the whole first half before it found one."""
+    start = time.perf_counter()
+    district = OrgUnit.objects.get(code="110105")
+    programme = Programme.objects.create(
+        code="spring", name="春节慰问金", kind="condolence", entry="enrol", org_unit=district
+    )
+    rule = RuleVersion.objects.create(
+        programme=programme, version=1, rule={"kind": "fixed", "amount": 500_000}
+    )
+    budget = Budget.objects.create(
+        programme=programme, org_unit=district, year=2026, amount=10**14, committed=0
+    )
+    people = make_payees(district, scale.lines)
+    run_ = make_run(programme, district, rule, budget, people, "workbench")
+    batch = batch_create(
+        actor=admin, programme=programme, org_unit=district, name="春节慰问金第一批", run=run_
+    )
+    ids = list(PayoutLine.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True))
+    failing = ids[len(ids) // 2 :]
+    for i in range(0, len(failing), 5000):
+        PayoutLine.objects.filter(pk__in=failing[i : i + 5000]).update(prediction="closed")
+    note(
+        f"payouts: a draft batch of {len(ids)} lines, {len(failing)} predicted to fail, "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
 
 
 def measure(scale: Scale, admin, campaigns: list[Campaign]) -> Iterator[str]:

@@ -2,20 +2,23 @@
 same rows; a district never counts another district's items; each item's link opens a list
 showing the counted rows; a member's phone home shows only their own things."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from gonghui.common.workbench import CAP, Waiting, capped_count
 from gonghui.funds.applications.services import application_submit
 from gonghui.funds.models import Application
 from gonghui.nominations import services
-from gonghui.nominations.models import Nomination, Notice, Quota
+from gonghui.nominations.models import Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import State
 from gonghui.orgs.access import subtree_q
+from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
+from gonghui.training.models import Course, Enrolment, Session
 from gonghui.web.workbench import member_home, waiting_for
 from tests.factories import make_member, make_user
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
@@ -76,7 +79,7 @@ def nominated(campaign, users, tree):
 
 
 def test_each_post_counts_what_waits_for_it_in_its_scope(nominated, campaign, users, tree):
-    first = f"{campaign.name}：待初审通过"
+    first = f"{campaign.name}：待初审"
     publish = f"{campaign.name}：待基层公示"
     # The grassroots unions: their own nominees waiting for their first notice.
     assert (
@@ -115,9 +118,34 @@ def test_notices_closing_within_three_working_days(nominated, campaign, users, t
     assert label not in items(users.hd)  # Chaoyang's notice is not Haidian's business
 
 
+def test_objections_to_triage_are_the_reviewing_levels(nominated, campaign, users, tree):
+    notice = Notice.objects.get(campaign=campaign)
+    services.objection_file(
+        notice=notice,
+        nomination=nominated[0][0],
+        text="反映其事迹材料中的获奖情况与事实不符，请核查。",
+        anonymous=True,
+        source="203.0.113.9",
+    )
+    label = f"{campaign.name}：异议待受理"
+    received = Objection.objects.filter(
+        nomination__campaign=campaign, status=Objection.Status.RECEIVED
+    )
+    # The first notice's objections are the quota node's (Chaoyang) to triage.
+    assert (
+        items(users.cy)[label]
+        == received.filter(nomination__quota__org_unit=tree.chaoyang).count()
+        == 1
+    )
+    found = {i.waiting.label: i for i in waiting_for(users.cy)}
+    assert found[label].waiting.deadline == notice.ends_on
+    assert label not in items(users.hd)
+    assert label not in items(users.cy_grass)  # the nominating unit does not triage
+
+
 def test_the_links_open_lists_of_exactly_the_counted_rows(nominated, campaign, users, client):
     client.force_login(users.cy)
-    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label.endswith("待初审通过")]
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label.endswith("待初审")]
     page = client.get(item.href)
     assert page.status_code == 200
     shown = list(page.context["page"])
@@ -133,7 +161,7 @@ def test_the_links_open_lists_of_exactly_the_counted_rows(nominated, campaign, u
 def test_the_page_shows_counts_shortcuts_feed_and_posts(nominated, campaign, users, client):
     client.force_login(users.cy)
     html = client.get("/").content.decode()
-    assert "待办事项" in html and "待初审通过" in html
+    assert "待办事项" in html and "待初审" in html
     assert reverse("web:person_create") in html  # 登记人员: the district may register people
     assert "最近操作" in html
     client.force_login(users.auditor)
@@ -208,21 +236,116 @@ def test_counts_stop_at_the_cap(users):
 # --- Members and merchants -----------------------------------------------------------------
 
 
-def test_a_member_lands_on_their_phone_home_with_only_their_own(applications, tree, client):
-    zhao = make_member(tree.cy_grass, "周全", username="zhouquan")
+def member_things(person, tree, users, programme, n: int) -> dict:
+    """A card, a won claim with its pickup code, a seat at a lecture and an application of
+    ``person`` (made as the member pages and services leave them); ``n`` keeps numbers apart."""
+    now = timezone.now()
+    card = Card.objects.create(
+        number=f"8610{n:012d}", person=person, org_unit=tree.cy_grass, status="active"
+    )
+    merchant = Merchant.objects.create(
+        name=f"玫瑰情园{n}",
+        category="shopping",
+        discount="持卡会员门票八折",
+        valid_from=now.date(),
+        valid_until=now.date() + timedelta(days=90),
+        org_unit=tree.chaoyang,
+    )
+    venue = Location.objects.create(
+        merchant=merchant, name="南门售票处", address="密云区巨各庄镇", district=tree.chaoyang
+    )
+    giveaway = Giveaway.objects.create(
+        title=f"五一游园{n}",
+        item="玫瑰情园套票",
+        org_unit=tree.chaoyang,
+        mode="fcfs",
+        status="published",
+        stock=3,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=1),
+        pickup_from=now + timedelta(days=2),
+        pickup_until=now + timedelta(days=5),
+        pickup_location=venue,
+        created_by=users.cy,
+    )
+    claim = Claim.objects.create(
+        giveaway=giveaway,
+        person=person,
+        card=card,
+        status=Claim.Status.WON,
+        code=f"{n:06d}",
+        idem_key=f"k{n}",
+        request_hash=f"h{n}",
+        created_at=now,
+    )
+    course = Course.objects.create(
+        name=f"工匠讲堂{n}",
+        kind=Course.Kind.LECTURE,
+        org_unit=tree.chaoyang,
+        partner="首都工匠学院",
+        status=Course.Status.PUBLISHED,
+        created_by=users.cy,
+    )
+    session = Session.objects.create(
+        course=course,
+        org_unit=tree.chaoyang,
+        seq=1,
+        capacity=30,
+        title="第1期",
+        place="首都工匠学院实训楼",
+        starts_at=now + timedelta(days=2),
+        ends_at=now + timedelta(days=2, hours=2),
+        enrol_opens_at=now - timedelta(days=1),
+        enrol_closes_at=now + timedelta(days=1),
+    )
+    enrolment = Enrolment.objects.create(session=session, person=person, status="seated")
+    application = application_submit(
+        actor=person.user,
+        programme=programme,
+        facts={
+            "certificate_no": f"S{n:04d}-9876",
+            "level": "技师",
+            "trade": "钳工",
+            "issued_on": "2026-05-01",
+        },
+        documents={"certificate_doc": pdf()},
+    )
+    return {"claim": claim, "enrolment": enrolment, "application": application}
+
+
+def test_a_member_lands_on_their_phone_home_with_only_their_own(applications, tree, users, client):
+    with time_machine.travel(datetime(2026, 6, 15, 2, tzinfo=UTC), tick=False):
+        zhou = make_member(tree.cy_grass, "周全", username="zhouquan")
+        mine = member_things(zhou, tree, users, applications.certificate, 1)
+        wu = make_member(tree.cy_grass, "吴用", username="wuyong")
+        theirs = member_things(wu, tree, users, applications.certificate, 2)
+        client.force_login(zhou.user)
+        assert client.get("/").url == reverse("web:member_home")
+        home = client.get(reverse("web:member_home")).context["home"]
+        assert [c.pk for c in home.claims] == [mine["claim"].pk]
+        assert [e.pk for e in home.enrolments] == [mine["enrolment"].pk]
+        assert [a.pk for a in home.applications] == [mine["application"].pk]
+        html = client.get(reverse("web:member_home")).content.decode()
+        assert reverse("perks:member_claim", args=[mine["claim"].pk]) in html
+        assert mine["claim"].code in html  # the pickup code, on the phone
+        assert reverse("funds:my_application", args=[mine["application"].pk]) in html
+        assert reverse("perks:member_claim", args=[theirs["claim"].pk]) not in html
+        assert reverse("funds:my_application", args=[theirs["application"].pk]) not in html
+        assert theirs["claim"].code not in html
+        assert theirs["enrolment"].session.course.name not in html
+
+
+def test_a_member_without_anything_is_told_so(applications, tree, client):
+    zhou = make_member(tree.cy_grass, "周全", username="zhouquan")
     other = Application.objects.filter(person__name="赵郁").get()
-    client.force_login(zhao.user)
-    assert client.get("/").url == reverse("web:member_home")
+    client.force_login(zhou.user)
     page = client.get(reverse("web:member_home"))
     assert page.status_code == 200
-    assert page.context["home"].applications == []
-    assert reverse("funds:my_application", args=[other.pk]) not in page.content.decode()
-    client.force_login(other.person.user)
-    home = member_home(other.person.user)
-    assert [a.pk for a in home.applications] == [other.pk]
-    html = client.get(reverse("web:member_home")).content.decode()
-    assert reverse("funds:my_application", args=[other.pk]) in html
-    assert "我的领取" in html and "我的学习" in html
+    assert member_home(zhou.user).applications == []
+    html = page.content.decode()
+    assert reverse("funds:my_application", args=[other.pk]) not in html
+    assert "还没有参加过普惠活动" in html and "还没有报名课程讲座" in html
+    assert "还没有资助或帮扶申请" in html
 
 
 def test_staff_without_a_member_record_find_no_member_home(users, client):

@@ -273,14 +273,11 @@ def may_reveal_contact(actor, objection: Objection) -> bool:
     )
 
 
-def objection_list(*, actor, campaign: Campaign, status: str = "") -> list[Objection]:
-    """Objections the actor handles (the reviewing level), newest first; ``status``: only
-    those in it (the workbench's "to triage")."""
+def objection_list(*, actor, campaign: Campaign) -> list[Objection]:
+    """Objections the actor handles (the reviewing level), newest first."""
     rows = Objection.objects.filter(nomination__campaign=campaign).select_related(
         *REVIEWING_UNIT_RELATED, "nomination__person"
     )
-    if status:
-        rows = rows.filter(status=status)
     return [o for o in rows.order_by("-filed_at") if may_see_objector(actor, o)]
 
 

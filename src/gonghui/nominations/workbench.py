@@ -6,14 +6,24 @@ from __future__ import annotations
 from gonghui.common import workdays
 from gonghui.common.workbench import Waiting, capped_count
 from gonghui.nominations.models import Campaign, Notice, Objection, Quota
-from gonghui.nominations.selectors import campaign_list, may_take, nomination_list, objection_list
-from gonghui.nominations.workflow import TRANSITIONS, action_label
+from gonghui.nominations.selectors import (
+    REVIEWING_UNIT_RELATED,
+    campaign_list,
+    may_see_objector,
+    may_take,
+    nomination_list,
+)
+from gonghui.nominations.workflow import TRANSITIONS, UNIT, action_label
 from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.selectors import post_levels
 
 APP = "推荐评选"
 # The forward steps of the procedure a post takes on nominees waiting in their one source
 # state (withdrawals, rejections and removals are decisions inside these queues).
 STEPS = ("first_notice", "first_pass", "second_notice", "second_pass", "final_notice", "approve")
+# A queue is named after the step it waits for; a review's pass is one of its outcomes.
+QUEUE_NAMES = {"first_pass": "初审", "second_pass": "复审"}
 NOTICE_AHEAD = 3  # working days: notices closing this soon are shown
 
 
@@ -24,17 +34,20 @@ def waiting(actor) -> list[Waiting]:
     campaigns = list(campaign_list(actor=actor).filter(status=Campaign.Status.OPEN))
     for c in campaigns:
         items += _queues(actor, c)
-        items += _objections(actor, c)
+    items += _objections(actor, campaigns)
     items += _lists_to_report(actor, campaigns)
     items += _notices_closing(actor)
     return items
 
 
 def _queues(actor, campaign: Campaign) -> list[Waiting]:
+    # A step taken at the nominating unit (its first notice) is a grassroots union's own:
+    # the levels above hold the permission but nominate nobody of their own there.
+    at_unit = OrgUnit.Level.GRASSROOTS in post_levels(actor=actor, perm="nominations.nominate")
     found = []
     for action in STEPS:
         t = TRANSITIONS[action]
-        if not may_take(actor, campaign, t):
+        if not may_take(actor, campaign, t) or (t.level == UNIT and not at_unit):
             continue
         (state,) = t.sources
         n = capped_count(nomination_list(actor=actor, campaign=campaign, state=state))
@@ -42,7 +55,7 @@ def _queues(actor, campaign: Campaign) -> list[Waiting]:
             found.append(
                 Waiting(
                     APP,
-                    f"{campaign.name}：待{action_label(action, campaign.honour.level)}",
+                    f"{campaign.name}：待{_queue_name(action, campaign)}",
                     n,
                     "nominations:campaign",
                     (campaign.pk,),
@@ -53,19 +66,33 @@ def _queues(actor, campaign: Campaign) -> list[Waiting]:
     return found
 
 
-def _objections(actor, campaign: Campaign) -> list[Waiting]:
-    received = objection_list(actor=actor, campaign=campaign, status=Objection.Status.RECEIVED)
-    if not received:
+def _queue_name(action: str, campaign: Campaign) -> str:
+    return QUEUE_NAMES.get(action) or action_label(action, campaign.honour.level)
+
+
+def _objections(actor, campaigns: list[Campaign]) -> list[Waiting]:
+    """Objections received and not yet triaged, in the open campaigns, that the actor's
+    level handles (``may_see_objector``: the reviewing level), by campaign."""
+    if not campaigns:
         return []
+    received = Objection.objects.filter(
+        nomination__campaign__in=campaigns, status=Objection.Status.RECEIVED
+    ).select_related(*REVIEWING_UNIT_RELATED)
+    by_campaign: dict[int, list[Objection]] = {}
+    for o in received:
+        if may_see_objector(actor, o):
+            by_campaign.setdefault(o.notice.campaign_id, []).append(o)
     return [
         Waiting(
             APP,
-            f"{campaign.name}：异议待受理",
-            len(received),
+            f"{c.name}：异议待受理",
+            len(found),
             "nominations:campaign",
-            (campaign.pk,),
-            deadline=min(o.notice.ends_on for o in received),
+            (c.pk,),
+            deadline=min(o.notice.ends_on for o in found),
         )
+        for c in campaigns
+        if (found := by_campaign.get(c.pk))
     ]
 
 

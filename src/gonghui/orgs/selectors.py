@@ -93,7 +93,9 @@ def password_hash_of(username: str) -> str | None:
 def post_levels(*, actor, perm: str) -> set[str]:
     """The tree levels (city, district ...) of the actor's posts holding ``perm``: which
     stage of a multi-level review is the actor's (one query, on the grants' units)."""
-    units = {g.unit_id for g in access.grants(actor) if perm in g.permissions}
-    if not units:
-        return set()
-    return set(OrgUnit.objects.filter(pk__in=units).values_list("level", flat=True))
+    levels = getattr(actor, "_gonghui_post_levels", None)
+    if levels is None:  # the levels of all the actor's posts' units, read once per request
+        units = {g.unit_id for g in access.grants(actor)}
+        levels = dict(OrgUnit.objects.filter(pk__in=units).values_list("pk", "level"))
+        actor._gonghui_post_levels = levels
+    return {levels[g.unit_id] for g in access.grants(actor) if perm in g.permissions}
