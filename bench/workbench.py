@@ -27,7 +27,8 @@ from measure import figure, interleaved, make_user, note, p95
 
 from gonghui.common import workdays
 from gonghui.common.workbench import capped_count
-from gonghui.funds.models import Budget, PayoutLine, Programme, RuleVersion
+from gonghui.funds.models import Budget, PayoutBatch, PayoutLine, Programme, RuleVersion
+from gonghui.funds.payouts.selectors import lines_predicted_to_fail
 from gonghui.funds.payouts.services import batch_create
 from gonghui.nominations import services
 from gonghui.nominations.models import Campaign, Nomination
@@ -161,6 +162,17 @@ def payouts(scale: Scale, admin) -> None:
     )
 
 
+def plan(name: str, qs) -> None:
+    """The plan of one capped count, as the workbench runs it."""
+    note(f"capped count of {name}: {capped_count(qs)} rows")
+    sql, params = qs.order_by().values("pk")[:100].query.sql_with_params()
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql, params)
+        for row in cursor.fetchall():
+            note(f"  plan: {row[-1] if connection.vendor == 'sqlite' else row[0]}")
+
+
 def measure(scale: Scale, admin, campaigns: list[Campaign]) -> Iterator[str]:
     client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
     client.force_login(admin)
@@ -181,14 +193,15 @@ def measure(scale: Scale, admin, campaigns: list[Campaign]) -> Iterator[str]:
     shown = [i.waiting.shown for i in waiting_for(admin)]
     note(f"workbench items: {len(shown)} ({', '.join(shown)})")
     note(f"queries per render: workbench {len(home_q)}, primary-key page {len(pk_q)}")
-    qs = nomination_list(actor=admin, campaign=campaigns[0], state=State.FIRST_NOTICE)
-    sql, params = qs.order_by().values("pk")[:100].query.sql_with_params()
-    note(f"one capped count: {capped_count(qs)} rows counted")
-    with connection.cursor() as cursor:
-        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
-        cursor.execute(explain + sql, params)
-        for row in cursor.fetchall():
-            note(f"  plan: {row[-1] if connection.vendor == 'sqlite' else row[0]}")
+    batch = PayoutBatch.objects.get(status=PayoutBatch.Status.DRAFT)
+    for name, qs in (
+        (
+            "nominees awaiting review",
+            nomination_list(actor=admin, campaign=campaigns[0], state=State.FIRST_NOTICE),
+        ),
+        ("lines predicted to fail", lines_predicted_to_fail(batch)),
+    ):
+        plan(name, qs)
     times = interleaved({"home": get(home_url), "pk": get(pk_url)}, scale.reps, warmup=5)
     home, pk = p95(times["home"]) * 1000, p95(times["pk"]) * 1000
     note(f"primary-key page p95 {pk:.1f} ms")

@@ -94,7 +94,7 @@ def batch_lines(*, batch: PayoutBatch, status: str = "", flagged: str = "", q: s
     if status:
         qs = qs.filter(status=status)
     if flagged == "fail":
-        qs = qs.exclude(prediction="")
+        qs = qs.filter(prediction__gt="")
     elif flagged == "ok":
         qs = qs.filter(prediction="")
     if q:
@@ -105,9 +105,10 @@ def batch_lines(*, batch: PayoutBatch, status: str = "", flagged: str = "", q: s
 
 
 def lines_predicted_to_fail(batch: PayoutBatch):
-    """Pending lines the prediction says the bank will refuse."""
-    return PayoutLine.objects.filter(batch=batch, status=PayoutLine.Status.PENDING).exclude(
-        prediction=""
+    """Pending lines the prediction says the bank will refuse (a non-empty prediction:
+    ``> ""`` is a range of the lines' index, where ``!= ""`` would read every line)."""
+    return PayoutLine.objects.filter(
+        batch=batch, status=PayoutLine.Status.PENDING, prediction__gt=""
     )
 
 
