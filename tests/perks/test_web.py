@@ -308,7 +308,8 @@ def test_a_member_lands_on_their_services(client, members, fcfs):
     as_member(client, members.cy[0], "member_zhao")
     with time_machine.travel(OPENING - timedelta(hours=1)):
         home = client.get("/").url
-        assert home == "/m/"
+        assert home == "/me/"  # the phone home across the programmes, linking to these pages
+        assert "/m/" in client.get(home).content.decode()
         page = client.get("/m/").content.decode()
         assert "五一游园" in page and "出示二维码" in page
 
