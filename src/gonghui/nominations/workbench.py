@@ -3,6 +3,8 @@ objections to triage, lists to report, notices closing within three working days
 
 from __future__ import annotations
 
+from django.db.models import Exists
+
 from gonghui.common import workdays
 from gonghui.common.workbench import Waiting, capped_count
 from gonghui.nominations.models import Campaign, Notice, Objection, Quota
@@ -32,35 +34,49 @@ def waiting(actor) -> list[Waiting]:
         return []
     items: list[Waiting] = []
     campaigns = list(campaign_list(actor=actor).filter(status=Campaign.Status.OPEN))
-    for c in campaigns:
-        items += _queues(actor, c)
+    items += _queues(actor, campaigns)
     items += _objections(actor, campaigns)
     items += _lists_to_report(actor, campaigns)
     items += _notices_closing(actor)
     return items
 
 
-def _queues(actor, campaign: Campaign) -> list[Waiting]:
+def _queues(actor, campaigns: list[Campaign]) -> list[Waiting]:
+    """The nominees at each step the actor takes, by campaign: which queues hold anyone is
+    asked in one query (an indexed ``EXISTS`` a queue), and only those are counted."""
     # A step taken at the nominating unit (its first notice) is a grassroots union's own:
     # the levels above hold the permission but nominate nobody of their own there.
     at_unit = OrgUnit.Level.GRASSROOTS in post_levels(actor=actor, perm="nominations.nominate")
+    queues = [
+        (c, action, state)
+        for c in campaigns
+        for action in STEPS
+        for t in (TRANSITIONS[action],)
+        for state in t.sources
+        if may_take(actor, c, t) and (t.level != UNIT or at_unit)
+    ]
+    if not queues:
+        return []
+    rows = {
+        f"q{i}": nomination_list(actor=actor, campaign=c, state=state)
+        for i, (c, _, state) in enumerate(queues)
+    }
+    held = (
+        Campaign.objects.filter(pk=campaigns[0].pk)
+        .values(**{key: Exists(qs.order_by().values("pk")) for key, qs in rows.items()})
+        .get()
+    )
     found = []
-    for action in STEPS:
-        t = TRANSITIONS[action]
-        if not may_take(actor, campaign, t) or (t.level == UNIT and not at_unit):
-            continue
-        (state,) = t.sources
-        n = capped_count(nomination_list(actor=actor, campaign=campaign, state=state))
-        if n:
+    for i, (c, action, state) in enumerate(queues):
+        if held[f"q{i}"]:
             found.append(
                 Waiting(
                     APP,
-                    f"{campaign.name}：待{_queue_name(action, campaign)}",
-                    n,
+                    f"{c.name}：待{_queue_name(action, c)}",
+                    capped_count(rows[f"q{i}"]),
                     "nominations:campaign",
-                    (campaign.pk,),
+                    (c.pk,),
                     f"state={state}",
-                    deadline=None,
                 )
             )
     return found
