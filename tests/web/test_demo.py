@@ -5,8 +5,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
-from gonghui.common.demo import demo_user
 from gonghui.nominations.models import Campaign, Objection
 from gonghui.nominations.selectors import notice_open
 from gonghui.nominations.workflow import State
@@ -73,14 +73,44 @@ def test_benchmarks_add_people_only_when_asked(first_run, db):
     assert Person.objects.count() == people + 7
 
 
-def test_a_demo_stopped_half_way_is_named_not_taken_for_the_demo(db):
-    # The first run was stopped after its tree and staff (Ctrl-C in `make run`): the next
-    # run neither says the demo exists nor builds a second one on top of the first half.
-    demo_user("admin", "市总管理员")
-    people = Person.objects.count()
-    err = StringIO()
-    with pytest.raises(SystemExit) as stopped:
-        call_command("demo", people=5, stdout=StringIO(), stderr=err)
-    assert stopped.value.code == 1
-    assert err.getvalue().startswith("演示数据不完整：上次生成在中途停止")
-    assert Person.objects.count() == people
+def test_demo_deeds_read_as_deeds_of_their_trade_and_honour(first_run, db):
+    individual = list(
+        # the registry's honoured (each with a trade; the campaigns' nominees have none)
+        Award.objects.filter(person__trade__isnull=False).select_related("person__trade", "honour")
+    )
+    assert len(individual) > 100
+    for award in individual:
+        assert award.person.name in award.deeds
+        assert f"“{award.honour.name}”" in award.deeds
+        assert f"{award.year}年" in award.deeds
+        assert award.person.trade.name in award.deeds
+    # 3,000 people don't read the same: nearly every text is its own.
+    assert len({a.deeds for a in individual}) == len(individual)
+    collective = list(Award.objects.filter(unit__isnull=False).select_related("unit", "honour"))
+    assert collective
+    for award in collective:
+        assert award.deeds.startswith(award.unit.name)
+        assert f"“{award.honour.name}”" in award.deeds
+    assert len({a.deeds.removeprefix(a.unit.name) for a in collective}) == len(collective)
+
+
+def test_demo_portraits_only_with_consent_and_on_the_wall(first_run, db, client):
+    honoured = list(Person.objects.filter(awards__isnull=False).distinct().order_by("pk"))
+    with_portrait = [p for p in honoured if p.portrait_id]
+    consenting = [p for p in honoured if p.is_public and "portrait" in p.public_fields]
+    assert len(with_portrait) > 20
+    assert with_portrait == consenting
+    assert len(consenting) < len([p for p in honoured if p.is_public])  # some said no
+    shown = with_portrait[0]
+    page = client.get(reverse("registry:wall"), {"q": shown.name}).content.decode()
+    portrait_url = reverse("registry:wall_portrait", args=[shown.pk])
+    assert f'src="{portrait_url}"' in page
+    png = client.get(portrait_url)
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+    assert b"".join(png.streaming_content).startswith(b"\x89PNG")
+    # Consent withdrawn: the wall shows the person without the portrait, and serves none.
+    shown.public_fields = [f for f in shown.public_fields if f != "portrait"]
+    shown.save(update_fields=["public_fields"])
+    page = client.get(reverse("registry:wall"), {"q": shown.name}).content.decode()
+    assert shown.name in page and portrait_url not in page
+    assert client.get(portrait_url).status_code == 404
