@@ -75,8 +75,11 @@ def test_benchmarks_add_people_only_when_asked(first_run, db):
 
 def test_demo_deeds_read_as_deeds_of_their_trade_and_honour(first_run, db):
     individual = list(
-        # the registry's honoured (each with a trade; the campaigns' nominees have none)
-        Award.objects.filter(person__trade__isnull=False).select_related("person__trade", "honour")
+        # the registry's honoured (each with a trade; the campaigns' nominees have none),
+        # less the titles the contests' results give (their deeds are written afterwards)
+        Award.objects.filter(person__trade__isnull=False)
+        .exclude(deeds="")
+        .select_related("person__trade", "honour")
     )
     assert len(individual) > 100
     for award in individual:

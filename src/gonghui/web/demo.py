@@ -304,10 +304,10 @@ def portrait_png(surname: str, colour: str, face: ImageFont.FreeTypeFont | None)
     return out.getvalue()
 
 
-def build_portraits(rng: random.Random, people: list[Person]) -> int:
-    """Placeholder portraits for the honoured who consented to show one, stored as each
-    person's portrait through the registry's service (so the files layer and the audit)."""
-    admin = get_user_model().objects.get(username="admin")
+def build_portraits(actor, rng: random.Random, people: list[Person]) -> int:
+    """Placeholder portraits for the people who consented to show one, stored as each
+    person's portrait by ``actor`` through the registry's service (so through the files
+    layer, audited)."""
     try:
         face = ImageFont.truetype(font_path(), 72)
     except NoFont:
@@ -318,7 +318,7 @@ def build_portraits(rng: random.Random, people: list[Person]) -> int:
             continue
         png = portrait_png(person.name[:1], rng.choice(PORTRAIT_COLOURS), face)
         upload = SimpleUploadedFile("照片.png", png, content_type="image/png")
-        person_media_set(actor=admin, person=person, portrait=upload)
+        person_media_set(actor=actor, person=person, portrait=upload)
         made += 1
     return made
 
@@ -353,7 +353,7 @@ def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
     search.index_people(
         list(Person.objects.filter(pk__in=[p.pk for p in honoured]).select_related("employer"))
     )
-    build_portraits(rng, honoured)
+    build_portraits(admin, rng, honoured)
     individual = list(Honour.objects.filter(subject="individual"))
     collective = list(Honour.objects.filter(subject="collective"))
     categories = list(Category.objects.all())
