@@ -25,6 +25,7 @@ from gonghui.audit.services import record
 from gonghui.common import bulk
 from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
+from gonghui.common.pinyin import surname
 from gonghui.contests.demo import build as build_contests
 from gonghui.contests.demo import logins as contests_logins
 from gonghui.funds.demo import build as build_funds
@@ -316,7 +317,7 @@ def build_portraits(actor, rng: random.Random, people: list[Person]) -> int:
     for person in people:
         if "portrait" not in person.public_fields:
             continue
-        png = portrait_png(person.name[:1], rng.choice(PORTRAIT_COLOURS), face)
+        png = portrait_png(surname(person.name), rng.choice(PORTRAIT_COLOURS), face)
         upload = SimpleUploadedFile("照片.png", png, content_type="image/png")
         person_media_set(actor=actor, person=person, portrait=upload)
         made += 1
