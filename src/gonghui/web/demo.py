@@ -286,9 +286,10 @@ def _deeds(rng: random.Random, person: Person, honour: Honour, year: int) -> str
 PORTRAIT_COLOURS = ["#8c2f39", "#2f5d8c", "#3f7a5a", "#7a5a2f", "#5a3f7a", "#2f7a7a", "#6b6b2f"]
 
 
-def portrait_png(surname: str, colour: str, face: ImageFont.FreeTypeFont | None) -> bytes:
+def portrait_png(family: str, colour: str, face: ImageFont.FreeTypeFont | None) -> bytes:
     """A placeholder portrait (3:4): a shoulders-and-head silhouette on ``colour`` with the
-    surname above it, drawn in ``face`` (a CJK font; without one, the silhouette only)."""
+    surname ``family`` above it, drawn in ``face`` (a CJK font; without one, the silhouette
+    only)."""
     width, height = 180, 240
     image = Image.new("RGB", (width, height), colour)
     draw = ImageDraw.Draw(image)
@@ -299,7 +300,7 @@ def portrait_png(surname: str, colour: str, face: ImageFont.FreeTypeFont | None)
     ghost.pieslice((20, 180, 160, 320), 180, 360, fill=shade)  # shoulders
     image.paste(overlay, mask=overlay)
     if face is not None:
-        draw.text((width / 2, 60), surname, font=face, fill="white", anchor="mm")
+        draw.text((width / 2, 60), family, font=face, fill="white", anchor="mm")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -326,7 +327,9 @@ def build_portraits(actor, rng: random.Random, people: list[Person]) -> int:
 
 def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
     """Employers for the grassroots unions, honours across the whole catalogue (through the
-    services, so audited), collectives with collective honours, deeds and consent."""
+    services, so audited), collectives with collective honours; a trade, consent and (with
+    consent) a placeholder portrait for each honoured person; deeds written from templates
+    by trade and honour (``registry.deeds``)."""
     admin = get_user_model().objects.get(username="admin")
     units = []
     for n, union in enumerate(grassroots):
@@ -344,12 +347,10 @@ def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
         person.employer = by_union.get(person.org_unit_id)
         person.trade = rng.choice(trades)
         person.is_public = rng.random() < 0.7
-        person.public_fields = (
-            ["name", "gender", "employer", "trade", "deeds"]
-            + (["portrait"] if rng.random() < 0.8 else [])
-            if person.is_public
-            else []
-        )
+        shown = ["name", "gender", "employer", "trade", "deeds"]
+        if rng.random() < 0.8:  # most who go public show a portrait too
+            shown.append("portrait")
+        person.public_fields = shown if person.is_public else []
     Person.objects.bulk_update(honoured, ["employer", "trade", "is_public", "public_fields"])
     search.index_people(
         list(Person.objects.filter(pk__in=[p.pk for p in honoured]).select_related("employer"))
