@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from gonghui.funds.enrolment.selectors import run_page
 from gonghui.funds.models import Entitlement, Hardship, LedgerEntry, Run
 from tests.factories import make_member, make_user
 from tests.funds import test_enrolment as base
@@ -82,6 +83,10 @@ def test_the_run_page_enrols_filters_totals_and_cancels(client, world, users, tr
     assert "特别困难" in text
     only = client.get(reverse("funds:run", args=[world.pk]), {"grade": "一般困难"}).content.decode()
     assert "王建国" in only and "严秀兰" not in only
+    for q in ("yanxiulan", "yxl", "秀兰"):  # pinyin, initials, part of the name
+        found = client.get(reverse("funds:run", args=[world.pk]), {"q": q}).content.decode()
+        assert "严秀兰" in found and "王建国" not in found, q
+    assert not run_page(users.hd, world, q="yxl").lines.exists()  # scope still holds
     bad = client.get(reverse("funds:run", args=[world.pk]), {"unit": "x"}).content.decode()
     assert "严秀兰" not in bad  # a bad filter never widens the list
 

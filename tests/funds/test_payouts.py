@@ -298,6 +298,12 @@ def test_returns_pay_the_successes_and_queue_the_failures_with_their_reason(worl
     returned = LedgerEntry.objects.get(kind="return")
     assert (returned.line, returned.amount) == (second, -1_200_000)
     assert list(selectors.exception_queue(actor=world.users.cy)) == [second]
+    # by pinyin and initials as by name (people.search), within the post's scope
+    for q in ("laomo", "lm", "劳模1"):
+        assert list(selectors.exception_queue(actor=world.users.cy, q=q)) == [second], q
+    assert list(selectors.exception_queue(actor=world.users.hd, q="lm")) == []
+    assert list(selectors.batch_lines(batch=batch, q="laomo")) == [first, second, third]
+    assert list(selectors.batch_lines(batch=batch, q="劳模0")) == [first]
     batch.refresh_from_db()
     assert (batch.bank_count, batch.bank_total) == (2, 1_000_000)
 

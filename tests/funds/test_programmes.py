@@ -438,6 +438,10 @@ def test_hardship_list_filters_and_scope(tree, users):
     assert names(users.admin, grade="特别困难") == ["王秀英"]
     assert names(users.admin, district=tree.haidian) == ["李桂兰"]
     assert names(users.admin, q="桂") == ["李桂兰"]
+    assert names(users.admin, q="liguilan") == names(users.admin, q="lgl") == ["李桂兰"]
+    assert names(users.cy, q="lgl") == []  # scope still holds
+    assert [p.name for p in selectors.person_candidates(users.hd, "lgl")] == ["李桂兰"]
+    assert [p.name for p in selectors.person_candidates(users.cy, "lgl")] == []
     assert names(users.nopost) == []
     assert [p.name for p in selectors.person_candidates(users.cy, "李")] == []
     assert [p.name for p in selectors.person_candidates(users.hd, "李")] == ["李桂兰"]

@@ -38,6 +38,10 @@ def awarded(registry, users, honours):
         ("ZHAO", ["赵郁"]),
         ("zy", ["赵郁"]),
         ("wrz", ["武润泽"]),
+        ("wurz", ["武润泽"]),  # the surname in full, the given name by initials
+        ("wurunz", ["武润泽"]),
+        ("zhaoy", ["赵郁"]),
+        ("shantf", ["单田芳"]),
         ("shantianfang", ["单田芳"]),  # the surname's reading, not pypinyin's default dan
         ("stf", ["单田芳"]),
         ("地铁", ["单田芳", "武润泽", "曾志伟", "赵郁"]),  # employer fragment, pinyin order

@@ -198,6 +198,15 @@ def test_staff_enrol_on_behalf_and_open_sessions_for_members(session, users, mem
         services.enrolment_cancel(actor=user_of(members.cy2), enrolment=e)
 
 
+def test_staff_find_members_and_lecturers_by_pinyin_and_initials(session, users, members):
+    for q in ("wangjianguo", "wjg", "建国"):
+        assert selectors.audience_members(session, q) == [members.cy1], q
+    assert selectors.audience_members(session, "zw") == []  # 张伟: outside the audience
+    for q in ("lixiuying", "lxy"):
+        assert selectors.lecturer_candidates(users.cy, q) == [members.cy2], q
+    assert selectors.lecturer_candidates(users.hd, "lxy") == []  # outside Haidian's scope
+
+
 # --- Attendance ----------------------------------------------------------------------------
 
 

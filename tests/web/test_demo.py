@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from gonghui.nominations.models import Campaign, Objection
 from gonghui.nominations.selectors import notice_open
@@ -70,3 +71,49 @@ def test_benchmarks_add_people_only_when_asked(first_run, db):
     people = Person.objects.count()
     assert demo(people=7, add=True) == ["演示数据已存在，已追加 7 名人员。"]
     assert Person.objects.count() == people + 7
+
+
+def test_demo_deeds_read_as_deeds_of_their_trade_and_honour(first_run, db):
+    individual = list(
+        # the registry's honoured (each with a trade; the campaigns' nominees have none),
+        # less the titles the contests' results give (their deeds are written afterwards)
+        Award.objects.filter(person__trade__isnull=False)
+        .exclude(deeds="")
+        .select_related("person__trade", "honour")
+    )
+    assert len(individual) > 100
+    for award in individual:
+        assert award.person.name in award.deeds
+        assert f"“{award.honour.name}”" in award.deeds
+        assert f"{award.year}年" in award.deeds
+        assert award.person.trade.name in award.deeds
+    # 3,000 people don't read the same: nearly every text is its own.
+    assert len({a.deeds for a in individual}) == len(individual)
+    collective = list(Award.objects.filter(unit__isnull=False).select_related("unit", "honour"))
+    assert collective
+    for award in collective:
+        assert award.deeds.startswith(award.unit.name)
+        assert f"“{award.honour.name}”" in award.deeds
+    assert len({a.deeds.removeprefix(a.unit.name) for a in collective}) == len(collective)
+
+
+def test_demo_portraits_only_with_consent_and_on_the_wall(first_run, db, client):
+    honoured = list(Person.objects.filter(awards__isnull=False).distinct().order_by("pk"))
+    with_portrait = [p for p in honoured if p.portrait_id]
+    consenting = [p for p in honoured if p.is_public and "portrait" in p.public_fields]
+    assert len(with_portrait) > 20
+    assert with_portrait == consenting
+    assert len(consenting) < len([p for p in honoured if p.is_public])  # some said no
+    shown = with_portrait[0]
+    page = client.get(reverse("registry:wall"), {"q": shown.name}).content.decode()
+    portrait_url = reverse("registry:wall_portrait", args=[shown.pk])
+    assert f'src="{portrait_url}"' in page
+    png = client.get(portrait_url)
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+    assert b"".join(png.streaming_content).startswith(b"\x89PNG")
+    # Consent withdrawn: the wall shows the person without the portrait, and serves none.
+    shown.public_fields = [f for f in shown.public_fields if f != "portrait"]
+    shown.save(update_fields=["public_fields"])
+    page = client.get(reverse("registry:wall"), {"q": shown.name}).content.decode()
+    assert shown.name in page and portrait_url not in page
+    assert client.get(portrait_url).status_code == 404

@@ -141,6 +141,11 @@ def han(name: str) -> str:
     return "".join(HAN.findall(unicodedata.normalize("NFKC", name or "")))
 
 
+def surname(name: str) -> str:
+    """The surname of ``name`` (欧阳 of 欧阳娜娜, 王 of 王小明), as its reading takes it."""
+    return _surname(han(name))[0]
+
+
 def _surname(chars: str) -> tuple[str, tuple[tuple[str, ...], ...]]:
     """The surname of the name ``chars`` and its readings as a surname, the usual first."""
     # A two-character surname needs a given name after it (欧阳 alone is 欧 + 阳).

@@ -8,8 +8,9 @@ on SQLite and PostgreSQL:
 * ``c:`` each character, adjacent pair and adjacent triple of the name and of the
   employer's name, digits included (a fragment in either finds the person: 地铁, 706所);
 * ``l:`` the full pinyin of every reading and its prefixes at syllable boundaries
-  (``l:zhao``, ``l:zhaoyu``), and the initials of every reading and their prefixes of two
-  letters or more (``l:wr``, ``l:wrz``). The readings are ``common.pinyin``'s: the surname
+  (``l:zhao``, ``l:zhaoyu``), the initials of every reading and their prefixes of two
+  letters or more (``l:wr``, ``l:wrz``), and the two mixed, as staff type a name: its first
+  syllables in full, the rest by initials (``l:wangxm``, ``l:wangxiaom``, ``l:wangx``). The readings are ``common.pinyin``'s: the surname
   only as a surname is read (王 never yu, 尉迟 yu chi), the name's reading set by staff
   (``Person.name_reading``) first; a character without a reading stays itself in ``c:``
   keys and ends its ``l:`` keys (𠮷文 has ``c:𠮷`` and ``c:𠮷文``, never ``l:wen``).
@@ -118,6 +119,10 @@ def _name_keys(name: str, reading: str = "") -> tuple[tuple[str, int], ...]:
             _add(keys, f"l:{''.join(syllables[:n])}", rank)
         for n in range(2, readable + 1):
             _add(keys, f"l:{initials[:n]}", exact if n == len(syllables) else partial)
+            # The first syllables in full, the rest by initials (wangxm, wangxiaom), never
+            # ranked as a whole reading (ouyangnan: 欧阳楠 before 欧阳娜娜's ouyang-n-a-n).
+            for full in range(1, n):
+                _add(keys, f"l:{''.join(syllables[:full])}{initials[full:n]}", partial)
     return tuple(keys.items())
 
 

@@ -370,6 +370,7 @@ def wall(request):
                 "pk": p.pk,
                 "name": profile.get("name", ""),
                 "gender": profile.get("gender", ""),
+                "portrait": "portrait" in profile and p.portrait_id is not None,
                 "honours": "；".join(f"{a.year}年 {a.honour.name}" for a in honours),
             }
         )

@@ -7,31 +7,38 @@ large data sets for benchmarks (``--people 1000000``) use bulk inserts and one a
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from faker import Faker
+from PIL import Image, ImageDraw, ImageFont
 from stdnum.cn import uscc
 
 from gonghui.audit.actions import Action
+from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import record
 from gonghui.common import bulk
 from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
 from gonghui.common.pii import id_check_digit
+from gonghui.common.pinyin import surname
 from gonghui.contests.demo import build as build_contests
 from gonghui.contests.demo import logins as contests_logins
 from gonghui.funds.demo import build as build_funds
 from gonghui.nominations.demo import build as build_nominations
 from gonghui.orgs.models import OrgUnit, Post, Role, segment
 from gonghui.people import search
-from gonghui.people.models import Membership, Person, Unit
+from gonghui.people.models import Membership, Person, Trade, Unit
 from gonghui.perks.demo import build as build_perks
 from gonghui.perks.demo import logins as perks_logins
+from gonghui.registry import deeds
 from gonghui.registry.models import Category, Honour
-from gonghui.registry.services import award_create
+from gonghui.registry.services import award_create, person_media_set
+from gonghui.training.courses.certificates import NoFont, font_path
 from gonghui.training.demo import build as build_training
 
 SEED = 20261122
@@ -148,8 +155,17 @@ def staff_usernames() -> list[str]:
 
 
 def exists() -> bool:
-    """Whether this database holds the demo (its first login)."""
+    """Whether this database holds the demo, whole or in part (its first login)."""
     return get_user_model().objects.filter(username="admin").exists()
+
+
+def complete() -> bool:
+    """Whether the demo was built to its end: ``run`` records its people last, so a first
+    run stopped half-way (Ctrl-C during ``make run``) leaves a demo that ``exists`` but is
+    not complete."""
+    return AuditEvent.objects.filter(
+        action=Action.DEMO_PEOPLE, object_type="demo", object_id="people"
+    ).exists()
 
 
 def logins() -> list[Login]:
@@ -251,9 +267,69 @@ def build_people(
     return made
 
 
-def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -> int:
+def _deeds(rng: random.Random, person: Person, honour: Honour, year: int) -> str:
+    return deeds.person_deeds(
+        rng,
+        name=person.name,
+        male=person.gender == Person.Gender.MALE,
+        born=person.birth_date,
+        trade=person.trade.name if person.trade else "",
+        employer=person.employer.name if person.employer else "",
+        honour=honour.name,
+        level=honour.level,
+        is_title=honour.is_title,
+        year=year,
+    )
+
+
+# Muted backgrounds for the placeholder portraits (the surname in white on one of them).
+PORTRAIT_COLOURS = ["#8c2f39", "#2f5d8c", "#3f7a5a", "#7a5a2f", "#5a3f7a", "#2f7a7a", "#6b6b2f"]
+
+
+def portrait_png(family: str, colour: str, face: ImageFont.FreeTypeFont | None) -> bytes:
+    """A placeholder portrait (3:4): a shoulders-and-head silhouette on ``colour`` with the
+    surname ``family`` above it, drawn in ``face`` (a CJK font; without one, the silhouette
+    only)."""
+    width, height = 180, 240
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    shade = (255, 255, 255, 60)
+    overlay = Image.new("RGBA", (width, height))
+    ghost = ImageDraw.Draw(overlay)
+    ghost.ellipse((55, 110, 125, 180), fill=shade)  # head
+    ghost.pieslice((20, 180, 160, 320), 180, 360, fill=shade)  # shoulders
+    image.paste(overlay, mask=overlay)
+    if face is not None:
+        draw.text((width / 2, 60), family, font=face, fill="white", anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def build_portraits(actor, rng: random.Random, people: list[Person]) -> int:
+    """Placeholder portraits for the people who consented to show one, stored as each
+    person's portrait by ``actor`` through the registry's service (so through the files
+    layer, audited)."""
+    try:
+        face = ImageFont.truetype(font_path(), 72)
+    except NoFont:
+        face = None
+    made = 0
+    for person in people:
+        if "portrait" not in person.public_fields:
+            continue
+        png = portrait_png(surname(person.name), rng.choice(PORTRAIT_COLOURS), face)
+        upload = SimpleUploadedFile("照片.png", png, content_type="image/png")
+        person_media_set(actor=actor, person=person, portrait=upload)
+        made += 1
+    return made
+
+
+def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
     """Employers for the grassroots unions, honours across the whole catalogue (through the
-    services, so audited), collectives with collective honours, deeds and consent."""
+    services, so audited), collectives with collective honours; a trade, consent and (with
+    consent) a placeholder portrait for each honoured person; deeds written from templates
+    by trade and honour (``registry.deeds``)."""
     admin = get_user_model().objects.get(username="admin")
     units = []
     for n, union in enumerate(grassroots):
@@ -266,14 +342,20 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
     by_union = {u.org_unit_id: u for u in units}
     step = max(1, Person.objects.count() // 300)
     honoured = list(Person.objects.select_related("org_unit").order_by("pk")[::step])
+    trades = list(Trade.objects.order_by("code"))
     for person in honoured:
         person.employer = by_union.get(person.org_unit_id)
+        person.trade = rng.choice(trades)
         person.is_public = rng.random() < 0.7
-        person.public_fields = ["name", "gender", "employer", "deeds"] if person.is_public else []
-    Person.objects.bulk_update(honoured, ["employer", "is_public", "public_fields"])
+        shown = ["name", "gender", "employer", "trade", "deeds"]
+        if rng.random() < 0.8:  # most who go public show a portrait too
+            shown.append("portrait")
+        person.public_fields = shown if person.is_public else []
+    Person.objects.bulk_update(honoured, ["employer", "trade", "is_public", "public_fields"])
     search.index_people(
         list(Person.objects.filter(pk__in=[p.pk for p in honoured]).select_related("employer"))
     )
+    build_portraits(admin, rng, honoured)
     individual = list(Honour.objects.filter(subject="individual"))
     collective = list(Honour.objects.filter(subject="collective"))
     categories = list(Category.objects.all())
@@ -304,7 +386,7 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
                 year=year,
                 batch=batch,
                 categories=rng.sample(categories, rng.randrange(3)),
-                deeds=fake.paragraph(nb_sentences=8),
+                deeds=_deeds(rng, person, honour, year),
             )
             made += 1
             if honour.code in national and year < 2020 and rng.random() < 0.5:
@@ -313,16 +395,20 @@ def build_registry(fake: Faker, rng: random.Random, grassroots: list[OrgUnit]) -
                     honour=national[honour.code],
                     person=person,
                     year=2020,
-                    deeds=fake.paragraph(nb_sentences=8),
+                    deeds=_deeds(rng, person, national[honour.code], 2020),
                 )
                 made += 1
     for j, unit in enumerate(rng.sample(units, min(40, len(units)))):
         honour = collective[j % len(collective)]
+        year = rng.randrange(max(honour.first_year, 2008), 2026)
         award_create(
             actor=admin,
             honour=honour,
             unit=unit,
-            year=rng.randrange(max(honour.first_year, 2008), 2026),
+            year=year,
+            deeds=deeds.collective_deeds(
+                rng, unit=unit.name, honour=honour.name, level=honour.level, year=year
+            ),
         )
         made += 1
     return made
@@ -345,7 +431,7 @@ def run(*, people: int, contest_trades: int = 10, progress=None, say=None) -> li
     gen = PeopleGenerator(rng, fake)
     made = build_people(gen, grassroots, people, progress=progress)
     with transaction.atomic():
-        build_registry(fake, rng, grassroots)
+        build_registry(rng, grassroots)
     build_nominations(fake, rng)
     build_perks(fake, rng)
     build_contests(fake, rng, trades=contest_trades, say=say)

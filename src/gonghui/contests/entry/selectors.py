@@ -15,6 +15,7 @@ from gonghui.contests.setup.selectors import competition_get
 from gonghui.contests.visibility import public_results
 from gonghui.orgs import access
 from gonghui.people.models import Person
+from gonghui.people.search import matching_q
 from gonghui.people.selectors import member_person
 
 ENTRANT_SORTS = {
@@ -72,7 +73,7 @@ def entrant_list(
         qs = qs.filter(route=route)
     q = (q or "").strip()
     if q:
-        qs = qs.filter(Q(person__name__contains=q) | Q(employer__name__contains=q))
+        qs = qs.filter(matching_q(q, via="person_id") | Q(employer__name__contains=q))
     return qs.order_by(ENTRANT_SORTS.get(sort, "number"), "pk")
 
 
@@ -84,7 +85,7 @@ def nominable_people(*, actor, q: str = "") -> QuerySet[Person]:
         return Person.objects.none()
     return (
         access.restrict(Person.objects.with_related(), actor, "contests.nominate")
-        .filter(merged_into__isnull=True, name__contains=q)
+        .filter(matching_q(q), merged_into__isnull=True)
         .order_by("name_sort", "pk")[:30]
     )
 

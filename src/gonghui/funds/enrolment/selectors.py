@@ -18,6 +18,7 @@ from gonghui.funds.models import Entitlement, Hardship, Programme, Run
 from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import SEGMENT, OrgUnit
+from gonghui.people.search import matching_q
 from gonghui.registry.models import Honour
 
 RUN_SORTS = {"name", "year", "deadline", "enrolled", "status", "org_unit"}
@@ -148,7 +149,7 @@ def run_page(actor, run: Run, *, q="", grade="", unit=None, status="", sort="") 
         ),
     )
     if q:
-        lines = lines.filter(Q(person__name__contains=q) | Q(payment_id=q.upper()))
+        lines = lines.filter(matching_q(q, via="person_id") | Q(payment_id=q.upper()))
     if grade:
         lines = lines.filter(grade=grade)
     if unit is not None:

@@ -24,6 +24,7 @@ from gonghui.funds.models import (
 from gonghui.funds.programmes.selectors import programme_get  # noqa: F401  (re-exported: the one rule)
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.people.search import matching_q
 
 VIEW = "funds.view"
 BATCH_SORTS = {
@@ -99,7 +100,7 @@ def batch_lines(*, batch: PayoutBatch, status: str = "", flagged: str = "", q: s
         qs = qs.filter(prediction="")
     if q:
         qs = qs.filter(
-            Q(entitlement__person__name__contains=q) | Q(entitlement__payment_id__iexact=q)
+            matching_q(q, via="entitlement__person_id") | Q(entitlement__payment_id__iexact=q)
         )
     return qs.order_by(LINE_SORTS.get(sort, "pk"), "pk")
 
@@ -274,7 +275,7 @@ def exception_queue(*, actor, programme_id=None, q: str = "", sort: str = ""):
         qs = qs.filter(batch__programme_id=programme_id)
     if q:
         qs = qs.filter(
-            Q(entitlement__person__name__contains=q) | Q(entitlement__payment_id__iexact=q)
+            matching_q(q, via="entitlement__person_id") | Q(entitlement__payment_id__iexact=q)
         )
     sorts = {**LINE_SORTS, "returned": "returned_at", "-returned": "-returned_at"}
     return qs.order_by(sorts.get(sort, "-returned_at"), "pk")

@@ -22,6 +22,7 @@ from gonghui.funds.models import Budget, Hardship, LedgerEntry, Programme, RuleV
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Membership, Person
+from gonghui.people.search import matching_q
 
 PROGRAMME_SORTS = {
     "name": ("name", "id"),
@@ -491,7 +492,7 @@ def hardship_list(
     if district is not None:
         qs = qs.filter(access.subtree_q(district, via="org_unit"))
     if q:
-        qs = qs.filter(person__name__contains=q)
+        qs = qs.filter(matching_q(q, via="person_id"))
     if state == "open":
         qs = qs.filter(until__isnull=True)
     elif state == "ended":
@@ -514,8 +515,8 @@ def hardship_to_end(actor, pk) -> Hardship:
 
 
 def person_candidates(actor, q: str, *, limit: int = 20) -> list[Person]:
-    """People whose name contains ``q`` whose record or membership lies in the actor's
-    ``funds.manage`` scope: whom the actor may recognise."""
+    """People matching ``q`` (name, pinyin or initials: ``people.search``) whose record or
+    membership lies in the actor's ``funds.manage`` scope: whom the actor may recognise."""
     q = (q or "").strip()
     if not q:
         return []
@@ -525,7 +526,7 @@ def person_candidates(actor, q: str, *, limit: int = 20) -> list[Person]:
         status=Membership.Status.ACTIVE,
     ).values("person_id")
     return list(
-        Person.objects.filter(Q(name__contains=q))
+        Person.objects.filter(matching_q(q))
         .filter(in_scope | Q(pk__in=members))
         .select_related("org_unit")
         .order_by("name_sort", "id")[:limit]

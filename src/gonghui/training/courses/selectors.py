@@ -13,6 +13,7 @@ from gonghui.common.schemas import MAX_ID
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, path_contains, path_prefixes
 from gonghui.people.models import Membership, Person
+from gonghui.people.search import matching_q
 from gonghui.perks.giveaways.draw import is_receipt, normalize_receipt
 from gonghui.perks.models import Message
 from gonghui.registry.models import Award
@@ -187,14 +188,14 @@ def audience_member(session: Session, pk) -> Person | None:
 
 
 def audience_members(session: Session, q: str, *, limit: int = 20) -> list[Person]:
-    """Members in the session's audience whose name contains ``q``: whom staff may enrol on
-    their behalf."""
+    """Members in the session's audience matching ``q`` (name, pinyin or initials:
+    ``people.search``): whom staff may enrol on their behalf."""
     q = (q or "").strip()
     if not q:
         return []
     return list(
         _audience_people(session)
-        .filter(name__contains=q)
+        .filter(matching_q(q))
         .select_related("org_unit")
         .order_by("name", "id")[:limit]
     )
@@ -213,13 +214,13 @@ def _lecturers(actor) -> QuerySet[Person]:
 
 
 def lecturer_candidates(actor, q: str, *, limit: int = 20) -> list[Person]:
-    """Lecturers whose name contains ``q`` (the lecturer's search box)."""
+    """Lecturers matching ``q`` (name, pinyin or initials; the lecturer's search box)."""
     q = (q or "").strip()
     if not q:
         return []
     return list(
         _lecturers(actor)
-        .filter(name__contains=q)
+        .filter(matching_q(q))
         .select_related("org_unit", "employer")
         .order_by("-honoured", "name_sort", "id")[:limit]
     )

@@ -1,5 +1,6 @@
 import random
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from faker import Faker
@@ -38,6 +39,13 @@ class Command(BaseCommand):
         if contest_trades < 0:
             self.stderr.write("--contest-trades 不能为负数")
             raise SystemExit(2)
+        if demo.exists() and not demo.complete():
+            # A first run stopped half-way: neither say "it exists" nor build on top of it.
+            self.stderr.write(
+                f"演示数据不完整：上次生成在中途停止（已有 {Person.objects.count()} 名人员）。"
+                f"请清空数据后重新生成（SQLite：删除 {settings.VAR_DIR} 目录，再运行 make run）。"
+            )
+            raise SystemExit(1)
         if demo.exists() and not add:
             # `make run` again: the same demo, not a second 3,000 people.
             self.stdout.write(
