@@ -1,6 +1,7 @@
 """The audit actions (one typed registry, with their Chinese names for the auditors' pages)
 and every write service with the events one call appends."""
 
+from django.apps import apps
 from django.db import models
 
 
@@ -283,6 +284,25 @@ ACTION_LABELS = dict(Action.choices)
 
 def action_label(code: str) -> str:
     return ACTION_LABELS.get(code, code)
+
+
+# What events name as their object besides the platform's models (``app.model``, named by
+# the model's verbose name).
+OBJECT_LABELS = {
+    "demo": "演示数据",
+    "audit.stream": "审计流",
+    "audit.witness": "见证文件",
+}
+
+
+def object_label(code: str) -> str:
+    """An event's object type as the auditors' pages name it: ``people.person`` is 人员."""
+    if code in OBJECT_LABELS:
+        return OBJECT_LABELS[code]
+    try:
+        return str(apps.get_model(code)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return code
 
 
 # --- Every write and its events ------------------------------------------------------------
