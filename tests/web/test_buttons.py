@@ -26,16 +26,24 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
+from gonghui.nominations.models import Campaign, Nomination
+from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
+from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 from gonghui.perks import passes
 from tests.demo import demo_built
 from tests.test_crawl import Login, _logins
 
 PEOPLE = 40
+# Besides one login of each role: the member with a card, claims and applications, and the
+# notary (a login of no post, as the judge's).
+EXTRA = ("huiyuan", "gongzheng")
 SAMPLE = 1  # pages (or forms) of one kind opened per login
 PAGING = {"page", "sort", "size", "per_page"}  # a list's other pages and orders: the same kind
 DEPTH = 4  # home 0, menu entries 1, their links 2 (detail pages), and so on
@@ -73,9 +81,16 @@ def demo(django_db_setup, django_db_blocker):
 def walks(demo, django_db_blocker) -> dict[str, Walk]:
     with django_db_blocker.unblock():
         logins = [login for login in _logins() if login.user is not None]
-        started = time.perf_counter()
+        picked = {login.name for login in logins}
+        User = get_user_model()
+        logins += [
+            Login.of(user)
+            for user in User.objects.filter(username__in=EXTRA).exclude(username__in=picked)
+        ]
+        wall, cpu = time.perf_counter(), time.process_time()
         found = {login.name: _walk(login) for login in logins}
-        print(f"\nwalked as {len(found)} logins in {time.perf_counter() - started:.1f} s")
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"\nwalked as {len(found)} logins in {wall:.1f} s ({cpu:.1f} s CPU)")
         return found
 
 
@@ -282,3 +297,114 @@ def test_every_link_and_form_shown_works_for_its_viewer(walks, db):
     posted = {name: len(w.posted) for name, w in walks.items()}
     print(f"\nopened {opened}\nposted {posted}")
     assert not any(w.broken for w in walks.values()), "\n" + _report(walks)
+
+
+# --- No allowed action is hidden: the key actions, shown iff the grant holds -------------
+
+# A list's button to make a new record (or import, export): the permission anywhere.
+LIST_ACTIONS = [
+    ("web:person_list", "web:person_create", "people.change"),
+    ("web:org_list", "web:org_import", "orgs.import"),
+    ("registry:search", "registry:import", "registry.change"),
+    ("registry:search", "registry:export", "registry.export"),
+    ("perks:giveaways", "perks:giveaway_create", "perks.manage"),
+    ("perks:merchant_list", "perks:merchant_create", "perks.manage"),
+    ("contests:programmes", "contests:programme_create", "contests.manage"),
+    ("funds:home", "funds:programme_create", "funds.manage"),
+    ("training:courses", "training:course_create", "training.manage"),
+]
+# Where each review step is taken (workflow.TRANSITIONS' level): the nominating union, the
+# quota node or the organising union.
+STEP_AT = {
+    "unit": lambda n: n.org_unit,
+    "node": lambda n: n.quota.org_unit,
+    "city": lambda n: n.campaign.org_unit,
+}
+
+
+def _offers(page: str, url: str) -> bool:
+    return f'href="{url}"' in page or f'action="{url}' in page
+
+
+def _sample_of(qs, login: Login, via: str) -> list:
+    """One record in each of the login's posts' subtrees, and the first and last overall."""
+    picks = [qs.order_by("pk").first(), qs.order_by("pk").last()]
+    picks += [qs.filter(access.subtree_q(u, via=via)).order_by("pk").first() for u in login.posts]
+    return list({p.pk: p for p in picks if p is not None}.values())
+
+
+def _shown_iff_allowed(login: Login) -> list[str]:
+    client, headers = _client(login)
+    user, wrong = login.user, []
+
+    def check(page_url: str, url: str, allowed: bool) -> None:
+        response = client.get(page_url, headers=headers)
+        if response.status_code != 200:  # a page the login does not open offers nothing
+            if allowed:
+                wrong.append(f"{login.name}: {page_url} answers {response.status_code}")
+            return
+        if _offers(response.content.decode(), url) != allowed:
+            wrong.append(f"{login.name}: {page_url} {'hides' if allowed else 'shows'} {url}")
+
+    for page, action, perm in LIST_ACTIONS:
+        check(reverse(page), reverse(action), access.can(user, perm))
+    for person in _sample_of(Person.objects.all(), login, "org_unit"):
+        allowed = access.can_at(user, "people.change", person.org_unit)
+        check(
+            reverse("web:person_detail", args=[person.pk]),
+            reverse("web:person_edit", args=[person.pk]),
+            allowed,
+        )
+    for unit in _sample_of(OrgUnit.objects.all(), login, ""):
+        allowed = access.can_at(user, "orgs.change", unit)
+        check(
+            reverse("web:org_detail", args=[unit.pk]),
+            reverse("web:org_edit", args=[unit.pk]),
+            allowed,
+        )
+    for campaign in Campaign.objects.all():
+        allowed = access.can_at(user, "nominations.approve", campaign.org_unit)
+        check(
+            reverse("nominations:campaign", args=[campaign.pk]),
+            reverse("nominations:final_xlsx", args=[campaign.pk]),
+            allowed,
+        )
+    for nomination in _sample_of(Nomination.objects.all(), login, "org_unit"):
+        response = client.get(reverse("nominations:nomination", args=[nomination.pk]))
+        if response.status_code != 200:
+            continue
+        select = re.search(r'<select name="action"[^>]*>(.*?)</select>', response.text, re.S)
+        shown = re.findall(r'<option value="(\w+)"', select.group(1)) if select else []
+        expected = [
+            action
+            for action in AFTER_NOTICE
+            if nomination.state in TRANSITIONS[action].sources
+            and access.can_at(
+                user,
+                TRANSITIONS[action].permission,
+                STEP_AT[TRANSITIONS[action].level](nomination),
+            )
+        ]
+        if shown != expected:
+            wrong.append(f"{login.name}: nominee {nomination.pk} offers {shown}, not {expected}")
+    return wrong
+
+
+def test_no_allowed_key_action_is_hidden_nor_a_refused_one_shown(walks, db):
+    logins = [Login.of(get_user_model().objects.get(username=name)) for name in walks]
+    wrong = [line for login in logins for line in _shown_iff_allowed(login)]
+    assert wrong == []
+
+
+def test_the_walk_reached_every_module_as_the_city(walks, db):
+    """The walk is a walk: the city's admin opened pages of every module and pressed
+    their buttons, and each role's login opened its own pages."""
+    admin = walks["admin"]
+    prefixes = ("/orgs/", "/people/", "/registry/", "/nominations/", "/giveaways/")
+    prefixes += ("/contests/", "/training/", "/funds/", "/audit/")
+    assert all(any(url.startswith(p) for url in admin.opened) for p in prefixes)
+    assert len(admin.posted) > 50
+    assert any(url.startswith("/m/") for url in walks["huiyuan"].opened)
+    assert any(url.startswith("/notary/") for url in walks["gongzheng"].opened)
+    assert any(url.startswith("/counter/") for url in walks["rose_counter"].opened)
+    assert any(url.startswith("/judge/") for url in walks["caipan"].opened)
