@@ -264,7 +264,7 @@ def _submit(client, headers, walk: Walk, where: str, form: Form) -> None:
                 )
             body = _body(response).decode("utf-8", "replace")
             transaction.set_rollback(True)
-        walk.posted.append((form.action, data, response.status_code))
+        walk.posted.append((form.action, data, response.status_code, _errors(body)))
         final = response.request["PATH_INFO"]
         why = None
         if response.status_code in (403, 404, 405) or response.status_code >= 500:
@@ -277,11 +277,12 @@ def _submit(client, headers, walk: Walk, where: str, form: Form) -> None:
             walk.broken.append((where, f"{form.method.upper()} {form.action} {data}", why))
 
 
+def _errors(body: str) -> list[str]:
+    return [m.strip() for m in re.findall(r'<li class="[^"]*error[^"]*">(.*?)</li>', body, re.S)]
+
+
 def _refused(body: str) -> str | None:
-    for message in re.findall(r'<li class="[^"]*error[^"]*">(.*?)</li>', body, re.S):
-        if any(refusal in message for refusal in REFUSALS):
-            return message.strip()
-    return None
+    return next((m for m in _errors(body) if any(r in m for r in REFUSALS)), None)
 
 
 def _report(walks: dict[str, Walk]) -> str:
