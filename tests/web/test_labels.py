@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 
 from gonghui.audit import services
-from gonghui.audit.actions import OBJECT_LABELS, object_label
+from gonghui.audit.actions import FAMILY_LABELS, OBJECT_LABELS, Action, object_label
 from gonghui.people.models import PUBLIC_FIELDS
 from tests.factories import make_person
 
@@ -82,3 +82,10 @@ def test_the_person_page_names_the_consented_fields_in_chinese(client, users, tr
     page = client.get(f"/people/{person.pk}/").content.decode()
     assert "同意公开：姓名、工作单位、事迹" in page  # in the form's order
     assert not [code for code in PUBLIC_FIELDS if f"：{code}" in page or f"、{code}" in page]
+
+
+def test_every_family_of_actions_has_a_chinese_name():
+    families = {code.split(".", 1)[0] for code in Action.values}
+    assert sorted(families - set(FAMILY_LABELS)) == []
+    assert all(CHINESE.search(label) for label in FAMILY_LABELS.values())
+    assert not set(FAMILY_LABELS) - families  # no name for a family that is gone
