@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "gonghui.audit.middleware.RequestContextMiddleware",
     "gonghui.web.middleware.RefuseNulMiddleware",
+    "gonghui.web.middleware.FriendlyErrorsMiddleware",  # inside CommonMiddleware (APPEND_SLASH)
 ]
 
 ROOT_URLCONF = "gonghui.urls"

@@ -171,8 +171,8 @@ def test_the_page_shows_the_events(client, users, log):
     client.force_login(users.auditor)
     page = client.get("/audit/?actor_name=hd_staff").content.decode()
 
-    assert "orgs.update" in page and "hd_staff" in page
-    assert "people.create" not in page
+    assert 'title="orgs.update"' in page and "hd_staff" in page  # a row's action code
+    assert 'title="people.create"' not in page
 
 
 def test_the_api_gives_each_event_with_its_hash(client, users, tree, log):
@@ -216,6 +216,14 @@ def test_the_audit_page_names_actions_in_chinese(client, users, log):
     client.force_login(users.auditor)
     page = client.get("/audit/").content.decode()
     assert "查看完整个人信息" in page and 'title="pii.reveal"' in page
+    # The filter offers the actions and the object types by their Chinese names.
+    assert '<option value="people.">人员会籍（全部）</option>' in page
+    assert '<option value="pii.reveal">查看完整个人信息</option>' in page
+    assert '<option value="people.person">人员</option>' in page
+    assert not re.search(r'<option value="[^"]+">[a-z_.]+</option>', page)
+    # A code that names no action is a message next to the filter, never every event.
+    response = client.get("/audit/?action=no.such")
+    assert response.status_code == 200 and list(response.context["page"]) == []
 
 
 def test_every_recorded_action_has_a_chinese_name():

@@ -265,6 +265,10 @@ def test_lecturers_page_shows_the_published_competition_result(client, tree, use
     assert page.status_code == 200
     row = page.text[page.text.index(lecturer.name) :]
     assert "寻找职工好讲师·教学基本功竞赛" in row and "第 1 名" in row and "好讲师" in row
-    assert reverse("contests:competition", args=[competition.pk]) in page.text
+    # The city's competition page is not Chaoyang's to open (a 404): named, not linked.
+    link = reverse("contests:competition", args=[competition.pk])
+    assert link not in page.text
+    assert client.get(link).status_code == 404
+    assert link in login(client, users.admin).get(reverse("training:lecturers")).text
     # Haidian's staff: Chaoyang's sessions are not theirs
     assert lecturer.name not in login(client, users.hd).get(reverse("training:lecturers")).text

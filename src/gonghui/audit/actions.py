@@ -1,6 +1,7 @@
 """The audit actions (one typed registry, with their Chinese names for the auditors' pages)
 and every write service with the events one call appends."""
 
+from django.apps import apps
 from django.db import models
 
 
@@ -283,6 +284,69 @@ ACTION_LABELS = dict(Action.choices)
 
 def action_label(code: str) -> str:
     return ACTION_LABELS.get(code, code)
+
+
+# What events name as their object besides the platform's models (``app.model``, named by
+# the model's verbose name).
+OBJECT_LABELS = {
+    "demo": "演示数据",
+    "audit.stream": "审计流",
+    "audit.witness": "见证文件",
+}
+
+
+# The families of actions (an action's code up to its first dot): the audit page filters by
+# a whole family ("people." is every change to people) as well as by one action.
+FAMILY_LABELS = {
+    "auth": "登录与退出",
+    "accounts": "账号与令牌",
+    "orgs": "组织机构",
+    "people": "人员会籍",
+    "pii": "个人信息查看",
+    "files": "附件",
+    "jobs": "导出文件",
+    "registry": "劳模工匠档案",
+    "nominations": "推荐评选",
+    "calendar": "节假日安排",
+    "perks": "会员服务",
+    "contests": "工匠竞赛",
+    "funds": "资金帮扶",
+    "training": "素质建设",
+    "audit": "审计",
+    "demo": "演示数据",
+}
+
+
+def action_choices() -> list:
+    """The audit page's choice of actions, in Chinese: each family whole, then each action
+    under its family (the codes stay in the query: ``?action=people.``)."""
+    by_family: dict[str, list] = {}
+    for code, label in Action.choices:
+        by_family.setdefault(code.split(".", 1)[0], []).append((code, label))
+    families = [(f"{f}.", f"{FAMILY_LABELS.get(f, f)}（全部）") for f in by_family]
+    return [
+        ("", "全部操作"),
+        ("按类别", families),
+        *((FAMILY_LABELS.get(f, f), actions) for f, actions in by_family.items()),
+    ]
+
+
+def object_choices() -> list[tuple[str, str]]:
+    """The audit page's choice of object types: the platform's models and the other things
+    events name, by their Chinese names."""
+    codes = {m._meta.label_lower for m in apps.get_models() if m.__module__.startswith("gonghui.")}
+    codes |= set(OBJECT_LABELS) | {"auth.user"}
+    return [("", "全部对象"), *sorted(((c, object_label(c)) for c in codes), key=lambda c: c[1])]
+
+
+def object_label(code: str) -> str:
+    """An event's object type as the auditors' pages name it: ``people.person`` is 人员."""
+    if code in OBJECT_LABELS:
+        return OBJECT_LABELS[code]
+    try:
+        return str(apps.get_model(code)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return code
 
 
 # --- Every write and its events ------------------------------------------------------------

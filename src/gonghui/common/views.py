@@ -115,7 +115,7 @@ def domain_errors(view):
         except NotFound:
             raise Http404("记录不存在或无权访问") from None
         except Forbidden as exc:
-            return render(request, "web/error.html", {"message": exc.message}, status=403)
+            return render(request, "403.html", {"message": exc.message}, status=403)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__

@@ -132,6 +132,12 @@ class AdvanceForm(forms.Form):
         label="意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, steps: list[tuple[str, str]] | None = None, **kwargs):
+        """``steps``: only these (the page's viewer's, named for the campaign's level)."""
+        super().__init__(*args, **kwargs)
+        if steps is not None:
+            self.fields["action"].choices = steps
+
 
 class NoticeForm(forms.Form):
     starts_on = forms.DateField(label="公示开始日期", widget=DATE, initial=today)

@@ -136,6 +136,7 @@ class RuleCounter(models.Model):
     used = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = "结构比例计数"
         constraints = [
             models.UniqueConstraint(fields=["rule", "org_unit"], name="rulecounter_node"),
             models.CheckConstraint(condition=Q(used__lte=F("allowed")), name="rule_not_over"),
@@ -321,6 +322,7 @@ class Step(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = verbose_name_plural = "评选环节记录"
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

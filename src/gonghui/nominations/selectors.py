@@ -17,10 +17,13 @@ from gonghui.common.workdays import end_of_day
 from gonghui.nominations import rules
 from gonghui.nominations.models import Campaign, Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import (
+    AFTER_NOTICE,
     CITY,
     ENDED,
+    NODE,
     NOTICE_OF,
     TRANSITIONS,
+    UNIT,
     State,
     Transition,
     action_label,
@@ -98,6 +101,8 @@ class CampaignRights:
     manage: bool  # organises this campaign: quotas, rules, opening
     review: bool  # reviews somewhere, or approves at the organising union
     notice_stages: list[tuple[str, str]]  # the notices the actor may publish: (stage, name)
+    steps: list[tuple[str, str]]  # the review steps the actor may take here: (action, name)
+    final_list: bool  # has the final list (表彰名单) made: approves at the organising union
 
 
 def campaign_rights(*, actor, campaign: Campaign) -> CampaignRights:
@@ -112,7 +117,18 @@ def campaign_rights(*, actor, campaign: Campaign) -> CampaignRights:
             for a, s in NOTICE_OF.items()
             if may_take(actor, campaign, TRANSITIONS[a])
         ],
+        steps=[
+            (a, action_label(a, level))
+            for a in AFTER_NOTICE
+            if may_take(actor, campaign, TRANSITIONS[a])
+        ],
+        final_list=may_have_final_list(actor=actor, campaign=campaign),
     )
+
+
+def may_have_final_list(*, actor, campaign: Campaign) -> bool:
+    """Who may have a campaign's final list made: its approvers at the organising union."""
+    return access.can_at(actor, "nominations.approve", campaign.org_unit)
 
 
 def may_take(actor, campaign: Campaign, transition: Transition) -> bool:
@@ -180,14 +196,33 @@ class NomineeRights:
 
     withdraw: bool  # the nominating union, until the first review
     review: bool  # the quota node's reviewers
+    steps: list[tuple[str, str]]  # the review steps open to the actor now: (action, name)
 
 
 def nomination_rights(*, actor, nomination: Nomination) -> NomineeRights:
+    level = nomination.campaign.honour.level
     return NomineeRights(
         withdraw=nomination.state in TRANSITIONS["withdraw"].sources
         and access.can_at(actor, "nominations.nominate", nomination.org_unit),
         review=access.can_at(actor, "nominations.review", nomination.quota.org_unit),
+        # Only the steps the nominee's state leads to, by a post that may take them there.
+        steps=[
+            (a, action_label(a, level))
+            for a in AFTER_NOTICE
+            if nomination.state in TRANSITIONS[a].sources
+            and access.can_at(actor, TRANSITIONS[a].permission, step_unit(nomination, a))
+        ],
     )
+
+
+def step_unit(nomination: Nomination, action: str) -> OrgUnit:
+    """Where ``action`` is taken on ``nomination``: at the nominating unit, the quota node
+    (the first review) or the campaign's organising union (the workflow's ``level``)."""
+    return {
+        UNIT: nomination.org_unit,
+        NODE: nomination.quota.org_unit,
+        CITY: nomination.campaign.org_unit,
+    }[TRANSITIONS[action].level]
 
 
 @dataclass

@@ -126,7 +126,7 @@ def campaign(request, pk):
             "procedure": workflow.procedure(level),
             "nodes": nodes,
             "overall": overall,
-            "advance_form": forms.AdvanceForm(),
+            "advance_form": forms.AdvanceForm(steps=rights.steps),
             "notice_form": forms.NoticeForm(),
             "notice_stages": rights.notice_stages,
             "may_nominate": rights.nominate,
@@ -134,6 +134,7 @@ def campaign(request, pk):
             "quota_form": forms.QuotaForm(campaign=campaign),
             "rule_form": forms.RuleForm(),
             "may_review": rights.review,
+            "may_final_list": rights.final_list,
             "notices": selectors.campaign_notices(campaign=campaign),
             "objections": selectors.objection_list(actor=request.user, campaign=campaign),
         },
@@ -264,7 +265,7 @@ def nomination(request, pk):
             "clearance_form": forms.ClearanceForm(
                 departments=nomination.campaign.clearance_departments
             ),
-            "advance_form": forms.AdvanceForm(),
+            "advance_form": forms.AdvanceForm(steps=rights.steps),
             "objection_form": forms.StaffObjectionForm(nominees=[nomination]),
             "open_notices": selectors.open_notices(nomination=nomination),
             "objections": attachments_of(actor=user, owners=objections),

@@ -310,6 +310,12 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def public_field_labels(self) -> list[str]:
+        """The fields consented to, as the form names them (姓名、事迹), never as codes."""
+        given = set(self.public_fields or [])
+        return [label for code, label in PUBLIC_FIELDS.items() if code in given]
+
 
 class Membership(models.Model):
     """A person's membership (会籍) of a grassroots union, from joining to leaving."""

@@ -36,7 +36,17 @@ def search(request):
     access.require(request.user, "registry.view")
     form = forms.SearchForm(request.GET)
     page = _page(request, form, lambda f: selectors.person_search(actor=request.user, filters=f))
-    return render(request, "registry/search.html", {"form": form, "page": page})
+    return render(
+        request,
+        "registry/search.html",
+        {
+            "form": form,
+            "page": page,
+            # The same checks as the import page and the export (no unit of their own).
+            "may_import": access.can(request.user, "registry.change"),
+            "may_export": access.can(request.user, "registry.export"),
+        },
+    )
 
 
 def _page(request, form: forms.WallForm, search):

@@ -1,5 +1,6 @@
 """The navigation each page shows: only what the user's posts allow."""
 
+from gonghui.contests.notary.selectors import is_notary
 from gonghui.contests.setup.selectors import is_judge
 from gonghui.orgs import access
 
@@ -57,6 +58,14 @@ def navigation(request):
                 "url": "contests:judge_home",
                 "label": "评分",
                 "active": current.startswith("contests:judge_"),
+            }
+        )
+    if is_notary(user):
+        items.append(
+            {
+                "url": "contests:notary_home",
+                "label": "公证",
+                "active": current.startswith("contests:notary_"),
             }
         )
     if hasattr(user, "merchant_staff"):

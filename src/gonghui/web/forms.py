@@ -5,6 +5,7 @@ import math
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from gonghui.audit import actions
 from gonghui.audit.selectors import FIRST_DAY, LAST_DAY
 from gonghui.common import lockout
 from gonghui.common.errors import ValidationFailed
@@ -238,8 +239,10 @@ class PersonForm(forms.Form):
 
 class AuditFilterForm(FilterForm):
     actor_name = forms.CharField(label="操作人", required=False, max_length=150)
-    action = forms.CharField(label="操作", required=False, max_length=64)
-    object_type = forms.CharField(label="对象类型", required=False, max_length=64)
+    action = forms.ChoiceField(label="操作", required=False, choices=actions.action_choices)
+    object_type = forms.ChoiceField(
+        label="对象类型", required=False, choices=actions.object_choices
+    )
     object_id = forms.CharField(label="对象ID", required=False, max_length=64)
     since = forms.DateField(
         label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -1,11 +1,18 @@
-"""Requests refused before any view reads them."""
+"""Requests refused before any view reads them, and the pages of a refusal."""
 
 import json
+import re
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
+
+from gonghui.common.errors import Forbidden, NotFound
 
 NUL = "\x00"
 REFUSED = "请求中含有空字符（NUL），无法处理"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 class RefuseNulMiddleware:
@@ -44,3 +51,39 @@ def _has_nul(value) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_nul(v) for v in value)
     return False
+
+
+class FriendlyErrorsMiddleware:
+    """A page that is not there (or not in the viewer's scope) and an action refused are
+    the site's own pages in Chinese that say what to do next (404.html, 403.html), also
+    with debug on: Django's debug 404 lists every URL pattern of the platform to whoever
+    mistypes an address, and a NotFound or Forbidden a view let through would be a
+    traceback. Under /api/ the API answers JSON itself (gonghui.api.ApiMiddleware)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and request.resolver_match is None  # no page matched: Django's debug 404
+            and not request.path_info.startswith("/api/")
+        ):
+            return render(request, "404.html", status=404)
+        return response
+
+    def process_exception(self, request, exc):
+        if request.path_info.startswith("/api/"):
+            return None
+        if isinstance(exc, Http404 | NotFound):
+            # A view's own reason ("投票凭证无效或已过期"), not Django's English one.
+            reason = str(exc)
+            message = reason if CHINESE.search(reason) else ""
+            return render(request, "404.html", {"message": message}, status=404)
+        if isinstance(exc, PermissionDenied):
+            return render(request, "403.html", status=403)
+        if isinstance(exc, Forbidden):
+            return render(request, "403.html", {"message": exc.message}, status=403)
+        return None

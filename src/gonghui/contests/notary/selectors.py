@@ -89,6 +89,13 @@ class NotaryDesk:
     done: list[Milestone]
 
 
+def is_notary(user) -> bool:
+    """Whether the account is the notary of some programme (the menu offers 公证)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Notary.objects.filter(user=user).exists()
+
+
 def notary_desk(user) -> list[NotaryDesk]:
     """Each programme ``user`` is the notary of, with its milestones pending and done."""
     notaries = list(Notary.objects.filter(user=user).select_related("programme").order_by("id"))

@@ -31,7 +31,7 @@ def accounts(request, pk):
     may_pay = access.can_at(request.user, PAY, person.org_unit)
     form = forms.AccountForm(request.POST or None) if may_pay else None
     if request.method == "POST" and not may_pay:
-        return render(request, "web/error.html", {"message": "无权登记收款账户"}, status=403)
+        return render(request, "403.html", {"message": "无权登记收款账户"}, status=403)
     context = {
         "person": person,
         "rows": selectors.account_rows(person, workdays.today()),
@@ -63,7 +63,7 @@ def account_edit(request, pk):
     account = selectors.account_get(actor=request.user, pk=pk)
     person = account.person
     if not access.can_at(request.user, PAY, person.org_unit):
-        return render(request, "web/error.html", {"message": "无权修改该收款账户"}, status=403)
+        return render(request, "403.html", {"message": "无权修改该收款账户"}, status=403)
     initial = {
         "status": account.status,
         "status_reported_at": account.status_reported_at,

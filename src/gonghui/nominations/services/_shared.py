@@ -14,7 +14,8 @@ from gonghui.audit.services import record
 from gonghui.common.errors import Forbidden, NotFound, ValidationFailed
 from gonghui.nominations import rules
 from gonghui.nominations.models import Nomination, Quota, RuleCounter, Step
-from gonghui.nominations.workflow import CITY, NODE, TRANSITIONS, UNIT
+from gonghui.nominations.selectors import step_unit
+from gonghui.nominations.workflow import TRANSITIONS
 from gonghui.orgs import access
 
 STREAM = "nominations"
@@ -54,11 +55,7 @@ def _event(actor, action: Action, obj, grant=None, changes=None, *, org_unit_id=
 def _acting_grant(actor, nomination: Nomination, action: str):
     """The post allowed to take ``action`` on ``nomination`` at the workflow's level."""
     t = TRANSITIONS[action]
-    where = {
-        UNIT: nomination.org_unit,
-        NODE: nomination.quota.org_unit,
-        CITY: nomination.campaign.org_unit,
-    }[t.level]
+    where = step_unit(nomination, action)
     grant = access.grant_at(actor, t.permission, where)
     if grant is None:
         if access.can_at(actor, "nominations.view", nomination.org_unit):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gonghui.common.errors import NotFound
 from gonghui.jobs.services import export_start
 from gonghui.nominations.models import Campaign
-from gonghui.orgs import access
+from gonghui.nominations.selectors import may_have_final_list
 
 
 def final_list_export_start(*, actor, campaign: Campaign):
@@ -26,5 +26,5 @@ def final_list_export_start(*, actor, campaign: Campaign):
 
 def final_list_check(*, actor, campaign: Campaign) -> None:
     """Who may have a campaign's final list: its approvers (``NotFound`` for others)."""
-    if not access.can_at(actor, "nominations.approve", campaign.org_unit):
+    if not may_have_final_list(actor=actor, campaign=campaign):
         raise NotFound()

@@ -245,6 +245,7 @@ class StatRow:
     talks: int
     attendance: int
     expected: int
+    drill: bool = False  # the viewer may open the district's own rows (``stats_district``)
 
 
 def talk_stats(actor, *, year: int, district: OrgUnit | None = None) -> list[StatRow]:
@@ -263,7 +264,14 @@ def talk_stats(actor, *, year: int, district: OrgUnit | None = None) -> list[Sta
         .annotate(n=Count("id"), people=Sum("attendance"), expected=Sum("expected"))
         .order_by(key)
     )
-    units = {u.path: u for u in OrgUnit.objects.filter(path__in=[r[key] for r in rows])}
+    paths = [r[key] for r in rows]
+    units = {u.path: u for u in OrgUnit.objects.filter(path__in=paths)}
+    # A street's staff see their district's row but not the district's other unions.
+    drillable = (
+        set()
+        if district
+        else set(districts(actor).filter(path__in=paths).values_list("path", flat=True))
+    )
     return [
         StatRow(
             unit=units.get(r[key]),
@@ -271,6 +279,7 @@ def talk_stats(actor, *, year: int, district: OrgUnit | None = None) -> list[Sta
             talks=r["n"],
             attendance=r["people"] or 0,
             expected=r["expected"] or 0,
+            drill=r[key] in drillable,
         )
         for r in rows
     ]

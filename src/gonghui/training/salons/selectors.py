@@ -334,19 +334,28 @@ def lecturer_list(*, actor, q: str = "", sort: str = "") -> QuerySet[Person]:
     return qs.order_by(*LECTURER_SORTS.get(sort, LECTURER_SORTS["sessions"]))
 
 
-def lecturer_rows(people) -> list[Lecturer]:
+def lecturer_rows(people, *, actor) -> list[Lecturer]:
     """A page of ``lecturer_list`` with each lecturer's published contest results (the
-    contests' one rule of what is public: ``visibility.public_results``), one query."""
+    contests' one rule of what is public: ``visibility.public_results``), one query; a
+    result links its competition's page for the viewers who may open it (``linked``)."""
     people = list(people)
     rows = {p.pk: Lecturer(p, p.session_count, p.attendance_count, p.last_session) for p in people}
     best: dict[tuple[int, int], Result] = {}
     for result in (
         public_results()
         .filter(entrant__person_id__in=list(rows))
-        .select_related("stage", "stage__competition", "stage__competition__programme", "entrant")
+        .select_related(
+            "stage",
+            "stage__competition",
+            "stage__competition__programme",
+            "stage__competition__org_unit",
+            "entrant",
+        )
         .order_by("stage__order")
     ):
-        best[(result.entrant.person_id, result.stage.competition_id)] = result  # furthest stage
+        competition = result.stage.competition
+        result.linked = access.can_at(actor, "contests.view", competition.org_unit)
+        best[(result.entrant.person_id, competition.pk)] = result  # furthest stage
     for (person_id, _), result in sorted(best.items(), key=lambda kv: -kv[1].stage.competition_id):
         rows[person_id].results.append(result)
     return list(rows.values())

@@ -243,5 +243,5 @@ def lecturer_list(request):
     return render(
         request,
         "training/salons/lecturers.html",
-        {"page": page, "rows": selectors.lecturer_rows(page), "q": q},
+        {"page": page, "rows": selectors.lecturer_rows(page, actor=request.user), "q": q},
     )

@@ -40,6 +40,11 @@ def action_label(code):
     return actions.action_label(code)
 
 
+@register.filter
+def object_label(code):
+    return actions.object_label(code)
+
+
 @register.simple_tag(takes_context=True)
 def query(context, **changes):
     """The current query string with some parameters changed (for sorting and paging)."""
