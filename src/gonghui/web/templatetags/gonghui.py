@@ -98,16 +98,16 @@ def pager(context, page, *, export=True):
 
 
 @register.inclusion_tag("web/_empty_row.html", takes_context=True)
-def empty_row(context, columns, create=None, label="新建", *args):
+def empty_row(context, columns, create=None, label="新建", *args, may=False):
     """A list's row when nothing is listed, saying what to do next: clear the filters (when
     the query has any) or make the first record (``create``: a URL name, with ``args``;
-    given only to a viewer who may create)."""
+    offered when ``may``: the same condition as the page's own button)."""
     request = context["request"]
     filtered = any(k not in ("page", "size", "sort", "export") for k in request.GET)
     return {
         "columns": columns,
         "clear": request.path if filtered else "",
-        "create": reverse(create, args=args) if create else "",
+        "create": reverse(create, args=args) if create and may else "",
         "label": label,
     }
 
