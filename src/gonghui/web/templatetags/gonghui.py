@@ -98,10 +98,11 @@ def pager(context, page, *, export=True):
 
 
 @register.inclusion_tag("web/_empty_row.html", takes_context=True)
-def empty_row(context, columns, create=None, label="新建", *args, may=False):
+def empty_row(context, columns, create=None, label="新建", *args, may=False, none="暂无记录"):
     """A list's row when nothing is listed, saying what to do next: clear the filters (when
     the query has any) or make the first record (``create``: a URL name, with ``args``;
-    offered when ``may``: the same condition as the page's own button)."""
+    offered when ``may``: the same condition as the page's own button). ``none``: what an
+    unfiltered empty list means, where a list says more than "no records"."""
     request = context["request"]
     filtered = any(k not in ("page", "size", "sort", "export") for k in request.GET)
     return {
@@ -109,6 +110,7 @@ def empty_row(context, columns, create=None, label="新建", *args, may=False):
         "clear": request.path if filtered else "",
         "create": reverse(create, args=args) if create and may else "",
         "label": label,
+        "none": none,
     }
 
 
