@@ -415,3 +415,30 @@ def test_a_model_choice_offers_please_choose(users):
     html = str(Pick())
     assert html.count('<option value="" selected>请选择</option>') == 2
     assert "---------" not in html
+
+
+# --- Confirmation messages ------------------------------------------------------------------
+
+
+def test_every_form_page_and_posted_action_must_say_what_it_did():
+    """``form_page`` and ``post_action`` (common/views.py), which carry the pages' actions,
+    take the success message as a required argument: an action cannot forget it."""
+    from gonghui.common.views import form_page, post_action
+
+    for helper, name in ((form_page, "done"), (post_action, "done")):
+        assert inspect.signature(helper).parameters[name].default is inspect.Parameter.empty
+
+
+def test_an_upload_says_it_was_received(client, users):
+    book = openpyxl.Workbook()
+    book.active.append(["组织编码", "名称"])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    data.name = "组织树.xlsx"
+    client.force_login(users.cy)
+
+    response = client.post("/orgs/import/", {"file": data}, follow=True)
+
+    assert response.redirect_chain and "/jobs/" in response.redirect_chain[-1][0]
+    assert "已上传“组织树.xlsx”，正在后台导入" in response.content.decode()

@@ -32,6 +32,10 @@ def _done_url(entrant: Entrant) -> str:
 # --- The public join page -------------------------------------------------------------------
 
 
+def _joined(entrant) -> str:
+    return "报名已提交"
+
+
 @domain_errors
 def join(request, pk):
     """报名: anyone, no login. The answer is the entrant number and nothing else, whether
@@ -57,6 +61,7 @@ def join(request, pk):
             ),
             "contests/entry/join.html",
             context,
+            done=_joined,
             after=_done_url,
         )
     return form_page(
@@ -67,6 +72,7 @@ def join(request, pk):
         ),
         "contests/entry/join.html",
         context,
+        done=_joined,
         after=_done_url,
     )
 

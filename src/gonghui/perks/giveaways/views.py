@@ -65,6 +65,7 @@ def giveaway_create(request):
         forms.GiveawayForm(request.POST or None, actor=request.user),
         lambda data: services.giveaway_create(actor=request.user, **data),
         "perks/giveaways/giveaway_form.html",
+        done=lambda g: f"已设立活动“{g.title}”（尚未发布）",
         after=_giveaway_url,
     )
 
