@@ -309,3 +309,10 @@ TRAINING_PROBLEM_DAYS = 10
 # fonts-noto-cjk files that exists; see training/courses/certificates.py).
 TRAINING_CHECKIN_QR_LIFE = 30
 TRAINING_CERT_FONT = ENV["GONGHUI_CERT_FONT"] or ""  # GONGHUI_CERT_FONT: a .ttf/.ttc path
+
+# Lists (web): Django's form widgets render through the project's templates, so that a
+# drop-down's empty choice reads 请选择 (web/templates/django/forms/widgets/select_option.html)
+# instead of "---------"; and any list page answers ?export=xlsx with its filtered rows.
+INSTALLED_APPS += ["django.forms"]  # after gonghui.web: its widget templates are overridden
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+MIDDLEWARE += ["gonghui.web.middleware.ListExportMiddleware"]

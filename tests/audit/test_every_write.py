@@ -158,6 +158,7 @@ NOT_WRITES = {
     "gonghui.training.quizzes.services.seal_rows": "a pure helper",  # training · quizzes
     "gonghui.training.quizzes.answers.paper": "a read (cached per process)",  # training · quizzes
     "gonghui.training.quizzes.answers.forget": "drops a process cache",  # training · quizzes
+    "gonghui.web.services.list_columns_set": "a user's own display preference (columns shown)",
 }
 # Actions recorded outside the services: sign-in signals and the demo builder.
 NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed", "auth.account_locked"}
@@ -3214,4 +3215,19 @@ def _(w, call):
         title="劳模座谈会",
         kind="座谈",
         participants=25,
+    )
+
+
+# --- web: a list's export ---
+
+
+@scenario("gonghui.web.services.list_export")
+def _(w, call):
+    call(
+        actor=w.users.cy,
+        list_name="web:person_list",
+        filters={"q": "张"},
+        title="人员会籍",
+        headers=["姓名", "身份证号"],
+        rows=[["张三", "11**************2X"]],
     )

@@ -277,6 +277,7 @@ class Action(models.TextChoices):
     TRAINING_ALLIANCE_MEMBER_REMOVE = "training.alliance_member_remove", "移出联盟成员"
     TRAINING_ALLIANCE_ACTIVITY_ADD = "training.alliance_activity_add", "登记联盟活动"
     #
+    LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -438,6 +439,7 @@ SERVICE_MODULES = (
     # --- training · outreach ---
     "gonghui.training.outreach.services",
     #
+    "gonghui.web.services",  # a list's export
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -894,4 +896,5 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
         "training.alliance_member_remove",
     ),
     "gonghui.training.outreach.services.alliance_activity_add": ("training.alliance_activity_add",),
+    "gonghui.web.services.list_export": ("list.export",),
 }

@@ -1,10 +1,15 @@
-"""One page size and one page shape for every list, on pages and in the API."""
+"""One page shape for every list, on pages and in the API: the page the request asks for, in
+the page size it asks for (within bounds), with the count capped where counting would cost."""
 
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
 
 PAGE_SIZE = 50
+PAGE_SIZES = (20, 50, 100, 200)  # what a list's page-size choice offers (and accepts)
+# An export of a list (web.middleware.ListExportMiddleware) renders its first this-many rows
+# and one more, which says the filtered list is longer than an export may be.
+EXPORT_ROWS = 10_000
 
 
 class CappedPaginator(Paginator):
@@ -27,18 +32,39 @@ class CappedPaginator(Paginator):
         return self.cap is not None and self.count >= self.cap
 
 
-def page_of(qs, number, *, count_cap: int | None = None) -> Page:
+def page_size(value) -> int:
+    """A requested page size: one of ``PAGE_SIZES``, else (absent, malformed, huge) the
+    default."""
+    try:
+        size = int(str(value).strip())
+    except (TypeError, ValueError):
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
+
+
+def page_of(qs, number, *, size: int = PAGE_SIZE, count_cap: int | None = None) -> Page:
     """The requested page (out-of-range or malformed numbers give the nearest valid one).
 
     The first page — what most lists show — reads its rows first: when they are fewer than a
     page, they are the whole count, and no COUNT query runs."""
-    paginator = CappedPaginator(qs, PAGE_SIZE, count_cap)
+    paginator = CappedPaginator(qs, size, count_cap)
     if str(number or "1").strip() == "1":
-        rows = list(qs[:PAGE_SIZE])
-        if len(rows) < PAGE_SIZE:
+        rows = list(qs[:size])
+        if len(rows) < size:
             paginator.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
         return Page(rows, 1, paginator)
     return paginator.get_page(number)
+
+
+def request_page(request, qs, *, count_cap: int | None = None) -> Page:
+    """The page of ``qs`` that a list page's request asks for: ``?page=`` and ``?size=``.
+    An export of the list (``request.list_export``) asks for every row up to the export's
+    cap, and one more that tells it the list is longer."""
+    if getattr(request, "list_export", False):
+        return page_of(qs, 1, size=EXPORT_ROWS + 1, count_cap=count_cap)
+    return page_of(
+        qs, request.GET.get("page"), size=page_size(request.GET.get("size")), count_cap=count_cap
+    )
 
 
 def filtered_page(request, filters, rows, **more) -> Page:
@@ -46,13 +72,14 @@ def filtered_page(request, filters, rows, **more) -> Page:
     invalid (the form says which, next to the field): a bad filter must not widen the list."""
     data = filters.filters()
     found = [] if data is None else rows(**data, **more)
-    return page_of(found, request.GET.get("page"))
+    return request_page(request, found)
 
 
-def page_dict(qs, number, *, count_cap: int | None = None) -> dict:
+def page_dict(qs, number, *, size=None, count_cap: int | None = None) -> dict:
     """The API's page: {count, count_capped, page, items}; ``count_capped`` says the count
-    stopped at the cap (there are at least that many)."""
-    page = page_of(qs, number, count_cap=count_cap)
+    stopped at the cap (there are at least that many). ``size``: one of ``PAGE_SIZES``,
+    else the default."""
+    page = page_of(qs, number, size=page_size(size), count_cap=count_cap)
     return {
         "count": page.paginator.count,
         "count_capped": page.paginator.capped,

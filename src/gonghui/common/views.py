@@ -77,21 +77,20 @@ def form_page(
     context: dict | None = None,
     *,
     after,
-    done=None,
+    done,
     refused: type[DomainError] = DomainError,
 ):
     """A page with a form: on a valid POST, ``call(form data)`` (a service). Its complaint
     (``refused``; other errors go on to ``domain_errors``) goes next to the fields it names;
-    else ``done(result)`` is the success message and the browser goes to ``after(result)``.
-    Otherwise the page is shown with the form."""
+    else ``done(result)`` is the success message (every action says what it did) and the
+    browser goes to ``after(result)``. Otherwise the page is shown with the form."""
     if request.method == "POST" and form.is_valid():
         try:
             result = call(form.cleaned_data)
         except refused as exc:
             apply_errors(form, exc)
         else:
-            if done is not None:
-                messages.success(request, done(result))
+            messages.success(request, done(result))
             return redirect(after(result))
     return render(request, template, {"form": form, **(context or {})})
 

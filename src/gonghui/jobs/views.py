@@ -1,6 +1,7 @@
 """The pages every long job goes through: an upload form whose file becomes a background
 import, an export started as a job, and the download of an export's file."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
@@ -20,6 +21,7 @@ def upload_page(request, form, start, template: str):
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
+            messages.success(request, f"已上传“{upload.name}”，正在后台导入")
             return redirect("web:job_detail", pk=job.pk)
     return render(request, template, {"form": form})
 

@@ -11,7 +11,7 @@ from gonghui.calendar.services import calendar_year_set
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.formats import cn_date
 from gonghui.common.net import client_key
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.schemas import MAX_ID
 from gonghui.common.views import (
     apply_errors,
@@ -56,7 +56,7 @@ def campaigns(request):
         form,
         lambda data: services.campaign_create(actor=request.user, **data),
         "nominations/campaigns.html",
-        {"page": page_of(selectors.campaign_list(actor=request.user), request.GET.get("page"))},
+        {"page": request_page(request, selectors.campaign_list(actor=request.user))},
         done=lambda created: f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐",
         after=lambda created: reverse("nominations:campaign", args=[created.pk]),
     )
@@ -120,7 +120,7 @@ def campaign(request, pk):
         "nominations/campaign.html",
         {
             "campaign": campaign,
-            "page": page_of(nominees, request.GET.get("page")),
+            "page": request_page(request, nominees),
             "state": state,
             "states": workflow.state_choices(level),
             "procedure": workflow.procedure(level),
@@ -423,7 +423,7 @@ def calendar(request):
 
 
 def notices(request):
-    page = page_of(selectors.public_notices(), request.GET.get("page"))
+    page = request_page(request, selectors.public_notices())
     return render(
         request,
         "nominations/notices.html",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common import imports
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import RowError
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -54,9 +54,9 @@ def _page(request, form: forms.WallForm, search):
     says which, next to the field)."""
     filters = form.person_filters()
     people = Person.objects.none() if filters is None else search(filters)
-    return page_of(
+    return request_page(
+        request,
         selectors.with_awards(people),
-        request.GET.get("page"),
         count_cap=None if filters is None else selectors.count_cap(filters),
     )
 
@@ -242,9 +242,7 @@ def employers(request):
         request, "registry.change", forms.UnitForm, services.unit_create, "已登记 {}"
     )
     query = request.GET.get("q", "").strip()[:60]
-    page = page_of(
-        selectors.employer_list(actor=request.user, query=query), request.GET.get("page")
-    )
+    page = request_page(request, selectors.employer_list(actor=request.user, query=query))
     return done or render(request, "registry/units.html", {"page": page, "form": form, "q": query})
 
 

@@ -1,18 +1,27 @@
-"""Requests refused before any view reads them, and the pages of a refusal."""
+"""Requests refused before any view reads them, the pages of a refusal, and a list page
+answered as an Excel export."""
 
 import json
 import re
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from gonghui.common.errors import Forbidden, NotFound
+from gonghui.common.pagination import EXPORT_ROWS
+from gonghui.common.views import download
+from gonghui.web.selectors import hidden_columns
+from gonghui.web.services import list_export
+from gonghui.web.tables import listed_table
 
 NUL = "\x00"
 REFUSED = "请求中含有空字符（NUL），无法处理"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+NO_LIST = "此页面没有可导出的列表"
+TOO_MANY = "符合条件的记录超过 {} 条，无法一次导出，请增加筛选条件后再导出"
 
 
 class RefuseNulMiddleware:
@@ -87,3 +96,55 @@ class FriendlyErrorsMiddleware:
         if isinstance(exc, Forbidden):
             return render(request, "403.html", {"message": exc.message}, status=403)
         return None
+
+
+class ListExportMiddleware:
+    """``?export=xlsx`` on any list page (the pager's 导出 Excel): the page's own view
+    answers the request, asked for every filtered row up to ``EXPORT_ROWS``
+    (``common.pagination.request_page``), and the list it renders — the ``table.data``
+    before its pager, with the columns the user shows — becomes the workbook, recorded as
+    ``list.export``. The same view with the same user: what the page would not show (out
+    of scope, masked, refused) the export does not hold. For signed-in users only; anything
+    but a page with a list (a 404, a redirect) is answered as the view answered it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method != "GET"
+            or request.GET.get("export") != "xlsx"
+            or request.path_info.startswith("/api/")
+            or not request.user.is_authenticated
+        ):
+            return self.get_response(request)
+        request.list_export = True
+        response = self.get_response(request)
+        if (
+            response.status_code != 200
+            or response.streaming
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        table = listed_table(response.content.decode(response.charset or "utf-8"))
+        if table is None:
+            return render(request, "web/error.html", {"message": NO_LIST}, status=400)
+        back = request.GET.copy()
+        back.pop("export")
+        if len(table.rows) > EXPORT_ROWS:
+            messages.error(request, TOO_MANY.format(EXPORT_ROWS))
+            return redirect(f"{request.path}?{back.urlencode()}")
+        list_name = request.resolver_match.view_name
+        hidden = set(hidden_columns(actor=request.user, list_name=list_name))
+        shown = [i for i, h in enumerate(table.headers) if h and h not in hidden]
+        content = list_export(
+            actor=request.user,
+            list_name=list_name,
+            filters={
+                k: v[0] if len(v) == 1 else v for k, v in back.lists() if k not in ("page", "size")
+            },
+            title=table.title,
+            headers=[table.headers[i] for i in shown],
+            rows=[[row[i] if i < len(row) else "" for i in shown] for row in table.rows],
+        )
+        return download(content, f"{table.title or '列表'}.xlsx")

@@ -41,6 +41,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
     path("people/<int:pk>/attach/", views.person_attach, name="person_attach"),
+    path("lists/columns/", views.list_columns, name="list_columns"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("files/<int:pk>/", views.file_download, name="file_download"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gonghui.audit.selectors import event_list
 from gonghui.audit.services import key_fingerprints, verify_platform
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
-from gonghui.common.pagination import filtered_page, page_of
+from gonghui.common.pagination import filtered_page, request_page
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -66,10 +66,7 @@ from gonghui.people.services import person_reveal as person_reveal_service
 from gonghui.registry.selectors import look_alikes_exist
 from gonghui.treeimport.services import tree_import_start
 from gonghui.web import forms, workbench
-
-
-def _page(request, qs):
-    return page_of(qs, request.GET.get("page"))
+from gonghui.web.services import list_columns_set
 
 
 class LoginView(auth_views.LoginView):
@@ -148,7 +145,7 @@ def token_list(request):
         request,
         "web/tokens.html",
         {
-            "page": _page(request, token_list_selector(actor=request.user)),
+            "page": request_page(request, token_list_selector(actor=request.user)),
             "form": form,
             "raw": raw,
             "can_create": bool(access.grants(request.user)),
@@ -194,7 +191,7 @@ def org_list(request):
         request,
         "orgs/list.html",
         {
-            "page": _page(request, qs),
+            "page": request_page(request, qs),
             "filters": filters,
             "root": root,
             "can_import": access.can(request.user, "orgs.import"),
@@ -213,7 +210,7 @@ def org_detail(request, pk):
         {
             "unit": unit,
             "ancestors": org_unit_ancestors(unit, actor=request.user),
-            "page": _page(request, children),
+            "page": request_page(request, children),
             "can_change": access.can_at(request.user, "orgs.change", unit),
             # Moving needs the right at the parent's level too (a unit's new parent must be
             # in scope, and nothing below the unit itself can be).
@@ -311,7 +308,7 @@ def person_list(request):
         q = data.get("q", "")
         sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the best match first
         qs = person_list_selector(actor=request.user, query=q, sort=sort)
-    page = page_of(qs, request.GET.get("page"), count_cap=search.count_cap(q))
+    page = request_page(request, qs, count_cap=search.count_cap(q))
     return _person_list_page(request, page, filters, forms.IdLookupForm())
 
 
@@ -350,7 +347,7 @@ def person_lookup(request):
             if person:
                 return redirect("web:person_detail", pk=person.pk)
             form.add_error("id_number", "在您的管理范围内没有找到此身份证号")
-    page = _page(request, person_list_selector(actor=request.user))
+    page = request_page(request, person_list_selector(actor=request.user))
     return _person_list_page(
         request, page, forms.PersonFilterForm(), form, status=200 if person else 422
     )
@@ -537,6 +534,25 @@ def transfer_decide(request, pk, decision):
         lambda result: done,
         reverse("web:transfer_list"),
     )
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def list_columns(request):
+    """Keep the columns the user hides on a list (``list``: its page's URL name; ``hidden``:
+    header texts), posted by web/lists.js when a box of a list's 列 menu changes."""
+    try:
+        hidden = list_columns_set(
+            actor=request.user,
+            list_name=request.POST.get("list", ""),
+            hidden=request.POST.getlist("hidden"),
+        )
+    except ValidationFailed as exc:
+        return JsonResponse({"detail": error_message(exc)}, status=400)
+    return JsonResponse({"hidden": hidden})
 
 
 # --- Audit, files, health -------------------------------------------------------------------

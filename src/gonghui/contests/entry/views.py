@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common.errors import NotFound
 from gonghui.common.formats import cn_datetime
 from gonghui.common.net import client_key
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.contests.entry import forms, selectors, services
 from gonghui.contests.models import Entrant
@@ -30,6 +30,10 @@ def _done_url(entrant: Entrant) -> str:
 
 
 # --- The public join page -------------------------------------------------------------------
+
+
+def _joined(entrant) -> str:
+    return "报名已提交"
 
 
 @domain_errors
@@ -57,6 +61,7 @@ def join(request, pk):
             ),
             "contests/entry/join.html",
             context,
+            done=_joined,
             after=_done_url,
         )
     return form_page(
@@ -67,6 +72,7 @@ def join(request, pk):
         ),
         "contests/entry/join.html",
         context,
+        done=_joined,
         after=_done_url,
     )
 
@@ -111,7 +117,7 @@ def entrants(request, pk):
         "contests/entry/entrants.html",
         {
             "c": competition,
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "status": status,
             "route": route,
             "q": q,

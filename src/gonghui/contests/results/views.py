@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, post_action
 from gonghui.contests.results import forms, selectors, services
 from gonghui.orgs import access
@@ -110,7 +110,7 @@ def talent(request):
     form = forms.TalentForm(request.GET)
     filters = form.talent_filters()
     people = [] if filters is None else selectors.talent_list(actor=request.user, **filters)
-    page = page_of(people, request.GET.get("page"))
+    page = request_page(request, people)
     return render(
         request,
         "contests/results/talent.html",

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.contests.models import Programme
 from gonghui.contests.records import entrant_key
@@ -51,7 +51,7 @@ def programmes(request):
         request,
         "contests/setup/programmes.html",
         {
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "q": q,
             "year": year or "",
             "kind": kind,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common import money, workdays
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import apply_errors, domain_errors, error_message, form_page, post_action
 from gonghui.funds.accounts import forms, selectors, services
 from gonghui.jobs.services import upload_read
@@ -144,7 +144,7 @@ def prediction(request, pk):
     batch = selectors.batch_get(actor=request.user, pk=pk)
     filters = forms.VerdictFilterForm(request.GET)
     verdict = filters.cleaned_data["verdict"] if filters.is_valid() else None
-    page = page_of(selectors.prediction_lines(batch, verdict), request.GET.get("page"))
+    page = request_page(request, selectors.prediction_lines(batch, verdict))
     page.object_list = selectors.line_rows(page.object_list)
     may_pay = access.can_at(request.user, PAY, batch.org_unit)
     return render(

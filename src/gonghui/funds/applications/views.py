@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common import formats, workdays
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, form_page, post_action, stored_download
 from gonghui.funds.applications import forms, selectors, services
 from gonghui.funds.models import Application, Programme
@@ -204,7 +204,7 @@ def applications(request, pk):
         "funds/applications/applications.html",
         {
             "programme": programme,
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "f": filters,
             "statuses": forms.STATUS_CHOICES,
             "level_choices": forms.LEVEL_CHOICES,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gonghui.common import workdays
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, form_page, post_action
 from gonghui.funds.enrolment import forms, selectors, services
 from gonghui.orgs import access
@@ -29,9 +29,9 @@ def runs(request, pk):
         "funds/enrolment/runs.html",
         {
             "p": programme,
-            "page": page_of(
+            "page": request_page(
+                request,
                 selectors.run_list(request.user, programme, sort=request.GET.get("sort", "")),
-                request.GET.get("page"),
             ),
             "may_manage": programme.entry == "enrol"
             and selectors.managing_units(request.user, programme).exists(),
@@ -88,7 +88,7 @@ def run(request, pk):
             "p": found.programme,
             "info": page,
             "filters": filters,
-            "page": page_of(lines, request.GET.get("page")),
+            "page": request_page(request, lines),
             "cancel_form": forms.CancelForm(),
         },
     )

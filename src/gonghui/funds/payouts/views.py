@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common import formats, pii
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import domain_errors, download, error_message, form_page, post_action
 from gonghui.funds.payouts import forms, selectors, services
 from gonghui.orgs import access
@@ -33,14 +33,14 @@ def batches(request, pk):
     status = request.GET.get("status", "")
     context = {
         "programme": programme,
-        "page": page_of(
+        "page": request_page(
+            request,
             selectors.batch_list(
                 actor=request.user,
                 programme=programme,
                 status=status if status in dict(forms.STATUS_CHOICES) else "",
                 sort=request.GET.get("sort", ""),
             ),
-            request.GET.get("page"),
         ),
         "status": status,
         "statuses": forms.STATUS_CHOICES,
@@ -101,7 +101,7 @@ def batch(request, pk):
             "figures": selectors.batch_figures(b),
             "readiness": services.release_check(b, request.user) if b.status == "draft" else None,
             "missing": selectors.missing_accounts(b) if b.status == "draft" else [],
-            "page": page_of(lines, request.GET.get("page")),
+            "page": request_page(request, lines),
             "status": status,
             "flagged": flagged,
             "q": q,
@@ -242,7 +242,7 @@ def exceptions(request):
         request,
         "funds/payouts/exceptions.html",
         {
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "programmes": selectors.scope_programmes(actor=request.user),
             "programme": programme,
             "q": q,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from gonghui.common import workdays
 from gonghui.common.errors import NotFound
 from gonghui.common.forms import year_param
-from gonghui.common.pagination import filtered_page, page_of
+from gonghui.common.pagination import filtered_page, request_page
 from gonghui.common.views import domain_errors, form_page
 from gonghui.funds.models import LedgerEntry, Programme
 from gonghui.funds.programmes import forms, selectors, services
@@ -39,7 +39,7 @@ def home(request):
         request,
         "funds/programmes/home.html",
         {
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "q": q,
             "kind": kind,
             "active": active,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.imports import ImportRejected, RowError, error_report
-from gonghui.common.pagination import filtered_page, page_of
+from gonghui.common.pagination import filtered_page, request_page
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -124,7 +124,7 @@ def card_issue(request):
             "found": found,
             "found_card": found_card,
             "q": q,
-            "page": page_of(candidates, request.GET.get("page")),
+            "page": request_page(request, candidates),
         },
         status=422 if lookup.is_bound and lookup.errors else 200,
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common import ratelimit
 from gonghui.common.errors import NotFound
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.views import (
     domain_errors,
     download,
@@ -47,7 +47,7 @@ def giveaways(request):
         request,
         "perks/giveaways/giveaways.html",
         {
-            "page": page_of(qs, request.GET.get("page")),
+            "page": request_page(request, qs),
             "status": status,
             "q": q,
             "statuses": Giveaway.Status.choices,
@@ -65,6 +65,7 @@ def giveaway_create(request):
         forms.GiveawayForm(request.POST or None, actor=request.user),
         lambda data: services.giveaway_create(actor=request.user, **data),
         "perks/giveaways/giveaway_form.html",
+        done=lambda g: f"已设立活动“{g.title}”（尚未发布）",
         after=_giveaway_url,
     )
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.common.live import stream_origin
-from gonghui.common.pagination import page_of
+from gonghui.common.pagination import request_page
 from gonghui.common.qr import qr_svg
 from gonghui.common.views import domain_errors, download, form_page, post_action
 from gonghui.orgs import access
@@ -55,7 +55,7 @@ def questions(request):
         request,
         "training/quizzes/questions.html",
         {
-            "page": page_of(rows, request.GET.get("page")),
+            "page": request_page(request, rows),
             **filters,
             "kinds": Question.Kind.choices,
             "topics": selectors.question_topics(request.user),
@@ -134,7 +134,7 @@ def quizzes(request):
         request,
         "training/quizzes/quizzes.html",
         {
-            "page": page_of(rows, request.GET.get("page")),
+            "page": request_page(request, rows),
             "q": q,
             "status": status,
             "statuses": Quiz.Status.choices,
@@ -287,9 +287,8 @@ def quiz_results(request, pk):
         {
             "quiz": found,
             "summary": selectors.summary(found),
-            "page": page_of(
-                selectors.results(found, sort=request.GET.get("sort", "")),
-                request.GET.get("page"),
+            "page": request_page(
+                request, selectors.results(found, sort=request.GET.get("sort", ""))
             ),
         },
     )

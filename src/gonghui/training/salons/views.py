@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghui.common import money, workdays
 from gonghui.common.errors import NotFound
 from gonghui.common.forms import year_param
-from gonghui.common.pagination import filtered_page, page_of
+from gonghui.common.pagination import filtered_page, request_page
 from gonghui.common.views import domain_errors, download, form_page, post_action
 from gonghui.files.services import attachments_of
 from gonghui.orgs import access
@@ -131,7 +131,7 @@ def salon(request, pk):
         "training/salons/salon.html",
         {
             "s": s,
-            "members": page_of(selectors.members_of(s), request.GET.get("page")),
+            "members": request_page(request, selectors.members_of(s)),
             "meetings": meetings,
             "may_apply": may_apply,
             "may_decide": selectors.may_decide(request.user, s),
@@ -239,7 +239,7 @@ def lecturer_list(request):
     access.require(request.user, "training.view")
     q = request.GET.get("q", "").strip()[:30]
     people = selectors.lecturer_list(actor=request.user, q=q, sort=request.GET.get("sort", ""))
-    page = page_of(people, request.GET.get("page"))
+    page = request_page(request, people)
     return render(
         request,
         "training/salons/lecturers.html",
