@@ -119,20 +119,23 @@ def tree_panel(*, actor, params: QueryDict, perm: str, param: str = "org") -> Tr
 
 
 def _open_to(panel: TreePanel, actor) -> None:
-    """Open the path from a top node down to the selected one, and mark it."""
+    """Open the path from a top node down to the selected one (itself included), and mark
+    it."""
     wanted = path_prefixes(panel.selected.path)
     items = panel.items
     while items:
         item = next((i for i in items if i.node.path in wanted), None)
         if item is None:
             return
-        if item.node.pk == panel.selected.pk:
-            item.selected = True
+        item.selected = item.node.pk == panel.selected.pk
+        if not item.node.has_children:
             return
         unit = OrgUnit(pk=item.node.pk, path=item.node.path)
         children, more = tree_children(actor=actor, parent=unit, perm=panel.perm)
         item.children = [TreeItem(child) for child in children]
         item.more_after = children[-1].path if more else ""
+        if item.selected:
+            return  # opened too, to show what lies below it
         if more and not any(c.path in wanted for c in children):
             # The selected node is on a later page: show it after the first page.
             child_path = wanted[len(path_prefixes(item.node.path))]

@@ -76,10 +76,9 @@ def person_list(
         found = search.search_people(
             people,
             query,
-            scope=lambda via, self_via: access.scope_q(
-                actor, "people.view", via=via, self_via=self_via
-            )
-            & within(via),
+            scope=lambda via, self_via: (
+                access.scope_q(actor, "people.view", via=via, self_via=self_via) & within(via)
+            ),
             narrowed=False,
         )
         return found.order_by(PERSON_SORTS[sort], "pk") if sort in PERSON_SORTS else found

@@ -41,8 +41,8 @@ from gonghui.orgs.selectors import (
     tree_node_get,
     tree_search,
 )
-from gonghui.orgs.selectors import tree_children as tree_children_selector
 from gonghui.orgs.selectors import token_list as token_list_selector
+from gonghui.orgs.selectors import tree_children as tree_children_selector
 from gonghui.orgs.services import orgunit_create, orgunit_move, orgunit_update, token_create
 from gonghui.orgs.services import password_change as password_change_service
 from gonghui.orgs.services import token_revoke as token_revoke_service
