@@ -72,17 +72,19 @@ def test_top_nodes_are_the_posts_without_nesting(tree, users):
     assert (chaoyang.count, chaoyang.has_children) == (3, True)
     # A post on the node only: nothing below it is in scope, so nothing to open or count.
     assert (haidian.count, haidian.has_children) == (1, False)
-    assert selectors.tree_children(actor=both, parent=tree.haidian)[0] == []
+    assert selectors.tree_children(actor=both, parent_id=tree.haidian.pk)[0] == []
     assert selectors.tree_tops(actor=users.nopost) == []
 
 
 def test_children_are_in_scope_with_counts(tree, users):
-    children, more = selectors.tree_children(actor=users.cy, parent=tree.chaoyang)
+    children, more = selectors.tree_children(actor=users.cy, parent_id=tree.chaoyang.pk)
     assert [(n.name, n.count, n.has_children) for n in children] == [("建外街道总工会", 2, True)]
     assert more is False
     for forged in (tree.haidian.pk, tree.city.pk, 999999):
         with pytest.raises(NotFound):
             selectors.tree_node_get(actor=users.cy, pk=forged)
+        # Not even the district's own unit, under a parent out of scope.
+        assert selectors.tree_children(actor=users.cy, parent_id=forged) == ([], False)
     assert selectors.tree_node_get(actor=users.cy, pk=tree.cy_grass.pk) == tree.cy_grass
 
 
@@ -90,10 +92,10 @@ def test_wide_nodes_come_a_page_at_a_time(tree, users, monkeypatch):
     monkeypatch.setattr(selectors, "TREE_PAGE", 2)
     for i in range(3):
         make_unit(tree.cy_street, "grassroots", f"CY-W{i}", f"宽节点工会{i}")
-    first, more = selectors.tree_children(actor=users.cy, parent=tree.cy_street)
+    first, more = selectors.tree_children(actor=users.cy, parent_id=tree.cy_street.pk)
     assert len(first) == 2 and more
     rest, more = selectors.tree_children(
-        actor=users.cy, parent=tree.cy_street, after=first[-1].path
+        actor=users.cy, parent_id=tree.cy_street.pk, after=first[-1].path
     )
     assert len(rest) == 2 and not more
     assert {n.code for n in first + rest} == {"CY-G1", "CY-W0", "CY-W1", "CY-W2"}

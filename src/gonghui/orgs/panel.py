@@ -130,8 +130,7 @@ def _open_to(panel: TreePanel, actor) -> None:
         item.selected = item.node.pk == panel.selected.pk
         if not item.node.has_children:
             return
-        unit = OrgUnit(pk=item.node.pk, path=item.node.path)
-        children, more = tree_children(actor=actor, parent=unit, perm=panel.perm)
+        children, more = tree_children(actor=actor, parent_id=item.node.pk, perm=panel.perm)
         item.children = [TreeItem(child) for child in children]
         item.more_after = children[-1].path if more else ""
         if item.selected:
@@ -140,6 +139,8 @@ def _open_to(panel: TreePanel, actor) -> None:
             # The selected node is on a later page: show it after the first page.
             child_path = wanted[len(path_prefixes(item.node.path))]
             just_before = str(int(child_path) - 1).zfill(len(child_path))
-            later = tree_children(actor=actor, parent=unit, perm=panel.perm, after=just_before)
+            later = tree_children(
+                actor=actor, parent_id=item.node.pk, perm=panel.perm, after=just_before
+            )
             item.children += [TreeItem(child) for child in later[0][:1]]
         items = item.children

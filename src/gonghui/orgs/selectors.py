@@ -9,7 +9,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, path_contains, path_prefixes
+from gonghui.orgs.models import (
+    ApiToken,
+    OrgUnit,
+    Post,
+    path_contains,
+    path_next,
+    path_prefixes,
+)
 
 ORG_UNIT_SORTS = {
     "path": "path",
@@ -97,13 +104,13 @@ def password_hash_of(username: str) -> str | None:
 
 # --- Navigation by the union tree (the tree panel, the organisation pickers) ----------------
 
-TREE_PAGE = 200  # children shown at once; the rest behind "更多"
+TREE_PAGE = 100  # children shown at once; the rest behind "更多"
 SEARCH_HITS = 50
 PATH_SEPARATOR = " / "
 _NODE_FIELDS = ("pk", "code", "name", "level", "path", "descendants", "is_active")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, 100 a request
 class TreeNode:
     """A node as the panel shows it: ``count`` is the number of units in its subtree the
     viewer sees (itself included), read from the stored count, never counted per request."""
@@ -119,31 +126,26 @@ class TreeNode:
     label: str = ""  # the full path, for search hits
 
 
-def _whole_subtree(actor, perm: str, path: str) -> bool:
-    """Whether a subtree post holding ``perm`` covers ``path``: then everything below it is
-    in scope, and its stored count is the viewer's count."""
-    return any(
-        perm in g.permissions and g.scope == Post.Scope.SUBTREE and path_contains(g.path, path)
+def _subtree_ranges(actor, perm: str) -> list[tuple[str, str]]:
+    """The path ranges of the actor's subtree posts holding ``perm``: a unit inside one has
+    everything below it in scope, so its stored count is the viewer's count."""
+    return [
+        (g.path, path_next(g.path))
         for g in access.grants(actor)
-    )
+        if perm in g.permissions and g.scope == Post.Scope.SUBTREE
+    ]
 
 
 def _tree_nodes(actor, perm: str, rows, labels: dict[str, str] | None = None) -> list[TreeNode]:
+    ranges = _subtree_ranges(actor, perm)
+    labels = labels or {}
     nodes = []
     for pk, code, name, level, path, descendants, is_active in rows:
         # A unit seen through a post on that node only: its units below are out of scope.
-        below = descendants if _whole_subtree(actor, perm, path) else 0
+        below = descendants if any(low <= path < high for low, high in ranges) else 0
         nodes.append(
             TreeNode(
-                pk,
-                code,
-                name,
-                level,
-                path,
-                below + 1,
-                below > 0,
-                is_active,
-                (labels or {}).get(path, ""),
+                pk, code, name, level, path, below + 1, below > 0, is_active, labels.get(path, "")
             )
         )
     return nodes
@@ -171,13 +173,13 @@ def tree_node_get(*, actor, pk, perm: str = "orgs.view") -> OrgUnit:
 
 
 def tree_children(
-    *, actor, parent: OrgUnit, perm: str = "orgs.view", after: str = ""
+    *, actor, parent_id: int, perm: str = "orgs.view", after: str = ""
 ) -> tuple[list[TreeNode], bool]:
-    """A page of ``parent``'s children in scope, in path order after the path ``after``,
-    and whether more follow. One range on the (parent, path) index, however wide the node."""
-    children = OrgUnit.objects.filter(parent_id=parent.pk)
-    if not _whole_subtree(actor, perm, parent.path):
-        children = children.filter(access.scope_q(actor, perm, via=""))
+    """A page of the node ``parent_id``'s children, in path order after the path ``after``,
+    and whether more follow. Children are in scope exactly when they lie below a subtree
+    post's node (``access.below_q``); a node out of scope, or seen through a post on that
+    node only, shows none. One range on the (parent, path) index, however wide the node."""
+    children = OrgUnit.objects.filter(parent_id=parent_id).filter(access.below_q(actor, perm))
     if after:
         children = children.filter(path__gt=after)
     rows = list(children.order_by("path").values_list(*_NODE_FIELDS)[: TREE_PAGE + 1])

@@ -38,7 +38,6 @@ from gonghui.orgs.selectors import (
     org_unit_get,
     org_unit_list,
     posts_held,
-    tree_node_get,
     tree_search,
 )
 from gonghui.orgs.selectors import token_list as token_list_selector
@@ -178,14 +177,9 @@ def tree_children(request, pk):
     perm, param, keep = panel_settings(request.GET)
     after = request.GET.get("after", "")
     after = after if after.isascii() and after.isdigit() and len(after) <= 72 else ""
-    try:
-        parent = tree_node_get(actor=request.user, pk=pk, perm=perm)
-    except NotFound:
-        children, more = [], False
-    else:
-        children, more = tree_children_selector(
-            actor=request.user, parent=parent, perm=perm, after=after
-        )
+    children, more = tree_children_selector(
+        actor=request.user, parent_id=pk, perm=perm, after=after
+    )
     return render(
         request,
         "web/_tree_nodes.html",
