@@ -23,3 +23,22 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll(".tree-panel details.tree-box").forEach((box) => box.removeAttribute("open"));
   }
 });
+
+// Organisation pickers (orgs/fields.py): typing in the box above a select leaves only the
+// units whose full path or code contains the text; a single match is chosen.
+document.addEventListener("input", (event) => {
+  const box = event.target.closest(".org-picker input.org-filter");
+  if (!box) return;
+  const select = box.parentElement.querySelector("select");
+  const text = box.value.trim().toLowerCase();
+  const shown = [];
+  for (const option of select.options) {
+    const hit = !option.value || !text
+      || option.text.toLowerCase().includes(text)
+      || (option.dataset.code || "").toLowerCase().includes(text);
+    option.hidden = !hit;
+    if (hit && option.value) shown.push(option);
+  }
+  if (shown.length === 1) select.value = shown[0].value;
+  else if (select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = "";
+});
