@@ -30,6 +30,7 @@ AREAS = (
     "training_enrol",
     "training_quiz",
     "workbench",
+    "tree",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
-from gonghui.orgs.models import OrgUnit, Post, Role, segment
+from gonghui.orgs.models import OrgUnit, Post, Role, add_descendants, segment
 from gonghui.orgs.services import orgunit_create
 from gonghui.people.models import Membership, Person
 from gonghui.people.services import EDITABLE, person_create
@@ -81,6 +81,7 @@ def seed_unit(parent: OrgUnit, level: str, code: str, name: str) -> OrgUnit:
     parent.refresh_from_db()
     n = parent.child_count + 1
     OrgUnit.objects.filter(pk=parent.pk).update(child_count=n)
+    add_descendants(parent.path, 1)
     return OrgUnit.objects.create(
         code=code,
         name=name,

@@ -12,6 +12,7 @@ from gonghui.nominations.selectors import candidates
 from gonghui.nominations.services import ATTENDANCE_MAX, QUOTA_MAX
 from gonghui.nominations.workflow import AFTER_NOTICE, TRANSITIONS
 from gonghui.orgs import access
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 from gonghui.registry.models import Category, Honour
@@ -96,7 +97,7 @@ class CampaignForm(forms.Form):
 
 
 class QuotaForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="推荐单位", queryset=OrgUnit.objects.none())
+    org_unit = OrgUnitChoiceField(label="推荐单位", queryset=OrgUnit.objects.none())
     allowed = _bounded("名额", 0, QUOTA_MAX)
 
     def __init__(self, *args, campaign, **kwargs):

@@ -33,15 +33,22 @@ from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 
 
-def campaign_list(*, actor) -> QuerySet[Campaign]:
+def campaign_list(*, actor, org: OrgUnit | None = None) -> QuerySet[Campaign]:
     """Campaigns the actor takes part in: organised in their scope, or with a quota node in
-    their scope or above their post (a grassroots union nominates under its district)."""
+    their scope or above their post (a grassroots union nominates under its district).
+    ``org`` (a node of the tree panel) keeps those organised in its subtree or giving a
+    quota to a unit in it."""
     if not access.can(actor, "nominations.view"):
         return Campaign.objects.none()
     scope = access.scope_q(actor, "nominations.view")
     above = Q(quotas__org_unit__path__in=access.post_ancestors(actor, "nominations.view"))
     quota_scope = access.scope_q(actor, "nominations.view", via="quotas__org_unit")
-    ids = Campaign.objects.filter(scope | above | quota_scope).values("pk")
+    ids = Campaign.objects.filter(scope | above | quota_scope)
+    if org is not None:
+        ids = ids.filter(
+            access.subtree_q(org, via="org_unit") | access.subtree_q(org, via="quotas__org_unit")
+        )
+    ids = ids.values("pk")
     return (
         Campaign.objects.filter(pk__in=ids)
         .select_related("honour", "org_unit")

@@ -28,6 +28,7 @@ from gonghui.nominations import exports, forms, selectors, services, workflow
 from gonghui.nominations.models import Nomination
 from gonghui.nominations.workflow import TRANSITIONS
 from gonghui.orgs import access
+from gonghui.orgs.panel import tree_panel
 
 
 def _campaign_url(campaign) -> str:
@@ -51,12 +52,17 @@ def campaigns(request):
         form = forms.CampaignForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form is None:
         raise NotFound()
+    panel = tree_panel(actor=request.user, params=request.GET, perm="nominations.view")
+    campaigns = selectors.campaign_list(actor=request.user, org=panel.selected)
     return form_page(
         request,
         form,
         lambda data: services.campaign_create(actor=request.user, **data),
         "nominations/campaigns.html",
-        {"page": request_page(request, selectors.campaign_list(actor=request.user))},
+        {
+            "page": request_page(request, campaigns.none() if panel.blocked else campaigns),
+            "tree_panel": panel,
+        },
         done=lambda created: f"已设立“{created.name}”，请分配名额、设定结构比例后开始推荐",
         after=lambda created: reverse("nominations:campaign", args=[created.pk]),
     )

@@ -137,6 +137,18 @@ def scope_q(actor, perm: str, *, via: str = "org_unit", self_via: str | None = N
     return q
 
 
+def below_q(actor, perm: str, *, via: str = "") -> Q:
+    """Rows strictly below the node of a subtree post holding ``perm`` (a post's own node
+    excluded): a unit's children are in scope exactly when they match this, so the tree
+    panel lists children with one filter on the children themselves, no join."""
+    prefix = f"{via}__" if via else ""
+    q = NOTHING
+    for g in grants(actor):
+        if perm in g.permissions and g.scope == Post.Scope.SUBTREE:
+            q |= Q(**{f"{prefix}path__gt": g.path, f"{prefix}path__lt": path_next(g.path)})
+    return q
+
+
 def _range(path: str, prefix: str) -> Q:
     return Q(**{f"{prefix}path__gte": path, f"{prefix}path__lt": path_next(path)})
 

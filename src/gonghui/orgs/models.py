@@ -37,6 +37,34 @@ def rerooted(old_path: str, new_path: str, field: str = "path"):
     return Concat(Value(new_path), Substr(field, len(old_path) + 1))
 
 
+def recount_descendants(model=None) -> int:
+    """Set every unit's ``descendants`` from the paths (after a bulk load that bypassed the
+    services, and in the migration that added the count): one read of all paths, then one
+    UPDATE per distinct count. Returns how many units changed."""
+    from collections import Counter, defaultdict
+
+    model = model or OrgUnit
+    paths = list(model.objects.values_list("path", "descendants"))
+    below = Counter(prefix for path, _ in paths for prefix in path_prefixes(path)[:-1])
+    by_count = defaultdict(list)
+    for path, stored in paths:
+        if below[path] != stored:
+            by_count[below[path]].append(path)
+    for count, changed in by_count.items():
+        for start in range(0, len(changed), 500):
+            model.objects.filter(path__in=changed[start : start + 500]).update(descendants=count)
+    return sum(len(changed) for changed in by_count.values())
+
+
+def add_descendants(path: str, n: int, model=None) -> None:
+    """``n`` units were added under ``path`` (removed, if negative): count them in each
+    unit at or above it, in one UPDATE."""
+    model = model or OrgUnit
+    model.objects.filter(path__in=path_prefixes(path)).update(
+        descendants=models.F("descendants") + n
+    )
+
+
 def segment(n: int) -> str:
     if not 0 < n < 10**SEGMENT - 1:
         raise ValueError(f"child number {n} out of range")
@@ -67,12 +95,19 @@ class OrgUnit(models.Model):
     path = models.CharField("路径", max_length=SEGMENT * 12, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(editable=False)
     child_count = models.PositiveIntegerField(default=0, editable=False)  # next segment number
+    # How many units lie below this one (the tree panel's count, read in O(1)): kept by
+    # every write that adds or moves units (orgunit_create, orgunit_move, the tree import;
+    # ``recount_descendants`` after a bulk load).
+    descendants = models.PositiveIntegerField("下级组织数", default=0, editable=False)
     is_active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "工会组织"
         ordering = ["path"]
+        # A node's children in path order, a page at a time: one range on this index
+        # (the path index alone would read the node's whole subtree).
+        indexes = [models.Index(fields=["parent", "path"], name="orgunit_parent_path")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(parent__isnull=True) | ~models.Q(level="city"),

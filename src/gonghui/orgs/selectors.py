@@ -1,10 +1,22 @@
 """Reads of the union tree, already limited to the actor's scope."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from gonghui.orgs import access
-from gonghui.orgs.models import ApiToken, OrgUnit, Post, path_prefixes
+from gonghui.orgs.models import (
+    ApiToken,
+    OrgUnit,
+    Post,
+    path_contains,
+    path_next,
+    path_prefixes,
+)
 
 ORG_UNIT_SORTS = {
     "path": "path",
@@ -99,3 +111,125 @@ def post_levels(*, actor, perm: str) -> set[str]:
         levels = dict(OrgUnit.objects.filter(pk__in=units).values_list("pk", "level"))
         actor._gonghui_post_levels = levels
     return {levels[g.unit_id] for g in access.grants(actor) if perm in g.permissions}
+
+
+# --- Navigation by the union tree (the tree panel, the organisation pickers) ----------------
+
+TREE_PAGE = 100  # children shown at once; the rest behind "更多"
+SEARCH_HITS = 50
+PATH_SEPARATOR = " / "
+_NODE_FIELDS = ("pk", "code", "name", "level", "path", "descendants", "is_active")
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, 100 a request
+class TreeNode:
+    """A node as the panel shows it: ``count`` is the number of units in its subtree the
+    viewer sees (itself included), read from the stored count, never counted per request."""
+
+    pk: int
+    code: str
+    name: str
+    level: str
+    path: str
+    count: int
+    has_children: bool
+    is_active: bool = True
+    label: str = ""  # the full path, for search hits
+
+
+def _subtree_ranges(actor, perm: str) -> list[tuple[str, str]]:
+    """The path ranges of the actor's subtree posts holding ``perm``: a unit inside one has
+    everything below it in scope, so its stored count is the viewer's count."""
+    return [
+        (g.path, path_next(g.path))
+        for g in access.grants(actor)
+        if perm in g.permissions and g.scope == Post.Scope.SUBTREE
+    ]
+
+
+def _tree_nodes(actor, perm: str, rows, labels: dict[str, str] | None = None) -> list[TreeNode]:
+    ranges = _subtree_ranges(actor, perm)
+    labels = labels or {}
+    nodes = []
+    for pk, code, name, level, path, descendants, is_active in rows:
+        # A unit seen through a post on that node only: its units below are out of scope.
+        below = descendants if any(low <= path < high for low, high in ranges) else 0
+        nodes.append(
+            TreeNode(
+                pk, code, name, level, path, below + 1, below > 0, is_active, labels.get(path, "")
+            )
+        )
+    return nodes
+
+
+def tree_tops(*, actor, perm: str = "orgs.view") -> list[TreeNode]:
+    """The viewer's top nodes: the units of their posts holding ``perm``, without those that
+    lie inside another of them (no node is shown twice)."""
+    held = [g for g in access.grants(actor) if perm in g.permissions and g.scope != Post.Scope.SELF]
+    tops = {
+        g.path
+        for g in held
+        if not any(
+            o.scope == Post.Scope.SUBTREE and o.path != g.path and path_contains(o.path, g.path)
+            for o in held
+        )
+    }
+    rows = OrgUnit.objects.filter(path__in=tops).order_by("path").values_list(*_NODE_FIELDS)
+    return _tree_nodes(actor, perm, rows)
+
+
+def tree_node_get(*, actor, pk, perm: str = "orgs.view") -> OrgUnit:
+    """A node of the viewer's tree, or ``NotFound`` (absent and out of scope alike)."""
+    return access.get_or_404(OrgUnit.objects.all(), actor, perm, via="", pk=pk)
+
+
+def tree_children(
+    *, actor, parent_id: int, perm: str = "orgs.view", after: str = ""
+) -> tuple[list[TreeNode], bool]:
+    """A page of the node ``parent_id``'s children, in path order after the path ``after``,
+    and whether more follow. Children are in scope exactly when they lie below a subtree
+    post's node (``access.below_q``); a node out of scope, or seen through a post on that
+    node only, shows none. One range on the (parent, path) index, however wide the node."""
+    children = OrgUnit.objects.filter(parent_id=parent_id).filter(access.below_q(actor, perm))
+    if after:
+        children = children.filter(path__gt=after)
+    rows = list(children.order_by("path").values_list(*_NODE_FIELDS)[: TREE_PAGE + 1])
+    return _tree_nodes(actor, perm, rows[:TREE_PAGE]), len(rows) > TREE_PAGE
+
+
+def tree_search(*, actor, query: str, perm: str = "orgs.view") -> list[TreeNode]:
+    """Units in scope whose name contains ``query`` or whose code is ``query`` (the first
+    ``SEARCH_HITS`` in tree order), each with its full path, so that two units of one name
+    are told apart."""
+    query = (query or "").strip()[:60]
+    if not query:
+        return []
+    rows = list(
+        access.visible_units(actor, perm)
+        .filter(Q(name__contains=query) | Q(code=query))
+        .order_by("path")
+        .values_list(*_NODE_FIELDS)[:SEARCH_HITS]
+    )
+    labels = path_labels(row[4] for row in rows)
+    return _tree_nodes(actor, perm, rows, labels)
+
+
+def path_labels(paths: Iterable[str]) -> dict[str, str]:
+    """Each path's full label ("北京市总工会 / 朝阳区总工会 / 某街道总工会 / 某公司工会"),
+    read in ONE query over all their prefixes.
+
+    The whole chain is named, not only the part the viewer's scope covers: the unions above
+    a unit are the bodies it belongs to, whose names are public (the federation publishes
+    its districts and streets) and known to every post below them; naming them is what
+    tells two grassroots unions of one name apart. Nothing below or beside is revealed."""
+    paths = set(paths)
+    prefixes = {prefix for path in paths for prefix in path_prefixes(path)}
+    names = dict(OrgUnit.objects.filter(path__in=prefixes).values_list("path", "name"))
+    return {
+        path: PATH_SEPARATOR.join(names.get(p, "?") for p in path_prefixes(path)) for path in paths
+    }
+
+
+def org_label(unit: OrgUnit) -> str:
+    """One unit's full path (see ``path_labels``)."""
+    return path_labels([unit.path])[unit.path]

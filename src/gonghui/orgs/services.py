@@ -19,6 +19,7 @@ from gonghui.orgs.models import (
     OrgUnit,
     Post,
     Role,
+    add_descendants,
     password_fingerprint,
     rerooted,
     segment,
@@ -122,6 +123,7 @@ def orgunit_create(*, actor, parent: OrgUnit, code: str, name: str, level: str) 
             )
     except IntegrityError:
         raise ValidationFailed({"code": f"组织编码 {code} 已存在"}) from None
+    add_descendants(parent.path, 1)
     _record_unit(actor, Action.ORGS_CREATE, unit, grant, {})
     return unit
 
@@ -162,6 +164,9 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     before = _snapshot(unit)
     old_path, depth_delta = unit.path, new_parent.depth + 1 - unit.depth
     new_path = new_parent.path + segment(_claim_segments(new_parent, 1))
+    moved = unit.descendants + 1
+    add_descendants(old_path[: -len(segment(1))], -moved)
+    add_descendants(new_parent.path, moved)
     OrgUnit.objects.filter(access.subtree_q(unit)).update(
         path=rerooted(old_path, new_path), depth=F("depth") + depth_delta
     )

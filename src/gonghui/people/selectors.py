@@ -1,9 +1,10 @@
 """Reads of people and memberships, already limited to the actor's scope."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from gonghui.common.errors import NotFound
 from gonghui.orgs import access
+from gonghui.orgs.models import OrgUnit
 from gonghui.people import search
 from gonghui.people.models import (
     PUBLIC_FIELDS,
@@ -61,23 +62,28 @@ def live(person: Person, *, actor, perm: str) -> Person:
     raise Merged(person.merged_into_id if kept.exists() else None)
 
 
-def person_list(*, actor, query: str = "", sort: str = "") -> QuerySet[Person]:
-    """People in the actor's scope. ``query`` searches them as every people search does
-    (``people.search``: name, pinyin, initials, employer), best match first unless ``sort``
-    names an order; without a query, by ``sort`` (by id if it names none)."""
+def person_list(
+    *, actor, query: str = "", sort: str = "", org: OrgUnit | None = None
+) -> QuerySet[Person]:
+    """People in the actor's scope (and in ``org``'s subtree, if given). ``query`` searches
+    them as every people search does (``people.search``: name, pinyin, initials, employer),
+    best match first unless ``sort`` names an order; without a query, by ``sort`` (by id if
+    it names none)."""
     people = Person.objects.select_related("org_unit")
+    within = (lambda via: access.subtree_q(org, via=via)) if org is not None else (lambda via: Q())
     if (query or "").strip():
+        # The subtree joins the scope, on the same rows (the search keys carry the path).
         found = search.search_people(
             people,
             query,
-            scope=lambda via, self_via: access.scope_q(
-                actor, "people.view", via=via, self_via=self_via
+            scope=lambda via, self_via: (
+                access.scope_q(actor, "people.view", via=via, self_via=self_via) & within(via)
             ),
             narrowed=False,
         )
         return found.order_by(PERSON_SORTS[sort], "pk") if sort in PERSON_SORTS else found
     # Records merged into another are not listed (nor searched: they have no keys).
-    live_people = people.filter(merged_into__isnull=True)
+    live_people = people.filter(merged_into__isnull=True).filter(within("org_unit"))
     qs = access.restrict(live_people, actor, "people.view", self_via="user")
     return qs.order_by(PERSON_SORTS.get(sort, "pk"), "pk")
 

@@ -7,6 +7,7 @@ from django import forms
 from gonghui.common.forms import FilterForm
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR, MAX_ID
 from gonghui.orgs import access
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.registry.models import Category, Honour
@@ -136,7 +137,7 @@ class UnitForm(forms.Form):
         label="统一社会信用代码", required=False, max_length=30, help_text="18位；班组、部门可不填"
     )
     kind = forms.ChoiceField(label="类型", choices=Unit.Kind.choices)
-    org_unit = forms.ModelChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
+    org_unit = OrgUnitChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,7 +150,7 @@ class HonourForm(forms.Form):
     level = forms.ChoiceField(label="级别", choices=Honour.Level.choices)
     subject = forms.ChoiceField(label="授予对象", choices=Honour.Subject.choices)
     conferred_by = forms.CharField(label="授予机关", max_length=120)
-    conferring_unit = forms.ModelChoiceField(label="管理层级", queryset=OrgUnit.objects.none())
+    conferring_unit = OrgUnitChoiceField(label="管理层级", queryset=OrgUnit.objects.none())
     first_year = forms.IntegerField(label="首次授予年份", min_value=FIRST_YEAR, max_value=LAST_YEAR)
     cycle = forms.CharField(label="评选周期", required=False, max_length=40)
     is_title = forms.BooleanField(label="工匠称号", required=False)

@@ -23,6 +23,7 @@ from gonghui.files.services import attachments_of
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
+from gonghui.orgs.panel import tree_panel
 from gonghui.people.models import PUBLIC_FIELDS, Person
 from gonghui.people.selectors import Merged, public_profile
 from gonghui.registry import excel, forms, merging, selectors, services, stats
@@ -35,13 +36,25 @@ from gonghui.registry.models import Award, Honour
 def search(request):
     access.require(request.user, "registry.view")
     form = forms.SearchForm(request.GET)
-    page = _page(request, form, lambda f: selectors.person_search(actor=request.user, filters=f))
+    panel = tree_panel(
+        actor=request.user, params=request.GET, perm="registry.view", param="org_unit"
+    )
+    page = _page(
+        request,
+        form,
+        lambda f: (
+            Person.objects.none()
+            if panel.blocked
+            else selectors.person_search(actor=request.user, filters=f)
+        ),
+    )
     return render(
         request,
         "registry/search.html",
         {
             "form": form,
             "page": page,
+            "tree_panel": panel,
             # The same checks as the import page and the export (no unit of their own).
             "may_import": access.can(request.user, "registry.change"),
             "may_export": access.can(request.user, "registry.export"),

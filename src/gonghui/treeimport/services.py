@@ -30,7 +30,7 @@ from gonghui.common.imports import (
 )
 from gonghui.jobs.services import import_start
 from gonghui.orgs import access
-from gonghui.orgs.models import SEGMENT, OrgUnit, segment
+from gonghui.orgs.models import SEGMENT, OrgUnit, add_descendants, segment
 from gonghui.orgs.services import ALLOWED_CHILDREN, check_code_name, check_placement
 
 COLUMNS = {"code": "组织编码", "name": "组织名称", "level": "级别", "parent": "上级编码"}
@@ -235,6 +235,7 @@ def _write(rows, order, existing, progress) -> list[int]:
     children = defaultdict(int)
     for r in rows:
         children[r.parent] += 1
+    below = _below(order)
     next_child: dict[str, int] = {}
     # Reserve child numbers under existing parents with one conditional update each.
     for code in children:
@@ -261,6 +262,7 @@ def _write(rows, order, existing, progress) -> list[int]:
                         parent_pk,
                         *paths[r.code],
                         children.get(r.code, 0),
+                        below[r.code],
                         True,
                         now,
                     )
@@ -271,7 +273,23 @@ def _write(rows, order, existing, progress) -> list[int]:
             created += ids
             if progress:
                 progress(len(created), len(rows))
+    # The existing units the new branches hang under count them, with their ancestors.
+    added: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.parent in existing:
+            added[r.parent] += below[r.code] + 1
+    for code, n in added.items():
+        add_descendants(existing[code][1], n)
     return created
+
+
+def _below(order: list[list[_Row]]) -> dict[str, int]:
+    """How many of the file's units lie below each of them (the deepest layer first)."""
+    below: dict[str, int] = defaultdict(int)
+    for layer in reversed(order):
+        for r in layer:
+            below[r.parent] += below[r.code] + 1
+    return below
 
 
 _FIELDS = (
@@ -282,6 +300,7 @@ _FIELDS = (
     "path",
     "depth",
     "child_count",
+    "descendants",
     "is_active",
     "created_at",
 )

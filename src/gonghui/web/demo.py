@@ -30,7 +30,7 @@ from gonghui.contests.demo import build as build_contests
 from gonghui.contests.demo import logins as contests_logins
 from gonghui.funds.demo import build as build_funds
 from gonghui.nominations.demo import build as build_nominations
-from gonghui.orgs.models import OrgUnit, Post, Role, segment
+from gonghui.orgs.models import OrgUnit, Post, Role, recount_descendants, segment
 from gonghui.people import search
 from gonghui.people.models import Membership, Person, Trade, Unit
 from gonghui.perks.demo import build as build_perks
@@ -142,6 +142,7 @@ def build_tree(fake: Faker, rng: random.Random, grassroots_per_street: int = 6) 
                 for j in range(1, 11)
             ],
         )
+    recount_descendants()  # the tree panel's counts (bulk-made rows skip the services)
     rng.shuffle(grassroots)
     return grassroots
 

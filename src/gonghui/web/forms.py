@@ -13,6 +13,7 @@ from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.widgets import NoEchoInput
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import org_unit_list, password_hash_of
 from gonghui.orgs.services import tokens_follow_rehash
@@ -167,7 +168,7 @@ class PersonForm(forms.Form):
     phone = forms.CharField(
         label="联系电话", required=False, max_length=20, help_text="修改时留空表示不变"
     )
-    org_unit = forms.ModelChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
+    org_unit = OrgUnitChoiceField(label="所属工会", queryset=OrgUnit.objects.none())
     employer = forms.ModelChoiceField(
         label="工作单位", required=False, queryset=Unit.objects.none()
     )

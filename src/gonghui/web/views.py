@@ -32,13 +32,16 @@ from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.panel import TreeItem, TreePanel, panel_settings, tree_panel
 from gonghui.orgs.selectors import (
     org_unit_ancestors,
     org_unit_get,
     org_unit_list,
     posts_held,
+    tree_search,
 )
 from gonghui.orgs.selectors import token_list as token_list_selector
+from gonghui.orgs.selectors import tree_children as tree_children_selector
 from gonghui.orgs.services import orgunit_create, orgunit_move, orgunit_update, token_create
 from gonghui.orgs.services import password_change as password_change_service
 from gonghui.orgs.services import token_revoke as token_revoke_service
@@ -172,14 +175,56 @@ def token_revoke(request, pk):
 
 
 @login_required
+@require_GET
+def tree_children(request, pk):
+    """A node's children in the tree panel (a fragment): a page of them in the scope of
+    the list's permission; nothing for a node outside it."""
+    perm, param, keep = panel_settings(request.GET)
+    after = request.GET.get("after", "")
+    after = after if after.isascii() and after.isdigit() and len(after) <= 72 else ""
+    children, more = tree_children_selector(
+        actor=request.user, parent_id=pk, perm=perm, after=after
+    )
+    return render(
+        request,
+        "web/_tree_nodes.html",
+        {
+            "panel": TreePanel(perm=perm, param=param, keep=keep),
+            "items": [TreeItem(child) for child in children],
+            "more_after": children[-1].path if more else "",
+            "parent": pk,
+        },
+    )
+
+
+@login_required
+@require_GET
+def tree_find(request):
+    """The tree panel's search (a fragment): units in scope by name or code, each with its
+    full path."""
+    perm, param, keep = panel_settings(request.GET)
+    query = request.GET.get("q", "").strip()[:60]
+    return render(
+        request,
+        "web/_tree_hits.html",
+        {
+            "panel": TreePanel(perm=perm, param=param, keep=keep),
+            "query": query,
+            "hits": tree_search(actor=request.user, query=query, perm=perm),
+        },
+    )
+
+
+@login_required
 @domain_errors
 def org_list(request):
     filters = forms.OrgFilterForm(request.GET)
     data = filters.filters()
-    if data is None:
-        root, qs = None, OrgUnit.objects.none()
+    panel = tree_panel(actor=request.user, params=request.GET, perm="orgs.view", param="root")
+    root = panel.selected
+    if data is None or panel.blocked:
+        qs = OrgUnit.objects.none()
     else:
-        root = org_unit_get(actor=request.user, pk=data["root"]) if "root" in data else None
         qs = org_unit_list(
             actor=request.user,
             root=root,
@@ -194,6 +239,7 @@ def org_list(request):
             "page": request_page(request, qs),
             "filters": filters,
             "root": root,
+            "tree_panel": panel,
             "can_import": access.can(request.user, "orgs.import"),
         },
     )
@@ -302,17 +348,18 @@ def person_list(request):
     access.require(request.user, "people.view")
     filters = forms.PersonFilterForm(request.GET)
     data = filters.filters()
-    if data is None:
+    panel = tree_panel(actor=request.user, params=request.GET, perm="people.view")
+    if data is None or panel.blocked:
         qs, q = Person.objects.none(), ""
     else:
         q = data.get("q", "")
         sort = request.GET.get("sort", "")  # a key of PERSON_SORTS, else the best match first
-        qs = person_list_selector(actor=request.user, query=q, sort=sort)
+        qs = person_list_selector(actor=request.user, query=q, sort=sort, org=panel.selected)
     page = request_page(request, qs, count_cap=search.count_cap(q))
-    return _person_list_page(request, page, filters, forms.IdLookupForm())
+    return _person_list_page(request, page, filters, forms.IdLookupForm(), panel=panel)
 
 
-def _person_list_page(request, page, filters, lookup, status=200):
+def _person_list_page(request, page, filters, lookup, status=200, panel=None):
     # The look-up by full number is offered only to posts that may see full numbers.
     can_lookup = access.can(request.user, "people.view_pii")
     return render(
@@ -321,6 +368,7 @@ def _person_list_page(request, page, filters, lookup, status=200):
         {
             "page": page,
             "filters": filters,
+            "tree_panel": panel,
             "lookup": lookup if can_lookup or lookup.errors else None,
             "can_change": access.can(request.user, "people.change"),
         },

@@ -11,6 +11,7 @@ from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.contests.models import Judge, Programme
 from gonghui.contests.records import entrant_key
 from gonghui.contests.setup import selectors
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.people.selectors import employer_choices, trade_list
 
 MOMENT = forms.DateTimeInput(
@@ -29,7 +30,7 @@ def moment(label: str, **kwargs) -> forms.DateTimeField:
 
 
 class ProgrammeForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="主办工会", queryset=None)
+    org_unit = OrgUnitChoiceField(label="主办工会", queryset=None)
     name = forms.CharField(label="名称", max_length=120, help_text="如：第三届北京大工匠选树")
     kind = forms.ChoiceField(
         label="类型",

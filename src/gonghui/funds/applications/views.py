@@ -17,6 +17,7 @@ from gonghui.common.views import domain_errors, form_page, post_action, stored_d
 from gonghui.funds.applications import forms, selectors, services
 from gonghui.funds.models import Application, Programme
 from gonghui.orgs import access
+from gonghui.orgs.panel import tree_panel
 
 
 def _kind_form(request, programme: Programme, *, actor, data=None, files=None):
@@ -198,13 +199,16 @@ def applications(request, pk):
         q=request.GET.get("q", "").strip()[:60],
         sort=request.GET.get("sort", ""),
     )
+    # The tree panel picks the list's ``district`` (any node, its subtree): checked there.
+    panel = tree_panel(actor=request.user, params=request.GET, perm="funds.view", param="district")
     qs = selectors.application_list(actor=request.user, programme=programme, filters=filters)
     return render(
         request,
         "funds/applications/applications.html",
         {
             "programme": programme,
-            "page": request_page(request, qs),
+            "page": request_page(request, qs.none() if panel.blocked else qs),
+            "tree_panel": panel,
             "f": filters,
             "statuses": forms.STATUS_CHOICES,
             "level_choices": forms.LEVEL_CHOICES,

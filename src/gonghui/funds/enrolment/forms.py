@@ -8,12 +8,13 @@ from django import forms
 from gonghui.common.forms import FilterForm
 from gonghui.funds.enrolment import selectors
 from gonghui.funds.models import Entitlement, Hardship
+from gonghui.orgs.fields import OrgUnitChoiceField
 
 DAY = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class RunForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="发放工会", queryset=None, empty_label=None)
+    org_unit = OrgUnitChoiceField(label="发放工会", queryset=None, empty_label=None)
     name = forms.CharField(label="名称", max_length=120, help_text="如：2027年春节慰问")
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     deadline = forms.DateField(
@@ -37,9 +38,7 @@ class LineFilters(FilterForm):
     grade = forms.ChoiceField(
         label="困难等级", required=False, choices=[("", "全部"), *Hardship.Grade.choices]
     )
-    unit = forms.ModelChoiceField(
-        label="下级工会", required=False, queryset=None, empty_label="全部"
-    )
+    unit = OrgUnitChoiceField(label="下级工会", required=False, queryset=None, empty_label="全部")
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *Entitlement.Status.choices]
     )

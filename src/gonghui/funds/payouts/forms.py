@@ -6,6 +6,7 @@ from django import forms
 
 from gonghui.common import money
 from gonghui.funds.models import PayoutBatch, PayoutLine
+from gonghui.orgs.fields import OrgUnitPicker, unit_choices
 
 STATUS_CHOICES = [("", "全部状态"), *PayoutBatch.Status.choices]
 LINE_STATUS_CHOICES = [("", "全部状态"), *PayoutLine.Status.choices]
@@ -31,7 +32,9 @@ class YuanField(forms.CharField):
 
 class BatchForm(forms.Form):
     name = forms.CharField(label="批次名称", max_length=120)
-    org_unit = forms.TypedChoiceField(label="发放工会", coerce=int, choices=())
+    org_unit = forms.TypedChoiceField(
+        label="发放工会", coerce=int, choices=(), widget=OrgUnitPicker
+    )
     run = forms.TypedChoiceField(
         label="发放计划", coerce=int, choices=(), required=False, empty_value=None
     )
@@ -45,7 +48,7 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, units=(), runs=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org_unit"].choices = [(u.pk, u.name) for u in units]
+        self.fields["org_unit"].choices = unit_choices(units)
         self.fields["run"].choices = [("", "（不限：全部待发放）")] + [
             (r.pk, f"{r.name}（截止 {r.deadline:%Y-%m-%d}）") for r in runs
         ]

@@ -9,6 +9,7 @@ from django import forms
 
 from gonghui.funds.models import Hardship, LedgerEntry, Programme
 from gonghui.funds.programmes import selectors
+from gonghui.orgs.fields import OrgUnitChoiceField
 
 DAY = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
@@ -54,7 +55,7 @@ def parse_rule(text: str, field: str = "rule") -> dict:
 
 
 class ProgrammeForm(SettingsForm):
-    org_unit = forms.ModelChoiceField(label="主办工会", queryset=None)
+    org_unit = OrgUnitChoiceField(label="主办工会", queryset=None)
     code = forms.SlugField(
         label="项目代码", max_length=40, help_text="字母、数字、连字符，如 cert-2026"
     )
@@ -87,7 +88,7 @@ class RuleForm(forms.Form):
 
 
 class BudgetForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="预算单位", queryset=None)
+    org_unit = OrgUnitChoiceField(label="预算单位", queryset=None)
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     amount = forms.CharField(
         label="预算金额（元）", max_length=24, help_text="如 600000 或 600,000.00，最多两位小数"
@@ -111,7 +112,7 @@ class LedgerFilters(forms.Form):
     month = forms.RegexField(
         label="月份", required=False, regex=r"^[0-9]{4}-[0-9]{2}$", max_length=7
     )
-    org_unit = forms.ModelChoiceField(label="单位", required=False, queryset=None)
+    org_unit = OrgUnitChoiceField(label="单位", required=False, queryset=None)
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +130,7 @@ class HardshipFilters(forms.Form):
     grade = forms.ChoiceField(
         label="困难等级", required=False, choices=[("", "全部"), *Hardship.Grade.choices]
     )
-    district = forms.ModelChoiceField(label="区（产业）", required=False, queryset=None)
+    district = OrgUnitChoiceField(label="区（产业）", required=False, queryset=None)
     state = forms.ChoiceField(
         label="状态",
         required=False,

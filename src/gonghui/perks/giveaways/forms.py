@@ -3,6 +3,7 @@
 from django import forms
 
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.giveaways.selectors import organising_units, pickup_locations
 from gonghui.perks.giveaways.services import STOCK_MAX
@@ -32,7 +33,7 @@ class GiveawayForm(forms.Form):
     description = forms.CharField(
         label="活动说明", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    org_unit = forms.ModelChoiceField(
+    org_unit = OrgUnitChoiceField(
         label="主办工会",
         queryset=OrgUnit.objects.none(),
         help_text="本工会及下级工会的持卡会员可以参加",

@@ -34,14 +34,18 @@ DOCUMENT_DOWNLOADS = 5  # anonymous downloads of a draw's whole document, per ad
 NO_CARD = "会员服务卡已不在有效状态（已注销、暂停或不在本活动范围内）"
 
 
-def giveaway_list(*, actor, status: str = "", q: str = "", sort: str = "") -> QuerySet[Giveaway]:
-    """Giveaways organised in the actor's member-services scope, newest opening first
-    unless ``sort`` says otherwise (``GIVEAWAY_SORTS``)."""
+def giveaway_list(
+    *, actor, status: str = "", q: str = "", sort: str = "", org: OrgUnit | None = None
+) -> QuerySet[Giveaway]:
+    """Giveaways organised in the actor's member-services scope (and in ``org``'s subtree,
+    if given), newest opening first unless ``sort`` says otherwise (``GIVEAWAY_SORTS``)."""
     qs = access.restrict(
         Giveaway.objects.select_related("org_unit", "pickup_location__merchant"),
         actor,
         "perks.view",
     )
+    if org is not None:
+        qs = qs.filter(access.subtree_q(org, via="org_unit"))
     if status:
         qs = qs.filter(status=status)
     if q:

@@ -21,6 +21,7 @@ from gonghui.common.views import (
     post_action,
 )
 from gonghui.orgs import access
+from gonghui.orgs.panel import tree_panel
 from gonghui.perks import passes
 from gonghui.perks.giveaways import draw, exports, forms, selectors, services
 from gonghui.perks.models import Giveaway
@@ -42,12 +43,16 @@ def giveaways(request):
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     sort = request.GET.get("sort", "")
-    qs = selectors.giveaway_list(actor=request.user, status=status, q=q, sort=sort)
+    panel = tree_panel(actor=request.user, params=request.GET, perm="perks.view")
+    qs = selectors.giveaway_list(
+        actor=request.user, status=status, q=q, sort=sort, org=panel.selected
+    )
     return render(
         request,
         "perks/giveaways/giveaways.html",
         {
-            "page": request_page(request, qs),
+            "page": request_page(request, qs.none() if panel.blocked else qs),
+            "tree_panel": panel,
             "status": status,
             "q": q,
             "statuses": Giveaway.Status.choices,

@@ -4,6 +4,7 @@ next to fields; ``services.py`` does the checking that matters and the writing."
 from django import forms
 
 from gonghui.common.forms import FilterForm
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.merchants.selectors import districts, signing_units
 from gonghui.perks.models import Location, Merchant
@@ -19,7 +20,7 @@ class MerchantFilterForm(FilterForm):
     plan = forms.ChoiceField(
         label="合作类型", required=False, choices=[("", "全部"), *Merchant.Plan.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="门店所在区", required=False, queryset=OrgUnit.objects.none(), empty_label="全部"
     )
 
@@ -47,7 +48,7 @@ class MerchantForm(forms.Form):
         super().__init__(*args, **kwargs)
         if creating:
             self.fields = {
-                "org_unit": forms.ModelChoiceField(label="签约工会", queryset=signing_units(actor)),
+                "org_unit": OrgUnitChoiceField(label="签约工会", queryset=signing_units(actor)),
                 **self.fields,
             }
 
@@ -55,7 +56,7 @@ class MerchantForm(forms.Form):
 class LocationForm(forms.Form):
     name = forms.CharField(label="门店名称", max_length=120)
     address = forms.CharField(label="地址", max_length=200)
-    district = forms.ModelChoiceField(label="所在区", queryset=OrgUnit.objects.none())
+    district = OrgUnitChoiceField(label="所在区", queryset=OrgUnit.objects.none())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,7 +94,7 @@ class OfferFilterForm(FilterForm):
     category = forms.ChoiceField(
         label="类别", required=False, choices=[("", "全部类别"), *Merchant.Category.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="区", required=False, queryset=OrgUnit.objects.none(), empty_label="全部区"
     )
 

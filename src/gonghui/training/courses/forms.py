@@ -8,6 +8,7 @@ from django import forms
 from gonghui.common.forms import FilterForm
 from gonghui.common.schemas import MAX_ID
 from gonghui.orgs import access
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.giveaways.forms import moment
 from gonghui.training.courses import selectors
@@ -42,9 +43,7 @@ class CourseFilters(FilterForm):
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *Course.Status.choices]
     )
-    node = forms.ModelChoiceField(
-        label="主办工会", required=False, queryset=None, empty_label="全部"
-    )
+    node = OrgUnitChoiceField(label="主办工会", required=False, queryset=None, empty_label="全部")
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,7 +66,7 @@ class CourseForm(forms.Form):
 
 
 class CourseCreateForm(CourseForm):
-    org_unit = forms.ModelChoiceField(label="主办工会", queryset=None, empty_label=CHOOSE)
+    org_unit = OrgUnitChoiceField(label="主办工会", queryset=None, empty_label=CHOOSE)
     field_order = ["org_unit", "name", "kind", "partner", "description"]
 
     def __init__(self, *args, actor, **kwargs):
@@ -91,7 +90,7 @@ class SessionForm(forms.Form):
     lecturer_name = forms.CharField(
         label="外请主讲人", required=False, max_length=60, help_text="主讲人不在平台人员库中时填写"
     )
-    audience = forms.ModelChoiceField(
+    audience = OrgUnitChoiceField(
         label="面向", required=False, queryset=None, empty_label="全体会员"
     )
     enrol_opens_at = moment("报名开始")

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 
 from gonghui.common.forms import FilterForm
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.training.models import Alliance, Problem, Talk, Visit
 from gonghui.training.outreach.selectors import ACTIVITY_KINDS
 
@@ -36,8 +37,8 @@ def _day(label: str, required=True) -> forms.DateField:
     return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs=DATE))
 
 
-def _units(label: str, queryset, required=True) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+def _units(label: str, queryset, required=True) -> OrgUnitChoiceField:
+    return OrgUnitChoiceField(
         label=label, queryset=queryset, empty_label="请选择", required=required
     )
 
@@ -91,7 +92,7 @@ class TalkForm(Form):
 
 
 class ConfirmForm(Form):
-    speaker = _units("宣讲员", None)
+    speaker = forms.ModelChoiceField(label="宣讲员", queryset=None, empty_label="请选择")
 
     def __init__(self, *args, speakers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +113,7 @@ class TalkFilters(FilterForm):
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *Talk.Status.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="区（产业）", required=False, queryset=None, empty_label="全部"
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
@@ -183,7 +184,7 @@ class VisitFilters(FilterForm):
     stage = forms.ChoiceField(
         label="阶段", required=False, choices=[("", "全部"), *Visit.Stage.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="区（产业）", required=False, queryset=None, empty_label="全部"
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
@@ -200,7 +201,7 @@ class ProblemFilters(FilterForm):
         required=False,
         choices=[("", "全部"), ("pending", "未办结"), *Problem.Status.choices],
     )
-    assignee = forms.ModelChoiceField(
+    assignee = OrgUnitChoiceField(
         label="责任单位", required=False, queryset=None, empty_label="全部"
     )
     overdue = forms.BooleanField(label="只看超期", required=False)

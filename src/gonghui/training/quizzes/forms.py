@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from gonghui.orgs import access
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.training.models import Question
 from gonghui.training.quizzes import selectors
 
@@ -14,7 +15,7 @@ LETTERS = "ABCDEFGH"
 
 
 class QuestionForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="所属工会", queryset=None, empty_label="请选择")
+    org_unit = OrgUnitChoiceField(label="所属工会", queryset=None, empty_label="请选择")
     kind = forms.ChoiceField(label="题型", choices=EMPTY + Question.Kind.choices)
     text = forms.CharField(label="题干", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     options = forms.CharField(

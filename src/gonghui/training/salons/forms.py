@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from gonghui.common.schemas import MAX_ID
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.training.models import Salon
 from gonghui.training.salons import selectors
 
@@ -90,7 +91,7 @@ class ListFilters(forms.Form):
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *Salon.Status.choices]
     )
-    org_unit = forms.ModelChoiceField(
+    org_unit = OrgUnitChoiceField(
         label="区/工会", required=False, queryset=None, empty_label="全部"
     )
     q = forms.CharField(label="名称", required=False, max_length=60)
@@ -107,7 +108,7 @@ class ListFilters(forms.Form):
 
 
 class SalonForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="申报工会", queryset=None, empty_label="请选择")
+    org_unit = OrgUnitChoiceField(label="申报工会", queryset=None, empty_label="请选择")
     name = forms.CharField(label="沙龙名称", max_length=120)
     year = forms.IntegerField(label="年度")
     theme = forms.CharField(label="读书主题", max_length=200, required=False)

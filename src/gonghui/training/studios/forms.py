@@ -9,6 +9,7 @@ from django import forms
 from gonghui.common import money
 from gonghui.common.forms import FilterForm
 from gonghui.orgs import access
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person, Unit
 from gonghui.registry.models import Studio
@@ -52,7 +53,7 @@ class StudioFilters(FilterForm):
     level = forms.ChoiceField(
         label="级别", required=False, choices=[("", "全部"), *Studio.Level.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="区（产业）", required=False, queryset=None, empty_label="全部"
     )
     trade = forms.ChoiceField(label="专业领域", required=False)
@@ -73,7 +74,7 @@ class StudioFilters(FilterForm):
 
 
 class StudioForm(forms.Form):
-    org_unit = forms.ModelChoiceField(label="所属工会", queryset=None, empty_label="请选择")
+    org_unit = OrgUnitChoiceField(label="所属工会", queryset=None, empty_label="请选择")
     name = forms.CharField(label="工作室名称", max_length=120)
     kind = forms.ChoiceField(label="类型", choices=CHOOSE + Studio.Kind.choices)
     level = forms.ChoiceField(label="级别", choices=CHOOSE + Studio.Level.choices)
@@ -266,7 +267,7 @@ class AllianceFilters(FilterForm):
     level = forms.ChoiceField(
         label="级别", required=False, choices=[("", "全部"), *Studio.Level.choices]
     )
-    district = forms.ModelChoiceField(
+    district = OrgUnitChoiceField(
         label="区（产业）", required=False, queryset=None, empty_label="全部"
     )
     trade = forms.ChoiceField(label="专业领域", required=False)

@@ -1,0 +1,64 @@
+"""The one organisation chooser every form uses: a choice of ``OrgUnit`` labelled with its
+full path ("北京市总工会 / 朝阳区总工会 / 某街道总工会 / 某公司工会"), so that two unions of
+one name are never confused, in a select with a type-to-filter box. Each form keeps its own
+queryset (its scope); the labels of all its choices are read in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
+
+from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.selectors import org_label, path_labels
+
+
+class OrgUnitPicker(forms.Select):
+    """A select with a filter box above it: typing part of a name, a code or an upper
+    union's name leaves only the matching units (static web/orgs.js)."""
+
+    template_name = "orgs/widgets/org_picker.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if isinstance(instance, OrgUnit):
+            option["attrs"]["data-code"] = instance.code
+        return option
+
+
+class _PathLabels(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        queryset = self.queryset
+        if not queryset._prefetch_related_lookups:
+            queryset = queryset.iterator()
+        units = list(queryset)
+        labels = path_labels(unit.path for unit in units)
+        for unit in units:
+            yield (
+                ModelChoiceIteratorValue(self.field.prepare_value(unit), unit),
+                labels[unit.path],
+            )
+
+
+class OrgUnitChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` of units shown by their full path, in an ``OrgUnitPicker``."""
+
+    iterator = _PathLabels
+    widget = OrgUnitPicker
+
+    def __init__(self, *args, empty_label="请选择", **kwargs):
+        super().__init__(*args, empty_label=empty_label, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        return org_label(obj)
+
+
+def unit_choices(units: Iterable[OrgUnit]) -> list[tuple[int, str]]:
+    """(id, full path) for a plain choice field of units, labelled in one query."""
+    units = list(units)
+    labels = path_labels(unit.path for unit in units)
+    return [(unit.pk, labels[unit.path]) for unit in units]
