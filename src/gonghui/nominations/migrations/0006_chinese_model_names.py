@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("nominations", "0004_district_staff_approve"),
+        ("nominations", "0005_queue_index"),
     ]
 
     operations = [
