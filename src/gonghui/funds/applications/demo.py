@@ -215,8 +215,14 @@ class _Demo:
                 options.setdefault(amount, (band["from"], grade, upto))
         return {a: (self.rng.randrange(f, u) // 100 * 100, g) for a, (f, g, u) in options.items()}
 
-    def illness_facts(self, programme, today: date, amount: int | None = None) -> dict:
+    def illness_facts(
+        self, programme, today: date, amount: int | None = None, *, grade: str = ""
+    ) -> dict:
+        """An illness application's facts; ``grade`` (a person's hardship record's) limits
+        the amounts to those of that grade: the service refuses any other."""
         options = self.illness_options(programme)
+        if grade:
+            options = {a: o for a, o in options.items() if o[1] == grade} or options
         amount = amount if amount in options else self.rng.choice(sorted(options))
         self_paid, grade = options[amount]
         return {
@@ -392,7 +398,10 @@ class _Demo:
             programme = self.programmes["illness"]
             asked, decided = today - timedelta(days=20), today - timedelta(days=10)
             with as_of(at(asked, 9)):
-                app = self.submit(programme, person, self.illness_facts(programme, asked))
+                facts = self.illness_facts(
+                    programme, asked, grade=selectors.hardship_grade(person, asked)
+                )
+                app = self.submit(programme, person, facts)
             with as_of(at(decided, 15)):
                 self.world.approved.append(self.approve(app))
         if "cert" in self.programmes:
