@@ -814,7 +814,7 @@ def test_talent_page_and_api(client, tree, users, honours):
     assert page.status_code == 200 and "王芳" in page.content.decode()
     assert "李明" not in page.content.decode()
     bad = client.get("/contests/talent/?level=99")
-    assert bad.status_code == 200 and "没有符合条件的人员" in bad.content.decode()  # lists none
+    assert bad.status_code == 200 and "没有符合条件的记录" in bad.content.decode()  # lists none
 
     body = client.get("/api/v1/contests/talent?title=&level=2&sort=-name").json()
     assert [item["name"] for item in body["items"]] == ["张建国", "王芳", "李明"]
@@ -823,7 +823,7 @@ def test_talent_page_and_api(client, tree, users, honours):
     assert refused.status_code == 422 and list(refused.json()["fields"]) == ["level"]
     client.force_login(users.hd)
     assert client.get("/api/v1/contests/talent?q=王芳").json()["items"] == []
-    assert "没有符合条件的人员" in client.get("/contests/talent/?q=王芳").content.decode()
+    assert "没有符合条件的记录" in client.get("/contests/talent/?q=王芳").content.decode()
 
 
 # --- Review fixes (issue #17 review of 7a6ddb1) ------------------------------------------------

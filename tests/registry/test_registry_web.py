@@ -37,7 +37,7 @@ def test_the_staff_search_page(client, awarded, users):
     page = client.get("/registry/?q=wrz").content.decode()
     assert "武润泽" in page and "2018 首都劳动奖章" in page and "赵郁" not in page
     page = client.get("/registry/?q=%25_%22%27").content.decode()
-    assert "没有符合条件的人员" in page
+    assert "没有符合条件的记录" in page
 
 
 def test_the_profile_page_masks_the_resident_id(client, awarded, users):
@@ -407,7 +407,7 @@ def test_the_wall_filters_only_by_what_it_shows(client, awarded, tree, honours):
 def test_a_bad_filter_is_named_and_never_widens_the_list_or_the_export(client, awarded, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/registry/?q=赵郁&year_from=1900").content.decode()
-    assert "确保该值大于或等于1949" in page and "没有符合条件的人员" in page
+    assert "确保该值大于或等于1949" in page and "没有符合条件的记录" in page
     assert "武润泽" not in page  # not the whole scope instead of 赵郁
     response = client.post("/registry/export/?q=赵郁&year_from=1900")
     assert response.status_code == 302

@@ -124,6 +124,15 @@ def test_page_size_bounds_and_the_api_page():
     assert len(pagination.page_dict(rows, 1, size=5000)["items"]) == 50  # bounded
 
 
+def test_the_api_lists_take_a_bounded_size(client, users, tree):
+    _units(tree, 60)
+    client.force_login(users.cy)
+    assert len(client.get("/api/v1/orgs/?size=20").json()["items"]) == 20
+    assert len(client.get("/api/v1/orgs/?size=100000").json()["items"]) == 50
+    assert len(client.get("/api/v1/orgs/?size=20&page=99").json()["items"]) == 3  # the last
+    assert client.get("/api/v1/people/?size=-1").status_code == 200
+
+
 def test_the_first_page_of_a_short_list_runs_no_count(django_assert_num_queries, users, tree):
     with django_assert_num_queries(1):
         page = pagination.page_of(OrgUnit.objects.filter(code__startswith="CY-"), "1", size=20)
@@ -165,6 +174,7 @@ def test_every_list_page_survives_bad_parameters_and_exports(client, list_pages)
     for name, path in sorted(list_pages.items()):
         response = client.get(f"{path}?sort=garbage&page=zz&size=-1&export=csv")
         assert response.status_code == 200, name
+        assert b"---------" not in response.content, name  # its filters' empty choice: 请选择
         assert response.context["page"].paginator.per_page == 50, name
         assert client.get(f"{path}?sort=-garbage").status_code == 200, name
         if b'class="btn secondary export"' not in response.content:

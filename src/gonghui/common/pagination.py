@@ -42,11 +42,13 @@ def page_size(value) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZE
 
 
-def page_of(qs, number, *, size: int = PAGE_SIZE, count_cap: int | None = None) -> Page:
-    """The requested page (out-of-range or malformed numbers give the nearest valid one).
+def page_of(qs, number, *, size: int | None = None, count_cap: int | None = None) -> Page:
+    """The requested page (out-of-range or malformed numbers give the nearest valid one), of
+    ``size`` rows (``None``: ``PAGE_SIZE``).
 
     The first page — what most lists show — reads its rows first: when they are fewer than a
     page, they are the whole count, and no COUNT query runs."""
+    size = size or PAGE_SIZE
     paginator = CappedPaginator(qs, size, count_cap)
     if str(number or "1").strip() == "1":
         rows = list(qs[:size])

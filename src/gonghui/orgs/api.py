@@ -1,7 +1,7 @@
 from ninja import Query, Router, Schema, Status
 
 from gonghui.common.errors import NotFound, ValidationFailed
-from gonghui.common.pagination import page_dict
+from gonghui.common.pagination import PAGE_SIZE, page_dict
 from gonghui.common.schemas import one_of
 from gonghui.orgs import access, selectors, services
 from gonghui.orgs.models import OrgUnit
@@ -16,6 +16,7 @@ class OrgFilters(Schema):
     level: one_of(OrgUnit.Level.values) = ""
     sort: one_of(selectors.ORG_UNIT_SORTS) = "path"
     page: int = 1
+    size: int = PAGE_SIZE  # 20, 50, 100 or 200 (another number: 50)
 
 
 @router.get("/me", response=MeOut, summary="当前用户及其岗位")
@@ -40,7 +41,7 @@ def org_list(request, filters: Query[OrgFilters]):
     qs = selectors.org_unit_list(
         actor=request.user, root=root, query=filters.q, level=filters.level, sort=filters.sort
     )
-    return page_dict(qs, filters.page)
+    return page_dict(qs, filters.page, size=filters.size)
 
 
 @router.get("/{int:pk}", response=OrgUnitOut, summary="组织详情")

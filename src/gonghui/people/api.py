@@ -1,7 +1,7 @@
 from ninja import Router, Status
 
 from gonghui.common.errors import NotFound
-from gonghui.common.pagination import page_dict
+from gonghui.common.pagination import PAGE_SIZE, page_dict
 from gonghui.common.schemas import one_of
 from gonghui.orgs.selectors import org_unit_get
 from gonghui.people import search, selectors, services
@@ -19,9 +19,15 @@ router = Router(tags=["人员"])
 
 
 @router.get("/", response=PersonPage, summary="人员列表（本人数据范围内）")
-def person_list(request, q: str = "", sort: one_of(selectors.PERSON_SORTS) = "", page: int = 1):
+def person_list(
+    request,
+    q: str = "",
+    sort: one_of(selectors.PERSON_SORTS) = "",
+    page: int = 1,
+    size: int = PAGE_SIZE,  # 20, 50, 100 or 200 (another number: 50)
+):
     qs = selectors.person_list(actor=request.user, query=q, sort=sort)
-    return page_dict(qs, page, count_cap=search.count_cap(q))
+    return page_dict(qs, page, size=size, count_cap=search.count_cap(q))
 
 
 @router.get("/{int:pk}", response=PersonOut, summary="人员详情（个人信息已脱敏）")
