@@ -259,6 +259,11 @@ def _haidian_nomination(tree, users, person, honour) -> dict:
 # route -> (method, url builder, body or None, expected statuses for Chaoyang's staff)
 NOT_FOUND = (404,)
 WEB_DENY = {
+    # The tree panel gives nothing outside scope (an empty fragment, "no such unit").
+    "web:tree_children": ("get", lambda w: f"/tree/{w.tree.haidian.pk}/", None, (200,)),
+    "web:tree_search": ("get", lambda w: "/tree/search/?q=中关村", None, (200,)),
+    # Chaoyang's staff is no member: no member home.
+    "web:member_home": ("get", lambda w: "/me/", None, NOT_FOUND),
     "web:org_detail": ("get", lambda w: f"/orgs/{w.tree.haidian.pk}/", None, NOT_FOUND),
     "web:org_create": (
         "post",
@@ -566,6 +571,7 @@ PUBLIC_ROUTES = {
     "web:login": "the login form itself",
     "web:logout": "ends one's own session",
     "web:password_change": "changes one's own password (needs the old one)",
+    "web:list_columns": "keeps one's own column choice of a list (tests/web/test_lists.py)",
     "healthz": "load balancer probe; says nothing about records",
     "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
     "registry:wall_person": "consent-aware public profile (test_registry_web.py)",
