@@ -54,3 +54,32 @@ def test_the_person_form_offers_only_its_scope_by_full_path(client, users, tree,
     assert str(namesakes[1].pk) not in chosen  # the other district's namesake: out of scope
     assert str(tree.haidian.pk) not in chosen
     assert isinstance(PersonForm.base_fields["org_unit"].widget, OrgUnitPicker)
+
+
+def test_a_large_choice_set_searches_the_server(client, users, tree, namesakes, monkeypatch):
+    from gonghui.orgs import fields
+
+    monkeypatch.setattr(fields, "PICKER_LIMIT", 2)
+    client.force_login(users.cy)
+    url = reverse("web:org_move", args=[tree.cy_grass.pk])
+    page = client.get(url).content.decode()
+    picker = page.split('class="org-picker"')[1].split("</select>")[0]
+    assert 'class="org-search"' in picker and "perm=orgs.change" in picker
+    assert options(picker) == {}  # no unit on the page until searched
+    found = client.get(reverse("web:tree_search"), {"pick": 1, "perm": "orgs.change", "q": "同名"})
+    assert options(found.content.decode()) == {str(namesakes[0].pk): OURS_PATH}
+    # The form's own queryset decides: a forged unit outside scope is refused, by name.
+    refused = client.post(url, {"parent": namesakes[1].pk})
+    assert "目标组织不存在或不在您的管理范围内" in refused.content.decode()
+    moved = client.post(url, {"parent": namesakes[0].pk})
+    assert moved.status_code == 302
+    tree.cy_grass.refresh_from_db()
+    assert tree.cy_grass.parent_id == namesakes[0].pk
+    # A chosen unit (a form shown again) is the one option the page carries.
+    field = OrgUnitChoiceField(queryset=OrgUnit.objects.all())
+    assert options(field.widget.render("parent", namesakes[0].pk)) == {
+        str(namesakes[0].pk): OURS_PATH
+    }
+
+
+OURS_PATH = "北京市总工会 / 朝阳区总工会 / 建外街道总工会 / 同名公司工会"

@@ -153,3 +153,18 @@ def test_a_district_sees_only_its_subtree_in_the_panel(staff, users, tree, peopl
     page = staff(users.cy).get(reverse("web:person_list")).content.decode()
     assert "朝阳区总工会" in page and "海淀区总工会" not in page
     assert "北京市总工会" not in page.split('class="tree"')[1]
+
+
+def test_a_selected_node_beyond_the_first_page_is_shown(staff, users, tree, monkeypatch):
+    from gonghui.orgs import selectors
+
+    monkeypatch.setattr(selectors, "TREE_PAGE", 1)
+    late = make_unit(tree.cy_street, "grassroots", "CY-W9", "靠后的工会")
+    response = staff(users.cy).get(reverse("web:org_list"), {"root": late.pk})
+    street = response.context["tree_panel"].items[0].children[0]
+    assert [(i.node.name, i.selected) for i in street.children] == [
+        ("朝阳某公司工会", False),
+        ("靠后的工会", True),
+    ]
+    assert street.more_after  # the rest of the street's children behind "更多"
+    assert {u.pk for u in response.context["page"]} == {late.pk}

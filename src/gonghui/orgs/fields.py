@@ -13,12 +13,48 @@ from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import org_label, path_labels
 
+PICKER_LIMIT = 300  # more choices than this: a server search instead of every option
+
 
 class OrgUnitPicker(forms.Select):
     """A select with a filter box above it: typing part of a name, a code or an upper
-    union's name leaves only the matching units (static web/orgs.js)."""
+    union's name leaves only the matching units (static web/orgs.js). Over
+    ``PICKER_LIMIT`` choices (a city post at 50,000 units), the page carries only the chosen
+    unit and the box searches the server (the tree panel's search, in the scope of
+    ``search_perm``); the form's own queryset still decides what is accepted."""
 
     template_name = "orgs/widgets/org_picker.html"
+
+    def __init__(self, attrs=None, choices=(), *, search_perm: str = "orgs.view"):
+        super().__init__(attrs, choices)
+        self.search_perm = search_perm
+
+    def _remote(self) -> bool:
+        queryset = getattr(self.choices, "queryset", None)
+        return queryset is not None and queryset[PICKER_LIMIT : PICKER_LIMIT + 1].exists()
+
+    def get_context(self, name, value, attrs):
+        self.remote = self._remote()
+        context = super().get_context(name, value, attrs)
+        context["widget"]["remote"] = self.remote
+        context["widget"]["search_perm"] = self.search_perm
+        return context
+
+    def optgroups(self, name, value, attrs=None):
+        if not getattr(self, "remote", False):
+            return super().optgroups(name, value, attrs)
+        chosen = [v for v in value if v not in ("", None)]
+        field = self.choices.field
+        units = list(self.choices.queryset.filter(pk__in=[v for v in chosen if str(v).isdigit()]))
+        labels = path_labels(unit.path for unit in units)
+        options = [("", field.empty_label or "")] if field.empty_label is not None else []
+        options += [(ModelChoiceIteratorValue(unit.pk, unit), labels[unit.path]) for unit in units]
+        groups = []
+        for index, (option_value, label) in enumerate(options):
+            selected = str(getattr(option_value, "value", option_value)) in map(str, chosen)
+            option = self.create_option(name, option_value, label, selected, index, attrs=attrs)
+            groups.append((None, [option], index))
+        return groups
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)

@@ -26,10 +26,12 @@ from gonghui.orgs.selectors import (
     tree_tops,
 )
 
-# The permissions whose scope a panel may show: the lists' own.
+# The permissions whose scope a panel (or a picker's search) may show: the lists' own, and
+# the move form's.
 PANEL_PERMS = frozenset(
     {
         "orgs.view",
+        "orgs.change",
         "people.view",
         "registry.view",
         "nominations.view",

@@ -230,6 +230,50 @@ def path_labels(paths: Iterable[str]) -> dict[str, str]:
     }
 
 
+def unit_codes(units: Iterable[OrgUnit]) -> list[tuple[str, str]]:
+    """(code, full path) of each unit, in order: what a sheet names a union by."""
+    units = list(units)
+    labels = path_labels(unit.path for unit in units)
+    return [(unit.code, labels[unit.path]) for unit in units]
+
+
 def org_label(unit: OrgUnit) -> str:
     """One unit's full path (see ``path_labels``)."""
     return path_labels([unit.path])[unit.path]
+
+
+def units_by_reference(refs: Iterable[str], *, active_only: bool = True) -> dict[str, OrgUnit]:
+    """The units a sheet names, by code or by full path ("北京市总工会 / 朝阳区总工会 / …",
+    spaces around the slashes optional): reference -> unit, for those that exist (the
+    caller checks scope). Codes in one query per 500; paths by their last name, then the
+    candidates' labels in one query."""
+    refs = {ref.strip() for ref in refs if ref and ref.strip()}
+    units = OrgUnit.objects.filter(is_active=True) if active_only else OrgUnit.objects.all()
+    codes = sorted(ref for ref in refs if not _is_path(ref))
+    found = {
+        unit.code: unit
+        for start in range(0, len(codes), 500)
+        for unit in units.filter(code__in=codes[start : start + 500])
+    }
+    wanted = {_normal(ref): ref for ref in refs if _is_path(ref)}
+    last = sorted({key.rsplit(PATH_SEPARATOR, 1)[-1] for key in wanted})
+    candidates = [
+        unit
+        for start in range(0, len(last), 500)
+        for unit in units.filter(name__in=last[start : start + 500])
+    ]
+    labels = path_labels(unit.path for unit in candidates)
+    for unit in candidates:
+        ref = wanted.get(labels[unit.path])
+        if ref is not None:
+            found[ref] = unit
+    return found
+
+
+def _is_path(ref: str) -> bool:
+    return "/" in ref or "／" in ref  # a full-width slash, as Chinese input methods type it
+
+
+def _normal(path_text: str) -> str:
+    parts = path_text.replace("／", "/").split("/")
+    return PATH_SEPARATOR.join(part.strip() for part in parts)

@@ -13,7 +13,7 @@ from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.widgets import NoEchoInput
-from gonghui.orgs.fields import OrgUnitChoiceField
+from gonghui.orgs.fields import OrgUnitChoiceField, OrgUnitPicker
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import org_unit_list, password_hash_of
 from gonghui.orgs.services import tokens_follow_rehash
@@ -110,7 +110,16 @@ class OrgEditForm(forms.Form):
 
 
 class OrgMoveForm(forms.Form):
-    parent = forms.IntegerField(label="新的上级组织ID", min_value=1)
+    parent = OrgUnitChoiceField(
+        label="新的上级组织",
+        queryset=OrgUnit.objects.none(),
+        widget=OrgUnitPicker(search_perm="orgs.change"),
+        error_messages={"invalid_choice": "目标组织不存在或不在您的管理范围内"},
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = org_unit_list(actor=actor, perm="orgs.change")
 
 
 class TreeImportForm(forms.Form):

@@ -206,7 +206,8 @@ def tree_find(request):
     query = request.GET.get("q", "").strip()[:60]
     return render(
         request,
-        "web/_tree_hits.html",
+        # ``pick``: as options, for an organisation picker over many units (orgs/fields.py)
+        "web/_tree_options.html" if request.GET.get("pick") else "web/_tree_hits.html",
         {
             "panel": TreePanel(perm=perm, param=param, keep=keep),
             "query": query,
@@ -308,13 +309,11 @@ def org_edit(request, pk):
 @domain_errors
 def org_move(request, pk):
     unit = org_unit_get(actor=request.user, pk=pk)
-    form = forms.OrgMoveForm(request.POST or None)
+    form = forms.OrgMoveForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["parent"]
         try:
-            target = org_unit_get(actor=request.user, pk=form.cleaned_data["parent"])
             orgunit_move(actor=request.user, unit=unit, new_parent=target)
-        except NotFound:
-            form.add_error("parent", "目标组织不存在或不在您的管理范围内")
         except DomainError as exc:
             apply_errors(form, exc)
         else:

@@ -38,6 +38,7 @@ from gonghui.common.imports import (
 )
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.selectors import units_by_reference
 from gonghui.people import search
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.people.services import (
@@ -259,11 +260,7 @@ class _Importer:
 
     def _load(self) -> None:
         texts = {k: {r.text[k] for r in self.rows if r.text.get(k)} for k in COLUMNS}
-        self.nodes = {
-            u.code: u
-            for chunk in chunks(sorted(texts["org_unit"]), CHUNK)
-            for u in OrgUnit.objects.filter(code__in=chunk, is_active=True)
-        }
+        self.nodes = units_by_reference(texts["org_unit"])  # by code, or by full path
         self.honours = {h.name: h for h in Honour.objects.select_related("conferring_unit")}
         self.trades = {t.name: t for t in Trade.objects.all()} | {
             t.code: t for t in Trade.objects.all()

@@ -7,6 +7,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gonghui.common.sheets import append, book_bytes, form_book, put
 from gonghui.orgs import access
+from gonghui.orgs.selectors import unit_codes
 from gonghui.people.models import Person, Trade
 from gonghui.registry.excel.columns import (
     COLUMNS,
@@ -56,7 +57,8 @@ NOTES = {
     "birth_date": "如 1980-01-01；填了身份证号可不填",
     "id_number": "文本格式；15位旧号自动转为18位；没有时填写“无身份证号原因”",
     "no_id_reason": "无身份证号时必填，如“历史档案无记录”",
-    "org_unit": "必填：人员所属工会的组织编码，须在您的管理范围内",
+    "org_unit": "必填：人员所属工会的组织编码（见“组织机构”表），也可填完整路径"
+    "（如 北京市总工会 / 朝阳区总工会 / 某街道总工会 / 某公司工会），须在您的管理范围内",
     "employer": "单位名称；同名单位较多时请同时填写统一社会信用代码",
     "honour": "从下拉列表选择；不填则只登记人员。一人多项荣誉写多行",
     "year": "授予年份，如 2015",
@@ -117,6 +119,7 @@ def template_workbook(*, actor) -> bytes:
     years.error, years.showErrorMessage = "年份应为四位数字，如 2015", True
     years.add(f"{get_column_letter(year)}2:{get_column_letter(year)}{TEMPLATE_ROWS}")
     ws.add_data_validation(years)
+    _units_sheet(book, actor)
     notes = book.create_sheet("填写说明")
     append(notes, ["列", "说明"])
     notes_of = NOTES | ({} if lists["honour"] else {"honour": NO_HONOURS})
@@ -124,3 +127,17 @@ def template_workbook(*, actor) -> bytes:
         append(notes, [label, notes_of.get(key, "")])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 16, 70
     return book_bytes(book)
+
+
+def _units_sheet(book, actor) -> None:
+    """The unions the actor may register people at, by code and full path: where a filler
+    looks up the code for the 所属工会 column (two unions of one name differ here)."""
+    units = access.visible_units(actor, "registry.change").order_by("path")
+    sheet = book.create_sheet("组织机构")
+    append(sheet, ["组织编码", "完整路径"])
+    for code, label in unit_codes(units[:TEMPLATE_ROWS]):
+        append(sheet, [code, label])
+    if units[TEMPLATE_ROWS : TEMPLATE_ROWS + 1].exists():
+        append(sheet, ["", f"仅列出前 {TEMPLATE_ROWS} 个，其余请在“组织机构”页面查询编码"])
+    sheet.column_dimensions["A"].number_format = "@"
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 18, 80

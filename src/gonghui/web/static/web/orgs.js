@@ -42,3 +42,26 @@ document.addEventListener("input", (event) => {
   if (shown.length === 1) select.value = shown[0].value;
   else if (select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = "";
 });
+
+// Pickers over many units: the box asks the server (the tree panel's search, the viewer's
+// scope) and the select is refilled with the hits.
+let orgSearchTimer = null;
+document.addEventListener("input", (event) => {
+  const box = event.target.closest(".org-picker input.org-search");
+  if (!box) return;
+  clearTimeout(orgSearchTimer);
+  orgSearchTimer = setTimeout(async () => {
+    const select = box.parentElement.querySelector("select");
+    const text = box.value.trim();
+    if (!text) return;
+    const response = await fetch(`${box.dataset.url}&q=${encodeURIComponent(text)}`, {
+      credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    const empty = select.querySelector('option[value=""]');
+    select.innerHTML = await response.text();
+    if (empty) select.prepend(empty);
+    const found = [...select.options].filter((option) => option.value);
+    select.value = found.length === 1 ? found[0].value : "";
+  }, 300);
+});
