@@ -242,8 +242,9 @@ def _submit(client, headers, walk: Walk, where: str, form: Form) -> None:
         if name:
             data[name] = value
         presses.append(data)
-    for select, options in form.choices.items():
-        presses += [{**form.data, select: option} for option in options]
+    if form.method != "get":  # a filter's options choose rows, not actions
+        for select, options in form.choices.items():
+            presses += [{**form.data, select: option} for option in options]
     for data in presses:
         extra = "|" + ",".join(f"{k}={v}" for k, v in sorted(data.items()) if k in form.choices)
         button = ",".join(f"{n}={v}" for n, v in form.buttons if n and data.get(n) == v)
