@@ -159,6 +159,8 @@ def _is_page(response) -> bool:
 
 
 def _main(body: bytes):
+    if not body.strip():  # an empty fragment (a tree node without children)
+        return None
     root = lxml.html.fromstring(body)
     found = root.xpath("//main")
     return found[0] if found else None
