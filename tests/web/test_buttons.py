@@ -40,7 +40,7 @@ from gonghui.perks import passes
 from tests.demo import demo_built
 from tests.test_crawl import Login, _logins
 
-PEOPLE = 40
+PEOPLE = 200  # the crawl's size: every kind of demo object is there (fewer may lack some)
 # Besides one login of each role: the member with a card, claims and applications, and the
 # notary (a login of no post, as the judge's).
 EXTRA = ("huiyuan", "gongzheng")
