@@ -40,7 +40,7 @@ from gonghui.perks import passes
 from tests.demo import demo_built
 from tests.test_crawl import Login, _logins
 
-PEOPLE = 40
+PEOPLE = 200  # the crawl's size: every kind of demo object is there (fewer may lack some)
 # Besides one login of each role: the member with a card, claims and applications, and the
 # notary (a login of no post, as the judge's).
 EXTRA = ("huiyuan", "gongzheng")
@@ -159,8 +159,8 @@ def _is_page(response) -> bool:
 
 
 def _main(body: bytes):
-    if not body.strip():
-        return None  # an empty fragment (a tree node without children)
+    if not body.strip():  # an empty fragment (a tree node without children)
+        return None
     root = lxml.html.fromstring(body)
     found = root.xpath("//main")
     return found[0] if found else None
@@ -244,8 +244,9 @@ def _submit(client, headers, walk: Walk, where: str, form: Form) -> None:
         if name:
             data[name] = value
         presses.append(data)
-    for select, options in form.choices.items():
-        presses += [{**form.data, select: option} for option in options]
+    if form.method != "get":  # a filter's options choose rows, not actions
+        for select, options in form.choices.items():
+            presses += [{**form.data, select: option} for option in options]
     for data in presses:
         extra = "|" + ",".join(f"{k}={v}" for k, v in sorted(data.items()) if k in form.choices)
         button = ",".join(f"{n}={v}" for n, v in form.buttons if n and data.get(n) == v)
