@@ -13,6 +13,7 @@ from django.utils import timezone
 from gonghui.common.workbench import CAP, Waiting, capped_count
 from gonghui.funds.applications.services import application_submit
 from gonghui.funds.models import Application
+from gonghui.jobs.models import Job
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import State
@@ -220,6 +221,83 @@ def test_applications_to_verify_are_counted_in_scope(applications, users, tree):
     assert items(users.hd, "资金帮扶")[label] == 1
     assert items(users.admin, "资金帮扶")[label] == waiting.count() == 3
     assert items(users.auditor, "资金帮扶") == {}  # reads funds, decides nothing
+
+
+# --- Giveaways and failed jobs -------------------------------------------------------------
+
+
+def test_giveaways_opening_today_and_failed_jobs(users, tree, client):
+    with time_machine.travel(datetime(2026, 4, 30, 1, tzinfo=UTC), tick=False):  # 9:00 Beijing
+        now = timezone.now()
+        merchant = Merchant.objects.create(
+            name="玫瑰情园",
+            category="shopping",
+            discount="持卡会员门票八折",
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2026, 12, 31),
+            org_unit=tree.chaoyang,
+        )
+        venue = Location.objects.create(
+            merchant=merchant, name="南门", address="密云区", district=tree.chaoyang
+        )
+
+        def giveaway(title, opens_at, status="published", unit=tree.chaoyang):
+            return Giveaway.objects.create(
+                title=title,
+                item="套票",
+                org_unit=unit,
+                mode="fcfs",
+                status=status,
+                stock=3,
+                opens_at=opens_at,
+                closes_at=opens_at + timedelta(days=2),
+                pickup_from=opens_at + timedelta(days=3),
+                pickup_until=opens_at + timedelta(days=5),
+                pickup_location=venue,
+                created_by=users.cy,
+            )
+
+        today = giveaway("五一游园", now + timedelta(hours=1))
+        giveaway("明日游园", now + timedelta(days=1))  # tomorrow: not today's
+        giveaway("草稿游园", now + timedelta(hours=2), status="draft")  # not published
+        giveaway("海淀游园", now + timedelta(hours=1), unit=tree.haidian)
+        opening = {
+            i.waiting.label: i.href for i in waiting_for(users.cy) if i.waiting.app == "会员服务"
+        }
+        direct = Giveaway.objects.filter(
+            subtree_q(tree.chaoyang, via="org_unit"),
+            status="published",
+            opens_at__date=now.date(),
+        )
+        assert len(opening) == direct.count() == 1
+        assert opening == {
+            "今日开始：五一游园（10:00）": reverse("perks:giveaway", args=[today.pk])
+        }
+        assert len([i for i in waiting_for(users.admin) if i.waiting.app == "会员服务"]) == 2
+        client.force_login(users.cy)
+        assert client.get(opening["今日开始：五一游园（10:00）"]).status_code == 200
+
+        failed = Job.objects.create(
+            kind="org_import",
+            title="导入组织树",
+            status=Job.Status.FAILED,
+            created_by=users.cy,
+            org_unit=tree.chaoyang,
+        )
+        Job.objects.create(
+            kind="org_import",
+            title="已完成",
+            status=Job.Status.DONE,
+            created_by=users.cy,
+            org_unit=tree.chaoyang,
+        )
+        jobs = [i for i in waiting_for(users.cy) if i.waiting.app == "导入与后台任务"]
+        assert [(i.waiting.label, i.href) for i in jobs] == [
+            ("任务失败：导入组织树", reverse("web:job_detail", args=[failed.pk]))
+        ]
+        assert client.get(jobs[0].href).status_code == 200
+        # Somebody else's failed job is not on this workbench.
+        assert not [i for i in waiting_for(users.hd) if i.waiting.app == "导入与后台任务"]
 
 
 # --- Counting stops at the cap -------------------------------------------------------------
