@@ -19,11 +19,13 @@ from gonghui.nominations.models import Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import State
 from gonghui.orgs.access import subtree_q
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
-from gonghui.training.models import Course, Enrolment, Session
+from gonghui.training.models import Course, Enrolment, Session, StudioReport
+from gonghui.training.studios.services import studio_report_review
 from gonghui.web.workbench import member_home, waiting_for
 from tests.factories import make_member, make_user
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
+from tests.training.test_studios import make_studio, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +223,36 @@ def test_applications_to_verify_are_counted_in_scope(applications, users, tree):
     assert items(users.hd, "资金帮扶")[label] == 1
     assert items(users.admin, "资金帮扶")[label] == waiting.count() == 3
     assert items(users.auditor, "资金帮扶") == {}  # reads funds, decides nothing
+
+
+# --- Studio reports -------------------------------------------------------------------------
+
+
+def test_studio_reports_wait_at_the_level_that_reviews_them(tree, users, client):
+    cy = make_studio(tree.cy_grass, "王建国焊接创新工作室")
+    submit(users.cy_grass, cy)
+    submit(users.cy_grass, make_studio(tree.cy_grass, "李秀英电工创新工作室"))
+    hd_studio = make_studio(tree.hd_grass, "张伟数控创新工作室", trade="数控")
+    hd_users = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
+    submit(hd_users, hd_studio)
+    district, city = "创新工作室年度成果：待区级审核", "创新工作室年度成果：待市级审核"
+    submitted = StudioReport.objects.filter(status=StudioReport.Status.SUBMITTED)
+    assert (
+        items(users.cy, "素质建设")[district]
+        == submitted.filter(subtree_q(tree.chaoyang, via="org_unit")).count()
+        == 2
+    )
+    assert items(users.hd, "素质建设")[district] == 1
+    assert items(users.admin, "素质建设") == {}  # the city reviews after the district
+    assert items(users.cy_grass, "素质建设") == {}  # the submitter reviews nothing
+    client.force_login(users.cy)
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label == district]
+    assert len(client.get(item.href).context["page"]) == 2
+
+    report = StudioReport.objects.get(studio=cy)
+    studio_report_review(actor=users.cy, report=report, decision="approve")
+    assert items(users.admin, "素质建设") == {city: 1}
+    assert items(users.cy, "素质建设")[district] == 1
 
 
 # --- Giveaways and failed jobs -------------------------------------------------------------
