@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.common.workbench import CAP, Waiting, capped_count
+from gonghui.contests.appeals.services import appeal_file
+from gonghui.contests.models import Appeal, Sheet, StageEntry
 from gonghui.funds.applications.services import application_submit
 from gonghui.funds.models import Application
 from gonghui.jobs.models import Job
@@ -22,6 +24,7 @@ from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
 from gonghui.training.models import Course, Enrolment, Session, StudioReport
 from gonghui.training.studios.services import studio_report_review
 from gonghui.web.workbench import member_home, waiting_for
+from tests.contests.test_jury_world import build_contest, lock_results
 from tests.factories import make_member, make_user
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
@@ -253,6 +256,37 @@ def test_studio_reports_wait_at_the_level_that_reviews_them(tree, users, client)
     studio_report_review(actor=users.cy, report=report, decision="approve")
     assert items(users.admin, "素质建设") == {city: 1}
     assert items(users.cy, "素质建设")[district] == 1
+
+
+# --- Contests -------------------------------------------------------------------------------
+
+
+def test_sheets_to_lock_then_appeals_to_rule_on(tree, users, client):
+    contest = build_contest(tree, users.cy)
+    stage = contest.stage
+    sheets = f"{stage.competition.name} · {stage.name}：评分表待锁定"
+    unlocked = StageEntry.objects.filter(stage=stage).exclude(
+        entrant_id__in=Sheet.objects.filter(stage=stage).values("entrant_id")
+    )
+    assert items(users.cy, "工匠竞赛")[sheets] == unlocked.count() > 0
+    assert items(users.admin, "工匠竞赛")[sheets] == unlocked.count()
+    assert items(users.hd, "工匠竞赛") == {}  # Haidian's staff referee nothing of Chaoyang's
+    assert items(users.cy_grass, "工匠竞赛") == {}  # no referee, no arbiter
+
+    lock_results(contest)
+    appeal_file(
+        actor=contest.users[1],
+        stage=stage,
+        entrant=contest.entrants[1],
+        text="第二位裁判的实操评分有误，请复核。",
+    )
+    appeals = f"{stage.competition.name}：申诉待仲裁"
+    direct = Appeal.objects.filter(stage__competition=stage.competition, status="open").count()
+    assert items(users.cy, "工匠竞赛") == {appeals: direct} == {appeals: 1}
+    assert items(users.hd, "工匠竞赛") == {}
+    client.force_login(users.cy)
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label == appeals]
+    assert len(client.get(item.href).context["appeals"]) == 1
 
 
 # --- Giveaways and failed jobs -------------------------------------------------------------
