@@ -11,18 +11,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.common.workbench import CAP, Waiting, capped_count
+from gonghui.contests.appeals.services import appeal_file
+from gonghui.contests.models import Appeal, Sheet, StageEntry
 from gonghui.funds.applications.services import application_submit
 from gonghui.funds.models import Application
+from gonghui.jobs.models import Job
 from gonghui.nominations import services
 from gonghui.nominations.models import Nomination, Notice, Objection, Quota
 from gonghui.nominations.workflow import State
 from gonghui.orgs.access import subtree_q
 from gonghui.perks.models import Card, Claim, Giveaway, Location, Merchant
-from gonghui.training.models import Course, Enrolment, Session
+from gonghui.training.models import Course, Enrolment, Session, StudioReport
+from gonghui.training.studios.services import studio_report_review
 from gonghui.web.workbench import member_home, waiting_for
+from tests.contests.test_jury_world import build_contest, lock_results
 from tests.factories import make_member, make_user
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
+from tests.training.test_studios import make_studio, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -220,6 +226,144 @@ def test_applications_to_verify_are_counted_in_scope(applications, users, tree):
     assert items(users.hd, "资金帮扶")[label] == 1
     assert items(users.admin, "资金帮扶")[label] == waiting.count() == 3
     assert items(users.auditor, "资金帮扶") == {}  # reads funds, decides nothing
+
+
+# --- Studio reports -------------------------------------------------------------------------
+
+
+def test_studio_reports_wait_at_the_level_that_reviews_them(tree, users, client):
+    cy = make_studio(tree.cy_grass, "王建国焊接创新工作室")
+    submit(users.cy_grass, cy)
+    submit(users.cy_grass, make_studio(tree.cy_grass, "李秀英电工创新工作室"))
+    hd_studio = make_studio(tree.hd_grass, "张伟数控创新工作室", trade="数控")
+    hd_users = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
+    submit(hd_users, hd_studio)
+    district, city = "创新工作室年度成果：待区级审核", "创新工作室年度成果：待市级审核"
+    submitted = StudioReport.objects.filter(status=StudioReport.Status.SUBMITTED)
+    assert (
+        items(users.cy, "素质建设")[district]
+        == submitted.filter(subtree_q(tree.chaoyang, via="org_unit")).count()
+        == 2
+    )
+    assert items(users.hd, "素质建设")[district] == 1
+    assert items(users.admin, "素质建设") == {}  # the city reviews after the district
+    assert items(users.cy_grass, "素质建设") == {}  # the submitter reviews nothing
+    client.force_login(users.cy)
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label == district]
+    assert len(client.get(item.href).context["page"]) == 2
+
+    report = StudioReport.objects.get(studio=cy)
+    studio_report_review(actor=users.cy, report=report, decision="approve")
+    assert items(users.admin, "素质建设") == {city: 1}
+    assert items(users.cy, "素质建设")[district] == 1
+
+
+# --- Contests -------------------------------------------------------------------------------
+
+
+def test_sheets_to_lock_then_appeals_to_rule_on(tree, users, client):
+    contest = build_contest(tree, users.cy)
+    stage = contest.stage
+    sheets = f"{stage.competition.name} · {stage.name}：评分表待锁定"
+    unlocked = StageEntry.objects.filter(stage=stage).exclude(
+        entrant_id__in=Sheet.objects.filter(stage=stage).values("entrant_id")
+    )
+    assert items(users.cy, "工匠竞赛")[sheets] == unlocked.count() > 0
+    assert items(users.admin, "工匠竞赛")[sheets] == unlocked.count()
+    assert items(users.hd, "工匠竞赛") == {}  # Haidian's staff referee nothing of Chaoyang's
+    assert items(users.cy_grass, "工匠竞赛") == {}  # no referee, no arbiter
+
+    lock_results(contest)
+    appeal_file(
+        actor=contest.users[1],
+        stage=stage,
+        entrant=contest.entrants[1],
+        text="第二位裁判的实操评分有误，请复核。",
+    )
+    appeals = f"{stage.competition.name}：申诉待仲裁"
+    direct = Appeal.objects.filter(stage__competition=stage.competition, status="open").count()
+    assert items(users.cy, "工匠竞赛") == {appeals: direct} == {appeals: 1}
+    assert items(users.hd, "工匠竞赛") == {}
+    client.force_login(users.cy)
+    (item,) = [i for i in waiting_for(users.cy) if i.waiting.label == appeals]
+    assert len(client.get(item.href).context["appeals"]) == 1
+
+
+# --- Giveaways and failed jobs -------------------------------------------------------------
+
+
+def test_giveaways_opening_today_and_failed_jobs(users, tree, client):
+    with time_machine.travel(datetime(2026, 4, 30, 1, tzinfo=UTC), tick=False):  # 9:00 Beijing
+        now = timezone.now()
+        merchant = Merchant.objects.create(
+            name="玫瑰情园",
+            category="shopping",
+            discount="持卡会员门票八折",
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2026, 12, 31),
+            org_unit=tree.chaoyang,
+        )
+        venue = Location.objects.create(
+            merchant=merchant, name="南门", address="密云区", district=tree.chaoyang
+        )
+
+        def giveaway(title, opens_at, status="published", unit=tree.chaoyang):
+            return Giveaway.objects.create(
+                title=title,
+                item="套票",
+                org_unit=unit,
+                mode="fcfs",
+                status=status,
+                stock=3,
+                opens_at=opens_at,
+                closes_at=opens_at + timedelta(days=2),
+                pickup_from=opens_at + timedelta(days=3),
+                pickup_until=opens_at + timedelta(days=5),
+                pickup_location=venue,
+                created_by=users.cy,
+            )
+
+        today = giveaway("五一游园", now + timedelta(hours=1))
+        giveaway("明日游园", now + timedelta(days=1))  # tomorrow: not today's
+        giveaway("草稿游园", now + timedelta(hours=2), status="draft")  # not published
+        giveaway("海淀游园", now + timedelta(hours=1), unit=tree.haidian)
+        opening = {
+            i.waiting.label: i.href for i in waiting_for(users.cy) if i.waiting.app == "会员服务"
+        }
+        direct = Giveaway.objects.filter(
+            subtree_q(tree.chaoyang, via="org_unit"),
+            status="published",
+            opens_at__date=now.date(),
+        )
+        assert len(opening) == direct.count() == 1
+        assert opening == {
+            "今日开始：五一游园（10:00）": reverse("perks:giveaway", args=[today.pk])
+        }
+        assert len([i for i in waiting_for(users.admin) if i.waiting.app == "会员服务"]) == 2
+        client.force_login(users.cy)
+        assert client.get(opening["今日开始：五一游园（10:00）"]).status_code == 200
+
+        failed = Job.objects.create(
+            kind="org_import",
+            title="导入组织树",
+            status=Job.Status.FAILED,
+            created_by=users.cy,
+            org_unit=tree.chaoyang,
+        )
+        Job.objects.create(
+            kind="org_import",
+            title="已完成",
+            status=Job.Status.DONE,
+            created_by=users.cy,
+            org_unit=tree.chaoyang,
+        )
+        jobs = [i for i in waiting_for(users.cy) if i.waiting.app == "导入与后台任务"]
+        assert [(i.waiting.label, i.href) for i in jobs] == [
+            ("任务失败：导入组织树", reverse("web:job_detail", args=[failed.pk]))
+        ]
+        assert client.get(jobs[0].href).status_code == 200
+        # Somebody else's failed job is not on this workbench.
+        assert not [i for i in waiting_for(users.hd) if i.waiting.app == "导入与后台任务"]
 
 
 # --- Counting stops at the cap -------------------------------------------------------------

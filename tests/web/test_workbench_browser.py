@@ -15,17 +15,20 @@ from gonghui.nominations import services
 from gonghui.nominations.models import Notice
 from tests.browser import Console, login, no_horizontal_scroll, phone_context
 from tests.factories import make_member, make_user
+from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
+from tests.web.test_workbench import member_things
 
 pytestmark = pytest.mark.browser
 WALL = {"width": 1920, "height": 1080}
 
 
 @pytest.fixture
-def scene(tree, users, honours, settings):
+def scene(tree, users, honours, settings, funds, tmp_path):  # noqa: F811
     # The clock runs on from a Monday of 2026 (the holiday calendar's last year); the session
     # cookie outlives the real date, which the browser compares it against.
     settings.SESSION_COOKIE_AGE = 10 * 365 * 24 * 3600
+    settings.MEDIA_ROOT = tmp_path / "media"
     with time_machine.travel(datetime(2026, 9, 21, 10, tzinfo=SHANGHAI), tick=True):
         campaign = services.campaign_create(
             actor=users.admin,
@@ -44,7 +47,13 @@ def scene(tree, users, honours, settings):
         services.notice_publish(
             actor=users.cy_grass, campaign=campaign, stage=Notice.Stage.FIRST, nominations=cy
         )
-        make_member(tree.cy_grass, "周全", username="zhouquan")
+        member_things(
+            make_member(tree.cy_grass, "周全", username="zhouquan"),
+            tree,
+            users,
+            funds.certificate,
+            1,
+        )
         yield campaign
 
 
@@ -74,7 +83,8 @@ def test_a_district_walks_its_workbench_and_a_member_their_phone_home(
     context, console = phone_context(browser)
     page = login(context, base, "zhouquan", landing=f"{base}/me/")
     body = page.locator("body").inner_text()
-    assert "您好，周全" in body and "我的领取" in body and "我的申请" in body
+    assert "您好，周全" in body and "五一游园1" in body and "000001" in body  # the pickup code
+    assert "工匠讲堂1" in body and "技能等级证书补贴" in body
     no_horizontal_scroll(page)
     page.screenshot(path=shots / "workbench-member-phone.png", full_page=True)
     assert console.errors == []

@@ -604,8 +604,17 @@ class PayoutLine(models.Model):
             ),
         ]
         # With the prediction last, "predicted to fail" (a non-empty prediction) is one
-        # range of the index: the workbench counts those lines without reading the others.
-        indexes = [models.Index(fields=["batch", "status", "prediction"], name="line_queue")]
+        # range of the index: the workbench counts those lines without reading the others
+        # (SQLite's plan). PostgreSQL, counting under a LIMIT, would rather scan the table
+        # for lines it expects spread evenly; the partial index holds only those lines.
+        indexes = [
+            models.Index(fields=["batch", "status", "prediction"], name="line_queue"),
+            models.Index(
+                fields=["batch"],
+                condition=Q(status="pending", prediction__gt=""),
+                name="line_predicted_to_fail",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entitlement_id} · {self.get_status_display()}"
