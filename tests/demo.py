@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
+from gonghui.contests.board import snapshots
 from gonghui.perks.giveaways import claims
 
 
@@ -35,4 +36,7 @@ def demo_built(django_db_blocker, *, people: int, contest_trades: int = 2, witne
             call_command("demo", people=people, contest_trades=contest_trades, stdout=out)
             yield out.getvalue().splitlines()
             transaction.set_rollback(True)
-        claims._RULES.clear()  # giveaway rules cached by id: the ids are given out again
+        # Cached by id, and the ids are given out again: the giveaway rules and the live
+        # boards' snapshots in this process (a board would show another demo's results).
+        claims._RULES.clear()
+        snapshots.forget_local()

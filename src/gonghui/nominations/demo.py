@@ -17,6 +17,7 @@ from gonghui.nominations.workflow import State
 from gonghui.orgs.models import OrgUnit, Post
 from gonghui.people.models import Person
 from gonghui.people.services import person_create
+from gonghui.registry.deeds import deeds_of
 from gonghui.registry.models import Honour
 from gonghui.registry.services import award_create
 
@@ -105,7 +106,7 @@ def _finished(admin, honour, posts, fake, rng) -> None:
                 post_title=person.post_title,
                 categories="|一线职工|",
                 brief=BRIEFS[i],
-                deeds=BRIEFS[i] * 6,
+                deeds=deeds_of(rng, person, honour, year),
                 meeting_on=date(year, 3, 10),
                 meeting_attendance=40 + i,
                 meeting_result="全票通过",
@@ -197,7 +198,7 @@ def _in_progress(admin, honour, posts, fake, rng) -> None:
                     campaign=campaign,
                     person_id=person.pk,
                     brief=BRIEFS[i + 2 * (username == "haidian")],
-                    deeds="\n".join([BRIEFS[i]] * 8),
+                    deeds=deeds_of(rng, person, honour, now.year, given=False),
                     categories=["一线职工"] if front_line else [],
                     meeting_on=now - timedelta(days=10),
                     meeting_attendance=36 + i,

@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 from datetime import date
 
+from gonghui.people.models import Person
+from gonghui.registry.models import Honour
+
 # What the work of each catalogue trade looks like (by trade name; others fall back to
 # GENERAL_CRAFT). Placeholders: {n} a small count, {mm} a tolerance, {pct} a percentage.
 CRAFT = {
@@ -166,8 +169,10 @@ def person_deeds(
     level: str,
     is_title: bool,
     year: int,
+    given: bool = True,
 ) -> str:
-    """The deeds of ``name`` for ``honour`` (of ``level``) given in ``year``."""
+    """The deeds of ``name`` for ``honour`` (of ``level``) given in ``year``; unless
+    ``given`` (a nomination still under review), without the closing that says so."""
     he = "他" if male else "她"
     scale = SCALE.get(level, 1)
     started = (born.year + rng.randrange(18, 24)) if born else year - rng.randrange(8, 30)
@@ -188,7 +193,26 @@ def person_deeds(
     middle = f"{he}{'；'.join(done)}。"
     saying = f"{he}常说：{rng.choice(SAYINGS)}"
     closing = CLOSINGS["title" if is_title else level].format(year=year, he=he, honour=honour)
-    return "".join([opening, middle, saying, closing])
+    return "".join([opening, middle, saying, closing if given else ""])
+
+
+def deeds_of(
+    rng: random.Random, person: Person, honour: Honour, year: int, *, given: bool = True
+) -> str:
+    """``person_deeds`` for a person's record (their trade and employer, if any)."""
+    return person_deeds(
+        rng,
+        name=person.name,
+        male=person.gender == Person.Gender.MALE,
+        born=person.birth_date,
+        trade=person.trade.name if person.trade_id else "",
+        employer=person.employer.name if person.employer_id else "",
+        honour=honour.name,
+        level=honour.level,
+        is_title=honour.is_title,
+        year=year,
+        given=given,
+    )
 
 
 def collective_deeds(rng: random.Random, *, unit: str, honour: str, level: str, year: int) -> str:

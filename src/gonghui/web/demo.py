@@ -268,21 +268,6 @@ def build_people(
     return made
 
 
-def _deeds(rng: random.Random, person: Person, honour: Honour, year: int) -> str:
-    return deeds.person_deeds(
-        rng,
-        name=person.name,
-        male=person.gender == Person.Gender.MALE,
-        born=person.birth_date,
-        trade=person.trade.name if person.trade else "",
-        employer=person.employer.name if person.employer else "",
-        honour=honour.name,
-        level=honour.level,
-        is_title=honour.is_title,
-        year=year,
-    )
-
-
 # Muted backgrounds for the placeholder portraits (the surname in white on one of them).
 PORTRAIT_COLOURS = ["#8c2f39", "#2f5d8c", "#3f7a5a", "#7a5a2f", "#5a3f7a", "#2f7a7a", "#6b6b2f"]
 
@@ -387,7 +372,7 @@ def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
                 year=year,
                 batch=batch,
                 categories=rng.sample(categories, rng.randrange(3)),
-                deeds=_deeds(rng, person, honour, year),
+                deeds=deeds.deeds_of(rng, person, honour, year),
             )
             made += 1
             if honour.code in national and year < 2020 and rng.random() < 0.5:
@@ -396,7 +381,7 @@ def build_registry(rng: random.Random, grassroots: list[OrgUnit]) -> int:
                     honour=national[honour.code],
                     person=person,
                     year=2020,
-                    deeds=_deeds(rng, person, national[honour.code], 2020),
+                    deeds=deeds.deeds_of(rng, person, national[honour.code], 2020),
                 )
                 made += 1
     for j, unit in enumerate(rng.sample(units, min(40, len(units)))):
