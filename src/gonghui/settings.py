@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gonghui.funds",
     "gonghui.files",
     "gonghui.jobs",
+    "gonghui.dashboards",
     "gonghui.web",
 ]
 
@@ -308,3 +309,6 @@ TRAINING_PROBLEM_DAYS = 10
 # fonts-noto-cjk files that exists; see training/courses/certificates.py).
 TRAINING_CHECKIN_QR_LIFE = 30
 TRAINING_CERT_FONT = ENV["GONGHUI_CERT_FONT"] or ""  # GONGHUI_CERT_FONT: a .ttf/.ttc path
+
+# The wall screen (数据看板大屏) reloads its figures this often.
+DASHBOARDS_WALL_REFRESH_SECONDS = 60

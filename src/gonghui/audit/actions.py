@@ -276,6 +276,8 @@ class Action(models.TextChoices):
     TRAINING_ALLIANCE_MEMBER_REMOVE = "training.alliance_member_remove", "移出联盟成员"
     TRAINING_ALLIANCE_ACTIVITY_ADD = "training.alliance_activity_add", "登记联盟活动"
     #
+    DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
+    DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -374,6 +376,7 @@ SERVICE_MODULES = (
     # --- training · outreach ---
     "gonghui.training.outreach.services",
     #
+    "gonghui.dashboards.services",
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -830,4 +833,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
         "training.alliance_member_remove",
     ),
     "gonghui.training.outreach.services.alliance_activity_add": ("training.alliance_activity_add",),
+    # --- dashboards: the wall screen's display tokens ---
+    "gonghui.dashboards.services.display_token_create": ("dashboards.screen_create",),
+    "gonghui.dashboards.services.display_token_revoke": ("dashboards.screen_revoke",),
 }
