@@ -168,7 +168,7 @@ def _keys(spec: Spec, rows: dict) -> list[str]:
         for key, value in figures.items():
             seen[key] = seen.get(key, 0) + value
     metric = METRICS[spec.metric]
-    ordered = [k for k in metric.labels if k in seen]  # the metric's own order first
+    ordered = list(metric.labels)  # a metric's named figures all, in their order
     return ordered + sorted((k for k in seen if k not in metric.labels), key=lambda k: -seen[k])
 
 

@@ -129,9 +129,14 @@ def refreshed_at(metrics) -> dict[str, object]:
 # --- Display tokens --------------------------------------------------------------------------
 
 
+def may_manage_screens(actor) -> bool:
+    """Display tokens are made and revoked by the city's staff (over the whole tree)."""
+    return access.can_citywide(actor, SCREENS_PERM)
+
+
 def display_token_list(*, actor):
     """Every display token, for the city's staff who make and revoke them."""
-    if not access.can_citywide(actor, SCREENS_PERM):
+    if not may_manage_screens(actor):
         raise NotFound()
     return DisplayToken.objects.select_related("org_unit", "created_by").order_by("-id")
 
@@ -139,7 +144,7 @@ def display_token_list(*, actor):
 def screen_units(*, actor):
     """The nodes a display token may be bound to: the city and the levels below it down to
     the streets (a hall's screen shows a union's whole subtree)."""
-    if not access.can_citywide(actor, SCREENS_PERM):
+    if not may_manage_screens(actor):
         raise NotFound()
     return OrgUnit.objects.filter(is_active=True, depth__lte=2).order_by("path")
 

@@ -12,7 +12,7 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common.errors import Conflict, NotFound, ValidationFailed
 from gonghui.dashboards.models import DisplayToken
-from gonghui.dashboards.selectors import SCREENS_PERM
+from gonghui.dashboards.selectors import SCREENS_PERM, may_manage_screens
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
 
@@ -24,7 +24,7 @@ def display_token_create(
     """A display token for the wall screen of ``org_unit``'s subtree; the raw value is
     returned once (only its hash is kept)."""
     grant = access.home_grant(actor, SCREENS_PERM)
-    if grant is None or not access.can_citywide(actor, SCREENS_PERM):
+    if grant is None or not may_manage_screens(actor):
         raise NotFound()
     name = (name or "").strip()
     errors = {}
@@ -59,7 +59,7 @@ def display_token_create(
 def display_token_revoke(*, actor, token_id: int) -> DisplayToken:
     """Revoke a display token: the screen stops at its next refresh."""
     grant = access.home_grant(actor, SCREENS_PERM)
-    if grant is None or not access.can_citywide(actor, SCREENS_PERM):
+    if grant is None or not may_manage_screens(actor):
         raise NotFound()
     token = DisplayToken.objects.select_for_update().filter(pk=token_id).first()
     if token is None:

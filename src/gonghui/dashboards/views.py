@@ -122,6 +122,8 @@ def screens(request):
 @require_POST
 @domain_errors
 def screen_revoke(request, pk: int):
+    if not selectors.may_manage_screens(request.user):
+        raise NotFound()
     return post_action(
         request,
         None,
