@@ -29,6 +29,7 @@ AREAS = (
     "funds_budget",
     "training_enrol",
     "training_quiz",
+    "dashboards",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -67,7 +67,8 @@ def test_registry_charts_equal_direct_counts(honoured, tree, years, where):
 def test_headline_equals_direct_counts(honoured, tree):
     refresh()
     for node in (tree.city, tree.chaoyang, tree.hd_grass):
-        tiles = {t["label"]: t["value"] for t in charts.headline(node, selectors.ALL_YEARS)}
+        shown, _ = charts.page_charts(charts.LEADER, node, selectors.ALL_YEARS)
+        tiles = {t["label"]: t["value"] for t in shown}
         assert tiles["荣誉授予"] == f"{direct_awards(node).count():,} 人次"
 
 
@@ -120,6 +121,18 @@ def test_funds_money_equals_the_ledger(funds, tree, users):  # noqa: F811
     cy_total = sum(b.amount for b in Budget.objects.filter(within(tree.chaoyang)))
     assert children["朝阳区总工会"]["预算（元）"] == cy_total / 100
     assert "海淀区总工会" not in children  # no figures: no bar
+
+
+def test_the_overviews_totals_equal_direct_counts(honoured, tree):
+    refresh()
+    by_year = table("leader", "leader_awards_year", tree.city)
+    expected = Counter(f"{y}年" for y in direct_awards(tree.city).values_list("year", flat=True))
+    assert {y: row["授予人次"] for y, row in by_year.items()} == dict(expected)
+    by_child = table("leader", "leader_awards_child", tree.city)
+    assert by_child["朝阳区总工会"] == {"授予人次": direct_awards(tree.chaoyang).count()}
+    assert by_child[charts.HERE] == {
+        "授予人次": direct_awards(tree.city).filter(org_unit=tree.city).count()
+    }
 
 
 def test_facts_are_rolled_up_to_every_ancestor(honoured, tree):

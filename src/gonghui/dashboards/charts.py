@@ -30,6 +30,7 @@ class Spec:
     metric: str
     kind: str
     keys: tuple[str, ...] = ()
+    total: str = ""  # the label of the keys summed into one series (a headline chart)
 
 
 PAGES: dict[str, list[Spec]] = {
@@ -68,8 +69,8 @@ PAGES: dict[str, list[Spec]] = {
         Spec("attendance_year", "历年课程讲座报名与签到", "training.attendance", "year"),
     ],
     LEADER: [
-        Spec("leader_awards_year", "历年荣誉授予", "awards.honour", "year"),
-        Spec("leader_awards_child", "各单位荣誉授予", "awards.honour", "child"),
+        Spec("leader_awards_year", "历年荣誉授予", "awards.honour", "year", total="授予人次"),
+        Spec("leader_awards_child", "各单位荣誉授予", "awards.honour", "child", total="授予人次"),
         Spec("leader_funds_child", "各单位资金预算与支付", "funds.money", "child"),
     ],
 }
@@ -103,9 +104,9 @@ def _money(fen: int) -> str:
     return f"{fen / 100 / 10000:,.2f} 万元" if abs(fen) >= 1_000_000 else f"{fen / 100:,.2f} 元"
 
 
-def headline(node: OrgUnit, years: selectors.Years) -> list[dict]:
-    """Each programme's headline figures for the node's subtree over the years."""
-    t = selectors.totals(metrics=METRICS, node=node, years=years)
+def headline(totals: dict[str, dict[str, int]]) -> list[dict]:
+    """Each programme's headline figures from the node's totals (``selectors.totals``)."""
+    t = totals
     awards = sum(t["awards.honour"].values())
     nom, quota = t["nominations.progress"], t["nominations.quota"]
     contests, money = t["contests"], t["funds.money"]
@@ -172,35 +173,53 @@ def _keys(spec: Spec, rows: dict) -> list[str]:
     return ordered + sorted((k for k in seen if k not in metric.labels), key=lambda k: -seen[k])
 
 
-def chart(spec: Spec, node: OrgUnit, years: selectors.Years, *, dark: bool = False) -> dict:
+def chart(
+    spec: Spec,
+    node: OrgUnit,
+    years: selectors.Years,
+    own=None,
+    kids: list[OrgUnit] | None = None,
+    *,
+    dark: bool = False,
+) -> dict:
     """The chart's table (``columns``, ``rows`` of labels and figures, as shown) and its
-    ECharts option."""
+    ECharts option; ``own`` and ``kids``: the node's totals (``selectors.totals``) and
+    children if read already."""
     metric = METRICS[spec.metric]
+    total = bool(spec.total)
+    if own is None:
+        own = selectors.totals(metrics=[spec.metric], node=node, years=years)
+    figures_here = own[spec.metric]
+    if total:
+        figures_here = {selectors.TOTAL: sum(figures_here.values())}
     if spec.kind == "year":
-        data = selectors.by_year(metric=spec.metric, node=node, years=years)
+        data = selectors.by_year(metric=spec.metric, node=node, years=years, total=total)
         points = [(f"{year}年", None, figures) for year, figures in sorted(data.items())]
         header = "年份"
     elif spec.kind == "child":
-        data = selectors.by_child(metric=spec.metric, node=node, years=years)
-        kids = selectors.children(node)
+        data = selectors.by_child(metric=spec.metric, node=node, years=years, total=total)
+        kids = selectors.children(node) if kids is None else kids
         points = [(kid.name, kid.pk, data[kid.pk]) for kid in kids if kid.pk in data]
-        own = selectors.totals(metrics=[spec.metric], node=node, years=years)[spec.metric]
-        here = {k: v - sum(f.get(k, 0) for f in data.values()) for k, v in own.items()}
+        here = {k: v - sum(f.get(k, 0) for f in data.values()) for k, v in figures_here.items()}
         if any(here.values()):
             points.append((HERE, None, here))
         header = "单位"
     else:  # share
-        data = selectors.totals(metrics=[spec.metric], node=node, years=years)
-        figures = data[spec.metric]
+        figures = figures_here
         points = [
             (metric.label(k), None, {"n": v})
             for k, v in sorted(figures.items(), key=lambda kv: -kv[1])
         ]
         header = "类别"
-    keys = ["n"] if spec.kind == "share" else _keys(spec, {i: p[2] for i, p in enumerate(points)})
+    if spec.kind == "share":
+        keys = ["n"]
+    elif total:
+        keys = [selectors.TOTAL]
+    else:
+        keys = _keys(spec, {i: p[2] for i, p in enumerate(points)})
     labels = (
-        ["人次"]
-        if spec.kind == "share"
+        [spec.total or "人次"]
+        if spec.kind == "share" or total
         else [metric.label(k) + ("（元）" if metric.money else "") for k in keys]
     )
     rows = [
@@ -271,10 +290,20 @@ def _option(spec, points, keys, labels, metric, *, dark: bool) -> dict:
     }
 
 
+def page_metrics(page: str) -> set[str]:
+    return set(METRICS) if page == LEADER else {s.metric for s in PAGES[page]}
+
+
 def page_charts(
     page: str, node: OrgUnit, years: selectors.Years, *, dark: bool = False
-) -> list[dict]:
-    return [chart(spec, node, years, dark=dark) for spec in PAGES[page]]
+) -> tuple[list[dict], list[dict]]:
+    """The page's headline figures (the overview's) and charts; the node's totals of every
+    metric shown are one read, shared by both."""
+    specs = PAGES[page]
+    own = selectors.totals(metrics=page_metrics(page), node=node, years=years)
+    kids = selectors.children(node) if any(s.kind == "child" for s in specs) else None
+    tiles = headline(own) if page == LEADER else []
+    return tiles, [chart(spec, node, years, own, kids, dark=dark) for spec in specs]
 
 
 def workbook(spec: Spec, table: dict, node: OrgUnit, years: selectors.Years) -> bytes:

@@ -94,29 +94,33 @@ def totals(*, metrics, node: OrgUnit, years: Years = ALL_YEARS) -> dict[str, dic
     return out
 
 
-def by_year(*, metric: str, node: OrgUnit, years: Years = ALL_YEARS) -> dict[int, dict[str, int]]:
-    """year -> key -> the node's subtree figure (one read)."""
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for year, key, value in (
-        Fact.objects.filter(metric=metric, node=node, **years.q())
-        .values_list("year", "key", "value")
-        .order_by("year")
-    ):
-        out[year][key] = value
+TOTAL = "total"  # the key of a metric's keys summed (a headline's one series)
+
+
+def _grouped(qs, by: str, total: bool) -> dict:
+    out: dict = defaultdict(dict)
+    if total:
+        for group, value in qs.values_list(by).annotate(Sum("value")).order_by():
+            out[group][TOTAL] = value
+    else:
+        for group, key, value in qs.values_list(by, "key").annotate(Sum("value")).order_by():
+            out[group][key] = value
     return out
 
 
-def by_child(*, metric: str, node: OrgUnit, years: Years = ALL_YEARS) -> dict[int, dict[str, int]]:
-    """child node id -> key -> its subtree figure over the years (one read)."""
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for child, key, value in (
-        Fact.objects.filter(metric=metric, parent=node, **years.q())
-        .values_list("node_id", "key")
-        .annotate(Sum("value"))
-        .order_by()
-    ):
-        out[child][key] = value
-    return out
+def by_year(
+    *, metric: str, node: OrgUnit, years: Years = ALL_YEARS, total: bool = False
+) -> dict[int, dict[str, int]]:
+    """year -> key -> the node's subtree figure (one read); ``total``: the keys summed."""
+    return _grouped(Fact.objects.filter(metric=metric, node=node, **years.q()), "year", total)
+
+
+def by_child(
+    *, metric: str, node: OrgUnit, years: Years = ALL_YEARS, total: bool = False
+) -> dict[int, dict[str, int]]:
+    """child node id -> key -> its subtree figure over the years (one read); ``total``: the
+    keys summed."""
+    return _grouped(Fact.objects.filter(metric=metric, parent=node, **years.q()), "node_id", total)
 
 
 def refreshed_at(metrics) -> dict[str, object]:

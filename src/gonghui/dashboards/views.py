@@ -28,10 +28,6 @@ def _place(request):
     return form, selectors.node_get(actor=request.user, pk=form.cleaned_data["node"])
 
 
-def _metrics(page: str) -> set[str]:
-    return set(METRICS) if page == LEADER else {s.metric for s in PAGES[page]}
-
-
 @login_required
 @require_GET
 @domain_errors
@@ -44,14 +40,15 @@ def dashboard(request, page: str = LEADER):
     form, node = _place(request)
     context = {"form": form, "page": page, "title": TITLES[page], "tabs": TITLES}
     if node is not None:
-        years = form.years()
-        states = selectors.refreshed_at(_metrics(page))
+        metrics = charts.page_metrics(page)
+        states = selectors.refreshed_at(metrics)
+        tiles, shown = charts.page_charts(page, node, form.years())
         context |= {
             "node": node,
             "trail": selectors.trail(actor=request.user, node=node),
-            "tiles": charts.headline(node, years) if page == LEADER else [],
-            "charts": charts.page_charts(page, node, years),
-            "refreshed": min(states.values()) if len(states) == len(_metrics(page)) else None,
+            "tiles": tiles,
+            "charts": shown,
+            "refreshed": min(states.values()) if len(states) == len(metrics) else None,
             "query": _query(form, node),
         }
     return render(request, "dashboards/dashboard.html", context)
@@ -138,12 +135,12 @@ def screen_revoke(request, pk: int):
 
 def _wall(token: str) -> dict:
     _, node = selectors.display_token_node(token)
-    years = selectors.ALL_YEARS
     states = selectors.refreshed_at(METRICS)
+    tiles, shown = charts.page_charts(LEADER, node, selectors.ALL_YEARS, dark=True)
     return {
         "node": node,
-        "tiles": charts.headline(node, years),
-        "charts": charts.page_charts(LEADER, node, years, dark=True),
+        "tiles": tiles,
+        "charts": shown,
         "people": selectors.wall_people(node=node),
         "refreshed": min(states.values()) if len(states) == len(METRICS) else None,
     }
