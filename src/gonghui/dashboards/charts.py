@@ -74,7 +74,7 @@ PAGES: dict[str, list[Spec]] = {
         Spec("leader_funds_child", "各单位资金预算与支付", "funds.money", "child"),
     ],
 }
-TITLES = {**PROGRAMMES, LEADER: "全市概览"}
+TITLES = {LEADER: "全市概览", **PROGRAMMES}
 
 
 def spec_get(page: str, chart: str) -> Spec | None:
@@ -241,8 +241,13 @@ def _option(spec, points, keys, labels, metric, *, dark: bool) -> dict:
     base = {
         "backgroundColor": "transparent",
         "textStyle": {"color": text, "fontSize": 18 if dark else 12},
-        "tooltip": {"trigger": "item" if spec.kind == "share" else "axis"},
+        # richText: ECharts' HTML tooltips carry inline styles, which the CSP refuses.
+        "tooltip": {
+            "renderMode": "richText",
+            "trigger": "item" if spec.kind == "share" else "axis",
+        },
         "toolbox": {
+            "showTitle": False,  # its hover titles are HTML with inline styles (CSP)
             "feature": {
                 "saveAsImage": {"title": "保存为图片", "name": spec.title, "pixelRatio": 2}
             },
@@ -282,9 +287,13 @@ def _option(spec, points, keys, labels, metric, *, dark: bool) -> dict:
         "xAxis": {
             "type": "category",
             "data": names,
-            "axisLabel": {"rotate": 30 if len(names) > 8 else 0, "color": text},
+            "axisLabel": {
+                "rotate": 30 if len(names) > 8 else 0,
+                "color": text,
+                "fontSize": 16 if dark else 12,
+            },
         },
-        "yAxis": {"type": "value", "axisLabel": {"color": text}},
+        "yAxis": {"type": "value", "axisLabel": {"color": text, "fontSize": 16 if dark else 12}},
         "dataZoom": [{"type": "inside"}] if len(names) > 20 else [],
         "series": series,
     }
