@@ -31,6 +31,7 @@ AREAS = (
     "training_quiz",
     "workbench",
     "tree",
+    "dashboards",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gonghui.funds",
     "gonghui.files",
     "gonghui.jobs",
+    "gonghui.dashboards",
     "gonghui.web",
 ]
 
@@ -316,3 +317,6 @@ TRAINING_CERT_FONT = ENV["GONGHUI_CERT_FONT"] or ""  # GONGHUI_CERT_FONT: a .ttf
 INSTALLED_APPS += ["django.forms"]  # after gonghui.web: its widget templates are overridden
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 MIDDLEWARE += ["gonghui.web.middleware.ListExportMiddleware"]
+
+# The wall screen (数据看板大屏) reloads its figures this often.
+DASHBOARDS_WALL_REFRESH_SECONDS = 60

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("gonghui.contests.urls")),
     path("", include("gonghui.training.urls")),
     path("", include("gonghui.funds.urls")),
+    path("", include("gonghui.dashboards.urls")),
     path("", include("gonghui.web.urls")),
 ]

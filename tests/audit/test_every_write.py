@@ -30,6 +30,7 @@ from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import batch_digest, head_sign, record
 from gonghui.common.errors import Throttled
+from gonghui.dashboards.services import display_token_create
 from gonghui.files.services import attachment_add
 from gonghui.nominations.models import Objection
 from gonghui.nominations.services import campaigns, notices, objections, reviews
@@ -405,6 +406,17 @@ def _(w, call):
 def _(w, call):
     token, _ = token_create(actor=w.users.cy, name="统计接口")
     call(actor=w.users.cy, token_id=token.pk)
+
+
+@scenario("gonghui.dashboards.services.display_token_create")
+def _(w, call):
+    call(actor=w.users.admin, name="一楼大厅大屏", org_unit=w.tree.chaoyang)
+
+
+@scenario("gonghui.dashboards.services.display_token_revoke")
+def _(w, call):
+    token, _ = display_token_create(actor=w.users.admin, name="一楼大厅大屏", org_unit=w.tree.city)
+    call(actor=w.users.admin, token_id=token.pk)
 
 
 @scenario("gonghui.orgs.services.tokens_end_with_account")

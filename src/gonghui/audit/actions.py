@@ -278,6 +278,8 @@ class Action(models.TextChoices):
     TRAINING_ALLIANCE_ACTIVITY_ADD = "training.alliance_activity_add", "登记联盟活动"
     #
     LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
+    DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
+    DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -440,6 +442,7 @@ SERVICE_MODULES = (
     "gonghui.training.outreach.services",
     #
     "gonghui.web.services",  # a list's export
+    "gonghui.dashboards.services",
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -897,4 +900,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     ),
     "gonghui.training.outreach.services.alliance_activity_add": ("training.alliance_activity_add",),
     "gonghui.web.services.list_export": ("list.export",),
+    # --- dashboards: the wall screen's display tokens ---
+    "gonghui.dashboards.services.display_token_create": ("dashboards.screen_create",),
+    "gonghui.dashboards.services.display_token_revoke": ("dashboards.screen_revoke",),
 }

@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, str] = {
     "files.view": "下载附件",
     "files.change": "上传附件",
     "self.view": "查看本人信息",
+    "dashboards.view": "查看数据看板（本级及下级的汇总数据）",
+    "dashboards.screens": "生成与吊销大屏展示令牌",
 }
 
 # Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
@@ -85,6 +87,8 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "funds.approve",
             "funds.pay",
             *_TRAINING_STAFF,
+            "dashboards.view",
+            "dashboards.screens",
         ],
     ),
     (
@@ -113,6 +117,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             *_FUNDS_STAFF,
             "funds.pay",
             *_TRAINING_STAFF,
+            "dashboards.view",
         ],
     ),
     (
@@ -133,6 +138,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "funds.verify",
             "training.view",
             "training.apply",
+            "dashboards.view",
         ],
     ),
     (
@@ -155,6 +161,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "funds.verify",
             "training.view",
             "training.apply",
+            "dashboards.view",
         ],
     ),
     (
@@ -169,6 +176,7 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "registry.view",
             "funds.view",
             "training.view",
+            "dashboards.view",
         ],
     ),
     ("judge", "评委", ["self.view"]),

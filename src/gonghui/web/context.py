@@ -15,6 +15,7 @@ MENU = [
     ("contests:programmes", "工匠竞赛", "contests.view", "contests:"),
     ("training:home", "素质建设", "training.view", "training:"),
     ("funds:home", "资金帮扶", "funds.view", "funds:"),
+    ("dashboards:home", "数据看板", "dashboards.view", "dashboards:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 

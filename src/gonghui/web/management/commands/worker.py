@@ -13,6 +13,7 @@ from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
 from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
+from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.giveaways.services import claims_housekeeping
@@ -46,6 +47,7 @@ def schedules() -> list[tuple]:
         (SEAL_SECONDS, claims_housekeeping, "giveaway claims sealed"),
         (SEAL_SECONDS, quizzes_close_due, "quizzes past their time closed, answers sealed"),
         (CLOSE_SECONDS, registrations_close, "contest registrations closed at their moment"),
+        (SEAL_SECONDS, refresh_due, "dashboard figures rebuilt after writes"),
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),
@@ -55,7 +57,7 @@ def schedules() -> list[tuple]:
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、删除过期的导出文件与无记录的附件文件"
+        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件"
     )
 
     def handle(self, *args, **options):
