@@ -70,6 +70,8 @@ from gonghui.contests.models import (
     Seat,
     Stage,
 )
+from gonghui.dashboards.models import DisplayToken
+from gonghui.dashboards.services import display_token_create, display_token_revoke
 from gonghui.files.models import Attachment
 from gonghui.funds.models import (
     Application,
@@ -189,9 +191,16 @@ def _juror_passes() -> list[str]:
 # The route up to and including a parameter ({name}, as the API's schema writes it).
 FILL: dict[str, Kind] = {
     "orgs/{pk}": ORG,
+    "tree/{pk}": ORG,
     "jobs/{pk}": JOB,
     "people/{pk}": PERSON_PAGE,
     "people/{pk}/reveal/{field}": _values("id_number", "phone"),
+    "dashboards/{page}": _values(
+        "registry", "nominations", "contests", "funds", "perks", "training", "nothing"
+    ),
+    "dashboards/{page}/{chart}": _values("awards_child", "awards_year", "nothing"),
+    "dashboards/screens/{pk}": Kind(lambda: DisplayToken.objects.all()),
+    "screen/{token}": Kind(lambda *parent: DISPLAY_TOKENS, unit=None),
     "files/{pk}": Kind(lambda: Attachment.objects.all()),
     "registry/import/{pk}": Kind(lambda: Job.objects.filter(kind="registry.import")),
     "registry/people/{pk}": PERSON_PAGE,
@@ -486,7 +495,22 @@ def test_every_route_parameter_can_be_filled():
 def demo(django_db_setup, django_db_blocker):
     with demo_built(django_db_blocker, people=PEOPLE):
         _jobs_and_a_merge()
+        _a_display_token()
         yield
+
+
+DISPLAY_TOKENS: list[str] = []  # the raw wall-screen tokens made for the crawl
+
+
+def _a_display_token() -> None:
+    """What the demo has none of: a display token for the hall's wall screen (its raw value
+    is shown once, so the crawl keeps it), and a revoked one."""
+    admin = get_user_model().objects.get(username="admin")
+    city = OrgUnit.objects.get(parent=None)
+    _, raw = display_token_create(actor=admin, name="大厅大屏", org_unit=city)
+    revoked, old = display_token_create(actor=admin, name="旧大屏", org_unit=city)
+    display_token_revoke(actor=admin, token_id=revoked.pk)
+    DISPLAY_TOKENS.extend([raw, old, "gd_no-such-token"])
 
 
 def _jobs_and_a_merge() -> None:

@@ -262,6 +262,28 @@ WEB_DENY = {
     # The tree panel gives nothing outside scope (an empty fragment, "no such unit").
     "web:tree_children": ("get", lambda w: f"/tree/{w.tree.haidian.pk}/", None, (200,)),
     "web:tree_search": ("get", lambda w: "/tree/search/?q=中关村", None, (200,)),
+    # The dashboards: Haidian's node is not Chaoyang's to look at (nor the city's).
+    "dashboards:home": ("get", lambda w: f"/dashboards/?node={w.tree.haidian.pk}", None, NOT_FOUND),
+    "dashboards:programme": (
+        "get",
+        lambda w: f"/dashboards/registry/?node={w.tree.haidian.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    "dashboards:export": (
+        "get",
+        lambda w: f"/dashboards/registry/awards_child.xlsx?node={w.tree.haidian.pk}",
+        None,
+        NOT_FOUND,
+    ),
+    # Display tokens are the city's to make and revoke.
+    "dashboards:screens": ("post", lambda w: "/dashboards/screens/", {"name": "越权"}, NOT_FOUND),
+    "dashboards:screen_revoke": (
+        "post",
+        lambda w: "/dashboards/screens/1/revoke/",
+        None,
+        NOT_FOUND,
+    ),
     # Chaoyang's staff is no member: no member home.
     "web:member_home": ("get", lambda w: "/me/", None, NOT_FOUND),
     "web:org_detail": ("get", lambda w: f"/orgs/{w.tree.haidian.pk}/", None, NOT_FOUND),
@@ -585,6 +607,8 @@ PUBLIC_ROUTES = {
     "perks:draw": "a lottery's public draw: receipt numbers only (test_web.py in perks)",
     "perks:draw_json": "the same, as the document the verifier checks",
     "perks:draw_verifier": "the stand-alone verifier's source",
+    "dashboards:wall": "a live display token's aggregate figures only (tests/dashboards)",
+    "dashboards:wall_data": "the same figures as JSON (tests/dashboards)",
 }
 
 # API operations open to everybody by design.
