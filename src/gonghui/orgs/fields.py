@@ -31,7 +31,8 @@ class OrgUnitPicker(forms.Select):
 
     def _remote(self) -> bool:
         queryset = getattr(self.choices, "queryset", None)
-        return queryset is not None and queryset[PICKER_LIMIT : PICKER_LIMIT + 1].exists()
+        # .all(): a queryset the form already read would slice into a list
+        return queryset is not None and queryset.all()[PICKER_LIMIT : PICKER_LIMIT + 1].exists()
 
     def get_context(self, name, value, attrs):
         self.remote = self._remote()
