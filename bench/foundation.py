@@ -24,7 +24,7 @@ from gonghui.audit.services import diff, record, verify_stream
 from gonghui.common.pagination import PAGE_SIZE, page_of
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit, Post, Role, path_next
-from gonghui.orgs.selectors import unit_list
+from gonghui.orgs.selectors import org_unit_list
 from gonghui.orgs.services import orgunit_create
 from gonghui.people.models import Person
 from gonghui.treeimport.services import COLUMNS, tree_import
@@ -126,7 +126,7 @@ def build_tree(admin, city: OrgUnit, nodes: int) -> None:
 def subtree_page(staff, district: OrgUnit, reps: int) -> str:
     def page() -> tuple[list[int], int]:
         access.forget(staff)  # a request reads the actor's posts afresh
-        first = page_of(unit_list(actor=staff, root=district), 1)  # as pages and the API do
+        first = page_of(org_unit_list(actor=staff, root=district), 1)  # as pages and the API do
         return [unit.pk for unit in first], first.paginator.count
 
     ids, count = page()
