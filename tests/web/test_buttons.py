@@ -224,11 +224,18 @@ def _forms(main, base: str) -> list[Form]:
                 data.setdefault(name, field_.get("value", "on" if kind == "checkbox" else ""))
         method = (element.get("method") or "get").lower()
         buttons = defaultdict(list)  # where each submit button sends the form
-        for b in element.xpath(".//button | .//input[@type='submit']"):
-            if (b.get("type") or "submit").lower() == "submit" and b.get("disabled") is None:
+        submits = [
+            b
+            for b in element.xpath(".//button | .//input[@type='submit']")
+            if (b.get("type") or "submit").lower() == "submit"
+        ]
+        for b in submits:
+            if b.get("disabled") is None:  # a disabled button is offered to nobody
                 target = _internal(b.get("formaction"), base) if b.get("formaction") else action
                 buttons[target].append((b.get("name"), b.get("value", "")))
-        for target, pressed in (buttons or {action: [(None, None)]}).items():
+        if not submits:  # submitted by its fields (Enter, a select's change)
+            buttons[action].append((None, None))
+        for target, pressed in buttons.items():
             if target is not None:
                 forms.append(Form(method, target, data, list(dict.fromkeys(pressed)), choices))
     for element in main.xpath(".//*[@hx-post]"):
