@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import pytest
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
@@ -223,11 +224,18 @@ def _forms(main, base: str) -> list[Form]:
                 data.setdefault(name, field_.get("value", "on" if kind == "checkbox" else ""))
         method = (element.get("method") or "get").lower()
         buttons = defaultdict(list)  # where each submit button sends the form
-        for b in element.xpath(".//button | .//input[@type='submit']"):
-            if (b.get("type") or "submit").lower() == "submit":
+        submits = [
+            b
+            for b in element.xpath(".//button | .//input[@type='submit']")
+            if (b.get("type") or "submit").lower() == "submit"
+        ]
+        for b in submits:
+            if b.get("disabled") is None:  # a disabled button is offered to nobody
                 target = _internal(b.get("formaction"), base) if b.get("formaction") else action
                 buttons[target].append((b.get("name"), b.get("value", "")))
-        for target, pressed in (buttons or {action: [(None, None)]}).items():
+        if not submits:  # submitted by its fields (Enter, a select's change)
+            buttons[action].append((None, None))
+        for target, pressed in buttons.items():
             if target is not None:
                 forms.append(Form(method, target, data, list(dict.fromkeys(pressed)), choices))
     for element in main.xpath(".//*[@hx-post]"):
@@ -265,27 +273,34 @@ def _submit(client, headers, walk: Walk, where: str, form: Form) -> None:
                 response = client.post(
                     form.action, data, headers=headers | htmx, follow=form.method == "post"
                 )
-            body = _body(response).decode("utf-8", "replace")
+            _body(response)
             transaction.set_rollback(True)
-        walk.posted.append((form.action, data, response.status_code, _errors(body)))
+        errors = _errors(response)
+        walk.posted.append((form.action, data, response.status_code, errors))
         final = response.request["PATH_INFO"]
         why = None
         if response.status_code in (403, 404, 405) or response.status_code >= 500:
             why = f"{response.status_code}"
         elif final.startswith("/login/"):
             why = "要求重新登录"
-        elif refusal := _refused(body):
+        elif refusal := _refused(errors):
             why = f"被拒绝：{refusal}"
         if why:
             walk.broken.append((where, f"{form.method.upper()} {form.action} {data}", why))
 
 
-def _errors(body: str) -> list[str]:
-    return [m.strip() for m in re.findall(r'<li class="[^"]*error[^"]*">(.*?)</li>', body, re.S)]
+def _errors(response) -> list[str]:
+    """The error messages the press left (the messages framework's, not a page's own
+    explanations such as a batch's reasons why it cannot be released yet)."""
+    try:
+        found = response.context["messages"] if response.context else []
+    except KeyError:
+        found = []
+    return [str(m) for m in found if m.level >= messages.ERROR]
 
 
-def _refused(body: str) -> str | None:
-    return next((m for m in _errors(body) if any(r in m for r in REFUSALS)), None)
+def _refused(errors: list[str]) -> str | None:
+    return next((m for m in errors if any(r in m for r in REFUSALS)), None)
 
 
 def _report(walks: dict[str, Walk]) -> str:
