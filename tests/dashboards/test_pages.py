@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gonghui.dashboards.charts import PAGES
 from gonghui.dashboards.refresh import refresh
+from gonghui.orgs import access
 from tests.factories import make_member, make_user
 
 PAGE_URLS = ["/dashboards/", *(f"/dashboards/{p}/" for p in PAGES if p != "leader")]
@@ -32,10 +33,16 @@ def built(honoured):
 
 
 @pytest.mark.parametrize("who", ["admin", "cy", "cy_street", "cy_grass", "auditor"])
-def test_staff_and_auditor_open_every_dashboard(client, built, users, who):
-    client.force_login(getattr(users, who))
-    for url in PAGE_URLS:
-        assert client.get(url).status_code == 200, url
+def test_staff_and_auditor_open_every_dashboard_of_a_programme_they_see(client, built, users, who):
+    user = getattr(users, who)
+    client.force_login(user)
+    tabs = client.get("/dashboards/").context["tabs"]
+    for page in PAGES:
+        url = "/dashboards/" if page == "leader" else f"/dashboards/{page}/"
+        # The overview for every viewer; a programme's page for its viewers, as its tab.
+        allowed = page == "leader" or access.can(user, f"{page}.view")
+        assert client.get(url).status_code == (200 if allowed else 404), url
+        assert (page in tabs) == allowed, page
 
 
 def test_members_and_people_without_posts_find_no_dashboard(client, built, users, tree):

@@ -58,12 +58,27 @@ def page_of(qs, number, *, size: int | None = None, count_cap: int | None = None
     return paginator.get_page(number)
 
 
+class ExportTooLong(Exception):
+    """A list's export asked for more than ``EXPORT_ROWS`` rows: refused before any is read."""
+
+
+def _longer_than(qs, n: int) -> bool:
+    count_upto = getattr(qs, "count_upto", None)  # a search's cheap count
+    if count_upto is not None:
+        return count_upto(n + 1) > n
+    if isinstance(qs, list):
+        return len(qs) > n
+    return qs[: n + 1].count() > n
+
+
 def request_page(request, qs, *, count_cap: int | None = None) -> Page:
     """The page of ``qs`` that a list page's request asks for: ``?page=`` and ``?size=``.
     An export of the list (``request.list_export``) asks for every row up to the export's
-    cap, and one more that tells it the list is longer."""
+    cap; a longer list is refused before its rows are read (``ExportTooLong``)."""
     if getattr(request, "list_export", False):
-        return page_of(qs, 1, size=EXPORT_ROWS + 1, count_cap=count_cap)
+        if _longer_than(qs, EXPORT_ROWS):
+            raise ExportTooLong()
+        return page_of(qs, 1, size=EXPORT_ROWS, count_cap=count_cap)
     return page_of(
         qs, request.GET.get("page"), size=page_size(request.GET.get("size")), count_cap=count_cap
     )

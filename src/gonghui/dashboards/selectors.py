@@ -56,6 +56,12 @@ def may_view(actor) -> bool:
     return bool(_roots(actor))
 
 
+def may_view_page(actor, programme: str | None) -> bool:
+    """A programme's dashboard is for those who may see that programme (``registry.view``
+    for the registry's, ...); the leadership's overview (``None``) for every viewer."""
+    return may_view(actor) and (programme is None or access.can(actor, f"{programme}.view"))
+
+
 def node_get(*, actor, pk=None) -> OrgUnit:
     """The node asked for if the viewer sees its subtree, else NotFound; none asked for:
     the viewer's first (highest) node."""
@@ -146,11 +152,12 @@ def display_token_list(*, actor):
 
 
 def screen_units(*, actor):
-    """The nodes a display token may be bound to: the city and the levels below it down to
-    the streets (a hall's screen shows a union's whole subtree)."""
+    """The nodes a display token may be bound to: the city and the districts. A hall's
+    screen is public: below a district, a union's children are companies, where a figure
+    (an illness aid paid, a nominee in progress) can point at one worker."""
     if not may_manage_screens(actor):
         raise NotFound()
-    return OrgUnit.objects.filter(is_active=True, depth__lte=2).order_by("path")
+    return OrgUnit.objects.filter(is_active=True, depth__lte=1).order_by("path")
 
 
 def display_token_node(raw) -> tuple[DisplayToken, OrgUnit]:

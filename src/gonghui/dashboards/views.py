@@ -31,12 +31,15 @@ def _place(request):
 @require_GET
 @domain_errors
 def dashboard(request, page: str = LEADER):
-    if page not in PAGES:
-        raise NotFound()
-    if not selectors.may_view(request.user):
+    if page not in PAGES or not selectors.may_view_page(request.user, _programme(page)):
         raise NotFound()
     form, node = _place(request)
-    context = {"form": form, "page": page, "title": TITLES[page], "tabs": TITLES}
+    tabs = {
+        code: title
+        for code, title in TITLES.items()
+        if selectors.may_view_page(request.user, _programme(code))
+    }
+    context = {"form": form, "page": page, "title": TITLES[page], "tabs": tabs}
     if node is not None:
         metrics = charts.page_metrics(page)
         states = selectors.refreshed_at(metrics)
@@ -50,6 +53,11 @@ def dashboard(request, page: str = LEADER):
             "query": _query(form, node),
         }
     return render(request, "dashboards/dashboard.html", context)
+
+
+def _programme(page: str) -> str | None:
+    """The programme whose view permission a dashboard page needs (None: the overview)."""
+    return None if page == LEADER else page
 
 
 def _query(form, node) -> str:
@@ -67,9 +75,7 @@ def chart_export(request, page: str, chart: str):
     """A chart's figures as a workbook: aggregates of the viewer's scope (no personal data,
     so not an audited export)."""
     spec = charts.spec_get(page, chart)
-    if spec is None:
-        raise NotFound()
-    if not selectors.may_view(request.user):
+    if spec is None or not selectors.may_view_page(request.user, _programme(page)):
         raise NotFound()
     form, node = _place(request)
     if node is None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django import forms
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 
+from gonghui.common.schemas import MAX_ID
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import org_label, path_labels
 
@@ -46,7 +47,7 @@ class OrgUnitPicker(forms.Select):
             return super().optgroups(name, value, attrs)
         chosen = [v for v in value if v not in ("", None)]
         field = self.choices.field
-        units = list(self.choices.queryset.filter(pk__in=[v for v in chosen if str(v).isdigit()]))
+        units = list(self.choices.queryset.filter(pk__in=[int(v) for v in chosen if _an_id(v)]))
         labels = path_labels(unit.path for unit in units)
         options = [("", field.empty_label or "")] if field.empty_label is not None else []
         options += [(ModelChoiceIteratorValue(unit.pk, unit), labels[unit.path]) for unit in units]
@@ -99,3 +100,10 @@ def unit_choices(units: Iterable[OrgUnit]) -> list[tuple[int, str]]:
     units = list(units)
     labels = path_labels(unit.path for unit in units)
     return [(unit.pk, labels[unit.path]) for unit in units]
+
+
+def _an_id(value) -> bool:
+    """Whether a submitted value can name a row: ASCII digits within a 64-bit integer (``²``
+    is a digit to ``str.isdigit`` and no number to ``int``)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID

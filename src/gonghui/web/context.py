@@ -2,9 +2,11 @@
 
 from gonghui.contests.notary.selectors import is_notary
 from gonghui.contests.setup.selectors import is_judge
+from gonghui.dashboards.selectors import may_view as may_view_dashboards
 from gonghui.orgs import access
 
-# (url name, label, permission needed, view-name prefix that marks the item active)
+# (url name, label, permission needed — or who may: a function of the user —, view-name
+# prefix that marks the item active)
 MENU = [
     ("web:home", "首页", None, "web:home"),
     ("web:org_list", "组织机构", "orgs.view", "web:org"),
@@ -15,7 +17,7 @@ MENU = [
     ("contests:programmes", "工匠竞赛", "contests.view", "contests:"),
     ("training:home", "素质建设", "training.view", "training:"),
     ("funds:home", "资金帮扶", "funds.view", "funds:"),
-    ("dashboards:home", "数据看板", "dashboards.view", "dashboards:"),
+    ("dashboards:home", "数据看板", may_view_dashboards, "dashboards:"),
     ("web:audit_list", "审计日志", "audit.view", "web:audit"),
 ]
 
@@ -28,7 +30,7 @@ def navigation(request):
     items = [
         {"url": name, "label": label, "active": current.startswith(prefix)}
         for name, label, perm, prefix in MENU
-        if perm is None or access.can(user, perm)
+        if perm is None or (perm(user) if callable(perm) else access.can(user, perm))
     ]
     # Not permissions but who the user is: a member, a merchant's counter account.
     if getattr(user, "person", None) is not None:

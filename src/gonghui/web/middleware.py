@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from gonghui.common import ratelimit
 from gonghui.common.errors import Forbidden, NotFound
-from gonghui.common.pagination import EXPORT_ROWS
+from gonghui.common.pagination import EXPORT_ROWS, ExportTooLong
 from gonghui.common.views import download
 from gonghui.web.selectors import hidden_columns
 from gonghui.web.services import list_export
@@ -21,7 +22,10 @@ NUL = "\x00"
 REFUSED = "请求中含有空字符（NUL），无法处理"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 NO_LIST = "此页面没有可导出的列表"
+OWN_EXPORT = "此列表请使用本页自带的导出功能"
 TOO_MANY = "符合条件的记录超过 {} 条，无法一次导出，请增加筛选条件后再导出"
+TOO_OFTEN = "导出过于频繁，请一分钟后再试"
+EXPORTS_PER_MINUTE = 6  # a user's list exports a minute: each renders up to EXPORT_ROWS rows
 
 
 class RefuseNulMiddleware:
@@ -118,6 +122,10 @@ class ListExportMiddleware:
             or not request.user.is_authenticated
         ):
             return self.get_response(request)
+        back = request.GET.copy()
+        back.pop("export")
+        if ratelimit.hit(f"list-export:{request.user.pk}", window=60) > EXPORTS_PER_MINUTE:
+            return _back_to_list(request, TOO_OFTEN)
         request.list_export = True
         response = self.get_response(request)
         if (
@@ -127,13 +135,9 @@ class ListExportMiddleware:
         ):
             return response
         table = listed_table(response.content.decode(response.charset or "utf-8"))
-        if table is None:
-            return render(request, "web/error.html", {"message": NO_LIST}, status=400)
-        back = request.GET.copy()
-        back.pop("export")
-        if len(table.rows) > EXPORT_ROWS:
-            messages.error(request, TOO_MANY.format(EXPORT_ROWS))
-            return redirect(f"{request.path}?{back.urlencode()}")
+        if table is None or not table.exportable:
+            message = NO_LIST if table is None else OWN_EXPORT
+            return render(request, "web/error.html", {"message": message}, status=400)
         list_name = request.resolver_match.view_name
         hidden = set(hidden_columns(actor=request.user, list_name=list_name))
         shown = [i for i, h in enumerate(table.headers) if h and h not in hidden]
@@ -148,3 +152,16 @@ class ListExportMiddleware:
             rows=[[row[i] if i < len(row) else "" for i in shown] for row in table.rows],
         )
         return download(content, f"{table.title or '列表'}.xlsx")
+
+    def process_exception(self, request, exc):
+        if isinstance(exc, ExportTooLong):
+            return _back_to_list(request, TOO_MANY.format(EXPORT_ROWS))
+        return None
+
+
+def _back_to_list(request, message: str):
+    """The list page itself (its filters kept), saying why it was not exported."""
+    back = request.GET.copy()
+    back.pop("export", None)
+    messages.error(request, message)
+    return redirect(f"{request.path}?{back.urlencode()}")

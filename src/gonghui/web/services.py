@@ -12,6 +12,7 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import record
 from gonghui.common import sheets
 from gonghui.common.errors import ValidationFailed
+from gonghui.orgs import access
 from gonghui.web.models import ListColumns
 
 MAX_HIDDEN = 40  # no list has more columns
@@ -62,5 +63,7 @@ def list_export(
             object_type="web.list",
             object_id=list_name,
             changes={"filters": [None, filters], "rows": [None, len(rows)]},
+            # The user's first post (a list has no one permission): whose act it was.
+            post_id=next((g.post_id for g in access.grants(actor)), None),
         )
     return sheets.book_bytes(book)

@@ -24,6 +24,7 @@ class Table:
     title: str = ""
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    exportable: bool = True  # False: its pager says the list has an export of its own
 
 
 class _Reader(HTMLParser):
@@ -47,6 +48,8 @@ class _Reader(HTMLParser):
         elif self.table is None:
             if "data-list-pager" in a and self.found is None:
                 self.found = self.last
+                if self.found is not None:
+                    self.found.exportable = a.get("data-export") != "off"
         elif tag in ("thead", "tbody"):
             self.section = tag
         elif tag == "tr":

@@ -18,6 +18,7 @@ from gonghui.audit.selectors import event_list
 from gonghui.audit.services import key_fingerprints, verify_platform
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
 from gonghui.common.pagination import filtered_page, request_page
+from gonghui.common.schemas import MAX_ID
 from gonghui.common.views import (
     apply_errors,
     domain_errors,
@@ -182,8 +183,10 @@ def tree_children(request, pk):
     perm, param, keep = panel_settings(request.GET)
     after = request.GET.get("after", "")
     after = after if after.isascii() and after.isdigit() and len(after) <= 72 else ""
-    children, more = tree_children_selector(
-        actor=request.user, parent_id=pk, perm=perm, after=after
+    children, more = (
+        tree_children_selector(actor=request.user, parent_id=pk, perm=perm, after=after)
+        if pk <= MAX_ID  # a larger id names no unit (and overflows the database's integer)
+        else ([], False)
     )
     return render(
         request,

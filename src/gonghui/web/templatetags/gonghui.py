@@ -99,6 +99,9 @@ def pager(context, page, *, export=True):
         "gap": paginator.ELLIPSIS,
         "sizes": PAGE_SIZES,
         "export": export and context["request"].user.is_authenticated,
+        # A list with an export of its own (and its own permission) is never exported here:
+        # the marker tells ListExportMiddleware, whatever the address asks.
+        "exportable": export,
     }
 
 
