@@ -18,17 +18,19 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
 from gonghui.contests.models import Competition, Entrant, Programme
 from gonghui.dashboards import charts, selectors
 from gonghui.dashboards.metrics import METRICS
 from gonghui.dashboards.models import Fact
-from gonghui.dashboards.refresh import refresh
+from gonghui.dashboards.refresh import due, refresh, refresh_due
 from gonghui.nominations import services as nominations
 from gonghui.nominations.models import Nomination, Quota
 from gonghui.orgs.models import path_next
 from gonghui.people.models import Trade, Unit
+from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.perks.models import Card, Claim, Giveaway
 from gonghui.registry.models import Studio
 from gonghui.training.models import (
@@ -491,3 +493,37 @@ def test_each_charts_workbook_equals_direct_counts(world, client, users, tree):
         rows = list(itertools.takewhile(lambda r: r[0] is not None, lines[1:]))  # to the blank
         table = {"columns": lines[0], "rows": rows}
         check_chart(spec, table, tree.city, (2025, 2026))
+
+
+def test_the_programmes_writes_are_in_the_figures_after_the_workers_minute(world, users, tree):
+    """A withdrawal (its own event) makes the nominations' figures due; new claims (sealed
+    in batches by the worker, not one event each) make the giveaways' due once sealed."""
+    assert due()[0] == []
+    live = Nomination.objects.filter(state="nominated", org_unit=tree.cy_grass).first()
+    nominations.nomination_withdraw(actor=users.cy_grass, nomination=live, reason="本人放弃")
+    assert set(due()[0]) == {"nominations.progress", "nominations.quota"}
+    giveaway = Giveaway.objects.filter(status="published", org_unit=tree.haidian).get()
+    card = Card.objects.get(person_id=make_member(tree.hd_grass, "海淀新会员", 300))
+    Claim.objects.create(
+        giveaway=giveaway,
+        person_id=card.person_id,
+        card=card,
+        status="picked_up",
+        quantity=2,
+        idem_key="late",
+        request_hash="late",
+        created_at=giveaway.opens_at,
+    )
+    assert claims_housekeeping() > 0
+    assert set(due()[0]) == {"nominations.progress", "nominations.quota", "perks.giveaways"}
+    refresh_due()
+    records.cache_clear()
+    for code, node in itertools.product(CODES, (tree.city, tree.chaoyang, tree.haidian)):
+        got = dict(
+            Fact.objects.filter(metric=code, node=node)
+            .values_list("key")
+            .annotate(Sum("value"))
+            .order_by()
+        )
+        assert got == direct(code, node), (code, node.name)
+    assert due()[0] == []
