@@ -61,7 +61,7 @@ def at(*args) -> datetime:
 
 def _nominations(users, tree, honours, campaign_2025):  # noqa: F811
     """2025: Chaoyang two submitted, one withdrawn, one draft; Haidian one. 2026 (a second
-    honour): Chaoyang one, Haidian one, approved (its state set directly: the whole review
+    honour): Chaoyang one, and Haidian one that is approved (its state set directly: the whole review
     walk belongs to the nominations' tests; the figure counts the state, however reached)."""
     nominate(users, tree, campaign_2025, "赵郁")
     nominate(users, tree, campaign_2025, "孙明")
@@ -123,7 +123,8 @@ def _contests(users, tree):
 
 def _perks(users, tree, venue):  # noqa: F811
     """Giveaways of 2025 and 2026 (one opening at 06:00 on New Year's Day in Beijing, still
-    2025 in UTC: a 2026 giveaway), a draft and a cancelled one (not counted), and claims of every status."""
+    2025 in UTC: a 2026 giveaway), a draft and a cancelled one (not counted), and claims of
+    every status."""
     cy_member = [make_member(tree.cy_grass, f"朝阳会员{i}", i) for i in range(4)]
     hd_member = [make_member(tree.hd_grass, f"海淀会员{i}", 100 + i) for i in range(3)]
     statuses = ["registered", "won", "waiting", "picked_up", "cancelled", "released"]
