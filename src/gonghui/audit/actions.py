@@ -315,6 +315,8 @@ FAMILY_LABELS = {
     "contests": "工匠竞赛",
     "funds": "资金帮扶",
     "training": "素质建设",
+    "list": "列表",
+    "dashboards": "数据看板",
     "audit": "审计",
     "demo": "演示数据",
 }

@@ -14,9 +14,9 @@ class AuditEvent(models.Model):
 
     stream = models.CharField("流", max_length=64)
     seq = models.BigIntegerField("序号")
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-    body = models.TextField()
+    prev_hash = models.CharField("前一事件哈希", max_length=64)
+    hash = models.CharField("本事件哈希", max_length=64)
+    body = models.TextField("事件内容")
     created_at = models.DateTimeField("时间")
     actor_id = models.BigIntegerField("操作人ID", null=True, blank=True)
     actor_name = models.CharField("操作人", max_length=150, blank=True)
@@ -33,7 +33,7 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name="所属组织",
     )
-    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计事件"
@@ -56,12 +56,12 @@ class AuditEvent(models.Model):
 class AuditCheckpoint(models.Model):
     """A signed head of a stream (Ed25519, key outside the database)."""
 
-    stream = models.CharField(max_length=64)
-    seq = models.BigIntegerField()
-    head = models.CharField(max_length=64)
-    time = models.CharField(max_length=40)
-    key_id = models.CharField(max_length=32)
-    signature = models.CharField(max_length=128)
+    stream = models.CharField("审计流", max_length=64)
+    seq = models.BigIntegerField("序号")
+    head = models.CharField("链头哈希", max_length=64)
+    time = models.CharField("签名时间", max_length=40)
+    key_id = models.CharField("密钥编号", max_length=32)
+    signature = models.CharField("签名", max_length=128)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计签名检查点"
@@ -81,11 +81,11 @@ class AuditHead(models.Model):
 
     n = models.BigIntegerField("序号", unique=True)
     time = models.CharField("签名时间", max_length=40)
-    prev = models.CharField(max_length=64)
-    root = models.CharField(max_length=64)
+    prev = models.CharField("前一链头", max_length=64)
+    root = models.CharField("根哈希", max_length=64)
     streams = models.TextField("本次变动的流")  # canonical JSON: name -> [seq, hash]
-    key_id = models.CharField(max_length=32)
-    signature = models.CharField(max_length=128)
+    key_id = models.CharField("密钥编号", max_length=32)
+    signature = models.CharField("签名", max_length=128)
 
     class Meta:
         verbose_name = verbose_name_plural = "平台链头"
@@ -99,9 +99,9 @@ class SignedStreamHead(models.Model):
     so it reads only what is new. Not evidence: the signer checks these rows against the
     last head's root before it trusts them."""
 
-    stream = models.CharField(max_length=64, unique=True)
-    seq = models.BigIntegerField()
-    hash = models.CharField(max_length=64)
+    stream = models.CharField("审计流", max_length=64, unique=True)
+    seq = models.BigIntegerField("序号")
+    hash = models.CharField("链头哈希", max_length=64)
 
     class Meta:
         verbose_name = verbose_name_plural = "已签名的流链头"

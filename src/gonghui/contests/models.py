@@ -58,9 +58,9 @@ class Programme(models.Model):
         related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "选树与竞赛项目"
@@ -112,7 +112,7 @@ class Competition(models.Model):
     frozen_at = models.DateTimeField("封榜时间", null=True, blank=True)
     titles = models.PositiveSmallIntegerField("称号名额", default=1)
     nominee_awards = models.PositiveSmallIntegerField("提名奖名额", default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "竞赛（工种）"
@@ -175,7 +175,12 @@ class Stage(models.Model):
     results_at = models.DateTimeField("成绩公布时间", null=True, blank=True)
     confirmed_at = models.DateTimeField("晋级确认时间", null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="确认人",
     )
 
     class Meta:
@@ -250,9 +255,15 @@ class StageEntry(models.Model):
     """An entrant taking part in a stage, in one of its matches (a challenge pairs a
     challenger with a seed: ``Match.seed``)."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="entries")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="entries")
-    match = models.ForeignKey("Match", on_delete=models.PROTECT, related_name="entries")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="entries", verbose_name="赛段"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="entries", verbose_name="参赛人"
+    )
+    match = models.ForeignKey(
+        "Match", on_delete=models.PROTECT, related_name="entries", verbose_name="场次"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "赛段参赛"
@@ -267,7 +278,9 @@ class StageEntry(models.Model):
 class Match(models.Model):
     """A heat or a challenge of a stage, judged by one panel (裁判组)."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="matches")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="matches", verbose_name="赛段"
+    )
     code = models.CharField("场次", max_length=20)
     seed = models.ForeignKey(
         Entrant,
@@ -280,7 +293,7 @@ class Match(models.Model):
     panel_size = models.PositiveSmallIntegerField("裁判组人数", default=5)
     # The panel draw (panels.py): commitment published first, seed revealed at the draw.
     draw_commitment = models.CharField("抽签承诺值", max_length=64, blank=True)
-    draw_seed_sealed = models.TextField(blank=True, editable=False)
+    draw_seed_sealed = models.TextField("抽签种子（密封）", blank=True, editable=False)
     draw_seed = models.CharField("抽签种子", max_length=64, blank=True)
     drawn_at = models.DateTimeField("抽签时间", null=True, blank=True)
 
@@ -333,12 +346,13 @@ class Judge(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    identity_hash = models.CharField(max_length=80, blank=True, editable=False)  # blind_index
+    # blind_index
+    identity_hash = models.CharField("身份摘要", max_length=80, blank=True, editable=False)
     seated = models.BooleanField("已入座", default=False)
     # A public juror's voting passes name this count: unseating raises it, so every pass
     # handed out before no longer votes (seating again hands out a pass with the new count).
     pass_count = models.PositiveIntegerField("投票凭证批次", default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "评委"
@@ -368,11 +382,15 @@ class Recusal(models.Model):
         EMPLOYER = "employer", "同一工作单位"
         DECLARED = "declared", "本人申报的关系"
 
-    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="recusals")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="recusals")
+    judge = models.ForeignKey(
+        Judge, on_delete=models.PROTECT, related_name="recusals", verbose_name="评委"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="recusals", verbose_name="参赛人"
+    )
     reason = models.CharField("原因", max_length=10, choices=Reason.choices)
     note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "回避"
@@ -385,8 +403,12 @@ class Recusal(models.Model):
 class Seat(models.Model):
     """A judge seated on a match's panel (by the draw, or the chief referee by hand)."""
 
-    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="seats")
-    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="seats")
+    match = models.ForeignKey(
+        Match, on_delete=models.PROTECT, related_name="seats", verbose_name="场次"
+    )
+    judge = models.ForeignKey(
+        Judge, on_delete=models.PROTECT, related_name="seats", verbose_name="评委"
+    )
     position = models.PositiveSmallIntegerField("抽签顺位")
     absent = models.BooleanField("缺席", default=False)
 
@@ -405,9 +427,15 @@ class Mark(models.Model):
     replaces and the reason. ``key`` is the judge device's idempotency key: a mark sent
     twice (the venue's Wi-Fi came back) is stored once."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="marks")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="marks")
-    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="marks")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="marks", verbose_name="赛段"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="marks", verbose_name="参赛人"
+    )
+    judge = models.ForeignKey(
+        Judge, on_delete=models.PROTECT, related_name="marks", verbose_name="评委"
+    )
     aspect = models.CharField("评分项", max_length=20)
     value = models.CharField("分数", max_length=12)  # canonical decimal text, see engine.py
     replaces = models.OneToOneField(
@@ -416,10 +444,16 @@ class Mark(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replaced_by",
+        verbose_name="被更正的评分",
     )
     reason = models.CharField("更正原因", max_length=200, blank=True)
     batch = models.ForeignKey(
-        "RescoreBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="marks"
+        "RescoreBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="marks",
+        verbose_name="重评批次",
     )
     key = models.CharField("幂等键", max_length=64, unique=True)
     created_at = models.DateTimeField("提交时间")
@@ -448,11 +482,15 @@ class Sheet(models.Model):
     """An entrant's score sheet in a stage, locked by the chief referee (裁判长): after that
     no mark enters it except through a ruling's re-scoring batch."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="sheets")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="sheets")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="sheets", verbose_name="赛段"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="sheets", verbose_name="参赛人"
+    )
     locked_at = models.DateTimeField("锁定时间")
     locked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="锁定人"
     )
 
     class Meta:
@@ -467,9 +505,15 @@ class Vote(models.Model):
     """A public juror's vote on an entrant: one per juror and entrant (the database refuses
     a second). A vote outside the window is kept as refused and never counted."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="votes")
-    juror = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="votes")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="votes")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="votes", verbose_name="赛段"
+    )
+    juror = models.ForeignKey(
+        Judge, on_delete=models.PROTECT, related_name="votes", verbose_name="大众评委"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="votes", verbose_name="参赛人"
+    )
     value = models.CharField("分数", max_length=12)
     late = models.BooleanField("逾期（不计入）", default=False)
     key = models.CharField("幂等键", max_length=64, unique=True)
@@ -489,8 +533,12 @@ class Result(models.Model):
     """A computed result of an entrant in a stage (``engine.py`` from the marks and votes
     under ``scheme_version``). A re-scoring keeps the old rows, marked superseded."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="results")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="results")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="results", verbose_name="赛段"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="results", verbose_name="参赛人"
+    )
     score = models.CharField("成绩", max_length=40)
     parts = models.JSONField("分项", default=dict)
     place = models.PositiveIntegerField("名次")
@@ -507,6 +555,7 @@ class Result(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="superseded",
+        verbose_name="被重评批次取代",
     )
 
     class Meta:
@@ -533,17 +582,26 @@ class Appeal(models.Model):
         UPHELD = "upheld", "申诉成立"
         DISMISSED = "dismissed", "申诉不成立"
 
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="appeals")
-    entrant = models.ForeignKey(Entrant, on_delete=models.PROTECT, related_name="appeals")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="appeals", verbose_name="赛段"
+    )
+    entrant = models.ForeignKey(
+        Entrant, on_delete=models.PROTECT, related_name="appeals", verbose_name="参赛人"
+    )
     text = models.TextField("申诉内容")
-    digest = models.CharField(max_length=64)
+    digest = models.CharField("内容摘要", max_length=64)
     copies = models.PositiveIntegerField("合并的相同申诉", default=0)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="open")
     filed_at = models.DateTimeField("提出时间")
     ruling = models.TextField("仲裁结论", blank=True)
     ruled_at = models.DateTimeField("仲裁时间", null=True, blank=True)
     ruled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="裁决人",
     )
     # An upheld ruling that orders marks corrected: the stage's advance waits for its
     # re-scoring to be applied. Upheld without it, the appeal is closed by the ruling.
@@ -569,15 +627,17 @@ class RescoreBatch(models.Model):
         APPLIED = "applied", "已生效"
         CANCELLED = "cancelled", "已取消"
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="batches")
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, related_name="batches", verbose_name="申诉"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="preview")
     changes = models.JSONField("更正的分数", default=list)
     preview = models.JSONField("名次变化预览", default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "重评批次"
@@ -590,12 +650,16 @@ class Notary(models.Model):
     """The notary of a programme (公证员): an account and ITS OWN Ed25519 public key. The
     private key never reaches the platform: the notary signs checkpoints on their device."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="notaries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="notaries", verbose_name="选树与竞赛项目"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="用户"
+    )
     name = models.CharField("公证员", max_length=60)
     office = models.CharField("公证机构", max_length=120)
     public_key = models.CharField("公钥（十六进制）", max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公证员"
@@ -610,17 +674,25 @@ class Milestone(models.Model):
     a stage closed, the final, the titles), and the notary's countersignature of it."""
 
     competition = models.ForeignKey(
-        Competition, on_delete=models.PROTECT, related_name="milestones"
+        Competition,
+        on_delete=models.PROTECT,
+        related_name="milestones",
+        verbose_name="竞赛（工种）",
     )
     name = models.CharField("节点", max_length=60)
-    seq = models.BigIntegerField()
-    head = models.CharField(max_length=64)
-    time = models.CharField(max_length=40)
+    seq = models.BigIntegerField("序号")
+    head = models.CharField("链头哈希", max_length=64)
+    time = models.CharField("公证时间", max_length=40)
     notary = models.ForeignKey(
-        Notary, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Notary,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="公证员",
     )
-    countersignature = models.CharField(max_length=128, blank=True)
-    countersigned_at = models.DateTimeField(null=True, blank=True)
+    countersignature = models.CharField("公证员副签", max_length=128, blank=True)
+    countersigned_at = models.DateTimeField("副签时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公证节点"
@@ -636,11 +708,13 @@ class BoardSnapshot(models.Model):
     viewer and the stream server read, so a viewer costs no query of its own. ``staff``
     holds the true board while a freeze hides results from the public one."""
 
-    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="snapshots")
-    version = models.PositiveIntegerField()
-    public = models.TextField()  # canonical JSON
-    staff = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    competition = models.ForeignKey(
+        Competition, on_delete=models.CASCADE, related_name="snapshots", verbose_name="竞赛（工种）"
+    )
+    version = models.PositiveIntegerField("版本")
+    public = models.TextField("公开榜单")  # canonical JSON
+    staff = models.TextField("工作人员榜单")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "直播榜快照"

@@ -16,14 +16,21 @@ class Fact(models.Model):
     rolled up to each ancestor of the unit it was counted at, and carries its node's parent,
     so that a node's own figures and its children's are each one indexed read."""
 
-    metric = models.CharField(max_length=40)
-    node = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+")
-    parent = models.ForeignKey(
-        "orgs.OrgUnit", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    metric = models.CharField("指标", max_length=40)
+    node = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", verbose_name="组织节点"
     )
-    year = models.PositiveSmallIntegerField()
-    key = models.CharField(max_length=120)
-    value = models.BigIntegerField()
+    parent = models.ForeignKey(
+        "orgs.OrgUnit",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name="上级组织",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    key = models.CharField("分组", max_length=120)
+    value = models.BigIntegerField("数值")
 
     class Meta:
         verbose_name = verbose_name_plural = "看板数据"
@@ -40,11 +47,11 @@ class MetricState(models.Model):
     """When a metric's facts were last rebuilt, and the last audit event they reflect (an
     event after it of one of the metric's sources makes the metric due again)."""
 
-    metric = models.CharField(max_length=40, primary_key=True)
-    refreshed_at = models.DateTimeField()
-    through_event = models.BigIntegerField(default=0)
-    rows = models.PositiveIntegerField(default=0)
-    seconds = models.FloatField(default=0)
+    metric = models.CharField("指标", max_length=40, primary_key=True)
+    refreshed_at = models.DateTimeField("刷新时间")
+    through_event = models.BigIntegerField("已汇总至事件", default=0)
+    rows = models.PositiveIntegerField("行数", default=0)
+    seconds = models.FloatField("耗时（秒）", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "看板刷新状态"
@@ -62,14 +69,14 @@ class DisplayToken(models.Model):
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="展示范围", on_delete=models.PROTECT, related_name="+"
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=8, editable=False)
+    token_hash = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("令牌前缀", max_length=8, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
     expires_at = models.DateTimeField("有效期至", null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "大屏展示令牌"

@@ -23,19 +23,25 @@ def _upload_to(instance, filename):
 class Attachment(models.Model):
     """A file attached to any record; readable by whoever's scope covers ``org_unit``."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name="对象类型")
+    object_id = models.CharField("对象编号", max_length=64)
     owner = GenericForeignKey("content_type", "object_id")
-    org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
-    file = models.FileField(upload_to=_upload_to, max_length=200)
-    name = models.CharField("文件名", max_length=200)
-    mime_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", verbose_name="工会组织"
     )
-    created_at = models.DateTimeField()
+    file = models.FileField("文件", upload_to=_upload_to, max_length=200)
+    name = models.CharField("文件名", max_length=200)
+    mime_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256摘要", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    created_at = models.DateTimeField("创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "附件"

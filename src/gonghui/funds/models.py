@@ -61,7 +61,7 @@ class Programme(models.Model):
     opens_on = models.DateField("申请开始", null=True, blank=True)
     closes_on = models.DateField("申请截止", null=True, blank=True)
     is_active = models.BooleanField("启用", default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "资助项目"
@@ -90,9 +90,13 @@ class RuleVersion(models.Model):
     rule = models.JSONField("规则")
     note = models.CharField("修改说明", max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="创建人",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "项目规则版本"
@@ -118,7 +122,7 @@ class Budget(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     amount = models.BigIntegerField("预算金额（分）")
     committed = models.BigIntegerField("已承诺（分）", default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "项目预算"
@@ -159,9 +163,13 @@ class Hardship(models.Model):
     until = models.DateField("失效日期", null=True, blank=True)
     note = models.CharField("情况说明", max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="创建人",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "困难认定"
@@ -200,10 +208,15 @@ class Run(models.Model):
     deadline = models.DateField("发放截止", help_text="如：春节前最后一个工作日")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="open")
     rule_version = models.ForeignKey(
-        RuleVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        RuleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="规则版本",
     )
     enrolled = models.PositiveIntegerField("纳入人数", default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "发放计划"
@@ -381,6 +394,7 @@ class Entitlement(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="entitlement",
+        verbose_name="资助申请",
     )
     run = models.ForeignKey(
         Run,
@@ -389,6 +403,7 @@ class Entitlement(models.Model):
         on_delete=models.PROTECT,
         related_name="entitlements",
         db_index=False,  # entitlement_run_once (run, person) serves it
+        verbose_name="发放计划",
     )
     year = models.PositiveSmallIntegerField("年度")
     amount = models.BigIntegerField("金额（分）")
@@ -401,7 +416,7 @@ class Entitlement(models.Model):
     )
     payment_id = models.CharField("业务编号", max_length=32, unique=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="owed")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "应发记录"
@@ -455,7 +470,7 @@ class PayeeAccount(models.Model):
     )
     bank = models.CharField("开户行", max_length=60)
     number = ProtectedField("账号", kind="bank_account")
-    number_index = BlindIndexField(source="number")
+    number_index = BlindIndexField("账号检索索引", source="number")
     bound_to_payer = models.BooleanField(
         "已绑定付款账户", default=False, help_text="Ⅱ类账户的非绑定转入限额对绑定账户不适用"
     )
@@ -464,7 +479,7 @@ class PayeeAccount(models.Model):
     last_activity = models.DateField("最近交易日期", null=True, blank=True)
     balance = models.BigIntegerField("已知余额（分）", default=0)
     is_default = models.BooleanField("默认收款账户", default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "收款账户"
@@ -503,7 +518,12 @@ class PayoutBatch(models.Model):
         "orgs.OrgUnit", verbose_name="发放工会", on_delete=models.PROTECT, related_name="+"
     )
     run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+        Run,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name="发放计划",
     )
     name = models.CharField("批次名称", max_length=120)
     deadline = models.DateField("发放截止", null=True, blank=True)
@@ -516,9 +536,13 @@ class PayoutBatch(models.Model):
     bank_count = models.PositiveIntegerField("银行回盘笔数", null=True, blank=True)
     bank_total = models.BigIntegerField("银行回盘成功金额（分）", null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="创建人",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
     released_at = models.DateTimeField("审定时间", null=True, blank=True)
     exported_at = models.DateTimeField("报送时间", null=True, blank=True)
     settled_at = models.DateTimeField("对账时间", null=True, blank=True)
@@ -586,7 +610,7 @@ class PayoutLine(models.Model):
         related_name="superseded_by",
     )
     note = models.CharField("备注", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "发放明细"
@@ -628,15 +652,19 @@ class ReturnImport(models.Model):
         PayoutBatch, verbose_name="批次", on_delete=models.PROTECT, related_name="imports"
     )
     filename = models.CharField("文件名", max_length=200)
-    digest = models.CharField("SHA-256", max_length=64)
+    digest = models.CharField("文件摘要（SHA-256）", max_length=64)
     lines = models.PositiveIntegerField("行数", default=0)
     paid = models.PositiveIntegerField("成功", default=0)
     failed = models.PositiveIntegerField("失败", default=0)
     unchanged = models.PositiveIntegerField("已处理过（未变）", default=0)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="导入人",
     )
-    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "回盘导入"
@@ -671,10 +699,20 @@ class LedgerEntry(models.Model):
     kind = models.CharField("类型", max_length=8, choices=Kind.choices)
     amount = models.BigIntegerField("金额（分）")
     entitlement = models.ForeignKey(
-        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        verbose_name="应发记录",
     )
     line = models.ForeignKey(
-        PayoutLine, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+        PayoutLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        verbose_name="发放明细",
     )
     reverses = models.OneToOneField(
         "self",
@@ -687,9 +725,13 @@ class LedgerEntry(models.Model):
     month = models.CharField("月份", max_length=7)  # "2027-01", Asia/Shanghai
     note = models.CharField("摘要", max_length=200, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="操作人",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "资金台账"

@@ -29,21 +29,23 @@ class Job(models.Model):
     kind = models.CharField("类型", max_length=40)
     title = models.CharField("任务", max_length=200)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField("已完成数", default=0)
+    total = models.PositiveIntegerField("总数", default=0)
     message = models.TextField("结果说明", blank=True)
     errors = models.JSONField("错误明细", default=list, blank=True)
-    input_file = models.FileField(upload_to="jobs/", max_length=200, blank=True)
+    input_file = models.FileField("导入文件", upload_to="jobs/", max_length=200, blank=True)
     params = models.JSONField("参数", default=dict, blank=True)  # what an export was asked for
-    result_file = models.FileField(upload_to=_result_to, max_length=200, blank=True)
+    result_file = models.FileField("结果文件", upload_to=_result_to, max_length=200, blank=True)
     result_name = models.CharField("文件名", max_length=200, blank=True)
     expires_at = models.DateTimeField("文件保留至", null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
-    org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", verbose_name="工会组织"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"

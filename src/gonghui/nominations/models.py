@@ -47,7 +47,7 @@ class Campaign(models.Model):
     notice_fields = models.JSONField("公示内容", default=list)
     objection_contact = models.TextField("异议受理方式", blank=True)
     clearance_departments = models.JSONField("管理人员须征求意见的部门", default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "评选活动"
@@ -69,7 +69,9 @@ class Quota(models.Model):
     """名额: how many nominees a node (a district or industry union, with its subtree) may
     put forward. ``used`` counts the live nominations; the database refuses used > allowed."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="quotas")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="quotas", verbose_name="评选活动"
+    )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="推荐单位", on_delete=models.PROTECT, related_name="+"
     )
@@ -103,7 +105,9 @@ class Rule(models.Model):
         RANK = "rank", "岗位类别"
         CATEGORY = "category", "类别"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rules")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="rules", verbose_name="评选活动"
+    )
     kind = models.CharField("规则", max_length=8, choices=Kind.choices)
     attribute = models.CharField("条件", max_length=12, choices=Attribute.choices)
     value = models.CharField("取值", max_length=40, blank=True)
@@ -130,10 +134,14 @@ class RuleCounter(models.Model):
     """How many live nominations an at-most rule has counted, against its limit, for one
     node (``per_node``) or the whole campaign (the campaign's node)."""
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="counters")
-    org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
-    allowed = models.PositiveIntegerField()
-    used = models.PositiveIntegerField(default=0)
+    rule = models.ForeignKey(
+        Rule, on_delete=models.CASCADE, related_name="counters", verbose_name="结构比例规则"
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", verbose_name="工会组织"
+    )
+    allowed = models.PositiveIntegerField("允许人数")
+    used = models.PositiveIntegerField("已用人数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "结构比例计数"
@@ -151,12 +159,16 @@ class Nomination(models.Model):
     node, with the materials and the deeds report meeting (the "one report"), and the
     attributes the rules use as they were when nominated."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="nominations")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="nominations", verbose_name="评选活动"
+    )
     person = models.ForeignKey("people.Person", verbose_name="被推荐人", on_delete=models.PROTECT)
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="推荐单位", on_delete=models.PROTECT, related_name="+"
     )
-    quota = models.ForeignKey(Quota, on_delete=models.PROTECT, related_name="nominations")
+    quota = models.ForeignKey(
+        Quota, on_delete=models.PROTECT, related_name="nominations", verbose_name="名额"
+    )
     state = models.CharField("状态", max_length=16, choices=State.choices, default=State.DRAFT)
     # The attributes the rules use, recorded as nominated.
     is_front_line = models.BooleanField("一线职工", default=False)
@@ -173,12 +185,17 @@ class Nomination(models.Model):
     meeting_result = models.CharField("民主评议结果", max_length=200, blank=True)
     clearances = models.JSONField("部门意见", default=dict)
     replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name="替换的被推荐人",
     )
     reason = models.CharField("撤回、不通过或取消的原因", max_length=500, blank=True)
-    live = models.BooleanField(default=True)  # counts against the quota
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    live = models.BooleanField("当前有效", default=True)  # counts against the quota
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "被推荐人"
@@ -220,7 +237,9 @@ class Notice(models.Model):
         SECOND = "second", "市级公示"
         FINAL = "final", "拟表彰名单公示"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="notices", verbose_name="评选活动"
+    )
     stage = models.CharField("公示阶段", max_length=8, choices=Stage.choices)
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="发布单位", on_delete=models.PROTECT, related_name="+"
@@ -231,11 +250,13 @@ class Notice(models.Model):
     closes_at = models.DateTimeField("截止时刻")
     fields = models.JSONField("公示内容", default=list)
     contact = models.TextField("异议受理方式", blank=True)
-    nominations = models.ManyToManyField(Nomination, related_name="notices")
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    nominations = models.ManyToManyField(
+        Nomination, related_name="notices", verbose_name="被推荐人"
     )
-    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="发布人"
+    )
+    published_at = models.DateTimeField("发布时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "公示"
@@ -278,8 +299,12 @@ class Objection(models.Model):
         PARTLY = "partly", "部分属实"
         NOT_UPHELD = "not_upheld", "反映问题不属实"
 
-    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
-    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="objections")
+    notice = models.ForeignKey(
+        Notice, on_delete=models.PROTECT, related_name="objections", verbose_name="公示"
+    )
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.PROTECT, related_name="objections", verbose_name="被推荐人"
+    )
     reference = models.CharField("查询码", max_length=24, unique=True)
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default="online")
     anonymous = models.BooleanField("匿名", default=False)
@@ -294,10 +319,14 @@ class Objection(models.Model):
     finding = models.CharField("结论", max_length=12, choices=Finding.choices, blank=True)
     finding_note = models.TextField("结论说明", blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="录入人",
     )
     filed_at = models.DateTimeField("提交时间")
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "异议"
@@ -314,12 +343,16 @@ class Step(models.Model):
     """One entry of a nominee's timeline: a transition with who, when and what they
     recorded (opinion, reason). Notices and objections join it from their own tables."""
 
-    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="steps")
-    action = models.CharField(max_length=20)
-    state = models.CharField(max_length=16, choices=State.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.CASCADE, related_name="steps", verbose_name="被推荐人"
+    )
+    action = models.CharField("动作", max_length=20)
+    state = models.CharField("状态", max_length=16, choices=State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
     opinion = models.TextField("意见", blank=True)
-    at = models.DateTimeField()
+    at = models.DateTimeField("时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "评选环节记录"

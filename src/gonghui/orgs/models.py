@@ -93,14 +93,15 @@ class OrgUnit(models.Model):
         related_name="children",
     )
     path = models.CharField("路径", max_length=SEGMENT * 12, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(editable=False)
-    child_count = models.PositiveIntegerField(default=0, editable=False)  # next segment number
+    depth = models.PositiveSmallIntegerField("层级深度", editable=False)
+    # The next segment number for a child.
+    child_count = models.PositiveIntegerField("已分配下级编号数", default=0, editable=False)
     # How many units lie below this one (the tree panel's count, read in O(1)): kept by
     # every write that adds or moves units (orgunit_create, orgunit_move, the tree import;
     # ``recount_descendants`` after a bulk load).
     descendants = models.PositiveIntegerField("下级组织数", default=0, editable=False)
     is_active = models.BooleanField("启用", default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "工会组织"
@@ -153,7 +154,10 @@ class Post(models.Model):
         SELF = "self", "仅本人"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="posts",
+        verbose_name="用户",
     )
     org_unit = models.ForeignKey(
         OrgUnit, verbose_name="所在组织", on_delete=models.PROTECT, related_name="posts"
@@ -199,15 +203,18 @@ class ApiToken(models.Model):
         USER_INACTIVE = "user_inactive", "已失效（账号已停用）"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name="用户",
     )
     name = models.CharField("用途", max_length=60)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=8, editable=False)
-    password_fingerprint = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("令牌前缀", max_length=8, editable=False)
+    password_fingerprint = models.CharField("密码指纹", max_length=64, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "接口令牌"

@@ -62,7 +62,7 @@ class Unit(models.Model):
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="units"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "单位/集体"
@@ -219,10 +219,10 @@ class Person(models.Model):
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     id_number = ProtectedField("身份证号", kind="id_number", null=True, blank=True)
-    id_number_index = BlindIndexField(source="id_number")
+    id_number_index = BlindIndexField("身份证号检索索引", source="id_number")
     no_id_reason = models.CharField("无身份证号原因", max_length=200, blank=True)
     phone = ProtectedField("联系电话", kind="phone", null=True, blank=True)
-    phone_index = BlindIndexField(source="phone")
+    phone_index = BlindIndexField("手机号检索索引", source="phone")
     org_unit = models.ForeignKey(
         "orgs.OrgUnit",
         verbose_name="所属工会",
@@ -280,8 +280,8 @@ class Person(models.Model):
     video_url = models.URLField("微视频链接", blank=True)
     is_public = models.BooleanField("同意公开", default=False)
     public_fields = models.JSONField("可公开字段", default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = PersonQuerySet.as_manager()
 
@@ -375,10 +375,11 @@ class SearchKey(models.Model):
         related_name="search_keys",
         db_index=False,  # the unique (person, key) index serves it (20 keys a person)
         db_constraint=False,
+        verbose_name="人员",
     )
-    key = models.CharField(max_length=40)
-    path = models.CharField(max_length=72, default="")
-    sort = models.CharField(max_length=121, default="")
+    key = models.CharField("检索键", max_length=40)
+    path = models.CharField("组织路径", max_length=72, default="")
+    sort = models.CharField("排序键", max_length=121, default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "检索键"

@@ -92,7 +92,7 @@ class Merchant(models.Model):
         "orgs.OrgUnit", verbose_name="签约工会", on_delete=models.PROTECT, related_name="+"
     )
     is_active = models.BooleanField("启用", default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "合作商户"
@@ -195,7 +195,7 @@ class CardUse(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="核验人", on_delete=models.PROTECT
     )
     used_at = models.DateTimeField("使用时间", auto_now_add=True)
-    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_digest = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "服务卡使用记录"
@@ -245,7 +245,7 @@ class Giveaway(models.Model):
     pickup_note = models.CharField("领取说明", max_length=200, blank=True)
     # The lottery's commitments, published step by step (see draw.py).
     # The seed is kept encrypted until the draw reveals it (``seed``).
-    seed_sealed = models.TextField(blank=True, editable=False)
+    seed_sealed = models.TextField("抽签种子（密封）", blank=True, editable=False)
     seed = models.CharField("摇号种子", max_length=64, blank=True, editable=False)
     commitment = models.CharField("种子承诺值", max_length=64, blank=True, editable=False)
     public_value_source = models.CharField(
@@ -255,11 +255,11 @@ class Giveaway(models.Model):
     receipts_hash = models.CharField("登记名单哈希", max_length=64, blank=True, editable=False)
     frozen_at = models.DateTimeField("名单冻结时间", null=True, blank=True)
     drawn_at = models.DateTimeField("摇号时间", null=True, blank=True)
-    sealed_through = models.BigIntegerField(default=0, editable=False)
+    sealed_through = models.BigIntegerField("已封存至", default=0, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "普惠活动"
@@ -302,18 +302,26 @@ class Claim(models.Model):
     # constraint and indexes below, and cards, pickup staff and places are never looked up
     # from here (their rows are never deleted), so those keys carry no index of their own.
     giveaway = models.ForeignKey(
-        Giveaway, on_delete=models.PROTECT, related_name="claims", db_index=False
+        Giveaway,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        db_index=False,
+        verbose_name="普惠活动",
     )
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="+", db_index=False)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
+    card = models.ForeignKey(
+        Card, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name="会员服务卡"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices)
     quantity = models.PositiveSmallIntegerField("数量", default=1)
     # NULL, not "", where absent: the partial unique constraints below skip them.
     receipt = models.CharField("登记回执号", max_length=12, null=True, blank=True)  # noqa: DJ001
     rank = models.PositiveIntegerField("顺位", null=True, blank=True)
     code = models.CharField("领取码", max_length=10, null=True, blank=True)  # noqa: DJ001
-    idem_key = models.CharField(max_length=64)
-    request_hash = models.CharField(max_length=64)
+    idem_key = models.CharField("幂等键", max_length=64)
+    request_hash = models.CharField("请求摘要", max_length=64)
     created_at = models.DateTimeField("提交时间")
     won_at = models.DateTimeField("获得时间", null=True, blank=True)
     picked_up_at = models.DateTimeField("领取时间", null=True, blank=True)
@@ -324,6 +332,7 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name="核销人",
     )
     picked_up_location = models.ForeignKey(
         Location,
@@ -332,6 +341,7 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name="领取门店",
     )
     closed_at = models.DateTimeField("取消/释放时间", null=True, blank=True)
 
@@ -363,9 +373,9 @@ class Hit(models.Model):
     """Claim requests of one member in one minute: the per-member rate limit, counted in the
     database when no Redis is configured (in the claim's own transaction)."""
 
-    person_id = models.BigIntegerField()
-    minute = models.BigIntegerField()
-    hits = models.PositiveIntegerField(default=0)
+    person_id = models.BigIntegerField("人员编号")
+    minute = models.BigIntegerField("分钟")
+    hits = models.PositiveIntegerField("请求次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "领取请求计数"
@@ -380,10 +390,12 @@ class Hit(models.Model):
 class Message(models.Model):
     """A note to a member in the app (e.g. 候补成功：您已获得…), shown on their page."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="+", verbose_name="人员"
+    )
     text = models.CharField("内容", max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "会员消息"

@@ -34,7 +34,7 @@ class Honour(models.Model):
         "self", verbose_name="前置荣誉", symmetrical=False, blank=True, related_name="required_by"
     )
     is_title = models.BooleanField("工匠称号", default=False)
-    sort = models.PositiveSmallIntegerField(default=100)
+    sort = models.PositiveSmallIntegerField("排序", default=100)
 
     class Meta:
         verbose_name = verbose_name_plural = "荣誉"
@@ -98,7 +98,7 @@ class Award(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     revoked_on = models.DateField("撤销日期", null=True, blank=True)
     revoked_reason = models.CharField("撤销原因", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "授予记录"
@@ -137,12 +137,18 @@ class Merge(models.Model):
     """A merge of duplicate people (一人一档): what moved from the loser to the survivor,
     so an administrator can reverse it."""
 
-    survivor = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    loser = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="保留人员"
+    )
+    loser = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="被合并人员"
+    )
     moved = models.JSONField("迁移记录", default=dict)
-    merged_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
-    merged_at = models.DateTimeField(auto_now_add=True)
-    reversed_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, related_name="+", verbose_name="合并人"
+    )
+    merged_at = models.DateTimeField("合并时间", auto_now_add=True)
+    reversed_at = models.DateTimeField("撤销时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "人员合并"

@@ -50,8 +50,10 @@ class Course(models.Model):
     partner = models.CharField("合作单位", max_length=120, blank=True)
     description = models.TextField("简介", blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="draft")
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "课程与讲座"
@@ -71,7 +73,9 @@ class Session(models.Model):
         SCHEDULED = "scheduled", "按计划"
         CANCELLED = "cancelled", "已取消"
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="sessions", verbose_name="课程"
+    )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit",
         verbose_name="主办工会",
@@ -141,14 +145,23 @@ class Enrolment(models.Model):
         WAITLISTED = "waitlisted", "候补中"
         CANCELLED = "cancelled", "已取消"
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="enrolments")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="enrolments", verbose_name="课程场次"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices)
     created_at = models.DateTimeField("报名时间", auto_now_add=True)
     seated_at = models.DateTimeField("获得名额时间", null=True, blank=True)
     cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
     created_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="创建人",
     )
 
     class Meta:
@@ -177,13 +190,22 @@ class Attendance(models.Model):
         QR = "qr", "扫码签到"
         STAFF = "staff", "工作人员登记"
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="attendances")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="attendances", verbose_name="课程场次"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     method = models.CharField("方式", max_length=6, choices=Method.choices)
     at = models.DateTimeField("签到时间", auto_now_add=True)
-    token_digest = models.CharField(max_length=64, blank=True)
+    token_digest = models.CharField("令牌摘要", max_length=64, blank=True)
     marked_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登记人",
     )
 
     class Meta:
@@ -200,12 +222,17 @@ class Certificate(models.Model):
     """An attendance certificate (结业/听课证明) of one attendance, checkable by its code."""
 
     attendance = models.OneToOneField(
-        Attendance, on_delete=models.PROTECT, related_name="certificate"
+        Attendance, on_delete=models.PROTECT, related_name="certificate", verbose_name="签到记录"
     )
     code = models.CharField("验证码", max_length=16, unique=True)
     issued_at = models.DateTimeField("出具时间", auto_now_add=True)
     issued_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="签发人",
     )
 
     class Meta:
@@ -237,8 +264,10 @@ class Question(models.Model):
     explanation = models.TextField("解析", blank=True)
     topic = models.CharField("知识点", max_length=60, blank=True)
     active = models.BooleanField("启用", default=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "题库试题"
@@ -259,7 +288,12 @@ class Quiz(models.Model):
         CLOSED = "closed", "已结束"
 
     session = models.ForeignKey(
-        Session, null=True, blank=True, on_delete=models.PROTECT, related_name="quizzes"
+        Session,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="quizzes",
+        verbose_name="课程场次",
     )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="主办工会", on_delete=models.PROTECT, related_name="+"
@@ -271,8 +305,10 @@ class Quiz(models.Model):
     opened_at = models.DateTimeField("开始时间", null=True, blank=True)
     closes_at = models.DateTimeField("截止时间", null=True, blank=True)
     closed_at = models.DateTimeField("结束时间", null=True, blank=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "现场答题"
@@ -289,10 +325,17 @@ class QuizItem(models.Model):
     """A question on a quiz's paper, copied from the bank when the quiz was made (editing
     the bank later does not change a quiz already given)."""
 
-    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items")
+    quiz = models.ForeignKey(
+        Quiz, on_delete=models.CASCADE, related_name="items", verbose_name="现场答题"
+    )
     position = models.PositiveSmallIntegerField("题号")
     question = models.ForeignKey(
-        Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Question,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="试题",
     )
     kind = models.CharField("题型", max_length=10, choices=Question.Kind.choices)
     text = models.TextField("题干")
@@ -317,14 +360,18 @@ class Submission(models.Model):
     person and quiz (``submission_once``), sealed into the audit chain when the quiz
     closes (``sealed``)."""
 
-    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="submissions")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    quiz = models.ForeignKey(
+        Quiz, on_delete=models.PROTECT, related_name="submissions", verbose_name="现场答题"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     answers = models.JSONField("作答", default=dict, help_text="{题号: [选项序号, ...]}")
     correct = models.JSONField("答对题号", default=list)
     score = models.PositiveIntegerField("得分", default=0)
     submitted_at = models.DateTimeField("提交时间")
     elapsed_ms = models.PositiveIntegerField("用时（毫秒）", default=0)
-    sealed = models.BooleanField(default=False)
+    sealed = models.BooleanField("已封存", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "答题记录"
@@ -362,12 +409,19 @@ class Salon(models.Model):
         "资助金额（分）", default=0, help_text="批准的金额，不超过申请金额"
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="applied")
-    applied_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    applied_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    applied_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     decision_note = models.CharField("审批意见", max_length=500, blank=True)
 
     class Meta:
@@ -397,8 +451,12 @@ class Salon(models.Model):
 class SalonMember(models.Model):
     """A member of a reading salon."""
 
-    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="members")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    salon = models.ForeignKey(
+        Salon, on_delete=models.CASCADE, related_name="members", verbose_name="读书沙龙"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "读书沙龙成员"
@@ -413,13 +471,17 @@ class SalonMember(models.Model):
 class SalonMeeting(models.Model):
     """A meeting a salon reports: date, book, attendance (photos are attachments)."""
 
-    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="meetings")
+    salon = models.ForeignKey(
+        Salon, on_delete=models.PROTECT, related_name="meetings", verbose_name="读书沙龙"
+    )
     held_on = models.DateField("活动日期")
     book = models.CharField("共读书目", max_length=200)
     summary = models.TextField("活动内容", blank=True)
     attendance = models.PositiveIntegerField("参加人数")
-    reported_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="上报人"
+    )
+    reported_at = models.DateTimeField("上报时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "读书沙龙活动"
@@ -442,8 +504,12 @@ class StudioMember(models.Model):
         MEMBER = "member", "成员"
         APPRENTICE = "apprentice", "徒弟"
 
-    studio = models.ForeignKey("registry.Studio", on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    studio = models.ForeignKey(
+        "registry.Studio", on_delete=models.CASCADE, related_name="+", verbose_name="创新工作室"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_on = models.DateField("加入日期", null=True, blank=True)
 
@@ -469,7 +535,9 @@ class StudioReport(models.Model):
         APPROVED = "approved", "已审核通过"
         RETURNED = "returned", "退回修改"
 
-    studio = models.ForeignKey("registry.Studio", on_delete=models.PROTECT, related_name="+")
+    studio = models.ForeignKey(
+        "registry.Studio", on_delete=models.PROTECT, related_name="+", verbose_name="创新工作室"
+    )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="所属工会", on_delete=models.PROTECT, related_name="+"
     )
@@ -487,8 +555,10 @@ class StudioReport(models.Model):
     status = models.CharField(
         "状态", max_length=12, choices=Status.choices, default=Status.SUBMITTED
     )
-    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+    )
+    submitted_at = models.DateTimeField("提交时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "创新工作室年度成果"
@@ -515,12 +585,16 @@ class StudioReview(models.Model):
         APPROVE = "approve", "通过"
         RETURN = "return", "退回修改"
 
-    report = models.ForeignKey(StudioReport, on_delete=models.PROTECT, related_name="reviews")
+    report = models.ForeignKey(
+        StudioReport, on_delete=models.PROTECT, related_name="reviews", verbose_name="年度成果"
+    )
     level = models.CharField("层级", max_length=10, choices=Level.choices)
     decision = models.CharField("决定", max_length=10, choices=Decision.choices)
     note = models.CharField("意见", max_length=500, blank=True)
-    reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    reviewer = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="审核人"
+    )
+    at = models.DateTimeField("审核时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "创新工作室成果审核"
@@ -554,8 +628,12 @@ class SpeakerTeam(models.Model):
 class Speaker(models.Model):
     """A speaker of a bureau (a person of the registry) and the talks they offer."""
 
-    team = models.ForeignKey(SpeakerTeam, on_delete=models.CASCADE, related_name="speakers")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(
+        SpeakerTeam, on_delete=models.CASCADE, related_name="speakers", verbose_name="宣讲团"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     topics = models.CharField("宣讲题目", max_length=300, blank=True)
     active = models.BooleanField("在册", default=True)
 
@@ -576,9 +654,16 @@ class Talk(models.Model):
         DONE = "done", "已完成"
         CANCELLED = "cancelled", "已取消"
 
-    team = models.ForeignKey(SpeakerTeam, on_delete=models.PROTECT, related_name="talks")
+    team = models.ForeignKey(
+        SpeakerTeam, on_delete=models.PROTECT, related_name="talks", verbose_name="宣讲团"
+    )
     speaker = models.ForeignKey(
-        Speaker, null=True, blank=True, on_delete=models.PROTECT, related_name="talks"
+        Speaker,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="talks",
+        verbose_name="宣讲员",
     )
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="预约工会", on_delete=models.PROTECT, related_name="+"
@@ -591,8 +676,10 @@ class Talk(models.Model):
     attendance = models.PositiveIntegerField("实到人数", null=True, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="requested")
     cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
-    booked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    booked_at = models.DateTimeField(auto_now_add=True)
+    booked_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="预约人"
+    )
+    booked_at = models.DateTimeField("预约时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "宣讲活动"
@@ -637,8 +724,10 @@ class Visit(models.Model):
     participants = models.CharField("参加人员", max_length=300, blank=True)
     notes = models.TextField("走访与座谈纪要", blank=True)
     stage = models.CharField("阶段", max_length=6, choices=Stage.choices, default=Stage.VISIT)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "工会主席接待日"
@@ -657,7 +746,9 @@ class Problem(models.Model):
         ANSWERED = "answered", "已答复"
         CLOSED = "closed", "已办结（已告知企业）"
 
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="problems")
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="problems", verbose_name="接待日"
+    )
     text = models.TextField("问题")
     raised_by = models.CharField("提出人", max_length=60, blank=True)
     assignee = models.ForeignKey(
@@ -668,9 +759,14 @@ class Problem(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default="open")
     answer = models.TextField("答复", blank=True)
     answered_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="答复人",
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
     told_at = models.DateTimeField("告知企业时间", null=True, blank=True)
     told_how = models.CharField("告知方式", max_length=120, blank=True)
 
@@ -725,15 +821,32 @@ class AllianceMember(models.Model):
     """A member of an alliance: a person (劳模联盟), a studio (创新工作室联盟) or an
     enterprise's union (联谊会) — exactly one of the three."""
 
-    alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="members")
+    alliance = models.ForeignKey(
+        Alliance, on_delete=models.CASCADE, related_name="members", verbose_name="联盟"
+    )
     person = models.ForeignKey(
-        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="人员",
     )
     studio = models.ForeignKey(
-        "registry.Studio", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Studio",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="创新工作室",
     )
     member_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="成员单位",
     )
     joined_on = models.DateField("加入日期", null=True, blank=True)
 
@@ -760,14 +873,18 @@ class AllianceMember(models.Model):
 class AllianceActivity(models.Model):
     """An activity of an alliance (座谈, 参观, 交流)."""
 
-    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="activities")
+    alliance = models.ForeignKey(
+        Alliance, on_delete=models.PROTECT, related_name="activities", verbose_name="联盟"
+    )
     on = models.DateField("日期")
     title = models.CharField("活动", max_length=200)
     kind = models.CharField("形式", max_length=30, blank=True, help_text="如：座谈、参观、交流")
     participants = models.PositiveIntegerField("参加人数", default=0)
     summary = models.TextField("内容", blank=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "联盟活动"

@@ -9,10 +9,12 @@ class ListColumns(models.Model):
     named by their header text so that a column added or moved later keeps the choice: the
     list shows, and exports, the others."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
+    )
     list_name = models.CharField("列表", max_length=100)
     hidden = models.JSONField("隐藏的列", default=list)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = "列表显示列"
