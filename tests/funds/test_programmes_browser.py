@@ -45,7 +45,7 @@ def test_rule_editor_and_budget_page(live_server, enforced_csp, scene, browser, 
     assert in_thread(lambda: RuleVersion.objects.filter(programme=funds.certificate).count()) == 2
 
     page.goto(f"{base}/funds/p/{funds.certificate.pk}/budgets/?year={YEAR}")
-    page.get_by_label("预算单位").select_option(label=f"北京市总工会 / {tree.chaoyang.name}")
+    page.locator("#id_org_unit").select_option(label=f"北京市总工会 / {tree.chaoyang.name}")
     page.get_by_label("预算金额（元）").fill("300,000.001")
     page.get_by_role("button", name="保存").click()
     page.locator(".field.error").first.wait_for()

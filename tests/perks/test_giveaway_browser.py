@@ -68,7 +68,8 @@ def test_member_claims_on_a_phone_and_the_gate_accepts_once(
     base = live_server.url
     member, member_console = phone_context(browser)
     page = login(member, base, "zhaoyu")
-    assert page.url == f"{base}/m/"  # a member lands on their member services
+    assert page.url == f"{base}/me/"  # a member lands on their phone home
+    page.get_by_role("link", name="普惠活动").click()  # …and finds the giveaways from it
     page.get_by_text("五一游园").click()
     page.get_by_role("button", name="立即领取").wait_for()
     no_horizontal_scroll(page)

@@ -72,7 +72,7 @@ def test_import_fix_find_and_wall(live_server, enforced_csp, users, files, brows
     page.get_by_label("至").fill("2010")
     page.get_by_role("button", name="查询").click()
     page.locator(".field.error").get_by_text("不能早于起始年份 2020").wait_for()
-    assert page.get_by_text("没有符合条件的人员").is_visible()
+    assert page.get_by_text("没有符合条件的记录").is_visible()
     page.screenshot(path=shots / "registry_search_bad_filter.png", full_page=True)
 
     # Found by initials; the record shows the honour and a masked ID number.

@@ -10,6 +10,7 @@ import io
 import json
 import pkgutil
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -454,3 +455,17 @@ def test_an_upload_says_it_was_received(client, users):
 
     assert response.redirect_chain and "/jobs/" in response.redirect_chain[-1][0]
     assert "已上传“组织树.xlsx”，正在后台导入" in response.content.decode()
+
+
+def test_no_pager_sits_inside_a_form():
+    """The pager holds a form of its own (jump, size): inside another form, its end would
+    close the outer one, and the outer form's buttons below it would submit nothing."""
+    root = Path(gonghui.__file__).parent
+    inside = []
+    for template in root.glob("**/templates/**/*.html"):
+        text = template.read_text()
+        for found in re.finditer(r"\{% pager\b", text):
+            before = text[: found.start()]
+            if len(re.findall(r"<form\b", before)) > len(re.findall(r"</form>", before)):
+                inside.append(str(template.relative_to(root)))
+    assert not inside, inside
