@@ -295,6 +295,7 @@ OBJECT_LABELS = {
     "demo": "演示数据",
     "audit.stream": "审计流",
     "audit.witness": "见证文件",
+    "web.list": "列表",  # a list's export (list.export) names the list's page
 }
 
 

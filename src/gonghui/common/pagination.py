@@ -25,7 +25,11 @@ class CappedPaginator(Paginator):
         if self.cap is None:
             return super().count
         count_upto = getattr(self.object_list, "count_upto", None)  # a search's cheap count
-        return count_upto(self.cap) if count_upto else self.object_list[: self.cap].count()
+        if count_upto is not None:
+            return count_upto(self.cap)
+        if isinstance(self.object_list, list):
+            return min(len(self.object_list), self.cap)
+        return self.object_list[: self.cap].count()
 
     @property
     def capped(self) -> bool:
@@ -62,21 +66,12 @@ class ExportTooLong(Exception):
     """A list's export asked for more than ``EXPORT_ROWS`` rows: refused before any is read."""
 
 
-def _longer_than(qs, n: int) -> bool:
-    count_upto = getattr(qs, "count_upto", None)  # a search's cheap count
-    if count_upto is not None:
-        return count_upto(n + 1) > n
-    if isinstance(qs, list):
-        return len(qs) > n
-    return qs[: n + 1].count() > n
-
-
 def request_page(request, qs, *, count_cap: int | None = None) -> Page:
     """The page of ``qs`` that a list page's request asks for: ``?page=`` and ``?size=``.
     An export of the list (``request.list_export``) asks for every row up to the export's
     cap; a longer list is refused before its rows are read (``ExportTooLong``)."""
     if getattr(request, "list_export", False):
-        if _longer_than(qs, EXPORT_ROWS):
+        if CappedPaginator(qs, EXPORT_ROWS, cap=EXPORT_ROWS + 1).count > EXPORT_ROWS:
             raise ExportTooLong()
         return page_of(qs, 1, size=EXPORT_ROWS, count_cap=count_cap)
     return page_of(

@@ -1,6 +1,8 @@
 from django import forms
 
-from gonghui.dashboards.selectors import FIRST_YEAR, LAST_YEAR, Years
+from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.dashboards.selectors import Years
+from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 
 YEAR_MESSAGES = {
@@ -45,17 +47,11 @@ class FilterForm(forms.Form):
         return Years(self.cleaned_data.get("year_from"), self.cleaned_data.get("year_to"))
 
 
-class UnitChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return ("　" * obj.depth) + obj.name
-
-
 class DisplayTokenForm(forms.Form):
     name = forms.CharField(label="用途", max_length=60, help_text="如：市总工会一楼大厅大屏")
-    org_unit = UnitChoice(
+    org_unit = OrgUnitChoiceField(
         label="展示范围",
         queryset=OrgUnit.objects.none(),
-        empty_label="请选择",
         help_text="大屏只显示该组织及其下级的汇总数据",
     )
     expires_at = forms.DateTimeField(

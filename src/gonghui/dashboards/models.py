@@ -3,11 +3,12 @@
 A page view reads ``Fact`` rows only, never the programmes' own tables: each metric's facts
 are rebuilt from those tables by ``refresh`` after the writes that change them."""
 
-import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
+
+from gonghui.orgs.models import token_digest
 
 
 class Fact(models.Model):
@@ -91,7 +92,7 @@ class DisplayToken(models.Model):
 
     @staticmethod
     def hash(raw: str) -> str:
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return token_digest(raw)
 
     def state_at(self, now) -> str:
         if self.revoked_at is not None:

@@ -18,11 +18,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
+from gonghui.common import bulk
 from gonghui.dashboards.metrics import METRICS
 from gonghui.dashboards.models import Fact, MetricState
 from gonghui.orgs.models import OrgUnit, path_prefixes
-
-BATCH = 5000
 
 
 def _tree() -> tuple[dict[int, list[int]], dict[int, int | None]]:
@@ -49,20 +48,14 @@ def refresh(codes=None, *, through_event: int | None = None) -> dict[str, int]:
         for unit_id, year, key, value in METRICS[code].build():
             for node in chain.get(unit_id, ()):
                 totals[node, year, key] += value
-        facts = (
+        facts = [
             Fact(metric=code, node_id=n, parent_id=parent[n], year=y, key=k[:120], value=v)
             for (n, y, k), v in totals.items()
             if v
-        )
+        ]
         with transaction.atomic():
             Fact.objects.filter(metric=code).delete()
-            batch = []
-            for fact in facts:
-                batch.append(fact)
-                if len(batch) == BATCH:
-                    Fact.objects.bulk_create(batch)
-                    batch = []
-            Fact.objects.bulk_create(batch)
+            bulk.insert(facts)  # the platform's bulk insert (COPY on PostgreSQL)
             MetricState.objects.update_or_create(
                 metric=code,
                 defaults={

@@ -16,13 +16,12 @@ from django.utils import timezone
 from gonghui.common.errors import NotFound
 from gonghui.dashboards.models import DisplayToken, Fact, MetricState
 from gonghui.orgs import access
-from gonghui.orgs.models import OrgUnit, Post, path_contains, path_prefixes
+from gonghui.orgs.models import OrgUnit, path_contains, path_prefixes
 from gonghui.people.selectors import public_profile
 from gonghui.registry.models import Award
 
 PERM = "dashboards.view"
 SCREENS_PERM = "dashboards.screens"
-FIRST_YEAR, LAST_YEAR = 1949, 2100
 
 
 @dataclass(frozen=True)
@@ -45,11 +44,7 @@ ALL_YEARS = Years()
 
 
 def _roots(actor) -> list[str]:
-    return [
-        g.path
-        for g in access.grants(actor)
-        if PERM in g.permissions and g.scope == Post.Scope.SUBTREE
-    ]
+    return access.subtree_paths(actor, PERM)
 
 
 def may_view(actor) -> bool:

@@ -15,7 +15,6 @@ from gonghui.funds.models import PayoutBatch, Programme
 from gonghui.funds.payouts.selectors import lines_predicted_to_fail
 from gonghui.funds.programmes.selectors import programme_list
 from gonghui.orgs import access
-from gonghui.orgs.selectors import post_levels
 
 APP = "资金帮扶"
 
@@ -32,7 +31,7 @@ def decision_levels(actor) -> list[int]:
     found = []
     for level, perm in LEVEL_PERM.items():
         units = LEVEL_UNITS[level]
-        levels = post_levels(actor=actor, perm=perm)
+        levels = access.post_levels(actor, perm)
         if levels and (units is None or levels & set(units)):
             found.append(level)
     return found

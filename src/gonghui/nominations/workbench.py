@@ -3,7 +3,7 @@ objections to triage, lists to report, notices closing within three working days
 
 from __future__ import annotations
 
-from django.db.models import Exists
+from django.db.models import Count, Exists
 
 from gonghui.common import workdays
 from gonghui.common.workbench import Waiting, capped_count
@@ -18,7 +18,6 @@ from gonghui.nominations.selectors import (
 from gonghui.nominations.workflow import TRANSITIONS, UNIT, action_label
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.selectors import post_levels
 
 APP = "推荐评选"
 # The forward steps of the procedure a post takes on nominees waiting in their one source
@@ -46,7 +45,7 @@ def _queues(actor, campaigns: list[Campaign]) -> list[Waiting]:
     asked in one query (an indexed ``EXISTS`` a queue), and only those are counted."""
     # A step taken at the nominating unit (its first notice) is a grassroots union's own:
     # the levels above hold the permission but nominate nobody of their own there.
-    at_unit = OrgUnit.Level.GRASSROOTS in post_levels(actor=actor, perm="nominations.nominate")
+    at_unit = OrgUnit.Level.GRASSROOTS in access.post_levels(actor, "nominations.nominate")
     queues = [
         (c, action, state)
         for c in campaigns
@@ -118,14 +117,13 @@ def _lists_to_report(actor, campaigns: list[Campaign]) -> list[Waiting]:
     if not campaigns or not access.can(actor, "nominations.review"):
         return []
     by_campaign = {c.pk: c for c in campaigns}
-    quotas = (
+    counts = (
         Quota.objects.filter(campaign__in=campaigns, submitted_at__isnull=True)
         .filter(access.scope_q(actor, "nominations.review"))
-        .values_list("campaign_id", flat=True)
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    counts: dict[int, int] = {}
-    for campaign_id in quotas:
-        counts[campaign_id] = counts.get(campaign_id, 0) + 1
     return [
         Waiting(
             APP,
@@ -135,7 +133,7 @@ def _lists_to_report(actor, campaigns: list[Campaign]) -> list[Waiting]:
             (pk,),
             deadline=by_campaign[pk].nominate_until,
         )
-        for pk, n in counts.items()
+        for pk, n in counts
     ]
 
 
@@ -151,14 +149,14 @@ def _notices_closing(actor) -> list[Waiting]:
         Notice.objects.filter(
             access.scope_q(actor, "nominations.view"), ends_on__gte=today, ends_on__lte=until
         )
-        .select_related("campaign")
+        .annotate(listed=Count("nominations"))  # one query, not a count per notice
         .order_by("ends_on", "pk")[:10]
     )
     return [
         Waiting(
             APP,
             f"公示即将截止：{n.title}",
-            capped_count(n.nominations.all()),
+            n.listed,
             "nominations:notice",
             (n.pk,),
             deadline=n.ends_on,

@@ -39,6 +39,7 @@ class Grant:
     path: str
     scope: str
     permissions: frozenset[str]
+    level: str  # the post's unit's level in the tree (city, district, street ...)
 
     def covers(self, unit: OrgUnit) -> bool:
         if self.scope == Post.Scope.SUBTREE:
@@ -50,18 +51,25 @@ class Grant:
 
 def grants(actor) -> list[Grant]:
     """The actor's active posts, read once per request (cached on the user object) as the
-    five values a grant needs: no Post, OrgUnit or Role instances are built for them."""
+    six values a grant needs: no Post, OrgUnit or Role instances are built for them."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
     cached = getattr(actor, "_gonghui_grants", None)
     if cached is None:
         cached = [
-            Grant(post, unit, path, scope, frozenset(permissions))
-            for post, unit, path, scope, permissions in Post.objects.filter(
+            Grant(post, unit, path, scope, frozenset(permissions), level)
+            for post, unit, path, scope, permissions, level in Post.objects.filter(
                 user=actor, is_active=True, org_unit__is_active=True
             )
             .order_by("org_unit__path")
-            .values_list("pk", "org_unit_id", "org_unit__path", "scope", "role__permissions")
+            .values_list(
+                "pk",
+                "org_unit_id",
+                "org_unit__path",
+                "scope",
+                "role__permissions",
+                "org_unit__level",
+            )
         ]
         actor._gonghui_grants = cached
     return cached
@@ -82,6 +90,20 @@ def require(actor, perm: str) -> None:
     rest (a member, a merchant's counter account find no such page)."""
     if not can(actor, perm):
         raise NotFound()
+
+
+def post_levels(actor, perm: str) -> set[str]:
+    """The tree levels (city, district ...) of the actor's posts holding ``perm``: which
+    stage of a multi-level review is the actor's."""
+    return {g.level for g in grants(actor) if perm in g.permissions}
+
+
+def subtree_paths(actor, perm: str) -> list[str]:
+    """The nodes of the actor's posts holding ``perm`` over their whole subtree: what sees
+    the figures, counts and children below a node (a post on its node only does not)."""
+    return [
+        g.path for g in grants(actor) if perm in g.permissions and g.scope == Post.Scope.SUBTREE
+    ]
 
 
 def post_ancestors(actor, perm: str) -> set[str]:
@@ -143,9 +165,8 @@ def below_q(actor, perm: str, *, via: str = "") -> Q:
     panel lists children with one filter on the children themselves, no join."""
     prefix = f"{via}__" if via else ""
     q = NOTHING
-    for g in grants(actor):
-        if perm in g.permissions and g.scope == Post.Scope.SUBTREE:
-            q |= Q(**{f"{prefix}path__gt": g.path, f"{prefix}path__lt": path_next(g.path)})
+    for path in subtree_paths(actor, perm):
+        q |= Q(**{f"{prefix}path__gt": path, f"{prefix}path__lt": path_next(path)})
     return q
 
 

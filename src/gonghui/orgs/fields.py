@@ -12,7 +12,7 @@ from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 
 from gonghui.common.schemas import MAX_ID
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.selectors import org_label, path_labels
+from gonghui.orgs.selectors import labelled_units, org_label, path_labels
 
 PICKER_LIMIT = 300  # more choices than this: a server search instead of every option
 
@@ -92,14 +92,12 @@ class OrgUnitChoiceField(forms.ModelChoiceField):
         super().__init__(*args, empty_label=empty_label, **kwargs)
 
     def label_from_instance(self, obj) -> str:
-        return org_label(obj)
+        return org_label(obj)  # one unit's (the iterator labels all choices in one query)
 
 
 def unit_choices(units: Iterable[OrgUnit]) -> list[tuple[int, str]]:
     """(id, full path) for a plain choice field of units, labelled in one query."""
-    units = list(units)
-    labels = path_labels(unit.path for unit in units)
-    return [(unit.pk, labels[unit.path]) for unit in units]
+    return [(unit.pk, label) for unit, label in labelled_units(units)]
 
 
 def _an_id(value) -> bool:

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.db import models
@@ -41,8 +42,6 @@ def recount_descendants(model=None) -> int:
     """Set every unit's ``descendants`` from the paths (after a bulk load that bypassed the
     services, and in the migration that added the count): one read of all paths, then one
     UPDATE per distinct count. Returns how many units changed."""
-    from collections import Counter, defaultdict
-
     model = model or OrgUnit
     paths = list(model.objects.values_list("path", "descendants"))
     below = Counter(prefix for path, _ in paths for prefix in path_prefixes(path)[:-1])
@@ -179,7 +178,8 @@ class Post(models.Model):
         return f"{self.org_unit.name} · {self.role.name}"
 
 
-def _hash_token(raw: str) -> str:
+def token_digest(raw: str) -> str:
+    """What a token table stores of a raw token (API tokens, display tokens): its SHA-256."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -228,7 +228,7 @@ class ApiToken(models.Model):
 
     @staticmethod
     def hash(raw: str) -> str:
-        return _hash_token(raw)
+        return token_digest(raw)
 
     @property
     def state(self) -> str:

@@ -14,7 +14,6 @@ from gonghui.orgs.models import (
     OrgUnit,
     Post,
     path_contains,
-    path_next,
     path_prefixes,
 )
 
@@ -102,17 +101,6 @@ def password_hash_of(username: str) -> str | None:
     )
 
 
-def post_levels(*, actor, perm: str) -> set[str]:
-    """The tree levels (city, district ...) of the actor's posts holding ``perm``: which
-    stage of a multi-level review is the actor's (one query, on the grants' units)."""
-    levels = getattr(actor, "_gonghui_post_levels", None)
-    if levels is None:  # the levels of all the actor's posts' units, read once per request
-        units = {g.unit_id for g in access.grants(actor)}
-        levels = dict(OrgUnit.objects.filter(pk__in=units).values_list("pk", "level"))
-        actor._gonghui_post_levels = levels
-    return {levels[g.unit_id] for g in access.grants(actor) if perm in g.permissions}
-
-
 # --- Navigation by the union tree (the tree panel, the organisation pickers) ----------------
 
 TREE_PAGE = 100  # children shown at once; the rest behind "更多"
@@ -137,23 +125,14 @@ class TreeNode:
     label: str = ""  # the full path, for search hits
 
 
-def _subtree_ranges(actor, perm: str) -> list[tuple[str, str]]:
-    """The path ranges of the actor's subtree posts holding ``perm``: a unit inside one has
-    everything below it in scope, so its stored count is the viewer's count."""
-    return [
-        (g.path, path_next(g.path))
-        for g in access.grants(actor)
-        if perm in g.permissions and g.scope == Post.Scope.SUBTREE
-    ]
-
-
 def _tree_nodes(actor, perm: str, rows, labels: dict[str, str] | None = None) -> list[TreeNode]:
-    ranges = _subtree_ranges(actor, perm)
+    # A unit inside a subtree post's range has everything below it in scope, so its stored
+    # count is the viewer's; seen through a post on that node only, nothing below is.
+    roots = access.subtree_paths(actor, perm)
     labels = labels or {}
     nodes = []
     for pk, code, name, level, path, descendants, is_active in rows:
-        # A unit seen through a post on that node only: its units below are out of scope.
-        below = descendants if any(low <= path < high for low, high in ranges) else 0
+        below = descendants if any(path_contains(root, path) for root in roots) else 0
         nodes.append(
             TreeNode(
                 pk, code, name, level, path, below + 1, below > 0, is_active, labels.get(path, "")
@@ -230,11 +209,12 @@ def path_labels(paths: Iterable[str]) -> dict[str, str]:
     }
 
 
-def unit_codes(units: Iterable[OrgUnit]) -> list[tuple[str, str]]:
-    """(code, full path) of each unit, in order: what a sheet names a union by."""
+def labelled_units(units: Iterable[OrgUnit]) -> list[tuple[OrgUnit, str]]:
+    """(unit, full path) of each unit, in order, labelled in one query: for a choice of
+    units (by id) and a sheet's list of them (by code)."""
     units = list(units)
     labels = path_labels(unit.path for unit in units)
-    return [(unit.code, labels[unit.path]) for unit in units]
+    return [(unit, labels[unit.path]) for unit in units]
 
 
 def org_label(unit: OrgUnit) -> str:

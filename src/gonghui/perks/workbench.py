@@ -3,7 +3,7 @@ today (Beijing time), each linked to its page."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from gonghui.common import workdays
 from gonghui.common.workbench import Waiting
@@ -19,10 +19,12 @@ def waiting(actor) -> list[Waiting]:
     if not access.can(actor, "perks.view"):
         return []
     today = workdays.today()
-    start = datetime.combine(today, time.min, tzinfo=workdays.SHANGHAI)
     opening = (
         giveaway_list(actor=actor, sort="opens")
-        .filter(opens_at__gte=start, opens_at__lt=start + timedelta(days=1))
+        .filter(
+            opens_at__gte=workdays.end_of_day(today - timedelta(days=1)),
+            opens_at__lt=workdays.end_of_day(today),
+        )
         .exclude(status__in=(Giveaway.Status.DRAFT, Giveaway.Status.CANCELLED))[:SHOWN]
     )
     return [

@@ -6,7 +6,6 @@ from __future__ import annotations
 from gonghui.common.workbench import CAP, Waiting, capped_count
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.selectors import post_levels
 from gonghui.training.models import StudioReport
 from gonghui.training.outreach.selectors import problems_waiting
 from gonghui.training.studios.selectors import DISTRICT_LEVELS, REVIEW, report_list
@@ -21,7 +20,7 @@ def waiting(actor) -> list[Waiting]:
 
 
 def _reports(actor) -> list[Waiting]:
-    levels = post_levels(actor=actor, perm=REVIEW)
+    levels = access.post_levels(actor, REVIEW)
     queues = []
     if levels & set(DISTRICT_LEVELS):
         queues.append(StudioReport.Status.SUBMITTED)

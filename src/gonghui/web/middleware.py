@@ -122,8 +122,6 @@ class ListExportMiddleware:
             or not request.user.is_authenticated
         ):
             return self.get_response(request)
-        back = request.GET.copy()
-        back.pop("export")
         if ratelimit.hit(f"list-export:{request.user.pk}", window=60) > EXPORTS_PER_MINUTE:
             return _back_to_list(request, TOO_OFTEN)
         request.list_export = True
@@ -145,7 +143,9 @@ class ListExportMiddleware:
             actor=request.user,
             list_name=list_name,
             filters={
-                k: v[0] if len(v) == 1 else v for k, v in back.lists() if k not in ("page", "size")
+                k: v[0] if len(v) == 1 else v
+                for k, v in request.GET.lists()
+                if k not in ("page", "size", "export")
             },
             title=table.title,
             headers=[table.headers[i] for i in shown],

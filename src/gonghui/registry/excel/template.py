@@ -7,7 +7,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gonghui.common.sheets import append, book_bytes, form_book, put
 from gonghui.orgs import access
-from gonghui.orgs.selectors import unit_codes
+from gonghui.orgs.selectors import labelled_units
 from gonghui.people.models import Person, Trade
 from gonghui.registry.excel.columns import (
     COLUMNS,
@@ -135,8 +135,8 @@ def _units_sheet(book, actor) -> None:
     units = access.visible_units(actor, "registry.change").order_by("path")
     sheet = book.create_sheet("组织机构")
     append(sheet, ["组织编码", "完整路径"])
-    for code, label in unit_codes(units[:TEMPLATE_ROWS]):
-        append(sheet, [code, label])
+    for unit, label in labelled_units(units[:TEMPLATE_ROWS]):
+        append(sheet, [unit.code, label])
     if units[TEMPLATE_ROWS : TEMPLATE_ROWS + 1].exists():
         append(sheet, ["", f"仅列出前 {TEMPLATE_ROWS} 个，其余请在“组织机构”页面查询编码"])
     sheet.column_dimensions["A"].number_format = "@"
