@@ -178,3 +178,30 @@ def make_offer(actor, merchant: Merchant, title: str, discount: str, start, end,
         valid_until=end,
         **fields,
     )
+
+
+def open_campaign(
+    actor,
+    honour,
+    year: int,
+    quotas: dict[OrgUnit, int],
+    *,
+    nominate_from: date,
+    nominate_until: date,
+):
+    """A campaign set up and opened through the nominations' services: ``quotas`` places
+    for each node."""
+    from gonghui.nominations import services
+
+    campaign = services.campaign_create(
+        actor=actor,
+        honour=honour,
+        year=year,
+        nominate_from=nominate_from,
+        nominate_until=nominate_until,
+        objection_contact="电话 010-12345678",
+    )
+    for unit, allowed in quotas.items():
+        services.quota_set(actor=actor, campaign=campaign, org_unit=unit, allowed=allowed)
+    services.campaign_open(actor=actor, campaign=campaign)
+    return campaign

@@ -41,7 +41,7 @@ from gonghui.training.models import (
     StudioReport,
     Submission,
 )
-from tests.factories import make_person
+from tests.factories import make_person, open_campaign
 from tests.nominations.conftest import campaign, clock, hd_grass_user, nominate  # noqa: F401
 from tests.perks.conftest import giveaway_for, make_member, venue  # noqa: F401
 from tests.training.conftest import make_session
@@ -69,17 +69,14 @@ def _nominations(users, tree, honours, campaign_2025):  # noqa: F811
     nominations.nomination_withdraw(actor=users.cy_grass, nomination=gone, reason="本人放弃")
     nominate(users, tree, campaign_2025, "周草稿", submit=False)
     nominate(users, tree, campaign_2025, "钱学", unit=tree.hd_grass)
-    later = nominations.campaign_create(
-        actor=users.admin,
-        honour=honours["beijing-model-worker"],
-        year=2026,
+    later = open_campaign(
+        users.admin,
+        honours["beijing-model-worker"],
+        2026,
+        {tree.chaoyang: 3, tree.haidian: 5},
         nominate_from=date(2025, 9, 1),
         nominate_until=date(2025, 10, 31),
-        objection_contact="电话 010-12345678",
     )
-    nominations.quota_set(actor=users.admin, campaign=later, org_unit=tree.chaoyang, allowed=3)
-    nominations.quota_set(actor=users.admin, campaign=later, org_unit=tree.haidian, allowed=5)
-    nominations.campaign_open(actor=users.admin, campaign=later)
     nominate(users, tree, later, "吴明天")
     done = nominate(users, tree, later, "郑海", unit=tree.hd_grass)
     Nomination.objects.filter(pk=done.pk).update(state="approved")

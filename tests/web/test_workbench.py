@@ -25,7 +25,7 @@ from gonghui.training.models import Course, Enrolment, Session, StudioReport
 from gonghui.training.studios.services import studio_report_review
 from gonghui.web.workbench import member_home, waiting_for
 from tests.contests.test_jury_world import build_contest, lock_results
-from tests.factories import make_member, make_user
+from tests.factories import make_member, make_user, open_campaign
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
 from tests.training.test_studios import make_studio, submit
@@ -57,18 +57,14 @@ def clock():
 
 @pytest.fixture
 def campaign(clock, tree, users, honours):
-    campaign = services.campaign_create(
-        actor=users.admin,
-        honour=honours["capital-labour-medal"],
-        year=2025,
+    return open_campaign(
+        users.admin,
+        honours["capital-labour-medal"],
+        2025,
+        {tree.chaoyang: 9, tree.haidian: 9},
         nominate_from=date(2025, 9, 1),
         nominate_until=date(2025, 10, 31),
-        objection_contact="电话 010-12345678",
     )
-    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=9)
-    services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=9)
-    services.campaign_open(actor=users.admin, campaign=campaign)
-    return campaign
 
 
 @pytest.fixture

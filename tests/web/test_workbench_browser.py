@@ -14,7 +14,7 @@ import time_machine
 from gonghui.nominations import services
 from gonghui.nominations.models import Notice
 from tests.browser import Console, login, no_horizontal_scroll, phone_context
-from tests.factories import make_member, make_user
+from tests.factories import make_member, make_user, open_campaign
 from tests.funds.conftest import funds  # noqa: F401  (the funds fixture)
 from tests.nominations.conftest import SHANGHAI, nominate
 from tests.web.test_workbench import member_things
@@ -30,17 +30,14 @@ def scene(tree, users, honours, settings, funds, tmp_path):  # noqa: F811
     settings.SESSION_COOKIE_AGE = 10 * 365 * 24 * 3600
     settings.MEDIA_ROOT = tmp_path / "media"
     with time_machine.travel(datetime(2026, 9, 21, 10, tzinfo=SHANGHAI), tick=True):
-        campaign = services.campaign_create(
-            actor=users.admin,
-            honour=honours["capital-labour-medal"],
-            year=2026,
+        campaign = open_campaign(
+            users.admin,
+            honours["capital-labour-medal"],
+            2026,
+            {tree.chaoyang: 9, tree.haidian: 9},
             nominate_from=date(2026, 9, 1),
             nominate_until=date(2026, 10, 30),
-            objection_contact="电话 010-12345678",
         )
-        services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.chaoyang, allowed=9)
-        services.quota_set(actor=users.admin, campaign=campaign, org_unit=tree.haidian, allowed=9)
-        services.campaign_open(actor=users.admin, campaign=campaign)
         users.hd_grass = make_user("hd_grass", tree.hd_grass, "grassroots_staff")
         cy = [nominate(users, tree, campaign, n) for n in ("赵郁", "武润泽", "钱学")]
         nominate(users, tree, campaign, "孙立", unit=tree.hd_grass)

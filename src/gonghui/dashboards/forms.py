@@ -12,6 +12,16 @@ YEAR_MESSAGES = {
 }
 
 
+def _year(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        error_messages=YEAR_MESSAGES,
+    )
+
+
 class FilterForm(forms.Form):
     """The dashboards' filters: a node (the drill-down's place) and a year range."""
 
@@ -21,20 +31,8 @@ class FilterForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid": "组织不存在"},
     )
-    year_from = forms.IntegerField(
-        label="起始年份",
-        required=False,
-        min_value=FIRST_YEAR,
-        max_value=LAST_YEAR,
-        error_messages=YEAR_MESSAGES,
-    )
-    year_to = forms.IntegerField(
-        label="截止年份",
-        required=False,
-        min_value=FIRST_YEAR,
-        max_value=LAST_YEAR,
-        error_messages=YEAR_MESSAGES,
-    )
+    year_from = _year("起始年份")
+    year_to = _year("截止年份")
 
     def clean(self):
         data = super().clean()
