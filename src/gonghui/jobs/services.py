@@ -283,7 +283,8 @@ def _lost(worker: str, beat: WorkerBeat | None, started_at, now) -> bool:
     host, its process has ended; anywhere, nothing heard of it for WORKER_LOST_SECONDS (a
     worker never heard of, such as a bare ``db_worker``, counts from the task's start)."""
     limit = now - timedelta(seconds=settings.WORKER_LOST_SECONDS)
-    if beat is not None and beat.host == socket.gethostname()[:40] and not _alive(beat.pid):
+    host, _, pid = worker.rpartition(":")[0].rpartition(":")
+    if host == socket.gethostname()[:40] and pid.isdigit() and not _alive(int(pid)):
         return True
     seen = beat.seen_at if beat is not None else started_at
     return seen is None or seen < limit

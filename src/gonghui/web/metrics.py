@@ -5,7 +5,7 @@ queue, the jobs by status, and how far the audit witness lags."""
 
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.core import GaugeMetricFamily
 
 from gonghui.audit.lag import audit_lag
@@ -62,4 +62,4 @@ def metrics(request):
             status=403,
             content_type="text/plain; charset=utf-8",
         )
-    return HttpResponse(exposition(DatabaseFigures()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(exposition(DatabaseFigures()), content_type=CONTENT_TYPE_PLAIN_0_0_4)
