@@ -325,3 +325,20 @@ MIDDLEWARE += ["gonghui.web.middleware.ListExportMiddleware"]
 
 # The wall screen (数据看板大屏) reloads its figures this often.
 DASHBOARDS_WALL_REFRESH_SECONDS = 60
+
+# --- observe (issue 21, point 7: docs/observability.md) ---
+# The request id first of all (every log line of the request carries it), the request
+# metrics right after it; /metrics guarded by a token and/or addresses; ERROR lines and
+# alerts also sent to the error sink; a worker silent this long is lost (jobs/services.py).
+MIDDLEWARE[:0] = [
+    "gonghui.common.logs.RequestIdMiddleware",
+    "gonghui.common.metrics.RequestMetricsMiddleware",
+]
+METRICS_TOKEN = ENV["GONGHUI_METRICS_TOKEN"]
+METRICS_ALLOW = ENV["GONGHUI_METRICS_ALLOW"]
+METRICS_DIR = Path(ENV["GONGHUI_METRICS_DIR"] or VAR_DIR / "metrics")
+ERROR_SINK = ENV["GONGHUI_ERROR_SINK"]
+if ERROR_SINK:
+    LOGGING["handlers"]["sink"] = {"()": "gonghui.common.logs.ErrorSink", "target": ERROR_SINK}
+    LOGGING["root"]["handlers"].append("sink")
+WORKER_LOST_SECONDS = ENV["GONGHUI_WORKER_LOST_MINUTES"] * 60

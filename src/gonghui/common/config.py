@@ -78,6 +78,12 @@ def _proxies(name: str, raw: str) -> list[str]:
     return entries
 
 
+def _token(name: str, raw: str) -> str:
+    if len(raw) < 16 or not raw.isprintable() or " " in raw:
+        raise ConfigError(f"{name}: expected a token of at least 16 characters without spaces")
+    return raw
+
+
 def _choice(*choices: str):
     def parse(name: str, raw: str) -> str:
         if raw not in choices:
@@ -135,6 +141,17 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_BOARD_STREAM_BIND": (_str, None),
     "GONGHUI_BOARD_STREAM_URL": (_str, ""),
     "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
+    # --- observe (issue 21, point 7: docs/observability.md) ---
+    # /metrics (Prometheus): a bearer token and/or the addresses or networks it answers;
+    # neither set: /metrics answers 404. The folder where `gonghui serve`'s processes keep
+    # their counters (prometheus-client's multiprocess mode; emptied at each start).
+    "GONGHUI_METRICS_TOKEN": (_token, None),
+    "GONGHUI_METRICS_ALLOW": (_proxies, ""),
+    "GONGHUI_METRICS_DIR": (_str, None),
+    # Where ERROR lines and alerts are also sent: https://… (JSON POST) or file:///path.
+    "GONGHUI_ERROR_SINK": (_url(("https", "http", "file")), None),
+    # A worker not heard from this long is lost: its running tasks are retried or failed.
+    "GONGHUI_WORKER_LOST_MINUTES": (_int, "5"),
 }
 
 

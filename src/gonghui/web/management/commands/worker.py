@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.management import call_command
@@ -15,13 +16,15 @@ from gonghui.common import ratelimit
 from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
-from gonghui.jobs.services import jobs_expire
+from gonghui.jobs.services import jobs_expire, jobs_recover, worker_beat, worker_id
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
 HOURLY = 3600
+BEAT_SECONDS = 30
+WORKER_ID = worker_id()  # this process, as django-tasks records it on the tasks it runs
 
 
 def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
@@ -51,6 +54,9 @@ def schedules() -> list[tuple]:
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),
+        # observe (issue 21): this worker's heartbeat; tasks and jobs of lost workers.
+        (BEAT_SECONDS, partial(worker_beat, worker=WORKER_ID), "worker heartbeat"),
+        (SEAL_SECONDS, jobs_recover, "lost workers' tasks retried or failed"),
     ]
 
 
@@ -63,10 +69,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         check_database_role()
         warn_same_host()
+        worker_beat(worker=WORKER_ID)  # heard of before it takes a task
         stop = threading.Event()
         for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
         try:
-            call_command("db_worker", reload=False)  # the schedules run once, in this process
+            # The schedules run once, in this process.
+            call_command("db_worker", reload=False, worker_id=WORKER_ID)
         finally:
             stop.set()
