@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.retention import DAILY, archive_due, verify_scheduled
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
@@ -51,6 +52,9 @@ def schedules() -> list[tuple]:
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),
+        # --- audit retention (issue #21 point 5): archive daily (never prune), verify ---
+        (DAILY, archive_due, "audit events past the retention archived"),
+        (settings.AUDIT_VERIFY_SECONDS, verify_scheduled, "audit verified"),
     ]
 
 
