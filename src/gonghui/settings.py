@@ -342,3 +342,20 @@ if ERROR_SINK:
     LOGGING["handlers"]["sink"] = {"()": "gonghui.common.logs.ErrorSink", "target": ERROR_SINK}
     LOGGING["root"]["handlers"].append("sink")
 WORKER_LOST_SECONDS = ENV["GONGHUI_WORKER_LOST_MINUTES"] * 60
+# --- audit retention (issue #21 point 5, docs/audit-retention.md) ---
+# Events stay online AUDIT_RETENTION_DAYS (at least 180: 等保); older ones are archived as
+# signed bundles to the "audit_archive" storage: the platform's S3 bucket under
+# audit-archive/ (give that prefix object lock / versioning), or var/audit-archive locally.
+AUDIT_RETENTION_DAYS = ENV["GONGHUI_AUDIT_RETENTION_DAYS"]
+AUDIT_VERIFY_SECONDS = ENV["GONGHUI_AUDIT_VERIFY_MINUTES"] * 60
+STORAGES["audit_archive"] = (
+    {
+        "BACKEND": _default_storage["BACKEND"],
+        "OPTIONS": _default_storage["OPTIONS"] | {"location": "audit-archive"},
+    }
+    if ENV["GONGHUI_STORAGE"] == "s3"
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "audit-archive"},
+    }
+)

@@ -93,6 +93,18 @@ def _choice(*choices: str):
     return parse
 
 
+def _at_least(minimum: int, why: str):
+    """A whole number no smaller than ``minimum`` (``why``: the rule that sets it)."""
+
+    def parse(name: str, raw: str) -> int:
+        value = _int(name, raw)
+        if value < minimum:
+            raise ConfigError(f"{name}={raw!r}: 不得小于 {minimum}（{why}）")
+        return value
+
+    return parse
+
+
 # name -> (parser, default as text or None for "not set")
 SETTINGS: dict[str, tuple] = {
     "GONGHUI_DEBUG": (_bool, "false"),
@@ -152,6 +164,15 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_ERROR_SINK": (_url(("https", "http", "file")), None),
     # A worker not heard from this long is lost: its running tasks are retried or failed.
     "GONGHUI_WORKER_LOST_MINUTES": (_int, "5"),
+    # --- audit retention (issue #21 point 5, docs/audit-retention.md) ---
+    # Days the audit events stay in the database; older ones are archived (signed bundles
+    # in the archive storage) by the worker and removed only by `gonghui audit prune`.
+    "GONGHUI_AUDIT_RETENTION_DAYS": (
+        _at_least(180, "等保 2.0 要求审计记录至少保存六个月，请设为 180 或以上"),
+        "180",
+    ),
+    # The worker runs `audit verify` this often and raises an alert when it fails.
+    "GONGHUI_AUDIT_VERIFY_MINUTES": (_at_least(1, "定时校验审计日志不能关闭"), "60"),
 }
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.retention import DAILY, archive_due, verify_scheduled
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
@@ -57,6 +58,9 @@ def schedules() -> list[tuple]:
         # observe (issue 21): this worker's heartbeat; tasks and jobs of lost workers.
         (BEAT_SECONDS, partial(worker_beat, worker=WORKER_ID), "worker heartbeat"),
         (SEAL_SECONDS, jobs_recover, "lost workers' tasks retried or failed"),
+        # --- audit retention (issue #21 point 5): archive daily (never prune), verify ---
+        (DAILY, archive_due, "audit events past the retention archived"),
+        (settings.AUDIT_VERIFY_SECONDS, verify_scheduled, "audit verified"),
     ]
 
 
