@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gonghui.common.servers import require_shared
+
 
 def stream_argv(bind: str) -> list[str]:
     """The live board's stream server (docs/live-board.md): uvicorn, one process, only the
@@ -65,6 +67,10 @@ class Command(BaseCommand):
             action="store_true",
             help="不启动直播推送进程（由 `gonghui livestream` 另行运行时）",
         )
+
+    def execute(self, *args, **options):
+        require_shared()  # one line, before Django's checks list the same (docs/deploy.md)
+        return super().execute(*args, **options)
 
     def handle(self, *args, bind, workers, stream_bind, no_stream, **options):
         if not settings.DEBUG:
