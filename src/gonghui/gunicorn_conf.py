@@ -88,6 +88,11 @@ def _client(environ) -> str | None:
 
 
 def pre_fork(server, worker):
+    # A psycopg pool the master opened (GONGHUI_DB_POOL: the start-up checks query the
+    # database) holds sockets and threads a worker must not inherit: each worker opens its own.
+    for conn in connections.all(initialized_only=True):
+        if getattr(conn, "pool", None):
+            conn.close_pool()
     gc.freeze()
 
 

@@ -217,6 +217,9 @@ if ENV["GONGHUI_STORAGE"] == "s3":
             "endpoint_url": ENV["GONGHUI_S3_ENDPOINT_URL"],
             "default_acl": "private",
             "querystring_auth": True,
+            # An S3-compatible store (MinIO, Ceph) at its own address: buckets in the path,
+            # not in a host name the store's DNS does not know.
+            **({"addressing_style": "path"} if ENV["GONGHUI_S3_ENDPOINT_URL"] else {}),
         },
     }
 else:
@@ -359,3 +362,17 @@ STORAGES["audit_archive"] = (
         "OPTIONS": {"location": VAR_DIR / "audit-archive"},
     }
 )
+# deploy (issue 21, docs/deploy.md): several servers (GONGHUI_SERVERS) share the database and
+# the S3 store (start-up refuses local files or SQLite: common/deploy.py); the database
+# connections of each process through psycopg's pool (GONGHUI_DB_POOL, its size; the pool
+# replaces CONN_MAX_AGE's one kept connection), or through a pooler in transaction mode
+# (GONGHUI_DB_TRANSACTION_POOLER: server-side cursors off).
+SERVERS = ENV["GONGHUI_SERVERS"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if ENV["GONGHUI_DB_POOL"]:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {"min_size": 1, "max_size": ENV["GONGHUI_DB_POOL"], "timeout": 10},
+        }
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = ENV["GONGHUI_DB_TRANSACTION_POOLER"]

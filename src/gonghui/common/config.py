@@ -173,6 +173,15 @@ SETTINGS: dict[str, tuple] = {
     ),
     # The worker runs `audit verify` this often and raises an alert when it fails.
     "GONGHUI_AUDIT_VERIFY_MINUTES": (_at_least(1, "定时校验审计日志不能关闭"), "60"),
+    # deploy (issue 21, docs/deploy.md): how many web servers the installation declares
+    # (more than one needs GONGHUI_STORAGE=s3 and PostgreSQL: start-up refuses otherwise),
+    # and the psycopg connection pool's size per process (0: no pool, a connection per
+    # worker kept CONN_MAX_AGE).
+    "GONGHUI_SERVERS": (_int, "1"),
+    "GONGHUI_DB_POOL": (_int, "0"),
+    # The database URL points at a pooler in transaction mode (PgBouncer): no server-side
+    # cursors (a cursor outlives the transaction its server connection was lent for).
+    "GONGHUI_DB_TRANSACTION_POOLER": (_bool, "false"),
 }
 
 

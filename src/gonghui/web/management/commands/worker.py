@@ -14,6 +14,7 @@ from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
 from gonghui.common import ratelimit
+from gonghui.common.servers import require_shared
 from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
@@ -69,6 +70,10 @@ class Command(BaseCommand):
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
         "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件"
     )
+
+    def execute(self, *args, **options):
+        require_shared()  # one line, before Django's checks list the same (docs/deploy.md)
+        return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         check_database_role()
