@@ -115,12 +115,15 @@ def test_several_processes_counters_are_added_up(tmp_path):
             pid = os.fork()
             if pid == 0:
                 metrics.REQUESTS.labels("GET", "healthz", "2xx").inc(n + 1)
+                metrics.LATENCY.labels("healthz").observe(0.02)
                 os._exit(0)
             pids.append(pid)
-        for pid in pids:
+        for pid in pids[:2]:  # two workers recycled, the third still serving
             os.waitpid(pid, 0)
             metrics.worker_gone(pid)
+        os.waitpid(pids[2], 0)
         sys.stdout.write(metrics.exposition().decode())
+        sys.stdout.write(" ".join(sorted(os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]))))
         """
     )
     env = dict(
@@ -138,3 +141,16 @@ def test_several_processes_counters_are_added_up(tmp_path):
         check=True,
     ).stdout
     assert 'gonghui_http_requests_total{method="GET",route="healthz",status="2xx"} 6.0' in out
+    assert 'gonghui_http_request_duration_seconds_count{route="healthz"} 3.0' in out
+    assert 'gonghui_http_request_duration_seconds_bucket{le="0.025",route="healthz"} 3.0' in out
+    # The recycled workers' counts were folded into *_gone.db; the serving one keeps its own.
+    files = out.splitlines()[-1].split()
+    assert sorted(f for f in files if f.endswith(".db")) == sorted(
+        ["counter_gone.db", "histogram_gone.db"]
+        + [f"{kind}_{pid}.db" for kind in ("counter", "histogram") for pid in [files_pid(files)]]
+    )
+
+
+def files_pid(files: list[str]) -> str:
+    (pid,) = {f.split("_")[1][:-3] for f in files if f.endswith(".db") and "gone" not in f}
+    return pid
