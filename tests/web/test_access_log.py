@@ -2,6 +2,7 @@
 processes' metrics added up across processes (prometheus-client's multiprocess mode)."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -11,26 +12,27 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from gonghui import gunicorn_conf
+from gonghui.common.logs import ErrorSink
 from tests.web.test_serving import ROOT, _free_port, _wait_listening
 
 NUMBER = "110115197209162914"
+CFG = SimpleNamespace(
+    loglevel="info",
+    errorlog="-",
+    accesslog="-",
+    capture_output=False,
+    syslog=False,
+    logconfig=None,
+    logconfig_dict={},
+    logconfig_json=None,
+    disable_redirect_access_to_syslog=False,
+    access_log_format="",
+    user=None,
+)
 
 
 def test_the_access_line_is_json_with_the_answered_request_id(capsys):
-    cfg = SimpleNamespace(
-        loglevel="info",
-        errorlog="-",
-        accesslog="-",
-        capture_output=False,
-        syslog=False,
-        logconfig=None,
-        logconfig_dict={},
-        logconfig_json=None,
-        disable_redirect_access_to_syslog=False,
-        access_log_format="",
-        user=None,
-    )
-    logger = gunicorn_conf.JsonLogger(cfg)
+    logger = gunicorn_conf.JsonLogger(CFG)
     resp = SimpleNamespace(
         status="404 Not Found", sent=123, headers=[("X-Request-ID", "0f3c9a2b7e1d4c5a")]
     )
@@ -51,6 +53,22 @@ def test_the_access_line_is_json_with_the_answered_request_id(capsys):
     assert line["fields"]["path"] == "/people/11**************14/"
     assert NUMBER not in access and "id=" not in access  # never the query string
     assert json.loads(error.splitlines()[-1])["message"] == "worker booted"
+
+
+def test_gunicorns_own_errors_go_to_the_error_sink_too(tmp_path):
+    sink = ErrorSink(f"file://{tmp_path / 'errors.jsonl'}")
+    logging.getLogger().addHandler(sink)
+    try:
+        logger = gunicorn_conf.JsonLogger(CFG)
+        gunicorn_conf.when_ready(SimpleNamespace(log=logger))
+        logger.critical("WORKER TIMEOUT (pid:%s)", 4242)
+        logger.info("Booting worker")
+        sink.flush()
+    finally:
+        logging.getLogger().removeHandler(sink)
+        logger.error_log.removeHandler(sink)
+    (report,) = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text().splitlines()]
+    assert report["logger"] == "gunicorn.error" and report["message"] == "WORKER TIMEOUT (pid:4242)"
 
 
 def test_a_real_gunicorn_logs_json_access_lines_carrying_the_proxys_request_id(tmp_path):
