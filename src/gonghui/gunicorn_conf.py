@@ -87,6 +87,14 @@ def _client(environ) -> str | None:
         return None
 
 
+def when_ready(server):
+    # gunicorn's own errors (a worker timed out, killed for memory) go to the error sink
+    # too: its logger does not pass them to the root logger the application configured.
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, ErrorSink) and handler not in server.log.error_log.handlers:
+            server.log.error_log.addHandler(handler)
+
+
 def pre_fork(server, worker):
     # A psycopg pool the master opened (GONGHUI_DB_POOL: the start-up checks query the
     # database) holds sockets and threads a worker must not inherit: each worker opens its own.

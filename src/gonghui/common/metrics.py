@@ -12,10 +12,12 @@ adds them up), so whichever worker answers the scrape answers for all of them.
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +29,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.mmap_dict import MmapedDict
 
 from gonghui.common.net import client_ip, listed
 
@@ -73,11 +76,37 @@ def multiprocess_dir(bind: str) -> Path:
     return folder
 
 
+@contextmanager
+def _files(folder: str, mode: int):
+    """Scrapes read the folder (shared) while no worker's files are being folded in."""
+    with open(os.path.join(folder, ".lock"), "a") as lock:
+        fcntl.flock(lock, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def worker_gone(pid: int) -> None:
-    """gunicorn's ``child_exit``: a finished worker's live gauges stop counting (its
-    counters stay: they are what it answered)."""
-    if os.environ.get(MULTIPROCESS_ENV):
-        multiprocess.mark_process_dead(pid)
+    """gunicorn's ``child_exit`` (in the master): a finished worker's counts are added to
+    the folder's ``*_gone.db`` files and its own files go, so that workers recycled after
+    ``max_requests`` do not leave two files each for every scrape to read."""
+    folder = os.environ.get(MULTIPROCESS_ENV)
+    if not folder:
+        return
+    multiprocess.mark_process_dead(pid, folder)
+    with _files(folder, fcntl.LOCK_EX):
+        for kind in ("counter", "histogram"):
+            dead = Path(folder) / f"{kind}_{pid}.db"
+            if not dead.exists():
+                continue
+            kept = MmapedDict(str(Path(folder) / f"{kind}_gone.db"))
+            try:
+                for key, value, stamp, _ in MmapedDict.read_all_values_from_file(str(dead)):
+                    kept.write_value(key, kept.read_value(key)[0] + value, stamp)
+            finally:
+                kept.close()
+            dead.unlink()
 
 
 def scrape_allowed(request) -> bool | None:
@@ -99,12 +128,14 @@ def scrape_allowed(request) -> bool | None:
 
 def exposition(*collectors) -> bytes:
     """The figures of every process of this server, then those ``collectors`` read now."""
-    if os.environ.get(MULTIPROCESS_ENV):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
     now = CollectorRegistry(auto_describe=True)
     for collector in collectors:
         now.register(collector)
-    return generate_latest(registry) + generate_latest(now)
+    folder = os.environ.get(MULTIPROCESS_ENV)
+    if not folder:
+        return generate_latest(REGISTRY) + generate_latest(now)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    with _files(folder, fcntl.LOCK_SH):
+        served = generate_latest(registry)
+    return served + generate_latest(now)
