@@ -595,6 +595,8 @@ PUBLIC_ROUTES = {
     "web:password_change": "changes one's own password (needs the old one)",
     "web:list_columns": "keeps one's own column choice of a list (tests/web/test_lists.py)",
     "healthz": "load balancer probe; says nothing about records",
+    "metrics": "Prometheus scrape: 404 unless GONGHUI_METRICS_TOKEN/ALLOW are set, then 403 "
+    "without the token or from another address (tests/web/test_metrics.py)",
     "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
     "registry:wall_person": "consent-aware public profile (test_registry_web.py)",
     "registry:wall_portrait": "a consenting person's photo only (test_registry_web.py)",

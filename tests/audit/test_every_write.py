@@ -154,6 +154,10 @@ NOT_WRITES = {
     "gonghui.jobs.services.export_start": "job bookkeeping (the export it queues is listed)",
     "gonghui.jobs.services.run_export": "job bookkeeping (the export it runs is listed)",
     "gonghui.jobs.services.jobs_expire": "deletes export files past their time",
+    "gonghui.jobs.services.worker_id": "names the worker process (no write)",
+    "gonghui.jobs.services.worker_beat": "the worker's heartbeat (bookkeeping)",
+    "gonghui.jobs.services.jobs_recover": "job bookkeeping: a lost worker's job failed or "
+    "queued again, each an alert (jobs.worker_lost) to the operator",
     "gonghui.files.services.attachments_sweep": "deletes stored files no attachment names",
     # The audit log itself: the primitives and the signatures over it.
     "gonghui.audit.services.record": "the primitive every write calls",
