@@ -135,6 +135,14 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_BOARD_STREAM_BIND": (_str, None),
     "GONGHUI_BOARD_STREAM_URL": (_str, ""),
     "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
+    # --- sepduty (#21 points 2 and 4: first start, the three administrators) ---
+    # This installation is the demo (`make run`): start-up accepts the demo's accounts with
+    # their published password outside debug (docs/admin-roles.md); unset: as GONGHUI_DEBUG.
+    "GONGHUI_DEMO": (_bool, None),
+    # `gonghui createadmin --no-input`: the new administrator's username, and a file holding
+    # the password (one line; a container secret), never the password itself in the env.
+    "GONGHUI_ADMIN_USERNAME": (_str, None),
+    "GONGHUI_ADMIN_PASSWORD_FILE": (_str, None),
 }
 
 

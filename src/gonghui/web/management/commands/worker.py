@@ -16,6 +16,7 @@ from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
+from gonghui.orgs.demo import refuse_demo_passwords
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         check_database_role()
         warn_same_host()
+        refuse_demo_passwords()
         stop = threading.Event()
         for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
