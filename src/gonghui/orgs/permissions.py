@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     "registry.award": "在本级授予、修改、撤销荣誉（仅限本级管理的荣誉）",
     "registry.catalogue": "维护荣誉目录",
     "registry.export": "导出档案",
+    "registry.unmerge": "撤销档案合并（全市范围）",
     "nominations.view": "查看评选活动与被推荐人",
     "nominations.nominate": "推荐上报、基层公示、撤回或替换本单位的被推荐人",
     "nominations.review": "初审本区（产业）的被推荐人、核查异议、报送推荐名单",

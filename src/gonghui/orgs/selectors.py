@@ -72,9 +72,9 @@ def posts_held(*, actor) -> QuerySet[Post]:
 
 
 def token_list(*, actor) -> QuerySet[ApiToken]:
-    """The actor's own API tokens; every token for the city's account administrator."""
+    """The actor's own API tokens; every token for the city's security administrator."""
     tokens = ApiToken.objects.select_related("user").order_by("-created_at", "-pk")
-    if access.can_citywide(actor, "accounts.manage"):
+    if access.can_citywide(actor, "security.tokens"):
         return tokens
     return tokens.filter(user_id=actor.pk)
 

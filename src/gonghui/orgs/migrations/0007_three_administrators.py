@@ -6,9 +6,10 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from gonghui.orgs.permissions import builtin_roles_separate
+    from gonghui.orgs.permissions import builtin_roles_separate, sync_builtin_roles
 
     builtin_roles_separate(apps)
+    sync_builtin_roles(apps)  # registry.unmerge, which city_admin's accounts.manage stood for
 
 
 class Migration(migrations.Migration):
