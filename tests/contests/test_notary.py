@@ -1134,7 +1134,9 @@ def test_staff_with_audit_export_download_the_bundle(client, users, contest, pen
     url = f"/contests/c/{contest.competition.pk}/record/bundle/"
     client.force_login(users.cy)
     assert client.post(url).status_code == 403
-    client.force_login(users.admin)
+    client.force_login(users.admin)  # the business administrator: no audit.export
+    assert client.post(url).status_code == 403
+    client.force_login(users.auditor)  # the city's auditor: the audit class
     assert (
         "导出公证数据包"
         in client.get(f"/contests/c/{contest.competition.pk}/record/").content.decode()

@@ -221,6 +221,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "audit.export",
             "files.view",
             "registry.view",
+            # A competition's notarised record (its audit stream's bundle) is exported from
+            # its page: the auditors', since city_admin no longer holds audit.export.
+            "contests.view",
             "funds.view",
             "training.view",
             "dashboards.view",

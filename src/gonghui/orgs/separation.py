@@ -125,11 +125,20 @@ def install(connection) -> None:
             cursor.execute(sql)
 
 
-def drop_sqlite(connection) -> None:
+def drop(connection) -> None:
+    """Remove the triggers (``install`` makes them again)."""
     if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for name in SQLITE_TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        statements = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
+    elif connection.vendor == "postgresql":
+        statements = [
+            "DROP TRIGGER IF EXISTS orgs_post_separation ON orgs_post",
+            "DROP TRIGGER IF EXISTS orgs_role_separation ON orgs_role",
+        ]
+    else:
+        return
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 def tables_ready(connection) -> bool:
@@ -147,4 +156,6 @@ def after_migrate(sender, using, **kwargs) -> None:
 def before_migrate(sender, using, **kwargs) -> None:
     from django.db import connections
 
-    drop_sqlite(connections[using])
+    connection = connections[using]
+    if connection.vendor == "sqlite" and tables_ready(connection):
+        drop(connection)

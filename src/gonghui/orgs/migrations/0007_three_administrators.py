@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
     from gonghui.orgs.permissions import builtin_roles_separate, sync_builtin_roles
 
     builtin_roles_separate(apps)
-    sync_builtin_roles(apps)  # registry.unmerge, which city_admin's accounts.manage stood for
+    sync_builtin_roles(apps)  # registry.unmerge (city_admin), contests.view (auditor)
 
 
 class Migration(migrations.Migration):
