@@ -8,8 +8,10 @@ application = get_wsgi_application()
 # Never serve as a PostgreSQL role that could switch off the audit's guards (roles.py).
 from gonghui.audit.roles import check_database_role  # noqa: E402
 from gonghui.audit.witness import warn_same_host  # noqa: E402
+from gonghui.common.servers import require_shared  # noqa: E402
 from gonghui.orgs.demo import refuse_demo_passwords  # noqa: E402
 
+require_shared()  # several servers: one PostgreSQL and the S3 store (docs/deploy.md)
 check_database_role()
 warn_same_host()  # production with only the default witness, on the database's host
 refuse_demo_passwords()  # no production start while a demo account has the published password

@@ -5,3 +5,6 @@ class CommonConfig(AppConfig):
     name = "gonghui.common"
     label = "common"
     verbose_name = "公共"
+
+    def ready(self):
+        from gonghui.common import servers  # noqa: F401  (registers its system check)

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gonghui.common.metrics import MULTIPROCESS_ENV, multiprocess_dir
+from gonghui.common.servers import require_shared
+
 
 def stream_argv(bind: str) -> list[str]:
     """The live board's stream server (docs/live-board.md): uvicorn, one process, only the
@@ -65,9 +68,18 @@ class Command(BaseCommand):
             action="store_true",
             help="不启动直播推送进程（由 `gonghui livestream` 另行运行时）",
         )
+        parser.add_argument(
+            "--no-collectstatic",
+            action="store_true",
+            help="不在启动时收集静态文件（容器镜像构建时已收集，见 docs/deploy.md）",
+        )
 
-    def handle(self, *args, bind, workers, stream_bind, no_stream, **options):
-        if not settings.DEBUG:
+    def execute(self, *args, **options):
+        require_shared()  # one line, before Django's checks list the same (docs/deploy.md)
+        return super().execute(*args, **options)
+
+    def handle(self, *args, bind, workers, stream_bind, no_stream, no_collectstatic, **options):
+        if not settings.DEBUG and not no_collectstatic:
             # Hashed, compressed copies for whitenoise (cached forever by browsers).
             call_command("collectstatic", interactive=False, verbosity=0)
         # Everything but the address and the workers: gonghui/gunicorn_conf.py.
@@ -83,6 +95,9 @@ class Command(BaseCommand):
             "--workers",
             str(workers),
         ]
+        # The workers' metrics (/metrics) in files they share, emptied at each start; set
+        # before gunicorn's master loads the application (prometheus-client reads it then).
+        os.environ[MULTIPROCESS_ENV] = str(multiprocess_dir(bind))
         stream_bind = None if no_stream else (stream_bind or stream_bind_for(bind))
         self.stdout.write(f"gonghui: serving on http://{bind} with {workers} workers")
         if stream_bind is None:
