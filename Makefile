@@ -31,8 +31,9 @@ var/.browser-ready: scripts/install-browser.sh scripts/install-fonts.sh
 ## another port: `make run PORT=8001`, another address: GONGHUI_BIND=0.0.0.0:8001 make run.
 ## The demo is made once; later runs keep the data and print the logins again.
 ## It serves as production does (debug off: friendly error pages, no tracebacks, static
-## files by whitenoise); only the keys are made locally, and cookies go over plain http.
-RUN_ENV := GONGHUI_DEBUG=false GONGHUI_LOCAL_KEYS=true GONGHUI_SECURE_COOKIES=false
+## files by whitenoise); only the keys are made locally, cookies go over plain http, and it
+## is declared the demo (GONGHUI_DEMO: its accounts keep the published password).
+RUN_ENV := GONGHUI_DEBUG=false GONGHUI_LOCAL_KEYS=true GONGHUI_SECURE_COOKIES=false GONGHUI_DEMO=true
 run: setup fonts
 	$(RUN_ENV) $(BIN)/gonghui migrate --no-input -v0
 	$(RUN_ENV) $(BIN)/gonghui demo

@@ -376,3 +376,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "pool": {"min_size": 1, "max_size": ENV["GONGHUI_DB_POOL"], "timeout": 10},
         }
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = ENV["GONGHUI_DB_TRANSACTION_POOLER"]
+# --- sepduty (#21 points 2 and 4: first start, the three administrators) ---
+# The demo installation (`make run`): start-up accepts the demo's accounts with their
+# published password (orgs.demo.refuse_demo_passwords); no other account may take it.
+DEMO_SITE = ENV["GONGHUI_DEMO"] if ENV["GONGHUI_DEMO"] is not None else DEBUG
+AUTH_PASSWORD_VALIDATORS += [{"NAME": "gonghui.common.passwords.DemoPasswordValidator"}]
+# `gonghui createadmin --no-input` (docs/admin-roles.md).
+ADMIN_USERNAME = ENV["GONGHUI_ADMIN_USERNAME"]
+ADMIN_PASSWORD_FILE = ENV["GONGHUI_ADMIN_PASSWORD_FILE"]

@@ -72,6 +72,8 @@ NOT_WRITES = {
         [
             "gonghui.orgs.services.check_placement",
             "gonghui.orgs.services.check_code_name",
+            "gonghui.orgs.services.check_separation",
+            "gonghui.orgs.services.check_role_separation",
             "gonghui.people.services.clean_person",
             "gonghui.people.services.meeting_point",
             "gonghui.people.services.require_live",
@@ -393,7 +395,8 @@ def _(w, call):
 
 @scenario("gonghui.orgs.services.user_create")
 def _(w, call):
-    call(actor=w.users.admin, username="new_staff", password="Zhao-yu-2026x", full_name="新人")
+    sys_admin = make_user("sys_t", w.tree.city, "sys_admin")
+    call(actor=sys_admin, username="new_staff", password="Zhao-yu-2026x", full_name="新人")
 
 
 @scenario("gonghui.orgs.services.password_change")
@@ -405,7 +408,15 @@ def _(w, call):
 def _(w, call):
     user = make_user("newbie", None, None)
     role = Role.objects.get(code="street_staff")
-    call(actor=w.users.admin, user=user, org_unit=w.tree.cy_street, role=role)
+    sec_admin = make_user("sec_t", w.tree.city, "sec_admin")
+    call(actor=sec_admin, user=user, org_unit=w.tree.cy_street, role=role)
+
+
+@scenario("gonghui.orgs.services.role_update")
+def _(w, call):
+    role = Role.objects.get(code="street_staff")
+    sec_admin = make_user("sec_t", w.tree.city, "sec_admin")
+    call(actor=sec_admin, role=role, name="街道工作人员", permissions=role.permissions[:-1])
 
 
 @scenario("gonghui.orgs.services.token_create")
@@ -2043,7 +2054,8 @@ def _(w, call):
 @scenario("gonghui.contests.notary.services.record_export")
 def _(w, call):
     contest = notary_contest(w)
-    call(actor=w.users.admin, competition=contest.competition, out=io.BytesIO())
+    audit_admin = make_user("audit_t", w.tree.city, "audit_admin")
+    call(actor=audit_admin, competition=contest.competition, out=io.BytesIO())
 
 
 # --- funds · programmes: this feature's scenarios below this line ---

@@ -1022,13 +1022,18 @@ def test_no_bundle_leaves_while_the_board_is_frozen(contest, tmp_path):
     assert AuditEvent.objects.count() == before
 
 
-def test_the_export_is_for_audit_export_holders_in_scope(contest, users):
+def test_the_export_is_for_audit_export_holders_in_scope(contest, users, tree):
     with pytest.raises(NotFound):
         services.record_export(actor=users.hd, competition=contest.competition, out=io.BytesIO())
     with pytest.raises(Forbidden):  # sees the contest, may not export the audit record
         services.record_export(actor=users.cy, competition=contest.competition, out=io.BytesIO())
     out = io.BytesIO()
-    services.record_export(actor=users.admin, competition=contest.competition, out=out)
+    # The audit administrator exports it (the city's business administrator no longer can).
+    services.record_export(
+        actor=make_user("audit_t", tree.city, "audit_admin"),
+        competition=contest.competition,
+        out=out,
+    )
     assert zipfile.ZipFile(out).read("record.json")
     assert AuditEvent.objects.filter(
         action="audit.export", object_id=contest.competition.stream
@@ -1129,7 +1134,9 @@ def test_staff_with_audit_export_download_the_bundle(client, users, contest, pen
     url = f"/contests/c/{contest.competition.pk}/record/bundle/"
     client.force_login(users.cy)
     assert client.post(url).status_code == 403
-    client.force_login(users.admin)
+    client.force_login(users.admin)  # the business administrator: no audit.export
+    assert client.post(url).status_code == 403
+    client.force_login(users.auditor)  # the city's auditor: the audit class
     assert (
         "导出公证数据包"
         in client.get(f"/contests/c/{contest.competition.pk}/record/").content.decode()

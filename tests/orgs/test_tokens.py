@@ -18,7 +18,7 @@ from django.utils import timezone
 from gonghui.audit.models import AuditEvent
 from gonghui.orgs import services
 from gonghui.orgs.models import ApiToken
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -191,14 +191,23 @@ def test_the_page_revokes_an_own_token_and_records_it(client, users, two_tokens)
     assert "已吊销" in client.get("/tokens/").content.decode()
 
 
-def test_the_city_administrator_sees_and_revokes_every_token(client, users):
+def test_the_security_administrator_sees_and_revokes_every_token(client, users, tree):
     theirs, their_raw = services.token_create(actor=users.hd, name="海淀对接")
-    client.force_login(users.admin)
+    client.force_login(make_user("sec_t", tree.city, "sec_admin"))
 
     page = client.get("/tokens/").content.decode()
     assert "海淀对接" in page and "hd_staff" in page
     client.post(f"/tokens/{theirs.pk}/revoke/")
     assert not works(client, their_raw)
+
+
+def test_the_city_administrator_sees_and_revokes_only_its_own_tokens(client, users):
+    theirs, their_raw = services.token_create(actor=users.hd, name="海淀对接")
+    client.force_login(users.admin)
+
+    assert "海淀对接" not in client.get("/tokens/").content.decode()
+    client.post(f"/tokens/{theirs.pk}/revoke/")
+    assert works(client, their_raw)
 
 
 def test_a_member_without_a_post_cannot_make_one(client, users):

@@ -56,10 +56,14 @@ def test_the_demo_run_again_adds_nothing_and_shows_the_logins(first_run, db):
     assert Person.objects.count() == people
     assert again[0].startswith(f"演示数据已存在（{people} 名人员），未重复生成")
     logins = first[first.index("演示账号（密码均为 Gonghui@2026）：") :]
-    # staff, member, counter, the contests' judge and notary
-    assert again[1:] == logins and len(logins) == 1 + 3 + 4 * 3 + 2 + 2
+    # staff (the three administrators among them), member, counter, the contests' judge and
+    # notary
+    assert again[1:] == logins and len(logins) == 1 + 6 + 4 * 3 + 2 + 2
     assert {line.split()[0] for line in logins[1:]} >= {
         "admin",
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
         "chaoyang_jc",
         "huiyuan",
         "caipan",

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from gonghui.common.demo import demo_user
+from gonghui.orgs.demo import demo_user
 from gonghui.people.models import Person
 
 

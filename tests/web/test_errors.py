@@ -89,8 +89,9 @@ def test_error_pages_speak_the_sites_language(settings):
 
 def test_make_run_serves_like_production(tmp_path):
     """`make run`'s own environment (read from the Makefile as make runs it) gives debug
-    off, whitenoise's stored static files, the loopback hosts, the masking reporter, and keys
-    made locally."""
+    off, whitenoise's stored static files, the loopback hosts, the masking reporter, keys
+    made locally, and the demo installation declared (its accounts keep the published
+    password: docs/admin-roles.md)."""
     dry = subprocess.run(
         ["make", "-n", "-C", str(ROOT), "run"], capture_output=True, text=True, timeout=60
     ).stdout
@@ -102,7 +103,7 @@ def test_make_run_serves_like_production(tmp_path):
     probe = (
         "from django.conf import settings as s; import json; print(json.dumps([s.DEBUG,"
         " s.ALLOWED_HOSTS, s.STORAGES['staticfiles']['BACKEND'],"
-        " s.DEFAULT_EXCEPTION_REPORTER_FILTER, s.SESSION_COOKIE_SECURE]))"
+        " s.DEFAULT_EXCEPTION_REPORTER_FILTER, s.SESSION_COOKIE_SECURE, s.DEMO_SITE]))"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
     result = subprocess.run(
@@ -113,8 +114,11 @@ def test_make_run_serves_like_production(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    debug, hosts, storage, reporter, secure = json.loads(result.stdout.strip().splitlines()[-1])
+    debug, hosts, storage, reporter, secure, demo_site = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
     assert debug is False and {"127.0.0.1", "localhost"} <= set(hosts)
     assert storage == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert reporter == "gonghui.common.reporting.MaskingReporterFilter" and secure is False
+    assert demo_site is True
     assert len(list((tmp_path / "keys").glob("*.key"))) == 4  # made locally, once

@@ -21,6 +21,9 @@ class Action(models.TextChoices):
     ACCOUNTS_TOKEN_REVOKE = "accounts.token_revoke", "吊销接口令牌"
     ACCOUNTS_TOKENS_END = "accounts.tokens_end", "账号停用：吊销其全部接口令牌"
     ACCOUNTS_UNLOCK = "accounts.unlock", "解除登录锁定"
+    # --- sepduty (#21: the three administrators) ---
+    ACCOUNTS_ROLE_UPDATE = "accounts.role_update", "修改角色及其权限"
+    #
     ORGS_CREATE = "orgs.create", "新增组织"
     ORGS_UPDATE = "orgs.update", "修改组织"
     ORGS_MOVE = "orgs.move", "移动组织"
@@ -462,6 +465,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.orgs.services.user_create": ("accounts.user_create",),
     "gonghui.orgs.services.password_change": ("accounts.password_change",),
     "gonghui.orgs.services.post_assign": ("accounts.post_assign",),
+    "gonghui.orgs.services.role_update": ("accounts.role_update",),
     "gonghui.orgs.services.token_create": ("accounts.token_create",),
     "gonghui.orgs.services.token_revoke": ("accounts.token_revoke",),
     "gonghui.orgs.services.tokens_end_with_account": ("accounts.tokens_end",),

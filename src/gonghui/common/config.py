@@ -182,6 +182,14 @@ SETTINGS: dict[str, tuple] = {
     # The database URL points at a pooler in transaction mode (PgBouncer): no server-side
     # cursors (a cursor outlives the transaction its server connection was lent for).
     "GONGHUI_DB_TRANSACTION_POOLER": (_bool, "false"),
+    # --- sepduty (#21 points 2 and 4: first start, the three administrators) ---
+    # This installation is the demo (`make run`): start-up accepts the demo's accounts with
+    # their published password outside debug (docs/admin-roles.md); unset: as GONGHUI_DEBUG.
+    "GONGHUI_DEMO": (_bool, None),
+    # `gonghui createadmin --no-input`: the new administrator's username, and a file holding
+    # the password (one line; a container secret), never the password itself in the env.
+    "GONGHUI_ADMIN_USERNAME": (_str, None),
+    "GONGHUI_ADMIN_PASSWORD_FILE": (_str, None),
 }
 
 

@@ -1,5 +1,6 @@
 """What the demo builders of every app share: the demo's password, its district staff
-logins, a login as the demo command lists it, and a demo login made with the password.
+logins and a login as the demo command lists it (the demo's accounts are made by
+``orgs.demo.demo_user``, which records them for the production start's check).
 
 The builders themselves live beside their apps (``web/demo.py`` builds the tree, the staff
 and the people, then calls ``nominations/demo.py`` and ``perks/demo.py``)."""
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from unittest import mock
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from gonghui.common.workdays import SHANGHAI
@@ -33,14 +33,6 @@ class Login:
     username: str
     role: str
     unit: str
-
-
-def demo_user(username: str, full_name: str):
-    User = get_user_model()
-    user = User(username=username, first_name=full_name)
-    user.set_password(DEMO_PASSWORD)
-    user.save()
-    return user
 
 
 @contextmanager

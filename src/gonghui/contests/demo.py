@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from gonghui.audit.actions import Action
 from gonghui.audit.services import record
-from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
+from gonghui.common.demo import DISTRICT_USERS, Login
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.pii import id_check_digit, id_number_problem
 from gonghui.common.workdays import SHANGHAI, today
@@ -92,6 +92,7 @@ from gonghui.contests.setup.services import (
     recusal_declare,
     stage_update,
 )
+from gonghui.orgs.demo import demo_user
 from gonghui.orgs.models import SEGMENT, OrgUnit
 from gonghui.people.models import Person, Trade, Unit
 from gonghui.registry.models import Honour

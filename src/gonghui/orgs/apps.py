@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class OrgsConfig(AppConfig):
@@ -8,3 +9,8 @@ class OrgsConfig(AppConfig):
 
     def ready(self):
         from gonghui.orgs import receivers  # noqa: F401
+        from gonghui.orgs.separation import after_migrate, before_migrate
+
+        # The separation of duties' triggers (orgs/separation.py), made after every migrate.
+        pre_migrate.connect(before_migrate, sender=self, dispatch_uid="orgs.separation.drop")
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="orgs.separation.install")

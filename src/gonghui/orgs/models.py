@@ -243,3 +243,27 @@ class ApiToken(models.Model):
 
     def get_state_display(self) -> str:
         return self.State(self.state).label
+
+
+class DemoAccount(models.Model):
+    """An account ``gonghui demo`` made with the demo's published password, and the hash it
+    set. Outside debug, ``serve`` and ``worker`` refuse to start while one of them is active
+    with that hash still (``orgs.demo.refuse_demo_passwords``): one string compare per demo
+    account, no password hashing at start-up. A re-hash of the same password at sign-in
+    follows here (``orgs.demo.demo_password_follows_rehash``); any other account is kept
+    from the demo's password by ``common.passwords.DemoPasswordValidator``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name="用户",
+    )
+    password_hash = models.CharField("演示密码的哈希", max_length=128, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "演示账号"
+
+    def __str__(self) -> str:
+        return str(self.user)

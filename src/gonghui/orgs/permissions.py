@@ -8,7 +8,7 @@ PERMISSIONS: dict[str, str] = {
     "orgs.view": "查看工会组织",
     "orgs.change": "新增、修改、移动工会组织",
     "orgs.import": "批量导入组织树",
-    "accounts.manage": "管理账号与岗位",
+    "accounts.manage": "管理账号：新建、停用账号，重置密码",
     "people.view": "查看人员与会籍",
     "people.change": "新增、修改人员与会籍",
     "people.view_pii": "查看完整身份证号、电话等个人信息（每次查看均记录）",
@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     "registry.award": "在本级授予、修改、撤销荣誉（仅限本级管理的荣誉）",
     "registry.catalogue": "维护荣誉目录",
     "registry.export": "导出档案",
+    "registry.unmerge": "撤销档案合并（全市范围）",
     "nominations.view": "查看评选活动与被推荐人",
     "nominations.nominate": "推荐上报、基层公示、撤回或替换本单位的被推荐人",
     "nominations.review": "初审本区（产业）的被推荐人、核查异议、报送推荐名单",
@@ -49,7 +50,47 @@ PERMISSIONS: dict[str, str] = {
     "self.view": "查看本人信息",
     "dashboards.view": "查看数据看板（本级及下级的汇总数据）",
     "dashboards.screens": "生成与吊销大屏展示令牌",
+    # The three administrators (三权分立, docs/admin-roles.md): the system administrator's
+    # accounts.manage above and the configuration below, the security administrator's posts,
+    # roles, tokens and second factors, the audit administrator's audit.view / audit.export.
+    "system.config": "查看系统配置（管理站点）",
+    "security.posts": "分配、撤销岗位",
+    "security.roles": "新增、修改角色及其权限",
+    "security.tokens": "管理全部接口令牌（查看、吊销他人的令牌）",
+    "security.reset_factor": "重置他人的第二认证因素",
 }
+
+# The three administrators' kinds (三权分立) by the permissions that make a role one of them:
+# one account never holds posts of two kinds, and never a kind together with personal data
+# (PII_PERMISSIONS): ``duties`` names a role's classes, ``orgs.services.check_separation``
+# and the database's triggers (orgs migration 0007) refuse a second one on one account.
+ADMIN_KINDS: dict[str, tuple[str, frozenset[str]]] = {
+    "sys": ("系统管理员", frozenset({"accounts.manage", "system.config"})),
+    "sec": (
+        "安全管理员",
+        frozenset({"security.posts", "security.roles", "security.tokens", "security.reset_factor"}),
+    ),
+    "audit": ("审计管理员", frozenset({"audit.view", "audit.export"})),
+}
+# What reads personal data unmasked (a reveal, a look-up by full ID number): a class of its
+# own, kept apart from every administrator kind. A new reveal permission is added here.
+PII_PERMISSIONS = frozenset({"people.view_pii"})
+PII = "pii"
+DUTY_LABELS = {
+    **{kind: label for kind, (label, _) in ADMIN_KINDS.items()},
+    PII: "可查看完整个人信息的业务岗位",
+}
+
+
+def duties(permissions) -> set[str]:
+    """The separated classes a set of permissions falls in: administrator kinds (sys, sec,
+    audit) and ``pii``. An account's posts together may fall in one class at most."""
+    held = set(permissions)
+    found = {kind for kind, (_, perms) in ADMIN_KINDS.items() if held & perms}
+    if held & PII_PERMISSIONS:
+        found.add(PII)
+    return found
+
 
 # Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
 _FILES = ["files.view", "files.change"]
@@ -63,8 +104,14 @@ _CONTESTS = [
 _FUNDS_STAFF = ["funds.view", "funds.apply", "funds.verify", "funds.review", "funds.manage"]
 _TRAINING_STAFF = ["training.view", "training.apply", "training.review", "training.manage"]
 _REGISTRY_STAFF = ["registry.view", "registry.change", "registry.award", "registry.export"]
+_ADMIN_ONLY = {p for _, perms in ADMIN_KINDS.values() for p in perms}
 BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
-    ("city_admin", "市总工会管理员", list(PERMISSIONS)),
+    # The union's business administrator: everything but the three administrators' powers.
+    ("city_admin", "市总工会管理员", [p for p in PERMISSIONS if p not in _ADMIN_ONLY]),
+    # The three administrators (三权分立): posts at the root unit, no personal data.
+    ("sys_admin", "系统管理员", ["orgs.view", "accounts.manage", "system.config"]),
+    ("sec_admin", "安全管理员", ["orgs.view", *sorted(ADMIN_KINDS["sec"][1])]),
+    ("audit_admin", "审计管理员", ["orgs.view", "audit.view", "audit.export"]),
     (
         "dept_staff",
         "市总部门工作人员",
@@ -174,6 +221,9 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
             "audit.export",
             "files.view",
             "registry.view",
+            # A competition's notarised record (its audit stream's bundle) is exported from
+            # its page: the auditors', since city_admin no longer holds audit.export.
+            "contests.view",
             "funds.view",
             "training.view",
             "dashboards.view",
@@ -182,6 +232,20 @@ BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
     ("judge", "评委", ["self.view"]),
     ("member", "职工会员", ["self.view"]),
 ]
+
+
+def builtin_roles_separate(apps) -> None:
+    """For the data migration of the three administrators: create their roles and set the
+    built-in roles' permissions to the lists above exactly (``sync_builtin_roles`` only
+    adds: it would leave city_admin holding the administrators' powers)."""
+    Role = apps.get_model("orgs", "Role")
+    for code, name, perms in BUILTIN_ROLES:
+        role, created = Role.objects.get_or_create(
+            code=code, defaults={"name": name, "permissions": perms}
+        )
+        if not created and code == "city_admin":
+            role.permissions = sorted(set(role.permissions) - _ADMIN_ONLY)
+            role.save(update_fields=["permissions"])
 
 
 def sync_builtin_roles(apps) -> None:

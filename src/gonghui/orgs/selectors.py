@@ -16,6 +16,7 @@ from gonghui.orgs.models import (
     path_contains,
     path_prefixes,
 )
+from gonghui.orgs.permissions import DUTY_LABELS, duties
 
 ORG_UNIT_SORTS = {
     "path": "path",
@@ -71,10 +72,26 @@ def posts_held(*, actor) -> QuerySet[Post]:
     return Post.objects.filter(pk__in=held).select_related("org_unit", "role")
 
 
+def separation_breaches() -> dict[str, list[str]]:
+    """Accounts whose active posts fall in more than one separated class (三权分立), with
+    the classes' names: posts granted before the rule existed (an upgrade); none since, the
+    services and the database refuse them (docs/admin-roles.md). For the operator's console."""
+    classes: dict[str, set[str]] = {}
+    for username, perms in Post.objects.filter(is_active=True).values_list(
+        "user__username", "role__permissions"
+    ):
+        classes.setdefault(username, set()).update(duties(perms))
+    return {
+        name: sorted(DUTY_LABELS[c] for c in found)
+        for name, found in sorted(classes.items())
+        if len(found) > 1
+    }
+
+
 def token_list(*, actor) -> QuerySet[ApiToken]:
-    """The actor's own API tokens; every token for the city's account administrator."""
+    """The actor's own API tokens; every token for the city's security administrator."""
     tokens = ApiToken.objects.select_related("user").order_by("-created_at", "-pk")
-    if access.can_citywide(actor, "accounts.manage"):
+    if access.can_citywide(actor, "security.tokens"):
         return tokens
     return tokens.filter(user_id=actor.pk)
 

@@ -24,6 +24,7 @@ from gonghui.orgs.models import (
     rerooted,
     segment,
 )
+from gonghui.orgs.permissions import DUTY_LABELS, PERMISSIONS, duties
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -182,7 +183,9 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 
 @transaction.atomic
 def user_create(*, actor, username: str, password: str, full_name: str = ""):
-    if not access.can(actor, "accounts.manage"):
+    """A new account (the system administrator's). ``actor`` None is an operator at the
+    server's console (``gonghui createadmin``)."""
+    if actor is not None and not access.can(actor, "accounts.manage"):
         raise Forbidden()
     User = get_user_model()
     username = (username or "").strip()
@@ -233,19 +236,74 @@ def account_unlock(*, actor, username: str):
     return user
 
 
+# --- 三权分立: the separated classes of one account -----------------------------------------
+
+SEPARATION = (
+    "三权分立：系统管理员、安全管理员、审计管理员须由不同账号担任，且管理员账号不能查看完整个人信息"
+)
+
+
+def _labels(classes) -> str:
+    return "、".join(DUTY_LABELS[c] for c in sorted(classes))
+
+
+def check_role_separation(permissions) -> None:
+    """A role's permissions fall in one separated class at most."""
+    found = duties(permissions)
+    if len(found) > 1:
+        raise ValidationFailed(
+            {"permissions": f"一个角色不能同时含有{_labels(found)}的权限（{SEPARATION}）"}
+        )
+
+
+def check_separation(user, permissions, *, besides=None) -> None:
+    """Whether ``user`` may hold a post granting ``permissions`` beside their other active
+    posts (``besides``: a queryset of posts to leave out, e.g. those of a role being
+    edited): the classes together are one at most. The database's triggers hold the same
+    rule (orgs/separation.py); this says why, in Chinese, before anything is written."""
+    posts = Post.objects.filter(user=user, is_active=True)
+    if besides is not None:
+        posts = posts.exclude(pk__in=besides.values("pk"))
+    held = set()
+    for perms in posts.values_list("role__permissions", flat=True):
+        held |= duties(perms)
+    adding = duties(permissions)
+    if adding and held and len(held | adding) > 1:
+        raise ValidationFailed(
+            {
+                "role": f"账号 {user.get_username()} 已担任{_labels(held)}的岗位，"
+                f"不能再担任{_labels(adding - held or adding)}的岗位（{SEPARATION}）。"
+                "请为其另设账号"
+            }
+        )
+
+
 @transaction.atomic
 def post_assign(
     *, actor, user, org_unit: OrgUnit, role: Role, scope: str = Post.Scope.SUBTREE, title: str = ""
 ) -> Post:
-    grant = access.require_at(actor, "accounts.manage", org_unit, view_perm="orgs.view")
+    """Give ``user`` a post (the security administrator's). ``actor`` None is an operator at
+    the server's console (``gonghui createadmin``) or the demo's builder."""
+    grant = (
+        access.require_at(actor, "security.posts", org_unit, view_perm="orgs.view")
+        if actor is not None
+        else None
+    )
     if scope not in Post.Scope.values:
         raise ValidationFailed({"scope": f"未知数据范围：{scope}"})
-    post, created = Post.objects.get_or_create(
-        user=user,
-        org_unit=org_unit,
-        role=role,
-        defaults={"scope": scope, "title": title},
-    )
+    # The account's row locked first: two grants to one account are checked in turn.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    check_separation(user, role.permissions)
+    try:
+        with transaction.atomic():
+            post, created = Post.objects.get_or_create(
+                user=user,
+                org_unit=org_unit,
+                role=role,
+                defaults={"scope": scope, "title": title},
+            )
+    except IntegrityError:  # the database's separation trigger (a grant in parallel)
+        raise ValidationFailed({"role": SEPARATION}) from None
     if not created:
         raise Conflict(f"{user.username} 已在 {org_unit.name} 担任 {role.name}")
     record(
@@ -253,11 +311,51 @@ def post_assign(
         action=Action.ACCOUNTS_POST_ASSIGN,
         obj=post,
         org_unit_id=org_unit.pk,
-        post_id=grant.post_id,
+        post_id=grant.post_id if grant else None,
         changes={"user": [None, user.username], "role": [None, role.code], "scope": [None, scope]},
     )
     access.forget(user)
     return post
+
+
+@transaction.atomic
+def role_update(*, actor, role: Role, name: str, permissions: list[str]) -> Role:
+    """Change a role's name and permissions (the security administrator's, over the whole
+    tree). Refused, nothing changed, when the role would mix separated classes or give an
+    account holding it a second class beside its other posts."""
+    if not access.can_citywide(actor, "security.roles"):
+        raise NotFound()
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "名称不能为空"})
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if unknown:
+        raise ValidationFailed({"permissions": f"未知权限：{', '.join(unknown)}"})
+    permissions = sorted(set(permissions))
+    check_role_separation(permissions)
+    holders = Post.objects.filter(role=role, is_active=True)
+    for holder in get_user_model().objects.filter(pk__in=holders.values("user")).order_by("pk"):
+        try:
+            check_separation(holder, permissions, besides=holders.filter(user=holder))
+        except ValidationFailed as exc:
+            raise ValidationFailed({"permissions": exc.fields["role"]}) from None
+    before = {"name": role.name, "permissions": role.permissions}
+    role.name, role.permissions = name, permissions
+    try:
+        with transaction.atomic():
+            role.save(update_fields=["name", "permissions"])
+    except IntegrityError:  # the database's separation trigger (a grant in parallel)
+        raise ValidationFailed({"permissions": SEPARATION}) from None
+    record(
+        actor=actor,
+        action=Action.ACCOUNTS_ROLE_UPDATE,
+        obj=role,
+        changes=diff(before, {"name": name, "permissions": permissions}),
+    )
+    for holder in get_user_model().objects.filter(pk__in=holders.values("user")):
+        access.forget(holder)
+    return role
 
 
 @transaction.atomic
@@ -284,11 +382,11 @@ def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
 
 @transaction.atomic
 def token_revoke(*, actor, token_id: int) -> ApiToken:
-    """Revoke a token: the actor's own, or anyone's for the city's account administrator.
+    """Revoke a token: the actor's own, or anyone's for the city's security administrator.
     ``actor`` None is an operator at the server's console (``gonghui token --revoke``),
     who holds the machine anyway."""
     tokens = ApiToken.objects.select_for_update().select_related("user")
-    if actor is not None and not access.can_citywide(actor, "accounts.manage"):
+    if actor is not None and not access.can_citywide(actor, "security.tokens"):
         tokens = tokens.filter(user=actor)
     token = tokens.filter(pk=token_id).first()
     if token is None:

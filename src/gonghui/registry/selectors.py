@@ -138,8 +138,8 @@ def look_alikes_exist(person: Person) -> bool:
 
 
 def may_unmerge(actor) -> bool:
-    """Whether ``actor`` may undo merges: the city's account administrators only."""
-    return access.can_citywide(actor, "accounts.manage")
+    """Whether ``actor`` may undo merges: the city's administrators only."""
+    return access.can_citywide(actor, "registry.unmerge")
 
 
 def merge_get(*, actor, pk) -> Merge:

@@ -624,7 +624,7 @@ def merge_reverse(*, actor, merge: Merge) -> Merge:
     merge.save(update_fields=["reversed_at"])
     search.index_person(Person.objects.get(pk=survivor.pk))
     search.index_person(Person.objects.get(pk=loser.pk))
-    grant = access.grant_at(actor, "accounts.manage", survivor.org_unit)  # the city's post
+    grant = access.grant_at(actor, "registry.unmerge", survivor.org_unit)  # the city's post
     record(
         actor=actor,
         action=Action.REGISTRY_MERGE_REVERSE,

@@ -1,5 +1,8 @@
-"""Django admin, read-only, for city administrators only: it must never become a way around
-data scope or the audit log, so nothing here can add, change or delete."""
+"""Django admin, read-only: it must never become a way around data scope, the audit log or
+the separation of the three administrators, so nothing here can add, change or delete, and
+each model is shown only to a city-wide holder of its permission: the configuration (the
+tree, roles, posts) to the system administrator (``system.config``), the audit tables to the
+audit administrator (``audit.view``), the people (masked) to a city-wide ``people.view``."""
 
 from django.contrib import admin
 
@@ -9,17 +12,21 @@ from gonghui.orgs.models import OrgUnit, Post, Role
 from gonghui.people.models import Membership, Person
 from gonghui.web.forms import LoginForm
 
-
-def _city_admin(request) -> bool:
-    return request.user.is_active and access.can_citywide(request.user, "accounts.manage")
+ADMIN_PERMS = ("system.config", "audit.view", "people.view")
 
 
-admin.site.has_permission = _city_admin
+def _citywide(request, perm: str) -> bool:
+    return request.user.is_active and access.can_citywide(request.user, perm)
+
+
+admin.site.has_permission = lambda request: any(_citywide(request, p) for p in ADMIN_PERMS)
 # The platform's login form, lock-out included: /admin/login/ is no way around it.
 admin.site.login_form = LoginForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    perm = "system.config"
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -30,10 +37,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return _city_admin(request)
+        return _citywide(request, self.perm)
 
     def has_module_permission(self, request):
-        return _city_admin(request)
+        return _citywide(request, self.perm)
 
 
 @admin.register(OrgUnit)
@@ -55,21 +62,25 @@ class PostAdmin(ReadOnlyAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ReadOnlyAdmin):
+    perm = "people.view"
     list_display = ("name", "gender", "org_unit")
     exclude = ("id_number", "phone", "id_number_index", "phone_index")  # never unmasked here
 
 
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyAdmin):
+    perm = "people.view"
     list_display = ("person", "org_unit", "status", "joined_on")
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    perm = "audit.view"
     list_display = ("stream", "seq", "created_at", "actor_name", "action", "object_type")
     list_filter = ("stream", "action")
 
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdmin):
+    perm = "audit.view"
     list_display = ("stream", "seq", "time", "key_id")

@@ -23,7 +23,7 @@ from gonghui.audit.actions import Action
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.services import record
 from gonghui.common import bulk
-from gonghui.common.demo import DISTRICT_USERS, Login, demo_user
+from gonghui.common.demo import DISTRICT_USERS, Login
 from gonghui.common.pii import id_check_digit
 from gonghui.common.pinyin import surname
 from gonghui.contests.demo import build as build_contests
@@ -31,7 +31,9 @@ from gonghui.contests.demo import logins as contests_logins
 from gonghui.dashboards.refresh import refresh as refresh_dashboards
 from gonghui.funds.demo import build as build_funds
 from gonghui.nominations.demo import build as build_nominations
+from gonghui.orgs.demo import demo_user
 from gonghui.orgs.models import OrgUnit, Post, Role, recount_descendants, segment
+from gonghui.orgs.services import post_assign
 from gonghui.people import search
 from gonghui.people.models import Membership, Person, Trade, Unit
 from gonghui.perks.demo import build as build_perks
@@ -150,7 +152,7 @@ def build_tree(fake: Faker, rng: random.Random, grassroots_per_street: int = 6) 
 
 def staff_usernames() -> list[str]:
     """The staff logins ``build_staff`` makes, in its order."""
-    names = ["admin", "laomo", "auditor"]
+    names = ["admin", "sysadmin", "secadmin", "auditadmin", "laomo", "auditor"]
     for username in DISTRICT_USERS.values():
         names += [username, f"{username}_street", f"{username}_jc"]
     return names
@@ -188,12 +190,16 @@ def build_staff(grassroots: list[OrgUnit]) -> list[Login]:
 
     def post(username, full_name, role, unit, scope=Post.Scope.SUBTREE):
         user = demo_user(username, full_name)
-        Post.objects.create(user=user, org_unit=unit, role=roles[role], scope=scope)
+        post_assign(actor=None, user=user, org_unit=unit, role=roles[role], scope=scope)
         logins.append(Login(username, roles[role].name, unit.name))
         return user
 
     city = OrgUnit.objects.get(parent__isnull=True)
     post("admin", "市总管理员", "city_admin", city)
+    # The three administrators (三权分立), three accounts: docs/admin-roles.md.
+    post("sysadmin", "系统管理员", "sys_admin", city)
+    post("secadmin", "安全管理员", "sec_admin", city)
+    post("auditadmin", "审计管理员", "audit_admin", city)
     post("laomo", "劳模工作部", "dept_staff", city)
     post("auditor", "审计员", "auditor", city)
     for code, username in DISTRICT_USERS.items():

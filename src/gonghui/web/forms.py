@@ -13,6 +13,7 @@ from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.widgets import NoEchoInput
+from gonghui.orgs.demo import demo_password_follows_rehash
 from gonghui.orgs.fields import OrgUnitChoiceField, OrgUnitPicker
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import org_unit_list, password_hash_of
@@ -59,6 +60,7 @@ class LoginForm(AuthenticationForm):
             lockout.remember_device(self.request, username)
         if stored is not None and self.user_cache is not None:
             tokens_follow_rehash(user=self.user_cache, old_hash=stored)
+            demo_password_follows_rehash(user=self.user_cache, old_hash=stored)
         return cleaned
 
 

@@ -153,7 +153,7 @@ def token_list(request):
             "form": form,
             "raw": raw,
             "can_create": bool(access.grants(request.user)),
-            "all_owners": access.can_citywide(request.user, "accounts.manage"),
+            "all_owners": access.can_citywide(request.user, "security.tokens"),
         },
     )
     response["Cache-Control"] = "no-store"  # a new token is on the page

@@ -27,12 +27,26 @@ class Command(BaseCommand):
             help="北京大工匠演示的工种数（默认 10，每个工种约 30 名参赛人）",
         )
         parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="在非调试、非演示环境（GONGHUI_DEMO 未开启）中仍生成演示数据：仅用于培训、测试服务器",
+        )
+        parser.add_argument(
             "--add",
             action="store_true",
             help="演示数据已存在时，再追加 --people 名人员（用于基准测试）",
         )
 
-    def handle(self, *args, people, add, contest_trades=10, **options):
+    def handle(self, *args, people, add, contest_trades=10, not_production=False, **options):
+        if not (settings.DEMO_SITE or not_production):
+            # Demo accounts with a published password have no place in production.
+            self.stderr.write(
+                "拒绝生成演示数据：本环境不是调试或演示环境（GONGHUI_DEBUG、GONGHUI_DEMO 均未开启）。"
+                "演示数据的账号使用公开密码，不得进入生产环境。"
+                "确属培训或测试服务器时，请加参数 --i-know-this-is-not-production。"
+            )
+            raise SystemExit(2)
         if people < 0:
             self.stderr.write("--people 不能为负数")
             raise SystemExit(2)

@@ -19,6 +19,7 @@ from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire, jobs_recover, worker_beat, worker_id
+from gonghui.orgs.demo import refuse_demo_passwords
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
 
@@ -78,6 +79,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         check_database_role()
         warn_same_host()
+        refuse_demo_passwords()
         worker_beat(worker=WORKER_ID)  # heard of before it takes a task
         stop = threading.Event()
         for seconds, job, label in schedules():
