@@ -320,3 +320,7 @@ MIDDLEWARE += ["gonghui.web.middleware.ListExportMiddleware"]
 
 # The wall screen (数据看板大屏) reloads its figures this often.
 DASHBOARDS_WALL_REFRESH_SECONDS = 60
+
+# --- smcrypto (issue #21 point 8): the installation's algorithms, GONGHUI_CRYPTO (intl or
+# sm; docs/crypto.md). The key rings' current keys are already of this suite (config.py).
+CRYPTO = ENV["GONGHUI_CRYPTO"]

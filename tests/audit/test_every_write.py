@@ -96,6 +96,7 @@ NOT_WRITES = {
             "gonghui.audit.services.diff",
             "gonghui.audit.services.id_ranges",
             "gonghui.audit.services.public_keys",
+            "gonghui.audit.services.trusted_suites",
             "gonghui.audit.services.key_fingerprints",
             "gonghui.audit.services.evidence",
             "gonghui.audit.services.verify_stream",

@@ -396,7 +396,9 @@ def _sm2_check(raw_key: bytes, message: bytes, signature: bytes) -> bool:
 _VERIFY = {INTL: ed25519_verify, SM: _sm2_check}
 
 
-def _signed(public_keys: dict[str, str], key_id: str, message: bytes, signature: str) -> bool:
+def signature_valid(
+    public_keys: dict[str, str], key_id: str, message: bytes, signature: str
+) -> bool:
     """Whether ``signature`` (hex) is ``key_id``'s over ``message``, checked with the key's
     algorithm; anything malformed (not hex, not a string, unknown algorithm) is simply no
     valid signature."""
@@ -463,7 +465,7 @@ def check_stream(
         suite = key_suite(public_keys, cp["key_id"])
         if suites is not None and suite not in suites:
             return [f"第 {cp['seq']} 条处的签名检查点{untrusted([suite], suites)}"]
-        if cp["stream"] != stream or not _signed(
+        if cp["stream"] != stream or not signature_valid(
             public_keys, cp["key_id"], message, cp["signature"]
         ):
             return [f"第 {cp['seq']} 条处的签名检查点无效"]
@@ -553,7 +555,7 @@ def head_problem(
         return untrusted([suite or "?"], suites or ())
     if head["prev"] != (GENESIS if previous is None else head_digest(previous, suite)):
         return "与前一个平台链头不相连"
-    signed = signed or (lambda kid, message, sig: _signed(public_keys, kid, message, sig))
+    signed = signed or (lambda kid, message, sig: signature_valid(public_keys, kid, message, sig))
     if not signed(head["key_id"], head_message(head), head["signature"]):
         return "签名无效"
     return None
