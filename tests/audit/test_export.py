@@ -316,7 +316,7 @@ def test_a_bundle_resigned_with_another_key_fails_against_the_real_key(activity,
     published = tmp_path / "published_keys.json"
     call_command("audit", "keys", "--out", str(published))
     printed = capsys.readouterr().out
-    assert f"k1  {fingerprint()}  （当前签名密钥）" in printed
+    assert f"k1  SHA-256/Ed25519  {fingerprint()}  （当前签名密钥）" in printed
 
     alone = run_verifier(forged)  # what the old verifier said: consistent, so OK ...
     assert alone.returncode == 3 and "!!! WARNING: no trusted key was given" in alone.stdout

@@ -436,6 +436,55 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
     return restarted
 
 
+# --- Switching the algorithms (docs/crypto.md) ---------------------------------------------
+
+
+def crypto_suite_recorded() -> str:
+    """The suite the last switch event recorded (``intl`` before any switch)."""
+    last = (
+        AuditEvent.objects.filter(stream=PLATFORM, action=Action.AUDIT_CRYPTO_SWITCH)
+        .order_by("-seq")
+        .first()
+    )
+    return json.loads(last.body)["changes"]["algorithm"][1] if last else INTL
+
+
+def crypto_switch(*, to: str, actor=None) -> heads.Signing:
+    """Record that the installation now uses ``to`` (its GONGHUI_CRYPTO, set beforehand with
+    its keys) and sign a new platform head and a checkpoint for every stream with the new
+    key, over the chains as they are: the events before stay as they were, checked with
+    their own hash and the old key (kept in the ring); the switch event and every one after
+    it use the new algorithms. Nothing is rewritten. A database that does not verify is
+    not switched (a new signature must not cover a tampering)."""
+    before = crypto_suite_recorded()
+    if to != settings.CRYPTO:
+        raise Conflict(
+            f"GONGHUI_CRYPTO 为 {settings.CRYPTO}：先在所有服务器与 worker 上设为 {to}、加入 {to} "
+            f"的密钥（旧密钥保留在其后）并重启，再运行本命令"
+        )
+    if before == to:
+        raise Conflict(f"本平台已于此前切换为 {to}，无需再次切换")
+    report = verify_platform()
+    if report.proof.problems or any(r.problems for r in report.streams):
+        raise Conflict(f"审计链校验未通过，拒绝切换：{report.first_problem}")
+    with transaction.atomic():
+        last = AuditHead.objects.order_by("-n").first()
+        record(
+            actor=actor,
+            action=Action.AUDIT_CRYPTO_SWITCH,
+            object_type="audit.crypto",
+            object_id=to,
+            changes={
+                "algorithm": [before, to],
+                "last_head": [f"#{last.n} {last.key_id}" if last else "none", None],
+            },
+        )
+    signing = heads.head_sign(_keys(), checkpoints=heads.ALL)
+    if signing.problems:
+        raise Conflict(f"已记录切换，但新链头未能签名：{signing.problems[0]}")
+    return signing
+
+
 # --- Verification and export ---------------------------------------------------------------
 
 _COLUMNS_IN_BODY = {
