@@ -366,6 +366,7 @@ def object_label(code: str) -> str:
 # refuses a module outside this list that calls audit.services.record or seal.
 SERVICE_MODULES = (
     "gonghui.orgs.services",
+    "gonghui.audit.reencrypt",  # smcrypto
     "gonghui.treeimport.services",
     "gonghui.people.services",
     "gonghui.files.services",
