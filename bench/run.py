@@ -32,6 +32,7 @@ AREAS = (
     "workbench",
     "tree",
     "dashboards",
+    "audit_crypto",  # smcrypto: audit verify, SM3+SM2 against SHA-256+Ed25519
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 

@@ -384,3 +384,6 @@ AUTH_PASSWORD_VALIDATORS += [{"NAME": "gonghui.common.passwords.DemoPasswordVali
 # `gonghui createadmin --no-input` (docs/admin-roles.md).
 ADMIN_USERNAME = ENV["GONGHUI_ADMIN_USERNAME"]
 ADMIN_PASSWORD_FILE = ENV["GONGHUI_ADMIN_PASSWORD_FILE"]
+# --- smcrypto (issue #21 point 8): the installation's algorithms, GONGHUI_CRYPTO (intl or
+# sm; docs/crypto.md). The key rings' current keys are already of this suite (config.py).
+CRYPTO = ENV["GONGHUI_CRYPTO"]

@@ -99,6 +99,8 @@ NOT_WRITES = {
             "gonghui.audit.services.diff",
             "gonghui.audit.services.id_ranges",
             "gonghui.audit.services.public_keys",
+            "gonghui.audit.services.trusted_suites",
+            "gonghui.audit.services.crypto_suite_recorded",
             "gonghui.audit.services.key_fingerprints",
             "gonghui.audit.services.evidence",
             "gonghui.audit.services.verify_stream",
@@ -1365,6 +1367,27 @@ def _(w, call):
     old_signed_events(w)
     retention.archive(stream="platform")
     call(actor=w.users.admin, stream="platform")
+
+
+# --- smcrypto: switching the algorithms, moving the fields ---
+
+
+@scenario("gonghui.audit.services.crypto_switch")
+def _(w, call):
+    from tests.audit.test_smcrypto import go_sm
+
+    record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    go_sm(w.settings)
+    call(to="sm", actor=w.users.admin)
+
+
+@scenario("gonghui.audit.reencrypt.reencrypt")
+def _(w, call):
+    from tests.audit.test_smcrypto import go_sm
+
+    make_person(w.tree.cy_grass, id_number=VALID_IDS[4])
+    go_sm(w.settings)
+    call(actor=w.users.admin)
 
 
 # --- contests · setup: this feature's scenarios below this line ---

@@ -101,7 +101,7 @@ def test_an_exported_bundle_verifies_on_its_own_with_the_published_fingerprint(
     assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
     assert result.stdout == (
         f"OK platform: 5 events, {signed_at(path)}, chain and signed checkpoints verified "
-        "with trusted keys\n"
+        "with trusted keys, algorithms SHA-256/Ed25519 trusted\n"
     )
 
 
@@ -127,7 +127,7 @@ def test_without_a_trusted_key_the_verifier_warns_loudly(activity, tmp_path):
     assert "!!! WARNING: no trusted key was given" in result.stderr
     assert result.stdout.splitlines()[-1] == (
         f"OK platform: 5 events, {signed_at(path)}, chain and signed checkpoints verified with "
-        "the bundle's OWN keys (untrusted)"
+        "the bundle's OWN keys (untrusted), algorithms SHA-256/Ed25519 trusted"
     )
 
 
@@ -316,7 +316,7 @@ def test_a_bundle_resigned_with_another_key_fails_against_the_real_key(activity,
     published = tmp_path / "published_keys.json"
     call_command("audit", "keys", "--out", str(published))
     printed = capsys.readouterr().out
-    assert f"k1  {fingerprint()}  （当前签名密钥）" in printed
+    assert f"k1  SHA-256/Ed25519  {fingerprint()}  （当前签名密钥）" in printed
 
     alone = run_verifier(forged)  # what the old verifier said: consistent, so OK ...
     assert alone.returncode == 3 and "!!! WARNING: no trusted key was given" in alone.stdout
@@ -373,11 +373,13 @@ def test_an_older_honest_export_is_told_apart_from_a_cut_by_the_witness(db, tmp_
         f"NOTE 本流在导出之后继续增长：见证的平台链头（#{head.n}，{verifier.beijing(head.time)}）"
         "记录到第 5 条（数据包签名到第 3 条，这是一个较早的导出）",
         f"OK platform: 3 events, {signed_at(older)}, chain and signed checkpoints verified with "
-        "trusted keys, against the witness",
+        "trusted keys, against the witness, algorithms SHA-256/Ed25519 trusted",
     ]
     whole = run_verifier(export(tmp_path), "--key", fingerprint(), "--witness", str(copy))
     assert whole.returncode == 0, whole.stdout
-    assert whole.stdout.splitlines()[-1].endswith("verified with trusted keys, against the witness")
+    assert whole.stdout.splitlines()[-1].endswith(
+        "verified with trusted keys, against the witness, algorithms SHA-256/Ed25519 trusted"
+    )
 
 
 def test_a_bundle_cut_below_what_the_witness_saw_before_its_signature_fails(db, tmp_path, settings):

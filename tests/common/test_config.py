@@ -43,11 +43,11 @@ def test_local_keys_are_generated_once_and_required_otherwise(tmp_path):
 
 def test_key_rotation_keeps_old_keys():
     new, old = base64.b64encode(b"n" * 32).decode(), base64.b64encode(b"o" * 32).decode()
-    ring = parse_keyring("GONGHUI_FIELD_KEYS", f"k2:{new},k1:{old}", 32)
+    ring = parse_keyring("GONGHUI_FIELD_KEYS", f"k2:{new},k1:{old}")
     assert ring.current == ("k2", b"n" * 32)
     assert ring.get("k1") == b"o" * 32
     with pytest.raises(ConfigError, match="must be 32 bytes"):
-        parse_keyring("GONGHUI_FIELD_KEYS", "k1:" + base64.b64encode(b"short").decode(), 32)
+        parse_keyring("GONGHUI_FIELD_KEYS", "k1:" + base64.b64encode(b"short").decode())
 
 
 def _run_cli(env_extra, *args):

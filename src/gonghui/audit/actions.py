@@ -111,6 +111,9 @@ class Action(models.TextChoices):
     PERKS_CLAIM_SEAL = "perks.claim.seal", "领取记录封存"
     AUDIT_EXPORT = "audit.export", "导出审计数据包"
     AUDIT_WITNESS_RESTART = "audit.witness_restart", "重新开始见证文件"
+    # --- smcrypto: switching the installation's algorithms (docs/crypto.md) ---
+    AUDIT_CRYPTO_SWITCH = "audit.crypto_switch", "切换密码算法"
+    CRYPTO_REENCRYPT = "crypto.reencrypt", "以当前密钥重新加密个人信息"
     DEMO_BUILD = "demo.build", "生成演示数据"
     DEMO_PEOPLE = "demo.people", "生成演示人员"
     DEMO_MEMBER_LOGIN = "demo.member_login", "生成演示会员账号"
@@ -369,6 +372,7 @@ def object_label(code: str) -> str:
 # refuses a module outside this list that calls audit.services.record or seal.
 SERVICE_MODULES = (
     "gonghui.orgs.services",
+    "gonghui.audit.reencrypt",  # smcrypto
     "gonghui.treeimport.services",
     "gonghui.people.services",
     "gonghui.files.services",
@@ -641,6 +645,9 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.perks.counter.services.card_verify": ("perks.card_use",),
     "gonghui.audit.services.export_bundle": ("audit.export",),
     "gonghui.audit.services.witness_restart": ("audit.witness_restart",),
+    # --- smcrypto ---
+    "gonghui.audit.services.crypto_switch": ("audit.crypto_switch",),
+    "gonghui.audit.reencrypt.reencrypt": ("crypto.reencrypt",),
     # --- contests · setup ---
     "gonghui.contests.setup.services.programme_create": ("contests.programme_create",),
     "gonghui.contests.setup.services.competition_create": ("contests.competition_create",),

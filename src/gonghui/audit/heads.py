@@ -33,12 +33,15 @@ from gonghui.audit import witness
 from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead, SignedStreamHead
 from gonghui.audit.verifier import (
     GENESIS,
+    INTL,
     canonical,
     check_links,
     checkpoint_message,
+    event_suite,
     head_digest,
     head_message,
     head_problem,
+    key_suite,
     link_hash,
     streams_root,
 )
@@ -118,7 +121,8 @@ def extension_problem(stream: str, signed: tuple[int, str], now: tuple[int, str]
         first = next(events, None)
         if first is None or first["seq"] != seq or first["hash"] != head:
             return f"流 {stream} 第 {seq} 条与已签名的链头不符（链条被改写）"
-        if link_hash(first["prev_hash"], first["body"]) != first["hash"]:
+        suite = event_suite(json.loads(first["body"]))
+        if link_hash(first["prev_hash"], first["body"], suite) != first["hash"]:
             return f"流 {stream} 第 {seq} 条事件内容与其哈希不符（内容被修改）"
     _, last, problem = check_links(stream, events, (seq, head if seq else GENESIS))
     if problem:
@@ -133,8 +137,9 @@ class Keys:
     """The audit keys as the signer uses them (built in services from the environment)."""
 
     sign: Callable[[bytes], tuple[str, str]]  # message -> (key id, signature hex)
-    public: dict[str, str]  # key id -> Ed25519 public key hex
+    public: dict[str, str]  # key id -> public key (verifier.public_key)
     check: Callable[[str, bytes, str], bool]  # (key id, message, signature hex) -> valid
+    suite: str = INTL  # the signing key's algorithms: a new head's prev and root use its hash
 
 
 @dataclass
@@ -227,13 +232,14 @@ def _chain_problem(last: AuditHead, start: int, keys: Keys) -> str | None:
     return None
 
 
-def _signed_state(last: dict | None) -> tuple[dict | None, str | None]:
+def _signed_state(last: dict | None, keys: Keys) -> tuple[dict | None, str | None]:
     """Each stream's head as the last platform head signed it: the SignedStreamHead rows if
     their root is the last head's, else rebuilt from the heads themselves (the rows are the
     application's to write; a root is not). Returns (state or None, note or problem)."""
     rows = {s.stream: [s.seq, s.hash] for s in SignedStreamHead.objects.all()}
     root = None if last is None else last["root"]
-    if (streams_root(rows) if rows else None) == root and (rows or last is None):
+    suite = INTL if last is None else key_suite(keys.public, last["key_id"])
+    if (streams_root(rows, suite) if rows else None) == root and (rows or last is None):
         return rows, None
     rebuilt: dict[str, list] = {}
     try:
@@ -242,7 +248,7 @@ def _signed_state(last: dict | None) -> tuple[dict | None, str | None]:
                 rebuilt[name] = [seq, value]
     except (AttributeError, TypeError, ValueError):
         rebuilt = None
-    if rebuilt is None or (streams_root(rebuilt) if rebuilt else None) != root:
+    if rebuilt is None or (streams_root(rebuilt, suite) if rebuilt else None) != root:
         return None, (
             f"平台链头 #{last['n']} 的根哈希与数据库中各平台链头所列的流链头不符（平台链头被改动）"
         )
@@ -289,7 +295,7 @@ def head_sign(keys: Keys, *, checkpoints=()) -> Signing:
             problem = _chain_problem(last_row, start, keys)
             blocking += [problem] if problem else []
         last = head_dict(last_row) if last_row else None
-        state, note = (None, None) if blocking else _signed_state(last)
+        state, note = (None, None) if blocking else _signed_state(last, keys)
         if state is None and note:
             blocking.append(note)
         elif note:
@@ -342,8 +348,8 @@ def _new_head(last: dict | None, state: dict, moved: dict, now: str, keys: Keys)
     head = {
         "n": (last["n"] if last else 0) + 1,
         "time": now,
-        "prev": head_digest(last) if last else GENESIS,
-        "root": streams_root(state | moved),
+        "prev": head_digest(last, keys.suite) if last else GENESIS,
+        "root": streams_root(state | moved, keys.suite),
         "streams": moved,
     }
     key_id, signature = keys.sign(head_message(head))

@@ -9,6 +9,7 @@ writers), and the database's unique (stream, prev_hash) would refuse a fork anyw
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import ipaddress
@@ -28,6 +29,7 @@ from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils.ipv6 import clean_ipv6_address
+from gmalg import SM2
 
 from gonghui.audit import heads, witness
 from gonghui.audit.actions import Action
@@ -35,13 +37,19 @@ from gonghui.audit.context import current_ip
 from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.verifier import (
     GENESIS,
+    INTL,
+    SM,
+    SM2_DEFAULT_ID,
     batch_digest,
     canonical,
     check_heads,
     check_stream,
+    event_suite,
     fingerprint,
     head_digest,
+    key_suite,
     link_hash,
+    signature_valid,
 )
 from gonghui.common.errors import Conflict
 from gonghui.common.formats import cn_datetime
@@ -154,6 +162,7 @@ def record(
     actor_id = actor.pk if is_user else None
     actor_name = actor.get_username() if is_user else ""
     ip = _client_ip(ip or current_ip.get())
+    suite = settings.CRYPTO
     # Inside the caller's transaction (no savepoint): if the event fails, the write fails.
     with transaction.atomic(savepoint=False):
         _lock_stream(stream)
@@ -171,13 +180,15 @@ def record(
                 "changes": changes or {},
                 "ip": ip,
             }
+            # The event names its hash when it is not the original SHA-256 (verifier.py).
+            | ({} if suite == INTL else {"alg": suite})
         )
         event = _insert(
             {
                 "stream": stream,
                 "seq": seq,
                 "prev_hash": head_hash,
-                "hash": link_hash(head_hash, body),
+                "hash": link_hash(head_hash, body, suite),
                 "body": body,
                 "created_at": now,
                 "actor_id": actor_id,
@@ -280,25 +291,52 @@ def seal(*, stream: str, kind: str, rows: list[dict], actor=None) -> AuditEvent 
 # --- Checkpoints and platform heads --------------------------------------------------------
 
 
-def _signing_key() -> tuple[str, Ed25519PrivateKey]:
-    kid, seed = settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].current
-    return kid, Ed25519PrivateKey.from_private_bytes(seed)
+# Audit keys are Ed25519 (``cryptography``) or SM2 (``gmalg``: GB/T 32918 on the
+# recommended curve, with the user ID of GM/T 0009); their algorithm is the key's kind in
+# GONGHUI_AUDIT_SIGNING_KEYS, and a signature's algorithm that of its key.
+_RING = "GONGHUI_AUDIT_SIGNING_KEYS"
+_KIND_SUITES = {"ed25519": INTL, "sm2": SM}
 
 
 def _sign(message: bytes) -> tuple[str, str]:
-    kid, key = _signing_key()
-    return kid, key.sign(message).hex()
+    ring = settings.KEYS[_RING]
+    kid, secret = ring.current
+    if ring.kind(kid) == "sm2":
+        r, s = SM2(sk=secret, uid=SM2_DEFAULT_ID, pk=_public(kid, "sm2", secret)).sign(message)
+        signature = int.from_bytes(r, "big").to_bytes(32, "big")
+        return kid, (signature + int.from_bytes(s, "big").to_bytes(32, "big")).hex()
+    return kid, Ed25519PrivateKey.from_private_bytes(secret).sign(message).hex()
+
+
+@functools.lru_cache(maxsize=16)
+def _public(kid: str, kind: str, secret: bytes) -> bytes:
+    """A key's raw public half: 32 bytes (Ed25519) or 04 || x || y (SM2)."""
+    if kind == "sm2":
+        return SM2().generate_pk(secret)
+    return (
+        Ed25519PrivateKey.from_private_bytes(secret)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
 
 
 def public_keys() -> dict[str, str]:
-    """Every audit key id -> its Ed25519 public key (hex), older keys included."""
-    return {
-        kid: Ed25519PrivateKey.from_private_bytes(seed)
-        .public_key()
-        .public_bytes(Encoding.Raw, PublicFormat.Raw)
-        .hex()
-        for kid, seed in settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].keys
-    }
+    """Every audit key id -> its public key, older keys included: bare hex for Ed25519 (as
+    published before SM2 existed here), ``sm2:`` and hex for SM2 (verifier.public_key)."""
+    ring = settings.KEYS[_RING]
+    keys = {}
+    for kid, secret in ring.keys:
+        kind = ring.kind(kid)
+        raw = _public(kid, kind, secret).hex()
+        keys[kid] = raw if kind == "ed25519" else f"{kind}:{raw}"
+    return keys
+
+
+def trusted_suites() -> set[str]:
+    """The algorithm suites this installation verifies with: those of its audit keys (the
+    current one and the older ones kept after a rotation or a switch)."""
+    ring = settings.KEYS[_RING]
+    return {_KIND_SUITES[ring.kind(kid)] for kid, _ in ring.keys}
 
 
 def key_fingerprints() -> list[tuple[str, str]]:
@@ -308,22 +346,29 @@ def key_fingerprints() -> list[tuple[str, str]]:
 
 
 def _keys() -> heads.Keys:
-    """The signing key and every audit key's public half (Ed25519 from ``cryptography``:
-    the signer checks heads each minute; the verifier's pure-Python check is for outsiders)."""
-    keys = {
-        kid: Ed25519PrivateKey.from_private_bytes(seed).public_key()
-        for kid, seed in settings.KEYS["GONGHUI_AUDIT_SIGNING_KEYS"].keys
+    """The signing key and every audit key's public half (Ed25519 checked by
+    ``cryptography``: the signer checks heads each minute; SM2 by the verifier's own code,
+    as ``gmalg`` is no faster)."""
+    ring = settings.KEYS[_RING]
+    public = public_keys()
+    ed25519 = {
+        kid: Ed25519PrivateKey.from_private_bytes(secret).public_key()
+        for kid, secret in ring.keys
+        if ring.kind(kid) == "ed25519"
     }
 
     def check(key_id: str, message: bytes, signature: str) -> bool:
-        key = keys.get(key_id) if isinstance(key_id, str) else None
+        if key_suite(public, key_id) == SM:
+            return signature_valid(public, key_id, message, signature)
+        key = ed25519.get(key_id) if isinstance(key_id, str) else None
         try:
             key.verify(bytes.fromhex(signature), message)
         except (InvalidSignature, AttributeError, TypeError, ValueError):
             return False
         return True
 
-    return heads.Keys(sign=_sign, public=public_keys(), check=check)
+    kid = ring.current[0]
+    return heads.Keys(sign=_sign, public=public, check=check, suite=_KIND_SUITES[ring.kind(kid)])
 
 
 def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
@@ -352,12 +397,14 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
     and the new store receives every head of the database. Returns (store, where the old
     one went). A store that cannot be reached is not restarted (fix its path or mount)."""
     restarted: list[tuple[Path, Path | None]] = []
+    public = public_keys()
     try:
         with transaction.atomic():
             heads.lock()
             last = AuditHead.objects.order_by("-n").first()
             count = last.n if last else 0
-            current = f"#{last.n} {head_digest(heads.head_dict(last))}" if last else "none"
+            suite = key_suite(public, last.key_id) if last else None
+            current = f"#{last.n} {head_digest(heads.head_dict(last), suite)}" if last else "none"
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             for path in witness.paths():
                 store = heads.check_store(path, count)
@@ -388,6 +435,55 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
         heads.witness_sync(keys, paths, create=set(paths))
         heads.head_sign(keys)  # signs the restart events and writes them to every store
     return restarted
+
+
+# --- Switching the algorithms (docs/crypto.md) ---------------------------------------------
+
+
+def crypto_suite_recorded() -> str:
+    """The suite the last switch event recorded (``intl`` before any switch)."""
+    last = (
+        AuditEvent.objects.filter(stream=PLATFORM, action=Action.AUDIT_CRYPTO_SWITCH)
+        .order_by("-seq")
+        .first()
+    )
+    return json.loads(last.body)["changes"]["algorithm"][1] if last else INTL
+
+
+def crypto_switch(*, to: str, actor=None) -> heads.Signing:
+    """Record that the installation now uses ``to`` (its GONGHUI_CRYPTO, set beforehand with
+    its keys) and sign a new platform head and a checkpoint for every stream with the new
+    key, over the chains as they are: the events before stay as they were, checked with
+    their own hash and the old key (kept in the ring); the switch event and every one after
+    it use the new algorithms. Nothing is rewritten. A database that does not verify is
+    not switched (a new signature must not cover a tampering)."""
+    before = crypto_suite_recorded()
+    if to != settings.CRYPTO:
+        raise Conflict(
+            f"GONGHUI_CRYPTO 为 {settings.CRYPTO}：先在所有服务器与 worker 上设为 {to}、加入 {to} "
+            f"的密钥（旧密钥保留在其后）并重启，再运行本命令"
+        )
+    if before == to:
+        raise Conflict(f"本平台已于此前切换为 {to}，无需再次切换")
+    report = verify_platform()
+    if report.proof.problems or any(r.problems for r in report.streams):
+        raise Conflict(f"审计链校验未通过，拒绝切换：{report.first_problem}")
+    with transaction.atomic():
+        last = AuditHead.objects.order_by("-n").first()
+        record(
+            actor=actor,
+            action=Action.AUDIT_CRYPTO_SWITCH,
+            object_type="audit.crypto",
+            object_id=to,
+            changes={
+                "algorithm": [before, to],
+                "last_head": [f"#{last.n} {last.key_id}" if last else "none", None],
+            },
+        )
+    signing = heads.head_sign(_keys(), checkpoints=heads.ALL)
+    if signing.problems:
+        raise Conflict(f"已记录切换，但新链头未能签名：{signing.problems[0]}")
+    return signing
 
 
 # --- Verification and export ---------------------------------------------------------------
@@ -477,10 +573,11 @@ class Evidence:
 
 def evidence() -> Evidence:
     keys = _keys()
+    suites = trusted_suites()
     found = Evidence()
     db_heads = list(heads.heads_from(0))
     found.heads = len(db_heads)
-    _, db_points, _, problem = check_heads(db_heads, keys.public, signed=keys.check)
+    _, db_points, _, problem = check_heads(db_heads, keys.public, signed=keys.check, suites=suites)
     if problem:
         found.problems.append(problem)
     by_n = {h["n"]: witness.line(h) for h in db_heads}
@@ -497,7 +594,7 @@ def evidence() -> Evidence:
             continue
         lines = contents.heads
         state, points, last, problem = check_heads(
-            lines, keys.public, "见证的平台链头", signed=keys.check
+            lines, keys.public, "见证的平台链头", signed=keys.check, suites=suites
         )
         if problem:
             found.problems.append(f"见证文件 {path}：{problem}")
@@ -557,7 +654,13 @@ def verify_stream(stream: str = PLATFORM, proof: Evidence | None = None) -> Veri
         return VerifyReport(stream, 0, 0, [problem], witnessed)
     archived = archived_start(stream, events[0]["seq"] if events else None, checkpoints)
     problems = archived.problems + check_stream(
-        stream, events, checkpoints, public_keys(), anchors + archived.anchors, archived.after
+        stream,
+        events,
+        checkpoints,
+        public_keys(),
+        anchors + archived.anchors,
+        archived.after,
+        trusted_suites(),
     )
     return VerifyReport(
         stream, len(events), len(checkpoints), problems, witnessed, archived.after, archived.notes
@@ -743,18 +846,21 @@ def export_bundle(
         raise Conflict(f"审计流 {stream} 的链头未能签名（链条在校验后被改动），拒绝导出")
     after = after or report.streams[0].after
     checkpoints = [c for c in _checkpoints(stream) if after[0] <= c["seq"] <= signed.seq]
+    keys = public_keys()
+    suites = {key_suite(keys, c["key_id"]) for c in checkpoints}
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         with bundle.open("events.jsonl", "w") as fh:
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
             for event in _stored_events(stream, up_to=signed.seq, after=after[0]):
                 event.pop("mismatch")
+                suites.add(event_suite(json.loads(event["body"])))
                 text.write(canonical(event) + "\n")
                 count += 1
             text.flush()
             text.detach()
         bundle.writestr("checkpoints.jsonl", "".join(canonical(c) + "\n" for c in checkpoints))
-        bundle.writestr("public_keys.json", canonical(public_keys()))
+        bundle.writestr("public_keys.json", canonical(keys))
         bundle.writestr(
             "manifest.json",
             canonical(
@@ -763,6 +869,7 @@ def export_bundle(
                     "events": count,
                     "seq": signed.seq,
                     "signed_at": signed.time,
+                    "algorithms": sorted(suites),  # verifier.py --algorithm
                     "exported_at": _stamp(datetime.now(UTC)),
                     **({"after": list(after)} if after[0] else {}),
                 }

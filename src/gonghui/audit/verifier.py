@@ -5,6 +5,7 @@ Usage::
 
     python verifier.py BUNDLE.zip --key "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d"
     python verifier.py BUNDLE.zip --keys published_keys.json [--witness audit-heads.jsonl]
+    python verifier.py BUNDLE.zip --key "…" --algorithm sm          # an SM2/SM3 installation
 
 Trust comes from OUTSIDE the bundle: ``--key`` takes the fingerprint of the platform's audit
 signing key (printed on the platform's audit page and on paper, see docs/audit-keys.md),
@@ -21,14 +22,23 @@ checkpoint looks exactly like an honest older export: compare that line with wha
 expected.
 
 A bundle holds ``events.jsonl`` (one event a line: seq, prev_hash, hash, body),
-``checkpoints.jsonl`` (signed heads of the stream) and ``public_keys.json`` (key id ->
-Ed25519 public key, hex). The rules, which the platform itself uses (it imports them from
-this file):
+``checkpoints.jsonl`` (signed heads of the stream), ``public_keys.json`` (key id -> public
+key: ``sm2:`` and 65 bytes ``04 || x || y`` in hex, or ``ed25519:`` or bare hex for a raw
+32-byte Ed25519 key) and ``manifest.json`` (which names the algorithms used). The rules,
+which the platform itself uses (it imports them from this file):
 
+* Two algorithm suites: ``intl`` (SHA-256, Ed25519) and ``sm`` (SM3 of GB/T 32905, SM2
+  signatures of GB/T 32918 on its recommended curve, user ID ``1234567812345678`` as GM/T
+  0009 prescribes, the signature ``r || s`` in 64 bytes). An event's suite is its body's
+  ``alg`` (absent: ``intl``); a signature's (checkpoint or platform head) is its key's.
+  The verifier checks only with the suites it is told to trust (``--algorithm``, default
+  ``intl``): a bundle using any other is refused before anything else is reported.
 * ``body`` is the event's canonical JSON: keys sorted, no spaces, UTF-8, no ASCII escaping.
-* ``hash = SHA-256(prev_hash || "\\n" || body)`` in lower-case hex; the first event's
-  ``prev_hash`` is 64 zeros; ``seq`` counts 1, 2, 3... and equals the body's ``seq``.
-* A checkpoint signs ``canonical({"stream", "seq", "head", "time"})`` with Ed25519; each
+* ``hash = H(prev_hash || "\\n" || body)`` in lower-case hex, H the event's suite's hash;
+  the first event's ``prev_hash`` is 64 zeros; ``seq`` counts 1, 2, 3... and equals the
+  body's ``seq``. A stream switched to another suite goes on from the last event of the
+  old one: the events before are checked with the old hash, those after with the new.
+* A checkpoint signs ``canonical({"stream", "seq", "head", "time"})`` with its key; each
   checkpoint's ``head`` must be the hash of event ``seq``, and the chain may not end
   before the last checkpoint (a chain cut short, or rewritten and re-hashed, is caught).
   A bundle ends at its last checkpoint (the export signs the head it exports).
@@ -37,10 +47,10 @@ this file):
   checkpoint signs it, and its first event links to it; the bundle before ends there.
 * A platform head (``n``, ``time``, ``prev``, ``root``, ``streams``) signs, every minute,
   which streams moved since head ``n - 1`` (``streams``: name -> [seq, hash]); ``prev`` is
-  the SHA-256 of head ``n - 1``'s signed message, ``root`` the SHA-256 of the canonical
-  sorted list ``[[stream, seq, hash], ...]`` of every stream's head after this one, so a
-  vanished stream or a cut tail changes it.
-* A key's fingerprint is the SHA-256 of its raw 32-byte public key, first 16 bytes, in
+  the hash of head ``n - 1``'s signed message, ``root`` the hash of the canonical sorted
+  list ``[[stream, seq, hash], ...]`` of every stream's head after this one, so a vanished
+  stream or a cut tail changes it (both hashes: the suite of the head's key).
+* A key's fingerprint is the hash (its suite's) of its raw public key, first 16 bytes, in
   groups of four hex digits.
 
 Exit status 0 when the bundle verifies with trusted keys, 1 with the first problem printed
@@ -52,6 +62,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import struct
 import sys
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -66,8 +77,109 @@ def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def link_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+# --- SM3 (GB/T 32905-2016), pure Python unless the local OpenSSL has it -------------------
+
+_SM3_IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600, 0xA96F30BC, 0x163138AA, 0xE38DEE4D)
+_SM3_IV += (0xB0FB0E4E,)
+_MASK = 0xFFFFFFFF
+
+
+def _rotl(x: int, n: int) -> int:
+    n %= 32
+    return ((x << n) | (x >> (32 - n))) & _MASK
+
+
+_SM3_T = [_rotl(0x79CC4519 if j < 16 else 0x7A879D8A, j) for j in range(64)]
+
+
+def sm3_pure(data: bytes) -> bytes:
+    """SM3 written out from the standard (used where hashlib has no 'sm3')."""
+    bits = len(data) * 8
+    data = data + b"\x80" + b"\x00" * ((55 - len(data)) % 64) + bits.to_bytes(8, "big")
+    v = list(_SM3_IV)
+    for off in range(0, len(data), 64):
+        w = list(struct.unpack(">16I", data[off : off + 64]))
+        for j in range(16, 68):
+            x = w[j - 16] ^ w[j - 9] ^ _rotl(w[j - 3], 15)
+            w.append(x ^ _rotl(x, 15) ^ _rotl(x, 23) ^ _rotl(w[j - 13], 7) ^ w[j - 6])
+        a, b, c, d, e, f, g, h = v
+        for j in range(64):
+            a12 = _rotl(a, 12)
+            ss1 = _rotl((a12 + e + _SM3_T[j]) & _MASK, 7)
+            if j < 16:
+                ff, gg = a ^ b ^ c, e ^ f ^ g
+            else:
+                ff, gg = (a & b) | (a & c) | (b & c), (e & f) | (~e & g)
+            tt1 = (ff + d + (ss1 ^ a12) + (w[j] ^ w[j + 4])) & _MASK
+            tt2 = (gg + h + ss1 + w[j]) & _MASK
+            a, b, c, d = tt1, a, _rotl(b, 9), c
+            e, f, g, h = tt2 ^ _rotl(tt2, 9) ^ _rotl(tt2, 17), e, _rotl(f, 19), g
+        v = [x ^ y for x, y in zip(v, (a, b, c, d, e, f, g, h), strict=True)]
+    return struct.pack(">8I", *v)
+
+
+def _openssl_sm3():
+    try:
+        hashlib.new("sm3", b"abc")
+    except ValueError:
+        return None
+    return lambda data: hashlib.new("sm3", data).digest()
+
+
+sm3 = _openssl_sm3() or sm3_pure
+
+# --- Algorithm suites --------------------------------------------------------------------
+
+INTL, SM = "intl", "sm"
+SUITES = {INTL: "SHA-256/Ed25519", SM: "SM3/SM2"}
+_HASHES = {INTL: lambda data: hashlib.sha256(data).digest(), SM: sm3}
+_KEY_SUITES = {"ed25519": INTL, "sm2": SM}  # a public key's prefix -> its suite
+
+
+def digest(data: bytes, suite: str = INTL) -> str:
+    return _HASHES[suite](data).hex()
+
+
+def event_suite(body: dict) -> str:
+    """The suite an event is hashed with: its body's ``alg``, else ``intl``."""
+    return body.get("alg", INTL)
+
+
+def link_hash(prev_hash: str, body: str, suite: str = INTL) -> str:
+    return _HASHES[suite](f"{prev_hash}\n{body}".encode()).hex()
+
+
+def public_key(value: str) -> tuple[str, bytes]:
+    """(suite, raw public key) of a published key: ``sm2:HEX``, ``ed25519:HEX`` or bare
+    HEX (Ed25519). Raises ValueError for anything else."""
+    kind, sep, raw = value.partition(":")
+    if not sep:
+        kind, raw = "ed25519", value
+    if kind not in _KEY_SUITES:
+        raise ValueError(f"unknown key algorithm {kind!r}")
+    return _KEY_SUITES[kind], bytes.fromhex(raw)
+
+
+def key_suite(public_keys: dict[str, str], key_id) -> str | None:
+    """The suite of ``key_id``'s key, None if it is unknown or malformed."""
+    value = public_keys.get(key_id) if isinstance(key_id, str) else None
+    try:
+        return None if value is None else public_key(value)[0]
+    except (AttributeError, ValueError):
+        return None
+
+
+def untrusted(suites, trusted) -> str | None:
+    """The refusal when ``suites`` (those a bundle or stream uses) are not all ``trusted``."""
+    extra = sorted(set(suites) - set(trusted))
+    if not extra:
+        return None
+    names = "、".join(f"{s}（{SUITES.get(s, '未知算法')}）" for s in extra)
+    told = "、".join(sorted(trusted)) or "无"
+    return (
+        f"使用了未被信任的算法 {names}；本次只信任 {told}。确认该平台采用此算法后，"
+        f"加 --algorithm {' --algorithm '.join(extra)} 再校验"
+    )
 
 
 def batch_digest(rows) -> tuple[int, str]:
@@ -84,10 +196,12 @@ def checkpoint_message(stream: str, seq: int, head: str, time: str) -> bytes:
     return canonical({"stream": stream, "seq": seq, "head": head, "time": time}).encode()
 
 
-def fingerprint(public_key_hex: str) -> str:
-    """What a person compares on paper: 32 hex digits in eight groups of four."""
-    digest = hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:32]
-    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+def fingerprint(public_key_value: str) -> str:
+    """What a person compares on paper: 32 hex digits in eight groups of four (the key's
+    suite's hash of its raw public key)."""
+    suite, raw = public_key(public_key_value)
+    text = digest(raw, suite)[:32]
+    return " ".join(text[i : i + 4] for i in range(0, 32, 4))
 
 
 def _plain_hex(text: str) -> str:
@@ -165,24 +279,149 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return _same_point(_mul(s, _BASE), _add(r, _mul(h % _L, a)))
 
 
-def _signed(public_keys: dict[str, str], key_id: str, message: bytes, signature: str) -> bool:
-    """Whether ``signature`` (hex) is ``key_id``'s over ``message``; anything malformed (not
-    hex, not a string) is simply no valid signature."""
+# --- SM2 signature verification (GB/T 32918.2-2016, section 7), pure Python -------------
+
+
+class Curve(NamedTuple):
+    """A prime-field curve y^2 = x^3 + ax + b with base point (gx, gy) of order n."""
+
+    p: int
+    a: int
+    b: int
+    gx: int
+    gy: int
+    n: int
+
+
+SM2_CURVE = Curve(  # the recommended curve, GB/T 32918.5-2017
+    p=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFF_00000000_FFFFFFFF_FFFFFFFF,
+    a=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFF_00000000_FFFFFFFF_FFFFFFFC,
+    b=0x28E9FA9E_9D9F5E34_4D5A9E4B_CF6509A7_F39789F5_15AB8F92_DDBCBD41_4D940E93,
+    gx=0x32C4AE2C_1F198119_5F990446_6A39C994_8FE30BBF_F2660BE1_715A4589_334C74C7,
+    gy=0xBC3736A2_F4F6779C_59BDCEE3_6B692153_D0A9877C_C62A4740_02DF32E5_2139F0A0,
+    n=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_7203DF6B_21C6052B_53BBF409_39D54123,
+)
+SM2_DEFAULT_ID = b"1234567812345678"  # GM/T 0009-2012, when no other ID is agreed
+_INFINITY = (0, 1, 0)
+
+
+def _jdouble(c: Curve, pt):
+    x, y, z = pt
+    if not y or not z:
+        return _INFINITY
+    p = c.p
+    yy = y * y % p
+    s = 4 * x * yy % p
+    zz = z * z % p
+    m = (3 * x * x + c.a * zz * zz) % p
+    x3 = (m * m - 2 * s) % p
+    return (x3, (m * (s - x3) - 8 * yy * yy) % p, 2 * y * z % p)
+
+
+def _jadd(c: Curve, pt, qt):
+    """Jacobian addition (the points as (X, Y, Z), x = X/Z^2, y = Y/Z^3)."""
+    if not pt[2]:
+        return qt
+    if not qt[2]:
+        return pt
+    p = c.p
+    z1z1, z2z2 = pt[2] * pt[2] % p, qt[2] * qt[2] % p
+    u1, u2 = pt[0] * z2z2 % p, qt[0] * z1z1 % p
+    s1, s2 = pt[1] * qt[2] * z2z2 % p, qt[1] * pt[2] * z1z1 % p
+    if u1 == u2:
+        return _jdouble(c, pt) if s1 == s2 else _INFINITY
+    h, r = u2 - u1, s2 - s1
+    hh = h * h % p
+    hhh, v = h * hh % p, u1 * hh % p
+    x3 = (r * r - hhh - 2 * v) % p
+    return (x3, (r * (v - x3) - s1 * hhh) % p, h * pt[2] * qt[2] % p)
+
+
+def ec_twin_mul(c: Curve, k1: int, p1: tuple, k2: int, p2: tuple) -> tuple | None:
+    """[k1]P1 + [k2]P2 in affine (x, y), None at infinity (Shamir's trick)."""
+    a, b = (*p1, 1), (*p2, 1)
+    both, acc = _jadd(c, a, b), _INFINITY
+    for i in range(max(k1.bit_length(), k2.bit_length()) - 1, -1, -1):
+        acc = _jdouble(c, acc)
+        bit1, bit2 = k1 >> i & 1, k2 >> i & 1
+        if bit1 or bit2:
+            acc = _jadd(c, acc, both if bit1 and bit2 else a if bit1 else b)
+    if not acc[2]:
+        return None
+    zi = pow(acc[2], -1, c.p)
+    return (acc[0] * zi * zi % c.p, acc[1] * zi * zi * zi % c.p)
+
+
+def _on_curve(c: Curve, pt) -> bool:
+    x, y = pt
+    return 0 <= x < c.p and 0 <= y < c.p and (y * y - x * x * x - c.a * x - c.b) % c.p == 0
+
+
+def sm2_za(user_id: bytes, pub: tuple, curve: Curve = SM2_CURVE, hash_fn=sm3) -> bytes:
+    """Z_A = H(ENTL_A || ID_A || a || b || x_G || y_G || x_A || y_A)."""
+    size = (curve.p.bit_length() + 7) // 8
+    fields = (curve.a, curve.b, curve.gx, curve.gy, *pub)
+    return hash_fn(
+        (len(user_id) * 8).to_bytes(2, "big")
+        + user_id
+        + b"".join(v.to_bytes(size, "big") for v in fields)
+    )
+
+
+def sm2_verify(
+    pub: tuple,
+    message: bytes,
+    r: int,
+    s: int,
+    user_id: bytes = SM2_DEFAULT_ID,
+    curve: Curve = SM2_CURVE,
+    hash_fn=sm3,
+) -> bool:
+    """GB/T 32918.2 verification of (r, s) over ``message`` by public key ``pub`` (x, y)."""
+    if not (1 <= r < curve.n and 1 <= s < curve.n) or not _on_curve(curve, pub):
+        return False
+    t = (r + s) % curve.n
+    if not t:
+        return False
+    e = int.from_bytes(hash_fn(sm2_za(user_id, pub, curve, hash_fn) + message), "big")
+    point = ec_twin_mul(curve, s, (curve.gx, curve.gy), t, pub)
+    return point is not None and (e + point[0]) % curve.n == r
+
+
+def _sm2_check(raw_key: bytes, message: bytes, signature: bytes) -> bool:
+    if len(raw_key) != 65 or raw_key[0] != 4 or len(signature) != 64:
+        return False
+    pub = (int.from_bytes(raw_key[1:33], "big"), int.from_bytes(raw_key[33:], "big"))
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    return sm2_verify(pub, message, r, s)
+
+
+_VERIFY = {INTL: ed25519_verify, SM: _sm2_check}
+
+
+def signature_valid(
+    public_keys: dict[str, str], key_id: str, message: bytes, signature: str
+) -> bool:
+    """Whether ``signature`` (hex) is ``key_id``'s over ``message``, checked with the key's
+    algorithm; anything malformed (not hex, not a string, unknown algorithm) is simply no
+    valid signature."""
     key = public_keys.get(key_id) if isinstance(key_id, str) else None
     try:
-        return key is not None and ed25519_verify(
-            bytes.fromhex(key), message, bytes.fromhex(signature)
-        )
-    except (TypeError, ValueError):
+        if key is None:
+            return False
+        suite, raw = public_key(key)
+        return _VERIFY[suite](raw, message, bytes.fromhex(signature))
+    except (AttributeError, TypeError, ValueError):
         return False
 
 
 # --- The chain ---------------------------------------------------------------------------
 
 
-def check_links(stream: str, events, after: tuple[int, str] = (0, GENESIS)):
+def check_links(stream: str, events, after: tuple[int, str] = (0, GENESIS), suites=None):
     """Walk ``events`` (dicts with seq, prev_hash, hash, body, in seq order) on from the
-    event ``after`` = (seq, hash). Returns (hashes by seq, last seq, first problem or None)."""
+    event ``after`` = (seq, hash), each hashed with its own suite, which must be one of
+    ``suites`` (None: any). Returns (hashes by seq, last seq, first problem or None)."""
     hashes: dict[int, str] = {}
     expected_seq, prev = after[0] + 1, after[1]
     for event in events:
@@ -195,9 +434,12 @@ def check_links(stream: str, events, after: tuple[int, str] = (0, GENESIS)):
             )
         if event["prev_hash"] != prev:
             return hashes, seq - 1, f"第 {seq} 条事件的前序哈希与第 {seq - 1} 条不符（链条断裂）"
-        if link_hash(event["prev_hash"], event["body"]) != event["hash"]:
-            return hashes, seq - 1, f"第 {seq} 条事件内容与其哈希不符（内容被修改）"
         body = json.loads(event["body"])
+        suite = event_suite(body)
+        if suite not in _HASHES or (suites is not None and suite not in suites):
+            return hashes, seq - 1, f"第 {seq} 条事件{untrusted([suite], suites or ())}"
+        if link_hash(event["prev_hash"], event["body"], suite) != event["hash"]:
+            return hashes, seq - 1, f"第 {seq} 条事件内容与其哈希不符（内容被修改）"
         if body.get("seq") != seq or body.get("stream") != stream:
             return hashes, seq - 1, f"第 {seq} 条事件的序号或流名与内容不符"
         hashes[seq] = event["hash"]
@@ -212,18 +454,20 @@ def check_stream(
     public_keys: dict[str, str],
     anchors=(),
     after: tuple[int, str] = (0, GENESIS),
+    suites=None,
 ) -> list[str]:
     """Problems found, first broken link first; an empty list means the stream verifies.
 
     ``events``: iterable of dicts with seq, prev_hash, hash, body, in seq order.
     ``checkpoints``: dicts with stream, seq, head, time, key_id, signature (hex), signed by
-    one of ``public_keys`` (key id -> public key hex: the keys the caller trusts).
+    one of ``public_keys`` (key id -> public key: the keys the caller trusts).
     ``anchors``: (seq, hash, where) already authenticated elsewhere (the platform heads).
     ``after``: (seq, hash) the events continue from, when the events before were archived
     (an archive bundle, or the stream after ``gonghui audit prune``): points below it are
-    the archive's; a point at it must name its hash.
+    the archive's; a point at it must name its hash. ``suites``: the algorithm suites
+    trusted (None: any).
     """
-    hashes, last, problem = check_links(stream, events, after)
+    hashes, last, problem = check_links(stream, events, after, suites=suites)
     if problem:
         return [problem]
     if after[0]:
@@ -232,7 +476,10 @@ def check_stream(
         message = checkpoint_message(cp["stream"], cp["seq"], cp["head"], cp["time"])
         if cp["key_id"] not in public_keys:
             return [f"第 {cp['seq']} 条处的签名检查点所用密钥 {cp['key_id']} 不在可信公钥之中"]
-        if cp["stream"] != stream or not _signed(
+        suite = key_suite(public_keys, cp["key_id"])
+        if suites is not None and suite not in suites:
+            return [f"第 {cp['seq']} 条处的签名检查点{untrusted([suite], suites)}"]
+        if cp["stream"] != stream or not signature_valid(
             public_keys, cp["key_id"], message, cp["signature"]
         ):
             return [f"第 {cp['seq']} 条处的签名检查点无效"]
@@ -256,14 +503,15 @@ def head_message(head: dict) -> bytes:
     return canonical({"kind": "gonghui.audit.head"} | {f: head[f] for f in HEAD_FIELDS}).encode()
 
 
-def head_digest(head: dict) -> str:
-    return hashlib.sha256(head_message(head)).hexdigest()
+def head_digest(head: dict, suite: str = INTL) -> str:
+    """The head's signed message hashed with ``suite`` (that of the head that links to it)."""
+    return digest(head_message(head), suite)
 
 
-def streams_root(state: dict[str, list]) -> str:
-    """SHA-256 of the sorted list [[stream, seq, hash], ...]: every stream's head at once."""
+def streams_root(state: dict[str, list], suite: str = INTL) -> str:
+    """The hash of the sorted list [[stream, seq, hash], ...]: every stream's head at once."""
     listing = [[name, seq, head] for name, (seq, head) in sorted(state.items())]
-    return hashlib.sha256(canonical(listing).encode()).hexdigest()
+    return digest(canonical(listing).encode(), suite)
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -303,27 +551,35 @@ def head_format_problem(head) -> str | None:
     return None
 
 
-def head_problem(head, previous, public_keys: dict[str, str], signed=None) -> str | None:
+def head_problem(
+    head, previous, public_keys: dict[str, str], signed=None, suites=None
+) -> str | None:
     """Why ``head`` is no well-formed, signed successor of ``previous`` (None: the first
     head), or None if it is. ``signed(key_id, message, signature)`` checks a signature (by
-    default this file's pure-Python Ed25519 with ``public_keys``)."""
+    default this file's pure-Python Ed25519 and SM2 with ``public_keys``); its key's suite
+    must be one of ``suites`` (None: any)."""
     problem = head_format_problem(head)
     if problem:
         return problem
     expected = 1 if previous is None else previous["n"] + 1
     if head["n"] != expected:
         return f"缺少第 {expected} 个平台链头（序号不连续）"
-    if head["prev"] != (GENESIS if previous is None else head_digest(previous)):
-        return "与前一个平台链头不相连"
     if head["key_id"] not in public_keys:
         return f"所用密钥 {head['key_id']} 不在可信公钥之中"
-    signed = signed or (lambda kid, message, sig: _signed(public_keys, kid, message, sig))
+    suite = key_suite(public_keys, head["key_id"])
+    if suite is None or (suites is not None and suite not in suites):
+        return untrusted([suite or "?"], suites or ())
+    if head["prev"] != (GENESIS if previous is None else head_digest(previous, suite)):
+        return "与前一个平台链头不相连"
+    signed = signed or (lambda kid, message, sig: signature_valid(public_keys, kid, message, sig))
     if not signed(head["key_id"], head_message(head), head["signature"]):
         return "签名无效"
     return None
 
 
-def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头", signed=None):
+def check_heads(
+    heads, public_keys: dict[str, str], where: str = "平台链头", signed=None, suites=None
+):
     """Walk platform heads in order from head 1: shape, numbering, chaining, signatures,
     roots. A malformed head is a problem like any other, never an exception.
 
@@ -335,7 +591,7 @@ def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头",
     for head in heads:
         n = head.get("n") if isinstance(head, dict) else None
         label = f"{where}（#{n if _count(n) else '?'}）"
-        problem = head_problem(head, last, public_keys, signed)
+        problem = head_problem(head, last, public_keys, signed, suites)
         if problem:
             return state, points, last, f"{label}：{problem}"
         for name, (seq, value) in head["streams"].items():
@@ -344,7 +600,7 @@ def check_heads(heads, public_keys: dict[str, str], where: str = "平台链头",
                 return state, points, last, f"{label}：流 {name} 的序号倒退"
             state[name] = [seq, value]
             points.setdefault(name, []).append((seq, value, label))
-        if streams_root(state) != head["root"]:
+        if streams_root(state, key_suite(public_keys, head["key_id"])) != head["root"]:
             return state, points, last, f"{label}：根哈希与所列各流链头不符"
         last = head
     return state, points, last, None
@@ -402,7 +658,7 @@ def trusted_keys(bundle_keys: dict[str, str], fingerprints=(), published=None) -
         found = [
             kid
             for kid, pub in bundle_keys.items()
-            if wanted in (_plain_hex(fingerprint(pub)), pub.lower())
+            if wanted in (_plain_hex(fingerprint(pub)), _plain_hex(pub.rpartition(":")[2]))
         ]
         if not found:
             notes.append(f"数据包中没有指纹为 {given} 的公钥")
@@ -454,9 +710,23 @@ def _against_witness(stream: str, witness: list[dict], end: dict):
     return anchors, cut, later
 
 
-def verify_bundle(path, fingerprints=(), published=None, witness=None) -> BundleReport:
-    """The bundle checked with trusted keys, its manifest against its content, and against
-    ``witness`` (platform heads, e.g. a copy of the witness file) when given."""
+def suites_used(events, checkpoints, keys: dict[str, str], heads=()) -> set[str]:
+    """Every suite the events, the checkpoints' and the heads' keys use."""
+    found = {event_suite(json.loads(e["body"])) for e in events}
+    for signed in [*checkpoints, *heads]:
+        suite = key_suite(keys, signed.get("key_id")) if isinstance(signed, dict) else None
+        if suite:  # an unknown key is reported by the checks themselves
+            found.add(suite)
+    return found
+
+
+def verify_bundle(
+    path, fingerprints=(), published=None, witness=None, suites=(INTL,)
+) -> BundleReport:
+    """The bundle checked with trusted keys in the trusted algorithm ``suites`` (a bundle
+    using any other is refused first, and nothing else is checked), its manifest against
+    its content, and against ``witness`` (platform heads, e.g. a copy of the witness
+    file) when given."""
     with zipfile.ZipFile(path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
         bundle_keys = json.loads(bundle.read("public_keys.json"))
@@ -470,9 +740,17 @@ def verify_bundle(path, fingerprints=(), published=None, witness=None) -> Bundle
     def report(*problems: str) -> BundleReport:
         return BundleReport(stream, len(events), list(problems), trust, notes, end)
 
+    used = suites_used(events, checkpoints, bundle_keys | trust.keys, witness or ())
+    refusal = untrusted(used, suites)
+    if refusal:
+        return report(f"数据包{refusal}")
+    if "algorithms" in manifest and sorted(manifest["algorithms"]) != sorted(used):
+        return report(
+            f"清单写明的算法 {manifest['algorithms']} 与数据包实际使用的 {sorted(used)} 不符"
+        )
     anchors, cut, later = [], None, None
     if witness is not None:
-        _, _, _, problem = check_heads(witness, trust.keys, "见证的平台链头")
+        _, _, _, problem = check_heads(witness, trust.keys, "见证的平台链头", suites=suites)
         if problem:
             return report(problem)
         if end is not None:
@@ -482,7 +760,7 @@ def verify_bundle(path, fingerprints=(), published=None, witness=None) -> Bundle
     after = tuple(manifest.get("after") or (0, GENESIS))
     if after[0] and not any(cp["seq"] == after[0] for cp in checkpoints):
         return report(f"数据包从第 {after[0]} 条之后开始，但没有该处的签名检查点")
-    problems = check_stream(stream, events, checkpoints, trust.keys, anchors, after)
+    problems = check_stream(stream, events, checkpoints, trust.keys, anchors, after, suites)
     if problems:
         return report(*problems)
     last = events[-1]["seq"] if events else 0
@@ -527,7 +805,16 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--keys", metavar="FILE", help="published keys: {key id: public key hex}")
     parser.add_argument("--witness", metavar="FILE", help="a copy of the witness file (JSON lines)")
+    parser.add_argument(
+        "--algorithm",
+        action="append",
+        choices=sorted(SUITES),
+        metavar="SUITE",
+        help="an algorithm suite to trust: intl (SHA-256/Ed25519) or sm (SM3/SM2); repeatable "
+        "(a stream switched from one to the other needs both); default intl",
+    )
     args = parser.parse_args(argv[1:])
+    suites = tuple(args.algorithm or (INTL,))
     torn = b""
     try:
         published = witness = None
@@ -537,7 +824,7 @@ def main(argv: list[str]) -> int:
         if args.witness:
             with open(args.witness, "rb") as fh:
                 witness, torn = read_witness(fh.read())
-        result = verify_bundle(args.bundle, args.key, published, witness)
+        result = verify_bundle(args.bundle, args.key, published, witness, suites)
     except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
         # A damaged or doctored bundle (missing member, bad JSON or hex) fails like any other.
         print(
@@ -562,7 +849,7 @@ def main(argv: list[str]) -> int:
     print(
         f"OK {result.stream}: {result.events} events{start}, signed up to seq {result.end['seq']} at "
         f"{beijing(result.end['time'])}, chain and signed checkpoints verified with {how}"
-        f"{witnessed}"
+        f"{witnessed}, algorithms {'+'.join(SUITES[s] for s in sorted(suites))} trusted"
     )
     return EXIT_OWN_KEYS if own_only else EXIT_OK
 

@@ -3,10 +3,12 @@
 Every setting is declared here once; an unknown GONGHUI_* variable or a malformed value
 stops start-up with a one-line message naming it (``ConfigError``). Keys: ``SECRET_KEY``,
 the field-encryption key, the blind-index key and the audit signing key are four separate
-keys, each written ``KID:BASE64`` (a comma-separated list: the first signs/encrypts, the
-rest still decrypt/verify during a rotation). With GONGHUI_LOCAL_KEYS (``make run``; unset,
-it follows GONGHUI_DEBUG) they are generated once into the keys folder (outside ``var/data``
-so a backup of the data never holds them); otherwise a missing key is an error.
+keys, each written ``KID:BASE64`` or ``KID:ALGORITHM:BASE64`` (a comma-separated list: the
+first key of the installation's algorithms, GONGHUI_CRYPTO, signs/encrypts, the rest still
+decrypt/verify during a rotation or after a switch; see docs/crypto.md). With
+GONGHUI_LOCAL_KEYS (``make run``; unset, it follows GONGHUI_DEBUG) they are generated once
+into the keys folder (outside ``var/data`` so a backup of the data never holds them), of the
+kind GONGHUI_CRYPTO asks for; otherwise a missing key is an error.
 """
 
 from __future__ import annotations
@@ -190,6 +192,10 @@ SETTINGS: dict[str, tuple] = {
     # the password (one line; a container secret), never the password itself in the env.
     "GONGHUI_ADMIN_USERNAME": (_str, None),
     "GONGHUI_ADMIN_PASSWORD_FILE": (_str, None),
+    # --- smcrypto (issue #21 point 8): the installation's algorithms (docs/crypto.md):
+    # intl = SHA-256 chain, Ed25519 signatures, AES-256-GCM fields, HMAC-SHA256 indexes;
+    # sm = SM3 chain, SM2 signatures, SM4-GCM fields, HMAC-SM3 indexes.
+    "GONGHUI_CRYPTO": (_choice("intl", "sm"), "intl"),
 }
 
 
@@ -208,10 +214,12 @@ def read_env(environ: os._Environ | dict | None = None) -> dict:
 
 @dataclass(frozen=True)
 class KeyRing:
-    """One purpose's keys: ``current`` (kid, bytes) first, then older ones by kid."""
+    """One purpose's keys: ``current`` (kid, bytes) first, then older ones by kid, and each
+    key's algorithm (``kinds``, in the same order)."""
 
     purpose: str
     keys: tuple[tuple[str, bytes], ...]
+    kinds: tuple[str, ...] = ()
 
     @property
     def current(self) -> tuple[str, bytes]:
@@ -223,39 +231,76 @@ class KeyRing:
                 return key
         raise KeyError(f"{self.purpose}: no key with id {kid!r}")
 
+    def kind(self, kid: str) -> str:
+        for (key_id, _), kind in zip(self.keys, self.kinds, strict=True):
+            if key_id == kid:
+                return kind
+        raise KeyError(f"{self.purpose}: no key with id {kid!r}")
 
-def parse_keyring(setting: str, raw: str, size: int) -> KeyRing:
-    keys = []
+
+# setting -> {algorithm: (key bytes, suite)}; the first is what a bare KID:BASE64 means.
+KEY_KINDS: dict[str, dict[str, tuple[int, str | None]]] = {
+    "GONGHUI_SECRET_KEY": {"django": (48, None)},
+    "GONGHUI_FIELD_KEYS": {"aes": (32, "intl"), "sm4": (16, "sm")},  # AES-256-GCM, SM4-GCM
+    "GONGHUI_BLIND_INDEX_KEYS": {"sha256": (32, "intl"), "sm3": (32, "sm")},  # HMAC
+    "GONGHUI_AUDIT_SIGNING_KEYS": {"ed25519": (32, "intl"), "sm2": (32, "sm")},  # private keys
+}
+
+
+def _kind_for(setting: str, suite: str) -> str:
+    kinds = KEY_KINDS[setting]
+    return next((k for k, (_, s) in kinds.items() if s in (suite, None)), "")
+
+
+def parse_keyring(setting: str, raw: str, suite: str = "intl") -> KeyRing:
+    """The ring, its first key of ``suite`` (GONGHUI_CRYPTO) made the current one."""
+    kinds = KEY_KINDS[setting]
+    default = next(iter(kinds))
+    items = []
     for item in raw.split(","):
-        kid, sep, material = item.strip().partition(":")
-        if not sep or not kid or not kid.isalnum():
-            raise ConfigError(f"{setting}: expected KID:BASE64[,KID:BASE64...]")
+        parts = item.strip().split(":")
+        if len(parts) == 2:
+            parts.insert(1, default)
+        kid, kind, material = parts if len(parts) == 3 else ("", "", "")
+        if not kid or not kid.isalnum() or kind not in kinds:
+            raise ConfigError(
+                f"{setting}: expected KID:BASE64 or KID:ALGORITHM:BASE64 (algorithm one of "
+                f"{', '.join(kinds)}), comma-separated"
+            )
         try:
             key = base64.b64decode(material, validate=True)
         except ValueError:
             raise ConfigError(f"{setting}: key {kid!r} is not valid base64") from None
+        size = kinds[kind][0]
         if len(key) != size:
             raise ConfigError(f"{setting}: key {kid!r} must be {size} bytes, got {len(key)}")
-        keys.append((kid, key))
-    return KeyRing(setting, tuple(keys))
-
-
-KEY_SIZES = {
-    "GONGHUI_SECRET_KEY": 48,
-    "GONGHUI_FIELD_KEYS": 32,  # AES-256-GCM
-    "GONGHUI_BLIND_INDEX_KEYS": 32,  # HMAC-SHA256
-    "GONGHUI_AUDIT_SIGNING_KEYS": 32,  # Ed25519 private seed
-}
+        if any(kid == other for other, _, _ in items):
+            raise ConfigError(f"{setting}: key id {kid!r} is used twice")
+        items.append((kid, kind, key))
+    wanted = _kind_for(setting, suite)
+    first = next((i for i, (_, kind, _) in enumerate(items) if kind == wanted), None)
+    if first is None:
+        raise ConfigError(
+            f"{setting}: GONGHUI_CRYPTO={suite} needs a {wanted} key (add KID:{wanted}:BASE64; "
+            "see docs/crypto.md)"
+        )
+    items.insert(0, items.pop(first))
+    return KeyRing(
+        setting, tuple((kid, key) for kid, _, key in items), tuple(k for _, k, _ in items)
+    )
 
 
 def load_keys(values: dict, keys_dir: Path, *, generate: bool) -> dict[str, KeyRing]:
     """Each key from its variable, else from ``keys_dir``; generated there only when
-    ``generate`` (GONGHUI_LOCAL_KEYS: a machine of one's own, never production)."""
+    ``generate`` (GONGHUI_LOCAL_KEYS: a machine of one's own, never production), of the
+    kind GONGHUI_CRYPTO asks for (added in front of a key file that has none)."""
+    suite = values.get("GONGHUI_CRYPTO") or "intl"
     rings = {}
-    for setting, size in KEY_SIZES.items():
+    for setting in KEY_KINDS:
         raw = values.get(setting)
         path = keys_dir / (setting.removeprefix("GONGHUI_").lower() + ".key")
-        if raw is None and path.exists():
+        from_file = raw is None and path.exists()
+        if from_file:
             raw = path.read_text().strip()
         if raw is None:
             if not generate:
@@ -263,15 +308,33 @@ def load_keys(values: dict, keys_dir: Path, *, generate: bool) -> dict[str, KeyR
                     f"{setting}: not set and no key file at {path} "
                     "(required unless GONGHUI_LOCAL_KEYS=true)"
                 )
-            raw = _generate_key_file(path, size)
-        rings[setting] = parse_keyring(setting, raw, size)
+            raw = _generate_key_file(path, setting, suite)
+        try:
+            rings[setting] = parse_keyring(setting, raw, suite)
+        except ConfigError:
+            if not (generate and from_file):
+                raise
+            rings[setting] = parse_keyring(setting, _add_key(path, setting, suite, raw), suite)
     return rings
 
 
-def _generate_key_file(path: Path, size: int) -> str:
-    """Write a new key once, atomically: a process that loses the race reads the winner's."""
+def _new_key(setting: str, suite: str, kid: str) -> str:
+    kind = _kind_for(setting, suite)
+    size = KEY_KINDS[setting][kind][0]
+    if kind == "sm2":  # a private key in [1, n - 2] for the SM2 curve, from the library
+        from gmalg import SM2
+
+        material = SM2().generate_keypair()[0]
+    else:
+        material = secrets.token_bytes(size)
+    prefix = "" if kind == next(iter(KEY_KINDS[setting])) else f"{kind}:"
+    return f"{kid}:{prefix}{base64.b64encode(material).decode()}"
+
+
+def _write_new(path: Path, raw: str) -> bool:
+    """Write ``raw`` to ``path`` atomically if it does not exist yet (False if another
+    process created it first)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    raw = f"k1:{base64.b64encode(secrets.token_bytes(size)).decode()}"
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -279,7 +342,27 @@ def _generate_key_file(path: Path, size: int) -> str:
     try:
         os.link(tmp, path)  # fails if another process created the key first
     except FileExistsError:
-        raw = path.read_text().strip()
+        return False
     finally:
         tmp.unlink()
-    return raw
+    return True
+
+
+def _generate_key_file(path: Path, setting: str, suite: str) -> str:
+    """Write a new key once, atomically: a process that loses the race reads the winner's."""
+    raw = _new_key(setting, suite, "k1")
+    return raw if _write_new(path, raw) else path.read_text().strip()
+
+
+def _add_key(path: Path, setting: str, suite: str, raw: str) -> str:
+    """A local key file without a key of ``suite`` (GONGHUI_CRYPTO changed): a new one in
+    front, the old ones kept after it (they still decrypt and verify)."""
+    taken = {item.strip().split(":")[0] for item in raw.split(",")}
+    kid = next(f"k{n}" for n in range(len(taken) + 1, len(taken) + 100) if f"k{n}" not in taken)
+    new = f"{_new_key(setting, suite, kid)},{raw}"
+    tmp = path.with_suffix(f".{os.getpid()}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new + "\n")
+    os.replace(tmp, path)
+    return new

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from gonghui.audit import retention, roles
 from gonghui.audit.services import (
     checkpoint_all,
+    crypto_switch,
     export_bundle,
     key_fingerprints,
     public_keys,
@@ -17,7 +18,7 @@ from gonghui.audit.services import (
     verify_platform,
     witness_restart,
 )
-from gonghui.audit.verifier import canonical
+from gonghui.audit.verifier import SUITES, canonical, key_suite
 from gonghui.common.errors import DomainError
 from gonghui.common.formats import cn_datetime
 
@@ -32,7 +33,8 @@ class Command(BaseCommand):
     help = (
         "审计日志：verify 校验链条、签名检查点、平台链头与见证文件；export 导出数据包；"
         "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色；"
-        "witness-restart 重新开始见证文件；archive 归档超过保存期限的事件；prune 删除已归档的事件"
+        "witness-restart 重新开始见证文件；archive 归档超过保存期限的事件；prune 删除已归档的事件；"
+        "switch-crypto 切换密码算法（docs/crypto.md）"
     )
 
     def add_arguments(self, parser):
@@ -64,6 +66,11 @@ class Command(BaseCommand):
         )
         prune.add_argument("--stream", default=None, help="只处理这个流（默认全部）")
         prune.add_argument("--yes", action="store_true", help="确认删除")
+        switch = sub.add_parser(
+            "switch-crypto",
+            help="记录算法切换（GONGHUI_CRYPTO 已改并重启后），用新算法的密钥在旧链之上签名新的链头",
+        )
+        switch.add_argument("--to", required=True, choices=["intl", "sm"])
 
     def handle(self, *args, action, **options):
         getattr(self, action.replace("-", "_"))(**options)
@@ -150,9 +157,22 @@ class Command(BaseCommand):
             kept = f"旧文件保留为 {old}" if old else "原先没有文件"
             self.stdout.write(f"已重新开始见证文件 {path}（{kept}；已记录审计事件）")
 
+    def switch_crypto(self, *, to, **options):
+        try:
+            signing = crypto_switch(to=to)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(
+            f"已切换为 {to}（{SUITES[to]}）并记录审计事件；已签名平台链头 #{signing.head.n} 与 "
+            f"{signing.signed} 个检查点。此前的事件保持原样，按原算法校验：旧密钥留在 "
+            f"GONGHUI_AUDIT_SIGNING_KEYS 中；独立校验时用 --algorithm intl --algorithm sm"
+        )
+
     def keys(self, *, out, **options):
+        public = public_keys()
         for n, (kid, fp) in enumerate(key_fingerprints()):
-            self.stdout.write(f"{kid}  {fp}{'  （当前签名密钥）' if n == 0 else ''}")
+            suite = SUITES[key_suite(public, kid)]
+            self.stdout.write(f"{kid}  {suite}  {fp}{'  （当前签名密钥）' if n == 0 else ''}")
         if out:
             Path(out).write_text(canonical(public_keys()) + "\n", encoding="utf-8")
             self.stdout.write(f"公钥已写入 {out}：python verifier.py 数据包.zip --keys {out}")
