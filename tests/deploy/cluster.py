@@ -261,7 +261,8 @@ def request(
 class Cluster:
     """moto's S3 server (the bucket made), ``servers`` × ``gonghui serve`` (``workers``
     each, own var folders, one database and Redis) and nginx in front, all on loopback.
-    ``proxy_http`` / ``proxy_https`` are nginx's ports, ``web_ports`` the servers'."""
+    ``proxy_http`` / ``proxy_https`` are nginx's ports, ``web_ports`` the servers'.
+    ``extra`` adds variables to each server's environment, by its number (from 1)."""
 
     def __init__(
         self,
@@ -273,10 +274,12 @@ class Cluster:
         servers: int = 2,
         workers: int = 2,
         nginx: str,
+        extra: Mapping[int, Mapping[str, str]] | None = None,
     ):
         self.folder = folder
         self.database_url, self.redis_url, self.keys = database_url, redis_url, keys
         self.servers, self.workers, self.nginx = servers, workers, nginx
+        self.extra = extra or {}
         self.s3_port = free_port()
         self.web_ports = [free_port() for _ in range(servers)]
         self.proxy_http, self.proxy_https = free_port(), free_port()
@@ -299,7 +302,7 @@ class Cluster:
         s3.wait_for(lambda: _listening(self.s3_port), "moto's S3 server")
         self.s3_client().create_bucket(Bucket=BUCKET)
         for n, port in enumerate(self.web_ports, 1):
-            env = self.server_env(self.folder / f"server{n}")
+            env = self.server_env(self.folder / f"server{n}") | dict(self.extra.get(n, {}))
             command = [
                 sys.executable,
                 "-m",
