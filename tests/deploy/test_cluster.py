@@ -6,7 +6,6 @@ legs run it (`make test-postgres` with GONGHUI_REDIS_URL); in CI a missing servi
 
 import re
 import uuid
-from http.cookies import SimpleCookie
 
 import pytest
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.db import connection
 
 from gonghui.files.models import Attachment
 from tests.conftest import need_service
-from tests.deploy.cluster import BUCKET, HOST, Cluster, nginx_binary, request
+from tests.deploy.cluster import BUCKET, HOST, Browser, Cluster, multipart, nginx_binary, request
 from tests.factories import PASSWORD, make_person
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -33,59 +32,6 @@ def real_hash(user) -> None:
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(PASSWORD, hasher.salt())
     user.save(update_fields=["password"])
-
-
-class Browser:
-    """Cookies kept across requests, each request to a chosen port (the proxy's, over TLS,
-    or one server's directly, as the proxy would send it: X-Forwarded-Proto https)."""
-
-    def __init__(self):
-        self.cookies: dict[str, str] = {}
-
-    def go(self, port: int, method: str, path: str, *, tls: bool, body=None, headers=None):
-        sent = {"Origin": f"https://{HOST}", "Referer": f"https://{HOST}{path}"}
-        if not tls:
-            sent["X-Forwarded-Proto"] = "https"
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        status, answer, content = request(
-            port, method, path, body=body, headers=sent | (headers or {}), tls=tls
-        )
-        for raw in answer.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(raw).items():
-                self.cookies[name] = morsel.value
-        return status, answer, content
-
-    def sign_in(self, port: int, username: str) -> None:
-        status, _, page = self.go(port, "GET", "/login/", tls=True)
-        assert status == 200
-        (token,) = re.findall(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        form = f"csrfmiddlewaretoken={token.decode()}&username={username}&password={PASSWORD}"
-        status, answer, _ = self.go(
-            port,
-            "POST",
-            "/login/",
-            tls=True,
-            body=form.encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        assert status == 302, "sign-in through the proxy failed"
-        assert "sessionid" in self.cookies
-
-
-def multipart(fields: dict[str, str], name: str, filename: str, content: bytes):
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-        f"Content-Type: application/pdf\r\n\r\n".encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,7 +64,7 @@ def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
             )
 
         staff = Browser()
-        staff.sign_in(cluster.proxy_https, "admin_t")
+        staff.sign_in(cluster.proxy_https, "admin_t", PASSWORD)
         body, headers = multipart(
             {"csrfmiddlewaretoken": staff.cookies["csrftoken"]}, "file", "推荐表.pdf", PDF
         )
@@ -144,7 +90,7 @@ def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
 
         # A district's staff outside the person's district: not on either server.
         other = Browser()
-        other.sign_in(cluster.proxy_https, "hd_staff")
+        other.sign_in(cluster.proxy_https, "hd_staff", PASSWORD)
         for port, tls in ((cluster.proxy_https, True), (two, False), (one, False)):
             status, _, content = other.go(port, "GET", path, tls=tls)
             assert status in (403, 404) and PDF not in content
