@@ -1,8 +1,10 @@
 """Two `gonghui serve` on two ports behind nginx (the shipped deploy/nginx/gonghui.conf, TLS
 included), sharing the test's PostgreSQL database, Redis and an S3 server (moto): sign in
 through the proxy, upload an attachment on one server, download it from the other and
-through the proxy; nothing lands in either server's own folder. The PostgreSQL and Redis
-legs run it (`make test-postgres` with GONGHUI_REDIS_URL); in CI a missing service fails."""
+through the proxy; nothing lands in either server's own folder. The PostgreSQL leg runs it
+(`make test-postgres`; in CI a missing PostgreSQL or nginx fails it); with GONGHUI_REDIS_URL
+set as well the servers share that Redis, else their cache and counters live in the shared
+database."""
 
 import re
 import uuid
@@ -17,7 +19,7 @@ from tests.conftest import need_service
 from tests.deploy.cluster import BUCKET, HOST, Browser, Cluster, multipart, nginx_binary, request
 from tests.factories import PASSWORD, make_person
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.postgres
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + uuid.uuid4().hex.encode()
 
 
@@ -36,7 +38,7 @@ def real_hash(user) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
-    postgres, redis_client, users, tree, tmp_path
+    postgres, users, tree, tmp_path
 ):
     nginx = nginx_binary()
     need_service("nginx", nginx is not None, "run scripts/install-nginx.sh")
