@@ -20,22 +20,71 @@ on write. Three settings make a recycle cost ~10 ms and spread them out:
 """
 
 import gc
+import logging
 import os
 import sys
 
 from django.db import connections
+from gunicorn.glogging import Logger
+
+from gonghui.common.logs import HEADER, ErrorSink, JsonFormatter, request_context
+from gonghui.common.metrics import worker_gone
 
 preload_app = True  # the application loads once in the master (see wsgi.py)
 worker_class = "sync"
 max_requests = 5000
 max_requests_jitter = 2500
 accesslog = "-"
-# The path only (%(U)s): query strings never reach the logs.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+logger_class = "gonghui.gunicorn_conf.JsonLogger"
 # gunicorn 27 opens a management socket under $XDG_RUNTIME_DIR or ~/.gunicorn by default:
 # nothing here uses it, it is one more way in to account for, and two servers on one host
 # would share its path.
 control_socket_disable = True
+
+
+class JsonLogger(Logger):
+    """gunicorn's own lines and its access log as JSON (common.logs.JsonFormatter), like the
+    application's. An access line: method, the path only (query strings never reach the
+    logs; masked like every line), status, bytes, milliseconds, the connection's peer and
+    the client behind the trusted proxies, and the request id the application answered in
+    ``X-Request-ID`` (so the access line and the request's own lines share it)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        answered = {name.lower(): value for name, value in resp.headers}
+        fields = {
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "status": int(status),
+            "bytes": getattr(resp, "sent", None),
+            "ms": round(request_time.total_seconds() * 1000, 1),
+            "peer": environ.get("REMOTE_ADDR") or "unix",
+            "client": _client(environ),
+        }
+        try:
+            with request_context(answered.get(HEADER.lower())):
+                self.access_log.info(
+                    "%s %s %s", fields["method"], fields["path"], status, extra={"fields": fields}
+                )
+        except Exception:
+            self.exception("access log line not written")
+
+
+def _client(environ) -> str | None:
+    from gonghui.common.net import client_address  # reads settings: loaded by then
+
+    try:
+        return client_address(environ)
+    except Exception:  # the access line is written in any case
+        return None
 
 
 def pre_fork(server, worker):
@@ -47,6 +96,10 @@ def pre_fork(server, worker):
     gc.freeze()
 
 
+def child_exit(server, worker):
+    worker_gone(worker.pid)
+
+
 def worker_exit(server, worker):
     # gunicorn calls this hook in the worker, from the ``finally`` around its life, and in the
     # master for a worker that vanished: only the first, leaving by ``sys.exit``, is cut short.
@@ -55,6 +108,9 @@ def worker_exit(server, worker):
         return
     code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
     connections.close_all()
+    for handler in logging.getLogger().handlers:  # reports still queued for the error sink
+        if isinstance(handler, ErrorSink):
+            handler.flush()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)

@@ -103,6 +103,20 @@ def two_roles(postgres, capsys):
             cursor.execute(f"DROP ROLE {role}")
 
 
+# --- The archive storage (audit retention) ---------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _own_archive_storage(settings, tmp_path):
+    """Each test its own archive folder (settings.STORAGES["audit_archive"])."""
+    settings.STORAGES = settings.STORAGES | {
+        "audit_archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "audit-archive"},
+        }
+    }
+
+
 # --- The tree, without events ---------------------------------------------------------------
 
 

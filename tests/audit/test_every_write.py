@@ -26,9 +26,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 
 import gonghui
+from gonghui.audit import retention
 from gonghui.audit.actions import ACTION_LABELS, SERVICE_MODULES, WRITE_SERVICES
 from gonghui.audit.models import AuditEvent
-from gonghui.audit.services import batch_digest, head_sign, record
+from gonghui.audit.services import batch_digest, checkpoint_all, head_sign, record
 from gonghui.common.errors import Throttled
 from gonghui.dashboards.services import display_token_create
 from gonghui.files.services import attachment_add
@@ -101,6 +102,11 @@ NOT_WRITES = {
             "gonghui.audit.services.verify_stream",
             "gonghui.audit.services.streams",
             "gonghui.audit.services.verify_platform",
+            "gonghui.audit.services.archive_storage",
+            "gonghui.audit.services.stored_digest",
+            "gonghui.audit.services.archived_start",
+            "gonghui.audit.retention.cutoff",
+            "gonghui.audit.retention.verify_scheduled",
         ],
         "a read, a check or a computation: writes nothing",
     ),
@@ -156,6 +162,7 @@ NOT_WRITES = {
     "gonghui.audit.services.checkpoint_sign": "a signature over the log, not an event",
     "gonghui.audit.services.checkpoint_all": "a signature over the log, not an event",
     "gonghui.audit.services.head_sign": "a signature over the log, not an event",
+    "gonghui.audit.retention.archive_due": "the worker's schedule: archive's events",
     "gonghui.training.quizzes.services.seal_rows": "a pure helper",  # training · quizzes
     "gonghui.training.quizzes.answers.paper": "a read (cached per process)",  # training · quizzes
     "gonghui.training.quizzes.answers.forget": "drops a process cache",  # training · quizzes
@@ -1317,6 +1324,32 @@ def _(w, call):
     head_sign()
     w.settings.AUDIT_WITNESS[0].unlink()  # the witness went missing: restarted on purpose
     call(actor=w.users.admin)
+
+
+# --- audit retention (issue #21 point 5) ---
+
+
+def old_signed_events(w):
+    """Platform events with a checkpoint, then 200 days on, one more, signed: the first
+    ones are past the retention and archivable."""
+    record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    checkpoint_all()
+    w.clock.shift(timedelta(days=200))
+    record(actor=w.users.admin, action="orgs.update", obj=w.tree.chaoyang)
+    head_sign()
+
+
+@scenario("gonghui.audit.retention.archive")
+def _(w, call):
+    old_signed_events(w)
+    call(actor=w.users.admin, stream="platform")
+
+
+@scenario("gonghui.audit.retention.prune")
+def _(w, call):
+    old_signed_events(w)
+    retention.archive(stream="platform")
+    call(actor=w.users.admin, stream="platform")
 
 
 # --- contests · setup: this feature's scenarios below this line ---

@@ -280,6 +280,9 @@ class Action(models.TextChoices):
     LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
     DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
     DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
+    # --- audit retention (issue #21 point 5) ---
+    AUDIT_ARCHIVE = "audit.archive", "归档审计事件"
+    AUDIT_PRUNE = "audit.prune", "删除已归档的审计事件"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -386,6 +389,7 @@ SERVICE_MODULES = (
     "gonghui.perks.giveaways.claims",
     "gonghui.perks.merging",
     "gonghui.audit.services",
+    "gonghui.audit.retention",  # audit retention (issue #21 point 5)
     "gonghui.contests.events",
     # --- contests · setup ---
     "gonghui.contests.setup.services",
@@ -906,4 +910,7 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- dashboards: the wall screen's display tokens ---
     "gonghui.dashboards.services.display_token_create": ("dashboards.screen_create",),
     "gonghui.dashboards.services.display_token_revoke": ("dashboards.screen_revoke",),
+    # --- audit retention (issue #21 point 5): one stream archived, one pruned ---
+    "gonghui.audit.retention.archive": ("audit.archive",),
+    "gonghui.audit.retention.prune": ("audit.prune",),
 }

@@ -4,7 +4,12 @@ from django.db import models
 
 # The tables no one may change or empty (triggers on both databases; INSERT and SELECT only
 # for the application's role, see roles.py).
-APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditcheckpoint", "audit_audithead")
+APPEND_ONLY_TABLES = (
+    "audit_auditevent",
+    "audit_auditcheckpoint",
+    "audit_audithead",
+    "audit_auditarchive",
+)
 
 
 class AuditEvent(models.Model):
@@ -108,3 +113,37 @@ class SignedStreamHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream}@{self.seq}"
+
+
+class AuditArchive(models.Model):
+    """Events of one stream moved off the database after the online retention (审计归档,
+    audit/retention.py): a signed bundle in the export format, from the event after the
+    previous archive's last up to a signed checkpoint, written to the archive storage, read
+    back and verified before this row was written, and before any of its events may be
+    removed (``gonghui audit prune``). Append-only, like the events."""
+
+    stream = models.CharField("审计流", max_length=64)
+    first_seq = models.BigIntegerField("起始序号")
+    last_seq = models.BigIntegerField("截止序号")
+    last_hash = models.CharField("截止链头哈希", max_length=64)
+    checkpoint = models.ForeignKey(
+        AuditCheckpoint,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name="截止签名检查点",
+    )
+    storage_name = models.CharField("存储位置", max_length=255)
+    sha256 = models.CharField("数据包 SHA-256", max_length=64)
+    size = models.BigIntegerField("数据包字节数")
+    created_at = models.DateTimeField("归档时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计归档"
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "first_seq"], name="archive_stream_first"),
+            models.UniqueConstraint(fields=["stream", "last_seq"], name="archive_stream_last"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.first_seq}-{self.last_seq}"

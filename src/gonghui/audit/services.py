@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils.ipv6 import clean_ipv6_address
@@ -31,7 +32,7 @@ from django.utils.ipv6 import clean_ipv6_address
 from gonghui.audit import heads, witness
 from gonghui.audit.actions import Action
 from gonghui.audit.context import current_ip
-from gonghui.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent, AuditHead
 from gonghui.audit.verifier import (
     GENESIS,
     batch_digest,
@@ -409,12 +410,14 @@ def _dig(body: dict, keys: tuple[str, ...]):
     return body
 
 
-def _stored_events(stream: str, up_to: int | None = None):
+def _stored_events(stream: str, up_to: int | None = None, after: int = 0):
     """Events as the verifier reads them, plus a check that each row's filter columns
     say what its hashed body says (an edit to a column alone is caught too)."""
     rows = AuditEvent.objects.filter(stream=stream).order_by("seq")
     if up_to is not None:
         rows = rows.filter(seq__lte=up_to)
+    if after:
+        rows = rows.filter(seq__gt=after)
     for row in rows.iterator(chunk_size=2000):
         body = json.loads(row.body)
         mismatch = [
@@ -438,6 +441,8 @@ class VerifyReport:
     checkpoints: int
     problems: list[str]
     witnessed: int = 0  # the stream's seq as the last witnessed head lists it
+    after: tuple[int, str] = (0, GENESIS)  # where the events in the database start from
+    notes: list[str] = dataclasses.field(default_factory=list)  # no tampering (a store down)
 
     @property
     def ok(self) -> bool:
@@ -550,8 +555,107 @@ def verify_stream(stream: str = PLATFORM, proof: Evidence | None = None) -> Veri
         seq, _, where = max(anchors)
         problem = f"整个流已从数据库中消失（{where}记录到第 {seq} 条）"
         return VerifyReport(stream, 0, 0, [problem], witnessed)
-    problems = check_stream(stream, events, checkpoints, public_keys(), anchors)
-    return VerifyReport(stream, len(events), len(checkpoints), problems, witnessed)
+    archived = archived_start(stream, events[0]["seq"] if events else None, checkpoints)
+    problems = archived.problems + check_stream(
+        stream, events, checkpoints, public_keys(), anchors + archived.anchors, archived.after
+    )
+    return VerifyReport(
+        stream, len(events), len(checkpoints), problems, witnessed, archived.after, archived.notes
+    )
+
+
+# --- Archived events (audit/retention.py) --------------------------------------------------
+
+
+def archive_storage():
+    """Where archive bundles go: settings.STORAGES["audit_archive"]."""
+    return storages["audit_archive"]
+
+
+def stored_digest(name: str) -> tuple[str, int]:
+    """(SHA-256 hex, size) of a stored archive bundle, read back from the archive storage."""
+    digest, size = hashlib.sha256(), 0
+    with archive_storage().open(name, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+@dataclass
+class Archived:
+    """A stream's archives as verify sees them: where its events in the database start
+    (``after``: the archive the first of them links to), the archives' ends as anchors of
+    the chain, and what is wrong with them."""
+
+    after: tuple[int, str] = (0, GENESIS)
+    anchors: list = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def _archive_events(ids: list[int]) -> dict[str, dict]:
+    """The archives' own events still in the database (archive id -> their changes)."""
+    rows = AuditEvent.objects.filter(
+        object_type=AuditArchive._meta.label_lower, object_id__in=[str(pk) for pk in ids]
+    ).values_list("object_id", "body")
+    return {object_id: json.loads(body)["changes"] for object_id, body in rows}
+
+
+def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> Archived:
+    """The stream's archives, each checked: they follow on from one another from event 1,
+    each ends at a signed checkpoint of the stream (its row cannot name another head), says
+    what its own event recorded while that is in the database, and its bundle is in the
+    archive storage with the recorded SHA-256 (when the storage answers). ``first``: the
+    first event in the database (None: none): the archive it follows must end right
+    before it, or the chain's start was cut."""
+    found = Archived()
+    archives = list(AuditArchive.objects.filter(stream=stream).order_by("first_seq"))
+    if not archives:
+        return found  # the chain starts at event 1 (check_stream reports it missing)
+    signed = {(c["seq"], c["head"]) for c in checkpoints}
+    recorded = _archive_events([a.pk for a in archives])
+    expected, ends = 1, {}
+    for a in archives:
+        label = f"归档 #{a.pk}（第 {a.first_seq}–{a.last_seq} 条）"
+        said = recorded.get(str(a.pk))
+        if a.first_seq != expected or a.last_seq < a.first_seq:
+            found.problems.append(f"{label}与前一归档不相接（应从第 {expected} 条开始）")
+        elif (a.last_seq, a.last_hash) not in signed:
+            found.problems.append(f"{label}所记的链头与本流的签名检查点不符（归档记录被改动）")
+        elif said is not None and [said["sha256"][1], said["storage"][1], said["head"][1]] != [
+            a.sha256,
+            a.storage_name,
+            a.last_hash,
+        ]:
+            found.problems.append(f"{label}与其归档时记录的审计事件不符（归档记录被改动）")
+        else:
+            _check_bundle(a, label, found)
+        found.anchors.append((a.last_seq, a.last_hash, label))
+        ends[a.last_seq] = a
+        expected = a.last_seq + 1
+    start = first - 1 if first is not None else archives[-1].last_seq
+    if start and start not in ends:
+        found.problems.append(
+            f"第 {start} 条及以前的事件不在数据库中，且没有在该处结束的归档（链条开头被截去）"
+        )
+    elif start:
+        found.after = (start, ends[start].last_hash)
+    return found
+
+
+def _check_bundle(archive: AuditArchive, label: str, found: Archived) -> None:
+    name = archive.storage_name
+    try:
+        if not archive_storage().exists(name):
+            found.problems.append(f"{label}的数据包 {name} 在归档存储中不存在")
+            return
+        digest, _ = stored_digest(name)
+    except Exception as exc:  # whatever a storage backend raises when it cannot answer
+        found.notes.append(f"归档存储无法访问，未核对{label}的数据包（{type(exc).__name__}）")
+        return
+    if digest != archive.sha256:
+        found.problems.append(f"{label}的数据包 {name} 的 SHA-256 与归档记录不符（被改动或替换）")
 
 
 def streams() -> list[str]:
@@ -619,26 +723,31 @@ def verify_platform(only: str | None = None) -> PlatformReport:
     return PlatformReport(reports, proof, late, [u for u in late if u.first < limit])
 
 
-def export_bundle(*, stream: str, out, actor=None) -> int:
+def export_bundle(
+    *, stream: str, out, actor=None, end: AuditCheckpoint | None = None, after=None
+) -> int:
     """Write the stream's bundle (a zip) to the binary file ``out``; returns event count.
 
     The stream must verify first, against its checkpoints, the platform heads and the
     witness files: the export signs its head, and a signature must never cover a tampered
     stream. The bundle ends at that signed head. It holds only what the stream holds:
-    bodies already mask personal data."""
+    bodies already mask personal data. It starts where the stream's events in the database
+    do (after its archived ones), or, for an archive (audit/retention.py), after ``after``
+    = (seq, hash), and ends at the earlier checkpoint ``end``."""
     report = verify_platform(only=stream)
     problems = report.proof.problems + report.streams[0].problems
     if problems:
         raise Conflict(f"审计流 {stream} 校验未通过，拒绝签名与导出：{problems[0]}")
-    signed = checkpoint_sign(stream=stream)
+    signed = end or checkpoint_sign(stream=stream)
     if signed is None:
         raise Conflict(f"审计流 {stream} 的链头未能签名（链条在校验后被改动），拒绝导出")
-    checkpoints = [c for c in _checkpoints(stream) if c["seq"] <= signed.seq]
+    after = after or report.streams[0].after
+    checkpoints = [c for c in _checkpoints(stream) if after[0] <= c["seq"] <= signed.seq]
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         with bundle.open("events.jsonl", "w") as fh:
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
-            for event in _stored_events(stream, up_to=signed.seq):
+            for event in _stored_events(stream, up_to=signed.seq, after=after[0]):
                 event.pop("mismatch")
                 text.write(canonical(event) + "\n")
                 count += 1
@@ -655,6 +764,7 @@ def export_bundle(*, stream: str, out, actor=None) -> int:
                     "seq": signed.seq,
                     "signed_at": signed.time,
                     "exported_at": _stamp(datetime.now(UTC)),
+                    **({"after": list(after)} if after[0] else {}),
                 }
             ),
         )

@@ -32,6 +32,9 @@ this file):
   checkpoint's ``head`` must be the hash of event ``seq``, and the chain may not end
   before the last checkpoint (a chain cut short, or rewritten and re-hashed, is caught).
   A bundle ends at its last checkpoint (the export signs the head it exports).
+* An archive bundle (old events moved off the database, docs/audit-retention.md) starts
+  after an earlier signed head: its manifest's ``after`` is that [seq, hash], its first
+  checkpoint signs it, and its first event links to it; the bundle before ends there.
 * A platform head (``n``, ``time``, ``prev``, ``root``, ``streams``) signs, every minute,
   which streams moved since head ``n - 1`` (``streams``: name -> [seq, hash]); ``prev`` is
   the SHA-256 of head ``n - 1``'s signed message, ``root`` the SHA-256 of the canonical
@@ -203,7 +206,12 @@ def check_links(stream: str, events, after: tuple[int, str] = (0, GENESIS)):
 
 
 def check_stream(
-    stream: str, events, checkpoints, public_keys: dict[str, str], anchors=()
+    stream: str,
+    events,
+    checkpoints,
+    public_keys: dict[str, str],
+    anchors=(),
+    after: tuple[int, str] = (0, GENESIS),
 ) -> list[str]:
     """Problems found, first broken link first; an empty list means the stream verifies.
 
@@ -211,10 +219,15 @@ def check_stream(
     ``checkpoints``: dicts with stream, seq, head, time, key_id, signature (hex), signed by
     one of ``public_keys`` (key id -> public key hex: the keys the caller trusts).
     ``anchors``: (seq, hash, where) already authenticated elsewhere (the platform heads).
+    ``after``: (seq, hash) the events continue from, when the events before were archived
+    (an archive bundle, or the stream after ``gonghui audit prune``): points below it are
+    the archive's; a point at it must name its hash.
     """
-    hashes, last, problem = check_links(stream, events)
+    hashes, last, problem = check_links(stream, events, after)
     if problem:
         return [problem]
+    if after[0]:
+        hashes[after[0]] = after[1]
     for cp in checkpoints:
         message = checkpoint_message(cp["stream"], cp["seq"], cp["head"], cp["time"])
         if cp["key_id"] not in public_keys:
@@ -225,6 +238,8 @@ def check_stream(
             return [f"第 {cp['seq']} 条处的签名检查点无效"]
     points = [(cp["seq"], cp["head"], "签名检查点") for cp in checkpoints] + list(anchors)
     for seq, head, where in sorted(points, key=lambda p: p[0]):
+        if seq < after[0]:
+            continue
         if seq > last:
             return [f"链条被截短：{where}记录到第 {seq} 条，现仅有 {last} 条"]
         if hashes.get(seq) != head:
@@ -462,7 +477,12 @@ def verify_bundle(path, fingerprints=(), published=None, witness=None) -> Bundle
             return report(problem)
         if end is not None:
             anchors, cut, later = _against_witness(stream, witness, end)
-    problems = check_stream(stream, events, checkpoints, trust.keys, anchors)
+    # An archive bundle (gonghui audit archive) continues the stream from an earlier signed
+    # head, which it carries as its first checkpoint: (seq, hash) in the manifest's "after".
+    after = tuple(manifest.get("after") or (0, GENESIS))
+    if after[0] and not any(cp["seq"] == after[0] for cp in checkpoints):
+        return report(f"数据包从第 {after[0]} 条之后开始，但没有该处的签名检查点")
+    problems = check_stream(stream, events, checkpoints, trust.keys, anchors, after)
     if problems:
         return report(*problems)
     last = events[-1]["seq"] if events else 0
@@ -537,8 +557,10 @@ def main(argv: list[str]) -> int:
         return EXIT_FAILED
     how = "the bundle's OWN keys (untrusted)" if own_only else "trusted keys"
     witnessed = ", against the witness" if witness is not None else ""
+    first = result.end["seq"] - result.events
+    start = f" after seq {first} (an archive: the bundle before ends there)" if first else ""
     print(
-        f"OK {result.stream}: {result.events} events, signed up to seq {result.end['seq']} at "
+        f"OK {result.stream}: {result.events} events{start}, signed up to seq {result.end['seq']} at "
         f"{beijing(result.end['time'])}, chain and signed checkpoints verified with {how}"
         f"{witnessed}"
     )

@@ -21,8 +21,9 @@ def calendar_year_set(
     basis: str,
 ) -> CalendarYear:
     """Enter (or correct) a year's official schedule: holiday ranges with their names and
-    the weekend days worked in exchange. Replaces what the year had; audited."""
-    if not access.can_citywide(actor, "calendar.manage"):
+    the weekend days worked in exchange. Replaces what the year had; audited. ``actor``
+    None: the operator's console (``gonghui holidays``)."""
+    if actor is not None and not access.can_citywide(actor, "calendar.manage"):
         raise Forbidden("只有市总工会可以录入节假日安排")
     errors = {}
     days: dict[date, CalendarDay] = {}

@@ -78,11 +78,29 @@ def _proxies(name: str, raw: str) -> list[str]:
     return entries
 
 
+def _token(name: str, raw: str) -> str:
+    if len(raw) < 16 or not raw.isprintable() or " " in raw:
+        raise ConfigError(f"{name}: expected a token of at least 16 characters without spaces")
+    return raw
+
+
 def _choice(*choices: str):
     def parse(name: str, raw: str) -> str:
         if raw not in choices:
             raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
         return raw
+
+    return parse
+
+
+def _at_least(minimum: int, why: str):
+    """A whole number no smaller than ``minimum`` (``why``: the rule that sets it)."""
+
+    def parse(name: str, raw: str) -> int:
+        value = _int(name, raw)
+        if value < minimum:
+            raise ConfigError(f"{name}={raw!r}: 不得小于 {minimum}（{why}）")
+        return value
 
     return parse
 
@@ -135,6 +153,26 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_BOARD_STREAM_BIND": (_str, None),
     "GONGHUI_BOARD_STREAM_URL": (_str, ""),
     "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
+    # --- observe (issue 21, point 7: docs/observability.md) ---
+    # /metrics (Prometheus): a bearer token and/or the addresses or networks it answers;
+    # neither set: /metrics answers 404. The folder where `gonghui serve`'s processes keep
+    # their counters (prometheus-client's multiprocess mode; emptied at each start).
+    "GONGHUI_METRICS_TOKEN": (_token, None),
+    "GONGHUI_METRICS_ALLOW": (_proxies, ""),
+    "GONGHUI_METRICS_DIR": (_str, None),
+    # Where ERROR lines and alerts are also sent: https://… (JSON POST) or file:///path.
+    "GONGHUI_ERROR_SINK": (_url(("https", "http", "file")), None),
+    # A worker not heard from this long is lost: its running tasks are retried or failed.
+    "GONGHUI_WORKER_LOST_MINUTES": (_int, "5"),
+    # --- audit retention (issue #21 point 5, docs/audit-retention.md) ---
+    # Days the audit events stay in the database; older ones are archived (signed bundles
+    # in the archive storage) by the worker and removed only by `gonghui audit prune`.
+    "GONGHUI_AUDIT_RETENTION_DAYS": (
+        _at_least(180, "等保 2.0 要求审计记录至少保存六个月，请设为 180 或以上"),
+        "180",
+    ),
+    # The worker runs `audit verify` this often and raises an alert when it fails.
+    "GONGHUI_AUDIT_VERIFY_MINUTES": (_at_least(1, "定时校验审计日志不能关闭"), "60"),
     # deploy (issue 21, docs/deploy.md): how many web servers the installation declares
     # (more than one needs GONGHUI_STORAGE=s3 and PostgreSQL: start-up refuses otherwise),
     # and the psycopg connection pool's size per process (0: no pool, a connection per

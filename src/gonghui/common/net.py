@@ -43,12 +43,25 @@ def _is_proxy(hop, entries: tuple[str, ...]) -> bool:
     return any(hop.version == net.version and hop in net for net in networks)
 
 
+def from_trusted_proxy(meta) -> bool:
+    """Whether the connection itself comes from a configured trusted proxy (so the headers
+    that proxy sets, X-Forwarded-For, X-Request-ID, may be believed)."""
+    entries = tuple(settings.TRUSTED_PROXIES)
+    return bool(entries) and _is_proxy(parse_ip(meta.get("REMOTE_ADDR") or ""), entries)
+
+
+def listed(address: str | None, entries) -> bool:
+    """Whether ``address`` (None: a unix-socket peer) is among ``entries`` (addresses,
+    networks or ``unix``, as GONGHUI_TRUSTED_PROXIES is written)."""
+    return _is_proxy(parse_ip(address) if address else None, tuple(entries))
+
+
 def client_address(meta) -> str | None:
     """The client's address from a request's META (None for a unix-socket peer that is
     not a trusted proxy: no address is known)."""
     entries = tuple(settings.TRUSTED_PROXIES)
     hop = parse_ip(meta.get("REMOTE_ADDR") or "")
-    if entries and _is_proxy(hop, entries):
+    if from_trusted_proxy(meta):
         forwarded = meta.get("HTTP_X_FORWARDED_FOR") or ""
         for token in reversed(forwarded.split(",") if forwarded.strip() else []):
             address = parse_ip(token)

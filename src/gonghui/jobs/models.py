@@ -46,6 +46,11 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # The request that started it (its log lines and the worker's carry the same id), the
+    # django-tasks result running it, and how often a lost worker's run was started again.
+    request_id = models.CharField("请求编号", max_length=64, blank=True)
+    task_id = models.CharField("队列任务编号", max_length=64, blank=True, db_index=True)
+    retries = models.PositiveSmallIntegerField("重试次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"
@@ -64,5 +69,28 @@ class Job(models.Model):
         return self.status == self.Status.DONE and bool(self.result_file) and not self.expired
 
     @property
+    def retry_safe(self) -> bool:
+        """An export (it reads no uploaded file): run again, it only writes a new file. An
+        import stopped halfway may have written part of its rows: never run twice."""
+        return not self.input_file
+
+    @property
     def percent(self) -> int:
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class WorkerBeat(models.Model):
+    """A ``gonghui worker`` process as last heard of (every half minute): tells a worker that
+    died, leaving its task marked running, from one that is only busy (jobs_recover)."""
+
+    worker_id = models.CharField("进程编号", max_length=64, primary_key=True)
+    host = models.CharField("主机", max_length=255)
+    pid = models.PositiveIntegerField("进程号")
+    started_at = models.DateTimeField("启动时间", auto_now_add=True)
+    seen_at = models.DateTimeField("最近心跳")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "后台进程心跳"
+
+    def __str__(self) -> str:
+        return self.worker_id

@@ -5,6 +5,8 @@ from datetime import date
 
 from django import forms
 
+from gonghui.calendar.notice import notice_basis, parse_notice
+from gonghui.common.errors import ValidationFailed
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.workdays import today
 from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
@@ -208,12 +210,23 @@ class ResolveForm(forms.Form):
 
 
 class CalendarForm(forms.Form):
-    """A year's schedule as the State Council publishes it, one line per holiday."""
+    """A year's schedule as the State Council publishes it: the notice's full text pasted,
+    or one line per holiday."""
 
     year = forms.IntegerField(label="年份", min_value=2004, max_value=2100)
-    basis = forms.CharField(label="依据", max_length=200, help_text="通知名称及文号")
+    notice = forms.CharField(
+        label="通知全文",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="粘贴《国务院办公厅关于××××年部分节假日安排的通知》全文，自动读出放假与上班日；"
+        "也可不填，在下面逐行录入",
+    )
+    basis = forms.CharField(
+        label="依据", max_length=200, required=False, help_text="通知名称及文号（粘贴全文时可不填）"
+    )
     holidays = forms.CharField(
         label="放假安排",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="每行一个：节日名称 开始日期 至 结束日期，如“春节 2027-02-06 至 2027-02-14”",
     )
@@ -223,6 +236,24 @@ class CalendarForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="每行一个：名称 日期，如“春节调休 2027-02-20”",
     )
+
+    def clean(self):
+        data = super().clean()
+        notice = data.pop("notice", "").strip()
+        if notice and "year" in data:
+            if data.get("holidays") or data.get("workdays"):
+                raise forms.ValidationError("粘贴了通知全文时，请不要再逐行录入放假安排")
+            try:
+                schedule = parse_notice(notice, data["year"])
+            except ValidationFailed as exc:
+                for name, message in exc.fields.items():
+                    self.add_error("notice" if name not in self.fields else name, message)
+                return data
+            data.update(holidays=schedule.holidays, workdays=schedule.workdays)
+            data["basis"] = data.get("basis") or notice_basis(notice)
+        elif not notice and not data.get("holidays") and "holidays" not in self.errors:
+            self.add_error("holidays", "请粘贴通知全文，或逐行录入放假安排")
+        return data
 
     def clean_holidays(self):
         rows = []

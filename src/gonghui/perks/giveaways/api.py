@@ -18,6 +18,7 @@ from pydantic import Field
 
 from gonghui.common import ratelimit
 from gonghui.common.errors import Throttled
+from gonghui.common.metrics import CLAIMS
 from gonghui.common.schemas import StrictSchema, one_of
 from gonghui.orgs.auth import TokenAuth, session_auth
 from gonghui.perks import passes
@@ -46,6 +47,7 @@ def _json(status: int, body: dict) -> HttpResponse:
 
 
 def _answer(answer: Answer) -> HttpResponse:
+    CLAIMS.labels(answer.code).inc()
     body = {"code": answer.code, "message": answer.message}
     if answer.claim is not None:
         body["claim"] = answer.claim

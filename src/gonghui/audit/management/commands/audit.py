@@ -3,10 +3,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from gonghui.audit import roles
+from gonghui.audit import retention, roles
 from gonghui.audit.services import (
     checkpoint_all,
     export_bundle,
@@ -31,7 +32,7 @@ class Command(BaseCommand):
     help = (
         "审计日志：verify 校验链条、签名检查点、平台链头与见证文件；export 导出数据包；"
         "checkpoint 签名当前链头；keys 公钥指纹；pg-roles 创建 PostgreSQL 双角色；"
-        "witness-restart 重新开始见证文件"
+        "witness-restart 重新开始见证文件；archive 归档超过保存期限的事件；prune 删除已归档的事件"
     )
 
     def add_arguments(self, parser):
@@ -53,6 +54,16 @@ class Command(BaseCommand):
             help="重新开始不存在、为空、无法读取或与数据库不符的见证文件（旧文件保留，并记录审计事件）",
         )
         restart.add_argument("--yes", action="store_true", help="确认：已查明见证文件为何中断")
+        archive = sub.add_parser(
+            "archive", help="把超过保存期限的事件导出为签名数据包，写入归档存储并读回校验"
+        )
+        archive.add_argument("--stream", default=None, help="只归档这个流（默认全部）")
+        prune = sub.add_parser(
+            "prune",
+            help="删除已归档且超过保存期限的事件（以审计表所有者角色运行；检查点与归档记录保留）",
+        )
+        prune.add_argument("--stream", default=None, help="只处理这个流（默认全部）")
+        prune.add_argument("--yes", action="store_true", help="确认删除")
 
     def handle(self, *args, action, **options):
         getattr(self, action.replace("-", "_"))(**options)
@@ -67,6 +78,10 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write(f"FAILED {r.stream}: {r.problems[0]}")
+            if r.after[0]:
+                self.stdout.write(f"  {r.stream}: 第 1–{r.after[0]} 条已归档并从数据库删除")
+            for note in r.notes:
+                self.stdout.write(f"注意: {r.stream}: {note}")
         proof = report.proof
         for problem in proof.problems:
             self.stdout.write(f"FAILED 平台链头: {problem}")
@@ -159,3 +174,49 @@ class Command(BaseCommand):
             f"完成：以 {owner} 运行 gonghui migrate，之后再运行一次本命令；"
             f"以 {app} 运行 gonghui serve 与 gonghui worker"
         )
+
+    def archive(self, *, stream, **options):
+        if stream and stream not in streams():
+            raise CommandError(f"没有名为 {stream} 的审计流")
+        outcome = retention.archive(stream=stream)
+        for a in outcome.done:
+            self.stdout.write(
+                f"已归档 {a.stream} 第 {a.first_seq}–{a.last_seq} 条：{a.storage_name}"
+                f"（SHA-256 {a.sha256}，已读回校验）"
+            )
+        if not outcome.done:
+            self.stdout.write(
+                f"没有需要归档的事件（保存期限 {settings.AUDIT_RETENTION_DAYS} 天，"
+                f"归档止于超过期限的最后一个签名检查点）"
+            )
+        for problem in outcome.problems:
+            self.stdout.write(f"FAILED {problem}")
+        if outcome.problems:
+            sys.exit(1)
+
+    def prune(self, *, stream, yes, **options):
+        if not yes:
+            raise CommandError(
+                "删除已归档的事件不可撤销：先运行 gonghui audit verify 与 gonghui audit archive，"
+                "确认归档存储有备份或对象锁定，再以审计表所有者角色加 --yes 运行"
+            )
+        if stream and stream not in streams():
+            raise CommandError(f"没有名为 {stream} 的审计流")
+        try:
+            outcome = retention.prune(stream=stream)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        for p in outcome.done:
+            self.stdout.write(
+                f"已删除 {p.stream} 第 {p.first}–{p.last} 条（由归档 "
+                f"{', '.join(f'#{pk}' for pk in p.archives)} 覆盖；已记录审计事件）"
+            )
+        for problem in outcome.problems:
+            self.stdout.write(f"FAILED {problem}")
+        if not outcome.done:
+            raise CommandError(
+                f"没有可删除的事件：只删除已归档（gonghui audit archive）且超过保存期限"
+                f"（{settings.AUDIT_RETENTION_DAYS} 天）的事件"
+            )
+        if outcome.problems:
+            sys.exit(1)

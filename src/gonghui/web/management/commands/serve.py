@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gonghui.common.metrics import MULTIPROCESS_ENV, multiprocess_dir
 from gonghui.common.servers import require_shared
 
 
@@ -94,6 +95,9 @@ class Command(BaseCommand):
             "--workers",
             str(workers),
         ]
+        # The workers' metrics (/metrics) in files they share, emptied at each start; set
+        # before gunicorn's master loads the application (prometheus-client reads it then).
+        os.environ[MULTIPROCESS_ENV] = str(multiprocess_dir(bind))
         stream_bind = None if no_stream else (stream_bind or stream_bind_for(bind))
         self.stdout.write(f"gonghui: serving on http://{bind} with {workers} workers")
         if stream_bind is None:

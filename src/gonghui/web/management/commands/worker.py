@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from gonghui.audit.heads import SIGN_SECONDS
+from gonghui.audit.retention import DAILY, archive_due, verify_scheduled
 from gonghui.audit.roles import check_database_role
 from gonghui.audit.services import checkpoint_all, head_sign
 from gonghui.audit.witness import warn_same_host
@@ -16,13 +18,15 @@ from gonghui.common.servers import require_shared
 from gonghui.contests.entry.tasks import CLOSE_SECONDS, registrations_close
 from gonghui.dashboards.refresh import refresh_due
 from gonghui.files.services import attachments_sweep
-from gonghui.jobs.services import jobs_expire
+from gonghui.jobs.services import jobs_expire, jobs_recover, worker_beat, worker_id
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
 HOURLY = 3600
+BEAT_SECONDS = 30
+WORKER_ID = worker_id()  # this process, as django-tasks records it on the tasks it runs
 
 
 def _every(stop: threading.Event, seconds: float, job, label: str) -> None:
@@ -52,6 +56,12 @@ def schedules() -> list[tuple]:
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),
+        # observe (issue 21): this worker's heartbeat; tasks and jobs of lost workers.
+        (BEAT_SECONDS, partial(worker_beat, worker=WORKER_ID), "worker heartbeat"),
+        (SEAL_SECONDS, jobs_recover, "lost workers' tasks retried or failed"),
+        # --- audit retention (issue #21 point 5): archive daily (never prune), verify ---
+        (DAILY, archive_due, "audit events past the retention archived"),
+        (settings.AUDIT_VERIFY_SECONDS, verify_scheduled, "audit verified"),
     ]
 
 
@@ -68,10 +78,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         check_database_role()
         warn_same_host()
+        worker_beat(worker=WORKER_ID)  # heard of before it takes a task
         stop = threading.Event()
         for seconds, job, label in schedules():
             threading.Thread(target=_every, args=(stop, seconds, job, label), daemon=True).start()
         try:
-            call_command("db_worker", reload=False)  # the schedules run once, in this process
+            # The schedules run once, in this process.
+            call_command("db_worker", reload=False, worker_id=WORKER_ID)
         finally:
             stop.set()

@@ -1,0 +1,370 @@
+"""Audit retention: events past the online retention archived as signed bundles to the
+archive storage, removed only by `gonghui audit prune` once archived, and the chain still
+verifying from its last archive (docs/audit-retention.md)."""
+
+import hashlib
+import logging
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.storage import storages
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from gonghui.audit import retention, services
+from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent
+from gonghui.common.config import ConfigError, read_env
+from gonghui.common.errors import Conflict
+from gonghui.web.management.commands import worker
+from tests.audit.conftest import APP, OWNER, as_table_owner, triggers_enabled
+from tests.audit.test_export import fingerprint, run_verifier
+
+pytestmark = pytest.mark.django_db
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+OLD = datetime(2026, 1, 5, 10, tzinfo=BEIJING)
+NOW = OLD + timedelta(days=200)  # past the 180 days' retention
+
+
+def events(n: int, tag: str) -> None:
+    for i in range(n):
+        services.record(actor=None, action="orgs.update", object_id=f"{tag}{i}")
+
+
+@pytest.fixture
+def history(tree):
+    """Platform events 1–8 at OLD (checkpoints at 5 and 8), 9–10 at NOW (signed, no
+    checkpoint yet); the clock stays at NOW."""
+    with time_machine.travel(OLD, tick=False):
+        events(5, "a")
+        services.checkpoint_all()
+        events(3, "b")
+        services.checkpoint_all()
+    traveller = time_machine.travel(NOW, tick=False)
+    traveller.start()
+    events(2, "c")
+    services.head_sign()
+    yield
+    traveller.stop()
+
+
+def archived() -> AuditArchive:
+    outcome = retention.archive()
+    assert outcome.problems == []
+    (archive,) = outcome.done
+    return archive
+
+
+def stored(archive: AuditArchive) -> Path:
+    return Path(storages["audit_archive"].path(archive.storage_name))
+
+
+def seqs() -> list[int]:
+    return list(AuditEvent.objects.filter(stream="platform").values_list("seq", flat=True))
+
+
+def verify_out(capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    try:
+        call_command("audit", "verify")
+    except SystemExit as exc:
+        return exc.code, capsys.readouterr().out
+    return 0, capsys.readouterr().out
+
+
+# --- The setting ---------------------------------------------------------------------------
+
+
+def test_retention_below_six_months_is_refused_at_start_up():
+    assert read_env({})["GONGHUI_AUDIT_RETENTION_DAYS"] == 180
+    assert read_env({"GONGHUI_AUDIT_RETENTION_DAYS": "365"})["GONGHUI_AUDIT_RETENTION_DAYS"] == 365
+    with pytest.raises(ConfigError) as refused:
+        read_env({"GONGHUI_AUDIT_RETENTION_DAYS": "90"})
+    assert str(refused.value) == (
+        "GONGHUI_AUDIT_RETENTION_DAYS='90': 不得小于 180（等保 2.0 要求审计记录至少保存六个月，"
+        "请设为 180 或以上）"
+    )
+    with pytest.raises(ConfigError, match="expected a whole number"):
+        read_env({"GONGHUI_AUDIT_RETENTION_DAYS": "半年"})
+    with pytest.raises(ConfigError, match="GONGHUI_AUDIT_VERIFY_MINUTES='0': 不得小于 1"):
+        read_env({"GONGHUI_AUDIT_VERIFY_MINUTES": "0"})
+
+
+# --- Archive -------------------------------------------------------------------------------
+
+
+def test_archive_writes_a_signed_bundle_that_verifies_on_its_own(history, capsys):
+    call_command("audit", "archive")
+    out = capsys.readouterr().out
+    archive = AuditArchive.objects.get()
+    assert f"已归档 platform 第 1–8 条：{archive.storage_name}" in out
+    checkpoint = AuditCheckpoint.objects.get(stream="platform", seq=8)
+    assert (archive.first_seq, archive.last_seq, archive.last_hash, archive.checkpoint) == (
+        1,
+        8,
+        AuditEvent.objects.get(stream="platform", seq=8).hash,
+        checkpoint,
+    )
+    path = stored(archive)
+    data = path.read_bytes()
+    assert (archive.sha256, archive.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    result = run_verifier(path, "--key", fingerprint())
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("OK platform: 8 events, signed up to seq 8 ")
+    # Its own event, in the chain; the events stay in the database until pruned.
+    event = AuditEvent.objects.get(action="audit.archive")
+    assert event.object_type == "audit.auditarchive" and event.object_id == str(archive.pk)
+    assert seqs()[:3] == [1, 2, 3]
+    # Nothing more is old enough: a second run archives nothing.
+    assert retention.archive().done == []
+
+
+def test_the_next_archive_continues_after_the_last_and_verifies_on_its_own(history):
+    first = archived()
+    events(3, "d")
+    services.checkpoint_all()  # a checkpoint at 14 (the archive's event is 11)
+    with time_machine.travel(NOW + timedelta(days=200), tick=False):
+        events(1, "e")
+        services.head_sign()
+        second = archived()
+        assert (second.first_seq, second.last_seq) == (9, 14)
+        result = run_verifier(stored(second), "--key", fingerprint())
+        assert result.returncode == 0, result.stdout
+        assert result.stdout.startswith(
+            "OK platform: 6 events after seq 8 (an archive: the bundle before ends there), "
+            "signed up to seq 14 "
+        )
+        with zipfile.ZipFile(stored(second)) as bundle:
+            assert b'"after":[8,"' + first.last_hash.encode() in bundle.read("manifest.json")
+        assert services.verify_platform().ok
+
+
+def test_an_archive_never_ends_at_the_signed_head(tree):
+    """An idle stream keeps its last events online: the signer goes on from its head."""
+    with time_machine.travel(OLD, tick=False):
+        events(3, "a")
+        services.checkpoint_all()
+    with time_machine.travel(NOW, tick=False):
+        assert retention.archive().done == []
+        assert AuditArchive.objects.count() == 0
+
+
+def test_a_tampered_stream_is_not_archived(history, tmp_path):
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET object_id = 'x' WHERE seq = 3")
+
+    outcome = retention.archive()
+    assert outcome.done == []
+    assert outcome.problems == [
+        "platform：审计流 platform 校验未通过，拒绝签名与导出：第 3 条事件的字段 object_id "
+        "与已哈希内容不符"
+    ]
+    assert AuditArchive.objects.count() == 0
+    assert not (tmp_path / "audit-archive").exists() or not any(
+        (tmp_path / "audit-archive").rglob("*.zip")
+    )
+
+
+# --- Prune ---------------------------------------------------------------------------------
+
+
+def test_prune_removes_only_archived_events_past_the_retention(history, capsys, tmp_path):
+    archive = archived()
+    checkpoints = AuditCheckpoint.objects.count()
+
+    call_command("audit", "prune", "--yes")
+
+    assert f"已删除 platform 第 1–8 条（由归档 #{archive.pk} 覆盖" in capsys.readouterr().out
+    assert seqs() == [9, 10, 11, 12]  # 11: the archive's event, 12: the prune's
+    event = AuditEvent.objects.get(action="audit.prune")
+    assert event.object_id == "platform" and '"seq":[null,"1-8"]' in event.body
+    assert AuditCheckpoint.objects.count() == checkpoints  # the anchors stay
+    assert AuditArchive.objects.get() == archive
+    if connection.vendor == "sqlite":  # the guard is back
+        with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent WHERE seq = 9")
+    # The chain verifies from the archive on, and the signer goes on.
+    code, out = verify_out(capsys)
+    assert code == 0, out
+    assert "OK platform: 4 条事件" in out and "第 1–8 条已归档并从数据库删除" in out
+    events(1, "d")
+    signing = services.head_sign()
+    assert signing.problems == [] and signing.head is not None
+    assert services.verify_platform().ok
+    # An export after the prune starts where the database does, and verifies on its own.
+    path = tmp_path / "export.zip"
+    with path.open("wb") as fh:
+        assert services.export_bundle(stream="platform", out=fh) == 5
+    assert run_verifier(path, "--key", fingerprint()).returncode == 0
+
+
+def test_prune_without_an_archive_removes_nothing(history):
+    with pytest.raises(CommandError, match="没有可删除的事件：只删除已归档"):
+        call_command("audit", "prune", "--yes")
+    assert seqs() == list(range(1, 11))
+    assert not AuditEvent.objects.filter(action="audit.prune").exists()
+
+
+def test_prune_asks_for_yes(history):
+    archived()
+    with pytest.raises(CommandError, match="不可撤销"):
+        call_command("audit", "prune")
+    assert seqs()[0] == 1
+
+
+def test_prune_keeps_archived_events_within_a_longer_retention(history, settings):
+    archived()
+    settings.AUDIT_RETENTION_DAYS = 365  # raised since: the archived events are young again
+
+    assert retention.prune().done == []
+    assert seqs()[0] == 1
+
+
+def test_prune_refuses_when_the_bundle_is_gone_or_changed(history):
+    archive = archived()
+    stored(archive).write_bytes(b"PK\x03\x04 not the bundle")
+
+    with pytest.raises(Conflict, match="的 SHA-256 与归档记录不符"):
+        retention.prune()
+    assert seqs()[0] == 1
+
+
+# --- Verify after a prune: what tampering it finds -----------------------------------------
+
+
+@pytest.fixture
+def pruned(history):
+    archive = archived()
+    assert retention.prune().done
+    return archive
+
+
+def first_problem() -> str:
+    report = services.verify_platform()
+    assert not report.ok
+    return report.first_problem
+
+
+def test_verify_finds_an_archive_row_edited(pruned):
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditarchive SET last_hash = %s", ["0" * 64])
+    assert first_problem() == (
+        f"platform：归档 #{pruned.pk}（第 1–8 条）所记的链头与本流的签名检查点不符（归档记录被改动）"
+    )
+
+
+def test_verify_finds_an_archive_digest_edited_against_its_event(pruned):
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditarchive SET sha256 = %s", ["f" * 64])
+    assert first_problem() == (
+        f"platform：归档 #{pruned.pk}（第 1–8 条）与其归档时记录的审计事件不符（归档记录被改动）"
+    )
+
+
+def test_verify_finds_the_bundle_gone(pruned):
+    stored(pruned).unlink()
+    assert first_problem() == (
+        f"platform：归档 #{pruned.pk}（第 1–8 条）的数据包 {pruned.storage_name} 在归档存储中不存在"
+    )
+
+
+def test_verify_finds_the_bundle_changed(pruned):
+    path = stored(pruned)
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert "的 SHA-256 与归档记录不符（被改动或替换）" in first_problem()
+
+
+def test_verify_finds_a_remaining_event_edited(pruned):
+    with as_table_owner() as cursor:
+        cursor.execute(  # the body and its column alike: only the hash tells
+            "UPDATE audit_auditevent SET body = replace(body, '\"c0\"', '\"zz\"'), "
+            "object_id = 'zz' WHERE seq = 9"
+        )
+    assert first_problem() == "platform：第 9 条事件内容与其哈希不符（内容被修改）"
+
+
+def test_verify_finds_a_cut_below_the_archive(pruned):
+    with as_table_owner() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq = 9")
+    assert first_problem() == (
+        "platform：第 9 条及以前的事件不在数据库中，且没有在该处结束的归档（链条开头被截去）"
+    )
+
+
+def test_verify_notes_an_unreachable_archive_storage(pruned, monkeypatch, capsys):
+    def down(name):
+        raise ConnectionError("storage down")
+
+    monkeypatch.setattr(storages["audit_archive"], "exists", down)
+    code, out = verify_out(capsys)
+    assert code == 0, out
+    assert f"注意: platform: 归档存储无法访问，未核对归档 #{pruned.pk}（第 1–8 条）的数据包" in out
+
+
+# --- The worker: scheduled verify and daily archive ------------------------------------------
+
+
+def test_the_worker_archives_daily_and_verifies_but_never_prunes(settings):
+    jobs = {job: seconds for seconds, job, _ in worker.schedules()}
+    assert jobs[retention.archive_due] == 24 * 3600
+    assert jobs[retention.verify_scheduled] == settings.AUDIT_VERIFY_SECONDS == 3600
+    assert retention.prune not in jobs
+
+
+def test_scheduled_verify_raises_an_alert_on_failure(pruned, caplog):
+    with caplog.at_level(logging.ERROR, logger="gonghui.alerts"):
+        assert retention.verify_scheduled() == "ok"
+    assert caplog.records == []
+    stored(pruned).unlink()
+
+    with caplog.at_level(logging.ERROR, logger="gonghui.alerts"):
+        result = retention.verify_scheduled()
+
+    assert result.startswith("FAILED: platform：归档 #")
+    (alerted,) = caplog.records
+    assert alerted.alert == "audit.verify_failed"
+    assert alerted.fields == {"streams": ["platform"], "heads": 0}
+    assert "在归档存储中不存在" in alerted.getMessage()
+
+
+def test_the_daily_archive_raises_an_alert_when_it_fails(history, caplog):
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET object_id = 'x' WHERE seq = 3")
+    with caplog.at_level(logging.ERROR, logger="gonghui.alerts"):
+        retention.archive_due()
+    (alerted,) = caplog.records
+    assert alerted.alert == "audit.archive_failed" and "校验未通过" in alerted.getMessage()
+
+
+# --- PostgreSQL: only the tables' owner may prune ---------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_postgres_only_the_owner_role_prunes(two_roles, history):
+    archived()
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {APP}")
+    try:
+        with pytest.raises(Conflict, match="只有审计表的所有者角色可以删除已归档的事件"):
+            retention.prune()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert seqs()[0] == 1
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {OWNER}")
+    try:
+        assert [p.last for p in retention.prune().done] == [8]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert seqs()[0] == 9
+    assert set(triggers_enabled().values()) == {"O"}  # on again, for everyone
+    assert services.verify_platform().ok
