@@ -33,15 +33,19 @@ AREAS = (
     "tree",
     "dashboards",
     "audit_crypto",  # smcrypto: audit verify, SM3+SM2 against SHA-256+Ed25519
+    "deploy",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
+DEFAULT_DB = {"deploy": "postgres"}  # several servers refuse SQLite (docs/deploy.md)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("area", choices=AREAS)
     parser.add_argument("--scale", choices=("small", "full"), default="small")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument(
+        "--db", choices=("sqlite", "postgres", "both"), help="default: sqlite (deploy: postgres)"
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -58,6 +62,7 @@ def main() -> None:
         help="PostgreSQL server URL, without a database name (default: %(default)s)",
     )
     args = parser.parse_args()
+    args.db = args.db or DEFAULT_DB.get(args.area, "sqlite")
     if args.db == "both":
         for db in ("sqlite", "postgres"):
             command = [sys.executable, __file__, args.area, "--scale", args.scale, "--db", db]

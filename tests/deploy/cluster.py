@@ -18,7 +18,9 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -258,10 +260,65 @@ def request(
         conn.close()
 
 
+class Browser:
+    """Cookies kept across requests, each request to a chosen port (the proxy's, over TLS,
+    or one server's directly, as the proxy would send it: X-Forwarded-Proto https)."""
+
+    def __init__(self):
+        self.cookies: dict[str, str] = {}
+
+    def go(self, port: int, method: str, path: str, *, tls: bool, body=None, headers=None):
+        sent = {"Origin": f"https://{HOST}", "Referer": f"https://{HOST}{path}"}
+        if not tls:
+            sent["X-Forwarded-Proto"] = "https"
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        status, answer, content = request(
+            port, method, path, body=body, headers=sent | (headers or {}), tls=tls
+        )
+        for raw in answer.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(raw).items():
+                self.cookies[name] = morsel.value
+        return status, answer, content
+
+    def sign_in(self, port: int, username: str, password: str) -> None:
+        status, _, page = self.go(port, "GET", "/login/", tls=True)
+        if status != 200:
+            raise RuntimeError(f"GET /login/ through the proxy: {status}")
+        (token,) = re.findall(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        form = f"csrfmiddlewaretoken={token.decode()}&username={username}&password={password}"
+        status, answer, _ = self.go(
+            port,
+            "POST",
+            "/login/",
+            tls=True,
+            body=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        if status != 302 or "sessionid" not in self.cookies:
+            raise RuntimeError(f"sign-in of {username} through the proxy failed ({status})")
+
+
+def multipart(fields: dict[str, str], name: str, filename: str, content: bytes):
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
 class Cluster:
     """moto's S3 server (the bucket made), ``servers`` × ``gonghui serve`` (``workers``
     each, own var folders, one database and Redis) and nginx in front, all on loopback.
-    ``proxy_http`` / ``proxy_https`` are nginx's ports, ``web_ports`` the servers'."""
+    ``proxy_http`` / ``proxy_https`` are nginx's ports, ``web_ports`` the servers'.
+    ``extra`` adds variables to each server's environment, by its number (from 1)."""
 
     def __init__(
         self,
@@ -273,10 +330,12 @@ class Cluster:
         servers: int = 2,
         workers: int = 2,
         nginx: str,
+        extra: Mapping[int, Mapping[str, str]] | None = None,
     ):
         self.folder = folder
         self.database_url, self.redis_url, self.keys = database_url, redis_url, keys
         self.servers, self.workers, self.nginx = servers, workers, nginx
+        self.extra = extra or {}
         self.s3_port = free_port()
         self.web_ports = [free_port() for _ in range(servers)]
         self.proxy_http, self.proxy_https = free_port(), free_port()
@@ -299,7 +358,7 @@ class Cluster:
         s3.wait_for(lambda: _listening(self.s3_port), "moto's S3 server")
         self.s3_client().create_bucket(Bucket=BUCKET)
         for n, port in enumerate(self.web_ports, 1):
-            env = self.server_env(self.folder / f"server{n}")
+            env = self.server_env(self.folder / f"server{n}") | dict(self.extra.get(n, {}))
             command = [
                 sys.executable,
                 "-m",
