@@ -64,7 +64,8 @@ def stored(archive: AuditArchive) -> Path:
 
 
 def seqs() -> list[int]:
-    return list(AuditEvent.objects.filter(stream="platform").values_list("seq", flat=True))
+    rows = AuditEvent.objects.filter(stream="platform").order_by("seq")
+    return list(rows.values_list("seq", flat=True))
 
 
 def verify_out(capsys) -> tuple[int, str]:
