@@ -474,10 +474,10 @@ def test_the_bundle_ends_at_the_head_the_export_signed(activity, monkeypatch):
     """Events appended while the bundle is written lie beyond its signed head: left out."""
     read = services._stored_events
 
-    def someone_writes_meanwhile(stream, up_to=None, **kwargs):
+    def someone_writes_meanwhile(stream, up_to=None, after=0):
         if up_to is not None:  # the export's own read, after it signed the head
             services.record(actor=None, action="test.meanwhile")
-        yield from read(stream, up_to, **kwargs)
+        yield from read(stream, up_to, after)
 
     monkeypatch.setattr(services, "_stored_events", someone_writes_meanwhile)
     out = BytesIO()

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import boto3
+import moto
 import pytest
 import time_machine
 from django.core.files.storage import storages
@@ -22,6 +24,7 @@ from gonghui.common.errors import Conflict
 from gonghui.web.management.commands import worker
 from tests.audit.conftest import APP, OWNER, as_table_owner, triggers_enabled
 from tests.audit.test_export import fingerprint, run_verifier
+from tests.common.test_config import _run_cli
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +67,8 @@ def stored(archive: AuditArchive) -> Path:
 
 
 def seqs() -> list[int]:
-    return list(AuditEvent.objects.filter(stream="platform").values_list("seq", flat=True))
+    rows = AuditEvent.objects.filter(stream="platform").order_by("seq")
+    return list(rows.values_list("seq", flat=True))
 
 
 def verify_out(capsys) -> tuple[int, str]:
@@ -92,6 +96,22 @@ def test_retention_below_six_months_is_refused_at_start_up():
         read_env({"GONGHUI_AUDIT_RETENTION_DAYS": "半年"})
     with pytest.raises(ConfigError, match="GONGHUI_AUDIT_VERIFY_MINUTES='0': 不得小于 1"):
         read_env({"GONGHUI_AUDIT_VERIFY_MINUTES": "0"})
+
+
+def test_start_up_stops_on_a_short_retention_with_one_line(tmp_path):
+    result = _run_cli(
+        {
+            "GONGHUI_DEBUG": "true",
+            "GONGHUI_VAR_DIR": str(tmp_path),
+            "GONGHUI_AUDIT_RETENTION_DAYS": "179",
+        },
+        "check",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "gonghui: configuration error: GONGHUI_AUDIT_RETENTION_DAYS='179': 不得小于 180"
+        "（等保 2.0 要求审计记录至少保存六个月，请设为 180 或以上）"
+    ]
 
 
 # --- Archive -------------------------------------------------------------------------------
@@ -368,3 +388,33 @@ def test_postgres_only_the_owner_role_prunes(two_roles, history):
     assert seqs()[0] == 9
     assert set(triggers_enabled().values()) == {"O"}  # on again, for everyone
     assert services.verify_platform().ok
+
+
+# --- The S3-compatible store (production): moto's in-process S3 -----------------------------
+
+
+def test_archive_to_an_s3_store_and_verify_after_prune(history, settings, monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        boto3.client("s3").create_bucket(
+            Bucket="gonghui", CreateBucketConfiguration={"LocationConstraint": "cn-north-1"}
+        )
+        settings.STORAGES = settings.STORAGES | {
+            "audit_archive": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {"bucket_name": "gonghui", "location": "audit-archive"},
+            }
+        }
+        archive = archived()
+        key = f"audit-archive/{archive.storage_name}"
+        body = boto3.client("s3").get_object(Bucket="gonghui", Key=key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == archive.sha256
+        assert retention.prune().done and services.verify_platform().ok
+
+        boto3.client("s3").delete_object(Bucket="gonghui", Key=key)
+        assert "在归档存储中不存在" in first_problem()
