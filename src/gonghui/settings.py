@@ -320,3 +320,7 @@ MIDDLEWARE += ["gonghui.web.middleware.ListExportMiddleware"]
 
 # The wall screen (数据看板大屏) reloads its figures this often.
 DASHBOARDS_WALL_REFRESH_SECONDS = 60
+
+# backup (docs/backup.md): `gonghui backup` writes each set (database, files, manifest) in a
+# folder of its own here; keys and the audit witness are never in it.
+BACKUP_DIR = Path(ENV["GONGHUI_BACKUP_DIR"] or VAR_DIR / "backups")

@@ -280,6 +280,10 @@ class Action(models.TextChoices):
     LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
     DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
     DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
+    # --- backup (issue #21, 6): sets written, restored, drilled ---
+    BACKUP_CREATE = "backup.create", "备份（数据库与文件）"
+    BACKUP_RESTORE = "backup.restore", "从备份集恢复"
+    BACKUP_DRILL = "backup.drill", "恢复演练"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -296,6 +300,7 @@ OBJECT_LABELS = {
     "audit.stream": "审计流",
     "audit.witness": "见证文件",
     "web.list": "列表",  # a list's export (list.export) names the list's page
+    "backup.set": "备份集",  # backup: a set, by its folder's name
 }
 
 
@@ -320,6 +325,7 @@ FAMILY_LABELS = {
     "dashboards": "数据看板",
     "audit": "审计",
     "demo": "演示数据",
+    "backup": "备份与恢复",
 }
 
 
@@ -446,6 +452,7 @@ SERVICE_MODULES = (
     #
     "gonghui.web.services",  # a list's export
     "gonghui.dashboards.services",
+    "gonghui.backup.services",  # backup: sets written, restored, drilled
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -906,4 +913,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- dashboards: the wall screen's display tokens ---
     "gonghui.dashboards.services.display_token_create": ("dashboards.screen_create",),
     "gonghui.dashboards.services.display_token_revoke": ("dashboards.screen_revoke",),
+    # --- backup: sets written, restored, drilled ---
+    "gonghui.backup.services.backup_record": ("backup.create",),
+    "gonghui.backup.services.restore_record": ("backup.restore",),
+    "gonghui.backup.services.drill_record": ("backup.drill",),
 }

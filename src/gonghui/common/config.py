@@ -135,6 +135,9 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_BOARD_STREAM_BIND": (_str, None),
     "GONGHUI_BOARD_STREAM_URL": (_str, ""),
     "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
+    # --- backup (docs/backup.md): where `gonghui backup` writes its sets (unset:
+    # VAR_DIR/backups); keep it on another disk, and copy the sets off the machine.
+    "GONGHUI_BACKUP_DIR": (_str, None),
 }
 
 
