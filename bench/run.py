@@ -32,6 +32,7 @@ AREAS = (
     "workbench",
     "tree",
     "dashboards",
+    "backup",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 
