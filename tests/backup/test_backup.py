@@ -6,6 +6,10 @@ suite's database: SQLite, or PostgreSQL on its leg (pg_dump / pg_restore)."""
 import base64
 import json
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,7 @@ from gonghui.audit.services import head_sign, record
 from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add
 from tests.audit.conftest import as_table_owner
+from tests.conftest import need_service
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -224,3 +229,59 @@ def test_the_drill_refuses_a_damaged_set_before_restoring_it(world, settings, ca
     code, out = drill(path, capsys)
 
     assert code == 1 and "问题: 缺少 files/" in out and "审计链" not in out
+
+
+@pytest.fixture
+def s3_storage(settings, tmp_path, monkeypatch):
+    """The platform's files in an S3 bucket: moto's S3 server on a free port."""
+    boto3 = pytest.importorskip("boto3")
+    moto = Path(sys.executable).with_name("moto_server")
+    need_service("moto_server (S3)", moto.exists(), "pip install moto[server]")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "moto.log").open("w")
+    server = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    endpoint = f"http://127.0.0.1:{port}"
+    for var, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = boto3.client("s3", endpoint_url=endpoint)
+    for _ in range(100):
+        try:
+            client.create_bucket(Bucket="gonghui")
+            break
+        except Exception:
+            time.sleep(0.1)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "gonghui", "endpoint_url": endpoint},
+        },
+    }
+    yield client
+    server.terminate()
+    server.wait()
+    log.close()
+
+
+def test_files_in_an_s3_bucket_are_backed_up_and_restored(
+    s3_storage, users, tree, settings, tmp_path
+):
+    settings.BACKUP_DIR = tmp_path / "backups"
+    person = make_person(tree.cy_grass, "桶中人", id_number="110101199003070038")
+    stored = attachment_add(
+        actor=users.cy_grass,
+        owner=person,
+        org_unit=tree.cy_grass,
+        upload=SimpleUploadedFile("事迹.pdf", DEED),
+    )
+    assert s3_storage.get_object(Bucket="gonghui", Key=stored.file.name)["Body"].read() == DEED
+    path = backup(settings)
+    assert (path / "files" / stored.file.name).read_bytes() == DEED
+    s3_storage.delete_object(Bucket="gonghui", Key=stored.file.name)
+
+    call_command("restore", str(path), "--yes")
+
+    assert s3_storage.get_object(Bucket="gonghui", Key=stored.file.name)["Body"].read() == DEED
