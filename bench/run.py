@@ -34,6 +34,7 @@ AREAS = (
     "dashboards",
     "audit_crypto",  # smcrypto: audit verify, SM3+SM2 against SHA-256+Ed25519
     "deploy",
+    "backup",
 )
 PG_DATABASE = "gonghui_bench_{area}"  # one per area, so areas can run side by side
 DEFAULT_DB = {"deploy": "postgres"}  # several servers refuse SQLite (docs/deploy.md)

@@ -387,3 +387,6 @@ ADMIN_PASSWORD_FILE = ENV["GONGHUI_ADMIN_PASSWORD_FILE"]
 # --- smcrypto (issue #21 point 8): the installation's algorithms, GONGHUI_CRYPTO (intl or
 # sm; docs/crypto.md). The key rings' current keys are already of this suite (config.py).
 CRYPTO = ENV["GONGHUI_CRYPTO"]
+# backup (docs/backup.md): `gonghui backup` writes each set (database, files, manifest) in a
+# folder of its own here; keys and the audit witness are never in it.
+BACKUP_DIR = Path(ENV["GONGHUI_BACKUP_DIR"] or VAR_DIR / "backups")

@@ -3315,3 +3315,36 @@ def _(w, call):
         headers=["姓名", "身份证号"],
         rows=[["张三", "11**************2X"]],
     )
+
+
+# --- backup: a set written, restored, drilled (the sets themselves: tests/backup) ---
+
+
+def backup_set(w):
+    from gonghui.backup import sets
+
+    path = Path(w.settings.MEDIA_ROOT).parent / "backups" / "20250922-100000"
+    path.mkdir(parents=True)
+    data = {"parts": [{"path": "database.sqlite3", "kind": "database", "size": 1, "sha256": ""}]}
+    (path / sets.MANIFEST).write_text(json.dumps(data))
+    return sets.Manifest(data, path)
+
+
+@scenario("gonghui.backup.services.backup_record")
+def _(w, call):
+    from gonghui.backup.sets import Written
+
+    manifest = backup_set(w)
+    call(written=Written(manifest.path, manifest.data))
+
+
+@scenario("gonghui.backup.services.restore_record")
+def _(w, call):
+    call(manifest=backup_set(w), files=0)
+
+
+@scenario("gonghui.backup.services.drill_record")
+def _(w, call):
+    from gonghui.backup.drill import DrillReport
+
+    call(report=DrillReport(backup_set(w).path))

@@ -1,12 +1,8 @@
-import sqlite3
 import threading
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.db import connection
 from django.test import override_settings
 
 from gonghui.audit import witness
@@ -162,33 +158,6 @@ def test_tree_import_page_runs_a_job_with_progress(
         )
     page = client.get(response["Location"]).content.decode()
     assert "失败" in page and "名称不能为空" in page and "<td>2</td>" in page
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_backup_and_restore_sqlite(tmp_path, settings, users):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite backup; PostgreSQL uses pg_dump (docs/operations.md)")
-    out = tmp_path / "backup.sqlite3"
-    call_command("backup", str(out))
-    with sqlite3.connect(out) as db:
-        assert db.execute(
-            "SELECT count(*) FROM auth_user WHERE username='cy_staff'"
-        ).fetchone() == (1,)
-    with pytest.raises(Exception, match="--yes"):
-        call_command("restore", str(out))
-    broken = tmp_path / "broken.sqlite3"
-    broken.write_bytes(b"not a database")
-    with pytest.raises(Exception, match="不是有效的平台备份"):
-        call_command("restore", str(broken), "--yes")
-
-    get_user_model().objects.filter(username="cy_staff").delete()
-    call_command("restore", str(out), "--yes")
-    assert get_user_model().objects.filter(username="cy_staff").exists()
-    # Keys are never inside a backup of the data.
-    backup = out.read_bytes()
-    for _, ring in settings.KEYS.items():
-        for _, key in ring.keys:
-            assert key not in backup and key.hex().encode() not in backup
 
 
 @pytest.mark.django_db

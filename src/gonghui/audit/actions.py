@@ -289,6 +289,10 @@ class Action(models.TextChoices):
     # --- audit retention (issue #21 point 5) ---
     AUDIT_ARCHIVE = "audit.archive", "归档审计事件"
     AUDIT_PRUNE = "audit.prune", "删除已归档的审计事件"
+    # --- backup (issue #21, 6): sets written, restored, drilled ---
+    BACKUP_CREATE = "backup.create", "备份（数据库与文件）"
+    BACKUP_RESTORE = "backup.restore", "从备份集恢复"
+    BACKUP_DRILL = "backup.drill", "恢复演练"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -305,6 +309,7 @@ OBJECT_LABELS = {
     "audit.stream": "审计流",
     "audit.witness": "见证文件",
     "web.list": "列表",  # a list's export (list.export) names the list's page
+    "backup.set": "备份集",  # backup: a set, by its folder's name
 }
 
 
@@ -329,6 +334,7 @@ FAMILY_LABELS = {
     "dashboards": "数据看板",
     "audit": "审计",
     "demo": "演示数据",
+    "backup": "备份与恢复",
 }
 
 
@@ -457,6 +463,7 @@ SERVICE_MODULES = (
     #
     "gonghui.web.services",  # a list's export
     "gonghui.dashboards.services",
+    "gonghui.backup.services",  # backup: sets written, restored, drilled
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -924,4 +931,8 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- audit retention (issue #21 point 5): one stream archived, one pruned ---
     "gonghui.audit.retention.archive": ("audit.archive",),
     "gonghui.audit.retention.prune": ("audit.prune",),
+    # --- backup: sets written, restored, drilled ---
+    "gonghui.backup.services.backup_record": ("backup.create",),
+    "gonghui.backup.services.restore_record": ("backup.restore",),
+    "gonghui.backup.services.drill_record": ("backup.drill",),
 }

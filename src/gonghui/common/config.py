@@ -196,6 +196,9 @@ SETTINGS: dict[str, tuple] = {
     # intl = SHA-256 chain, Ed25519 signatures, AES-256-GCM fields, HMAC-SHA256 indexes;
     # sm = SM3 chain, SM2 signatures, SM4-GCM fields, HMAC-SM3 indexes.
     "GONGHUI_CRYPTO": (_choice("intl", "sm"), "intl"),
+    # --- backup (docs/backup.md): where `gonghui backup` writes its sets (unset:
+    # VAR_DIR/backups); keep it on another disk, and copy the sets off the machine.
+    "GONGHUI_BACKUP_DIR": (_str, None),
 }
 
 

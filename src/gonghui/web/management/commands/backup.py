@@ -1,37 +1,36 @@
-import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+
+from gonghui.backup import sets
+from gonghui.backup.services import backup_record
 
 
 class Command(BaseCommand):
-    help = "SQLite 在线备份（平台运行时一致）；PostgreSQL 请见 docs/operations.md。密钥不在备份内。"
+    help = (
+        "备份数据库与它所指的全部文件（附件、导出文件），连同校验清单，写入一个备份集目录；"
+        "密钥与见证文件不在备份内（docs/backup.md）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "out", nargs="?", help="备份文件，默认 var/backups/gonghui-<时间>.sqlite3"
+            "--to", default=None, help="备份集的上级目录，默认 GONGHUI_BACKUP_DIR（var/backups）"
         )
 
-    def handle(self, *args, out=None, **options):
-        if connection.vendor != "sqlite":
-            raise CommandError("PostgreSQL 用 pg_dump 备份：见 docs/operations.md")
-        source = Path(settings.DATABASES["default"]["NAME"])
-        target = Path(
-            out
-            or Path(settings.VAR_DIR)
-            / "backups"
-            / f"gonghui-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+    def handle(self, *args, to=None, **options):
+        try:
+            written = sets.create(Path(to or settings.BACKUP_DIR))
+        except sets.BackupError as exc:
+            raise CommandError(str(exc)) from None
+        backup_record(written=written)
+        parts = written.manifest["parts"]
+        size = sum(p["size"] for p in parts)
+        self.stdout.write(
+            f"已备份到 {written.path}：数据库与 {len(parts) - 1} 个文件，共 {size:,} 字节"
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            raise CommandError(f"{target} 已存在")
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(target)
-        with dst:
-            src.backup(dst, pages=4096)  # the online backup API: consistent under writers
-        src.close()
-        dst.close()
-        self.stdout.write(f"已备份到 {target}")
+        if written.missing:
+            raise CommandError(
+                f"数据库所指的 {len(written.missing)} 个文件在存储中找不到（如 "
+                f"{written.missing[0]}），备份集中也就没有：检查存储（var/media 或存储桶）"
+            )

@@ -1,43 +1,46 @@
-import os
-import shutil
-import sqlite3
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from gonghui.backup import sets
+from gonghui.backup.services import restore_record
+
 
 class Command(BaseCommand):
-    help = "从 SQLite 备份恢复（先停止平台与后台任务）；恢复前检查备份完整性"
+    help = (
+        "从备份集恢复数据库与文件（先停止 serve 与 worker）。先逐一核对清单中的 SHA-256，"
+        "有一处不符即拒绝，什么也不改（docs/backup.md）"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("backup")
+        parser.add_argument(
+            "backup_set", metavar="SET", help="备份集目录（gonghui backup 写出的 <时间> 目录）"
+        )
         parser.add_argument("--yes", action="store_true", help="确认覆盖当前数据库")
 
-    def handle(self, *args, backup, yes, **options):
-        if connection.vendor != "sqlite":
-            raise CommandError("PostgreSQL 用 pg_restore 恢复：见 docs/operations.md")
-        source = Path(backup)
-        if not source.is_file():
-            raise CommandError(f"找不到备份文件 {source}")
-        check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    def handle(self, *args, backup_set, yes, **options):
         try:
-            result = check.execute("PRAGMA integrity_check").fetchone()[0]
-            check.execute("SELECT count(*) FROM django_migrations").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise CommandError(f"{source} 不是有效的平台备份：{exc}") from None
-        finally:
-            check.close()
-        if result != "ok":
-            raise CommandError(f"备份文件损坏：{result}")
-        if not yes:
-            raise CommandError("恢复将覆盖当前数据库：确认后加 --yes 再运行")
+            manifest = sets.load(Path(backup_set))
+            sets.check_or_refuse(manifest)
+            sets.check_migrations(manifest)
+            missing = sets.check_keys(manifest)
+            if missing:
+                raise sets.BackupError(f"{missing[0]}。未做任何改动")
+            if not yes:
+                raise sets.BackupError(
+                    "校验通过。恢复将覆盖当前数据库：先停止 gonghui serve 与 worker，再加 --yes 运行"
+                )
+            files = sets.restore_files(manifest)
+            sets.restore_database(manifest, connection.settings_dict)
+        except sets.BackupError as exc:
+            raise CommandError(str(exc)) from None
         connection.close()
-        target = Path(settings.DATABASES["default"]["NAME"])
-        tmp = target.with_suffix(".restoring")
-        shutil.copyfile(source, tmp)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        os.replace(tmp, target)
-        self.stdout.write(f"已从 {source} 恢复")
+        restore_record(manifest=manifest, files=files)
+        self.stdout.write(
+            f"已从 {manifest.path} 恢复数据库，写回 {files} 个文件（其余已在存储中且相符）"
+        )
+        self.stdout.write(
+            "接下来：gonghui migrate；PostgreSQL 再运行 gonghui audit pg-roles；gonghui audit "
+            "verify 会报告见证文件比数据库新，按 docs/backup.md 处理后再启动 worker"
+        )

@@ -1,0 +1,58 @@
+"""The backups' audit events, in the live database's platform stream: a set written, a set
+restored (recorded in the restored database, after the restore), a drill run."""
+
+import hashlib
+
+from django.db import transaction
+
+from gonghui.audit.actions import Action
+from gonghui.audit.models import AuditEvent
+from gonghui.audit.services import record
+from gonghui.backup import sets
+from gonghui.backup.drill import DrillReport
+
+
+def _manifest_digest(path) -> str:
+    return hashlib.sha256((path / sets.MANIFEST).read_bytes()).hexdigest()
+
+
+def _set_event(action: Action, path, changes: dict) -> AuditEvent:
+    return record(
+        actor=None,
+        action=action,
+        object_type="backup.set",
+        object_id=path.name,
+        changes={"manifest_sha256": [None, _manifest_digest(path)], **changes},
+    )
+
+
+@transaction.atomic
+def backup_record(*, written: sets.Written) -> AuditEvent:
+    """A set written (its manifest's SHA-256: compare a set with the log)."""
+    parts = written.manifest["parts"]
+    return _set_event(
+        Action.BACKUP_CREATE,
+        written.path,
+        {
+            "size": [None, sum(p["size"] for p in parts)],
+            "files": [None, len(parts) - 1],
+            "missing": [None, len(written.missing)],
+        },
+    )
+
+
+@transaction.atomic
+def restore_record(*, manifest: sets.Manifest, files: int) -> AuditEvent:
+    return _set_event(Action.BACKUP_RESTORE, manifest.path, {"files_written": [None, files]})
+
+
+@transaction.atomic
+def drill_record(*, report: DrillReport) -> AuditEvent:
+    return _set_event(
+        Action.BACKUP_DRILL,
+        report.path,
+        {
+            "result": [None, "ok" if report.ok else "failed"],
+            "problems": [None, len(report.problems)],
+        },
+    )

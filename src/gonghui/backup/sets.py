@@ -1,0 +1,421 @@
+"""A backup set: one folder ``<time>/`` holding the database (``database.sqlite3`` or
+``database.pgdump``), ``files/<stored name>`` for every file the database names, and
+``manifest.json`` (every part's SHA-256 and size, the platform's version, the migrations
+applied, the row count of every table, the keys' ids; never a key).
+
+The set is written into ``<time>.partial/`` and renamed when complete, so a folder without
+that suffix is a whole set. The files are the ones the database *snapshot* names: SQLite's
+copy is read after the online backup; on PostgreSQL ``pg_dump`` runs on a snapshot exported
+by a repeatable-read transaction that reads the names and counts too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
+from django.utils._os import safe_join
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+FILES = "files"
+SQLITE_PART = "database.sqlite3"
+PG_PART = "database.pgdump"
+CHUNK = 1024 * 1024
+
+
+class BackupError(Exception):
+    """A set cannot be written, read or restored; the message (Chinese) says why and what
+    to do. Nothing was changed."""
+
+
+@dataclass
+class Manifest:
+    data: dict
+    path: Path
+
+    @property
+    def vendor(self) -> str:
+        return self.data["database"]["vendor"]
+
+    @property
+    def database_part(self) -> Path:
+        return self.path / self.data["database"]["part"]
+
+    @property
+    def files(self) -> list[str]:
+        return [p["path"].removeprefix(f"{FILES}/") for p in self.parts if p["kind"] == "file"]
+
+    @property
+    def parts(self) -> list[dict]:
+        return self.data["parts"]
+
+
+@dataclass
+class Written:
+    path: Path
+    manifest: dict
+    missing: list[str] = field(default_factory=list)  # named by the database, not in storage
+
+
+# --- what the database names ---------------------------------------------------------------
+
+
+def file_columns() -> list[tuple[str, str]]:
+    """(table, column) of every FileField of the platform's models."""
+    return sorted(
+        {
+            (model._meta.db_table, f.column)
+            for model in apps.get_models()
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.FileField)
+        }
+    )
+
+
+def tables() -> list[str]:
+    """Every table of the installed models (the platform's, Django's, the task queue's)."""
+    return sorted(
+        {m._meta.db_table for m in apps.get_models() if m._meta.managed and not m._meta.proxy}
+    )
+
+
+def named_files(cursor) -> list[str]:
+    """Every stored name a FileField holds, read through a DB-API ``cursor`` (the snapshot's,
+    the scratch database's)."""
+    names: set[str] = set()
+    for table, column in file_columns():
+        cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\'')  # noqa: S608
+        names.update(row[0] for row in cursor.fetchall())
+    return sorted(names)
+
+
+def row_counts(cursor) -> dict[str, int]:
+    counts = {}
+    for table in tables():
+        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def migration_heads(cursor) -> dict[str, str]:
+    """The last migration applied of each app, as the database's own table says."""
+    cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
+    heads: dict[str, str] = {}
+    for app, name in cursor.fetchall():
+        heads[app] = max(heads.get(app, ""), name)
+    return heads
+
+
+def key_ids() -> dict[str, list[str]]:
+    """Each key ring's ids, current first: what a restore needs to have (never the keys)."""
+    return {name: [kid for kid, _ in ring.keys] for name, ring in settings.KEYS.items()}
+
+
+def platform_version() -> str:
+    try:
+        return metadata.version("gonghui")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def digest_of(fh) -> str:
+    digest = hashlib.sha256()
+    while chunk := fh.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as fh:
+        return digest_of(fh)
+
+
+def _part(root: Path, relative: str, kind: str) -> dict:
+    path = root / relative
+    return {"path": relative, "kind": kind, "size": path.stat().st_size, "sha256": sha256_of(path)}
+
+
+def _stored_path(root: Path, name: str) -> Path:
+    """Where a stored name lies in a set; a name that would leave the set is refused."""
+    try:
+        return Path(safe_join(str(root / FILES), name))
+    except Exception:  # SuspiciousFileOperation, or a name that is no path
+        raise BackupError(f"数据库中的文件名 {name!r} 不是平台存储的文件名，拒绝处理") from None
+
+
+# --- PostgreSQL tools ----------------------------------------------------------------------
+
+
+def libpq_env(settings_dict: dict, name: str | None = None) -> dict:
+    """The environment pg_dump / pg_restore connect with: the configured URL's host, port,
+    user, password and options (never on the command line, where ``ps`` shows them)."""
+    _, extra = connection.client.settings_to_cmd_args_env(settings_dict, [])
+    env = {**os.environ, **(extra or {})}
+    for var, key in (("PGHOST", "HOST"), ("PGPORT", "PORT"), ("PGUSER", "USER")):
+        if settings_dict.get(key):
+            env[var] = str(settings_dict[key])
+    env["PGDATABASE"] = name or settings_dict["NAME"]
+    return env
+
+
+def run_tool(args: list[str], env: dict) -> None:
+    try:
+        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise BackupError(
+            f"找不到 {args[0]}：安装与数据库同版本的 PostgreSQL 客户端（postgresql-client）"
+        ) from None
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).strip().splitlines()
+        raise BackupError(f"{args[0]} 失败：{message[-1] if message else done.returncode}")
+
+
+# --- writing a set -------------------------------------------------------------------------
+
+
+@contextmanager
+def _snapshot(work: Path) -> Iterator[tuple[str, object]]:
+    """The database part written into ``work``, and a cursor on exactly what it holds."""
+    if connection.vendor == "sqlite":
+        target = work / SQLITE_PART
+        source = sqlite3.connect(f"file:{connection.settings_dict['NAME']}?mode=ro", uri=True)
+        copy = sqlite3.connect(target)
+        try:
+            with copy:
+                source.backup(copy, pages=4096)  # the online backup API: consistent under writers
+            source.close()
+            yield SQLITE_PART, copy.cursor()
+        finally:
+            copy.close()
+        return
+    if connection.vendor != "postgresql":
+        raise BackupError(f"不支持备份 {connection.vendor} 数据库")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        run_tool(
+            [
+                "pg_dump",
+                "-Fc",
+                "--no-password",
+                f"--snapshot={snapshot}",
+                "-f",
+                str(work / PG_PART),
+            ],
+            libpq_env(connection.settings_dict),
+        )
+        yield PG_PART, cursor
+
+
+def create(root: Path, *, now: datetime | None = None) -> Written:
+    """Write a new set under ``root``; returns it. Files the database names but the storage
+    lacks are listed in the manifest (``missing``) and returned: the set is written anyway,
+    the caller reports them."""
+    stamp = timezone.localtime(now or timezone.now())
+    name = f"{stamp:%Y%m%d-%H%M%S}"
+    final, work = root / name, root / f"{name}.partial"
+    if final.exists() or work.exists():
+        raise BackupError(f"{final} 已存在：稍后再运行，或用 --to 指定另一个目录")
+    work.mkdir(parents=True)
+    try:
+        with _snapshot(work) as (part, cursor):
+            names = named_files(cursor)
+            counts = row_counts(cursor)
+            heads = migration_heads(cursor)
+        parts = [_part(work, part, "database")]
+        missing = []
+        for stored in names:
+            target = _stored_path(work, stored)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with default_storage.open(stored, "rb") as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, CHUNK)
+            except FileNotFoundError:
+                target.unlink(missing_ok=True)
+                missing.append(stored)
+                continue
+            parts.append(_part(work, f"{FILES}/{stored}", "file"))
+        manifest = {
+            "format": FORMAT,
+            "created_at": stamp.isoformat(),
+            "platform_version": platform_version(),
+            "database": {
+                "vendor": connection.vendor,
+                "part": part,
+                "migrations": heads,
+                "rows": counts,
+            },
+            "storage": default_storage.__class__.__name__,
+            "parts": parts,
+            "missing": missing,
+            "key_ids": key_ids(),
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Written(final, manifest, missing)
+
+
+# --- reading and checking a set ------------------------------------------------------------
+
+
+def load(path: Path) -> Manifest:
+    """The set's manifest; a folder that is no set is refused."""
+    if not path.is_dir():
+        raise BackupError(f"找不到备份集 {path}（应为 gonghui backup 写出的目录）")
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        assert data["format"] == FORMAT
+        assert data["database"]["vendor"] in ("sqlite", "postgresql")
+        for part in data["parts"]:
+            assert {"path", "kind", "size", "sha256"} <= set(part)
+    except FileNotFoundError:
+        raise BackupError(f"{path} 中没有 {MANIFEST}：不是完整的备份集") from None
+    except (ValueError, KeyError, TypeError, AssertionError):
+        raise BackupError(f"{path}/{MANIFEST} 无法读取或格式不对：不是本平台的备份集") from None
+    return Manifest(data, path)
+
+
+def check(manifest: Manifest) -> list[str]:
+    """Every part's size and SHA-256 against the manifest: the problems, in Chinese."""
+    problems = []
+    for part in manifest.parts:
+        path = manifest.path / part["path"]
+        if not path.is_file():
+            problems.append(f"缺少 {part['path']}")
+        elif path.stat().st_size != part["size"]:
+            problems.append(
+                f"{part['path']} 大小不符（清单 {part['size']} 字节，实际 {path.stat().st_size}）"
+            )
+        elif sha256_of(path) != part["sha256"]:
+            problems.append(f"{part['path']} 的 SHA-256 与清单不符（文件已损坏或被改动）")
+    return problems
+
+
+def check_or_refuse(manifest: Manifest) -> None:
+    problems = check(manifest)
+    if problems:
+        more = f"等 {len(problems)} 处" if len(problems) > 1 else ""
+        raise BackupError(
+            f"备份集 {manifest.path} 校验未通过：{problems[0]}{more}。未做任何改动；"
+            "换用另一份备份集（异地副本），或查明存储介质的问题"
+        )
+
+
+def check_migrations(manifest: Manifest) -> None:
+    """A set from a newer version (migrations this code does not have) is refused."""
+    known = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    migrated = {app for app, _ in known}  # an app removed since: its tables are left alone
+    for app, name in sorted(manifest.data["database"]["migrations"].items()):
+        if (app, name) not in known and app in migrated:
+            raise BackupError(
+                f"备份集来自更新的平台版本（迁移 {app}.{name} 本版本没有）：先升级到备份时的"
+                f"版本（{manifest.data['platform_version']}）再恢复。未做任何改动"
+            )
+
+
+def check_keys(manifest: Manifest) -> list[str]:
+    """Key ids the set was written under that this installation does not hold: protected
+    fields and signatures made with them cannot be read or checked."""
+    have = key_ids()
+    return [
+        f"{name} 缺少密钥 {kid}（备份时在用）：从密钥保管处取回后再启动平台"
+        for name, kids in manifest.data["key_ids"].items()
+        for kid in kids
+        if kid not in have.get(name, [])
+    ]
+
+
+# --- restoring -----------------------------------------------------------------------------
+
+
+def restore_database(manifest: Manifest, settings_dict: dict) -> None:
+    """Replace the database ``settings_dict`` names with the set's (checked before)."""
+    if manifest.vendor != connection.vendor:
+        raise BackupError(
+            f"备份集是 {manifest.vendor} 数据库，当前配置的是 {connection.vendor}：未做任何改动"
+        )
+    part = manifest.database_part
+    if manifest.vendor == "sqlite":
+        target = Path(settings_dict["NAME"])
+        tmp = target.with_suffix(".restoring")
+        shutil.copyfile(part, tmp)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, target)
+        return
+    # One transaction: a failure leaves the database as it was.
+    run_tool(
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-password",
+            "-d",
+            settings_dict["NAME"],
+            str(part),
+        ],
+        libpq_env(settings_dict),
+    )
+
+
+def restore_files(manifest: Manifest) -> int:
+    """Put back every file of the set whose stored copy is absent or differs; returns how
+    many were written."""
+    written = 0
+    for part in manifest.parts:
+        if part["kind"] != "file":
+            continue
+        name = part["path"].removeprefix(f"{FILES}/")
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as fh:
+                digest = digest_of(fh)
+            if digest == part["sha256"]:
+                continue
+            default_storage.delete(name)
+        with (manifest.path / part["path"]).open("rb") as fh:
+            saved = default_storage.save(name, File(fh))
+        if saved != name:
+            raise BackupError(f"文件 {name} 未能按原名写回存储（存为 {saved}）")
+        written += 1
+    return written
+
+
+@contextmanager
+def database(settings_changes: dict) -> Iterator[None]:
+    """The default connection pointed at another database (a scratch copy) while inside,
+    as Django's test runner points it at the test database; back to the live one after."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    saved = dict(conn.settings_dict)
+    conn.close()
+    conn.settings_dict.update(settings_changes)
+    try:
+        yield
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
