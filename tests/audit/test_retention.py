@@ -418,3 +418,17 @@ def test_archive_to_an_s3_store_and_verify_after_prune(history, settings, monkey
 
         boto3.client("s3").delete_object(Bucket="gonghui", Key=key)
         assert "在归档存储中不存在" in first_problem()
+
+
+def test_an_installation_on_sm_archives_and_prunes_its_switched_stream(history, settings):
+    """After a switch to SM3/SM2 the archive (old SHA-256 events, an SM2-signed checkpoint)
+    reads back and verifies with the installation's algorithms, and the chain goes on."""
+    from tests.audit.test_smcrypto import go_sm
+
+    go_sm(settings)
+    services.crypto_switch(to="sm", actor=None)
+    archive = archived()
+    assert (archive.first_seq, archive.last_seq) == (1, 8)
+    call_command("audit", "prune", "--yes")
+    assert seqs()[0] == 9
+    assert services.verify_platform().ok

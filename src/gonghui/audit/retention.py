@@ -41,6 +41,7 @@ from gonghui.audit.services import (
     public_keys,
     record,
     streams,
+    trusted_suites,
     verify_platform,
 )
 from gonghui.audit.verifier import GENESIS, verify_bundle
@@ -116,7 +117,9 @@ def _read_back(name: str, sha256: str, size: int, after: int, end: AuditCheckpoi
     with archive_storage().open(name, "rb") as stored, tempfile.TemporaryFile() as copy:
         if _digest(stored, copy_to=copy) != (sha256, size):
             return f"归档存储中读回的数据包 {name} 与写入的不符"
-        report = verify_bundle(copy, published=public_keys())
+        report = verify_bundle(
+            copy, published=public_keys(), suites=tuple(sorted(trusted_suites()))
+        )
     if report.problems:
         return f"归档数据包 {name} 校验未通过：{report.problems[0]}"
     if report.end is None or (report.end["seq"], report.events) != (end.seq, end.seq - after):
