@@ -280,6 +280,8 @@ class Action(models.TextChoices):
     LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
     DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
     DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
+    # --- sessions: idle sessions (web/sessions.py; recorded by audit.signals) ---
+    AUTH_IDLE_LOGOUT = "auth.idle_logout", "长时间未操作，自动退出"
 
 
 ACTION_LABELS = dict(Action.choices)
