@@ -5,3 +5,6 @@ class CommonConfig(AppConfig):
     name = "gonghui.common"
     label = "common"
     verbose_name = "公共"
+
+    def ready(self):
+        from gonghui.common import passwords  # noqa: F401  (its new-account receiver)

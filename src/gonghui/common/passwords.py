@@ -5,16 +5,21 @@ password for its maximum age (``password_set_at``).
 
 The history is written by ``PasswordHistoryValidator.password_changed``, which Django calls
 from ``User.save()`` after every ``set_password``, whatever set it: the user's own page, the
-admin site, ``changepassword``, a new account, a reset. Its times are the real clock's
+admin site, ``changepassword``, a reset; and for a new account made with its password
+hashed in (``create_user``, ``createsuperuser``) by ``first_password``. Django re-hashing
+a password at sign-in is no new password and writes nothing. Its times are the real clock's
 (``datetime.now``), as the audit's are: the demo replays the past with ``timezone.now`` only.
 """
 
 import string
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, is_password_usable
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from gonghui.common.models import PasswordHistory
 
@@ -81,6 +86,18 @@ class PasswordHistoryValidator:
 
     def get_help_text(self):
         return f"不能与最近 {self.count} 次使用过的密码相同。" if self.count else ""
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="common.passwords.first")
+def first_password(sender, instance, created, raw=False, **kwargs):
+    """A new account whose password was hashed in without ``set_password`` (whose own hook,
+    after this signal, records the rest)."""
+    if not created or raw or instance._password is not None:
+        return
+    if instance.password and is_password_usable(instance.password):
+        for validator in password_validation.get_default_password_validators():
+            if isinstance(validator, PasswordHistoryValidator):
+                validator.password_changed(None, instance)
 
 
 def password_set_at(user) -> datetime:
