@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 
 import gonghui
 from gonghui.audit.models import AuditEvent
 from gonghui.jobs.models import Job
 from gonghui.perks import passes
-from gonghui.web.sessions import LAST_ACTIVITY
+from gonghui.web.management.commands.worker import schedules
+from gonghui.web.sessions import LAST_ACTIVITY, sessions_purge
 from tests.factories import make_member
 from tests.nominations.conftest import SHANGHAI
 
@@ -167,3 +169,16 @@ def test_every_polling_page_marks_its_polls():
         if name in {"judge.js", "wall.js"}:
             continue
         assert "fetch(" not in text and "gonghuiPoll(" in text, name
+
+
+def test_the_worker_deletes_sessions_past_their_end(client, users, settings):
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(users.cy)
+        assert Session.objects.count() == 1
+        clock.shift(timedelta(seconds=settings.SESSION_COOKIE_AGE - 60))
+        sessions_purge()
+        assert Session.objects.count() == 1  # idle, but kept to tell its browser
+        clock.shift(timedelta(seconds=120))
+        sessions_purge()
+        assert Session.objects.count() == 0
+    assert any(job is sessions_purge for _, job, _ in schedules())

@@ -16,6 +16,7 @@ session (at sign-in, again when the password changes) and kept in the session.""
 from __future__ import annotations
 
 import time
+from importlib import import_module
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -135,3 +136,8 @@ class PasswordExpiryMiddleware:
         if request.headers.get("HX-Request"):
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+
+def sessions_purge() -> None:
+    """Delete the sessions past their end from the store (the worker, hourly)."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

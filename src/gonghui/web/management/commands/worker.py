@@ -18,6 +18,7 @@ from gonghui.files.services import attachments_sweep
 from gonghui.jobs.services import jobs_expire
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
+from gonghui.web.sessions import sessions_purge
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
@@ -51,13 +52,14 @@ def schedules() -> list[tuple]:
         (HOURLY, jobs_expire, "expired export files deleted"),
         (HOURLY, ratelimit.purge, "expired rate-limit counters deleted"),
         (HOURLY, attachments_sweep, "attachment files no record names deleted"),
+        (HOURLY, sessions_purge, "sessions past their end deleted"),  # sessions
     ]
 
 
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件"
+        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件、删除过期的会话"
     )
 
     def handle(self, *args, **options):
