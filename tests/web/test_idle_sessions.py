@@ -182,3 +182,35 @@ def test_the_worker_deletes_sessions_past_their_end(client, users, settings):
         sessions_purge()
         assert Session.objects.count() == 0
     assert any(job is sessions_purge for _, job, _ in schedules())
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_polling_page_in_a_browser_goes_to_sign_in(
+    live_server, enforced_csp, tree, users, browser
+):
+    """The job's progress polls every second with the header; past the idle limit the
+    page itself goes to the sign-in page (htmx follows HX-Redirect from the 401)."""
+    from tests.browser import desktop_context, in_thread, login
+
+    with time_machine.travel(START, tick=True) as clock:
+        job = in_thread(
+            lambda: Job.objects.create(
+                kind="export",
+                title="导出人员",
+                status=Job.Status.RUNNING,
+                created_by=users.cy,
+                org_unit=tree.chaoyang,
+            )
+        )
+        context, console = desktop_context(browser)
+        page = login(context, live_server.url, users.cy.username)
+        with page.expect_request(
+            lambda r: f"/jobs/{job.pk}/" in r.url and r.headers.get("hx-request")
+        ) as polled:
+            page.goto(f"{live_server.url}/jobs/{job.pk}/")
+        assert polled.value.headers.get("x-gonghui-poll") == "1"
+        clock.shift(timedelta(minutes=31))
+        page.wait_for_url(lambda url: "/login/" in url)
+        assert page.url.endswith(f"/login/?next=/jobs/{job.pk}/")
+        context.close()
