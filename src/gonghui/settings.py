@@ -133,15 +133,24 @@ else:
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The password policy (GONGHUI_PASSWORD_*, docs/sign-in.md); the history validator also
+# records every password set, in any way (its password_changed, called by User.save()).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "gonghui.common.passwords.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": ENV["GONGHUI_PASSWORD_MIN_LENGTH"]},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "gonghui.common.passwords.MixedCharacterValidator"},
+    {
+        "NAME": "gonghui.common.passwords.CharacterClassesValidator",
+        "OPTIONS": {"classes": ENV["GONGHUI_PASSWORD_CLASSES"]},
+    },
+    {
+        "NAME": "gonghui.common.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"count": ENV["GONGHUI_PASSWORD_HISTORY"]},
+    },
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -153,8 +162,6 @@ LOGIN_LOCK_SECONDS = ENV["GONGHUI_LOGIN_LOCK_MINUTES"] * 60
 ID_PROBES_PER_MINUTE = ENV["GONGHUI_ID_PROBES_PER_MINUTE"]
 ID_PROBES_PER_DAY = ENV["GONGHUI_ID_PROBES_PER_DAY"]
 
-SESSION_COOKIE_AGE = ENV["GONGHUI_SESSION_MINUTES"] * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -390,3 +397,19 @@ CRYPTO = ENV["GONGHUI_CRYPTO"]
 # backup (docs/backup.md): `gonghui backup` writes each set (database, files, manifest) in a
 # folder of its own here; keys and the audit witness are never in it.
 BACKUP_DIR = Path(ENV["GONGHUI_BACKUP_DIR"] or VAR_DIR / "backups")
+# --- sessions: idle sessions and the password policy (web/sessions.py, docs/sign-in.md) ---
+# A session ends after GONGHUI_SESSION_MINUTES without activity; a page's automatic requests
+# (polls, header X-Gonghui-Poll: 1) do not count. The middleware keeps the last activity in
+# the session, which is saved only when it changes (not on every request, so a poll writes
+# nothing); the store keeps a session a working day past the limit, so that the browser
+# coming back is told (and the timeout audited) rather than silently signed out.
+SESSION_IDLE_SECONDS = ENV["GONGHUI_SESSION_MINUTES"] * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS + 8 * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+# A staff account's password older than this must be changed before any other page opens
+# (0: never); members and counter accounts keep their simpler sign-in.
+PASSWORD_MAX_AGE_DAYS = ENV["GONGHUI_PASSWORD_MAX_AGE_DAYS"]
+MIDDLEWARE += [
+    "gonghui.web.sessions.IdleSessionMiddleware",
+    "gonghui.web.sessions.PasswordExpiryMiddleware",
+]

@@ -178,6 +178,7 @@ NOT_WRITES = {
 }
 # Actions recorded outside the services: sign-in signals and the demo builder.
 NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed", "auth.account_locked"}
+NOT_FROM_SERVICES |= {"auth.idle_logout"}  # sessions: an idle session signed out (signals)
 NOT_FROM_SERVICES |= {code for code in ACTION_LABELS if code.startswith("demo.")}
 
 SCENARIOS = {}

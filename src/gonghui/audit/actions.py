@@ -293,6 +293,8 @@ class Action(models.TextChoices):
     BACKUP_CREATE = "backup.create", "备份（数据库与文件）"
     BACKUP_RESTORE = "backup.restore", "从备份集恢复"
     BACKUP_DRILL = "backup.drill", "恢复演练"
+    # --- sessions: idle sessions (web/sessions.py; recorded by audit.signals) ---
+    AUTH_IDLE_LOGOUT = "auth.idle_logout", "长时间未操作，自动退出"
 
 
 ACTION_LABELS = dict(Action.choices)

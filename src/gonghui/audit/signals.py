@@ -20,8 +20,11 @@ def on_login(sender, request, user, **kwargs):
 
 @receiver(user_logged_out)
 def on_logout(sender, request, user, **kwargs):
+    """A sign-out, or the end of an idle session (web.sessions marks the request)."""
     if user is not None:
-        record(actor=user, action=Action.AUTH_LOGOUT, obj=user, ip=_ip(request))
+        idle = getattr(request, "idle_logout", False)
+        action = Action.AUTH_IDLE_LOGOUT if idle else Action.AUTH_LOGOUT
+        record(actor=user, action=action, obj=user, ip=_ip(request))
 
 
 @receiver(user_login_failed)

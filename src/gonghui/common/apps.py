@@ -8,3 +8,4 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         from gonghui.common import servers  # noqa: F401  (registers its system check)
+        from gonghui.common import passwords  # noqa: F401  (its new-account receiver)

@@ -44,6 +44,16 @@ def _int(name: str, raw: str) -> int:
     return value
 
 
+def _int_between(low: int, high: int):
+    def parse(name: str, raw: str) -> int:
+        value = _int(name, raw)
+        if not low <= value <= high:
+            raise ConfigError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
 def _url(schemes: tuple[str, ...]):
     def parse(name: str, raw: str) -> str:
         scheme = raw.split("://", 1)[0] if "://" in raw else ""
@@ -123,7 +133,7 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_ALLOWED_HOSTS": (_list, "127.0.0.1,localhost"),
     "GONGHUI_CSRF_TRUSTED_ORIGINS": (_list, ""),
     "GONGHUI_SECURE_COOKIES": (_bool, None),
-    "GONGHUI_SESSION_MINUTES": (_int, "30"),
+    "GONGHUI_SESSION_MINUTES": (_int_between(1, 24 * 60), "30"),  # idle: polls do not count
     "GONGHUI_LOGIN_MAX_FAILURES": (_int, "5"),
     "GONGHUI_LOGIN_ACCOUNT_MAX_FAILURES": (_int, "20"),
     "GONGHUI_LOGIN_LOCK_MINUTES": (_int, "15"),
@@ -199,6 +209,14 @@ SETTINGS: dict[str, tuple] = {
     # --- backup (docs/backup.md): where `gonghui backup` writes its sets (unset:
     # VAR_DIR/backups); keep it on another disk, and copy the sets off the machine.
     "GONGHUI_BACKUP_DIR": (_str, None),
+    # --- sessions: the password policy (common/passwords.py, docs/sign-in.md); defaults
+    # that a graded-protection (等保 level 3) assessment accepts. The length may not go below
+    # 8; the classes are of upper case, lower case, digits and symbols; the history counts
+    # the current password; 0 days: passwords never expire.
+    "GONGHUI_PASSWORD_MIN_LENGTH": (_int_between(8, 128), "10"),
+    "GONGHUI_PASSWORD_CLASSES": (_int_between(1, 4), "3"),
+    "GONGHUI_PASSWORD_HISTORY": (_int_between(0, 24), "5"),
+    "GONGHUI_PASSWORD_MAX_AGE_DAYS": (_int_between(0, 3650), "90"),
 }
 
 

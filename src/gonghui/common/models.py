@@ -1,5 +1,6 @@
 """The official calendar of working days, as data (see common.workdays)."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -56,3 +57,28 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.n}"
+
+
+class PasswordHistory(models.Model):
+    """A password an account has had: its stored hash (never the password) and when it was
+    set. Written on every set (``common.passwords.PasswordHistoryValidator.password_changed``,
+    which Django calls from ``User.save()`` after any ``set_password``: the user's own page,
+    the admin site, ``changepassword``, a new account, a reset); the newest rows refuse a
+    reuse and the newest one dates the password for its maximum age."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="账号",
+        db_index=False,  # the (user, set_at) index below serves it
+    )
+    password = models.CharField("口令散列值", max_length=128)
+    set_at = models.DateTimeField("设置时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "历史口令"
+        indexes = [models.Index(fields=["user", "-set_at"], name="password_history_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.set_at:%Y-%m-%d %H:%M}"

@@ -5,3 +5,6 @@ class WebConfig(AppConfig):
     name = "gonghui.web"
     label = "web"
     verbose_name = "网站"
+
+    def ready(self):
+        from gonghui.web import sessions  # noqa: F401  (its sign-in receiver)

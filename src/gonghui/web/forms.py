@@ -11,6 +11,7 @@ from gonghui.common import lockout
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.forms import FilterForm
 from gonghui.common.net import client_ip
+from gonghui.common.passwords import rules_text
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
 from gonghui.common.widgets import NoEchoInput
 from gonghui.orgs.demo import demo_password_follows_rehash
@@ -66,12 +67,12 @@ class LoginForm(AuthenticationForm):
 
 class PasswordForm(forms.Form):
     old_password = forms.CharField(label="原密码", widget=forms.PasswordInput)
-    new_password = forms.CharField(
-        label="新密码",
-        widget=forms.PasswordInput,
-        help_text="至少10位，须同时包含字母和数字，不能过于常见",
-    )
+    new_password = forms.CharField(label="新密码", widget=forms.PasswordInput)
     confirm = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password"].help_text = rules_text()  # the configured policy
 
     def clean(self):
         cleaned = super().clean()

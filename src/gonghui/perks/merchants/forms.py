@@ -4,6 +4,7 @@ next to fields; ``services.py`` does the checking that matters and the writing."
 from django import forms
 
 from gonghui.common.forms import FilterForm
+from gonghui.common.passwords import rules_text
 from gonghui.orgs.fields import OrgUnitChoiceField
 from gonghui.orgs.models import OrgUnit
 from gonghui.perks.merchants.selectors import districts, signing_units
@@ -78,7 +79,6 @@ class StaffForm(forms.Form):
     password = forms.CharField(
         label="初始密码",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少10位，含字母和数字；请当面告知商户并提醒修改",
     )
     location = forms.ModelChoiceField(
         label="门店", required=False, queryset=Location.objects.none(), empty_label="该商户所有门店"
@@ -87,6 +87,7 @@ class StaffForm(forms.Form):
     def __init__(self, *args, merchant: Merchant, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = merchant.locations.order_by("pk")
+        self.fields["password"].help_text = rules_text() + "请当面告知商户并提醒修改。"
 
 
 class OfferFilterForm(FilterForm):

@@ -89,7 +89,7 @@
 
   function fetchBoard() {
     var headers = etag ? { "If-None-Match": etag } : {};
-    return fetch(root.dataset.json, { headers: headers, cache: "no-cache", credentials: "same-origin" })
+    return gonghuiPoll(root.dataset.json, { headers: headers, cache: "no-cache", credentials: "same-origin" })
       .then(function (r) {
         if (r.status !== 200) return null;
         etag = r.headers.get("ETag");

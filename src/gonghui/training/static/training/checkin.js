@@ -5,7 +5,7 @@
   var url = box.dataset.codeUrl;
   var every = parseInt(box.dataset.rotate, 10) * 1000;
   function refresh() {
-    fetch(url, { credentials: "same-origin", cache: "no-store" })
+    gonghuiPoll(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (code) {
         if (!code) return;

@@ -70,7 +70,7 @@
   function poll() {
     if (polling) { return; }
     polling = setInterval(function () {
-      fetch(root.dataset.json, {credentials: "same-origin"})
+      gonghuiPoll(root.dataset.json, {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (f) { if (f && f.version !== frame.version) { draw(f); } })
         .catch(function () {});

@@ -22,6 +22,7 @@ from gonghui.jobs.services import jobs_expire, jobs_recover, worker_beat, worker
 from gonghui.orgs.demo import refuse_demo_passwords
 from gonghui.perks.giveaways.services import claims_housekeeping
 from gonghui.training.quizzes.services import quizzes_close_due
+from gonghui.web.sessions import sessions_purge
 
 log = logging.getLogger("gonghui.worker")
 SEAL_SECONDS = 60
@@ -63,13 +64,14 @@ def schedules() -> list[tuple]:
         # --- audit retention (issue #21 point 5): archive daily (never prune), verify ---
         (DAILY, archive_due, "audit events past the retention archived"),
         (settings.AUDIT_VERIFY_SECONDS, verify_scheduled, "audit verified"),
+        (HOURLY, sessions_purge, "sessions past their end deleted"),  # sessions
     ]
 
 
 class Command(BaseCommand):
     help = (
         "后台任务进程（django-tasks 数据库队列），并定时签名平台链头（每分钟，写入见证文件）"
-        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件"
+        "与各审计流的检查点、封存普惠活动领取记录、结束超时的现场答题并封存答题记录、业务数据变动后重新生成数据看板的汇总数据、删除过期的导出文件与无记录的附件文件、删除过期的会话"
     )
 
     def execute(self, *args, **options):
