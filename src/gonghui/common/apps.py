@@ -7,5 +7,7 @@ class CommonConfig(AppConfig):
     verbose_name = "公共"
 
     def ready(self):
-        from gonghui.common import servers  # noqa: F401  (registers its system check)
-        from gonghui.common import passwords  # noqa: F401  (its new-account receiver)
+        from gonghui.common import (
+            passwords,  # noqa: F401  (its new-account receiver)
+            servers,  # noqa: F401  (registers its system check)
+        )
