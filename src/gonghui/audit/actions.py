@@ -280,6 +280,14 @@ class Action(models.TextChoices):
     LIST_EXPORT = "list.export", "导出列表"  # any list's 导出 Excel (web.services.list_export)
     DASHBOARDS_SCREEN_CREATE = "dashboards.screen_create", "生成大屏展示令牌"
     DASHBOARDS_SCREEN_REVOKE = "dashboards.screen_revoke", "吊销大屏展示令牌"
+    # --- factors · the second factor (issue #21: TOTP, passkeys, recovery codes) ---
+    FACTORS_ENROL = "factors.enrol", "绑定二次验证方式"
+    FACTORS_REMOVE = "factors.remove", "删除二次验证方式"
+    FACTORS_RECOVERY_CODES = "factors.recovery_codes", "生成恢复码（旧恢复码作废）"
+    FACTORS_VERIFIED = "factors.verified", "二次验证通过"
+    FACTORS_RECOVERY_USED = "factors.recovery_used", "使用恢复码通过二次验证"
+    FACTORS_FAILED = "factors.failed", "二次验证失败"
+    FACTORS_RESET = "factors.reset", "重置他人的二次验证（须重新绑定）"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -320,6 +328,7 @@ FAMILY_LABELS = {
     "dashboards": "数据看板",
     "audit": "审计",
     "demo": "演示数据",
+    "factors": "二次验证",  # factors · the second factor
 }
 
 
@@ -446,6 +455,7 @@ SERVICE_MODULES = (
     #
     "gonghui.web.services",  # a list's export
     "gonghui.dashboards.services",
+    "gonghui.factors.services",  # factors · the second factor
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -906,4 +916,14 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     # --- dashboards: the wall screen's display tokens ---
     "gonghui.dashboards.services.display_token_create": ("dashboards.screen_create",),
     "gonghui.dashboards.services.display_token_revoke": ("dashboards.screen_revoke",),
+    # --- factors · the second factor ---
+    "gonghui.factors.services.factor_check": ("factors.verified",),
+    "gonghui.factors.services.factor_check[recovery]": ("factors.recovery_used",),
+    "gonghui.factors.services.factor_check[wrong]": ("factors.failed",),
+    "gonghui.factors.services.passkey_verified": ("factors.verified",),
+    "gonghui.factors.services.totp_confirm": ("factors.enrol", "factors.recovery_codes"),
+    "gonghui.factors.services.passkey_registered": ("factors.enrol", "factors.recovery_codes"),
+    "gonghui.factors.services.recovery_codes_generate": ("factors.recovery_codes",),
+    "gonghui.factors.services.factor_remove": ("factors.remove",),
+    "gonghui.factors.services.factors_reset": ("factors.reset",),
 }

@@ -135,6 +135,11 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_BOARD_STREAM_BIND": (_str, None),
     "GONGHUI_BOARD_STREAM_URL": (_str, ""),
     "GONGHUI_BOARD_STREAM_ORIGINS": (_list, ""),
+    # factors · the second factor (docs/second-factor.md): the passkeys' relying party (the
+    # host name passkeys are bound to; unset: the host each page is served on) and the
+    # origins their ceremonies may come from (unset: the page's own origin).
+    "GONGHUI_PASSKEY_RP_ID": (_str, None),
+    "GONGHUI_PASSKEY_ORIGINS": (_list, ""),
 }
 
 

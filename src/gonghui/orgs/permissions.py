@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, str] = {
     "self.view": "查看本人信息",
     "dashboards.view": "查看数据看板（本级及下级的汇总数据）",
     "dashboards.screens": "生成与吊销大屏展示令牌",
+    # factors · the second factor (the security administrator's, 三权分立: sepduty's role)
+    "security.reset_factor": "重置他人的二次验证（须说明原因，记入审计）",
 }
 
 # Built-in roles (code, Chinese name, permissions). Staff can add more roles as data.
