@@ -11,7 +11,10 @@ from gonghui.web.forms import LoginForm
 
 
 def _city_admin(request) -> bool:
-    return request.user.is_active and access.can_citywide(request.user, "accounts.manage")
+    """A city administrator who passed the second factor in this session (OTPAdminSite's
+    rule; SecondFactorMiddleware sends the others to the second step first)."""
+    user = request.user
+    return user.is_active and user.is_verified() and access.can_citywide(user, "accounts.manage")
 
 
 admin.site.has_permission = _city_admin
