@@ -290,3 +290,15 @@ def test_who_may_not_reset_finds_no_page_and_changes_nothing(users):
         assert response.status_code == 404
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     assert not events("factors.reset").exists()
+
+
+def test_an_operator_resets_at_the_console(users):
+    from django.core.management import CommandError, call_command
+
+    app_of(users.admin)
+    with pytest.raises(CommandError, match="重置原因"):
+        call_command("resetfactors", "admin_t", reason="")
+    assert TOTPDevice.objects.filter(user=users.admin).exists()
+    call_command("resetfactors", "admin_t", reason="唯一的安全管理员手机丢失")
+    assert not TOTPDevice.objects.filter(user=users.admin).exists()
+    assert events("factors.reset", actor_id=None).count() == 1
