@@ -5,12 +5,13 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import Client, TransactionTestCase
 
 from gonghui.perks.giveaways import claims
 from gonghui.registry.models import Honour
 from tests.audit.conftest import FLUSHED_TABLES, set_append_only
 from tests.factories import build_tree, build_users
+from tests.second_factor import mark_verified
 
 pytest_plugins = ["tests.browser"]
 
@@ -124,3 +125,18 @@ def _fresh_giveaway_rules():
     claims._RULES.clear()
     yield
     claims._RULES.clear()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_passed(monkeypatch):
+    """``client.login`` and ``client.force_login`` sign staff in as after the second step
+    (factors): a test device of the user's marks the session verified. The second step's
+    own tests sign in through the login page, which this does not touch."""
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        mark_verified(session, user)
+
+    monkeypatch.setattr(Client, "_login", _login)

@@ -413,3 +413,27 @@ MIDDLEWARE += [
     "gonghui.web.sessions.IdleSessionMiddleware",
     "gonghui.web.sessions.PasswordExpiryMiddleware",
 ]
+# factors · the second factor (issue #21 point 3, docs/second-factor.md): TOTP (django-otp)
+# and passkeys (django-otp-webauthn) after the password; SecondFactorMiddleware, right after
+# django-otp's, holds every page, the admin and the session's API calls until it passes.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
+    "gonghui.factors",
+]
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 : 0] = [
+    "django_otp.middleware.OTPMiddleware",
+    "gonghui.factors.middleware.SecondFactorMiddleware",
+]
+OTP_TOTP_ISSUER = "工会平台"
+OTP_TOTP_THROTTLE_FACTOR = 1  # a wrong code doubles the wait before the next try: 1, 2, 4 s
+OTP_WEBAUTHN_RP_NAME = "工会平台"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "gonghui.factors.passkeys.rp_id"
+OTP_WEBAUTHN_HELPER_CLASS = "gonghui.factors.passkeys.Helper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a second factor, never instead of the password
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "gonghui.factors"
+PASSKEY_RP_ID = ENV["GONGHUI_PASSKEY_RP_ID"]
+PASSKEY_ORIGINS = OTP_WEBAUTHN_ALLOWED_ORIGINS = ENV["GONGHUI_PASSKEY_ORIGINS"]
+if not PASSKEY_ORIGINS:  # unset: the page's own origin (factors.passkeys.Helper)
+    SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]

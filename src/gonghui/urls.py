@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gonghui.api import api
+from gonghui.factors.urls import passkey_urls
 from gonghui.web.metrics import metrics
 from gonghui.web.views import healthz
 
@@ -19,5 +20,7 @@ urlpatterns = [
     path("", include("gonghui.training.urls")),
     path("", include("gonghui.funds.urls")),
     path("", include("gonghui.dashboards.urls")),
+    path("", include("gonghui.factors.urls")),  # factors · the second factor
+    path("factors/passkey/", include(passkey_urls)),
     path("", include("gonghui.web.urls")),
 ]

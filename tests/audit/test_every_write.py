@@ -175,6 +175,9 @@ NOT_WRITES = {
     "gonghui.training.quizzes.answers.paper": "a read (cached per process)",  # training · quizzes
     "gonghui.training.quizzes.answers.forget": "drops a process cache",  # training · quizzes
     "gonghui.web.services.list_columns_set": "a user's own display preference (columns shown)",
+    # factors · the second factor
+    "gonghui.factors.services.totp_start": "a secret being set up: nothing enabled until confirmed",
+    "gonghui.factors.services.require_staff": "a check: enrolment is for staff",
 }
 # Actions recorded outside the services: sign-in signals and the demo builder.
 NOT_FROM_SERVICES = {"auth.login", "auth.logout", "auth.login_failed", "auth.account_locked"}
@@ -3349,3 +3352,86 @@ def _(w, call):
     from gonghui.backup.drill import DrillReport
 
     call(report=DrillReport(backup_set(w).path))
+
+
+# --- factors · the second factor ---
+
+
+def _factor_code(user) -> str:
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user).latest("pk")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+@scenario("gonghui.factors.services.totp_confirm")
+def _(w, call):
+    from gonghui.factors.services import totp_start
+
+    device = totp_start(actor=w.users.hd)
+    call(actor=w.users.hd, device_id=device.pk, code=_factor_code(w.users.hd), name="手机")
+
+
+@scenario("gonghui.factors.services.passkey_registered")
+def _(w, call):
+    call(actor=w.users.hd, device=SimpleNamespace(name="笔记本指纹"))
+
+
+def _factor_app(user) -> list[str]:
+    """An enrolled authenticator app (and the first recovery codes), before the call."""
+    from gonghui.factors.services import totp_confirm, totp_start
+
+    device = totp_start(actor=user)
+    codes = totp_confirm(actor=user, device_id=device.pk, code=_factor_code(user))
+    device.last_t = -1  # the scenario's own code may fall in the same 30 s step
+    device.save(update_fields=["last_t"])
+    return codes
+
+
+@scenario("gonghui.factors.services.factor_check")
+def _(w, call):
+    _factor_app(w.users.hd)
+    call(actor=w.users.hd, code=_factor_code(w.users.hd))
+
+
+@scenario("gonghui.factors.services.factor_check[recovery]")
+def _(w, call):
+    codes = _factor_app(w.users.hd)
+    call(actor=w.users.hd, code=codes[0])
+
+
+@scenario("gonghui.factors.services.factor_check[wrong]")
+def _(w, call):
+    from gonghui.common.errors import ValidationFailed
+
+    _factor_app(w.users.hd)
+    with pytest.raises(ValidationFailed):
+        call(actor=w.users.hd, code="000000" if _factor_code(w.users.hd) != "000000" else "111111")
+
+
+@scenario("gonghui.factors.services.passkey_verified")
+def _(w, call):
+    call(actor=w.users.hd, device=None)
+
+
+@scenario("gonghui.factors.services.recovery_codes_generate")
+def _(w, call):
+    _factor_app(w.users.hd)
+    call(actor=w.users.hd)
+
+
+@scenario("gonghui.factors.services.factor_remove")
+def _(w, call):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _factor_app(w.users.cy_street)  # optional for a street post: the last one may go
+    device = TOTPDevice.objects.get(user=w.users.cy_street)
+    call(actor=w.users.cy_street, kind="totp", pk=device.pk)
+
+
+@scenario("gonghui.factors.services.factors_reset")
+def _(w, call):
+    _factor_app(w.users.hd)
+    call(actor=w.users.admin, username="hd_staff", reason="手机丢失，本人到场核实")

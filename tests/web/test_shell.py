@@ -14,6 +14,7 @@ from gonghui.files.models import Attachment
 from gonghui.files.services import attachment_add
 from gonghui.web.management.commands.worker import _every, schedules
 from tests.factories import PASSWORD, make_person
+from tests.second_factor import mark_verified
 
 
 @pytest.mark.django_db
@@ -21,7 +22,8 @@ def test_login_page_and_home_speak_chinese(client, users):
     page = client.get("/login/").content.decode()
     assert "平台登录" in page and 'lang="zh-CN"' in page
     response = client.post("/login/", {"username": "cy_staff", "password": PASSWORD})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"].startswith("/factors/")
+    mark_verified(client.session, users.cy)  # the second step (tests/factors)
     home = client.get("/").content.decode()
     assert "我的岗位" in home and "朝阳区总工会" in home and "区（产业）工会工作人员" in home
     assert "审计日志" not in home  # no audit menu for district staff

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.management import CommandError, call_command
 from django.db import connections
@@ -18,6 +19,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.common import lockout
 from gonghui.common.net import client_address
 from tests.factories import PASSWORD, VALID_IDS, make_person
+from tests.second_factor import mark_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,12 @@ BALANCER = "10.0.0.1"
 
 
 def login(client, username, password, url="/login/", **extra):
-    return client.post(url, {"username": username, "password": password}, **extra)
+    """The password step; a success passes the second step as tests/second_factor.py does
+    (tests/factors test that step)."""
+    response = client.post(url, {"username": username, "password": password}, **extra)
+    if signed_in(response):
+        mark_verified(client.session, get_user_model().objects.get(username=username))
+    return response
 
 
 def signed_in(response) -> bool:

@@ -295,6 +295,14 @@ class Action(models.TextChoices):
     BACKUP_DRILL = "backup.drill", "恢复演练"
     # --- sessions: idle sessions (web/sessions.py; recorded by audit.signals) ---
     AUTH_IDLE_LOGOUT = "auth.idle_logout", "长时间未操作，自动退出"
+    # --- factors · the second factor (issue #21: TOTP, passkeys, recovery codes) ---
+    FACTORS_ENROL = "factors.enrol", "绑定二次验证方式"
+    FACTORS_REMOVE = "factors.remove", "删除二次验证方式"
+    FACTORS_RECOVERY_CODES = "factors.recovery_codes", "生成恢复码（旧恢复码作废）"
+    FACTORS_VERIFIED = "factors.verified", "二次验证通过"
+    FACTORS_RECOVERY_USED = "factors.recovery_used", "使用恢复码通过二次验证"
+    FACTORS_FAILED = "factors.failed", "二次验证失败"
+    FACTORS_RESET = "factors.reset", "重置他人的二次验证（须重新绑定）"
 
 
 ACTION_LABELS = dict(Action.choices)
@@ -337,6 +345,7 @@ FAMILY_LABELS = {
     "audit": "审计",
     "demo": "演示数据",
     "backup": "备份与恢复",
+    "factors": "二次验证",  # factors · the second factor
 }
 
 
@@ -466,6 +475,7 @@ SERVICE_MODULES = (
     "gonghui.web.services",  # a list's export
     "gonghui.dashboards.services",
     "gonghui.backup.services",  # backup: sets written, restored, drilled
+    "gonghui.factors.services",  # factors · the second factor
 )
 
 # Each write service (dotted path; ``[case]`` names another case of the same service) ->
@@ -937,4 +947,14 @@ WRITE_SERVICES: dict[str, tuple[str, ...]] = {
     "gonghui.backup.services.backup_record": ("backup.create",),
     "gonghui.backup.services.restore_record": ("backup.restore",),
     "gonghui.backup.services.drill_record": ("backup.drill",),
+    # --- factors · the second factor ---
+    "gonghui.factors.services.factor_check": ("factors.verified",),
+    "gonghui.factors.services.factor_check[recovery]": ("factors.recovery_used",),
+    "gonghui.factors.services.factor_check[wrong]": ("factors.failed",),
+    "gonghui.factors.services.passkey_verified": ("factors.verified",),
+    "gonghui.factors.services.totp_confirm": ("factors.enrol", "factors.recovery_codes"),
+    "gonghui.factors.services.passkey_registered": ("factors.enrol", "factors.recovery_codes"),
+    "gonghui.factors.services.recovery_codes_generate": ("factors.recovery_codes",),
+    "gonghui.factors.services.factor_remove": ("factors.remove",),
+    "gonghui.factors.services.factors_reset": ("factors.reset",),
 }

@@ -217,6 +217,11 @@ SETTINGS: dict[str, tuple] = {
     "GONGHUI_PASSWORD_CLASSES": (_int_between(1, 4), "3"),
     "GONGHUI_PASSWORD_HISTORY": (_int_between(0, 24), "5"),
     "GONGHUI_PASSWORD_MAX_AGE_DAYS": (_int_between(0, 3650), "90"),
+    # factors · the second factor (docs/second-factor.md): the passkeys' relying party (the
+    # host name passkeys are bound to; unset: the host each page is served on) and the
+    # origins their ceremonies may come from (unset: the page's own origin).
+    "GONGHUI_PASSKEY_RP_ID": (_str, None),
+    "GONGHUI_PASSKEY_ORIGINS": (_list, ""),
 }
 
 

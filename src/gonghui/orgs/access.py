@@ -40,6 +40,7 @@ class Grant:
     scope: str
     permissions: frozenset[str]
     level: str  # the post's unit's level in the tree (city, district, street ...)
+    role: str = ""  # the post's role's code (who must pass a second factor: factors app)
 
     def covers(self, unit: OrgUnit) -> bool:
         if self.scope == Post.Scope.SUBTREE:
@@ -51,14 +52,14 @@ class Grant:
 
 def grants(actor) -> list[Grant]:
     """The actor's active posts, read once per request (cached on the user object) as the
-    six values a grant needs: no Post, OrgUnit or Role instances are built for them."""
+    seven values a grant needs: no Post, OrgUnit or Role instances are built for them."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
     cached = getattr(actor, "_gonghui_grants", None)
     if cached is None:
         cached = [
-            Grant(post, unit, path, scope, frozenset(permissions), level)
-            for post, unit, path, scope, permissions, level in Post.objects.filter(
+            Grant(post, unit, path, scope, frozenset(permissions), level, role)
+            for post, unit, path, scope, permissions, level, role in Post.objects.filter(
                 user=actor, is_active=True, org_unit__is_active=True
             )
             .order_by("org_unit__path")
@@ -69,6 +70,7 @@ def grants(actor) -> list[Grant]:
                 "scope",
                 "role__permissions",
                 "org_unit__level",
+                "role__code",
             )
         ]
         actor._gonghui_grants = cached

@@ -16,7 +16,10 @@ ADMIN_PERMS = ("system.config", "audit.view", "people.view")
 
 
 def _citywide(request, perm: str) -> bool:
-    return request.user.is_active and access.can_citywide(request.user, perm)
+    """A city-wide holder of ``perm`` who passed the second factor in this session
+    (SecondFactorMiddleware sends the others to the second step first)."""
+    user = request.user
+    return user.is_active and user.is_verified() and access.can_citywide(user, perm)
 
 
 admin.site.has_permission = lambda request: any(_citywide(request, p) for p in ADMIN_PERMS)

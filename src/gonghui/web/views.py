@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -28,6 +30,7 @@ from gonghui.common.views import (
     post_action,
     stored_download,
 )
+from gonghui.factors.selectors import first_step
 from gonghui.files.services import attachment_add, attachment_download, attachment_list
 from gonghui.jobs.services import job_get
 from gonghui.jobs.views import upload_page
@@ -74,9 +77,19 @@ from gonghui.web.services import list_columns_set
 
 
 class LoginView(auth_views.LoginView):
+    """The password; then, for staff who hold a factor or must enrol one, the second step
+    (factors: SecondFactorMiddleware holds every other page until it passes)."""
+
     template_name = "web/login.html"
     form_class = forms.LoginForm
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        step = first_step(self.request.user, verified=False)
+        if step is None:
+            return url
+        return f"{reverse(step)}?{urlencode({'next': url})}"
 
 
 @login_required
