@@ -259,6 +259,13 @@ def _haidian_nomination(tree, users, person, honour) -> dict:
 # route -> (method, url builder, body or None, expected statuses for Chaoyang's staff)
 NOT_FOUND = (404,)
 WEB_DENY = {
+    # Resetting another's second factor is the security administrator's (三权分立).
+    "factors:reset": (
+        "post",
+        lambda w: "/factors/reset/",
+        {"username": "hd_staff", "reason": "越权重置"},
+        NOT_FOUND,
+    ),
     # The tree panel gives nothing outside scope (an empty fragment, "no such unit").
     "web:tree_children": ("get", lambda w: f"/tree/{w.tree.haidian.pk}/", None, (200,)),
     "web:tree_search": ("get", lambda w: "/tree/search/?q=中关村", None, (200,)),
@@ -595,6 +602,18 @@ PUBLIC_ROUTES = {
     "web:password_change": "changes one's own password (needs the old one)",
     "web:list_columns": "keeps one's own column choice of a list (tests/web/test_lists.py)",
     "healthz": "load balancer probe; says nothing about records",
+    # factors · one's own second factor (tests/factors): every page acts on the signed-in
+    # account's own devices only; another's device id changes nothing (tested there).
+    "factors:setup": "one's own second factors (staff; members and counters: 404)",
+    "factors:verify": "the second step of one's own sign-in",
+    "factors:totp": "enrolling one's own authenticator app",
+    "factors:recovery": "one's own recovery codes, shown once",
+    "factors:remove": "removes one's own factor; another's id: nothing changes (tests/factors)",
+    "otp_webauthn:credential-registration-begin": "one's own passkey (staff only: 404 else)",
+    "otp_webauthn:credential-registration-complete": "one's own passkey (staff only)",
+    "otp_webauthn:credential-authentication-begin": "the second step with one's own passkey",
+    "otp_webauthn:credential-authentication-complete": "the second step with one's own passkey",
+    "otp_webauthn:js-i18n-catalog": "the passkey script's messages",
     "metrics": "Prometheus scrape: 404 unless GONGHUI_METRICS_TOKEN/ALLOW are set, then 403 "
     "without the token or from another address (tests/web/test_metrics.py)",
     "registry:wall": "the public honour wall: consenting people only (test_registry_web.py)",
@@ -2939,9 +2958,14 @@ def test_own_district_is_reachable(client, world):
 def test_admin_is_read_only_and_city_admins_only(client, world):
     client.login(username="cy_staff", password=PASSWORD)
     assert client.get("/admin/").status_code == 302  # to the admin login: not allowed
+    # The configuration tables are the system administrator's (三权分立), not city_admin's.
+    make_user("sys_admin_t", world.tree.city, "sys_admin")
     client.login(username="admin_t", password=PASSWORD)
+    assert client.get("/admin/orgs/orgunit/").status_code == 403
+    client.login(username="sys_admin_t", password=PASSWORD)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/orgs/orgunit/").status_code == 200
+    assert client.get("/admin/people/person/").status_code == 403  # no personal data
     change = client.post(f"/admin/orgs/orgunit/{world.tree.haidian.pk}/change/", {"name": "改"})
     assert change.status_code == 403
     assert client.get("/admin/orgs/orgunit/add/").status_code == 403

@@ -261,8 +261,9 @@ def test_a_security_administrator_resets_an_account_with_a_reason(users):
         device_id=services.totp_start(actor=users.hd).pk,
         code=now_code(TOTPDevice.objects.get(user=users.hd)),
     )
+    security = make_user("sec_admin_t", users.admin.posts.get().org_unit, "sec_admin")
     admin = Client()
-    admin.force_login(users.admin)  # city_admin holds security.reset_factor on this branch
+    admin.force_login(security)  # the security administrator's (三权分立)
     assert admin.get("/factors/reset/").status_code == 200
     no_reason = admin.post("/factors/reset/", {"username": "hd_staff", "reason": ""})
     assert no_reason.status_code == 200 and TOTPDevice.objects.filter(user=users.hd).exists()
@@ -273,7 +274,7 @@ def test_a_security_administrator_resets_an_account_with_a_reason(users):
     assert not TOTPDevice.objects.filter(user=users.hd).exists()
     assert not RecoveryDevice.objects.filter(user=users.hd).exists()
     event = events("factors.reset").get()
-    assert event.actor_id == users.admin.pk and event.object_id == str(users.hd.pk)
+    assert event.actor_id == security.pk and event.object_id == str(users.hd.pk)
     assert json.loads(event.body)["changes"]["原因"] == [None, "手机丢失，本人到场核实"]
     # At the next sign-in the account must enrol again.
     _, response = password_step("hd_staff")
@@ -282,7 +283,7 @@ def test_a_security_administrator_resets_an_account_with_a_reason(users):
 
 def test_who_may_not_reset_finds_no_page_and_changes_nothing(users):
     device = app_of(users.hd)
-    for user in (users.cy, users.cy_street, users.auditor):
+    for user in (users.admin, users.cy, users.cy_street, users.auditor):
         client = Client()
         client.force_login(user)
         assert client.get("/factors/reset/").status_code == 404
