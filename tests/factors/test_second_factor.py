@@ -303,3 +303,34 @@ def test_an_operator_resets_at_the_console(users):
     call_command("resetfactors", "admin_t", reason="唯一的安全管理员手机丢失")
     assert not TOTPDevice.objects.filter(user=users.admin).exists()
     assert events("factors.reset", actor_id=None).count() == 1
+
+
+def test_a_failing_token_never_falls_back_to_a_session_short_of_its_factor(users):
+    """A session that gave only the password, with any Authorization header: the API signs
+    in by the token alone (a bad one is 401), never by that session."""
+    app_of(users.admin)
+    client, _ = password_step("admin_t")
+    for header in ("Bearer gh_not-a-token", "Basic YWRtaW5fdDp4", "garbage"):
+        answer = client.get("/api/v1/orgs/", HTTP_AUTHORIZATION=header)
+        assert answer.status_code == 401, (header, answer.status_code)
+
+
+def test_an_expired_password_waits_for_the_second_factor_then_is_changed(tree, settings):
+    """Enrolment first (the password page is behind the second factor), then the change:
+    no loop between the two gates."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    january = datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(january, tick=False):
+        staff = make_user("old_district", tree.chaoyang, "district_staff")
+    with time_machine.travel(january + timedelta(days=91), tick=False):
+        client, response = password_step("old_district")
+        assert response["Location"].startswith("/factors/")
+        assert client.get("/password/")["Location"].startswith("/factors/")  # factor first
+        assert client.get("/factors/").status_code == 200
+        assert client.get("/factors/totp/").status_code == 200
+        device = TOTPDevice.objects.get(user=staff, confirmed=False)
+        done = client.post("/factors/totp/", {"device": device.pk, "code": now_code(device)})
+        assert done.status_code == 302
+        assert client.get("/people/")["Location"] == "/password/"  # now the password

@@ -10,6 +10,7 @@ factor is optional and who have none pass as before."""
 
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -45,7 +46,11 @@ class SecondFactorMiddleware:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
             if request.headers.get("Authorization"):
-                return self.get_response(request)  # a bearer token: the API decides
+                # A bearer token: the API decides, by the token alone. The session that has
+                # not passed its second factor is set aside, so that a token that fails
+                # cannot fall back to it (the API's session authentication).
+                request.user = AnonymousUser()
+                return self.get_response(request)
             return JsonResponse(
                 {"code": "second_factor", "message": API_MESSAGE[target]}, status=403
             )

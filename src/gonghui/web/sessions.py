@@ -29,6 +29,7 @@ from django.shortcuts import redirect, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from gonghui.common.passwords import password_set_at
+from gonghui.factors.middleware import ENROL, VERIFY
 from gonghui.orgs import access
 
 POLL_HEADER = "X-Gonghui-Poll"
@@ -38,7 +39,9 @@ DATED = "gonghui_password_dated"
 IDLE_MESSAGE = "您已超过 {} 分钟未操作，为保护账号安全已自动退出，请重新登录。"
 EXPIRED_MESSAGE = "您的密码已使用超过 {} 天，请先修改密码再继续使用。"
 # The pages an account with an expired password may still open.
-OPEN_WITH_EXPIRED_PASSWORD = {"web:password_change", "web:logout", "web:login"}
+# The second factor's pages come first (their middleware sends an account there before this
+# one runs): an expired password is changed once the factor has passed.
+OPEN_WITH_EXPIRED_PASSWORD = {"web:password_change", "web:logout", "web:login"} | VERIFY | ENROL
 
 
 def is_poll(request) -> bool:
