@@ -3,6 +3,7 @@ archive storage, removed only by `gonghui audit prune` once archived, and the ch
 verifying from its last archive (docs/audit-retention.md)."""
 
 import hashlib
+import json
 import logging
 import zipfile
 from datetime import datetime, timedelta
@@ -432,3 +433,22 @@ def test_an_installation_on_sm_archives_and_prunes_its_switched_stream(history, 
     call_command("audit", "prune", "--yes")
     assert seqs()[0] == 9
     assert services.verify_platform().ok
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_audit_archive_bundles_are_backed_up_and_restored(history, settings, tmp_path):
+    """The archive's bundles are the only copy of pruned events: in the set, and back."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.BACKUP_DIR = tmp_path / "backups"
+    archive = archived()
+    call_command("backup")
+    (path,) = Path(settings.BACKUP_DIR).iterdir()
+    manifest = json.loads((path / "manifest.json").read_text())
+    (part,) = [p for p in manifest["parts"] if p["kind"] == "archive"]
+    assert part["path"] == f"audit-archive/{archive.storage_name}"
+    assert part["sha256"] == archive.sha256
+    store = storages["audit_archive"]
+    store.delete(archive.storage_name)
+    call_command("restore", str(path), "--yes")
+    with store.open(archive.storage_name, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == archive.sha256

@@ -26,7 +26,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -35,6 +35,10 @@ from django.utils._os import safe_join
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES = "files"
+# Each kind of stored part: the folder of the set it lies in, and the storage it comes from
+# and goes back to. The audit archive's bundles (audit/retention.py) are the only copy of
+# the events a prune removed: they are backed up beside the attachments.
+STORES = {"file": (FILES, "default"), "archive": ("audit-archive", "audit_archive")}
 SQLITE_PART = "database.sqlite3"
 PG_PART = "database.pgdump"
 CHUNK = 1024 * 1024
@@ -96,6 +100,12 @@ def tables() -> list[str]:
     )
 
 
+def named_archives(cursor) -> list[str]:
+    """The audit archive's bundles the database records (audit.AuditArchive)."""
+    cursor.execute("SELECT storage_name FROM audit_auditarchive ORDER BY id")
+    return [row[0] for row in cursor.fetchall()]
+
+
 def named_files(cursor) -> list[str]:
     """Every stored name a FileField holds, read through a DB-API ``cursor`` (the snapshot's,
     the scratch database's)."""
@@ -152,10 +162,10 @@ def _part(root: Path, relative: str, kind: str) -> dict:
     return {"path": relative, "kind": kind, "size": path.stat().st_size, "sha256": sha256_of(path)}
 
 
-def _stored_path(root: Path, name: str) -> Path:
+def _stored_path(root: Path, name: str, kind: str = "file") -> Path:
     """Where a stored name lies in a set; a name that would leave the set is refused."""
     try:
-        return Path(safe_join(str(root / FILES), name))
+        return Path(safe_join(str(root / STORES[kind][0]), name))
     except Exception:  # SuspiciousFileOperation, or a name that is no path
         raise BackupError(f"数据库中的文件名 {name!r} 不是平台存储的文件名，拒绝处理") from None
 
@@ -237,22 +247,24 @@ def create(root: Path, *, now: datetime | None = None) -> Written:
     work.mkdir(parents=True)
     try:
         with _snapshot(work) as (part, cursor):
-            names = named_files(cursor)
+            names = [("file", n) for n in named_files(cursor)]
+            names += [("archive", n) for n in named_archives(cursor)]
             counts = row_counts(cursor)
             heads = migration_heads(cursor)
         parts = [_part(work, part, "database")]
         missing = []
-        for stored in names:
-            target = _stored_path(work, stored)
+        for kind, stored in names:
+            folder, storage = STORES[kind]
+            target = _stored_path(work, stored, kind)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with default_storage.open(stored, "rb") as src, target.open("wb") as dst:
+                with storages[storage].open(stored, "rb") as src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst, CHUNK)
             except FileNotFoundError:
                 target.unlink(missing_ok=True)
                 missing.append(stored)
                 continue
-            parts.append(_part(work, f"{FILES}/{stored}", "file"))
+            parts.append(_part(work, f"{folder}/{stored}", kind))
         manifest = {
             "format": FORMAT,
             "created_at": stamp.isoformat(),
@@ -388,17 +400,19 @@ def restore_files(manifest: Manifest) -> int:
     many were written."""
     written = 0
     for part in manifest.parts:
-        if part["kind"] != "file":
+        if part["kind"] not in STORES:
             continue
-        name = part["path"].removeprefix(f"{FILES}/")
-        if default_storage.exists(name):
-            with default_storage.open(name, "rb") as fh:
+        folder, storage = STORES[part["kind"]]
+        store = storages[storage]
+        name = part["path"].removeprefix(f"{folder}/")
+        if store.exists(name):
+            with store.open(name, "rb") as fh:
                 digest = digest_of(fh)
             if digest == part["sha256"]:
                 continue
-            default_storage.delete(name)
+            store.delete(name)
         with (manifest.path / part["path"]).open("rb") as fh:
-            saved = default_storage.save(name, File(fh))
+            saved = store.save(name, File(fh))
         if saved != name:
             raise BackupError(f"文件 {name} 未能按原名写回存储（存为 {saved}）")
         written += 1
