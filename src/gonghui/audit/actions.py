@@ -320,6 +320,8 @@ OBJECT_LABELS = {
     "audit.witness": "见证文件",
     "web.list": "列表",  # a list's export (list.export) names the list's page
     "backup.set": "备份集",  # backup: a set, by its folder's name
+    "audit.crypto": "密码算法",  # smcrypto: a switch of the installation's algorithms
+    "crypto.reencrypt": "加密字段与检索索引",  # smcrypto: fields moved to the current keys
 }
 
 
@@ -327,6 +329,7 @@ OBJECT_LABELS = {
 # a whole family ("people." is every change to people) as well as by one action.
 FAMILY_LABELS = {
     "auth": "登录与退出",
+    "crypto": "密码算法",
     "accounts": "账号与令牌",
     "orgs": "组织机构",
     "people": "人员会籍",

@@ -56,8 +56,21 @@ class RecoveryDevice(ThrottlingMixin, Device):
         return self.codes.filter(used_at=None).count()
 
 
+# The library's fields, named in Chinese as the platform's own (the admin, the audit page).
+for _name, _label in {
+    "user": "用户",
+    "name": "名称",
+    "confirmed": "已确认",
+    "throttling_failure_timestamp": "最近一次验证失败时间",
+    "throttling_failure_count": "连续验证失败次数",
+}.items():
+    RecoveryDevice._meta.get_field(_name).verbose_name = _label
+
+
 class RecoveryCode(models.Model):
-    device = models.ForeignKey(RecoveryDevice, on_delete=models.CASCADE, related_name="codes")
+    device = models.ForeignKey(
+        RecoveryDevice, verbose_name="恢复码组", on_delete=models.CASCADE, related_name="codes"
+    )
     digest = models.CharField("摘要（SHA-256）", max_length=64)
     used_at = models.DateTimeField("使用时间", null=True, blank=True)
 
