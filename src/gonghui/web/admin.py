@@ -14,10 +14,17 @@ def _city_admin(request) -> bool:
     """A city administrator who passed the second factor in this session (OTPAdminSite's
     rule; SecondFactorMiddleware sends the others to the second step first)."""
     user = request.user
-    return user.is_active and user.is_verified() and access.can_citywide(user, "accounts.manage")
+    verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
+    return (
+        user.is_active
+        and verified is not None
+        and verified()
+        and access.can_citywide(user, "accounts.manage")
+    )
 
 
 admin.site.has_permission = _city_admin
+
 # The platform's login form, lock-out included: /admin/login/ is no way around it.
 admin.site.login_form = LoginForm
 
