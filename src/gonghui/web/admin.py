@@ -19,7 +19,10 @@ def _citywide(request, perm: str) -> bool:
     """A city-wide holder of ``perm`` who passed the second factor in this session
     (SecondFactorMiddleware sends the others to the second step first)."""
     user = request.user
-    return user.is_active and user.is_verified() and access.can_citywide(user, perm)
+    verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
+    return (
+        user.is_active and verified is not None and verified() and access.can_citywide(user, perm)
+    )
 
 
 admin.site.has_permission = lambda request: any(_citywide(request, p) for p in ADMIN_PERMS)
