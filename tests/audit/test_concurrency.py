@@ -182,4 +182,6 @@ def test_after_committing_tests_the_database_is_as_migrated(django_db_blocker):
                 "audit_auditcheckpoint_no_truncate": "O",
                 "audit_audithead_no_change": "O",
                 "audit_audithead_no_truncate": "O",
+                "audit_auditarchive_no_change": "O",
+                "audit_auditarchive_no_truncate": "O",
             }
