@@ -692,7 +692,7 @@ def test_the_nav_shows_the_entry_to_holders_of_contests_view(client, users):
     client.login(username="cy_staff", password=PASSWORD)
     page = client.get("/contests/").content.decode()
     assert 'href="/contests/"' in page and "工匠竞赛" in page
-    client.login(username="auditor_t", password=PASSWORD)  # no contests.view
+    client.login(username="cy_street", password=PASSWORD)  # no contests.view
     assert "工匠竞赛" not in client.get("/").content.decode()
     assert client.get("/contests/").status_code == 404
 
