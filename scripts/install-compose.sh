@@ -7,21 +7,7 @@ set -euo pipefail
 if command -v docker-compose >/dev/null 2>&1; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-compose: apt-get is not available; install docker-compose yourself." >&2
-    exit 1
-fi
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "install-compose: not root and no sudo; install docker-compose yourself." >&2
-        exit 1
-    fi
-fi
-echo "install-compose: installing docker-compose ..."
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
+apt_install install-compose docker-compose
 echo "install-compose: done ($(docker-compose version --short 2>/dev/null || true))"

@@ -10,35 +10,14 @@ if command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-nginx: apt-get is not available; install nginx 1.22 or later yourself" \
-        "(the deployment tests run it)." >&2
-    exit 1
-fi
-
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "install-nginx: not root and no sudo; install nginx yourself (apt-get install nginx-light or nginx)." >&2
-        exit 1
-    fi
-fi
-
-echo "install-nginx: installing nginx ..."
-export DEBIAN_FRONTEND=noninteractive
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 # policy-rc.d 101: the package must not start its own nginx on port 80.
 POLICY=/usr/sbin/policy-rc.d
-CREATED_POLICY=0
 if [[ ! -e $POLICY ]]; then
-    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null
-    "${SUDO[@]}" chmod +x "$POLICY"
-    CREATED_POLICY=1
+    trap 'rm -f "$POLICY" 2>/dev/null || sudo rm -f "$POLICY"' EXIT
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY" 2>/dev/null || printf '#!/bin/sh\nexit 101\n' | sudo tee "$POLICY" >/dev/null
+    chmod +x "$POLICY" 2>/dev/null || sudo chmod +x "$POLICY"
 fi
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends nginx >/dev/null
-if [[ $CREATED_POLICY -eq 1 ]]; then
-    "${SUDO[@]}" rm -f "$POLICY"
-fi
+apt_install install-nginx nginx
 echo "install-nginx: done ($(/usr/sbin/nginx -v 2>&1))"
