@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from gonghui import gunicorn_conf
 from gonghui.common.logs import ErrorSink
-from tests.web.test_serving import ROOT, _free_port, _wait_listening
+from tests.web.test_serving import ROOT, _wait_listening, start_gunicorn
 
 NUMBER = "110115197209162914"
 CFG = SimpleNamespace(
@@ -72,36 +72,7 @@ def test_gunicorns_own_errors_go_to_the_error_sink_too(tmp_path):
 
 
 def test_a_real_gunicorn_logs_json_access_lines_carrying_the_proxys_request_id(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
-    env |= {
-        "GONGHUI_DEBUG": "false",
-        "GONGHUI_LOCAL_KEYS": "true",
-        "GONGHUI_VAR_DIR": str(tmp_path),
-        "GONGHUI_TRUSTED_PROXIES": "127.0.0.1",
-        "HOME": str(tmp_path),
-        "XDG_RUNTIME_DIR": str(tmp_path),
-    }
-    port = _free_port()
-    out_path = tmp_path / "serve.log"
-    with out_path.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "gonghui.wsgi:application",
-                "--config",
-                "python:gonghui.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server, port, out_path = start_gunicorn(tmp_path, GONGHUI_TRUSTED_PROXIES="127.0.0.1")
     url = f"http://127.0.0.1:{port}/api/v1/perks/ping"
     try:
         _wait_listening(port)

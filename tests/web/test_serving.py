@@ -69,6 +69,26 @@ def test_recycled_workers_answer_every_request(tmp_path):
     """A real gunicorn with the settings, its worker recycled every two requests: every
     request is answered, every worker leaves with code 0, and no control socket is opened
     (nothing here uses one, and two servers on a host would share its path)."""
+    server, port, log = start_gunicorn(
+        tmp_path, "--max-requests", "2", "--max-requests-jitter", "0"
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/perks/ping"
+    try:
+        _wait_listening(port)
+        statuses = [urllib.request.urlopen(url, timeout=10).status for _ in range(7)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert statuses == [200] * 7, text
+    assert text.count("Autorestarting worker") >= 3, text
+    assert "exited with code" not in text and "Traceback" not in text, text
+    assert "Control socket" not in text, text
+
+
+def start_gunicorn(tmp_path: Path, *args: str, **env_extra: str):
+    """A real gunicorn with the platform's settings outside debug, one worker, on a free
+    port of the loopback: (process, port, its log file)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGHUI_")}
     env |= {
         "GONGHUI_DEBUG": "false",
@@ -76,6 +96,7 @@ def test_recycled_workers_answer_every_request(tmp_path):
         "GONGHUI_VAR_DIR": str(tmp_path),
         "HOME": str(tmp_path),
         "XDG_RUNTIME_DIR": str(tmp_path),
+        **env_extra,
     }
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -92,28 +113,14 @@ def test_recycled_workers_answer_every_request(tmp_path):
                 f"127.0.0.1:{port}",
                 "--workers",
                 "1",
-                "--max-requests",
-                "2",
-                "--max-requests-jitter",
-                "0",
+                *args,
             ],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}/api/v1/perks/ping"
-    try:
-        _wait_listening(port)
-        statuses = [urllib.request.urlopen(url, timeout=10).status for _ in range(7)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    text = log.read_text()
-    assert statuses == [200] * 7, text
-    assert text.count("Autorestarting worker") >= 3, text
-    assert "exited with code" not in text and "Traceback" not in text, text
-    assert "Control socket" not in text, text
+    return server, port, log
 
 
 def _free_port() -> int:
