@@ -3434,4 +3434,5 @@ def _(w, call):
 @scenario("gonghui.factors.services.factors_reset")
 def _(w, call):
     _factor_app(w.users.hd)
-    call(actor=w.users.admin, username="hd_staff", reason="手机丢失，本人到场核实")
+    sec_admin = make_user("sec_t", w.tree.city, "sec_admin")  # the security administrator's
+    call(actor=sec_admin, username="hd_staff", reason="手机丢失，本人到场核实")
