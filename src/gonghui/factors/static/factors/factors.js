@@ -1,6 +1,6 @@
 // After django-otp-webauthn registers a passkey, show what follows (the first factor's
-// recovery codes, else the refreshed list of factors).
+// recovery codes, else the refreshed list of factors). The URL sits on the card: the
+// library replaces its placeholder with the button's template.
 document.addEventListener("otp_webauthn.register_complete", () => {
-  const placeholder = document.getElementById("passkey-registration-placeholder");
-  window.location.assign(placeholder.dataset.done);
+  window.location.assign(document.getElementById("factor-add").dataset.done);
 });
