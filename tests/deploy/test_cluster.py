@@ -18,6 +18,7 @@ from gonghui.files.models import Attachment
 from tests.conftest import need_service
 from tests.deploy.cluster import BUCKET, HOST, Browser, Cluster, multipart, nginx_binary, request
 from tests.factories import PASSWORD, make_person
+from tests.second_factor import mark_browser_verified
 
 pytestmark = pytest.mark.postgres
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + uuid.uuid4().hex.encode()
@@ -36,7 +37,7 @@ def real_hash(user) -> None:
     user.save(update_fields=["password"])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
     postgres, users, tree, tmp_path
 ):
@@ -67,6 +68,7 @@ def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
 
         staff = Browser()
         staff.sign_in(cluster.proxy_https, "admin_t", PASSWORD)
+        mark_browser_verified(staff.cookies["sessionid"], "admin_t")  # the second step
         body, headers = multipart(
             {"csrfmiddlewaretoken": staff.cookies["csrftoken"]}, "file", "推荐表.pdf", PDF
         )
@@ -93,6 +95,7 @@ def test_an_upload_on_one_server_downloads_from_the_other_and_through_the_proxy(
         # A district's staff outside the person's district: not on either server.
         other = Browser()
         other.sign_in(cluster.proxy_https, "hd_staff", PASSWORD)
+        mark_browser_verified(other.cookies["sessionid"], "hd_staff")
         for port, tls in ((cluster.proxy_https, True), (two, False), (one, False)):
             status, _, content = other.go(port, "GET", path, tls=tls)
             assert status in (403, 404) and PDF not in content
