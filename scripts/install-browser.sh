@@ -29,25 +29,10 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     missing=(chromium)  # the package is registered but the binary is gone: reinstall it
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-browser: apt-get is not available; install ${missing[*]} yourself" \
-        "(the browser tests need /usr/bin/chromium and a CJK font) or run pytest -m 'not browser'." >&2
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
+if ! apt_install --with-recommends install-browser "${missing[@]}"; then
+    echo "install-browser: the browser tests need /usr/bin/chromium; or run pytest -m 'not browser'." >&2
     exit 0
 fi
-
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "install-browser: not root and no sudo; install ${missing[*]} yourself" \
-            "or run pytest -m 'not browser'." >&2
-        exit 0
-    fi
-fi
-
-echo "install-browser: installing ${missing[*]} ..."
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 echo "install-browser: done ($(/usr/bin/chromium --version 2>/dev/null || echo 'chromium'))"

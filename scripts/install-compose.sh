@@ -9,5 +9,5 @@ if command -v docker-compose >/dev/null 2>&1; then
 fi
 # shellcheck source=scripts/apt.sh
 source "$(dirname "$0")/apt.sh"
-apt_install install-compose docker-compose
+apt_install install-compose docker-compose || exit 1
 echo "install-compose: done ($(docker-compose version --short 2>/dev/null || true))"

@@ -10,22 +10,10 @@ PACKAGE=fonts-wqy-microhei
 if [[ -f $FONT ]]; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-fonts: apt-get is not available; install $PACKAGE (or fonts-noto-cjk) yourself," \
-        "or set GONGHUI_CERT_FONT to a CJK TrueType font." >&2
-    exit 0
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
+if ! apt_install --with-recommends install-fonts "$PACKAGE"; then
+    echo "install-fonts: or fonts-noto-cjk, or set GONGHUI_CERT_FONT to a CJK TrueType font." >&2
+    exit 0  # the certificates name the missing font; only the screenshots suffer
 fi
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "install-fonts: not root and no sudo; install $PACKAGE yourself." >&2
-        exit 0
-    fi
-fi
-echo "install-fonts: installing $PACKAGE ..."
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq "$PACKAGE" >/dev/null
 echo "install-fonts: done"

@@ -19,5 +19,5 @@ if [[ ! -e $POLICY ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$POLICY" 2>/dev/null || printf '#!/bin/sh\nexit 101\n' | sudo tee "$POLICY" >/dev/null
     chmod +x "$POLICY" 2>/dev/null || sudo chmod +x "$POLICY"
 fi
-apt_install install-nginx nginx
+apt_install install-nginx nginx || exit 1
 echo "install-nginx: done ($(/usr/sbin/nginx -v 2>&1))"

@@ -11,5 +11,5 @@ fi
 
 # shellcheck source=scripts/apt.sh
 source "$(dirname "$0")/apt.sh"
-apt_install install-wrk wrk
+apt_install install-wrk wrk || exit 1
 echo "install-wrk: done ($(wrk -v 2>&1 | head -n 1 || true))"
