@@ -64,13 +64,13 @@ def run(scale_name: str) -> Iterator[str]:
     start = time.perf_counter()
     written = sets.create(settings.BACKUP_DIR)
     backup_s = time.perf_counter() - start
-    size_mb = sum(p["size"] for p in written.manifest["parts"]) / 1e6
+    size_mb = written.size / 1e6
     start = time.perf_counter()
     report = drill.run(sets.load(written.path))
     drill_s = time.perf_counter() - start
     for line in report.lines[:4] + report.notes + report.problems:
         note(line)
-    yield comparison("backup.set_size", size_mb, "MB", "files", len(written.manifest["parts"]) - 1)
+    yield comparison("backup.set_size", size_mb, "MB", "files", len(written.stored))
     yield comparison("backup.backup_time", backup_s, "s", "mb_per_s", size_mb / backup_s)
     yield comparison("backup.drill_time", drill_s, "s", "ratio_to_backup", drill_s / backup_s)
     yield figure(

@@ -6,6 +6,8 @@
 # (check the data, then `SELECT pg_wal_replay_resume();` to open it).
 set -euo pipefail
 [ -r /etc/gonghui/backup.env ] && . /etc/gonghui/backup.env
+[ $# -eq 3 ] || { echo "usage: pitr-prepare.sh BASE_BACKUP_DIR DATA_DIR 'TIME'" >&2; exit 2; }
+: "${WAL_ARCHIVE:?set WAL_ARCHIVE (the archive wal-archive.sh writes) in /etc/gonghui/backup.env}"
 base="$1"; data="$2"; target="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 (cd "$base" && sha256sum --quiet -c SHA256SUMS) || { echo "pitr: $base fails its SHA-256 sums" >&2; exit 1; }

@@ -370,7 +370,7 @@ STORAGES["audit_archive"] = (
     }
 )
 # deploy (issue 21, docs/deploy.md): several servers (GONGHUI_SERVERS) share the database and
-# the S3 store (start-up refuses local files or SQLite: common/deploy.py); the database
+# the S3 store (start-up refuses local files or SQLite: common/servers.py); the database
 # connections of each process through psycopg's pool (GONGHUI_DB_POOL, its size; the pool
 # replaces CONN_MAX_AGE's one kept connection), or through a pooler in transaction mode
 # (GONGHUI_DB_TRANSACTION_POOLER: server-side cursors off).

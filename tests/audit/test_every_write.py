@@ -3329,17 +3329,17 @@ def backup_set(w):
 
     path = Path(w.settings.MEDIA_ROOT).parent / "backups" / "20250922-100000"
     path.mkdir(parents=True)
-    data = {"parts": [{"path": "database.sqlite3", "kind": "database", "size": 1, "sha256": ""}]}
+    data = {
+        "parts": [{"path": "database.sqlite3", "kind": "database", "size": 1, "sha256": ""}],
+        "missing": [],
+    }
     (path / sets.MANIFEST).write_text(json.dumps(data))
     return sets.Manifest(data, path)
 
 
 @scenario("gonghui.backup.services.backup_record")
 def _(w, call):
-    from gonghui.backup.sets import Written
-
-    manifest = backup_set(w)
-    call(written=Written(manifest.path, manifest.data))
+    call(manifest=backup_set(w))
 
 
 @scenario("gonghui.backup.services.restore_record")

@@ -151,6 +151,49 @@ def test_what_is_no_set_is_refused(world, settings, tmp_path):
         call_command("restore-drill", str(path))
 
 
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "database_outside",  # the database part named outside the set: never checked
+        "database_unlisted",  # the restored part is not the one the checksums cover
+        "file_outside",  # a file part that would be read from outside the set
+    ],
+)
+def test_a_manifest_naming_what_lies_outside_its_parts_is_refused(world, settings, forge):
+    path = backup(settings)
+    manifest_path = path / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    if forge == "database_outside":
+        data["database"]["part"] = "/etc/hostname"
+        data["parts"][0]["path"] = "/etc/hostname"
+    elif forge == "database_unlisted":
+        data["database"]["part"] = "files/" + world.file.name
+    else:
+        data["parts"][1]["path"] = "files/../../outside.pdf"
+    manifest_path.write_text(json.dumps(data))
+    before = default_storage.exists(world.file.name), get_user_model().objects.count()
+    for command in (["restore", str(path), "--yes"], ["restore-drill", str(path)]):
+        with pytest.raises(CommandError, match="格式不对"):
+            call_command(*command)
+    assert (default_storage.exists(world.file.name), get_user_model().objects.count()) == before
+
+
+def test_a_set_of_the_other_database_changes_no_file(world, settings, monkeypatch):
+    path = backup(settings)
+    manifest_path = path / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    data["database"]["vendor"] = "postgresql" if connection.vendor == "sqlite" else "sqlite"
+    manifest_path.write_text(json.dumps(data))
+    default_storage.delete(world.file.name)
+    with pytest.raises(CommandError, match="当前配置的是"):
+        call_command("restore", str(path), "--yes")
+    assert not default_storage.exists(world.file.name)  # nothing written back
+
+
+def test_a_set_is_its_owners_alone(world, settings):
+    assert backup(settings).stat().st_mode & 0o077 == 0
+
+
 def test_a_set_from_a_newer_version_or_without_its_keys_is_refused(world, settings):
     path = backup(settings)
     manifest_path = path / "manifest.json"

@@ -50,24 +50,23 @@ def run(manifest: sets.Manifest) -> DrillReport:
     report.lines.append(
         f"备份集 {manifest.path.name}：{data['created_at']} 写出，平台版本 "
         f"{data['platform_version']}，{data['database']['vendor']} 数据库，"
-        f"{len(manifest.files)} 个文件"
+        f"{len(manifest.stored)} 个文件"
     )
     report.problems += sets.check(manifest)
     if report.problems:
         return report  # a damaged set is not restored anywhere
-    size = sum(p["size"] for p in manifest.parts)
-    report.lines.append(f"校验和：{len(manifest.parts)} 个部分全部相符，共 {size:,} 字节")
+    report.lines.append(f"校验和：{len(manifest.parts)} 个部分全部相符，共 {manifest.size:,} 字节")
     report.problems += sets.check_keys(manifest)
     with _scratch(manifest) as changes, sets.database(changes):
         _audit(report)
         with connection.cursor() as cursor:
             report.rows = sets.row_counts(cursor)
-            named = set(sets.named_files(cursor))
+            named = set(sets.named(cursor))
     _compare_rows(report, data["database"]["rows"])
-    absent = sorted(named - set(manifest.files))
+    absent = sorted(named - manifest.stored)
     if absent:
         report.problems.append(
-            f"恢复后的数据库所指的 {len(absent)} 个文件不在备份集中（如 {absent[0]}）"
+            f"恢复后的数据库所指的 {len(absent)} 个文件不在备份集中（如 {absent[0][1]}）"
         )
     else:
         report.lines.append(f"文件：数据库所指的 {len(named)} 个文件都在备份集中")

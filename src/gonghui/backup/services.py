@@ -27,16 +27,15 @@ def _set_event(action: Action, path, changes: dict) -> AuditEvent:
 
 
 @transaction.atomic
-def backup_record(*, written: sets.Written) -> AuditEvent:
+def backup_record(*, manifest: sets.Manifest) -> AuditEvent:
     """A set written (its manifest's SHA-256: compare a set with the log)."""
-    parts = written.manifest["parts"]
     return _set_event(
         Action.BACKUP_CREATE,
-        written.path,
+        manifest.path,
         {
-            "size": [None, sum(p["size"] for p in parts)],
-            "files": [None, len(parts) - 1],
-            "missing": [None, len(written.missing)],
+            "size": [None, manifest.size],
+            "files": [None, len(manifest.stored)],
+            "missing": [None, len(manifest.missing)],
         },
     )
 

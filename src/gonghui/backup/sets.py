@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -63,19 +63,26 @@ class Manifest:
         return self.path / self.data["database"]["part"]
 
     @property
-    def files(self) -> list[str]:
-        return [p["path"].removeprefix(f"{FILES}/") for p in self.parts if p["kind"] == "file"]
-
-    @property
     def parts(self) -> list[dict]:
         return self.data["parts"]
 
+    @property
+    def stored(self) -> set[tuple[str, str]]:
+        """(kind, stored name) of every file part: what ``named`` reads from a database."""
+        return {
+            (p["kind"], p["path"].removeprefix(f"{STORES[p['kind']][0]}/"))
+            for p in self.parts
+            if p["kind"] in STORES
+        }
 
-@dataclass
-class Written:
-    path: Path
-    manifest: dict
-    missing: list[str] = field(default_factory=list)  # named by the database, not in storage
+    @property
+    def size(self) -> int:
+        return sum(p["size"] for p in self.parts)
+
+    @property
+    def missing(self) -> list[str]:
+        """Named by the database when the set was written, not in the storage then."""
+        return self.data["missing"]
 
 
 # --- what the database names ---------------------------------------------------------------
@@ -100,19 +107,16 @@ def tables() -> list[str]:
     )
 
 
-def named_archives(cursor) -> list[str]:
-    """The audit archive's bundles the database records (audit.AuditArchive)."""
-    cursor.execute("SELECT storage_name FROM audit_auditarchive ORDER BY id")
-    return [row[0] for row in cursor.fetchall()]
-
-
-def named_files(cursor) -> list[str]:
-    """Every stored name a FileField holds, read through a DB-API ``cursor`` (the snapshot's,
-    the scratch database's)."""
-    names: set[str] = set()
+def named(cursor) -> list[tuple[str, str]]:
+    """(kind, stored name) of every file the database names, read through a DB-API
+    ``cursor`` (the snapshot's, the scratch database's): what every FileField holds, and
+    the audit archive's bundles (audit.AuditArchive)."""
+    names: set[tuple[str, str]] = set()
     for table, column in file_columns():
         cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\'')  # noqa: S608
-        names.update(row[0] for row in cursor.fetchall())
+        names.update(("file", row[0]) for row in cursor.fetchall())
+    cursor.execute("SELECT storage_name FROM audit_auditarchive")
+    names.update(("archive", row[0]) for row in cursor.fetchall())
     return sorted(names)
 
 
@@ -162,12 +166,17 @@ def _part(root: Path, relative: str, kind: str) -> dict:
     return {"path": relative, "kind": kind, "size": path.stat().st_size, "sha256": sha256_of(path)}
 
 
-def _stored_path(root: Path, name: str, kind: str = "file") -> Path:
-    """Where a stored name lies in a set; a name that would leave the set is refused."""
+def _within(root: Path, name: str) -> Path:
+    """``name`` under ``root``; a name that would leave it is refused."""
     try:
-        return Path(safe_join(str(root / STORES[kind][0]), name))
+        return Path(safe_join(str(root), name))
     except Exception:  # SuspiciousFileOperation, or a name that is no path
-        raise BackupError(f"数据库中的文件名 {name!r} 不是平台存储的文件名，拒绝处理") from None
+        raise BackupError(f"文件名 {name!r} 不是平台存储的文件名，拒绝处理") from None
+
+
+def _stored_path(root: Path, name: str, kind: str) -> Path:
+    """Where a stored name lies in a set."""
+    return _within(root / STORES[kind][0], name)
 
 
 # --- PostgreSQL tools ----------------------------------------------------------------------
@@ -235,7 +244,7 @@ def _snapshot(work: Path) -> Iterator[tuple[str, object]]:
         yield PG_PART, cursor
 
 
-def create(root: Path, *, now: datetime | None = None) -> Written:
+def create(root: Path, *, now: datetime | None = None) -> Manifest:
     """Write a new set under ``root``; returns it. Files the database names but the storage
     lacks are listed in the manifest (``missing``) and returned: the set is written anyway,
     the caller reports them."""
@@ -244,11 +253,11 @@ def create(root: Path, *, now: datetime | None = None) -> Written:
     final, work = root / name, root / f"{name}.partial"
     if final.exists() or work.exists():
         raise BackupError(f"{final} 已存在：稍后再运行，或用 --to 指定另一个目录")
-    work.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    work.mkdir(mode=0o700)  # the whole database and every attachment: its owner's alone
     try:
         with _snapshot(work) as (part, cursor):
-            names = [("file", n) for n in named_files(cursor)]
-            names += [("archive", n) for n in named_archives(cursor)]
+            names = named(cursor)
             counts = row_counts(cursor)
             heads = migration_heads(cursor)
         parts = [_part(work, part, "database")]
@@ -285,7 +294,7 @@ def create(root: Path, *, now: datetime | None = None) -> Written:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return Written(final, manifest, missing)
+    return Manifest(manifest, final)
 
 
 # --- reading and checking a set ------------------------------------------------------------
@@ -301,11 +310,24 @@ def load(path: Path) -> Manifest:
         assert data["database"]["vendor"] in ("sqlite", "postgresql")
         for part in data["parts"]:
             assert {"path", "kind", "size", "sha256"} <= set(part)
+            assert part["kind"] == "database" or part["kind"] in STORES
+            _within(path, part["path"])  # a name that would leave the set: no set of ours
+        databases = [p["path"] for p in data["parts"] if p["kind"] == "database"]
+        assert databases == [data["database"]["part"]]  # the one checked is the one restored
     except FileNotFoundError:
         raise BackupError(f"{path} 中没有 {MANIFEST}：不是完整的备份集") from None
-    except (ValueError, KeyError, TypeError, AssertionError):
+    except (ValueError, KeyError, TypeError, AssertionError, BackupError):
         raise BackupError(f"{path}/{MANIFEST} 无法读取或格式不对：不是本平台的备份集") from None
     return Manifest(data, path)
+
+
+def check_vendor(manifest: Manifest) -> None:
+    """A set of the other kind of database is refused (before anything is changed)."""
+    if manifest.vendor != connection.vendor:
+        raise BackupError(
+            f"备份集是 {manifest.vendor} 数据库，当前配置的是 {connection.vendor}：未做任何改动；"
+            "在同类数据库上恢复或演练"
+        )
 
 
 def check(manifest: Manifest) -> list[str]:
@@ -363,10 +385,6 @@ def check_keys(manifest: Manifest) -> list[str]:
 
 def restore_database(manifest: Manifest, settings_dict: dict) -> None:
     """Replace the database ``settings_dict`` names with the set's (checked before)."""
-    if manifest.vendor != connection.vendor:
-        raise BackupError(
-            f"备份集是 {manifest.vendor} 数据库，当前配置的是 {connection.vendor}：未做任何改动"
-        )
     part = manifest.database_part
     if manifest.vendor == "sqlite":
         target = Path(settings_dict["NAME"])
@@ -427,6 +445,11 @@ def database(settings_changes: dict) -> Iterator[None]:
     saved = dict(conn.settings_dict)
     conn.close()
     conn.settings_dict.update(settings_changes)
+    # psycopg's pool (GONGHUI_DB_POOL) is kept per alias and would go on handing out
+    # connections to the live database: plain connections while inside.
+    options = dict(conn.settings_dict.get("OPTIONS") or {})
+    options.pop("pool", None)
+    conn.settings_dict["OPTIONS"] = options
     try:
         yield
     finally:

@@ -23,11 +23,10 @@ class Command(BaseCommand):
             written = sets.create(Path(to or settings.BACKUP_DIR))
         except sets.BackupError as exc:
             raise CommandError(str(exc)) from None
-        backup_record(written=written)
-        parts = written.manifest["parts"]
-        size = sum(p["size"] for p in parts)
+        backup_record(manifest=written)
         self.stdout.write(
-            f"已备份到 {written.path}：数据库与 {len(parts) - 1} 个文件，共 {size:,} 字节"
+            f"已备份到 {written.path}：数据库与 {len(written.stored)} 个文件，"
+            f"共 {written.size:,} 字节"
         )
         if written.missing:
             raise CommandError(

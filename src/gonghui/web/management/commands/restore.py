@@ -23,6 +23,7 @@ class Command(BaseCommand):
         try:
             manifest = sets.load(Path(backup_set))
             sets.check_or_refuse(manifest)
+            sets.check_vendor(manifest)
             sets.check_migrations(manifest)
             missing = sets.check_keys(manifest)
             if missing:
