@@ -383,6 +383,25 @@ def check_keys(manifest: Manifest) -> list[str]:
 # --- restoring -----------------------------------------------------------------------------
 
 
+def restore(manifest: Manifest, *, confirmed: bool) -> int:
+    """Every check first (checksums, the database kind, the version, the keys; nothing is
+    changed when one fails, nor without ``confirmed``), then the files and the database;
+    returns how many files were written back."""
+    check_or_refuse(manifest)
+    check_vendor(manifest)
+    check_migrations(manifest)
+    missing = check_keys(manifest)
+    if missing:
+        raise BackupError(f"{missing[0]}。未做任何改动")
+    if not confirmed:
+        raise BackupError(
+            "校验通过。恢复将覆盖当前数据库：先停止 gonghui serve 与 worker，再加 --yes 运行"
+        )
+    files = restore_files(manifest)
+    restore_database(manifest, connection.settings_dict)
+    return files
+
+
 def restore_database(manifest: Manifest, settings_dict: dict) -> None:
     """Replace the database ``settings_dict`` names with the set's (checked before)."""
     part = manifest.database_part

@@ -22,18 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, backup_set, yes, **options):
         try:
             manifest = sets.load(Path(backup_set))
-            sets.check_or_refuse(manifest)
-            sets.check_vendor(manifest)
-            sets.check_migrations(manifest)
-            missing = sets.check_keys(manifest)
-            if missing:
-                raise sets.BackupError(f"{missing[0]}。未做任何改动")
-            if not yes:
-                raise sets.BackupError(
-                    "校验通过。恢复将覆盖当前数据库：先停止 gonghui serve 与 worker，再加 --yes 运行"
-                )
-            files = sets.restore_files(manifest)
-            sets.restore_database(manifest, connection.settings_dict)
+            files = sets.restore(manifest, confirmed=yes)
         except sets.BackupError as exc:
             raise CommandError(str(exc)) from None
         connection.close()
