@@ -70,6 +70,13 @@ def test_required_for_city_district_personal_data_and_the_three_admins(tree, use
     street_pii = make_user("street_pii", tree.cy_street, "street_staff")
     Post.objects.filter(user=street_pii).update(role=revealing)
     assert need(street_pii).required
+    # A staff-made role holding an administrator's power, wherever it sits: required.
+    accounts = Role.objects.create(
+        code="street_acc", name="街道账号", permissions=["accounts.manage"]
+    )
+    street_acc = make_user("street_acc", tree.cy_street, "street_staff")
+    Post.objects.filter(user=street_acc).update(role=accounts)
+    assert need(street_acc).required
     # The three administrators' role codes: required wherever the post sits.
     for code in ("sys_admin", "sec_admin", "audit_admin"):
         Role.objects.get_or_create(code=code, defaults={"name": code, "permissions": []})
@@ -250,9 +257,12 @@ def test_optional_staff_remove_a_factor(users):
     client = Client()
     client.force_login(users.cy_street)  # holds the test device
     device = TOTPDevice.objects.get(user=users.cy_street)
+    services.recovery_codes_generate(actor=users.cy_street)
     client.post("/factors/remove/", {"kind": "totp", "pk": device.pk})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert events("factors.remove", object_id=str(users.cy_street.pk)).count() == 1
+    # The last factor gone, its recovery codes go too: none passes the second step alone.
+    assert not RecoveryDevice.objects.filter(user=users.cy_street).exists()
 
 
 def test_a_security_administrator_resets_an_account_with_a_reason(users):
@@ -334,3 +344,21 @@ def test_an_expired_password_waits_for_the_second_factor_then_is_changed(tree, s
         done = client.post("/factors/totp/", {"device": device.pk, "code": now_code(device)})
         assert done.status_code == 302
         assert client.get("/people/")["Location"] == "/password/"  # now the password
+
+
+def test_who_is_not_staff_registers_no_passkey(users, tree):
+    """The passkey ceremonies are staff's: an account without a post (a counter's) and a
+    member get 404 at both steps, and nothing is stored or recorded."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    member = make_user("member_pk", tree.cy_grass, "member")
+    for user in (users.nopost, member):
+        client = Client()
+        client.force_login(user)
+        for step in ("begin", "complete"):
+            answer = client.post(
+                f"/factors/passkey/registration/{step}/", "{}", content_type="application/json"
+            )
+            assert answer.status_code == 404, (user.username, step, answer.status_code)
+    assert not WebAuthnCredential.objects.exists()
+    assert not events("factors.enrol").exists()

@@ -151,8 +151,12 @@ def test_a_staff_password_past_its_age_must_be_changed_first(tree, settings):
         assert htmx["HX-Redirect"] == "/password/"
         shown = client.get("/password/").content.decode()
         assert "您的密码已使用超过 90 天，请先修改密码再继续使用。" in shown
-        # A poll is no page: it is not sent away.
-        assert client.get("/", HTTP_X_GONGHUI_POLL="1").status_code == 200
+        # A poll's page is sent there too (the header is the client's own: it opens nothing),
+        # and so is a session's API call.
+        poll = client.get("/people/", HTTP_X_GONGHUI_POLL="1")
+        assert poll.status_code == 403 and poll.json()["redirect"] == "/password/"
+        api = client.get("/api/v1/people/")
+        assert api.status_code == 403 and api.json()["code"] == "password_expired"
         assert change(client, "Renewed-passw0rd-2026")["Location"] == "/"
         assert client.get("/people/").status_code == 200
 

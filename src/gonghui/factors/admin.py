@@ -3,10 +3,6 @@ codes): they stay out of the admin site (imported after django-otp's apps, which
 them). Users manage their own on the factors pages; resets go through factors:reset."""
 
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-for _model in [
-    m
-    for m in admin.site._registry
-    if m._meta.app_label in {"otp_totp", "otp_webauthn", "django_otp_webauthn"}
-]:
-    admin.site.unregister(_model)
+admin.site.unregister(TOTPDevice)

@@ -2,8 +2,8 @@
 
 Staff are the holders of an active post whose role is not a member's or a judge's (a
 merchant's counter account holds no post at all): they may enrol. It is required for a
-post at the city or a district, for a post whose role may reveal personal data, and for
-the three administrators (三权分立). The rule reads the grants ``orgs.access`` has already
+post at the city or a district, and for a post whose permissions fall in a separated class
+(``orgs.permissions.duties``: an administrator's powers, or personal data unmasked). The rule reads the grants ``orgs.access`` has already
 read for the request: no query of its own."""
 
 from __future__ import annotations
@@ -16,16 +16,10 @@ from django_otp_webauthn.models import WebAuthnCredential
 from gonghui.factors.models import RecoveryDevice
 from gonghui.orgs import access
 from gonghui.orgs.models import OrgUnit
+from gonghui.orgs.permissions import duties
 
 SIMPLE_ROLES = frozenset({"member", "judge"})  # keep the simpler sign-in
-ADMIN_ROLES = frozenset({"sys_admin", "sec_admin", "audit_admin"})  # always required
 REQUIRED_LEVELS = frozenset({OrgUnit.Level.CITY, OrgUnit.Level.DISTRICT})
-# Permissions that show personal data unmasked: people.view_pii, and any reveal/unmask.
-REVEALING = ("view_pii", "reveal", "unmask")
-
-
-def reveals(perm: str) -> bool:
-    return any(word in perm for word in REVEALING)
 
 
 @dataclass(frozen=True)
@@ -36,12 +30,10 @@ class Need:
 
 def need(user) -> Need:
     grants = [g for g in access.grants(user) if g.role not in SIMPLE_ROLES]
-    required = any(
-        g.level in REQUIRED_LEVELS
-        or g.role in ADMIN_ROLES
-        or any(reveals(p) for p in g.permissions)
-        for g in grants
-    )
+    # The separated classes (an administrator's powers, personal data unmasked) are read
+    # from the permissions, as the separation of duties reads them: a staff-made role
+    # holding such a power needs the factor as the built-in one does.
+    required = any(g.level in REQUIRED_LEVELS or duties(g.permissions) for g in grants)
     return Need(staff=bool(grants), required=required)
 
 

@@ -61,7 +61,10 @@ def factor_check(*, actor, code: str):
     if not code:
         raise ValidationFailed({"code": EMPTY})
     window = settings.LOGIN_LOCK_SECONDS
-    if ratelimit.count(_failures_key(actor)) >= settings.LOGIN_MAX_FAILURES:
+    # Every try is counted before its code is checked, in one atomic step (as the password's
+    # lock-out counts, common/lockout.py): tries sent at once cannot each have a guess
+    # before the count moves. A right code clears it.
+    if ratelimit.hit(_failures_key(actor), window=window) > settings.LOGIN_MAX_FAILURES:
         raise Throttled(LOCKED.format(math.ceil(window / 60)))
     recovery = looks_like_recovery(code)
     devices = (
@@ -79,7 +82,6 @@ def factor_check(*, actor, code: str):
                     record(actor=actor, action=action, obj=actor)
                 return device
         refusal = ValidationFailed({"code": _refusal(devices, code, recovery)})
-    ratelimit.hit(_failures_key(actor), window=window)
     reason = refusal.fields["code"] if isinstance(refusal, ValidationFailed) else refusal.message
     with transaction.atomic():
         record(
@@ -130,7 +132,7 @@ def passkey_verified(*, actor, device) -> None:
             actor=actor,
             action=Action.FACTORS_VERIFIED,
             obj=actor,
-            changes={"方式": [None, "通行密钥"]},
+            changes={"方式": [None, f"{selectors.KIND_LABELS['passkey']}：{device.name}"]},
         )
 
 
@@ -214,6 +216,10 @@ def factor_remove(*, actor, kind: str, pk: int) -> None:
         raise Forbidden("您的岗位必须使用二次验证，不能删除最后一个验证方式：请先添加另一个")
     with transaction.atomic():
         device.delete()
+        if not selectors.enrolled(actor):
+            # The last factor gone: its recovery codes go with it (they would pass the
+            # second step alone, and a new enrolment shows new ones).
+            RecoveryDevice.objects.filter(user=actor).delete()
         what = f"{selectors.KIND_LABELS[kind]}：{device.name}"
         record(actor=actor, action=Action.FACTORS_REMOVE, obj=actor, changes={"方式": [what, None]})
 

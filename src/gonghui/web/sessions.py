@@ -30,7 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from gonghui.common.passwords import password_set_at
 from gonghui.factors.middleware import ENROL, VERIFY
-from gonghui.orgs import access
+from gonghui.factors.selectors import need
 
 POLL_HEADER = "X-Gonghui-Poll"
 LAST_ACTIVITY = "gonghui_last_activity"  # Unix time of the last request that was no poll
@@ -58,12 +58,7 @@ def signed_in(sender, request, user, **kwargs):
 
 
 def _remember_password(request, user) -> list:
-    staff = user.is_staff or user.is_superuser or bool(access.grants(user))
-    remembered = [
-        request.session.get(HASH_SESSION_KEY),
-        int(password_set_at(user).timestamp()),
-        staff,
-    ]
+    remembered = [request.session.get(HASH_SESSION_KEY), int(password_set_at(user).timestamp())]
     request.session[DATED] = remembered
     return remembered
 
@@ -120,24 +115,31 @@ class PasswordExpiryMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        """Staff (as the second factor counts them) with a password past its age get
+        nothing but the pages to change it: a page is sent there, a poll's page too, and a
+        session's API call is refused in JSON (a bearer token is bound to the password)."""
         days = settings.PASSWORD_MAX_AGE_DAYS
         user = request.user
-        if not days or not user.is_authenticated or is_poll(request):
+        if not days or not user.is_authenticated:
             return None
         if request.resolver_match.view_name in OPEN_WITH_EXPIRED_PASSWORD:
             return None
-        if request.path_info.startswith("/api/"):
-            return None  # the API answers tokens, bound to the password (docs/api.md)
         remembered = request.session.get(DATED)
         if remembered is None or remembered[0] != request.session.get(HASH_SESSION_KEY):
             remembered = _remember_password(request, user)
-        _, set_at, staff = remembered
-        if not staff or time.time() - set_at <= days * 86400:
+        if time.time() - remembered[1] <= days * 86400 or not need(user).staff:
             return None
-        messages.warning(request, EXPIRED_MESSAGE.format(days))
+        message = EXPIRED_MESSAGE.format(days)
         target = resolve_url("web:password_change")
+        if request.path_info.startswith("/api/"):
+            return JsonResponse(
+                {"code": "password_expired", "message": message, "redirect": target}, status=403
+            )
         if request.headers.get("HX-Request"):
             return HttpResponseClientRedirect(target)
+        if is_poll(request):
+            return JsonResponse({"detail": message, "redirect": target}, status=403)
+        messages.warning(request, message)
         return redirect(target)
 
 

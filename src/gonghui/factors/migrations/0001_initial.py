@@ -79,6 +79,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="codes",
                         to="factors.recoverydevice",
+                        verbose_name="恢复码组",
                     ),
                 ),
             ],

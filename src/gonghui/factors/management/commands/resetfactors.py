@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.errors import DomainError
+from gonghui.common.views import error_message
 from gonghui.factors.services import factors_reset
 
 
@@ -17,8 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, username, reason, **options):
         try:
             user = factors_reset(actor=None, username=username, reason=reason)
-        except ValidationFailed as exc:
-            raise CommandError("；".join(exc.fields.values())) from None
         except DomainError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(error_message(exc)) from None
         self.stdout.write(f"已重置 {user.get_username()} 的二次验证：下次登录须重新绑定")

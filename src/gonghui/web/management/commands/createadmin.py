@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.errors import DomainError
+from gonghui.common.views import error_message
 from gonghui.orgs.models import OrgUnit, Role
 from gonghui.orgs.services import post_assign, user_create
 
@@ -54,10 +55,8 @@ class Command(BaseCommand):
                     actor=None, username=username, password=password, full_name=full_name
                 )
                 post_assign(actor=None, user=user, org_unit=root, role=role)
-        except ValidationFailed as exc:
-            raise CommandError("；".join(exc.fields.values())) from None
         except DomainError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(error_message(exc)) from None
         self.stdout.write(f"已新建{role.name} {username}（{root.name}），请用该账号登录。")
 
     def _password_asked(self) -> str:

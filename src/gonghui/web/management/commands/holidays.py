@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gonghui.calendar.notice import notice_basis, parse_notice
 from gonghui.calendar.services import calendar_year_set
-from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.errors import DomainError
+from gonghui.common.views import error_message
 
 
 class Command(BaseCommand):
@@ -52,8 +53,6 @@ class Command(BaseCommand):
                 workdays=schedule.workdays,
                 basis=basis,
             )
-        except ValidationFailed as exc:
-            raise CommandError("；".join(exc.fields.values())) from None
         except DomainError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(error_message(exc)) from None
         self.stdout.write(f"已录入 {schedule.year} 年节假日安排（依据：{basis}）")
