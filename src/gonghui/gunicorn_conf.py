@@ -96,9 +96,11 @@ def when_ready(server):
 
 
 def pre_fork(server, worker):
-    # A psycopg pool the master opened (GONGHUI_DB_POOL: the start-up checks query the
-    # database) holds sockets and threads a worker must not inherit: each worker opens its own.
+    # The start-up checks (database role, demo passwords) query the database in the master:
+    # its connection, or a psycopg pool (GONGHUI_DB_POOL) with its sockets and threads, must
+    # not be inherited by a worker, which opens its own.
     for conn in connections.all(initialized_only=True):
+        conn.close()
         if getattr(conn, "pool", None):
             conn.close_pool()
     gc.freeze()

@@ -151,6 +151,23 @@ def test_a_role_edited_to_mix_two_kinds_is_refused(admins):
     assert state() == before
 
 
+def test_the_security_administrator_cannot_reshape_an_administrators_role(admins):
+    """Neither strip the audit administrator of its powers nor give a role an
+    administrator's: the three kinds are the platform's."""
+    audit, street = role("audit_admin"), role("street_staff")
+    before = state()
+    for edited, permissions in (
+        (audit, ["orgs.view"]),
+        (street, [*street.permissions, "audit.view"]),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            services.role_update(
+                actor=admins["sec_admin"], role=edited, name=edited.name, permissions=permissions
+            )
+        assert "三类管理员的权限由平台设定" in refused.value.fields["permissions"]
+    assert state() == before
+
+
 def test_a_role_edit_that_gives_a_holder_a_second_class_is_refused(tree, admins):
     user = make_user("street_auditor", tree.cy_street, "street_staff")
     services.post_assign(
@@ -214,6 +231,16 @@ def test_posts_from_before_the_rule_are_listed_for_the_operator(tree, admins):
     Post.objects.create(user=admins["sys_admin"], org_unit=tree.city, role=role("sec_admin"))
     separation.install(connection)
     assert separation_breaches() == {"sys_admin_t": ["安全管理员", "系统管理员"]}
+    # Named at every start (a system check), and an upgrade's unchanged role rewrite passes.
+    (warning,) = separation.breaches_check()
+    assert warning.id == "orgs.W001" and "sys_admin_t" in warning.msg
+    from django.apps import apps
+
+    from gonghui.orgs.permissions import sync_builtin_roles
+
+    sync_builtin_roles(apps)
+    sys_role = role("sys_admin")
+    sys_role.save(update_fields=["permissions"])  # the same permissions saved again
 
 
 def test_the_database_refuses_a_role_that_mixes_or_would_give_a_holder_two(tree, admins):

@@ -193,3 +193,27 @@ def test_no_account_may_take_the_demo_password(users):
     with pytest.raises(ValidationFailed, match="不能使用演示数据的公开密码"):
         user_create(actor=None, username="newbie", password=DEMO_PASSWORD)
     assert users.cy.check_password(PASSWORD) and not User.objects.filter(username="newbie")
+
+
+def test_a_database_the_demo_was_built_in_earlier_has_its_accounts_recorded(tree, settings):
+    """orgs 0008: demo accounts made before they were recorded are found by the published
+    password (only where the demo was built), so a production start refuses them too."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    from gonghui.audit.services import record
+    from gonghui.common.demo import DEMO_PASSWORD
+    from gonghui.orgs.models import DemoAccount
+
+    migration = import_module("gonghui.orgs.migrations.0008_demo_accounts")
+    User = get_user_model()
+    old = User.objects.create_user("old_demo", password=DEMO_PASSWORD)
+    User.objects.create_user("real_staff", password="Another-passw0rd-2026")
+    migration.record_earlier_demo_accounts(apps, None)
+    assert not DemoAccount.objects.exists()  # no demo was built here: nothing checked
+    record(actor=None, action="demo.people", object_type="demo", object_id="people")
+    migration.record_earlier_demo_accounts(apps, None)
+    assert list(DemoAccount.objects.values_list("user__username", flat=True)) == ["old_demo"]
+    assert DemoAccount.objects.get().password_hash == old.password

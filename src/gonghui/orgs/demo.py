@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError
+from django.db import connection
 from django.db.models import F
 
 from gonghui.common.config import ConfigError
@@ -41,10 +41,9 @@ def refuse_demo_passwords() -> None:
     GONGHUI_DEBUG unless set: ``make run`` sets it)."""
     if settings.DEMO_SITE:
         return
-    try:
-        names = demo_passwords_in_use()
-    except DatabaseError:
+    if DemoAccount._meta.db_table not in connection.introspection.table_names():
         return  # not migrated yet: there is no demo account (/healthz says 503 until then)
+    names = demo_passwords_in_use()
     if names:
         shown = "、".join(names[:5]) + (f" 等 {len(names)} 个账号" if len(names) > 5 else "")
         raise ConfigError(

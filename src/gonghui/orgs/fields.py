@@ -12,7 +12,7 @@ from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 
 from gonghui.common.schemas import MAX_ID
 from gonghui.orgs.models import OrgUnit
-from gonghui.orgs.selectors import labelled_units, org_label, path_labels
+from gonghui.orgs.selectors import labelled_units, org_label
 
 PICKER_LIMIT = 300  # more choices than this: a server search instead of every option
 
@@ -47,10 +47,12 @@ class OrgUnitPicker(forms.Select):
             return super().optgroups(name, value, attrs)
         chosen = [v for v in value if v not in ("", None)]
         field = self.choices.field
-        units = list(self.choices.queryset.filter(pk__in=[int(v) for v in chosen if _an_id(v)]))
-        labels = path_labels(unit.path for unit in units)
+        units = self.choices.queryset.filter(pk__in=[int(v) for v in chosen if _an_id(v)])
         options = [("", field.empty_label or "")] if field.empty_label is not None else []
-        options += [(ModelChoiceIteratorValue(unit.pk, unit), labels[unit.path]) for unit in units]
+        options += [
+            (ModelChoiceIteratorValue(unit.pk, unit), label)
+            for unit, label in labelled_units(units)
+        ]
         groups = []
         for index, (option_value, label) in enumerate(options):
             selected = str(getattr(option_value, "value", option_value)) in map(str, chosen)
@@ -73,13 +75,8 @@ class _PathLabels(ModelChoiceIterator):
         queryset = self.queryset
         if not queryset._prefetch_related_lookups:
             queryset = queryset.iterator()
-        units = list(queryset)
-        labels = path_labels(unit.path for unit in units)
-        for unit in units:
-            yield (
-                ModelChoiceIteratorValue(self.field.prepare_value(unit), unit),
-                labels[unit.path],
-            )
+        for unit, label in labelled_units(queryset):
+            yield ModelChoiceIteratorValue(self.field.prepare_value(unit), unit), label
 
 
 class OrgUnitChoiceField(forms.ModelChoiceField):

@@ -254,6 +254,7 @@ def sync_builtin_roles(apps) -> None:
     Role = apps.get_model("orgs", "Role")
     for code, _name, perms in BUILTIN_ROLES:
         role = Role.objects.filter(code=code).first()
-        if role is not None:
-            role.permissions = sorted(set(role.permissions) | set(perms))
+        wanted = sorted(set(role.permissions) | set(perms)) if role is not None else None
+        if role is not None and wanted != role.permissions:
+            role.permissions = wanted
             role.save(update_fields=["permissions"])

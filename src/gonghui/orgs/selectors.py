@@ -72,15 +72,21 @@ def posts_held(*, actor) -> QuerySet[Post]:
     return Post.objects.filter(pk__in=held).select_related("org_unit", "role")
 
 
+def account_duties(posts) -> dict[str, set[str]]:
+    """The separated classes (``permissions.duties``) each account's ``posts`` (a queryset of
+    posts) fall in, by user name; one query."""
+    classes: dict[str, set[str]] = {}
+    for username, perms in posts.values_list("user__username", "role__permissions"):
+        classes.setdefault(username, set()).update(duties(perms))
+    return classes
+
+
 def separation_breaches() -> dict[str, list[str]]:
     """Accounts whose active posts fall in more than one separated class (三权分立), with
     the classes' names: posts granted before the rule existed (an upgrade); none since, the
-    services and the database refuse them (docs/admin-roles.md). For the operator's console."""
-    classes: dict[str, set[str]] = {}
-    for username, perms in Post.objects.filter(is_active=True).values_list(
-        "user__username", "role__permissions"
-    ):
-        classes.setdefault(username, set()).update(duties(perms))
+    services and the database refuse them (docs/admin-roles.md). Named by a system check
+    (``orgs.W001``) at every start and ``gonghui check``."""
+    classes = account_duties(Post.objects.filter(is_active=True))
     return {
         name: sorted(DUTY_LABELS[c] for c in found)
         for name, found in sorted(classes.items())

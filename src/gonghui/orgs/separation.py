@@ -6,8 +6,11 @@
 guarantee under it, for whatever writes without the services (the shell, a script, a bulk
 insert): an INSERT or UPDATE of a post, or an edit of a role's permissions, that would give
 an account a second class is refused (SQLite ``RAISE(ABORT)``, PostgreSQL ``check_violation``:
-both an ``IntegrityError``). On PostgreSQL the post trigger first locks the account's row,
-so two grants to one account in parallel are checked one after the other.
+both an ``IntegrityError``). On PostgreSQL each trigger first locks the rows of the accounts
+it checks (the post's account; the holders of the role edited), so grants and role edits
+that reach one account in parallel are checked one after the other. A role's permissions
+saved unchanged fire nothing (an upgrade's ``sync_builtin_roles`` must not trip over the
+breaches an upgrade left: ``orgs.W001`` names those).
 
 The triggers read the classes' permission lists from ``permissions.py`` and are (re)made
 after every ``migrate`` (``post_migrate``), so they follow the catalogue. On SQLite they are
@@ -90,7 +93,8 @@ def sqlite_statements() -> list[str]:
         f"CREATE TRIGGER IF NOT EXISTS orgs_role_separation_insert AFTER INSERT ON orgs_role "
         f"BEGIN {raise_} WHERE ({_role_classes('sqlite', 'NEW.permissions')}) > 1; END",
         f"CREATE TRIGGER IF NOT EXISTS orgs_role_separation_update AFTER UPDATE OF permissions "
-        f"ON orgs_role BEGIN {raise_} WHERE {_role_breaks('sqlite')}; END",
+        f"ON orgs_role WHEN OLD.permissions IS NOT NEW.permissions "
+        f"BEGIN {raise_} WHERE {_role_breaks('sqlite')}; END",
     ]
 
 
@@ -102,13 +106,18 @@ def postgresql_statements() -> list[str]:
         "PERFORM 1 FROM auth_user WHERE id = NEW.user_id FOR UPDATE; "
         f"IF ({_account_classes('postgresql', 'NEW.user_id')}) > 1 THEN {raise_}; END IF; "
         "END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
-        "CREATE OR REPLACE FUNCTION gonghui_role_separation() RETURNS trigger AS $$ BEGIN "
+        "CREATE OR REPLACE FUNCTION gonghui_role_separation() RETURNS trigger AS $$ BEGIN "  # noqa: S608
+        "PERFORM 1 FROM auth_user WHERE id IN (SELECT user_id FROM orgs_post "
+        "WHERE role_id = NEW.id AND is_active) FOR UPDATE; "
         f"IF {_role_breaks('postgresql')} THEN {raise_}; END IF; "
         "RETURN NULL; END $$ LANGUAGE plpgsql",
         "CREATE OR REPLACE TRIGGER orgs_post_separation AFTER INSERT OR UPDATE OF is_active, "
         "role_id, user_id ON orgs_post FOR EACH ROW EXECUTE FUNCTION gonghui_post_separation()",
-        "CREATE OR REPLACE TRIGGER orgs_role_separation AFTER INSERT OR UPDATE OF permissions "
-        "ON orgs_role FOR EACH ROW EXECUTE FUNCTION gonghui_role_separation()",
+        "CREATE OR REPLACE TRIGGER orgs_role_separation AFTER INSERT ON orgs_role "
+        "FOR EACH ROW EXECUTE FUNCTION gonghui_role_separation()",
+        "CREATE OR REPLACE TRIGGER orgs_role_separation_update AFTER UPDATE OF permissions "
+        "ON orgs_role FOR EACH ROW WHEN (OLD.permissions IS DISTINCT FROM NEW.permissions) "
+        "EXECUTE FUNCTION gonghui_role_separation()",
     ]
 
 
@@ -133,6 +142,7 @@ def drop(connection) -> None:
         statements = [
             "DROP TRIGGER IF EXISTS orgs_post_separation ON orgs_post",
             "DROP TRIGGER IF EXISTS orgs_role_separation ON orgs_role",
+            "DROP TRIGGER IF EXISTS orgs_role_separation_update ON orgs_role",
         ]
     else:
         return
@@ -159,3 +169,24 @@ def before_migrate(sender, using, **kwargs) -> None:
     connection = connections[using]
     if connection.vendor == "sqlite" and tables_ready(connection):
         drop(connection)
+
+
+def breaches_check(app_configs=None, **kwargs):
+    """System check ``orgs.W001``: accounts an upgrade left holding two separated classes
+    (posts granted before the rule), named at every start and by ``gonghui check``; the
+    triggers refuse any further grant to them until one of the posts is ended."""
+    from django.core.checks import Warning
+    from django.db import connection
+
+    from gonghui.orgs.selectors import separation_breaches
+
+    if not tables_ready(connection):
+        return []
+    return [
+        Warning(
+            f"账号 {name} 同时担任{'、'.join(classes)}的岗位（三权分立）",
+            hint="停用其中一类岗位，或为其另设账号（docs/admin-roles.md）",
+            id="orgs.W001",
+        )
+        for name, classes in separation_breaches().items()
+    ]

@@ -13,7 +13,7 @@ from gonghui.audit.actions import Action
 from gonghui.audit.services import diff, record
 from gonghui.common import lockout
 from gonghui.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gonghui.orgs import access, signals
+from gonghui.orgs import access, selectors, signals
 from gonghui.orgs.models import (
     ApiToken,
     OrgUnit,
@@ -24,7 +24,7 @@ from gonghui.orgs.models import (
     rerooted,
     segment,
 )
-from gonghui.orgs.permissions import DUTY_LABELS, PERMISSIONS, duties
+from gonghui.orgs.permissions import ADMIN_KINDS, DUTY_LABELS, PERMISSIONS, duties
 
 # Which level may sit under which: the tree's shape, as data.
 ALLOWED_CHILDREN = {
@@ -256,17 +256,13 @@ def check_role_separation(permissions) -> None:
         )
 
 
-def check_separation(user, permissions, *, besides=None) -> None:
+def check_separation(user, permissions) -> None:
     """Whether ``user`` may hold a post granting ``permissions`` beside their other active
-    posts (``besides``: a queryset of posts to leave out, e.g. those of a role being
-    edited): the classes together are one at most. The database's triggers hold the same
+    posts: the classes together are one at most. The database's triggers hold the same
     rule (orgs/separation.py); this says why, in Chinese, before anything is written."""
-    posts = Post.objects.filter(user=user, is_active=True)
-    if besides is not None:
-        posts = posts.exclude(pk__in=besides.values("pk"))
-    held = set()
-    for perms in posts.values_list("role__permissions", flat=True):
-        held |= duties(perms)
+    held = selectors.account_duties(Post.objects.filter(user=user, is_active=True)).get(
+        user.get_username(), set()
+    )
     adding = duties(permissions)
     if adding and held and len(held | adding) > 1:
         raise ValidationFailed(
@@ -321,8 +317,10 @@ def post_assign(
 @transaction.atomic
 def role_update(*, actor, role: Role, name: str, permissions: list[str]) -> Role:
     """Change a role's name and permissions (the security administrator's, over the whole
-    tree). Refused, nothing changed, when the role would mix separated classes or give an
-    account holding it a second class beside its other posts."""
+    tree). Refused, nothing changed, when the role is or would become an administrator's
+    (those are the platform's: the security administrator may not reshape the other two),
+    would mix separated classes, or would give an account holding it a second class beside
+    its other posts."""
     if not access.can_citywide(actor, "security.roles"):
         raise NotFound()
     role = Role.objects.select_for_update().get(pk=role.pk)
@@ -333,19 +331,34 @@ def role_update(*, actor, role: Role, name: str, permissions: list[str]) -> Role
     if unknown:
         raise ValidationFailed({"permissions": f"未知权限：{', '.join(unknown)}"})
     permissions = sorted(set(permissions))
+    if (duties(role.permissions) | duties(permissions)) & ADMIN_KINDS.keys():
+        raise ValidationFailed(
+            {"permissions": f"三类管理员的权限由平台设定，不能在角色中增删（{SEPARATION}）"}
+        )
     check_role_separation(permissions)
-    holders = Post.objects.filter(role=role, is_active=True)
-    for holder in get_user_model().objects.filter(pk__in=holders.values("user")).order_by("pk"):
-        try:
-            check_separation(holder, permissions, besides=holders.filter(user=holder))
-        except ValidationFailed as exc:
-            raise ValidationFailed({"permissions": exc.fields["role"]}) from None
+    # The holders' rows locked first, as a grant locks its account's: a grant to one of them
+    # in parallel is checked after this edit, or this edit after it.
+    holders = (
+        get_user_model()
+        .objects.select_for_update()
+        .filter(pk__in=Post.objects.filter(role=role, is_active=True).values("user"))
+    )
+    others = Post.objects.filter(user__in=list(holders), is_active=True).exclude(role=role)
+    adding = duties(permissions)
+    for username, held in sorted(selectors.account_duties(others).items()):
+        if adding and held and len(held | adding) > 1:
+            raise ValidationFailed(
+                {
+                    "permissions": f"账号 {username} 已担任{_labels(held)}的岗位，本角色不能"
+                    f"含有{_labels(adding - held or adding)}的权限（{SEPARATION}）"
+                }
+            )
     before = {"name": role.name, "permissions": role.permissions}
     role.name, role.permissions = name, permissions
     try:
         with transaction.atomic():
             role.save(update_fields=["name", "permissions"])
-    except IntegrityError:  # the database's separation trigger (a grant in parallel)
+    except IntegrityError:  # the database's separation trigger
         raise ValidationFailed({"permissions": SEPARATION}) from None
     record(
         actor=actor,
@@ -353,8 +366,7 @@ def role_update(*, actor, role: Role, name: str, permissions: list[str]) -> Role
         obj=role,
         changes=diff(before, {"name": name, "permissions": permissions}),
     )
-    for holder in get_user_model().objects.filter(pk__in=holders.values("user")):
-        access.forget(holder)
+    access.forget(actor)
     return role
 
 

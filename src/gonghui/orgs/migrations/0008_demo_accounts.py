@@ -2,13 +2,33 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.db import migrations, models
+
+from gonghui.common.demo import DEMO_PASSWORD
+
+
+def record_earlier_demo_accounts(apps, schema_editor):
+    """A database the demo was built in before its accounts were recorded: the active
+    accounts that still have the published password are recorded now, so that a production
+    start refuses them too. A database that never held the demo checks no password."""
+    AuditEvent = apps.get_model("audit", "AuditEvent")
+    if not AuditEvent.objects.filter(object_type="demo").exists():
+        return
+    User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
+    DemoAccount = apps.get_model("orgs", "DemoAccount")
+    DemoAccount.objects.bulk_create(
+        DemoAccount(user_id=pk, password_hash=encoded)
+        for pk, encoded in User.objects.filter(is_active=True).values_list("pk", "password")
+        if check_password(DEMO_PASSWORD, encoded)
+    )
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("orgs", "0007_three_administrators"),
+        ("audit", "0005_actor_recent"),
     ]
 
     operations = [
@@ -36,4 +56,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "演示账号",
             },
         ),
+        migrations.RunPython(record_earlier_demo_accounts, migrations.RunPython.noop),
     ]
