@@ -296,6 +296,9 @@ def s3_storage(settings, tmp_path, monkeypatch):
             break
         except Exception:
             time.sleep(0.1)
+    else:
+        server.terminate()
+        pytest.fail(f"moto's S3 server did not start: {(tmp_path / 'moto.log').read_text()}")
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
