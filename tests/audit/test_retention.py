@@ -14,6 +14,7 @@ import boto3
 import moto
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -124,11 +125,13 @@ def test_archive_writes_a_signed_bundle_that_verifies_on_its_own(history, capsys
     archive = AuditArchive.objects.get()
     assert f"已归档 platform 第 1–8 条：{archive.storage_name}" in out
     checkpoint = AuditCheckpoint.objects.get(stream="platform", seq=8)
-    assert (archive.first_seq, archive.last_seq, archive.last_hash, archive.checkpoint) == (
+    head = AuditEvent.objects.get(stream="platform", seq=8).hash
+    # It ends at the signed checkpoint of event 8.
+    assert (archive.first_seq, archive.last_seq, archive.last_hash, checkpoint.head) == (
         1,
         8,
-        AuditEvent.objects.get(stream="platform", seq=8).hash,
-        checkpoint,
+        head,
+        head,
     )
     path = stored(archive)
     data = path.read_bytes()
@@ -452,3 +455,34 @@ def test_the_audit_archive_bundles_are_backed_up_and_restored(history, settings,
     call_command("restore", str(path), "--yes")
     with store.open(archive.storage_name, "rb") as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == archive.sha256
+
+
+@pytest.mark.parametrize("dated", ["now", "before_the_events"])
+def test_an_archive_row_forged_by_the_database_owner_is_found(history, dated):
+    """Who holds the database writes an archive row for events 1–5 (their signed checkpoint
+    is real) over a file of their own with its SHA-256, and deletes the events: neither the
+    row's missing event nor the file passes (the bundle is verified, not only hashed)."""
+    junk = b"not a bundle"
+    name = storages["audit_archive"].save("platform/forged.zip", ContentFile(junk))
+    created = NOW if dated == "now" else OLD - timedelta(days=1)
+    checkpoint = AuditCheckpoint.objects.get(stream="platform", seq=5)
+    with as_table_owner() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditarchive (stream, first_seq, last_seq, last_hash, "
+            "storage_name, sha256, size, created_at) VALUES (%s, 1, 5, %s, %s, %s, %s, %s)",
+            [
+                "platform",
+                checkpoint.head,
+                name,
+                hashlib.sha256(junk).hexdigest(),
+                len(junk),
+                created,
+            ],
+        )
+        cursor.execute("DELETE FROM audit_auditevent WHERE stream = 'platform' AND seq <= 5")
+    problem = first_problem()
+    if dated == "now":
+        assert "没有归档时记录的审计事件" in problem
+    else:
+        assert "数据包 platform/forged" in problem and "校验未通过" in problem
+    assert not services.verify_platform().ok

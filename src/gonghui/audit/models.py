@@ -126,13 +126,6 @@ class AuditArchive(models.Model):
     first_seq = models.BigIntegerField("起始序号")
     last_seq = models.BigIntegerField("截止序号")
     last_hash = models.CharField("截止链头哈希", max_length=64)
-    checkpoint = models.ForeignKey(
-        AuditCheckpoint,
-        on_delete=models.PROTECT,
-        db_constraint=False,
-        related_name="+",
-        verbose_name="截止签名检查点",
-    )
     storage_name = models.CharField("存储位置", max_length=255)
     sha256 = models.CharField("数据包 SHA-256", max_length=64)
     size = models.BigIntegerField("数据包字节数")

@@ -20,7 +20,6 @@ Afterwards ``audit verify`` starts each stream at its last archive (services.arc
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import tempfile
@@ -36,15 +35,15 @@ from django.utils.text import get_valid_filename
 from gonghui.audit.actions import Action
 from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent, SignedStreamHead
 from gonghui.audit.services import (
+    archive_problem,
     archive_storage,
     export_bundle,
-    public_keys,
+    file_digest,
     record,
     streams,
-    trusted_suites,
     verify_platform,
 )
-from gonghui.audit.verifier import GENESIS, verify_bundle
+from gonghui.audit.verifier import GENESIS
 from gonghui.common.alerts import alert
 from gonghui.common.errors import Conflict, DomainError
 
@@ -96,37 +95,6 @@ def _archive_end(stream: str, after: int) -> AuditCheckpoint | None:
     )
 
 
-def _digest(source, copy_to=None) -> tuple[str, int]:
-    """SHA-256 and size of a binary file read to its end (copied to ``copy_to`` if given);
-    both files are left at their start."""
-    digest, size = hashlib.sha256(), 0
-    while chunk := source.read(1 << 20):
-        digest.update(chunk)
-        size += len(chunk)
-        if copy_to is not None:
-            copy_to.write(chunk)
-    for fh in (source, copy_to):
-        if fh is not None and fh.seekable():
-            fh.seek(0)
-    return digest.hexdigest(), size
-
-
-def _read_back(name: str, sha256: str, size: int, after: int, end: AuditCheckpoint) -> str | None:
-    """Why the stored bundle is not the one written, or does not verify on its own with the
-    platform's keys from event ``after`` + 1 to ``end`` (None: it does)."""
-    with archive_storage().open(name, "rb") as stored, tempfile.TemporaryFile() as copy:
-        if _digest(stored, copy_to=copy) != (sha256, size):
-            return f"归档存储中读回的数据包 {name} 与写入的不符"
-        report = verify_bundle(
-            copy, published=public_keys(), suites=tuple(sorted(trusted_suites()))
-        )
-    if report.problems:
-        return f"归档数据包 {name} 校验未通过：{report.problems[0]}"
-    if report.end is None or (report.end["seq"], report.events) != (end.seq, end.seq - after):
-        return f"归档数据包 {name} 未覆盖第 {after + 1}–{end.seq} 条"
-    return None
-
-
 def _archive_stream(stream: str, actor) -> AuditArchive | None:
     previous = AuditArchive.objects.filter(stream=stream).order_by("-last_seq").first()
     after = (previous.last_seq, previous.last_hash) if previous else (0, GENESIS)
@@ -139,9 +107,9 @@ def _archive_stream(stream: str, actor) -> AuditArchive | None:
     with tempfile.TemporaryFile() as bundle:
         export_bundle(stream=stream, out=bundle, end=end, after=after)
         bundle.seek(0)
-        sha256, size = _digest(bundle)
+        sha256, size = file_digest(bundle)
         name = storage.save(f"{folder}/{folder}-{first:012d}-{end.seq:012d}.zip", File(bundle))
-    problem = _read_back(name, sha256, size, after[0], end)
+    problem = archive_problem(name, sha256, size, first, end.seq)
     if problem:
         storage.delete(name)
         raise Conflict(problem)
@@ -151,7 +119,6 @@ def _archive_stream(stream: str, actor) -> AuditArchive | None:
             first_seq=first,
             last_seq=end.seq,
             last_hash=end.head,
-            checkpoint=end,
             storage_name=name,
             sha256=sha256,
             size=size,
@@ -224,12 +191,12 @@ def _prune_plan(stream: str, outcome: Outcome) -> tuple[int, int, list[AuditArch
         return None
     for archive in covering:
         try:
-            problem = _read_back(
+            problem = archive_problem(
                 archive.storage_name,
                 archive.sha256,
                 archive.size,
-                archive.first_seq - 1,
-                archive.checkpoint,
+                archive.first_seq,
+                archive.last_seq,
             )
         except OSError as exc:
             problem = f"归档数据包 {archive.storage_name} 无法从归档存储读回（{exc}）"

@@ -15,6 +15,7 @@ import io
 import ipaddress
 import json
 import logging
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from gonghui.audit.verifier import (
     INTL,
     SM,
     SM2_DEFAULT_ID,
+    UNREADABLE,
     batch_digest,
     canonical,
     check_heads,
@@ -50,6 +52,7 @@ from gonghui.audit.verifier import (
     key_suite,
     link_hash,
     signature_valid,
+    verify_bundle,
 )
 from gonghui.common.errors import Conflict
 from gonghui.common.formats import cn_datetime
@@ -675,14 +678,40 @@ def archive_storage():
     return storages["audit_archive"]
 
 
-def stored_digest(name: str) -> tuple[str, int]:
-    """(SHA-256 hex, size) of a stored archive bundle, read back from the archive storage."""
+def file_digest(source, copy_to=None) -> tuple[str, int]:
+    """SHA-256 and size of a binary file read to its end (copied to ``copy_to`` if given);
+    both files are left at their start."""
     digest, size = hashlib.sha256(), 0
-    with archive_storage().open(name, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    while chunk := source.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
+    for fh in (source, copy_to):
+        if fh is not None and fh.seekable():
+            fh.seek(0)
     return digest.hexdigest(), size
+
+
+def archive_problem(name: str, sha256: str, size: int, first: int, last: int) -> str | None:
+    """Why the archive bundle ``name`` in the archive storage is not the one recorded (its
+    SHA-256 and size), or does not verify on its own with the platform's keys and
+    algorithms as the events ``first`` to ``last`` of its stream (None: it does). Reads and
+    checks the whole bundle: the digest alone is only the archive row's word."""
+    with archive_storage().open(name, "rb") as stored, tempfile.TemporaryFile() as copy:
+        if file_digest(stored, copy_to=copy) != (sha256, size):
+            return f"归档存储中的数据包 {name} 的 SHA-256 与归档记录不符（被改动或替换）"
+        try:
+            report = verify_bundle(
+                copy, published=public_keys(), suites=tuple(sorted(trusted_suites()))
+            )
+        except UNREADABLE as exc:
+            return f"归档数据包 {name} 校验未通过：无法读取或格式错误（{type(exc).__name__}）"
+    if report.problems:
+        return f"归档数据包 {name} 校验未通过：{report.problems[0]}"
+    if report.end is None or (report.end["seq"], report.events) != (last, last - first + 1):
+        return f"归档数据包 {name} 未覆盖第 {first}–{last} 条"
+    return None
 
 
 @dataclass
@@ -708,16 +737,24 @@ def _archive_events(ids: list[int]) -> dict[str, dict]:
 def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> Archived:
     """The stream's archives, each checked: they follow on from one another from event 1,
     each ends at a signed checkpoint of the stream (its row cannot name another head), says
-    what its own event recorded while that is in the database, and its bundle is in the
-    archive storage with the recorded SHA-256 (when the storage answers). ``first``: the
-    first event in the database (None: none): the archive it follows must end right
-    before it, or the chain's start was cut."""
+    what its own event recorded — an archive without its event is refused, unless the
+    platform stream's remaining events all come after it (that event was archived and
+    pruned in its turn) —, and its bundle in the archive storage is the one recorded and
+    verifies on its own with the platform's keys as exactly those events (when the storage
+    answers). ``first``: the first event in the database (None: none): the archive it
+    follows must end right before it, or the chain's start was cut."""
     found = Archived()
     archives = list(AuditArchive.objects.filter(stream=stream).order_by("first_seq"))
     if not archives:
         return found  # the chain starts at event 1 (check_stream reports it missing)
     signed = {(c["seq"], c["head"]) for c in checkpoints}
     recorded = _archive_events([a.pk for a in archives])
+    platform_from = (
+        AuditEvent.objects.filter(stream=PLATFORM)
+        .order_by("seq")
+        .values_list("created_at", flat=True)
+        .first()
+    )
     expected, ends = 1, {}
     for a in archives:
         label = f"归档 #{a.pk}（第 {a.first_seq}–{a.last_seq} 条）"
@@ -726,6 +763,8 @@ def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> A
             found.problems.append(f"{label}与前一归档不相接（应从第 {expected} 条开始）")
         elif (a.last_seq, a.last_hash) not in signed:
             found.problems.append(f"{label}所记的链头与本流的签名检查点不符（归档记录被改动）")
+        elif said is None and (platform_from is None or platform_from <= a.created_at):
+            found.problems.append(f"{label}没有归档时记录的审计事件（不是平台写下的归档记录）")
         elif said is not None and [said["sha256"][1], said["storage"][1], said["head"][1]] != [
             a.sha256,
             a.storage_name,
@@ -753,12 +792,14 @@ def _check_bundle(archive: AuditArchive, label: str, found: Archived) -> None:
         if not archive_storage().exists(name):
             found.problems.append(f"{label}的数据包 {name} 在归档存储中不存在")
             return
-        digest, _ = stored_digest(name)
+        problem = archive_problem(
+            name, archive.sha256, archive.size, archive.first_seq, archive.last_seq
+        )
     except Exception as exc:  # whatever a storage backend raises when it cannot answer
         found.notes.append(f"归档存储无法访问，未核对{label}的数据包（{type(exc).__name__}）")
         return
-    if digest != archive.sha256:
-        found.problems.append(f"{label}的数据包 {name} 的 SHA-256 与归档记录不符（被改动或替换）")
+    if problem:
+        found.problems.append(f"{label}：{problem}")
 
 
 def streams() -> list[str]:

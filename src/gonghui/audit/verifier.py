@@ -720,6 +720,11 @@ def suites_used(events, checkpoints, keys: dict[str, str], heads=()) -> set[str]
     return found
 
 
+# What reading a damaged or doctored bundle raises (not a zip, a member missing, bad JSON
+# or hex): it fails verification like any other problem.
+UNREADABLE = (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile)
+
+
 def verify_bundle(
     path, fingerprints=(), published=None, witness=None, suites=(INTL,)
 ) -> BundleReport:
@@ -825,7 +830,7 @@ def main(argv: list[str]) -> int:
             with open(args.witness, "rb") as fh:
                 witness, torn = read_witness(fh.read())
         result = verify_bundle(args.bundle, args.key, published, witness, suites)
-    except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
+    except UNREADABLE as exc:
         # A damaged or doctored bundle (missing member, bad JSON or hex) fails like any other.
         print(
             f"FAILED {args.bundle}: 数据包或密钥文件无法读取或格式错误（{type(exc).__name__}: {exc}）"

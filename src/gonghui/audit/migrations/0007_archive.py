@@ -5,7 +5,6 @@ on both databases (the function of 0002, the SQLite guard of 0004)."""
 
 import importlib
 
-import django.db.models.deletion
 from django.db import migrations, models
 
 TABLE = "audit_auditarchive"
@@ -63,16 +62,6 @@ class Migration(migrations.Migration):
                 ("sha256", models.CharField(max_length=64, verbose_name="数据包 SHA-256")),
                 ("size", models.BigIntegerField(verbose_name="数据包字节数")),
                 ("created_at", models.DateTimeField(verbose_name="归档时间")),
-                (
-                    "checkpoint",
-                    models.ForeignKey(
-                        db_constraint=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="audit.auditcheckpoint",
-                        verbose_name="截止签名检查点",
-                    ),
-                ),
             ],
             options={
                 "verbose_name": "审计归档",
