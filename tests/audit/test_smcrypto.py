@@ -356,6 +356,47 @@ def test_switching_mid_stream_keeps_history_and_signs_a_new_head(settings, users
     assert only_sm.returncode == 1 and "未被信任的算法 intl" in only_sm.stdout
 
 
+def test_a_bundle_from_before_a_switch_verifies_against_the_witness_after_it(
+    settings, users, tree, tmp_path
+):
+    """The manifest names the bundle's own algorithms; the witness's later SM-signed heads
+    are checked under the trusted suites without making the manifest look wrong."""
+    some_events(users, tree, 3)
+    services.head_sign()
+    path = export(tmp_path)
+    intl_fp = fingerprint()
+    go_sm(settings)
+    call_command("audit", "switch-crypto", "--to", "sm")
+    some_events(users, tree, 2)
+    services.head_sign()
+    keys = tmp_path / "keys.json"  # the SM key came after the bundle: the published keys
+    keys.write_text(json.dumps(services.public_keys()))
+    witness = ("--keys", str(keys), "--key", intl_fp, "--witness", settings.AUDIT_WITNESS[0])
+    witnessed = run_verifier(path, *witness, "--algorithm", "sm", "--algorithm", "intl")
+    assert witnessed.returncode == 0, witnessed.stdout
+    with zipfile.ZipFile(path) as bundle:
+        assert json.loads(bundle.read("manifest.json"))["algorithms"] == ["intl"]
+    only_intl = run_verifier(path, *witness)
+    assert only_intl.returncode == 1 and "未被信任的算法 sm" in only_intl.stdout
+
+
+def test_a_switch_pruned_with_its_era_is_still_known(settings, users, tree):
+    """After prune removed the switch event, the events after it still say their suite:
+    the installation does not read as never switched (and may not switch again)."""
+    some_events(users, tree, 2)
+    go_sm(settings)
+    call_command("audit", "switch-crypto", "--to", "sm")
+    some_events(users, tree, 2)
+    switch = AuditEvent.objects.get(action="audit.crypto_switch")
+    with as_table_owner() as cursor:  # what prune leaves: the platform from after the switch
+        cursor.execute(
+            "DELETE FROM audit_auditevent WHERE stream = 'platform' AND seq <= %s", [switch.seq]
+        )
+    assert services.crypto_suite_recorded() == "sm"
+    with pytest.raises(Conflict, match="已于此前切换为 sm"):
+        services.crypto_switch(to="sm")
+
+
 def test_a_switch_over_a_tampered_chain_is_refused(settings, users, tree):
     some_events(users, tree, 3)
     services.head_sign()

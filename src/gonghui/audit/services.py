@@ -39,6 +39,7 @@ from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent, Audi
 from gonghui.audit.verifier import (
     GENESIS,
     INTL,
+    KEY_SUITES,
     SM,
     SM2_DEFAULT_ID,
     UNREADABLE,
@@ -298,21 +299,20 @@ def seal(*, stream: str, kind: str, rows: list[dict], actor=None) -> AuditEvent 
 # recommended curve, with the user ID of GM/T 0009); their algorithm is the key's kind in
 # GONGHUI_AUDIT_SIGNING_KEYS, and a signature's algorithm that of its key.
 _RING = "GONGHUI_AUDIT_SIGNING_KEYS"
-_KIND_SUITES = {"ed25519": INTL, "sm2": SM}
 
 
 def _sign(message: bytes) -> tuple[str, str]:
     ring = settings.KEYS[_RING]
     kid, secret = ring.current
     if ring.kind(kid) == "sm2":
-        r, s = SM2(sk=secret, uid=SM2_DEFAULT_ID, pk=_public(kid, "sm2", secret)).sign(message)
+        r, s = SM2(sk=secret, uid=SM2_DEFAULT_ID, pk=_public("sm2", secret)).sign(message)
         signature = int.from_bytes(r, "big").to_bytes(32, "big")
         return kid, (signature + int.from_bytes(s, "big").to_bytes(32, "big")).hex()
     return kid, Ed25519PrivateKey.from_private_bytes(secret).sign(message).hex()
 
 
 @functools.lru_cache(maxsize=16)
-def _public(kid: str, kind: str, secret: bytes) -> bytes:
+def _public(kind: str, secret: bytes) -> bytes:
     """A key's raw public half: 32 bytes (Ed25519) or 04 || x || y (SM2)."""
     if kind == "sm2":
         return SM2().generate_pk(secret)
@@ -330,7 +330,7 @@ def public_keys() -> dict[str, str]:
     keys = {}
     for kid, secret in ring.keys:
         kind = ring.kind(kid)
-        raw = _public(kid, kind, secret).hex()
+        raw = _public(kind, secret).hex()
         keys[kid] = raw if kind == "ed25519" else f"{kind}:{raw}"
     return keys
 
@@ -339,7 +339,7 @@ def trusted_suites() -> set[str]:
     """The algorithm suites this installation verifies with: those of its audit keys (the
     current one and the older ones kept after a rotation or a switch)."""
     ring = settings.KEYS[_RING]
-    return {_KIND_SUITES[ring.kind(kid)] for kid, _ in ring.keys}
+    return {KEY_SUITES[ring.kind(kid)] for kid, _ in ring.keys}
 
 
 def key_fingerprints() -> list[tuple[str, str]]:
@@ -371,7 +371,7 @@ def _keys() -> heads.Keys:
         return True
 
     kid = ring.current[0]
-    return heads.Keys(sign=_sign, public=public, check=check, suite=_KIND_SUITES[ring.kind(kid)])
+    return heads.Keys(sign=_sign, public=public, check=check, suite=KEY_SUITES[ring.kind(kid)])
 
 
 def checkpoint_sign(*, stream: str = PLATFORM) -> AuditCheckpoint | None:
@@ -444,13 +444,15 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
 
 
 def crypto_suite_recorded() -> str:
-    """The suite the last switch event recorded (``intl`` before any switch)."""
-    last = (
-        AuditEvent.objects.filter(stream=PLATFORM, action=Action.AUDIT_CRYPTO_SWITCH)
-        .order_by("-seq")
-        .first()
-    )
-    return json.loads(last.body)["changes"]["algorithm"][1] if last else INTL
+    """The suite the last switch event recorded; with none in the database, the suite of
+    the platform stream's first remaining event (a switch archived and pruned lives on in
+    the events after it), ``intl`` on an empty platform."""
+    platform = AuditEvent.objects.filter(stream=PLATFORM)
+    last = platform.filter(action=Action.AUDIT_CRYPTO_SWITCH).order_by("-seq").first()
+    if last:
+        return json.loads(last.body)["changes"]["algorithm"][1]
+    first = platform.order_by("seq").values_list("body", flat=True).first()
+    return event_suite(json.loads(first)) if first else INTL
 
 
 def crypto_switch(*, to: str, actor=None) -> heads.Signing:

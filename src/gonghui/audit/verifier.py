@@ -133,7 +133,7 @@ sm3 = _openssl_sm3() or sm3_pure
 INTL, SM = "intl", "sm"
 SUITES = {INTL: "SHA-256/Ed25519", SM: "SM3/SM2"}
 _HASHES = {INTL: lambda data: hashlib.sha256(data).digest(), SM: sm3}
-_KEY_SUITES = {"ed25519": INTL, "sm2": SM}  # a public key's prefix -> its suite
+KEY_SUITES = {"ed25519": INTL, "sm2": SM}  # a public key's prefix -> its suite
 
 
 def digest(data: bytes, suite: str = INTL) -> str:
@@ -155,9 +155,9 @@ def public_key(value: str) -> tuple[str, bytes]:
     kind, sep, raw = value.partition(":")
     if not sep:
         kind, raw = "ed25519", value
-    if kind not in _KEY_SUITES:
+    if kind not in KEY_SUITES:
         raise ValueError(f"unknown key algorithm {kind!r}")
-    return _KEY_SUITES[kind], bytes.fromhex(raw)
+    return KEY_SUITES[kind], bytes.fromhex(raw)
 
 
 def key_suite(public_keys: dict[str, str], key_id) -> str | None:
@@ -745,13 +745,14 @@ def verify_bundle(
     def report(*problems: str) -> BundleReport:
         return BundleReport(stream, len(events), list(problems), trust, notes, end)
 
-    used = suites_used(events, checkpoints, bundle_keys | trust.keys, witness or ())
-    refusal = untrusted(used, suites)
+    keys = bundle_keys | trust.keys
+    own = suites_used(events, checkpoints, keys)  # the manifest speaks of the bundle alone
+    refusal = untrusted(own | suites_used((), (), keys, witness or ()), suites)
     if refusal:
         return report(f"数据包{refusal}")
-    if "algorithms" in manifest and sorted(manifest["algorithms"]) != sorted(used):
+    if "algorithms" in manifest and sorted(manifest["algorithms"]) != sorted(own):
         return report(
-            f"清单写明的算法 {manifest['algorithms']} 与数据包实际使用的 {sorted(used)} 不符"
+            f"清单写明的算法 {manifest['algorithms']} 与数据包实际使用的 {sorted(own)} 不符"
         )
     anchors, cut, later = [], None, None
     if witness is not None:

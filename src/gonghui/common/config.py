@@ -44,11 +44,16 @@ def _int(name: str, raw: str) -> int:
     return value
 
 
-def _int_between(low: int, high: int):
+def _int_between(low: int, high: int | None = None, why: str = ""):
+    """A whole number from ``low`` to ``high`` (None: no upper bound); ``why``: the rule
+    that sets the bound, said when a value breaks it."""
+
     def parse(name: str, raw: str) -> int:
         value = _int(name, raw)
-        if not low <= value <= high:
+        if high is not None and not low <= value <= high:
             raise ConfigError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+        if value < low:
+            raise ConfigError(f"{name}={raw!r}: 不得小于 {low}（{why}）")
         return value
 
     return parse
@@ -101,18 +106,6 @@ def _choice(*choices: str):
         if raw not in choices:
             raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
         return raw
-
-    return parse
-
-
-def _at_least(minimum: int, why: str):
-    """A whole number no smaller than ``minimum`` (``why``: the rule that sets it)."""
-
-    def parse(name: str, raw: str) -> int:
-        value = _int(name, raw)
-        if value < minimum:
-            raise ConfigError(f"{name}={raw!r}: 不得小于 {minimum}（{why}）")
-        return value
 
     return parse
 
@@ -180,11 +173,11 @@ SETTINGS: dict[str, tuple] = {
     # Days the audit events stay in the database; older ones are archived (signed bundles
     # in the archive storage) by the worker and removed only by `gonghui audit prune`.
     "GONGHUI_AUDIT_RETENTION_DAYS": (
-        _at_least(180, "等保 2.0 要求审计记录至少保存六个月，请设为 180 或以上"),
+        _int_between(180, why="等保 2.0 要求审计记录至少保存六个月，请设为 180 或以上"),
         "180",
     ),
     # The worker runs `audit verify` this often and raises an alert when it fails.
-    "GONGHUI_AUDIT_VERIFY_MINUTES": (_at_least(1, "定时校验审计日志不能关闭"), "60"),
+    "GONGHUI_AUDIT_VERIFY_MINUTES": (_int_between(1, why="定时校验审计日志不能关闭"), "60"),
     # deploy (issue 21, docs/deploy.md): how many web servers the installation declares
     # (more than one needs GONGHUI_STORAGE=s3 and PostgreSQL: start-up refuses otherwise),
     # and the psycopg connection pool's size per process (0: no pool, a connection per
@@ -245,7 +238,7 @@ class KeyRing:
 
     purpose: str
     keys: tuple[tuple[str, bytes], ...]
-    kinds: tuple[str, ...] = ()
+    kinds: tuple[str, ...]
 
     @property
     def current(self) -> tuple[str, bytes]:
@@ -357,14 +350,20 @@ def _new_key(setting: str, suite: str, kid: str) -> str:
     return f"{kid}:{prefix}{base64.b64encode(material).decode()}"
 
 
-def _write_new(path: Path, raw: str) -> bool:
-    """Write ``raw`` to ``path`` atomically if it does not exist yet (False if another
-    process created it first)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _private_temp(path: Path, raw: str) -> Path:
+    """``raw`` in a new file beside ``path`` that only its owner can read."""
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(raw + "\n")
+    return tmp
+
+
+def _write_new(path: Path, raw: str) -> bool:
+    """Write ``raw`` to ``path`` atomically if it does not exist yet (False if another
+    process created it first)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = _private_temp(path, raw)
     try:
         os.link(tmp, path)  # fails if another process created the key first
     except FileExistsError:
@@ -386,9 +385,5 @@ def _add_key(path: Path, setting: str, suite: str, raw: str) -> str:
     taken = {item.strip().split(":")[0] for item in raw.split(",")}
     kid = next(f"k{n}" for n in range(len(taken) + 1, len(taken) + 100) if f"k{n}" not in taken)
     new = f"{_new_key(setting, suite, kid)},{raw}"
-    tmp = path.with_suffix(f".{os.getpid()}.new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(new + "\n")
-    os.replace(tmp, path)
+    os.replace(_private_temp(path, new), path)
     return new
