@@ -55,6 +55,13 @@ class JsonLogger(Logger):
             for handler in log.handlers:
                 handler.setFormatter(JsonFormatter())
 
+    def exception(self, msg, *args, **kwargs):
+        # gunicorn's "Error handling request METHOD URI": the URI without its query string,
+        # as on an access line (a failed request's query must not reach the error sink).
+        if msg.startswith("Error handling request"):
+            args = tuple(a.split("?", 1)[0] if isinstance(a, str) else a for a in args)
+        super().exception(msg, *args, **kwargs)
+
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
             return

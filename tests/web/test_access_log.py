@@ -71,6 +71,17 @@ def test_gunicorns_own_errors_go_to_the_error_sink_too(tmp_path):
     assert report["logger"] == "gunicorn.error" and report["message"] == "WORKER TIMEOUT (pid:4242)"
 
 
+def test_a_failed_requests_error_line_names_its_path_without_the_query(capsys):
+    logger = gunicorn_conf.JsonLogger(CFG)
+    try:
+        raise RuntimeError("handler failed")
+    except RuntimeError:  # as gunicorn's worker reports it (workers/base.py)
+        logger.exception("Error handling request %s %s", "GET", f"/api/v1/x?token=t&id={NUMBER}")
+    line = json.loads(capsys.readouterr().err.splitlines()[-1])
+    assert line["message"] == "Error handling request GET /api/v1/x"
+    assert "handler failed" in line["exc"]
+
+
 def test_a_real_gunicorn_logs_json_access_lines_carrying_the_proxys_request_id(tmp_path):
     server, port, out_path = start_gunicorn(tmp_path, GONGHUI_TRUSTED_PROXIES="127.0.0.1")
     url = f"http://127.0.0.1:{port}/api/v1/perks/ping"

@@ -94,9 +94,8 @@ class RequestIdMiddleware:
 
 
 def masked(value):
-    """``value`` (an alert's fields, say) with protected values masked by name and shape,
-    as JSON would write it."""
-    return json.loads(json.dumps(_masking.clean("", value), ensure_ascii=False, default=str))
+    """``value`` (an alert's fields, say) with protected values masked by name and shape."""
+    return _masking.clean("", value)
 
 
 class JsonFormatter(logging.Formatter):
@@ -225,6 +224,10 @@ class ErrorSink(logging.Handler):
         )
 
     def flush(self, timeout: float = 2.0) -> None:
-        """Wait (at most ``timeout``) until the queued reports are sent: at exit, in tests."""
+        """Wait (at most ``timeout``) until the queued reports are sent: at exit, in tests.
+        A process that has not reported yet (a forked worker) has nothing of its own queued:
+        the queue it holds is its parent's, which no thread here empties."""
+        if self._pid != os.getpid():
+            return
         with self._queue.all_tasks_done:
             self._queue.all_tasks_done.wait_for(lambda: not self._queue.unfinished_tasks, timeout)

@@ -94,7 +94,6 @@ def worker_gone(pid: int) -> None:
     folder = os.environ.get(MULTIPROCESS_ENV)
     if not folder:
         return
-    multiprocess.mark_process_dead(pid, folder)
     with _files(folder, fcntl.LOCK_EX):
         for kind in ("counter", "histogram"):
             dead = Path(folder) / f"{kind}_{pid}.db"

@@ -83,10 +83,7 @@ class WorkerBeat(models.Model):
     """A ``gonghui worker`` process as last heard of (every half minute): tells a worker that
     died, leaving its task marked running, from one that is only busy (jobs_recover)."""
 
-    worker_id = models.CharField("进程编号", max_length=64, primary_key=True)
-    host = models.CharField("主机", max_length=255)
-    pid = models.PositiveIntegerField("进程号")
-    started_at = models.DateTimeField("启动时间", auto_now_add=True)
+    worker_id = models.CharField("进程编号", max_length=64, primary_key=True)  # host:pid:nonce
     seen_at = models.DateTimeField("最近心跳")
 
     class Meta:

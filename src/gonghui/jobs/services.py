@@ -261,9 +261,8 @@ def worker_id() -> str:
 
 def worker_beat(*, worker: str, now=None) -> str:
     """The worker is alive (the worker runs this at start and every half minute)."""
-    host, pid, _ = worker.rsplit(":", 2)
     WorkerBeat.objects.update_or_create(
-        worker_id=worker, defaults={"host": host, "pid": int(pid), "seen_at": now or timezone.now()}
+        worker_id=worker, defaults={"seen_at": now or timezone.now()}
     )
     return worker
 
@@ -365,11 +364,10 @@ def _job_recover(result, worker: str, job: Job | None = None) -> str:
         outcome = "retried"
     else:
         reason = LOST_EXPORT_FAILED if job.retry_safe else LOST_IMPORT
-        if not pending.update(status=Job.Status.FAILED, message=reason):
+        if not pending.update(status=Job.Status.FAILED, message=reason, input_file=""):
             return ""
-        if job.input_file:
-            job.input_file.delete(save=False)  # the upload is not kept once handled
-            Job.objects.filter(pk=job.pk).update(input_file="")
+        if job.input_file:  # the upload is not kept once handled
+            job.input_file.delete(save=False)
         outcome = "failed"
     alert(
         "jobs.worker_lost",

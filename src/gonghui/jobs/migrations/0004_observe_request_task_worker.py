@@ -18,9 +18,6 @@ class Migration(migrations.Migration):
                         max_length=64, primary_key=True, serialize=False, verbose_name="进程编号"
                     ),
                 ),
-                ("host", models.CharField(max_length=255, verbose_name="主机")),
-                ("pid", models.PositiveIntegerField(verbose_name="进程号")),
-                ("started_at", models.DateTimeField(auto_now_add=True, verbose_name="启动时间")),
                 ("seen_at", models.DateTimeField(verbose_name="最近心跳")),
             ],
             options={
