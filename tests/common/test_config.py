@@ -32,6 +32,12 @@ def test_malformed_setting_is_named(name, value, words):
     assert str(err.value).startswith(name) and words in str(err.value)
 
 
+def test_a_malformed_url_is_not_quoted_it_may_hold_a_password():
+    with pytest.raises(ConfigError) as err:
+        read_env({"GONGHUI_DATABASE_URL": "mysql://app:s3cret-Pw@db/gonghui"})
+    assert "s3cret" not in str(err.value) and "(got mysql://…)" in str(err.value)
+
+
 def test_local_keys_are_generated_once_and_required_otherwise(tmp_path):
     rings = load_keys({}, tmp_path, generate=True)
     assert len({ring.current[1] for ring in rings.values()}) == 4  # four different keys

@@ -71,6 +71,19 @@ def test_gunicorns_own_errors_go_to_the_error_sink_too(tmp_path):
     assert report["logger"] == "gunicorn.error" and report["message"] == "WORKER TIMEOUT (pid:4242)"
 
 
+def test_a_wall_screens_token_in_its_url_is_cut_to_its_prefix_on_the_access_line(capsys):
+    from gonghui.dashboards.models import DisplayToken
+
+    raw = DisplayToken.new_raw()
+    logger = gunicorn_conf.JsonLogger(CFG)
+    resp = SimpleNamespace(status="200 OK", sent=9, headers=[])
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/dashboards/screen/{raw}/data"}
+    logger.access(resp, None, environ, timedelta(milliseconds=3))
+    access = capsys.readouterr().out.splitlines()[-1]
+    assert raw[8:] not in access
+    assert json.loads(access)["fields"]["path"] == f"/dashboards/screen/{raw[:8]}…/data"
+
+
 def test_a_failed_requests_error_line_names_its_path_without_the_query(capsys):
     logger = gunicorn_conf.JsonLogger(CFG)
     try:

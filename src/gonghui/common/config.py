@@ -62,9 +62,10 @@ def _int_between(low: int, high: int | None = None, why: str = ""):
 def _url(schemes: tuple[str, ...]):
     def parse(name: str, raw: str) -> str:
         scheme = raw.split("://", 1)[0] if "://" in raw else ""
-        if scheme not in schemes:
+        if scheme not in schemes:  # the value itself may hold a password: never quoted
+            given = f"{scheme}://…" if scheme else "no scheme"
             raise ConfigError(
-                f"{name}={raw!r}: expected a URL starting with {' or '.join(schemes)}"
+                f"{name}: expected a URL starting with {' or '.join(schemes)} (got {given})"
             )
         return raw
 

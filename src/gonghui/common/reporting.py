@@ -8,7 +8,8 @@ message. So values are masked twice: by name (``id_number``, ``phone``, ``bank_a
 and Django's API/TOKEN/KEY/SECRET/PASS) and by shape — any run of 11 or more digits (an
 18-digit ID, possibly ending in X, a 15-digit one, an 11-digit mobile, a bank account, with
 spaces or dashes, in half- or full-width digits) keeps its first two and last two digits
-only, as the pages' masks do. The reporter then passes everything it renders through the same
+only, as the pages' masks do; a platform token (``gh_``/``gd_``) keeps the prefix its list
+shows. The reporter then passes everything it renders through the same
 shape mask: the exception's message, the query string, the URL.
 """
 
@@ -28,14 +29,20 @@ NAMES = re.compile(
 )
 
 
+# The platform's bearer secrets: API tokens (gh_) and wall-screen display tokens (gd_, in
+# the screen's URL, so in access lines), kept to the prefix the token lists show.
+_TOKEN = re.compile(r"\b(g[hd]_[A-Za-z0-9_-]{5})[A-Za-z0-9_-]{15,}")
+
+
 def mask_text(text: str) -> str:
-    """``text`` with every run of 11+ digits masked to its first and last two."""
+    """``text`` with every run of 11+ digits masked to its first and last two, and every
+    platform token to its listed prefix."""
 
     def one(match: re.Match) -> str:
         digits = _SEPARATORS.sub("", match.group(0))
         return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
 
-    return _RUN.sub(one, text)
+    return _RUN.sub(one, _TOKEN.sub(r"\1…", text))
 
 
 class _Masked:

@@ -279,10 +279,12 @@ def build(fake, rng) -> list[Login]:
         shops = _merchants(admin, miyun, CARD_MERCHANTS, Merchant.Plan.CARD, rng)
         _merchants(users["yizhuang"], yizhuang, PARTNER_PLAN, Merchant.Plan.PARTNER, rng)
         rose = shops["玫瑰情园"]
-        # Made with a throw-away password (the validators refuse the demo's to any account),
-        # then given the demo's, recorded as a demo account.
+        # Made with a throw-away password (the validators refuse the demo's to any account)
+        # that any configured policy takes (four classes, 128 characters), then given the
+        # demo's, recorded as a demo account.
+        throwaway = "Aa1-" + secrets.token_urlsafe(96)
         counter = merchant_staff_add(
-            actor=admin, merchant=rose, username=COUNTER, password=secrets.token_urlsafe(16) + "a1"
+            actor=admin, merchant=rose, username=COUNTER, password=throwaway
         ).user
         demo_password_set(counter)
     holders = list(
