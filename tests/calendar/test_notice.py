@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from gonghui.audit.models import AuditEvent
-from gonghui.calendar.notice import notice_basis, parse_notice
+from gonghui.calendar.notice import parse_notice
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.models import CalendarDay, CalendarYear
 from gonghui.common.workdays import add_workdays
@@ -38,6 +38,17 @@ NOTICE_2026 = """国务院办公厅关于2026年部分节假日安排的通知
 """
 
 
+NOTICE_2023 = """国务院办公厅关于2023年部分节假日安排的通知
+国办发明电〔2022〕16号
+一、元旦：2022年12月31日至2023年1月2日放假调休，共3天。
+二、春节：1月21日至27日放假调休，共7天。1月28日（星期六）、1月29日（星期日）上班。
+三、清明节：4月5日放假，共1天。
+四、劳动节：4月29日至5月3日放假调休，共5天。4月23日（星期日）、5月6日（星期六）上班。
+五、端午节：6月22日至24日放假调休，共3天。6月25日（星期日）上班。
+六、中秋节、国庆节：9月29日至10月6日放假调休，共8天。10月7日（星期六）、10月8日（星期日）上班。
+"""
+
+
 def _days(schedule):
     off = set()
     for first, last, _ in schedule.holidays:
@@ -45,17 +56,23 @@ def _days(schedule):
     return off, {day for day, _ in schedule.workdays}
 
 
-@pytest.mark.parametrize("year, text", [(2025, NOTICE_2025), (2026, NOTICE_2026)])
+# chinese-calendar counts 2023-12-30/31 as 元旦 of 2024: the 2024 notice's "与周末连休"
+NEXT_NOTICE = {date(2023, 12, 30), date(2023, 12, 31)}
+
+
+@pytest.mark.parametrize(
+    "year, text", [(2023, NOTICE_2023), (2025, NOTICE_2025), (2026, NOTICE_2026)]
+)
 def test_notice_reads_as_the_official_calendar(year, text):
     """The published notices give exactly chinese-calendar's days off and make-up days."""
     schedule = parse_notice(text)
     assert schedule.year == year
     off, worked = _days(schedule)
-    assert off == {d for d in chinese_calendar.holidays if d.year == year}
+    assert off == {d for d in chinese_calendar.holidays if d.year == year} - NEXT_NOTICE
     assert worked == {d for d in chinese_calendar.workdays if d.year == year and d.weekday() >= 5}
     assert (
         next(n for f, _, n in schedule.holidays if f.month in (1, 2) and f.day > 10),
-        next(n for d, n in schedule.workdays if d.month == 2),
+        next(n for d, n in schedule.workdays if d.month in (1, 2) and d.day > 10),
     ) == ("春节", "春节调休")
 
 
@@ -96,10 +113,21 @@ def test_what_cannot_be_read_is_refused_with_its_line(text, year, fragment):
 
 def test_basis_is_the_title_and_number():
     assert (
-        notice_basis(NOTICE_2025)
+        parse_notice(NOTICE_2025).basis
         == "国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号）"
     )
-    assert notice_basis("一、元旦：1月1日放假。") == ""
+    assert parse_notice("一、元旦：1月1日放假。", 2027).basis == ""
+
+
+def test_a_holiday_begun_the_year_before_is_cut_at_the_new_year_and_named_apart():
+    """The 2023 notice's 元旦 starts on 2022-12-31: 2023 gets its own days, and the day of
+    2022 is listed apart, never entered into 2023 (nor refused as outside it)."""
+    schedule = parse_notice(NOTICE_2023)
+    assert schedule.holidays[0] == (date(2023, 1, 1), date(2023, 1, 2), "元旦")
+    assert schedule.elsewhere == [(date(2022, 12, 31), date(2022, 12, 31), "元旦")]
+    year_end = parse_notice("一、元旦：12月31日（周五）至1月2日（周日）放假。", 2027)
+    assert year_end.holidays == [(date(2027, 12, 31), date(2027, 12, 31), "元旦")]
+    assert year_end.elsewhere == [(date(2028, 1, 1), date(2028, 1, 2), "元旦")]
 
 
 NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
@@ -152,3 +180,17 @@ def test_the_calendar_page_reads_a_pasted_notice(client, users):
     assert done.status_code == 302
     assert CalendarYear.objects.get(year=2027).basis == "国务院办公厅关于2027年部分节假日安排的通知"
     assert CalendarDay.objects.get(date=date(2027, 2, 20)).is_workday
+
+
+def test_the_2023_notice_is_entered_with_its_day_of_2022_named_apart(client, users, tmp_path):
+    path = tmp_path / "notice.txt"
+    path.write_text(NOTICE_2023)
+    year_2022 = list(CalendarDay.objects.filter(date__year=2022).values_list())
+    call_command("holidays", str(path), "--yes")
+    assert list(CalendarDay.objects.filter(date__year=2022).values_list()) == year_2022
+    assert not CalendarDay.objects.get(date=date(2023, 1, 2)).is_workday
+    client.login(username="admin_t", password=PASSWORD)
+    page = client.post("/calendar/", {"year": "2023", "notice": NOTICE_2023}, follow=True)
+    assert "元旦 2022-12-31 不在 2023 年内，未录入，请在 2022 年的安排中核对" in (
+        page.content.decode()
+    )

@@ -5,8 +5,11 @@
     2月14日（周六）、2月28日（周六）上班。
 
 The result is what ``calendar_year_set`` takes: holiday ranges with their names and the
-weekend days worked in exchange. Whatever the text says that cannot be read is refused with
-the line it is on: a deadline is never counted on a guess.
+weekend days worked in exchange, within the notice's year. A holiday that starts the year
+before (the 2023 notice: 元旦 "2022年12月31日至2023年1月2日") or runs into the next is cut at
+the year's edge; the days outside are listed apart (``elsewhere``) for the operator to check
+against that year's schedule, never entered into this one. Whatever the text says that
+cannot be read is refused with the line it is on: a deadline is never counted on a guess.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from gonghui.common.errors import ValidationFailed
 
@@ -31,6 +34,37 @@ class Schedule:
     year: int
     holidays: list[tuple[date, date, str]] = field(default_factory=list)
     workdays: list[tuple[date, str]] = field(default_factory=list)
+    basis: str = ""  # the notice's title and document number ('' without a title)
+    # What the notice says of days in another year: (first, last, name), not entered
+    elsewhere: list[tuple[date, date, str]] = field(default_factory=list)
+
+    def keep_to_the_year(self) -> None:
+        """Cut every holiday and make-up day to the year; what falls outside goes to
+        ``elsewhere``."""
+        start, end = date(self.year, 1, 1), date(self.year, 12, 31)
+        holidays, self.holidays = self.holidays, []
+        for first, last, name in holidays:
+            if first < start:
+                self.elsewhere.append((first, min(last, start - timedelta(days=1)), name))
+            if last > end:
+                self.elsewhere.append((max(first, end + timedelta(days=1)), last, name))
+            if first <= end and last >= start:
+                self.holidays.append((max(first, start), min(last, end), name))
+        workdays, self.workdays = self.workdays, []
+        for day, name in workdays:
+            if day.year == self.year:
+                self.workdays.append((day, name))
+            else:
+                self.elsewhere.append((day, day, name))
+
+
+def elsewhere_notes(schedule: Schedule) -> list[str]:
+    """What the operator is told of the days the notice gives to another year."""
+    return [
+        f"{name} {first}{'' if first == last else f' 至 {last}'} 不在 {schedule.year} 年内，"
+        f"未录入，请在 {first.year} 年的安排中核对"
+        for first, last, name in schedule.elsewhere
+    ]
 
 
 def notice_year(text: str) -> int | None:
@@ -40,9 +74,10 @@ def notice_year(text: str) -> int | None:
 
 
 def parse_notice(text: str, year: int | None = None) -> Schedule:
-    """The schedule in ``text`` (the notice, its title optional). ``year``: the year the
-    dates without one belong to (default: the title's); a date of the next January in a
-    December holiday (元旦 spanning the turn of the year) is read as such."""
+    """The schedule in ``text`` (the notice, its title optional) within its year.
+    ``year``: the year the dates without one belong to (default: the title's); a date of
+    the next January in a December holiday is read as such (and cut off, to
+    ``elsewhere``)."""
     text = _normal(text)
     titled = notice_year(text)
     if year is None:
@@ -55,7 +90,7 @@ def parse_notice(text: str, year: int | None = None) -> Schedule:
         raise ValidationFailed(
             {"year": f"通知标题是 {titled} 年的安排，与所填年份 {year} 年不一致"}
         )
-    schedule = Schedule(year=year)
+    schedule = Schedule(year=year, basis=_basis(text))
     problems: list[str] = []
     for n, line in enumerate(text.splitlines(), start=1):
         item = ITEM.match(line.strip())
@@ -69,8 +104,9 @@ def parse_notice(text: str, year: int | None = None) -> Schedule:
                 problems.append(f"第 {n} 行（{name}）：{exc}")
     if problems:
         raise ValidationFailed({"notice": "；".join(problems)})
+    schedule.keep_to_the_year()
     if not schedule.holidays:
-        raise ValidationFailed({"notice": "通知中没有读到任何“一、节日：…放假”的条目"})
+        raise ValidationFailed({"notice": f"通知中没有读到任何 {year} 年“一、节日：…放假”的条目"})
     return schedule
 
 
@@ -122,9 +158,8 @@ def _normal(text: str) -> str:
     return text.replace("(", "（").replace(")", "）")
 
 
-def notice_basis(text: str) -> str:
+def _basis(text: str) -> str:
     """The notice's title and document number (文号), as the entry's basis; '' without a title."""
-    text = _normal(text)
     title = TITLE.search(text)
     if not title:
         return ""

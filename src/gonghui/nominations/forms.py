@@ -5,9 +5,10 @@ from datetime import date
 
 from django import forms
 
-from gonghui.calendar.notice import notice_basis, parse_notice
+from gonghui.calendar.notice import elsewhere_notes, parse_notice
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.schemas import FIRST_YEAR, LAST_YEAR
+from gonghui.common.views import apply_errors
 from gonghui.common.workdays import today
 from gonghui.nominations.models import DEFAULT_NOTICE_FIELDS, NOTICE_FIELDS, Objection, Rule
 from gonghui.nominations.selectors import candidates
@@ -237,6 +238,8 @@ class CalendarForm(forms.Form):
         help_text="每行一个：名称 日期，如“春节调休 2027-02-20”",
     )
 
+    elsewhere: list[str] = []  # what a pasted notice said of another year's days (not entered)
+
     def clean(self):
         data = super().clean()
         notice = data.pop("notice", "").strip()
@@ -246,11 +249,11 @@ class CalendarForm(forms.Form):
             try:
                 schedule = parse_notice(notice, data["year"])
             except ValidationFailed as exc:
-                for name, message in exc.fields.items():
-                    self.add_error("notice" if name not in self.fields else name, message)
+                apply_errors(self, exc)
                 return data
             data.update(holidays=schedule.holidays, workdays=schedule.workdays)
-            data["basis"] = data.get("basis") or notice_basis(notice)
+            data["basis"] = data.get("basis") or schedule.basis
+            self.elsewhere = elsewhere_notes(schedule)
         elif not notice and not data.get("holidays") and "holidays" not in self.errors:
             self.add_error("holidays", "请粘贴通知全文，或逐行录入放假安排")
         return data

@@ -420,7 +420,9 @@ def calendar(request):
         lambda data: calendar_year_set(actor=request.user, **data),
         "nominations/calendar.html",
         {"years": selectors.calendar_years(), "next_year": today().year + 1},
-        done=lambda _: f"已录入 {form.cleaned_data['year']} 年节假日安排",
+        done=lambda _: "；".join(
+            [f"已录入 {form.cleaned_data['year']} 年节假日安排", *form.elsewhere]
+        ),
         after=lambda _: reverse("nominations:calendar"),
     )
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gonghui.calendar.notice import notice_basis, parse_notice
+from gonghui.calendar.notice import elsewhere_notes, parse_notice
 from gonghui.calendar.services import calendar_year_set
 from gonghui.common.errors import DomainError
 from gonghui.common.views import error_message
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{file} 既不是 UTF-8 也不是 GBK 编码的文本") from None
         try:
             schedule = parse_notice(text, year)
-            basis = basis or notice_basis(text)
+            basis = basis or schedule.basis
             if not basis:
                 raise CommandError("通知中没有标题，请用 --basis 写明依据（通知名称、文号）")
             for first, last, name in schedule.holidays:
@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"放假  {name}  {span}（{(last - first).days + 1} 天）")
             for day, name in schedule.workdays:
                 self.stdout.write(f"上班  {name}  {day}（周{'一二三四五六日'[day.weekday()]}）")
+            for note in elsewhere_notes(schedule):
+                self.stdout.write(f"注意  {note}")
             if not yes:
                 self.stdout.write(f"以上为 {schedule.year} 年的安排；核对无误后加 --yes 写入")
                 return
