@@ -486,3 +486,15 @@ def test_an_archive_row_forged_by_the_database_owner_is_found(history, dated):
     else:
         assert "数据包 platform/forged" in problem and "校验未通过" in problem
     assert not services.verify_platform().ok
+
+
+def test_a_bundle_is_verified_whole_once_per_process_then_by_its_digest(history, monkeypatch):
+    archive = archived()
+    calls = []
+    real = services.verify_bundle
+    monkeypatch.setattr(services, "_verified", set())
+    monkeypatch.setattr(services, "verify_bundle", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert services.verify_platform().ok and services.verify_platform().ok
+    assert len(calls) == 1
+    stored(archive).write_bytes(stored(archive).read_bytes() + b"x")  # then changed
+    assert "SHA-256 与归档记录不符" in first_problem()
