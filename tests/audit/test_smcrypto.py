@@ -447,3 +447,25 @@ def test_a_ciphertext_claiming_another_algorithm_than_its_key_is_refused(setting
 
 def as_raw():
     return connection.cursor()
+
+
+def test_every_value_sealed_outside_a_protected_field_is_listed_for_reencrypt():
+    """reencrypt.SEALED names each column a service seals with crypto.encrypt itself, under
+    that service's context: a new caller, or a context changed on one side only, fails."""
+    from gonghui.audit.reencrypt import SEALED
+    from gonghui.contests.judging.services import SEED_CONTEXT as panel_seed
+    from gonghui.perks.giveaways.services import SEED_CONTEXT as giveaway_seed
+
+    src = Path(services.__file__).parents[1]
+    callers = {
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if "crypto.encrypt(" in path.read_text(encoding="utf-8")
+    }
+    assert callers == {
+        "common/fields.py",  # ProtectedField: found by reencrypt through the models
+        "audit/reencrypt.py",
+        "perks/giveaways/services.py",
+        "contests/judging/services.py",
+    }
+    assert {context for *_, context in SEALED} == {giveaway_seed, panel_seed}
