@@ -2,8 +2,8 @@
 over a stream hashed with SM3 and checkpointed with SM2 against the same stream with
 SHA-256 and Ed25519, side by side in one run; target: SM within 3x.
 
-Each stream is built as ``audit.services.record`` builds events (the same canonical bodies,
-the chain hashed with the stream's suite), written in bulk, with a checkpoint signed every
+Each stream is built with the body ``audit.services.record`` writes (``event_body``),
+the chain hashed with the stream's suite, written in bulk, with a checkpoint signed every
 ``heads.CHECKPOINT_EVERY`` events by the suite's key, as the worker signs them; then
 ``verify_stream`` checks each, alternately, as ``gonghui audit verify`` does.
 """
@@ -21,7 +21,7 @@ from measure import figure, note
 from gonghui.audit import services
 from gonghui.audit.heads import CHECKPOINT_EVERY
 from gonghui.audit.models import AuditCheckpoint, AuditEvent
-from gonghui.audit.verifier import GENESIS, canonical, checkpoint_message, link_hash
+from gonghui.audit.verifier import GENESIS, checkpoint_message, link_hash
 from gonghui.common.config import parse_keyring
 
 SCALES = {"small": 50_000, "full": 1_000_000}
@@ -67,18 +67,16 @@ def build(stream: str, suite: str, count: int) -> None:
         rows, checkpoints = [], []
         for seq in range(first, min(first + BATCH, count + 1)):
             moment = START + timedelta(milliseconds=seq)
-            body = canonical(
-                {
-                    "stream": stream,
-                    "seq": seq,
-                    "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                    "actor": {"id": None, "name": "", "post": None},
-                    "action": "orgs.update",
-                    "object": {"type": "orgs.orgunit", "id": str(seq % 977), "org_unit": None},
-                    "changes": {"name": [f"旧名称{seq}", f"新名称{seq}"]},
-                    "ip": "10.0.0.1",
-                }
-                | ({} if suite == "intl" else {"alg": suite})
+            body = services.event_body(
+                stream=stream,
+                seq=seq,
+                time=moment,
+                actor=(None, "", None),
+                action="orgs.update",
+                obj=("orgs.orgunit", str(seq % 977), None),
+                changes={"name": [f"旧名称{seq}", f"新名称{seq}"]},
+                ip="10.0.0.1",
+                suite=suite,
             )
             value = link_hash(prev, body, suite)
             rows.append(

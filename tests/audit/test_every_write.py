@@ -107,6 +107,7 @@ NOT_WRITES = {
             "gonghui.audit.services.streams",
             "gonghui.audit.services.verify_platform",
             "gonghui.audit.services.archive_storage",
+            "gonghui.audit.services.event_body",
             "gonghui.audit.services.file_digest",
             "gonghui.audit.services.archive_problem",
             "gonghui.audit.services.archived_start",

@@ -139,6 +139,25 @@ def _insert(values: dict) -> AuditEvent:
     return event
 
 
+def event_body(*, stream, seq, time, actor, action, obj, changes, ip, suite) -> str:
+    """An event's canonical body, the text its hash covers: ``actor`` is (id, name, post),
+    ``obj`` (type, id, org unit); ``time`` an aware datetime."""
+    return canonical(
+        {
+            "stream": stream,
+            "seq": seq,
+            "time": _stamp(time),
+            "actor": dict(zip(("id", "name", "post"), actor, strict=True)),
+            "action": action,
+            "object": dict(zip(("type", "id", "org_unit"), obj, strict=True)),
+            "changes": changes or {},
+            "ip": ip,
+        }
+        # The event names its hash when it is not the original SHA-256 (verifier.py).
+        | ({} if suite == INTL else {"alg": suite})
+    )
+
+
 def record(
     *,
     actor,
@@ -173,19 +192,16 @@ def record(
         head_seq, head_hash = _head(stream)
         now = datetime.now(UTC)
         seq = head_seq + 1
-        body = canonical(
-            {
-                "stream": stream,
-                "seq": seq,
-                "time": _stamp(now),
-                "actor": {"id": actor_id, "name": actor_name, "post": post_id},
-                "action": action,
-                "object": {"type": object_type, "id": object_id, "org_unit": org_unit_id},
-                "changes": changes or {},
-                "ip": ip,
-            }
-            # The event names its hash when it is not the original SHA-256 (verifier.py).
-            | ({} if suite == INTL else {"alg": suite})
+        body = event_body(
+            stream=stream,
+            seq=seq,
+            time=now,
+            actor=(actor_id, actor_name, post_id),
+            action=action,
+            obj=(object_type, object_id, org_unit_id),
+            changes=changes,
+            ip=ip,
+            suite=suite,
         )
         event = _insert(
             {
