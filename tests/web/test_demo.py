@@ -58,7 +58,11 @@ def test_the_demo_run_again_adds_nothing_and_shows_the_logins(first_run, db):
     logins = first[first.index("演示账号（密码均为 Gonghui@2026）：") :]
     # staff (the three administrators among them), member, counter, the contests' judge and
     # notary
-    assert again[1:] == logins and len(logins) == 1 + 6 + 4 * 3 + 2 + 2
+    assert again[1:] == logins and len(logins) == 1 + 6 + 4 * 3 + 2 + 2 + 1
+    marked = {line.split()[0] for line in logins[1:-1] if line.endswith("须二次验证")}
+    assert {"admin", "sysadmin", "secadmin", "auditadmin", "haidian"} <= marked
+    assert not marked & {"huiyuan", "caipan", "gongzheng"}  # member, judge, notary
+    assert logins[-1].startswith("标“须二次验证”的账号首次登录时须绑定手机验证器")
     assert {line.split()[0] for line in logins[1:]} >= {
         "admin",
         "sysadmin",

@@ -7,6 +7,7 @@ from faker import Faker
 from tqdm import tqdm
 
 from gonghui.common.demo import DEMO_PASSWORD
+from gonghui.factors.selectors import need
 from gonghui.orgs.models import OrgUnit
 from gonghui.people.models import Person
 from gonghui.web import demo
@@ -92,6 +93,13 @@ class Command(BaseCommand):
         self._print_logins(logins)
 
     def _print_logins(self, logins) -> None:
+        users = get_user_model().objects.filter(username__in=[x.username for x in logins])
+        second = {user.username for user in users if need(user).required}
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for login in logins:
-            self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.unit}")
+            mark = "  须二次验证" if login.username in second else ""
+            self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.unit}{mark}")
+        self.stdout.write(
+            "标“须二次验证”的账号首次登录时须绑定手机验证器（TOTP，如腾讯身份验证器）或通行密钥，"
+            "并保存恢复码（docs/second-factor.md）。"
+        )
