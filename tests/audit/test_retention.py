@@ -3,6 +3,7 @@ archive storage, removed only by `gonghui audit prune` once archived, and the ch
 verifying from its last archive (docs/audit-retention.md)."""
 
 import hashlib
+import io
 import json
 import logging
 import zipfile
@@ -457,43 +458,115 @@ def test_the_audit_archive_bundles_are_backed_up_and_restored(history, settings,
         assert hashlib.sha256(fh.read()).hexdigest() == archive.sha256
 
 
-@pytest.mark.parametrize("dated", ["now", "before_the_events"])
-def test_an_archive_row_forged_by_the_database_owner_is_found(history, dated):
-    """Who holds the database writes an archive row for events 1–5 (their signed checkpoint
-    is real) over a file of their own with its SHA-256, and deletes the events: neither the
-    row's missing event nor the file passes (the bundle is verified, not only hashed)."""
-    junk = b"not a bundle"
-    name = storages["audit_archive"].save("platform/forged.zip", ContentFile(junk))
-    created = NOW if dated == "now" else OLD - timedelta(days=1)
-    checkpoint = AuditCheckpoint.objects.get(stream="platform", seq=5)
+def _encrypted_zip() -> bytes:
+    """A zip whose member says it is encrypted: zipfile raises RuntimeError reading it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("manifest.json", "{}")
+    data = bytearray(buffer.getvalue())
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(signature) + flags] |= 1
+    return bytes(data)
+
+
+def _forge_row(stream, last_seq, head, name, sha256, size, created) -> None:
+    """An archive row written by hand (the table owner's INSERT)."""
     with as_table_owner() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditarchive (stream, first_seq, last_seq, last_hash, "
-            "storage_name, sha256, size, created_at) VALUES (%s, 1, 5, %s, %s, %s, %s, %s)",
-            [
-                "platform",
-                checkpoint.head,
-                name,
-                hashlib.sha256(junk).hexdigest(),
-                len(junk),
-                created,
-            ],
+            "storage_name, sha256, size, created_at) VALUES (%s, 1, %s, %s, %s, %s, %s, %s)",
+            [stream, last_seq, head, name, sha256, size, created],
         )
+
+
+@pytest.mark.parametrize(
+    ("dated", "content"),
+    [("now", "junk"), ("before_the_events", "junk"), ("before_the_events", "encrypted")],
+)
+def test_an_archive_row_forged_by_the_database_owner_is_found(history, dated, content):
+    """Who holds the database writes an archive row for events 1–5 (their signed checkpoint
+    is real) over a file of their own with its SHA-256, and deletes the events: neither the
+    row's missing event nor the file passes (the bundle is verified, not only hashed, and a
+    bundle that cannot be read is a problem, never an unreachable storage)."""
+    junk = b"not a bundle" if content == "junk" else _encrypted_zip()
+    name = storages["audit_archive"].save("platform/forged.zip", ContentFile(junk))
+    created = NOW if dated == "now" else OLD - timedelta(days=1)
+    head = AuditCheckpoint.objects.get(stream="platform", seq=5).head
+    _forge_row("platform", 5, head, name, hashlib.sha256(junk).hexdigest(), len(junk), created)
+    with as_table_owner() as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE stream = 'platform' AND seq <= 5")
     problem = first_problem()
     if dated == "now":
         assert "没有归档时记录的审计事件" in problem
     else:
         assert "数据包 platform/forged" in problem and "校验未通过" in problem
-    assert not services.verify_platform().ok
+
+
+OTHER = "giveaway:7"
+
+
+@pytest.fixture
+def two_streams(tree):
+    """The platform's events 1–8 and another stream's 1–8 at OLD (checkpoints at 5 and 8
+    in both), two young events each at NOW; the platform's 1–8 archived."""
+    with time_machine.travel(OLD, tick=False):
+        for n in (5, 3):
+            events(n, "a")
+            for i in range(n):
+                services.record(actor=None, action="orgs.update", object_id=f"o{i}", stream=OTHER)
+            services.checkpoint_all()
+    traveller = time_machine.travel(NOW, tick=False)
+    traveller.start()
+    events(2, "c")
+    for i in range(2):
+        services.record(actor=None, action="orgs.update", object_id=f"y{i}", stream=OTHER)
+    services.head_sign()
+    assert retention.archive(stream="platform").problems == []
+    yield AuditArchive.objects.get(stream="platform")
+    traveller.stop()
+
+
+@pytest.mark.parametrize("own_event", [False, True])
+def test_another_streams_genuine_bundle_does_not_archive_a_stream(two_streams, own_event):
+    """A row for the other stream's events 1–8 (its real signed head) over the platform's
+    genuine bundle of 1–8 — dated before the events, or given its own archive event as the
+    application's database role could write it —: verify names the bundle as not that
+    stream's, and prune removes none of the other stream's events."""
+    real = two_streams
+    head = AuditCheckpoint.objects.get(stream=OTHER, seq=8).head
+    created = NOW if own_event else OLD - timedelta(days=1)
+    _forge_row(OTHER, 8, head, real.storage_name, real.sha256, real.size, created)
+    if own_event:
+        forged = AuditArchive.objects.get(stream=OTHER)
+        services.record(
+            actor=None,
+            action="audit.archive",
+            obj=forged,
+            changes={
+                "stream": [None, OTHER],
+                "seq": [None, "1-8"],
+                "head": [None, head],
+                "sha256": [None, real.sha256],
+                "storage": [None, real.storage_name],
+            },
+        )
+        services.head_sign()
+    problem = first_problem()
+    assert f"不是 {OTHER} 第 1–8 条的归档" in problem
+    with pytest.raises(Conflict, match="拒绝删除任何事件"):
+        retention.prune()
+    assert AuditEvent.objects.filter(stream=OTHER).count() == 10
 
 
 def test_a_bundle_is_verified_whole_once_per_process_then_by_its_digest(history, monkeypatch):
-    archive = archived()
+    monkeypatch.setattr(services, "_verified", set())
+    archive = archived()  # verified once as it is written
     calls = []
     real = services.verify_bundle
-    monkeypatch.setattr(services, "_verified", set())
     monkeypatch.setattr(services, "verify_bundle", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert services.verify_platform().ok and services.verify_platform().ok
+    assert calls == []
+    monkeypatch.setattr(services, "_verified", set())  # another process
     assert services.verify_platform().ok and services.verify_platform().ok
     assert len(calls) == 1
     stored(archive).write_bytes(stored(archive).read_bytes() + b"x")  # then changed

@@ -35,8 +35,10 @@ from django.utils.text import get_valid_filename
 from gonghui.audit.actions import Action
 from gonghui.audit.models import AuditArchive, AuditCheckpoint, AuditEvent, SignedStreamHead
 from gonghui.audit.services import (
+    Bundle,
     archive_problem,
     archive_storage,
+    crypto_suite_recorded,
     export_bundle,
     file_digest,
     record,
@@ -109,7 +111,7 @@ def _archive_stream(stream: str, actor) -> AuditArchive | None:
         bundle.seek(0)
         sha256, size = file_digest(bundle)
         name = storage.save(f"{folder}/{folder}-{first:012d}-{end.seq:012d}.zip", File(bundle))
-    problem = archive_problem(name, sha256, size, first, end.seq)
+    problem = archive_problem(Bundle(name, sha256, size, stream, after, (end.seq, end.head)))
     if problem:
         storage.delete(name)
         raise Conflict(problem)
@@ -183,27 +185,25 @@ def _prune_plan(stream: str, outcome: Outcome) -> tuple[int, int, list[AuditArch
     and the archives covering them, each read back and verified; None if there are none."""
     first = AuditEvent.objects.filter(stream=stream).aggregate(seq=Min("seq"))["seq"]
     young = _young(stream)
-    archives = list(
-        AuditArchive.objects.filter(stream=stream, last_seq__gte=first or 0).order_by("first_seq")
-    )
-    covering = [a for a in archives if young is None or a.last_seq < young]
+    archives = list(AuditArchive.objects.filter(stream=stream).order_by("first_seq"))
+    covering = [
+        (archive, previous)
+        for previous, archive in zip([None, *archives], archives, strict=False)
+        if archive.last_seq >= (first or 0) and (young is None or archive.last_seq < young)
+    ]
     if first is None or not covering:
         return None
-    for archive in covering:
+    for archive, previous in covering:
         try:
-            problem = archive_problem(
-                archive.storage_name,
-                archive.sha256,
-                archive.size,
-                archive.first_seq,
-                archive.last_seq,
+            problem = archive_problem(Bundle.of(archive, previous))
+        except Exception as exc:  # whatever a storage backend raises when it cannot answer
+            problem = (
+                f"归档数据包 {archive.storage_name} 无法从归档存储读回（{type(exc).__name__}）"
             )
-        except OSError as exc:
-            problem = f"归档数据包 {archive.storage_name} 无法从归档存储读回（{exc}）"
         if problem:
             outcome.problems.append(f"{stream}：{problem}，不删除其事件")
             return None
-    return first, covering[-1].last_seq, covering
+    return first, covering[-1][0].last_seq, [archive for archive, _ in covering]
 
 
 def _guard_off() -> None:
@@ -247,6 +247,7 @@ def prune(*, actor=None, stream: str | None = None) -> Outcome:
     if not plans:
         return outcome
     with transaction.atomic():
+        suite = crypto_suite_recorded()  # carried forward: the switch may be pruned now
         _guard_off()
         removed = {}
         with connection.cursor() as cursor:
@@ -266,7 +267,11 @@ def prune(*, actor=None, stream: str | None = None) -> Outcome:
                 action=Action.AUDIT_PRUNE,
                 object_type="audit.stream",
                 object_id=name,
-                changes={"seq": [None, f"{first}-{last}"], "archives": [None, ids]},
+                changes={
+                    "seq": [None, f"{first}-{last}"],
+                    "archives": [None, ids],
+                    "algorithm": [suite, suite],
+                },
             )
             outcome.done.append(Pruned(name, first, last, ids))
     log.info("audit prune: %s", outcome)

@@ -42,7 +42,6 @@ from gonghui.audit.verifier import (
     KEY_SUITES,
     SM,
     SM2_DEFAULT_ID,
-    UNREADABLE,
     batch_digest,
     canonical,
     check_heads,
@@ -460,15 +459,16 @@ def witness_restart(*, actor=None) -> list[tuple[Path, Path | None]]:
 
 
 def crypto_suite_recorded() -> str:
-    """The suite the last switch event recorded; with none in the database, the suite of
-    the platform stream's first remaining event (a switch archived and pruned lives on in
-    the events after it), ``intl`` on an empty platform."""
-    platform = AuditEvent.objects.filter(stream=PLATFORM)
-    last = platform.filter(action=Action.AUDIT_CRYPTO_SWITCH).order_by("-seq").first()
-    if last:
-        return json.loads(last.body)["changes"]["algorithm"][1]
-    first = platform.order_by("seq").values_list("body", flat=True).first()
-    return event_suite(json.loads(first)) if first else INTL
+    """The suite the last switch event recorded, or the one the last prune carried forward
+    (the switch may be pruned); ``intl`` before any."""
+    last = (
+        AuditEvent.objects.filter(
+            stream=PLATFORM, action__in=[Action.AUDIT_CRYPTO_SWITCH, Action.AUDIT_PRUNE]
+        )
+        .order_by("-seq")
+        .first()
+    )
+    return json.loads(last.body)["changes"]["algorithm"][1] if last else INTL
 
 
 def crypto_switch(*, to: str, actor=None) -> heads.Signing:
@@ -711,34 +711,69 @@ def file_digest(source, copy_to=None) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-# Bundles this process has verified whole, as (name, SHA-256, size, first, last): the
+@dataclass(frozen=True)
+class Bundle:
+    """An archive bundle as its archive row records it: where it is stored, its SHA-256 and
+    size, and the run of its stream it must hold: from the signed head ``after`` (seq,
+    hash) to the signed head ``end``."""
+
+    name: str
+    sha256: str
+    size: int
+    stream: str
+    after: tuple[int, str]
+    end: tuple[int, str]
+
+    @classmethod
+    def of(cls, archive: AuditArchive, previous: AuditArchive | None) -> Bundle:
+        """What the row ``archive`` says, the archive before it (``previous``) giving its
+        start."""
+        after = (previous.last_seq, previous.last_hash) if previous else (0, GENESIS)
+        return cls(
+            archive.storage_name,
+            archive.sha256,
+            archive.size,
+            archive.stream,
+            after,
+            (archive.last_seq, archive.last_hash),
+        )
+
+
+# Bundles this process has verified whole, with the keys and algorithms it trusted: the
 # worker's hourly verify then only checks that the stored bytes are still those.
 _verified: set[tuple] = set()
 
 
-def archive_problem(name: str, sha256: str, size: int, first: int, last: int) -> str | None:
-    """Why the archive bundle ``name`` in the archive storage is not the one recorded (its
-    SHA-256 and size), or does not verify on its own with the platform's keys and
-    algorithms as the events ``first`` to ``last`` of its stream (None: it does). Reads the
-    whole bundle and, the first time this process sees that record, checks it: the digest
-    alone is only the archive row's word."""
-    record = (name, sha256, size, first, last)
+def archive_problem(bundle: Bundle) -> str | None:
+    """Why the stored bundle is not the one recorded (its SHA-256 and size), or does not
+    verify on its own with the platform's keys and algorithms as exactly the recorded run
+    of its stream (None: it does). The digest alone is only the archive row's word: the
+    bundle is checked whole the first time this process sees it. A storage that cannot be
+    read raises; a bundle that cannot be read is a problem."""
+    name = bundle.name
+    published, suites = public_keys(), tuple(sorted(trusted_suites()))
+    seen = (bundle, tuple(sorted(published.items())), suites)
     with archive_storage().open(name, "rb") as stored, tempfile.TemporaryFile() as copy:
-        if file_digest(stored, copy_to=copy) != (sha256, size):
+        if file_digest(stored, copy_to=copy) != (bundle.sha256, bundle.size):
             return f"归档存储中的数据包 {name} 的 SHA-256 与归档记录不符（被改动或替换）"
-        if record in _verified:
+        if seen in _verified:
             return None
         try:
-            report = verify_bundle(
-                copy, published=public_keys(), suites=tuple(sorted(trusted_suites()))
-            )
-        except UNREADABLE as exc:
+            report = verify_bundle(copy, published=published, suites=suites)
+        except Exception as exc:  # read whole already: whatever it raises is the bundle's
             return f"归档数据包 {name} 校验未通过：无法读取或格式错误（{type(exc).__name__}）"
     if report.problems:
         return f"归档数据包 {name} 校验未通过：{report.problems[0]}"
-    if report.end is None or (report.end["seq"], report.events) != (last, last - first + 1):
-        return f"归档数据包 {name} 未覆盖第 {first}–{last} 条"
-    _verified.add(record)
+    (after_seq, _), (last, head) = bundle.after, bundle.end
+    held = (report.stream, tuple(report.after), report.end and report.end["seq"])
+    if held != (bundle.stream, bundle.after, last) or report.events != last - after_seq:
+        return (
+            f"归档数据包 {name} 不是 {bundle.stream} 第 {after_seq + 1}–{last} 条的归档"
+            "（数据包所载的流或区间与归档记录不符）"
+        )
+    if report.end["head"] != head:
+        return f"归档数据包 {name} 的链头与归档记录不符"
+    _verified.add(seen)
     return None
 
 
@@ -783,7 +818,7 @@ def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> A
         .values_list("created_at", flat=True)
         .first()
     )
-    expected, ends = 1, {}
+    expected, ends, previous = 1, {}, None
     for a in archives:
         label = f"归档 #{a.pk}（第 {a.first_seq}–{a.last_seq} 条）"
         said = recorded.get(str(a.pk))
@@ -800,10 +835,10 @@ def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> A
         ]:
             found.problems.append(f"{label}与其归档时记录的审计事件不符（归档记录被改动）")
         else:
-            _check_bundle(a, label, found)
+            _check_bundle(Bundle.of(a, previous), label, found)
         found.anchors.append((a.last_seq, a.last_hash, label))
         ends[a.last_seq] = a
-        expected = a.last_seq + 1
+        expected, previous = a.last_seq + 1, a
     start = first - 1 if first is not None else archives[-1].last_seq
     if start and start not in ends:
         found.problems.append(
@@ -814,15 +849,13 @@ def archived_start(stream: str, first: int | None, checkpoints: list[dict]) -> A
     return found
 
 
-def _check_bundle(archive: AuditArchive, label: str, found: Archived) -> None:
-    name = archive.storage_name
+def _check_bundle(bundle: Bundle, label: str, found: Archived) -> None:
+    name = bundle.name
     try:
         if not archive_storage().exists(name):
             found.problems.append(f"{label}的数据包 {name} 在归档存储中不存在")
             return
-        problem = archive_problem(
-            name, archive.sha256, archive.size, archive.first_seq, archive.last_seq
-        )
+        problem = archive_problem(bundle)
     except Exception as exc:  # whatever a storage backend raises when it cannot answer
         found.notes.append(f"归档存储无法访问，未核对{label}的数据包（{type(exc).__name__}）")
         return

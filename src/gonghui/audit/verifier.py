@@ -65,6 +65,7 @@ import json
 import struct
 import sys
 import zipfile
+import zlib
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
@@ -674,6 +675,7 @@ class BundleReport(NamedTuple):
     trust: Trust
     notes: list[str]
     end: dict | None  # the last checkpoint: where and when the bundle was signed
+    after: tuple = (0, GENESIS)  # the signed head the bundle continues from (its manifest)
 
 
 def _manifest_problem(manifest: dict, events: list, end: dict | None) -> str | None:
@@ -722,7 +724,17 @@ def suites_used(events, checkpoints, keys: dict[str, str], heads=()) -> set[str]
 
 # What reading a damaged or doctored bundle raises (not a zip, a member missing, bad JSON
 # or hex): it fails verification like any other problem.
-UNREADABLE = (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile)
+UNREADABLE = (
+    OSError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    RuntimeError,  # a member flagged encrypted; JSON nested past the recursion limit
+    NotImplementedError,  # an unknown compression method
+    zlib.error,  # damaged compressed data
+    zipfile.BadZipFile,
+)
 
 
 def verify_bundle(
@@ -741,9 +753,12 @@ def verify_bundle(
     trust = trusted_keys(bundle_keys, fingerprints, published)
     end = checkpoints[-1] if checkpoints else None
     notes = list(trust.notes)
+    # An archive bundle (gonghui audit archive) continues the stream from an earlier signed
+    # head, which it carries as its first checkpoint: (seq, hash) in the manifest's "after".
+    after = tuple(manifest.get("after") or (0, GENESIS))
 
     def report(*problems: str) -> BundleReport:
-        return BundleReport(stream, len(events), list(problems), trust, notes, end)
+        return BundleReport(stream, len(events), list(problems), trust, notes, end, after)
 
     keys = bundle_keys | trust.keys
     own = suites_used(events, checkpoints, keys)  # the manifest speaks of the bundle alone
@@ -761,9 +776,6 @@ def verify_bundle(
             return report(problem)
         if end is not None:
             anchors, cut, later = _against_witness(stream, witness, end)
-    # An archive bundle (gonghui audit archive) continues the stream from an earlier signed
-    # head, which it carries as its first checkpoint: (seq, hash) in the manifest's "after".
-    after = tuple(manifest.get("after") or (0, GENESIS))
     if after[0] and not any(cp["seq"] == after[0] for cp in checkpoints):
         return report(f"数据包从第 {after[0]} 条之后开始，但没有该处的签名检查点")
     problems = check_stream(stream, events, checkpoints, trust.keys, anchors, after, suites)
