@@ -1,20 +1,23 @@
 """GONGHUI_CRYPTO=sm: SM3 chains, SM2 signatures, SM4-GCM fields and HMAC-SM3 indexes; the
 published test vectors in the stand-alone verifier; switching an installation mid-stream."""
 
+import ast
 import base64
 import hashlib
 import json
 import os
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.core.management import CommandError, call_command
 from django.db import connection
 from gmalg import SM2
 
-from gonghui.audit import services, verifier
+from gonghui.audit import retention, services, verifier
 from gonghui.audit.models import AuditEvent
 from gonghui.audit.reencrypt import reencrypt
 from gonghui.audit.verifier import SM2_CURVE, Curve, canonical, sm2_verify, sm2_za, sm3_pure
@@ -381,20 +384,25 @@ def test_a_bundle_from_before_a_switch_verifies_against_the_witness_after_it(
 
 
 def test_a_switch_pruned_with_its_era_is_still_known(settings, users, tree):
-    """After prune removed the switch event, the events after it still say their suite:
-    the installation does not read as never switched (and may not switch again)."""
-    some_events(users, tree, 2)
-    go_sm(settings)
-    call_command("audit", "switch-crypto", "--to", "sm")
-    some_events(users, tree, 2)
-    switch = AuditEvent.objects.get(action="audit.crypto_switch")
-    with as_table_owner() as cursor:  # what prune leaves: the platform from after the switch
-        cursor.execute(
-            "DELETE FROM audit_auditevent WHERE stream = 'platform' AND seq <= %s", [switch.seq]
-        )
-    assert services.crypto_suite_recorded() == "sm"
-    with pytest.raises(Conflict, match="已于此前切换为 sm"):
-        services.crypto_switch(to="sm")
+    """Prune removes the switch event with the events of its time: the prune carries the
+    recorded suite forward, so the installation does not read as never switched (and may
+    not switch again)."""
+    old = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    with time_machine.travel(old, tick=False):
+        some_events(users, tree, 2)
+        go_sm(settings)
+        call_command("audit", "switch-crypto", "--to", "sm")
+        some_events(users, tree, 2)
+        services.checkpoint_all()
+    with time_machine.travel(old + timedelta(days=200), tick=False):
+        services.record(actor=None, action="orgs.update", object_id="young")
+        services.head_sign()
+        assert retention.archive().problems == []
+        assert retention.prune().done
+        assert not AuditEvent.objects.filter(action="audit.crypto_switch").exists()
+        assert services.crypto_suite_recorded() == "sm"
+        with pytest.raises(Conflict, match="已于此前切换为 sm"):
+            services.crypto_switch(to="sm")
 
 
 def test_a_switch_over_a_tampered_chain_is_refused(settings, users, tree):
@@ -449,23 +457,45 @@ def as_raw():
     return connection.cursor()
 
 
+def _sealed_in(path: Path) -> set[tuple[str, str]] | None:
+    """(column, context) of each ``X.column = crypto.encrypt(..., context=NAME)`` in the
+    module at ``path`` (NAME a module constant); None if it calls encrypt in any other way."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "encrypt"
+    ]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.value in calls:
+            (target,) = node.targets
+            (context,) = [k.value for k in node.value.keywords if k.arg == "context"]
+            found.add((target.attr, constants.get(getattr(context, "id", None))))
+    return found if len(found) == len(calls) else None
+
+
 def test_every_value_sealed_outside_a_protected_field_is_listed_for_reencrypt():
     """reencrypt.SEALED names each column a service seals with crypto.encrypt itself, under
-    that service's context: a new caller, or a context changed on one side only, fails."""
+    that service's context: a new sealed column, or a context changed on one side only,
+    fails."""
     from gonghui.audit.reencrypt import SEALED
-    from gonghui.contests.judging.services import SEED_CONTEXT as panel_seed
-    from gonghui.perks.giveaways.services import SEED_CONTEXT as giveaway_seed
 
     src = Path(services.__file__).parents[1]
-    callers = {
-        str(path.relative_to(src))
-        for path in src.rglob("*.py")
-        if "crypto.encrypt(" in path.read_text(encoding="utf-8")
-    }
-    assert callers == {
-        "common/fields.py",  # ProtectedField: found by reencrypt through the models
-        "audit/reencrypt.py",
-        "perks/giveaways/services.py",
-        "contests/judging/services.py",
-    }
-    assert {context for *_, context in SEALED} == {giveaway_seed, panel_seed}
+    sealing = {}
+    for path in src.rglob("*.py"):
+        name = str(path.relative_to(src))
+        if name in ("common/crypto.py", "common/fields.py", "audit/reencrypt.py"):
+            continue  # the cipher itself, ProtectedField (found through the models), reencrypt
+        if "encrypt(" in path.read_text(encoding="utf-8"):
+            sealing[name] = _sealed_in(path)
+    assert None not in sealing.values(), sealing  # every call seals a column, as SEALED says
+    assert set().union(*sealing.values()) == {(column, context) for _, column, context in SEALED}
