@@ -111,6 +111,34 @@ def test_what_cannot_be_read_is_refused_with_its_line(text, year, fragment):
     assert fragment in str(caught.value.fields)
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        # a slip of the year: the whole range lies in another year
+        ("二、国庆节：2025年10月1日至8日放假。", "2025-10-01 至 2025-10-08 不在 2026 年内"),
+        ("一、元旦：2025年1月1日放假。", "2025-01-01 至 2025-01-01 不在 2026 年内"),
+        # a range that would swallow the year
+        ("一、元旦：2025年12月31日至2027年1月2日放假。", "长达 368 天"),
+        ("二、国庆节：10月1日至11月8日放假。", "长达 39 天"),
+        # a make-up day further off than the next January
+        ("二、春节：2月1日至3日放假，2027年2月6日上班。", "上班日 2027-02-06 不在 2026 年内"),
+    ],
+)
+def test_a_date_outside_the_year_or_a_holiday_too_long_is_refused_with_its_line(text, fragment):
+    with pytest.raises(ValidationFailed) as caught:
+        parse_notice(text, 2026)
+    assert "第 1 行" in str(caught.value.fields) and fragment in str(caught.value.fields)
+
+
+def test_after_a_range_into_the_next_year_its_dates_stay_in_that_year():
+    schedule = parse_notice("一、元旦：12月31日至1月2日放假调休，1月3日上班。", 2027)
+    assert schedule.holidays == [(date(2027, 12, 31), date(2027, 12, 31), "元旦")]
+    assert schedule.elsewhere == [
+        (date(2028, 1, 1), date(2028, 1, 2), "元旦"),
+        (date(2028, 1, 3), date(2028, 1, 3), "元旦调休"),
+    ]
+
+
 def test_basis_is_the_title_and_number():
     assert (
         parse_notice(NOTICE_2025).basis

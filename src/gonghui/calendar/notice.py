@@ -39,8 +39,9 @@ class Schedule:
     elsewhere: list[tuple[date, date, str]] = field(default_factory=list)
 
     def keep_to_the_year(self) -> None:
-        """Cut every holiday and make-up day to the year; what falls outside goes to
-        ``elsewhere``."""
+        """Cut the holidays that cross the year's edges to the year, and set apart the
+        make-up days of the December before or the January after (``_sentence`` refused
+        anything further): what falls outside goes to ``elsewhere``."""
         start, end = date(self.year, 1, 1), date(self.year, 12, 31)
         holidays, self.holidays = self.holidays, []
         for first, last, name in holidays:
@@ -48,8 +49,7 @@ class Schedule:
                 self.elsewhere.append((first, min(last, start - timedelta(days=1)), name))
             if last > end:
                 self.elsewhere.append((max(first, end + timedelta(days=1)), last, name))
-            if first <= end and last >= start:
-                self.holidays.append((max(first, start), min(last, end), name))
+            self.holidays.append((max(first, start), min(last, end), name))
         workdays, self.workdays = self.workdays, []
         for day, name in workdays:
             if day.year == self.year:
@@ -110,44 +110,69 @@ def parse_notice(text: str, year: int | None = None) -> Schedule:
     return schedule
 
 
+# No official holiday has run longer than nine days: a longer range is a slip in the text
+# (a wrong year or month), refused rather than entered.
+LONGEST_HOLIDAY = 15
+
+
 def _sentence(schedule: Schedule, name: str, sentence: str) -> None:
-    """Each date (or range) is what the first 放假 or 上班 after it says of it."""
+    """Each date (or range) is what the first 放假 or 上班 after it says of it. A date
+    without a year or month takes the last one written before it in the sentence (the
+    notice's year at first). A holiday must lie in the notice's year or cross one of its
+    edges; a make-up day may fall in the December before or the January after (both are
+    cut off to ``elsewhere`` later)."""
     if not KIND.search(sentence):
         return  # e.g. "共8天", "不调休", a remark
     ranges = list(RANGE.finditer(sentence))
     if not ranges:
         raise ValueError(f"“{sentence}”中没有日期")
-    month = None
+    year, known = schedule.year, (schedule.year, None)
     for match in ranges:
-        first, month = _day(schedule.year, match, "a", month)
-        last = first
-        if match.group("bd"):
-            last, month = _day(schedule.year, match, "b", month, after=first)
+        first = _day(match, "a", known)
+        last = (
+            _day(match, "b", (first.year, first.month), after=first) if match.group("bd") else first
+        )
+        known = (last.year, last.month)
         kind = KIND.search(sentence, match.end())
         if kind is None:
             raise ValueError(f"“{match.group(0)}”之后没有说明放假还是上班")
         if kind.group(0) == "上班":
             if last != first:
                 raise ValueError(f"上班日应逐日列出，不是区间：“{match.group(0)}”")
+            if first.year != year and (first.year, first.month) not in (
+                (year - 1, 12),
+                (year + 1, 1),
+            ):
+                raise ValueError(f"上班日 {first} 不在 {year} 年内，请核对年份")
             schedule.workdays.append((first, f"{name}调休"))
         elif last < first:
             raise ValueError(f"{last} 早于 {first}")
+        elif (last - first).days + 1 > LONGEST_HOLIDAY:
+            raise ValueError(
+                f"{first} 至 {last} 长达 {(last - first).days + 1} 天，请核对年份与日期"
+            )
+        elif last.year < year or first.year > year:
+            raise ValueError(f"{first} 至 {last} 不在 {year} 年内，请核对年份")
         else:
             schedule.holidays.append((first, last, name))
 
 
-def _day(year: int, match, p: str, month: int | None, after: date | None = None):
-    y = match.group(f"{p}y")
-    m = match.group(f"{p}m")
-    if m is None and month is None:
+def _day(match, p: str, known: tuple[int, int | None], after: date | None = None) -> date:
+    """The date of group ``p`` (a: a range's start, b: its end); ``known``: the (year,
+    month) a date that omits them takes. A range's end earlier in the year than its start
+    ("12月31日至1月2日") falls in the next year."""
+    y, m = match.group(f"{p}y"), match.group(f"{p}m")
+    if m is None and known[1] is None:
         raise ValueError(f"“{match.group(0)}”缺少月份")
-    m = int(m) if m else month
-    y = int(y) if y else year
-    # "12月31日至1月2日": the end falls in the next year
-    if after is not None and not match.group(f"{p}y") and (m, 1) < (after.month, 1):
+    m = int(m) if m else known[1]
+    if y:
+        y = int(y)
+    elif after is not None and m < after.month:
         y = after.year + 1
+    else:
+        y = known[0]
     try:
-        return date(y, m, int(match.group(f"{p}d"))), m
+        return date(y, m, int(match.group(f"{p}d")))
     except ValueError:
         raise ValueError(f"日期 {y}年{m}月{match.group(f'{p}d')}日 不存在") from None
 
