@@ -117,3 +117,9 @@ def test_https_and_the_client_address_come_from_trusted_proxies_only(tmp_path):
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
         "SECURE_HSTS_SECONDS": 600,
     }
+
+
+def test_a_url_without_a_scheme_is_not_quoted_either():
+    with pytest.raises(ConfigError) as err:
+        read_env({"GONGHUI_DATABASE_URL": "app:s3cret@db:5432/gh?sslrootcert=file:///ca.pem"})
+    assert "s3cret" not in str(err.value) and "(got no scheme it knows)" in str(err.value)

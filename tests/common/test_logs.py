@@ -147,3 +147,22 @@ def test_an_unreachable_sink_never_breaks_the_request_and_is_logged(sink_at, cap
         sink.flush()
     (warning,) = [r for r in caplog.records if r.name == "gonghui.errorsink"]
     assert "not reachable" in warning.getMessage() and "/hook" not in warning.getMessage()
+
+
+def test_platform_tokens_are_cut_to_their_listed_prefix_wherever_they_stand():
+    from gonghui.common.reporting import mask_text
+
+    raw = "gd_" + "AbCdE" + "x1-_y" * 6
+    for text, shown in [
+        (f"/dashboards/screen/{raw}/data", "/dashboards/screen/gd_AbCdE…/data"),
+        (f"令牌{raw}无效", "令牌gd_AbCdE…无效"),  # against Chinese, without a space
+        (
+            f"next=%2Fdashboards%2Fscreen%2F{raw}%2Fdata",
+            "next=%2Fdashboards%2Fscreen%2Fgd_AbCdE…%2Fdata",
+        ),
+        (f"Bearer gh_{raw[3:]}", "Bearer gh_AbCdE…"),
+    ]:
+        assert mask_text(text) == shown
+    assert (
+        mask_text("/srv/gh_actions-runner/_work/file.py") == "/srv/gh_actions-runner/_work/file.py"
+    )

@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +65,8 @@ def _url(schemes: tuple[str, ...]):
     def parse(name: str, raw: str) -> str:
         scheme = raw.split("://", 1)[0] if "://" in raw else ""
         if scheme not in schemes:  # the value itself may hold a password: never quoted
-            given = f"{scheme}://…" if scheme else "no scheme"
+            named = re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,15}", scheme)
+            given = f"{scheme}://…" if named else "no scheme it knows"
             raise ConfigError(
                 f"{name}: expected a URL starting with {' or '.join(schemes)} (got {given})"
             )
@@ -352,12 +355,11 @@ def _new_key(setting: str, suite: str, kid: str) -> str:
 
 
 def _private_temp(path: Path, raw: str) -> Path:
-    """``raw`` in a new file beside ``path`` that only its owner can read."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """``raw`` in a new file of its own beside ``path`` that only its owner can read."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(raw + "\n")
-    return tmp
+    return Path(tmp)
 
 
 def _write_new(path: Path, raw: str) -> bool:

@@ -31,7 +31,11 @@ NAMES = re.compile(
 
 # The platform's bearer secrets: API tokens (gh_) and wall-screen display tokens (gd_, in
 # the screen's URL, so in access lines), kept to the prefix the token lists show.
-_TOKEN = re.compile(r"\b(g[hd]_[A-Za-z0-9_-]{5})[A-Za-z0-9_-]{15,}")
+# Not after an ASCII word character (a Chinese one may touch it), or after an encoded "/".
+_TOKEN = re.compile(
+    r"(?:(?<=%2[Ff])|(?<![A-Za-z0-9_-]))"  # the left edge
+    r"(g[hd]_[A-Za-z0-9_-]{5})[A-Za-z0-9_-]{15,}"  # the listed prefix, then the secret
+)
 
 
 def mask_text(text: str) -> str:
