@@ -49,7 +49,10 @@ def test_a_fault_in_an_importer_fails_the_job_and_drops_the_upload(
     def broken(**kwargs):
         raise RuntimeError("a bug")
 
-    with caplog.at_level(logging.ERROR, logger="gonghui.jobs.services"):
+    with (
+        caplog.at_level(logging.ERROR, logger="gonghui.jobs.services"),
+        django_capture_on_commit_callbacks(execute=True),  # the file goes once committed
+    ):
         run_import(job.pk, "t.csv", broken)
 
     job.refresh_from_db()

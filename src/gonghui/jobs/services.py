@@ -124,9 +124,17 @@ def job_finish(job_id: int, *, ok: bool, message: str, errors: list | None = Non
     job = Job.objects.get(pk=job_id)
     job.status = Job.Status.DONE if ok else Job.Status.FAILED
     job.message, job.errors = message, errors or []
-    if job.input_file:
-        job.input_file.delete(save=False)  # the upload is not kept once handled
+    _drop_upload(job)
     job.save()
+
+
+def _drop_upload(job: Job) -> None:
+    """The upload is not kept once handled: the row forgets it now, the file goes once the
+    row's change is committed (a rolled-back change keeps both)."""
+    if job.input_file:
+        name, storage = job.input_file.name, job.input_file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+        job.input_file = ""
 
 
 def job_get(*, actor, pk) -> Job:
@@ -366,8 +374,7 @@ def _job_recover(result, worker: str, job: Job | None = None) -> str:
         reason = LOST_EXPORT_FAILED if job.retry_safe else LOST_IMPORT
         if not pending.update(status=Job.Status.FAILED, message=reason, input_file=""):
             return ""
-        if job.input_file:  # the upload is not kept once handled
-            job.input_file.delete(save=False)
+        _drop_upload(job)
         outcome = "failed"
     alert(
         "jobs.worker_lost",
