@@ -95,5 +95,8 @@ def reencrypt(*, actor=None, batch: int = 2000, progress: Callable[[int], None] 
                         **{column: crypto.encrypt(plain, context=context)}
                     )
                 _record(actor, f"{model._meta.label}.{column}", len(chunk))
-            done[f"{model._meta.label}.{column}"] = len(stale)
+            label = f"{model._meta.label}.{column}"
+            done[label] = done.get(label, 0) + len(chunk)
+            if progress:
+                progress(len(chunk))
     return done

@@ -77,11 +77,7 @@ def run(manifest: sets.Manifest) -> DrillReport:
 def _scratch(manifest: sets.Manifest) -> Iterator[dict]:
     """The set's database restored into a scratch database; the connection settings that
     name it. Dropped (removed) on leaving, whatever happened."""
-    if manifest.vendor != connection.vendor:
-        raise sets.BackupError(
-            f"备份集是 {manifest.vendor} 数据库，当前配置的是 {connection.vendor}："
-            "在同类数据库上演练"
-        )
+    sets.check_vendor(manifest)
     if manifest.vendor == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="gonghui-drill-"))
         try:

@@ -1,8 +1,6 @@
 """The backups' audit events, in the live database's platform stream: a set written, a set
 restored (recorded in the restored database, after the restore), a drill run."""
 
-import hashlib
-
 from django.db import transaction
 
 from gonghui.audit.actions import Action
@@ -12,17 +10,13 @@ from gonghui.backup import sets
 from gonghui.backup.drill import DrillReport
 
 
-def _manifest_digest(path) -> str:
-    return hashlib.sha256((path / sets.MANIFEST).read_bytes()).hexdigest()
-
-
 def _set_event(action: Action, path, changes: dict) -> AuditEvent:
     return record(
         actor=None,
         action=action,
         object_type="backup.set",
         object_id=path.name,
-        changes={"manifest_sha256": [None, _manifest_digest(path)], **changes},
+        changes={"manifest_sha256": [None, sets.sha256_of(path / sets.MANIFEST)], **changes},
     )
 
 

@@ -10,7 +10,6 @@ by a repeatable-read transaction that reads the names and counts too."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils._os import safe_join
+
+from gonghui.audit.services import file_digest
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -149,16 +150,9 @@ def platform_version() -> str:
         return "unknown"
 
 
-def digest_of(fh) -> str:
-    digest = hashlib.sha256()
-    while chunk := fh.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def sha256_of(path: Path) -> str:
     with path.open("rb") as fh:
-        return digest_of(fh)
+        return file_digest(fh)[0]
 
 
 def _part(root: Path, relative: str, kind: str) -> dict:
@@ -444,7 +438,7 @@ def restore_files(manifest: Manifest) -> int:
         name = part["path"].removeprefix(f"{folder}/")
         if store.exists(name):
             with store.open(name, "rb") as fh:
-                digest = digest_of(fh)
+                digest = file_digest(fh)[0]
             if digest == part["sha256"]:
                 continue
             store.delete(name)
