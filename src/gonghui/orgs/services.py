@@ -256,6 +256,14 @@ def check_role_separation(permissions) -> None:
         )
 
 
+def _second_class(held: set, adding: set) -> set:
+    """The classes ``adding`` would put beside an account's ``held`` ones against the
+    separation of duties (empty: none)."""
+    if adding and held and len(held | adding) > 1:
+        return adding - held or adding
+    return set()
+
+
 def check_separation(user, permissions) -> None:
     """Whether ``user`` may hold a post granting ``permissions`` beside their other active
     posts: the classes together are one at most. The database's triggers hold the same
@@ -263,13 +271,11 @@ def check_separation(user, permissions) -> None:
     held = selectors.account_duties(Post.objects.filter(user=user, is_active=True)).get(
         user.get_username(), set()
     )
-    adding = duties(permissions)
-    if adding and held and len(held | adding) > 1:
+    if second := _second_class(held, duties(permissions)):
         raise ValidationFailed(
             {
                 "role": f"账号 {user.get_username()} 已担任{_labels(held)}的岗位，"
-                f"不能再担任{_labels(adding - held or adding)}的岗位（{SEPARATION}）。"
-                "请为其另设账号"
+                f"不能再担任{_labels(second)}的岗位（{SEPARATION}）。请为其另设账号"
             }
         )
 
@@ -346,11 +352,11 @@ def role_update(*, actor, role: Role, name: str, permissions: list[str]) -> Role
     others = Post.objects.filter(user__in=list(holders), is_active=True).exclude(role=role)
     adding = duties(permissions)
     for username, held in sorted(selectors.account_duties(others).items()):
-        if adding and held and len(held | adding) > 1:
+        if second := _second_class(held, adding):
             raise ValidationFailed(
                 {
                     "permissions": f"账号 {username} 已担任{_labels(held)}的岗位，本角色不能"
-                    f"含有{_labels(adding - held or adding)}的权限（{SEPARATION}）"
+                    f"含有{_labels(second)}的权限（{SEPARATION}）"
                 }
             )
     before = {"name": role.name, "permissions": role.permissions}
