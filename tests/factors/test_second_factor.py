@@ -274,6 +274,8 @@ def test_a_security_administrator_resets_an_account_with_a_reason(users):
     security = make_user("sec_admin_t", users.admin.posts.get().org_unit, "sec_admin")
     admin = Client()
     admin.force_login(security)  # the security administrator's (三权分立)
+    own = admin.get("/factors/").content.decode()  # the way there: the header, own page
+    assert 'href="/factors/">二次验证</a>' in own and 'href="/factors/reset/"' in own
     assert admin.get("/factors/reset/").status_code == 200
     no_reason = admin.post("/factors/reset/", {"username": "hd_staff", "reason": ""})
     assert no_reason.status_code == 200 and TOTPDevice.objects.filter(user=users.hd).exists()
@@ -297,6 +299,7 @@ def test_who_may_not_reset_finds_no_page_and_changes_nothing(users):
         client = Client()
         client.force_login(user)
         assert client.get("/factors/reset/").status_code == 404
+        assert 'href="/factors/reset/"' not in client.get("/factors/").content.decode()
         response = client.post("/factors/reset/", {"username": "hd_staff", "reason": "无理由重置"})
         assert response.status_code == 404
     assert TOTPDevice.objects.filter(pk=device.pk).exists()

@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 
 from gonghui.common.errors import DomainError, NotFound, Throttled, ValidationFailed
 from gonghui.common.qr import qr_svg
-from gonghui.common.views import apply_errors, form_page, post_action
+from gonghui.common.views import apply_errors, error_message, form_page, post_action
 from gonghui.factors import selectors, services
 from gonghui.factors.forms import CodeForm, RemoveForm, ResetForm, TotpForm
 from gonghui.factors.passkeys import NEW_CODES
@@ -72,6 +72,7 @@ def setup(request):
             "recovery_left": selectors.recovery_left(request.user),
             "verified": request.user.is_verified(),
             "next": request.GET.get("next", ""),
+            "may_reset": access.can_citywide(request.user, "security.reset_factor"),
         },
     )
 
@@ -119,7 +120,7 @@ def recovery(request):
         try:
             request.session[NEW_CODES] = services.recovery_codes_generate(actor=request.user)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_message(exc))
             return redirect("factors:setup")
         return redirect("factors:recovery")
     codes = request.session.pop(NEW_CODES, None)
