@@ -97,9 +97,14 @@ def _client(environ) -> str | None:
 def when_ready(server):
     # gunicorn's own errors (a worker timed out, killed for memory) go to the error sink
     # too: its logger does not pass them to the root logger the application configured.
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, ErrorSink) and handler not in server.log.error_log.handlers:
+    for handler in _sinks():
+        if handler not in server.log.error_log.handlers:
             server.log.error_log.addHandler(handler)
+
+
+def _sinks() -> list[ErrorSink]:
+    """The error sinks the application's logging configured (GONGHUI_ERROR_SINK)."""
+    return [h for h in logging.getLogger().handlers if isinstance(h, ErrorSink)]
 
 
 def pre_fork(server, worker):
@@ -125,9 +130,8 @@ def worker_exit(server, worker):
         return
     code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
     connections.close_all()
-    for handler in logging.getLogger().handlers:  # reports still queued for the error sink
-        if isinstance(handler, ErrorSink):
-            handler.flush()
+    for handler in _sinks():  # reports still queued for the error sink
+        handler.flush()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)

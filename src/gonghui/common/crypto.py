@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from gonghui.common.config import KEY_KINDS
+
 FIELD, INDEX = "GONGHUI_FIELD_KEYS", "GONGHUI_BLIND_INDEX_KEYS"
 _TAG = 16
 
@@ -36,8 +38,9 @@ def _sm4_open(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
 _SEAL = {"aes": lambda k, n, p, a: AESGCM(k).encrypt(n, p, a), "sm4": _sm4_seal}
 _OPEN = {"aes": lambda k, n, s, a: AESGCM(k).decrypt(n, s, a), "sm4": _sm4_open}
 _HMAC = {"sha256": hashes.SHA256, "sm3": hashes.SM3}
-# The algorithm a value names; the first of each (AES, SHA-256) is written unnamed.
-_DEFAULT = {FIELD: "aes", INDEX: "sha256"}
+# The algorithm a value names; the first of each ring's kinds (AES, SHA-256) unnamed, as a
+# bare KID:BASE64 key means it.
+_DEFAULT = {ring: next(iter(KEY_KINDS[ring])) for ring in (FIELD, INDEX)}
 
 
 def _prefix(ring: str, kid: str, kind: str) -> str:

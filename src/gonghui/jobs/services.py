@@ -261,10 +261,14 @@ LOST_IMPORT = (
 )
 
 
+def _host() -> str:
+    return socket.gethostname()[:40]
+
+
 def worker_id() -> str:
     """A ``gonghui worker``'s id (django-tasks keeps it on the tasks it runs): its host and
     process, so that a worker on the same host can tell at once that it is gone."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    return f"{_host()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def worker_beat(*, worker: str, now=None) -> str:
@@ -290,8 +294,8 @@ def _lost(worker: str, beat: WorkerBeat | None, started_at, now) -> bool:
     host, its process has ended; anywhere, nothing heard of it for WORKER_LOST_SECONDS (a
     worker never heard of, such as a bare ``db_worker``, counts from the task's start)."""
     limit = now - timedelta(seconds=settings.WORKER_LOST_SECONDS)
-    host, _, pid = worker.rpartition(":")[0].rpartition(":")
-    if host == socket.gethostname()[:40] and pid.isdigit() and not _alive(int(pid)):
+    host, _, pid = worker.rpartition(":")[0].rpartition(":")  # worker_id's host:pid:nonce
+    if host == _host() and pid.isdigit() and not _alive(int(pid)):
         return True
     seen = beat.seen_at if beat is not None else started_at
     return seen is None or seen < limit

@@ -174,7 +174,7 @@ class Command(BaseCommand):
             suite = SUITES[key_suite(public, kid)]
             self.stdout.write(f"{kid}  {suite}  {fp}{'  （当前签名密钥）' if n == 0 else ''}")
         if out:
-            Path(out).write_text(canonical(public_keys()) + "\n", encoding="utf-8")
+            Path(out).write_text(canonical(public) + "\n", encoding="utf-8")
             self.stdout.write(f"公钥已写入 {out}：python verifier.py 数据包.zip --keys {out}")
 
     def pg_roles(self, *, owner, app, passwords, **options):
