@@ -53,8 +53,10 @@ def _failures_key(user) -> str:
 def factor_check(*, actor, code: str):
     """The second step of a sign-in: a TOTP code or a recovery code. Returns the device
     that passed; a wrong, replayed or expired code, a used recovery code, or a try while
-    locked out is refused (``ValidationFailed`` on ``code``, ``Throttled``) and recorded
-    (二次验证失败), nothing else changed. Wrong codes count towards a lock-out of the
+    the device waits is refused (``ValidationFailed`` on ``code``, ``Throttled``) and
+    recorded (二次验证失败), nothing else changed; a try while the account's step is locked
+    out is refused unrecorded (the lock-out's start was: one event per request would let
+    anyone fill the log). Wrong codes count towards a lock-out of the
     account's second step (``LOGIN_MAX_FAILURES`` in ``LOGIN_LOCK_SECONDS``), besides
     django-otp's per-device throttling."""
     code = (code or "").strip()
